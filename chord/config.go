@@ -1,0 +1,75 @@
+package chord
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds the tunables of one node.
+type Config struct {
+	// Bits is the identifier size m (6..160).
+	Bits int
+	// ID is the node's identifier. Zero with HasID false means SHA-1 of the address.
+	ID ID
+	// HasID says ID was given explicitly.
+	HasID bool
+	// SuccessorListLen is r, the successor-list length (≥ 1).
+	SuccessorListLen int
+	// RPCTimeout bounds every remote call made by the protocol.
+	RPCTimeout time.Duration
+	// StabilizeInterval, FixFingersInterval and CheckPredecessorInterval are
+	// the periods at which a Driver runs each maintenance round.
+	StabilizeInterval        time.Duration
+	FixFingersInterval       time.Duration
+	CheckPredecessorInterval time.Duration
+	// Jitter spreads each period by ±Jitter (0..1) so rounds do not align.
+	Jitter float64
+	// MaxLookupSteps bounds an iterative lookup (calls made, failed ones
+	// included), so a lookup can never loop forever.
+	MaxLookupSteps int
+	// Events, if non-nil, receives events without blocking (lossy).
+	Events chan<- Event
+}
+
+// DefaultConfig returns the settings used by chordtui: 160-bit SHA-1 IDs,
+// r = 4, and rounds fast enough that 16 local nodes settle within a second.
+func DefaultConfig() Config {
+	return Config{
+		Bits:                     160,
+		SuccessorListLen:         4,
+		RPCTimeout:               500 * time.Millisecond,
+		StabilizeInterval:        50 * time.Millisecond,
+		FixFingersInterval:       50 * time.Millisecond,
+		CheckPredecessorInterval: 100 * time.Millisecond,
+		Jitter:                   0.2,
+		MaxLookupSteps:           64,
+	}
+}
+
+// Validate reports the first setting that is out of range.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Bits < MinBits || c.Bits > MaxBits {
+		errs = append(errs, fmt.Errorf("bits must be between %d and %d, got %d", MinBits, MaxBits, c.Bits))
+	}
+	if c.HasID && c.ID.Mask(c.Bits) != c.ID {
+		errs = append(errs, fmt.Errorf("id %s does not fit in %d bits", c.ID.Hex(MaxBits), c.Bits))
+	}
+	if c.SuccessorListLen < 1 {
+		errs = append(errs, fmt.Errorf("successor list length must be at least 1, got %d", c.SuccessorListLen))
+	}
+	if c.RPCTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("rpc timeout must be positive, got %v", c.RPCTimeout))
+	}
+	if c.StabilizeInterval <= 0 || c.FixFingersInterval <= 0 || c.CheckPredecessorInterval <= 0 {
+		errs = append(errs, errors.New("maintenance intervals must be positive"))
+	}
+	if c.Jitter < 0 || c.Jitter >= 1 {
+		errs = append(errs, fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter))
+	}
+	if c.MaxLookupSteps < 1 {
+		errs = append(errs, fmt.Errorf("max lookup steps must be at least 1, got %d", c.MaxLookupSteps))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,3 @@
+module github.com/chordtui/chordtui
+
+go 1.26.0
