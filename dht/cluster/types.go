@@ -67,6 +67,21 @@ type Snapshot struct {
 	MaintenancePaused bool
 	// KeyIDs are the identifiers of stored live keys (for ring ticks).
 	KeyIDs []chord.ID
+	// Origin is the name of the default origin member ("random" picks it).
+	Origin string
+}
+
+// Event is one line of the cluster's event log: a chord event translated to
+// node names, or a cluster action ("kill n5"). Delivered without blocking.
+type Event struct {
+	Time time.Time
+	// Node is the name of the node concerned ("" for cluster-wide events).
+	Node string
+	// Kind is a short tag: "joined", "left", "pred", "succ", "failure",
+	// "keys", "lookup", "fault", "stable".
+	Kind string
+	// Text is the full sentence shown in the log.
+	Text string
 }
 
 // Result is the outcome of one command of the command language.
