@@ -3,75 +3,552 @@ package chord
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
 )
-
-// errUnimplemented marks the API skeleton; the chord issue replaces every use.
-var errUnimplemented = errors.New("unimplemented")
 
 // CommandHandler serves a command registered by an upper layer (dht.get, …).
 type CommandHandler func(ctx context.Context, req []byte) ([]byte, error)
 
+// RemoteError is an upper-layer command handler's error, returned by Call on
+// the calling side. Its text is the handler's message.
+type RemoteError struct {
+	// Addr is the node that ran the command.
+	Addr string
+	// Command is the command name.
+	Command string
+	// Msg is the handler's error text.
+	Msg string
+}
+
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("%s on %s: %s", e.Command, e.Addr, e.Msg)
+}
+
 // Node is one Chord node: predecessor, successor list, finger table and a
 // command registry, all behind one mutex. It runs no goroutines of its own:
 // maintenance happens when a Driver (or a test) calls its round methods.
-type Node struct{}
+// The mutex is never held while calling another node.
+type Node struct {
+	cfg  Config
+	tr   Transport
+	self NodeRef
+
+	mu         sync.Mutex
+	joined     bool
+	pred       NodeRef
+	succ       []NodeRef // never empty while joined; [self] in a one-node ring
+	fingers    []NodeRef // cfg.Bits entries; zero when unknown
+	nextFinger int       // next finger index FixFingers refreshes
+
+	cmdMu sync.RWMutex
+	cmds  map[string]CommandHandler
+
+	lookups, lookupFailures, rounds, eventsDropped atomic.Uint64
+}
 
 // NewNode makes a node that talks through tr and serves calls on it (it calls
 // tr.Serve). Its ID is cfg.ID if cfg.HasID, else HashID(cfg.Bits, tr.Addr()).
-func NewNode(cfg Config, tr Transport) (*Node, error) { return nil, errUnimplemented }
+func NewNode(cfg Config, tr Transport) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid chord config: %w", err)
+	}
+	if tr == nil {
+		return nil, errors.New("nil transport")
+	}
+	addr := tr.Addr()
+	if addr == "" {
+		return nil, errors.New("transport has an empty address")
+	}
+	id := cfg.ID
+	if !cfg.HasID {
+		id = HashID(cfg.Bits, []byte(addr))
+	}
+	n := &Node{
+		cfg:     cfg,
+		tr:      tr,
+		self:    NodeRef{ID: id, Addr: addr},
+		fingers: make([]NodeRef, cfg.Bits),
+		cmds:    make(map[string]CommandHandler),
+	}
+	tr.Serve(n.handle)
+	return n, nil
+}
 
 // Self returns the node's identifier and address.
-func (n *Node) Self() NodeRef { return NodeRef{} }
+func (n *Node) Self() NodeRef { return n.self }
 
 // Config returns the node's configuration.
-func (n *Node) Config() Config { return Config{} }
+func (n *Node) Config() Config { return n.cfg }
 
-// Create starts a new ring with this node as its only member (paper: create).
-func (n *Node) Create() {}
+// Create starts a new ring with this node as its only member (paper: create):
+// no predecessor, successor = itself.
+func (n *Node) Create() {
+	n.mu.Lock()
+	n.joined = true
+	n.pred = NodeRef{}
+	n.succ = []NodeRef{n.self}
+	clear(n.fingers)
+	n.nextFinger = 0
+	n.mu.Unlock()
+	n.emit(EventJoined, NodeRef{}, n.self, "created a new ring")
+}
 
 // Join enters the ring that the node at known belongs to (Zave's join: look
 // up the successor, adopt it and all but the last of its successor list).
 // A live member with the same ID makes it fail with ErrIDCollision.
-func (n *Node) Join(ctx context.Context, known string) error { return errUnimplemented }
+func (n *Node) Join(ctx context.Context, known string) error {
+	if known == "" || known == n.self.Addr {
+		return fmt.Errorf("join %s via %q: need the address of another ring member", n.self.Addr, known)
+	}
+	n.mu.Lock()
+	joined := n.joined
+	n.mu.Unlock()
+	if joined {
+		return fmt.Errorf("join %s: already a ring member", n.self.Addr)
+	}
+	// Zave, join: s = lookup(self) via the known member.
+	res, err := n.resolve(ctx, n.self.ID, known, false)
+	if err != nil {
+		return fmt.Errorf("join %s via %s: looking up successor: %w", n.self.Addr, known, err)
+	}
+	s := res.Owner
+	if s.ID == n.self.ID {
+		return fmt.Errorf("join %s: %s (%s) has identifier %s: %w", n.self.Addr, s.Addr, s.ID.Short(n.cfg.Bits), n.self.ID.Hex(n.cfg.Bits), ErrIDCollision)
+	}
+	// Zave, join: fetch s's successor list; succList = s + all but its last.
+	st, err := n.callState(ctx, s.Addr, false)
+	if err != nil {
+		return fmt.Errorf("join %s: fetching successor list of %s: %w", n.self.Addr, s.Addr, err)
+	}
+	list := n.buildList(s, st.succ)
+	n.mu.Lock()
+	if n.joined {
+		n.mu.Unlock()
+		return fmt.Errorf("join %s: already a ring member", n.self.Addr)
+	}
+	n.joined = true
+	n.pred = NodeRef{}
+	n.succ = list
+	clear(n.fingers)
+	n.nextFinger = 0
+	n.mu.Unlock()
+	n.emit(EventJoined, NodeRef{}, s, fmt.Sprintf("joined via %s; successor %s", known, n.label(s)))
+	return nil
+}
 
-// Stabilize runs one stabilize round (Zave's corrected stabilize).
-func (n *Node) Stabilize(ctx context.Context) error { return errUnimplemented }
+// Leave departs gracefully (paper §IV-E.3 voluntary departure): it tells its
+// predecessor its successor list and its successor its predecessor, then
+// stops answering protocol calls. Failing to reach a neighbour does not undo
+// the departure; the neighbours' maintenance rounds repair the ring then.
+func (n *Node) Leave(ctx context.Context) error {
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return fmt.Errorf("leave %s: %w", n.self.Addr, ErrNotJoined)
+	}
+	pred, succ := n.pred, append([]NodeRef(nil), n.succ...)
+	n.joined = false
+	n.pred = NodeRef{}
+	n.succ = nil
+	clear(n.fingers)
+	n.mu.Unlock()
 
-// FixFingers refreshes the next finger in the cycle (paper: fix_fingers).
-func (n *Node) FixFingers(ctx context.Context) error { return errUnimplemented }
-
-// FixAllFingers refreshes every finger once.
-func (n *Node) FixAllFingers(ctx context.Context) error { return errUnimplemented }
-
-// CheckPredecessor clears the predecessor if it does not answer (paper:
-// check_predecessor).
-func (n *Node) CheckPredecessor(ctx context.Context) error { return errUnimplemented }
-
-// Leave departs gracefully: tells the predecessor and successor, then stops
-// answering protocol calls (paper §IV-E.3 voluntary departure).
-func (n *Node) Leave(ctx context.Context) error { return errUnimplemented }
-
-// Lookup finds the owner of id iteratively from this node, returning the path.
-func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
-	return LookupResult{}, errUnimplemented
+	var errs []error
+	if !pred.IsZero() && pred.Addr != n.self.Addr {
+		req := []byte{leavingYourSuccessor}
+		req = appendRef(req, n.self)
+		req = appendRefs(req, succ)
+		if err := n.callAck(ctx, pred.Addr, methodLeaving, req); err != nil {
+			errs = append(errs, fmt.Errorf("telling predecessor %s: %w", pred.Addr, err))
+		}
+	}
+	if s := succ[0]; s.Addr != n.self.Addr {
+		req := []byte{leavingYourPredecessor}
+		req = appendRef(req, n.self)
+		req = appendRef(req, pred)
+		if err := n.callAck(ctx, s.Addr, methodLeaving, req); err != nil {
+			errs = append(errs, fmt.Errorf("telling successor %s: %w", s.Addr, err))
+		}
+	}
+	n.emit(EventLeft, n.self, NodeRef{}, "left the ring")
+	if len(errs) > 0 {
+		return fmt.Errorf("leave %s: %w", n.self.Addr, errors.Join(errs...))
+	}
+	return nil
 }
 
 // Register adds a command for upper layers; a duplicate name is ErrDuplicateCommand.
-func (n *Node) Register(name string, h CommandHandler) error { return errUnimplemented }
+func (n *Node) Register(name string, h CommandHandler) error {
+	if name == "" || h == nil {
+		return errors.New("register: command needs a name and a handler")
+	}
+	n.cmdMu.Lock()
+	defer n.cmdMu.Unlock()
+	if _, ok := n.cmds[name]; ok {
+		return fmt.Errorf("register %q on %s: %w", name, n.self.Addr, ErrDuplicateCommand)
+	}
+	n.cmds[name] = h
+	return nil
+}
 
-// Call invokes a registered command on the node at addr.
+// Call invokes a registered command on the node at addr. A transport failure
+// wraps ErrNodeDown (and ErrTimeout when the deadline passed), an unknown name
+// wraps ErrUnknownCommand, and the handler's own error comes back as a
+// *RemoteError. If ctx has no deadline, Config.RPCTimeout applies. A call to
+// the node's own address runs the handler directly.
 func (n *Node) Call(ctx context.Context, addr, name string, req []byte) ([]byte, error) {
-	return nil, errUnimplemented
+	var rep []byte
+	if addr == n.self.Addr {
+		rep = n.serveCommand(ctx, name, req)
+	} else {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, n.cfg.RPCTimeout)
+			defer cancel()
+		}
+		var err error
+		rep, err = n.tr.Call(ctx, addr, commandPrefix+name, req)
+		if err != nil {
+			return nil, downError("command "+name, addr, err)
+		}
+	}
+	status, body, err := replyStatus(rep)
+	if err != nil {
+		return nil, fmt.Errorf("command %s on %s: bad reply: %w", name, addr, ErrNodeDown)
+	}
+	switch status {
+	case statusOK:
+		return body, nil
+	case statusUnknownCommand:
+		return nil, fmt.Errorf("command %q on %s: %w", name, addr, ErrUnknownCommand)
+	default:
+		return nil, &RemoteError{Addr: addr, Command: name, Msg: string(body)}
+	}
 }
 
 // Status returns a deep copy of the node's state.
-func (n *Node) Status() Status { return Status{} }
+func (n *Node) Status() Status {
+	n.mu.Lock()
+	st := Status{
+		Self:        n.self,
+		Bits:        n.cfg.Bits,
+		R:           n.cfg.SuccessorListLen,
+		Joined:      n.joined,
+		Predecessor: n.pred,
+		Successors:  append([]NodeRef(nil), n.succ...),
+		Fingers:     append([]NodeRef(nil), n.fingers...),
+	}
+	n.mu.Unlock()
+	st.Lookups = n.lookups.Load()
+	st.LookupFailures = n.lookupFailures.Load()
+	st.Rounds = n.rounds.Load()
+	st.EventsDropped = n.eventsDropped.Load()
+	return st
+}
 
 // Successors returns a copy of the successor list (cheap; no fingers).
-func (n *Node) Successors() []NodeRef { return nil }
+func (n *Node) Successors() []NodeRef {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]NodeRef(nil), n.succ...)
+}
 
 // Predecessor returns the current predecessor (zero if nil).
-func (n *Node) Predecessor() NodeRef { return NodeRef{} }
+func (n *Node) Predecessor() NodeRef {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pred
+}
+
+// Joined reports whether the node is currently a ring member.
+func (n *Node) Joined() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.joined
+}
 
 // Emit delivers an event from an upper layer through the node's event sink.
-func (n *Node) Emit(e Event) {}
+// Time and Node are filled in when zero. It never blocks.
+func (n *Node) Emit(e Event) {
+	if n.cfg.Events == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	if e.Node.IsZero() {
+		e.Node = n.self
+	}
+	select {
+	case n.cfg.Events <- e:
+	default:
+		n.eventsDropped.Add(1)
+	}
+}
+
+func (n *Node) emit(kind EventKind, old, new NodeRef, detail string) {
+	if n.cfg.Events == nil {
+		return
+	}
+	n.Emit(Event{Kind: kind, Old: old, New: new, Detail: detail})
+}
+
+// label names a node for event details and hop reasons: short ID and address.
+func (n *Node) label(r NodeRef) string {
+	if r.IsZero() {
+		return "nil"
+	}
+	return r.ID.Short(n.cfg.Bits) + " (" + r.Addr + ")"
+}
+
+// buildList makes a successor list: head followed by list, stopping at the
+// node itself or at the first repeat (a ring smaller than r+1 wraps), at
+// most r entries. So a ring of N ≤ r nodes has lists of N-1 entries, and a
+// one-node ring has [self].
+func (n *Node) buildList(head NodeRef, list []NodeRef) []NodeRef {
+	r := n.cfg.SuccessorListLen
+	out := make([]NodeRef, 0, r)
+	out = append(out, head)
+	if head.Addr == n.self.Addr {
+		return out
+	}
+	for _, e := range list {
+		if len(out) == r || e.IsZero() || e.Addr == n.self.Addr || containsAddr(out, e.Addr) {
+			break
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func containsAddr(rs []NodeRef, addr string) bool {
+	for _, r := range rs {
+		if r.Addr == addr {
+			return true
+		}
+	}
+	return false
+}
+
+func sameRefs(a, b []NodeRef) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// downError wraps a transport failure: ErrNodeDown always, ErrTimeout too
+// when the deadline passed, and the transport's own error.
+func downError(op, addr string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s %s: %w (%w): %w", op, addr, ErrTimeout, ErrNodeDown, err)
+	}
+	return fmt.Errorf("%s %s: %w: %w", op, addr, ErrNodeDown, err)
+}
+
+// rpc calls a protocol method on addr within Config.RPCTimeout and checks the
+// reply status. A callee that is not a ring member yields ErrNotJoined.
+func (n *Node) rpc(ctx context.Context, addr, method string, req []byte) ([]byte, error) {
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > n.cfg.RPCTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, n.cfg.RPCTimeout)
+		defer cancel()
+	}
+	rep, err := n.tr.Call(ctx, addr, method, req)
+	if err != nil {
+		return nil, downError(method, addr, err)
+	}
+	status, body, err := replyStatus(rep)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: empty reply: %w", method, addr, ErrNodeDown)
+	}
+	switch status {
+	case statusOK:
+		return body, nil
+	case statusNotJoined:
+		return nil, fmt.Errorf("%s %s: %w", method, addr, ErrNotJoined)
+	default:
+		return nil, fmt.Errorf("%s %s: %s: %w", method, addr, body, ErrNodeDown)
+	}
+}
+
+func (n *Node) callAck(ctx context.Context, addr, method string, req []byte) error {
+	_, err := n.rpc(ctx, addr, method, req)
+	return err
+}
+
+// ping checks that addr answers and is a ring member.
+func (n *Node) ping(ctx context.Context, addr string) error {
+	return n.callAck(ctx, addr, methodPing, nil)
+}
+
+// callState asks addr for its predecessor and successor list, notifying it of
+// this node first when notify is set (stabilize's "notify the head").
+func (n *Node) callState(ctx context.Context, addr string, notify bool) (stateReply, error) {
+	var req []byte
+	if notify {
+		req = appendRef([]byte{stateNotify}, n.self)
+	} else {
+		req = []byte{0}
+	}
+	body, err := n.rpc(ctx, addr, methodState, req)
+	if err != nil {
+		return stateReply{}, err
+	}
+	st, err := decodeState(body)
+	if err != nil {
+		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
+	}
+	return st, nil
+}
+
+// handle is the Transport handler: it dispatches protocol methods and
+// upper-layer commands. Chord encodes its own replies, so it never returns
+// an error, and a bad request or a panicking command handler never takes
+// the node down.
+func (n *Node) handle(ctx context.Context, method string, req []byte) (rep []byte, _ error) {
+	if len(method) > len(commandPrefix) && method[:len(commandPrefix)] == commandPrefix {
+		return n.serveCommand(ctx, method[len(commandPrefix):], req), nil
+	}
+	switch method {
+	case methodStep:
+		return n.serveStep(req), nil
+	case methodState:
+		return n.serveState(ctx, req), nil
+	case methodPing:
+		if !n.Joined() {
+			return []byte{statusNotJoined}, nil
+		}
+		return []byte{statusOK}, nil
+	case methodLeaving:
+		return n.serveLeaving(req), nil
+	}
+	return errorReply(statusUnknownCommand, "unknown method "+method), nil
+}
+
+func (n *Node) serveCommand(ctx context.Context, name string, req []byte) (rep []byte) {
+	n.cmdMu.RLock()
+	h := n.cmds[name]
+	n.cmdMu.RUnlock()
+	if h == nil {
+		return errorReply(statusUnknownCommand, "unknown command "+name)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rep = errorReply(statusError, fmt.Sprintf("command %s panicked: %v", name, p))
+		}
+	}()
+	out, err := h(ctx, req)
+	if err != nil {
+		return errorReply(statusError, err.Error())
+	}
+	b := make([]byte, 0, 1+len(out))
+	b = append(b, statusOK)
+	return append(b, out...)
+}
+
+// serveState answers a state request, first running rectify when the
+// caller notifies (Zave's rectify = the paper's notify, corrected).
+func (n *Node) serveState(ctx context.Context, req []byte) []byte {
+	d := decoder{b: req}
+	flags := d.byte()
+	var q NodeRef
+	if flags&stateNotify != 0 {
+		q = d.ref()
+	}
+	if d.err != nil {
+		return errorReply(statusBadRequest, "bad state request: "+d.err.Error())
+	}
+	if !q.IsZero() {
+		n.rectify(ctx, q)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.joined {
+		return []byte{statusNotJoined}
+	}
+	return appendState(make([]byte, 0, 64+40*len(n.succ)), n.pred, n.succ)
+}
+
+// serveLeaving applies a neighbour's voluntary departure (paper §IV-E.3).
+func (n *Node) serveLeaving(req []byte) []byte {
+	d := decoder{b: req}
+	role := d.byte()
+	leaver := d.ref()
+	var list []NodeRef
+	var newPred NodeRef
+	switch role {
+	case leavingYourSuccessor:
+		list = d.refs()
+	case leavingYourPredecessor:
+		newPred = d.ref()
+	default:
+		d.fail(errors.New("bad leaving role"))
+	}
+	if d.err == nil && leaver.Addr == n.self.Addr {
+		d.fail(errors.New("leaving node is the receiver"))
+	}
+	if d.err != nil {
+		return errorReply(statusBadRequest, "bad leaving request: "+d.err.Error())
+	}
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return []byte{statusNotJoined}
+	}
+	oldPred, oldSucc := n.pred, n.succ[0]
+	// Splice the leaver out of the successor list; if it was listed, its own
+	// list (if given) continues ours from where it stood.
+	var merged []NodeRef
+	for i, e := range n.succ {
+		if e.Addr == leaver.Addr {
+			merged = append(append(merged, n.succ[:i]...), list...)
+			merged = append(merged, n.succ[i+1:]...)
+			break
+		}
+	}
+	if merged != nil {
+		out := make([]NodeRef, 0, n.cfg.SuccessorListLen)
+		for _, e := range merged {
+			if len(out) == n.cfg.SuccessorListLen || e.Addr == n.self.Addr {
+				break
+			}
+			if e.IsZero() || e.Addr == leaver.Addr || containsAddr(out, e.Addr) {
+				continue
+			}
+			out = append(out, e)
+		}
+		if len(out) == 0 {
+			out = append(out, n.self)
+		}
+		n.succ = out
+	}
+	for k, f := range n.fingers {
+		if f.Addr == leaver.Addr {
+			n.fingers[k] = NodeRef{}
+		}
+	}
+	if role == leavingYourPredecessor && n.pred.Addr == leaver.Addr {
+		if newPred.Addr == n.self.Addr {
+			newPred = NodeRef{}
+		}
+		n.pred = newPred
+	}
+	newPredRef, newSucc := n.pred, n.succ[0]
+	n.mu.Unlock()
+	if newSucc != oldSucc {
+		n.emit(EventSuccessorChanged, oldSucc, newSucc, fmt.Sprintf("successor %s left", n.label(leaver)))
+	}
+	if newPredRef != oldPred {
+		n.emit(EventPredecessorChanged, oldPred, newPredRef, fmt.Sprintf("predecessor %s left", n.label(leaver)))
+	}
+	return []byte{statusOK}
+}

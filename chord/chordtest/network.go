@@ -1,0 +1,277 @@
+// Package chordtest holds test helpers for chord: an in-memory network whose
+// faults (crash, pause, cut, isolate, delay, drop) are driven by a seeded RNG,
+// so protocol tests are deterministic and never sleep.
+package chordtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// ErrUnreachable is wrapped by every call that fails because the target (or
+// the caller) is crashed, absent or partitioned away.
+var ErrUnreachable = errors.New("address unreachable")
+
+// errNotServing is returned for calls to an endpoint that has no handler yet.
+var errNotServing = errors.New("endpoint is not serving yet")
+
+// Network is an in-memory network of Endpoints. Calls run the remote handler
+// synchronously in the caller's goroutine: the network starts no goroutines,
+// so a test that drives rounds by hand is fully deterministic. Request and
+// reply bytes are copied so no aliasing can hide bugs.
+//
+// The zero Network is not usable; call NewNetwork.
+type Network struct {
+	calls atomic.Uint64
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	eps      map[string]*Endpoint // the live (or crashed) endpoint per address
+	crashed  map[string]bool
+	paused   map[string]chan struct{} // closed by Resume
+	cuts     map[[2]string]bool
+	isolated map[string]bool
+	delay    map[string]time.Duration
+	drop     map[string]float64
+}
+
+// NewNetwork returns an empty network whose random decisions (drops) come
+// from a generator seeded with seed.
+func NewNetwork(seed int64) *Network {
+	return &Network{
+		rng:      rand.New(rand.NewSource(seed)),
+		eps:      make(map[string]*Endpoint),
+		crashed:  make(map[string]bool),
+		paused:   make(map[string]chan struct{}),
+		cuts:     make(map[[2]string]bool),
+		isolated: make(map[string]bool),
+		delay:    make(map[string]time.Duration),
+		drop:     make(map[string]float64),
+	}
+}
+
+// Endpoint is one address on a Network. It implements chord.Transport.
+type Endpoint struct {
+	nw   *Network
+	addr string
+
+	mu      sync.RWMutex
+	handler chord.Handler
+}
+
+var _ chord.Transport = (*Endpoint)(nil)
+
+// Endpoint creates the endpoint for addr. It fails if addr already has a live
+// endpoint; after Crash(addr) the address may be taken again (a revived node),
+// and the crashed endpoint stays dead for good.
+func (nw *Network) Endpoint(addr string) (*Endpoint, error) {
+	if addr == "" {
+		return nil, errors.New("empty address")
+	}
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if _, ok := nw.eps[addr]; ok && !nw.crashed[addr] {
+		return nil, fmt.Errorf("address %s is already in use", addr)
+	}
+	ep := &Endpoint{nw: nw, addr: addr}
+	nw.eps[addr] = ep
+	delete(nw.crashed, addr)
+	if ch, ok := nw.paused[addr]; ok {
+		close(ch)
+		delete(nw.paused, addr)
+	}
+	return ep, nil
+}
+
+// Crash makes addr fail as a crashed process: calls to it fail at once with
+// an error wrapping ErrUnreachable, and its own outgoing calls fail too.
+func (nw *Network) Crash(addr string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.crashed[addr] = true
+	if ch, ok := nw.paused[addr]; ok {
+		close(ch)
+		delete(nw.paused, addr)
+	}
+}
+
+// Crashed reports whether addr is crashed or has never had an endpoint.
+func (nw *Network) Crashed(addr string) bool {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	_, ok := nw.eps[addr]
+	return !ok || nw.crashed[addr]
+}
+
+// Pause makes calls to addr block until Resume or until the caller's ctx
+// expires (the caller then sees context.DeadlineExceeded): a stopped process
+// whose socket still accepts.
+func (nw *Network) Pause(addr string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if _, ok := nw.paused[addr]; !ok {
+		nw.paused[addr] = make(chan struct{})
+	}
+}
+
+// Resume undoes Pause; calls blocked on addr proceed.
+func (nw *Network) Resume(addr string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if ch, ok := nw.paused[addr]; ok {
+		close(ch)
+		delete(nw.paused, addr)
+	}
+}
+
+func pairKey(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
+// Cut breaks the link between a and b in both directions: calls fail at once
+// with ErrUnreachable (as a refused connection would).
+func (nw *Network) Cut(a, b string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.cuts[pairKey(a, b)] = true
+}
+
+// Isolate cuts addr off from every other address.
+func (nw *Network) Isolate(addr string) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.isolated[addr] = true
+}
+
+// Heal removes every cut and isolation (crashes, pauses, delays and drops stay).
+func (nw *Network) Heal() {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.cuts = make(map[[2]string]bool)
+	nw.isolated = make(map[string]bool)
+}
+
+// SetDelay makes every call to or from addr take d longer (0 removes it).
+// The delay waits on a timer and honours the caller's ctx.
+func (nw *Network) SetDelay(addr string, d time.Duration) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if d <= 0 {
+		delete(nw.delay, addr)
+		return
+	}
+	nw.delay[addr] = d
+}
+
+// SetDrop makes each call to or from addr lost with probability p, decided by
+// the network's seeded RNG. A lost call behaves as a silent peer: it fails
+// when the caller's ctx expires.
+func (nw *Network) SetDrop(addr string, p float64) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if p <= 0 {
+		delete(nw.drop, addr)
+		return
+	}
+	nw.drop[addr] = p
+}
+
+// Calls returns the number of calls attempted on the network so far.
+func (nw *Network) Calls() uint64 { return nw.calls.Load() }
+
+// route decides the fate of one call under the network lock.
+type route struct {
+	target  *Endpoint
+	err     error
+	wait    chan struct{} // non-nil: target paused
+	dropped bool
+	delay   time.Duration
+}
+
+func (nw *Network) route(from *Endpoint, addr string) route {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.eps[from.addr] != from || nw.crashed[from.addr] {
+		return route{err: fmt.Errorf("caller %s is crashed: %w", from.addr, ErrUnreachable)}
+	}
+	target, ok := nw.eps[addr]
+	if !ok || nw.crashed[addr] {
+		return route{err: fmt.Errorf("%s: connection refused: %w", addr, ErrUnreachable)}
+	}
+	if addr != from.addr && (nw.isolated[addr] || nw.isolated[from.addr] || nw.cuts[pairKey(from.addr, addr)]) {
+		return route{err: fmt.Errorf("%s: partitioned from %s: %w", addr, from.addr, ErrUnreachable)}
+	}
+	r := route{target: target, wait: nw.paused[addr], delay: nw.delay[addr] + nw.delay[from.addr]}
+	for _, p := range [2]float64{nw.drop[from.addr], nw.drop[addr]} {
+		if p > 0 && nw.rng.Float64() < p {
+			r.dropped = true
+		}
+	}
+	return r
+}
+
+// Addr is the endpoint's address.
+func (e *Endpoint) Addr() string { return e.addr }
+
+// Serve sets the handler for incoming calls.
+func (e *Endpoint) Serve(h chord.Handler) {
+	e.mu.Lock()
+	e.handler = h
+	e.mu.Unlock()
+}
+
+// Call runs method on the endpoint at addr, synchronously, subject to the
+// network's faults.
+func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) ([]byte, error) {
+	e.nw.calls.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("call %s on %s: %w", method, addr, err)
+	}
+	r := e.nw.route(e, addr)
+	if r.err != nil {
+		return nil, fmt.Errorf("call %s: %w", method, r.err)
+	}
+	if r.dropped {
+		<-ctx.Done()
+		return nil, fmt.Errorf("call %s on %s: message lost: %w", method, addr, ctx.Err())
+	}
+	if r.wait != nil {
+		select {
+		case <-r.wait:
+			// Resumed (or crashed meanwhile): route again.
+			return e.Call(ctx, addr, method, req)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("call %s on %s: peer paused: %w", method, addr, ctx.Err())
+		}
+	}
+	if r.delay > 0 {
+		t := time.NewTimer(r.delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("call %s on %s: delayed: %w", method, addr, ctx.Err())
+		}
+	}
+	r.target.mu.RLock()
+	h := r.target.handler
+	r.target.mu.RUnlock()
+	if h == nil {
+		return nil, fmt.Errorf("call %s on %s: %w", method, addr, errNotServing)
+	}
+	reply, err := h(ctx, method, append([]byte(nil), req...))
+	if err != nil {
+		return nil, fmt.Errorf("call %s on %s: remote error: %s", method, addr, err.Error())
+	}
+	return append([]byte(nil), reply...), nil
+}

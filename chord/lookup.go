@@ -1,0 +1,416 @@
+package chord
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// maxCandidates bounds the closest-preceding nodes a step answer carries.
+const maxCandidates = 16
+
+// Lookup finds the owner of id iteratively from this node, returning the path.
+//
+// Each step asks one node for its answer about id (the paper's find_successor
+// split into steps, ToN Fig. 6 / §IV-E iterative style): either "id ∈ (me,
+// successor-list entry]: the first live of those successors owns it" or its
+// nodes closest preceding id, nearest to id first (closest_preceding_node over
+// fingers and successor list). The asker keeps every candidate it has heard
+// of, ordered by closeness to id, and always asks the closest one not yet
+// tried, so a dead hop falls back to the next-best. The owner is verified
+// live: it is this node, a node that answered during the lookup, or one that
+// answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
+// no candidate is left, the lookup fails with ErrLookupFailed.
+func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
+	n.lookups.Add(1)
+	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", true)
+	if err != nil {
+		n.lookupFailures.Add(1)
+		return res, err
+	}
+	if n.cfg.Events != nil {
+		n.emit(EventLookup, NodeRef{}, res.Owner, fmt.Sprintf("lookup %s → %s in %d hops, %d timeouts",
+			id.Short(n.cfg.Bits), n.label(res.Owner), res.Hops, res.Timeouts))
+	}
+	return res, nil
+}
+
+// lookupCand is a node the lookup may ask, with who recommended it.
+type lookupCand struct {
+	e    routeEntry
+	dist ID // clockwise distance from the candidate to the key: smaller is closer
+	done bool
+}
+
+// lookup is the state of one iterative lookup.
+type lookup struct {
+	n        *Node
+	key      ID
+	res      LookupResult
+	cands    []lookupCand // sorted by dist, closest first
+	answered []string     // nodes that answered (live)
+	failed   []string     // nodes that failed
+	steps    int
+	explain  bool // build Via/Reason texts
+}
+
+// resolve runs an iterative lookup of key. With known == "" it starts from
+// this node's own tables; otherwise (Join) the first node asked is known.
+// explain fills Hop.Via and Hop.Reason.
+func (n *Node) resolve(ctx context.Context, key ID, known string, explain bool) (LookupResult, error) {
+	start := time.Now()
+	l := &lookup{n: n, key: key, explain: explain}
+	l.res.Key = key
+	owner, err := l.run(ctx, known)
+	l.res.Took = time.Since(start)
+	if err != nil {
+		return l.res, err
+	}
+	l.res.Owner = owner
+	return l.res, nil
+}
+
+func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
+	n := l.n
+	bits := n.cfg.Bits
+	if known != "" {
+		l.cands = append(l.cands, lookupCand{e: routeEntry{ref: NodeRef{Addr: known}, via: viaKnown}})
+	} else {
+		n.mu.Lock()
+		if !n.joined {
+			n.mu.Unlock()
+			return NodeRef{}, fmt.Errorf("lookup %s from %s: %w", l.key.Short(bits), n.self.Addr, ErrNotJoined)
+		}
+		// Shortcut: id ∈ (predecessor, n] is owned by n itself.
+		if !n.pred.IsZero() && BetweenRightIncl(n.pred.ID, l.key, n.self.ID) {
+			pred := n.pred
+			n.mu.Unlock()
+			h := Hop{Node: n.self, Via: "self"}
+			if l.explain {
+				h.Reason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
+					l.key.Short(bits), pred.ID.Short(bits), n.self.ID.Short(bits))
+			}
+			l.res.Path = append(l.res.Path, h)
+			return n.self, nil
+		}
+		var a stepAnswer
+		n.localStepLocked(l.key, &a)
+		n.mu.Unlock()
+		for i := range a.entries {
+			a.entries[i].from = n.self
+		}
+		if a.owner {
+			if owner, ok := l.tryOwners(ctx, a.entries); ok {
+				return owner, nil
+			}
+			if err := ctx.Err(); err != nil {
+				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
+			}
+		} else {
+			l.merge(a.entries)
+		}
+	}
+	for {
+		c := l.next()
+		if c == nil {
+			return NodeRef{}, fmt.Errorf("lookup %s from %s: no live candidate left after %d calls: %w",
+				l.key.Short(bits), n.self.Addr, l.steps, ErrLookupFailed)
+		}
+		if l.steps >= n.cfg.MaxLookupSteps {
+			return NodeRef{}, fmt.Errorf("lookup %s from %s: step limit %d reached: %w",
+				l.key.Short(bits), n.self.Addr, n.cfg.MaxLookupSteps, ErrLookupFailed)
+		}
+		c.done = true
+		e := c.e
+		l.steps++
+		t0 := time.Now()
+		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.key[:])
+		var a stepAnswer
+		if err == nil {
+			a, err = decodeStep(body)
+		}
+		h := l.hop(e, time.Since(t0))
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), ctxErr)
+			}
+			l.fail(&h, e.ref, err)
+			continue
+		}
+		if known != "" && e.via == viaKnown {
+			h.Node = a.self
+		}
+		l.res.Hops++
+		l.res.Path = append(l.res.Path, h)
+		l.answered = append(l.answered, a.self.Addr)
+		for i := range a.entries {
+			a.entries[i].from = a.self
+		}
+		if a.owner {
+			if owner, ok := l.tryOwners(ctx, a.entries); ok {
+				return owner, nil
+			}
+			if err := ctx.Err(); err != nil {
+				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
+			}
+			continue
+		}
+		// Keep only candidates that make progress: strictly between the
+		// answering node and the key.
+		kept := a.entries[:0]
+		for _, c := range a.entries {
+			if Between(a.self.ID, c.ref.ID, l.key) {
+				kept = append(kept, c)
+			}
+		}
+		l.merge(kept)
+	}
+}
+
+// next returns the closest untried candidate that has not failed.
+func (l *lookup) next() *lookupCand {
+	for i := range l.cands {
+		c := &l.cands[i]
+		if !c.done && !containsString(l.failed, c.e.ref.Addr) {
+			return c
+		}
+	}
+	return nil
+}
+
+// merge adds candidates not heard of yet, keeping the list sorted by
+// closeness to the key. This node itself is never a candidate.
+func (l *lookup) merge(es []routeEntry) {
+	bits := l.n.cfg.Bits
+	for _, e := range es {
+		if e.ref.IsZero() || e.ref.Addr == l.n.self.Addr {
+			continue
+		}
+		dup := false
+		for i := range l.cands {
+			if l.cands[i].e.ref.Addr == e.ref.Addr {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		c := lookupCand{e: e, dist: Distance(bits, e.ref.ID, l.key)}
+		i := len(l.cands)
+		l.cands = append(l.cands, c)
+		for i > 0 && l.cands[i-1].dist.Cmp(c.dist) > 0 {
+			l.cands[i] = l.cands[i-1]
+			i--
+		}
+		l.cands[i] = c
+	}
+}
+
+// tryOwners returns the first live entry of an owner answer: this node
+// (if it is a member), a node that already answered, or one that answers a ping.
+func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool) {
+	n := l.n
+	for _, e := range es {
+		if e.ref.Addr == n.self.Addr {
+			if n.Joined() {
+				h := l.hop(e, 0)
+				h.Node = n.self
+				l.res.Path = append(l.res.Path, h)
+				return n.self, true
+			}
+			continue // a stale pointer to this (joining) node
+		}
+		if containsString(l.answered, e.ref.Addr) {
+			l.res.Path = append(l.res.Path, l.hop(e, 0))
+			return e.ref, true
+		}
+		if containsString(l.failed, e.ref.Addr) {
+			continue
+		}
+		if l.steps >= n.cfg.MaxLookupSteps {
+			return NodeRef{}, false
+		}
+		l.steps++
+		t0 := time.Now()
+		err := n.ping(ctx, e.ref.Addr)
+		h := l.hop(e, time.Since(t0))
+		if err != nil {
+			if ctx.Err() != nil {
+				return NodeRef{}, false
+			}
+			l.fail(&h, e.ref, err)
+			continue
+		}
+		l.res.Hops++
+		l.answered = append(l.answered, e.ref.Addr)
+		l.res.Path = append(l.res.Path, h)
+		return e.ref, true
+	}
+	return NodeRef{}, false
+}
+
+func (l *lookup) fail(h *Hop, ref NodeRef, err error) {
+	h.Err = err.Error()
+	h.Timeout = isTimeout(err)
+	l.res.Timeouts++
+	l.res.Path = append(l.res.Path, *h)
+	l.failed = append(l.failed, ref.Addr)
+}
+
+// hop describes asking e, in words a student reads.
+func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
+	h := Hop{Node: e.ref, RTT: rtt}
+	if !l.explain {
+		return h
+	}
+	bits := l.n.cfg.Bits
+	key := l.key.Short(bits)
+	from := "this node"
+	if !e.from.IsZero() && e.from.Addr != l.n.self.Addr {
+		from = e.from.ID.Short(bits)
+	}
+	fallback := ""
+	if len(l.failed) > 0 {
+		fallback = "next-best after a failed hop; "
+	}
+	switch e.via {
+	case viaKnown:
+		h.Via = "known"
+		h.Reason = "the ring member given to join"
+	case viaFinger:
+		h.Via = "finger[" + strconv.Itoa(e.idx) + "]"
+		start := e.from.ID.AddPow2(bits, e.idx).Short(bits)
+		h.Reason = fmt.Sprintf("%sclosest preceding %s known to %s (its finger[%d], start %s)", fallback, key, from, e.idx, start)
+	case viaSuccessor:
+		if e.idx == 0 {
+			h.Via = "successor[0]"
+		} else {
+			h.Via = "successor list[" + strconv.Itoa(e.idx) + "]"
+		}
+		if len(l.res.Path) > 0 && l.isOwnerEntry(e) {
+			h.Reason = fmt.Sprintf("%s%s ∈ (%s, %s]: first live successor of %s owns it", fallback, key, from, e.ref.ID.Short(bits), from)
+		} else {
+			h.Reason = fmt.Sprintf("%sclosest preceding %s known to %s (its %s)", fallback, key, from, h.Via)
+		}
+	case viaSelf:
+		h.Via = "self"
+	}
+	return h
+}
+
+// isOwnerEntry reports whether e lies at or after the key from its
+// recommender, i.e. it was offered as owner rather than as a hop.
+func (l *lookup) isOwnerEntry(e routeEntry) bool {
+	return BetweenRightIncl(e.from.ID, l.key, e.ref.ID)
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	for err != nil {
+		if err == ErrTimeout || err == context.DeadlineExceeded {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if isTimeout(e) {
+					return true
+				}
+			}
+			return false
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// localStepLocked is this node's answer about key (ToN Fig. 6
+// find_successor / closest_preceding_node, one step): if key ∈ (n, s_j] for
+// the first such successor-list entry s_j, the owner is the first live of
+// s_j, s_j+1, …; otherwise the fingers and successor-list entries strictly
+// between n and key, closest to key first. Caller holds n.mu and n is joined.
+func (n *Node) localStepLocked(key ID, a *stepAnswer) {
+	a.self = n.self
+	for j, s := range n.succ {
+		if BetweenRightIncl(n.self.ID, key, s.ID) {
+			a.owner = true
+			a.entries = make([]routeEntry, 0, len(n.succ)-j)
+			for k := j; k < len(n.succ); k++ {
+				a.entries = append(a.entries, routeEntry{ref: n.succ[k], via: viaSuccessor, idx: k})
+			}
+			return
+		}
+	}
+	// closest_preceding_node: fingers from m down to 1, then the successor list.
+	bits := n.cfg.Bits
+	var buf [maxCandidates + 8]lookupCand
+	cs := buf[:0]
+	add := func(e routeEntry) {
+		if e.ref.IsZero() || e.ref.Addr == n.self.Addr || !Between(n.self.ID, e.ref.ID, key) {
+			return
+		}
+		for i := range cs {
+			if cs[i].e.ref.Addr == e.ref.Addr {
+				return
+			}
+		}
+		c := lookupCand{e: e, dist: Distance(bits, e.ref.ID, key)}
+		i := len(cs)
+		cs = append(cs, c)
+		for i > 0 && cs[i-1].dist.Cmp(c.dist) > 0 {
+			cs[i] = cs[i-1]
+			i--
+		}
+		cs[i] = c
+		if len(cs) > maxCandidates {
+			cs = cs[:maxCandidates]
+		}
+	}
+	var prev string
+	for k := len(n.fingers) - 1; k >= 0; k-- {
+		f := n.fingers[k]
+		if f.Addr == prev {
+			continue
+		}
+		prev = f.Addr
+		add(routeEntry{ref: f, via: viaFinger, idx: k})
+	}
+	for j := len(n.succ) - 1; j >= 0; j-- {
+		add(routeEntry{ref: n.succ[j], via: viaSuccessor, idx: j})
+	}
+	a.entries = make([]routeEntry, len(cs))
+	for i := range cs {
+		a.entries[i] = cs[i].e
+	}
+}
+
+// serveStep answers one lookup step for a remote asker.
+func (n *Node) serveStep(req []byte) []byte {
+	if len(req) != len(ID{}) {
+		return errorReply(statusBadRequest, "bad step request: want a 20-byte identifier")
+	}
+	var key ID
+	copy(key[:], req)
+	var a stepAnswer
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return []byte{statusNotJoined}
+	}
+	n.localStepLocked(key.Mask(n.cfg.Bits), &a)
+	n.mu.Unlock()
+	return appendStep(make([]byte, 0, 32+48*len(a.entries)), &a)
+}

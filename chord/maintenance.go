@@ -1,0 +1,246 @@
+package chord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Stabilize runs one stabilize round (Zave TSE 2017, corrected stabilize):
+// walk the successor list until an entry answers; that entry becomes the head
+// and the list becomes head + all but the last of head's list. If head's
+// predecessor p lies between this node and head and p answers, p becomes the
+// head instead. The head is always notified (the state call carries the
+// notification, so a steady ring costs one call per round).
+//
+// If no entry of the list answers (more than r-1 consecutive failures, which
+// Zave's precondition excludes), the node falls back to its closest live
+// finger or its predecessor, and finally to itself.
+func (n *Node) Stabilize(ctx context.Context) error {
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return fmt.Errorf("stabilize %s: %w", n.self.Addr, ErrNotJoined)
+	}
+	list := append([]NodeRef(nil), n.succ...)
+	fallback := n.fallbackCandidatesLocked()
+	n.mu.Unlock()
+	n.rounds.Add(1)
+
+	var head NodeRef
+	var st stateReply
+	tried := list
+	for _, s := range append(list, fallback...) {
+		if s.Addr == n.self.Addr {
+			break // a one-node ring: head is this node itself
+		}
+		var err error
+		st, err = n.callState(ctx, s.Addr, true)
+		if err == nil {
+			head = s
+			break
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("stabilize %s: %w", n.self.Addr, ctxErr)
+		}
+		if containsAddr(tried, s.Addr) {
+			n.emit(EventFailureDetected, s, NodeRef{}, fmt.Sprintf("successor %s did not answer stabilize: %v", n.label(s), err))
+		}
+	}
+	if head.IsZero() {
+		// Alone as far as this node knows: head is itself, its state is local.
+		head = n.self
+		n.mu.Lock()
+		st = stateReply{pred: n.pred, succ: []NodeRef{n.self}}
+		n.mu.Unlock()
+	}
+	newList := n.buildList(head, st.succ)
+	// Zave: adopt head.predecessor p if p ∈ (self, head) and p answers.
+	if p := st.pred; !p.IsZero() && p.Addr != n.self.Addr && p.Addr != head.Addr && Between(n.self.ID, p.ID, head.ID) {
+		if pst, err := n.callState(ctx, p.Addr, true); err == nil {
+			newList = n.buildList(p, pst.succ)
+		} else if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("stabilize %s: %w", n.self.Addr, ctxErr)
+		}
+	}
+
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return fmt.Errorf("stabilize %s: %w", n.self.Addr, ErrNotJoined)
+	}
+	old := n.succ[0]
+	if !sameRefs(n.succ, newList) {
+		n.succ = newList
+	}
+	// A one-node ring notifies itself (ToN Fig. 6: n.notify(n) with a nil
+	// predecessor), so its predecessor becomes itself.
+	selfPred := newList[0].Addr == n.self.Addr && n.pred.IsZero()
+	if selfPred {
+		n.pred = n.self
+	}
+	n.mu.Unlock()
+	if selfPred {
+		n.emit(EventPredecessorChanged, NodeRef{}, n.self, "alone in the ring: predecessor is itself")
+	}
+	if newList[0] != old {
+		n.emit(EventSuccessorChanged, old, newList[0], fmt.Sprintf("successor %s → %s", n.label(old), n.label(newList[0])))
+	}
+	return nil
+}
+
+// fallbackCandidatesLocked lists the fingers (nearest first) and the
+// predecessor: where stabilize looks when the whole successor list is dead.
+func (n *Node) fallbackCandidatesLocked() []NodeRef {
+	var out []NodeRef
+	for _, f := range n.fingers {
+		if !f.IsZero() && f.Addr != n.self.Addr && !containsAddr(out, f.Addr) && !containsAddr(n.succ, f.Addr) {
+			out = append(out, f)
+		}
+	}
+	if !n.pred.IsZero() && n.pred.Addr != n.self.Addr && !containsAddr(out, n.pred.Addr) && !containsAddr(n.succ, n.pred.Addr) {
+		out = append(out, n.pred)
+	}
+	return out
+}
+
+// rectify handles a notification from q (Zave's rectify, the corrected
+// notify of ToN Fig. 6): adopt q as predecessor if there is none, if q lies
+// between the predecessor and this node, or if the predecessor is dead.
+func (n *Node) rectify(ctx context.Context, q NodeRef) {
+	if q.Addr == n.self.Addr {
+		return
+	}
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return
+	}
+	old := n.pred
+	switch {
+	case old.IsZero() || Between(old.ID, q.ID, n.self.ID):
+		n.pred = q
+	case old.Addr == q.Addr:
+		n.mu.Unlock()
+		return
+	default:
+		n.mu.Unlock()
+		// Is the current predecessor alive? Never hold the lock across a call.
+		if err := n.ping(ctx, old.Addr); err == nil || ctx.Err() != nil {
+			return
+		}
+		n.emit(EventFailureDetected, old, NodeRef{}, fmt.Sprintf("predecessor %s did not answer", n.label(old)))
+		n.mu.Lock()
+		if !n.joined || n.pred != old {
+			n.mu.Unlock()
+			return
+		}
+		n.pred = q
+	}
+	n.mu.Unlock()
+	n.emit(EventPredecessorChanged, old, q, fmt.Sprintf("predecessor %s → %s (notified)", n.label(old), n.label(q)))
+}
+
+// CheckPredecessor clears the predecessor if it does not answer (paper:
+// check_predecessor, ToN Fig. 6).
+func (n *Node) CheckPredecessor(ctx context.Context) error {
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return fmt.Errorf("check predecessor %s: %w", n.self.Addr, ErrNotJoined)
+	}
+	p := n.pred
+	n.mu.Unlock()
+	n.rounds.Add(1)
+	if p.IsZero() || p.Addr == n.self.Addr {
+		return nil
+	}
+	err := n.ping(ctx, p.Addr)
+	if err == nil {
+		return nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("check predecessor %s: %w", n.self.Addr, ctxErr)
+	}
+	n.mu.Lock()
+	cleared := n.joined && n.pred == p
+	if cleared {
+		n.pred = NodeRef{}
+	}
+	n.mu.Unlock()
+	if cleared {
+		n.emit(EventFailureDetected, p, NodeRef{}, fmt.Sprintf("predecessor %s did not answer: %v", n.label(p), err))
+		n.emit(EventPredecessorChanged, p, NodeRef{}, fmt.Sprintf("predecessor %s cleared", n.label(p)))
+	}
+	return nil
+}
+
+// FixFingers refreshes the next finger in the cycle (paper: fix_fingers,
+// ToN Fig. 6): finger[k] = find_successor(n + 2^k). The following fingers
+// whose start also lies in (n, finger[k]] have the same successor and are
+// set at once, so one cycle costs one lookup per distinct finger.
+func (n *Node) FixFingers(ctx context.Context) error {
+	n.rounds.Add(1)
+	_, err := n.fixNextFinger(ctx)
+	return err
+}
+
+// FixAllFingers refreshes every finger once (one lookup per distinct finger).
+func (n *Node) FixAllFingers(ctx context.Context) error {
+	n.mu.Lock()
+	n.nextFinger = 0
+	n.mu.Unlock()
+	n.rounds.Add(1)
+	var errs []error
+	for {
+		wrapped, err := n.fixNextFinger(ctx)
+		if err != nil {
+			if errors.Is(err, ErrNotJoined) || ctx.Err() != nil {
+				return err
+			}
+			errs = append(errs, err)
+		}
+		if wrapped {
+			return errors.Join(errs...)
+		}
+	}
+}
+
+// fixNextFinger fixes finger[nextFinger] and the ones sharing its successor;
+// wrapped reports that the cycle went back to finger 0.
+func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
+	n.mu.Lock()
+	if !n.joined {
+		n.mu.Unlock()
+		return true, fmt.Errorf("fix fingers %s: %w", n.self.Addr, ErrNotJoined)
+	}
+	k := n.nextFinger
+	n.mu.Unlock()
+	bits := n.cfg.Bits
+	start := n.self.ID.AddPow2(bits, k)
+	res, err := n.resolve(ctx, start, "", false)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.joined {
+		return true, fmt.Errorf("fix fingers %s: %w", n.self.Addr, ErrNotJoined)
+	}
+	next := k + 1
+	if err == nil {
+		owner := res.Owner
+		n.fingers[k] = owner
+		for ; next < bits; next++ {
+			if !BetweenRightIncl(n.self.ID, n.self.ID.AddPow2(bits, next), owner.ID) {
+				break
+			}
+			n.fingers[next] = owner
+		}
+	}
+	if next >= bits {
+		next = 0
+	}
+	n.nextFinger = next
+	if err != nil {
+		return next == 0, fmt.Errorf("fix finger[%d] of %s: %w", k, n.self.Addr, err)
+	}
+	return next == 0, nil
+}

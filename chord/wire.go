@@ -1,0 +1,241 @@
+package chord
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Protocol methods on the Transport. Upper-layer commands travel as
+// commandPrefix + name so they can never shadow a protocol method.
+const (
+	methodStep    = "chord.step"    // one iterative-lookup step (find_successor at a remote node)
+	methodState   = "chord.state"   // predecessor and successor list, optionally notify first
+	methodPing    = "chord.ping"    // liveness and membership
+	methodLeaving = "chord.leaving" // voluntary departure of a neighbour
+	commandPrefix = "cmd."
+)
+
+// Every reply chord sends starts with one status byte.
+const (
+	statusOK             byte = iota // payload follows
+	statusError                      // error text follows (upper-layer handler error)
+	statusUnknownCommand             // error text follows
+	statusNotJoined                  // the callee is not a ring member
+	statusBadRequest                 // the request could not be decoded; text follows
+)
+
+// Step answers: either the owner is among the answering node's successors,
+// or here are the nodes closest preceding the key that it knows.
+const (
+	stepOwner      byte = 1
+	stepCandidates byte = 2
+)
+
+// How a routing entry was found in the answering node's tables.
+const (
+	viaFinger    byte = 0
+	viaSuccessor byte = 1
+	viaKnown     byte = 2 // the address given to Join
+	viaSelf      byte = 3
+)
+
+// Flags of a state request.
+const stateNotify byte = 1
+
+// Roles of a leaving message.
+const (
+	leavingYourSuccessor   byte = 1 // sent to the predecessor, carries the successor list
+	leavingYourPredecessor byte = 2 // sent to the successor, carries the predecessor
+)
+
+// maxAddrLen bounds addresses on the wire; maxRefs bounds any list.
+const (
+	maxAddrLen = 1024
+	maxRefs    = 1024
+)
+
+var errShortMessage = errors.New("message too short")
+
+func appendRef(b []byte, r NodeRef) []byte {
+	b = append(b, r.ID[:]...)
+	b = binary.AppendUvarint(b, uint64(len(r.Addr)))
+	return append(b, r.Addr...)
+}
+
+func appendRefs(b []byte, rs []NodeRef) []byte {
+	b = binary.AppendUvarint(b, uint64(len(rs)))
+	for _, r := range rs {
+		b = appendRef(b, r)
+	}
+	return b
+}
+
+// routeEntry is a node named in a step answer, with where the answering node
+// found it (finger index or successor-list index).
+type routeEntry struct {
+	ref  NodeRef
+	via  byte
+	idx  int
+	from NodeRef // node whose table held it (filled by the asker)
+}
+
+// stepAnswer is a decoded reply to methodStep.
+type stepAnswer struct {
+	self    NodeRef // the answering node
+	owner   bool
+	entries []routeEntry
+}
+
+func appendStep(b []byte, a *stepAnswer) []byte {
+	b = append(b, statusOK)
+	b = appendRef(b, a.self)
+	if a.owner {
+		b = append(b, stepOwner)
+	} else {
+		b = append(b, stepCandidates)
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.entries)))
+	for _, e := range a.entries {
+		b = appendRef(b, e.ref)
+		b = append(b, e.via)
+		b = binary.AppendUvarint(b, uint64(e.idx))
+	}
+	return b
+}
+
+// decoder reads a message; the first error sticks and later reads return zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 1 {
+		d.fail(errShortMessage)
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint(max uint64) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail(errShortMessage)
+		return 0
+	}
+	if v > max {
+		d.fail(fmt.Errorf("value %d exceeds limit %d", v, max))
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) ref() NodeRef {
+	var r NodeRef
+	if d.err != nil {
+		return r
+	}
+	if len(d.b) < len(r.ID) {
+		d.fail(errShortMessage)
+		return r
+	}
+	copy(r.ID[:], d.b)
+	d.b = d.b[len(r.ID):]
+	n := int(d.uvarint(maxAddrLen))
+	if d.err != nil {
+		return NodeRef{}
+	}
+	if len(d.b) < n {
+		d.fail(errShortMessage)
+		return NodeRef{}
+	}
+	r.Addr = string(d.b[:n])
+	d.b = d.b[n:]
+	return r
+}
+
+func (d *decoder) refs() []NodeRef {
+	n := int(d.uvarint(maxRefs))
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	out := make([]NodeRef, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		out = append(out, d.ref())
+	}
+	return out
+}
+
+func decodeStep(b []byte) (stepAnswer, error) {
+	d := decoder{b: b}
+	var a stepAnswer
+	a.self = d.ref()
+	switch d.byte() {
+	case stepOwner:
+		a.owner = true
+	case stepCandidates:
+	default:
+		d.fail(errors.New("bad step kind"))
+	}
+	n := int(d.uvarint(maxRefs))
+	if d.err == nil && n > 0 {
+		a.entries = make([]routeEntry, 0, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		e := routeEntry{ref: d.ref(), via: d.byte()}
+		e.idx = int(d.uvarint(maxRefs))
+		a.entries = append(a.entries, e)
+	}
+	return a, d.err
+}
+
+// stateReply is a decoded reply to methodState.
+type stateReply struct {
+	pred NodeRef
+	succ []NodeRef
+}
+
+func appendState(b []byte, pred NodeRef, succ []NodeRef) []byte {
+	b = append(b, statusOK)
+	b = appendRef(b, pred)
+	return appendRefs(b, succ)
+}
+
+func decodeState(b []byte) (stateReply, error) {
+	d := decoder{b: b}
+	st := stateReply{pred: d.ref(), succ: d.refs()}
+	if d.err == nil && len(st.succ) == 0 {
+		d.fail(errors.New("empty successor list"))
+	}
+	return st, d.err
+}
+
+// replyStatus splits a reply into its status byte and the rest.
+func replyStatus(rep []byte) (byte, []byte, error) {
+	if len(rep) == 0 {
+		return 0, nil, errShortMessage
+	}
+	return rep[0], rep[1:], nil
+}
+
+func errorReply(status byte, msg string) []byte {
+	b := make([]byte, 0, 1+len(msg))
+	b = append(b, status)
+	return append(b, msg...)
+}
