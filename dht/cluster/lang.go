@@ -1,6 +1,48 @@
 package cluster
 
-// (API skeleton: the chordtui-binary issue replaces this file.)
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Errors of the command language. Every error returned by Parse, Help and
+// (*Cluster).Exec wraps one of these (or a chord/dht error); test with errors.Is.
+var (
+	// ErrSyntax: the line could not be split into words (an unterminated quote).
+	ErrSyntax = errors.New("syntax error")
+	// ErrUnknownCommand: the first word names no command.
+	ErrUnknownCommand = errors.New("unknown command")
+	// ErrUsage: wrong number or kind of arguments.
+	ErrUsage = errors.New("bad arguments")
+	// ErrUnknownNode: a NODE argument matches no node (or several).
+	ErrUnknownNode = errors.New("unknown node")
+	// ErrNodeState: the node is in the wrong state for the operation
+	// (killing a node that is down, reviving one that is alive, …).
+	ErrNodeState = errors.New("wrong node state")
+	// ErrNoLiveNode: no live member is left to run the operation through.
+	ErrNoLiveNode = errors.New("no live node")
+	// ErrNotStable: wait gave up before the ring became stable.
+	ErrNotStable = errors.New("not stable")
+	// ErrClosed: the cluster has been closed.
+	ErrClosed = errors.New("cluster closed")
+)
+
+// langError is an error with a user-facing message that wraps a sentinel.
+type langError struct {
+	msg  string
+	kind error
+}
+
+func (e *langError) Error() string { return e.msg }
+func (e *langError) Unwrap() error { return e.kind }
+
+// errorf builds an error whose text is the formatted message and which
+// wraps kind for errors.Is.
+func errorf(kind error, format string, args ...any) error {
+	return &langError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
 
 // CommandInfo describes one command of the command language.
 type CommandInfo struct {
@@ -9,12 +51,427 @@ type CommandInfo struct {
 	Summary string // one line
 }
 
+// argKind says what a positional argument is, for completion and checks.
+type argKind int
+
+const (
+	argText argKind = iota
+	argNode
+	argChoice
+	argCommand
+	argTunable
+)
+
+// commandSpec is one row of the command table.
+type commandSpec struct {
+	CommandInfo
+	// args names the positional arguments for messages ("K", "V").
+	args []string
+	// min and max bound the positional arguments; max < 0 means no limit.
+	min, max int
+	// kinds gives the kind of each positional argument; the last repeats.
+	kinds []argKind
+	// via allows a trailing "via NODE".
+	via bool
+	// choices are the allowed values of an argChoice argument.
+	choices []string
+	// details is the longer help text.
+	details string
+}
+
+func (s commandSpec) kindAt(i int) argKind {
+	if len(s.kinds) == 0 {
+		return argText
+	}
+	if i >= len(s.kinds) {
+		return s.kinds[len(s.kinds)-1]
+	}
+	return s.kinds[i]
+}
+
+// commandTable lists every command, in the order help shows them.
+var commandTable = []commandSpec{
+	{CommandInfo: CommandInfo{"set", "set K V [via NODE]", "store value V under key K"},
+		args: []string{"K", "V"}, min: 2, max: 2, via: true,
+		details: "The write goes to the owner of K and its replicas; prints the owner and the lookup's hop count.\nQuote values with spaces: set greeting \"hello world\"."},
+	{CommandInfo: CommandInfo{"get", "get K [via NODE]", "read key K"},
+		args: []string{"K"}, min: 1, max: 1, via: true,
+		details: "Prints the value, the owner and the hop count; a missing key is not an error (found: false)."},
+	{CommandInfo: CommandInfo{"del", "del K [via NODE]", "delete key K"},
+		args: []string{"K"}, min: 1, max: 1, via: true,
+		details: "Writes a versioned tombstone to the owner and its replicas."},
+	{CommandInfo: CommandInfo{"lookup", "lookup K [via NODE]", "find the owner of key K and show the path"},
+		args: []string{"K"}, min: 1, max: 1, via: true,
+		details: "K is hashed like a key. Prints every node asked, which routing entry chose it and why,\nand any node that did not answer."},
+	{CommandInfo: CommandInfo{"random", "random", "pick a random live member as the default origin"},
+		details: "get/set/del/lookup without \"via\" start at the default origin (initially n0)."},
+	{CommandInfo: CommandInfo{"kill", "kill NODE", "crash a node (sockets closed, memory lost)"},
+		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
+	{CommandInfo: CommandInfo{"revive", "revive NODE", "restart a crashed or departed node, same address and ID, empty memory"},
+		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode},
+		details: "The new incarnation joins through a live member."},
+	{CommandInfo: CommandInfo{"add", "add [COUNT]", "start COUNT new nodes (default 1) and join them"},
+		args: []string{"COUNT"}, min: 0, max: 1,
+		details: "New nodes continue the numbering and join concurrently through live members."},
+	{CommandInfo: CommandInfo{"leave", "leave NODE", "make a node leave gracefully (hands its keys on)"},
+		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
+	{CommandInfo: CommandInfo{"pause", "pause NODE", "freeze a node: sockets stay open, it never answers"},
+		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
+	{CommandInfo: CommandInfo{"resume", "resume NODE", "unfreeze a paused node"},
+		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
+	{CommandInfo: CommandInfo{"partition", "partition NODE…", "cut the given nodes off from the rest"},
+		args: []string{"NODE…"}, min: 1, max: -1, kinds: []argKind{argNode},
+		details: "Calls between the group and the other nodes fail; heal undoes it."},
+	{CommandInfo: CommandInfo{"heal", "heal", "remove every partition"}},
+	{CommandInfo: CommandInfo{"delay", "delay NODE DURATION", "add DURATION to every call to or from a node (0 removes it)"},
+		args: []string{"NODE", "DURATION"}, min: 2, max: 2, kinds: []argKind{argNode, argText},
+		details: "DURATION is a Go duration: 20ms, 1.5s, 0."},
+	{CommandInfo: CommandInfo{"drop", "drop NODE PERCENT", "drop PERCENT of the calls to or from a node"},
+		args: []string{"NODE", "PERCENT"}, min: 2, max: 2, kinds: []argKind{argNode, argText},
+		details: "PERCENT is 0..100 (a trailing % is allowed)."},
+	{CommandInfo: CommandInfo{"wait", "wait [TIMEOUT]", "wait until the ring is stable; print how long it took"},
+		args: []string{"TIMEOUT"}, min: 0, max: 1,
+		details: "Stable: every live node in one ideal ring, fingers correct, every key at exactly r copies\non the right nodes. Prints the seconds from the last fault to stability; fails after\nTIMEOUT (default 30s)."},
+	{CommandInfo: CommandInfo{"check", "check", "check Zave's invariants now: ok or each violation"},
+		details: "Checks invariants 1–8 (chord-correctness.md) over the live nodes' current state."},
+	{CommandInfo: CommandInfo{"nodes", "nodes", "list the nodes: name, ID, address, state, keys"}},
+	{CommandInfo: CommandInfo{"node", "node NODE", "show one node: predecessor, successor list, fingers, keys"},
+		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
+	{CommandInfo: CommandInfo{"keys", "keys NODE", "list the keys a node stores"},
+		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
+	{CommandInfo: CommandInfo{"stats", "stats", "RPC and lookup counters per node"}},
+	{CommandInfo: CommandInfo{"maintenance", "maintenance pause|resume|step", "pause, resume or single-step the maintenance rounds"},
+		args: []string{"pause|resume|step"}, min: 1, max: 1, kinds: []argKind{argChoice},
+		choices: []string{"pause", "resume", "step"},
+		details: "step runs one round of every task (stabilize, fix fingers, check predecessor, repair)\non every live node, in name order."},
+	{CommandInfo: CommandInfo{"config", "config NAME VALUE", "change a live tunable (config with no arguments lists them)"},
+		args: []string{"NAME", "VALUE"}, min: 0, max: 2, kinds: []argKind{argTunable, argText}},
+	{CommandInfo: CommandInfo{"help", "help [CMD]", "list the commands, or explain one"},
+		args: []string{"CMD"}, min: 0, max: 1, kinds: []argKind{argCommand}},
+	{CommandInfo: CommandInfo{"quit", "quit", "stop the cluster and exit"}},
+}
+
+var specByName = func() map[string]*commandSpec {
+	m := make(map[string]*commandSpec, len(commandTable))
+	for i := range commandTable {
+		m[commandTable[i].Name] = &commandTable[i]
+	}
+	return m
+}()
+
 // Commands lists every command of the language, for help screens.
-func Commands() []CommandInfo { return nil }
+func Commands() []CommandInfo {
+	out := make([]CommandInfo, len(commandTable))
+	for i, s := range commandTable {
+		out[i] = s.CommandInfo
+	}
+	return out
+}
 
 // Help returns the help text of one command, or of all when name is "".
-func Help(name string) (string, error) { return "", nil }
+func Help(name string) (string, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		var b strings.Builder
+		b.WriteString("commands (NODE is a name like n3, a hex ID prefix, or host:port):\n")
+		width := 0
+		for _, s := range commandTable {
+			width = max(width, len([]rune(s.Usage)))
+		}
+		for _, s := range commandTable {
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, s.Usage, s.Summary)
+		}
+		b.WriteString("lines starting with # are comments; quote values with spaces")
+		return b.String(), nil
+	}
+	s, ok := specByName[name]
+	if !ok {
+		return "", unknownCommand(name)
+	}
+	text := "usage: " + s.Usage + "\n" + s.Summary
+	if s.details != "" {
+		text += "\n" + s.details
+	}
+	if name == "config" {
+		text += "\n" + tunableHelp()
+	}
+	return text, nil
+}
+
+// unknownCommand builds the error for a first word that names no command,
+// with the closest command name as a hint.
+func unknownCommand(name string) error {
+	if s := suggest(name, commandNames()); s != "" {
+		return errorf(ErrUnknownCommand, "unknown command %q — did you mean %q? (help lists commands)", name, s)
+	}
+	return errorf(ErrUnknownCommand, "unknown command %q (help lists commands)", name)
+}
+
+func commandNames() []string {
+	out := make([]string, len(commandTable))
+	for i, s := range commandTable {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// suggest returns the candidate closest to word (by edit distance, or by
+// prefix), or "" if none is close enough to be a likely typo.
+func suggest(word string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		d := editDistance(word, c)
+		if strings.HasPrefix(c, word) && word != "" {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len([]rune(word)) <= 3 {
+		limit = 1
+		if len([]rune(word)) == 3 {
+			limit = 2 // transpositions such as "gte" count as two edits
+		}
+	}
+	if bestD <= limit {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// Command is one parsed line of the command language.
+type Command struct {
+	// Name is the command ("" for a blank or comment-only line).
+	Name string
+	// Args are the positional arguments, quotes removed.
+	Args []string
+	// Via is the NODE after "via", or "".
+	Via string
+}
+
+// Parse splits line into words and checks it against the command table:
+// the command exists and has the right number of arguments. Node names are
+// resolved later, by Exec, against the cluster's members.
+func Parse(line string) (Command, error) {
+	words, err := Tokenize(line)
+	if err != nil {
+		return Command{}, err
+	}
+	if len(words) == 0 {
+		return Command{}, nil
+	}
+	name := strings.ToLower(words[0])
+	spec, ok := specByName[name]
+	if !ok {
+		return Command{}, unknownCommand(words[0])
+	}
+	cmd := Command{Name: name, Args: words[1:]}
+	if spec.via && len(cmd.Args) >= 2 && strings.EqualFold(cmd.Args[len(cmd.Args)-2], "via") && len(cmd.Args)-2 >= spec.min {
+		cmd.Via = cmd.Args[len(cmd.Args)-1]
+		cmd.Args = cmd.Args[:len(cmd.Args)-2]
+	}
+	if n := len(cmd.Args); n < spec.min || (spec.max >= 0 && n > spec.max) {
+		return Command{}, arityError(spec, n)
+	}
+	for i, a := range cmd.Args {
+		if spec.kindAt(i) == argChoice && !contains(spec.choices, strings.ToLower(a)) {
+			return Command{}, errorf(ErrUsage, "%s: %q is not one of %s — usage: %s",
+				name, a, strings.Join(spec.choices, ", "), spec.Usage)
+		}
+	}
+	return cmd, nil
+}
+
+func arityError(spec *commandSpec, got int) error {
+	plural := func(n int) string {
+		if n == 1 {
+			return "1 argument"
+		}
+		return fmt.Sprintf("%d arguments", n)
+	}
+	var want string
+	switch {
+	case spec.max == 0:
+		want = "no arguments"
+	case spec.min == spec.max:
+		want = plural(spec.min)
+	case spec.max < 0:
+		want = "at least " + plural(spec.min)
+	case got > spec.max:
+		want = "at most " + plural(spec.max)
+	default:
+		want = fmt.Sprintf("%d to %d arguments", spec.min, spec.max)
+	}
+	names := ""
+	if len(spec.args) > 0 {
+		names = " (" + strings.Join(spec.args, " ") + ")"
+	}
+	return errorf(ErrUsage, "%s: wants %s%s, got %d — usage: %s", spec.Name, want, names, got, spec.Usage)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Tokenize splits line into words like a POSIX shell, without expansions:
+// words are separated by blanks; 'single quotes' keep everything literally;
+// "double quotes" allow \" and \\ escapes; a backslash outside quotes keeps
+// the next character; # at the start of a word begins a comment.
+func Tokenize(line string) ([]string, error) {
+	var (
+		words   []string
+		cur     strings.Builder
+		inWord  bool
+		runes   = []rune(line)
+		quoteAt = -1
+	)
+	flush := func() {
+		if inWord {
+			words = append(words, cur.String())
+			cur.Reset()
+			inWord = false
+		}
+	}
+	for i := 0; i < len(runes); i++ {
+		r := runes[i]
+		switch {
+		case r == ' ' || r == '\t' || r == '\r' || r == '\n':
+			flush()
+		case r == '#' && !inWord:
+			return words, nil
+		case r == '\\':
+			if i+1 < len(runes) { // a trailing backslash escapes nothing
+				inWord = true
+				i++
+				cur.WriteRune(runes[i])
+			}
+		case r == '\'':
+			inWord = true
+			quoteAt = i
+			j := i + 1
+			for j < len(runes) && runes[j] != '\'' {
+				cur.WriteRune(runes[j])
+				j++
+			}
+			if j >= len(runes) {
+				return nil, errorf(ErrSyntax, "unterminated ' quote at column %d", quoteAt+1)
+			}
+			i = j
+		case r == '"':
+			inWord = true
+			quoteAt = i
+			j := i + 1
+			for ; j < len(runes) && runes[j] != '"'; j++ {
+				if runes[j] == '\\' && j+1 < len(runes) && (runes[j+1] == '"' || runes[j+1] == '\\') {
+					j++
+				}
+				cur.WriteRune(runes[j])
+			}
+			if j >= len(runes) {
+				return nil, errorf(ErrSyntax, "unterminated \" quote at column %d", quoteAt+1)
+			}
+			i = j
+		default:
+			inWord = true
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return words, nil
+}
 
 // Complete returns the completions of the last word of line: command names
 // for the first word, node names (from names) where a NODE is expected.
-func Complete(line string, names []string) []string { return nil }
+// Each completion is the whole last word, sorted.
+func Complete(line string, names []string) []string {
+	words, err := Tokenize(line)
+	if err != nil {
+		return nil
+	}
+	endsInSpace := line == "" || strings.ContainsAny(line[len(line)-1:], " \t")
+	if endsInSpace || len(words) == 0 {
+		words = append(words, "")
+	}
+	last := words[len(words)-1]
+	pos := len(words) - 1 // index of the word being completed
+	if pos == 0 {
+		return withPrefix(commandNames(), strings.ToLower(last))
+	}
+	spec, ok := specByName[strings.ToLower(words[0])]
+	if !ok {
+		return nil
+	}
+	if spec.via && pos >= 2 && strings.EqualFold(words[pos-1], "via") {
+		return nodesWithPrefix(names, last)
+	}
+	argIdx := pos - 1
+	if spec.max >= 0 && argIdx >= spec.max {
+		if spec.via && argIdx == spec.max {
+			return withPrefix([]string{"via"}, last)
+		}
+		return nil
+	}
+	switch spec.kindAt(argIdx) {
+	case argNode:
+		return nodesWithPrefix(names, last)
+	case argChoice:
+		return withPrefix(spec.choices, strings.ToLower(last))
+	case argCommand:
+		return withPrefix(commandNames(), strings.ToLower(last))
+	case argTunable:
+		return withPrefix(tunableNames(), strings.ToLower(last))
+	}
+	return nil
+}
+
+// nodesWithPrefix keeps the caller's order (n0, n1, …, n10), which a plain
+// string sort would scramble.
+func nodesWithPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, s := range names {
+		if strings.HasPrefix(s, prefix) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func withPrefix(list []string, prefix string) []string {
+	var out []string
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -45,6 +45,8 @@ type NodeSnapshot struct {
 	Delay       time.Duration
 	DropPercent float64
 	Partitioned bool
+	// Incarnation counts the node's starts: 1 for the first, +1 per revive.
+	Incarnation int
 }
 
 // Snapshot is a consistent-enough copy of the whole cluster for observers.
@@ -69,6 +71,21 @@ type Snapshot struct {
 	KeyIDs []chord.ID
 	// Origin is the name of the default origin member ("random" picks it).
 	Origin string
+	// UnstableReason says what keeps the ring from being stable ("" when
+	// Stable), e.g. "ring not ideal: 3 violation(s), first: …".
+	UnstableReason string
+	// EventsDropped counts events not delivered because nobody read Events
+	// fast enough.
+	EventsDropped uint64
+}
+
+// Names maps every node's address to its name, for labelling NodeRefs.
+func (s Snapshot) Names() map[string]string {
+	out := make(map[string]string, len(s.Nodes))
+	for _, n := range s.Nodes {
+		out[n.Addr] = n.Name
+	}
+	return out
 }
 
 // Event is one line of the cluster's event log: a chord event translated to

@@ -1,0 +1,184 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
+	"github.com/chordtui/chordtui/netmux"
+)
+
+// Config holds the settings of a local cluster.
+type Config struct {
+	// Nodes is how many nodes Start launches (at least 1).
+	Nodes int
+	// Host is the interface every node listens on.
+	Host string
+	// Chord is the template of every node's chord.Config; the cluster sets
+	// ID, HasID and Events per node.
+	Chord chord.Config
+	// DHT configures every node's store (DHT.Replicas is the r of "every key
+	// at r copies").
+	DHT dht.Config
+	// Net configures every node's transport; the cluster sets Net.Faults to
+	// its own shared fault table.
+	Net netmux.Config
+	// Seed, when non-zero, derives node identifiers from the seed and the
+	// node names (the same ring every run) and seeds every random choice.
+	// Zero: identifiers are SHA-1 of the address, choices are random.
+	Seed int64
+	// MonitorInterval is how often the "stable" condition is evaluated.
+	MonitorInterval time.Duration
+	// JoinTimeout bounds one node's join, retries included.
+	JoinTimeout time.Duration
+	// OpTimeout bounds a get, set, del, lookup or leave started by Exec.
+	OpTimeout time.Duration
+	// WaitTimeout is how long "wait" waits when no TIMEOUT is given.
+	WaitTimeout time.Duration
+	// EventBuffer is the capacity of the Events channel; events beyond it
+	// are dropped (counted in Snapshot.EventsDropped).
+	EventBuffer int
+	// Logger receives diagnostics; nil discards them. Never point it at the
+	// terminal a UI is drawing on.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the settings chordtui uses: 16 nodes on 127.0.0.1,
+// 160-bit identifiers, r = 4 successors, 3 replicas, and maintenance rounds
+// fast enough that 16 nodes are stable about a second after start.
+func DefaultConfig() Config {
+	cc := chord.DefaultConfig()
+	cc.RPCTimeout = 300 * time.Millisecond
+	cc.StabilizeInterval = 50 * time.Millisecond
+	cc.FixFingersInterval = 50 * time.Millisecond
+	cc.CheckPredecessorInterval = 100 * time.Millisecond
+	return Config{
+		Nodes:           16,
+		Host:            "127.0.0.1",
+		Chord:           cc,
+		DHT:             dht.DefaultConfig(),
+		Net:             netmux.DefaultConfig(),
+		MonitorInterval: 50 * time.Millisecond,
+		JoinTimeout:     10 * time.Second,
+		OpTimeout:       10 * time.Second,
+		WaitTimeout:     30 * time.Second,
+		EventBuffer:     4096,
+	}
+}
+
+// Validate reports every setting that is out of range.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Nodes < 1 {
+		errs = append(errs, fmt.Errorf("nodes must be at least 1, got %d", c.Nodes))
+	}
+	if c.Host == "" {
+		errs = append(errs, errors.New("host must not be empty"))
+	}
+	cc := c.Chord
+	cc.HasID = false
+	if err := cc.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("chord: %w", err))
+	}
+	if c.Chord.Bits >= chord.MinBits && c.Chord.Bits < 63 && uint64(c.Nodes) > uint64(1)<<c.Chord.Bits {
+		errs = append(errs, fmt.Errorf("%d nodes do not fit on a ring of 2^%d identifiers", c.Nodes, c.Chord.Bits))
+	}
+	if c.DHT.Replicas < 1 {
+		errs = append(errs, fmt.Errorf("replicas must be at least 1, got %d", c.DHT.Replicas))
+	}
+	if c.MonitorInterval <= 0 {
+		errs = append(errs, fmt.Errorf("monitor interval must be positive, got %v", c.MonitorInterval))
+	}
+	if c.JoinTimeout <= 0 || c.OpTimeout <= 0 || c.WaitTimeout <= 0 {
+		errs = append(errs, errors.New("join, operation and wait timeouts must be positive"))
+	}
+	if c.EventBuffer < 0 {
+		errs = append(errs, fmt.Errorf("event buffer must not be negative, got %d", c.EventBuffer))
+	}
+	return errors.Join(errs...)
+}
+
+// tunable is a setting the "config" command changes on a running cluster.
+type tunable struct {
+	name    string
+	summary string
+	// get prints the current value; set parses and applies a new one.
+	get func(c *Cluster) string
+	set func(c *Cluster, v string) error
+}
+
+var tunables = []tunable{
+	{"stabilize", "stabilize period of every node (restarts the drivers)",
+		func(c *Cluster) string { return c.chordCfg().StabilizeInterval.String() },
+		func(c *Cluster, v string) error {
+			return c.setInterval(v, func(cc *chord.Config, d time.Duration) { cc.StabilizeInterval = d })
+		}},
+	{"fix-fingers", "fix-fingers period of every node (restarts the drivers)",
+		func(c *Cluster) string { return c.chordCfg().FixFingersInterval.String() },
+		func(c *Cluster, v string) error {
+			return c.setInterval(v, func(cc *chord.Config, d time.Duration) { cc.FixFingersInterval = d })
+		}},
+	{"check-pred", "check-predecessor period of every node (restarts the drivers)",
+		func(c *Cluster) string { return c.chordCfg().CheckPredecessorInterval.String() },
+		func(c *Cluster, v string) error {
+			return c.setInterval(v, func(cc *chord.Config, d time.Duration) { cc.CheckPredecessorInterval = d })
+		}},
+	{"rpc-timeout", "deadline of protocol calls (applies to nodes started or revived from now on)",
+		func(c *Cluster) string { return c.chordCfg().RPCTimeout.String() },
+		func(c *Cluster, v string) error {
+			d, err := parsePositiveDuration(v)
+			if err != nil {
+				return err
+			}
+			c.mu.Lock()
+			c.cfg.Chord.RPCTimeout = d
+			c.mu.Unlock()
+			return nil
+		}},
+	{"wait-timeout", "default TIMEOUT of wait",
+		func(c *Cluster) string {
+			c.mu.RLock()
+			defer c.mu.RUnlock()
+			return c.cfg.WaitTimeout.String()
+		},
+		func(c *Cluster, v string) error {
+			d, err := parsePositiveDuration(v)
+			if err != nil {
+				return err
+			}
+			c.mu.Lock()
+			c.cfg.WaitTimeout = d
+			c.mu.Unlock()
+			return nil
+		}},
+}
+
+func tunableNames() []string {
+	out := make([]string, len(tunables))
+	for i, t := range tunables {
+		out[i] = t.name
+	}
+	return out
+}
+
+func tunableHelp() string {
+	s := "tunables:"
+	for _, t := range tunables {
+		s += fmt.Sprintf("\n  %-12s %s", t.name, t.summary)
+	}
+	return s
+}
+
+func parsePositiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (try 50ms or 1s)", v)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("duration must be positive, got %v", d)
+	}
+	return d, nil
+}
