@@ -2,6 +2,7 @@ package chord
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 )
@@ -256,12 +257,19 @@ func CheckIdeal(sts []Status, fingers bool) []Violation {
 				continue
 			}
 			wrong, first := 0, ""
+			// Every start closer than the next node is owned by it: only
+			// the starts at distance 2^k ≥ gap need a search.
+			next := v.nodes[(i+1)%n].Self
+			near := bitLen(Distance(v.bits, st.Self.ID, next.ID))
 			for k, f := range st.Fingers {
-				start := st.Self.ID.AddPow2(v.bits, k)
-				want := v.nodes[v.successorIndex(start)].Self
-				if f == want {
+				want := next
+				if k >= near {
+					want = v.nodes[v.successorIndex(st.Self.ID.AddPow2(v.bits, k))].Self
+				}
+				if f.Addr == want.Addr && f.ID == want.ID {
 					continue
 				}
+				start := st.Self.ID.AddPow2(v.bits, k)
 				if wrong == 0 {
 					first = fmt.Sprintf("finger[%d] (start %s) is %s but the first live node at or after %s is %s",
 						k, start.Short(v.bits), v.nameOrNil(f), start.Short(v.bits), v.name(want))
@@ -519,6 +527,16 @@ func (v *ringView) principals() []int {
 		}
 	}
 	return out
+}
+
+// bitLen returns the number of bits needed to write id (0 for zero).
+func bitLen(id ID) int {
+	for i, b := range id {
+		if b != 0 {
+			return (len(id)-i)*8 - bits.LeadingZeros8(b)
+		}
+	}
+	return 0
 }
 
 func (v *ringView) firstAfter(x ID) int {
