@@ -1,91 +1,619 @@
-// Package dht is the key-value layer on a Chord ring.
-// (API skeleton: the dht issue replaces this file.)
+// Package dht is the key-value layer on a Chord ring: get, set and del
+// registered as commands on chord nodes, replication on the successor list,
+// and key migration on join, graceful leave and crash.
+//
+// # Placement
+//
+// The owner of key k is successor(HashID(bits, k)). Its holders are the owner
+// and the owner's next r-1 live successors (r = Config.Replicas, capped by
+// the ring size). A write is acknowledged only once every holder has it.
+//
+// # Versions
+//
+// Every record (value or tombstone) carries a Version (Counter, Writer),
+// compared lexicographically. Counter is a Lamport clock: the owner that
+// accepts a write assigns one more than every counter its store has seen,
+// for any key; every record or digest a store receives advances its clock.
+// A holder applies an incoming record only if its version is strictly newer
+// than its own copy, so replicas, migrations and concurrent writers resolve
+// the same way on every node. If a holder refuses the owner's push because
+// it already has a newer version (left by an earlier owner, for instance a
+// node that has since crashed or been replaced), the owner advances its
+// clock past it and writes again, so an acknowledged write is always newer
+// than every copy that existed when it started.
+//
+// # Reads
+//
+// A read goes to the owner, which answers with the newest of its own copy
+// and its r-1 successors' copies (a node that has just joined may not have
+// pulled its keys yet). If the owner is down, the client asks the next
+// nodes of the owner's successor list, learnt from the nodes on the lookup
+// path. While fewer than r holders of a key have failed, a read therefore
+// returns the last acknowledged write or a newer one.
+//
+// # Tombstones
+//
+// Del writes a tombstone: a versioned record without a value. A stale copy
+// can only come back through a push of an older version, and every holder
+// refuses versions older than its tombstone. The owner collects a tombstone
+// only after every current holder has confirmed that exact tombstone in
+// Config.TombstoneRounds consecutive repair rounds, then tells them to drop
+// it. By then every reachable node that held the key has pushed its copy to
+// the holders at least once (each holder and former holder does so every
+// round, and a former holder drops its copy once the holders confirm a
+// version at least as new), and the holders' clocks are past the tombstone,
+// so a later write gets a higher version than any copy that existed. Only a
+// node unreachable for longer than TombstoneRounds rounds while still
+// holding an old copy could bring the key back; a crashed node restarts
+// empty, so in practice that means a node paused or partitioned away for
+// that long.
+//
+// # Repair
+//
+// Maintenance is explicit: Repair runs one round and Tasks hands it to a
+// chord.Driver. A round (1) pulls (pred, self] from the successor when the
+// predecessor changed (the join handoff), (2) groups the node's records by
+// owner, (3) exchanges digests with each group's holders and pushes what
+// they miss, and (4) drops copies the node should no longer hold once all
+// r holders confirmed them, and collects old tombstones.
 package dht
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
 
-var errUnimplemented = errors.New("unimplemented")
+// Sentinel errors, wrapped with detail; test them with errors.Is.
+var (
+	// ErrEmptyKey: the key is the empty string.
+	ErrEmptyKey = errors.New("empty key")
+	// ErrKeyTooLarge: the key is longer than Config.MaxKeySize.
+	ErrKeyTooLarge = errors.New("key too large")
+	// ErrValueTooLarge: the value is longer than Config.MaxValueSize.
+	ErrValueTooLarge = errors.New("value too large")
+	// ErrUnavailable: the owner (and, for reads, every replica) could not be
+	// reached, or too few holders acknowledged a write.
+	ErrUnavailable = errors.New("key unavailable")
+)
+
+// Command names registered on the chord node.
+const (
+	cmdGet      = "dht.get"      // client → owner: read (owner merges its replicas)
+	cmdSet      = "dht.set"      // client → owner: write a value or tombstone
+	cmdRead     = "dht.read"     // owner → holder: the local copy only
+	cmdStore    = "dht.store"    // push records (replication, repair, leave)
+	cmdDigest   = "dht.digest"   // repair: which of these versions do you need?
+	cmdTransfer = "dht.transfer" // join: the records of (from, to]
+	cmdSuccs    = "dht.succs"    // a node's predecessor and successor list
+	cmdForget   = "dht.forget"   // drop confirmed tombstones
+)
 
 // Config holds the DHT's tunables.
 type Config struct {
 	// Replicas is r, the number of holders of each key (owner included).
+	// It must not exceed the chord successor-list length + 1.
 	Replicas int
 	// MaxKeySize and MaxValueSize bound keys and values, in bytes.
 	MaxKeySize, MaxValueSize int
+	// RepairInterval is the period at which a Driver runs Repair.
+	RepairInterval time.Duration
+	// TombstoneRounds is how many consecutive repair rounds every holder
+	// must confirm a tombstone before the owner collects it.
+	TombstoneRounds int
+	// MaxBatchBytes bounds the keys and values carried by one transfer or
+	// push message (a message always carries at least one record).
+	MaxBatchBytes int
+	// MaxRedirects bounds how many "not the owner, try X" answers a Get,
+	// Set or Del follows before giving up.
+	MaxRedirects int
+	// Logger receives the store's debug logs; nil discards them.
+	Logger *slog.Logger
 }
 
-// DefaultConfig returns r = 3, keys ≤ 1 KiB, values ≤ 1 MiB.
-func DefaultConfig() Config { return Config{Replicas: 3, MaxKeySize: 1024, MaxValueSize: 1 << 20} }
+// DefaultConfig returns r = 3, keys ≤ 1 KiB, values ≤ 1 MiB, a repair
+// round every 100 ms and tombstones collected after 20 confirmed rounds.
+func DefaultConfig() Config {
+	return Config{
+		Replicas:        3,
+		MaxKeySize:      1024,
+		MaxValueSize:    1 << 20,
+		RepairInterval:  100 * time.Millisecond,
+		TombstoneRounds: 20,
+		MaxBatchBytes:   1 << 20,
+		MaxRedirects:    4,
+	}
+}
 
-// Store is the DHT layer of one chord node.
-type Store struct{}
+// Validate reports every setting that is out of range.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Replicas < 1 {
+		errs = append(errs, fmt.Errorf("replicas must be at least 1, got %d", c.Replicas))
+	}
+	if c.MaxKeySize < 1 {
+		errs = append(errs, fmt.Errorf("max key size must be at least 1, got %d", c.MaxKeySize))
+	}
+	if c.MaxValueSize < 0 {
+		errs = append(errs, fmt.Errorf("max value size must not be negative, got %d", c.MaxValueSize))
+	}
+	if c.RepairInterval <= 0 {
+		errs = append(errs, fmt.Errorf("repair interval must be positive, got %v", c.RepairInterval))
+	}
+	if c.TombstoneRounds < 1 {
+		errs = append(errs, fmt.Errorf("tombstone rounds must be at least 1, got %d", c.TombstoneRounds))
+	}
+	if c.MaxBatchBytes < 1 {
+		errs = append(errs, fmt.Errorf("max batch bytes must be at least 1, got %d", c.MaxBatchBytes))
+	}
+	if c.MaxRedirects < 0 {
+		errs = append(errs, fmt.Errorf("max redirects must not be negative, got %d", c.MaxRedirects))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is the DHT layer of one chord node. Its methods are safe for
+// concurrent use. It runs no goroutines: Repair is called by a Driver or a
+// test.
+type Store struct {
+	node *chord.Node
+	cfg  Config
+	self chord.NodeRef
+	bits int
+	lim  limits
+	rpc  time.Duration // per-call deadline for calls the store makes
+	log  *slog.Logger
+
+	handlers map[string]chord.CommandHandler
+
+	repairMu sync.Mutex // one Repair or Leave at a time
+
+	mu       sync.Mutex
+	tab      *table
+	lastPred chord.NodeRef // last non-zero predecessor seen, for Counts
+	pulled   bool          // a join handoff completed …
+	pullPred chord.NodeRef // … for this predecessor
+	leaving  bool          // Leave has started: refuse writes and pushes
+	left     bool          // Leave has finished
+}
 
 // New attaches a store to node and registers the dht commands on it.
-func New(node *chord.Node, cfg Config) (*Store, error) { return nil, errUnimplemented }
+func New(node *chord.Node, cfg Config) (*Store, error) {
+	if node == nil {
+		return nil, errors.New("dht: nil node")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("dht: %w", err)
+	}
+	ccfg := node.Config()
+	if cfg.Replicas-1 > ccfg.SuccessorListLen {
+		return nil, fmt.Errorf("dht: replicas %d needs a successor list of at least %d, chord has %d",
+			cfg.Replicas, cfg.Replicas-1, ccfg.SuccessorListLen)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	rpc := ccfg.RPCTimeout
+	if rpc <= 0 {
+		rpc = time.Second
+	}
+	s := &Store{
+		node: node,
+		cfg:  cfg,
+		self: node.Self(),
+		bits: ccfg.Bits,
+		lim:  limits{key: cfg.MaxKeySize, value: cfg.MaxValueSize},
+		rpc:  rpc,
+		log:  log.With("node", node.Self().Addr),
+		tab:  newTable(),
+	}
+	s.handlers = map[string]chord.CommandHandler{
+		cmdGet:      s.handleGet,
+		cmdSet:      s.handleSet,
+		cmdRead:     s.handleRead,
+		cmdStore:    s.handleStore,
+		cmdDigest:   s.handleDigest,
+		cmdTransfer: s.handleTransfer,
+		cmdSuccs:    s.handleSuccs,
+		cmdForget:   s.handleForget,
+	}
+	for _, name := range []string{cmdGet, cmdSet, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdForget} {
+		if err := node.Register(name, s.handlers[name]); err != nil {
+			return nil, fmt.Errorf("dht: register %s: %w", name, err)
+		}
+	}
+	return s, nil
+}
+
+// Config returns the store's configuration.
+func (s *Store) Config() Config { return s.cfg }
+
+// KeyID returns the identifier of key on this store's ring.
+func (s *Store) KeyID(key string) chord.ID { return chord.HashID(s.bits, []byte(key)) }
 
 // GetResult is the answer to Get.
 type GetResult struct {
-	Value   []byte
-	Found   bool
+	Value []byte
+	// Found is false for a key never written or deleted.
+	Found bool
+	// Version is the Counter of the record read (a tombstone's for a
+	// deleted key, 0 for a key never written); Writer completes it.
 	Version uint64
-	Owner   chord.NodeRef
-	Lookup  chord.LookupResult
+	Writer  chord.ID
+	// Owner is the node that answered: the owner, or the replica that
+	// stood in for it when the owner was down (then Fallback is true).
+	Owner    chord.NodeRef
+	Fallback bool
+	Lookup   chord.LookupResult
 }
 
 // PutResult is the answer to Set and Del.
 type PutResult struct {
+	// Version is the Counter of the version the owner assigned; Writer
+	// (the owner's ID) completes it.
 	Version uint64
+	Writer  chord.ID
 	Owner   chord.NodeRef
-	Lookup  chord.LookupResult
+	// Copies is how many holders acknowledged the write (owner included).
+	Copies int
+	Lookup chord.LookupResult
 }
 
-// Get reads key through this node.
+// checkKey validates a key before anything is sent.
+func (s *Store) checkKey(key string) error {
+	if key == "" {
+		return ErrEmptyKey
+	}
+	if len(key) > s.cfg.MaxKeySize {
+		return fmt.Errorf("key of %d bytes exceeds the limit of %d: %w", len(key), s.cfg.MaxKeySize, ErrKeyTooLarge)
+	}
+	return nil
+}
+
+func (s *Store) checkValue(value []byte) error {
+	if len(value) > s.cfg.MaxValueSize {
+		return fmt.Errorf("value of %d bytes exceeds the limit of %d: %w", len(value), s.cfg.MaxValueSize, ErrValueTooLarge)
+	}
+	return nil
+}
+
+// Get reads key through this node: a lookup, then the owner (which merges
+// its replicas' copies); if the owner is down, the next nodes of its
+// successor list stand in. A missing or deleted key is Found = false with
+// a nil error.
 func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
-	return GetResult{}, errUnimplemented
+	if err := s.checkKey(key); err != nil {
+		return GetResult{}, fmt.Errorf("get: %w", err)
+	}
+	lr, err := s.node.Lookup(ctx, s.KeyID(key))
+	if err != nil {
+		return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w", key, ErrUnavailable, err)
+	}
+	req := getReq{Key: key}.encode()
+	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, req)
+	fallback := false
+	if err != nil {
+		if ctx.Err() != nil {
+			return GetResult{Lookup: lr}, fmt.Errorf("get %q: %w", key, ctx.Err())
+		}
+		var ferr error
+		reply, at, ferr = s.readFallback(ctx, key, lr, at)
+		if ferr != nil {
+			return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q: owner %s: %w; replicas: %w", key, at.Addr, err, ferr)
+		}
+		fallback = true
+	}
+	m, err := decodeGetResp(reply, s.lim)
+	if err != nil {
+		return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q from %s: %w", key, at.Addr, err)
+	}
+	res := GetResult{Owner: at, Fallback: fallback, Lookup: lr}
+	if m.Found {
+		res.Version, res.Writer = m.Rec.Ver.Counter, m.Rec.Ver.Writer
+		if !m.Rec.Deleted {
+			res.Found, res.Value = true, m.Rec.Value
+		}
+	}
+	return res, nil
 }
 
-// Set writes key through this node; acknowledged once r holders have it.
+// Set writes key through this node: a lookup, then the owner, which stores
+// the value, pushes it to its next r-1 live successors and acknowledges
+// once they all have it.
 func (s *Store) Set(ctx context.Context, key string, value []byte) (PutResult, error) {
-	return PutResult{}, errUnimplemented
+	if err := s.checkKey(key); err != nil {
+		return PutResult{}, fmt.Errorf("set: %w", err)
+	}
+	if err := s.checkValue(value); err != nil {
+		return PutResult{}, fmt.Errorf("set %q: %w", key, err)
+	}
+	return s.write(ctx, "set", setReq{Key: key, Value: value})
 }
 
-// Del deletes key (a versioned tombstone).
+// Del deletes key by writing a versioned tombstone to its holders. Deleting
+// a missing key succeeds.
 func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
-	return PutResult{}, errUnimplemented
+	if err := s.checkKey(key); err != nil {
+		return PutResult{}, fmt.Errorf("del: %w", err)
+	}
+	return s.write(ctx, "del", setReq{Key: key, Deleted: true})
 }
 
-// Repair runs one repair round: migrate keys to owners, restore r copies.
-func (s *Store) Repair(ctx context.Context) error { return errUnimplemented }
+func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
+	lr, err := s.node.Lookup(ctx, s.KeyID(req.Key))
+	if err != nil {
+		return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w", op, req.Key, ErrUnavailable, err)
+	}
+	reply, at, err := s.callOwner(ctx, lr.Owner, cmdSet, req.encode())
+	if err != nil {
+		return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
+	}
+	m, err := decodeSetResp(reply)
+	if err != nil {
+		return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q at %s: %w", op, req.Key, at.Addr, err)
+	}
+	res := PutResult{Version: m.Ver.Counter, Writer: m.Ver.Writer, Owner: at, Copies: m.Copies, Lookup: lr}
+	if err := headErr(m.Head); err != nil {
+		return res, fmt.Errorf("%s %q at %s: %w", op, req.Key, at.Addr, err)
+	}
+	return res, nil
+}
 
-// Tasks returns the store's maintenance rounds for a chord.Driver.
-func (s *Store) Tasks() []chord.Task { return nil }
+// headErr turns a reply status into an error (nil for statusOK).
+func headErr(h replyHead) error {
+	switch h.Status {
+	case statusOK:
+		return nil
+	case statusInvalid:
+		return fmt.Errorf("invalid request: %s", h.Msg)
+	case statusUnavailable:
+		return fmt.Errorf("%w: %s", ErrUnavailable, h.Msg)
+	case statusNotMember:
+		return fmt.Errorf("%w: %s", chord.ErrNotJoined, h.Msg)
+	case statusNotOwner:
+		return fmt.Errorf("%w: not the owner (%s)", ErrUnavailable, h.Msg)
+	}
+	return fmt.Errorf("status %d: %s", h.Status, h.Msg)
+}
 
-// Leave hands this node's keys to its successor, then leaves the ring.
-func (s *Store) Leave(ctx context.Context) error { return errUnimplemented }
+// errUnreachable marks a peer that did not answer or is not a ring member.
+var errUnreachable = errors.New("unreachable")
+
+// callOwner sends req to the owner, following "not the owner" redirects.
+// It returns the reply and the node that gave it (or the last node tried).
+// An error wraps ErrUnavailable, and chord.ErrNodeDown when a node did not
+// answer.
+func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, req []byte) ([]byte, chord.NodeRef, error) {
+	at := owner
+	for i := 0; ; i++ {
+		reply, err := s.call(ctx, at, cmd, req)
+		if err != nil {
+			return nil, at, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		h, err := decodeHeadPrefix(reply)
+		if err != nil {
+			return nil, at, err
+		}
+		if h.Status == statusNotMember {
+			return nil, at, fmt.Errorf("%w: %w: %s", ErrUnavailable, errUnreachable, h.Msg)
+		}
+		if h.Status != statusNotOwner {
+			return reply, at, nil
+		}
+		if i >= s.cfg.MaxRedirects || h.Hint.IsZero() || h.Hint == at {
+			return nil, at, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)
+		}
+		at = h.Hint
+	}
+}
+
+// call invokes a dht command on to (directly when to is this node) with
+// the store's per-call deadline.
+func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.rpc)
+	defer cancel()
+	if to.Addr == s.self.Addr {
+		return s.handlers[cmd](ctx, req)
+	}
+	return s.node.Call(ctx, to.Addr, cmd, req)
+}
+
+// readFallback asks the nodes after the (unreachable) owner, as known to
+// the nodes on the lookup path, to answer a read in its place.
+func (s *Store) readFallback(ctx context.Context, key string, lr chord.LookupResult, owner chord.NodeRef) ([]byte, chord.NodeRef, error) {
+	cands := s.successorsOf(ctx, owner, lr)
+	if len(cands) == 0 {
+		return nil, owner, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
+	}
+	req := getReq{Key: key, Force: true}.encode()
+	var errs []error
+	for _, c := range cands {
+		reply, err := s.call(ctx, c, cmdGet, req)
+		if err == nil {
+			var h replyHead
+			if h, err = decodeHeadPrefix(reply); err == nil {
+				if err = headErr(h); err == nil {
+					return reply, c, nil
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, owner, ctx.Err()
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", c.Addr, err))
+	}
+	return nil, owner, fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
+}
+
+// successorsOf returns the nodes that follow owner in the successor list of
+// this node or of a node that answered on the lookup path (latest first):
+// the holders of owner's keys besides owner itself.
+func (s *Store) successorsOf(ctx context.Context, owner chord.NodeRef, lr chord.LookupResult) []chord.NodeRef {
+	after := func(list []chord.NodeRef) []chord.NodeRef {
+		for i, r := range list {
+			if r.Addr == owner.Addr {
+				return distinctExcept(list[i+1:], owner)
+			}
+		}
+		return nil
+	}
+	if c := after(s.node.Successors()); len(c) > 0 {
+		return c
+	}
+	asked := map[string]bool{s.self.Addr: true, owner.Addr: true}
+	for i := len(lr.Path) - 1; i >= 0; i-- {
+		h := lr.Path[i]
+		if h.Err != "" || asked[h.Node.Addr] {
+			continue
+		}
+		asked[h.Node.Addr] = true
+		m, err := s.succs(ctx, h.Node)
+		if err != nil {
+			continue
+		}
+		if c := after(m.Succs); len(c) > 0 {
+			return c
+		}
+	}
+	return nil
+}
+
+// succs asks a node for its predecessor and successor list.
+func (s *Store) succs(ctx context.Context, n chord.NodeRef) (succsResp, error) {
+	reply, err := s.call(ctx, n, cmdSuccs, nil)
+	if err != nil {
+		return succsResp{}, err
+	}
+	m, err := decodeSuccsResp(reply)
+	if err != nil {
+		return m, err
+	}
+	if m.Head.Status != statusOK {
+		return m, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+	}
+	return m, nil
+}
+
+// distinctExcept returns list without duplicates and without the nodes
+// named in skip, in order.
+func distinctExcept(list []chord.NodeRef, skip ...chord.NodeRef) []chord.NodeRef {
+	seen := make(map[string]bool, len(list)+len(skip))
+	for _, r := range skip {
+		seen[r.Addr] = true
+	}
+	var out []chord.NodeRef
+	for _, r := range list {
+		if r.IsZero() || seen[r.Addr] {
+			continue
+		}
+		seen[r.Addr] = true
+		out = append(out, r)
+	}
+	return out
+}
+
+// Tasks returns the store's maintenance round (one repair per
+// Config.RepairInterval) for a chord.Driver.
+func (s *Store) Tasks() []chord.Task {
+	return []chord.Task{{
+		Name:  "dht repair",
+		Every: s.cfg.RepairInterval,
+		Run: func(ctx context.Context) {
+			if err := s.Repair(ctx); err != nil {
+				s.log.Debug("repair round", "err", err)
+			}
+		},
+	}}
+}
 
 // Counts are a node's key counts for the UI.
 type Counts struct {
+	// Owned counts live keys in (predecessor, self]; Replicas the other
+	// live keys held; Tombstones the deletions not yet collected.
 	Owned, Replicas, Tombstones int
-	Bytes                       int64
+	// Bytes is the size of every key and value held.
+	Bytes int64
 }
 
 // Counts returns the store's key counts.
-func (s *Store) Counts() Counts { return Counts{} }
+func (s *Store) Counts() Counts {
+	pred := s.node.Predecessor()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !pred.IsZero() {
+		s.lastPred = pred
+	}
+	var c Counts
+	for _, e := range s.tab.recs {
+		c.Bytes += e.rec.size()
+		switch {
+		case e.rec.Deleted:
+			c.Tombstones++
+		case s.ownedLocked(e.rec.ID):
+			c.Owned++
+		default:
+			c.Replicas++
+		}
+	}
+	return c
+}
+
+// ownedLocked reports whether id is in (last known predecessor, self].
+func (s *Store) ownedLocked(id chord.ID) bool {
+	if s.lastPred.IsZero() {
+		return true
+	}
+	return chord.BetweenRightIncl(s.lastPred.ID, id, s.self.ID)
+}
 
 // KeyInfo describes one stored key.
 type KeyInfo struct {
-	Key     string
-	ID      chord.ID
+	Key string
+	ID  chord.ID
+	// Version is the record's Counter; Writer completes it.
 	Version uint64
+	Writer  chord.ID
+	// Owned: the key is in (predecessor, self].
 	Owned   bool
 	Deleted bool
-	Size    int
+	// Size is len(key) + len(value).
+	Size int
 }
 
-// Keys returns the stored keys, sorted by ID.
-func (s *Store) Keys() []KeyInfo { return nil }
+// Keys returns the stored keys (tombstones included), sorted by ID.
+func (s *Store) Keys() []KeyInfo {
+	pred := s.node.Predecessor()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !pred.IsZero() {
+		s.lastPred = pred
+	}
+	recs := s.tab.sorted()
+	out := make([]KeyInfo, len(recs))
+	for i, r := range recs {
+		out[i] = KeyInfo{
+			Key: r.Key, ID: r.ID, Version: r.Ver.Counter, Writer: r.Ver.Writer,
+			Owned: s.ownedLocked(r.ID), Deleted: r.Deleted, Size: int(r.size()),
+		}
+	}
+	return out
+}
+
+// emitMoved reports keys moving between nodes as a chord.EventKeysMoved.
+func (s *Store) emitMoved(from, to chord.NodeRef, detail string) {
+	s.node.Emit(chord.Event{
+		Time:   time.Now(),
+		Kind:   chord.EventKeysMoved,
+		Node:   s.self,
+		Old:    from,
+		New:    to,
+		Detail: detail,
+	})
+}

@@ -1,0 +1,309 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// The command handlers. They never return a Go error: every outcome is a
+// status in the reply, so a transport error always means "unreachable".
+
+// memberHead returns a statusNotMember header when the store cannot serve
+// (left, or the node has no successor yet), else a zero header.
+func (s *Store) memberHead(writing bool) (replyHead, bool) {
+	s.mu.Lock()
+	left, leaving := s.left, s.leaving
+	s.mu.Unlock()
+	switch {
+	case left:
+		return replyHead{Status: statusNotMember, Msg: "node has left the ring"}, false
+	case leaving && writing:
+		return replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}, false
+	case len(s.node.Successors()) == 0:
+		return replyHead{Status: statusNotMember, Msg: "node has not joined a ring"}, false
+	}
+	return replyHead{}, true
+}
+
+// owns decides whether this node answers for id as its owner. With a
+// predecessor p it owns (p, self]. Without one (just joined, or p failed)
+// it owns everything except (self, successor], which its successor owns.
+// When it does not own id, hint names the node to try instead.
+func (s *Store) owns(id chord.ID) (ok bool, hint chord.NodeRef) {
+	pred := s.node.Predecessor()
+	succ := chord.NodeRef{}
+	if l := distinctExcept(s.node.Successors(), s.self); len(l) > 0 {
+		succ = l[0]
+	}
+	if !succ.IsZero() && chord.BetweenRightIncl(s.self.ID, id, succ.ID) {
+		return false, succ
+	}
+	if pred.IsZero() || pred.Addr == s.self.Addr || chord.BetweenRightIncl(pred.ID, id, s.self.ID) {
+		return true, chord.NodeRef{}
+	}
+	return false, pred
+}
+
+// ownsStrict is owns with a known predecessor only (used by Repair).
+func (s *Store) ownsStrict(id chord.ID) bool {
+	pred := s.node.Predecessor()
+	if pred.IsZero() {
+		return false
+	}
+	if pred.Addr == s.self.Addr {
+		return true
+	}
+	return chord.BetweenRightIncl(pred.ID, id, s.self.ID)
+}
+
+func invalid(err error) replyHead { return replyHead{Status: statusInvalid, Msg: err.Error()} }
+
+// handleGet serves dht.get: the owner's read. It answers with the newest
+// of its own copy and those of its next r-1 live successors, and keeps the
+// newest (read repair).
+func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
+	m, err := decodeGetReq(b, s.lim)
+	if err != nil {
+		return getResp{Head: invalid(err)}.encode(), nil
+	}
+	if err := s.checkKey(m.Key); err != nil {
+		return getResp{Head: invalid(err)}.encode(), nil
+	}
+	if h, ok := s.memberHead(false); !ok {
+		return getResp{Head: h}.encode(), nil
+	}
+	id := s.KeyID(m.Key)
+	if !m.Force {
+		if ok, hint := s.owns(id); !ok {
+			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
+		}
+	}
+	s.mu.Lock()
+	best, found := s.tab.get(m.Key)
+	s.mu.Unlock()
+	mine := best.Ver
+	asked := 0
+	req := getReq{Key: m.Key}.encode()
+	for _, h := range distinctExcept(s.node.Successors(), s.self) {
+		if asked == s.cfg.Replicas-1 {
+			break
+		}
+		reply, err := s.call(ctx, h, cmdRead, req)
+		if err != nil {
+			continue
+		}
+		r, err := decodeGetResp(reply, s.lim)
+		if err != nil || r.Head.Status != statusOK {
+			continue
+		}
+		asked++
+		if r.Found && r.Rec.Ver.Newer(best.Ver) {
+			best, found = r.Rec, true
+		}
+	}
+	if found && best.Ver.Newer(mine) {
+		best.ID = id
+		s.mu.Lock()
+		s.tab.apply(best)
+		s.mu.Unlock()
+	}
+	return getResp{Found: found, Rec: best}.encode(), nil
+}
+
+// handleRead serves dht.read: the local copy only.
+func (s *Store) handleRead(_ context.Context, b []byte) ([]byte, error) {
+	m, err := decodeGetReq(b, s.lim)
+	if err != nil {
+		return getResp{Head: invalid(err)}.encode(), nil
+	}
+	if h, ok := s.memberHead(false); !ok {
+		return getResp{Head: h}.encode(), nil
+	}
+	s.mu.Lock()
+	r, found := s.tab.get(m.Key)
+	s.mu.Unlock()
+	return getResp{Found: found, Rec: r}.encode(), nil
+}
+
+// writeAttempts bounds how often the owner re-versions a write that a
+// holder refused because it had a newer version.
+const writeAttempts = 4
+
+// handleSet serves dht.set: the owner assigns a version, stores the record,
+// pushes it to its next r-1 live successors and acknowledges once all of
+// them have it.
+func (s *Store) handleSet(ctx context.Context, b []byte) ([]byte, error) {
+	m, err := decodeSetReq(b, s.lim)
+	if err != nil {
+		return setResp{Head: invalid(err)}.encode(), nil
+	}
+	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
+		return setResp{Head: invalid(err)}.encode(), nil
+	}
+	if h, ok := s.memberHead(true); !ok {
+		return setResp{Head: h}.encode(), nil
+	}
+	id := s.KeyID(m.Key)
+	if ok, hint := s.owns(id); !ok {
+		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
+	}
+	var last error
+	for attempt := 0; attempt < writeAttempts; attempt++ {
+		s.mu.Lock()
+		rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Ver: s.tab.next(s.self.ID)}
+		s.tab.apply(rec)
+		s.mu.Unlock()
+		copies, newer, err := s.replicate(ctx, rec)
+		if err != nil {
+			return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode(), nil
+		}
+		if newer.IsZero() {
+			return setResp{Ver: rec.Ver, Copies: copies}.encode(), nil
+		}
+		// A holder has a newer version than the one just assigned: move
+		// the clock past it and write again.
+		s.mu.Lock()
+		s.tab.observe(newer.Counter)
+		s.mu.Unlock()
+		last = fmt.Errorf("a holder kept version %v over %v", newer, rec.Ver)
+	}
+	return setResp{Head: replyHead{Status: statusUnavailable, Msg: last.Error()}}.encode(), nil
+}
+
+// replicate pushes rec to the owner's next r-1 live successors (skipping
+// those that do not answer). It returns the copies made (owner included),
+// or the newer version a holder refused it for, or an error when fewer
+// holders than min(r, ring size) could be reached.
+func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Version, err error) {
+	copies = 1
+	cands := distinctExcept(s.node.Successors(), s.self)
+	want := min(s.cfg.Replicas-1, len(cands))
+	req := storeReq{Recs: []record{rec}}.encode()
+	var errs []error
+	for _, h := range cands {
+		if copies-1 == want {
+			break
+		}
+		reply, err := s.call(ctx, h, cmdStore, req)
+		var m storeResp
+		if err == nil {
+			m, err = decodeStoreResp(reply)
+		}
+		if err == nil && m.Head.Status != statusOK {
+			err = headErr(m.Head)
+		}
+		if err == nil && len(m.Accepted) != 1 {
+			err = fmt.Errorf("%w: %d answers for 1 record", errMalformed, len(m.Accepted))
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return copies, Version{}, ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", h.Addr, err))
+			continue
+		}
+		if !m.Accepted[0] && m.Current[0].Newer(rec.Ver) {
+			return copies, m.Current[0], nil
+		}
+		copies++
+	}
+	if copies-1 < want {
+		return copies, Version{}, fmt.Errorf("stored on %d of %d holders: %w", copies, want+1, errors.Join(errs...))
+	}
+	return copies, Version{}, nil
+}
+
+// handleStore serves dht.store: apply each record that is newer.
+func (s *Store) handleStore(_ context.Context, b []byte) ([]byte, error) {
+	m, err := decodeStoreReq(b, s.lim)
+	if err != nil {
+		return storeResp{Head: invalid(err)}.encode(), nil
+	}
+	for _, r := range m.Recs {
+		if err := s.checkKey(r.Key); err != nil {
+			return storeResp{Head: invalid(err)}.encode(), nil
+		}
+	}
+	if h, ok := s.memberHead(true); !ok {
+		return storeResp{Head: h}.encode(), nil
+	}
+	out := storeResp{Accepted: make([]bool, len(m.Recs)), Current: make([]Version, len(m.Recs))}
+	s.mu.Lock()
+	for i, r := range m.Recs {
+		r.ID = s.KeyID(r.Key)
+		out.Accepted[i] = s.tab.apply(r)
+		out.Current[i] = s.tab.version(r.Key)
+	}
+	s.mu.Unlock()
+	return out.encode(), nil
+}
+
+// handleDigest serves dht.digest: for each (key, version) say whether this
+// node needs the record, has that version, or has a newer one.
+func (s *Store) handleDigest(_ context.Context, b []byte) ([]byte, error) {
+	m, err := decodeDigestReq(b, s.lim)
+	if err != nil {
+		return digestResp{Head: invalid(err)}.encode(), nil
+	}
+	if h, ok := s.memberHead(true); !ok {
+		return digestResp{Head: h}.encode(), nil
+	}
+	out := digestResp{State: make([]byte, len(m.Entries))}
+	s.mu.Lock()
+	for i, x := range m.Entries {
+		s.tab.observe(x.Ver.Counter)
+		switch c := s.tab.version(x.Key).Compare(x.Ver); {
+		case c < 0:
+			out.State[i] = digestNeed
+		case c == 0:
+			out.State[i] = digestSame
+		default:
+			out.State[i] = digestNewer
+		}
+	}
+	s.mu.Unlock()
+	return out.encode(), nil
+}
+
+// handleTransfer serves dht.transfer: one page of the records in (From, To].
+func (s *Store) handleTransfer(_ context.Context, b []byte) ([]byte, error) {
+	m, err := decodeTransferReq(b, s.lim)
+	if err != nil {
+		return transferResp{Head: invalid(err)}.encode(), nil
+	}
+	if h, ok := s.memberHead(false); !ok {
+		return transferResp{Head: h}.encode(), nil
+	}
+	s.mu.Lock()
+	recs, more := s.tab.inRange(m.From, m.To, m.After, max(m.MaxBytes, 1))
+	s.mu.Unlock()
+	return transferResp{Recs: recs, More: more}.encode(), nil
+}
+
+// handleSuccs serves dht.succs: this node's predecessor and successor list.
+func (s *Store) handleSuccs(_ context.Context, _ []byte) ([]byte, error) {
+	if h, ok := s.memberHead(false); !ok {
+		return succsResp{Head: h}.encode(), nil
+	}
+	return succsResp{Self: s.self, Pred: s.node.Predecessor(), Succs: s.node.Successors()}.encode(), nil
+}
+
+// handleForget serves dht.forget: drop each tombstone held at exactly the
+// given version (a newer write or an older copy is kept).
+func (s *Store) handleForget(_ context.Context, b []byte) ([]byte, error) {
+	m, err := decodeForgetReq(b, s.lim)
+	if err != nil {
+		return headOnly(invalid(err)), nil
+	}
+	s.mu.Lock()
+	for _, x := range m.Entries {
+		if r, ok := s.tab.get(x.Key); ok && r.Deleted {
+			s.tab.dropIf(x.Key, x.Ver)
+		}
+	}
+	s.mu.Unlock()
+	return headOnly(replyHead{}), nil
+}

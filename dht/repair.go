@@ -1,0 +1,503 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// Repair runs one repair round:
+//
+//  1. join handoff: if the predecessor changed since the last pull, pull
+//     the records of (pred, self] from the successor;
+//  2. group the records held by owner (one lookup per group);
+//  3. for each group, walk the owner and its successor list until r live
+//     holders are found, exchange digests with each and push what it
+//     misses (and fetch what it has newer, when this node is a holder);
+//  4. if this node is not among those r holders and all of them confirmed
+//     a version at least as new, drop the copies; if it is the owner, count
+//     the rounds in which all holders confirmed a tombstone and collect it
+//     after Config.TombstoneRounds.
+//
+// Errors are reported (joined) but do not stop the round: a group whose
+// owner cannot be reached is retried next round.
+func (s *Store) Repair(ctx context.Context) error {
+	s.repairMu.Lock()
+	defer s.repairMu.Unlock()
+	if _, ok := s.memberHead(true); !ok {
+		return nil
+	}
+	var errs []error
+	if err := s.pull(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	s.mu.Lock()
+	recs := s.tab.sorted()
+	s.mu.Unlock()
+	done := make([]bool, len(recs))
+	for i := range recs {
+		if done[i] {
+			continue
+		}
+		if ctx.Err() != nil {
+			return errors.Join(append(errs, ctx.Err())...)
+		}
+		owner, list, err := s.ownerOf(ctx, recs[i].ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("owner of %s: %w", recs[i].ID.Short(s.bits), err))
+			done[i] = true
+			// Every other record up to the next one in another range would
+			// fail the same way; they are retried next round.
+			continue
+		}
+		var group []record
+		for j := i; j < len(recs); j++ {
+			if !done[j] && inClosed(recs[i].ID, recs[j].ID, owner.ID) {
+				done[j] = true
+				group = append(group, recs[j])
+			}
+		}
+		if err := s.repairGroup(ctx, owner, list, group); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// inClosed reports whether x is in the closed ring interval [a, b].
+func inClosed(a, x, b chord.ID) bool {
+	if x == a {
+		return true
+	}
+	return a != b && chord.BetweenRightIncl(a, x, b)
+}
+
+// ownerOf returns the owner of id and its successor list: this node's own
+// state when id is in (pred, self], else a lookup and a dht.succs call.
+func (s *Store) ownerOf(ctx context.Context, id chord.ID) (chord.NodeRef, []chord.NodeRef, error) {
+	if s.ownsStrict(id) {
+		return s.self, s.node.Successors(), nil
+	}
+	lr, err := s.node.Lookup(ctx, id)
+	if err != nil {
+		return chord.NodeRef{}, nil, err
+	}
+	if lr.Owner.Addr == s.self.Addr {
+		return s.self, s.node.Successors(), nil
+	}
+	m, err := s.succs(ctx, lr.Owner)
+	if err != nil {
+		return chord.NodeRef{}, nil, fmt.Errorf("%s: %w", lr.Owner.Addr, err)
+	}
+	return lr.Owner, m.Succs, nil
+}
+
+// repairGroup makes the r holders of group (the owner and its successors)
+// hold this node's copies, then drops or collects what it should.
+func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []chord.NodeRef, group []record) error {
+	cands := append([]chord.NodeRef{owner}, distinctExcept(list, owner)...)
+	want := min(s.cfg.Replicas, len(cands))
+	confirmed := make([]int, len(group))         // live holders (other than self) at ≥ our version
+	newerAt := make([]chord.NodeRef, len(group)) // a holder with a newer version
+	var holders []chord.NodeRef
+	selfIn := false
+	var errs []error
+	for _, h := range cands {
+		if len(holders)+btoi(selfIn) == want {
+			break
+		}
+		if h.Addr == s.self.Addr {
+			selfIn = true
+			continue
+		}
+		st, err := s.syncHolder(ctx, h, group)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sync with %s: %w", h.Addr, err))
+			continue // dead or gone: the next candidate stands in
+		}
+		holders = append(holders, h)
+		for k, x := range st {
+			switch x {
+			case digestSame:
+				confirmed[k]++
+			case digestNewer:
+				confirmed[k]++
+				newerAt[k] = h
+			}
+		}
+	}
+	allLive := len(holders)+btoi(selfIn) == want
+	if selfIn {
+		s.fetchNewer(ctx, group, newerAt)
+		if owner.Addr == s.self.Addr {
+			s.collectTombstones(ctx, group, confirmed, holders, allLive)
+		}
+		return errors.Join(errs...)
+	}
+	if !allLive {
+		return errors.Join(errs...)
+	}
+	// Not a holder, and every holder has our version or a newer one.
+	dropped := 0
+	s.mu.Lock()
+	for k, r := range group {
+		if confirmed[k] == len(holders) && s.tab.dropIf(r.Key, r.Ver) {
+			dropped++
+		}
+	}
+	s.mu.Unlock()
+	if dropped > 0 {
+		s.log.Debug("dropped extra copies", "count", dropped, "owner", owner.Addr)
+	}
+	return errors.Join(errs...)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// syncHolder sends h the digest of group and pushes the records it needs.
+// It returns h's state per record after the push (need turns into same
+// when h applied the record).
+func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record) ([]byte, error) {
+	states := make([]byte, 0, len(group))
+	for _, batch := range digestBatches(group, s.cfg.MaxBatchBytes) {
+		entries := make([]digestEntry, len(batch))
+		for i, r := range batch {
+			entries[i] = digestEntry{Key: r.Key, Ver: r.Ver}
+		}
+		reply, err := s.call(ctx, h, cmdDigest, digestReq{Entries: entries}.encode())
+		if err != nil {
+			return nil, err
+		}
+		m, err := decodeDigestResp(reply)
+		if err != nil {
+			return nil, err
+		}
+		if m.Head.Status != statusOK {
+			return nil, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+		}
+		if len(m.State) != len(batch) {
+			return nil, fmt.Errorf("%w: %d states for %d keys", errMalformed, len(m.State), len(batch))
+		}
+		states = append(states, m.State...)
+	}
+	var need []int
+	for i, x := range states {
+		if x == digestNeed {
+			need = append(need, i)
+		}
+	}
+	if len(need) == 0 {
+		return states, nil
+	}
+	pushed := 0
+	for _, idx := range recordBatches(group, need, s.cfg.MaxBatchBytes) {
+		recs := make([]record, len(idx))
+		for i, k := range idx {
+			recs[i] = group[k]
+		}
+		reply, err := s.call(ctx, h, cmdStore, storeReq{Recs: recs}.encode())
+		if err != nil {
+			return nil, err
+		}
+		m, err := decodeStoreResp(reply)
+		if err != nil {
+			return nil, err
+		}
+		if m.Head.Status != statusOK {
+			return nil, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+		}
+		if len(m.Accepted) != len(recs) {
+			return nil, fmt.Errorf("%w: %d answers for %d records", errMalformed, len(m.Accepted), len(recs))
+		}
+		for i, k := range idx {
+			switch c := m.Current[i].Compare(group[k].Ver); {
+			case c == 0:
+				states[k] = digestSame
+			case c > 0:
+				states[k] = digestNewer
+			}
+			if m.Accepted[i] {
+				pushed++
+			}
+		}
+	}
+	if pushed > 0 {
+		s.emitMoved(s.self, h, fmt.Sprintf("%d %s copied to %s by %s (repair)", pushed, plural(pushed, "key", "keys"), h.Addr, s.self.Addr))
+	}
+	return states, nil
+}
+
+// digestBatches splits group into runs whose keys total at most maxBytes.
+func digestBatches(group []record, maxBytes int) [][]record {
+	var out [][]record
+	start, size := 0, 0
+	for i, r := range group {
+		if i > start && size+len(r.Key)+32 > maxBytes {
+			out = append(out, group[start:i])
+			start, size = i, 0
+		}
+		size += len(r.Key) + 32
+	}
+	if start < len(group) {
+		out = append(out, group[start:])
+	}
+	return out
+}
+
+// recordBatches splits the records group[idx...] into batches whose keys
+// and values total at most maxBytes (at least one record each).
+func recordBatches(group []record, idx []int, maxBytes int) [][]int {
+	var out [][]int
+	var cur []int
+	size := 0
+	for _, k := range idx {
+		sz := int(group[k].size()) + 32
+		if len(cur) > 0 && size+sz > maxBytes {
+			out = append(out, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, k)
+		size += sz
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// fetchNewer reads the records a holder has newer than ours and applies
+// them, so a holder that missed a write catches up within the round.
+func (s *Store) fetchNewer(ctx context.Context, group []record, newerAt []chord.NodeRef) {
+	for k, h := range newerAt {
+		if h.IsZero() {
+			continue
+		}
+		reply, err := s.call(ctx, h, cmdRead, getReq{Key: group[k].Key}.encode())
+		if err != nil {
+			continue
+		}
+		m, err := decodeGetResp(reply, s.lim)
+		if err != nil || m.Head.Status != statusOK || !m.Found || m.Rec.Key != group[k].Key {
+			continue
+		}
+		m.Rec.ID = s.KeyID(m.Rec.Key)
+		s.mu.Lock()
+		s.tab.apply(m.Rec)
+		s.mu.Unlock()
+	}
+}
+
+// collectTombstones (owner only) counts, per tombstone, the consecutive
+// rounds in which every holder confirmed it, and collects those that reach
+// Config.TombstoneRounds: the holders are told to forget it, then the
+// owner drops its own copy.
+func (s *Store) collectTombstones(ctx context.Context, group []record, confirmed []int, holders []chord.NodeRef, allLive bool) {
+	var ripe []digestEntry
+	s.mu.Lock()
+	for k, r := range group {
+		if !r.Deleted {
+			continue
+		}
+		e, ok := s.tab.recs[r.Key]
+		if !ok || e.rec.Ver != r.Ver {
+			continue
+		}
+		if !allLive || confirmed[k] != len(holders) {
+			e.tombRounds = 0
+			continue
+		}
+		e.tombRounds++
+		if e.tombRounds >= s.cfg.TombstoneRounds {
+			ripe = append(ripe, digestEntry{Key: r.Key, Ver: r.Ver})
+		}
+	}
+	s.mu.Unlock()
+	if len(ripe) == 0 {
+		return
+	}
+	req := forgetReq{Entries: ripe}.encode()
+	for _, h := range holders {
+		if _, err := s.call(ctx, h, cmdForget, req); err != nil {
+			// The holder keeps its tombstone; it pushes it back to us in
+			// its next round and the count starts again. Nothing resurrects.
+			s.log.Debug("forget", "holder", h.Addr, "err", err)
+		}
+	}
+	s.mu.Lock()
+	for _, x := range ripe {
+		s.tab.dropIf(x.Key, x.Ver)
+	}
+	s.mu.Unlock()
+}
+
+// pull is the join handoff: when the predecessor p differs from the one of
+// the last pull, take the records of (p, self] from the first successor
+// that answers. Only that interval moves.
+func (s *Store) pull(ctx context.Context) error {
+	pred := s.node.Predecessor()
+	if pred.IsZero() || pred.Addr == s.self.Addr {
+		return nil
+	}
+	s.mu.Lock()
+	if s.pulled && s.pullPred == pred {
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	succs := distinctExcept(s.node.Successors(), s.self)
+	var errs []error
+	for _, succ := range succs {
+		n, err := s.pullFrom(ctx, succ, pred)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pull from %s: %w", succ.Addr, err))
+			continue
+		}
+		s.mu.Lock()
+		s.pulled, s.pullPred = true, pred
+		s.mu.Unlock()
+		if n > 0 {
+			s.emitMoved(succ, s.self, fmt.Sprintf("%d %s (%s…, %s…] moved to %s from %s",
+				n, plural(n, "key", "keys"), pred.ID.Short(s.bits), s.self.ID.Short(s.bits), s.self.Addr, succ.Addr))
+		}
+		return nil
+	}
+	if len(succs) == 0 {
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// pullFrom copies the records of (pred, self] from succ, page by page, and
+// returns how many were new here.
+func (s *Store) pullFrom(ctx context.Context, succ, pred chord.NodeRef) (int, error) {
+	req := transferReq{From: pred.ID, To: s.self.ID, MaxBytes: s.cfg.MaxBatchBytes}
+	applied := 0
+	for {
+		reply, err := s.call(ctx, succ, cmdTransfer, req.encode())
+		if err != nil {
+			return applied, err
+		}
+		m, err := decodeTransferResp(reply, s.lim)
+		if err != nil {
+			return applied, err
+		}
+		if m.Head.Status != statusOK {
+			return applied, headErr(m.Head)
+		}
+		s.mu.Lock()
+		for _, r := range m.Recs {
+			r.ID = s.KeyID(r.Key)
+			if !chord.BetweenRightIncl(pred.ID, r.ID, s.self.ID) {
+				continue // not asked for: ignore
+			}
+			if s.tab.apply(r) {
+				applied++
+			}
+		}
+		s.mu.Unlock()
+		if !m.More || len(m.Recs) == 0 {
+			return applied, nil
+		}
+		last := m.Recs[len(m.Recs)-1]
+		req.After = cursor{set: true, ID: s.KeyID(last.Key), Key: last.Key}
+	}
+}
+
+// Leave hands every record this node holds to its successor (the first one
+// that takes them all), then leaves the chord ring. If no successor takes
+// them, the node stays and Leave returns an error wrapping ErrUnavailable.
+func (s *Store) Leave(ctx context.Context) error {
+	s.repairMu.Lock()
+	defer s.repairMu.Unlock()
+	s.mu.Lock()
+	if s.left {
+		s.mu.Unlock()
+		return fmt.Errorf("dht leave: %w", chord.ErrNotJoined)
+	}
+	s.leaving = true
+	recs := s.tab.sorted()
+	s.mu.Unlock()
+	undo := func() {
+		s.mu.Lock()
+		s.leaving = false
+		s.mu.Unlock()
+	}
+	succs := distinctExcept(s.node.Successors(), s.self)
+	var to chord.NodeRef
+	var errs []error
+	if len(recs) > 0 {
+		for _, succ := range succs {
+			if err := s.handOff(ctx, succ, recs); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", succ.Addr, err))
+				continue
+			}
+			to = succ
+			break
+		}
+		if to.IsZero() && len(succs) > 0 {
+			undo()
+			return fmt.Errorf("dht leave: no successor took the keys: %w: %w", ErrUnavailable, errors.Join(errs...))
+		}
+	}
+	err := s.node.Leave(ctx)
+	if err != nil && len(s.node.Successors()) > 0 {
+		undo() // chord did not leave: keep serving
+		return fmt.Errorf("dht leave: %w", err)
+	}
+	// Chord has left (an error here only means a neighbour was not told;
+	// its maintenance rounds repair the ring).
+	s.mu.Lock()
+	s.left = true
+	s.tab = newTable()
+	s.mu.Unlock()
+	if !to.IsZero() {
+		s.emitMoved(s.self, to, fmt.Sprintf("%d %s handed to %s by %s (leave)", len(recs), plural(len(recs), "key", "keys"), to.Addr, s.self.Addr))
+	}
+	if err != nil {
+		return fmt.Errorf("dht leave: %w", err)
+	}
+	return nil
+}
+
+// handOff pushes recs to succ in batches.
+func (s *Store) handOff(ctx context.Context, succ chord.NodeRef, recs []record) error {
+	idx := make([]int, len(recs))
+	for i := range idx {
+		idx[i] = i
+	}
+	for _, batch := range recordBatches(recs, idx, s.cfg.MaxBatchBytes) {
+		out := make([]record, len(batch))
+		for i, k := range batch {
+			out[i] = recs[k]
+		}
+		reply, err := s.call(ctx, succ, cmdStore, storeReq{Recs: out}.encode())
+		if err != nil {
+			return err
+		}
+		m, err := decodeStoreResp(reply)
+		if err != nil {
+			return err
+		}
+		if m.Head.Status != statusOK {
+			return headErr(m.Head)
+		}
+		if len(m.Accepted) != len(out) {
+			return fmt.Errorf("%w: %d answers for %d records", errMalformed, len(m.Accepted), len(out))
+		}
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
