@@ -234,22 +234,25 @@ func (e *Endpoint) Serve(h chord.Handler) {
 // network's faults.
 func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) ([]byte, error) {
 	e.nw.calls.Add(1)
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("call %s on %s: %w", method, addr, err)
-	}
-	r := e.nw.route(e, addr)
-	if r.err != nil {
-		return nil, fmt.Errorf("call %s: %w", method, r.err)
-	}
-	if r.dropped {
-		<-ctx.Done()
-		return nil, fmt.Errorf("call %s on %s: message lost: %w", method, addr, ctx.Err())
-	}
-	if r.wait != nil {
+	var r route
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("call %s on %s: %w", method, addr, err)
+		}
+		r = e.nw.route(e, addr)
+		if r.err != nil {
+			return nil, fmt.Errorf("call %s: %w", method, r.err)
+		}
+		if r.dropped {
+			<-ctx.Done()
+			return nil, fmt.Errorf("call %s on %s: message lost: %w", method, addr, ctx.Err())
+		}
+		if r.wait == nil {
+			break
+		}
 		select {
 		case <-r.wait:
-			// Resumed (or crashed meanwhile): route again.
-			return e.Call(ctx, addr, method, req)
+			// Resumed (or crashed, or revived) meanwhile: route again.
 		case <-ctx.Done():
 			return nil, fmt.Errorf("call %s on %s: peer paused: %w", method, addr, ctx.Err())
 		}
