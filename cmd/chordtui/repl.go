@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// replOptions are the REPL's own settings, beyond the cluster's.
+type replOptions struct {
+	json        bool
+	interactive bool // print a prompt
+}
+
+// runREPL implements "chordtui repl [flags] N": start N nodes, then run the
+// commands read from stdin, one a line. It returns the exit status: 0 if
+// every command succeeded, 1 if any failed (or the cluster did not start),
+// 2 for bad flags or arguments.
+func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chordtui repl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := addClusterFlags(fs)
+	var opts replOptions
+	fs.BoolVar(&opts.json, "json", false, "print one JSON object per command")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: chordtui repl [flags] N\n\n"+
+			"Starts N Chord nodes on 127.0.0.1 and runs commands from stdin, one a line.\n"+
+			"Exit status: 0 every command succeeded, 1 a command failed, 2 bad flags or arguments.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2 // the flag package printed the problem and the usage
+	}
+	n, err := parseNodeCount(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
+		fs.Usage()
+		return 2
+	}
+	cfg, closeLog, err := cf.config(n)
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
+		return 2
+	}
+	defer closeLog()
+	if f, ok := stdin.(*os.File); ok && !opts.json {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			opts.interactive = true
+		}
+	}
+
+	began := time.Now()
+	c, err := cluster.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
+		return 1
+	}
+	logEvents := make(chan struct{})
+	go func() { // exits when Close closes the event channel
+		defer close(logEvents)
+		for e := range c.Events() {
+			cfg.Logger.Info(e.Text, "kind", e.Kind, "node", e.Node)
+		}
+	}()
+	defer func() {
+		c.Close()
+		<-logEvents
+	}()
+	if !opts.json {
+		fmt.Fprintf(stdout, "started %d nodes on 127.0.0.1 (n0…n%d) in %v: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
+			n, n-1, time.Since(began).Round(time.Millisecond), cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+	}
+	return repl(ctx, c, stdin, stdout, opts, cfg.Logger)
+}
+
+// executor is what the REPL needs from a cluster.
+type executor interface {
+	Exec(ctx context.Context, line string) cluster.Result
+}
+
+// repl runs lines from in through c until EOF, quit or ctx ends, writing
+// each result to out, and returns the exit status (0 or 1).
+func repl(ctx context.Context, c executor, in io.Reader, out io.Writer, opts replOptions, log *slog.Logger) int {
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() { // exits at EOF or a read error (stdin is never closed for us)
+		defer close(lines)
+		r := bufio.NewReaderSize(in, 64<<10)
+		for {
+			line, err := r.ReadString('\n')
+			if line != "" {
+				select {
+				case lines <- line:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil {
+				if err != io.EOF {
+					readErr <- err
+				}
+				return
+			}
+		}
+	}()
+	status := 0
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	lineNo := 0
+	for {
+		if opts.interactive {
+			fmt.Fprint(out, "chordtui> ")
+		}
+		var line string
+		var ok bool
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out)
+			return 1
+		case line, ok = <-lines:
+		}
+		if !ok {
+			select {
+			case err := <-readErr:
+				log.Error("reading commands", "err", err)
+				return 1
+			default:
+			}
+			if opts.interactive {
+				fmt.Fprintln(out)
+			}
+			return status
+		}
+		lineNo++
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		res := c.Exec(ctx, trimmed)
+		if res.Cmd == "" && res.OK { // a line that held only a comment
+			continue
+		}
+		if !res.OK {
+			status = 1
+			log.Warn("command failed", "line", lineNo, "cmd", res.Cmd, "err", res.Err)
+		}
+		if opts.json {
+			if err := enc.Encode(resultJSON(res)); err != nil {
+				log.Error("writing result", "err", err)
+				return 1
+			}
+		} else if res.Text != "" {
+			fmt.Fprintln(out, res.Text)
+		}
+		if res.Quit {
+			return status
+		}
+	}
+}
+
+// resultJSON is the --json form of a result: the command's data plus cmd,
+// ok and (when not ok) error.
+func resultJSON(r cluster.Result) map[string]any {
+	m := make(map[string]any, len(r.Data)+3)
+	for k, v := range r.Data {
+		m[k] = v
+	}
+	m["cmd"] = r.Cmd
+	m["ok"] = r.OK
+	if !r.OK && r.Err != nil {
+		m["error"] = r.Err.Error()
+	}
+	return m
+}
