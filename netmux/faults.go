@@ -1,0 +1,160 @@
+package netmux
+
+import (
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Faults is a fault table shared by the transports of one local cluster
+// (Config.Faults). The calling side consults it on every call, from its own
+// address to the callee's:
+//
+//   - partition: the call fails at once with ErrUnreachable, as a refused
+//     connection would;
+//   - drop: the request is lost: it is never sent and the caller waits until
+//     its deadline, then gets an error wrapping both ErrDropped and
+//     context.DeadlineExceeded (what a lost message looks like);
+//   - delay: the call waits (respecting ctx) before its request is sent.
+//
+// Pause is applied by the paused transport itself: it goes on accepting
+// connections and reading requests, and never answers them, so callers hit
+// their deadline. A paused transport's own outgoing calls are unaffected.
+//
+// All methods are safe for concurrent use. When no fault is set, the cost
+// on the call path is one atomic load.
+type Faults struct {
+	active atomic.Bool // any fault set; the fast path reads only this
+
+	mu         sync.RWMutex
+	delay      map[string]time.Duration
+	linkDelay  map[[2]string]time.Duration
+	drop       map[string]float64
+	partitions []map[string]bool
+	paused     map[string]bool
+	rng        *rand.Rand
+	rngMu      sync.Mutex
+}
+
+// NewFaults returns an empty fault table (no faults) whose drop decisions
+// come from a random seed.
+func NewFaults() *Faults { return NewFaultsSeeded(rand.Uint64()) }
+
+// NewFaultsSeeded returns an empty fault table whose drop decisions are
+// drawn from a generator seeded with seed, for repeatable experiments.
+func NewFaultsSeeded(seed uint64) *Faults {
+	return &Faults{
+		delay:     map[string]time.Duration{},
+		linkDelay: map[[2]string]time.Duration{},
+		drop:      map[string]float64{},
+		paused:    map[string]bool{},
+		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+}
+
+// SetDelay adds d to every call to or from addr (0 removes it).
+func (f *Faults) SetDelay(addr string, d time.Duration) {
+	f.update(func() {
+		if d <= 0 {
+			delete(f.delay, addr)
+		} else {
+			f.delay[addr] = d
+		}
+	})
+}
+
+// SetLinkDelay adds d to calls from one address to another (0 removes it).
+func (f *Faults) SetLinkDelay(from, to string, d time.Duration) {
+	f.update(func() {
+		if d <= 0 {
+			delete(f.linkDelay, [2]string{from, to})
+		} else {
+			f.linkDelay[[2]string{from, to}] = d
+		}
+	})
+}
+
+// SetDrop makes calls to or from addr fail with probability p (0..1; values
+// outside are clamped; 0 removes it).
+func (f *Faults) SetDrop(addr string, p float64) {
+	f.update(func() {
+		switch {
+		case !(p > 0): // also NaN
+			delete(f.drop, addr)
+		case p > 1:
+			f.drop[addr] = 1
+		default:
+			f.drop[addr] = p
+		}
+	})
+}
+
+// Partition cuts every address in group off from every address not in it.
+// Partitions accumulate until Heal.
+func (f *Faults) Partition(group []string) {
+	set := make(map[string]bool, len(group))
+	for _, a := range group {
+		set[a] = true
+	}
+	f.update(func() { f.partitions = append(f.partitions, set) })
+}
+
+// Heal removes every partition.
+func (f *Faults) Heal() { f.update(func() { f.partitions = nil }) }
+
+// Pause makes addr accept and read calls but never answer them.
+func (f *Faults) Pause(addr string) { f.update(func() { f.paused[addr] = true }) }
+
+// Resume undoes Pause.
+func (f *Faults) Resume(addr string) { f.update(func() { delete(f.paused, addr) }) }
+
+// update applies change under the lock and refreshes the fast-path flag.
+func (f *Faults) update(change func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change()
+	f.active.Store(len(f.delay)+len(f.linkDelay)+len(f.drop)+len(f.partitions)+len(f.paused) > 0)
+}
+
+// linkFault is what the fault table says about one call.
+type linkFault struct {
+	partitioned bool
+	dropped     bool
+	delay       time.Duration
+}
+
+// forCall returns the faults that apply to a call from one address to
+// another; ok is false when there are none (the common case).
+func (f *Faults) forCall(from, to string) (lf linkFault, ok bool) {
+	if f == nil || !f.active.Load() {
+		return lf, false
+	}
+	f.mu.RLock()
+	for _, g := range f.partitions {
+		if g[from] != g[to] {
+			lf.partitioned = true
+			break
+		}
+	}
+	lf.delay = f.delay[from] + f.delay[to] + f.linkDelay[[2]string{from, to}]
+	pFrom, pTo := f.drop[from], f.drop[to]
+	f.mu.RUnlock()
+	if pFrom > 0 || pTo > 0 {
+		keep := (1 - pFrom) * (1 - pTo)
+		f.rngMu.Lock()
+		lf.dropped = f.rng.Float64() >= keep
+		f.rngMu.Unlock()
+	}
+	return lf, lf.partitioned || lf.dropped || lf.delay > 0
+}
+
+// isPaused reports whether addr is paused.
+func (f *Faults) isPaused(addr string) bool {
+	if f == nil || !f.active.Load() {
+		return false
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.paused[addr]
+}

@@ -1,0 +1,158 @@
+package netmux
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// Wire format of one frame on a yamux stream:
+//
+//	uint32 length (big endian) | uint8 kind | length bytes of body
+//
+// Bodies by kind:
+//
+//	kindRequest: uint8 method length | method | uint32 timeout in µs (0 = none) | payload
+//	kindReply:   payload
+//	kindError:   error text (the remote handler's message)
+//	kindGoAway:  empty; the sender will not use this session again, so the
+//	             receiver drains its own calls on it and closes it.
+//
+// Requests and replies alternate strictly on a stream, so a stream can be
+// reused for the next call once its reply has been read.
+const (
+	frameHeaderSize = 5
+
+	kindRequest byte = 1
+	kindReply   byte = 2
+	kindError   byte = 3
+	kindGoAway  byte = 4
+
+	// maxMethodLen is the longest method name a request can carry.
+	maxMethodLen = 255
+	// requestFixed is the size of a request body without method and payload.
+	requestFixed = 1 + 4
+)
+
+// errProtocol marks bytes that do not form a valid frame; the session that
+// carried them is closed.
+var errProtocol = errors.New("netmux: protocol violation")
+
+// frameHeader is the decoded fixed part of a frame.
+type frameHeader struct {
+	Kind byte
+	Len  uint32
+}
+
+// parseFrameHeader checks the fixed part of a frame against max.
+func parseFrameHeader(b [frameHeaderSize]byte, max int) (frameHeader, error) {
+	h := frameHeader{Len: binary.BigEndian.Uint32(b[:4]), Kind: b[4]}
+	switch h.Kind {
+	case kindRequest, kindReply, kindError, kindGoAway:
+	default:
+		return h, fmt.Errorf("%w: unknown frame kind %d", errProtocol, h.Kind)
+	}
+	if uint64(h.Len) > uint64(max) {
+		return h, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, h.Len, max)
+	}
+	if h.Kind == kindGoAway && h.Len != 0 {
+		return h, fmt.Errorf("%w: go-away frame with %d bytes of body", errProtocol, h.Len)
+	}
+	if h.Kind == kindRequest && h.Len < requestFixed+1 {
+		return h, fmt.Errorf("%w: request frame of %d bytes is too short", errProtocol, h.Len)
+	}
+	return h, nil
+}
+
+// decodeFrame reads one frame from r: its kind and body. A body longer than
+// max is refused with ErrFrameTooLarge before any of it is read; an unknown
+// kind or malformed header is a protocol violation. io.EOF is returned only
+// when r ends cleanly before the first byte of a frame. hb is scratch space
+// for the header; started, if non-nil, runs once the header is in (the
+// server uses it to bound the time the rest of the frame may take).
+func decodeFrame(r io.Reader, hb *[frameHeaderSize]byte, max int, started func()) (kind byte, body []byte, err error) {
+	if _, err := io.ReadFull(r, hb[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, nil, fmt.Errorf("%w: stream ended inside a frame header", errProtocol)
+		}
+		return 0, nil, err
+	}
+	if started != nil {
+		started()
+	}
+	h, err := parseFrameHeader(*hb, max)
+	if err != nil {
+		return 0, nil, err
+	}
+	body = make([]byte, h.Len)
+	if _, err := io.ReadFull(r, body); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, nil, fmt.Errorf("%w: stream ended inside a %d-byte frame", errProtocol, h.Len)
+		}
+		return 0, nil, err
+	}
+	if h.Kind == kindRequest {
+		if _, _, _, err := parseRequest(body); err != nil {
+			return 0, nil, err
+		}
+	}
+	return h.Kind, body, nil
+}
+
+// parseRequest splits a request body into method, timeout (µs) and payload.
+// The payload aliases body.
+func parseRequest(body []byte) (method string, timeoutMicros uint32, payload []byte, err error) {
+	if len(body) < requestFixed+1 {
+		return "", 0, nil, fmt.Errorf("%w: request of %d bytes is too short", errProtocol, len(body))
+	}
+	n := int(body[0])
+	if n == 0 {
+		return "", 0, nil, fmt.Errorf("%w: empty method name", errProtocol)
+	}
+	if len(body) < 1+n+4 {
+		return "", 0, nil, fmt.Errorf("%w: method length %d overruns a %d-byte request", errProtocol, n, len(body))
+	}
+	m := body[1 : 1+n]
+	if !validMethod(m) {
+		return "", 0, nil, fmt.Errorf("%w: method name is not printable UTF-8", errProtocol)
+	}
+	timeoutMicros = binary.BigEndian.Uint32(body[1+n : 1+n+4])
+	return string(m), timeoutMicros, body[1+n+4:], nil
+}
+
+// validMethod reports whether m is non-empty printable UTF-8 without spaces.
+func validMethod(m []byte) bool {
+	if len(m) == 0 || len(m) > maxMethodLen || !utf8.Valid(m) {
+		return false
+	}
+	for _, c := range m {
+		if c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// appendRequest appends a complete request frame to dst.
+func appendRequest(dst []byte, method string, timeoutMicros uint32, payload []byte) []byte {
+	bodyLen := 1 + len(method) + 4 + len(payload)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(bodyLen))
+	dst = append(dst, kindRequest, byte(len(method)))
+	dst = append(dst, method...)
+	dst = binary.BigEndian.AppendUint32(dst, timeoutMicros)
+	return append(dst, payload...)
+}
+
+// appendFrame appends a frame of the given kind with body to dst.
+func appendFrame(dst []byte, kind byte, body []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(body)))
+	dst = append(dst, kind)
+	return append(dst, body...)
+}
+
+// requestFrameSize is the size on the wire of a request frame.
+func requestFrameSize(method string, payload []byte) int {
+	return frameHeaderSize + 1 + len(method) + 4 + len(payload)
+}
