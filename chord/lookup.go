@@ -2,6 +2,7 @@ package chord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -134,6 +135,9 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), ctxErr)
+			}
+			if e.via == viaKnown && errors.Is(err, ErrNotJoined) {
+				return NodeRef{}, fmt.Errorf("lookup %s via %s: %w", l.key.Short(bits), known, err)
 			}
 			l.fail(&h, e.ref, err)
 			continue
@@ -290,7 +294,7 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 			h.Via = "successor list[" + strconv.Itoa(e.idx) + "]"
 		}
 		if len(l.res.Path) > 0 && l.isOwnerEntry(e) {
-			h.Reason = fmt.Sprintf("%s%s ∈ (%s, %s]: first live successor of %s owns it", fallback, key, from, e.ref.ID.Short(bits), from)
+			h.Reason = fmt.Sprintf("%s%s ∈ (%s, %s]: first live entry of %s's successor list at or after %s owns it", fallback, key, from, e.ref.ID.Short(bits), from, key)
 		} else {
 			h.Reason = fmt.Sprintf("%sclosest preceding %s known to %s (its %s)", fallback, key, from, h.Via)
 		}
