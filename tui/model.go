@@ -1,0 +1,717 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// pane is one of the panes that Tab moves between.
+type pane int
+
+const (
+	paneMembers pane = iota // the members table and the ring share the selection
+	paneDetail
+	paneLog
+	paneCount
+)
+
+// mode is what the keyboard is talking to.
+type mode int
+
+const (
+	modeNormal  mode = iota
+	modeCommand      // the ":" prompt
+	modeKey          // the get/set/del prompt
+	modeHelp         // the full help screen
+)
+
+// Messages the model sends itself.
+type (
+	tickMsg     struct{}
+	snapshotMsg struct{ snap cluster.Snapshot }
+	eventsMsg   struct {
+		events []cluster.Event
+		closed bool
+	}
+	resultMsg struct {
+		line   string
+		origin string // node the command ran through, "" if none
+		res    cluster.Result
+	}
+	hopMsg struct{ seq int }
+)
+
+// logLine is one line of the event log.
+type logLine struct {
+	at    time.Time
+	text  string
+	style styleID
+}
+
+// lookupView is the lookup being shown: its path is revealed hop by hop.
+type lookupView struct {
+	line   string
+	origin string // address of the asking node
+	res    cluster.Result
+	shown  int // hops revealed so far
+	seq    int
+}
+
+// done reports whether every hop has been revealed.
+func (l *lookupView) done() bool { return l.shown >= len(l.res.Lookup.Path) }
+
+// Model is the Bubble Tea model of the UI. Create it with NewModel; Run
+// wraps it in a program. It is exported so tests and tools can drive it.
+type Model struct {
+	c       Cluster
+	opts    Options
+	log     *slog.Logger
+	events  <-chan cluster.Event
+	closing chan struct{} // closed by Close: background commands give up
+	once    sync.Once
+
+	width, height int
+	theme         *theme
+
+	snap         cluster.Snapshot
+	haveSnap     bool
+	ix           *ringIndex
+	order        []int // indices into snap.Nodes in ring (identifier) order
+	snapshotting bool
+
+	selected string // name of the selected node
+	origin   string // origin chosen with Enter; "" means the cluster's
+	focus    pane
+	mode     mode
+	keyCmd   string // "get", "set" or "del" in modeKey
+	editor   lineEditor
+	seen     bool // a snapshot has set the initial selection
+
+	lines        []logLine
+	logScroll    int // lines scrolled up from the newest
+	detailScroll int
+	helpScroll   int
+	lookup       *lookupView
+	lookupSeq    int
+	message      string
+	messageStyle styleID
+	busy         int
+	showKeys     bool
+	quitting     bool
+
+	// view caches the rendered screen; dirty forces a new render.
+	view  string
+	dirty bool
+}
+
+// NewModel returns the UI model over c. Call Close when the program using
+// it has ended, so that its background commands return.
+func NewModel(c Cluster, opts Options) *Model {
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	m := &Model{
+		c:        c,
+		opts:     opts,
+		log:      lg,
+		events:   c.Events(),
+		closing:  make(chan struct{}),
+		theme:    newTheme(true),
+		showKeys: true,
+		width:    120,
+		height:   40,
+		dirty:    true,
+	}
+	m.editor.reset()
+	return m
+}
+
+// Close makes the model's background commands (the event reader, pending
+// command timeouts) return. It is safe to call more than once.
+func (m *Model) Close() { m.once.Do(func() { close(m.closing) }) }
+
+// Init starts the refresh loop, the event reader and asks the terminal for
+// its background colour.
+func (m *Model) Init() tea.Cmd {
+	m.snapshotting = true
+	return tea.Batch(tea.RequestBackgroundColor, m.snapshotCmd(), m.tickCmd(), m.eventsCmd())
+}
+
+func (m *Model) tickCmd() tea.Cmd {
+	return tea.Tick(m.opts.RefreshInterval, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// snapshotCmd takes a snapshot off the update loop.
+func (m *Model) snapshotCmd() tea.Cmd {
+	c := m.c
+	return func() tea.Msg { return snapshotMsg{snap: c.Snapshot()} }
+}
+
+// eventsCmd waits for the next event, then gathers whatever arrives within
+// one refresh interval so a burst costs one redraw. It returns when the
+// channel is closed or the model is closed.
+func (m *Model) eventsCmd() tea.Cmd {
+	ch, closing, window := m.events, m.closing, m.opts.RefreshInterval
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		var batch []cluster.Event
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return eventsMsg{closed: true}
+			}
+			batch = append(batch, ev)
+		case <-closing:
+			return nil
+		}
+		t := time.NewTimer(window)
+		defer t.Stop()
+		for len(batch) < 512 {
+			select {
+			case ev, ok := <-ch:
+				if !ok {
+					return eventsMsg{events: batch, closed: true}
+				}
+				batch = append(batch, ev)
+			case <-t.C:
+				return eventsMsg{events: batch}
+			case <-closing:
+				return nil
+			}
+		}
+		return eventsMsg{events: batch}
+	}
+}
+
+// execCmd runs one command line through the cluster off the update loop.
+func (m *Model) execCmd(line, origin string) tea.Cmd {
+	m.busy++
+	m.setMessage("… "+line, stDim)
+	c, timeout, closing := m.c, m.opts.CommandTimeout, m.closing
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		finished := make(chan struct{})
+		defer close(finished)
+		go func() { // exits when the command finishes or the UI closes
+			select {
+			case <-closing:
+				cancel()
+			case <-finished:
+			}
+		}()
+		return resultMsg{line: line, origin: origin, res: c.Exec(ctx, line)}
+	}
+}
+
+func (m *Model) hopCmd(seq int) tea.Cmd {
+	return tea.Tick(m.opts.HopInterval, func(time.Time) tea.Msg { return hopMsg{seq: seq} })
+}
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.dirty = true
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.theme = newTheme(msg.IsDark())
+		return m, nil
+	case tickMsg:
+		if m.quitting {
+			return m, nil
+		}
+		cmds := []tea.Cmd{m.tickCmd()}
+		if !m.snapshotting {
+			m.snapshotting = true
+			cmds = append(cmds, m.snapshotCmd())
+		} else {
+			m.dirty = false
+		}
+		return m, tea.Batch(cmds...)
+	case snapshotMsg:
+		m.snapshotting = false
+		m.setSnapshot(msg.snap)
+		return m, nil
+	case eventsMsg:
+		for _, ev := range msg.events {
+			m.addLog(ev.Time, ev.Text, eventStyle(ev.Kind))
+		}
+		if msg.closed || m.quitting {
+			return m, nil
+		}
+		return m, m.eventsCmd()
+	case resultMsg:
+		return m, m.onResult(msg)
+	case hopMsg:
+		if m.lookup == nil || msg.seq != m.lookup.seq || m.lookup.done() {
+			return m, nil
+		}
+		m.lookup.shown++
+		if m.lookup.done() {
+			m.showResult(m.lookup.line, m.lookup.res)
+			return m, nil
+		}
+		return m, m.hopCmd(msg.seq)
+	case tea.KeyPressMsg:
+		return m, m.onKey(msg)
+	case tea.MouseClickMsg:
+		m.onClick(msg.Mouse())
+		return m, nil
+	case tea.MouseWheelMsg:
+		ms := msg.Mouse()
+		d := 3
+		if ms.Button == tea.MouseWheelUp {
+			d = -3
+		}
+		m.scroll(d)
+		return m, nil
+	}
+	m.dirty = false
+	return m, nil
+}
+
+// setSnapshot installs a new snapshot and the ring index built from it.
+func (m *Model) setSnapshot(s cluster.Snapshot) {
+	m.snap, m.haveSnap = s, true
+	m.ix = newRingIndex(&m.snap)
+	m.order = m.order[:0]
+	for i := range m.snap.Nodes {
+		m.order = append(m.order, i)
+	}
+	slices.SortStableFunc(m.order, func(a, b int) int { return m.snap.Nodes[a].ID.Cmp(m.snap.Nodes[b].ID) })
+	if m.nodeIndex(m.selected) < 0 {
+		m.selected = ""
+		if len(m.order) > 0 {
+			m.selected = m.snap.Nodes[m.order[0]].Name
+			if o := m.nodeIndex(m.snap.Origin); o >= 0 && !m.seen {
+				m.selected = m.snap.Origin
+			}
+		}
+	}
+	m.seen = true
+}
+
+// nodeIndex returns the index in snap.Nodes of the node called name, or -1.
+func (m *Model) nodeIndex(name string) int {
+	if name == "" {
+		return -1
+	}
+	for i := range m.snap.Nodes {
+		if m.snap.Nodes[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// originName is the node get/set/del run through: the one chosen with
+// Enter if it is still alive, else the cluster's origin.
+func (m *Model) originName() string {
+	if i := m.nodeIndex(m.origin); i >= 0 && m.snap.Nodes[i].State == cluster.StateAlive {
+		return m.origin
+	}
+	return m.snap.Origin
+}
+
+func (m *Model) setMessage(s string, st styleID) { m.message, m.messageStyle = s, st }
+
+func (m *Model) addLog(at time.Time, text string, st styleID) {
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		m.lines = append(m.lines, logLine{at: at, text: l, style: st})
+		if m.logScroll > 0 {
+			m.logScroll++ // keep the lines being read still
+		}
+	}
+	if extra := len(m.lines) - m.opts.EventLogSize; extra > 0 {
+		m.lines = append(m.lines[:0], m.lines[extra:]...)
+	}
+	m.logScroll = min(m.logScroll, max(0, len(m.lines)-1))
+}
+
+func eventStyle(kind string) styleID {
+	switch kind {
+	case "failure":
+		return stDown
+	case "stable":
+		return stOK
+	case "fault":
+		return stWarn
+	case "joined":
+		return stAlive
+	case "lookup":
+		return stDim
+	}
+	return stText
+}
+
+// onResult shows the outcome of a command.
+func (m *Model) onResult(r resultMsg) tea.Cmd {
+	m.busy = max(0, m.busy-1)
+	res := r.res
+	at := m.snap.Taken
+	if at.IsZero() {
+		at = time.Now()
+	}
+	m.addLog(at, "› "+r.line, stBold)
+	if res.Quit {
+		return m.quit()
+	}
+	var cmds []tea.Cmd
+	if !m.snapshotting && !m.quitting {
+		m.snapshotting = true
+		cmds = append(cmds, m.snapshotCmd())
+	}
+	if res.Lookup != nil && len(res.Lookup.Path) > 0 {
+		m.lookupSeq++
+		lv := &lookupView{line: r.line, res: res, seq: m.lookupSeq}
+		if i := m.nodeIndex(r.origin); i >= 0 {
+			lv.origin = m.snap.Nodes[i].Addr
+		}
+		m.lookup = lv
+		m.detailScroll = 0
+		if m.opts.NoAnimate {
+			lv.shown = len(res.Lookup.Path)
+		} else {
+			lv.shown = 1
+		}
+		if lv.done() {
+			m.showResult(r.line, res)
+		} else {
+			m.setMessage(fmt.Sprintf("… %s: following the lookup path", r.line), stPath)
+			cmds = append(cmds, m.hopCmd(lv.seq))
+		}
+		return tea.Batch(cmds...)
+	}
+	m.showResult(r.line, res)
+	return tea.Batch(cmds...)
+}
+
+// showResult puts a command's outcome in the message line and the log.
+func (m *Model) showResult(line string, res cluster.Result) {
+	at := m.snap.Taken
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if !res.OK {
+		err := "failed"
+		if res.Err != nil {
+			err = res.Err.Error()
+		}
+		m.setMessage("✗ "+line+": "+firstLine(err), stDown)
+		m.addLog(at, "  ✗ "+err, stDown)
+		return
+	}
+	text := strings.TrimSpace(res.Text)
+	if text == "" {
+		text = "ok"
+	}
+	m.setMessage("✓ "+line+": "+firstLine(text), stOK)
+	m.addLog(at, indent(text, "  "), stText)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+func indent(s, pre string) string {
+	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	m.Close()
+	return tea.Quit
+}
+
+// nodeCommands are the command lines behind the keys that act on the
+// selected node; one place so the UI and the REPL language stay in step.
+func nodeCommand(key string, n *cluster.NodeSnapshot) (string, bool) {
+	switch key {
+	case "x":
+		return "kill " + n.Name, true
+	case "v":
+		return "revive " + n.Name, true
+	case "l":
+		return "leave " + n.Name, true
+	case "p":
+		if n.State == cluster.StatePaused {
+			return "resume " + n.Name, true
+		}
+		return "pause " + n.Name, true
+	}
+	return "", false
+}
+
+// lookupCommand builds the get/set/del line for the key prompt's input:
+// the key is the first word (or the whole input for get and del), a set's
+// value is the rest; either is quoted when it holds blanks or quotes.
+func lookupCommand(cmd, input, origin string) string {
+	input = strings.TrimSpace(input)
+	line := cmd + " " + quoteArg(input)
+	if cmd == "set" {
+		key, value, _ := strings.Cut(input, " ")
+		line = cmd + " " + quoteArg(key) + " " + quoteArg(strings.TrimSpace(value))
+	}
+	if origin != "" {
+		line += " via " + origin
+	}
+	return line
+}
+
+// quoteArg quotes s for the command language when it is empty or holds a
+// blank, a quote or a backslash ("double quotes" allow \" and \\).
+func quoteArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"\\#") {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// onKey handles a key press in the current mode.
+func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := msg.String()
+	if k == "ctrl+c" {
+		return m.quit()
+	}
+	switch m.mode {
+	case modeHelp:
+		switch k {
+		case "esc", "?", "q", "enter":
+			m.mode = modeNormal
+		case "down", "j", "space", "pgdown":
+			m.helpScroll++
+		case "up", "k", "pgup":
+			m.helpScroll = max(0, m.helpScroll-1)
+		}
+		return nil
+	case modeCommand, modeKey:
+		return m.onPromptKey(msg)
+	}
+	switch k {
+	case "q":
+		return m.quit()
+	case "?":
+		m.mode, m.helpScroll = modeHelp, 0
+	case "esc":
+		switch {
+		case m.lookup != nil:
+			m.lookup = nil
+			m.detailScroll = 0
+		case m.focus != paneMembers:
+			m.focus = paneMembers
+		default:
+			m.setMessage("", stNone)
+		}
+	case "tab":
+		m.focus = (m.focus + 1) % paneCount
+	case "shift+tab":
+		m.focus = (m.focus + paneCount - 1) % paneCount
+	case "up", "k":
+		m.move(-1)
+	case "down", "j":
+		m.move(1)
+	case "pgup":
+		m.move(-10)
+	case "pgdown":
+		m.move(10)
+	case "home":
+		m.move(-1 << 20)
+	case "end", "G":
+		m.move(1 << 20)
+	case "enter":
+		if i := m.nodeIndex(m.selected); i >= 0 && m.focus == paneMembers {
+			m.origin = m.selected
+			m.focus = paneDetail
+			m.detailScroll = 0
+			if m.snap.Nodes[i].State != cluster.StateAlive {
+				m.setMessage(m.selected+" is "+string(m.snap.Nodes[i].State)+": lookups will use "+m.snap.Origin+" until it is alive", stWarn)
+			} else {
+				m.setMessage("origin is now "+m.selected, stText)
+			}
+		}
+	case "r":
+		m.origin = ""
+		return m.execCmd("random", "")
+	case "g", "s", "d":
+		m.mode, m.keyCmd = modeKey, map[string]string{"g": "get", "s": "set", "d": "del"}[k]
+		m.editor.reset()
+	case ":":
+		m.mode = modeCommand
+		m.editor.reset()
+	case "x", "v", "l", "p":
+		i := m.nodeIndex(m.selected)
+		if i < 0 {
+			m.setMessage("no node selected", stWarn)
+			return nil
+		}
+		line, _ := nodeCommand(k, &m.snap.Nodes[i])
+		return m.execCmd(line, "")
+	case "a":
+		return m.execCmd("add", "")
+	case "space":
+		if m.snap.MaintenancePaused {
+			return m.execCmd("maintenance resume", "")
+		}
+		return m.execCmd("maintenance pause", "")
+	case "n":
+		return m.execCmd("maintenance step", "")
+	case "t":
+		m.showKeys = !m.showKeys
+	default:
+		m.dirty = false
+	}
+	return nil
+}
+
+// onPromptKey edits and submits the ":" or get/set/del prompt.
+func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		m.mode = modeNormal
+		m.setMessage("", stNone)
+		return nil
+	case "enter":
+		line := strings.TrimSpace(m.editor.value())
+		md := m.mode
+		m.mode = modeNormal
+		m.setMessage("", stNone)
+		if line == "" {
+			return nil
+		}
+		if md == modeKey {
+			origin := m.originName()
+			return m.execCmd(lookupCommand(m.keyCmd, line, origin), origin)
+		}
+		m.editor.remember(line)
+		return m.execCmd(line, m.viaOf(line))
+	case "tab":
+		if m.mode != modeCommand {
+			return nil
+		}
+		names := make([]string, 0, len(m.snap.Nodes))
+		for _, n := range m.snap.Nodes {
+			names = append(names, n.Name)
+		}
+		if cands := m.editor.complete(cluster.Complete(m.editor.value(), names)); len(cands) > 0 {
+			m.setMessage(strings.Join(cands, "  "), stDim)
+		} else {
+			m.setMessage("", stNone)
+		}
+		return nil
+	}
+	m.editor.key(msg)
+	return nil
+}
+
+// viaOf returns the node a typed command runs through: the word after
+// "via", else the origin for commands that look a key up.
+func (m *Model) viaOf(line string) string {
+	f := strings.Fields(line)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "via" {
+			return f[i+1]
+		}
+	}
+	if len(f) > 0 && slices.Contains([]string{"get", "set", "del", "lookup"}, f[0]) {
+		return m.originName()
+	}
+	return ""
+}
+
+// move moves the selection, or scrolls the focused pane.
+func (m *Model) move(d int) {
+	switch m.focus {
+	case paneMembers:
+		if len(m.order) == 0 {
+			return
+		}
+		cur := 0
+		for p, i := range m.order {
+			if m.snap.Nodes[i].Name == m.selected {
+				cur = p
+			}
+		}
+		cur = min(max(cur+d, 0), len(m.order)-1)
+		m.selected = m.snap.Nodes[m.order[cur]].Name
+	default:
+		m.scroll(d)
+	}
+}
+
+// scroll scrolls the detail pane or the log (positive: towards newer or
+// lower lines).
+func (m *Model) scroll(d int) {
+	switch m.focus {
+	case paneDetail:
+		m.detailScroll = max(0, m.detailScroll+d)
+	case paneLog:
+		m.logScroll = min(max(0, m.logScroll-d), max(0, len(m.lines)-1))
+	default:
+		m.move(d)
+	}
+}
+
+// onClick selects the node under a click on the ring or the members table.
+func (m *Model) onClick(ms tea.Mouse) {
+	lay := computeLayout(m.width, m.height)
+	switch {
+	case lay.ring.contains(ms.X, ms.Y):
+		in := lay.ring.inner()
+		if name, ok := nodeAtCell(&m.snap, in.w, in.h-1, ms.X-in.x, ms.Y-in.y); ok {
+			m.selected = name
+			m.focus = paneMembers
+		}
+	case lay.members.contains(ms.X, ms.Y):
+		in := lay.members.inner()
+		row := ms.Y - in.y - 1 // first line is the header
+		top := m.membersTop(in.h - 2)
+		if p := top + row; row >= 0 && p < len(m.order) {
+			m.selected = m.snap.Nodes[m.order[p]].Name
+			m.focus = paneMembers
+		}
+	case lay.detail.contains(ms.X, ms.Y):
+		m.focus = paneDetail
+	case lay.log.contains(ms.X, ms.Y):
+		m.focus = paneLog
+	}
+}
+
+// lookupPath lists the addresses the shown part of the lookup path goes
+// through: the asking node, then each hop that answered.
+func (m *Model) lookupPath() []string {
+	l := m.lookup
+	if l == nil {
+		return nil
+	}
+	var out []string
+	if l.origin != "" {
+		out = append(out, l.origin)
+	}
+	for _, h := range l.res.Lookup.Path[:min(l.shown, len(l.res.Lookup.Path))] {
+		if h.Err != "" {
+			continue
+		}
+		if len(out) > 0 && out[len(out)-1] == h.Node.Addr {
+			continue
+		}
+		out = append(out, h.Node.Addr)
+	}
+	return out
+}

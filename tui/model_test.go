@@ -1,0 +1,419 @@
+package tui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+func key(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+// press sends keys to the model and runs the commands they start.
+func press(t *testing.T, m *Model, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		_, cmd := m.Update(key(k))
+		runCmd(t, m, cmd)
+	}
+}
+
+func ring16() cluster.Snapshot {
+	return fakeRing(ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30})
+}
+
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}
+
+func TestQuitKeys(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		t.Run(k, func(t *testing.T) {
+			m, _ := newTestModel(t, ring16(), 120, 40)
+			_, cmd := m.Update(key(k))
+			if !isQuit(cmd) {
+				t.Fatalf("%s did not quit", k)
+			}
+			select {
+			case <-m.closing:
+			default:
+				t.Error("quitting did not close the model's background commands")
+			}
+		})
+	}
+	t.Run("quit command", func(t *testing.T) {
+		m, f := newTestModel(t, ring16(), 120, 40)
+		f.results["quit"] = cluster.Result{Cmd: "quit", OK: true, Quit: true}
+		press(t, m, ":")
+		typeText(m, "quit")
+		_, cmd := m.Update(key("enter"))
+		msg := cmd()
+		_, next := m.Update(msg)
+		if !isQuit(next) {
+			t.Fatal("the quit command did not quit")
+		}
+	})
+}
+
+// TestNodeActionKeys checks that every key acting on the selected node, the
+// cluster or maintenance runs the same command line the REPL would.
+func TestNodeActionKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		select_ string // node to select first
+		keys    []string
+		paused  bool // maintenance paused in the snapshot
+		want    string
+	}{
+		{"kill", "n3", []string{"x"}, false, "kill n3"},
+		{"revive", "n5", []string{"v"}, false, "revive n5"},
+		{"leave", "n3", []string{"l"}, false, "leave n3"},
+		{"pause", "n3", []string{"p"}, false, "pause n3"},
+		{"resume paused node", "n9", []string{"p"}, false, "resume n9"},
+		{"add", "", []string{"a"}, false, "add"},
+		{"random origin", "", []string{"r"}, false, "random"},
+		{"maintenance pause", "", []string{"space"}, false, "maintenance pause"},
+		{"maintenance resume", "", []string{"space"}, true, "maintenance resume"},
+		{"maintenance step", "", []string{"n"}, false, "maintenance step"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ring16()
+			s.MaintenancePaused = tc.paused
+			m, f := newTestModel(t, s, 120, 40)
+			if tc.select_ != "" {
+				m.selected = tc.select_
+			}
+			press(t, m, tc.keys...)
+			if got := f.executed(); !slices.Equal(got, []string{tc.want}) {
+				t.Fatalf("ran %q, want [%q]", got, tc.want)
+			}
+			if !strings.Contains(screen(m), "✓ "+tc.want) {
+				t.Errorf("the result of %q is not shown:\n%s", tc.want, screen(m))
+			}
+		})
+	}
+}
+
+func TestKeyPrompts(t *testing.T) {
+	tests := []struct {
+		key, input, want string
+	}{
+		{"g", "greeting", "get greeting via n0"},
+		{"s", "greeting hello world", `set greeting "hello world" via n0`},
+		{"s", "k v", "set k v via n0"},
+		{"d", "greeting", "del greeting via n0"},
+		{"g", `say "hi"`, `get "say \"hi\"" via n0`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			m, f := newTestModel(t, ring16(), 120, 40)
+			press(t, m, tc.key)
+			if m.mode != modeKey {
+				t.Fatalf("%s did not open the key prompt", tc.key)
+			}
+			typeText(m, tc.input)
+			if !strings.Contains(screen(m), tc.input) {
+				t.Errorf("typed text not shown on the prompt line")
+			}
+			press(t, m, "enter")
+			if got := f.executed(); !slices.Equal(got, []string{tc.want}) {
+				t.Fatalf("ran %q, want [%q]", got, tc.want)
+			}
+		})
+	}
+	t.Run("esc cancels", func(t *testing.T) {
+		m, f := newTestModel(t, ring16(), 120, 40)
+		press(t, m, "g")
+		typeText(m, "abc")
+		press(t, m, "esc")
+		if m.mode != modeNormal || len(f.executed()) != 0 {
+			t.Fatalf("esc left mode %v and ran %q", m.mode, f.executed())
+		}
+	})
+}
+
+func TestSelectionKeys(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	// Ring order (by ID) of the fake ring: … n10, n0, n14, n11 …
+	if m.selected != "n0" {
+		t.Fatalf("initial selection %q, want the origin n0", m.selected)
+	}
+	press(t, m, "j")
+	if m.selected != "n14" {
+		t.Errorf("j selected %q, want n14 (next by ID)", m.selected)
+	}
+	press(t, m, "down")
+	if m.selected != "n11" {
+		t.Errorf("down selected %q, want n11", m.selected)
+	}
+	press(t, m, "k", "up", "up")
+	if m.selected != "n10" {
+		t.Errorf("k/up selected %q, want n10", m.selected)
+	}
+	if !strings.Contains(screen(m), "Node n10") {
+		t.Error("the detail pane does not follow the selection")
+	}
+}
+
+func TestPanesAndEnter(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	press(t, m, "tab")
+	if m.focus != paneDetail || !strings.Contains(screen(m), "▸ Node") {
+		t.Errorf("tab: focus %v, want the detail pane marked ▸", m.focus)
+	}
+	press(t, m, "tab")
+	if m.focus != paneLog || !strings.Contains(screen(m), "▸ Events") {
+		t.Errorf("tab: focus %v, want the event log", m.focus)
+	}
+	press(t, m, "shift+tab", "esc")
+	if m.focus != paneMembers {
+		t.Errorf("esc: focus %v, want members", m.focus)
+	}
+	m.selected = "n3"
+	press(t, m, "enter")
+	if m.originName() != "n3" || m.focus != paneDetail {
+		t.Errorf("enter: origin %q focus %v, want n3 and the detail pane", m.originName(), m.focus)
+	}
+	if !strings.Contains(strings.Split(screen(m), "\n")[0], "origin n3") {
+		t.Error("the status bar does not show the new origin")
+	}
+}
+
+func TestCommandPrompt(t *testing.T) {
+	m, f := newTestModel(t, ring16(), 120, 40)
+	press(t, m, ":")
+	typeText(m, "kill n3")
+	press(t, m, "enter")
+	press(t, m, ":")
+	typeText(m, "check")
+	press(t, m, "enter")
+	if got := f.executed(); !slices.Equal(got, []string{"kill n3", "check"}) {
+		t.Fatalf("ran %q", got)
+	}
+	// History: up twice brings back the first line.
+	press(t, m, ":", "up", "up")
+	if v := m.editor.value(); v != "kill n3" {
+		t.Errorf("history up up = %q, want %q", v, "kill n3")
+	}
+	press(t, m, "down")
+	if v := m.editor.value(); v != "check" {
+		t.Errorf("history down = %q, want %q", v, "check")
+	}
+	press(t, m, "esc")
+	// Completion of a command name, then of a node name.
+	press(t, m, ":")
+	typeText(m, "rev")
+	press(t, m, "tab")
+	if v := m.editor.value(); v != "revive " {
+		t.Errorf("tab after 'rev' gave %q, want %q", v, "revive ")
+	}
+	typeText(m, "n1")
+	press(t, m, "tab")
+	if !strings.Contains(m.message, "n10") || !strings.Contains(m.message, "n15") {
+		t.Errorf("tab after 'revive n1' lists %q, want n1 and n10…n15", m.message)
+	}
+}
+
+func TestResultsShown(t *testing.T) {
+	m, f := newTestModel(t, ring16(), 120, 40)
+	f.results["kill n5"] = cluster.Result{Cmd: "kill", Err: errors.New("n5 is already down")}
+	m.selected = "n5"
+	press(t, m, "x")
+	if !strings.Contains(screen(m), "✗ kill n5: n5 is already down") {
+		t.Errorf("failure not shown:\n%s", screen(m))
+	}
+}
+
+func TestHelpAndKeysToggle(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	press(t, m, "?")
+	s := screen(m)
+	if !strings.Contains(s, "chordtui — keys") || !strings.Contains(s, "kill the selected node") {
+		t.Fatalf("? did not show the help:\n%s", s)
+	}
+	for i := 0; i < 40 && !strings.Contains(screen(m), "maintenance pause|resume|step"); i++ {
+		press(t, m, "j")
+	}
+	if !strings.Contains(screen(m), "maintenance pause|resume|step") {
+		t.Error("help does not list the command language, even scrolled")
+	}
+	press(t, m, "esc")
+	if m.mode != modeNormal {
+		t.Fatal("esc did not close the help")
+	}
+	if !strings.Contains(screen(m), "⠁ keys") {
+		t.Error("key ticks not in the legend by default")
+	}
+	press(t, m, "t")
+	if strings.Contains(screen(m), "⠁ keys") {
+		t.Error("t did not hide the key ticks")
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	m.Update(tea.WindowSizeMsg{Width: 70, Height: 20})
+	s := screen(m)
+	if !strings.Contains(s, "terminal too small: have 70×20, need 80×24") {
+		t.Fatalf("no size notice:\n%s", s)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if strings.Contains(screen(m), "too small") || len(strings.Split(screen(m), "\n")) != 24 {
+		t.Error("no relayout at 80×24")
+	}
+}
+
+func TestMouseSelects(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	lay := computeLayout(120, 40)
+	in := lay.members.inner()
+	// Row 0 of the table is the header; with 16 rows everything shows and
+	// the first row is the node with the smallest ID.
+	first := m.snap.Nodes[m.order[0]].Name
+	m.Update(tea.MouseClickMsg{X: in.x + 3, Y: in.y + 1, Button: tea.MouseLeft})
+	if m.selected != first {
+		t.Errorf("click on the first row selected %q, want %q", m.selected, first)
+	}
+	// A click on n3's marker on the ring.
+	ri := lay.ring.inner()
+	g := newRingGeom(ri.w, ri.h-1, labelRoom(&m.snap))
+	n3 := m.snap.Nodes[3]
+	x, y := g.at(n3.ID.Fraction(m.snap.Bits), 0)
+	m.Update(tea.MouseClickMsg{X: ri.x + x/2, Y: ri.y + y/4, Button: tea.MouseLeft})
+	if m.selected != "n3" {
+		t.Errorf("click on n3's marker selected %q", m.selected)
+	}
+}
+
+func TestEventLogScroll(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	var evs []cluster.Event
+	for i := 0; i < 40; i++ {
+		evs = append(evs, cluster.Event{Time: fakeTime, Kind: "succ", Text: "event " + itoa3(i)})
+	}
+	m.Update(eventsMsg{events: evs})
+	if s := screen(m); !strings.Contains(s, "event 039") || strings.Contains(s, "event 000") {
+		t.Fatalf("log does not show the newest lines")
+	}
+	press(t, m, "tab", "tab") // focus the log
+	for i := 0; i < 30; i++ {
+		press(t, m, "k")
+	}
+	s := screen(m)
+	if !strings.Contains(s, "event 000") || strings.Contains(s, "event 039") || !strings.Contains(s, "newer below") {
+		t.Errorf("scrolling up did not reach the oldest lines:\n%s", s)
+	}
+}
+
+func itoa3(i int) string {
+	return string([]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)})
+}
+
+// TestLookupAnimation checks the path is revealed one hop per tick and the
+// value only at the end; a newer lookup makes old ticks stale.
+func TestLookupAnimation(t *testing.T) {
+	snap := fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1})
+	f := newFake(snap)
+	f.results["get greeting via n0"] = fakeLookupResult(snap)
+	opts := DefaultOptions()
+	m := NewModel(f, opts)
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(snapshotMsg{snap: snap})
+	press(t, m, "g")
+	typeText(m, "greeting")
+	_, cmd := m.Update(key("enter"))
+	_, hop := m.Update(cmd())
+	if m.lookup == nil || m.lookup.shown != 1 || hop == nil {
+		t.Fatalf("lookup not started at hop 1: %+v", m.lookup)
+	}
+	if s := screen(m); !strings.Contains(s, "hop 1 of 3") || strings.Contains(s, `"hello"`) {
+		t.Errorf("after the first hop:\n%s", s)
+	}
+	seq := m.lookup.seq
+	m.Update(hopMsg{seq: seq + 7}) // stale tick
+	if m.lookup.shown != 1 {
+		t.Error("a stale tick advanced the animation")
+	}
+	m.Update(hopMsg{seq: seq})
+	m.Update(hopMsg{seq: seq})
+	s := screen(m)
+	if !m.lookup.done() || !strings.Contains(s, `greeting = "hello"`) || !strings.Contains(s, "owner n11 after 3 hops") {
+		t.Errorf("after the last hop:\n%s", s)
+	}
+	press(t, m, "esc")
+	if m.lookup != nil || !strings.Contains(screen(m), "Node n0") {
+		t.Error("esc did not close the lookup")
+	}
+}
+
+func TestSnapshotRefreshLoop(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	// A tick while a snapshot is in flight must not start another one.
+	m.snapshotting = true
+	_, cmd := m.Update(tickMsg{})
+	if n := countSnapshots(cmd); n != 0 {
+		t.Errorf("tick during a snapshot started %d more", n)
+	}
+	m.snapshotting = false
+	_, cmd = m.Update(tickMsg{})
+	if n := countSnapshots(cmd); n != 1 {
+		t.Errorf("tick started %d snapshots, want 1", n)
+	}
+}
+
+// countSnapshots counts the snapshot commands in cmd, without running timers.
+func countSnapshots(cmd tea.Cmd) int {
+	if cmd == nil {
+		return 0
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done: // a tick fires after the refresh interval
+
+		switch msg := msg.(type) {
+		case tea.BatchMsg:
+			n := 0
+			for _, c := range msg {
+				n += countSnapshots(c)
+			}
+			return n
+		case snapshotMsg:
+			return 1
+		}
+	case <-time.After(5 * time.Second):
+	}
+	return 0
+}

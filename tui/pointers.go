@@ -1,0 +1,188 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// mark says what is wrong with one pointer right now.
+type mark uint8
+
+const (
+	markOK       mark = iota
+	markNotIdeal      // points at a live node, but not the one the ideal ring has
+	markNil           // no pointer at all
+	markDead          // points at a node that is down, paused or gone
+	markUnjudged      // no ideal value to compare with (the pointing node is not alive)
+)
+
+// suffix is the symbol shown after a pointer, so a wrong pointer is visible
+// without colour.
+func (k mark) suffix() string {
+	switch k {
+	case markDead:
+		return "✗"
+	case markNotIdeal, markNil:
+		return "!"
+	}
+	return ""
+}
+
+func (k mark) style() styleID {
+	switch k {
+	case markNil, markDead:
+		return stDown
+	case markNotIdeal:
+		return stWarn
+	}
+	return stText
+}
+
+// ringIndex is the ideal ring of a snapshot: its alive nodes sorted by
+// identifier, and a way to name any node reference.
+type ringIndex struct {
+	bits   int
+	alive  []chord.NodeRef // sorted by ID
+	pos    map[string]int  // addr → index in alive
+	byAddr map[string]*cluster.NodeSnapshot
+}
+
+// newRingIndex indexes snap. Only alive nodes are members of the ideal ring:
+// a paused node answers nobody, so the live nodes must route around it.
+func newRingIndex(snap *cluster.Snapshot) *ringIndex {
+	ix := &ringIndex{
+		bits:   snap.Bits,
+		pos:    make(map[string]int, len(snap.Nodes)),
+		byAddr: make(map[string]*cluster.NodeSnapshot, len(snap.Nodes)),
+	}
+	for i := range snap.Nodes {
+		n := &snap.Nodes[i]
+		ix.byAddr[n.Addr] = n
+		if n.State == cluster.StateAlive {
+			ix.alive = append(ix.alive, chord.NodeRef{ID: n.ID, Addr: n.Addr})
+		}
+	}
+	sort.Slice(ix.alive, func(i, j int) bool { return ix.alive[i].ID.Cmp(ix.alive[j].ID) < 0 })
+	for i, r := range ix.alive {
+		ix.pos[r.Addr] = i
+	}
+	return ix
+}
+
+// successorOf returns the first alive node at or after id clockwise: the
+// node that owns id in the ideal ring (the paper's successor(id)).
+func (ix *ringIndex) successorOf(id chord.ID) chord.NodeRef {
+	if len(ix.alive) == 0 {
+		return chord.NodeRef{}
+	}
+	i := sort.Search(len(ix.alive), func(i int) bool { return ix.alive[i].ID.Cmp(id) >= 0 })
+	return ix.alive[i%len(ix.alive)]
+}
+
+// ideal returns the ideal predecessor and successor list (length r) of the
+// alive node addr, and false when addr is not alive.
+func (ix *ringIndex) ideal(addr string, r int) (pred chord.NodeRef, succs []chord.NodeRef, ok bool) {
+	i, ok := ix.pos[addr]
+	if !ok {
+		return chord.NodeRef{}, nil, false
+	}
+	n := len(ix.alive)
+	pred = ix.alive[(i-1+n)%n]
+	if n == 1 {
+		return pred, []chord.NodeRef{ix.alive[i]}, true
+	}
+	// With fewer than r other nodes the list cannot be judged past them.
+	k := min(r, n-1)
+	for j := 1; j <= k; j++ {
+		succs = append(succs, ix.alive[(i+j)%n])
+	}
+	return pred, succs, true
+}
+
+// judge classifies pointer p against its ideal value. ideal is ignored when
+// hasIdeal is false.
+func (ix *ringIndex) judge(p chord.NodeRef, ideal chord.NodeRef, hasIdeal bool) mark {
+	if p.IsZero() {
+		if hasIdeal {
+			return markNil
+		}
+		return markUnjudged
+	}
+	if t, ok := ix.byAddr[p.Addr]; !ok || t.State != cluster.StateAlive {
+		return markDead
+	}
+	if !hasIdeal {
+		return markUnjudged
+	}
+	if p.Addr != ideal.Addr {
+		return markNotIdeal
+	}
+	return markOK
+}
+
+// pointerMarks judges one node's predecessor and successor.
+func (ix *ringIndex) pointerMarks(n *cluster.NodeSnapshot) (pred, succ mark) {
+	ip, is, ok := ix.ideal(n.Addr, max(n.Chord.R, 1))
+	var isucc chord.NodeRef
+	if len(is) > 0 {
+		isucc = is[0]
+	}
+	return ix.judge(n.Chord.Predecessor, ip, ok), ix.judge(n.Chord.Successor(), isucc, ok)
+}
+
+// name returns the cluster name of the node r points at ("n3"), or its short
+// identifier when no node of the snapshot listens at that address.
+func (ix *ringIndex) name(r chord.NodeRef) string {
+	if r.IsZero() {
+		return "nil"
+	}
+	if n, ok := ix.byAddr[r.Addr]; ok {
+		return n.Name
+	}
+	return r.ID.Short(ix.bits)
+}
+
+// fingerRun is a maximal run of consecutive fingers (numbered from 1 as in
+// the paper) that point at the same node.
+type fingerRun struct {
+	From, To int
+	Node     chord.NodeRef
+	// Wrong is the worst mark of the run's fingers against the ideal ring.
+	Wrong mark
+}
+
+func (r fingerRun) span() string {
+	if r.From == r.To {
+		return fmt.Sprint(r.From)
+	}
+	return fmt.Sprintf("%d–%d", r.From, r.To)
+}
+
+// collapseFingers folds a finger table into runs, judging each finger
+// against the successor of n + 2^(k-1) in the ideal ring when n is alive.
+// (A local twin of the cluster's own collapse, which does not judge.)
+func (ix *ringIndex) collapseFingers(n *cluster.NodeSnapshot) []fingerRun {
+	_, isAlive := ix.pos[n.Addr]
+	var runs []fingerRun
+	for k, f := range n.Chord.Fingers {
+		var want chord.NodeRef
+		if isAlive {
+			want = ix.successorOf(n.ID.AddPow2(ix.bits, k))
+		}
+		m := ix.judge(f, want, isAlive)
+		if m == markUnjudged {
+			m = markOK
+		}
+		if len(runs) > 0 && runs[len(runs)-1].Node == f {
+			last := &runs[len(runs)-1]
+			last.To = k + 1
+			last.Wrong = max(last.Wrong, m)
+			continue
+		}
+		runs = append(runs, fingerRun{From: k + 1, To: k + 1, Node: f, Wrong: m})
+	}
+	return runs
+}

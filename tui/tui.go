@@ -1,0 +1,141 @@
+// Package tui is chordtui's terminal user interface: a live picture of a
+// Chord ring (nodes placed by identifier on a braille circle, the selected
+// node's fingers, lookup paths hop by hop), a members table that marks
+// pointers which are wrong right now, a node detail pane, an event log and a
+// command prompt that speaks the same language as `chordtui repl`.
+//
+// The UI only observes and commands a cluster through the small Cluster
+// interface below; *cluster.Cluster satisfies it. Everything drawn comes from
+// the latest Snapshot, so what the screen shows is what the nodes held when
+// that snapshot was taken (at most one refresh interval ago).
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// Cluster is what the UI needs from a running cluster. *cluster.Cluster
+// satisfies it; tests use a fake.
+type Cluster interface {
+	// Snapshot returns a deep copy of every node's state. It may take a
+	// while with many nodes; the UI calls it off the update loop.
+	Snapshot() cluster.Snapshot
+	// Events returns the cluster's lossy event stream. The UI reads it until
+	// it is closed or the UI quits.
+	Events() <-chan cluster.Event
+	// Exec runs one line of the command language ("kill n5", "get k via n3").
+	// It blocks on RPCs; the UI calls it off the update loop.
+	Exec(ctx context.Context, line string) cluster.Result
+}
+
+// Options configures the UI. The zero value is not valid; start from
+// DefaultOptions.
+type Options struct {
+	// NoAnimate shows a lookup's whole path at once instead of hop by hop
+	// (reduced motion).
+	NoAnimate bool
+	// NoColor renders without colour (bold and reverse video remain). Run
+	// also turns it on when the NO_COLOR environment variable is non-empty.
+	NoColor bool
+	// Mouse enables mouse reporting so a click selects a node. The mouse is
+	// never required; turning it off keeps the terminal's own text selection.
+	Mouse bool
+	// RefreshInterval is the time between two snapshots; the screen is
+	// refreshed at most this often by the cluster's state (≥ 100 ms, so at
+	// most 10 times a second).
+	RefreshInterval time.Duration
+	// HopInterval is how long each hop of an animated lookup path is shown
+	// before the next one is drawn.
+	HopInterval time.Duration
+	// CommandTimeout bounds one command run through the cluster.
+	CommandTimeout time.Duration
+	// EventLogSize is how many event-log lines are kept for scrolling.
+	EventLogSize int
+	// Logger receives the UI's own diagnostics; nil discards them. Nothing
+	// is ever written to the process's stdout or stderr except the screen.
+	Logger *slog.Logger
+	// Input and Output replace the terminal (nil: stdin and stdout).
+	Input  io.Reader
+	Output io.Writer
+}
+
+// DefaultOptions returns the options `chordtui N` uses.
+func DefaultOptions() Options {
+	return Options{
+		Mouse:           true,
+		RefreshInterval: 100 * time.Millisecond,
+		HopInterval:     400 * time.Millisecond,
+		CommandTimeout:  10 * time.Second,
+		EventLogSize:    1000,
+	}
+}
+
+// Validate reports the first invalid field.
+func (o Options) Validate() error {
+	switch {
+	case o.RefreshInterval < 100*time.Millisecond:
+		return fmt.Errorf("refresh interval %v is below 100ms: the screen would refresh more than 10 times a second", o.RefreshInterval)
+	case o.HopInterval <= 0:
+		return fmt.Errorf("hop interval must be positive, got %v", o.HopInterval)
+	case o.CommandTimeout <= 0:
+		return fmt.Errorf("command timeout must be positive, got %v", o.CommandTimeout)
+	case o.EventLogSize < 1:
+		return fmt.Errorf("event log size must be at least 1, got %d", o.EventLogSize)
+	}
+	return nil
+}
+
+// noColor reports whether to draw without colour: when asked, or when
+// NO_COLOR is set to any non-empty value (https://no-color.org).
+func noColor(opts Options, getenv func(string) string) bool {
+	return opts.NoColor || getenv("NO_COLOR") != ""
+}
+
+// ErrNoCluster is returned by Run when it is given a nil cluster.
+var ErrNoCluster = errors.New("tui: no cluster")
+
+// Run shows the UI over c in the terminal's alternate screen and returns
+// when the user quits (q, ctrl+c or the quit command) or ctx is done. It
+// never closes c: closing the cluster (and so every node) after Run returns
+// is the caller's job.
+func Run(ctx context.Context, c Cluster, opts Options) error {
+	if c == nil {
+		return ErrNoCluster
+	}
+	opts.NoColor = noColor(opts, os.Getenv)
+	if err := opts.Validate(); err != nil {
+		return fmt.Errorf("tui: %w", err)
+	}
+	m := NewModel(c, opts)
+	defer m.Close()
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.NoColor {
+		popts = append(popts, tea.WithColorProfile(colorprofile.ASCII))
+	}
+	if opts.Input != nil {
+		popts = append(popts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		popts = append(popts, tea.WithOutput(opts.Output))
+	}
+	_, err := tea.NewProgram(m, popts...).Run()
+	if errors.Is(err, tea.ErrInterrupted) || (errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) {
+		// SIGINT or cancelled by the caller: a clean quit, not a failure.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,603 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// MinWidth and MinHeight are the smallest terminal the UI draws in.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// rect is a screen rectangle in cells.
+type rect struct{ x, y, w, h int }
+
+func (r rect) contains(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h }
+
+// inner is the rectangle inside a box's border.
+func (r rect) inner() rect { return rect{r.x + 1, r.y + 1, max(0, r.w-2), max(0, r.h-2)} }
+
+// layout places the panes: a status line on top, the ring and the members
+// table, below them the node detail and the event log, then the message
+// line and the key hint bar.
+type layout struct {
+	ring, members, detail, log rect
+}
+
+func computeLayout(w, h int) layout {
+	bodyH := h - 3
+	topH := max(10, bodyH*3/5)
+	ringW := max(30, min(w/2, (topH-2)*2+30))
+	return layout{
+		ring:    rect{0, 1, ringW, topH},
+		members: rect{ringW, 1, w - ringW, topH},
+		detail:  rect{0, 1 + topH, ringW, bodyH - topH},
+		log:     rect{ringW, 1 + topH, w - ringW, bodyH - topH},
+	}
+}
+
+// View renders the screen. The rendering is cached until the next message
+// that changes something.
+func (m *Model) View() tea.View {
+	if m.dirty || m.view == "" {
+		m.view = m.render()
+		m.dirty = false
+	}
+	v := tea.NewView(m.view)
+	v.AltScreen = true
+	v.WindowTitle = "chordtui"
+	if m.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	return v
+}
+
+// render draws the whole screen as styled text.
+func (m *Model) render() string {
+	t := m.theme
+	if m.quitting {
+		return ""
+	}
+	if m.width < MinWidth || m.height < MinHeight {
+		msg := fmt.Sprintf("terminal too small: have %d×%d, need %d×%d", m.width, m.height, MinWidth, MinHeight)
+		return placeCentre(m.width, m.height, []string{t.render(stBold, msg), t.render(stDim, "enlarge the window, or press q to quit")})
+	}
+	if m.mode == modeHelp {
+		return m.renderHelp()
+	}
+	if !m.haveSnap {
+		return placeCentre(m.width, m.height, []string{"chordtui: taking the first snapshot of the ring…"})
+	}
+	lay := computeLayout(m.width, m.height)
+	screen := make([]string, 0, m.height)
+	screen = append(screen, m.statusBar())
+	ring := m.box("Ring", lay.ring, false, m.ringLines(lay.ring.inner()))
+	members := m.box(m.membersTitle(), lay.members, m.focus == paneMembers, m.membersLines(lay.members.inner()))
+	detailTitle, detail := m.detailLines(lay.detail.inner())
+	detailBox := m.box(detailTitle, lay.detail, m.focus == paneDetail, detail)
+	logBox := m.box(m.logTitle(), lay.log, m.focus == paneLog, m.logLines(lay.log.inner()))
+	for i := range ring {
+		screen = append(screen, ring[i]+members[i])
+	}
+	for i := range detailBox {
+		screen = append(screen, detailBox[i]+logBox[i])
+	}
+	screen = append(screen, m.messageLine(), m.hintBar())
+	return strings.Join(screen, "\n")
+}
+
+// fit truncates or pads a styled line to exactly w cells.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := ansi.StringWidth(s)
+	if n > w {
+		s = ansi.Truncate(s, w, "…")
+		n = ansi.StringWidth(s)
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+// placeCentre centres lines on a w×h screen.
+func placeCentre(w, h int, lines []string) string {
+	out := make([]string, h)
+	top := max(0, (h-len(lines))/2)
+	for i := range out {
+		s := ""
+		if j := i - top; j >= 0 && j < len(lines) {
+			s = lines[j]
+			if pad := (w - ansi.StringWidth(s)) / 2; pad > 0 {
+				s = strings.Repeat(" ", pad) + s
+			}
+		}
+		out[i] = fit(s, w)
+	}
+	return strings.Join(out, "\n")
+}
+
+// box draws lines inside a rounded border with a title; a focused box has
+// a bold, coloured border and a ▸ before its title.
+func (m *Model) box(title string, r rect, focused bool, lines []string) []string {
+	t := m.theme
+	bst := stDim
+	if focused {
+		bst = stFocus
+		title = "▸ " + title
+	}
+	iw := max(0, r.w-2)
+	title = ansi.Truncate(" "+title+" ", max(0, iw-1), "…")
+	top := "╭─" + title + strings.Repeat("─", max(0, iw-1-ansi.StringWidth(title))) + "╮"
+	out := make([]string, 0, r.h)
+	out = append(out, t.render(bst, top))
+	side := t.render(bst, "│")
+	for i := 0; i < r.h-2; i++ {
+		s := ""
+		if i < len(lines) {
+			s = lines[i]
+		}
+		out = append(out, side+fit(s, iw)+side)
+	}
+	out = append(out, t.render(bst, "╰"+strings.Repeat("─", iw)+"╯"))
+	return out
+}
+
+// counts returns how many nodes are alive, down, paused and members
+// (every node that has not left).
+func (m *Model) counts() (alive, down, paused, total int) {
+	for _, n := range m.snap.Nodes {
+		switch n.State {
+		case cluster.StateAlive:
+			alive++
+		case cluster.StateDown:
+			down++
+		case cluster.StatePaused:
+			paused++
+		}
+		if n.State != cluster.StateLeft {
+			total++
+		}
+	}
+	return
+}
+
+// seconds prints a duration as "1.2 s".
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+// statusBar is the top line: liveness, convergence, origin, maintenance.
+func (m *Model) statusBar() string {
+	t := m.theme
+	s := m.snap
+	alive, down, paused, total := m.counts()
+	parts := []string{t.render(stTitle, " chordtui "), fmt.Sprintf("%d/%d alive", alive, total)}
+	if down > 0 {
+		parts[1] += t.render(stDown, fmt.Sprintf(" · %d down", down))
+	}
+	if paused > 0 {
+		parts[1] += t.render(stPaused, fmt.Sprintf(" · %d paused", paused))
+	}
+	switch {
+	case s.Stable && s.LastFault != "" && s.ConvergedIn > 0:
+		parts = append(parts, t.render(stOK, fmt.Sprintf("✓ stable — converged in %s after %s", seconds(s.ConvergedIn), s.LastFault)))
+	case s.Stable:
+		parts = append(parts, t.render(stOK, "✓ stable"))
+	case !s.LastFaultAt.IsZero() && !s.Taken.IsZero():
+		parts = append(parts, t.render(stWarn, "⟳ reconverging… "+seconds(s.Taken.Sub(s.LastFaultAt))))
+	default:
+		parts = append(parts, t.render(stWarn, "⟳ reconverging…"))
+	}
+	if v := len(s.Violations); v > 0 {
+		parts = append(parts, t.render(stDown, fmt.Sprintf("⚠ %d invariant violation%s", v, plural(v))))
+	}
+	if o := m.originName(); o != "" {
+		parts = append(parts, "origin "+t.render(stOrigin, o))
+	}
+	if s.MaintenancePaused {
+		parts = append(parts, t.render(stWarn, "maintenance paused (n: step)"))
+	}
+	return fit(strings.Join(parts, "  "), m.width)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// ringLines draws the ring and its legend.
+func (m *Model) ringLines(in rect) []string {
+	if in.h < 2 || in.w < 4 {
+		return nil
+	}
+	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
+		showKeys: m.showKeys, path: m.lookupPath()}
+	c := drawRing(sc, in.w, in.h-1)
+	lines := c.lines(m.theme)
+	t := m.theme
+	items := []string{t.render(stAlive, "●") + " alive", t.render(stDown, "○") + " down", t.render(stPaused, "◐") + " paused"}
+	if len(sc.path) > 0 {
+		items = append(items, t.render(stPath, "1⠒2")+" path")
+	} else {
+		items = append(items, t.render(stFinger, "⠉")+" fingers")
+	}
+	if m.showKeys {
+		items = append(items, t.render(stKey, "⠁")+" keys")
+	}
+	return append(lines, joinFit(items, " ", in.w))
+}
+
+func (m *Model) membersTitle() string {
+	return fmt.Sprintf("Members (%d)", len(m.snap.Nodes))
+}
+
+// membersTop is the first row shown so the selection stays visible.
+func (m *Model) membersTop(rows int) int {
+	sel := 0
+	for p, i := range m.order {
+		if m.snap.Nodes[i].Name == m.selected {
+			sel = p
+		}
+	}
+	if rows <= 0 || len(m.order) <= rows {
+		return 0
+	}
+	return min(max(0, sel-rows/2), len(m.order)-rows)
+}
+
+// membersLines is the members table in ring order with wrong pointers
+// marked: ✗ points at a node that is not alive, ! is not the ideal pointer.
+func (m *Model) membersLines(in rect) []string {
+	t := m.theme
+	w := in.w
+	wideAddr := w >= 64
+	wideState := w >= 50
+	nameW := 4
+	for _, n := range m.snap.Nodes {
+		nameW = max(nameW, len(n.Name)+1)
+	}
+	idW := len(m.snap.Nodes[0:0:0]) // placeholder replaced below
+	idW = 4
+	if len(m.snap.Nodes) > 0 {
+		idW = max(idW, len(m.snap.Nodes[0].ID.Short(m.snap.Bits)))
+	}
+	ptrW := nameW + 1
+	col := func(s string, n int) string { return fit(s, n) + " " }
+	head := "  " + col("NAME", nameW) + col("ID", idW)
+	if wideAddr {
+		head += col("ADDRESS", 15)
+	}
+	if wideState {
+		head += col("STATE", 6)
+	}
+	head += col("PRED", ptrW) + col("SUCC", ptrW) + "KEYS o/r"
+	lines := []string{t.render(stBold, head)}
+	rows := in.h - 2
+	top := m.membersTop(rows)
+	for p := top; p < len(m.order) && p < top+rows; p++ {
+		n := &m.snap.Nodes[m.order[p]]
+		sym, st := marker(n.State)
+		name := n.Name
+		if name == m.originName() {
+			name += "*"
+		}
+		sel := " "
+		if n.Name == m.selected {
+			sel = "▶"
+		}
+		row := sel + t.render(st, string(sym)) + " " + col(name, nameW) + col(n.ID.Short(m.snap.Bits), idW)
+		if wideAddr {
+			row += col(n.Addr, 15)
+		}
+		if wideState {
+			row += t.render(st, fit(string(n.State), 6)) + " "
+		}
+		if n.State == cluster.StateAlive || n.State == cluster.StatePaused {
+			pm, sm := m.ix.pointerMarks(n)
+			row += m.pointer(n.Chord.Predecessor.IsZero(), m.ix.name(n.Chord.Predecessor), pm, ptrW) + " "
+			row += m.pointer(n.Chord.Successor().IsZero(), m.ix.name(n.Chord.Successor()), sm, ptrW) + " "
+			row += fmt.Sprintf("%d/%d", n.Keys.Owned, n.Keys.Replicas)
+		} else {
+			row += t.render(stDim, col("—", ptrW)+col("—", ptrW)+"—")
+		}
+		if n.Name == m.selected && m.focus == paneMembers {
+			row = t.render(stBold, sel) + row[len(sel):]
+		}
+		lines = append(lines, row)
+	}
+	legend := joinFit([]string{t.render(stDim, "▶ selected"), t.render(stDim, "* origin"),
+		t.render(stDown, "✗") + t.render(stDim, " target not alive"), t.render(stWarn, "!") + t.render(stDim, " not ideal")}, "  ", w)
+	for len(lines) < in.h-1 {
+		lines = append(lines, "")
+	}
+	return append(lines, legend)
+}
+
+// pointer renders one pointer cell with its mark.
+func (m *Model) pointer(isNil bool, name string, k mark, w int) string {
+	s := name + k.suffix()
+	return m.theme.render(k.style(), fit(s, w))
+}
+
+// detailLines is the node detail pane, or the lookup being shown.
+func (m *Model) detailLines(in rect) (string, []string) {
+	var title string
+	var lines []string
+	if m.lookup != nil {
+		title, lines = m.lookupLines()
+	} else {
+		title, lines = m.nodeLines()
+	}
+	maxScroll := max(0, len(lines)-in.h)
+	m.detailScroll = min(m.detailScroll, maxScroll)
+	if m.detailScroll > 0 {
+		title += fmt.Sprintf(" (↑%d)", m.detailScroll)
+	}
+	return title, lines[m.detailScroll:]
+}
+
+// nodeLines describes the selected node: pointers, successor list, fingers
+// collapsed to runs, keys and RPC counters.
+func (m *Model) nodeLines() (string, []string) {
+	i := m.nodeIndex(m.selected)
+	if i < 0 {
+		return "Node", []string{"no node selected"}
+	}
+	t := m.theme
+	n := &m.snap.Nodes[i]
+	ix := m.ix
+	sym, st := marker(n.State)
+	title := "Node " + n.Name
+	lines := []string{
+		t.render(st, string(sym)+" "+string(n.State)) + "  " + n.ID.Short(m.snap.Bits) + "  " + n.Addr,
+	}
+	if n.State != cluster.StateAlive && n.State != cluster.StatePaused {
+		lines = append(lines, t.render(stDim, "no routing state: the node is "+string(n.State)))
+		return title, lines
+	}
+	ref := func(r interface{ IsZero() bool }, name string) string { return name }
+	_ = ref
+	ip, is, hasIdeal := ix.ideal(n.Addr, max(n.Chord.R, 1))
+	pm := ix.judge(n.Chord.Predecessor, ip, hasIdeal)
+	lines = append(lines, "pred   "+t.render(pm.style(), ix.name(n.Chord.Predecessor)+pm.suffix())+m.idealNote(pm, ix.name(ip)))
+	var succ []string
+	for j, s := range n.Chord.Successors {
+		var want = s
+		ok := hasIdeal && j < len(is)
+		if ok {
+			want = is[j]
+		}
+		k := ix.judge(s, want, ok)
+		succ = append(succ, t.render(k.style(), ix.name(s)+k.suffix()))
+	}
+	if len(succ) == 0 {
+		succ = []string{t.render(stDown, "empty!")}
+	}
+	lines = append(lines, "succ   "+strings.Join(succ, " "))
+	lines = append(lines, fmt.Sprintf("fingers (m = %d, runs of fingers → node)", m.snap.Bits))
+	for _, r := range ix.collapseFingers(n) {
+		target := ix.name(r.Node)
+		if !r.Node.IsZero() {
+			target += " " + r.Node.ID.Short(m.snap.Bits)
+		}
+		lines = append(lines, fmt.Sprintf("  %-9s → ", r.span())+t.render(r.Wrong.style(), target+r.Wrong.suffix()))
+	}
+	k := n.Keys
+	lines = append(lines, fmt.Sprintf("keys   %d owned · %d replicas · %d tombstones · %s", k.Owned, k.Replicas, k.Tombstones, bytesize(k.Bytes)))
+	r := n.RPC
+	lines = append(lines, fmt.Sprintf("rpc    %d calls · %d errors · %d served", r.Calls, r.Errors, r.Served),
+		fmt.Sprintf("       latency p50 %v · p99 %v", r.P50, r.P99))
+	lines = append(lines, fmt.Sprintf("chord  %d lookups · %d failed · %d rounds", n.Chord.Lookups, n.Chord.LookupFailures, n.Chord.Rounds))
+	if n.Delay > 0 || n.DropPercent > 0 || n.Partitioned {
+		lines = append(lines, t.render(stWarn, fmt.Sprintf("faults delay %v · drop %.0f%% · partitioned %v", n.Delay, n.DropPercent, n.Partitioned)))
+	}
+	return title, lines
+}
+
+func (m *Model) idealNote(k mark, ideal string) string {
+	if k == markNotIdeal || k == markNil || k == markDead {
+		return m.theme.render(stDim, "  (ideal: "+ideal+")")
+	}
+	return ""
+}
+
+func bytesize(b int64) string {
+	switch {
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", b)
+}
+
+// lookupLines lists the lookup's hops revealed so far, with the reason for
+// each, then the result once the last hop is shown.
+func (m *Model) lookupLines() (string, []string) {
+	t := m.theme
+	l := m.lookup
+	lr := l.res.Lookup
+	title := "Lookup: " + l.line
+	lines := []string{fmt.Sprintf("key %s  (esc closes)", lr.Key.Short(m.snap.Bits))}
+	for i, h := range lr.Path[:min(l.shown, len(lr.Path))] {
+		num := t.render(stPath, fmt.Sprintf("%2d", i+1))
+		line := fmt.Sprintf("%s %s %s", num, m.ix.name(h.Node), t.render(stDim, h.Via))
+		if h.Err != "" {
+			line += t.render(stDown, " ✗ "+h.Err)
+		} else if h.RTT > 0 {
+			line += t.render(stDim, " "+h.RTT.Round(time.Microsecond).String())
+		}
+		lines = append(lines, line)
+		if h.Reason != "" {
+			lines = append(lines, "   "+h.Reason)
+		}
+	}
+	if l.done() {
+		owner := m.ix.name(lr.Owner)
+		lines = append(lines, t.render(stBold, fmt.Sprintf("owner %s after %d hop%s, %d timeout%s, %v",
+			owner, lr.Hops, plural(lr.Hops), lr.Timeouts, plural(lr.Timeouts), lr.Took.Round(time.Microsecond))))
+		if l.res.OK {
+			lines = append(lines, t.render(stOK, "✓ "+firstLine(strings.TrimSpace(l.res.Text))))
+		} else if l.res.Err != nil {
+			lines = append(lines, t.render(stDown, "✗ "+l.res.Err.Error()))
+		}
+	} else {
+		lines = append(lines, t.render(stPath, fmt.Sprintf("… hop %d of %d", l.shown, len(lr.Path))))
+	}
+	return title, lines
+}
+
+func (m *Model) logTitle() string {
+	if m.logScroll > 0 {
+		return fmt.Sprintf("Events (%d newer below)", m.logScroll)
+	}
+	return "Events"
+}
+
+// logLines is the tail of the event log, scrolled by logScroll.
+func (m *Model) logLines(in rect) []string {
+	t := m.theme
+	end := len(m.lines) - m.logScroll
+	start := max(0, end-in.h)
+	out := make([]string, 0, in.h)
+	for _, l := range m.lines[start:max(start, end)] {
+		out = append(out, t.render(stDim, l.at.Format("15:04:05.0"))+" "+t.render(l.style, l.text))
+	}
+	return out
+}
+
+// messageLine is the prompt when one is open, else the last result.
+func (m *Model) messageLine() string {
+	t := m.theme
+	switch m.mode {
+	case modeCommand:
+		return fit(t.render(stBold, ":")+m.editor.view(t)+"  "+t.render(stDim, m.message), m.width)
+	case modeKey:
+		label := m.keyCmd + " key"
+		if m.keyCmd == "set" {
+			label = "set key value"
+		}
+		via := ""
+		if o := m.originName(); o != "" {
+			via = " via " + o
+		}
+		return fit(t.render(stBold, label+via+": ")+m.editor.view(t), m.width)
+	}
+	msg := m.message
+	if m.busy > 0 && !strings.HasPrefix(msg, "…") {
+		msg = "… " + msg
+	}
+	return fit(t.render(m.messageStyle, msg), m.width)
+}
+
+// hintBar is the one-line key summary.
+func (m *Model) hintBar() string {
+	t := m.theme
+	var hints [][2]string
+	switch m.mode {
+	case modeCommand:
+		hints = [][2]string{{"enter", "run"}, {"tab", "complete"}, {"↑↓", "history"}, {"esc", "cancel"}}
+	case modeKey:
+		hints = [][2]string{{"enter", "run"}, {"esc", "cancel"}}
+	default:
+		hints = [][2]string{{"↑↓", "select"}, {"g/s/d", "get/set/del"}, {"x", "kill"}, {"v", "revive"},
+			{"p", "pause"}, {"l", "leave"}, {"a", "add"}, {"r", "origin"}, {"space", "maint."}, {"n", "step"},
+			{":", "cmd"}, {"tab", "pane"}, {"?", "help"}, {"q", "quit"}}
+	}
+	// "? help" and "q quit" always show; the others as room allows.
+	var items []string
+	for _, h := range hints {
+		items = append(items, t.render(stBold, h[0])+" "+t.render(stDim, h[1]))
+	}
+	if m.mode == modeNormal {
+		tail := items[len(items)-2:]
+		room := m.width - ansi.StringWidth(strings.Join(tail, "  ")) - 2
+		head := joinFit(items[:len(items)-2], "  ", room)
+		return fit(head+"  "+strings.Join(tail, "  "), m.width)
+	}
+	return fit(joinFit(items, "  ", m.width), m.width)
+}
+
+// joinFit joins as many leading items as fit in w cells.
+func joinFit(items []string, sep string, w int) string {
+	var b strings.Builder
+	n := 0
+	for i, it := range items {
+		iw := ansi.StringWidth(it)
+		if i > 0 {
+			iw += len(sep)
+		}
+		if n+iw > w {
+			break
+		}
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(it)
+		n += iw
+	}
+	return b.String()
+}
+
+// helpKeys is the full key list shown by "?".
+var helpKeys = [][2]string{
+	{"↑ ↓  j k", "select a node (or scroll the focused pane)"},
+	{"tab  shift+tab", "move between members, node detail and event log"},
+	{"enter", "make the selected node the origin of get/set/del and show it"},
+	{"mouse click", "select a node on the ring or in the table (optional)"},
+	{"r", "pick a random live member as the origin"},
+	{"g  s  d", "get / set / del a key through the origin; the path is drawn hop by hop"},
+	{"x", "kill the selected node (crash: sockets closed, state lost)"},
+	{"v", "revive the selected node"},
+	{"l", "the selected node leaves gracefully (hands its keys over)"},
+	{"p", "pause / resume the selected node (it stops answering)"},
+	{"a", "add a node"},
+	{"space", "pause / resume maintenance on every node (step mode)"},
+	{"n", "run one maintenance round on every node"},
+	{"t", "show / hide keys as ticks on the ring"},
+	{":", "command prompt (same language as chordtui repl; tab completes, ↑↓ history)"},
+	{"esc", "back out: close the lookup, the prompt, this help"},
+	{"q  ctrl+c", "quit (every node is closed)"},
+}
+
+// renderHelp is the full help screen: keys, symbols and the command
+// language.
+func (m *Model) renderHelp() string {
+	t := m.theme
+	lines := []string{t.render(stBold, "chordtui — keys"), ""}
+	for _, k := range helpKeys {
+		lines = append(lines, "  "+t.render(stBold, fit(k[0], 16))+k[1])
+	}
+	lines = append(lines, "", t.render(stBold, "symbols"),
+		"  "+t.render(stAlive, "●")+" alive  "+t.render(stDown, "○")+" down  "+t.render(stPaused, "◐")+" paused  ◌ left   "+
+			"▶ selected  * origin  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal")
+	if cmds := cluster.Commands(); len(cmds) > 0 {
+		lines = append(lines, "", t.render(stBold, "commands (:)"))
+		for _, c := range cmds {
+			lines = append(lines, "  "+t.render(stBold, fit(c.Usage, 30))+c.Summary)
+		}
+	}
+	lines = append(lines, "", t.render(stDim, "esc or ? closes this help · ↑↓ scroll · \":help CMD\" explains a command"))
+	if rows := m.height - 1; len(lines) > rows {
+		m.helpScroll = min(m.helpScroll, len(lines)-rows)
+		more := len(lines) - rows - m.helpScroll
+		lines = append(lines[m.helpScroll:m.helpScroll+rows], t.render(stDim, fmt.Sprintf("↓ %d more lines (j)", more)))
+	}
+	w := 0
+	for _, l := range lines {
+		w = max(w, ansi.StringWidth(l))
+	}
+	w = min(w, m.width)
+	for i, l := range lines {
+		lines[i] = fit(l, w)
+	}
+	return placeCentre(m.width, m.height, lines)
+}

@@ -1,0 +1,154 @@
+package tui
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ (and the docs/ picture)")
+
+// newTestModel returns a model over a fake with the given snapshot
+// installed, on a w×h terminal.
+func newTestModel(t testing.TB, snap cluster.Snapshot, w, h int) (*Model, *fakeCluster) {
+	t.Helper()
+	f := newFake(snap)
+	opts := DefaultOptions()
+	opts.NoAnimate = true
+	m := NewModel(f, opts)
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(snapshotMsg{snap: f.Snapshot()})
+	return m, f
+}
+
+// screen renders the model's view without styling.
+func screen(m *Model) string { return ansi.Strip(m.View().Content) }
+
+// checkGolden compares got with testdata/name.golden, rewriting it with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("screen %s differs from %s (go test ./tui -run %s -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, path, t.Name(), got, want)
+	}
+}
+
+func sampleEvents() []cluster.Event {
+	return []cluster.Event{
+		{Time: fakeTime.Add(-2 * time.Second), Kind: "joined", Node: "n1", Text: "n1 joined through n0"},
+		{Time: fakeTime.Add(-800 * time.Millisecond), Kind: "fault", Text: "kill n5"},
+		{Time: fakeTime.Add(-500 * time.Millisecond), Kind: "failure", Node: "n6", Text: "n6 detected that its predecessor n5 failed"},
+		{Time: fakeTime.Add(-300 * time.Millisecond), Kind: "succ", Node: "n9", Text: "n9 successor n5 → n6"},
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	tests := []struct {
+		name string
+		spec ringSpec
+		w, h int
+	}{
+		{"ring1", ringSpec{n: 1, bits: 16, down: -1, paused: -1, keys: 3}, 120, 40},
+		{"ring2", ringSpec{n: 2, bits: 16, down: -1, paused: -1, keys: 5}, 120, 40},
+		{"ring16", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 120, 40},
+		{"ring64", ringSpec{n: 64, bits: 16, down: 5, paused: 9, keys: 100}, 120, 40},
+		{"ring16_80x24", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 80, 24},
+		{"ring16_160bits", ringSpec{n: 16, bits: 160, down: 5, paused: 9, keys: 30}, 140, 45},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := newTestModel(t, fakeRing(tc.spec), tc.w, tc.h)
+			m.Update(eventsMsg{events: sampleEvents()})
+			got := screen(m)
+			if lines := strings.Split(got, "\n"); len(lines) != tc.h {
+				t.Errorf("screen has %d lines, want %d", len(lines), tc.h)
+			}
+			for i, l := range strings.Split(got, "\n") {
+				if w := ansi.StringWidth(l); w != tc.w {
+					t.Errorf("line %d is %d cells wide, want %d: %q", i, w, tc.w, l)
+				}
+			}
+			checkGolden(t, tc.name, got)
+		})
+	}
+}
+
+// TestGoldenLookup shows a finished lookup: its path on the ring with hop
+// numbers, and each hop's reason in the detail pane.
+func TestGoldenLookup(t *testing.T) {
+	snap := fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1, keys: 30})
+	m, f := newTestModel(t, snap, 120, 40)
+	f.results["get greeting via n0"] = fakeLookupResult(snap)
+	m.Update(tea.KeyPressMsg{Code: 'g', Text: "g"})
+	typeText(m, "greeting")
+	runCmd(t, m, m.onKey(tea.KeyPressMsg{Code: tea.KeyEnter}))
+	checkGolden(t, "lookup16", screen(m))
+}
+
+// fakeLookupResult is a three-hop lookup over the fake ring from n0.
+func fakeLookupResult(snap cluster.Snapshot) cluster.Result {
+	n := func(name string) chord.NodeRef {
+		for _, x := range snap.Nodes {
+			if x.Name == name {
+				return chord.NodeRef{ID: x.ID, Addr: x.Addr}
+			}
+		}
+		panic(name)
+	}
+	key := chord.HashID(snap.Bits, []byte("greeting"))
+	return cluster.Result{Cmd: "get", OK: true, Text: `greeting = "hello" (owner n11, 3 hops)`,
+		Lookup: &chord.LookupResult{Key: key, Owner: n("n11"), Hops: 3, Took: 310 * time.Microsecond,
+			Path: []chord.Hop{
+				{Node: n("n7"), Via: "finger[15]", Reason: "closest preceding finger of the key known to n0", RTT: 90 * time.Microsecond},
+				{Node: n("n3"), Via: "finger[12]", Reason: "closest preceding finger of the key known to n7", RTT: 85 * time.Microsecond},
+				{Node: n("n11"), Via: "successor[0]", Reason: "key ∈ (n3, n11]: the successor owns it", RTT: 80 * time.Microsecond},
+			}}}
+}
+
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		if r == ' ' {
+			m.Update(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+			continue
+		}
+		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// runCmd runs cmd and feeds the messages it produces back into the model,
+// skipping timers and the event reader (they would block).
+func runCmd(t testing.TB, m *Model, cmd tea.Cmd) {
+	t.Helper()
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			runCmd(t, m, c)
+		}
+	case resultMsg, snapshotMsg:
+		_, next := m.Update(msg)
+		runCmd(t, m, next)
+	}
+}
