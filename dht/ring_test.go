@@ -1,0 +1,244 @@
+package dht
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"sort"
+	"testing"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/chord/chordtest"
+)
+
+// testRing is a ring of chord nodes with stores on the in-memory network.
+// Nothing runs in the background: tests drive chord rounds and repair
+// rounds by hand, so every run with the same seed is the same.
+type testRing struct {
+	t     testing.TB
+	nw    *chordtest.Network
+	ccfg  chord.Config
+	cfg   Config
+	nodes []*testNode // every node ever started, in start order
+	next  int
+	rng   *rand.Rand
+}
+
+type testNode struct {
+	addr  string
+	node  *chord.Node
+	store *Store
+	up    bool // neither crashed nor left
+}
+
+const testBits = 32
+
+// newTestRing starts n nodes (the first creates the ring, the others join
+// through it) and settles chord.
+func newTestRing(t testing.TB, n int, seed int64, events chan<- chord.Event) *testRing {
+	t.Helper()
+	return newTestRingOpts(t, n, seed, events, nil)
+}
+
+// newTestRingCfg is newTestRing with a changed dht Config.
+func newTestRingCfg(t testing.TB, n int, seed int64, mutate func(*Config)) *testRing {
+	t.Helper()
+	return newTestRingOpts(t, n, seed, nil, mutate)
+}
+
+func newTestRingOpts(t testing.TB, n int, seed int64, events chan<- chord.Event, mutate func(*Config)) *testRing {
+	t.Helper()
+	ccfg := chord.DefaultConfig()
+	ccfg.Bits = testBits
+	ccfg.SuccessorListLen = 4
+	ccfg.Events = events
+	r := &testRing{t: t, nw: chordtest.NewNetwork(seed), ccfg: ccfg, cfg: DefaultConfig(), rng: rand.New(rand.NewSource(seed))}
+	r.cfg.TombstoneRounds = 3
+	if mutate != nil {
+		mutate(&r.cfg)
+	}
+	for i := 0; i < n; i++ {
+		r.add()
+	}
+	r.settleChord()
+	return r
+}
+
+// add starts a node and joins it (Create for the first).
+func (r *testRing) add() *testNode {
+	r.t.Helper()
+	addr := fmt.Sprintf("node-%03d", r.next)
+	r.next++
+	ep, err := r.nw.Endpoint(addr)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	node, err := chord.NewNode(r.ccfg, ep)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	st, err := New(node, r.cfg)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	tn := &testNode{addr: addr, node: node, store: st, up: true}
+	if live := r.live(); len(live) == 0 {
+		node.Create()
+	} else if err := node.Join(context.Background(), live[0].addr); err != nil {
+		r.t.Fatalf("join %s: %v", addr, err)
+	}
+	r.nodes = append(r.nodes, tn)
+	return tn
+}
+
+// live returns the nodes that are up, in start order.
+func (r *testRing) live() []*testNode {
+	var out []*testNode
+	for _, n := range r.nodes {
+		if n.up {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ringOrder returns the live nodes sorted by ID.
+func (r *testRing) ringOrder() []*testNode {
+	out := r.live()
+	sort.Slice(out, func(i, j int) bool { return out[i].node.Self().ID.Cmp(out[j].node.Self().ID) < 0 })
+	return out
+}
+
+// any returns a random live node.
+func (r *testRing) any() *testNode {
+	l := r.live()
+	return l[r.rng.Intn(len(l))]
+}
+
+func (r *testRing) crash(n *testNode) {
+	r.nw.Crash(n.addr)
+	n.up = false
+}
+
+// settleChord runs chord rounds until the ring is ideal (fingers included).
+func (r *testRing) settleChord() {
+	r.t.Helper()
+	ctx := context.Background()
+	for round := 0; round < 100; round++ {
+		for _, n := range r.live() {
+			_ = n.node.CheckPredecessor(ctx)
+			_ = n.node.Stabilize(ctx)
+		}
+		for _, n := range r.live() {
+			_ = n.node.FixAllFingers(ctx)
+		}
+		var sts []chord.Status
+		for _, n := range r.live() {
+			sts = append(sts, n.node.Status())
+		}
+		if len(chord.CheckIdeal(sts, true)) == 0 {
+			return
+		}
+	}
+	r.t.Fatal("chord did not settle in 100 rounds")
+}
+
+// repairAll runs one repair round on every live node, in ring order.
+func (r *testRing) repairAll() {
+	ctx := context.Background()
+	for _, n := range r.ringOrder() {
+		_ = n.store.Repair(ctx)
+	}
+}
+
+// holdings maps each key to the set of live nodes holding a record for it
+// (value or tombstone), with the version each holds.
+func (r *testRing) holdings() map[string]map[string]KeyInfo {
+	out := map[string]map[string]KeyInfo{}
+	for _, n := range r.live() {
+		for _, k := range n.store.Keys() {
+			if out[k.Key] == nil {
+				out[k.Key] = map[string]KeyInfo{}
+			}
+			out[k.Key][n.addr] = k
+		}
+	}
+	return out
+}
+
+// expectedHolders returns the addresses of the true owner of id and its
+// next r-1 live successors.
+func (r *testRing) expectedHolders(id chord.ID) []string {
+	ring := r.ringOrder()
+	i := sort.Search(len(ring), func(i int) bool { return ring[i].node.Self().ID.Cmp(id) >= 0 })
+	var out []string
+	for k := 0; k < min(r.cfg.Replicas, len(ring)); k++ {
+		out = append(out, ring[(i+k)%len(ring)].addr)
+	}
+	return out
+}
+
+// placementErrors lists every key (among want, with its latest version)
+// not held at exactly its r expected holders at that version.
+func (r *testRing) placementErrors(want map[string]Version) []string {
+	hold := r.holdings()
+	var errs []string
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		exp := r.expectedHolders(HashIDForTest(k))
+		got := hold[k]
+		for _, a := range exp {
+			ki, ok := got[a]
+			if !ok {
+				errs = append(errs, fmt.Sprintf("%q missing on holder %s", k, a))
+			} else if ki.Version != want[k].Counter || ki.Writer != want[k].Writer {
+				errs = append(errs, fmt.Sprintf("%q on %s at version %d, want %v", k, a, ki.Version, want[k]))
+			}
+		}
+		if len(got) != len(exp) {
+			var at []string
+			for a := range got {
+				at = append(at, a)
+			}
+			sort.Strings(at)
+			errs = append(errs, fmt.Sprintf("%q has %d copies (%v), want %d (%v)", k, len(got), at, len(exp), exp))
+		}
+	}
+	return errs
+}
+
+// quiesce settles chord, then runs repair rounds until placement is exact
+// for want (or fails the test after maxRounds).
+func (r *testRing) quiesce(want map[string]Version) {
+	r.t.Helper()
+	r.settleChord()
+	var errs []string
+	for round := 0; round < 10; round++ {
+		r.repairAll()
+		if errs = r.placementErrors(want); len(errs) == 0 {
+			return
+		}
+	}
+	if len(errs) > 10 {
+		errs = append(errs[:10], fmt.Sprintf("… and %d more", len(errs)-10))
+	}
+	r.t.Fatalf("placement not exact after 10 repair rounds:\n%s", joinLines(errs))
+}
+
+func joinLines(ss []string) string {
+	out := ""
+	for _, s := range ss {
+		out += "  " + s + "\n"
+	}
+	return out
+}
+
+// HashIDForTest is the key hash on the test ring.
+func HashIDForTest(key string) chord.ID { return chord.HashID(testBits, []byte(key)) }
+
+// versionOf turns a PutResult into the Version it acknowledged.
+func versionOf(p PutResult) Version { return Version{Counter: p.Version, Writer: p.Writer} }
