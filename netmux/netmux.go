@@ -325,7 +325,6 @@ func (t *Transport) Kill() {
 	t.mu.Unlock()
 
 	close(t.done)
-	t.cancel()
 	_ = t.ln.Close()
 	for _, c := range pending {
 		_ = c.Close()
@@ -333,6 +332,7 @@ func (t *Transport) Kill() {
 	for _, s := range sessions {
 		_ = s.mux.Close()
 	}
+	t.cancel() // after the sessions: a crashed node sends no error replies
 	t.wg.Wait()
 }
 
