@@ -25,6 +25,7 @@ type clusterFlags struct {
 	stabilize  time.Duration
 	fixFingers time.Duration
 	checkPred  time.Duration
+	repair     time.Duration
 	rpcTimeout time.Duration
 	seed       int64
 	logFile    string
@@ -41,6 +42,7 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.DurationVar(&f.stabilize, "stabilize", d.Chord.StabilizeInterval, "stabilize period")
 	fs.DurationVar(&f.fixFingers, "fix-fingers", d.Chord.FixFingersInterval, "fix-fingers period")
 	fs.DurationVar(&f.checkPred, "check-pred", d.Chord.CheckPredecessorInterval, "check-predecessor period")
+	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period (re-replication, migration)")
 	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call")
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
 	fs.StringVar(&f.logFile, "log", "", "append diagnostics to this file (default: none)")
@@ -60,6 +62,7 @@ func (f *clusterFlags) config(n int) (cluster.Config, func() error, error) {
 	cfg.Chord.FixFingersInterval = f.fixFingers
 	cfg.Chord.CheckPredecessorInterval = f.checkPred
 	cfg.Chord.RPCTimeout = f.rpcTimeout
+	cfg.DHT.RepairInterval = f.repair
 	cfg.Seed = f.seed
 	noop := func() error { return nil }
 	if err := cfg.Validate(); err != nil {

@@ -20,6 +20,9 @@ import (
 type replOptions struct {
 	json        bool
 	interactive bool // print a prompt
+	// startWait is how long to wait for the first stable ring before
+	// reading commands (0: start reading at once).
+	startWait time.Duration
 }
 
 // runREPL implements "chordtui repl [flags] N": start N nodes, then run the
@@ -32,6 +35,7 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cf := addClusterFlags(fs)
 	var opts replOptions
 	fs.BoolVar(&opts.json, "json", false, "print one JSON object per command")
+	fs.DurationVar(&opts.startWait, "start-wait", 10*time.Second, "wait up to this long for the new ring to be stable before reading commands (0: don't)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chordtui repl [flags] N\n\n"+
 			"Starts N Chord nodes on 127.0.0.1 and runs commands from stdin, one a line.\n"+
@@ -80,10 +84,19 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		c.Close()
 		<-logEvents
 	}()
-	if !opts.json {
-		fmt.Fprintf(stdout, "started %d nodes on 127.0.0.1 (n0…n%d) in %v: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
-			n, n-1, time.Since(began).Round(time.Millisecond), cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+	ready := "ring forming"
+	if opts.startWait > 0 {
+		if took, err := c.Wait(ctx, opts.startWait); err == nil {
+			ready = fmt.Sprintf("stable after %.2f s", took.Seconds())
+		} else {
+			ready = err.Error()
+		}
 	}
+	if !opts.json {
+		fmt.Fprintf(stdout, "started %d nodes on 127.0.0.1 (n0…n%d), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
+			n, n-1, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+	}
+	cfg.Logger.Info("cluster ready", "nodes", n, "took", time.Since(began), "state", ready)
 	return repl(ctx, c, stdin, stdout, opts, cfg.Logger)
 }
 

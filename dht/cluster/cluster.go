@@ -202,6 +202,7 @@ func (c *Cluster) boot(m *member, contacts []string) error {
 	c.mu.Lock()
 	nc := c.cfg.Chord
 	dc := c.cfg.DHT
+	dc.Logger = c.log.With("node", m.name)
 	tr := m.tr
 	m.incarnation++
 	inc := m.incarnation
@@ -229,7 +230,7 @@ func (c *Cluster) boot(m *member, contacts []string) error {
 	} else if err := c.join(node, m, contacts); err != nil {
 		return fail(err)
 	}
-	drv := chord.NewDriver(c.tasks(node, store, nc), nc.Jitter, c.driverSeed(m, inc))
+	drv := chord.NewDriver(c.tasks(node, store, nc, dc.RepairInterval), nc.Jitter, c.driverSeed(m, inc))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -278,20 +279,21 @@ func (c *Cluster) join(node *chord.Node, m *member, contacts []string) error {
 
 // tasks are the rounds a node's driver runs: chord's maintenance at the
 // cluster's current intervals, then the store's repair.
-func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config) []chord.Task {
-	ts := chord.NodeTasks(node)
+func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, repair time.Duration) []chord.Task {
+	ts := append(chord.NodeTasks(node), store.Tasks()...)
 	for i := range ts {
-		name := strings.ToLower(ts[i].Name)
-		switch {
-		case strings.Contains(name, "stabil"):
+		switch ts[i].Name {
+		case "stabilize":
 			ts[i].Every = nc.StabilizeInterval
-		case strings.Contains(name, "finger"):
+		case "fix_fingers":
 			ts[i].Every = nc.FixFingersInterval
-		case strings.Contains(name, "pred"):
+		case "check_predecessor":
 			ts[i].Every = nc.CheckPredecessorInterval
+		case "dht repair":
+			ts[i].Every = repair
 		}
 	}
-	return append(ts, store.Tasks()...)
+	return ts
 }
 
 func (c *Cluster) driverSeed(m *member, inc int) int64 {
@@ -328,7 +330,7 @@ func (c *Cluster) setInterval(v string, apply func(*chord.Config, time.Duration)
 		if m.drv == nil {
 			continue
 		}
-		nd := chord.NewDriver(c.tasks(m.node, m.store, nc), nc.Jitter, c.driverSeed(m, m.incarnation))
+		nd := chord.NewDriver(c.tasks(m.node, m.store, nc, c.cfg.DHT.RepairInterval), nc.Jitter, c.driverSeed(m, m.incarnation))
 		if m.drv.Paused() {
 			nd.Pause()
 		}
@@ -512,6 +514,10 @@ func (c *Cluster) translateEvents() {
 func (c *Cluster) translate(e chord.Event) Event {
 	c.mu.RLock()
 	name := c.nameOfLocked(e.Node.Addr)
+	detail := e.Detail
+	if detail != "" {
+		detail = withNames(detail, c.namesLocked())
+	}
 	old, nw := "nil", "nil"
 	if !e.Old.IsZero() {
 		old = c.nameOfLocked(e.Old.Addr)
@@ -542,11 +548,11 @@ func (c *Cluster) translate(e chord.Event) Event {
 	default:
 		out.Kind, out.Text = "event", fmt.Sprintf("%s: %v", name, e.Kind)
 	}
-	if e.Detail != "" {
+	if detail != "" {
 		if e.Kind == chord.EventKeysMoved || e.Kind == chord.EventLookup {
-			out.Text = name + ": " + e.Detail
+			out.Text = name + ": " + detail
 		} else {
-			out.Text += " (" + e.Detail + ")"
+			out.Text += " (" + detail + ")"
 		}
 	}
 	return out

@@ -86,8 +86,12 @@ func (c Config) Validate() error {
 	if c.Chord.Bits >= chord.MinBits && c.Chord.Bits < 63 && uint64(c.Nodes) > uint64(1)<<c.Chord.Bits {
 		errs = append(errs, fmt.Errorf("%d nodes do not fit on a ring of 2^%d identifiers", c.Nodes, c.Chord.Bits))
 	}
-	if c.DHT.Replicas < 1 {
-		errs = append(errs, fmt.Errorf("replicas must be at least 1, got %d", c.DHT.Replicas))
+	if err := c.DHT.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("dht: %w", err))
+	}
+	if c.DHT.Replicas > c.Chord.SuccessorListLen+1 {
+		errs = append(errs, fmt.Errorf("replicas (%d) must not exceed the successor-list length + 1 (%d)",
+			c.DHT.Replicas, c.Chord.SuccessorListLen+1))
 	}
 	if c.MonitorInterval <= 0 {
 		errs = append(errs, fmt.Errorf("monitor interval must be positive, got %v", c.MonitorInterval))
@@ -125,6 +129,22 @@ var tunables = []tunable{
 		func(c *Cluster) string { return c.chordCfg().CheckPredecessorInterval.String() },
 		func(c *Cluster, v string) error {
 			return c.setInterval(v, func(cc *chord.Config, d time.Duration) { cc.CheckPredecessorInterval = d })
+		}},
+	{"repair", "dht repair period of every node (restarts the drivers)",
+		func(c *Cluster) string {
+			c.mu.RLock()
+			defer c.mu.RUnlock()
+			return c.cfg.DHT.RepairInterval.String()
+		},
+		func(c *Cluster, v string) error {
+			d, err := parsePositiveDuration(v)
+			if err != nil {
+				return err
+			}
+			c.mu.Lock()
+			c.cfg.DHT.RepairInterval = d
+			c.mu.Unlock()
+			return c.setInterval(d.String(), func(*chord.Config, time.Duration) {})
 		}},
 	{"rpc-timeout", "deadline of protocol calls (applies to nodes started or revived from now on)",
 		func(c *Cluster) string { return c.chordCfg().RPCTimeout.String() },
