@@ -394,7 +394,7 @@ func (m *Model) nodeLines() (string, []string) {
 	lines = append(lines, fmt.Sprintf("keys   %d owned · %d replicas · %d tombstones · %s", k.Owned, k.Replicas, k.Tombstones, bytesize(k.Bytes)))
 	r := n.RPC
 	lines = append(lines, fmt.Sprintf("rpc    %d calls · %d errors · %d served", r.Calls, r.Errors, r.Served),
-		fmt.Sprintf("       latency p50 %v · p99 %v", r.P50, r.P99))
+		fmt.Sprintf("       latency p50 %s · p99 %s", latency(r.P50), latency(r.P99)))
 	lines = append(lines, fmt.Sprintf("chord  %d lookups · %d failed · %d rounds", n.Chord.Lookups, n.Chord.LookupFailures, n.Chord.Rounds))
 	if n.Delay > 0 || n.DropPercent > 0 || n.Partitioned {
 		lines = append(lines, t.render(stWarn, fmt.Sprintf("faults delay %v · drop %.0f%% · partitioned %v", n.Delay, n.DropPercent, n.Partitioned)))
@@ -407,6 +407,17 @@ func (m *Model) idealNote(k mark, ideal string) string {
 		return m.theme.render(stDim, "  (ideal: "+ideal+")")
 	}
 	return ""
+}
+
+// latency prints a duration to three significant figures: "35µs", "1.21ms".
+func latency(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
 }
 
 func bytesize(b int64) string {
@@ -433,7 +444,7 @@ func (m *Model) lookupLines() (string, []string) {
 		if h.Err != "" {
 			line += t.render(stDown, " ✗ "+h.Err)
 		} else if h.RTT > 0 {
-			line += t.render(stDim, " "+h.RTT.Round(time.Microsecond).String())
+			line += t.render(stDim, " "+latency(h.RTT))
 		}
 		lines = append(lines, line)
 		if h.Reason != "" {
@@ -443,7 +454,7 @@ func (m *Model) lookupLines() (string, []string) {
 	if l.done() {
 		owner := m.ix.name(lr.Owner)
 		lines = append(lines, t.render(stBold, fmt.Sprintf("owner %s after %d hop%s, %d timeout%s, %v",
-			owner, lr.Hops, plural(lr.Hops), lr.Timeouts, plural(lr.Timeouts), lr.Took.Round(time.Microsecond))))
+			owner, lr.Hops, plural(lr.Hops), lr.Timeouts, plural(lr.Timeouts), latency(lr.Took))))
 		if l.res.OK {
 			lines = append(lines, t.render(stOK, "✓ "+firstLine(strings.TrimSpace(l.res.Text))))
 		} else if l.res.Err != nil {

@@ -15,7 +15,13 @@ import (
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ (and the docs/ picture)")
+// updating reports whether -update was given: rewrite the golden files
+// under testdata/ (and the docs/ picture). The flag itself is defined by
+// charmbracelet/x/exp/golden, which teatest links into this test binary.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // newTestModel returns a model over a fake with the given snapshot
 // installed, on a w×h terminal.
@@ -38,7 +44,7 @@ func screen(m *Model) string { return ansi.Strip(m.View().Content) }
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
