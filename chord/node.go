@@ -304,10 +304,12 @@ func (n *Node) label(r NodeRef) string {
 	return r.ID.Short(n.cfg.Bits) + " (" + r.Addr + ")"
 }
 
-// buildList makes a successor list: head followed by list, stopping at the
-// node itself or at the first repeat (a ring smaller than r+1 wraps), at
-// most r entries. So a ring of N ≤ r nodes has lists of N-1 entries, and a
-// one-node ring has [self].
+// buildList makes a successor list: head followed by list, in ring order
+// from this node. It stops at the first entry that does not lie between the
+// previous entry and this node (the list wrapped around past this node: in a
+// ring smaller than r+1, or a list copied by a node that is not yet in the
+// ring), and at r entries. So a ring of N ≤ r nodes has lists of N-1
+// entries, and a one-node ring has [self].
 func (n *Node) buildList(head NodeRef, list []NodeRef) []NodeRef {
 	r := n.cfg.SuccessorListLen
 	out := make([]NodeRef, 0, r)
@@ -316,7 +318,8 @@ func (n *Node) buildList(head NodeRef, list []NodeRef) []NodeRef {
 		return out
 	}
 	for _, e := range list {
-		if len(out) == r || e.IsZero() || e.Addr == n.self.Addr || containsAddr(out, e.Addr) {
+		prev := out[len(out)-1]
+		if len(out) == r || e.IsZero() || e.Addr == n.self.Addr || !Between(prev.ID, e.ID, n.self.ID) {
 			break
 		}
 		out = append(out, e)
@@ -516,20 +519,17 @@ func (n *Node) serveLeaving(req []byte) []byte {
 		}
 	}
 	if merged != nil {
-		out := make([]NodeRef, 0, n.cfg.SuccessorListLen)
+		var kept []NodeRef
 		for _, e := range merged {
-			if len(out) == n.cfg.SuccessorListLen || e.Addr == n.self.Addr {
-				break
+			if !e.IsZero() && e.Addr != leaver.Addr {
+				kept = append(kept, e)
 			}
-			if e.IsZero() || e.Addr == leaver.Addr || containsAddr(out, e.Addr) {
-				continue
-			}
-			out = append(out, e)
 		}
-		if len(out) == 0 {
-			out = append(out, n.self)
+		if len(kept) == 0 || kept[0].Addr == n.self.Addr {
+			n.succ = []NodeRef{n.self}
+		} else {
+			n.succ = n.buildList(kept[0], kept[1:])
 		}
-		n.succ = out
 	}
 	for k, f := range n.fingers {
 		if f.Addr == leaver.Addr {
