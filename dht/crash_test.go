@@ -9,7 +9,8 @@ import (
 )
 
 // TestCrashAdjacentWindows crashes every window of r-1 ring-adjacent nodes
-// at once (a fresh ring each time). Reads once chord has repaired the
+// at once (a fresh ring each time). Reads right after the crash (before
+// any maintenance: the surviving replicas stand in), once chord has repaired the
 // successor lists but before any dht repair (the surviving replicas
 // answer, fingers still stale), and after the
 // ring and the copies are repaired, all return the acknowledged values, and
@@ -28,6 +29,7 @@ func TestCrashAdjacentWindows(t *testing.T) {
 				crashed = append(crashed, n.addr)
 			}
 			t.Logf("crashed %v", crashed)
+			checkGets(t, r, vals) // no round of any kind yet: fallback reads
 			stabilizeOnly(t, r)
 			checkGets(t, r, vals) // no dht repair yet: the replicas answer
 			r.quiesce(vers)

@@ -292,9 +292,21 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 	if err := s.checkKey(key); err != nil {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
-	lr, err := s.node.Lookup(ctx, s.KeyID(key))
+	id := s.KeyID(key)
+	lr, err := s.node.Lookup(ctx, id)
 	if err != nil {
-		return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w", key, ErrUnavailable, err)
+		// Every owner candidate the lookup knew of failed (the successor
+		// lists still name crashed nodes): read from the nodes after the
+		// nearest one instead.
+		dead, ok := nearestFailed(lr, id)
+		if !ok || ctx.Err() != nil {
+			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w", key, ErrUnavailable, err)
+		}
+		reply, at, ferr := s.readFallback(ctx, key, lr, dead)
+		if ferr != nil {
+			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w; replicas: %w", key, ErrUnavailable, err, ferr)
+		}
+		return s.getResult(key, reply, at, true, lr)
 	}
 	req := getReq{Key: key}.encode()
 	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, req)
@@ -310,6 +322,11 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		}
 		fallback = true
 	}
+	return s.getResult(key, reply, at, fallback, lr)
+}
+
+// getResult decodes a dht.get reply into a GetResult.
+func (s *Store) getResult(key string, reply []byte, at chord.NodeRef, fallback bool, lr chord.LookupResult) (GetResult, error) {
 	m, err := decodeGetResp(reply, s.lim)
 	if err != nil {
 		return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q from %s: %w", key, at.Addr, err)
@@ -425,64 +442,94 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 	return s.node.Call(ctx, to.Addr, cmd, req)
 }
 
-// readFallback asks the nodes after the (unreachable) owner, as known to
-// the nodes on the lookup path, to answer a read in its place.
+// readFallback asks the nodes after the (unreachable) owner to answer a
+// read in its place. It learns them from the successor lists of this node,
+// of the nodes that answered on the lookup path (latest first), and of
+// this node's successors (nearest to owner first), trying each list's
+// entries after owner until one answers.
 func (s *Store) readFallback(ctx context.Context, key string, lr chord.LookupResult, owner chord.NodeRef) ([]byte, chord.NodeRef, error) {
-	cands := s.successorsOf(ctx, owner, lr)
-	if len(cands) == 0 {
-		return nil, owner, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
-	}
 	req := getReq{Key: key, Force: true}.encode()
+	tried := map[string]bool{owner.Addr: true}
 	var errs []error
-	for _, c := range cands {
-		reply, err := s.call(ctx, c, cmdGet, req)
-		if err == nil {
-			var h replyHead
-			if h, err = decodeHeadPrefix(reply); err == nil {
-				if err = headErr(h); err == nil {
-					return reply, c, nil
+	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool) {
+		for i, r := range list {
+			if r.Addr != owner.Addr {
+				continue
+			}
+			for _, c := range list[i+1:] {
+				if c.IsZero() || tried[c.Addr] {
+					continue
+				}
+				tried[c.Addr] = true
+				reply, err := s.call(ctx, c, cmdGet, req)
+				if err == nil {
+					var h replyHead
+					if h, err = decodeHeadPrefix(reply); err == nil {
+						if err = headErr(h); err == nil {
+							return reply, c, true
+						}
+					}
+				}
+				errs = append(errs, fmt.Errorf("%s: %w", c.Addr, err))
+				if ctx.Err() != nil {
+					return nil, owner, false
 				}
 			}
 		}
+		return nil, owner, false
+	}
+	mine := s.node.Successors()
+	if reply, at, ok := try(mine); ok {
+		return reply, at, nil
+	}
+	var ask []chord.NodeRef
+	for i := len(lr.Path) - 1; i >= 0; i-- {
+		if h := lr.Path[i]; h.Err == "" {
+			ask = append(ask, h.Node)
+		}
+	}
+	for i := len(mine) - 1; i >= 0; i-- {
+		ask = append(ask, mine[i])
+	}
+	asked := map[string]bool{s.self.Addr: true, owner.Addr: true}
+	for _, n := range ask {
 		if ctx.Err() != nil {
 			return nil, owner, ctx.Err()
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", c.Addr, err))
+		if asked[n.Addr] {
+			continue
+		}
+		asked[n.Addr] = true
+		m, err := s.succs(ctx, n)
+		if err != nil {
+			continue
+		}
+		if reply, at, ok := try(m.Succs); ok {
+			return reply, at, nil
+		}
+	}
+	if len(errs) == 0 {
+		return nil, owner, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
 	}
 	return nil, owner, fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
 }
 
-// successorsOf returns the nodes that follow owner in the successor list of
-// this node or of a node that answered on the lookup path (latest first):
-// the holders of owner's keys besides owner itself.
-func (s *Store) successorsOf(ctx context.Context, owner chord.NodeRef, lr chord.LookupResult) []chord.NodeRef {
-	after := func(list []chord.NodeRef) []chord.NodeRef {
-		for i, r := range list {
-			if r.Addr == owner.Addr {
-				return distinctExcept(list[i+1:], owner)
-			}
-		}
-		return nil
-	}
-	if c := after(s.node.Successors()); len(c) > 0 {
-		return c
-	}
-	asked := map[string]bool{s.self.Addr: true, owner.Addr: true}
-	for i := len(lr.Path) - 1; i >= 0; i-- {
-		h := lr.Path[i]
-		if h.Err != "" || asked[h.Node.Addr] {
+// nearestFailed returns the node that failed on the lookup path nearest
+// after id (clockwise): the owner the lookup could not reach.
+func nearestFailed(lr chord.LookupResult, id chord.ID) (chord.NodeRef, bool) {
+	var best chord.NodeRef
+	var bestDist chord.ID
+	found := false
+	for _, h := range lr.Path {
+		if h.Err == "" || h.Node.IsZero() {
 			continue
 		}
-		asked[h.Node.Addr] = true
-		m, err := s.succs(ctx, h.Node)
-		if err != nil {
-			continue
-		}
-		if c := after(m.Succs); len(c) > 0 {
-			return c
+		d := chord.Distance(chord.MaxBits, id, h.Node.ID)
+		if !found || d.Cmp(bestDist) < 0 {
+			best, bestDist, found = h.Node, d, true
 		}
 	}
-	return nil
+	return best, found
 }
 
 // succs asks a node for its predecessor and successor list.

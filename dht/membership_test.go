@@ -1,0 +1,189 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// owners maps each key to the address of its true owner on the live ring.
+func (r *testRing) owners(keys map[string]Version) map[string]string {
+	out := map[string]string{}
+	for k := range keys {
+		out[k] = r.expectedHolders(HashIDForTest(k))[0]
+	}
+	return out
+}
+
+func TestJoinMovesOnlyPredecessorRangeFromSuccessor(t *testing.T) {
+	for seed := int64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
+			r := newTestRing(t, 15, seed, nil)
+			vers, vals := setKeys(t, r, 600, "j")
+			r.quiesce(vers)
+			before := r.owners(vers)
+
+			events := make(chan chord.Event, 1<<14)
+			r.ccfg.Events = events
+			n := r.add()
+			r.ccfg.Events = nil
+			r.settleChord() // chord only: no dht round has run yet
+
+			ring := r.ringOrder()
+			var pred, succ *testNode
+			for i, x := range ring {
+				if x == n {
+					pred, succ = ring[(i+len(ring)-1)%len(ring)], ring[(i+1)%len(ring)]
+				}
+			}
+			var moved []string
+			for k := range vers {
+				if chord.BetweenRightIncl(pred.node.Self().ID, HashIDForTest(k), n.node.Self().ID) {
+					moved = append(moved, k)
+				}
+			}
+			if len(moved) == 0 {
+				t.Skip("no key falls in the new node's range with this seed")
+			}
+			// The new node's first repair round pulls (pred, new] from its successor.
+			if err := n.store.Repair(context.Background()); err != nil {
+				t.Logf("repair: %v", err) // other groups may still be settling
+			}
+			got := map[string]bool{}
+			for _, k := range n.store.Keys() {
+				got[k.Key] = true
+			}
+			for _, k := range moved {
+				if !got[k] {
+					t.Errorf("key %s in (pred, new] not pulled", k)
+				}
+			}
+			if len(got) != len(moved) {
+				t.Errorf("new node holds %d keys after its first round, want exactly the %d of (pred, new]", len(got), len(moved))
+			}
+			var movedEvents []chord.Event
+			for len(events) > 0 {
+				if e := <-events; e.Kind == chord.EventKeysMoved {
+					movedEvents = append(movedEvents, e)
+				}
+			}
+			if len(movedEvents) != 1 || movedEvents[0].Old.Addr != succ.addr || movedEvents[0].New.Addr != n.addr ||
+				!strings.HasPrefix(movedEvents[0].Detail, fmt.Sprintf("%d keys", len(moved))) {
+				t.Errorf("keys-moved events = %+v, want one from the successor %s to %s with %d keys", movedEvents, succ.addr, n.addr, len(moved))
+			}
+
+			r.quiesce(vers)
+			after := r.owners(vers)
+			changed := 0
+			for k := range vers {
+				if before[k] != after[k] {
+					changed++
+					if after[k] != n.addr || before[k] != succ.addr {
+						t.Errorf("key %s moved from %s to %s; only successor → new node moves are allowed", k, before[k], after[k])
+					}
+				}
+			}
+			if changed != len(moved) {
+				t.Errorf("%d keys changed owner, want %d", changed, len(moved))
+			}
+			if c := n.store.Counts(); c.Owned != len(moved) {
+				t.Errorf("new node owns %d keys, want %d", c.Owned, len(moved))
+			}
+			checkGets(t, r, vals)
+		})
+	}
+}
+
+func TestGracefulLeaveLosesNothing(t *testing.T) {
+	for _, idx := range []int{0, 5, 11} {
+		t.Run(fmt.Sprintf("ring position %d", idx), func(t *testing.T) {
+			r := newTestRing(t, 16, int64(idx+7), nil)
+			vers, vals := setKeys(t, r, 600, "l")
+			r.quiesce(vers)
+			l := r.ringOrder()[idx]
+			owned := l.store.Counts().Owned
+			if err := l.store.Leave(context.Background()); err != nil {
+				t.Fatalf("leave: %v", err)
+			}
+			l.up = false
+			if c := l.store.Counts(); c != (Counts{}) {
+				t.Errorf("left node still counts %+v", c)
+			}
+			if _, err := l.store.Get(context.Background(), "l-1"); err == nil {
+				t.Error("get through a node that left succeeded")
+			}
+			t.Logf("%s left owning %d keys", l.addr, owned)
+			checkGets(t, r, vals) // before any round: the successor has them
+			r.quiesce(vers)
+			checkGets(t, r, vals)
+		})
+	}
+}
+
+func TestLimitsAndBadInput(t *testing.T) {
+	r := newTestRingCfg(t, 3, 1, func(c *Config) { c.MaxKeySize = 16; c.MaxValueSize = 64 })
+	ctx := context.Background()
+	s := r.any().store
+	tests := []struct {
+		name string
+		op   func() error
+		want error
+	}{
+		{"set empty key", func() error { _, err := s.Set(ctx, "", []byte("v")); return err }, ErrEmptyKey},
+		{"get empty key", func() error { _, err := s.Get(ctx, ""); return err }, ErrEmptyKey},
+		{"del empty key", func() error { _, err := s.Del(ctx, ""); return err }, ErrEmptyKey},
+		{"set long key", func() error { _, err := s.Set(ctx, strings.Repeat("k", 17), nil); return err }, ErrKeyTooLarge},
+		{"get long key", func() error { _, err := s.Get(ctx, strings.Repeat("k", 17)); return err }, ErrKeyTooLarge},
+		{"set large value", func() error { _, err := s.Set(ctx, "k", make([]byte, 65)); return err }, ErrValueTooLarge},
+		{"key at the limit", func() error { _, err := s.Set(ctx, strings.Repeat("k", 16), make([]byte, 64)); return err }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.op()
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if got := DefaultConfig(); got.MaxKeySize != 1024 || got.MaxValueSize != 1<<20 {
+		t.Errorf("default limits %d/%d, want 1 KiB / 1 MiB", got.MaxKeySize, got.MaxValueSize)
+	}
+
+	// A peer sending garbage or oversized records gets an error reply; the
+	// node goes on serving.
+	target := r.ringOrder()[1]
+	from := r.ringOrder()[0].node
+	raw := []struct {
+		name, cmd string
+		req       []byte
+	}{
+		{"garbage set", cmdSet, []byte{0xff, 0xff, 0xff}},
+		{"oversized key", cmdSet, setReq{Key: strings.Repeat("k", 17)}.encode()},
+		{"oversized value", cmdStore, storeReq{Recs: []record{{Key: "k", Value: make([]byte, 65), Ver: Version{Counter: 1}}}}.encode()},
+		{"empty key pushed", cmdStore, storeReq{Recs: []record{{Key: "", Ver: Version{Counter: 1}}}}.encode()},
+		{"garbage digest", cmdDigest, []byte{9}},
+		{"garbage transfer", cmdTransfer, []byte{1, 2}},
+	}
+	for _, tt := range raw {
+		t.Run(tt.name, func(t *testing.T) {
+			reply, err := from.Call(ctx, target.addr, tt.cmd, tt.req)
+			if err != nil {
+				t.Fatalf("call: %v", err)
+			}
+			h, err := decodeHeadPrefix(reply)
+			if err != nil || h.Status != statusInvalid {
+				t.Errorf("reply status %d (%q), err %v; want invalid", h.Status, h.Msg, err)
+			}
+		})
+	}
+	if n := len(target.store.Keys()); n != 1 {
+		t.Errorf("bad input changed the store: %d keys, want the 1 valid one", n)
+	}
+	if _, err := target.store.Set(ctx, "after", []byte("ok")); err != nil {
+		t.Errorf("node no longer serves after bad input: %v", err)
+	}
+}
