@@ -2,11 +2,81 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/tui"
 )
 
-// runUI implements "chordtui [flags] N". Until the terminal UI lands it
-// starts the REPL over the same flags.
+// runUI implements "chordtui [flags] N": start N nodes and show them in the
+// terminal UI until the user quits. It returns the exit status: 0 on a
+// normal quit, 1 if the cluster or the UI failed, 2 for bad flags or
+// arguments. Nothing but the screen is written to stdout; diagnostics go to
+// --log.
 func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runREPL(ctx, args, stdin, stdout, stderr)
+	fs := flag.NewFlagSet("chordtui", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := addClusterFlags(fs)
+	d := tui.DefaultOptions()
+	noAnimate := fs.Bool("no-animate", false, "show a lookup's whole path at once (reduced motion)")
+	noColor := fs.Bool("no-color", false, "draw without colour (also when NO_COLOR is set)")
+	noMouse := fs.Bool("no-mouse", !d.Mouse, "leave the mouse to the terminal (keeps its text selection)")
+	refresh := fs.Duration("refresh", d.RefreshInterval, "time between two screen refreshes from the cluster (≥ 100ms)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: chordtui [flags] N\n\n"+
+			"Starts N Chord nodes on 127.0.0.1 and shows them in the terminal UI (? for keys, : for commands).\n"+
+			"chordtui repl [flags] N runs the same commands from stdin.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	n, err := parseNodeCount(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui: %v\n", err)
+		fs.Usage()
+		return 2
+	}
+	cfg, closeLog, err := cf.config(n)
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui: %v\n", err)
+		return 2
+	}
+	defer closeLog()
+	opts := d
+	opts.NoAnimate, opts.NoColor, opts.Mouse, opts.RefreshInterval = *noAnimate, *noColor, !*noMouse, *refresh
+	opts.Logger = cfg.Logger
+	if f, ok := stdin.(*os.File); !ok || f != os.Stdin {
+		opts.Input = stdin
+	}
+	if f, ok := stdout.(*os.File); !ok || f != os.Stdout {
+		opts.Output = stdout
+	}
+	if err := opts.Validate(); err != nil {
+		fmt.Fprintf(stderr, "chordtui: %v\n", err)
+		return 2
+	}
+
+	c, err := cluster.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui: %v\n", err)
+		return 1
+	}
+	err = tui.Run(ctx, c, opts)
+	if cerr := c.Close(); cerr != nil {
+		cfg.Logger.Warn("closing the cluster", "err", cerr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -411,7 +411,7 @@ func (c *Cluster) runCheck(_ context.Context, _ Command) (Result, error) {
 		fmt.Errorf("check: %d invariant violation(s):\n%s", len(vs), strings.Join(vs, "\n"))
 }
 
-// withNames appends node names after the addresses mentioned in s.
+// withNames replaces the addresses mentioned in s by node names.
 func withNames(s string, names map[string]string) string {
 	addrs := make([]string, 0, len(names))
 	for a := range names {
@@ -420,7 +420,7 @@ func withNames(s string, names map[string]string) string {
 	sort.Slice(addrs, func(i, j int) bool { return len(addrs[i]) > len(addrs[j]) })
 	var pairs []string
 	for _, a := range addrs {
-		pairs = append(pairs, a, a+"="+names[a])
+		pairs = append(pairs, a, names[a])
 	}
 	return strings.NewReplacer(pairs...).Replace(s)
 }
