@@ -55,6 +55,8 @@ type logLine struct {
 	at    time.Time
 	text  string
 	style styleID
+	kind  string // the event's kind ("lookup", …); "" for the UI's own lines
+	count int    // how many identical events in a row this line stands for
 }
 
 // lookupView is the lookup being shown: its path is revealed hop by hop.
@@ -106,6 +108,7 @@ type Model struct {
 	messageStyle styleID
 	busy         int
 	showKeys     bool
+	showLookups  bool // show the cluster's lookup events in the log
 	quitting     bool
 
 	// view caches the rendered screen; dirty forces a new render.
@@ -248,7 +251,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case eventsMsg:
 		for _, ev := range msg.events {
-			m.addLog(ev.Time, ev.Text, eventStyle(ev.Kind))
+			m.addEvent(ev)
 		}
 		if msg.closed || m.quitting {
 			return m, nil
@@ -329,17 +332,49 @@ func (m *Model) originName() string {
 
 func (m *Model) setMessage(s string, st styleID) { m.message, m.messageStyle = s, st }
 
+// addEvent logs a cluster event; a repeat of the previous event only
+// counts up on its line.
+func (m *Model) addEvent(ev cluster.Event) {
+	if n := len(m.lines); n > 0 && m.lines[n-1].kind == ev.Kind && m.lines[n-1].text == ev.Text {
+		m.lines[n-1].count++
+		m.lines[n-1].at = ev.Time
+		return
+	}
+	m.appendLog(logLine{at: ev.Time, text: ev.Text, style: eventStyle(ev.Kind), kind: ev.Kind, count: 1})
+}
+
+// addLog logs the UI's own lines (commands and their results).
 func (m *Model) addLog(at time.Time, text string, st styleID) {
 	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		m.lines = append(m.lines, logLine{at: at, text: l, style: st})
-		if m.logScroll > 0 {
-			m.logScroll++ // keep the lines being read still
-		}
+		m.appendLog(logLine{at: at, text: l, style: st, count: 1})
+	}
+}
+
+func (m *Model) appendLog(l logLine) {
+	m.lines = append(m.lines, l)
+	if m.logScroll > 0 && m.logShows(l) {
+		m.logScroll++ // keep the lines being read still
 	}
 	if extra := len(m.lines) - m.opts.EventLogSize; extra > 0 {
 		m.lines = append(m.lines[:0], m.lines[extra:]...)
 	}
-	m.logScroll = min(m.logScroll, max(0, len(m.lines)-1))
+}
+
+// logShows reports whether the log pane shows l under the current filter.
+func (m *Model) logShows(l logLine) bool { return m.showLookups || l.kind != "lookup" }
+
+// visibleLog returns the log lines the filter lets through.
+func (m *Model) visibleLog() []logLine {
+	if m.showLookups {
+		return m.lines
+	}
+	out := make([]logLine, 0, len(m.lines))
+	for _, l := range m.lines {
+		if m.logShows(l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func eventStyle(kind string) styleID {
@@ -574,6 +609,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.execCmd("maintenance step", "")
 	case "t":
 		m.showKeys = !m.showKeys
+	case "f":
+		m.showLookups = !m.showLookups
+		m.logScroll = 0
 	default:
 		m.dirty = false
 	}
@@ -662,7 +700,7 @@ func (m *Model) scroll(d int) {
 	case paneDetail:
 		m.detailScroll = max(0, m.detailScroll+d)
 	case paneLog:
-		m.logScroll = min(max(0, m.logScroll-d), max(0, len(m.lines)-1))
+		m.logScroll = min(max(0, m.logScroll-d), max(0, len(m.visibleLog())-1))
 	default:
 		m.move(d)
 	}

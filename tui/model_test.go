@@ -417,3 +417,32 @@ func countSnapshots(cmd tea.Cmd) int {
 	}
 	return 0
 }
+
+func TestEventLogFilterAndRepeats(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	m.Update(eventsMsg{events: []cluster.Event{
+		{Time: fakeTime, Kind: "lookup", Text: "n0: lookup 3fa2 → n7"},
+		{Time: fakeTime, Kind: "failure", Text: "n6: detected failure of n5"},
+		{Time: fakeTime, Kind: "failure", Text: "n6: detected failure of n5"},
+		{Time: fakeTime, Kind: "failure", Text: "n6: detected failure of n5"},
+	}})
+	s := screen(m)
+	if strings.Contains(s, "lookup 3fa2") || !strings.Contains(s, "lookups hidden") {
+		t.Errorf("lookup events shown by default, or the filter not said:\n%s", s)
+	}
+	if !strings.Contains(s, "detected failure of n5 (×3)") {
+		t.Errorf("three identical events not folded into one line (×3):\n%s", s)
+	}
+	press(t, m, "f")
+	if !strings.Contains(screen(m), "lookup 3fa2") {
+		t.Error("f did not show the lookup events")
+	}
+}
+
+func TestWrap(t *testing.T) {
+	got := wrap("closest preceding finger of the key known to n0", "   ", 20)
+	want := []string{"   closest preceding", "   finger of the key", "   known to n0"} // each ≤ 20 cells
+	if !slices.Equal(got, want) {
+		t.Errorf("wrap = %q, want %q", got, want)
+	}
+}

@@ -332,7 +332,7 @@ func (m *Model) detailLines(in rect) (string, []string) {
 	var title string
 	var lines []string
 	if m.lookup != nil {
-		title, lines = m.lookupLines()
+		title, lines = m.lookupLines(in.w)
 	} else {
 		title, lines = m.nodeLines()
 	}
@@ -409,6 +409,24 @@ func (m *Model) idealNote(k mark, ideal string) string {
 	return ""
 }
 
+// wrap breaks s at blanks into lines of at most w cells, each starting
+// with indent.
+func wrap(s, indent string, w int) []string {
+	var out []string
+	line := indent
+	for _, word := range strings.Fields(s) {
+		if line != indent && ansi.StringWidth(line)+1+ansi.StringWidth(word) > w {
+			out = append(out, line)
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += word
+	}
+	return append(out, line)
+}
+
 // latency prints a duration to three significant figures: "35µs", "1.21ms".
 func latency(d time.Duration) string {
 	switch {
@@ -432,7 +450,7 @@ func bytesize(b int64) string {
 
 // lookupLines lists the lookup's hops revealed so far, with the reason for
 // each, then the result once the last hop is shown.
-func (m *Model) lookupLines() (string, []string) {
+func (m *Model) lookupLines(w int) (string, []string) {
 	t := m.theme
 	l := m.lookup
 	lr := l.res.Lookup
@@ -448,7 +466,7 @@ func (m *Model) lookupLines() (string, []string) {
 		}
 		lines = append(lines, line)
 		if h.Reason != "" {
-			lines = append(lines, "   "+h.Reason)
+			lines = append(lines, wrap(h.Reason, "   ", w)...)
 		}
 	}
 	if l.done() {
@@ -467,20 +485,29 @@ func (m *Model) lookupLines() (string, []string) {
 }
 
 func (m *Model) logTitle() string {
-	if m.logScroll > 0 {
-		return fmt.Sprintf("Events (%d newer below)", m.logScroll)
+	title := "Events"
+	if !m.showLookups {
+		title += " (lookups hidden: f)"
 	}
-	return "Events"
+	if m.logScroll > 0 {
+		title += fmt.Sprintf(" ↓%d newer", m.logScroll)
+	}
+	return title
 }
 
 // logLines is the tail of the event log, scrolled by logScroll.
 func (m *Model) logLines(in rect) []string {
 	t := m.theme
-	end := len(m.lines) - m.logScroll
+	lines := m.visibleLog()
+	end := len(lines) - m.logScroll
 	start := max(0, end-in.h)
 	out := make([]string, 0, in.h)
-	for _, l := range m.lines[start:max(start, end)] {
-		out = append(out, t.render(stDim, l.at.Format("15:04:05.0"))+" "+t.render(l.style, l.text))
+	for _, l := range lines[start:max(start, end)] {
+		s := t.render(stDim, l.at.Format("15:04:05.0")) + " " + t.render(l.style, l.text)
+		if l.count > 1 {
+			s += t.render(stDim, fmt.Sprintf(" (×%d)", l.count))
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -574,6 +601,7 @@ var helpKeys = [][2]string{
 	{"space", "pause / resume maintenance on every node (step mode)"},
 	{"n", "run one maintenance round on every node"},
 	{"t", "show / hide keys as ticks on the ring"},
+	{"f", "show / hide the nodes' lookup events in the event log"},
 	{":", "command prompt (same language as chordtui repl; tab completes, ↑↓ history)"},
 	{"esc", "back out: close the lookup, the prompt, this help"},
 	{"q  ctrl+c", "quit (every node is closed)"},
