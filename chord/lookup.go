@@ -98,19 +98,16 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		var a stepAnswer
 		n.localStepLocked(l.key, &a)
 		n.mu.Unlock()
-		for i := range a.entries {
-			a.entries[i].from = n.self
-		}
-		if a.owner {
-			if owner, ok := l.tryOwners(ctx, a.entries); ok {
+		a.setFrom(n.self)
+		if len(a.owners) > 0 {
+			if owner, ok := l.tryOwners(ctx, a.owners); ok {
 				return owner, nil
 			}
 			if err := ctx.Err(); err != nil {
 				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
 			}
-		} else {
-			l.merge(a.entries)
 		}
+		l.merge(a.cands)
 	}
 	for {
 		c := l.next()
@@ -148,22 +145,20 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.res.Hops++
 		l.res.Path = append(l.res.Path, h)
 		l.answered = append(l.answered, a.self.Addr)
-		for i := range a.entries {
-			a.entries[i].from = a.self
-		}
-		if a.owner {
-			if owner, ok := l.tryOwners(ctx, a.entries); ok {
+		a.setFrom(a.self)
+		if len(a.owners) > 0 {
+			if owner, ok := l.tryOwners(ctx, a.owners); ok {
 				return owner, nil
 			}
 			if err := ctx.Err(); err != nil {
 				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
 			}
-			continue
+			// Every owner offered is dead: go on from the nodes preceding the key.
 		}
 		// Keep only candidates that make progress: strictly between the
 		// answering node and the key.
-		kept := a.entries[:0]
-		for _, c := range a.entries {
+		kept := a.cands[:0]
+		for _, c := range a.cands {
 			if Between(a.self.ID, c.ref.ID, l.key) {
 				kept = append(kept, c)
 			}
@@ -341,19 +336,37 @@ func isTimeout(err error) bool {
 	return false
 }
 
+func (a *stepAnswer) setFrom(from NodeRef) {
+	for i := range a.owners {
+		a.owners[i].from = from
+	}
+	for i := range a.cands {
+		a.cands[i].from = from
+	}
+}
+
 // localStepLocked is this node's answer about key (ToN Fig. 6
 // find_successor / closest_preceding_node, one step): if key ∈ (n, s_j] for
 // the first such successor-list entry s_j, the owner is the first live of
-// s_j, s_j+1, …; otherwise the fingers and successor-list entries strictly
-// between n and key, closest to key first. Caller holds n.mu and n is joined.
+// s_j, s_j+1, … (owners), and s_j-1 … s_0 precede the key (cands, in case
+// every owner is dead). Otherwise cands are the fingers and successor-list
+// entries strictly between n and key, closest to key first. Caller holds
+// n.mu and n is joined.
 func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 	a.self = n.self
 	for j, s := range n.succ {
 		if BetweenRightIncl(n.self.ID, key, s.ID) {
-			a.owner = true
-			a.entries = make([]routeEntry, 0, len(n.succ)-j)
+			a.owners = make([]routeEntry, 0, len(n.succ)-j)
 			for k := j; k < len(n.succ); k++ {
-				a.entries = append(a.entries, routeEntry{ref: n.succ[k], via: viaSuccessor, idx: k})
+				a.owners = append(a.owners, routeEntry{ref: n.succ[k], via: viaSuccessor, idx: k})
+			}
+			if j > 0 {
+				a.cands = make([]routeEntry, 0, j)
+				for k := j - 1; k >= 0; k-- {
+					if n.succ[k].Addr != n.self.Addr {
+						a.cands = append(a.cands, routeEntry{ref: n.succ[k], via: viaSuccessor, idx: k})
+					}
+				}
 			}
 			return
 		}
@@ -395,9 +408,9 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 	for j := len(n.succ) - 1; j >= 0; j-- {
 		add(routeEntry{ref: n.succ[j], via: viaSuccessor, idx: j})
 	}
-	a.entries = make([]routeEntry, len(cs))
+	a.cands = make([]routeEntry, len(cs))
 	for i := range cs {
-		a.entries[i] = cs[i].e
+		a.cands[i] = cs[i].e
 	}
 }
 
@@ -416,5 +429,5 @@ func (n *Node) serveStep(req []byte) []byte {
 	}
 	n.localStepLocked(key.Mask(n.cfg.Bits), &a)
 	n.mu.Unlock()
-	return appendStep(make([]byte, 0, 32+48*len(a.entries)), &a)
+	return appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))), &a)
 }

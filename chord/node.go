@@ -140,9 +140,11 @@ func (n *Node) Join(ctx context.Context, known string) error {
 }
 
 // Leave departs gracefully (paper §IV-E.3 voluntary departure): it tells its
-// predecessor its successor list and its successor its predecessor, then
-// stops answering protocol calls. Failing to reach a neighbour does not undo
-// the departure; the neighbours' maintenance rounds repair the ring then.
+// predecessor its successor list and its first live successor its
+// predecessor, then stops answering protocol calls. A neighbour that cannot
+// be reached does not stop the departure (it is reported as an
+// EventFailureDetected); the neighbours' maintenance rounds repair the ring
+// then. Leave fails only if the node is not a member, or if ctx ends.
 func (n *Node) Leave(ctx context.Context) error {
 	n.mu.Lock()
 	if !n.joined {
@@ -156,26 +158,30 @@ func (n *Node) Leave(ctx context.Context) error {
 	clear(n.fingers)
 	n.mu.Unlock()
 
-	var errs []error
 	if !pred.IsZero() && pred.Addr != n.self.Addr {
 		req := []byte{leavingYourSuccessor}
 		req = appendRef(req, n.self)
 		req = appendRefs(req, succ)
 		if err := n.callAck(ctx, pred.Addr, methodLeaving, req); err != nil {
-			errs = append(errs, fmt.Errorf("telling predecessor %s: %w", pred.Addr, err))
+			n.emit(EventFailureDetected, pred, NodeRef{}, fmt.Sprintf("leaving: predecessor %s did not answer: %v", n.label(pred), err))
 		}
 	}
-	if s := succ[0]; s.Addr != n.self.Addr {
+	for _, s := range succ {
+		if s.Addr == n.self.Addr || s.Addr == pred.Addr && len(succ) > 1 {
+			continue
+		}
 		req := []byte{leavingYourPredecessor}
 		req = appendRef(req, n.self)
 		req = appendRef(req, pred)
-		if err := n.callAck(ctx, s.Addr, methodLeaving, req); err != nil {
-			errs = append(errs, fmt.Errorf("telling successor %s: %w", s.Addr, err))
+		err := n.callAck(ctx, s.Addr, methodLeaving, req)
+		if err == nil {
+			break
 		}
+		n.emit(EventFailureDetected, s, NodeRef{}, fmt.Sprintf("leaving: successor %s did not answer: %v", n.label(s), err))
 	}
 	n.emit(EventLeft, n.self, NodeRef{}, "left the ring")
-	if len(errs) > 0 {
-		return fmt.Errorf("leave %s: %w", n.self.Addr, errors.Join(errs...))
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("leave %s: %w", n.self.Addr, err)
 	}
 	return nil
 }

@@ -25,13 +25,6 @@ const (
 	statusBadRequest                 // the request could not be decoded; text follows
 )
 
-// Step answers: either the owner is among the answering node's successors,
-// or here are the nodes closest preceding the key that it knows.
-const (
-	stepOwner      byte = 1
-	stepCandidates byte = 2
-)
-
 // How a routing entry was found in the answering node's tables.
 const (
 	viaFinger    byte = 0
@@ -80,28 +73,31 @@ type routeEntry struct {
 	from NodeRef // node whose table held it (filled by the asker)
 }
 
-// stepAnswer is a decoded reply to methodStep.
+// stepAnswer is a node's answer to one lookup step: the owner candidates
+// (the key lies between it and one of its successors; the first live of these
+// owns the key) and its nodes closest preceding the key, nearest to the key
+// first, to fall back on or to continue with when there are no owners.
 type stepAnswer struct {
-	self    NodeRef // the answering node
-	owner   bool
-	entries []routeEntry
+	self   NodeRef // the answering node
+	owners []routeEntry
+	cands  []routeEntry
 }
 
-func appendStep(b []byte, a *stepAnswer) []byte {
-	b = append(b, statusOK)
-	b = appendRef(b, a.self)
-	if a.owner {
-		b = append(b, stepOwner)
-	} else {
-		b = append(b, stepCandidates)
-	}
-	b = binary.AppendUvarint(b, uint64(len(a.entries)))
-	for _, e := range a.entries {
+func appendEntries(b []byte, es []routeEntry) []byte {
+	b = binary.AppendUvarint(b, uint64(len(es)))
+	for _, e := range es {
 		b = appendRef(b, e.ref)
 		b = append(b, e.via)
 		b = binary.AppendUvarint(b, uint64(e.idx))
 	}
 	return b
+}
+
+func appendStep(b []byte, a *stepAnswer) []byte {
+	b = append(b, statusOK)
+	b = appendRef(b, a.self)
+	b = appendEntries(b, a.owners)
+	return appendEntries(b, a.cands)
 }
 
 // decoder reads a message; the first error sticks and later reads return zero values.
@@ -182,26 +178,25 @@ func (d *decoder) refs() []NodeRef {
 	return out
 }
 
-func decodeStep(b []byte) (stepAnswer, error) {
-	d := decoder{b: b}
-	var a stepAnswer
-	a.self = d.ref()
-	switch d.byte() {
-	case stepOwner:
-		a.owner = true
-	case stepCandidates:
-	default:
-		d.fail(errors.New("bad step kind"))
-	}
+func (d *decoder) entries() []routeEntry {
 	n := int(d.uvarint(maxRefs))
-	if d.err == nil && n > 0 {
-		a.entries = make([]routeEntry, 0, n)
+	if d.err != nil || n == 0 {
+		return nil
 	}
+	out := make([]routeEntry, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		e := routeEntry{ref: d.ref(), via: d.byte()}
 		e.idx = int(d.uvarint(maxRefs))
-		a.entries = append(a.entries, e)
+		out = append(out, e)
 	}
+	return out
+}
+
+func decodeStep(b []byte) (stepAnswer, error) {
+	d := decoder{b: b}
+	a := stepAnswer{self: d.ref()}
+	a.owners = d.entries()
+	a.cands = d.entries()
 	return a, d.err
 }
 
