@@ -331,7 +331,7 @@ func TestEventLogScroll(t *testing.T) {
 		press(t, m, "k")
 	}
 	s := screen(m)
-	if !strings.Contains(s, "event 000") || strings.Contains(s, "event 039") || !strings.Contains(s, "newer below") {
+	if !strings.Contains(s, "event 000") || strings.Contains(s, "event 039") || !strings.Contains(s, "newer") {
 		t.Errorf("scrolling up did not reach the oldest lines:\n%s", s)
 	}
 }
