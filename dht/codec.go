@@ -265,11 +265,15 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 	return m, d.finish()
 }
 
-// setReq is a write (value or tombstone) sent to the owner.
+// setReq is a write (value or tombstone) sent to the owner. Force makes
+// the node accept it although its (stale) predecessor would own the key:
+// the client sets it when the lookup named this node and the predecessor
+// it redirected to is down.
 type setReq struct {
 	Key     string
 	Value   []byte
 	Deleted bool
+	Force   bool
 }
 
 func (m setReq) encode() []byte {
@@ -277,12 +281,13 @@ func (m setReq) encode() []byte {
 	e.str(m.Key)
 	e.bytes(m.Value)
 	e.boolean(m.Deleted)
+	e.boolean(m.Force)
 	return e.b
 }
 
 func decodeSetReq(b []byte, lim limits) (setReq, error) {
 	d := decoder{b: b}
-	m := setReq{Key: d.str(lim.key), Value: d.bytes(lim.value), Deleted: d.boolean()}
+	m := setReq{Key: d.str(lim.key), Value: d.bytes(lim.value), Deleted: d.boolean(), Force: d.boolean()}
 	return m, d.finish()
 }
 

@@ -308,8 +308,9 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		}
 		return s.getResult(key, reply, at, true, lr)
 	}
-	req := getReq{Key: key}.encode()
-	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, req)
+	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, func(force bool) []byte {
+		return getReq{Key: key, Force: force}.encode()
+	})
 	fallback := false
 	if err != nil {
 		if ctx.Err() != nil {
@@ -368,7 +369,10 @@ func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, er
 	if err != nil {
 		return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w", op, req.Key, ErrUnavailable, err)
 	}
-	reply, at, err := s.callOwner(ctx, lr.Owner, cmdSet, req.encode())
+	reply, at, err := s.callOwner(ctx, lr.Owner, cmdSet, func(force bool) []byte {
+		req.Force = force
+		return req.encode()
+	})
 	if err != nil {
 		return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
 	}
@@ -403,23 +407,31 @@ func headErr(h replyHead) error {
 // errUnreachable marks a peer that did not answer or is not a ring member.
 var errUnreachable = errors.New("unreachable")
 
-// callOwner sends req to the owner, following "not the owner" redirects.
-// It returns the reply and the node that gave it (or the last node tried).
-// An error wraps ErrUnavailable, and chord.ErrNodeDown when a node did not
-// answer.
-func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, req []byte) ([]byte, chord.NodeRef, error) {
-	at := owner
+// callOwner sends the request built by req to the owner the lookup found,
+// following "not the owner" redirects. If a redirect leads to a node that
+// is down (a stale predecessor pointer), the node that redirected is the
+// first live successor of the key: it is asked again with force set.
+// callOwner returns the reply and the node that gave it (or the last node
+// tried). An error wraps ErrUnavailable, and chord.ErrNodeDown when a node
+// did not answer.
+func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, req func(force bool) []byte) ([]byte, chord.NodeRef, error) {
+	at, prev := owner, chord.NodeRef{}
+	force := false
 	for i := 0; ; i++ {
-		reply, err := s.call(ctx, at, cmd, req)
+		reply, err := s.call(ctx, at, cmd, req(force))
+		var h replyHead
+		if err == nil {
+			h, err = decodeHeadPrefix(reply)
+			if err == nil && h.Status == statusNotMember {
+				err = fmt.Errorf("%w: %s", errUnreachable, h.Msg)
+			}
+		}
 		if err != nil {
+			if !prev.IsZero() && !force && ctx.Err() == nil {
+				at, prev, force = prev, chord.NodeRef{}, true
+				continue
+			}
 			return nil, at, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		h, err := decodeHeadPrefix(reply)
-		if err != nil {
-			return nil, at, err
-		}
-		if h.Status == statusNotMember {
-			return nil, at, fmt.Errorf("%w: %w: %s", ErrUnavailable, errUnreachable, h.Msg)
 		}
 		if h.Status != statusNotOwner {
 			return reply, at, nil
@@ -427,7 +439,7 @@ func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, 
 		if i >= s.cfg.MaxRedirects || h.Hint.IsZero() || h.Hint == at {
 			return nil, at, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)
 		}
-		at = h.Hint
+		at, prev = h.Hint, at
 	}
 }
 

@@ -147,7 +147,7 @@ func (s *Store) handleSet(ctx context.Context, b []byte) ([]byte, error) {
 		return setResp{Head: h}.encode(), nil
 	}
 	id := s.KeyID(m.Key)
-	if ok, hint := s.owns(id); !ok {
+	if ok, hint := s.owns(id); !ok && !m.Force {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
 	}
 	var last error
@@ -173,20 +173,46 @@ func (s *Store) handleSet(ctx context.Context, b []byte) ([]byte, error) {
 	return setResp{Head: replyHead{Status: statusUnavailable, Msg: last.Error()}}.encode(), nil
 }
 
-// replicate pushes rec to the owner's next r-1 live successors (skipping
-// those that do not answer). It returns the copies made (owner included),
-// or the newer version a holder refused it for, or an error when fewer
-// holders than min(r, ring size) could be reached.
+// replicate pushes rec to the owner's next r-1 live successors, skipping
+// those that do not answer. When the successor list runs out of live
+// entries (several nodes failed and stabilize has not caught up), it
+// continues with the successor list of the last live one. It returns the
+// copies made (owner included), or the newer version a holder refused it
+// for, or an error when fewer holders than min(r, ring size) were reached.
 func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Version, err error) {
 	copies = 1
 	cands := distinctExcept(s.node.Successors(), s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
 	req := storeReq{Recs: []record{rec}}.encode()
+	tried := map[string]bool{s.self.Addr: true}
+	var lastLive chord.NodeRef
 	var errs []error
-	for _, h := range cands {
-		if copies-1 == want {
-			break
+	for extended := 0; copies-1 < want; {
+		if len(cands) == 0 {
+			if lastLive.IsZero() || extended == 2 {
+				break
+			}
+			extended++
+			m, err := s.succs(ctx, lastLive)
+			if err != nil {
+				break
+			}
+			for _, c := range m.Succs {
+				if !tried[c.Addr] {
+					cands = append(cands, c)
+				}
+			}
+			cands = distinctExcept(cands)
+			if len(cands) == 0 {
+				break
+			}
 		}
+		h := cands[0]
+		cands = cands[1:]
+		if tried[h.Addr] {
+			continue
+		}
+		tried[h.Addr] = true
 		reply, err := s.call(ctx, h, cmdStore, req)
 		var m storeResp
 		if err == nil {
@@ -205,6 +231,7 @@ func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Ve
 			errs = append(errs, fmt.Errorf("%s: %w", h.Addr, err))
 			continue
 		}
+		lastLive = h
 		if !m.Accepted[0] && m.Current[0].Newer(rec.Ver) {
 			return copies, m.Current[0], nil
 		}

@@ -67,28 +67,45 @@ func newTestRingOpts(t testing.TB, n int, seed int64, events chan<- chord.Event,
 // add starts a node and joins it (Create for the first).
 func (r *testRing) add() *testNode {
 	r.t.Helper()
+	tn, err := r.join()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return tn
+}
+
+// tryAdd is add for schedules where a join may fail (the lookup of the
+// new node's successor can fail while the ring is repairing). A node that
+// failed to join is discarded.
+func (r *testRing) tryAdd() error {
+	_, err := r.join()
+	return err
+}
+
+func (r *testRing) join() (*testNode, error) {
 	addr := fmt.Sprintf("node-%03d", r.next)
 	r.next++
 	ep, err := r.nw.Endpoint(addr)
 	if err != nil {
-		r.t.Fatal(err)
+		return nil, err
 	}
 	node, err := chord.NewNode(r.ccfg, ep)
 	if err != nil {
-		r.t.Fatal(err)
+		return nil, err
 	}
 	st, err := New(node, r.cfg)
 	if err != nil {
-		r.t.Fatal(err)
+		return nil, err
 	}
 	tn := &testNode{addr: addr, node: node, store: st, up: true}
 	if live := r.live(); len(live) == 0 {
 		node.Create()
-	} else if err := node.Join(context.Background(), live[0].addr); err != nil {
-		r.t.Fatalf("join %s: %v", addr, err)
+	} else if err := node.Join(context.Background(), live[r.rng.Intn(len(live))].addr); err != nil {
+		r.nw.Crash(addr)
+		return nil, fmt.Errorf("join %s: %w", addr, err)
 	}
 	r.nodes = append(r.nodes, tn)
-	return tn
+	return tn, nil
 }
 
 // live returns the nodes that are up, in start order.

@@ -1,0 +1,197 @@
+package dht
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+)
+
+// keyModel is what a client may legally read for one key: the last
+// acknowledged write, or any write whose outcome is unknown (it failed, so
+// it may or may not have taken effect, at any later time).
+type keyModel struct {
+	acked     string // value of the last acknowledged write; "" = deleted or never written
+	ackedVer  Version
+	uncertain map[string]bool // values of failed writes (tombstone = "")
+}
+
+const tombValue = "" // the model's value for a deleted or unwritten key
+
+func (m *keyModel) allowed(found bool, v string) bool {
+	got := tombValue
+	if found {
+		got = v
+	}
+	return got == m.acked || m.uncertain[got]
+}
+
+// TestRandomSchedules runs seeded random schedules of set/get/del through
+// random nodes, interleaved with joins, crashes, graceful leaves and partial
+// maintenance. At most r-1 nodes crash between two full repairs, so no key
+// ever loses more than r-1 holders. Every read must return the latest
+// acknowledged write or a write whose outcome was unknown; deleted keys
+// stay deleted; after the final repair every key sits at exactly r copies
+// and every tombstone is eventually collected.
+//
+// DHT_SCHEDULES=n runs n schedules instead of the default 8.
+func TestRandomSchedules(t *testing.T) {
+	schedules := 8
+	if v, err := strconv.Atoi(os.Getenv("DHT_SCHEDULES")); err == nil && v > 0 {
+		schedules = v
+	}
+	for seed := int64(1); seed <= int64(schedules); seed++ {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { runSchedule(t, seed, 400) })
+	}
+}
+
+func runSchedule(t *testing.T, seed int64, steps int) {
+	ctx := context.Background()
+	r := newTestRing(t, 8, seed, nil)
+	rng := rand.New(rand.NewSource(seed))
+	model := map[string]*keyModel{}
+	keyNames := make([]string, 30)
+	for i := range keyNames {
+		keyNames[i] = fmt.Sprintf("s%d-key-%d", seed, i)
+		model[keyNames[i]] = &keyModel{uncertain: map[string]bool{}}
+	}
+	crashes := 0 // crashes since the last full repair
+	var stats struct{ sets, dels, gets, getErrs, writeErrs, joins, crashes, leaves, repairs int }
+
+	fullRepair := func() {
+		r.settleChord()
+		for i := 0; i < 3; i++ {
+			r.repairAll()
+		}
+		crashes = 0
+		stats.repairs++
+	}
+	write := func(k, v string, del bool) {
+		via := r.any()
+		var res PutResult
+		var err error
+		if del {
+			res, err = via.store.Del(ctx, k)
+			stats.dels++
+		} else {
+			res, err = via.store.Set(ctx, k, []byte(v))
+			stats.sets++
+		}
+		m := model[k]
+		if err != nil {
+			stats.writeErrs++
+			if os.Getenv("DHT_VERBOSE") != "" {
+				t.Logf("write %s via %s: %v", k, via.addr, err)
+				for _, h := range res.Lookup.Path {
+					t.Logf("   hop %s via %s err=%q reason=%s", h.Node.Addr, h.Via, h.Err, h.Reason)
+				}
+			}
+			m.uncertain[v] = true
+			return
+		}
+		m.acked, m.ackedVer = v, versionOf(res)
+	}
+	for step := 0; step < steps; step++ {
+		k := keyNames[rng.Intn(len(keyNames))]
+		switch op := rng.Intn(100); {
+		case op < 35:
+			write(k, fmt.Sprintf("v%d", step), false)
+		case op < 45:
+			write(k, tombValue, true)
+		case op < 80:
+			via := r.any()
+			res, err := via.store.Get(ctx, k)
+			stats.gets++
+			if err != nil {
+				stats.getErrs++
+				t.Logf("step %d: get %s via %s: %v", step, k, via.addr, err)
+				continue
+			}
+			if m := model[k]; !m.allowed(res.Found, string(res.Value)) {
+				t.Fatalf("step %d: get %s via %s = %q (found %v, version %d); last acknowledged %q at %v, uncertain %v",
+					step, k, via.addr, res.Value, res.Found, res.Version, m.acked, m.ackedVer, m.uncertain)
+			}
+		case op < 85:
+			if len(r.live()) < 12 {
+				if err := r.tryAdd(); err != nil {
+					t.Logf("step %d: %v", step, err)
+				} else {
+					stats.joins++
+				}
+			}
+		case op < 89:
+			if crashes < r.cfg.Replicas-1 && len(r.live()) > r.cfg.Replicas+2 {
+				r.crash(r.any())
+				crashes++
+				stats.crashes++
+			}
+		case op < 92:
+			if len(r.live()) > r.cfg.Replicas+2 {
+				n := r.any()
+				if err := n.store.Leave(ctx); err != nil {
+					t.Logf("step %d: leave %s: %v", step, n.addr, err)
+				}
+				n.up = false
+				stats.leaves++
+			}
+		case op < 97:
+			// Partial maintenance: a random node runs one of its rounds.
+			n := r.any()
+			switch rng.Intn(4) {
+			case 0:
+				_ = n.node.Stabilize(ctx)
+			case 1:
+				_ = n.node.FixFingers(ctx)
+			case 2:
+				_ = n.node.CheckPredecessor(ctx)
+			default:
+				_ = n.store.Repair(ctx)
+			}
+		default:
+			fullRepair()
+		}
+	}
+	fullRepair()
+
+	// Final state: every read is the last acknowledged write (or an
+	// uncertain one), placement is exact, tombstones are collected.
+	final := map[string]Version{}
+	for _, k := range keyNames {
+		res, err := r.any().store.Get(ctx, k)
+		if err != nil {
+			t.Fatalf("final get %s: %v", k, err)
+		}
+		m := model[k]
+		if !m.allowed(res.Found, string(res.Value)) {
+			t.Fatalf("final get %s = %q found=%v; last acknowledged %q, uncertain %v", k, res.Value, res.Found, m.acked, m.uncertain)
+		}
+		if len(m.uncertain) == 0 && m.acked != tombValue {
+			final[k] = m.ackedVer
+		}
+	}
+	if errs := r.placementErrors(final); len(errs) > 0 {
+		sort.Strings(errs)
+		t.Fatalf("placement after the final repair:\n%s", joinLines(errs[:min(10, len(errs))]))
+	}
+	for i := 0; i < r.cfg.TombstoneRounds+1; i++ {
+		r.repairAll()
+	}
+	for _, n := range r.live() {
+		if c := n.store.Counts(); c.Tombstones != 0 {
+			t.Errorf("%s still holds %d tombstones after %d quiet rounds", n.addr, c.Tombstones, r.cfg.TombstoneRounds+1)
+		}
+	}
+	for _, k := range keyNames {
+		res, err := r.any().store.Get(ctx, k)
+		if err != nil {
+			t.Fatalf("get %s after tombstone collection: %v", k, err)
+		}
+		if m := model[k]; !m.allowed(res.Found, string(res.Value)) {
+			t.Fatalf("after tombstone collection get %s = %q found=%v; want %q", k, res.Value, res.Found, m.acked)
+		}
+	}
+	t.Logf("%+v", stats)
+}
