@@ -518,7 +518,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		return nil, fmt.Errorf("netmux: dial %s: %w (%v)", addr, ErrUnreachable, err)
 	}
 	t.stats.dials.Add(1)
-	conn := &countingConn{Conn: raw, c: &t.stats}
+	conn := newCountingConn(raw, &t.stats)
 	hsDeadline := time.Now().Add(t.cfg.HandshakeTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(hsDeadline) {
 		hsDeadline = d
@@ -532,6 +532,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		return nil, fmt.Errorf("netmux: handshake with %s: %w (%v)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	conn.startBatching()
 	mux, err := yamux.Client(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()
@@ -613,7 +614,7 @@ func (t *Transport) acceptLoop() {
 			}
 			continue
 		}
-		conn := &countingConn{Conn: raw, c: &t.stats}
+		conn := newCountingConn(raw, &t.stats)
 		t.mu.Lock()
 		if t.state.Load() != stateOpen {
 			t.mu.Unlock()
@@ -650,6 +651,7 @@ func (t *Transport) acceptConn(conn *countingConn) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	unpend()
+	conn.startBatching()
 	mux, err := yamux.Server(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()
@@ -1071,20 +1073,3 @@ func putBuf(b *[]byte) {
 	}
 }
 
-// countingConn counts the bytes that cross a connection.
-type countingConn struct {
-	net.Conn
-	c *counters
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.c.bytesIn.Add(uint64(n))
-	return n, err
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.c.bytesOut.Add(uint64(n))
-	return n, err
-}

@@ -1,0 +1,141 @@
+package netmux
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// countingConn counts the bytes that cross a connection. Once batching
+// starts (after the handshake, when yamux takes over), writes are queued and
+// a flusher goroutine sends whatever has accumulated in one syscall.
+//
+// Why: yamux's send loop writes every frame header and body with separate
+// Write calls, one frame at a time; under concurrent calls that is several
+// syscalls per call. While the flusher is in a syscall, frames from other
+// streams pile up in the buffer and go out together on the next one (group
+// commit). At low load the cost is one goroutine hand-off per write burst.
+// Order on the wire is unchanged.
+type countingConn struct {
+	net.Conn
+	c *counters
+
+	mu       sync.Mutex
+	cond     sync.Cond // signals the flusher (data or close) and writers (room)
+	batching bool
+	buf      []byte // queued bytes, waiting for the flusher
+	spare    []byte
+	closed   bool
+	werr     error         // the first write error; later writes fail with it
+	flushed  chan struct{} // closed when the flusher has exited
+}
+
+// maxQueued is how many bytes Write queues before it waits for the flusher.
+const maxQueued = 256 << 10
+
+// closeFlushTimeout bounds how long Close waits to send queued bytes.
+const closeFlushTimeout = 100 * time.Millisecond
+
+func newCountingConn(conn net.Conn, c *counters) *countingConn {
+	cc := &countingConn{Conn: conn, c: c}
+	cc.cond.L = &cc.mu
+	return cc
+}
+
+// startBatching starts the flusher goroutine. It exits when the connection
+// is closed or a write fails; Close waits for it.
+func (c *countingConn) startBatching() {
+	c.mu.Lock()
+	c.batching = true
+	c.flushed = make(chan struct{})
+	c.mu.Unlock()
+	go c.flushLoop()
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.c.bytesIn.Add(uint64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if !c.batching {
+		c.mu.Unlock()
+		n, err := c.Conn.Write(p)
+		c.c.bytesOut.Add(uint64(n))
+		return n, err
+	}
+	for len(c.buf) > 0 && len(c.buf)+len(p) > maxQueued && !c.closed && c.werr == nil {
+		c.cond.Wait()
+	}
+	if c.werr != nil || c.closed {
+		err := c.werr
+		c.mu.Unlock()
+		if err == nil {
+			err = net.ErrClosed
+		}
+		return 0, err
+	}
+	wake := len(c.buf) == 0
+	c.buf = append(c.buf, p...)
+	c.mu.Unlock()
+	if wake {
+		c.cond.Broadcast()
+	}
+	return len(p), nil
+}
+
+// flushLoop sends queued bytes until the connection is closed (after
+// sending what was queued) or a write fails.
+func (c *countingConn) flushLoop() {
+	defer close(c.flushed)
+	c.mu.Lock()
+	for {
+		for len(c.buf) == 0 && !c.closed {
+			c.cond.Wait()
+		}
+		if len(c.buf) == 0 {
+			c.mu.Unlock()
+			return
+		}
+		out := c.buf
+		c.buf = c.spare[:0]
+		c.mu.Unlock()
+		c.cond.Broadcast() // room for blocked writers
+
+		n, err := c.Conn.Write(out)
+		c.c.bytesOut.Add(uint64(n))
+
+		c.mu.Lock()
+		if cap(out) <= maxQueued*2 {
+			c.spare = out[:0]
+		}
+		if err != nil {
+			c.werr = err
+			c.buf = nil
+			c.mu.Unlock()
+			c.cond.Broadcast()
+			return
+		}
+	}
+}
+
+// Close sends what is queued (for at most closeFlushTimeout, as a kernel
+// would send what is in its socket buffer) and closes the connection.
+func (c *countingConn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	batching := c.batching
+	c.mu.Unlock()
+	c.cond.Broadcast()
+	if batching {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
+		<-c.flushed
+	}
+	return c.Conn.Close()
+}
