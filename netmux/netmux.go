@@ -1072,4 +1072,3 @@ func putBuf(b *[]byte) {
 		bufPool.Put(b)
 	}
 }
-
