@@ -116,19 +116,20 @@ func parseRequest(body []byte) (method string, timeoutMicros uint32, payload []b
 	}
 	m := body[1 : 1+n]
 	if !validMethod(m) {
-		return "", 0, nil, fmt.Errorf("%w: method name is not printable UTF-8", errProtocol)
+		return "", 0, nil, fmt.Errorf("%w: method name is not UTF-8 without control characters", errProtocol)
 	}
 	timeoutMicros = binary.BigEndian.Uint32(body[1+n : 1+n+4])
 	return string(m), timeoutMicros, body[1+n+4:], nil
 }
 
-// validMethod reports whether m is non-empty printable UTF-8 without spaces.
+// validMethod reports whether m is 1..255 bytes of UTF-8 without control
+// characters.
 func validMethod(m []byte) bool {
 	if len(m) == 0 || len(m) > maxMethodLen || !utf8.Valid(m) {
 		return false
 	}
 	for _, c := range m {
-		if c <= ' ' || c == 0x7f {
+		if c < ' ' || c == 0x7f {
 			return false
 		}
 	}

@@ -99,7 +99,7 @@ func TestInvalidCalls(t *testing.T) {
 			return errors.As(err, &re) && strings.Contains(re.Message, "frame limit")
 		}},
 		{"empty method", "", nil, func(err error) bool { return err != nil && strings.Contains(err.Error(), "method") }},
-		{"method with space", "a b", nil, func(err error) bool { return err != nil && strings.Contains(err.Error(), "method") }},
+		{"method with a newline", "a\nb", nil, func(err error) bool { return err != nil && strings.Contains(err.Error(), "method") }},
 		{"nobody listening", "m", nil, func(err error) bool { return errors.Is(err, netmux.ErrUnreachable) }},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,42 @@
+package netmux_test
+
+import (
+	"testing"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/chord/chordtest"
+	"github.com/chordtui/chordtui/netmux"
+)
+
+// asChord presents a *netmux.Transport as a chord.Transport. It is needed
+// only because chord.Handler is a defined type rather than an alias of the
+// func type netmux.Handler is; every other method matches as is.
+type asChord struct{ *netmux.Transport }
+
+// Serve passes h on unchanged.
+func (a asChord) Serve(h chord.Handler) { a.Transport.Serve(h) }
+
+var _ chord.Transport = asChord{}
+
+// TestChordConformance runs chord's transport conformance suite over real
+// TCP: Crash is Kill, Pause goes through the shared fault table.
+func TestChordConformance(t *testing.T) {
+	faults := netmux.NewFaults()
+	cfg := netmux.DefaultConfig()
+	cfg.Faults = faults
+	chordtest.RunConformance(t, chordtest.Harness{
+		New: func(t *testing.T) chord.Transport {
+			tr, err := netmux.Listen("127.0.0.1:0", cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = tr.Close() })
+			return asChord{tr}
+		},
+		Crash: func(t *testing.T, tr chord.Transport) { tr.(asChord).Kill() },
+		Pause: func(t *testing.T, tr chord.Transport) {
+			faults.Pause(tr.Addr())
+			t.Cleanup(func() { faults.Resume(tr.Addr()) })
+		},
+	})
+}
