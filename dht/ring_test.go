@@ -22,6 +22,9 @@ type testRing struct {
 	nodes []*testNode // every node ever started, in start order
 	next  int
 	rng   *rand.Rand
+	// listen and kill replace the in-memory network when set (netmux).
+	listen func() (chord.Transport, error)
+	kill   func(addr string)
 }
 
 type testNode struct {
@@ -48,20 +51,43 @@ func newTestRingCfg(t testing.TB, n int, seed int64, mutate func(*Config)) *test
 
 func newTestRingOpts(t testing.TB, n int, seed int64, events chan<- chord.Event, mutate func(*Config)) *testRing {
 	t.Helper()
+	r := emptyTestRing(seed, events, mutate)
+	r.t = t
+	return r.start(n)
+}
+
+// emptyTestRing prepares a ring on the in-memory network without nodes.
+func emptyTestRing(seed int64, events chan<- chord.Event, mutate func(*Config)) *testRing {
 	ccfg := chord.DefaultConfig()
 	ccfg.Bits = testBits
 	ccfg.SuccessorListLen = 4
 	ccfg.Events = events
-	r := &testRing{t: t, nw: chordtest.NewNetwork(seed), ccfg: ccfg, cfg: DefaultConfig(), rng: rand.New(rand.NewSource(seed))}
+	r := &testRing{nw: chordtest.NewNetwork(seed), ccfg: ccfg, cfg: DefaultConfig(), rng: rand.New(rand.NewSource(seed))}
 	r.cfg.TombstoneRounds = 3
 	if mutate != nil {
 		mutate(&r.cfg)
 	}
+	return r
+}
+
+// start adds n nodes and settles chord.
+func (r *testRing) start(n int) *testRing {
+	r.t.Helper()
 	for i := 0; i < n; i++ {
 		r.add()
 	}
 	r.settleChord()
 	return r
+}
+
+// transport makes the next node's transport.
+func (r *testRing) transport() (chord.Transport, error) {
+	if r.listen != nil {
+		return r.listen()
+	}
+	addr := fmt.Sprintf("node-%03d", r.next)
+	r.next++
+	return r.nw.Endpoint(addr)
 }
 
 // add starts a node and joins it (Create for the first).
@@ -83,12 +109,11 @@ func (r *testRing) tryAdd() error {
 }
 
 func (r *testRing) join() (*testNode, error) {
-	addr := fmt.Sprintf("node-%03d", r.next)
-	r.next++
-	ep, err := r.nw.Endpoint(addr)
+	ep, err := r.transport()
 	if err != nil {
 		return nil, err
 	}
+	addr := ep.Addr()
 	node, err := chord.NewNode(r.ccfg, ep)
 	if err != nil {
 		return nil, err
@@ -101,7 +126,7 @@ func (r *testRing) join() (*testNode, error) {
 	if live := r.live(); len(live) == 0 {
 		node.Create()
 	} else if err := node.Join(context.Background(), live[r.rng.Intn(len(live))].addr); err != nil {
-		r.nw.Crash(addr)
+		r.crashAddr(addr)
 		return nil, fmt.Errorf("join %s: %w", addr, err)
 	}
 	r.nodes = append(r.nodes, tn)
@@ -133,8 +158,16 @@ func (r *testRing) any() *testNode {
 }
 
 func (r *testRing) crash(n *testNode) {
-	r.nw.Crash(n.addr)
+	r.crashAddr(n.addr)
 	n.up = false
+}
+
+func (r *testRing) crashAddr(addr string) {
+	if r.kill != nil {
+		r.kill(addr)
+		return
+	}
+	r.nw.Crash(addr)
 }
 
 // settleChord runs chord rounds until the ring is ideal (fingers included).
