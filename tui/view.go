@@ -258,18 +258,19 @@ func (m *Model) membersTop(rows int) int {
 func (m *Model) membersLines(in rect) []string {
 	t := m.theme
 	w := in.w
-	wideAddr := w >= 64
-	wideState := w >= 50
 	nameW := 4
 	for _, n := range m.snap.Nodes {
 		nameW = max(nameW, len(n.Name)+1)
 	}
-	idW := len(m.snap.Nodes[0:0:0]) // placeholder replaced below
-	idW = 4
+	idW := 4
 	if len(m.snap.Nodes) > 0 {
 		idW = max(idW, len(m.snap.Nodes[0].ID.Short(m.snap.Bits)))
 	}
 	ptrW := nameW + 1
+	// The address and the state word show when there is room for them.
+	base := 2 + nameW + 1 + idW + 1 + 2*(ptrW+1) + 8
+	wideState := w >= base+7
+	wideAddr := w >= base+7+16
 	col := func(s string, n int) string { return fit(s, n) + " " }
 	head := "  " + col("NAME", nameW) + col("ID", idW)
 	if wideAddr {

@@ -1,0 +1,160 @@
+package tui
+
+import (
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/vt"
+)
+
+// screenshotPath is the picture of the UI the README shows.
+var screenshotPath = filepath.Join("..", "docs", "tui.svg")
+
+// TestScreenshot renders the UI over a deterministic 16-node ring (one node
+// down, one paused, a finished lookup on screen) in colour on a dark
+// background and draws the terminal cells as an SVG picture. Rerun with
+//
+//	go test ./tui -run TestScreenshot -update
+//
+// to rewrite docs/tui.svg; without -update the test fails when the picture
+// is out of date.
+func TestScreenshot(t *testing.T) {
+	const w, h = 120, 40
+	snap := ring16()
+	m, f := newTestModel(t, snap, w, h)
+	m.Update(eventsMsg{events: sampleEvents()})
+	f.results["get greeting via n0"] = fakeLookupResult(snap)
+	press(t, m, "g")
+	typeText(m, "greeting")
+	press(t, m, "enter")
+	svg := renderSVG(t, m.View().Content, w, h)
+	if updating() {
+		if err := os.MkdirAll(filepath.Dir(screenshotPath), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(screenshotPath, []byte(svg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	old, err := os.ReadFile(screenshotPath)
+	if err != nil || string(old) != svg {
+		t.Errorf("%s is missing or out of date: go test ./tui -run TestScreenshot -update rewrites it", screenshotPath)
+	}
+}
+
+// renderSVG draws styled terminal output as an SVG: one background rectangle
+// per styled run, one text element per run stretched to its exact width so
+// the grid holds whatever font the viewer has.
+func renderSVG(t *testing.T, content string, w, h int) string {
+	t.Helper()
+	emu := vt.NewEmulator(w, h)
+	go func() { _, _ = emuDrain(emu) }()
+	defer emu.Close()
+	_, _ = emu.Write([]byte(strings.ReplaceAll(content, "\n", "\r\n")))
+	const cw, ch, fs = 8.4, 18.0, 14.0
+	bg, fg := color.RGBA{0x1c, 0x1c, 0x1c, 0xff}, color.RGBA{0xd0, 0xd0, 0xd0, 0xff}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f">`+"\n",
+		cw*float64(w)+16, ch*float64(h)+16, cw*float64(w)+16, ch*float64(h)+16)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" rx="6" fill="%s"/>`+"\n", hexColor(bg))
+	b.WriteString(`<g transform="translate(8 8)" font-family="'DejaVu Sans Mono','Menlo','Consolas',monospace" font-size="14" xml:space="preserve">` + "\n")
+	for y := 0; y < h; y++ {
+		x := 0
+		for x < w {
+			c := emu.CellAt(x, y)
+			st := cellStyle(c)
+			text := cellText(c)
+			x0 := x
+			x++
+			for x < w {
+				n := emu.CellAt(x, y)
+				if cellStyle(n) != st {
+					break
+				}
+				text += cellText(n)
+				x++
+			}
+			f, bk := fg, color.Color(nil)
+			if st.fg != nil {
+				f = toRGBA(st.fg)
+			}
+			if st.bg != nil {
+				bk = st.bg
+			}
+			if st.attrs&uv.AttrReverse != 0 {
+				f, bk = bg, color.Color(f)
+				if st.bg != nil {
+					f = toRGBA(st.bg)
+				}
+			}
+			if bk != nil {
+				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`+"\n",
+					cw*float64(x0), ch*float64(y), cw*float64(x-x0), ch, hexColor(toRGBA(bk)))
+			}
+			if strings.TrimSpace(text) == "" {
+				continue
+			}
+			attrs := ""
+			if st.attrs&uv.AttrBold != 0 {
+				attrs += ` font-weight="bold"`
+			}
+			if st.underline {
+				attrs += ` text-decoration="underline"`
+			}
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="%s" textLength="%.1f" lengthAdjust="spacingAndGlyphs"%s>%s</text>`+"\n",
+				cw*float64(x0), ch*float64(y)+fs, hexColor(f), cw*float64(x-x0), attrs, xmlEscape(text))
+		}
+	}
+	b.WriteString("</g>\n</svg>\n")
+	return b.String()
+}
+
+func emuDrain(e *vt.Emulator) (int64, error) {
+	buf := make([]byte, 256)
+	var n int64
+	for {
+		k, err := e.Read(buf)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+type svgStyle struct {
+	fg, bg    color.Color
+	attrs     uint8
+	underline bool
+}
+
+func cellStyle(c *uv.Cell) svgStyle {
+	if c == nil {
+		return svgStyle{}
+	}
+	return svgStyle{fg: c.Style.Fg, bg: c.Style.Bg, attrs: c.Style.Attrs, underline: c.Style.Underline != 0}
+}
+
+func cellText(c *uv.Cell) string {
+	if c == nil || c.Content == "" {
+		return " "
+	}
+	return c.Content
+}
+
+func toRGBA(c color.Color) color.RGBA {
+	r, g, b, _ := c.RGBA()
+	return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 0xff}
+}
+
+func hexColor(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
