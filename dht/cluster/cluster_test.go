@@ -355,7 +355,7 @@ func TestRandomOrigin(t *testing.T) {
 func TestConfigTunables(t *testing.T) {
 	c := startCluster(t, testConfig(3))
 	res := exec(t, c, "config")
-	if res.Data["stabilize"] != "50ms" {
+	if res.Data["stabilize"] != "25ms" {
 		t.Fatalf("config lists stabilize = %v", res.Data["stabilize"])
 	}
 	exec(t, c, "config stabilize 20ms")

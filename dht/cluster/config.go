@@ -52,7 +52,7 @@ type Config struct {
 func DefaultConfig() Config {
 	cc := chord.DefaultConfig()
 	cc.RPCTimeout = 300 * time.Millisecond
-	cc.StabilizeInterval = 50 * time.Millisecond
+	cc.StabilizeInterval = 25 * time.Millisecond
 	cc.FixFingersInterval = 50 * time.Millisecond
 	cc.CheckPredecessorInterval = 100 * time.Millisecond
 	return Config{

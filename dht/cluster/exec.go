@@ -129,7 +129,7 @@ func (c *Cluster) runSet(ctx context.Context, cmd Command) (Result, error) {
 	}
 	owner := c.nameOf(pr.Owner.Addr)
 	return Result{
-		Text:   fmt.Sprintf("ok — %q stored at %s (%s), version %d, %d hops via %s", cmd.Args[0], owner, pr.Owner.ID.Short(c.cfg.Chord.Bits), pr.Version, lk.Hops, m.name),
+		Text:   fmt.Sprintf("ok — %q stored at %s (%s), version %d, %s via %s", cmd.Args[0], owner, pr.Owner.ID.Short(c.cfg.Chord.Bits), pr.Version, plural(lk.Hops, "hop"), m.name),
 		Data:   map[string]any{"key": cmd.Args[0], "owner": owner, "hops": lk.Hops, "version": pr.Version, "via": m.name},
 		Lookup: &lk,
 	}, nil
@@ -153,10 +153,10 @@ func (c *Cluster) runGet(ctx context.Context, cmd Command) (Result, error) {
 	if gr.Found {
 		data["value"] = string(gr.Value)
 		data["version"] = gr.Version
-		text = fmt.Sprintf("%s   (owner %s, version %d, %d hops via %s)", strconv.Quote(string(gr.Value)), owner, gr.Version, lk.Hops, m.name)
+		text = fmt.Sprintf("%s   (owner %s, version %d, %s via %s)", strconv.Quote(string(gr.Value)), owner, gr.Version, plural(lk.Hops, "hop"), m.name)
 	} else {
 		data["value"] = nil
-		text = fmt.Sprintf("(not found)   (owner %s, %d hops via %s)", owner, lk.Hops, m.name)
+		text = fmt.Sprintf("(not found)   (owner %s, %s via %s)", owner, plural(lk.Hops, "hop"), m.name)
 	}
 	return Result{Text: text, Data: data, Lookup: &lk}, nil
 }
@@ -175,7 +175,7 @@ func (c *Cluster) runDel(ctx context.Context, cmd Command) (Result, error) {
 	}
 	owner := c.nameOf(pr.Owner.Addr)
 	return Result{
-		Text:   fmt.Sprintf("ok — %q deleted at %s, version %d, %d hops via %s", cmd.Args[0], owner, pr.Version, lk.Hops, m.name),
+		Text:   fmt.Sprintf("ok — %q deleted at %s, version %d, %s via %s", cmd.Args[0], owner, pr.Version, plural(lk.Hops, "hop"), m.name),
 		Data:   map[string]any{"key": cmd.Args[0], "owner": owner, "hops": lk.Hops, "version": pr.Version, "via": m.name},
 		Lookup: &lk,
 	}, nil
@@ -212,8 +212,8 @@ func (c *Cluster) runLookup(ctx context.Context, cmd Command) (Result, error) {
 		return Result{Lookup: &lr, Text: b.String()}, fmt.Errorf("lookup %q via %s: %w%s", cmd.Args[0], m.name, err, b.String())
 	}
 	owner := c.nameOf(lr.Owner.Addr)
-	text := fmt.Sprintf("%q → id %s is owned by %s (%s, %s) — %d hops, %d timeouts, %v, from %s%s",
-		cmd.Args[0], id.Short(bits), owner, lr.Owner.ID.Short(bits), lr.Owner.Addr, lr.Hops, lr.Timeouts,
+	text := fmt.Sprintf("%q → id %s is owned by %s (%s, %s) — %s, %s, %v, from %s%s",
+		cmd.Args[0], id.Short(bits), owner, lr.Owner.ID.Short(bits), lr.Owner.Addr, plural(lr.Hops, "hop"), plural(lr.Timeouts, "timeout"),
 		lr.Took.Round(time.Microsecond), m.name, b.String())
 	return Result{
 		Text: text,
@@ -409,6 +409,14 @@ func (c *Cluster) runCheck(_ context.Context, _ Command) (Result, error) {
 	}
 	return Result{Text: strings.Join(vs, "\n"), Data: map[string]any{"violations": vs}},
 		fmt.Errorf("check: %d invariant violation(s):\n%s", len(vs), strings.Join(vs, "\n"))
+}
+
+// plural writes "1 hop", "2 hops".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // withNames replaces the addresses mentioned in s by node names.
