@@ -1,0 +1,411 @@
+package chord_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/chord/chordtest"
+)
+
+var (
+	churnSchedules = flag.Int("chord.churn", 0, "number of seeded churn schedules TestChurn runs (default 200, or $CHORD_CHURN)")
+	churnSeed      = flag.Int64("chord.churn.seed", -1, "run only the churn schedule with this seed (replay a failure)")
+)
+
+// churnCount is how many schedules TestChurn runs: -chord.churn, else
+// $CHORD_CHURN, else 200.
+func churnCount(t *testing.T) int {
+	if *churnSchedules > 0 {
+		return *churnSchedules
+	}
+	if s := os.Getenv("CHORD_CHURN"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("CHORD_CHURN=%q: want a positive number of schedules", s)
+		}
+		return n
+	}
+	return 200
+}
+
+// TestChurn runs seeded random schedules of joins, crashes, graceful leaves
+// and single maintenance steps over the in-memory network, and checks that
+//
+//   - Zave's invariants 1–8 (chord.CheckInvariants) hold after every single
+//     step, from the moment the initial ring of ≥ r+1 nodes is ideal;
+//   - after the last event, full maintenance rounds make the ring ideal,
+//     fingers included (chord.CheckIdeal), within churnSettleBound rounds;
+//   - a lookup after each event succeeds with a live owner, and lookups on
+//     the settled ring return the true owner (what get/set rely on).
+//
+// Failures are only injected when Zave's precondition for Fail allows them
+// (TSE 2017 §V; the Alloy model's Fail): the failing node must not be the
+// last live entry of any member's successor list, and a principal may only
+// fail while there are more than r+1 principals. In particular r or more
+// consecutive members are never lost between repairs. A graceful leave is
+// held to the same precondition: Zave's proof covers departures only as
+// failures, the notifications a leave sends are a bonus.
+//
+// A failing schedule prints its seed and every step; replay it with
+//
+//	go test ./chord -run TestChurn -chord.churn.seed=SEED -v
+func TestChurn(t *testing.T) {
+	if *churnSeed >= 0 {
+		runChurn(t, uint64(*churnSeed))
+		return
+	}
+	n := churnCount(t)
+	if testing.Short() {
+		n = min(n, 40)
+	}
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		if !t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runChurn(t, seed) }) {
+			return // one printed failure is enough; replay it with -chord.churn.seed
+		}
+	}
+}
+
+// churnRing is the state of one schedule: every node ever started, which
+// are crashed or gone, and the log of steps for the failure report.
+type churnRing struct {
+	t     *testing.T
+	seed  uint64
+	rng   *rand.Rand
+	nw    *chordtest.Network
+	cfg   chord.Config
+	nodes []*chord.Node
+	gone  map[string]bool // crashed or left
+	ids   map[chord.ID]bool
+	log   []string
+	ctx   context.Context
+	// joinFailures indexes the log lines of joins that failed.
+	joinFailures []int
+}
+
+// churnSettleBound is the number of full rounds within which the ring must
+// become ideal after the last event. From any state satisfying the
+// invariant, successors settle in at most n rounds (each round at least one
+// more member gets its true successor, appendages included), predecessors
+// one round later, lists r-1 rounds after that, and fingers need min(m, n)+1
+// rounds of fix_fingers (one distinct finger per round); +1 for the round
+// that finds the first dead entry.
+func churnSettleBound(n, r, bits int) int {
+	return n + 1 + (r - 1) + min(bits, n) + 1 + 1
+}
+
+const churnMaxNodes = 12
+
+func runChurn(t *testing.T, seed uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rng := rand.New(rand.NewPCG(seed, 0xc40d))
+	cfg := chord.DefaultConfig()
+	cfg.Bits = 8 + rng.IntN(9) // 8..16
+	cfg.SuccessorListLen = 3
+	cfg.RPCTimeout = 5 * time.Second // nothing is paused: a crash fails at once
+	c := &churnRing{t: t, seed: seed, rng: rng, nw: chordtest.NewNetwork(int64(seed)), cfg: cfg,
+		gone: map[string]bool{}, ids: map[chord.ID]bool{}, ctx: ctx}
+	r := cfg.SuccessorListLen
+
+	// Form a ring of r+1..r+4 nodes and let it become ideal: Zave's
+	// invariant only holds from an ideal ring of at least r+1 members.
+	initial := r + 1 + rng.IntN(4)
+	first := c.start()
+	first.Create()
+	c.logf("create %s", c.name(first))
+	for len(c.live()) < initial {
+		c.join()
+	}
+	c.settle("initial ring", churnSettleBound(initial, r, cfg.Bits)+initial)
+	c.checkInvariants("initial ring")
+
+	events := 15 + rng.IntN(26)
+	for e := 0; e < events; {
+		if rng.IntN(10) < 6 {
+			c.maintenanceStep()
+			c.checkInvariants(c.log[len(c.log)-1])
+			continue
+		}
+		var did bool
+		switch k := rng.IntN(3); {
+		case k == 0 && len(c.live()) < churnMaxNodes:
+			did = c.join()
+		case k == 1:
+			did = c.fail(false)
+		default:
+			did = c.fail(true)
+		}
+		if did {
+			e++
+			c.checkInvariants(c.log[len(c.log)-1])
+			c.lookup(false)
+		}
+	}
+	c.settle("after the last event", churnSettleBound(len(c.live()), r, cfg.Bits))
+	c.checkInvariants("settled")
+	for i := 0; i < 10; i++ {
+		c.lookup(true)
+	}
+
+	if len(c.joinFailures) > 0 {
+		c.fatalf("%d joins failed although the invariants held (first at step %d)", len(c.joinFailures), c.joinFailures[0])
+	}
+}
+
+func (c *churnRing) logf(format string, args ...any) {
+	c.log = append(c.log, fmt.Sprintf(format, args...))
+}
+
+// fatalf reports a failure with the seed and the whole schedule.
+func (c *churnRing) fatalf(format string, args ...any) {
+	c.t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, format, args...)
+	fmt.Fprintf(&b, "\n\nseed %d (m=%d, r=%d); replay: go test ./chord -run TestChurn -chord.churn.seed=%d -v\nschedule:\n", c.seed, c.cfg.Bits, c.cfg.SuccessorListLen, c.seed)
+	for i, l := range c.log {
+		fmt.Fprintf(&b, "  %3d %s\n", i, l)
+	}
+	b.WriteString("state:\n")
+	for _, st := range c.statuses() {
+		fmt.Fprintf(&b, "  %s pred=%s succ=%s\n", c.ref(st.Self), c.ref(st.Predecessor), c.refs(st.Successors))
+	}
+	c.t.Fatal(b.String())
+}
+
+func (c *churnRing) ref(r chord.NodeRef) string {
+	if r.IsZero() {
+		return "nil"
+	}
+	s := r.ID.Hex(c.cfg.Bits) + "@" + r.Addr
+	if c.gone[r.Addr] {
+		s += "†"
+	}
+	return s
+}
+
+func (c *churnRing) refs(rs []chord.NodeRef) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = c.ref(r)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func (c *churnRing) name(n *chord.Node) string { return c.ref(n.Self()) }
+
+// start creates an unjoined node with a fresh identifier.
+func (c *churnRing) start() *chord.Node {
+	addr := fmt.Sprintf("n%02d", len(c.nodes))
+	var id chord.ID
+	for {
+		id = chord.IDFromUint64(c.cfg.Bits, c.rng.Uint64())
+		if !c.ids[id] {
+			break
+		}
+	}
+	c.ids[id] = true
+	ep, err := c.nw.Endpoint(addr)
+	if err != nil {
+		c.fatalf("endpoint %s: %v", addr, err)
+	}
+	cfg := c.cfg
+	cfg.ID, cfg.HasID = id, true
+	n, err := chord.NewNode(cfg, ep)
+	if err != nil {
+		c.fatalf("new node %s: %v", addr, err)
+	}
+	c.nodes = append(c.nodes, n)
+	return n
+}
+
+// live returns the joined nodes that have neither crashed nor left.
+func (c *churnRing) live() []*chord.Node {
+	var out []*chord.Node
+	for _, n := range c.nodes {
+		if !c.gone[n.Self().Addr] && n.Joined() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *churnRing) statuses() []chord.Status {
+	live := c.live()
+	out := make([]chord.Status, len(live))
+	for i, n := range live {
+		out[i] = n.Status()
+	}
+	return out
+}
+
+func (c *churnRing) pick(ns []*chord.Node) *chord.Node { return ns[c.rng.IntN(len(ns))] }
+
+// join starts a node and joins it via a random live member.
+func (c *churnRing) join() bool {
+	via := c.pick(c.live())
+	n := c.start()
+	c.logf("join %s via %s", c.name(n), c.name(via))
+	if err := n.Join(c.ctx, via.Self().Addr); err != nil {
+		c.logf("  join failed: %v", err)
+		c.joinFailures = append(c.joinFailures, len(c.log)-1)
+		c.nw.Crash(n.Self().Addr) // it never became a member; give up on it
+		c.gone[n.Self().Addr] = true
+		return false
+	}
+	return true
+}
+
+// maintenanceStep runs one maintenance operation on a random live member.
+func (c *churnRing) maintenanceStep() {
+	n := c.pick(c.live())
+	var err error
+	switch c.rng.IntN(3) {
+	case 0:
+		c.logf("stabilize %s", c.name(n))
+		err = n.Stabilize(c.ctx)
+	case 1:
+		c.logf("fix_fingers %s", c.name(n))
+		err = n.FixFingers(c.ctx)
+	default:
+		c.logf("check_predecessor %s", c.name(n))
+		err = n.CheckPredecessor(c.ctx)
+	}
+	if err != nil && c.ctx.Err() != nil {
+		c.fatalf("%s: %v", c.log[len(c.log)-1], err)
+	}
+}
+
+// mayFail reports whether Zave's Fail precondition allows n to fail now.
+func mayFail(sts []chord.Status, n chord.NodeRef) bool {
+	live := map[string]bool{}
+	r := 0
+	for _, st := range sts {
+		live[st.Self.Addr] = true
+		r = max(r, st.R)
+	}
+	for _, st := range sts {
+		if st.Self.Addr == n.Addr || !slices.ContainsFunc(st.Successors, func(e chord.NodeRef) bool { return e.Addr == n.Addr }) {
+			continue
+		}
+		// n is in st's list: some other entry must be live.
+		if !slices.ContainsFunc(st.Successors, func(e chord.NodeRef) bool { return e.Addr != n.Addr && live[e.Addr] }) {
+			return false
+		}
+	}
+	p := chord.Principals(sts)
+	if slices.Contains(p, n) && len(p) <= r+1 {
+		return false
+	}
+	return true
+}
+
+// fail crashes (or, if leave, gracefully removes) a random member that
+// Zave's precondition allows to fail. It reports false if none may.
+func (c *churnRing) fail(leave bool) bool {
+	sts := c.statuses()
+	var ok []*chord.Node
+	for _, n := range c.live() {
+		if mayFail(sts, n.Self()) {
+			ok = append(ok, n)
+		}
+	}
+	if len(ok) == 0 {
+		return false
+	}
+	n := c.pick(ok)
+	if leave {
+		c.logf("leave %s", c.name(n))
+		// A neighbour that is already dead cannot be told; Leave reports
+		// it and departs anyway (the rounds repair the rest).
+		if err := n.Leave(c.ctx); err != nil {
+			c.logf("  leave: %v", err)
+		}
+	} else {
+		c.logf("crash %s", c.name(n))
+	}
+	// A departed node stops answering either way (the in-memory network has
+	// no "closed" state other than a crash).
+	c.nw.Crash(n.Self().Addr)
+	c.gone[n.Self().Addr] = true
+	return true
+}
+
+// lookup resolves a random key from a random live member. It must succeed
+// with a live owner while the invariants hold; once the ring is ideal
+// (exact) the owner must be the key's true successor.
+func (c *churnRing) lookup(exact bool) {
+	c.t.Helper()
+	from := c.pick(c.live())
+	key := chord.IDFromUint64(c.cfg.Bits, c.rng.Uint64())
+	c.logf("lookup %s from %s", key.Hex(c.cfg.Bits), c.name(from))
+	res, err := from.Lookup(c.ctx, key)
+	if err != nil {
+		c.fatalf("lookup %s from %s failed although the invariants hold: %v", key.Hex(c.cfg.Bits), c.name(from), err)
+	}
+	sts := c.statuses()
+	owner := chord.NodeRef{}
+	for _, st := range sts {
+		if owner.IsZero() || chord.Distance(c.cfg.Bits, key, st.Self.ID).Cmp(chord.Distance(c.cfg.Bits, key, owner.ID)) < 0 {
+			owner = st.Self
+		}
+	}
+	if !slices.ContainsFunc(sts, func(st chord.Status) bool { return st.Self == res.Owner }) {
+		c.fatalf("lookup %s from %s returned %s, which is not a live member", key.Hex(c.cfg.Bits), c.name(from), c.ref(res.Owner))
+	}
+	if exact && res.Owner != owner {
+		c.fatalf("lookup %s from %s on the ideal ring returned %s, but the owner is %s", key.Hex(c.cfg.Bits), c.name(from), c.ref(res.Owner), c.ref(owner))
+	}
+}
+
+func (c *churnRing) checkInvariants(after string) {
+	c.t.Helper()
+	if vs := chord.CheckInvariants(c.statuses()); len(vs) > 0 {
+		c.fatalf("after %q, %d invariant violations:\n%s", after, len(vs), violationText(vs))
+	}
+}
+
+// settle runs full rounds (every live member in random order: stabilize,
+// check_predecessor, fix_fingers) until the ring is ideal with fingers,
+// and fails if that takes more than bound rounds.
+func (c *churnRing) settle(what string, bound int) {
+	c.t.Helper()
+	for round := 0; ; round++ {
+		vs := chord.CheckIdeal(c.statuses(), true)
+		if len(vs) == 0 {
+			c.logf("%s: ideal after %d rounds (bound %d)", what, round, bound)
+			return
+		}
+		if round == bound {
+			c.fatalf("%s: not ideal after %d full rounds:\n%s", what, bound, violationText(vs))
+		}
+		live := c.live()
+		c.rng.Shuffle(len(live), func(i, j int) { live[i], live[j] = live[j], live[i] })
+		for _, n := range live {
+			_ = n.Stabilize(c.ctx)
+			_ = n.CheckPredecessor(c.ctx)
+			_ = n.FixFingers(c.ctx)
+		}
+		c.logf("%s: round %d", what, round+1)
+	}
+}
+
+func violationText(vs []chord.Violation) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i == 20 {
+			fmt.Fprintf(&b, "  … and %d more\n", len(vs)-i)
+			break
+		}
+		b.WriteString("  " + v.String() + "\n")
+	}
+	return b.String()
+}
