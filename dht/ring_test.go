@@ -292,3 +292,14 @@ func HashIDForTest(key string) chord.ID { return chord.HashID(testBits, []byte(k
 
 // versionOf turns a PutResult into the Version it acknowledged.
 func versionOf(p PutResult) Version { return Version{Counter: p.Version, Writer: p.Writer} }
+
+// byAddr returns the node with that address.
+func (r *testRing) byAddr(addr string) *testNode {
+	for _, n := range r.nodes {
+		if n.addr == addr {
+			return n
+		}
+	}
+	r.t.Fatalf("no node %s", addr)
+	return nil
+}

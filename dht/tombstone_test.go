@@ -1,0 +1,118 @@
+package dht
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestDeleteDoesNotComeBackFromStaleReplica cuts one holder of a key off,
+// deletes the key (acknowledged by the other holders and the next node),
+// heals, and repairs: the stale copy is overwritten by the tombstone, not
+// the other way round, and the key stays deleted after the tombstones are
+// collected.
+func TestDeleteDoesNotComeBackFromStaleReplica(t *testing.T) {
+	ctx := context.Background()
+	for _, stale := range []int{0, 1, 2} { // owner, first replica, second replica
+		t.Run(fmt.Sprintf("holder %d stale", stale), func(t *testing.T) {
+			r := newTestRingCfg(t, 8, 3, func(c *Config) { c.TombstoneRounds = 6 })
+			vers, _ := setKeys(t, r, 50, "t")
+			r.quiesce(vers)
+			const key = "t-7"
+			holders := r.expectedHolders(HashIDForTest(key))
+			var via *testNode
+			for _, n := range r.live() {
+				if n.addr != holders[stale] && n.addr != holders[0] {
+					via = n
+					break
+				}
+			}
+			r.nw.Isolate(holders[stale])
+			// With the owner cut off, its first live successor (a holder)
+			// stands in; with a replica cut off, the next node does.
+			res, err := via.store.Del(ctx, key)
+			if err != nil {
+				t.Fatalf("del with holder %s cut off: %v", holders[stale], err)
+			}
+			if ki, ok := r.holdings()[key][holders[stale]]; !ok || ki.Deleted {
+				t.Fatal("the isolated holder should still have its stale live copy")
+			}
+			r.nw.Heal()
+			for i := 0; i < 3; i++ {
+				r.repairAll()
+			}
+			if got, err := via.store.Get(ctx, key); err != nil || got.Found {
+				t.Fatalf("after repair: get = %q found=%v err=%v, want deleted", got.Value, got.Found, err)
+			}
+			want := map[string]Version{key: versionOf(res)}
+			if errs := r.placementErrors(want); len(errs) > 0 {
+				t.Fatalf("tombstone placement:\n%s", joinLines(errs))
+			}
+			for i := 0; i < r.cfg.TombstoneRounds+1; i++ {
+				r.repairAll()
+			}
+			if h := r.holdings()[key]; len(h) != 0 {
+				t.Errorf("tombstone not collected: still on %d nodes", len(h))
+			}
+			for _, n := range r.live() {
+				if got, err := n.store.Get(ctx, key); err != nil || got.Found {
+					t.Fatalf("after collection: get via %s = %q found=%v err=%v", n.addr, got.Value, got.Found, err)
+				}
+			}
+			// A new write after collection is newer than every old copy.
+			if _, err := via.store.Set(ctx, key, []byte("again")); err != nil {
+				t.Fatal(err)
+			}
+			r.repairAll()
+			if got, _ := via.store.Get(ctx, key); string(got.Value) != "again" {
+				t.Errorf("write after collection reads %q", got.Value)
+			}
+		})
+	}
+}
+
+// TestConcurrentClientsAndRepair runs writers, readers and repair rounds
+// at the same time (for -race); each writer reads back its own last write.
+func TestConcurrentClientsAndRepair(t *testing.T) {
+	r := newTestRing(t, 8, 5, nil)
+	ctx := context.Background()
+	nodes := r.live()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) { // exits after its 100 operations
+			defer wg.Done()
+			s := nodes[w].store
+			for i := 0; i < 100; i++ {
+				k := fmt.Sprintf("w%d-%d", w, i%10)
+				v := fmt.Sprintf("%d", i)
+				if _, err := s.Set(ctx, k, []byte(v)); err != nil {
+					errs <- err
+					return
+				}
+				got, err := nodes[(w+i)%len(nodes)].store.Get(ctx, k)
+				if err != nil || string(got.Value) != v {
+					errs <- fmt.Errorf("writer %d: get %s = %q, %v; want %q", w, k, got.Value, err, v)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Add(1)
+	go func() { // exits after 20 repair rounds
+		defer wg.Done()
+		for i := 0; i < 20; i++ {
+			for _, n := range nodes {
+				_ = n.store.Repair(ctx)
+				_ = n.store.Counts()
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
