@@ -111,6 +111,10 @@ type Model struct {
 	showLookups  bool // show the cluster's lookup events in the log
 	quitting     bool
 
+	// commands lists the command language for the help screen
+	// (cluster.Commands; tests fix it).
+	commands func() []cluster.CommandInfo
+
 	// view caches the rendered screen; dirty forces a new render.
 	view  string
 	dirty bool
@@ -134,6 +138,7 @@ func NewModel(c Cluster, opts Options) *Model {
 		width:    120,
 		height:   40,
 		dirty:    true,
+		commands: cluster.Commands,
 	}
 	m.editor.reset()
 	return m

@@ -619,7 +619,7 @@ func (m *Model) renderHelp() string {
 	lines = append(lines, "", t.render(stBold, "symbols"),
 		"  "+t.render(stAlive, "●")+" alive  "+t.render(stDown, "○")+" down  "+t.render(stPaused, "◐")+" paused  ◌ left   "+
 			"▶ selected  * origin  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal")
-	if cmds := cluster.Commands(); len(cmds) > 0 {
+	if cmds := m.commands(); len(cmds) > 0 {
 		lines = append(lines, "", t.render(stBold, "commands (:)"))
 		for _, c := range cmds {
 			lines = append(lines, "  "+t.render(stBold, fit(c.Usage, 30))+c.Summary)

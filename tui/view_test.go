@@ -2,6 +2,7 @@ package tui
 
 import (
 	"flag"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +157,32 @@ func runCmd(t testing.TB, m *Model, cmd tea.Cmd) {
 	case resultMsg, snapshotMsg:
 		_, next := m.Update(msg)
 		runCmd(t, m, next)
+	}
+}
+
+func TestGoldenHelp(t *testing.T) {
+	m, _ := newTestModel(t, fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1}), 120, 40)
+	// A fixed command list, so the golden screen follows the UI only.
+	m.commands = func() []cluster.CommandInfo {
+		return []cluster.CommandInfo{{Name: "get", Usage: "get K [via NODE]", Summary: "read key K"},
+			{Name: "kill", Usage: "kill NODE", Summary: "crash a node"}}
+	}
+	m.Update(tea.KeyPressMsg{Code: '?', Text: "?"})
+	checkGolden(t, "help", screen(m))
+}
+
+// TestBackgroundAware checks the colours follow the terminal's background
+// while the text stays the same.
+func TestBackgroundAware(t *testing.T) {
+	m, _ := newTestModel(t, fakeRing(ringSpec{n: 16, bits: 16, down: 5, paused: 9}), 120, 40)
+	m.Update(tea.BackgroundColorMsg{Color: color.Black})
+	dark := m.View().Content
+	m.Update(tea.BackgroundColorMsg{Color: color.White})
+	light := m.View().Content
+	if dark == light {
+		t.Error("the same colours on a light and a dark background")
+	}
+	if ansi.Strip(dark) != ansi.Strip(light) {
+		t.Error("the background changed the text, not just the colours")
 	}
 }
