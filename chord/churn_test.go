@@ -48,7 +48,7 @@ func churnCount(t *testing.T) int {
 //     the settled ring return the true owner (what get/set rely on).
 //
 // Failures are only injected when Zave's precondition for Fail allows them
-// (TSE 2017 §V; the Alloy model's Fail): the failing node must not be the
+// (TSE 2017; the Fail operation of her Alloy model): the failing node must not be the
 // last live entry of any member's successor list, and a principal may only
 // fail while there are more than r+1 principals. In particular r or more
 // consecutive members are never lost between repairs. A graceful leave is

@@ -9,7 +9,8 @@ import (
 
 // Names of the invariants reported in Violation.Invariant. The first eight
 // are Zave's ("Reasoning about identifier spaces: How to make Chord correct",
-// TSE 2017, §IV–V; chord-correctness.md): they must hold in every reachable
+// TSE 2017, and the Alloy model of the correct protocol that goes with
+// it; chord-correctness.md): they must hold in every reachable
 // state of the corrected protocol. The Ideal… names are the quiescent-ring
 // checks of CheckIdeal, which only hold once maintenance has caught up.
 const (

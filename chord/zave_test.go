@@ -14,9 +14,10 @@ package chord_test
 // member a live successor and at least r+1 principals. The scenarios follow
 // the situations those papers describe; the wording of the invariants and
 // of the operations was checked against Zave's published Alloy model of the
-// correct protocol (chord-correctness.md summarises both). Figure numbers
-// were not available to the author when writing these tests, so each test
-// cites the operation or section instead.
+// correct protocol (chord-correctness.md summarises both). Only the papers'
+// abstracts and that Alloy model could be read while writing these tests,
+// not the papers' figures, so each test cites the situation and the
+// operation rather than a figure or section number.
 //
 // Every scenario runs the real protocol over the in-memory network on a
 // 2^8 ring with r = 3, checks chord.CheckInvariants after every step, and
@@ -239,7 +240,7 @@ func (z *zaveNet) wantPredecessor(id, want int) {
 
 // TestZaveJoinThenPredecessorFails: a node joins, and the member that should
 // become its predecessor fails before it ever learns of the newcomer (CCR,
-// join followed by failure; TSE §III, why join must copy a successor list).
+// join followed by failure; TSE, why join must copy a successor list).
 // The corrected stabilize of the dead node's predecessor skips the dead entry
 // and finds the newcomer as its successor's predecessor.
 func TestZaveJoinThenPredecessorFails(t *testing.T) {
@@ -261,7 +262,7 @@ func TestZaveJoinThenPredecessorFails(t *testing.T) {
 
 // TestZaveStabilizeNeverAdoptsDeadNode: the original stabilize adopts its
 // successor's predecessor without asking whether it is alive, so a node can
-// point at a dead successor (CCR; TSE §III, "never adopt a pointer to a node
+// point at a dead successor (CCR; TSE, "never adopt a pointer to a node
 // without checking that it is alive"). Here a newcomer is notified to its
 // successor and fails at once.
 func TestZaveStabilizeNeverAdoptsDeadNode(t *testing.T) {
@@ -281,7 +282,7 @@ func TestZaveStabilizeNeverAdoptsDeadNode(t *testing.T) {
 // TestZaveRectifyReplacesDeadPredecessor: the original notify only accepts a
 // notifier between the current predecessor and the node, so a dead
 // predecessor stays until check_predecessor runs. Zave's rectify checks the
-// old predecessor and replaces it when it is dead (TSE §IV, rectify).
+// old predecessor and replaces it when it is dead (TSE and the Alloy model, Rectify).
 func TestZaveRectifyReplacesDeadPredecessor(t *testing.T) {
 	z := newZaveNet(t, 3)
 	z.form(10, 40, 70, 100, 130, 160)
@@ -335,7 +336,7 @@ func TestZaveTwoJoinsInOneGap(t *testing.T) {
 
 // TestZaveMinimumRingSize: Zave's invariant needs r+1 principals, so a
 // network must start from a ring of at least r+1 nodes and no principal may
-// fail while there are only r+1 (TSE §IV–V, the stable base; a smaller ring
+// fail while there are only r+1 (TSE, the stable base; a smaller ring
 // can be split by failures the original rules allow). A newcomer becomes a
 // principal once every list that should name it does.
 func TestZaveMinimumRingSize(t *testing.T) {
@@ -372,7 +373,7 @@ func TestZaveMinimumRingSize(t *testing.T) {
 // TestZaveRMinusOneConsecutiveFailures: with lists of r entries, r-1
 // consecutive failures leave every member a live successor and the ring
 // repairs; the r-th consecutive failure is exactly what Zave's precondition
-// forbids (TSE §V). When the rules are broken on purpose, the checker says
+// forbids (TSE; the Alloy model's Fail). When the rules are broken on purpose, the checker says
 // so truthfully: the node with no live successor is named.
 func TestZaveRMinusOneConsecutiveFailures(t *testing.T) {
 	ring := []int{10, 40, 70, 100, 130, 160, 190}
@@ -411,7 +412,7 @@ func TestZaveRMinusOneConsecutiveFailures(t *testing.T) {
 // 10 → 30 → 50 → 20 → 40 → 10, is consistent locally — every node's
 // successor names it as predecessor — so neither the original nor the
 // corrected stabilize and rectify ever change it (CCR, the "loopy" ring that
-// defeats OrderedRing; TSE §IV, why the invariant must rule it out and the
+// defeats OrderedRing; TSE, why the invariant must rule it out and the
 // network must start from an ideal ring). The checker must report it, at
 // every node, for as long as it lasts.
 func TestZaveLoopyRing(t *testing.T) {
