@@ -15,7 +15,9 @@ import (
 //  2. group the records held by owner (one lookup per group);
 //  3. for each group, walk the owner and its successor list until r live
 //     holders are found, exchange digests with each and push what it
-//     misses (and fetch what it has newer, when this node is a holder);
+//     misses (and fetch what it has newer, when this node is a holder); a
+//     replica that is surely a holder (among the first r candidates) only
+//     syncs with the owner, which syncs with every holder;
 //  4. if this node is not among those r holders and all of them confirmed
 //     a version at least as new, drop the copies; if it is the owner, count
 //     the rounds in which all holders confirmed a tombstone and collect it
@@ -103,9 +105,18 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 	newerAt := make([]chord.NodeRef, len(group)) // a holder with a newer version
 	var holders []chord.NodeRef
 	selfIn := false
+	// A replica among the first r candidates is a holder whatever the
+	// liveness of the others: it syncs with the owner only (the owner
+	// syncs with every holder). Any other node walks the whole list.
+	replicaOnly := false
+	for i, h := range cands[:want] {
+		if h.Addr == s.self.Addr && i > 0 {
+			replicaOnly = true
+		}
+	}
 	var errs []error
 	for _, h := range cands {
-		if len(holders)+btoi(selfIn) == want {
+		if len(holders)+btoi(selfIn) == want || replicaOnly && len(holders) == 1 {
 			break
 		}
 		if h.Addr == s.self.Addr {
@@ -129,6 +140,10 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		}
 	}
 	allLive := len(holders)+btoi(selfIn) == want
+	if replicaOnly {
+		s.fetchNewer(ctx, group, newerAt)
+		return errors.Join(errs...)
+	}
 	if selfIn {
 		s.fetchNewer(ctx, group, newerAt)
 		if owner.Addr == s.self.Addr {

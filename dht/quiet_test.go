@@ -1,0 +1,56 @@
+package dht
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// TestQuiescentRepairIsQuiet checks that once every key is in place a
+// repair round moves nothing (no keys-moved event, no version change) and
+// costs a bounded number of calls per node (digests, not records), and
+// that a get or set costs a lookup plus r calls.
+func TestQuiescentRepairIsQuiet(t *testing.T) {
+	events := make(chan chord.Event, 1<<16)
+	r := newTestRing(t, 16, 1, events)
+	vers, _ := setKeys(t, r, 1000, "q")
+	r.quiesce(vers)
+	for len(events) > 0 {
+		<-events
+	}
+	before := r.holdings()
+	c0 := r.nw.Calls()
+	r.repairAll()
+	perNode := float64(r.nw.Calls()-c0) / 16
+	for len(events) > 0 {
+		if e := <-events; e.Kind == chord.EventKeysMoved {
+			t.Errorf("keys moved at quiescence: %s", e.Detail)
+		}
+	}
+	after := r.holdings()
+	for k, hs := range before {
+		for a, ki := range hs {
+			if after[k][a] != ki {
+				t.Errorf("%s on %s changed from %+v to %+v", k, a, ki, after[k][a])
+			}
+		}
+	}
+	t.Logf("repair round at quiescence: %.1f calls per node", perNode)
+	if perNode > 20 {
+		t.Errorf("a quiet repair round costs %.1f calls per node, want ≤ 20", perNode)
+	}
+
+	ctx := context.Background()
+	c1 := r.nw.Calls()
+	for i := 0; i < 100; i++ {
+		if _, err := r.live()[i%16].store.Get(ctx, "q-5"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	perGet := float64(r.nw.Calls()-c1) / 100
+	t.Logf("get: %.1f calls", perGet)
+	if perGet > 8 {
+		t.Errorf("a get costs %.1f calls, want ≤ 8 (lookup + owner + r-1 replicas)", perGet)
+	}
+}
