@@ -90,9 +90,9 @@ func CheckInvariants(sts []Status) []Violation {
 		case 0:
 			add(InvOneLiveSuccessor, st.Self, "%s has an empty successor list, so it has no live successor", v.name(st.Self))
 		case 1:
-			add(InvOneLiveSuccessor, st.Self, "%s points to successor %s which is dead and has no other entry in its successor list", v.name(st.Self), v.name(st.Successors[0]))
+			add(InvOneLiveSuccessor, st.Self, "%s points to successor %s, which is dead, and has no other entry in its successor list", v.name(st.Self), v.name(st.Successors[0]))
 		default:
-			add(InvOneLiveSuccessor, st.Self, "%s points to successor %s which is dead and has no live entry in its successor list %s", v.name(st.Self), v.name(st.Successors[0]), v.list(st.Successors))
+			add(InvOneLiveSuccessor, st.Self, "%s points to successor %s and has no live entry in its successor list %s", v.name(st.Self), v.name(st.Successors[0]), v.list(st.Successors))
 		}
 	}
 

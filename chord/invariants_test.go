@@ -127,7 +127,7 @@ func TestCheckInvariants(t *testing.T) {
 			sts:  replace(ring5, st(2, 30, 20, 35, 38)),
 			want: sorted(InvOneLiveSuccessor+"@n30", InvAtLeastOneRing+"@",
 				InvConnectedAppendages+"@n10", InvConnectedAppendages+"@n20", InvConnectedAppendages+"@n30", InvConnectedAppendages+"@n40", InvConnectedAppendages+"@n50"),
-			say: "which is dead and has no live entry in its successor list",
+			say: "and has no live entry in its successor list",
 		},
 		{
 			name: "1: empty successor list",
@@ -271,7 +271,7 @@ func TestCheckInvariantsMessages(t *testing.T) {
 		{
 			name: "dead successors",
 			sts:  replace(ring5, st(2, 30, 20, 35, 38)),
-			want: "OneLiveSuccessor at n30: 1e (n30) points to successor 23 (n35, dead) which is dead and has no live entry in its successor list [23†, 26†]",
+			want: "OneLiveSuccessor at n30: 1e (n30) points to successor 23 (n35, dead) and has no live entry in its successor list [23†, 26†]",
 		},
 		{
 			name: "appendage",
@@ -656,4 +656,67 @@ func BenchmarkCheckIdeal256Fingers(b *testing.B) {
 	for b.Loop() {
 		CheckIdeal(sts, true)
 	}
+}
+
+// ExampleCheckInvariants checks a ring of four nodes with successor lists of
+// length r = 2 after two consecutive nodes crashed: the node just before
+// them has lost both of its successors, which Zave's rules forbid.
+func ExampleCheckInvariants() {
+	node := func(id uint64) NodeRef {
+		return NodeRef{ID: IDFromUint64(8, id), Addr: fmt.Sprintf("127.0.0.1:%d", 4000+id)}
+	}
+	status := func(self, pred uint64, succs ...uint64) Status {
+		st := Status{Self: node(self), Predecessor: node(pred), Bits: 8, R: 2, Joined: true}
+		for _, s := range succs {
+			st.Successors = append(st.Successors, node(s))
+		}
+		return st
+	}
+	// The ring was 0x10 → 0x40 → 0x80 → 0xc0 → 0xf0; 0x40 and 0x80 crashed,
+	// so their statuses are missing.
+	live := []Status{status(0x10, 0xf0, 0x40, 0x80), status(0xc0, 0x80, 0xf0, 0x10), status(0xf0, 0xc0, 0x10, 0x40)}
+	for _, v := range CheckInvariants(live) {
+		fmt.Println(v)
+	}
+	// Output:
+	// OneLiveSuccessor at 127.0.0.1:4016: 10 (127.0.0.1:4016) points to successor 40 (127.0.0.1:4064, dead) and has no live entry in its successor list [40†, 80†]
+	// AtLeastOneRing: no node reaches itself by following successors: there is no ring at all among the 3 live nodes
+	// ConnectedAppendages at 127.0.0.1:4016: 10 (127.0.0.1:4016) is not on the ring and cannot reach it, since it has no live successor
+	// ConnectedAppendages at 127.0.0.1:4192: c0 (127.0.0.1:4192) is not on the ring and never reaches it: following successors c0 → f0 → 10 ends at 10 (127.0.0.1:4016), which has no live successor
+	// ConnectedAppendages at 127.0.0.1:4240: f0 (127.0.0.1:4240) is not on the ring and never reaches it: following successors f0 → 10 ends at 10 (127.0.0.1:4016), which has no live successor
+}
+
+// ExampleCheckIdeal shows a newcomer that has joined but that no other node
+// knows about yet: the invariants hold, but the ring is not ideal.
+func ExampleCheckIdeal() {
+	node := func(id uint64) NodeRef {
+		return NodeRef{ID: IDFromUint64(8, id), Addr: fmt.Sprintf("n%02x", id)}
+	}
+	status := func(self, pred uint64, succs ...uint64) Status {
+		st := Status{Self: node(self), Bits: 8, R: 2, Joined: true}
+		if pred != 0 {
+			st.Predecessor = node(pred)
+		}
+		for _, s := range succs {
+			st.Successors = append(st.Successors, node(s))
+		}
+		return st
+	}
+	sts := []Status{
+		status(0x10, 0xc0, 0x40, 0x80), status(0x40, 0x10, 0x80, 0xc0),
+		status(0x80, 0x40, 0xc0, 0x10), status(0xc0, 0x80, 0x10, 0x40),
+		status(0x60, 0, 0x80, 0xc0), // joined via 0x80, not yet stabilized
+	}
+	fmt.Println("invariant violations:", len(CheckInvariants(sts)))
+	for _, v := range CheckIdeal(sts, false) {
+		fmt.Println(v)
+	}
+	// Output:
+	// invariant violations: 0
+	// IdealRing at n60: 60 (n60) is not a ring member: following successors from it never comes back to it
+	// IdealSuccessorList at n10: 10 (n10)'s successor list is [40, 80] but the live nodes after it are [40, 60]
+	// IdealSuccessor at n40: 40 (n40)'s successor is 80 (n80) but the next live node after it is 60 (n60)
+	// IdealSuccessorList at n40: 40 (n40)'s successor list is [80, c0] but the live nodes after it are [60, 80]
+	// IdealPredecessor at n60: 60 (n60)'s predecessor is nil but the live node just before it is 40 (n40)
+	// IdealPredecessor at n80: 80 (n80)'s predecessor is 40 (n40) but the live node just before it is 60 (n60)
 }
