@@ -232,7 +232,10 @@ func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Ve
 			continue
 		}
 		lastLive = h
-		if !m.Accepted[0] && m.Current[0].Newer(rec.Ver) {
+		if !m.Accepted[0] {
+			// The holder has a newer version, or this very version with
+			// possibly another value (a node restarted with an empty
+			// store reuses its counters): either way, version again.
 			return copies, m.Current[0], nil
 		}
 		copies++

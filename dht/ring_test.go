@@ -113,6 +113,25 @@ func (r *testRing) join() (*testNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.joinOn(ep)
+}
+
+// revive starts a new node, with an empty store, at the address of a
+// crashed one (so with the same ID) and joins it (in-memory network only).
+func (r *testRing) revive(addr string) *testNode {
+	r.t.Helper()
+	ep, err := r.nw.Endpoint(addr)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	n, err := r.joinOn(ep)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return n
+}
+
+func (r *testRing) joinOn(ep chord.Transport) (*testNode, error) {
 	addr := ep.Addr()
 	node, err := chord.NewNode(r.ccfg, ep)
 	if err != nil {

@@ -2,6 +2,7 @@ package dht
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -36,7 +37,15 @@ func (v Version) Compare(o Version) int {
 // Newer reports whether v is strictly newer than o.
 func (v Version) Newer(o Version) bool { return v.Compare(o) > 0 }
 
-// String prints the version as "counter@writer" with a short writer ID.
+// String prints the version as "counter@writer", the writer ID cut to its
+// first six significant hex digits.
 func (v Version) String() string {
-	return fmt.Sprintf("%d@%s", v.Counter, v.Writer.Short(chord.MaxBits))
+	w := strings.TrimLeft(v.Writer.Hex(chord.MaxBits), "0")
+	if len(w) > 6 {
+		w = w[:6]
+	}
+	if w == "" {
+		w = "0"
+	}
+	return fmt.Sprintf("%d@%s", v.Counter, w)
 }
