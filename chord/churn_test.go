@@ -109,9 +109,9 @@ func runChurn(t *testing.T, seed uint64) {
 	defer cancel()
 	rng := rand.New(rand.NewPCG(seed, 0xc40d))
 	cfg := chord.DefaultConfig()
-	cfg.Bits = 8 + rng.IntN(9) // 8..16
+	cfg.Bits = 8 + rng.IntN(9)             // 8..16
 	cfg.SuccessorListLen = 2 + rng.IntN(3) // r = 2..4
-	cfg.RPCTimeout = 5 * time.Second // nothing is paused: a crash fails at once
+	cfg.RPCTimeout = 5 * time.Second       // nothing is paused: a crash fails at once
 	c := &churnRing{t: t, seed: seed, rng: rng, nw: chordtest.NewNetwork(int64(seed)), cfg: cfg,
 		gone: map[string]bool{}, ids: map[chord.ID]bool{}, ctx: ctx}
 	r := cfg.SuccessorListLen
