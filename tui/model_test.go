@@ -118,6 +118,9 @@ func TestNodeActionKeys(t *testing.T) {
 			if got := f.executed(); !slices.Equal(got, []string{tc.want}) {
 				t.Fatalf("ran %q, want [%q]", got, tc.want)
 			}
+			if tc.paused && !strings.Contains(screen(m), "maintenance paused") {
+				t.Error("the status bar does not say maintenance is paused")
+			}
 			if !strings.Contains(screen(m), "✓ "+tc.want) {
 				t.Errorf("the result of %q is not shown:\n%s", tc.want, screen(m))
 			}

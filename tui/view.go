@@ -194,14 +194,17 @@ func (m *Model) statusBar() string {
 	default:
 		parts = append(parts, t.render(stWarn, "⟳ reconverging…"))
 	}
+	if s.MaintenancePaused {
+		parts = append(parts, t.render(stWarn, "⏸ maintenance paused (n steps)"))
+	}
 	if v := len(s.Violations); v > 0 {
 		parts = append(parts, t.render(stDown, fmt.Sprintf("⚠ %d invariant violation%s", v, plural(v))))
 	}
 	if o := m.originName(); o != "" {
 		parts = append(parts, "origin "+t.render(stOrigin, o))
 	}
-	if s.MaintenancePaused {
-		parts = append(parts, t.render(stWarn, "maintenance paused (n: step)"))
+	if !s.Stable && s.UnstableReason != "" {
+		parts = append(parts, t.render(stDim, "("+s.UnstableReason+")"))
 	}
 	return fit(strings.Join(parts, "  "), m.width)
 }
@@ -487,6 +490,9 @@ func (m *Model) lookupLines(w int) (string, []string) {
 
 func (m *Model) logTitle() string {
 	title := "Events"
+	if d := m.snap.EventsDropped; d > 0 {
+		title += fmt.Sprintf(" (%d dropped)", d)
+	}
 	if !m.showLookups {
 		title += " (lookups hidden: f)"
 	}
@@ -548,8 +554,8 @@ func (m *Model) hintBar() string {
 		hints = [][2]string{{"enter", "run"}, {"esc", "cancel"}}
 	default:
 		hints = [][2]string{{"↑↓", "select"}, {"g/s/d", "get/set/del"}, {"x", "kill"}, {"v", "revive"},
-			{"p", "pause"}, {"l", "leave"}, {"a", "add"}, {"r", "origin"}, {"space", "maint."}, {"n", "step"},
-			{":", "cmd"}, {"tab", "pane"}, {"?", "help"}, {"q", "quit"}}
+			{"p", "pause"}, {"l", "leave"}, {"a", "add"}, {":", "cmd"}, {"r", "origin"}, {"space", "maint."},
+			{"n", "step"}, {"tab", "pane"}, {"?", "help"}, {"q", "quit"}}
 	}
 	// "? help" and "q quit" always show; the others as room allows.
 	var items []string
