@@ -48,6 +48,7 @@ type ringIndex struct {
 	alive  []chord.NodeRef // sorted by ID
 	pos    map[string]int  // addr → index in alive
 	byAddr map[string]*cluster.NodeSnapshot
+	names  map[string]string // addr → name
 }
 
 // newRingIndex indexes snap. Only alive nodes are members of the ideal ring:
@@ -57,6 +58,7 @@ func newRingIndex(snap *cluster.Snapshot) *ringIndex {
 		bits:   snap.Bits,
 		pos:    make(map[string]int, len(snap.Nodes)),
 		byAddr: make(map[string]*cluster.NodeSnapshot, len(snap.Nodes)),
+		names:  snap.Names(),
 	}
 	for i := range snap.Nodes {
 		n := &snap.Nodes[i]
@@ -145,11 +147,11 @@ func (ix *ringIndex) name(r chord.NodeRef) string {
 	return r.ID.Short(ix.bits)
 }
 
-// fingerRun is a maximal run of consecutive fingers (numbered from 1 as in
-// the paper) that point at the same node.
+// fingerRun is a run of consecutive fingers pointing at the same node
+// (cluster.CollapseFingers, the REPL's "node" view), judged against the
+// ideal ring.
 type fingerRun struct {
-	From, To int
-	Node     chord.NodeRef
+	cluster.FingerRun
 	// Wrong is the worst mark of the run's fingers against the ideal ring.
 	Wrong mark
 }
@@ -161,28 +163,23 @@ func (r fingerRun) span() string {
 	return fmt.Sprintf("%d–%d", r.From, r.To)
 }
 
-// collapseFingers folds a finger table into runs, judging each finger
-// against the successor of n + 2^(k-1) in the ideal ring when n is alive.
-// (A local twin of the cluster's own collapse, which does not judge.)
+// collapseFingers folds a finger table into runs and judges each finger k
+// against successor(n + 2^(k-1)) in the ideal ring when n is alive.
 func (ix *ringIndex) collapseFingers(n *cluster.NodeSnapshot) []fingerRun {
 	_, isAlive := ix.pos[n.Addr]
-	var runs []fingerRun
-	for k, f := range n.Chord.Fingers {
-		var want chord.NodeRef
-		if isAlive {
-			want = ix.successorOf(n.ID.AddPow2(ix.bits, k))
+	var out []fingerRun
+	for _, r := range cluster.CollapseFingers(n.Chord, ix.names) {
+		fr := fingerRun{FingerRun: r}
+		for k := r.From - 1; k < r.To; k++ {
+			var want chord.NodeRef
+			if isAlive {
+				want = ix.successorOf(n.ID.AddPow2(ix.bits, k))
+			}
+			if m := ix.judge(r.Node, want, isAlive); m != markUnjudged {
+				fr.Wrong = max(fr.Wrong, m)
+			}
 		}
-		m := ix.judge(f, want, isAlive)
-		if m == markUnjudged {
-			m = markOK
-		}
-		if len(runs) > 0 && runs[len(runs)-1].Node == f {
-			last := &runs[len(runs)-1]
-			last.To = k + 1
-			last.Wrong = max(last.Wrong, m)
-			continue
-		}
-		runs = append(runs, fingerRun{From: k + 1, To: k + 1, Node: f, Wrong: m})
+		out = append(out, fr)
 	}
-	return runs
+	return out
 }
