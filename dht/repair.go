@@ -39,6 +39,10 @@ func (s *Store) Repair(ctx context.Context) error {
 	recs := s.tab.sorted()
 	s.mu.Unlock()
 	done := make([]bool, len(recs))
+	// down holds the nodes that failed a call during this round: they are
+	// not called again until the next round, so a paused node costs one
+	// timeout per round, not one per group.
+	down := map[string]bool{}
 	for i := range recs {
 		if done[i] {
 			continue
@@ -46,22 +50,26 @@ func (s *Store) Repair(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return errors.Join(append(errs, ctx.Err())...)
 		}
-		owner, list, err := s.ownerOf(ctx, recs[i].ID)
-		if err != nil {
+		owner, list, err := s.ownerOf(ctx, recs[i].ID, down)
+		done[i] = true
+		if err != nil && owner.IsZero() {
 			errs = append(errs, fmt.Errorf("owner of %s: %w", recs[i].ID.Short(s.bits), err))
-			done[i] = true
-			// Every other record up to the next one in another range would
-			// fail the same way; they are retried next round.
 			continue
 		}
-		var group []record
-		for j := i; j < len(recs); j++ {
+		group := []record{recs[i]}
+		for j := i + 1; j < len(recs); j++ {
 			if !done[j] && inClosed(recs[i].ID, recs[j].ID, owner.ID) {
 				done[j] = true
 				group = append(group, recs[j])
 			}
 		}
-		if err := s.repairGroup(ctx, owner, list, group); err != nil {
+		if err != nil {
+			// The owner was found but did not answer: the whole group is
+			// retried next round.
+			errs = append(errs, fmt.Errorf("owner of %s: %w", recs[i].ID.Short(s.bits), err))
+			continue
+		}
+		if err := s.repairGroup(ctx, owner, list, group, down); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -78,7 +86,9 @@ func inClosed(a, x, b chord.ID) bool {
 
 // ownerOf returns the owner of id and its successor list: this node's own
 // state when id is in (pred, self], else a lookup and a dht.succs call.
-func (s *Store) ownerOf(ctx context.Context, id chord.ID) (chord.NodeRef, []chord.NodeRef, error) {
+// When the lookup succeeds but the owner does not answer, it returns the
+// owner with the error.
+func (s *Store) ownerOf(ctx context.Context, id chord.ID, down map[string]bool) (chord.NodeRef, []chord.NodeRef, error) {
 	if s.ownsStrict(id) {
 		return s.self, s.node.Successors(), nil
 	}
@@ -89,16 +99,20 @@ func (s *Store) ownerOf(ctx context.Context, id chord.ID) (chord.NodeRef, []chor
 	if lr.Owner.Addr == s.self.Addr {
 		return s.self, s.node.Successors(), nil
 	}
+	if down[lr.Owner.Addr] {
+		return lr.Owner, nil, fmt.Errorf("%s: %w this round", lr.Owner.Addr, errUnreachable)
+	}
 	m, err := s.succs(ctx, lr.Owner)
 	if err != nil {
-		return chord.NodeRef{}, nil, fmt.Errorf("%s: %w", lr.Owner.Addr, err)
+		down[lr.Owner.Addr] = true
+		return lr.Owner, nil, fmt.Errorf("%s: %w", lr.Owner.Addr, err)
 	}
 	return lr.Owner, m.Succs, nil
 }
 
 // repairGroup makes the r holders of group (the owner and its successors)
 // hold this node's copies, then drops or collects what it should.
-func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []chord.NodeRef, group []record) error {
+func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []chord.NodeRef, group []record, down map[string]bool) error {
 	cands := append([]chord.NodeRef{owner}, distinctExcept(list, owner)...)
 	want := min(s.cfg.Replicas, len(cands))
 	confirmed := make([]int, len(group))         // live holders (other than self) at ≥ our version
@@ -123,8 +137,12 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 			selfIn = true
 			continue
 		}
+		if down[h.Addr] {
+			continue
+		}
 		st, err := s.syncHolder(ctx, h, group)
 		if err != nil {
+			down[h.Addr] = true
 			errs = append(errs, fmt.Errorf("sync with %s: %w", h.Addr, err))
 			continue // dead or gone: the next candidate stands in
 		}
