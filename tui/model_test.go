@@ -449,3 +449,21 @@ func TestWrap(t *testing.T) {
 		t.Errorf("wrap = %q, want %q", got, want)
 	}
 }
+
+// TestCloseEndsEventReader checks the event reader, blocked on a quiet
+// channel, returns once the model is closed (no goroutine outlives the UI).
+func TestCloseEndsEventReader(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	cmd := m.eventsCmd()
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	m.Close()
+	select {
+	case msg := <-done:
+		if msg != nil {
+			t.Errorf("closed reader returned %T, want nil", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event reader did not return after Close")
+	}
+}

@@ -76,7 +76,7 @@ func TestGoldenScreens(t *testing.T) {
 		w, h int
 	}{
 		{"ring1", ringSpec{n: 1, bits: 16, down: -1, paused: -1, keys: 3}, 120, 40},
-		{"ring2", ringSpec{n: 2, bits: 16, down: -1, paused: -1, keys: 5}, 120, 40},
+		{"ring2_one_down", ringSpec{n: 2, bits: 16, down: 1, paused: -1, keys: 5}, 120, 40},
 		{"ring16", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 120, 40},
 		{"ring64", ringSpec{n: 64, bits: 16, down: 5, paused: 9, keys: 100}, 120, 40},
 		{"ring16_80x24", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 80, 24},
