@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strings"
@@ -465,5 +466,36 @@ func TestCloseEndsEventReader(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the event reader did not return after Close")
+	}
+}
+
+// TestRunQuits runs the whole program over a fake cluster with a scripted
+// keyboard: q quits and Run returns nil; a nil cluster is refused.
+func TestRunQuits(t *testing.T) {
+	f := newFake(ring16())
+	opts := DefaultOptions()
+	opts.Input = strings.NewReader("q")
+	var out bytes.Buffer
+	opts.Output = &out
+	errc := make(chan error, 1)
+	go func() { errc <- Run(t.Context(), f, opts) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("Run after q: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after q")
+	}
+	if out.Len() == 0 {
+		t.Error("Run drew nothing")
+	}
+	if err := Run(t.Context(), nil, opts); !errors.Is(err, ErrNoCluster) {
+		t.Errorf("Run(nil cluster) = %v, want ErrNoCluster", err)
+	}
+	bad := opts
+	bad.HopInterval = 0
+	if err := Run(t.Context(), f, bad); err == nil {
+		t.Error("Run accepted invalid options")
 	}
 }
