@@ -1,0 +1,867 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// benchOptions are bench's own settings, beyond the cluster's.
+type benchOptions struct {
+	json          bool
+	duration      time.Duration // per load phase
+	maxOps        int           // per load phase
+	clients       []int
+	keys          int
+	killClients   int
+	stableTimeout time.Duration
+	monitor       time.Duration
+	cpuProfile    string
+	noKill        bool
+}
+
+// benchReport is everything "chordtui bench" measures; --json prints it.
+type benchReport struct {
+	Command    string `json:"command"`
+	Date       string `json:"date"`
+	GoVersion  string `json:"go_version"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	NumCPU     int    `json:"num_cpu"`
+	// LoadAvg is the machine's 1-minute load average at the start and at
+	// the end of the run (/proc/loadavg): other processes compete for the CPU.
+	LoadAvg []float64 `json:"load_avg"`
+
+	Nodes          int           `json:"nodes"`
+	Bits           int           `json:"bits"`
+	Successors     int           `json:"successors"`
+	Replicas       int           `json:"replicas"`
+	StabilizeMS    float64       `json:"stabilize_ms"`
+	FixFingersMS   float64       `json:"fix_fingers_ms"`
+	CheckPredMS    float64       `json:"check_pred_ms"`
+	MonitorMS      float64       `json:"monitor_ms"`
+	Keys           int           `json:"keys"`
+	PhaseSeconds   float64       `json:"phase_seconds"`
+	StartToStableS float64       `json:"start_to_stable_s"`
+	PreloadSeconds float64       `json:"preload_s"`
+	PreloadErrors  int           `json:"preload_errors"`
+	HopsTheory     float64       `json:"hops_theory"` // ½·log2 N
+	LookupHopsMean float64       `json:"lookup_hops_mean"`
+	LookupHopsP99  int           `json:"lookup_hops_p99"`
+	GetHopsMean    float64       `json:"get_hops_mean"`
+	Floor          floorReport   `json:"floor"`
+	Phases         []phaseReport `json:"phases"`
+	Ratios         ratioReport   `json:"ratios"`
+	KillOne        *killReport   `json:"kill_one"`
+	KillAdjacent   *killReport   `json:"kill_adjacent"`
+	Memory         memoryReport  `json:"memory"`
+	Goals          []goalReport  `json:"goals"`
+	CPUProfile     string        `json:"cpu_profile,omitempty"`
+	TotalSeconds   float64       `json:"total_s"`
+}
+
+// phaseReport is one load phase: one operation with a number of concurrent
+// clients, each from a random live origin and a random key.
+type phaseReport struct {
+	Op       string  `json:"op"` // lookup, get or set
+	Clients  int     `json:"clients"`
+	Ops      int     `json:"ops"`
+	Errors   int     `json:"errors"`
+	Seconds  float64 `json:"seconds"`
+	PerSec   float64 `json:"ops_per_s"`
+	P50us    float64 `json:"p50_us"`
+	P99us    float64 `json:"p99_us"`
+	HopsMean float64 `json:"hops_mean"`
+	HopsP99  int     `json:"hops_p99"`
+	// FirstError is the first failure's message, if any.
+	FirstError string `json:"first_error,omitempty"`
+}
+
+// ratioReport compares the ring's figures with the loopback floor.
+type ratioReport struct {
+	NetmuxOverTCP   float64 `json:"netmux_call_over_raw_tcp"`
+	NetmuxOverYamux float64 `json:"netmux_call_over_yamux_stream"`
+	GetOverTCP      float64 `json:"get_p50_over_raw_tcp"`
+	GetOverYamux    float64 `json:"get_p50_over_yamux_stream"`
+	// GetOverBound is get p50 / ((hops+1)·2·raw TCP): ≤ 1 meets the goal.
+	GetOverBound float64 `json:"get_p50_over_goal_bound"`
+}
+
+// killReport is one crash experiment: the nodes killed at once, the time
+// until the ring was stable again, and the gets run meanwhile.
+type killReport struct {
+	Killed  []string `json:"killed"`
+	Stable  bool     `json:"stable"`
+	StableS float64  `json:"stable_s"`
+	// Gets were run by KillClients clients from random surviving origins
+	// between the first kill and the stable ring; FailedGets returned an
+	// error, "not found" or a wrong value.
+	Gets       int     `json:"gets"`
+	FailedGets int     `json:"failed_gets"`
+	GetP99us   float64 `json:"get_p99_us"`
+	GetMaxus   float64 `json:"get_max_us"`
+	FirstError string  `json:"first_error,omitempty"`
+	Skipped    string  `json:"skipped,omitempty"`
+}
+
+// memoryReport is the process's footprint with N nodes running and every
+// key placed, before the load phases.
+type memoryReport struct {
+	RSSMB      float64 `json:"rss_mb"`
+	PeakRSSMB  float64 `json:"peak_rss_mb"` // VmHWM at the end of the run
+	HeapMB     float64 `json:"go_heap_mb"`  // runtime.MemStats.HeapInuse
+	StackMB    float64 `json:"go_stack_mb"` // runtime.MemStats.StackInuse
+	GoSysMB    float64 `json:"go_sys_mb"`   // runtime.MemStats.Sys
+	Goroutines int     `json:"goroutines"`
+	OpenFDs    int     `json:"open_fds"`
+	RSSAfterMB float64 `json:"rss_after_load_mb"`
+	FDsPerNode float64 `json:"fds_per_node"`
+}
+
+// goalReport is one goal of issue #7 and whether this run met it. Met is
+// null when the goal does not apply at this N.
+type goalReport struct {
+	Figure string `json:"figure"`
+	Value  string `json:"value"`
+	Goal   string `json:"goal"`
+	Met    *bool  `json:"met"`
+}
+
+// runBench implements "chordtui bench [flags] N". Exit status: 0 when the
+// run completed (whether or not goals were met), 1 when it could not run,
+// 2 for bad flags or arguments.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chordtui bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := addClusterFlags(fs)
+	var opts benchOptions
+	clients := "1,16"
+	fs.BoolVar(&opts.json, "json", false, "print one JSON object instead of the tables")
+	fs.DurationVar(&opts.duration, "duration", 2*time.Second, "length of each load phase (lookup, get, set × each client count)")
+	fs.IntVar(&opts.maxOps, "max-ops", 1_000_000, "most operations of one load phase")
+	fs.StringVar(&clients, "clients", clients, "comma-separated concurrent client counts of the load phases")
+	fs.IntVar(&opts.keys, "keys", 1000, "keys written before the load phases (and read during them)")
+	fs.IntVar(&opts.killClients, "kill-clients", 4, "concurrent getters while nodes are killed (0: no gets)")
+	fs.DurationVar(&opts.stableTimeout, "stable-timeout", 120*time.Second, "give up waiting for a stable ring after this long")
+	fs.DurationVar(&opts.monitor, "monitor", cluster.DefaultConfig().MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time")
+	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this file")
+	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: chordtui bench [flags] N\n\n"+
+			"Starts N Chord nodes on 127.0.0.1 (yamux over loopback) and measures: start → stable,\n"+
+			"lookup/get/set latency and throughput from random origins, hops per lookup, kill → stable\n"+
+			"with the gets failed meanwhile, memory and file descriptors, and the loopback floor.\n"+
+			"Exit status: 0 the run completed, 1 it could not, 2 bad flags or arguments.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	bad := func(err error) int {
+		fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
+		return 2
+	}
+	n, err := parseNodeCount(pos)
+	if err != nil {
+		return bad(err)
+	}
+	if opts.clients, err = parseClientList(clients); err != nil {
+		return bad(err)
+	}
+	switch {
+	case opts.duration <= 0:
+		return bad(fmt.Errorf("--duration must be positive, got %v", opts.duration))
+	case opts.maxOps < 1:
+		return bad(fmt.Errorf("--max-ops must be at least 1, got %d", opts.maxOps))
+	case opts.keys < 1:
+		return bad(fmt.Errorf("--keys must be at least 1, got %d", opts.keys))
+	case opts.killClients < 0:
+		return bad(fmt.Errorf("--kill-clients must not be negative, got %d", opts.killClients))
+	case opts.stableTimeout <= 0:
+		return bad(fmt.Errorf("--stable-timeout must be positive, got %v", opts.stableTimeout))
+	case opts.monitor <= 0:
+		return bad(fmt.Errorf("--monitor must be positive, got %v", opts.monitor))
+	}
+	cfg, closeLog, err := cf.config(n)
+	if err != nil {
+		return bad(err)
+	}
+	defer closeLog()
+	cfg.MonitorInterval = opts.monitor
+	seed := cf.seed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	b := &bencher{
+		cfg: cfg, opts: opts, rng: rand.New(rand.NewPCG(uint64(seed), 0xbe7c4)),
+		progress: stderr,
+	}
+	if opts.json {
+		b.progress = io.Discard
+	}
+	rep, err := b.run(ctx, "chordtui bench "+strings.Join(args, " "))
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
+		return 1
+	}
+	if opts.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	writeBenchTables(stdout, rep)
+	return 0
+}
+
+// parseClientList reads "1,16".
+func parseClientList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || c < 1 || c > 1024 {
+			return nil, fmt.Errorf("--clients: %q is not a client count from 1 to 1024 (example: 1,16)", f)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// bencher runs one benchmark.
+type bencher struct {
+	cfg      cluster.Config
+	opts     benchOptions
+	rng      *rand.Rand // used by the main goroutine only
+	progress io.Writer  // one line per step, for a person waiting
+	c        *cluster.Cluster
+}
+
+func (b *bencher) say(format string, args ...any) {
+	fmt.Fprintf(b.progress, "bench: "+format+"\n", args...)
+}
+
+// benchKey and benchValue name the i-th key and its value, so every read
+// can be checked.
+func benchKey(i int) string { return fmt.Sprintf("bench-%06d", i) }
+
+func benchValue(key string) []byte {
+	return []byte("value-of-" + key + "-0123456789abcdef0123456789abcdef")
+}
+
+// run measures everything, in an order that keeps one figure from
+// disturbing the next: the loopback floor before any node exists, then
+// start → stable, the keys, memory, the load phases and the crashes last.
+func (b *bencher) run(ctx context.Context, command string) (*benchReport, error) {
+	began := time.Now()
+	n := b.cfg.Nodes
+	rep := &benchReport{
+		Command: command, Date: began.UTC().Format(time.RFC3339),
+		GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
+		Nodes: n, Bits: b.cfg.Chord.Bits, Successors: b.cfg.Chord.SuccessorListLen, Replicas: b.cfg.DHT.Replicas,
+		StabilizeMS:  ms(b.cfg.Chord.StabilizeInterval),
+		FixFingersMS: ms(b.cfg.Chord.FixFingersInterval),
+		CheckPredMS:  ms(b.cfg.Chord.CheckPredecessorInterval),
+		MonitorMS:    ms(b.cfg.MonitorInterval),
+		Keys:         b.opts.keys, PhaseSeconds: b.opts.duration.Seconds(),
+		HopsTheory: 0.5 * math.Log2(float64(n)),
+		LoadAvg:    []float64{loadAvg()},
+	}
+
+	b.say("loopback floor (raw TCP, yamux stream, netmux call)")
+	floor, err := measureFloor(ctx, min(b.opts.duration, time.Second), b.opts.maxOps)
+	if err != nil {
+		return nil, err
+	}
+	rep.Floor = floor
+	debug.FreeOSMemory() // the floor's buffers are not the ring's memory
+
+	if b.opts.cpuProfile != "" {
+		f, err := os.Create(b.opts.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+		rep.CPUProfile = b.opts.cpuProfile
+	}
+
+	b.say("starting %d nodes", n)
+	c, err := cluster.Start(ctx, b.cfg)
+	if err != nil {
+		return nil, err
+	}
+	b.c = c
+	drained := make(chan struct{})
+	go func() { // exits when Close closes the event channel
+		defer close(drained)
+		for range c.Events() {
+		}
+	}()
+	defer func() {
+		c.Close()
+		<-drained
+	}()
+	took, err := c.Wait(ctx, b.opts.stableTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	rep.StartToStableS = took.Seconds()
+	b.say("stable %.3f s after start", took.Seconds())
+
+	b.say("writing %d keys", b.opts.keys)
+	t0 := time.Now()
+	rep.PreloadErrors, err = b.preload(ctx)
+	rep.PreloadSeconds = time.Since(t0).Seconds()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Wait(ctx, b.opts.stableTimeout); err != nil {
+		return nil, fmt.Errorf("after writing the keys: %w", err)
+	}
+	rep.Memory = measureMemory(n)
+
+	var lookupHops, getHops []int
+	for _, op := range []string{"lookup", "get", "set"} {
+		for _, clients := range b.opts.clients {
+			b.say("%s with %d client(s) for %v", op, clients, b.opts.duration)
+			pr, hops, err := b.phase(ctx, op, clients)
+			if err != nil {
+				return nil, err
+			}
+			rep.Phases = append(rep.Phases, pr)
+			switch op {
+			case "lookup":
+				lookupHops = append(lookupHops, hops...)
+			case "get":
+				if clients == b.opts.clients[0] {
+					getHops = append(getHops, hops...)
+				}
+			}
+		}
+	}
+	slices.Sort(lookupHops)
+	rep.LookupHopsMean, rep.LookupHopsP99 = meanInts(lookupHops), percentileInt(lookupHops, 0.99)
+	rep.GetHopsMean = meanInts(getHops)
+	rep.Ratios = ratios(rep)
+
+	if !b.opts.noKill {
+		if _, err := c.Wait(ctx, b.opts.stableTimeout); err != nil {
+			return nil, fmt.Errorf("before the crashes: %w", err)
+		}
+		b.say("kill one node")
+		rep.KillOne, err = b.kill(ctx, 1)
+		if err != nil {
+			return nil, err
+		}
+		adj := b.cfg.DHT.Replicas - 1
+		if rep.KillOne.Stable {
+			b.say("kill %d adjacent node(s)", adj)
+			rep.KillAdjacent, err = b.kill(ctx, adj)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			rep.KillAdjacent = &killReport{Skipped: "the ring was not stable after the first kill"}
+		}
+	}
+	rep.Memory.RSSAfterMB = procStatusMB("VmRSS")
+	rep.Memory.PeakRSSMB = procStatusMB("VmHWM")
+	rep.Goals = goals(rep)
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	rep.TotalSeconds = time.Since(began).Seconds()
+	return rep, nil
+}
+
+// preload writes every key once from random origins with 16 writers and
+// returns how many writes failed.
+func (b *bencher) preload(ctx context.Context) (int, error) {
+	live := b.c.LiveNodes()
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 16 {
+		rng := rand.New(rand.NewPCG(b.rng.Uint64(), uint64(w)))
+		wg.Add(1)
+		go func() { // exits when every key is written or ctx ends
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= b.opts.keys {
+					return
+				}
+				key := benchKey(i)
+				origin := live[rng.IntN(len(live))]
+				if _, err := origin.Store.Set(ctx, key, benchValue(key)); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return int(failed.Load()), err
+	}
+	return int(failed.Load()), nil
+}
+
+// opResult is what one load operation reports.
+type opResult struct {
+	hops int
+	err  error
+}
+
+// doOp runs one operation of a load phase on key i from origin.
+func doOp(ctx context.Context, op string, origin cluster.LiveNode, i int) opResult {
+	key := benchKey(i)
+	switch op {
+	case "lookup":
+		lr, err := origin.Node.Lookup(ctx, origin.Store.KeyID(key))
+		return opResult{lr.Hops, err}
+	case "get":
+		gr, err := origin.Store.Get(ctx, key)
+		if err == nil && !gr.Found {
+			err = fmt.Errorf("get %s from %s: not found", key, origin.Name)
+		} else if err == nil && !bytes.Equal(gr.Value, benchValue(key)) {
+			err = fmt.Errorf("get %s from %s: wrong value %q", key, origin.Name, gr.Value)
+		}
+		return opResult{gr.Lookup.Hops, err}
+	default:
+		pr, err := origin.Store.Set(ctx, key, benchValue(key))
+		return opResult{pr.Lookup.Hops, err}
+	}
+}
+
+// loadWorker is one client's share of a load loop.
+type loadWorker struct {
+	lat    []time.Duration
+	hops   []int
+	errors int
+	first  error
+}
+
+// loadLoop runs op from clients concurrent clients, each picking a random
+// origin among live and a random key, until stop returns true or maxOps
+// operations were started; it returns the clients' records.
+func (b *bencher) loadLoop(ctx context.Context, op string, clients int, live []cluster.LiveNode, stop func() bool) []*loadWorker {
+	var started atomic.Int64
+	ws := make([]*loadWorker, clients)
+	var wg sync.WaitGroup
+	for w := range ws {
+		lw := &loadWorker{}
+		ws[w] = lw
+		rng := rand.New(rand.NewPCG(b.rng.Uint64(), uint64(w)))
+		wg.Add(1)
+		go func() { // exits when stop says so, after maxOps, or when ctx ends
+			defer wg.Done()
+			for ctx.Err() == nil && !stop() && started.Add(1) <= int64(b.opts.maxOps) {
+				origin := live[rng.IntN(len(live))]
+				i := rng.IntN(b.opts.keys)
+				t0 := time.Now()
+				r := doOp(ctx, op, origin, i)
+				lw.lat = append(lw.lat, time.Since(t0))
+				if r.err != nil {
+					lw.errors++
+					if lw.first == nil {
+						lw.first = r.err
+					}
+					continue
+				}
+				lw.hops = append(lw.hops, r.hops)
+			}
+		}()
+	}
+	wg.Wait()
+	return ws
+}
+
+// phase runs one load phase and returns its report and every successful
+// operation's hop count.
+func (b *bencher) phase(ctx context.Context, op string, clients int) (phaseReport, []int, error) {
+	live := b.c.LiveNodes()
+	if len(live) == 0 {
+		return phaseReport{}, nil, errors.New("no live node")
+	}
+	began := time.Now()
+	end := began.Add(b.opts.duration)
+	ws := b.loadLoop(ctx, op, clients, live, func() bool { return time.Now().After(end) })
+	elapsed := time.Since(began)
+	if err := ctx.Err(); err != nil {
+		return phaseReport{}, nil, err
+	}
+	lat, hops, errs, first := merge(ws)
+	pr := phaseReport{
+		Op: op, Clients: clients, Ops: len(lat), Errors: errs, Seconds: elapsed.Seconds(),
+		PerSec: float64(len(lat)-errs) / elapsed.Seconds(),
+		P50us:  micros(percentile(lat, 0.5)), P99us: micros(percentile(lat, 0.99)),
+		HopsMean: meanInts(hops), HopsP99: percentileInt(hops, 0.99),
+	}
+	if first != nil {
+		pr.FirstError = first.Error()
+	}
+	return pr, hops, nil
+}
+
+// merge combines the workers' records: sorted latencies, sorted hops, the
+// error count and the first error.
+func merge(ws []*loadWorker) ([]time.Duration, []int, int, error) {
+	var lat []time.Duration
+	var hops []int
+	errs := 0
+	var first error
+	for _, w := range ws {
+		lat = append(lat, w.lat...)
+		hops = append(hops, w.hops...)
+		errs += w.errors
+		if first == nil {
+			first = w.first
+		}
+	}
+	sortDurations(lat)
+	slices.Sort(hops)
+	return lat, hops, errs, first
+}
+
+// kill crashes count ring-adjacent live nodes at once (a random run) while
+// KillClients clients read the keys from random surviving origins, and
+// measures how long the ring takes to be stable again.
+func (b *bencher) kill(ctx context.Context, count int) (*killReport, error) {
+	live := b.c.LiveNodes()
+	if count < 1 || len(live) <= count {
+		return &killReport{Skipped: fmt.Sprintf("%d live node(s): killing %d would leave none", len(live), count)}, nil
+	}
+	ring := slices.Clone(live)
+	sort.Slice(ring, func(i, j int) bool { return ring[i].ID.Cmp(ring[j].ID) < 0 })
+	first := b.rng.IntN(len(ring))
+	victims := map[string]bool{}
+	kr := &killReport{}
+	for j := range count {
+		v := ring[(first+j)%len(ring)]
+		victims[v.Name] = true
+		kr.Killed = append(kr.Killed, v.Name)
+	}
+	var survivors []cluster.LiveNode
+	for _, m := range live {
+		if !victims[m.Name] {
+			survivors = append(survivors, m)
+		}
+	}
+
+	var done atomic.Bool
+	wsc := make(chan []*loadWorker, 1)
+	if b.opts.killClients > 0 {
+		go func() { // exits when done is set (after the ring is stable or the wait failed)
+			wsc <- b.loadLoop(ctx, "get", b.opts.killClients, survivors, done.Load)
+		}()
+	}
+	t0 := time.Now()
+	for _, name := range kr.Killed {
+		if err := b.c.Kill(name); err != nil {
+			done.Store(true)
+			if b.opts.killClients > 0 {
+				<-wsc
+			}
+			return nil, err
+		}
+	}
+	spread := time.Since(t0) // the cluster measures from the last kill
+	took, werr := b.c.Wait(ctx, b.opts.stableTimeout)
+	done.Store(true)
+	if b.opts.killClients > 0 {
+		lat, _, errs, firstErr := merge(<-wsc)
+		kr.Gets, kr.FailedGets = len(lat), errs
+		kr.GetP99us = micros(percentile(lat, 0.99))
+		if len(lat) > 0 {
+			kr.GetMaxus = micros(lat[len(lat)-1])
+		}
+		if firstErr != nil {
+			kr.FirstError = firstErr.Error()
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if werr != nil {
+		kr.FirstError = strings.TrimSpace(kr.FirstError + "; " + werr.Error())
+		return kr, nil
+	}
+	kr.Stable, kr.StableS = true, (took + spread).Seconds()
+	return kr, nil
+}
+
+// measureMemory reads the process's footprint now.
+func measureMemory(nodes int) memoryReport {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fds := openFDs()
+	return memoryReport{
+		RSSMB:      procStatusMB("VmRSS"),
+		HeapMB:     float64(ms.HeapInuse) / (1 << 20),
+		StackMB:    float64(ms.StackInuse) / (1 << 20),
+		GoSysMB:    float64(ms.Sys) / (1 << 20),
+		Goroutines: runtime.NumGoroutine(),
+		OpenFDs:    fds,
+		FDsPerNode: float64(fds) / float64(nodes),
+	}
+}
+
+// procStatusMB reads a kB field of /proc/self/status in MB (0 when the
+// file is missing, as off Linux).
+func procStatusMB(field string) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, field+":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+		if err != nil {
+			return 0
+		}
+		return kb / 1024
+	}
+	return 0
+}
+
+// loadAvg reads the 1-minute load average (0 off Linux).
+func loadAvg() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
+
+// openFDs counts the entries of /proc/self/fd (-1 when it cannot be read).
+func openFDs() int {
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(es) - 1 // ReadDir's own descriptor
+}
+
+// ratios compares the figures with the loopback floor.
+func ratios(rep *benchReport) ratioReport {
+	var r ratioReport
+	f := rep.Floor
+	r.NetmuxOverTCP = ratio(f.NetmuxCallP50us, f.RawTCPP50us)
+	r.NetmuxOverYamux = ratio(f.NetmuxCallP50us, f.YamuxStreamP50us)
+	if g, ok := rep.phase("get", 0); ok {
+		r.GetOverTCP = ratio(g.P50us, f.RawTCPP50us)
+		r.GetOverYamux = ratio(g.P50us, f.YamuxStreamP50us)
+		r.GetOverBound = ratio(g.P50us, (rep.GetHopsMean+1)*2*f.RawTCPP50us)
+	}
+	return r
+}
+
+// phase returns the load phase of op with the given client count, or with
+// the first client count when clients is 0.
+func (rep *benchReport) phase(op string, clients int) (phaseReport, bool) {
+	for _, p := range rep.Phases {
+		if p.Op == op && (clients == 0 || p.Clients == clients) {
+			return p, true
+		}
+	}
+	return phaseReport{}, false
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return round2(a / b)
+}
+
+// goals judges the run against the goals of issue #7 (2-core machine).
+func goals(rep *benchReport) []goalReport {
+	var out []goalReport
+	add := func(figure, value, goal string, applies, met bool) {
+		g := goalReport{Figure: figure, Value: value, Goal: goal}
+		if applies {
+			g.Met = &met
+		} else {
+			g.Goal = "— (" + goal + ")"
+		}
+		out = append(out, g)
+	}
+	n := rep.Nodes
+	startGoal, startLimit := "≤ 1 s at N = 16", 1.0
+	if n > 16 {
+		startGoal, startLimit = "≤ 30 s at N = 1024", 30.0
+	}
+	add("start → stable", fmt.Sprintf("%.3f s", rep.StartToStableS), startGoal,
+		n == 16 || n == 1024, rep.StartToStableS <= startLimit)
+	if p, ok := rep.phase("lookup", 16); ok {
+		add("lookups/s, 16 clients", fmt.Sprintf("%.0f", p.PerSec), "≥ 40000 at N = 16", n == 16, p.PerSec >= 40000)
+	}
+	if g, ok := rep.phase("get", 0); ok {
+		bound := (rep.GetHopsMean + 1) * 2 * rep.Floor.RawTCPP50us
+		add(fmt.Sprintf("get p50, %d client(s)", g.Clients), fmt.Sprintf("%.0f µs", g.P50us),
+			fmt.Sprintf("≤ (hops+1)·2·TCP = %.0f µs", bound), true, g.P50us <= bound)
+	}
+	for _, k := range []struct {
+		name string
+		kr   *killReport
+		goal bool
+	}{{"kill 1", rep.KillOne, true}, {"kill adjacent", rep.KillAdjacent, false}} {
+		if k.kr == nil || k.kr.Skipped != "" {
+			continue
+		}
+		name := k.name
+		if !k.goal {
+			name = fmt.Sprintf("kill %d adjacent", len(k.kr.Killed))
+		}
+		value := "not stable"
+		if k.kr.Stable {
+			value = fmt.Sprintf("%.3f s", k.kr.StableS)
+		}
+		add(name+" → stable", value, "≤ 0.5 s", k.goal, k.kr.Stable && k.kr.StableS <= 0.5)
+		add(name+": failed gets", fmt.Sprintf("%d of %d", k.kr.FailedGets, k.kr.Gets), "0", true, k.kr.FailedGets == 0)
+	}
+	rssGoal, rssLimit := "≤ 15 MB at N = 16", 15.0
+	if n > 16 {
+		rssGoal, rssLimit = "≤ 60 MB at N = 256", 60.0
+	}
+	add("RSS at N", fmt.Sprintf("%.1f MB", rep.Memory.RSSMB), rssGoal, n == 16 || n == 256, rep.Memory.RSSMB <= rssLimit)
+	add("open fds at N", strconv.Itoa(rep.Memory.OpenFDs), "< 20000", true, rep.Memory.OpenFDs < 20000)
+	return out
+}
+
+// writeBenchTables prints the report as aligned tables.
+func writeBenchTables(w io.Writer, rep *benchReport) {
+	fmt.Fprintf(w, "chordtui bench: %d nodes on 127.0.0.1 — %d-bit IDs, r = %d, %d replicas, stabilize %gms, fix-fingers %gms, check-pred %gms\n",
+		rep.Nodes, rep.Bits, rep.Successors, rep.Replicas, rep.StabilizeMS, rep.FixFingersMS, rep.CheckPredMS)
+	fmt.Fprintf(w, "%s, %s, GOMAXPROCS %d, load average %v, %d keys, %g s per load phase, stable checked every %gms, run took %.1f s\n\n",
+		rep.Date, rep.GoVersion, rep.GOMAXPROCS, rep.LoadAvg, rep.Keys, rep.PhaseSeconds, rep.MonitorMS, rep.TotalSeconds)
+
+	f := rep.Floor
+	fmt.Fprintf(w, "loopback floor (64-byte ping-pong, 1 caller): raw TCP p50 %.1f µs, yamux stream p50 %.1f µs, netmux call p50 %.1f µs (p99 %.0f µs)\n",
+		f.RawTCPP50us, f.YamuxStreamP50us, f.NetmuxCallP50us, f.NetmuxCallP99us)
+	r := rep.Ratios
+	fmt.Fprintf(w, "ratios: netmux call / raw TCP %.2f, netmux call / yamux stream %.2f, get p50 / raw TCP %.2f, get p50 / yamux stream %.2f\n\n",
+		r.NetmuxOverTCP, r.NetmuxOverYamux, r.GetOverTCP, r.GetOverYamux)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\t")
+	for _, p := range rep.Phases {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t\n",
+			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "hops per lookup: mean %.2f, p99 %d; ½·log2 N = %.2f\n", rep.LookupHopsMean, rep.LookupHopsP99, rep.HopsTheory)
+	for _, k := range []struct {
+		name string
+		kr   *killReport
+	}{{"kill one", rep.KillOne}, {"kill adjacent", rep.KillAdjacent}} {
+		switch {
+		case k.kr == nil:
+		case k.kr.Skipped != "":
+			fmt.Fprintf(w, "%s: skipped (%s)\n", k.name, k.kr.Skipped)
+		default:
+			state := "not stable"
+			if k.kr.Stable {
+				state = fmt.Sprintf("stable after %.3f s", k.kr.StableS)
+			}
+			fmt.Fprintf(w, "%s (%s): %s; gets meanwhile: %d, failed %d, p99 %.0f µs, slowest %.0f µs\n",
+				k.name, strings.Join(k.kr.Killed, " "), state, k.kr.Gets, k.kr.FailedGets, k.kr.GetP99us, k.kr.GetMaxus)
+			if k.kr.FirstError != "" {
+				fmt.Fprintf(w, "  first failure: %s\n", k.kr.FirstError)
+			}
+		}
+	}
+	m := rep.Memory
+	fmt.Fprintf(w, "memory at N (keys placed, before load): RSS %.1f MB, Go heap in use %.1f MB, stacks %.1f MB, Go sys %.1f MB, %d goroutines, %d open fds (%.1f per node); RSS after the run %.1f MB, peak %.1f MB\n\n",
+		m.RSSMB, m.HeapMB, m.StackMB, m.GoSysMB, m.Goroutines, m.OpenFDs, m.FDsPerNode, m.RSSAfterMB, m.PeakRSSMB)
+
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\tvalue\tgoal\tmet?")
+	for _, g := range rep.Goals {
+		met := "—"
+		if g.Met != nil {
+			met = map[bool]string{true: "yes", false: "NO"}[*g.Met]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Figure, g.Value, g.Goal, met)
+	}
+	tw.Flush()
+	if rep.CPUProfile != "" {
+		fmt.Fprintf(w, "\nCPU profile: %s (go tool pprof -top %s)\n", rep.CPUProfile, rep.CPUProfile)
+	}
+}
+
+// ---- small numeric helpers ----
+
+func sortDurations(d []time.Duration) { slices.Sort(d) }
+
+// percentile returns the q-quantile of sorted durations (0 when empty).
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func percentileInt(sorted []int, q float64) int {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func meanInts(xs []int) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return round2(float64(s) / float64(len(xs)))
+}
+
+func micros(d time.Duration) float64 { return round2(float64(d) / 1e3) }
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
