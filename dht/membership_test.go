@@ -117,6 +117,13 @@ func TestGracefulLeaveLosesNothing(t *testing.T) {
 				t.Error("get through a node that left succeeded")
 			}
 			t.Logf("%s left owning %d keys", l.addr, owned)
+			// Before any round, every key still has at least r copies.
+			hold := r.holdings()
+			for k := range vers {
+				if len(hold[k]) < r.cfg.Replicas {
+					t.Errorf("right after the leave %s has %d copies, want ≥ %d", k, len(hold[k]), r.cfg.Replicas)
+				}
+			}
 			checkGets(t, r, vals) // before any round: the successor has them
 			r.quiesce(vers)
 			checkGets(t, r, vals)

@@ -140,7 +140,7 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		if down[h.Addr] {
 			continue
 		}
-		st, err := s.syncHolder(ctx, h, group)
+		st, err := s.syncHolder(ctx, h, group, "repair")
 		if err != nil {
 			down[h.Addr] = true
 			errs = append(errs, fmt.Errorf("sync with %s: %w", h.Addr, err))
@@ -194,10 +194,11 @@ func btoi(b bool) int {
 	return 0
 }
 
-// syncHolder sends h the digest of group and pushes the records it needs.
+// syncHolder sends h the digest of group and pushes the records it needs;
+// why ("repair", "leave") goes into the keys-moved event.
 // It returns h's state per record after the push (need turns into same
 // when h applied the record).
-func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record) ([]byte, error) {
+func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record, why string) ([]byte, error) {
 	states := make([]byte, 0, len(group))
 	for _, batch := range digestBatches(group, s.cfg.MaxBatchBytes) {
 		entries := make([]digestEntry, len(batch))
@@ -262,7 +263,7 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record)
 		}
 	}
 	if pushed > 0 {
-		s.emitMoved(s.self, h, fmt.Sprintf("%d %s copied to %s by %s (repair)", pushed, plural(pushed, "key", "keys"), h.Addr, s.self.Addr))
+		s.emitMoved(s.self, h, fmt.Sprintf("%d %s copied to %s by %s (%s)", pushed, plural(pushed, "key", "keys"), h.Addr, s.self.Addr, why))
 	}
 	return states, nil
 }
@@ -444,8 +445,9 @@ func (s *Store) pullFrom(ctx context.Context, succ, pred chord.NodeRef) (int, er
 }
 
 // Leave hands every record this node holds to its successor (the first one
-// that takes them all), then leaves the chord ring. If no successor takes
-// them, the node stays and Leave returns an error wrapping ErrUnavailable.
+// that takes them all) and tops up its next r-1 successors, so no key drops
+// below r copies, then leaves the chord ring. If no successor takes them,
+// the node stays and Leave returns an error wrapping ErrUnavailable.
 func (s *Store) Leave(ctx context.Context) error {
 	s.repairMu.Lock()
 	defer s.repairMu.Unlock()
@@ -462,17 +464,26 @@ func (s *Store) Leave(ctx context.Context) error {
 		s.leaving = false
 		s.mu.Unlock()
 	}
+	// The successor takes every record (it owns this node's keys from now
+	// on), and the next r-1 live successors get what they miss, so every
+	// key this node held still has r copies once it is gone.
 	succs := distinctExcept(s.node.Successors(), s.self)
 	var to chord.NodeRef
+	synced := 0
 	var errs []error
 	if len(recs) > 0 {
 		for _, succ := range succs {
-			if err := s.handOff(ctx, succ, recs); err != nil {
+			if synced == s.cfg.Replicas {
+				break
+			}
+			if _, err := s.syncHolder(ctx, succ, recs, "leave"); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", succ.Addr, err))
 				continue
 			}
-			to = succ
-			break
+			if to.IsZero() {
+				to = succ
+			}
+			synced++
 		}
 		if to.IsZero() && len(succs) > 0 {
 			undo()
@@ -495,35 +506,6 @@ func (s *Store) Leave(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("dht leave: %w", err)
-	}
-	return nil
-}
-
-// handOff pushes recs to succ in batches.
-func (s *Store) handOff(ctx context.Context, succ chord.NodeRef, recs []record) error {
-	idx := make([]int, len(recs))
-	for i := range idx {
-		idx[i] = i
-	}
-	for _, batch := range recordBatches(recs, idx, s.cfg.MaxBatchBytes) {
-		out := make([]record, len(batch))
-		for i, k := range batch {
-			out[i] = recs[k]
-		}
-		reply, err := s.call(ctx, succ, cmdStore, storeReq{Recs: out}.encode())
-		if err != nil {
-			return err
-		}
-		m, err := decodeStoreResp(reply)
-		if err != nil {
-			return err
-		}
-		if m.Head.Status != statusOK {
-			return headErr(m.Head)
-		}
-		if len(m.Accepted) != len(out) {
-			return fmt.Errorf("%w: %d answers for %d records", errMalformed, len(m.Accepted), len(out))
-		}
 	}
 	return nil
 }

@@ -193,6 +193,7 @@ func (r *testRing) crashAddr(addr string) {
 func (r *testRing) settleChord() {
 	r.t.Helper()
 	ctx := context.Background()
+	var last []chord.Violation
 	for round := 0; round < 100; round++ {
 		for _, n := range r.live() {
 			_ = n.node.CheckPredecessor(ctx)
@@ -205,11 +206,15 @@ func (r *testRing) settleChord() {
 		for _, n := range r.live() {
 			sts = append(sts, n.node.Status())
 		}
-		if len(chord.CheckIdeal(sts, true)) == 0 {
+		if last = chord.CheckIdeal(sts, true); len(last) == 0 {
 			return
 		}
 	}
-	r.t.Fatal("chord did not settle in 100 rounds")
+	var sts []chord.Status
+	for _, n := range r.live() {
+		sts = append(sts, n.node.Status())
+	}
+	r.t.Fatalf("chord did not settle in 100 rounds: %d ideal-ring violations, first %v; invariants: %v", len(last), last[0], chord.CheckInvariants(sts))
 }
 
 // repairAll runs one repair round on every live node, in ring order.

@@ -31,8 +31,8 @@ func (m *keyModel) allowed(found bool, v string) bool {
 
 // TestRandomSchedules runs seeded random schedules of set/get/del through
 // random nodes, interleaved with joins, crashes, graceful leaves and partial
-// maintenance. At most r-1 nodes crash between two full repairs, so no key
-// ever loses more than r-1 holders. Every read must return the latest
+// maintenance. At most r-1 nodes crash or leave between two full repairs,
+// so no key ever loses more than r-1 holders. Every read must return the latest
 // acknowledged write or a write whose outcome was unknown; deleted keys
 // stay deleted; after the final repair every key sits at exactly r copies
 // and every tombstone is eventually collected.
@@ -58,15 +58,23 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 		keyNames[i] = fmt.Sprintf("s%d-key-%d", seed, i)
 		model[keyNames[i]] = &keyModel{uncertain: map[string]bool{}}
 	}
-	crashes := 0 // crashes since the last full repair
+	// departures counts crashes and leaves since the last full repair: at
+	// most r-1, so no key loses more than r-1 holders between repairs, and
+	// no chord successor list (length 4) loses every entry, which would
+	// split the ring (chord-correctness.md: at least r+1 principals).
+	departures := 0
 	var stats struct{ sets, dels, gets, getErrs, writeErrs, joins, crashes, leaves, repairs int }
 
+	trace := os.Getenv("DHT_TRACE")
 	fullRepair := func() {
+		if trace != "" {
+			t.Logf("full repair")
+		}
 		r.settleChord()
 		for i := 0; i < 3; i++ {
 			r.repairAll()
 		}
-		crashes = 0
+		departures = 0
 		stats.repairs++
 	}
 	write := func(k, v string, del bool) {
@@ -96,6 +104,9 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 	}
 	for step := 0; step < steps; step++ {
 		k := keyNames[rng.Intn(len(keyNames))]
+		if trace != "" {
+			t.Logf("step %d key %s ring %v", step, k, r.ringAddrs())
+		}
 		switch op := rng.Intn(100); {
 		case op < 35:
 			write(k, fmt.Sprintf("v%d", step), false)
@@ -111,6 +122,7 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 				continue
 			}
 			if m := model[k]; !m.allowed(res.Found, string(res.Value)) {
+				r.dumpKey(k)
 				t.Fatalf("step %d: get %s via %s = %q (found %v, version %d); last acknowledged %q at %v, uncertain %v",
 					step, k, via.addr, res.Value, res.Found, res.Version, m.acked, m.ackedVer, m.uncertain)
 			}
@@ -123,18 +135,26 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 				}
 			}
 		case op < 89:
-			if crashes < r.cfg.Replicas-1 && len(r.live()) > r.cfg.Replicas+2 {
-				r.crash(r.any())
-				crashes++
+			if departures < r.cfg.Replicas-1 && len(r.live()) > r.ccfg.SuccessorListLen+1 {
+				victim := r.any()
+				r.crash(victim)
+				if trace != "" {
+					t.Logf("step %d: crash %s", step, victim.addr)
+				}
+				departures++
 				stats.crashes++
 			}
 		case op < 92:
-			if len(r.live()) > r.cfg.Replicas+2 {
+			if departures < r.cfg.Replicas-1 && len(r.live()) > r.ccfg.SuccessorListLen+1 {
+				departures++
 				n := r.any()
 				if err := n.store.Leave(ctx); err != nil {
 					t.Logf("step %d: leave %s: %v", step, n.addr, err)
 				}
 				n.up = false
+				if trace != "" {
+					t.Logf("step %d: left %s", step, n.addr)
+				}
 				stats.leaves++
 			}
 		case op < 97:
@@ -194,4 +214,24 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 		}
 	}
 	t.Logf("%+v", stats)
+}
+
+// ringAddrs lists the live nodes in ring order.
+func (r *testRing) ringAddrs() []string {
+	var out []string
+	for _, n := range r.ringOrder() {
+		out = append(out, n.addr)
+	}
+	return out
+}
+
+// dumpKey logs who holds key and the expected holders (debugging aid).
+func (r *testRing) dumpKey(key string) {
+	r.t.Logf("key %s id %s expected holders %v", key, HashIDForTest(key).Short(testBits), r.expectedHolders(HashIDForTest(key)))
+	for a, ki := range r.holdings()[key] {
+		r.t.Logf("  %s holds version %d@%s deleted=%v", a, ki.Version, ki.Writer.Short(testBits), ki.Deleted)
+	}
+	for _, n := range r.ringOrder() {
+		r.t.Logf("  %s %s pred=%s succ=%v", n.addr, n.node.Self().ID.Short(testBits), n.node.Predecessor().Addr, n.node.Successors())
+	}
 }
