@@ -20,9 +20,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
@@ -32,6 +34,7 @@ type benchOptions struct {
 	duration      time.Duration // per load phase
 	maxOps        int           // per load phase
 	clients       []int
+	ops           []string
 	keys          int
 	killClients   int
 	stableTimeout time.Duration
@@ -51,19 +54,22 @@ type benchReport struct {
 	// the end of the run (/proc/loadavg): other processes compete for the CPU.
 	LoadAvg []float64 `json:"load_avg"`
 
-	Nodes          int           `json:"nodes"`
-	Bits           int           `json:"bits"`
-	Successors     int           `json:"successors"`
-	Replicas       int           `json:"replicas"`
-	StabilizeMS    float64       `json:"stabilize_ms"`
-	FixFingersMS   float64       `json:"fix_fingers_ms"`
-	CheckPredMS    float64       `json:"check_pred_ms"`
-	MonitorMS      float64       `json:"monitor_ms"`
-	Keys           int           `json:"keys"`
-	PhaseSeconds   float64       `json:"phase_seconds"`
-	StartToStableS float64       `json:"start_to_stable_s"`
-	PreloadSeconds float64       `json:"preload_s"`
-	PreloadErrors  int           `json:"preload_errors"`
+	Nodes          int     `json:"nodes"`
+	Bits           int     `json:"bits"`
+	Successors     int     `json:"successors"`
+	Replicas       int     `json:"replicas"`
+	StabilizeMS    float64 `json:"stabilize_ms"`
+	FixFingersMS   float64 `json:"fix_fingers_ms"`
+	CheckPredMS    float64 `json:"check_pred_ms"`
+	MonitorMS      float64 `json:"monitor_ms"`
+	Keys           int     `json:"keys"`
+	PhaseSeconds   float64 `json:"phase_seconds"`
+	StartToStableS float64 `json:"start_to_stable_s"`
+	PreloadSeconds float64 `json:"preload_s"`
+	PreloadErrors  int     `json:"preload_errors"`
+	// IdleCores is the CPU the ring uses with no client (maintenance
+	// rounds, the stable monitor), in cores.
+	IdleCores      float64       `json:"idle_cores_used"`
 	HopsTheory     float64       `json:"hops_theory"` // ½·log2 N
 	LookupHopsMean float64       `json:"lookup_hops_mean"`
 	LookupHopsP99  int           `json:"lookup_hops_p99"`
@@ -92,6 +98,12 @@ type phaseReport struct {
 	P99us    float64 `json:"p99_us"`
 	HopsMean float64 `json:"hops_mean"`
 	HopsP99  int     `json:"hops_p99"`
+	// CPUus is the process's CPU time (user+sys, maintenance included) per
+	// operation: a figure other processes on the machine disturb less than
+	// latency; CPUShare is that CPU time over the phase's wall time (2 = both
+	// cores of this machine busy with chordtui).
+	CPUus    float64 `json:"cpu_us_per_op"`
+	CPUShare float64 `json:"cpu_cores_used"`
 	// FirstError is the first failure's message, if any.
 	FirstError string `json:"first_error,omitempty"`
 }
@@ -154,11 +166,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	cf := addClusterFlags(fs)
 	var opts benchOptions
-	clients := "1,16"
+	clients, ops := "1,16", "lookup,get,set"
 	fs.BoolVar(&opts.json, "json", false, "print one JSON object instead of the tables")
 	fs.DurationVar(&opts.duration, "duration", 2*time.Second, "length of each load phase (lookup, get, set × each client count)")
 	fs.IntVar(&opts.maxOps, "max-ops", 1_000_000, "most operations of one load phase")
 	fs.StringVar(&clients, "clients", clients, "comma-separated concurrent client counts of the load phases")
+	fs.StringVar(&ops, "ops", ops, "comma-separated load phases to run: lookup, get, set")
 	fs.IntVar(&opts.keys, "keys", 1000, "keys written before the load phases (and read during them)")
 	fs.IntVar(&opts.killClients, "kill-clients", 4, "concurrent getters while nodes are killed (0: no gets)")
 	fs.DurationVar(&opts.stableTimeout, "stable-timeout", 120*time.Second, "give up waiting for a stable ring after this long")
@@ -189,6 +202,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return bad(err)
 	}
 	if opts.clients, err = parseClientList(clients); err != nil {
+		return bad(err)
+	}
+	if opts.ops, err = parseOpList(ops); err != nil {
 		return bad(err)
 	}
 	switch {
@@ -253,6 +269,21 @@ func parseClientList(s string) ([]int, error) {
 	return out, nil
 }
 
+// parseOpList reads "lookup,get,set" (any subset, in any order).
+func parseOpList(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		op := strings.TrimSpace(f)
+		if op != "lookup" && op != "get" && op != "set" {
+			return nil, fmt.Errorf("--ops: %q is not lookup, get or set (example: lookup,get)", f)
+		}
+		if !slices.Contains(out, op) {
+			out = append(out, op)
+		}
+	}
+	return out, nil
+}
+
 // bencher runs one benchmark.
 type bencher struct {
 	cfg      cluster.Config
@@ -260,6 +291,7 @@ type bencher struct {
 	rng      *rand.Rand // used by the main goroutine only
 	progress io.Writer  // one line per step, for a person waiting
 	c        *cluster.Cluster
+	keys     []keyRec
 }
 
 func (b *bencher) say(format string, args ...any) {
@@ -272,6 +304,23 @@ func benchKey(i int) string { return fmt.Sprintf("bench-%06d", i) }
 
 func benchValue(key string) []byte {
 	return []byte("value-of-" + key + "-0123456789abcdef0123456789abcdef")
+}
+
+// keyRec is one key of the run, prepared once so the load loops measure
+// the ring and not the formatting and hashing of keys.
+type keyRec struct {
+	name  string
+	value []byte
+	id    chord.ID
+}
+
+func makeKeys(n, bits int) []keyRec {
+	out := make([]keyRec, n)
+	for i := range out {
+		k := benchKey(i)
+		out[i] = keyRec{name: k, value: benchValue(k), id: chord.HashID(bits, []byte(k))}
+	}
+	return out
 }
 
 // run measures everything, in an order that keeps one figure from
@@ -340,6 +389,7 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 	rep.StartToStableS = took.Seconds()
 	b.say("stable %.3f s after start", took.Seconds())
 
+	b.keys = makeKeys(b.opts.keys, b.cfg.Chord.Bits)
 	b.say("writing %d keys", b.opts.keys)
 	t0 := time.Now()
 	rep.PreloadErrors, err = b.preload(ctx)
@@ -353,7 +403,12 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 	rep.Memory = measureMemory(n)
 
 	var lookupHops, getHops []int
-	for _, op := range []string{"lookup", "get", "set"} {
+	b.say("idle (maintenance only) for %v", min(b.opts.duration, time.Second))
+	rep.IdleCores, err = idleCores(ctx, min(b.opts.duration, time.Second))
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range b.opts.ops {
 		for _, clients := range b.opts.clients {
 			b.say("%s with %d client(s) for %v", op, clients, b.opts.duration)
 			pr, hops, err := b.phase(ctx, op, clients)
@@ -421,9 +476,9 @@ func (b *bencher) preload(ctx context.Context) (int, error) {
 				if i >= b.opts.keys {
 					return
 				}
-				key := benchKey(i)
+				k := b.keys[i]
 				origin := live[rng.IntN(len(live))]
-				if _, err := origin.Store.Set(ctx, key, benchValue(key)); err != nil {
+				if _, err := origin.Store.Set(ctx, k.name, k.value); err != nil {
 					failed.Add(1)
 				}
 			}
@@ -442,23 +497,22 @@ type opResult struct {
 	err  error
 }
 
-// doOp runs one operation of a load phase on key i from origin.
-func doOp(ctx context.Context, op string, origin cluster.LiveNode, i int) opResult {
-	key := benchKey(i)
+// doOp runs one operation of a load phase on key k from origin.
+func doOp(ctx context.Context, op string, origin cluster.LiveNode, k *keyRec) opResult {
 	switch op {
 	case "lookup":
-		lr, err := origin.Node.Lookup(ctx, origin.Store.KeyID(key))
+		lr, err := origin.Node.Lookup(ctx, k.id)
 		return opResult{lr.Hops, err}
 	case "get":
-		gr, err := origin.Store.Get(ctx, key)
+		gr, err := origin.Store.Get(ctx, k.name)
 		if err == nil && !gr.Found {
-			err = fmt.Errorf("get %s from %s: not found", key, origin.Name)
-		} else if err == nil && !bytes.Equal(gr.Value, benchValue(key)) {
-			err = fmt.Errorf("get %s from %s: wrong value %q", key, origin.Name, gr.Value)
+			err = fmt.Errorf("get %s from %s: not found", k.name, origin.Name)
+		} else if err == nil && !bytes.Equal(gr.Value, k.value) {
+			err = fmt.Errorf("get %s from %s: wrong value %q", k.name, origin.Name, gr.Value)
 		}
 		return opResult{gr.Lookup.Hops, err}
 	default:
-		pr, err := origin.Store.Set(ctx, key, benchValue(key))
+		pr, err := origin.Store.Set(ctx, k.name, k.value)
 		return opResult{pr.Lookup.Hops, err}
 	}
 }
@@ -487,9 +541,9 @@ func (b *bencher) loadLoop(ctx context.Context, op string, clients int, live []c
 			defer wg.Done()
 			for ctx.Err() == nil && !stop() && started.Add(1) <= int64(b.opts.maxOps) {
 				origin := live[rng.IntN(len(live))]
-				i := rng.IntN(b.opts.keys)
+				k := &b.keys[rng.IntN(len(b.keys))]
 				t0 := time.Now()
-				r := doOp(ctx, op, origin, i)
+				r := doOp(ctx, op, origin, k)
 				lw.lat = append(lw.lat, time.Since(t0))
 				if r.err != nil {
 					lw.errors++
@@ -514,9 +568,11 @@ func (b *bencher) phase(ctx context.Context, op string, clients int) (phaseRepor
 		return phaseReport{}, nil, errors.New("no live node")
 	}
 	began := time.Now()
+	cpu0 := processCPU()
 	end := began.Add(b.opts.duration)
 	ws := b.loadLoop(ctx, op, clients, live, func() bool { return time.Now().After(end) })
 	elapsed := time.Since(began)
+	cpu := processCPU() - cpu0
 	if err := ctx.Err(); err != nil {
 		return phaseReport{}, nil, err
 	}
@@ -526,6 +582,10 @@ func (b *bencher) phase(ctx context.Context, op string, clients int) (phaseRepor
 		PerSec: float64(len(lat)-errs) / elapsed.Seconds(),
 		P50us:  micros(percentile(lat, 0.5)), P99us: micros(percentile(lat, 0.99)),
 		HopsMean: meanInts(hops), HopsP99: percentileInt(hops, 0.99),
+		CPUShare: round2(cpu.Seconds() / elapsed.Seconds()),
+	}
+	if len(lat) > 0 {
+		pr.CPUus = micros(cpu / time.Duration(len(lat)))
 	}
 	if first != nil {
 		pr.FirstError = first.Error()
@@ -657,6 +717,26 @@ func procStatusMB(field string) float64 {
 	return 0
 }
 
+// idleCores measures the process's CPU use over d with no client running.
+func idleCores(ctx context.Context, d time.Duration) (float64, error) {
+	t0, cpu0 := time.Now(), processCPU()
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(d):
+	}
+	return round2((processCPU() - cpu0).Seconds() / time.Since(t0).Seconds()), nil
+}
+
+// processCPU returns the user+sys CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // loadAvg reads the 1-minute load average (0 off Linux).
 func loadAvg() float64 {
 	data, err := os.ReadFile("/proc/loadavg")
@@ -782,12 +862,13 @@ func writeBenchTables(w io.Writer, rep *benchReport) {
 		r.NetmuxOverTCP, r.NetmuxOverYamux, r.GetOverTCP, r.GetOverYamux)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\t")
+	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\tCPU µs/op\tcores used\t")
 	for _, p := range rep.Phases {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t\n",
-			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%.0f\t%.2f\t\n",
+			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99, p.CPUus, p.CPUShare)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "idle ring (maintenance and monitor only): %.2f cores\n", rep.IdleCores)
 	fmt.Fprintf(w, "hops per lookup: mean %.2f, p99 %d; ½·log2 N = %.2f\n", rep.LookupHopsMean, rep.LookupHopsP99, rep.HopsTheory)
 	for _, k := range []struct {
 		name string
