@@ -2,11 +2,17 @@
 // registered as commands on chord nodes, replication on the successor list,
 // and key migration on join, graceful leave and crash.
 //
-// # Placement
+// # Placement and writes
 //
 // The owner of key k is successor(HashID(bits, k)). Its holders are the owner
 // and the owner's next r-1 live successors (r = Config.Replicas, capped by
-// the ring size). A write is acknowledged only once every holder has it.
+// the ring size). A write goes through a lookup to the owner, which stores
+// it and pushes it to those successors (skipping dead ones, and continuing
+// with a live successor's list if its own runs out); it is acknowledged only
+// once every holder has it. A node that is not the owner by its predecessor
+// pointer redirects the client; if the redirect leads to a node that does
+// not answer (a crashed predecessor not yet noticed), the node the lookup
+// found is the first live successor of the key and takes the write.
 //
 // # Versions
 //
@@ -17,19 +23,34 @@
 // A holder applies an incoming record only if its version is strictly newer
 // than its own copy, so replicas, migrations and concurrent writers resolve
 // the same way on every node. If a holder refuses the owner's push because
-// it already has a newer version (left by an earlier owner, for instance a
-// node that has since crashed or been replaced), the owner advances its
-// clock past it and writes again, so an acknowledged write is always newer
-// than every copy that existed when it started.
+// it already has a newer version (left by an earlier owner) or the same one
+// (an owner restarted with an empty store reuses its counters), the owner
+// advances its clock past it and writes again, so an acknowledged write is
+// newer than every copy its holders had when it started.
 //
 // # Reads
 //
 // A read goes to the owner, which answers with the newest of its own copy
 // and its r-1 successors' copies (a node that has just joined may not have
-// pulled its keys yet). If the owner is down, the client asks the next
-// nodes of the owner's successor list, learnt from the nodes on the lookup
-// path. While fewer than r holders of a key have failed, a read therefore
-// returns the last acknowledged write or a newer one.
+// pulled its keys yet) and keeps the newest. If the owner is down, or the
+// lookup fails because every owner candidate it knows of has crashed, the
+// client asks the nodes after the owner in the successor lists of itself
+// and of the nodes on the lookup path; the first that answers reads itself
+// and its r-1 successors. While fewer than r holders of a key have failed,
+// a read therefore returns the last acknowledged write or a newer one. A
+// missing or deleted key is Found = false, not an error.
+//
+// # Join, leave, crash
+//
+// A joining node, once it knows its predecessor p, pulls the records of
+// (p, self] from its successor (dht.transfer) and only those; the successor
+// keeps them as a replica or drops them under the rule below. A node that
+// leaves gracefully gives every record to its successor and tops up the
+// next r-1 successors first, so no key drops below r copies. After a crash,
+// the next repair rounds push each key to the holders its owner's successor
+// list now names, and copies on nodes that are no longer holders are
+// dropped once all r holders confirmed them, so every key returns to
+// exactly r copies.
 //
 // # Tombstones
 //
@@ -38,24 +59,35 @@
 // refuses versions older than its tombstone. The owner collects a tombstone
 // only after every current holder has confirmed that exact tombstone in
 // Config.TombstoneRounds consecutive repair rounds, then tells them to drop
-// it. By then every reachable node that held the key has pushed its copy to
-// the holders at least once (each holder and former holder does so every
-// round, and a former holder drops its copy once the holders confirm a
-// version at least as new), and the holders' clocks are past the tombstone,
-// so a later write gets a higher version than any copy that existed. Only a
-// node unreachable for longer than TombstoneRounds rounds while still
-// holding an old copy could bring the key back; a crashed node restarts
-// empty, so in practice that means a node paused or partitioned away for
-// that long.
+// it. By then every reachable node that held the key has synced with the
+// holders (a former holder pushes its copy every round and drops it once
+// the holders confirm a version at least as new), and the holders' clocks
+// are past the tombstone, so a later write gets a higher version than any
+// copy that existed. Only a node unreachable for more than TombstoneRounds
+// rounds while still holding an old copy could bring the key back; a
+// crashed node restarts empty, so in practice that means a node paused or
+// partitioned away for that long.
+//
+// # Limits of the guarantees
+//
+// Versions order writes, not wall-clock time. Two writes accepted at the
+// same time by two nodes that both believe they own the key (during a
+// partition, or while pointers are wrong) are resolved the same way on
+// every node, but the one with the lower version is lost even if it was
+// acknowledged. Writes need the owner: while it is unreachable and its
+// predecessor pointers have not been repaired, a write fails with
+// ErrUnavailable and should be retried after maintenance.
 //
 // # Repair
 //
 // Maintenance is explicit: Repair runs one round and Tasks hands it to a
 // chord.Driver. A round (1) pulls (pred, self] from the successor when the
 // predecessor changed (the join handoff), (2) groups the node's records by
-// owner, (3) exchanges digests with each group's holders and pushes what
-// they miss, and (4) drops copies the node should no longer hold once all
-// r holders confirmed them, and collects old tombstones.
+// owner, (3) exchanges digests with the group's holders and pushes what
+// they miss (the owner with every holder, a replica with the owner, any
+// other node with every holder), and (4) drops copies the node should no
+// longer hold once all r holders confirmed them, and collects old
+// tombstones.
 package dht
 
 import (
