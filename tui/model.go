@@ -11,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/chordtui/chordtui/dht"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
@@ -47,8 +48,23 @@ type (
 		origin string // node the command ran through, "" if none
 		res    cluster.Result
 	}
-	hopMsg struct{ seq int }
+	hopMsg  struct{ seq int }
+	keysMsg struct {
+		node   string
+		keys   []heldKey
+		ok     bool
+		counts dht.Counts
+	}
 )
+
+// heldKey is one key a node stores, from the "keys NODE" command.
+type heldKey struct {
+	key            string
+	owned, deleted bool
+}
+
+// keysRefresh is how often the selected node's key list is re-read.
+const keysRefresh = time.Second
 
 // logLine is one line of the event log.
 type logLine struct {
@@ -110,6 +126,14 @@ type Model struct {
 	showKeys     bool
 	showLookups  bool // show the cluster's lookup events in the log
 	quitting     bool
+
+	// held is the key list of heldNode, read at heldAt; fetchingKeys is
+	// true while a read is in flight.
+	held         []heldKey
+	heldNode     string
+	heldAt       time.Time
+	heldCounts   dht.Counts // the node's counts when the list was asked for
+	fetchingKeys bool
 
 	// commands lists the command language for the help screen
 	// (cluster.Commands; tests fix it).
@@ -253,6 +277,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case snapshotMsg:
 		m.snapshotting = false
 		m.setSnapshot(msg.snap)
+		return m, m.maybeFetchKeys()
+	case keysMsg:
+		m.fetchingKeys = false
+		if msg.ok {
+			m.held, m.heldNode, m.heldAt, m.heldCounts = msg.keys, msg.node, time.Now(), msg.counts
+		}
 		return m, nil
 	case eventsMsg:
 		for _, ev := range msg.events {
@@ -290,6 +320,47 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	m.dirty = false
 	return m, nil
+}
+
+// maybeFetchKeys reads the selected node's key list (the "keys NODE"
+// command, local to the cluster) when the selection changed, the node's key
+// counts changed, or the list is older than keysRefresh; one read at a time.
+func (m *Model) maybeFetchKeys() tea.Cmd {
+	if m.fetchingKeys || m.selected == "" || m.quitting {
+		return nil
+	}
+	var counts dht.Counts
+	if i := m.nodeIndex(m.selected); i >= 0 {
+		counts = m.snap.Nodes[i].Keys
+	}
+	if m.selected == m.heldNode && counts == m.heldCounts && time.Since(m.heldAt) < keysRefresh {
+		return nil
+	}
+	m.fetchingKeys = true
+	c, name, timeout := m.c, m.selected, m.opts.CommandTimeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		msg := parseKeys(name, c.Exec(ctx, "keys "+name))
+		msg.counts = counts
+		return msg
+	}
+}
+
+// parseKeys reads the key list out of a "keys NODE" result's data.
+func parseKeys(node string, r cluster.Result) keysMsg {
+	list, ok := r.Data["keys"].([]map[string]any)
+	if !r.OK || !ok {
+		return keysMsg{node: node, ok: r.OK && r.Data["keys"] != nil}
+	}
+	out := make([]heldKey, 0, len(list))
+	for _, k := range list {
+		name, _ := k["key"].(string)
+		owned, _ := k["owned"].(bool)
+		deleted, _ := k["deleted"].(bool)
+		out = append(out, heldKey{key: name, owned: owned, deleted: deleted})
+	}
+	return keysMsg{node: node, keys: out, ok: true}
 }
 
 // setSnapshot installs a new snapshot and the ring index built from it.

@@ -499,3 +499,51 @@ func TestRunQuits(t *testing.T) {
 		t.Error("Run accepted invalid options")
 	}
 }
+
+// TestHeldKeys checks the node detail lists the keys the selected node
+// holds, read with the "keys NODE" command after a snapshot.
+func TestHeldKeys(t *testing.T) {
+	m, f := newTestModel(t, ring16(), 120, 40)
+	f.results["keys n0"] = cluster.Result{OK: true, Data: map[string]any{"node": "n0", "keys": []map[string]any{
+		{"key": "zeta", "owned": false}, {"key": "color", "owned": true}, {"key": "gone", "owned": true, "deleted": true}}}}
+	m.fetchingKeys = false
+	_, cmd := m.Update(snapshotMsg{snap: f.Snapshot()})
+	if cmd == nil {
+		t.Fatal("no key list read after a snapshot")
+	}
+	m.Update(cmd())
+	if got := f.executed(); !slices.Equal(got, []string{"keys n0"}) {
+		t.Fatalf("ran %q, want [keys n0]", got)
+	}
+	if s := screen(m); !strings.Contains(s, `held   owned "color" "gone" (deleted) replicas "zeta"`) {
+		t.Errorf("held keys not listed owned first:\n%s", s)
+	}
+	var many []heldKey
+	for i := 0; i < 30; i++ {
+		many = append(many, heldKey{key: "key-" + itoa3(i), owned: true})
+	}
+	m.held = many
+	m.dirty = true
+	if s := screen(m); !strings.Contains(s, "more") || strings.Contains(s, "key-029") {
+		t.Errorf("30 held keys not cut with a count:\n%s", s)
+	}
+	// A second snapshot within keysRefresh does not read again.
+	if _, cmd := m.Update(snapshotMsg{snap: f.Snapshot()}); cmd != nil {
+		t.Error("the key list was read again within the refresh period")
+	}
+}
+
+// TestHeldKeysFollowCounts checks a change in the node's key counts reads
+// the list again at once, so the list and the counts agree.
+func TestHeldKeysFollowCounts(t *testing.T) {
+	m, f := newTestModel(t, ring16(), 120, 40)
+	f.results["keys n0"] = cluster.Result{OK: true, Data: map[string]any{"keys": []map[string]any{}}}
+	m.fetchingKeys = false
+	_, cmd := m.Update(snapshotMsg{snap: f.Snapshot()})
+	m.Update(cmd())
+	s := f.Snapshot()
+	s.Nodes[0].Keys.Replicas++
+	if _, cmd := m.Update(snapshotMsg{snap: s}); cmd == nil {
+		t.Error("changed key counts did not read the key list again")
+	}
+}

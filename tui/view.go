@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -338,7 +339,7 @@ func (m *Model) detailLines(in rect) (string, []string) {
 	if m.lookup != nil {
 		title, lines = m.lookupLines(in.w)
 	} else {
-		title, lines = m.nodeLines()
+		title, lines = m.nodeLines(in.w)
 	}
 	maxScroll := max(0, len(lines)-in.h)
 	m.detailScroll = min(m.detailScroll, maxScroll)
@@ -350,7 +351,7 @@ func (m *Model) detailLines(in rect) (string, []string) {
 
 // nodeLines describes the selected node: pointers, successor list, fingers
 // collapsed to runs, keys and RPC counters.
-func (m *Model) nodeLines() (string, []string) {
+func (m *Model) nodeLines(w int) (string, []string) {
 	i := m.nodeIndex(m.selected)
 	if i < 0 {
 		return "Node", []string{"no node selected"}
@@ -396,6 +397,9 @@ func (m *Model) nodeLines() (string, []string) {
 	}
 	k := n.Keys
 	lines = append(lines, fmt.Sprintf("keys   %d owned · %d replicas · %d tombstones · %s", k.Owned, k.Replicas, k.Tombstones, bytesize(k.Bytes)))
+	if m.heldNode == n.Name && len(m.held) > 0 {
+		lines = append(lines, m.heldLine(w))
+	}
 	r := n.RPC
 	lines = append(lines, fmt.Sprintf("rpc    %d calls · %d errors · %d served", r.Calls, r.Errors, r.Served),
 		fmt.Sprintf("       latency p50 %s · p99 %s", latency(r.P50), latency(r.P99)))
@@ -404,6 +408,42 @@ func (m *Model) nodeLines() (string, []string) {
 		lines = append(lines, t.render(stWarn, fmt.Sprintf("faults delay %v · drop %.0f%% · partitioned %v", n.Delay, n.DropPercent, n.Partitioned)))
 	}
 	return title, lines
+}
+
+// heldLine lists the keys the node holds, owned ones first, as many as
+// fit in w cells.
+func (m *Model) heldLine(w int) string {
+	t := m.theme
+	var items []string
+	for _, owned := range []bool{true, false} {
+		first := true
+		for _, k := range m.held {
+			if k.owned != owned {
+				continue
+			}
+			s := strconv.Quote(k.key)
+			if k.deleted {
+				s += " (deleted)"
+			}
+			if first {
+				label := "replicas "
+				if owned {
+					label = "owned "
+				}
+				s = t.render(stDim, label) + s
+				first = false
+			}
+			items = append(items, s)
+		}
+	}
+	line := "held   "
+	room := w - ansi.StringWidth(line)
+	shown, n := joinFitN(items, " ", room)
+	if n < len(items) {
+		shown, n = joinFitN(items, " ", room-10) // leave room for the count
+		shown += fmt.Sprintf(" +%d more", len(items)-n)
+	}
+	return line + shown
 }
 
 func (m *Model) idealNote(k mark, ideal string) string {
@@ -573,6 +613,12 @@ func (m *Model) hintBar() string {
 
 // joinFit joins as many leading items as fit in w cells.
 func joinFit(items []string, sep string, w int) string {
+	s, _ := joinFitN(items, sep, w)
+	return s
+}
+
+// joinFitN is joinFit that also returns how many items it took.
+func joinFitN(items []string, sep string, w int) (string, int) {
 	var b strings.Builder
 	n := 0
 	for i, it := range items {
@@ -581,7 +627,7 @@ func joinFit(items []string, sep string, w int) string {
 			iw += len(sep)
 		}
 		if n+iw > w {
-			break
+			return b.String(), i
 		}
 		if i > 0 {
 			b.WriteString(sep)
@@ -589,7 +635,7 @@ func joinFit(items []string, sep string, w int) string {
 		b.WriteString(it)
 		n += iw
 	}
-	return b.String()
+	return b.String(), len(items)
 }
 
 // helpKeys is the full key list shown by "?".
