@@ -38,8 +38,11 @@ const (
 // Messages the model sends itself.
 type (
 	tickMsg     struct{}
-	snapshotMsg struct{ snap cluster.Snapshot }
-	eventsMsg   struct {
+	snapshotMsg struct {
+		snap cluster.Snapshot
+		took time.Duration // how long Snapshot took
+	}
+	eventsMsg struct {
 		events []cluster.Event
 		closed bool
 	}
@@ -47,6 +50,7 @@ type (
 		line   string
 		origin string // node the command ran through, "" if none
 		res    cluster.Result
+		took   time.Duration
 	}
 	hopMsg  struct{ seq int }
 	keysMsg struct {
@@ -186,7 +190,11 @@ func (m *Model) tickCmd() tea.Cmd {
 // snapshotCmd takes a snapshot off the update loop.
 func (m *Model) snapshotCmd() tea.Cmd {
 	c := m.c
-	return func() tea.Msg { return snapshotMsg{snap: c.Snapshot()} }
+	return func() tea.Msg {
+		start := time.Now()
+		s := c.Snapshot()
+		return snapshotMsg{snap: s, took: time.Since(start)}
+	}
 }
 
 // eventsCmd waits for the next event, then gathers whatever arrives within
@@ -244,7 +252,9 @@ func (m *Model) execCmd(line, origin string) tea.Cmd {
 			case <-finished:
 			}
 		}()
-		return resultMsg{line: line, origin: origin, res: c.Exec(ctx, line)}
+		start := time.Now()
+		res := c.Exec(ctx, line)
+		return resultMsg{line: line, origin: origin, res: res, took: time.Since(start)}
 	}
 }
 
@@ -276,6 +286,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case snapshotMsg:
 		m.snapshotting = false
+		if msg.took > m.opts.RefreshInterval {
+			m.log.Warn("snapshot slower than the refresh interval", "took", msg.took, "nodes", len(msg.snap.Nodes))
+		}
 		m.setSnapshot(msg.snap)
 		return m, m.maybeFetchKeys()
 	case keysMsg:
@@ -473,6 +486,7 @@ func eventStyle(kind string) styleID {
 func (m *Model) onResult(r resultMsg) tea.Cmd {
 	m.busy = max(0, m.busy-1)
 	res := r.res
+	m.log.Debug("command", "line", r.line, "ok", res.OK, "err", res.Err, "took", r.took)
 	at := m.snap.Taken
 	if at.IsZero() {
 		at = time.Now()

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -545,5 +546,29 @@ func TestHeldKeysFollowCounts(t *testing.T) {
 	s.Nodes[0].Keys.Replicas++
 	if _, cmd := m.Update(snapshotMsg{snap: s}); cmd == nil {
 		t.Error("changed key counts did not read the key list again")
+	}
+}
+
+func TestOriginDownShown(t *testing.T) {
+	s := ring16()
+	s.Origin = "n5" // the fake's crashed node
+	m, _ := newTestModel(t, s, 120, 40)
+	if bar := strings.Split(screen(m), "\n")[0]; !strings.Contains(bar, "origin n5 (down!)") {
+		t.Errorf("a down origin is not flagged in the status bar: %q", bar)
+	}
+}
+
+func TestLoggerGetsCommands(t *testing.T) {
+	var buf bytes.Buffer
+	f := newFake(ring16())
+	opts := DefaultOptions()
+	opts.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := NewModel(f, opts)
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(snapshotMsg{snap: f.Snapshot()})
+	press(t, m, "a")
+	if !strings.Contains(buf.String(), "line=add") {
+		t.Errorf("the command was not logged: %q", buf.String())
 	}
 }

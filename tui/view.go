@@ -202,7 +202,11 @@ func (m *Model) statusBar() string {
 		parts = append(parts, t.render(stDown, fmt.Sprintf("⚠ %d invariant violation%s", v, plural(v))))
 	}
 	if o := m.originName(); o != "" {
-		parts = append(parts, "origin "+t.render(stOrigin, o))
+		st, note := stOrigin, ""
+		if i := m.nodeIndex(o); i >= 0 && s.Nodes[i].State != cluster.StateAlive {
+			st, note = stDown, " ("+string(s.Nodes[i].State)+"!)"
+		}
+		parts = append(parts, "origin "+t.render(st, o+note))
 	}
 	if !s.Stable && s.UnstableReason != "" {
 		parts = append(parts, t.render(stDim, "("+s.UnstableReason+")"))
