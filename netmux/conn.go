@@ -26,8 +26,7 @@ type countingConn struct {
 	buf      []byte // queued bytes, waiting for the flusher
 	spare    []byte
 	closed   bool
-	werr     error         // the first write error; later writes fail with it
-	flushed  chan struct{} // closed when the flusher has exited
+	werr     error // the first write error; later writes fail with it
 }
 
 // maxQueued is how many bytes Write queues before it waits for the flusher.
@@ -42,14 +41,17 @@ func newCountingConn(conn net.Conn, c *counters) *countingConn {
 	return cc
 }
 
-// startBatching starts the flusher goroutine. It exits when the connection
-// is closed or a write fails; Close waits for it.
-func (c *countingConn) startBatching() {
+// startBatching starts the flusher goroutine; done is called when it has
+// exited, which is after Close (plus at most closeFlushTimeout) or after a
+// write error.
+func (c *countingConn) startBatching(done func()) {
 	c.mu.Lock()
 	c.batching = true
-	c.flushed = make(chan struct{})
 	c.mu.Unlock()
-	go c.flushLoop()
+	go func() {
+		defer done()
+		c.flushLoop()
+	}()
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
@@ -87,9 +89,9 @@ func (c *countingConn) Write(p []byte) (int, error) {
 }
 
 // flushLoop sends queued bytes until the connection is closed (after
-// sending what was queued) or a write fails.
+// sending what was queued) or a write fails; then it closes the socket.
 func (c *countingConn) flushLoop() {
-	defer close(c.flushed)
+	defer c.Conn.Close()
 	c.mu.Lock()
 	for {
 		for len(c.buf) == 0 && !c.closed {
@@ -121,8 +123,10 @@ func (c *countingConn) flushLoop() {
 	}
 }
 
-// Close sends what is queued (for at most closeFlushTimeout, as a kernel
-// would send what is in its socket buffer) and closes the connection.
+// Close stops reading at once (so yamux's receive loop ends and its
+// session shuts down without delay) and leaves the flusher to send what is
+// queued, for at most closeFlushTimeout, as a kernel sends what is in its
+// socket buffer; the flusher then closes the socket.
 func (c *countingConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -132,10 +136,13 @@ func (c *countingConn) Close() error {
 	c.closed = true
 	batching := c.batching
 	c.mu.Unlock()
-	c.cond.Broadcast()
-	if batching {
-		_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
-		<-c.flushed
+	if !batching {
+		return c.Conn.Close()
 	}
-	return c.Conn.Close()
+	c.cond.Broadcast()
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
+	if tc, ok := c.Conn.(interface{ CloseRead() error }); ok {
+		return tc.CloseRead()
+	}
+	return nil
 }

@@ -330,7 +330,7 @@ func (t *Transport) Kill() {
 		_ = c.Close()
 	}
 	for _, s := range sessions {
-		_ = s.mux.Close()
+		s.close()
 	}
 	t.cancel() // after the sessions: a crashed node sends no error replies
 	t.wg.Wait()
@@ -423,7 +423,7 @@ func (t *Transport) call(ctx context.Context, addr, method string, req []byte) (
 		if err != nil {
 			return nil, err
 		}
-		resp, err, retry := s.call(ctx, deadline, method, req)
+		resp, retry, err := s.call(ctx, deadline, method, req)
 		if !retry {
 			return resp, err
 		}
@@ -532,13 +532,12 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		return nil, fmt.Errorf("netmux: handshake with %s: %w (%v)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	conn.startBatching()
 	mux, err := yamux.Client(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("netmux: session with %s: %w", addr, err)
 	}
-	s := t.newSession(mux, addr, t.addr)
+	s := t.newSession(mux, conn, addr, t.addr)
 	if !t.register(s) {
 		_ = mux.Close()
 		return nil, fmt.Errorf("netmux: call to %s: %w", addr, ErrClosed)
@@ -559,6 +558,8 @@ func (t *Transport) register(s *session) bool {
 		return false
 	}
 	t.sessions[s] = struct{}{}
+	t.wg.Add(1)
+	s.conn.startBatching(t.wg.Done)
 	if !s.selfLoop {
 		if cur := t.peers[s.peer]; !cur.usable() || s.dialer <= cur.dialer {
 			t.peers[s.peer] = s
@@ -651,13 +652,12 @@ func (t *Transport) acceptConn(conn *countingConn) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	unpend()
-	conn.startBatching()
 	mux, err := yamux.Server(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()
 		return
 	}
-	s := t.newSession(mux, peer, peer)
+	s := t.newSession(mux, conn, peer, peer)
 	s.selfLoop = peer == t.addr
 	if !t.register(s) {
 		_ = mux.Close()
@@ -680,6 +680,7 @@ func (t *Transport) serveSession(s *session) {
 			_ = st.Close()
 			continue
 		}
+		s.track(st, true)
 		t.wg.Add(1)
 		go t.serveStream(s, st)
 	}
@@ -689,7 +690,7 @@ func (t *Transport) serveSession(s *session) {
 func (t *Transport) reject(s *session, reason error) {
 	t.stats.rejected.Add(1)
 	t.log.Warn("netmux: closing connection", "peer", s.peer, "remote", s.remote, "reason", reason.Error())
-	_ = s.mux.Close()
+	s.close()
 }
 
 // serveStream answers requests on one stream, strictly in sequence, until
@@ -697,6 +698,7 @@ func (t *Transport) reject(s *session, reason error) {
 func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 	defer t.wg.Done()
 	defer s.streamsIn.Add(-1)
+	defer s.track(st, false)
 	defer st.Close()
 	var hb [frameHeaderSize]byte
 	var out []byte
@@ -716,6 +718,8 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 			case errors.Is(err, io.EOF), errors.Is(err, yamux.ErrConnectionReset),
 				errors.Is(err, yamux.ErrSessionShutdown), errors.Is(err, yamux.ErrStreamClosed):
 				// The caller discarded the stream, or the session ended.
+			case s.closing.Load():
+				// We are closing the session and woke this reader.
 			case errors.Is(err, yamux.ErrTimeout):
 				t.reject(s, fmt.Errorf("frame not completed within %v", t.cfg.ReadTimeout))
 			default:
@@ -728,6 +732,7 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 		case kindGoAway:
 			// The peer will not use this session again: finish our own calls
 			// on it, then close it.
+			t.log.Debug("netmux: peer retired the session", "peer", s.peer)
 			t.retire(s, false)
 			return
 		default:
@@ -740,7 +745,15 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 		}
 		s.serving.Add(1)
 		s.uses.Add(1)
-		reply, herr := t.handle(method, timeoutMicros, payload)
+		reply, expired, herr := t.handle(method, timeoutMicros, payload)
+		if expired && herr != nil {
+			// The caller's deadline (which the handler's ctx carried) has
+			// passed: it is no longer waiting, and an error reply racing
+			// its timer would hide the timeout. Send nothing.
+			t.stats.served.Add(1)
+			s.serving.Add(-1)
+			continue
+		}
 		out = out[:0]
 		switch {
 		case herr != nil:
@@ -769,11 +782,12 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 }
 
 // handle runs the handler for one request, turning a panic into an error
-// reply so that nothing a peer sends can crash the node.
-func (t *Transport) handle(method string, timeoutMicros uint32, req []byte) (reply []byte, err error) {
+// reply so that nothing a peer sends can crash the node. expired reports
+// that the caller's deadline had passed when the handler returned.
+func (t *Transport) handle(method string, timeoutMicros uint32, req []byte) (reply []byte, expired bool, err error) {
 	hp := t.handler.Load()
 	if hp == nil {
-		return nil, errors.New("no handler: the node is not serving calls yet")
+		return nil, false, errors.New("no handler: the node is not serving calls yet")
 	}
 	ctx := t.lifetime
 	if timeoutMicros > 0 {
@@ -786,14 +800,16 @@ func (t *Transport) handle(method string, timeoutMicros uint32, req []byte) (rep
 			t.log.Error("netmux: handler panicked", "method", method, "panic", fmt.Sprint(r))
 			reply, err = nil, fmt.Errorf("handler for %s panicked: %v", method, r)
 		}
+		expired = errors.Is(ctx.Err(), context.DeadlineExceeded)
 	}()
-	return (*hp)(ctx, method, req)
+	reply, err = (*hp)(ctx, method, req)
+	return reply, false, err
 }
 
 // reapLoop retires idle and superseded sessions until Kill.
 func (t *Transport) reapLoop() {
 	defer t.wg.Done()
-	tick := min(max(t.cfg.IdleTimeout/4, 5*time.Millisecond), 5*time.Second)
+	tick := min(max(t.cfg.IdleTimeout/4, 5*time.Millisecond), time.Second)
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	for {
@@ -864,22 +880,24 @@ func (t *Transport) retire(s *session, notify bool) {
 			case <-s.mux.CloseChan():
 				return
 			case <-giveUp.C:
-				_ = s.mux.Close()
+				s.close()
 				return
 			case <-poll.C:
 			}
 		}
 		if !notify {
-			_ = s.mux.Close()
+			s.close()
 			return
 		}
+		t.log.Debug("netmux: retiring idle session", "peer", s.peer)
 		s.sendGoAway()
 		closeBy := time.NewTimer(t.cfg.CloseTimeout)
 		defer closeBy.Stop()
 		select {
 		case <-s.mux.CloseChan():
 		case <-closeBy.C:
-			_ = s.mux.Close()
+			t.log.Debug("netmux: peer did not close a retired session", "peer", s.peer)
+			s.close()
 		}
 	}()
 }
@@ -888,6 +906,7 @@ func (t *Transport) retire(s *session, notify bool) {
 type session struct {
 	t        *Transport
 	mux      *yamux.Session
+	conn     *countingConn
 	peer     string // the peer's listen address
 	dialer   string // listen address of the side that dialled
 	remote   string // the TCP address of the other end, for logs
@@ -902,21 +921,55 @@ type session struct {
 	streamsIn atomic.Int64  // incoming streams open now
 	uses      atomic.Uint64 // calls made and served, ever
 	draining  atomic.Bool   // retired: no new calls use it
+	closing   atomic.Bool   // close has begun
+
+	readersMu sync.Mutex
+	readers   map[*yamux.Stream]struct{} // incoming streams with a server goroutine
 
 	// Reaper bookkeeping, guarded by Transport.mu.
 	lastUses   uint64
 	lastActive time.Time
 }
 
-func (t *Transport) newSession(mux *yamux.Session, peer, dialer string) *session {
+func (t *Transport) newSession(mux *yamux.Session, conn *countingConn, peer, dialer string) *session {
 	return &session{
 		t:      t,
 		mux:    mux,
+		conn:   conn,
 		peer:   peer,
 		dialer: dialer,
 		remote: mux.RemoteAddr().String(),
 		sem:    make(chan struct{}, t.cfg.MaxStreamsPerSession),
 	}
+}
+
+// track records (or forgets) an incoming stream that a server goroutine reads.
+func (s *session) track(st *yamux.Stream, add bool) {
+	s.readersMu.Lock()
+	if add {
+		if s.readers == nil {
+			s.readers = map[*yamux.Stream]struct{}{}
+		}
+		s.readers[st] = struct{}{}
+	} else {
+		delete(s.readers, st)
+	}
+	s.readersMu.Unlock()
+}
+
+// close closes the session. It first wakes the goroutines reading its
+// incoming streams with an expired deadline: yamux's Stream.Read spins while
+// its session is shutting down but has not yet marked the stream closed, and
+// with many sessions closing at once (idle reaping, Kill) those spinning
+// readers would starve the goroutines that finish the shutdown.
+func (s *session) close() {
+	s.closing.Store(true)
+	s.readersMu.Lock()
+	for st := range s.readers {
+		_ = st.SetReadDeadline(time.Unix(1, 0))
+	}
+	s.readersMu.Unlock()
+	_ = s.mux.Close()
 }
 
 // usable reports whether new calls may use s.
@@ -976,12 +1029,12 @@ func (s *session) dropPool() {
 // call makes one call on s. retry reports that the request certainly did
 // not reach the peer's handler (the session was already gone or retired),
 // so the caller may try again on another session.
-func (s *session) call(ctx context.Context, deadline time.Time, method string, req []byte) (resp []byte, err error, retry bool) {
+func (s *session) call(ctx context.Context, deadline time.Time, method string, req []byte) (resp []byte, retry bool, err error) {
 	addr := s.peer
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
 	if s.draining.Load() {
-		return nil, fmt.Errorf("netmux: call %s to %s: %w (session retired)", method, addr, ErrUnreachable), true
+		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (session retired)", method, addr, ErrUnreachable)
 	}
 	select {
 	case s.sem <- struct{}{}:
@@ -989,7 +1042,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		select {
 		case s.sem <- struct{}{}:
 		case <-ctx.Done():
-			return nil, callError(method, addr, ctx.Err()), false
+			return nil, false, callError(method, addr, ctx.Err())
 		}
 	}
 	defer func() { <-s.sem }()
@@ -998,7 +1051,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	st, reused, err := s.getStream()
 	if err != nil {
 		s.t.unpeer(s)
-		return nil, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err), true
+		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
 	}
 	_ = st.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = st.SetDeadline(time.Unix(1, 0)) })
@@ -1012,17 +1065,17 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	if err != nil {
 		_ = st.Close()
 		if ctx.Err() != nil {
-			return nil, callError(method, addr, ctx.Err()), false
+			return nil, false, callError(method, addr, ctx.Err())
 		}
 		if errors.Is(err, yamux.ErrTimeout) {
-			return nil, callError(method, addr, context.DeadlineExceeded), false
+			return nil, false, callError(method, addr, context.DeadlineExceeded)
 		}
 		// The request did not go out: the stream or session was already
 		// dead (typically a pooled stream on a session the peer closed).
 		if s.mux.IsClosed() {
 			s.t.unpeer(s)
 		}
-		return nil, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err), reused || s.mux.IsClosed()
+		return nil, reused || s.mux.IsClosed(), fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
 	}
 
 	var hb [frameHeaderSize]byte
@@ -1031,28 +1084,28 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		_ = st.Close()
 		switch {
 		case ctx.Err() != nil:
-			return nil, callError(method, addr, ctx.Err()), false
+			return nil, false, callError(method, addr, ctx.Err())
 		case errors.Is(err, yamux.ErrTimeout):
-			return nil, callError(method, addr, context.DeadlineExceeded), false
+			return nil, false, callError(method, addr, context.DeadlineExceeded)
 		case errors.Is(err, ErrFrameTooLarge), errors.Is(err, errProtocol):
 			s.t.reject(s, err)
-			return nil, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, err), false
+			return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, err)
 		default:
-			return nil, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err), false
+			return nil, false, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
 		}
 	}
 	switch kind {
 	case kindReply:
 		s.putStream(st)
-		return body, nil, false
+		return body, false, nil
 	case kindError:
 		s.putStream(st)
-		return nil, &RemoteError{Addr: addr, Method: method, Message: string(body)}, false
+		return nil, false, &RemoteError{Addr: addr, Method: method, Message: string(body)}
 	default:
 		_ = st.Close()
 		perr := fmt.Errorf("%w: unexpected frame kind %d in a reply", errProtocol, kind)
 		s.t.reject(s, perr)
-		return nil, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, perr), false
+		return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, perr)
 	}
 }
 
