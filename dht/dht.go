@@ -476,9 +476,20 @@ func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, 
 }
 
 // call invokes a dht command on to (directly when to is this node) with
-// the store's per-call deadline.
+// the store's per-call deadline. dht.get and dht.set make calls of their
+// own on the owner, so their deadline is longer: the owner must be able to
+// give up on a silent replica and try the next before the client gives up
+// on the owner. A get asks its replicas in parallel (two deadlines cover
+// it); a set pushes to them one after the other (r+1).
 func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.rpc)
+	d := s.rpc
+	switch cmd {
+	case cmdGet:
+		d *= 2
+	case cmdSet:
+		d *= time.Duration(s.cfg.Replicas + 1)
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	if to.Addr == s.self.Addr {
 		return s.handlers[cmd](ctx, req)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -85,23 +86,45 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	best, found := s.tab.get(m.Key)
 	s.mu.Unlock()
 	mine := best.Ver
-	asked := 0
+	// Ask the first r-1 successors at once, then stand-ins one by one for
+	// those that did not answer.
 	req := getReq{Key: m.Key}.encode()
-	for _, h := range distinctExcept(s.node.Successors(), s.self) {
-		if asked == s.cfg.Replicas-1 {
+	cands := distinctExcept(s.node.Successors(), s.self)
+	want := min(s.cfg.Replicas-1, len(cands))
+	type answer struct {
+		rec   record
+		found bool
+		ok    bool
+	}
+	answers := make([]answer, want)
+	var wg sync.WaitGroup
+	for i := 0; i < want; i++ {
+		wg.Add(1)
+		go func(i int) { // exits when its call returns (bounded by ctx)
+			defer wg.Done()
+			answers[i].rec, answers[i].found, answers[i].ok = s.readCopy(ctx, cands[i], req)
+		}(i)
+	}
+	wg.Wait()
+	asked := 0
+	for _, a := range answers {
+		if a.ok {
+			asked++
+		}
+		if a.found && a.rec.Ver.Newer(best.Ver) {
+			best, found = a.rec, true
+		}
+	}
+	for _, h := range cands[want:] {
+		if asked == want || ctx.Err() != nil {
 			break
 		}
-		reply, err := s.call(ctx, h, cmdRead, req)
-		if err != nil {
-			continue
+		rec, ok2, ok := s.readCopy(ctx, h, req)
+		if ok {
+			asked++
 		}
-		r, err := decodeGetResp(reply, s.lim)
-		if err != nil || r.Head.Status != statusOK {
-			continue
-		}
-		asked++
-		if r.Found && r.Rec.Ver.Newer(best.Ver) {
-			best, found = r.Rec, true
+		if ok2 && rec.Ver.Newer(best.Ver) {
+			best, found = rec, true
 		}
 	}
 	if found && best.Ver.Newer(mine) {
@@ -111,6 +134,20 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		s.mu.Unlock()
 	}
 	return getResp{Found: found, Rec: best}.encode(), nil
+}
+
+// readCopy asks h for its copy of a key (dht.read). ok is false when h did
+// not answer.
+func (s *Store) readCopy(ctx context.Context, h chord.NodeRef, req []byte) (rec record, found, ok bool) {
+	reply, err := s.call(ctx, h, cmdRead, req)
+	if err != nil {
+		return record{}, false, false
+	}
+	r, err := decodeGetResp(reply, s.lim)
+	if err != nil || r.Head.Status != statusOK {
+		return record{}, false, false
+	}
+	return r.Rec, r.Found, true
 }
 
 // handleRead serves dht.read: the local copy only.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestDeleteDoesNotComeBackFromStaleReplica cuts one holder of a key off,
@@ -114,5 +115,64 @@ func TestConcurrentClientsAndRepair(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestPausedHolder pauses a holder (it accepts calls but never answers):
+// writes skip it after the call deadline and still reach r live holders,
+// reads still answer, and once it resumes repair brings every key back to
+// exactly r copies at the latest version. Then it pauses the owner: its
+// first live successor answers reads and takes writes, and the resumed
+// owner's stale copy does not win.
+func TestPausedHolder(t *testing.T) {
+	ctx := context.Background()
+	r := emptyTestRing(4, nil, nil)
+	r.t = t
+	r.ccfg.RPCTimeout = 20 * time.Millisecond // the deadline a paused node costs
+	r.start(8)
+	vers, _ := setKeys(t, r, 100, "p")
+	r.quiesce(vers)
+	const key = "p-3"
+	holders := r.expectedHolders(HashIDForTest(key))
+	paused := holders[1]
+	var via *testNode
+	for _, n := range r.live() {
+		if n.addr != paused {
+			via = n
+			break
+		}
+	}
+	r.nw.Pause(paused)
+	res, err := via.store.Set(ctx, key, []byte("while paused"))
+	if err != nil {
+		t.Fatalf("set with replica %s paused: %v", paused, err)
+	}
+	if res.Copies != r.cfg.Replicas {
+		t.Errorf("acknowledged with %d copies, want %d (the next live node stands in)", res.Copies, r.cfg.Replicas)
+	}
+	if got, err := via.store.Get(ctx, key); err != nil || string(got.Value) != "while paused" {
+		t.Fatalf("get with a replica paused = %q, %v", got.Value, err)
+	}
+	r.nw.Resume(paused)
+	vers[key] = versionOf(res)
+	r.quiesce(vers)
+
+	// A paused owner: the next holder answers reads and takes writes.
+	r.nw.Pause(holders[0])
+	if got, err := via.store.Get(ctx, key); err != nil || string(got.Value) != "while paused" {
+		t.Fatalf("get with the owner paused = %q, %v", got.Value, err)
+	}
+	if _, err := via.store.Set(ctx, key, []byte("owner paused")); err != nil {
+		t.Fatalf("set with the owner paused: %v", err)
+	}
+	if got, err := via.store.Get(ctx, key); err != nil || string(got.Value) != "owner paused" {
+		t.Fatalf("read-your-write with the owner paused = %q, %v", got.Value, err)
+	}
+	r.nw.Resume(holders[0])
+	for i := 0; i < 3; i++ {
+		r.repairAll()
+	}
+	if got, err := via.store.Get(ctx, key); err != nil || string(got.Value) != "owner paused" {
+		t.Fatalf("after the owner resumed = %q, %v", got.Value, err)
 	}
 }
