@@ -77,40 +77,47 @@ func (h *Histogram) Count() uint64 { return h.total.Load() }
 // Percentile returns the q-quantile (0 < q ≤ 1) as the midpoint of the bucket
 // that holds it, or 0 if the histogram is empty.
 func (h *Histogram) Percentile(q float64) time.Duration {
+	return h.Percentiles(q)[0]
+}
+
+// Percentiles returns several quantiles from one consistent snapshot.
+func (h *Histogram) Percentiles(qs ...float64) []time.Duration {
 	var counts [histBuckets]uint64
 	var total uint64
 	for i := range counts {
 		counts[i] = h.counts[i].Load()
 		total += counts[i]
 	}
+	out := make([]time.Duration, len(qs))
 	if total == 0 {
-		return 0
+		return out
 	}
-	rank := uint64(q*float64(total) + 0.5)
-	if rank < 1 {
-		rank = 1
-	}
-	if rank > total {
-		rank = total
-	}
-	var seen uint64
-	for i, c := range counts {
-		seen += c
-		if seen >= rank {
-			if i == 0 {
-				return time.Duration(1<<histMinExp) / 2
+	for k, q := range qs {
+		rank := uint64(q*float64(total) + 0.5)
+		rank = min(max(rank, 1), total)
+		var seen uint64
+		for i, c := range counts {
+			seen += c
+			if seen >= rank {
+				out[k] = bucketMid(i)
+				break
 			}
-			lo := histLower(i)
-			var hi time.Duration
-			if i == histBuckets-1 {
-				hi = lo * 2
-			} else {
-				hi = histLower(i + 1)
-			}
-			return lo + (hi-lo)/2
 		}
 	}
-	return 0
+	return out
+}
+
+// bucketMid returns the midpoint of bucket i.
+func bucketMid(i int) time.Duration {
+	if i == 0 {
+		return time.Duration(1<<histMinExp) / 2
+	}
+	lo := histLower(i)
+	hi := lo * 2
+	if i < histBuckets-1 {
+		hi = histLower(i + 1)
+	}
+	return lo + (hi-lo)/2
 }
 
 // counters is the live, atomically updated form of Stats.

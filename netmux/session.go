@@ -1,0 +1,236 @@
+package netmux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// session is one yamux session to a peer, used for calls in both directions.
+type session struct {
+	t        *Transport
+	mux      *yamux.Session
+	conn     *countingConn
+	peer     string // the peer's listen address
+	dialer   string // listen address of the side that dialled
+	remote   string // the TCP address of the other end, for logs
+	selfLoop bool   // our own dialled connection seen from the accepting side
+
+	sem    chan struct{} // bounds our calls in flight on the session
+	poolMu sync.Mutex
+	pool   []*yamux.Stream // idle streams for reuse, most recent last
+
+	inflight  atomic.Int64  // our calls using the session now
+	serving   atomic.Int64  // incoming requests being handled now
+	streamsIn atomic.Int64  // incoming streams open now
+	uses      atomic.Uint64 // calls made and served, ever
+	draining  atomic.Bool   // retired: no new calls use it
+	closing   atomic.Bool   // close has begun
+
+	readersMu sync.Mutex
+	readers   map[*yamux.Stream]struct{} // incoming streams with a server goroutine
+
+	// Reaper bookkeeping, guarded by Transport.mu.
+	lastUses   uint64
+	lastActive time.Time
+}
+
+func (t *Transport) newSession(mux *yamux.Session, conn *countingConn, peer, dialer string) *session {
+	return &session{
+		t:      t,
+		mux:    mux,
+		conn:   conn,
+		peer:   peer,
+		dialer: dialer,
+		remote: mux.RemoteAddr().String(),
+		sem:    make(chan struct{}, t.cfg.MaxStreamsPerSession),
+	}
+}
+
+// track records (or forgets) an incoming stream that a server goroutine reads.
+func (s *session) track(st *yamux.Stream, add bool) {
+	s.readersMu.Lock()
+	if add {
+		if s.readers == nil {
+			s.readers = map[*yamux.Stream]struct{}{}
+		}
+		s.readers[st] = struct{}{}
+	} else {
+		delete(s.readers, st)
+	}
+	s.readersMu.Unlock()
+}
+
+// close closes the session. It first wakes the goroutines reading its
+// incoming streams with an expired deadline: yamux's Stream.Read spins while
+// its session is shutting down but has not yet marked the stream closed, and
+// with many sessions closing at once (idle reaping, Kill) those spinning
+// readers would starve the goroutines that finish the shutdown.
+func (s *session) close() {
+	s.closing.Store(true)
+	s.readersMu.Lock()
+	for st := range s.readers {
+		_ = st.SetReadDeadline(time.Unix(1, 0))
+	}
+	s.readersMu.Unlock()
+	_ = s.mux.Close()
+}
+
+// usable reports whether new calls may use s.
+func (s *session) usable() bool {
+	return s != nil && !s.draining.Load() && !s.mux.IsClosed()
+}
+
+// busy reports whether calls are in flight on s in either direction.
+func (s *session) busy() bool { return s.inflight.Load() > 0 || s.serving.Load() > 0 }
+
+// sendGoAway tells the peer that we will not use s again (best effort).
+func (s *session) sendGoAway() {
+	st, err := s.mux.OpenStream()
+	if err != nil {
+		return
+	}
+	_ = st.SetWriteDeadline(time.Now().Add(s.t.cfg.KeepAliveTimeout))
+	var b [frameHeaderSize]byte
+	_, _ = st.Write(appendFrame(b[:0], kindGoAway, nil))
+	_ = st.Close()
+}
+
+// getStream returns an idle pooled stream, or opens a new one.
+func (s *session) getStream() (st *yamux.Stream, reused bool, err error) {
+	s.poolMu.Lock()
+	if n := len(s.pool); n > 0 {
+		st = s.pool[n-1]
+		s.pool[n-1] = nil
+		s.pool = s.pool[:n-1]
+		s.poolMu.Unlock()
+		return st, true, nil
+	}
+	s.poolMu.Unlock()
+	st, err = s.mux.OpenStream()
+	return st, false, err
+}
+
+// putStream returns a healthy stream to the pool, or closes it.
+func (s *session) putStream(st *yamux.Stream) {
+	s.poolMu.Lock()
+	if len(s.pool) < s.t.cfg.MaxIdleStreams && !s.draining.Load() {
+		s.pool = append(s.pool, st)
+		s.poolMu.Unlock()
+		return
+	}
+	s.poolMu.Unlock()
+	_ = st.Close()
+}
+
+// dropPool forgets the pooled streams of a closed session.
+func (s *session) dropPool() {
+	s.poolMu.Lock()
+	s.pool = nil
+	s.poolMu.Unlock()
+}
+
+// call makes one call on s. retry reports that the request certainly did
+// not reach the peer's handler (the session was already gone or retired),
+// so the caller may try again on another session.
+func (s *session) call(ctx context.Context, deadline time.Time, method string, req []byte) (resp []byte, retry bool, err error) {
+	addr := s.peer
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	if s.draining.Load() {
+		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (session retired)", method, addr, ErrUnreachable)
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, false, callError(method, addr, ctx.Err())
+		}
+	}
+	defer func() { <-s.sem }()
+	s.uses.Add(1)
+
+	st, reused, err := s.getStream()
+	if err != nil {
+		s.t.unpeer(s)
+		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+	}
+	_ = st.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = st.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	timeoutMicros := uint32(min(max(time.Until(deadline)/time.Microsecond, 1), 1<<32-1))
+	bp := getBuf(requestFrameSize(method, req))
+	*bp = appendRequest((*bp)[:0], method, timeoutMicros, req)
+	_, err = st.Write(*bp)
+	putBuf(bp)
+	if err != nil {
+		_ = st.Close()
+		if ctx.Err() != nil {
+			return nil, false, callError(method, addr, ctx.Err())
+		}
+		if errors.Is(err, yamux.ErrTimeout) {
+			return nil, false, callError(method, addr, context.DeadlineExceeded)
+		}
+		// The request did not go out: the stream or session was already
+		// dead (typically a pooled stream on a session the peer closed).
+		if s.mux.IsClosed() {
+			s.t.unpeer(s)
+		}
+		return nil, reused || s.mux.IsClosed(), fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+	}
+
+	var hb [frameHeaderSize]byte
+	kind, body, err := decodeFrame(st, &hb, s.t.cfg.MaxFrameSize, nil)
+	if err != nil {
+		_ = st.Close()
+		switch {
+		case ctx.Err() != nil:
+			return nil, false, callError(method, addr, ctx.Err())
+		case errors.Is(err, yamux.ErrTimeout):
+			return nil, false, callError(method, addr, context.DeadlineExceeded)
+		case errors.Is(err, ErrFrameTooLarge), errors.Is(err, errProtocol):
+			s.t.reject(s, err)
+			return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, err)
+		default:
+			return nil, false, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+		}
+	}
+	switch kind {
+	case kindReply:
+		s.putStream(st)
+		return body, false, nil
+	case kindError:
+		s.putStream(st)
+		return nil, false, &RemoteError{Addr: addr, Method: method, Message: string(body)}
+	default:
+		_ = st.Close()
+		perr := fmt.Errorf("%w: unexpected frame kind %d in a reply", errProtocol, kind)
+		s.t.reject(s, perr)
+		return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, perr)
+	}
+}
+
+// bufPool recycles request buffers up to 64 KiB.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf(n int) *[]byte {
+	if n > 64<<10 {
+		b := make([]byte, 0, n)
+		return &b
+	}
+	return bufPool.Get().(*[]byte)
+}
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		bufPool.Put(b)
+	}
+}
