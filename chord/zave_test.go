@@ -125,7 +125,7 @@ func (z *zaveNet) statuses() []chord.Status {
 func (z *zaveNet) invariants(after string) {
 	z.t.Helper()
 	if vs := chord.CheckInvariants(z.statuses()); len(vs) > 0 {
-		z.t.Fatalf("after %s: invariants broken:\n%s", after, violationText(vs))
+		z.t.Fatalf("invariants broken (step: %s):\n%s", after, violationText(vs))
 	}
 }
 
@@ -455,4 +455,25 @@ func TestZaveLoopyRing(t *testing.T) {
 			t.Errorf("successor of %d changed to %d; the loop was expected to be a fixpoint", id, got)
 		}
 	}
+}
+
+// TestIsolatedNodeRejoinsAfterHeal goes beyond Zave's model, which assumes
+// a node is suspected only when it really failed: a member is cut off from
+// every other node (the UI's isolate command), runs stabilize and
+// check_predecessor meanwhile (as its Driver would), and the partition
+// heals. The ring should take it back.
+func TestIsolatedNodeRejoinsAfterHeal(t *testing.T) {
+	t.Skip("protocol bug: while isolated, stabilize finds no live entry and falls back to the node itself, " +
+		"check_predecessor clears its predecessor, so after healing it stays a one-node ring that owns every key " +
+		"and nobody links back to it (AtMostOneRing, forever) — see the invariants engineer's report")
+	z := newZaveNet(t, 3)
+	z.form(10, 40, 70, 100, 130, 160)
+	z.check = false // false suspicion is outside Zave's assumptions
+	z.nw.Isolate(zaveAddr(70))
+	z.stabilize(70)
+	z.step("70 checks its predecessor", z.n(70).CheckPredecessor(z.ctx))
+	z.stabilize(40)
+	z.nw.Heal()
+	z.settle("after healing", 20)
+	z.invariants("healed and settled")
 }
