@@ -24,6 +24,11 @@ type Harness struct {
 	Crash func(t *testing.T, tr chord.Transport)
 	// Pause makes tr accept calls but never answer them.
 	Pause func(t *testing.T, tr chord.Transport)
+	// Revive, if set, starts a fresh transport (not yet serving) at the
+	// address of tr, which Crash has made unreachable: the UI's revive.
+	// Transports that cannot reuse an address leave it nil and the
+	// subtest is skipped.
+	Revive func(t *testing.T, tr chord.Transport) chord.Transport
 }
 
 // Conformance timing. Deadlines are generous because the machine running
@@ -50,6 +55,7 @@ func RunConformance(t *testing.T, h Harness) {
 	t.Run("ConcurrentCallersPaired", func(t *testing.T) { testConcurrent(t, h) })
 	t.Run("DeadlineOnPausedPeer", func(t *testing.T) { testPausedDeadline(t, h) })
 	t.Run("CrashedPeerFailsFast", func(t *testing.T) { testCrashed(t, h) })
+	t.Run("RevivedPeerReachable", func(t *testing.T) { testRevived(t, h) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceled(t, h) })
 	t.Run("BeforeServe", func(t *testing.T) { testBeforeServe(t, h) })
 	t.Run("BothDirections", func(t *testing.T) { testBothDirections(t, h) })
@@ -244,6 +250,45 @@ func testCrashed(t *testing.T, h Harness) {
 	if _, err := a.Call(callCtx(t), c.Addr(), "ping", nil); err != nil {
 		t.Errorf("call to a live peer after another crashed: %v", err)
 	}
+}
+
+// testRevived: after a crash and a revive at the same address, callers that
+// had a connection to the old transport reach the new one (a cached session
+// to the dead process must be noticed and redialled), within fastFail.
+func testRevived(t *testing.T, h Harness) {
+	if h.Revive == nil {
+		t.Skip("harness has no Revive")
+	}
+	a, b := h.New(t), h.New(t)
+	b.Serve(func(context.Context, string, []byte) ([]byte, error) { return []byte("old"), nil })
+	if _, err := a.Call(callCtx(t), b.Addr(), "warm", nil); err != nil {
+		t.Fatalf("call before crash: %v", err)
+	}
+	h.Crash(t, b)
+	if _, err := a.Call(callCtx(t), b.Addr(), "ping", nil); err == nil {
+		t.Fatal("call to a crashed peer succeeded")
+	}
+	b2 := h.Revive(t, b)
+	if b2.Addr() != b.Addr() {
+		t.Fatalf("revived transport is at %s, want %s", b2.Addr(), b.Addr())
+	}
+	b2.Serve(func(context.Context, string, []byte) ([]byte, error) { return []byte("new"), nil })
+	// Poll: the caller may need a failed call to notice its old session is
+	// dead, but it must get through well before fastFail.
+	ctx, cancel := context.WithTimeout(context.Background(), fastFail)
+	defer cancel()
+	var lastErr error
+	for ctx.Err() == nil {
+		reply, err := a.Call(ctx, b.Addr(), "ping", nil)
+		if err == nil {
+			if string(reply) != "new" {
+				t.Fatalf("call after revive answered %q, want the revived transport's %q", reply, "new")
+			}
+			return
+		}
+		lastErr = err
+	}
+	t.Fatalf("revived peer still unreachable after %v: %v", fastFail, lastErr)
 }
 
 func testCanceled(t *testing.T, h Harness) {

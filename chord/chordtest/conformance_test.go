@@ -25,5 +25,12 @@ func TestNetworkConformance(t *testing.T) {
 		},
 		Crash: func(t *testing.T, tr chord.Transport) { nw.Crash(tr.Addr()) },
 		Pause: func(t *testing.T, tr chord.Transport) { nw.Pause(tr.Addr()) },
+		Revive: func(t *testing.T, tr chord.Transport) chord.Transport {
+			ep, err := nw.Endpoint(tr.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ep
+		},
 	})
 }
