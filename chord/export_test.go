@@ -14,3 +14,6 @@ func (n *Node) SetStateForTest(pred NodeRef, succ, fingers []NodeRef) {
 	}
 	n.nextFinger = 0
 }
+
+// ShortIDForTest exposes shortID to the external tests.
+var ShortIDForTest = shortID

@@ -17,9 +17,12 @@ const maxCandidates = 16
 // split into steps, ToN Fig. 6 / §IV-E iterative style): either "id ∈ (me,
 // successor-list entry]: the first live of those successors owns it" or its
 // nodes closest preceding id, nearest to id first (closest_preceding_node over
-// fingers and successor list). The asker keeps every candidate it has heard
-// of, ordered by closeness to id, and always asks the closest one not yet
-// tried, so a dead hop falls back to the next-best. The owner is verified
+// fingers and successor list). The asker always asks the closest candidate
+// not yet tried. Every candidate an answering node offers is closer to id
+// than that node, hence closer than anything the asker still holds, so the
+// candidates form a stack: a new answer goes on top, and a dead hop falls
+// back to the next-best below it (the paper's "try the previous node's next
+// closest finger"). The owner is verified
 // live: it is this node, a node that answered during the lookup, or one that
 // answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
 // no candidate is left, the lookup fails with ErrLookupFailed.
@@ -37,19 +40,13 @@ func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
 	return res, nil
 }
 
-// lookupCand is a node the lookup may ask, with who recommended it.
-type lookupCand struct {
-	e    routeEntry
-	dist ID // clockwise distance from the candidate to the key: smaller is closer
-	done bool
-}
-
 // lookup is the state of one iterative lookup.
 type lookup struct {
 	n        *Node
 	key      ID
 	res      LookupResult
-	cands    []lookupCand // sorted by dist, closest first
+	cands    []routeEntry // a stack: the closest candidate is last
+	asked    []string     // nodes asked so far
 	answered []string     // nodes that answered (live)
 	failed   []string     // nodes that failed
 	steps    int
@@ -76,7 +73,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 	n := l.n
 	bits := n.cfg.Bits
 	if known != "" {
-		l.cands = append(l.cands, lookupCand{e: routeEntry{ref: NodeRef{Addr: known}, via: viaKnown}})
+		l.cands = append(l.cands, routeEntry{ref: NodeRef{Addr: known}, via: viaKnown})
 	} else {
 		n.mu.Lock()
 		if !n.joined {
@@ -110,8 +107,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.merge(a.cands)
 	}
 	for {
-		c := l.next()
-		if c == nil {
+		e, ok := l.next()
+		if !ok {
 			return NodeRef{}, fmt.Errorf("lookup %s from %s: no live candidate left after %d calls: %w",
 				l.key.Short(bits), n.self.Addr, l.steps, ErrLookupFailed)
 		}
@@ -119,8 +116,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 			return NodeRef{}, fmt.Errorf("lookup %s from %s: step limit %d reached: %w",
 				l.key.Short(bits), n.self.Addr, n.cfg.MaxLookupSteps, ErrLookupFailed)
 		}
-		c.done = true
-		e := c.e
+		l.asked = append(l.asked, e.ref.Addr)
 		l.steps++
 		t0 := time.Now()
 		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.key[:])
@@ -145,6 +141,9 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.res.Hops++
 		l.res.Path = append(l.res.Path, h)
 		l.answered = append(l.answered, a.self.Addr)
+		if a.self.Addr != e.ref.Addr {
+			l.asked = append(l.asked, a.self.Addr)
+		}
 		a.setFrom(a.self)
 		if len(a.owners) > 0 {
 			if owner, ok := l.tryOwners(ctx, a.owners); ok {
@@ -167,43 +166,25 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 	}
 }
 
-// next returns the closest untried candidate that has not failed.
-func (l *lookup) next() *lookupCand {
-	for i := range l.cands {
-		c := &l.cands[i]
-		if !c.done && !containsString(l.failed, c.e.ref.Addr) {
-			return c
+// next pops the closest candidate not asked yet.
+func (l *lookup) next() (routeEntry, bool) {
+	for len(l.cands) > 0 {
+		e := l.cands[len(l.cands)-1]
+		l.cands = l.cands[:len(l.cands)-1]
+		if !containsString(l.asked, e.ref.Addr) && !containsString(l.failed, e.ref.Addr) {
+			return e, true
 		}
 	}
-	return nil
+	return routeEntry{}, false
 }
 
-// merge adds candidates not heard of yet, keeping the list sorted by
-// closeness to the key. This node itself is never a candidate.
+// merge pushes an answer's candidates (closest to the key first) on top of
+// the stack. This node itself is never a candidate.
 func (l *lookup) merge(es []routeEntry) {
-	bits := l.n.cfg.Bits
-	for _, e := range es {
-		if e.ref.IsZero() || e.ref.Addr == l.n.self.Addr {
-			continue
+	for i := len(es) - 1; i >= 0; i-- {
+		if e := es[i]; !e.ref.IsZero() && e.ref.Addr != l.n.self.Addr {
+			l.cands = append(l.cands, e)
 		}
-		dup := false
-		for i := range l.cands {
-			if l.cands[i].e.ref.Addr == e.ref.Addr {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		c := lookupCand{e: e, dist: Distance(bits, e.ref.ID, l.key)}
-		i := len(l.cands)
-		l.cands = append(l.cands, c)
-		for i > 0 && l.cands[i-1].dist.Cmp(c.dist) > 0 {
-			l.cands[i] = l.cands[i-1]
-			i--
-		}
-		l.cands[i] = c
 	}
 }
 
@@ -265,10 +246,10 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		return h
 	}
 	bits := l.n.cfg.Bits
-	key := l.key.Short(bits)
+	key := shortID(l.key, bits)
 	from := "this node"
 	if !e.from.IsZero() && e.from.Addr != l.n.self.Addr {
-		from = e.from.ID.Short(bits)
+		from = shortID(e.from.ID, bits)
 	}
 	fallback := ""
 	if len(l.failed) > 0 {
@@ -279,24 +260,44 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		h.Via = "known"
 		h.Reason = "the ring member given to join"
 	case viaFinger:
-		h.Via = "finger[" + strconv.Itoa(e.idx) + "]"
-		start := e.from.ID.AddPow2(bits, e.idx).Short(bits)
-		h.Reason = fmt.Sprintf("%sclosest preceding %s known to %s (its finger[%d], start %s)", fallback, key, from, e.idx, start)
+		idx := strconv.Itoa(e.idx)
+		h.Via = "finger[" + idx + "]"
+		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
+		h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")"
 	case viaSuccessor:
 		if e.idx == 0 {
 			h.Via = "successor[0]"
 		} else {
 			h.Via = "successor list[" + strconv.Itoa(e.idx) + "]"
 		}
-		if len(l.res.Path) > 0 && l.isOwnerEntry(e) {
-			h.Reason = fmt.Sprintf("%s%s ∈ (%s, %s]: first live entry of %s's successor list at or after %s owns it", fallback, key, from, e.ref.ID.Short(bits), from, key)
+		if l.isOwnerEntry(e) {
+			h.Reason = fallback + key + " ∈ (" + from + ", " + shortID(e.ref.ID, bits) + "]: first live entry of " + from +
+				"'s successor list at or after " + key + " owns it"
 		} else {
-			h.Reason = fmt.Sprintf("%sclosest preceding %s known to %s (its %s)", fallback, key, from, h.Via)
+			h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its " + h.Via + ")"
 		}
 	case viaSelf:
 		h.Via = "self"
 	}
 	return h
+}
+
+// shortID is id.Short(bits) without formatting all 20 bytes.
+func shortID(id ID, bits int) string {
+	const digits = "0123456789abcdef"
+	nd := (bits + 3) / 4 // hex digits of the full identifier
+	first := 40 - nd     // index of its first digit among 40
+	var buf [6]byte
+	k := 0
+	for i := first; i < 40 && k < len(buf); i++ {
+		b := id[i/2]
+		if i%2 == 0 {
+			b >>= 4
+		}
+		buf[k] = digits[b&0xf]
+		k++
+	}
+	return string(buf[:k])
 }
 
 // isOwnerEntry reports whether e lies at or after the key from its
@@ -373,7 +374,11 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 	}
 	// closest_preceding_node: fingers from m down to 1, then the successor list.
 	bits := n.cfg.Bits
-	var buf [maxCandidates + 8]lookupCand
+	type cand struct {
+		e    routeEntry
+		dist ID // clockwise distance to the key: smaller is closer
+	}
+	var buf [maxCandidates + 1]cand
 	cs := buf[:0]
 	add := func(e routeEntry) {
 		if e.ref.IsZero() || e.ref.Addr == n.self.Addr || !Between(n.self.ID, e.ref.ID, key) {
@@ -384,7 +389,10 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 				return
 			}
 		}
-		c := lookupCand{e: e, dist: Distance(bits, e.ref.ID, key)}
+		c := cand{e: e, dist: Distance(bits, e.ref.ID, key)}
+		if len(cs) == maxCandidates && cs[len(cs)-1].dist.Cmp(c.dist) <= 0 {
+			return
+		}
 		i := len(cs)
 		cs = append(cs, c)
 		for i > 0 && cs[i-1].dist.Cmp(c.dist) > 0 {
