@@ -11,7 +11,7 @@ import (
 	"github.com/chordtui/chordtui/chord"
 )
 
-var formationSeeds = flag.Int("chord.formation", 0, "seeds per case in TestFormation (default 6, 2 with -short)")
+var formationSeeds = flag.Int("chord.formation", 0, "seeds per case in TestFormation (default 3, 2 with -short)")
 
 // formationBound is the number of full rounds (every member, in any order:
 // stabilize, fix_fingers, check_predecessor) after which a ring formed by
@@ -45,7 +45,7 @@ func TestFormation(t *testing.T) {
 		}
 	}
 	cases = append(cases, tc{16, 8, 1}, tc{16, 8, 2}, tc{24, 12, 8})
-	seeds := 6
+	seeds := 3
 	if testing.Short() {
 		seeds = 2
 	}
