@@ -9,7 +9,8 @@ import (
 
 // TestQuiescentRepairIsQuiet checks that once every key is in place a
 // repair round moves nothing (no keys-moved event, no version change) and
-// costs a bounded number of calls per node (digests, not records), and
+// costs a bounded number of calls per node (digests, not records, and no
+// lookups), and
 // that a get or set costs a lookup plus r calls.
 func TestQuiescentRepairIsQuiet(t *testing.T) {
 	events := make(chan chord.Event, 1<<16)
@@ -20,9 +21,18 @@ func TestQuiescentRepairIsQuiet(t *testing.T) {
 		<-events
 	}
 	before := r.holdings()
-	c0 := r.nw.Calls()
+	lookups := func() (n uint64) {
+		for _, x := range r.live() {
+			n += x.node.Status().Lookups
+		}
+		return n
+	}
+	l0, c0 := lookups(), r.nw.Calls()
 	r.repairAll()
 	perNode := float64(r.nw.Calls()-c0) / 16
+	if l := lookups() - l0; l != 0 {
+		t.Errorf("a quiet repair round made %d lookups; it should find owners through predecessor pointers", l)
+	}
 	for len(events) > 0 {
 		if e := <-events; e.Kind == chord.EventKeysMoved {
 			t.Errorf("keys moved at quiescence: %s", e.Detail)
@@ -37,8 +47,8 @@ func TestQuiescentRepairIsQuiet(t *testing.T) {
 		}
 	}
 	t.Logf("repair round at quiescence: %.1f calls per node", perNode)
-	if perNode > 20 {
-		t.Errorf("a quiet repair round costs %.1f calls per node, want ≤ 20", perNode)
+	if perNode > 10 {
+		t.Errorf("a quiet repair round costs %.1f calls per node, want ≤ 10", perNode)
 	}
 
 	ctx := context.Background()

@@ -12,7 +12,8 @@ import (
 //
 //  1. join handoff: if the predecessor changed since the last pull, pull
 //     the records of (pred, self] from the successor;
-//  2. group the records held by owner (one lookup per group);
+//  2. group the records held by owner (found by walking the predecessor
+//     pointers back, or by a lookup);
 //  3. for each group, walk the owner and its successor list until r live
 //     holders are found, exchange digests with each and push what it
 //     misses (and fetch what it has newer, when this node is a holder); a
@@ -39,10 +40,7 @@ func (s *Store) Repair(ctx context.Context) error {
 	recs := s.tab.sorted()
 	s.mu.Unlock()
 	done := make([]bool, len(recs))
-	// down holds the nodes that failed a call during this round: they are
-	// not called again until the next round, so a paused node costs one
-	// timeout per round, not one per group.
-	down := map[string]bool{}
+	rs := &round{down: map[string]bool{}, succs: map[string]succsResp{}}
 	for i := range recs {
 		if done[i] {
 			continue
@@ -50,15 +48,16 @@ func (s *Store) Repair(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return errors.Join(append(errs, ctx.Err())...)
 		}
-		owner, list, err := s.ownerOf(ctx, recs[i].ID, down)
+		o, err := s.ownerOf(ctx, recs[i].ID, rs)
 		done[i] = true
-		if err != nil && owner.IsZero() {
+		if err != nil && o.owner.IsZero() {
 			errs = append(errs, fmt.Errorf("owner of %s: %w", recs[i].ID.Short(s.bits), err))
 			continue
 		}
+		// The group: every record the same owner answers for.
 		group := []record{recs[i]}
-		for j := i + 1; j < len(recs); j++ {
-			if !done[j] && inClosed(recs[i].ID, recs[j].ID, owner.ID) {
+		for j := range recs {
+			if !done[j] && o.covers(recs[i].ID, recs[j].ID) {
 				done[j] = true
 				group = append(group, recs[j])
 			}
@@ -69,6 +68,8 @@ func (s *Store) Repair(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("owner of %s: %w", recs[i].ID.Short(s.bits), err))
 			continue
 		}
+		owner, list := o.owner, o.list
+		down := rs.down
 		if err := s.repairGroup(ctx, owner, list, group, down); err != nil {
 			errs = append(errs, err)
 		}
@@ -84,30 +85,82 @@ func inClosed(a, x, b chord.ID) bool {
 	return a != b && chord.BetweenRightIncl(a, x, b)
 }
 
-// ownerOf returns the owner of id and its successor list: this node's own
-// state when id is in (pred, self], else a lookup and a dht.succs call.
-// When the lookup succeeds but the owner does not answer, it returns the
-// owner with the error.
-func (s *Store) ownerOf(ctx context.Context, id chord.ID, down map[string]bool) (chord.NodeRef, []chord.NodeRef, error) {
+// round is what one repair round remembers between groups.
+type round struct {
+	// down holds the nodes that failed a call during this round: they are
+	// not called again until the next round, so a paused node costs one
+	// timeout per round, not one per group.
+	down map[string]bool
+	// succs caches the dht.succs answers of this round.
+	succs map[string]succsResp
+}
+
+// ownerInfo is a group's owner, its successor list, and its predecessor
+// (the start of its range; zero if unknown).
+type ownerInfo struct {
+	owner, pred chord.NodeRef
+	list        []chord.NodeRef
+}
+
+// covers reports whether the owner found for first also answers for x.
+func (o ownerInfo) covers(first, x chord.ID) bool {
+	if inClosed(first, x, o.owner.ID) {
+		return true
+	}
+	return !o.pred.IsZero() && chord.BetweenRightIncl(o.pred.ID, x, o.owner.ID)
+}
+
+// succsOf asks n for its neighbourhood once per round.
+func (s *Store) succsOf(ctx context.Context, n chord.NodeRef, rs *round) (succsResp, error) {
+	if m, ok := rs.succs[n.Addr]; ok {
+		return m, nil
+	}
+	if rs.down[n.Addr] {
+		return succsResp{}, fmt.Errorf("%s: %w this round", n.Addr, errUnreachable)
+	}
+	m, err := s.succs(ctx, n)
+	if err != nil {
+		rs.down[n.Addr] = true
+		return succsResp{}, fmt.Errorf("%s: %w", n.Addr, err)
+	}
+	rs.succs[n.Addr] = m
+	return m, nil
+}
+
+// ownerOf returns the owner of id with its successor list. It is this node
+// when id is in (pred, self]; else it walks the predecessor pointers back
+// (the keys a node holds besides its own belong to its r-1 predecessors,
+// so this takes one dht.succs call per predecessor, cached for the round);
+// if the walk does not find it in r steps, a lookup does. When the owner
+// is found but does not answer, ownerOf returns it with the error.
+func (s *Store) ownerOf(ctx context.Context, id chord.ID, rs *round) (ownerInfo, error) {
+	pred := s.node.Predecessor()
 	if s.ownsStrict(id) {
-		return s.self, s.node.Successors(), nil
+		return ownerInfo{owner: s.self, pred: pred, list: s.node.Successors()}, nil
+	}
+	cur := pred
+	for hop := 0; hop < s.cfg.Replicas && !cur.IsZero() && cur.Addr != s.self.Addr; hop++ {
+		m, err := s.succsOf(ctx, cur, rs)
+		if err != nil || m.Pred.IsZero() {
+			break
+		}
+		if chord.BetweenRightIncl(m.Pred.ID, id, cur.ID) {
+			return ownerInfo{owner: cur, pred: m.Pred, list: m.Succs}, nil
+		}
+		cur = m.Pred
 	}
 	lr, err := s.node.Lookup(ctx, id)
 	if err != nil {
-		return chord.NodeRef{}, nil, err
+		return ownerInfo{}, err
 	}
 	if lr.Owner.Addr == s.self.Addr {
-		return s.self, s.node.Successors(), nil
+		return ownerInfo{owner: s.self, pred: pred, list: s.node.Successors()}, nil
 	}
-	if down[lr.Owner.Addr] {
-		return lr.Owner, nil, fmt.Errorf("%s: %w this round", lr.Owner.Addr, errUnreachable)
-	}
-	m, err := s.succs(ctx, lr.Owner)
+	m, err := s.succsOf(ctx, lr.Owner, rs)
 	if err != nil {
-		down[lr.Owner.Addr] = true
-		return lr.Owner, nil, fmt.Errorf("%s: %w", lr.Owner.Addr, err)
+		return ownerInfo{owner: lr.Owner}, err
 	}
-	return lr.Owner, m.Succs, nil
+	return ownerInfo{owner: lr.Owner, pred: m.Pred, list: m.Succs}, nil
 }
 
 // repairGroup makes the r holders of group (the owner and its successors)
