@@ -265,6 +265,9 @@ func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) ([
 			t.Stop()
 			return nil, fmt.Errorf("call %s on %s: delayed: %w", method, addr, ctx.Err())
 		}
+		if err := ctx.Err(); err != nil { // both ready: select may have picked the timer
+			return nil, fmt.Errorf("call %s on %s: delayed: %w", method, addr, err)
+		}
 	}
 	r.target.mu.RLock()
 	h := r.target.handler
