@@ -70,6 +70,14 @@ const (
 //     not guaranteed to survive failures, and chordtui shows that truthfully.
 //
 // r is the largest Status.R among the members. The cost is O(N·r·log N).
+//
+// Messages name a node by its short identifier and address, "3fa2c1
+// (127.0.0.1:4001)", add ", dead" for a pointer to a node that is not a
+// live member, and print successor lists by short identifier with dead
+// entries marked †. The statuses should be one consistent snapshot: taken
+// one node at a time while rounds run, a pointer can be newer than the
+// status of the node it names, and the checker then reports what that mixed
+// picture shows.
 func CheckInvariants(sts []Status) []Violation {
 	v := newRingView(sts)
 	if len(v.nodes) == 0 {
