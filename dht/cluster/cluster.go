@@ -75,6 +75,7 @@ type Cluster struct {
 	events      chan Event
 	evClosed    bool
 	evDropped   atomic.Uint64
+	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -128,13 +129,17 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		c.Close()
 		return nil, err
 	}
+	// Joins run concurrently, at most JoinParallelism at a time, each
+	// through a random member that has already joined.
 	errs := make([]error, len(ms))
+	sem := make(chan struct{}, cfg.JoinParallelism)
 	var wg sync.WaitGroup
 	for i, m := range ms[1:] {
+		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			errs[i+1] = c.boot(m, []string{first.addr})
+			defer func() { <-sem; wg.Done() }()
+			errs[i+1] = c.boot(m, c.pickContacts(m))
 		}()
 	}
 	wg.Wait()
@@ -387,6 +392,23 @@ func (c *Cluster) nameOfLocked(addr string) string {
 	return addr
 }
 
+// replacerLocked returns the address-to-name rewriter for event texts,
+// rebuilt only when members were added (addresses never change).
+func (c *Cluster) replacerLocked() *strings.Replacer {
+	if r, n := c.names.Load(), len(c.members); r != nil && r.n == n {
+		return r.r
+	}
+	r := &namedReplacer{r: addrReplacer(c.namesLocked()), n: len(c.members)}
+	c.names.Store(r)
+	return r.r
+}
+
+// namedReplacer caches addrReplacer for a number of members.
+type namedReplacer struct {
+	r *strings.Replacer
+	n int
+}
+
 // namesLocked maps every member's address to its name.
 func (c *Cluster) namesLocked() map[string]string {
 	out := make(map[string]string, len(c.members))
@@ -516,7 +538,7 @@ func (c *Cluster) translate(e chord.Event) Event {
 	name := c.nameOfLocked(e.Node.Addr)
 	detail := e.Detail
 	if detail != "" {
-		detail = withNames(detail, c.namesLocked())
+		detail = c.replacerLocked().Replace(detail)
 	}
 	old, nw := "nil", "nil"
 	if !e.Old.IsZero() {

@@ -32,6 +32,9 @@ type Config struct {
 	Seed int64
 	// MonitorInterval is how often the "stable" condition is evaluated.
 	MonitorInterval time.Duration
+	// JoinParallelism is how many of the initial nodes join at once (each
+	// through a random member that already joined).
+	JoinParallelism int
 	// JoinTimeout bounds one node's join, retries included.
 	JoinTimeout time.Duration
 	// OpTimeout bounds a get, set, del, lookup or leave started by Exec.
@@ -62,6 +65,7 @@ func DefaultConfig() Config {
 		DHT:             dht.DefaultConfig(),
 		Net:             netmux.DefaultConfig(),
 		MonitorInterval: 50 * time.Millisecond,
+		JoinParallelism: 16,
 		JoinTimeout:     10 * time.Second,
 		OpTimeout:       10 * time.Second,
 		WaitTimeout:     30 * time.Second,
@@ -95,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.MonitorInterval <= 0 {
 		errs = append(errs, fmt.Errorf("monitor interval must be positive, got %v", c.MonitorInterval))
+	}
+	if c.JoinParallelism < 1 {
+		errs = append(errs, fmt.Errorf("join parallelism must be at least 1, got %d", c.JoinParallelism))
 	}
 	if c.JoinTimeout <= 0 || c.OpTimeout <= 0 || c.WaitTimeout <= 0 {
 		errs = append(errs, errors.New("join, operation and wait timeouts must be positive"))

@@ -421,16 +421,22 @@ func plural(n int, word string) string {
 
 // withNames replaces the addresses mentioned in s by node names.
 func withNames(s string, names map[string]string) string {
+	return addrReplacer(names).Replace(s)
+}
+
+// addrReplacer rewrites addresses to names, longest address first so that
+// 127.0.0.1:4000 never matches inside 127.0.0.1:40001.
+func addrReplacer(names map[string]string) *strings.Replacer {
 	addrs := make([]string, 0, len(names))
 	for a := range names {
 		addrs = append(addrs, a)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return len(addrs[i]) > len(addrs[j]) })
-	var pairs []string
+	pairs := make([]string, 0, 2*len(addrs))
 	for _, a := range addrs {
 		pairs = append(pairs, a, names[a])
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	return strings.NewReplacer(pairs...)
 }
 
 func (c *Cluster) runNodes(_ context.Context, _ Command) (Result, error) {
