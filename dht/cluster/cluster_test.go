@@ -144,6 +144,9 @@ func TestLifecycle(t *testing.T) {
 	exec(t, c, "leave n9")
 	exec(t, c, "wait")
 	getAll("after revive, add and leave")
+	exec(t, c, "leave n8")
+	exec(t, c, "revive n8") // a departed node can come back too
+	exec(t, c, "wait")
 	res = exec(t, c, "nodes")
 	states := map[string]string{}
 	for _, n := range res.Data["nodes"].([]map[string]any) {
