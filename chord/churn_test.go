@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -545,4 +546,161 @@ func runChurnFaults(t *testing.T, seed uint64) int {
 		c.lookup(true)
 	}
 	return brokenSteps
+}
+
+var churnConcurrent = flag.Int("chord.churn.concurrent", 0, "number of concurrent churn schedules TestChurnConcurrent runs (default 30, or $CHORD_CHURN_CONCURRENT)")
+
+// TestChurnConcurrent is TestChurn with real concurrency: in each epoch every
+// live member runs a few random maintenance operations in its own goroutine
+// while a join (or a graceful leave) runs in another, all at once over the
+// in-memory network. Zave's proof treats each operation as atomic; here
+// they interleave at every remote call. When all goroutines of an epoch
+// have returned (a consistent cut), the invariants must hold; crashes are
+// applied between epochs under Zave's precondition. After the last epoch
+// the ring must become ideal within churnSettleBound rounds.
+//
+// The interleavings depend on the Go scheduler, so a failing seed may not
+// fail again on replay; its printed schedule still shows what happened.
+// 30 schedules by default; -chord.churn.concurrent=N or
+// CHORD_CHURN_CONCURRENT=N for more.
+func TestChurnConcurrent(t *testing.T) {
+	n := 30
+	if *churnConcurrent > 0 {
+		n = *churnConcurrent
+	} else if s := os.Getenv("CHORD_CHURN_CONCURRENT"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			t.Fatalf("CHORD_CHURN_CONCURRENT=%q: want a positive number of schedules", s)
+		}
+		n = v
+	}
+	if testing.Short() {
+		n = min(n, 5)
+	}
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		if !t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runChurnConcurrent(t, seed) }) {
+			return
+		}
+	}
+}
+
+func runChurnConcurrent(t *testing.T, seed uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rng := rand.New(rand.NewPCG(seed, 0xc0c0))
+	cfg := chord.DefaultConfig()
+	cfg.Bits = 8 + rng.IntN(9)
+	cfg.SuccessorListLen = 2 + rng.IntN(3)
+	cfg.RPCTimeout = 5 * time.Second
+	c := &churnRing{t: t, seed: seed, rng: rng, nw: chordtest.NewNetwork(int64(seed)), cfg: cfg,
+		gone: map[string]bool{}, ids: map[chord.ID]bool{}, ctx: ctx}
+	r := cfg.SuccessorListLen
+	initial := r + 1 + rng.IntN(4)
+	first := c.start()
+	first.Create()
+	c.logf("create %s", c.name(first))
+	for len(c.live()) < initial {
+		c.join()
+	}
+	c.settle("initial ring", churnSettleBound(initial, r, cfg.Bits)+initial)
+	c.checkInvariants("initial ring")
+
+	epochs := 10 + rng.IntN(15)
+	for e := 0; e < epochs; e++ {
+		live := c.live()
+		// Plan the epoch with the (single-goroutine) rng, then run it.
+		type job struct {
+			n   *chord.Node
+			ops []int // 0 stabilize, 1 fix_fingers, 2 check_predecessor
+		}
+		var jobs []job
+		for _, n := range live {
+			j := job{n: n}
+			for k := 1 + rng.IntN(3); k > 0; k-- {
+				j.ops = append(j.ops, rng.IntN(3))
+			}
+			jobs = append(jobs, j)
+		}
+		var joiner, via, leaver *chord.Node
+		switch k := rng.IntN(4); {
+		case k <= 1 && len(live) < churnMaxNodes:
+			via = c.pick(live)
+			joiner = c.start()
+		case k == 2:
+			sts := c.statuses()
+			var ok []*chord.Node
+			for _, n := range live {
+				if mayFail(sts, n.Self()) {
+					ok = append(ok, n)
+				}
+			}
+			if len(ok) > 0 {
+				leaver = c.pick(ok)
+			}
+		}
+		desc := fmt.Sprintf("epoch %d:", e)
+		for _, j := range jobs {
+			desc += fmt.Sprintf(" %s%v", j.n.Self().Addr, j.ops)
+		}
+		if joiner != nil {
+			desc += fmt.Sprintf(" + join %s via %s", c.name(joiner), c.name(via))
+		}
+		if leaver != nil {
+			desc += fmt.Sprintf(" + leave %s", c.name(leaver))
+		}
+		c.logf("%s", desc)
+
+		var wg sync.WaitGroup
+		var joinErr error
+		for _, j := range jobs {
+			wg.Add(1)
+			go func() { // exits after its planned operations
+				defer wg.Done()
+				for _, op := range j.ops {
+					switch op {
+					case 0:
+						_ = j.n.Stabilize(ctx)
+					case 1:
+						_ = j.n.FixFingers(ctx)
+					default:
+						_ = j.n.CheckPredecessor(ctx)
+					}
+				}
+			}()
+		}
+		if joiner != nil {
+			wg.Add(1)
+			go func() { // exits when the join returns
+				defer wg.Done()
+				joinErr = joiner.Join(ctx, via.Self().Addr)
+			}()
+		}
+		if leaver != nil {
+			wg.Add(1)
+			go func() { // exits when the leave returns
+				defer wg.Done()
+				_ = leaver.Leave(ctx)
+			}()
+		}
+		wg.Wait()
+		if leaver != nil {
+			c.nw.Crash(leaver.Self().Addr)
+			c.gone[leaver.Self().Addr] = true
+		}
+		if joinErr != nil {
+			c.fatalf("join %s via %s failed although the invariants held: %v", c.name(joiner), c.name(via), joinErr)
+		}
+		c.checkInvariants(desc)
+
+		// Between epochs, sometimes crash a member Zave's precondition
+		// allows to fail.
+		if rng.IntN(3) == 0 && c.fail(false) {
+			c.checkInvariants(c.log[len(c.log)-1])
+		}
+	}
+	c.settle("after the last epoch", churnSettleBound(len(c.live()), r, cfg.Bits))
+	c.checkInvariants("settled")
+	for i := 0; i < 10; i++ {
+		c.lookup(true)
+	}
 }
