@@ -558,7 +558,7 @@ func (c *Cluster) runKeys(_ context.Context, cmd Command) (Result, error) {
 	}
 	ks := store.Keys()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s holds %d keys", m.name, len(ks))
+	fmt.Fprintf(&b, "%s holds %s", m.name, plural(len(ks), "key"))
 	list := make([]map[string]any, 0, len(ks))
 	for _, k := range ks {
 		role := "replica"
