@@ -202,6 +202,17 @@ func TestE2EKillAdjacent(t *testing.T) {
 			t.Fatalf("get key-%03d: owner is the dead node %v", i, r["owner"])
 		}
 	}
+	lk := p.mustOK("lookup key-000 via " + ring[0].name)[0]
+	path, _ := lk["path"].([]any)
+	if len(path) == 0 || lk["owner"] == nil || lk["owner"] == a || lk["owner"] == b {
+		t.Fatalf("lookup: owner %v, path %v", lk["owner"], lk["path"])
+	}
+	for _, h := range path {
+		hop := h.(map[string]any)
+		if hop["node"] == nil || hop["via"] == nil || hop["reason"] == "" {
+			t.Fatalf("lookup hop without node, via or reason: %v", hop)
+		}
+	}
 	after := p.mustOK("nodes")[0]["nodes"].([]any)
 	for _, n := range after {
 		m := n.(map[string]any)
