@@ -58,7 +58,7 @@ func churnCount(t *testing.T) int {
 //
 // A failing schedule prints its seed and every step; replay it with
 //
-//	go test ./chord -run TestChurn -chord.churn.seed=SEED -v
+//	go test ./chord -run 'TestChurn$' -chord.churn.seed=SEED -v
 func TestChurn(t *testing.T) {
 	if *churnSeed >= 0 {
 		runChurn(t, uint64(*churnSeed))
@@ -171,7 +171,8 @@ func (c *churnRing) fatalf(format string, args ...any) {
 	c.t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, format, args...)
-	fmt.Fprintf(&b, "\n\nseed %d (m=%d, r=%d); replay: go test ./chord -run TestChurn -chord.churn.seed=%d -v\nschedule:\n", c.seed, c.cfg.Bits, c.cfg.SuccessorListLen, c.seed)
+	test, _, _ := strings.Cut(c.t.Name(), "/")
+	fmt.Fprintf(&b, "\n\nseed %d (m=%d, r=%d); replay: go test ./chord -run '%s$' -chord.churn.seed=%d -v\nschedule:\n", c.seed, c.cfg.Bits, c.cfg.SuccessorListLen, test, c.seed)
 	for i, l := range c.log {
 		fmt.Fprintf(&b, "  %3d %s\n", i, l)
 	}
@@ -424,8 +425,7 @@ var churnFaultSchedules = flag.Int("chord.churn.faults", 0, "number of seeded ch
 //
 // It runs only when asked, with -chord.churn.faults=N or
 // CHORD_CHURN_FAULTS=N (calls to paused nodes wait for a 5 ms RPC timeout);
-// replay one schedule with -chord.churn.seed (which also runs TestChurn's
-// schedule of that seed).
+// replay one schedule with -run 'TestChurnFaults$' -chord.churn.seed=SEED.
 func TestChurnFaults(t *testing.T) {
 	n := 0
 	if *churnFaultSchedules > 0 {
@@ -576,6 +576,10 @@ func TestChurnConcurrent(t *testing.T) {
 	}
 	if testing.Short() {
 		n = min(n, 5)
+	}
+	if *churnSeed >= 0 {
+		runChurnConcurrent(t, uint64(*churnSeed))
+		return
 	}
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		if !t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runChurnConcurrent(t, seed) }) {
