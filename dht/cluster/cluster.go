@@ -82,8 +82,10 @@ type Cluster struct {
 }
 
 // Start launches cfg.Nodes nodes: n0 creates the ring and the others join
-// through it concurrently, as they would in real life. It raises the
-// process's open-file limit first. On error every node started is closed.
+// concurrently, as they would in real life (at most JoinParallelism at a
+// time, each through a random member that has already joined). It raises
+// the process's open-file limit first. ctx bounds the start only; the
+// cluster runs until Close. On error every node started is closed.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cluster config: %w", err)
@@ -125,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		ms[i] = m
 	}
 	first := ms[0]
-	if err := c.boot(first, nil); err != nil {
+	if err := c.boot(ctx, first, nil); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -139,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i+1] = c.boot(m, c.pickContacts(m))
+			errs[i+1] = c.boot(ctx, m, c.pickContacts(m))
 		}()
 	}
 	wg.Wait()
@@ -203,7 +205,7 @@ func (c *Cluster) chooseIDLocked(name, addr string) chord.ID {
 // boot makes the chord node and store on m's transport (which must be
 // listening), creates a ring (contacts empty) or joins through one of
 // contacts, then starts the node's driver. On failure m is left down.
-func (c *Cluster) boot(m *member, contacts []string) error {
+func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error {
 	c.mu.Lock()
 	nc := c.cfg.Chord
 	dc := c.cfg.DHT
@@ -232,7 +234,7 @@ func (c *Cluster) boot(m *member, contacts []string) error {
 	}
 	if len(contacts) == 0 {
 		node.Create()
-	} else if err := c.join(node, m, contacts); err != nil {
+	} else if err := c.join(ctx, node, m, contacts); err != nil {
 		return fail(err)
 	}
 	drv := chord.NewDriver(c.tasks(node, store, nc, dc.RepairInterval), nc.Jitter, c.driverSeed(m, inc))
@@ -252,8 +254,8 @@ func (c *Cluster) boot(m *member, contacts []string) error {
 
 // join enters the ring through the first contact that works, retrying with
 // a short backoff (a contact may be busy joining itself) until JoinTimeout.
-func (c *Cluster) join(node *chord.Node, m *member, contacts []string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.JoinTimeout)
+func (c *Cluster) join(ctx context.Context, node *chord.Node, m *member, contacts []string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
 	defer cancel()
 	backoff := 10 * time.Millisecond
 	var last error
@@ -647,7 +649,7 @@ func (c *Cluster) Kill(name string) error {
 
 // Revive restarts a crashed or departed node on the same address with the
 // same identifier and empty memory, joining through a live member.
-func (c *Cluster) Revive(name string) error {
+func (c *Cluster) Revive(ctx context.Context, name string) error {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	m, err := c.resolve("revive", name)
@@ -672,7 +674,7 @@ func (c *Cluster) Revive(name string) error {
 	m.tr = tr
 	c.mu.Unlock()
 	c.recordFault("revive " + m.name)
-	if err := c.boot(m, contacts); err != nil {
+	if err := c.boot(ctx, m, contacts); err != nil {
 		return fmt.Errorf("revive: %w", err)
 	}
 	return nil
@@ -680,7 +682,7 @@ func (c *Cluster) Revive(name string) error {
 
 // Add starts count new nodes (named after the last one) and joins them
 // concurrently through live members. It returns their names.
-func (c *Cluster) Add(count int) ([]string, error) {
+func (c *Cluster) Add(ctx context.Context, count int) ([]string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	if count < 1 {
@@ -710,7 +712,7 @@ func (c *Cluster) Add(count int) ([]string, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.boot(m, contacts)
+			errs[i] = c.boot(ctx, m, contacts)
 		}()
 	}
 	wg.Wait()

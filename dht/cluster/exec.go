@@ -247,14 +247,14 @@ func (c *Cluster) didTo(verb, arg string) (Result, error) {
 	return Result{Text: fmt.Sprintf("%s %s (%s)", verb, m.name, m.addr), Data: map[string]any{"node": m.name}}, nil
 }
 
-func (c *Cluster) runRevive(_ context.Context, cmd Command) (Result, error) {
-	if err := c.Revive(cmd.Args[0]); err != nil {
+func (c *Cluster) runRevive(ctx context.Context, cmd Command) (Result, error) {
+	if err := c.Revive(ctx, cmd.Args[0]); err != nil {
 		return Result{}, err
 	}
 	return c.didTo("revived", cmd.Args[0])
 }
 
-func (c *Cluster) runAdd(_ context.Context, cmd Command) (Result, error) {
+func (c *Cluster) runAdd(ctx context.Context, cmd Command) (Result, error) {
 	count := 1
 	if len(cmd.Args) == 1 {
 		n, err := strconv.Atoi(cmd.Args[0])
@@ -263,7 +263,7 @@ func (c *Cluster) runAdd(_ context.Context, cmd Command) (Result, error) {
 		}
 		count = n
 	}
-	names, err := c.Add(count)
+	names, err := c.Add(ctx, count)
 	res := Result{Text: "added " + strings.Join(names, " "), Data: map[string]any{"nodes": names}}
 	return res, err
 }
