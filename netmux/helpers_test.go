@@ -73,12 +73,13 @@ func echoServer(t testing.TB, cfg netmux.Config) *netmux.Transport {
 func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
+	interval := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s", within, what)
 		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond) // polling interval, not a synchronisation
+		time.Sleep(interval) // polling interval, not a synchronisation
+		interval = min(2*interval, 20*time.Millisecond)
 	}
 }
 

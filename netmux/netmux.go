@@ -853,11 +853,12 @@ func (t *Transport) idleSessions(now time.Time, tick time.Duration) []*session {
 	return out
 }
 
-// retire takes s out of use and closes it once its own calls in flight are
-// done. If notify is set (we decided to retire it), the peer is told with a
-// go-away frame and closes its end once its calls are done; we close ours
-// after CloseTimeout at the latest. Without notify (the peer told us), we
-// close as soon as our calls are done. The wait runs on its own goroutine.
+// retire takes s out of use and closes it once our own calls in flight on
+// it are done. If notify is set (we decided to retire it), the peer is told
+// with a go-away frame and closes its end once its calls are done; if it has
+// not after CloseTimeout, we close ours as soon as we are not serving one of
+// its calls. Without notify (the peer told us), we close as soon as our
+// calls are done. The waiting runs on its own goroutine.
 func (t *Transport) retire(s *session, notify bool) {
 	if s.draining.Swap(true) && notify {
 		return
@@ -872,19 +873,10 @@ func (t *Transport) retire(s *session, notify bool) {
 	t.mu.Unlock()
 	go func() {
 		defer t.wg.Done()
-		poll := time.NewTicker(time.Millisecond)
-		defer poll.Stop()
-		giveUp := time.NewTimer(t.cfg.CallTimeout + t.cfg.CloseTimeout)
-		defer giveUp.Stop()
-		for s.inflight.Load() > 0 {
-			select {
-			case <-s.mux.CloseChan():
-				return
-			case <-giveUp.C:
-				s.close()
-				return
-			case <-poll.C:
-			}
+		giveUp := time.Now().Add(t.cfg.CallTimeout + t.cfg.CloseTimeout)
+		// Our own calls in flight finish first (rare: s was idle or superseded).
+		if !s.waitWhile(func() bool { return s.inflight.Load() > 0 }, giveUp) {
+			return
 		}
 		if !notify {
 			s.close()
@@ -895,10 +887,36 @@ func (t *Transport) retire(s *session, notify bool) {
 		closeBy := time.NewTimer(t.cfg.CloseTimeout)
 		defer closeBy.Stop()
 		select {
-		case <-s.mux.CloseChan():
+		case <-s.mux.CloseChan(): // the peer closed it: the normal end
+			return
 		case <-closeBy.C:
-			t.log.Debug("netmux: peer did not close a retired session", "peer", s.peer)
+		}
+		// The peer has not closed it: finish serving its calls, then close.
+		t.log.Debug("netmux: peer did not close a retired session", "peer", s.peer)
+		if s.waitWhile(func() bool { return s.serving.Load() > 0 }, giveUp) {
 			s.close()
 		}
 	}()
+}
+
+// waitWhile polls cond until it is false (true), the session closes (false)
+// or giveUp passes (the session is closed; false).
+func (s *session) waitWhile(cond func() bool, giveUp time.Time) bool {
+	if !cond() {
+		return true
+	}
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for cond() {
+		if time.Now().After(giveUp) {
+			s.close()
+			return false
+		}
+		select {
+		case <-s.mux.CloseChan():
+			return false
+		case <-poll.C:
+		}
+	}
+	return true
 }

@@ -140,7 +140,7 @@ func TestScaleFileDescriptors(t *testing.T) {
 
 	// With no traffic, idle reaping closes every session.
 	eventually(t, 2*cfg.IdleTimeout+10*time.Second, "idle sessions to be reaped", func() bool { return sessions() == 0 })
-	t.Logf("sessions reaped %v after the calls", time.Since(start).Round(time.Millisecond))
+	t.Logf("sessions reaped %v after the calls began", time.Since(start).Round(time.Millisecond))
 	eventually(t, 10*time.Second, "descriptors to be released", func() bool { return openFDs(t)-before <= n })
-	t.Logf("after idle reaping (%v after the calls): %d fds (the %d listeners)", time.Since(start).Round(time.Millisecond), openFDs(t)-before, n)
+	t.Logf("after idle reaping (%v after the calls began): %d fds (the %d listeners)", time.Since(start).Round(time.Millisecond), openFDs(t)-before, n)
 }
