@@ -634,7 +634,7 @@ func (c *Cluster) runConfig(_ context.Context, cmd Command) (Result, error) {
 		return Result{Text: b.String(), Data: data}, nil
 	}
 	if len(cmd.Args) == 1 {
-		return Result{}, errorf(ErrUsage, "config: wants 2 arguments (NAME VALUE), got 1 — usage: config NAME VALUE")
+		return Result{}, errorf(ErrUsage, "config: wants 0 or 2 arguments (NAME VALUE), got 1 — usage: config [NAME VALUE]")
 	}
 	name := strings.ToLower(cmd.Args[0])
 	for _, t := range tunables {

@@ -144,7 +144,7 @@ var commandTable = []commandSpec{
 		args: []string{"pause|resume|step"}, min: 1, max: 1, kinds: []argKind{argChoice},
 		choices: []string{"pause", "resume", "step"},
 		details: "step runs one round of every task (stabilize, fix fingers, check predecessor, repair)\non every live node, in name order."},
-	{CommandInfo: CommandInfo{"config", "config NAME VALUE", "change a live tunable (config with no arguments lists them)"},
+	{CommandInfo: CommandInfo{"config", "config [NAME VALUE]", "list the live tunables, or change one"},
 		args: []string{"NAME", "VALUE"}, min: 0, max: 2, kinds: []argKind{argTunable, argText}},
 	{CommandInfo: CommandInfo{"help", "help [CMD]", "list the commands, or explain one"},
 		args: []string{"CMD"}, min: 0, max: 1, kinds: []argKind{argCommand}},
