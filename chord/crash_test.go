@@ -116,3 +116,63 @@ func TestHalfCrashLookups(t *testing.T) {
 		t.Errorf("mean path %.2f hops is more than 2·log2 N", st.mean)
 	}
 }
+
+// TestPartitionsHeal goes beyond Zave's model (a suspected node really is
+// dead): a partition makes live nodes drop each other, and Chord alone would
+// leave separate rings forever. With ring unification (unify.go) the ring
+// must be ideal again soon after the partition heals.
+func TestPartitionsHeal(t *testing.T) {
+	tests := []struct {
+		name  string
+		n     int
+		split func(r *memRing) // makes the partition
+	}{
+		{"one node isolated", 8, func(r *memRing) { r.nw.Isolate(r.nodes[3].Self().Addr) }},
+		{"ring cut in two halves", 10, func(r *memRing) {
+			for i := 0; i < 5; i++ {
+				for j := 5; j < 10; j++ {
+					r.nw.Cut(r.nodes[i].Self().Addr, r.nodes[j].Self().Addr)
+				}
+			}
+		}},
+		{"ring cut into odd and even nodes", 10, func(r *memRing) {
+			for i := 0; i < 10; i += 2 {
+				for j := 1; j < 10; j += 2 {
+					r.nw.Cut(r.nodes[i].Self().Addr, r.nodes[j].Self().Addr)
+				}
+			}
+		}},
+	}
+	for _, tc := range tests {
+		for seed := int64(1); seed <= 3; seed++ {
+			t.Run(fmt.Sprintf("%s/seed=%d", tc.name, seed), func(t *testing.T) {
+				ctx := testCtx(t)
+				cfg := smallConfig()
+				cfg.SuccessorListLen = 3
+				ring := buildIdeal(t, seed, cfg, tc.n, true)
+				rng := rand.New(rand.NewSource(seed))
+				tc.split(ring)
+				for i := 0; i < 3*tc.n; i++ { // long enough for every side to settle alone
+					ring.round(ctx, rng)
+				}
+				if len(ring.ideal(false)) == 0 {
+					t.Fatal("the partition did not show in the nodes' state; the test proves nothing")
+				}
+				ring.nw.Heal()
+				// Bound: a lost node is probed at least every 16 rounds
+				// (unifyMaxWait; every round by a node alone), then the
+				// successor lists take r rounds and a finger cycle
+				// min(m, N)+1 rounds. Measured: at most 8.
+				limit := 16 + cfg.SuccessorListLen + min(cfg.Bits, tc.n) + 2
+				for round := 1; round <= limit; round++ {
+					ring.round(ctx, rng)
+					if len(ring.ideal(true)) == 0 {
+						t.Logf("ideal %d rounds after healing", round)
+						return
+					}
+				}
+				t.Fatalf("still not ideal %d rounds after healing: %v", limit, ring.ideal(true))
+			})
+		}
+	}
+}

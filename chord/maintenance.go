@@ -43,6 +43,7 @@ func (n *Node) Stabilize(ctx context.Context) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("stabilize %s: %w", n.self.Addr, ctxErr)
 		}
+		n.rememberLost(s, err)
 		if containsAddr(tried, s.Addr) {
 			n.emit(EventFailureDetected, s, NodeRef{}, fmt.Sprintf("successor %s did not answer stabilize: %v", n.label(s), err))
 		}
@@ -86,6 +87,9 @@ func (n *Node) Stabilize(ctx context.Context) error {
 	if newList[0] != old {
 		n.emit(EventSuccessorChanged, old, newList[0], fmt.Sprintf("successor %s → %s", n.label(old), n.label(newList[0])))
 	}
+	if h, ok := n.nextLostProbe(); ok {
+		n.unify(ctx, h)
+	}
 	return nil
 }
 
@@ -126,9 +130,11 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 	default:
 		n.mu.Unlock()
 		// Is the current predecessor alive? Never hold the lock across a call.
-		if err := n.ping(ctx, old.Addr); err == nil || ctx.Err() != nil {
+		err := n.ping(ctx, old.Addr)
+		if err == nil || ctx.Err() != nil {
 			return
 		}
+		n.rememberLost(old, err)
 		n.emit(EventFailureDetected, old, NodeRef{}, fmt.Sprintf("predecessor %s did not answer", n.label(old)))
 		n.mu.Lock()
 		if !n.joined || n.pred != old {
@@ -162,6 +168,7 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("check predecessor %s: %w", n.self.Addr, ctxErr)
 	}
+	n.rememberLost(p, err)
 	n.mu.Lock()
 	cleared := n.joined && n.pred == p
 	if cleared {

@@ -43,6 +43,9 @@ type Node struct {
 	fingers    []NodeRef // cfg.Bits entries; zero when unknown
 	nextFinger int       // next finger index FixFingers refreshes
 
+	lost            []lostNode // nodes that stopped answering, newest first (unify.go)
+	stabilizeRounds uint64
+
 	cmdMu sync.RWMutex
 	cmds  map[string]CommandHandler
 
@@ -92,6 +95,7 @@ func (n *Node) Create() {
 	n.succ = []NodeRef{n.self}
 	clear(n.fingers)
 	n.nextFinger = 0
+	n.lost = nil
 	n.mu.Unlock()
 	n.emit(EventJoined, NodeRef{}, n.self, "created a new ring")
 }
@@ -134,6 +138,7 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	n.succ = list
 	clear(n.fingers)
 	n.nextFinger = 0
+	n.lost = nil
 	n.mu.Unlock()
 	n.emit(EventJoined, NodeRef{}, s, fmt.Sprintf("joined via %s; successor %s", known, n.label(s)))
 	return nil
@@ -156,6 +161,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	n.pred = NodeRef{}
 	n.succ = nil
 	clear(n.fingers)
+	n.lost = nil
 	n.mu.Unlock()
 
 	if !pred.IsZero() && pred.Addr != n.self.Addr {
