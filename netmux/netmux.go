@@ -24,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -259,15 +260,22 @@ func yamuxConfig(cfg Config, log *slog.Logger) *yamux.Config {
 	return y
 }
 
-// yamuxLogger sends yamux's log lines to slog at debug level, so they never
-// reach the process's stderr.
+// yamuxLogger sends yamux's log lines to slog, so they never reach the
+// process's stderr: its "[ERR]" lines (a peer speaking garbage, a failed
+// keep-alive) at warning level, the rest at debug level.
 type yamuxLogger struct{ log *slog.Logger }
 
-func (l yamuxLogger) Print(v ...any) { l.log.Debug(fmt.Sprint(v...), "source", "yamux") }
-func (l yamuxLogger) Printf(format string, v ...any) {
-	l.log.Debug(fmt.Sprintf(format, v...), "source", "yamux")
+func (l yamuxLogger) emit(msg string) {
+	level := slog.LevelDebug
+	if strings.HasPrefix(msg, "[ERR]") {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, strings.TrimSpace(msg), "source", "yamux")
 }
-func (l yamuxLogger) Println(v ...any) { l.log.Debug(fmt.Sprint(v...), "source", "yamux") }
+
+func (l yamuxLogger) Print(v ...any)                 { l.emit(fmt.Sprint(v...)) }
+func (l yamuxLogger) Printf(format string, v ...any) { l.emit(fmt.Sprintf(format, v...)) }
+func (l yamuxLogger) Println(v ...any)               { l.emit(fmt.Sprintln(v...)) }
 
 // Addr returns the listening address, host:port.
 func (t *Transport) Addr() string { return t.addr }

@@ -27,8 +27,8 @@ type Stats struct {
 	Rejected uint64
 }
 
-// Histogram is a lock-free latency histogram with log-spaced buckets:
-// histSub buckets per power of two from 1.024 µs to about 73 minutes, so a
+// Histogram is a lock-free latency histogram with log-spaced buckets: 16
+// buckets per power of two from 1.024 µs to about 73 minutes, so a
 // percentile is exact to within about 4.4%. The zero value is ready to use.
 type Histogram struct {
 	counts [histBuckets]atomic.Uint64
