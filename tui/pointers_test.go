@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -148,6 +149,18 @@ func TestNoColor(t *testing.T) {
 	for _, tc := range tests {
 		if got := noColor(Options{NoColor: tc.opt}, env(tc.env)); got != tc.want {
 			t.Errorf("noColor(opt %v, NO_COLOR=%q) = %v, want %v", tc.opt, tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestFractionMatchesChord(t *testing.T) {
+	for _, bits := range []int{6, 16, 63, 64, 65, 100, 160} {
+		for i := 0; i < 200; i++ {
+			id := chord.HashID(bits, []byte(fmt.Sprint("k", i)))
+			want := id.Fraction(bits)
+			if got := fraction(id, bits); math.Abs(got-want) > 1e-12 {
+				t.Fatalf("bits %d id %s: fraction %v, chord says %v", bits, id.Hex(bits), got, want)
+			}
 		}
 	}
 }

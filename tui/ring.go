@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -214,11 +215,11 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 	}
 	if sc.showKeys {
 		for _, k := range snap.KeyIDs {
-			x, y := g.at(k.Fraction(snap.Bits), -2)
+			x, y := g.at(fraction(k, snap.Bits), -2)
 			c.dot(x, y, stKey)
 		}
 	}
-	pos := func(n *cluster.NodeSnapshot) (int, int) { return g.at(n.ID.Fraction(snap.Bits), 0) }
+	pos := func(n *cluster.NodeSnapshot) (int, int) { return g.at(fraction(n.ID, snap.Bits), 0) }
 	sel := -1
 	for i := range snap.Nodes {
 		if snap.Nodes[i].Name == sc.selected {
@@ -234,7 +235,7 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 				continue
 			}
 			seen[f.Addr] = true
-			x1, y1 := g.at(f.ID.Fraction(snap.Bits), 0)
+			x1, y1 := g.at(fraction(f.ID, snap.Bits), 0)
 			c.line(x0, y0, x1, y1, stFinger)
 		}
 	}
@@ -280,7 +281,7 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 	// to the name, then dropped.
 	for _, idx := range order {
 		n := &snap.Nodes[idx]
-		f := n.ID.Fraction(snap.Bits)
+		f := fraction(n.ID, snap.Bits)
 		st := stText
 		switch {
 		case n.Name == sc.selected:
@@ -413,11 +414,33 @@ func nodeAtCell(snap *cluster.Snapshot, w, h, x, y int) (string, bool) {
 	best, bestD := "", 5.0
 	for i := range snap.Nodes {
 		n := &snap.Nodes[i]
-		dx, dy := g.at(n.ID.Fraction(snap.Bits), 0)
+		dx, dy := g.at(fraction(n.ID, snap.Bits), 0)
 		d := math.Hypot(float64(dx/2-x), 2*float64(dy/4-y))
 		if d < bestD {
 			best, bestD = n.Name, d
 		}
 	}
 	return best, best != ""
+}
+
+// fraction is chord.ID.Fraction without big numbers: the identifier's top
+// 64 bits over 2^64 (exact to float64 precision), fast enough for thousands
+// of key ticks a frame.
+func fraction(id chord.ID, bits int) float64 {
+	if bits <= 64 {
+		return float64(id.Uint64()) / math.Exp2(float64(bits))
+	}
+	// id = w0<<128 | w1<<64 | w2 (big-endian bytes 0–3, 4–11, 12–19); keep
+	// the 64 bits below bit number bits, i.e. id >> (bits-64).
+	w0 := uint64(binary.BigEndian.Uint32(id[0:4]))
+	w1 := binary.BigEndian.Uint64(id[4:12])
+	w2 := binary.BigEndian.Uint64(id[12:20])
+	var top uint64
+	switch s := uint(bits - 64); {
+	case s < 64:
+		top = w2>>s | w1<<(64-s)
+	default:
+		top = w1>>(s-64) | w0<<(128-s)
+	}
+	return float64(top) / math.Exp2(64)
 }
