@@ -9,8 +9,9 @@ import (
 )
 
 // TestCrashAdjacentWindows crashes every window of r-1 ring-adjacent nodes
-// at once (a fresh ring each time). Reads right after the crash (before
-// any maintenance: the surviving replicas stand in), once chord has repaired the
+// at once (a fresh ring each time). Reads and writes right after the crash
+// (before any maintenance: the surviving holders stand in), reads once
+// chord has repaired the
 // successor lists but before any dht repair (the surviving replicas
 // answer, fingers still stale), and after the
 // ring and the copies are repaired, all return the acknowledged values, and
@@ -30,6 +31,19 @@ func TestCrashAdjacentWindows(t *testing.T) {
 			}
 			t.Logf("crashed %v", crashed)
 			checkGets(t, r, vals) // no round of any kind yet: fallback reads
+			// Writes right after the crash, before any round: the first
+			// live node after a dead owner takes them.
+			ctx := context.Background()
+			for i := 0; i < 100; i++ {
+				k := fmt.Sprintf("c-%d", i)
+				v := fmt.Sprintf("after crash %d", i)
+				res, err := r.any().store.Set(ctx, k, []byte(v))
+				if err != nil {
+					t.Fatalf("set %s right after the crash: %v", k, err)
+				}
+				vers[k], vals[k] = versionOf(res), v
+			}
+			checkGets(t, r, vals)
 			stabilizeOnly(t, r)
 			checkGets(t, r, vals) // no dht repair yet: the replicas answer
 			r.quiesce(vers)

@@ -12,7 +12,9 @@
 // once every holder has it. A node that is not the owner by its predecessor
 // pointer redirects the client; if the redirect leads to a node that does
 // not answer (a crashed predecessor not yet noticed), the node the lookup
-// found is the first live successor of the key and takes the write.
+// found is the first live successor of the key and takes the write. If the
+// lookup itself fails because every owner candidate it knew of is down, the
+// first live node after them (learnt from successor lists) takes it.
 //
 // # Versions
 //
@@ -334,7 +336,7 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		if !ok || ctx.Err() != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w", key, ErrUnavailable, err)
 		}
-		reply, at, ferr := s.readFallback(ctx, key, lr, dead)
+		reply, at, ferr := s.standIn(ctx, cmdGet, getReq{Key: key, Force: true}.encode(), lr, dead)
 		if ferr != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w; replicas: %w", key, ErrUnavailable, err, ferr)
 		}
@@ -349,7 +351,7 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: %w", key, ctx.Err())
 		}
 		var ferr error
-		reply, at, ferr = s.readFallback(ctx, key, lr, at)
+		reply, at, ferr = s.standIn(ctx, cmdGet, getReq{Key: key, Force: true}.encode(), lr, at)
 		if ferr != nil {
 			return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q: owner %s: %w; replicas: %w", key, at.Addr, err, ferr)
 		}
@@ -397,16 +399,30 @@ func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
 }
 
 func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
-	lr, err := s.node.Lookup(ctx, s.KeyID(req.Key))
+	id := s.KeyID(req.Key)
+	lr, err := s.node.Lookup(ctx, id)
+	var reply []byte
+	var at chord.NodeRef
 	if err != nil {
-		return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w", op, req.Key, ErrUnavailable, err)
-	}
-	reply, at, err := s.callOwner(ctx, lr.Owner, cmdSet, func(force bool) []byte {
-		req.Force = force
-		return req.encode()
-	})
-	if err != nil {
-		return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
+		// Every owner candidate the lookup knew of failed: the first live
+		// node after them owns the key now and takes the write.
+		dead, ok := nearestFailed(lr, id)
+		if !ok || ctx.Err() != nil {
+			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w", op, req.Key, ErrUnavailable, err)
+		}
+		req.Force = true
+		var serr error
+		if reply, at, serr = s.standIn(ctx, cmdSet, req.encode(), lr, dead); serr != nil {
+			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w; stand-ins: %w", op, req.Key, ErrUnavailable, err, serr)
+		}
+	} else {
+		reply, at, err = s.callOwner(ctx, lr.Owner, cmdSet, func(force bool) []byte {
+			req.Force = force
+			return req.encode()
+		})
+		if err != nil {
+			return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
+		}
 	}
 	m, err := decodeSetResp(reply)
 	if err != nil {
@@ -497,13 +513,15 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 	return s.node.Call(ctx, to.Addr, cmd, req)
 }
 
-// readFallback asks the nodes after the (unreachable) owner to answer a
-// read in its place. It learns them from the successor lists of this node,
-// of the nodes that answered on the lookup path (latest first), and of
-// this node's successors (nearest to owner first), trying each list's
-// entries after owner until one answers.
-func (s *Store) readFallback(ctx context.Context, key string, lr chord.LookupResult, owner chord.NodeRef) ([]byte, chord.NodeRef, error) {
-	req := getReq{Key: key, Force: true}.encode()
+// standIn sends a forced request (a read or a write) to the nodes after the
+// unreachable owner, which answer in its place. It learns them from the
+// successor lists of this node, of the nodes that answered on the lookup
+// path (latest first), and of this node's successors (nearest to owner
+// first), trying each list's entries after owner in turn. A read goes on
+// until a node answers without error; a write stops at the first node that
+// answers at all, so that it is never applied twice.
+func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.LookupResult, owner chord.NodeRef) ([]byte, chord.NodeRef, error) {
+	write := cmd == cmdSet
 	tried := map[string]bool{owner.Addr: true}
 	var errs []error
 	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool) {
@@ -516,11 +534,13 @@ func (s *Store) readFallback(ctx context.Context, key string, lr chord.LookupRes
 					continue
 				}
 				tried[c.Addr] = true
-				reply, err := s.call(ctx, c, cmdGet, req)
+				reply, err := s.call(ctx, c, cmd, req)
 				if err == nil {
 					var h replyHead
 					if h, err = decodeHeadPrefix(reply); err == nil {
-						if err = headErr(h); err == nil {
+						if h.Status == statusNotMember {
+							err = fmt.Errorf("%w: %s", errUnreachable, h.Msg)
+						} else if err = headErr(h); err == nil || write {
 							return reply, c, true
 						}
 					}
