@@ -271,8 +271,12 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 			h.Via = "successor list[" + strconv.Itoa(e.idx) + "]"
 		}
 		if l.isOwnerEntry(e) {
-			h.Reason = fallback + key + " ∈ (" + from + ", " + shortID(e.ref.ID, bits) + "]: first live entry of " + from +
-				"'s successor list at or after " + key + " owns it"
+			whose := from + "'s"
+			if from == "this node" {
+				whose = "this node's"
+			}
+			h.Reason = fallback + key + " ∈ (" + shortID(e.from.ID, bits) + ", " + shortID(e.ref.ID, bits) + "]: first live entry of " + whose +
+				" successor list at or after " + key + " owns it"
 		} else {
 			h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its " + h.Via + ")"
 		}
