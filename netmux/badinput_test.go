@@ -197,3 +197,41 @@ func TestTooManyStreamsPerSession(t *testing.T) {
 		t.Fatalf("node stopped serving others: %v", err)
 	}
 }
+
+func TestPendingHandshakesAreBounded(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxPendingHandshakes = 3
+	cfg.HandshakeTimeout = time.Minute // the silent clients would stay for good
+	var logs logBuffer
+	cfg.Logger = logs.logger()
+	node := echoServer(t, cfg)
+	var silent []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", node.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+	}
+	// Wait until the node holds all three in their handshake.
+	eventually(t, 5*time.Second, "three pending handshakes", func() bool {
+		extra, err := net.Dial("tcp", node.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer extra.Close()
+		return closedByPeer(extra, 200*time.Millisecond)
+	})
+	if !strings.Contains(logs.String(), "handshakes already pending") {
+		t.Fatalf("no logged reason; log:\n%s", logs.String())
+	}
+	// Once they go away, the node accepts peers again.
+	for _, c := range silent {
+		_ = c.Close()
+	}
+	eventually(t, 5*time.Second, "the node to serve again", func() bool {
+		_, err := callCtx(echoServer(t, testConfig()), node.Addr(), "m", nil, time.Second)
+		return err == nil
+	})
+}

@@ -78,6 +78,9 @@ type Config struct {
 	// HandshakeTimeout bounds the connection handshake; a client that
 	// connects and says nothing is dropped after it.
 	HandshakeTimeout time.Duration
+	// MaxPendingHandshakes bounds the accepted connections still in their
+	// handshake; more are closed at once.
+	MaxPendingHandshakes int
 	// ReadTimeout bounds the time between the first and the last byte of a
 	// frame; a peer that stalls mid-frame has its connection closed.
 	ReadTimeout time.Duration
@@ -111,6 +114,7 @@ func DefaultConfig() Config {
 		MaxStreamsPerSession: 256,
 		MaxIdleStreams:       32,
 		HandshakeTimeout:     2 * time.Second,
+		MaxPendingHandshakes: 1024,
 		ReadTimeout:          5 * time.Second,
 		IdleTimeout:          60 * time.Second,
 		KeepAliveInterval:    10 * time.Second,
@@ -129,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxStreamsPerSession < 1 {
 		errs = append(errs, fmt.Errorf("max streams per session must be at least 1, got %d", c.MaxStreamsPerSession))
+	}
+	if c.MaxPendingHandshakes < 1 {
+		errs = append(errs, fmt.Errorf("max pending handshakes must be at least 1, got %d", c.MaxPendingHandshakes))
 	}
 	if c.MaxIdleStreams < 0 || c.MaxIdleStreams > c.MaxStreamsPerSession {
 		errs = append(errs, fmt.Errorf("max idle streams must be between 0 and max streams per session, got %d", c.MaxIdleStreams))
@@ -630,6 +637,14 @@ func (t *Transport) acceptLoop() {
 			t.mu.Unlock()
 			_ = raw.Close()
 			return
+		}
+		if len(t.pending) >= t.cfg.MaxPendingHandshakes {
+			t.mu.Unlock()
+			t.stats.rejected.Add(1)
+			t.log.Warn("netmux: rejected connection", "remote", raw.RemoteAddr().String(),
+				"reason", fmt.Sprintf("%d handshakes already pending", t.cfg.MaxPendingHandshakes))
+			_ = raw.Close()
+			continue
 		}
 		t.pending[raw] = struct{}{}
 		t.wg.Add(1)

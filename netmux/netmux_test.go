@@ -349,6 +349,7 @@ func TestConfigValidate(t *testing.T) {
 		{"zero handshake", func(c *netmux.Config) { c.HandshakeTimeout = 0 }, "handshake timeout must be positive"},
 		{"zero call timeout", func(c *netmux.Config) { c.CallTimeout = 0 }, "call timeout must be positive"},
 		{"negative idle", func(c *netmux.Config) { c.IdleTimeout = -1 }, "idle timeout"},
+		{"no pending handshakes", func(c *netmux.Config) { c.MaxPendingHandshakes = 0 }, "max pending handshakes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
