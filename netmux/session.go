@@ -128,6 +128,17 @@ func (s *session) putStream(st *yamux.Stream) {
 	_ = st.Close()
 }
 
+// reuse pools st after a completed call unless the call's cancellation
+// hook has already fired: that hook expires st's deadline, possibly after
+// the next call on st has set its own, so such a stream is closed instead.
+func (s *session) reuse(st *yamux.Stream, stopCancelHook func() bool) {
+	if stopCancelHook() {
+		s.putStream(st)
+		return
+	}
+	_ = st.Close()
+}
+
 // dropPool forgets the pooled streams of a closed session.
 func (s *session) dropPool() {
 	s.poolMu.Lock()
@@ -205,10 +216,10 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	}
 	switch kind {
 	case kindReply:
-		s.putStream(st)
+		s.reuse(st, stop)
 		return body, false, nil
 	case kindError:
-		s.putStream(st)
+		s.reuse(st, stop)
 		return nil, false, &RemoteError{Addr: addr, Method: method, Message: string(body)}
 	default:
 		_ = st.Close()
