@@ -41,6 +41,7 @@ type benchOptions struct {
 	monitor       time.Duration
 	cpuProfile    string
 	noKill        bool
+	idleTimeout   time.Duration
 }
 
 // benchReport is everything "chordtui bench" measures; --json prints it.
@@ -70,6 +71,8 @@ type benchReport struct {
 	// IdleCores is the CPU the ring uses with no client (maintenance
 	// rounds, the stable monitor), in cores.
 	IdleCores      float64       `json:"idle_cores_used"`
+	IdleTimeoutS   float64       `json:"idle_timeout_s"`
+	RPCTimeoutMS   float64       `json:"rpc_timeout_ms"`
 	HopsTheory     float64       `json:"hops_theory"` // ½·log2 N
 	LookupHopsMean float64       `json:"lookup_hops_mean"`
 	LookupHopsP99  int           `json:"lookup_hops_p99"`
@@ -83,6 +86,9 @@ type benchReport struct {
 	Goals          []goalReport  `json:"goals"`
 	CPUProfile     string        `json:"cpu_profile,omitempty"`
 	TotalSeconds   float64       `json:"total_s"`
+	// Failure says why the run stopped early (the ring did not become
+	// stable, descriptors ran out); the figures measured until then stay.
+	Failure string `json:"failure,omitempty"`
 }
 
 // phaseReport is one load phase: one operation with a number of concurrent
@@ -145,6 +151,10 @@ type memoryReport struct {
 	GoSysMB    float64 `json:"go_sys_mb"`   // runtime.MemStats.Sys
 	Goroutines int     `json:"goroutines"`
 	OpenFDs    int     `json:"open_fds"`
+	// PeakFDs is the most descriptors seen open (sampled every 250 ms while
+	// waiting for a stable ring), FDLimit the process's RLIMIT_NOFILE.
+	PeakFDs    int     `json:"peak_open_fds"`
+	FDLimit    int     `json:"fd_limit"`
 	RSSAfterMB float64 `json:"rss_after_load_mb"`
 	FDsPerNode float64 `json:"fds_per_node"`
 }
@@ -159,7 +169,8 @@ type goalReport struct {
 }
 
 // runBench implements "chordtui bench [flags] N". Exit status: 0 when the
-// run completed (whether or not goals were met), 1 when it could not run,
+// run completed (whether or not goals were met), 1 when it stopped early
+// (the report of what was measured is still printed) or could not start,
 // 2 for bad flags or arguments.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chordtui bench", flag.ContinueOnError)
@@ -178,12 +189,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&opts.monitor, "monitor", cluster.DefaultConfig().MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this file")
 	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
+	fs.DurationVar(&opts.idleTimeout, "idle-timeout", cluster.DefaultConfig().Net.IdleTimeout, "close a connection between two nodes after this long without a call (bounds descriptors at large N)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chordtui bench [flags] N\n\n"+
 			"Starts N Chord nodes on 127.0.0.1 (yamux over loopback) and measures: start → stable,\n"+
 			"lookup/get/set latency and throughput from random origins, hops per lookup, kill → stable\n"+
 			"with the gets failed meanwhile, memory and file descriptors, and the loopback floor.\n"+
-			"Exit status: 0 the run completed, 1 it could not, 2 bad flags or arguments.\n\nflags:\n")
+			"Exit status: 0 the run completed (goals met or not), 1 it stopped early (the figures measured\n"+
+			"until then are still printed), 2 bad flags or arguments.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -218,6 +231,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return bad(fmt.Errorf("--kill-clients must not be negative, got %d", opts.killClients))
 	case opts.stableTimeout <= 0:
 		return bad(fmt.Errorf("--stable-timeout must be positive, got %v", opts.stableTimeout))
+	case opts.idleTimeout < 0:
+		return bad(fmt.Errorf("--idle-timeout must not be negative, got %v", opts.idleTimeout))
 	case opts.monitor <= 0:
 		return bad(fmt.Errorf("--monitor must be positive, got %v", opts.monitor))
 	}
@@ -227,6 +242,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer closeLog()
 	cfg.MonitorInterval = opts.monitor
+	cfg.Net.IdleTimeout = opts.idleTimeout
 	seed := cf.seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
@@ -243,6 +259,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
 		return 1
 	}
+	code := 0
+	if rep.Failure != "" {
+		fmt.Fprintf(stderr, "chordtui bench: %s\n", rep.Failure)
+		code = 1
+	}
 	if opts.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -250,10 +271,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
 			return 1
 		}
-		return 0
+		return code
 	}
 	writeBenchTables(stdout, rep)
-	return 0
+	return code
 }
 
 // parseClientList reads "1,16".
@@ -292,6 +313,9 @@ type bencher struct {
 	progress io.Writer  // one line per step, for a person waiting
 	c        *cluster.Cluster
 	keys     []keyRec
+	fdLimit  int
+	peakFDs  int
+	began    time.Time
 }
 
 func (b *bencher) say(format string, args ...any) {
@@ -328,6 +352,7 @@ func makeKeys(n, bits int) []keyRec {
 // start → stable, the keys, memory, the load phases and the crashes last.
 func (b *bencher) run(ctx context.Context, command string) (*benchReport, error) {
 	began := time.Now()
+	b.began = began
 	n := b.cfg.Nodes
 	rep := &benchReport{
 		Command: command, Date: began.UTC().Format(time.RFC3339),
@@ -337,6 +362,8 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 		FixFingersMS: ms(b.cfg.Chord.FixFingersInterval),
 		CheckPredMS:  ms(b.cfg.Chord.CheckPredecessorInterval),
 		MonitorMS:    ms(b.cfg.MonitorInterval),
+		IdleTimeoutS: b.cfg.Net.IdleTimeout.Seconds(),
+		RPCTimeoutMS: ms(b.cfg.Chord.RPCTimeout),
 		Keys:         b.opts.keys, PhaseSeconds: b.opts.duration.Seconds(),
 		HopsTheory: 0.5 * math.Log2(float64(n)),
 		LoadAvg:    []float64{loadAvg()},
@@ -372,6 +399,7 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 		return nil, err
 	}
 	b.c = c
+	b.fdLimit = fdLimit()
 	drained := make(chan struct{})
 	go func() { // exits when Close closes the event channel
 		defer close(drained)
@@ -382,9 +410,9 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 		c.Close()
 		<-drained
 	}()
-	took, err := c.Wait(ctx, b.opts.stableTimeout)
+	took, err := b.waitStable(ctx, "start")
 	if err != nil {
-		return nil, fmt.Errorf("start: %w", err)
+		return b.fail(ctx, rep, err)
 	}
 	rep.StartToStableS = took.Seconds()
 	b.say("stable %.3f s after start", took.Seconds())
@@ -397,8 +425,8 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.Wait(ctx, b.opts.stableTimeout); err != nil {
-		return nil, fmt.Errorf("after writing the keys: %w", err)
+	if _, err := b.waitStable(ctx, "after writing the keys"); err != nil {
+		return b.fail(ctx, rep, err)
 	}
 	rep.Memory = measureMemory(n)
 
@@ -432,8 +460,8 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 	rep.Ratios = ratios(rep)
 
 	if !b.opts.noKill {
-		if _, err := c.Wait(ctx, b.opts.stableTimeout); err != nil {
-			return nil, fmt.Errorf("before the crashes: %w", err)
+		if _, err := b.waitStable(ctx, "before the crashes"); err != nil {
+			return b.fail(ctx, rep, err)
 		}
 		b.say("kill one node")
 		rep.KillOne, err = b.kill(ctx, 1)
@@ -451,12 +479,76 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 			rep.KillAdjacent = &killReport{Skipped: "the ring was not stable after the first kill"}
 		}
 	}
+	b.finish(rep)
+	return rep, nil
+}
+
+// finish fills the figures taken at the end of every run.
+func (b *bencher) finish(rep *benchReport) {
 	rep.Memory.RSSAfterMB = procStatusMB("VmRSS")
 	rep.Memory.PeakRSSMB = procStatusMB("VmHWM")
+	rep.Memory.PeakFDs, rep.Memory.FDLimit = max(b.peakFDs, rep.Memory.OpenFDs), b.fdLimit
 	rep.Goals = goals(rep)
 	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
-	rep.TotalSeconds = time.Since(began).Seconds()
+	rep.TotalSeconds = time.Since(b.began).Seconds()
+}
+
+// fail ends a run early: the report keeps what was measured and says why.
+// A cancelled run (ctx) is an error, not a report.
+func (b *bencher) fail(ctx context.Context, rep *benchReport, err error) (*benchReport, error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	rep.Failure = err.Error()
+	if rep.Memory.RSSMB == 0 {
+		rep.Memory = measureMemory(rep.Nodes)
+	}
+	b.finish(rep)
 	return rep, nil
+}
+
+// waitStable waits until the ring is stable, at most --stable-timeout, and
+// returns how long it took after the last fault. It samples the open
+// descriptors meanwhile and gives up at once when they run out: past that
+// point nodes cannot connect and the wait would only time out.
+func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, error) {
+	deadline := time.Now().Add(b.opts.stableTimeout)
+	tick := time.NewTicker(max(b.cfg.MonitorInterval/2, 5*time.Millisecond))
+	defer tick.Stop()
+	var sampled time.Time
+	for {
+		ok, took, why := b.c.Stable()
+		if ok {
+			return took, nil
+		}
+		now := time.Now()
+		if now.Sub(sampled) >= 250*time.Millisecond {
+			sampled = now
+			fds := openFDs()
+			b.peakFDs = max(b.peakFDs, fds)
+			if b.fdLimit > 0 && (fds < 0 || fds >= b.fdLimit-32) {
+				b.peakFDs = max(b.peakFDs, b.fdLimit)
+				return 0, fmt.Errorf("%s: the process ran out of file descriptors (limit %d) — %s", what, b.fdLimit, why)
+			}
+		}
+		if now.After(deadline) {
+			return 0, fmt.Errorf("%s: not stable after %v — %s", what, b.opts.stableTimeout, why)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// fdLimit returns the soft RLIMIT_NOFILE (0 when unknown).
+func fdLimit() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	return int(min(rl.Cur, 1<<30))
 }
 
 // preload writes every key once from random origins with 16 writers and
@@ -656,7 +748,7 @@ func (b *bencher) kill(ctx context.Context, count int) (*killReport, error) {
 		}
 	}
 	spread := time.Since(t0) // the cluster measures from the last kill
-	took, werr := b.c.Wait(ctx, b.opts.stableTimeout)
+	took, werr := b.waitStable(ctx, "after kill "+strings.Join(kr.Killed, " "))
 	done.Store(true)
 	if b.opts.killClients > 0 {
 		lat, _, errs, firstErr := merge(<-wsc)
@@ -809,8 +901,12 @@ func goals(rep *benchReport) []goalReport {
 	if n > 16 {
 		startGoal, startLimit = "≤ 30 s at N = 1024", 30.0
 	}
-	add("start → stable", fmt.Sprintf("%.3f s", rep.StartToStableS), startGoal,
-		n == 16 || n == 1024, rep.StartToStableS <= startLimit)
+	startValue := fmt.Sprintf("%.3f s", rep.StartToStableS)
+	if rep.StartToStableS == 0 {
+		startValue = "not stable"
+	}
+	add("start → stable", startValue, startGoal,
+		n == 16 || n == 1024, rep.StartToStableS > 0 && rep.StartToStableS <= startLimit)
 	if p, ok := rep.phase("lookup", 16); ok {
 		add("lookups/s, 16 clients", fmt.Sprintf("%.0f", p.PerSec), "≥ 40000 at N = 16", n == 16, p.PerSec >= 40000)
 	}
@@ -843,14 +939,17 @@ func goals(rep *benchReport) []goalReport {
 		rssGoal, rssLimit = "≤ 60 MB at N = 256", 60.0
 	}
 	add("RSS at N", fmt.Sprintf("%.1f MB", rep.Memory.RSSMB), rssGoal, n == 16 || n == 256, rep.Memory.RSSMB <= rssLimit)
-	add("open fds at N", strconv.Itoa(rep.Memory.OpenFDs), "< 20000", true, rep.Memory.OpenFDs < 20000)
+	add("peak open fds", strconv.Itoa(rep.Memory.PeakFDs), "< 20000", true, rep.Memory.PeakFDs < 20000)
 	return out
 }
 
 // writeBenchTables prints the report as aligned tables.
 func writeBenchTables(w io.Writer, rep *benchReport) {
-	fmt.Fprintf(w, "chordtui bench: %d nodes on 127.0.0.1 — %d-bit IDs, r = %d, %d replicas, stabilize %gms, fix-fingers %gms, check-pred %gms\n",
-		rep.Nodes, rep.Bits, rep.Successors, rep.Replicas, rep.StabilizeMS, rep.FixFingersMS, rep.CheckPredMS)
+	fmt.Fprintf(w, "chordtui bench: %d nodes on 127.0.0.1 — %d-bit IDs, r = %d, %d replicas, stabilize %gms, fix-fingers %gms, check-pred %gms, rpc timeout %gms, idle connections closed after %gs\n",
+		rep.Nodes, rep.Bits, rep.Successors, rep.Replicas, rep.StabilizeMS, rep.FixFingersMS, rep.CheckPredMS, rep.RPCTimeoutMS, rep.IdleTimeoutS)
+	if rep.Failure != "" {
+		fmt.Fprintf(w, "STOPPED EARLY: %s\n", rep.Failure)
+	}
 	fmt.Fprintf(w, "%s, %s, GOMAXPROCS %d, load average %v, %d keys, %g s per load phase, stable checked every %gms, run took %.1f s\n\n",
 		rep.Date, rep.GoVersion, rep.GOMAXPROCS, rep.LoadAvg, rep.Keys, rep.PhaseSeconds, rep.MonitorMS, rep.TotalSeconds)
 
@@ -891,8 +990,8 @@ func writeBenchTables(w io.Writer, rep *benchReport) {
 		}
 	}
 	m := rep.Memory
-	fmt.Fprintf(w, "memory at N (keys placed, before load): RSS %.1f MB, Go heap in use %.1f MB, stacks %.1f MB, Go sys %.1f MB, %d goroutines, %d open fds (%.1f per node); RSS after the run %.1f MB, peak %.1f MB\n\n",
-		m.RSSMB, m.HeapMB, m.StackMB, m.GoSysMB, m.Goroutines, m.OpenFDs, m.FDsPerNode, m.RSSAfterMB, m.PeakRSSMB)
+	fmt.Fprintf(w, "memory at N (keys placed, before load): RSS %.1f MB, Go heap in use %.1f MB, stacks %.1f MB, Go sys %.1f MB, %d goroutines, %d open fds (%.1f per node); RSS after the run %.1f MB, peak %.1f MB; peak fds %d of %d\n\n",
+		m.RSSMB, m.HeapMB, m.StackMB, m.GoSysMB, m.Goroutines, m.OpenFDs, m.FDsPerNode, m.RSSAfterMB, m.PeakRSSMB, m.PeakFDs, m.FDLimit)
 
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\tgoal\tmet?")

@@ -101,6 +101,12 @@ func TestBenchJSON(t *testing.T) {
 	if rep.Nodes != 5 || rep.Replicas != 3 || rep.Keys != 40 || rep.GoVersion == "" || rep.GOMAXPROCS < 1 {
 		t.Errorf("settings: nodes %d replicas %d keys %d go %q gomaxprocs %d", rep.Nodes, rep.Replicas, rep.Keys, rep.GoVersion, rep.GOMAXPROCS)
 	}
+	if rep.Failure != "" {
+		t.Errorf("the run stopped early: %s", rep.Failure)
+	}
+	if rep.RPCTimeoutMS != 2000 || rep.IdleTimeoutS <= 0 {
+		t.Errorf("rpc_timeout_ms %v, idle_timeout_s %v", rep.RPCTimeoutMS, rep.IdleTimeoutS)
+	}
 	if len(rep.LoadAvg) != 2 {
 		t.Errorf("load_avg = %v, want start and end", rep.LoadAvg)
 	}
@@ -169,7 +175,8 @@ func TestBenchJSON(t *testing.T) {
 	}
 
 	m := rep.Memory
-	if m.RSSMB <= 0 || m.PeakRSSMB < m.RSSMB || m.HeapMB <= 0 || m.StackMB <= 0 || m.Goroutines < 5 || m.OpenFDs < 5 || m.FDsPerNode <= 0 {
+	if m.RSSMB <= 0 || m.PeakRSSMB < m.RSSMB || m.HeapMB <= 0 || m.StackMB <= 0 || m.Goroutines < 5 || m.OpenFDs < 5 || m.FDsPerNode <= 0 ||
+		m.PeakFDs < m.OpenFDs || m.FDLimit < m.PeakFDs {
 		t.Errorf("memory = %+v", m)
 	}
 
@@ -180,7 +187,7 @@ func TestBenchJSON(t *testing.T) {
 			t.Errorf("goal %+v lacks a value or a goal", g)
 		}
 	}
-	for _, want := range []string{"start → stable", "get p50, 1 client(s)", "kill 1 → stable", "kill 1: failed gets", "RSS at N", "open fds at N"} {
+	for _, want := range []string{"start → stable", "get p50, 1 client(s)", "kill 1 → stable", "kill 1: failed gets", "RSS at N", "peak open fds"} {
 		if !figures[want] {
 			t.Errorf("goals lack %q (have %v)", want, figures)
 		}
@@ -250,6 +257,8 @@ func TestBenchBadArguments(t *testing.T) {
 		{[]string{"--keys", "0", "4"}, "--keys must be at least 1"},
 		{[]string{"--max-ops", "0", "4"}, "--max-ops"},
 		{[]string{"--monitor", "0s", "4"}, "--monitor"},
+		{[]string{"--idle-timeout", "-1s", "4"}, "--idle-timeout"},
+		{[]string{"--ops", "get,put", "4"}, "--ops"},
 		{[]string{"--replicas", "9", "4"}, "replicas"},
 		{[]string{"--no-such-flag", "4"}, "no-such-flag"},
 	}
@@ -283,5 +292,35 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(nil, 0.5); got != 0 {
 		t.Errorf("percentile(empty) = %v, want 0", got)
+	}
+}
+
+// TestBenchStopsEarly: a ring that is not stable in time ends the run with
+// exit status 1, the reason on stderr, and the report of what was measured
+// (no load phase, start judged "not stable").
+func TestBenchStopsEarly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real ring; skipped with -short")
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "--json", "--stable-timeout", "1ms", "--duration", "10ms", "16"}
+	if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 1 {
+		t.Fatalf("exit status %d, want 1; stderr:\n%s", code, stderr.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("no report: %v\n%s", err, stdout.String())
+	}
+	if !strings.Contains(rep.Failure, "start: not stable after 1ms") || !strings.Contains(stderr.String(), rep.Failure) {
+		t.Errorf("failure %q, stderr %q", rep.Failure, stderr.String())
+	}
+	if len(rep.Phases) != 0 || rep.KillOne != nil || rep.StartToStableS != 0 {
+		t.Errorf("measured past the failure: %+v", rep)
+	}
+	if rep.Memory.RSSMB <= 0 || rep.Memory.PeakFDs <= 0 || rep.Floor.RawTCPP50us <= 0 {
+		t.Errorf("figures measured before the failure are missing: memory %+v floor %+v", rep.Memory, rep.Floor)
+	}
+	if g := rep.Goals[0]; g.Figure != "start → stable" || g.Value != "not stable" || g.Met == nil || *g.Met {
+		t.Errorf("start goal = %+v, want not stable and not met", g)
 	}
 }
