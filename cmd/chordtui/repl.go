@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -61,11 +60,7 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	defer closeLog()
-	if f, ok := stdin.(*os.File); ok && !opts.json {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			opts.interactive = true
-		}
-	}
+	opts.interactive = !opts.json && isTerminal(stdin)
 
 	began := time.Now()
 	c, err := cluster.Start(ctx, cfg)

@@ -76,7 +76,20 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "chordtui: %v\n", err)
+		if !isTerminal(stdin) || !isTerminal(stdout) {
+			fmt.Fprintf(stderr, "chordtui: the UI needs a terminal; \"chordtui repl %d\" reads commands from stdin instead\n", n)
+		}
 		return 1
 	}
 	return 0
+}
+
+// isTerminal reports whether f is an *os.File on a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := file.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
