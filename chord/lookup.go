@@ -51,6 +51,11 @@ type lookup struct {
 	failed   []string     // nodes that failed
 	steps    int
 	explain  bool // build Via/Reason texts
+
+	// Backing arrays for the slices above: most lookups need no more.
+	candBuf                          [24]routeEntry
+	askedBuf, answeredBuf, failedBuf [8]string
+	pathBuf                          [8]Hop
 }
 
 // resolve runs an iterative lookup of key. With known == "" it starts from
@@ -59,9 +64,13 @@ type lookup struct {
 func (n *Node) resolve(ctx context.Context, key ID, known string, explain bool) (LookupResult, error) {
 	start := time.Now()
 	l := &lookup{n: n, key: key, explain: explain}
+	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
+	l.res.Path = l.pathBuf[:0]
 	owner, err := l.run(ctx, known)
 	l.res.Took = time.Since(start)
+	// The result must not share the lookup's backing array.
+	l.res.Path = append([]Hop(nil), l.res.Path...)
 	if err != nil {
 		return l.res, err
 	}
@@ -122,7 +131,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.key[:])
 		var a stepAnswer
 		if err == nil {
-			a, err = decodeStep(body)
+			a, err = decodeStep(body, &n.addrs)
 		}
 		h := l.hop(e, time.Since(t0))
 		if err != nil {
@@ -261,15 +270,11 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		h.Reason = "the ring member given to join"
 	case viaFinger:
 		idx := strconv.Itoa(e.idx)
-		h.Via = "finger[" + idx + "]"
+		h.Via = fingerVia(e.idx)
 		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
 		h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")"
 	case viaSuccessor:
-		if e.idx == 0 {
-			h.Via = "successor[0]"
-		} else {
-			h.Via = "successor list[" + strconv.Itoa(e.idx) + "]"
-		}
+		h.Via = successorVia(e.idx)
 		if l.isOwnerEntry(e) {
 			whose := from + "'s"
 			if from == "this node" {
@@ -442,4 +447,33 @@ func (n *Node) serveStep(req []byte) []byte {
 	n.localStepLocked(key.Mask(n.cfg.Bits), &a)
 	n.mu.Unlock()
 	return appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))), &a)
+}
+
+// Via texts, made once: "finger[k]" for k < MaxBits, "successor[0]" and
+// "successor list[j]".
+var fingerVias, successorVias = func() ([]string, []string) {
+	f := make([]string, MaxBits)
+	for k := range f {
+		f[k] = "finger[" + strconv.Itoa(k) + "]"
+	}
+	s := make([]string, 64)
+	s[0] = "successor[0]"
+	for j := 1; j < len(s); j++ {
+		s[j] = "successor list[" + strconv.Itoa(j) + "]"
+	}
+	return f, s
+}()
+
+func fingerVia(k int) string {
+	if k >= 0 && k < len(fingerVias) {
+		return fingerVias[k]
+	}
+	return "finger[" + strconv.Itoa(k) + "]"
+}
+
+func successorVia(j int) string {
+	if j >= 0 && j < len(successorVias) {
+		return successorVias[j]
+	}
+	return "successor list[" + strconv.Itoa(j) + "]"
 }

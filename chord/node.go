@@ -46,6 +46,8 @@ type Node struct {
 	lost            []lostNode // nodes that stopped answering, newest first (unify.go)
 	stabilizeRounds uint64
 
+	addrs addrTable // interned addresses of decoded messages
+
 	cmdMu sync.RWMutex
 	cmds  map[string]CommandHandler
 
@@ -418,7 +420,7 @@ func (n *Node) callState(ctx context.Context, addr string, notify bool) (stateRe
 	if err != nil {
 		return stateReply{}, err
 	}
-	st, err := decodeState(body)
+	st, err := decodeState(body, &n.addrs)
 	if err != nil {
 		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
 	}
@@ -473,7 +475,7 @@ func (n *Node) serveCommand(ctx context.Context, name string, req []byte) (rep [
 // serveState answers a state request, first running rectify when the
 // caller notifies (Zave's rectify = the paper's notify, corrected).
 func (n *Node) serveState(ctx context.Context, req []byte) []byte {
-	d := decoder{b: req}
+	d := decoder{b: req, intern: &n.addrs}
 	flags := d.byte()
 	var q NodeRef
 	if flags&stateNotify != 0 {
@@ -495,7 +497,7 @@ func (n *Node) serveState(ctx context.Context, req []byte) []byte {
 
 // serveLeaving applies a neighbour's voluntary departure (paper §IV-E.3).
 func (n *Node) serveLeaving(req []byte) []byte {
-	d := decoder{b: req}
+	d := decoder{b: req, intern: &n.addrs}
 	role := d.byte()
 	leaver := d.ref()
 	var list []NodeRef

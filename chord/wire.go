@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Protocol methods on the Transport. Upper-layer commands travel as
@@ -102,8 +103,41 @@ func appendStep(b []byte, a *stepAnswer) []byte {
 
 // decoder reads a message; the first error sticks and later reads return zero values.
 type decoder struct {
-	b   []byte
-	err error
+	b      []byte
+	err    error
+	intern *addrTable // nil: every address is a new string
+}
+
+// addrTable interns addresses read off the wire: a ring has few of them and
+// every answer repeats them, so decoding allocates no new strings.
+type addrTable struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+// maxInterned bounds an addrTable; past it addresses are not kept.
+const maxInterned = 1 << 14
+
+func (t *addrTable) get(b []byte) string {
+	if t == nil {
+		return string(b)
+	}
+	t.mu.RLock()
+	s, ok := t.m[string(b)]
+	t.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = make(map[string]string)
+	}
+	if len(t.m) < maxInterned {
+		t.m[s] = s
+	}
+	t.mu.Unlock()
+	return s
 }
 
 func (d *decoder) fail(err error) {
@@ -161,7 +195,7 @@ func (d *decoder) ref() NodeRef {
 		d.fail(errShortMessage)
 		return NodeRef{}
 	}
-	r.Addr = string(d.b[:n])
+	r.Addr = d.intern.get(d.b[:n])
 	d.b = d.b[n:]
 	return r
 }
@@ -192,8 +226,8 @@ func (d *decoder) entries() []routeEntry {
 	return out
 }
 
-func decodeStep(b []byte) (stepAnswer, error) {
-	d := decoder{b: b}
+func decodeStep(b []byte, intern *addrTable) (stepAnswer, error) {
+	d := decoder{b: b, intern: intern}
 	a := stepAnswer{self: d.ref()}
 	a.owners = d.entries()
 	a.cands = d.entries()
@@ -212,8 +246,8 @@ func appendState(b []byte, pred NodeRef, succ []NodeRef) []byte {
 	return appendRefs(b, succ)
 }
 
-func decodeState(b []byte) (stateReply, error) {
-	d := decoder{b: b}
+func decodeState(b []byte, intern *addrTable) (stateReply, error) {
+	d := decoder{b: b, intern: intern}
 	st := stateReply{pred: d.ref(), succ: d.refs()}
 	if d.err == nil && len(st.succ) == 0 {
 		d.fail(errors.New("empty successor list"))
