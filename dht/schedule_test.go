@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // keyModel is what a client may legally read for one key: the last
@@ -30,16 +31,18 @@ func (m *keyModel) allowed(found bool, v string) bool {
 }
 
 // TestRandomSchedules runs seeded random schedules of set/get/del through
-// random nodes, interleaved with joins, crashes, graceful leaves and partial
-// maintenance. At most r-1 nodes crash or leave between two full repairs,
-// so no key ever loses more than r-1 holders. Every read must return the latest
+// random nodes, interleaved with joins, crashes, graceful leaves, pauses (a
+// frozen node, resumed at the next full repair with whatever stale copies
+// it has) and partial maintenance. At most r-1 nodes crash, leave or pause
+// between two full repairs, so no key ever loses more than r-1 holders.
+// Every read must return the latest
 // acknowledged write or a write whose outcome was unknown; deleted keys
 // stay deleted; after the final repair every key sits at exactly r copies
 // and every tombstone is eventually collected.
 //
-// DHT_SCHEDULES=n runs n schedules instead of the default 8.
+// DHT_SCHEDULES=n runs n schedules instead of the default 20.
 func TestRandomSchedules(t *testing.T) {
-	schedules := 8
+	schedules := 20
 	if v, err := strconv.Atoi(os.Getenv("DHT_SCHEDULES")); err == nil && v > 0 {
 		schedules = v
 	}
@@ -50,7 +53,10 @@ func TestRandomSchedules(t *testing.T) {
 
 func runSchedule(t *testing.T, seed int64, steps int) {
 	ctx := context.Background()
-	r := newTestRing(t, 8, seed, nil)
+	r := emptyTestRing(seed, nil, nil)
+	r.t = t
+	r.ccfg.RPCTimeout = 5 * time.Millisecond // what a call to a paused node costs
+	r.start(8)
 	rng := rand.New(rand.NewSource(seed))
 	model := map[string]*keyModel{}
 	keyNames := make([]string, 30)
@@ -63,13 +69,19 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 	// no chord successor list (length 4) loses every entry, which would
 	// split the ring (chord-correctness.md: at least r+1 principals).
 	departures := 0
-	var stats struct{ sets, dels, gets, getErrs, writeErrs, joins, crashes, leaves, repairs int }
+	var paused []*testNode
+	var stats struct{ sets, dels, gets, getErrs, writeErrs, joins, crashes, leaves, pauses, repairs int }
 
 	trace := os.Getenv("DHT_TRACE")
 	fullRepair := func() {
 		if trace != "" {
 			t.Logf("full repair")
 		}
+		for _, n := range paused {
+			r.nw.Resume(n.addr)
+			n.up = true
+		}
+		paused = nil
 		r.settleChord()
 		for i := 0; i < 3; i++ {
 			r.repairAll()
@@ -143,6 +155,20 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 				}
 				departures++
 				stats.crashes++
+			}
+		case op < 90:
+			// Pause: the node freezes (calls to it hang until the deadline,
+			// it runs no round) until the next full repair resumes it.
+			if departures < r.cfg.Replicas-1 && len(r.live()) > r.ccfg.SuccessorListLen+1 {
+				departures++
+				n := r.any()
+				r.nw.Pause(n.addr)
+				n.up = false
+				paused = append(paused, n)
+				if trace != "" {
+					t.Logf("step %d: paused %s", step, n.addr)
+				}
+				stats.pauses++
 			}
 		case op < 92:
 			if departures < r.cfg.Replicas-1 && len(r.live()) > r.ccfg.SuccessorListLen+1 {
