@@ -236,3 +236,30 @@ func TestRevivedOwnerDoesNotReuseVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestNewRejectsBadSetups(t *testing.T) {
+	r := newTestRing(t, 1, 1, nil)
+	node := r.live()[0].node
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   error
+	}{
+		{"more replicas than the successor list can name", func(c *Config) { c.Replicas = 6 }, nil},
+		{"invalid config", func(c *Config) { c.MaxKeySize = 0 }, nil},
+		{"second store on the same node", func(c *Config) {}, chord.ErrDuplicateCommand},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tt.mutate(&cfg)
+			_, err := New(node, cfg)
+			if err == nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("New = %v, want an error (%v)", err, tt.want)
+			}
+		})
+	}
+	if _, err := New(nil, DefaultConfig()); err == nil {
+		t.Error("New(nil) succeeded")
+	}
+}
