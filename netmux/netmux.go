@@ -320,8 +320,9 @@ func (t *Transport) Stats() Stats {
 }
 
 // Kill closes the listener and every session at once, as peers see a crash,
-// and waits for every goroutine of the transport to exit. Calls in flight
-// fail. It is safe to call more than once, and after Close.
+// and waits for every goroutine of the transport to exit, handlers included
+// (their ctx is cancelled; a handler that ignores it delays Kill). Calls in
+// flight fail. It is safe to call more than once, and after Close.
 func (t *Transport) Kill() {
 	t.mu.Lock()
 	if t.state.Load() == stateClosed {
@@ -764,6 +765,9 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 			return
 		}
 		method, timeoutMicros, payload, _ := parseRequest(body)
+		if len(body) > 64<<10 {
+			st.Shrink() // let go of the receive buffer a large request grew
+		}
 		if t.faults.isPaused(t.addr) {
 			continue // paused: read, never answer
 		}

@@ -216,6 +216,9 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	}
 	switch kind {
 	case kindReply:
+		if len(body) > 64<<10 {
+			st.Shrink() // let go of the receive buffer a large reply grew
+		}
 		s.reuse(st, stop)
 		return body, false, nil
 	case kindError:
