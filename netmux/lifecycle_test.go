@@ -134,3 +134,43 @@ func TestKillFailsCallsInFlightAtOnce(t *testing.T) {
 		t.Fatalf("caller waited %v; a crash should be seen at once", el)
 	}
 }
+
+// TestCallsNeverFailBecauseOfReaping runs calls with idle gaps around the
+// idle timeout, so sessions are retired and redialled over and over while
+// other calls start: the go-away protocol must never make a call fail.
+func TestCallsNeverFailBecauseOfReaping(t *testing.T) {
+	cfg := testConfig()
+	cfg.IdleTimeout = 5 * time.Millisecond
+	nodes := [3]*netmux.Transport{echoServer(t, cfg), echoServer(t, cfg), echoServer(t, cfg)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for g := range 12 {
+		wg.Add(1)
+		go func() { // exits after its calls or at its first failure
+			defer wg.Done()
+			from, to := nodes[g%3], nodes[(g+1+g/6)%3]
+			for i := range 60 {
+				if _, err := callCtx(from, to.Addr(), "m", []byte{byte(i)}, 5*time.Second); err != nil {
+					errs <- fmt.Errorf("caller %d call %d: %w", g, i, err)
+					return
+				}
+				// Workload pacing: gaps of 0–9 ms straddle the 5 ms idle
+				// timeout, so some sessions retire between calls.
+				<-time.After(time.Duration((g*7+i*3)%10) * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var dials uint64
+	for _, n := range nodes {
+		dials += n.Stats().Dials
+	}
+	if dials < 10 {
+		t.Fatalf("only %d dials: sessions were not being retired, the test proved nothing", dials)
+	}
+	t.Logf("%d dials for %d calls", dials, 12*60)
+}
