@@ -30,6 +30,14 @@ type Config struct {
 	MaxLookupSteps int
 	// Events, if non-nil, receives events without blocking (lossy).
 	Events chan<- Event
+	// LivenessWindow: a lookup's owner that answered this node (as a ring
+	// member) within this window is taken as live without a new ping, which
+	// saves one call per lookup on a busy node (the hop's Reason says so).
+	// The price: a crash is noticed by lookups up to this late (a failed
+	// call to the node ends the trust at once). Set to the stabilize
+	// interval, lookups know no less than the maintenance rounds do.
+	// 0 (the default) pings the owner on every lookup.
+	LivenessWindow time.Duration
 }
 
 // DefaultConfig returns the settings used by chordtui: 160-bit SHA-1 IDs,
@@ -67,6 +75,9 @@ func (c Config) Validate() error {
 	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
 		errs = append(errs, fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter))
+	}
+	if c.LivenessWindow < 0 {
+		errs = append(errs, fmt.Errorf("liveness window must not be negative, got %v", c.LivenessWindow))
 	}
 	if c.MaxLookupSteps < 1 {
 		errs = append(errs, fmt.Errorf("max lookup steps must be at least 1, got %d", c.MaxLookupSteps))

@@ -21,6 +21,7 @@ func startNodes(nw *chordtest.Network, ids ...uint64) []*chord.Node {
 		cfg := chord.DefaultConfig()
 		cfg.Bits = 16
 		cfg.SuccessorListLen = 2
+		cfg.LivenessWindow = 0 // always ping the owner: the output does not depend on timing
 		cfg.ID, cfg.HasID = chord.IDFromUint64(16, id), true
 		n, err := chord.NewNode(cfg, ep)
 		if err != nil {

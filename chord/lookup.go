@@ -23,8 +23,9 @@ const maxCandidates = 16
 // candidates form a stack: a new answer goes on top, and a dead hop falls
 // back to the next-best below it (the paper's "try the previous node's next
 // closest finger"). The owner is verified
-// live: it is this node, a node that answered during the lookup, or one that
-// answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
+// live: it is this node, a node that answered during the lookup, a node that
+// answered this node within Config.LivenessWindow (the hop's Reason says how
+// long ago), or one that answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
 // no candidate is left, the lookup fails with ErrLookupFailed.
 func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
 	n.lookups.Add(1)
@@ -217,6 +218,14 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		}
 		if containsString(l.failed, e.ref.Addr) {
 			continue
+		}
+		if ago, ok := n.peers.answeredWithin(e.ref.Addr, n.cfg.LivenessWindow); ok {
+			h := l.hop(e, 0)
+			if l.explain {
+				h.Reason += " (it answered this node " + ago.Round(time.Microsecond).String() + " ago: no ping)"
+			}
+			l.res.Path = append(l.res.Path, h)
+			return e.ref, true
 		}
 		if l.steps >= n.cfg.MaxLookupSteps {
 			return NodeRef{}, false

@@ -47,6 +47,7 @@ type Node struct {
 	stabilizeRounds uint64
 
 	addrs addrTable // interned addresses of decoded messages
+	peers peerTable // when each peer last answered (Config.LivenessWindow)
 
 	cmdMu sync.RWMutex
 	cmds  map[string]CommandHandler
@@ -381,16 +382,20 @@ func (n *Node) rpc(ctx context.Context, addr, method string, req []byte) ([]byte
 	}
 	rep, err := n.tr.Call(ctx, addr, method, req)
 	if err != nil {
+		n.peers.failed(addr)
 		return nil, downError(method, addr, err)
 	}
 	status, body, err := replyStatus(rep)
 	if err != nil {
+		n.peers.failed(addr)
 		return nil, fmt.Errorf("%s %s: empty reply: %w", method, addr, ErrNodeDown)
 	}
 	switch status {
 	case statusOK:
+		n.peers.answered(addr)
 		return body, nil
 	case statusNotJoined:
+		n.peers.failed(addr)
 		return nil, fmt.Errorf("%s %s: %w", method, addr, ErrNotJoined)
 	default:
 		return nil, fmt.Errorf("%s %s: %s: %w", method, addr, body, ErrNodeDown)

@@ -505,3 +505,33 @@ func TestShortIDMatchesShort(t *testing.T) {
 		}
 	}
 }
+
+// With a liveness window, an owner that answered recently is not pinged
+// again; a failed call to it ends that trust at once.
+func TestLivenessWindowSkipsThePing(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := smallConfig()
+	cfg.LivenessWindow = time.Hour // long enough that timing plays no part
+	r := buildIdeal(t, 41, cfg, 8, true)
+	p := r.nodes[2] // nodes are in ID order
+	owner, next := r.nodes[3], r.nodes[4]
+	key := owner.Self().ID // owned by owner; p's successor
+	first, err := p.Lookup(ctx, key)
+	if err != nil || first.Owner != owner.Self() || first.Hops != 1 {
+		t.Fatalf("first lookup: owner %v, %d hops, %v; want a ping to the owner", first.Owner.Addr, first.Hops, err)
+	}
+	second, err := p.Lookup(ctx, key)
+	if err != nil || second.Owner != owner.Self() || second.Hops != 0 || !strings.Contains(second.Path[0].Reason, "no ping") {
+		t.Fatalf("second lookup: owner %v, %d hops, path %+v; want the owner trusted without a call", second.Owner.Addr, second.Hops, second.Path)
+	}
+	r.crash(owner)
+	// Within the window the trust stands (the documented price) until a
+	// call to the owner fails: here p's stabilize round.
+	if err := p.Stabilize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	third, err := p.Lookup(ctx, key)
+	if err != nil || third.Owner != next.Self() {
+		t.Fatalf("after the crash was noticed: owner %v, %v; want %s", third.Owner.Addr, err, next.Self().Addr)
+	}
+}
