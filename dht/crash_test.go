@@ -71,3 +71,81 @@ func stabilizeOnly(t *testing.T, r *testRing) {
 	}
 	t.Fatal("successor lists not repaired after 20 stabilize rounds")
 }
+
+// TestOwnerDiesAfterLookup crashes the owner between the lookup and the
+// call (the lookup result is stale), and also feeds a lookup that failed on
+// the crashed owner: reads and writes go to the first live node after it.
+func TestOwnerDiesAfterLookup(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRing(t, 8, 11, nil)
+	vers, vals := setKeys(t, r, 100, "d")
+	r.quiesce(vers)
+	const key = "d-42"
+	holders := r.expectedHolders(HashIDForTest(key))
+	var via *testNode
+	for _, n := range r.live() {
+		if n.addr != holders[0] {
+			via = n
+			break
+		}
+	}
+	lr, err := via.node.Lookup(ctx, HashIDForTest(key))
+	if err != nil || lr.Owner.Addr != holders[0] {
+		t.Fatalf("lookup = %v, %v; want owner %s", lr.Owner, err, holders[0])
+	}
+	r.crash(r.byAddr(holders[0]))
+
+	got, err := via.store.getAfter(ctx, key, lr, nil)
+	if err != nil || string(got.Value) != vals[key] || !got.Fallback || got.Owner.Addr != holders[1] {
+		t.Fatalf("get with a stale lookup = %q (fallback %v, from %s), %v; want %q from %s", got.Value, got.Fallback, got.Owner.Addr, err, vals[key], holders[1])
+	}
+	put, err := via.store.writeAfter(ctx, "set", setReq{Key: key, Value: []byte("new")}, lr, nil)
+	if err != nil || put.Owner.Addr != holders[1] || put.Copies != r.cfg.Replicas {
+		t.Fatalf("set with a stale lookup = %+v, %v; want %d copies from %s", put, err, r.cfg.Replicas, holders[1])
+	}
+
+	// A lookup that failed on the dead owner.
+	failed := chord.LookupResult{Key: HashIDForTest(key), Path: []chord.Hop{{Node: lr.Owner, Err: "connection refused"}}}
+	lookupErr := fmt.Errorf("no live candidate: %w", chord.ErrLookupFailed)
+	if got, err := via.store.getAfter(ctx, key, failed, lookupErr); err != nil || string(got.Value) != "new" {
+		t.Fatalf("get after a failed lookup = %q, %v; want \"new\"", got.Value, err)
+	}
+	put2, err := via.store.writeAfter(ctx, "set", setReq{Key: key, Value: []byte("newer")}, failed, lookupErr)
+	if err != nil || put2.Owner.Addr != holders[1] {
+		t.Fatalf("set after a failed lookup = %+v, %v; want it taken by %s", put2, err, holders[1])
+	}
+	vers[key], vals[key] = versionOf(put2), "newer"
+	r.quiesce(vers)
+	checkGets(t, r, vals)
+}
+
+// TestTasksDriveRepair checks that Tasks hands the repair round to a
+// chord.Driver: after a crash, stepping each node's driver (chord rounds
+// then the dht repair, as the cluster wires them) restores exact placement.
+func TestTasksDriveRepair(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRing(t, 8, 12, nil)
+	vers, vals := setKeys(t, r, 200, "k")
+	r.quiesce(vers)
+	tasks := r.live()[0].store.Tasks()
+	if len(tasks) != 1 || tasks[0].Name != "dht repair" || tasks[0].Every != r.cfg.RepairInterval || tasks[0].Run == nil {
+		t.Fatalf("Tasks() = %+v, want one %q task every %v", tasks, "dht repair", r.cfg.RepairInterval)
+	}
+	r.crash(r.ringOrder()[3])
+	var drivers []*chord.Driver
+	for _, n := range r.live() {
+		drivers = append(drivers, chord.NewDriver(append(chord.NodeTasks(n.node), n.store.Tasks()...), 0, 1))
+	}
+	for step := 0; ; step++ {
+		if step == 30 {
+			t.Fatalf("placement not exact after 30 driver steps:\n%s", joinLines(r.placementErrors(vers)))
+		}
+		for _, d := range drivers {
+			d.Step(ctx) // no Start: no goroutine, the test drives every round
+		}
+		if len(r.placementErrors(vers)) == 0 {
+			break
+		}
+	}
+	checkGets(t, r, vals)
+}

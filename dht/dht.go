@@ -326,9 +326,14 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 	if err := s.checkKey(key); err != nil {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
+	lr, err := s.node.Lookup(ctx, s.KeyID(key))
+	return s.getAfter(ctx, key, lr, err)
+}
+
+// getAfter is Get once the lookup is done (lookupErr is its error).
+func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult, lookupErr error) (GetResult, error) {
 	id := s.KeyID(key)
-	lr, err := s.node.Lookup(ctx, id)
-	if err != nil {
+	if err := lookupErr; err != nil {
 		// Every owner candidate the lookup knew of failed (the successor
 		// lists still name crashed nodes): read from the nodes after the
 		// nearest one instead.
@@ -399,11 +404,16 @@ func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
 }
 
 func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
+	lr, err := s.node.Lookup(ctx, s.KeyID(req.Key))
+	return s.writeAfter(ctx, op, req, lr, err)
+}
+
+// writeAfter is Set or Del once the lookup is done (lookupErr is its error).
+func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error) (PutResult, error) {
 	id := s.KeyID(req.Key)
-	lr, err := s.node.Lookup(ctx, id)
 	var reply []byte
 	var at chord.NodeRef
-	if err != nil {
+	if err := lookupErr; err != nil {
 		// Every owner candidate the lookup knew of failed: the first live
 		// node after them owns the key now and takes the write.
 		dead, ok := nearestFailed(lr, id)
@@ -416,12 +426,22 @@ func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, er
 			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w; stand-ins: %w", op, req.Key, ErrUnavailable, err, serr)
 		}
 	} else {
+		var err error
 		reply, at, err = s.callOwner(ctx, lr.Owner, cmdSet, func(force bool) []byte {
 			req.Force = force
 			return req.encode()
 		})
 		if err != nil {
-			return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
+			// The owner went down after the lookup: the first live node
+			// after it owns the key now and takes the write.
+			if ctx.Err() != nil || !errors.Is(err, chord.ErrNodeDown) && !errors.Is(err, errUnreachable) {
+				return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
+			}
+			req.Force = true
+			var serr error
+			if reply, at, serr = s.standIn(ctx, cmdSet, req.encode(), lr, at); serr != nil {
+				return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w; stand-ins: %w", op, req.Key, at.Addr, err, serr)
+			}
 		}
 	}
 	m, err := decodeSetResp(reply)
