@@ -4,7 +4,7 @@ import "context"
 
 // Handler serves one incoming call: method names the operation, req is its
 // encoded request. A non-nil error reaches the caller as an error reply.
-type Handler func(ctx context.Context, method string, req []byte) ([]byte, error)
+type Handler = func(ctx context.Context, method string, req []byte) ([]byte, error)
 
 // Transport is all chord needs from the network: call a method on a remote
 // address within the deadline of ctx, and serve calls that arrive for this

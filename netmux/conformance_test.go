@@ -8,15 +8,8 @@ import (
 	"github.com/chordtui/chordtui/netmux"
 )
 
-// asChord presents a *netmux.Transport as a chord.Transport. It is needed
-// only because chord.Handler is a defined type rather than an alias of the
-// func type netmux.Handler is; every other method matches as is.
-type asChord struct{ *netmux.Transport }
-
-// Serve passes h on unchanged.
-func (a asChord) Serve(h chord.Handler) { a.Transport.Serve(h) }
-
-var _ chord.Transport = asChord{}
+// netmux implements chord.Transport without importing chord.
+var _ chord.Transport = (*netmux.Transport)(nil)
 
 // TestChordConformance runs chord's transport conformance suite over real
 // TCP: Crash is Kill, Pause goes through the shared fault table.
@@ -31,9 +24,9 @@ func TestChordConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = tr.Close() })
-			return asChord{tr}
+			return tr
 		},
-		Crash: func(t *testing.T, tr chord.Transport) { tr.(asChord).Kill() },
+		Crash: func(t *testing.T, tr chord.Transport) { tr.(*netmux.Transport).Kill() },
 		Pause: func(t *testing.T, tr chord.Transport) {
 			faults.Pause(tr.Addr())
 			t.Cleanup(func() { faults.Resume(tr.Addr()) })
