@@ -3,6 +3,7 @@
 //
 //	chordtui [flags] N         the terminal UI over N local nodes
 //	chordtui repl [flags] N    the same cluster, commands from stdin
+//	chordtui bench [flags] N   measure latency, throughput and repair times
 //
 // Run "chordtui repl -h" for the flags and "help" inside for the commands.
 package main
@@ -26,6 +27,7 @@ func main() {
 const usage = `usage:
   chordtui [flags] N         start N nodes and show them in the terminal UI
   chordtui repl [flags] N    start N nodes and run commands from stdin
+  chordtui bench [flags] N   start N nodes and measure them (chordtui bench -h)
 
 "chordtui repl -h" lists the flags; "help" at the prompt lists the commands.
 `
