@@ -136,3 +136,33 @@ func BenchmarkNetmuxSetGet(b *testing.B) {
 		}
 	})
 }
+
+// TestNetmuxLargeValues writes values of the maximum size (1 MiB) over the
+// real transport, then makes them move: a join pulls them in pages, a
+// crash re-replicates them, and every read returns them intact.
+func TestNetmuxLargeValues(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real sockets; skipped with -short")
+	}
+	ctx := context.Background()
+	r := newNetmuxRing(t, 5, 3)
+	vals := map[string]string{}
+	vers := map[string]Version{}
+	for i := 0; i < 6; i++ {
+		k := fmt.Sprintf("big-%d", i)
+		v := make([]byte, r.cfg.MaxValueSize)
+		for j := range v {
+			v[j] = byte(i + j)
+		}
+		res, err := r.any().store.Set(ctx, k, v)
+		if err != nil {
+			t.Fatalf("set %s (1 MiB): %v", k, err)
+		}
+		vals[k], vers[k] = string(v), versionOf(res)
+	}
+	r.add()
+	r.quiesce(vers)
+	r.crash(r.ringOrder()[2])
+	r.quiesce(vers)
+	checkGets(t, r, vals)
+}

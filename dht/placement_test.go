@@ -43,7 +43,7 @@ func checkGets(t *testing.T, r *testRing, vals map[string]string) {
 		case err != nil:
 			t.Errorf("get %s via %s: %v", k, via.addr, err)
 		case !res.Found || string(res.Value) != v:
-			t.Errorf("get %s via %s = %q found=%v, want %q", k, via.addr, res.Value, res.Found, v)
+			t.Errorf("get %s via %s = %q found=%v, want %q", k, via.addr, short(string(res.Value)), res.Found, short(v))
 		default:
 			continue
 		}
@@ -81,4 +81,12 @@ func TestPlacementExactlyRCopies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// short cuts long values for error messages.
+func short(v string) string {
+	if len(v) > 40 {
+		return fmt.Sprintf("%s… (%d bytes)", v[:40], len(v))
+	}
+	return v
 }
