@@ -3,6 +3,7 @@ package chord
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -120,7 +121,7 @@ func CheckInvariants(sts []Status) []Violation {
 
 	// 4. OrderedRing.
 	if len(v.ringOrder) > 1 {
-		pos := make(map[int]int, len(v.ringOrder)) // node index → position in ringOrder
+		pos := make([]int, len(v.nodes)) // node index → position in ringOrder
 		for p, i := range v.ringOrder {
 			pos[i] = p
 		}
@@ -169,11 +170,8 @@ func CheckInvariants(sts []Status) []Violation {
 	if len(v.nodes) > v.r {
 		for i := range v.nodes {
 			st := &v.nodes[i]
-			seen := make(map[string]bool, len(st.Successors)+1)
-			seen[st.Self.Addr] = true
-			for _, e := range st.Successors {
-				if !seen[e.Addr] {
-					seen[e.Addr] = true
+			for k, e := range st.Successors {
+				if e.Addr != st.Self.Addr && !slices.ContainsFunc(st.Successors[:k], func(p NodeRef) bool { return p.Addr == e.Addr }) {
 					continue
 				}
 				what := "names " + v.name(e) + " twice"
@@ -474,15 +472,13 @@ func (v *ringView) orderProblem(st *Status) string {
 	self := st.Self.ID
 	var prev ID
 	var prevRef NodeRef
-	names := map[string]bool{st.Self.Addr: true}
 	for k, e := range st.Successors {
 		if e.IsZero() {
 			return fmt.Sprintf("%s's successor list %s has an empty entry at position %d", v.name(st.Self), v.list(st.Successors), k)
 		}
-		if names[e.Addr] || e.ID == self {
+		if e.Addr == st.Self.Addr || e.ID == self || slices.ContainsFunc(st.Successors[:k], func(p NodeRef) bool { return p.Addr == e.Addr }) {
 			break // the list wraps around here (see CheckInvariants)
 		}
-		names[e.Addr] = true
 		d := Distance(v.bits, self, e.ID)
 		if k > 0 && d.Cmp(prev) <= 0 {
 			return fmt.Sprintf("%s's successor list %s is out of ring order: %s comes after %s, but going round the ring from %s you meet %s first",
