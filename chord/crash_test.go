@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -174,5 +175,28 @@ func TestPartitionsHeal(t *testing.T) {
 				t.Fatalf("still not ideal %d rounds after healing: %v", limit, ring.ideal(true))
 			})
 		}
+	}
+}
+
+// A paused node must not make its successor look dead: when x, whose
+// successor p is paused, stabilizes onto p's successor s and notifies it,
+// s checks its own (paused) predecessor p within a small part of x's
+// deadline and still answers x in time.
+func TestPausedPredecessorDoesNotHideItsSuccessor(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := smallConfig()
+	cfg.RPCTimeout = 40 * time.Millisecond
+	r := buildIdeal(t, 51, cfg, 6, true)
+	x, p, s := r.nodes[1], r.nodes[2], r.nodes[3] // nodes are in ID order
+	r.nw.Pause(p.Self().Addr)
+	defer r.nw.Resume(p.Self().Addr)
+	if err := x.Stabilize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := x.Successors()[0]; got != s.Self() {
+		t.Fatalf("x's successor after stabilize is %s, want %s (p paused, s alive)", got.Addr, s.Self().Addr)
+	}
+	if got := s.Predecessor(); got != x.Self() {
+		t.Fatalf("s's predecessor is %s, want x %s (its old predecessor did not answer)", got.Addr, x.Self().Addr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Stabilize runs one stabilize round (Zave TSE 2017, corrected stabilize):
@@ -129,8 +130,16 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 		return
 	default:
 		n.mu.Unlock()
-		// Is the current predecessor alive? Never hold the lock across a call.
-		err := n.ping(ctx, old.Addr)
+		// Is the current predecessor alive? Never hold the lock across a
+		// call, and leave most of the notifier's deadline for our reply: a
+		// paused predecessor must not make this node look dead to q.
+		budget := n.cfg.RPCTimeout / 4
+		if dl, ok := ctx.Deadline(); ok {
+			budget = min(budget, time.Until(dl)/4)
+		}
+		pctx, cancel := context.WithTimeout(ctx, budget)
+		err := n.ping(pctx, old.Addr)
+		cancel()
 		if err == nil || ctx.Err() != nil {
 			return
 		}
