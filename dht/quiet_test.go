@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/chordtui/chordtui/chord"
@@ -62,5 +63,25 @@ func TestQuiescentRepairIsQuiet(t *testing.T) {
 	t.Logf("get: %.1f calls", perGet)
 	if perGet > 8 {
 		t.Errorf("a get costs %.1f calls, want ≤ 8 (lookup + owner + r-1 replicas)", perGet)
+	}
+}
+
+// BenchmarkRepairQuiet measures one repair round on every node of a quiet
+// 16-node ring holding 1000 keys (in-memory network): the steady-state
+// cost of keeping r copies.
+func BenchmarkRepairQuiet(b *testing.B) {
+	r := newTestRing(b, 16, 1, nil)
+	ctx := context.Background()
+	for i := 0; i < 1000; i++ {
+		if _, err := r.any().store.Set(ctx, fmt.Sprintf("b-%d", i), []byte("v")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		r.repairAll()
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.repairAll()
 	}
 }
