@@ -120,7 +120,8 @@ var (
 // Command names registered on the chord node.
 const (
 	cmdGet      = "dht.get"      // client → owner: read (owner merges its replicas)
-	cmdSet      = "dht.set"      // client → owner: write a value or tombstone
+	cmdSet      = "dht.set"      // client → owner: write a value
+	cmdDel      = "dht.del"      // client → owner: write a tombstone
 	cmdRead     = "dht.read"     // owner → holder: the local copy only
 	cmdStore    = "dht.store"    // push records (replication, repair, leave)
 	cmdDigest   = "dht.digest"   // repair: which of these versions do you need?
@@ -251,6 +252,7 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 	s.handlers = map[string]chord.CommandHandler{
 		cmdGet:      s.handleGet,
 		cmdSet:      s.handleSet,
+		cmdDel:      s.handleDel,
 		cmdRead:     s.handleRead,
 		cmdStore:    s.handleStore,
 		cmdDigest:   s.handleDigest,
@@ -258,7 +260,7 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdSuccs:    s.handleSuccs,
 		cmdForget:   s.handleForget,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdForget} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdForget} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -411,6 +413,10 @@ func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, er
 // writeAfter is Set or Del once the lookup is done (lookupErr is its error).
 func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error) (PutResult, error) {
 	id := s.KeyID(req.Key)
+	cmd := cmdSet
+	if req.Deleted {
+		cmd = cmdDel
+	}
 	var reply []byte
 	var at chord.NodeRef
 	if err := lookupErr; err != nil {
@@ -422,12 +428,12 @@ func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.
 		}
 		req.Force = true
 		var serr error
-		if reply, at, serr = s.standIn(ctx, cmdSet, req.encode(), lr, dead); serr != nil {
+		if reply, at, serr = s.standIn(ctx, cmd, req.encode(), lr, dead); serr != nil {
 			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w; stand-ins: %w", op, req.Key, ErrUnavailable, err, serr)
 		}
 	} else {
 		var err error
-		reply, at, err = s.callOwner(ctx, lr.Owner, cmdSet, func(force bool) []byte {
+		reply, at, err = s.callOwner(ctx, lr.Owner, cmd, func(force bool) []byte {
 			req.Force = force
 			return req.encode()
 		})
@@ -439,7 +445,7 @@ func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.
 			}
 			req.Force = true
 			var serr error
-			if reply, at, serr = s.standIn(ctx, cmdSet, req.encode(), lr, at); serr != nil {
+			if reply, at, serr = s.standIn(ctx, cmd, req.encode(), lr, at); serr != nil {
 				return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w; stand-ins: %w", op, req.Key, at.Addr, err, serr)
 			}
 		}
@@ -522,7 +528,7 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 	switch cmd {
 	case cmdGet:
 		d *= 2
-	case cmdSet:
+	case cmdSet, cmdDel:
 		d *= time.Duration(s.cfg.Replicas + 1)
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
@@ -541,7 +547,7 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 // until a node answers without error; a write stops at the first node that
 // answers at all, so that it is never applied twice.
 func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.LookupResult, owner chord.NodeRef) ([]byte, chord.NodeRef, error) {
-	write := cmd == cmdSet
+	write := cmd == cmdSet || cmd == cmdDel
 	tried := map[string]bool{owner.Addr: true}
 	var errs []error
 	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool) {

@@ -177,15 +177,31 @@ func (s *Store) handleSet(ctx context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return setResp{Head: invalid(err)}.encode(), nil
 	}
-	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
+	m.Deleted = false
+	return s.ownerWrite(ctx, m), nil
+}
+
+// handleDel serves dht.del: handleSet with a tombstone.
+func (s *Store) handleDel(ctx context.Context, b []byte) ([]byte, error) {
+	m, err := decodeSetReq(b, s.lim)
+	if err != nil {
 		return setResp{Head: invalid(err)}.encode(), nil
 	}
+	m.Deleted, m.Value = true, nil
+	return s.ownerWrite(ctx, m), nil
+}
+
+// ownerWrite is the owner's side of a write (dht.set and dht.del).
+func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
+	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
+		return setResp{Head: invalid(err)}.encode()
+	}
 	if h, ok := s.memberHead(true); !ok {
-		return setResp{Head: h}.encode(), nil
+		return setResp{Head: h}.encode()
 	}
 	id := s.KeyID(m.Key)
 	if ok, hint := s.owns(id); !ok && !m.Force {
-		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
+		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
 	}
 	var last error
 	for attempt := 0; attempt < writeAttempts; attempt++ {
@@ -195,10 +211,10 @@ func (s *Store) handleSet(ctx context.Context, b []byte) ([]byte, error) {
 		s.mu.Unlock()
 		copies, newer, err := s.replicate(ctx, rec)
 		if err != nil {
-			return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode(), nil
+			return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode()
 		}
 		if newer.IsZero() {
-			return setResp{Ver: rec.Ver, Copies: copies}.encode(), nil
+			return setResp{Ver: rec.Ver, Copies: copies}.encode()
 		}
 		// A holder has a newer version than the one just assigned: move
 		// the clock past it and write again.
@@ -207,7 +223,7 @@ func (s *Store) handleSet(ctx context.Context, b []byte) ([]byte, error) {
 		s.mu.Unlock()
 		last = fmt.Errorf("a holder kept version %v over %v", newer, rec.Ver)
 	}
-	return setResp{Head: replyHead{Status: statusUnavailable, Msg: last.Error()}}.encode(), nil
+	return setResp{Head: replyHead{Status: statusUnavailable, Msg: last.Error()}}.encode()
 }
 
 // replicate pushes rec to the owner's next r-1 live successors, skipping
