@@ -1,0 +1,87 @@
+package chord
+
+import (
+	"context"
+	"reflect"
+	"testing"
+)
+
+func wireRef(v uint64, addr string) NodeRef {
+	return NodeRef{ID: IDFromUint64(160, v), Addr: addr}
+}
+
+func TestWireRoundTrip(t *testing.T) {
+	var intern addrTable
+	steps := []stepAnswer{
+		{self: wireRef(1, "a:1")},
+		{self: wireRef(2, "b:2"), owners: []routeEntry{{ref: wireRef(3, "c:3"), via: viaSuccessor, idx: 0}, {ref: wireRef(4, "d:4"), via: viaSuccessor, idx: 1}}},
+		{self: wireRef(5, "e:5"), cands: []routeEntry{{ref: wireRef(6, "f:6"), via: viaFinger, idx: 159}, {ref: wireRef(7, ""), via: viaSuccessor, idx: 3}}},
+		{self: wireRef(8, "g:8"), owners: []routeEntry{{ref: wireRef(9, "h:9"), via: viaSuccessor, idx: 2}}, cands: []routeEntry{{ref: wireRef(10, "i:10"), via: viaSuccessor, idx: 1}}},
+	}
+	for i, a := range steps {
+		b := appendStep(nil, &a)
+		if b[0] != statusOK {
+			t.Fatalf("step %d: status %d", i, b[0])
+		}
+		for _, tab := range []*addrTable{nil, &intern} {
+			got, err := decodeStep(b[1:], tab)
+			if err != nil || !reflect.DeepEqual(got, a) {
+				t.Fatalf("step %d: decoded %+v, %v; want %+v", i, got, err, a)
+			}
+		}
+	}
+	pred, succ := wireRef(11, "p:1"), []NodeRef{wireRef(12, "s:1"), wireRef(13, "s:2")}
+	b := appendState(nil, pred, succ)
+	st, err := decodeState(b[1:], &intern)
+	if err != nil || st.pred != pred || !reflect.DeepEqual(st.succ, succ) {
+		t.Fatalf("state: %+v, %v", st, err)
+	}
+	// Every strict prefix of a message is rejected, never read past.
+	for n := 0; n < len(b)-1; n++ {
+		if _, err := decodeState(b[1:1+n], nil); err == nil {
+			t.Fatalf("state prefix of %d bytes decoded without error", n)
+		}
+	}
+}
+
+// FuzzHandle feeds arbitrary requests to every protocol method of a joined
+// node: it must answer (never panic, never return a transport error) and
+// stay a ring member.
+func FuzzHandle(f *testing.F) {
+	a := appendStep(nil, &stepAnswer{self: wireRef(1, "x"), owners: []routeEntry{{ref: wireRef(2, "y"), via: viaSuccessor}}})
+	f.Add(0, []byte{})
+	f.Add(1, appendRef([]byte{stateNotify}, wireRef(5, "q")))
+	f.Add(3, append([]byte{leavingYourSuccessor}, a[1:]...))
+	f.Add(3, appendRef(appendRef([]byte{leavingYourPredecessor}, wireRef(7, "l")), wireRef(8, "m")))
+	f.Add(0, make([]byte, 20))
+	methods := []string{methodStep, methodState, methodPing, methodLeaving, commandPrefix + "none", "bogus"}
+	f.Fuzz(func(t *testing.T, m int, req []byte) {
+		cfg := DefaultConfig()
+		cfg.Bits = 16
+		n, err := NewNode(cfg, &loopTransport{addr: "self"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Create()
+		if m < 0 {
+			m = -m
+		}
+		rep, err := n.handle(context.Background(), methods[m%len(methods)], req)
+		if err != nil || len(rep) == 0 {
+			t.Fatalf("handler returned %q, %v", rep, err)
+		}
+		if !n.Joined() || len(n.Successors()) == 0 {
+			t.Fatal("a request knocked the node out of its ring")
+		}
+	})
+}
+
+// loopTransport is a transport whose calls all fail: FuzzHandle only
+// exercises the serving side.
+type loopTransport struct{ addr string }
+
+func (l *loopTransport) Addr() string { return l.addr }
+func (l *loopTransport) Call(context.Context, string, string, []byte) ([]byte, error) {
+	return nil, ErrNodeDown
+}
+func (l *loopTransport) Serve(Handler) {}
