@@ -42,6 +42,7 @@ type benchOptions struct {
 	cpuProfile    string
 	noKill        bool
 	idleTimeout   time.Duration
+	joinTimeout   time.Duration
 }
 
 // benchReport is everything "chordtui bench" measures; --json prints it.
@@ -72,6 +73,7 @@ type benchReport struct {
 	// rounds, the stable monitor), in cores.
 	IdleCores      float64       `json:"idle_cores_used"`
 	IdleTimeoutS   float64       `json:"idle_timeout_s"`
+	JoinTimeoutS   float64       `json:"join_timeout_s"`
 	RPCTimeoutMS   float64       `json:"rpc_timeout_ms"`
 	HopsTheory     float64       `json:"hops_theory"` // ½·log2 N
 	LookupHopsMean float64       `json:"lookup_hops_mean"`
@@ -189,6 +191,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&opts.monitor, "monitor", cluster.DefaultConfig().MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this file")
 	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
+	fs.DurationVar(&opts.joinTimeout, "join-timeout", cluster.DefaultConfig().JoinTimeout, "give up on one node's join (retries included) after this long; every node joins through n0 at once")
 	fs.DurationVar(&opts.idleTimeout, "idle-timeout", cluster.DefaultConfig().Net.IdleTimeout, "close a connection between two nodes after this long without a call (bounds descriptors at large N)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chordtui bench [flags] N\n\n"+
@@ -231,6 +234,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return bad(fmt.Errorf("--kill-clients must not be negative, got %d", opts.killClients))
 	case opts.stableTimeout <= 0:
 		return bad(fmt.Errorf("--stable-timeout must be positive, got %v", opts.stableTimeout))
+	case opts.joinTimeout <= 0:
+		return bad(fmt.Errorf("--join-timeout must be positive, got %v", opts.joinTimeout))
 	case opts.idleTimeout < 0:
 		return bad(fmt.Errorf("--idle-timeout must not be negative, got %v", opts.idleTimeout))
 	case opts.monitor <= 0:
@@ -243,6 +248,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer closeLog()
 	cfg.MonitorInterval = opts.monitor
 	cfg.Net.IdleTimeout = opts.idleTimeout
+	cfg.JoinTimeout = opts.joinTimeout
 	seed := cf.seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
@@ -363,6 +369,7 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 		CheckPredMS:  ms(b.cfg.Chord.CheckPredecessorInterval),
 		MonitorMS:    ms(b.cfg.MonitorInterval),
 		IdleTimeoutS: b.cfg.Net.IdleTimeout.Seconds(),
+		JoinTimeoutS: b.cfg.JoinTimeout.Seconds(),
 		RPCTimeoutMS: ms(b.cfg.Chord.RPCTimeout),
 		Keys:         b.opts.keys, PhaseSeconds: b.opts.duration.Seconds(),
 		HopsTheory: 0.5 * math.Log2(float64(n)),
@@ -394,9 +401,10 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 	}
 
 	b.say("starting %d nodes", n)
+	b.fdLimit = fdLimit() // Start raises it; read it again below
 	c, err := cluster.Start(ctx, b.cfg)
 	if err != nil {
-		return nil, err
+		return b.fail(ctx, rep, err)
 	}
 	b.c = c
 	b.fdLimit = fdLimit()
@@ -457,7 +465,6 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 	slices.Sort(lookupHops)
 	rep.LookupHopsMean, rep.LookupHopsP99 = meanInts(lookupHops), percentileInt(lookupHops, 0.99)
 	rep.GetHopsMean = meanInts(getHops)
-	rep.Ratios = ratios(rep)
 
 	if !b.opts.noKill {
 		if _, err := b.waitStable(ctx, "before the crashes"); err != nil {
@@ -488,6 +495,7 @@ func (b *bencher) finish(rep *benchReport) {
 	rep.Memory.RSSAfterMB = procStatusMB("VmRSS")
 	rep.Memory.PeakRSSMB = procStatusMB("VmHWM")
 	rep.Memory.PeakFDs, rep.Memory.FDLimit = max(b.peakFDs, rep.Memory.OpenFDs), b.fdLimit
+	rep.Ratios = ratios(rep)
 	rep.Goals = goals(rep)
 	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
 	rep.TotalSeconds = time.Since(b.began).Seconds()
