@@ -19,6 +19,7 @@ import (
 type replOptions struct {
 	json        bool
 	interactive bool // print a prompt
+	echo        bool // print each command before its result
 	// startWait is how long to wait for the first stable ring before
 	// reading commands (0: start reading at once).
 	startWait time.Duration
@@ -34,6 +35,7 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cf := addClusterFlags(fs)
 	var opts replOptions
 	fs.BoolVar(&opts.json, "json", false, "print one JSON object per command")
+	fs.BoolVar(&opts.echo, "echo", false, "print each command (as \"> command\") before its result, for readable transcripts")
 	fs.DurationVar(&opts.startWait, "start-wait", 10*time.Second, "wait up to this long for the new ring to be stable before reading commands (0: don't)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chordtui repl [flags] N\n\n"+
@@ -157,6 +159,9 @@ func repl(ctx context.Context, c executor, in io.Reader, out io.Writer, opts rep
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 			continue
+		}
+		if opts.echo && !opts.json {
+			fmt.Fprintln(out, "> "+trimmed)
 		}
 		res := c.Exec(ctx, trimmed)
 		if res.Cmd == "" && res.OK { // a line that held only a comment

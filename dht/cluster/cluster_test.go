@@ -467,3 +467,32 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestUnstableWithoutFault checks that a ring which stops being stable on
+// its own (here a node crashes behind the cluster's back) is reported as an
+// "unstable" event rather than silently.
+func TestUnstableWithoutFault(t *testing.T) {
+	c := startCluster(t, testConfig(5))
+	exec(t, c, "wait")
+	c.mu.RLock()
+	tr := c.members[2].tr
+	c.mu.RUnlock()
+	tr.Kill() // not through Kill: no fault is recorded
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e := <-c.Events():
+			if e.Kind == "unstable" {
+				if !strings.Contains(e.Text, "no fault injected") {
+					t.Fatalf("unstable event text %q", e.Text)
+				}
+				if s := c.Snapshot(); s.Stable || s.UnstableReason == "" {
+					t.Fatalf("snapshot after the unstable event: stable %v, reason %q", s.Stable, s.UnstableReason)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no unstable event within 20 s of a silent crash")
+		}
+	}
+}

@@ -58,8 +58,10 @@ func (c *Cluster) evaluate() {
 			c.stable = true
 			c.convergedIn = now.Sub(c.lastFaultAt)
 			ev = &Event{Time: now, Kind: "stable", Text: fmt.Sprintf("stable %.2f s after %s", c.convergedIn.Seconds(), c.lastFault)}
-		} else if !ok {
+		} else if !ok && c.stable {
+			// Lost without a fault from the user: say so, it is news.
 			c.stable = false
+			ev = &Event{Time: now, Kind: "unstable", Text: "no longer stable (no fault injected): " + why}
 		}
 		c.unstableWhy = why
 	}

@@ -95,7 +95,8 @@ type Event struct {
 	// Node is the name of the node concerned ("" for cluster-wide events).
 	Node string
 	// Kind is a short tag: "joined", "left", "pred", "succ", "failure",
-	// "keys", "lookup", "fault", "stable".
+	// "keys", "lookup", "fault", "stable", "unstable" (stability lost
+	// without a fault, e.g. a slow node taken for dead).
 	Kind string
 	// Text is the full sentence shown in the log.
 	Text string
