@@ -180,6 +180,9 @@ func (c *Cluster) newMember() (*member, error) {
 func (c *Cluster) listen(addr string) (*netmux.Transport, error) {
 	nc := c.cfg.Net
 	nc.Faults = c.faults
+	if nc.Logger == nil {
+		nc.Logger = c.log.With("transport", addr)
+	}
 	return netmux.Listen(addr, nc)
 }
 
