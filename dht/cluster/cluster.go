@@ -181,7 +181,7 @@ func (c *Cluster) listen(addr string) (*netmux.Transport, error) {
 	nc := c.cfg.Net
 	nc.Faults = c.faults
 	if nc.Logger == nil {
-		nc.Logger = c.log.With("transport", addr)
+		nc.Logger = c.log
 	}
 	return netmux.Listen(addr, nc)
 }
