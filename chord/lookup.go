@@ -29,7 +29,7 @@ const maxCandidates = 16
 // no candidate is left, the lookup fails with ErrLookupFailed.
 func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
 	n.lookups.Add(1)
-	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", true)
+	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", lookupExplain)
 	if err != nil {
 		n.lookupFailures.Add(1)
 		return res, err
@@ -52,6 +52,7 @@ type lookup struct {
 	failed   []string     // nodes that failed
 	steps    int
 	explain  bool // build Via/Reason texts
+	hint     bool // accept an owner without checking it is alive
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
@@ -59,12 +60,17 @@ type lookup struct {
 	pathBuf                          [8]Hop
 }
 
+// Modes of resolve.
+const (
+	lookupExplain = 1 << iota // fill Hop.Via and Hop.Reason
+	lookupHint                // the owner is a routing hint (fix_fingers): take the first owner offered without a ping, as the paper's find_successor does
+)
+
 // resolve runs an iterative lookup of key. With known == "" it starts from
-// this node's own tables; otherwise (Join) the first node asked is known.
-// explain fills Hop.Via and Hop.Reason.
-func (n *Node) resolve(ctx context.Context, key ID, known string, explain bool) (LookupResult, error) {
+// this node's own tables; otherwise (Join, unify) the first node asked is known.
+func (n *Node) resolve(ctx context.Context, key ID, known string, mode int) (LookupResult, error) {
 	start := time.Now()
-	l := &lookup{n: n, key: key, explain: explain}
+	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
 	l.res.Path = l.pathBuf[:0]
@@ -218,6 +224,10 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		}
 		if containsString(l.failed, e.ref.Addr) {
 			continue
+		}
+		if l.hint {
+			l.res.Path = append(l.res.Path, l.hop(e, 0))
+			return e.ref, true
 		}
 		if ago, ok := n.peers.answeredWithin(e.ref.Addr, n.cfg.LivenessWindow); ok {
 			h := l.hop(e, 0)

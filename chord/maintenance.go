@@ -194,7 +194,9 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 // FixFingers refreshes the next finger in the cycle (paper: fix_fingers,
 // ToN Fig. 6): finger[k] = find_successor(n + 2^k). The following fingers
 // whose start also lies in (n, finger[k]] have the same successor and are
-// set at once, so one cycle costs one lookup per distinct finger.
+// set at once, so one cycle costs one lookup per distinct finger. As in the
+// paper, the owner found is not pinged: a finger is only a routing hint, so
+// a finger inside this node's successor list costs no call at all.
 func (n *Node) FixFingers(ctx context.Context) error {
 	n.rounds.Add(1)
 	_, err := n.fixNextFinger(ctx)
@@ -234,7 +236,7 @@ func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
 	n.mu.Unlock()
 	bits := n.cfg.Bits
 	start := n.self.ID.AddPow2(bits, k)
-	res, err := n.resolve(ctx, start, "", false)
+	res, err := n.resolve(ctx, start, "", lookupHint)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if !n.joined {

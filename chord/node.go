@@ -117,7 +117,7 @@ func (n *Node) Join(ctx context.Context, known string) error {
 		return fmt.Errorf("join %s: already a ring member", n.self.Addr)
 	}
 	// Zave, join: s = lookup(self) via the known member.
-	res, err := n.resolve(ctx, n.self.ID, known, false)
+	res, err := n.resolve(ctx, n.self.ID, known, 0)
 	if err != nil {
 		return fmt.Errorf("join %s via %s: looking up successor: %w", n.self.Addr, known, err)
 	}

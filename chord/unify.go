@@ -110,7 +110,7 @@ func (n *Node) nextLostProbe() (NodeRef, bool) {
 
 // unify probes the lost node h (see the comment at the top of this file).
 func (n *Node) unify(ctx context.Context, h NodeRef) {
-	res, err := n.resolve(ctx, n.self.ID, h.Addr, false)
+	res, err := n.resolve(ctx, n.self.ID, h.Addr, 0)
 	if err != nil {
 		// A node that left gracefully will find the ring by itself if it rejoins.
 		n.lostProbed(h.Addr, errors.Is(err, ErrNotJoined), false)
