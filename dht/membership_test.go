@@ -101,13 +101,27 @@ func TestJoinMovesOnlyPredecessorRangeFromSuccessor(t *testing.T) {
 func TestGracefulLeaveLosesNothing(t *testing.T) {
 	for _, idx := range []int{0, 5, 11} {
 		t.Run(fmt.Sprintf("ring position %d", idx), func(t *testing.T) {
-			r := newTestRing(t, 16, int64(idx+7), nil)
+			events := make(chan chord.Event, 1<<16)
+			r := newTestRing(t, 16, int64(idx+7), events)
 			vers, vals := setKeys(t, r, 600, "l")
 			r.quiesce(vers)
 			l := r.ringOrder()[idx]
+			succ := r.ringOrder()[(idx+1)%16]
 			owned := l.store.Counts().Owned
+			for len(events) > 0 {
+				<-events
+			}
 			if err := l.store.Leave(context.Background()); err != nil {
 				t.Fatalf("leave: %v", err)
+			}
+			var handed []string
+			for len(events) > 0 {
+				if e := <-events; e.Kind == chord.EventKeysMoved && e.Node.Addr == l.addr {
+					handed = append(handed, e.Detail)
+				}
+			}
+			if len(handed) != 1 || !strings.Contains(handed[0], "handed to "+succ.addr) {
+				t.Errorf("keys-moved events of the leaving node = %q, want one saying the keys were handed to %s", handed, succ.addr)
 			}
 			l.up = false
 			if c := l.store.Counts(); c != (Counts{}) {

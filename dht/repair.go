@@ -193,7 +193,7 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		if down[h.Addr] {
 			continue
 		}
-		st, err := s.syncHolder(ctx, h, group, "repair")
+		st, _, err := s.syncHolder(ctx, h, group, "repair")
 		if err != nil {
 			down[h.Addr] = true
 			errs = append(errs, fmt.Errorf("sync with %s: %w", h.Addr, err))
@@ -247,11 +247,11 @@ func btoi(b bool) int {
 	return 0
 }
 
-// syncHolder sends h the digest of group and pushes the records it needs;
-// why ("repair", "leave") goes into the keys-moved event.
+// syncHolder sends h the digest of group and pushes the records it needs.
 // It returns h's state per record after the push (need turns into same
-// when h applied the record).
-func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record, why string) ([]byte, error) {
+// when h applied the record) and how many records h applied. When why is
+// not empty, a keys-moved event reports the copies ("… (why)").
+func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record, why string) ([]byte, int, error) {
 	states := make([]byte, 0, len(group))
 	for _, batch := range digestBatches(group, s.cfg.MaxBatchBytes) {
 		entries := make([]digestEntry, len(batch))
@@ -260,17 +260,17 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record,
 		}
 		reply, err := s.call(ctx, h, cmdDigest, digestReq{Entries: entries}.encode())
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		m, err := decodeDigestResp(reply)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if m.Head.Status != statusOK {
-			return nil, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+			return nil, 0, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
 		}
 		if len(m.State) != len(batch) {
-			return nil, fmt.Errorf("%w: %d states for %d keys", errMalformed, len(m.State), len(batch))
+			return nil, 0, fmt.Errorf("%w: %d states for %d keys", errMalformed, len(m.State), len(batch))
 		}
 		states = append(states, m.State...)
 	}
@@ -281,7 +281,7 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record,
 		}
 	}
 	if len(need) == 0 {
-		return states, nil
+		return states, 0, nil
 	}
 	pushed := 0
 	for _, idx := range recordBatches(group, need, s.cfg.MaxBatchBytes) {
@@ -291,17 +291,17 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record,
 		}
 		reply, err := s.call(ctx, h, cmdStore, storeReq{Recs: recs}.encode())
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		m, err := decodeStoreResp(reply)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if m.Head.Status != statusOK {
-			return nil, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+			return nil, 0, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
 		}
 		if len(m.Accepted) != len(recs) {
-			return nil, fmt.Errorf("%w: %d answers for %d records", errMalformed, len(m.Accepted), len(recs))
+			return nil, 0, fmt.Errorf("%w: %d answers for %d records", errMalformed, len(m.Accepted), len(recs))
 		}
 		for i, k := range idx {
 			switch c := m.Current[i].Compare(group[k].Ver); {
@@ -315,10 +315,10 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record,
 			}
 		}
 	}
-	if pushed > 0 {
+	if pushed > 0 && why != "" {
 		s.emitMoved(s.self, h, fmt.Sprintf("%d %s copied to %s by %s (%s)", pushed, plural(pushed, "key", "keys"), h.Addr, s.self.Addr, why))
 	}
-	return states, nil
+	return states, pushed, nil
 }
 
 // digestBatches splits group into runs whose keys total at most maxBytes.
@@ -522,19 +522,22 @@ func (s *Store) Leave(ctx context.Context) error {
 	// key this node held still has r copies once it is gone.
 	succs := distinctExcept(s.node.Successors(), s.self)
 	var to chord.NodeRef
-	synced := 0
+	synced, handed, topped := 0, 0, 0
 	var errs []error
 	if len(recs) > 0 {
 		for _, succ := range succs {
 			if synced == s.cfg.Replicas {
 				break
 			}
-			if _, err := s.syncHolder(ctx, succ, recs, "leave"); err != nil {
+			_, pushed, err := s.syncHolder(ctx, succ, recs, "")
+			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", succ.Addr, err))
 				continue
 			}
 			if to.IsZero() {
-				to = succ
+				to, handed = succ, pushed
+			} else {
+				topped += pushed
 			}
 			synced++
 		}
@@ -555,7 +558,8 @@ func (s *Store) Leave(ctx context.Context) error {
 	s.tab = newTable()
 	s.mu.Unlock()
 	if !to.IsZero() {
-		s.emitMoved(s.self, to, fmt.Sprintf("%d %s handed to %s by %s (leave)", len(recs), plural(len(recs), "key", "keys"), to.Addr, s.self.Addr))
+		s.emitMoved(s.self, to, fmt.Sprintf("%d %s handed to %s by %s (leave): %d copied there, %d more %s on the next successors",
+			len(recs), plural(len(recs), "key", "keys"), to.Addr, s.self.Addr, handed, topped, plural(topped, "copy", "copies")))
 	}
 	if err != nil {
 		return fmt.Errorf("dht leave: %w", err)
