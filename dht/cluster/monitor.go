@@ -53,6 +53,9 @@ func (c *Cluster) evaluate() {
 	now := time.Now()
 	var ev *Event
 	c.mu.Lock()
+	if why != "" {
+		why = c.replacerLocked().Replace(why)
+	}
 	if gen == c.gen {
 		if ok && !c.stable {
 			c.stable = true
