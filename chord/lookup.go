@@ -288,7 +288,7 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		h.Via = "known"
 		h.Reason = "the ring member given to join"
 	case viaFinger:
-		idx := strconv.Itoa(e.idx)
+		idx := strconv.Itoa(e.idx + 1) // the paper numbers fingers from 1
 		h.Via = fingerVia(e.idx)
 		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
 		h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")"
@@ -468,12 +468,13 @@ func (n *Node) serveStep(req []byte) []byte {
 	return appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))), &a)
 }
 
-// Via texts, made once: "finger[k]" for k < MaxBits, "successor[0]" and
-// "successor list[j]".
+// Via texts, made once: "finger[k]" in the paper's numbering (finger[k]
+// starts at n + 2^(k-1), k = 1..m, so table index i reads finger[i+1]),
+// "successor[0]" and "successor list[j]".
 var fingerVias, successorVias = func() ([]string, []string) {
 	f := make([]string, MaxBits)
 	for k := range f {
-		f[k] = "finger[" + strconv.Itoa(k) + "]"
+		f[k] = "finger[" + strconv.Itoa(k+1) + "]"
 	}
 	s := make([]string, 64)
 	s[0] = "successor[0]"
@@ -487,7 +488,7 @@ func fingerVia(k int) string {
 	if k >= 0 && k < len(fingerVias) {
 		return fingerVias[k]
 	}
-	return "finger[" + strconv.Itoa(k) + "]"
+	return "finger[" + strconv.Itoa(k+1) + "]"
 }
 
 func successorVia(j int) string {

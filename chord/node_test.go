@@ -466,7 +466,7 @@ func TestLookupPathExplainsEachHop(t *testing.T) {
 	}
 	type hop struct{ addr, via, reason string }
 	want := []hop{
-		{"n4", "finger[15]", "closest preceding e000 known to this node (its finger[15], start 9000)"},
+		{"n4", "finger[16]", "closest preceding e000 known to this node (its finger[16], start 9000)"},
 		{"n7", "successor list[2]", "e000 ∈ (9000, f000]: first live entry of 9000's successor list at or after e000 owns it"},
 	}
 	if len(res.Path) != len(want) || res.Hops != len(want) || res.Timeouts != 0 || res.Owner.Addr != "n7" {

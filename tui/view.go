@@ -391,7 +391,7 @@ func (m *Model) nodeLines(w int) (string, []string) {
 		succ = []string{t.render(stDown, "empty!")}
 	}
 	lines = append(lines, "succ   "+strings.Join(succ, " "))
-	lines = append(lines, "fingers  k → node  (a lookup path says finger[k-1])")
+	lines = append(lines, "fingers  k → node  (finger[k] starts at n + 2^(k-1))")
 	for _, r := range ix.collapseFingers(n) {
 		target := ix.name(r.Node)
 		if !r.Node.IsZero() {
