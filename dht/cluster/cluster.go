@@ -131,21 +131,18 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		c.Close()
 		return nil, err
 	}
-	// Joins run concurrently, at most JoinParallelism at a time, each
-	// through a random member that has already joined.
-	errs := make([]error, len(ms))
-	sem := make(chan struct{}, cfg.JoinParallelism)
-	var wg sync.WaitGroup
-	for i, m := range ms[1:] {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i+1] = c.boot(ctx, m, c.pickContacts(m))
-		}()
+	// Zave (TSE 2017): the protocol is correct from an initial ring of at
+	// least r+1 members. Form that base ring and let it settle, then let the
+	// others join concurrently.
+	base := min(len(ms), cfg.Chord.SuccessorListLen+1)
+	err := c.joinAll(ctx, ms[1:base])
+	if err == nil {
+		err = c.settle(ctx, ms[:base])
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err == nil {
+		err = c.joinAll(ctx, ms[base:])
+	}
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("start: %w", err)
 	}
@@ -156,6 +153,56 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c.mu.Unlock()
 	c.log.Info("cluster started", "nodes", cfg.Nodes, "took", time.Since(began))
 	return c, nil
+}
+
+// joinAll boots ms concurrently, at most JoinParallelism at a time, each
+// joining through a random member that has already joined.
+func (c *Cluster) joinAll(ctx context.Context, ms []*member) error {
+	errs := make([]error, len(ms))
+	sem := make(chan struct{}, c.cfg.JoinParallelism)
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = c.boot(ctx, m, c.pickContacts(m))
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// settle waits until ms form an ideal ring among themselves (successor
+// lists full and right; fingers may still be settling), or JoinTimeout.
+func (c *Cluster) settle(ctx context.Context, ms []*member) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
+	defer cancel()
+	tick := time.NewTicker(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond))
+	defer tick.Stop()
+	for {
+		var sts []chord.Status
+		c.mu.RLock()
+		for _, m := range ms {
+			if m.node != nil {
+				sts = append(sts, m.node.Status())
+			}
+		}
+		c.mu.RUnlock()
+		vs := chord.CheckIdeal(sts, false)
+		if len(vs) == 0 && len(sts) == len(ms) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			why := "nodes missing"
+			if len(vs) > 0 {
+				why = vs[0].String()
+			}
+			return fmt.Errorf("the first %d nodes did not form a ring: %s", len(ms), why)
+		case <-tick.C:
+		}
+	}
 }
 
 // newMember reserves a name and a listener for a new node and records it as
