@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -550,15 +549,6 @@ func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, e
 	}
 }
 
-// fdLimit returns the soft RLIMIT_NOFILE (0 when unknown).
-func fdLimit() int {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return 0
-	}
-	return int(min(rl.Cur, 1<<30))
-}
-
 // preload writes every key once from random origins with 16 writers and
 // returns how many writes failed.
 func (b *bencher) preload(ctx context.Context) (int, error) {
@@ -826,15 +816,6 @@ func idleCores(ctx context.Context, d time.Duration) (float64, error) {
 	case <-time.After(d):
 	}
 	return round2((processCPU() - cpu0).Seconds() / time.Since(t0).Seconds()), nil
-}
-
-// processCPU returns the user+sys CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAvg reads the 1-minute load average (0 off Linux).
