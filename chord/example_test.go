@@ -68,8 +68,8 @@ func Example() {
 	// Output:
 	// ideal ring: true
 	// owner of e000: f000 (node-7), 3 hops
-	//   node-4 via finger[15]: closest preceding e000 known to this node (its finger[15], start 9000)
-	//   node-6 via finger[14]: closest preceding e000 known to 9000 (its finger[14], start d000)
+	//   node-4 via finger[16]: closest preceding e000 known to this node (its finger[16], start 9000)
+	//   node-6 via finger[15]: closest preceding e000 known to 9000 (its finger[15], start d000)
 	//   node-7 via successor[0]: e000 ∈ (d000, f000]: first live entry of d000's successor list at or after e000 owns it
 }
 

@@ -279,7 +279,7 @@ func CheckIdeal(sts []Status, fingers bool) []Violation {
 				start := st.Self.ID.AddPow2(v.bits, k)
 				if wrong == 0 {
 					first = fmt.Sprintf("finger[%d] (start %s) is %s but the first live node at or after %s is %s",
-						k, start.Short(v.bits), v.nameOrNil(f), start.Short(v.bits), v.name(want))
+						k+1, start.Short(v.bits), v.nameOrNil(f), start.Short(v.bits), v.name(want))
 				}
 				wrong++
 			}

@@ -309,7 +309,7 @@ func TestCheckIdeal(t *testing.T) {
 		{name: "ideal one-node ring", sts: idealRing(2, 77), fingers: true, want: nil},
 		{name: "one-node ring with an empty list", sts: []Status{st(2, 77, 77)}, want: sorted(IdealRing+"@n77", IdealSuccessor+"@n77", IdealSuccessorList+"@n77")},
 		{name: "one-node ring with nil predecessor", sts: []Status{st(2, 77, -1, 77)}, want: sorted(IdealPredecessor + "@n77"), say: "predecessor is nil"},
-		{name: "wrong finger", sts: replace(ring5, badFinger), fingers: true, want: sorted(IdealFinger + "@n20"), say: "has 1 of 8 fingers wrong; finger[3] (start 1c) is 28 (n40) but the first live node at or after 1c is 1e (n30)"},
+		{name: "wrong finger", sts: replace(ring5, badFinger), fingers: true, want: sorted(IdealFinger + "@n20"), say: "has 1 of 8 fingers wrong; finger[4] (start 1c) is 28 (n40) but the first live node at or after 1c is 1e (n30)"},
 		{name: "wrong finger ignored without fingers", sts: replace(ring5, badFinger), fingers: false, want: nil},
 		{name: "missing fingers", sts: replace(ring5, noFingers), fingers: true, want: sorted(IdealFinger + "@n30"), say: "has 0 fingers"},
 		{name: "nil predecessor", sts: replace(ring5, st(2, 30, -1, 40, 50)), want: sorted(IdealPredecessor + "@n30")},
