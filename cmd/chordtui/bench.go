@@ -111,6 +111,8 @@ type phaseReport struct {
 	// cores of this machine busy with chordtui).
 	CPUus    float64 `json:"cpu_us_per_op"`
 	CPUShare float64 `json:"cpu_cores_used"`
+	// OpenFDs is the number of open descriptors at the end of the phase.
+	OpenFDs int `json:"open_fds_after"`
 	// FirstError is the first failure's message, if any.
 	FirstError string `json:"first_error,omitempty"`
 }
@@ -673,7 +675,9 @@ func (b *bencher) phase(ctx context.Context, op string, clients int) (phaseRepor
 		P50us:  micros(percentile(lat, 0.5)), P99us: micros(percentile(lat, 0.99)),
 		HopsMean: meanInts(hops), HopsP99: percentileInt(hops, 0.99),
 		CPUShare: round2(cpu.Seconds() / elapsed.Seconds()),
+		OpenFDs:  openFDs(),
 	}
+	b.peakFDs = max(b.peakFDs, pr.OpenFDs)
 	if len(lat) > 0 {
 		pr.CPUus = micros(cpu / time.Duration(len(lat)))
 	}
@@ -950,10 +954,10 @@ func writeBenchTables(w io.Writer, rep *benchReport) {
 		r.NetmuxOverTCP, r.NetmuxOverYamux, r.GetOverTCP, r.GetOverYamux)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\tCPU µs/op\tcores used\t")
+	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\tCPU µs/op\tcores used\tfds after\t")
 	for _, p := range rep.Phases {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%.0f\t%.2f\t\n",
-			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99, p.CPUus, p.CPUShare)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%.0f\t%.2f\t%d\t\n",
+			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99, p.CPUus, p.CPUShare, p.OpenFDs)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "idle ring (maintenance and monitor only): %.2f cores\n", rep.IdleCores)
