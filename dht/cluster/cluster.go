@@ -77,6 +77,7 @@ type Cluster struct {
 	evDropped   atomic.Uint64
 	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
+	wake chan struct{} // a fault tells the monitor to evaluate at the fast pace
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -96,6 +97,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		cfg:         cfg,
 		chordEvents: make(chan chord.Event, max(cfg.EventBuffer, 64)),
 		events:      make(chan Event, cfg.EventBuffer),
+		wake:        make(chan struct{}, 1),
 		stop:        make(chan struct{}),
 	}
 	if c.log == nil {
@@ -117,6 +119,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	go c.monitor()
 
 	began := time.Now()
+	c.mu.Lock()
+	c.lastFault, c.lastFaultAt = fmt.Sprintf("start %d nodes", cfg.Nodes), began
+	c.mu.Unlock()
 	ms := make([]*member, cfg.Nodes)
 	for i := range ms {
 		m, err := c.newMember()
@@ -148,9 +153,16 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	c.mu.Lock()
 	c.origin = first.name
+	// Whatever the monitor concluded about a partial ring during the start
+	// is void: stability is measured for the whole ring, from began.
 	c.lastFault, c.lastFaultAt = fmt.Sprintf("start %d nodes", cfg.Nodes), began
 	c.gen++
+	c.stable, c.convergedIn = false, 0
 	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 	c.log.Info("cluster started", "nodes", cfg.Nodes, "took", time.Since(began))
 	return c, nil
 }
@@ -548,6 +560,10 @@ func (c *Cluster) recordFault(what string) {
 	c.stable = false
 	c.convergedIn = 0
 	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 	c.emit(Event{Time: now, Kind: "fault", Text: what})
 }
 

@@ -448,7 +448,7 @@ func TestConfigValidate(t *testing.T) {
 		{"too many for the ring", func(c *Config) { c.Chord.Bits = 6; c.Nodes = 65 }, "do not fit on a ring of 2^6"},
 		{"bits", func(c *Config) { c.Chord.Bits = 200 }, "bits must be between"},
 		{"replicas", func(c *Config) { c.DHT.Replicas = 9 }, "must not exceed the successor-list length"},
-		{"monitor", func(c *Config) { c.MonitorInterval = 0 }, "monitor interval must be positive"},
+		{"monitor", func(c *Config) { c.MonitorInterval = 0 }, "monitor intervals must be positive"},
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("DefaultConfig invalid: %v", err)

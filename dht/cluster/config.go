@@ -30,8 +30,12 @@ type Config struct {
 	// node names (the same ring every run) and seeds every random choice.
 	// Zero: identifiers are SHA-1 of the address, choices are random.
 	Seed int64
-	// MonitorInterval is how often the "stable" condition is evaluated.
+	// MonitorInterval is how often the "stable" condition is evaluated
+	// while the ring is not stable: ConvergedIn is exact to within it.
 	MonitorInterval time.Duration
+	// StableMonitorInterval is how often it is re-evaluated while the ring
+	// is stable: a ring that degrades without a fault is reported within it.
+	StableMonitorInterval time.Duration
 	// JoinParallelism is how many of the initial nodes join at once (each
 	// through a random member that already joined).
 	JoinParallelism int
@@ -59,17 +63,18 @@ func DefaultConfig() Config {
 	cc.FixFingersInterval = 50 * time.Millisecond
 	cc.CheckPredecessorInterval = 100 * time.Millisecond
 	return Config{
-		Nodes:           16,
-		Host:            "127.0.0.1",
-		Chord:           cc,
-		DHT:             dht.DefaultConfig(),
-		Net:             netmux.DefaultConfig(),
-		MonitorInterval: 50 * time.Millisecond,
-		JoinParallelism: 16,
-		JoinTimeout:     10 * time.Second,
-		OpTimeout:       10 * time.Second,
-		WaitTimeout:     30 * time.Second,
-		EventBuffer:     4096,
+		Nodes:                 16,
+		Host:                  "127.0.0.1",
+		Chord:                 cc,
+		DHT:                   dht.DefaultConfig(),
+		Net:                   netmux.DefaultConfig(),
+		MonitorInterval:       50 * time.Millisecond,
+		StableMonitorInterval: 500 * time.Millisecond,
+		JoinParallelism:       16,
+		JoinTimeout:           10 * time.Second,
+		OpTimeout:             10 * time.Second,
+		WaitTimeout:           30 * time.Second,
+		EventBuffer:           4096,
 	}
 }
 
@@ -97,8 +102,8 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("replicas (%d) must not exceed the successor-list length + 1 (%d)",
 			c.DHT.Replicas, c.Chord.SuccessorListLen+1))
 	}
-	if c.MonitorInterval <= 0 {
-		errs = append(errs, fmt.Errorf("monitor interval must be positive, got %v", c.MonitorInterval))
+	if c.MonitorInterval <= 0 || c.StableMonitorInterval <= 0 {
+		errs = append(errs, fmt.Errorf("monitor intervals must be positive, got %v and %v", c.MonitorInterval, c.StableMonitorInterval))
 	}
 	if c.JoinParallelism < 1 {
 		errs = append(errs, fmt.Errorf("join parallelism must be at least 1, got %d", c.JoinParallelism))

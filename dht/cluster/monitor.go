@@ -9,18 +9,27 @@ import (
 	"github.com/chordtui/chordtui/dht"
 )
 
-// monitor evaluates the stable condition every MonitorInterval until Close.
+// monitor evaluates the stable condition until Close: every
+// MonitorInterval while the ring is not stable (so ConvergedIn is measured
+// to within that), every StableMonitorInterval while it is (the key check
+// reads every store, which is not free). A fault wakes it at once.
 func (c *Cluster) monitor() {
 	defer c.wg.Done()
-	t := time.NewTicker(c.cfg.MonitorInterval)
+	t := time.NewTimer(c.cfg.MonitorInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.stop:
 			return
+		case <-c.wake:
 		case <-t.C:
-			c.evaluate()
 		}
+		c.evaluate()
+		next := c.cfg.MonitorInterval
+		if stable, _, _ := c.Stable(); stable {
+			next = c.cfg.StableMonitorInterval
+		}
+		t.Reset(next)
 	}
 }
 
