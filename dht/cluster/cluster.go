@@ -77,6 +77,10 @@ type Cluster struct {
 	evDropped   atomic.Uint64
 	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
+	keyMu       sync.Mutex // guards the Snapshot.KeyIDs cache
+	keyIDsCache []chord.ID
+	keyIDsAt    time.Time
+
 	wake chan struct{} // a fault tells the monitor to evaluate at the fast pace
 	stop chan struct{}
 	wg   sync.WaitGroup

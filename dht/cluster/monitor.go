@@ -189,7 +189,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		EventsDropped:     c.evDropped.Load(),
 	}
 	var live []chord.Status
-	keyIDs := map[chord.ID]bool{}
+	var stores []*dht.Store
 	for _, m := range c.members {
 		ns := NodeSnapshot{
 			Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
@@ -201,11 +201,7 @@ func (c *Cluster) Snapshot() Snapshot {
 			ns.Keys = m.store.Counts()
 			if m.state == StateAlive {
 				live = append(live, ns.Chord)
-				for _, k := range m.store.Keys() {
-					if !k.Deleted {
-						keyIDs[k.ID] = true
-					}
-				}
+				stores = append(stores, m.store)
 			}
 		}
 		if m.tr != nil && m.state != StateDown {
@@ -216,9 +212,34 @@ func (c *Cluster) Snapshot() Snapshot {
 		s.Nodes = append(s.Nodes, ns)
 	}
 	s.Violations = chord.CheckInvariants(live)
-	for id := range keyIDs {
-		s.KeyIDs = append(s.KeyIDs, id)
-	}
-	sort.Slice(s.KeyIDs, func(i, j int) bool { return s.KeyIDs[i].Cmp(s.KeyIDs[j]) < 0 })
+	s.KeyIDs = c.keyIDs(s.Taken, stores)
 	return s
+}
+
+// keyIDsMaxAge is how stale Snapshot.KeyIDs may be.
+const keyIDsMaxAge = 250 * time.Millisecond
+
+// keyIDs returns the sorted identifiers of the live keys in stores,
+// recomputed at most every keyIDsMaxAge: listing and sorting every store's
+// keys at the UI's frame rate would cost more than drawing the frame.
+func (c *Cluster) keyIDs(now time.Time, stores []*dht.Store) []chord.ID {
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if c.keyIDsAt.IsZero() || now.Sub(c.keyIDsAt) >= keyIDsMaxAge {
+		set := map[chord.ID]bool{}
+		for _, st := range stores {
+			for _, k := range st.Keys() {
+				if !k.Deleted {
+					set[k.ID] = true
+				}
+			}
+		}
+		ids := make([]chord.ID, 0, len(set))
+		for id := range set {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i].Cmp(ids[j]) < 0 })
+		c.keyIDsCache, c.keyIDsAt = ids, now
+	}
+	return append([]chord.ID(nil), c.keyIDsCache...)
 }
