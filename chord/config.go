@@ -38,6 +38,15 @@ type Config struct {
 	// interval, lookups know no less than the maintenance rounds do.
 	// 0 (the default) pings the owner on every lookup.
 	LivenessWindow time.Duration
+	// SuspectTimeouts is K, how many maintenance calls in a row (stabilize,
+	// check_predecessor, rectify's check) must time out before a node that
+	// may only be slow is treated as failed and dropped. A call that is
+	// refused, finds the connection closed or reaches a node that is no
+	// longer a member is a definite failure and drops the node at once.
+	// Zave's proofs assume a perfect failure detector; on a starved CPU a
+	// live node can miss one deadline, and dropping it at once breaks the
+	// ring. 1 drops on the first timeout (the paper's behaviour).
+	SuspectTimeouts int
 }
 
 // DefaultConfig returns the settings used by chordtui: 160-bit SHA-1 IDs,
@@ -52,6 +61,7 @@ func DefaultConfig() Config {
 		CheckPredecessorInterval: 100 * time.Millisecond,
 		Jitter:                   0.2,
 		MaxLookupSteps:           64,
+		SuspectTimeouts:          3,
 	}
 }
 
@@ -78,6 +88,9 @@ func (c Config) Validate() error {
 	}
 	if c.LivenessWindow < 0 {
 		errs = append(errs, fmt.Errorf("liveness window must not be negative, got %v", c.LivenessWindow))
+	}
+	if c.SuspectTimeouts < 1 {
+		errs = append(errs, fmt.Errorf("suspect timeouts must be at least 1, got %d", c.SuspectTimeouts))
 	}
 	if c.MaxLookupSteps < 1 {
 		errs = append(errs, fmt.Errorf("max lookup steps must be at least 1, got %d", c.MaxLookupSteps))

@@ -179,24 +179,33 @@ func TestPartitionsHeal(t *testing.T) {
 }
 
 // A paused node must not make its successor look dead: when x, whose
-// successor p is paused, stabilizes onto p's successor s and notifies it,
-// s checks its own (paused) predecessor p within a small part of x's
-// deadline and still answers x in time.
+// successor p is paused, stabilizes onto p's successor s (after
+// Config.SuspectTimeouts timeouts in a row) and notifies it, s checks its
+// own (paused) predecessor p within a small part of x's deadline and still
+// answers x in time, every round, until s too drops p.
 func TestPausedPredecessorDoesNotHideItsSuccessor(t *testing.T) {
 	ctx := testCtx(t)
 	cfg := smallConfig()
 	cfg.RPCTimeout = 40 * time.Millisecond
+	k := cfg.SuspectTimeouts
 	r := buildIdeal(t, 51, cfg, 6, true)
 	x, p, s := r.nodes[1], r.nodes[2], r.nodes[3] // nodes are in ID order
 	r.nw.Pause(p.Self().Addr)
 	defer r.nw.Resume(p.Self().Addr)
-	if err := x.Stabilize(ctx); err != nil {
-		t.Fatal(err)
+	for round := 1; round <= 2*k; round++ {
+		if err := x.Stabilize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		want := p.Self()
+		if round >= k {
+			want = s.Self()
+		}
+		if got := x.Successors()[0]; got != want {
+			t.Fatalf("round %d: x's successor is %s, want %s (p paused, K = %d, s alive)", round, got.Addr, want.Addr, k)
+		}
+		if s.Predecessor() == x.Self() {
+			return
+		}
 	}
-	if got := x.Successors()[0]; got != s.Self() {
-		t.Fatalf("x's successor after stabilize is %s, want %s (p paused, s alive)", got.Addr, s.Self().Addr)
-	}
-	if got := s.Predecessor(); got != x.Self() {
-		t.Fatalf("s's predecessor is %s, want x %s (its old predecessor did not answer)", got.Addr, x.Self().Addr)
-	}
+	t.Fatalf("s's predecessor is %s after %d rounds, want x %s (its old predecessor timed out K times)", s.Predecessor().Addr, 2*k, x.Self().Addr)
 }

@@ -14,6 +14,9 @@ import (
 // head instead. The head is always notified (the state call carries the
 // notification, so a steady ring costs one call per round).
 //
+// An entry that fails for certain (refused, not a member) is dropped at once;
+// one that times out is kept until Config.SuspectTimeouts timeouts in a row
+// (suspect.go): the round then ends with the list unchanged from that entry.
 // If no entry of the list answers (more than r-1 consecutive failures, which
 // Zave's precondition excludes), the node falls back to its closest live
 // finger or its predecessor, and finally to itself.
@@ -30,8 +33,7 @@ func (n *Node) Stabilize(ctx context.Context) error {
 
 	var head NodeRef
 	var st stateReply
-	tried := list
-	for _, s := range append(list, fallback...) {
+	for i, s := range append(list, fallback...) {
 		if s.Addr == n.self.Addr {
 			break // a one-node ring: head is this node itself
 		}
@@ -44,10 +46,21 @@ func (n *Node) Stabilize(ctx context.Context) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("stabilize %s: %w", n.self.Addr, ctxErr)
 		}
-		n.rememberLost(s, err)
-		if containsAddr(tried, s.Addr) {
-			n.emit(EventFailureDetected, s, NodeRef{}, fmt.Sprintf("successor %s did not answer stabilize: %v", n.label(s), err))
+		if i >= len(list) {
+			// A fallback is only adopted if it answers; skipping it drops nothing.
+			n.rememberLost(s, err)
+			continue
 		}
+		if !n.suspect(s, err, "successor") {
+			// s may only be slow: keep it and the rest of the list, drop
+			// only the entries before it (each failed for certain, or
+			// timed out SuspectTimeouts times in a row), and try again
+			// next round.
+			n.keepSuccessors(list, i)
+			return nil
+		}
+		n.rememberLost(s, err)
+		n.emit(EventFailureDetected, s, NodeRef{}, fmt.Sprintf("successor %s did not answer stabilize: %v", n.label(s), err))
 	}
 	if head.IsZero() {
 		// Alone as far as this node knows: head is itself, its state is local.
@@ -94,6 +107,24 @@ func (n *Node) Stabilize(ctx context.Context) error {
 	return nil
 }
 
+// keepSuccessors ends a stabilize round whose walk stopped at list[i], a
+// suspect that is kept: the entries before it are dropped, if the list is
+// still the one the round started from.
+func (n *Node) keepSuccessors(list []NodeRef, i int) {
+	if i == 0 {
+		return
+	}
+	n.mu.Lock()
+	changed := n.joined && sameRefs(n.succ, list)
+	if changed {
+		n.succ = append([]NodeRef(nil), list[i:]...)
+	}
+	n.mu.Unlock()
+	if changed {
+		n.emit(EventSuccessorChanged, list[0], list[i], fmt.Sprintf("successor %s → %s", n.label(list[0]), n.label(list[i])))
+	}
+}
+
 // fallbackCandidatesLocked lists the fingers (nearest first) and the
 // predecessor: where stabilize looks when the whole successor list is dead.
 func (n *Node) fallbackCandidatesLocked() []NodeRef {
@@ -111,7 +142,8 @@ func (n *Node) fallbackCandidatesLocked() []NodeRef {
 
 // rectify handles a notification from q (Zave's rectify, the corrected
 // notify of ToN Fig. 6): adopt q as predecessor if there is none, if q lies
-// between the predecessor and this node, or if the predecessor is dead.
+// between the predecessor and this node, or if the predecessor is dead
+// (refused, or timed out Config.SuspectTimeouts times in a row: suspect.go).
 func (n *Node) rectify(ctx context.Context, q NodeRef) {
 	if q.Addr == n.self.Addr {
 		return
@@ -140,7 +172,7 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 		pctx, cancel := context.WithTimeout(ctx, budget)
 		err := n.ping(pctx, old.Addr)
 		cancel()
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || !n.suspect(old, err, "predecessor") {
 			return
 		}
 		n.rememberLost(old, err)
@@ -156,8 +188,9 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 	n.emit(EventPredecessorChanged, old, q, fmt.Sprintf("predecessor %s → %s (notified)", n.label(old), n.label(q)))
 }
 
-// CheckPredecessor clears the predecessor if it does not answer (paper:
-// check_predecessor, ToN Fig. 6).
+// CheckPredecessor clears the predecessor if it has failed (paper:
+// check_predecessor, ToN Fig. 6): refused at once, or timed out
+// Config.SuspectTimeouts times in a row (suspect.go).
 func (n *Node) CheckPredecessor(ctx context.Context) error {
 	n.mu.Lock()
 	if !n.joined {
@@ -176,6 +209,9 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("check predecessor %s: %w", n.self.Addr, ctxErr)
+	}
+	if !n.suspect(p, err, "predecessor") {
+		return nil // maybe only slow: kept until SuspectTimeouts in a row
 	}
 	n.rememberLost(p, err)
 	n.mu.Lock()

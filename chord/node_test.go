@@ -58,6 +58,7 @@ func TestNewNodeRejectsBadInput(t *testing.T) {
 		{"empty successor list", func(c *chord.Config) { c.SuccessorListLen = 0 }},
 		{"no rpc timeout", func(c *chord.Config) { c.RPCTimeout = 0 }},
 		{"no lookup steps", func(c *chord.Config) { c.MaxLookupSteps = 0 }},
+		{"no suspect timeouts", func(c *chord.Config) { c.SuspectTimeouts = 0 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,14 +8,16 @@ import (
 
 // peerTable remembers when each peer last answered a protocol call as a ring
 // member, so a lookup can skip pinging an owner that answered within
-// Config.LivenessWindow. A failed call forgets the peer at once.
+// Config.LivenessWindow (a failed call forgets the peer at once), and how
+// many maintenance calls to it timed out in a row (suspect.go).
 type peerTable struct {
 	mu sync.RWMutex
 	m  map[string]*peerInfo
 }
 
 type peerInfo struct {
-	lastOK atomic.Int64 // monotonic nanoseconds since the table's epoch; 0: never or failed since
+	lastOK   atomic.Int64 // monotonic nanoseconds since the table's epoch; 0: never or failed since
+	timeouts atomic.Int32 // maintenance calls timed out since the peer last answered
 }
 
 // maxPeers bounds a peerTable; past it new peers are not remembered.
@@ -34,10 +36,20 @@ func (t *peerTable) lookup(addr string) *peerInfo {
 // answered records a successful protocol call to addr.
 func (t *peerTable) answered(addr string) {
 	now := int64(time.Since(peerEpoch)) + 1
-	if p := t.lookup(addr); p != nil {
-		p.lastOK.Store(now)
-		return
+	p := t.lookup(addr)
+	if p == nil {
+		if p = t.create(addr); p == nil {
+			return
+		}
 	}
+	p.lastOK.Store(now)
+	if p.timeouts.Load() != 0 {
+		p.timeouts.Store(0)
+	}
+}
+
+// create returns addr's entry, adding it if the table has room (nil if not).
+func (t *peerTable) create(addr string) *peerInfo {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
@@ -46,12 +58,34 @@ func (t *peerTable) answered(addr string) {
 	p := t.m[addr]
 	if p == nil {
 		if len(t.m) >= maxPeers {
-			return
+			return nil
 		}
 		p = new(peerInfo)
 		t.m[addr] = p
 	}
-	p.lastOK.Store(now)
+	return p
+}
+
+// timedOut records one more maintenance call to addr that timed out and
+// returns how many did so in a row (since addr last answered). A table
+// that is full cannot count: it returns limit (drop, as without counting).
+func (t *peerTable) timedOut(addr string, limit int) int {
+	p := t.lookup(addr)
+	if p == nil {
+		if p = t.create(addr); p == nil {
+			return limit
+		}
+	}
+	return int(p.timeouts.Add(1))
+}
+
+// consecutiveTimeouts reports the timeouts counted by timedOut since addr
+// last answered.
+func (t *peerTable) consecutiveTimeouts(addr string) int {
+	if p := t.lookup(addr); p != nil {
+		return int(p.timeouts.Load())
+	}
+	return 0
 }
 
 // failed records that addr did not answer (or is not a member).

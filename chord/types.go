@@ -58,6 +58,9 @@ const (
 	EventFailureDetected
 	EventKeysMoved
 	EventLookup
+	// EventSuspected: a neighbour timed out but is kept (Old names it; the
+	// detail counts the timeouts in a row against Config.SuspectTimeouts).
+	EventSuspected
 )
 
 func (k EventKind) String() string {
@@ -76,6 +79,8 @@ func (k EventKind) String() string {
 		return "keys moved"
 	case EventLookup:
 		return "lookup"
+	case EventSuspected:
+		return "suspected"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }

@@ -1,0 +1,56 @@
+package chord
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Failure suspicion. Zave's proofs assume a perfect failure detector: a node
+// is dropped only when it has really failed. A transport tells two kinds of
+// failure apart (see Transport): a refused call, a closed connection or a
+// reply saying "not a member" means the peer crashed or left — certain, and
+// detected at once, so a killed node is repaired within a round — while a
+// timeout only means the peer did not answer in time: it may be paused,
+// starved of CPU or merely slow. Dropping a live successor after one missed
+// deadline breaks the ring (OrderedRing, NoDuplicates, AtMostOneRing fail
+// under CPU starvation). So the maintenance operations that drop a node
+// (stabilize's walk of the successor list, check_predecessor, rectify's
+// check of the old predecessor) count timeouts per peer and drop it only
+// after Config.SuspectTimeouts in a row; any answer from the peer resets the
+// count. Lookups do not count: a lookup skips a hop that timed out for that
+// lookup only, which changes no node's state.
+
+// definiteFailure reports whether err, from a protocol call, proves that the
+// peer crashed, left or cannot be reached at all, rather than being slow.
+func definiteFailure(err error) bool {
+	if errors.Is(err, ErrNotJoined) {
+		return true
+	}
+	return !isTimeout(err) && !localExhaustion(err)
+}
+
+// localExhaustion reports a failure of this process, not of the peer: it
+// could not open a socket (descriptor limit). The transports wrap the dial
+// error as text, so it is recognised by its message.
+func localExhaustion(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "too many open files") || strings.Contains(s, "cannot assign requested address")
+}
+
+// suspect records that ref failed a maintenance call with err and reports
+// whether to treat it as failed now: at once for a definite failure, after
+// Config.SuspectTimeouts timeouts in a row otherwise. When it keeps ref it
+// emits EventSuspected, where says which neighbour ("successor", …).
+func (n *Node) suspect(ref NodeRef, err error, where string) (failed bool) {
+	if definiteFailure(err) {
+		return true
+	}
+	k := n.cfg.SuspectTimeouts
+	c := n.peers.timedOut(ref.Addr, k)
+	if c >= k {
+		return true
+	}
+	n.emit(EventSuspected, ref, NodeRef{}, fmt.Sprintf("%s %s timed out (%d of %d in a row before it counts as failed): kept", where, n.label(ref), c, k))
+	return false
+}
