@@ -32,6 +32,10 @@ type countingConn struct {
 // maxQueued is how many bytes Write queues before it waits for the flusher.
 const maxQueued = 256 << 10
 
+// maxSpare is the largest write buffer a connection keeps for reuse: the
+// rare burst of large values does not pin a big buffer to every session.
+const maxSpare = 16 << 10
+
 // closeFlushTimeout bounds how long Close waits to send queued bytes.
 const closeFlushTimeout = 100 * time.Millisecond
 
@@ -110,7 +114,7 @@ func (c *countingConn) flushLoop() {
 		c.c.bytesOut.Add(uint64(n))
 
 		c.mu.Lock()
-		if cap(out) <= maxQueued*2 {
+		if cap(out) <= maxSpare {
 			c.spare = out[:0]
 		}
 		if err != nil {

@@ -154,9 +154,9 @@ func TestCallsNeverFailBecauseOfReaping(t *testing.T) {
 					errs <- fmt.Errorf("caller %d call %d: %w", g, i, err)
 					return
 				}
-				// Workload pacing: gaps of 0–9 ms straddle the 5 ms idle
+				// Workload pacing: gaps of 0–19 ms straddle the 5 ms idle
 				// timeout, so some sessions retire between calls.
-				<-time.After(time.Duration((g*7+i*3)%10) * time.Millisecond)
+				<-time.After(time.Duration((g*7+i*3)%20) * time.Millisecond)
 			}
 		}()
 	}

@@ -86,8 +86,19 @@ type Config struct {
 	// IdleTimeout retires a session that carried no call for this long
 	// (0 = keep sessions until they fail).
 	IdleTimeout time.Duration
+	// MaxSessions is a soft cap on the sessions a transport keeps open,
+	// dialled and accepted alike (0 = no cap). When a new session would
+	// exceed it, the least recently used idle session (no call in flight in
+	// either direction) is retired with a go-away, as idle reaping does, so
+	// no call fails because of the cap; if every session is busy the
+	// transport goes over the cap rather than fail a call. A session holds
+	// one descriptor at each end, so N transports in one process hold about
+	// N × MaxSessions descriptors (plus N listeners).
+	MaxSessions int
 	// KeepAliveInterval is the period of yamux pings that detect a peer gone
-	// silent (half-open connection); 0 disables them.
+	// silent (half-open connection); 0 disables them. Without them a session
+	// is pinged once when a call on it times out, and closed if the ping
+	// gets no answer within KeepAliveTimeout.
 	KeepAliveInterval time.Duration
 	// KeepAliveTimeout is how long a ping or a write may wait before the
 	// connection is declared dead.
@@ -111,12 +122,13 @@ func DefaultConfig() Config {
 	return Config{
 		MaxFrameSize:         2 << 20, // a 1 MiB value plus overhead
 		MaxStreamsPerSession: 256,
-		MaxIdleStreams:       32,
+		MaxIdleStreams:       4,
 		HandshakeTimeout:     2 * time.Second,
 		MaxPendingHandshakes: 1024,
 		ReadTimeout:          5 * time.Second,
 		IdleTimeout:          60 * time.Second,
-		KeepAliveInterval:    10 * time.Second,
+		MaxSessions:          12,
+		KeepAliveInterval:    0, // a timed-out call pings its session instead
 		KeepAliveTimeout:     5 * time.Second,
 		DialTimeout:          2 * time.Second,
 		CallTimeout:          10 * time.Second,
@@ -157,6 +169,9 @@ func (c Config) Validate() error {
 	if c.IdleTimeout < 0 {
 		errs = append(errs, fmt.Errorf("idle timeout must not be negative, got %v", c.IdleTimeout))
 	}
+	if c.MaxSessions < 0 {
+		errs = append(errs, fmt.Errorf("max sessions must not be negative, got %d", c.MaxSessions))
+	}
 	if c.KeepAliveInterval < 0 {
 		errs = append(errs, fmt.Errorf("keep-alive interval must not be negative, got %v", c.KeepAliveInterval))
 	}
@@ -183,6 +198,7 @@ type Transport struct {
 	handler atomic.Pointer[Handler]
 	state   atomic.Int32
 	stats   counters
+	useSeq  atomic.Uint64 // stamps session use, for least-recently-used eviction
 
 	// lifetime is cancelled by Kill; handler contexts derive from it. It is
 	// the transport's lifetime (like http.Server's BaseContext), not a
@@ -315,6 +331,7 @@ func (t *Transport) Stats() Stats {
 		Sessions: n,
 		Dials:    c.dials.Load(),
 		Rejected: c.rejected.Load(),
+		Evicted:  c.evicted.Load(),
 	}
 }
 
@@ -508,6 +525,7 @@ func (t *Transport) session(ctx context.Context, addr string) (*session, error) 
 		d := &dialAttempt{done: make(chan struct{})}
 		t.dials[addr] = d
 		t.mu.Unlock()
+		t.makeRoom(nil)
 		d.s, d.err = t.dial(ctx, addr)
 		t.mu.Lock()
 		delete(t.dials, addr)

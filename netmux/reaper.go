@@ -13,8 +13,12 @@ func (t *Transport) reapLoop() {
 		case <-t.done:
 			return
 		case now := <-ticker.C:
-			for _, s := range t.idleSessions(now, tick) {
+			idle, quiet := t.idleSessions(now, tick)
+			for _, s := range idle {
 				t.retire(s, true)
+			}
+			for _, s := range quiet {
+				s.trimPool(1)
 			}
 		}
 	}
@@ -22,14 +26,15 @@ func (t *Transport) reapLoop() {
 
 // idleSessions returns the sessions to retire now: those that carried no
 // call for IdleTimeout, and superseded ones (not preferred for their peer)
-// that have been quiet for a tick.
-func (t *Transport) idleSessions(now time.Time, tick time.Duration) []*session {
+// that have been quiet for a tick. quiet are the others that carried no call
+// for a tick: their pools of idle streams, grown by a burst of concurrent
+// calls, are trimmed (each pooled stream holds a goroutine at the peer).
+func (t *Transport) idleSessions(now time.Time, tick time.Duration) (out, quiet []*session) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.state.Load() != stateOpen {
-		return nil
+		return nil, nil
 	}
-	var out []*session
 	for s := range t.sessions {
 		if s.draining.Load() {
 			continue
@@ -39,13 +44,15 @@ func (t *Transport) idleSessions(now time.Time, tick time.Duration) []*session {
 			s.lastUses, s.lastActive = u, now
 			continue
 		}
-		quiet := now.Sub(s.lastActive)
+		quietFor := now.Sub(s.lastActive)
 		superseded := !s.selfLoop && t.peers[s.peer] != s
-		if quiet >= t.cfg.IdleTimeout || (superseded && quiet >= tick) {
+		if quietFor >= t.cfg.IdleTimeout || (superseded && quietFor >= tick) {
 			out = append(out, s)
+		} else if quietFor >= tick && s.pooled() > 1 {
+			quiet = append(quiet, s)
 		}
 	}
-	return out
+	return out, quiet
 }
 
 // retire takes s out of use and closes it once our own calls in flight on

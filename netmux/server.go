@@ -83,7 +83,9 @@ func (t *Transport) acceptConn(conn *countingConn) {
 	s.selfLoop = peer == t.addr
 	if !t.register(s) {
 		_ = mux.Close()
+		return
 	}
+	t.makeRoom(s)
 }
 
 // serveSession accepts incoming streams on s until the session ends, one
@@ -169,7 +171,7 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 			continue // paused: read, never answer
 		}
 		s.serving.Add(1)
-		s.uses.Add(1)
+		s.touch()
 		reply, expired, herr := t.handle(method, timeoutMicros, payload)
 		if expired && herr != nil {
 			// The caller's deadline (which the handler's ctx carried) has

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,8 @@ type session struct {
 	serving   atomic.Int64  // incoming requests being handled now
 	streamsIn atomic.Int64  // incoming streams open now
 	uses      atomic.Uint64 // calls made and served, ever
+	lastUsed  atomic.Uint64 // Transport.useSeq at the latest call made or served
+	probing   atomic.Bool   // a liveness ping is under way
 	draining  atomic.Bool   // retired: no new calls use it
 	closing   atomic.Bool   // close has begun
 
@@ -41,7 +44,7 @@ type session struct {
 }
 
 func (t *Transport) newSession(mux *yamux.Session, conn *countingConn, peer, dialer string) *session {
-	return &session{
+	s := &session{
 		t:      t,
 		mux:    mux,
 		conn:   conn,
@@ -50,6 +53,14 @@ func (t *Transport) newSession(mux *yamux.Session, conn *countingConn, peer, dia
 		remote: mux.RemoteAddr().String(),
 		sem:    make(chan struct{}, t.cfg.MaxStreamsPerSession),
 	}
+	s.lastUsed.Store(t.useSeq.Add(1))
+	return s
+}
+
+// touch records a use of s: a call made or served.
+func (s *session) touch() {
+	s.uses.Add(1)
+	s.lastUsed.Store(s.t.useSeq.Add(1))
 }
 
 // track records (or forgets) an incoming stream that a server goroutine reads.
@@ -139,6 +150,30 @@ func (s *session) reuse(st *yamux.Stream, stopCancelHook func() bool) {
 	_ = st.Close()
 }
 
+// pooled returns the number of idle pooled streams.
+func (s *session) pooled() int {
+	s.poolMu.Lock()
+	defer s.poolMu.Unlock()
+	return len(s.pool)
+}
+
+// trimPool closes pooled streams beyond the keep most recently used.
+func (s *session) trimPool(keep int) {
+	s.poolMu.Lock()
+	n := len(s.pool) - keep
+	if n <= 0 {
+		s.poolMu.Unlock()
+		return
+	}
+	old := slices.Clone(s.pool[:n])
+	s.pool = append(s.pool[:0], s.pool[n:]...)
+	clear(s.pool[len(s.pool):n+len(s.pool)])
+	s.poolMu.Unlock()
+	for _, st := range old {
+		_ = st.Close()
+	}
+}
+
 // dropPool forgets the pooled streams of a closed session.
 func (s *session) dropPool() {
 	s.poolMu.Lock()
@@ -166,7 +201,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		}
 	}
 	defer func() { <-s.sem }()
-	s.uses.Add(1)
+	s.touch()
 
 	st, reused, err := s.getStream()
 	if err != nil {
@@ -185,9 +220,11 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	if err != nil {
 		_ = st.Close()
 		if ctx.Err() != nil {
+			s.probeIfTimedOut(ctx.Err())
 			return nil, false, callError(method, addr, ctx.Err())
 		}
 		if errors.Is(err, yamux.ErrTimeout) {
+			s.probeIfTimedOut(err)
 			return nil, false, callError(method, addr, context.DeadlineExceeded)
 		}
 		// The request did not go out: the stream or session was already
@@ -204,8 +241,10 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		_ = st.Close()
 		switch {
 		case ctx.Err() != nil:
+			s.probeIfTimedOut(ctx.Err())
 			return nil, false, callError(method, addr, ctx.Err())
 		case errors.Is(err, yamux.ErrTimeout):
+			s.probeIfTimedOut(err)
 			return nil, false, callError(method, addr, context.DeadlineExceeded)
 		case errors.Is(err, ErrFrameTooLarge), errors.Is(err, errProtocol):
 			s.t.reject(s, err)

@@ -25,6 +25,8 @@ type Stats struct {
 	// Rejected counts connections closed for a protocol violation: bad
 	// handshake, garbage bytes, oversized frame, stalled frame.
 	Rejected uint64
+	// Evicted counts idle sessions retired to stay within Config.MaxSessions.
+	Evicted uint64
 }
 
 // Histogram is a lock-free latency histogram with log-spaced buckets: 16
@@ -125,5 +127,6 @@ type counters struct {
 	calls, errors, served atomic.Uint64
 	bytesIn, bytesOut     atomic.Uint64
 	dials, rejected       atomic.Uint64
+	evicted               atomic.Uint64
 	latency               Histogram
 }
