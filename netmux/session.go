@@ -167,7 +167,7 @@ func (s *session) trimPool(keep int) {
 	}
 	old := slices.Clone(s.pool[:n])
 	s.pool = append(s.pool[:0], s.pool[n:]...)
-	clear(s.pool[len(s.pool):n+len(s.pool)])
+	clear(s.pool[len(s.pool) : n+len(s.pool)])
 	s.poolMu.Unlock()
 	for _, st := range old {
 		_ = st.Close()
