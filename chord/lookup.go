@@ -28,8 +28,29 @@ const maxCandidates = 16
 // long ago), or one that answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
 // no candidate is left, the lookup fails with ErrLookupFailed.
 func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
+	return n.LookupWith(ctx, id, LookupOptions{})
+}
+
+// LookupOptions change what a lookup verifies and records.
+type LookupOptions struct {
+	// TrustOwner returns the owner named by the last node that answered,
+	// without pinging it (the first owner offered that did not fail during
+	// this lookup), saving one round trip. For callers that call the owner
+	// next anyway and handle its failure (dht get, set and del fall back to
+	// the nodes after it): the owner returned may have crashed since the
+	// node that named it last checked. Its hop's Reason says it was not
+	// pinged.
+	TrustOwner bool
+}
+
+// LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
+func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (LookupResult, error) {
 	n.lookups.Add(1)
-	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", lookupExplain)
+	mode := lookupExplain
+	if opts.TrustOwner {
+		mode |= lookupTrustOwner
+	}
+	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", mode)
 	if err != nil {
 		n.lookupFailures.Add(1)
 		return res, err
@@ -52,7 +73,8 @@ type lookup struct {
 	failed   []string     // nodes that failed
 	steps    int
 	explain  bool // build Via/Reason texts
-	hint     bool // accept an owner without checking it is alive
+	hint     bool // accept an owner without checking it is alive (a routing hint)
+	trust    bool // the same for a caller that calls the owner next (LookupOptions.TrustOwner)
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
@@ -64,13 +86,14 @@ type lookup struct {
 const (
 	lookupExplain = 1 << iota // fill Hop.Via and Hop.Reason
 	lookupHint                // the owner is a routing hint (fix_fingers): take the first owner offered without a ping, as the paper's find_successor does
+	lookupTrustOwner          // the caller calls the owner next: take the first owner offered without a ping, and say so
 )
 
 // resolve runs an iterative lookup of key. With known == "" it starts from
 // this node's own tables; otherwise (Join, unify) the first node asked is known.
 func (n *Node) resolve(ctx context.Context, key ID, known string, mode int) (LookupResult, error) {
 	start := time.Now()
-	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0}
+	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
 	l.res.Path = l.pathBuf[:0]
@@ -205,7 +228,9 @@ func (l *lookup) merge(es []routeEntry) {
 }
 
 // tryOwners returns the first live entry of an owner answer: this node
-// (if it is a member), a node that already answered, or one that answers a ping.
+// (if it is a member), a node that already answered, or one that answers a
+// ping — or, for a hint or a trusted owner, the first entry that did not fail
+// during this lookup.
 func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool) {
 	n := l.n
 	for _, e := range es {
@@ -225,8 +250,12 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		if containsString(l.failed, e.ref.Addr) {
 			continue
 		}
-		if l.hint {
-			l.res.Path = append(l.res.Path, l.hop(e, 0))
+		if l.hint || l.trust {
+			h := l.hop(e, 0)
+			if l.explain && l.trust {
+				h.Reason += " (not pinged: the caller calls it next)"
+			}
+			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
 		if ago, ok := n.peers.answeredWithin(e.ref.Addr, n.cfg.LivenessWindow); ok {
