@@ -84,9 +84,9 @@ type lookup struct {
 
 // Modes of resolve.
 const (
-	lookupExplain = 1 << iota // fill Hop.Via and Hop.Reason
-	lookupHint                // the owner is a routing hint (fix_fingers): take the first owner offered without a ping, as the paper's find_successor does
-	lookupTrustOwner          // the caller calls the owner next: take the first owner offered without a ping, and say so
+	lookupExplain    = 1 << iota // fill Hop.Via and Hop.Reason
+	lookupHint                   // the owner is a routing hint (fix_fingers): take the first owner offered without a ping, as the paper's find_successor does
+	lookupTrustOwner             // the caller calls the owner next: take the first owner offered without a ping, and say so
 )
 
 // resolve runs an iterative lookup of key. With known == "" it starts from
