@@ -14,15 +14,19 @@ import (
 // Write calls, one frame at a time; under concurrent calls that is several
 // syscalls per call. While the flusher is in a syscall, frames from other
 // streams pile up in the buffer and go out together on the next one (group
-// commit). At low load the cost is one goroutine hand-off per write burst.
-// Order on the wire is unchanged.
+// commit). Order on the wire is unchanged. The flusher runs only while there
+// is something to send: the first write into an empty queue starts it, and
+// it exits when the queue is empty, so an idle session costs no goroutine
+// here.
 type countingConn struct {
 	net.Conn
 	c *counters
 
 	mu       sync.Mutex
-	cond     sync.Cond // signals the flusher (data or close) and writers (room)
+	cond     sync.Cond // signals writers waiting for room in the queue
+	wg       *sync.WaitGroup
 	batching bool
+	flushing bool   // a flusher goroutine is running
 	buf      []byte // queued bytes, waiting for the flusher
 	spare    []byte
 	closed   bool
@@ -45,17 +49,15 @@ func newCountingConn(conn net.Conn, c *counters) *countingConn {
 	return cc
 }
 
-// startBatching starts the flusher goroutine; done is called when it has
-// exited, which is after Close (plus at most closeFlushTimeout) or after a
-// write error.
-func (c *countingConn) startBatching(done func()) {
+// startBatching makes later writes queue for a flusher goroutine, counted
+// in wg; a flusher exits when the queue is empty or a write fails, and the
+// one running at Close exits after sending what is queued (for at most
+// closeFlushTimeout).
+func (c *countingConn) startBatching(wg *sync.WaitGroup) {
 	c.mu.Lock()
 	c.batching = true
+	c.wg = wg
 	c.mu.Unlock()
-	go func() {
-		defer done()
-		c.flushLoop()
-	}()
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
@@ -83,30 +85,26 @@ func (c *countingConn) Write(p []byte) (int, error) {
 		}
 		return 0, err
 	}
-	wake := len(c.buf) == 0
 	c.buf = append(c.buf, p...)
-	c.mu.Unlock()
-	if wake {
-		c.cond.Broadcast()
+	if !c.flushing {
+		// Added under mu, before Close can see the flusher: Kill's Wait
+		// comes after Close.
+		c.flushing = true
+		c.wg.Add(1)
+		go c.flushLoop()
 	}
+	c.mu.Unlock()
 	return len(p), nil
 }
 
-// flushLoop sends queued bytes until the connection is closed (after
-// sending what was queued) or a write fails; then it closes the socket.
+// flushLoop sends queued bytes until the queue is empty, then exits; if the
+// connection was closed meanwhile, or a write fails, it closes the socket.
 func (c *countingConn) flushLoop() {
-	defer c.Conn.Close()
+	defer c.wg.Done()
 	c.mu.Lock()
-	for {
-		for len(c.buf) == 0 && !c.closed {
-			c.cond.Wait()
-		}
-		if len(c.buf) == 0 {
-			c.mu.Unlock()
-			return
-		}
+	for len(c.buf) > 0 {
 		out := c.buf
-		c.buf = c.spare[:0]
+		c.buf, c.spare = c.spare[:0], nil // never let buf and spare share an array
 		c.mu.Unlock()
 		c.cond.Broadcast() // room for blocked writers
 
@@ -120,17 +118,26 @@ func (c *countingConn) flushLoop() {
 		if err != nil {
 			c.werr = err
 			c.buf = nil
+			c.flushing = false
 			c.mu.Unlock()
 			c.cond.Broadcast()
+			_ = c.Conn.Close()
 			return
 		}
+	}
+	c.flushing = false
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		_ = c.Conn.Close()
 	}
 }
 
 // Close stops reading at once (so yamux's receive loop ends and its
-// session shuts down without delay) and leaves the flusher to send what is
-// queued, for at most closeFlushTimeout, as a kernel sends what is in its
-// socket buffer; the flusher then closes the socket.
+// session shuts down without delay). If a flusher is sending, it is left to
+// send what is queued, for at most closeFlushTimeout, as a kernel sends
+// what is in its socket buffer, and then closes the socket; otherwise the
+// socket is closed here.
 func (c *countingConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -138,15 +145,15 @@ func (c *countingConn) Close() error {
 		return nil
 	}
 	c.closed = true
-	batching := c.batching
+	flushing := c.flushing
 	c.mu.Unlock()
-	if !batching {
+	if !flushing {
 		return c.Conn.Close()
 	}
 	c.cond.Broadcast()
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
 	if tc, ok := c.Conn.(interface{ CloseRead() error }); ok {
-		return tc.CloseRead()
+		_ = tc.CloseRead() // fails if the flusher has already closed the socket
 	}
 	return nil
 }

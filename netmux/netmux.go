@@ -592,8 +592,7 @@ func (t *Transport) register(s *session) bool {
 		return false
 	}
 	t.sessions[s] = struct{}{}
-	t.wg.Add(1)
-	s.conn.startBatching(t.wg.Done)
+	s.conn.startBatching(&t.wg)
 	if !s.selfLoop {
 		if cur := t.peers[s.peer]; !cur.usable() || s.dialer <= cur.dialer {
 			t.peers[s.peer] = s

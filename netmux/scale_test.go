@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -143,4 +144,52 @@ func TestScaleFileDescriptors(t *testing.T) {
 	t.Logf("sessions reaped %v after the calls began", time.Since(start).Round(time.Millisecond))
 	eventually(t, 10*time.Second, "descriptors to be released", func() bool { return openFDs(t)-before <= n })
 	t.Logf("after idle reaping (%v after the calls began): %d fds (the %d listeners)", time.Since(start).Round(time.Millisecond), openFDs(t)-before, n)
+}
+
+// TestSessionFootprint measures what an idle session costs: goroutines and
+// memory (heap and goroutine stacks, both ends in this process) per session
+// after every pair of n transports made one call. These are what limit the
+// ring size one process can hold.
+func TestSessionFootprint(t *testing.T) {
+	const n = 40
+	cfg := testConfig()
+	cfg.MaxSessions = 0
+	cfg.IdleTimeout = 0
+	nodes := make([]*netmux.Transport, n)
+	for i := range nodes {
+		nodes[i] = echoServer(t, cfg)
+	}
+	g0, m0, s0 := goroutinesAndMemory()
+	for i, from := range nodes {
+		for _, to := range nodes[i+1:] {
+			mustCall(t, from, to.Addr(), "m", "x")
+		}
+	}
+	pairs := n * (n - 1) / 2
+	eventually(t, 5*time.Second, "one session per pair", func() bool {
+		total := 0
+		for _, tr := range nodes {
+			total += tr.Stats().Sessions
+		}
+		return total == 2*pairs
+	})
+	g1, m1, s1 := goroutinesAndMemory()
+	perG := float64(g1-g0) / float64(pairs)
+	kib := func(b0, b1 uint64) float64 { return (float64(b1) - float64(b0)) / float64(pairs) / 1024 }
+	t.Logf("per idle session (both ends): %.1f goroutines, %.1f KiB heap, %.1f KiB stacks",
+		perG, kib(m0, m1), kib(s0, s1))
+	// Both ends: yamux's receive and send loops and netmux's stream
+	// acceptor (3 each), plus the server of the one pooled stream.
+	if perG > 7.5 {
+		t.Errorf("%.1f goroutines per idle session, want at most 7", perG)
+	}
+}
+
+// goroutinesAndMemory returns the goroutine count, the bytes of heap in
+// use and of goroutine stacks, after a GC.
+func goroutinesAndMemory() (goroutines int, heap, stacks uint64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return runtime.NumGoroutine(), ms.HeapInuse, ms.StackInuse
 }
