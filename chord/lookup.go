@@ -39,7 +39,9 @@ type LookupOptions struct {
 	// next anyway and handle its failure (dht get, set and del fall back to
 	// the nodes after it): the owner returned may have crashed since the
 	// node that named it last checked. Its hop's Reason says it was not
-	// pinged.
+	// pinged. If it was the last entry of that node's successor list, no
+	// node after it is known from the lookup: the caller's fallback must
+	// find one (dht looks up again with Lookup, which pings).
 	TrustOwner bool
 }
 
