@@ -29,8 +29,10 @@ func openFDs(t testing.TB) int {
 // nodes talk: node i calls i±1, i±2, i±4, … i±128 (its fingers, and the
 // nodes whose fingers point at it). Because a session serves both
 // directions, that is 8 sessions per node, 2 descriptors each (both ends are
-// in this process), plus one listener per node. Then idle reaping closes
-// every session. The default run uses 64 nodes; the full one:
+// in this process), plus one listener per node. With 1024 nodes that is 16
+// session ends per node, more than the default MaxSessions (12): the cap
+// retires idle ones and keeps the descriptors near n × 12 + n. Then idle
+// reaping closes every session. The default run uses 64 nodes; the full one:
 //
 //	go test ./netmux -run TestScaleFileDescriptors -netmux.scale 1024 -v
 func TestScaleFileDescriptors(t *testing.T) {
@@ -134,6 +136,9 @@ func TestScaleFileDescriptors(t *testing.T) {
 		n, len(offsets), callsTook.Round(time.Millisecond), peak, steady, sessions(), distinctPairs, n, limit)
 	if peak+before >= limit {
 		t.Fatalf("peak of %d descriptors reached the %d limit", peak+before, limit)
+	}
+	if capped := n*(cfg.MaxSessions+2) + n; cfg.MaxSessions > 0 && peak > capped {
+		t.Fatalf("peak of %d descriptors above %d: the session cap (%d) did not hold", peak, capped, cfg.MaxSessions)
 	}
 	if want := n + 2*distinctPairs; steady > want+n/8 {
 		t.Fatalf("%d descriptors in steady state, want about %d (sessions not shared?)", steady, want)
