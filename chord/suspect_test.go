@@ -191,3 +191,60 @@ func TestPausedNodeInFullRounds(t *testing.T) {
 		})
 	}
 }
+
+// TestLossyNetworkKeepsItsSuccessors runs maintenance rounds of an ideal
+// ring on a network that loses about one call in ten (a lost call looks
+// like a slow peer: it times out). Nobody has failed, so with K = 3 a node
+// should almost never drop its live successor, and Zave's invariants must
+// hold after every round; with K = 1 (drop on the first timeout) the same
+// schedule drops live successors all the time. Once the losses stop the
+// ring must be ideal again.
+func TestLossyNetworkKeepsItsSuccessors(t *testing.T) {
+	const n, rounds = 24, 40
+	drops, broken := map[int]int{}, map[int]int{}
+	for _, k := range []int{1, 3} {
+		t.Run(fmt.Sprintf("K=%d", k), func(t *testing.T) {
+			ctx := testCtx(t)
+			cfg := suspectConfig()
+			cfg.RPCTimeout = 2 * time.Millisecond
+			cfg.SuspectTimeouts = k
+			ring := buildIdeal(t, 31, cfg, n, true)
+			rng := rand.New(rand.NewSource(31))
+			for _, x := range ring.nodes {
+				ring.nw.SetDrop(x.Self().Addr, 0.05)
+			}
+			ideal := make(map[string]chord.NodeRef, n)
+			for _, x := range ring.nodes {
+				ideal[x.Self().Addr] = x.Successors()[0]
+			}
+			for round := 1; round <= rounds; round++ {
+				ring.round(ctx, rng)
+				if v := chord.CheckInvariants(ring.statuses()); len(v) > 0 {
+					if k > 1 {
+						t.Fatalf("round %d: %v", round, v)
+					}
+					broken[k]++
+				}
+				for _, x := range ring.nodes {
+					if x.Successors()[0] != ideal[x.Self().Addr] {
+						drops[k]++
+					}
+				}
+			}
+			for _, x := range ring.nodes {
+				ring.nw.SetDrop(x.Self().Addr, 0)
+			}
+			for round := 0; len(ring.ideal(false)) > 0; round++ {
+				if round == 20 {
+					t.Fatalf("not ideal 20 rounds after the losses stopped: %v", ring.ideal(false))
+				}
+				ring.round(ctx, rng)
+			}
+		})
+	}
+	t.Logf("node-rounds with a live successor dropped, of %d: K=1 %d, K=3 %d; rounds with Zave's invariants broken: K=1 %d of %d, K=3 0",
+		n*rounds, drops[1], drops[3], broken[1], rounds)
+	if drops[3]*10 > drops[1] || drops[1] == 0 {
+		t.Errorf("K=3 dropped live successors in %d node-rounds, K=1 in %d: want at least ten times fewer", drops[3], drops[1])
+	}
+}
