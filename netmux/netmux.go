@@ -95,6 +95,13 @@ type Config struct {
 	// one descriptor at each end, so N transports in one process hold about
 	// N × MaxSessions descriptors (plus N listeners).
 	MaxSessions int
+	// EvictAfter is how long a session must have carried no call before the
+	// cap may retire it (0 = as soon as it is idle). A transport that talks
+	// to more than MaxSessions peers within this time keeps them all rather
+	// than redial on nearly every call (16 nodes that all talk to each
+	// other); one that reaches ever new peers (iterative lookups in a large
+	// ring) stays near the cap.
+	EvictAfter time.Duration
 	// KeepAliveInterval is the period of yamux pings that detect a peer gone
 	// silent (half-open connection); 0 disables them. Without them a session
 	// is pinged once when a call on it times out, and closed if the ping
@@ -128,6 +135,7 @@ func DefaultConfig() Config {
 		ReadTimeout:          5 * time.Second,
 		IdleTimeout:          60 * time.Second,
 		MaxSessions:          12,
+		EvictAfter:           100 * time.Millisecond,
 		KeepAliveInterval:    0, // a timed-out call pings its session instead
 		KeepAliveTimeout:     5 * time.Second,
 		DialTimeout:          2 * time.Second,
@@ -172,6 +180,9 @@ func (c Config) Validate() error {
 	if c.MaxSessions < 0 {
 		errs = append(errs, fmt.Errorf("max sessions must not be negative, got %d", c.MaxSessions))
 	}
+	if c.EvictAfter < 0 {
+		errs = append(errs, fmt.Errorf("evict-after must not be negative, got %v", c.EvictAfter))
+	}
 	if c.KeepAliveInterval < 0 {
 		errs = append(errs, fmt.Errorf("keep-alive interval must not be negative, got %v", c.KeepAliveInterval))
 	}
@@ -198,7 +209,7 @@ type Transport struct {
 	handler atomic.Pointer[Handler]
 	state   atomic.Int32
 	stats   counters
-	useSeq  atomic.Uint64 // stamps session use, for least-recently-used eviction
+	epoch   time.Time // session use is stamped as time since epoch (monotonic)
 
 	// lifetime is cancelled by Kill; handler contexts derive from it. It is
 	// the transport's lifetime (like http.Server's BaseContext), not a
@@ -249,6 +260,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 		ln:       ln,
 		addr:     ln.Addr().String(),
 		done:     make(chan struct{}),
+		epoch:    time.Now(),
 		peers:    map[string]*session{},
 		sessions: map[*session]struct{}{},
 		dials:    map[string]*dialAttempt{},

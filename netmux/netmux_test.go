@@ -350,6 +350,8 @@ func TestConfigValidate(t *testing.T) {
 		{"zero call timeout", func(c *netmux.Config) { c.CallTimeout = 0 }, "call timeout must be positive"},
 		{"negative idle", func(c *netmux.Config) { c.IdleTimeout = -1 }, "idle timeout"},
 		{"no pending handshakes", func(c *netmux.Config) { c.MaxPendingHandshakes = 0 }, "max pending handshakes"},
+		{"negative session cap", func(c *netmux.Config) { c.MaxSessions = -1 }, "max sessions"},
+		{"negative evict-after", func(c *netmux.Config) { c.EvictAfter = -1 }, "evict-after"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,7 +30,7 @@ type session struct {
 	serving   atomic.Int64  // incoming requests being handled now
 	streamsIn atomic.Int64  // incoming streams open now
 	uses      atomic.Uint64 // calls made and served, ever
-	lastUsed  atomic.Uint64 // Transport.useSeq at the latest call made or served
+	lastUsed  atomic.Int64  // Transport.sinceEpoch at the latest call made or served
 	probing   atomic.Bool   // a liveness ping is under way
 	draining  atomic.Bool   // retired: no new calls use it
 	closing   atomic.Bool   // close has begun
@@ -53,14 +53,14 @@ func (t *Transport) newSession(mux *yamux.Session, conn *countingConn, peer, dia
 		remote: mux.RemoteAddr().String(),
 		sem:    make(chan struct{}, t.cfg.MaxStreamsPerSession),
 	}
-	s.lastUsed.Store(t.useSeq.Add(1))
+	s.lastUsed.Store(t.sinceEpoch())
 	return s
 }
 
 // touch records a use of s: a call made or served.
 func (s *session) touch() {
 	s.uses.Add(1)
-	s.lastUsed.Store(s.t.useSeq.Add(1))
+	s.lastUsed.Store(s.t.sinceEpoch())
 }
 
 // track records (or forgets) an incoming stream that a server goroutine reads.

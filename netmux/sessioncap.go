@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/hashicorp/yamux"
 )
@@ -13,14 +14,16 @@ import (
 // retires the least recently used idle session with a go-away, exactly as
 // idle reaping does, so no call fails because of it. keep (a session just
 // accepted, or nil) is never chosen, nor is a session with a call in flight
-// in either direction or one that has not carried a call yet: when nothing
-// qualifies the transport stays over the cap (it is soft).
+// in either direction, one that has not carried a call yet, or one used
+// within Config.EvictAfter: when nothing qualifies the transport stays over
+// the cap (it is soft).
 func (t *Transport) makeRoom(keep *session) {
 	limit := t.cfg.MaxSessions
 	if limit <= 0 {
 		return
 	}
 	var victims []*session
+	usedBefore := t.sinceEpoch() - int64(t.cfg.EvictAfter)
 	t.mu.Lock()
 	if t.state.Load() != stateOpen {
 		t.mu.Unlock()
@@ -35,7 +38,8 @@ func (t *Transport) makeRoom(keep *session) {
 	for ; live > limit; live-- {
 		var lru *session
 		for s := range t.sessions {
-			if s == keep || s.draining.Load() || s.busy() || s.uses.Load() == 0 || slices.Contains(victims, s) {
+			if s == keep || s.draining.Load() || s.busy() || s.uses.Load() == 0 ||
+				s.lastUsed.Load() > usedBefore || slices.Contains(victims, s) {
 				continue
 			}
 			if lru == nil || s.lastUsed.Load() < lru.lastUsed.Load() {
@@ -54,6 +58,10 @@ func (t *Transport) makeRoom(keep *session) {
 		t.retire(s, true)
 	}
 }
+
+// sinceEpoch is the monotonic time since the transport started, in
+// nanoseconds: the clock of session use.
+func (t *Transport) sinceEpoch() int64 { return int64(time.Since(t.epoch)) }
 
 // probeIfTimedOut runs when a call on s ran out of time (err is the
 // reason). With keep-alive pings off, it is what tells a slow peer from a

@@ -37,6 +37,7 @@ func TestSessionCapBoundsDescriptors(t *testing.T) {
 			before := openFDs(t)
 			cfg := testConfig()
 			cfg.MaxSessions = tc.cap
+			cfg.EvictAfter = 0  // the rounds follow each other within milliseconds
 			cfg.IdleTimeout = 0 // only the cap bounds the sessions
 			nodes := make([]*netmux.Transport, tc.nodes)
 			for i := range nodes {
@@ -101,6 +102,7 @@ func TestSessionCapBoundsDescriptors(t *testing.T) {
 func TestEvictionNeverFailsCallInFlight(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxSessions = 1
+	cfg.EvictAfter = 0
 	cfg.IdleTimeout = 0
 	started, release := make(chan struct{}), make(chan struct{})
 	a := echoServer(t, cfg)
@@ -152,6 +154,34 @@ func TestEvictionNeverFailsCallInFlight(t *testing.T) {
 	mustCall(t, a, b.Addr(), "m", "the accepted session carries A's calls")
 }
 
+// TestRecentlyUsedSessionsAreKept: a session used within EvictAfter is not
+// retired for the cap, so a node that talks to more peers than the cap all
+// the time (16 nodes all talking to each other) does not redial on every
+// call; once the sessions have been quiet that long, the cap applies.
+func TestRecentlyUsedSessionsAreKept(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxSessions = 1
+	cfg.EvictAfter = 50 * time.Millisecond
+	cfg.IdleTimeout = 0
+	a := echoServer(t, cfg)
+	peers := []*netmux.Transport{echoServer(t, cfg), echoServer(t, cfg), echoServer(t, cfg)}
+	start := time.Now()
+	for round := range 3 {
+		for _, p := range peers {
+			mustCall(t, a, p.Addr(), "m", fmt.Sprint(round))
+		}
+	}
+	st := a.Stats()
+	if time.Since(start) < cfg.EvictAfter && (st.Evicted != 0 || st.Dials != 3) {
+		t.Fatalf("peers called in a tight loop: %d evicted, %d dials; want 0 and 3", st.Evicted, st.Dials)
+	}
+	// Quiet for longer than EvictAfter: the next new peer retires them.
+	eventually(t, 5*time.Second, "the cap to retire sessions quiet for EvictAfter", func() bool {
+		mustCall(t, a, echoServer(t, cfg).Addr(), "m", "new peer")
+		return a.Stats().Evicted >= 3
+	})
+}
+
 // TestEvictionUnderConcurrentCalls runs calls in both directions, some of
 // them relayed (a handler calling a third node, so sessions are busy
 // serving while others are being evicted), between nodes whose cap is far
@@ -159,6 +189,7 @@ func TestEvictionNeverFailsCallInFlight(t *testing.T) {
 func TestEvictionUnderConcurrentCalls(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxSessions = 2
+	cfg.EvictAfter = 0
 	cfg.IdleTimeout = 0
 	nodes := make([]*netmux.Transport, 8)
 	for i := range nodes {
