@@ -7,7 +7,10 @@
 // dialler over it. A call is a request frame and a reply frame on a yamux
 // stream; streams are pooled per session and reused for later calls
 // (request and reply strictly alternate on a stream). Sessions are re-dialled
-// after failure and retired when idle.
+// after failure and retired when idle, and a transport keeps about
+// Config.MaxSessions of them: before going over, it retires the least
+// recently used idle one (no call ever fails for it), so many nodes fit in
+// one process's descriptors.
 //
 // Nothing a peer sends can crash a node: a bad handshake, garbage bytes, an
 // oversized or stalled frame closes that connection with a logged reason,
