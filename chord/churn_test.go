@@ -445,6 +445,7 @@ func TestChurnFaults(t *testing.T) {
 		return
 	}
 	broken := 0
+	var failed []uint64
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			if runChurnFaults(t, seed) > 0 {
@@ -452,8 +453,11 @@ func TestChurnFaults(t *testing.T) {
 			}
 		})
 		if !ok {
-			return
+			failed = append(failed, seed)
 		}
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d of %d schedules failed; seeds %v", len(failed), n, failed)
 	}
 	t.Logf("%d of %d schedules broke an invariant while a fault was active (allowed; all repaired after healing)", broken, n)
 }

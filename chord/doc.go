@@ -28,9 +28,14 @@
 // the list would wrap past it, so a ring of N ≤ r nodes has lists of N-1
 // entries and a one-node ring lists itself.
 //
-// Beyond Zave's model, which assumes a silent node really is dead, a node
-// remembers the nodes it lost and probes them (ring unification, unify.go),
-// so a ring split by a partition merges again after it heals.
+// Zave's proofs assume a perfect failure detector. A call that is refused,
+// finds its connection closed or reaches a node that left is a certain
+// failure, acted on at once; a call that times out may only be slow (a
+// paused or CPU-starved process), so stabilize, check_predecessor and
+// rectify keep such a neighbour until Config.SuspectTimeouts timeouts in a
+// row (suspect.go). Beyond Zave's model, a node also remembers the nodes it
+// lost and probes them (ring unification, unify.go), so a ring split by a
+// partition merges again after it heals.
 //
 // # Lookups
 //
@@ -40,7 +45,9 @@
 // skipped for the next-best candidate. Every step is recorded in the
 // LookupResult's Path with the routing entry used and why, in words. The
 // owner returned has been heard from (Config.LivenessWindow trades a ping
-// for a bounded delay in noticing a crash). Lookups make at most
+// for a bounded delay in noticing a crash); Node.LookupWith with
+// LookupOptions.TrustOwner skips that ping for callers that call the owner
+// next and fall back when it fails. Lookups make at most
 // Config.MaxLookupSteps calls.
 //
 // # Running it
