@@ -290,7 +290,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 		c.mu.Unlock()
 		return fmt.Errorf("%s: %w", m.name, err)
 	}
-	node, err := chord.NewNode(nc, chordTransport{tr})
+	node, err := chord.NewNode(nc, tr)
 	if err != nil {
 		return fail(err)
 	}
@@ -1040,13 +1040,6 @@ func (c *Cluster) originFor(cmd, via string) (*member, *dht.Store, *chord.Node, 
 	}
 	return live[0], live[0].store, live[0].node, nil
 }
-
-// chordTransport presents a netmux.Transport as a chord.Transport whatever
-// the exact (func-typed) parameter type of netmux's Serve.
-type chordTransport struct{ *netmux.Transport }
-
-// Serve passes h to the netmux transport.
-func (t chordTransport) Serve(h chord.Handler) { t.Transport.Serve(h) }
 
 // sortedByID returns ms sorted by identifier (ring order).
 func sortedByID(ms []*member) []*member {
