@@ -30,6 +30,12 @@ func (e *encoder) boolean(v bool) {
 	}
 }
 func (e *encoder) version(v Version) { e.uvarint(v.Counter); e.id(v.Writer) }
+func (e *encoder) strs(ss []string) {
+	e.uvarint(uint64(len(ss)))
+	for _, s := range ss {
+		e.str(s)
+	}
+}
 func (e *encoder) ref(r chord.NodeRef) {
 	e.id(r.ID)
 	e.str(r.Addr)
@@ -142,6 +148,19 @@ func (d *decoder) version() Version { return Version{Counter: d.uvarint(), Write
 // maxAddr bounds node addresses on the wire.
 const maxAddr = 1024
 
+// strs decodes a list of node addresses.
+func (d *decoder) strs() []string {
+	n := d.count(1)
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		out = append(out, d.str(maxAddr))
+	}
+	return out
+}
+
 func (d *decoder) ref() chord.NodeRef { return chord.NodeRef{ID: d.id(), Addr: d.str(maxAddr)} }
 
 // record decodes a record; its ID is left for the receiver to compute.
@@ -221,29 +240,44 @@ func (d *decoder) head() replyHead {
 
 // getReq asks the owner for a key (dht.get), or any holder for its local
 // copy (dht.read). Force makes a non-owner answer as if it owned the key:
-// the client uses it when the owner is down.
+// the client uses it when the owner is down. Cover names the nodes whose
+// copies the client reads itself, at the same time: the owner does not
+// read them again (a covered node counts as read). Skip names nodes the
+// client found unreachable: the owner goes on to the next live ones
+// without calling them. Hints asks the owner to name the replicas it
+// reads when they are not exactly Cover (getResp.Replicas).
 type getReq struct {
 	Key   string
 	Force bool
+	Hints bool
+	Cover []string
+	Skip  []string
 }
 
 func (m getReq) encode() []byte {
 	var e encoder
 	e.str(m.Key)
 	e.boolean(m.Force)
+	e.boolean(m.Hints)
+	e.strs(m.Cover)
+	e.strs(m.Skip)
 	return e.b
 }
 
 func decodeGetReq(b []byte, lim limits) (getReq, error) {
 	d := decoder{b: b}
-	m := getReq{Key: d.str(lim.key), Force: d.boolean()}
+	m := getReq{Key: d.str(lim.key), Force: d.boolean(), Hints: d.boolean(), Cover: d.strs(), Skip: d.strs()}
 	return m, d.finish()
 }
 
+// getResp is the answer to dht.get and dht.read: the newest copy found.
+// Replicas, in a dht.get reply to a request with Hints, are the owner's
+// next r-1 live successors when they differ from the request's Cover.
 type getResp struct {
-	Head  replyHead
-	Found bool // a record (value or tombstone) exists
-	Rec   record
+	Head     replyHead
+	Found    bool // a record (value or tombstone) exists
+	Rec      record
+	Replicas []chord.NodeRef
 }
 
 func (m getResp) encode() []byte {
@@ -253,6 +287,10 @@ func (m getResp) encode() []byte {
 	if m.Found {
 		e.record(m.Rec)
 	}
+	e.uvarint(uint64(len(m.Replicas)))
+	for _, r := range m.Replicas {
+		e.ref(r)
+	}
 	return e.b
 }
 
@@ -261,6 +299,10 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 	m := getResp{Head: d.head(), Found: d.boolean()}
 	if m.Found {
 		m.Rec = d.record(lim)
+	}
+	n := d.count(minRef)
+	for i := 0; i < n && d.err == nil; i++ {
+		m.Replicas = append(m.Replicas, d.ref())
 	}
 	return m, d.finish()
 }

@@ -7,9 +7,10 @@
 // The owner of key k is successor(HashID(bits, k)). Its holders are the owner
 // and the owner's next r-1 live successors (r = Config.Replicas, capped by
 // the ring size). A write goes through a lookup to the owner, which stores
-// it and pushes it to those successors (skipping dead ones, and continuing
-// with a live successor's list if its own runs out); it is acknowledged only
-// once every holder has it. A node that is not the owner by its predecessor
+// it and pushes it to those successors, all at once (then to the next
+// live ones in place of those that did not answer, continuing with a live
+// successor's list if its own runs out); it is acknowledged only once
+// every holder has it: a write costs the lookup and two rounds. A node that is not the owner by its predecessor
 // pointer redirects the client; if the redirect leads to a node that does
 // not answer (a crashed predecessor not yet noticed), the node the lookup
 // found is the first live successor of the key and takes the write. If the
@@ -32,15 +33,27 @@
 //
 // # Reads
 //
-// A read goes to the owner, which answers with the newest of its own copy
-// and its r-1 successors' copies (a node that has just joined may not have
-// pulled its keys yet) and keeps the newest. If the owner is down, or the
-// lookup fails because every owner candidate it knows of has crashed, the
-// client asks the nodes after the owner in the successor lists of itself
-// and of the nodes on the lookup path; the first that answers reads itself
-// and its r-1 successors. While fewer than r holders of a key have failed,
-// a read therefore returns the last acknowledged write or a newer one. A
-// missing or deleted key is Found = false, not an error.
+// A read returns the newest of the owner's copy and those of its next r-1
+// live successors (a node that has just joined may not have pulled its
+// keys yet, and a write may have gone to the owner's successor while the
+// owner was paused). After the lookup it takes one round: the client asks
+// the owner and reads the r-1 replicas itself, at the same time, telling
+// the owner which ones it reads (dht.get's Cover) so that the owner reads
+// only those it does not. The client learns the replicas from its own
+// successor list when the owner is in it, else from the owner's earlier
+// answers (the owner names its replicas whenever the client's differ), so
+// a wrong guess costs the owner's own reads, never a stale value. If a
+// replica the client reads does not answer, the client asks the owner
+// again, which reads the next live successors in its place. If the owner
+// is down, or the lookup fails because every owner candidate it knows of
+// has crashed, the client asks the nodes after the owner in the successor
+// lists of itself and of the nodes on the lookup path; the first that
+// answers reads itself and its r-1 successors. While fewer than r holders
+// of a key have failed, a read therefore returns the last acknowledged
+// write or a newer one. A missing or deleted key is Found = false, not an
+// error. A read does not write: a holder left behind by a write catches up
+// in the next repair round (an owner that reads its replicas itself, when
+// the client cannot, also keeps the newest copy it saw).
 //
 // # Join, leave, crash
 //
@@ -207,6 +220,9 @@ type Store struct {
 
 	handlers map[string]chord.CommandHandler
 
+	hintMu sync.Mutex
+	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)
+
 	repairMu sync.Mutex // one Repair or Leave at a time
 
 	mu       sync.Mutex
@@ -248,6 +264,8 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		rpc:  rpc,
 		log:  log.With("node", node.Self().Addr),
 		tab:  newTable(),
+
+		hints: map[string][]chord.NodeRef{},
 	}
 	s.handlers = map[string]chord.CommandHandler{
 		cmdGet:      s.handleGet,
@@ -320,9 +338,10 @@ func (s *Store) checkValue(value []byte) error {
 	return nil
 }
 
-// Get reads key through this node: a lookup, then the owner (which merges
-// its replicas' copies); if the owner is down, the next nodes of its
-// successor list stand in. A missing or deleted key is Found = false with
+// Get reads key through this node: a lookup, then one round that asks the
+// owner and reads its r-1 replicas (or asks the owner only, which reads
+// them, when this node does not know them yet); if the owner is down, the
+// next nodes of its successor list stand in. A missing or deleted key is Found = false with
 // a nil error.
 func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 	if err := s.checkKey(key); err != nil {
@@ -354,9 +373,55 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		}
 		return s.getResult(key, reply, at, true, lr)
 	}
-	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, func(force bool) []byte {
-		return getReq{Key: key, Force: force}.encode()
-	})
+	// Read the owner and the replicas it would read at once: the client
+	// reads them itself and tells the owner so (Cover).
+	hints := s.replicaHints(lr.Owner)
+	reads := make([]copyRead, len(hints))
+	readReq := getReq{Key: key}.encode()
+	var wg sync.WaitGroup
+	for i := range hints {
+		wg.Add(1)
+		go func(i int) { // exits when its call returns (bounded by ctx)
+			defer wg.Done()
+			reads[i].rec, reads[i].found, reads[i].ok = s.readCopy(ctx, hints[i], readReq)
+		}(i)
+	}
+	cover := make([]string, len(hints))
+	for i, h := range hints {
+		cover[i] = h.Addr
+	}
+	covered := false // the request that got the reply had a Cover
+	req := func(to chord.NodeRef, force bool) []byte {
+		q := getReq{Key: key, Force: force, Hints: !force}
+		if covered = len(cover) > 0 && !force && to.Addr == lr.Owner.Addr; covered {
+			q.Cover = cover
+		}
+		return q.encode()
+	}
+	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, req)
+	wg.Wait()
+	if err == nil && covered {
+		// The owner counted every hint as read: if some did not answer,
+		// it must read the next live successors in their place.
+		var ok, failed []string
+		for i, r := range reads {
+			if r.ok {
+				ok = append(ok, hints[i].Addr)
+			} else {
+				failed = append(failed, hints[i].Addr)
+			}
+		}
+		if len(failed) > 0 {
+			cover = ok
+			reply, at, err = s.callOwner(ctx, at, cmdGet, func(to chord.NodeRef, force bool) []byte {
+				q := getReq{Key: key, Force: force, Hints: !force}
+				if !force && to.Addr == lr.Owner.Addr {
+					q.Cover, q.Skip = ok, failed
+				}
+				return q.encode()
+			})
+		}
+	}
 	fallback := false
 	if err != nil {
 		if ctx.Err() != nil {
@@ -369,14 +434,32 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		}
 		fallback = true
 	}
-	return s.getResult(key, reply, at, fallback, lr)
+	return s.getResult(key, reply, at, fallback, lr, reads...)
 }
 
-// getResult decodes a dht.get reply into a GetResult.
-func (s *Store) getResult(key string, reply []byte, at chord.NodeRef, fallback bool, lr chord.LookupResult) (GetResult, error) {
+// copyRead is a holder's answer to dht.read: ok is false when it did not
+// answer.
+type copyRead struct {
+	rec       record
+	found, ok bool
+}
+
+// getResult decodes a dht.get reply into a GetResult, keeping the newest of
+// its record and the copies the client read itself (extra). A list of
+// replicas in the reply replaces the ones remembered for the node that
+// answered.
+func (s *Store) getResult(key string, reply []byte, at chord.NodeRef, fallback bool, lr chord.LookupResult, extra ...copyRead) (GetResult, error) {
 	m, err := decodeGetResp(reply, s.lim)
 	if err != nil {
 		return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q from %s: %w", key, at.Addr, err)
+	}
+	if len(m.Replicas) > 0 && !fallback {
+		s.learnReplicas(at, m.Replicas)
+	}
+	for _, c := range extra {
+		if c.found && (!m.Found || c.rec.Ver.Newer(m.Rec.Ver)) {
+			m.Found, m.Rec = true, c.rec
+		}
 	}
 	res := GetResult{Owner: at, Fallback: fallback, Lookup: lr}
 	if m.Found {
@@ -386,6 +469,46 @@ func (s *Store) getResult(key string, reply []byte, at chord.NodeRef, fallback b
 		}
 	}
 	return res, nil
+}
+
+// maxHintOwners bounds how many owners' replica lists a store remembers.
+const maxHintOwners = 64
+
+// replicaHints returns the r-1 nodes after owner that it reads on a get,
+// as far as this node knows: from its own successor list when owner is in
+// it with r-1 nodes after it, else as owner last named them. They are
+// hints: the owner reads itself any of its replicas that a get does not
+// cover. Nil when unknown (or when this node is the owner).
+func (s *Store) replicaHints(owner chord.NodeRef) []chord.NodeRef {
+	want := s.cfg.Replicas - 1
+	if want == 0 || owner.Addr == s.self.Addr {
+		return nil
+	}
+	mine := s.node.Successors()
+	for i, n := range mine {
+		if n.Addr == owner.Addr {
+			if l := distinctExcept(mine[i+1:], owner); len(l) >= want {
+				return l[:want]
+			}
+			break
+		}
+	}
+	s.hintMu.Lock()
+	defer s.hintMu.Unlock()
+	return s.hints[owner.Addr]
+}
+
+// learnReplicas remembers the replicas owner named in a dht.get reply.
+func (s *Store) learnReplicas(owner chord.NodeRef, reps []chord.NodeRef) {
+	s.hintMu.Lock()
+	defer s.hintMu.Unlock()
+	if _, ok := s.hints[owner.Addr]; !ok && len(s.hints) >= maxHintOwners {
+		for a := range s.hints { // forget one at random
+			delete(s.hints, a)
+			break
+		}
+	}
+	s.hints[owner.Addr] = reps
 }
 
 // Set writes key through this node: a lookup, then the owner, which stores
@@ -463,7 +586,7 @@ func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.
 		}
 	} else {
 		var err error
-		reply, at, err = s.callOwner(ctx, lr.Owner, cmd, func(force bool) []byte {
+		reply, at, err = s.callOwner(ctx, lr.Owner, cmd, func(_ chord.NodeRef, force bool) []byte {
 			req.Force = force
 			return req.encode()
 		})
@@ -518,11 +641,11 @@ var errUnreachable = errors.New("unreachable")
 // callOwner returns the reply and the node that gave it (or the last node
 // tried). An error wraps ErrUnavailable, and chord.ErrNodeDown when a node
 // did not answer.
-func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, req func(force bool) []byte) ([]byte, chord.NodeRef, error) {
+func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, req func(to chord.NodeRef, force bool) []byte) ([]byte, chord.NodeRef, error) {
 	at, prev := owner, chord.NodeRef{}
 	force := false
 	for i := 0; ; i++ {
-		reply, err := s.call(ctx, at, cmd, req(force))
+		reply, err := s.call(ctx, at, cmd, req(at, force))
 		var h replyHead
 		if err == nil {
 			h, err = decodeHeadPrefix(reply)
@@ -548,11 +671,12 @@ func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, 
 }
 
 // call invokes a dht command on to (directly when to is this node) with
-// the store's per-call deadline. dht.get and dht.set make calls of their
-// own on the owner, so their deadline is longer: the owner must be able to
-// give up on a silent replica and try the next before the client gives up
-// on the owner. A get asks its replicas in parallel (two deadlines cover
-// it); a set pushes to them one after the other (r+1).
+// the store's per-call deadline. dht.get and dht.set may make calls of
+// their own on the owner, so their deadline is longer: the owner must be
+// able to give up on a silent replica and try the next before the client
+// gives up on the owner. The owner reads the replicas a get does not
+// cover in parallel (two deadlines cover it); a set pushes to the first
+// r-1 successors in parallel, then to stand-ins one by one (r+1).
 func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []byte) ([]byte, error) {
 	d := s.rpc
 	switch cmd {

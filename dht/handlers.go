@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/chordtui/chordtui/chord"
@@ -64,7 +65,9 @@ func invalid(err error) replyHead { return replyHead{Status: statusInvalid, Msg:
 
 // handleGet serves dht.get: the owner's read. It answers with the newest
 // of its own copy and those of its next r-1 live successors, and keeps the
-// newest (read repair).
+// newest (read repair). The successors the client reads itself (Cover)
+// count as read; those it found unreachable (Skip) are passed over, and
+// the next live successors read instead.
 func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	m, err := decodeGetReq(b, s.lim)
 	if err != nil {
@@ -86,27 +89,37 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	best, found := s.tab.get(m.Key)
 	s.mu.Unlock()
 	mine := best.Ver
-	// Ask the first r-1 successors at once, then stand-ins one by one for
-	// those that did not answer.
-	req := getReq{Key: m.Key}.encode()
 	cands := distinctExcept(s.node.Successors(), s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
+	var out getResp
+	if m.Hints && !m.Force && !sameAddrs(cands[:want], m.Cover) {
+		out.Replicas = cands[:want]
+	}
+	// Read the first r-1 successors the client does not read itself at
+	// once, then stand-ins one by one for those that did not answer.
+	req := getReq{Key: m.Key}.encode()
 	type answer struct {
 		rec   record
 		found bool
 		ok    bool
 	}
 	answers := make([]answer, want)
+	asked := 0
 	var wg sync.WaitGroup
 	for i := 0; i < want; i++ {
-		wg.Add(1)
-		go func(i int) { // exits when its call returns (bounded by ctx)
-			defer wg.Done()
-			answers[i].rec, answers[i].found, answers[i].ok = s.readCopy(ctx, cands[i], req)
-		}(i)
+		switch h := cands[i].Addr; {
+		case slices.Contains(m.Cover, h):
+			answers[i].ok = true
+		case slices.Contains(m.Skip, h):
+		default:
+			wg.Add(1)
+			go func(i int) { // exits when its call returns (bounded by ctx)
+				defer wg.Done()
+				answers[i].rec, answers[i].found, answers[i].ok = s.readCopy(ctx, cands[i], req)
+			}(i)
+		}
 	}
 	wg.Wait()
-	asked := 0
 	for _, a := range answers {
 		if a.ok {
 			asked++
@@ -118,6 +131,13 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	for _, h := range cands[want:] {
 		if asked == want || ctx.Err() != nil {
 			break
+		}
+		if slices.Contains(m.Cover, h.Addr) {
+			asked++
+			continue
+		}
+		if slices.Contains(m.Skip, h.Addr) {
+			continue
 		}
 		rec, ok2, ok := s.readCopy(ctx, h, req)
 		if ok {
@@ -133,7 +153,22 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		s.tab.apply(best)
 		s.mu.Unlock()
 	}
-	return getResp{Found: found, Rec: best}.encode(), nil
+	out.Found, out.Rec = found, best
+	return out.encode(), nil
+}
+
+// sameAddrs reports whether refs and addrs name the same nodes (in any
+// order).
+func sameAddrs(refs []chord.NodeRef, addrs []string) bool {
+	if len(refs) != len(addrs) {
+		return false
+	}
+	for _, r := range refs {
+		if !slices.Contains(addrs, r.Addr) {
+			return false
+		}
+	}
+	return true
 }
 
 // readCopy asks h for its copy of a key (dht.read). ok is false when h did
@@ -226,12 +261,13 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	return setResp{Head: replyHead{Status: statusUnavailable, Msg: last.Error()}}.encode()
 }
 
-// replicate pushes rec to the owner's next r-1 live successors, skipping
-// those that do not answer. When the successor list runs out of live
-// entries (several nodes failed and stabilize has not caught up), it
-// continues with the successor list of the last live one. It returns the
-// copies made (owner included), or the newer version a holder refused it
-// for, or an error when fewer holders than min(r, ring size) were reached.
+// replicate pushes rec to the owner's next r-1 live successors: to the
+// first r-1 at once, then to the next ones, one by one, in place of those
+// that did not answer. When the successor list runs out of live entries
+// (several nodes failed and stabilize has not caught up), it continues
+// with the successor list of the last live one. It returns the copies made
+// (owner included), or the newest version a holder refused rec for, or an
+// error when fewer holders than min(r, ring size) were reached.
 func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Version, err error) {
 	copies = 1
 	cands := distinctExcept(s.node.Successors(), s.self)
@@ -240,6 +276,46 @@ func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Ve
 	tried := map[string]bool{s.self.Addr: true}
 	var lastLive chord.NodeRef
 	var errs []error
+	// settle counts one push's outcome; it reports whether h answered.
+	settle := func(h chord.NodeRef, p pushResult) bool {
+		switch {
+		case p.err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", h.Addr, p.err))
+			return false
+		case !p.accepted:
+			// The holder has a newer version, or this very version with
+			// possibly another value (a node restarted with an empty
+			// store reuses its counters): either way, version again.
+			if p.current.Newer(newer) {
+				newer = p.current
+			}
+		default:
+			copies++
+		}
+		lastLive = h
+		return true
+	}
+	first := make([]pushResult, want)
+	var wg sync.WaitGroup
+	for i := 0; i < want; i++ {
+		tried[cands[i].Addr] = true
+		wg.Add(1)
+		go func(i int) { // exits when its call returns (bounded by ctx)
+			defer wg.Done()
+			first[i] = s.push(ctx, cands[i], req)
+		}(i)
+	}
+	wg.Wait()
+	for i, p := range first {
+		settle(cands[i], p)
+	}
+	if ctx.Err() != nil {
+		return copies, Version{}, ctx.Err()
+	}
+	if !newer.IsZero() {
+		return copies, newer, nil
+	}
+	cands = cands[want:]
 	for extended := 0; copies-1 < want; {
 		if len(cands) == 0 {
 			if lastLive.IsZero() || extended == 2 {
@@ -266,37 +342,45 @@ func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Ve
 			continue
 		}
 		tried[h.Addr] = true
-		reply, err := s.call(ctx, h, cmdStore, req)
-		var m storeResp
-		if err == nil {
-			m, err = decodeStoreResp(reply)
+		if !settle(h, s.push(ctx, h, req)) && ctx.Err() != nil {
+			return copies, Version{}, ctx.Err()
 		}
-		if err == nil && m.Head.Status != statusOK {
-			err = headErr(m.Head)
+		if !newer.IsZero() {
+			return copies, newer, nil
 		}
-		if err == nil && len(m.Accepted) != 1 {
-			err = fmt.Errorf("%w: %d answers for 1 record", errMalformed, len(m.Accepted))
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return copies, Version{}, ctx.Err()
-			}
-			errs = append(errs, fmt.Errorf("%s: %w", h.Addr, err))
-			continue
-		}
-		lastLive = h
-		if !m.Accepted[0] {
-			// The holder has a newer version, or this very version with
-			// possibly another value (a node restarted with an empty
-			// store reuses its counters): either way, version again.
-			return copies, m.Current[0], nil
-		}
-		copies++
 	}
 	if copies-1 < want {
 		return copies, Version{}, fmt.Errorf("stored on %d of %d holders: %w", copies, want+1, errors.Join(errs...))
 	}
 	return copies, Version{}, nil
+}
+
+// pushResult is the outcome of pushing one record to a holder: err when it did
+// not answer (or answered with an error), else whether it applied the
+// record and the version it holds now.
+type pushResult struct {
+	accepted bool
+	current  Version
+	err      error
+}
+
+// push sends one encoded record (a storeReq) to h.
+func (s *Store) push(ctx context.Context, h chord.NodeRef, req []byte) pushResult {
+	reply, err := s.call(ctx, h, cmdStore, req)
+	var m storeResp
+	if err == nil {
+		m, err = decodeStoreResp(reply)
+	}
+	if err == nil && m.Head.Status != statusOK {
+		err = headErr(m.Head)
+	}
+	if err == nil && len(m.Accepted) != 1 {
+		err = fmt.Errorf("%w: %d answers for 1 record", errMalformed, len(m.Accepted))
+	}
+	if err != nil {
+		return pushResult{err: err}
+	}
+	return pushResult{accepted: m.Accepted[0], current: m.Current[0]}
 }
 
 // handleStore serves dht.store: apply each record that is newer.
