@@ -232,7 +232,9 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 // whose start also lies in (n, finger[k]] have the same successor and are
 // set at once, so one cycle costs one lookup per distinct finger. As in the
 // paper, the owner found is not pinged: a finger is only a routing hint, so
-// a finger inside this node's successor list costs no call at all.
+// a finger inside this node's successor list costs no call at all. A finger
+// already set beyond the successor list is first verified with one call to
+// it (verifyFinger); only a finger that fails the check costs a lookup.
 func (n *Node) FixFingers(ctx context.Context) error {
 	n.rounds.Add(1)
 	_, err := n.fixNextFinger(ctx)
@@ -260,6 +262,34 @@ func (n *Node) FixAllFingers(ctx context.Context) error {
 	}
 }
 
+// verifyFinger checks a finger beyond the successor list with one call
+// instead of a lookup: f is successor(start) iff start ∈ (f.predecessor, f]
+// (a node owns the identifiers from its predecessor, exclusive, to itself).
+// If a node p has joined in between (f's predecessor lies in [start, f)),
+// p is checked the same way once. It returns the zero NodeRef when it cannot
+// tell (a call failed, no predecessor known, more than one node joined in
+// between): fix_fingers then runs the full lookup. The node that answers is
+// live, and its predecessor pointer is what every lookup's last step
+// relies on as well, so the finger is as right as the lookup's would be,
+// and the call goes to a node this one already talks to rather than
+// through the log N strangers of an iterative lookup.
+func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef) NodeRef {
+	for range 2 {
+		st, err := n.callState(ctx, f.Addr, false)
+		if err != nil || st.pred.IsZero() {
+			return NodeRef{}
+		}
+		if BetweenRightIncl(st.pred.ID, start, f.ID) {
+			return f
+		}
+		if st.pred.Addr == n.self.Addr || !BetweenRightIncl(n.self.ID, st.pred.ID, f.ID) || !BetweenLeftIncl(start, st.pred.ID, f.ID) {
+			return NodeRef{}
+		}
+		f = st.pred
+	}
+	return NodeRef{}
+}
+
 // fixNextFinger fixes finger[nextFinger] and the ones sharing its successor;
 // wrapped reports that the cycle went back to finger 0.
 func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
@@ -269,10 +299,20 @@ func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
 		return true, fmt.Errorf("fix fingers %s: %w", n.self.Addr, ErrNotJoined)
 	}
 	k := n.nextFinger
-	n.mu.Unlock()
 	bits := n.cfg.Bits
 	start := n.self.ID.AddPow2(bits, k)
-	res, err := n.resolve(ctx, start, "", lookupHint)
+	cur := n.fingers[k]
+	last := n.succ[len(n.succ)-1]
+	n.mu.Unlock()
+	owner, err := NodeRef{}, error(nil)
+	if !cur.IsZero() && cur.Addr != n.self.Addr && !BetweenRightIncl(n.self.ID, start, last.ID) {
+		owner = n.verifyFinger(ctx, start, cur)
+	}
+	if owner.IsZero() {
+		var res LookupResult
+		res, err = n.resolve(ctx, start, "", lookupHint)
+		owner = res.Owner
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if !n.joined {
@@ -280,7 +320,6 @@ func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
 	}
 	next := k + 1
 	if err == nil {
-		owner := res.Owner
 		n.fingers[k] = owner
 		for ; next < bits; next++ {
 			if !BetweenRightIncl(n.self.ID, n.self.ID.AddPow2(bits, next), owner.ID) {

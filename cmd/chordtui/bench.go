@@ -189,7 +189,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&opts.keys, "keys", 1000, "keys written before the load phases (and read during them)")
 	fs.IntVar(&opts.killClients, "kill-clients", 4, "concurrent getters while nodes are killed (0: no gets)")
 	fs.DurationVar(&opts.stableTimeout, "stable-timeout", 120*time.Second, "give up waiting for a stable ring after this long")
-	fs.DurationVar(&opts.monitor, "monitor", cluster.DefaultConfig().MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time")
+	fs.DurationVar(&opts.monitor, "monitor", cluster.DefaultConfig().MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time (this up to 64 nodes; above, it grows with N unless given)")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this file")
 	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
 	fs.DurationVar(&opts.joinTimeout, "join-timeout", cluster.DefaultConfig().JoinTimeout, "give up on one node's join (retries included) after this long; every node joins through n0 at once")
@@ -247,7 +247,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return bad(err)
 	}
 	defer closeLog()
-	cfg.MonitorInterval = opts.monitor
+	if cf.isSet("monitor") {
+		cfg.MonitorInterval = opts.monitor
+	}
 	cfg.Net.IdleTimeout = opts.idleTimeout
 	cfg.JoinTimeout = opts.joinTimeout
 	seed := cf.seed
@@ -409,6 +411,7 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 	}
 	b.c = c
 	b.fdLimit = fdLimit()
+	b.say("all %d nodes joined %.1f s after start; waiting for a stable ring", n, time.Since(b.began).Seconds())
 	drained := make(chan struct{})
 	go func() { // exits when Close closes the event channel
 		defer close(drained)
@@ -525,12 +528,17 @@ func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, e
 	tick := time.NewTicker(max(b.cfg.MonitorInterval/2, 5*time.Millisecond))
 	defer tick.Stop()
 	var sampled time.Time
+	told := time.Now()
 	for {
 		ok, took, why := b.c.Stable()
 		if ok {
 			return took, nil
 		}
 		now := time.Now()
+		if now.Sub(told) >= 5*time.Second {
+			told = now
+			b.say("%s: not stable yet (%.0f s): %s", what, now.Sub(b.began).Seconds(), why)
+		}
 		if now.Sub(sampled) >= 250*time.Millisecond {
 			sampled = now
 			fds := openFDs()

@@ -30,39 +30,59 @@ type clusterFlags struct {
 	seed       int64
 	logFile    string
 	logLevel   string
+
+	fs *flag.FlagSet // to tell the flags given from the defaults
 }
 
 // addClusterFlags registers the shared flags on fs with chordtui's defaults.
 func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	d := cluster.DefaultConfig()
-	f := &clusterFlags{}
+	f := &clusterFlags{fs: fs}
 	fs.IntVar(&f.bits, "bits", d.Chord.Bits, "identifier size m: the ring has 2^m points (6..160)")
 	fs.IntVar(&f.successors, "successors", d.Chord.SuccessorListLen, "successor-list length r")
 	fs.IntVar(&f.replicas, "replicas", d.DHT.Replicas, "copies of every key (owner included)")
-	fs.DurationVar(&f.stabilize, "stabilize", d.Chord.StabilizeInterval, "stabilize period")
-	fs.DurationVar(&f.fixFingers, "fix-fingers", d.Chord.FixFingersInterval, "fix-fingers period")
-	fs.DurationVar(&f.checkPred, "check-pred", d.Chord.CheckPredecessorInterval, "check-predecessor period")
-	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period (re-replication, migration)")
-	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call")
+	const grows = " up to 64 nodes; above, it grows with N unless given"
+	fs.DurationVar(&f.stabilize, "stabilize", d.Chord.StabilizeInterval, "stabilize period (this"+grows+")")
+	fs.DurationVar(&f.fixFingers, "fix-fingers", d.Chord.FixFingersInterval, "fix-fingers period (this"+grows+")")
+	fs.DurationVar(&f.checkPred, "check-pred", d.Chord.CheckPredecessorInterval, "check-predecessor period (this"+grows+")")
+	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period: re-replication, migration (this"+grows+")")
+	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call (this"+grows+")")
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
 	fs.StringVar(&f.logFile, "log", "", "append diagnostics to this file (default: none)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return f
 }
 
-// config builds the cluster configuration for n nodes. The returned closer
-// closes the log file. Errors are the user's (exit status 2).
+// isSet reports whether the flag name was given on the command line.
+func (f *clusterFlags) isSet(name string) bool {
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}
+
+// config builds the cluster configuration for n nodes: cluster.ConfigFor(n)
+// (maintenance paced for N) with the flags given on the command line. The
+// returned closer closes the log file. Errors are the user's (exit status 2).
 func (f *clusterFlags) config(n int) (cluster.Config, func() error, error) {
-	cfg := cluster.DefaultConfig()
-	cfg.Nodes = n
+	cfg := cluster.ConfigFor(n)
 	cfg.Chord.Bits = f.bits
 	cfg.Chord.SuccessorListLen = f.successors
 	cfg.DHT.Replicas = f.replicas
-	cfg.Chord.StabilizeInterval = f.stabilize
-	cfg.Chord.FixFingersInterval = f.fixFingers
-	cfg.Chord.CheckPredecessorInterval = f.checkPred
-	cfg.Chord.RPCTimeout = f.rpcTimeout
-	cfg.DHT.RepairInterval = f.repair
+	for _, d := range []struct {
+		flag string
+		dst  *time.Duration
+		v    time.Duration
+	}{
+		{"stabilize", &cfg.Chord.StabilizeInterval, f.stabilize},
+		{"fix-fingers", &cfg.Chord.FixFingersInterval, f.fixFingers},
+		{"check-pred", &cfg.Chord.CheckPredecessorInterval, f.checkPred},
+		{"rpc-timeout", &cfg.Chord.RPCTimeout, f.rpcTimeout},
+		{"repair", &cfg.DHT.RepairInterval, f.repair},
+	} {
+		if f.isSet(d.flag) {
+			*d.dst = d.v
+		}
+	}
 	cfg.Seed = f.seed
 	noop := func() error { return nil }
 	if err := cfg.Validate(); err != nil {

@@ -142,14 +142,15 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	// Zave (TSE 2017): the protocol is correct from an initial ring of at
 	// least r+1 members. Form that base ring and let it settle, then let the
-	// others join concurrently.
+	// others join concurrently, in waves that at most double the ring, each
+	// settling before the next (see joinInWaves).
 	base := min(len(ms), cfg.Chord.SuccessorListLen+1)
 	err := c.joinAll(ctx, ms[1:base])
 	if err == nil {
 		err = c.settle(ctx, ms[:base])
 	}
 	if err == nil {
-		err = c.joinAll(ctx, ms[base:])
+		err = c.joinInWaves(ctx, ms, base)
 	}
 	if err != nil {
 		c.Close()
@@ -187,6 +188,30 @@ func (c *Cluster) joinAll(ctx context.Context, ms []*member) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// joinInWaves lets ms[joined:] join a settled ring of ms[:joined] in waves:
+// each wave is at most as large as the ring it joins, and the ring settles
+// (successor lists right) before the next wave. Nodes that join a ring at
+// once through lookups that cannot see each other yet all land in the same
+// few gaps, and stabilize threads the nodes of one gap in one per round (a
+// ring of 5 with 1000 joiners at once takes hundreds of rounds); a wave no
+// larger than the ring puts about one joiner in each gap, so every wave
+// settles in a few rounds and N nodes take about log2(N/r) waves.
+func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) error {
+	for joined < len(ms) {
+		wave := min(joined, len(ms)-joined)
+		if err := c.joinAll(ctx, ms[joined:joined+wave]); err != nil {
+			return err
+		}
+		joined += wave
+		if joined < len(ms) {
+			if err := c.settle(ctx, ms[:joined]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // settle waits until ms form an ideal ring among themselves (successor

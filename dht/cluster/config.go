@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -76,6 +77,42 @@ func DefaultConfig() Config {
 		WaitTimeout:           30 * time.Second,
 		EventBuffer:           4096,
 	}
+}
+
+// scaleFreeNodes is the ring size up to which DefaultConfig's maintenance
+// periods are used unchanged.
+const scaleFreeNodes = 64
+
+// ConfigFor returns DefaultConfig for a ring of n nodes. Every node's
+// maintenance costs a fixed number of calls per period, so the ring's
+// maintenance traffic grows with N while this machine's cores do not: 1024
+// nodes at the 16-node pace would need more CPU than exists, calls would
+// time out, and nodes would suspect each other forever. Above 64 nodes the
+// periods therefore grow with s = N/64: fix-fingers, check-predecessor and
+// repair (the costly or slow-to-matter rounds) by s, stabilize (which joins
+// and repairs the ring) and the RPC deadline by √s, so that the whole ring's
+// maintenance stays near what 64 nodes cost at the default pace while joins
+// and failures are still repaired in a few seconds. The monitor's interval
+// grows by √s too (each evaluation reads every node). Up to 64 nodes the
+// result is DefaultConfig.
+func ConfigFor(n int) Config {
+	c := DefaultConfig()
+	c.Nodes = n
+	if n <= scaleFreeNodes {
+		return c
+	}
+	s := float64(n) / scaleFreeNodes
+	root := math.Sqrt(s)
+	scale := func(d time.Duration, by float64) time.Duration {
+		return time.Duration(float64(d) * by).Round(time.Millisecond)
+	}
+	c.Chord.StabilizeInterval = scale(c.Chord.StabilizeInterval, root)
+	c.Chord.RPCTimeout = scale(c.Chord.RPCTimeout, root)
+	c.Chord.FixFingersInterval = scale(c.Chord.FixFingersInterval, s)
+	c.Chord.CheckPredecessorInterval = scale(c.Chord.CheckPredecessorInterval, s)
+	c.DHT.RepairInterval = scale(c.DHT.RepairInterval, s)
+	c.MonitorInterval = scale(c.MonitorInterval, root)
+	return c
 }
 
 // Validate reports every setting that is out of range.
