@@ -69,7 +69,8 @@ func TestQuiescentRepairIsQuiet(t *testing.T) {
 	perSet := float64(r.nw.Calls()-c2) / 100
 	t.Logf("get: %.2f calls, set: %.2f calls (16 nodes, r = %d)", perGet, perSet, r.cfg.Replicas)
 	// The lookup does not ping the owner (chord.LookupOptions.TrustOwner):
-	// 3.61 calls each here, 4.54 with the ping.
+	// 3.61 calls each here, 4.54 with the ping; a get is 3.50 since the
+	// reading node reads the replicas itself (its own copy without a call).
 	if perGet > 4 || perSet > 4 {
 		t.Errorf("a get costs %.2f calls and a set %.2f, want ≤ 4 (lookup hops without an owner ping + owner + r-1 replicas)", perGet, perSet)
 	}

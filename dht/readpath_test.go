@@ -235,3 +235,59 @@ func containsAddr(list []string, a string) bool {
 	}
 	return false
 }
+
+// BenchmarkRoundTrips measures get and set on a 16-node in-memory ring
+// where every call takes one simulated round trip (each node adds half of
+// it, chordtest.Network.SetDelay), so that the time of an operation counts
+// its serial rounds whatever the CPU does: rtt/op is that count and
+// hops/op the lookup's share of it. Every node has read every key once
+// before the delays start.
+func BenchmarkRoundTrips(b *testing.B) {
+	const rtt = 2 * time.Millisecond
+	r := newTestRing(b, 16, 25, nil)
+	ctx := context.Background()
+	keys := make([]string, 200)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("rt-%d", i)
+		if _, err := r.any().store.Set(ctx, keys[i], []byte("v")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	nodes := r.live()
+	for _, n := range nodes {
+		for _, k := range keys {
+			if _, err := n.store.Get(ctx, k); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, n := range nodes {
+		r.nw.SetDelay(n.addr, rtt/2)
+	}
+	for _, op := range []string{"get", "set"} {
+		b.Run(op, func(b *testing.B) {
+			hops := 0
+			t0 := time.Now()
+			for i := 0; i < b.N; i++ {
+				n, k := nodes[i%len(nodes)], keys[(i*7)%len(keys)]
+				var lr chord.LookupResult
+				var err error
+				if op == "get" {
+					var res GetResult
+					res, err = n.store.Get(ctx, k)
+					lr = res.Lookup
+				} else {
+					var res PutResult
+					res, err = n.store.Set(ctx, k, []byte("v"))
+					lr = res.Lookup
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				hops += lr.Hops
+			}
+			b.ReportMetric(float64(time.Since(t0))/float64(rtt)/float64(b.N), "rtt/op")
+			b.ReportMetric(float64(hops)/float64(b.N), "hops/op")
+		})
+	}
+}
