@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chordtui/chordtui/tui/screentest"
 )
 
 // tmuxSession drives the real chordtui binary in a detached tmux session on
@@ -44,28 +46,7 @@ func (s *tmuxSession) keys(text string, named ...string) {
 // deadline with the last screen.
 func (s *tmuxSession) waitFor(d time.Duration, want ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		scr := s.capture()
-		ok := true
-		for _, w := range want {
-			ok = ok && strings.Contains(scr, w)
-		}
-		if ok {
-			return scr
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("after %v the screen still lacks %q:\n%s", d, want, scr)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval of a deadline-bound wait
-	}
-}
-
-// lastLines returns the bottom n lines of a screen (the message line and
-// the hint bar), which background refreshes never write.
-func lastLines(scr string, n int) string {
-	lines := strings.Split(strings.TrimRight(scr, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return screentest.WaitFor(s.t, d, 50*time.Millisecond, s.capture, want...)
 }
 
 // TestTmuxBinary builds chordtui and runs `chordtui 16` in tmux at 120×40:
@@ -102,7 +83,7 @@ func TestTmuxBinary(t *testing.T) {
 	scr := s.waitFor(10*time.Second, "✓ set greeting hello")
 	s.keys(":get greeting", "Enter")
 	scr = s.waitFor(10*time.Second, "✓ get greeting")
-	if msg := lastLines(scr, 2); !strings.Contains(msg, `"hello"`) {
+	if msg := screentest.LastLines(scr, 2); !strings.Contains(msg, `"hello"`) {
 		t.Errorf(":get greeting does not show the value \"hello\":\n%s", msg)
 	}
 	t.Logf("screen after :get greeting:\n%s", scr)
