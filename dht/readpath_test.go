@@ -161,6 +161,76 @@ func TestGetAfterOwnerMissedWrites(t *testing.T) {
 	}
 }
 
+// TestGetReadPathFaults reads through the owner's predecessor, which
+// reads the owner's replicas itself (they are in its successor list), when
+// one of them holds an old copy, when it does not answer, and when the
+// owner is dead: every read returns the last acknowledged write.
+func TestGetReadPathFaults(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (r *testRing, key string, holders []string, via *testNode) {
+		r, _ = newCountingRing(t, 8, 26, 20*time.Millisecond)
+		vers, _ := setKeys(t, r, 100, "f")
+		r.quiesce(vers)
+		key = "f-41"
+		holders = r.expectedHolders(HashIDForTest(key))
+		ring := r.ringOrder()
+		for i, n := range ring {
+			if n.addr == holders[0] {
+				via = ring[(i+len(ring)-1)%len(ring)]
+			}
+		}
+		owner := r.byAddr(holders[0]).node.Self()
+		var hinted []string
+		for _, h := range via.store.replicaHints(owner) {
+			hinted = append(hinted, h.Addr)
+		}
+		if strings.Join(hinted, " ") != strings.Join(holders[1:], " ") {
+			t.Fatalf("%s reads %v for %s, want %v", via.addr, hinted, owner.Addr, holders[1:])
+		}
+		return r, key, holders, via
+	}
+	t.Run("replica stale", func(t *testing.T) {
+		r, key, holders, via := setup(t)
+		r.nw.Pause(holders[1])
+		put, err := via.store.Set(ctx, key, []byte("new"))
+		r.nw.Resume(holders[1])
+		if err != nil || put.Copies != r.cfg.Replicas {
+			t.Fatalf("set with replica %s paused = %+v, %v", holders[1], put, err)
+		}
+		if got, _ := r.byAddr(holders[1]).store.tab.get(key); got.Ver == versionOf(put) {
+			t.Fatal("the paused replica should still hold the old version")
+		}
+		if got, err := via.store.Get(ctx, key); err != nil || string(got.Value) != "new" || got.Fallback {
+			t.Fatalf("get with a stale replica = %q (fallback %v), %v; want \"new\" from the owner", got.Value, got.Fallback, err)
+		}
+	})
+	t.Run("replica silent", func(t *testing.T) {
+		r, key, holders, via := setup(t)
+		put, err := via.store.Set(ctx, key, []byte("new"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.nw.Pause(holders[2])
+		defer r.nw.Resume(holders[2])
+		got, err := via.store.Get(ctx, key)
+		if err != nil || string(got.Value) != "new" || got.Version != put.Version || got.Owner.Addr != holders[0] {
+			t.Fatalf("get with replica %s paused = %q v%d from %s, %v; want \"new\" v%d from %s", holders[2], got.Value, got.Version, got.Owner.Addr, err, put.Version, holders[0])
+		}
+	})
+	t.Run("owner dead", func(t *testing.T) {
+		r, key, holders, via := setup(t)
+		put, err := via.store.Set(ctx, key, []byte("new"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.crash(r.byAddr(holders[0]))
+		got, err := via.store.Get(ctx, key)
+		if err != nil || string(got.Value) != "new" || got.Version != put.Version || !got.Fallback || got.Owner.Addr != holders[1] {
+			t.Fatalf("get with the owner dead = %q v%d from %s (fallback %v), %v; want \"new\" v%d from %s", got.Value, got.Version, got.Owner.Addr, got.Fallback, err, put.Version, holders[1])
+		}
+	})
+}
+
 // TestGetWithStaleReplicaHints gives a node wrong replicas for an owner:
 // the get still returns the value (the owner reads its real replicas
 // itself), the owner's answer corrects the hints, and the next get from
