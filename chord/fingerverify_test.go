@@ -110,3 +110,49 @@ func TestFixFingersFindsJoinedAndWrongFingers(t *testing.T) {
 		t.Errorf("fingers not ideal after one cycle on every node: %v", vs[0])
 	}
 }
+
+// A joiner takes its successor's fingers as hints (SIGCOMM'01 §4.4), so its
+// first fix_fingers cycle verifies them with about one call each instead of
+// a lookup per finger, and ends with every finger right.
+func TestJoinerStartsFromItsSuccessorsFingers(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := chord.DefaultConfig()
+	cfg.Bits = 32
+	r := buildIdeal(t, 5, cfg, 256, true)
+	rng := rand.New(rand.NewSource(99)) // not buildIdeal's seed: a fresh ID
+	x := r.add("10.9.9.9:2", distinctIDs(rng, cfg.Bits, 1)[0])
+	if err := x.Join(ctx, r.nodes[3].Self().Addr); err != nil {
+		t.Fatal(err)
+	}
+	st := x.Status()
+	set := 0
+	for _, f := range st.Fingers {
+		if !f.IsZero() {
+			set++
+		}
+	}
+	if set < st.Bits-2 {
+		t.Fatalf("a joiner has %d of %d fingers set from its successor's table", set, st.Bits)
+	}
+	for i := 0; len(r.ideal(false)) > 0; i++ {
+		if i == 50 {
+			t.Fatalf("ring not ideal after 50 rounds: %v", r.ideal(false)[0])
+		}
+		r.round(ctx, rng)
+	}
+	far := distinctFarFingers(x.Status())
+	before := r.nw.Calls()
+	if err := x.FixAllFingers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.nw.Calls() - before; got > uint64(2*far) {
+		t.Errorf("the joiner's first full fix_fingers cycle made %d calls for %d distinct far fingers, want at most %d", got, far, 2*far)
+	}
+	st = x.Status()
+	for k, f := range st.Fingers {
+		start := st.Self.ID.AddPow2(st.Bits, k)
+		if want := r.trueOwner(start); f.Addr != want.Addr {
+			t.Errorf("finger[%d] = %s, want %s", k+1, f.Addr, want.Addr)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,7 +127,9 @@ func (n *Node) Join(ctx context.Context, known string) error {
 		return fmt.Errorf("join %s: %s (%s) has identifier %s: %w", n.self.Addr, s.Addr, s.ID.Short(n.cfg.Bits), n.self.ID.Hex(n.cfg.Bits), ErrIDCollision)
 	}
 	// Zave, join: fetch s's successor list; succList = s + all but its last.
-	st, err := n.callState(ctx, s.Addr, false)
+	// The reply also carries s's fingers (SIGCOMM'01 §4.4: a new node may
+	// take its neighbour's finger table as hints, the tables being similar).
+	st, err := n.callStateFingers(ctx, s.Addr)
 	if err != nil {
 		return fmt.Errorf("join %s: fetching successor list of %s: %w", n.self.Addr, s.Addr, err)
 	}
@@ -139,7 +142,7 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	n.joined = true
 	n.pred = NodeRef{}
 	n.succ = list
-	clear(n.fingers)
+	n.fingerHintsLocked(st.fingers)
 	n.nextFinger = 0
 	n.lost = nil
 	n.mu.Unlock()
@@ -432,6 +435,57 @@ func (n *Node) callState(ctx context.Context, addr string, notify bool) (stateRe
 	return st, nil
 }
 
+// callStateFingers is callState (no notification) asking for the callee's
+// fingers as well.
+func (n *Node) callStateFingers(ctx context.Context, addr string) (stateReply, error) {
+	body, err := n.rpc(ctx, addr, methodState, []byte{stateFingers})
+	if err != nil {
+		return stateReply{}, err
+	}
+	st, err := decodeState(body, &n.addrs)
+	if err != nil {
+		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
+	}
+	return st, nil
+}
+
+// fingerHintsLocked sets a joiner's fingers from its successor's (hints):
+// finger[k] is the first hint at or after its start, found by walking the
+// hints from this node around the ring. A finger no hint reaches stays
+// unset. fix_fingers then checks every one (verifyFinger) instead of
+// looking each up from scratch.
+func (n *Node) fingerHintsLocked(hints []NodeRef) {
+	clear(n.fingers)
+	refs := make([]NodeRef, 0, len(hints)+len(n.succ))
+	for _, h := range append(append(refs, n.succ...), hints...) {
+		if h.Addr != n.self.Addr && !h.IsZero() && !containsAddr(refs, h.Addr) {
+			refs = append(refs, h)
+		}
+	}
+	// Order by distance from this node.
+	slices.SortFunc(refs, func(a, b NodeRef) int {
+		switch {
+		case a.ID == b.ID:
+			return 0
+		case Between(n.self.ID, a.ID, b.ID):
+			return -1
+		default:
+			return 1
+		}
+	})
+	i := 0
+	for k := range n.fingers {
+		start := n.self.ID.AddPow2(n.cfg.Bits, k)
+		for i < len(refs) && !BetweenRightIncl(n.self.ID, start, refs[i].ID) {
+			i++
+		}
+		if i == len(refs) {
+			break
+		}
+		n.fingers[k] = refs[i]
+	}
+}
+
 // handle is the Transport handler: it dispatches protocol methods and
 // upper-layer commands. Chord encodes its own replies, so it never returns
 // an error, and a bad request or a panicking command handler never takes
@@ -497,7 +551,23 @@ func (n *Node) serveState(ctx context.Context, req []byte) []byte {
 	if !n.joined {
 		return []byte{statusNotJoined}
 	}
-	return appendState(make([]byte, 0, 64+40*len(n.succ)), n.pred, n.succ)
+	rep := appendState(make([]byte, 0, 64+40*len(n.succ)), n.pred, n.succ)
+	if flags&stateFingers != 0 {
+		rep = appendRefs(rep, n.distinctFingersLocked())
+	}
+	return rep
+}
+
+// distinctFingersLocked lists the finger table without repeats, nearest
+// first (fingers are in increasing distance, so repeats are adjacent).
+func (n *Node) distinctFingersLocked() []NodeRef {
+	var out []NodeRef
+	for _, f := range n.fingers {
+		if !f.IsZero() && f.Addr != n.self.Addr && (len(out) == 0 || out[len(out)-1].Addr != f.Addr) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // serveLeaving applies a neighbour's voluntary departure (paper §IV-E.3).

@@ -35,7 +35,10 @@ const (
 )
 
 // Flags of a state request.
-const stateNotify byte = 1
+const (
+	stateNotify  byte = 1 // rectify the sender first (stabilize's notification)
+	stateFingers byte = 2 // append the callee's distinct fingers (a joiner's finger hints)
+)
 
 // Roles of a leaving message.
 const (
@@ -236,8 +239,9 @@ func decodeStep(b []byte, intern *addrTable) (stepAnswer, error) {
 
 // stateReply is a decoded reply to methodState.
 type stateReply struct {
-	pred NodeRef
-	succ []NodeRef
+	pred    NodeRef
+	succ    []NodeRef
+	fingers []NodeRef // only when asked with stateFingers
 }
 
 func appendState(b []byte, pred NodeRef, succ []NodeRef) []byte {
@@ -251,6 +255,9 @@ func decodeState(b []byte, intern *addrTable) (stateReply, error) {
 	st := stateReply{pred: d.ref(), succ: d.refs()}
 	if d.err == nil && len(st.succ) == 0 {
 		d.fail(errors.New("empty successor list"))
+	}
+	if d.err == nil && len(d.b) > 0 {
+		st.fingers = d.refs()
 	}
 	return st, d.err
 }

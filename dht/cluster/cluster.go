@@ -201,15 +201,18 @@ func (c *Cluster) joinAll(ctx context.Context, ms []*member) error {
 func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) error {
 	for joined < len(ms) {
 		wave := min(joined, len(ms)-joined)
+		began := time.Now()
 		if err := c.joinAll(ctx, ms[joined:joined+wave]); err != nil {
 			return err
 		}
+		joinedIn := time.Since(began)
 		joined += wave
 		if joined < len(ms) {
 			if err := c.settle(ctx, ms[:joined]); err != nil {
 				return err
 			}
 		}
+		c.log.Info("join wave", "nodes", wave, "ring", joined, "joined_in", joinedIn, "settled_in", time.Since(began)-joinedIn)
 	}
 	return nil
 }

@@ -34,6 +34,9 @@ func TestConfigForScalesMaintenanceWithN(t *testing.T) {
 				t.Errorf("ConfigFor(%d): %s = %v, want %v", tt.nodes, names[i], got[i], want[i])
 			}
 		}
+		if want := max(16, tt.nodes/32); c.JoinParallelism != want {
+			t.Errorf("ConfigFor(%d): join parallelism %d, want %d", tt.nodes, c.JoinParallelism, want)
+		}
 		if c.Nodes != tt.nodes {
 			t.Errorf("ConfigFor(%d).Nodes = %d", tt.nodes, c.Nodes)
 		}
