@@ -8,16 +8,28 @@ import (
 
 // peerTable remembers when each peer last answered a protocol call as a ring
 // member, so a lookup can skip pinging an owner that answered within
-// Config.LivenessWindow (a failed call forgets the peer at once), and how
-// many maintenance calls to it timed out in a row (suspect.go).
+// Config.LivenessWindow (a failed call forgets the peer at once), how many
+// maintenance calls to it timed out in a row (suspect.go), and, for ring
+// unification, the peers this node has talked to (unify.go).
 type peerTable struct {
 	mu sync.RWMutex
 	m  map[string]*peerInfo
+
+	// neighbours are the successor list and predecessor at the end of the
+	// last stabilize round (unify.go; guarded by Node.mu).
+	neighbours []NodeRef
 }
 
 type peerInfo struct {
 	lastOK   atomic.Int64 // monotonic nanoseconds since the table's epoch; 0: never or failed since
 	timeouts atomic.Int32 // maintenance calls timed out since the peer last answered
+	met      atomic.Bool  // the peer has answered at least once
+
+	// Unification probes of the peer as a former peer (unify.go; guarded
+	// by Node.mu): failed in a row, and the stabilize round from which it
+	// may be probed again.
+	probeFailures int
+	probeNext     uint64
 }
 
 // maxPeers bounds a peerTable; past it new peers are not remembered.
@@ -43,6 +55,9 @@ func (t *peerTable) answered(addr string) {
 		}
 	}
 	p.lastOK.Store(now)
+	if !p.met.Load() {
+		p.met.Store(true)
+	}
 	if p.timeouts.Load() != 0 {
 		p.timeouts.Store(0)
 	}
@@ -110,4 +125,55 @@ func (t *peerTable) answeredWithin(addr string, window time.Duration) (time.Dura
 	}
 	ago := time.Since(peerEpoch) - time.Duration(last-1)
 	return ago, ago <= window
+}
+
+// Ring unification's view of the peers (unify.go), guarded by Node.mu, not
+// by the table's lock: the neighbours at the end of the last stabilize
+// round, and per peer when it may be probed again as a former peer.
+
+// setProbe records that peer addr has failed failures unification probes
+// in a row and may be probed again from stabilize round next.
+func (t *peerTable) setProbe(addr string, failures int, next uint64) {
+	p := t.lookup(addr)
+	if p == nil {
+		if p = t.create(addr); p == nil {
+			return
+		}
+	}
+	p.probeFailures, p.probeNext = failures, next
+}
+
+// forgetMet stops offering addr as a former peer until it answers again.
+func (t *peerTable) forgetMet(addr string) {
+	if p := t.lookup(addr); p != nil {
+		p.met.Store(false)
+	}
+}
+
+// probeFailures returns how many unification probes of addr failed in a row.
+func (t *peerTable) probeFailures(addr string) int {
+	if p := t.lookup(addr); p != nil {
+		return p.probeFailures
+	}
+	return 0
+}
+
+// formerPeer returns the peer that answered this node before, is not
+// excluded (this node, a neighbour, a lost node) and is due for a probe in
+// stabilize round now, the least recently probed first (ties by address,
+// so that a schedule replays exactly).
+func (t *peerTable) formerPeer(now uint64, exclude func(addr string) bool) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	best, bestNext := "", uint64(0)
+	for addr, p := range t.m {
+		if !p.met.Load() || p.probeNext > now || (best != "" && (p.probeNext > bestNext || p.probeNext == bestNext && addr > best)) {
+			continue
+		}
+		if exclude(addr) {
+			continue
+		}
+		best, bestNext = addr, p.probeNext
+	}
+	return best, best != ""
 }
