@@ -495,6 +495,12 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 	if res.Quit {
 		return m.quit()
 	}
+	if f := strings.Fields(r.line); res.OK && len(f) > 0 && (f[0] == "random" || f[0] == "origin" && len(f) == 2) {
+		o, _ := res.Data["origin"].(string)
+		// ":origin NODE" and ":random" choose the origin: they replace the
+		// one chosen with Enter, and the selection follows.
+		m.origin, m.selected = o, o
+	}
 	var cmds []tea.Cmd
 	if !m.snapshotting && !m.quitting {
 		m.snapshotting = true

@@ -168,6 +168,28 @@ func TestKeyPrompts(t *testing.T) {
 	})
 }
 
+// ":origin NODE" (and "r") choose where g/s/d start, replacing a node
+// chosen with Enter earlier.
+func TestOriginCommandReplacesEnterChoice(t *testing.T) {
+	m, f := newTestModel(t, ring16(), 120, 40)
+	m.selected = "n3"
+	press(t, m, "enter") // n3 becomes the origin
+	f.results["origin n4"] = cluster.Result{Cmd: "origin", OK: true, Data: map[string]any{"origin": "n4"}}
+	press(t, m, ":")
+	typeText(m, "origin n4")
+	press(t, m, "enter")
+	press(t, m, "g")
+	typeText(m, "k")
+	press(t, m, "enter")
+	got := f.executed()
+	if want := []string{"origin n4", "get k via n4"}; !slices.Equal(got, want) {
+		t.Fatalf("ran %q, want %q", got, want)
+	}
+	if m.selected != "n4" {
+		t.Errorf("selection %q after origin n4, want n4", m.selected)
+	}
+}
+
 func TestSelectionKeys(t *testing.T) {
 	m, _ := newTestModel(t, ring16(), 120, 40)
 	// Ring order (by ID) of the fake ring: … n10, n0, n14, n11 …

@@ -1042,6 +1042,30 @@ func (c *Cluster) PickOrigin() (string, error) {
 	return c.origin, nil
 }
 
+// Origin names the default origin of get/set/del/lookup: the member they
+// start at without "via" (while it is alive; else the first live member).
+func (c *Cluster) Origin() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.origin
+}
+
+// SetOrigin makes the live member node (a name, ID prefix or address) the
+// default origin and returns its name.
+func (c *Cluster) SetOrigin(node string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, err := c.resolveLocked("origin", node)
+	if err != nil {
+		return "", err
+	}
+	if m.state != StateAlive {
+		return "", errorf(ErrNodeState, "origin: %s is %s — pick a live member", m.name, m.state)
+	}
+	c.origin = m.name
+	return m.name, nil
+}
+
 // originFor returns the member get/set/del/lookup start at: via if given,
 // else the default origin, else (when it is not alive) the first live member.
 func (c *Cluster) originFor(cmd, via string) (*member, *dht.Store, *chord.Node, error) {

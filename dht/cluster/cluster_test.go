@@ -355,6 +355,31 @@ func TestRandomOrigin(t *testing.T) {
 	}
 }
 
+func TestOriginCommand(t *testing.T) {
+	c := startCluster(t, testConfig(4))
+	exec(t, c, "wait")
+	if got := exec(t, c, "origin").Data["origin"]; got != "n0" {
+		t.Fatalf("initial origin %v, want n0", got)
+	}
+	exec(t, c, "origin n2")
+	if got := exec(t, c, "lookup x").Data["via"]; got != "n2" {
+		t.Fatalf("lookup started at %v after origin n2", got)
+	}
+	if got := exec(t, c, "origin").Data["origin"]; got != "n2" {
+		t.Fatalf("origin %v after origin n2", got)
+	}
+	exec(t, c, "kill n3")
+	for line, want := range map[string]error{"origin n3": ErrNodeState, "origin n9": ErrUnknownNode, "origin n1 n2": ErrUsage} {
+		res := c.Exec(context.Background(), line)
+		if res.OK || !errors.Is(res.Err, want) {
+			t.Errorf("%s: ok=%v err=%v, want %v", line, res.OK, res.Err, want)
+		}
+	}
+	if got := exec(t, c, "origin").Data["origin"]; got != "n2" {
+		t.Fatalf("a refused origin command changed the origin to %v", got)
+	}
+}
+
 func TestConfigTunables(t *testing.T) {
 	c := startCluster(t, testConfig(3))
 	res := exec(t, c, "config")

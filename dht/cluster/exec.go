@@ -76,6 +76,7 @@ func init() {
 		"del":         (*Cluster).runDel,
 		"lookup":      (*Cluster).runLookup,
 		"random":      (*Cluster).runRandom,
+		"origin":      (*Cluster).runOrigin,
 		"kill":        (*Cluster).runKill,
 		"revive":      (*Cluster).runRevive,
 		"add":         (*Cluster).runAdd,
@@ -225,6 +226,18 @@ func (c *Cluster) runLookup(ctx context.Context, cmd Command) (Result, error) {
 
 func (c *Cluster) runRandom(_ context.Context, _ Command) (Result, error) {
 	name, err := c.PickOrigin()
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Text: "origin is now " + name, Data: map[string]any{"origin": name}}, nil
+}
+
+func (c *Cluster) runOrigin(_ context.Context, cmd Command) (Result, error) {
+	if len(cmd.Args) == 0 {
+		name := c.Origin()
+		return Result{Text: "origin is " + name, Data: map[string]any{"origin": name}}, nil
+	}
+	name, err := c.SetOrigin(cmd.Args[0])
 	if err != nil {
 		return Result{}, err
 	}
