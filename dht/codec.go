@@ -378,8 +378,9 @@ func decodeStoreReq(b []byte, lim limits) (storeReq, error) {
 	return m, d.finish()
 }
 
-// storeResp says, per record, whether it was applied, and the version the
-// holder has now (equal to the pushed one when applied).
+// storeResp says, per record, whether the holder now holds it (applied,
+// or held already), and the version the holder has now (equal to the
+// pushed one when accepted).
 type storeResp struct {
 	Head     replyHead
 	Accepted []bool

@@ -383,7 +383,11 @@ func (s *Store) push(ctx context.Context, h chord.NodeRef, req []byte) pushResul
 	return pushResult{accepted: m.Accepted[0], current: m.Current[0]}
 }
 
-// handleStore serves dht.store: apply each record that is newer.
+// handleStore serves dht.store: apply each record that is newer. A record
+// the node already holds exactly (same version and contents: a repair
+// round pushed it while the owner's own push was on its way) counts as
+// accepted too, so that the owner does not take it for a conflicting copy
+// and version its write again.
 func (s *Store) handleStore(_ context.Context, b []byte) ([]byte, error) {
 	m, err := decodeStoreReq(b, s.lim)
 	if err != nil {
@@ -401,7 +405,7 @@ func (s *Store) handleStore(_ context.Context, b []byte) ([]byte, error) {
 	s.mu.Lock()
 	for i, r := range m.Recs {
 		r.ID = s.KeyID(r.Key)
-		out.Accepted[i] = s.tab.apply(r)
+		out.Accepted[i] = s.tab.apply(r) || s.tab.holds(r)
 		out.Current[i] = s.tab.version(r.Key)
 	}
 	s.mu.Unlock()

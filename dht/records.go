@@ -1,6 +1,7 @@
 package dht
 
 import (
+	"bytes"
 	"sort"
 
 	"github.com/chordtui/chordtui/chord"
@@ -68,6 +69,13 @@ func (t *table) apply(r record) bool {
 	}
 	t.recs[r.Key] = &entry{rec: r}
 	return true
+}
+
+// holds reports whether the table holds exactly r: the same version, the
+// same value and the same deleted flag.
+func (t *table) holds(r record) bool {
+	e, ok := t.recs[r.Key]
+	return ok && e.rec.Ver == r.Ver && e.rec.Deleted == r.Deleted && bytes.Equal(e.rec.Value, r.Value)
 }
 
 // next returns a fresh version for a write assigned by writer: one past

@@ -1,6 +1,7 @@
 package dht
 
 import (
+	"context"
 	"testing"
 
 	"github.com/chordtui/chordtui/chord"
@@ -138,4 +139,45 @@ func equalU64(a, b []uint64) bool {
 		}
 	}
 	return true
+}
+
+// TestStoreAcceptsTheRecordItHolds checks dht.store's answer when the
+// holder already has the pushed version: the very same record (a repair
+// round pushed it while the owner's own push was on its way) is accepted,
+// so the owner does not version its write again; the same version with
+// other contents (an owner restarted with an empty store reused its
+// counters) is refused.
+func TestStoreAcceptsTheRecordItHolds(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRing(t, 2, 27, nil)
+	h := r.live()[1].store
+	w := r.live()[0].node.Self().ID
+	push := func(rec record) storeResp {
+		t.Helper()
+		reply, err := h.handleStore(ctx, storeReq{Recs: []record{rec}}.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := decodeStoreResp(reply)
+		if err != nil || m.Head.Status != statusOK || len(m.Accepted) != 1 {
+			t.Fatalf("store reply %+v, %v", m, err)
+		}
+		return m
+	}
+	rec := record{Key: "k", Value: []byte("v"), Ver: Version{7, w}}
+	for _, tc := range []struct {
+		name string
+		rec  record
+		want bool
+	}{
+		{"new", rec, true},
+		{"the same record again", rec, true},
+		{"same version, other value", record{Key: "k", Value: []byte("other"), Ver: Version{7, w}}, false},
+		{"same version, tombstone", record{Key: "k", Deleted: true, Ver: Version{7, w}}, false},
+		{"older", record{Key: "k", Value: []byte("v"), Ver: Version{6, w}}, false},
+	} {
+		if m := push(tc.rec); m.Accepted[0] != tc.want || m.Current[0] != rec.Ver {
+			t.Errorf("%s: accepted %v, current %v; want %v, %v", tc.name, m.Accepted[0], m.Current[0], tc.want, rec.Ver)
+		}
+	}
 }
