@@ -1,63 +1,91 @@
 package netmux
 
 import (
+	"encoding/binary"
 	"net"
+	"reflect"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/yamux"
 )
 
 // countingConn counts the bytes that cross a connection. Once batching
-// starts (after the handshake, when yamux takes over), writes are queued and
-// a flusher goroutine sends whatever has accumulated in one syscall.
+// starts (after the handshake, when yamux takes over), it also decides when
+// the bytes yamux writes reach the socket.
 //
-// Why: yamux's send loop writes every frame header and body with separate
-// Write calls, one frame at a time; under concurrent calls that is several
-// syscalls per call. While the flusher is in a syscall, frames from other
-// streams pile up in the buffer and go out together on the next one (group
-// commit). Order on the wire is unchanged. The flusher runs only while there
-// is something to send: the first write into an empty queue starts it, and
-// it exits when the queue is empty, so an idle session costs no goroutine
-// here.
+// Why: yamux's send loop, the only goroutine that writes a session's
+// connection, writes every frame header and body with separate Write
+// calls, one frame at a time; written as they come, a call costs several
+// syscalls at each end. A countingConn instead keeps what it is given while
+// more is certainly coming and sends it all with one syscall, in the send
+// loop's own goroutine (no hand-off to another goroutine):
+//
+//   - a data frame's header is kept until its body, the send loop's next
+//     write, has joined it;
+//   - a frame is kept while other frames wait in the session's send queue
+//     (yamux's send channel), which the send loop takes next: under
+//     concurrent calls, frames from many streams leave together (group
+//     commit), and a lone call is written at once.
+//
+// Order on the wire is unchanged. Bytes still kept when the connection is
+// closed are dropped, as yamux drops the frames still in its queue.
 type countingConn struct {
 	net.Conn
 	c *counters
 
 	mu       sync.Mutex
-	cond     sync.Cond // signals writers waiting for room in the queue
-	wg       *sync.WaitGroup
 	batching bool
-	flushing bool   // a flusher goroutine is running
-	buf      []byte // queued bytes, waiting for the flusher
-	spare    []byte
+	queued   func() int // frames waiting in the send queue; nil: unknown
+	writing  bool       // the send loop is in a write syscall
+	wantBody bool       // the last write was a data header: the next is its body
+	buf      []byte     // kept bytes, not yet written
 	closed   bool
 	werr     error // the first write error; later writes fail with it
 }
 
-// maxQueued is how many bytes Write queues before it waits for the flusher.
-const maxQueued = 256 << 10
+// maxKept is how many bytes Write keeps before it writes them whatever
+// follows.
+const maxKept = 64 << 10
 
-// maxSpare is the largest write buffer a connection keeps for reuse: the
-// rare burst of large values does not pin a big buffer to every session.
-const maxSpare = 16 << 10
+// maxSpare is the largest write buffer a connection keeps between writes:
+// the rare burst of large values does not pin a big buffer to every session.
+const maxSpare = 4 << 10
 
-// closeFlushTimeout bounds how long Close waits to send queued bytes.
+// closeFlushTimeout bounds how long Close lets a write under way finish.
 const closeFlushTimeout = 100 * time.Millisecond
 
 func newCountingConn(conn net.Conn, c *counters) *countingConn {
-	cc := &countingConn{Conn: conn, c: c}
-	cc.cond.L = &cc.mu
-	return cc
+	return &countingConn{Conn: conn, c: c}
 }
 
-// startBatching makes later writes queue for a flusher goroutine, counted
-// in wg; a flusher exits when the queue is empty or a write fails, and the
-// one running at Close exits after sending what is queued (for at most
-// closeFlushTimeout).
-func (c *countingConn) startBatching(wg *sync.WaitGroup) {
+// startBatching makes later writes go through the keep-or-write decision,
+// with mux's send queue consulted for what is still to come.
+func (c *countingConn) startBatching(mux *yamux.Session) {
+	q := sendQueueLen(mux)
 	c.mu.Lock()
 	c.batching = true
-	c.wg = wg
+	c.queued = q
 	c.mu.Unlock()
+}
+
+// sendQueueLen returns a function reporting how many frames wait in mux's
+// send channel (the unexported field sendCh of yamux v0.1.2, read with
+// reflect, which may take the length of an unexported channel), or nil if
+// this yamux has no such field; then every frame is written when complete.
+func sendQueueLen(mux *yamux.Session) func() int {
+	v := reflect.ValueOf(mux).Elem().FieldByName("sendCh")
+	if !v.IsValid() || v.Kind() != reflect.Chan {
+		return nil
+	}
+	return v.Len
+}
+
+// isDataHeader reports whether p is a yamux data-frame header announcing a
+// body: version 0, type 0 (data), length > 0. yamux's send loop writes such
+// a header and then, in its next write, the body.
+func isDataHeader(p []byte) bool {
+	return len(p) == 12 && p[0] == 0 && p[1] == 0 && binary.BigEndian.Uint32(p[8:]) > 0
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
@@ -74,9 +102,6 @@ func (c *countingConn) Write(p []byte) (int, error) {
 		c.c.bytesOut.Add(uint64(n))
 		return n, err
 	}
-	for len(c.buf) > 0 && len(c.buf)+len(p) > maxQueued && !c.closed && c.werr == nil {
-		c.cond.Wait()
-	}
 	if c.werr != nil || c.closed {
 		err := c.werr
 		c.mu.Unlock()
@@ -86,58 +111,46 @@ func (c *countingConn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	c.buf = append(c.buf, p...)
-	if !c.flushing {
-		// Added under mu, before Close can see the flusher: Kill's Wait
-		// comes after Close.
-		c.flushing = true
-		c.wg.Add(1)
-		go c.flushLoop()
+	// A body may look like a header (12 bytes starting with two zeros), so
+	// the write after a data header is its body whatever it looks like.
+	header := !c.wantBody && isDataHeader(p)
+	c.wantBody = header
+	if len(c.buf) < maxKept && (header || c.queued != nil && c.queued() > 0) {
+		c.mu.Unlock() // more is coming: the send loop's next write
+		return len(p), nil
+	}
+	out := c.buf
+	c.buf = nil
+	c.writing = true
+	c.mu.Unlock()
+
+	n, err := c.Conn.Write(out)
+	c.c.bytesOut.Add(uint64(n))
+
+	c.mu.Lock()
+	c.writing = false
+	if cap(out) <= maxSpare && c.buf == nil {
+		c.buf = out[:0]
+	}
+	closed := c.closed
+	if err != nil && c.werr == nil {
+		c.werr = err
 	}
 	c.mu.Unlock()
+	if err != nil || closed {
+		_ = c.Conn.Close()
+	}
+	if err != nil {
+		return 0, err
+	}
 	return len(p), nil
 }
 
-// flushLoop sends queued bytes until the queue is empty, then exits; if the
-// connection was closed meanwhile, or a write fails, it closes the socket.
-func (c *countingConn) flushLoop() {
-	defer c.wg.Done()
-	c.mu.Lock()
-	for len(c.buf) > 0 {
-		out := c.buf
-		c.buf, c.spare = c.spare[:0], nil // never let buf and spare share an array
-		c.mu.Unlock()
-		c.cond.Broadcast() // room for blocked writers
-
-		n, err := c.Conn.Write(out)
-		c.c.bytesOut.Add(uint64(n))
-
-		c.mu.Lock()
-		if cap(out) <= maxSpare {
-			c.spare = out[:0]
-		}
-		if err != nil {
-			c.werr = err
-			c.buf = nil
-			c.flushing = false
-			c.mu.Unlock()
-			c.cond.Broadcast()
-			_ = c.Conn.Close()
-			return
-		}
-	}
-	c.flushing = false
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
-		_ = c.Conn.Close()
-	}
-}
-
-// Close stops reading at once (so yamux's receive loop ends and its
-// session shuts down without delay). If a flusher is sending, it is left to
-// send what is queued, for at most closeFlushTimeout, as a kernel sends
-// what is in its socket buffer, and then closes the socket; otherwise the
-// socket is closed here.
+// Close stops reading at once (so yamux's receive loop ends and its session
+// shuts down without delay). A write under way is left to finish, for at
+// most closeFlushTimeout, as a kernel sends what is in its socket buffer,
+// and its writer then closes the socket; otherwise the socket is closed
+// here.
 func (c *countingConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -145,15 +158,15 @@ func (c *countingConn) Close() error {
 		return nil
 	}
 	c.closed = true
-	flushing := c.flushing
+	writing := c.writing
+	c.buf = nil
 	c.mu.Unlock()
-	if !flushing {
+	if !writing {
 		return c.Conn.Close()
 	}
-	c.cond.Broadcast()
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
 	if tc, ok := c.Conn.(interface{ CloseRead() error }); ok {
-		_ = tc.CloseRead() // fails if the flusher has already closed the socket
+		_ = tc.CloseRead() // fails if the writer has already closed the socket
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -66,32 +67,71 @@ func parseFrameHeader(b [frameHeaderSize]byte, max int) (frameHeader, error) {
 	return h, nil
 }
 
-// decodeFrame reads one frame from r: its kind and body. A body longer than
-// max is refused with ErrFrameTooLarge before any of it is read; an unknown
-// kind or malformed header is a protocol violation. io.EOF is returned only
-// when r ends cleanly before the first byte of a frame. hb is scratch space
-// for the header; started, if non-nil, runs once the header is in (the
-// server uses it to bound the time the rest of the frame may take).
-func decodeFrame(r io.Reader, hb *[frameHeaderSize]byte, max int, started func()) (kind byte, body []byte, err error) {
-	if _, err := io.ReadFull(r, hb[:]); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, nil, fmt.Errorf("%w: stream ended inside a frame header", errProtocol)
+// frameReader reads the frames of one stream. A frame that has arrived
+// whole (the usual case: a peer writes each frame with one yamux write) is
+// read with a single Read, header and body together, through a pooled
+// scratch buffer; bytes read past the end of a frame are kept for the next
+// one.
+type frameReader struct {
+	r   io.Reader
+	max int // the largest body accepted
+	// rest holds bytes read past the previous frame. A peer that keeps to
+	// the protocol never sends them (requests and replies alternate), so
+	// callers may treat them as a violation; the server serves them in turn.
+	rest []byte
+}
+
+// scratchSize is the size of the buffers frames are first read into: a
+// frame up to this size costs one Read.
+const scratchSize = 2 << 10
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, scratchSize); return &b }}
+
+// next reads one frame: its kind and body. A body longer than fr.max is
+// refused with ErrFrameTooLarge before more of it is read; an unknown kind
+// or malformed header is a protocol violation. io.EOF is returned only when
+// the stream ends cleanly before the first byte of a frame. started, if
+// non-nil, runs when the header is in but the rest of the frame is not (the
+// server uses it to bound the time the rest may take).
+func (fr *frameReader) next(started func()) (kind byte, body []byte, err error) {
+	sp := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(sp)
+	buf := *sp
+	n := copy(buf, fr.rest)
+	fr.rest = fr.rest[n:]
+	if n < frameHeaderSize {
+		m, err := io.ReadAtLeast(fr.r, buf[n:], frameHeaderSize-n)
+		n += m
+		if err != nil {
+			if n == 0 && errors.Is(err, io.EOF) {
+				return 0, nil, io.EOF
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return 0, nil, fmt.Errorf("%w: stream ended inside a frame header", errProtocol)
+			}
+			return 0, nil, err
 		}
-		return 0, nil, err
 	}
-	if started != nil {
-		started()
-	}
-	h, err := parseFrameHeader(*hb, max)
+	h, err := parseFrameHeader([frameHeaderSize]byte(buf[:frameHeaderSize]), fr.max)
 	if err != nil {
 		return 0, nil, err
 	}
+	end := frameHeaderSize + int(h.Len)
 	body = make([]byte, h.Len)
-	if _, err := io.ReadFull(r, body); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, nil, fmt.Errorf("%w: stream ended inside a %d-byte frame", errProtocol, h.Len)
+	got := copy(body, buf[frameHeaderSize:n])
+	if n > end {
+		fr.rest = append(append([]byte(nil), buf[end:n]...), fr.rest...)
+	}
+	if got < len(body) {
+		if started != nil {
+			started()
 		}
-		return 0, nil, err
+		if _, err := io.ReadFull(fr.r, body[got:]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return 0, nil, fmt.Errorf("%w: stream ended inside a %d-byte frame", errProtocol, h.Len)
+			}
+			return 0, nil, err
+		}
 	}
 	if h.Kind == kindRequest {
 		if _, _, _, err := parseRequest(body); err != nil {

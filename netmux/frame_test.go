@@ -8,53 +8,100 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
-// FuzzDecodeFrame feeds arbitrary bytes to the frame decoder (the code that
-// reads every byte a peer sends on a stream). It must never panic, never
-// return a body longer than the limit, and whatever it accepts must encode
-// back to exactly the bytes it consumed.
+// FuzzDecodeFrame feeds arbitrary bytes to the frame reader (the code that
+// reads every byte a peer sends on a stream), frame after frame until it
+// stops. It must never panic, never return a body longer than the limit,
+// and the frames it accepts must encode back to exactly the bytes they came
+// from, in order, whether they arrive in one piece or a few bytes at a time.
 //
 //	go test ./netmux -run '^$' -fuzz FuzzDecodeFrame -fuzztime 10s
 func FuzzDecodeFrame(f *testing.F) {
-	f.Add(appendRequest(nil, "chord.findSuccessor", 500000, []byte("payload")))
-	f.Add(appendRequest(nil, "m", 0, nil))
-	f.Add(appendFrame(nil, kindReply, []byte("reply")))
-	f.Add(appendFrame(nil, kindError, []byte("key not found")))
-	f.Add(appendFrame(nil, kindGoAway, nil))
-	f.Add([]byte{0, 0, 0, 8, kindRequest, 200, 'a', 'b', 0, 0, 0, 0, 0})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, kindReply})
-	f.Add([]byte{0, 0, 0, 3, 77, 1, 2, 3})
-	f.Add([]byte("GET / HTTP/1.1\r\n"))
+	f.Add(appendRequest(nil, "chord.findSuccessor", 500000, []byte("payload")), uint8(0))
+	f.Add(appendRequest(nil, "m", 0, nil), uint8(3))
+	f.Add(appendFrame(nil, kindReply, []byte("reply")), uint8(1))
+	f.Add(appendFrame(nil, kindError, []byte("key not found")), uint8(0))
+	f.Add(appendFrame(nil, kindGoAway, nil), uint8(0))
+	f.Add(appendFrame(appendRequest(nil, "a", 1, []byte("x")), kindGoAway, nil), uint8(0))
+	f.Add(appendRequest(appendRequest(nil, "a", 1, bytes.Repeat([]byte("y"), 3000)), "b", 2, nil), uint8(7))
+	f.Add([]byte{0, 0, 0, 8, kindRequest, 200, 'a', 'b', 0, 0, 0, 0, 0}, uint8(0))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, kindReply}, uint8(0))
+	f.Add([]byte{0, 0, 0, 3, 77, 1, 2, 3}, uint8(0))
+	f.Add([]byte("GET / HTTP/1.1\r\n"), uint8(2))
 	const max = 1 << 12
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r := bytes.NewReader(data)
-		var hb [frameHeaderSize]byte
-		kind, body, err := decodeFrame(r, &hb, max, nil)
-		if err != nil {
-			if !errors.Is(err, errProtocol) && !errors.Is(err, ErrFrameTooLarge) && err != io.EOF {
-				t.Fatalf("unexpected error class: %v", err)
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		var r io.Reader = bytes.NewReader(data)
+		if chunk > 0 {
+			r = iotest.OneByteReader(r)
+			if chunk > 1 {
+				r = &chunkReader{data: data, n: int(chunk)}
 			}
-			return
 		}
-		if len(body) > max {
-			t.Fatalf("body of %d bytes exceeds the %d-byte limit", len(body), max)
-		}
-		consumed := data[:len(data)-r.Len()]
-		if again := appendFrame(nil, kind, body); !bytes.Equal(again, consumed) {
-			t.Fatalf("re-encoding differs:\n got %x\nwant %x", again, consumed)
-		}
-		if kind == kindRequest {
-			method, tmo, payload, err := parseRequest(body)
+		fr := frameReader{r: r, max: max}
+		var again []byte
+		for {
+			kind, body, err := fr.next(nil)
 			if err != nil {
-				t.Fatalf("decodeFrame accepted a request parseRequest refuses: %v", err)
+				if !errors.Is(err, errProtocol) && !errors.Is(err, ErrFrameTooLarge) && err != io.EOF {
+					t.Fatalf("unexpected error class: %v", err)
+				}
+				break
 			}
-			if again := appendRequest(nil, method, tmo, payload); !bytes.Equal(again, consumed) {
-				t.Fatalf("request re-encoding differs:\n got %x\nwant %x", again, consumed)
+			if len(body) > max {
+				t.Fatalf("body of %d bytes exceeds the %d-byte limit", len(body), max)
 			}
+			if kind == kindRequest {
+				method, tmo, payload, err := parseRequest(body)
+				if err != nil {
+					t.Fatalf("the reader accepted a request parseRequest refuses: %v", err)
+				}
+				again = appendRequest(again, method, tmo, payload)
+			} else {
+				again = appendFrame(again, kind, body)
+			}
+		}
+		if !bytes.HasPrefix(data, again) {
+			t.Fatalf("re-encoding differs:\n got %x\nwant a prefix of %x", again, data)
 		}
 	})
+}
+
+// chunkReader returns data n bytes per Read.
+type chunkReader struct {
+	data []byte
+	n    int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), c.n)], c.data)
+	c.data = c.data[k:]
+	return k, nil
+}
+
+func TestFrameReaderKeepsBytesPastAFrame(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), 3*scratchSize)
+	in := appendFrame(nil, kindReply, []byte("one"))
+	in = appendFrame(in, kindReply, big)
+	in = appendFrame(in, kindError, []byte("three"))
+	fr := frameReader{r: bytes.NewReader(in), max: 1 << 16}
+	for i, want := range [][]byte{[]byte("one"), big, []byte("three")} {
+		_, body, err := fr.next(nil)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !bytes.Equal(body, want) {
+			t.Fatalf("frame %d: %d bytes, want %d", i, len(body), len(want))
+		}
+	}
+	if _, _, err := fr.next(nil); err != io.EOF {
+		t.Fatalf("after the last frame: %v, want io.EOF", err)
+	}
 }
 
 func TestDecodeFrameCases(t *testing.T) {
@@ -77,8 +124,8 @@ func TestDecodeFrameCases(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var hb [frameHeaderSize]byte
-			kind, _, err := decodeFrame(bytes.NewReader(tc.in), &hb, 1<<12, nil)
+			fr := frameReader{r: bytes.NewReader(tc.in), max: 1 << 12}
+			kind, _, err := fr.next(nil)
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}

@@ -607,7 +607,7 @@ func (t *Transport) register(s *session) bool {
 		return false
 	}
 	t.sessions[s] = struct{}{}
-	s.conn.startBatching(&t.wg)
+	s.conn.startBatching(s.mux)
 	if !s.selfLoop {
 		if cur := t.peers[s.peer]; !cur.usable() || s.dialer <= cur.dialer {
 			t.peers[s.peer] = s

@@ -124,10 +124,10 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 	defer s.streamsIn.Add(-1)
 	defer s.track(st, false)
 	defer st.Close()
-	var hb [frameHeaderSize]byte
+	fr := frameReader{r: st, max: t.cfg.MaxFrameSize}
 	var out []byte
 	armed := false
-	started := func() {
+	started := func() { // the header is in, the rest of the frame is not
 		armed = true
 		_ = st.SetReadDeadline(time.Now().Add(t.cfg.ReadTimeout))
 	}
@@ -136,7 +136,7 @@ func (t *Transport) serveStream(s *session, st *yamux.Stream) {
 			armed = false
 			_ = st.SetReadDeadline(time.Time{})
 		}
-		kind, body, err := decodeFrame(st, &hb, t.cfg.MaxFrameSize, started)
+		kind, body, err := fr.next(started)
 		if err != nil {
 			switch {
 			case errors.Is(err, io.EOF), errors.Is(err, yamux.ErrConnectionReset),

@@ -208,7 +208,9 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		s.t.unpeer(s)
 		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
 	}
-	_ = st.SetDeadline(deadline)
+	// ctx has a deadline (Transport.call sees to it): when it passes, or ctx
+	// is cancelled, the hook expires the stream's deadlines and wakes its
+	// reader and writer. The stream itself carries no deadline otherwise.
 	stop := context.AfterFunc(ctx, func() { _ = st.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
@@ -235,8 +237,11 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		return nil, reused || s.mux.IsClosed(), fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
 	}
 
-	var hb [frameHeaderSize]byte
-	kind, body, err := decodeFrame(st, &hb, s.t.cfg.MaxFrameSize, nil)
+	fr := frameReader{r: st, max: s.t.cfg.MaxFrameSize}
+	kind, body, err := fr.next(nil)
+	if err == nil && len(fr.rest) > 0 {
+		err = fmt.Errorf("%w: %d bytes after a reply", errProtocol, len(fr.rest))
+	}
 	if err != nil {
 		_ = st.Close()
 		switch {
