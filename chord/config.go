@@ -30,9 +30,12 @@ type Config struct {
 	MaxLookupSteps int
 	// Events, if non-nil, receives events without blocking (lossy).
 	Events chan<- Event
-	// LivenessWindow: a lookup's owner that answered this node (as a ring
-	// member) within this window is taken as live without a new ping, which
-	// saves one call per lookup on a busy node (the hop's Reason says so).
+	// LivenessWindow: a lookup's owner that answered this node, or the node
+	// that named it in its step answer (usually its predecessor, which calls
+	// it every stabilize round), as a ring member within this window, and to
+	// which that node's transport is still connected (ConnectionReporter, if
+	// the transport implements it), is taken as live without a new ping:
+	// one call less per lookup (the hop's Reason says so).
 	// The price: a crash is noticed by lookups up to this late (a failed
 	// call to the node ends the trust at once). Set to the stabilize
 	// interval, lookups know no less than the maintenance rounds do.

@@ -44,8 +44,12 @@
 // its nodes closest preceding the key; a node that does not answer is
 // skipped for the next-best candidate. Every step is recorded in the
 // LookupResult's Path with the routing entry used and why, in words. The
-// owner returned has been heard from (Config.LivenessWindow trades a ping
-// for a bounded delay in noticing a crash); Node.LookupWith with
+// owner returned has been heard from: it answered during the lookup, or
+// answers a ping, or (Config.LivenessWindow) answered the node that named
+// it, or the asker, that recently over a connection still open
+// (ConnectionReporter): the owner's predecessor hears from it every
+// stabilize round, so on a settled ring a lookup needs no ping at all, and
+// a crash that closed the connection is noticed at once. Node.LookupWith with
 // LookupOptions.TrustOwner skips that ping for callers that call the owner
 // next and fall back when it fails. Lookups make at most
 // Config.MaxLookupSteps calls.

@@ -24,8 +24,9 @@ const maxCandidates = 16
 // back to the next-best below it (the paper's "try the previous node's next
 // closest finger"). The owner is verified
 // live: it is this node, a node that answered during the lookup, a node that
-// answered this node within Config.LivenessWindow (the hop's Reason says how
-// long ago), or one that answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
+// answered the node naming it or this node within Config.LivenessWindow over
+// a connection still open (the hop's Reason says how long ago), or one that
+// answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
 // no candidate is left, the lookup fails with ErrLookupFailed.
 func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
 	return n.LookupWith(ctx, id, LookupOptions{})
@@ -260,7 +261,15 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
-		if ago, ok := n.peers.answeredWithin(e.ref.Addr, n.cfg.LivenessWindow); ok {
+		if e.vouched {
+			h := l.hop(e, 0)
+			if l.explain {
+				h.Reason += " (it answered " + shortID(e.from.ID, n.cfg.Bits) + " " + e.heard.Round(time.Microsecond).String() + " before that node named it: no ping)"
+			}
+			l.res.Path = append(l.res.Path, h)
+			return e.ref, true
+		}
+		if ago, ok := n.heardFrom(e.ref.Addr); ok {
 			h := l.hop(e, 0)
 			if l.explain {
 				h.Reason += " (it answered this node " + ago.Round(time.Microsecond).String() + " ago: no ping)"
@@ -496,6 +505,9 @@ func (n *Node) serveStep(req []byte) []byte {
 	}
 	n.localStepLocked(key.Mask(n.cfg.Bits), &a)
 	n.mu.Unlock()
+	if len(a.owners) > 0 {
+		a.owners[0].heard, a.owners[0].vouched = n.heardFrom(a.owners[0].ref.Addr)
+	}
 	return appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))), &a)
 }
 

@@ -411,6 +411,21 @@ func (n *Node) callAck(ctx context.Context, addr, method string, req []byte) err
 }
 
 // ping checks that addr answers and is a ring member.
+// heardFrom reports how long ago addr last answered this node, if that was
+// within Config.LivenessWindow and the transport (when it can tell) is still
+// connected to it: the condition under which this node vouches that addr
+// is live without a new call.
+func (n *Node) heardFrom(addr string) (time.Duration, bool) {
+	ago, ok := n.peers.answeredWithin(addr, n.cfg.LivenessWindow)
+	if !ok {
+		return 0, false
+	}
+	if cr, isReporter := n.tr.(ConnectionReporter); isReporter && !cr.Connected(addr) {
+		return 0, false
+	}
+	return ago, true
+}
+
 func (n *Node) ping(ctx context.Context, addr string) error {
 	return n.callAck(ctx, addr, methodPing, nil)
 }

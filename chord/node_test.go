@@ -536,3 +536,47 @@ func TestLivenessWindowSkipsThePing(t *testing.T) {
 		t.Fatalf("after the crash was noticed: owner %v, %v; want %s", third.Owner.Addr, err, next.Self().Addr)
 	}
 }
+
+// The node that names the owner vouches for it when the owner answered
+// it within its liveness window: the asker then takes the owner without a
+// ping of its own, one call less per lookup. Without a window every owner
+// is pinged.
+func TestLookupTakesAnOwnerTheLastHopVouchesFor(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		window time.Duration
+		calls  int // step call to the owner's predecessor, then the ping if any
+	}{
+		{"no window: ping", 0, 2},
+		{"window: vouched", time.Hour, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			cfg := smallConfig()
+			cfg.LivenessWindow = tc.window
+			r := buildIdeal(t, 43, cfg, 8, true)
+			origin, pred, owner := r.nodes[0], r.nodes[4], r.nodes[5] // nodes are in ID order
+			if err := pred.Stabilize(ctx); err != nil {               // pred hears from owner, its successor
+				t.Fatal(err)
+			}
+			key := owner.Self().ID
+			before := r.nw.Calls()
+			res, err := origin.Lookup(ctx, key)
+			calls := int(r.nw.Calls() - before)
+			if err != nil || res.Owner != owner.Self() {
+				t.Fatalf("owner %v, %v; want %s", res.Owner.Addr, err, owner.Self().Addr)
+			}
+			last := res.Path[len(res.Path)-1]
+			if res.Path[len(res.Path)-2].Node != pred.Self() {
+				t.Fatalf("path %+v: want the owner named by its predecessor", res.Path)
+			}
+			if calls != tc.calls {
+				t.Fatalf("%d calls, want %d; path %+v", calls, tc.calls, res.Path)
+			}
+			vouched := strings.Contains(last.Reason, "before that node named it: no ping")
+			if vouched != (tc.window > 0) {
+				t.Fatalf("last hop reason %q: vouched %v, want %v", last.Reason, vouched, tc.window > 0)
+			}
+		})
+	}
+}

@@ -32,3 +32,13 @@ type Transport interface {
 	// Serve sets the handler for incoming calls. It does not block.
 	Serve(h Handler)
 }
+
+// ConnectionReporter is implemented by a Transport that knows whether it
+// still holds an open connection to a peer (netmux.Transport does). With
+// Config.LivenessWindow set, a node vouches for a peer that answered it
+// recently only while it is still connected to it, so a crash that closed
+// the connection ends the trust at once instead of a window later.
+type ConnectionReporter interface {
+	// Connected reports whether an open connection to addr exists now.
+	Connected(addr string) bool
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Protocol methods on the Transport. Upper-layer commands travel as
@@ -75,6 +76,12 @@ type routeEntry struct {
 	via  byte
 	idx  int
 	from NodeRef // node whose table held it (filled by the asker)
+
+	// vouched: the node offering this owner heard from it heard ago, within
+	// its Config.LivenessWindow, and is still connected to it (step answers
+	// carry this for their first owner).
+	vouched bool
+	heard   time.Duration
 }
 
 // stepAnswer is a node's answer to one lookup step: the owner candidates
@@ -87,6 +94,9 @@ type stepAnswer struct {
 	cands  []routeEntry
 }
 
+// maxHeardMicros bounds the age a step answer may vouch with (an hour).
+const maxHeardMicros = uint64(time.Hour / time.Microsecond)
+
 func appendEntries(b []byte, es []routeEntry) []byte {
 	b = binary.AppendUvarint(b, uint64(len(es)))
 	for _, e := range es {
@@ -97,11 +107,19 @@ func appendEntries(b []byte, es []routeEntry) []byte {
 	return b
 }
 
+// appendStep encodes a step answer: the answering node, its owners, its
+// candidates, then how long ago it heard from its first owner in
+// microseconds plus one (0: it does not vouch for it).
 func appendStep(b []byte, a *stepAnswer) []byte {
 	b = append(b, statusOK)
 	b = appendRef(b, a.self)
 	b = appendEntries(b, a.owners)
-	return appendEntries(b, a.cands)
+	b = appendEntries(b, a.cands)
+	var heard uint64
+	if len(a.owners) > 0 && a.owners[0].vouched {
+		heard = min(uint64(a.owners[0].heard/time.Microsecond), maxHeardMicros-1) + 1
+	}
+	return binary.AppendUvarint(b, heard)
 }
 
 // decoder reads a message; the first error sticks and later reads return zero values.
@@ -234,6 +252,12 @@ func decodeStep(b []byte, intern *addrTable) (stepAnswer, error) {
 	a := stepAnswer{self: d.ref()}
 	a.owners = d.entries()
 	a.cands = d.entries()
+	if d.err == nil && len(d.b) > 0 {
+		if heard := d.uvarint(maxHeardMicros); heard > 0 && len(a.owners) > 0 {
+			a.owners[0].vouched = true
+			a.owners[0].heard = time.Duration(heard-1) * time.Microsecond
+		}
+	}
 	return a, d.err
 }
 

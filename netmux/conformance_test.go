@@ -9,7 +9,10 @@ import (
 )
 
 // netmux implements chord.Transport without importing chord.
-var _ chord.Transport = (*netmux.Transport)(nil)
+var (
+	_ chord.Transport          = (*netmux.Transport)(nil)
+	_ chord.ConnectionReporter = (*netmux.Transport)(nil)
+)
 
 // TestChordConformance runs chord's transport conformance suite over real
 // TCP: Crash is Kill, Pause goes through the shared fault table.

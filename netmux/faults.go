@@ -149,6 +149,23 @@ func (f *Faults) forCall(from, to string) (lf linkFault, ok bool) {
 	return lf, lf.partitioned || lf.dropped || lf.delay > 0
 }
 
+// unreliable reports whether the table disturbs calls between from and to
+// at all: a partition between them, a drop rate on either, or either
+// paused. Unlike forCall it draws no random number.
+func (f *Faults) unreliable(from, to string) bool {
+	if f == nil || !f.active.Load() {
+		return false
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, g := range f.partitions {
+		if g[from] != g[to] {
+			return true
+		}
+	}
+	return f.drop[from] > 0 || f.drop[to] > 0 || f.paused[from] || f.paused[to]
+}
+
 // isPaused reports whether addr is paused.
 func (f *Faults) isPaused(addr string) bool {
 	if f == nil || !f.active.Load() {

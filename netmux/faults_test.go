@@ -139,3 +139,38 @@ func TestFaultPauseAndResume(t *testing.T) {
 	mustCall(t, n[0], n[1].Addr(), "m", "resumed")
 	mustCall(t, n[2], n[1].Addr(), "m", "resumed")
 }
+
+// Connected is what a chord node consults before vouching that a peer is
+// live without calling it: a session to the peer must be open and the
+// fault table must leave calls between them alone.
+func TestConnectedFollowsSessionAndFaults(t *testing.T) {
+	f, n := faultyTrio(t)
+	a, b := n[0], n[1].Addr()
+	if a.Connected(b) {
+		t.Fatal("connected before any call")
+	}
+	mustCall(t, a, b, "m", "x")
+	for _, tc := range []struct {
+		name  string
+		fault func()
+		heal  func()
+	}{
+		{"partition", func() { f.Partition([]string{a.Addr()}) }, f.Heal},
+		{"drop rate", func() { f.SetDrop(b, 0.1) }, func() { f.SetDrop(b, 0) }},
+		{"peer paused", func() { f.Pause(b) }, func() { f.Resume(b) }},
+	} {
+		if !a.Connected(b) {
+			t.Fatalf("before %s: not connected", tc.name)
+		}
+		tc.fault()
+		if a.Connected(b) {
+			t.Fatalf("%s: still connected", tc.name)
+		}
+		tc.heal()
+	}
+	if !a.Connected(b) {
+		t.Fatal("healed: not connected")
+	}
+	n[1].Kill()
+	eventually(t, 2*time.Second, "the crashed peer's session to close", func() bool { return !a.Connected(b) })
+}

@@ -425,6 +425,18 @@ wait:
 	return nil
 }
 
+// Connected reports whether t holds a usable session to the peer listening
+// at addr (dialled or accepted) and the fault table leaves calls between
+// them alone (no partition, drop rate or pause): the session of a crashed
+// peer closes as soon as its socket does. It implements
+// chord.ConnectionReporter.
+func (t *Transport) Connected(addr string) bool {
+	t.mu.RLock()
+	s := t.peers[addr]
+	t.mu.RUnlock()
+	return s.usable() && !t.faults.unreliable(t.addr, addr)
+}
+
 // Call sends req to method at addr and waits for the reply, within the
 // deadline of ctx (Config.CallTimeout if ctx has none). A handler error comes
 // back as a *RemoteError; an expired deadline as an error wrapping

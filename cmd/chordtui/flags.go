@@ -27,6 +27,7 @@ type clusterFlags struct {
 	checkPred  time.Duration
 	repair     time.Duration
 	rpcTimeout time.Duration
+	liveness   time.Duration
 	seed       int64
 	logFile    string
 	logLevel   string
@@ -47,6 +48,7 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.DurationVar(&f.checkPred, "check-pred", d.Chord.CheckPredecessorInterval, "check-predecessor period (this"+grows+")")
 	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period: re-replication, migration (this"+grows+")")
 	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call (this"+grows+")")
+	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner (this"+grows+")")
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
 	fs.StringVar(&f.logFile, "log", "", "append diagnostics to this file (default: none)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -78,6 +80,7 @@ func (f *clusterFlags) config(n int) (cluster.Config, func() error, error) {
 		{"check-pred", &cfg.Chord.CheckPredecessorInterval, f.checkPred},
 		{"rpc-timeout", &cfg.Chord.RPCTimeout, f.rpcTimeout},
 		{"repair", &cfg.DHT.RepairInterval, f.repair},
+		{"liveness", &cfg.Chord.LivenessWindow, f.liveness},
 	} {
 		if f.isSet(d.flag) {
 			*d.dst = d.v

@@ -741,8 +741,37 @@ func (c *Cluster) Kill(name string) error {
 		c.faults.Resume(m.addr) // the next incarnation answers
 	}
 	drv.Stop()
+	c.awaitDisconnected(m.addr)
 	c.recordFault("kill " + m.name)
 	return nil
+}
+
+// disconnectWait bounds how long Kill and Leave wait for the other nodes to
+// see a closed node's connections close.
+const disconnectWait = 100 * time.Millisecond
+
+// awaitDisconnected returns once no live node's transport still reports a
+// connection to addr (or after disconnectWait). The kernel closes every
+// connection of a closed transport at once, but each peer notices when its
+// session's receive loop next runs; until then a lookup could still take
+// the node as live on its neighbour's word (chord.Config.LivenessWindow),
+// so kill and leave return only once the crash is visible everywhere, as
+// a user who typed the next command would expect.
+func (c *Cluster) awaitDisconnected(addr string) {
+	c.mu.RLock()
+	var trs []*netmux.Transport
+	for _, o := range c.members {
+		if o.tr != nil && o.addr != addr {
+			trs = append(trs, o.tr)
+		}
+	}
+	c.mu.RUnlock()
+	deadline := time.Now().Add(disconnectWait)
+	for _, tr := range trs {
+		for tr.Connected(addr) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Microsecond) // the receive loop has to run: a few µs on an idle machine
+		}
+	}
 }
 
 // Revive restarts a crashed or departed node on the same address with the
@@ -841,6 +870,7 @@ func (c *Cluster) Leave(ctx context.Context, name string) error {
 	c.recordFault("leave " + m.name)
 	lerr := store.Leave(ctx)
 	cerr := tr.Close()
+	c.awaitDisconnected(m.addr)
 	if lerr != nil {
 		return fmt.Errorf("leave: %s did not finish a graceful departure (it is stopped now): %w", m.name, lerr)
 	}

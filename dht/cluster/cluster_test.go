@@ -521,3 +521,33 @@ func TestUnstableWithoutFault(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupRightAfterKill checks that a lookup issued the moment kill or
+// leave returns never names the node that is gone, though lookups take an
+// owner as live without a ping when its neighbour heard from it recently.
+func TestLookupRightAfterKill(t *testing.T) {
+	c := startCluster(t, testConfig(8))
+	exec(t, c, "wait")
+	for round, cmd := range []string{"kill", "leave", "kill"} {
+		order := ringOrder(c.Snapshot())
+		victim := order[round%len(order)]
+		key := ""
+		for i := 0; key == ""; i++ { // a key the victim owns: 1 in 8 on average
+			k := fmt.Sprintf("key%d", i)
+			if exec(t, c, "lookup "+k).Data["owner"] == victim {
+				key = k
+			}
+		}
+		exec(t, c, "lookup "+key+" via "+order[(round+len(order)-1)%len(order)]) // its predecessor hears from it
+		exec(t, c, cmd+" "+victim)
+		for _, origin := range order {
+			if origin == victim {
+				continue
+			}
+			if got := exec(t, c, "lookup "+key+" via "+origin).Data["owner"]; got == victim {
+				t.Fatalf("%s %s, then lookup %s via %s: owner %v, the node that is gone", cmd, victim, key, origin, got)
+			}
+		}
+		exec(t, c, "wait")
+	}
+}

@@ -63,6 +63,11 @@ func DefaultConfig() Config {
 	cc.StabilizeInterval = 25 * time.Millisecond
 	cc.FixFingersInterval = 50 * time.Millisecond
 	cc.CheckPredecessorInterval = 100 * time.Millisecond
+	// A node that answered within two stabilize periods, over a connection
+	// still open, is taken as live by lookups without a new ping: the
+	// owner's predecessor hears from it every stabilize round, and a crash
+	// closes the connection at once (chord.ConnectionReporter).
+	cc.LivenessWindow = 2 * cc.StabilizeInterval
 	return Config{
 		Nodes:                 16,
 		Host:                  "127.0.0.1",
@@ -108,6 +113,7 @@ func ConfigFor(n int) Config {
 		return time.Duration(float64(d) * by).Round(time.Millisecond)
 	}
 	c.Chord.StabilizeInterval = scale(c.Chord.StabilizeInterval, root)
+	c.Chord.LivenessWindow = scale(c.Chord.LivenessWindow, root)
 	c.Chord.RPCTimeout = scale(c.Chord.RPCTimeout, root)
 	c.Chord.FixFingersInterval = scale(c.Chord.FixFingersInterval, s)
 	c.Chord.CheckPredecessorInterval = scale(c.Chord.CheckPredecessorInterval, s)
