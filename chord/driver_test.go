@@ -132,3 +132,45 @@ func TestNodeTasksFormARing(t *testing.T) {
 		t.Fatalf("two nodes not ideal after 3 steps each: %v", v)
 	}
 }
+
+// Do runs an extra round between the driver's own: never two at once, and
+// every Do runs exactly once unless its ctx is already done.
+func TestDriverDoNeverOverlapsRounds(t *testing.T) {
+	var running, overlaps, timerRounds atomic.Int32
+	round := func(context.Context) {
+		if running.Add(1) > 1 {
+			overlaps.Add(1)
+		}
+		runtime.Gosched()
+		running.Add(-1)
+	}
+	d := chord.NewDriver([]chord.Task{{Name: "r", Every: time.Microsecond, Run: func(ctx context.Context) {
+		round(ctx)
+		timerRounds.Add(1)
+	}}}, 0, 1)
+	d.Start()
+	defer d.Stop()
+	ctx := context.Background()
+	var done atomic.Int32
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				d.Do(ctx, func(ctx context.Context) { round(ctx); done.Add(1) })
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "timer rounds between the extra ones", func() bool { return timerRounds.Load() > 0 })
+	if got := done.Load(); got != 800 {
+		t.Fatalf("%d extra rounds ran, want 800", got)
+	}
+	if got := overlaps.Load(); got != 0 {
+		t.Fatalf("%d rounds overlapped another", got)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	d.Do(cancelled, func(context.Context) { t.Error("a round ran with its ctx already done") })
+}

@@ -304,7 +304,10 @@ type yamuxLogger struct{ log *slog.Logger }
 
 func (l yamuxLogger) emit(msg string) {
 	level := slog.LevelDebug
-	if strings.HasPrefix(msg, "[ERR]") {
+	// A write that finds the connection closed is a session this transport
+	// closed itself (retired, reaped, or the peer gone) while yamux still
+	// had frames queued: expected, so not a warning.
+	if strings.HasPrefix(msg, "[ERR]") && !strings.Contains(msg, net.ErrClosed.Error()) {
 		level = slog.LevelWarn
 	}
 	l.log.Log(context.Background(), level, strings.TrimSpace(msg), "source", "yamux")

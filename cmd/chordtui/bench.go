@@ -405,13 +405,14 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 
 	b.say("starting %d nodes", n)
 	b.fdLimit = fdLimit() // Start raises it; read it again below
+	startedAt := time.Now()
 	c, err := cluster.Start(ctx, b.cfg)
 	if err != nil {
 		return b.fail(ctx, rep, err)
 	}
 	b.c = c
 	b.fdLimit = fdLimit()
-	b.say("all %d nodes joined %.1f s after start; waiting for a stable ring", n, time.Since(b.began).Seconds())
+	b.say("all %d nodes joined %.1f s after start; waiting for a stable ring", n, time.Since(startedAt).Seconds())
 	drained := make(chan struct{})
 	go func() { // exits when Close closes the event channel
 		defer close(drained)

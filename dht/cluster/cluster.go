@@ -207,18 +207,64 @@ func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) err
 		}
 		joinedIn := time.Since(began)
 		joined += wave
-		if joined < len(ms) {
-			if err := c.settle(ctx, ms[:joined]); err != nil {
-				return err
-			}
+		if err := c.settle(ctx, ms[:joined]); err != nil {
+			return err
 		}
 		c.log.Info("join wave", "nodes", wave, "ring", joined, "joined_in", joinedIn, "settled_in", time.Since(began)-joinedIn)
+	}
+	if len(ms) > fixAllFingersAbove {
+		began := time.Now()
+		c.fixAllFingers(ctx, ms)
+		c.log.Info("fingers fixed", "nodes", len(ms), "took", time.Since(began))
 	}
 	return nil
 }
 
+// fixAllFingersAbove is the ring size above which Start runs one whole
+// fix_fingers cycle on every node once the last wave has settled.
+const fixAllFingersAbove = 64
+
+// fixAllFingers runs one whole fix_fingers cycle (Node.FixAllFingers) on
+// every node of ms. After the waves every successor list is right but many
+// fingers still point past nodes that joined later; one fix_fingers round
+// refreshes one distinct finger, so a large ring, whose fix-fingers period
+// ConfigFor lengthens, would take log N periods to correct them all. A
+// finger already right costs one call to verify it. Errors are left to the
+// normal rounds to repair.
+func (c *Cluster) fixAllFingers(ctx context.Context, ms []*member) {
+	c.eachDriver(ctx, ms, func(ctx context.Context, node *chord.Node) { _ = node.FixAllFingers(ctx) })
+}
+
+// eachDriver runs round once on the node of every member of ms that is up,
+// as an extra round of its driver (chord.Driver.Do: never overlapping the
+// driver's own), JoinParallelism at a time, and returns when all are done.
+func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(context.Context, *chord.Node)) {
+	sem := make(chan struct{}, c.cfg.JoinParallelism)
+	var wg sync.WaitGroup
+	for _, m := range ms {
+		c.mu.RLock()
+		node, drv := m.node, m.drv
+		c.mu.RUnlock()
+		if node == nil || drv == nil {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() { // exits when the round ends (its calls are bounded by RPCTimeout)
+			defer func() { <-sem; wg.Done() }()
+			drv.Do(ctx, func(ctx context.Context) { round(ctx, node) })
+		}()
+	}
+	wg.Wait()
+}
+
 // settle waits until ms form an ideal ring among themselves (successor
 // lists full and right; fingers may still be settling), or JoinTimeout.
+// Between checks it runs one extra stabilize round on every node a
+// violation names (through its driver, so rounds never overlap): a wave of
+// joiners is threaded into the ring in as many rounds as joined one gap,
+// and at a large ring's slow stabilize pace those rounds are what start
+// waits for.
 func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
 	defer cancel()
@@ -226,10 +272,12 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	defer tick.Stop()
 	for {
 		var sts []chord.Status
+		byAddr := make(map[string]*member, len(ms))
 		c.mu.RLock()
 		for _, m := range ms {
 			if m.node != nil {
 				sts = append(sts, m.node.Status())
+				byAddr[m.addr] = m
 			}
 		}
 		c.mu.RUnlock()
@@ -237,6 +285,14 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 		if len(vs) == 0 && len(sts) == len(ms) {
 			return nil
 		}
+		var nudge []*member
+		for _, v := range vs {
+			if m := byAddr[v.Node.Addr]; m != nil {
+				nudge = append(nudge, m)
+				delete(byAddr, v.Node.Addr)
+			}
+		}
+		c.eachDriver(ctx, nudge, func(ctx context.Context, node *chord.Node) { _ = node.Stabilize(ctx) })
 		select {
 		case <-ctx.Done():
 			why := "nodes missing"

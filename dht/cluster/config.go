@@ -98,7 +98,7 @@ const scaleFreeNodes = 64
 // and repairs the ring) and the RPC deadline by √s, so that the whole ring's
 // maintenance stays near what 64 nodes cost at the default pace while joins
 // and failures are still repaired in a few seconds. The monitor's interval
-// grows by √s too (each evaluation reads every node), and N/32 nodes join
+// grows by √s too (each evaluation reads every node), and N/8 nodes join
 // at once (a join waits on round trips more than on the CPU). Up to 64
 // nodes the result is DefaultConfig.
 func ConfigFor(n int) Config {
@@ -119,7 +119,7 @@ func ConfigFor(n int) Config {
 	c.Chord.CheckPredecessorInterval = scale(c.Chord.CheckPredecessorInterval, s)
 	c.DHT.RepairInterval = scale(c.DHT.RepairInterval, s)
 	c.MonitorInterval = scale(c.MonitorInterval, root)
-	c.JoinParallelism = max(c.JoinParallelism, n/32)
+	c.JoinParallelism = max(c.JoinParallelism, n/8)
 	return c
 }
 

@@ -34,7 +34,7 @@ func TestConfigForScalesMaintenanceWithN(t *testing.T) {
 				t.Errorf("ConfigFor(%d): %s = %v, want %v", tt.nodes, names[i], got[i], want[i])
 			}
 		}
-		if want := max(16, tt.nodes/32); c.JoinParallelism != want {
+		if want := max(16, tt.nodes/8); c.JoinParallelism != want {
 			t.Errorf("ConfigFor(%d): join parallelism %d, want %d", tt.nodes, c.JoinParallelism, want)
 		}
 		if c.Nodes != tt.nodes {
