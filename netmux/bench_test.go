@@ -1,17 +1,12 @@
 package netmux_test
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/yamux"
 
 	"github.com/chordtui/chordtui/netmux"
 )
@@ -29,10 +24,10 @@ func BenchmarkPingPong(b *testing.B) {
 		name  string
 		setup func(b *testing.B, callers int) []func() error
 	}{
-		{"rawTCP", setupRawTCP},
-		{"yamuxStream", setupYamux},
-		{"netmuxCall", func(b *testing.B, callers int) []func() error { return setupNetmux(b, callers, true) }},
-		{"netmuxCallNoPool", func(b *testing.B, callers int) []func() error { return setupNetmux(b, callers, false) }},
+		{"rawTCP", pingPongSetup(netmux.RawTCPPingPong)},
+		{"yamuxStream", pingPongSetup(netmux.YamuxPingPong)},
+		{"netmuxCall", pingPongSetup(netmuxPingPong(true))},
+		{"netmuxCallNoPool", pingPongSetup(netmuxPingPong(false))},
 	}
 	for _, k := range kinds {
 		for _, callers := range []int{1, 16} {
@@ -42,8 +37,6 @@ func BenchmarkPingPong(b *testing.B) {
 		}
 	}
 }
-
-const benchPayload = 64
 
 // runCallers runs b.N round trips spread over the callers and reports
 // latency percentiles and throughput.
@@ -93,147 +86,24 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// echoConn copies fixed-size messages back until the connection ends.
-func echoConn(c io.ReadWriteCloser) {
-	defer c.Close()
-	buf := make([]byte, benchPayload)
-	for {
-		if _, err := io.ReadFull(c, buf); err != nil {
-			return
-		}
-		if _, err := c.Write(buf); err != nil {
-			return
-		}
-	}
-}
-
-// pingPong returns a call that writes a message on c and reads the echo.
-func pingPong(c io.ReadWriter) func() error {
-	out := make([]byte, benchPayload)
-	in := make([]byte, benchPayload)
-	return func() error {
-		if _, err := c.Write(out); err != nil {
-			return err
-		}
-		_, err := io.ReadFull(c, in)
-		return err
-	}
-}
-
-func setupRawTCP(b *testing.B, callers int) []func() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); echoConn(c) }()
-		}
-	}()
-	calls := make([]func() error, callers)
-	conns := make([]net.Conn, callers)
-	for i := range calls {
-		c, err := net.Dial("tcp", ln.Addr().String())
+// pingPongSetup adapts a netmux floor ping-pong to the benchmark.
+func pingPongSetup(make func(callers int) (*netmux.PingPong, error)) func(b *testing.B, callers int) []func() error {
+	return func(b *testing.B, callers int) []func() error {
+		pp, err := make(callers)
 		if err != nil {
 			b.Fatal(err)
 		}
-		conns[i] = c
-		calls[i] = pingPong(c)
+		b.Cleanup(pp.Close)
+		return pp.Calls
 	}
-	b.Cleanup(func() {
-		_ = ln.Close()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		wg.Wait()
-	})
-	return calls
 }
 
-func setupYamux(b *testing.B, callers int) []func() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ycfg := yamux.DefaultConfig()
-	ycfg.LogOutput = io.Discard
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c, err := ln.Accept()
-		if err != nil {
-			return
+func netmuxPingPong(pooled bool) func(callers int) (*netmux.PingPong, error) {
+	return func(callers int) (*netmux.PingPong, error) {
+		cfg := netmux.DefaultConfig()
+		if !pooled {
+			cfg.MaxIdleStreams = 0
 		}
-		srv, err := yamux.Server(c, ycfg)
-		if err != nil {
-			return
-		}
-		defer srv.Close()
-		for {
-			st, err := srv.AcceptStream()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); echoConn(st) }()
-		}
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
+		return netmux.NetmuxPingPong(cfg, callers)
 	}
-	cli, err := yamux.Client(c, ycfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	calls := make([]func() error, callers)
-	for i := range calls {
-		st, err := cli.OpenStream()
-		if err != nil {
-			b.Fatal(err)
-		}
-		calls[i] = pingPong(st)
-	}
-	b.Cleanup(func() {
-		_ = cli.Close()
-		_ = ln.Close()
-		wg.Wait()
-	})
-	return calls
-}
-
-func setupNetmux(b *testing.B, callers int, pooled bool) []func() error {
-	cfg := netmux.DefaultConfig()
-	if !pooled {
-		cfg.MaxIdleStreams = 0
-	}
-	server := listen(b, cfg)
-	server.Serve(func(_ context.Context, _ string, req []byte) ([]byte, error) { return req, nil })
-	client := listen(b, cfg)
-	req := make([]byte, benchPayload)
-	calls := make([]func() error, callers)
-	for i := range calls {
-		calls[i] = func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			resp, err := client.Call(ctx, server.Addr(), "bench.echo", req)
-			if err == nil && len(resp) != benchPayload {
-				err = fmt.Errorf("reply of %d bytes", len(resp))
-			}
-			return err
-		}
-	}
-	if err := calls[0](); err != nil { // dial outside the timed region
-		b.Fatal(err)
-	}
-	return calls
 }

@@ -1,0 +1,197 @@
+package netmux
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/hashicorp/yamux"
+)
+
+// FloorPayload is the size of every request and reply of the loopback
+// ping-pongs: about the size of a chord step request.
+const FloorPayload = 64
+
+// PingPong is a set of callers making FloorPayload-byte request/reply round
+// trips on loopback, one kind of connection each: the floor a netmux call
+// is measured against (BenchmarkPingPong, chordtui bench).
+type PingPong struct {
+	// Calls has one function per caller; each makes one round trip. A
+	// caller's function must not be called concurrently with itself.
+	Calls []func() error
+	// Close ends the connections and waits for every goroutine they
+	// started (echo servers, accept loops) to exit.
+	Close func()
+}
+
+// RawTCPPingPong connects callers TCP connections to an echo server on
+// 127.0.0.1: the kernel's round trip, nothing on top.
+func RawTCPPingPong(callers int) (*PingPong, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // exits when ln is closed
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); echoFixed(c) }() // exits when the client closes
+		}
+	}()
+	var conns []net.Conn
+	closeAll := func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		_ = ln.Close()
+		wg.Wait()
+	}
+	pp := &PingPong{Close: closeAll}
+	for range callers {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		conns = append(conns, c)
+		pp.Calls = append(pp.Calls, pingPongOn(c))
+	}
+	return pp, nil
+}
+
+// YamuxPingPong opens callers streams of one hashicorp/yamux session (one
+// TCP connection, default yamux settings) to an echo server: the
+// multiplexer's cost over raw TCP, without netmux's framing or batching.
+func YamuxPingPong(callers int) (*PingPong, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ycfg := yamux.DefaultConfig()
+	ycfg.LogOutput = io.Discard
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // exits when the client session closes
+		defer wg.Done()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		srv, err := yamux.Server(c, ycfg)
+		if err != nil {
+			_ = c.Close()
+			return
+		}
+		defer srv.Close()
+		for {
+			st, err := srv.AcceptStream()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); echoFixed(st) }() // exits when the stream closes
+		}
+	}()
+	fail := func(err error) (*PingPong, error) {
+		_ = ln.Close()
+		wg.Wait()
+		return nil, err
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		return fail(err)
+	}
+	cli, err := yamux.Client(c, ycfg)
+	if err != nil {
+		_ = c.Close()
+		return fail(err)
+	}
+	pp := &PingPong{Close: func() {
+		_ = cli.Close()
+		_ = ln.Close()
+		wg.Wait()
+	}}
+	for range callers {
+		st, err := cli.OpenStream()
+		if err != nil {
+			_ = cli.Close()
+			return fail(err)
+		}
+		pp.Calls = append(pp.Calls, pingPongOn(st))
+	}
+	return pp, nil
+}
+
+// NetmuxPingPong makes callers call an echo handler between two transports
+// configured by cfg: framing, pooled streams, deadlines (cfg.CallTimeout),
+// the path every chord and dht message takes. The first call, which dials,
+// is made here, outside any measurement.
+func NetmuxPingPong(cfg Config, callers int) (*PingPong, error) {
+	srv, err := Listen("127.0.0.1:0", cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv.Serve(func(_ context.Context, _ string, req []byte) ([]byte, error) { return req, nil })
+	cli, err := Listen("127.0.0.1:0", cfg)
+	if err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	pp := &PingPong{Close: func() {
+		_ = cli.Close()
+		_ = srv.Close()
+	}}
+	addr := srv.Addr()
+	for range callers {
+		req := make([]byte, FloorPayload)
+		pp.Calls = append(pp.Calls, func() error {
+			reply, err := cli.Call(context.Background(), addr, "echo", req)
+			if err == nil && len(reply) != FloorPayload {
+				err = fmt.Errorf("echo of %d bytes, want %d", len(reply), FloorPayload)
+			}
+			return err
+		})
+	}
+	if len(pp.Calls) > 0 {
+		if err := pp.Calls[0](); err != nil {
+			pp.Close()
+			return nil, err
+		}
+	}
+	return pp, nil
+}
+
+// echoFixed copies FloorPayload-byte messages back until c ends.
+func echoFixed(c io.ReadWriteCloser) {
+	defer c.Close()
+	buf := make([]byte, FloorPayload)
+	for {
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return
+		}
+		if _, err := c.Write(buf); err != nil {
+			return
+		}
+	}
+}
+
+// pingPongOn returns a call that writes one message on c and reads the echo.
+func pingPongOn(c io.ReadWriter) func() error {
+	out := make([]byte, FloorPayload)
+	in := make([]byte, FloorPayload)
+	return func() error {
+		if _, err := c.Write(out); err != nil {
+			return err
+		}
+		_, err := io.ReadFull(c, in)
+		return err
+	}
+}
