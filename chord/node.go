@@ -410,7 +410,6 @@ func (n *Node) callAck(ctx context.Context, addr, method string, req []byte) err
 	return err
 }
 
-// ping checks that addr answers and is a ring member.
 // heardFrom reports how long ago addr last answered this node, if that was
 // within Config.LivenessWindow and the transport (when it can tell) is still
 // connected to it: the condition under which this node vouches that addr
@@ -426,6 +425,7 @@ func (n *Node) heardFrom(addr string) (time.Duration, bool) {
 	return ago, true
 }
 
+// ping checks that addr answers and is a ring member.
 func (n *Node) ping(ctx context.Context, addr string) error {
 	return n.callAck(ctx, addr, methodPing, nil)
 }

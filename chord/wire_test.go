@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func wireRef(v uint64, addr string) NodeRef {
@@ -17,6 +18,9 @@ func TestWireRoundTrip(t *testing.T) {
 		{self: wireRef(2, "b:2"), owners: []routeEntry{{ref: wireRef(3, "c:3"), via: viaSuccessor, idx: 0}, {ref: wireRef(4, "d:4"), via: viaSuccessor, idx: 1}}},
 		{self: wireRef(5, "e:5"), cands: []routeEntry{{ref: wireRef(6, "f:6"), via: viaFinger, idx: 159}, {ref: wireRef(7, ""), via: viaSuccessor, idx: 3}}},
 		{self: wireRef(8, "g:8"), owners: []routeEntry{{ref: wireRef(9, "h:9"), via: viaSuccessor, idx: 2}}, cands: []routeEntry{{ref: wireRef(10, "i:10"), via: viaSuccessor, idx: 1}}},
+		// The first owner vouched for: heard from 0 and 25.123 ms ago.
+		{self: wireRef(11, "j:11"), owners: []routeEntry{{ref: wireRef(12, "k:12"), via: viaSuccessor, vouched: true}, {ref: wireRef(13, "l:13"), via: viaSuccessor, idx: 1}}},
+		{self: wireRef(11, "j:11"), owners: []routeEntry{{ref: wireRef(12, "k:12"), via: viaSuccessor, vouched: true, heard: 25123 * time.Microsecond}}},
 	}
 	for i, a := range steps {
 		b := appendStep(nil, &a)
