@@ -551,3 +551,24 @@ func TestLookupRightAfterKill(t *testing.T) {
 		exec(t, c, "wait")
 	}
 }
+
+// TestStartAboveScaleFree starts a ring just above the size where
+// ConfigFor begins to slow maintenance down, the path that ends the start
+// with a fix_fingers cycle on every node: the ring must be stable (fingers
+// included) and every node must have a full successor list.
+func TestStartAboveScaleFree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 72 nodes")
+	}
+	cfg := ConfigFor(72)
+	cfg.Seed = 7
+	cfg.WaitTimeout = time.Minute
+	c := startCluster(t, cfg)
+	exec(t, c, "wait")
+	if res := exec(t, c, "check"); len(res.Data["violations"].([]string)) != 0 {
+		t.Fatalf("check: %v", res.Data["violations"])
+	}
+	if s := c.Snapshot(); len(ringOrder(s)) != 72 {
+		t.Fatalf("%d nodes in the ring, want 72", len(ringOrder(s)))
+	}
+}
