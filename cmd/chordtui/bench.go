@@ -62,6 +62,7 @@ type benchReport struct {
 	StabilizeMS    float64 `json:"stabilize_ms"`
 	FixFingersMS   float64 `json:"fix_fingers_ms"`
 	CheckPredMS    float64 `json:"check_pred_ms"`
+	LivenessMS     float64 `json:"liveness_ms"`
 	MonitorMS      float64 `json:"monitor_ms"`
 	Keys           int     `json:"keys"`
 	PhaseSeconds   float64 `json:"phase_seconds"`
@@ -370,6 +371,7 @@ func (b *bencher) run(ctx context.Context, command string) (*benchReport, error)
 		StabilizeMS:  ms(b.cfg.Chord.StabilizeInterval),
 		FixFingersMS: ms(b.cfg.Chord.FixFingersInterval),
 		CheckPredMS:  ms(b.cfg.Chord.CheckPredecessorInterval),
+		LivenessMS:   ms(b.cfg.Chord.LivenessWindow),
 		MonitorMS:    ms(b.cfg.MonitorInterval),
 		IdleTimeoutS: b.cfg.Net.IdleTimeout.Seconds(),
 		JoinTimeoutS: b.cfg.JoinTimeout.Seconds(),
@@ -947,8 +949,8 @@ func goals(rep *benchReport) []goalReport {
 
 // writeBenchTables prints the report as aligned tables.
 func writeBenchTables(w io.Writer, rep *benchReport) {
-	fmt.Fprintf(w, "chordtui bench: %d nodes on 127.0.0.1 — %d-bit IDs, r = %d, %d replicas, stabilize %gms, fix-fingers %gms, check-pred %gms, rpc timeout %gms, idle connections closed after %gs\n",
-		rep.Nodes, rep.Bits, rep.Successors, rep.Replicas, rep.StabilizeMS, rep.FixFingersMS, rep.CheckPredMS, rep.RPCTimeoutMS, rep.IdleTimeoutS)
+	fmt.Fprintf(w, "chordtui bench: %d nodes on 127.0.0.1 — %d-bit IDs, r = %d, %d replicas, stabilize %gms, fix-fingers %gms, check-pred %gms, liveness %gms, rpc timeout %gms, idle connections closed after %gs\n",
+		rep.Nodes, rep.Bits, rep.Successors, rep.Replicas, rep.StabilizeMS, rep.FixFingersMS, rep.CheckPredMS, rep.LivenessMS, rep.RPCTimeoutMS, rep.IdleTimeoutS)
 	if rep.Failure != "" {
 		fmt.Fprintf(w, "STOPPED EARLY: %s\n", rep.Failure)
 	}

@@ -104,8 +104,8 @@ func TestBenchJSON(t *testing.T) {
 	if rep.Failure != "" {
 		t.Errorf("the run stopped early: %s", rep.Failure)
 	}
-	if rep.RPCTimeoutMS != 2000 || rep.IdleTimeoutS <= 0 {
-		t.Errorf("rpc_timeout_ms %v, idle_timeout_s %v", rep.RPCTimeoutMS, rep.IdleTimeoutS)
+	if rep.RPCTimeoutMS != 2000 || rep.IdleTimeoutS <= 0 || rep.LivenessMS != 50 {
+		t.Errorf("rpc_timeout_ms %v, idle_timeout_s %v, liveness_ms %v (want the default 50)", rep.RPCTimeoutMS, rep.IdleTimeoutS, rep.LivenessMS)
 	}
 	if len(rep.LoadAvg) != 2 {
 		t.Errorf("load_avg = %v, want start and end", rep.LoadAvg)
