@@ -164,7 +164,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.key[:])
 		var a stepAnswer
 		if err == nil {
-			a, err = decodeStep(body, &n.addrs)
+			a, err = decodeStep(body, &internedAddrs)
 		}
 		h := l.hop(e, time.Since(t0))
 		if err != nil {

@@ -47,7 +47,6 @@ type Node struct {
 	lost            []lostNode // nodes that stopped answering, newest first (unify.go)
 	stabilizeRounds uint64
 
-	addrs addrTable // interned addresses of decoded messages
 	peers peerTable // when each peer last answered (Config.LivenessWindow)
 
 	cmdMu sync.RWMutex
@@ -443,7 +442,7 @@ func (n *Node) callState(ctx context.Context, addr string, notify bool) (stateRe
 	if err != nil {
 		return stateReply{}, err
 	}
-	st, err := decodeState(body, &n.addrs)
+	st, err := decodeState(body, &internedAddrs)
 	if err != nil {
 		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
 	}
@@ -457,7 +456,7 @@ func (n *Node) callStateFingers(ctx context.Context, addr string) (stateReply, e
 	if err != nil {
 		return stateReply{}, err
 	}
-	st, err := decodeState(body, &n.addrs)
+	st, err := decodeState(body, &internedAddrs)
 	if err != nil {
 		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
 	}
@@ -549,7 +548,7 @@ func (n *Node) serveCommand(ctx context.Context, name string, req []byte) (rep [
 // serveState answers a state request, first running rectify when the
 // caller notifies (Zave's rectify = the paper's notify, corrected).
 func (n *Node) serveState(ctx context.Context, req []byte) []byte {
-	d := decoder{b: req, intern: &n.addrs}
+	d := decoder{b: req, intern: &internedAddrs}
 	flags := d.byte()
 	var q NodeRef
 	if flags&stateNotify != 0 {
@@ -587,7 +586,7 @@ func (n *Node) distinctFingersLocked() []NodeRef {
 
 // serveLeaving applies a neighbour's voluntary departure (paper §IV-E.3).
 func (n *Node) serveLeaving(req []byte) []byte {
-	d := decoder{b: req, intern: &n.addrs}
+	d := decoder{b: req, intern: &internedAddrs}
 	role := d.byte()
 	leaver := d.ref()
 	var list []NodeRef

@@ -130,7 +130,9 @@ type decoder struct {
 }
 
 // addrTable interns addresses read off the wire: a ring has few of them and
-// every answer repeats them, so decoding allocates no new strings.
+// every answer repeats them, so decoding allocates no new strings. The
+// nodes of one process share one table (internedAddrs): a table per node
+// held every address once per node, N² strings for N nodes in a process.
 type addrTable struct {
 	mu sync.RWMutex
 	m  map[string]string
@@ -138,6 +140,9 @@ type addrTable struct {
 
 // maxInterned bounds an addrTable; past it addresses are not kept.
 const maxInterned = 1 << 14
+
+// internedAddrs is the table every node of this process decodes with.
+var internedAddrs addrTable
 
 func (t *addrTable) get(b []byte) string {
 	if t == nil {
