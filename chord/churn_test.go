@@ -19,6 +19,7 @@ import (
 
 var (
 	churnSchedules      = flag.Int("chord.churn", 0, "number of seeded churn schedules TestChurn runs (default 200, or $CHORD_CHURN)")
+	churnVouched        = flag.Int("chord.churn.vouched", 0, "number of seeded churn schedules TestChurnVouchedOwners runs (default 100, or $CHORD_CHURN_VOUCHED)")
 	churnFaultSchedules = flag.Int("chord.churn.faults", 0, "number of seeded churn schedules with pauses and partitions TestChurnFaults runs (default 20, or $CHORD_CHURN_FAULTS)")
 	churnConcurrent     = flag.Int("chord.churn.concurrent", 0, "number of concurrent churn schedules TestChurnConcurrent runs (default 30, or $CHORD_CHURN_CONCURRENT)")
 	churnSeed           = flag.Int64("chord.churn.seed", -1, "run only the churn schedule with this seed (replay a failure)")
@@ -101,7 +102,17 @@ func (s churnSuite) run(t *testing.T, schedule func(t *testing.T, seed uint64)) 
 //
 //	go test ./chord -run 'TestChurn$' -chord.churn.seed=SEED -v
 func TestChurn(t *testing.T) {
-	churnSuite{flag: churnSchedules, env: "CHORD_CHURN", def: 200, short: 40}.run(t, runChurn)
+	churnSuite{flag: churnSchedules, env: "CHORD_CHURN", def: 200, short: 40}.run(t, func(t *testing.T, seed uint64) { runChurn(t, seed, 0) })
+}
+
+// TestChurnVouchedOwners runs the same schedules with a liveness window
+// longer than any schedule, so that every owner a node heard from is
+// vouched for on time alone: only the transport's connection check
+// (chordtest's Connected, like netmux's) keeps a crashed or departed owner
+// out of lookups. Every lookup must still return a live member, and the
+// true owner once the ring is ideal.
+func TestChurnVouchedOwners(t *testing.T) {
+	churnSuite{flag: churnVouched, env: "CHORD_CHURN_VOUCHED", def: 100, short: 20}.run(t, func(t *testing.T, seed uint64) { runChurn(t, seed, time.Hour) })
 }
 
 // churnRing is the state of one schedule: every node ever started, which
@@ -177,9 +188,10 @@ func (c *churnRing) settleIdeal(what string, slack int) {
 	}
 }
 
-func runChurn(t *testing.T, seed uint64) {
+func runChurn(t *testing.T, seed uint64, livenessWindow time.Duration) {
 	// Nothing is paused: a crash fails at once.
 	c := newChurnRing(t, seed, 0xc40d, 5*time.Second)
+	c.cfg.LivenessWindow = livenessWindow
 	rng := c.rng
 	c.form(1)
 

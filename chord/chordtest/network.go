@@ -66,7 +66,10 @@ type Endpoint struct {
 	handler chord.Handler
 }
 
-var _ chord.Transport = (*Endpoint)(nil)
+var (
+	_ chord.Transport          = (*Endpoint)(nil)
+	_ chord.ConnectionReporter = (*Endpoint)(nil)
+)
 
 // Endpoint creates the endpoint for addr. It fails if addr already has a live
 // endpoint; after Crash(addr) the address may be taken again (a revived node),
@@ -222,6 +225,24 @@ func (nw *Network) route(from *Endpoint, addr string) route {
 
 // Addr is the endpoint's address.
 func (e *Endpoint) Addr() string { return e.addr }
+
+// Connected reports whether a call from e to addr would reach a live,
+// unpaused endpoint with no fault in between (no cut, isolation or drop
+// rate), as an open connection would on a real network: a crash is seen at
+// once. It implements chord.ConnectionReporter.
+func (e *Endpoint) Connected(addr string) bool {
+	nw := e.nw
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	target, ok := nw.eps[addr]
+	if !ok || target == nil || nw.crashed[addr] || nw.crashed[e.addr] || nw.eps[e.addr] != e {
+		return false
+	}
+	if nw.paused[addr] != nil || nw.isolated[addr] || nw.isolated[e.addr] || nw.cuts[pairKey(e.addr, addr)] {
+		return false
+	}
+	return nw.drop[addr] == 0 && nw.drop[e.addr] == 0
+}
 
 // Serve sets the handler for incoming calls.
 func (e *Endpoint) Serve(h chord.Handler) {
