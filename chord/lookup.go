@@ -44,6 +44,13 @@ type LookupOptions struct {
 	// node after it is known from the lookup: the caller's fallback must
 	// find one (dht looks up again with Lookup, which pings).
 	TrustOwner bool
+	// PingOwner takes no owner as live on earlier evidence: neither the
+	// word of the node that named it nor an answer to this node within
+	// Config.LivenessWindow. The owner returned answered a call of this
+	// lookup. For a caller that has just seen the owner a previous lookup
+	// returned fail (dht looks up again this way), when an answer from
+	// before the failure proves nothing.
+	PingOwner bool
 }
 
 // LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
@@ -52,6 +59,9 @@ func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (Looku
 	mode := lookupExplain
 	if opts.TrustOwner {
 		mode |= lookupTrustOwner
+	}
+	if opts.PingOwner {
+		mode |= lookupPingOwner
 	}
 	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", mode)
 	if err != nil {
@@ -78,6 +88,7 @@ type lookup struct {
 	explain  bool // build Via/Reason texts
 	hint     bool // accept an owner without checking it is alive (a routing hint)
 	trust    bool // the same for a caller that calls the owner next (LookupOptions.TrustOwner)
+	ping     bool // take no owner on earlier evidence (LookupOptions.PingOwner)
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
@@ -90,13 +101,14 @@ const (
 	lookupExplain    = 1 << iota // fill Hop.Via and Hop.Reason
 	lookupHint                   // the owner is a routing hint (fix_fingers): take the first owner offered without a ping, as the paper's find_successor does
 	lookupTrustOwner             // the caller calls the owner next: take the first owner offered without a ping, and say so
+	lookupPingOwner              // the owner must answer during this lookup (LookupOptions.PingOwner)
 )
 
 // resolve runs an iterative lookup of key. With known == "" it starts from
 // this node's own tables; otherwise (Join, unify) the first node asked is known.
 func (n *Node) resolve(ctx context.Context, key ID, known string, mode int) (LookupResult, error) {
 	start := time.Now()
-	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0}
+	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
 	l.res.Path = l.pathBuf[:0]
@@ -261,7 +273,7 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
-		if e.vouched {
+		if e.vouched && !l.ping {
 			h := l.hop(e, 0)
 			if l.explain {
 				h.Reason += " (it answered " + shortID(e.from.ID, n.cfg.Bits) + " " + e.heard.Round(time.Microsecond).String() + " before that node named it: no ping)"
@@ -269,7 +281,7 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
-		if ago, ok := n.heardFrom(e.ref.Addr); ok {
+		if ago, ok := n.heardFrom(e.ref.Addr); ok && !l.ping {
 			h := l.hop(e, 0)
 			if l.explain {
 				h.Reason += " (it answered this node " + ago.Round(time.Microsecond).String() + " ago: no ping)"

@@ -605,6 +605,7 @@ func (n *Node) serveLeaving(req []byte) []byte {
 	if d.err != nil {
 		return errorReply(statusBadRequest, "bad leaving request: "+d.err.Error())
 	}
+	n.peers.failed(leaver.Addr) // no longer vouched for as a lookup's owner
 	n.mu.Lock()
 	if !n.joined {
 		n.mu.Unlock()

@@ -542,10 +542,12 @@ func TestLookupTakesAnOwnerTheLastHopVouchesFor(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		window time.Duration
+		opts   chord.LookupOptions
 		calls  int // step call to the owner's predecessor, then the ping if any
 	}{
-		{"no window: ping", 0, 2},
-		{"window: vouched", time.Hour, 1},
+		{"no window: ping", 0, chord.LookupOptions{}, 2},
+		{"window: vouched", time.Hour, chord.LookupOptions{}, 1},
+		{"window, PingOwner: ping", time.Hour, chord.LookupOptions{PingOwner: true}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testCtx(t)
@@ -558,7 +560,7 @@ func TestLookupTakesAnOwnerTheLastHopVouchesFor(t *testing.T) {
 			}
 			key := owner.Self().ID
 			before := r.nw.Calls()
-			res, err := origin.Lookup(ctx, key)
+			res, err := origin.LookupWith(ctx, key, tc.opts)
 			calls := int(r.nw.Calls() - before)
 			if err != nil || res.Owner != owner.Self() {
 				t.Fatalf("owner %v, %v; want %s", res.Owner.Addr, err, owner.Self().Addr)
@@ -571,8 +573,8 @@ func TestLookupTakesAnOwnerTheLastHopVouchesFor(t *testing.T) {
 				t.Fatalf("%d calls, want %d; path %+v", calls, tc.calls, res.Path)
 			}
 			vouched := strings.Contains(last.Reason, "before that node named it: no ping")
-			if vouched != (tc.window > 0) {
-				t.Fatalf("last hop reason %q: vouched %v, want %v", last.Reason, vouched, tc.window > 0)
+			if want := tc.window > 0 && !tc.opts.PingOwner; vouched != want {
+				t.Fatalf("last hop reason %q: vouched %v, want %v", last.Reason, vouched, want)
 			}
 		})
 	}

@@ -350,7 +350,7 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 	lr, err := s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)
 	res, gerr := s.getAfter(ctx, key, lr, err)
 	if s.lookUpAgain(ctx, err, gerr) {
-		lr, err = s.node.Lookup(ctx, s.KeyID(key))
+		lr, err = s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)
 		return s.getAfter(ctx, key, lr, err)
 	}
 	return res, gerr
@@ -537,17 +537,17 @@ func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, er
 	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
 	res, werr := s.writeAfter(ctx, op, req, lr, err)
 	if s.lookUpAgain(ctx, err, werr) {
-		lr, err = s.node.Lookup(ctx, s.KeyID(req.Key))
+		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
 		return s.writeAfter(ctx, op, req, lr, err)
 	}
 	return res, werr
 }
 
 // lookUpAgain reports whether an operation whose owner was looked up
-// without a ping (ownerLookup) should be retried once after a strict
-// lookup: the owner did not answer (crashed, left, or silent) and no node
+// without a ping (ownerLookup) should be retried once after a verified
+// lookup (verifiedLookup): the owner did not answer (crashed, left, or silent) and no node
 // after it could stand in, because the node that named it listed it last
-// (a strict lookup pings the owner and goes on from the nodes before it).
+// (a verified lookup pings the owner and goes on from the nodes before it).
 // A write that timed out on the owner may still be applied by it later;
 // that risk is the one writeAfter already takes when it hands a write to a
 // stand-in after an owner timeout, and the retry adds no other.
@@ -562,6 +562,11 @@ func (s *Store) lookUpAgain(ctx context.Context, lookupErr, opErr error) bool {
 // and fall back on the nodes after it when it does not answer (callOwner,
 // standIn), so the lookup does not ping it first (one round trip less).
 var ownerLookup = chord.LookupOptions{TrustOwner: true}
+
+// verifiedLookup is how an operation whose owner failed looks up again
+// (lookUpAgain): the owner must answer a ping now, whatever other nodes
+// heard from it before it failed.
+var verifiedLookup = chord.LookupOptions{PingOwner: true}
 
 // writeAfter is Set or Del once the lookup is done (lookupErr is its error).
 func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error) (PutResult, error) {
