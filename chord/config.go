@@ -36,9 +36,12 @@ type Config struct {
 	// which that node's transport is still connected (ConnectionReporter, if
 	// the transport implements it), is taken as live without a new ping:
 	// one call less per lookup (the hop's Reason says so).
-	// The price: a crash is noticed by lookups up to this late (a failed
-	// call to the node ends the trust at once). Set to the stabilize
-	// interval, lookups know no less than the maintenance rounds do.
+	// The price, where the transport cannot report connections: a crash is
+	// noticed by lookups up to this late (a failed call to the node ends
+	// the trust at once); a ConnectionReporter ends it with the crash, and a
+	// paused or slow node stays trusted up to this late. Set to a couple of
+	// stabilize intervals, lookups know no less than the maintenance rounds
+	// do.
 	// 0 (the default) pings the owner on every lookup.
 	LivenessWindow time.Duration
 	// SuspectTimeouts is K, how many maintenance calls in a row (stabilize,

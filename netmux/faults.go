@@ -131,12 +131,7 @@ func (f *Faults) forCall(from, to string) (lf linkFault, ok bool) {
 		return lf, false
 	}
 	f.mu.RLock()
-	for _, g := range f.partitions {
-		if g[from] != g[to] {
-			lf.partitioned = true
-			break
-		}
-	}
+	lf.partitioned = f.partitionedLocked(from, to)
 	lf.delay = f.delay[from] + f.delay[to] + f.linkDelay[[2]string{from, to}]
 	pFrom, pTo := f.drop[from], f.drop[to]
 	f.mu.RUnlock()
@@ -149,6 +144,17 @@ func (f *Faults) forCall(from, to string) (lf linkFault, ok bool) {
 	return lf, lf.partitioned || lf.dropped || lf.delay > 0
 }
 
+// partitionedLocked reports whether a partition separates from and to.
+// Caller holds f.mu.
+func (f *Faults) partitionedLocked(from, to string) bool {
+	for _, g := range f.partitions {
+		if g[from] != g[to] {
+			return true
+		}
+	}
+	return false
+}
+
 // unreliable reports whether the table disturbs calls between from and to
 // at all: a partition between them, a drop rate on either, or either
 // paused. Unlike forCall it draws no random number.
@@ -158,12 +164,7 @@ func (f *Faults) unreliable(from, to string) bool {
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	for _, g := range f.partitions {
-		if g[from] != g[to] {
-			return true
-		}
-	}
-	return f.drop[from] > 0 || f.drop[to] > 0 || f.paused[from] || f.paused[to]
+	return f.partitionedLocked(from, to) || f.drop[from] > 0 || f.drop[to] > 0 || f.paused[from] || f.paused[to]
 }
 
 // isPaused reports whether addr is paused.

@@ -204,15 +204,9 @@ type route struct {
 func (nw *Network) route(from *Endpoint, addr string) route {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	if nw.eps[from.addr] != from || nw.crashed[from.addr] {
-		return route{err: fmt.Errorf("caller %s is crashed: %w", from.addr, ErrUnreachable)}
-	}
-	target, ok := nw.eps[addr]
-	if !ok || nw.crashed[addr] {
-		return route{err: fmt.Errorf("%s: connection refused: %w", addr, ErrUnreachable)}
-	}
-	if addr != from.addr && (nw.isolated[addr] || nw.isolated[from.addr] || nw.cuts[pairKey(from.addr, addr)]) {
-		return route{err: fmt.Errorf("%s: partitioned from %s: %w", addr, from.addr, ErrUnreachable)}
+	target, err := nw.reachLocked(from, addr)
+	if err != nil {
+		return route{err: err}
 	}
 	r := route{target: target, wait: nw.paused[addr], delay: nw.delay[addr] + nw.delay[from.addr]}
 	for _, p := range [2]float64{nw.drop[from.addr], nw.drop[addr]} {
@@ -221,6 +215,23 @@ func (nw *Network) route(from *Endpoint, addr string) route {
 		}
 	}
 	return r
+}
+
+// reachLocked returns the endpoint a call from from to addr reaches, or why
+// it reaches none: a crashed caller or target, or a cut or isolation
+// between them. Caller holds nw.mu.
+func (nw *Network) reachLocked(from *Endpoint, addr string) (*Endpoint, error) {
+	if nw.eps[from.addr] != from || nw.crashed[from.addr] {
+		return nil, fmt.Errorf("caller %s is crashed: %w", from.addr, ErrUnreachable)
+	}
+	target, ok := nw.eps[addr]
+	if !ok || nw.crashed[addr] {
+		return nil, fmt.Errorf("%s: connection refused: %w", addr, ErrUnreachable)
+	}
+	if addr != from.addr && (nw.isolated[addr] || nw.isolated[from.addr] || nw.cuts[pairKey(from.addr, addr)]) {
+		return nil, fmt.Errorf("%s: partitioned from %s: %w", addr, from.addr, ErrUnreachable)
+	}
+	return target, nil
 }
 
 // Addr is the endpoint's address.
@@ -234,14 +245,10 @@ func (e *Endpoint) Connected(addr string) bool {
 	nw := e.nw
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
-	target, ok := nw.eps[addr]
-	if !ok || target == nil || nw.crashed[addr] || nw.crashed[e.addr] || nw.eps[e.addr] != e {
+	if _, err := nw.reachLocked(e, addr); err != nil {
 		return false
 	}
-	if nw.paused[addr] != nil || nw.isolated[addr] || nw.isolated[e.addr] || nw.cuts[pairKey(e.addr, addr)] {
-		return false
-	}
-	return nw.drop[addr] == 0 && nw.drop[e.addr] == 0
+	return nw.paused[addr] == nil && nw.drop[addr] == 0 && nw.drop[e.addr] == 0
 }
 
 // Serve sets the handler for incoming calls.
