@@ -29,7 +29,9 @@ import (
 //     commit), and a lone call is written at once.
 //
 // Order on the wire is unchanged. Bytes still kept when the connection is
-// closed are dropped, as yamux drops the frames still in its queue.
+// closed are sent before it closes: yamux was told they were written (a
+// handler's reply among them, whose call the transport then counts as
+// done before it closes the session).
 type countingConn struct {
 	net.Conn
 	c *counters
@@ -147,10 +149,11 @@ func (c *countingConn) Write(p []byte) (int, error) {
 }
 
 // Close stops reading at once (so yamux's receive loop ends and its session
-// shuts down without delay). A write under way is left to finish, for at
-// most closeFlushTimeout, as a kernel sends what is in its socket buffer,
-// and its writer then closes the socket; otherwise the socket is closed
-// here.
+// shuts down without delay). Bytes yamux has handed over go out first, for
+// at most closeFlushTimeout, as a kernel sends what is in its socket
+// buffer: kept bytes are written here, and a write under way is left to
+// finish, its writer then closing the socket; otherwise the socket is
+// closed here.
 func (c *countingConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -158,10 +161,15 @@ func (c *countingConn) Close() error {
 		return nil
 	}
 	c.closed = true
-	writing := c.writing
+	writing, kept := c.writing, c.buf
 	c.buf = nil
 	c.mu.Unlock()
 	if !writing {
+		if len(kept) > 0 {
+			_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))
+			n, _ := c.Conn.Write(kept)
+			c.c.bytesOut.Add(uint64(n))
+		}
 		return c.Conn.Close()
 	}
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(closeFlushTimeout))

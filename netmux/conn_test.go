@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/yamux"
 )
@@ -24,7 +25,8 @@ func (r *recordingConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (r *recordingConn) Close() error { return nil }
+func (r *recordingConn) Close() error                     { return nil }
+func (r *recordingConn) SetWriteDeadline(time.Time) error { return nil }
 
 // TestCountingConnJoinsHeaderAndBody checks the keep-or-write decision of
 // a batching connection with nothing else in yamux's send queue: a data
@@ -69,6 +71,35 @@ func TestCountingConnJoinsHeaderAndBody(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCountingConnCloseSendsKeptBytes checks that Close writes what the
+// connection kept because more frames were queued: yamux was told those
+// bytes were written (a reply among them, whose call the transport then
+// counts as done), so dropping them would lose frames the peer is owed.
+func TestCountingConnCloseSendsKeptBytes(t *testing.T) {
+	rec := &recordingConn{}
+	c := newCountingConn(rec, &counters{})
+	c.batching = true
+	c.queued = func() int { return 1 } // another frame waits: keep this one
+	frame := append([]byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2}, "ok"...)
+	for _, w := range [][]byte{frame[:12], frame[12:]} {
+		if _, err := c.Write(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.writes) != 0 {
+		t.Fatalf("written before Close: %x", rec.writes)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.writes) != 1 || !bytes.Equal(rec.writes[0], frame) {
+		t.Fatalf("Close wrote %x, want the kept frame %x", rec.writes, frame)
+	}
+	if _, err := c.Write([]byte("late")); err == nil {
+		t.Fatal("a write after Close succeeded")
 	}
 }
 
