@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// clusterFlags are the flags every subcommand shares: they set the
+// cluster's configuration.
+type clusterFlags struct {
+	bits       int
+	successors int
+	replicas   int
+	stabilize  time.Duration
+	fixFingers time.Duration
+	checkPred  time.Duration
+	repair     time.Duration
+	rpcTimeout time.Duration
+	liveness   time.Duration
+	seed       int64
+	logFile    string
+	logLevel   string
+}
+
+// addClusterFlags registers the shared flags on fs with chordtui's defaults.
+func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
+	d := cluster.DefaultConfig()
+	f := &clusterFlags{}
+	fs.IntVar(&f.bits, "bits", d.Chord.Bits, "identifier size m: the ring has 2^m points (6..160)")
+	fs.IntVar(&f.successors, "successors", d.Chord.SuccessorListLen, "successor-list length r")
+	fs.IntVar(&f.replicas, "replicas", d.DHT.Replicas, "copies of every key (owner included)")
+	const grows = " up to 64 nodes; above, it grows with N unless given"
+	fs.DurationVar(&f.stabilize, "stabilize", d.Chord.StabilizeInterval, "stabilize period (this"+grows+")")
+	fs.DurationVar(&f.fixFingers, "fix-fingers", d.Chord.FixFingersInterval, "fix-fingers period (this"+grows+")")
+	fs.DurationVar(&f.checkPred, "check-pred", d.Chord.CheckPredecessorInterval, "check-predecessor period (this"+grows+")")
+	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period: re-replication, migration (this"+grows+")")
+	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call (this"+grows+")")
+	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner (this"+grows+")")
+	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
+	fs.StringVar(&f.logFile, "log", "", "append diagnostics to this file (default: none)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return f
+}
+
+// config builds the cluster configuration for n nodes: cluster.ConfigFor(n)
+// (maintenance paced for N) with the flags isSet says were given. The
+// returned closer closes the log file. Errors are the user's (exit status 2).
+func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Config, io.Closer, error) {
+	cfg := cluster.ConfigFor(n)
+	cfg.Chord.Bits = f.bits
+	cfg.Chord.SuccessorListLen = f.successors
+	cfg.DHT.Replicas = f.replicas
+	for _, d := range []struct {
+		flag string
+		dst  *time.Duration
+		v    time.Duration
+	}{
+		{"stabilize", &cfg.Chord.StabilizeInterval, f.stabilize},
+		{"fix-fingers", &cfg.Chord.FixFingersInterval, f.fixFingers},
+		{"check-pred", &cfg.Chord.CheckPredecessorInterval, f.checkPred},
+		{"rpc-timeout", &cfg.Chord.RPCTimeout, f.rpcTimeout},
+		{"repair", &cfg.DHT.RepairInterval, f.repair},
+		{"liveness", &cfg.Chord.LivenessWindow, f.liveness},
+	} {
+		if isSet(d.flag) {
+			*d.dst = d.v
+		}
+	}
+	cfg.Seed = f.seed
+	if err := cfg.Validate(); err != nil {
+		return cfg, nopCloser{}, err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return cfg, nopCloser{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	if f.logFile == "" {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		return cfg, nopCloser{}, nil
+	}
+	file, err := os.OpenFile(f.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return cfg, nopCloser{}, fmt.Errorf("--log: %w", err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(file, &slog.HandlerOptions{Level: level}))
+	return cfg, file, nil
+}
+
+// nopCloser is the log closer when there is no log file.
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
