@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
@@ -30,38 +29,23 @@ type replOptions struct {
 // every command succeeded, 1 if any failed (or the cluster did not start),
 // 2 for bad flags or arguments.
 func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("chordtui repl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClusterFlags(fs)
+	cmd := cli.New("chordtui repl", "chordtui repl [flags] N",
+		"Starts N Chord nodes on 127.0.0.1 and runs commands from stdin, one a line.\n"+
+			"Exit status: 0 every command succeeded, 1 a command failed, 2 bad flags or arguments.", stderr)
+	fs := cmd.Flags
 	var opts replOptions
 	fs.BoolVar(&opts.json, "json", false, "print one JSON object per command")
 	fs.BoolVar(&opts.echo, "echo", false, "print each command (as \"> command\") before its result, for readable transcripts")
 	fs.DurationVar(&opts.startWait, "start-wait", 10*time.Second, "wait up to this long for the new ring to be stable before reading commands (0: don't)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: chordtui repl [flags] N\n\n"+
-			"Starts N Chord nodes on 127.0.0.1 and runs commands from stdin, one a line.\n"+
-			"Exit status: 0 every command succeeded, 1 a command failed, 2 bad flags or arguments.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
+	n, err := cmd.Parse(args)
 	if err != nil {
-		return 2 // the flag package printed the problem and the usage
+		return cmd.ExitStatus(err)
 	}
-	n, err := parseNodeCount(pos)
+	cfg, logFile, err := cmd.ClusterConfig(n)
 	if err != nil {
-		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
-		fs.Usage()
-		return 2
+		return cmd.ExitStatus(err)
 	}
-	cfg, closeLog, err := cf.config(n)
-	if err != nil {
-		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
-		return 2
-	}
-	defer closeLog()
+	defer logFile.Close()
 	opts.interactive = !opts.json && isTerminal(stdin)
 
 	began := time.Now()

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
 	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/tui"
 )
@@ -18,39 +17,24 @@ import (
 // arguments. Nothing but the screen is written to stdout; diagnostics go to
 // --log.
 func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("chordtui", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cf := addClusterFlags(fs)
+	cmd := cli.New("chordtui", "chordtui [flags] N",
+		"Starts N Chord nodes on 127.0.0.1 and shows them in the terminal UI (? for keys, : for commands).\n"+
+			"chordtui repl [flags] N runs the same commands from stdin.", stderr)
+	fs := cmd.Flags
 	d := tui.DefaultOptions()
 	noAnimate := fs.Bool("no-animate", false, "show a lookup's whole path at once (reduced motion)")
 	noColor := fs.Bool("no-color", false, "draw without colour (also when NO_COLOR is set)")
 	noMouse := fs.Bool("no-mouse", !d.Mouse, "leave the mouse to the terminal (keeps its text selection)")
 	refresh := fs.Duration("refresh", d.RefreshInterval, "time between two screen refreshes from the cluster (≥ 100ms)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: chordtui [flags] N\n\n"+
-			"Starts N Chord nodes on 127.0.0.1 and shows them in the terminal UI (? for keys, : for commands).\n"+
-			"chordtui repl [flags] N runs the same commands from stdin.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
+	n, err := cmd.Parse(args)
 	if err != nil {
-		return 2
+		return cmd.ExitStatus(err)
 	}
-	n, err := parseNodeCount(pos)
+	cfg, logFile, err := cmd.ClusterConfig(n)
 	if err != nil {
-		fmt.Fprintf(stderr, "chordtui: %v\n", err)
-		fs.Usage()
-		return 2
+		return cmd.ExitStatus(err)
 	}
-	cfg, closeLog, err := cf.config(n)
-	if err != nil {
-		fmt.Fprintf(stderr, "chordtui: %v\n", err)
-		return 2
-	}
-	defer closeLog()
+	defer logFile.Close()
 	opts := d
 	opts.NoAnimate, opts.NoColor, opts.Mouse, opts.RefreshInterval = *noAnimate, *noColor, !*noMouse, *refresh
 	opts.Logger = cfg.Logger
@@ -61,8 +45,7 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		opts.Output = stdout
 	}
 	if err := opts.Validate(); err != nil {
-		fmt.Fprintf(stderr, "chordtui: %v\n", err)
-		return 2
+		return cmd.ExitStatus(err)
 	}
 
 	c, err := cluster.Start(ctx, cfg)
