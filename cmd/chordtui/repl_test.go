@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"log/slog"
 	"strings"
@@ -80,31 +79,4 @@ func TestResultJSON(t *testing.T) {
 	if m["ok"] != false || m["cmd"] != "x" || m["error"] != "boom" {
 		t.Fatalf("resultJSON = %v", m)
 	}
-}
-
-func TestParseInterspersed(t *testing.T) {
-	tests := []struct {
-		args []string
-		pos  string
-		json bool
-	}{
-		{[]string{"--json", "16"}, "16", true},
-		{[]string{"16", "--json"}, "16", true},
-		{[]string{"16"}, "16", false},
-		{[]string{"--", "-3"}, "-3", false},
-	}
-	for _, tt := range tests {
-		fs := newTestFlagSet()
-		j := fs.Bool("json", false, "")
-		pos, err := parseInterspersed(fs, tt.args)
-		if err != nil || strings.Join(pos, " ") != tt.pos || *j != tt.json {
-			t.Errorf("parseInterspersed(%q) = %q, %v (json %v)", tt.args, pos, err, *j)
-		}
-	}
-}
-
-func newTestFlagSet() *flag.FlagSet {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
 }

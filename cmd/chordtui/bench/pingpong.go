@@ -1,4 +1,4 @@
-package netmux
+package bench
 
 import (
 	"context"
@@ -7,17 +7,18 @@ import (
 	"net"
 	"sync"
 
+	"github.com/chordtui/chordtui/netmux"
 	"github.com/hashicorp/yamux"
 )
 
-// FloorPayload is the size of every request and reply of the loopback
+// floorPayload is the size of every request and reply of the loopback
 // ping-pongs: about the size of a chord step request.
-const FloorPayload = 64
+const floorPayload = 64
 
-// PingPong is a set of callers making FloorPayload-byte request/reply round
+// pingPong is a set of callers making floorPayload-byte request/reply round
 // trips on loopback, one kind of connection each: the floor a netmux call
 // is measured against (BenchmarkPingPong, chordtui bench).
-type PingPong struct {
+type pingPong struct {
 	// Calls has one function per caller; each makes one round trip. A
 	// caller's function must not be called concurrently with itself.
 	Calls []func() error
@@ -26,9 +27,9 @@ type PingPong struct {
 	Close func()
 }
 
-// RawTCPPingPong connects callers TCP connections to an echo server on
+// rawTCPPingPong connects callers TCP connections to an echo server on
 // 127.0.0.1: the kernel's round trip, nothing on top.
-func RawTCPPingPong(callers int) (*PingPong, error) {
+func rawTCPPingPong(callers int) (*pingPong, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func RawTCPPingPong(callers int) (*PingPong, error) {
 		_ = ln.Close()
 		wg.Wait()
 	}
-	pp := &PingPong{Close: closeAll}
+	pp := &pingPong{Close: closeAll}
 	for range callers {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
@@ -67,10 +68,10 @@ func RawTCPPingPong(callers int) (*PingPong, error) {
 	return pp, nil
 }
 
-// YamuxPingPong opens callers streams of one hashicorp/yamux session (one
+// yamuxPingPong opens callers streams of one hashicorp/yamux session (one
 // TCP connection, default yamux settings) to an echo server: the
 // multiplexer's cost over raw TCP, without netmux's framing or batching.
-func YamuxPingPong(callers int) (*PingPong, error) {
+func yamuxPingPong(callers int) (*pingPong, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -100,7 +101,7 @@ func YamuxPingPong(callers int) (*PingPong, error) {
 			go func() { defer wg.Done(); echoFixed(st) }() // exits when the stream closes
 		}
 	}()
-	fail := func(err error) (*PingPong, error) {
+	fail := func(err error) (*pingPong, error) {
 		_ = ln.Close()
 		wg.Wait()
 		return nil, err
@@ -114,7 +115,7 @@ func YamuxPingPong(callers int) (*PingPong, error) {
 		_ = c.Close()
 		return fail(err)
 	}
-	pp := &PingPong{Close: func() {
+	pp := &pingPong{Close: func() {
 		_ = cli.Close()
 		_ = ln.Close()
 		wg.Wait()
@@ -130,32 +131,32 @@ func YamuxPingPong(callers int) (*PingPong, error) {
 	return pp, nil
 }
 
-// NetmuxPingPong makes callers call an echo handler between two transports
+// netmuxPingPong makes callers call an echo handler between two transports
 // configured by cfg: framing, pooled streams, deadlines (cfg.CallTimeout),
 // the path every chord and dht message takes. The first call, which dials,
 // is made here, outside any measurement.
-func NetmuxPingPong(cfg Config, callers int) (*PingPong, error) {
-	srv, err := Listen("127.0.0.1:0", cfg)
+func netmuxPingPong(cfg netmux.Config, callers int) (*pingPong, error) {
+	srv, err := netmux.Listen("127.0.0.1:0", cfg)
 	if err != nil {
 		return nil, err
 	}
 	srv.Serve(func(_ context.Context, _ string, req []byte) ([]byte, error) { return req, nil })
-	cli, err := Listen("127.0.0.1:0", cfg)
+	cli, err := netmux.Listen("127.0.0.1:0", cfg)
 	if err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
-	pp := &PingPong{Close: func() {
+	pp := &pingPong{Close: func() {
 		_ = cli.Close()
 		_ = srv.Close()
 	}}
 	addr := srv.Addr()
 	for range callers {
-		req := make([]byte, FloorPayload)
+		req := make([]byte, floorPayload)
 		pp.Calls = append(pp.Calls, func() error {
 			reply, err := cli.Call(context.Background(), addr, "echo", req)
-			if err == nil && len(reply) != FloorPayload {
-				err = fmt.Errorf("echo of %d bytes, want %d", len(reply), FloorPayload)
+			if err == nil && len(reply) != floorPayload {
+				err = fmt.Errorf("echo of %d bytes, want %d", len(reply), floorPayload)
 			}
 			return err
 		})
@@ -169,10 +170,10 @@ func NetmuxPingPong(cfg Config, callers int) (*PingPong, error) {
 	return pp, nil
 }
 
-// echoFixed copies FloorPayload-byte messages back until c ends.
+// echoFixed copies floorPayload-byte messages back until c ends.
 func echoFixed(c io.ReadWriteCloser) {
 	defer c.Close()
-	buf := make([]byte, FloorPayload)
+	buf := make([]byte, floorPayload)
 	for {
 		if _, err := io.ReadFull(c, buf); err != nil {
 			return
@@ -185,8 +186,8 @@ func echoFixed(c io.ReadWriteCloser) {
 
 // pingPongOn returns a call that writes one message on c and reads the echo.
 func pingPongOn(c io.ReadWriter) func() error {
-	out := make([]byte, FloorPayload)
-	in := make([]byte, FloorPayload)
+	out := make([]byte, floorPayload)
+	in := make([]byte, floorPayload)
 	return func() error {
 		if _, err := c.Write(out); err != nil {
 			return err

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -13,21 +13,21 @@ import (
 
 // runBenchJSON runs "chordtui bench --json" with tiny phases on n nodes and
 // returns the decoded report and the raw object.
-func runBenchJSON(t *testing.T, n string, extra ...string) (benchReport, map[string]any) {
+func runBenchJSON(t *testing.T, n string, extra ...string) (report, map[string]any) {
 	t.Helper()
-	args := append([]string{"bench", "--json", "--duration", "60ms", "--keys", "40", "--clients", "1,3",
+	args := append([]string{"--json", "--duration", "60ms", "--keys", "40", "--clients", "1,3",
 		"--rpc-timeout", "2s", "--stable-timeout", "60s", "--seed", "7"}, extra...)
 	args = append(args, n)
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if code := run(ctx, args, strings.NewReader(""), &stdout, &stderr); code != 0 {
+	if code := Run(ctx, args, &stdout, &stderr); code != 0 {
 		t.Fatalf("bench exit status %d, stderr:\n%s", code, stderr.String())
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("--json wrote to stderr:\n%s", stderr.String())
 	}
-	var rep benchReport
+	var rep report
 	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {
@@ -208,8 +208,8 @@ func TestBenchTable(t *testing.T) {
 		t.Skip("starts a real ring; skipped with -short")
 	}
 	var stdout, stderr bytes.Buffer
-	args := []string{"bench", "--duration", "30ms", "--keys", "10", "--clients", "2", "--no-kill", "--rpc-timeout", "2s", "3"}
-	if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 0 {
+	args := []string{"--duration", "30ms", "--keys", "10", "--clients", "2", "--no-kill", "--rpc-timeout", "2s", "3"}
+	if code := Run(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit status %d, stderr:\n%s", code, stderr.String())
 	}
 	out := stdout.String()
@@ -232,6 +232,10 @@ func TestBenchTable(t *testing.T) {
 	}
 	if strings.Contains(out, "kill one") {
 		t.Errorf("--no-kill still killed:\n%s", out)
+	}
+	// The output stands alone: it cites no issue tracker.
+	if strings.Contains(strings.ToLower(out), "issue") || strings.Contains(out, "#") {
+		t.Errorf("output cites something outside the program:\n%s", out)
 	}
 	for _, line := range strings.Split(out[strings.Index(out, "figure"):], "\n")[1:] {
 		if line == "" {
@@ -269,7 +273,7 @@ func TestBenchBadArguments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), append([]string{"bench"}, tt.args...), strings.NewReader(""), &stdout, &stderr)
+			code := Run(context.Background(), tt.args, &stdout, &stderr)
 			if code != 2 {
 				t.Errorf("exit status %d, want 2", code)
 			}
@@ -283,19 +287,29 @@ func TestBenchBadArguments(t *testing.T) {
 	}
 }
 
+// percentile is the nearest-rank quantile, for latencies and hop counts
+// alike: p50 of 1..10 is 5, p99 is 10, nothing is 0.
 func TestPercentile(t *testing.T) {
 	d := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	hops := []int{0, 0, 1, 1, 1, 2, 2, 3, 3, 7}
 	tests := []struct {
 		q    float64
 		want time.Duration
-	}{{0.5, 5}, {0.99, 10}, {0.1, 1}, {1, 10}, {0.01, 1}}
+		hops int
+	}{{0.5, 5, 1}, {0.99, 10, 7}, {0.1, 1, 0}, {1, 10, 7}, {0.01, 1, 0}, {0.9, 9, 3}}
 	for _, tt := range tests {
 		if got := percentile(d, tt.q); got != tt.want {
 			t.Errorf("percentile(1..10, %v) = %v, want %v", tt.q, got, tt.want)
 		}
+		if got := percentile(hops, tt.q); got != tt.hops {
+			t.Errorf("percentile(%v, %v) = %v, want %v", hops, tt.q, got, tt.hops)
+		}
 	}
-	if got := percentile(nil, 0.5); got != 0 {
+	if got := percentile([]time.Duration(nil), 0.5); got != 0 {
 		t.Errorf("percentile(empty) = %v, want 0", got)
+	}
+	if got := percentile([]int{}, 0.99); got != 0 {
+		t.Errorf("percentile(empty ints) = %v, want 0", got)
 	}
 }
 
@@ -307,11 +321,11 @@ func TestBenchStopsEarly(t *testing.T) {
 		t.Skip("starts a real ring; skipped with -short")
 	}
 	var stdout, stderr bytes.Buffer
-	args := []string{"bench", "--json", "--stable-timeout", "1ms", "--duration", "10ms", "16"}
-	if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 1 {
+	args := []string{"--json", "--stable-timeout", "1ms", "--duration", "10ms", "16"}
+	if code := Run(context.Background(), args, &stdout, &stderr); code != 1 {
 		t.Fatalf("exit status %d, want 1; stderr:\n%s", code, stderr.String())
 	}
-	var rep benchReport
+	var rep report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("no report: %v\n%s", err, stdout.String())
 	}

@@ -1,25 +1,13 @@
-package main
+package bench
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chordtui/chordtui/netmux"
 )
-
-// floorReport is the loopback floor measured in the same process and run as
-// the ring: one caller, a 64-byte request and a 64-byte reply.
-type floorReport struct {
-	RawTCPP50us      float64 `json:"raw_tcp_p50_us"`
-	RawTCPP99us      float64 `json:"raw_tcp_p99_us"`
-	YamuxStreamP50us float64 `json:"yamux_stream_p50_us"`
-	YamuxStreamP99us float64 `json:"yamux_stream_p99_us"`
-	NetmuxCallP50us  float64 `json:"netmux_call_p50_us"`
-	NetmuxCallP99us  float64 `json:"netmux_call_p99_us"`
-	// RoundTrips is how many round trips each of the three measured.
-	RoundTrips []int `json:"round_trips"`
-}
 
 // measureFloor runs the three ping-pongs one after the other, each for at
 // most d and at most maxOps round trips (after a short warm-up).
@@ -27,13 +15,13 @@ func measureFloor(ctx context.Context, d time.Duration, maxOps int) (floorReport
 	var r floorReport
 	kinds := []struct {
 		name     string
-		setup    func(callers int) (*netmux.PingPong, error)
+		setup    func(callers int) (*pingPong, error)
 		p50, p99 *float64
 	}{
-		{"raw TCP", netmux.RawTCPPingPong, &r.RawTCPP50us, &r.RawTCPP99us},
-		{"yamux stream", netmux.YamuxPingPong, &r.YamuxStreamP50us, &r.YamuxStreamP99us},
-		{"netmux call", func(callers int) (*netmux.PingPong, error) {
-			return netmux.NetmuxPingPong(netmux.DefaultConfig(), callers)
+		{"raw TCP", rawTCPPingPong, &r.RawTCPP50us, &r.RawTCPP99us},
+		{"yamux stream", yamuxPingPong, &r.YamuxStreamP50us, &r.YamuxStreamP99us},
+		{"netmux call", func(callers int) (*pingPong, error) {
+			return netmuxPingPong(netmux.DefaultConfig(), callers)
 		}, &r.NetmuxCallP50us, &r.NetmuxCallP99us},
 	}
 	for _, k := range kinds {
@@ -77,6 +65,6 @@ func pingPongLoop(ctx context.Context, call func() error, d time.Duration, maxOp
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sortDurations(lat)
+	slices.Sort(lat)
 	return lat, nil
 }

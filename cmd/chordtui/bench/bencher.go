@@ -1,0 +1,241 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"time"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// This file is the order of the measurements (run) and the waits between
+// them; the load itself is in load.go.
+
+// bencher runs one benchmark.
+type bencher struct {
+	cfg      cluster.Config
+	opts     options
+	rng      *rand.Rand // used by the main goroutine only
+	progress io.Writer  // one line per step, for a person waiting
+	c        *cluster.Cluster
+	keys     []keyRec
+	fdLimit  int
+	peakFDs  int
+	began    time.Time
+}
+
+func (b *bencher) say(format string, args ...any) {
+	fmt.Fprintf(b.progress, "bench: "+format+"\n", args...)
+}
+
+// run measures everything, in an order that keeps one figure from
+// disturbing the next: the loopback floor before any node exists, then
+// start → stable, the keys, memory, the load phases and the crashes last.
+func (b *bencher) run(ctx context.Context, command string) (*report, error) {
+	began := time.Now()
+	b.began = began
+	n := b.cfg.Nodes
+	rep := &report{
+		Command: command, Date: began.UTC().Format(time.RFC3339),
+		GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
+		Nodes: n, Bits: b.cfg.Chord.Bits, Successors: b.cfg.Chord.SuccessorListLen, Replicas: b.cfg.DHT.Replicas,
+		StabilizeMS:  ms(b.cfg.Chord.StabilizeInterval),
+		FixFingersMS: ms(b.cfg.Chord.FixFingersInterval),
+		CheckPredMS:  ms(b.cfg.Chord.CheckPredecessorInterval),
+		LivenessMS:   ms(b.cfg.Chord.LivenessWindow),
+		MonitorMS:    ms(b.cfg.MonitorInterval),
+		IdleTimeoutS: b.cfg.Net.IdleTimeout.Seconds(),
+		JoinTimeoutS: b.cfg.JoinTimeout.Seconds(),
+		RPCTimeoutMS: ms(b.cfg.Chord.RPCTimeout),
+		Keys:         b.opts.keys, PhaseSeconds: b.opts.duration.Seconds(),
+		HopsTheory: 0.5 * math.Log2(float64(n)),
+		LoadAvg:    []float64{loadAvg()},
+	}
+
+	b.say("loopback floor (raw TCP, yamux stream, netmux call)")
+	floor, err := measureFloor(ctx, min(b.opts.duration, time.Second), b.opts.maxOps)
+	if err != nil {
+		return nil, err
+	}
+	rep.Floor = floor
+	debug.FreeOSMemory() // the floor's buffers are not the ring's memory
+
+	if b.opts.cpuProfile != "" {
+		f, err := os.Create(b.opts.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+		rep.CPUProfile = b.opts.cpuProfile
+	}
+
+	b.say("starting %d nodes", n)
+	b.fdLimit = fdLimit() // the Go runtime raised the soft limit to the hard one at start
+	startedAt := time.Now()
+	c, err := cluster.Start(ctx, b.cfg)
+	if err != nil {
+		return b.fail(ctx, rep, err)
+	}
+	b.c = c
+	b.say("all %d nodes joined %.1f s after start; waiting for a stable ring", n, time.Since(startedAt).Seconds())
+	drained := make(chan struct{})
+	go func() { // exits when Close closes the event channel
+		defer close(drained)
+		for range c.Events() {
+		}
+	}()
+	defer func() {
+		c.Close()
+		<-drained
+	}()
+	took, err := b.waitStable(ctx, "start")
+	if err != nil {
+		return b.fail(ctx, rep, err)
+	}
+	rep.StartToStableS = took.Seconds()
+	b.say("stable %.3f s after start", took.Seconds())
+
+	b.keys = makeKeys(b.opts.keys, b.cfg.Chord.Bits)
+	b.say("writing %d keys", b.opts.keys)
+	t0 := time.Now()
+	rep.PreloadErrors, err = b.preload(ctx)
+	rep.PreloadSeconds = time.Since(t0).Seconds()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.waitStable(ctx, "after writing the keys"); err != nil {
+		return b.fail(ctx, rep, err)
+	}
+	rep.Memory = measureMemory(n)
+
+	var lookupHops, getHops []int
+	b.say("idle (maintenance only) for %v", min(b.opts.duration, time.Second))
+	rep.IdleCores, err = idleCores(ctx, min(b.opts.duration, time.Second))
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range b.opts.ops {
+		for _, clients := range b.opts.clients {
+			b.say("%s with %d client(s) for %v", op, clients, b.opts.duration)
+			pr, hops, err := b.phase(ctx, op, clients)
+			if err != nil {
+				return nil, err
+			}
+			rep.Phases = append(rep.Phases, pr)
+			switch op {
+			case "lookup":
+				lookupHops = append(lookupHops, hops...)
+			case "get":
+				if clients == b.opts.clients[0] {
+					getHops = append(getHops, hops...)
+				}
+			}
+		}
+	}
+	slices.Sort(lookupHops)
+	rep.LookupHopsMean, rep.LookupHopsP99 = mean(lookupHops), percentile(lookupHops, 0.99)
+	rep.GetHopsMean = mean(getHops)
+
+	if !b.opts.noKill {
+		if _, err := b.waitStable(ctx, "before the crashes"); err != nil {
+			return b.fail(ctx, rep, err)
+		}
+		b.say("kill one node")
+		rep.KillOne, err = b.kill(ctx, 1)
+		if err != nil {
+			return nil, err
+		}
+		adj := b.cfg.DHT.Replicas - 1
+		if rep.KillOne.Stable {
+			b.say("kill %d adjacent node(s)", adj)
+			rep.KillAdjacent, err = b.kill(ctx, adj)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			rep.KillAdjacent = &killReport{Skipped: "the ring was not stable after the first kill"}
+		}
+	}
+	b.finish(rep)
+	return rep, nil
+}
+
+// finish fills the figures taken at the end of every run.
+func (b *bencher) finish(rep *report) {
+	rep.Memory.RSSAfterMB = procStatusMB("VmRSS")
+	rep.Memory.PeakRSSMB = procStatusMB("VmHWM")
+	rep.Memory.PeakFDs, rep.Memory.FDLimit = max(b.peakFDs, rep.Memory.OpenFDs), b.fdLimit
+	rep.Ratios = ratios(rep)
+	rep.Goals = goals(rep)
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	rep.TotalSeconds = time.Since(b.began).Seconds()
+}
+
+// fail ends a run early: the report keeps what was measured and says why.
+// A cancelled run (ctx) is an error, not a report.
+func (b *bencher) fail(ctx context.Context, rep *report, err error) (*report, error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	rep.Failure = err.Error()
+	if rep.Memory.RSSMB == 0 {
+		rep.Memory = measureMemory(rep.Nodes)
+	}
+	b.finish(rep)
+	return rep, nil
+}
+
+// waitStable waits until the ring is stable, at most --stable-timeout, and
+// returns how long it took after the last fault. It samples the open
+// descriptors meanwhile and gives up at once when they run out: past that
+// point nodes cannot connect and the wait would only time out.
+func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, error) {
+	deadline := time.Now().Add(b.opts.stableTimeout)
+	tick := time.NewTicker(max(b.cfg.MonitorInterval/2, 5*time.Millisecond))
+	defer tick.Stop()
+	var sampled time.Time
+	told := time.Now()
+	for {
+		ok, took, why := b.c.Stable()
+		if ok {
+			return took, nil
+		}
+		now := time.Now()
+		if now.Sub(told) >= 5*time.Second {
+			told = now
+			b.say("%s: not stable yet (%.0f s): %s", what, now.Sub(b.began).Seconds(), why)
+		}
+		if now.Sub(sampled) >= 250*time.Millisecond {
+			sampled = now
+			fds := openFDs()
+			b.peakFDs = max(b.peakFDs, fds)
+			if b.fdLimit > 0 && (fds < 0 || fds >= b.fdLimit-32) {
+				b.peakFDs = max(b.peakFDs, b.fdLimit)
+				return 0, fmt.Errorf("%s: the process ran out of file descriptors (limit %d) — %s", what, b.fdLimit, why)
+			}
+		}
+		if now.After(deadline) {
+			return 0, fmt.Errorf("%s: not stable after %v — %s", what, b.opts.stableTimeout, why)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}

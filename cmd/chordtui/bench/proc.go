@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file samples the process and the machine: memory and descriptors
+// from /proc/self, CPU time from rusage (proc_unix.go), the load average.
+// Off Linux the /proc figures read 0 (descriptors -1).
+
+// measureMemory reads the process's footprint now.
+func measureMemory(nodes int) memoryReport {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fds := openFDs()
+	return memoryReport{
+		RSSMB:      procStatusMB("VmRSS"),
+		HeapMB:     float64(ms.HeapInuse) / (1 << 20),
+		StackMB:    float64(ms.StackInuse) / (1 << 20),
+		GoSysMB:    float64(ms.Sys) / (1 << 20),
+		Goroutines: runtime.NumGoroutine(),
+		OpenFDs:    fds,
+		FDsPerNode: float64(fds) / float64(nodes),
+	}
+}
+
+// procStatusMB reads a kB field of /proc/self/status in MB (0 when the
+// file is missing, as off Linux).
+func procStatusMB(field string) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, field+":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+		if err != nil {
+			return 0
+		}
+		return kb / 1024
+	}
+	return 0
+}
+
+// idleCores measures the process's CPU use over d with no client running.
+func idleCores(ctx context.Context, d time.Duration) (float64, error) {
+	t0, cpu0 := time.Now(), processCPU()
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(d):
+	}
+	return round2((processCPU() - cpu0).Seconds() / time.Since(t0).Seconds()), nil
+}
+
+// loadAvg reads the 1-minute load average (0 off Linux).
+func loadAvg() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
+
+// openFDs counts the entries of /proc/self/fd (-1 when it cannot be read).
+func openFDs() int {
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(es) - 1 // ReadDir's own descriptor
+}

@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// options are bench's own settings, beyond the cluster's.
+type options struct {
+	json          bool
+	duration      time.Duration // per load phase
+	maxOps        int           // per load phase
+	clients       []int
+	ops           []string
+	keys          int
+	killClients   int
+	stableTimeout time.Duration
+	monitor       time.Duration
+	cpuProfile    string
+	noKill        bool
+	idleTimeout   time.Duration
+	joinTimeout   time.Duration
+}
+
+const about = "Starts N Chord nodes on 127.0.0.1 (yamux over loopback) and measures: start → stable,\n" +
+	"lookup/get/set latency and throughput from random origins, hops per lookup, kill → stable\n" +
+	"with the gets failed meanwhile, memory and file descriptors, and the loopback floor.\n" +
+	"Exit status: 0 the run completed (goals met or not), 1 it stopped early (the figures measured\n" +
+	"until then are still printed), 2 bad flags or arguments."
+
+// Run implements "chordtui bench [flags] N" with args the arguments after
+// "bench". It prints the report on stdout (tables, or one JSON object with
+// --json) and progress on stderr, and returns the exit status: 0 when the
+// run completed (whether or not goals were met), 1 when it stopped early
+// (the report of what was measured is still printed) or could not start,
+// 2 for bad flags or arguments.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := cli.New("chordtui bench", "chordtui bench [flags] N", about, stderr)
+	fs := cmd.Flags
+	var opts options
+	clients, ops := "1,16", "lookup,get,set"
+	d := cluster.DefaultConfig()
+	fs.BoolVar(&opts.json, "json", false, "print one JSON object instead of the tables")
+	fs.DurationVar(&opts.duration, "duration", 2*time.Second, "length of each load phase (lookup, get, set × each client count)")
+	fs.IntVar(&opts.maxOps, "max-ops", 1_000_000, "most operations of one load phase")
+	fs.StringVar(&clients, "clients", clients, "comma-separated concurrent client counts of the load phases")
+	fs.StringVar(&ops, "ops", ops, "comma-separated load phases to run: lookup, get, set")
+	fs.IntVar(&opts.keys, "keys", 1000, "keys written before the load phases (and read during them)")
+	fs.IntVar(&opts.killClients, "kill-clients", 4, "concurrent getters while nodes are killed (0: no gets)")
+	fs.DurationVar(&opts.stableTimeout, "stable-timeout", 120*time.Second, "give up waiting for a stable ring after this long")
+	fs.DurationVar(&opts.monitor, "monitor", d.MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time (this up to 64 nodes; above, it grows with N unless given)")
+	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this file")
+	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
+	fs.DurationVar(&opts.joinTimeout, "join-timeout", d.JoinTimeout, "give up on one node's join (retries included) after this long; every node joins through n0 at once")
+	fs.DurationVar(&opts.idleTimeout, "idle-timeout", d.Net.IdleTimeout, "close a connection between two nodes after this long without a call (bounds descriptors at large N)")
+
+	n, err := cmd.Parse(args)
+	if err != nil {
+		return cmd.ExitStatus(err)
+	}
+	if err := opts.parse(clients, ops); err != nil {
+		return cmd.ExitStatus(err)
+	}
+	cfg, logFile, err := cmd.ClusterConfig(n)
+	if err != nil {
+		return cmd.ExitStatus(err)
+	}
+	defer logFile.Close()
+	if cmd.IsSet("monitor") {
+		cfg.MonitorInterval = opts.monitor
+	}
+	cfg.Net.IdleTimeout = opts.idleTimeout
+	cfg.JoinTimeout = opts.joinTimeout
+
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	b := &bencher{
+		cfg: cfg, opts: opts, rng: rand.New(rand.NewPCG(uint64(seed), 0xbe7c4)),
+		progress: stderr,
+	}
+	if opts.json {
+		b.progress = io.Discard
+	}
+	rep, err := b.run(ctx, "chordtui bench "+strings.Join(args, " "))
+	if err != nil {
+		fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
+		return 1
+	}
+	code := 0
+	if rep.Failure != "" {
+		fmt.Fprintf(stderr, "chordtui bench: %s\n", rep.Failure)
+		code = 1
+	}
+	if opts.json {
+		if err := writeJSON(stdout, rep); err != nil {
+			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
+			return 1
+		}
+		return code
+	}
+	writeTables(stdout, rep)
+	return code
+}
+
+// parse reads the list flags and checks every option's range.
+func (o *options) parse(clients, ops string) error {
+	var err error
+	if o.clients, err = parseClientList(clients); err != nil {
+		return err
+	}
+	if o.ops, err = parseOpList(ops); err != nil {
+		return err
+	}
+	switch {
+	case o.duration <= 0:
+		return fmt.Errorf("--duration must be positive, got %v", o.duration)
+	case o.maxOps < 1:
+		return fmt.Errorf("--max-ops must be at least 1, got %d", o.maxOps)
+	case o.keys < 1:
+		return fmt.Errorf("--keys must be at least 1, got %d", o.keys)
+	case o.killClients < 0:
+		return fmt.Errorf("--kill-clients must not be negative, got %d", o.killClients)
+	case o.stableTimeout <= 0:
+		return fmt.Errorf("--stable-timeout must be positive, got %v", o.stableTimeout)
+	case o.joinTimeout <= 0:
+		return fmt.Errorf("--join-timeout must be positive, got %v", o.joinTimeout)
+	case o.idleTimeout < 0:
+		return fmt.Errorf("--idle-timeout must not be negative, got %v", o.idleTimeout)
+	case o.monitor <= 0:
+		return fmt.Errorf("--monitor must be positive, got %v", o.monitor)
+	}
+	return nil
+}
+
+// parseClientList reads "1,16".
+func parseClientList(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || c < 1 || c > 1024 {
+			return nil, fmt.Errorf("--clients: %q is not a client count from 1 to 1024 (example: 1,16)", f)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// parseOpList reads "lookup,get,set" (any subset, in any order).
+func parseOpList(s string) ([]string, error) {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		op := strings.TrimSpace(f)
+		if !slices.Contains([]string{"lookup", "get", "set"}, op) {
+			return nil, fmt.Errorf("--ops: %q is not lookup, get or set (example: lookup,get)", f)
+		}
+		if !slices.Contains(out, op) {
+			out = append(out, op)
+		}
+	}
+	return out, nil
+}
