@@ -10,25 +10,17 @@ import (
 	"github.com/chordtui/chordtui/netmux"
 )
 
-// floorKinds are the three loopback ping-pongs, netmux's with cfg.
-func floorKinds(cfg netmux.Config) []struct {
-	name string
-	make func(callers int) (*pingPong, error)
-} {
-	return []struct {
+// Every loopback ping-pong round-trips for each of its callers, and Close
+// leaves no goroutine behind (chordtui bench runs them before the ring).
+func TestPingPongsRoundTripAndClose(t *testing.T) {
+	for _, tc := range []struct {
 		name string
 		make func(callers int) (*pingPong, error)
 	}{
 		{"raw TCP", rawTCPPingPong},
 		{"yamux stream", yamuxPingPong},
-		{"netmux call", func(callers int) (*pingPong, error) { return netmuxPingPong(cfg, callers) }},
-	}
-}
-
-// Every loopback ping-pong round-trips for each of its callers, and Close
-// leaves no goroutine behind (chordtui bench runs them before the ring).
-func TestPingPongsRoundTripAndClose(t *testing.T) {
-	for _, tc := range floorKinds(netmux.DefaultConfig()) {
+		{"netmux call", func(callers int) (*pingPong, error) { return netmuxPingPong(netmux.DefaultConfig(), callers) }},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			baseline := goroutines()
 			pp, err := tc.make(3)
