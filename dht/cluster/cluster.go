@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,9 +86,8 @@ type Cluster struct {
 
 // Start launches cfg.Nodes nodes: n0 creates the ring and the others join
 // concurrently, as they would in real life (at most JoinParallelism at a
-// time, each through a random member that has already joined). It raises
-// the process's open-file limit first. ctx bounds the start only; the
-// cluster runs until Close. On error every node started is closed.
+// time, each through a random member that has already joined). ctx bounds
+// the start only; the cluster runs until Close. On error every node started is closed.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cluster config: %w", err)
@@ -105,18 +102,13 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		stop:        make(chan struct{}),
 	}
 	if c.log == nil {
-		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.log = slog.New(slog.DiscardHandler)
 	}
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
 	}
 	c.rng = rand.New(rand.NewPCG(uint64(seed), 0x63686f7264747569))
-	if soft, hard, err := RaiseFileLimit(); err != nil {
-		c.log.Warn("could not raise the open-file limit", "err", err)
-	} else {
-		c.log.Debug("open-file limit", "soft", soft, "hard", hard)
-	}
 
 	c.wg.Add(2)
 	go c.translateEvents()
@@ -1177,11 +1169,4 @@ func (c *Cluster) originFor(cmd, via string) (*member, *dht.Store, *chord.Node, 
 		return nil, nil, nil, errorf(ErrNoLiveNode, "%s: no live node to start from — revive one", cmd)
 	}
 	return live[0], live[0].store, live[0].node, nil
-}
-
-// sortedByID returns ms sorted by identifier (ring order).
-func sortedByID(ms []*member) []*member {
-	out := append([]*member(nil), ms...)
-	sort.Slice(out, func(i, j int) bool { return out[i].id.Cmp(out[j].id) < 0 })
-	return out
 }

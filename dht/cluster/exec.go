@@ -109,13 +109,6 @@ func (c *Cluster) keyID(key string) chord.ID {
 	return chord.HashID(c.cfg.Chord.Bits, []byte(key))
 }
 
-func (c *Cluster) refText(r chord.NodeRef) string {
-	if r.IsZero() {
-		return "nil"
-	}
-	return fmt.Sprintf("%s (%s)", c.nameOf(r.Addr), r.ID.Short(c.cfg.Chord.Bits))
-}
-
 func (c *Cluster) runSet(ctx context.Context, cmd Command) (Result, error) {
 	m, store, _, err := c.originFor("set", cmd.Via)
 	if err != nil {
