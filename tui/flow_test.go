@@ -12,16 +12,18 @@ import (
 	"github.com/chordtui/chordtui/tui/screentest"
 )
 
-// TestFlowRealCluster runs the UI over a real 16-node cluster on loopback:
-// start, kill a node through the command prompt, and wait until the status
-// bar says the ring is stable again.
+// TestFlowRealCluster runs the UI over a real 16-node cluster on the
+// in-memory network (cmd/chordtui's tmux test does it on sockets): start,
+// kill a node through the command prompt, crash another with x, and wait
+// until the status bar says the ring is stable again.
 func TestFlowRealCluster(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts 16 real nodes; skipped with -short")
+		t.Skip("starts 16 nodes; skipped with -short")
 	}
 	cfg := cluster.DefaultConfig()
 	cfg.Nodes = 16
 	cfg.Seed = 7
+	cfg.Network = cluster.NewMemNetwork(7)
 	c, err := cluster.Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("start cluster: %v", err)
@@ -29,7 +31,7 @@ func TestFlowRealCluster(t *testing.T) {
 	t.Cleanup(func() { _ = c.Close() })
 	opts := DefaultOptions()
 	opts.NoAnimate = true
-	m := NewModel(c, opts)
+	m := NewModel(Live(c), opts)
 	t.Cleanup(m.Close)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
 	scr := screentest.NewTerm(tm.Output(), 120, 40)
