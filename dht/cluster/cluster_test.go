@@ -709,3 +709,31 @@ func TestStartAboveScaleFree(t *testing.T) {
 		t.Fatalf("%d nodes in the ring, want 72", len(ringOrder(s)))
 	}
 }
+
+// TestFullIdentifierSpace fills every identifier of a 6-bit ring: the last
+// nodes still get free identifiers, and one more add fails at once with
+// ErrFull instead of searching forever.
+func TestFullIdentifierSpace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 62 nodes")
+	}
+	ctx := context.Background()
+	cfg := memConfig(62)
+	cfg.Chord.Bits = 6
+	c := startCluster(t, cfg)
+	names, err := c.Add(ctx, 2)
+	must(t, "add 2", err)
+	if len(names) != 2 {
+		t.Fatalf("add 2 = %v", names)
+	}
+	ids := map[string]bool{}
+	for _, n := range c.Nodes().Nodes {
+		if ids[n.ID.Hex()] {
+			t.Fatalf("two nodes share the identifier %s", n.ID.Hex())
+		}
+		ids[n.ID.Hex()] = true
+	}
+	if _, err := c.Add(ctx, 1); !errors.Is(err, ErrFull) {
+		t.Fatalf("add on a full ring = %v, want ErrFull", err)
+	}
+}

@@ -271,11 +271,18 @@ func (c *Cluster) chooseIDLocked(name, addr string) (chord.ID, error) {
 		taken[o.id] = true
 	}
 	id := chord.HashID(bits, []byte(base))
-	for k := 1; taken[id]; k++ {
+	for k := 1; taken[id] && k <= maxRehash; k++ {
 		id = chord.HashID(bits, []byte(fmt.Sprintf("%s#%d", base, k)))
+	}
+	for taken[id] { // a nearly full small ring: the next free identifier (one exists, see above)
+		id = id.AddPow2(bits, 0)
 	}
 	return id, nil
 }
+
+// maxRehash bounds the re-hashes of a colliding identifier before
+// chooseIDLocked walks to the next free one.
+const maxRehash = 64
 
 // boot makes the chord node and store on m's transport (which must be
 // listening), creates a ring (contacts empty) or joins through one of
