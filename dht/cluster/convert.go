@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
 )
 
 // Every conversion from chord's and dht's result types into the cluster's
@@ -32,10 +33,12 @@ func (c *Cluster) lookupResult(key, via string, lr chord.LookupResult) LookupRes
 	return out
 }
 
-// versionOf converts a dht record's version (its Counter; the writer ID
-// completes it and is not shown). It is the only place that reads dht's
-// version fields; callers pass them as they are.
-func versionOf(counter uint64, _ chord.ID) Version { return Version(counter) }
+// getVersion, putVersion and keyVersion convert the versions of dht's
+// results (their Counter; the writer ID completes it and is not shown).
+// They are the only readers of dht's version fields.
+func getVersion(r dht.GetResult) Version { return Version(r.Version) }
+func putVersion(r dht.PutResult) Version { return Version(r.Version) }
+func keyVersion(k dht.KeyInfo) Version   { return Version(k.Version) }
 
 // violationsLocked words chord's violations with node names. Caller holds
 // mu.

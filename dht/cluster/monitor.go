@@ -105,7 +105,7 @@ func stableCondition(v liveView, replicas int) (bool, string) {
 
 type holder struct {
 	idx     int
-	version uint64
+	version Version
 	deleted bool
 }
 
@@ -122,7 +122,7 @@ func keysPlaced(v liveView, replicas int) (bool, string) {
 	ids := map[string]chord.ID{}
 	for i, ks := range v.keys {
 		for _, k := range ks {
-			byKey[k.Key] = append(byKey[k.Key], holder{i, k.Version, k.Deleted})
+			byKey[k.Key] = append(byKey[k.Key], holder{i, keyVersion(k), k.Deleted})
 			ids[k.Key] = k.ID
 		}
 	}

@@ -48,7 +48,7 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	out.Found = gr.Found
 	if gr.Found {
 		out.Value = string(gr.Value)
-		out.Version = versionOf(gr.Version, gr.Writer)
+		out.Version = getVersion(gr)
 	}
 	return out, nil
 }
@@ -82,7 +82,7 @@ func (c *Cluster) write(ctx context.Context, op, key, via string, put func(conte
 		return out, fmt.Errorf("%s %q via %s: %w", op, key, at.name, err)
 	}
 	out.Owner = c.ref(pr.Owner)
-	out.Version = versionOf(pr.Version, pr.Writer)
+	out.Version = putVersion(pr)
 	return out, nil
 }
 

@@ -181,7 +181,7 @@ func (c *Cluster) Keys(node string) (KeyList, error) {
 	out.Running = true
 	for _, k := range store.Keys() {
 		out.Keys = append(out.Keys, KeyEntry{Key: k.Key, ID: RingID{ID: k.ID, Bits: bits},
-			Version: versionOf(k.Version, k.Writer), Owned: k.Owned, Deleted: k.Deleted, Size: k.Size})
+			Version: keyVersion(k), Owned: k.Owned, Deleted: k.Deleted, Size: k.Size})
 	}
 	return out, nil
 }
