@@ -197,9 +197,35 @@ func testLifecycle(t *testing.T, cfg Config) {
 	if !c.Closed() {
 		t.Error("Closed() is false after Close")
 	}
-	if _, err := c.Wait(ctx, time.Second); !errors.Is(err, ErrClosed) {
-		t.Errorf("Wait after Close = %v, want ErrClosed", err)
+	afterClose := map[string]error{
+		"Wait":      func() error { _, err := c.Wait(ctx, time.Second); return err }(),
+		"Kill":      c.Kill(a),
+		"Revive":    c.Revive(ctx, b),
+		"Leave":     c.Leave(ctx, a),
+		"Pause":     c.Pause(a),
+		"Resume":    c.Resume(a),
+		"Add":       func() error { _, err := c.Add(ctx, 1); return err }(),
+		"Partition": func() error { _, err := c.Partition([]string{a}); return err }(),
+		"SetDelay":  func() error { _, err := c.SetDelay(a, time.Millisecond); return err }(),
+		"SetDrop":   func() error { _, err := c.SetDrop(a, 1); return err }(),
+		"Get":       func() error { _, err := c.Get(ctx, "k", ""); return err }(),
+		"Set":       func() error { _, err := c.Set(ctx, "k", "v", a); return err }(),
+		"Lookup":    func() error { _, err := c.Lookup(ctx, "k", ""); return err }(),
 	}
+	for op, err := range afterClose {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", op, err)
+		}
+	}
+	// The rest have nothing left to act on, and must not crash.
+	c.Heal()
+	c.PauseMaintenance()
+	c.ResumeMaintenance()
+	if n := c.StepMaintenance(ctx); n != 0 {
+		t.Errorf("StepMaintenance after Close ran %d nodes", n)
+	}
+	_, _ = c.SetTunable("stabilize", "10ms")
+	_, _, _, _ = c.Snapshot(), c.Nodes(), c.Stats(), c.Check()
 	waitGoroutines(t, before)
 }
 

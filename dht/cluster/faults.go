@@ -130,6 +130,9 @@ const maxAdd = 1000
 func (c *Cluster) Add(ctx context.Context, count int) ([]string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.Closed() {
+		return nil, errorf(ErrClosed, "add: the cluster is closed")
+	}
 	if count < 1 || count > maxAdd {
 		return nil, errorf(ErrBadArgument, "add: COUNT must be a whole number from 1 to %d, got %d", maxAdd, count)
 	}

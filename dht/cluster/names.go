@@ -33,11 +33,15 @@ func (c *Cluster) Resolve(node string) (Peer, error) {
 	return c.peerLocked(m), nil
 }
 
-// resolve is Resolve for the cluster's own operations; op prefixes the
-// error ("kill: unknown node …").
+// resolve is Resolve for the cluster's control operations; op prefixes
+// the error ("kill: unknown node …"). On a closed cluster it fails with
+// ErrClosed: no node has a transport or a driver left to act on.
 func (c *Cluster) resolve(op, arg string) (*member, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.closed {
+		return nil, errorf(ErrClosed, "%s: the cluster is closed", op)
+	}
 	return c.resolveLocked(op, arg)
 }
 

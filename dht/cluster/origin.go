@@ -47,6 +47,9 @@ func (c *Cluster) SetOrigin(node string) (string, error) {
 func (c *Cluster) originFor(op, via string) (startAt, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.closed {
+		return startAt{}, errorf(ErrClosed, "%s: the cluster is closed", op)
+	}
 	pick := func(m *member) startAt { return startAt{name: m.name, node: m.node, store: m.store} }
 	if via != "" {
 		m, err := c.resolveLocked(op, via)
