@@ -10,20 +10,28 @@ import (
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // fakeCluster is a deterministic Cluster for tests: a hand-built snapshot,
-// canned results, and a record of every command line run.
+// canned answers, and a record of every call, each written as the command
+// line the REPL would run for it ("kill n3", "get k via n0").
 type fakeCluster struct {
 	mu      sync.Mutex
 	snap    cluster.Snapshot
-	lines   []string
-	results map[string]cluster.Result // by full line; default OK
+	calls   []string
+	results map[string]command.Result // Exec's answer by line; default OK
+	errs    map[string]error          // a typed call's error by its line
+	gets    map[string]cluster.GetResult
+	keys    map[string]cluster.KeyList
+	origin  string // what PickOrigin picks
 	events  chan cluster.Event
 }
 
 func newFake(snap cluster.Snapshot) *fakeCluster {
-	return &fakeCluster{snap: snap, results: map[string]cluster.Result{}, events: make(chan cluster.Event, 16)}
+	return &fakeCluster{snap: snap, results: map[string]command.Result{}, errs: map[string]error{},
+		gets: map[string]cluster.GetResult{}, keys: map[string]cluster.KeyList{}, origin: "n4",
+		events: make(chan cluster.Event, 16)}
 }
 
 func (f *fakeCluster) Snapshot() cluster.Snapshot {
@@ -36,20 +44,82 @@ func (f *fakeCluster) Snapshot() cluster.Snapshot {
 
 func (f *fakeCluster) Events() <-chan cluster.Event { return f.events }
 
-func (f *fakeCluster) Exec(_ context.Context, line string) cluster.Result {
+// call records line and returns the error set for it.
+func (f *fakeCluster) call(line string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.lines = append(f.lines, line)
+	f.calls = append(f.calls, line)
+	return f.errs[line]
+}
+
+func (f *fakeCluster) Exec(_ context.Context, line string) command.Result {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, line)
 	if r, ok := f.results[line]; ok {
 		return r
 	}
-	return cluster.Result{OK: true, Text: "done: " + line}
+	return command.Result{OK: true, Text: "done: " + line}
 }
 
+func via(line, origin string) string {
+	if origin != "" {
+		line += " via " + origin
+	}
+	return line
+}
+
+func (f *fakeCluster) Get(_ context.Context, key, origin string) (cluster.GetResult, error) {
+	err := f.call(via("get "+key, origin))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.gets[key]; ok {
+		return r, err
+	}
+	return cluster.GetResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}}, err
+}
+
+func (f *fakeCluster) Set(_ context.Context, key, value, origin string) (cluster.WriteResult, error) {
+	err := f.call(via("set "+key+" "+value, origin))
+	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: 1}, err
+}
+
+func (f *fakeCluster) Del(_ context.Context, key, origin string) (cluster.WriteResult, error) {
+	err := f.call(via("del "+key, origin))
+	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: 2}, err
+}
+
+func (f *fakeCluster) Keys(node string) (cluster.KeyList, error) {
+	err := f.call("keys " + node)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if kl, ok := f.keys[node]; ok {
+		return kl, err
+	}
+	return cluster.KeyList{Node: node, Running: true}, err
+}
+
+func (f *fakeCluster) Kill(node string) error                      { return f.call("kill " + node) }
+func (f *fakeCluster) Revive(_ context.Context, node string) error { return f.call("revive " + node) }
+func (f *fakeCluster) Leave(_ context.Context, node string) error  { return f.call("leave " + node) }
+func (f *fakeCluster) Pause(node string) error                     { return f.call("pause " + node) }
+func (f *fakeCluster) Resume(node string) error                    { return f.call("resume " + node) }
+func (f *fakeCluster) PauseMaintenance()                           { _ = f.call("maintenance pause") }
+func (f *fakeCluster) ResumeMaintenance()                          { _ = f.call("maintenance resume") }
+func (f *fakeCluster) StepMaintenance(context.Context) int         { _ = f.call("maintenance step"); return 14 }
+func (f *fakeCluster) PickOrigin() (string, error)                 { return f.origin, f.call("random") }
+func (f *fakeCluster) Add(_ context.Context, count int) ([]string, error) {
+	if err := f.call(fmt.Sprintf("add %d", count)); err != nil {
+		return nil, err
+	}
+	return []string{"n16"}, nil
+}
+
+// executed lists the calls made so far.
 func (f *fakeCluster) executed() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Clone(f.lines)
+	return slices.Clone(f.calls)
 }
 
 // fakeTime is the instant every fake snapshot is taken at.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chordtui/chordtui/dht"
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // pane is one of the panes that Tab moves between.
@@ -47,10 +48,9 @@ type (
 		closed bool
 	}
 	resultMsg struct {
-		line   string
-		origin string // node the command ran through, "" if none
-		res    cluster.Result
-		took   time.Duration
+		line string // the command as the REPL would spell it
+		res  command.Result
+		took time.Duration
 	}
 	hopMsg  struct{ seq int }
 	keysMsg struct {
@@ -61,7 +61,7 @@ type (
 	}
 )
 
-// heldKey is one key a node stores, from the "keys NODE" command.
+// heldKey is one key a node stores, from Cluster.Keys.
 type heldKey struct {
 	key            string
 	owned, deleted bool
@@ -75,15 +75,15 @@ type logLine struct {
 	at    time.Time
 	text  string
 	style styleID
-	kind  string // the event's kind ("lookup", …); "" for the UI's own lines
-	count int    // how many identical events in a row this line stands for
+	kind  cluster.EventKind // the event's kind; "" for the UI's own lines
+	count int               // how many identical events in a row this line stands for
 }
 
 // lookupView is the lookup being shown: its path is revealed hop by hop.
 type lookupView struct {
 	line   string
 	origin string // address of the asking node
-	res    cluster.Result
+	res    command.Result
 	shown  int // hops revealed so far
 	seq    int
 }
@@ -140,8 +140,8 @@ type Model struct {
 	fetchingKeys bool
 
 	// commands lists the command language for the help screen
-	// (cluster.Commands; tests fix it).
-	commands func() []cluster.CommandInfo
+	// (command.Commands; tests fix it).
+	commands func() []command.CommandInfo
 
 	// view caches the rendered screen; dirty forces a new render.
 	view  string
@@ -166,7 +166,7 @@ func NewModel(c Cluster, opts Options) *Model {
 		width:    120,
 		height:   40,
 		dirty:    true,
-		commands: cluster.Commands,
+		commands: command.Commands,
 	}
 	m.editor.reset()
 	return m
@@ -235,11 +235,18 @@ func (m *Model) eventsCmd() tea.Cmd {
 	}
 }
 
-// execCmd runs one command line through the cluster off the update loop.
-func (m *Model) execCmd(line, origin string) tea.Cmd {
+// execCmd runs a line typed at the ":" prompt off the update loop.
+func (m *Model) execCmd(line string) tea.Cmd {
+	c := m.c
+	return m.callCmd(line, func(ctx context.Context) command.Result { return c.Exec(ctx, line) })
+}
+
+// callCmd runs call, one typed call to the cluster reported as the command
+// line would be, off the update loop; line labels it in the log.
+func (m *Model) callCmd(line string, call func(context.Context) command.Result) tea.Cmd {
 	m.busy++
 	m.setMessage("… "+line, stDim)
-	c, timeout, closing := m.c, m.opts.CommandTimeout, m.closing
+	timeout, closing := m.opts.CommandTimeout, m.closing
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -253,8 +260,8 @@ func (m *Model) execCmd(line, origin string) tea.Cmd {
 			}
 		}()
 		start := time.Now()
-		res := c.Exec(ctx, line)
-		return resultMsg{line: line, origin: origin, res: res, took: time.Since(start)}
+		res := call(ctx)
+		return resultMsg{line: line, res: res, took: time.Since(start)}
 	}
 }
 
@@ -335,9 +342,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// maybeFetchKeys reads the selected node's key list (the "keys NODE"
-// command, local to the cluster) when the selection changed, the node's key
-// counts changed, or the list is older than keysRefresh; one read at a time.
+// maybeFetchKeys reads the selected node's key list (Cluster.Keys, local
+// to the cluster) when the selection changed, the node's key counts
+// changed, or the list is older than keysRefresh; one read at a time.
 func (m *Model) maybeFetchKeys() tea.Cmd {
 	if m.fetchingKeys || m.selected == "" || m.quitting {
 		return nil
@@ -350,30 +357,18 @@ func (m *Model) maybeFetchKeys() tea.Cmd {
 		return nil
 	}
 	m.fetchingKeys = true
-	c, name, timeout := m.c, m.selected, m.opts.CommandTimeout
+	c, name := m.c, m.selected
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		msg := parseKeys(name, c.Exec(ctx, "keys "+name))
-		msg.counts = counts
-		return msg
+		kl, err := c.Keys(name)
+		if err != nil {
+			return keysMsg{node: name}
+		}
+		out := make([]heldKey, 0, len(kl.Keys))
+		for _, k := range kl.Keys {
+			out = append(out, heldKey{key: k.Key, owned: k.Owned, deleted: k.Deleted})
+		}
+		return keysMsg{node: name, keys: out, ok: true, counts: counts}
 	}
-}
-
-// parseKeys reads the key list out of a "keys NODE" result's data.
-func parseKeys(node string, r cluster.Result) keysMsg {
-	list, ok := r.Data["keys"].([]map[string]any)
-	if !r.OK || !ok {
-		return keysMsg{node: node, ok: r.OK && r.Data["keys"] != nil}
-	}
-	out := make([]heldKey, 0, len(list))
-	for _, k := range list {
-		name, _ := k["key"].(string)
-		owned, _ := k["owned"].(bool)
-		deleted, _ := k["deleted"].(bool)
-		out = append(out, heldKey{key: name, owned: owned, deleted: deleted})
-	}
-	return keysMsg{node: node, keys: out, ok: true}
 }
 
 // setSnapshot installs a new snapshot and the ring index built from it.
@@ -450,7 +445,7 @@ func (m *Model) appendLog(l logLine) {
 }
 
 // logShows reports whether the log pane shows l under the current filter.
-func (m *Model) logShows(l logLine) bool { return m.showLookups || l.kind != "lookup" }
+func (m *Model) logShows(l logLine) bool { return m.showLookups || l.kind != cluster.EventLookup }
 
 // visibleLog returns the log lines the filter lets through.
 func (m *Model) visibleLog() []logLine {
@@ -466,17 +461,17 @@ func (m *Model) visibleLog() []logLine {
 	return out
 }
 
-func eventStyle(kind string) styleID {
+func eventStyle(kind cluster.EventKind) styleID {
 	switch kind {
-	case "failure":
+	case cluster.EventFailure:
 		return stDown
-	case "stable":
+	case cluster.EventStable:
 		return stOK
-	case "fault":
+	case cluster.EventFault:
 		return stWarn
-	case "joined":
+	case cluster.EventJoined:
 		return stAlive
-	case "lookup":
+	case cluster.EventLookup:
 		return stDim
 	}
 	return stText
@@ -495,11 +490,10 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 	if res.Quit {
 		return m.quit()
 	}
-	if f := strings.Fields(r.line); res.OK && len(f) > 0 && (f[0] == "random" || f[0] == "origin" && len(f) == 2) {
-		o, _ := res.Data["origin"].(string)
-		// ":origin NODE" and ":random" choose the origin: they replace the
-		// one chosen with Enter, and the selection follows.
-		m.origin, m.selected = o, o
+	if o, ok := res.Data.(command.Origin); res.OK && ok && o.Changed {
+		// "r", ":random" and ":origin NODE" choose the origin: they replace
+		// the one chosen with Enter, and the selection follows.
+		m.origin, m.selected = o.Origin, o.Origin
 	}
 	var cmds []tea.Cmd
 	if !m.snapshotting && !m.quitting {
@@ -509,7 +503,7 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 	if res.Lookup != nil && len(res.Lookup.Path) > 0 {
 		m.lookupSeq++
 		lv := &lookupView{line: r.line, res: res, seq: m.lookupSeq}
-		if i := m.nodeIndex(r.origin); i >= 0 {
+		if i := m.nodeIndex(res.Lookup.Via); i >= 0 {
 			lv.origin = m.snap.Nodes[i].Addr
 		}
 		m.lookup = lv
@@ -532,7 +526,7 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 }
 
 // showResult puts a command's outcome in the message line and the log.
-func (m *Model) showResult(line string, res cluster.Result) {
+func (m *Model) showResult(line string, res command.Result) {
 	at := m.snap.Taken
 	if at.IsZero() {
 		at = time.Now()
@@ -571,34 +565,65 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// nodeCommands are the command lines behind the keys that act on the
-// selected node; one place so the UI and the REPL language stay in step.
-func nodeCommand(key string, n *cluster.NodeSnapshot) (string, bool) {
+// nodeAction is the typed call behind a key that acts on the selected node
+// n, reported as the command of the same name would be.
+func (m *Model) nodeAction(key string, n *cluster.NodeSnapshot) tea.Cmd {
+	c := m.c
+	name := n.Name
+	var verb string
+	var act func(context.Context) error
 	switch key {
 	case "x":
-		return "kill " + n.Name, true
+		verb, act = "kill", func(context.Context) error { return c.Kill(name) }
 	case "v":
-		return "revive " + n.Name, true
+		verb, act = "revive", func(ctx context.Context) error { return c.Revive(ctx, name) }
 	case "l":
-		return "leave " + n.Name, true
+		verb, act = "leave", func(ctx context.Context) error { return c.Leave(ctx, name) }
 	case "p":
+		verb, act = "pause", func(context.Context) error { return c.Pause(name) }
 		if n.State == cluster.StatePaused {
-			return "resume " + n.Name, true
+			verb, act = "resume", func(context.Context) error { return c.Resume(name) }
 		}
-		return "pause " + n.Name, true
+	default:
+		return nil
 	}
-	return "", false
+	peer := cluster.Peer{Name: name, ID: cluster.RingID{ID: n.ID, Bits: m.snap.Bits}, Addr: n.Addr}
+	return m.callCmd(verb+" "+name, func(ctx context.Context) command.Result {
+		return command.Done(verb, command.NodeDone{Node: peer}, act(ctx))
+	})
 }
 
-// lookupCommand builds the get/set/del line for the key prompt's input:
+// keyOp runs get, set or del for the key prompt's input through origin:
 // the key is the first word (or the whole input for get and del), a set's
-// value is the rest; either is quoted when it holds blanks or quotes.
-func lookupCommand(cmd, input, origin string) string {
-	input = strings.TrimSpace(input)
-	line := cmd + " " + quoteArg(input)
-	if cmd == "set" {
-		key, value, _ := strings.Cut(input, " ")
-		line = cmd + " " + quoteArg(key) + " " + quoteArg(strings.TrimSpace(value))
+// value is the rest.
+func (m *Model) keyOp(op, input, origin string) tea.Cmd {
+	c := m.c
+	key := strings.TrimSpace(input)
+	value := ""
+	if op == "set" {
+		key, value, _ = strings.Cut(key, " ")
+		value = strings.TrimSpace(value)
+	}
+	return m.callCmd(lookupCommand(op, key, value, origin), func(ctx context.Context) command.Result {
+		switch op {
+		case "set":
+			r, err := c.Set(ctx, key, value, origin)
+			return command.Done(op, r, err)
+		case "del":
+			r, err := c.Del(ctx, key, origin)
+			return command.Done(op, r, err)
+		}
+		r, err := c.Get(ctx, key, origin)
+		return command.Done(op, r, err)
+	})
+}
+
+// lookupCommand spells a get, set or del as the REPL would, for the log:
+// the key and a set's value are quoted when they hold blanks or quotes.
+func lookupCommand(op, key, value, origin string) string {
+	line := op + " " + quoteArg(key)
+	if op == "set" {
+		line += " " + quoteArg(value)
 	}
 	if origin != "" {
 		line += " via " + origin
@@ -679,7 +704,11 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case "r":
 		m.origin = ""
-		return m.execCmd("random", "")
+		c := m.c
+		return m.callCmd("random", func(context.Context) command.Result {
+			name, err := c.PickOrigin()
+			return command.Done("random", command.Origin{Origin: name, Changed: true}, err)
+		})
 	case "g", "s", "d":
 		m.mode, m.keyCmd = modeKey, map[string]string{"g": "get", "s": "set", "d": "del"}[k]
 		m.editor.reset()
@@ -692,17 +721,34 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setMessage("no node selected", stWarn)
 			return nil
 		}
-		line, _ := nodeCommand(k, &m.snap.Nodes[i])
-		return m.execCmd(line, "")
+		return m.nodeAction(k, &m.snap.Nodes[i])
 	case "a":
-		return m.execCmd("add", "")
+		c := m.c
+		return m.callCmd("add", func(ctx context.Context) command.Result {
+			names, err := c.Add(ctx, 1)
+			var data any
+			if len(names) > 0 {
+				data = command.NodeList{Nodes: names}
+			}
+			return command.Done("add", data, err)
+		})
 	case "space":
+		c := m.c
 		if m.snap.MaintenancePaused {
-			return m.execCmd("maintenance resume", "")
+			return m.callCmd("maintenance resume", func(context.Context) command.Result {
+				c.ResumeMaintenance()
+				return command.Done("maintenance", command.Maintenance{Paused: false}, nil)
+			})
 		}
-		return m.execCmd("maintenance pause", "")
+		return m.callCmd("maintenance pause", func(context.Context) command.Result {
+			c.PauseMaintenance()
+			return command.Done("maintenance", command.Maintenance{Paused: true}, nil)
+		})
 	case "n":
-		return m.execCmd("maintenance step", "")
+		c := m.c
+		return m.callCmd("maintenance step", func(ctx context.Context) command.Result {
+			return command.Done("maintenance", command.Stepped{Nodes: c.StepMaintenance(ctx)}, nil)
+		})
 	case "t":
 		m.showKeys = !m.showKeys
 	case "f":
@@ -730,11 +776,10 @@ func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if md == modeKey {
-			origin := m.originName()
-			return m.execCmd(lookupCommand(m.keyCmd, line, origin), origin)
+			return m.keyOp(m.keyCmd, line, m.originName())
 		}
 		m.editor.remember(line)
-		return m.execCmd(line, m.viaOf(line))
+		return m.execCmd(line)
 	case "tab":
 		if m.mode != modeCommand {
 			return nil
@@ -743,7 +788,7 @@ func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 		for _, n := range m.snap.Nodes {
 			names = append(names, n.Name)
 		}
-		if cands := m.editor.complete(cluster.Complete(m.editor.value(), names)); len(cands) > 0 {
+		if cands := m.editor.complete(command.Complete(m.editor.value(), names)); len(cands) > 0 {
 			m.setMessage(strings.Join(cands, "  "), stDim)
 		} else {
 			m.setMessage("", stNone)
@@ -752,21 +797,6 @@ func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	m.editor.key(msg)
 	return nil
-}
-
-// viaOf returns the node a typed command runs through: the word after
-// "via", else the origin for commands that look a key up.
-func (m *Model) viaOf(line string) string {
-	f := strings.Fields(line)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "via" {
-			return f[i+1]
-		}
-	}
-	if len(f) > 0 && slices.Contains([]string{"get", "set", "del", "lookup"}, f[0]) {
-		return m.originName()
-	}
-	return ""
 }
 
 // move moves the selection, or scrolls the focused pane.
@@ -839,13 +869,13 @@ func (m *Model) lookupPath() []string {
 		out = append(out, l.origin)
 	}
 	for _, h := range l.res.Lookup.Path[:min(l.shown, len(l.res.Lookup.Path))] {
-		if h.Err != "" {
+		if !h.Answered() {
 			continue
 		}
-		if len(out) > 0 && out[len(out)-1] == h.Node.Addr {
+		if len(out) > 0 && out[len(out)-1] == h.Addr {
 			continue
 		}
-		out = append(out, h.Node.Addr)
+		out = append(out, h.Addr)
 	}
 	return out
 }

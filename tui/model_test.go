@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 func key(s string) tea.KeyPressMsg {
@@ -75,7 +76,7 @@ func TestQuitKeys(t *testing.T) {
 	}
 	t.Run("quit command", func(t *testing.T) {
 		m, f := newTestModel(t, ring16(), 120, 40)
-		f.results["quit"] = cluster.Result{Cmd: "quit", OK: true, Quit: true}
+		f.results["quit"] = command.Result{Cmd: "quit", OK: true, Quit: true}
 		press(t, m, ":")
 		typeText(m, "quit")
 		_, cmd := m.Update(key("enter"))
@@ -88,25 +89,27 @@ func TestQuitKeys(t *testing.T) {
 }
 
 // TestNodeActionKeys checks that every key acting on the selected node, the
-// cluster or maintenance runs the same command line the REPL would.
+// cluster or maintenance makes the cluster call of the same name, and shows
+// its outcome in the words of the command language.
 func TestNodeActionKeys(t *testing.T) {
 	tests := []struct {
 		name    string
 		select_ string // node to select first
 		keys    []string
-		paused  bool // maintenance paused in the snapshot
-		want    string
+		paused  bool   // maintenance paused in the snapshot
+		want    string // the call, as the fake records it
+		shown   string // the message line
 	}{
-		{"kill", "n3", []string{"x"}, false, "kill n3"},
-		{"revive", "n5", []string{"v"}, false, "revive n5"},
-		{"leave", "n3", []string{"l"}, false, "leave n3"},
-		{"pause", "n3", []string{"p"}, false, "pause n3"},
-		{"resume paused node", "n9", []string{"p"}, false, "resume n9"},
-		{"add", "", []string{"a"}, false, "add"},
-		{"random origin", "", []string{"r"}, false, "random"},
-		{"maintenance pause", "", []string{"space"}, false, "maintenance pause"},
-		{"maintenance resume", "", []string{"space"}, true, "maintenance resume"},
-		{"maintenance step", "", []string{"n"}, false, "maintenance step"},
+		{"kill", "n3", []string{"x"}, false, "kill n3", "✓ kill n3: killed n3 (127.0.0.1:7003)"},
+		{"revive", "n5", []string{"v"}, false, "revive n5", "✓ revive n5: revived n5 (127.0.0.1:7005)"},
+		{"leave", "n3", []string{"l"}, false, "leave n3", "✓ leave n3: left: n3 (127.0.0.1:7003)"},
+		{"pause", "n3", []string{"p"}, false, "pause n3", "✓ pause n3: paused n3"},
+		{"resume paused node", "n9", []string{"p"}, false, "resume n9", "✓ resume n9: resumed n9"},
+		{"add", "", []string{"a"}, false, "add 1", "✓ add: added n16"},
+		{"random origin", "", []string{"r"}, false, "random", "✓ random: origin is now n4"},
+		{"maintenance pause", "", []string{"space"}, false, "maintenance pause", "✓ maintenance pause: maintenance paused — maintenance step runs one round"},
+		{"maintenance resume", "", []string{"space"}, true, "maintenance resume", "✓ maintenance resume: maintenance resumed"},
+		{"maintenance step", "", []string{"n"}, false, "maintenance step", "✓ maintenance step: ran one round of every task on 14 live nodes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,22 +126,28 @@ func TestNodeActionKeys(t *testing.T) {
 			if tc.paused && !strings.Contains(screen(m), "maintenance paused") {
 				t.Error("the status bar does not say maintenance is paused")
 			}
-			if !strings.Contains(screen(m), "✓ "+tc.want) {
-				t.Errorf("the result of %q is not shown:\n%s", tc.want, screen(m))
+			if !strings.Contains(screen(m), tc.shown) {
+				t.Errorf("%q is not shown:\n%s", tc.shown, screen(m))
 			}
 		})
 	}
 }
 
+// TestKeyPrompts checks g, s and d call Get, Set and Del through the
+// origin with the key (and value) typed, and log the operation as the REPL
+// would spell it.
 func TestKeyPrompts(t *testing.T) {
 	tests := []struct {
-		key, input, want string
+		key, input string
+		want       string // the call, as the fake records it
+		logged     string
 	}{
-		{"g", "greeting", "get greeting via n0"},
-		{"s", "greeting hello world", `set greeting "hello world" via n0`},
-		{"s", "k v", "set k v via n0"},
-		{"d", "greeting", "del greeting via n0"},
-		{"g", `say "hi"`, `get "say \"hi\"" via n0`},
+		{"g", "greeting", "get greeting via n0", "› get greeting via n0"},
+		{"s", "greeting hello world", "set greeting hello world via n0", `› set greeting "hello world" via n0`},
+		{"s", "k v", "set k v via n0", "› set k v via n0"},
+		{"s", "k", "set k  via n0", `› set k "" via n0`},
+		{"d", "greeting", "del greeting via n0", "› del greeting via n0"},
+		{"g", `say "hi"`, `get say "hi" via n0`, `› get "say \"hi\"" via n0`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
@@ -154,6 +163,9 @@ func TestKeyPrompts(t *testing.T) {
 			press(t, m, "enter")
 			if got := f.executed(); !slices.Equal(got, []string{tc.want}) {
 				t.Fatalf("ran %q, want [%q]", got, tc.want)
+			}
+			if !strings.Contains(screen(m), tc.logged) {
+				t.Errorf("the log does not show %q:\n%s", tc.logged, screen(m))
 			}
 		})
 	}
@@ -174,7 +186,7 @@ func TestOriginCommandReplacesEnterChoice(t *testing.T) {
 	m, f := newTestModel(t, ring16(), 120, 40)
 	m.selected = "n3"
 	press(t, m, "enter") // n3 becomes the origin
-	f.results["origin n4"] = cluster.Result{Cmd: "origin", OK: true, Data: map[string]any{"origin": "n4"}}
+	f.results["origin n4"] = command.Result{Cmd: "origin", OK: true, Data: command.Origin{Origin: "n4", Changed: true}}
 	press(t, m, ":")
 	typeText(m, "origin n4")
 	press(t, m, "enter")
@@ -274,10 +286,10 @@ func TestCommandPrompt(t *testing.T) {
 
 func TestResultsShown(t *testing.T) {
 	m, f := newTestModel(t, ring16(), 120, 40)
-	f.results["kill n5"] = cluster.Result{Cmd: "kill", Err: errors.New("n5 is already down")}
+	f.errs["kill n5"] = errors.New("kill: n5 is already down — revive n5 brings it back")
 	m.selected = "n5"
 	press(t, m, "x")
-	if !strings.Contains(screen(m), "✗ kill n5: n5 is already down") {
+	if !strings.Contains(screen(m), "✗ kill n5: kill: n5 is already down") {
 		t.Errorf("failure not shown:\n%s", screen(m))
 	}
 }
@@ -372,7 +384,7 @@ func itoa3(i int) string {
 func TestLookupAnimation(t *testing.T) {
 	snap := fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1})
 	f := newFake(snap)
-	f.results["get greeting via n0"] = fakeLookupResult(snap)
+	f.gets["greeting"] = fakeGet(snap)
 	opts := DefaultOptions()
 	m := NewModel(f, opts)
 	t.Cleanup(m.Close)
@@ -396,7 +408,7 @@ func TestLookupAnimation(t *testing.T) {
 	m.Update(hopMsg{seq: seq})
 	m.Update(hopMsg{seq: seq})
 	s := screen(m)
-	if !m.lookup.done() || !strings.Contains(s, `greeting = "hello"`) || !strings.Contains(s, "owner n11 after 3 hops") {
+	if !m.lookup.done() || !strings.Contains(s, `✓ "hello"   (owner n11, version 1, 3 hops via n0)`) || !strings.Contains(s, "owner n11 after 3 hops") {
 		t.Errorf("after the last hop:\n%s", s)
 	}
 	press(t, m, "esc")
@@ -501,7 +513,7 @@ func TestRunQuits(t *testing.T) {
 	var out bytes.Buffer
 	opts.Output = &out
 	errc := make(chan error, 1)
-	go func() { errc <- Run(t.Context(), f, opts) }()
+	go func() { errc <- run(t.Context(), f, opts) }()
 	select {
 	case err := <-errc:
 		if err != nil {
@@ -518,17 +530,17 @@ func TestRunQuits(t *testing.T) {
 	}
 	bad := opts
 	bad.HopInterval = 0
-	if err := Run(t.Context(), f, bad); err == nil {
+	if err := run(t.Context(), f, bad); err == nil {
 		t.Error("Run accepted invalid options")
 	}
 }
 
 // TestHeldKeys checks the node detail lists the keys the selected node
-// holds, read with the "keys NODE" command after a snapshot.
+// holds, read with Keys after a snapshot.
 func TestHeldKeys(t *testing.T) {
 	m, f := newTestModel(t, ring16(), 120, 40)
-	f.results["keys n0"] = cluster.Result{OK: true, Data: map[string]any{"node": "n0", "keys": []map[string]any{
-		{"key": "zeta", "owned": false}, {"key": "color", "owned": true}, {"key": "gone", "owned": true, "deleted": true}}}}
+	f.keys["n0"] = cluster.KeyList{Node: "n0", Running: true, Keys: []cluster.KeyEntry{
+		{Key: "zeta"}, {Key: "color", Owned: true}, {Key: "gone", Owned: true, Deleted: true}}}
 	m.fetchingKeys = false
 	_, cmd := m.Update(snapshotMsg{snap: f.Snapshot()})
 	if cmd == nil {
@@ -560,7 +572,6 @@ func TestHeldKeys(t *testing.T) {
 // the list again at once, so the list and the counts agree.
 func TestHeldKeysFollowCounts(t *testing.T) {
 	m, f := newTestModel(t, ring16(), 120, 40)
-	f.results["keys n0"] = cluster.Result{OK: true, Data: map[string]any{"keys": []map[string]any{}}}
 	m.fetchingKeys = false
 	_, cmd := m.Update(snapshotMsg{snap: f.Snapshot()})
 	m.Update(cmd())

@@ -28,7 +28,7 @@ func TestScreenshot(t *testing.T) {
 	snap := ring16()
 	m, f := newTestModel(t, snap, w, h)
 	m.Update(eventsMsg{events: sampleEvents()})
-	f.results["get greeting via n0"] = fakeLookupResult(snap)
+	f.gets["greeting"] = fakeGet(snap)
 	press(t, m, "g")
 	typeText(m, "greeting")
 	press(t, m, "enter")

@@ -4,10 +4,16 @@
 // pointers which are wrong right now, a node detail pane, an event log and a
 // command prompt that speaks the same language as `chordtui repl`.
 //
-// The UI only observes and commands a cluster through the small Cluster
-// interface below; *cluster.Cluster satisfies it. Everything drawn comes from
-// the latest Snapshot, so what the screen shows is what the nodes held when
-// that snapshot was taken (at most one refresh interval ago).
+// The UI observes and commands a cluster only through the Cluster interface
+// below: Snapshot and Events to draw, the cluster's typed methods for what
+// the keys do, and the command language (package dht/cluster/command) for
+// what is typed at the ":" prompt. Everything drawn comes from the latest
+// Snapshot, so what the screen shows is what the nodes held when that
+// snapshot was taken (at most one refresh interval ago).
+//
+// Where to look: model.go (state, messages, keys), view.go (the panes),
+// ring.go (the braille ring), pointers.go (judging pointers against the
+// ideal ring), editor.go (the prompt's line editor), theme.go (colours).
 package tui
 
 import (
@@ -23,20 +29,47 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
-// Cluster is what the UI needs from a running cluster. *cluster.Cluster
-// satisfies it; tests use a fake.
+// Cluster is what the UI needs from a running cluster: Live(c) for a
+// *cluster.Cluster; tests use a fake. Every method but Snapshot and Events
+// may block on the network; the UI calls them off the update loop.
 type Cluster interface {
 	// Snapshot returns a deep copy of every node's state. It may take a
-	// while with many nodes; the UI calls it off the update loop.
+	// while with many nodes.
 	Snapshot() cluster.Snapshot
 	// Events returns the cluster's lossy event stream. The UI reads it until
 	// it is closed or the UI quits.
 	Events() <-chan cluster.Event
-	// Exec runs one line of the command language ("kill n5", "get k via n3").
-	// It blocks on RPCs; the UI calls it off the update loop.
-	Exec(ctx context.Context, line string) cluster.Result
+	// Exec runs a line typed at the ":" prompt (command.Exec).
+	Exec(ctx context.Context, line string) command.Result
+
+	// What the keys do, as the cluster's methods of the same names.
+	Get(ctx context.Context, key, via string) (cluster.GetResult, error)
+	Set(ctx context.Context, key, value, via string) (cluster.WriteResult, error)
+	Del(ctx context.Context, key, via string) (cluster.WriteResult, error)
+	Keys(node string) (cluster.KeyList, error)
+	Kill(node string) error
+	Revive(ctx context.Context, node string) error
+	Leave(ctx context.Context, node string) error
+	Pause(node string) error
+	Resume(node string) error
+	Add(ctx context.Context, count int) ([]string, error)
+	PauseMaintenance()
+	ResumeMaintenance()
+	StepMaintenance(ctx context.Context) int
+	PickOrigin() (string, error)
+}
+
+// Live adapts a running cluster to Cluster: its ":" prompt speaks the
+// command language through command.Exec.
+func Live(c *cluster.Cluster) Cluster { return live{c} }
+
+type live struct{ *cluster.Cluster }
+
+func (l live) Exec(ctx context.Context, line string) command.Result {
+	return command.Exec(ctx, l.Cluster, line)
 }
 
 // Options configures the UI. The zero value is not valid; start from
@@ -109,7 +142,15 @@ var ErrNoCluster = errors.New("tui: no cluster")
 // when the user quits (q, ctrl+c or the quit command) or ctx is done. It
 // never closes c: closing the cluster (and so every node) after Run returns
 // is the caller's job.
-func Run(ctx context.Context, c Cluster, opts Options) error {
+func Run(ctx context.Context, c *cluster.Cluster, opts Options) error {
+	if c == nil {
+		return ErrNoCluster
+	}
+	return run(ctx, Live(c), opts)
+}
+
+// run is Run over any Cluster.
+func run(ctx context.Context, c Cluster, opts Options) error {
 	if c == nil {
 		return ErrNoCluster
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // MinWidth and MinHeight are the smallest terminal the UI draws in.
@@ -199,7 +200,7 @@ func (m *Model) statusBar() string {
 		parts = append(parts, t.render(stWarn, "⏸ maintenance paused (n steps)"))
 	}
 	if v := len(s.Violations); v > 0 {
-		parts = append(parts, t.render(stDown, fmt.Sprintf("⚠ %d invariant violation%s", v, plural(v))))
+		parts = append(parts, t.render(stDown, "⚠ "+command.Plural(v, "invariant violation")))
 	}
 	if o := m.originName(); o != "" {
 		st, note := stOrigin, ""
@@ -212,13 +213,6 @@ func (m *Model) statusBar() string {
 		parts = append(parts, t.render(stDim, "("+s.UnstableReason+")"))
 	}
 	return fit(strings.Join(parts, "  "), m.width)
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // ringLines draws the ring and its legend.
@@ -372,8 +366,6 @@ func (m *Model) nodeLines(w int) (string, []string) {
 		lines = append(lines, t.render(stDim, "no routing state: the node is "+string(n.State)))
 		return title, lines
 	}
-	ref := func(r interface{ IsZero() bool }, name string) string { return name }
-	_ = ref
 	ip, is, hasIdeal := ix.ideal(n.Addr, max(n.Chord.R, 1))
 	pm := ix.judge(n.Chord.Predecessor, ip, hasIdeal)
 	lines = append(lines, "pred   "+t.render(pm.style(), ix.name(n.Chord.Predecessor)+pm.suffix())+m.idealNote(pm, ix.name(ip)))
@@ -503,10 +495,10 @@ func (m *Model) lookupLines(w int) (string, []string) {
 	l := m.lookup
 	lr := l.res.Lookup
 	title := "Lookup: " + l.line
-	lines := []string{fmt.Sprintf("key %s  (esc closes)", lr.Key.Short(m.snap.Bits))}
+	lines := []string{fmt.Sprintf("key %s  (esc closes)", lr.ID.Short())}
 	for i, h := range lr.Path[:min(l.shown, len(lr.Path))] {
 		num := t.render(stPath, fmt.Sprintf("%2d", i+1))
-		line := fmt.Sprintf("%s %s %s", num, m.ix.name(h.Node), t.render(stDim, h.Via))
+		line := fmt.Sprintf("%s %s %s", num, h.Node, t.render(stDim, h.Via))
 		if h.Err != "" {
 			line += t.render(stDown, " ✗ "+h.Err)
 		} else if h.RTT > 0 {
@@ -518,9 +510,8 @@ func (m *Model) lookupLines(w int) (string, []string) {
 		}
 	}
 	if l.done() {
-		owner := m.ix.name(lr.Owner)
-		lines = append(lines, t.render(stBold, fmt.Sprintf("owner %s after %d hop%s, %d timeout%s, %v",
-			owner, lr.Hops, plural(lr.Hops), lr.Timeouts, plural(lr.Timeouts), latency(lr.Took))))
+		lines = append(lines, t.render(stBold, fmt.Sprintf("owner %s after %s, %s, %v",
+			lr.Owner, command.Plural(lr.Hops, "hop"), command.Plural(lr.Timeouts, "timeout"), latency(lr.Took))))
 		if l.res.OK {
 			lines = append(lines, t.render(stOK, "✓ "+firstLine(strings.TrimSpace(l.res.Text))))
 		} else if l.res.Err != nil {

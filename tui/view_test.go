@@ -14,6 +14,7 @@ import (
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // updating reports whether -update was given: rewrite the golden files
@@ -105,31 +106,36 @@ func TestGoldenScreens(t *testing.T) {
 func TestGoldenLookup(t *testing.T) {
 	snap := fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1, keys: 30})
 	m, f := newTestModel(t, snap, 120, 40)
-	f.results["get greeting via n0"] = fakeLookupResult(snap)
+	f.gets["greeting"] = fakeGet(snap)
 	m.Update(tea.KeyPressMsg{Code: 'g', Text: "g"})
 	typeText(m, "greeting")
 	runCmd(t, m, m.onKey(tea.KeyPressMsg{Code: tea.KeyEnter}))
 	checkGolden(t, "lookup16", screen(m))
 }
 
-// fakeLookupResult is a three-hop lookup over the fake ring from n0.
-func fakeLookupResult(snap cluster.Snapshot) cluster.Result {
-	n := func(name string) chord.NodeRef {
+// fakeGet is a get whose lookup takes three hops over the fake ring from
+// n0.
+func fakeGet(snap cluster.Snapshot) cluster.GetResult {
+	n := func(name string) cluster.Peer {
 		for _, x := range snap.Nodes {
 			if x.Name == name {
-				return chord.NodeRef{ID: x.ID, Addr: x.Addr}
+				return cluster.Peer{Name: x.Name, ID: cluster.RingID{ID: x.ID, Bits: snap.Bits}, Addr: x.Addr}
 			}
 		}
 		panic(name)
 	}
-	key := chord.HashID(snap.Bits, []byte("greeting"))
-	return cluster.Result{Cmd: "get", OK: true, Text: `greeting = "hello" (owner n11, 3 hops)`,
-		Lookup: &chord.LookupResult{Key: key, Owner: n("n11"), Hops: 3, Took: 310 * time.Microsecond,
-			Path: []chord.Hop{
-				{Node: n("n7"), Via: "finger[15]", Reason: "closest preceding finger of the key known to n0", RTT: 90 * time.Microsecond},
-				{Node: n("n3"), Via: "finger[12]", Reason: "closest preceding finger of the key known to n7", RTT: 85 * time.Microsecond},
-				{Node: n("n11"), Via: "successor[0]", Reason: "key ∈ (n3, n11]: the successor owns it", RTT: 80 * time.Microsecond},
-			}}}
+	hop := func(name, via, reason string, rtt time.Duration) cluster.Hop {
+		p := n(name)
+		return cluster.Hop{Node: p.Name, ID: p.ID, Addr: p.Addr, Via: via, Reason: reason, RTT: rtt}
+	}
+	lr := cluster.LookupResult{Key: "greeting", ID: cluster.RingID{ID: chord.HashID(snap.Bits, []byte("greeting")), Bits: snap.Bits},
+		Owner: n("n11"), Hops: 3, Took: 310 * time.Microsecond, Via: "n0",
+		Path: []cluster.Hop{
+			hop("n7", "finger[15]", "closest preceding finger of the key known to n0", 90*time.Microsecond),
+			hop("n3", "finger[12]", "closest preceding finger of the key known to n7", 85*time.Microsecond),
+			hop("n11", "successor[0]", "key ∈ (n3, n11]: the successor owns it", 80*time.Microsecond),
+		}}
+	return cluster.GetResult{Key: "greeting", Found: true, Value: "hello", Version: 1, Owner: n("n11"), Hops: 3, Via: "n0", Lookup: lr}
 }
 
 func typeText(m *Model, s string) {
@@ -163,8 +169,8 @@ func runCmd(t testing.TB, m *Model, cmd tea.Cmd) {
 func TestGoldenHelp(t *testing.T) {
 	m, _ := newTestModel(t, fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1}), 120, 40)
 	// A fixed command list, so the golden screen follows the UI only.
-	m.commands = func() []cluster.CommandInfo {
-		return []cluster.CommandInfo{{Name: "get", Usage: "get K [via NODE]", Summary: "read key K"},
+	m.commands = func() []command.CommandInfo {
+		return []command.CommandInfo{{Name: "get", Usage: "get K [via NODE]", Summary: "read key K"},
 			{Name: "kill", Usage: "kill NODE", Summary: "crash a node"}}
 	}
 	m.Update(tea.KeyPressMsg{Code: '?', Text: "?"})

@@ -69,8 +69,8 @@ func startREPL(t *testing.T, bin string, args ...string) *replProc {
 	}()
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait() // the exit error of a killed process says nothing new
 		}
 	})
 	return p
@@ -173,7 +173,7 @@ func TestE2EKillAdjacent(t *testing.T) {
 		if m["state"] != "alive" {
 			t.Fatalf("node %v is %v before any fault", m["name"], m["state"])
 		}
-		for _, f := range []string{"name", "id", "addr", "state", "keys"} {
+		for _, f := range []string{"name", "id", "addr", "state", "keys", "pred", "succ"} {
 			if _, ok := m[f]; !ok {
 				t.Fatalf("nodes entry lacks %q: %v", f, m)
 			}
@@ -198,6 +198,9 @@ func TestE2EKillAdjacent(t *testing.T) {
 		if r["found"] != true || r["value"] != want {
 			t.Fatalf("get key-%03d = %v (found %v), want %q", i, r["value"], r["found"], want)
 		}
+		if _, ok := r["version"].(float64); !ok {
+			t.Fatalf("get key-%03d: no version: %v", i, r)
+		}
 		if r["owner"] == a || r["owner"] == b {
 			t.Fatalf("get key-%03d: owner is the dead node %v", i, r["owner"])
 		}
@@ -212,6 +215,14 @@ func TestE2EKillAdjacent(t *testing.T) {
 		if hop["node"] == nil || hop["via"] == nil || hop["reason"] == "" {
 			t.Fatalf("lookup hop without node, via or reason: %v", hop)
 		}
+		for _, f := range []string{"id", "addr", "rtt_us"} {
+			if _, ok := hop[f]; !ok {
+				t.Fatalf("lookup hop without %s: %v", f, hop)
+			}
+		}
+	}
+	if _, ok := lk["timeouts"].(float64); !ok {
+		t.Fatalf("lookup without timeouts: %v", lk)
 	}
 	after := p.mustOK("nodes")[0]["nodes"].([]any)
 	for _, n := range after {

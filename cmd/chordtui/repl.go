@@ -12,6 +12,7 @@ import (
 
 	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // replOptions are the REPL's own settings, beyond the cluster's.
@@ -67,8 +68,8 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}()
 	ready := "ring forming"
 	if opts.startWait > 0 {
-		if took, err := c.Wait(ctx, opts.startWait); err == nil {
-			ready = fmt.Sprintf("stable after %.2f s", took.Seconds())
+		if r, err := c.Wait(ctx, opts.startWait); err == nil {
+			ready = fmt.Sprintf("stable after %.2f s", r.ConvergedIn.Seconds())
 		} else {
 			ready = err.Error()
 		}
@@ -78,17 +79,14 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			n, n-1, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
 	}
 	cfg.Logger.Info("cluster ready", "nodes", n, "took", time.Since(began), "state", ready)
-	return repl(ctx, c, stdin, stdout, opts, cfg.Logger)
+	exec := func(ctx context.Context, line string) command.Result { return command.Exec(ctx, c, line) }
+	return repl(ctx, exec, stdin, stdout, opts, cfg.Logger)
 }
 
-// executor is what the REPL needs from a cluster.
-type executor interface {
-	Exec(ctx context.Context, line string) cluster.Result
-}
-
-// repl runs lines from in through c until EOF, quit or ctx ends, writing
-// each result to out, and returns the exit status (0 or 1).
-func repl(ctx context.Context, c executor, in io.Reader, out io.Writer, opts replOptions, log *slog.Logger) int {
+// repl runs lines from in through exec until EOF, quit or ctx ends, writing
+// each result to out (its text, or with --json the Result itself, one
+// object a line), and returns the exit status (0 or 1).
+func repl(ctx context.Context, exec func(context.Context, string) command.Result, in io.Reader, out io.Writer, opts replOptions, log *slog.Logger) int {
 	lines := make(chan string)
 	readErr := make(chan error, 1)
 	go func() { // exits at EOF or a read error (stdin is never closed for us)
@@ -147,7 +145,7 @@ func repl(ctx context.Context, c executor, in io.Reader, out io.Writer, opts rep
 		if opts.echo && !opts.json {
 			fmt.Fprintln(out, "> "+trimmed)
 		}
-		res := c.Exec(ctx, trimmed)
+		res := exec(ctx, trimmed)
 		if res.Cmd == "" && res.OK { // a line that held only a comment
 			continue
 		}
@@ -156,7 +154,7 @@ func repl(ctx context.Context, c executor, in io.Reader, out io.Writer, opts rep
 			log.Warn("command failed", "line", lineNo, "cmd", res.Cmd, "err", res.Err)
 		}
 		if opts.json {
-			if err := enc.Encode(resultJSON(res)); err != nil {
+			if err := enc.Encode(res); err != nil {
 				log.Error("writing result", "err", err)
 				return 1
 			}
@@ -167,19 +165,4 @@ func repl(ctx context.Context, c executor, in io.Reader, out io.Writer, opts rep
 			return status
 		}
 	}
-}
-
-// resultJSON is the --json form of a result: the command's data plus cmd,
-// ok and (when not ok) error.
-func resultJSON(r cluster.Result) map[string]any {
-	m := make(map[string]any, len(r.Data)+3)
-	for k, v := range r.Data {
-		m[k] = v
-	}
-	m["cmd"] = r.Cmd
-	m["ok"] = r.OK
-	if !r.OK && r.Err != nil {
-		m["error"] = r.Err.Error()
-	}
-	return m
 }

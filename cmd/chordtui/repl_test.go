@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,25 +10,26 @@ import (
 	"testing"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // scriptedExec answers each line from a table, recording what it was asked.
 type scriptedExec struct {
 	asked   []string
-	answers map[string]cluster.Result
+	answers map[string]command.Result
 }
 
-func (s *scriptedExec) Exec(_ context.Context, line string) cluster.Result {
+func (s *scriptedExec) exec(_ context.Context, line string) command.Result {
 	s.asked = append(s.asked, line)
 	if r, ok := s.answers[line]; ok {
 		return r
 	}
-	return cluster.Result{Cmd: strings.Fields(line)[0], OK: true, Text: "did " + line}
+	return command.Result{Cmd: strings.Fields(line)[0], OK: true, Text: "did " + line}
 }
 
 func TestREPLLoop(t *testing.T) {
-	bad := cluster.Result{Cmd: "kill", Err: errors.New(`kill: unknown node "n9"`), Text: `error: kill: unknown node "n9"`}
-	quit := cluster.Result{Cmd: "quit", OK: true, Quit: true, Text: "bye"}
+	bad := command.Result{Cmd: "kill", Err: errors.New(`kill: unknown node "n9"`), Text: `error: kill: unknown node "n9"`}
+	quit := command.Result{Cmd: "quit", OK: true, Quit: true, Text: "bye"}
 	tests := []struct {
 		name   string
 		input  string
@@ -44,14 +46,13 @@ func TestREPLLoop(t *testing.T) {
 		{"echo", "nodes\n", replOptions{echo: true}, 0, []string{"nodes"}, "> nodes\ndid nodes\n"},
 		{"prompt when interactive", "nodes\n", replOptions{interactive: true}, 0, []string{"nodes"}, "chordtui> did nodes\nchordtui> \n"},
 		{"json", "kill n9\nnodes\n", replOptions{json: true}, 1, []string{"kill n9", "nodes"},
-			`{"cmd":"kill","error":"kill: unknown node \"n9\"","ok":false}` + "\n" + `{"cmd":"nodes","ok":true}` + "\n"},
+			`{"cmd":"kill","ok":false,"error":"kill: unknown node \"n9\""}` + "\n" + `{"cmd":"nodes","ok":true}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ex := &scriptedExec{answers: map[string]cluster.Result{"kill n9": bad, "quit": quit}}
+			ex := &scriptedExec{answers: map[string]command.Result{"kill n9": bad, "quit": quit}}
 			var out strings.Builder
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			status := repl(context.Background(), ex, strings.NewReader(tt.input), &out, tt.opts, log)
+			status := repl(context.Background(), ex.exec, strings.NewReader(tt.input), &out, tt.opts, slog.New(slog.DiscardHandler))
 			if status != tt.status {
 				t.Errorf("status %d, want %d", status, tt.status)
 			}
@@ -65,18 +66,72 @@ func TestREPLLoop(t *testing.T) {
 	}
 }
 
-func TestResultJSON(t *testing.T) {
-	r := cluster.Result{Cmd: "get", OK: true, Data: map[string]any{"value": "v", "owner": "n3", "hops": 2}}
-	m := resultJSON(r)
-	if m["cmd"] != "get" || m["ok"] != true || m["value"] != "v" || m["hops"] != 2 {
-		t.Fatalf("resultJSON = %v", m)
+// TestREPLOnCluster runs the REPL loop over a real cluster on the
+// in-memory network: the text a person reads, and with --json one object
+// per command with the fields the README documents.
+func TestREPLOnCluster(t *testing.T) {
+	cfg := cluster.DefaultConfig()
+	cfg.Nodes = 5
+	cfg.Seed = 3
+	cfg.Network = cluster.NewMemNetwork(3)
+	c, err := cluster.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := m["error"]; ok {
-		t.Fatal("a successful result has an error field")
+	t.Cleanup(func() { c.Close() })
+	exec := func(ctx context.Context, line string) command.Result { return command.Exec(ctx, c, line) }
+	script := "wait\nset k 'a b'\nget k via n3\nkill n9\nlookup k\nquit\nnodes\n"
+
+	var text strings.Builder
+	status := repl(context.Background(), exec, strings.NewReader(script), &text, replOptions{echo: true}, slog.New(slog.DiscardHandler))
+	if status != 1 {
+		t.Errorf("status %d after a failed command, want 1", status)
 	}
-	// The command's data cannot overwrite cmd and ok.
-	m = resultJSON(cluster.Result{Cmd: "x", Err: errors.New("boom"), Data: map[string]any{"ok": true, "cmd": "y"}})
-	if m["ok"] != false || m["cmd"] != "x" || m["error"] != "boom" {
-		t.Fatalf("resultJSON = %v", m)
+	for _, want := range []string{"> wait\nstable ", "> get k via n3\n\"a b\"   (owner n", `error: kill: unknown node "n9" — nodes are n0…n4`, "is owned by n", "> quit\nbye\n"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("transcript lacks %q:\n%s", want, text.String())
+		}
+	}
+	if strings.Contains(text.String(), "> nodes") {
+		t.Error("the REPL read on after quit")
+	}
+
+	var out strings.Builder
+	status = repl(context.Background(), exec, strings.NewReader(script), &out, replOptions{json: true}, slog.New(slog.DiscardHandler))
+	if status != 1 {
+		t.Errorf("status %d with --json, want 1", status)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("%d JSON lines for 6 commands up to quit:\n%s", len(lines), out.String())
+	}
+	want := []struct {
+		cmd    string
+		ok     bool
+		fields []string
+	}{
+		{"wait", true, []string{"seconds"}},
+		{"set", true, []string{"owner", "hops", "version"}},
+		{"get", true, []string{"value", "found", "owner", "hops"}},
+		{"kill", false, []string{"error"}},
+		{"lookup", true, []string{"owner", "path"}},
+		{"quit", true, nil},
+	}
+	for i, line := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %d is not one JSON object: %q: %v", i, line, err)
+		}
+		if m["cmd"] != want[i].cmd || m["ok"] != want[i].ok {
+			t.Errorf("line %d: cmd %v ok %v, want %s %v", i, m["cmd"], m["ok"], want[i].cmd, want[i].ok)
+		}
+		for _, f := range want[i].fields {
+			if _, ok := m[f]; !ok {
+				t.Errorf("line %d (%s) lacks %q: %s", i, want[i].cmd, f, line)
+			}
+		}
+	}
+	if !strings.Contains(lines[2], `"value":"a b"`) {
+		t.Errorf("get's JSON: %s", lines[2])
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,7 +15,8 @@ import (
 	"github.com/chordtui/chordtui/dht"
 )
 
-// testConfig is a small, fast cluster with reproducible identifiers.
+// testConfig is a small, fast cluster with reproducible identifiers on
+// real sockets (netmux on 127.0.0.1).
 func testConfig(n int) Config {
 	cfg := DefaultConfig()
 	cfg.Nodes = n
@@ -22,6 +24,23 @@ func testConfig(n int) Config {
 	cfg.Chord.RPCTimeout = 150 * time.Millisecond
 	cfg.WaitTimeout = 30 * time.Second
 	return cfg
+}
+
+// memConfig is testConfig on the in-memory network.
+func memConfig(n int) Config {
+	cfg := testConfig(n)
+	cfg.Network = NewMemNetwork(cfg.Seed)
+	return cfg
+}
+
+// networks are the two networks a cluster runs on, for tests that must
+// hold on both.
+var networks = []struct {
+	name string
+	cfg  func(n int) Config
+}{
+	{"netmux", testConfig},
+	{"mem", memConfig},
 }
 
 func startCluster(t *testing.T, cfg Config) *Cluster {
@@ -34,14 +53,19 @@ func startCluster(t *testing.T, cfg Config) *Cluster {
 	return c
 }
 
-// exec runs line and fails the test unless it succeeds.
-func exec(t *testing.T, c *Cluster, line string) Result {
+// must fails the test on err.
+func must(t *testing.T, what string, err error) {
 	t.Helper()
-	res := c.Exec(context.Background(), line)
-	if !res.OK {
-		t.Fatalf("%s: %v", line, res.Err)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
-	return res
+}
+
+func wait(t *testing.T, c *Cluster) WaitResult {
+	t.Helper()
+	r, err := c.Wait(context.Background(), 0)
+	must(t, "wait", err)
+	return r
 }
 
 // ringOrder returns the names of the alive nodes in identifier order.
@@ -77,10 +101,17 @@ func waitGoroutines(t *testing.T, want int) {
 // TestLifecycle drives a ring through the faults a lecture shows — crash of
 // two neighbours, revive, add, graceful leave — and checks after each that
 // the ring becomes stable again and no key is lost; then that Close leaves
-// nothing running.
+// nothing running. It runs on both networks.
 func TestLifecycle(t *testing.T) {
+	for _, nw := range networks {
+		t.Run(nw.name, func(t *testing.T) { testLifecycle(t, nw.cfg(8)) })
+	}
+}
+
+func testLifecycle(t *testing.T, cfg Config) {
+	ctx := context.Background()
 	before := runtime.NumGoroutine()
-	c, err := Start(context.Background(), testConfig(8))
+	c, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,38 +119,39 @@ func TestLifecycle(t *testing.T) {
 	go func() { // exits when Close closes the event channel
 		var got []string
 		for e := range c.Events() {
-			got = append(got, e.Kind+":"+e.Text)
+			got = append(got, string(e.Kind)+":"+e.Text)
 		}
 		events <- got
 	}()
-	exec(t, c, "wait")
+	wait(t, c)
 	const keys = 60
 	for i := range keys {
-		exec(t, c, fmt.Sprintf("set key%d 'value %d'", i, i))
+		_, err := c.Set(ctx, fmt.Sprintf("key%d", i), fmt.Sprintf("value %d", i), "")
+		must(t, "set", err)
 	}
 	getAll := func(stage string) {
 		t.Helper()
 		for i := range keys {
-			res := exec(t, c, fmt.Sprintf("get key%d", i))
-			if res.Data["found"] != true || res.Data["value"] != fmt.Sprintf("value %d", i) {
-				t.Fatalf("%s: get key%d = %v (found %v), want %q", stage, i, res.Data["value"], res.Data["found"], fmt.Sprintf("value %d", i))
+			r, err := c.Get(ctx, fmt.Sprintf("key%d", i), "")
+			must(t, stage+": get", err)
+			if want := fmt.Sprintf("value %d", i); !r.Found || r.Value != want {
+				t.Fatalf("%s: get key%d = %q (found %v), want %q", stage, i, r.Value, r.Found, want)
 			}
 		}
 	}
-	exec(t, c, "wait")
+	wait(t, c)
 
 	// Crash two nodes adjacent on the ring: every key they both held
 	// survives on the third replica.
 	order := ringOrder(c.Snapshot())
 	a, b := order[2], order[3]
-	exec(t, c, "kill "+a)
-	exec(t, c, "kill "+b)
-	res := exec(t, c, "wait")
-	if s := res.Data["seconds"].(float64); s <= 0 {
-		t.Fatalf("wait reported %v s to converge after a kill", s)
+	must(t, "kill", c.Kill(a))
+	must(t, "kill", c.Kill(b))
+	if r := wait(t, c); r.ConvergedIn <= 0 || r.After != "kill "+b {
+		t.Fatalf("wait after the kills: %+v", r)
 	}
-	if res := exec(t, c, "check"); len(res.Data["violations"].([]string)) != 0 {
-		t.Fatalf("check after kill: %v", res.Data["violations"])
+	if r := c.Check(); !r.OK() {
+		t.Fatalf("check after kill: %v", r.Violations)
 	}
 	s := c.Snapshot()
 	if !s.Stable || s.LastFault != "kill "+b || s.ConvergedIn <= 0 {
@@ -128,31 +160,28 @@ func TestLifecycle(t *testing.T) {
 	getAll("after killing " + a + " and " + b)
 
 	// Revive: same address and ID, a new incarnation with empty memory.
-	exec(t, c, "revive "+a)
-	exec(t, c, "wait")
-	s = c.Snapshot()
-	for _, n := range s.Nodes {
-		if n.Name == a && (n.State != StateAlive || n.Incarnation != 2) {
-			t.Fatalf("%s after revive: state %s, incarnation %d", a, n.State, n.Incarnation)
-		}
+	must(t, "revive", c.Revive(ctx, a))
+	wait(t, c)
+	if d, err := c.Node(a); err != nil || d.State != StateAlive || d.Incarnation != 2 || d.Routing == nil {
+		t.Fatalf("%s after revive: %+v, %v", a, d, err)
 	}
-	res = exec(t, c, "add 2")
-	if got := fmt.Sprint(res.Data["nodes"]); got != "[n8 n9]" {
-		t.Fatalf("add 2 named the nodes %s, want [n8 n9]", got)
+	names, err := c.Add(ctx, 2)
+	must(t, "add", err)
+	if !slices.Equal(names, []string{"n8", "n9"}) {
+		t.Fatalf("add 2 named the nodes %v, want [n8 n9]", names)
 	}
-	exec(t, c, "wait")
-	exec(t, c, "leave n9")
-	exec(t, c, "wait")
+	wait(t, c)
+	must(t, "leave", c.Leave(ctx, "n9"))
+	wait(t, c)
 	getAll("after revive, add and leave")
-	exec(t, c, "leave n8")
-	exec(t, c, "revive n8") // a departed node can come back too
-	exec(t, c, "wait")
-	res = exec(t, c, "nodes")
-	states := map[string]string{}
-	for _, n := range res.Data["nodes"].([]map[string]any) {
-		states[n["name"].(string)] = n["state"].(string)
+	must(t, "leave", c.Leave(ctx, "n8"))
+	must(t, "revive", c.Revive(ctx, "n8")) // a departed node can come back too
+	wait(t, c)
+	states := map[string]State{}
+	for _, n := range c.Nodes().Nodes {
+		states[n.Name] = n.State
 	}
-	if states[b] != "down" || states["n9"] != "left" || states[a] != "alive" || states["n8"] != "alive" {
+	if states[b] != StateDown || states["n9"] != StateLeft || states[a] != StateAlive || states["n8"] != StateAlive {
 		t.Fatalf("node states %v", states)
 	}
 
@@ -165,21 +194,51 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("no %q among the events:\n%s", want, joined)
 		}
 	}
-	if res := c.Exec(context.Background(), "nodes"); res.OK || !errors.Is(res.Err, ErrClosed) {
-		t.Errorf("Exec after Close = %+v, want ErrClosed", res)
+	if !c.Closed() {
+		t.Error("Closed() is false after Close")
 	}
+	afterClose := map[string]error{
+		"Wait":      func() error { _, err := c.Wait(ctx, time.Second); return err }(),
+		"Kill":      c.Kill(a),
+		"Revive":    c.Revive(ctx, b),
+		"Leave":     c.Leave(ctx, a),
+		"Pause":     c.Pause(a),
+		"Resume":    c.Resume(a),
+		"Add":       func() error { _, err := c.Add(ctx, 1); return err }(),
+		"Partition": func() error { _, err := c.Partition([]string{a}); return err }(),
+		"SetDelay":  func() error { _, err := c.SetDelay(a, time.Millisecond); return err }(),
+		"SetDrop":   func() error { _, err := c.SetDrop(a, 1); return err }(),
+		"Get":       func() error { _, err := c.Get(ctx, "k", ""); return err }(),
+		"Set":       func() error { _, err := c.Set(ctx, "k", "v", a); return err }(),
+		"Lookup":    func() error { _, err := c.Lookup(ctx, "k", ""); return err }(),
+	}
+	for op, err := range afterClose {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", op, err)
+		}
+	}
+	// The rest have nothing left to act on, and must not crash.
+	c.Heal()
+	c.PauseMaintenance()
+	c.ResumeMaintenance()
+	if n := c.StepMaintenance(ctx); n != 0 {
+		t.Errorf("StepMaintenance after Close ran %d nodes", n)
+	}
+	_, _ = c.SetTunable("stabilize", "10ms")
+	_, _, _, _ = c.Snapshot(), c.Nodes(), c.Stats(), c.Check()
 	waitGoroutines(t, before)
 }
 
-// TestExecErrors checks that bad commands fail with a message naming the
-// problem and a hint, wrapping the right sentinel, and never crash.
-func TestExecErrors(t *testing.T) {
-	cfg := testConfig(8)
+// TestOperationErrors checks that the control and data methods refuse bad
+// requests with a message naming the problem and a hint, wrapping the
+// right sentinel.
+func TestOperationErrors(t *testing.T) {
+	ctx := context.Background()
+	cfg := memConfig(8)
 	cfg.Chord.Bits = 6 // 2 hex digits: 8 nodes share some first digit
 	c := startCluster(t, cfg)
-	exec(t, c, "wait")
+	wait(t, c)
 	s := c.Snapshot()
-	// An ambiguous one-digit prefix and an unambiguous full ID.
 	byDigit := map[byte][]string{}
 	for _, n := range s.Nodes {
 		h := n.ID.Hex(s.Bits)
@@ -192,78 +251,80 @@ func TestExecErrors(t *testing.T) {
 		}
 	}
 	n3 := s.Nodes[3]
-	if res := exec(t, c, "node "+n3.ID.Hex(s.Bits)); res.Data["name"] != "n3" {
-		t.Fatalf("node %s resolved to %v, want n3", n3.ID.Hex(s.Bits), res.Data["name"])
+	for _, arg := range []string{n3.ID.Hex(s.Bits), n3.Addr, "N3"} {
+		if p, err := c.Resolve(arg); err != nil || p.Name != "n3" {
+			t.Errorf("Resolve(%q) = %v, %v; want n3", arg, p, err)
+		}
 	}
-	if res := exec(t, c, "node "+n3.Addr); res.Data["name"] != "n3" {
-		t.Fatalf("node %s resolved to %v, want n3", n3.Addr, res.Data["name"])
-	}
-	exec(t, c, "kill n5")
+	must(t, "kill", c.Kill("n5"))
 	tests := []struct {
-		line string
+		name string
+		call func() error
 		kind error
 		want string
 	}{
-		{"gte k", ErrUnknownCommand, `unknown command "gte" — did you mean "get"? (help lists commands)`},
-		{"kill n99", ErrUnknownNode, `kill: unknown node "n99" — nodes are n0…n7`},
-		{"get k via n42", ErrUnknownNode, `get: unknown node "n42" — nodes are n0…n7`},
-		{"node " + ambiguous, ErrUnknownNode, "is ambiguous — it matches"},
-		{"set k", ErrUsage, "set: wants 2 arguments (K V), got 1 — usage: set K V [via NODE]"},
-		{"kill n5", ErrNodeState, "kill: n5 is already down — revive n5 brings it back"},
-		{"resume n1", ErrNodeState, "resume: n1 is alive, not paused"},
-		{"revive n1", ErrNodeState, "revive: n1 is alive, not down"},
-		{"leave n5", ErrNodeState, "leave: n5 is down"},
-		{"get k via n5", ErrNodeState, "get: n5 is down — pick a live node after via"},
-		{"drop n1 150", ErrUsage, "drop: PERCENT must be between 0 and 100, got 150"},
-		{"drop n1 lots", ErrUsage, `drop: "lots" is not a percentage`},
-		{"delay n1 soon", ErrUsage, `delay: "soon" is not a duration`},
-		{"add 0", ErrUsage, "add: COUNT must be a whole number from 1 to 1000"},
-		{"wait forever", ErrUsage, `wait: "forever" is not a positive duration`},
-		{"config stabilise 10ms", ErrUsage, `config: unknown tunable "stabilise" — did you mean "stabilize"?`},
-		{"config stabilize fast", ErrUsage, `config stabilize: "fast" is not a duration`},
-		{"partition n0 n1 n2 n3 n4 n5 n6 n7", ErrUsage, "the group holds every node"},
-		{`set k "v`, ErrSyntax, "unterminated"},
+		{"unknown node", func() error { return c.Kill("n99") }, ErrUnknownNode, `kill: unknown node "n99" — nodes are n0…n7`},
+		{"unknown via", func() error { _, err := c.Get(ctx, "k", "n42"); return err }, ErrUnknownNode, `get: unknown node "n42" — nodes are n0…n7`},
+		{"ambiguous prefix", func() error { _, err := c.Node(ambiguous); return err }, ErrUnknownNode, "is ambiguous — it matches"},
+		{"kill down", func() error { return c.Kill("n5") }, ErrNodeState, "kill: n5 is already down — revive n5 brings it back"},
+		{"resume alive", func() error { return c.Resume("n1") }, ErrNodeState, "resume: n1 is alive, not paused"},
+		{"revive alive", func() error { return c.Revive(ctx, "n1") }, ErrNodeState, "revive: n1 is alive, not down"},
+		{"leave down", func() error { return c.Leave(ctx, "n5") }, ErrNodeState, "leave: n5 is down"},
+		{"via down", func() error { _, err := c.Get(ctx, "k", "n5"); return err }, ErrNodeState, "get: n5 is down — pick a live node after via"},
+		{"origin down", func() error { _, err := c.SetOrigin("n5"); return err }, ErrNodeState, "origin: n5 is down — pick a live member"},
+		{"drop 150", func() error { _, err := c.SetDrop("n1", 150); return err }, ErrBadArgument, "drop: PERCENT must be between 0 and 100, got 150"},
+		{"negative delay", func() error { _, err := c.SetDelay("n1", -time.Second); return err }, ErrBadArgument, "delay: DURATION must not be negative"},
+		{"add 0", func() error { _, err := c.Add(ctx, 0); return err }, ErrBadArgument, "add: COUNT must be a whole number from 1 to 1000, got 0"},
+		{"add beyond the ring", func() error { _, err := c.Add(ctx, 60); return err }, ErrFull, "add: a 6-bit ring has 64 identifiers and 8 are taken"},
+		{"partition all", func() error {
+			_, err := c.Partition([]string{"n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7"})
+			return err
+		}, ErrBadArgument, "the group holds every node"},
+		{"unknown tunable", func() error { _, err := c.SetTunable("stabilise", "1s"); return err }, ErrBadArgument, `config: unknown tunable "stabilise"`},
+		{"bad tunable value", func() error { _, err := c.SetTunable("stabilize", "fast"); return err }, ErrBadArgument, `config stabilize: "fast" is not a duration`},
+		{"keys of nobody", func() error { _, err := c.Keys("n77"); return err }, ErrUnknownNode, `keys: unknown node "n77"`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.line, func(t *testing.T) {
-			res := c.Exec(context.Background(), tt.line)
-			if res.OK {
-				t.Fatalf("%q succeeded: %s", tt.line, res.Text)
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if !errors.Is(err, tt.kind) {
+				t.Fatalf("error %v does not wrap %v", err, tt.kind)
 			}
-			if !errors.Is(res.Err, tt.kind) {
-				t.Fatalf("%q error %v does not wrap %v", tt.line, res.Err, tt.kind)
-			}
-			if !strings.Contains(res.Err.Error(), tt.want) {
-				t.Fatalf("%q error\n got %q\nwant it to contain %q", tt.line, res.Err, tt.want)
-			}
-			if res.Cmd != strings.Fields(tt.line)[0] {
-				t.Fatalf("%q: Cmd = %q", tt.line, res.Cmd)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error\n got %q\nwant it to contain %q", err, tt.want)
 			}
 		})
 	}
-	// With maintenance paused nothing repairs the crash: wait must time out.
-	exec(t, c, "maintenance pause")
-	exec(t, c, "kill n6")
-	res := c.Exec(context.Background(), "wait 300ms")
-	if res.OK || !errors.Is(res.Err, ErrNotStable) || !strings.Contains(res.Err.Error(), "after kill n6") {
-		t.Fatalf("wait with maintenance paused = %+v, want ErrNotStable naming the last fault", res)
+	// With maintenance paused nothing repairs the crash: Wait must time out.
+	c.PauseMaintenance()
+	must(t, "kill", c.Kill("n6"))
+	if _, err := c.Wait(ctx, 300*time.Millisecond); !errors.Is(err, ErrNotStable) || !strings.Contains(err.Error(), "after kill n6") {
+		t.Fatalf("wait with maintenance paused = %v, want ErrNotStable naming the last fault", err)
+	}
+	// A cancelled context is the caller's, not the ring's.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.Wait(cctx, time.Minute); !errors.Is(err, context.Canceled) {
+		t.Fatalf("wait with a cancelled context = %v, want context.Canceled", err)
 	}
 }
 
 // TestMaintenanceStep repairs a crash by stepping maintenance rounds by
 // hand: nothing changes while paused, and enough steps make it stable.
 func TestMaintenanceStep(t *testing.T) {
-	c := startCluster(t, testConfig(6))
-	exec(t, c, "wait")
+	ctx := context.Background()
+	c := startCluster(t, memConfig(6))
+	wait(t, c)
 	for i := range 20 {
-		exec(t, c, fmt.Sprintf("set k%d v%d", i, i))
+		_, err := c.Set(ctx, fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i), "")
+		must(t, "set", err)
 	}
-	exec(t, c, "wait")
-	exec(t, c, "maintenance pause")
+	wait(t, c)
+	c.PauseMaintenance()
 	if !c.Snapshot().MaintenancePaused {
 		t.Fatal("snapshot does not show maintenance paused")
 	}
-	exec(t, c, "kill n2")
+	must(t, "kill", c.Kill("n2"))
 	c.evaluate()
 	if ok, _, why := c.Stable(); ok {
 		t.Fatal("stable right after a kill with maintenance paused")
@@ -276,9 +337,8 @@ func TestMaintenanceStep(t *testing.T) {
 		if ok, _, _ := c.Stable(); ok {
 			break
 		}
-		res := exec(t, c, "maintenance step")
-		if res.Data["nodes"] != 5 {
-			t.Fatalf("step ran on %v nodes, want 5", res.Data["nodes"])
+		if n := c.StepMaintenance(ctx); n != 5 {
+			t.Fatalf("step ran on %d nodes, want 5", n)
 		}
 	}
 	if ok, _, why := c.Stable(); !ok {
@@ -288,110 +348,194 @@ func TestMaintenanceStep(t *testing.T) {
 		t.Fatal("stable without a single step: the kill went unnoticed")
 	}
 	t.Logf("stable after %d steps", steps)
-	exec(t, c, "maintenance resume")
+	c.ResumeMaintenance()
 	for i := range 20 {
-		if res := exec(t, c, fmt.Sprintf("get k%d", i)); res.Data["value"] != fmt.Sprintf("v%d", i) {
-			t.Fatalf("get k%d = %v", i, res.Data["value"])
+		if r, err := c.Get(ctx, fmt.Sprintf("k%d", i), ""); err != nil || r.Value != fmt.Sprintf("v%d", i) {
+			t.Fatalf("get k%d = %q, %v", i, r.Value, err)
 		}
 	}
 }
 
-// TestPauseAndPartition checks that a paused node and a partitioned one
-// stop answering (a lookup through them fails or routes around them), and
-// that resume and heal bring them back.
+// TestPauseAndPartition checks, on both networks, that a paused node and a
+// partitioned one stop answering (a lookup through them fails or routes
+// around them), and that resume and heal bring them back.
 func TestPauseAndPartition(t *testing.T) {
-	c := startCluster(t, testConfig(6))
-	exec(t, c, "wait")
-	exec(t, c, "maintenance pause") // keep the ring as it is: only reachability changes
+	for _, nw := range networks {
+		t.Run(nw.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := startCluster(t, nw.cfg(6))
+			wait(t, c)
+			c.PauseMaintenance() // keep the ring as it is: only reachability changes
 
-	exec(t, c, "partition n0")
-	res := c.Exec(context.Background(), "lookup somekey via n0")
-	if res.OK {
-		t.Fatalf("lookup from a partitioned node succeeded: %s", res.Text)
-	}
-	if s := c.Snapshot(); !s.Nodes[0].Partitioned || s.Nodes[1].Partitioned {
-		t.Fatal("snapshot does not mark n0 (only) as partitioned")
-	}
-	exec(t, c, "heal")
-	exec(t, c, "lookup somekey via n0")
+			names, err := c.Partition([]string{"n0", "n0"})
+			must(t, "partition", err)
+			if !slices.Equal(names, []string{"n0"}) {
+				t.Fatalf("partition named %v, want [n0]", names)
+			}
+			if _, err := c.Lookup(ctx, "somekey", "n0"); err == nil {
+				t.Fatal("lookup from a partitioned node succeeded")
+			}
+			if s := c.Snapshot(); !s.Nodes[0].Partitioned || s.Nodes[1].Partitioned {
+				t.Fatal("snapshot does not mark n0 (only) as partitioned")
+			}
+			if r := c.Nodes(); !slices.Equal(r.Nodes[0].Faults, []string{"partitioned"}) {
+				t.Fatalf("nodes lists n0's faults as %v", r.Nodes[0].Faults)
+			}
+			c.Heal()
+			_, err = c.Lookup(ctx, "somekey", "n0")
+			must(t, "lookup after heal", err)
 
-	exec(t, c, "pause n1")
-	if s := c.Snapshot(); s.Nodes[1].State != StatePaused {
-		t.Fatalf("n1 is %s after pause", s.Nodes[1].State)
-	}
-	if res := c.Exec(context.Background(), "get k via n1"); res.OK || !errors.Is(res.Err, ErrNodeState) {
-		t.Fatalf("get via a paused node = %+v, want ErrNodeState", res)
-	}
-	exec(t, c, "resume n1")
-	exec(t, c, "maintenance resume")
-	exec(t, c, "wait")
-	exec(t, c, "delay n2 5ms")
-	exec(t, c, "drop n3 10%")
-	s := c.Snapshot()
-	if s.Nodes[2].Delay != 5*time.Millisecond || s.Nodes[3].DropPercent != 10 {
-		t.Fatalf("faults not shown: delay %v drop %v", s.Nodes[2].Delay, s.Nodes[3].DropPercent)
-	}
-	if s.LastFault != "drop n3 10%" {
-		t.Fatalf("last fault %q", s.LastFault)
+			must(t, "pause", c.Pause("n1"))
+			if s := c.Snapshot(); s.Nodes[1].State != StatePaused {
+				t.Fatalf("n1 is %s after pause", s.Nodes[1].State)
+			}
+			if _, err := c.Get(ctx, "k", "n1"); !errors.Is(err, ErrNodeState) {
+				t.Fatalf("get via a paused node = %v, want ErrNodeState", err)
+			}
+			must(t, "resume", c.Resume("n1"))
+			c.ResumeMaintenance()
+			wait(t, c)
+			_, err = c.SetDelay("n2", 5*time.Millisecond)
+			must(t, "delay", err)
+			_, err = c.SetDrop("n3", 10)
+			must(t, "drop", err)
+			s := c.Snapshot()
+			if s.Nodes[2].Delay != 5*time.Millisecond || s.Nodes[3].DropPercent != 10 {
+				t.Fatalf("faults not shown: delay %v drop %v", s.Nodes[2].Delay, s.Nodes[3].DropPercent)
+			}
+			if s.LastFault != "drop n3 10%" {
+				t.Fatalf("last fault %q", s.LastFault)
+			}
+		})
 	}
 }
 
-// TestRandomOrigin checks that random picks a live member and that
-// commands without via start there.
-func TestRandomOrigin(t *testing.T) {
-	c := startCluster(t, testConfig(4))
-	exec(t, c, "wait")
-	exec(t, c, "kill n0")
-	exec(t, c, "wait")
+// TestOrigin checks that PickOrigin picks a live member, SetOrigin refuses
+// a node that is not alive, and operations without via start at the origin.
+func TestOrigin(t *testing.T) {
+	ctx := context.Background()
+	c := startCluster(t, memConfig(4))
+	wait(t, c)
+	if o := c.Origin(); o != "n0" {
+		t.Fatalf("initial origin %q, want n0", o)
+	}
+	name, err := c.SetOrigin("n2")
+	must(t, "origin", err)
+	if r, err := c.Lookup(ctx, "x", ""); err != nil || r.Via != name {
+		t.Fatalf("lookup started at %q (%v), want %s", r.Via, err, name)
+	}
+	must(t, "kill", c.Kill("n0"))
+	must(t, "kill", c.Kill("n3"))
+	if _, err := c.SetOrigin("n3"); !errors.Is(err, ErrNodeState) {
+		t.Fatalf("origin n3 (down) = %v, want ErrNodeState", err)
+	}
+	if c.Origin() != "n2" {
+		t.Fatalf("a refused origin changed the origin to %s", c.Origin())
+	}
+	wait(t, c)
 	for range 10 {
-		res := exec(t, c, "random")
-		if res.Data["origin"] == "n0" {
-			t.Fatal("random picked a dead node")
+		o, err := c.PickOrigin()
+		must(t, "random", err)
+		if o == "n0" || o == "n3" {
+			t.Fatalf("PickOrigin picked %s, which is down", o)
 		}
-		origin := res.Data["origin"].(string)
-		if got := exec(t, c, "lookup x").Data["via"]; got != origin {
-			t.Fatalf("lookup started at %v, want the origin %s", got, origin)
+		if r, err := c.Get(ctx, "x", ""); err != nil || r.Via != o {
+			t.Fatalf("get started at %q (%v), want the origin %s", r.Via, err, o)
 		}
 	}
 }
 
-func TestOriginCommand(t *testing.T) {
-	c := startCluster(t, testConfig(4))
-	exec(t, c, "wait")
-	if got := exec(t, c, "origin").Data["origin"]; got != "n0" {
-		t.Fatalf("initial origin %v, want n0", got)
-	}
-	exec(t, c, "origin n2")
-	if got := exec(t, c, "lookup x").Data["via"]; got != "n2" {
-		t.Fatalf("lookup started at %v after origin n2", got)
-	}
-	if got := exec(t, c, "origin").Data["origin"]; got != "n2" {
-		t.Fatalf("origin %v after origin n2", got)
-	}
-	exec(t, c, "kill n3")
-	for line, want := range map[string]error{"origin n3": ErrNodeState, "origin n9": ErrUnknownNode, "origin n1 n2": ErrUsage} {
-		res := c.Exec(context.Background(), line)
-		if res.OK || !errors.Is(res.Err, want) {
-			t.Errorf("%s: ok=%v err=%v, want %v", line, res.OK, res.Err, want)
+func TestTunables(t *testing.T) {
+	c := startCluster(t, memConfig(3))
+	get := func(name string) string {
+		for _, tu := range c.Tunables() {
+			if tu.Name == name {
+				return tu.Value
+			}
 		}
+		t.Fatalf("no tunable %q", name)
+		return ""
 	}
-	if got := exec(t, c, "origin").Data["origin"]; got != "n2" {
-		t.Fatalf("a refused origin command changed the origin to %v", got)
+	if v := get("stabilize"); v != "25ms" {
+		t.Fatalf("stabilize = %v", v)
 	}
+	if tu, err := c.SetTunable("stabilize", "20ms"); err != nil || tu.Value != "20ms" {
+		t.Fatalf("SetTunable = %+v, %v", tu, err)
+	}
+	_, err := c.SetTunable("repair", "40ms")
+	must(t, "config repair", err)
+	if get("stabilize") != "20ms" || get("repair") != "40ms" || c.Config().Chord.StabilizeInterval != 20*time.Millisecond {
+		t.Fatalf("after SetTunable: %v", c.Tunables())
+	}
+	if len(KnownTunables()) != len(c.Tunables()) || KnownTunables()[0].Value != "" {
+		t.Fatalf("KnownTunables = %v", KnownTunables())
+	}
+	wait(t, c) // the restarted drivers still maintain the ring
 }
 
-func TestConfigTunables(t *testing.T) {
-	c := startCluster(t, testConfig(3))
-	res := exec(t, c, "config")
-	if res.Data["stabilize"] != "25ms" {
-		t.Fatalf("config lists stabilize = %v", res.Data["stabilize"])
+// TestViews checks the typed views against what the ring holds: a key's
+// owner, its holders, the node detail and the counters.
+func TestViews(t *testing.T) {
+	ctx := context.Background()
+	c := startCluster(t, memConfig(5))
+	wait(t, c)
+	w, err := c.Set(ctx, "greeting", "hello", "n1")
+	must(t, "set", err)
+	if w.Owner.IsZero() || w.Version == 0 || w.Via != "n1" || w.Hops != w.Lookup.Hops || len(w.Lookup.Path) == 0 {
+		t.Fatalf("set: %+v", w)
 	}
-	exec(t, c, "config stabilize 20ms")
-	exec(t, c, "config repair 40ms")
-	if got := exec(t, c, "config").Data; got["stabilize"] != "20ms" || got["repair"] != "40ms" {
-		t.Fatalf("after config: %v", got)
+	g, err := c.Get(ctx, "greeting", "n3")
+	must(t, "get", err)
+	if !g.Found || g.Value != "hello" || g.Owner != w.Owner || g.Version != w.Version || g.Via != "n3" {
+		t.Fatalf("get: %+v, want the owner and version of the set %+v", g, w)
 	}
-	exec(t, c, "wait") // the restarted drivers still maintain the ring
+	lr, err := c.Lookup(ctx, "greeting", "n3")
+	must(t, "lookup", err)
+	if lr.Owner != w.Owner || lr.ID.Hex() != w.Lookup.ID.Hex() || lr.Path[len(lr.Path)-1].Node == "" {
+		t.Fatalf("lookup: %+v", lr)
+	}
+	wait(t, c)
+	held := 0
+	for _, n := range c.Names() {
+		kl, err := c.Keys(n)
+		must(t, "keys", err)
+		for _, k := range kl.Keys {
+			if k.Key == "greeting" {
+				held++
+				if k.Owned != (n == w.Owner.Name) || k.Version != w.Version {
+					t.Errorf("%s holds %+v; owner is %s", n, k, w.Owner.Name)
+				}
+			}
+		}
+	}
+	if want := c.Config().DHT.Replicas; held != want {
+		t.Errorf("%d nodes hold the key, want %d", held, want)
+	}
+	d, err := c.Node(w.Owner.Name)
+	must(t, "node", err)
+	if d.Routing == nil || d.Owned < 1 || len(d.Routing.Successors) == 0 || len(d.Routing.Fingers) == 0 {
+		t.Fatalf("node %s: %+v", w.Owner.Name, d)
+	}
+	st := c.Stats()
+	if st.Calls == 0 || st.Lookups == 0 || len(st.Nodes) != 5 {
+		t.Fatalf("stats: %+v", st)
+	}
+	nv := c.Nodes()
+	if !nv.Stable || nv.Origin != "n0" || len(nv.Nodes) != 5 {
+		t.Fatalf("nodes: %+v", nv)
+	}
+	for _, r := range nv.Nodes {
+		if !r.Joined || r.Pred.IsZero() || r.Succ.IsZero() {
+			t.Errorf("%s: pred %v succ %v joined %v", r.Name, r.Pred, r.Succ, r.Joined)
+		}
+	}
+	must(t, "kill", c.Kill("n4"))
+	if kl, err := c.Keys("n4"); err != nil || kl.Running || len(kl.Keys) != 0 {
+		t.Fatalf("keys of a dead node: %+v, %v", kl, err)
+	}
+	if d, err := c.Node("n4"); err != nil || d.Routing != nil {
+		t.Fatalf("node of a dead node: %+v, %v", d, err)
+	}
 }
 
 func TestCollapseFingers(t *testing.T) {
@@ -474,6 +618,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bits", func(c *Config) { c.Chord.Bits = 200 }, "bits must be between"},
 		{"replicas", func(c *Config) { c.DHT.Replicas = 9 }, "must not exceed the successor-list length"},
 		{"monitor", func(c *Config) { c.MonitorInterval = 0 }, "monitor intervals must be positive"},
+		{"no host", func(c *Config) { c.Host = "" }, "host must not be empty"},
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("DefaultConfig invalid: %v", err)
@@ -491,14 +636,19 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+	cfg := DefaultConfig()
+	cfg.Host, cfg.Network = "", NewMemNetwork(1)
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("a config with a Network needs no host: %v", err)
+	}
 }
 
 // TestUnstableWithoutFault checks that a ring which stops being stable on
 // its own (here a node crashes behind the cluster's back) is reported as an
 // "unstable" event rather than silently.
 func TestUnstableWithoutFault(t *testing.T) {
-	c := startCluster(t, testConfig(5))
-	exec(t, c, "wait")
+	c := startCluster(t, memConfig(5))
+	wait(t, c)
 	c.mu.RLock()
 	tr := c.members[2].tr
 	c.mu.RUnlock()
@@ -507,7 +657,7 @@ func TestUnstableWithoutFault(t *testing.T) {
 	for {
 		select {
 		case e := <-c.Events():
-			if e.Kind == "unstable" {
+			if e.Kind == EventUnstable {
 				if !strings.Contains(e.Text, "no fault injected") {
 					t.Fatalf("unstable event text %q", e.Text)
 				}
@@ -522,33 +672,45 @@ func TestUnstableWithoutFault(t *testing.T) {
 	}
 }
 
-// TestLookupRightAfterKill checks that a lookup issued the moment kill or
-// leave returns never names the node that is gone, though lookups take an
-// owner as live without a ping when its neighbour heard from it recently.
+// TestLookupRightAfterKill checks, on real sockets (what matters is when
+// each peer sees the connections close), that a lookup issued the moment
+// kill or leave returns never names the node that is gone, though lookups
+// take an owner as live without a ping when its neighbour heard from it
+// recently.
 func TestLookupRightAfterKill(t *testing.T) {
+	ctx := context.Background()
 	c := startCluster(t, testConfig(8))
-	exec(t, c, "wait")
-	for round, cmd := range []string{"kill", "leave", "kill"} {
+	wait(t, c)
+	for round, op := range []string{"kill", "leave", "kill"} {
 		order := ringOrder(c.Snapshot())
 		victim := order[round%len(order)]
 		key := ""
 		for i := 0; key == ""; i++ { // a key the victim owns: 1 in 8 on average
 			k := fmt.Sprintf("key%d", i)
-			if exec(t, c, "lookup "+k).Data["owner"] == victim {
+			lr, err := c.Lookup(ctx, k, "")
+			must(t, "lookup", err)
+			if lr.Owner.Name == victim {
 				key = k
 			}
 		}
-		exec(t, c, "lookup "+key+" via "+order[(round+len(order)-1)%len(order)]) // its predecessor hears from it
-		exec(t, c, cmd+" "+victim)
+		_, err := c.Lookup(ctx, key, order[(round+len(order)-1)%len(order)]) // its predecessor hears from it
+		must(t, "lookup", err)
+		if op == "kill" {
+			must(t, op, c.Kill(victim))
+		} else {
+			must(t, op, c.Leave(ctx, victim))
+		}
 		for _, origin := range order {
 			if origin == victim {
 				continue
 			}
-			if got := exec(t, c, "lookup "+key+" via "+origin).Data["owner"]; got == victim {
-				t.Fatalf("%s %s, then lookup %s via %s: owner %v, the node that is gone", cmd, victim, key, origin, got)
+			lr, err := c.Lookup(ctx, key, origin)
+			must(t, "lookup", err)
+			if lr.Owner.Name == victim {
+				t.Fatalf("%s %s, then lookup %s via %s: owner %v, the node that is gone", op, victim, key, origin, lr.Owner)
 			}
 		}
-		exec(t, c, "wait")
+		wait(t, c)
 	}
 }
 
@@ -563,12 +725,41 @@ func TestStartAboveScaleFree(t *testing.T) {
 	cfg := ConfigFor(72)
 	cfg.Seed = 7
 	cfg.WaitTimeout = time.Minute
+	cfg.Network = NewMemNetwork(7)
 	c := startCluster(t, cfg)
-	exec(t, c, "wait")
-	if res := exec(t, c, "check"); len(res.Data["violations"].([]string)) != 0 {
-		t.Fatalf("check: %v", res.Data["violations"])
+	wait(t, c)
+	if r := c.Check(); !r.OK() || r.Live != 72 {
+		t.Fatalf("check: %d live, %v", r.Live, r.Violations)
 	}
 	if s := c.Snapshot(); len(ringOrder(s)) != 72 {
 		t.Fatalf("%d nodes in the ring, want 72", len(ringOrder(s)))
+	}
+}
+
+// TestFullIdentifierSpace fills every identifier of a 6-bit ring: the last
+// nodes still get free identifiers, and one more add fails at once with
+// ErrFull instead of searching forever.
+func TestFullIdentifierSpace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 62 nodes")
+	}
+	ctx := context.Background()
+	cfg := memConfig(62)
+	cfg.Chord.Bits = 6
+	c := startCluster(t, cfg)
+	names, err := c.Add(ctx, 2)
+	must(t, "add 2", err)
+	if len(names) != 2 {
+		t.Fatalf("add 2 = %v", names)
+	}
+	ids := map[string]bool{}
+	for _, n := range c.Nodes().Nodes {
+		if ids[n.ID.Hex()] {
+			t.Fatalf("two nodes share the identifier %s", n.ID.Hex())
+		}
+		ids[n.ID.Hex()] = true
+	}
+	if _, err := c.Add(ctx, 1); !errors.Is(err, ErrFull) {
+		t.Fatalf("add on a full ring = %v, want ErrFull", err)
 	}
 }

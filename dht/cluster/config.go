@@ -24,9 +24,13 @@ type Config struct {
 	// DHT configures every node's store (DHT.Replicas is the r of "every key
 	// at r copies").
 	DHT dht.Config
-	// Net configures every node's transport; the cluster sets Net.Faults to
-	// its own shared fault table.
+	// Net configures every node's netmux transport; the cluster sets
+	// Net.Faults to its own shared fault table. Unused with Network.
 	Net netmux.Config
+	// Network, when non-nil, carries the nodes' calls instead of netmux over
+	// TCP on Host (NewMemNetwork: in memory, for tests). One Network serves
+	// one cluster.
+	Network Network
 	// Seed, when non-zero, derives node identifiers from the seed and the
 	// node names (the same ring every run) and seeds every random choice.
 	// Zero: identifiers are SHA-1 of the address, choices are random.
@@ -42,9 +46,9 @@ type Config struct {
 	JoinParallelism int
 	// JoinTimeout bounds one node's join, retries included.
 	JoinTimeout time.Duration
-	// OpTimeout bounds a get, set, del, lookup or leave started by Exec.
+	// OpTimeout bounds a get, set, del, lookup or leave.
 	OpTimeout time.Duration
-	// WaitTimeout is how long "wait" waits when no TIMEOUT is given.
+	// WaitTimeout is how long Wait waits when given no timeout.
 	WaitTimeout time.Duration
 	// EventBuffer is the capacity of the Events channel; events beyond it
 	// are dropped (counted in Snapshot.EventsDropped).
@@ -129,7 +133,7 @@ func (c Config) Validate() error {
 	if c.Nodes < 1 {
 		errs = append(errs, fmt.Errorf("nodes must be at least 1, got %d", c.Nodes))
 	}
-	if c.Host == "" {
+	if c.Host == "" && c.Network == nil {
 		errs = append(errs, errors.New("host must not be empty"))
 	}
 	cc := c.Chord
@@ -162,100 +166,130 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// tunable is a setting the "config" command changes on a running cluster.
+// Tunable is a setting that can be changed on a running cluster
+// (SetTunable; the "config" command).
+type Tunable struct {
+	Name string `json:"name"`
+	// Value is the current value as SetTunable accepts it ("25ms"); empty
+	// in KnownTunables.
+	Value   string `json:"value"`
+	Summary string `json:"summary"`
+}
+
+// tunable is one row of the tunables table.
 type tunable struct {
 	name    string
 	summary string
-	// get prints the current value; set parses and applies a new one.
-	get func(c *Cluster) string
-	set func(c *Cluster, v string) error
+	// get reads the current value from cfg; set applies a parsed one to it.
+	get func(cfg *Config) time.Duration
+	set func(cfg *Config, d time.Duration)
+	// restart: drivers must be rebuilt for the change to take effect.
+	restart bool
 }
 
 var tunables = []tunable{
 	{"stabilize", "stabilize period of every node (restarts the drivers)",
-		func(c *Cluster) string { return c.chordCfg().StabilizeInterval.String() },
-		func(c *Cluster, v string) error {
-			return c.setInterval(v, func(cc *chord.Config, d time.Duration) { cc.StabilizeInterval = d })
-		}},
+		func(c *Config) time.Duration { return c.Chord.StabilizeInterval },
+		func(c *Config, d time.Duration) { c.Chord.StabilizeInterval = d }, true},
 	{"fix-fingers", "fix-fingers period of every node (restarts the drivers)",
-		func(c *Cluster) string { return c.chordCfg().FixFingersInterval.String() },
-		func(c *Cluster, v string) error {
-			return c.setInterval(v, func(cc *chord.Config, d time.Duration) { cc.FixFingersInterval = d })
-		}},
+		func(c *Config) time.Duration { return c.Chord.FixFingersInterval },
+		func(c *Config, d time.Duration) { c.Chord.FixFingersInterval = d }, true},
 	{"check-pred", "check-predecessor period of every node (restarts the drivers)",
-		func(c *Cluster) string { return c.chordCfg().CheckPredecessorInterval.String() },
-		func(c *Cluster, v string) error {
-			return c.setInterval(v, func(cc *chord.Config, d time.Duration) { cc.CheckPredecessorInterval = d })
-		}},
+		func(c *Config) time.Duration { return c.Chord.CheckPredecessorInterval },
+		func(c *Config, d time.Duration) { c.Chord.CheckPredecessorInterval = d }, true},
 	{"repair", "dht repair period of every node (restarts the drivers)",
-		func(c *Cluster) string {
-			c.mu.RLock()
-			defer c.mu.RUnlock()
-			return c.cfg.DHT.RepairInterval.String()
-		},
-		func(c *Cluster, v string) error {
-			d, err := parsePositiveDuration(v)
-			if err != nil {
-				return err
-			}
-			c.mu.Lock()
-			c.cfg.DHT.RepairInterval = d
-			c.mu.Unlock()
-			return c.setInterval(d.String(), func(*chord.Config, time.Duration) {})
-		}},
+		func(c *Config) time.Duration { return c.DHT.RepairInterval },
+		func(c *Config, d time.Duration) { c.DHT.RepairInterval = d }, true},
 	{"rpc-timeout", "deadline of protocol calls (applies to nodes started or revived from now on)",
-		func(c *Cluster) string { return c.chordCfg().RPCTimeout.String() },
-		func(c *Cluster, v string) error {
-			d, err := parsePositiveDuration(v)
-			if err != nil {
-				return err
-			}
-			c.mu.Lock()
-			c.cfg.Chord.RPCTimeout = d
-			c.mu.Unlock()
-			return nil
-		}},
+		func(c *Config) time.Duration { return c.Chord.RPCTimeout },
+		func(c *Config, d time.Duration) { c.Chord.RPCTimeout = d }, false},
 	{"wait-timeout", "default TIMEOUT of wait",
-		func(c *Cluster) string {
-			c.mu.RLock()
-			defer c.mu.RUnlock()
-			return c.cfg.WaitTimeout.String()
-		},
-		func(c *Cluster, v string) error {
-			d, err := parsePositiveDuration(v)
-			if err != nil {
-				return err
-			}
-			c.mu.Lock()
-			c.cfg.WaitTimeout = d
-			c.mu.Unlock()
-			return nil
-		}},
+		func(c *Config) time.Duration { return c.WaitTimeout },
+		func(c *Config, d time.Duration) { c.WaitTimeout = d }, false},
 }
 
-func tunableNames() []string {
-	out := make([]string, len(tunables))
+// KnownTunables lists the tunables with their summaries (no values), for
+// help and completion.
+func KnownTunables() []Tunable {
+	out := make([]Tunable, len(tunables))
 	for i, t := range tunables {
-		out[i] = t.name
+		out[i] = Tunable{Name: t.name, Summary: t.summary}
 	}
 	return out
 }
 
-func tunableHelp() string {
-	s := "tunables:"
-	for _, t := range tunables {
-		s += fmt.Sprintf("\n  %-12s %s", t.name, t.summary)
-	}
-	return s
+// Config returns a copy of the cluster's current configuration, tunables
+// included.
+func (c *Cluster) Config() Config {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cfg
 }
 
-func parsePositiveDuration(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
+// Tunables lists the tunables with their current values.
+func (c *Cluster) Tunables() []Tunable {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Tunable, len(tunables))
+	for i, t := range tunables {
+		out[i] = Tunable{Name: t.name, Value: t.get(&c.cfg).String(), Summary: t.summary}
+	}
+	return out
+}
+
+// SetTunable sets the tunable name (see KnownTunables) to value, a
+// positive duration such as "50ms", and returns it with its new value.
+// A maintenance period restarts every running driver with it, keeping its
+// paused state.
+func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
+	var t *tunable
+	for i := range tunables {
+		if tunables[i].name == name {
+			t = &tunables[i]
+		}
+	}
+	if t == nil {
+		return Tunable{}, errorf(ErrBadArgument, "config: unknown tunable %q", name)
+	}
+	d, err := time.ParseDuration(value)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (try 50ms or 1s)", v)
+		return Tunable{}, errorf(ErrBadArgument, "config %s: %q is not a duration (try 50ms or 1s)", name, value)
 	}
 	if d <= 0 {
-		return 0, fmt.Errorf("duration must be positive, got %v", d)
+		return Tunable{}, errorf(ErrBadArgument, "config %s: duration must be positive, got %v", name, d)
 	}
-	return d, nil
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	c.mu.Lock()
+	t.set(&c.cfg, d)
+	c.mu.Unlock()
+	if t.restart {
+		c.restartDrivers()
+	}
+	return Tunable{Name: t.name, Value: d.String(), Summary: t.summary}, nil
+}
+
+// restartDrivers replaces every running driver by one with the current
+// periods, keeping its paused state. Caller holds opMu.
+func (c *Cluster) restartDrivers() {
+	type restart struct{ old, new *chord.Driver }
+	var rs []restart
+	c.mu.Lock()
+	nc := c.cfg.Chord
+	for _, m := range c.members {
+		if m.drv == nil {
+			continue
+		}
+		nd := chord.NewDriver(c.tasks(m.node, m.store, nc, c.cfg.DHT.RepairInterval), nc.Jitter, c.driverSeed(m, m.incarnation))
+		if m.drv.Paused() {
+			nd.Pause()
+		}
+		rs = append(rs, restart{m.drv, nd})
+		m.drv = nd
+	}
+	c.mu.Unlock()
+	for _, r := range rs {
+		r.old.Stop()
+		r.new.Start()
+	}
 }

@@ -2,14 +2,14 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
 // Example starts six real nodes on 127.0.0.1, stores a key, crashes a
-// node and reads the key back once the ring has repaired itself — the same
-// commands `chordtui repl` reads from stdin.
+// node and reads the key back once the ring has repaired itself.
 func Example() {
 	cfg := cluster.DefaultConfig()
 	cfg.Nodes = 6
@@ -21,31 +21,56 @@ func Example() {
 		return
 	}
 	defer c.Close()
-	for _, line := range []string{
-		"wait",
-		`set greeting "hello, ring"`,
-		"kill n1",
-		"wait",
-		"check",
-		"get greeting via n2",
-		"kill n9",
-	} {
-		res := c.Exec(ctx, line)
-		switch {
-		case !res.OK:
-			fmt.Printf("%-22s error: %v\n", line, res.Err)
-		case res.Cmd == "get":
-			fmt.Printf("%-22s %q\n", line, res.Data["value"])
-		default:
-			fmt.Printf("%-22s ok\n", line)
-		}
+	if _, err := c.Wait(ctx, 0); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := c.Set(ctx, "greeting", "hello, ring", ""); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := c.Kill("n1"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := c.Wait(ctx, 0); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("invariants hold:", c.Check().OK())
+	got, err := c.Get(ctx, "greeting", "n2")
+	fmt.Printf("get via n2: %q, found %v, %v\n", got.Value, got.Found, err)
+	err = c.Kill("n9")
+	fmt.Println(err, errors.Is(err, cluster.ErrUnknownNode))
+	// Output:
+	// invariants hold: true
+	// get via n2: "hello, ring", found true, <nil>
+	// kill: unknown node "n9" — nodes are n0…n5 true
+}
+
+// ExampleNewMemNetwork runs a cluster without sockets, as tests do.
+func ExampleNewMemNetwork() {
+	cfg := cluster.DefaultConfig()
+	cfg.Nodes = 4
+	cfg.Seed = 1
+	cfg.Network = cluster.NewMemNetwork(1)
+	ctx := context.Background()
+	c, err := cluster.Start(ctx, cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	if _, err := c.Wait(ctx, 0); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, n := range c.Nodes().Nodes {
+		fmt.Println(n.Name, n.Addr, n.State)
 	}
 	// Output:
-	// wait                   ok
-	// set greeting "hello, ring" ok
-	// kill n1                ok
-	// wait                   ok
-	// check                  ok
-	// get greeting via n2    "hello, ring"
-	// kill n9                error: kill: unknown node "n9" — nodes are n0…n5
+	// n0 mem:1 alive
+	// n1 mem:2 alive
+	// n2 mem:3 alive
+	// n3 mem:4 alive
 }

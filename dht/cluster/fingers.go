@@ -9,13 +9,14 @@ import (
 // FingerRun is a run of consecutive finger-table entries that point at the
 // same node: fingers From..To (1-based, the paper's numbering) → Node.
 type FingerRun struct {
-	From, To int
+	From int `json:"from"`
+	To   int `json:"to"`
 	// Node is the entry's target; zero when the fingers are not yet known.
-	Node chord.NodeRef
+	Node chord.NodeRef `json:"-"`
 	// Name is the node's name (n3), its address if unnamed, or "" if zero.
-	Name string
+	Name string `json:"node"`
 	// Bits is the ring's identifier size, for printing Node's ID.
-	Bits int
+	Bits int `json:"-"`
 }
 
 // String prints the run as "fingers 1–152 → n3 (3fa2c1)" or
@@ -34,7 +35,7 @@ func (r FingerRun) String() string {
 // CollapseFingers folds a node's finger table into runs of consecutive
 // entries with the same target, lowest finger first. names maps addresses
 // to node names (Snapshot.Names); unnamed targets show their address. The
-// TUI's detail pane and the REPL's "node" command both use it.
+// TUI's detail pane and Node (the "node" command) both use it.
 func CollapseFingers(st chord.Status, names map[string]string) []FingerRun {
 	var runs []FingerRun
 	for i, f := range st.Fingers {

@@ -69,11 +69,11 @@ func (c *Cluster) evaluate() {
 		if ok && !c.stable {
 			c.stable = true
 			c.convergedIn = now.Sub(c.lastFaultAt)
-			ev = &Event{Time: now, Kind: "stable", Text: fmt.Sprintf("stable %.2f s after %s", c.convergedIn.Seconds(), c.lastFault)}
+			ev = &Event{Time: now, Kind: EventStable, Text: fmt.Sprintf("stable %.2f s after %s", c.convergedIn.Seconds(), c.lastFault)}
 		} else if !ok && c.stable {
 			// Lost without a fault from the user: say so, it is news.
 			c.stable = false
-			ev = &Event{Time: now, Kind: "unstable", Text: "no longer stable (no fault injected): " + why}
+			ev = &Event{Time: now, Kind: EventUnstable, Text: "no longer stable (no fault injected): " + why}
 		}
 		c.unstableWhy = why
 	}
@@ -105,7 +105,7 @@ func stableCondition(v liveView, replicas int) (bool, string) {
 
 type holder struct {
 	idx     int
-	version uint64
+	version Version
 	deleted bool
 }
 
@@ -122,7 +122,7 @@ func keysPlaced(v liveView, replicas int) (bool, string) {
 	ids := map[string]chord.ID{}
 	for i, ks := range v.keys {
 		for _, k := range ks {
-			byKey[k.Key] = append(byKey[k.Key], holder{i, k.Version, k.Deleted})
+			byKey[k.Key] = append(byKey[k.Key], holder{i, keyVersion(k), k.Deleted})
 			ids[k.Key] = k.ID
 		}
 	}
@@ -158,88 +158,4 @@ func keysPlaced(v liveView, replicas int) (bool, string) {
 		return false, fmt.Sprintf("%d key(s) not at exactly %d copies on the right nodes (e.g. %q)", bad, r, first)
 	}
 	return true, ""
-}
-
-// Stable reports whether the ring is stable now, how long it took to get
-// there after the last fault, and otherwise what is still missing.
-func (c *Cluster) Stable() (stable bool, convergedIn time.Duration, why string) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.stable, c.convergedIn, c.unstableWhy
-}
-
-// Snapshot returns a copy of the whole cluster for observers. Node state is
-// read now; Stable and ConvergedIn come from the monitor's last evaluation
-// (at most MonitorInterval old).
-func (c *Cluster) Snapshot() Snapshot {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	s := Snapshot{
-		Taken:             time.Now(),
-		Bits:              c.cfg.Chord.Bits,
-		R:                 c.cfg.Chord.SuccessorListLen,
-		Replicas:          c.cfg.DHT.Replicas,
-		Stable:            c.stable,
-		LastFault:         c.lastFault,
-		LastFaultAt:       c.lastFaultAt,
-		ConvergedIn:       c.convergedIn,
-		MaintenancePaused: c.maintPaused,
-		Origin:            c.origin,
-		UnstableReason:    c.unstableWhy,
-		EventsDropped:     c.evDropped.Load(),
-	}
-	var live []chord.Status
-	var stores []*dht.Store
-	for _, m := range c.members {
-		ns := NodeSnapshot{
-			Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
-			Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
-			Incarnation: m.incarnation,
-		}
-		if m.node != nil {
-			ns.Chord = m.node.Status()
-			ns.Keys = m.store.Counts()
-			if m.state == StateAlive {
-				live = append(live, ns.Chord)
-				stores = append(stores, m.store)
-			}
-		}
-		if m.tr != nil && m.state != StateDown {
-			st := m.tr.Stats()
-			ns.RPC = RPCStats{Calls: st.Calls, Errors: st.Errors, Served: st.Served,
-				BytesIn: st.BytesIn, BytesOut: st.BytesOut, P50: st.P50, P99: st.P99}
-		}
-		s.Nodes = append(s.Nodes, ns)
-	}
-	s.Violations = chord.CheckInvariants(live)
-	s.KeyIDs = c.keyIDs(s.Taken, stores)
-	return s
-}
-
-// keyIDsMaxAge is how stale Snapshot.KeyIDs may be.
-const keyIDsMaxAge = 250 * time.Millisecond
-
-// keyIDs returns the sorted identifiers of the live keys in stores,
-// recomputed at most every keyIDsMaxAge: listing and sorting every store's
-// keys at the UI's frame rate would cost more than drawing the frame.
-func (c *Cluster) keyIDs(now time.Time, stores []*dht.Store) []chord.ID {
-	c.keyMu.Lock()
-	defer c.keyMu.Unlock()
-	if c.keyIDsAt.IsZero() || now.Sub(c.keyIDsAt) >= keyIDsMaxAge {
-		set := map[chord.ID]bool{}
-		for _, st := range stores {
-			for _, k := range st.Keys() {
-				if !k.Deleted {
-					set[k.ID] = true
-				}
-			}
-		}
-		ids := make([]chord.ID, 0, len(set))
-		for id := range set {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i].Cmp(ids[j]) < 0 })
-		c.keyIDsCache, c.keyIDsAt = ids, now
-	}
-	return append([]chord.ID(nil), c.keyIDsCache...)
 }

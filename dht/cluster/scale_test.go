@@ -28,24 +28,25 @@ func TestScale(t *testing.T) {
 	began := time.Now()
 	c := startCluster(t, cfg)
 	t.Logf("%d nodes started (joined) in %v", n, time.Since(began))
-	res := exec(t, c, "wait")
-	t.Logf("stable %.2f s after start", res.Data["seconds"])
+	t.Logf("stable %.2f s after start", wait(t, c).ConvergedIn.Seconds())
+	ctx := context.Background()
 	keys := 10 * n
 	for i := range keys {
-		exec(t, c, fmt.Sprintf("set k%d v%d", i, i))
+		_, err := c.Set(ctx, fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i), "")
+		must(t, "set", err)
 	}
 	for i := 0; i < n; i += 10 {
-		exec(t, c, fmt.Sprintf("kill n%d", i))
+		must(t, "kill", c.Kill(fmt.Sprintf("n%d", i)))
 	}
-	res = exec(t, c, "wait")
-	t.Logf("stable %.2f s after killing every tenth node", res.Data["seconds"])
-	exec(t, c, "check")
-	ctx := context.Background()
+	t.Logf("stable %.2f s after killing every tenth node", wait(t, c).ConvergedIn.Seconds())
+	if r := c.Check(); !r.OK() {
+		t.Fatalf("check: %v", r.Violations)
+	}
 	for i := range keys {
-		r := c.Exec(ctx, fmt.Sprintf("get k%d", i))
-		if !r.OK || r.Data["value"] != fmt.Sprintf("v%d", i) {
+		r, err := c.Get(ctx, fmt.Sprintf("k%d", i), "")
+		if err != nil || r.Value != fmt.Sprintf("v%d", i) {
 			dumpGoroutines(t)
-			t.Fatalf("get k%d: %v %v", i, r.Data["value"], r.Err)
+			t.Fatalf("get k%d: %q %v", i, r.Value, err)
 		}
 	}
 }
@@ -58,6 +59,9 @@ func dumpGoroutines(t *testing.T) {
 		return
 	}
 	defer f.Close()
-	pprof.Lookup("goroutine").WriteTo(f, 2)
+	if err := pprof.Lookup("goroutine").WriteTo(f, 2); err != nil {
+		t.Logf("writing goroutine stacks: %v", err)
+		return
+	}
 	t.Logf("goroutine stacks written to %s", path)
 }

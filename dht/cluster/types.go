@@ -1,15 +1,17 @@
-// Package cluster runs N chord+dht nodes on 127.0.0.1 over netmux and
-// drives them: kill, revive, add, leave, pause, partition, delay, drop,
-// maintenance. It also holds the command language shared by the REPL and
-// the TUI's ":" prompt.
 package cluster
 
 import (
+	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
 )
+
+// The types a cluster's observers read. The result types carry JSON tags
+// (and a MarshalJSON where a unit goes into the name, like rtt_us): the
+// command language's --json output is these types, marshalled.
 
 // State is a node's lifecycle state as the user sees it.
 type State string
@@ -21,6 +23,56 @@ const (
 	StatePaused State = "paused" // sockets open, never answers
 	StateLeft   State = "left"   // left gracefully
 )
+
+// RingID is an identifier together with the ring's size, so that it prints
+// (and marshals to JSON) as the right number of hex digits.
+type RingID struct {
+	ID   chord.ID
+	Bits int
+}
+
+// Hex is every digit of the identifier.
+func (r RingID) Hex() string { return r.ID.Hex(r.Bits) }
+
+// Short is the identifier's first digits, as tables show it.
+func (r RingID) Short() string { return r.ID.Short(r.Bits) }
+
+// Fraction is the identifier's position on the ring, in [0, 1).
+func (r RingID) Fraction() float64 { return r.ID.Fraction(r.Bits) }
+
+func (r RingID) String() string { return r.Hex() }
+
+// MarshalText writes the hex digits.
+func (r RingID) MarshalText() ([]byte, error) { return []byte(r.Hex()), nil }
+
+// Peer names a node in a result: its name, identifier and address. The
+// zero Peer is "no node" (a nil pointer). In JSON a Peer is its name
+// ("nil" for none).
+type Peer struct {
+	Name string
+	ID   RingID
+	Addr string
+}
+
+// IsZero reports whether p names no node.
+func (p Peer) IsZero() bool { return p.Addr == "" }
+
+// String is the node's name, "nil" for none.
+func (p Peer) String() string {
+	if p.IsZero() {
+		return "nil"
+	}
+	return p.Name
+}
+
+// MarshalText writes the name.
+func (p Peer) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// Version is a key's version as results show it: the write counter the
+// owner assigned (see convert.go for where it comes from).
+type Version uint64
+
+func (v Version) String() string { return strconv.FormatUint(uint64(v), 10) }
 
 // RPCStats are one node's transport counters.
 type RPCStats struct {
@@ -88,33 +140,294 @@ func (s Snapshot) Names() map[string]string {
 	return out
 }
 
-// Event is one line of the cluster's event log: a chord event translated to
-// node names, or a cluster action ("kill n5"). Delivered without blocking.
-type Event struct {
-	Time time.Time
-	// Node is the name of the node concerned ("" for cluster-wide events).
-	Node string
-	// Kind is a short tag: "joined", "left", "pred", "succ", "failure",
-	// "keys", "lookup", "fault", "stable", "unstable" (stability lost
-	// without a fault, e.g. a slow node taken for dead).
-	Kind string
-	// Text is the full sentence shown in the log.
-	Text string
+// Hop is one call a lookup made.
+type Hop struct {
+	// Node, ID and Addr name the node asked.
+	Node string `json:"node"`
+	ID   RingID `json:"id"`
+	Addr string `json:"addr"`
+	// Via names the routing entry that chose the node ("finger[5]",
+	// "successor[0]", …); Reason says why in words.
+	Via    string `json:"via"`
+	Reason string `json:"reason"`
+	// Err is non-empty when the node did not answer; Timeout when it did
+	// not answer in time.
+	Err     string `json:"error,omitempty"`
+	Timeout bool   `json:"timeout,omitempty"`
+	// RTT is how long the call took (JSON: rtt_us).
+	RTT time.Duration `json:"-"`
 }
 
-// Result is the outcome of one command of the command language.
-type Result struct {
-	// Cmd is the command name ("get", "kill", …).
-	Cmd string
-	OK  bool
-	// Err explains the failure (with a hint) when !OK.
-	Err error
-	// Text is the human-readable output, possibly several lines.
-	Text string
-	// Data holds the command's fields for --json (get: value, owner, hops; …).
-	Data map[string]any
-	// Lookup is the lookup behind get/set/del/lookup, for drawing its path.
-	Lookup *chord.LookupResult
-	// Quit is set by the quit command.
-	Quit bool
+// Answered reports whether the node answered.
+func (h Hop) Answered() bool { return h.Err == "" }
+
+// MarshalJSON adds rtt_us.
+func (h Hop) MarshalJSON() ([]byte, error) {
+	type plain Hop
+	return json.Marshal(struct {
+		plain
+		RTT int64 `json:"rtt_us"`
+	}{plain(h), h.RTT.Microseconds()})
+}
+
+// LookupResult is an iterative lookup of a key: who owns it and every call
+// made on the way.
+type LookupResult struct {
+	Key string `json:"key"`
+	// ID is the key's identifier.
+	ID    RingID `json:"id"`
+	Owner Peer   `json:"owner"`
+	// Hops counts the calls that answered; Timeouts those that did not.
+	Hops     int   `json:"hops"`
+	Timeouts int   `json:"timeouts"`
+	Path     []Hop `json:"path"`
+	// Via is the node the lookup started at.
+	Via string `json:"via"`
+	// Took is the lookup's wall time (JSON: took_us).
+	Took time.Duration `json:"-"`
+}
+
+// MarshalJSON adds took_us.
+func (r LookupResult) MarshalJSON() ([]byte, error) {
+	type plain LookupResult
+	return json.Marshal(struct {
+		plain
+		Took int64 `json:"took_us"`
+	}{plain(r), r.Took.Microseconds()})
+}
+
+// GetResult is the answer to Get.
+type GetResult struct {
+	Key   string `json:"key"`
+	Found bool   `json:"found"`
+	// Value and Version are the key's when Found (JSON: value is null and
+	// version absent when not found).
+	Value   string  `json:"-"`
+	Version Version `json:"-"`
+	// Owner is the node that answered.
+	Owner Peer   `json:"owner"`
+	Hops  int    `json:"hops"`
+	Via   string `json:"via"`
+	// Lookup is the lookup that found the owner, for drawing its path.
+	Lookup LookupResult `json:"-"`
+}
+
+// MarshalJSON adds value and version.
+func (r GetResult) MarshalJSON() ([]byte, error) {
+	type plain GetResult
+	out := struct {
+		plain
+		Value   *string  `json:"value"`
+		Version *Version `json:"version,omitempty"`
+	}{plain: plain(r)}
+	if r.Found {
+		out.Value, out.Version = &r.Value, &r.Version
+	}
+	return json.Marshal(out)
+}
+
+// WriteResult is the answer to Set and Del.
+type WriteResult struct {
+	Key string `json:"key"`
+	// Owner is the node that assigned Version.
+	Owner   Peer    `json:"owner"`
+	Version Version `json:"version"`
+	Hops    int     `json:"hops"`
+	Via     string  `json:"via"`
+	// Lookup is the lookup that found the owner, for drawing its path.
+	Lookup LookupResult `json:"-"`
+}
+
+// NodeRow is one node in NodesView.
+type NodeRow struct {
+	Name  string `json:"name"`
+	ID    RingID `json:"id"`
+	Addr  string `json:"addr"`
+	State State  `json:"state"`
+	// Keys is Owned + Replicas.
+	Keys     int `json:"keys"`
+	Owned    int `json:"owned"`
+	Replicas int `json:"replicas"`
+	// Joined: the node is in a ring now, so Pred and Succ mean something
+	// (JSON: "-" when not).
+	Joined bool `json:"-"`
+	Pred   Peer `json:"-"`
+	Succ   Peer `json:"-"`
+	// RingPosition is ID as a fraction of the ring, in [0, 1).
+	RingPosition float64 `json:"ring_position"`
+	// Faults lists the faults set on the node ("delay 20ms", "drop 5%",
+	// "partitioned").
+	Faults []string `json:"faults,omitempty"`
+}
+
+// MarshalJSON adds pred and succ.
+func (r NodeRow) MarshalJSON() ([]byte, error) {
+	type plain NodeRow
+	pred, succ := "-", "-"
+	if r.Joined {
+		pred, succ = r.Pred.String(), r.Succ.String()
+	}
+	return json.Marshal(struct {
+		plain
+		Pred string `json:"pred"`
+		Succ string `json:"succ"`
+	}{plain(r), pred, succ})
+}
+
+// NodesView lists every node.
+type NodesView struct {
+	// Nodes in name order, including down and left ones.
+	Nodes  []NodeRow `json:"nodes"`
+	Stable bool      `json:"stable"`
+	Origin string    `json:"origin"`
+	// LastFault and ConvergedIn: as in Snapshot.
+	LastFault   string        `json:"-"`
+	ConvergedIn time.Duration `json:"-"`
+}
+
+// Routing is a running node's routing state in NodeDetail.
+type Routing struct {
+	Pred       Peer        `json:"pred"`
+	Successors []Peer      `json:"successors"`
+	Fingers    []FingerRun `json:"fingers"`
+	Lookups    uint64      `json:"lookups"`
+	Rounds     uint64      `json:"rounds"`
+}
+
+// NodeDetail is one node in full.
+type NodeDetail struct {
+	Name        string `json:"name"`
+	ID          RingID `json:"id"`
+	Addr        string `json:"addr"`
+	State       State  `json:"state"`
+	Incarnation int    `json:"incarnation"`
+	// Routing is nil while the node is down, has left or has not joined
+	// (JSON: its fields, when present, sit beside the others).
+	Routing    *Routing `json:"-"`
+	Owned      int      `json:"owned"`
+	Replicas   int      `json:"replicas"`
+	Tombstones int      `json:"tombstones"`
+	Bytes      int64    `json:"bytes"`
+	// Faults: as in NodeRow.
+	Faults []string `json:"faults,omitempty"`
+}
+
+// MarshalJSON puts Routing's fields beside the others.
+func (d NodeDetail) MarshalJSON() ([]byte, error) {
+	type plain NodeDetail
+	return json.Marshal(struct {
+		plain
+		*Routing
+	}{plain(d), d.Routing})
+}
+
+// KeyEntry is one key a node stores.
+type KeyEntry struct {
+	Key     string  `json:"key"`
+	ID      RingID  `json:"id"`
+	Version Version `json:"version"`
+	// Owned: the key is in (predecessor, self]; else the node holds a replica.
+	Owned   bool `json:"owned"`
+	Deleted bool `json:"deleted"`
+	// Size is len(key) + len(value).
+	Size int `json:"size"`
+}
+
+// KeyList is the keys one node stores, sorted by identifier.
+type KeyList struct {
+	Node string `json:"node"`
+	// Running is false when the node is down or has left (Keys is empty).
+	Running bool       `json:"-"`
+	Keys    []KeyEntry `json:"keys"`
+}
+
+// NodeStats is one node's counters in StatsView.
+type NodeStats struct {
+	Name           string `json:"name"`
+	State          State  `json:"state"`
+	Calls          uint64 `json:"calls"`
+	Errors         uint64 `json:"errors"`
+	Served         uint64 `json:"served"`
+	BytesIn        uint64 `json:"bytes_in"`
+	BytesOut       uint64 `json:"bytes_out"`
+	Lookups        uint64 `json:"lookups"`
+	LookupFailures uint64 `json:"lookup_failures"`
+	Rounds         uint64 `json:"rounds"`
+	// P50 and P99 of outgoing call latency (JSON: p50_us, p99_us).
+	P50 time.Duration `json:"-"`
+	P99 time.Duration `json:"-"`
+}
+
+// MarshalJSON adds p50_us and p99_us.
+func (s NodeStats) MarshalJSON() ([]byte, error) {
+	type plain NodeStats
+	return json.Marshal(struct {
+		plain
+		P50 int64 `json:"p50_us"`
+		P99 int64 `json:"p99_us"`
+	}{plain(s), s.P50.Microseconds(), s.P99.Microseconds()})
+}
+
+// StatsView is every node's counters and their totals.
+type StatsView struct {
+	Nodes    []NodeStats `json:"nodes"`
+	Calls    uint64      `json:"calls"`
+	Errors   uint64      `json:"errors"`
+	Served   uint64      `json:"served"`
+	BytesIn  uint64      `json:"bytes_in"`
+	BytesOut uint64      `json:"bytes_out"`
+	Lookups  uint64      `json:"lookups"`
+	// EventsDropped: as in Snapshot.
+	EventsDropped uint64 `json:"events_dropped"`
+}
+
+// Violation is one broken invariant, naming nodes by name. In JSON it is
+// its String.
+type Violation struct {
+	// Invariant names it, e.g. "OrderedRing".
+	Invariant string
+	// Node is the node whose state breaks it ("" if global).
+	Node    string
+	Message string
+}
+
+func (v Violation) String() string {
+	if v.Node == "" {
+		return v.Invariant + ": " + v.Message
+	}
+	return v.Invariant + " at " + v.Node + ": " + v.Message
+}
+
+// MarshalText writes String.
+func (v Violation) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// CheckResult is the invariants checked over the live nodes now.
+type CheckResult struct {
+	// Violations is empty when every invariant holds.
+	Violations []Violation `json:"violations"`
+	// Live is how many nodes were checked.
+	Live int `json:"live"`
+}
+
+// OK reports whether every invariant holds.
+func (r CheckResult) OK() bool { return len(r.Violations) == 0 }
+
+// WaitResult is the answer to Wait.
+type WaitResult struct {
+	// ConvergedIn is how long the ring took to become stable after the
+	// fault After (JSON: seconds).
+	ConvergedIn time.Duration `json:"-"`
+	After       string        `json:"after"`
+	// Waited is how long Wait waited (JSON: waited, in seconds).
+	Waited time.Duration `json:"-"`
+}
+
+// MarshalJSON adds seconds and waited.
+func (r WaitResult) MarshalJSON() ([]byte, error) {
+	type plain WaitResult
+	return json.Marshal(struct {
+		Seconds float64 `json:"seconds"`
+		plain
+		Waited float64 `json:"waited"`
+	}{r.ConvergedIn.Seconds(), plain(r), r.Waited.Seconds()})
 }

@@ -1,4 +1,4 @@
-package cluster
+package command
 
 import (
 	"flag"
@@ -10,13 +10,13 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestHelpGolden pins the full help text the REPL and the TUI's prompt
-// show (go test ./dht/cluster -run TestHelpGolden -update rewrites it).
+// show (go test ./dht/cluster/command -run TestHelpGolden -update rewrites it).
 func TestHelpGolden(t *testing.T) {
 	got, err := Help("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"wait", "config", "maintenance"} {
+	for _, name := range []string{"wait", "check", "config", "maintenance"} {
 		h, err := Help(name)
 		if err != nil {
 			t.Fatal(err)

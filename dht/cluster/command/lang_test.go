@@ -1,4 +1,4 @@
-package cluster
+package command
 
 import (
 	"errors"
@@ -255,4 +255,12 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) accepted via for %s", line, cmd.Name)
 		}
 	})
+}
+
+func TestPlural(t *testing.T) {
+	for n, want := range map[int]string{0: "0 hops", 1: "1 hop", 2: "2 hops"} {
+		if got := Plural(n, "hop"); got != want {
+			t.Errorf("Plural(%d) = %q, want %q", n, got, want)
+		}
+	}
 }

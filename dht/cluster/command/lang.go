@@ -1,32 +1,30 @@
-package cluster
+package command
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/chordtui/chordtui/dht/cluster"
 )
 
-// Errors of the command language. Every error returned by Parse, Help and
-// (*Cluster).Exec wraps one of these (or a chord/dht error); test with errors.Is.
+// Errors of the command language. Every error in a Result, and every error
+// Parse and Help return, wraps one of these or one of the cluster's
+// sentinels (cluster.ErrUnknownNode, cluster.ErrNodeState, …); test with
+// errors.Is.
 var (
 	// ErrSyntax: the line could not be split into words (an unterminated quote).
 	ErrSyntax = errors.New("syntax error")
 	// ErrUnknownCommand: the first word names no command.
 	ErrUnknownCommand = errors.New("unknown command")
-	// ErrUsage: wrong number or kind of arguments.
-	ErrUsage = errors.New("bad arguments")
-	// ErrUnknownNode: a NODE argument matches no node (or several).
-	ErrUnknownNode = errors.New("unknown node")
-	// ErrNodeState: the node is in the wrong state for the operation
-	// (killing a node that is down, reviving one that is alive, …).
-	ErrNodeState = errors.New("wrong node state")
-	// ErrNoLiveNode: no live member is left to run the operation through.
-	ErrNoLiveNode = errors.New("no live node")
-	// ErrNotStable: wait gave up before the ring became stable.
-	ErrNotStable = errors.New("not stable")
-	// ErrClosed: the cluster has been closed.
-	ErrClosed = errors.New("cluster closed")
+	// ErrUsage: wrong number or kind of arguments. It is
+	// cluster.ErrBadArgument itself: a bad argument is a usage error whether
+	// the parser or the cluster finds it.
+	ErrUsage = cluster.ErrBadArgument
+	// ErrViolations: check found invariant violations.
+	ErrViolations = errors.New("invariant violated")
 )
 
 // langError is an error with a user-facing message that wraps a sentinel.
@@ -136,7 +134,7 @@ var commandTable = []commandSpec{
 		args: []string{"TIMEOUT"}, min: 0, max: 1,
 		details: "Stable: every live node in one ideal ring, fingers correct, every key at exactly r copies\non the right nodes. Prints the seconds from the last fault to stability; fails after\nTIMEOUT (default 30s)."},
 	{CommandInfo: CommandInfo{"check", "check", "check Zave's invariants now: ok or each violation"},
-		details: "Checks invariants 1–8 (chord-correctness.md) over the live nodes' current state."},
+		details: "Checks invariants 1–8 (docs/chord.md) over the live nodes' current state."},
 	{CommandInfo: CommandInfo{"nodes", "nodes", "list the nodes: name, ID, address, state, keys"}},
 	{CommandInfo: CommandInfo{"node", "node NODE", "show one node: predecessor, successor list, fingers, keys"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
@@ -196,7 +194,10 @@ func Help(name string) (string, error) {
 		text += "\n" + s.details
 	}
 	if name == "config" {
-		text += "\n" + tunableHelp()
+		text += "\ntunables:"
+		for _, t := range cluster.KnownTunables() {
+			text += fmt.Sprintf("\n  %-12s %s", t.Name, t.Summary)
+		}
 	}
 	return text, nil
 }
@@ -278,7 +279,7 @@ type Command struct {
 
 // Parse splits line into words and checks it against the command table:
 // the command exists and has the right number of arguments. Node names are
-// resolved later, by Exec, against the cluster's members.
+// resolved later, by the cluster, against its members.
 func Parse(line string) (Command, error) {
 	words, err := Tokenize(line)
 	if err != nil {
@@ -301,7 +302,7 @@ func Parse(line string) (Command, error) {
 		return Command{}, arityError(spec, n)
 	}
 	for i, a := range cmd.Args {
-		if spec.kindAt(i) == argChoice && !contains(spec.choices, strings.ToLower(a)) {
+		if spec.kindAt(i) == argChoice && !slices.Contains(spec.choices, strings.ToLower(a)) {
 			return Command{}, errorf(ErrUsage, "%s: %q is not one of %s — usage: %s",
 				name, a, strings.Join(spec.choices, ", "), spec.Usage)
 		}
@@ -310,22 +311,16 @@ func Parse(line string) (Command, error) {
 }
 
 func arityError(spec *commandSpec, got int) error {
-	plural := func(n int) string {
-		if n == 1 {
-			return "1 argument"
-		}
-		return fmt.Sprintf("%d arguments", n)
-	}
 	var want string
 	switch {
 	case spec.max == 0:
 		want = "no arguments"
 	case spec.min == spec.max:
-		want = plural(spec.min)
+		want = Plural(spec.min, "argument")
 	case spec.max < 0:
-		want = "at least " + plural(spec.min)
+		want = "at least " + Plural(spec.min, "argument")
 	case got > spec.max:
-		want = "at most " + plural(spec.max)
+		want = "at most " + Plural(spec.max, "argument")
 	default:
 		want = fmt.Sprintf("%d to %d arguments", spec.min, spec.max)
 	}
@@ -336,26 +331,16 @@ func arityError(spec *commandSpec, got int) error {
 	return errorf(ErrUsage, "%s: wants %s%s, got %d — usage: %s", spec.Name, want, names, got, spec.Usage)
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Tokenize splits line into words like a POSIX shell, without expansions:
 // words are separated by blanks; 'single quotes' keep everything literally;
 // "double quotes" allow \" and \\ escapes; a backslash outside quotes keeps
 // the next character; # at the start of a word begins a comment.
 func Tokenize(line string) ([]string, error) {
 	var (
-		words   []string
-		cur     strings.Builder
-		inWord  bool
-		runes   = []rune(line)
-		quoteAt = -1
+		words  []string
+		cur    strings.Builder
+		inWord bool
+		runes  = []rune(line)
 	)
 	flush := func() {
 		if inWord {
@@ -379,7 +364,7 @@ func Tokenize(line string) ([]string, error) {
 			}
 		case r == '\'':
 			inWord = true
-			quoteAt = i
+			quoteAt := i
 			j := i + 1
 			for j < len(runes) && runes[j] != '\'' {
 				cur.WriteRune(runes[j])
@@ -391,7 +376,7 @@ func Tokenize(line string) ([]string, error) {
 			i = j
 		case r == '"':
 			inWord = true
-			quoteAt = i
+			quoteAt := i
 			j := i + 1
 			for ; j < len(runes) && runes[j] != '"'; j++ {
 				if runes[j] == '\\' && j+1 < len(runes) && (runes[j+1] == '"' || runes[j+1] == '\\') {
@@ -477,4 +462,21 @@ func withPrefix(list []string, prefix string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func tunableNames() []string {
+	ts := cluster.KnownTunables()
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// Plural writes a count with its noun: "1 hop", "2 hops", "0 keys".
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

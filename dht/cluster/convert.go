@@ -1,0 +1,56 @@
+package cluster
+
+import (
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
+)
+
+// Every conversion from chord's and dht's result types into the cluster's
+// own lives here, so a change in theirs is adapted in one place.
+
+// lookupResult converts chord's lookup of key, started at via, naming
+// every node. It is the only place that reads chord.LookupResult.
+func (c *Cluster) lookupResult(key, via string, lr chord.LookupResult) LookupResult {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	bits := c.cfg.Chord.Bits
+	out := LookupResult{
+		Key:      key,
+		ID:       RingID{ID: chord.HashID(bits, []byte(key)), Bits: bits}, // set also when the lookup failed early
+		Owner:    c.refLocked(lr.Owner),
+		Hops:     lr.Hops,
+		Timeouts: lr.Timeouts,
+		Path:     make([]Hop, 0, len(lr.Path)),
+		Via:      via,
+		Took:     lr.Took,
+	}
+	for _, h := range lr.Path {
+		out.Path = append(out.Path, Hop{
+			Node: c.nameOfLocked(h.Node.Addr), ID: RingID{ID: h.Node.ID, Bits: bits}, Addr: h.Node.Addr,
+			Via: h.Via, Reason: h.Reason, Err: h.Err, Timeout: h.Timeout, RTT: h.RTT,
+		})
+	}
+	return out
+}
+
+// getVersion, putVersion and keyVersion convert the versions of dht's
+// results (their Counter; the writer ID completes it and is not shown).
+// They are the only readers of dht's version fields.
+func getVersion(r dht.GetResult) Version { return Version(r.Version) }
+func putVersion(r dht.PutResult) Version { return Version(r.Version) }
+func keyVersion(k dht.KeyInfo) Version   { return Version(k.Version) }
+
+// violationsLocked words chord's violations with node names. Caller holds
+// mu.
+func (c *Cluster) violationsLocked(vs []chord.Violation) []Violation {
+	out := make([]Violation, 0, len(vs))
+	names := c.replacerLocked()
+	for _, v := range vs {
+		node := ""
+		if !v.Node.IsZero() {
+			node = c.nameOfLocked(v.Node.Addr)
+		}
+		out = append(out, Violation{Invariant: v.Invariant, Node: node, Message: names.Replace(v.Message)})
+	}
+	return out
+}

@@ -1,0 +1,166 @@
+package cluster
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// Names returns the node names in order (n0, n1, …), for completion.
+func (c *Cluster) Names() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]string, len(c.members))
+	for i, m := range c.members {
+		out[i] = m.name
+	}
+	return out
+}
+
+// Resolve finds the node named by node: a name (n3), an address
+// (127.0.0.1:4000) or a hex identifier prefix. The error wraps
+// ErrUnknownNode and lists the names, or the candidates of an ambiguous
+// prefix.
+func (c *Cluster) Resolve(node string) (Peer, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, err := c.resolveLocked("", node)
+	if err != nil {
+		return Peer{}, err
+	}
+	return c.peerLocked(m), nil
+}
+
+// resolve is Resolve for the cluster's control operations; op prefixes
+// the error ("kill: unknown node …"). On a closed cluster it fails with
+// ErrClosed: no node has a transport or a driver left to act on.
+func (c *Cluster) resolve(op, arg string) (*member, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return nil, errorf(ErrClosed, "%s: the cluster is closed", op)
+	}
+	return c.resolveLocked(op, arg)
+}
+
+func (c *Cluster) resolveLocked(op, arg string) (*member, error) {
+	for _, m := range c.members {
+		if strings.EqualFold(m.name, arg) || m.addr == arg {
+			return m, nil
+		}
+	}
+	prefix := ""
+	if op != "" {
+		prefix = op + ": "
+	}
+	hex := strings.TrimPrefix(strings.ToLower(arg), "0x")
+	if hex != "" && isHex(hex) {
+		var matches []*member
+		for _, m := range c.members {
+			if strings.HasPrefix(m.id.Hex(c.cfg.Chord.Bits), hex) {
+				matches = append(matches, m)
+			}
+		}
+		switch len(matches) {
+		case 1:
+			return matches[0], nil
+		case 0:
+		default:
+			var desc []string
+			for _, m := range matches {
+				desc = append(desc, fmt.Sprintf("%s (%s)", m.name, m.id.Short(c.cfg.Chord.Bits)))
+			}
+			return nil, errorf(ErrUnknownNode, "%sID prefix %q is ambiguous — it matches %s; give more digits",
+				prefix, arg, strings.Join(desc, ", "))
+		}
+	}
+	return nil, errorf(ErrUnknownNode, "%sunknown node %q — nodes are %s", prefix, arg, c.nameRangeLocked())
+}
+
+func (c *Cluster) nameRangeLocked() string {
+	switch len(c.members) {
+	case 0:
+		return "none"
+	case 1:
+		return c.members[0].name
+	}
+	return c.members[0].name + "…" + c.members[len(c.members)-1].name
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// peerLocked describes m as results show it. Caller holds mu.
+func (c *Cluster) peerLocked(m *member) Peer {
+	return Peer{Name: m.name, ID: RingID{ID: m.id, Bits: c.cfg.Chord.Bits}, Addr: m.addr}
+}
+
+// refLocked names the node r points at: its member's name, or its address
+// when no member listens there. Caller holds mu.
+func (c *Cluster) refLocked(r chord.NodeRef) Peer {
+	if r.IsZero() {
+		return Peer{}
+	}
+	return Peer{Name: c.nameOfLocked(r.Addr), ID: RingID{ID: r.ID, Bits: c.cfg.Chord.Bits}, Addr: r.Addr}
+}
+
+// nameOf returns the name of the member at addr, or addr itself.
+func (c *Cluster) nameOf(addr string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.nameOfLocked(addr)
+}
+
+func (c *Cluster) nameOfLocked(addr string) string {
+	for _, m := range c.members {
+		if m.addr == addr {
+			return m.name
+		}
+	}
+	return addr
+}
+
+// replacerLocked returns the address-to-name rewriter for texts that name
+// nodes by address (chord's event details and violations), rebuilt only
+// when members were added (addresses never change).
+func (c *Cluster) replacerLocked() *strings.Replacer {
+	if r, n := c.names.Load(), len(c.members); r != nil && r.n == n {
+		return r.r
+	}
+	names := make(map[string]string, len(c.members))
+	for _, m := range c.members {
+		names[m.addr] = m.name
+	}
+	r := &namedReplacer{r: addrReplacer(names), n: len(c.members)}
+	c.names.Store(r)
+	return r.r
+}
+
+// namedReplacer caches addrReplacer for a number of members.
+type namedReplacer struct {
+	r *strings.Replacer
+	n int
+}
+
+// addrReplacer rewrites addresses to names, longest address first so that
+// 127.0.0.1:4000 never matches inside 127.0.0.1:40001.
+func addrReplacer(names map[string]string) *strings.Replacer {
+	addrs := make([]string, 0, len(names))
+	for a := range names {
+		addrs = append(addrs, a)
+	}
+	sort.Slice(addrs, func(i, j int) bool { return len(addrs[i]) > len(addrs[j]) })
+	pairs := make([]string, 0, 2*len(addrs))
+	for _, a := range addrs {
+		pairs = append(pairs, a, names[a])
+	}
+	return strings.NewReplacer(pairs...)
+}

@@ -1,0 +1,74 @@
+package cluster
+
+// The default origin: the member get, set, del and lookup start at when no
+// "via" node is given.
+
+// PickOrigin chooses a random live member as the default origin and
+// returns its name.
+func (c *Cluster) PickOrigin() (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	live := c.liveLocked()
+	if len(live) == 0 {
+		return "", errorf(ErrNoLiveNode, "random: no live node to pick")
+	}
+	c.origin = live[c.rng.IntN(len(live))].name
+	return c.origin, nil
+}
+
+// Origin names the default origin (n0 after Start). While it is not alive,
+// operations without "via" start at the first live member instead.
+func (c *Cluster) Origin() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.origin
+}
+
+// SetOrigin makes the live member node (a name, ID prefix or address) the
+// default origin and returns its name.
+func (c *Cluster) SetOrigin(node string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, err := c.resolveLocked("origin", node)
+	if err != nil {
+		return "", err
+	}
+	if m.state != StateAlive {
+		return "", errorf(ErrNodeState, "origin: %s is %s — pick a live member", m.name, m.state)
+	}
+	c.origin = m.name
+	return m.name, nil
+}
+
+// originFor returns the member an operation starts at: via if given, else
+// the default origin, else (when it is not alive) the first live member.
+// The member's node and store are read under the lock: they are nil again
+// once it is killed.
+func (c *Cluster) originFor(op, via string) (startAt, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return startAt{}, errorf(ErrClosed, "%s: the cluster is closed", op)
+	}
+	pick := func(m *member) startAt { return startAt{name: m.name, node: m.node, store: m.store} }
+	if via != "" {
+		m, err := c.resolveLocked(op, via)
+		if err != nil {
+			return startAt{}, err
+		}
+		if m.state != StateAlive {
+			return startAt{}, errorf(ErrNodeState, "%s: %s is %s — pick a live node after via", op, m.name, m.state)
+		}
+		return pick(m), nil
+	}
+	for _, m := range c.members {
+		if m.name == c.origin && m.state == StateAlive {
+			return pick(m), nil
+		}
+	}
+	live := c.liveLocked()
+	if len(live) == 0 {
+		return startAt{}, errorf(ErrNoLiveNode, "%s: no live node to start from — revive one", op)
+	}
+	return pick(live[0]), nil
+}

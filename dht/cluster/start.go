@@ -1,0 +1,393 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
+)
+
+// Start launches cfg.Nodes nodes: n0 creates the ring and the others join
+// concurrently, as they would in real life (at most JoinParallelism at a
+// time, each through a random member that has already joined). ctx bounds
+// the start only; the cluster runs until Close. On error every node started
+// is closed.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("cluster config: %w", err)
+	}
+	c := &Cluster{
+		log:         cfg.Logger,
+		net:         cfg.Network,
+		cfg:         cfg,
+		chordEvents: make(chan chord.Event, max(cfg.EventBuffer, 64)),
+		events:      make(chan Event, cfg.EventBuffer),
+		wake:        make(chan struct{}, 1),
+		stop:        make(chan struct{}),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.net == nil {
+		c.net = newNetmuxNetwork(cfg.Host, cfg.Net, cfg.Seed, c.log)
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	c.rng = rand.New(rand.NewPCG(uint64(seed), 0x63686f7264747569))
+
+	c.wg.Add(2)
+	go c.translateEvents()
+	go c.monitor()
+
+	began := time.Now()
+	c.mu.Lock()
+	c.lastFault, c.lastFaultAt = fmt.Sprintf("start %d nodes", cfg.Nodes), began
+	c.mu.Unlock()
+	ms := make([]*member, cfg.Nodes)
+	for i := range ms {
+		m, err := c.newMember()
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		ms[i] = m
+	}
+	first := ms[0]
+	if err := c.boot(ctx, first, nil); err != nil {
+		c.Close()
+		return nil, err
+	}
+	// Zave (TSE 2017): the protocol is correct from an initial ring of at
+	// least r+1 members. Form that base ring and let it settle, then let the
+	// others join concurrently, in waves that at most double the ring, each
+	// settling before the next (see joinInWaves).
+	base := min(len(ms), cfg.Chord.SuccessorListLen+1)
+	err := c.joinAll(ctx, ms[1:base])
+	if err == nil {
+		err = c.settle(ctx, ms[:base])
+	}
+	if err == nil {
+		err = c.joinInWaves(ctx, ms, base)
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	c.mu.Lock()
+	c.origin = first.name
+	// Whatever the monitor concluded about a partial ring during the start
+	// is void: stability is measured for the whole ring, from began.
+	c.lastFault, c.lastFaultAt = fmt.Sprintf("start %d nodes", cfg.Nodes), began
+	c.gen++
+	c.stable, c.convergedIn = false, 0
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	c.log.Info("cluster started", "nodes", cfg.Nodes, "took", time.Since(began))
+	return c, nil
+}
+
+// joinAll boots ms concurrently, at most JoinParallelism at a time, each
+// joining through a random member that has already joined.
+func (c *Cluster) joinAll(ctx context.Context, ms []*member) error {
+	errs := make([]error, len(ms))
+	sem := make(chan struct{}, c.cfg.JoinParallelism)
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = c.boot(ctx, m, c.pickContacts(m))
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// joinInWaves lets ms[joined:] join a settled ring of ms[:joined] in waves:
+// each wave is at most as large as the ring it joins, and the ring settles
+// (successor lists right) before the next wave. Nodes that join a ring at
+// once through lookups that cannot see each other yet all land in the same
+// few gaps, and stabilize threads the nodes of one gap in one per round (a
+// ring of 5 with 1000 joiners at once takes hundreds of rounds); a wave no
+// larger than the ring puts about one joiner in each gap, so every wave
+// settles in a few rounds and N nodes take about log2(N/r) waves.
+func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) error {
+	for joined < len(ms) {
+		wave := min(joined, len(ms)-joined)
+		began := time.Now()
+		if err := c.joinAll(ctx, ms[joined:joined+wave]); err != nil {
+			return err
+		}
+		joinedIn := time.Since(began)
+		joined += wave
+		if err := c.settle(ctx, ms[:joined]); err != nil {
+			return err
+		}
+		c.log.Info("join wave", "nodes", wave, "ring", joined, "joined_in", joinedIn, "settled_in", time.Since(began)-joinedIn)
+	}
+	if len(ms) > fixAllFingersAbove {
+		began := time.Now()
+		c.fixAllFingers(ctx, ms)
+		c.log.Info("fingers fixed", "nodes", len(ms), "took", time.Since(began))
+	}
+	return nil
+}
+
+// fixAllFingersAbove is the ring size above which Start runs one whole
+// fix_fingers cycle on every node once the last wave has settled.
+const fixAllFingersAbove = 64
+
+// fixAllFingers runs one whole fix_fingers cycle (Node.FixAllFingers) on
+// every node of ms. After the waves every successor list is right but many
+// fingers still point past nodes that joined later; one fix_fingers round
+// refreshes one distinct finger, so a large ring, whose fix-fingers period
+// ConfigFor lengthens, would take log N periods to correct them all. A
+// finger already right costs one call to verify it. Errors are left to the
+// normal rounds to repair.
+func (c *Cluster) fixAllFingers(ctx context.Context, ms []*member) {
+	c.eachDriver(ctx, ms, func(ctx context.Context, node *chord.Node) { _ = node.FixAllFingers(ctx) })
+}
+
+// eachDriver runs round once on the node of every member of ms that is up,
+// as an extra round of its driver (chord.Driver.Do: never overlapping the
+// driver's own), JoinParallelism at a time, and returns when all are done.
+func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(context.Context, *chord.Node)) {
+	sem := make(chan struct{}, c.cfg.JoinParallelism)
+	var wg sync.WaitGroup
+	for _, m := range ms {
+		c.mu.RLock()
+		node, drv := m.node, m.drv
+		c.mu.RUnlock()
+		if node == nil || drv == nil {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() { // exits when the round ends (its calls are bounded by RPCTimeout)
+			defer func() { <-sem; wg.Done() }()
+			drv.Do(ctx, func(ctx context.Context) { round(ctx, node) })
+		}()
+	}
+	wg.Wait()
+}
+
+// settle waits until ms form an ideal ring among themselves (successor
+// lists full and right; fingers may still be settling), or JoinTimeout.
+// Between checks it runs one extra stabilize round on every node a
+// violation names (through its driver, so rounds never overlap): a wave of
+// joiners is threaded into the ring in as many rounds as joined one gap,
+// and at a large ring's slow stabilize pace those rounds are what start
+// waits for.
+func (c *Cluster) settle(ctx context.Context, ms []*member) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
+	defer cancel()
+	tick := time.NewTicker(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond))
+	defer tick.Stop()
+	for {
+		var sts []chord.Status
+		byAddr := make(map[string]*member, len(ms))
+		c.mu.RLock()
+		for _, m := range ms {
+			if m.node != nil {
+				sts = append(sts, m.node.Status())
+				byAddr[m.addr] = m
+			}
+		}
+		c.mu.RUnlock()
+		vs := chord.CheckIdeal(sts, false)
+		if len(vs) == 0 && len(sts) == len(ms) {
+			return nil
+		}
+		var nudge []*member
+		for _, v := range vs {
+			if m := byAddr[v.Node.Addr]; m != nil {
+				nudge = append(nudge, m)
+				delete(byAddr, v.Node.Addr)
+			}
+		}
+		c.eachDriver(ctx, nudge, func(ctx context.Context, node *chord.Node) { _ = node.Stabilize(ctx) })
+		select {
+		case <-ctx.Done():
+			why := "nodes missing"
+			if len(vs) > 0 {
+				why = vs[0].String()
+			}
+			return fmt.Errorf("the first %d nodes did not form a ring: %s", len(ms), why)
+		case <-tick.C:
+		}
+	}
+}
+
+// newMember reserves a name, an identifier and a listener for a new node
+// and records it as down; boot brings it up.
+func (c *Cluster) newMember() (*member, error) {
+	tr, err := c.net.Listen("")
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		tr.Kill()
+		return nil, ErrClosed
+	}
+	m := &member{name: fmt.Sprintf("n%d", len(c.members)), addr: tr.Addr(), state: StateDown, tr: tr}
+	if m.id, err = c.chooseIDLocked(m.name, m.addr); err != nil {
+		tr.Kill()
+		return nil, err
+	}
+	c.members = append(c.members, m)
+	return m, nil
+}
+
+// chooseIDLocked picks the identifier of a new node: SHA-1 of its address
+// (or of the seed and its name), re-hashed with a counter in the rare case
+// it collides with an existing member on a small ring. A full identifier
+// space is an error at once, never a loop.
+func (c *Cluster) chooseIDLocked(name, addr string) (chord.ID, error) {
+	bits := c.cfg.Chord.Bits
+	if bits < 63 && uint64(len(c.members)) >= uint64(1)<<bits {
+		return chord.ID{}, errorf(ErrFull, "all %d identifiers of the %d-bit ring are taken (by live, down and departed nodes alike)",
+			uint64(1)<<bits, bits)
+	}
+	base := addr
+	if c.cfg.Seed != 0 {
+		base = fmt.Sprintf("chordtui seed %d %s", c.cfg.Seed, name)
+	}
+	taken := make(map[chord.ID]bool, len(c.members))
+	for _, o := range c.members {
+		taken[o.id] = true
+	}
+	id := chord.HashID(bits, []byte(base))
+	for k := 1; taken[id] && k <= maxRehash; k++ {
+		id = chord.HashID(bits, []byte(fmt.Sprintf("%s#%d", base, k)))
+	}
+	for taken[id] { // a nearly full small ring: the next free identifier (one exists, see above)
+		id = id.AddPow2(bits, 0)
+	}
+	return id, nil
+}
+
+// maxRehash bounds the re-hashes of a colliding identifier before
+// chooseIDLocked walks to the next free one.
+const maxRehash = 64
+
+// boot makes the chord node and store on m's transport (which must be
+// listening), creates a ring (contacts empty) or joins through one of
+// contacts, then starts the node's driver. On failure m is left down.
+func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error {
+	c.mu.Lock()
+	nc := c.cfg.Chord
+	dc := c.cfg.DHT
+	dc.Logger = c.log.With("node", m.name)
+	tr := m.tr
+	m.incarnation++
+	inc := m.incarnation
+	c.mu.Unlock()
+	nc.ID, nc.HasID = m.id, true
+	nc.Events = c.chordEvents
+
+	fail := func(err error) error {
+		tr.Kill()
+		c.mu.Lock()
+		m.tr, m.node, m.store, m.drv, m.state = nil, nil, nil, nil, StateDown
+		c.mu.Unlock()
+		return fmt.Errorf("%s: %w", m.name, err)
+	}
+	node, err := chord.NewNode(nc, tr)
+	if err != nil {
+		return fail(err)
+	}
+	store, err := dht.New(node, dc)
+	if err != nil {
+		return fail(err)
+	}
+	if len(contacts) == 0 {
+		node.Create()
+	} else if err := c.join(ctx, node, m, contacts); err != nil {
+		return fail(err)
+	}
+	drv := chord.NewDriver(c.tasks(node, store, nc, dc.RepairInterval), nc.Jitter, c.driverSeed(m, inc))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		tr.Close()
+		return ErrClosed
+	}
+	if c.maintPaused {
+		drv.Pause()
+	}
+	drv.Start()
+	m.node, m.store, m.drv, m.state = node, store, drv, StateAlive
+	return nil
+}
+
+// join enters the ring through the first contact that works, retrying with
+// a short backoff (a contact may be busy joining itself) until JoinTimeout.
+func (c *Cluster) join(ctx context.Context, node *chord.Node, m *member, contacts []string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
+	defer cancel()
+	backoff := 10 * time.Millisecond
+	var last error
+	for attempt := 0; ; attempt++ {
+		contact := contacts[attempt%len(contacts)]
+		err := node.Join(ctx, contact)
+		if err == nil {
+			c.log.Debug("joined", "node", m.name, "via", contact, "attempts", attempt+1)
+			return nil
+		}
+		last = err
+		if errors.Is(err, chord.ErrIDCollision) {
+			return fmt.Errorf("join via %s: %w", c.nameOf(contact), err)
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("join gave up after %d attempts: %w", attempt+1, last)
+		case <-c.stop:
+			t.Stop()
+			return ErrClosed
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 200*time.Millisecond)
+	}
+}
+
+// tasks are the rounds a node's driver runs: chord's maintenance at the
+// cluster's current intervals, then the store's repair.
+func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, repair time.Duration) []chord.Task {
+	ts := append(chord.NodeTasks(node), store.Tasks()...)
+	for i := range ts {
+		switch ts[i].Name {
+		case "stabilize":
+			ts[i].Every = nc.StabilizeInterval
+		case "fix_fingers":
+			ts[i].Every = nc.FixFingersInterval
+		case "check_predecessor":
+			ts[i].Every = nc.CheckPredecessorInterval
+		case "dht repair":
+			ts[i].Every = repair
+		}
+	}
+	return ts
+}
+
+func (c *Cluster) driverSeed(m *member, inc int) int64 {
+	if c.cfg.Seed != 0 {
+		return c.cfg.Seed*1000003 + int64(len(m.name))*7919 + int64(inc) + int64(m.id.Uint64()&0xffff)
+	}
+	return time.Now().UnixNano() + int64(m.id.Uint64())
+}

@@ -1,0 +1,296 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
+)
+
+// The read API: copies of the cluster's state for observers. None of these
+// blocks on the network; each reads the nodes' local state under mu.
+
+// Snapshot returns a copy of the whole cluster for observers. Node state is
+// read now; Stable and ConvergedIn come from the monitor's last evaluation
+// (at most MonitorInterval old).
+func (c *Cluster) Snapshot() Snapshot {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s := Snapshot{
+		Taken:             time.Now(),
+		Bits:              c.cfg.Chord.Bits,
+		R:                 c.cfg.Chord.SuccessorListLen,
+		Replicas:          c.cfg.DHT.Replicas,
+		Stable:            c.stable,
+		LastFault:         c.lastFault,
+		LastFaultAt:       c.lastFaultAt,
+		ConvergedIn:       c.convergedIn,
+		MaintenancePaused: c.maintPaused,
+		Origin:            c.origin,
+		UnstableReason:    c.unstableWhy,
+		EventsDropped:     c.evDropped.Load(),
+	}
+	var live []chord.Status
+	var stores []*dht.Store
+	for _, m := range c.members {
+		ns := NodeSnapshot{
+			Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
+			Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
+			Incarnation: m.incarnation,
+		}
+		if m.node != nil {
+			ns.Chord = m.node.Status()
+			ns.Keys = m.store.Counts()
+			if m.state == StateAlive {
+				live = append(live, ns.Chord)
+				stores = append(stores, m.store)
+			}
+		}
+		ns.RPC = rpcStatsLocked(m)
+		s.Nodes = append(s.Nodes, ns)
+	}
+	s.Violations = chord.CheckInvariants(live)
+	s.KeyIDs = c.keyIDs(s.Taken, stores)
+	return s
+}
+
+// rpcStatsLocked reads m's transport counters (zero while it is down).
+func rpcStatsLocked(m *member) RPCStats {
+	if m.tr == nil || m.state == StateDown {
+		return RPCStats{}
+	}
+	return m.tr.Stats()
+}
+
+// keyIDsMaxAge is how stale Snapshot.KeyIDs may be.
+const keyIDsMaxAge = 250 * time.Millisecond
+
+// keyIDs returns the sorted identifiers of the live keys in stores,
+// recomputed at most every keyIDsMaxAge: listing and sorting every store's
+// keys at the UI's frame rate would cost more than drawing the frame.
+func (c *Cluster) keyIDs(now time.Time, stores []*dht.Store) []chord.ID {
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if c.keyIDsAt.IsZero() || now.Sub(c.keyIDsAt) >= keyIDsMaxAge {
+		set := map[chord.ID]bool{}
+		for _, st := range stores {
+			for _, k := range st.Keys() {
+				if !k.Deleted {
+					set[k.ID] = true
+				}
+			}
+		}
+		ids := make([]chord.ID, 0, len(set))
+		for id := range set {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i].Cmp(ids[j]) < 0 })
+		c.keyIDsCache, c.keyIDsAt = ids, now
+	}
+	return append([]chord.ID(nil), c.keyIDsCache...)
+}
+
+// faultsLocked lists the faults set on m, in words.
+func faultsLocked(m *member) []string {
+	var f []string
+	if m.delay > 0 {
+		f = append(f, "delay "+m.delay.String())
+	}
+	if m.drop > 0 {
+		f = append(f, fmt.Sprintf("drop %g%%", m.drop))
+	}
+	if m.partitioned {
+		f = append(f, "partitioned")
+	}
+	return f
+}
+
+// Nodes lists every node with its state, pointers and key counts.
+func (c *Cluster) Nodes() NodesView {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v := NodesView{Stable: c.stable, Origin: c.origin, LastFault: c.lastFault, ConvergedIn: c.convergedIn,
+		Nodes: make([]NodeRow, 0, len(c.members))}
+	for _, m := range c.members {
+		p := c.peerLocked(m)
+		r := NodeRow{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, RingPosition: p.ID.Fraction(),
+			Faults: faultsLocked(m)}
+		if m.node != nil {
+			st := m.node.Status()
+			k := m.store.Counts()
+			r.Owned, r.Replicas, r.Keys = k.Owned, k.Replicas, k.Owned+k.Replicas
+			if st.Joined {
+				r.Joined, r.Pred, r.Succ = true, c.refLocked(st.Predecessor), c.refLocked(st.Successor())
+			}
+		}
+		v.Nodes = append(v.Nodes, r)
+	}
+	return v
+}
+
+// Node describes one node (a name, ID prefix or address) in full:
+// pointers, successor list, fingers collapsed to runs, key counts.
+func (c *Cluster) Node(node string) (NodeDetail, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, err := c.resolveLocked("node", node)
+	if err != nil {
+		return NodeDetail{}, err
+	}
+	p := c.peerLocked(m)
+	d := NodeDetail{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, Incarnation: m.incarnation, Faults: faultsLocked(m)}
+	if m.node == nil {
+		return d, nil
+	}
+	st := m.node.Status()
+	k := m.store.Counts()
+	d.Owned, d.Replicas, d.Tombstones, d.Bytes = k.Owned, k.Replicas, k.Tombstones, k.Bytes
+	if st.Joined || m.state == StatePaused {
+		r := &Routing{Pred: c.refLocked(st.Predecessor), Lookups: st.Lookups, Rounds: st.Rounds}
+		for _, s := range st.Successors {
+			r.Successors = append(r.Successors, c.refLocked(s))
+		}
+		names := make(map[string]string, len(c.members))
+		for _, o := range c.members {
+			names[o.addr] = o.name
+		}
+		r.Fingers = CollapseFingers(st, names)
+		d.Routing = r
+	}
+	return d, nil
+}
+
+// Keys lists the keys the node (a name, ID prefix or address) stores,
+// tombstones included. A node that is down or has left stores none.
+func (c *Cluster) Keys(node string) (KeyList, error) {
+	c.mu.RLock()
+	m, err := c.resolveLocked("keys", node)
+	if err != nil {
+		c.mu.RUnlock()
+		return KeyList{}, err
+	}
+	store, bits := m.store, c.cfg.Chord.Bits
+	c.mu.RUnlock()
+	out := KeyList{Node: m.name, Keys: []KeyEntry{}}
+	if store == nil {
+		return out, nil
+	}
+	out.Running = true
+	for _, k := range store.Keys() {
+		out.Keys = append(out.Keys, KeyEntry{Key: k.Key, ID: RingID{ID: k.ID, Bits: bits},
+			Version: keyVersion(k), Owned: k.Owned, Deleted: k.Deleted, Size: k.Size})
+	}
+	return out, nil
+}
+
+// Stats returns every node's RPC and lookup counters, with totals.
+func (c *Cluster) Stats() StatsView {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v := StatsView{Nodes: make([]NodeStats, 0, len(c.members)), EventsDropped: c.evDropped.Load()}
+	for _, m := range c.members {
+		r := rpcStatsLocked(m)
+		s := NodeStats{Name: m.name, State: m.state, Calls: r.Calls, Errors: r.Errors, Served: r.Served,
+			BytesIn: r.BytesIn, BytesOut: r.BytesOut, P50: r.P50, P99: r.P99}
+		if m.node != nil {
+			st := m.node.Status()
+			s.Lookups, s.LookupFailures, s.Rounds = st.Lookups, st.LookupFailures, st.Rounds
+		}
+		v.Calls += s.Calls
+		v.Errors += s.Errors
+		v.Served += s.Served
+		v.BytesIn += s.BytesIn
+		v.BytesOut += s.BytesOut
+		v.Lookups += s.Lookups
+		v.Nodes = append(v.Nodes, s)
+	}
+	return v
+}
+
+// Check checks Zave's invariants 1–8 over the live nodes' current state
+// (docs/chord.md explains them).
+func (c *Cluster) Check() CheckResult {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var live []chord.Status
+	for _, m := range c.liveLocked() {
+		live = append(live, m.node.Status())
+	}
+	return CheckResult{Violations: c.violationsLocked(chord.CheckInvariants(live)), Live: len(live)}
+}
+
+// Stable reports whether the ring is stable now, how long it took to get
+// there after the last fault, and otherwise what is still missing.
+func (c *Cluster) Stable() (stable bool, convergedIn time.Duration, why string) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.stable, c.convergedIn, c.unstableWhy
+}
+
+// Wait blocks until the ring is stable or timeout passes (timeout ≤ 0: the
+// configured WaitTimeout) and returns how long stabilisation took after the
+// last fault. It polls the monitor's result: no fixed sleep decides
+// anything. The error wraps ErrNotStable, ErrClosed or ctx's error.
+func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, error) {
+	began := time.Now()
+	c.mu.RLock()
+	if timeout <= 0 {
+		timeout = c.cfg.WaitTimeout
+	}
+	poll := max(c.cfg.MonitorInterval/2, time.Millisecond)
+	c.mu.RUnlock()
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		c.mu.RLock()
+		stable, took, fault, at, why := c.stable, c.convergedIn, c.lastFault, c.lastFaultAt, c.unstableWhy
+		closed := c.closed
+		c.mu.RUnlock()
+		if closed {
+			return WaitResult{After: fault, Waited: time.Since(began)}, errorf(ErrClosed, "wait: the cluster is closed")
+		}
+		if stable {
+			return WaitResult{ConvergedIn: took, After: fault, Waited: time.Since(began)}, nil
+		}
+		select {
+		case <-ctx.Done():
+			if err := parent.Err(); err != nil {
+				return WaitResult{After: fault, Waited: time.Since(began)}, fmt.Errorf("wait: %w", err)
+			}
+			return WaitResult{After: fault, Waited: time.Since(began)},
+				errorf(ErrNotStable, "wait: not stable %.1f s after %s — %s", time.Since(at).Seconds(), fault, why)
+		case <-c.stop: // the next turn says so
+		case <-tick.C:
+		}
+	}
+}
+
+// LiveNode is one live member's name with its chord node and dht store, for
+// programs that drive the nodes directly (chordtui bench).
+type LiveNode struct {
+	Name  string
+	Addr  string
+	ID    chord.ID
+	Node  *chord.Node
+	Store *dht.Store
+}
+
+// LiveNodes returns the members alive now, in name order. A handle is only
+// meaningful while its node stays alive: after a kill, leave or Close, calls
+// through it fail or see the dead node's stale state, so fetch the list
+// again after every fault.
+func (c *Cluster) LiveNodes() []LiveNode {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []LiveNode
+	for _, m := range c.liveLocked() {
+		out = append(out, LiveNode{Name: m.name, Addr: m.addr, ID: m.id, Node: m.node, Store: m.store})
+	}
+	return out
+}
