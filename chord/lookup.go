@@ -55,6 +55,9 @@ type LookupOptions struct {
 
 // LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
 func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (LookupResult, error) {
+	if n.stopped.Load() {
+		return LookupResult{Key: id.Mask(n.cfg.Bits)}, n.stoppedErr("lookup " + id.Short(n.cfg.Bits) + " from")
+	}
 	n.lookups.Add(1)
 	mode := lookupExplain
 	if opts.TrustOwner {
@@ -130,9 +133,9 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.cands = append(l.cands, routeEntry{ref: NodeRef{Addr: known}, via: viaKnown})
 	} else {
 		n.mu.Lock()
-		if !n.joined {
+		if err := n.memberLocked("lookup " + l.key.Short(bits) + " from"); err != nil {
 			n.mu.Unlock()
-			return NodeRef{}, fmt.Errorf("lookup %s from %s: %w", l.key.Short(bits), n.self.Addr, ErrNotJoined)
+			return NodeRef{}, err
 		}
 		// Shortcut: id ∈ (predecessor, n] is owned by n itself.
 		if !n.pred.IsZero() && BetweenRightIncl(n.pred.ID, l.key, n.self.ID) {
@@ -154,8 +157,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 			if owner, ok := l.tryOwners(ctx, a.owners); ok {
 				return owner, nil
 			}
-			if err := ctx.Err(); err != nil {
-				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
+			if err := l.interrupted(ctx); err != nil {
+				return NodeRef{}, err
 			}
 		}
 		l.merge(a.cands)
@@ -180,8 +183,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		}
 		h := l.hop(e, time.Since(t0))
 		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), ctxErr)
+			if err := l.interrupted(ctx); err != nil {
+				return NodeRef{}, err
 			}
 			if e.via == viaKnown && errors.Is(err, ErrNotJoined) {
 				return NodeRef{}, fmt.Errorf("lookup %s via %s: %w", l.key.Short(bits), known, err)
@@ -203,8 +206,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 			if owner, ok := l.tryOwners(ctx, a.owners); ok {
 				return owner, nil
 			}
-			if err := ctx.Err(); err != nil {
-				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
+			if err := l.interrupted(ctx); err != nil {
+				return NodeRef{}, err
 			}
 			// Every owner offered is dead: go on from the nodes preceding the key.
 		}
@@ -218,6 +221,18 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		}
 		l.merge(kept)
 	}
+}
+
+// interrupted returns why the lookup must end now, without taking a failed
+// call as the callee's: ctx ended, or this node was stopped.
+func (l *lookup) interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lookup %s: %w", l.key.Short(l.n.cfg.Bits), err)
+	}
+	if l.n.stopped.Load() {
+		return l.n.stoppedErr("lookup " + l.key.Short(l.n.cfg.Bits) + " from")
+	}
+	return nil
 }
 
 // next pops the closest candidate not asked yet.
@@ -297,7 +312,7 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		err := n.ping(ctx, e.ref.Addr)
 		h := l.hop(e, time.Since(t0))
 		if err != nil {
-			if ctx.Err() != nil {
+			if l.interrupted(ctx) != nil {
 				return NodeRef{}, false
 			}
 			l.fail(&h, e.ref, err)
