@@ -22,12 +22,15 @@ const maxCandidates = 16
 // than that node, hence closer than anything the asker still holds, so the
 // candidates form a stack: a new answer goes on top, and a dead hop falls
 // back to the next-best below it (the paper's "try the previous node's next
-// closest finger"). The owner is verified
-// live: it is this node, a node that answered during the lookup, a node that
-// answered the node naming it or this node within Config.LivenessWindow over
-// a connection still open (the hop's Reason says how long ago), or one that
-// answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
-// no candidate is left, the lookup fails with ErrLookupFailed.
+// closest finger"). The owner is verified live (LookupResult.OwnerCheck): it
+// is this node, a node that answered during the lookup, a node that answered
+// the node naming it or this node within Config.LivenessWindow over a
+// connection still open, or one that answers a ping. At most
+// Config.MaxLookupSteps calls are made; then, or when no candidate is left,
+// the lookup fails with ErrLookupFailed.
+//
+// The result numbers hops one way (see LookupResult): this node is hop 0,
+// Path lists every call made, Hops counts those that answered.
 func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
 	return n.LookupWith(ctx, id, LookupOptions{})
 }
@@ -72,8 +75,8 @@ func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (Looku
 		return res, err
 	}
 	if n.cfg.Events != nil {
-		n.emit(EventLookup, NodeRef{}, res.Owner, fmt.Sprintf("lookup %s → %s in %d hops, %d timeouts",
-			id.Short(n.cfg.Bits), n.label(res.Owner), res.Hops, res.Timeouts))
+		n.emit(EventLookup, NodeRef{}, res.Owner, fmt.Sprintf("lookup %s → %s in %s, %s; owner %s",
+			id.Short(n.cfg.Bits), n.label(res.Owner), plural(res.Hops, "hop"), plural(res.Timeouts, "failed call"), res.OwnerCheck))
 	}
 	return res, nil
 }
@@ -133,7 +136,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.cands = append(l.cands, routeEntry{ref: NodeRef{Addr: known}, via: viaKnown})
 	} else {
 		n.mu.Lock()
-		if err := n.memberLocked("lookup " + l.key.Short(bits) + " from"); err != nil {
+		if !n.activeLocked() { // the message only then: lookups are hot
+			err := n.memberLocked("lookup " + l.key.Short(bits) + " from")
 			n.mu.Unlock()
 			return NodeRef{}, err
 		}
@@ -141,12 +145,12 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		if !n.pred.IsZero() && BetweenRightIncl(n.pred.ID, l.key, n.self.ID) {
 			pred := n.pred
 			n.mu.Unlock()
-			h := Hop{Node: n.self, Via: "self"}
+			l.res.OwnerCheck, l.res.OwnerNamedBy = OwnerOrigin, n.self
 			if l.explain {
-				h.Reason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
+				l.res.OwnerVia = "self"
+				l.res.OwnerReason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
 					l.key.Short(bits), pred.ID.Short(bits), n.self.ID.Short(bits))
 			}
-			l.res.Path = append(l.res.Path, h)
 			return n.self, nil
 		}
 		var a stepAnswer
@@ -258,50 +262,46 @@ func (l *lookup) merge(es []routeEntry) {
 }
 
 // tryOwners returns the first live entry of an owner answer: this node
-// (if it is a member), a node that already answered, or one that answers a
-// ping — or, for a hint or a trusted owner, the first entry that did not fail
-// during this lookup.
+// (if it is a member), a node that already answered, one vouched for, or
+// one that answers a ping — or, for a hint or a trusted owner, the first
+// entry that did not fail during this lookup. Only the ping is a call, and
+// so a row of the path; how the owner was found live goes in the result.
 func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool) {
 	n := l.n
 	for _, e := range es {
 		if e.ref.Addr == n.self.Addr {
 			if n.Joined() {
-				h := l.hop(e, 0)
-				h.Node = n.self
-				l.res.Path = append(l.res.Path, h)
+				l.owner(e, OwnerOrigin, 0, " (this node)")
 				return n.self, true
 			}
 			continue // a stale pointer to this (joining) node
 		}
 		if containsString(l.answered, e.ref.Addr) {
-			l.res.Path = append(l.res.Path, l.hop(e, 0))
+			l.owner(e, OwnerAnswered, 0, " (it answered earlier in this lookup)")
 			return e.ref, true
 		}
 		if containsString(l.failed, e.ref.Addr) {
 			continue
 		}
 		if l.hint || l.trust {
-			h := l.hop(e, 0)
-			if l.explain && l.trust {
-				h.Reason += " (not pinged: the caller calls it next)"
-			}
-			l.res.Path = append(l.res.Path, h)
+			l.owner(e, OwnerTrusted, 0, " (not pinged: the caller calls it next)")
 			return e.ref, true
 		}
 		if e.vouched && !l.ping {
-			h := l.hop(e, 0)
 			if l.explain {
-				h.Reason += " (it answered " + shortID(e.from.ID, n.cfg.Bits) + " " + e.heard.Round(time.Microsecond).String() + " before that node named it: no ping)"
+				l.owner(e, OwnerVouched, e.heard, " (vouched for by "+shortID(e.from.ID, n.cfg.Bits)+", which heard from it "+
+					e.heard.Round(time.Microsecond).String()+" before naming it: no ping)")
+			} else {
+				l.owner(e, OwnerVouched, e.heard, "")
 			}
-			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
 		if ago, ok := n.heardFrom(e.ref.Addr); ok && !l.ping {
-			h := l.hop(e, 0)
 			if l.explain {
-				h.Reason += " (it answered this node " + ago.Round(time.Microsecond).String() + " ago: no ping)"
+				l.owner(e, OwnerHeard, ago, " (it answered this node "+ago.Round(time.Microsecond).String()+" ago: no ping)")
+			} else {
+				l.owner(e, OwnerHeard, ago, "")
 			}
-			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
 		if l.steps >= n.cfg.MaxLookupSteps {
@@ -311,6 +311,7 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		t0 := time.Now()
 		err := n.ping(ctx, e.ref.Addr)
 		h := l.hop(e, time.Since(t0))
+		h.Ping = true
 		if err != nil {
 			if l.interrupted(ctx) != nil {
 				return NodeRef{}, false
@@ -321,9 +322,21 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		l.res.Hops++
 		l.answered = append(l.answered, e.ref.Addr)
 		l.res.Path = append(l.res.Path, h)
+		l.res.OwnerCheck, l.res.OwnerNamedBy = OwnerPinged, e.from
+		l.res.OwnerVia, l.res.OwnerReason = h.Via, h.Reason // the ping's row says it all
 		return e.ref, true
 	}
 	return NodeRef{}, false
+}
+
+// owner records on the result how e, the owner, was found live; note ends
+// its reason (explain mode only).
+func (l *lookup) owner(e routeEntry, check OwnerCheck, heard time.Duration, note string) {
+	l.res.OwnerCheck, l.res.OwnerNamedBy, l.res.OwnerHeardAgo = check, e.from, heard
+	if l.explain {
+		h := l.hop(e, 0)
+		l.res.OwnerVia, l.res.OwnerReason = h.Via, h.Reason+note
+	}
 }
 
 func (l *lookup) fail(h *Hop, ref NodeRef, err error) {
@@ -336,7 +349,7 @@ func (l *lookup) fail(h *Hop, ref NodeRef, err error) {
 
 // hop describes asking e, in words a student reads.
 func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
-	h := Hop{Node: e.ref, RTT: rtt}
+	h := Hop{Node: e.ref, From: e.from, RTT: rtt}
 	if !l.explain {
 		return h
 	}
@@ -566,4 +579,12 @@ func successorVia(j int) string {
 		return successorVias[j]
 	}
 	return "successor list[" + strconv.Itoa(j) + "]"
+}
+
+// plural formats "1 hop", "2 hops".
+func plural(k int, noun string) string {
+	if k == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(k) + " " + noun + "s"
 }
