@@ -384,8 +384,6 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		} else {
 			h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its " + h.Via + ")"
 		}
-	case viaSelf:
-		h.Via = "self"
 	}
 	return h
 }
@@ -418,28 +416,6 @@ func containsString(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {
 			return true
-		}
-	}
-	return false
-}
-
-func isTimeout(err error) bool {
-	for err != nil {
-		if err == ErrTimeout || err == context.DeadlineExceeded {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if isTimeout(e) {
-					return true
-				}
-			}
-			return false
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		default:
-			return false
 		}
 	}
 	return false

@@ -313,7 +313,7 @@ func (n *Node) Call(ctx context.Context, addr, name string, req []byte) ([]byte,
 	}
 	status, body, err := replyStatus(rep)
 	if err != nil {
-		return nil, fmt.Errorf("command %s on %s: bad reply: %w", name, addr, ErrNodeDown)
+		return nil, fmt.Errorf("command %s on %s: bad reply: %w: %w", name, addr, err, ErrNodeDown)
 	}
 	switch status {
 	case statusOK:
@@ -544,7 +544,7 @@ func (n *Node) callState(ctx context.Context, addr string, notify bool) (stateRe
 	}
 	st, err := decodeState(body, &internedAddrs)
 	if err != nil {
-		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
+		return stateReply{}, fmt.Errorf("state of %s: bad reply: %w: %w", addr, err, ErrNodeDown)
 	}
 	return st, nil
 }
@@ -558,7 +558,7 @@ func (n *Node) callStateFingers(ctx context.Context, addr string) (stateReply, e
 	}
 	st, err := decodeState(body, &internedAddrs)
 	if err != nil {
-		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
+		return stateReply{}, fmt.Errorf("state of %s: bad reply: %w: %w", addr, err, ErrNodeDown)
 	}
 	return st, nil
 }

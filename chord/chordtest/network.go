@@ -305,6 +305,7 @@ func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) ([
 	}
 	reply, err := h(ctx, method, append([]byte(nil), req...))
 	if err != nil {
+		// Text only, not %w: over a real network only the message travels.
 		return nil, fmt.Errorf("call %s on %s: remote error: %s", method, addr, err.Error())
 	}
 	return append([]byte(nil), reply...), nil
