@@ -236,8 +236,8 @@ type LookupResult struct {
 // Violation is one broken invariant found by CheckInvariants or CheckIdeal,
 // described in words a student can read.
 type Violation struct {
-	// Invariant is the name from chord-correctness.md, e.g. "OrderedRing",
-	// or "Ideal…" for the quiescent-ring checks.
+	// Invariant is the name docs/chord.md lists, e.g. "OrderedRing", or
+	// "Ideal…" for the quiescent-ring checks.
 	Invariant string
 	// Node is the node whose state breaks it (zero if global).
 	Node NodeRef

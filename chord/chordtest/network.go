@@ -1,6 +1,3 @@
-// Package chordtest holds test helpers for chord: an in-memory network whose
-// faults (crash, pause, cut, isolate, delay, drop) are driven by a seeded RNG,
-// so protocol tests are deterministic and never sleep.
 package chordtest
 
 import (
