@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -244,7 +245,7 @@ func (l *lookup) next() (routeEntry, bool) {
 	for len(l.cands) > 0 {
 		e := l.cands[len(l.cands)-1]
 		l.cands = l.cands[:len(l.cands)-1]
-		if !containsString(l.asked, e.ref.Addr) && !containsString(l.failed, e.ref.Addr) {
+		if !slices.Contains(l.asked, e.ref.Addr) && !slices.Contains(l.failed, e.ref.Addr) {
 			return e, true
 		}
 	}
@@ -276,11 +277,11 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 			}
 			continue // a stale pointer to this (joining) node
 		}
-		if containsString(l.answered, e.ref.Addr) {
+		if slices.Contains(l.answered, e.ref.Addr) {
 			l.owner(e, OwnerAnswered, 0, " (it answered earlier in this lookup)")
 			return e.ref, true
 		}
-		if containsString(l.failed, e.ref.Addr) {
+		if slices.Contains(l.failed, e.ref.Addr) {
 			continue
 		}
 		if l.hint || l.trust {
@@ -410,15 +411,6 @@ func shortID(id ID, bits int) string {
 // recommender, i.e. it was offered as owner rather than as a hop.
 func (l *lookup) isOwnerEntry(e routeEntry) bool {
 	return BetweenRightIncl(e.from.ID, l.key, e.ref.ID)
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *stepAnswer) setFrom(from NodeRef) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -88,7 +89,7 @@ func (n *Node) Stabilize(ctx context.Context) error {
 		return err
 	}
 	old := n.succ[0]
-	if !sameRefs(n.succ, newList) {
+	if !slices.Equal(n.succ, newList) {
 		n.succ = newList
 	}
 	// A one-node ring notifies itself (ToN Fig. 6: n.notify(n) with a nil
@@ -118,7 +119,7 @@ func (n *Node) keepSuccessors(list []NodeRef, i int) {
 		return
 	}
 	n.mu.Lock()
-	changed := n.activeLocked() && sameRefs(n.succ, list)
+	changed := n.activeLocked() && slices.Equal(n.succ, list)
 	if changed {
 		n.succ = append([]NodeRef(nil), list[i:]...)
 	}

@@ -435,25 +435,9 @@ func (n *Node) buildList(head NodeRef, list []NodeRef) []NodeRef {
 	return out
 }
 
+// containsAddr reports whether rs names the node at addr.
 func containsAddr(rs []NodeRef, addr string) bool {
-	for _, r := range rs {
-		if r.Addr == addr {
-			return true
-		}
-	}
-	return false
-}
-
-func sameRefs(a, b []NodeRef) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.ContainsFunc(rs, func(r NodeRef) bool { return r.Addr == addr })
 }
 
 // downError wraps a transport failure: ErrNodeDown always, ErrTimeout too
