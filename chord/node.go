@@ -55,11 +55,13 @@ type Node struct {
 
 	lookups, lookupFailures, rounds, eventsDropped atomic.Uint64
 
-	// stopped is set once, by Stop, while holding mu: every state write and
-	// every event checks it under mu, so nothing changes after Stop returns.
-	// Reading it without mu is a fast hint for calls that fail early.
+	// stopped is set once, by Stop, while holding mu and emitMu: every
+	// state write checks it under mu and every event under emitMu, so
+	// nothing changes and nothing is emitted after Stop returns. Reading it
+	// without a lock is a fast hint for calls that fail early.
 	stopped atomic.Bool
-	frozen  Status // the counters at Stop, which Status reports from then on
+	frozen  Status       // the counters at Stop, which Status reports from then on
+	emitMu  sync.RWMutex // read-held while an event is sent; Stop write-holds it
 }
 
 // Stop ends the node for good, as a crash ends a process, and is meant to
@@ -78,6 +80,8 @@ type Node struct {
 func (n *Node) Stop() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.emitMu.Lock() // after mu, never before: Emit takes emitMu alone
+	defer n.emitMu.Unlock()
 	if n.stopped.Load() {
 		return
 	}
@@ -384,9 +388,9 @@ func (n *Node) Emit(e Event) {
 	if e.Node.IsZero() {
 		e.Node = n.self
 	}
-	// Under mu, so that no event follows Stop (the send never blocks).
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	// Read-locked, so that no event follows Stop (the send never blocks).
+	n.emitMu.RLock()
+	defer n.emitMu.RUnlock()
 	if n.stopped.Load() {
 		return
 	}
