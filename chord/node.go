@@ -228,7 +228,8 @@ func (n *Node) Join(ctx context.Context, known string) error {
 // predecessor, then stops answering protocol calls. A neighbour that cannot
 // be reached does not stop the departure (it is reported as an
 // EventFailureDetected); the neighbours' maintenance rounds repair the ring
-// then. Leave fails only if the node is not a member, or if ctx ends.
+// then. Leave fails only if the node is not a member, if ctx ends, or if
+// the node is stopped (before or during the departure).
 func (n *Node) Leave(ctx context.Context) error {
 	n.mu.Lock()
 	if err := n.memberLocked("leave"); err != nil {
@@ -595,14 +596,19 @@ func (n *Node) fingerHintsLocked(hints []NodeRef) {
 // command handler never takes the node down.
 func (n *Node) handle(ctx context.Context, method string, req []byte) ([]byte, error) {
 	if n.stopped.Load() {
-		return nil, n.stoppedErr("serve " + method + " at")
+		return nil, errNotServing
 	}
 	rep := n.serve(ctx, method, req)
 	if n.stopped.Load() {
-		return nil, n.stoppedErr("serve " + method + " at")
+		return nil, errNotServing
 	}
 	return rep, nil
 }
+
+// errNotServing is a stopped node's answer to a call. It is not ErrStopped,
+// which a caller would take as its own failure, were a transport to wrap
+// handler errors.
+var errNotServing = errors.New("the node is stopped and serves no calls")
 
 // serve dispatches one incoming call and encodes the reply.
 func (n *Node) serve(ctx context.Context, method string, req []byte) []byte {
