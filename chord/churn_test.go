@@ -414,9 +414,13 @@ func (c *churnRing) lookup(exact bool) {
 	from := c.pick(c.live())
 	key := chord.IDFromUint64(c.cfg.Bits, c.rng.Uint64())
 	c.logf("lookup %s from %s", key.Hex(c.cfg.Bits), c.name(from))
+	calls := c.nw.Calls()
 	res, err := from.Lookup(c.ctx, key)
 	if err != nil {
 		c.fatalf("lookup %s from %s failed although the invariants hold: %v", key.Hex(c.cfg.Bits), c.name(from), err)
+	}
+	if p := numberingProblems(from.Self(), res, int(c.nw.Calls()-calls)); len(p) > 0 {
+		c.fatalf("lookup %s from %s: %s", key.Hex(c.cfg.Bits), c.name(from), strings.Join(p, "; "))
 	}
 	sts := c.statuses()
 	owner := chord.NodeRef{}

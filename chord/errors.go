@@ -20,4 +20,6 @@ var (
 	ErrNotJoined = errors.New("node is not part of a ring")
 	// ErrLookupFailed: no live candidate was left to ask, or the hop limit was hit.
 	ErrLookupFailed = errors.New("lookup failed")
+	// ErrStopped: the node was stopped (Node.Stop) and does nothing more.
+	ErrStopped = errors.New("node stopped")
 )

@@ -61,16 +61,49 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("owner of e000: %s (%s), %d hops\n", res.Owner.ID.Short(16), res.Owner.Addr, res.Hops)
-	for _, h := range res.Path {
-		fmt.Printf("  %s via %s: %s\n", h.Node.Addr, h.Via, h.Reason)
+	// node-0 is hop 0; every call it made is a row of the path.
+	fmt.Printf("owner of e000: %s (%s), %d hops, %d failed, owner %s\n",
+		res.Owner.ID.Short(16), res.Owner.Addr, res.Hops, res.Timeouts, res.OwnerCheck)
+	for i, h := range res.Path {
+		fmt.Printf("  hop %d: %s via %s: %s\n", i+1, h.Node.Addr, h.Via, h.Reason)
 	}
 	// Output:
 	// ideal ring: true
-	// owner of e000: f000 (node-7), 3 hops
-	//   node-4 via finger[16]: closest preceding e000 known to this node (its finger[16], start 9000)
-	//   node-6 via finger[15]: closest preceding e000 known to 9000 (its finger[15], start d000)
-	//   node-7 via successor[0]: e000 ∈ (d000, f000]: first live entry of d000's successor list at or after e000 owns it
+	// owner of e000: f000 (node-7), 3 hops, 0 failed, owner pinged
+	//   hop 1: node-4 via finger[16]: closest preceding e000 known to this node (its finger[16], start 9000)
+	//   hop 2: node-6 via finger[15]: closest preceding e000 known to 9000 (its finger[15], start d000)
+	//   hop 3: node-7 via successor[0]: e000 ∈ (d000, f000]: first live entry of d000's successor list at or after e000 owns it
+}
+
+// A node is stopped before its transport closes, as chordtui's kill does:
+// from then on it does nothing, and its neighbours treat it as dead.
+func ExampleNode_Stop() {
+	ctx := context.Background()
+	nw := chordtest.NewNetwork(1)
+	nodes := startNodes(nw, 0x1000, 0x5000, 0x9000, 0xd000)
+	nodes[0].Create()
+	for _, n := range nodes[1:] {
+		if err := n.Join(ctx, "node-0"); err != nil {
+			panic(err)
+		}
+	}
+	for round := 0; round < 4; round++ {
+		for _, n := range nodes {
+			_ = n.Stabilize(ctx)
+		}
+	}
+	victim := nodes[1]
+	before := victim.Successors()[0]
+	victim.Stop()
+	nw.Crash(victim.Self().Addr)
+	fmt.Println("stabilize:", victim.Stabilize(ctx))
+	fmt.Println("successor unchanged:", victim.Successors()[0] == before)
+	_ = nodes[0].Stabilize(ctx) // its predecessor finds it dead
+	fmt.Println("node-0's successor:", nodes[0].Successors()[0].Addr)
+	// Output:
+	// stabilize: stabilize node-1: node stopped
+	// successor unchanged: true
+	// node-0's successor: node-2
 }
 
 // Upper layers register commands on a node and call them on others.

@@ -36,7 +36,8 @@ func summarise(hops, timeouts []int) pathStats {
 // take ½·log2 N hops on average (the paper's ToN §V-D result; with a
 // successor list of r the paper's adjusted estimate is ½·log2 N − ½·log2 r
 // + 1, also 5 for r = 4), and the 99th percentile is at most log2 N.
-// Hops counts the remote nodes that answered, the owner included.
+// Hops counts the calls that answered (LookupResult), the owner's ping
+// included: Config.LivenessWindow is 0, so every owner is pinged.
 func TestHops(t *testing.T) {
 	const n = 1024
 	ctx := testCtx(t)

@@ -95,7 +95,7 @@ func (id ID) Cmp(o ID) int { return bytes.Compare(id[:], o[:]) }
 
 // Between reports whether x lies in the open ring interval (a, b): if a < b
 // then a < x < b, else a < x or x < b. Between(a, x, a) is true for every
-// x ≠ a, so a one-node ring owns everything (chord-correctness.md, Intervals).
+// x ≠ a, so a one-node ring owns everything (docs/chord.md, Identifiers and intervals).
 func Between(a, x, b ID) bool {
 	if a.Cmp(b) < 0 {
 		return a.Cmp(x) < 0 && x.Cmp(b) < 0

@@ -11,7 +11,7 @@ import (
 // Names of the invariants reported in Violation.Invariant. The first eight
 // are Zave's ("Reasoning about identifier spaces: How to make Chord correct",
 // TSE 2017, and the Alloy model of the correct protocol that goes with
-// it; chord-correctness.md): they must hold in every reachable
+// it; docs/chord.md): they must hold in every reachable
 // state of the corrected protocol. The Ideal… names are the quiescent-ring
 // checks of CheckIdeal, which only hold once maintenance has caught up.
 const (
@@ -31,7 +31,7 @@ const (
 	IdealFinger        = "IdealFinger"
 )
 
-// CheckInvariants checks Zave's invariants 1–8 (chord-correctness.md) over
+// CheckInvariants checks Zave's invariants 1–8 (docs/chord.md) over
 // the statuses of the live nodes and returns every violation found, in the
 // order of the invariants and, within one invariant, in ring order. An empty
 // result means the snapshot satisfies all eight.

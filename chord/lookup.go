@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -22,12 +23,15 @@ const maxCandidates = 16
 // than that node, hence closer than anything the asker still holds, so the
 // candidates form a stack: a new answer goes on top, and a dead hop falls
 // back to the next-best below it (the paper's "try the previous node's next
-// closest finger"). The owner is verified
-// live: it is this node, a node that answered during the lookup, a node that
-// answered the node naming it or this node within Config.LivenessWindow over
-// a connection still open (the hop's Reason says how long ago), or one that
-// answers a ping. At most Config.MaxLookupSteps calls are made; then, or when
-// no candidate is left, the lookup fails with ErrLookupFailed.
+// closest finger"). The owner is verified live (LookupResult.OwnerCheck): it
+// is this node, a node that answered during the lookup, a node that answered
+// the node naming it or this node within Config.LivenessWindow over a
+// connection still open, or one that answers a ping. At most
+// Config.MaxLookupSteps calls are made; then, or when no candidate is left,
+// the lookup fails with ErrLookupFailed.
+//
+// The result numbers hops one way (see LookupResult): this node is hop 0,
+// Path lists every call made, Hops counts those that answered.
 func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
 	return n.LookupWith(ctx, id, LookupOptions{})
 }
@@ -55,6 +59,9 @@ type LookupOptions struct {
 
 // LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
 func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (LookupResult, error) {
+	if n.stopped.Load() {
+		return LookupResult{Key: id.Mask(n.cfg.Bits)}, n.stoppedErr("lookup " + id.Short(n.cfg.Bits) + " from")
+	}
 	n.lookups.Add(1)
 	mode := lookupExplain
 	if opts.TrustOwner {
@@ -69,8 +76,8 @@ func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (Looku
 		return res, err
 	}
 	if n.cfg.Events != nil {
-		n.emit(EventLookup, NodeRef{}, res.Owner, fmt.Sprintf("lookup %s → %s in %d hops, %d timeouts",
-			id.Short(n.cfg.Bits), n.label(res.Owner), res.Hops, res.Timeouts))
+		n.emit(EventLookup, NodeRef{}, res.Owner, fmt.Sprintf("lookup %s → %s in %s, %s; owner %s",
+			id.Short(n.cfg.Bits), n.label(res.Owner), plural(res.Hops, "hop"), plural(res.Timeouts, "failed call"), res.OwnerCheck))
 	}
 	return res, nil
 }
@@ -130,20 +137,21 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.cands = append(l.cands, routeEntry{ref: NodeRef{Addr: known}, via: viaKnown})
 	} else {
 		n.mu.Lock()
-		if !n.joined {
+		if !n.activeLocked() { // the message only then: lookups are hot
+			err := n.memberLocked("lookup " + l.key.Short(bits) + " from")
 			n.mu.Unlock()
-			return NodeRef{}, fmt.Errorf("lookup %s from %s: %w", l.key.Short(bits), n.self.Addr, ErrNotJoined)
+			return NodeRef{}, err
 		}
 		// Shortcut: id ∈ (predecessor, n] is owned by n itself.
 		if !n.pred.IsZero() && BetweenRightIncl(n.pred.ID, l.key, n.self.ID) {
 			pred := n.pred
 			n.mu.Unlock()
-			h := Hop{Node: n.self, Via: "self"}
+			l.res.OwnerCheck, l.res.OwnerNamedBy = OwnerOrigin, n.self
 			if l.explain {
-				h.Reason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
+				l.res.OwnerVia = "self"
+				l.res.OwnerReason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
 					l.key.Short(bits), pred.ID.Short(bits), n.self.ID.Short(bits))
 			}
-			l.res.Path = append(l.res.Path, h)
 			return n.self, nil
 		}
 		var a stepAnswer
@@ -154,8 +162,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 			if owner, ok := l.tryOwners(ctx, a.owners); ok {
 				return owner, nil
 			}
-			if err := ctx.Err(); err != nil {
-				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
+			if err := l.interrupted(ctx); err != nil {
+				return NodeRef{}, err
 			}
 		}
 		l.merge(a.cands)
@@ -180,8 +188,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		}
 		h := l.hop(e, time.Since(t0))
 		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), ctxErr)
+			if err := l.interrupted(ctx); err != nil {
+				return NodeRef{}, err
 			}
 			if e.via == viaKnown && errors.Is(err, ErrNotJoined) {
 				return NodeRef{}, fmt.Errorf("lookup %s via %s: %w", l.key.Short(bits), known, err)
@@ -203,8 +211,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 			if owner, ok := l.tryOwners(ctx, a.owners); ok {
 				return owner, nil
 			}
-			if err := ctx.Err(); err != nil {
-				return NodeRef{}, fmt.Errorf("lookup %s: %w", l.key.Short(bits), err)
+			if err := l.interrupted(ctx); err != nil {
+				return NodeRef{}, err
 			}
 			// Every owner offered is dead: go on from the nodes preceding the key.
 		}
@@ -220,12 +228,24 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 	}
 }
 
+// interrupted returns why the lookup must end now, without taking a failed
+// call as the callee's: ctx ended, or this node was stopped.
+func (l *lookup) interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lookup %s: %w", l.key.Short(l.n.cfg.Bits), err)
+	}
+	if l.n.stopped.Load() {
+		return l.n.stoppedErr("lookup " + l.key.Short(l.n.cfg.Bits) + " from")
+	}
+	return nil
+}
+
 // next pops the closest candidate not asked yet.
 func (l *lookup) next() (routeEntry, bool) {
 	for len(l.cands) > 0 {
 		e := l.cands[len(l.cands)-1]
 		l.cands = l.cands[:len(l.cands)-1]
-		if !containsString(l.asked, e.ref.Addr) && !containsString(l.failed, e.ref.Addr) {
+		if !slices.Contains(l.asked, e.ref.Addr) && !slices.Contains(l.failed, e.ref.Addr) {
 			return e, true
 		}
 	}
@@ -243,50 +263,46 @@ func (l *lookup) merge(es []routeEntry) {
 }
 
 // tryOwners returns the first live entry of an owner answer: this node
-// (if it is a member), a node that already answered, or one that answers a
-// ping — or, for a hint or a trusted owner, the first entry that did not fail
-// during this lookup.
+// (if it is a member), a node that already answered, one vouched for, or
+// one that answers a ping — or, for a hint or a trusted owner, the first
+// entry that did not fail during this lookup. Only the ping is a call, and
+// so a row of the path; how the owner was found live goes in the result.
 func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool) {
 	n := l.n
 	for _, e := range es {
 		if e.ref.Addr == n.self.Addr {
 			if n.Joined() {
-				h := l.hop(e, 0)
-				h.Node = n.self
-				l.res.Path = append(l.res.Path, h)
+				l.owner(e, OwnerOrigin, 0, " (this node)")
 				return n.self, true
 			}
 			continue // a stale pointer to this (joining) node
 		}
-		if containsString(l.answered, e.ref.Addr) {
-			l.res.Path = append(l.res.Path, l.hop(e, 0))
+		if slices.Contains(l.answered, e.ref.Addr) {
+			l.owner(e, OwnerAnswered, 0, " (it answered earlier in this lookup)")
 			return e.ref, true
 		}
-		if containsString(l.failed, e.ref.Addr) {
+		if slices.Contains(l.failed, e.ref.Addr) {
 			continue
 		}
 		if l.hint || l.trust {
-			h := l.hop(e, 0)
-			if l.explain && l.trust {
-				h.Reason += " (not pinged: the caller calls it next)"
-			}
-			l.res.Path = append(l.res.Path, h)
+			l.owner(e, OwnerTrusted, 0, " (not pinged: the caller calls it next)")
 			return e.ref, true
 		}
 		if e.vouched && !l.ping {
-			h := l.hop(e, 0)
 			if l.explain {
-				h.Reason += " (it answered " + shortID(e.from.ID, n.cfg.Bits) + " " + e.heard.Round(time.Microsecond).String() + " before that node named it: no ping)"
+				l.owner(e, OwnerVouched, e.heard, " (vouched for by "+shortID(e.from.ID, n.cfg.Bits)+", which heard from it "+
+					e.heard.Round(time.Microsecond).String()+" before naming it: no ping)")
+			} else {
+				l.owner(e, OwnerVouched, e.heard, "")
 			}
-			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
 		if ago, ok := n.heardFrom(e.ref.Addr); ok && !l.ping {
-			h := l.hop(e, 0)
 			if l.explain {
-				h.Reason += " (it answered this node " + ago.Round(time.Microsecond).String() + " ago: no ping)"
+				l.owner(e, OwnerHeard, ago, " (it answered this node "+ago.Round(time.Microsecond).String()+" ago: no ping)")
+			} else {
+				l.owner(e, OwnerHeard, ago, "")
 			}
-			l.res.Path = append(l.res.Path, h)
 			return e.ref, true
 		}
 		if l.steps >= n.cfg.MaxLookupSteps {
@@ -296,8 +312,9 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		t0 := time.Now()
 		err := n.ping(ctx, e.ref.Addr)
 		h := l.hop(e, time.Since(t0))
+		h.Ping = true
 		if err != nil {
-			if ctx.Err() != nil {
+			if l.interrupted(ctx) != nil {
 				return NodeRef{}, false
 			}
 			l.fail(&h, e.ref, err)
@@ -306,9 +323,21 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		l.res.Hops++
 		l.answered = append(l.answered, e.ref.Addr)
 		l.res.Path = append(l.res.Path, h)
+		l.res.OwnerCheck, l.res.OwnerNamedBy = OwnerPinged, e.from
+		l.res.OwnerVia, l.res.OwnerReason = h.Via, h.Reason // the ping's row says it all
 		return e.ref, true
 	}
 	return NodeRef{}, false
+}
+
+// owner records on the result how e, the owner, was found live; note ends
+// its reason (explain mode only).
+func (l *lookup) owner(e routeEntry, check OwnerCheck, heard time.Duration, note string) {
+	l.res.OwnerCheck, l.res.OwnerNamedBy, l.res.OwnerHeardAgo = check, e.from, heard
+	if l.explain {
+		h := l.hop(e, 0)
+		l.res.OwnerVia, l.res.OwnerReason = h.Via, h.Reason+note
+	}
 }
 
 func (l *lookup) fail(h *Hop, ref NodeRef, err error) {
@@ -321,7 +350,7 @@ func (l *lookup) fail(h *Hop, ref NodeRef, err error) {
 
 // hop describes asking e, in words a student reads.
 func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
-	h := Hop{Node: e.ref, RTT: rtt}
+	h := Hop{Node: e.ref, From: e.from, RTT: rtt}
 	if !l.explain {
 		return h
 	}
@@ -356,8 +385,6 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		} else {
 			h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its " + h.Via + ")"
 		}
-	case viaSelf:
-		h.Via = "self"
 	}
 	return h
 }
@@ -384,37 +411,6 @@ func shortID(id ID, bits int) string {
 // recommender, i.e. it was offered as owner rather than as a hop.
 func (l *lookup) isOwnerEntry(e routeEntry) bool {
 	return BetweenRightIncl(e.from.ID, l.key, e.ref.ID)
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func isTimeout(err error) bool {
-	for err != nil {
-		if err == ErrTimeout || err == context.DeadlineExceeded {
-			return true
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if isTimeout(e) {
-					return true
-				}
-			}
-			return false
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		default:
-			return false
-		}
-	}
-	return false
 }
 
 func (a *stepAnswer) setFrom(from NodeRef) {
@@ -551,4 +547,12 @@ func successorVia(j int) string {
 		return successorVias[j]
 	}
 	return "successor list[" + strconv.Itoa(j) + "]"
+}
+
+// plural formats "1 hop", "2 hops".
+func plural(k int, noun string) string {
+	if k == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(k) + " " + noun + "s"
 }

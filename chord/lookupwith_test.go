@@ -10,8 +10,8 @@ import (
 
 // TestLookupTrustOwner checks LookupOptions.TrustOwner against the strict
 // Lookup on the same keys: the same (true) owner on a healthy ring with
-// fewer calls in total (no ping of the owner), a hop that says the owner was
-// not pinged; and after the owner crashed, the strict lookup skips it while
+// fewer calls in total (no ping of the owner, no row for it in the path,
+// and a reason that says it was not pinged); and after the owner crashed, the strict lookup skips it while
 // the trusting one may still name it (the caller's fallback handles that).
 func TestLookupTrustOwner(t *testing.T) {
 	ctx := testCtx(t)
@@ -33,9 +33,13 @@ func TestLookupTrustOwner(t *testing.T) {
 				t.Fatalf("lookup %s (%+v): %v, %v; want %s", k.Short(cfg.Bits), opts, res.Owner.Addr, err, want.Addr)
 			}
 			if opts.TrustOwner && res.Owner != from.Self() {
-				last := res.Path[len(res.Path)-1]
-				if last.Node != res.Owner || last.RTT != 0 || !strings.Contains(last.Reason, "not pinged") {
-					t.Fatalf("trusted lookup %s: last hop %+v, want the owner, not pinged", k.Short(cfg.Bits), last)
+				if res.OwnerCheck != chord.OwnerTrusted || !strings.Contains(res.OwnerReason, "not pinged") {
+					t.Fatalf("trusted lookup %s: owner check %v, reason %q; want trusted, not pinged", k.Short(cfg.Bits), res.OwnerCheck, res.OwnerReason)
+				}
+				for _, h := range res.Path {
+					if h.Node == res.Owner || h.Ping {
+						t.Fatalf("trusted lookup %s: path %+v calls the owner", k.Short(cfg.Bits), res.Path)
+					}
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -22,9 +23,9 @@ import (
 // finger or its predecessor, and finally to itself.
 func (n *Node) Stabilize(ctx context.Context) error {
 	n.mu.Lock()
-	if !n.joined {
+	if err := n.memberLocked("stabilize"); err != nil {
 		n.mu.Unlock()
-		return fmt.Errorf("stabilize %s: %w", n.self.Addr, ErrNotJoined)
+		return err
 	}
 	list := append([]NodeRef(nil), n.succ...)
 	fallback := n.fallbackCandidatesLocked()
@@ -45,6 +46,9 @@ func (n *Node) Stabilize(ctx context.Context) error {
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("stabilize %s: %w", n.self.Addr, ctxErr)
+		}
+		if n.stopped.Load() {
+			return n.stoppedErr("stabilize") // the failure may be this node's own
 		}
 		if i >= len(list) {
 			// A fallback is only adopted if it answers; skipping it drops nothing.
@@ -80,12 +84,12 @@ func (n *Node) Stabilize(ctx context.Context) error {
 	}
 
 	n.mu.Lock()
-	if !n.joined {
+	if err := n.memberLocked("stabilize"); err != nil {
 		n.mu.Unlock()
-		return fmt.Errorf("stabilize %s: %w", n.self.Addr, ErrNotJoined)
+		return err
 	}
 	old := n.succ[0]
-	if !sameRefs(n.succ, newList) {
+	if !slices.Equal(n.succ, newList) {
 		n.succ = newList
 	}
 	// A one-node ring notifies itself (ToN Fig. 6: n.notify(n) with a nil
@@ -115,7 +119,7 @@ func (n *Node) keepSuccessors(list []NodeRef, i int) {
 		return
 	}
 	n.mu.Lock()
-	changed := n.joined && sameRefs(n.succ, list)
+	changed := n.activeLocked() && slices.Equal(n.succ, list)
 	if changed {
 		n.succ = append([]NodeRef(nil), list[i:]...)
 	}
@@ -149,7 +153,7 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 		return
 	}
 	n.mu.Lock()
-	if !n.joined {
+	if !n.activeLocked() {
 		n.mu.Unlock()
 		return
 	}
@@ -172,13 +176,13 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 		pctx, cancel := context.WithTimeout(ctx, budget)
 		err := n.ping(pctx, old.Addr)
 		cancel()
-		if err == nil || ctx.Err() != nil || !n.suspect(old, err, "predecessor") {
+		if err == nil || ctx.Err() != nil || n.stopped.Load() || !n.suspect(old, err, "predecessor") {
 			return
 		}
 		n.rememberLost(old, err)
 		n.emit(EventFailureDetected, old, NodeRef{}, fmt.Sprintf("predecessor %s did not answer", n.label(old)))
 		n.mu.Lock()
-		if !n.joined || n.pred != old {
+		if !n.activeLocked() || n.pred != old {
 			n.mu.Unlock()
 			return
 		}
@@ -193,9 +197,9 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 // Config.SuspectTimeouts times in a row (suspect.go).
 func (n *Node) CheckPredecessor(ctx context.Context) error {
 	n.mu.Lock()
-	if !n.joined {
+	if err := n.memberLocked("check predecessor"); err != nil {
 		n.mu.Unlock()
-		return fmt.Errorf("check predecessor %s: %w", n.self.Addr, ErrNotJoined)
+		return err
 	}
 	p := n.pred
 	n.mu.Unlock()
@@ -210,12 +214,15 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("check predecessor %s: %w", n.self.Addr, ctxErr)
 	}
+	if n.stopped.Load() {
+		return n.stoppedErr("check predecessor") // the failure may be this node's own
+	}
 	if !n.suspect(p, err, "predecessor") {
 		return nil // maybe only slow: kept until SuspectTimeouts in a row
 	}
 	n.rememberLost(p, err)
 	n.mu.Lock()
-	cleared := n.joined && n.pred == p
+	cleared := n.activeLocked() && n.pred == p
 	if cleared {
 		n.pred = NodeRef{}
 	}
@@ -236,6 +243,9 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 // already set beyond the successor list is first verified with one call to
 // it (verifyFinger); only a finger that fails the check costs a lookup.
 func (n *Node) FixFingers(ctx context.Context) error {
+	if n.stopped.Load() {
+		return n.stoppedErr("fix fingers")
+	}
 	n.rounds.Add(1)
 	_, err := n.fixNextFinger(ctx)
 	return err
@@ -244,6 +254,10 @@ func (n *Node) FixFingers(ctx context.Context) error {
 // FixAllFingers refreshes every finger once (one lookup per distinct finger).
 func (n *Node) FixAllFingers(ctx context.Context) error {
 	n.mu.Lock()
+	if n.stopped.Load() {
+		n.mu.Unlock()
+		return n.stoppedErr("fix fingers")
+	}
 	n.nextFinger = 0
 	n.mu.Unlock()
 	n.rounds.Add(1)
@@ -251,7 +265,7 @@ func (n *Node) FixAllFingers(ctx context.Context) error {
 	for {
 		wrapped, err := n.fixNextFinger(ctx)
 		if err != nil {
-			if errors.Is(err, ErrNotJoined) || ctx.Err() != nil {
+			if errors.Is(err, ErrNotJoined) || errors.Is(err, ErrStopped) || ctx.Err() != nil {
 				return err
 			}
 			errs = append(errs, err)
@@ -294,9 +308,9 @@ func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef) NodeRef {
 // wrapped reports that the cycle went back to finger 0.
 func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
 	n.mu.Lock()
-	if !n.joined {
+	if err := n.memberLocked("fix fingers"); err != nil {
 		n.mu.Unlock()
-		return true, fmt.Errorf("fix fingers %s: %w", n.self.Addr, ErrNotJoined)
+		return true, err
 	}
 	k := n.nextFinger
 	bits := n.cfg.Bits
@@ -315,8 +329,8 @@ func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !n.joined {
-		return true, fmt.Errorf("fix fingers %s: %w", n.self.Addr, ErrNotJoined)
+	if err := n.memberLocked("fix fingers"); err != nil {
+		return true, err
 	}
 	next := k + 1
 	if err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,7 +54,69 @@ type Node struct {
 	cmds  map[string]CommandHandler
 
 	lookups, lookupFailures, rounds, eventsDropped atomic.Uint64
+
+	// stopped is set once, by Stop, while holding mu and emitMu: every
+	// state write checks it under mu and every event under emitMu, so
+	// nothing changes and nothing is emitted after Stop returns. Reading it
+	// without a lock is a fast hint for calls that fail early.
+	stopped atomic.Bool
+	frozen  Status       // the counters at Stop, which Status reports from then on
+	emitMu  sync.RWMutex // read-held while an event is sent; Stop write-holds it
 }
+
+// Stop ends the node for good, as a crash ends a process, and is meant to
+// be called before its transport is closed (a kill), and after a graceful
+// Leave or when shutting down. Once Stop returns:
+//   - the node emits no event (Emit included) and changes no state:
+//     Status, Successors and Predecessor report what they did at Stop;
+//   - every operation (rounds, Lookup, Join, Leave, Call) fails at once
+//     with ErrStopped, and Create does nothing;
+//   - calls from other nodes get an error reply, as from a dead node.
+//
+// A round or lookup in progress when Stop is called is not waited for: its
+// calls in flight end with their deadline or when the transport closes, and
+// it then returns ErrStopped without acting on the failures it saw. Stop
+// is idempotent and safe to call concurrently with anything.
+func (n *Node) Stop() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.emitMu.Lock() // after mu, never before: Emit takes emitMu alone
+	defer n.emitMu.Unlock()
+	if n.stopped.Load() {
+		return
+	}
+	n.frozen = Status{
+		Lookups:        n.lookups.Load(),
+		LookupFailures: n.lookupFailures.Load(),
+		Rounds:         n.rounds.Load(),
+		EventsDropped:  n.eventsDropped.Load(),
+	}
+	n.stopped.Store(true)
+}
+
+// Stopped reports whether Stop has been called.
+func (n *Node) Stopped() bool { return n.stopped.Load() }
+
+// stoppedErr is the error of operation op refused or cut short by Stop.
+func (n *Node) stoppedErr(op string) error {
+	return fmt.Errorf("%s %s: %w", op, n.self.Addr, ErrStopped)
+}
+
+// memberLocked returns nil if the node may act as a ring member now: it is
+// not stopped and it is joined. Caller holds n.mu.
+func (n *Node) memberLocked(op string) error {
+	if n.stopped.Load() {
+		return n.stoppedErr(op)
+	}
+	if !n.joined {
+		return fmt.Errorf("%s %s: %w", op, n.self.Addr, ErrNotJoined)
+	}
+	return nil
+}
+
+// activeLocked reports whether the node is a ring member that may still
+// change its state (joined and not stopped). Caller holds n.mu.
+func (n *Node) activeLocked() bool { return n.joined && !n.stopped.Load() }
 
 // NewNode makes a node that talks through tr and serves calls on it (it calls
 // tr.Serve). Its ID is cfg.ID if cfg.HasID, else HashID(cfg.Bits, tr.Addr()).
@@ -90,9 +153,13 @@ func (n *Node) Self() NodeRef { return n.self }
 func (n *Node) Config() Config { return n.cfg }
 
 // Create starts a new ring with this node as its only member (paper: create):
-// no predecessor, successor = itself.
+// no predecessor, successor = itself. A stopped node stays stopped.
 func (n *Node) Create() {
 	n.mu.Lock()
+	if n.stopped.Load() {
+		n.mu.Unlock()
+		return
+	}
 	n.joined = true
 	n.pred = NodeRef{}
 	n.succ = []NodeRef{n.self}
@@ -113,6 +180,9 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	n.mu.Lock()
 	joined := n.joined
 	n.mu.Unlock()
+	if n.stopped.Load() {
+		return n.stoppedErr("join")
+	}
 	if joined {
 		return fmt.Errorf("join %s: already a ring member", n.self.Addr)
 	}
@@ -134,6 +204,10 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	}
 	list := n.buildList(s, st.succ)
 	n.mu.Lock()
+	if n.stopped.Load() {
+		n.mu.Unlock()
+		return n.stoppedErr("join")
+	}
 	if n.joined {
 		n.mu.Unlock()
 		return fmt.Errorf("join %s: already a ring member", n.self.Addr)
@@ -154,12 +228,13 @@ func (n *Node) Join(ctx context.Context, known string) error {
 // predecessor, then stops answering protocol calls. A neighbour that cannot
 // be reached does not stop the departure (it is reported as an
 // EventFailureDetected); the neighbours' maintenance rounds repair the ring
-// then. Leave fails only if the node is not a member, or if ctx ends.
+// then. Leave fails only if the node is not a member, if ctx ends, or if
+// the node is stopped (before or during the departure).
 func (n *Node) Leave(ctx context.Context) error {
 	n.mu.Lock()
-	if !n.joined {
+	if err := n.memberLocked("leave"); err != nil {
 		n.mu.Unlock()
-		return fmt.Errorf("leave %s: %w", n.self.Addr, ErrNotJoined)
+		return err
 	}
 	pred, succ := n.pred, append([]NodeRef(nil), n.succ...)
 	n.joined = false
@@ -194,6 +269,9 @@ func (n *Node) Leave(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("leave %s: %w", n.self.Addr, err)
 	}
+	if n.stopped.Load() {
+		return n.stoppedErr("leave") // cut short: not every neighbour was told
+	}
 	return nil
 }
 
@@ -217,6 +295,9 @@ func (n *Node) Register(name string, h CommandHandler) error {
 // *RemoteError. If ctx has no deadline, Config.RPCTimeout applies. A call to
 // the node's own address runs the handler directly.
 func (n *Node) Call(ctx context.Context, addr, name string, req []byte) ([]byte, error) {
+	if n.stopped.Load() {
+		return nil, n.stoppedErr("command " + name + " from")
+	}
 	var rep []byte
 	if addr == n.self.Addr {
 		rep = n.serveCommand(ctx, name, req)
@@ -228,13 +309,16 @@ func (n *Node) Call(ctx context.Context, addr, name string, req []byte) ([]byte,
 		}
 		var err error
 		rep, err = n.tr.Call(ctx, addr, commandPrefix+name, req)
+		if n.stopped.Load() {
+			return nil, n.stoppedErr("command " + name + " from")
+		}
 		if err != nil {
 			return nil, downError("command "+name, addr, err)
 		}
 	}
 	status, body, err := replyStatus(rep)
 	if err != nil {
-		return nil, fmt.Errorf("command %s on %s: bad reply: %w", name, addr, ErrNodeDown)
+		return nil, fmt.Errorf("command %s on %s: bad reply: %w: %w", name, addr, err, ErrNodeDown)
 	}
 	switch status {
 	case statusOK:
@@ -257,6 +341,11 @@ func (n *Node) Status() Status {
 		Predecessor: n.pred,
 		Successors:  append([]NodeRef(nil), n.succ...),
 		Fingers:     append([]NodeRef(nil), n.fingers...),
+	}
+	if n.stopped.Load() {
+		st.Lookups, st.LookupFailures, st.Rounds, st.EventsDropped = n.frozen.Lookups, n.frozen.LookupFailures, n.frozen.Rounds, n.frozen.EventsDropped
+		n.mu.Unlock()
+		return st
 	}
 	n.mu.Unlock()
 	st.Lookups = n.lookups.Load()
@@ -288,7 +377,8 @@ func (n *Node) Joined() bool {
 }
 
 // Emit delivers an event from an upper layer through the node's event sink.
-// Time and Node are filled in when zero. It never blocks.
+// Time and Node are filled in when zero. It never blocks. A stopped node
+// emits nothing.
 func (n *Node) Emit(e Event) {
 	if n.cfg.Events == nil {
 		return
@@ -299,6 +389,12 @@ func (n *Node) Emit(e Event) {
 	if e.Node.IsZero() {
 		e.Node = n.self
 	}
+	// Read-locked, so that no event follows Stop (the send never blocks).
+	n.emitMu.RLock()
+	defer n.emitMu.RUnlock()
+	if n.stopped.Load() {
+		return
+	}
 	select {
 	case n.cfg.Events <- e:
 	default:
@@ -306,11 +402,11 @@ func (n *Node) Emit(e Event) {
 	}
 }
 
-func (n *Node) emit(kind EventKind, old, new NodeRef, detail string) {
+func (n *Node) emit(kind EventKind, old, cur NodeRef, detail string) {
 	if n.cfg.Events == nil {
 		return
 	}
-	n.Emit(Event{Kind: kind, Old: old, New: new, Detail: detail})
+	n.Emit(Event{Kind: kind, Old: old, New: cur, Detail: detail})
 }
 
 // label names a node for event details and hop reasons: short ID and address.
@@ -344,25 +440,9 @@ func (n *Node) buildList(head NodeRef, list []NodeRef) []NodeRef {
 	return out
 }
 
+// containsAddr reports whether rs names the node at addr.
 func containsAddr(rs []NodeRef, addr string) bool {
-	for _, r := range rs {
-		if r.Addr == addr {
-			return true
-		}
-	}
-	return false
-}
-
-func sameRefs(a, b []NodeRef) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.ContainsFunc(rs, func(r NodeRef) bool { return r.Addr == addr })
 }
 
 // downError wraps a transport failure: ErrNodeDown always, ErrTimeout too
@@ -376,13 +456,22 @@ func downError(op, addr string, err error) error {
 
 // rpc calls a protocol method on addr within Config.RPCTimeout and checks the
 // reply status. A callee that is not a ring member yields ErrNotJoined.
+//
+// A stopped node makes no call, and a call that returns after Stop yields
+// ErrStopped, whatever the peer did: the caller must not act on it.
 func (n *Node) rpc(ctx context.Context, addr, method string, req []byte) ([]byte, error) {
+	if n.stopped.Load() {
+		return nil, n.stoppedErr(method + " " + addr + " from")
+	}
 	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > n.cfg.RPCTimeout {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, n.cfg.RPCTimeout)
 		defer cancel()
 	}
 	rep, err := n.tr.Call(ctx, addr, method, req)
+	if n.stopped.Load() {
+		return nil, n.stoppedErr(method + " " + addr + " from")
+	}
 	if err != nil {
 		n.peers.failed(addr)
 		return nil, downError(method, addr, err)
@@ -444,7 +533,7 @@ func (n *Node) callState(ctx context.Context, addr string, notify bool) (stateRe
 	}
 	st, err := decodeState(body, &internedAddrs)
 	if err != nil {
-		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
+		return stateReply{}, fmt.Errorf("state of %s: bad reply: %w: %w", addr, err, ErrNodeDown)
 	}
 	return st, nil
 }
@@ -458,7 +547,7 @@ func (n *Node) callStateFingers(ctx context.Context, addr string) (stateReply, e
 	}
 	st, err := decodeState(body, &internedAddrs)
 	if err != nil {
-		return stateReply{}, fmt.Errorf("state of %s: bad reply: %v: %w", addr, err, ErrNodeDown)
+		return stateReply{}, fmt.Errorf("state of %s: bad reply: %w: %w", addr, err, ErrNodeDown)
 	}
 	return st, nil
 }
@@ -501,27 +590,45 @@ func (n *Node) fingerHintsLocked(hints []NodeRef) {
 }
 
 // handle is the Transport handler: it dispatches protocol methods and
-// upper-layer commands. Chord encodes its own replies, so it never returns
-// an error, and a bad request or a panicking command handler never takes
-// the node down.
-func (n *Node) handle(ctx context.Context, method string, req []byte) (rep []byte, _ error) {
-	if len(method) > len(commandPrefix) && method[:len(commandPrefix)] == commandPrefix {
-		return n.serveCommand(ctx, method[len(commandPrefix):], req), nil
+// upper-layer commands. Chord encodes its own replies, so it returns an
+// error only when the node is stopped (before the call or while serving
+// it: a dead process sends no reply), and a bad request or a panicking
+// command handler never takes the node down.
+func (n *Node) handle(ctx context.Context, method string, req []byte) ([]byte, error) {
+	if n.stopped.Load() {
+		return nil, errNotServing
+	}
+	rep := n.serve(ctx, method, req)
+	if n.stopped.Load() {
+		return nil, errNotServing
+	}
+	return rep, nil
+}
+
+// errNotServing is a stopped node's answer to a call. It is not ErrStopped,
+// which a caller would take as its own failure, were a transport to wrap
+// handler errors.
+var errNotServing = errors.New("the node is stopped and serves no calls")
+
+// serve dispatches one incoming call and encodes the reply.
+func (n *Node) serve(ctx context.Context, method string, req []byte) []byte {
+	if name, ok := strings.CutPrefix(method, commandPrefix); ok && name != "" {
+		return n.serveCommand(ctx, name, req)
 	}
 	switch method {
 	case methodStep:
-		return n.serveStep(req), nil
+		return n.serveStep(req)
 	case methodState:
-		return n.serveState(ctx, req), nil
+		return n.serveState(ctx, req)
 	case methodPing:
 		if !n.Joined() {
-			return []byte{statusNotJoined}, nil
+			return []byte{statusNotJoined}
 		}
-		return []byte{statusOK}, nil
+		return []byte{statusOK}
 	case methodLeaving:
-		return n.serveLeaving(req), nil
+		return n.serveLeaving(req)
 	}
-	return errorReply(statusUnknownCommand, "unknown method "+method), nil
+	return errorReply(statusUnknownCommand, "unknown method "+method)
 }
 
 func (n *Node) serveCommand(ctx context.Context, name string, req []byte) (rep []byte) {
@@ -562,7 +669,7 @@ func (n *Node) serveState(ctx context.Context, req []byte) []byte {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !n.joined {
+	if !n.activeLocked() {
 		return []byte{statusNotJoined}
 	}
 	rep := appendState(make([]byte, 0, 64+40*len(n.succ)), n.pred, n.succ)
@@ -607,7 +714,7 @@ func (n *Node) serveLeaving(req []byte) []byte {
 	}
 	n.peers.failed(leaver.Addr) // no longer vouched for as a lookup's owner
 	n.mu.Lock()
-	if !n.joined {
+	if !n.activeLocked() {
 		n.mu.Unlock()
 		return []byte{statusNotJoined}
 	}

@@ -522,8 +522,10 @@ func TestLivenessWindowSkipsThePing(t *testing.T) {
 		t.Fatalf("first lookup: owner %v, %d hops, %v; want a ping to the owner", first.Owner.Addr, first.Hops, err)
 	}
 	second, err := p.Lookup(ctx, key)
-	if err != nil || second.Owner != owner.Self() || second.Hops != 0 || !strings.Contains(second.Path[0].Reason, "no ping") {
-		t.Fatalf("second lookup: owner %v, %d hops, path %+v; want the owner trusted without a call", second.Owner.Addr, second.Hops, second.Path)
+	if err != nil || second.Owner != owner.Self() || second.Hops != 0 || len(second.Path) != 0 ||
+		second.OwnerCheck != chord.OwnerHeard || !strings.Contains(second.OwnerReason, "no ping") {
+		t.Fatalf("second lookup: owner %v (%v: %q), %d hops, path %+v; want the owner heard from, without a call",
+			second.Owner.Addr, second.OwnerCheck, second.OwnerReason, second.Hops, second.Path)
 	}
 	r.crash(owner)
 	// The transport reports the connection gone (chord.ConnectionReporter):
@@ -565,16 +567,19 @@ func TestLookupTakesAnOwnerTheLastHopVouchesFor(t *testing.T) {
 			if err != nil || res.Owner != owner.Self() {
 				t.Fatalf("owner %v, %v; want %s", res.Owner.Addr, err, owner.Self().Addr)
 			}
-			last := res.Path[len(res.Path)-1]
-			if res.Path[len(res.Path)-2].Node != pred.Self() {
-				t.Fatalf("path %+v: want the owner named by its predecessor", res.Path)
+			if res.OwnerNamedBy != pred.Self() {
+				t.Fatalf("owner named by %s, want its predecessor %s", res.OwnerNamedBy.Addr, pred.Self().Addr)
 			}
-			if calls != tc.calls {
+			if calls != tc.calls || len(res.Path) != calls {
 				t.Fatalf("%d calls, want %d; path %+v", calls, tc.calls, res.Path)
 			}
-			vouched := strings.Contains(last.Reason, "before that node named it: no ping")
-			if want := tc.window > 0 && !tc.opts.PingOwner; vouched != want {
-				t.Fatalf("last hop reason %q: vouched %v, want %v", last.Reason, vouched, want)
+			vouched := tc.window > 0 && !tc.opts.PingOwner
+			want := chord.OwnerPinged
+			if vouched {
+				want = chord.OwnerVouched
+			}
+			if res.OwnerCheck != want || vouched != strings.Contains(res.OwnerReason, "which heard from it") {
+				t.Fatalf("owner check %v, reason %q; want %v", res.OwnerCheck, res.OwnerReason, want)
 			}
 		})
 	}

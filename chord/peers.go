@@ -94,15 +94,6 @@ func (t *peerTable) timedOut(addr string, limit int) int {
 	return int(p.timeouts.Add(1))
 }
 
-// consecutiveTimeouts reports the timeouts counted by timedOut since addr
-// last answered.
-func (t *peerTable) consecutiveTimeouts(addr string) int {
-	if p := t.lookup(addr); p != nil {
-		return int(p.timeouts.Load())
-	}
-	return 0
-}
-
 // failed records that addr did not answer (or is not a member).
 func (t *peerTable) failed(addr string) {
 	if p := t.lookup(addr); p != nil {

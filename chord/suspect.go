@@ -1,9 +1,10 @@
 package chord
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"syscall"
 )
 
 // Failure suspicion. Zave's proofs assume a perfect failure detector: a node
@@ -27,15 +28,20 @@ func definiteFailure(err error) bool {
 	if errors.Is(err, ErrNotJoined) {
 		return true
 	}
-	return !isTimeout(err) && !localExhaustion(err)
+	return !isTimeout(err) && !localFailure(err)
 }
 
-// localExhaustion reports a failure of this process, not of the peer: it
-// could not open a socket (descriptor limit). The transports wrap the dial
-// error as text, so it is recognised by its message.
-func localExhaustion(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "too many open files") || strings.Contains(s, "cannot assign requested address")
+// isTimeout reports whether err says a call ran out of time.
+func isTimeout(err error) bool {
+	return errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// localFailure reports a failure of this node, not of the peer: it could
+// not open a socket (descriptor or port limit), or it was stopped. The
+// transport must wrap the system call's error with %w for errors.Is to see it.
+func localFailure(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, ErrStopped)
 }
 
 // suspect records that ref failed a maintenance call with err and reports

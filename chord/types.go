@@ -100,35 +100,134 @@ type Event struct {
 	Detail string
 }
 
-// Hop is one step of an iterative lookup: the node that was asked, why it
-// was chosen, and what happened.
+// Hop is one call an iterative lookup made: the node called, why it was
+// chosen, and what happened. The node that looks up (the origin) makes
+// every call; it is hop 0 and is not listed, so LookupResult.Path[i] is
+// hop i+1.
 type Hop struct {
-	// Node is the node asked at this step.
+	// Node is the node called.
 	Node NodeRef
-	// Via names the routing entry that chose Node: "finger[5]",
-	// "successor[0]", "successor list[2]", or "self".
+	// From is the node whose routing entry chose Node: the origin for its
+	// own tables, else the node whose step answer named it (the zero
+	// NodeRef for the address given to Join). A ring draws the hop as a
+	// chord from From to Node.
+	From NodeRef
+	// Via names the routing entry of From that chose Node: "finger[5]",
+	// "successor[0]", "successor list[2]", or "known" (Join).
 	Via string
-	// Reason explains the choice in words, e.g. "closest preceding finger
-	// of 3fa2 known to n" or "3fa2 ∈ (n, successor]: successor owns it".
+	// Reason explains the choice in words, e.g. "closest preceding 3fa2
+	// known to this node (its finger[16], start 9000)" or "3fa2 ∈ (n,
+	// successor]: … owns it".
 	Reason string
-	// Err is non-empty when the node did not answer (timeout or refused);
-	// the lookup then fell back to the next-best candidate.
+	// Ping is true when the call asked the owner whether it is alive
+	// (its last chance to be returned), not for a lookup step.
+	Ping bool
+	// Err is non-empty when the call failed (timed out, refused, or the
+	// node is no longer a ring member); the lookup then fell back to the
+	// next-best candidate.
 	Err string
 	// Timeout is true when Err was a timeout.
 	Timeout bool
-	// RTT is how long the call to Node took.
+	// RTT is how long the call took.
 	RTT time.Duration
 }
 
-// LookupResult is the answer to an iterative lookup of Key.
+// OwnerCheck says how a lookup established that the owner it returns is
+// live. Only OwnerPinged adds a call, the last row of the Path, for it.
+type OwnerCheck uint8
+
+// How the owner's liveness was established.
+const (
+	// OwnerOrigin: the origin owns the key itself (hop 0); no call.
+	OwnerOrigin OwnerCheck = iota + 1
+	// OwnerAnswered: the owner answered a step call earlier in the Path.
+	OwnerAnswered
+	// OwnerPinged: the owner answered a ping, the last row of the Path.
+	OwnerPinged
+	// OwnerVouched: no call. The node that named it (OwnerNamedBy) had
+	// heard from it OwnerHeardAgo before naming it, over a connection
+	// still open (Config.LivenessWindow).
+	OwnerVouched
+	// OwnerHeard: no call. The origin had heard from it OwnerHeardAgo
+	// before, over a connection still open (Config.LivenessWindow).
+	OwnerHeard
+	// OwnerTrusted: no call and no check (LookupOptions.TrustOwner: the
+	// caller calls the owner next and handles its failure).
+	OwnerTrusted
+)
+
+var ownerCheckNames = [...]string{
+	OwnerOrigin:   "origin",
+	OwnerAnswered: "answered",
+	OwnerPinged:   "pinged",
+	OwnerVouched:  "vouched",
+	OwnerHeard:    "heard",
+	OwnerTrusted:  "trusted",
+}
+
+// String is one word: "origin", "answered", "pinged", "vouched", "heard"
+// or "trusted" ("" for the zero value: no owner).
+func (c OwnerCheck) String() string {
+	if int(c) < len(ownerCheckNames) {
+		return ownerCheckNames[c]
+	}
+	return fmt.Sprintf("OwnerCheck(%d)", int(c))
+}
+
+// MarshalText encodes the check as its String, for JSON.
+func (c OwnerCheck) MarshalText() ([]byte, error) {
+	if c != 0 && int(c) >= len(ownerCheckNames) {
+		return nil, fmt.Errorf("invalid owner check %d", int(c))
+	}
+	return []byte(c.String()), nil
+}
+
+// UnmarshalText decodes a String.
+func (c *OwnerCheck) UnmarshalText(b []byte) error {
+	for k, name := range ownerCheckNames {
+		if name == string(b) {
+			*c = OwnerCheck(k)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown owner check %q", b)
+}
+
+// LookupResult is the answer to an iterative lookup of Key. Its numbering:
+// the origin (the node that looked up, which makes every call) is hop 0;
+// Path lists every call, in order, so Path[i] is hop i+1; Hops counts the
+// calls that answered and Timeouts the calls that failed, so len(Path) =
+// Hops + Timeouts. An owner taken without a call is no row of Path:
+// OwnerCheck says how its liveness was established instead.
 type LookupResult struct {
 	Key   ID
 	Owner NodeRef
-	// Path lists every node contacted, in order, including failed ones.
+	// OwnerCheck says how Owner was found live (zero when the lookup failed).
+	OwnerCheck OwnerCheck
+	// OwnerNamedBy is the node whose routing entry named Owner: the origin
+	// for its own tables, else the node of the Path whose answer named it.
+	OwnerNamedBy NodeRef
+	// OwnerVia and OwnerReason say which routing entry of OwnerNamedBy
+	// named Owner and why it owns Key, in the words of Hop.Via and
+	// Hop.Reason; OwnerReason ends with how its liveness was established
+	// when no call did it, e.g. "(vouched for by 3fa2, which heard from it
+	// 1.2ms before naming it: no ping)". Empty for internal lookups.
+	OwnerVia, OwnerReason string
+	// OwnerHeardAgo is, for OwnerVouched and OwnerHeard, how long before
+	// it was named the owner had last answered the node vouching for it
+	// (OwnerNamedBy, or the origin).
+	OwnerHeardAgo time.Duration
+	// Path lists every call the lookup made, in order: step calls and the
+	// owner's ping, answered and failed.
 	Path []Hop
-	// Hops counts the remote nodes that answered.
+	// Hops is the number of calls in Path that answered, the owner's ping
+	// included: the path length the paper measures (0 when the origin owns
+	// the key or its own tables vouch for the owner).
 	Hops int
-	// Timeouts counts the calls that timed out or were refused on the way.
+	// Timeouts is the number of calls in Path that failed (Hop.Err set):
+	// timed out, refused, or reached a node no longer a ring member. It
+	// is the paper's count of timeouts per lookup; Hop.Timeout tells the
+	// kinds apart.
 	Timeouts int
 	// Took is the wall time of the whole lookup.
 	Took time.Duration
@@ -137,8 +236,8 @@ type LookupResult struct {
 // Violation is one broken invariant found by CheckInvariants or CheckIdeal,
 // described in words a student can read.
 type Violation struct {
-	// Invariant is the name from chord-correctness.md, e.g. "OrderedRing",
-	// or "Ideal…" for the quiescent-ring checks.
+	// Invariant is the name docs/chord.md lists, e.g. "OrderedRing", or
+	// "Ideal…" for the quiescent-ring checks.
 	Invariant string
 	// Node is the node whose state breaks it (zero if global).
 	Node NodeRef

@@ -71,6 +71,9 @@ func (n *Node) rememberLost(ref NodeRef, err error) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.stopped.Load() {
+		return
+	}
 	n.addLostLocked(ref)
 }
 
@@ -124,6 +127,9 @@ const (
 func (n *Node) lostProbed(addr string, o probeOutcome) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.stopped.Load() {
+		return
+	}
 	for i := range n.lost {
 		l := &n.lost[i]
 		if l.ref.Addr != addr {
@@ -169,6 +175,9 @@ func backoff(failures int) uint64 {
 func (n *Node) nextLostProbe() (NodeRef, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.stopped.Load() {
+		return NodeRef{}, false
+	}
 	n.stabilizeRounds++
 	if !n.joined {
 		return NodeRef{}, false
@@ -214,6 +223,9 @@ func (n *Node) isNeighbourOrLostLocked(addr string) bool {
 // unify probes the lost node h (see the comment at the top of this file).
 func (n *Node) unify(ctx context.Context, h NodeRef) {
 	res, err := n.resolve(ctx, n.self.ID, h.Addr, 0)
+	if n.stopped.Load() {
+		return
+	}
 	if err != nil {
 		// A node that left gracefully will find the ring by itself if it rejoins.
 		o := probeSilent
@@ -234,7 +246,7 @@ func (n *Node) unify(ctx context.Context, h NodeRef) {
 		return
 	}
 	n.mu.Lock()
-	if !n.joined {
+	if !n.activeLocked() {
 		n.mu.Unlock()
 		return
 	}

@@ -32,7 +32,6 @@ const (
 	viaFinger    byte = 0
 	viaSuccessor byte = 1
 	viaKnown     byte = 2 // the address given to Join
-	viaSelf      byte = 3
 )
 
 // Flags of a state request.
@@ -185,7 +184,7 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) uvarint(max uint64) uint64 {
+func (d *decoder) uvarint(limit uint64) uint64 {
 	if d.err != nil {
 		return 0
 	}
@@ -194,8 +193,8 @@ func (d *decoder) uvarint(max uint64) uint64 {
 		d.fail(errShortMessage)
 		return 0
 	}
-	if v > max {
-		d.fail(fmt.Errorf("value %d exceeds limit %d", v, max))
+	if v > limit {
+		d.fail(fmt.Errorf("value %d exceeds limit %d", v, limit))
 		return 0
 	}
 	d.b = d.b[n:]

@@ -14,7 +14,7 @@ package chord_test
 // member a live successor and at least r+1 principals. The scenarios follow
 // the situations those papers describe; the wording of the invariants and
 // of the operations was checked against Zave's published Alloy model of the
-// correct protocol (chord-correctness.md summarises both). Only the papers'
+// correct protocol (docs/chord.md summarises both). Only the papers'
 // abstracts and that Alloy model could be read while writing these tests,
 // not the papers' figures, so each test cites the situation and the
 // operation rather than a figure or section number.

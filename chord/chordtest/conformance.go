@@ -340,7 +340,7 @@ func testBothDirections(t *testing.T, h Harness) {
 				req := []byte(fmt.Sprint(i))
 				reply, err := dir.from.Call(ctx, dir.to.Addr(), "who", req)
 				if err != nil || string(reply) != dir.prefix+string(req) {
-					errs <- fmt.Errorf("%s → %s call %d = %q, %v", dir.from.Addr(), dir.to.Addr(), i, reply, err)
+					errs <- fmt.Errorf("%s → %s call %d = %q, %w", dir.from.Addr(), dir.to.Addr(), i, reply, err)
 					return
 				}
 			}

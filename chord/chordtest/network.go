@@ -1,6 +1,3 @@
-// Package chordtest holds test helpers for chord: an in-memory network whose
-// faults (crash, pause, cut, isolate, delay, drop) are driven by a seeded RNG,
-// so protocol tests are deterministic and never sleep.
 package chordtest
 
 import (
@@ -38,6 +35,7 @@ type Network struct {
 	paused   map[string]chan struct{} // closed by Resume
 	cuts     map[[2]string]bool
 	isolated map[string]bool
+	groups   []map[string]bool // Partition's groups, until Heal
 	delay    map[string]time.Duration
 	drop     map[string]float64
 }
@@ -64,6 +62,19 @@ type Endpoint struct {
 
 	mu      sync.RWMutex
 	handler chord.Handler
+
+	calls, failed, served, bytesIn, bytesOut atomic.Uint64
+}
+
+// EndpointStats are an endpoint's counters since it was created.
+type EndpointStats struct {
+	// Calls is the number of outgoing calls made; Errors how many failed.
+	Calls, Errors uint64
+	// Served is the number of incoming calls its handler ran.
+	Served uint64
+	// BytesIn and BytesOut count request and reply bytes received and
+	// sent (no framing: the network copies byte slices).
+	BytesIn, BytesOut uint64
 }
 
 var (
@@ -98,10 +109,41 @@ func (nw *Network) Endpoint(addr string) (*Endpoint, error) {
 func (nw *Network) Crash(addr string) {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
+	nw.crashLocked(addr)
+}
+
+// crashLocked crashes addr and releases calls blocked on its pause.
+func (nw *Network) crashLocked(addr string) {
 	nw.crashed[addr] = true
 	if ch, ok := nw.paused[addr]; ok {
 		close(ch)
 		delete(nw.paused, addr)
+	}
+}
+
+// Kill crashes the endpoint (Crash of its address), unless a newer endpoint
+// has taken the address since: then this one is dead already.
+func (e *Endpoint) Kill() {
+	nw := e.nw
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if nw.eps[e.addr] == e {
+		nw.crashLocked(e.addr)
+	}
+}
+
+// Close is Kill: in memory a closed and a crashed endpoint look the same
+// (calls to it are refused at once). It never fails.
+func (e *Endpoint) Close() error {
+	e.Kill()
+	return nil
+}
+
+// Stats returns the endpoint's counters.
+func (e *Endpoint) Stats() EndpointStats {
+	return EndpointStats{
+		Calls: e.calls.Load(), Errors: e.failed.Load(), Served: e.served.Load(),
+		BytesIn: e.bytesIn.Load(), BytesOut: e.bytesOut.Load(),
 	}
 }
 
@@ -156,12 +198,27 @@ func (nw *Network) Isolate(addr string) {
 	nw.isolated[addr] = true
 }
 
-// Heal removes every cut and isolation (crashes, pauses, delays and drops stay).
+// Partition cuts every address in group off from every address not in it,
+// in both directions (calls fail at once with ErrUnreachable). Partitions
+// accumulate until Heal.
+func (nw *Network) Partition(group []string) {
+	set := make(map[string]bool, len(group))
+	for _, a := range group {
+		set[a] = true
+	}
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.groups = append(nw.groups, set)
+}
+
+// Heal removes every cut, isolation and partition (crashes, pauses, delays
+// and drops stay).
 func (nw *Network) Heal() {
 	nw.mu.Lock()
 	defer nw.mu.Unlock()
 	nw.cuts = make(map[[2]string]bool)
 	nw.isolated = make(map[string]bool)
+	nw.groups = nil
 }
 
 // SetDelay makes every call to or from addr take d longer (0 removes it).
@@ -228,10 +285,21 @@ func (nw *Network) reachLocked(from *Endpoint, addr string) (*Endpoint, error) {
 	if !ok || nw.crashed[addr] {
 		return nil, fmt.Errorf("%s: connection refused: %w", addr, ErrUnreachable)
 	}
-	if addr != from.addr && (nw.isolated[addr] || nw.isolated[from.addr] || nw.cuts[pairKey(from.addr, addr)]) {
+	if addr != from.addr && (nw.isolated[addr] || nw.isolated[from.addr] || nw.cuts[pairKey(from.addr, addr)] || nw.splitLocked(from.addr, addr)) {
 		return nil, fmt.Errorf("%s: partitioned from %s: %w", addr, from.addr, ErrUnreachable)
 	}
 	return target, nil
+}
+
+// splitLocked reports whether a Partition group holds one of a and b but
+// not the other. Caller holds nw.mu.
+func (nw *Network) splitLocked(a, b string) bool {
+	for _, g := range nw.groups {
+		if g[a] != g[b] {
+			return true
+		}
+	}
+	return false
 }
 
 // Addr is the endpoint's address.
@@ -260,8 +328,14 @@ func (e *Endpoint) Serve(h chord.Handler) {
 
 // Call runs method on the endpoint at addr, synchronously, subject to the
 // network's faults.
-func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) ([]byte, error) {
+func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) (_ []byte, err error) {
 	e.nw.calls.Add(1)
+	e.calls.Add(1)
+	defer func() {
+		if err != nil {
+			e.failed.Add(1)
+		}
+	}()
 	var r route
 	for {
 		if err := ctx.Err(); err != nil {
@@ -303,8 +377,14 @@ func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) ([
 	if h == nil {
 		return nil, fmt.Errorf("call %s on %s: %w", method, addr, errNotServing)
 	}
+	e.bytesOut.Add(uint64(len(req)))
+	r.target.bytesIn.Add(uint64(len(req)))
+	r.target.served.Add(1)
 	reply, err := h(ctx, method, append([]byte(nil), req...))
+	r.target.bytesOut.Add(uint64(len(reply)))
+	e.bytesIn.Add(uint64(len(reply)))
 	if err != nil {
+		// Text only, not %w: over a real network only the message travels.
 		return nil, fmt.Errorf("call %s on %s: remote error: %s", method, addr, err.Error())
 	}
 	return append([]byte(nil), reply...), nil

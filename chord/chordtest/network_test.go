@@ -53,6 +53,11 @@ func TestNetworkFaults(t *testing.T) {
 		{"paused target", func(nw *chordtest.Network) { nw.Pause("b") }, 0, "b", context.DeadlineExceeded},
 		{"resumed target", func(nw *chordtest.Network) { nw.Pause("b"); nw.Resume("b") }, 0, "b", nil},
 		{"dropped always", func(nw *chordtest.Network) { nw.SetDrop("b", 1) }, 0, "b", context.DeadlineExceeded},
+		{"partition: across", func(nw *chordtest.Network) { nw.Partition([]string{"a", "c"}) }, 0, "b", chordtest.ErrUnreachable},
+		{"partition: back across", func(nw *chordtest.Network) { nw.Partition([]string{"a", "c"}) }, 1, "c", chordtest.ErrUnreachable},
+		{"partition: same side", func(nw *chordtest.Network) { nw.Partition([]string{"a", "c"}) }, 2, "a", nil},
+		{"partitions accumulate", func(nw *chordtest.Network) { nw.Partition([]string{"a", "b"}); nw.Partition([]string{"a"}) }, 1, "a", chordtest.ErrUnreachable},
+		{"partition healed", func(nw *chordtest.Network) { nw.Partition([]string{"b"}); nw.Heal() }, 0, "b", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,6 +125,63 @@ func TestNetworkEndpointReuseAfterCrash(t *testing.T) {
 	// The crashed endpoint object stays dead.
 	if _, err := eps[1].Call(context.Background(), "a", "m", nil); !errors.Is(err, chordtest.ErrUnreachable) {
 		t.Fatalf("old endpoint of b could still call: %v", err)
+	}
+}
+
+// Kill and Close crash an endpoint, but never the newer endpoint that
+// took its address since.
+func TestEndpointKillAndClose(t *testing.T) {
+	ctx := context.Background()
+	for _, stop := range []struct {
+		name string
+		do   func(*chordtest.Endpoint) error
+	}{
+		{"Kill", func(e *chordtest.Endpoint) error { e.Kill(); return nil }},
+		{"Close", (*chordtest.Endpoint).Close},
+	} {
+		t.Run(stop.name, func(t *testing.T) {
+			nw := chordtest.NewNetwork(1)
+			eps := endpoints(t, nw, "a", "b")
+			if err := stop.do(eps[1]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := eps[0].Call(ctx, "b", "m", nil); !errors.Is(err, chordtest.ErrUnreachable) || !nw.Crashed("b") {
+				t.Fatalf("call after %s: %v, want ErrUnreachable", stop.name, err)
+			}
+			revived := endpoints(t, nw, "b")[0]
+			_ = stop.do(eps[1]) // the old endpoint again: the revived one lives on
+			if rep, err := eps[0].Call(ctx, "b", "m", nil); err != nil || string(rep) != "m:" || !eps[0].Connected("b") {
+				t.Fatalf("call to the revived b after stopping the old one: %q, %v", rep, err)
+			}
+			_ = stop.do(revived)
+			if eps[0].Connected("b") {
+				t.Fatal("Connected(b) after the revived b stopped")
+			}
+		})
+	}
+}
+
+// Each endpoint counts its own calls, failures, served calls and bytes.
+func TestEndpointStats(t *testing.T) {
+	ctx := context.Background()
+	nw := chordtest.NewNetwork(1)
+	eps := endpoints(t, nw, "a", "b")
+	for range 3 {
+		if _, err := eps[0].Call(ctx, "b", "m", []byte("xy")); err != nil { // reply "m:xy"
+			t.Fatal(err)
+		}
+	}
+	if _, err := eps[0].Call(ctx, "zz", "m", nil); err == nil {
+		t.Fatal("call to an unknown address succeeded")
+	}
+	if _, err := eps[1].Call(ctx, "a", "fail", nil); err == nil {
+		t.Fatal("a failing handler succeeded")
+	}
+	a, b := eps[0].Stats(), eps[1].Stats()
+	wantA := chordtest.EndpointStats{Calls: 4, Errors: 1, Served: 1, BytesIn: 12, BytesOut: 6}
+	wantB := chordtest.EndpointStats{Calls: 1, Errors: 1, Served: 3, BytesIn: 6, BytesOut: 12}
+	if a != wantA || b != wantB {
+		t.Fatalf("stats a %+v, b %+v; want %+v and %+v", a, b, wantA, wantB)
 	}
 }
 
