@@ -114,9 +114,12 @@ func (c *Cluster) Close() error {
 	var errs []error
 	for _, m := range ms {
 		c.mu.Lock()
-		drv, tr := m.drv, m.tr
+		drv, tr, node := m.drv, m.tr, m.node
 		m.drv, m.tr, m.node, m.store = nil, nil, nil, nil
 		c.mu.Unlock()
+		if node != nil {
+			node.Stop()
+		}
 		if drv != nil {
 			drv.Stop()
 		}

@@ -481,7 +481,7 @@ func TestViews(t *testing.T) {
 	wait(t, c)
 	w, err := c.Set(ctx, "greeting", "hello", "n1")
 	must(t, "set", err)
-	if w.Owner.IsZero() || w.Version == 0 || w.Via != "n1" || w.Hops != w.Lookup.Hops || len(w.Lookup.Path) == 0 {
+	if w.Owner.IsZero() || w.Version == 0 || w.Via != "n1" || w.Hops != w.Lookup.Hops || len(w.Lookup.Path) != w.Lookup.Hops+w.Lookup.Timeouts {
 		t.Fatalf("set: %+v", w)
 	}
 	g, err := c.Get(ctx, "greeting", "n3")
@@ -491,7 +491,7 @@ func TestViews(t *testing.T) {
 	}
 	lr, err := c.Lookup(ctx, "greeting", "n3")
 	must(t, "lookup", err)
-	if lr.Owner != w.Owner || lr.ID.Hex() != w.Lookup.ID.Hex() || lr.Path[len(lr.Path)-1].Node == "" {
+	if lr.Owner != w.Owner || lr.ID.Hex() != w.Lookup.ID.Hex() || len(lr.Path) != lr.Hops+lr.Timeouts {
 		t.Fatalf("lookup: %+v", lr)
 	}
 	wait(t, c)

@@ -47,9 +47,10 @@ func (c *Cluster) Kill(node string) error {
 		c.mu.Unlock()
 		return errorf(ErrNodeState, "kill: %s is already %s — revive %s brings it back", m.name, m.state, m.name)
 	}
-	tr, drv, wasPaused := m.tr, m.drv, m.state == StatePaused
+	tr, drv, cn, wasPaused := m.tr, m.drv, m.node, m.state == StatePaused
 	m.tr, m.node, m.store, m.drv, m.state = nil, nil, nil, nil, StateDown
 	c.mu.Unlock()
+	cn.Stop() // a crashed node says and changes nothing more, even mid-round
 	tr.Kill()
 	if wasPaused {
 		c.net.Resume(m.addr) // the next incarnation answers
@@ -195,7 +196,7 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 		c.mu.Unlock()
 		return errorf(ErrNodeState, "leave: %s is %s — only a live node can leave gracefully", m.name, m.state)
 	}
-	tr, drv, store := m.tr, m.drv, m.store
+	tr, drv, store, cn := m.tr, m.drv, m.store, m.node
 	m.tr, m.node, m.store, m.drv, m.state = nil, nil, nil, nil, StateLeft
 	opTimeout := c.cfg.OpTimeout
 	c.mu.Unlock()
@@ -204,6 +205,7 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	lerr := store.Leave(ctx)
+	cn.Stop() // after the hand-off, which still needs the node
 	cerr := tr.Close()
 	c.awaitDisconnected(m.addr)
 	if lerr != nil {

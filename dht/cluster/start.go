@@ -299,7 +299,11 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	nc.ID, nc.HasID = m.id, true
 	nc.Events = c.chordEvents
 
+	var node *chord.Node
 	fail := func(err error) error {
+		if node != nil {
+			node.Stop()
+		}
 		tr.Kill()
 		c.mu.Lock()
 		m.tr, m.node, m.store, m.drv, m.state = nil, nil, nil, nil, StateDown
@@ -323,6 +327,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
+		node.Stop()
 		tr.Close()
 		return ErrClosed
 	}
