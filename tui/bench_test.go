@@ -13,7 +13,6 @@ func BenchmarkView(b *testing.B) {
 	m.Update(eventsMsg{events: sampleEvents()})
 	b.ReportAllocs()
 	for b.Loop() {
-		m.dirty = true
 		_ = m.View()
 	}
 }

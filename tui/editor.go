@@ -40,32 +40,33 @@ func (e *lineEditor) remember(s string) {
 	e.hist = len(e.history)
 }
 
-// key applies an editing key and reports whether it was one.
-func (e *lineEditor) key(msg tea.KeyPressMsg) bool {
-	switch msg.String() {
-	case "left", "ctrl+b":
+// key applies an editing key of k, or types the key's text, and reports
+// whether it did either.
+func (e *lineEditor) key(msg tea.KeyPressMsg, k *editKeys) bool {
+	switch {
+	case k.Left.matches(msg):
 		e.pos = max(0, e.pos-1)
-	case "right", "ctrl+f":
+	case k.Right.matches(msg):
 		e.pos = min(len(e.buf), e.pos+1)
-	case "home", "ctrl+a":
+	case k.Start.matches(msg):
 		e.pos = 0
-	case "end", "ctrl+e":
+	case k.End.matches(msg):
 		e.pos = len(e.buf)
-	case "backspace", "ctrl+h":
+	case k.Backspace.matches(msg):
 		if e.pos > 0 {
 			e.buf = append(e.buf[:e.pos-1], e.buf[e.pos:]...)
 			e.pos--
 		}
-	case "delete", "ctrl+d":
+	case k.Delete.matches(msg):
 		if e.pos < len(e.buf) {
 			e.buf = append(e.buf[:e.pos], e.buf[e.pos+1:]...)
 		}
-	case "ctrl+u":
+	case k.KillStart.matches(msg):
 		e.buf = e.buf[e.pos:]
 		e.pos = 0
-	case "ctrl+k":
+	case k.KillEnd.matches(msg):
 		e.buf = e.buf[:e.pos]
-	case "ctrl+w":
+	case k.KillWord.matches(msg):
 		i := e.pos
 		for i > 0 && e.buf[i-1] == ' ' {
 			i--
@@ -75,24 +76,11 @@ func (e *lineEditor) key(msg tea.KeyPressMsg) bool {
 		}
 		e.buf = append(e.buf[:i], e.buf[e.pos:]...)
 		e.pos = i
-	case "up":
-		if e.hist > 0 {
-			if e.hist == len(e.history) {
-				e.draft = e.value()
-			}
-			e.hist--
-			e.set(e.history[e.hist])
-		}
-	case "down":
-		if e.hist < len(e.history) {
-			e.hist++
-			if e.hist == len(e.history) {
-				e.set(e.draft)
-			} else {
-				e.set(e.history[e.hist])
-			}
-		}
-	case "space":
+	case k.HistoryPrev.matches(msg):
+		e.historyPrev()
+	case k.HistoryNext.matches(msg):
+		e.historyNext()
+	case msg.String() == "space":
 		e.insert(" ")
 	default:
 		if msg.Text == "" || msg.Mod&^tea.ModShift != 0 {
@@ -101,6 +89,30 @@ func (e *lineEditor) key(msg tea.KeyPressMsg) bool {
 		e.insert(msg.Text)
 	}
 	return true
+}
+
+// historyPrev shows the line before the one shown, keeping a new line as
+// the draft.
+func (e *lineEditor) historyPrev() {
+	if e.hist > 0 {
+		if e.hist == len(e.history) {
+			e.draft = e.value()
+		}
+		e.hist--
+		e.set(e.history[e.hist])
+	}
+}
+
+// historyNext shows the line after the one shown, or the draft.
+func (e *lineEditor) historyNext() {
+	if e.hist < len(e.history) {
+		e.hist++
+		if e.hist == len(e.history) {
+			e.set(e.draft)
+		} else {
+			e.set(e.history[e.hist])
+		}
+	}
 }
 
 func (e *lineEditor) insert(s string) {

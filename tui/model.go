@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/chordtui/chordtui/dht"
@@ -143,9 +144,10 @@ type Model struct {
 	// (command.Commands; tests fix it).
 	commands func() []command.CommandInfo
 
-	// view caches the rendered screen; dirty forces a new render.
-	view  string
-	dirty bool
+	// keys drives the key handling, the hint bar and the help screen;
+	// help draws the hint bar from it.
+	keys keyMap
+	help help.Model
 }
 
 // NewModel returns the UI model over c. Call Close when the program using
@@ -161,14 +163,17 @@ func NewModel(c Cluster, opts Options) *Model {
 		log:      lg,
 		events:   c.Events(),
 		closing:  make(chan struct{}),
-		theme:    newTheme(true),
 		showKeys: true,
 		width:    120,
 		height:   40,
-		dirty:    true,
 		commands: command.Commands,
+		keys:     newKeyMap(),
+		help:     help.New(),
 	}
+	m.help.ShortSeparator = "  "
+	m.setTheme(true)
 	m.editor.reset()
+	m.syncKeys()
 	return m
 }
 
@@ -269,77 +274,95 @@ func (m *Model) hopCmd(seq int) tea.Cmd {
 	return tea.Tick(m.opts.HopInterval, func(time.Time) tea.Msg { return hopMsg{seq: seq} })
 }
 
-// Update handles one message.
+// Update handles one message: route does what the message asks, then the
+// scroll positions are clamped to the content and the key map follows the
+// new state, so View only draws.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	m.dirty = true
+	cmd := m.route(msg)
+	m.clampScrolls()
+	m.syncKeys()
+	return m, cmd
+}
+
+// route hands a message to its handler.
+func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		return m, nil
 	case tea.BackgroundColorMsg:
-		m.theme = newTheme(msg.IsDark())
-		return m, nil
+		m.setTheme(msg.IsDark())
 	case tickMsg:
-		if m.quitting {
-			return m, nil
-		}
-		cmds := []tea.Cmd{m.tickCmd()}
-		if !m.snapshotting {
-			m.snapshotting = true
-			cmds = append(cmds, m.snapshotCmd())
-		} else {
-			m.dirty = false
-		}
-		return m, tea.Batch(cmds...)
+		return m.onTick()
 	case snapshotMsg:
 		m.snapshotting = false
 		if msg.took > m.opts.RefreshInterval {
 			m.log.Warn("snapshot slower than the refresh interval", "took", msg.took, "nodes", len(msg.snap.Nodes))
 		}
 		m.setSnapshot(msg.snap)
-		return m, m.maybeFetchKeys()
+		return m.maybeFetchKeys()
 	case keysMsg:
 		m.fetchingKeys = false
 		if msg.ok {
 			m.held, m.heldNode, m.heldAt, m.heldCounts = msg.keys, msg.node, time.Now(), msg.counts
 		}
-		return m, nil
 	case eventsMsg:
 		for _, ev := range msg.events {
 			m.addEvent(ev)
 		}
-		if msg.closed || m.quitting {
-			return m, nil
+		if !msg.closed && !m.quitting {
+			return m.eventsCmd()
 		}
-		return m, m.eventsCmd()
 	case resultMsg:
-		return m, m.onResult(msg)
+		return m.onResult(msg)
 	case hopMsg:
-		if m.lookup == nil || msg.seq != m.lookup.seq || m.lookup.done() {
-			return m, nil
-		}
-		m.lookup.shown++
-		if m.lookup.done() {
-			m.showResult(m.lookup.line, m.lookup.res)
-			return m, nil
-		}
-		return m, m.hopCmd(msg.seq)
+		return m.onHop(msg)
 	case tea.KeyPressMsg:
-		return m, m.onKey(msg)
+		return m.onKey(msg)
 	case tea.MouseClickMsg:
 		m.onClick(msg.Mouse())
-		return m, nil
 	case tea.MouseWheelMsg:
-		ms := msg.Mouse()
 		d := 3
-		if ms.Button == tea.MouseWheelUp {
+		if msg.Mouse().Button == tea.MouseWheelUp {
 			d = -3
 		}
 		m.scroll(d)
-		return m, nil
 	}
-	m.dirty = false
-	return m, nil
+	return nil
+}
+
+// setTheme picks the styles for a dark or light background.
+func (m *Model) setTheme(dark bool) {
+	m.theme = newTheme(dark)
+	m.help.Styles.ShortKey = m.theme.styles[stBold]
+	m.help.Styles.ShortDesc = m.theme.styles[stDim]
+	m.help.Styles.ShortSeparator = m.theme.styles[stNone]
+	m.help.Styles.Ellipsis = m.theme.styles[stDim]
+}
+
+// onTick takes the next snapshot unless one is still being taken.
+func (m *Model) onTick() tea.Cmd {
+	if m.quitting {
+		return nil
+	}
+	cmds := []tea.Cmd{m.tickCmd()}
+	if !m.snapshotting {
+		m.snapshotting = true
+		cmds = append(cmds, m.snapshotCmd())
+	}
+	return tea.Batch(cmds...)
+}
+
+// onHop reveals the next hop of the lookup being shown.
+func (m *Model) onHop(msg hopMsg) tea.Cmd {
+	if m.lookup == nil || msg.seq != m.lookup.seq || m.lookup.done() {
+		return nil
+	}
+	m.lookup.shown++
+	if m.lookup.done() {
+		m.showResult(m.lookup.line, m.lookup.res)
+		return nil
+	}
+	return m.hopCmd(msg.seq)
 }
 
 // maybeFetchKeys reads the selected node's key list (Cluster.Keys, local
@@ -565,22 +588,26 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-// nodeAction is the typed call behind a key that acts on the selected node
-// n, reported as the command of the same name would be.
-func (m *Model) nodeAction(key string, n *cluster.NodeSnapshot) tea.Cmd {
-	c := m.c
-	name := n.Name
-	var verb string
+// nodeAction is the typed call behind a key that acts on the selected
+// node: verb is kill, revive, leave or pause (which resumes a paused node),
+// reported as the command of the same name would be.
+func (m *Model) nodeAction(verb string) tea.Cmd {
+	n := m.selectedNode()
+	if n == nil {
+		m.setMessage("no node selected", stWarn)
+		return nil
+	}
+	c, name := m.c, n.Name
 	var act func(context.Context) error
-	switch key {
-	case "x":
-		verb, act = "kill", func(context.Context) error { return c.Kill(name) }
-	case "v":
-		verb, act = "revive", func(ctx context.Context) error { return c.Revive(ctx, name) }
-	case "l":
-		verb, act = "leave", func(ctx context.Context) error { return c.Leave(ctx, name) }
-	case "p":
-		verb, act = "pause", func(context.Context) error { return c.Pause(name) }
+	switch verb {
+	case "kill":
+		act = func(context.Context) error { return c.Kill(name) }
+	case "revive":
+		act = func(ctx context.Context) error { return c.Revive(ctx, name) }
+	case "leave":
+		act = func(ctx context.Context) error { return c.Leave(ctx, name) }
+	case "pause":
+		act = func(context.Context) error { return c.Pause(name) }
 		if n.State == cluster.StatePaused {
 			verb, act = "resume", func(context.Context) error { return c.Resume(name) }
 		}
@@ -591,6 +618,14 @@ func (m *Model) nodeAction(key string, n *cluster.NodeSnapshot) tea.Cmd {
 	return m.callCmd(verb+" "+name, func(ctx context.Context) command.Result {
 		return command.Done(verb, command.NodeDone{Node: peer}, act(ctx))
 	})
+}
+
+// selectedNode returns the selected node in the snapshot, or nil.
+func (m *Model) selectedNode() *cluster.NodeSnapshot {
+	if i := m.nodeIndex(m.selected); i >= 0 {
+		return &m.snap.Nodes[i]
+	}
+	return nil
 }
 
 // keyOp runs get, set or del for the key prompt's input through origin:
@@ -640,134 +675,194 @@ func quoteArg(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
-// onKey handles a key press in the current mode.
+// onKey handles a key press in the current mode, as the key map says.
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := msg.String()
-	if k == "ctrl+c" {
+	m.syncKeys() // judge the key against the state as it is now
+	if m.keys.Interrupt.matches(msg) {
 		return m.quit()
 	}
 	switch m.mode {
 	case modeHelp:
-		switch k {
-		case "esc", "?", "q", "enter":
-			m.mode = modeNormal
-		case "down", "j", "space", "pgdown":
-			m.helpScroll++
-		case "up", "k", "pgup":
-			m.helpScroll = max(0, m.helpScroll-1)
-		}
+		m.onHelpKey(msg)
 		return nil
 	case modeCommand, modeKey:
 		return m.onPromptKey(msg)
 	}
-	switch k {
-	case "q":
+	return m.onMainKey(msg)
+}
+
+// onMainKey handles a key on the main screen.
+func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
+	km := &m.keys
+	switch {
+	case km.Quit.matches(msg):
 		return m.quit()
-	case "?":
+	case km.Help.matches(msg):
 		m.mode, m.helpScroll = modeHelp, 0
-	case "esc":
-		switch {
-		case m.lookup != nil:
-			m.lookup = nil
-			m.detailScroll = 0
-		case m.focus != paneMembers:
-			m.focus = paneMembers
-		default:
-			m.setMessage("", stNone)
-		}
-	case "tab":
+	case km.Back.matches(msg):
+		m.back()
+	case km.NextPane.matches(msg):
 		m.focus = (m.focus + 1) % paneCount
-	case "shift+tab":
+	case km.PrevPane.matches(msg):
 		m.focus = (m.focus + paneCount - 1) % paneCount
-	case "up", "k":
+	case km.Up.matches(msg):
 		m.move(-1)
-	case "down", "j":
+	case km.Down.matches(msg):
 		m.move(1)
-	case "pgup":
+	case km.PageUp.matches(msg):
 		m.move(-10)
-	case "pgdown":
+	case km.PageDown.matches(msg):
 		m.move(10)
-	case "home":
+	case km.Top.matches(msg):
 		m.move(-1 << 20)
-	case "end", "G":
+	case km.Bottom.matches(msg):
 		m.move(1 << 20)
-	case "enter":
-		if i := m.nodeIndex(m.selected); i >= 0 && m.focus == paneMembers {
-			m.origin = m.selected
-			m.focus = paneDetail
-			m.detailScroll = 0
-			if m.snap.Nodes[i].State != cluster.StateAlive {
-				m.setMessage(m.selected+" is "+string(m.snap.Nodes[i].State)+": lookups will use "+m.snap.Origin+" until it is alive", stWarn)
-			} else {
-				m.setMessage("origin is now "+m.selected, stText)
-			}
-		}
-	case "r":
-		m.origin = ""
-		c := m.c
-		return m.callCmd("random", func(context.Context) command.Result {
-			name, err := c.PickOrigin()
-			return command.Done("random", command.Origin{Origin: name, Changed: true}, err)
-		})
-	case "g", "s", "d":
-		m.mode, m.keyCmd = modeKey, map[string]string{"g": "get", "s": "set", "d": "del"}[k]
-		m.editor.reset()
-	case ":":
+	case km.Origin.matches(msg):
+		m.chooseOrigin()
+	case km.Random.matches(msg):
+		return m.randomOrigin()
+	case km.Get.matches(msg):
+		m.openKeyPrompt("get")
+	case km.Set.matches(msg):
+		m.openKeyPrompt("set")
+	case km.Del.matches(msg):
+		m.openKeyPrompt("del")
+	case km.Command.matches(msg):
 		m.mode = modeCommand
 		m.editor.reset()
-	case "x", "v", "l", "p":
-		i := m.nodeIndex(m.selected)
-		if i < 0 {
-			m.setMessage("no node selected", stWarn)
-			return nil
-		}
-		return m.nodeAction(k, &m.snap.Nodes[i])
-	case "a":
-		c := m.c
-		return m.callCmd("add", func(ctx context.Context) command.Result {
-			names, err := c.Add(ctx, 1)
-			var data any
-			if len(names) > 0 {
-				data = command.NodeList{Nodes: names}
-			}
-			return command.Done("add", data, err)
-		})
-	case "space":
-		c := m.c
-		if m.snap.MaintenancePaused {
-			return m.callCmd("maintenance resume", func(context.Context) command.Result {
-				c.ResumeMaintenance()
-				return command.Done("maintenance", command.Maintenance{Paused: false}, nil)
-			})
-		}
-		return m.callCmd("maintenance pause", func(context.Context) command.Result {
-			c.PauseMaintenance()
-			return command.Done("maintenance", command.Maintenance{Paused: true}, nil)
-		})
-	case "n":
-		c := m.c
-		return m.callCmd("maintenance step", func(ctx context.Context) command.Result {
-			return command.Done("maintenance", command.Stepped{Nodes: c.StepMaintenance(ctx)}, nil)
-		})
-	case "t":
+	case km.Kill.matches(msg):
+		return m.nodeAction("kill")
+	case km.Revive.matches(msg):
+		return m.nodeAction("revive")
+	case km.Leave.matches(msg):
+		return m.nodeAction("leave")
+	case km.Pause.matches(msg):
+		return m.nodeAction("pause")
+	case km.Add.matches(msg):
+		return m.addNode()
+	case km.Maintenance.matches(msg):
+		return m.toggleMaintenance()
+	case km.Step.matches(msg):
+		return m.stepMaintenance()
+	case km.Ticks.matches(msg):
 		m.showKeys = !m.showKeys
-	case "f":
+	case km.LookupEvents.matches(msg):
 		m.showLookups = !m.showLookups
 		m.logScroll = 0
 	default:
-		m.dirty = false
+		for _, b := range km.main() {
+			if b.owns(msg) && !b.Enabled() {
+				m.setMessage(keyNames(b.Keys())+": "+b.why, stWarn)
+				break
+			}
+		}
 	}
 	return nil
 }
 
+// onHelpKey scrolls or closes the help screen.
+func (m *Model) onHelpKey(msg tea.KeyPressMsg) {
+	km := &m.keys
+	switch {
+	case km.CloseHelp.matches(msg):
+		m.mode = modeNormal
+	case km.HelpDown.matches(msg):
+		m.helpScroll++
+	case km.HelpUp.matches(msg):
+		m.helpScroll = max(0, m.helpScroll-1)
+	}
+}
+
+// back closes the lookup being shown, else returns to the members pane,
+// else clears the message line.
+func (m *Model) back() {
+	switch {
+	case m.lookup != nil:
+		m.lookup = nil
+		m.detailScroll = 0
+	case m.focus != paneMembers:
+		m.focus = paneMembers
+	default:
+		m.setMessage("", stNone)
+	}
+}
+
+// chooseOrigin makes the selected node the origin of get/set/del.
+func (m *Model) chooseOrigin() {
+	n := m.selectedNode()
+	if n == nil {
+		return
+	}
+	m.origin = n.Name
+	m.focus = paneDetail
+	m.detailScroll = 0
+	if n.State != cluster.StateAlive {
+		m.setMessage(n.Name+" is "+string(n.State)+": lookups will use "+m.snap.Origin+" until it is alive", stWarn)
+	} else {
+		m.setMessage("origin is now "+n.Name, stText)
+	}
+}
+
+// randomOrigin asks the cluster for a random live origin.
+func (m *Model) randomOrigin() tea.Cmd {
+	m.origin = ""
+	c := m.c
+	return m.callCmd("random", func(context.Context) command.Result {
+		name, err := c.PickOrigin()
+		return command.Done("random", command.Origin{Origin: name, Changed: true}, err)
+	})
+}
+
+// openKeyPrompt opens the prompt for get, set or del.
+func (m *Model) openKeyPrompt(op string) {
+	m.mode, m.keyCmd = modeKey, op
+	m.editor.reset()
+}
+
+// addNode adds one node to the ring.
+func (m *Model) addNode() tea.Cmd {
+	c := m.c
+	return m.callCmd("add", func(ctx context.Context) command.Result {
+		names, err := c.Add(ctx, 1)
+		var data any
+		if len(names) > 0 {
+			data = command.NodeList{Nodes: names}
+		}
+		return command.Done("add", data, err)
+	})
+}
+
+// toggleMaintenance pauses maintenance on every node, or resumes it.
+func (m *Model) toggleMaintenance() tea.Cmd {
+	c := m.c
+	if m.snap.MaintenancePaused {
+		return m.callCmd("maintenance resume", func(context.Context) command.Result {
+			c.ResumeMaintenance()
+			return command.Done("maintenance", command.Maintenance{Paused: false}, nil)
+		})
+	}
+	return m.callCmd("maintenance pause", func(context.Context) command.Result {
+		c.PauseMaintenance()
+		return command.Done("maintenance", command.Maintenance{Paused: true}, nil)
+	})
+}
+
+// stepMaintenance runs one round of every maintenance task on every node.
+func (m *Model) stepMaintenance() tea.Cmd {
+	c := m.c
+	return m.callCmd("maintenance step", func(ctx context.Context) command.Result {
+		return command.Done("maintenance", command.Stepped{Nodes: c.StepMaintenance(ctx)}, nil)
+	})
+}
+
 // onPromptKey edits and submits the ":" or get/set/del prompt.
 func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
+	km := &m.keys
+	switch {
+	case km.Cancel.matches(msg):
 		m.mode = modeNormal
 		m.setMessage("", stNone)
-		return nil
-	case "enter":
+	case km.Run.matches(msg):
 		line := strings.TrimSpace(m.editor.value())
 		md := m.mode
 		m.mode = modeNormal
@@ -780,23 +875,79 @@ func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.editor.remember(line)
 		return m.execCmd(line)
-	case "tab":
-		if m.mode != modeCommand {
-			return nil
-		}
-		names := make([]string, 0, len(m.snap.Nodes))
-		for _, n := range m.snap.Nodes {
-			names = append(names, n.Name)
-		}
-		if cands := m.editor.complete(command.Complete(m.editor.value(), names)); len(cands) > 0 {
-			m.setMessage(strings.Join(cands, "  "), stDim)
-		} else {
-			m.setMessage("", stNone)
-		}
-		return nil
+	case km.Complete.matches(msg):
+		m.complete()
+	case km.Complete.owns(msg):
+		// Completion is for the ":" prompt only; a tab is never typed.
+	default:
+		m.editor.key(msg, &km.Edit)
 	}
-	m.editor.key(msg)
 	return nil
+}
+
+// complete completes the ":" prompt's last word and lists the candidates.
+func (m *Model) complete() {
+	names := make([]string, 0, len(m.snap.Nodes))
+	for _, n := range m.snap.Nodes {
+		names = append(names, n.Name)
+	}
+	if cands := m.editor.complete(command.Complete(m.editor.value(), names)); len(cands) > 0 {
+		m.setMessage(strings.Join(cands, "  "), stDim)
+	} else {
+		m.setMessage("", stNone)
+	}
+}
+
+// syncKeys enables, disables and words the key map after the state has
+// changed, so the hint bar offers only keys that do something and says
+// what they do now.
+func (m *Model) syncKeys() {
+	km := &m.keys
+	n := m.selectedNode()
+	if m.focus == paneMembers {
+		km.Up.word("select")
+	} else {
+		km.Up.word("scroll")
+	}
+	km.Origin.set(n != nil && m.focus == paneMembers, "the origin is chosen in the members pane (esc goes back to it)")
+	km.Random.set(m.haveSnap, "no snapshot of the ring yet")
+	for _, b := range []*binding{&km.Get, &km.Set, &km.Del} {
+		b.set(m.haveSnap && m.originName() != "", "no origin to run it through yet")
+	}
+	if n == nil {
+		for _, b := range []*binding{&km.Kill, &km.Revive, &km.Leave, &km.Pause} {
+			b.set(false, "no node selected")
+		}
+	} else {
+		st := n.State
+		is := n.Name + " " + stateWords(st)
+		km.Kill.set(st == cluster.StateAlive || st == cluster.StatePaused, is+" — v revives it")
+		km.Revive.set(st == cluster.StateDown || st == cluster.StateLeft, is+": only a down or left node can be revived")
+		km.Leave.set(st == cluster.StateAlive, is+": only a live node can leave gracefully")
+		km.Pause.set(st == cluster.StateAlive || st == cluster.StatePaused, is+": only a live node can be paused")
+	}
+	if n != nil && n.State == cluster.StatePaused {
+		km.Pause.word("resume")
+	} else {
+		km.Pause.word("pause")
+	}
+	if m.snap.MaintenancePaused {
+		km.Maintenance.word("resume maint.")
+	} else {
+		km.Maintenance.word("pause maint.")
+	}
+	prompt := m.mode == modeCommand
+	km.Complete.set(prompt, "completion is for the \":\" prompt")
+	km.Edit.HistoryPrev.set(prompt, "history is for the \":\" prompt")
+	km.Edit.HistoryNext.set(prompt, "history is for the \":\" prompt")
+}
+
+// stateWords says a node's state after its name: "is down", "has left".
+func stateWords(s cluster.State) string {
+	if s == cluster.StateLeft {
+		return "has left"
+	}
+	return "is " + string(s)
 }
 
 // move moves the selection, or scrolls the focused pane.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
-func key(s string) tea.KeyPressMsg {
+func keyPress(s string) tea.KeyPressMsg {
 	switch s {
 	case "enter":
 		return tea.KeyPressMsg{Code: tea.KeyEnter}
@@ -42,7 +43,7 @@ func key(s string) tea.KeyPressMsg {
 func press(t *testing.T, m *Model, keys ...string) {
 	t.Helper()
 	for _, k := range keys {
-		_, cmd := m.Update(key(k))
+		_, cmd := m.Update(keyPress(k))
 		runCmd(t, m, cmd)
 	}
 }
@@ -63,7 +64,7 @@ func TestQuitKeys(t *testing.T) {
 	for _, k := range []string{"q", "ctrl+c"} {
 		t.Run(k, func(t *testing.T) {
 			m, _ := newTestModel(t, ring16(), 120, 40)
-			_, cmd := m.Update(key(k))
+			_, cmd := m.Update(keyPress(k))
 			if !isQuit(cmd) {
 				t.Fatalf("%s did not quit", k)
 			}
@@ -79,7 +80,7 @@ func TestQuitKeys(t *testing.T) {
 		f.results["quit"] = command.Result{Cmd: "quit", OK: true, Quit: true}
 		press(t, m, ":")
 		typeText(m, "quit")
-		_, cmd := m.Update(key("enter"))
+		_, cmd := m.Update(keyPress("enter"))
 		msg := cmd()
 		_, next := m.Update(msg)
 		if !isQuit(next) {
@@ -286,12 +287,179 @@ func TestCommandPrompt(t *testing.T) {
 
 func TestResultsShown(t *testing.T) {
 	m, f := newTestModel(t, ring16(), 120, 40)
-	f.errs["kill n5"] = errors.New("kill: n5 is already down — revive n5 brings it back")
-	m.selected = "n5"
+	f.errs["kill n3"] = errors.New("kill: n3 is already down — revive n3 brings it back")
+	m.selected = "n3"
 	press(t, m, "x")
-	if !strings.Contains(screen(m), "✗ kill n5: kill: n5 is already down") {
+	if !strings.Contains(screen(m), "✗ kill n3: kill: n3 is already down") {
 		t.Errorf("failure not shown:\n%s", screen(m))
 	}
+}
+
+// TestHintBarFollowsState checks the hint bar offers the node keys that
+// act on the selected node in its state, with the right word, and that a
+// key it does not offer makes no call and says why.
+func TestHintBarFollowsState(t *testing.T) {
+	tests := []struct {
+		name     string
+		select_  string
+		state    cluster.State
+		offered  []string // hint bar items
+		withheld []string // keys pressed that must not call the cluster
+		why      string   // the message a withheld key shows
+	}{
+		{"alive", "n3", cluster.StateAlive, []string{"x kill", "p pause", "l leave"}, []string{"v"}, "v: n3 is alive: only a down or left node can be revived"},
+		{"down", "n5", cluster.StateDown, []string{"v revive"}, []string{"p", "l", "x"}, "x: n5 is down — v revives it"},
+		{"paused", "n9", cluster.StatePaused, []string{"x kill", "p resume"}, []string{"v", "l"}, "l: n9 is paused: only a live node can leave gracefully"},
+		{"left", "n3", cluster.StateLeft, []string{"v revive"}, []string{"x", "l", "p"}, "p: n3 has left: only a live node can be paused"},
+	}
+	nodeKeys := []string{"x kill", "v revive", "p pause", "p resume", "l leave"}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ring16()
+			for i := range s.Nodes {
+				if s.Nodes[i].Name == tc.select_ {
+					s.Nodes[i].State = tc.state
+				}
+			}
+			m, f := newTestModel(t, s, 200, 40)
+			m.selected = tc.select_
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 40})
+			bar := screentestLast(screen(m))
+			for _, k := range nodeKeys {
+				if want := slices.Contains(tc.offered, k); strings.Contains(bar, k) != want {
+					t.Errorf("hint bar offers %q: %v, want %v\n%s", k, !want, want, bar)
+				}
+			}
+			for _, k := range tc.withheld {
+				press(t, m, k)
+			}
+			if got := f.executed(); len(got) != 0 {
+				t.Errorf("withheld keys %q called %q", tc.withheld, got)
+			}
+			if !strings.Contains(screen(m), tc.why) {
+				t.Errorf("pressing %s does not say %q:\n%s", tc.withheld[len(tc.withheld)-1], tc.why, screen(m))
+			}
+		})
+	}
+	t.Run("maintenance word", func(t *testing.T) {
+		s := ring16()
+		m, _ := newTestModel(t, s, 200, 40)
+		if bar := screentestLast(screen(m)); !strings.Contains(bar, "space pause maint.") {
+			t.Errorf("running maintenance: hint bar %q lacks \"space pause maint.\"", bar)
+		}
+		s.MaintenancePaused = true
+		m.Update(snapshotMsg{snap: s})
+		if bar := screentestLast(screen(m)); !strings.Contains(bar, "space resume maint.") {
+			t.Errorf("paused maintenance: hint bar %q lacks \"space resume maint.\"", bar)
+		}
+	})
+	t.Run("prompt", func(t *testing.T) {
+		m, _ := newTestModel(t, ring16(), 120, 40)
+		press(t, m, "g")
+		if bar := screentestLast(screen(m)); strings.Contains(bar, "complete") || strings.Contains(bar, "history") || !strings.Contains(bar, "enter run") {
+			t.Errorf("the get prompt offers completion or history, or not enter: %q", bar)
+		}
+		press(t, m, "esc", ":")
+		if bar := screentestLast(screen(m)); !strings.Contains(bar, "tab complete") || !strings.Contains(bar, "↑↓ history") {
+			t.Errorf("the : prompt does not offer completion and history: %q", bar)
+		}
+	})
+}
+
+// screentestLast is the screen's last line: the hint bar.
+func screentestLast(s string) string {
+	lines := strings.Split(s, "\n")
+	return lines[len(lines)-1]
+}
+
+// TestHelpListsKeyMap checks the help screen shows every binding of the
+// key map with its keys, so a key added to the map is documented.
+func TestHelpListsKeyMap(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	m.commands = func() []command.CommandInfo { return nil }
+	press(t, m, "?")
+	var all string
+	for i := 0; i < 200; i++ {
+		all += screen(m) + "\n"
+		press(t, m, "j")
+	}
+	for _, g := range m.keys.groups() {
+		for _, b := range g.keys {
+			if !strings.Contains(all, keyNames(b.Keys())) || !strings.Contains(all, b.about) {
+				t.Errorf("help lacks %q %q", keyNames(b.Keys()), b.about)
+			}
+		}
+	}
+}
+
+// TestViewChangesNothing renders screens whose content is shorter than
+// the scroll positions asked for, twice each, and checks View changed no
+// part of the model; scrolling back responds at once because Update has
+// already clamped.
+func TestViewChangesNothing(t *testing.T) {
+	type state struct {
+		detail, log, help int
+		selected, message string
+		mode              mode
+		focus             pane
+		keys              keyMap
+	}
+	get := func(m *Model) state {
+		return state{m.detailScroll, m.logScroll, m.helpScroll, m.selected, m.message, m.mode, m.focus, m.keys}
+	}
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	var evs []cluster.Event
+	for i := 0; i < 40; i++ {
+		evs = append(evs, cluster.Event{Time: fakeTime, Kind: "succ", Text: "event " + itoa3(i)})
+	}
+	m.Update(eventsMsg{events: evs})
+	check := func(what string) {
+		t.Helper()
+		before := get(m)
+		a, b := m.View().Content, m.View().Content
+		if a != b {
+			t.Errorf("%s: two Views differ", what)
+		}
+		if after := get(m); !reflect.DeepEqual(before, after) {
+			t.Errorf("%s: View changed the model:\nbefore %+v\nafter  %+v", what, before, after)
+		}
+	}
+	check("main screen")
+	press(t, m, "tab") // the detail pane: 13 lines of n0 in a 13-line pane
+	for i := 0; i < 50; i++ {
+		press(t, m, "j")
+	}
+	check("detail scrolled past its end")
+	before := screen(m)
+	press(t, m, "k")
+	if m.detailScroll > 0 && screen(m) == before {
+		t.Error("k after scrolling past the end of the detail pane changed nothing on screen")
+	}
+	press(t, m, "tab")
+	for i := 0; i < 100; i++ {
+		press(t, m, "k")
+	}
+	check("log scrolled past its start")
+	before = screen(m)
+	press(t, m, "j")
+	if screen(m) == before {
+		t.Error("j after scrolling past the start of the log changed nothing on screen")
+	}
+	press(t, m, "?")
+	for i := 0; i < 500; i++ {
+		press(t, m, "j")
+	}
+	check("help scrolled past its end")
+	before = screen(m)
+	press(t, m, "k")
+	if screen(m) == before {
+		t.Error("k after scrolling past the end of the help changed nothing on screen")
+	}
+	press(t, m, "esc")
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	check("resized smaller")
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	check("too small")
 }
 
 func TestHelpAndKeysToggle(t *testing.T) {
@@ -301,7 +469,7 @@ func TestHelpAndKeysToggle(t *testing.T) {
 	if !strings.Contains(s, "chordtui — keys") || !strings.Contains(s, "kill the selected node") {
 		t.Fatalf("? did not show the help:\n%s", s)
 	}
-	for i := 0; i < 40 && !strings.Contains(screen(m), "maintenance pause|resume|step"); i++ {
+	for i := 0; i < 200 && !strings.Contains(screen(m), "maintenance pause|resume|step"); i++ {
 		press(t, m, "j")
 	}
 	if !strings.Contains(screen(m), "maintenance pause|resume|step") {
@@ -392,7 +560,7 @@ func TestLookupAnimation(t *testing.T) {
 	m.Update(snapshotMsg{snap: snap})
 	press(t, m, "g")
 	typeText(m, "greeting")
-	_, cmd := m.Update(key("enter"))
+	_, cmd := m.Update(keyPress("enter"))
 	_, hop := m.Update(cmd())
 	if m.lookup == nil || m.lookup.shown != 1 || hop == nil {
 		t.Fatalf("lookup not started at hop 1: %+v", m.lookup)
@@ -558,7 +726,6 @@ func TestHeldKeys(t *testing.T) {
 		many = append(many, heldKey{key: "key-" + itoa3(i), owned: true})
 	}
 	m.held = many
-	m.dirty = true
 	if s := screen(m); !strings.Contains(s, "more") || strings.Contains(s, "key-029") {
 		t.Errorf("30 held keys not cut with a count:\n%s", s)
 	}

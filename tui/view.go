@@ -46,14 +46,10 @@ func computeLayout(w, h int) layout {
 	}
 }
 
-// View renders the screen. The rendering is cached until the next message
-// that changes something.
+// View renders the screen from the model and changes nothing in it: Update
+// keeps every position it reads (scrolling, the key map) valid.
 func (m *Model) View() tea.View {
-	if m.dirty || m.view == "" {
-		m.view = m.render()
-		m.dirty = false
-	}
-	v := tea.NewView(m.view)
+	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "chordtui"
 	if m.opts.Mouse {
@@ -330,21 +326,37 @@ func (m *Model) pointer(isNil bool, name string, k mark, w int) string {
 	return m.theme.render(k.style(), fit(s, w))
 }
 
-// detailLines is the node detail pane, or the lookup being shown.
+// detailLines is the node detail pane, or the lookup being shown,
+// scrolled by detailScroll.
 func (m *Model) detailLines(in rect) (string, []string) {
-	var title string
-	var lines []string
+	title, lines := m.detailContent(in.w)
+	scroll := min(m.detailScroll, max(0, len(lines)-in.h))
+	if scroll > 0 {
+		title += fmt.Sprintf(" (↑%d)", scroll)
+	}
+	return title, lines[scroll:]
+}
+
+// detailContent is the whole of the detail pane, w cells wide.
+func (m *Model) detailContent(w int) (string, []string) {
 	if m.lookup != nil {
-		title, lines = m.lookupLines(in.w)
-	} else {
-		title, lines = m.nodeLines(in.w)
+		return m.lookupLines(w)
 	}
-	maxScroll := max(0, len(lines)-in.h)
-	m.detailScroll = min(m.detailScroll, maxScroll)
-	if m.detailScroll > 0 {
-		title += fmt.Sprintf(" (↑%d)", m.detailScroll)
+	return m.nodeLines(w)
+}
+
+// clampScrolls keeps every scroll position within its content, after the
+// content, the window or the position has changed.
+func (m *Model) clampScrolls() {
+	if m.width < MinWidth || m.height < MinHeight || !m.haveSnap {
+		return
 	}
-	return title, lines[m.detailScroll:]
+	lay := computeLayout(m.width, m.height)
+	in := lay.detail.inner()
+	_, lines := m.detailContent(in.w)
+	m.detailScroll = min(max(0, m.detailScroll), max(0, len(lines)-in.h))
+	m.logScroll = min(max(0, m.logScroll), max(0, len(m.visibleLog())-lay.log.inner().h))
+	m.helpScroll = min(max(0, m.helpScroll), m.maxHelpScroll())
 }
 
 // nodeLines describes the selected node: pointers, successor list, fingers
@@ -578,32 +590,25 @@ func (m *Model) messageLine() string {
 	return fit(t.render(m.messageStyle, msg), m.width)
 }
 
-// hintBar is the one-line key summary.
+// hintBar is the one-line key summary, drawn by bubbles' help from the key
+// map: the mode's tail keys (? help, q quit) always show, the others as
+// room allows, and disabled keys never.
 func (m *Model) hintBar() string {
-	t := m.theme
-	var hints [][2]string
-	switch m.mode {
-	case modeCommand:
-		hints = [][2]string{{"enter", "run"}, {"tab", "complete"}, {"↑↓", "history"}, {"esc", "cancel"}}
-	case modeKey:
-		hints = [][2]string{{"enter", "run"}, {"esc", "cancel"}}
-	default:
-		hints = [][2]string{{"↑↓", "select"}, {"g/s/d", "get/set/del"}, {"x", "kill"}, {"v", "revive"},
-			{"p", "pause"}, {"l", "leave"}, {"a", "add"}, {":", "cmd"}, {"r", "origin"}, {"space", "maint."},
-			{"n", "step"}, {"tab", "pane"}, {"?", "help"}, {"q", "quit"}}
+	head, tail := m.keys.hints(m.mode)
+	h := m.help
+	h.SetWidth(0)
+	end := h.ShortHelpView(tail)
+	room := m.width - ansi.StringWidth(end) - 2
+	line := end
+	if room > 0 {
+		h.SetWidth(room)
+		start := h.ShortHelpView(head)
+		if ansi.StringWidth(start) > room { // help adds an item that fits only without its ellipsis
+			start = ansi.Truncate(start, room, "…")
+		}
+		line = start + "  " + end
 	}
-	// "? help" and "q quit" always show; the others as room allows.
-	var items []string
-	for _, h := range hints {
-		items = append(items, t.render(stBold, h[0])+" "+t.render(stDim, h[1]))
-	}
-	if m.mode == modeNormal {
-		tail := items[len(items)-2:]
-		room := m.width - ansi.StringWidth(strings.Join(tail, "  ")) - 2
-		head := joinFit(items[:len(items)-2], "  ", room)
-		return fit(head+"  "+strings.Join(tail, "  "), m.width)
-	}
-	return fit(joinFit(items, "  ", m.width), m.width)
+	return fit(line, m.width)
 }
 
 // joinFit joins as many leading items as fit in w cells.
@@ -633,51 +638,54 @@ func joinFitN(items []string, sep string, w int) (string, int) {
 	return b.String(), len(items)
 }
 
-// helpKeys is the full key list shown by "?".
-var helpKeys = [][2]string{
-	{"↑ ↓  j k", "select a node (or scroll the focused pane)"},
-	{"tab  shift+tab", "move between members, node detail and event log"},
-	{"enter", "make the selected node the origin of get/set/del and show it"},
-	{"mouse click", "select a node on the ring or in the table (optional)"},
-	{"r", "pick a random live member as the origin"},
-	{"g  s  d", "get / set / del a key through the origin; the path is drawn hop by hop"},
-	{"x", "kill the selected node (crash: sockets closed, state lost)"},
-	{"v", "revive the selected node"},
-	{"l", "the selected node leaves gracefully (hands its keys over)"},
-	{"p", "pause / resume the selected node (it stops answering)"},
-	{"a", "add a node"},
-	{"space", "pause / resume maintenance on every node (step mode)"},
-	{"n", "run one maintenance round on every node"},
-	{"t", "show / hide keys as ticks on the ring"},
-	{"f", "show / hide the nodes' lookup events in the event log"},
-	{":", "command prompt (same language as chordtui repl; tab completes, ↑↓ history)"},
-	{"esc", "back out: close the lookup, the prompt, this help"},
-	{"q  ctrl+c", "quit (every node is closed)"},
-}
-
-// renderHelp is the full help screen: keys, symbols and the command
-// language.
-func (m *Model) renderHelp() string {
+// helpLines is the help screen, unscrolled: every binding of the key map
+// by section, the symbols and the command language.
+func (m *Model) helpLines() []string {
 	t := m.theme
-	lines := []string{t.render(stBold, "chordtui — keys"), ""}
-	for _, k := range helpKeys {
-		lines = append(lines, "  "+t.render(stBold, fit(k[0], 16))+k[1])
+	lines := []string{t.render(stBold, "chordtui — keys")}
+	for _, g := range m.keys.groups() {
+		lines = append(lines, "", t.render(stBold, g.title))
+		for _, b := range g.keys {
+			lines = append(lines, "  "+t.render(stBold, fit(keyNames(b.Keys()), 18))+b.about)
+		}
 	}
 	lines = append(lines, "", t.render(stBold, "symbols"),
-		"  "+t.render(stAlive, "●")+" alive  "+t.render(stDown, "○")+" down  "+t.render(stPaused, "◐")+" paused  ◌ left   "+
-			"▶ selected  * origin  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal")
+		"  "+t.render(stAlive, "●")+" alive  "+t.render(stDown, "○")+" down  "+t.render(stPaused, "◐")+" paused  ◌ left  "+
+			"2 two nodes in one cell  ▶ selected  * origin",
+		"  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal")
 	if cmds := m.commands(); len(cmds) > 0 {
 		lines = append(lines, "", t.render(stBold, "commands (:)"))
 		for _, c := range cmds {
 			lines = append(lines, "  "+t.render(stBold, fit(c.Usage, 30))+c.Summary)
 		}
 	}
-	lines = append(lines, "", t.render(stDim, "esc or ? closes this help · ↑↓ scroll · \":help CMD\" explains a command"))
-	if rows := m.height - 1; len(lines) > rows {
-		m.helpScroll = min(m.helpScroll, len(lines)-rows)
-		more := len(lines) - rows - m.helpScroll
-		lines = append(lines[m.helpScroll:m.helpScroll+rows], t.render(stDim, fmt.Sprintf("↓ %d more lines (j)", more)))
+	return lines
+}
+
+// helpRows is how many lines of the help screen show at once: the screen
+// less the footer line.
+func (m *Model) helpRows() int { return max(1, m.height-1) }
+
+// maxHelpScroll is the furthest the help screen scrolls.
+func (m *Model) maxHelpScroll() int { return max(0, len(m.helpLines())-m.helpRows()) }
+
+// renderHelp is the help screen scrolled by helpScroll, with a footer
+// drawn from the help screen's keys.
+func (m *Model) renderHelp() string {
+	t := m.theme
+	lines := m.helpLines()
+	rows := m.helpRows()
+	scroll := min(m.helpScroll, max(0, len(lines)-rows))
+	more := max(0, len(lines)-rows-scroll)
+	lines = lines[scroll:min(len(lines), scroll+rows)]
+	head, tail := m.keys.hints(modeHelp)
+	h := m.help
+	h.SetWidth(0)
+	footer := h.ShortHelpView(append(head, tail...)) + t.render(stDim, "  · \":help CMD\" explains a command")
+	if more > 0 {
+		footer = t.render(stDim, fmt.Sprintf("↓ %d more lines  ", more)) + footer
 	}
+	lines = append(lines, footer)
 	w := 0
 	for _, l := range lines {
 		w = max(w, ansi.StringWidth(l))
