@@ -2,10 +2,12 @@ package tui
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht/cluster"
@@ -20,16 +22,36 @@ type canvas struct {
 	layer []styleID // style of the dots, highest layer wins
 	text  []rune    // text overlay, 0 when none
 	tstyl []styleID // style of the text overlay
-	// block marks cells that labels may not use (ring, markers, labels).
+	// block marks cells that labels may not use (ring, markers, labels,
+	// leaders).
 	block []bool
-	// owner is 1 + the index of the node whose marker is in the cell, or 0.
+	// owner is 1 + the index of the site whose marker is in the cell, or 0.
 	owner []int32
+	// outside marks the cells wholly outside the ring, where labels go;
+	// inner marks those inside it, where no leader goes.
+	outside, inner []bool
+	// leader marks the cells a label's leader line runs through.
+	leader []bool
+	// labels lists the labels drawn, in the order they were placed.
+	labels []placedLabel
+	// shared is true when two nodes or more share a marker cell.
+	shared bool
+}
+
+// placedLabel is one label on the canvas: its text starts at cell (x, y)
+// and is n cells long; leader says a leader line joins it to its marker.
+type placedLabel struct {
+	site    int
+	x, y, n int
+	text    string
+	leader  bool
 }
 
 func newCanvas(w, h int) *canvas {
 	n := w * h
 	return &canvas{w: w, h: h, dots: make([]uint8, n), layer: make([]styleID, n),
-		text: make([]rune, n), tstyl: make([]styleID, n), block: make([]bool, n), owner: make([]int32, n)}
+		text: make([]rune, n), tstyl: make([]styleID, n), block: make([]bool, n), owner: make([]int32, n),
+		outside: make([]bool, n), inner: make([]bool, n), leader: make([]bool, n)}
 }
 
 // brailleBit maps a dot (x in 0..1, y in 0..3) inside a cell to its bit in
@@ -88,24 +110,6 @@ func (c *canvas) put(x, y int, s string, st styleID) {
 		}
 		x++
 	}
-}
-
-// free reports whether a label of n cells fits at (x, y) without covering
-// text or the ring (nor any dot at all when noDots).
-func (c *canvas) free(x, y, n int, noDots bool) bool {
-	if y < 0 || y >= c.h || x < 0 || x+n > c.w {
-		return false
-	}
-	for i := y*c.w + x; i < y*c.w+x+n; i++ {
-		if c.block[i] || noDots && c.dots[i] != 0 {
-			return false
-		}
-	}
-	// Keep a blank cell between two pieces of text.
-	if x > 0 && c.text[y*c.w+x-1] != 0 || x+n < c.w && c.text[y*c.w+x+n] != 0 {
-		return false
-	}
-	return true
 }
 
 // lines renders the canvas as styled lines.
@@ -208,6 +212,7 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 	c := newCanvas(w, h)
 	snap := sc.snap
 	g := newRingGeom(w, h, labelRoom(snap))
+	c.zones(g)
 	steps := int(8*g.r) + 16
 	for i := 0; i < steps; i++ {
 		x, y := g.at(float64(i)/float64(steps), 0)
@@ -258,17 +263,9 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 			c.block[i] = true
 		}
 	}
-	// Markers, least important first so the selected node wins a shared cell.
-	order := labelOrder(sc)
-	for i := len(order) - 1; i >= 0; i-- {
-		n := &snap.Nodes[order[i]]
-		x, y := pos(n)
-		r, st := marker(n.State)
-		if n.Name == sc.selected {
-			st = stSelected
-		}
-		c.put(x/2, y/4, string(r), st)
-		c.owner[clampIdx(c, x/2, y/4)] = int32(order[i] + 1)
+	sites := ringSites(sc, g, w, h)
+	for i := range sites {
+		c.drawMarker(sc, &sites[i], i)
 	}
 	for i, p := range hopNums {
 		cx, cy := p.x/2, p.y/4
@@ -277,128 +274,693 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 			c.put(cx, cy, num, stPath)
 		}
 	}
-	// Labels, most important first; a label that would collide is shortened
-	// to the name, then dropped.
-	for _, idx := range order {
-		n := &snap.Nodes[idx]
-		f := fraction(n.ID, snap.Bits)
-		st := stText
-		switch {
-		case n.Name == sc.selected:
-			st = stSelected
-		case n.Name == sc.origin:
-			st = stOrigin
-		case n.State != cluster.StateAlive:
-			_, st = marker(n.State)
-		}
-		full := n.Name + " " + n.ID.Short(snap.Bits)
-		placeLabel(c, g, f, int32(idx+1), []string{full, n.Name}, st)
+	for _, i := range labelOrder(sites) {
+		c.labelSite(sc, sites, i)
 	}
 	return c
 }
 
-// placeLabel puts the first candidate that fits next to the node at
-// fraction f: outside the ring at growing distances, then beside the marker
-// where no dots would be covered.
-func placeLabel(c *canvas, g ringGeom, f float64, owner int32, cands []string, st styleID) {
-	s := math.Sin(2 * math.Pi * f)
-	mx0, my0 := g.at(f, 0)
-	mx, my := mx0/2, my0/4
-	type try struct {
-		dr float64
-		dy int
-	}
-	for _, tr := range []try{{5, 0}, {9, 0}, {5, -1}, {5, 1}, {13, 0}, {9, -1}, {9, 1}} {
-		x, y := g.at(f, tr.dr)
-		cx, cy := x/2, y/4+tr.dy
-		for _, label := range cands {
-			n := len([]rune(label))
-			lx := cx - n/2
-			switch {
-			case s > 0.35:
-				lx = cx
-			case s < -0.35:
-				lx = cx - n + 1
-			}
-			if c.free(lx, cy, n, false) && c.nearestMarker(lx, cy, n, mx, my, owner) {
-				c.put(lx, cy, label, st)
-				return
-			}
-		}
-	}
-	for _, label := range cands {
-		n := len([]rune(label))
-		lx := mx + 2 // beside the marker on the outer side only
-		if s < 0 {
-			lx = mx - n - 1
-		}
-		{
-			if c.free(lx, my, n, true) && c.nearestMarker(lx, my, n, mx, my, owner) {
-				c.put(lx, my, label, st)
-				return
-			}
+// zones marks the cells wholly outside the ring (for labels) and wholly
+// inside it (kept free of leaders), from each cell's centre.
+func (c *canvas) zones(g ringGeom) {
+	for y := 0; y < c.h; y++ {
+		for x := 0; x < c.w; x++ {
+			d := math.Hypot(float64(2*x+1)-g.cx, float64(4*y+2)-g.cy)
+			c.outside[y*c.w+x] = d > g.r+1.5
+			c.inner[y*c.w+x] = d < g.r-2.5
 		}
 	}
 }
 
-// nearestMarker reports whether no other node's marker is closer to the
-// label at (x, y), n cells long, than the labelled node's marker at (mx, my),
-// so a label is never read as another node's.
-func (c *canvas) nearestMarker(x, y, n, mx, my int, owner int32) bool {
-	dist := func(ax, ay int) int { // from the label's nearest cell, rows count double
-		dx := 0
-		switch {
-		case ax < x:
-			dx = x - ax
-		case ax >= x+n:
-			dx = ax - (x + n - 1)
-		}
-		return dx*dx + 4*(ay-y)*(ay-y)
-	}
-	d0 := dist(mx, my)
-	for yy := max(0, y-3); yy <= min(c.h-1, y+3); yy++ {
-		for xx := max(0, x-6); xx <= min(c.w-1, x+n+6); xx++ {
-			if o := c.owner[yy*c.w+xx]; o != 0 && o != owner && dist(xx, yy) < d0 {
-				return false
-			}
-		}
-	}
-	return true
+// Label ranks, most important first: the selected node, the origin, the
+// nodes on the lookup path and faulty nodes are always labelled; the rest
+// as room allows.
+const (
+	rankSelected = iota
+	rankOrigin
+	rankPath
+	rankFaulty
+	rankRest
+	rankLeft // gone from the ring: labelled last
+)
+
+// mustLabel reports whether a node of this rank is always labelled.
+func mustLabel(rank int) bool { return rank <= rankFaulty }
+
+// faulty reports whether a fault shows on n: down, paused, partitioned,
+// delayed or dropping messages.
+func faulty(n *cluster.NodeSnapshot) bool {
+	return n.State == cluster.StateDown || n.State == cluster.StatePaused ||
+		n.Partitioned || n.Delay > 0 || n.DropPercent > 0
 }
 
-// labelOrder lists the nodes to label, most important first: selected,
-// origin, nodes on the lookup path, nodes not alive, then the rest in
-// ring order.
-func labelOrder(sc *ringScene) []int {
-	onPath := map[string]bool{}
+// ringSite is one marker cell of the ring and the nodes drawn in it.
+type ringSite struct {
+	x, y  int
+	nodes []int   // indices into snap.Nodes, most important first
+	ranks []int   // the rank of each node
+	f     float64 // the first node's place on the ring, in turns
+	room  float64 // the arc to the nearer neighbouring site, in turns
+}
+
+// ringSites groups the nodes by the cell their marker falls in.
+func ringSites(sc *ringScene, g ringGeom, w, h int) []ringSite {
+	snap := sc.snap
+	onPath := make(map[string]bool, len(sc.path))
 	for _, a := range sc.path {
 		onPath[a] = true
 	}
 	rank := func(n *cluster.NodeSnapshot) int {
 		switch {
 		case n.Name == sc.selected:
-			return 0
+			return rankSelected
 		case n.Name == sc.origin:
-			return 1
+			return rankOrigin
 		case onPath[n.Addr]:
-			return 2
-		case n.State != cluster.StateAlive:
-			return 3
+			return rankPath
+		case faulty(n):
+			return rankFaulty
+		case n.State == cluster.StateLeft:
+			return rankLeft
 		}
-		return 4
+		return rankRest
 	}
-	out := make([]int, len(sc.snap.Nodes))
+	byCell := make(map[int]int, len(snap.Nodes))
+	var sites []ringSite
+	for i := range snap.Nodes {
+		x, y := g.at(fraction(snap.Nodes[i].ID, snap.Bits), 0)
+		cx, cy := min(max(x/2, 0), w-1), min(max(y/4, 0), h-1)
+		j, ok := byCell[cy*w+cx]
+		if !ok {
+			j = len(sites)
+			byCell[cy*w+cx] = j
+			sites = append(sites, ringSite{x: cx, y: cy})
+		}
+		sites[j].nodes = append(sites[j].nodes, i)
+	}
+	for j := range sites {
+		s := &sites[j]
+		slices.SortStableFunc(s.nodes, func(a, b int) int {
+			na, nb := &snap.Nodes[a], &snap.Nodes[b]
+			if ra, rb := rank(na), rank(nb); ra != rb {
+				return ra - rb
+			}
+			return na.ID.Cmp(nb.ID)
+		})
+		for _, i := range s.nodes {
+			s.ranks = append(s.ranks, rank(&snap.Nodes[i]))
+		}
+		s.f = fraction(snap.Nodes[s.nodes[0]].ID, snap.Bits)
+	}
+	byF := make([]int, len(sites))
+	for i := range byF {
+		byF[i] = i
+	}
+	slices.SortFunc(byF, func(a, b int) int { return cmpFloat(sites[a].f, sites[b].f) })
+	for k, j := range byF {
+		prev, next := sites[byF[(k+len(byF)-1)%len(byF)]].f, sites[byF[(k+1)%len(byF)]].f
+		before, after := math.Mod(sites[j].f-prev+1, 1), math.Mod(next-sites[j].f+1, 1)
+		if len(byF) == 1 {
+			before, after = 1, 1
+		}
+		sites[j].room = math.Min(before, after)
+	}
+	return sites
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// labelOrder lists the sites in the order they are labelled: by their
+// most important node's rank, and among the rest those with the most room
+// around them first, so labels spread round the ring.
+func labelOrder(sites []ringSite) []int {
+	out := make([]int, len(sites))
 	for i := range out {
 		out[i] = i
 	}
-	slices.SortStableFunc(out, func(i, j int) int {
-		a, b := &sc.snap.Nodes[i], &sc.snap.Nodes[j]
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
+	slices.SortStableFunc(out, func(a, b int) int {
+		sa, sb := &sites[a], &sites[b]
+		if sa.ranks[0] != sb.ranks[0] {
+			return sa.ranks[0] - sb.ranks[0]
 		}
-		return a.ID.Cmp(b.ID)
+		if sa.ranks[0] >= rankRest && sa.room != sb.room {
+			return cmpFloat(sb.room, sa.room)
+		}
+		return cmpFloat(sa.f, sb.f)
 	})
 	return out
+}
+
+// labelStyle is the style of a node's label (and of a shared cell's count).
+func labelStyle(sc *ringScene, n *cluster.NodeSnapshot, rank int) styleID {
+	switch rank {
+	case rankSelected:
+		return stSelected
+	case rankOrigin:
+		return stOrigin
+	case rankPath:
+		return stPath
+	}
+	if n.State != cluster.StateAlive {
+		_, st := marker(n.State)
+		return st
+	}
+	if faulty(n) {
+		return stWarn
+	}
+	return stText
+}
+
+// drawMarker draws a site's marker: the node's state symbol, or how many
+// nodes share the cell.
+func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
+	n := &sc.snap.Nodes[s.nodes[0]]
+	r, st := marker(n.State)
+	if len(s.nodes) > 1 {
+		c.shared = true
+		r = '+'
+		if len(s.nodes) <= 9 {
+			r = rune('0' + len(s.nodes))
+		}
+		if st = labelStyle(sc, n, s.ranks[0]); st == stText {
+			st = stAlive
+		}
+	}
+	if s.ranks[0] == rankSelected {
+		st = stSelected
+	}
+	c.put(s.x, s.y, string(r), st)
+	c.owner[s.y*c.w+s.x] = int32(idx + 1)
+}
+
+// seg is a run of label text in one style.
+type seg struct {
+	s  string
+	st styleID
+}
+
+// labelText is a label made of styled runs.
+type labelText []seg
+
+func (t labelText) width() int {
+	n := 0
+	for _, s := range t {
+		n += utf8.RuneCountInString(s.s)
+	}
+	return n
+}
+
+func (t labelText) String() string {
+	var b strings.Builder
+	for _, s := range t {
+		b.WriteString(s.s)
+	}
+	return b.String()
+}
+
+// nodeNames is each node's name in a site's label, in the site's order:
+// the origin's with a * after it and, in a shared cell (whose marker is
+// the count), the state symbol of a node not alive before it.
+func nodeNames(sc *ringScene, s *ringSite) []seg {
+	out := make([]seg, len(s.nodes))
+	for k, i := range s.nodes {
+		n := &sc.snap.Nodes[i]
+		txt := n.Name
+		if n.Name == sc.origin {
+			txt += "*"
+		}
+		if len(s.nodes) > 1 && n.State != cluster.StateAlive {
+			sym, _ := marker(n.State)
+			txt = string(sym) + txt
+		}
+		out[k] = seg{txt, labelStyle(sc, n, s.ranks[k])}
+	}
+	return out
+}
+
+// joinNames joins names with a / (one label, several nodes).
+func joinNames(names []seg) labelText {
+	var t labelText
+	for k, nm := range names {
+		if k > 0 {
+			t = append(t, seg{"/", stNone})
+		}
+		t = append(t, nm)
+	}
+	return t
+}
+
+// siteTexts lists the labels a site may get, longest first: names with
+// IDs, names alone, then (in a shared cell) the names that must show and
+// a count of the others.
+func siteTexts(sc *ringScene, s *ringSite) []labelText {
+	snap := sc.snap
+	names := nodeNames(sc, s)
+	var full labelText
+	must := 0
+	for k, nm := range names {
+		if k > 0 {
+			full = append(full, seg{"/", stNone})
+		}
+		full = append(full, nm, seg{" " + snap.Nodes[s.nodes[k]].ID.Short(snap.Bits), nm.st})
+		if mustLabel(s.ranks[k]) {
+			must++
+		}
+	}
+	out := []labelText{full, joinNames(names)}
+	if keep := max(1, must); keep < len(s.nodes) {
+		short := joinNames(names[:keep])
+		out = append(out, append(short, seg{fmt.Sprintf(" +%d", len(s.nodes)-keep), stDim}))
+	}
+	return out
+}
+
+// spot is a place a label of some length fits: its first cell, how many
+// blank cells part it from the marker's column and row, and its cost.
+type spot struct {
+	x, y, gap, dy, cost int
+}
+
+// near reports whether a label at sp reads as its marker's without a
+// leader: on the marker's row at most two cells away, or on the next row
+// at most one cell away.
+func (sp spot) near() bool { return sp.dy == 0 && sp.gap <= 2 || abs(sp.dy) == 1 && sp.gap <= 1 }
+
+// fits reports whether a label of n cells fits at (x, y): outside the ring
+// (or anywhere off it when inside), on no marker, label or leader, with a
+// blank cell before and after it.
+func (c *canvas) fits(x, y, n int, inside bool) bool {
+	if y < 0 || y >= c.h || x < 0 || x+n > c.w {
+		return false
+	}
+	for i := y*c.w + x; i < y*c.w+x+n; i++ {
+		if c.block[i] || !c.outside[i] && !inside {
+			return false
+		}
+	}
+	return (x == 0 || c.text[y*c.w+x-1] == 0) && (x+n == c.w || c.text[y*c.w+x+n] == 0)
+}
+
+// spots lists where a label of n cells fits near the marker at (mx, my)
+// (inside the ring too when inside),
+// cheapest first: within rows rows and scan cells of it, on either side or
+// across its column, preferring the marker's row, the side facing out of
+// the ring (up when up) and the cells nearest the marker.
+func (c *canvas) spots(mx, my, n, rows, scan int, up, inside bool) []spot {
+	var out []spot
+	add := func(x, y, gap int) {
+		dy := y - my
+		cost := gap + 2*abs(dy)
+		if dy != 0 && (dy < 0) != up {
+			cost++
+		}
+		out = append(out, spot{x, y, gap, dy, cost})
+	}
+	for dy := -rows; dy <= rows; dy++ {
+		y := my + dy
+		if y < 0 || y >= c.h {
+			continue
+		}
+		for x := mx + 1; x <= mx+2+scan && x+n <= c.w; x++ { // right of the marker
+			if c.fits(x, y, n, inside) {
+				add(x, y, x-mx-1)
+			}
+		}
+		for end := mx - 1; end >= mx-2-scan && end-n+1 >= 0; end-- { // left of it
+			if c.fits(end-n+1, y, n, inside) {
+				add(end-n+1, y, mx-end-1)
+			}
+		}
+		if dy == 0 {
+			continue
+		}
+		for k := 0; k < n; k++ { // above or below it, across its column
+			x := mx - n/2 + (k+1)/2*(1-2*(k%2))
+			if x >= 0 && x <= mx && x+n > mx && c.fits(x, y, n, inside) {
+				add(x, y, 0)
+				break
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b spot) int { return a.cost - b.cost })
+	return out
+}
+
+// gapTo is how a marker at (x, y) lies to a label at sp of n cells: rows
+// apart, and blank cells between it and the label's nearer end (0 when it
+// is across the label's span).
+func gapTo(sp spot, n, x, y int) (dy, gap int) {
+	switch {
+	case x < sp.x:
+		gap = sp.x - x - 1
+	case x >= sp.x+n:
+		gap = x - (sp.x + n)
+	}
+	return y - sp.y, gap
+}
+
+// readScore ranks how readily a label is read as a marker's: the blank
+// cells between them, and three more for a marker on the next row (a label
+// is read as the marker's on its own row first).
+func readScore(dy, gap int) int { return gap + 3*abs(dy) }
+
+// confusable reports whether another site's marker lies near the label at
+// sp (as spot.near means it) and reads as its owner no less readily than
+// a marker of score own would, so the label could be taken for that
+// node's. A marker beyond the site's own marker (at mx, my) on the same
+// row does not count: the label is read as the nearer one's.
+func (c *canvas) confusable(sp spot, n, idx, own, mx, my int) bool {
+	for y := max(0, sp.y-1); y <= min(c.h-1, sp.y+1); y++ {
+		for x := max(0, sp.x-3); x <= min(c.w-1, sp.x+n+2); x++ {
+			o := c.owner[y*c.w+x]
+			if o == 0 || int(o) == idx+1 {
+				continue
+			}
+			if y == my && y == sp.y && (x < mx && mx < sp.x || x > mx && mx >= sp.x+n) {
+				continue
+			}
+			dy, gap := gapTo(sp, n, x, y)
+			if (spot{gap: gap, dy: dy}).near() && readScore(dy, gap) <= own+1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// leaderEnd is the blank cell beside a label at sp (n cells) on the side of
+// the marker at (mx, my), where its leader line ends.
+func leaderEnd(sp spot, n, mx int) (int, int) {
+	switch {
+	case sp.x > mx: // the label is right of the marker
+		return sp.x - 1, sp.y
+	case sp.x+n-1 < mx: // left of it
+		return sp.x + n, sp.y
+	}
+	return mx, sp.y - sign(sp.dy) // across its column, above or below
+}
+
+// leaderFree reports whether a leader may run through cell (x, y): no text
+// there, no label beside it on its row, and not inside the ring. A leader
+// may cross the ring itself: its glyph replaces the ring's dots. Its
+// glyphs join only its own cells, so it never seems to start at another
+// marker.
+func (c *canvas) leaderFree(x, y int) bool {
+	if x < 0 || y < 0 || x >= c.w || y >= c.h {
+		return false
+	}
+	i := y*c.w + x
+	if c.text[i] != 0 || c.inner[i] {
+		return false
+	}
+	for _, nx := range []int{x - 1, x + 1} {
+		if j := y*c.w + nx; nx >= 0 && nx < c.w && c.text[j] != 0 && c.owner[j] == 0 && !c.leader[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// leaderRoutes is every leader route from one marker within a box of the
+// canvas: for each cell, the cheapest run of free cells (leaderFree) from
+// the marker to it along rows and columns. A step costs 1, a corner 2 more
+// and crossing the ring 4 more, so leaders are short, straight and leave
+// the ring rather than run along it. Leaders run only along rows and
+// columns, so each glyph joins exactly its neighbours on the route and
+// none looks as if it left another marker.
+type leaderRoutes struct {
+	c              *canvas
+	mx, my         int
+	x0, y0, bw, bh int
+	cost           []int // per cell and last step: 4 directions, then the marker itself
+	prev           []int // the state before, -1 at the marker
+	rings          []int // ring cells crossed so far
+}
+
+var leaderSteps = [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}}
+
+// routeLeaders finds the routes from the marker at (mx, my) to every cell
+// within dx columns and dy rows of it that cross the ring at most maxRing
+// times.
+func (c *canvas) routeLeaders(mx, my, dx, dy, maxRing int) *leaderRoutes {
+	r := &leaderRoutes{c: c, mx: mx, my: my, x0: max(0, mx-dx), y0: max(0, my-dy)}
+	r.bw, r.bh = min(c.w, mx+dx+1)-r.x0, min(c.h, my+dy+1)-r.y0
+	n := r.bw * r.bh * 5
+	r.cost, r.prev, r.rings = make([]int, n), make([]int, n), make([]int, n)
+	for i := range r.cost {
+		r.cost[i] = math.MaxInt
+	}
+	start := r.state(mx, my, 4)
+	r.cost[start], r.prev[start] = 0, -1
+	h := stateHeap{cost: r.cost}
+	h.push(start)
+	for len(h.items) > 0 {
+		st := h.pop()
+		cell, dir := st/5, st%5
+		x, y := cell%r.bw+r.x0, cell/r.bw+r.y0
+		for d, step := range leaderSteps {
+			nx, ny := x+step[0], y+step[1]
+			if nx < r.x0 || ny < r.y0 || nx >= r.x0+r.bw || ny >= r.y0+r.bh || !c.leaderFree(nx, ny) {
+				continue
+			}
+			cost, rings := r.cost[st]+1, r.rings[st]
+			if dir != 4 && dir != d {
+				cost += 2
+			}
+			if c.block[ny*c.w+nx] {
+				cost, rings = cost+4, rings+1
+			}
+			if next := r.state(nx, ny, d); rings <= maxRing && cost < r.cost[next] {
+				r.cost[next], r.prev[next], r.rings[next] = cost, st, rings
+				h.push(next)
+			}
+		}
+	}
+	return r
+}
+
+func (r *leaderRoutes) state(x, y, dir int) int { return ((y-r.y0)*r.bw+x-r.x0)*5 + dir }
+
+// to returns the cheapest route to (x, y), from the cell after the marker
+// to (x, y) itself, and its cost; false when there is none.
+func (r *leaderRoutes) to(x, y int) ([][2]int, int, bool) {
+	if x < r.x0 || y < r.y0 || x >= r.x0+r.bw || y >= r.y0+r.bh || x == r.mx && y == r.my {
+		return nil, 0, false
+	}
+	best := -1
+	for d := 0; d < 4; d++ {
+		if st := r.state(x, y, d); r.cost[st] != math.MaxInt && (best < 0 || r.cost[st] < r.cost[best]) {
+			best = st
+		}
+	}
+	if best < 0 {
+		return nil, 0, false
+	}
+	var path [][2]int
+	for st := best; r.prev[st] >= 0; st = r.prev[st] {
+		path = append(path, [2]int{st/5%r.bw + r.x0, st/5/r.bw + r.y0})
+	}
+	slices.Reverse(path)
+	return path, r.cost[best], true
+}
+
+// stateHeap is a binary min-heap of route states by cost.
+type stateHeap struct {
+	items []int
+	cost  []int
+}
+
+func (h *stateHeap) push(st int) {
+	h.items = append(h.items, st)
+	for i := len(h.items) - 1; i > 0; {
+		p := (i - 1) / 2
+		if h.cost[h.items[p]] <= h.cost[h.items[i]] {
+			break
+		}
+		h.items[p], h.items[i] = h.items[i], h.items[p]
+		i = p
+	}
+}
+
+func (h *stateHeap) pop() int {
+	top := h.items[0]
+	last := len(h.items) - 1
+	h.items[0] = h.items[last]
+	h.items = h.items[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && h.cost[h.items[l]] < h.cost[h.items[m]] {
+			m = l
+		}
+		if r < last && h.cost[h.items[r]] < h.cost[h.items[m]] {
+			m = r
+		}
+		if m == i {
+			return top
+		}
+		h.items[i], h.items[m] = h.items[m], h.items[i]
+		i = m
+	}
+}
+
+// leaderGlyph is the line drawing for a leader cell entered moving in and
+// left moving out (unit steps along a row or column): straight, or a
+// rounded corner.
+func leaderGlyph(in, out [2]int) rune {
+	if in == out {
+		if in[1] == 0 {
+			return '─'
+		}
+		return '│'
+	}
+	switch [4]int{in[0], in[1], out[0], out[1]} {
+	case [4]int{1, 0, 0, 1}, [4]int{0, -1, -1, 0}:
+		return '╮'
+	case [4]int{1, 0, 0, -1}, [4]int{0, 1, -1, 0}:
+		return '╯'
+	case [4]int{-1, 0, 0, 1}, [4]int{0, -1, 1, 0}:
+		return '╭'
+	}
+	return '╰'
+}
+
+// drawLeader draws the leader along path from the marker at (mx, my) to
+// the cell beside the label that starts at (lx, ly).
+func (c *canvas) drawLeader(path [][2]int, mx, my, lx, ly int) {
+	px, py := mx, my
+	for k, p := range path {
+		in := [2]int{p[0] - px, p[1] - py}
+		var out [2]int
+		switch {
+		case k+1 < len(path):
+			out = [2]int{path[k+1][0] - p[0], path[k+1][1] - p[1]}
+		case ly == p[1]: // the label is beside the last cell
+			out = [2]int{sign(lx - p[0]), 0}
+		default: // above or below it
+			out = [2]int{0, sign(ly - p[1])}
+		}
+		c.put(p[0], p[1], string(leaderGlyph(in, out)), stDim)
+		c.leader[p[1]*c.w+p[0]] = true
+		px, py = p[0], p[1]
+	}
+}
+
+// labelSite labels site idx: its whole label if one fits (see place);
+// else, in a crowded shared cell, its must-label nodes a few at a time,
+// most important first, while room lasts. A node that fits nowhere stays
+// unlabelled; the nodes labelled before it had priority.
+func (c *canvas) labelSite(sc *ringScene, sites []ringSite, idx int) {
+	s := &sites[idx]
+	if c.place(s, idx, siteTexts(sc, s)) || len(s.nodes) == 1 {
+		return
+	}
+	parts := nodeNames(sc, s)
+	must := 0
+	for _, r := range s.ranks {
+		if mustLabel(r) {
+			must++
+		}
+	}
+	for k := 0; k < must; {
+		placed := false
+		for j := must; j > k && !placed; j-- {
+			t := joinNames(parts[k:j])
+			if more := len(s.nodes) - j; more > 0 { // the nodes no label names yet
+				t = append(t, seg{fmt.Sprintf(" +%d", more), stDim})
+			}
+			if placed = c.place(s, idx, []labelText{t}); placed {
+				k = j
+			}
+		}
+		if !placed {
+			return
+		}
+	}
+}
+
+// place puts the first of texts that fits beside site idx's marker
+// unmistakably; failing that, the text and spot further out that the
+// cheapest leader line joins to the marker (only a short one, crossing
+// the ring at most once, for a site that needs no label). It reports
+// whether it placed one.
+func (c *canvas) place(s *ringSite, idx int, texts []labelText) bool {
+	rows, scan, maxCost, maxRing := 2, 4, 8, 1
+	if mustLabel(s.ranks[0]) {
+		rows, scan, maxCost, maxRing = 6, 24, 1<<30, 6
+	}
+	up := math.Cos(2*math.Pi*s.f) > 0 // outwards is up on the upper half
+	if c.placeNear(s, idx, texts, rows, scan, up, false) {
+		return true
+	}
+	var routes *leaderRoutes
+	for _, t := range texts {
+		n := t.width()
+		best, bestCost := spot{}, math.MaxInt
+		var bestPath [][2]int
+		for _, sp := range c.spots(s.x, s.y, n, rows, scan, up, false) {
+			if sp.cost >= bestCost || sp.cost > maxCost {
+				break // spots come cheapest first
+			}
+			if c.confusable(sp, n, idx, 1<<20, s.x, s.y) {
+				continue
+			}
+			if routes == nil { // a leader ends beside the label's nearer end
+				routes = c.routeLeaders(s.x, s.y, scan+2, rows+1, maxRing)
+			}
+			ex, ey := leaderEnd(sp, n, s.x)
+			path, cost, ok := routes.to(ex, ey)
+			if !ok || sp.cost+cost >= bestCost || crosses(path, sp, n) {
+				continue
+			}
+			best, bestCost, bestPath = sp, sp.cost+cost, path
+		}
+		if bestPath != nil {
+			c.putLabel(t, best, idx, true)
+			c.drawLeader(bestPath, s.x, s.y, best.x, best.y)
+			return true
+		}
+	}
+	// A must-label marker walled in by other markers: its label goes beside
+	// it on the inside of the ring, over the chords, rather than nowhere.
+	return mustLabel(s.ranks[0]) && c.placeNear(s, idx, texts, rows, scan, up, true)
+}
+
+// placeNear puts the first of texts that fits beside site idx's marker
+// and reads as no other marker's (inside the ring too when inside).
+func (c *canvas) placeNear(s *ringSite, idx int, texts []labelText, rows, scan int, up, inside bool) bool {
+	for _, t := range texts {
+		n := t.width()
+		for _, sp := range c.spots(s.x, s.y, n, rows, scan, up, inside) {
+			if sp.near() && !c.confusable(sp, n, idx, readScore(sp.dy, sp.gap), s.x, s.y) {
+				c.putLabel(t, sp, idx, false)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// crosses reports whether a leader path runs through the label at sp.
+func crosses(path [][2]int, sp spot, n int) bool {
+	return slices.ContainsFunc(path, func(p [2]int) bool { return p[1] == sp.y && p[0] >= sp.x && p[0] < sp.x+n })
+}
+
+// putLabel draws t at sp and records it.
+func (c *canvas) putLabel(t labelText, sp spot, idx int, leader bool) {
+	x := sp.x
+	for _, s := range t {
+		c.put(x, sp.y, s.s, s.st)
+		x += utf8.RuneCountInString(s.s)
+	}
+	c.labels = append(c.labels, placedLabel{site: idx, x: sp.x, y: sp.y, n: t.width(), text: t.String(), leader: leader})
 }
 
 func clampIdx(c *canvas, x, y int) int {
@@ -443,4 +1005,14 @@ func fraction(id chord.ID, bits int) float64 {
 		top = w1>>(s-64) | w0<<(128-s)
 	}
 	return float64(top) / math.Exp2(64)
+}
+
+func sign(x int) int {
+	switch {
+	case x < 0:
+		return -1
+	case x > 0:
+		return 1
+	}
+	return 0
 }

@@ -222,6 +222,9 @@ func (m *Model) ringLines(in rect) []string {
 	lines := c.lines(m.theme)
 	t := m.theme
 	items := []string{t.render(stAlive, "●") + " alive", t.render(stDown, "○") + " down", t.render(stPaused, "◐") + " paused"}
+	if c.shared {
+		items = append(items, t.render(stAlive, "2")+" in one cell")
+	}
 	if len(sc.path) > 0 {
 		items = append(items, t.render(stPath, "1⠒2")+" path")
 	} else {
@@ -651,7 +654,7 @@ func (m *Model) helpLines() []string {
 	}
 	lines = append(lines, "", t.render(stBold, "symbols"),
 		"  "+t.render(stAlive, "●")+" alive  "+t.render(stDown, "○")+" down  "+t.render(stPaused, "◐")+" paused  ◌ left  "+
-			"2 two nodes in one cell  ▶ selected  * origin",
+			"2 nodes in one cell  ─╯ leads to a label  ▶ selected  * origin",
 		"  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal")
 	if cmds := m.commands(); len(cmds) > 0 {
 		lines = append(lines, "", t.render(stBold, "commands (:)"))

@@ -81,6 +81,9 @@ func TestGoldenScreens(t *testing.T) {
 		{"ring16", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 120, 40},
 		{"ring64", ringSpec{n: 64, bits: 16, down: 5, paused: 9, keys: 100}, 120, 40},
 		{"ring16_80x24", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 80, 24},
+		{"ring64_80x24", ringSpec{n: 64, bits: 16, down: 5, paused: 9, keys: 100}, 80, 24},
+		{"ring16_200x60", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 200, 60},
+		{"ring64_200x60", ringSpec{n: 64, bits: 16, down: 5, paused: 9, keys: 100}, 200, 60},
 		{"ring16_160bits", ringSpec{n: 16, bits: 160, down: 5, paused: 9, keys: 30}, 140, 45},
 	}
 	for _, tc := range tests {
