@@ -38,13 +38,12 @@ type canvas struct {
 	shared bool
 }
 
-// placedLabel is one label on the canvas: its text starts at cell (x, y)
-// and is n cells long; leader says a leader line joins it to its marker.
+// placedLabel is one label on the canvas, of site site: its text starts
+// at cell (x, y) and is n cells long.
 type placedLabel struct {
 	site    int
 	x, y, n int
 	text    string
-	leader  bool
 }
 
 func newCanvas(w, h int) *canvas {
@@ -292,9 +291,11 @@ func (c *canvas) zones(g ringGeom) {
 	}
 }
 
-// Label ranks, most important first: the selected node, the origin, the
-// nodes on the lookup path and faulty nodes are always labelled; the rest
-// as room allows.
+// Label ranks, most important first. The selected node, the origin, the
+// nodes on the lookup path and faulty nodes must be labelled: they are
+// labelled first, with a leader or inside the ring if need be; the rest
+// only where a label fits beside them or a short leader away. Only a ring
+// packed past a dozen nodes a cell can leave a must-label node unnamed.
 const (
 	rankSelected = iota
 	rankOrigin
@@ -570,10 +571,10 @@ func (c *canvas) fits(x, y, n int, inside bool) bool {
 }
 
 // spots lists where a label of n cells fits near the marker at (mx, my)
-// (inside the ring too when inside),
-// cheapest first: within rows rows and scan cells of it, on either side or
-// across its column, preferring the marker's row, the side facing out of
-// the ring (up when up) and the cells nearest the marker.
+// (inside the ring too when inside), cheapest first: within rows rows and
+// scan cells of it, on either side or across its column, preferring the
+// marker's row, the side facing out of the ring (up when up) and the
+// cells nearest the marker.
 func (c *canvas) spots(mx, my, n, rows, scan int, up, inside bool) []spot {
 	var out []spot
 	add := func(x, y, gap int) {
@@ -923,7 +924,7 @@ func (c *canvas) place(s *ringSite, idx int, texts []labelText) bool {
 			best, bestCost, bestPath = sp, sp.cost+cost, path
 		}
 		if bestPath != nil {
-			c.putLabel(t, best, idx, true)
+			c.putLabel(t, best, idx)
 			c.drawLeader(bestPath, s.x, s.y, best.x, best.y)
 			return true
 		}
@@ -940,7 +941,7 @@ func (c *canvas) placeNear(s *ringSite, idx int, texts []labelText, rows, scan i
 		n := t.width()
 		for _, sp := range c.spots(s.x, s.y, n, rows, scan, up, inside) {
 			if sp.near() && !c.confusable(sp, n, idx, readScore(sp.dy, sp.gap), s.x, s.y) {
-				c.putLabel(t, sp, idx, false)
+				c.putLabel(t, sp, idx)
 				return true
 			}
 		}
@@ -954,13 +955,13 @@ func crosses(path [][2]int, sp spot, n int) bool {
 }
 
 // putLabel draws t at sp and records it.
-func (c *canvas) putLabel(t labelText, sp spot, idx int, leader bool) {
+func (c *canvas) putLabel(t labelText, sp spot, idx int) {
 	x := sp.x
 	for _, s := range t {
 		c.put(x, sp.y, s.s, s.st)
 		x += utf8.RuneCountInString(s.s)
 	}
-	c.labels = append(c.labels, placedLabel{site: idx, x: sp.x, y: sp.y, n: t.width(), text: t.String(), leader: leader})
+	c.labels = append(c.labels, placedLabel{site: idx, x: sp.x, y: sp.y, n: t.width(), text: t.String()})
 }
 
 func clampIdx(c *canvas, x, y int) int {

@@ -11,9 +11,12 @@
 // Snapshot, so what the screen shows is what the nodes held when that
 // snapshot was taken (at most one refresh interval ago).
 //
-// Where to look: model.go (state, messages, keys), view.go (the panes),
-// ring.go (the braille ring), pointers.go (judging pointers against the
-// ideal ring), editor.go (the prompt's line editor), theme.go (colours).
+// Where to look: model.go (state, messages, what the keys do), keys.go
+// (the one key map: key handling, the hint bar and the help screen all
+// read it), view.go (the panes; View only draws, Update keeps the state it
+// reads valid), ring.go (the braille ring and where its labels go),
+// pointers.go (judging pointers against the ideal ring), editor.go (the
+// prompt's line editor), theme.go (colours).
 package tui
 
 import (
