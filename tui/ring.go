@@ -548,6 +548,7 @@ func siteTexts(sc *ringScene, s *ringSite) []labelText {
 // blank cells part it from the marker's column and row, and its cost.
 type spot struct {
 	x, y, gap, dy, cost int
+	off                 int // how far the label's middle is from the marker's column
 }
 
 // near reports whether a label at sp reads as its marker's without a
@@ -583,7 +584,7 @@ func (c *canvas) spots(mx, my, n, rows, scan int, up, inside bool) []spot {
 		if dy != 0 && (dy < 0) != up {
 			cost++
 		}
-		out = append(out, spot{x, y, gap, dy, cost})
+		out = append(out, spot{x, y, gap, dy, cost, abs(x + n/2 - mx)})
 	}
 	for dy := -rows; dy <= rows; dy++ {
 		y := my + dy
@@ -611,7 +612,18 @@ func (c *canvas) spots(mx, my, n, rows, scan int, up, inside bool) []spot {
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b spot) int { return a.cost - b.cost })
+	slices.SortFunc(out, func(a, b spot) int {
+		if a.cost != b.cost {
+			return a.cost - b.cost
+		}
+		if a.off != b.off { // centred on the marker when above or below it
+			return a.off - b.off
+		}
+		if a.y != b.y {
+			return a.y - b.y
+		}
+		return a.x - b.x
+	})
 	return out
 }
 
@@ -898,7 +910,7 @@ func (c *canvas) place(s *ringSite, idx int, texts []labelText) bool {
 		rows, scan, maxCost, maxRing = 6, 24, 1<<30, 6
 	}
 	up := math.Cos(2*math.Pi*s.f) > 0 // outwards is up on the upper half
-	if c.placeNear(s, idx, texts, rows, scan, up, false) {
+	if c.placeNear(s, idx, texts, up, false) {
 		return true
 	}
 	var routes *leaderRoutes
@@ -931,16 +943,19 @@ func (c *canvas) place(s *ringSite, idx int, texts []labelText) bool {
 	}
 	// A must-label marker walled in by other markers: its label goes beside
 	// it on the inside of the ring, over the chords, rather than nowhere.
-	return mustLabel(s.ranks[0]) && c.placeNear(s, idx, texts, rows, scan, up, true)
+	return mustLabel(s.ranks[0]) && c.placeNear(s, idx, texts, up, true)
 }
 
 // placeNear puts the first of texts that fits beside site idx's marker
 // and reads as no other marker's (inside the ring too when inside).
-func (c *canvas) placeNear(s *ringSite, idx int, texts []labelText, rows, scan int, up, inside bool) bool {
+func (c *canvas) placeNear(s *ringSite, idx int, texts []labelText, up, inside bool) bool {
 	for _, t := range texts {
 		n := t.width()
-		for _, sp := range c.spots(s.x, s.y, n, rows, scan, up, inside) {
-			if sp.near() && !c.confusable(sp, n, idx, readScore(sp.dy, sp.gap), s.x, s.y) {
+		for _, sp := range c.spots(s.x, s.y, n, 1, 1, up, inside) { // spot.near's reach
+			if !sp.near() {
+				continue
+			}
+			if !c.confusable(sp, n, idx, readScore(sp.dy, sp.gap), s.x, s.y) {
 				c.putLabel(t, sp, idx)
 				return true
 			}
