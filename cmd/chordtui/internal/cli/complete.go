@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// ErrUnknownShell: WriteCompletion has no script for the shell asked for.
+// ErrUnknownShell is the error of WriteCompletion for a shell it has no
+// script for.
 var ErrUnknownShell = errors.New("unknown shell")
 
 // Completion is a program's command line as its completion scripts know
