@@ -17,9 +17,7 @@ import (
 // arguments. Nothing but the screen is written to stdout; diagnostics go to
 // --log.
 func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := cli.New("chordtui", "chordtui [flags] N",
-		"Starts N Chord nodes on 127.0.0.1 and shows them in the terminal UI (? for keys, : for commands).\n"+
-			"chordtui repl [flags] N runs the same commands from stdin.", stderr)
+	cmd := cli.New("chordtui", "chordtui [flags] N", uiAbout(), stderr)
 	fs := cmd.Flags
 	d := tui.DefaultOptions()
 	noAnimate := fs.Bool("no-animate", false, "show a lookup's whole path at once (reduced motion)")
@@ -65,6 +63,15 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return 1
 	}
 	return 0
+}
+
+// uiAbout is what "chordtui -h" says before the flags: what the UI does,
+// its exit statuses, and the other subcommands.
+func uiAbout() string {
+	return "Starts N Chord nodes on 127.0.0.1 and shows them in the terminal UI: ? lists the keys,\n" +
+		": opens a prompt for the commands (\"chordtui help commands\" lists them), q quits.\n" +
+		"Exit status: 0 on quit, 1 the cluster or the UI failed, 2 bad flags or arguments.\n\n" +
+		overview()
 }
 
 // isTerminal reports whether f is an *os.File on a terminal.

@@ -219,6 +219,10 @@ func commandNames() []string {
 	return out
 }
 
+// Suggest is suggest for callers outside the command language (the
+// command line's subcommands and flags), so every "did you mean" agrees.
+func Suggest(word string, candidates []string) string { return suggest(word, candidates) }
+
 // suggest returns the candidate closest to word (by edit distance, or by
 // prefix), or "" if none is close enough to be a likely typo.
 func suggest(word string, candidates []string) string {

@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // maxNodes bounds N: each node needs a listener and a socket per peer.
@@ -27,13 +30,16 @@ type Command struct {
 
 	synopsis, about string
 	stderr          io.Writer
+	help            io.Writer // where -h prints the usage
 	cluster         *clusterFlags
+	shared          map[string]bool // the cluster's flag names
 }
 
 // New returns the command line of subcommand name ("chordtui bench") with
-// the cluster's flags. Its usage, printed on stderr for -h and after a bad
-// flag or N, is synopsis ("chordtui bench [flags] N"), about (what the
-// subcommand does and its exit statuses) and the flags.
+// the cluster's flags. Its usage, printed for -h, is synopsis ("chordtui
+// bench [flags] N"), about (what the subcommand does and its exit
+// statuses), the range of N and every flag with its default. Errors go to
+// stderr; if stderr is a *Streams, the usage goes to its Help writer.
 func New(name, synopsis, about string, stderr io.Writer) *Command {
 	c := &Command{
 		Name:     name,
@@ -41,33 +47,42 @@ func New(name, synopsis, about string, stderr io.Writer) *Command {
 		synopsis: synopsis,
 		about:    about,
 		stderr:   stderr,
+		help:     stderr,
+		shared:   map[string]bool{},
 	}
-	c.Flags.SetOutput(stderr)
-	c.Flags.Usage = c.Usage
+	if s, ok := stderr.(*Streams); ok {
+		s.cmd = c
+		if s.Help != nil {
+			c.help = s.Help
+		}
+	}
+	// The flag package would print its error and the whole usage; Parse
+	// turns its error into one line instead.
+	c.Flags.SetOutput(io.Discard)
+	c.Flags.Usage = func() {}
 	c.cluster = addClusterFlags(c.Flags)
+	c.Flags.VisitAll(func(f *flag.Flag) { c.shared[f.Name] = true })
 	return c
 }
 
-// Usage prints the synopsis, the description and the flags on stderr.
-func (c *Command) Usage() {
-	fmt.Fprintf(c.stderr, "usage: %s\n\n%s\n\nflags:\n", c.synopsis, c.about)
-	c.Flags.PrintDefaults()
-}
+// Usage prints the usage where -h prints it: stderr, or the Help writer of
+// the Streams given to New.
+func (c *Command) Usage() { c.WriteUsage(c.help) }
 
 // Parse parses args, whose flags may come before or after N, and returns
-// N. Its errors go to ExitStatus: flag.ErrHelp after -h, or a bad flag or
-// N (reported on stderr by ExitStatus).
+// N. Its errors go to ExitStatus: flag.ErrHelp after -h (Parse has printed
+// the usage), or a bad flag or N, whose message is one line that ends with
+// a hint.
 func (c *Command) Parse(args []string) (int, error) {
 	pos, err := parseInterspersed(c.Flags, args)
-	if err != nil {
-		// The flag package has printed the problem and the usage.
-		return 0, reportedError{err}
+	if errors.Is(err, flag.ErrHelp) {
+		c.Usage()
+		return 0, err
 	}
-	n, err := parseNodeCount(pos)
 	if err != nil {
-		return 0, usageError{err}
+		return 0, c.flagError(err)
 	}
-	return n, nil
+	return c.parseNodeCount(pos)
 }
 
 // IsSet reports whether flag name was given on the command line.
@@ -84,36 +99,78 @@ func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
 	return c.cluster.config(n, c.IsSet)
 }
 
-// ExitStatus says on stderr what is wrong with the command line and
-// returns the exit status for err: 0 for flag.ErrHelp (the usage is
-// printed), StatusUsage otherwise. A bad N is followed by the usage, a
-// bad value by its line only.
+// ExitStatus returns the exit status for err, an error from Parse,
+// ClusterConfig or the subcommand's own checks of its flags: 0 for
+// flag.ErrHelp, StatusUsage for any other, after one line on stderr
+// saying what is wrong.
 func (c *Command) ExitStatus(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	var rep reportedError
-	if errors.As(err, &rep) {
-		return StatusUsage
-	}
 	fmt.Fprintf(c.stderr, "%s: %v\n", c.Name, err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		c.Usage()
-	}
 	return StatusUsage
 }
 
-// reportedError is a command-line error the flag package already printed.
-type reportedError struct{ error }
+// The flag package's errors, which carry no type: Parse rewords them.
+var (
+	undefinedRE = regexp.MustCompile(`^flag provided but not defined: -(.*)$`)
+	needsArgRE  = regexp.MustCompile(`^flag needs an argument: -(.*)$`)
+	badValueRE  = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-([^:]*): (.*)$`)
+)
 
-func (e reportedError) Unwrap() error { return e.error }
+// flagError turns an error of the flag package into one line that names
+// the flag as it is written (--name), suggests the closest flag for an
+// unknown one, and points to -h.
+func (c *Command) flagError(err error) error {
+	hint := fmt.Sprintf(" (%s -h lists the flags)", c.Name)
+	msg := err.Error()
+	if m := undefinedRE.FindStringSubmatch(msg); m != nil {
+		name := m[1]
+		if _, err := strconv.Atoi(name); err == nil { // "-3": a negative N, not a flag
+			return nodeCountError("-" + name)
+		}
+		var names []string
+		c.Flags.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if s := command.Suggest(strings.ToLower(name), names); s != "" {
+			return fmt.Errorf("unknown flag --%s — did you mean --%s?%s", name, s, hint)
+		}
+		return fmt.Errorf("unknown flag --%s%s", name, hint)
+	}
+	if m := needsArgRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("--%s needs a value%s", m[1], hint)
+	}
+	if m := badValueRE.FindStringSubmatch(msg); m != nil {
+		value, name, why := m[1], m[2], m[3]
+		if f := c.Flags.Lookup(name); f != nil {
+			why = wantOf(f, why)
+		}
+		return fmt.Errorf("--%s %s: %s%s", name, value, why, hint)
+	}
+	return fmt.Errorf("%s%s", msg, hint)
+}
 
-// usageError is an error in the shape of the command line (N missing or
-// not a number): the usage follows its line.
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
+// wantOf says what flag f takes, replacing the flag package's "parse
+// error"; why is kept for a value that says it itself.
+func wantOf(f *flag.Flag, why string) string {
+	if why == "value out of range" {
+		return why
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return why
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "want true or false"
+	case int, int64, uint, uint64:
+		return "want a whole number"
+	case float64:
+		return "want a number"
+	case time.Duration:
+		return "want a duration such as 25ms, 1.5s or 2m"
+	}
+	return why
+}
 
 // parseInterspersed parses flags that may come before or after the
 // positional arguments ("repl 16 --json" and "repl --json 16").
@@ -136,18 +193,23 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // parseNodeCount reads the N argument.
-func parseNodeCount(pos []string) (int, error) {
+func (c *Command) parseNodeCount(pos []string) (int, error) {
 	switch len(pos) {
 	case 0:
-		return 0, errors.New("missing N, the number of nodes (for example: 16)")
+		return 0, fmt.Errorf("missing N, the number of nodes from 1 to %d (for example: %s 16)", maxNodes, c.Name)
 	case 1:
 	default:
 		return 0, fmt.Errorf("want one argument N, got %d: %s", len(pos), strings.Join(pos, " "))
 	}
 	n, err := strconv.Atoi(pos[0])
 	if err != nil || n < 1 || n > maxNodes {
-		//nolint:staticcheck // N is the argument's name, written as in the usage.
-		return 0, fmt.Errorf("N must be a whole number from 1 to %d, got %q", maxNodes, pos[0])
+		return 0, nodeCountError(pos[0])
 	}
 	return n, nil
+}
+
+// nodeCountError is the error for an argument that is not a valid N.
+func nodeCountError(arg string) error {
+	//nolint:staticcheck // N is the argument's name, written as in the usage.
+	return fmt.Errorf("N must be a whole number from 1 to %d, got %q", maxNodes, arg)
 }

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -34,4 +35,33 @@ func Example() {
 	// 16 40ms true
 	// exit status 2
 	// chordtui demo: N must be a whole number from 1 to 4096, got "sixteen"
+}
+
+// A dispatcher finds the flags a subcommand really takes with Describe,
+// and writes a completion script from them.
+func ExampleWriteCompletion() {
+	greet := func(args []string, stderr io.Writer) int {
+		cmd := cli.New("demo greet", "demo greet [flags] N", "Greets N nodes.", stderr)
+		cmd.Flags.Bool("loud", false, "greet loudly")
+		if _, err := cmd.Parse(args); err != nil {
+			return cmd.ExitStatus(err)
+		}
+		return 0
+	}
+	spec := cli.Completion{Program: "demo", Subcommands: []cli.Subcommand{
+		{Name: "greet", Summary: "greet N nodes", Flags: cli.Describe(greet).Flags},
+	}}
+	var script strings.Builder
+	if err := cli.WriteCompletion(&script, "fish", spec); err != nil {
+		fmt.Println(err)
+	}
+	for line := range strings.Lines(script.String()) {
+		if strings.Contains(line, "-l loud") || strings.Contains(line, "-l log-level") || strings.Contains(line, "-a greet") {
+			fmt.Print(line)
+		}
+	}
+	// Output:
+	// complete -c demo -n __fish_use_subcommand -a greet -d 'greet N nodes'
+	// complete -c demo -n '__fish_seen_subcommand_from greet' -l log-level -x -a 'debug info warn error' -d 'log level - debug, info, warn or error'
+	// complete -c demo -n '__fish_seen_subcommand_from greet' -l loud -d 'greet loudly'
 }

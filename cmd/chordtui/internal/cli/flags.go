@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
@@ -35,16 +37,17 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.IntVar(&f.bits, "bits", d.Chord.Bits, "identifier size m: the ring has 2^m points (6..160)")
 	fs.IntVar(&f.successors, "successors", d.Chord.SuccessorListLen, "successor-list length r")
 	fs.IntVar(&f.replicas, "replicas", d.DHT.Replicas, "copies of every key (owner included)")
-	const grows = " up to 64 nodes; above, it grows with N unless given"
-	fs.DurationVar(&f.stabilize, "stabilize", d.Chord.StabilizeInterval, "stabilize period (this"+grows+")")
-	fs.DurationVar(&f.fixFingers, "fix-fingers", d.Chord.FixFingersInterval, "fix-fingers period (this"+grows+")")
-	fs.DurationVar(&f.checkPred, "check-pred", d.Chord.CheckPredecessorInterval, "check-predecessor period (this"+grows+")")
-	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period: re-replication, migration (this"+grows+")")
-	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call (this"+grows+")")
-	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner (this"+grows+")")
+	const grows = "; above 64 nodes the default grows with N"
+	fs.DurationVar(&f.stabilize, "stabilize", d.Chord.StabilizeInterval, "stabilize period"+grows)
+	fs.DurationVar(&f.fixFingers, "fix-fingers", d.Chord.FixFingersInterval, "fix-fingers period"+grows)
+	fs.DurationVar(&f.checkPred, "check-pred", d.Chord.CheckPredecessorInterval, "check-predecessor period"+grows)
+	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period: re-replication, migration"+grows)
+	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call"+grows)
+	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner"+grows)
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
-	fs.StringVar(&f.logFile, "log", "", "append diagnostics to this file (default: none)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logFile, "log", "", "append diagnostics to this `file` (default: none)")
+	f.logLevel = "info"
+	fs.Var(&choiceValue{&f.logLevel, []string{"debug", "info", "warn", "error"}}, "log-level", "log `level`: debug, info, warn or error")
 	return f
 }
 
@@ -77,8 +80,8 @@ func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Conf
 		return cfg, nopCloser{}, err
 	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return cfg, nopCloser{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil { // the flag admits only valid levels
+		return cfg, nopCloser{}, fmt.Errorf("--log-level %q: %w", f.logLevel, err)
 	}
 	if f.logFile == "" {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -90,6 +93,41 @@ func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Conf
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(file, &slog.HandlerOptions{Level: level}))
 	return cfg, file, nil
+}
+
+// choiceValue is a string flag that takes one of a fixed list of values,
+// which the completion scripts offer.
+type choiceValue struct {
+	value   *string
+	choices []string
+}
+
+func (v *choiceValue) String() string {
+	if v.value == nil { // the flag package's zero value
+		return ""
+	}
+	return *v.value
+}
+
+func (v *choiceValue) Set(s string) error {
+	if !slices.Contains(v.choices, s) {
+		return fmt.Errorf("want %s", orList(v.choices))
+	}
+	*v.value = s
+	return nil
+}
+
+func (v *choiceValue) Get() any { return *v.value }
+
+// Choices lists the values the flag takes.
+func (v *choiceValue) Choices() []string { return slices.Clone(v.choices) }
+
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // nopCloser is the log closer when there is no log file.
