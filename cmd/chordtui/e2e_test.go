@@ -255,7 +255,7 @@ func TestExitStatus(t *testing.T) {
 		{"typo, json", []string{"repl", "--json", "3"}, "gte k\n", 1, `"error":"unknown command \"gte\" — did you mean \"get\"? (help lists commands)"`, ""},
 		{"quit stops reading", []string{"repl", "3"}, "quit\nkill n99\n", 0, "bye", ""},
 		{"flags after N", []string{"repl", "3", "--json"}, "nodes\n", 0, `"cmd":"nodes"`, ""},
-		{"unknown flag", []string{"repl", "--bogus", "3"}, "", 2, "", "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"repl", "--bogus", "3"}, "", 2, "", "chordtui repl: unknown flag --bogus (chordtui repl -h lists the flags)"},
 		{"missing N", []string{"repl"}, "", 2, "", "missing N"},
 		{"bad N", []string{"repl", "many"}, "", 2, "", `N must be a whole number from 1 to 4096, got "many"`},
 		{"two Ns", []string{"repl", "3", "4"}, "", 2, "", "want one argument N, got 2"},
