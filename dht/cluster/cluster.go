@@ -22,6 +22,9 @@ type member struct {
 	id   chord.ID
 	// incarnation counts starts (1 for the first).
 	incarnation int
+	// rounds counts the current incarnation's maintenance rounds (nil
+	// before its first start). Replaced, never changed, on revive.
+	rounds *roundCounts
 
 	// Guarded by Cluster.mu.
 	state State
@@ -54,19 +57,27 @@ type Cluster struct {
 	rng         *rand.Rand
 	origin      string
 	maintPaused bool
+	partitioned bool // a partition is in force (member.partitioned: side B)
 	lastFault   string
-	lastFaultAt time.Time
-	gen         uint64 // bumped at every fault; a stale monitor result is discarded
-	stable      bool
+	lastFaultAt time.Time               // when lastFault took effect
+	busy        string                  // the fault being applied; nothing is judged until it took effect
+	gen         uint64                  // bumped when a fault begins and ends; a stale monitor result is discarded
+	sides       map[string]*sideVerdict // the monitor's verdict per side ("" without a partition)
+	stable      bool                    // every side with a live node confirmed stable
 	convergedIn time.Duration
 	unstableWhy string
 	closed      bool
+
+	// evalMu serialises evaluations (the monitor's, Wait's and
+	// StepMaintenance's), which move the side verdicts on.
+	evalMu sync.Mutex
 
 	chordEvents chan chord.Event
 	evMu        sync.Mutex // guards sending on and closing events
 	events      chan Event
 	evClosed    bool
 	evDropped   atomic.Uint64
+	ordered     orderedEvents                 // the cluster's own events, in line with the nodes' (events.go)
 	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
 	keyMu       sync.Mutex // guards the Snapshot.KeyIDs cache

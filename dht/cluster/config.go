@@ -280,7 +280,7 @@ func (c *Cluster) restartDrivers() {
 		if m.drv == nil {
 			continue
 		}
-		nd := chord.NewDriver(c.tasks(m.node, m.store, nc, c.cfg.DHT.RepairInterval), nc.Jitter, c.driverSeed(m, m.incarnation))
+		nd := chord.NewDriver(m.rounds.counted(c.tasks(m.node, m.store, nc, c.cfg.DHT.RepairInterval)), nc.Jitter, c.driverSeed(m, m.incarnation))
 		if m.drv.Paused() {
 			nd.Pause()
 		}
