@@ -75,7 +75,7 @@ func init() {
 		},
 		"origin":      runOrigin,
 		"kill":        onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Kill(n) }),
-		"revive":      onNode(func(ctx context.Context, c *cluster.Cluster, n string) error { return c.Revive(ctx, n) }),
+		"revive":      runRevive,
 		"leave":       onNode(func(ctx context.Context, c *cluster.Cluster, n string) error { return c.Leave(ctx, n) }),
 		"pause":       onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Pause(n) }),
 		"resume":      onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Resume(n) }),
@@ -116,6 +116,15 @@ func runOrigin(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) 
 	return Origin{Origin: name, Changed: true}, err
 }
 
+func runRevive(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	rep, err := c.ReviveNode(ctx, cmd.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.Resolve(cmd.Args[0])
+	return NodeDone{Node: p, NewRing: rep.NewRing != "", KeysLost: rep.KeysLost, Note: rep.NewRingText()}, err
+}
+
 func runAdd(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	count := 1
 	if len(cmd.Args) == 1 {
@@ -125,11 +134,11 @@ func runAdd(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 		}
 		count = n
 	}
-	names, err := c.Add(ctx, count)
-	if len(names) == 0 {
+	rep, err := c.AddNodes(ctx, count)
+	if len(rep.Nodes) == 0 {
 		return nil, err
 	}
-	return NodeList{Nodes: names}, err
+	return NodeList{Nodes: rep.Nodes, NewRing: rep.NewRing, KeysLost: rep.KeysLost, Note: rep.NewRingText()}, err
 }
 
 func runPartition(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
@@ -178,7 +187,7 @@ func runCheck(_ context.Context, c *cluster.Cluster, _ Command) (any, error) {
 	if r.OK() {
 		return r, nil
 	}
-	return r, errorf(ErrViolations, "check: %d invariant violation(s):\n%s", len(r.Violations), violationsText(r))
+	return r, errorf(ErrViolations, "check: %s:\n%s", Plural(len(r.Violations), "invariant violation"), checkText(r))
 }
 
 func runMaintenance(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
