@@ -55,16 +55,17 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
 		return 1
 	}
-	logEvents := make(chan struct{})
+	// The cluster logs every event to --log itself; nobody here shows them,
+	// so they are read and dropped rather than counted as undelivered.
+	drained := make(chan struct{})
 	go func() { // exits when Close closes the event channel
-		defer close(logEvents)
-		for e := range c.Events() {
-			cfg.Logger.Info(e.Text, "kind", e.Kind, "node", e.Node)
+		defer close(drained)
+		for range c.Events() {
 		}
 	}()
 	defer func() {
 		c.Close()
-		<-logEvents
+		<-drained
 	}()
 	ready := "ring forming"
 	if opts.startWait > 0 {
