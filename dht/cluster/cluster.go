@@ -119,9 +119,10 @@ func (c *Cluster) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.busy = "close" // nothing is judged while the nodes go
+	c.gen++
 	ms := append([]*member(nil), c.members...)
 	c.mu.Unlock()
-	close(c.stop)
 	var errs []error
 	for _, m := range ms {
 		c.mu.Lock()
@@ -140,6 +141,9 @@ func (c *Cluster) Close() error {
 			}
 		}
 	}
+	// Every node is stopped: what they said is in chordEvents, and the
+	// translator emits it before it exits.
+	close(c.stop)
 	c.wg.Wait()
 	c.evMu.Lock()
 	c.evClosed = true

@@ -96,30 +96,45 @@ func (c *Cluster) emitOrdered(e Event) {
 }
 
 // translateEvents turns chord events into cluster events and releases the
-// ordered ones at their markers. It exits when Close closes c.stop.
+// ordered ones at their markers. When Close closes c.stop (every node is
+// stopped by then) it emits what is still buffered, so that the log gets
+// every line, and exits.
 func (c *Cluster) translateEvents() {
 	defer c.wg.Done()
 	for {
 		select {
 		case <-c.stop:
-			return
+			for {
+				select {
+				case e := <-c.chordEvents:
+					c.handle(e)
+				default:
+					return
+				}
+			}
 		case e := <-c.chordEvents:
-			if e.Kind != markerKind {
-				c.emit(c.translate(e))
-				continue
-			}
-			c.ordered.mu.Lock()
-			var next Event
-			ok := len(c.ordered.q) > 0
-			if ok {
-				next = c.ordered.q[0]
-				c.ordered.q = c.ordered.q[1:]
-			}
-			c.ordered.mu.Unlock()
-			if ok {
-				c.emit(next)
-			}
+			c.handle(e)
 		}
+	}
+}
+
+// handle emits one item of chordEvents: a node's event, or the next
+// ordered event at its marker.
+func (c *Cluster) handle(e chord.Event) {
+	if e.Kind != markerKind {
+		c.emit(c.translate(e))
+		return
+	}
+	c.ordered.mu.Lock()
+	var next Event
+	ok := len(c.ordered.q) > 0
+	if ok {
+		next = c.ordered.q[0]
+		c.ordered.q = c.ordered.q[1:]
+	}
+	c.ordered.mu.Unlock()
+	if ok {
+		c.emit(next)
 	}
 }
 

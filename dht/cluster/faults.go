@@ -378,6 +378,7 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 	c.mu.RLock()
 	st := m.state
 	opTimeout := c.cfg.OpTimeout
+	last := len(c.liveLocked()) == 1
 	c.mu.RUnlock()
 	if st != StateAlive {
 		return errorf(ErrNodeState, "leave: %s — only a live node can leave gracefully", stateText(m.name, st))
@@ -397,6 +398,9 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 	cerr := tr.Close()
 	c.awaitDisconnected(m.addr)
 	f.end(what)
+	if last {
+		return errorf(ErrNoLiveNode, "leave: %s has left, but it was the last live node: no node took its keys, so they are gone", m.name)
+	}
 	if lerr != nil {
 		return fmt.Errorf("leave: %s did not finish a graceful departure (it is stopped now): %w", m.name, lerr)
 	}

@@ -266,17 +266,15 @@ func (c *Cluster) healthLocked(j judgement) Health {
 			}
 		}
 	}
-	if !h.Stable && c.busy == "" {
-		confirming := false
+	if !h.Stable && c.busy == "" && len(c.sides) > 0 {
+		// Confirming: some side is, and none with a live node is still
+		// converging.
+		converging := false
 		for _, v := range c.sides {
-			if v.confirming() {
-				confirming = true
-			} else if !v.confirmed && v.live > 0 {
-				confirming = false
-				break
-			}
+			h.Confirming = h.Confirming || v.confirming()
+			converging = converging || (v.live > 0 && !v.confirmed && !v.confirming())
 		}
-		h.Confirming = confirming
+		h.Confirming = h.Confirming && !converging
 	}
 	h.Summary = summarize(h)
 	return h
