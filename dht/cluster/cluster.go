@@ -123,15 +123,23 @@ func (c *Cluster) Close() error {
 	c.gen++
 	ms := append([]*member(nil), c.members...)
 	c.mu.Unlock()
-	var errs []error
+	c.emitOrdered(Event{Time: time.Now(), Kind: EventFault, Text: "close: every node stops"})
+	// Every node stops before any transport closes, so that no node reports
+	// another's shutdown as a failure.
 	for _, m := range ms {
-		c.mu.Lock()
-		drv, tr, node := m.drv, m.tr, m.node
-		m.drv, m.tr, m.node, m.store = nil, nil, nil, nil
-		c.mu.Unlock()
+		c.mu.RLock()
+		node := m.node
+		c.mu.RUnlock()
 		if node != nil {
 			node.Stop()
 		}
+	}
+	var errs []error
+	for _, m := range ms {
+		c.mu.Lock()
+		drv, tr := m.drv, m.tr
+		m.drv, m.tr, m.node, m.store = nil, nil, nil, nil
+		c.mu.Unlock()
 		if drv != nil {
 			drv.Stop()
 		}

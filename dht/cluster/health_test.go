@@ -205,11 +205,6 @@ func (l *eventLog) all() []Event {
 	return append([]Event(nil), l.events...)
 }
 
-// index returns the position of the event with text want, or -1.
-func index(evs []Event, want string) int {
-	return slices.IndexFunc(evs, func(e Event) bool { return e.Text == want })
-}
-
 // TestEventsStopAtCrash kills a busy node and revives it: nothing of the
 // dead incarnation follows "kill", nothing at all of that node shows
 // between "kill" and "revive", and the joined events follow "revive" and

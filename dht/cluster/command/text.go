@@ -123,16 +123,16 @@ func pathText(lr cluster.LookupResult) string {
 		if !h.Answered() {
 			mark = "✗"
 		}
-		entry := h.Via
-		if h.From != "" && entry != "" {
-			entry += " of " + h.From
-		}
+		what := "step"
 		if h.Ping {
-			entry = "ping: " + entry
+			what = "ping"
 		}
-		fmt.Fprintf(&b, "\n  hop %-3d%s %-5s %s  %s", i+1, mark, h.Node, h.ID.Short(), entry)
+		if h.From != "" && h.Via != "" {
+			what += ", named by " + h.From + "'s " + h.Via
+		}
+		fmt.Fprintf(&b, "\n  hop %-3d%s %-5s %s  %s", i+1, mark, h.Node, h.ID.Short(), what)
 		if h.Reason != "" {
-			b.WriteString("  " + h.Reason)
+			b.WriteString(": " + h.Reason)
 		}
 		if h.Err != "" {
 			fmt.Fprintf(&b, " — no answer: %s", h.Err)
