@@ -316,7 +316,7 @@ func (c *Cluster) AddNodes(ctx context.Context, count int) (JoinReport, error) {
 	for range count {
 		m, err := c.newMember()
 		if err != nil {
-			listenErr = fmt.Errorf("add: %w", err)
+			listenErr = err
 			break
 		}
 		ms = append(ms, m)
@@ -327,7 +327,7 @@ func (c *Cluster) AddNodes(ctx context.Context, count int) (JoinReport, error) {
 	}
 	if len(ms) == 0 {
 		f.cancel()
-		return JoinReport{}, listenErr
+		return JoinReport{}, fmt.Errorf("add: %w", listenErr)
 	}
 	what := "add " + strings.Join(rep.Nodes, " ")
 	c.faultEvent(what)

@@ -45,7 +45,7 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	out := GetResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, gr.Lookup)}
 	out.Hops, out.Timeouts = out.Lookup.Hops, out.Lookup.Timeouts
 	if err != nil {
-		return out, dataErr("get", key, at.name, err)
+		return out, c.dataErr("get", key, at.name, err)
 	}
 	out.Owner = c.ref(gr.Owner)
 	out.Found = gr.Found
@@ -89,7 +89,7 @@ func (c *Cluster) write(ctx context.Context, op, key, via string, put func(conte
 	out := WriteResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, pr.Lookup)}
 	out.Hops, out.Timeouts = out.Lookup.Hops, out.Lookup.Timeouts
 	if err != nil {
-		return out, dataErr(op, key, at.name, err)
+		return out, c.dataErr(op, key, at.name, err)
 	}
 	out.Owner = c.ref(pr.Owner)
 	out.Version = putVersion(pr)
@@ -111,7 +111,7 @@ func (c *Cluster) Lookup(ctx context.Context, key, via string) (LookupResult, er
 	lr, err := at.node.Lookup(ctx, id)
 	out := c.lookupResult(key, at.name, lr)
 	if err != nil {
-		return out, dataErr("lookup", key, at.name, err)
+		return out, c.dataErr("lookup", key, at.name, err)
 	}
 	return out, nil
 }
@@ -144,8 +144,15 @@ type dataError struct {
 func (e *dataError) Error() string { return e.msg }
 func (e *dataError) Unwrap() error { return e.err }
 
-func dataErr(op, key, via string, err error) error {
+func (c *Cluster) dataErr(op, key, via string, err error) error {
 	cause := strings.TrimPrefix(err.Error(), op+": ")
+	if q := op + " " + strconv.Quote(key); strings.HasPrefix(cause, q) {
+		cause = strings.TrimPrefix(strings.TrimPrefix(cause, q), ":")
+		cause = strings.TrimSpace(cause)
+	}
+	c.mu.RLock()
+	cause = c.replacerLocked().Replace(cause)
+	c.mu.RUnlock()
 	return &dataError{msg: fmt.Sprintf("%s %s via %s: %s", op, QuoteKey(key), via, cause), err: err}
 }
 

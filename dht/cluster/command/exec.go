@@ -130,7 +130,7 @@ func runAdd(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	if len(cmd.Args) == 1 {
 		n, err := strconv.Atoi(cmd.Args[0])
 		if err != nil || n < 1 || n > 1000 {
-			return nil, errorf(ErrUsage, "add: COUNT must be a whole number from 1 to 1000, got %q — usage: add [COUNT]", cmd.Args[0])
+			return nil, errorf(ErrUsage, "add: COUNT must be a whole number from 1 to 1000, got %s — usage: add [COUNT]", quote(cmd.Args[0]))
 		}
 		count = n
 	}
@@ -155,7 +155,7 @@ func runDelay(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 		d, err = 0, nil
 	}
 	if err != nil {
-		return nil, errorf(ErrUsage, "delay: %q is not a duration (try 20ms or 1s) — usage: delay NODE DURATION", cmd.Args[1])
+		return nil, errorf(ErrUsage, "delay: %s is not a duration (try 20ms or 1s) — usage: delay NODE DURATION", quote(cmd.Args[1]))
 	}
 	name, err := c.SetDelay(cmd.Args[0], d)
 	return Delay{Node: name, Delay: d}, err
@@ -164,7 +164,7 @@ func runDelay(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 func runDrop(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	p, err := strconv.ParseFloat(strings.TrimSuffix(cmd.Args[1], "%"), 64)
 	if err != nil {
-		return nil, errorf(ErrUsage, "drop: %q is not a percentage (0..100) — usage: drop NODE PERCENT", cmd.Args[1])
+		return nil, errorf(ErrUsage, "drop: %s is not a percentage (0..100) — usage: drop NODE PERCENT", quote(cmd.Args[1]))
 	}
 	name, err := c.SetDrop(cmd.Args[0], p)
 	return Drop{Node: name, Percent: p}, err
@@ -175,7 +175,7 @@ func runWait(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) 
 	if len(cmd.Args) == 1 {
 		d, err := time.ParseDuration(cmd.Args[0])
 		if err != nil || d <= 0 {
-			return nil, errorf(ErrUsage, "wait: %q is not a positive duration (try 5s) — usage: wait [TIMEOUT]", cmd.Args[0])
+			return nil, errorf(ErrUsage, "wait: %s is not a positive duration (try 5s) — usage: wait [TIMEOUT]", quote(cmd.Args[0]))
 		}
 		timeout = d
 	}
@@ -217,7 +217,7 @@ func runConfig(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) 
 		if s := suggest(name, names); s != "" {
 			hint = fmt.Sprintf(" — did you mean %q?", s)
 		}
-		return nil, errorf(ErrUsage, "config: unknown tunable %q%s (tunables: %s)", cmd.Args[0], hint, strings.Join(names, ", "))
+		return nil, errorf(ErrUsage, "config: unknown tunable %s%s (tunables: %s)", quote(cmd.Args[0]), hint, strings.Join(names, ", "))
 	}
 	return c.SetTunable(name, cmd.Args[1])
 }

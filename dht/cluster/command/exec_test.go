@@ -300,3 +300,24 @@ func TestDoneOnFailure(t *testing.T) {
 		t.Fatalf("a failed lookup's error does not list its path: %v", r.Err)
 	}
 }
+
+// TestHugeArgumentsAreNotEchoed checks that no error repeats a huge word of
+// the input: it is quoted short, with its length.
+func TestHugeArgumentsAreNotEchoed(t *testing.T) {
+	c := startMem(t, 3)
+	huge := strings.Repeat("x", 100<<10)
+	for _, line := range []string{
+		huge, "kill " + huge, "get " + huge, "set " + huge + " v", "del " + huge,
+		"delay n1 " + huge, "drop n1 " + huge, "wait " + huge, "config " + huge + " 1s", "add " + huge,
+		"maintenance " + huge, "get k via " + huge,
+	} {
+		res := Exec(context.Background(), c, line)
+		if res.OK {
+			t.Errorf("%.20s…: succeeded", line)
+			continue
+		}
+		if msg := res.Err.Error(); len(msg) > 300 || !strings.Contains(msg, "(102400 bytes)") {
+			t.Errorf("%.20s…: error of %d bytes: %.300s", line, len(msg), msg)
+		}
+	}
+}

@@ -206,9 +206,9 @@ func Help(name string) (string, error) {
 // with the closest command name as a hint.
 func unknownCommand(name string) error {
 	if s := suggest(name, commandNames()); s != "" {
-		return errorf(ErrUnknownCommand, "unknown command %q — did you mean %q? (help lists commands)", name, s)
+		return errorf(ErrUnknownCommand, "unknown command %s — did you mean %q? (help lists commands)", quote(name), s)
 	}
-	return errorf(ErrUnknownCommand, "unknown command %q (help lists commands)", name)
+	return errorf(ErrUnknownCommand, "unknown command %s (help lists commands)", quote(name))
 }
 
 func commandNames() []string {
@@ -303,8 +303,8 @@ func Parse(line string) (Command, error) {
 	}
 	for i, a := range cmd.Args {
 		if spec.kindAt(i) == argChoice && !slices.Contains(spec.choices, strings.ToLower(a)) {
-			return Command{}, errorf(ErrUsage, "%s: %q is not one of %s — usage: %s",
-				name, a, strings.Join(spec.choices, ", "), spec.Usage)
+			return Command{}, errorf(ErrUsage, "%s: %s is not one of %s — usage: %s",
+				name, quote(a), strings.Join(spec.choices, ", "), spec.Usage)
 		}
 	}
 	return cmd, nil
@@ -472,6 +472,11 @@ func tunableNames() []string {
 	}
 	return out
 }
+
+// quote quotes a word of the input for a message, cut short with its
+// length when it is long (cluster.QuoteKey), so that no error echoes a
+// huge argument.
+func quote(s string) string { return cluster.QuoteKey(s) }
 
 // Plural writes a count with its noun: "1 hop", "2 hops", "0 keys".
 func Plural(n int, word string) string {
