@@ -60,6 +60,7 @@ type Cluster struct {
 	partitioned bool // a partition is in force (member.partitioned: side B)
 	lastFault   string
 	lastFaultAt time.Time               // when lastFault took effect
+	lostAt      time.Time               // when stability was lost without a new fault; zero otherwise
 	busy        string                  // the fault being applied; nothing is judged until it took effect
 	gen         uint64                  // bumped when a fault begins and ends; a stale monitor result is discarded
 	sides       map[string]*sideVerdict // the monitor's verdict per side ("" without a partition)

@@ -28,6 +28,7 @@ type faultMark struct {
 	unstableWhy string
 	lastFault   string
 	lastFaultAt time.Time
+	lostAt      time.Time
 }
 
 // beginFault marks what as being applied. Call end (or cancel, when
@@ -36,7 +37,7 @@ func (c *Cluster) beginFault(what string) *faultMark {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := &faultMark{c: c, stable: c.stable, convergedIn: c.convergedIn, sides: c.sides, unstableWhy: c.unstableWhy,
-		lastFault: c.lastFault, lastFaultAt: c.lastFaultAt}
+		lastFault: c.lastFault, lastFaultAt: c.lastFaultAt, lostAt: c.lostAt}
 	c.busy = what
 	c.gen++
 	c.stable, c.convergedIn, c.sides = false, 0, nil
@@ -52,7 +53,7 @@ func (f *faultMark) cancel() {
 	c.busy = ""
 	c.gen++
 	c.stable, c.convergedIn, c.sides, c.unstableWhy = f.stable, f.convergedIn, f.sides, f.unstableWhy
-	c.lastFault, c.lastFaultAt = f.lastFault, f.lastFaultAt
+	c.lastFault, c.lastFaultAt, c.lostAt = f.lastFault, f.lastFaultAt, f.lostAt
 	c.mu.Unlock()
 }
 
@@ -63,7 +64,7 @@ func (f *faultMark) end(what string) {
 	now := time.Now()
 	c.mu.Lock()
 	c.busy = ""
-	c.lastFault, c.lastFaultAt = what, now
+	c.lastFault, c.lastFaultAt, c.lostAt = what, now, time.Time{}
 	c.gen++
 	c.stable, c.convergedIn, c.sides = false, 0, nil
 	c.unstableWhy = "not judged yet after " + what

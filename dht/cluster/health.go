@@ -54,6 +54,9 @@ type Health struct {
 	// moment the condition held (the slowest side's under a partition); the
 	// confirmation that follows is not included (JSON: seconds).
 	ConvergedIn time.Duration `json:"-"`
+	// StableAgain: stability was lost after LastFault without a new fault
+	// and came back; ConvergedIn is then measured from when it was lost.
+	StableAgain bool `json:"stable_again,omitempty"`
 	// MaintenancePaused: rounds only run when stepped, so nothing is
 	// confirmed without maintenance step.
 	MaintenancePaused bool `json:"maintenance_paused"`
@@ -180,16 +183,20 @@ type judgement struct {
 	note       string // the unpartitioned ring's note
 }
 
-// judgeLocked checks invariants 1–8 over each side's live nodes now.
-// Caller holds mu.
-func (c *Cluster) judgeLocked() judgement {
+// judgeLocked checks invariants 1–8 over each side's live nodes now;
+// known, when not nil, holds statuses already read. Caller holds mu.
+func (c *Cluster) judgeLocked(known map[*member]chord.Status) judgement {
 	var j judgement
 	r := c.cfg.Chord.SuccessorListLen
 	for _, g := range c.sidesLocked() {
 		sts := make([]chord.Status, len(g.live))
 		names := make([]string, len(g.live))
 		for i, m := range g.live {
-			sts[i] = m.node.Status()
+			st, ok := known[m]
+			if !ok {
+				st = m.node.Status()
+			}
+			sts[i] = st
 			names[i] = m.name
 		}
 		vs, note := checkSide(sts, r)
@@ -246,7 +253,7 @@ func (c *Cluster) healthLocked(j judgement) Health {
 		MaintenancePaused: c.maintPaused,
 	}
 	if h.Stable {
-		h.ConvergedIn = c.convergedIn
+		h.ConvergedIn, h.StableAgain = c.convergedIn, !c.lostAt.IsZero()
 	} else {
 		h.Reason = c.unstableWhy
 	}
@@ -292,6 +299,8 @@ func summarize(h Health) string {
 	}
 	var s string
 	switch {
+	case h.Stable && h.StableAgain:
+		s = fmt.Sprintf("stable again — %s after it was lost (no new fault since %s)", seconds(h.ConvergedIn), h.LastFault)
 	case h.Stable:
 		s = fmt.Sprintf("stable — converged in %s after %s", seconds(h.ConvergedIn), h.LastFault)
 	case h.Confirming && h.MaintenancePaused:

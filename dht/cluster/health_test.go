@@ -529,3 +529,32 @@ func TestMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestStableAgain checks that a ring which loses stability without a new
+// fault and regains it says so, measured from the loss, instead of
+// "converged in" the whole time since the last fault.
+func TestStableAgain(t *testing.T) {
+	c := startCluster(t, memConfig(5))
+	evs := collectEvents(c)
+	wait(t, c)
+	c.mu.RLock()
+	addr := c.members[2].addr
+	c.mu.RUnlock()
+	c.net.Pause(addr) // behind the cluster's back: no fault is recorded
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.ContainsFunc(evs.all(), func(e Event) bool { return e.Kind == EventUnstable }) {
+		if time.Now().After(deadline) {
+			t.Fatal("no unstable event within 20 s of a silent pause")
+		}
+		time.Sleep(time.Millisecond) // polling a condition with a deadline
+	}
+	c.net.Resume(addr)
+	r := wait(t, c)
+	if !r.StableAgain || r.After != "start 5 nodes" {
+		t.Fatalf("wait after the ring healed by itself: %+v", r)
+	}
+	if h := c.Health(); !h.StableAgain || !strings.HasPrefix(h.Summary, "stable again — ") {
+		t.Fatalf("health: %+v", h)
+	}
+	evs.waitFor(t, fmt.Sprintf("stable again %.2f s after it was lost (no new fault since start 5 nodes)", r.ConvergedIn.Seconds()))
+}

@@ -137,7 +137,7 @@ func (c *Cluster) evaluate() {
 					sv.why = pending
 				} else {
 					sv.confirmed, sv.why = true, ""
-					sv.convergedIn = max(0, sv.heldSince.Sub(c.lastFaultAt))
+					sv.convergedIn = max(0, sv.heldSince.Sub(c.disturbedAtLocked()))
 				}
 			}
 		}
@@ -165,10 +165,13 @@ func (c *Cluster) evaluate() {
 		if c.partitioned {
 			text = fmt.Sprintf("each side stable %.2f s after %s (partitioned: %d sides)", converged.Seconds(), c.lastFault, len(views))
 		}
+		if !c.lostAt.IsZero() {
+			text = fmt.Sprintf("stable again %.2f s after it was lost (no new fault since %s)", converged.Seconds(), c.lastFault)
+		}
 		ev = &Event{Time: now, Kind: EventStable, Text: text}
 	case !all && c.stable:
 		// Lost after a confirmation, without a new fault: news.
-		c.stable, c.convergedIn = false, 0
+		c.stable, c.convergedIn, c.lostAt = false, 0, now
 		cause := "no fault injected"
 		if f := c.activeFaultsLocked(); len(f) > 0 {
 			cause = "while " + strings.Join(f, ", ") + " in force"
@@ -183,6 +186,15 @@ func (c *Cluster) evaluate() {
 	if ev != nil {
 		c.emitOrdered(*ev)
 	}
+}
+
+// disturbedAtLocked is what ConvergedIn is measured from: the last fault,
+// or when stability was lost since without one. Caller holds mu.
+func (c *Cluster) disturbedAtLocked() time.Time {
+	if !c.lostAt.IsZero() {
+		return c.lostAt
+	}
+	return c.lastFaultAt
 }
 
 // confirm records the base rounds of nodes seen for the first time since

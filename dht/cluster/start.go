@@ -87,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c.origin = first.name
 	// Stability is judged for the whole ring, measured from began.
 	c.busy = ""
-	c.lastFault, c.lastFaultAt = what, began
+	c.lastFault, c.lastFaultAt, c.lostAt = what, began, time.Time{}
 	c.gen++
 	c.stable, c.convergedIn, c.sides = false, 0, nil
 	c.mu.Unlock()

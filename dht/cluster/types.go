@@ -514,6 +514,9 @@ type WaitResult struct {
 	Sides       []Side `json:"sides,omitempty"`
 	// Note: as in Health.
 	Note string `json:"note,omitempty"`
+	// StableAgain: as in Health (ConvergedIn is then measured from when
+	// stability was lost without a new fault).
+	StableAgain bool `json:"stable_again,omitempty"`
 }
 
 // MarshalJSON adds seconds and waited.

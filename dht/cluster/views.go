@@ -34,6 +34,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		EventsDropped:     c.evDropped.Load(),
 	}
 	var stores []*dht.Store
+	known := make(map[*member]chord.Status, len(c.members))
 	for _, m := range c.members {
 		ns := NodeSnapshot{
 			Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
@@ -43,6 +44,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		if m.node != nil {
 			ns.Chord = m.node.Status()
 			ns.Keys = m.store.Counts()
+			known[m] = ns.Chord
 			if m.state == StateAlive {
 				stores = append(stores, m.store)
 			}
@@ -50,7 +52,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		ns.RPC = rpcStatsLocked(m)
 		s.Nodes = append(s.Nodes, ns)
 	}
-	j := c.judgeLocked()
+	j := c.judgeLocked(known)
 	s.Violations = j.violations
 	s.Health = c.healthLocked(j)
 	s.KeyIDs = c.keyIDs(s.Taken, stores)
@@ -113,7 +115,7 @@ func (c *Cluster) Nodes() NodesView {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	v := NodesView{Stable: c.stable, Partitioned: c.partitioned, Origin: c.origin, LastFault: c.lastFault,
-		ConvergedIn: c.convergedIn, Summary: c.healthLocked(c.judgeLocked()).Summary,
+		ConvergedIn: c.convergedIn, Summary: c.healthLocked(c.judgeLocked(nil)).Summary,
 		Nodes: make([]NodeRow, 0, len(c.members))}
 	for _, m := range c.members {
 		p := c.peerLocked(m)
@@ -218,7 +220,7 @@ func (c *Cluster) Stats() StatsView {
 func (c *Cluster) Check() CheckResult {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	j := c.judgeLocked()
+	j := c.judgeLocked(nil)
 	r := CheckResult{
 		Violations:  c.violationsLocked(j.violations, func(i int) string { return j.sideOf[i] }),
 		Live:        j.live,
@@ -237,7 +239,7 @@ func (c *Cluster) Check() CheckResult {
 func (c *Cluster) Health() Health {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.healthLocked(c.judgeLocked())
+	return c.healthLocked(c.judgeLocked(nil))
 }
 
 // Stable reports whether the ring is stable now, how long it took to get
@@ -274,7 +276,7 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 		closed, maintPaused, busy := c.closed, c.maintPaused, c.busy
 		var h Health
 		if stable {
-			h = c.healthLocked(c.judgeLocked())
+			h = c.healthLocked(c.judgeLocked(nil))
 		}
 		c.mu.RUnlock()
 		if closed {
@@ -282,7 +284,7 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 		}
 		if stable {
 			return WaitResult{ConvergedIn: took, After: fault, Waited: time.Since(began),
-				Partitioned: h.Partitioned, Sides: h.Sides, Note: h.Note}, nil
+				Partitioned: h.Partitioned, Sides: h.Sides, Note: h.Note, StableAgain: h.StableAgain}, nil
 		}
 		if err := parent.Err(); err != nil {
 			return WaitResult{After: fault, Waited: time.Since(began)}, fmt.Errorf("wait: %w", err)

@@ -252,6 +252,13 @@ func sideNodes(names []string) string {
 
 // waitText is wait's output.
 func waitText(d cluster.WaitResult) string {
+	if d.StableAgain {
+		out := fmt.Sprintf("stable again %.3f s after it was lost (no new fault since %s)", d.ConvergedIn.Seconds(), d.After)
+		if d.Note != "" {
+			out += "; " + d.Note
+		}
+		return out
+	}
 	if !d.Partitioned {
 		out := fmt.Sprintf("stable %.3f s after %s", d.ConvergedIn.Seconds(), d.After)
 		if d.Note != "" {
