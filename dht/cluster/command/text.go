@@ -51,7 +51,7 @@ func text(cmd string, data any) string {
 		return out
 	case NodeList:
 		if cmd == "partition" {
-			return "partitioned " + strings.Join(d.Nodes, " ") + " from the rest: they are side B, the others side A"
+			return "partitioned " + strings.Join(d.Nodes, " ") + " from the rest: side B is " + strings.Join(d.Nodes, " ") + ", side A the others"
 		}
 		out := "added " + strings.Join(d.Nodes, " ")
 		if d.Note != "" {
