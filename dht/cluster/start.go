@@ -49,6 +49,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 
 	began := time.Now()
 	what := fmt.Sprintf("start %d nodes", cfg.Nodes)
+	if cfg.Nodes == 1 {
+		what = "start 1 node"
+	}
 	c.mu.Lock()
 	c.lastFault, c.lastFaultAt = what, began
 	c.busy = what // nothing is judged before the whole ring has joined

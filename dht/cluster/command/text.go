@@ -297,7 +297,7 @@ func nodesText(v cluster.NodesView) string {
 		fmt.Fprintf(&b, "\n%-5s %-8s %-21s %-7s %s%5d %5d  %-6s %-6s %s", n.Name, n.ID.Short(), n.Addr, n.State, side(n.Side),
 			n.Owned, n.Replicas, pred, succ, strings.Join(n.Faults, ", "))
 	}
-	fmt.Fprintf(&b, "\n%d nodes; %s; origin %s", len(v.Nodes), v.Summary, v.Origin)
+	fmt.Fprintf(&b, "\n%s; %s; origin %s", Plural(len(v.Nodes), "node"), v.Summary, v.Origin)
 	return b.String()
 }
 
