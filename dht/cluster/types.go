@@ -123,8 +123,8 @@ type Snapshot struct {
 	// LastFault describes the last disturbance ("kill n5", "start"), at LastFaultAt.
 	LastFault   string
 	LastFaultAt time.Time
-	// ConvergedIn is how long it took to become stable after LastFault
-	// (valid when Stable).
+	// ConvergedIn is how long it took after LastFault took effect until the
+	// stable condition first held (valid when Stable; see Health).
 	ConvergedIn time.Duration
 	// Violations of invariants 1–8 right now, each side of a partition
 	// checked as its own ring; len(Violations) = Health.Violations. A ring
@@ -138,7 +138,9 @@ type Snapshot struct {
 	// Origin is the name of the default origin member ("random" picks it).
 	Origin string
 	// UnstableReason says what keeps the ring from being stable ("" when
-	// Stable), e.g. "ring not ideal: 3 violation(s), first: …".
+	// Stable), e.g. "not yet the ideal ring: 3f (n16)'s predecessor is nil
+	// but …", "confirming: n3 has not yet run a check_predecessor round
+	// since the ring became ideal" or "kill n3 in progress" (Health.Reason).
 	UnstableReason string
 	// EventsDropped counts events not delivered because nobody read Events
 	// fast enough.
