@@ -261,6 +261,10 @@ func waitText(d cluster.WaitResult) string {
 	}
 	if !d.Partitioned {
 		out := fmt.Sprintf("stable %.3f s after %s", d.ConvergedIn.Seconds(), d.After)
+		if d.ConvergedIn < time.Millisecond {
+			// The condition held at the first look: say what was waited for.
+			out += " (the ring stayed ideal; every node has since run a round of each maintenance task under it)"
+		}
 		if d.Note != "" {
 			out += "; " + d.Note
 		}
