@@ -103,7 +103,7 @@ func TestNodeActionKeys(t *testing.T) {
 	}{
 		{"kill", "n3", []string{"x"}, false, "kill n3", "✓ kill n3: killed n3 (127.0.0.1:7003)"},
 		{"revive", "n5", []string{"v"}, false, "revive n5", "✓ revive n5: revived n5 (127.0.0.1:7005)"},
-		{"leave", "n3", []string{"l"}, false, "leave n3", "✓ leave n3: left: n3 (127.0.0.1:7003)"},
+		{"leave", "n3", []string{"l"}, false, "leave n3", "✓ leave n3: n3 (127.0.0.1:7003) has left the ring"},
 		{"pause", "n3", []string{"p"}, false, "pause n3", "✓ pause n3: paused n3"},
 		{"resume paused node", "n9", []string{"p"}, false, "resume n9", "✓ resume n9: resumed n9"},
 		{"add", "", []string{"a"}, false, "add 1", "✓ add: added n16"},

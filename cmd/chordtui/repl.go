@@ -55,16 +55,17 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
 		return 1
 	}
-	logEvents := make(chan struct{})
+	// The cluster logs every event to --log itself; nobody here shows them,
+	// so they are read and dropped rather than counted as undelivered.
+	drained := make(chan struct{})
 	go func() { // exits when Close closes the event channel
-		defer close(logEvents)
-		for e := range c.Events() {
-			cfg.Logger.Info(e.Text, "kind", e.Kind, "node", e.Node)
+		defer close(drained)
+		for range c.Events() {
 		}
 	}()
 	defer func() {
 		c.Close()
-		<-logEvents
+		<-drained
 	}()
 	ready := "ring forming"
 	if opts.startWait > 0 {
@@ -75,8 +76,12 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	if !opts.json {
-		fmt.Fprintf(stdout, "started %d nodes on 127.0.0.1 (n0…n%d), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
-			n, n-1, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+		names := fmt.Sprintf("n0…n%d", n-1)
+		if n == 1 {
+			names = "n0"
+		}
+		fmt.Fprintf(stdout, "started %s on 127.0.0.1 (%s), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
+			command.Plural(n, "node"), names, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
 	}
 	cfg.Logger.Info("cluster ready", "nodes", n, "took", time.Since(began), "state", ready)
 	exec := func(ctx context.Context, line string) command.Result { return command.Exec(ctx, c, line) }

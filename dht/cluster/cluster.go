@@ -22,6 +22,9 @@ type member struct {
 	id   chord.ID
 	// incarnation counts starts (1 for the first).
 	incarnation int
+	// rounds counts the current incarnation's maintenance rounds (nil
+	// before its first start). Replaced, never changed, on revive.
+	rounds *roundCounts
 
 	// Guarded by Cluster.mu.
 	state State
@@ -54,19 +57,28 @@ type Cluster struct {
 	rng         *rand.Rand
 	origin      string
 	maintPaused bool
+	partitioned bool // a partition is in force (member.partitioned: side B)
 	lastFault   string
-	lastFaultAt time.Time
-	gen         uint64 // bumped at every fault; a stale monitor result is discarded
-	stable      bool
+	lastFaultAt time.Time               // when lastFault took effect
+	lostAt      time.Time               // when stability was lost without a new fault; zero otherwise
+	busy        string                  // the fault being applied; nothing is judged until it took effect
+	gen         uint64                  // bumped when a fault begins and ends; a stale monitor result is discarded
+	sides       map[string]*sideVerdict // the monitor's verdict per side ("" without a partition)
+	stable      bool                    // every side with a live node confirmed stable
 	convergedIn time.Duration
 	unstableWhy string
 	closed      bool
+
+	// evalMu serialises evaluations (the monitor's, Wait's and
+	// StepMaintenance's), which move the side verdicts on.
+	evalMu sync.Mutex
 
 	chordEvents chan chord.Event
 	evMu        sync.Mutex // guards sending on and closing events
 	events      chan Event
 	evClosed    bool
 	evDropped   atomic.Uint64
+	ordered     orderedEvents                 // the cluster's own events, in line with the nodes' (events.go)
 	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
 	keyMu       sync.Mutex // guards the Snapshot.KeyIDs cache
@@ -108,18 +120,27 @@ func (c *Cluster) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.busy = "close" // nothing is judged while the nodes go
+	c.gen++
 	ms := append([]*member(nil), c.members...)
 	c.mu.Unlock()
-	close(c.stop)
-	var errs []error
+	c.emitOrdered(Event{Time: time.Now(), Kind: EventFault, Text: "close: every node stops"})
+	// Every node stops before any transport closes, so that no node reports
+	// another's shutdown as a failure.
 	for _, m := range ms {
-		c.mu.Lock()
-		drv, tr, node := m.drv, m.tr, m.node
-		m.drv, m.tr, m.node, m.store = nil, nil, nil, nil
-		c.mu.Unlock()
+		c.mu.RLock()
+		node := m.node
+		c.mu.RUnlock()
 		if node != nil {
 			node.Stop()
 		}
+	}
+	var errs []error
+	for _, m := range ms {
+		c.mu.Lock()
+		drv, tr := m.drv, m.tr
+		m.drv, m.tr, m.node, m.store = nil, nil, nil, nil
+		c.mu.Unlock()
 		if drv != nil {
 			drv.Stop()
 		}
@@ -129,6 +150,9 @@ func (c *Cluster) Close() error {
 			}
 		}
 	}
+	// Every node is stopped: what they said is in chordEvents, and the
+	// translator emits it before it exits.
+	close(c.stop)
 	c.wg.Wait()
 	c.evMu.Lock()
 	c.evClosed = true

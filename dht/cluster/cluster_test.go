@@ -599,7 +599,7 @@ func TestKeysPlaced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ok, why := keysPlaced(liveView{members: members, keys: tt.keys}, 2)
+			ok, why := keysPlaced(sideView{members: members, keys: tt.keys}, 2)
 			if ok != tt.ok {
 				t.Fatalf("keysPlaced = %v (%s), want %v", ok, why, tt.ok)
 			}

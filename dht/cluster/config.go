@@ -249,11 +249,11 @@ func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
 		}
 	}
 	if t == nil {
-		return Tunable{}, errorf(ErrBadArgument, "config: unknown tunable %q", name)
+		return Tunable{}, errorf(ErrBadArgument, "config: unknown tunable %s", QuoteKey(name))
 	}
 	d, err := time.ParseDuration(value)
 	if err != nil {
-		return Tunable{}, errorf(ErrBadArgument, "config %s: %q is not a duration (try 50ms or 1s)", name, value)
+		return Tunable{}, errorf(ErrBadArgument, "config %s: %s is not a duration (try 50ms or 1s)", name, QuoteKey(value))
 	}
 	if d <= 0 {
 		return Tunable{}, errorf(ErrBadArgument, "config %s: duration must be positive, got %v", name, d)
@@ -280,7 +280,7 @@ func (c *Cluster) restartDrivers() {
 		if m.drv == nil {
 			continue
 		}
-		nd := chord.NewDriver(c.tasks(m.node, m.store, nc, c.cfg.DHT.RepairInterval), nc.Jitter, c.driverSeed(m, m.incarnation))
+		nd := chord.NewDriver(m.rounds.counted(c.tasks(m.node, m.store, nc, c.cfg.DHT.RepairInterval)), nc.Jitter, c.driverSeed(m, m.incarnation))
 		if m.drv.Paused() {
 			nd.Pause()
 		}

@@ -14,20 +14,33 @@ func (c *Cluster) lookupResult(key, via string, lr chord.LookupResult) LookupRes
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	bits := c.cfg.Chord.Bits
+	names := c.replacerLocked()
 	out := LookupResult{
-		Key:      key,
-		ID:       RingID{ID: chord.HashID(bits, []byte(key)), Bits: bits}, // set also when the lookup failed early
-		Owner:    c.refLocked(lr.Owner),
-		Hops:     lr.Hops,
-		Timeouts: lr.Timeouts,
-		Path:     make([]Hop, 0, len(lr.Path)),
-		Via:      via,
-		Took:     lr.Took,
+		Key:           key,
+		ID:            RingID{ID: chord.HashID(bits, []byte(key)), Bits: bits}, // set also when the lookup failed early
+		Owner:         c.refLocked(lr.Owner),
+		Hops:          lr.Hops,
+		Timeouts:      lr.Timeouts,
+		Path:          make([]Hop, 0, len(lr.Path)),
+		OwnerCheck:    lr.OwnerCheck,
+		OwnerVia:      lr.OwnerVia,
+		OwnerReason:   names.Replace(lr.OwnerReason),
+		OwnerHeardAgo: lr.OwnerHeardAgo,
+		Via:           via,
+		Took:          lr.Took,
+	}
+	if !lr.OwnerNamedBy.IsZero() {
+		out.OwnerNamedBy = c.nameOfLocked(lr.OwnerNamedBy.Addr)
 	}
 	for _, h := range lr.Path {
+		from := ""
+		if !h.From.IsZero() {
+			from = c.nameOfLocked(h.From.Addr)
+		}
 		out.Path = append(out.Path, Hop{
 			Node: c.nameOfLocked(h.Node.Addr), ID: RingID{ID: h.Node.ID, Bits: bits}, Addr: h.Node.Addr,
-			Via: h.Via, Reason: h.Reason, Err: h.Err, Timeout: h.Timeout, RTT: h.RTT,
+			From: from, Via: h.Via, Reason: names.Replace(h.Reason), Ping: h.Ping,
+			Err: names.Replace(h.Err), Timeout: h.Timeout, RTT: h.RTT,
 		})
 	}
 	return out
@@ -40,17 +53,17 @@ func getVersion(r dht.GetResult) Version { return Version(r.Version) }
 func putVersion(r dht.PutResult) Version { return Version(r.Version) }
 func keyVersion(k dht.KeyInfo) Version   { return Version(k.Version) }
 
-// violationsLocked words chord's violations with node names. Caller holds
-// mu.
-func (c *Cluster) violationsLocked(vs []chord.Violation) []Violation {
+// violationsLocked words chord's violations with node names; side(i) is
+// the side of the partition vs[i] was found on. Caller holds mu.
+func (c *Cluster) violationsLocked(vs []chord.Violation, side func(i int) string) []Violation {
 	out := make([]Violation, 0, len(vs))
 	names := c.replacerLocked()
-	for _, v := range vs {
+	for i, v := range vs {
 		node := ""
 		if !v.Node.IsZero() {
 			node = c.nameOfLocked(v.Node.Addr)
 		}
-		out = append(out, Violation{Invariant: v.Invariant, Node: node, Message: names.Replace(v.Message)})
+		out = append(out, Violation{Invariant: v.Invariant, Node: node, Message: names.Replace(v.Message), Side: side(i)})
 	}
 	return out
 }

@@ -17,17 +17,20 @@
 //
 // # The API
 //
-//   - Faults and control (faults.go): Kill, Revive, Add, Leave, Pause,
-//     Resume, Partition, Heal, SetDelay, SetDrop, PauseMaintenance,
-//     ResumeMaintenance, StepMaintenance.
+//   - Faults and control (faults.go): Kill, Revive (ReviveNode), Add
+//     (AddNodes), Leave, Pause, Resume, Partition, Heal, SetDelay, SetDrop,
+//     PauseMaintenance, ResumeMaintenance, StepMaintenance.
 //   - Data (ops.go): Get, Set, Del, Lookup, each started at a node ("via")
 //     or at the default origin (origin.go: Origin, SetOrigin, PickOrigin).
 //   - Reading (views.go): Snapshot for observers that draw everything,
 //     and typed views with JSON tags for the rest: Nodes, Node, Keys,
-//     Stats, Check, Wait. The command language's --json output is these
-//     types, marshalled.
+//     Stats, Check, Health, Wait. The command language's --json output is
+//     these types, marshalled.
+//   - The verdict (health.go): Health and Side, the one place that says
+//     whether the ring is stable, how a partition splits it, how many
+//     invariants are violated, and what a small ring cannot promise.
 //   - Events (events.go): a lossy stream of chord events with node names
-//     and the cluster's own actions.
+//     and the cluster's own actions, in order, each also logged.
 //   - Config (config.go): DefaultConfig, ConfigFor(n), and the tunables
 //     changed live with SetTunable.
 //
@@ -39,10 +42,11 @@
 //
 // Besides each node's driver and transport, the cluster runs two
 // goroutines: translateEvents (events.go) turns chord events into Events,
-// and monitor (monitor.go) evaluates the stable condition. Both exit when
-// Close closes the stop channel; Close then stops every driver, closes
-// every transport, waits for both and closes Events. Nothing runs after
-// Close returns.
+// and monitor (monitor.go) evaluates the stable condition. Close stops
+// every node first (so none reports another's shutdown as a failure), then
+// every driver and transport, then closes the stop channel: the translator
+// emits what is still buffered and exits, the monitor exits, Close waits
+// for both and closes Events. Nothing runs after Close returns.
 //
 // # Locks
 //
@@ -51,21 +55,62 @@
 // held across network calls. mu (a RWMutex) guards the member table, each
 // member's state, transport, node, store, driver and faults, the current
 // Config, the origin and the monitor's verdict; it is never held across a
-// network call or a wait. evMu guards sending on and closing Events; keyMu
-// the cached key identifiers of Snapshot.
+// network call or a wait. evalMu serialises evaluations of the stable
+// condition (taken before mu). evMu guards sending on and closing Events;
+// ordered.mu the queue of the cluster's own events; keyMu the cached key
+// identifiers of Snapshot.
+//
+// # Events in order
+//
+// Nodes send their events to one buffered channel; the cluster's own
+// events (a fault, "stable", a new ring) are queued and a marker is sent
+// on the same channel, so each is emitted after every node event sent
+// before it. Kill stops the node (chord.Node.Stop: it emits nothing more)
+// before its "kill" line is queued, so nothing a crashed incarnation said
+// follows its crash, and nothing of it at all comes between "kill" and
+// "revive". Every event is logged to Config.Logger as it is emitted.
 //
 // # How "stable" is judged
 //
-// Every fault is recorded (recordFault) with its time and bumps a
-// generation number. The monitor evaluates, every MonitorInterval while
-// not stable (StableMonitorInterval while stable, and at once after a
-// fault): every live node has joined; the live nodes form the ideal ring
-// with correct fingers (chord.CheckIdeal); and every live key is held by
-// exactly its owner and the next r−1 live nodes, all at the same version.
-// The first evaluation that holds, for the current generation, sets
-// stable and ConvergedIn = now − the fault's time. Wait polls that verdict.
-// Check is a separate, instant check of Zave's invariants 1–8 over the
-// live nodes (docs/chord.md explains them).
+// A fault is applied between beginFault and end (faults.go). In between,
+// nothing is judged: Stable is false with the reason "kill n3 in
+// progress", and the monitor emits nothing. end records the fault at the
+// moment it took effect (the new node has joined; the crashed node's
+// transport is closed and its peers saw it), bumps a generation number so
+// that an evaluation started before is discarded, and wakes the monitor.
+//
+// The monitor evaluates, every MonitorInterval while not stable
+// (StableMonitorInterval while stable, at once after a fault), the stable
+// condition on each side: the live nodes (alive: not down, left or
+// paused) have all joined, form the ideal ring with correct fingers
+// (chord.CheckIdeal), and every live key is held by exactly its owner and
+// the next r−1 live nodes, at one version. Without a partition there is
+// one side, the whole ring; under one, side A (the nodes partition did not
+// name) and side B (those it named) are each checked on their own.
+//
+// The condition holding once is not enough: a delay or a drop leaves every
+// pointer as it was, and a join is only finished when its neighbours have
+// stabilised around it. A side is stable once the condition has held at
+// every evaluation since the first one that found it (heldSince), and
+// every live node of the side has completed a round of each maintenance
+// task (stabilize, fix_fingers, check_predecessor, dht repair) that began
+// after it: each incarnation's driver counts its rounds (roundCounts).
+// With maintenance paused the rounds only run when stepped, so a ring is
+// "confirming" until maintenance step; StepMaintenance evaluates before
+// and after its round, and Wait fails at once rather than wait for a step.
+// A side whose condition fails starts over. ConvergedIn is heldSince minus
+// the fault's time — the first moment the condition held, not the
+// confirmation — so it measures what the ring took to repair itself. The
+// cluster is stable when every side with a live node is; losing that
+// without a new fault emits "no longer stable", naming any fault still in
+// force (a delay, a drop, a pause, a partition) or saying none is.
+//
+// Check is a separate, instant check of Zave's invariants 1–8 over each
+// side's live nodes (docs/chord.md explains them); Snapshot.Violations is
+// the same list and Health.Violations its length. In a ring (or side) of
+// r or fewer live nodes invariant 8 cannot hold: it is reported as a note,
+// "ring of 2 (< r+1 = 5): not guaranteed to survive failures", not as a
+// violation, everywhere alike.
 //
 // # Where to look next
 //

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -21,7 +22,8 @@ const (
 	EventLookup   EventKind = "lookup"   // a node ran a lookup
 	EventFault    EventKind = "fault"    // the user injected a fault ("kill n5")
 	EventStable   EventKind = "stable"   // the ring became stable
-	EventUnstable EventKind = "unstable" // stability was lost without a fault
+	EventUnstable EventKind = "unstable" // stability was lost without a new fault
+	EventNewRing  EventKind = "new ring" // revive or add started a new ring: no live node to join through
 	EventOther    EventKind = "event"    // a chord event with no kind of its own here
 )
 
@@ -37,14 +39,19 @@ type Event struct {
 }
 
 // Events returns the cluster's event stream: chord events with node names
-// and the cluster's own actions. It is closed by Close. Events are dropped,
-// never queued without bound, when nobody reads (Snapshot.EventsDropped
-// counts them).
+// and the cluster's own actions, in the order they happened: every event
+// of a node precedes the "kill" that crashed it, and nothing of a crashed
+// or departed incarnation follows. It is closed by Close. Events are
+// dropped, never queued without bound, when nobody reads
+// (Snapshot.EventsDropped counts them). Every event is also logged to
+// Config.Logger at level Info, delivered or not.
 func (c *Cluster) Events() <-chan Event { return c.events }
 
-// emit delivers e without blocking; it is dropped when the buffer is full
-// or the cluster is closed.
+// emit logs e and delivers it without blocking; it is dropped when the
+// buffer is full or the cluster is closed. Only translateEvents calls it,
+// so that events leave in the order they entered.
 func (c *Cluster) emit(e Event) {
+	c.log.Info(e.Text, "event", string(e.Kind), "node", e.Node)
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	if c.evClosed {
@@ -57,17 +64,77 @@ func (c *Cluster) emit(e Event) {
 	}
 }
 
-// translateEvents turns chord events into cluster events. It exits when
-// Close closes c.stop.
+// orderedEvents holds the cluster's own events (faults, stable, …) until
+// translateEvents reaches their marker in the nodes' event channel, so
+// that each one follows every node event sent before it.
+type orderedEvents struct {
+	mu sync.Mutex
+	q  []Event
+}
+
+// markerKind tags the marker of an ordered event in the channel the nodes
+// send their events to; no chord event has a negative kind.
+const markerKind chord.EventKind = -1
+
+// emitOrdered queues e behind every node event sent so far: e is emitted
+// once translateEvents has emitted those. The node a fault stops is
+// stopped before its fault's event is queued, so nothing it said can
+// follow the fault. It blocks only while the channel is full (the
+// translator drains it) and gives up when the cluster closes.
+func (c *Cluster) emitOrdered(e Event) {
+	c.ordered.mu.Lock()
+	c.ordered.q = append(c.ordered.q, e)
+	c.ordered.mu.Unlock()
+	// Each marker releases the oldest queued event: events queued before
+	// this one left at earlier markers, and this one leaves no earlier
+	// than its own marker would let it, after everything sent before it
+	// was queued.
+	select {
+	case c.chordEvents <- chord.Event{Kind: markerKind}:
+	case <-c.stop:
+	}
+}
+
+// translateEvents turns chord events into cluster events and releases the
+// ordered ones at their markers. When Close closes c.stop (every node is
+// stopped by then) it emits what is still buffered, so that the log gets
+// every line, and exits.
 func (c *Cluster) translateEvents() {
 	defer c.wg.Done()
 	for {
 		select {
 		case <-c.stop:
-			return
+			for {
+				select {
+				case e := <-c.chordEvents:
+					c.handle(e)
+				default:
+					return
+				}
+			}
 		case e := <-c.chordEvents:
-			c.emit(c.translate(e))
+			c.handle(e)
 		}
+	}
+}
+
+// handle emits one item of chordEvents: a node's event, or the next
+// ordered event at its marker.
+func (c *Cluster) handle(e chord.Event) {
+	if e.Kind != markerKind {
+		c.emit(c.translate(e))
+		return
+	}
+	c.ordered.mu.Lock()
+	var next Event
+	ok := len(c.ordered.q) > 0
+	if ok {
+		next = c.ordered.q[0]
+		c.ordered.q = c.ordered.q[1:]
+	}
+	c.ordered.mu.Unlock()
+	if ok {
+		c.emit(next)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/chordtui/chordtui/dht/cluster"
 )
@@ -73,4 +74,43 @@ func ExampleNewMemNetwork() {
 	// n1 mem:2 alive
 	// n2 mem:3 alive
 	// n3 mem:4 alive
+}
+
+// ExampleCluster_Health shows a partition as a state of its own: each side
+// judged as a ring, and nodes labelled by side.
+func ExampleCluster_Health() {
+	cfg := cluster.DefaultConfig()
+	cfg.Nodes = 6
+	cfg.Seed = 1
+	cfg.Network = cluster.NewMemNetwork(1)
+	ctx := context.Background()
+	c, err := cluster.Start(ctx, cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	if _, err := c.Partition([]string{"n4", "n5"}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err := c.Wait(ctx, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range r.Sides {
+		fmt.Printf("side %s: %v stable %v; %s\n", s.Label, s.Nodes, s.Stable, s.Note)
+	}
+	h := c.Health()
+	fmt.Println(h.Partitioned, h.Violations, strings.HasPrefix(h.Summary, "partitioned: 2 sides — each stable after"))
+	for _, n := range c.Snapshot().Nodes {
+		fmt.Print(n.Name, ":", n.Side, " ")
+	}
+	fmt.Println()
+	// Output:
+	// side A: [n0 n1 n2 n3] stable true; ring of 4 (< r+1 = 5): not guaranteed to survive failures (invariant 8 needs r+1 principals)
+	// side B: [n4 n5] stable true; ring of 2 (< r+1 = 5): not guaranteed to survive failures (invariant 8 needs r+1 principals)
+	// true 0 true
+	// n0:A n1:A n2:A n3:A n4:B n5:B
 }

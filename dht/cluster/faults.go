@@ -13,24 +13,85 @@ import (
 
 // The control operations: faults a user injects (kill, revive, add, leave,
 // pause, resume, partition, heal, delay, drop) and the maintenance switch.
-// Each takes opMu, so two never interleave, and records itself with
-// recordFault so that "stable" is measured from it.
+// Each takes opMu, so two never interleave. A fault is applied between
+// beginFault and endFault: in between, nothing is judged (the ring is
+// neither stable nor "no longer stable"), and endFault records it once it
+// took effect, so that "stable" is judged over the membership it produced
+// and ConvergedIn is measured from then.
 
-// recordFault notes a disturbance: the ring is no longer known to be
-// stable, and ConvergedIn will be measured from now.
-func (c *Cluster) recordFault(what string) {
+// faultMark is what beginFault saved, for cancel.
+type faultMark struct {
+	c           *Cluster
+	stable      bool
+	convergedIn time.Duration
+	sides       map[string]*sideVerdict
+	unstableWhy string
+	lastFault   string
+	lastFaultAt time.Time
+	lostAt      time.Time
+}
+
+// beginFault marks what as being applied. Call end (or cancel, when
+// nothing changed after all) on the returned mark.
+func (c *Cluster) beginFault(what string) *faultMark {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := &faultMark{c: c, stable: c.stable, convergedIn: c.convergedIn, sides: c.sides, unstableWhy: c.unstableWhy,
+		lastFault: c.lastFault, lastFaultAt: c.lastFaultAt, lostAt: c.lostAt}
+	c.busy = what
+	c.gen++
+	c.stable, c.convergedIn, c.sides = false, 0, nil
+	c.unstableWhy = what + " in progress"
+	return f
+}
+
+// cancel undoes beginFault when the operation changed nothing: the
+// verdict is what it was.
+func (f *faultMark) cancel() {
+	c := f.c
+	c.mu.Lock()
+	c.busy = ""
+	c.gen++
+	c.stable, c.convergedIn, c.sides, c.unstableWhy = f.stable, f.convergedIn, f.sides, f.unstableWhy
+	c.lastFault, c.lastFaultAt, c.lostAt = f.lastFault, f.lastFaultAt, f.lostAt
+	c.mu.Unlock()
+}
+
+// end records that the fault what took effect now: stability is judged
+// afresh from here, over the membership it produced.
+func (f *faultMark) end(what string) {
+	c := f.c
 	now := time.Now()
 	c.mu.Lock()
-	c.lastFault, c.lastFaultAt = what, now
+	c.busy = ""
+	c.lastFault, c.lastFaultAt, c.lostAt = what, now, time.Time{}
 	c.gen++
-	c.stable = false
-	c.convergedIn = 0
+	c.stable, c.convergedIn, c.sides = false, 0, nil
+	c.unstableWhy = "not judged yet after " + what
 	c.mu.Unlock()
+	c.wakeMonitor()
+}
+
+// wakeMonitor makes the monitor evaluate now.
+func (c *Cluster) wakeMonitor() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	c.emit(Event{Time: now, Kind: EventFault, Text: what})
+}
+
+// faultEvent puts the line of a fault in the event stream, after every
+// event the nodes sent before it.
+func (c *Cluster) faultEvent(what string) {
+	c.emitOrdered(Event{Time: time.Now(), Kind: EventFault, Text: what})
+}
+
+// stateText says "n3 is down", "n3 has left", "n3 is paused".
+func stateText(name string, st State) string {
+	if st == StateLeft {
+		return name + " has left"
+	}
+	return name + " is " + string(st)
 }
 
 // Kill crashes a node: its transport closes at once and its memory is
@@ -42,22 +103,31 @@ func (c *Cluster) Kill(node string) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if m.state == StateDown || m.state == StateLeft {
-		c.mu.Unlock()
-		return errorf(ErrNodeState, "kill: %s is already %s — revive %s brings it back", m.name, m.state, m.name)
+	c.mu.RLock()
+	st := m.state
+	c.mu.RUnlock()
+	if st == StateDown || st == StateLeft {
+		what := m.name + " is already down"
+		if st == StateLeft {
+			what = m.name + " has already left"
+		}
+		return errorf(ErrNodeState, "kill: %s — revive %s brings it back", what, m.name)
 	}
+	what := "kill " + m.name
+	f := c.beginFault(what)
+	c.mu.Lock()
 	tr, drv, cn, wasPaused := m.tr, m.drv, m.node, m.state == StatePaused
 	m.tr, m.node, m.store, m.drv, m.state = nil, nil, nil, nil, StateDown
 	c.mu.Unlock()
 	cn.Stop() // a crashed node says and changes nothing more, even mid-round
+	c.faultEvent(what)
 	tr.Kill()
 	if wasPaused {
 		c.net.Resume(m.addr) // the next incarnation answers
 	}
 	drv.Stop()
 	c.awaitDisconnected(m.addr)
-	c.recordFault("kill " + m.name)
+	f.end(what)
 	return nil
 }
 
@@ -89,37 +159,121 @@ func (c *Cluster) awaitDisconnected(addr string) {
 	}
 }
 
+// JoinReport says how Revive or Add brought nodes up.
+type JoinReport struct {
+	// Nodes are the nodes started, in name order.
+	Nodes []string `json:"nodes"`
+	// NewRing names the node that created a new ring because no live
+	// member (on its side of a partition) was left to join through; the
+	// others joined through it. "" when every node joined a live ring.
+	NewRing string `json:"new_ring,omitempty"`
+	// KeysLost: the new ring started with no other node live or paused
+	// anywhere, so every key stored before is gone: all of its holders
+	// were lost.
+	KeysLost bool `json:"keys_lost,omitempty"`
+	// Side is the side of the partition the new ring is on ("" without a
+	// partition).
+	Side string `json:"side,omitempty"`
+}
+
+// NewRingText is, when the nodes started a new ring, what that means for
+// the keys, for the event log and the command language ("" otherwise).
+func (r JoinReport) NewRingText() string {
+	switch {
+	case r.NewRing == "":
+		return ""
+	case r.KeysLost:
+		return r.NewRing + " started a new ring: no node was live to join through, so every key stored before is gone (all of its holders were lost)"
+	case r.Side != "":
+		return fmt.Sprintf("%s started a new ring on side %s: no node there was live to join through (the keys on the other side are kept; heal lets the rings merge)", r.NewRing, r.Side)
+	}
+	return r.NewRing + " started a new ring: no node was live to join through"
+}
+
+// contactsFor returns the addresses of the live members on m's side of a
+// partition (everyone without one), other than m, in random order, for a
+// join. When there is none, why says what to do instead (ErrNoLiveNode) or
+// is "" when a new ring may start: no member on that side is paused, whose
+// keys a new ring beside it would split off. keysLost reports that no
+// member anywhere is live or paused.
+func (c *Cluster) contactsFor(op string, m *member) (contacts []string, keysLost bool, err error) {
+	contacts = c.pickContacts(m)
+	if len(contacts) > 0 {
+		return contacts, false, nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	side := c.sideOfLocked(m)
+	keysLost = true
+	for _, o := range c.members {
+		if o == m {
+			continue
+		}
+		if o.state == StatePaused && c.sideOfLocked(o) == side {
+			return nil, false, errorf(ErrNoLiveNode, "%s: no live node to join through and %s — resume %s first (a new ring beside a paused node would split its keys off)",
+				op, stateText(o.name, o.state), o.name)
+		}
+		if o.state == StateAlive || o.state == StatePaused {
+			keysLost = false
+		}
+	}
+	return nil, keysLost, nil
+}
+
 // Revive restarts a crashed or departed node on the same address with the
 // same identifier and empty memory, joining through a live member.
 func (c *Cluster) Revive(ctx context.Context, node string) error {
+	_, err := c.ReviveNode(ctx, node)
+	return err
+}
+
+// ReviveNode is Revive, reporting how the node came up: with no live
+// member left to join through (on its side of a partition), it starts a
+// new ring, and JoinReport says whether every key was lost with the old
+// one.
+func (c *Cluster) ReviveNode(ctx context.Context, node string) (JoinReport, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	m, err := c.resolve("revive", node)
 	if err != nil {
-		return err
+		return JoinReport{}, err
 	}
 	c.mu.RLock()
 	st := m.state
 	c.mu.RUnlock()
 	if st != StateDown && st != StateLeft {
-		return errorf(ErrNodeState, "revive: %s is %s, not down — kill %s first", m.name, st, m.name)
+		return JoinReport{}, errorf(ErrNodeState, "revive: %s, not down — kill %s first", stateText(m.name, st), m.name)
 	}
-	contacts := c.pickContacts(m)
+	contacts, keysLost, err := c.contactsFor("revive", m)
+	if err != nil {
+		return JoinReport{}, err
+	}
+	rep := JoinReport{Nodes: []string{m.name}}
 	if len(contacts) == 0 {
-		return errorf(ErrNoLiveNode, "revive: no live node to join through — every node is down, left or paused")
+		c.mu.RLock()
+		rep.NewRing, rep.KeysLost, rep.Side = m.name, keysLost, c.sideOfLocked(m)
+		c.mu.RUnlock()
 	}
+	what := "revive " + m.name
+	f := c.beginFault(what)
 	tr, err := c.net.Listen(m.addr)
 	if err != nil {
-		return fmt.Errorf("revive: listen on %s again: %w", m.addr, err)
+		f.cancel()
+		return JoinReport{}, fmt.Errorf("revive: listen on %s again: %w", m.addr, err)
 	}
+	c.faultEvent(what)
 	c.mu.Lock()
 	m.tr = tr
 	c.mu.Unlock()
-	c.recordFault("revive " + m.name)
-	if err := c.boot(ctx, m, contacts); err != nil {
-		return fmt.Errorf("revive: %w", err)
+	err = c.boot(ctx, m, contacts)
+	if err == nil && rep.NewRing != "" {
+		c.emitOrdered(Event{Time: time.Now(), Node: m.name, Kind: EventNewRing, Text: rep.NewRingText()})
 	}
-	return nil
+	f.end(what)
+	if err != nil {
+		return JoinReport{}, fmt.Errorf("revive: %w", err)
+	}
+	return rep, nil
 }
 
 // maxAdd bounds one Add.
@@ -129,57 +283,88 @@ const maxAdd = 1000
 // concurrently through live members. It returns their names, also when
 // some of them failed to join (those stay down).
 func (c *Cluster) Add(ctx context.Context, count int) ([]string, error) {
+	rep, err := c.AddNodes(ctx, count)
+	return rep.Nodes, err
+}
+
+// AddNodes is Add, reporting how the nodes came up: with no live member
+// to join through (on side A of a partition, where new nodes go), the
+// first new node starts a new ring and the others join it.
+func (c *Cluster) AddNodes(ctx context.Context, count int) (JoinReport, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	if c.Closed() {
-		return nil, errorf(ErrClosed, "add: the cluster is closed")
+		return JoinReport{}, errorf(ErrClosed, "add: the cluster is closed")
 	}
 	if count < 1 || count > maxAdd {
-		return nil, errorf(ErrBadArgument, "add: COUNT must be a whole number from 1 to %d, got %d", maxAdd, count)
-	}
-	if len(c.pickContacts(nil)) == 0 {
-		return nil, errorf(ErrNoLiveNode, "add: no live node to join through — revive one first")
+		return JoinReport{}, errorf(ErrBadArgument, "add: COUNT must be a whole number from 1 to %d, got %d", maxAdd, count)
 	}
 	c.mu.RLock()
 	bits, have := c.cfg.Chord.Bits, len(c.members)
 	c.mu.RUnlock()
 	if bits < 63 && uint64(have+count) > uint64(1)<<bits {
-		return nil, errorf(ErrFull, "add: a %d-bit ring has %d identifiers and %d are taken (by live, down and departed nodes alike)",
+		return JoinReport{}, errorf(ErrFull, "add: a %d-bit ring has %d identifiers and %d are taken (by live, down and departed nodes alike)",
 			bits, uint64(1)<<bits, have)
 	}
+	probe := &member{} // a new node: not partitioned, so on side A
+	contacts, keysLost, err := c.contactsFor("add", probe)
+	if err != nil {
+		return JoinReport{}, err
+	}
+	f := c.beginFault("add")
 	var ms []*member
 	var listenErr error
 	for range count {
 		m, err := c.newMember()
 		if err != nil {
-			listenErr = fmt.Errorf("add: %w", err)
+			listenErr = err
 			break
 		}
 		ms = append(ms, m)
 	}
-	names := make([]string, len(ms))
+	rep := JoinReport{Nodes: make([]string, len(ms))}
 	for i, m := range ms {
-		names[i] = m.name
+		rep.Nodes[i] = m.name
 	}
 	if len(ms) == 0 {
-		return nil, listenErr
+		f.cancel()
+		return JoinReport{}, fmt.Errorf("add: %w", listenErr)
 	}
-	c.recordFault("add " + strings.Join(names, " "))
+	what := "add " + strings.Join(rep.Nodes, " ")
+	c.faultEvent(what)
 	errs := make([]error, len(ms))
+	rest := ms
+	if len(contacts) == 0 {
+		// No ring to join: the first new node creates one.
+		c.mu.RLock()
+		rep.NewRing, rep.KeysLost, rep.Side = ms[0].name, keysLost, c.sideOfLocked(ms[0])
+		c.mu.RUnlock()
+		if errs[0] = c.boot(ctx, ms[0], nil); errs[0] != nil {
+			rep.NewRing = ""
+		} else {
+			c.emitOrdered(Event{Time: time.Now(), Node: ms[0].name, Kind: EventNewRing, Text: rep.NewRingText()})
+		}
+		rest = ms[1:]
+	}
 	var wg sync.WaitGroup
-	for i, m := range ms {
+	for i, m := range rest {
 		contacts := c.pickContacts(m)
+		if len(contacts) == 0 {
+			errs[len(ms)-len(rest)+i] = fmt.Errorf("%s: no live node to join through", m.name)
+			continue
+		}
 		wg.Add(1)
 		go func() { // exits when the join succeeds or gives up (JoinTimeout)
 			defer wg.Done()
-			errs[i] = c.boot(ctx, m, contacts)
+			errs[len(ms)-len(rest)+i] = c.boot(ctx, m, contacts)
 		}()
 	}
 	wg.Wait()
+	f.end(what)
 	if err := errors.Join(append(errs, listenErr)...); err != nil {
-		return names, fmt.Errorf("add: %w", err)
+		return rep, fmt.Errorf("add: %w", err)
 	}
-	return names, nil
+	return rep, nil
 }
 
 // Leave makes a node depart gracefully: it hands its keys to its successor
@@ -191,23 +376,32 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if m.state != StateAlive {
-		c.mu.Unlock()
-		return errorf(ErrNodeState, "leave: %s is %s — only a live node can leave gracefully", m.name, m.state)
+	c.mu.RLock()
+	st := m.state
+	opTimeout := c.cfg.OpTimeout
+	last := len(c.liveLocked()) == 1
+	c.mu.RUnlock()
+	if st != StateAlive {
+		return errorf(ErrNodeState, "leave: %s — only a live node can leave gracefully", stateText(m.name, st))
 	}
+	what := "leave " + m.name
+	f := c.beginFault(what)
+	c.faultEvent(what) // leaving takes a while: its hand-off's events follow
+	c.mu.Lock()
 	tr, drv, store, cn := m.tr, m.drv, m.store, m.node
 	m.tr, m.node, m.store, m.drv, m.state = nil, nil, nil, nil, StateLeft
-	opTimeout := c.cfg.OpTimeout
 	c.mu.Unlock()
 	drv.Stop()
-	c.recordFault("leave " + m.name)
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	lerr := store.Leave(ctx)
 	cn.Stop() // after the hand-off, which still needs the node
 	cerr := tr.Close()
 	c.awaitDisconnected(m.addr)
+	f.end(what)
+	if last {
+		return errorf(ErrNoLiveNode, "leave: %s has left, but it was the last live node: no node took its keys, so they are gone", m.name)
+	}
 	if lerr != nil {
 		return fmt.Errorf("leave: %s did not finish a graceful departure (it is stopped now): %w", m.name, lerr)
 	}
@@ -226,17 +420,21 @@ func (c *Cluster) Pause(node string) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if m.state != StateAlive {
-		c.mu.Unlock()
-		return errorf(ErrNodeState, "pause: %s is %s, not alive", m.name, m.state)
+	c.mu.RLock()
+	st, drv := m.state, m.drv
+	c.mu.RUnlock()
+	if st != StateAlive {
+		return errorf(ErrNodeState, "pause: %s, not alive", stateText(m.name, st))
 	}
+	what := "pause " + m.name
+	f := c.beginFault(what)
+	c.mu.Lock()
 	m.state = StatePaused
-	drv := m.drv
 	c.mu.Unlock()
 	c.net.Pause(m.addr)
 	drv.Pause()
-	c.recordFault("pause " + m.name)
+	c.faultEvent(what)
+	f.end(what)
 	return nil
 }
 
@@ -248,24 +446,29 @@ func (c *Cluster) Resume(node string) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if m.state != StatePaused {
-		c.mu.Unlock()
-		return errorf(ErrNodeState, "resume: %s is %s, not paused", m.name, m.state)
+	c.mu.RLock()
+	st, drv, maint := m.state, m.drv, c.maintPaused
+	c.mu.RUnlock()
+	if st != StatePaused {
+		return errorf(ErrNodeState, "resume: %s, not paused", stateText(m.name, st))
 	}
+	what := "resume " + m.name
+	f := c.beginFault(what)
+	c.mu.Lock()
 	m.state = StateAlive
-	drv, maint := m.drv, c.maintPaused
 	c.mu.Unlock()
 	c.net.Resume(m.addr)
 	if !maint {
 		drv.Resume()
 	}
-	c.recordFault("resume " + m.name)
+	c.faultEvent(what)
+	f.end(what)
 	return nil
 }
 
 // Partition cuts the named nodes off from all others (replacing any earlier
-// partition) and returns their names, each once.
+// partition) and returns their names, each once. The named nodes are side
+// B, the others side A; nodes added later join side A.
 func (c *Cluster) Partition(nodes []string) ([]string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
@@ -282,17 +485,23 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 			names = append(names, m.name)
 		}
 	}
-	c.mu.Lock()
-	if len(group) == 0 || len(group) == len(c.members) {
-		c.mu.Unlock()
+	c.mu.RLock()
+	all := len(group) == 0 || len(group) == len(c.members)
+	c.mu.RUnlock()
+	if all {
 		return nil, errorf(ErrBadArgument, "partition: the group holds every node, so nothing is cut off — name a subset")
 	}
+	what := "partition " + strings.Join(names, " ")
+	f := c.beginFault(what)
+	c.mu.Lock()
 	for _, m := range c.members {
 		m.partitioned = group[m]
 	}
+	c.partitioned = true
 	c.mu.Unlock()
 	c.net.Partition(addrs)
-	c.recordFault("partition " + strings.Join(names, " "))
+	c.faultEvent(what)
+	f.end(what)
 	return names, nil
 }
 
@@ -300,13 +509,16 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 func (c *Cluster) Heal() {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	f := c.beginFault("heal")
 	c.mu.Lock()
 	for _, m := range c.members {
 		m.partitioned = false
 	}
+	c.partitioned = false
 	c.mu.Unlock()
 	c.net.Heal()
-	c.recordFault("heal")
+	c.faultEvent("heal")
+	f.end("heal")
 }
 
 // SetDelay adds d to every call to or from the node (0 removes it) and
@@ -321,11 +533,14 @@ func (c *Cluster) SetDelay(node string, d time.Duration) (string, error) {
 	if d < 0 {
 		return "", errorf(ErrBadArgument, "delay: DURATION must not be negative, got %v", d)
 	}
+	what := fmt.Sprintf("delay %s %v", m.name, d)
+	f := c.beginFault(what)
 	c.mu.Lock()
 	m.delay = d
 	c.mu.Unlock()
 	c.net.SetDelay(m.addr, d)
-	c.recordFault(fmt.Sprintf("delay %s %v", m.name, d))
+	c.faultEvent(what)
+	f.end(what)
 	return m.name, nil
 }
 
@@ -341,11 +556,14 @@ func (c *Cluster) SetDrop(node string, percent float64) (string, error) {
 	if !(percent >= 0 && percent <= 100) { // also refuses NaN
 		return "", errorf(ErrBadArgument, "drop: PERCENT must be between 0 and 100, got %v", percent)
 	}
+	what := fmt.Sprintf("drop %s %g%%", m.name, percent)
+	f := c.beginFault(what)
 	c.mu.Lock()
 	m.drop = percent
 	c.mu.Unlock()
 	c.net.SetDrop(m.addr, percent/100)
-	c.recordFault(fmt.Sprintf("drop %s %g%%", m.name, percent))
+	c.faultEvent(what)
+	f.end(what)
 	return m.name, nil
 }
 
@@ -378,10 +596,14 @@ func (c *Cluster) ResumeMaintenance() {
 }
 
 // StepMaintenance runs one round of every task on every live node, in name
-// order, and returns how many nodes ran.
+// order, and returns how many nodes ran. The stable condition is evaluated
+// before and after, so that a ring that stays ideal through a step is
+// confirmed stable by it.
 func (c *Cluster) StepMaintenance(ctx context.Context) int {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	c.evaluate()
+	defer c.evaluate()
 	c.mu.RLock()
 	var drvs []*chord.Driver
 	for _, m := range c.liveLocked() {
@@ -397,14 +619,16 @@ func (c *Cluster) StepMaintenance(ctx context.Context) int {
 	return len(drvs)
 }
 
-// pickContacts returns the addresses of live members other than self, in
-// random order, for a join.
+// pickContacts returns the addresses of the live members on self's side
+// of a partition (all of them without one) other than self, in random
+// order, for a join: a node cannot join through a node it cannot reach.
 func (c *Cluster) pickContacts(self *member) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []string
+	side := c.sideOfLocked(self)
 	for _, m := range c.liveLocked() {
-		if m != self {
+		if m != self && c.sideOfLocked(m) == side {
 			out = append(out, m.addr)
 		}
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -25,62 +26,196 @@ func (c *Cluster) monitor() {
 		case <-t.C:
 		}
 		c.evaluate()
+		c.mu.RLock()
 		next := c.cfg.MonitorInterval
-		if stable, _, _ := c.Stable(); stable {
+		if c.stable {
 			next = c.cfg.StableMonitorInterval
 		}
+		c.mu.RUnlock()
 		t.Reset(next)
 	}
 }
 
-// liveView is what the stable check looks at: the live members' routing
-// state and stored keys, taken together.
-type liveView struct {
+// sideView is what the stable check looks at on one side: the live
+// members' routing state, stored keys and round counters, taken together.
+type sideView struct {
+	label   string
 	members []*member
 	status  []chord.Status
 	keys    [][]dht.KeyInfo
+	rounds  []*roundCounts
 }
 
-func (c *Cluster) takeLiveView() (liveView, uint64) {
+// sideVerdict is the monitor's state for one side (the whole ring when
+// there is no partition) since the last fault.
+type sideVerdict struct {
+	live int
+	// heldSince is the evaluation from which the stable condition has held
+	// at every evaluation; zero while it does not hold.
+	heldSince time.Time
+	// base is each live incarnation's started rounds at heldSince (or when
+	// it was first seen after): confirmation needs a round of each task
+	// begun after it.
+	base map[*roundCounts][]uint64
+	// confirmed: the side is stable; convergedIn = heldSince − fault.
+	confirmed   bool
+	convergedIn time.Duration
+	// why says what is missing when not confirmed.
+	why string
+}
+
+// confirming reports whether the condition holds but is not yet confirmed.
+func (v *sideVerdict) confirming() bool { return !v.heldSince.IsZero() && !v.confirmed }
+
+func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	var v liveView
-	for _, m := range c.liveLocked() {
-		v.members = append(v.members, m)
-		v.status = append(v.status, m.node.Status())
-		v.keys = append(v.keys, m.store.Keys())
+	var out []sideView
+	for _, g := range c.sidesLocked() {
+		v := sideView{label: g.label, members: g.live}
+		for _, m := range g.live {
+			v.status = append(v.status, m.node.Status())
+			v.keys = append(v.keys, m.store.Keys())
+			v.rounds = append(v.rounds, m.rounds)
+		}
+		out = append(out, v)
 	}
-	return v, c.gen
+	return out, c.gen
 }
 
-// evaluate computes the stable condition once and records the time it took
-// to get there since the last fault. A result computed across a fault is
-// thrown away (the generation changed).
+// evaluate judges the stable condition once on every side, moves each
+// side's verdict on (see the package doc) and emits "stable" or "no longer
+// stable" when the whole verdict changes. A result computed across a fault
+// is thrown away (the generation changed); nothing is judged while a fault
+// is being applied.
 func (c *Cluster) evaluate() {
-	v, gen := c.takeLiveView()
-	ok, why := stableCondition(v, c.cfg.DHT.Replicas)
+	c.evalMu.Lock()
+	defer c.evalMu.Unlock()
+	views, gen := c.takeSideViews()
+	oks := make([]bool, len(views))
+	whys := make([]string, len(views))
+	for i, v := range views {
+		oks[i], whys[i] = stableCondition(v, c.cfg.DHT.Replicas)
+	}
 	now := time.Now()
 	var ev *Event
 	c.mu.Lock()
-	if why != "" {
-		why = c.replacerLocked().Replace(why)
+	if gen != c.gen || c.busy != "" {
+		c.mu.Unlock()
+		return
 	}
-	if gen == c.gen {
-		if ok && !c.stable {
-			c.stable = true
-			c.convergedIn = now.Sub(c.lastFaultAt)
-			ev = &Event{Time: now, Kind: EventStable, Text: fmt.Sprintf("stable %.2f s after %s", c.convergedIn.Seconds(), c.lastFault)}
-		} else if !ok && c.stable {
-			// Lost without a fault from the user: say so, it is news.
-			c.stable = false
-			ev = &Event{Time: now, Kind: EventUnstable, Text: "no longer stable (no fault injected): " + why}
+	names := c.replacerLocked()
+	sides := make(map[string]*sideVerdict, len(views))
+	all, anyLive := true, false
+	var converged time.Duration
+	var firstWhy string
+	for i, v := range views {
+		sv := c.sides[v.label]
+		if sv == nil {
+			sv = &sideVerdict{}
 		}
-		c.unstableWhy = why
+		sides[v.label] = sv
+		sv.live = len(v.members)
+		switch {
+		case len(v.members) == 0:
+			*sv = sideVerdict{why: "no live node"}
+			if !c.partitioned {
+				all = false
+			}
+			continue
+		case !oks[i]:
+			*sv = sideVerdict{live: sv.live, why: names.Replace(whys[i])}
+		default:
+			if sv.heldSince.IsZero() {
+				sv.heldSince, sv.base = now, map[*roundCounts][]uint64{}
+			}
+			if !sv.confirmed {
+				if pending := sv.confirm(v); pending != "" {
+					if c.maintPaused {
+						pending += " (maintenance is paused: maintenance step runs a round)"
+					}
+					sv.why = pending
+				} else {
+					sv.confirmed, sv.why = true, ""
+					sv.convergedIn = max(0, sv.heldSince.Sub(c.disturbedAtLocked()))
+				}
+			}
+		}
+		anyLive = true
+		if !sv.confirmed {
+			all = false
+			if firstWhy == "" {
+				firstWhy = sv.why
+				if v.label != "" {
+					firstWhy = "side " + v.label + ": " + firstWhy
+				}
+			}
+			continue
+		}
+		converged = max(converged, sv.convergedIn)
+	}
+	if !anyLive {
+		all, firstWhy = false, "no live node"
+	}
+	c.sides = sides
+	switch {
+	case all && !c.stable:
+		c.stable, c.convergedIn = true, converged
+		text := fmt.Sprintf("stable %.2f s after %s", converged.Seconds(), c.lastFault)
+		if c.partitioned {
+			text = fmt.Sprintf("each side stable %.2f s after %s (partitioned: %d sides)", converged.Seconds(), c.lastFault, len(views))
+		}
+		if !c.lostAt.IsZero() {
+			text = fmt.Sprintf("stable again %.2f s after it was lost (no new fault since %s)", converged.Seconds(), c.lastFault)
+		}
+		ev = &Event{Time: now, Kind: EventStable, Text: text}
+	case !all && c.stable:
+		// Lost after a confirmation, without a new fault: news.
+		c.stable, c.convergedIn, c.lostAt = false, 0, now
+		cause := "no fault injected"
+		if f := c.activeFaultsLocked(); len(f) > 0 {
+			cause = "while " + strings.Join(f, ", ") + " in force"
+		}
+		ev = &Event{Time: now, Kind: EventUnstable, Text: fmt.Sprintf("no longer stable (%s): %s", cause, firstWhy)}
+	}
+	c.unstableWhy = ""
+	if !all {
+		c.unstableWhy = firstWhy
 	}
 	c.mu.Unlock()
 	if ev != nil {
-		c.emit(*ev)
+		c.emitOrdered(*ev)
 	}
+}
+
+// disturbedAtLocked is what ConvergedIn is measured from: the last fault,
+// or when stability was lost since without one. Caller holds mu.
+func (c *Cluster) disturbedAtLocked() time.Time {
+	if !c.lostAt.IsZero() {
+		return c.lostAt
+	}
+	return c.lastFaultAt
+}
+
+// confirm records the base rounds of nodes seen for the first time since
+// the condition began to hold and returns what is still pending: "" once
+// every live node has completed a round of each task begun after its base.
+func (v *sideVerdict) confirm(sv sideView) string {
+	pending := ""
+	for i, rc := range sv.rounds {
+		base, ok := v.base[rc]
+		if !ok {
+			v.base[rc] = rc.startedNow()
+			if pending == "" {
+				pending = fmt.Sprintf("confirming: %s has not yet run a round of every maintenance task since the ring became ideal", sv.members[i].name)
+			}
+			continue
+		}
+		if task := rc.pendingSince(base); task != "" && pending == "" {
+			pending = fmt.Sprintf("confirming: %s has not yet run a %s round since the ring became ideal", sv.members[i].name, task)
+		}
+	}
+	return pending
 }
 
 // stableCondition is the "stable" condition: at least one live node, every
@@ -88,7 +223,7 @@ func (c *Cluster) evaluate() {
 // and every live key held by exactly its r rightful holders — the owner
 // (successor of the key's ID among live nodes) and the next r-1 live nodes —
 // all at the same version. When false, why says what is missing.
-func stableCondition(v liveView, replicas int) (bool, string) {
+func stableCondition(v sideView, replicas int) (bool, string) {
 	if len(v.members) == 0 {
 		return false, "no live node"
 	}
@@ -98,7 +233,9 @@ func stableCondition(v liveView, replicas int) (bool, string) {
 		}
 	}
 	if vs := chord.CheckIdeal(v.status, true); len(vs) > 0 {
-		return false, fmt.Sprintf("ring not ideal: %d violation(s), first: %s", len(vs), vs[0])
+		// The first difference only: the one count on screen is that of
+		// invariants 1–8 (Health.Violations), not of these.
+		return false, "not yet the ideal ring: " + vs[0].Message
 	}
 	return keysPlaced(v, replicas)
 }
@@ -110,7 +247,7 @@ type holder struct {
 }
 
 // keysPlaced checks that every live key sits on exactly the right nodes.
-func keysPlaced(v liveView, replicas int) (bool, string) {
+func keysPlaced(v sideView, replicas int) (bool, string) {
 	order := make([]int, len(v.members)) // member indices in ring order
 	for i := range order {
 		order[i] = i
@@ -155,7 +292,7 @@ func keysPlaced(v liveView, replicas int) (bool, string) {
 		}
 	}
 	if bad > 0 {
-		return false, fmt.Sprintf("%d key(s) not at exactly %d copies on the right nodes (e.g. %q)", bad, r, first)
+		return false, fmt.Sprintf("%d key(s) not at exactly %d copies on the right nodes (e.g. %s)", bad, r, QuoteKey(first))
 	}
 	return true, ""
 }

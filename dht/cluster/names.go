@@ -72,11 +72,11 @@ func (c *Cluster) resolveLocked(op, arg string) (*member, error) {
 			for _, m := range matches {
 				desc = append(desc, fmt.Sprintf("%s (%s)", m.name, m.id.Short(c.cfg.Chord.Bits)))
 			}
-			return nil, errorf(ErrUnknownNode, "%sID prefix %q is ambiguous — it matches %s; give more digits",
-				prefix, arg, strings.Join(desc, ", "))
+			return nil, errorf(ErrUnknownNode, "%sID prefix %s is ambiguous — it matches %s; give more digits",
+				prefix, QuoteKey(arg), strings.Join(desc, ", "))
 		}
 	}
-	return nil, errorf(ErrUnknownNode, "%sunknown node %q — nodes are %s", prefix, arg, c.nameRangeLocked())
+	return nil, errorf(ErrUnknownNode, "%sunknown node %s — nodes are %s", prefix, QuoteKey(arg), c.nameRangeLocked())
 }
 
 func (c *Cluster) nameRangeLocked() string {

@@ -3,6 +3,9 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
@@ -40,9 +43,9 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	defer cancel()
 	gr, err := at.store.Get(ctx, key)
 	out := GetResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, gr.Lookup)}
-	out.Hops = out.Lookup.Hops
+	out.Hops, out.Timeouts = out.Lookup.Hops, out.Lookup.Timeouts
 	if err != nil {
-		return out, fmt.Errorf("get %q via %s: %w", key, at.name, err)
+		return out, c.dataErr("get", key, at.name, err)
 	}
 	out.Owner = c.ref(gr.Owner)
 	out.Found = gr.Found
@@ -61,11 +64,18 @@ func (c *Cluster) Set(ctx context.Context, key, value, via string) (WriteResult,
 }
 
 // Del deletes key through via ("" for the default origin): the owner and
-// its replicas store a versioned tombstone.
+// its replicas store a versioned tombstone. Existed says whether a read
+// through the same origin just before found the key.
 func (c *Cluster) Del(ctx context.Context, key, via string) (WriteResult, error) {
-	return c.write(ctx, "del", key, via, func(ctx context.Context, s *dht.Store) (dht.PutResult, error) {
+	var existed *bool
+	r, err := c.write(ctx, "del", key, via, func(ctx context.Context, s *dht.Store) (dht.PutResult, error) {
+		if gr, err := s.Get(ctx, key); err == nil {
+			existed = &gr.Found
+		}
 		return s.Del(ctx, key)
 	})
+	r.Existed = existed
+	return r, err
 }
 
 func (c *Cluster) write(ctx context.Context, op, key, via string, put func(context.Context, *dht.Store) (dht.PutResult, error)) (WriteResult, error) {
@@ -77,9 +87,9 @@ func (c *Cluster) write(ctx context.Context, op, key, via string, put func(conte
 	defer cancel()
 	pr, err := put(ctx, at.store)
 	out := WriteResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, pr.Lookup)}
-	out.Hops = out.Lookup.Hops
+	out.Hops, out.Timeouts = out.Lookup.Hops, out.Lookup.Timeouts
 	if err != nil {
-		return out, fmt.Errorf("%s %q via %s: %w", op, key, at.name, err)
+		return out, c.dataErr(op, key, at.name, err)
 	}
 	out.Owner = c.ref(pr.Owner)
 	out.Version = putVersion(pr)
@@ -101,9 +111,49 @@ func (c *Cluster) Lookup(ctx context.Context, key, via string) (LookupResult, er
 	lr, err := at.node.Lookup(ctx, id)
 	out := c.lookupResult(key, at.name, lr)
 	if err != nil {
-		return out, fmt.Errorf("lookup %q via %s: %w", key, at.name, err)
+		return out, c.dataErr("lookup", key, at.name, err)
 	}
 	return out, nil
+}
+
+// keyQuoteMax is the longest key an error or result quotes in full.
+const keyQuoteMax = 40
+
+// QuoteKey quotes key for a message: in full up to 40 bytes, else its
+// first runes and its length, e.g. "aaaa…" (102400 bytes), so that no
+// message echoes a huge key.
+func QuoteKey(key string) string {
+	if len(key) <= keyQuoteMax {
+		return strconv.Quote(key)
+	}
+	cut := keyQuoteMax
+	for cut > 0 && !utf8.RuneStart(key[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s (%d bytes)", strconv.Quote(key[:cut]+"…"), len(key))
+}
+
+// dataError is the error of a data operation: "get "k" via n3: …" in
+// front of the cause, without repeating the operation's name when the
+// cause starts with it (dht's errors do), and wrapping the cause.
+type dataError struct {
+	msg string
+	err error
+}
+
+func (e *dataError) Error() string { return e.msg }
+func (e *dataError) Unwrap() error { return e.err }
+
+func (c *Cluster) dataErr(op, key, via string, err error) error {
+	cause := strings.TrimPrefix(err.Error(), op+": ")
+	if q := op + " " + strconv.Quote(key); strings.HasPrefix(cause, q) {
+		cause = strings.TrimPrefix(strings.TrimPrefix(cause, q), ":")
+		cause = strings.TrimSpace(cause)
+	}
+	c.mu.RLock()
+	cause = c.replacerLocked().Replace(cause)
+	c.mu.RUnlock()
+	return &dataError{msg: fmt.Sprintf("%s %s via %s: %s", op, QuoteKey(key), via, cause), err: err}
 }
 
 // ref names the node r points at.

@@ -34,7 +34,7 @@ func (c *Cluster) SetOrigin(node string) (string, error) {
 		return "", err
 	}
 	if m.state != StateAlive {
-		return "", errorf(ErrNodeState, "origin: %s is %s — pick a live member", m.name, m.state)
+		return "", errorf(ErrNodeState, "origin: %s — pick a live member", stateText(m.name, m.state))
 	}
 	c.origin = m.name
 	return m.name, nil
@@ -57,7 +57,7 @@ func (c *Cluster) originFor(op, via string) (startAt, error) {
 			return startAt{}, err
 		}
 		if m.state != StateAlive {
-			return startAt{}, errorf(ErrNodeState, "%s: %s is %s — pick a live node after via", op, m.name, m.state)
+			return startAt{}, errorf(ErrNodeState, "%s: %s — pick a live node after via", op, stateText(m.name, m.state))
 		}
 		return pick(m), nil
 	}
@@ -68,7 +68,7 @@ func (c *Cluster) originFor(op, via string) (startAt, error) {
 	}
 	live := c.liveLocked()
 	if len(live) == 0 {
-		return startAt{}, errorf(ErrNoLiveNode, "%s: no live node to start from — revive one", op)
+		return startAt{}, errorf(ErrNoLiveNode, "%s: no live node to start from — revive NODE or add starts a new ring", op)
 	}
 	return pick(live[0]), nil
 }

@@ -48,8 +48,13 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	go c.monitor()
 
 	began := time.Now()
+	what := fmt.Sprintf("start %d nodes", cfg.Nodes)
+	if cfg.Nodes == 1 {
+		what = "start 1 node"
+	}
 	c.mu.Lock()
-	c.lastFault, c.lastFaultAt = fmt.Sprintf("start %d nodes", cfg.Nodes), began
+	c.lastFault, c.lastFaultAt = what, began
+	c.busy = what // nothing is judged before the whole ring has joined
 	c.mu.Unlock()
 	ms := make([]*member, cfg.Nodes)
 	for i := range ms {
@@ -83,16 +88,13 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	c.mu.Lock()
 	c.origin = first.name
-	// Whatever the monitor concluded about a partial ring during the start
-	// is void: stability is measured for the whole ring, from began.
-	c.lastFault, c.lastFaultAt = fmt.Sprintf("start %d nodes", cfg.Nodes), began
+	// Stability is judged for the whole ring, measured from began.
+	c.busy = ""
+	c.lastFault, c.lastFaultAt, c.lostAt = what, began, time.Time{}
 	c.gen++
-	c.stable, c.convergedIn = false, 0
+	c.stable, c.convergedIn, c.sides = false, 0, nil
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.wakeMonitor()
 	c.log.Info("cluster started", "nodes", cfg.Nodes, "took", time.Since(began))
 	return c, nil
 }
@@ -323,7 +325,9 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	} else if err := c.join(ctx, node, m, contacts); err != nil {
 		return fail(err)
 	}
-	drv := chord.NewDriver(c.tasks(node, store, nc, dc.RepairInterval), nc.Jitter, c.driverSeed(m, inc))
+	tasks := c.tasks(node, store, nc, dc.RepairInterval)
+	rounds := newRoundCounts(tasks)
+	drv := chord.NewDriver(rounds.counted(tasks), nc.Jitter, c.driverSeed(m, inc))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -335,7 +339,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 		drv.Pause()
 	}
 	drv.Start()
-	m.node, m.store, m.drv, m.state = node, store, drv, StateAlive
+	m.node, m.store, m.drv, m.rounds, m.state = node, store, drv, rounds, StateAlive
 	return nil
 }
 

@@ -99,6 +99,11 @@ type NodeSnapshot struct {
 	Partitioned bool
 	// Incarnation counts the node's starts: 1 for the first, +1 per revive.
 	Incarnation int
+	// Side is the node's side of the partition in force: "A" (the nodes
+	// not named by partition, and nodes added since) or "B" (the nodes
+	// named); "" when there is no partition. Letters, so that it reads
+	// without colour.
+	Side string
 }
 
 // Snapshot is a consistent-enough copy of the whole cluster for observers.
@@ -107,15 +112,24 @@ type Snapshot struct {
 	Bits, R, Replicas int
 	// Nodes in name order, including down and left ones.
 	Nodes []NodeSnapshot
-	// Stable: ideal ring, fingers correct, every key at r copies.
+	// Health is the verdict in one place: stable or not and why, the
+	// partition's sides, the violation count and a one-line Summary.
+	// Stable, ConvergedIn, UnstableReason and Violations below say the
+	// same things.
+	Health Health
+	// Stable: ideal ring, fingers correct, every key at r copies, and
+	// confirmed by a round of every maintenance task (see Health).
 	Stable bool
 	// LastFault describes the last disturbance ("kill n5", "start"), at LastFaultAt.
 	LastFault   string
 	LastFaultAt time.Time
-	// ConvergedIn is how long it took to become stable after LastFault
-	// (valid when Stable).
+	// ConvergedIn is how long it took after LastFault took effect until the
+	// stable condition first held (valid when Stable; see Health).
 	ConvergedIn time.Duration
-	// Violations of invariants 1–8 right now.
+	// Violations of invariants 1–8 right now, each side of a partition
+	// checked as its own ring; len(Violations) = Health.Violations. A ring
+	// of r or fewer live nodes cannot have r+1 principals: that is
+	// Health.Note, not a violation.
 	Violations []chord.Violation
 	// MaintenancePaused is true while the drivers are paused (step mode).
 	MaintenancePaused bool
@@ -124,7 +138,9 @@ type Snapshot struct {
 	// Origin is the name of the default origin member ("random" picks it).
 	Origin string
 	// UnstableReason says what keeps the ring from being stable ("" when
-	// Stable), e.g. "ring not ideal: 3 violation(s), first: …".
+	// Stable), e.g. "not yet the ideal ring: 3f (n16)'s predecessor is nil
+	// but …", "confirming: n3 has not yet run a check_predecessor round
+	// since the ring became ideal" or "kill n3 in progress" (Health.Reason).
 	UnstableReason string
 	// EventsDropped counts events not delivered because nobody read Events
 	// fast enough.
@@ -140,16 +156,23 @@ func (s Snapshot) Names() map[string]string {
 	return out
 }
 
-// Hop is one call a lookup made.
+// Hop is one call a lookup made. The origin is hop 0 and makes every
+// call; LookupResult.Path[i] is hop i+1 (docs/chord.md, "hop numbering").
 type Hop struct {
-	// Node, ID and Addr name the node asked.
+	// Node, ID and Addr name the node called.
 	Node string `json:"node"`
 	ID   RingID `json:"id"`
 	Addr string `json:"addr"`
-	// Via names the routing entry that chose the node ("finger[5]",
-	// "successor[0]", …); Reason says why in words.
+	// From names the node whose routing entry chose Node: the origin for
+	// its own tables, else the node whose answer named it ("" for the
+	// address a join was given). A ring draws the hop from From to Node.
+	From string `json:"from"`
+	// Via names the routing entry of From that chose the node
+	// ("finger[5]", "successor[0]", …); Reason says why in words.
 	Via    string `json:"via"`
 	Reason string `json:"reason"`
+	// Ping: the call asked the owner whether it is alive, not for a step.
+	Ping bool `json:"ping,omitempty"`
 	// Err is non-empty when the node did not answer; Timeout when it did
 	// not answer in time.
 	Err     string `json:"error,omitempty"`
@@ -171,29 +194,66 @@ func (h Hop) MarshalJSON() ([]byte, error) {
 }
 
 // LookupResult is an iterative lookup of a key: who owns it and every call
-// made on the way.
+// made on the way. Its numbering (docs/chord.md): the origin, Via, is hop
+// 0; Path lists every call in order, answered or failed, so Path[i] is hop
+// i+1; Hops counts the calls that answered and Timeouts those that failed,
+// so len(Path) = Hops + Timeouts. An owner taken without a call is no row:
+// OwnerCheck says how its liveness was established.
 type LookupResult struct {
 	Key string `json:"key"`
 	// ID is the key's identifier.
 	ID    RingID `json:"id"`
 	Owner Peer   `json:"owner"`
-	// Hops counts the calls that answered; Timeouts those that did not.
+	// Hops counts the calls that answered (the owner's ping included);
+	// Timeouts the calls that failed: timed out, refused, or reached a
+	// node no longer a member.
 	Hops     int   `json:"hops"`
 	Timeouts int   `json:"timeouts"`
 	Path     []Hop `json:"path"`
-	// Via is the node the lookup started at.
+	// OwnerCheck says how Owner was found live: origin, answered, pinged,
+	// vouched, heard or trusted (chord.OwnerCheck; zero when the lookup
+	// failed).
+	OwnerCheck chord.OwnerCheck `json:"owner_check,omitempty"`
+	// OwnerNamedBy names the node whose routing entry named Owner, OwnerVia
+	// that entry and OwnerReason why it owns the key (and, without a call,
+	// how its liveness was established).
+	OwnerNamedBy string `json:"owner_named_by,omitempty"`
+	OwnerVia     string `json:"owner_via,omitempty"`
+	OwnerReason  string `json:"owner_reason,omitempty"`
+	// OwnerHeardAgo is, for vouched and heard, how long before it was named
+	// the owner had last answered the node vouching for it (JSON:
+	// owner_heard_ago_us, present for those two).
+	OwnerHeardAgo time.Duration `json:"-"`
+	// Via is the node the lookup started at: the origin, hop 0.
 	Via string `json:"via"`
 	// Took is the lookup's wall time (JSON: took_us).
 	Took time.Duration `json:"-"`
 }
 
-// MarshalJSON adds took_us.
+// MarshalJSON adds took_us and owner_heard_ago_us.
 func (r LookupResult) MarshalJSON() ([]byte, error) {
 	type plain LookupResult
+	var heard *int64
+	if r.OwnerCheck == chord.OwnerVouched || r.OwnerCheck == chord.OwnerHeard {
+		us := r.OwnerHeardAgo.Microseconds()
+		heard = &us
+	}
 	return json.Marshal(struct {
 		plain
-		Took int64 `json:"took_us"`
-	}{plain(r), r.Took.Microseconds()})
+		Heard *int64 `json:"owner_heard_ago_us,omitempty"`
+		Took  int64  `json:"took_us"`
+	}{plain(r), heard, r.Took.Microseconds()})
+}
+
+// Failed returns the calls of the path that failed, in order.
+func (r LookupResult) Failed() []Hop {
+	var out []Hop
+	for _, h := range r.Path {
+		if !h.Answered() {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // GetResult is the answer to Get.
@@ -205,9 +265,11 @@ type GetResult struct {
 	Value   string  `json:"-"`
 	Version Version `json:"-"`
 	// Owner is the node that answered.
-	Owner Peer   `json:"owner"`
-	Hops  int    `json:"hops"`
-	Via   string `json:"via"`
+	Owner Peer `json:"owner"`
+	// Hops and Timeouts: as in LookupResult, of Lookup.
+	Hops     int    `json:"hops"`
+	Timeouts int    `json:"timeouts"`
+	Via      string `json:"via"`
 	// Lookup is the lookup that found the owner, for drawing its path.
 	Lookup LookupResult `json:"-"`
 }
@@ -232,8 +294,14 @@ type WriteResult struct {
 	// Owner is the node that assigned Version.
 	Owner   Peer    `json:"owner"`
 	Version Version `json:"version"`
-	Hops    int     `json:"hops"`
-	Via     string  `json:"via"`
+	// Existed is set by Del only: whether the key was stored (and not
+	// deleted) when the delete was issued, as a read through the same
+	// origin found it just before. A tombstone is written either way.
+	Existed *bool `json:"existed,omitempty"`
+	// Hops and Timeouts: as in LookupResult, of Lookup.
+	Hops     int    `json:"hops"`
+	Timeouts int    `json:"timeouts"`
+	Via      string `json:"via"`
 	// Lookup is the lookup that found the owner, for drawing its path.
 	Lookup LookupResult `json:"-"`
 }
@@ -258,6 +326,8 @@ type NodeRow struct {
 	// Faults lists the faults set on the node ("delay 20ms", "drop 5%",
 	// "partitioned").
 	Faults []string `json:"faults,omitempty"`
+	// Side: as in NodeSnapshot ("" when there is no partition).
+	Side string `json:"side,omitempty"`
 }
 
 // MarshalJSON adds pred and succ.
@@ -279,7 +349,11 @@ type NodesView struct {
 	// Nodes in name order, including down and left ones.
 	Nodes  []NodeRow `json:"nodes"`
 	Stable bool      `json:"stable"`
-	Origin string    `json:"origin"`
+	// Partitioned: a partition is in force (NodeRow.Side says who is where).
+	Partitioned bool   `json:"partitioned"`
+	Origin      string `json:"origin"`
+	// Summary is Health.Summary: the verdict in one line.
+	Summary string `json:"summary"`
 	// LastFault and ConvergedIn: as in Snapshot.
 	LastFault   string        `json:"-"`
 	ConvergedIn time.Duration `json:"-"`
@@ -389,24 +463,39 @@ type Violation struct {
 	// Node is the node whose state breaks it ("" if global).
 	Node    string
 	Message string
+	// Side is the side of the partition it was found on ("" when there is
+	// no partition).
+	Side string
 }
 
 func (v Violation) String() string {
-	if v.Node == "" {
-		return v.Invariant + ": " + v.Message
+	side := ""
+	if v.Side != "" {
+		side = "side " + v.Side + ": "
 	}
-	return v.Invariant + " at " + v.Node + ": " + v.Message
+	if v.Node == "" {
+		return side + v.Invariant + ": " + v.Message
+	}
+	return side + v.Invariant + " at " + v.Node + ": " + v.Message
 }
 
 // MarshalText writes String.
 func (v Violation) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
-// CheckResult is the invariants checked over the live nodes now.
+// CheckResult is the invariants checked over the live nodes now: over the
+// whole ring, or over each side of a partition as a ring of its own.
 type CheckResult struct {
 	// Violations is empty when every invariant holds.
 	Violations []Violation `json:"violations"`
 	// Live is how many nodes were checked.
 	Live int `json:"live"`
+	// Partitioned: a partition is in force and Sides lists each side's
+	// outcome (Side.Violations counts its share of Violations).
+	Partitioned bool   `json:"partitioned"`
+	Sides       []Side `json:"sides,omitempty"`
+	// Note says what cannot hold in a ring of r or fewer live nodes (see
+	// Health.Note); "" otherwise. Under a partition each side has its own.
+	Note string `json:"note,omitempty"`
 }
 
 // OK reports whether every invariant holds.
@@ -415,11 +504,21 @@ func (r CheckResult) OK() bool { return len(r.Violations) == 0 }
 // WaitResult is the answer to Wait.
 type WaitResult struct {
 	// ConvergedIn is how long the ring took to become stable after the
-	// fault After (JSON: seconds).
+	// fault After took effect, to the first moment the stable condition
+	// held (JSON: seconds). Under a partition: the slowest side's.
 	ConvergedIn time.Duration `json:"-"`
 	After       string        `json:"after"`
 	// Waited is how long Wait waited (JSON: waited, in seconds).
 	Waited time.Duration `json:"-"`
+	// Partitioned: a partition is in force; each of Sides is stable on its
+	// own.
+	Partitioned bool   `json:"partitioned"`
+	Sides       []Side `json:"sides,omitempty"`
+	// Note: as in Health.
+	Note string `json:"note,omitempty"`
+	// StableAgain: as in Health (ConvergedIn is then measured from when
+	// stability was lost without a new fault).
+	StableAgain bool `json:"stable_again,omitempty"`
 }
 
 // MarshalJSON adds seconds and waited.

@@ -33,26 +33,28 @@ func (c *Cluster) Snapshot() Snapshot {
 		UnstableReason:    c.unstableWhy,
 		EventsDropped:     c.evDropped.Load(),
 	}
-	var live []chord.Status
 	var stores []*dht.Store
+	known := make(map[*member]chord.Status, len(c.members))
 	for _, m := range c.members {
 		ns := NodeSnapshot{
 			Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
 			Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
-			Incarnation: m.incarnation,
+			Incarnation: m.incarnation, Side: c.sideOfLocked(m),
 		}
 		if m.node != nil {
 			ns.Chord = m.node.Status()
 			ns.Keys = m.store.Counts()
+			known[m] = ns.Chord
 			if m.state == StateAlive {
-				live = append(live, ns.Chord)
 				stores = append(stores, m.store)
 			}
 		}
 		ns.RPC = rpcStatsLocked(m)
 		s.Nodes = append(s.Nodes, ns)
 	}
-	s.Violations = chord.CheckInvariants(live)
+	j := c.judgeLocked(known)
+	s.Violations = j.violations
+	s.Health = c.healthLocked(j)
 	s.KeyIDs = c.keyIDs(s.Taken, stores)
 	return s
 }
@@ -112,12 +114,13 @@ func faultsLocked(m *member) []string {
 func (c *Cluster) Nodes() NodesView {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	v := NodesView{Stable: c.stable, Origin: c.origin, LastFault: c.lastFault, ConvergedIn: c.convergedIn,
+	v := NodesView{Stable: c.stable, Partitioned: c.partitioned, Origin: c.origin, LastFault: c.lastFault,
+		ConvergedIn: c.convergedIn, Summary: c.healthLocked(c.judgeLocked(nil)).Summary,
 		Nodes: make([]NodeRow, 0, len(c.members))}
 	for _, m := range c.members {
 		p := c.peerLocked(m)
 		r := NodeRow{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, RingPosition: p.ID.Fraction(),
-			Faults: faultsLocked(m)}
+			Faults: faultsLocked(m), Side: c.sideOfLocked(m)}
 		if m.node != nil {
 			st := m.node.Status()
 			k := m.store.Counts()
@@ -211,15 +214,32 @@ func (c *Cluster) Stats() StatsView {
 }
 
 // Check checks Zave's invariants 1–8 over the live nodes' current state
-// (docs/chord.md explains them).
+// (docs/chord.md explains them): over the whole ring, or under a partition
+// over each side as a ring of its own. Below r+1 live nodes invariant 8
+// cannot hold; that is Note, not a violation.
 func (c *Cluster) Check() CheckResult {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	var live []chord.Status
-	for _, m := range c.liveLocked() {
-		live = append(live, m.node.Status())
+	j := c.judgeLocked(nil)
+	r := CheckResult{
+		Violations:  c.violationsLocked(j.violations, func(i int) string { return j.sideOf[i] }),
+		Live:        j.live,
+		Partitioned: c.partitioned,
+		Note:        j.note,
 	}
-	return CheckResult{Violations: c.violationsLocked(chord.CheckInvariants(live)), Live: len(live)}
+	if c.partitioned {
+		r.Sides = c.healthLocked(j).Sides
+	}
+	return r
+}
+
+// Health returns the verdict: stable or not and why, the partition's
+// sides, the violation count and a one-line summary (Snapshot.Health
+// without the rest of the snapshot).
+func (c *Cluster) Health() Health {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.healthLocked(c.judgeLocked(nil))
 }
 
 // Stable reports whether the ring is stable now, how long it took to get
@@ -232,8 +252,11 @@ func (c *Cluster) Stable() (stable bool, convergedIn time.Duration, why string) 
 
 // Wait blocks until the ring is stable or timeout passes (timeout ≤ 0: the
 // configured WaitTimeout) and returns how long stabilisation took after the
-// last fault. It polls the monitor's result: no fixed sleep decides
-// anything. The error wraps ErrNotStable, ErrClosed or ctx's error.
+// last fault. Under a partition it returns once each side is stable on its
+// own, and says so (Partitioned, Sides). It polls the monitor's result: no
+// fixed sleep decides anything. While maintenance is paused nothing can be
+// confirmed without a step, so a ring not yet stable fails at once. The
+// error wraps ErrNotStable, ErrClosed or ctx's error.
 func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, error) {
 	began := time.Now()
 	c.mu.RLock()
@@ -250,13 +273,33 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 	for {
 		c.mu.RLock()
 		stable, took, fault, at, why := c.stable, c.convergedIn, c.lastFault, c.lastFaultAt, c.unstableWhy
-		closed := c.closed
+		closed, maintPaused, busy := c.closed, c.maintPaused, c.busy
+		var h Health
+		if stable {
+			h = c.healthLocked(c.judgeLocked(nil))
+		}
 		c.mu.RUnlock()
 		if closed {
 			return WaitResult{After: fault, Waited: time.Since(began)}, errorf(ErrClosed, "wait: the cluster is closed")
 		}
 		if stable {
-			return WaitResult{ConvergedIn: took, After: fault, Waited: time.Since(began)}, nil
+			return WaitResult{ConvergedIn: took, After: fault, Waited: time.Since(began),
+				Partitioned: h.Partitioned, Sides: h.Sides, Note: h.Note, StableAgain: h.StableAgain}, nil
+		}
+		if err := parent.Err(); err != nil {
+			return WaitResult{After: fault, Waited: time.Since(began)}, fmt.Errorf("wait: %w", err)
+		}
+		if maintPaused && busy == "" {
+			c.evaluate() // a step may have made it stable since the monitor last looked
+			c.mu.RLock()
+			stable, why = c.stable, c.unstableWhy
+			c.mu.RUnlock()
+			if !stable {
+				return WaitResult{After: fault, Waited: time.Since(began)},
+					errorf(ErrNotStable, "wait: not stable %.1f s after %s, and maintenance is paused: nothing changes until maintenance step or maintenance resume — %s",
+						time.Since(at).Seconds(), fault, why)
+			}
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -75,7 +75,7 @@ func init() {
 		},
 		"origin":      runOrigin,
 		"kill":        onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Kill(n) }),
-		"revive":      onNode(func(ctx context.Context, c *cluster.Cluster, n string) error { return c.Revive(ctx, n) }),
+		"revive":      runRevive,
 		"leave":       onNode(func(ctx context.Context, c *cluster.Cluster, n string) error { return c.Leave(ctx, n) }),
 		"pause":       onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Pause(n) }),
 		"resume":      onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Resume(n) }),
@@ -116,20 +116,29 @@ func runOrigin(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) 
 	return Origin{Origin: name, Changed: true}, err
 }
 
+func runRevive(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	rep, err := c.ReviveNode(ctx, cmd.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.Resolve(cmd.Args[0])
+	return NodeDone{Node: p, NewRing: rep.NewRing != "", KeysLost: rep.KeysLost, Note: rep.NewRingText()}, err
+}
+
 func runAdd(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	count := 1
 	if len(cmd.Args) == 1 {
 		n, err := strconv.Atoi(cmd.Args[0])
 		if err != nil || n < 1 || n > 1000 {
-			return nil, errorf(ErrUsage, "add: COUNT must be a whole number from 1 to 1000, got %q — usage: add [COUNT]", cmd.Args[0])
+			return nil, errorf(ErrUsage, "add: COUNT must be a whole number from 1 to 1000, got %s — usage: add [COUNT]", quote(cmd.Args[0]))
 		}
 		count = n
 	}
-	names, err := c.Add(ctx, count)
-	if len(names) == 0 {
+	rep, err := c.AddNodes(ctx, count)
+	if len(rep.Nodes) == 0 {
 		return nil, err
 	}
-	return NodeList{Nodes: names}, err
+	return NodeList{Nodes: rep.Nodes, NewRing: rep.NewRing, KeysLost: rep.KeysLost, Note: rep.NewRingText()}, err
 }
 
 func runPartition(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
@@ -146,7 +155,7 @@ func runDelay(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 		d, err = 0, nil
 	}
 	if err != nil {
-		return nil, errorf(ErrUsage, "delay: %q is not a duration (try 20ms or 1s) — usage: delay NODE DURATION", cmd.Args[1])
+		return nil, errorf(ErrUsage, "delay: %s is not a duration (try 20ms or 1s) — usage: delay NODE DURATION", quote(cmd.Args[1]))
 	}
 	name, err := c.SetDelay(cmd.Args[0], d)
 	return Delay{Node: name, Delay: d}, err
@@ -155,7 +164,7 @@ func runDelay(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 func runDrop(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	p, err := strconv.ParseFloat(strings.TrimSuffix(cmd.Args[1], "%"), 64)
 	if err != nil {
-		return nil, errorf(ErrUsage, "drop: %q is not a percentage (0..100) — usage: drop NODE PERCENT", cmd.Args[1])
+		return nil, errorf(ErrUsage, "drop: %s is not a percentage (0..100) — usage: drop NODE PERCENT", quote(cmd.Args[1]))
 	}
 	name, err := c.SetDrop(cmd.Args[0], p)
 	return Drop{Node: name, Percent: p}, err
@@ -166,7 +175,7 @@ func runWait(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) 
 	if len(cmd.Args) == 1 {
 		d, err := time.ParseDuration(cmd.Args[0])
 		if err != nil || d <= 0 {
-			return nil, errorf(ErrUsage, "wait: %q is not a positive duration (try 5s) — usage: wait [TIMEOUT]", cmd.Args[0])
+			return nil, errorf(ErrUsage, "wait: %s is not a positive duration (try 5s) — usage: wait [TIMEOUT]", quote(cmd.Args[0]))
 		}
 		timeout = d
 	}
@@ -178,7 +187,7 @@ func runCheck(_ context.Context, c *cluster.Cluster, _ Command) (any, error) {
 	if r.OK() {
 		return r, nil
 	}
-	return r, errorf(ErrViolations, "check: %d invariant violation(s):\n%s", len(r.Violations), violationsText(r))
+	return r, errorf(ErrViolations, "check: %s:\n%s", Plural(len(r.Violations), "invariant violation"), checkText(r))
 }
 
 func runMaintenance(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
@@ -208,7 +217,7 @@ func runConfig(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) 
 		if s := suggest(name, names); s != "" {
 			hint = fmt.Sprintf(" — did you mean %q?", s)
 		}
-		return nil, errorf(ErrUsage, "config: unknown tunable %q%s (tunables: %s)", cmd.Args[0], hint, strings.Join(names, ", "))
+		return nil, errorf(ErrUsage, "config: unknown tunable %s%s (tunables: %s)", quote(cmd.Args[0]), hint, strings.Join(names, ", "))
 	}
 	return c.SetTunable(name, cmd.Args[1])
 }

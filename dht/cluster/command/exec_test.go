@@ -128,9 +128,11 @@ func TestJSONFields(t *testing.T) {
 		{`set greeting "hello world"`, []field{{"owner", "string"}, {"hops", "number"}, {"version", "number"}, {"key", "string"}, {"via", "string"}}, `ok — "greeting" stored at n`},
 		{"get greeting via n2", []field{{"value", "string"}, {"found", "bool"}, {"owner", "string"}, {"hops", "number"}, {"version", "number"}}, `"hello world"   (owner n`},
 		{"get nothing", []field{{"value", "null"}, {"found", "bool"}, {"owner", "string"}, {"hops", "number"}}, "(not found)"},
-		{"lookup greeting via n3", []field{{"owner", "string"}, {"path", "array"}, {"hops", "number"}, {"timeouts", "number"}, {"id", "string"}, {"took_us", "number"}}, `"greeting" → id`},
-		{"del greeting", []field{{"owner", "string"}, {"version", "number"}, {"hops", "number"}}, `ok — "greeting" deleted at n`},
-		{"nodes", []field{{"nodes", "array"}, {"stable", "bool"}, {"origin", "string"}}, "NAME  ID"},
+		{"lookup greeting via n3", []field{{"owner", "string"}, {"path", "array"}, {"hops", "number"}, {"timeouts", "number"}, {"id", "string"}, {"took_us", "number"},
+			{"owner_check", "string"}, {"owner_named_by", "string"}}, `"greeting" → id`},
+		{"del greeting", []field{{"owner", "string"}, {"version", "number"}, {"hops", "number"}, {"existed", "bool"}}, `ok — "greeting" deleted at n`},
+		{"del greeting", []field{{"existed", "bool"}}, `ok — "greeting" was absent: nothing to delete (a tombstone at n`},
+		{"nodes", []field{{"nodes", "array"}, {"stable", "bool"}, {"origin", "string"}, {"partitioned", "bool"}, {"summary", "string"}}, "NAME  ID"},
 		{"node n1", []field{{"name", "string"}, {"id", "string"}, {"pred", "string"}, {"successors", "array"}, {"fingers", "array"}, {"owned", "number"}}, "predecessor  n"},
 		{"keys n1", []field{{"node", "string"}, {"keys", "array"}}, "n1 holds"},
 		{"stats", []field{{"nodes", "array"}, {"calls", "number"}, {"errors", "number"}, {"lookups", "number"}}, "BYTES-IN"},
@@ -143,13 +145,17 @@ func TestJSONFields(t *testing.T) {
 		{"drop n1 5%", []field{{"node", "string"}, {"percent", "number"}}, "5% of calls to and from n1 now fail"},
 		{"drop n1 0", nil, "0% of calls"},
 		{"partition n4 n5", []field{{"nodes", "array"}}, "partitioned n4 n5 from the rest"},
+		{"wait", []field{{"partitioned", "bool"}, {"sides", "array"}, {"seconds", "number"}}, "partitioned: 2 sides, each stable on its own"},
+		{"check", []field{{"partitioned", "bool"}, {"sides", "array"}, {"violations", "array"}}, "side B (n4 n5): ok — invariants 1–7 hold over 2 live nodes; ring of 2 (< r+1 = 5)"},
+		{"nodes", []field{{"partitioned", "bool"}}, "partitioned: 2 sides — each stable after"},
 		{"heal", nil, "healed every partition"},
+		{"wait", []field{{"partitioned", "bool"}}, "stable "},
 		{"pause n3", []field{{"node", "string"}}, "paused n3 (mem:4)"},
 		{"resume n3", []field{{"node", "string"}}, "resumed n3 (mem:4)"},
 		{"kill n5", []field{{"node", "string"}}, "killed n5 (mem:6)"},
 		{"revive n5", []field{{"node", "string"}}, "revived n5 (mem:6)"},
 		{"add", []field{{"nodes", "array"}}, "added n6"},
-		{"leave n6", []field{{"node", "string"}}, "left: n6 (mem:7)"},
+		{"leave n6", []field{{"node", "string"}}, "n6 (mem:7) has left the ring"},
 		{"maintenance pause", []field{{"paused", "bool"}}, "maintenance paused"},
 		{"maintenance step", []field{{"nodes", "number"}}, "ran one round of every task on 6 live nodes"},
 		{"maintenance resume", []field{{"paused", "bool"}}, "maintenance resumed"},
@@ -197,13 +203,21 @@ func TestJSONFields(t *testing.T) {
 	}
 	// The lookup path as the README describes it, and nodes' entries.
 	lk := asJSON(t, run(t, c, "lookup somekey via n0"))
+	answered := 0
 	for _, h := range lk["path"].([]any) {
 		hop := h.(map[string]any)
-		for _, f := range []string{"node", "id", "addr", "via", "reason", "rtt_us"} {
+		for _, f := range []string{"node", "id", "addr", "from", "via", "reason", "rtt_us"} {
 			if _, ok := hop[f]; !ok {
 				t.Errorf("lookup hop lacks %q: %v", f, hop)
 			}
 		}
+		if _, failed := hop["error"]; !failed {
+			answered++
+		}
+	}
+	// One numbering: hops counts the rows that answered, timeouts the rest.
+	if hops, timeouts := lk["hops"].(float64), lk["timeouts"].(float64); int(hops) != answered || int(hops+timeouts) != len(lk["path"].([]any)) {
+		t.Errorf("lookup: hops %v, timeouts %v, %d rows of which %d answered", hops, timeouts, len(lk["path"].([]any)), answered)
 	}
 	for _, n := range asJSON(t, run(t, c, "nodes"))["nodes"].([]any) {
 		row := n.(map[string]any)
@@ -282,7 +296,28 @@ func TestDoneOnFailure(t *testing.T) {
 		t.Fatalf("a failed check as JSON: %v", m)
 	}
 	r = Done("lookup", lr, errors.New("lookup \"k\" via n0: no route"))
-	if !strings.Contains(r.Err.Error(), "1. n1") || !strings.Contains(r.Err.Error(), "no answer: timeout") {
+	if !strings.Contains(r.Err.Error(), "hop 1  ✗ n1") || !strings.Contains(r.Err.Error(), "no answer: timeout") {
 		t.Fatalf("a failed lookup's error does not list its path: %v", r.Err)
+	}
+}
+
+// TestHugeArgumentsAreNotEchoed checks that no error repeats a huge word of
+// the input: it is quoted short, with its length.
+func TestHugeArgumentsAreNotEchoed(t *testing.T) {
+	c := startMem(t, 3)
+	huge := strings.Repeat("x", 100<<10)
+	for _, line := range []string{
+		huge, "kill " + huge, "get " + huge, "set " + huge + " v", "del " + huge,
+		"delay n1 " + huge, "drop n1 " + huge, "wait " + huge, "config " + huge + " 1s", "add " + huge,
+		"maintenance " + huge, "get k via " + huge,
+	} {
+		res := Exec(context.Background(), c, line)
+		if res.OK {
+			t.Errorf("%.20s…: succeeded", line)
+			continue
+		}
+		if msg := res.Err.Error(); len(msg) > 300 || !strings.Contains(msg, "(102400 bytes)") {
+			t.Errorf("%.20s…: error of %d bytes: %.300s", line, len(msg), msg)
+		}
 	}
 }

@@ -97,10 +97,10 @@ var commandTable = []commandSpec{
 		details: "Prints the value, the owner and the hop count; a missing key is not an error (found: false)."},
 	{CommandInfo: CommandInfo{"del", "del K [via NODE]", "delete key K"},
 		args: []string{"K"}, min: 1, max: 1, via: true,
-		details: "Writes a versioned tombstone to the owner and its replicas."},
+		details: "Writes a versioned tombstone to the owner and its replicas; says when K was absent."},
 	{CommandInfo: CommandInfo{"lookup", "lookup K [via NODE]", "find the owner of key K and show the path"},
 		args: []string{"K"}, min: 1, max: 1, via: true,
-		details: "K is hashed like a key. Prints every node asked, which routing entry chose it and why,\nand any node that did not answer."},
+		details: "K is hashed like a key. The origin is hop 0; every call it made is a hop, 1…k, with the\nrouting entry that named the node and why, failed calls marked ✗; then how the owner was\nfound live. \"N hops\" counts the calls that answered, \"M failed calls\" the others."},
 	{CommandInfo: CommandInfo{"random", "random", "pick a random live member as the default origin"},
 		details: "get/set/del/lookup without \"via\" start at the default origin (initially n0)."},
 	{CommandInfo: CommandInfo{"origin", "origin [NODE]", "show the default origin, or make NODE (a live member) the default origin"},
@@ -110,10 +110,10 @@ var commandTable = []commandSpec{
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
 	{CommandInfo: CommandInfo{"revive", "revive NODE", "restart a crashed or departed node, same address and ID, empty memory"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode},
-		details: "The new incarnation joins through a live member."},
+		details: "The new incarnation joins through a live member on its side of any partition; with none\nleft it starts a new ring (and says whether every key was lost)."},
 	{CommandInfo: CommandInfo{"add", "add [COUNT]", "start COUNT new nodes (default 1) and join them"},
 		args: []string{"COUNT"}, min: 0, max: 1,
-		details: "New nodes continue the numbering and join concurrently through live members."},
+		details: "New nodes continue the numbering and join concurrently through live members (side A of a\npartition); with none left the first starts a new ring. Fails at once when every identifier\nof the ring is taken."},
 	{CommandInfo: CommandInfo{"leave", "leave NODE", "make a node leave gracefully (hands its keys on)"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
 	{CommandInfo: CommandInfo{"pause", "pause NODE", "freeze a node: sockets stay open, it never answers"},
@@ -122,7 +122,7 @@ var commandTable = []commandSpec{
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
 	{CommandInfo: CommandInfo{"partition", "partition NODE…", "cut the given nodes off from the rest"},
 		args: []string{"NODE…"}, min: 1, max: -1, kinds: []argKind{argNode},
-		details: "Calls between the group and the other nodes fail; heal undoes it."},
+		details: "Calls between the group and the other nodes fail; heal undoes it. The group is side B, the\nothers side A: wait and check judge each side as a ring of its own."},
 	{CommandInfo: CommandInfo{"heal", "heal", "remove every partition"}},
 	{CommandInfo: CommandInfo{"delay", "delay NODE DURATION", "add DURATION to every call to or from a node (0 removes it)"},
 		args: []string{"NODE", "DURATION"}, min: 2, max: 2, kinds: []argKind{argNode, argText},
@@ -132,9 +132,9 @@ var commandTable = []commandSpec{
 		details: "PERCENT is 0..100 (a trailing % is allowed)."},
 	{CommandInfo: CommandInfo{"wait", "wait [TIMEOUT]", "wait until the ring is stable; print how long it took"},
 		args: []string{"TIMEOUT"}, min: 0, max: 1,
-		details: "Stable: every live node in one ideal ring, fingers correct, every key at exactly r copies\non the right nodes. Prints the seconds from the last fault to stability; fails after\nTIMEOUT (default 30s)."},
+		details: "Stable: every live node in one ideal ring, fingers correct, every key at exactly r copies\non the right nodes, held while every node ran a round of each maintenance task. Under a\npartition each side is judged on its own. Prints the seconds from the last fault taking\neffect to the ring first meeting the condition; fails after TIMEOUT (default 30s), or at\nonce while maintenance is paused and the ring is not stable."},
 	{CommandInfo: CommandInfo{"check", "check", "check Zave's invariants now: ok or each violation"},
-		details: "Checks invariants 1–8 (docs/chord.md) over the live nodes' current state."},
+		details: "Checks invariants 1–8 (docs/chord.md) over the live nodes' current state, each side of a\npartition as a ring of its own. Below r+1 live nodes invariant 8 cannot hold: a note says so."},
 	{CommandInfo: CommandInfo{"nodes", "nodes", "list the nodes: name, ID, address, state, keys"}},
 	{CommandInfo: CommandInfo{"node", "node NODE", "show one node: predecessor, successor list, fingers, keys"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
@@ -206,9 +206,9 @@ func Help(name string) (string, error) {
 // with the closest command name as a hint.
 func unknownCommand(name string) error {
 	if s := suggest(name, commandNames()); s != "" {
-		return errorf(ErrUnknownCommand, "unknown command %q — did you mean %q? (help lists commands)", name, s)
+		return errorf(ErrUnknownCommand, "unknown command %s — did you mean %q? (help lists commands)", quote(name), s)
 	}
-	return errorf(ErrUnknownCommand, "unknown command %q (help lists commands)", name)
+	return errorf(ErrUnknownCommand, "unknown command %s (help lists commands)", quote(name))
 }
 
 func commandNames() []string {
@@ -307,8 +307,8 @@ func Parse(line string) (Command, error) {
 	}
 	for i, a := range cmd.Args {
 		if spec.kindAt(i) == argChoice && !slices.Contains(spec.choices, strings.ToLower(a)) {
-			return Command{}, errorf(ErrUsage, "%s: %q is not one of %s — usage: %s",
-				name, a, strings.Join(spec.choices, ", "), spec.Usage)
+			return Command{}, errorf(ErrUsage, "%s: %s is not one of %s — usage: %s",
+				name, quote(a), strings.Join(spec.choices, ", "), spec.Usage)
 		}
 	}
 	return cmd, nil
@@ -476,6 +476,11 @@ func tunableNames() []string {
 	}
 	return out
 }
+
+// quote quotes a word of the input for a message, cut short with its
+// length when it is long (cluster.QuoteKey), so that no error echoes a
+// huge argument.
+func quote(s string) string { return cluster.QuoteKey(s) }
 
 // Plural writes a count with its noun: "1 hop", "2 hops", "0 keys".
 func Plural(n int, word string) string {

@@ -126,13 +126,23 @@ type (
 		Changed bool   `json:"-"`
 	}
 	// NodeDone is the data of kill, revive, leave, pause and resume: the
-	// node acted on (JSON: its name).
+	// node acted on (JSON: its name). A revive with no live node to join
+	// through starts a new ring: NewRing, KeysLost and Note say so (see
+	// cluster.JoinReport).
 	NodeDone struct {
-		Node cluster.Peer `json:"node"`
+		Node     cluster.Peer `json:"node"`
+		NewRing  bool         `json:"new_ring,omitempty"`
+		KeysLost bool         `json:"keys_lost,omitempty"`
+		Note     string       `json:"note,omitempty"`
 	}
-	// NodeList is the data of add and partition: the nodes named.
+	// NodeList is the data of add and partition: the nodes named. An add
+	// with no live node to join through starts a new ring at NewRing:
+	// KeysLost and Note say what that means (see cluster.JoinReport).
 	NodeList struct {
-		Nodes []string `json:"nodes"`
+		Nodes    []string `json:"nodes"`
+		NewRing  string   `json:"new_ring,omitempty"`
+		KeysLost bool     `json:"keys_lost,omitempty"`
+		Note     string   `json:"note,omitempty"`
 	}
 	// Delay is the data of delay.
 	Delay struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
@@ -15,17 +16,21 @@ func text(cmd string, data any) string {
 	switch d := data.(type) {
 	case cluster.GetResult:
 		if !d.Found {
-			return fmt.Sprintf("(not found)   (owner %s, %s via %s)", d.Owner, Plural(d.Hops, "hop"), d.Via)
+			return fmt.Sprintf("(not found)   (owner %s, %s via %s)", d.Owner, HopsText(d.Hops, d.Timeouts), d.Via)
 		}
-		return fmt.Sprintf("%s   (owner %s, version %s, %s via %s)", strconv.Quote(d.Value), d.Owner, d.Version, Plural(d.Hops, "hop"), d.Via)
+		return fmt.Sprintf("%s   (owner %s, version %s, %s via %s)", strconv.Quote(d.Value), d.Owner, d.Version, HopsText(d.Hops, d.Timeouts), d.Via)
 	case cluster.WriteResult:
 		if cmd == "del" {
-			return fmt.Sprintf("ok — %q deleted at %s, version %s, %s via %s", d.Key, d.Owner, d.Version, Plural(d.Hops, "hop"), d.Via)
+			if d.Existed != nil && !*d.Existed {
+				return fmt.Sprintf("ok — %s was absent: nothing to delete (a tombstone at %s, version %s, keeps it deleted; %s via %s)",
+					cluster.QuoteKey(d.Key), d.Owner, d.Version, HopsText(d.Hops, d.Timeouts), d.Via)
+			}
+			return fmt.Sprintf("ok — %s deleted at %s, version %s, %s via %s", cluster.QuoteKey(d.Key), d.Owner, d.Version, HopsText(d.Hops, d.Timeouts), d.Via)
 		}
-		return fmt.Sprintf("ok — %q stored at %s (%s), version %s, %s via %s", d.Key, d.Owner, d.Owner.ID.Short(), d.Version, Plural(d.Hops, "hop"), d.Via)
+		return fmt.Sprintf("ok — %s stored at %s (%s), version %s, %s via %s", cluster.QuoteKey(d.Key), d.Owner, d.Owner.ID.Short(), d.Version, HopsText(d.Hops, d.Timeouts), d.Via)
 	case cluster.LookupResult:
-		return fmt.Sprintf("%q → id %s is owned by %s (%s, %s) — %s, %s, %v, from %s%s",
-			d.Key, d.ID.Short(), d.Owner, d.Owner.ID.Short(), d.Owner.Addr, Plural(d.Hops, "hop"), Plural(d.Timeouts, "timeout"),
+		return fmt.Sprintf("%s → id %s is owned by %s (%s, %s) — %s, %v, from %s%s",
+			cluster.QuoteKey(d.Key), d.ID.Short(), d.Owner, d.Owner.ID.Short(), d.Owner.Addr, HopsText(d.Hops, d.Timeouts),
 			d.Took.Round(time.Microsecond), d.Via, pathText(d))
 	case Origin:
 		if d.Changed {
@@ -33,13 +38,26 @@ func text(cmd string, data any) string {
 		}
 		return "origin is " + d.Origin
 	case NodeDone:
-		verb := map[string]string{"kill": "killed", "revive": "revived", "leave": "left:", "pause": "paused", "resume": "resumed"}[cmd]
-		return fmt.Sprintf("%s %s (%s)", verb, d.Node.Name, d.Node.Addr)
+		var out string
+		if cmd == "leave" {
+			out = fmt.Sprintf("%s (%s) has left the ring", d.Node.Name, d.Node.Addr)
+		} else {
+			verb := map[string]string{"kill": "killed", "revive": "revived", "pause": "paused", "resume": "resumed"}[cmd]
+			out = fmt.Sprintf("%s %s (%s)", verb, d.Node.Name, d.Node.Addr)
+		}
+		if d.Note != "" {
+			out += " — " + d.Note
+		}
+		return out
 	case NodeList:
 		if cmd == "partition" {
-			return "partitioned " + strings.Join(d.Nodes, " ") + " from the rest"
+			return "partitioned " + strings.Join(d.Nodes, " ") + " from the rest: side B is " + strings.Join(d.Nodes, " ") + ", side A the others"
 		}
-		return "added " + strings.Join(d.Nodes, " ")
+		out := "added " + strings.Join(d.Nodes, " ")
+		if d.Note != "" {
+			out += " — " + d.Note
+		}
+		return out
 	case Delay:
 		return fmt.Sprintf("calls to and from %s now take %v longer", d.Node, d.Delay)
 	case Drop:
@@ -52,12 +70,9 @@ func text(cmd string, data any) string {
 	case Stepped:
 		return fmt.Sprintf("ran one round of every task on %d live nodes", d.Nodes)
 	case cluster.WaitResult:
-		return fmt.Sprintf("stable %.3f s after %s", d.ConvergedIn.Seconds(), d.After)
+		return waitText(d)
 	case cluster.CheckResult:
-		if d.OK() {
-			return fmt.Sprintf("ok — invariants 1–8 hold over %d live nodes", d.Live)
-		}
-		return violationsText(d)
+		return checkText(d)
 	case cluster.NodesView:
 		return nodesText(d)
 	case cluster.NodeDetail:
@@ -79,27 +94,96 @@ func text(cmd string, data any) string {
 	}
 	switch cmd {
 	case "heal":
-		return "healed every partition"
+		return "healed every partition: one ring again once the sides merge"
 	case "quit":
 		return "bye"
 	}
 	return ""
 }
 
-// pathText lists a lookup's calls, one a line, each starting with a newline.
+// HopsText says how many calls of a lookup answered ("2 hops", the
+// paper's path length) and, when any failed, how many ("1 failed call").
+func HopsText(hops, failed int) string {
+	if failed == 0 {
+		return Plural(hops, "hop")
+	}
+	return Plural(hops, "hop") + ", " + Plural(failed, "failed call")
+}
+
+// pathText lists a lookup's calls, one a line, each starting with a
+// newline: the origin as hop 0, every call made as hops 1..k (a failed one
+// marked ✗ with its error), then how the owner was found live.
 func pathText(lr cluster.LookupResult) string {
 	var b strings.Builder
+	if lr.Via != "" {
+		fmt.Fprintf(&b, "\n  hop 0    %-5s origin: makes every call", lr.Via)
+	}
 	for i, h := range lr.Path {
-		fmt.Fprintf(&b, "\n  %d. %-5s %s  via %-16s %s", i+1, h.Node, h.ID.Short(), h.Via, h.Reason)
+		mark := " "
+		if !h.Answered() {
+			mark = "✗"
+		}
+		what := "step"
+		if h.Ping {
+			what = "ping"
+		}
+		if h.From != "" && h.Via != "" {
+			what += ", named by " + h.From + "'s " + h.Via
+		}
+		fmt.Fprintf(&b, "\n  hop %-3d%s %-5s %s  %s", i+1, mark, h.Node, h.ID.Short(), what)
+		if h.Reason != "" {
+			b.WriteString(": " + h.Reason)
+		}
 		if h.Err != "" {
 			fmt.Fprintf(&b, " — no answer: %s", h.Err)
 		} else {
 			fmt.Fprintf(&b, "  [%v]", h.RTT.Round(time.Microsecond))
 		}
 	}
+	if line := ownerLine(lr); line != "" {
+		b.WriteString("\n  " + line)
+	}
 	return b.String()
 }
 
+// ownerLine says how the lookup's owner was found live.
+func ownerLine(lr cluster.LookupResult) string {
+	if lr.Owner.IsZero() || lr.OwnerCheck == 0 {
+		return ""
+	}
+	named := ""
+	if lr.OwnerNamedBy != "" && lr.OwnerVia != "" && lr.OwnerCheck != chord.OwnerOrigin {
+		named = fmt.Sprintf(", named by %s's %s", lr.OwnerNamedBy, lr.OwnerVia)
+	}
+	how := ""
+	switch lr.OwnerCheck {
+	case chord.OwnerOrigin:
+		how = "the origin owns the key itself (hop 0) — no call"
+	case chord.OwnerAnswered:
+		how = "answered a step earlier in this lookup (hop " + strconv.Itoa(hopOf(lr, lr.Owner.Name)) + ") — no further call"
+	case chord.OwnerPinged:
+		how = "answered a ping (hop " + strconv.Itoa(len(lr.Path)) + ")"
+	case chord.OwnerVouched:
+		how = fmt.Sprintf("vouched for by %s, which heard from it %v before naming it — no call", lr.OwnerNamedBy, lr.OwnerHeardAgo.Round(time.Microsecond))
+	case chord.OwnerHeard:
+		how = fmt.Sprintf("the origin heard from it %v before — no call", lr.OwnerHeardAgo.Round(time.Microsecond))
+	case chord.OwnerTrusted:
+		how = "not checked (the operation calls it next) — no call"
+	}
+	return fmt.Sprintf("owner  %s %s%s: %s", lr.Owner.Name, lr.Owner.ID.Short(), named, how)
+}
+
+// hopOf is the hop number of the first answered call to name in lr.
+func hopOf(lr cluster.LookupResult, name string) int {
+	for i, h := range lr.Path {
+		if h.Node == name && h.Answered() {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// violationsText lists the violations, one a line.
 func violationsText(r cluster.CheckResult) string {
 	lines := make([]string, len(r.Violations))
 	for i, v := range r.Violations {
@@ -108,22 +192,116 @@ func violationsText(r cluster.CheckResult) string {
 	return strings.Join(lines, "\n")
 }
 
+// holdText says which invariants hold over live nodes: 1–8, or 1–7 with
+// the note of a ring too small for invariant 8.
+func holdText(live int, note string) string {
+	if note == "" {
+		return fmt.Sprintf("invariants 1–8 hold over %s", Plural(live, "live node"))
+	}
+	return fmt.Sprintf("invariants 1–7 hold over %s; %s", Plural(live, "live node"), note)
+}
+
+// checkText is check's output: ok, or the violations; under a partition,
+// per side.
+func checkText(r cluster.CheckResult) string {
+	if !r.Partitioned {
+		if r.OK() {
+			return "ok — " + holdText(r.Live, r.Note)
+		}
+		out := violationsText(r)
+		if r.Note != "" {
+			out += "\nnote: " + r.Note
+		}
+		return out
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "partitioned: %d sides, each checked as a ring of its own", len(r.Sides))
+	for _, s := range r.Sides {
+		fmt.Fprintf(&b, "\nside %s (%s): ", s.Label, sideNodes(s.Nodes))
+		switch {
+		case len(s.Nodes) == 0:
+			b.WriteString("nothing to check")
+		case s.Violations == 0:
+			b.WriteString("ok — " + holdText(len(s.Nodes), s.Note))
+		default:
+			b.WriteString(Plural(s.Violations, "invariant violation"))
+			for _, v := range r.Violations {
+				if v.Side == s.Label {
+					b.WriteString("\n  " + v.String())
+				}
+			}
+			if s.Note != "" {
+				b.WriteString("\n  note: " + s.Note)
+			}
+		}
+	}
+	return b.String()
+}
+
+// sideNodes names a side's live nodes: "n3 n4", or "14 live nodes" when
+// there are many.
+func sideNodes(names []string) string {
+	switch {
+	case len(names) == 0:
+		return "no live node"
+	case len(names) <= 6:
+		return strings.Join(names, " ")
+	}
+	return Plural(len(names), "live node")
+}
+
+// waitText is wait's output.
+func waitText(d cluster.WaitResult) string {
+	if d.StableAgain {
+		out := fmt.Sprintf("stable again %.3f s after it was lost (no new fault since %s)", d.ConvergedIn.Seconds(), d.After)
+		if d.Note != "" {
+			out += "; " + d.Note
+		}
+		return out
+	}
+	if !d.Partitioned {
+		out := fmt.Sprintf("stable %.3f s after %s", d.ConvergedIn.Seconds(), d.After)
+		if d.ConvergedIn < time.Millisecond {
+			// The condition held at the first look: say what was waited for.
+			out += " (the ring stayed ideal; every node has since run a round of each maintenance task under it)"
+		}
+		if d.Note != "" {
+			out += "; " + d.Note
+		}
+		return out
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "partitioned: %d sides, each stable on its own %.3f s after %s", len(d.Sides), d.ConvergedIn.Seconds(), d.After)
+	for _, s := range d.Sides {
+		fmt.Fprintf(&b, "\nside %s (%s): ", s.Label, sideNodes(s.Nodes))
+		if len(s.Nodes) == 0 {
+			b.WriteString("no live node")
+			continue
+		}
+		fmt.Fprintf(&b, "stable after %.3f s", s.ConvergedIn.Seconds())
+		if s.Note != "" {
+			b.WriteString("; " + s.Note)
+		}
+	}
+	return b.String()
+}
+
 func nodesText(v cluster.NodesView) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-5s %-8s %-21s %-7s %5s %5s  %-6s %-6s %s", "NAME", "ID", "ADDR", "STATE", "OWNED", "REPL", "PRED", "SUCC", "FAULTS")
+	side := func(string) string { return "" }
+	if v.Partitioned {
+		side = func(s string) string { return fmt.Sprintf("%-4s ", s) }
+	}
+	fmt.Fprintf(&b, "%-5s %-8s %-21s %-7s %s%5s %5s  %-6s %-6s %s", "NAME", "ID", "ADDR", "STATE", side("SIDE"), "OWNED", "REPL", "PRED", "SUCC", "FAULTS")
 	for _, n := range v.Nodes {
 		pred, succ := "-", "-"
 		if n.Joined {
 			pred, succ = n.Pred.String(), n.Succ.String()
 		}
-		fmt.Fprintf(&b, "\n%-5s %-8s %-21s %-7s %5d %5d  %-6s %-6s %s", n.Name, n.ID.Short(), n.Addr, n.State,
+		fmt.Fprintf(&b, "\n%-5s %-8s %-21s %-7s %s%5d %5d  %-6s %-6s %s", n.Name, n.ID.Short(), n.Addr, n.State, side(n.Side),
 			n.Owned, n.Replicas, pred, succ, strings.Join(n.Faults, ", "))
 	}
-	st := "not stable"
-	if v.Stable {
-		st = fmt.Sprintf("stable (%.2f s after %s)", v.ConvergedIn.Seconds(), v.LastFault)
-	}
-	fmt.Fprintf(&b, "\n%d nodes; %s; origin %s", len(v.Nodes), st, v.Origin)
+	fmt.Fprintf(&b, "\n%s; %s; origin %s", Plural(len(v.Nodes), "node"), v.Summary, v.Origin)
 	return b.String()
 }
 

@@ -45,7 +45,7 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call"+grows)
 	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner"+grows)
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
-	fs.StringVar(&f.logFile, "log", "", "append diagnostics to this `file` (default: none)")
+	fs.StringVar(&f.logFile, "log", "", "append diagnostics and every event line to this `file` (default: none)")
 	f.logLevel = "info"
 	fs.Var(&choiceValue{&f.logLevel, []string{"debug", "info", "warn", "error"}}, "log-level", "log `level`: debug, info, warn or error")
 	return f
