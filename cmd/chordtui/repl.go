@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -17,9 +18,8 @@ import (
 
 // replOptions are the REPL's own settings, beyond the cluster's.
 type replOptions struct {
-	json        bool
-	interactive bool // print a prompt
-	echo        bool // print each command before its result
+	json bool
+	echo bool // print each command before its result
 	// startWait is how long to wait for the first stable ring before
 	// reading commands (0: start reading at once).
 	startWait time.Duration
@@ -28,11 +28,17 @@ type replOptions struct {
 // runREPL implements "chordtui repl [flags] N": start N nodes, then run the
 // commands read from stdin, one a line. It returns the exit status: 0 if
 // every command succeeded, 1 if any failed (or the cluster did not start),
-// 2 for bad flags or arguments.
+// 2 for bad flags or arguments. At a terminal (stdin and stdout, without
+// --json) the commands are typed into a line editor (termREPL), and the
+// session ends with 0 on ctrl-d or quit.
 func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := cli.New("chordtui repl", "chordtui repl [flags] N",
 		"Starts N Chord nodes on 127.0.0.1 and runs commands from stdin, one a line.\n"+
-			"Exit status: 0 every command succeeded, 1 a command failed, 2 bad flags or arguments.", stderr)
+			"At a terminal (without --json) the line can be edited, Tab completes commands, nodes and\n"+
+			"keys, ctrl-c stops the running command, ctrl-d or quit exits, and the history is kept in\n"+
+			"$XDG_STATE_HOME/chordtui/history (default ~/.local/state/chordtui/history).\n"+
+			"Exit status: 0 every command succeeded (at a terminal: on ctrl-d or quit), 1 a command\n"+
+			"failed, 2 bad flags or arguments.", stderr)
 	fs := cmd.Flags
 	var opts replOptions
 	fs.BoolVar(&opts.json, "json", false, "print one JSON object per command")
@@ -47,7 +53,6 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return cmd.ExitStatus(err)
 	}
 	defer logFile.Close()
-	opts.interactive = !opts.json && isTerminal(stdin)
 
 	began := time.Now()
 	c, err := cluster.Start(ctx, cfg)
@@ -85,12 +90,25 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	cfg.Logger.Info("cluster ready", "nodes", n, "took", time.Since(began), "state", ready)
 	exec := func(ctx context.Context, line string) command.Result { return command.Exec(ctx, c, line) }
+	if in, out, ok := terminalFiles(stdin, stdout); ok && !opts.json {
+		t := &termREPL{exec: exec, in: in, out: out, stderr: stderr, completer: newREPLCompleter(c), log: cfg.Logger}
+		return t.run(ctx)
+	}
 	return repl(ctx, exec, stdin, stdout, opts, cfg.Logger)
+}
+
+// terminalFiles returns stdin and stdout as files when both are terminals.
+func terminalFiles(stdin io.Reader, stdout io.Writer) (in, out *os.File, ok bool) {
+	if !onTerminal(stdin) || !onTerminal(stdout) {
+		return nil, nil, false
+	}
+	return stdin.(*os.File), stdout.(*os.File), true
 }
 
 // repl runs lines from in through exec until EOF, quit or ctx ends, writing
 // each result to out (its text, or with --json the Result itself, one
-// object a line), and returns the exit status (0 or 1).
+// object a line), and returns the exit status (0 or 1). It is the REPL
+// for scripts and pipes: no prompt, nothing on out but the results.
 func repl(ctx context.Context, exec func(context.Context, string) command.Result, in io.Reader, out io.Writer, opts replOptions, log *slog.Logger) int {
 	lines := make(chan string)
 	readErr := make(chan error, 1)
@@ -119,14 +137,10 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 	enc.SetEscapeHTML(false)
 	lineNo := 0
 	for {
-		if opts.interactive {
-			fmt.Fprint(out, "chordtui> ")
-		}
 		var line string
 		var ok bool
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(out)
 			return 1
 		case line, ok = <-lines:
 		}
@@ -136,9 +150,6 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 				log.Error("reading commands", "err", err)
 				return 1
 			default:
-			}
-			if opts.interactive {
-				fmt.Fprintln(out)
 			}
 			return status
 		}

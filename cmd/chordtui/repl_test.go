@@ -43,7 +43,7 @@ func TestREPLLoop(t *testing.T) {
 			"error: kill: unknown node \"n9\"\ndid nodes\n"},
 		{"quit stops reading", "quit\nnodes\n", replOptions{}, 0, []string{"quit"}, "bye\n"},
 		{"echo", "nodes\n", replOptions{echo: true}, 0, []string{"nodes"}, "> nodes\ndid nodes\n"},
-		{"prompt when interactive", "nodes\n", replOptions{interactive: true}, 0, []string{"nodes"}, "chordtui> did nodes\nchordtui> \n"},
+		{"no prompt", "nodes\n", replOptions{}, 0, []string{"nodes"}, "did nodes\n"},
 		{"json", "kill n9\nnodes\n", replOptions{json: true}, 1, []string{"kill n9", "nodes"},
 			`{"cmd":"kill","ok":false,"error":"kill: unknown node \"n9\""}` + "\n" + `{"cmd":"nodes","ok":true}` + "\n"},
 	}
