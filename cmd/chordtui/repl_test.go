@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/dht/cluster/command"
@@ -132,5 +136,109 @@ func TestREPLOnCluster(t *testing.T) {
 	}
 	if !strings.Contains(lines[2], `"value":"a b"`) {
 		t.Errorf("get's JSON: %s", lines[2])
+	}
+}
+
+// TestOnTerminal: /dev/null is a character device but not a terminal.
+func TestOnTerminal(t *testing.T) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for _, f := range []any{null, r, w, strings.NewReader("")} {
+		if onTerminal(f) {
+			t.Errorf("onTerminal(%v) = true", f)
+		}
+	}
+}
+
+// TestREPLNotATerminal runs the binary with stdin from /dev/null and from
+// a file: no prompt, nothing on stdout but the banner and the results,
+// and the exit status of scripts.
+func TestREPLNotATerminal(t *testing.T) {
+	bin := buildBinary(t)
+	script := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(script, []byte("nodes\nkill n9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		lines []string // prefixes of the lines of stdout, in order
+	}{
+		{"dev null", os.DevNull, []string{"repl", "3"}, 0, []string{"started 3 nodes on 127.0.0.1"}},
+		{"dev null json", os.DevNull, []string{"repl", "--json", "3"}, 0, nil},
+		{"script", script, []string{"repl", "--start-wait", "0", "3"}, 1,
+			[]string{"started 3 nodes", "NAME ", "n0 ", "n1 ", "n2 ", "3 nodes;", `error: kill: unknown node "n9"`}},
+		{"script json", script, []string{"repl", "--json", "3"}, 1, []string{`{"cmd":"nodes","ok":true`, `{"cmd":"kill","ok":false`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := os.Open(tt.stdin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			cmd := exec.Command(bin, tt.args...)
+			cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+			var stdout, stderr strings.Builder
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = in, &stdout, &stderr
+			err = cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.code || stderr.Len() > 0 {
+				t.Errorf("exit status %d, want %d; stderr: %q", code, tt.code, stderr.String())
+			}
+			got := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+			if stdout.Len() == 0 {
+				got = nil
+			}
+			ok := len(got) == len(tt.lines)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.HasPrefix(got[i], tt.lines[i])
+			}
+			if !ok || strings.Contains(stdout.String(), replPrompt) {
+				t.Errorf("stdout:\n%s\nwant lines starting with %q, no prompt", stdout.String(), tt.lines)
+			}
+		})
+	}
+}
+
+// TestREPLInterruptNotATerminal: SIGINT ends a REPL reading a pipe, as it
+// always has, with status 1 and nothing more on stdout.
+func TestREPLInterruptNotATerminal(t *testing.T) {
+	bin := buildBinary(t)
+	p := startREPL(t, bin, "3")
+	p.mustOK("nodes")
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }() // exits when the process does
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("after SIGINT: %v, want exit status 1", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the REPL did not exit within 30 s of SIGINT")
+	}
+	for line := range p.lines {
+		t.Errorf("stdout after SIGINT: %q", line)
 	}
 }

@@ -116,7 +116,7 @@ func rewriteHistory(path string, lines []string) error {
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	w := bufio.NewWriter(tmp)
 	for _, l := range lines {
-		w.WriteString(l + "\n")
+		_, _ = w.WriteString(l + "\n") // a failed write fails Flush
 	}
 	err = w.Flush()
 	if cerr := tmp.Close(); err == nil {

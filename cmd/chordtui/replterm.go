@@ -41,6 +41,11 @@ type termREPL struct {
 	stderr    io.Writer
 	completer *replCompleter
 	log       *slog.Logger
+
+	// interrupts carries the SIGINTs for the next or running command. A
+	// ctrl-c at the prompt is a key, not a signal; leaving the prompt
+	// (the editor leaving raw mode) drops any SIGINT sent before then.
+	interrupts chan struct{}
 }
 
 // run reads and runs commands until ctrl-d, quit, SIGTERM, or ctx ending
@@ -60,6 +65,7 @@ func (r *termREPL) run(ctx context.Context) int {
 	defer signal.Stop(sigs)
 	session, endSession := context.WithCancel(context.WithoutCancel(ctx))
 	defer endSession()
+	r.interrupts = make(chan struct{}, 1)
 
 	// The editor's own Close leaves its reader of the terminal blocked
 	// until a key comes: closing stdin (for the editor) first ends it.
@@ -81,8 +87,6 @@ func (r *termREPL) run(ctx context.Context) int {
 	hist := r.openHistory(rl)
 	defer hist.Close()
 
-	// interrupts carries the SIGINTs for the command running, if any.
-	interrupts := make(chan struct{}, 1)
 	go func() { // exits when the session ends
 		parentDone := ctx.Done()
 		for {
@@ -94,7 +98,7 @@ func (r *termREPL) run(ctx context.Context) int {
 					return
 				}
 				select {
-				case interrupts <- struct{}{}:
+				case r.interrupts <- struct{}{}:
 				default:
 				}
 			case <-parentDone:
@@ -112,7 +116,6 @@ func (r *termREPL) run(ctx context.Context) int {
 
 	for {
 		line, err := rl.Readline()
-		drain(interrupts) // a SIGINT sent while at the prompt cancels nothing
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			if strings.TrimSpace(line) == "" {
@@ -133,7 +136,7 @@ func (r *termREPL) run(ctx context.Context) int {
 			continue
 		}
 		hist.Add(trimmed)
-		res := r.runOne(session, trimmed, interrupts)
+		res := r.runOne(session, trimmed)
 		r.completer.Observe(res)
 		if !res.OK {
 			r.log.Warn("command failed", "cmd", res.Cmd, "err", res.Err)
@@ -152,7 +155,7 @@ func (r *termREPL) run(ctx context.Context) int {
 
 // runOne runs line under a context that a SIGINT (ctrl-c) cancels. A
 // command that fails after the cancel reports errInterrupted.
-func (r *termREPL) runOne(session context.Context, line string, interrupts <-chan struct{}) command.Result {
+func (r *termREPL) runOne(session context.Context, line string) command.Result {
 	ctx, cancel := context.WithCancel(session)
 	defer cancel()
 	var interrupted bool
@@ -160,7 +163,7 @@ func (r *termREPL) runOne(session context.Context, line string, interrupts <-cha
 	go func() { // exits when the command returns
 		defer close(watched)
 		select {
-		case <-interrupts:
+		case <-r.interrupts:
 			interrupted = true
 			cancel()
 		case <-finished:
@@ -184,7 +187,7 @@ func interruptedResult(res command.Result) command.Result {
 	err := fmt.Errorf("%s: %w", res.Cmd, errInterrupted)
 	switch res.Cmd {
 	case "set", "del", "add", "revive", "leave", "maintenance":
-		err = fmt.Errorf("%w — it may have taken effect in part (%v)", err, res.Err)
+		err = fmt.Errorf("%w — it may have taken effect in part (%w)", err, res.Err)
 	}
 	res.Err, res.Text = err, "error: "+err.Error()
 	return res
@@ -196,13 +199,6 @@ func interruptedResult(res command.Result) command.Result {
 func causedBySIGINT(ctx context.Context) bool {
 	cause := context.Cause(ctx)
 	return cause != nil && cause.Error() == os.Interrupt.String()+" signal received"
-}
-
-func drain(ch <-chan struct{}) {
-	select {
-	case <-ch:
-	default:
-	}
 }
 
 // editorConfig sets the line editor up on r's terminal. Its goroutine
@@ -263,6 +259,10 @@ func (r *termREPL) editorConfig(session context.Context, stdin io.ReadCloser) *r
 			}
 			st := raw
 			raw = nil
+			select { // a SIGINT until now was not ctrl-c for a command
+			case <-r.interrupts:
+			default:
+			}
 			return readline.Restore(inFd, st)
 		},
 		FuncOnWidthChanged: func(f func()) { onResize.Store(&f) },
@@ -298,23 +298,26 @@ var keyAliases = strings.NewReplacer(
 )
 
 // keyReader reads the terminal through keyAliases. A terminal writes a
-// key's sequence at once, so each read is translated on its own.
+// key's sequence at once, so each read of the terminal is translated on
+// its own, whatever the size its caller asks for.
 type keyReader struct {
 	r       io.Reader
-	pending []byte
-	err     error
+	pending []byte // translated, not yet returned
+	err     error  // from the read that filled pending
 }
 
 func (k *keyReader) Read(p []byte) (int, error) {
 	if len(k.pending) == 0 {
 		if k.err != nil {
-			return 0, k.err
+			err := k.err
+			k.err = nil
+			return 0, err
 		}
-		buf := make([]byte, len(p))
-		n, err := k.r.Read(buf)
+		var buf [1024]byte
+		n, err := k.r.Read(buf[:])
 		k.pending, k.err = []byte(keyAliases.Replace(string(buf[:n]))), err
 		if n == 0 {
-			err, k.err = k.err, nil
+			k.err = nil
 			return 0, err
 		}
 	}
