@@ -205,7 +205,7 @@ func TestKeyReader(t *testing.T) {
 			for {
 				n, err := k.Read(buf)
 				got = append(got, buf[:n]...)
-				if err == io.EOF {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				if err != nil {
