@@ -172,11 +172,14 @@ func (r *termREPL) runOne(session context.Context, line string) command.Result {
 	res := r.exec(ctx, line)
 	close(finished)
 	<-watched
-	if !interrupted || res.OK {
+	if !interrupted {
 		return res
 	}
 	// The terminal echoed ^C where the cursor was: end that line first.
 	fmt.Fprintln(r.out)
+	if res.OK { // it finished before the cancel reached it
+		return res
+	}
 	return interruptedResult(res)
 }
 

@@ -167,6 +167,21 @@ func TestTmuxREPL(t *testing.T) {
 	if !strings.Contains(scr, "bye\nexit status 0") {
 		t.Fatalf("quit: want bye and exit status 0:\n%s", scr)
 	}
+
+	// Third run: a history that cannot be kept is a warning; the REPL
+	// works all the same.
+	notADir := filepath.Join(state, "chordtui", "history")
+	s.keys(fmt.Sprintf(`clear; XDG_STATE_HOME='%s' '%s' repl --seed 1 8; echo "exit status $?"`, notADir, bin), "Enter")
+	s.waitLast(60*time.Second, "chordtui>")
+	s.waitFor(time.Second, "chordtui repl: history not kept: mkdir ")
+	s.keys("get greeting", "Enter")
+	s.waitFor(10*time.Second, "(not found)")
+	s.keys("", "C-d")
+	scr = s.waitFor(30*time.Second, "exit status ")
+	if !strings.Contains(scr, "exit status 0") {
+		t.Fatalf("without a history: want exit status 0:\n%s", scr)
+	}
+	t.Logf("third run:\n%s", scr)
 }
 
 func TestInterruptedResult(t *testing.T) {
