@@ -67,8 +67,10 @@ func (r *termREPL) run(ctx context.Context) int {
 	defer endSession()
 	r.interrupts = make(chan struct{}, 1)
 
-	// The editor's own Close leaves its reader of the terminal blocked
-	// until a key comes: closing stdin (for the editor) first ends it.
+	// The editor's own Close waits for its reader of the terminal, which
+	// waits for a key: closing stdin (for the editor) first ends that
+	// wait. The goroutine under it, in a read(2) of the terminal, stays
+	// until a key comes or the process exits, which follows the session.
 	stdin := readline.NewCancelableStdin(&keyReader{r: r.in})
 	rl, err := readline.NewEx(r.editorConfig(session, stdin))
 	if err != nil {
