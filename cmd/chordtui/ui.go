@@ -57,7 +57,7 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "chordtui: %v\n", err)
-		if !isTerminal(stdin) || !isTerminal(stdout) {
+		if !onTerminal(stdin) || !onTerminal(stdout) {
 			fmt.Fprintf(stderr, "chordtui: the UI needs a terminal; \"chordtui repl %d\" reads commands from stdin instead\n", n)
 		}
 		return 1
@@ -74,12 +74,3 @@ func uiAbout() string {
 		overview()
 }
 
-// isTerminal reports whether f is an *os.File on a terminal.
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := file.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
