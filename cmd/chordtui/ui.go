@@ -73,4 +73,3 @@ func uiAbout() string {
 		"Exit status: 0 on quit, 1 the cluster or the UI failed, 2 bad flags or arguments.\n\n" +
 		overview()
 }
-
