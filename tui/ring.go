@@ -129,16 +129,17 @@ func (c *canvas) free(x, y, n int) bool {
 
 // putAlong writes text on the chord from (x0, y0) to (x1, y1) (dots): at
 // its middle, else at the free place nearest the middle, so that no number
-// hides a marker, a label or another number; a blank cell on either side
-// keeps it from reading as part of them, unless no such place exists.
+// hides a marker, a label or another number. It prefers a place with no
+// text in the cells around it, then one with blank cells before and after
+// it, so that it does not read as part of a marker's count or a label.
 func (c *canvas) putAlong(x0, y0, x1, y1 int, text string, st styleID) {
 	n := utf8.RuneCountInString(text)
-	for _, apart := range []bool{true, false} {
+	for _, room := range []int{2, 1, 0} {
 		for _, f := range []float64{0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.15, 0.85} {
 			x := int(math.Round(float64(x0)+f*float64(x1-x0))) / 2
 			y := int(math.Round(float64(y0)+f*float64(y1-y0))) / 4
 			for _, dx := range []int{0, -1, 1 - n, 1} {
-				if c.free(x+dx, y, n) && (!apart || c.blankAround(x+dx, y, n)) {
+				if c.free(x+dx, y, n) && c.clearAround(x+dx, y, n, room) {
 					c.put(x+dx, y, text, st)
 					return
 				}
@@ -147,10 +148,25 @@ func (c *canvas) putAlong(x0, y0, x1, y1 int, text string, st styleID) {
 	}
 }
 
-// blankAround reports whether the cells just before and after n cells
-// from (x, y) hold no text.
-func (c *canvas) blankAround(x, y, n int) bool {
-	return (x == 0 || c.text[y*c.w+x-1] == 0) && (x+n >= c.w || c.text[y*c.w+x+n] == 0)
+// clearAround reports whether the cells around n cells from (x, y) hold
+// no text: all eight neighbours (room 2), the cells just before and after
+// (room 1), or nothing asked (room 0).
+func (c *canvas) clearAround(x, y, n, room int) bool {
+	textAt := func(x, y int) bool { return x >= 0 && y >= 0 && x < c.w && y < c.h && c.text[y*c.w+x] != 0 }
+	switch room {
+	case 0:
+		return true
+	case 1:
+		return !textAt(x-1, y) && !textAt(x+n, y)
+	}
+	for yy := y - 1; yy <= y+1; yy++ {
+		for xx := x - 1; xx <= x+n; xx++ {
+			if (yy != y || xx < x || xx >= x+n) && textAt(xx, yy) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // drawKey marks the lookup's key inside the ring at its identifier (◆),
