@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,11 +132,16 @@ type ringSpec struct {
 	down    int // index of a crashed node, -1 for none
 	paused  int // index of a paused node, -1 for none
 	keys    int
+	// sideB lists the nodes partitioned from the rest (side B); each side
+	// then holds the ideal pointers of its own ring and is stable.
+	sideB []int
 }
 
 // fakeRing builds the snapshot of a ring of spec.n nodes moments after a
 // crash: every node still holds the ideal pointers of the full ring, so
-// pointers at the crashed node are wrong (✗) and the ring is reconverging.
+// pointers at the crashed node are wrong (✗) and the ring is converging.
+// Its Health is what the cluster would say of it: the violations are
+// chord.CheckInvariants over the live nodes.
 func fakeRing(spec ringSpec) cluster.Snapshot {
 	const r = 3
 	s := cluster.Snapshot{Taken: fakeTime, Bits: spec.bits, R: r, Replicas: r, Origin: "n0"}
@@ -144,47 +150,120 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 		addr := fmt.Sprintf("127.0.0.1:%d", 7000+i)
 		refs[i] = chord.NodeRef{ID: chord.HashID(spec.bits, []byte(addr)), Addr: addr}
 	}
-	sorted := slices.Clone(refs)
-	slices.SortFunc(sorted, func(a, b chord.NodeRef) int { return a.ID.Cmp(b.ID) })
-	succOf := func(id chord.ID) chord.NodeRef {
-		for _, x := range sorted {
+	side := make([]string, spec.n)
+	if len(spec.sideB) > 0 {
+		for i := range side {
+			side[i] = cluster.SideA
+		}
+		for _, i := range spec.sideB {
+			side[i] = cluster.SideB
+		}
+	}
+	// Each side's nodes sorted by ID: its ideal ring.
+	rings := map[string][]chord.NodeRef{}
+	for i, ref := range refs {
+		rings[side[i]] = append(rings[side[i]], ref)
+	}
+	for _, ring := range rings {
+		slices.SortFunc(ring, func(a, b chord.NodeRef) int { return a.ID.Cmp(b.ID) })
+	}
+	succOf := func(ring []chord.NodeRef, id chord.ID) chord.NodeRef {
+		for _, x := range ring {
 			if x.ID.Cmp(id) >= 0 {
 				return x
 			}
 		}
-		return sorted[0]
+		return ring[0]
 	}
+	var live []chord.Status
 	for i, ref := range refs {
+		sorted := rings[side[i]]
+		k := len(sorted)
 		p := slices.Index(sorted, ref)
 		st := chord.Status{Self: ref, Bits: spec.bits, R: r, Joined: true,
-			Predecessor: sorted[(p-1+spec.n)%spec.n], Lookups: uint64(10 * i), Rounds: 300}
-		for j := 1; j <= r; j++ {
-			st.Successors = append(st.Successors, sorted[(p+j)%spec.n])
+			Predecessor: sorted[(p-1+k)%k], Lookups: uint64(10 * i), Rounds: 300}
+		for j := 1; j <= min(r, max(1, k-1)); j++ {
+			st.Successors = append(st.Successors, sorted[(p+j)%k])
 		}
-		for k := 0; k < spec.bits; k++ {
-			st.Fingers = append(st.Fingers, succOf(ref.ID.AddPow2(spec.bits, k)))
+		for b := 0; b < spec.bits; b++ {
+			st.Fingers = append(st.Fingers, succOf(sorted, ref.ID.AddPow2(spec.bits, b)))
 		}
 		n := cluster.NodeSnapshot{Name: fmt.Sprintf("n%d", i), State: cluster.StateAlive, Addr: ref.Addr, ID: ref.ID,
 			Chord: st, Keys: dht.Counts{Owned: 2 + i%5, Replicas: 4 + i%7, Bytes: int64(100 * i)},
-			RPC: cluster.RPCStats{Calls: uint64(1000 + i), Served: uint64(990 + i), P50: 35 * time.Microsecond, P99: 120 * time.Microsecond}}
+			RPC:  cluster.RPCStats{Calls: uint64(1000 + i), Served: uint64(990 + i), P50: 35 * time.Microsecond, P99: 120 * time.Microsecond},
+			Side: side[i], Partitioned: side[i] == cluster.SideB}
 		switch i {
 		case spec.down:
 			n.State, n.Chord, n.Keys, n.RPC = cluster.StateDown, chord.Status{}, dht.Counts{}, cluster.RPCStats{}
 		case spec.paused:
 			n.State = cluster.StatePaused
+		default:
+			live = append(live, st)
 		}
 		s.Nodes = append(s.Nodes, n)
 	}
 	for k := 0; k < spec.keys; k++ {
 		s.KeyIDs = append(s.KeyIDs, chord.HashID(spec.bits, []byte(fmt.Sprintf("key-%d", k))))
 	}
-	switch {
-	case spec.down >= 0:
-		s.LastFault, s.LastFaultAt = fmt.Sprintf("kill n%d", spec.down), fakeTime.Add(-800*time.Millisecond)
-	case spec.paused >= 0:
-		s.LastFault, s.LastFaultAt = fmt.Sprintf("pause n%d", spec.paused), fakeTime.Add(-800*time.Millisecond)
-	default:
-		s.Stable, s.LastFault, s.LastFaultAt, s.ConvergedIn = true, "start", fakeTime.Add(-3*time.Second), 1200*time.Millisecond
+	h := &s.Health
+	h.Live = len(live)
+	if len(spec.sideB) == 0 {
+		for _, v := range chord.CheckInvariants(live) {
+			// Below r+1 live nodes invariant 8 is a note, not a violation.
+			if len(live) > r || v.Invariant != chord.InvSufficientPrincipals {
+				s.Violations = append(s.Violations, v)
+			}
+		}
+		h.Violations = len(s.Violations)
+		if len(live) <= r && len(live) > 0 {
+			h.Note = fmt.Sprintf("ring of %d (< r+1 = %d): not guaranteed to survive failures (invariant 8 needs r+1 principals)", len(live), r+1)
+		}
 	}
+	switch {
+	case len(spec.sideB) > 0:
+		h.Stable, h.Partitioned, h.LastFault = true, true, "partition "+nameList(spec.sideB)
+		h.LastFaultAt, h.ConvergedIn = fakeTime.Add(-2*time.Second), 310*time.Millisecond
+		for _, label := range []string{cluster.SideA, cluster.SideB} {
+			sd := cluster.Side{Label: label, Stable: true, ConvergedIn: 250 * time.Millisecond}
+			if label == cluster.SideB {
+				sd.ConvergedIn = h.ConvergedIn
+			}
+			for i, x := range side {
+				if x == label && s.Nodes[i].State == cluster.StateAlive {
+					sd.Nodes = append(sd.Nodes, s.Nodes[i].Name)
+				}
+			}
+			if len(sd.Nodes) <= r {
+				sd.Note = fmt.Sprintf("ring of %d (< r+1 = %d): not guaranteed to survive failures (invariant 8 needs r+1 principals)", len(sd.Nodes), r+1)
+			}
+			h.Sides = append(h.Sides, sd)
+		}
+		h.Summary = "partitioned: 2 sides — each stable after 0.31 s"
+		h.ActiveFaults = []string{h.LastFault}
+	case spec.down >= 0:
+		h.LastFault, h.LastFaultAt = fmt.Sprintf("kill n%d", spec.down), fakeTime.Add(-800*time.Millisecond)
+		h.Reason = fmt.Sprintf("not yet the ideal ring: some pointers still name n%d", spec.down)
+		h.Summary = "converging after " + h.LastFault
+	case spec.paused >= 0:
+		h.LastFault, h.LastFaultAt = fmt.Sprintf("pause n%d", spec.paused), fakeTime.Add(-800*time.Millisecond)
+		h.Reason = fmt.Sprintf("not yet the ideal ring: some pointers still name n%d", spec.paused)
+		h.Summary = "converging after " + h.LastFault
+	default:
+		h.Stable, h.LastFault, h.LastFaultAt, h.ConvergedIn = true, fmt.Sprintf("start %d nodes", spec.n), fakeTime.Add(-3*time.Second), 1200*time.Millisecond
+		h.Summary = "stable — converged in 1.20 s after " + h.LastFault
+		if h.Note != "" {
+			h.Summary += "; " + h.Note
+		}
+	}
+	s.Stable, s.LastFault, s.LastFaultAt, s.ConvergedIn, s.UnstableReason = h.Stable, h.LastFault, h.LastFaultAt, h.ConvergedIn, h.Reason
 	return s
+}
+
+// nameList is "n3 n4" for indices 3 and 4.
+func nameList(idx []int) string {
+	out := make([]string, len(idx))
+	for k, i := range idx {
+		out[k] = fmt.Sprintf("n%d", i)
+	}
+	return strings.Join(out, " ")
 }

@@ -523,7 +523,7 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 		m.snapshotting = true
 		cmds = append(cmds, m.snapshotCmd())
 	}
-	if res.Lookup != nil && len(res.Lookup.Path) > 0 {
+	if res.Lookup != nil && (len(res.Lookup.Path) > 0 || !res.Lookup.Owner.IsZero()) {
 		m.lookupSeq++
 		lv := &lookupView{line: r.line, res: res, seq: m.lookupSeq}
 		if i := m.nodeIndex(res.Lookup.Via); i >= 0 {
@@ -559,7 +559,7 @@ func (m *Model) showResult(line string, res command.Result) {
 		if res.Err != nil {
 			err = res.Err.Error()
 		}
-		m.setMessage("✗ "+line+": "+firstLine(err), stDown)
+		m.setMessage("✗ "+withCommand(line, firstLine(err)), stDown)
 		m.addLog(at, "  ✗ "+err, stDown)
 		return
 	}
@@ -569,6 +569,17 @@ func (m *Model) showResult(line string, res command.Result) {
 	}
 	m.setMessage("✓ "+line+": "+firstLine(text), stOK)
 	m.addLog(at, indent(text, "  "), stText)
+}
+
+// withCommand puts the command line in front of its error, unless the
+// error already starts with the command's name ("kill: n3 is already
+// down"): the cluster and the command language name it themselves.
+func withCommand(line, err string) string {
+	name, _, _ := strings.Cut(line, " ")
+	if strings.HasPrefix(err, name+": ") || strings.HasPrefix(err, line+": ") {
+		return err
+	}
+	return line + ": " + err
 }
 
 func firstLine(s string) string {
@@ -989,7 +1000,7 @@ func (m *Model) onClick(ms tea.Mouse) {
 	switch {
 	case lay.ring.contains(ms.X, ms.Y):
 		in := lay.ring.inner()
-		if name, ok := nodeAtCell(&m.snap, in.w, in.h-1, ms.X-in.x, ms.Y-in.y); ok {
+		if name, ok := nodeAtCell(&m.snap, in.w, m.ringHeight(in), ms.X-in.x, ms.Y-in.y); ok {
 			m.selected = name
 			m.focus = paneMembers
 		}
@@ -1008,25 +1019,22 @@ func (m *Model) onClick(ms tea.Mouse) {
 	}
 }
 
-// lookupPath lists the addresses the shown part of the lookup path goes
-// through: the asking node, then each hop that answered.
-func (m *Model) lookupPath() []string {
+// ringLookup is the shown part of the lookup for the ring: the origin
+// (hop 0), then each call revealed so far, drawn from the node whose entry
+// named it (the origin when that node is unknown).
+func (m *Model) ringLookup() *ringLookup {
 	l := m.lookup
 	if l == nil {
 		return nil
 	}
-	var out []string
-	if l.origin != "" {
-		out = append(out, l.origin)
-	}
-	for _, h := range l.res.Lookup.Path[:min(l.shown, len(l.res.Lookup.Path))] {
-		if !h.Answered() {
-			continue
+	lr := l.res.Lookup
+	out := &ringLookup{origin: l.origin, key: lr.ID.ID, label: lr.Key}
+	for i, h := range lr.Path[:min(l.shown, len(lr.Path))] {
+		from := l.origin
+		if j := m.nodeIndex(h.From); j >= 0 {
+			from = m.snap.Nodes[j].Addr
 		}
-		if len(out) > 0 && out[len(out)-1] == h.Addr {
-			continue
-		}
-		out = append(out, h.Addr)
+		out.hops = append(out.hops, ringHop{from: from, to: h.Addr, num: i + 1, failed: !h.Answered()})
 	}
 	return out
 }

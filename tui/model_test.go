@@ -14,6 +14,7 @@ import (
 
 	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/dht/cluster/command"
+	"github.com/chordtui/chordtui/tui/screentest"
 )
 
 func keyPress(s string) tea.KeyPressMsg {
@@ -115,7 +116,7 @@ func TestNodeActionKeys(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ring16()
-			s.MaintenancePaused = tc.paused
+			s.MaintenancePaused, s.Health.MaintenancePaused = tc.paused, tc.paused
 			m, f := newTestModel(t, s, 120, 40)
 			if tc.select_ != "" {
 				m.selected = tc.select_
@@ -290,8 +291,17 @@ func TestResultsShown(t *testing.T) {
 	f.errs["kill n3"] = errors.New("kill: n3 is already down — revive n3 brings it back")
 	m.selected = "n3"
 	press(t, m, "x")
-	if !strings.Contains(screen(m), "✗ kill n3: kill: n3 is already down") {
-		t.Errorf("failure not shown:\n%s", screen(m))
+	msg := screentest.LastLines(screen(m), 2)
+	if !strings.Contains(msg, "✗ kill: n3 is already down") || strings.Contains(msg, "kill: kill:") || strings.Contains(msg, "n3: kill:") {
+		t.Errorf("failure not shown once, without a doubled prefix:\n%s", msg)
+	}
+	// An error that does not name its command gets the command line.
+	f.results["frob"] = command.Done("frob", nil, errors.New(`unknown command "frob" (help lists commands)`))
+	press(t, m, ":")
+	typeText(m, "frob")
+	press(t, m, "enter")
+	if msg := screentest.LastLines(screen(m), 2); !strings.Contains(msg, `✗ frob: unknown command "frob"`) {
+		t.Errorf("an error without its command's name is not prefixed with the line:\n%s", msg)
 	}
 }
 

@@ -41,12 +41,17 @@ func (k mark) style() styleID {
 	return stText
 }
 
-// ringIndex is the ideal ring of a snapshot: its alive nodes sorted by
-// identifier, and a way to name any node reference.
+// ringIndex is the ideal ring of a snapshot, one per side of a partition:
+// each side's alive nodes sorted by identifier, and a way to name any node
+// reference.
 type ringIndex struct {
-	bits   int
-	alive  []chord.NodeRef // sorted by ID
-	pos    map[string]int  // addr → index in alive
+	bits int
+	// rings holds each side's alive nodes sorted by ID, keyed by side label
+	// ("" when there is no partition): under a partition each side is
+	// judged as a ring of its own, as the cluster judges it.
+	rings  map[string][]chord.NodeRef
+	pos    map[string]int    // addr → index in its side's ring
+	side   map[string]string // addr → side label
 	byAddr map[string]*cluster.NodeSnapshot
 	names  map[string]string // addr → name
 }
@@ -56,50 +61,58 @@ type ringIndex struct {
 func newRingIndex(snap *cluster.Snapshot) *ringIndex {
 	ix := &ringIndex{
 		bits:   snap.Bits,
+		rings:  map[string][]chord.NodeRef{},
 		pos:    make(map[string]int, len(snap.Nodes)),
+		side:   make(map[string]string, len(snap.Nodes)),
 		byAddr: make(map[string]*cluster.NodeSnapshot, len(snap.Nodes)),
 		names:  snap.Names(),
 	}
 	for i := range snap.Nodes {
 		n := &snap.Nodes[i]
 		ix.byAddr[n.Addr] = n
+		ix.side[n.Addr] = n.Side
 		if n.State == cluster.StateAlive {
-			ix.alive = append(ix.alive, chord.NodeRef{ID: n.ID, Addr: n.Addr})
+			ix.rings[n.Side] = append(ix.rings[n.Side], chord.NodeRef{ID: n.ID, Addr: n.Addr})
 		}
 	}
-	sort.Slice(ix.alive, func(i, j int) bool { return ix.alive[i].ID.Cmp(ix.alive[j].ID) < 0 })
-	for i, r := range ix.alive {
-		ix.pos[r.Addr] = i
+	for _, ring := range ix.rings {
+		sort.Slice(ring, func(i, j int) bool { return ring[i].ID.Cmp(ring[j].ID) < 0 })
+		for i, r := range ring {
+			ix.pos[r.Addr] = i
+		}
 	}
 	return ix
 }
 
-// successorOf returns the first alive node at or after id clockwise: the
-// node that owns id in the ideal ring (the paper's successor(id)).
-func (ix *ringIndex) successorOf(id chord.ID) chord.NodeRef {
-	if len(ix.alive) == 0 {
+// successorOf returns the first alive node of side at or after id
+// clockwise: the node that owns id in that side's ideal ring (the paper's
+// successor(id)).
+func (ix *ringIndex) successorOf(side string, id chord.ID) chord.NodeRef {
+	ring := ix.rings[side]
+	if len(ring) == 0 {
 		return chord.NodeRef{}
 	}
-	i := sort.Search(len(ix.alive), func(i int) bool { return ix.alive[i].ID.Cmp(id) >= 0 })
-	return ix.alive[i%len(ix.alive)]
+	i := sort.Search(len(ring), func(i int) bool { return ring[i].ID.Cmp(id) >= 0 })
+	return ring[i%len(ring)]
 }
 
 // ideal returns the ideal predecessor and successor list (length r) of the
-// alive node addr, and false when addr is not alive.
+// alive node addr in its side's ring, and false when addr is not alive.
 func (ix *ringIndex) ideal(addr string, r int) (pred chord.NodeRef, succs []chord.NodeRef, ok bool) {
 	i, ok := ix.pos[addr]
 	if !ok {
 		return chord.NodeRef{}, nil, false
 	}
-	n := len(ix.alive)
-	pred = ix.alive[(i-1+n)%n]
+	ring := ix.rings[ix.side[addr]]
+	n := len(ring)
+	pred = ring[(i-1+n)%n]
 	if n == 1 {
-		return pred, []chord.NodeRef{ix.alive[i]}, true
+		return pred, []chord.NodeRef{ring[i]}, true
 	}
 	// With fewer than r other nodes the list cannot be judged past them.
 	k := min(r, n-1)
 	for j := 1; j <= k; j++ {
-		succs = append(succs, ix.alive[(i+j)%n])
+		succs = append(succs, ring[(i+j)%n])
 	}
 	return pred, succs, true
 }
@@ -164,7 +177,7 @@ func (r fingerRun) span() string {
 }
 
 // collapseFingers folds a finger table into runs and judges each finger k
-// against successor(n + 2^(k-1)) in the ideal ring when n is alive.
+// against successor(n + 2^(k-1)) in n's side's ideal ring when n is alive.
 func (ix *ringIndex) collapseFingers(n *cluster.NodeSnapshot) []fingerRun {
 	_, isAlive := ix.pos[n.Addr]
 	var out []fingerRun
@@ -173,7 +186,7 @@ func (ix *ringIndex) collapseFingers(n *cluster.NodeSnapshot) []fingerRun {
 		for k := r.From - 1; k < r.To; k++ {
 			var want chord.NodeRef
 			if isAlive {
-				want = ix.successorOf(n.ID.AddPow2(ix.bits, k))
+				want = ix.successorOf(n.Side, n.ID.AddPow2(ix.bits, k))
 			}
 			if m := ix.judge(r.Node, want, isAlive); m != markUnjudged {
 				fr.Wrong = max(fr.Wrong, m)

@@ -97,6 +97,112 @@ func (c *canvas) line(x0, y0, x1, y1 int, s styleID) {
 	}
 }
 
+// dashed draws a dashed line of dots from (x0, y0) to (x1, y1): two dots
+// on, two off, so it differs from a solid chord without colour.
+func (c *canvas) dashed(x0, y0, x1, y1 int, s styleID) {
+	n := max(abs(x1-x0), abs(y1-y0))
+	for k := 0; k <= n; k++ {
+		if k%4 >= 2 {
+			continue
+		}
+		t := 0.0
+		if n > 0 {
+			t = float64(k) / float64(n)
+		}
+		c.dot(int(math.Round(float64(x0)+t*float64(x1-x0))), int(math.Round(float64(y0)+t*float64(y1-y0))), s)
+	}
+}
+
+// free reports whether n cells from (x, y) on its row hold no text and
+// are not kept free for labels.
+func (c *canvas) free(x, y, n int) bool {
+	if y < 0 || y >= c.h || x < 0 || x+n > c.w {
+		return false
+	}
+	for i := y*c.w + x; i < y*c.w+x+n; i++ {
+		if c.text[i] != 0 || c.block[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// putAlong writes text on the chord from (x0, y0) to (x1, y1) (dots): at
+// its middle, else at the free place nearest the middle, so that no number
+// hides a marker, a label or another number. It prefers a place with no
+// text in the cells around it, then one with blank cells before and after
+// it, so that it does not read as part of a marker's count or a label.
+func (c *canvas) putAlong(x0, y0, x1, y1 int, text string, st styleID) {
+	n := utf8.RuneCountInString(text)
+	for _, room := range []int{2, 1, 0} {
+		for _, f := range []float64{0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.15, 0.85} {
+			x := int(math.Round(float64(x0)+f*float64(x1-x0))) / 2
+			y := int(math.Round(float64(y0)+f*float64(y1-y0))) / 4
+			for _, dx := range []int{0, -1, 1 - n, 1} {
+				if c.free(x+dx, y, n) && c.clearAround(x+dx, y, n, room) {
+					c.put(x+dx, y, text, st)
+					return
+				}
+			}
+		}
+	}
+}
+
+// clearAround reports whether the cells around n cells from (x, y) hold
+// no text: all eight neighbours (room 2), the cells just before and after
+// (room 1), or nothing asked (room 0).
+func (c *canvas) clearAround(x, y, n, room int) bool {
+	textAt := func(x, y int) bool { return x >= 0 && y >= 0 && x < c.w && y < c.h && c.text[y*c.w+x] != 0 }
+	switch room {
+	case 0:
+		return true
+	case 1:
+		return !textAt(x-1, y) && !textAt(x+n, y)
+	}
+	for yy := y - 1; yy <= y+1; yy++ {
+		for xx := x - 1; xx <= x+n; xx++ {
+			if (yy != y || xx < x || xx >= x+n) && textAt(xx, yy) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// drawKey marks the lookup's key inside the ring at its identifier (◆),
+// with its name beside it towards the centre when there is room.
+func (c *canvas) drawKey(g ringGeom, l *ringLookup, bits int) {
+	f := fraction(l.key, bits)
+	for _, dr := range []float64{-4, -6, -8} {
+		x, y := g.at(f, dr)
+		cx, cy := x/2, y/4
+		if !c.free(cx, cy, 1) {
+			continue
+		}
+		c.put(cx, cy, "◆", stKey)
+		label := l.label
+		if utf8.RuneCountInString(label) > 16 {
+			label = string([]rune(label)[:15]) + "…"
+		}
+		n := utf8.RuneCountInString(label)
+		if n == 0 {
+			return
+		}
+		lx := cx + 1 // towards the centre: right on the left half
+		if float64(x) > g.cx {
+			lx = cx - n
+		}
+		for _, y := range []int{cy, cy + 1, cy - 1} {
+			if c.free(lx, y, n) {
+				c.put(lx, y, label, stKey)
+				c.labels = append(c.labels, placedLabel{site: -1, x: lx, y: y, n: n, text: label})
+				return
+			}
+		}
+		return
+	}
+}
+
 // put writes text at cell (x, y), clipped to the canvas.
 func (c *canvas) put(x, y int, s string, st styleID) {
 	if y < 0 || y >= c.h {
@@ -156,9 +262,44 @@ type ringScene struct {
 	selected string // name of the selected node
 	origin   string // name of the origin node
 	showKeys bool
-	// path is the lookup path drawn so far: node addresses in order, the
-	// asking node first.
-	path []string
+	// lookup is the lookup being shown, nil for none: it replaces the
+	// selected node's finger chords.
+	lookup *ringLookup
+}
+
+// ringLookup is the part of a lookup the ring draws, numbered as
+// docs/chord.md says: the origin is hop 0 and call k (hops 1..) is a chord
+// from the node whose routing entry named the node called, to it.
+type ringLookup struct {
+	origin string // address of the origin, hop 0
+	hops   []ringHop
+	key    chord.ID // the key's identifier, marked ◆
+	label  string   // the key's name
+}
+
+// ringHop is one call of a lookup: numbered num, from the node at address
+// from (the one whose entry named it) to the node at address to.
+type ringHop struct {
+	from, to string
+	num      int
+	failed   bool
+}
+
+// onPath reports whether the node at addr is the lookup's origin or was
+// called by it.
+func (l *ringLookup) onPath(addr string) bool {
+	if l == nil {
+		return false
+	}
+	if l.origin == addr {
+		return true
+	}
+	return slices.ContainsFunc(l.hops, func(h ringHop) bool { return h.to == addr })
+}
+
+// failed reports whether any call drawn failed.
+func (l *ringLookup) failed() bool {
+	return l != nil && slices.ContainsFunc(l.hops, func(h ringHop) bool { return h.failed })
 }
 
 // ringGeom places the circle inside a canvas.
@@ -172,7 +313,11 @@ func labelRoom(snap *cluster.Snapshot) int {
 	for _, nd := range snap.Nodes {
 		n = max(n, len(nd.Name))
 	}
-	return n + 1 + len(chord.ID{}.Short(snap.Bits)) + 2
+	n += 1 + len(chord.ID{}.Short(snap.Bits)) + 2
+	if snap.Health.Partitioned {
+		n += len("A:")
+	}
+	return n
 }
 
 func newRingGeom(w, h, room int) ringGeom {
@@ -230,7 +375,7 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 			sel = i
 		}
 	}
-	if sel >= 0 && len(sc.path) == 0 { // a lookup path replaces the fingers
+	if sel >= 0 && sc.lookup == nil { // a lookup's calls replace the fingers
 		n := &snap.Nodes[sel]
 		x0, y0 := pos(n)
 		seen := map[string]bool{n.Addr: true}
@@ -243,18 +388,31 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 			c.line(x0, y0, x1, y1, stFinger)
 		}
 	}
-	// The lookup path, with each hop's number at the middle of its chord.
-	type pt struct{ x, y int }
-	var hopNums []pt
-	for i := 1; i < len(sc.path); i++ {
-		a, b := sc.ix.byAddr[sc.path[i-1]], sc.ix.byAddr[sc.path[i]]
-		if a == nil || b == nil {
-			continue
+	// The lookup's calls: a chord each, dashed when the call failed, its
+	// number placed later along it.
+	type chordNum struct {
+		x0, y0, x1, y1 int
+		text           string
+		st             styleID
+	}
+	var hopNums []chordNum
+	if l := sc.lookup; l != nil {
+		for _, h := range l.hops {
+			a, b := sc.ix.byAddr[h.from], sc.ix.byAddr[h.to]
+			if a == nil || b == nil {
+				continue
+			}
+			x0, y0 := pos(a)
+			x1, y1 := pos(b)
+			cn := chordNum{x0, y0, x1, y1, strconv.Itoa(h.num), stPath}
+			if h.failed {
+				c.dashed(x0, y0, x1, y1, stFailed)
+				cn.text, cn.st = "✗"+cn.text, stFailed
+			} else {
+				c.line(x0, y0, x1, y1, stPath)
+			}
+			hopNums = append(hopNums, cn)
 		}
-		x0, y0 := pos(a)
-		x1, y1 := pos(b)
-		c.line(x0, y0, x1, y1, stPath)
-		hopNums = append(hopNums, pt{(x0 + x1) / 2, (y0 + y1) / 2})
 	}
 	// Reserve the ring's cells so labels stay outside it.
 	for i := range c.dots {
@@ -266,12 +424,11 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 	for i := range sites {
 		c.drawMarker(sc, &sites[i], i)
 	}
-	for i, p := range hopNums {
-		cx, cy := p.x/2, p.y/4
-		num := strconv.Itoa(i + 1)
-		if c.text[clampIdx(c, cx, cy)] == 0 {
-			c.put(cx, cy, num, stPath)
-		}
+	if sc.lookup != nil {
+		c.drawKey(g, sc.lookup, snap.Bits)
+	}
+	for _, p := range hopNums {
+		c.putAlong(p.x0, p.y0, p.x1, p.y1, p.text, p.st)
 	}
 	for _, i := range labelOrder(sites) {
 		c.labelSite(sc, sites, i)
@@ -327,17 +484,13 @@ type ringSite struct {
 // ringSites groups the nodes by the cell their marker falls in.
 func ringSites(sc *ringScene, g ringGeom, w, h int) []ringSite {
 	snap := sc.snap
-	onPath := make(map[string]bool, len(sc.path))
-	for _, a := range sc.path {
-		onPath[a] = true
-	}
 	rank := func(n *cluster.NodeSnapshot) int {
 		switch {
 		case n.Name == sc.selected:
 			return rankSelected
 		case n.Name == sc.origin:
 			return rankOrigin
-		case onPath[n.Addr]:
+		case sc.lookup.onPath(n.Addr):
 			return rankPath
 		case faulty(n):
 			return rankFaulty
@@ -455,6 +608,9 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 			st = stAlive
 		}
 	}
+	if len(s.nodes) == 1 && n.State == cluster.StateAlive && n.Side != "" {
+		st = sideStyle(n.Side) // the side's colour; its label names the side
+	}
 	if s.ranks[0] == rankSelected {
 		st = stSelected
 	}
@@ -488,10 +644,11 @@ func (t labelText) String() string {
 }
 
 // nodeNames is each node's name in a site's label, in the site's order:
-// the origin's with a * after it and, in a shared cell (whose marker is
-// the count), the state symbol of a node not alive before it.
-func nodeNames(sc *ringScene, s *ringSite) []seg {
-	out := make([]seg, len(s.nodes))
+// the origin's with a * after it, under a partition its side's letter
+// before it ("B:n3"), and, in a shared cell (whose marker is the count),
+// the state symbol of a node not alive before that.
+func nodeNames(sc *ringScene, s *ringSite) []labelText {
+	out := make([]labelText, len(s.nodes))
 	for k, i := range s.nodes {
 		n := &sc.snap.Nodes[i]
 		txt := n.Name
@@ -502,19 +659,23 @@ func nodeNames(sc *ringScene, s *ringSite) []seg {
 			sym, _ := marker(n.State)
 			txt = string(sym) + txt
 		}
-		out[k] = seg{txt, labelStyle(sc, n, s.ranks[k])}
+		var t labelText
+		if n.Side != "" {
+			t = append(t, seg{n.Side + ":", sideStyle(n.Side)})
+		}
+		out[k] = append(t, seg{txt, labelStyle(sc, n, s.ranks[k])})
 	}
 	return out
 }
 
 // joinNames joins names with a / (one label, several nodes).
-func joinNames(names []seg) labelText {
+func joinNames(names []labelText) labelText {
 	var t labelText
 	for k, nm := range names {
 		if k > 0 {
 			t = append(t, seg{"/", stNone})
 		}
-		t = append(t, nm)
+		t = append(t, nm...)
 	}
 	return t
 }
@@ -531,7 +692,8 @@ func siteTexts(sc *ringScene, s *ringSite) []labelText {
 		if k > 0 {
 			full = append(full, seg{"/", stNone})
 		}
-		full = append(full, nm, seg{" " + snap.Nodes[s.nodes[k]].ID.Short(snap.Bits), nm.st})
+		full = append(full, nm...)
+		full = append(full, seg{" " + snap.Nodes[s.nodes[k]].ID.Short(snap.Bits), nm[len(nm)-1].st})
 		if mustLabel(s.ranks[k]) {
 			must++
 		}
@@ -977,12 +1139,6 @@ func (c *canvas) putLabel(t labelText, sp spot, idx int) {
 		x += utf8.RuneCountInString(s.s)
 	}
 	c.labels = append(c.labels, placedLabel{site: idx, x: sp.x, y: sp.y, n: t.width(), text: t.String()})
-}
-
-func clampIdx(c *canvas, x, y int) int {
-	x = min(max(x, 0), c.w-1)
-	y = min(max(y, 0), c.h-1)
-	return y*c.w + x
 }
 
 // nodeAtCell returns the node whose marker is nearest to cell (x, y) of a

@@ -115,20 +115,33 @@ func TestRingLabels(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d cols", sc.name, size[0]), func(t *testing.T) {
 				snap := sc.snap
 				ix := newRingIndex(&snap)
-				var path []string
-				for _, name := range sc.path {
-					for _, n := range snap.Nodes {
-						if n.Name == name {
-							path = append(path, n.Addr)
-						}
-					}
-				}
-				scene := &ringScene{snap: &snap, ix: ix, selected: sc.selected, origin: sc.origin, path: path}
+				scene := &ringScene{snap: &snap, ix: ix, selected: sc.selected, origin: sc.origin, lookup: pathLookup(&snap, sc.path)}
 				c := drawRing(scene, w, h)
 				checkRingLabels(t, c, scene, sc.allOf && size[0] == 120)
 			})
 		}
 	}
+}
+
+// pathLookup is a lookup whose calls go from each named node to the next,
+// the first being the origin; nil for no names.
+func pathLookup(snap *cluster.Snapshot, names []string) *ringLookup {
+	if len(names) == 0 {
+		return nil
+	}
+	addr := func(name string) string {
+		for _, n := range snap.Nodes {
+			if n.Name == name {
+				return n.Addr
+			}
+		}
+		panic(name)
+	}
+	l := &ringLookup{origin: addr(names[0]), key: chord.HashID(snap.Bits, []byte("greeting")), label: "greeting"}
+	for i := 1; i < len(names); i++ {
+		l.hops = append(l.hops, ringHop{from: addr(names[i-1]), to: addr(names[i]), num: i})
+	}
+	return l
 }
 
 // checkRingLabels checks the labels on c against the rules above (every
@@ -156,13 +169,9 @@ func checkRingLabels(t *testing.T, c *canvas, sc *ringScene, all bool) {
 			t.Errorf("%d nodes share cell %v, which shows %q, not their count", k, cell, got)
 		}
 	}
-	onPath := map[string]bool{}
-	for _, a := range sc.path {
-		onPath[a] = true
-	}
 	for i := range snap.Nodes {
 		n := &snap.Nodes[i]
-		must := n.Name == sc.selected || n.Name == sc.origin || onPath[n.Addr] || faulty(n)
+		must := n.Name == sc.selected || n.Name == sc.origin || sc.lookup.onPath(n.Addr) || faulty(n)
 		m := cellOf(n)
 		lb, ok := labelOf(c, n.Name)
 		if !must && !all && !ok {

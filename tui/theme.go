@@ -27,6 +27,9 @@ const (
 	stTitle            // the status bar
 	stFocus            // a focused pane's border
 	stReverse          // the selected row
+	stSideA            // side A of a partition
+	stSideB            // side B of a partition
+	stFailed           // a lookup call that failed
 	stCount            // number of styles
 )
 
@@ -59,6 +62,9 @@ func newTheme(dark bool) *theme {
 	t.styles[stTitle] = s().Bold(true).Reverse(true)
 	t.styles[stFocus] = s().Foreground(c("#007c8a", "#5fd7d7")).Bold(true)
 	t.styles[stReverse] = s().Reverse(true)
+	t.styles[stSideA] = s().Foreground(c("#005fd7", "#87afff")).Bold(true)
+	t.styles[stSideB] = s().Foreground(c("#af3f00", "#ff875f")).Bold(true)
+	t.styles[stFailed] = s().Foreground(c("#c00000", "#ff5f5f"))
 	return t
 }
 

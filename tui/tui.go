@@ -14,9 +14,11 @@
 // Where to look: model.go (state, messages, what the keys do), keys.go
 // (the one key map: key handling, the hint bar and the help screen all
 // read it), view.go (the panes; View only draws, Update keeps the state it
-// reads valid), ring.go (the braille ring and where its labels go),
-// pointers.go (judging pointers against the ideal ring), editor.go (the
-// prompt's line editor), theme.go (colours).
+// reads valid; the status bar words cluster.Health, the cluster's one
+// verdict), ring.go (the braille ring, where its labels go, a lookup's
+// numbered calls and its key), pointers.go (judging pointers against the
+// ideal ring of the node's side), editor.go (the prompt's line editor),
+// theme.go (colours). screentest reads and pictures the screen for tests.
 package tui
 
 import (

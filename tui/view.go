@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/dht/cluster/command"
 )
@@ -148,9 +149,9 @@ func (m *Model) box(title string, r rect, focused bool, lines []string) []string
 	return out
 }
 
-// counts returns how many nodes are alive, down, paused and members
-// (every node that has not left).
-func (m *Model) counts() (alive, down, paused, total int) {
+// counts returns how many nodes are alive, down, paused and left, and
+// how many are members (every node that has not left).
+func (m *Model) counts() (alive, down, paused, left, total int) {
 	for _, n := range m.snap.Nodes {
 		switch n.State {
 		case cluster.StateAlive:
@@ -159,6 +160,8 @@ func (m *Model) counts() (alive, down, paused, total int) {
 			down++
 		case cluster.StatePaused:
 			paused++
+		case cluster.StateLeft:
+			left++
 		}
 		if n.State != cluster.StateLeft {
 			total++
@@ -167,48 +170,130 @@ func (m *Model) counts() (alive, down, paused, total int) {
 	return
 }
 
-// seconds prints a duration as "1.2 s".
+// liveSegs says how many members are alive and how many are down, paused
+// or gone: "15/16 alive · 1 down". The status bar and the Members title
+// both say it, so they count the same nodes.
+func (m *Model) liveSegs() []seg {
+	alive, down, paused, left, total := m.counts()
+	out := []seg{{fmt.Sprintf("%d/%d alive", alive, total), stNone}}
+	if down > 0 {
+		out = append(out, seg{fmt.Sprintf(" · %d down", down), stDown})
+	}
+	if paused > 0 {
+		out = append(out, seg{fmt.Sprintf(" · %d paused", paused), stPaused})
+	}
+	if left > 0 {
+		out = append(out, seg{fmt.Sprintf(" · %d left", left), stDim})
+	}
+	return out
+}
+
+// seconds prints an elapsed time as "1.2 s".
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
-// statusBar is the top line: liveness, convergence, origin, maintenance.
+// verdict is the status bar's word on the ring, from Health alone (the
+// cluster's one verdict): a fault in progress, stable, confirming,
+// converging, or partitioned with each side's state. paused reports
+// whether it already says that maintenance is paused.
+func (m *Model) verdict() (text string, st styleID, paused bool) {
+	h := m.snap.Health
+	summary := strings.TrimSuffix(h.Summary, "; "+h.Note)
+	since := ""
+	if !h.LastFaultAt.IsZero() && !m.snap.Taken.IsZero() && h.LastFault != "" {
+		since = seconds(m.snap.Taken.Sub(h.LastFaultAt)) + " since " + h.LastFault
+	}
+	switch {
+	case h.InProgress != "":
+		return "⟳ " + summary, stWarn, false
+	case h.Live == 0:
+		return "✗ " + summary, stDown, false
+	case h.Partitioned && h.Stable:
+		return "⫽ " + summary, stOK, false
+	case h.Partitioned:
+		if since != "" {
+			summary += " (" + since + ")"
+		}
+		return "⫽ " + summary, stWarn, false
+	case h.Stable:
+		return "✓ " + summary, stOK, false
+	case h.Confirming && h.MaintenancePaused:
+		return "◔ ideal ring after " + h.LastFault + ", not yet confirmed: maintenance paused (n steps)", stWarn, true
+	case h.Confirming:
+		return "◔ ideal ring after " + h.LastFault + ", confirming", stWarn, false
+	case since != "":
+		return "⟳ converging — " + since, stWarn, false
+	}
+	return "⟳ converging", stWarn, false
+}
+
+// noteHead is the part of a small-ring note before its explanation:
+// "ring of 2 (< r+1 = 5)".
+func noteHead(note string) string {
+	if i := strings.Index(note, ": "); i > 0 {
+		return note[:i]
+	}
+	return note
+}
+
+// noteText is a small-ring note without its parenthesised reason.
+func noteText(note string) string {
+	if i := strings.LastIndex(note, " ("); i > 0 && strings.HasSuffix(note, ")") && i > len(noteHead(note)) {
+		return note[:i]
+	}
+	return note
+}
+
+// statusBar is the top line: liveness, the cluster's verdict, maintenance,
+// the one count of invariant violations, a small ring's note, the origin
+// and why the ring is not stable. Parts that do not fit are shortened,
+// then cut at the end.
 func (m *Model) statusBar() string {
 	t := m.theme
 	s := m.snap
-	alive, down, paused, total := m.counts()
-	parts := []string{t.render(stTitle, " chordtui "), fmt.Sprintf("%d/%d alive", alive, total)}
-	if down > 0 {
-		parts[1] += t.render(stDown, fmt.Sprintf(" · %d down", down))
+	h := s.Health
+	head := t.render(stTitle, " chordtui ") + "  "
+	for _, sg := range m.liveSegs() {
+		head += t.render(sg.st, sg.s)
 	}
-	if paused > 0 {
-		parts[1] += t.render(stPaused, fmt.Sprintf(" · %d paused", paused))
+	verdict, vst, saysPaused := m.verdict()
+	var tail []string
+	if h.MaintenancePaused && !saysPaused {
+		tail = append(tail, t.render(stWarn, "⏸ maintenance paused (n steps)"))
 	}
-	switch {
-	case s.Stable && s.LastFault != "" && s.ConvergedIn > 0:
-		parts = append(parts, t.render(stOK, fmt.Sprintf("✓ stable — converged in %s after %s", seconds(s.ConvergedIn), s.LastFault)))
-	case s.Stable:
-		parts = append(parts, t.render(stOK, "✓ stable"))
-	case !s.LastFaultAt.IsZero() && !s.Taken.IsZero():
-		parts = append(parts, t.render(stWarn, "⟳ reconverging… "+seconds(s.Taken.Sub(s.LastFaultAt))))
-	default:
-		parts = append(parts, t.render(stWarn, "⟳ reconverging…"))
+	if h.Violations > 0 {
+		tail = append(tail, t.render(stDown, "⚠ "+command.Plural(h.Violations, "invariant violation")))
 	}
-	if s.MaintenancePaused {
-		parts = append(parts, t.render(stWarn, "⏸ maintenance paused (n steps)"))
-	}
-	if v := len(s.Violations); v > 0 {
-		parts = append(parts, t.render(stDown, "⚠ "+command.Plural(v, "invariant violation")))
-	}
+	origin := ""
 	if o := m.originName(); o != "" {
 		st, note := stOrigin, ""
 		if i := m.nodeIndex(o); i >= 0 && s.Nodes[i].State != cluster.StateAlive {
 			st, note = stDown, " ("+string(s.Nodes[i].State)+"!)"
 		}
-		parts = append(parts, "origin "+t.render(st, o+note))
+		origin = "origin " + t.render(st, o+note)
 	}
-	if !s.Stable && s.UnstableReason != "" {
-		parts = append(parts, t.render(stDim, "("+s.UnstableReason+")"))
+	line := func(note, origin string) string {
+		parts := append([]string{head, t.render(vst, verdict)}, tail...)
+		if note != "" {
+			parts = append(parts, t.render(stWarn, "△ "+note))
+		}
+		if origin != "" {
+			parts = append(parts, origin)
+		}
+		return strings.Join(parts, "  ")
 	}
-	return fit(strings.Join(parts, "  "), m.width)
+	// The longest line that fits: the note in full, then only its head,
+	// then without the origin (the members table marks it with *).
+	out := line(noteText(h.Note), origin)
+	for _, alt := range []string{line(noteHead(h.Note), origin), line(noteHead(h.Note), "")} {
+		if ansi.StringWidth(out) <= m.width {
+			break
+		}
+		out = alt
+	}
+	if !h.Stable && h.InProgress == "" && h.Reason != "" {
+		out += "  " + t.render(stDim, "("+h.Reason+")") // cut at the end when long
+	}
+	return fit(out, m.width)
 }
 
 // ringLines draws the ring and its legend.
@@ -216,28 +301,67 @@ func (m *Model) ringLines(in rect) []string {
 	if in.h < 2 || in.w < 4 {
 		return nil
 	}
-	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
-		showKeys: m.showKeys, path: m.lookupPath()}
-	c := drawRing(sc, in.w, in.h-1)
-	lines := c.lines(m.theme)
+	sc := m.ringScene()
+	legend := m.ringLegend(sc, false, in.w)
+	c := drawRing(sc, in.w, in.h-len(legend))
+	if c.shared {
+		legend = m.ringLegend(sc, true, in.w)
+	}
+	return append(c.lines(m.theme), legend...)
+}
+
+// ringScene is what the ring draws now.
+func (m *Model) ringScene() *ringScene {
+	return &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
+		showKeys: m.showKeys, lookup: m.ringLookup()}
+}
+
+// ringHeight is the height of the ring's canvas in a pane whose inside
+// is in: the pane less its legend.
+func (m *Model) ringHeight(in rect) int {
+	return in.h - len(m.ringLegend(m.ringScene(), false, in.w))
+}
+
+// ringLegend explains the ring's symbols in one line, and a second when a
+// lookup or a partition adds to them; shared says a cell holds several
+// nodes (it never changes the legend's height).
+func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	t := m.theme
 	items := []string{t.render(stAlive, "●") + " alive", t.render(stDown, "○") + " down", t.render(stPaused, "◐") + " paused"}
-	if c.shared {
+	if shared {
 		items = append(items, t.render(stAlive, "2")+" in one cell")
 	}
-	if len(sc.path) > 0 {
-		items = append(items, t.render(stPath, "1⠒2")+" path")
+	var more []string
+	if l := sc.lookup; l != nil {
+		from := m.ix.name(chord.NodeRef{Addr: l.origin})
+		more = append(more, t.render(stPath, "1⠒2")+" calls of "+from+" (hop 0)")
+		if l.failed() {
+			more = append(more, t.render(stFailed, "✗3⠁⠂")+" failed call")
+		}
+		more = append(more, t.render(stKey, "◆")+" key")
 	} else {
 		items = append(items, t.render(stFinger, "⠉")+" fingers")
 	}
 	if m.showKeys {
 		items = append(items, t.render(stKey, "⠁")+" keys")
 	}
-	return append(lines, joinFit(items, " ", in.w))
+	if m.snap.Health.Partitioned {
+		more = append(more, t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side")
+	}
+	if len(more) == 0 {
+		return []string{joinFit(items, " ", w)}
+	}
+	return []string{joinFit(items, " ", w), joinFit(more, " ", w)}
 }
 
+// membersTitle counts the members as the status bar does.
 func (m *Model) membersTitle() string {
-	return fmt.Sprintf("Members (%d)", len(m.snap.Nodes))
+	var b strings.Builder
+	b.WriteString("Members: ")
+	for _, sg := range m.liveSegs() {
+		b.WriteString(sg.s)
+	}
+	return b.String()
 }
 
 // membersTop is the first row shown so the selection stays visible.
@@ -255,10 +379,13 @@ func (m *Model) membersTop(rows int) int {
 }
 
 // membersLines is the members table in ring order with wrong pointers
-// marked: ✗ points at a node that is not alive, ! is not the ideal pointer.
+// marked: ✗ points at a node that is not alive, ! is not the ideal pointer
+// (under a partition: not the ideal pointer of the node's side, which the
+// SIDE column names). Rows left over show a small ring's note.
 func (m *Model) membersLines(in rect) []string {
 	t := m.theme
 	w := in.w
+	h := m.snap.Health
 	nameW := 4
 	for _, n := range m.snap.Nodes {
 		nameW = max(nameW, len(n.Name)+1)
@@ -268,12 +395,21 @@ func (m *Model) membersLines(in rect) []string {
 		idW = max(idW, len(m.snap.Nodes[0].ID.Short(m.snap.Bits)))
 	}
 	ptrW := nameW + 1
+	sides := h.Partitioned
+	sideW := 0
+	if sides {
+		sideW = 5
+	}
 	// The address and the state word show when there is room for them.
-	base := 2 + nameW + 1 + idW + 1 + 2*(ptrW+1) + 8
+	base := 2 + sideW + nameW + 1 + idW + 1 + 2*(ptrW+1) + 8
 	wideState := w >= base+7
 	wideAddr := w >= base+7+16
 	col := func(s string, n int) string { return fit(s, n) + " " }
-	head := "  " + col("NAME", nameW) + col("ID", idW)
+	head := "  "
+	if sides {
+		head += col("SIDE", sideW-1)
+	}
+	head += col("NAME", nameW) + col("ID", idW)
 	if wideAddr {
 		head += col("ADDRESS", 15)
 	}
@@ -295,7 +431,11 @@ func (m *Model) membersLines(in rect) []string {
 		if n.Name == m.selected {
 			sel = "▶"
 		}
-		row := sel + t.render(st, string(sym)) + " " + col(name, nameW) + col(n.ID.Short(m.snap.Bits), idW)
+		row := sel + t.render(st, string(sym)) + " "
+		if sides {
+			row += t.render(sideStyle(n.Side), fit(n.Side, sideW-1)) + " "
+		}
+		row += col(name, nameW) + col(n.ID.Short(m.snap.Bits), idW)
 		if wideAddr {
 			row += col(n.Addr, 15)
 		}
@@ -315,12 +455,49 @@ func (m *Model) membersLines(in rect) []string {
 		}
 		lines = append(lines, row)
 	}
-	legend := joinFit([]string{t.render(stDim, "▶ selected"), t.render(stDim, "* origin"),
-		t.render(stDown, "✗") + t.render(stDim, " target not alive"), t.render(stWarn, "!") + t.render(stDim, " not ideal")}, "  ", w)
+	items := []string{t.render(stDim, "▶ selected"), t.render(stDim, "* origin"),
+		t.render(stDown, "✗") + t.render(stDim, " target not alive"), t.render(stWarn, "!") + t.render(stDim, " not ideal")}
+	sep := "  "
+	if sides {
+		items[2] = t.render(stDown, "✗") + t.render(stDim, " not alive")
+		items[3] += t.render(stDim, " for its side")
+		sep = " "
+	}
+	legend := joinFit(items, sep, w)
+	if free := in.h - 1 - len(lines); free > 0 {
+		var notes []string
+		if h.Note != "" {
+			notes = append(notes, wrap(h.Note, "", w)...)
+		}
+		for _, sd := range h.Sides {
+			if sd.Note != "" {
+				notes = append(notes, wrap("side "+sd.Label+": "+sd.Note, "", w)...)
+			}
+		}
+		if len(notes) > 0 && len(notes) <= free {
+			if len(notes) < free {
+				lines = append(lines, "")
+			}
+			for _, l := range notes {
+				lines = append(lines, t.render(stWarn, l))
+			}
+		}
+	}
 	for len(lines) < in.h-1 {
 		lines = append(lines, "")
 	}
 	return append(lines, legend)
+}
+
+// sideStyle is the colour of a side's letter.
+func sideStyle(side string) styleID {
+	switch side {
+	case cluster.SideA:
+		return stSideA
+	case cluster.SideB:
+		return stSideB
+	}
+	return stNone
 }
 
 // pointer renders one pointer cell with its mark.
@@ -332,7 +509,7 @@ func (m *Model) pointer(isNil bool, name string, k mark, w int) string {
 // detailLines is the node detail pane, or the lookup being shown,
 // scrolled by detailScroll.
 func (m *Model) detailLines(in rect) (string, []string) {
-	title, lines := m.detailContent(in.w)
+	title, lines := m.detailContent(in.w, in.h)
 	scroll := min(m.detailScroll, max(0, len(lines)-in.h))
 	if scroll > 0 {
 		title += fmt.Sprintf(" (↑%d)", scroll)
@@ -340,10 +517,11 @@ func (m *Model) detailLines(in rect) (string, []string) {
 	return title, lines[scroll:]
 }
 
-// detailContent is the whole of the detail pane, w cells wide.
-func (m *Model) detailContent(w int) (string, []string) {
+// detailContent is the whole of the detail pane, w cells wide and (when
+// it can be) h lines high.
+func (m *Model) detailContent(w, h int) (string, []string) {
 	if m.lookup != nil {
-		return m.lookupLines(w)
+		return m.lookupLines(w, h)
 	}
 	return m.nodeLines(w)
 }
@@ -356,7 +534,7 @@ func (m *Model) clampScrolls() {
 	}
 	lay := computeLayout(m.width, m.height)
 	in := lay.detail.inner()
-	_, lines := m.detailContent(in.w)
+	_, lines := m.detailContent(in.w, in.h)
 	m.detailScroll = min(max(0, m.detailScroll), max(0, len(lines)-in.h))
 	m.logScroll = min(max(0, m.logScroll), max(0, len(m.visibleLog())-lay.log.inner().h))
 	m.helpScroll = min(max(0, m.helpScroll), m.maxHelpScroll())
@@ -374,9 +552,11 @@ func (m *Model) nodeLines(w int) (string, []string) {
 	ix := m.ix
 	sym, st := marker(n.State)
 	title := "Node " + n.Name
-	lines := []string{
-		t.render(st, string(sym)+" "+string(n.State)) + "  " + n.ID.Short(m.snap.Bits) + "  " + n.Addr,
+	first := t.render(st, string(sym)+" "+string(n.State)) + "  " + n.ID.Short(m.snap.Bits) + "  " + n.Addr
+	if n.Side != "" {
+		first += "  " + t.render(sideStyle(n.Side), "side "+n.Side)
 	}
+	lines := []string{first}
 	if n.State != cluster.StateAlive && n.State != cluster.StatePaused {
 		lines = append(lines, t.render(stDim, "no routing state: the node is "+string(n.State)))
 		return title, lines
@@ -415,10 +595,25 @@ func (m *Model) nodeLines(w int) (string, []string) {
 	lines = append(lines, fmt.Sprintf("rpc    %d calls · %d errors · %d served", r.Calls, r.Errors, r.Served),
 		fmt.Sprintf("       latency p50 %s · p99 %s", latency(r.P50), latency(r.P99)))
 	lines = append(lines, fmt.Sprintf("chord  %d lookups · %d failed · %d rounds", n.Chord.Lookups, n.Chord.LookupFailures, n.Chord.Rounds))
-	if n.Delay > 0 || n.DropPercent > 0 || n.Partitioned {
-		lines = append(lines, t.render(stWarn, fmt.Sprintf("faults delay %v · drop %.0f%% · partitioned %v", n.Delay, n.DropPercent, n.Partitioned)))
+	if f := nodeFaults(n); len(f) > 0 {
+		lines = append(lines, t.render(stWarn, "faults "+strings.Join(f, " · ")))
 	}
 	return title, lines
+}
+
+// nodeFaults lists the faults set on n, in the command language's words.
+func nodeFaults(n *cluster.NodeSnapshot) []string {
+	var out []string
+	if n.Delay > 0 {
+		out = append(out, "delay "+n.Delay.String())
+	}
+	if n.DropPercent > 0 {
+		out = append(out, fmt.Sprintf("drop %g%%", n.DropPercent))
+	}
+	if n.Partitioned {
+		out = append(out, "partitioned (side B)")
+	}
+	return out
 }
 
 // heldLine lists the keys the node holds, owned ones first, as many as
@@ -503,39 +698,89 @@ func bytesize(b int64) string {
 	return fmt.Sprintf("%d B", b)
 }
 
-// lookupLines lists the lookup's hops revealed so far, with the reason for
-// each, then the result once the last hop is shown.
-func (m *Model) lookupLines(w int) (string, []string) {
+// lookupLines lists the lookup's calls revealed so far, numbered as the
+// ring and the REPL number them (the origin is hop 0, call k is hop k,
+// a failed call marked ✗ with its error), each with the routing entry that
+// named the node and why; then, once the last is shown, how the owner was
+// found live, the count of calls (command.HopsText, as the REPL says it)
+// and the result. When that is more than h lines the reasons shrink to a
+// line each, then go, so the outcome stays in view (the REPL's lookup
+// prints them all).
+func (m *Model) lookupLines(w, h int) (string, []string) {
+	l := m.lookup
+	title := "Lookup: " + l.line
+	for _, reasons := range []int{2, 1, 0} {
+		lines := m.lookupText(w, reasons)
+		if len(lines) <= h || reasons == 0 {
+			return title, lines
+		}
+	}
+	return title, nil
+}
+
+// lookupText is the Lookup pane with each call's reason on as many lines
+// as it takes (reasons 2), on one line (1) or left out (0).
+func (m *Model) lookupText(w, reasons int) []string {
 	t := m.theme
 	l := m.lookup
 	lr := l.res.Lookup
-	title := "Lookup: " + l.line
-	lines := []string{fmt.Sprintf("key %s  (esc closes)", lr.ID.Short())}
+	lines := []string{fmt.Sprintf("key %s → %s  (esc closes)", cluster.QuoteKey(lr.Key), lr.ID.Short())}
+	nameW := len(lr.Via)
+	for _, h := range lr.Path {
+		nameW = max(nameW, len(h.Node))
+	}
+	if lr.Via != "" {
+		lines = append(lines, t.render(stPath, " 0")+"  "+fit(lr.Via, nameW)+" origin: makes every call")
+	}
+	const indent = "     "
 	for i, h := range lr.Path[:min(l.shown, len(lr.Path))] {
-		num := t.render(stPath, fmt.Sprintf("%2d", i+1))
-		line := fmt.Sprintf("%s %s %s", num, h.Node, t.render(stDim, h.Via))
-		if h.Err != "" {
-			line += t.render(stDown, " ✗ "+h.Err)
-		} else if h.RTT > 0 {
-			line += t.render(stDim, " "+latency(h.RTT))
+		num, st, mark := fmt.Sprintf("%2d", i+1), stPath, " "
+		if !h.Answered() {
+			st, mark = stFailed, "✗"
+		}
+		what := "step"
+		if h.Ping {
+			what = "ping"
+		}
+		if h.From != "" && h.Via != "" {
+			what += ", named by " + h.From + "'s " + h.Via
+		}
+		line := t.render(st, num+mark) + " " + fit(h.Node, nameW) + " " + what
+		if h.Answered() && h.RTT > 0 {
+			line += t.render(stDim, "  "+latency(h.RTT))
 		}
 		lines = append(lines, line)
-		if h.Reason != "" {
-			lines = append(lines, wrap(h.Reason, "   ", w)...)
+		if h.Err != "" {
+			lines = append(lines, t.render(stFailed, indent+"no answer: "+h.Err))
+		}
+		switch {
+		case h.Reason == "" || reasons == 0:
+		case reasons == 1:
+			lines = append(lines, t.render(stDim, indent+h.Reason))
+		default:
+			for _, r := range wrap(h.Reason, indent, w) {
+				lines = append(lines, t.render(stDim, r))
+			}
 		}
 	}
-	if l.done() {
-		lines = append(lines, t.render(stBold, fmt.Sprintf("owner %s after %s, %s, %v",
-			lr.Owner, command.Plural(lr.Hops, "hop"), command.Plural(lr.Timeouts, "timeout"), latency(lr.Took))))
-		if l.res.OK {
-			lines = append(lines, t.render(stOK, "✓ "+firstLine(strings.TrimSpace(l.res.Text))))
-		} else if l.res.Err != nil {
-			lines = append(lines, t.render(stDown, "✗ "+l.res.Err.Error()))
-		}
+	if !l.done() {
+		return append(lines, t.render(stPath, fmt.Sprintf("… hop %d of %d", l.shown, len(lr.Path))))
+	}
+	if owner := command.OwnerLine(*lr); owner != "" {
+		lines = append(lines, wrap(owner, "", w)...)
+	}
+	calls := command.HopsText(lr.Hops, lr.Timeouts)
+	if lr.Owner.IsZero() {
+		lines = append(lines, t.render(stBold, fmt.Sprintf("no owner found after %s, %v", calls, latency(lr.Took))))
 	} else {
-		lines = append(lines, t.render(stPath, fmt.Sprintf("… hop %d of %d", l.shown, len(lr.Path))))
+		lines = append(lines, t.render(stBold, fmt.Sprintf("owner %s after %s, %v", lr.Owner, calls, latency(lr.Took))))
 	}
-	return title, lines
+	if l.res.OK {
+		lines = append(lines, t.render(stOK, "✓ "+firstLine(strings.TrimSpace(l.res.Text))))
+	} else if l.res.Err != nil {
+		lines = append(lines, t.render(stDown, "✗ "+firstLine(l.res.Err.Error())))
+	}
+	return lines
 }
 
 func (m *Model) logTitle() string {
@@ -655,7 +900,10 @@ func (m *Model) helpLines() []string {
 	lines = append(lines, "", t.render(stBold, "symbols"),
 		"  "+t.render(stAlive, "●")+" alive  "+t.render(stDown, "○")+" down  "+t.render(stPaused, "◐")+" paused  ◌ left  "+
 			"2 nodes in one cell  ─╯ leads to a label  ▶ selected  * origin",
-		"  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal")
+		"  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal (under a partition: in its side's ring)",
+		"  "+t.render(stPath, "1⠒2")+" a lookup's call k (the origin is hop 0), from the node whose entry named the node called",
+		"  "+t.render(stFailed, "✗3⠁⠂")+" a call that failed  "+t.render(stKey, "◆")+" the key looked up  "+
+			t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side of a partition (B: the nodes named)")
 	if cmds := m.commands(); len(cmds) > 0 {
 		lines = append(lines, "", t.render(stBold, "commands (:)"))
 		for _, c := range cmds {

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,11 @@ func TestGoldenScreens(t *testing.T) {
 		{"ring16_200x60", ringSpec{n: 16, bits: 16, down: 5, paused: 9, keys: 30}, 200, 60},
 		{"ring64_200x60", ringSpec{n: 64, bits: 16, down: 5, paused: 9, keys: 100}, 200, 60},
 		{"ring16_160bits", ringSpec{n: 16, bits: 160, down: 5, paused: 9, keys: 30}, 140, 45},
+		// A ring below r+1 nodes: stable, with the note of what it cannot promise.
+		{"ring2", ringSpec{n: 2, bits: 16, down: -1, paused: -1, keys: 5}, 120, 40},
+		// Two sides, each its own ideal ring: marked by side, no pointer !.
+		{"ring16_partition", ringSpec{n: 16, bits: 16, down: -1, paused: -1, keys: 30, sideB: []int{3, 4, 13}}, 120, 40},
+		{"ring16_partition_80x24", ringSpec{n: 16, bits: 16, down: -1, paused: -1, keys: 30, sideB: []int{3, 4, 13}}, 80, 24},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,21 +110,41 @@ func TestGoldenScreens(t *testing.T) {
 	}
 }
 
-// TestGoldenLookup shows a finished lookup: its path on the ring with hop
-// numbers, and each hop's reason in the detail pane.
+// TestGoldenLookup shows a finished lookup: its calls on the ring as
+// chords numbered from the origin (hop 0), a failed one dashed and marked
+// ✗, the key's place (◆), and each call's row in the Lookup pane with the
+// same number.
 func TestGoldenLookup(t *testing.T) {
-	snap := fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1, keys: 30})
-	m, f := newTestModel(t, snap, 120, 40)
-	f.gets["greeting"] = fakeGet(snap)
-	m.Update(tea.KeyPressMsg{Code: 'g', Text: "g"})
-	typeText(m, "greeting")
-	runCmd(t, m, m.onKey(tea.KeyPressMsg{Code: tea.KeyEnter}))
-	checkGolden(t, "lookup16", screen(m))
+	for _, tc := range []struct {
+		name string
+		get  func(cluster.Snapshot) cluster.GetResult
+	}{{"lookup16", fakeGet}, {"lookup16_failed", fakeGetFailed}} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1, keys: 30})
+			m, f := newTestModel(t, snap, 120, 40)
+			f.gets["greeting"] = tc.get(snap)
+			m.Update(tea.KeyPressMsg{Code: 'g', Text: "g"})
+			typeText(m, "greeting")
+			runCmd(t, m, m.onKey(tea.KeyPressMsg{Code: tea.KeyEnter}))
+			checkGolden(t, tc.name, screen(m))
+		})
+	}
 }
 
-// fakeGet is a get whose lookup takes three hops over the fake ring from
-// n0.
+// fakeGet is a get from n0 whose lookup calls n7 (named by n0's finger),
+// n3 (named by n7's) and pings the owner n11 (named by n3's successor
+// list): three calls, all answered.
 func fakeGet(snap cluster.Snapshot) cluster.GetResult {
+	return fakeGetPath(snap, false)
+}
+
+// fakeGetFailed is fakeGet whose first call, to n7, times out: the origin
+// tries the next-best entry, n4, instead. Four calls, one failed.
+func fakeGetFailed(snap cluster.Snapshot) cluster.GetResult {
+	return fakeGetPath(snap, true)
+}
+
+func fakeGetPath(snap cluster.Snapshot, failFirst bool) cluster.GetResult {
 	n := func(name string) cluster.Peer {
 		for _, x := range snap.Nodes {
 			if x.Name == name {
@@ -127,18 +153,28 @@ func fakeGet(snap cluster.Snapshot) cluster.GetResult {
 		}
 		panic(name)
 	}
-	hop := func(name, via, reason string, rtt time.Duration) cluster.Hop {
+	hop := func(name, from, via, reason string, rtt time.Duration) cluster.Hop {
 		p := n(name)
-		return cluster.Hop{Node: p.Name, ID: p.ID, Addr: p.Addr, Via: via, Reason: reason, RTT: rtt}
+		return cluster.Hop{Node: p.Name, ID: p.ID, Addr: p.Addr, From: from, Via: via, Reason: reason, RTT: rtt}
+	}
+	path := []cluster.Hop{
+		hop("n7", "n0", "finger[15]", "closest preceding finger of the key known to n0", 90*time.Microsecond),
+		hop("n3", "n7", "finger[12]", "closest preceding finger of the key known to n7", 85*time.Microsecond),
+		hop("n11", "n3", "successor list[0]", "key ∈ (n3, n11]: the first live entry of n3's successor list owns it", 80*time.Microsecond),
+	}
+	path[2].Ping = true
+	hops, failed, took := 3, 0, 310*time.Microsecond
+	if failFirst {
+		path[0].Err, path[0].Timeout, path[0].RTT = "chord.step n7: timed out (node down)", true, 300*time.Millisecond
+		path = slices.Insert(path, 1, hop("n4", "n0", "finger[14]", "next-best after a failed hop; closest preceding finger of the key known to n0", 70*time.Microsecond))
+		path[2].From, path[2].Reason = "n4", "closest preceding finger of the key known to n4"
+		failed, took = 1, 300500*time.Microsecond
 	}
 	lr := cluster.LookupResult{Key: "greeting", ID: cluster.RingID{ID: chord.HashID(snap.Bits, []byte("greeting")), Bits: snap.Bits},
-		Owner: n("n11"), Hops: 3, Took: 310 * time.Microsecond, Via: "n0",
-		Path: []cluster.Hop{
-			hop("n7", "finger[15]", "closest preceding finger of the key known to n0", 90*time.Microsecond),
-			hop("n3", "finger[12]", "closest preceding finger of the key known to n7", 85*time.Microsecond),
-			hop("n11", "successor[0]", "key ∈ (n3, n11]: the successor owns it", 80*time.Microsecond),
-		}}
-	return cluster.GetResult{Key: "greeting", Found: true, Value: "hello", Version: 1, Owner: n("n11"), Hops: 3, Via: "n0", Lookup: lr}
+		Owner: n("n11"), Hops: hops, Timeouts: failed, Took: took, Via: "n0", Path: path,
+		OwnerCheck: chord.OwnerPinged, OwnerNamedBy: "n3", OwnerVia: "successor list[0]",
+		OwnerReason: "key ∈ (n3, n11]: the first live entry of n3's successor list owns it"}
+	return cluster.GetResult{Key: "greeting", Found: true, Value: "hello", Version: 1, Owner: n("n11"), Hops: hops, Timeouts: failed, Via: "n0", Lookup: lr}
 }
 
 func typeText(m *Model, s string) {

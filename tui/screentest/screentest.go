@@ -2,8 +2,10 @@
 // sees it, for tests: Term feeds the program's output through a terminal
 // emulator (the renderer only sends changes, so the raw bytes are not the
 // screen), WaitFor polls any screen source until text appears, with a
-// deadline. The UI's flow test (tui) and the real-binary tmux test
-// (cmd/chordtui) share it; nothing outside tests imports it.
+// deadline, and SVG (svg.go) draws a coloured screen as a picture (the
+// README's, from the real binary in tmux). The UI's flow test (tui) and
+// the real-binary tmux tests (cmd/chordtui) share it; nothing outside
+// tests imports it.
 package screentest
 
 import (

@@ -92,3 +92,21 @@ func TestWaitForFailsAtTheDeadline(t *testing.T) {
 		t.Errorf("failure message %q does not name the missing text and show the screen", f.msg)
 	}
 }
+
+// TestSVGDrawsCells: each run of cells in one style is one text element
+// of its exact width, in its colour and weight; XML is escaped.
+func TestSVGDrawsCells(t *testing.T) {
+	svg := SVG("\x1b[1;38;2;255;95;95mdown\x1b[0m a<b\nsecond", 12, 2)
+	for _, want := range []string{
+		`fill="#ff5f5f" textLength="33.6" lengthAdjust="spacingAndGlyphs" font-weight="bold">down</text>`,
+		`> a&lt;b    </text>`,
+		`<text x="0.0" y="32.0" fill="#d0d0d0" textLength="100.8" lengthAdjust="spacingAndGlyphs">second      </text>`,
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("SVG lacks %q:\n%s", want, svg)
+		}
+	}
+	if strings.Count(svg, "<text") != 3 {
+		t.Errorf("want 3 text runs (down, a<b, second):\n%s", svg)
+	}
+}

@@ -146,6 +146,10 @@ func pathText(lr cluster.LookupResult) string {
 	return b.String()
 }
 
+// OwnerLine says how a lookup's owner was found live, as the text after
+// its path does ("" when it found no owner): the TUI's Lookup pane uses it.
+func OwnerLine(lr cluster.LookupResult) string { return ownerLine(lr) }
+
 // ownerLine says how the lookup's owner was found live.
 func ownerLine(lr cluster.LookupResult) string {
 	if lr.Owner.IsZero() || lr.OwnerCheck == 0 {

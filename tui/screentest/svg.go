@@ -1,62 +1,26 @@
-package tui
+package screentest
 
 import (
 	"fmt"
 	"image/color"
-	"os"
-	"path/filepath"
 	"strings"
-	"testing"
 
 	uv "github.com/charmbracelet/ultraviolet"
 	"github.com/charmbracelet/x/vt"
 )
 
-// screenshotPath is the picture of the UI the README shows.
-var screenshotPath = filepath.Join("..", "docs", "tui.svg")
-
-// TestScreenshot renders the UI over a deterministic 16-node ring (one node
-// down, one paused, a finished lookup on screen) in colour on a dark
-// background and draws the terminal cells as an SVG picture. Rerun with
-//
-//	go test ./tui -run TestScreenshot -update
-//
-// to rewrite docs/tui.svg; without -update the test fails when the picture
-// is out of date.
-func TestScreenshot(t *testing.T) {
-	const w, h = 120, 40
-	snap := ring16()
-	m, f := newTestModel(t, snap, w, h)
-	m.Update(eventsMsg{events: sampleEvents()})
-	f.gets["greeting"] = fakeGet(snap)
-	press(t, m, "g")
-	typeText(m, "greeting")
-	press(t, m, "enter")
-	svg := renderSVG(t, m.View().Content, w, h)
-	if updating() {
-		if err := os.MkdirAll(filepath.Dir(screenshotPath), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(screenshotPath, []byte(svg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	old, err := os.ReadFile(screenshotPath)
-	if err != nil || string(old) != svg {
-		t.Errorf("%s is missing or out of date: go test ./tui -run TestScreenshot -update rewrites it", screenshotPath)
-	}
-}
-
-// renderSVG draws styled terminal output as an SVG: one background rectangle
-// per styled run, one text element per run stretched to its exact width so
-// the grid holds whatever font the viewer has.
-func renderSVG(t *testing.T, content string, w, h int) string {
-	t.Helper()
-	// The content holds no terminal queries, so the emulator never answers
+// SVG draws a w×h terminal screen as an SVG picture, cell by cell: screen
+// is what the terminal shows, lines apart by "\n" with SGR colour and
+// attribute sequences (a program's View, or `tmux capture-pane -e -p`). It
+// writes one background rectangle per run of cells in one style and one
+// text element per run, stretched to the run's exact width so that the
+// grid holds in whatever monospace font the viewer has. The background is
+// dark, as the README shows it.
+func SVG(screen string, w, h int) string {
+	// The screen holds no terminal queries, so the emulator never answers
 	// and needs no reader.
 	emu := vt.NewEmulator(w, h)
-	_, _ = emu.Write([]byte(strings.ReplaceAll(content, "\n", "\r\n")))
+	_, _ = emu.Write([]byte(strings.ReplaceAll(strings.TrimRight(screen, "\n"), "\n", "\r\n")))
 	const cw, ch, fs = 8.4, 18.0, 14.0
 	bg, fg := color.RGBA{0x1c, 0x1c, 0x1c, 0xff}, color.RGBA{0xd0, 0xd0, 0xd0, 0xff}
 	var b strings.Builder
