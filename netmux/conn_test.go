@@ -2,11 +2,12 @@ package netmux
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/yamux"
 )
@@ -25,42 +26,44 @@ func (r *recordingConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (r *recordingConn) Close() error                     { return nil }
-func (r *recordingConn) SetWriteDeadline(time.Time) error { return nil }
+func (r *recordingConn) Close() error { return nil }
 
-// TestCountingConnJoinsHeaderAndBody checks the keep-or-write decision of
-// a batching connection with nothing else in yamux's send queue: a data
-// frame's header waits for its body and both leave in one write, whatever
-// the body looks like (a 12-byte body starting with two zero bytes reads
-// like another data header; taking it for one once held a request back
-// until its call timed out); a frame without a body leaves at once.
+func yamuxHeader(typ byte, length uint32) []byte {
+	return []byte{0, typ, 0, 0, 0, 0, 0, 1, byte(length >> 24), byte(length >> 16), byte(length >> 8), byte(length)}
+}
+
+// TestCountingConnJoinsHeaderAndBody checks what reaches the socket for
+// the writes of yamux's send loop: a data frame's header and its body in
+// one write, whatever the body looks like (a 12-byte body starting with two
+// zero bytes reads like another data header); a frame without a body at
+// once; and nothing kept once a complete frame was written.
 func TestCountingConnJoinsHeaderAndBody(t *testing.T) {
-	header := func(typ byte, length uint32) []byte {
-		return []byte{0, typ, 0, 0, 0, 0, 0, 1, byte(length >> 24), byte(length >> 16), byte(length >> 8), byte(length)}
-	}
 	tests := []struct {
 		name   string
 		writes [][]byte
 		want   [][]byte // what reaches the socket, one entry a syscall
 	}{
-		{"data frame", [][]byte{header(0, 3), []byte("abc")},
-			[][]byte{append(header(0, 3), "abc"...)}},
-		{"body that looks like a data header", [][]byte{header(0, 12), header(0, 7)},
-			[][]byte{append(header(0, 12), header(0, 7)...)}},
-		{"window update (no body)", [][]byte{header(1, 0)},
-			[][]byte{header(1, 0)}},
-		{"two data frames", [][]byte{header(0, 1), []byte("x"), header(0, 1), []byte("y")},
-			[][]byte{append(header(0, 1), 'x'), append(header(0, 1), 'y')}},
+		{"data frame", [][]byte{yamuxHeader(0, 3), []byte("abc")},
+			[][]byte{append(yamuxHeader(0, 3), "abc"...)}},
+		{"body that looks like a data header", [][]byte{yamuxHeader(0, 12), yamuxHeader(0, 7)},
+			[][]byte{append(yamuxHeader(0, 12), yamuxHeader(0, 7)...)}},
+		{"window update (no body)", [][]byte{yamuxHeader(1, 0)},
+			[][]byte{yamuxHeader(1, 0)}},
+		{"two data frames", [][]byte{yamuxHeader(0, 1), []byte("x"), yamuxHeader(0, 1), []byte("y")},
+			[][]byte{append(yamuxHeader(0, 1), 'x'), append(yamuxHeader(0, 1), 'y')}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recordingConn{}
 			c := newCountingConn(rec, &counters{})
-			c.batching = true // no send queue to consult: every complete frame is written
+			c.startYamux()
 			for _, w := range tc.writes {
 				if n, err := c.Write(w); n != len(w) || err != nil {
 					t.Fatalf("Write(%x) = %d, %v", w, n, err)
 				}
+			}
+			if c.hasHdr {
+				t.Fatal("bytes kept after a complete frame")
 			}
 			if len(rec.writes) != len(tc.want) {
 				t.Fatalf("%d writes reached the socket, want %d: %x", len(rec.writes), len(tc.want), rec.writes)
@@ -74,54 +77,141 @@ func TestCountingConnJoinsHeaderAndBody(t *testing.T) {
 	}
 }
 
-// TestCountingConnCloseSendsKeptBytes checks that Close writes what the
-// connection kept because more frames were queued: yamux was told those
-// bytes were written (a reply among them, whose call the transport then
-// counts as done), so dropping them would lose frames the peer is owed.
-func TestCountingConnCloseSendsKeptBytes(t *testing.T) {
+// TestCountingConnBeforeYamux checks that handshake bytes, written before
+// yamux starts, go out as they come even when they look like a data header.
+func TestCountingConnBeforeYamux(t *testing.T) {
 	rec := &recordingConn{}
 	c := newCountingConn(rec, &counters{})
-	c.batching = true
-	c.queued = func() int { return 1 } // another frame waits: keep this one
-	frame := append([]byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2}, "ok"...)
-	for _, w := range [][]byte{frame[:12], frame[12:]} {
-		if _, err := c.Write(w); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(rec.writes) != 0 {
-		t.Fatalf("written before Close: %x", rec.writes)
-	}
-	if err := c.Close(); err != nil {
+	if _, err := c.Write(yamuxHeader(0, 5)); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.writes) != 1 || !bytes.Equal(rec.writes[0], frame) {
-		t.Fatalf("Close wrote %x, want the kept frame %x", rec.writes, frame)
-	}
-	if _, err := c.Write([]byte("late")); err == nil {
-		t.Fatal("a write after Close succeeded")
+	if len(rec.writes) != 1 {
+		t.Fatalf("%d writes reached the socket, want 1", len(rec.writes))
 	}
 }
 
-// TestSendQueueLenReadsYamuxQueue checks that the yamux in go.mod still has
-// the send queue countingConn consults: without it every frame is written
-// on its own and concurrent calls lose their group commit, silently.
-func TestSendQueueLenReadsYamuxQueue(t *testing.T) {
+// TestStreamWriteFailsWhenFrameNotWritten checks the truth of a yamux
+// stream write over a countingConn: when the socket refuses the joined
+// header and body, the stream's writer gets the error, not a success.
+func TestStreamWriteFailsWhenFrameNotWritten(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
-	cfg := yamux.DefaultConfig()
-	cfg.EnableKeepAlive = false
-	cfg.LogOutput = io.Discard
-	mux, err := yamux.Client(a, cfg)
+	go func() { _, _ = io.Copy(io.Discard, b) }() // exits when a closes
+	rec := &failAfterConn{Conn: a}
+	c := newCountingConn(rec, &counters{})
+	c.startYamux()
+	mux, err := yamux.Client(c, quietYamux())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mux.Close()
-	q := sendQueueLen(mux)
-	if q == nil {
-		t.Fatal("yamux.Session has no sendCh channel: countingConn cannot see what is queued")
+	st, err := mux.OpenStream()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := q(); got != 0 {
-		t.Fatalf("send queue of an idle session holds %d frames, want 0", got)
+	rec.fail(errors.New("socket refused the frame"))
+	if _, err := st.Write([]byte("request")); err == nil {
+		t.Fatal("a stream write whose frame never reached the socket succeeded")
 	}
+}
+
+// failAfterConn passes writes through until fail is called.
+type failAfterConn struct {
+	net.Conn
+	mu  sync.Mutex
+	err error
+}
+
+func (f *failAfterConn) fail(err error) { f.mu.Lock(); f.err = err; f.mu.Unlock() }
+
+func (f *failAfterConn) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	err := f.err
+	f.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	return f.Conn.Write(p)
+}
+
+// TestYamuxWritesDataHeaderThenBody pins what countingConn relies on in
+// the yamux in go.mod: its send loop writes a data frame's 12-byte header
+// and then, as its very next write, the body of exactly the announced
+// length. If a new yamux wrote differently, a kept header could wait for a
+// body that never comes.
+func TestYamuxWritesDataHeaderThenBody(t *testing.T) {
+	a, b := net.Pipe()
+	rec := &recordingConn{Conn: a}
+	server, err := yamux.Server(b, quietYamux())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	go func() { // echoes one stream; exits when the server session closes
+		st, err := server.AcceptStream()
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(st, st)
+	}()
+	client, err := yamux.Client(&passConn{recordingConn: rec}, quietYamux())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	st, err := client.OpenStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []string{"a", string(yamuxHeader(0, 3)), string(make([]byte, 100<<10))} {
+		if _, err := st.Write([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(st, make([]byte, len(msg))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.mu.Lock()
+	writes := rec.writes
+	rec.mu.Unlock()
+	data := 0
+	for i := 0; i < len(writes); i++ {
+		w := writes[i]
+		if len(w) < yamuxHeaderSize {
+			t.Fatalf("write %d of %d bytes is no header", i, len(w))
+		}
+		if !isDataHeader(w) {
+			if len(w) != yamuxHeaderSize {
+				t.Fatalf("write %d: %d bytes that are not a data header", i, len(w))
+			}
+			continue
+		}
+		n := binary.BigEndian.Uint32(w[8:])
+		if i+1 >= len(writes) || uint32(len(writes[i+1])) != n {
+			t.Fatalf("data header %d announcing %d bytes is not followed by its body", i, n)
+		}
+		data++
+		i++
+	}
+	if data < 3 {
+		t.Fatalf("%d data frames recorded, want at least 3", data)
+	}
+}
+
+// passConn records writes and passes them on to the pipe.
+type passConn struct{ *recordingConn }
+
+func (p *passConn) Write(b []byte) (int, error) {
+	_, _ = p.recordingConn.Write(b)
+	return p.recordingConn.Conn.Write(b)
+}
+
+func (p *passConn) Read(b []byte) (int, error) { return p.recordingConn.Conn.Read(b) }
+func (p *passConn) Close() error               { return p.recordingConn.Conn.Close() }
+
+func quietYamux() *yamux.Config {
+	cfg := yamux.DefaultConfig()
+	cfg.EnableKeepAlive = false
+	cfg.LogOutput = io.Discard
+	return cfg
 }

@@ -596,6 +596,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		return nil, fmt.Errorf("netmux: handshake with %s: %w (%v)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	conn.startYamux()
 	mux, err := yamux.Client(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()
@@ -622,7 +623,6 @@ func (t *Transport) register(s *session) bool {
 		return false
 	}
 	t.sessions[s] = struct{}{}
-	s.conn.startBatching(s.mux)
 	if !s.selfLoop {
 		if cur := t.peers[s.peer]; !cur.usable() || s.dialer <= cur.dialer {
 			t.peers[s.peer] = s

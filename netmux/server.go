@@ -74,6 +74,7 @@ func (t *Transport) acceptConn(conn *countingConn) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	unpend()
+	conn.startYamux()
 	mux, err := yamux.Server(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()

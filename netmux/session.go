@@ -219,19 +219,6 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	*bp = appendRequest((*bp)[:0], method, timeoutMicros, req)
 	_, err = st.Write(*bp)
 	putBuf(bp)
-	if err != nil && errors.Is(err, yamux.ErrSessionShutdown) {
-		// yamux's send loop writes the socket itself (countingConn), so
-		// the request may have gone out before the session shut down: a
-		// peer that answered and closed the session at once (Close,
-		// retiring) can shut it down before this writer hears back. A reply
-		// it sent is still buffered in the stream, which reads it even
-		// when closed.
-		reply, rerr := s.bufferedReply(st, method)
-		var remote *RemoteError
-		if rerr == nil || errors.As(rerr, &remote) {
-			return reply, false, rerr
-		}
-	}
 	if err != nil {
 		_ = st.Close()
 		if ctx.Err() != nil {
@@ -286,26 +273,6 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		perr := fmt.Errorf("%w: unexpected frame kind %d in a reply", errProtocol, kind)
 		s.t.reject(s, perr)
 		return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, perr)
-	}
-}
-
-// bufferedReply reads the reply to method already received on st, a
-// stream of a session that has shut down (so the read does not wait): the
-// reply's payload, a *RemoteError for an error reply, or an error when
-// none is there.
-func (s *session) bufferedReply(st *yamux.Stream, method string) ([]byte, error) {
-	fr := frameReader{r: st, max: s.t.cfg.MaxFrameSize}
-	kind, body, err := fr.next(nil)
-	_ = st.Close()
-	switch {
-	case err != nil:
-		return nil, err
-	case kind == kindReply:
-		return body, nil
-	case kind == kindError:
-		return nil, &RemoteError{Addr: s.peer, Method: method, Message: string(body)}
-	default:
-		return nil, fmt.Errorf("%w: unexpected frame kind %d in a reply", errProtocol, kind)
 	}
 }
 
