@@ -12,6 +12,11 @@
 // recently used idle one (no call ever fails for it), so many nodes fit in
 // one process's descriptors.
 //
+// Sessions run on netmux/internal/yamux, a copy of hashicorp/yamux v0.1.2
+// whose send loop writes every frame queued at the moment with one syscall
+// and tells each writer the truth about its frame (its README says what
+// differs and why); on the wire it is plain yamux.
+//
 // Nothing a peer sends can crash a node: a bad handshake, garbage bytes, an
 // oversized or stalled frame closes that connection with a logged reason,
 // and the transport goes on serving everyone else. Logs go to Config.Logger
@@ -31,7 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/yamux"
+	"github.com/chordtui/chordtui/netmux/internal/yamux"
 )
 
 // Handler serves one incoming call (same shape as chord.Handler). The
@@ -596,7 +601,6 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		return nil, fmt.Errorf("netmux: handshake with %s: %w (%v)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	conn.startYamux()
 	mux, err := yamux.Client(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()

@@ -8,7 +8,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/hashicorp/yamux"
+	"github.com/chordtui/chordtui/netmux/internal/yamux"
 )
 
 // acceptLoop accepts connections until the listener is closed (by Close or
@@ -74,7 +74,6 @@ func (t *Transport) acceptConn(conn *countingConn) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	unpend()
-	conn.startYamux()
 	mux, err := yamux.Server(conn, t.ymx)
 	if err != nil {
 		_ = conn.Close()
