@@ -87,9 +87,9 @@ func processCPU() time.Duration {
 }
 
 // pingPongSetup adapts a netmux floor ping-pong to the benchmark.
-func pingPongSetup(make func(callers int) (*netmux.PingPong, error)) func(b *testing.B, callers int) []func() error {
+func pingPongSetup(setup func(callers int) (*netmux.PingPong, error)) func(b *testing.B, callers int) []func() error {
 	return func(b *testing.B, callers int) []func() error {
-		pp, err := make(callers)
+		pp, err := setup(callers)
 		if err != nil {
 			b.Fatal(err)
 		}

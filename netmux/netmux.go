@@ -579,12 +579,19 @@ func isContextError(err error) bool {
 func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 	dctx, cancel := context.WithTimeout(ctx, t.cfg.DialTimeout)
 	raw, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	dialTimedOut := dctx.Err() != nil
 	cancel()
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("netmux: dial %s: %w", addr, ctx.Err())
+		case dialTimedOut:
+			// Our DialTimeout, not the caller's deadline: the dial error
+			// would wrap context.DeadlineExceeded, so it is not wrapped.
+			return nil, fmt.Errorf("netmux: dial %s: %w (no connection within %v)", addr, ErrUnreachable, t.cfg.DialTimeout)
+		default:
+			return nil, fmt.Errorf("netmux: dial %s: %w (%w)", addr, ErrUnreachable, err)
 		}
-		return nil, fmt.Errorf("netmux: dial %s: %w (%v)", addr, ErrUnreachable, err)
 	}
 	t.stats.dials.Add(1)
 	conn := newCountingConn(raw, &t.stats)
@@ -598,7 +605,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("netmux: handshake with %s: %w", addr, ctx.Err())
 		}
-		return nil, fmt.Errorf("netmux: handshake with %s: %w (%v)", addr, ErrUnreachable, err)
+		return nil, fmt.Errorf("netmux: handshake with %s: %w (%w)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	mux, err := yamux.Client(conn, t.ymx)

@@ -206,7 +206,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	st, reused, err := s.getStream()
 	if err != nil {
 		s.t.unpeer(s)
-		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%w)", method, addr, ErrUnreachable, err)
 	}
 	// ctx has a deadline (Transport.call sees to it): when it passes, or ctx
 	// is cancelled, the hook expires the stream's deadlines and wakes its
@@ -234,7 +234,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		if s.mux.IsClosed() {
 			s.t.unpeer(s)
 		}
-		return nil, reused || s.mux.IsClosed(), fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+		return nil, reused || s.mux.IsClosed(), fmt.Errorf("netmux: call %s to %s: %w (%w)", method, addr, ErrUnreachable, err)
 	}
 
 	fr := frameReader{r: st, max: s.t.cfg.MaxFrameSize}
@@ -255,7 +255,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 			s.t.reject(s, err)
 			return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, err)
 		default:
-			return nil, false, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+			return nil, false, fmt.Errorf("netmux: call %s to %s: %w (%w)", method, addr, ErrUnreachable, err)
 		}
 	}
 	switch kind {
