@@ -161,8 +161,10 @@ func TestFrameNotTakenIsNeverWritten(t *testing.T) {
 	<-conn.entered // the send loop is in the write of the first frame
 	second := make(chan error, 1)
 	go func() { second <- s.waitForSend(pingHeader(2), []byte("never")) }()
-	for len(s.sendCh) == 0 {
-		time.Sleep(time.Millisecond) // until the second frame is queued
+	for deadline := time.Now().Add(5 * time.Second); len(s.sendCh) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second frame was never queued")
+		}
 	}
 	s.Close() // the gated write fails
 	if err := <-first; !errors.Is(err, ErrSessionShutdown) || !errors.Is(err, io.ErrClosedPipe) {
