@@ -548,7 +548,7 @@ func (s *Session) sendLoop() error {
 				}
 				batch[i] = nil
 			}
-			if cap(buf) > maxSendBatch {
+			if cap(buf) > 2*maxSendBatch {
 				buf = nil // do not keep the buffer a large frame grew
 			}
 			if err != nil {
