@@ -613,7 +613,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("netmux: session with %s: %w", addr, err)
 	}
-	s := t.newSession(mux, conn, addr, t.addr)
+	s := t.newSession(mux, addr, t.addr)
 	if !t.register(s) {
 		_ = mux.Close()
 		return nil, fmt.Errorf("netmux: call to %s: %w", addr, ErrClosed)

@@ -79,7 +79,7 @@ func (t *Transport) acceptConn(conn *countingConn) {
 		_ = conn.Close()
 		return
 	}
-	s := t.newSession(mux, conn, peer, peer)
+	s := t.newSession(mux, peer, peer)
 	s.selfLoop = peer == t.addr
 	if !t.register(s) {
 		_ = mux.Close()

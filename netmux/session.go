@@ -16,7 +16,6 @@ import (
 type session struct {
 	t        *Transport
 	mux      *yamux.Session
-	conn     *countingConn
 	peer     string // the peer's listen address
 	dialer   string // listen address of the side that dialled
 	remote   string // the TCP address of the other end, for logs
@@ -43,11 +42,10 @@ type session struct {
 	lastActive time.Time
 }
 
-func (t *Transport) newSession(mux *yamux.Session, conn *countingConn, peer, dialer string) *session {
+func (t *Transport) newSession(mux *yamux.Session, peer, dialer string) *session {
 	s := &session{
 		t:      t,
 		mux:    mux,
-		conn:   conn,
 		peer:   peer,
 		dialer: dialer,
 		remote: mux.RemoteAddr().String(),
