@@ -47,16 +47,17 @@ type frameHeader struct {
 	Len  uint32
 }
 
-// parseFrameHeader checks the fixed part of a frame against max.
-func parseFrameHeader(b [frameHeaderSize]byte, max int) (frameHeader, error) {
+// parseFrameHeader checks the fixed part of a frame against limit, the
+// largest body accepted.
+func parseFrameHeader(b [frameHeaderSize]byte, limit int) (frameHeader, error) {
 	h := frameHeader{Len: binary.BigEndian.Uint32(b[:4]), Kind: b[4]}
 	switch h.Kind {
 	case kindRequest, kindReply, kindError, kindGoAway:
 	default:
 		return h, fmt.Errorf("%w: unknown frame kind %d", errProtocol, h.Kind)
 	}
-	if uint64(h.Len) > uint64(max) {
-		return h, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, h.Len, max)
+	if uint64(h.Len) > uint64(limit) {
+		return h, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, h.Len, limit)
 	}
 	if h.Kind == kindGoAway && h.Len != 0 {
 		return h, fmt.Errorf("%w: go-away frame with %d bytes of body", errProtocol, h.Len)

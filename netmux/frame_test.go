@@ -31,7 +31,7 @@ func FuzzDecodeFrame(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, kindReply}, uint8(0))
 	f.Add([]byte{0, 0, 0, 3, 77, 1, 2, 3}, uint8(0))
 	f.Add([]byte("GET / HTTP/1.1\r\n"), uint8(2))
-	const max = 1 << 12
+	const limit = 1 << 12
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
 		var r io.Reader = bytes.NewReader(data)
 		if chunk > 0 {
@@ -40,18 +40,18 @@ func FuzzDecodeFrame(f *testing.F) {
 				r = &chunkReader{data: data, n: int(chunk)}
 			}
 		}
-		fr := frameReader{r: r, max: max}
+		fr := frameReader{r: r, max: limit}
 		var again []byte
 		for {
 			kind, body, err := fr.next(nil)
 			if err != nil {
-				if !errors.Is(err, errProtocol) && !errors.Is(err, ErrFrameTooLarge) && err != io.EOF {
+				if !errors.Is(err, errProtocol) && !errors.Is(err, ErrFrameTooLarge) && !errors.Is(err, io.EOF) {
 					t.Fatalf("unexpected error class: %v", err)
 				}
 				break
 			}
-			if len(body) > max {
-				t.Fatalf("body of %d bytes exceeds the %d-byte limit", len(body), max)
+			if len(body) > limit {
+				t.Fatalf("body of %d bytes exceeds the %d-byte limit", len(body), limit)
 			}
 			if kind == kindRequest {
 				method, tmo, payload, err := parseRequest(body)
@@ -99,7 +99,7 @@ func TestFrameReaderKeepsBytesPastAFrame(t *testing.T) {
 			t.Fatalf("frame %d: %d bytes, want %d", i, len(body), len(want))
 		}
 	}
-	if _, _, err := fr.next(nil); err != io.EOF {
+	if _, _, err := fr.next(nil); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the last frame: %v, want io.EOF", err)
 	}
 }

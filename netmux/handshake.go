@@ -79,7 +79,7 @@ func serverHandshake(conn io.ReadWriter) (string, error) {
 func checkAnnouncedAddr(a string) error {
 	host, port, err := net.SplitHostPort(a)
 	if err != nil {
-		return fmt.Errorf("%w: announced address %q: %v", errProtocol, a, err)
+		return fmt.Errorf("%w: announced address %q: %w", errProtocol, a, err)
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 {

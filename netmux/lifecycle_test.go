@@ -93,8 +93,8 @@ func TestCloseLetsCallsInFlightFinish(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- server.Close() }()
 	select {
-	case <-closed:
-		t.Fatal("Close returned while a call was in flight")
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a call was in flight", err)
 	default:
 	}
 	close(release)

@@ -12,6 +12,11 @@
 // recently used idle one (no call ever fails for it), so many nodes fit in
 // one process's descriptors.
 //
+// Sessions run on netmux/internal/yamux, a copy of hashicorp/yamux v0.1.2
+// whose send loop writes every frame queued at the moment with one syscall
+// and tells each writer the truth about its frame (its README says what
+// differs and why); on the wire it is plain yamux.
+//
 // Nothing a peer sends can crash a node: a bad handshake, garbage bytes, an
 // oversized or stalled frame closes that connection with a logged reason,
 // and the transport goes on serving everyone else. Logs go to Config.Logger
@@ -31,7 +36,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/yamux"
+	"github.com/chordtui/chordtui/netmux/internal/yamux"
 )
 
 // Handler serves one incoming call (same shape as chord.Handler). The
@@ -574,12 +579,19 @@ func isContextError(err error) bool {
 func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 	dctx, cancel := context.WithTimeout(ctx, t.cfg.DialTimeout)
 	raw, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	dialTimedOut := dctx.Err() != nil
 	cancel()
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("netmux: dial %s: %w", addr, ctx.Err())
+		case dialTimedOut:
+			// Our DialTimeout, not the caller's deadline: the dial error
+			// would wrap context.DeadlineExceeded, so it is not wrapped.
+			return nil, fmt.Errorf("netmux: dial %s: %w (no connection within %v)", addr, ErrUnreachable, t.cfg.DialTimeout)
+		default:
+			return nil, fmt.Errorf("netmux: dial %s: %w (%w)", addr, ErrUnreachable, err)
 		}
-		return nil, fmt.Errorf("netmux: dial %s: %w (%v)", addr, ErrUnreachable, err)
 	}
 	t.stats.dials.Add(1)
 	conn := newCountingConn(raw, &t.stats)
@@ -593,7 +605,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("netmux: handshake with %s: %w", addr, ctx.Err())
 		}
-		return nil, fmt.Errorf("netmux: handshake with %s: %w (%v)", addr, ErrUnreachable, err)
+		return nil, fmt.Errorf("netmux: handshake with %s: %w (%w)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	mux, err := yamux.Client(conn, t.ymx)
@@ -601,7 +613,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("netmux: session with %s: %w", addr, err)
 	}
-	s := t.newSession(mux, conn, addr, t.addr)
+	s := t.newSession(mux, addr, t.addr)
 	if !t.register(s) {
 		_ = mux.Close()
 		return nil, fmt.Errorf("netmux: call to %s: %w", addr, ErrClosed)
@@ -622,7 +634,6 @@ func (t *Transport) register(s *session) bool {
 		return false
 	}
 	t.sessions[s] = struct{}{}
-	s.conn.startBatching(s.mux)
 	if !s.selfLoop {
 		if cur := t.peers[s.peer]; !cur.usable() || s.dialer <= cur.dialer {
 			t.peers[s.peer] = s

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,7 +101,12 @@ func TestInvalidCalls(t *testing.T) {
 		}},
 		{"empty method", "", nil, func(err error) bool { return err != nil && strings.Contains(err.Error(), "method") }},
 		{"method with a newline", "a\nb", nil, func(err error) bool { return err != nil && strings.Contains(err.Error(), "method") }},
-		{"nobody listening", "m", nil, func(err error) bool { return errors.Is(err, netmux.ErrUnreachable) }},
+		{"nobody listening", "m", nil, func(err error) bool {
+			// The cause is wrapped too, for callers that tell a refused
+			// connection from running out of descriptors (EMFILE).
+			return errors.Is(err, netmux.ErrUnreachable) && errors.Is(err, syscall.ECONNREFUSED) &&
+				!errors.Is(err, context.DeadlineExceeded)
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

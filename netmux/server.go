@@ -8,7 +8,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/hashicorp/yamux"
+	"github.com/chordtui/chordtui/netmux/internal/yamux"
 )
 
 // acceptLoop accepts connections until the listener is closed (by Close or
@@ -79,7 +79,7 @@ func (t *Transport) acceptConn(conn *countingConn) {
 		_ = conn.Close()
 		return
 	}
-	s := t.newSession(mux, conn, peer, peer)
+	s := t.newSession(mux, peer, peer)
 	s.selfLoop = peer == t.addr
 	if !t.register(s) {
 		_ = mux.Close()

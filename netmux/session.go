@@ -9,14 +9,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/yamux"
+	"github.com/chordtui/chordtui/netmux/internal/yamux"
 )
 
 // session is one yamux session to a peer, used for calls in both directions.
 type session struct {
 	t        *Transport
 	mux      *yamux.Session
-	conn     *countingConn
 	peer     string // the peer's listen address
 	dialer   string // listen address of the side that dialled
 	remote   string // the TCP address of the other end, for logs
@@ -43,11 +42,10 @@ type session struct {
 	lastActive time.Time
 }
 
-func (t *Transport) newSession(mux *yamux.Session, conn *countingConn, peer, dialer string) *session {
+func (t *Transport) newSession(mux *yamux.Session, peer, dialer string) *session {
 	s := &session{
 		t:      t,
 		mux:    mux,
-		conn:   conn,
 		peer:   peer,
 		dialer: dialer,
 		remote: mux.RemoteAddr().String(),
@@ -206,7 +204,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	st, reused, err := s.getStream()
 	if err != nil {
 		s.t.unpeer(s)
-		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%w)", method, addr, ErrUnreachable, err)
 	}
 	// ctx has a deadline (Transport.call sees to it): when it passes, or ctx
 	// is cancelled, the hook expires the stream's deadlines and wakes its
@@ -219,19 +217,6 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 	*bp = appendRequest((*bp)[:0], method, timeoutMicros, req)
 	_, err = st.Write(*bp)
 	putBuf(bp)
-	if err != nil && errors.Is(err, yamux.ErrSessionShutdown) {
-		// yamux's send loop writes the socket itself (countingConn), so
-		// the request may have gone out before the session shut down: a
-		// peer that answered and closed the session at once (Close,
-		// retiring) can shut it down before this writer hears back. A reply
-		// it sent is still buffered in the stream, which reads it even
-		// when closed.
-		reply, rerr := s.bufferedReply(st, method)
-		var remote *RemoteError
-		if rerr == nil || errors.As(rerr, &remote) {
-			return reply, false, rerr
-		}
-	}
 	if err != nil {
 		_ = st.Close()
 		if ctx.Err() != nil {
@@ -242,12 +227,13 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 			s.probeIfTimedOut(err)
 			return nil, false, callError(method, addr, context.DeadlineExceeded)
 		}
-		// The request did not go out: the stream or session was already
-		// dead (typically a pooled stream on a session the peer closed).
+		// The request did not go out whole (the send loop reports a frame
+		// written only once it is): the stream or session was already dead
+		// (typically a pooled stream on a session the peer closed).
 		if s.mux.IsClosed() {
 			s.t.unpeer(s)
 		}
-		return nil, reused || s.mux.IsClosed(), fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+		return nil, reused || s.mux.IsClosed(), fmt.Errorf("netmux: call %s to %s: %w (%w)", method, addr, ErrUnreachable, err)
 	}
 
 	fr := frameReader{r: st, max: s.t.cfg.MaxFrameSize}
@@ -268,7 +254,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 			s.t.reject(s, err)
 			return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, err)
 		default:
-			return nil, false, fmt.Errorf("netmux: call %s to %s: %w (%v)", method, addr, ErrUnreachable, err)
+			return nil, false, fmt.Errorf("netmux: call %s to %s: %w (%w)", method, addr, ErrUnreachable, err)
 		}
 	}
 	switch kind {
@@ -286,26 +272,6 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		perr := fmt.Errorf("%w: unexpected frame kind %d in a reply", errProtocol, kind)
 		s.t.reject(s, perr)
 		return nil, false, fmt.Errorf("netmux: call %s to %s: bad reply: %w", method, addr, perr)
-	}
-}
-
-// bufferedReply reads the reply to method already received on st, a
-// stream of a session that has shut down (so the read does not wait): the
-// reply's payload, a *RemoteError for an error reply, or an error when
-// none is there.
-func (s *session) bufferedReply(st *yamux.Stream, method string) ([]byte, error) {
-	fr := frameReader{r: st, max: s.t.cfg.MaxFrameSize}
-	kind, body, err := fr.next(nil)
-	_ = st.Close()
-	switch {
-	case err != nil:
-		return nil, err
-	case kind == kindReply:
-		return body, nil
-	case kind == kindError:
-		return nil, &RemoteError{Addr: s.peer, Method: method, Message: string(body)}
-	default:
-		return nil, fmt.Errorf("%w: unexpected frame kind %d in a reply", errProtocol, kind)
 	}
 }
 

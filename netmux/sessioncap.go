@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hashicorp/yamux"
+	"github.com/chordtui/chordtui/netmux/internal/yamux"
 )
 
 // makeRoom keeps the transport within Config.MaxSessions. While the live
