@@ -436,7 +436,7 @@ func TestKeysPlaced(t *testing.T) {
 	}
 	members := mk(10, 50, 100, 200) // ring order n0 n1 n2 n3
 	key := func(id uint64, version uint64, deleted bool) dht.KeyInfo {
-		return dht.KeyInfo{Key: "k", ID: chord.IDFromUint64(bits, id), Version: version, Deleted: deleted}
+		return dht.KeyInfo{Key: "k", ID: chord.IDFromUint64(bits, id), Version: dht.Version{Wall: int64(version)}, Deleted: deleted}
 	}
 	tests := []struct {
 		name string

@@ -130,7 +130,7 @@ func (c *Cluster) runSet(ctx context.Context, cmd Command) (Result, error) {
 	}
 	owner := c.nameOf(pr.Owner.Addr)
 	return Result{
-		Text:   fmt.Sprintf("ok — %q stored at %s (%s), version %d, %s via %s", cmd.Args[0], owner, pr.Owner.ID.Short(c.cfg.Chord.Bits), pr.Version, plural(lk.Hops, "hop"), m.name),
+		Text:   fmt.Sprintf("ok — %q stored at %s (%s), version %v, %s via %s", cmd.Args[0], owner, pr.Owner.ID.Short(c.cfg.Chord.Bits), pr.Version, plural(lk.Hops, "hop"), m.name),
 		Data:   map[string]any{"key": cmd.Args[0], "owner": owner, "hops": lk.Hops, "version": pr.Version, "via": m.name},
 		Lookup: &lk,
 	}, nil
@@ -154,7 +154,7 @@ func (c *Cluster) runGet(ctx context.Context, cmd Command) (Result, error) {
 	if gr.Found {
 		data["value"] = string(gr.Value)
 		data["version"] = gr.Version
-		text = fmt.Sprintf("%s   (owner %s, version %d, %s via %s)", strconv.Quote(string(gr.Value)), owner, gr.Version, plural(lk.Hops, "hop"), m.name)
+		text = fmt.Sprintf("%s   (owner %s, version %v, %s via %s)", strconv.Quote(string(gr.Value)), owner, gr.Version, plural(lk.Hops, "hop"), m.name)
 	} else {
 		data["value"] = nil
 		text = fmt.Sprintf("(not found)   (owner %s, %s via %s)", owner, plural(lk.Hops, "hop"), m.name)
@@ -176,7 +176,7 @@ func (c *Cluster) runDel(ctx context.Context, cmd Command) (Result, error) {
 	}
 	owner := c.nameOf(pr.Owner.Addr)
 	return Result{
-		Text:   fmt.Sprintf("ok — %q deleted at %s, version %d, %s via %s", cmd.Args[0], owner, pr.Version, plural(lk.Hops, "hop"), m.name),
+		Text:   fmt.Sprintf("ok — %q deleted at %s, version %v, %s via %s", cmd.Args[0], owner, pr.Version, plural(lk.Hops, "hop"), m.name),
 		Data:   map[string]any{"key": cmd.Args[0], "owner": owner, "hops": lk.Hops, "version": pr.Version, "via": m.name},
 		Lookup: &lk,
 	}, nil
@@ -581,7 +581,7 @@ func (c *Cluster) runKeys(_ context.Context, cmd Command) (Result, error) {
 		if k.Deleted {
 			role += ", deleted"
 		}
-		fmt.Fprintf(&b, "\n  %s  %-20s v%d  %s  %d bytes", k.ID.Short(c.cfg.Chord.Bits), strconv.Quote(k.Key), k.Version, role, k.Size)
+		fmt.Fprintf(&b, "\n  %s  %-20s v%v  %s  %d bytes", k.ID.Short(c.cfg.Chord.Bits), strconv.Quote(k.Key), k.Version, role, k.Size)
 		list = append(list, map[string]any{"key": k.Key, "id": k.ID.Hex(c.cfg.Chord.Bits), "version": k.Version,
 			"owned": k.Owned, "deleted": k.Deleted, "size": k.Size})
 	}

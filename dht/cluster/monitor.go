@@ -105,7 +105,7 @@ func stableCondition(v liveView, replicas int) (bool, string) {
 
 type holder struct {
 	idx     int
-	version uint64
+	version dht.Version
 	deleted bool
 }
 
