@@ -283,17 +283,20 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
 	lr, err := s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)
-	res, gerr := s.getAfter(ctx, key, lr, err)
+	res, gerr := s.getAfter(ctx, key, lr, err, false)
 	if s.lookUpAgain(ctx, err, gerr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)
-		return s.getAfter(ctx, key, lr, err)
+		return s.getAfter(ctx, key, lr, err, true)
 	}
 	return res, gerr
 }
 
-// getAfter is Get once the lookup is done (lookupErr is its error).
-func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult, lookupErr error) (GetResult, error) {
+// getAfter is Get once the lookup is done (lookupErr is its error);
+// verified says the lookup pinged the owner (see callOwner).
+func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult, lookupErr error, verified bool) (GetResult, error) {
 	id := s.KeyID(key)
+	op := newOpState(lr, verified || lookupErr != nil)
+	standInReq := func(_ chord.NodeRef, force bool) []byte { return getReq{Key: key, Force: force}.encode() }
 	if err := lookupErr; err != nil {
 		// Every owner candidate the lookup knew of failed (the successor
 		// lists still name crashed nodes): read from the nodes after the
@@ -302,7 +305,7 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		if !ok || ctx.Err() != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w", key, ErrUnavailable, err)
 		}
-		reply, at, ferr := s.standIn(ctx, cmdGet, getReq{Key: key, Force: true}.encode(), lr, dead, false)
+		reply, at, _, ferr := s.standIn(ctx, cmdGet, standInReq, lr, dead, op)
 		if ferr != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w; replicas: %w", key, ErrUnavailable, err, ferr)
 		}
@@ -333,7 +336,7 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		}
 		return q.encode()
 	}
-	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, req)
+	reply, at, forced, err := s.callOwner(ctx, lr.Owner, cmdGet, req, op)
 	wg.Wait()
 	if err == nil && covered {
 		// The owner counted every hint as read: if some did not answer (or
@@ -349,28 +352,29 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		}
 		if len(failed) > 0 {
 			cover = ok
-			reply, at, err = s.callOwner(ctx, at, cmdGet, func(to chord.NodeRef, force bool) []byte {
+			reply, at, forced, err = s.callOwner(ctx, at, cmdGet, func(to chord.NodeRef, force bool) []byte {
 				q := getReq{Key: key, Force: force, Hints: !force}
 				if !force && to.Addr == lr.Owner.Addr {
 					q.Cover, q.Skip = ok, failed
 				}
 				return q.encode()
-			})
+			}, op)
 		}
 	}
-	fallback := false
 	if err != nil {
 		if ctx.Err() != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: %w", key, ctx.Err())
 		}
+		if !op.verified {
+			return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q: owner %s: %w", key, at.Addr, err)
+		}
 		var ferr error
-		reply, at, ferr = s.standIn(ctx, cmdGet, getReq{Key: key, Force: true}.encode(), lr, at, errors.Is(err, errNotReady))
+		reply, at, forced, ferr = s.standIn(ctx, cmdGet, standInReq, lr, at, op)
 		if ferr != nil {
 			return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q: owner %s: %w; replicas: %w", key, at.Addr, err, ferr)
 		}
-		fallback = true
 	}
-	return s.getResult(ctx, key, reply, at, fallback, lr, reads...)
+	return s.getResult(ctx, key, reply, at, forced, lr, reads...)
 }
 
 // copyRead is a holder's answer to dht.read: ok is false when it did not
@@ -389,8 +393,11 @@ type copyRead struct {
 // the ones remembered for the node that answered.
 func (s *Store) getResult(ctx context.Context, key string, reply []byte, at chord.NodeRef, fallback bool, lr chord.LookupResult, extra ...copyRead) (GetResult, error) {
 	m, err := decodeGetResp(reply, s.lim)
+	if err == nil {
+		err = headErr(m.Head)
+	}
 	if err != nil {
-		return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q from %s: %w", key, at.Addr, err)
+		return GetResult{Lookup: lr, Owner: at, Fallback: fallback}, fmt.Errorf("get %q from %s: %w", key, at.Addr, err)
 	}
 	if len(m.Replicas) > 0 && !fallback {
 		s.learnReplicas(at, m.Replicas)
@@ -519,10 +526,10 @@ func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
 
 func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
 	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
-	res, werr := s.writeAfter(ctx, op, req, lr, err)
+	res, werr := s.writeAfter(ctx, op, req, lr, err, false)
 	if s.lookUpAgain(ctx, err, werr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
-		return s.writeAfter(ctx, op, req, lr, err)
+		return s.writeAfter(ctx, op, req, lr, err, true)
 	}
 	return res, werr
 }
@@ -552,12 +559,18 @@ var ownerLookup = chord.LookupOptions{TrustOwner: true}
 // heard from it before it failed.
 var verifiedLookup = chord.LookupOptions{PingOwner: true}
 
-// writeAfter is Set or Del once the lookup is done (lookupErr is its error).
-func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error) (PutResult, error) {
+// writeAfter is Set or Del once the lookup is done (lookupErr is its
+// error); verified says the lookup pinged the owner (see callOwner).
+func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error, verified bool) (PutResult, error) {
 	id := s.KeyID(req.Key)
 	cmd := cmdSet
 	if req.Deleted {
 		cmd = cmdDel
+	}
+	st := newOpState(lr, verified || lookupErr != nil)
+	build := func(_ chord.NodeRef, force bool) []byte {
+		req.Force = force
+		return req.encode()
 	}
 	var reply []byte
 	var at chord.NodeRef
@@ -568,26 +581,22 @@ func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.
 		if !ok || ctx.Err() != nil {
 			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w", op, req.Key, ErrUnavailable, err)
 		}
-		req.Force = true
 		var serr error
-		if reply, at, serr = s.standIn(ctx, cmd, req.encode(), lr, dead, false); serr != nil {
+		if reply, at, _, serr = s.standIn(ctx, cmd, build, lr, dead, st); serr != nil {
 			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w; stand-ins: %w", op, req.Key, ErrUnavailable, err, serr)
 		}
 	} else {
 		var err error
-		reply, at, err = s.callOwner(ctx, lr.Owner, cmd, func(_ chord.NodeRef, force bool) []byte {
-			req.Force = force
-			return req.encode()
-		})
+		reply, at, _, err = s.callOwner(ctx, lr.Owner, cmd, build, st)
 		if err != nil {
-			// The owner went down after the lookup: the first live node
-			// after it owns the key now and takes the write.
-			if ctx.Err() != nil || !errors.Is(err, chord.ErrNodeDown) && !errors.Is(err, errUnreachable) {
+			// The owner is down or has not taken over its keys: after a
+			// verified lookup, the first serving node after it takes the
+			// write (before one, Set looks up again).
+			if ctx.Err() != nil || !st.verified || !errors.Is(err, chord.ErrNodeDown) && !errors.Is(err, errUnreachable) {
 				return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
 			}
-			req.Force = true
 			var serr error
-			if reply, at, serr = s.standIn(ctx, cmd, req.encode(), lr, at, errors.Is(err, errNotReady)); serr != nil {
+			if reply, at, _, serr = s.standIn(ctx, cmd, build, lr, at, st); serr != nil {
 				return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w; stand-ins: %w", op, req.Key, at.Addr, err, serr)
 			}
 		}
@@ -625,18 +634,58 @@ func headErr(h replyHead) error {
 // errUnreachable marks a peer that did not answer or is not a ring member.
 var errUnreachable = errors.New("unreachable")
 
-// callOwner sends the request built by req to the owner the lookup found,
-// following "not the owner" redirects. If a redirect leads to a node that
-// is down (a stale predecessor pointer), the node that redirected is the
-// first live successor of the key: it is asked again with force set.
-// callOwner returns the reply and the node that gave it (or the last node
-// tried). An error wraps ErrUnavailable, and chord.ErrNodeDown when a node
-// did not answer.
-func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, req func(to chord.NodeRef, force bool) []byte) ([]byte, chord.NodeRef, error) {
-	at, prev := owner, chord.NodeRef{}
+// opState is what one Get, Set or Del learns about the nodes it calls.
+type opState struct {
+	// verified: the owner was looked up with a ping (verifiedLookup), or
+	// the lookup failed; only then may a node be forced to answer for a
+	// key it does not own (see callOwner).
+	verified bool
+	down     map[string]bool // did not answer, or has left the ring
+	notReady map[string]bool // answered that it has not taken over its keys
+	alive    map[string]bool // answered (a walk may go on from its successor list)
+}
+
+func newOpState(lr chord.LookupResult, verified bool) *opState {
+	st := &opState{verified: verified, down: map[string]bool{}, notReady: map[string]bool{}, alive: map[string]bool{}}
+	for _, h := range lr.Path {
+		if h.Err != "" && verified {
+			st.down[h.Node.Addr] = true
+		}
+	}
+	return st
+}
+
+// errRedirectDown: a node redirected to its predecessor, which is down.
+var errRedirectDown = fmt.Errorf("%w: redirected to a node that is down", errUnreachable)
+
+// callOwner sends the request built by req to start, following "not the
+// owner" redirects toward the predecessor that owns the key. If a redirect
+// leads to a node that is down (it did not answer, or has left), the node
+// that redirected is the first live successor of the key, provided the
+// owner was looked up with a ping (st.verified): it is asked again with
+// force. Without that the node that named the owner may have been wrong
+// (a node that left, still vouched for), so callOwner fails and the caller
+// looks up again. A node that answered that it has not taken over its keys
+// (it knows no predecessor yet, so not its range) is no reason to force
+// the next one: it may be ready a moment later, and the next one no longer
+// a holder. callOwner returns the reply, the node that gave it (or the
+// last node tried) and whether it was forced. An error wraps
+// ErrUnavailable, and chord.ErrNodeDown or errUnreachable when a node did
+// not answer or does not serve the key's range.
+func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, req func(to chord.NodeRef, force bool) []byte, st *opState) ([]byte, chord.NodeRef, bool, error) {
+	at, prev := start, chord.NodeRef{}
 	force := false
 	for i := 0; ; i++ {
-		reply, err := s.call(ctx, at, cmd, req(at, force))
+		var reply []byte
+		var err error
+		switch {
+		case st.down[at.Addr]:
+			err = fmt.Errorf("%w: %s", errUnreachable, at.Addr)
+		case st.notReady[at.Addr]:
+			err = fmt.Errorf("%w: %w: %s", errUnreachable, errNotReady, at.Addr)
+		default:
+			reply, err = s.call(ctx, at, cmd, req(at, force))
+		}
 		var h replyHead
 		if err == nil {
 			h, err = decodeHeadPrefix(reply)
@@ -644,22 +693,31 @@ func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, 
 			case err != nil:
 			case h.Status == statusNotReady:
 				err = fmt.Errorf("%w: %w: %s", errUnreachable, errNotReady, h.Msg)
+				st.alive[at.Addr], st.notReady[at.Addr] = true, true
 			case h.Status == statusNotMember:
 				err = fmt.Errorf("%w: %s", errUnreachable, h.Msg)
+			default:
+				st.alive[at.Addr] = true
 			}
 		}
 		if err != nil {
-			if !prev.IsZero() && !force && ctx.Err() == nil {
+			if !errors.Is(err, errNotReady) {
+				st.down[at.Addr] = true
+			}
+			if !prev.IsZero() && !force && ctx.Err() == nil && !errors.Is(err, errNotReady) {
+				if !st.verified {
+					return nil, at, false, fmt.Errorf("%w: %s redirected to %s: %w", ErrUnavailable, prev.Addr, at.Addr, errRedirectDown)
+				}
 				at, prev, force = prev, chord.NodeRef{}, true
 				continue
 			}
-			return nil, at, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return nil, at, force, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		if h.Status != statusNotOwner {
-			return reply, at, nil
+			return reply, at, force, nil
 		}
 		if i >= s.cfg.MaxRedirects || h.Hint.IsZero() || h.Hint == at {
-			return nil, at, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)
+			return nil, at, force, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)
 		}
 		at, prev = h.Hint, at
 	}
@@ -688,68 +746,77 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 	return s.node.Call(ctx, to.Addr, cmd, req)
 }
 
-// standIn sends a forced request (a read or a write) to the nodes after the
-// unreachable owner, which answer in its place. It learns them from the
-// successor lists of this node (its own, when it is the owner), of the
-// nodes that answered on the lookup path (latest first), and of this
-// node's successors (nearest to owner first), walking each list's entries
-// after owner in turn and on along the successor lists of the nodes that
-// answer (a run of nodes that are down or still taking over their keys may
-// be longer than one list). A read goes on until a node answers without
-// error; a write stops at the first node that answers at all, except one
-// that has not taken over its keys (it applied nothing), so that it is
-// never applied twice. ownerUp says that the owner answered (it has not
-// taken over its keys yet): its own successor list is asked too.
-func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.LookupResult, owner chord.NodeRef, ownerUp bool) ([]byte, chord.NodeRef, error) {
+// standIn sends a request (a read or a write) to the nodes after owner,
+// which is down or not ready, to answer in its place. It learns them from
+// the successor lists of this node (its own, when it is the owner), of
+// the owner when it answered (it is not ready), of the nodes that answered
+// on the lookup path (latest first), and of this node's successors
+// (nearest to owner first), walking each list's entries after owner in
+// turn and on along the successor lists of the nodes that answer (a run of
+// nodes that are down or still taking over their keys may be longer than
+// one list), until r of them answered: a node further on is no holder of
+// the key, whatever its predecessor pointer. Each is asked through callOwner: a node whose predecessor
+// pointer names a live owner before it redirects there; one whose
+// predecessor is down answers, forced. A read goes on until a node answers
+// without error; a write stops at the first node that answers at all (a
+// redirect or a node that is not ready applied nothing), so it is never
+// applied twice.
+func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeRef, force bool) []byte, lr chord.LookupResult, owner chord.NodeRef, st *opState) ([]byte, chord.NodeRef, bool, error) {
 	write := cmd == cmdSet || cmd == cmdDel
+	if !st.notReady[owner.Addr] {
+		st.down[owner.Addr] = true
+	}
 	tried := map[string]bool{owner.Addr: true}
+	answered := 0 // candidates that answered, however
 	var errs []error
-	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool) {
+	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool, bool) {
 		i := slices.IndexFunc(list, func(r chord.NodeRef) bool { return r.Addr == owner.Addr })
 		if i < 0 {
-			return nil, owner, false
+			return nil, owner, false, false
 		}
 		walk := s.newWalk(list[i+1:], owner.Addr)
-		for {
+		for answered < s.cfg.Replicas {
 			c, ok := walk.next(ctx)
 			if !ok {
-				return nil, owner, false
+				return nil, owner, false, false
 			}
-			if tried[c.Addr] {
+			if tried[c.Addr] || st.down[c.Addr] || st.notReady[c.Addr] {
 				continue
 			}
 			tried[c.Addr] = true
-			reply, err := s.call(ctx, c, cmd, req)
+			reply, at, forced, err := s.callOwner(ctx, c, cmd, req, st)
+			if st.alive[c.Addr] {
+				walk.answered(c)
+				answered++
+			}
 			if err == nil {
 				var h replyHead
 				if h, err = decodeHeadPrefix(reply); err == nil {
-					walk.answered(c)
-					if h.Status == statusNotMember || h.Status == statusNotReady {
-						err = fmt.Errorf("%w: %s", errUnreachable, h.Msg)
-					} else if err = headErr(h); err == nil || write {
-						return reply, c, true
+					if err = headErr(h); err == nil || write {
+						return reply, at, forced, true
 					}
 				}
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", c.Addr, err))
 			if ctx.Err() != nil {
-				return nil, owner, false
+				return nil, owner, false, false
 			}
 		}
+		return nil, owner, false, false
 	}
 	mine := s.node.Successors()
 	if owner.Addr == s.self.Addr {
 		mine = append([]chord.NodeRef{s.self}, mine...)
 	}
-	if reply, at, ok := try(mine); ok {
-		return reply, at, nil
+	if reply, at, forced, ok := try(mine); ok {
+		return reply, at, forced, nil
 	}
-	if ownerUp {
+	if st.alive[owner.Addr] {
 		// The owner answered that it has not taken over its keys yet: it
 		// knows best which nodes come after it.
 		if m, err := s.succs(ctx, owner); err == nil {
-			if reply, at, ok := try(append([]chord.NodeRef{owner}, m.Succs...)); ok {
-				return reply, at, nil
+			if reply, at, forced, ok := try(append([]chord.NodeRef{owner}, m.Succs...)); ok {
+				return reply, at, forced, nil
 			}
 		}
 	}
@@ -765,7 +832,7 @@ func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.Lo
 	asked := map[string]bool{s.self.Addr: true, owner.Addr: true}
 	for _, n := range ask {
 		if ctx.Err() != nil {
-			return nil, owner, ctx.Err()
+			return nil, owner, false, ctx.Err()
 		}
 		if asked[n.Addr] {
 			continue
@@ -775,14 +842,14 @@ func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.Lo
 		if err != nil {
 			continue
 		}
-		if reply, at, ok := try(m.Succs); ok {
-			return reply, at, nil
+		if reply, at, forced, ok := try(m.Succs); ok {
+			return reply, at, forced, nil
 		}
 	}
 	if len(errs) == 0 {
-		return nil, owner, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
+		return nil, owner, false, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
 	}
-	return nil, owner, fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
+	return nil, owner, false, fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
 }
 
 // nearestFailed returns the node that failed on the lookup path nearest

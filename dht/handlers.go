@@ -21,6 +21,8 @@ const (
 	accessWrite                 // the keys taken over; refused while leaving
 	accessHandoff               // a ring member, taken over or not; refused while leaving
 	accessInfo                  // a ring member
+	accessOwner                 // a get: a ring member (see serving)
+	accessOwnerWrite            // a set or del: a ring member, refused while leaving
 )
 
 // memberHead returns a statusNotMember header when the store cannot serve
@@ -36,7 +38,7 @@ func (s *Store) memberHead(a access) (replyHead, bool) {
 	switch {
 	case left:
 		return replyHead{Status: statusNotMember, Msg: "node has left the ring"}, false
-	case leaving && (a == accessWrite || a == accessHandoff):
+	case leaving && (a == accessWrite || a == accessHandoff || a == accessOwnerWrite):
 		return replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}, false
 	case len(s.node.Successors()) == 0:
 		return replyHead{Status: statusNotMember, Msg: "node has not joined a ring"}, false
@@ -65,6 +67,26 @@ func (s *Store) owns(id chord.ID) (ok bool, hint chord.NodeRef) {
 	return false, pred
 }
 
+// serving decides how this node answers a get, set or del for id as its
+// owner (or, with force, in place of a failed owner): self reports whether
+// its own copy counts as one of the key's r copies. A node that has not
+// taken over its keys yet still serves the keys of its range, as a proxy:
+// its copy does not count, and it reads or writes r ready nodes after it,
+// the holders so far. It does so only for keys in (predecessor, self]: a
+// node that joined before it in that range is not settled, so not ready
+// either. Knowing a predecessor, it redirects other keys there like any
+// owner; without one it answers not ready and the nodes after it stand in.
+func (s *Store) serving() (self bool, h replyHead, ok bool) {
+	if s.Ready() {
+		return true, replyHead{}, true
+	}
+	pred := s.node.Predecessor()
+	if pred.IsZero() || pred.Addr == s.self.Addr {
+		return false, replyHead{Status: statusNotReady, Msg: "node has not taken over its keys yet"}, false
+	}
+	return false, replyHead{}, true
+}
+
 // ownsStrict is owns with a known predecessor only (used by Repair).
 func (s *Store) ownsStrict(id chord.ID) bool {
 	pred := s.node.Predecessor()
@@ -82,7 +104,7 @@ func invalid(err error) replyHead { return replyHead{Status: statusInvalid, Msg:
 // handleGet serves dht.get: the owner's read. It answers with the newest
 // of its own copy and those of its next r-1 live successors, and the
 // version of each copy it read (the client writes the newest back to those
-// behind). The successors the client reads itself (Cover) count as read;
+// behind); if fewer than r copies answered, it answers unavailable. The successors the client reads itself (Cover) count as read;
 // those it found unreachable (Skip) are passed over, and the next live
 // successors read instead.
 func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
@@ -93,10 +115,14 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	if err := s.checkKey(m.Key); err != nil {
 		return getResp{Head: invalid(err)}.encode(), nil
 	}
-	if h, ok := s.memberHead(accessRead); !ok {
+	id := s.KeyID(m.Key)
+	if h, ok := s.memberHead(accessOwner); !ok {
 		return getResp{Head: h}.encode(), nil
 	}
-	id := s.KeyID(m.Key)
+	self, h, ok := s.serving()
+	if !ok {
+		return getResp{Head: h}.encode(), nil
+	}
 	if !m.Force {
 		if ok, hint := s.owns(id); !ok {
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
@@ -107,9 +133,14 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	s.mu.Unlock()
 	cands := distinctExcept(s.node.Successors(), s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
-	out := getResp{Copies: []copyVer{{Addr: s.self.Addr, Found: found, Ver: best.Ver}}}
-	if m.Hints && !m.Force && !sameAddrs(cands[:want], m.Cover) {
-		out.Replicas = cands[:want]
+	var out getResp
+	if self {
+		out.Copies = []copyVer{{Addr: s.self.Addr, Found: found, Ver: best.Ver}}
+	} else {
+		want = min(s.cfg.Replicas, len(cands))
+	}
+	if m.Hints && !m.Force && !sameAddrs(cands[:min(s.cfg.Replicas-1, len(cands))], m.Cover) {
+		out.Replicas = cands[:min(s.cfg.Replicas-1, len(cands))]
 	}
 	// Read the first r-1 successors the client does not read itself at
 	// once, then stand-ins one by one for those that did not answer.
@@ -168,6 +199,11 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 			walk.answered(h)
 		}
 	}
+	if asked < want {
+		// Fewer copies than r answered: the newest may be among the others.
+		return getResp{Head: replyHead{Status: statusUnavailable,
+			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}.encode(), nil
+	}
 	out.Found, out.Rec = found, best
 	return out.encode(), nil
 }
@@ -222,10 +258,6 @@ func (s *Store) handleRead(_ context.Context, b []byte) ([]byte, error) {
 	return getResp{Found: found, Rec: r}.encode(), nil
 }
 
-// writeAttempts bounds how often the owner re-versions a write that a
-// holder refused because it had a newer version.
-const writeAttempts = 4
-
 // handleSet serves dht.set: the owner assigns a version, stores the record,
 // pushes it to its next r-1 live successors and acknowledges once all of
 // them have it.
@@ -249,58 +281,59 @@ func (s *Store) handleDel(ctx context.Context, b []byte) ([]byte, error) {
 }
 
 // ownerWrite is the owner's side of a write (dht.set and dht.del). The
-// version comes from the hybrid logical clock and is newer than the
-// owner's own copy; if a holder has a newer one still (a write this node
-// has not seen), the holder refuses the push and the owner versions the
-// write again past it, so the version it acknowledges is newer than every
-// copy its holders had.
+// version comes from the hybrid logical clock: past the physical time,
+// past every version this node has seen, and newer than its own copy. A
+// holder that already has a newer version keeps it: that write is newer
+// than this one, so it was written while this one was under way (with one
+// machine's clock a write that completed before this one began has an
+// older wall time), and this write is acknowledged as overwritten by it at
+// once. It is not versioned again: a read may already have returned it,
+// and it must not come back after the writes that follow.
 func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
 		return setResp{Head: invalid(err)}.encode()
 	}
-	if h, ok := s.memberHead(accessWrite); !ok {
+	id := s.KeyID(m.Key)
+	if h, ok := s.memberHead(accessOwnerWrite); !ok {
 		return setResp{Head: h}.encode()
 	}
-	id := s.KeyID(m.Key)
+	self, h, ok := s.serving()
+	if !ok {
+		return setResp{Head: h}.encode()
+	}
 	if ok, hint := s.owns(id); !ok && !m.Force {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
 	}
-	var last error
-	var seen Version // the newest version a holder refused a push for
-	for attempt := 0; attempt < writeAttempts; attempt++ {
-		s.mu.Lock()
-		cur, _ := s.tab.get(m.Key)
-		prev := maxVersion(cur.Ver, seen)
-		rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Prev: prev, Ver: s.clock.next(prev, s.self.ID)}
-		s.applyLocked(rec, storeWrite)
-		s.mu.Unlock()
-		s.forward(ctx, []record{rec})
-		copies, newer, err := s.replicate(ctx, rec)
-		if err != nil {
-			return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode()
-		}
-		if newer.IsZero() {
-			return setResp{Ver: rec.Ver, Copies: copies}.encode()
-		}
-		// A holder has a newer version than the one just assigned: write
-		// again past it.
-		seen = maxVersion(seen, newer)
-		last = fmt.Errorf("a holder kept version %v over %v", newer, rec.Ver)
+	s.mu.Lock()
+	cur, _ := s.tab.get(m.Key)
+	rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Prev: cur.Ver, Ver: s.clock.next(cur.Ver, s.self.ID)}
+	s.applyLocked(rec, storeWrite)
+	s.mu.Unlock()
+	s.forward(ctx, []record{rec})
+	copies, newer, err := s.replicate(ctx, rec, self)
+	if err != nil {
+		return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode()
 	}
-	return setResp{Head: replyHead{Status: statusUnavailable, Msg: last.Error()}}.encode()
+	if !newer.IsZero() {
+		s.clock.observe(newer)
+		s.log.Debug("a holder kept a newer write", "key", m.Key, "version", rec.Ver.String(), "newer", newer.String())
+	}
+	return setResp{Ver: rec.Ver, Copies: copies}.encode()
 }
 
-// replicate pushes rec to the owner's next r-1 live successors: to the
-// first r-1 at once, then to the next ones, one by one, in place of those
-// that did not answer or have not taken over their keys yet, walking on
-// along the successor lists of the nodes that answer when this node's own
-// runs out. It returns the copies made (owner included), or the newest
-// version a holder refused rec for, or an error when fewer holders than
-// min(r, ring size) were reached.
-func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Version, err error) {
-	copies = 1
+// replicate pushes rec to the owner's next r-1 live successors (r when
+// the owner's own copy does not count: self false): to the first ones at
+// once, then to the next ones, one by one, in place of those that did not
+// answer or have not taken over their keys yet, walking on along the
+// successor lists of the nodes that answer when this node's own runs out.
+// It returns the holders that have rec or a newer version (the owner
+// included when it counts), the newest version a holder kept over rec
+// (zero if none), or an error when fewer holders than min(r, ring size)
+// were reached.
+func (s *Store) replicate(ctx context.Context, rec record, self bool) (copies int, newer Version, err error) {
+	copies = btoi(self)
 	walk := s.newWalk(s.node.Successors(), s.self.Addr)
-	want := min(s.cfg.Replicas-1, len(walk.queue))
+	want := min(s.cfg.Replicas-btoi(self), len(walk.queue))
 	req := storeReq{Kind: storeWrite, Recs: []record{rec}}.encode()
 	var errs []error
 	// settle counts one push's outcome.
@@ -312,9 +345,8 @@ func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Ve
 		case p.err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", h.Addr, p.err))
 		case !p.accepted:
-			// The holder has a newer version, or this very version with
-			// another value: either way, version again.
 			newer = maxVersion(newer, p.current)
+			copies++
 		default:
 			copies++
 		}
@@ -337,22 +369,20 @@ func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Ve
 	for i, p := range results {
 		settle(first[i], p)
 	}
-	for newer.IsZero() && copies-1 < want && ctx.Err() == nil {
+	for copies-btoi(self) < want && ctx.Err() == nil {
 		h, ok := walk.next(ctx)
 		if !ok {
 			break
 		}
 		settle(h, s.push(ctx, h, req))
 	}
-	switch {
-	case ctx.Err() != nil:
-		return copies, Version{}, ctx.Err()
-	case !newer.IsZero():
-		return copies, newer, nil
-	case copies-1 < want:
-		return copies, Version{}, fmt.Errorf("stored on %d of %d holders: %w", copies, want+1, errors.Join(errs...))
+	if copies-btoi(self) < want {
+		if ctx.Err() != nil {
+			return copies, newer, ctx.Err()
+		}
+		return copies, newer, fmt.Errorf("stored on %d of %d holders: %w", copies, want+btoi(self), errors.Join(errs...))
 	}
-	return copies, Version{}, nil
+	return copies, newer, nil
 }
 
 // pushResult is the outcome of pushing one record to a holder: err when it did

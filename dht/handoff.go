@@ -206,6 +206,9 @@ func (s *Store) forward(ctx context.Context, recs []record) {
 // new ring: then there is nothing to take). Otherwise it stays not ready
 // and tries again next round.
 func (s *Store) takeOver(ctx context.Context) error {
+	if err := s.settled(ctx); err != nil {
+		return fmt.Errorf("join handoff: %w", err)
+	}
 	walk := s.newWalk(s.node.Successors(), s.self.Addr)
 	want := s.cfg.Replicas
 	var sources []chord.NodeRef
@@ -255,6 +258,42 @@ func (s *Store) takeOver(ctx context.Context) error {
 
 // errNotReady marks a node that has not taken over its keys yet.
 var errNotReady = errors.New("not ready")
+
+// errNotSettled: the ring around this node is still changing.
+var errNotSettled = errors.New("not settled yet")
+
+// settled reports (nil) whether this node's predecessor names it as its
+// successor and its successor names it as its predecessor. Only then does
+// a joiner take over its keys: until then another node that joined next to
+// it may still take itself for the owner of some of them and accept their
+// writes; from then on that node redirects them here, and a node that
+// joins later between this one and its successor takes its keys from this
+// one. A node alone in its ring is settled.
+func (s *Store) settled(ctx context.Context) error {
+	succs := distinctExcept(s.node.Successors(), s.self)
+	if len(succs) == 0 {
+		return nil
+	}
+	pred := s.node.Predecessor()
+	if pred.IsZero() || pred.Addr == s.self.Addr {
+		return fmt.Errorf("%w: no predecessor", errNotSettled)
+	}
+	mp, err := s.succs(ctx, pred)
+	if err != nil {
+		return fmt.Errorf("%w: predecessor %s: %w", errNotSettled, pred.Addr, err)
+	}
+	if l := distinctExcept(mp.Succs, pred); len(l) == 0 || l[0].Addr != s.self.Addr {
+		return fmt.Errorf("%w: predecessor %s does not name this node as its successor", errNotSettled, pred.Addr)
+	}
+	ms, err := s.succs(ctx, succs[0])
+	if err != nil {
+		return fmt.Errorf("%w: successor %s: %w", errNotSettled, succs[0].Addr, err)
+	}
+	if ms.Pred.Addr != s.self.Addr {
+		return fmt.Errorf("%w: successor %s names %s as its predecessor", errNotSettled, succs[0].Addr, ms.Pred.Addr)
+	}
+	return nil
+}
 
 // takeFrom copies from c every record c holds outside (self, c], page by
 // page, asking c to forward its later writes there, and returns how many

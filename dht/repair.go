@@ -157,14 +157,23 @@ func (s *Store) ownerOf(ctx context.Context, id chord.ID, rs *round) (ownerInfo,
 	if err != nil {
 		return ownerInfo{}, err
 	}
-	if lr.Owner.Addr == s.self.Addr {
-		return ownerInfo{owner: s.self, pred: pred, list: s.node.Successors()}, nil
+	// A lookup may name a node that, by its own predecessor pointer, no
+	// longer owns id (nodes joined before it): go back along the pointers.
+	cur = lr.Owner
+	for hop := 0; hop <= s.cfg.Replicas; hop++ {
+		if cur.Addr == s.self.Addr {
+			return ownerInfo{owner: s.self, pred: pred, list: s.node.Successors()}, nil
+		}
+		m, err := s.succsOf(ctx, cur, rs)
+		if err != nil {
+			return ownerInfo{owner: cur}, err
+		}
+		if m.Pred.IsZero() || chord.BetweenRightIncl(m.Pred.ID, id, cur.ID) {
+			return ownerInfo{owner: cur, pred: m.Pred, list: m.Succs}, nil
+		}
+		cur = m.Pred
 	}
-	m, err := s.succsOf(ctx, lr.Owner, rs)
-	if err != nil {
-		return ownerInfo{owner: lr.Owner}, err
-	}
-	return ownerInfo{owner: lr.Owner, pred: m.Pred, list: m.Succs}, nil
+	return ownerInfo{}, fmt.Errorf("%s: no node found that owns it by its predecessor pointer", id.Short(s.bits))
 }
 
 // repairGroup makes the r holders of group (the owner and its successors)
@@ -223,14 +232,18 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		s.fetchNewer(ctx, group, newerAt)
 		return errors.Join(errs...)
 	}
-	if !allLive {
+	if !allLive || len(holders) == 0 {
 		return errors.Join(errs...)
 	}
-	// Not a holder, and every holder has our version or a newer one.
+	// Not a holder, and every holder has our version or a newer one. A
+	// copy is kept anyway when this node lies between its key and the last
+	// holder: the lists it was told have not caught up with it, and it is
+	// one of the holders after all.
+	last := holders[len(holders)-1]
 	dropped := 0
 	s.mu.Lock()
 	for k, r := range group {
-		if confirmed[k] == len(holders) && s.tab.dropIf(r.Key, r.Ver) {
+		if confirmed[k] == len(holders) && !chord.BetweenRightIncl(r.ID, s.self.ID, last.ID) && s.tab.dropIf(r.Key, r.Ver) {
 			dropped++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/chord/chordtest"
+	"github.com/chordtui/chordtui/netmux"
 )
 
 // testRing is a ring of chord nodes with stores on the in-memory network.
@@ -26,9 +27,11 @@ type testRing struct {
 	nodes []*testNode // every node ever started, in start order
 	next  int
 	rng   *rand.Rand
-	// listen and kill replace the in-memory network when set (netmux).
+	// listen and kill replace the in-memory network when set (netmux),
+	// and faults is then the transports' shared fault table.
 	listen func() (chord.Transport, error)
 	kill   func(addr string)
+	faults *netmux.Faults
 }
 
 type testNode struct {

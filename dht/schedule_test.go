@@ -135,8 +135,8 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 			}
 			if m := model[k]; !m.allowed(res.Found, string(res.Value)) {
 				r.dumpKey(k)
-				t.Fatalf("step %d: get %s via %s = %q (found %v, version %d); last acknowledged %q at %v, uncertain %v",
-					step, k, via.addr, res.Value, res.Found, res.Version, m.acked, m.ackedVer, m.uncertain)
+				t.Fatalf("step %d: get %s via %s = %q (found %v, version %v, from %s, fallback %v, wrote back %d); last acknowledged %q at %v, uncertain %v",
+					step, k, via.addr, res.Value, res.Found, res.Version, res.Owner.Addr, res.Fallback, res.WrittenBack, m.acked, m.ackedVer, m.uncertain)
 			}
 		case op < 85:
 			if len(r.live()) < 12 {
