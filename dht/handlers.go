@@ -17,12 +17,12 @@ import (
 type access int
 
 const (
-	accessRead    access = iota // the keys taken over; served while leaving
-	accessWrite                 // the keys taken over; refused while leaving
-	accessHandoff               // a ring member, taken over or not; refused while leaving
-	accessInfo                  // a ring member
-	accessOwner                 // a get: a ring member (see serving)
-	accessOwnerWrite            // a set or del: a ring member, refused while leaving
+	accessRead       access = iota // the keys taken over; served while leaving
+	accessWrite                    // the keys taken over; refused while leaving
+	accessHandoff                  // a ring member, taken over or not; refused while leaving
+	accessInfo                     // a ring member
+	accessOwner                    // a get: a ring member (see serving)
+	accessOwnerWrite               // a set or del: a ring member, refused while leaving
 )
 
 // memberHead returns a statusNotMember header when the store cannot serve
