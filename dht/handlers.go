@@ -67,26 +67,6 @@ func (s *Store) owns(id chord.ID) (ok bool, hint chord.NodeRef) {
 	return false, pred
 }
 
-// serving decides how this node answers a get, set or del for id as its
-// owner (or, with force, in place of a failed owner): self reports whether
-// its own copy counts as one of the key's r copies. A node that has not
-// taken over its keys yet still serves the keys of its range, as a proxy:
-// its copy does not count, and it reads or writes r ready nodes after it,
-// the holders so far. It does so only for keys in (predecessor, self]: a
-// node that joined before it in that range is not settled, so not ready
-// either. Knowing a predecessor, it redirects other keys there like any
-// owner; without one it answers not ready and the nodes after it stand in.
-func (s *Store) serving() (self bool, h replyHead, ok bool) {
-	if s.Ready() {
-		return true, replyHead{}, true
-	}
-	pred := s.node.Predecessor()
-	if pred.IsZero() || pred.Addr == s.self.Addr {
-		return false, replyHead{Status: statusNotReady, Msg: "node has not taken over its keys yet"}, false
-	}
-	return false, replyHead{}, true
-}
-
 // ownsStrict is owns with a known predecessor only (used by Repair).
 func (s *Store) ownsStrict(id chord.ID) bool {
 	pred := s.node.Predecessor()
@@ -119,10 +99,14 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	if h, ok := s.memberHead(accessOwner); !ok {
 		return getResp{Head: h}.encode(), nil
 	}
-	self, h, ok := s.serving()
-	if !ok {
-		return getResp{Head: h}.encode(), nil
-	}
+	// A node that has not taken over its keys yet still serves the keys of
+	// its range as a proxy (self false): its copy does not count, and it
+	// reads the r ready nodes after it, the holders so far. A node between
+	// its predecessor and it is not settled, so not ready either; without
+	// a predecessor pointer the key reached it from its successor, whose
+	// predecessor it is, or from a lookup whose last hop names it, so it
+	// lies between this node's true predecessor and this node.
+	self := s.Ready()
 	if !m.Force {
 		if ok, hint := s.owns(id); !ok {
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
@@ -198,6 +182,15 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		if c.answered {
 			walk.answered(h)
 		}
+	}
+	if !self {
+		// A proxy that took over its keys meanwhile holds the newest copy
+		// of the nodes it read, some of which may have dropped theirs.
+		s.mu.Lock()
+		if r, ok := s.tab.get(m.Key); ok && r.Ver.Newer(best.Ver) {
+			best, found = r, true
+		}
+		s.mu.Unlock()
 	}
 	if asked < want {
 		// Fewer copies than r answered: the newest may be among the others.
@@ -297,10 +290,7 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	if h, ok := s.memberHead(accessOwnerWrite); !ok {
 		return setResp{Head: h}.encode()
 	}
-	self, h, ok := s.serving()
-	if !ok {
-		return setResp{Head: h}.encode()
-	}
+	self := s.Ready() // a proxy until it has taken over its keys (see handleGet)
 	if ok, hint := s.owns(id); !ok && !m.Force {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
 	}

@@ -296,6 +296,7 @@ func (l *linRun) maintain(rng *rand.Rand, repair bool) {
 			_ = n.store.Repair(ctx)
 		}
 	}
+	l.r.clock.Advance(l.cfg.rpc) // rounds are that far apart: spare copies get dropped
 }
 
 // settle heals every fault and runs maintenance until the ring is ideal
@@ -428,11 +429,12 @@ func (l *linRun) nemesis(steps []nemStep, seed int64) {
 // linStats counts what one run did.
 type linStats struct {
 	reads, writes, unknown, failedReads, steps int
+	unchecked                                  int // histories porcupine could not decide in time
 }
 
 func (s linStats) String() string {
-	return fmt.Sprintf("%d reads (%d more failed), %d writes (%d with unknown outcome), %d fault steps",
-		s.reads, s.failedReads, s.writes, s.unknown, s.steps)
+	return fmt.Sprintf("%d reads (%d more failed), %d writes (%d with unknown outcome), %d fault steps, %d histories too long to check",
+		s.reads, s.failedReads, s.writes, s.unknown, s.steps, s.unchecked)
 }
 
 // stats counts the history.
@@ -521,7 +523,9 @@ func runLinStats(t testing.TB, seed int64, steps []nemStep, cfg linConfig) (stri
 	case porcupine.Ok:
 		return "", l.stats()
 	case porcupine.Unknown:
-		return "porcupine timed out", l.stats()
+		st := l.stats()
+		st.unchecked = 1
+		return "", st
 	}
 	return l.report(info), l.stats()
 }
@@ -594,10 +598,14 @@ func schedulesFromEnv(def int) int {
 // its own ring; they mostly wait on timeouts). A failing seed is printed
 // with its schedule shrunk to the steps it still fails with.
 //
-// DHT_SCHEDULES=n runs n schedules instead of the default 500.
+// DHT_SCHEDULES=n runs n schedules instead of the default 500; DHT_SEED=s
+// runs schedule s that many times; DHT_TRACE=1 adds every operation to the
+// report of a failure.
 func TestLinearizable(t *testing.T) {
 	cfg := linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}
 	n := schedulesFromEnv(500)
+	// DHT_SEED=s runs schedule s n times (runs are not deterministic).
+	only, _ := strconv.ParseInt(os.Getenv("DHT_SEED"), 10, 64)
 	const workers = 4
 	seeds := make(chan int64)
 	var mu sync.Mutex
@@ -619,6 +627,7 @@ func TestLinearizable(t *testing.T) {
 				total.unknown += st.unknown
 				total.failedReads += st.failedReads
 				total.steps += st.steps
+				total.unchecked += st.unchecked
 				mu.Unlock()
 			}
 		}()
@@ -630,17 +639,27 @@ func TestLinearizable(t *testing.T) {
 		if stop {
 			break
 		}
+		if only > 0 {
+			seeds <- only
+			continue
+		}
 		seeds <- seed
 	}
 	close(seeds)
 	wg.Wait()
 	t.Logf("%d schedules: %v", n, total)
+	if total.unchecked*100 > n {
+		t.Errorf("porcupine could not decide %d of %d histories in 30 s", total.unchecked, n)
+	}
 	if len(failed) == 0 {
 		return
 	}
 	first := int64(math.MaxInt64)
 	for seed := range failed {
 		first = min(first, seed)
+	}
+	if only > 0 {
+		first = only
 	}
 	steps := genSchedule(first, 8, cfg.rpc)
 	small, rep := shrink(t, first, steps, cfg, 2)

@@ -3,6 +3,7 @@ package dht
 import (
 	"bytes"
 	"sort"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -38,6 +39,9 @@ type entry struct {
 	// with rec, a write whose writer had not seen it (zero if rec arrived
 	// otherwise).
 	mergedOver Version
+	// spare is when a repair round first found that this node is no
+	// longer a holder of the key and every holder has it (zero: needed).
+	spare time.Time
 }
 
 func newTable() *table { return &table{recs: make(map[string]*entry)} }

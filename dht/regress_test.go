@@ -108,7 +108,7 @@ func TestPausedHolderAcrossDelete(t *testing.T) {
 		t.Run(fmt.Sprintf("holder %d paused", which), func(t *testing.T) {
 			r := emptyTestRing(31, nil, nil)
 			r.t = t
-			r.ccfg.RPCTimeout = 10 * time.Millisecond
+			r.ccfg.RPCTimeout = 25 * time.Millisecond
 			r.start(8)
 			vers, _ := setKeys(t, r, 40, "pd")
 			r.quiesce(vers)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -224,11 +225,8 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		}
 	}
 	allLive := len(holders)+btoi(selfIn) == want
-	if replicaOnly {
-		s.fetchNewer(ctx, group, newerAt)
-		return errors.Join(errs...)
-	}
-	if selfIn {
+	if replicaOnly || selfIn {
+		s.keepAll(group)
 		s.fetchNewer(ctx, group, newerAt)
 		return errors.Join(errs...)
 	}
@@ -237,13 +235,25 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 	}
 	// Not a holder, and every holder has our version or a newer one. A
 	// copy is kept anyway when this node lies between its key and the last
-	// holder: the lists it was told have not caught up with it, and it is
-	// one of the holders after all.
+	// holder (the lists it was told have not caught up with it, and it is
+	// one of the holders after all), and until it has been spare for
+	// dropGrace: a read that chose this node while it was a holder may
+	// still be on its way.
 	last := holders[len(holders)-1]
+	now := s.now()
 	dropped := 0
 	s.mu.Lock()
 	for k, r := range group {
-		if confirmed[k] == len(holders) && !chord.BetweenRightIncl(r.ID, s.self.ID, last.ID) && s.tab.dropIf(r.Key, r.Ver) {
+		e := s.tab.recs[r.Key]
+		if e == nil || e.rec.Ver != r.Ver || confirmed[k] != len(holders) || chord.BetweenRightIncl(r.ID, s.self.ID, last.ID) {
+			continue
+		}
+		if e.spare.IsZero() {
+			e.spare = now
+			continue
+		}
+		if now.Sub(e.spare) >= s.dropGrace() {
+			delete(s.tab.recs, r.Key)
 			dropped++
 		}
 	}
@@ -252,6 +262,22 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		s.log.Debug("dropped extra copies", "count", dropped, "owner", owner.Addr)
 	}
 	return errors.Join(errs...)
+}
+
+// dropGrace is how long a copy this node no longer needs is kept: longer
+// than any read or write that may have chosen it while it was a holder.
+func (s *Store) dropGrace() time.Duration { return 4 * s.rpc }
+
+// keepAll marks the records of group as needed here (this node holds
+// them as a holder).
+func (s *Store) keepAll(group []record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range group {
+		if e := s.tab.recs[r.Key]; e != nil {
+			e.spare = time.Time{}
+		}
+	}
 }
 
 func btoi(b bool) int {

@@ -274,12 +274,14 @@ func (r *testRing) settleChord() {
 	r.t.Fatalf("chord did not settle in 100 rounds: %d ideal-ring violations, first %v; invariants: %v", len(last), last[0], chord.CheckInvariants(sts))
 }
 
-// repairAll runs one repair round on every live node, in ring order.
+// repairAll runs one repair round on every live node, in ring order, then
+// moves the clock on by a second (rounds are that far apart in time).
 func (r *testRing) repairAll() {
 	ctx := context.Background()
 	for _, n := range r.ringOrder() {
 		_ = n.store.Repair(ctx)
 	}
+	r.clock.Advance(time.Second)
 }
 
 // holdings maps each key to the set of live nodes holding a record for it
