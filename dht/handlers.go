@@ -84,7 +84,8 @@ func invalid(err error) replyHead { return replyHead{Status: statusInvalid, Msg:
 // handleGet serves dht.get: the owner's read. It answers with the newest
 // of its own copy and those of its next r-1 live successors, and the
 // version of each copy it read (the client writes the newest back to those
-// behind); if fewer than r copies answered, it answers unavailable. The successors the client reads itself (Cover) count as read;
+// behind); if fewer than r copies answered, and some nodes of the ring
+// did not, it answers unavailable. The successors the client reads itself (Cover) count as read;
 // those it found unreachable (Skip) are passed over, and the next live
 // successors read instead.
 func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
@@ -161,10 +162,10 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		skip = append(skip, cands[i].Addr)
 	}
 	walk := s.newWalk(cands[want:], s.self.Addr, append(skip, m.Skip...)...)
-	for _, a := range answers {
+	for i, a := range answers {
 		take(a)
-		if a.answered {
-			walk.answered(chord.NodeRef{Addr: a.addr})
+		if a.answered || slices.Contains(m.Cover, cands[i].Addr) {
+			walk.answered(cands[i])
 		}
 	}
 	for asked < want && ctx.Err() == nil {
@@ -192,8 +193,9 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		}
 		s.mu.Unlock()
 	}
-	if asked < want {
-		// Fewer copies than r answered: the newest may be among the others.
+	if asked < want && !(walk.wrapped && len(walk.queue) == 0) {
+		// Fewer copies than r answered, and nodes that did not answer may
+		// hold the newest (unless the walk went round the whole ring).
 		return getResp{Head: replyHead{Status: statusUnavailable,
 			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}.encode(), nil
 	}

@@ -671,12 +671,12 @@ func TestLinearizable(t *testing.T) {
 
 // TestLinearizableNetmux is TestLinearizable over the real transport
 // (yamux over TCP on 127.0.0.1, with netmux's fault table).
-// DHT_NETMUX_SCHEDULES=n runs n schedules instead of the default 2.
+// DHT_NETMUX_SCHEDULES=n runs n schedules instead of the default 3.
 func TestLinearizableNetmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real sockets; skipped with -short")
 	}
-	n := 2
+	n := 3
 	if v, err := strconv.Atoi(os.Getenv("DHT_NETMUX_SCHEDULES")); err == nil && v > 0 {
 		n = v
 	}
