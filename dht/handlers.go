@@ -193,7 +193,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		}
 		s.mu.Unlock()
 	}
-	if asked < want && !(walk.wrapped && len(walk.queue) == 0) {
+	if asked < want && (!walk.wrapped || len(walk.queue) > 0) {
 		// Fewer copies than r answered, and nodes that did not answer may
 		// hold the newest (unless the walk went round the whole ring).
 		return getResp{Head: replyHead{Status: statusUnavailable,
