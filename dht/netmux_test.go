@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/netmux"
@@ -122,6 +123,7 @@ func BenchmarkNetmuxSetGet(b *testing.B) {
 		}
 	}()
 	r.start(16)
+	r.clock.Advance(time.Minute) // the join handoffs of the start are over
 	ctx := context.Background()
 	nodes := r.live()
 	b.Run("set", func(b *testing.B) {
