@@ -665,10 +665,10 @@ var errRedirectDown = fmt.Errorf("%w: redirected to a node that is down", errUnr
 // owner was looked up with a ping (st.verified): it is asked again with
 // force. Without that the node that named the owner may have been wrong
 // (a node that left, still vouched for), so callOwner fails and the caller
-// looks up again. A node that answered that it has not taken over its keys
-// (it knows no predecessor yet, so not its range) is no reason to force
-// the next one: it may be ready a moment later, and the next one no longer
-// a holder. callOwner returns the reply, the node that gave it (or the
+// looks up again. An answer that a node has not taken over its keys is no
+// reason to force the next one: it may be ready a moment later, and the
+// next one no longer a holder (get, set and del are not answered so: such
+// a node serves them as a proxy). callOwner returns the reply, the node that gave it (or the
 // last node tried) and whether it was forced. An error wraps
 // ErrUnavailable, and chord.ErrNodeDown or errUnreachable when a node did
 // not answer or does not serve the key's range.

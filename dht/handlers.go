@@ -114,9 +114,15 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		}
 	}
 	s.mu.Lock()
+	left := s.left
 	best, found := s.tab.get(m.Key)
 	s.mu.Unlock()
-	cands := distinctExcept(s.node.Successors(), s.self)
+	succs := s.node.Successors()
+	if left || len(succs) == 0 {
+		// Left meanwhile (Leave empties the table and the successor list).
+		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
+	}
+	cands := distinctExcept(succs, s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
 	var out getResp
 	if self {
@@ -248,8 +254,12 @@ func (s *Store) handleRead(_ context.Context, b []byte) ([]byte, error) {
 		return getResp{Head: h}.encode(), nil
 	}
 	s.mu.Lock()
+	left := s.left
 	r, found := s.tab.get(m.Key)
 	s.mu.Unlock()
+	if left {
+		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
+	}
 	return getResp{Found: found, Rec: r}.encode(), nil
 }
 
@@ -297,6 +307,11 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
 	}
 	s.mu.Lock()
+	if s.leaving || s.left {
+		// Leave has started: its handoff may not include this write.
+		s.mu.Unlock()
+		return setResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}.encode()
+	}
 	cur, _ := s.tab.get(m.Key)
 	rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Prev: cur.Ver, Ver: s.clock.next(cur.Ver, s.self.ID)}
 	s.applyLocked(rec, storeWrite)
@@ -434,6 +449,10 @@ func (s *Store) handleStore(ctx context.Context, b []byte) ([]byte, error) {
 	var applied []record
 	var merges []Merge
 	s.mu.Lock()
+	if s.leaving || s.left {
+		s.mu.Unlock()
+		return storeResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}.encode(), nil
+	}
 	for i, r := range m.Recs {
 		r.ID = s.KeyID(r.Key)
 		ok, mg := s.applyLocked(r, m.Kind)
