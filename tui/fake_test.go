@@ -82,12 +82,12 @@ func (f *fakeCluster) Get(_ context.Context, key, origin string) (cluster.GetRes
 
 func (f *fakeCluster) Set(_ context.Context, key, value, origin string) (cluster.WriteResult, error) {
 	err := f.call(via("set "+key+" "+value, origin))
-	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: 1}, err
+	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: cluster.NewVersion(time.Date(2026, 12, 6, 3, 56, 32, 512847000, time.UTC), 0, "n1")}, err
 }
 
 func (f *fakeCluster) Del(_ context.Context, key, origin string) (cluster.WriteResult, error) {
 	err := f.call(via("del "+key, origin))
-	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: 2}, err
+	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: cluster.NewVersion(time.Date(2026, 12, 6, 3, 56, 33, 0, time.UTC), 0, "n1")}, err
 }
 
 func (f *fakeCluster) Keys(node string) (cluster.KeyList, error) {

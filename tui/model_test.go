@@ -586,7 +586,7 @@ func TestLookupAnimation(t *testing.T) {
 	m.Update(hopMsg{seq: seq})
 	m.Update(hopMsg{seq: seq})
 	s := screen(m)
-	if !m.lookup.done() || !strings.Contains(s, `✓ "hello"   (owner n11, version 1, 3 hops via n0)`) || !strings.Contains(s, "owner n11 after 3 hops") {
+	if !m.lookup.done() || !strings.Contains(s, `"hello"   (owner n11, version 03:56:32.512847@n11, 3 hops via n0)`) || !strings.Contains(s, "owner n11 after 3 hops") {
 		t.Errorf("after the last hop:\n%s", s)
 	}
 	press(t, m, "esc")

@@ -198,7 +198,7 @@ func TestE2EKillAdjacent(t *testing.T) {
 		if r["found"] != true || r["value"] != want {
 			t.Fatalf("get key-%03d = %v (found %v), want %q", i, r["value"], r["found"], want)
 		}
-		if _, ok := r["version"].(float64); !ok {
+		if v, ok := r["version"].(map[string]any); !ok || v["writer"] == "" || v["time"] == "" {
 			t.Fatalf("get key-%03d: no version: %v", i, r)
 		}
 		if r["owner"] == a || r["owner"] == b {

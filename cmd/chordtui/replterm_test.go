@@ -91,7 +91,7 @@ func TestTmuxREPL(t *testing.T) {
 	s.waitFor(10*time.Second, "chordtui> get greeting\n\"hello\"   (owner")
 	s.keys("set world", "C-Left")
 	s.keys("greeting ", "Enter")
-	s.waitFor(10*time.Second, "chordtui> set greeting world\nok — \"greeting\" stored", "version 2")
+	s.waitFor(10*time.Second, "chordtui> set greeting world\nok — \"greeting\" stored")
 	s.keys("get y greetin", "C-Left", "C-Left", "C-Right", "BSpace", "BSpace", "C-e")
 	s.keys("g", "Enter")
 	s.waitFor(10*time.Second, "chordtui> get greeting\n\"world\"   (owner")

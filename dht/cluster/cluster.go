@@ -79,6 +79,7 @@ type Cluster struct {
 	evClosed    bool
 	evDropped   atomic.Uint64
 	ordered     orderedEvents                 // the cluster's own events, in line with the nodes' (events.go)
+	merges      merges                        // merges after heal already logged (events.go)
 	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
 	keyMu       sync.Mutex // guards the Snapshot.KeyIDs cache

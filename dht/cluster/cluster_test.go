@@ -481,12 +481,12 @@ func TestViews(t *testing.T) {
 	wait(t, c)
 	w, err := c.Set(ctx, "greeting", "hello", "n1")
 	must(t, "set", err)
-	if w.Owner.IsZero() || w.Version == 0 || w.Via != "n1" || w.Hops != w.Lookup.Hops || len(w.Lookup.Path) != w.Lookup.Hops+w.Lookup.Timeouts {
+	if w.Owner.IsZero() || w.Version.IsZero() || w.Version.Writer != w.Owner.Name || w.Via != "n1" || w.Hops != w.Lookup.Hops || len(w.Lookup.Path) != w.Lookup.Hops+w.Lookup.Timeouts {
 		t.Fatalf("set: %+v", w)
 	}
 	g, err := c.Get(ctx, "greeting", "n3")
 	must(t, "get", err)
-	if !g.Found || g.Value != "hello" || g.Owner != w.Owner || g.Version != w.Version || g.Via != "n3" {
+	if !g.Found || g.Value != "hello" || g.Owner != w.Owner || g.Version.Compare(w.Version) != 0 || g.Via != "n3" {
 		t.Fatalf("get: %+v, want the owner and version of the set %+v", g, w)
 	}
 	lr, err := c.Lookup(ctx, "greeting", "n3")
@@ -580,7 +580,7 @@ func TestKeysPlaced(t *testing.T) {
 	}
 	members := mk(10, 50, 100, 200) // ring order n0 n1 n2 n3
 	key := func(id uint64, version uint64, deleted bool) dht.KeyInfo {
-		return dht.KeyInfo{Key: "k", ID: chord.IDFromUint64(bits, id), Version: version, Deleted: deleted}
+		return dht.KeyInfo{Key: "k", ID: chord.IDFromUint64(bits, id), Version: dht.Version{Wall: int64(version)}, Deleted: deleted}
 	}
 	tests := []struct {
 		name string

@@ -46,12 +46,38 @@ func (c *Cluster) lookupResult(key, via string, lr chord.LookupResult) LookupRes
 	return out
 }
 
-// getVersion, putVersion and keyVersion convert the versions of dht's
-// results (their Counter; the writer ID completes it and is not shown).
-// They are the only readers of dht's version fields.
-func getVersion(r dht.GetResult) Version { return Version(r.Version) }
-func putVersion(r dht.PutResult) Version { return Version(r.Version) }
-func keyVersion(k dht.KeyInfo) Version   { return Version(k.Version) }
+// version converts a dht version, naming its writer. It is the only reader
+// of dht's version fields.
+func (c *Cluster) version(v dht.Version) Version {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.versionLocked(v)
+}
+
+func (c *Cluster) versionLocked(v dht.Version) Version {
+	if v.IsZero() {
+		return Version{}
+	}
+	writer := v.Writer.Hex(c.cfg.Chord.Bits)
+	for _, m := range c.members {
+		if m.id == v.Writer {
+			writer = m.name
+			break
+		}
+	}
+	return Version{Time: v.Time().UTC(), Logical: v.Logical, Writer: writer, raw: v}
+}
+
+// keyEntryLocked converts one key a store holds.
+func (c *Cluster) keyEntryLocked(k dht.KeyInfo) KeyEntry {
+	e := KeyEntry{Key: k.Key, ID: RingID{ID: k.ID, Bits: c.cfg.Chord.Bits},
+		Version: c.versionLocked(k.Version), Owned: k.Owned, Deleted: k.Deleted, Size: k.Size}
+	if !k.MergedOver.IsZero() {
+		over := c.versionLocked(k.MergedOver)
+		e.MergedOver = &over
+	}
+	return e
+}
 
 // violationsLocked words chord's violations with node names; side(i) is
 // the side of the partition vs[i] was found on. Caller holds mu.

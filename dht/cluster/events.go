@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
 )
 
 // EventKind tags an Event, for colouring and filtering.
@@ -24,6 +25,7 @@ const (
 	EventStable   EventKind = "stable"   // the ring became stable
 	EventUnstable EventKind = "unstable" // stability was lost without a new fault
 	EventNewRing  EventKind = "new ring" // revive or add started a new ring: no live node to join through
+	EventMerge    EventKind = "merge"    // after a partition healed, one side's write replaced the other's
 	EventOther    EventKind = "event"    // a chord event with no kind of its own here
 )
 
@@ -184,4 +186,57 @@ func (c *Cluster) translate(e chord.Event) Event {
 		}
 	}
 	return out
+}
+
+// merges remembers the merges already reported: every holder whose copy a
+// merge replaced reports it, and the log wants it once.
+type merges struct {
+	mu   sync.Mutex
+	seen map[mergeKey]bool
+	fifo []mergeKey
+}
+
+type mergeKey struct {
+	key            string
+	kept, replaced dht.Version
+}
+
+// maxMergesSeen bounds the merges remembered for de-duplication.
+const maxMergesSeen = 1024
+
+// onMerge is every store's dht.Config.OnMerge: it logs a merge after heal
+// once, as "k: merge after heal kept version X from n5 over version Y from
+// n2". It never blocks (the store calls it from a repair round).
+func (c *Cluster) onMerge(mg dht.Merge) {
+	k := mergeKey{mg.Key, mg.Kept, mg.Replaced}
+	c.merges.mu.Lock()
+	if c.merges.seen == nil {
+		c.merges.seen = make(map[mergeKey]bool)
+	}
+	dup := c.merges.seen[k]
+	if !dup {
+		c.merges.seen[k] = true
+		c.merges.fifo = append(c.merges.fifo, k)
+		if len(c.merges.fifo) > maxMergesSeen {
+			delete(c.merges.seen, c.merges.fifo[0])
+			c.merges.fifo = c.merges.fifo[1:]
+		}
+	}
+	c.merges.mu.Unlock()
+	if dup {
+		return
+	}
+	c.mu.RLock()
+	kept, replaced := c.versionLocked(mg.Kept), c.versionLocked(mg.Replaced)
+	node := c.nameOfLocked(mg.Node.Addr)
+	c.mu.RUnlock()
+	what := func(v Version, deleted bool) string {
+		if deleted {
+			return "the delete at " + v.String()
+		}
+		return "version " + v.String()
+	}
+	c.emit(Event{Time: mg.Time, Node: node, Kind: EventMerge,
+		Text: fmt.Sprintf("%s: merge after heal kept %s from %s over %s from %s",
+			QuoteKey(mg.Key), what(kept, mg.KeptDeleted), kept.Writer, what(replaced, mg.ReplacedDeleted), replaced.Writer)})
 }

@@ -242,7 +242,7 @@ func stableCondition(v sideView, replicas int) (bool, string) {
 
 type holder struct {
 	idx     int
-	version Version
+	version dht.Version
 	deleted bool
 }
 
@@ -259,7 +259,7 @@ func keysPlaced(v sideView, replicas int) (bool, string) {
 	ids := map[string]chord.ID{}
 	for i, ks := range v.keys {
 		for _, k := range ks {
-			byKey[k.Key] = append(byKey[k.Key], holder{i, keyVersion(k), k.Deleted})
+			byKey[k.Key] = append(byKey[k.Key], holder{i, k.Version, k.Deleted})
 			ids[k.Key] = k.ID
 		}
 	}

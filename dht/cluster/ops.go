@@ -51,7 +51,7 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	out.Found = gr.Found
 	if gr.Found {
 		out.Value = string(gr.Value)
-		out.Version = getVersion(gr)
+		out.Version = c.version(gr.Version)
 	}
 	return out, nil
 }
@@ -92,7 +92,7 @@ func (c *Cluster) write(ctx context.Context, op, key, via string, put func(conte
 		return out, c.dataErr(op, key, at.name, err)
 	}
 	out.Owner = c.ref(pr.Owner)
-	out.Version = putVersion(pr)
+	out.Version = c.version(pr.Version)
 	return out, nil
 }
 

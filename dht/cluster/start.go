@@ -294,6 +294,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	nc := c.cfg.Chord
 	dc := c.cfg.DHT
 	dc.Logger = c.log.With("node", m.name)
+	dc.OnMerge = c.onMerge
 	tr := m.tr
 	m.incarnation++
 	inc := m.incarnation

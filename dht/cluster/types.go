@@ -68,11 +68,49 @@ func (p Peer) String() string {
 // MarshalText writes the name.
 func (p Peer) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
-// Version is a key's version as results show it: the write counter the
-// owner assigned (see convert.go for where it comes from).
-type Version uint64
+// Version is a key's version as results show it: the hybrid logical clock
+// reading at which the key's owner versioned the write (physical time,
+// then a counter among writes of the same nanosecond) and that owner's
+// name. Versions order writes: a write acknowledged after another one
+// completed has a later version (see package dht). Compare them with
+// Compare, not ==.
+type Version struct {
+	// Time is the physical part, in UTC to the nanosecond.
+	Time time.Time `json:"time"`
+	// Logical orders writes versioned in the same nanosecond.
+	Logical uint32 `json:"logical"`
+	// Writer is the name of the node that assigned the version.
+	Writer string `json:"writer"`
 
-func (v Version) String() string { return strconv.FormatUint(uint64(v), 10) }
+	raw dht.Version
+}
+
+// NewVersion returns the version writer assigned at t (logical orders
+// writes of the same nanosecond), for programs and tests that build
+// results themselves. Versions from the cluster also order by writer ID.
+func NewVersion(t time.Time, logical uint32, writer string) Version {
+	return Version{Time: t.UTC(), Logical: logical, Writer: writer, raw: dht.Version{Wall: t.UnixNano(), Logical: logical}}
+}
+
+// IsZero reports whether v is no version at all (nothing was written).
+func (v Version) IsZero() bool { return v.raw.IsZero() }
+
+// Compare returns -1, 0 or +1 as v is older than, equal to or newer than o.
+func (v Version) Compare(o Version) int { return v.raw.Compare(o.raw) }
+
+// String prints the version as "03:56:32.512847@n14" (UTC, to the
+// microsecond), with "+L" after the time when the logical counter is set;
+// "none" for the zero version. JSON carries the full time.
+func (v Version) String() string {
+	if v.IsZero() {
+		return "none"
+	}
+	s := v.Time.Format("15:04:05.000000")
+	if v.Logical > 0 {
+		s += "+" + strconv.FormatUint(uint64(v.Logical), 10)
+	}
+	return s + "@" + v.Writer
+}
 
 // RPCStats are one node's transport counters.
 type RPCStats struct {
@@ -405,6 +443,10 @@ type KeyEntry struct {
 	Deleted bool `json:"deleted"`
 	// Size is len(key) + len(value).
 	Size int `json:"size"`
+	// MergedOver is the version this copy replaced in a merge after a
+	// partition healed (a write of the other side, lost to this one), if
+	// it came from one.
+	MergedOver *Version `json:"merged_over,omitempty"`
 }
 
 // KeyList is the keys one node stores, sorted by identifier.

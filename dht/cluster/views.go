@@ -175,16 +175,18 @@ func (c *Cluster) Keys(node string) (KeyList, error) {
 		c.mu.RUnlock()
 		return KeyList{}, err
 	}
-	store, bits := m.store, c.cfg.Chord.Bits
+	store := m.store
 	c.mu.RUnlock()
 	out := KeyList{Node: m.name, Keys: []KeyEntry{}}
 	if store == nil {
 		return out, nil
 	}
 	out.Running = true
-	for _, k := range store.Keys() {
-		out.Keys = append(out.Keys, KeyEntry{Key: k.Key, ID: RingID{ID: k.ID, Bits: bits},
-			Version: keyVersion(k), Owned: k.Owned, Deleted: k.Deleted, Size: k.Size})
+	keys := store.Keys()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, k := range keys {
+		out.Keys = append(out.Keys, c.keyEntryLocked(k))
 	}
 	return out, nil
 }

@@ -350,7 +350,10 @@ func keysText(l cluster.KeyList) string {
 		if k.Deleted {
 			role += ", deleted"
 		}
-		fmt.Fprintf(&b, "\n  %s  %-20s v%s  %s  %d bytes", k.ID.Short(), strconv.Quote(k.Key), k.Version, role, k.Size)
+		if k.MergedOver != nil {
+			role += ", merged over " + k.MergedOver.String()
+		}
+		fmt.Fprintf(&b, "\n  %s  %-20s version %s  %s  %d bytes", k.ID.Short(), strconv.Quote(k.Key), k.Version, role, k.Size)
 	}
 	return b.String()
 }

@@ -25,6 +25,7 @@ type clusterFlags struct {
 	repair     time.Duration
 	rpcTimeout time.Duration
 	liveness   time.Duration
+	tombTTL    time.Duration
 	seed       int64
 	logFile    string
 	logLevel   string
@@ -44,6 +45,7 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period: re-replication, migration"+grows)
 	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call"+grows)
 	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner"+grows)
+	fs.DurationVar(&f.tombTTL, "tombstone-ttl", d.DHT.TombstoneTTL, "how long a deleted key's tombstone is kept: a holder cut off or paused longer may bring the key back")
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
 	fs.StringVar(&f.logFile, "log", "", "append diagnostics and every event line to this `file` (default: none)")
 	f.logLevel = "info"
@@ -70,6 +72,7 @@ func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Conf
 		{"rpc-timeout", &cfg.Chord.RPCTimeout, f.rpcTimeout},
 		{"repair", &cfg.DHT.RepairInterval, f.repair},
 		{"liveness", &cfg.Chord.LivenessWindow, f.liveness},
+		{"tombstone-ttl", &cfg.DHT.TombstoneTTL, f.tombTTL},
 	} {
 		if isSet(d.flag) {
 			*d.dst = d.v
