@@ -43,6 +43,7 @@ type sideView struct {
 	members []*member
 	status  []chord.Status
 	keys    [][]dht.KeyInfo
+	ready   []bool // the store has taken over its keys (dht.Store.Ready)
 	rounds  []*roundCounts
 }
 
@@ -76,6 +77,7 @@ func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 		for _, m := range g.live {
 			v.status = append(v.status, m.node.Status())
 			v.keys = append(v.keys, m.store.Keys())
+			v.ready = append(v.ready, m.store.Ready())
 			v.rounds = append(v.rounds, m.rounds)
 		}
 		out = append(out, v)
@@ -219,8 +221,10 @@ func (v *sideVerdict) confirm(sv sideView) string {
 }
 
 // stableCondition is the "stable" condition: at least one live node, every
-// live node joined, the ideal ring with correct fingers (chord.CheckIdeal),
-// and every live key held by exactly its r rightful holders — the owner
+// live node joined and serving its keys (a joiner takes them over in its
+// first repair rounds), the ideal ring with correct fingers
+// (chord.CheckIdeal), and every live key held by exactly its r rightful
+// holders — the owner
 // (successor of the key's ID among live nodes) and the next r-1 live nodes —
 // all at the same version. When false, why says what is missing.
 func stableCondition(v sideView, replicas int) (bool, string) {
@@ -230,6 +234,11 @@ func stableCondition(v sideView, replicas int) (bool, string) {
 	for _, st := range v.status {
 		if !st.Joined {
 			return false, st.Self.Addr + " has not joined"
+		}
+	}
+	for i, ready := range v.ready {
+		if !ready {
+			return false, v.members[i].name + " is still taking over its keys"
 		}
 	}
 	if vs := chord.CheckIdeal(v.status, true); len(vs) > 0 {

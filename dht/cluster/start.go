@@ -82,6 +82,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err == nil {
 		err = c.joinInWaves(ctx, ms, base)
 	}
+	if err == nil {
+		err = c.awaitReady(ctx, ms)
+	}
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("start: %w", err)
@@ -227,6 +230,39 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 				why = vs[0].String()
 			}
 			return fmt.Errorf("the first %d nodes did not form a ring: %s", len(ms), why)
+		case <-tick.C:
+		}
+	}
+}
+
+// awaitReady returns once every store of ms has taken over its keys
+// (dht.Store.Ready: a joiner serves no key before), so that a started
+// cluster answers every get and set. Between checks it runs one extra
+// repair round on every store still taking over, through its driver; it
+// gives up after JoinTimeout.
+func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
+	defer cancel()
+	tick := time.NewTicker(max(c.cfg.DHT.RepairInterval/4, time.Millisecond))
+	defer tick.Stop()
+	for {
+		var waiting []*member
+		stores := map[*chord.Node]*dht.Store{}
+		c.mu.RLock()
+		for _, m := range ms {
+			if m.store != nil && !m.store.Ready() {
+				waiting = append(waiting, m)
+				stores[m.node] = m.store
+			}
+		}
+		c.mu.RUnlock()
+		if len(waiting) == 0 {
+			return nil
+		}
+		c.eachDriver(ctx, waiting, func(ctx context.Context, node *chord.Node) { _ = stores[node].Repair(ctx) })
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d nodes did not take over their keys (e.g. %s)", len(waiting), len(ms), waiting[0].name)
 		case <-tick.C:
 		}
 	}
