@@ -233,7 +233,12 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 	if !allLive || len(holders) == 0 {
 		return errors.Join(errs...)
 	}
-	// Not a holder, and every holder has our version or a newer one. A
+	// Not a holder. A holder's newer version that was written without
+	// seeing this copy (a write of the other side of a partition, here
+	// the acknowledged one that loses) is a merge: read it so that the
+	// version rule reports it here, where the losing write lives.
+	s.fetchNewer(ctx, group, newerAt)
+	// Every holder has our version or a newer one. A
 	// copy is kept anyway when this node lies between its key and the last
 	// holder (the lists it was told have not caught up with it, and it is
 	// one of the holders after all), and until it has been spare for

@@ -232,9 +232,9 @@ func (c *Cluster) onMerge(mg dht.Merge) {
 	c.mu.RUnlock()
 	what := func(v Version, deleted bool) string {
 		if deleted {
-			return "the delete at " + v.String()
+			return "the delete at " + v.Clock()
 		}
-		return "version " + v.String()
+		return "version " + v.Clock()
 	}
 	c.emit(Event{Time: mg.Time, Node: node, Kind: EventMerge,
 		Text: fmt.Sprintf("%s: merge after heal kept %s from %s over %s from %s",

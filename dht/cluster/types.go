@@ -105,11 +105,20 @@ func (v Version) String() string {
 	if v.IsZero() {
 		return "none"
 	}
+	return v.Clock() + "@" + v.Writer
+}
+
+// Clock prints the version's clock reading without the writer:
+// "03:56:32.512847", or "03:56:32.512847+1" with a logical counter.
+func (v Version) Clock() string {
+	if v.IsZero() {
+		return "none"
+	}
 	s := v.Time.Format("15:04:05.000000")
 	if v.Logical > 0 {
 		s += "+" + strconv.FormatUint(uint64(v.Logical), 10)
 	}
-	return s + "@" + v.Writer
+	return s
 }
 
 // RPCStats are one node's transport counters.
