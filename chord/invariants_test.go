@@ -127,7 +127,7 @@ func TestCheckInvariants(t *testing.T) {
 			sts:  replace(ring5, st(2, 30, 20, 35, 38)),
 			want: sorted(InvOneLiveSuccessor+"@n30", InvAtLeastOneRing+"@",
 				InvConnectedAppendages+"@n10", InvConnectedAppendages+"@n20", InvConnectedAppendages+"@n30", InvConnectedAppendages+"@n40", InvConnectedAppendages+"@n50"),
-			say: "and has no live entry in its successor list",
+			say: "successor list [23†, 26†] is dead, so it has no live successor",
 		},
 		{
 			name: "1: empty successor list",
@@ -271,7 +271,7 @@ func TestCheckInvariantsMessages(t *testing.T) {
 		{
 			name: "dead successors",
 			sts:  replace(ring5, st(2, 30, 20, 35, 38)),
-			want: "OneLiveSuccessor at n30: 1e (n30) points to successor 23 (n35, dead) and has no live entry in its successor list [23†, 26†]",
+			want: "OneLiveSuccessor at n30: every entry of 1e (n30)'s successor list [23†, 26†] is dead, so it has no live successor",
 		},
 		{
 			name: "appendage",
@@ -679,7 +679,7 @@ func ExampleCheckInvariants() {
 		fmt.Println(v)
 	}
 	// Output:
-	// OneLiveSuccessor at 127.0.0.1:4016: 10 (127.0.0.1:4016) points to successor 40 (127.0.0.1:4064, dead) and has no live entry in its successor list [40†, 80†]
+	// OneLiveSuccessor at 127.0.0.1:4016: every entry of 10 (127.0.0.1:4016)'s successor list [40†, 80†] is dead, so it has no live successor
 	// AtLeastOneRing: no node reaches itself by following successors: there is no ring at all among the 3 live nodes
 	// ConnectedAppendages at 127.0.0.1:4016: 10 (127.0.0.1:4016) is not on the ring and cannot reach it, since it has no live successor
 	// ConnectedAppendages at 127.0.0.1:4192: c0 (127.0.0.1:4192) is not on the ring and never reaches it: following successors c0 → f0 → 10 ends at 10 (127.0.0.1:4016), which has no live successor
