@@ -89,8 +89,9 @@ type Naming struct {
 	// Node, when set, names a node everywhere, e.g. "N8"; a dead one is
 	// then "N8 (dead)" in a sentence and "N8†" in a list.
 	Node func(NodeRef) string
-	// ID, when set, writes an identifier that is not a node's (a finger's
-	// start), e.g. in decimal.
+	// ID, when set, writes every identifier instead of its short hex
+	// digits (a finger's start, and a node's when Node is not set), e.g.
+	// in decimal.
 	ID func(ID) string
 }
 
@@ -629,9 +630,9 @@ func (v *ringView) name(r NodeRef) string {
 	case v.nm.Node != nil:
 		return v.nm.Node(r) + " (dead)"
 	case live:
-		return fmt.Sprintf("%s (%s)", r.ID.Short(v.bits), r.Addr)
+		return fmt.Sprintf("%s (%s)", v.id(r.ID), r.Addr)
 	}
-	return fmt.Sprintf("%s (%s, dead)", r.ID.Short(v.bits), r.Addr)
+	return fmt.Sprintf("%s (%s, dead)", v.id(r.ID), r.Addr)
 }
 
 // plain names a node in a sentence that says itself whether it is dead.
@@ -639,7 +640,7 @@ func (v *ringView) plain(r NodeRef) string {
 	if v.nm.Node != nil {
 		return v.nm.Node(r)
 	}
-	return fmt.Sprintf("%s (%s)", r.ID.Short(v.bits), r.Addr)
+	return fmt.Sprintf("%s (%s)", v.id(r.ID), r.Addr)
 }
 
 // brief names a node in a list or a path: short ID, or Naming.Node.
@@ -647,7 +648,7 @@ func (v *ringView) brief(r NodeRef) string {
 	if v.nm.Node != nil {
 		return v.nm.Node(r)
 	}
-	return r.ID.Short(v.bits)
+	return v.id(r.ID)
 }
 
 // id writes an identifier that is not a node's: short hex, or Naming.ID.

@@ -139,7 +139,7 @@ func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) err
 		}
 		c.log.Info("join wave", "nodes", wave, "ring", joined, "joined_in", joinedIn, "settled_in", time.Since(began)-joinedIn)
 	}
-	if len(ms) > fixAllFingersAbove {
+	if len(ms) > fixAllFingersAbove || c.cfg.SettleFingers {
 		began := time.Now()
 		c.fixAllFingers(ctx, ms)
 		c.log.Info("fingers fixed", "nodes", len(ms), "took", time.Since(began))
@@ -208,7 +208,10 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 			}
 		}
 		c.mu.RUnlock()
-		vs := chord.CheckIdeal(sts, false)
+		c.mu.RLock()
+		nm := c.namingLocked()
+		c.mu.RUnlock()
+		vs := chord.CheckIdealNamed(sts, false, nm)
 		if len(vs) == 0 && len(sts) == len(ms) {
 			return nil
 		}
@@ -250,19 +253,26 @@ func (c *Cluster) newMember() (*member, error) {
 		tr.Kill()
 		return nil, err
 	}
+	if c.cfg.Names == NamesID {
+		m.name = idName(m.id)
+	}
 	c.members = append(c.members, m)
 	return m, nil
 }
 
-// chooseIDLocked picks the identifier of a new node: SHA-1 of its address
-// (or of the seed and its name), re-hashed with a counter in the rare case
-// it collides with an existing member on a small ring. A full identifier
-// space is an error at once, never a loop.
+// chooseIDLocked picks the identifier of a new node: Config.IDs for the
+// nodes Start launches, else SHA-1 of its address (or of the seed and its
+// start-order name), re-hashed with a counter in the rare case it collides
+// with an existing member on a small ring. A full identifier space is an
+// error at once, never a loop.
 func (c *Cluster) chooseIDLocked(name, addr string) (chord.ID, error) {
 	bits := c.cfg.Chord.Bits
 	if bits < 63 && uint64(len(c.members)) >= uint64(1)<<bits {
 		return chord.ID{}, errorf(ErrFull, "all %d identifiers of the %d-bit ring are taken (by live, down and departed nodes alike)",
 			uint64(1)<<bits, bits)
+	}
+	if i := len(c.members); i < len(c.cfg.IDs) {
+		return c.cfg.IDs[i], nil // distinct (Validate), and the first nodes
 	}
 	base := addr
 	if c.cfg.Seed != 0 {

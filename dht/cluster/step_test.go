@@ -1,0 +1,296 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// paperConfig is the lecture preset for the paper's ten nodes on the
+// in-memory network, with maintenance fast enough that a test does not
+// wait for it (the step tests pause it anyway).
+func paperConfig() Config {
+	cfg := LectureConfig(10)
+	cfg.Network = NewMemNetwork(1)
+	cfg.Chord.StabilizeInterval = 25 * time.Millisecond
+	cfg.Chord.FixFingersInterval = 25 * time.Millisecond
+	cfg.Chord.CheckPredecessorInterval = 25 * time.Millisecond
+	cfg.DHT.RepairInterval = 25 * time.Millisecond
+	cfg.Chord.LivenessWindow = 50 * time.Millisecond
+	cfg.Chord.RPCTimeout = 150 * time.Millisecond
+	return cfg
+}
+
+// pointerSnap reads every live node's pointers, by name, from a snapshot.
+func pointerSnap(s Snapshot) map[string]chord.Status {
+	out := map[string]chord.Status{}
+	for _, n := range s.Nodes {
+		if n.State == StateAlive && n.Chord.Joined {
+			out[n.Name] = n.Chord
+		}
+	}
+	return out
+}
+
+// keySnap reads every live node's keys from the cluster, by node and key.
+func keySnap(c *Cluster) map[string]string {
+	out := map[string]string{}
+	for _, n := range c.Snapshot().Nodes {
+		if n.State != StateAlive {
+			continue
+		}
+		kl, err := c.Keys(n.Name)
+		if err != nil {
+			panic(err)
+		}
+		for _, k := range kl.Keys {
+			out[n.Name+"/"+k.Key] = fmt.Sprintf("v%s deleted=%v", k.Version, k.Deleted)
+		}
+	}
+	return out
+}
+
+// diffPointers lists, as "node pointer old→new", every pointer that
+// differs between two snapshots (names are the cluster's).
+func diffPointers(c *Cluster, before, after map[string]chord.Status) []string {
+	name := func(r chord.NodeRef) string {
+		if r.IsZero() {
+			return "nil"
+		}
+		return c.nameOf(r.Addr)
+	}
+	var out []string
+	for node, a := range after {
+		b := before[node]
+		if a.Predecessor != b.Predecessor {
+			out = append(out, fmt.Sprintf("%s predecessor %s→%s", node, name(b.Predecessor), name(a.Predecessor)))
+		}
+		for i := range max(len(a.Successors), len(b.Successors)) {
+			var o, n chord.NodeRef
+			if i < len(b.Successors) {
+				o = b.Successors[i]
+			}
+			if i < len(a.Successors) {
+				n = a.Successors[i]
+			}
+			if o != n {
+				out = append(out, fmt.Sprintf("%s successor[%d] %s→%s", node, i, name(o), name(n)))
+			}
+		}
+		for i := range min(len(a.Fingers), len(b.Fingers)) {
+			if a.Fingers[i] != b.Fingers[i] {
+				out = append(out, fmt.Sprintf("%s finger[%d] %s→%s", node, i+1, name(b.Fingers[i]), name(a.Fingers[i])))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// reported lists a step's changes in diffPointers' words.
+func reported(rep StepReport) []string {
+	var out []string
+	for _, ch := range rep.Changes {
+		what := string(ch.Kind)
+		if ch.Kind != PointerPredecessor {
+			what = fmt.Sprintf("%s[%d]", ch.Kind, ch.Index)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s→%s", ch.Node, what, ch.Old, ch.New))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkedStep runs a step and fails unless the pointers and keys that
+// changed across the whole cluster are exactly those the report lists.
+func checkedStep(t *testing.T, c *Cluster, task, node string) StepReport {
+	t.Helper()
+	before, keysBefore := pointerSnap(c.Snapshot()), keySnap(c)
+	rep, err := c.Step(context.Background(), task, node)
+	if err != nil {
+		t.Fatalf("step %s %s: %v", task, node, err)
+	}
+	after, keysAfter := pointerSnap(c.Snapshot()), keySnap(c)
+	if got, want := reported(rep), diffPointers(c, before, after); !slices.Equal(got, want) {
+		t.Fatalf("step %s %s reports changes\n  %v\nbut the snapshots differ in\n  %v", task, node, got, want)
+	}
+	var keysChanged []string
+	for k, v := range keysAfter {
+		if keysBefore[k] != v {
+			keysChanged = append(keysChanged, k)
+		}
+	}
+	for k := range keysBefore {
+		if _, ok := keysAfter[k]; !ok {
+			keysChanged = append(keysChanged, k)
+		}
+	}
+	var keysReported []string
+	for _, k := range rep.Keys {
+		keysReported = append(keysReported, k.Node.Name+"/"+k.Key)
+	}
+	slices.Sort(keysChanged)
+	slices.Sort(keysReported)
+	if !slices.Equal(keysChanged, keysReported) {
+		t.Fatalf("step %s %s reports key changes %v but the stores changed %v", task, node, keysReported, keysChanged)
+	}
+	for _, r := range rep.Rounds {
+		if r.Caption == "" || strings.Contains(r.Caption, "mem:") {
+			t.Fatalf("round %s at %s: caption %q (empty, or naming an address)", r.Task, r.Node, r.Caption)
+		}
+	}
+	return rep
+}
+
+// TestStepChangesWhatItReports crashes N14 in the paper's ring with
+// maintenance paused and repairs it one round at a time: after every step
+// the pointers and keys that changed anywhere are exactly those reported,
+// and the captions say what happened in words.
+func TestStepChangesWhatItReports(t *testing.T) {
+	ctx := context.Background()
+	c := startCluster(t, paperConfig())
+	wait(t, c)
+	for _, k := range []string{"apple", "pear", "plum", "fig", "kiwi", "lime"} {
+		_, err := c.Set(ctx, k, "v-"+k, "")
+		must(t, "set", err)
+	}
+	wait(t, c)
+	rep := checkedStep(t, c, TaskStabilize, "N8")
+	if !rep.PausedNow || !c.Snapshot().MaintenancePaused {
+		t.Fatal("step did not pause running maintenance, or did not say so")
+	}
+	if len(rep.Changes) != 0 || !strings.Contains(rep.Rounds[0].Caption, "N8 asks its successor N14") ||
+		!strings.Contains(rep.Rounds[0].Caption, "N14 already has N8 as its predecessor") {
+		t.Fatalf("a steady ring's stabilize: %+v", rep.Rounds[0])
+	}
+	must(t, "kill", c.Kill("N14"))
+
+	// N8's stabilize finds N14 dead and takes N21, notifying it.
+	rep = checkedStep(t, c, "stabilize", "N8")
+	cap := rep.Rounds[0].Caption
+	for _, want := range []string{"N8 asks its successor N14", "N14 does not answer (refused)", "N8 drops it",
+		"the next entry of its successor list, N21", "N21 takes N8 as its predecessor instead of N14", "N8's successor: N14 → N21"} {
+		if !strings.Contains(cap, want) {
+			t.Fatalf("caption %q does not say %q", cap, want)
+		}
+	}
+	if got := reported(rep); !slices.Contains(got, "N8 successor[0] N14→N21") || !slices.Contains(got, "N21 predecessor N14→N8") {
+		t.Fatalf("changes %v", got)
+	}
+	// The others, one task at a time on every node, then whole rounds.
+	for _, task := range StepTasks() {
+		checkedStep(t, c, task, "")
+	}
+	steps := 1 + 1 + len(StepTasks())
+	for ; steps < 40; steps++ {
+		if h := c.Health(); h.Stable {
+			break
+		}
+		for _, r := range checkedStep(t, c, "", "").Rounds {
+			if r.Changed() {
+				t.Logf("step %d: %s at %s: %s", steps+1, r.Task, r.Node, r.Caption)
+			}
+		}
+	}
+	h := c.Health()
+	if !h.Stable || !h.InSteps || h.ConvergedSteps < 2 || h.ConvergedSteps > steps {
+		t.Fatalf("after %d steps: %+v", steps, h)
+	}
+	if want := fmt.Sprintf("converged after %d steps since kill N14", h.ConvergedSteps); !strings.Contains(h.Summary, want) {
+		t.Fatalf("summary %q does not say %q", h.Summary, want)
+	}
+	w, err := c.Wait(ctx, time.Second)
+	if err != nil || !w.InSteps || w.ConvergedSteps != h.ConvergedSteps {
+		t.Fatalf("wait: %+v, %v", w, err)
+	}
+	for _, k := range []string{"apple", "pear", "plum", "fig", "kiwi", "lime"} {
+		if r, err := c.Get(ctx, k, ""); err != nil || r.Value != "v-"+k {
+			t.Fatalf("get %s = %+v, %v", k, r, err)
+		}
+	}
+}
+
+// TestStepFixFingersAndCheckPredecessor: one round of each on one node
+// says which finger it refreshed, and a dead predecessor is cleared.
+func TestStepFixFingersAndCheckPredecessor(t *testing.T) {
+	c := startCluster(t, paperConfig())
+	wait(t, c)
+	c.PauseMaintenance()
+	// N8's fingers (the paper's table): 1–3 → N14, 4 → N21, 5 → N32, 6 →
+	// N42. The cycle is wherever the rounds since start left it.
+	want := map[int]string{
+		1: "N8 refreshes finger[1], whose start is 8 + 2^0 = 9. 9 lies between N8 and the end of its successor list: N14 is the first node at or after it (no call needed). fingers 1–3 (starts 9, 10, 12, none past N14) → N14, unchanged.",
+		4: "N8 refreshes finger[4], whose start is 8 + 2^3 = 16. 16 lies between N8 and the end of its successor list: N21 is the first node at or after it (no call needed). finger[4] → N21, unchanged.",
+		5: "N8 refreshes finger[5], whose start is 8 + 2^4 = 24. 24 lies between N8 and the end of its successor list: N32 is the first node at or after it (no call needed). finger[5] → N32, unchanged.",
+		6: "N8 refreshes finger[6], whose start is 8 + 2^5 = 40. It asks N42, the current finger, for its predecessor: N38. 40 lies between N38 and N42, so N42 is still the first node at or after it: one call instead of a lookup. finger[6] → N42, unchanged.",
+	}
+	seen := map[int]bool{}
+	for range 4 {
+		r := checkedStep(t, c, "fix-fingers", "N8").Rounds[0]
+		if r.Caption != want[r.Finger] {
+			t.Fatalf("finger[%d]:\n got %q\nwant %q", r.Finger, r.Caption, want[r.Finger])
+		}
+		seen[r.Finger] = true
+	}
+	if len(seen) != 4 {
+		t.Fatalf("four rounds refreshed fingers %v, want each of 1, 4, 5, 6", seen)
+	}
+	must(t, "kill", c.Kill("N1"))
+	rep := checkedStep(t, c, "check_pred", "N8")
+	if got := reported(rep); !slices.Equal(got, []string{"N8 predecessor N1→nil"}) ||
+		!strings.Contains(rep.Rounds[0].Caption, "N8 pings its predecessor N1: N1 does not answer (refused): it has failed, so N8 drops it") {
+		t.Fatalf("check_predecessor: %v, %q", got, rep.Rounds[0].Caption)
+	}
+	rep = checkedStep(t, c, TaskCheckPredecessor, "N8")
+	if !strings.Contains(rep.Rounds[0].Caption, "N8 has no predecessor: nothing to check") {
+		t.Fatalf("caption %q", rep.Rounds[0].Caption)
+	}
+}
+
+// TestStepErrors: a bad task, an unknown or dead node, a closed cluster.
+func TestStepErrors(t *testing.T) {
+	ctx := context.Background()
+	c := startCluster(t, paperConfig())
+	wait(t, c)
+	must(t, "kill", c.Kill("N21"))
+	tests := []struct {
+		task, node string
+		kind       error
+		want       string
+	}{
+		{"stabilise", "", ErrBadArgument, `step: unknown task "stabilise" — tasks are stabilize, fix_fingers, check_predecessor, repair, or all`},
+		{"", "N9", ErrUnknownNode, `step: unknown node "N9" — nodes are N1…N56`},
+		{"", "21", ErrNodeState, "step: N21 is down — only a live node runs maintenance"},
+	}
+	for _, tt := range tests {
+		_, err := c.Step(ctx, tt.task, tt.node)
+		if !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("step %q %q = %v, want %v containing %q", tt.task, tt.node, err, tt.kind, tt.want)
+		}
+	}
+	c.Close()
+	if _, err := c.Step(ctx, "", ""); !errors.Is(err, ErrClosed) {
+		t.Fatalf("step after close = %v", err)
+	}
+}
+
+// TestConvergedInSecondsWhenResumed: a fault repaired by running
+// maintenance is measured in seconds even if maintenance was paused
+// before it.
+func TestConvergedInSecondsWhenResumed(t *testing.T) {
+	c := startCluster(t, paperConfig())
+	wait(t, c)
+	c.PauseMaintenance()
+	must(t, "kill", c.Kill("N32"))
+	c.ResumeMaintenance()
+	w := wait(t, c)
+	if w.InSteps || !strings.Contains(c.Health().Summary, "converged in") {
+		t.Fatalf("wait %+v, summary %q", w, c.Health().Summary)
+	}
+}
