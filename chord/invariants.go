@@ -84,14 +84,14 @@ func CheckInvariants(sts []Status) []Violation { return CheckInvariantsNamed(sts
 // Naming says how the checker's messages name nodes and identifiers. The
 // zero Naming names a node by its short identifier and address, "3fa2c1
 // (127.0.0.1:4001)" in a sentence and "3fa2c1" in a list or a path, and
-// writes an identifier by its short hex digits.
+// writes an identifier as ID.Label does (short hex digits; decimal for m ≤
+// DecimalBits).
 type Naming struct {
 	// Node, when set, names a node everywhere, e.g. "N8"; a dead one is
 	// then "N8 (dead)" in a sentence and "N8†" in a list.
 	Node func(NodeRef) string
-	// ID, when set, writes every identifier instead of its short hex
-	// digits (a finger's start, and a node's when Node is not set), e.g.
-	// in decimal.
+	// ID, when set, writes every identifier instead of ID.Label (a
+	// finger's start, and a node's when Node is not set).
 	ID func(ID) string
 }
 
@@ -656,7 +656,7 @@ func (v *ringView) id(x ID) string {
 	if v.nm.ID != nil {
 		return v.nm.ID(x)
 	}
-	return x.Short(v.bits)
+	return x.Label(v.bits)
 }
 
 // refs lists the nodes a violation names, zero ones left out.

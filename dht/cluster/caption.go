@@ -101,7 +101,7 @@ func stabilizeCaption(r StepRound, cr chord.RoundReport, before, after chord.Sta
 			case call.Role == chord.RoleFallback:
 				who = call.To.Name + " (every entry of its successor list failed: it tries a finger or its predecessor)"
 			case call.Index > 0:
-				who = fmt.Sprintf("the next entry of its successor list, %s", call.To)
+				who = fmt.Sprintf("the next entry of its successor list, %s,", call.To)
 			}
 			if !call.Answered {
 				out = append(out, fmt.Sprintf("%s asks %s for its predecessor and successor list: %s.", n, who, failure(r, call, "it")))
@@ -127,11 +127,11 @@ func stabilizeCaption(r StepRound, cr chord.RoundReport, before, after chord.Sta
 		case chord.RoleProbe:
 			switch {
 			case !call.Answered:
-				out = append(out, fmt.Sprintf("Ring unification: %s asks %s, a node it lost, to look %s up: no answer.", n, call.To, n))
+				out = append(out, fmt.Sprintf("Ring unification: %s asks %s, a former neighbour, to look %s up: no answer.", n, call.To, n))
 			case call.Found.Name == n:
-				out = append(out, fmt.Sprintf("Ring unification: %s asks %s, a node it lost, to look %s up: the answer is %s itself, so they are on one ring.", n, call.To, n, n))
+				out = append(out, fmt.Sprintf("Ring unification: %s asks %s, a former neighbour, to look %s up: the answer is %s itself, so they are on one ring.", n, call.To, n, n))
 			default:
-				out = append(out, fmt.Sprintf("Ring unification: %s asks %s, a node it lost, to look %s up: %s answers from another ring.", n, call.To, n, call.Found))
+				out = append(out, fmt.Sprintf("Ring unification: %s asks %s, a former neighbour, to look %s up: %s answers, from another ring.", n, call.To, n, call.Found))
 			}
 		case chord.RoleProbeFound:
 			if call.Answered {
@@ -196,15 +196,21 @@ func fingersCaption(r StepRound, cr chord.RoundReport, before chord.Status) stri
 		sum = fmt.Sprintf("(%s) mod 2^%d", sum, bits)
 	}
 	out = append(out, fmt.Sprintf("%s refreshes finger[%d], whose start is %s = %s.", n, cr.Finger, sum, start.Label()))
+	var prev Peer
 	for _, call := range r.Calls {
 		if call.Role != chord.RoleVerify {
 			continue
 		}
+		who := call.To.Name + ", the current finger,"
+		if !prev.IsZero() {
+			who = fmt.Sprintf("%s, which lies between %s and %s,", call.To, start.Label(), prev)
+		}
+		prev = call.To
 		if !call.Answered {
-			out = append(out, fmt.Sprintf("It asks %s, the current finger, for its predecessor: %s.", call.To, failure(r, call, "nothing")))
+			out = append(out, fmt.Sprintf("It asks %s for its predecessor: %s.", who, failure(r, call, "nothing")))
 			continue
 		}
-		out = append(out, fmt.Sprintf("It asks %s, the current finger, for its predecessor: %s.", call.To, call.Pred))
+		out = append(out, fmt.Sprintf("It asks %s for its predecessor: %s.", who, call.Pred))
 	}
 	owner := r.Node
 	for _, ch := range r.Changes {
@@ -216,8 +222,12 @@ func fingersCaption(r StepRound, cr chord.RoundReport, before chord.Status) stri
 	case cr.Verified:
 		owner = r.Calls[len(r.Calls)-1].To
 		pred := r.Calls[len(r.Calls)-1].Pred
-		out = append(out, fmt.Sprintf("%s lies between %s and %s, so %s is still the first node at or after it: one call instead of a lookup.",
-			start.Label(), pred, owner, owner))
+		still := "still "
+		if len(r.Calls) > 1 {
+			still = ""
+		}
+		out = append(out, fmt.Sprintf("%s lies between %s and %s, so %s is %sthe first node at or after it: no lookup needed.",
+			start.Label(), pred, owner, owner, still))
 	case r.Lookup != nil && r.Lookup.Owner.IsZero():
 		out = append(out, fmt.Sprintf("It looks %s up, but the lookup fails.", start.Label()))
 	case r.Lookup != nil && len(r.Lookup.Path) == 0:

@@ -343,7 +343,7 @@ func summarize(h Health) string {
 	case h.Stable && h.StableAgain:
 		s = fmt.Sprintf("stable again — %s it was lost (no new fault since %s)", convergedAfter(h.ConvergedIn, h.ConvergedSteps, h.InSteps), h.LastFault)
 	case h.Stable && h.InSteps:
-		s = fmt.Sprintf("stable — converged %s %s (maintenance paused)", convergedAfter(h.ConvergedIn, h.ConvergedSteps, h.InSteps), h.LastFault)
+		s = fmt.Sprintf("stable — converged %s %s (counted in steps: maintenance was paused)", convergedAfter(h.ConvergedIn, h.ConvergedSteps, h.InSteps), h.LastFault)
 	case h.Stable:
 		s = fmt.Sprintf("stable — converged in %s after %s", seconds(h.ConvergedIn), h.LastFault)
 	case h.Confirming && h.MaintenancePaused:

@@ -17,10 +17,10 @@ import (
 // fingers fixed before Start returns (Config.SettleFingers).
 
 // DecimalBits is the largest identifier size m whose identifiers are
-// written in decimal (RingID.Label, the command language's texts): up to
+// written in decimal (RingID.Label, chord.ID.Label, every text): up to
 // 2^10 = 1024 points a number reads better than hex, and it is how the
 // Chord papers draw their rings.
-const DecimalBits = 10
+const DecimalBits = chord.DecimalBits
 
 // NameStyle says how a cluster names its nodes.
 type NameStyle string
@@ -143,12 +143,7 @@ func (r RingID) Dec() string { return decimal(r.ID) }
 
 // Label is the identifier as texts show it: in decimal when m ≤
 // DecimalBits ("8"), else its first hex digits (Short).
-func (r RingID) Label() string {
-	if r.Decimal() {
-		return r.Dec()
-	}
-	return r.Short()
-}
+func (r RingID) Label() string { return r.ID.Label(r.Bits) }
 
 // idName is the name NamesID gives the node at id.
 func idName(id chord.ID) string { return "N" + decimal(id) }

@@ -195,7 +195,9 @@ func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(conte
 func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
 	defer cancel()
-	tick := time.NewTicker(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond))
+	// Half a stabilize period, at most settleTick: the nudges, not the
+	// drivers, thread the joiners in when stabilize is slow (a lecture).
+	tick := time.NewTicker(min(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond), settleTick))
 	defer tick.Stop()
 	for {
 		var sts []chord.Status
@@ -234,6 +236,9 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 		}
 	}
 }
+
+// settleTick bounds how long settle waits between two looks at the ring.
+const settleTick = 100 * time.Millisecond
 
 // newMember reserves a name, an identifier and a listener for a new node
 // and records it as down; boot brings it up.

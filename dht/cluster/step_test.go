@@ -228,7 +228,7 @@ func TestStepFixFingersAndCheckPredecessor(t *testing.T) {
 		1: "N8 refreshes finger[1], whose start is 8 + 2^0 = 9. 9 lies between N8 and the end of its successor list: N14 is the first node at or after it (no call needed). fingers 1–3 (starts 9, 10, 12, none past N14) → N14, unchanged.",
 		4: "N8 refreshes finger[4], whose start is 8 + 2^3 = 16. 16 lies between N8 and the end of its successor list: N21 is the first node at or after it (no call needed). finger[4] → N21, unchanged.",
 		5: "N8 refreshes finger[5], whose start is 8 + 2^4 = 24. 24 lies between N8 and the end of its successor list: N32 is the first node at or after it (no call needed). finger[5] → N32, unchanged.",
-		6: "N8 refreshes finger[6], whose start is 8 + 2^5 = 40. It asks N42, the current finger, for its predecessor: N38. 40 lies between N38 and N42, so N42 is still the first node at or after it: one call instead of a lookup. finger[6] → N42, unchanged.",
+		6: "N8 refreshes finger[6], whose start is 8 + 2^5 = 40. It asks N42, the current finger, for its predecessor: N38. 40 lies between N38 and N42, so N42 is still the first node at or after it: no lookup needed. finger[6] → N42, unchanged.",
 	}
 	seen := map[int]bool{}
 	for range 4 {

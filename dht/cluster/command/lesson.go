@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/chordtui/chordtui/dht/cluster"
@@ -107,7 +108,7 @@ func ParseLesson(r io.Reader, name string) (Lesson, error) {
 func ReadLesson(file string) (Lesson, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return Lesson{}, errorf(ErrUsage, "cannot read the script %s: %v", quote(file), unwrapPath(err))
+		return Lesson{}, errorf(ErrUsage, "cannot read the script %s: %v", strconv.Quote(file), unwrapPath(err))
 	}
 	defer f.Close()
 	return ParseLesson(f, file)

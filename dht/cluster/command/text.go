@@ -140,7 +140,11 @@ func pathText(lr cluster.LookupResult) string {
 		if h.From != "" && h.Via != "" {
 			what += ", named by " + h.From + "'s " + h.Via
 		}
-		fmt.Fprintf(&b, "\n  hop %-3d%s %-5s %s  %s", i+1, mark, h.Node, h.ID.Label(), what)
+		who := fmt.Sprintf("%-5s %s", h.Node, h.ID.Label())
+		if namedByID(h.Node, h.ID) {
+			who = fmt.Sprintf("%-5s", h.Node)
+		}
+		fmt.Fprintf(&b, "\n  hop %-3d%s %s  %s", i+1, mark, who, what)
 		if h.Reason != "" {
 			b.WriteString(": " + h.Reason)
 		}
@@ -180,7 +184,7 @@ func ownerLine(lr cluster.LookupResult) string {
 	case chord.OwnerTrusted:
 		how = "not checked (the operation calls it next) — no call"
 	}
-	return fmt.Sprintf("owner  %s %s%s: %s", lr.Owner.Name, lr.Owner.ID.Label(), named, how)
+	return fmt.Sprintf("owner  %s%s: %s", peerWithID(lr.Owner), named, how)
 }
 
 // hopOf is the hop number of the first answered call to name in lr.
@@ -276,7 +280,7 @@ func waitText(d cluster.WaitResult) string {
 	if !d.Partitioned {
 		out := fmt.Sprintf("stable %s %s", after, d.After)
 		if d.InSteps {
-			out += " (maintenance paused: counted in steps)"
+			out += " (counted in steps: maintenance was paused)"
 		} else if d.ConvergedIn < time.Millisecond {
 			// The condition held at the first look: say what was waited for.
 			out += " (the ring stayed ideal; every node has since run a round of each maintenance task under it)"
@@ -369,10 +373,15 @@ func peerLine(p cluster.Peer) string {
 // idOf is p's identifier as texts show it (RingID.Label), or "" when its
 // name already is its identifier (N8, cluster.NamesID).
 func idOf(p cluster.Peer) string {
-	if p.ID.Decimal() && p.Name == "N"+p.ID.Dec() {
+	if namedByID(p.Name, p.ID) {
 		return ""
 	}
 	return p.ID.Label()
+}
+
+// namedByID reports whether name is the identifier's (N8 for 8).
+func namedByID(name string, id cluster.RingID) bool {
+	return id.Decimal() && name == "N"+id.Dec()
 }
 
 // peerWithID is "n3 (3fa2c1)", or "N8" when the name is the identifier.
@@ -455,7 +464,7 @@ func stepText(d cluster.StepReport) string {
 	many := len(d.Rounds) > 1
 	quiet := 0
 	for _, r := range d.Rounds {
-		if many && !r.Changed() && r.Err == "" {
+		if d.Node == "" && many && !r.Changed() && r.Err == "" { // every node: only what changed
 			quiet++
 			continue
 		}
@@ -477,8 +486,17 @@ func stepText(d cluster.StepReport) string {
 		if d.Node == "" {
 			where = "on every live node"
 		}
-		fmt.Fprintf(&b, "ran %s of %s %s: %s changed something", Plural(len(d.Rounds), "round"), what, where, Plural(len(d.Rounds)-quiet, "round"))
-		if quiet > 0 {
+		changed := 0
+		for _, r := range d.Rounds {
+			if r.Changed() {
+				changed++
+			}
+		}
+		fmt.Fprintf(&b, "ran %s of %s %s: %s changed something", Plural(len(d.Rounds), "round"), what, where, Plural(changed, "round"))
+		switch {
+		case quiet > 0 && changed > 0:
+			fmt.Fprintf(&b, " (shown above), %d changed nothing", quiet)
+		case quiet > 0:
 			fmt.Fprintf(&b, ", %d changed nothing", quiet)
 		}
 		fmt.Fprintf(&b, " (%s, %s)\n", Plural(len(d.Changes), "pointer change"), Plural(len(d.Keys), "key change"))
