@@ -32,8 +32,8 @@ type Command struct {
 	stderr          io.Writer
 	help            io.Writer // where -h prints the usage
 	cluster         *clusterFlags
-	lecture         *lectureFlags // nil unless AddLectureFlags
-	ui              *uiFlags      // nil unless AddUIFlags
+	lecture         *lectureFlags   // nil unless AddLectureFlags
+	ui              *uiFlags        // nil unless AddUIFlags
 	shared          map[string]bool // the cluster's flag names
 }
 
