@@ -606,10 +606,10 @@ func (c *Cluster) ResumeMaintenance() {
 func (c *Cluster) StepMaintenance(ctx context.Context) int {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	c.evaluate() // before the step is counted: what held already took no step
 	c.mu.Lock()
 	c.steps++
 	c.mu.Unlock()
-	c.evaluate()
 	defer c.evaluate()
 	c.mu.RLock()
 	var drvs []*chord.Driver

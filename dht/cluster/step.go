@@ -238,14 +238,16 @@ func (c *Cluster) Step(ctx context.Context, task, node string) (StepReport, erro
 		rep.Node = targets[0].name
 	}
 	c.pauseMaintenanceLocked()
-	c.steps++
 	c.mu.Unlock()
 
 	tasks := []string{t}
 	if t == TaskAll {
 		tasks = StepTasks()
 	}
-	c.evaluate()
+	c.evaluate() // before the step is counted: what held already took no step
+	c.mu.Lock()
+	c.steps++
+	c.mu.Unlock()
 	for _, m := range targets {
 		for _, task := range tasks {
 			if ctx.Err() != nil {
@@ -320,7 +322,7 @@ func (c *Cluster) stepRound(ctx context.Context, m *member, task string) StepRou
 	var cr chord.RoundReport
 	var err error
 	drv.Do(ctx, func(ctx context.Context) {
-		rounds.count(driverTask[task], ctx, func(ctx context.Context) {
+		rounds.count(ctx, driverTask[task], func(ctx context.Context) {
 			if task == TaskRepair {
 				err = store.Repair(ctx)
 				return
@@ -450,7 +452,7 @@ func (c *Cluster) stepCallLocked(call chord.RoundCall) StepCall {
 
 // count runs round as one round of the driver task named, counted as the
 // driver counts its own (see counted).
-func (rc *roundCounts) count(name string, ctx context.Context, round func(context.Context)) {
+func (rc *roundCounts) count(ctx context.Context, name string, round func(context.Context)) {
 	i := slices.Index(rc.names, name)
 	if i < 0 {
 		round(ctx)

@@ -173,11 +173,11 @@ func TestStepChangesWhatItReports(t *testing.T) {
 
 	// N8's stabilize finds N14 dead and takes N21, notifying it.
 	rep = checkedStep(t, c, "stabilize", "N8")
-	cap := rep.Rounds[0].Caption
+	caption := rep.Rounds[0].Caption
 	for _, want := range []string{"N8 asks its successor N14", "N14 does not answer (refused)", "N8 drops it",
 		"the next entry of its successor list, N21", "N21 takes N8 as its predecessor instead of N14", "N8's successor: N14 → N21"} {
-		if !strings.Contains(cap, want) {
-			t.Fatalf("caption %q does not say %q", cap, want)
+		if !strings.Contains(caption, want) {
+			t.Fatalf("caption %q does not say %q", caption, want)
 		}
 	}
 	if got := reported(rep); !slices.Contains(got, "N8 successor[0] N14→N21") || !slices.Contains(got, "N21 predecessor N14→N8") {
@@ -292,5 +292,121 @@ func TestConvergedInSecondsWhenResumed(t *testing.T) {
 	w := wait(t, c)
 	if w.InSteps || !strings.Contains(c.Health().Summary, "converged in") {
 		t.Fatalf("wait %+v, summary %q", w, c.Health().Summary)
+	}
+}
+
+// TestLecturePlacement: the lecture preset puts ten nodes at the paper's
+// identifiers and names them by identifier; nodes added later are named
+// the same way; NODE arguments take N8, n8, the decimal identifier and 0x
+// hex.
+func TestLecturePlacement(t *testing.T) {
+	c := startCluster(t, paperConfig())
+	wait(t, c)
+	s := c.Snapshot()
+	var got []string
+	for _, n := range s.Nodes {
+		got = append(got, fmt.Sprintf("%s@%d", n.Name, n.ID.Uint64()))
+	}
+	if want := "N1@1 N8@8 N14@14 N21@21 N32@32 N38@38 N42@42 N48@48 N51@51 N56@56"; strings.Join(got, " ") != want {
+		t.Fatalf("nodes %v, want %s", got, want)
+	}
+	if s.Origin != "N1" {
+		t.Fatalf("origin %s", s.Origin)
+	}
+	for _, arg := range []string{"N8", "n8", "8", "0x08"} {
+		if p, err := c.Resolve(arg); err != nil || p.Name != "N8" {
+			t.Errorf("Resolve(%q) = %v, %v; want N8", arg, p, err)
+		}
+	}
+	if _, err := c.Resolve("0x3"); !errors.Is(err, ErrUnknownNode) || !strings.Contains(err.Error(), "ambiguous") {
+		t.Errorf("Resolve(0x3) = %v, want an ambiguous prefix (N48 is 0x30, N51 0x33, N56 0x38)", err)
+	}
+	for _, arg := range []string{"N9", "9", "64", "0x3f"} {
+		if _, err := c.Resolve(arg); !errors.Is(err, ErrUnknownNode) {
+			t.Errorf("Resolve(%q) = %v, want ErrUnknownNode", arg, err)
+		}
+	}
+	rep, err := c.AddNodes(context.Background(), 1)
+	if err != nil || len(rep.Nodes) != 1 {
+		t.Fatalf("add: %+v, %v", rep, err)
+	}
+	p, err := c.Resolve(rep.Nodes[0])
+	if err != nil || p.Name != idName(p.ID.ID) || !strings.HasPrefix(p.Name, "N") {
+		t.Fatalf("added node %+v, %v: want it named by its identifier", p, err)
+	}
+	// The checker's messages name nodes the same way.
+	c.PauseMaintenance()
+	must(t, "kill", c.Kill("N14"))
+	vs := c.Snapshot().Violations
+	h := c.Health()
+	if h.Reason == "" || strings.Contains(h.Reason, "mem:") || !strings.Contains(h.Reason, "N") {
+		t.Fatalf("reason %q: want node names, not addresses", h.Reason)
+	}
+	for _, v := range vs {
+		if strings.Contains(v.Message, "mem:") {
+			t.Fatalf("violation %q names an address", v)
+		}
+	}
+}
+
+// TestConfigIDs: Config.IDs places the nodes Start launches, in start
+// order, and is checked.
+func TestConfigIDs(t *testing.T) {
+	cfg := memConfig(3)
+	cfg.Chord.Bits = 8
+	cfg.IDs = IDsFromUint64(8, []uint64{200, 3, 100})
+	c := startCluster(t, cfg)
+	wait(t, c)
+	var got []string
+	for _, n := range c.Snapshot().Nodes {
+		got = append(got, fmt.Sprintf("%s@%d", n.Name, n.ID.Uint64()))
+	}
+	if want := "n0@200 n1@3 n2@100"; strings.Join(got, " ") != want {
+		t.Fatalf("nodes %v, want %s", got, want)
+	}
+	if d, err := c.Node("n1"); err != nil || !strings.Contains(fmt.Sprint(d.Routing.Pred), "n0") {
+		t.Fatalf("n1: %+v, %v", d, err)
+	}
+	bad := []struct {
+		ids   []uint64
+		bits  int
+		names NameStyle
+		want  string
+	}{
+		{[]uint64{1, 2}, 8, "", "ids: 2 identifiers given for 3 nodes: give one per node"},
+		{[]uint64{1, 2, 1}, 8, "", "ids: identifier 1 is given twice"},
+		{[]uint64{1, 2, 256}, 8, "", "ids: identifier 256 does not fit in m = 8 bits (the ring has 2^8 points: 0 to 255)"},
+		{nil, 11, NamesID, "names by identifier (N8) need m ≤ 10 bits, got 11"},
+		{nil, 8, "ids", `names must be "start" or "id", got "ids"`},
+	}
+	for _, tt := range bad {
+		cfg := memConfig(3)
+		cfg.Chord.Bits, cfg.Names = tt.bits, tt.names
+		if tt.ids != nil {
+			cfg.IDs = IDsFromUint64(64, tt.ids)
+		}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %v, want %q", tt, err, tt.want)
+		}
+	}
+}
+
+// TestRoundCountsConfirmSteps: a ring that stays ideal is confirmed stable
+// by steps of one task at a time: each counts as a round of its task.
+func TestRoundCountsConfirmSteps(t *testing.T) {
+	c := startCluster(t, paperConfig())
+	wait(t, c)
+	c.PauseMaintenance()
+	must(t, "delay", func() error { _, err := c.SetDelay("N8", time.Millisecond); return err }())
+	for _, task := range StepTasks() {
+		if h := c.Health(); h.Stable {
+			t.Fatalf("stable before a %s round: %+v", task, h)
+		}
+		if _, err := c.Step(context.Background(), task, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := c.Health(); !h.Stable || !h.InSteps || h.ConvergedSteps != 0 {
+		t.Fatalf("after a round of each task: %+v", h)
 	}
 }
