@@ -161,10 +161,14 @@ func (c *Cluster) replacerLocked() *strings.Replacer {
 		return r.r
 	}
 	names := make(map[string]string, len(c.members))
+	var labelled []string // NamesID: "8 (addr)", chord's label, is just "N8"
 	for _, m := range c.members {
 		names[m.addr] = m.name
+		if c.cfg.Names == NamesID {
+			labelled = append(labelled, m.id.Label(c.cfg.Chord.Bits)+" ("+m.addr+")", m.name)
+		}
 	}
-	r := &namedReplacer{r: addrReplacer(names), n: len(c.members)}
+	r := &namedReplacer{r: addrReplacer(names, labelled...), n: len(c.members)}
 	c.names.Store(r)
 	return r.r
 }
@@ -176,14 +180,15 @@ type namedReplacer struct {
 }
 
 // addrReplacer rewrites addresses to names, longest address first so that
-// 127.0.0.1:4000 never matches inside 127.0.0.1:40001.
-func addrReplacer(names map[string]string) *strings.Replacer {
+// 127.0.0.1:4000 never matches inside 127.0.0.1:40001; first pairs (old,
+// new, …), when given, are tried before them.
+func addrReplacer(names map[string]string, first ...string) *strings.Replacer {
 	addrs := make([]string, 0, len(names))
 	for a := range names {
 		addrs = append(addrs, a)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return len(addrs[i]) > len(addrs[j]) })
-	pairs := make([]string, 0, 2*len(addrs))
+	pairs := append(make([]string, 0, len(first)+2*len(addrs)), first...)
 	for _, a := range addrs {
 		pairs = append(pairs, a, names[a])
 	}

@@ -410,3 +410,15 @@ func TestRoundCountsConfirmSteps(t *testing.T) {
 		t.Fatalf("after a round of each task: %+v", h)
 	}
 }
+
+// TestIDNamesInTexts: with names by identifier, chord's "14 (address)"
+// in event details and hop reasons reads as just the name.
+func TestIDNamesInTexts(t *testing.T) {
+	c := startCluster(t, paperConfig())
+	c.mu.RLock()
+	got := c.replacerLocked().Replace("successor 14 (mem:3) → 21 (mem:4); called mem:5")
+	c.mu.RUnlock()
+	if want := "successor N14 → N21; called N32"; got != want {
+		t.Fatalf("got %q", got)
+	}
+}
