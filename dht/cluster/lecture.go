@@ -188,6 +188,45 @@ func (e FingerEntry) Interval() string {
 // fingerTableLocked builds st's finger table; live lists the live
 // members' identifiers in ring order, for Right. Caller holds mu.
 func (c *Cluster) fingerTableLocked(st chord.Status, live []chord.ID) []FingerEntry {
+	return fingerTable(st, live, c.refLocked)
+}
+
+// FingerTable is the finger table of the node named, as Node's
+// Routing.FingerTable has it, from the snapshot (nil when the node is not
+// in it or has no fingers): for observers that draw from snapshots.
+func (s Snapshot) FingerTable(name string) []FingerEntry {
+	var self *NodeSnapshot
+	for i := range s.Nodes {
+		if s.Nodes[i].Name == name {
+			self = &s.Nodes[i]
+		}
+	}
+	if self == nil {
+		return nil
+	}
+	var live []chord.ID
+	for _, n := range s.Nodes {
+		if n.State == StateAlive && n.Side == self.Side {
+			live = append(live, n.ID)
+		}
+	}
+	slices.SortFunc(live, func(a, b chord.ID) int { return a.Cmp(b) })
+	names := s.Names()
+	return fingerTable(self.Chord, live, func(r chord.NodeRef) Peer {
+		if r.IsZero() {
+			return Peer{}
+		}
+		name := names[r.Addr]
+		if name == "" {
+			name = r.Addr
+		}
+		return Peer{Name: name, ID: RingID{ID: r.ID, Bits: s.Bits}, Addr: r.Addr}
+	})
+}
+
+// fingerTable builds st's finger table, naming nodes with ref; live lists
+// the live nodes' identifiers in ring order, for Right.
+func fingerTable(st chord.Status, live []chord.ID, ref func(chord.NodeRef) Peer) []FingerEntry {
 	bits := st.Bits
 	out := make([]FingerEntry, len(st.Fingers))
 	for k := range st.Fingers {
@@ -198,7 +237,7 @@ func (c *Cluster) fingerTableLocked(st chord.Status, live []chord.ID) []FingerEn
 		}
 		f := st.Fingers[k]
 		out[k] = FingerEntry{K: k + 1, Start: RingID{ID: start, Bits: bits}, End: RingID{ID: end, Bits: bits},
-			Node: c.refLocked(f), Right: !f.IsZero() && f.ID == successorOf(live, start)}
+			Node: ref(f), Right: !f.IsZero() && len(live) > 0 && f.ID == successorOf(live, start)}
 	}
 	return out
 }

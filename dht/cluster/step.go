@@ -299,9 +299,17 @@ type keySet map[string]dht.KeyInfo
 // overlapping one of its own rounds), counts it as the driver's, and
 // reports it. Caller holds opMu.
 func (c *Cluster) stepRound(ctx context.Context, m *member, task string) StepRound {
+	type liveNode struct {
+		m     *member
+		node  *chord.Node
+		store *dht.Store
+	}
 	c.mu.RLock()
 	node, store, drv, rounds := m.node, m.store, m.drv, m.rounds
-	live := c.liveLocked()
+	var live []liveNode
+	for _, o := range c.liveLocked() {
+		live = append(live, liveNode{o, o.node, o.store})
+	}
 	c.mu.RUnlock()
 	if node == nil || drv == nil {
 		return StepRound{Task: task, Node: c.ref(chord.NodeRef{ID: m.id, Addr: m.addr}), Err: m.name + " is not running"}
@@ -309,14 +317,14 @@ func (c *Cluster) stepRound(ctx context.Context, m *member, task string) StepRou
 	// Before: this node's pointers; every live node's predecessor (a
 	// notified node rectifies it); every store's keys (repair).
 	self := node.Status()
-	preds := make(map[*member]chord.NodeRef, len(live))
-	keys := make(map[*member]keySet, len(live))
-	for _, o := range live {
+	preds := make([]chord.NodeRef, len(live))
+	keys := make([]keySet, len(live))
+	for i, o := range live {
 		switch task {
 		case TaskStabilize:
-			preds[o] = o.node.Predecessor()
+			preds[i] = o.node.Predecessor()
 		case TaskRepair:
-			keys[o] = keysOf(o.store)
+			keys[i] = keysOf(o.store)
 		}
 	}
 	var cr chord.RoundReport
@@ -340,18 +348,15 @@ func (c *Cluster) stepRound(ctx context.Context, m *member, task string) StepRou
 	}
 	r.Changes = c.pointerChangesLocked(m, pointerState{self.Predecessor, self.Successors, self.Fingers},
 		pointerState{after.Predecessor, after.Successors, after.Fingers})
-	for _, o := range live {
-		if o == m || task != TaskStabilize {
-			continue
-		}
-		if p := o.node.Predecessor(); p != preds[o] {
-			r.Changes = append(r.Changes, PointerChange{Node: c.peerLocked(o), Kind: PointerPredecessor,
-				Old: c.refLocked(preds[o]), New: c.refLocked(p)})
-		}
-	}
-	for _, o := range live {
-		if task == TaskRepair {
-			r.Keys = append(r.Keys, c.keyChangesLocked(o, keys[o], keysOf(o.store))...)
+	for i, o := range live {
+		switch {
+		case task == TaskStabilize && o.m != m:
+			if p := o.node.Predecessor(); p != preds[i] {
+				r.Changes = append(r.Changes, PointerChange{Node: c.peerLocked(o.m), Kind: PointerPredecessor,
+					Old: c.refLocked(preds[i]), New: c.refLocked(p)})
+			}
+		case task == TaskRepair:
+			r.Keys = append(r.Keys, c.keyChangesLocked(o.m, keys[i], keysOf(o.store))...)
 		}
 	}
 	for _, call := range cr.Calls {

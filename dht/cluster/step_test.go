@@ -422,3 +422,26 @@ func TestIDNamesInTexts(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestSnapshotFingerTable: the snapshot's finger table is Node's.
+func TestSnapshotFingerTable(t *testing.T) {
+	c := startCluster(t, paperConfig())
+	wait(t, c)
+	d, err := c.Node("N8")
+	must(t, "node", err)
+	got := c.Snapshot().FingerTable("N8")
+	if fmt.Sprint(got) != fmt.Sprint(d.Routing.FingerTable) || len(got) != 6 {
+		t.Fatalf("snapshot %v\nnode     %v", got, d.Routing.FingerTable)
+	}
+	var rows []string
+	for _, e := range got {
+		rows = append(rows, fmt.Sprintf("%d %s %s %s %v", e.K, e.Start.Label(), e.Interval(), e.Node, e.Right))
+	}
+	want := "1 9 [9, 10) N14 true|2 10 [10, 12) N14 true|3 12 [12, 16) N14 true|4 16 [16, 24) N21 true|5 24 [24, 40) N32 true|6 40 [40, 8) N42 true"
+	if strings.Join(rows, "|") != want {
+		t.Fatalf("N8's fingers:\n%s\nwant\n%s", strings.Join(rows, "|"), want)
+	}
+	if c.Snapshot().FingerTable("N9") != nil {
+		t.Fatal("a finger table for a node that does not exist")
+	}
+}
