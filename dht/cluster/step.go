@@ -426,7 +426,7 @@ func (c *Cluster) keyChangesLocked(m *member, before, after keySet) []KeyChange 
 		switch {
 		case !ok:
 			add(k, "stored")
-		case keyVersion(o) != keyVersion(k) || o.Deleted != k.Deleted:
+		case o.Version != k.Version || o.Deleted != k.Deleted:
 			add(k, "updated")
 		}
 	}

@@ -50,7 +50,7 @@ func keySnap(c *Cluster) map[string]string {
 			panic(err)
 		}
 		for _, k := range kl.Keys {
-			out[n.Name+"/"+k.Key] = fmt.Sprintf("v%s deleted=%v", k.Version, k.Deleted)
+			out[n.Name+"/"+k.Key] = fmt.Sprintf("v%v deleted=%v", k.Version, k.Deleted)
 		}
 	}
 	return out
