@@ -294,7 +294,10 @@ func checkPredCaption(r StepRound, before chord.Status) string {
 // repairCaption words a key repair round by the key copies it moved.
 func repairCaption(r StepRound) string {
 	n := r.Node.Name
-	if len(r.Keys) == 0 {
+	switch {
+	case len(r.Keys) == 0 && r.Err != "":
+		return n + " runs key repair: no copy is stored or removed."
+	case len(r.Keys) == 0:
 		return n + " runs key repair: every key it holds is already on the right nodes, so no copy is stored or removed."
 	}
 	const show = 6

@@ -486,10 +486,13 @@ func stepText(d cluster.StepReport) string {
 		if d.Node == "" {
 			where = "on every live node"
 		}
-		changed := 0
+		changed, failed := 0, 0
 		for _, r := range d.Rounds {
 			if r.Changed() {
 				changed++
+			}
+			if r.Err != "" {
+				failed++
 			}
 		}
 		fmt.Fprintf(&b, "ran %s of %s %s: %s changed something", Plural(len(d.Rounds), "round"), what, where, Plural(changed, "round"))
@@ -498,6 +501,9 @@ func stepText(d cluster.StepReport) string {
 			fmt.Fprintf(&b, " (shown above), %d changed nothing", quiet)
 		case quiet > 0:
 			fmt.Fprintf(&b, ", %d changed nothing", quiet)
+		}
+		if failed > 0 {
+			fmt.Fprintf(&b, ", %d failed (shown above)", failed)
 		}
 		fmt.Fprintf(&b, " (%s, %s)\n", Plural(len(d.Changes), "pointer change"), Plural(len(d.Keys), "key change"))
 	}
