@@ -211,7 +211,8 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 		for _, v := range chord.CheckInvariants(live) {
 			// Below r+1 live nodes invariant 8 is a note, not a violation.
 			if len(live) > r || v.Invariant != chord.InvSufficientPrincipals {
-				s.Violations = append(s.Violations, v)
+				s.Violations = append(s.Violations, cluster.Violation{Invariant: v.Invariant,
+					Node: s.Names()[v.Node.Addr], Nodes: []string{s.Names()[v.Node.Addr]}, Message: v.Message})
 			}
 		}
 		h.Violations = len(s.Violations)

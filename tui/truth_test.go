@@ -82,8 +82,8 @@ func TestStatusBarSaysWhatHealthSays(t *testing.T) {
 // the members as the status bar does.
 func TestOneViolationCount(t *testing.T) {
 	s := ring16()
-	s.Violations = []chord.Violation{{Invariant: chord.InvOrderedRing, Node: s.Nodes[1].Chord.Self, Message: "out of order"},
-		{Invariant: chord.InvOrderedRing, Node: s.Nodes[2].Chord.Self, Message: "out of order"}}
+	s.Violations = []cluster.Violation{{Invariant: chord.InvOrderedRing, Node: s.Nodes[1].Name, Message: "out of order"},
+		{Invariant: chord.InvOrderedRing, Node: s.Nodes[2].Name, Message: "out of order"}}
 	s.Health.Violations = len(s.Violations)
 	m, _ := newTestModel(t, s, 120, 40)
 	scr := screen(m)

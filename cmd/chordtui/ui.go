@@ -24,6 +24,8 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	noColor := fs.Bool("no-color", false, "draw without colour (also when NO_COLOR is set)")
 	noMouse := fs.Bool("no-mouse", !d.Mouse, "leave the mouse to the terminal (keeps its text selection)")
 	refresh := fs.Duration("refresh", d.RefreshInterval, "time between two screen refreshes from the cluster (≥ 100ms)")
+	cmd.AddLectureFlags()
+	cmd.AddUIFlags()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -33,8 +35,18 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return cmd.ExitStatus(err)
 	}
 	defer logFile.Close()
+	lecture, err := cmd.UIOptions()
+	if err != nil {
+		return cmd.ExitStatus(err)
+	}
 	opts := d
 	opts.NoAnimate, opts.NoColor, opts.Mouse, opts.RefreshInterval = *noAnimate, *noColor, !*noMouse, *refresh
+	opts.HopInterval = lecture.HopDelay
+	if lecture.Script != nil {
+		// The lesson is parsed (its errors named their line above); the
+		// UI cannot step through one yet.
+		return cmd.ExitStatus(fmt.Errorf("--script: the terminal UI cannot run a script yet; \"chordtui repl --lecture %d < %s\" runs it", n, lecture.Script.Name))
+	}
 	opts.Logger = cfg.Logger
 	if f, ok := stdin.(*os.File); !ok || f != os.Stdin {
 		opts.Input = stdin

@@ -69,6 +69,18 @@ type Cluster struct {
 	unstableWhy string
 	closed      bool
 
+	// Step mode: steps counts Step and StepMaintenance calls; stepsAtFault
+	// and stepsAtLost are the count when lastFault took effect and when
+	// stability was lost without a fault; pausedAt is when maintenance was
+	// paused (zero while it runs). A ring that converged with maintenance
+	// paused throughout is measured in steps: convergedSteps, inSteps.
+	steps          uint64
+	stepsAtFault   uint64
+	stepsAtLost    uint64
+	pausedAt       time.Time
+	convergedSteps int
+	inSteps        bool
+
 	// evalMu serialises evaluations (the monitor's, Wait's and
 	// StepMaintenance's), which move the side verdicts on.
 	evalMu sync.Mutex

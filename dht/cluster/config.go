@@ -35,6 +35,19 @@ type Config struct {
 	// node names (the same ring every run) and seeds every random choice.
 	// Zero: identifiers are SHA-1 of the address, choices are random.
 	Seed int64
+	// IDs, when not empty, are the identifiers of the nodes Start
+	// launches, in start order: one per node, distinct, each below 2^m.
+	// Nodes added later get identifiers as without it.
+	IDs []chord.ID
+	// Names says how nodes are named: NamesStart ("" too: n0, n1, … in
+	// start order) or NamesID (N8 for the node at identifier 8; m ≤
+	// DecimalBits).
+	Names NameStyle
+	// SettleFingers: Start runs one whole fix_fingers cycle on every node
+	// before it returns, so that the ring starts with every finger right
+	// even when fix_fingers is slow (LectureConfig). Above 64 nodes Start
+	// always does.
+	SettleFingers bool
 	// MonitorInterval is how often the "stable" condition is evaluated
 	// while the ring is not stable: ConvergedIn is exact to within it.
 	MonitorInterval time.Duration
@@ -143,6 +156,12 @@ func (c Config) Validate() error {
 	}
 	if c.Chord.Bits >= chord.MinBits && c.Chord.Bits < 63 && uint64(c.Nodes) > uint64(1)<<c.Chord.Bits {
 		errs = append(errs, fmt.Errorf("%d nodes do not fit on a ring of 2^%d identifiers", c.Nodes, c.Chord.Bits))
+	}
+	if err := c.validateIDs(); err != nil {
+		errs = append(errs, fmt.Errorf("ids: %w", err))
+	}
+	if err := c.validateNames(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.DHT.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("dht: %w", err))

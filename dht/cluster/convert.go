@@ -14,10 +14,19 @@ func (c *Cluster) lookupResult(key, via string, lr chord.LookupResult) LookupRes
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	bits := c.cfg.Chord.Bits
+	// The ID is set also when the lookup failed early.
+	return c.lookupResultLocked(key, RingID{ID: chord.HashID(bits, []byte(key)), Bits: bits}, via, lr)
+}
+
+// lookupResultLocked is lookupResult for a lookup of id, which is key's
+// identifier or (key "") an identifier looked up for itself, as
+// fix_fingers does. Caller holds mu.
+func (c *Cluster) lookupResultLocked(key string, id RingID, via string, lr chord.LookupResult) LookupResult {
+	bits := c.cfg.Chord.Bits
 	names := c.replacerLocked()
 	out := LookupResult{
 		Key:           key,
-		ID:            RingID{ID: chord.HashID(bits, []byte(key)), Bits: bits}, // set also when the lookup failed early
+		ID:            id,
 		Owner:         c.refLocked(lr.Owner),
 		Hops:          lr.Hops,
 		Timeouts:      lr.Timeouts,
@@ -89,7 +98,11 @@ func (c *Cluster) violationsLocked(vs []chord.Violation, side func(i int) string
 		if !v.Node.IsZero() {
 			node = c.nameOfLocked(v.Node.Addr)
 		}
-		out = append(out, Violation{Invariant: v.Invariant, Node: node, Message: names.Replace(v.Message), Side: side(i)})
+		var involved []string
+		for _, r := range v.Nodes {
+			involved = append(involved, c.nameOfLocked(r.Addr))
+		}
+		out = append(out, Violation{Invariant: v.Invariant, Node: node, Nodes: involved, Message: names.Replace(v.Message), Side: side(i)})
 	}
 	return out
 }

@@ -142,7 +142,7 @@ func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) err
 		}
 		c.log.Info("join wave", "nodes", wave, "ring", joined, "joined_in", joinedIn, "settled_in", time.Since(began)-joinedIn)
 	}
-	if len(ms) > fixAllFingersAbove {
+	if len(ms) > fixAllFingersAbove || c.cfg.SettleFingers {
 		began := time.Now()
 		c.fixAllFingers(ctx, ms)
 		c.log.Info("fingers fixed", "nodes", len(ms), "took", time.Since(began))
@@ -198,7 +198,9 @@ func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(conte
 func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
 	defer cancel()
-	tick := time.NewTicker(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond))
+	// Half a stabilize period, at most settleTick: the nudges, not the
+	// drivers, thread the joiners in when stabilize is slow (a lecture).
+	tick := time.NewTicker(min(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond), settleTick))
 	defer tick.Stop()
 	for {
 		var sts []chord.Status
@@ -211,7 +213,10 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 			}
 		}
 		c.mu.RUnlock()
-		vs := chord.CheckIdeal(sts, false)
+		c.mu.RLock()
+		nm := c.namingLocked()
+		c.mu.RUnlock()
+		vs := chord.CheckIdealNamed(sts, false, nm)
 		if len(vs) == 0 && len(sts) == len(ms) {
 			return nil
 		}
@@ -268,6 +273,9 @@ func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
 	}
 }
 
+// settleTick bounds how long settle waits between two looks at the ring.
+const settleTick = 100 * time.Millisecond
+
 // newMember reserves a name, an identifier and a listener for a new node
 // and records it as down; boot brings it up.
 func (c *Cluster) newMember() (*member, error) {
@@ -286,19 +294,26 @@ func (c *Cluster) newMember() (*member, error) {
 		tr.Kill()
 		return nil, err
 	}
+	if c.cfg.Names == NamesID {
+		m.name = idName(m.id)
+	}
 	c.members = append(c.members, m)
 	return m, nil
 }
 
-// chooseIDLocked picks the identifier of a new node: SHA-1 of its address
-// (or of the seed and its name), re-hashed with a counter in the rare case
-// it collides with an existing member on a small ring. A full identifier
-// space is an error at once, never a loop.
+// chooseIDLocked picks the identifier of a new node: Config.IDs for the
+// nodes Start launches, else SHA-1 of its address (or of the seed and its
+// start-order name), re-hashed with a counter in the rare case it collides
+// with an existing member on a small ring. A full identifier space is an
+// error at once, never a loop.
 func (c *Cluster) chooseIDLocked(name, addr string) (chord.ID, error) {
 	bits := c.cfg.Chord.Bits
 	if bits < 63 && uint64(len(c.members)) >= uint64(1)<<bits {
 		return chord.ID{}, errorf(ErrFull, "all %d identifiers of the %d-bit ring are taken (by live, down and departed nodes alike)",
 			uint64(1)<<bits, bits)
+	}
+	if i := len(c.members); i < len(c.cfg.IDs) {
+		return c.cfg.IDs[i], nil // distinct (Validate), and the first nodes
 	}
 	base := addr
 	if c.cfg.Seed != 0 {

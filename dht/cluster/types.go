@@ -174,10 +174,10 @@ type Snapshot struct {
 	// stable condition first held (valid when Stable; see Health).
 	ConvergedIn time.Duration
 	// Violations of invariants 1–8 right now, each side of a partition
-	// checked as its own ring; len(Violations) = Health.Violations. A ring
-	// of r or fewer live nodes cannot have r+1 principals: that is
-	// Health.Note, not a violation.
-	Violations []chord.Violation
+	// checked as its own ring, in words with node names (Check's list);
+	// len(Violations) = Health.Violations. A ring of r or fewer live nodes
+	// cannot have r+1 principals: that is Health.Note, not a violation.
+	Violations []Violation
 	// MaintenancePaused is true while the drivers are paused (step mode).
 	MaintenancePaused bool
 	// KeyIDs are the identifiers of stored live keys (for ring ticks).
@@ -408,11 +408,15 @@ type NodesView struct {
 
 // Routing is a running node's routing state in NodeDetail.
 type Routing struct {
-	Pred       Peer        `json:"pred"`
-	Successors []Peer      `json:"successors"`
-	Fingers    []FingerRun `json:"fingers"`
-	Lookups    uint64      `json:"lookups"`
-	Rounds     uint64      `json:"rounds"`
+	Pred       Peer   `json:"pred"`
+	Successors []Peer `json:"successors"`
+	// Fingers is the finger table collapsed to runs of fingers that point
+	// at the same node; FingerTable is every finger as the paper draws it
+	// (k, start, interval, node).
+	Fingers     []FingerRun   `json:"fingers"`
+	FingerTable []FingerEntry `json:"finger_table"`
+	Lookups     uint64        `json:"lookups"`
+	Rounds      uint64        `json:"rounds"`
 }
 
 // NodeDetail is one node in full.
@@ -512,7 +516,10 @@ type Violation struct {
 	// Invariant names it, e.g. "OrderedRing".
 	Invariant string
 	// Node is the node whose state breaks it ("" if global).
-	Node    string
+	Node string
+	// Nodes names every node the message names, Node first: the nodes to
+	// point at when showing it.
+	Nodes   []string
 	Message string
 	// Side is the side of the partition it was found on ("" when there is
 	// no partition).
@@ -558,7 +565,11 @@ type WaitResult struct {
 	// fault After took effect, to the first moment the stable condition
 	// held (JSON: seconds). Under a partition: the slowest side's.
 	ConvergedIn time.Duration `json:"-"`
-	After       string        `json:"after"`
+	// InSteps and ConvergedSteps: as in Health (JSON: steps, present only
+	// with InSteps).
+	InSteps        bool   `json:"-"`
+	ConvergedSteps int    `json:"-"`
+	After          string `json:"after"`
 	// Waited is how long Wait waited (JSON: waited, in seconds).
 	Waited time.Duration `json:"-"`
 	// Partitioned: a partition is in force; each of Sides is stable on its
@@ -572,12 +583,29 @@ type WaitResult struct {
 	StableAgain bool `json:"stable_again,omitempty"`
 }
 
-// MarshalJSON adds seconds and waited.
+// MarshalJSON adds seconds, steps (with InSteps) and waited.
 func (r WaitResult) MarshalJSON() ([]byte, error) {
 	type plain WaitResult
 	return json.Marshal(struct {
 		Seconds float64 `json:"seconds"`
+		Steps   *int    `json:"steps,omitempty"`
 		plain
 		Waited float64 `json:"waited"`
-	}{r.ConvergedIn.Seconds(), plain(r), r.Waited.Seconds()})
+	}{r.ConvergedIn.Seconds(), stepsJSON(r.InSteps, r.ConvergedSteps), plain(r), r.Waited.Seconds()})
+}
+
+// marshalWith marshals v, a struct, with one more field.
+func marshalWith(v any, key string, val any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := json.Marshal(map[string]any{key: val})
+	if err != nil {
+		return nil, err
+	}
+	if string(raw) == "{}" {
+		return extra, nil
+	}
+	return append(append(raw[:len(raw)-1], ','), extra[1:]...), nil
 }

@@ -53,14 +53,26 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	return f
 }
 
-// config builds the cluster configuration for n nodes: cluster.ConfigFor(n)
-// (maintenance paced for N) with the flags isSet says were given. The
-// returned closer closes the log file. Errors are the user's (exit status 2).
-func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Config, io.Closer, error) {
-	cfg := cluster.ConfigFor(n)
-	cfg.Chord.Bits = f.bits
-	cfg.Chord.SuccessorListLen = f.successors
-	cfg.DHT.Replicas = f.replicas
+// config builds the cluster configuration from base (cluster.ConfigFor(n),
+// maintenance paced for N; or the lecture preset) and the flags: with
+// explicit, only those isSet says were given, else the ring's shape (bits,
+// successors, replicas, seed) always and the periods when given. The
+// configuration is validated by openLog.
+func (f *clusterFlags) config(base cluster.Config, explicit bool, isSet func(name string) bool) cluster.Config {
+	cfg := base
+	shape := func(name string) bool { return !explicit || isSet(name) }
+	if shape("bits") {
+		cfg.Chord.Bits = f.bits
+	}
+	if shape("successors") {
+		cfg.Chord.SuccessorListLen = f.successors
+	}
+	if shape("replicas") {
+		cfg.DHT.Replicas = f.replicas
+	}
+	if shape("seed") {
+		cfg.Seed = f.seed
+	}
 	for _, d := range []struct {
 		flag string
 		dst  *time.Duration
@@ -78,7 +90,12 @@ func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Conf
 			*d.dst = d.v
 		}
 	}
-	cfg.Seed = f.seed
+	return cfg
+}
+
+// openLog validates cfg and opens the --log file for it; the returned
+// closer closes the file. Errors are the user's (exit status 2).
+func (f *clusterFlags) openLog(cfg cluster.Config) (cluster.Config, io.Closer, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, nopCloser{}, err
 	}
