@@ -24,6 +24,10 @@ var (
 	// ErrUnavailable: the owner (and, for reads, every replica) could not be
 	// reached, or too few holders acknowledged a write.
 	ErrUnavailable = errors.New("key unavailable")
+	// ErrConflict: a conditional write (Update) was not applied, because
+	// the key changed after it was read, or its owner could not check that
+	// yet (it is still taking over its keys). Nothing was written.
+	ErrConflict = errors.New("write conflict")
 )
 
 // Command names registered on the chord node.
@@ -525,11 +529,17 @@ func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
 }
 
 func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
+	var unanswered bool // some attempt sent the write and got no answer
 	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
-	res, werr := s.writeAfter(ctx, op, req, lr, err, false)
+	res, werr := s.writeAfterNoting(ctx, op, req, lr, err, false, &unanswered)
 	if s.lookUpAgain(ctx, err, werr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
-		return s.writeAfter(ctx, op, req, lr, err, true)
+		res, werr = s.writeAfterNoting(ctx, op, req, lr, err, true, &unanswered)
+	}
+	if req.Cond && unanswered && errors.Is(werr, ErrConflict) {
+		// The conflict may be this write's own earlier attempt, applied by
+		// a node that then did not answer: it is not a conflict to retry.
+		werr = fmt.Errorf("%s %q: %w: a node did not answer an earlier attempt, which may have been applied (then: %v)", op, req.Key, ErrUnavailable, werr)
 	}
 	return res, werr
 }
@@ -562,12 +572,20 @@ var verifiedLookup = chord.LookupOptions{PingOwner: true}
 // writeAfter is Set or Del once the lookup is done (lookupErr is its
 // error); verified says the lookup pinged the owner (see callOwner).
 func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error, verified bool) (PutResult, error) {
+	var unanswered bool
+	return s.writeAfterNoting(ctx, op, req, lr, lookupErr, verified, &unanswered)
+}
+
+// writeAfterNoting is writeAfter that also sets *unanswered when it sent
+// the write to a node that did not answer (which may have applied it).
+func (s *Store) writeAfterNoting(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error, verified bool, unanswered *bool) (PutResult, error) {
 	id := s.KeyID(req.Key)
 	cmd := cmdSet
 	if req.Deleted {
 		cmd = cmdDel
 	}
 	st := newOpState(lr, verified || lookupErr != nil)
+	defer func() { *unanswered = *unanswered || st.unanswered }()
 	build := func(_ chord.NodeRef, force bool) []byte {
 		req.Force = force
 		return req.encode()
@@ -627,6 +645,8 @@ func headErr(h replyHead) error {
 		return fmt.Errorf("%w: %s", errUnreachable, h.Msg)
 	case statusNotOwner:
 		return fmt.Errorf("%w: not the owner (%s)", ErrUnavailable, h.Msg)
+	case statusConflict:
+		return fmt.Errorf("%w: %s", ErrConflict, h.Msg)
 	}
 	return fmt.Errorf("status %d: %s", h.Status, h.Msg)
 }
@@ -643,6 +663,9 @@ type opState struct {
 	down     map[string]bool // did not answer, or has left the ring
 	notReady map[string]bool // answered that it has not taken over its keys
 	alive    map[string]bool // answered (a walk may go on from its successor list)
+	// unanswered: a write was sent to a node that did not answer, which
+	// may have applied it.
+	unanswered bool
 }
 
 func newOpState(lr chord.LookupResult, verified bool) *opState {
@@ -685,6 +708,9 @@ func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, 
 			err = fmt.Errorf("%w: %w: %s", errUnreachable, errNotReady, at.Addr)
 		default:
 			reply, err = s.call(ctx, at, cmd, req(at, force))
+			if err != nil && (cmd == cmdSet || cmd == cmdDel) {
+				st.unanswered = true
+			}
 		}
 		var h replyHead
 		if err == nil {

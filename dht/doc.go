@@ -3,6 +3,7 @@
 // and key handoff on join, graceful leave and crash.
 //
 // Where to look: dht.go (Store, Config, Get/Set/Del, the client side),
+// update.go (Update, the read-modify-write),
 // handlers.go (what a node does when asked), repair.go (Repair, Leave),
 // handoff.go (the join handoff, write forwarding, merges, tombstone
 // lifetime), hlc.go and version.go (versions), codec.go (the wire format).
@@ -73,6 +74,22 @@
 // write that made the newest one has not finished (and never will: its
 // writer crashed). A missing or deleted key is Found = false, not an
 // error.
+//
+// # Read-modify-write: Update
+//
+// Update (update.go) reads a key, applies a function to its value and
+// writes the result with a conditional write: the owner applies it only if
+// its own copy is still at the version the read returned (the read wrote
+// the newest copy back to the owner if it was behind), checked under the
+// lock that orders the owner's writes. Otherwise nothing is written
+// (ErrConflict) and Update reads again. An owner that has not taken over
+// its keys cannot check and answers the same way. A conditional write that
+// a holder answers with a newer version it kept, or that was sent to a node
+// that did not answer before a conflict, is reported as an error that may
+// or may not have taken effect, never as a conflict to retry: so a change
+// is never applied twice, and two Updates never both apply a change made
+// from the same value. TestLinearizableIncr checks counters incremented
+// this way against the fault schedules below.
 //
 // # Join: the handoff
 //

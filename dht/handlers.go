@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/chordtui/chordtui/chord"
@@ -313,6 +314,17 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 		return setResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}.encode()
 	}
 	cur, _ := s.tab.get(m.Key)
+	if m.Cond && (!self || cur.Ver != m.IfVer) {
+		// A conditional write (Update) is checked against the owner's own
+		// copy, under the lock that orders the owner's writes; a proxy's
+		// copy does not count, so it cannot check.
+		s.mu.Unlock()
+		msg := fmt.Sprintf("%s is at version %v, not %v", strconv.Quote(m.Key), cur.Ver, m.IfVer)
+		if !self {
+			msg = "the owner has not taken over its keys yet"
+		}
+		return setResp{Head: replyHead{Status: statusConflict, Msg: msg}, Ver: cur.Ver}.encode()
+	}
 	rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Prev: cur.Ver, Ver: s.clock.next(cur.Ver, s.self.ID)}
 	s.applyLocked(rec, storeWrite)
 	s.mu.Unlock()
@@ -324,6 +336,11 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	if !newer.IsZero() {
 		s.clock.observe(newer)
 		s.log.Debug("a holder kept a newer write", "key", m.Key, "version", rec.Ver.String(), "newer", newer.String())
+		if m.Cond {
+			// A write this owner had not seen overtook this one: whether a
+			// read saw this one in between is unknown.
+			return setResp{Head: replyHead{Status: statusUnavailable, Msg: "a holder has a newer write of " + strconv.Quote(m.Key) + " than this conditional write, which may or may not have been seen"}, Ver: rec.Ver, Copies: copies}.encode()
+		}
 	}
 	return setResp{Ver: rec.Ver, Copies: copies}.encode()
 }

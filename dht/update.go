@@ -1,0 +1,113 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Change is what an Update's function decides to write.
+type Change struct {
+	// Value is the new value (unless Delete or Keep).
+	Value []byte
+	// Delete writes a tombstone instead of a value.
+	Delete bool
+	// Keep writes nothing: the Update ends with what it read.
+	Keep bool
+}
+
+// UpdateResult is the answer to Update.
+type UpdateResult struct {
+	// Read is the read the function was last called with.
+	Read GetResult
+	// Written reports whether the function's change was written (false
+	// when it chose Keep).
+	Written bool
+	// Put is the write's result when Written.
+	Put PutResult
+	// Attempts counts the reads: one, plus one per conflict.
+	Attempts int
+}
+
+// MaxUpdateAttempts bounds how many times an Update reads the key and
+// tries its conditional write.
+const MaxUpdateAttempts = 64
+
+// Update is an atomic read-modify-write of key through this node: it
+// reads key (as Get), calls fn with the value read, and writes fn's change
+// only if the owner's copy of key is still at the version read (a
+// conditional write, checked by the owner under the lock that orders its
+// writes). If another write came in between, nothing is written: it reads
+// again and calls fn again, up to MaxUpdateAttempts times (then
+// ErrConflict). So two Updates of one key never both apply a change made
+// from the same value (no lost update), under the conditions of the
+// package's linearizability guarantee.
+//
+// An error from fn ends the Update and is returned as it is. Any other
+// error means the change may or may not have been written (as for Set);
+// Update never retries a write that may have been applied. fn may be
+// called several times and must not have effects of its own beyond its
+// result.
+func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, found bool) (Change, error)) (UpdateResult, error) {
+	var res UpdateResult
+	if err := s.checkKey(key); err != nil {
+		return res, fmt.Errorf("update: %w", err)
+	}
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		gr, err := s.Get(ctx, key)
+		if err != nil {
+			// Nothing was written yet: a key unavailable for a moment is
+			// read again.
+			if errors.Is(err, ErrUnavailable) && attempt < MaxUpdateAttempts && s.backoff(ctx, attempt) {
+				continue
+			}
+			return res, fmt.Errorf("update %q: %w", key, err)
+		}
+		res.Read = gr
+		ch, err := fn(gr.Value, gr.Found)
+		if err != nil {
+			return res, err
+		}
+		if ch.Keep {
+			return res, nil
+		}
+		req := setReq{Key: key, Value: ch.Value, Deleted: ch.Delete, Cond: true, IfVer: gr.Version}
+		op := "set"
+		if ch.Delete {
+			op, req.Value = "del", nil
+		} else if err := s.checkValue(ch.Value); err != nil {
+			return res, fmt.Errorf("update %q: %w", key, err)
+		}
+		pr, err := s.write(ctx, op, req)
+		res.Put = pr
+		if err == nil {
+			res.Written = true
+			return res, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return res, err
+		}
+		if attempt >= MaxUpdateAttempts || !s.backoff(ctx, attempt) {
+			return res, fmt.Errorf("update %q: gave up after %d attempts: %w", key, attempt, err)
+		}
+	}
+}
+
+// backoff waits before an Update's next attempt: a random time that grows
+// with the attempts (so that Updates of one key spread out), up to half a
+// repair period (an owner still taking over its keys is ready after a few
+// rounds). It reports false if ctx ended first.
+func (s *Store) backoff(ctx context.Context, attempt int) bool {
+	limit := min(time.Duration(attempt)*time.Millisecond, s.cfg.RepairInterval/2)
+	t := time.NewTimer(rand.N(limit) + time.Microsecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
