@@ -539,6 +539,7 @@ func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, er
 	if req.Cond && unanswered && errors.Is(werr, ErrConflict) {
 		// The conflict may be this write's own earlier attempt, applied by
 		// a node that then did not answer: it is not a conflict to retry.
+		//nolint:errorlint // not wrapped on purpose: this is no conflict to retry
 		werr = fmt.Errorf("%s %q: %w: a node did not answer an earlier attempt, which may have been applied (then: %v)", op, req.Key, ErrUnavailable, werr)
 	}
 	return res, werr

@@ -84,9 +84,10 @@
 // lock that orders the owner's writes. Otherwise nothing is written
 // (ErrConflict) and Update reads again. An owner that has not taken over
 // its keys cannot check and answers the same way. A conditional write that
-// a holder answers with a newer version it kept, or that was sent to a node
-// that did not answer before a conflict, is reported as an error that may
-// or may not have taken effect, never as a conflict to retry: so a change
+// a holder answers with a newer version it kept (one the owner did not
+// itself assign after it), or that was sent to a node that did not answer
+// before a conflict, is reported as an error that may or may not have
+// taken effect, never as a conflict to retry: so a change
 // is never applied twice, and two Updates never both apply a change made
 // from the same value. TestLinearizableIncr checks counters incremented
 // this way against the fault schedules below.

@@ -336,13 +336,26 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	if !newer.IsZero() {
 		s.clock.observe(newer)
 		s.log.Debug("a holder kept a newer write", "key", m.Key, "version", rec.Ver.String(), "newer", newer.String())
-		if m.Cond {
+		if m.Cond && !s.assignedAfter(m.Key, newer) {
 			// A write this owner had not seen overtook this one: whether a
 			// read saw this one in between is unknown.
 			return setResp{Head: replyHead{Status: statusUnavailable, Msg: "a holder has a newer write of " + strconv.Quote(m.Key) + " than this conditional write, which may or may not have been seen"}, Ver: rec.Ver, Copies: copies}.encode()
 		}
 	}
 	return setResp{Ver: rec.Ver, Copies: copies}.encode()
+}
+
+// assignedAfter reports whether this owner assigned v itself and holds
+// it (or newer): a write it took after this one, which came after it in
+// the owner's order of writes (its clock only moves forward). A
+// conditional write overtaken by such a write took effect before it.
+func (s *Store) assignedAfter(key string, v Version) bool {
+	if v.Writer != s.self.ID {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !v.Newer(s.tab.version(key))
 }
 
 // replicate pushes rec to the owner's next r-1 live successors (r when

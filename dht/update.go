@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/chordtui/chordtui/chord"
 )
 
 // Change is what an Update's function decides to write.
@@ -29,6 +31,10 @@ type UpdateResult struct {
 	Put PutResult
 	// Attempts counts the reads: one, plus one per conflict.
 	Attempts int
+	// MayHaveWritten is set with an error that came from a conditional
+	// write, which may or may not have taken effect; with any other error
+	// the Update wrote nothing.
+	MayHaveWritten bool
 }
 
 // MaxUpdateAttempts bounds how many times an Update reads the key and
@@ -60,8 +66,8 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 		gr, err := s.Get(ctx, key)
 		if err != nil {
 			// Nothing was written yet: a key unavailable for a moment is
-			// read again.
-			if errors.Is(err, ErrUnavailable) && attempt < MaxUpdateAttempts && s.backoff(ctx, attempt) {
+			// read again (not through a node that has stopped).
+			if errors.Is(err, ErrUnavailable) && !errors.Is(err, chord.ErrStopped) && attempt < MaxUpdateAttempts && s.backoff(ctx, attempt) {
 				continue
 			}
 			return res, fmt.Errorf("update %q: %w", key, err)
@@ -88,6 +94,7 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 			return res, nil
 		}
 		if !errors.Is(err, ErrConflict) {
+			res.MayHaveWritten = true
 			return res, err
 		}
 		if attempt >= MaxUpdateAttempts || !s.backoff(ctx, attempt) {

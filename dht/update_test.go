@@ -3,6 +3,7 @@ package dht
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -91,9 +92,16 @@ func TestUpdateWritesOnlyOverTheVersionRead(t *testing.T) {
 }
 
 // TestUpdateConcurrentIncrements: clients increment one counter at once
-// through different nodes while another node crashes; no increment is
-// lost and no value is returned twice.
+// through different nodes, with no fault and while a node crashes; no
+// increment is lost and no value is returned twice, and without a fault
+// none fails.
 func TestUpdateConcurrentIncrements(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crash=%v", crash), func(t *testing.T) { concurrentIncrements(t, crash) })
+	}
+}
+
+func concurrentIncrements(t *testing.T, crash bool) {
 	r := newTestRing(t, 7, 2, nil)
 	const clients, each = 6, 15
 	nodes := r.live()
@@ -101,7 +109,7 @@ func TestUpdateConcurrentIncrements(t *testing.T) {
 	nodes = nodes[:len(nodes)-1]
 	var mu sync.Mutex
 	var got []int
-	failed := 0
+	var failed []error
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Add(1)
@@ -113,7 +121,7 @@ func TestUpdateConcurrentIncrements(t *testing.T) {
 				_, err := via.Update(context.Background(), "ctr", incr(&next))
 				mu.Lock()
 				if err != nil {
-					failed++
+					failed = append(failed, err)
 				} else {
 					got = append(got, next)
 				}
@@ -121,7 +129,9 @@ func TestUpdateConcurrentIncrements(t *testing.T) {
 			}
 		}()
 	}
-	r.crash(victim) // a holder of some keys, maybe of ctr
+	if crash {
+		r.crash(victim) // a holder of some keys, maybe of ctr
+	}
 	wg.Wait()
 	r.settleChord()
 	r.repairAll()
@@ -135,11 +145,14 @@ func TestUpdateConcurrentIncrements(t *testing.T) {
 		t.Errorf("some value was returned by two increments: %v", got)
 	}
 	// A failed increment may or may not have been applied.
-	if final < len(got) || final > len(got)+failed {
-		t.Errorf("counter = %d after %d increments that succeeded and %d that failed", final, len(got), failed)
+	if final < len(got) || final > len(got)+len(failed) {
+		t.Errorf("counter = %d after %d increments that succeeded and %d that failed", final, len(got), len(failed))
 	}
 	if len(got) > 0 && got[len(got)-1] > final {
 		t.Errorf("an increment returned %d, above the final %d", got[len(got)-1], final)
 	}
-	t.Logf("%d increments, %d failed, counter %d", len(got), failed, final)
+	if !crash && len(failed) > 0 {
+		t.Errorf("%d increments failed without a fault, the first: %v", len(failed), failed[0])
+	}
+	t.Logf("%d increments, %d failed, counter %d", len(got), len(failed), final)
 }

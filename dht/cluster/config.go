@@ -66,6 +66,9 @@ type Config struct {
 	// EventBuffer is the capacity of the Events channel; events beyond it
 	// are dropped (counted in Snapshot.EventsDropped).
 	EventBuffer int
+	// RESP configures the Redis-protocol endpoint (resp.go); with
+	// RESP.Addr empty there is none.
+	RESP RESPConfig
 	// Logger receives diagnostics; nil discards them. Never point it at the
 	// terminal a UI is drawing on.
 	Logger *slog.Logger
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		OpTimeout:             10 * time.Second,
 		WaitTimeout:           30 * time.Second,
 		EventBuffer:           4096,
+		RESP:                  DefaultRESPConfig(),
 	}
 }
 
@@ -181,6 +185,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventBuffer < 0 {
 		errs = append(errs, fmt.Errorf("event buffer must not be negative, got %d", c.EventBuffer))
+	}
+	if err := c.RESP.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

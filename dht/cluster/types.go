@@ -192,6 +192,10 @@ type Snapshot struct {
 	// EventsDropped counts events not delivered because nobody read Events
 	// fast enough.
 	EventsDropped uint64
+	// RESP is the Redis-protocol endpoint: where it listens, the node its
+	// commands go through, clients, requests and errors (in all and in the
+	// last second); nil when the cluster runs none.
+	RESP *RESPStatus
 }
 
 // Names maps every node's address to its name, for labelling NodeRefs.

@@ -32,6 +32,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		Origin:            c.origin,
 		UnstableReason:    c.unstableWhy,
 		EventsDropped:     c.evDropped.Load(),
+		RESP:              c.respStatusLocked(),
 	}
 	var stores []*dht.Store
 	known := make(map[*member]chord.Status, len(c.members))
