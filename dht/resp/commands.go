@@ -26,16 +26,25 @@ type command struct {
 	// firstKey, lastKey, step: where the keys are (0: none; -1: last).
 	firstKey, lastKey, step    int
 	group, summary, complexity string
+	// since is the Redis version that added the command (COMMAND DOCS).
+	since string
 	// args documents the arguments for COMMAND DOCS.
 	args []argDoc
 	run  func(ctx context.Context, x *call)
 }
 
-// argDoc is one argument in COMMAND DOCS.
+// argDoc is one argument in COMMAND DOCS, as Redis describes arguments:
+// a type (key, string, integer, pure-token, oneof, block), the token that
+// introduces it, flags ("optional", "multiple") and, for oneof and block,
+// the arguments it is made of.
 type argDoc struct {
-	name, typ string
-	flags     []string // "optional", "multiple"
+	name, typ, token string
+	flags            []string
+	args             []argDoc
 }
+
+// optional marks an argument optional.
+var optional = []string{"optional"}
 
 // call is one command being run.
 type call struct {
@@ -46,8 +55,12 @@ type call struct {
 	name string
 }
 
-// fail writes an error reply.
-func (x *call) fail(msg string) { x.w.error(msg); x.w.errs++ }
+// fail writes an error reply (and logs it at debug level).
+func (x *call) fail(msg string) {
+	x.w.error(msg)
+	x.w.errs++
+	x.s.log.Debug("resp: error reply", "client", x.c.id, "cmd", clip(x.args[0], 32), "reply", msg)
+}
 
 func (x *call) failf(format string, args ...any) { x.fail(fmt.Sprintf(format, args...)) }
 
@@ -62,64 +75,69 @@ func init() {
 	key := []argDoc{{name: "key", typ: "key"}}
 	keys := []argDoc{{name: "key", typ: "key", flags: []string{"multiple"}}}
 	table := []*command{
-		{name: "ping", arity: -1, flags: []string{"fast"}, group: "connection", summary: "Returns the server's liveliness response.", complexity: "O(1)",
-			args: []argDoc{{name: "message", typ: "string", flags: []string{"optional"}}}, run: cmdPing},
-		{name: "echo", arity: 2, flags: []string{"fast"}, group: "connection", summary: "Returns the given string.", complexity: "O(1)",
+		{name: "ping", since: "1.0.0", arity: -1, flags: []string{"fast"}, group: "connection", summary: "Returns the server's liveliness response.", complexity: "O(1)",
+			args: []argDoc{{name: "message", typ: "string", flags: optional}}, run: cmdPing},
+		{name: "echo", since: "1.0.0", arity: 2, flags: []string{"fast"}, group: "connection", summary: "Returns the given string.", complexity: "O(1)",
 			args: []argDoc{{name: "message", typ: "string"}}, run: cmdEcho},
-		{name: "hello", arity: -1, flags: []string{"noscript", "loading", "stale", "fast", "no_auth"}, group: "connection",
+		{name: "hello", since: "6.0.0", arity: -1, flags: []string{"noscript", "loading", "stale", "fast", "no_auth"}, group: "connection",
 			summary: "Handshakes with the server: RESP2 or RESP3.", complexity: "O(1)",
-			args: []argDoc{{name: "protover", typ: "integer", flags: []string{"optional"}}, {name: "username password", typ: "block", flags: []string{"optional"}}, {name: "clientname", typ: "string", flags: []string{"optional"}}}, run: cmdHello},
-		{name: "auth", arity: -2, flags: []string{"noscript", "loading", "stale", "fast", "no_auth"}, group: "connection",
+			args: []argDoc{{name: "arguments", typ: "block", flags: optional, args: []argDoc{
+				{name: "protover", typ: "integer"},
+				{name: "username-password", typ: "block", token: "AUTH", flags: optional, args: []argDoc{{name: "username", typ: "string"}, {name: "password", typ: "string"}}},
+				{name: "clientname", typ: "string", token: "SETNAME", flags: optional}}}}, run: cmdHello},
+		{name: "auth", since: "1.0.0", arity: -2, flags: []string{"noscript", "loading", "stale", "fast", "no_auth"}, group: "connection",
 			summary: "Authenticates the connection (there is no password: user default only).", complexity: "O(1)",
-			args: []argDoc{{name: "username", typ: "string", flags: []string{"optional"}}, {name: "password", typ: "string"}}, run: cmdAuth},
-		{name: "client", arity: -2, flags: []string{"noscript", "loading", "stale"}, group: "connection",
-			summary: "Client connection commands: ID, SETNAME, GETNAME, SETINFO, LIST, INFO.", complexity: "O(1)",
+			args: []argDoc{{name: "username", typ: "string", flags: optional}, {name: "password", typ: "string"}}, run: cmdAuth},
+		{name: "client", since: "2.4.0", arity: -2, flags: []string{"noscript", "loading", "stale"}, group: "connection",
+			summary: "Client connection commands: ID, SETNAME, GETNAME, SETINFO, LIST, INFO (and MAINT_NOTIFICATIONS, accepted: there is no maintenance to notify).", complexity: "O(1)",
 			args: []argDoc{{name: "subcommand", typ: "string"}}, run: cmdClient},
-		{name: "select", arity: 2, flags: []string{"loading", "stale", "fast"}, group: "connection",
+		{name: "select", since: "1.0.0", arity: 2, flags: []string{"loading", "stale", "fast"}, group: "connection",
 			summary: "Selects database 0, the only one.", complexity: "O(1)",
 			args: []argDoc{{name: "index", typ: "integer"}}, run: cmdSelect},
-		{name: "quit", arity: -1, flags: []string{"noscript", "loading", "stale", "fast", "no_auth"}, group: "connection",
+		{name: "quit", since: "1.0.0", arity: -1, flags: []string{"noscript", "loading", "stale", "fast", "no_auth"}, group: "connection",
 			summary: "Closes the connection.", complexity: "O(1)", run: cmdQuit},
-		{name: "get", arity: 2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+		{name: "get", since: "1.0.0", arity: 2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Returns the value of a key: a lookup, then a read of its r copies.", complexity: "O(log N) in the ring size", args: key, run: cmdGet},
-		{name: "set", arity: -3, flags: []string{"write", "denyoom"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+		{name: "set", since: "1.0.0", arity: -3, flags: []string{"write", "denyoom"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary:    "Sets the value of a key. NX, XX and GET are a conditional write at the owner; EX, PX, EXAT and PXAT are refused (no expiry); KEEPTTL is accepted (there is none to keep).",
 			complexity: "O(log N) in the ring size",
-			args: []argDoc{{name: "key", typ: "key"}, {name: "value", typ: "string"}, {name: "condition", typ: "oneof", flags: []string{"optional"}},
-				{name: "get", typ: "pure-token", flags: []string{"optional"}}, {name: "expiration", typ: "oneof", flags: []string{"optional"}}}, run: cmdSet},
-		{name: "del", arity: -2, flags: []string{"write"}, firstKey: 1, lastKey: -1, step: 1, group: "generic",
+			args: []argDoc{{name: "key", typ: "key"}, {name: "value", typ: "string"},
+				{name: "condition", typ: "oneof", flags: optional, args: []argDoc{{name: "nx", typ: "pure-token", token: "NX"}, {name: "xx", typ: "pure-token", token: "XX"}}},
+				{name: "get", typ: "pure-token", token: "GET", flags: optional},
+				{name: "expiration", typ: "oneof", flags: optional, args: []argDoc{{name: "keepttl", typ: "pure-token", token: "KEEPTTL"}}}}, run: cmdSet},
+		{name: "del", since: "1.0.0", arity: -2, flags: []string{"write"}, firstKey: 1, lastKey: -1, step: 1, group: "generic",
 			summary: "Deletes keys (each a conditional tombstone at its owner); returns how many existed.", complexity: "O(K log N)", args: keys, run: cmdDel},
-		{name: "exists", arity: -2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: -1, step: 1, group: "generic",
+		{name: "exists", since: "1.0.0", arity: -2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: -1, step: 1, group: "generic",
 			summary: "Counts the keys that exist (a key given twice counts twice).", complexity: "O(K log N)", args: keys, run: cmdExists},
-		{name: "mget", arity: -2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: -1, step: 1, group: "string",
+		{name: "mget", since: "1.0.0", arity: -2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: -1, step: 1, group: "string",
 			summary: "Returns the values of keys (read at the same time).", complexity: "O(K log N)", args: keys, run: cmdMGet},
-		{name: "mset", arity: -3, flags: []string{"write", "denyoom"}, firstKey: 1, lastKey: -1, step: 2, group: "string",
+		{name: "mset", since: "1.0.1", arity: -3, flags: []string{"write", "denyoom"}, firstKey: 1, lastKey: -1, step: 2, group: "string",
 			summary:    "Sets keys, each on its own: not atomic (the DHT has no multi-key transaction); on an error some may have been written.",
-			complexity: "O(K log N)", args: []argDoc{{name: "data", typ: "block", flags: []string{"multiple"}}}, run: cmdMSet},
-		{name: "incr", arity: 2, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+			complexity: "O(K log N)", args: []argDoc{{name: "data", typ: "block", flags: []string{"multiple"}, args: []argDoc{{name: "key", typ: "key"}, {name: "value", typ: "string"}}}}, run: cmdMSet},
+		{name: "incr", since: "1.0.0", arity: 2, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Adds one to an integer value: a read and a conditional write at the owner, atomic.", complexity: "O(log N)", args: key, run: cmdIncr},
-		{name: "decr", arity: 2, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+		{name: "decr", since: "1.0.0", arity: 2, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Subtracts one from an integer value, atomically (as INCR).", complexity: "O(log N)", args: key, run: cmdIncr},
-		{name: "incrby", arity: 3, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+		{name: "incrby", since: "1.0.0", arity: 3, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Adds an integer to an integer value, atomically (as INCR).", complexity: "O(log N)",
 			args: []argDoc{{name: "key", typ: "key"}, {name: "increment", typ: "integer"}}, run: cmdIncr},
-		{name: "decrby", arity: 3, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+		{name: "decrby", since: "1.0.0", arity: 3, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Subtracts an integer from an integer value, atomically (as INCR).", complexity: "O(log N)",
 			args: []argDoc{{name: "key", typ: "key"}, {name: "decrement", typ: "integer"}}, run: cmdIncr},
-		{name: "strlen", arity: 2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+		{name: "strlen", since: "2.2.0", arity: 2, flags: []string{"readonly", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Returns the length of a value (0 for a missing key).", complexity: "O(log N)", args: key, run: cmdStrlen},
-		{name: "append", arity: 3, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
+		{name: "append", since: "2.0.0", arity: 3, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Appends to a value, atomically (a read and a conditional write at the owner).", complexity: "O(log N)",
 			args: []argDoc{{name: "key", typ: "key"}, {name: "value", typ: "string"}}, run: cmdAppend},
-		{name: "dbsize", arity: 1, flags: []string{"readonly", "fast"}, group: "server",
+		{name: "dbsize", since: "1.0.0", arity: 1, flags: []string{"readonly", "fast"}, group: "server",
 			summary:    "An estimate of the number of keys: the sum of the keys each live node owns by its predecessor pointer (exact when the ring is stable).",
 			complexity: "O(N)", run: cmdDBSize},
-		{name: "info", arity: -1, flags: []string{"loading", "stale"}, group: "server",
+		{name: "info", since: "1.0.0", arity: -1, flags: []string{"loading", "stale"}, group: "server",
 			summary: "Server, clients, stats, keyspace and chord (ring size, stable, hops) sections.", complexity: "O(N)",
 			args: []argDoc{{name: "section", typ: "string", flags: []string{"optional", "multiple"}}}, run: cmdInfo},
-		{name: "command", arity: -1, flags: []string{"loading", "stale"}, group: "server",
+		{name: "command", since: "2.8.13", arity: -1, flags: []string{"loading", "stale"}, group: "server",
 			summary: "Describes the commands: COMMAND, COMMAND COUNT, COMMAND DOCS, COMMAND INFO, COMMAND LIST.", complexity: "O(C)", run: cmdCommand},
-		{name: "config", arity: -2, flags: []string{"admin", "noscript", "loading", "stale"}, group: "server",
+		{name: "config", since: "2.0.0", arity: -2, flags: []string{"admin", "noscript", "loading", "stale"}, group: "server",
 			summary: "CONFIG GET reads settings (the flags of chordtui); CONFIG SET is refused.", complexity: "O(1)",
 			args: []argDoc{{name: "subcommand", typ: "string"}}, run: cmdConfig},
 	}
@@ -321,7 +339,7 @@ func validName(b []byte) bool {
 
 func cmdClient(_ context.Context, x *call) {
 	sub := strings.ToLower(string(x.args[1]))
-	arity := map[string]int{"id": 2, "getname": 2, "setname": 3, "setinfo": 4, "list": -2, "info": 2, "help": 2}
+	arity := map[string]int{"id": 2, "getname": 2, "setname": 3, "setinfo": 4, "list": -2, "info": 2, "help": 2, "maint_notifications": -3}
 	want, ok := arity[sub]
 	if !ok {
 		x.failf("ERR unknown subcommand '%s'. Try CLIENT HELP.", clip(x.args[1], 128))
@@ -357,6 +375,10 @@ func cmdClient(_ context.Context, x *call) {
 			x.failf("ERR Unrecognized option '%s'", clip(x.args[2], 128))
 			return
 		}
+		x.w.simple("OK")
+	case "maint_notifications":
+		// Clients (go-redis) ask for notices of planned maintenance; this
+		// server has none to send, so any setting is kept by sending none.
 		x.w.simple("OK")
 	case "info":
 		x.w.bulkString(x.s.clientLine(x.c, x.w.proto) + "\n")

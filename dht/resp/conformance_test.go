@@ -329,7 +329,7 @@ func TestPipelining(t *testing.T) {
 // all on one counter: every value reads back, and the counter's INCRs
 // return distinct values ending at their number.
 func TestConcurrentClients(t *testing.T) {
-	_, addr := startCluster(t, 8, nil)
+	c, addr := startCluster(t, 8, nil)
 	ctx := context.Background()
 	const clients, each = 24, 20
 	var mu sync.Mutex
@@ -377,6 +377,11 @@ func TestConcurrentClients(t *testing.T) {
 	rc := newClient(t, addr, 2)
 	if v, _ := rc.Get(ctx, "shared").Int64(); v != int64(len(incrs)) {
 		t.Errorf("shared = %d after %d INCRs", v, len(incrs))
+	}
+	// go-redis's handshake (HELLO, CLIENT SETINFO, CLIENT
+	// MAINT_NOTIFICATIONS) gets no error reply either.
+	if st, _ := c.RESP(); st.Errors != 0 || st.Connections < clients {
+		t.Errorf("%d error replies over %d connections, want none", st.Errors, st.Connections)
 	}
 }
 

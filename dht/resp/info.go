@@ -197,41 +197,59 @@ func (x *call) commandInfo(c *command) {
 	w.array(0) // subcommands
 }
 
-// commandDocs writes one command's COMMAND DOCS map.
+// commandDocs writes one command's COMMAND DOCS map: summary, since and
+// group (the fields Redis always gives), complexity and the arguments.
 func (x *call) commandDocs(c *command) {
 	w := x.w
-	n := 3
+	n := 4
 	if len(c.args) > 0 {
 		n++
 	}
 	w.mapOf(n)
 	w.bulkString("summary")
 	w.bulkString(c.summary)
+	w.bulkString("since")
+	w.bulkString(c.since)
 	w.bulkString("group")
 	w.bulkString(c.group)
 	w.bulkString("complexity")
 	w.bulkString(c.complexity)
-	if len(c.args) == 0 {
-		return
+	if len(c.args) > 0 {
+		w.bulkString("arguments")
+		x.argDocs(c.args)
 	}
-	w.bulkString("arguments")
-	w.array(len(c.args))
-	for _, a := range c.args {
-		m := 2
-		if len(a.flags) > 0 {
-			m++
+}
+
+// argDocs writes the arguments of a command, or of a oneof or block.
+func (x *call) argDocs(args []argDoc) {
+	w := x.w
+	w.array(len(args))
+	for _, a := range args {
+		n := 2
+		for _, present := range []bool{a.token != "", len(a.flags) > 0, len(a.args) > 0} {
+			if present {
+				n++
+			}
 		}
-		w.mapOf(m)
+		w.mapOf(n)
 		w.bulkString("name")
 		w.bulkString(a.name)
 		w.bulkString("type")
 		w.bulkString(a.typ)
+		if a.token != "" {
+			w.bulkString("token")
+			w.bulkString(a.token)
+		}
 		if len(a.flags) > 0 {
 			w.bulkString("flags")
-			w.setOf(len(a.flags))
+			w.array(len(a.flags))
 			for _, f := range a.flags {
 				w.simple(f)
 			}
+		}
+		if len(a.args) > 0 {
+			w.bulkString("arguments")
+			x.argDocs(a.args)
 		}
 	}
 }

@@ -90,6 +90,7 @@ func init() {
 		"node":        runNode,
 		"keys":        func(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) { return c.Keys(cmd.Args[0]) },
 		"stats":       func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Stats(), nil },
+		"resp":        runRESP,
 		"maintenance": runMaintenance,
 		"step":        runStep,
 		"source":      runSource,
@@ -265,4 +266,12 @@ func runHelp(_ context.Context, _ *cluster.Cluster, cmd Command) (any, error) {
 		return nil, err
 	}
 	return HelpText{Text: text}, nil
+}
+
+func runRESP(_ context.Context, c *cluster.Cluster, _ Command) (any, error) {
+	st, ok := c.RESP()
+	if !ok {
+		return nil, errorf(ErrUsage, "resp: no RESP endpoint — start chordtui with --resp ADDR (for example --resp 127.0.0.1:6380)")
+	}
+	return st, nil
 }

@@ -145,6 +145,8 @@ var commandTable = []commandSpec{
 	{CommandInfo: CommandInfo{"keys", "keys NODE", "list the keys a node stores"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
 	{CommandInfo: CommandInfo{"stats", "stats", "RPC and lookup counters per node"}},
+	{CommandInfo: CommandInfo{"resp", "resp", "the Redis-protocol endpoint: address, node, clients, requests, errors"},
+		details: "Started with --resp ADDR (and --resp-via NODE, --resp-idle, --resp-max-clients): redis-cli,\nredis-benchmark and Redis client libraries read and write the DHT through it, every command\ngoing through one node (the default origin unless --resp-via names one; while that node is\nnot alive, through the default origin or the first live member). Shows the node commands go\nthrough now, the clients, and the requests and error replies, in all and in the last second."},
 	{CommandInfo: CommandInfo{"maintenance", "maintenance pause|resume|step", "pause, resume or single-step the maintenance rounds"},
 		args: []string{"pause|resume|step"}, min: 1, max: 1, kinds: []argKind{argChoice},
 		choices: []string{"pause", "resume", "step"},
