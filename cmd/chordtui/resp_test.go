@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"regexp"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chordtui/chordtui/tui/screentest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -347,4 +349,56 @@ func ringOrder(t *testing.T, p *replProc) []string {
 		t.Fatal(errors.New("no live node"))
 	}
 	return out
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago
+// (the TUI cannot print the one port 0 would pick).
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// TestRESPWithTUI is the issue's promise in the terminal UI: a value
+// redis-cli stores is what :get shows, and redis-benchmark runs without
+// an error reply while a node is killed from the UI.
+func TestRESPWithTUI(t *testing.T) {
+	needTool(t, "redis-cli")
+	needTool(t, "redis-benchmark")
+	port := freePort(t)
+	s := startTmux(t, "--resp", ":"+port, "16")
+	s.waitFor(60*time.Second, "16/16 alive", "✓ stable")
+	if out := redisCLI(t, port, nil, "set", "greeting", "hello from redis-cli"); string(out) != "OK\n" {
+		t.Fatalf("redis-cli set = %q", out)
+	}
+	s.keys(":get greeting", "Enter")
+	scr := s.waitFor(10*time.Second, "✓ get greeting")
+	if msg := screentest.LastLines(scr, 2); !strings.Contains(msg, `"hello from redis-cli"`) {
+		t.Errorf(":get greeting does not show the value redis-cli stored:\n%s", msg)
+	}
+	bench := exec.Command("redis-benchmark", "-p", port, "-t", "set,get", "-n", "20000", "-c", "16", "-r", "1000", "-e", "-q")
+	var out bytes.Buffer
+	bench.Stdout, bench.Stderr = &out, &out
+	if err := bench.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the kill lands while the benchmark runs
+	s.keys(":kill n5", "Enter")
+	s.waitFor(10*time.Second, "15/16 alive")
+	if err := bench.Wait(); err != nil {
+		t.Fatalf("redis-benchmark: %v\n%s", err, out.String())
+	}
+	text := strings.ReplaceAll(out.String(), "\r", "\n")
+	if strings.Contains(text, "Error") || !strings.Contains(text, "GET: ") {
+		t.Errorf("redis-benchmark with n5 killed during the run:\n%s", text)
+	}
+	if got := redisCLI(t, port, nil, "get", "greeting"); string(got) != "hello from redis-cli\n" {
+		t.Errorf("get greeting after the kill = %q", got)
+	}
+	s.keys("q")
+	s.waitExit(15 * time.Second)
 }
