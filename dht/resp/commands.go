@@ -59,7 +59,9 @@ type call struct {
 func (x *call) fail(msg string) {
 	x.w.error(msg)
 	x.w.errs++
-	x.s.log.Debug("resp: error reply", "client", x.c.id, "cmd", clip(x.args[0], 32), "reply", msg)
+	if len(x.args) > 0 {
+		x.s.log.Debug("resp: error reply", "client", x.c.id, "cmd", clip(x.args[0], 32), "reply", msg)
+	}
 }
 
 func (x *call) failf(format string, args ...any) { x.fail(fmt.Sprintf(format, args...)) }
@@ -151,8 +153,14 @@ func init() {
 // exec runs one request and counts its reply.
 func (s *Server) exec(ctx context.Context, c *client, req *request, w *writer) {
 	errsBefore := w.errs
-	defer func() { s.count(w.errs != errsBefore) }()
 	x := &call{s: s, c: c, w: w, args: req.args}
+	defer func() {
+		if p := recover(); p != nil { // a bug answers one request, never ends the process
+			s.log.Error("resp: internal error", "panic", p)
+			x.failf("ERR internal error: %v", p)
+		}
+		s.count(w.errs != errsBefore)
+	}()
 	if req.dropped >= 0 {
 		if req.droppedLen > int64(max(s.cfg.MaxKeySize, s.cfg.MaxValueSize)) {
 			x.failf("ERR string of %d bytes exceeds maximum allowed size (%d bytes, the DHT's value limit)", req.droppedLen, s.cfg.MaxValueSize)

@@ -475,6 +475,14 @@ func TestOversizedBulkRefused(t *testing.T) {
 	if l := conn.line(t); l != "$-1" {
 		t.Errorf("GET big after the refused SET = %q, want $-1 (nothing written)", l)
 	}
+	// Even a command name over the limit is an error reply, not a crash.
+	conn.send(t, fmt.Sprintf("*1\r\n$%d\r\n%s\r\nPING\r\n", 2<<20, strings.Repeat("P", 2<<20)))
+	if l := conn.line(t); !strings.HasPrefix(l, "-ERR string of 2097152 bytes exceeds maximum allowed size") {
+		t.Errorf("an oversized command name: %q", l)
+	}
+	if l := conn.line(t); l != "+PONG" {
+		t.Errorf("PING after it = %q", l)
+	}
 }
 
 func TestIdleAndMaxClients(t *testing.T) {

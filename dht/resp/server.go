@@ -157,6 +157,7 @@ type Server struct {
 	start time.Time
 
 	mu      sync.Mutex
+	done    chan struct{} // closed by Close
 	ln      net.Listener
 	clients map[*client]struct{}
 	closed  bool
@@ -181,7 +182,7 @@ func New(ring Ring, cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, ring: ring, log: log, clients: map[*client]struct{}{}}, nil
+	return &Server{cfg: cfg, ring: ring, log: log, clients: map[*client]struct{}{}, done: make(chan struct{})}, nil
 }
 
 // Start serves clients on ln until Close, which closes ln.
@@ -216,6 +217,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	var err error
 	if s.ln != nil {
 		err = s.ln.Close()
@@ -245,22 +247,31 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// accept admits clients until the listener is closed.
+// accept admits clients until Close closes the listener. Any other
+// error (out of file descriptors, say) is logged and accepting goes on
+// after a pause that doubles up to a second, as net/http's server does.
 func (s *Server) accept(ln net.Listener) {
 	defer s.wg.Done()
+	var pause time.Duration
 	for {
 		conn, err := ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			if !errors.Is(err, net.ErrClosed) {
-				s.log.Warn("resp: accept", "err", err)
-			}
+		if err == nil {
+			pause = 0
+			s.admit(conn)
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
 			return
 		}
-		s.admit(conn)
+		pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+		s.log.Warn("resp: accept", "err", err, "retry in", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-s.done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
 
