@@ -155,9 +155,10 @@ func (s *Server) exec(ctx context.Context, c *client, req *request, w *writer) {
 	errsBefore := w.errs
 	x := &call{s: s, c: c, w: w, args: req.args}
 	defer func() {
-		if p := recover(); p != nil { // a bug answers one request, never ends the process
+		if p := recover(); p != nil { // a bug ends one client, never the process
 			s.log.Error("resp: internal error", "panic", p)
 			x.failf("ERR internal error: %v", p)
+			c.quit = true // the reply may have been cut in the middle
 		}
 		s.count(w.errs != errsBefore)
 	}()
