@@ -42,6 +42,12 @@
 //     and the cluster's own actions, in order, each also logged.
 //   - Config (config.go): DefaultConfig, ConfigFor(n), and the tunables
 //     changed live with SetTunable.
+//   - The Redis-protocol endpoint (resp.go): with Config.RESP.Addr set,
+//     Start serves package github.com/chordtui/chordtui/dht/resp there,
+//     every command going through RESP.Via (default: the default origin;
+//     while that node is not alive, the default origin or the first live
+//     member). RESP and Snapshot.RESP report where it listens, the node
+//     serving, clients, requests and errors.
 //
 // Methods take NODE arguments as a name (n3, N8), an identifier (a hex
 // prefix; in decimal when m ≤ DecimalBits) or an address (names.go) and
@@ -52,11 +58,14 @@
 //
 // Besides each node's driver and transport, the cluster runs two
 // goroutines: translateEvents (events.go) turns chord events into Events,
-// and monitor (monitor.go) evaluates the stable condition. Close stops
-// every node first (so none reports another's shutdown as a failure), then
-// every driver and transport, then closes the stop channel: the translator
-// emits what is still buffered and exits, the monitor exits, Close waits
-// for both and closes Events. Nothing runs after Close returns.
+// and monitor (monitor.go) evaluates the stable condition; with a RESP
+// endpoint, also the endpoint's (package resp: an accept loop and one per
+// client). Close closes the endpoint first (its clients are cut off, and
+// it waits for its goroutines), then stops every node (so none reports
+// another's shutdown as a failure), then every driver and transport, then
+// closes the stop channel: the translator emits what is still buffered
+// and exits, the monitor exits, Close waits for both and closes Events.
+// Nothing runs after Close returns.
 //
 // # Locks
 //
