@@ -61,9 +61,11 @@ func (rc RESPConfig) validate() error {
 type RESPStatus struct {
 	resp.Stats
 	// Via is the node asked for ("" for the default origin); Serving the
-	// node commands go through now ("" when no node is alive).
+	// node commands go through now ("" when no node is alive): Via, else
+	// Origin (the default origin), else the first live member.
 	Via     string `json:"via"`
 	Serving string `json:"serving"`
+	Origin  string `json:"origin"`
 	// HopsMean is Hops/Lookups (0 before the first lookup).
 	HopsMean float64 `json:"hops_mean"`
 }
@@ -86,7 +88,7 @@ func (c *Cluster) respStatusLocked() *RESPStatus {
 	if c.resp == nil {
 		return nil
 	}
-	st := &RESPStatus{Stats: c.resp.Stats(), Via: c.respVia}
+	st := &RESPStatus{Stats: c.resp.Stats(), Via: c.respVia, Origin: c.origin}
 	if st.Lookups > 0 {
 		st.HopsMean = float64(st.Hops) / float64(st.Lookups)
 	}

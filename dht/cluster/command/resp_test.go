@@ -60,7 +60,11 @@ func TestRESPCommand(t *testing.T) {
 		}
 	}
 	run(t, c, "kill n2")
-	if res := run(t, c, "resp"); !strings.Contains(res.Text, "through n0 (n2, given with --resp-via, is not alive)") {
+	if res := run(t, c, "resp"); !strings.Contains(res.Text, "through n0, the default origin (n2, given with --resp-via, is not alive)") {
 		t.Errorf("resp with n2 down:\n%s", res.Text)
+	}
+	run(t, c, "kill n0")
+	if res := run(t, c, "resp"); !strings.Contains(res.Text, "through n1, the first live member (n2, given with --resp-via, and the default origin n0 are not alive)") {
+		t.Errorf("resp with n2 and n0 down:\n%s", res.Text)
 	}
 }

@@ -531,12 +531,16 @@ func respText(d cluster.RESPStatus) string {
 	through := "no live node (every request fails)"
 	switch {
 	case d.Serving == "":
-	case d.Via == "":
-		through = d.Serving + " (the default origin)"
-	case d.Serving == d.Via:
+	case d.Via != "" && d.Serving == d.Via:
 		through = d.Serving + " (--resp-via)"
+	case d.Via != "" && d.Serving == d.Origin:
+		through = fmt.Sprintf("%s, the default origin (%s, given with --resp-via, is not alive)", d.Serving, d.Via)
+	case d.Via != "":
+		through = fmt.Sprintf("%s, the first live member (%s, given with --resp-via, and the default origin %s are not alive)", d.Serving, d.Via, d.Origin)
+	case d.Serving == d.Origin:
+		through = d.Serving + " (the default origin)"
 	default:
-		through = fmt.Sprintf("%s (%s, given with --resp-via, is not alive)", d.Serving, d.Via)
+		through = fmt.Sprintf("%s, the first live member (the default origin %s is not alive)", d.Serving, d.Origin)
 	}
 	port := d.Addr
 	if i := strings.LastIndexByte(port, ':'); i >= 0 {
