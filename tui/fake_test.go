@@ -27,12 +27,15 @@ type fakeCluster struct {
 	keys    map[string]cluster.KeyList
 	origin  string // what PickOrigin picks
 	events  chan cluster.Event
+	steps   map[string]cluster.StepReport // Step's report by its command line
+	// afterStep, when set, is the snapshot once a step has run.
+	afterStep map[string]cluster.Snapshot
 }
 
 func newFake(snap cluster.Snapshot) *fakeCluster {
 	return &fakeCluster{snap: snap, results: map[string]command.Result{}, errs: map[string]error{},
 		gets: map[string]cluster.GetResult{}, keys: map[string]cluster.KeyList{}, origin: "n4",
-		events: make(chan cluster.Event, 16)}
+		events: make(chan cluster.Event, 16), steps: map[string]cluster.StepReport{}, afterStep: map[string]cluster.Snapshot{}}
 }
 
 func (f *fakeCluster) Snapshot() cluster.Snapshot {
@@ -107,13 +110,39 @@ func (f *fakeCluster) Pause(node string) error                     { return f.ca
 func (f *fakeCluster) Resume(node string) error                    { return f.call("resume " + node) }
 func (f *fakeCluster) PauseMaintenance()                           { _ = f.call("maintenance pause") }
 func (f *fakeCluster) ResumeMaintenance()                          { _ = f.call("maintenance resume") }
-func (f *fakeCluster) StepMaintenance(context.Context) int         { _ = f.call("maintenance step"); return 14 }
 func (f *fakeCluster) PickOrigin() (string, error)                 { return f.origin, f.call("random") }
 func (f *fakeCluster) Add(_ context.Context, count int) ([]string, error) {
 	if err := f.call(fmt.Sprintf("add %d", count)); err != nil {
 		return nil, err
 	}
 	return []string{"n16"}, nil
+}
+
+// Step records the step as its command line and returns the report set for
+// it (by default one that changed nothing), installing the snapshot set
+// for after it.
+func (f *fakeCluster) Step(_ context.Context, task, node string) (cluster.StepReport, error) {
+	line := stepLine(task, node)
+	err := f.call(line)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.afterStep[line]; ok {
+		f.snap = s
+	}
+	if r, ok := f.steps[line]; ok {
+		return r, err
+	}
+	if task == "" {
+		task = cluster.TaskAll
+	}
+	r := cluster.StepReport{Task: task, Node: node, Steps: 1, Health: f.snap.Health}
+	for _, n := range f.snap.Nodes {
+		if n.State == cluster.StateAlive && (node == "" || n.Name == node) {
+			r.Rounds = append(r.Rounds, cluster.StepRound{Task: task, Node: cluster.Peer{Name: n.Name, Addr: n.Addr},
+				Caption: n.Name + " runs " + task + ": nothing changes."})
+		}
+	}
+	return r, err
 }
 
 // executed lists the calls made so far.

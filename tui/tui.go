@@ -63,7 +63,9 @@ type Cluster interface {
 	Add(ctx context.Context, count int) ([]string, error)
 	PauseMaintenance()
 	ResumeMaintenance()
-	StepMaintenance(ctx context.Context) int
+	// Step runs one round of task (cluster.StepTasks, or cluster.TaskAll)
+	// on node, or on every live node when node is "" (cluster.Step).
+	Step(ctx context.Context, task, node string) (cluster.StepReport, error)
 	PickOrigin() (string, error)
 }
 
@@ -106,6 +108,11 @@ type Options struct {
 	// Input and Output replace the terminal (nil: stdin and stdout).
 	Input  io.Reader
 	Output io.Writer
+	// Lecture turns on what lecture mode shows by default: every node's
+	// successor pointer drawn on the ring.
+	Lecture bool
+	// Script is a lesson to step through, one step per → (nil: none).
+	Script *command.Lesson
 }
 
 // DefaultOptions returns the options `chordtui N` uses.
@@ -134,6 +141,9 @@ func (o Options) Validate() error {
 	return nil
 }
 
+// getenv reads the environment (tests replace nothing: noColor takes it).
+var getenv = os.Getenv
+
 // noColor reports whether to draw without colour: when asked, or when
 // NO_COLOR is set to any non-empty value (https://no-color.org).
 func noColor(opts Options, getenv func(string) string) bool {
@@ -159,11 +169,15 @@ func run(ctx context.Context, c Cluster, opts Options) error {
 	if c == nil {
 		return ErrNoCluster
 	}
-	opts.NoColor = noColor(opts, os.Getenv)
+	opts.NoColor = noColor(opts, getenv)
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("tui: %w", err)
 	}
-	m := NewModel(c, opts)
+	return runModel(ctx, NewModel(c, opts), opts)
+}
+
+// runModel runs the program of m until the user quits or ctx is done.
+func runModel(ctx context.Context, m *Model, opts Options) error {
 	defer m.Close()
 	popts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.NoColor {
