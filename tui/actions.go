@@ -23,6 +23,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.onHelpKey(msg)
 		return nil
 	case modeOutput:
+		if m.lesson != nil && m.keys.Lesson.matches(msg) { // the lesson goes on past its output
+			m.mode = modeNormal
+			return m.lessonNext()
+		}
 		m.onOutputKey(msg)
 		return nil
 	case modeCommand, modeKey:
@@ -192,8 +196,8 @@ func (m *Model) cycleFocus(d int) {
 	m.focus = ps[(cur+d+len(ps))%len(ps)]
 }
 
-// back closes the lookup being shown, else the step's caption or the
-// violations, else the lesson, else returns to the members pane, else
+// back closes the lookup being shown, else the violations, else the
+// lesson, else the step's caption, else returns to the members pane, else
 // clears the message line.
 func (m *Model) back() {
 	switch {
@@ -202,14 +206,14 @@ func (m *Model) back() {
 		m.detailScroll = 0
 	case m.showViolations:
 		m.showViolations = false
-	case m.step != nil && !m.lessonStepShown():
-		m.step, m.hl = nil, nil
 	case m.lesson != nil:
 		ls := m.lesson
 		if !ls.finished {
 			m.setMessage(fmt.Sprintf("lesson %s closed at step %d of %d", lessonName(ls.l), ls.next, len(ls.l.Steps)), stText)
 		}
 		m.lesson, m.step, m.hl = nil, nil, nil
+	case m.step != nil:
+		m.step, m.hl = nil, nil
 	case m.logQuery != "" && m.focus == paneLog:
 		m.logQuery = ""
 	case m.focus != paneMembers:
@@ -505,7 +509,14 @@ func (m *Model) syncKeys() {
 		b.set(lookup, "no lookup shown (g, s, d or :lookup runs one)")
 	}
 	km.Faster.word(fmt.Sprintf("hop %v", m.hopDelay))
-	km.Lesson.set(m.lesson != nil, "no lesson loaded (--script FILE, or :source FILE)")
+	switch {
+	case m.lesson == nil:
+		km.Lesson.set(false, "no lesson loaded (--script FILE, or :source FILE)")
+	case m.lesson.next >= len(m.lesson.l.Steps) && !m.lesson.running:
+		km.Lesson.set(false, "the lesson has finished — esc closes it")
+	default:
+		km.Lesson.set(true, "")
+	}
 	km.Expand.set(m.focus == paneLog || m.focus == paneStory && m.lesson != nil && !m.showViolations,
 		"enter opens an event-log line (tab to the log)")
 	if m.paperFingers {

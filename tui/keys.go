@@ -214,7 +214,11 @@ func (km *keyMap) hints(md mode, hs hintState) (head, tail []key.Binding) {
 	case modeHelp:
 		return []key.Binding{km.HelpDown.Binding, km.HelpUp.Binding}, []key.Binding{km.CloseHelp.Binding}
 	case modeOutput:
-		return []key.Binding{km.HelpDown.Binding, km.HelpUp.Binding}, []key.Binding{km.CloseOutput.Binding}
+		head = []key.Binding{km.HelpDown.Binding, km.HelpUp.Binding}
+		if hs.lesson {
+			head = append(head, km.Lesson.Binding)
+		}
+		return head, []key.Binding{km.CloseOutput.Binding}
 	}
 	var b []key.Binding
 	if hs.lesson {

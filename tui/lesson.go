@@ -126,6 +126,8 @@ func (m *Model) onLessonResult(res command.Result) {
 		ls.result = "✗ " + res.Err.Error()
 	case !res.OK:
 		ls.result = "✗ failed"
+	case res.Lookup != nil: // the Lookup pane tells the rest
+		ls.result = "✓ " + firstLine(strings.TrimSpace(res.Text))
 	default:
 		ls.result = "✓ " + strings.TrimSpace(res.Text)
 	}

@@ -559,7 +559,26 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 		m.snapshotting = true
 		cmds = append(cmds, m.snapshotCmd())
 	}
+	switch d := res.Data.(type) { // node and keys NODE select the node, for after their output
+	case command.NodeView:
+		if res.OK && m.nodeIndex(d.Name) >= 0 {
+			m.selected = d.Name
+		}
+	case cluster.KeyList:
+		if res.OK && m.nodeIndex(d.Node) >= 0 {
+			m.selected = d.Node
+		}
+	}
+	if r.from == fromLesson && res.Lookup == nil {
+		m.lookup = nil // the lesson has moved on from the lookup it showed
+	}
 	if rep, ok := res.Data.(cluster.StepReport); ok {
+		if rep.Node != "" && m.nodeIndex(rep.Node) >= 0 {
+			m.selected = rep.Node // its pointers, marked Δ, show in the Node pane
+		}
+		if res.Lookup == nil {
+			m.lookup = nil
+		}
 		m.stepSeq++
 		m.step = &stepView{line: r.line, rep: rep, err: res.Err, at: time.Now()}
 		m.showViolations, m.storyScroll = false, 0
@@ -616,6 +635,9 @@ func (m *Model) showResult(line string, res command.Result) {
 		last := lines[len(lines)-1]
 		m.setMessage("✓ "+line+": "+last, stOK)
 		m.logCommand(line, "› "+line+" — "+last, text, stBold, false)
+	case res.Lookup != nil: // the Lookup pane shows the path and the owner
+		m.setMessage("✓ "+line+": "+firstLine(text), stOK)
+		m.logCommand(line, "› "+line+" — "+logWords(firstLine(text)), text, stBold, false)
 	case strings.Contains(text, "\n"):
 		n := strings.Count(text, "\n") + 1
 		m.setMessage(fmt.Sprintf("✓ %s: %d lines, in the output view (o shows them again)", line, n), stOK)

@@ -1277,8 +1277,8 @@ type ringMark struct {
 // broken pointer's arc runs further in, so it shows beside the arcs it
 // crosses.
 const (
-	arcDots    = 3
-	brokenDots = 6
+	arcDots    = 4
+	brokenDots = 7
 )
 
 // drawSuccessors draws every live or paused node's successor pointer as
@@ -1307,7 +1307,7 @@ func (c *canvas) drawSuccessors(sc *ringScene, g ringGeom) []ringMark {
 		if slices.ContainsFunc(sc.changed, func(ch cluster.PointerChange) bool {
 			return ch.Node.Name == n.Name && ch.Kind == cluster.PointerSuccessor && ch.Index == 0
 		}) {
-			st = stChanged
+			st = stChangedLine
 		}
 		f0, f1 := fraction(n.ID, snap.Bits), fraction(succ.ID, snap.Bits)
 		mx, my := c.arc(g, f0, f1, -dr, st)
@@ -1358,6 +1358,6 @@ func (c *canvas) drawChanged(sc *ringScene, g ringGeom, pos func(*cluster.NodeSn
 		}
 		x0, y0 := pos(a)
 		x1, y1 := g.at(fraction(ch.New.ID.ID, sc.snap.Bits), 0)
-		c.line(x0, y0, x1, y1, stChanged)
+		c.line(x0, y0, x1, y1, stChangedLine)
 	}
 }

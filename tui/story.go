@@ -206,12 +206,17 @@ func (m *Model) violationLines(w int) ([]string, int) {
 }
 
 // storyLines is the story pane's content scrolled: by storyScroll, or so
-// that the selected violation shows.
+// that the selected violation shows; a last line says how much more there
+// is below.
 func (m *Model) storyLines(in rect) []string {
 	lines, sel := m.storyContent(in.w)
 	top := min(m.storyScroll, max(0, len(lines)-in.h))
 	if sel >= 0 {
 		top = min(max(0, sel-in.h/3), max(0, len(lines)-in.h))
 	}
-	return lines[top:]
+	out := lines[top:]
+	if more := len(out) - in.h; more > 0 && in.h > 1 {
+		out = append(out[:in.h-1:in.h-1], m.theme.render(stDim, fmt.Sprintf("↓ %d more lines (tab here, then ↓)", more+1)))
+	}
+	return out
 }

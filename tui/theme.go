@@ -10,31 +10,32 @@ import (
 type styleID uint8
 
 const (
-	stNone      styleID = iota
-	stDim               // ring, secondary text
-	stSucc              // a successor pointer on the ring
-	stText              // ordinary text
-	stBold              // headings
-	stAlive             // alive marker
-	stDown              // down marker, wrong pointers
-	stPaused            // paused marker
-	stWarn              // reconverging, not-ideal pointers
-	stOK                // stable
-	stKey               // key ticks
-	stFinger            // the selected node's finger chords
-	stPath              // lookup path
-	stSelected          // the selected node's marker and label
-	stOrigin            // the origin's label
-	stTitle             // the status bar
-	stFocus             // a focused pane's border
-	stReverse           // the selected row
-	stSideA             // side A of a partition
-	stSideB             // side B of a partition
-	stFailed            // a lookup call that failed
-	stNarration         // a lesson's narration
-	stMarked            // the nodes of the selected violation
-	stChanged           // a pointer the last step changed
-	stCount             // number of styles
+	stNone        styleID = iota
+	stDim                 // ring, secondary text
+	stSucc                // a successor pointer on the ring
+	stText                // ordinary text
+	stBold                // headings
+	stAlive               // alive marker
+	stDown                // down marker, wrong pointers
+	stPaused              // paused marker
+	stWarn                // reconverging, not-ideal pointers
+	stOK                  // stable
+	stKey                 // key ticks
+	stFinger              // the selected node's finger chords
+	stPath                // lookup path
+	stSelected            // the selected node's marker and label
+	stOrigin              // the origin's label
+	stTitle               // the status bar
+	stFocus               // a focused pane's border
+	stReverse             // the selected row
+	stSideA               // side A of a partition
+	stSideB               // side B of a partition
+	stFailed              // a lookup call that failed
+	stNarration           // a lesson's narration
+	stMarked              // the nodes of the selected violation
+	stChanged             // a pointer the last step changed
+	stChangedLine         // the same on the ring's canvas (no underline under dots)
+	stCount               // number of styles
 )
 
 // theme holds the rendered styles for one background (light or dark).
@@ -73,6 +74,7 @@ func newTheme(dark bool) *theme {
 	t.styles[stNarration] = s().Foreground(c("#004f7a", "#afd7ff")).Italic(true)
 	t.styles[stMarked] = s().Foreground(c("#8a5a00", "#ffd75f")).Bold(true).Reverse(true)
 	t.styles[stChanged] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true).Underline(true)
+	t.styles[stChangedLine] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true)
 	return t
 }
 
@@ -82,13 +84,4 @@ func (t *theme) render(id styleID, str string) string {
 		return str
 	}
 	return t.styles[id].Render(str)
-}
-
-// renderRev styles str with style id in reverse video: the selected row's
-// bar.
-func (t *theme) renderRev(id styleID, str string) string {
-	if str == "" {
-		return str
-	}
-	return t.styles[id].Reverse(true).Render(str)
 }

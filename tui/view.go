@@ -59,6 +59,37 @@ func computeLayout(w, h int) layout {
 	}
 }
 
+// storyRoom gives the bottom row the height the story's text needs, up
+// to 55% of the screen (the ring keeps at least 12 rows), so that a
+// caption shows whole rather than behind a scroll.
+func (m *Model) storyRoom(lay layout) layout {
+	bodyH := m.height - 3
+	w := lay.log.w
+	switch {
+	case m.width < compactWidth:
+		w = m.width
+	case m.width >= wideWidth:
+		w = lay.log.w / 2
+	}
+	lines, _ := m.storyContent(max(1, w-2))
+	need := len(lines) + 2
+	if need <= lay.log.h {
+		return lay
+	}
+	bottomH := min(need, bodyH*11/20, bodyH-12)
+	if bottomH <= lay.log.h {
+		return lay
+	}
+	topH := bodyH - bottomH
+	ringW := max(30, min(m.width/2, (topH-2)*2+30))
+	return layout{
+		ring:    rect{0, 1, ringW, topH},
+		members: rect{ringW, 1, m.width - ringW, topH},
+		detail:  rect{0, 1 + topH, ringW, bottomH},
+		log:     rect{ringW, 1 + topH, m.width - ringW, bottomH},
+	}
+}
+
 // layout places the panes for the model's state: the story pane takes the
 // log's place (tab shows the log instead) or, on a wide screen, half of
 // it; below compactWidth the bottom row is one pane across, the focused
@@ -66,6 +97,9 @@ func computeLayout(w, h int) layout {
 func (m *Model) layout() layout {
 	lay := computeLayout(m.width, m.height)
 	story := m.storyActive()
+	if story {
+		lay = m.storyRoom(lay)
+	}
 	bottom := rect{0, lay.detail.y, m.width, lay.detail.h}
 	switch {
 	case m.width < compactWidth:
@@ -681,25 +715,14 @@ func (m *Model) memberRow(n *cluster.NodeSnapshot, cols memberCols, marked map[s
 		}
 	}
 	t := m.theme
+	if n.Name == m.selected { // a bar across the table, its marks kept as symbols
+		return t.render(stReverse, fit(row.String(), w))
+	}
 	var b strings.Builder
-	width := 0
-	bar := n.Name == m.selected
 	for _, sg := range row {
-		if bar {
-			b.WriteString(t.renderRev(sg.st, sg.s))
-		} else {
-			b.WriteString(t.render(sg.st, sg.s))
-		}
-		width += ansi.StringWidth(sg.s)
+		b.WriteString(t.render(sg.st, sg.s))
 	}
-	out := b.String()
-	if width > w {
-		return fit(out, w)
-	}
-	if bar {
-		return out + t.renderRev(stNone, strings.Repeat(" ", w-width))
-	}
-	return out
+	return fit(b.String(), w)
 }
 
 // pointerCell adds one pointer to a row: its target's name with its mark
