@@ -310,10 +310,18 @@ func (m *Model) stepHop(d int) {
 	}
 	l.manual = true
 	l.shown = min(max(0, l.shown+d), len(l.res.Lookup.Path))
+	m.setMessage(fmt.Sprintf("lookup %s: hop %d of %d (. next, , back, R replays)", l.res.Lookup.Key, l.shown, len(l.res.Lookup.Path)), stPath)
 	if l.done() {
+		if l.reported { // the outcome again, in the message line only
+			if l.res.OK {
+				m.setMessage("✓ "+l.line+": "+firstLine(strings.TrimSpace(l.res.Text)), stOK)
+			} else if l.res.Err != nil {
+				m.setMessage("✗ "+withCommand(l.line, firstLine(l.res.Err.Error())), stDown)
+			}
+			return
+		}
 		m.reportLookup()
 	}
-	m.setMessage(fmt.Sprintf("lookup %s: hop %d of %d (. next, , back, R replays)", l.res.Lookup.Key, l.shown, len(l.res.Lookup.Path)), stPath)
 }
 
 // replay shows the lookup again from hop 0, one call per hop delay.

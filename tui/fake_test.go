@@ -60,6 +60,9 @@ func (f *fakeCluster) Exec(_ context.Context, line string) command.Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, line)
+	if s, ok := f.afterStep[line]; ok {
+		f.snap = s
+	}
 	if r, ok := f.results[line]; ok {
 		return r
 	}
@@ -164,6 +167,15 @@ type ringSpec struct {
 	// sideB lists the nodes partitioned from the rest (side B); each side
 	// then holds the ideal pointers of its own ring and is stable.
 	sideB []int
+	// ids places the nodes at these identifiers and names them by them
+	// (N8), as lecture mode does; nil hashes their addresses.
+	ids []uint64
+}
+
+// paperRing is lecture mode's ring: the Chord paper's ten nodes on a 6-bit
+// circle, named by identifier, moments after N56 (index 9) crashed.
+func paperRing() cluster.Snapshot {
+	return fakeRing(ringSpec{n: 10, bits: 6, down: 9, paused: -1, ids: cluster.PaperIDs})
 }
 
 // fakeRing builds the snapshot of a ring of spec.n nodes moments after a
@@ -175,9 +187,17 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 	const r = 3
 	s := cluster.Snapshot{Taken: fakeTime, Bits: spec.bits, R: r, Replicas: r, Origin: "n0"}
 	refs := make([]chord.NodeRef, spec.n)
+	name := func(i int) string { return fmt.Sprintf("n%d", i) }
 	for i := range refs {
 		addr := fmt.Sprintf("127.0.0.1:%d", 7000+i)
 		refs[i] = chord.NodeRef{ID: chord.HashID(spec.bits, []byte(addr)), Addr: addr}
+		if spec.ids != nil {
+			refs[i].ID = chord.IDFromUint64(spec.bits, spec.ids[i])
+		}
+	}
+	if spec.ids != nil {
+		name = func(i int) string { return fmt.Sprintf("N%d", spec.ids[i]) }
+		s.Origin = name(0)
 	}
 	side := make([]string, spec.n)
 	if len(spec.sideB) > 0 {
@@ -217,7 +237,7 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 		for b := 0; b < spec.bits; b++ {
 			st.Fingers = append(st.Fingers, succOf(sorted, ref.ID.AddPow2(spec.bits, b)))
 		}
-		n := cluster.NodeSnapshot{Name: fmt.Sprintf("n%d", i), State: cluster.StateAlive, Addr: ref.Addr, ID: ref.ID,
+		n := cluster.NodeSnapshot{Name: name(i), State: cluster.StateAlive, Addr: ref.Addr, ID: ref.ID,
 			Chord: st, Keys: dht.Counts{Owned: 2 + i%5, Replicas: 4 + i%7, Bytes: int64(100 * i)},
 			RPC:  cluster.RPCStats{Calls: uint64(1000 + i), Served: uint64(990 + i), P50: 35 * time.Microsecond, P99: 120 * time.Microsecond},
 			Side: side[i], Partitioned: side[i] == cluster.SideB}
@@ -271,12 +291,12 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 		h.Summary = "partitioned: 2 sides — each stable after 0.31 s"
 		h.ActiveFaults = []string{h.LastFault}
 	case spec.down >= 0:
-		h.LastFault, h.LastFaultAt = fmt.Sprintf("kill n%d", spec.down), fakeTime.Add(-800*time.Millisecond)
-		h.Reason = fmt.Sprintf("not yet the ideal ring: some pointers still name n%d", spec.down)
+		h.LastFault, h.LastFaultAt = "kill "+name(spec.down), fakeTime.Add(-800*time.Millisecond)
+		h.Reason = "not yet the ideal ring: some pointers still name " + name(spec.down)
 		h.Summary = "converging after " + h.LastFault
 	case spec.paused >= 0:
-		h.LastFault, h.LastFaultAt = fmt.Sprintf("pause n%d", spec.paused), fakeTime.Add(-800*time.Millisecond)
-		h.Reason = fmt.Sprintf("not yet the ideal ring: some pointers still name n%d", spec.paused)
+		h.LastFault, h.LastFaultAt = "pause "+name(spec.paused), fakeTime.Add(-800*time.Millisecond)
+		h.Reason = "not yet the ideal ring: some pointers still name " + name(spec.paused)
 		h.Summary = "converging after " + h.LastFault
 	default:
 		h.Stable, h.LastFault, h.LastFaultAt, h.ConvergedIn = true, fmt.Sprintf("start %d nodes", spec.n), fakeTime.Add(-3*time.Second), 1200*time.Millisecond

@@ -97,12 +97,12 @@ func firstWord(s string) string {
 // it caused if that came first, else as a new line (and the fault event,
 // if one follows, is dropped). text is the line, detail the full output.
 func (m *Model) logCommand(line, text, detail string, st styleID, faults bool) {
-	at := m.logTime()
+	at, now := m.logTime(), time.Now()
 	verb := firstWord(line)
 	if faults {
 		for i := len(m.lines) - 1; i >= max(0, len(m.lines)-50); i-- {
 			l := &m.lines[i]
-			if l.kind == cluster.EventFault && firstWord(l.text) == verb && at.Sub(l.at) < faultWindow {
+			if l.kind == cluster.EventFault && firstWord(l.text) == verb && now.Sub(l.at) < faultWindow {
 				l.text, l.detail, l.style, l.cmd, l.kind, l.label = text, detail, st, true, "", l.text
 				return
 			}
@@ -110,7 +110,7 @@ func (m *Model) logCommand(line, text, detail string, st styleID, faults bool) {
 		if m.awaitFault == nil {
 			m.awaitFault = map[string]time.Time{}
 		}
-		m.awaitFault[verb] = at
+		m.awaitFault[verb] = now
 	}
 	m.appendLog(logLine{at: at, text: text, detail: detail, style: st, cmd: true, count: 1, label: line})
 }

@@ -56,6 +56,7 @@ type (
 	snapshotMsg struct {
 		snap cluster.Snapshot
 		took time.Duration // how long Snapshot took
+		seq  int           // the snapshot's number, in the order they were asked for
 	}
 	eventsMsg struct {
 		events []cluster.Event
@@ -115,6 +116,8 @@ type Model struct {
 
 	snap         cluster.Snapshot
 	haveSnap     bool
+	snapAsked    int // snapshots asked for so far
+	snapSeq      int // the number of the snapshot shown
 	ix           *ringIndex
 	order        []int // indices into snap.Nodes in ring (identifier) order
 	snapshotting bool
@@ -257,10 +260,12 @@ func (m *Model) tickCmd() tea.Cmd {
 // snapshotCmd takes a snapshot off the update loop.
 func (m *Model) snapshotCmd() tea.Cmd {
 	c := m.c
+	m.snapAsked++
+	seq := m.snapAsked
 	return func() tea.Msg {
 		start := time.Now()
 		s := c.Snapshot()
-		return snapshotMsg{snap: s, took: time.Since(start)}
+		return snapshotMsg{snap: s, took: time.Since(start), seq: seq}
 	}
 }
 
@@ -382,6 +387,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			m.log.Warn("snapshot slower than the refresh interval", "took", msg.took, "nodes", len(msg.snap.Nodes))
 		}
 		m.setSnapshot(msg.snap)
+		m.snapSeq = max(m.snapSeq, msg.seq)
 		m.setHighlights()
 		m.checkIdeal()
 		return m.maybeFetchKeys()
@@ -541,6 +547,7 @@ func (m *Model) setMessage(s string, st styleID) { m.message, m.messageStyle = s
 func (m *Model) onResult(r resultMsg) tea.Cmd {
 	m.busy = max(0, m.busy-1)
 	res := r.res
+	asked := m.snapAsked // a snapshot asked for after this shows the command's effect
 	m.log.Debug("command", "line", r.line, "ok", res.OK, "err", res.Err, "took", r.took)
 	if r.from == fromLesson {
 		m.onLessonResult(res)
@@ -580,7 +587,8 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 			m.lookup = nil
 		}
 		m.stepSeq++
-		m.step = &stepView{line: r.line, rep: rep, err: res.Err, at: time.Now()}
+		// Only a snapshot asked for from now on shows the step's effect.
+		m.step = &stepView{line: r.line, rep: rep, err: res.Err, snapAfter: asked + 1}
 		m.showViolations, m.storyScroll = false, 0
 		m.setHighlights()
 	}

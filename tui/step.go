@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -21,10 +20,10 @@ import (
 // stepView is the last step shown: the command line that ran it and its
 // report.
 type stepView struct {
-	line string
-	rep  cluster.StepReport
-	err  error
-	at   time.Time // when the step had finished
+	line      string
+	rep       cluster.StepReport
+	err       error
+	snapAfter int // the first snapshot asked for after the step had run
 }
 
 // stepKeyTasks maps the step keys to their tasks, in key order.
@@ -84,7 +83,7 @@ func (m *Model) setHighlights() {
 	if m.step == nil {
 		return
 	}
-	if m.snap.Taken.Before(m.step.at) {
+	if m.snapSeq < m.step.snapAfter {
 		m.hlPending = true
 		return
 	}
