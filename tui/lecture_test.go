@@ -165,7 +165,7 @@ func lectureEvents() []cluster.Event {
 	evs := []cluster.Event{
 		{Time: at, Kind: cluster.EventFault, Text: "heal"},
 		{Time: at.Add(100 * time.Millisecond), Kind: cluster.EventFailure, Node: "N51",
-			Text: "N51: detected failure of successor N56 (no answer to stabilize)", Detail: "chord.state N56: node down: connection refused"},
+			Text: "N51: detected failure of N56, its successor (no answer to stabilize)", Detail: "chord.state N56: node down: connection refused"},
 	}
 	for i, n := range []string{"N51", "N48", "N42", "N38", "N1"} {
 		evs = append(evs, cluster.Event{Time: at.Add(time.Duration(200+100*i) * time.Millisecond), Kind: cluster.EventSucc, Node: n,
@@ -562,5 +562,65 @@ func TestStartScreen(t *testing.T) {
 	}
 	if _, cmd := m.Update(keyPress("q")); !isQuit(cmd) {
 		t.Error("q does not quit after a failed start")
+	}
+}
+
+// TestStepHighlightsRealCluster steps the repair of a crash on a real
+// lecture ring (the paper's ten nodes, in memory), through the keys: after
+// each step the pointers marked Δ are exactly those its report says it
+// changed, each showing the value the report gives it.
+func TestStepHighlightsRealCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 10 nodes; skipped with -short")
+	}
+	cfg := cluster.LectureConfig(10)
+	cfg.Network = cluster.NewMemNetwork(1)
+	c, err := cluster.Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	opts := DefaultOptions()
+	opts.NoAnimate, opts.Lecture = true, true
+	m := NewModel(Live(c), opts)
+	t.Cleanup(m.Close)
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	runCmd(t, m, m.snapshotCmd())
+	press(t, m, "space", ":")
+	typeText(m, "kill N56")
+	press(t, m, "enter")
+	check := func(what string) {
+		t.Helper()
+		rep := m.step.rep
+		want := map[changeKey]cluster.PointerChange{}
+		for _, ch := range rep.Changes {
+			want[keyOf(ch)] = ch // a pointer changed twice shows its last value
+		}
+		if len(m.hl) != len(want) {
+			t.Errorf("%s: %d pointers highlighted, the report changed %d:\n%v", what, len(m.hl), len(want), rep.Changes)
+		}
+		for k, ch := range want {
+			if got, ok := m.hl[k]; !ok || got.New != ch.New {
+				t.Errorf("%s: %s is not highlighted with its new value (%v)", what, ch, got)
+			}
+			n := nodeOf(&m.snap, k.node)
+			if cur := current(n, k.kind, k.index); cur != ch.New.Addr {
+				t.Errorf("%s: %s.%s is %s in the snapshot, the report says %s", what, k.node, ch.Pointer(), cur, ch.New)
+			}
+		}
+	}
+	m.selected = "N51"
+	press(t, m, "1")
+	if m.step == nil || len(m.step.rep.Changes) == 0 {
+		t.Fatalf("step stabilize N51 after the crash of N56 changed nothing: %+v", m.step)
+	}
+	check("stabilize N51")
+	if !strings.Contains(screen(m), "N51.successor: N56 → N1") {
+		t.Errorf("the caption does not tell N51's new successor:\n%s", screen(m))
+	}
+	press(t, m, "e")
+	for i := range 3 {
+		press(t, m, "n")
+		check(fmt.Sprintf("step %d of every task on every node", i+2))
 	}
 }

@@ -231,7 +231,7 @@ func eventText(e chord.Event, name, old, nw, detail string) (EventKind, string, 
 			who += " (leaving)"
 		}
 		if (role == "successor" || role == "predecessor") && strings.HasPrefix(what, "did not answer") {
-			text := fmt.Sprintf("%s: detected failure of %s %s", who, role, old)
+			text := fmt.Sprintf("%s: detected failure of %s, its %s", who, old, role)
 			if how := strings.TrimSpace(strings.TrimPrefix(what, "did not answer")); how != "" {
 				text += " (no answer to " + how + ")"
 			}
