@@ -91,11 +91,11 @@ func newKeyMap() keyMap {
 		PageDown: bind([]string{"pgdown"}, "", "", "move the selection (or scroll) 10 rows down"),
 		Top:      bind([]string{"home"}, "", "", "select the node with the smallest ID (or scroll to the top)"),
 		Bottom:   bind([]string{"end", "G"}, "", "", "select the node with the largest ID (or scroll to the end)"),
-		NextPane: bind([]string{"tab"}, "tab", "pane", "focus the next pane: members, node detail, event log"),
+		NextPane: bind([]string{"tab"}, "tab", "pane", "focus the next pane: members, node detail, caption (when shown), event log"),
 		PrevPane: bind([]string{"shift+tab"}, "", "", "focus the previous pane"),
 		Back:     bind([]string{"esc"}, "", "", "back out: close the lookup, the caption, the violations, the lesson; back to the members"),
 		Find:     bind([]string{"/"}, "/", "find", "members pane: jump to a node by name or ID; event log: show only the lines that match"),
-		Expand:   bind([]string{"enter"}, "enter", "open", "event log: open the line under the cursor (its full text) or a burst (its pointer changes)"),
+		Expand:   bind([]string{"enter"}, "enter", "open", "event log: open the line under the cursor or a burst; caption pane: the lesson's next step"),
 
 		Origin: bind([]string{"enter"}, "", "", "make the selected node the origin of get/set/del"),
 		Random: bind([]string{"r"}, "r", "origin", "pick a random live member as the origin"),

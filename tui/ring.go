@@ -457,7 +457,20 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 			c.put(mk.x, mk.y, mk.text, mk.st)
 		}
 	}
+	// A crowded ring labels what matters (the must-label nodes) and then
+	// only the sites with the most room around them, so that its labels
+	// stay readable.
+	optional, limit := 0, len(sites)
+	if len(sites) > crowdedSites {
+		limit = max(8, (w+h)/5)
+	}
 	for _, i := range labelOrder(sites) {
+		if !mustLabel(sites[i].ranks[0]) {
+			if optional >= limit {
+				continue
+			}
+			optional++
+		}
 		c.labelSite(sc, sites, i)
 	}
 	return c
@@ -474,6 +487,10 @@ func (c *canvas) zones(g ringGeom) {
 		}
 	}
 }
+
+// crowdedSites is the number of marker cells above which a ring labels
+// only some of the nodes that need no label.
+const crowdedSites = 40
 
 // Label ranks, most important first. The selected node, the origin, the
 // nodes on the lookup path and faulty nodes must be labelled: they are

@@ -96,8 +96,9 @@ func (m *Model) renderStart() string {
 	lines := []string{t.render(stBold, "chordtui: "+s.what)}
 	if s.err != nil {
 		lines = append(lines, "", t.render(stDown, "✗ the cluster did not start:"))
-		for _, l := range wrap(s.err.Error(), "  ", min(m.width-4, 100)) {
-			lines = append(lines, t.render(stDown, l))
+		w := min(m.width-4, 100)
+		for _, l := range wrap(s.err.Error(), "  ", w) {
+			lines = append(lines, t.render(stDown, fit(l, w))) // one block, centred as a whole
 		}
 		lines = append(lines, "", t.render(stDim, "q quits (the error is printed again on exit)"))
 		return placeCentre(m.width, m.height, lines)
