@@ -11,11 +11,21 @@
 // Snapshot, so what the screen shows is what the nodes held when that
 // snapshot was taken (at most one refresh interval ago).
 //
-// Where to look: model.go (state, messages, what the keys do), keys.go
-// (the one key map: key handling, the hint bar and the help screen all
-// read it), view.go (the panes; View only draws, Update keeps the state it
-// reads valid; the status bar words cluster.Health, the cluster's one
-// verdict), ring.go (the braille ring, where its labels go, a lookup's
+// Lecture mode adds step mode (one maintenance task at a time, told in a
+// caption, the pointers it changed marked Δ until the next step), lessons
+// stepped through one step per →, the violations and the ways the ring is
+// not yet ideal, every successor pointer drawn on the ring, and the finger
+// table as the paper draws it (docs/lecture.md, docs/tui.md).
+//
+// Where to look: model.go (state, messages, results), actions.go (what
+// the keys do), keys.go (the one key map: key handling, the hint bar and
+// the help screen all read it), view.go (the panes and their layout; View
+// only draws, Update keeps the state it reads valid; the status bar words
+// cluster.Health, the cluster's one verdict), step.go (step mode and its
+// highlights), lesson.go (lessons), story.go (the caption pane and the
+// violations), log.go (the event log: bursts, search, filters), output.go
+// (long outputs), start.go (the screen while the cluster starts), ring.go
+// (the braille ring, where its labels go, successor arcs, a lookup's
 // numbered calls and its key), pointers.go (judging pointers against the
 // ideal ring of the node's side), editor.go (the prompt's line editor),
 // theme.go (colours). screentest reads and pictures the screen for tests.
