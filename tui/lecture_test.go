@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -623,4 +624,69 @@ func TestStepHighlightsRealCluster(t *testing.T) {
 		press(t, m, "n")
 		check(fmt.Sprintf("step %d of every task on every node", i+2))
 	}
+}
+
+// TestViewChangesNothingLecture is TestViewChangesNothing for the lecture
+// panes: the caption scrolled past its end, the violations with one
+// selected past the last, the log's cursor, and the output view.
+func TestViewChangesNothingLecture(t *testing.T) {
+	m, f := lectureModel(t, 120, 40)
+	type state struct {
+		story, violSel, logTop, out int
+		logSel                      uint64
+		focus                       pane
+		mode                        mode
+		message                     string
+		keys                        keyMap
+	}
+	get := func() state {
+		out := -1
+		if m.output != nil {
+			out = m.output.scroll
+		}
+		return state{m.storyScroll, m.violSel, m.logTop, out, m.logSel, m.focus, m.mode, m.message, m.keys}
+	}
+	check := func(what string) {
+		t.Helper()
+		before := get()
+		if a, b := m.View().Content, m.View().Content; a != b {
+			t.Errorf("%s: two Views differ", what)
+		}
+		if after := get(); !reflect.DeepEqual(after, before) {
+			t.Errorf("%s: View changed the model:\nbefore %+v\nafter  %+v", what, before, after)
+		}
+	}
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	press(t, m, "1", "tab", "tab")
+	for range 50 {
+		press(t, m, "j")
+	}
+	check("caption scrolled past its end")
+	press(t, m, "!")
+	for range 50 {
+		press(t, m, "j")
+	}
+	check("violations selected past the last")
+	if n := len(m.violations()); m.violSel != n-1 {
+		t.Errorf("j past the last violation selected %d of %d", m.violSel, n)
+	}
+	m.Update(eventsMsg{events: lectureEvents()})
+	press(t, m, "tab")
+	for range 20 {
+		press(t, m, "k")
+	}
+	check("log cursor past the first row")
+	f.results["stats"] = command.Result{Cmd: "stats", OK: true, Text: strings.Repeat("a line of stats\n", 60)}
+	press(t, m, ":")
+	typeText(m, "stats")
+	press(t, m, "enter")
+	for range 100 {
+		press(t, m, "j")
+	}
+	check("output scrolled past its end")
+	if m.output.scroll != m.maxOutputScroll() {
+		t.Errorf("the output scrolled to %d, past its end %d", m.output.scroll, m.maxOutputScroll())
+	}
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	check("resized larger")
 }

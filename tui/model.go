@@ -586,6 +586,9 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 		if res.Lookup == nil {
 			m.lookup = nil
 		}
+		if m.focus == paneLog && m.width < wideWidth {
+			m.focus = paneMembers // the caption takes the log's place: show it
+		}
 		m.stepSeq++
 		// Only a snapshot asked for from now on shows the step's effect.
 		m.step = &stepView{line: r.line, rep: rep, err: res.Err, snapAfter: asked + 1}

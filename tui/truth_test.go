@@ -35,7 +35,7 @@ func TestStatusBarSaysWhatHealthSays(t *testing.T) {
 		{"confirming", cluster.Health{Live: 16, Confirming: true, LastFault: "add n16", LastFaultAt: at, Summary: "ideal ring after add n16, confirming: …"},
 			[]string{"◔ ideal ring after add n16, confirming"}, []string{"stable"}},
 		{"confirming while maintenance is paused", cluster.Health{Live: 16, Confirming: true, MaintenancePaused: true, LastFault: "add n16", LastFaultAt: at},
-			[]string{"◔ ideal ring after add n16, not yet confirmed: maintenance paused (n steps every task)"}, []string{"stable", "⏸"}},
+			[]string{"◔ ideal ring after add n16, not yet confirmed: maintenance paused (n runs every task)"}, []string{"stable", "⏸"}},
 		// Paused, the seconds since the fault would count how long someone
 		// took to step: no step has been seen, so no count is given.
 		{"converging while maintenance is paused", cluster.Health{Live: 16, MaintenancePaused: true, LastFault: "kill n3", LastFaultAt: at},

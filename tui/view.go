@@ -323,7 +323,7 @@ func (m *Model) verdict() (text string, st styleID, paused bool) {
 	case h.Stable:
 		return "✓ " + summary, stOK, false
 	case h.Confirming && h.MaintenancePaused:
-		return "◔ ideal ring after " + h.LastFault + ", not yet confirmed: maintenance paused (n steps every task)", stWarn, true
+		return "◔ ideal ring after " + h.LastFault + ", not yet confirmed: maintenance paused (n runs every task)", stWarn, true
 	case h.Confirming:
 		return "◔ ideal ring after " + h.LastFault + ", confirming", stWarn, false
 	case since != "":
