@@ -479,9 +479,12 @@ func (m *Model) complete() {
 func (m *Model) syncKeys() {
 	km := &m.keys
 	n := m.selectedNode()
-	if m.focus == paneMembers {
+	switch {
+	case m.focus == paneMembers || m.focus == paneStory && m.showViolations:
 		km.Up.word("select")
-	} else {
+	case m.focus == paneLog:
+		km.Up.word("move")
+	default:
 		km.Up.word("scroll")
 	}
 	km.Origin.set(n != nil && m.focus == paneMembers, "the origin is chosen in the members pane (esc goes back to it)")

@@ -216,7 +216,14 @@ func (m *Model) storyLines(in rect) []string {
 	}
 	out := lines[top:]
 	if more := len(out) - in.h; more > 0 && in.h > 1 {
-		out = append(out[:in.h-1:in.h-1], m.theme.render(stDim, fmt.Sprintf("↓ %d more lines (tab here, then ↓)", more+1)))
+		how := "tab here, then ↓"
+		if m.focus == paneStory {
+			how = "↓ scrolls"
+			if m.showViolations {
+				how = "↓ selects the next"
+			}
+		}
+		out = append(out[:in.h-1:in.h-1], m.theme.render(stDim, fmt.Sprintf("↓ %d more lines (%s)", more+1, how)))
 	}
 	return out
 }
