@@ -125,7 +125,7 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.stepEvery = !m.stepEvery
 		m.setMessage("the step keys now act on "+m.targetWords(), stText)
 	case km.Fingers.matches(msg):
-		m.paperFingers = !m.paperFingers
+		m.fingersFlipped = !m.fingersFlipped
 	case km.Arrows.matches(msg):
 		m.arrows = !m.arrows
 	case km.Violations.matches(msg):
@@ -530,7 +530,7 @@ func (m *Model) syncKeys() {
 	}
 	km.Expand.set(m.focus == paneLog || m.focus == paneStory && m.lesson != nil && !m.showViolations,
 		"enter opens an event-log line (tab to the log)")
-	if m.paperFingers {
+	if m.fingerTable() {
 		km.Fingers.word("runs")
 	} else {
 		km.Fingers.word("table")

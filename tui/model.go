@@ -174,10 +174,11 @@ type Model struct {
 	ideal          []cluster.Violation
 	storyScroll    int
 
-	// paperFingers shows the finger table as the paper draws it, else
-	// collapsed to runs; arrows draws every successor pointer on the ring.
-	paperFingers bool
-	arrows       bool
+	// fingersFlipped: c has switched the Node pane's fingers from their
+	// default for the ring's size (fingerTable); arrows draws every
+	// successor pointer on the ring.
+	fingersFlipped bool
+	arrows         bool
 
 	// output is the last long command output; modeOutput shows it.
 	output *outputView
@@ -212,19 +213,18 @@ func NewModel(c Cluster, opts Options) *Model {
 		lg = slog.New(slog.DiscardHandler)
 	}
 	m := &Model{
-		c:            c,
-		opts:         opts,
-		log:          lg,
-		closing:      make(chan struct{}),
-		showKeys:     true,
-		width:        120,
-		height:       40,
-		commands:     command.Commands,
-		keys:         newKeyMap(),
-		help:         help.New(),
-		hopDelay:     opts.HopInterval,
-		arrows:       opts.Lecture,
-		paperFingers: true,
+		c:        c,
+		opts:     opts,
+		log:      lg,
+		closing:  make(chan struct{}),
+		showKeys: true,
+		width:    120,
+		height:   40,
+		commands: command.Commands,
+		keys:     newKeyMap(),
+		help:     help.New(),
+		hopDelay: opts.HopInterval,
+		arrows:   opts.Lecture,
 	}
 	if c != nil {
 		m.events = c.Events()
@@ -312,9 +312,6 @@ func (m *Model) eventsCmd() tea.Cmd {
 // step through instead of running it whole.
 func (m *Model) runLine(line string, src from) tea.Cmd {
 	if cmd, err := command.Parse(line); err == nil && cmd.Name == "source" && len(cmd.Args) == 1 {
-		if src == fromLesson { // ParseLesson refuses it; kept for safety
-			return nil
-		}
 		m.busy++
 		m.setMessage("… reading "+cmd.Args[0], stDim)
 		return readLessonCmd(line, cmd.Args[0])

@@ -899,7 +899,7 @@ func (m *Model) pointerText(node string, kind cluster.PointerKind, index int, na
 // paper draws it (the default when m ≤ 10, as the REPL's node does; c
 // switches), else collapsed to runs.
 func (m *Model) fingerTable() bool {
-	return (m.snap.Bits <= chord.DecimalBits) == m.paperFingers
+	return (m.snap.Bits <= chord.DecimalBits) != m.fingersFlipped
 }
 
 // paperFingerLines is n's finger table as the paper draws it: finger k,
