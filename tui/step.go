@@ -136,7 +136,14 @@ const changeMark = "Δ"
 // the ring stands, counted in steps.
 func (m *Model) stepTitle() string {
 	s := m.step
-	title := "Step: " + s.line
+	what, where := s.rep.Task, s.rep.Node
+	if what == cluster.TaskAll || what == "" {
+		what = "every task"
+	}
+	if where == "" {
+		where = "every live node"
+	}
+	title := "Step: " + what + " at " + where
 	if s.rep.Steps > 0 && s.rep.Health.LastFault != "" {
 		title += fmt.Sprintf(" — step %d since %s", s.rep.Steps, s.rep.Health.LastFault)
 	}
