@@ -435,7 +435,7 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 	if sc.arrows {
 		marks = c.drawSuccessors(sc, g)
 	}
-	c.drawChanged(sc, g, pos)
+	changedChords := c.drawChanged(sc, g, pos)
 	// Reserve the ring's cells so labels stay outside it.
 	for i := range c.dots {
 		if c.dots[i] != 0 && c.layer[i] == stDim {
@@ -453,9 +453,12 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 		c.putAlong(p.x0, p.y0, p.x1, p.y1, p.text, p.st)
 	}
 	for _, mk := range marks {
-		if c.free(mk.x, mk.y, 1) {
+		if n := utf8.RuneCountInString(mk.text); c.free(mk.x, mk.y, n) {
 			c.put(mk.x, mk.y, mk.text, mk.st)
 		}
+	}
+	for _, ch := range changedChords {
+		c.putAlong(ch.x0, ch.y0, ch.x1, ch.y1, changeMark, stChanged)
 	}
 	// A crowded ring labels what matters (the must-label nodes) and then
 	// only the sites with the most room around them, so that its labels
@@ -1328,7 +1331,10 @@ func (c *canvas) drawSuccessors(sc *ringScene, g ringGeom) []ringMark {
 		}
 		f0, f1 := fraction(n.ID, snap.Bits), fraction(succ.ID, snap.Bits)
 		mx, my := c.arc(g, f0, f1, -dr, st)
-		if k == markDead || k == markNotIdeal || k == markNil {
+		switch {
+		case st == stChangedLine: // marked without colour too
+			marks = append(marks, ringMark{mx, my, k.suffix() + changeMark, stChanged})
+		case k == markDead || k == markNotIdeal || k == markNil:
 			marks = append(marks, ringMark{mx, my, k.suffix(), stDown})
 		}
 	}
@@ -1358,10 +1364,15 @@ func (c *canvas) arc(g ringGeom, f0, f1, dr float64, st styleID) (int, int) {
 	return mx / 2, my / 4
 }
 
+// chordLine is a chord drawn on the canvas, in dots.
+type chordLine struct{ x0, y0, x1, y1 int }
+
 // drawChanged draws the pointers the last step changed that the arcs do
 // not show: a new predecessor or finger as a highlighted chord from the
-// node to it, and a new successor when the arcs are off.
-func (c *canvas) drawChanged(sc *ringScene, g ringGeom, pos func(*cluster.NodeSnapshot) (int, int)) {
+// node to it, and a new successor when the arcs are off. It returns the
+// chords, to be marked Δ once the markers are down.
+func (c *canvas) drawChanged(sc *ringScene, g ringGeom, pos func(*cluster.NodeSnapshot) (int, int)) []chordLine {
+	var out []chordLine
 	for _, ch := range sc.changed {
 		if ch.New.IsZero() || ch.New.Addr == ch.Node.Addr {
 			continue
@@ -1376,5 +1387,7 @@ func (c *canvas) drawChanged(sc *ringScene, g ringGeom, pos func(*cluster.NodeSn
 		x0, y0 := pos(a)
 		x1, y1 := g.at(fraction(ch.New.ID.ID, sc.snap.Bits), 0)
 		c.line(x0, y0, x1, y1, stChangedLine)
+		out = append(out, chordLine{x0, y0, x1, y1})
 	}
+	return out
 }

@@ -465,7 +465,7 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 		more = append(more, t.render(stSucc, "⠒")+" successor (clockwise)", t.render(stDown, "✗!")+" broken")
 	}
 	if len(sc.changed) > 0 {
-		more = append(more, t.render(stChanged, "⠒")+" changed by the step")
+		more = append(more, t.render(stChanged, changeMark+"⠒")+" changed by the step")
 	}
 	if len(sc.marked) > 0 {
 		more = append(more, t.render(stMarked, "⚠")+" violation")
