@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
-	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/tui"
 )
 
@@ -42,11 +41,8 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	opts := d
 	opts.NoAnimate, opts.NoColor, opts.Mouse, opts.RefreshInterval = *noAnimate, *noColor, !*noMouse, *refresh
 	opts.HopInterval = lecture.HopDelay
-	if lecture.Script != nil {
-		// The lesson is parsed (its errors named their line above); the
-		// UI cannot step through one yet.
-		return cmd.ExitStatus(fmt.Errorf("--script: the terminal UI cannot run a script yet; \"chordtui repl --lecture %d < %s\" runs it", n, lecture.Script.Name))
-	}
+	opts.Script = lecture.Script // parsed: a line that does not parse was named above
+	opts.Lecture = cmd.Lecture()
 	opts.Logger = cfg.Logger
 	if f, ok := stdin.(*os.File); !ok || f != os.Stdin {
 		opts.Input = stdin
@@ -58,14 +54,13 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return cmd.ExitStatus(err)
 	}
 
-	c, err := cluster.Start(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "chordtui: %v\n", err)
-		return 1
-	}
-	err = tui.Run(ctx, c, opts)
-	if cerr := c.Close(); cerr != nil {
-		cfg.Logger.Warn("closing the cluster", "err", cerr)
+	// The UI opens first and shows the start's progress: a large ring
+	// takes seconds to start, and a start that fails says so on screen.
+	c, err := tui.RunStarting(ctx, cfg, opts)
+	if c != nil {
+		if cerr := c.Close(); cerr != nil {
+			cfg.Logger.Warn("closing the cluster", "err", cerr)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "chordtui: %v\n", err)
