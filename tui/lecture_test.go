@@ -428,7 +428,7 @@ func TestFindNode(t *testing.T) {
 	if m.selected != "N38" {
 		t.Errorf("esc kept %s, want the selection from before, N38", m.selected)
 	}
-	if !strings.Contains(m.membersTitle(), "Members 6/10") {
+	if !strings.Contains(m.membersTitle(), "row 6/10") {
 		t.Errorf("the members title does not give the position: %s", m.membersTitle())
 	}
 }

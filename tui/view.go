@@ -502,13 +502,12 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 // the selection is in ring order.
 func (m *Model) membersTitle() string {
 	var b strings.Builder
-	b.WriteString("Members")
-	if len(m.order) > 0 && m.selected != "" {
-		fmt.Fprintf(&b, " %d/%d", m.selectedPos()+1, len(m.order))
-	}
-	b.WriteString(": ")
+	b.WriteString("Members: ")
 	for _, sg := range m.liveSegs() {
 		b.WriteString(sg.s)
+	}
+	if len(m.order) > 0 && m.selected != "" {
+		fmt.Fprintf(&b, " · row %d/%d", m.selectedPos()+1, len(m.order))
 	}
 	return b.String()
 }
