@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
@@ -579,4 +581,23 @@ func (c *Cluster) WhereFile(ctx context.Context, path string) (FileWhere, error)
 		}
 	}
 	return out, nil
+}
+
+// MarshalJSON writes the data as "text" when it is UTF-8, else as
+// "base64".
+func (f FileContent) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Path      string  `json:"path"`
+		Size      int64   `json:"size"`
+		Text      *string `json:"text,omitempty"`
+		Base64    []byte  `json:"base64,omitempty"`
+		Truncated bool    `json:"truncated"`
+	}{Path: f.Path, Size: f.Size, Truncated: f.Truncated}
+	if utf8.Valid(f.Data) {
+		s := string(f.Data)
+		out.Text = &s
+	} else {
+		out.Base64 = f.Data
+	}
+	return json.Marshal(out)
 }
