@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +27,7 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	refresh := fs.Duration("refresh", d.RefreshInterval, "time between two screen refreshes from the cluster (≥ 100ms)")
 	cmd.AddLectureFlags()
 	cmd.AddUIFlags()
+	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -63,7 +65,11 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		fmt.Fprintf(stderr, "chordtui: %v\n", err)
 		return 1
 	}
+	fsMount := mountBeside(c, cmd.MountDir(), cfg.Logger) // a failure shows in the event log
 	err = tui.Run(ctx, c, opts)
+	if uerr := errors.Join(fsMount.err, fsMount.stop()); uerr != nil {
+		fmt.Fprintf(stderr, "chordtui: --mount: %v\n", uerr)
+	}
 	if cerr := c.Close(); cerr != nil {
 		cfg.Logger.Warn("closing the cluster", "err", cerr)
 	}

@@ -27,6 +27,16 @@ import (
 // begins (stopDFS), before any node stops; then the FS commits what is
 // still open and waits for its transfers.
 
+// EventFiles tags the file system's events: a mount, an unmount, a
+// mount that failed, a garbage collection that deleted blocks.
+const EventFiles EventKind = "files"
+
+// NoteFiles puts a line about the file system into the event log (the
+// TUI shows it; it is logged too), e.g. that a mount failed and why.
+func (c *Cluster) NoteFiles(text string) {
+	c.emitOrdered(Event{Time: time.Now(), Kind: EventFiles, Text: text})
+}
+
 // dfsLayer is the cluster's file system and its maintenance goroutine.
 type dfsLayer struct {
 	fs   *dfs.FS
@@ -172,7 +182,7 @@ func (c *Cluster) CollectGarbage(ctx context.Context) (dfs.GCReport, error) {
 		st.Error = err.Error()
 		c.log.Warn("dfs: garbage collection", "err", err)
 	} else if rep.Deleted > 0 {
-		c.log.Info("dfs: garbage collected", "blocks", rep.Deleted, "bytes", rep.DeletedBytes, "pending", rep.Pending)
+		c.NoteFiles(fmt.Sprintf("garbage collection deleted %d blocks (%d bytes) no inode references", rep.Deleted, rep.DeletedBytes))
 	}
 	c.mu.RLock()
 	l := c.dfs

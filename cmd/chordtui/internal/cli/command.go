@@ -34,6 +34,7 @@ type Command struct {
 	cluster         *clusterFlags
 	lecture         *lectureFlags   // nil unless AddLectureFlags
 	ui              *uiFlags        // nil unless AddUIFlags
+	mount           *string         // nil unless AddMountFlag
 	shared          map[string]bool // the cluster's flag names
 }
 
