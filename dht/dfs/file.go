@@ -472,15 +472,21 @@ func (of *openFile) readAt(ctx context.Context, p []byte, off int64) (int, error
 		}
 		pos += m
 	}
+	// A read near the furthest block read so far (the kernel sends a
+	// sequential reader's reads a few at a time, in any order) is
+	// sequential: the blocks after it are fetched ahead.
 	first, last := off/of.bs, (off+n-1)/of.bs
-	if first == of.next || first == of.next-1 || first == 0 {
-		for k := last + 1; k <= last+int64(of.f.cfg.ReadAhead) && k < int64(len(of.blocks)); k++ {
+	ra := int64(of.f.cfg.ReadAhead)
+	if first == 0 || first <= of.next+1 && first+2*ra+2 >= of.next {
+		for k := max(last, of.next) + 1; k <= last+ra && k < int64(len(of.blocks)); k++ {
 			if h := of.blocks[k]; !h.IsZero() && of.dirty[k] == nil && of.inflight[k] == nil {
 				of.fetchLocked(h)
 			}
 		}
+		of.next = max(of.next, last+1)
+	} else {
+		of.next = last + 1 // a jump: a new sequence may start here
 	}
-	of.next = last + 1
 	of.evictLocked()
 	of.mu.Unlock()
 	for _, pd := range pends {
