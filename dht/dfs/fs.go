@@ -332,20 +332,29 @@ func (f *FS) Lookup(ctx context.Context, dir uint64, name string) (Attr, error) 
 	if err := CheckName(name); err != nil {
 		return Attr{}, err
 	}
-	d, _, err := f.dirInode(ctx, dir)
-	if err != nil {
-		return Attr{}, err
+	var gone uint64 // an inode the name named that was gone when read
+	for attempt := 0; ; attempt++ {
+		d, _, err := f.dirInode(ctx, dir)
+		if err != nil {
+			return Attr{}, err
+		}
+		i, ok := d.lookup(name)
+		if !ok {
+			return Attr{}, fmt.Errorf("%q: %w", name, ErrNotFound)
+		}
+		e := d.Entries[i]
+		a, err := f.Stat(ctx, e.Ino)
+		if !errors.Is(err, ErrNotFound) {
+			return a, err
+		}
+		if e.Ino == gone || attempt == 3 {
+			// Twice the same inode gone: not a replacement under way
+			// but an entry a crash left behind.
+			f.dropDangling(ctx, dir, e)
+			return Attr{}, fmt.Errorf("%q: %w", name, ErrNotFound)
+		}
+		gone = e.Ino // the name may have been pointed at a new inode meanwhile
 	}
-	i, ok := d.lookup(name)
-	if !ok {
-		return Attr{}, fmt.Errorf("%q: %w", name, ErrNotFound)
-	}
-	e := d.Entries[i]
-	a, err := f.Stat(ctx, e.Ino)
-	if errors.Is(err, ErrNotFound) {
-		f.dropDangling(ctx, dir, e)
-	}
-	return a, err
 }
 
 // dropDangling removes entry e from dir if it still names e.Ino, whose

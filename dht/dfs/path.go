@@ -244,16 +244,25 @@ func (f *FS) fill(ctx context.Context, ino uint64, r io.Reader) error {
 // with up to Config.Parallel blocks in flight. It fails with ErrChanged if
 // the file changed while the read outlasted its lease.
 func (f *FS) ReadFile(ctx context.Context, p string, w io.Writer) (Attr, error) {
-	a, err := f.Resolve(ctx, p)
-	if err != nil {
-		return Attr{}, err
-	}
-	if a.Kind == KindDir {
-		return a, fmt.Errorf("%s: %w", p, ErrIsDir)
-	}
-	in, ver, err := f.readInode(ctx, a.Ino)
-	if err != nil {
-		return a, err
+	var a Attr
+	var in *Inode
+	var ver dht.Version
+	for attempt := 0; ; attempt++ {
+		var err error
+		if a, err = f.Resolve(ctx, p); err != nil {
+			return Attr{}, err
+		}
+		if a.Kind == KindDir {
+			return a, fmt.Errorf("%s: %w", p, ErrIsDir)
+		}
+		in, ver, err = f.readInode(ctx, a.Ino)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrNotFound) || attempt == 3 {
+			return a, err
+		}
+		// Replaced (put, rename over it) between the lookup and the read.
 	}
 	a = attrOf(in, ver)
 	leaseAt := f.now()

@@ -137,6 +137,16 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 	return n.child(ctx, a, out), 0
 }
 
+// stale maps an inode that is gone (replaced by a put or a rename over
+// it since the kernel looked its name up) to ESTALE, on which the kernel
+// looks the name up again and retries.
+func (m *Mounted) stale(op string, err error) syscall.Errno {
+	if errors.Is(err, dfs.ErrNotFound) {
+		return syscall.ESTALE
+	}
+	return m.errno(op, err)
+}
+
 func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if fh, ok := f.(*handle); ok {
 		n.m.fill(fh.h.Attr(), &out.Attr)
@@ -144,7 +154,7 @@ func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) 
 	}
 	a, err := n.m.fsys.Stat(ctx, n.ino)
 	if err != nil {
-		return n.m.errno("getattr", err)
+		return n.m.stale("getattr", err)
 	}
 	n.m.fill(a, &out.Attr)
 	return 0
@@ -248,7 +258,7 @@ func (n *node) Rename(ctx context.Context, name string, newParent fs.InodeEmbedd
 func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	h, err := n.m.fsys.Open(ctx, n.ino)
 	if err != nil {
-		return nil, 0, n.m.errno("open", err)
+		return nil, 0, n.m.stale("open", err)
 	}
 	if flags&syscall.O_TRUNC != 0 {
 		if err := h.Truncate(ctx, 0); err != nil {
