@@ -16,7 +16,7 @@ import (
 // has no valid copy, and falls back on Get (with its stand-ins, for an
 // owner that is down and not yet replaced) when none of them has one.
 
-// ErrNotFound: ReadAny found no copy of the key, or none that passed the
+// ErrNotFound is ReadAny finding no copy of the key, or none that passed the
 // check, on any holder.
 var ErrNotFound = errors.New("no valid copy found")
 

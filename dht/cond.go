@@ -26,7 +26,7 @@ import (
 // package doc): the conditional write is exactly as strong as the reads
 // and writes it is made of.
 
-// ErrConflict: a conditional write found another version than the one it
+// ErrConflict is a conditional write finding another version than the one it
 // expected; nothing was written.
 var ErrConflict = errors.New("version conflict")
 

@@ -144,7 +144,7 @@ func TestMountCopyKillDiff(t *testing.T) {
 	}
 	copied := make(chan error, 1)
 	go func() { copied <- cp.Wait() }() // exits when cp does
-	time.Sleep(50 * time.Millisecond) // under way
+	time.Sleep(50 * time.Millisecond)   // under way
 	p.mustOK("kill "+victims[0], "kill "+victims[1])
 	select {
 	case err := <-copied:

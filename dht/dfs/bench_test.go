@@ -2,6 +2,7 @@ package dfs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"testing"
@@ -59,7 +60,7 @@ func BenchmarkSequential(b *testing.B) {
 				} else {
 					buf := make([]byte, chunk)
 					for off := 0; off < size; off += chunk {
-						if _, err := h.ReadAt(ctx, buf, int64(off)); err != nil && err != io.EOF {
+						if _, err := h.ReadAt(ctx, buf, int64(off)); err != nil && !errors.Is(err, io.EOF) {
 							b.Fatal(err)
 						}
 					}

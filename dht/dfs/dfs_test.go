@@ -179,7 +179,7 @@ func TestOperations(t *testing.T) {
 	data = append(data, tail...)
 	// Read back through the same handle before the commit: the writes show.
 	got := make([]byte, len(data))
-	if n, err := h.ReadAt(ctx, got, 0); n != len(data) || (err != nil && err != io.EOF) || !bytes.Equal(got, data) {
+	if n, err := h.ReadAt(ctx, got, 0); n != len(data) || (err != nil && !errors.Is(err, io.EOF)) || !bytes.Equal(got, data) {
 		t.Fatalf("read through the writing handle: %d %v, equal %v", n, err, bytes.Equal(got, data))
 	}
 	if err := h.Close(ctx); err != nil {
@@ -573,7 +573,7 @@ func TestCrashMidWriteAndRead(t *testing.T) {
 			}
 		}
 		t.Logf("killed %v halfway through reading %s", victims, path)
-		if n, err := h.ReadAt(ctx, got[half:], int64(half)); n != len(data)-half || (err != nil && err != io.EOF) {
+		if n, err := h.ReadAt(ctx, got[half:], int64(half)); n != len(data)-half || (err != nil && !errors.Is(err, io.EOF)) {
 			t.Fatalf("second half with %v killed: %d %v", victims, n, err)
 		}
 		if err := h.Close(ctx); err != nil {
@@ -658,7 +658,7 @@ func TestCollect(t *testing.T) {
 		}
 	}
 	rest := make([]byte, 15000)
-	if _, err := h.ReadAt(ctx, rest, 15000); err != nil && err != io.EOF {
+	if _, err := h.ReadAt(ctx, rest, 15000); err != nil && !errors.Is(err, io.EOF) {
 		t.Fatalf("the open handle reads the rest of the old version: %v", err)
 	}
 	if !bytes.Equal(append(first, rest...), v1) {

@@ -90,12 +90,6 @@ func (f *FS) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (f *FS) isClosed() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.closed
-}
-
 // Attr describes an inode.
 type Attr struct {
 	Ino  uint64

@@ -16,7 +16,7 @@ import (
 // path may end in one "/"; an empty component ("a//b"), "." and ".." are
 // ErrInvalid, a component over MaxNameLen bytes ErrNameTooLong.
 
-// ErrChanged: a file changed while ReadFile was reading it, for longer
+// ErrChanged is a file that changed while ReadFile was reading it, for longer
 // than its lease: what was written may mix two versions.
 var ErrChanged = errors.New("file changed while it was read")
 

@@ -41,7 +41,7 @@ func InodeKey(ino uint64) string { return fmt.Sprintf("%s%016x", inodePrefix, in
 // other keys of the ring.
 func IsBlockKey(key string) bool { return strings.HasPrefix(key, blockPrefix) }
 
-// IsInodeKey: see IsBlockKey.
+// IsInodeKey reports whether key is an inode record's key.
 func IsInodeKey(key string) bool { return strings.HasPrefix(key, inodePrefix) }
 
 // RootIno is the inode number of the root directory.

@@ -35,8 +35,8 @@ type filesReport struct {
 	// RandomReads is how many 4 KiB reads each random-read run makes.
 	RandomReads int `json:"random_reads"`
 	// Tree describes the tree copied with cp -r.
-	TreeFiles int   `json:"tree_files"`
-	TreeBytes int64 `json:"tree_bytes"`
+	TreeFiles int    `json:"tree_files"`
+	TreeBytes int64  `json:"tree_bytes"`
 	TreeFrom  string `json:"tree_from"`
 	// StreamMBps is one netmux stream's bulk throughput (median).
 	StreamMBps    float64     `json:"netmux_stream_mb_s"`
@@ -49,15 +49,15 @@ type filesReport struct {
 
 // fsFigures are one file system's medians and samples.
 type fsFigures struct {
-	Dir              string    `json:"dir"`
-	SeqWriteMBps     float64   `json:"seq_write_mb_s"`
-	SeqReadMBps      float64   `json:"seq_read_mb_s"`
-	RandReadPerSec   float64   `json:"rand_4k_reads_per_s"`
-	CopyTreeS        float64   `json:"cp_r_tree_s"`
-	SeqWriteSamples  []float64 `json:"seq_write_samples"`
-	SeqReadSamples   []float64 `json:"seq_read_samples"`
-	RandReadSamples  []float64 `json:"rand_read_samples"`
-	CopyTreeSamples  []float64 `json:"cp_r_samples"`
+	Dir             string    `json:"dir"`
+	SeqWriteMBps    float64   `json:"seq_write_mb_s"`
+	SeqReadMBps     float64   `json:"seq_read_mb_s"`
+	RandReadPerSec  float64   `json:"rand_4k_reads_per_s"`
+	CopyTreeS       float64   `json:"cp_r_tree_s"`
+	SeqWriteSamples []float64 `json:"seq_write_samples"`
+	SeqReadSamples  []float64 `json:"seq_read_samples"`
+	RandReadSamples []float64 `json:"rand_read_samples"`
+	CopyTreeSamples []float64 `json:"cp_r_samples"`
 }
 
 // killCopy is the copy of the tree during which two adjacent nodes died.
@@ -186,7 +186,7 @@ func (b *bencher) filesPhase(ctx context.Context) (*filesReport, error) {
 			}
 			cp := time.Since(t0).Seconds()
 			if lost, err := compareTree(tree, dst); err != nil || lost > 0 {
-				return nil, fmt.Errorf("%s: the copied tree differs (%d bytes): %v", fsys.name, lost, err)
+				return nil, fmt.Errorf("%s: the copied tree differs (%d bytes): %w", fsys.name, lost, err)
 			}
 			fsys.out.SeqWriteSamples = append(fsys.out.SeqWriteSamples, w)
 			fsys.out.SeqReadSamples = append(fsys.out.SeqReadSamples, r)

@@ -292,7 +292,7 @@ var (
 
 func (fh *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := fh.h.ReadAt(ctx, dest, off)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fh.m.errno("read", err)
 	}
 	return fuse.ReadResultData(dest[:n]), 0
@@ -401,7 +401,7 @@ func Mount(fsys *dfs.FS, dir string, opts Options) (*Mounted, error) {
 	return m, nil
 }
 
-// ErrBusy: Unmount found the mount in use and detached it lazily.
+// ErrBusy is Unmount finding the mount in use and detached it lazily.
 var ErrBusy = errors.New("mount busy")
 
 // Unmount unmounts the file system and waits for the server to stop.
