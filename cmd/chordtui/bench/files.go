@@ -185,8 +185,10 @@ func (b *bencher) filesPhase(ctx context.Context) (*filesReport, error) {
 				return nil, fmt.Errorf("%s: cp -r: %w: %s", fsys.name, err, out)
 			}
 			cp := time.Since(t0).Seconds()
-			if lost, err := compareTree(tree, dst); err != nil || lost > 0 {
-				return nil, fmt.Errorf("%s: the copied tree differs (%d bytes): %w", fsys.name, lost, err)
+			if lost, err := compareTree(tree, dst); err != nil {
+				return nil, fmt.Errorf("%s: comparing the copied tree: %w", fsys.name, err)
+			} else if lost > 0 {
+				return nil, fmt.Errorf("%s: the copied tree differs in files of %d bytes", fsys.name, lost)
 			}
 			fsys.out.SeqWriteSamples = append(fsys.out.SeqWriteSamples, w)
 			fsys.out.SeqReadSamples = append(fsys.out.SeqReadSamples, r)

@@ -413,10 +413,13 @@ func (m *Mounted) Unmount() error {
 	if m == nil || m.server == nil {
 		return nil
 	}
-	err := m.server.Unmount()
-	if err == nil {
-		m.log.Info("dfs unmounted", "dir", m.Dir)
-		return nil
+	var err error
+	for try := 0; try < 4; try++ { // requests of the kernel's read-ahead may still be under way
+		if err = m.server.Unmount(); err == nil {
+			m.log.Info("dfs unmounted", "dir", m.Dir)
+			return nil
+		}
+		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
 	}
 	if lerr := lazyUnmount(m.Dir, m.Direct); lerr != nil {
 		return fmt.Errorf("unmount %s: %w; a lazy unmount failed too: %w — run: fusermount3 -u -z %s", m.Dir, err, lerr, m.Dir)
