@@ -312,3 +312,28 @@ func TestMountUnavailable(t *testing.T) {
 		t.Fatalf("stderr does not explain the failed mount:\n%s", e)
 	}
 }
+
+// TestTmuxMount runs the UI with --mount in tmux: the mount works beside
+// it, the event log says so, where answers at the ":" prompt, and q
+// unmounts.
+func TestTmuxMount(t *testing.T) {
+	needFUSE(t)
+	dir := filepath.Join(t.TempDir(), "ring")
+	t.Cleanup(func() { detach(dir) })
+	s := startTmux(t, "--mount", dir, "8")
+	s.waitFor(60*time.Second, "8/8 alive", "✓ stable", "mounted the ring's file system on")
+	if !mounted(t, dir) {
+		t.Fatalf("%s is not mounted", dir)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello, ring\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.keys(":where /hello.txt", "Enter")
+	scr := s.waitFor(10*time.Second, "✓ where /hello.txt")
+	t.Logf("screen after :where:\n%s", scr)
+	s.keys("q")
+	s.waitExit(15 * time.Second)
+	if mounted(t, dir) {
+		t.Fatalf("%s still mounted after q", dir)
+	}
+}
