@@ -6,9 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/dht/dfs/fusefs"
@@ -168,5 +170,55 @@ func TestCheck(t *testing.T) {
 	err := fusefs.Check(filepath.Join(dir, "m"))
 	if !errors.Is(err, fusefs.ErrNoFUSE) || !strings.Contains(err.Error(), "modprobe fuse") {
 		t.Errorf("no FUSE device: %v", err)
+	}
+}
+
+// TestNoLeak: after Unmount and the cluster's Close, every goroutine the
+// mount, the file system and the ring started has exited.
+func TestNoLeak(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ring")
+	if err := fusefs.Check(dir); errors.Is(err, fusefs.ErrNoFUSE) || errors.Is(err, fusefs.ErrNoFusermount) {
+		t.Skipf("no FUSE mount possible here: %v", err)
+	}
+	runtime.GC()
+	baseline := runtime.NumGoroutine()
+	cfg := cluster.DefaultConfig()
+	cfg.Nodes, cfg.Seed, cfg.Network = 5, 4, cluster.NewMemNetwork(4)
+	c, err := cluster.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drained := make(chan struct{})
+	go func() { // exits when Close closes the event channel
+		defer close(drained)
+		for range c.Events() {
+		}
+	}()
+	m, err := fusefs.Mount(c.FS(), dir, fusefs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("leak? "), 100000)
+	if err := os.WriteFile(filepath.Join(dir, "f"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back: %v", err)
+	}
+	if _, err := c.CollectGarbage(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	<-drained
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines, baseline %d:\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval of a deadline-bound wait
 	}
 }
