@@ -17,7 +17,7 @@ import (
 
 // mountAbout is what "chordtui mount -h" says before the flags.
 const mountAbout = "Starts N Chord nodes on 127.0.0.1 and mounts their file system on DIR with FUSE: files\n" +
-	"copied there are cut into 64 KiB blocks stored on the ring, 3 copies of each. Commands\n" +
+	"copied there are cut into 256 KiB blocks stored on the ring, 3 copies of each. Commands\n" +
 	"(\"chordtui help commands\") are read from stdin meanwhile, one a line: kill n3, where /f, ….\n" +
 	"Ctrl-c, SIGTERM or quit unmounts DIR and stops the ring; so does ctrl-d at a terminal.\n" +
 	"As root the mount is direct; a user needs fusermount3 (apt-get install fuse3).\n" +

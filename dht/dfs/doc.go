@@ -14,11 +14,12 @@
 //
 // # Records
 //
-// A block is at most Config.BlockSize bytes (64 KiB), stored under
+// A block is at most Config.BlockSize bytes (256 KiB), stored under
 // "dfs/b/" + the hex SHA-256 of its contents: identical blocks are stored
 // once, and a block read from any one holder is checked against its name
 // (dht.Store.ReadAny), so reads need no quorum and blocks are fetched in
-// parallel, Config.ReadAhead ahead of a sequential reader. A block of
+// parallel, Config.ReadAhead ahead of a sequential reader (8 blocks, 2
+// MiB). A block of
 // zeros is a hole and is not stored. An inode ("dfs/i/" + 16 hex digits)
 // holds the kind, mode, size, times and the file's block list, in the
 // record up to Config.DirectBlocks blocks and in index blocks (each a

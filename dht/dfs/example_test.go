@@ -27,7 +27,7 @@ func Example() {
 	if _, err := fs.MkdirPath(ctx, "/docs", 0o755); err != nil {
 		panic(err)
 	}
-	text := strings.Repeat("a file on the ring\n", 5000) // 95000 bytes: 2 blocks
+	text := strings.Repeat("a file on the ring\n", 15000) // 285000 bytes: 2 blocks of 256 KiB
 	if _, err := fs.WriteFile(ctx, "/docs/hello.txt", strings.NewReader(text), 0o644); err != nil {
 		panic(err)
 	}
@@ -41,6 +41,6 @@ func Example() {
 	_, err = fs.MkdirPath(ctx, "/docs/../etc", 0o755)
 	fmt.Println(err)
 	// Output:
-	// 95000 true 2 blocks
+	// 285000 true 2 blocks
 	// invalid argument: "/docs/../etc": paths may not use ".."
 }

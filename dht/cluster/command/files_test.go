@@ -17,7 +17,7 @@ func TestFileCommands(t *testing.T) {
 	c := startMem(t, 8)
 	dir := t.TempDir()
 	local := filepath.Join(dir, "notes.txt")
-	body := strings.Repeat("chord ring notes\n", 6000) // 102000 bytes: 2 blocks
+	body := strings.Repeat("chord ring notes\n", 18000) // 306000 bytes: 2 blocks of 256 KiB
 	if err := os.WriteFile(local, []byte(body), 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -25,10 +25,10 @@ func TestFileCommands(t *testing.T) {
 		t.Errorf("mkdir: %s", r.Text)
 	}
 	r := run(t, c, "put "+local+" /docs/notes.txt")
-	if !strings.HasPrefix(r.Text, "stored /docs/notes.txt: 102000 bytes, mode 0640, inode ") || strings.Contains(r.Text, "replaced") {
+	if !strings.HasPrefix(r.Text, "stored /docs/notes.txt: 306000 bytes, mode 0640, inode ") || strings.Contains(r.Text, "replaced") {
 		t.Errorf("put: %s", r.Text)
 	}
-	if m := asJSON(t, r); m["size"] != float64(102000) || m["kind"] != "file" || m["mode"] != "0640" {
+	if m := asJSON(t, r); m["size"] != float64(306000) || m["kind"] != "file" || m["mode"] != "0640" {
 		t.Errorf("put JSON: %v", m)
 	}
 	if r := run(t, c, "put "+local+" /docs/notes.txt"); !strings.Contains(r.Text, "(replaced the file that was there)") {
@@ -39,7 +39,7 @@ func TestFileCommands(t *testing.T) {
 		t.Errorf("ls:\n%s", r.Text)
 	}
 	r = run(t, c, "ls /docs")
-	if !strings.Contains(r.Text, "-rw-r-----  102000  ") || !strings.HasSuffix(r.Text, "notes.txt") {
+	if !strings.Contains(r.Text, "-rw-r-----  306000  ") || !strings.HasSuffix(r.Text, "notes.txt") {
 		t.Errorf("ls /docs:\n%s", r.Text)
 	}
 	r = run(t, c, "cat /docs/notes.txt")
@@ -50,7 +50,7 @@ func TestFileCommands(t *testing.T) {
 		t.Errorf("cat JSON: text of %d bytes, truncated %v", len(m["text"].(string)), m["truncated"])
 	}
 	r = run(t, c, "stat /docs/notes.txt")
-	if !strings.HasPrefix(r.Text, "/docs/notes.txt: file, 102000 bytes, mode 0640, modified ") {
+	if !strings.HasPrefix(r.Text, "/docs/notes.txt: file, 306000 bytes, mode 0640, modified ") {
 		t.Errorf("stat: %s", r.Text)
 	}
 	r = run(t, c, "where /docs/notes.txt")
@@ -69,7 +69,7 @@ func TestFileCommands(t *testing.T) {
 	if m := asJSON(t, r); len(m["blocks"].([]any)) != 2 || len(m["nodes"].([]any)) < 3 {
 		t.Errorf("where JSON: %v", m)
 	}
-	if r := run(t, c, "rm /docs/notes.txt"); !strings.HasPrefix(r.Text, "removed /docs/notes.txt (102000 bytes") {
+	if r := run(t, c, "rm /docs/notes.txt"); !strings.HasPrefix(r.Text, "removed /docs/notes.txt (306000 bytes") {
 		t.Errorf("rm: %s", r.Text)
 	}
 	if r := run(t, c, "ls /docs"); r.Text != "/docs: empty" {

@@ -105,7 +105,7 @@ var commandTable = []commandSpec{
 		details: "K is hashed like a key. The origin is hop 0; every call it made is a hop, 1…k, with the\nrouting entry that named the node and why, failed calls marked ✗; then how the owner was\nfound live. \"N hops\" counts the calls that answered, \"M failed calls\" the others."},
 	{CommandInfo: CommandInfo{"put", "put LOCAL PATH", "copy the local file LOCAL into the ring's file system as PATH"},
 		args: []string{"LOCAL", "PATH"}, min: 2, max: 2, kinds: []argKind{argFile, argText},
-		details: "The file is cut into 64 KiB blocks stored under the hash of their contents, then an inode\nlists them and the directory names it: a file already at PATH is replaced at once, and a\nput that fails leaves nothing. PATH's directory must exist (mkdir); files up to 1 GiB.\nThe file system is also mounted with chordtui mount, or --mount on the UI and the REPL."},
+		details: "The file is cut into 256 KiB blocks stored under the hash of their contents, then an inode\nlists them and the directory names it: a file already at PATH is replaced at once, and a\nput that fails leaves nothing. PATH's directory must exist (mkdir); files up to 1 GiB.\nThe file system is also mounted with chordtui mount, or --mount on the UI and the REPL."},
 	{CommandInfo: CommandInfo{"cat", "cat PATH", "print a file of the ring's file system (its first MiB)"},
 		args: []string{"PATH"}, min: 1, max: 1},
 	{CommandInfo: CommandInfo{"ls", "ls [PATH]", "list a directory of the ring's file system (default /)"},
