@@ -137,6 +137,28 @@ func (f *FS) Open(ctx context.Context, ino uint64) (*Handle, error) {
 	return h, nil
 }
 
+// OpenCreated opens a file Create just made (created true), without
+// reading its inode again; any other file is opened as by Open.
+func (f *FS) OpenCreated(ctx context.Context, a Attr) (*Handle, error) {
+	if a.Kind != KindFile || a.Size != 0 || a.Version.IsZero() {
+		return f.Open(ctx, a.Ino)
+	}
+	f.mu.Lock()
+	if f.closed || f.open[a.Ino] != nil {
+		f.mu.Unlock()
+		return f.Open(ctx, a.Ino)
+	}
+	octx, cancel := context.WithCancel(f.ctx)
+	of := &openFile{f: f, ino: a.Ino, bs: int64(f.cfg.BlockSize), ctx: octx, cancel: cancel,
+		sem: make(chan struct{}, f.cfg.Parallel), truncMin: -1, refs: 1,
+		dirty: map[int64][]byte{}, inflight: map[int64]*upload{}, changed: map[int64]bool{}, cache: map[Hash]*fetch{},
+		base:    &Inode{Ino: a.Ino, Kind: KindFile, Mode: a.Mode, Mtime: a.Mtime.UnixNano(), Ctime: a.Ctime.UnixNano()},
+		baseVer: a.Version, loaded: true, leaseAt: f.now(), mtime: a.Mtime.UnixNano()}
+	f.open[a.Ino] = of
+	f.mu.Unlock()
+	return &Handle{of: of}, nil
+}
+
 // nblocks is how many blocks a file of size bytes has.
 func (of *openFile) nblocks(size int64) int64 { return (size + of.bs - 1) / of.bs }
 

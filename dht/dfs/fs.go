@@ -407,16 +407,12 @@ func (f *FS) makeNode(ctx context.Context, dir uint64, name string, kind Kind, m
 	if err := CheckName(name); err != nil {
 		return Attr{}, false, err
 	}
-	d, _, err := f.dirInode(ctx, dir)
-	if err != nil {
-		return Attr{}, false, err
-	}
-	if i, ok := d.lookup(name); ok {
-		return f.existing(ctx, d.Entries[i], kind, exclusive)
-	}
+	// The directory is read once, by the update that links the new inode
+	// (the kernel has looked the name up already).
 	now := f.now().UnixNano()
 	in := &Inode{Kind: kind, Mode: mode & 0o7777, Mtime: now, Ctime: now}
 	var ver dht.Version
+	var err error
 	for {
 		in.Ino = newIno()
 		err = f.retry(ctx, func(ctx context.Context) error {
@@ -433,6 +429,9 @@ func (f *FS) makeNode(ctx context.Context, dir uint64, name string, kind Kind, m
 	}
 	var taken *Dirent
 	_, _, err = f.update(ctx, dir, func(d *Inode) error {
+		if d.Kind != KindDir {
+			return fmt.Errorf("inode %d: %w", dir, ErrNotDir)
+		}
 		if i, ok := d.lookup(name); ok {
 			if d.Entries[i].Ino == in.Ino {
 				return errNoChange // our own earlier try

@@ -216,7 +216,7 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 	if err != nil {
 		return nil, nil, 0, n.m.errno("create", err)
 	}
-	h, err := n.m.fsys.Open(ctx, a.Ino)
+	h, err := n.m.fsys.OpenCreated(ctx, a)
 	if err != nil {
 		return nil, nil, 0, n.m.errno("open", err)
 	}
