@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -361,8 +363,9 @@ func fsErr(op, path string, err error) error {
 	switch {
 	case errors.Is(err, dfs.ErrUnavailable):
 		hint = " — the ring is repairing; try again after wait"
-	case errors.Is(err, dfs.ErrNotFound):
-		hint = " — ls lists a directory"
+	}
+	if strings.Contains(err.Error(), strconv.Quote(path)) { // the cause names the path already
+		return &dataError{msg: fmt.Sprintf("%s: %v%s", op, err, hint), err: err}
 	}
 	return &dataError{msg: fmt.Sprintf("%s %s: %v%s", op, QuoteKey(path), err, hint), err: err}
 }
