@@ -703,3 +703,65 @@ func TestCollect(t *testing.T) {
 	r.mustEqual("/f", v2)
 	r.mustEqual("/keep", keep)
 }
+
+// TestCollectSparesUncommittedWrites: blocks a writer stored but has not
+// committed yet are young to the collector; Maintain commits them before
+// they could grow old, so however long the file stays open nothing it
+// wrote is collected.
+func TestCollectSparesUncommittedWrites(t *testing.T) {
+	const grace = time.Minute
+	r := newRing(t, 8, func(c *cluster.Config) {
+		c.DFS.Grace, c.DFS.Lease, c.DFS.CommitAfter = grace, grace/2, grace/4
+	})
+	ctx := ctxT(t)
+	a, _, err := r.fs.Create(ctx, dfs.RootIno, "open", 0o644, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.fs.Open(ctx, a.Ino)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := pattern(30, 40000)
+	if _, err := h.WriteAt(ctx, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The full blocks are on their way or stored, none committed.
+	if rep, err := r.c.CollectGarbage(ctx); err != nil || rep.Deleted != 0 {
+		t.Fatalf("collect while writing: %+v %v", rep, err)
+	}
+	for range 4 {
+		r.clock.Advance(grace/4 + time.Second)
+		if err := r.fs.Maintain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := r.c.CollectGarbage(ctx)
+		if err != nil || rep.Deleted != 0 {
+			t.Fatalf("collect with the file open: %+v %v", rep, err)
+		}
+	}
+	more := pattern(31, 10000)
+	if _, err := h.WriteAt(ctx, more, int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Now the blocks the intermediate commit named and the close replaced
+	// (the last, partial block and the index block) are garbage, and go;
+	// the file stays whole.
+	r.clock.Advance(2 * grace)
+	deleted := 0
+	for range 3 {
+		rep, err := r.c.CollectGarbage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deleted += rep.Deleted
+		r.clock.Advance(grace + time.Second)
+	}
+	if deleted != 2 {
+		t.Errorf("deleted %d blocks after the close, want the 2 the close replaced", deleted)
+	}
+	r.mustEqual("/open", append(data, more...))
+}
