@@ -169,6 +169,17 @@ func lazyUnmount(dir string, direct bool) error {
 	return nil
 }
 
+// abortConnection aborts FUSE connection n (fusectl, as root), so that
+// requests still pending fail at once instead of waiting for a server
+// that is going away; best effort.
+func abortConnection(n uint32) {
+	if n == 0 {
+		return
+	}
+	p := fmt.Sprintf("/sys/fs/fuse/connections/%d/abort", n)
+	_ = os.WriteFile(p, []byte("1"), 0o200)
+}
+
 // mountHint adds what to do to a failed mount's error.
 func mountHint(err error) string {
 	switch {

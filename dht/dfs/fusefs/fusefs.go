@@ -35,6 +35,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 
 	"github.com/chordtui/chordtui/dht/dfs"
 )
@@ -350,6 +351,7 @@ type Mounted struct {
 	server   *fuse.Server
 	log      *slog.Logger
 	uid, gid uint32
+	conn     uint32 // the kernel's number of the FUSE connection (0: unknown)
 }
 
 // Mount mounts fsys on dir (created if missing) and serves it until
@@ -397,6 +399,10 @@ func Mount(fsys *dfs.FS, dir string, opts Options) (*Mounted, error) {
 		return nil, fmt.Errorf("mount %s: %w%s", dir, err, mountHint(err))
 	}
 	m.server = server
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err == nil {
+		m.conn = unix.Minor(st.Dev)
+	}
 	log.Info("dfs mounted", "dir", dir, "direct", m.Direct)
 	return m, nil
 }
@@ -424,5 +430,8 @@ func (m *Mounted) Unmount() error {
 	if lerr := lazyUnmount(m.Dir, m.Direct); lerr != nil {
 		return fmt.Errorf("unmount %s: %w; a lazy unmount failed too: %w — run: fusermount3 -u -z %s", m.Dir, err, lerr, m.Dir)
 	}
+	// The server stops with this process: requests still pending (this
+	// process's own, among others) would wait for it forever.
+	abortConnection(m.conn)
 	return fmt.Errorf("unmount %s: %w: a process still uses it (a shell's working directory, an open file); it is detached and goes when they let go", m.Dir, ErrBusy)
 }
