@@ -219,7 +219,6 @@ const (
 	statusUnavailable        // too few holders answered
 	statusNotMember          // the node has left or not joined the ring
 	statusNotReady           // the node has not taken over its keys yet (treated as down)
-	statusConflict           // a conditional write was not applied: its condition failed or cannot be checked now
 )
 
 // reply header: status, message, hint.
@@ -246,7 +245,7 @@ func (d *decoder) head() replyHead {
 	}
 	h.Status = status(d.b[0])
 	d.b = d.b[1:]
-	if h.Status > statusConflict {
+	if h.Status > statusNotReady {
 		d.fail("unknown status %d", h.Status)
 	}
 	h.Msg = d.str(4096)
@@ -349,16 +348,12 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 // setReq is a write (value or tombstone) sent to the owner. Force makes
 // the node accept it although its (stale) predecessor would own the key:
 // the client sets it when the lookup named this node and the predecessor
-// it redirected to is down. Cond makes it conditional (Update): the owner
-// applies it only if its copy of the key is at version IfVer (the zero
-// Version: it has none).
+// it redirected to is down.
 type setReq struct {
 	Key     string
 	Value   []byte
 	Deleted bool
 	Force   bool
-	Cond    bool
-	IfVer   Version
 }
 
 func (m setReq) encode() []byte {
@@ -367,14 +362,12 @@ func (m setReq) encode() []byte {
 	e.bytes(m.Value)
 	e.boolean(m.Deleted)
 	e.boolean(m.Force)
-	e.boolean(m.Cond)
-	e.version(m.IfVer)
 	return e.b
 }
 
 func decodeSetReq(b []byte, lim limits) (setReq, error) {
 	d := decoder{b: b}
-	m := setReq{Key: d.str(lim.key), Value: d.bytes(lim.value), Deleted: d.boolean(), Force: d.boolean(), Cond: d.boolean(), IfVer: d.version()}
+	m := setReq{Key: d.str(lim.key), Value: d.bytes(lim.value), Deleted: d.boolean(), Force: d.boolean()}
 	return m, d.finish()
 }
 

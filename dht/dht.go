@@ -24,10 +24,6 @@ var (
 	// ErrUnavailable: the owner (and, for reads, every replica) could not be
 	// reached, or too few holders acknowledged a write.
 	ErrUnavailable = errors.New("key unavailable")
-	// ErrConflict: a conditional write (Update) was not applied, because
-	// the key changed after it was read, or its owner could not check that
-	// yet (it is still taking over its keys). Nothing was written.
-	ErrConflict = errors.New("write conflict")
 )
 
 // Command names registered on the chord node.
@@ -145,6 +141,8 @@ type Store struct {
 
 	repairMu sync.Mutex // one Repair or Leave at a time
 
+	conds condLocks // the conditional writes of each key, one at a time (cond.go)
+
 	mu       sync.Mutex
 	tab      *table
 	lastPred chord.NodeRef // last non-zero predecessor seen, for Counts
@@ -206,8 +204,9 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdDigest:   s.handleDigest,
 		cmdTransfer: s.handleTransfer,
 		cmdSuccs:    s.handleSuccs,
+		cmdSetIf:    s.handleSetIf,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -529,18 +528,11 @@ func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
 }
 
 func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
-	var unanswered bool // some attempt sent the write and got no answer
 	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
-	res, werr := s.writeAfterNoting(ctx, op, req, lr, err, false, &unanswered)
+	res, werr := s.writeAfter(ctx, op, req, lr, err, false)
 	if s.lookUpAgain(ctx, err, werr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
-		res, werr = s.writeAfterNoting(ctx, op, req, lr, err, true, &unanswered)
-	}
-	if req.Cond && unanswered && errors.Is(werr, ErrConflict) {
-		// The conflict may be this write's own earlier attempt, applied by
-		// a node that then did not answer: it is not a conflict to retry.
-		//nolint:errorlint // not wrapped on purpose: this is no conflict to retry
-		werr = fmt.Errorf("%s %q: %w: a node did not answer an earlier attempt, which may have been applied (then: %v)", op, req.Key, ErrUnavailable, werr)
+		return s.writeAfter(ctx, op, req, lr, err, true)
 	}
 	return res, werr
 }
@@ -573,20 +565,12 @@ var verifiedLookup = chord.LookupOptions{PingOwner: true}
 // writeAfter is Set or Del once the lookup is done (lookupErr is its
 // error); verified says the lookup pinged the owner (see callOwner).
 func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error, verified bool) (PutResult, error) {
-	var unanswered bool
-	return s.writeAfterNoting(ctx, op, req, lr, lookupErr, verified, &unanswered)
-}
-
-// writeAfterNoting is writeAfter that also sets *unanswered when it sent
-// the write to a node that did not answer (which may have applied it).
-func (s *Store) writeAfterNoting(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error, verified bool, unanswered *bool) (PutResult, error) {
 	id := s.KeyID(req.Key)
 	cmd := cmdSet
 	if req.Deleted {
 		cmd = cmdDel
 	}
 	st := newOpState(lr, verified || lookupErr != nil)
-	defer func() { *unanswered = *unanswered || st.unanswered }()
 	build := func(_ chord.NodeRef, force bool) []byte {
 		req.Force = force
 		return req.encode()
@@ -646,8 +630,6 @@ func headErr(h replyHead) error {
 		return fmt.Errorf("%w: %s", errUnreachable, h.Msg)
 	case statusNotOwner:
 		return fmt.Errorf("%w: not the owner (%s)", ErrUnavailable, h.Msg)
-	case statusConflict:
-		return fmt.Errorf("%w: %s", ErrConflict, h.Msg)
 	}
 	return fmt.Errorf("status %d: %s", h.Status, h.Msg)
 }
@@ -664,8 +646,8 @@ type opState struct {
 	down     map[string]bool // did not answer, or has left the ring
 	notReady map[string]bool // answered that it has not taken over its keys
 	alive    map[string]bool // answered (a walk may go on from its successor list)
-	// unanswered: a write was sent to a node that did not answer, which
-	// may have applied it.
+	// unanswered: a conditional write was sent to a node that did not
+	// answer, which may have applied it (see condWrite).
 	unanswered bool
 }
 
@@ -709,7 +691,7 @@ func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, 
 			err = fmt.Errorf("%w: %w: %s", errUnreachable, errNotReady, at.Addr)
 		default:
 			reply, err = s.call(ctx, at, cmd, req(at, force))
-			if err != nil && (cmd == cmdSet || cmd == cmdDel) {
+			if err != nil && cmd == cmdSetIf {
 				st.unanswered = true
 			}
 		}
@@ -764,6 +746,8 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 		d *= 2
 	case cmdSet, cmdDel:
 		d *= time.Duration(s.cfg.Replicas + 1)
+	case cmdSetIf: // a get, then a set
+		d *= time.Duration(s.cfg.Replicas + 3)
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -789,7 +773,7 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 // redirect or a node that is not ready applied nothing), so it is never
 // applied twice.
 func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeRef, force bool) []byte, lr chord.LookupResult, owner chord.NodeRef, st *opState) ([]byte, chord.NodeRef, bool, error) {
-	write := cmd == cmdSet || cmd == cmdDel
+	write := cmd == cmdSet || cmd == cmdDel || cmd == cmdSetIf
 	if !st.notReady[owner.Addr] {
 		st.down[owner.Addr] = true
 	}

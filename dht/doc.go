@@ -3,10 +3,12 @@
 // and key handoff on join, graceful leave and crash.
 //
 // Where to look: dht.go (Store, Config, Get/Set/Del, the client side),
-// update.go (Update, the read-modify-write),
 // handlers.go (what a node does when asked), repair.go (Repair, Leave),
 // handoff.go (the join handoff, write forwarding, merges, tombstone
-// lifetime), hlc.go and version.go (versions), codec.go (the wire format).
+// lifetime), hlc.go and version.go (versions), codec.go (the wire format),
+// cond.go (SetIf and DelIf, the conditional write), update.go (Update,
+// the read-modify-write on SetIf) and anyread.go
+// (ReadAny, a read from any one holder, for values that check themselves).
 //
 // # Placement and writes
 //
@@ -74,23 +76,6 @@
 // write that made the newest one has not finished (and never will: its
 // writer crashed). A missing or deleted key is Found = false, not an
 // error.
-//
-// # Read-modify-write: Update
-//
-// Update (update.go) reads a key, applies a function to its value and
-// writes the result with a conditional write: the owner applies it only if
-// its own copy is still at the version the read returned (the read wrote
-// the newest copy back to the owner if it was behind), checked under the
-// lock that orders the owner's writes. Otherwise nothing is written
-// (ErrConflict) and Update reads again. An owner that has not taken over
-// its keys cannot check and answers the same way. A conditional write that
-// a holder answers with a newer version it kept (one the owner did not
-// itself assign after it), or that was sent to a node that did not answer
-// before a conflict, is reported as an error that may or may not have
-// taken effect, never as a conflict to retry: so a change
-// is never applied twice, and two Updates never both apply a change made
-// from the same value. TestLinearizableIncr checks counters incremented
-// this way against the fault schedules below.
 //
 // # Join: the handoff
 //
@@ -177,6 +162,27 @@
 // ready holders it can reach: while fewer are, it fails with
 // ErrUnavailable and should be retried after maintenance; so does a read
 // that cannot reach r copies. Under partition, see above.
+//
+// # Conditional writes and reads from one holder
+//
+// SetIf and DelIf write only if the key's newest version is the one the
+// caller read (dht.setif): the owner takes a lock on the key, reads the
+// newest of the r copies as a get does, compares and writes as a set
+// does, so two conditional writes that expect the same version never
+// both apply (ErrConflict for the other); before it writes it checks
+// again, under the lock that orders all its writes, that its own copy is
+// still the one it read, so no plain set or del comes in between either.
+// A conflict found after an attempt that got no answer, or a write that a
+// holder answers with a newer version the owner did not assign after it,
+// is ErrUnavailable (it may or may not have taken effect), never a
+// conflict to retry. Update (update.go) is a read-modify-write built on
+// it: Get, a function of the value, SetIf expecting the version read, and
+// again on ErrConflict; so a change is never applied twice and two Updates
+// never both apply a change made from the same value (the RESP endpoint's
+// INCR). TestLinearizableIncr checks counters incremented this way against
+// the fault schedules. ReadAny returns the first copy
+// a check accepts, asking the owner, then its replicas, then Get: a
+// block named by the hash of its contents needs no quorum read.
 //
 // # Repair
 //

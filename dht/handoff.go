@@ -245,7 +245,7 @@ func (s *Store) takeOver(ctx context.Context) error {
 	s.mu.Lock()
 	s.ready = true
 	s.mu.Unlock()
-	if len(sources) > 0 {
+	if len(sources) > 0 && taken > 0 { // an empty handoff is no news (a ring starting up has dozens)
 		names := make([]string, len(sources))
 		for i, n := range sources {
 			names[i] = n.Addr

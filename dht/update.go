@@ -14,7 +14,8 @@ import (
 type Change struct {
 	// Value is the new value (unless Delete or Keep).
 	Value []byte
-	// Delete writes a tombstone instead of a value.
+	// Delete writes a tombstone instead of a value (nothing when the key
+	// is absent).
 	Delete bool
 	// Keep writes nothing: the Update ends with what it read.
 	Keep bool
@@ -43,18 +44,18 @@ const MaxUpdateAttempts = 64
 
 // Update is an atomic read-modify-write of key through this node: it
 // reads key (as Get), calls fn with the value read, and writes fn's change
-// only if the owner's copy of key is still at the version read (a
-// conditional write, checked by the owner under the lock that orders its
-// writes). If another write came in between, nothing is written: it reads
-// again and calls fn again, up to MaxUpdateAttempts times (then
-// ErrConflict). So two Updates of one key never both apply a change made
-// from the same value (no lost update), under the conditions of the
-// package's linearizability guarantee.
+// with SetIf (or DelIf) expecting the version read, so the owner applies
+// it only if no write came in between. If one did, nothing is written
+// (ErrConflict): it reads again and calls fn again, up to
+// MaxUpdateAttempts times (then ErrConflict). So two Updates of one key
+// never both apply a change made from the same value (no lost update),
+// under the conditions of the package's linearizability guarantee.
 //
 // An error from fn ends the Update and is returned as it is. Any other
 // error means the change may or may not have been written (as for Set);
-// Update never retries a write that may have been applied. fn may be
-// called several times and must not have effects of its own beyond its
+// Update never retries a write that may have been applied (SetIf reports
+// a conflict that follows an unanswered attempt as ErrUnavailable). fn may
+// be called several times and must not have effects of its own beyond its
 // result.
 func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, found bool) (Change, error)) (UpdateResult, error) {
 	var res UpdateResult
@@ -77,21 +78,26 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 		if err != nil {
 			return res, err
 		}
-		if ch.Keep {
-			return res, nil
+		if ch.Keep || ch.Delete && !gr.Found {
+			return res, nil // nothing to write, or nothing to delete
 		}
-		req := setReq{Key: key, Value: ch.Value, Deleted: ch.Delete, Cond: true, IfVer: gr.Version}
-		op := "set"
+		var expect Version // SetIf's zero: absent or deleted
+		if gr.Found {
+			expect = gr.Version
+		}
+		var cr CondResult
 		if ch.Delete {
-			op, req.Value = "del", nil
-		} else if err := s.checkValue(ch.Value); err != nil {
-			return res, fmt.Errorf("update %q: %w", key, err)
+			cr, err = s.DelIf(ctx, key, expect)
+		} else {
+			cr, err = s.SetIf(ctx, key, ch.Value, expect)
 		}
-		pr, err := s.write(ctx, op, req)
-		res.Put = pr
+		res.Put = PutResult{Version: cr.Version, Owner: cr.Owner, Copies: cr.Copies, Lookup: cr.Lookup}
 		if err == nil {
 			res.Written = true
 			return res, nil
+		}
+		if errors.Is(err, ErrValueTooLarge) || errors.Is(err, ErrKeyTooLarge) {
+			return res, fmt.Errorf("update %q: %w", key, err) // refused before it was sent
 		}
 		if !errors.Is(err, ErrConflict) {
 			res.MayHaveWritten = true

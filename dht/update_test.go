@@ -38,19 +38,25 @@ func TestUpdateWritesOnlyOverTheVersionRead(t *testing.T) {
 	}
 	// A conditional write over the version read is applied once; the same
 	// write again finds the key changed and writes nothing.
-	if _, err := via.write(ctx, "set", setReq{Key: "k", Value: []byte("b"), Cond: true, IfVer: gr.Version}); err != nil {
+	if _, err := via.SetIf(ctx, "k", []byte("b"), gr.Version); err != nil {
 		t.Fatalf("write over the version read: %v", err)
 	}
-	_, err = via.write(ctx, "set", setReq{Key: "k", Value: []byte("c"), Cond: true, IfVer: gr.Version})
-	if !errors.Is(err, ErrConflict) {
+	if _, err := via.SetIf(ctx, "k", []byte("c"), gr.Version); !errors.Is(err, ErrConflict) {
 		t.Fatalf("write over an old version: err = %v, want ErrConflict", err)
 	}
 	if got, _ := r.any().store.Get(ctx, "k"); string(got.Value) != "b" {
 		t.Fatalf("after the conflict k = %q, want b", got.Value)
 	}
-	// The zero version means "no copy at all": it conflicts with a value.
-	if _, err := via.write(ctx, "set", setReq{Key: "k", Value: []byte("d"), Cond: true}); !errors.Is(err, ErrConflict) {
-		t.Fatalf("write over no copy to an existing key: err = %v, want ErrConflict", err)
+	// The owner checks again under its write lock: a plain write that came
+	// in after its read (here: its own copy is newer than the version the
+	// read found) makes the conditional write write nothing.
+	owner := r.byAddr(r.expectedHolders(HashIDForTest("k"))[0])
+	stale := gr.Version
+	if _, cur, ok := owner.store.ownerWriteIf(ctx, setReq{Key: "k", Value: []byte("e")}, &stale); ok || cur.Ver == stale {
+		t.Fatalf("owner's write over a version older than its copy: applied %v, copy %v", ok, cur.Ver)
+	}
+	if got, _ := r.any().store.Get(ctx, "k"); string(got.Value) != "b" {
+		t.Fatalf("after the owner's check k = %q, want b", got.Value)
 	}
 
 	tests := []struct {

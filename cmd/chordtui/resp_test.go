@@ -252,7 +252,7 @@ func TestRESPUnderFaults(t *testing.T) {
 			}
 		}()
 	}
-	ring := ringOrder(t, p)
+	ring := respRingOrder(t, p)
 	pick := func(i int) string { // the i-th node in ring order after n0
 		start := 0
 		for j, n := range ring {
@@ -329,8 +329,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// ringOrder lists the live nodes' names in ring order (by identifier).
-func ringOrder(t *testing.T, p *replProc) []string {
+// respRingOrder lists the live nodes' names in ring order (by identifier).
+func respRingOrder(t *testing.T, p *replProc) []string {
 	t.Helper()
 	type node struct{ name, id string }
 	var ring []node

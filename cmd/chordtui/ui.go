@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,7 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	cmd.AddLectureFlags()
 	cmd.AddUIFlags()
 	cmd.AddRESPFlags()
+	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -43,11 +45,8 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	opts := d
 	opts.NoAnimate, opts.NoColor, opts.Mouse, opts.RefreshInterval = *noAnimate, *noColor, !*noMouse, *refresh
 	opts.HopInterval = lecture.HopDelay
-	if lecture.Script != nil {
-		// The lesson is parsed (its errors named their line above); the
-		// UI cannot step through one yet.
-		return cmd.ExitStatus(fmt.Errorf("--script: the terminal UI cannot run a script yet; \"chordtui repl --lecture %d < %s\" runs it", n, lecture.Script.Name))
-	}
+	opts.Script = lecture.Script // parsed: a line that does not parse was named above
+	opts.Lecture = cmd.Lecture()
 	opts.Logger = cfg.Logger
 	if f, ok := stdin.(*os.File); !ok || f != os.Stdin {
 		opts.Input = stdin
@@ -59,14 +58,23 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return cmd.ExitStatus(err)
 	}
 
-	c, err := cluster.Start(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "chordtui: %v\n", err)
-		return 1
+	// The UI opens first and shows the start's progress: a large ring
+	// takes seconds to start, and a start that fails says so on screen.
+	// The file system is mounted (--mount) once the cluster has started.
+	var fsMount *beside
+	opts.Started = func(c *cluster.Cluster) {
+		fsMount = mountBeside(c, cmd.MountDir(), cfg.Logger) // a failure shows in the event log
 	}
-	err = tui.Run(ctx, c, opts)
-	if cerr := c.Close(); cerr != nil {
-		cfg.Logger.Warn("closing the cluster", "err", cerr)
+	c, err := tui.RunStarting(ctx, cfg, opts)
+	if fsMount != nil { // RunStarting has returned: Started is done
+		if uerr := errors.Join(fsMount.err, fsMount.stop()); uerr != nil {
+			fmt.Fprintf(stderr, "chordtui: --mount: %v\n", uerr)
+		}
+	}
+	if c != nil {
+		if cerr := c.Close(); cerr != nil {
+			cfg.Logger.Warn("closing the cluster", "err", cerr)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "chordtui: %v\n", err)

@@ -98,8 +98,8 @@ func (c *Command) AddUIFlags() {
 	c.ui = f
 	c.Flags.DurationVar(&f.hopDelay, "hop-delay", DefaultHopDelay,
 		fmt.Sprintf("how long each hop of a lookup is shown on the ring before the next (%v with --lecture)", LectureHopDelay))
-	c.Flags.StringVar(&f.script, "script", "", "a lesson `file` (commands with # narration, as in docs/lessons) to step through one command per keypress; "+
-		"for now the file is checked and the UI names the repl command that runs it")
+	c.Flags.StringVar(&f.script, "script", "", "a lesson `file` (commands with # narration, as in docs/lessons) to step through in the UI, "+
+		"one step per → (a narration shown, a command run)")
 }
 
 // UIOptions are the UI's lecture settings from the command line.
