@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
 	"github.com/chordtui/chordtui/dht/resp"
 )
@@ -68,6 +69,18 @@ type RESPStatus struct {
 	Origin  string `json:"origin"`
 	// HopsMean is Hops/Lookups (0 before the first lookup).
 	HopsMean float64 `json:"hops_mean"`
+	// LastLookup is the newest lookup a command made (nil before the
+	// first): the TUI draws it on the ring.
+	LastLookup *RESPLookup `json:"last_lookup,omitempty"`
+}
+
+// RESPLookup is a lookup a RESP command made: for Op ("get", "set", and
+// "read" and "write" for the two steps of INCR, APPEND, SET NX and the
+// like), at At.
+type RESPLookup struct {
+	Op     string       `json:"op"`
+	At     time.Time    `json:"at"`
+	Lookup LookupResult `json:"lookup"`
 }
 
 // RESP returns the RESP endpoint's status; false when the cluster runs
@@ -94,6 +107,11 @@ func (c *Cluster) respStatusLocked() *RESPStatus {
 	}
 	if m := c.respServingLocked(); m != nil {
 		st.Serving = m.name
+	}
+	if l, ok := c.resp.LastLookup(); ok {
+		bits := c.cfg.Chord.Bits
+		id := RingID{ID: chord.HashID(bits, []byte(l.Key)), Bits: bits}
+		st.LastLookup = &RESPLookup{Op: l.Op, At: l.At, Lookup: c.lookupResultLocked(l.Key, id, l.Via, l.Lookup)}
 	}
 	return st
 }

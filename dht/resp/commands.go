@@ -439,13 +439,13 @@ func retryable(err error) bool {
 // through runs op on the store of the node that serves now, again after
 // RetryPause while it fails in a way that wrote nothing and may pass
 // (retryable, again reports so), at most Attempts times in all.
-func (s *Server) through(ctx context.Context, op func(Store) (again bool, err error)) error {
+func (s *Server) through(ctx context.Context, op func(st Store, via string) (again bool, err error)) error {
 	for attempt := 1; ; attempt++ {
-		st, _, err := s.ring.Via()
+		st, via, err := s.ring.Via()
 		if err != nil {
 			return &noNodeError{err}
 		}
-		again, err := op(st)
+		again, err := op(st, via)
 		if err == nil || !again || attempt >= s.cfg.Attempts || ctx.Err() != nil {
 			return err
 		}
@@ -465,18 +465,39 @@ type noNodeError struct{ err error }
 func (e *noNodeError) Error() string { return e.err.Error() }
 func (e *noNodeError) Unwrap() error { return e.err }
 
-// lookedUp counts one DHT operation's lookup.
-func (s *Server) lookedUp(lr chord.LookupResult) {
+// lookedUp counts one DHT operation's lookup (op of key, through the node
+// named via) and keeps it as the newest (LastLookup).
+func (s *Server) lookedUp(op, key, via string, lr chord.LookupResult) {
 	s.lookups.Add(1)
 	s.hops.Add(uint64(max(lr.Hops, 0)))
+	s.last.Store(&Lookup{Op: op, Key: key, Via: via, At: time.Now(), Lookup: lr})
+}
+
+// Lookup is a lookup a command made: for Op ("get", "set", and "read" and
+// "write" for the two steps of a read-modify-write) of Key, through the
+// node named Via, at At.
+type Lookup struct {
+	Op, Key, Via string
+	At           time.Time
+	Lookup       chord.LookupResult
+}
+
+// LastLookup returns the newest lookup the commands made; false before
+// the first.
+func (s *Server) LastLookup() (Lookup, bool) {
+	l := s.last.Load()
+	if l == nil {
+		return Lookup{}, false
+	}
+	return *l, true
 }
 
 func (s *Server) get(ctx context.Context, key string) (dht.GetResult, error) {
 	var gr dht.GetResult
-	err := s.through(ctx, func(st Store) (bool, error) {
+	err := s.through(ctx, func(st Store, via string) (bool, error) {
 		var err error
 		gr, err = st.Get(ctx, key)
-		s.lookedUp(gr.Lookup)
+		s.lookedUp("get", key, via, gr.Lookup)
 		return retryable(err), err
 	})
 	if err == nil {
@@ -490,9 +511,9 @@ func (s *Server) get(ctx context.Context, key string) (dht.GetResult, error) {
 }
 
 func (s *Server) set(ctx context.Context, key string, value []byte) error {
-	return s.through(ctx, func(st Store) (bool, error) {
+	return s.through(ctx, func(st Store, via string) (bool, error) {
 		pr, err := st.Set(ctx, key, value)
-		s.lookedUp(pr.Lookup)
+		s.lookedUp("set", key, via, pr.Lookup)
 		// Writing again is safe: a new write of the same value.
 		return retryable(err), err
 	})
@@ -502,12 +523,12 @@ func (s *Server) set(ctx context.Context, key string, value []byte) error {
 // while it wrote nothing.
 func (s *Server) update(ctx context.Context, key string, fn func([]byte, bool) (dht.Change, error)) (dht.UpdateResult, error) {
 	var res dht.UpdateResult
-	err := s.through(ctx, func(st Store) (bool, error) {
+	err := s.through(ctx, func(st Store, via string) (bool, error) {
 		var err error
 		res, err = st.Update(ctx, key, fn)
-		s.lookedUp(res.Read.Lookup)
+		s.lookedUp("read", key, via, res.Read.Lookup)
 		if res.Put.Owner.Addr != "" {
-			s.lookedUp(res.Put.Lookup)
+			s.lookedUp("write", key, via, res.Put.Lookup)
 		}
 		var fe *funcError
 		return !res.MayHaveWritten && !errors.As(err, &fe) && retryable(err), err

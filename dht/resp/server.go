@@ -168,6 +168,7 @@ type Server struct {
 	requests, errors, protocolErrors       atomic.Uint64
 	lookups, hops, keyspaceHits, keyMisses atomic.Uint64
 	reqRate, errRate                       rate
+	last                                   atomic.Pointer[Lookup] // the newest lookup (LastLookup)
 }
 
 // New returns a server over ring; Start serves it on a listener.
