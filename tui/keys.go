@@ -129,7 +129,7 @@ func newKeyMap() keyMap {
 		Violations:   bind([]string{"!"}, "!", "violations", "show / hide the invariant violations and the ways the ring is not yet ideal"),
 		Output:       bind([]string{"o"}, "o", "output", "show the last long command output again"),
 		Ticks:        bind([]string{"t"}, "", "", "show / hide keys as ticks on the ring"),
-		LookupEvents: bind([]string{"f"}, "", "", "show / hide the nodes' lookup events in the event log"),
+		LookupEvents: bind([]string{"f"}, "", "", "show / hide the nodes' lookup events in the event log, and RESP clients' newest lookup on the ring"),
 		Mine:         bind([]string{"m"}, "m", "node's events", "event log: only the selected node's lines, or every line"),
 
 		Command: bind([]string{":"}, ":", "cmd", "command prompt: the language of chordtui repl"),

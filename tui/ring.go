@@ -289,6 +289,7 @@ type ringLookup struct {
 	hops   []ringHop
 	key    chord.ID // the key's identifier, marked ◆
 	label  string   // the key's name
+	resp   string   // the RESP command's step (get, set, read, write) that ran it; "" for the UI's own
 }
 
 // ringHop is one call of a lookup: numbered num, from the node at address

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -385,6 +386,9 @@ func (m *Model) statusBar() string {
 	if h.Violations > 0 {
 		tail = append(tail, t.render(stDown, "⚠ "+command.Plural(h.Violations, "invariant violation")))
 	}
+	if r := s.RESP; r != nil {
+		tail = append(tail, m.respStatus(r))
+	}
 	origin := ""
 	if o := m.originName(); o != "" {
 		st, note := stOrigin, ""
@@ -416,6 +420,28 @@ func (m *Model) statusBar() string {
 		out += "  " + t.render(stDim, "("+h.Reason+")") // cut at the end when long
 	}
 	return fit(out, m.width)
+}
+
+// respStatus is the status bar's part for the RESP endpoint: requests
+// and error replies in the last second, and the errors since it started.
+func (m *Model) respStatus(r *cluster.RESPStatus) string {
+	t := m.theme
+	out := "RESP " + t.render(stAlive, fmt.Sprintf("%d req/s", r.RequestsPerSec))
+	switch {
+	case r.ErrorsPerSec > 0:
+		out += " " + t.render(stDown, fmt.Sprintf("%d err/s (%d in all)", r.ErrorsPerSec, r.Errors))
+	case r.Errors > 0:
+		out += " " + t.render(stDim, fmt.Sprintf("%d errors", r.Errors))
+	}
+	return out
+}
+
+// clipRunes cuts s to at most n runes, marking a cut with "…".
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // ringLines draws the ring and its legend.
@@ -478,6 +504,9 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	}
 	if l := sc.lookup; l != nil {
 		from := m.ix.name(chord.NodeRef{Addr: l.origin})
+		if l.resp != "" {
+			more = append(more, t.render(stPath, "RESP "+l.resp+" "+clipRunes(l.label, 20)))
+		}
 		more = append(more, t.render(stPath, "1⠒2")+" calls of "+from+" (hop 0)")
 		if l.failed() {
 			more = append(more, t.render(stFailed, "✗3⠁⠂")+" failed call")
