@@ -67,6 +67,13 @@ func TestRESPTraffic(t *testing.T) {
 		t.Errorf("an idle endpoint's status: %s", bar)
 	}
 
+	// On a narrow screen the counts come in short before the verdict, which
+	// is cut instead.
+	narrow, _ := newTestModel(t, respSnap(time.Second), 80, 24)
+	if bar := strings.Split(screen(narrow), "\n")[0]; !strings.Contains(bar, "paused  RESP 4210 req/s 3 err/s  ⟳") {
+		t.Errorf("80 columns: the status bar lacks the RESP counts:\n%s", bar)
+	}
+
 	none, _ := newTestModel(t, ring16(), 120, 40)
 	if bar := strings.Split(screen(none), "\n")[0]; strings.Contains(bar, "RESP") {
 		t.Errorf("no endpoint, yet the status bar says %s", bar)

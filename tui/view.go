@@ -386,8 +386,9 @@ func (m *Model) statusBar() string {
 	if h.Violations > 0 {
 		tail = append(tail, t.render(stDown, "⚠ "+command.Plural(h.Violations, "invariant violation")))
 	}
+	respFull, respShort := "", ""
 	if r := s.RESP; r != nil {
-		tail = append(tail, m.respStatus(r))
+		respFull, respShort = m.respStatus(r, false), m.respStatus(r, true)
 	}
 	origin := ""
 	if o := m.originName(); o != "" {
@@ -397,8 +398,15 @@ func (m *Model) statusBar() string {
 		}
 		origin = "origin " + t.render(st, o+note)
 	}
-	line := func(note, origin string) string {
-		parts := append([]string{head, t.render(vst, verdict)}, tail...)
+	line := func(note, origin, respPart string) string {
+		parts := []string{head, t.render(vst, verdict)}
+		if respPart == respShort && respPart != "" {
+			parts = []string{head, respPart, t.render(vst, verdict)} // its counts before a verdict cut short
+		}
+		parts = append(parts, tail...)
+		if respPart != "" && respPart != respShort {
+			parts = append(parts, respPart)
+		}
 		if note != "" {
 			parts = append(parts, t.render(stWarn, "△ "+note))
 		}
@@ -408,9 +416,10 @@ func (m *Model) statusBar() string {
 		return strings.Join(parts, "  ")
 	}
 	// The longest line that fits: the note in full, then only its head,
-	// then without the origin (the members table marks it with *).
-	out := line(noteText(h.Note), origin)
-	for _, alt := range []string{line(noteHead(h.Note), origin), line(noteHead(h.Note), "")} {
+	// then without the origin (the members table marks it with *), then
+	// with the RESP endpoint's counts in short, before the verdict.
+	out := line(noteText(h.Note), origin, respFull)
+	for _, alt := range []string{line(noteHead(h.Note), origin, respFull), line(noteHead(h.Note), "", respFull), line(noteHead(h.Note), "", respShort)} {
 		if ansi.StringWidth(out) <= m.width {
 			break
 		}
@@ -423,14 +432,17 @@ func (m *Model) statusBar() string {
 }
 
 // respStatus is the status bar's part for the RESP endpoint: requests
-// and error replies in the last second, and the errors since it started.
-func (m *Model) respStatus(r *cluster.RESPStatus) string {
+// and error replies in the last second, and the errors since it started
+// (short: the last second's only).
+func (m *Model) respStatus(r *cluster.RESPStatus, short bool) string {
 	t := m.theme
 	out := "RESP " + t.render(stAlive, fmt.Sprintf("%d req/s", r.RequestsPerSec))
 	switch {
+	case r.ErrorsPerSec > 0 && short:
+		out += " " + t.render(stDown, fmt.Sprintf("%d err/s", r.ErrorsPerSec))
 	case r.ErrorsPerSec > 0:
 		out += " " + t.render(stDown, fmt.Sprintf("%d err/s (%d in all)", r.ErrorsPerSec, r.Errors))
-	case r.Errors > 0:
+	case r.Errors > 0 && !short:
 		out += " " + t.render(stDim, fmt.Sprintf("%d errors", r.Errors))
 	}
 	return out
