@@ -182,6 +182,11 @@ func (s *Store) handleSetIf(ctx context.Context, b []byte) ([]byte, error) {
 		s.mu.Lock()
 		if !s.leaving && !s.left {
 			s.applyLocked(gr.Rec, storeWriteBack)
+			if v := s.tab.version(m.Key); s.expiredLocked(gr.Rec, s.now()) && !v.Newer(read) {
+				// A tombstone old enough to be dropped is not written back:
+				// what this node holds (no newer write) is what was read.
+				read = v
+			}
 		}
 		s.mu.Unlock()
 	}
