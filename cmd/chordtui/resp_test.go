@@ -364,8 +364,9 @@ func freePort(t *testing.T) string {
 }
 
 // TestRESPWithTUI is the issue's promise in the terminal UI: a value
-// redis-cli stores is what :get shows, and redis-benchmark runs without
-// an error reply while a node is killed from the UI.
+// redis-cli stores is what :get shows, redis-benchmark's traffic is on
+// screen (requests/s in the status bar, with f its lookups on the ring),
+// and it runs without an error reply while a node is killed from the UI.
 func TestRESPWithTUI(t *testing.T) {
 	needTool(t, "redis-cli")
 	needTool(t, "redis-benchmark")
@@ -380,14 +381,28 @@ func TestRESPWithTUI(t *testing.T) {
 	if msg := screentest.LastLines(scr, 2); !strings.Contains(msg, `"hello from redis-cli"`) {
 		t.Errorf(":get greeting does not show the value redis-cli stored:\n%s", msg)
 	}
+	s.keys("f") // the nodes' lookups shown: the clients' lookups on the ring
 	bench := exec.Command("redis-benchmark", "-p", port, "-t", "set,get", "-n", "20000", "-c", "16", "-r", "1000", "-e", "-q")
 	var out bytes.Buffer
 	bench.Stdout, bench.Stderr = &out, &out
 	if err := bench.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // the kill lands while the benchmark runs
-	s.keys(":kill n5", "Enter")
+	// While it runs: its requests per second in the status bar, and the
+	// newest lookup of a client's command on the ring, named in the legend.
+	busy, drawn := regexp.MustCompile(`RESP [1-9][0-9]* req/s`), regexp.MustCompile(`RESP (set|get) key:0`)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		scr := s.capture()
+		bar, _, _ := strings.Cut(scr, "\n")
+		if busy.MatchString(bar) && drawn.MatchString(scr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no RESP traffic on screen while redis-benchmark runs:\n%s", scr)
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval of a deadline-bound wait
+	}
+	s.keys(":kill n5", "Enter") // while the benchmark runs
 	s.waitFor(10*time.Second, "15/16 alive")
 	if err := bench.Wait(); err != nil {
 		t.Fatalf("redis-benchmark: %v\n%s", err, out.String())
