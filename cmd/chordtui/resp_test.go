@@ -381,7 +381,11 @@ func TestRESPWithTUI(t *testing.T) {
 	if msg := screentest.LastLines(scr, 2); !strings.Contains(msg, `"hello from redis-cli"`) {
 		t.Errorf(":get greeting does not show the value redis-cli stored:\n%s", msg)
 	}
-	s.keys("f") // the nodes' lookups shown: the clients' lookups on the ring
+	// esc closes the get's lookup; f shows the nodes' lookups, and so the
+	// clients' lookups on the ring.
+	s.keys("", "Escape") // alone: an escape followed at once by f reads as alt+f
+	s.waitFor(5*time.Second, "⠉ fingers") // the ring's legend without a lookup
+	s.keys("f")
 	bench := exec.Command("redis-benchmark", "-p", port, "-t", "set,get", "-n", "20000", "-c", "16", "-r", "1000", "-e", "-q")
 	var out bytes.Buffer
 	bench.Stdout, bench.Stderr = &out, &out
