@@ -129,6 +129,10 @@ func (m *Model) onWhere(msg whereMsg) {
 	}
 	w.res, w.err = d, ""
 	w.runs++
+	if o := m.output; o != nil && o.line == w.line {
+		// o shows the answer the ring marks, not an older one.
+		o.text = strings.Split(strings.TrimRight(msg.res.Text, "\n"), "\n")
+	}
 }
 
 // whereCaption is the ring's caption for the file shown: the symbols, then
@@ -201,11 +205,11 @@ func (m *Model) whereCaption(w int) []string {
 	}
 	switch {
 	case v.err != "":
-		phrases = append(phrases, []seg{{"(where again: " + v.err + ")", stWarn}})
+		phrases = append(phrases, []seg{{"(re-read failed: " + v.err + ")", stWarn}})
 	case v.busy:
-		phrases = append(phrases, []seg{{"(where again…)", stDim}})
-	case v.runs > 1:
-		phrases = append(phrases, []seg{{fmt.Sprintf("(where again ×%d)", v.runs-1), stDim}})
+		phrases = append(phrases, []seg{{"(re-reading…)", stDim}})
+	case v.runs > 1 && m.height >= smallHeight:
+		phrases = append(phrases, []seg{{fmt.Sprintf("(re-read when stable ×%d)", v.runs-1), stDim}})
 	}
 	var out []string
 	line, n := "", 0
@@ -231,8 +235,13 @@ func (m *Model) whereCaption(w int) []string {
 	return out
 }
 
-// whereCaptionLines is the most lines the caption takes under the ring.
-const whereCaptionLines = 3
+// whereCaptionLines is the most lines the caption takes under the ring;
+// below smallHeight rows it leaves out the count of re-reads, to spare
+// the ring a row.
+const (
+	whereCaptionLines = 3
+	smallHeight       = 30
+)
 
 // nameListOr joins names with blanks, or says none.
 func nameListOr(names []string, none string) string {

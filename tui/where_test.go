@@ -140,8 +140,12 @@ func TestWhereMarksHolders(t *testing.T) {
 			t.Errorf("after the refresh, %s is drawn %q, want %q", name, got, r)
 		}
 	}
-	if s := caption(m); !strings.Contains(s, "/f: ◈ inode on n1 n2 n3, ■ 3 blocks on 4 live nodes, 0 missing (where again ×1)") {
+	if s := caption(m); !strings.Contains(s, "/f: ◈ inode on n1 n2 n3, ■ 3 blocks on 4 live nodes, 0 missing (re-read when stable ×1)") {
 		t.Errorf("the caption does not show the refresh:\n%s", s)
+	}
+
+	if o := strings.Join(m.output.text, "\n"); !strings.Contains(o, "n8") || strings.Contains(o, "n4 ") {
+		t.Errorf("o does not show the answer the ring marks:\n%s", o)
 	}
 
 	// esc clears the marks.
