@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/dht/cluster/command"
+	"github.com/chordtui/chordtui/dht/dfs"
 )
 
 // After ":where PATH" the ring marks the nodes that hold the file's keys
@@ -120,6 +122,12 @@ func (m *Model) onWhere(msg whereMsg) {
 	}
 	w.busy = false
 	d, ok := msg.res.Data.(cluster.FileWhere)
+	if errors.Is(msg.res.Err, dfs.ErrNotFound) {
+		// The file is gone (rm): its old holders would be a false picture.
+		m.where = nil
+		m.setMessage(fmt.Sprintf("%s: %s no longer exists — its marks are cleared", w.line, w.res.Path), stWarn)
+		return
+	}
 	if !msg.res.OK || !ok {
 		w.err = "failed"
 		if msg.res.Err != nil {

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/dht/cluster/command"
+	"github.com/chordtui/chordtui/dht/dfs"
 )
 
 // fileWhere builds where's answer for path: the inode on inode, block k
@@ -147,6 +150,27 @@ func TestWhereMarksHolders(t *testing.T) {
 	if o := strings.Join(m.output.text, "\n"); !strings.Contains(o, "n8") || strings.Contains(o, "n4 ") {
 		t.Errorf("o does not show the answer the ring marks:\n%s", o)
 	}
+
+	// A re-read that fails keeps the marks and says so; one that finds
+	// the file gone clears them.
+	f.results["where /f"] = command.Result{Err: errors.New("where: the ring is repairing")}
+	_, cmd = m.Update(snapshotMsg{snap: withState(snap, cluster.StateDown, false, "n4")})
+	runCmd(t, m, cmd)
+	_, cmd = m.Update(snapshotMsg{snap: withState(snap, cluster.StateDown, true, "n4")})
+	runCmd(t, m, cmd)
+	if s := caption(m); !strings.Contains(s, "(re-read failed: where: the ring is repairing)") {
+		t.Errorf("a failed re-read is not told: %q", s)
+	}
+	f.results["where /f"] = command.Result{Err: fmt.Errorf("where /f: %w", dfs.ErrNotFound)}
+	_, cmd = m.Update(snapshotMsg{snap: withState(snap, cluster.StateDown, false, "n4")})
+	runCmd(t, m, cmd)
+	_, cmd = m.Update(snapshotMsg{snap: withState(snap, cluster.StateDown, true, "n4")})
+	runCmd(t, m, cmd)
+	if m.where != nil || !strings.Contains(m.message, "/f no longer exists") {
+		t.Fatalf("the marks of a removed file stay (message %q)", m.message)
+	}
+	m.Update(resultMsg{line: "where /f", res: command.Done("where", d2, nil)})
+	press(t, m, "esc")
 
 	// esc clears the marks.
 	press(t, m, "esc")
