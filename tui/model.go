@@ -654,6 +654,13 @@ func (m *Model) showResult(line string, res command.Result) {
 	case res.Lookup != nil: // the Lookup pane shows the path and the owner
 		m.setMessage("✓ "+line+": "+firstLine(text), stOK)
 		m.logCommand(line, "› "+line+" — "+logWords(firstLine(text)), text, stBold, false)
+	case isWhere(res):
+		// The ring shows the answer (marks and a caption); the whole text
+		// waits behind o, so the marks are not hidden by the output view.
+		n := strings.Count(text, "\n") + 1
+		m.setMessage("✓ "+line+": marked on the ring (o: the whole answer)", stOK)
+		m.logCommand(line, fmt.Sprintf("› %s — %d lines of output (o shows them)", line, n), text, stBold, false)
+		m.output = &outputView{line: line, text: strings.Split(text, "\n")}
 	case strings.Contains(text, "\n"):
 		n := strings.Count(text, "\n") + 1
 		m.setMessage(fmt.Sprintf("✓ %s: %d lines, in the output view (o shows them again)", line, n), stOK)
@@ -663,6 +670,12 @@ func (m *Model) showResult(line string, res command.Result) {
 		m.setMessage("✓ "+line+": "+text, stOK)
 		m.logCommand(line, "› "+line+" — "+logWords(text), "", stBold, faults)
 	}
+}
+
+// isWhere reports whether res is where's answer, which the ring draws.
+func isWhere(res command.Result) bool {
+	_, ok := res.Data.(cluster.FileWhere)
+	return ok
 }
 
 // faultVerbs are the commands whose effect the cluster logs as a fault

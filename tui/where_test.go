@@ -95,10 +95,16 @@ func TestWhereMarksHolders(t *testing.T) {
 	press(t, m, ":")
 	typeText(m, "where /f")
 	press(t, m, "enter")
-	if m.mode != modeOutput {
-		t.Fatalf("where's answer is not in the output view (mode %d)", m.mode)
+	// The ring shows the answer; o opens its whole text, esc closes it
+	// and the marks stay.
+	if m.mode != modeNormal || !strings.Contains(m.message, "o: the whole answer") {
+		t.Fatalf("where's answer hides the ring (mode %d, message %q)", m.mode, m.message)
 	}
-	press(t, m, "esc") // closes the output view; the marks stay
+	press(t, m, "o")
+	if m.mode != modeOutput || !strings.Contains(strings.Join(m.output.text, "\n"), "n7") {
+		t.Fatalf("o does not open where's answer (mode %d)", m.mode)
+	}
+	press(t, m, "esc")
 	const w, h = 110, 55
 	want := map[string]rune{"n1": '◈', "n2": '◈', "n3": '◈', "n4": '■', "n6": '■', "n7": '■', "n5": '●', "n8": '●'}
 	for name, r := range want {
@@ -170,7 +176,6 @@ func TestWhereMarksHolders(t *testing.T) {
 		t.Fatalf("the marks of a removed file stay (message %q)", m.message)
 	}
 	m.Update(resultMsg{line: "where /f", res: command.Done("where", d2, nil)})
-	press(t, m, "esc")
 
 	// esc clears the marks.
 	press(t, m, "esc")
@@ -190,7 +195,7 @@ func TestWhereGivesWayToLookup(t *testing.T) {
 	if m.where == nil {
 		t.Fatal("where marked nothing")
 	}
-	press(t, m, "esc", "g") // esc closes the output view
+	press(t, m, "g")
 	typeText(m, "k")
 	press(t, m, "enter")
 	if m.lookup == nil || m.where != nil {
@@ -214,7 +219,6 @@ func TestGoldenWhere(t *testing.T) {
 			m, f := newTestModel(t, snap, tc.w, tc.h)
 			d := fileWhere(snap, "/services", []string{"n1", "n2", "n3"}, []string{"n3", "n4", "n5"}, []string{"n4", "n6", "n9"})
 			m.Update(resultMsg{line: "where /services", res: command.Done("where", d, nil)})
-			press(t, m, "esc")
 			f.snap = withState(snap, cluster.StateDown, false, "n4")
 			m.Update(snapshotMsg{snap: f.Snapshot()})
 			checkGolden(t, tc.name, screen(m))
