@@ -62,7 +62,10 @@ type Config struct {
 	// push message (a message always carries at least one record).
 	MaxBatchBytes int
 	// MaxRedirects bounds how many "not the owner, try X" answers a Get,
-	// Set or Del follows before giving up.
+	// Set or Del follows before giving up. Each answer moves one node
+	// toward the owner; after a burst of joins a lookup through a node
+	// that has not stabilized yet can name an old node with several new
+	// ones between it and the key, so this is larger than a few.
 	MaxRedirects int
 	// Clock is the physical clock that versions start from and tombstone
 	// ages are measured on; nil means time.Now.
@@ -86,7 +89,7 @@ func DefaultConfig() Config {
 		TombstoneTTL:   10 * time.Minute,
 		MaxClockSkew:   time.Second,
 		MaxBatchBytes:  1 << 20,
-		MaxRedirects:   4,
+		MaxRedirects:   16,
 	}
 }
 

@@ -207,6 +207,8 @@ func (m *Model) back() {
 	case m.lookup != nil:
 		m.lookup = nil
 		m.detailScroll = 0
+	case m.where != nil:
+		m.where = nil
 	case m.showViolations:
 		m.showViolations = false
 	case m.lesson != nil:

@@ -93,7 +93,7 @@ func newKeyMap() keyMap {
 		Bottom:   bind([]string{"end", "G"}, "", "", "select the node with the largest ID (or scroll to the end)"),
 		NextPane: bind([]string{"tab"}, "tab", "pane", "focus the next pane: members, node detail, caption (when shown), event log"),
 		PrevPane: bind([]string{"shift+tab"}, "", "", "focus the previous pane"),
-		Back:     bind([]string{"esc"}, "", "", "back out: close the lookup, the caption, the violations, the lesson; back to the members"),
+		Back:     bind([]string{"esc"}, "", "", "back out: close the lookup or where's marks, the caption, violations, the lesson; to the members"),
 		Find:     bind([]string{"/"}, "/", "find", "members pane: jump to a node by name or ID; event log: show only the lines that match"),
 		Expand:   bind([]string{"enter"}, "enter", "open", "event log: open the line under the cursor or a burst; caption pane: the lesson's next step"),
 

@@ -274,6 +274,8 @@ type ringScene struct {
 	changed []cluster.PointerChange
 	// marked names the nodes of the selected violation.
 	marked map[string]bool
+	// where is what each node holds of the file where marks (where.go).
+	where map[string]holdKind
 }
 
 // changedNode reports whether the last step changed a pointer of name.
@@ -506,6 +508,7 @@ const (
 	rankOrigin
 	rankPath
 	rankMarked // named by the selected violation, or changed by the last step
+	rankHolder // holds a key of the file where marks
 	rankFaulty
 	rankRest
 	rankLeft // gone from the ring: labelled last
@@ -543,6 +546,8 @@ func ringSites(sc *ringScene, g ringGeom, w, h int) []ringSite {
 			return rankPath
 		case sc.marked[n.Name] || sc.changedNode(n.Name):
 			return rankMarked
+		case sc.where[n.Name] != holdNone:
+			return rankHolder
 		case faulty(n):
 			return rankFaulty
 		case n.State == cluster.StateLeft:
@@ -638,6 +643,9 @@ func labelStyle(sc *ringScene, n *cluster.NodeSnapshot, rank int) styleID {
 			return stMarked
 		}
 		return stChanged
+	case rankHolder:
+		_, st := whereGlyph(sc.where[n.Name], n.State)
+		return st
 	}
 	if n.State != cluster.StateAlive {
 		_, st := marker(n.State)
@@ -666,6 +674,9 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 	}
 	if len(s.nodes) == 1 && n.State == cluster.StateAlive && n.Side != "" {
 		st = sideStyle(n.Side) // the side's colour; its label names the side
+	}
+	if k := sc.where[n.Name]; len(s.nodes) == 1 && k != holdNone {
+		r, st = whereGlyph(k, n.State) // its label's state badge says why it is down
 	}
 	switch {
 	case s.ranks[0] == rankSelected:
@@ -718,7 +729,11 @@ func nodeNames(sc *ringScene, s *ringSite) []labelText {
 			txt = "⚠" + txt
 		}
 		txt += faultBadge(n)
-		if len(s.nodes) > 1 && n.State != cluster.StateAlive {
+		switch k := sc.where[n.Name]; {
+		case len(s.nodes) > 1 && k != holdNone:
+			sym, _ := whereGlyph(k, n.State)
+			txt = string(sym) + txt
+		case len(s.nodes) > 1 && n.State != cluster.StateAlive:
 			sym, _ := marker(n.State)
 			txt = string(sym) + txt
 		}

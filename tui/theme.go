@@ -35,6 +35,8 @@ const (
 	stMarked              // the nodes of the selected violation
 	stChanged             // a pointer the last step changed
 	stChangedLine         // the same on the ring's canvas (no underline under dots)
+	stWhere               // a live node holding a file's blocks (where)
+	stWhereInode          // a live node holding a file's inode (where)
 	stCount               // number of styles
 )
 
@@ -75,6 +77,8 @@ func newTheme(dark bool) *theme {
 	t.styles[stMarked] = s().Foreground(c("#8a5a00", "#ffd75f")).Bold(true).Reverse(true)
 	t.styles[stChanged] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true).Underline(true)
 	t.styles[stChangedLine] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true)
+	t.styles[stWhere] = s().Foreground(c("#0055aa", "#5fafff")).Bold(true)
+	t.styles[stWhereInode] = s().Foreground(c("#6a00c0", "#d787ff")).Bold(true)
 	return t
 }
 

@@ -473,7 +473,7 @@ func (m *Model) ringLines(in rect) []string {
 // ringScene is what the ring draws now.
 func (m *Model) ringScene() *ringScene {
 	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
-		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked()}
+		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked(), where: m.holders()}
 	for _, ch := range m.hl {
 		sc.changed = append(sc.changed, ch)
 	}
@@ -533,10 +533,11 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	if m.snap.Health.Partitioned {
 		more = append(more, t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side")
 	}
-	if len(more) == 0 {
-		return []string{joinFit(items, " ", w)}
+	out := []string{joinFit(items, " ", w)}
+	if len(more) > 0 {
+		out = append(out, joinFit(more, "  ", w))
 	}
-	return []string{joinFit(items, " ", w), joinFit(more, "  ", w)}
+	return append(out, m.whereCaption(w)...)
 }
 
 // membersTitle counts the members as the status bar does, and says where
