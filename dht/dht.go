@@ -988,6 +988,14 @@ type KeyInfo struct {
 	MergedOver Version
 }
 
+// KeysGen changes whenever Keys would list other keys, versions or
+// deleted flags: a watcher reads it first and Keys only when it moved.
+func (s *Store) KeysGen() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tab.gen
+}
+
 // Keys returns the stored keys (tombstones included), sorted by ID.
 func (s *Store) Keys() []KeyInfo {
 	pred := s.node.Predecessor()

@@ -24,7 +24,7 @@ func (s *Store) applyLocked(r record, kind storeKind) (applied bool, merge *Merg
 	s.clock.observe(r.Ver)
 	if s.expiredLocked(r, s.now()) {
 		if e, ok := s.tab.recs[r.Key]; ok && r.Ver.Newer(e.rec.Ver) {
-			delete(s.tab.recs, r.Key)
+			s.tab.del(r.Key)
 		}
 		return false, nil
 	}
@@ -77,7 +77,7 @@ func (s *Store) sweepTombstones() int {
 	n := 0
 	for k, e := range s.tab.recs {
 		if s.expiredLocked(e.rec, now) {
-			delete(s.tab.recs, k)
+			s.tab.del(k)
 			n++
 		}
 	}

@@ -30,6 +30,14 @@ func (r *record) size() int64 { return int64(len(r.Key) + len(r.Value)) }
 // use: Store guards it with its mutex.
 type table struct {
 	recs map[string]*entry
+	// order is every key, ordered by (ID, Key), while the set of keys is
+	// unchanged (nil: to be sorted again). Repair and the cluster's checks
+	// read the table in ring order every round; with many keys sorting
+	// each time cost more than the rest of an idle ring.
+	order []string
+	// gen counts the changes to any record's key set, version or deleted
+	// flag (KeysGen).
+	gen uint64
 }
 
 // entry is a record plus bookkeeping that never leaves the node.
@@ -75,7 +83,20 @@ func (t *table) apply(r record) (applied bool, old record, had bool) {
 		}
 	}
 	t.recs[r.Key] = &entry{rec: r}
+	t.gen++
+	if !had {
+		t.order = nil
+	}
 	return true, old, had
+}
+
+// del removes key.
+func (t *table) del(key string) {
+	if _, ok := t.recs[key]; ok {
+		delete(t.recs, key)
+		t.order = nil
+		t.gen++
+	}
 }
 
 // holds reports whether the table holds exactly r: the same version, the
@@ -90,7 +111,7 @@ func (t *table) holds(r record) bool {
 // confirmation and the drop is never lost.
 func (t *table) dropIf(key string, v Version) bool {
 	if e, ok := t.recs[key]; ok && e.rec.Ver == v {
-		delete(t.recs, key)
+		t.del(key)
 		return true
 	}
 	return false
@@ -99,10 +120,20 @@ func (t *table) dropIf(key string, v Version) bool {
 // sorted returns copies of every record, ordered by (ID, Key).
 func (t *table) sorted() []record {
 	out := make([]record, 0, len(t.recs))
-	for _, e := range t.recs {
-		out = append(out, e.rec)
+	if t.order == nil {
+		for _, e := range t.recs {
+			out = append(out, e.rec)
+		}
+		sortRecords(out)
+		t.order = make([]string, len(out))
+		for i, r := range out {
+			t.order[i] = r.Key
+		}
+		return out
 	}
-	sortRecords(out)
+	for _, k := range t.order {
+		out = append(out, t.recs[k].rec)
+	}
 	return out
 }
 

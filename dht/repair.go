@@ -258,7 +258,7 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 			continue
 		}
 		if now.Sub(e.spare) >= s.dropGrace() {
-			delete(s.tab.recs, r.Key)
+			s.tab.del(r.Key)
 			dropped++
 		}
 	}
@@ -488,7 +488,9 @@ func (s *Store) Leave(ctx context.Context) error {
 	// its maintenance rounds repair the ring).
 	s.mu.Lock()
 	s.left = true
+	gen := s.tab.gen
 	s.tab = newTable()
+	s.tab.gen = gen + 1
 	s.mu.Unlock()
 	if !to.IsZero() {
 		s.emitMoved(s.self, to, fmt.Sprintf("%d %s handed to %s by %s (leave): %d copied there, %d more %s on the next successors",

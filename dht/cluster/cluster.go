@@ -85,6 +85,8 @@ type Cluster struct {
 	// evalMu serialises evaluations (the monitor's, Wait's and
 	// StepMaintenance's), which move the side verdicts on.
 	evalMu sync.Mutex
+	// placed memoizes the key-placement verdict per side (under evalMu).
+	placed map[string]*placedMemo
 
 	chordEvents chan chord.Event
 	evMu        sync.Mutex // guards sending on and closing events

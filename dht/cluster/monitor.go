@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,8 +44,10 @@ type sideView struct {
 	label   string
 	members []*member
 	status  []chord.Status
-	keys    [][]dht.KeyInfo
-	ready   []bool // the store has taken over its keys (dht.Store.Ready)
+	keys    [][]dht.KeyInfo // read only when gens moved (keysPlacedMemo)
+	stores  []*dht.Store
+	gens    []uint64 // dht.Store.KeysGen, read before the keys
+	ready   []bool   // the store has taken over its keys (dht.Store.Ready)
 	rounds  []*roundCounts
 }
 
@@ -82,7 +85,8 @@ func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 		v := sideView{naming: c.namingLocked(), label: g.label, members: g.live}
 		for _, m := range g.live {
 			v.status = append(v.status, m.node.Status())
-			v.keys = append(v.keys, m.store.Keys())
+			v.stores = append(v.stores, m.store)
+			v.gens = append(v.gens, m.store.KeysGen())
 			v.ready = append(v.ready, m.store.Ready())
 			v.rounds = append(v.rounds, m.rounds)
 		}
@@ -103,7 +107,7 @@ func (c *Cluster) evaluate() {
 	oks := make([]bool, len(views))
 	whys := make([]string, len(views))
 	for i, v := range views {
-		oks[i], whys[i] = stableCondition(v, c.cfg.DHT.Replicas)
+		oks[i], whys[i] = stableCondition(v, c.cfg.DHT.Replicas, c.keysPlacedMemo)
 	}
 	now := time.Now()
 	var ev *Event
@@ -239,7 +243,7 @@ func (v *sideVerdict) confirm(sv sideView) string {
 // holders — the owner
 // (successor of the key's ID among live nodes) and the next r-1 live nodes —
 // all at the same version. When false, why says what is missing.
-func stableCondition(v sideView, replicas int) (bool, string) {
+func stableCondition(v sideView, replicas int, placed func(sideView, int) (bool, string)) (bool, string) {
 	if len(v.members) == 0 {
 		return false, "no live node"
 	}
@@ -258,7 +262,36 @@ func stableCondition(v sideView, replicas int) (bool, string) {
 		// invariants 1–8 (Health.Violations), not of these.
 		return false, "not yet the ideal ring: " + vs[0].Message
 	}
-	return keysPlaced(v, replicas)
+	return placed(v, replicas)
+}
+
+// placedMemo is a side's last keysPlaced verdict and what it judged.
+type placedMemo struct {
+	stores []*dht.Store
+	gens   []uint64
+	r      int
+	ok     bool
+	why    string
+}
+
+// keysPlacedMemo is keysPlaced, read again only when a store of the side
+// changed a key since the last verdict or the side's members changed:
+// with many keys reading and matching them all every evaluation cost more
+// than the rest of an idle ring. Called under evalMu.
+func (c *Cluster) keysPlacedMemo(v sideView, replicas int) (bool, string) {
+	if m := c.placed[v.label]; m != nil && m.r == replicas && slices.Equal(m.stores, v.stores) && slices.Equal(m.gens, v.gens) {
+		return m.ok, m.why
+	}
+	v.keys = make([][]dht.KeyInfo, len(v.stores))
+	for i, st := range v.stores {
+		v.keys[i] = st.Keys()
+	}
+	ok, why := keysPlaced(v, replicas)
+	if c.placed == nil {
+		c.placed = map[string]*placedMemo{}
+	}
+	c.placed[v.label] = &placedMemo{stores: v.stores, gens: v.gens, r: replicas, ok: ok, why: why}
+	return ok, why
 }
 
 type holder struct {
