@@ -142,8 +142,9 @@ func TestTmuxREPL(t *testing.T) {
 		t.Errorf("the prompt came back %v after ctrl-c, want within a second", took)
 	}
 	s.keys("nodes", "Enter")
-	// The session printed a table before: read only the newest one.
-	scr = s.waitAfter(10*time.Second, "chordtui> nodes\n", "8 nodes;")
+	// The session printed a table before: read only the one after the
+	// interrupted wait.
+	scr = s.waitAfter(10*time.Second, "error: wait: interrupted (ctrl-c)\nchordtui> nodes\n", "8 nodes;")
 	for _, want := range []string{"n0 ", "n3 ", "n5 "} {
 		var state string
 		for _, l := range strings.Split(scr, "\n") {
