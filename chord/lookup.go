@@ -516,6 +516,7 @@ func (n *Node) serveStep(req []byte) []byte {
 	}
 	n.localStepLocked(key.Mask(n.cfg.Bits), &a)
 	n.mu.Unlock()
+	n.routing.Add(time.Now(), 1)
 	if len(a.owners) > 0 {
 		a.owners[0].heard, a.owners[0].vouched = n.heardFrom(a.owners[0].ref.Addr)
 	}

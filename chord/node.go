@@ -55,6 +55,10 @@ type Node struct {
 
 	lookups, lookupFailures, rounds, eventsDropped atomic.Uint64
 
+	// routing counts the lookup steps this node answered for other nodes
+	// (serveStep): its routing load (load.go).
+	routing *LoadCounter
+
 	// stopped is set once, by Stop, while holding mu and emitMu: every
 	// state write checks it under mu and every event under emitMu, so
 	// nothing changes and nothing is emitted after Stop returns. Reading it
@@ -141,6 +145,7 @@ func NewNode(cfg Config, tr Transport) (*Node, error) {
 		self:    NodeRef{ID: id, Addr: addr},
 		fingers: make([]NodeRef, cfg.Bits),
 		cmds:    make(map[string]CommandHandler),
+		routing: NewLoadCounter(cfg.Load.Window),
 	}
 	tr.Serve(n.handle)
 	return n, nil

@@ -135,6 +135,7 @@ type Store struct {
 	clock *hlc
 
 	handlers map[string]chord.CommandHandler
+	load     *storeLoad // requests served (load.go)
 
 	hintMu sync.Mutex
 	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)
@@ -187,6 +188,7 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		now:   now,
 		clock: newHLC(now, cfg.MaxClockSkew, log),
 		tab:   newTable(),
+		load:  newStoreLoad(ccfg.Load.Window),
 		// A node that created a ring and is still alone in it holds every
 		// key there is (none): it has nothing to take over.
 		ready: node.Joined() && len(distinctExcept(node.Successors(), node.Self())) == 0,

@@ -113,6 +113,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
 		}
 	}
+	s.servedGet()
 	s.mu.Lock()
 	left := s.left
 	best, found := s.tab.get(m.Key)
@@ -253,6 +254,7 @@ func (s *Store) handleRead(_ context.Context, b []byte) ([]byte, error) {
 	if h, ok := s.memberHead(accessRead); !ok {
 		return getResp{Head: h}.encode(), nil
 	}
+	s.servedGet()
 	s.mu.Lock()
 	left := s.left
 	r, found := s.tab.get(m.Key)
@@ -306,6 +308,7 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	if ok, hint := s.owns(id); !ok && !m.Force {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
 	}
+	s.servedSets(1)
 	s.mu.Lock()
 	if s.leaving || s.left {
 		// Leave has started: its handoff may not include this write.
@@ -444,6 +447,9 @@ func (s *Store) handleStore(ctx context.Context, b []byte) ([]byte, error) {
 	}
 	if h, ok := s.memberHead(need); !ok {
 		return storeResp{Head: h}.encode(), nil
+	}
+	if m.Kind == storeWrite {
+		s.servedSets(len(m.Recs))
 	}
 	out := storeResp{Accepted: make([]bool, len(m.Recs)), Current: make([]Version, len(m.Recs))}
 	var applied []record

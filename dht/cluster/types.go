@@ -139,6 +139,8 @@ type NodeSnapshot struct {
 	Chord chord.Status
 	// Keys are the node's key counts (zero when down or left).
 	Keys dht.Counts
+	// Load is what the node stored and served (load.go).
+	Load NodeLoad
 	RPC  RPCStats
 	// Faults set on this node by the user.
 	Delay       time.Duration
@@ -192,6 +194,8 @@ type Snapshot struct {
 	// EventsDropped counts events not delivered because nobody read Events
 	// fast enough.
 	EventsDropped uint64
+	// LoadWindow is the window NodeSnapshot.Load's rates are counted over.
+	LoadWindow time.Duration
 }
 
 // Names maps every node's address to its name, for labelling NodeRefs.

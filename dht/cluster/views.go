@@ -32,6 +32,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		Origin:            c.origin,
 		UnstableReason:    c.unstableWhy,
 		EventsDropped:     c.evDropped.Load(),
+		LoadWindow:        c.loadWindowLocked(),
 	}
 	var stores []*dht.Store
 	known := make(map[*member]chord.Status, len(c.members))
@@ -44,10 +45,14 @@ func (c *Cluster) Snapshot() Snapshot {
 		if m.node != nil {
 			ns.Chord = m.node.Status()
 			ns.Keys = m.store.Counts()
+			ns.Load = loadLocked(m, ns.Keys, s.Taken)
 			known[m] = ns.Chord
 			if m.state == StateAlive {
 				stores = append(stores, m.store)
 			}
+		}
+		if m.node == nil {
+			ns.Load = NodeLoad{Name: m.name, State: m.state}
 		}
 		ns.RPC = rpcStatsLocked(m)
 		s.Nodes = append(s.Nodes, ns)

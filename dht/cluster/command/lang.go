@@ -145,6 +145,8 @@ var commandTable = []commandSpec{
 	{CommandInfo: CommandInfo{"keys", "keys NODE", "list the keys a node stores"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
 	{CommandInfo: CommandInfo{"stats", "stats", "RPC and lookup counters per node"}},
+	{CommandInfo: CommandInfo{"load", "load", "keys, requests and routing load per node, with their spread"},
+		details: "Per node: keys owned and held as replicas, bytes, requests served (gets and sets it\nanswered as owner or stand-in, reads of its copy, writes pushed to it as a replica) and\nrouting load (lookup steps it answered for other nodes), in total and per second over the\nload window (10 s). Then, over the live nodes, each load's mean, maximum (in means) and\n1st and 99th percentiles."},
 	{CommandInfo: CommandInfo{"maintenance", "maintenance pause|resume|step", "pause, resume or single-step the maintenance rounds"},
 		args: []string{"pause|resume|step"}, min: 1, max: 1, kinds: []argKind{argChoice},
 		choices: []string{"pause", "resume", "step"},

@@ -91,6 +91,8 @@ func text(cmd string, data any) string {
 		return keysText(d)
 	case cluster.StatsView:
 		return statsText(d)
+	case cluster.LoadView:
+		return loadText(d)
 	case Tunables:
 		lines := make([]string, len(d))
 		for i, t := range d {
