@@ -274,6 +274,10 @@ type ringScene struct {
 	changed []cluster.PointerChange
 	// marked names the nodes of the selected violation.
 	marked map[string]bool
+	// heat is each live node's heat level (load.go), nil when the ring
+	// is not shaded; heatGlyphs draws the levels as glyphs (no colour).
+	heat       map[string]int
+	heatGlyphs bool
 }
 
 // changedNode reports whether the last step changed a pointer of name.
@@ -666,6 +670,12 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 	if len(s.nodes) == 1 && n.State == cluster.StateAlive && n.Side != "" {
 		st = sideStyle(n.Side) // the side's colour; its label names the side
 	}
+	if level, ok := sc.heatOf(s); ok {
+		st = heatStyle(level)
+		if sc.heatGlyphs && len(s.nodes) == 1 {
+			r = heatGlyphs[level]
+		}
+	}
 	switch {
 	case s.ranks[0] == rankSelected:
 		st = stSelected
@@ -674,6 +684,18 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 	}
 	c.put(s.x, s.y, string(r), st)
 	c.owner[s.y*c.w+s.x] = int32(idx + 1)
+}
+
+// heatOf is the hottest level of the live nodes in s, when the ring is
+// shaded and s has one.
+func (sc *ringScene) heatOf(s *ringSite) (int, bool) {
+	level, ok := 0, false
+	for _, i := range s.nodes {
+		if l, hot := sc.heat[sc.snap.Nodes[i].Name]; hot {
+			level, ok = max(level, l), true
+		}
+	}
+	return level, ok
 }
 
 // seg is a run of label text in one style.

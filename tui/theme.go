@@ -35,7 +35,9 @@ const (
 	stMarked              // the nodes of the selected violation
 	stChanged             // a pointer the last step changed
 	stChangedLine         // the same on the ring's canvas (no underline under dots)
-	stCount               // number of styles
+	stHeat0               // heat levels, coolest to hottest (load.go)
+	stHeat7  = stHeat0 + styleID(heatLevels-1)
+	stCount  = stHeat7 + 1 // number of styles
 )
 
 // theme holds the rendered styles for one background (light or dark).
@@ -75,6 +77,13 @@ func newTheme(dark bool) *theme {
 	t.styles[stMarked] = s().Foreground(c("#8a5a00", "#ffd75f")).Bold(true).Reverse(true)
 	t.styles[stChanged] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true).Underline(true)
 	t.styles[stChangedLine] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true)
+	heat := [heatLevels][2]string{
+		{"#4f6f8f", "#5f87af"}, {"#3f7f8f", "#5fafaf"}, {"#3f7f5f", "#5faf87"}, {"#5f7f1f", "#87af5f"},
+		{"#7f7f00", "#d7d75f"}, {"#9f6f00", "#ffaf5f"}, {"#bf4f00", "#ff875f"}, {"#c00000", "#ff5f5f"},
+	}
+	for i, hc := range heat {
+		t.styles[stHeat0+styleID(i)] = s().Foreground(c(hc[0], hc[1])).Bold(i == heatLevels-1)
+	}
 	return t
 }
 

@@ -165,7 +165,12 @@ func (m *Model) render() string {
 	screen := make([]string, 0, m.height)
 	screen = append(screen, m.statusBar())
 	ring := m.box("Ring", lay.ring, false, m.ringLines(lay.ring.inner()))
-	members := m.box(m.membersTitle(), lay.members, m.focus == paneMembers, m.membersLines(lay.members.inner()))
+	var members []string
+	if m.showLoad {
+		members = m.box(m.loadTitle(), lay.members, m.focus == paneMembers, m.loadLines(lay.members.inner()))
+	} else {
+		members = m.box(m.membersTitle(), lay.members, m.focus == paneMembers, m.membersLines(lay.members.inner()))
+	}
 	for i := range ring {
 		screen = append(screen, ring[i]+members[i])
 	}
@@ -435,7 +440,8 @@ func (m *Model) ringLines(in rect) []string {
 // ringScene is what the ring draws now.
 func (m *Model) ringScene() *ringScene {
 	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
-		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked()}
+		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked(),
+		heat: m.heatMap(), heatGlyphs: m.opts.NoColor}
 	for _, ch := range m.hl {
 		sc.changed = append(sc.changed, ch)
 	}
@@ -491,6 +497,9 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	}
 	if m.snap.Health.Partitioned {
 		more = append(more, t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side")
+	}
+	if sc.heat != nil {
+		more = append(more, m.heatLegend(sc.heatGlyphs))
 	}
 	if len(more) == 0 {
 		return []string{joinFit(items, " ", w)}
@@ -1151,7 +1160,7 @@ func (m *Model) messageLine() string {
 // room allows, and disabled keys never.
 func (m *Model) hintBar() string {
 	head, tail := m.keys.hints(m.mode, hintState{lesson: m.lesson != nil, lookup: m.lookup != nil,
-		paused: m.snap.MaintenancePaused, log: m.focus == paneLog})
+		paused: m.snap.MaintenancePaused, log: m.focus == paneLog, load: m.showLoad})
 	h := m.help
 	h.SetWidth(0)
 	end := h.ShortHelpView(tail)
@@ -1215,7 +1224,8 @@ func (m *Model) helpLines() []string {
 			t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side of a partition (B: the nodes named)",
 		"  "+t.render(stSucc, "⠒")+" a successor pointer, clockwise inside the ring (w); "+t.render(stDown, "✗ !")+" on it: broken",
 		"  "+t.render(stChanged, changeMark)+" a pointer the last step changed  "+t.render(stMarked, "⚠")+" a node the selected violation names",
-		"  ~20ms a delayed node  ↯30% a node dropping messages  ▸ a burst of pointer changes in the log (enter opens it)")
+		"  ~20ms a delayed node  ↯30% a node dropping messages  ▸ a burst of pointer changes in the log (enter opens it)",
+		"  "+m.heatLegend(true)+" (L): a live node's load in means of all live nodes'; coloured ● with colour")
 	if cmds := m.commands(); len(cmds) > 0 {
 		lines = append(lines, "", t.render(stBold, "commands (:)"))
 		for _, c := range cmds {
