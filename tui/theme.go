@@ -36,8 +36,8 @@ const (
 	stChanged             // a pointer the last step changed
 	stChangedLine         // the same on the ring's canvas (no underline under dots)
 	stHeat0               // heat levels, coolest to hottest (load.go)
-	stHeat7  = stHeat0 + styleID(heatLevels-1)
-	stCount  = stHeat7 + 1 // number of styles
+	stHeat7       = stHeat0 + styleID(heatLevels-1)
+	stCount       = stHeat7 + 1 // number of styles
 )
 
 // theme holds the rendered styles for one background (light or dark).
