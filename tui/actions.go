@@ -138,6 +138,8 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.toggleLoad()
 	case km.Heat.matches(msg):
 		m.nextMetric()
+	case km.StopWork.matches(msg):
+		return m.runLine("workload stop", fromKey)
 	case km.LookupEvents.matches(msg):
 		m.showLookups = !m.showLookups
 		m.logSel = 0
@@ -541,6 +543,7 @@ func (m *Model) syncKeys() {
 	}
 	km.Output.set(m.output != nil, "no long output yet")
 	km.Heat.set(m.showLoad, "the heat shows with the Load pane (L)")
+	km.StopWork.set(m.snap.Workload != nil, "no workload is running (:workload starts one)")
 	if m.showLoad {
 		km.Load.word("members")
 		km.Heat.word("heat: " + ((m.loadMetric + 1) % metricCount).String())

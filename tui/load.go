@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // The Load pane (L) takes the members table's place: per node, in ring
@@ -257,4 +259,15 @@ func (m *Model) heatLegend(glyphs bool) string {
 		b.WriteString(m.theme.render(heatStyle(l), g))
 	}
 	return b.String() + " " + m.loadMetric.String() + ": <¼ of the mean … ≥5×"
+}
+
+// workloadTimeout is how long the UI lets a workload command run: its
+// duration (10 s by default) and a margin for writing its keys first, or
+// d for "workload stop" and a workload bounded by operations only.
+func workloadTimeout(cmd command.Command, d time.Duration) time.Duration {
+	spec, err := command.ParseWorkload(cmd.Args, cmd.Via)
+	if err != nil || spec.Duration == 0 {
+		return max(d, 10*time.Minute)
+	}
+	return max(d, spec.Duration+5*time.Minute)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 )
 
 // loadRing is a 16-node ring under a hot spot: n5 serves ten times the
@@ -106,5 +107,40 @@ func TestHeatShadesMarkers(t *testing.T) {
 	press(t, m, "L")
 	if _, st := styleOf("n5"); st >= stHeat0 && st <= stHeat7 {
 		t.Errorf("with the Load pane hidden n5's marker is still shaded (style %d)", st)
+	}
+}
+
+// TestWorkloadProgress checks what the screen says while a workload
+// runs: its progress in the message line, W in the hint bar, and W runs
+// "workload stop"; once it has ended neither shows and W says why.
+func TestWorkloadProgress(t *testing.T) {
+	snap := loadRing()
+	spec := cluster.DefaultWorkload()
+	spec.Keys, spec.Zipf, spec.Duration = 20000, 1, 30*time.Second
+	snap.Workload = &cluster.WorkloadProgress{Spec: spec, Phase: "running", Elapsed: 4 * time.Second, Ops: 16000, Errors: 2}
+	m, f := newTestModel(t, snap, 120, 40)
+	lines := strings.Split(screen(m), "\n")
+	msg, bar := lines[len(lines)-2], lines[len(lines)-1]
+	if want := "▶ workload 4.0 s of 30s: 16000 ops (4000/s), 2 errors, 0 stale reads (W stops it)"; !strings.Contains(msg, want) {
+		t.Errorf("message line %q lacks %q", msg, want)
+	}
+	if !strings.Contains(bar, "W stop workload") {
+		t.Errorf("hint bar %q does not offer W", bar)
+	}
+	press(t, m, "W")
+	if calls := f.executed(); len(calls) == 0 || calls[len(calls)-1] != "workload stop" {
+		t.Errorf("W ran %v, want workload stop", calls)
+	}
+	snap.Workload = nil
+	m.Update(snapshotMsg{snap: snap, seq: 1 << 20})
+	press(t, m, "W")
+	lines = strings.Split(screen(m), "\n")
+	if msg, bar := lines[len(lines)-2], lines[len(lines)-1]; !strings.Contains(msg, "W: no workload is running") || strings.Contains(bar, "W stop") {
+		t.Errorf("after the workload: message %q, hint bar %q", msg, bar)
+	}
+	// A workload's command may run for its whole duration and more.
+	cmd, _ := command.Parse("workload get 10 keys for 2m")
+	if d := workloadTimeout(cmd, 10*time.Second); d < 2*time.Minute {
+		t.Errorf("a 2-minute workload times out after %v", d)
 	}
 }

@@ -1152,6 +1152,13 @@ func (m *Model) messageLine() string {
 	if m.busy > 0 && !strings.HasPrefix(msg, "…") {
 		msg = "… " + msg
 	}
+	if w := m.snap.Workload; w != nil {
+		line := t.render(stBold, "▶ "+command.WorkloadProgressText(*w)) + t.render(stDim, " (W stops it)")
+		if !strings.HasPrefix(msg, "… workload") && msg != "" {
+			line += "  " + t.render(m.messageStyle, msg)
+		}
+		return fit(line, m.width)
+	}
 	return fit(t.render(m.messageStyle, msg), m.width)
 }
 
@@ -1160,7 +1167,7 @@ func (m *Model) messageLine() string {
 // room allows, and disabled keys never.
 func (m *Model) hintBar() string {
 	head, tail := m.keys.hints(m.mode, hintState{lesson: m.lesson != nil, lookup: m.lookup != nil,
-		paused: m.snap.MaintenancePaused, log: m.focus == paneLog, load: m.showLoad})
+		paused: m.snap.MaintenancePaused, log: m.focus == paneLog, load: m.showLoad, workload: m.snap.Workload != nil})
 	h := m.help
 	h.SetWidth(0)
 	end := h.ShortHelpView(tail)

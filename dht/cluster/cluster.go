@@ -98,6 +98,9 @@ type Cluster struct {
 	keyIDsCache []chord.ID
 	keyIDsAt    time.Time
 
+	wlMu sync.Mutex   // guards wl
+	wl   *workloadRun // the workload running, nil for none (workload.go)
+
 	wake chan struct{} // a fault tells the monitor to evaluate at the fast pace
 	stop chan struct{}
 	wg   sync.WaitGroup

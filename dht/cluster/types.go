@@ -196,6 +196,8 @@ type Snapshot struct {
 	EventsDropped uint64
 	// LoadWindow is the window NodeSnapshot.Load's rates are counted over.
 	LoadWindow time.Duration
+	// Workload is the running workload's progress, nil when none runs.
+	Workload *WorkloadProgress
 }
 
 // Names maps every node's address to its name, for labelling NodeRefs.

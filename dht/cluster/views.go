@@ -61,6 +61,9 @@ func (c *Cluster) Snapshot() Snapshot {
 	s.Violations = c.violationsLocked(j.violations, func(i int) string { return j.sideOf[i] })
 	s.Health = c.healthLocked(j)
 	s.KeyIDs = c.keyIDs(s.Taken, stores)
+	if p, ok := c.Workload(); ok {
+		s.Workload = &p
+	}
 	return s
 }
 

@@ -91,6 +91,7 @@ func init() {
 		"keys":        func(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) { return c.Keys(cmd.Args[0]) },
 		"stats":       func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Stats(), nil },
 		"load":        func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Load(), nil },
+		"workload":    runWorkload,
 		"maintenance": runMaintenance,
 		"step":        runStep,
 		"source":      runSource,

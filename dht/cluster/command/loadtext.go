@@ -30,7 +30,13 @@ func spreadText(s cluster.LoadStats, f string) string {
 	if s.Nodes == 0 {
 		return "no live node"
 	}
-	num := func(x float64) string { return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf(f, x), "0"), ".") }
+	num := func(x float64) string {
+		t := fmt.Sprintf(f, x)
+		if strings.Contains(t, ".") {
+			t = strings.TrimSuffix(strings.TrimSuffix(t, "0"), ".")
+		}
+		return t
+	}
 	out := "mean " + num(s.Mean) + ", max " + num(s.Max)
 	if s.MaxNode != "" {
 		out += " at " + s.MaxNode

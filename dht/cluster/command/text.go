@@ -93,6 +93,10 @@ func text(cmd string, data any) string {
 		return statsText(d)
 	case cluster.LoadView:
 		return loadText(d)
+	case cluster.WorkloadResult:
+		return workloadText(d)
+	case WorkloadStopped:
+		return "workload stopped: it reports what it did when it returns"
 	case Tunables:
 		lines := make([]string, len(d))
 		for i, t := range d {
