@@ -72,6 +72,13 @@ type Config struct {
 	OnMerge func(Merge)
 	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
+
+	// Host, when set, names the real node a node's address runs on, for
+	// rings of virtual nodes: a key's holders are then the owner and the
+	// next nodes on other real nodes than the owner's and each other's
+	// (hosts.go), so that one real node's crash never takes two copies.
+	// Nil: every address is a real node of its own.
+	Host func(addr string) string
 }
 
 // DefaultConfig returns r = 3, keys ≤ 1 KiB, values ≤ 1 MiB, a repair
@@ -480,7 +487,7 @@ func (s *Store) replicaHints(owner chord.NodeRef) []chord.NodeRef {
 	mine := s.node.Successors()
 	for i, n := range mine {
 		if n.Addr == owner.Addr {
-			if l := distinctExcept(mine[i+1:], owner); len(l) >= want {
+			if l := s.holders(mine[i+1:], owner); len(l) >= want {
 				return l[:want]
 			}
 			break

@@ -123,7 +123,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		// Left meanwhile (Leave empties the table and the successor list).
 		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
 	}
-	cands := distinctExcept(succs, s.self)
+	cands := s.holders(succs, s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
 	var out getResp
 	if self {

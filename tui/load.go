@@ -80,12 +80,12 @@ func heatLevel(v, mean float64) int {
 // heatStyle is the colour of heat level l.
 func heatStyle(l int) styleID { return stHeat0 + styleID(min(max(l, 0), heatLevels-1)) }
 
-// loadSpread is the spread of lm over the snapshot's live nodes.
-func loadSpread(snap *cluster.Snapshot, lm loadMetric) cluster.LoadStats {
+// loadSpread is the spread of lm over the live nodes of nodes.
+func loadSpread(nodes []cluster.NodeSnapshot, lm loadMetric) cluster.LoadStats {
 	var vals []float64
 	var names []string
-	for i := range snap.Nodes {
-		n := &snap.Nodes[i]
+	for i := range nodes {
+		n := &nodes[i]
 		if n.State == cluster.StateAlive {
 			vals = append(vals, lm.value(n))
 			names = append(names, n.Name)
@@ -100,7 +100,7 @@ func (m *Model) heatMap() map[string]int {
 	if !m.showLoad {
 		return nil
 	}
-	mean := loadSpread(&m.snap, m.loadMetric).Mean
+	mean := loadSpread(m.snap.Nodes, m.loadMetric).Mean
 	out := make(map[string]int, len(m.snap.Nodes))
 	for i := range m.snap.Nodes {
 		n := &m.snap.Nodes[i]
@@ -149,11 +149,12 @@ func spreadLine(lm loadMetric, s cluster.LoadStats) string {
 // marked on the last line.
 func (m *Model) loadLines(in rect) []string {
 	t := m.theme
-	if in.w < 8 || in.h < 4 || len(m.order) == 0 {
+	all, order, pos, axis := m.loadNodes()
+	if in.w < 8 || in.h < 4 || len(order) == 0 {
 		return []string{"no nodes"}
 	}
 	barH := max(1, (in.h-1-int(metricCount))/int(metricCount))
-	nodes := len(m.order)
+	nodes := len(order)
 	cols := min(in.w, nodes)
 	colW := max(1, in.w/nodes)
 	if colW > 3 {
@@ -161,12 +162,12 @@ func (m *Model) loadLines(in rect) []string {
 	}
 	group := func(c int) (lo, hi int) { return c * nodes / cols, (c + 1) * nodes / cols }
 	selCol := -1
-	if pos := m.selectedPos(); pos >= 0 {
+	if pos >= 0 {
 		selCol = pos * cols / nodes
 	}
 	var out []string
 	for lm := range metricCount {
-		s := loadSpread(&m.snap, lm)
+		s := loadSpread(all, lm)
 		head := spreadLine(lm, s)
 		st := stBold
 		if lm == m.loadMetric {
@@ -180,8 +181,8 @@ func (m *Model) loadLines(in rect) []string {
 		alive := make([]bool, cols)
 		for c := range cols {
 			lo, hi := group(c)
-			for _, i := range m.order[lo:hi] {
-				n := &m.snap.Nodes[i]
+			for _, i := range order[lo:hi] {
+				n := &all[i]
 				vals[c] = max(vals[c], lm.value(n))
 				alive[c] = alive[c] || n.State == cluster.StateAlive
 			}
@@ -211,13 +212,12 @@ func (m *Model) loadLines(in rect) []string {
 			out = append(out, b.String())
 		}
 	}
-	// The axis: ring order, and where the selected node is.
-	axis := "ring order from id 0 →"
+	// The axis: the order of the columns, and where the selected node is.
 	if selCol >= 0 && m.selected != "" {
 		x := selCol * colW
-		mark := "▲ " + m.selected
+		mark := "▲ " + all[order[pos]].Name
 		if x+len([]rune(mark)) > in.w {
-			mark = m.selected + " ▲"
+			mark = all[order[pos]].Name + " ▲"
 			x = max(0, x+colW-len([]rune(mark)))
 		}
 		line := []rune(strings.Repeat(" ", in.w))
@@ -270,4 +270,25 @@ func workloadTimeout(cmd command.Command, d time.Duration) time.Duration {
 		return max(d, 10*time.Minute)
 	}
 	return max(d, spec.Duration+5*time.Minute)
+}
+
+// loadNodes is what the Load pane draws: the nodes, their column order,
+// the selected one's place in it (-1 for none) and the axis's words. With
+// virtual nodes these are the real nodes in name order, each summing its
+// identities; without, the nodes in ring order.
+func (m *Model) loadNodes() (nodes []cluster.NodeSnapshot, order []int, pos int, axis string) {
+	hs := m.hostLoads()
+	if hs == nil {
+		return m.snap.Nodes, m.order, m.selectedPos(), "ring order from id 0 →"
+	}
+	order = make([]int, len(hs))
+	pos = -1
+	sel := m.selectedNode()
+	for i := range hs {
+		order[i] = i
+		if sel != nil && hs[i].Name == sel.Host {
+			pos = i
+		}
+	}
+	return hs, order, pos, "real nodes " + hs[0].Name + " → " + hs[len(hs)-1].Name + ", identities summed"
 }

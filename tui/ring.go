@@ -278,6 +278,11 @@ type ringScene struct {
 	// is not shaded; heatGlyphs draws the levels as glyphs (no colour).
 	heat       map[string]int
 	heatGlyphs bool
+	// hostColor colours each live identity by its real node with virtual
+	// nodes (nil without them); selHost is the selected node's real node,
+	// whose identities are all drawn ◆ (vnodes.go).
+	hostColor map[string]styleID
+	selHost   string
 }
 
 // changedNode reports whether the last step changed a pointer of name.
@@ -670,14 +675,20 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 	if len(s.nodes) == 1 && n.State == cluster.StateAlive && n.Side != "" {
 		st = sideStyle(n.Side) // the side's colour; its label names the side
 	}
+	if st2, ok := sc.hostColor[n.Host]; ok && len(s.nodes) == 1 && n.State == cluster.StateAlive {
+		st = st2 // its real node's colour
+	}
+	if sc.selHost != "" && len(s.nodes) == 1 && n.Host == sc.selHost && n.State == cluster.StateAlive {
+		r = hostMark // one of the selected node's real node's identities
+	}
 	if level, ok := sc.heatOf(s); ok {
 		st = heatStyle(level)
-		if sc.heatGlyphs && len(s.nodes) == 1 {
+		if sc.heatGlyphs && len(s.nodes) == 1 && r != hostMark {
 			r = heatGlyphs[level]
 		}
 	}
 	switch {
-	case s.ranks[0] == rankSelected:
+	case s.ranks[0] == rankSelected, r == hostMark:
 		st = stSelected
 	case sc.marked[n.Name]:
 		st = stMarked

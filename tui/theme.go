@@ -37,7 +37,8 @@ const (
 	stChangedLine         // the same on the ring's canvas (no underline under dots)
 	stHeat0               // heat levels, coolest to hottest (load.go)
 	stHeat7       = stHeat0 + styleID(heatLevels-1)
-	stCount       = stHeat7 + 1 // number of styles
+	stHost0       = stHeat7 + 1 // real nodes' colours with virtual nodes (vnodes.go)
+	stCount       = stHost0 + styleID(hostColors)
 )
 
 // theme holds the rendered styles for one background (light or dark).
@@ -83,6 +84,13 @@ func newTheme(dark bool) *theme {
 	}
 	for i, hc := range heat {
 		t.styles[stHeat0+styleID(i)] = s().Foreground(c(hc[0], hc[1])).Bold(i == heatLevels-1)
+	}
+	hosts := [hostColors][2]string{
+		{"#005f87", "#5fafd7"}, {"#875f00", "#d7af5f"}, {"#5f8700", "#afd75f"},
+		{"#870087", "#d787d7"}, {"#005f5f", "#5fd7af"}, {"#87005f", "#ff87af"},
+	}
+	for i, hc := range hosts {
+		t.styles[stHost0+styleID(i)] = s().Foreground(c(hc[0], hc[1]))
 	}
 	return t
 }

@@ -441,7 +441,10 @@ func (m *Model) ringLines(in rect) []string {
 func (m *Model) ringScene() *ringScene {
 	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
 		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked(),
-		heat: m.heatMap(), heatGlyphs: m.opts.NoColor}
+		heat: m.heatMap(), heatGlyphs: m.opts.NoColor, hostColor: m.hostColors()}
+	if n := m.selectedNode(); n != nil {
+		sc.selHost = n.Host
+	}
 	for _, ch := range m.hl {
 		sc.changed = append(sc.changed, ch)
 	}
@@ -500,6 +503,9 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	}
 	if sc.heat != nil {
 		more = append(more, m.heatLegend(sc.heatGlyphs))
+	}
+	if sc.selHost != "" {
+		more = append(more, t.render(stSelected, string(hostMark))+" "+sc.selHost+"'s identities")
 	}
 	if len(more) == 0 {
 		return []string{joinFit(items, " ", w)}

@@ -32,6 +32,9 @@ type member struct {
 	node  *chord.Node
 	store *dht.Store
 	drv   *chord.Driver
+	// host is the real node this identity runs on (vnodes.go); nil
+	// without virtual nodes.
+	host *vhost
 	// Faults the user set on this node.
 	delay       time.Duration
 	drop        float64
@@ -54,6 +57,7 @@ type Cluster struct {
 	mu          sync.RWMutex // guards the fields below and every member's mutable fields
 	cfg         Config
 	members     []*member
+	hosts       []*vhost // the real nodes with virtual nodes (Config.VNodes > 1), in name order
 	rng         *rand.Rand
 	origin      string
 	maintPaused bool

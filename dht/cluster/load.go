@@ -124,25 +124,31 @@ func loadLocked(m *member, k dht.Counts, now time.Time) NodeLoad {
 	return l
 }
 
-// Load returns every node's load and its spread over the live nodes.
+// Load returns every node's load and its spread over the live nodes; with
+// virtual nodes, every real node's, summed over its identities.
 func (c *Cluster) Load() LoadView {
 	now := time.Now()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	v := LoadView{Window: c.loadWindowLocked(), Nodes: make([]NodeLoad, 0, len(c.members))}
+	if c.vnodes() {
+		v.Nodes = c.hostLoadsLocked(now)
+	} else {
+		for _, m := range c.members {
+			var k dht.Counts
+			if m.store != nil {
+				k = m.store.Counts()
+			}
+			v.Nodes = append(v.Nodes, loadLocked(m, k, now))
+		}
+	}
 	var names []string
 	var keys, reqs, routing []float64
-	for _, m := range c.members {
-		var k dht.Counts
-		if m.store != nil {
-			k = m.store.Counts()
-		}
-		l := loadLocked(m, k, now)
-		v.Nodes = append(v.Nodes, l)
-		if m.state != StateAlive || m.node == nil {
+	for _, l := range v.Nodes {
+		if l.State != StateAlive {
 			continue
 		}
-		names = append(names, m.name)
+		names = append(names, l.Name)
 		keys = append(keys, float64(l.Owned))
 		reqs = append(reqs, l.RequestRate)
 		routing = append(routing, l.RoutingRate)

@@ -148,6 +148,9 @@ type NodeSnapshot struct {
 	Partitioned bool
 	// Incarnation counts the node's starts: 1 for the first, +1 per revive.
 	Incarnation int
+	// Host names the real node this identity runs on with virtual nodes
+	// (n3 for n3.2); "" without them.
+	Host string
 	// Side is the node's side of the partition in force: "A" (the nodes
 	// not named by partition, and nodes added since) or "B" (the nodes
 	// named); "" when there is no partition. Letters, so that it reads
@@ -381,6 +384,10 @@ type NodeRow struct {
 	Faults []string `json:"faults,omitempty"`
 	// Side: as in NodeSnapshot ("" when there is no partition).
 	Side string `json:"side,omitempty"`
+	// Identities counts a real node's Chord identities with virtual nodes
+	// (0 without): its keys are summed over them, and ID is its first
+	// identity's.
+	Identities int `json:"identities,omitempty"`
 }
 
 // MarshalJSON adds pred and succ.
@@ -441,6 +448,10 @@ type NodeDetail struct {
 	Bytes      int64    `json:"bytes"`
 	// Faults: as in NodeRow.
 	Faults []string `json:"faults,omitempty"`
+	// Identities lists a real node's Chord identities with virtual nodes
+	// (nil without, and for one identity): its keys are summed over them,
+	// and ID is its first identity's.
+	Identities []NodeRow `json:"identities,omitempty"`
 }
 
 // MarshalJSON puts Routing's fields beside the others.
@@ -466,6 +477,9 @@ type KeyEntry struct {
 	// partition healed (a write of the other side, lost to this one), if
 	// it came from one.
 	MergedOver *Version `json:"merged_over,omitempty"`
+	// Node names the identity holding it, in the keys of a real node with
+	// virtual nodes ("" otherwise).
+	Node string `json:"node,omitempty"`
 }
 
 // KeyList is the keys one node stores, sorted by identifier.

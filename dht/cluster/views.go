@@ -42,6 +42,9 @@ func (c *Cluster) Snapshot() Snapshot {
 			Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
 			Incarnation: m.incarnation, Side: c.sideOfLocked(m),
 		}
+		if m.host != nil {
+			ns.Host = m.host.name
+		}
 		if m.node != nil {
 			ns.Chord = m.node.Status()
 			ns.Keys = m.store.Counts()
@@ -125,6 +128,10 @@ func (c *Cluster) Nodes() NodesView {
 	v := NodesView{Stable: c.stable, Partitioned: c.partitioned, Origin: c.origin, LastFault: c.lastFault,
 		ConvergedIn: c.convergedIn, Summary: c.healthLocked(c.judgeLocked(nil)).Summary,
 		Nodes: make([]NodeRow, 0, len(c.members))}
+	if c.vnodes() {
+		v.Nodes = c.hostRowsLocked()
+		return v
+	}
 	for _, m := range c.members {
 		p := c.peerLocked(m)
 		r := NodeRow{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, RingPosition: p.ID.Fraction(),
@@ -148,9 +155,12 @@ func (c *Cluster) Nodes() NodesView {
 func (c *Cluster) Node(node string) (NodeDetail, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if h := c.hostNamedLocked(node); h != nil {
+		return c.hostDetailLocked(h), nil
+	}
 	m, err := c.resolveLocked("node", node)
 	if err != nil {
-		return NodeDetail{}, err
+		return NodeDetail{}, c.hostsNamed(err)
 	}
 	p := c.peerLocked(m)
 	d := NodeDetail{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, Incarnation: m.incarnation, Faults: faultsLocked(m)}
@@ -180,10 +190,14 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 // tombstones included. A node that is down or has left stores none.
 func (c *Cluster) Keys(node string) (KeyList, error) {
 	c.mu.RLock()
+	if h := c.hostNamedLocked(node); h != nil {
+		c.mu.RUnlock()
+		return c.hostKeys(h), nil
+	}
 	m, err := c.resolveLocked("keys", node)
 	if err != nil {
 		c.mu.RUnlock()
-		return KeyList{}, err
+		return KeyList{}, c.hostsNamed(err)
 	}
 	store := m.store
 	c.mu.RUnlock()
@@ -330,7 +344,9 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 // LiveNode is one live member's name with its chord node and dht store, for
 // programs that drive the nodes directly (chordtui bench).
 type LiveNode struct {
-	Name  string
+	Name string
+	// Host names the real node it runs on with virtual nodes ("" without).
+	Host  string
 	Addr  string
 	ID    chord.ID
 	Node  *chord.Node
@@ -346,7 +362,11 @@ func (c *Cluster) LiveNodes() []LiveNode {
 	defer c.mu.RUnlock()
 	var out []LiveNode
 	for _, m := range c.liveLocked() {
-		out = append(out, LiveNode{Name: m.name, Addr: m.addr, ID: m.id, Node: m.node, Store: m.store})
+		l := LiveNode{Name: m.name, Addr: m.addr, ID: m.id, Node: m.node, Store: m.store}
+		if m.host != nil {
+			l.Host = m.host.name
+		}
+		out = append(out, l)
 	}
 	return out
 }

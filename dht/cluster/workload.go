@@ -404,7 +404,7 @@ func (g *generator) refresh() error {
 	}
 	live := g.c.LiveNodes()
 	if g.spec.Via != "random" {
-		live = slices.DeleteFunc(live, func(n LiveNode) bool { return n.Name != g.spec.Via })
+		live = slices.DeleteFunc(live, func(n LiveNode) bool { return n.Name != g.spec.Via && n.Host != g.spec.Via })
 	}
 	g.live, g.liveAt = live, time.Now()
 	if len(live) == 0 {
@@ -655,7 +655,8 @@ func (g *generator) result(res *WorkloadResult) {
 	}
 }
 
-// servedByNode reads every live node's request and routing totals.
+// servedByNode reads every live node's request and routing totals (every
+// real node's, with virtual nodes).
 func (c *Cluster) servedByNode() map[string][2]uint64 {
 	now := time.Now()
 	c.mu.RLock()
@@ -663,7 +664,8 @@ func (c *Cluster) servedByNode() map[string][2]uint64 {
 	out := map[string][2]uint64{}
 	for _, m := range c.liveLocked() {
 		l := loadLocked(m, dht.Counts{}, now)
-		out[m.name] = [2]uint64{l.Requests, l.Routing}
+		h := hostName(m) // with virtual nodes, per real node
+		out[h] = [2]uint64{out[h][0] + l.Requests, out[h][1] + l.Routing}
 	}
 	return out
 }
@@ -716,10 +718,18 @@ func (c *Cluster) namesIn(s string) string {
 	return c.replacerLocked().Replace(s)
 }
 
-// memberNames lists every member's name, in name order.
+// memberNames lists every node's name, in name order: the real nodes'
+// with virtual nodes.
 func (c *Cluster) memberNames() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if len(c.hosts) > 0 {
+		out := make([]string, len(c.hosts))
+		for i, h := range c.hosts {
+			out[i] = h.name
+		}
+		return out
+	}
 	out := make([]string, len(c.members))
 	for i, m := range c.members {
 		out[i] = m.name

@@ -326,6 +326,9 @@ func nodesText(v cluster.NodesView) string {
 	if v.Partitioned {
 		side = func(s string) string { return fmt.Sprintf("%-4s ", s) }
 	}
+	if len(v.Nodes) > 0 && v.Nodes[0].Identities > 0 {
+		return hostsText(v, side)
+	}
 	fmt.Fprintf(&b, "%-5s %-8s %-21s %-7s %s%5s %5s  %-6s %-6s %s", "NAME", "ID", "ADDR", "STATE", side("SIDE"), "OWNED", "REPL", "PRED", "SUCC", "FAULTS")
 	for _, n := range v.Nodes {
 		pred, succ := "-", "-"
@@ -346,6 +349,9 @@ func nodeText(d cluster.NodeDetail, table bool) string {
 	id := d.ID.Hex()
 	if d.ID.Decimal() {
 		id = d.ID.Dec()
+	}
+	if len(d.Identities) > 0 {
+		return hostText(d)
 	}
 	fmt.Fprintf(&b, "%s  id %s  %s  %s (incarnation %d)", d.Name, id, d.Addr, d.State, d.Incarnation)
 	if r := d.Routing; r != nil {
