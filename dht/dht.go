@@ -149,6 +149,8 @@ type Store struct {
 
 	repairMu sync.Mutex // one Repair or Leave at a time
 
+	conds condLocks // the conditional writes of each key, one at a time (cond.go)
+
 	mu       sync.Mutex
 	tab      *table
 	lastPred chord.NodeRef // last non-zero predecessor seen, for Counts
@@ -211,8 +213,9 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdDigest:   s.handleDigest,
 		cmdTransfer: s.handleTransfer,
 		cmdSuccs:    s.handleSuccs,
+		cmdSetIf:    s.handleSetIf,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -746,6 +749,8 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 		d *= 2
 	case cmdSet, cmdDel:
 		d *= time.Duration(s.cfg.Replicas + 1)
+	case cmdSetIf: // a get, then a set
+		d *= time.Duration(s.cfg.Replicas + 3)
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -771,7 +776,7 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 // redirect or a node that is not ready applied nothing), so it is never
 // applied twice.
 func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeRef, force bool) []byte, lr chord.LookupResult, owner chord.NodeRef, st *opState) ([]byte, chord.NodeRef, bool, error) {
-	write := cmd == cmdSet || cmd == cmdDel
+	write := cmd == cmdSet || cmd == cmdDel || cmd == cmdSetIf
 	if !st.notReady[owner.Addr] {
 		st.down[owner.Addr] = true
 	}

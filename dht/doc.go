@@ -5,7 +5,9 @@
 // Where to look: dht.go (Store, Config, Get/Set/Del, the client side),
 // handlers.go (what a node does when asked), repair.go (Repair, Leave),
 // handoff.go (the join handoff, write forwarding, merges, tombstone
-// lifetime), hlc.go and version.go (versions), codec.go (the wire format).
+// lifetime), hlc.go and version.go (versions), codec.go (the wire format),
+// cond.go (SetIf and DelIf, the conditional write) and anyread.go
+// (ReadAny, a read from any one holder, for values that check themselves).
 //
 // # Placement and writes
 //
@@ -159,6 +161,16 @@
 // ready holders it can reach: while fewer are, it fails with
 // ErrUnavailable and should be retried after maintenance; so does a read
 // that cannot reach r copies. Under partition, see above.
+//
+// # Conditional writes and reads from one holder
+//
+// SetIf and DelIf write only if the key's newest version is the one the
+// caller read (dht.setif): the owner takes a lock on the key, reads the
+// newest of the r copies as a get does, compares and writes as a set
+// does, so two conditional writes that expect the same version never
+// both apply (ErrConflict for the other). ReadAny returns the first copy
+// a check accepts, asking the owner, then its replicas, then Get: a
+// block named by the hash of its contents needs no quorum read.
 //
 // # Repair
 //

@@ -142,6 +142,9 @@ func RunStarting(ctx context.Context, cfg cluster.Config, opts Options) (*cluste
 	var startErr error
 	go func() { // exits when Start returns; sctx bounds it
 		c, err := cluster.Start(sctx, scfg)
+		if c != nil && opts.Started != nil {
+			opts.Started(c)
+		}
 		startErr = err
 		result <- c
 		var live Cluster

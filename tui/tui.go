@@ -123,6 +123,10 @@ type Options struct {
 	Lecture bool
 	// Script is a lesson to step through, one step per → (nil: none).
 	Script *command.Lesson
+	// Started, when set, is called by RunStarting once the cluster has
+	// started and before the UI shows it (e.g. to mount its file system
+	// beside the UI). It runs off the UI's goroutine.
+	Started func(*cluster.Cluster)
 }
 
 // DefaultOptions returns the options `chordtui N` uses.

@@ -45,6 +45,7 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&opts.echo, "echo", false, "print each command (as \"> command\") before its result, and the # lines as they are, for readable transcripts")
 	fs.DurationVar(&opts.startWait, "start-wait", 10*time.Second, "wait up to this long for the new ring to be stable before reading commands (0: don't)")
 	cmd.AddLectureFlags()
+	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -91,6 +92,17 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			command.Plural(n, "node"), names, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
 	}
 	cfg.Logger.Info("cluster ready", "nodes", n, "took", time.Since(began), "state", ready)
+	fsMount := mountBeside(c, cmd.MountDir(), cfg.Logger)
+	if fsMount.err != nil {
+		fmt.Fprintf(stderr, "chordtui repl: --mount: %v — going on without the mount\n", fsMount.err)
+	} else if fsMount.m != nil && !opts.json {
+		fmt.Fprintf(stdout, "the ring's file system is mounted on %s until quit\n", cmd.MountDir())
+	}
+	defer func() { // before the cluster closes
+		if err := fsMount.stop(); err != nil {
+			fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
+		}
+	}()
 	exec := func(ctx context.Context, line string) command.Result { return command.Exec(ctx, c, line) }
 	if in, out, ok := terminalFiles(stdin, stdout); ok && !opts.json {
 		t := &termREPL{exec: exec, in: in, out: out, stderr: stderr, completer: newREPLCompleter(c), log: cfg.Logger}

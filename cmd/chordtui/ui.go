@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
+	"github.com/chordtui/chordtui/dht/cluster"
 	"github.com/chordtui/chordtui/tui"
 )
 
@@ -25,6 +27,7 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	refresh := fs.Duration("refresh", d.RefreshInterval, "time between two screen refreshes from the cluster (≥ 100ms)")
 	cmd.AddLectureFlags()
 	cmd.AddUIFlags()
+	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -56,7 +59,17 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 
 	// The UI opens first and shows the start's progress: a large ring
 	// takes seconds to start, and a start that fails says so on screen.
+	// The file system is mounted (--mount) once the cluster has started.
+	var fsMount *beside
+	opts.Started = func(c *cluster.Cluster) {
+		fsMount = mountBeside(c, cmd.MountDir(), cfg.Logger) // a failure shows in the event log
+	}
 	c, err := tui.RunStarting(ctx, cfg, opts)
+	if fsMount != nil { // RunStarting has returned: Started is done
+		if uerr := errors.Join(fsMount.err, fsMount.stop()); uerr != nil {
+			fmt.Fprintf(stderr, "chordtui: --mount: %v\n", uerr)
+		}
+	}
 	if c != nil {
 		if cerr := c.Close(); cerr != nil {
 			cfg.Logger.Warn("closing the cluster", "err", cerr)

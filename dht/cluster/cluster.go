@@ -105,6 +105,8 @@ type Cluster struct {
 	wlMu sync.Mutex   // guards wl
 	wl   *workloadRun // the workload running, nil for none (workload.go)
 
+	dfs *dfsLayer // the file system on the ring (dfs.go); guarded by mu
+
 	wake chan struct{} // a fault tells the monitor to evaluate at the fast pace
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -132,6 +134,7 @@ func (c *Cluster) Closed() bool {
 // Close stops every node and goroutine of the cluster and closes Events.
 // It is safe to call more than once.
 func (c *Cluster) Close() error {
+	c.stopDFS() // while every node still runs: it commits open files
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	c.mu.Lock()

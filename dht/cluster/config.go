@@ -9,6 +9,7 @@ import (
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
+	"github.com/chordtui/chordtui/dht/dfs"
 	"github.com/chordtui/chordtui/netmux"
 )
 
@@ -27,6 +28,11 @@ type Config struct {
 	// Net configures every node's netmux transport; the cluster sets
 	// Net.Faults to its own shared fault table. Unused with Network.
 	Net netmux.Config
+	// DFS configures the file system on the ring (package dfs); its
+	// records must fit DHT.MaxValueSize.
+	DFS dfs.Config
+	// GCInterval is the period of the file system's garbage collection.
+	GCInterval time.Duration
 	// Network, when non-nil, carries the nodes' calls instead of netmux over
 	// TCP on Host (NewMemNetwork: in memory, for tests). One Network serves
 	// one cluster.
@@ -96,6 +102,8 @@ func DefaultConfig() Config {
 		Host:                  "127.0.0.1",
 		Chord:                 cc,
 		DHT:                   dht.DefaultConfig(),
+		DFS:                   dfs.DefaultConfig(),
+		GCInterval:            time.Minute,
 		Net:                   netmux.DefaultConfig(),
 		MonitorInterval:       50 * time.Millisecond,
 		StableMonitorInterval: 500 * time.Millisecond,
@@ -174,6 +182,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.DHT.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("dht: %w", err))
+	}
+	if err := c.validateDFS(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DHT.Replicas > c.Chord.SuccessorListLen+1 {
 		errs = append(errs, fmt.Errorf("replicas (%d) must not exceed the successor-list length + 1 (%d)",

@@ -31,6 +31,9 @@
 //     table as the paper draws it (NodeDetail's Routing.FingerTable).
 //   - Data (ops.go): Get, Set, Del, Lookup, each started at a node ("via")
 //     or at the default origin (origin.go: Origin, SetOrigin, PickOrigin).
+//   - Files (dfs.go): the file system on the ring (package dfs): FS for a
+//     FUSE mount, PutFile, CatFile, ListFiles, MakeDir, RemoveFile,
+//     StatFile and WhereFile for the commands, CollectGarbage, NoteFiles.
 //   - Reading (views.go): Snapshot for observers that draw everything,
 //     and typed views with JSON tags for the rest: Nodes, Node, Keys,
 //     Stats, Check, Health, Wait. The command language's --json output is
@@ -50,13 +53,18 @@
 //
 // # Goroutines and their exits
 //
-// Besides each node's driver and transport, the cluster runs two
+// Besides each node's driver and transport, the cluster runs three
 // goroutines: translateEvents (events.go) turns chord events into Events,
-// and monitor (monitor.go) evaluates the stable condition. Close stops
-// every node first (so none reports another's shutdown as a failure), then
-// every driver and transport, then closes the stop channel: the translator
-// emits what is still buffered and exits, the monitor exits, Close waits
-// for both and closes Events. Nothing runs after Close returns.
+// monitor (monitor.go) evaluates the stable condition, and dfsLoop
+// (dfs.go) commits the file system's long-open files and collects its
+// garbage (with a helper that cancels its round when it is stopped).
+// Close first stops dfsLoop and closes the file system (committing open
+// files, waiting for its transfers) while the nodes still run; then it
+// stops every node (so none reports another's shutdown as a failure),
+// then every driver and transport, then closes the stop channel: the
+// translator emits what is still buffered and exits, the monitor exits,
+// Close waits for both and closes Events. Nothing runs after Close
+// returns.
 //
 // # Locks
 //

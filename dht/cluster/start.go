@@ -99,6 +99,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err == nil {
 		err = c.awaitReady(ctx, ms)
 	}
+	if err == nil {
+		err = c.startDFS()
+	}
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("start: %w", err)

@@ -77,6 +77,9 @@ type commandSpec struct {
 	choices []string
 	// details is the longer help text.
 	details string
+	// brief, when set, stands for Usage in the list of all commands, so
+	// that one long synopsis does not widen every line.
+	brief string
 }
 
 func (s commandSpec) kindAt(i int) argKind {
@@ -103,6 +106,23 @@ var commandTable = []commandSpec{
 	{CommandInfo: CommandInfo{"lookup", "lookup K [via NODE]", "find the owner of key K and show the path"},
 		args: []string{"K"}, min: 1, max: 1, via: true,
 		details: "K is hashed like a key. The origin is hop 0; every call it made is a hop, 1…k, with the\nrouting entry that named the node and why, failed calls marked ✗; then how the owner was\nfound live. \"N hops\" counts the calls that answered, \"M failed calls\" the others."},
+	{CommandInfo: CommandInfo{"put", "put LOCAL PATH", "copy the local file LOCAL into the ring's file system as PATH"},
+		args: []string{"LOCAL", "PATH"}, min: 2, max: 2, kinds: []argKind{argFile, argText},
+		details: "The file is cut into 256 KiB blocks stored under the hash of their contents, then an inode\nlists them and the directory names it: a file already at PATH is replaced at once, and a\nput that fails leaves nothing. PATH's directory must exist (mkdir); files up to 1 GiB.\nThe file system is also mounted with chordtui mount, or --mount on the UI and the REPL."},
+	{CommandInfo: CommandInfo{"cat", "cat PATH", "print a file of the ring's file system (its first MiB)"},
+		args: []string{"PATH"}, min: 1, max: 1},
+	{CommandInfo: CommandInfo{"ls", "ls [PATH]", "list a directory of the ring's file system (default /)"},
+		args: []string{"PATH"}, min: 0, max: 1},
+	{CommandInfo: CommandInfo{"mkdir", "mkdir PATH", "create a directory in the ring's file system"},
+		args: []string{"PATH"}, min: 1, max: 1},
+	{CommandInfo: CommandInfo{"rm", "rm PATH", "remove a file, or an empty directory, of the ring's file system"},
+		args: []string{"PATH"}, min: 1, max: 1,
+		details: "The inode and the directory entry go at once; the blocks are collected later, once no\nreader can still need them."},
+	{CommandInfo: CommandInfo{"stat", "stat PATH", "show a file's or directory's size, mode, time, inode and version"},
+		args: []string{"PATH"}, min: 1, max: 1},
+	{CommandInfo: CommandInfo{"where", "where PATH", "show which nodes hold a file's inode and blocks"},
+		args: []string{"PATH"}, min: 1, max: 1,
+		details: "Every key of the file — its inode, its index blocks for a large file, each data block —\nwith its owner and the live nodes holding a copy, and what each node holds in all."},
 	{CommandInfo: CommandInfo{"random", "random", "pick a random live member as the default origin"},
 		details: "get/set/del/lookup without \"via\" start at the default origin (initially n0)."},
 	{CommandInfo: CommandInfo{"origin", "origin [NODE]", "show the default origin, or make NODE (a live member) the default origin"},
@@ -147,6 +167,7 @@ var commandTable = []commandSpec{
 	{CommandInfo: CommandInfo{"stats", "stats", "RPC and lookup counters per node"}},
 	{CommandInfo: CommandInfo{"workload", workloadUsage, "run many gets and sets at once and report throughput, latency, errors and stale reads"},
 		args: []string{"get|set|mix PCT", "N", "keys"}, min: 1, max: -1, via: true,
+		brief:   "workload get|set|mix PCT N keys …",
 		details: "Clients (8 by default) run operations on N keys (named wk-0 …) until DURATION passes (10s by\ndefault) or COUNT operations were made: gets (after writing every key once), sets, or a mix\nwith PCT% gets. Keys are chosen uniformly or by Zipf popularity (wk-0 the most popular, rank i\nwith probability ∝ 1/i^α); rate caps the operations per second; each starts at a random\nlive node (via random, the default) or at NODE. Every get is checked against the newest write\nacknowledged before it began: an older value is a stale read. Prints ops/s, latency\npercentiles, errors, hops and what each node served. \"workload stop\" ends a running one\n(in the TUI also W); in the REPL ctrl-c does.\nExample: workload get 10000 keys zipf 1.0 for 10s via random"},
 	{CommandInfo: CommandInfo{"load", "load", "keys, requests and routing load per node, with their spread"},
 		details: "Per node: keys owned and held as replicas, bytes, requests served (gets and sets it\nanswered as owner or stand-in, reads of its copy, writes pushed to it as a replica) and\nrouting load (lookup steps it answered for other nodes), in total and per second over the\nload window (10 s). Then, over the live nodes, each load's mean, maximum (in means) and\n1st and 99th percentiles."},
@@ -190,12 +211,18 @@ func Help(name string) (string, error) {
 	if name == "" {
 		var b strings.Builder
 		b.WriteString("commands (NODE is a name like n3 or N8, an identifier (decimal when m ≤ 10, else a hex\nprefix), or host:port):\n")
+		usage := func(s commandSpec) string {
+			if s.brief != "" {
+				return s.brief
+			}
+			return s.Usage
+		}
 		width := 0
 		for _, s := range commandTable {
-			width = max(width, len([]rune(s.Usage)))
+			width = max(width, len([]rune(usage(s))))
 		}
 		for _, s := range commandTable {
-			fmt.Fprintf(&b, "  %-*s  %s\n", width, s.Usage, s.Summary)
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, usage(s), s.Summary)
 		}
 		b.WriteString("lines starting with # are comments; quote values with spaces")
 		return b.String(), nil

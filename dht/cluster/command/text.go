@@ -13,6 +13,9 @@ import (
 // text is the human-readable output of a successful command: the words
 // the REPL prints and the TUI logs.
 func text(cmd string, data any) string {
+	if t, ok := fileText(cmd, data); ok {
+		return t
+	}
 	switch d := data.(type) {
 	case cluster.GetResult:
 		if !d.Found {

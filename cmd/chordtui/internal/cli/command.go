@@ -34,6 +34,7 @@ type Command struct {
 	cluster         *clusterFlags
 	lecture         *lectureFlags   // nil unless AddLectureFlags
 	ui              *uiFlags        // nil unless AddUIFlags
+	mount           *string         // nil unless AddMountFlag
 	shared          map[string]bool // the cluster's flag names
 }
 
@@ -215,7 +216,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func (c *Command) parseNodeCount(pos []string) (int, error) {
 	switch len(pos) {
 	case 0:
-		return 0, fmt.Errorf("missing N, the number of nodes from 1 to %d (for example: %s 16)", maxNodes, c.Name)
+		example := c.Name + " 16"
+		if strings.Contains(c.synopsis, "[flags] N") {
+			example = strings.Replace(c.synopsis, "[flags] N", "16", 1) // chordtui mount DIR 16
+		}
+		return 0, fmt.Errorf("missing N, the number of nodes from 1 to %d (for example: %s)", maxNodes, example)
 	case 1:
 	default:
 		return 0, fmt.Errorf("want one argument N, got %d: %s", len(pos), strings.Join(pos, " "))
