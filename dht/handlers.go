@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -114,6 +115,10 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		}
 	}
 	s.servedGet()
+	var lease time.Duration
+	if m.Lease && self && !m.Force {
+		lease = s.cache.grant(m.Key, m.From, s.now()) // before the read: a later write revokes it
+	}
 	s.mu.Lock()
 	left := s.left
 	best, found := s.tab.get(m.Key)
@@ -207,6 +212,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}.encode(), nil
 	}
 	out.Found, out.Rec = found, best
+	out.Lease = lease
 	return out.encode(), nil
 }
 
@@ -309,6 +315,8 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
 	}
 	s.servedSets(1)
+	done := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
+	defer done()
 	s.mu.Lock()
 	if s.leaving || s.left {
 		// Leave has started: its handoff may not include this write.

@@ -29,6 +29,7 @@ import (
 func (s *Store) Repair(ctx context.Context) error {
 	s.repairMu.Lock()
 	defer s.repairMu.Unlock()
+	s.cache.notePred(s.node.Predecessor(), s.now()) // cache.go: the grace after a change
 	if _, ok := s.memberHead(accessHandoff); !ok {
 		return nil
 	}
