@@ -29,7 +29,7 @@ const adaptiveWindow = 2 * time.Second
 // Defaults of LoadConfig.
 const (
 	defaultAdaptiveRatio = 2.0
-	defaultAdaptiveMin   = 20.0
+	defaultAdaptiveMin   = 5.0
 )
 
 // peerLoad is a peer's routing load as this node last heard it, and the

@@ -19,7 +19,7 @@ type LoadConfig struct {
 	// more than this many times the lookup steps of the least loaded
 	// node of the finger's interval (0: 2).
 	AdaptiveRatio float64
-	// AdaptiveMin: and at least this many steps a second (0: 20), so
+	// AdaptiveMin: and at least this many steps a second (0: 5), so
 	// that an idle ring is never rerouted by noise.
 	AdaptiveMin float64
 }

@@ -263,6 +263,9 @@ func KnownTunables() []Tunable {
 	for i, t := range tunables {
 		out[i] = Tunable{Name: t.name, Summary: t.summary}
 	}
+	for _, t := range switches { // balance.go
+		out = append(out, Tunable{Name: t.name, Summary: t.summary})
+	}
 	return out
 }
 
@@ -282,6 +285,9 @@ func (c *Cluster) Tunables() []Tunable {
 	for i, t := range tunables {
 		out[i] = Tunable{Name: t.name, Value: t.get(&c.cfg).String(), Summary: t.summary}
 	}
+	for _, t := range switches { // balance.go
+		out = append(out, Tunable{Name: t.name, Value: onOff(t.get(&c.cfg)), Summary: t.summary})
+	}
 	return out
 }
 
@@ -297,6 +303,9 @@ func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
 		}
 	}
 	if t == nil {
+		if sw := switchNamed(name); sw != nil {
+			return c.setSwitch(sw, value)
+		}
 		return Tunable{}, errorf(ErrBadArgument, "config: unknown tunable %s", QuoteKey(name))
 	}
 	d, err := time.ParseDuration(value)

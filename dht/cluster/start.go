@@ -26,6 +26,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		// V identities per real node: a list of r·V identities reaches r
 		// real nodes, whichever of them are another's identities.
 		cfg.Chord.SuccessorListLen *= cfg.VNodes
+		// Lists V times longer take more stabilize rounds to settle after
+		// each join wave: the bound on settling grows with V (up to 4×).
+		cfg.JoinTimeout *= time.Duration(min(cfg.VNodes, 4))
 	}
 	c := &Cluster{
 		log:         cfg.Logger,

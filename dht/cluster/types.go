@@ -326,6 +326,9 @@ type GetResult struct {
 	Hops     int    `json:"hops"`
 	Timeouts int    `json:"timeouts"`
 	Via      string `json:"via"`
+	// Cached: Via answered from its read cache under Owner's lease, with
+	// no lookup and no holder asked (dht.GetResult.Cached).
+	Cached bool `json:"cached,omitempty"`
 	// Lookup is the lookup that found the owner, for drawing its path.
 	Lookup LookupResult `json:"-"`
 }

@@ -599,8 +599,11 @@ func (g *generator) get(ctx context.Context, r *rand.Rand, i int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.gets = append(g.gets, d)
-	g.hops += uint64(pathLength(res.Lookup))
+	g.hops += uint64(pathLength(res.Lookup)) // 0 for a get from a cache: no lookup
 	g.hopOps++
+	if res.Cached {
+		g.cached++
+	}
 	if written {
 		g.checked++
 	}

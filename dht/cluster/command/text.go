@@ -18,6 +18,13 @@ func text(cmd string, data any) string {
 	}
 	switch d := data.(type) {
 	case cluster.GetResult:
+		if d.Cached {
+			v := "(not found)   ("
+			if d.Found {
+				v = strconv.Quote(d.Value) + "   (version " + d.Version.String() + ", "
+			}
+			return fmt.Sprintf("%scached at %s under owner %s's lease: no lookup, no holder asked)\n  hop 0 ⚡ %-5s origin: answered from its cache", v, d.Via, d.Owner, d.Via)
+		}
 		if !d.Found {
 			return fmt.Sprintf("(not found)   (owner %s, %s via %s)", d.Owner, HopsText(d.Hops, d.Timeouts), d.Via)
 		}
