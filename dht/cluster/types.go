@@ -433,6 +433,17 @@ type Routing struct {
 	FingerTable []FingerEntry `json:"finger_table"`
 	Lookups     uint64        `json:"lookups"`
 	Rounds      uint64        `json:"rounds"`
+	// Routed lists, with adaptive routing, the fingers that lookups are
+	// routed around their busy node (chord.Status.Routes).
+	Routed []RoutedFinger `json:"routed,omitempty"`
+}
+
+// RoutedFinger is finger K (1-based) of the paper, pointing at Node, that
+// adaptive routing sends lookups through Via instead.
+type RoutedFinger struct {
+	K    int  `json:"k"`
+	Node Peer `json:"node"`
+	Via  Peer `json:"via"`
 }
 
 // NodeDetail is one node in full.

@@ -181,6 +181,11 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 		}
 		r.Fingers = CollapseFingers(st, names)
 		r.FingerTable = c.fingerTableLocked(st, c.sideIDsLocked(m))
+		for k, v := range st.Routes {
+			if !v.IsZero() && k < len(st.Fingers) {
+				r.Routed = append(r.Routed, RoutedFinger{K: k + 1, Node: c.refLocked(st.Fingers[k]), Via: c.refLocked(v)})
+			}
+		}
 		d.Routing = r
 	}
 	return d, nil

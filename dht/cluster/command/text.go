@@ -376,6 +376,9 @@ func nodeText(d cluster.NodeDetail, table bool) string {
 				fmt.Fprintf(&b, "\n%s", run)
 			}
 		}
+		for _, f := range r.Routed {
+			fmt.Fprintf(&b, "\nadaptive     finger[%d] → %s is busy: lookups go through %s", f.K, f.Node.Name, f.Via.Name)
+		}
 	}
 	fmt.Fprintf(&b, "\nkeys         %d owned, %d replicas, %d tombstones, %d bytes", d.Owned, d.Replicas, d.Tombstones, d.Bytes)
 	if len(d.Faults) > 0 {
