@@ -72,9 +72,9 @@ type vmux struct {
 // was not started yet, or is stopped), as a dead node would not answer.
 var errNoIdentity = errors.New("no such identity on this node")
 
-func newVmux(real Transport) *vmux {
-	x := &vmux{real: real, handlers: map[string]chord.Handler{}}
-	real.Serve(x.serve)
+func newVmux(tr Transport) *vmux {
+	x := &vmux{real: tr, handlers: map[string]chord.Handler{}}
+	tr.Serve(x.serve)
 	return x
 }
 

@@ -22,7 +22,7 @@ import (
 // directly (no per-call naming), one workload at a time; Snapshot carries
 // its progress while it runs.
 
-// ErrBusy: a workload is already running.
+// ErrBusy is returned when a workload is already running.
 var ErrBusy = errors.New("workload running")
 
 // WorkloadSpec says what a workload does.

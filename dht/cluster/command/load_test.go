@@ -48,8 +48,8 @@ func TestLoadCommand(t *testing.T) {
 			t.Errorf("load's text lacks %q:\n%s", want, r.Text)
 		}
 	}
-	max := ks["max_node"].(string)
-	if !strings.Contains(r.Text, "at "+max+" (") {
-		t.Errorf("the text does not name %s, the node with the most keys:\n%s", max, r.Text)
+	maxNode := ks["max_node"].(string)
+	if !strings.Contains(r.Text, "at "+maxNode+" (") {
+		t.Errorf("the text does not name %s, the node with the most keys:\n%s", maxNode, r.Text)
 	}
 }
