@@ -19,7 +19,10 @@ import (
 // as dht.get does, compares, and only then writes as dht.set does (a new
 // version, pushed to r holders before the reply). Two conditional writes
 // that expect the same version therefore never both succeed while the
-// key has one owner. Like every write, a conditional write that failed
+// key has one owner; and the owner checks again, under the lock that
+// orders all its writes, that no write of any kind came in between its
+// read and its write. Update (update.go), the read-modify-write, is a
+// loop of Get and SetIf. Like every write, a conditional write that failed
 // (timed out, ErrUnavailable) may or may not have taken effect: read the
 // key again before retrying. Under a partition, or while two nodes both
 // take themselves for the owner, the store's usual limits apply (see the
@@ -75,19 +78,30 @@ func (s *Store) DelIf(ctx context.Context, key string, expect Version) (CondResu
 
 // condWrite is SetIf and DelIf: the lookup and the owner (or its stand-in)
 // as for a write, then the reply.
+// A conflict found after an attempt that got no answer is reported as
+// ErrUnavailable: the version in the way may be this write's own, applied
+// by a node that then did not answer, and a caller that retried its change
+// on ErrConflict would apply it twice.
 func (s *Store) condWrite(ctx context.Context, op string, req condReq) (CondResult, error) {
+	var unanswered bool
 	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
-	res, werr := s.condAfter(ctx, op, req, lr, err, false)
+	res, werr := s.condAfter(ctx, op, req, lr, err, false, &unanswered)
 	if s.lookUpAgain(ctx, err, werr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
-		return s.condAfter(ctx, op, req, lr, err, true)
+		res, werr = s.condAfter(ctx, op, req, lr, err, true, &unanswered)
+	}
+	if unanswered && errors.Is(werr, ErrConflict) {
+		//nolint:errorlint // not wrapped on purpose: this is no conflict to retry
+		werr = fmt.Errorf("%s %q: %w: a node did not answer an earlier attempt, which may have been applied (then: %v)", op, req.Key, ErrUnavailable, werr)
 	}
 	return res, werr
 }
 
-// condAfter is writeAfter for dht.setif.
-func (s *Store) condAfter(ctx context.Context, op string, req condReq, lr chord.LookupResult, lookupErr error, verified bool) (CondResult, error) {
+// condAfter is writeAfter for dht.setif; it sets *unanswered when it sent
+// the write to a node that did not answer.
+func (s *Store) condAfter(ctx context.Context, op string, req condReq, lr chord.LookupResult, lookupErr error, verified bool, unanswered *bool) (CondResult, error) {
 	st := newOpState(lr, verified || lookupErr != nil)
+	defer func() { *unanswered = *unanswered || st.unanswered }()
 	build := func(_ chord.NodeRef, force bool) []byte {
 		req.Force = force
 		return req.encode()
@@ -159,19 +173,32 @@ func (s *Store) handleSetIf(ctx context.Context, b []byte) ([]byte, error) {
 	if current != m.Expect {
 		return condResp{Current: current}.encode(), nil
 	}
+	var read Version // the record read, a tombstone's included
 	if gr.Found {
 		// The newest copy may be a replica's: hold it here first, so that
 		// the write's version is newer than it.
+		read = gr.Rec.Ver
 		gr.Rec.ID = s.KeyID(m.Key)
 		s.mu.Lock()
 		if !s.leaving && !s.left {
 			s.applyLocked(gr.Rec, storeWriteBack)
+			if v := s.tab.version(m.Key); s.expiredLocked(gr.Rec, s.now()) && !v.Newer(read) {
+				// A tombstone old enough to be dropped is not written back:
+				// what this node holds (no newer write) is what was read.
+				read = v
+			}
 		}
 		s.mu.Unlock()
 	}
-	sr, err := decodeSetResp(s.ownerWrite(ctx, setReq{Key: m.Key, Value: m.Value, Deleted: m.Deleted, Force: m.Force}))
-	if err != nil {
-		return condResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}}.encode(), nil
+	// The write checks again, under the lock that orders this node's
+	// writes, that no write (a plain set or del included) came in since
+	// the read.
+	sr, cur, ok := s.ownerWriteIf(ctx, setReq{Key: m.Key, Value: m.Value, Deleted: m.Deleted, Force: m.Force}, &read)
+	if !ok {
+		if cur.Deleted {
+			cur.Ver = Version{}
+		}
+		return condResp{Current: cur.Ver}.encode(), nil
 	}
 	return condResp{Head: sr.Head, Applied: sr.Head.Status == statusOK, Current: current, Ver: sr.Ver, Copies: sr.Copies}.encode(), nil
 }

@@ -62,7 +62,10 @@ type Config struct {
 	// push message (a message always carries at least one record).
 	MaxBatchBytes int
 	// MaxRedirects bounds how many "not the owner, try X" answers a Get,
-	// Set or Del follows before giving up.
+	// Set or Del follows before giving up. Each answer moves one node
+	// toward the owner; after a burst of joins a lookup through a node
+	// that has not stabilized yet can name an old node with several new
+	// ones between it and the key, so this is larger than a few.
 	MaxRedirects int
 	// Clock is the physical clock that versions start from and tombstone
 	// ages are measured on; nil means time.Now.
@@ -96,7 +99,7 @@ func DefaultConfig() Config {
 		TombstoneTTL:   10 * time.Minute,
 		MaxClockSkew:   time.Second,
 		MaxBatchBytes:  1 << 20,
-		MaxRedirects:   4,
+		MaxRedirects:   16,
 	}
 }
 
@@ -684,6 +687,9 @@ type opState struct {
 	down     map[string]bool // did not answer, or has left the ring
 	notReady map[string]bool // answered that it has not taken over its keys
 	alive    map[string]bool // answered (a walk may go on from its successor list)
+	// unanswered: a conditional write was sent to a node that did not
+	// answer, which may have applied it (see condWrite).
+	unanswered bool
 }
 
 func newOpState(lr chord.LookupResult, verified bool) *opState {
@@ -726,6 +732,9 @@ func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, 
 			err = fmt.Errorf("%w: %w: %s", errUnreachable, errNotReady, at.Addr)
 		default:
 			reply, err = s.call(ctx, at, cmd, req(at, force))
+			if err != nil && cmd == cmdSetIf {
+				st.unanswered = true
+			}
 		}
 		var h replyHead
 		if err == nil {

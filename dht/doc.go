@@ -6,7 +6,8 @@
 // handlers.go (what a node does when asked), repair.go (Repair, Leave),
 // handoff.go (the join handoff, write forwarding, merges, tombstone
 // lifetime), hlc.go and version.go (versions), codec.go (the wire format),
-// cond.go (SetIf and DelIf, the conditional write) and anyread.go
+// cond.go (SetIf and DelIf, the conditional write), update.go (Update,
+// the read-modify-write on SetIf) and anyread.go
 // (ReadAny, a read from any one holder, for values that check themselves).
 //
 // # Placement and writes
@@ -168,7 +169,18 @@
 // caller read (dht.setif): the owner takes a lock on the key, reads the
 // newest of the r copies as a get does, compares and writes as a set
 // does, so two conditional writes that expect the same version never
-// both apply (ErrConflict for the other). ReadAny returns the first copy
+// both apply (ErrConflict for the other); before it writes it checks
+// again, under the lock that orders all its writes, that its own copy is
+// still the one it read, so no plain set or del comes in between either.
+// A conflict found after an attempt that got no answer, or a write that a
+// holder answers with a newer version the owner did not assign after it,
+// is ErrUnavailable (it may or may not have taken effect), never a
+// conflict to retry. Update (update.go) is a read-modify-write built on
+// it: Get, a function of the value, SetIf expecting the version read, and
+// again on ErrConflict; so a change is never applied twice and two Updates
+// never both apply a change made from the same value (the RESP endpoint's
+// INCR). TestLinearizableIncr checks counters incremented this way against
+// the fault schedules. ReadAny returns the first copy
 // a check accepts, asking the owner, then its replicas, then Get: a
 // block named by the hash of its contents needs no quorum read.
 //

@@ -3,6 +3,7 @@ package dht_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/chord/chordtest"
@@ -67,8 +68,22 @@ func Example() {
 	}
 	got, _ = stores[0].Get(ctx, "greeting")
 	fmt.Println("after del, found:", got.Found)
+
+	// Update is a read-modify-write: the owner applies the change only if
+	// the key is still at the version read, else it is read again.
+	for range 2 {
+		if _, err := stores[1].Update(ctx, "visits", func(v []byte, found bool) (dht.Change, error) {
+			n, _ := strconv.Atoi(string(v)) // "" (not found) is 0
+			return dht.Change{Value: []byte(strconv.Itoa(n + 1))}, nil
+		}); err != nil {
+			panic(err)
+		}
+	}
+	got, _ = stores[2].Get(ctx, "visits")
+	fmt.Println("visits:", string(got.Value))
 	// Output:
 	// copies: 3
 	// hello, ring (found true)
 	// after del, found: false
+	// visits: 2
 }

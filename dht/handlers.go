@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -303,16 +304,26 @@ func (s *Store) handleDel(ctx context.Context, b []byte) ([]byte, error) {
 // once. It is not versioned again: a read may already have returned it,
 // and it must not come back after the writes that follow.
 func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
+	r, _, _ := s.ownerWriteIf(ctx, m, nil)
+	return r.encode()
+}
+
+// ownerWriteIf is ownerWrite; with ifVer it is the write of a conditional
+// write (dht.setif, cond.go): applied only if this node's copy is at
+// *ifVer, checked under the lock that orders its writes, so that no write
+// of any kind comes between the check and the write. When the check fails
+// it writes nothing and returns false with the copy it found.
+func (s *Store) ownerWriteIf(ctx context.Context, m setReq, ifVer *Version) (setResp, record, bool) {
 	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
-		return setResp{Head: invalid(err)}.encode()
+		return setResp{Head: invalid(err)}, record{}, true
 	}
 	id := s.KeyID(m.Key)
 	if h, ok := s.memberHead(accessOwnerWrite); !ok {
-		return setResp{Head: h}.encode()
+		return setResp{Head: h}, record{}, true
 	}
 	self := s.Ready() // a proxy until it has taken over its keys (see handleGet)
 	if ok, hint := s.owns(id); !ok && !m.Force {
-		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
+		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
 	}
 	s.servedSets(1)
 	done := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
@@ -321,22 +332,44 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	if s.leaving || s.left {
 		// Leave has started: its handoff may not include this write.
 		s.mu.Unlock()
-		return setResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}.encode()
+		return setResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}, record{}, true
 	}
 	cur, _ := s.tab.get(m.Key)
+	if ifVer != nil && cur.Ver != *ifVer {
+		s.mu.Unlock()
+		return setResp{}, cur, false
+	}
 	rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Prev: cur.Ver, Ver: s.clock.next(cur.Ver, s.self.ID)}
 	s.applyLocked(rec, storeWrite)
 	s.mu.Unlock()
 	s.forward(ctx, []record{rec})
 	copies, newer, err := s.replicate(ctx, rec, self)
 	if err != nil {
-		return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode()
+		return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}, cur, true
 	}
 	if !newer.IsZero() {
 		s.clock.observe(newer)
 		s.log.Debug("a holder kept a newer write", "key", m.Key, "version", rec.Ver.String(), "newer", newer.String())
+		if ifVer != nil && !s.assignedAfter(m.Key, newer) {
+			// A write this owner had not seen overtook this conditional
+			// one: whether a read saw this one in between is unknown.
+			return setResp{Head: replyHead{Status: statusUnavailable, Msg: "a holder has a newer write of " + strconv.Quote(m.Key) + " than this conditional write, which may or may not have been seen"}, Ver: rec.Ver, Copies: copies}, cur, true
+		}
 	}
-	return setResp{Ver: rec.Ver, Copies: copies}.encode()
+	return setResp{Ver: rec.Ver, Copies: copies}, cur, true
+}
+
+// assignedAfter reports whether this owner assigned v itself and holds
+// it (or newer): a write it took after this one, which came after it in
+// the owner's order of writes (its clock only moves forward). A
+// conditional write overtaken by such a write took effect before it.
+func (s *Store) assignedAfter(key string, v Version) bool {
+	if v.Writer != s.self.ID {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !v.Newer(s.tab.version(key))
 }
 
 // replicate pushes rec to the owner's next r-1 live successors (r when

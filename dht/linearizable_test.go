@@ -25,7 +25,8 @@ import (
 // anywhere after its call, or after everything (not at all). A failed read
 // tells nothing and is left out.
 
-// linIn is one operation on a key: 'g' get, 's' set, 'd' del.
+// linIn is one operation on a key: 'g' get, 's' set, 'd' del, 'i'
+// increment (an Update that adds one to a decimal value, "" counting as 0).
 type linIn struct {
 	op         byte
 	key, value string
@@ -69,6 +70,13 @@ var registerModel = porcupine.Model{
 			return got == st, st
 		case 's':
 			return true, in.value
+		case 'i':
+			n, _ := strconv.Atoi(st)
+			next := strconv.Itoa(n + 1)
+			if out := output.(linOut); out.found {
+				return out.value == next, next
+			}
+			return true, next // failed: it may have happened (or never: placed last)
 		}
 		return true, ""
 	},
@@ -87,6 +95,11 @@ func describeOp(in linIn, output any) string {
 		return fmt.Sprintf("get %s -> %s", in.key, out.value)
 	case 's':
 		return fmt.Sprintf("set %s %s", in.key, in.value)
+	case 'i':
+		if out, _ := output.(linOut); out.found {
+			return fmt.Sprintf("incr %s -> %s", in.key, out.value)
+		}
+		return "incr " + in.key + " -> failed"
 	}
 	return "del " + in.key
 }
@@ -119,6 +132,7 @@ type linConfig struct {
 	nodes, clients, maxOps, keys int
 	rpc                          time.Duration
 	netmux                       bool
+	incr                         bool // clients get and increment instead of get, set and del
 }
 
 // genSchedule draws a schedule of n steps from seed.
@@ -233,6 +247,10 @@ func (l *linRun) client(id int, seed int64, stop <-chan struct{}) {
 		}
 		in := linIn{key: l.keys[rng.Intn(len(l.keys))]}
 		switch x := rng.Intn(100); {
+		case l.cfg.incr && x < 40:
+			in.op = 'g'
+		case l.cfg.incr:
+			in.op = 'i'
 		case x < 45:
 			in.op = 'g'
 		case x < 85:
@@ -262,6 +280,24 @@ func (l *linRun) do(id int, via *testNode, in linIn) {
 		var res PutResult
 		res, err = via.store.Set(ctx, in.key, []byte(in.value))
 		what = fmt.Sprintf("owner %s version %v copies %d", res.Owner.Addr, res.Version, res.Copies)
+	case 'i':
+		var next string
+		var res UpdateResult
+		res, err = via.store.Update(ctx, in.key, func(v []byte, found bool) (Change, error) {
+			n := 0
+			if found {
+				var perr error
+				if n, perr = strconv.Atoi(string(v)); perr != nil {
+					return Change{}, perr
+				}
+			}
+			next = strconv.Itoa(n + 1)
+			return Change{Value: []byte(next)}, nil
+		})
+		if err == nil {
+			out = linOut{found: true, value: next}
+		}
+		what = fmt.Sprintf("read version %v, wrote version %v at %s after %d attempts", res.Read.Version, res.Put.Version, res.Put.Owner.Addr, res.Attempts)
 	default:
 		var res PutResult
 		res, err = via.store.Del(ctx, in.key)
@@ -602,8 +638,22 @@ func schedulesFromEnv(def int) int {
 // runs schedule s that many times; DHT_TRACE=1 adds every operation to the
 // report of a failure.
 func TestLinearizable(t *testing.T) {
-	cfg := linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}
-	n := schedulesFromEnv(500)
+	checkSchedules(t, linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}, schedulesFromEnv(500))
+}
+
+// TestLinearizableIncr is TestLinearizable with clients that read and
+// increment (Update, a read and a conditional write at the owner) two
+// counters: every increment that succeeded returns the value it wrote, and
+// the history must be that of counters incremented one at a time (no lost
+// update, no value returned twice). DHT_SCHEDULES=n runs n schedules
+// instead of the default 100.
+func TestLinearizableIncr(t *testing.T) {
+	checkSchedules(t, linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 2, rpc: 30 * time.Millisecond, incr: true}, schedulesFromEnv(100))
+}
+
+// checkSchedules runs n seeded schedules with cfg and fails with the first
+// failing seed, its schedule shrunk.
+func checkSchedules(t *testing.T, cfg linConfig, n int) {
 	// DHT_SEED=s runs schedule s n times (runs are not deterministic).
 	only, _ := strconv.ParseInt(os.Getenv("DHT_SEED"), 10, 64)
 	const workers = 4

@@ -3,8 +3,11 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -210,6 +213,8 @@ func (m *Model) back() {
 	case m.lookup != nil:
 		m.lookup = nil
 		m.detailScroll = 0
+	case m.where != nil:
+		m.where = nil
 	case m.showViolations:
 		m.showViolations = false
 	case m.lesson != nil:
@@ -671,20 +676,58 @@ func (m *Model) onClick(ms tea.Mouse) {
 
 // ringLookup is the shown part of the lookup for the ring: the origin
 // (hop 0), then each call revealed so far, drawn from the node whose entry
-// named it (the origin when that node is unknown).
+// named it (the origin when that node is unknown). With none shown, it is
+// the newest lookup of a RESP client's command, while the nodes' lookups
+// are shown (f).
 func (m *Model) ringLookup() *ringLookup {
 	l := m.lookup
 	if l == nil {
-		return nil
+		return m.respRingLookup()
 	}
 	lr := l.res.Lookup
-	out := &ringLookup{origin: l.origin, key: lr.ID.ID, label: lr.Key}
-	for i, h := range lr.Path[:min(l.shown, len(lr.Path))] {
+	return m.ringPath(&ringLookup{origin: l.origin, key: lr.ID.ID, label: lr.Key}, lr.Path[:min(l.shown, len(lr.Path))])
+}
+
+// respLookupShown is how long after it ran a RESP client's lookup stays
+// on the ring (snapshots are taken every refresh; a busy endpoint replaces
+// it at each).
+const respLookupShown = 3 * time.Second
+
+// respRingLookup is the newest lookup a RESP command made, whole, when
+// the nodes' lookups are shown and it ran less than respLookupShown
+// before the snapshot; nil otherwise.
+func (m *Model) respRingLookup() *ringLookup {
+	r := m.snap.RESP
+	if !m.showLookups || r == nil || r.LastLookup == nil || m.snap.Taken.Sub(r.LastLookup.At) > respLookupShown {
+		return nil
+	}
+	lr := &r.LastLookup.Lookup
+	out := &ringLookup{key: lr.ID.ID, label: printableKey(lr.Key), resp: r.LastLookup.Op}
+	if i := m.nodeIndex(lr.Via); i >= 0 {
+		out.origin = m.snap.Nodes[i].Addr
+	}
+	return m.ringPath(out, lr.Path)
+}
+
+// ringPath adds path's calls to l, numbered from 1.
+func (m *Model) ringPath(l *ringLookup, path []cluster.Hop) *ringLookup {
+	for i, h := range path {
 		from := l.origin
 		if j := m.nodeIndex(h.From); j >= 0 {
 			from = m.snap.Nodes[j].Addr
 		}
-		out.hops = append(out.hops, ringHop{from: from, to: h.Addr, num: i + 1, failed: !h.Answered()})
+		l.hops = append(l.hops, ringHop{from: from, to: h.Addr, num: i + 1, failed: !h.Answered()})
 	}
-	return out
+	return l
+}
+
+// printableKey is a client's key as the screen can show it: quoted when
+// it holds bytes that are not printable text.
+func printableKey(k string) string {
+	for _, r := range k {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return strconv.Quote(k)
+		}
+	}
+	return k
 }

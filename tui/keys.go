@@ -94,7 +94,7 @@ func newKeyMap() keyMap {
 		Bottom:   bind([]string{"end", "G"}, "", "", "select the node with the largest ID (or scroll to the end)"),
 		NextPane: bind([]string{"tab"}, "tab", "pane", "focus the next pane: members, node detail, caption (when shown), event log"),
 		PrevPane: bind([]string{"shift+tab"}, "", "", "focus the previous pane"),
-		Back:     bind([]string{"esc"}, "", "", "back out: close the lookup, the caption, the violations, the lesson; back to the members"),
+		Back:     bind([]string{"esc"}, "", "", "back out: close the lookup or where's marks, the caption, violations, the lesson; to the members"),
 		Find:     bind([]string{"/"}, "/", "find", "members pane: jump to a node by name or ID; event log: show only the lines that match"),
 		Expand:   bind([]string{"enter"}, "enter", "open", "event log: open the line under the cursor or a burst; caption pane: the lesson's next step"),
 
@@ -130,7 +130,7 @@ func newKeyMap() keyMap {
 		Violations:   bind([]string{"!"}, "!", "violations", "show / hide the invariant violations and the ways the ring is not yet ideal"),
 		Output:       bind([]string{"o"}, "o", "output", "show the last long command output again"),
 		Ticks:        bind([]string{"t"}, "", "", "show / hide keys as ticks on the ring"),
-		LookupEvents: bind([]string{"f"}, "", "", "show / hide the nodes' lookup events in the event log"),
+		LookupEvents: bind([]string{"f"}, "", "", "show / hide the nodes' lookup events in the event log, and RESP clients' newest lookup on the ring"),
 		Mine:         bind([]string{"m"}, "m", "node's events", "event log: only the selected node's lines, or every line"),
 		Load:         bind([]string{"L"}, "L", "load", "show / hide the Load pane (keys, requests, routing per node) and the ring's heat"),
 		StopWork:     bind([]string{"W"}, "W", "stop workload", "stop the workload running (:workload starts one); it reports what it did"),

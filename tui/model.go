@@ -147,6 +147,8 @@ type Model struct {
 	helpScroll   int
 	lookup       *lookupView
 	lookupSeq    int
+	where        *whereView // the file whose holders the ring marks (where.go)
+	whereSeq     int
 	hopDelay     time.Duration // the lookup animation's delay per hop
 	message      string
 	messageStyle styleID
@@ -392,7 +394,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		m.snapSeq = max(m.snapSeq, msg.seq)
 		m.setHighlights()
 		m.checkIdeal()
-		return m.maybeFetchKeys()
+		return tea.Batch(m.maybeFetchKeys(), m.refreshWhere())
 	case keysMsg:
 		m.fetchingKeys = false
 		if msg.ok {
@@ -409,6 +411,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return m.onResult(msg)
 	case hopMsg:
 		return m.onHop(msg)
+	case whereMsg:
+		m.onWhere(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case tea.MouseClickMsg:
@@ -597,7 +601,11 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 		m.showViolations, m.storyScroll = false, 0
 		m.setHighlights()
 	}
+	if d, ok := res.Data.(cluster.FileWhere); ok && res.OK {
+		m.setWhere(r.line, d)
+	}
 	if res.Lookup != nil && (len(res.Lookup.Path) > 0 || !res.Lookup.Owner.IsZero()) {
+		m.where = nil // the lookup's marks take the ring
 		m.lookupSeq++
 		lv := &lookupView{line: r.line, res: res, seq: m.lookupSeq}
 		if i := m.nodeIndex(res.Lookup.Via); i >= 0 {
@@ -651,6 +659,13 @@ func (m *Model) showResult(line string, res command.Result) {
 	case res.Lookup != nil: // the Lookup pane shows the path and the owner
 		m.setMessage("✓ "+line+": "+firstLine(text), stOK)
 		m.logCommand(line, "› "+line+" — "+logWords(firstLine(text)), text, stBold, false)
+	case isWhere(res):
+		// The ring shows the answer (marks and a caption); the whole text
+		// waits behind o, so the marks are not hidden by the output view.
+		n := strings.Count(text, "\n") + 1
+		m.setMessage("✓ "+line+": marked on the ring (o: the whole answer)", stOK)
+		m.logCommand(line, fmt.Sprintf("› %s — %d lines of output (o shows them)", line, n), text, stBold, false)
+		m.output = &outputView{line: line, text: strings.Split(text, "\n")}
 	case strings.Contains(text, "\n"):
 		n := strings.Count(text, "\n") + 1
 		m.setMessage(fmt.Sprintf("✓ %s: %d lines, in the output view (o shows them again)", line, n), stOK)
@@ -660,6 +675,12 @@ func (m *Model) showResult(line string, res command.Result) {
 		m.setMessage("✓ "+line+": "+text, stOK)
 		m.logCommand(line, "› "+line+" — "+logWords(text), "", stBold, faults)
 	}
+}
+
+// isWhere reports whether res is where's answer, which the ring draws.
+func isWhere(res command.Result) bool {
+	_, ok := res.Data.(cluster.FileWhere)
+	return ok
 }
 
 // faultVerbs are the commands whose effect the cluster logs as a fault

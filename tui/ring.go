@@ -283,6 +283,8 @@ type ringScene struct {
 	// whose identities are all drawn ◆ (vnodes.go).
 	hostColor map[string]styleID
 	selHost   string
+	// where is what each node holds of the file where marks (where.go).
+	where map[string]holdKind
 }
 
 // changedNode reports whether the last step changed a pointer of name.
@@ -298,6 +300,7 @@ type ringLookup struct {
 	hops   []ringHop
 	key    chord.ID // the key's identifier, marked ◆
 	label  string   // the key's name
+	resp   string   // the RESP command's step (get, set, read, write) that ran it; "" for the UI's own
 }
 
 // ringHop is one call of a lookup: numbered num, from the node at address
@@ -514,6 +517,7 @@ const (
 	rankOrigin
 	rankPath
 	rankMarked // named by the selected violation, or changed by the last step
+	rankHolder // holds a key of the file where marks
 	rankFaulty
 	rankRest
 	rankLeft // gone from the ring: labelled last
@@ -551,6 +555,8 @@ func ringSites(sc *ringScene, g ringGeom, w, h int) []ringSite {
 			return rankPath
 		case sc.marked[n.Name] || sc.changedNode(n.Name):
 			return rankMarked
+		case sc.where[n.Name] != holdNone:
+			return rankHolder
 		case faulty(n):
 			return rankFaulty
 		case n.State == cluster.StateLeft:
@@ -646,6 +652,9 @@ func labelStyle(sc *ringScene, n *cluster.NodeSnapshot, rank int) styleID {
 			return stMarked
 		}
 		return stChanged
+	case rankHolder:
+		_, st := whereGlyph(sc.where[n.Name], n.State)
+		return st
 	}
 	if n.State != cluster.StateAlive {
 		_, st := marker(n.State)
@@ -686,6 +695,9 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 		if sc.heatGlyphs && len(s.nodes) == 1 && r != hostMark {
 			r = heatGlyphs[level]
 		}
+	}
+	if k := sc.where[n.Name]; len(s.nodes) == 1 && k != holdNone {
+		r, st = whereGlyph(k, n.State) // its label's state badge says why it is down
 	}
 	switch {
 	case s.ranks[0] == rankSelected, r == hostMark:
@@ -750,7 +762,11 @@ func nodeNames(sc *ringScene, s *ringSite) []labelText {
 			txt = "⚠" + txt
 		}
 		txt += faultBadge(n)
-		if len(s.nodes) > 1 && n.State != cluster.StateAlive {
+		switch k := sc.where[n.Name]; {
+		case len(s.nodes) > 1 && k != holdNone:
+			sym, _ := whereGlyph(k, n.State)
+			txt = string(sym) + txt
+		case len(s.nodes) > 1 && n.State != cluster.StateAlive:
 			sym, _ := marker(n.State)
 			txt = string(sym) + txt
 		}

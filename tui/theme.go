@@ -37,8 +37,10 @@ const (
 	stChangedLine         // the same on the ring's canvas (no underline under dots)
 	stHeat0               // heat levels, coolest to hottest (load.go)
 	stHeat7       = stHeat0 + styleID(heatLevels-1)
-	stHost0       = stHeat7 + 1 // real nodes' colours with virtual nodes (vnodes.go)
-	stCount       = stHost0 + styleID(hostColors)
+	stHost0       = stHeat7 + 1                   // real nodes' colours with virtual nodes (vnodes.go)
+	stWhere       = stHost0 + styleID(hostColors) // a live node holding a file's blocks (where)
+	stWhereInode  = stWhere + 1                   // a live node holding a file's inode (where)
+	stCount       = stWhere + 2                   // number of styles
 )
 
 // theme holds the rendered styles for one background (light or dark).
@@ -92,6 +94,8 @@ func newTheme(dark bool) *theme {
 	for i, hc := range hosts {
 		t.styles[stHost0+styleID(i)] = s().Foreground(c(hc[0], hc[1]))
 	}
+	t.styles[stWhere] = s().Foreground(c("#0055aa", "#5fafff")).Bold(true)
+	t.styles[stWhereInode] = s().Foreground(c("#6a00c0", "#d787ff")).Bold(true)
 	return t
 }
 

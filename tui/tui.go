@@ -28,7 +28,8 @@
 // (the braille ring, where its labels go, successor arcs, a lookup's
 // numbered calls and its key), pointers.go (judging pointers against the
 // ideal ring of the node's side), editor.go (the prompt's line editor),
-// theme.go (colours). screentest reads and pictures the screen for tests.
+// where.go (a file's holders marked on the ring after :where), theme.go
+// (colours). screentest reads and pictures the screen for tests.
 package tui
 
 import (

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -390,6 +391,10 @@ func (m *Model) statusBar() string {
 	if h.Violations > 0 {
 		tail = append(tail, t.render(stDown, "⚠ "+command.Plural(h.Violations, "invariant violation")))
 	}
+	respFull, respShort := "", ""
+	if r := s.RESP; r != nil {
+		respFull, respShort = m.respStatus(r, false), m.respStatus(r, true)
+	}
 	origin := ""
 	if o := m.originName(); o != "" {
 		st, note := stOrigin, ""
@@ -398,8 +403,15 @@ func (m *Model) statusBar() string {
 		}
 		origin = "origin " + t.render(st, o+note)
 	}
-	line := func(note, origin string) string {
-		parts := append([]string{head, t.render(vst, verdict)}, tail...)
+	line := func(note, origin, respPart string) string {
+		parts := []string{head, t.render(vst, verdict)}
+		if respPart == respShort && respPart != "" {
+			parts = []string{head, respPart, t.render(vst, verdict)} // its counts before a verdict cut short
+		}
+		parts = append(parts, tail...)
+		if respPart != "" && respPart != respShort {
+			parts = append(parts, respPart)
+		}
 		if note != "" {
 			parts = append(parts, t.render(stWarn, "△ "+note))
 		}
@@ -409,9 +421,10 @@ func (m *Model) statusBar() string {
 		return strings.Join(parts, "  ")
 	}
 	// The longest line that fits: the note in full, then only its head,
-	// then without the origin (the members table marks it with *).
-	out := line(noteText(h.Note), origin)
-	for _, alt := range []string{line(noteHead(h.Note), origin), line(noteHead(h.Note), "")} {
+	// then without the origin (the members table marks it with *), then
+	// with the RESP endpoint's counts in short, before the verdict.
+	out := line(noteText(h.Note), origin, respFull)
+	for _, alt := range []string{line(noteHead(h.Note), origin, respFull), line(noteHead(h.Note), "", respFull), line(noteHead(h.Note), "", respShort)} {
 		if ansi.StringWidth(out) <= m.width {
 			break
 		}
@@ -421,6 +434,31 @@ func (m *Model) statusBar() string {
 		out += "  " + t.render(stDim, "("+h.Reason+")") // cut at the end when long
 	}
 	return fit(out, m.width)
+}
+
+// respStatus is the status bar's part for the RESP endpoint: requests
+// and error replies in the last second, and the errors since it started
+// (short: the last second's only).
+func (m *Model) respStatus(r *cluster.RESPStatus, short bool) string {
+	t := m.theme
+	out := "RESP " + t.render(stAlive, fmt.Sprintf("%d req/s", r.RequestsPerSec))
+	switch {
+	case r.ErrorsPerSec > 0 && short:
+		out += " " + t.render(stDown, fmt.Sprintf("%d err/s", r.ErrorsPerSec))
+	case r.ErrorsPerSec > 0:
+		out += " " + t.render(stDown, fmt.Sprintf("%d err/s (%d in all)", r.ErrorsPerSec, r.Errors))
+	case r.Errors > 0 && !short:
+		out += " " + t.render(stDim, fmt.Sprintf("%d errors", r.Errors))
+	}
+	return out
+}
+
+// clipRunes cuts s to at most n runes, marking a cut with "…".
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // ringLines draws the ring and its legend.
@@ -441,7 +479,7 @@ func (m *Model) ringLines(in rect) []string {
 func (m *Model) ringScene() *ringScene {
 	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
 		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked(),
-		heat: m.heatMap(), heatGlyphs: m.opts.NoColor, hostColor: m.hostColors()}
+		heat: m.heatMap(), heatGlyphs: m.opts.NoColor, hostColor: m.hostColors(), where: m.holders()}
 	if n := m.selectedNode(); n != nil {
 		sc.selHost = n.Host
 	}
@@ -487,6 +525,9 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	}
 	if l := sc.lookup; l != nil {
 		from := m.ix.name(chord.NodeRef{Addr: l.origin})
+		if l.resp != "" {
+			more = append(more, t.render(stPath, "RESP "+l.resp+" "+clipRunes(l.label, 20)))
+		}
 		more = append(more, t.render(stPath, "1⠒2")+" calls of "+from+" (hop 0)")
 		if l.failed() {
 			more = append(more, t.render(stFailed, "✗3⠁⠂")+" failed call")
@@ -507,10 +548,11 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	if sc.selHost != "" {
 		more = append(more, t.render(stSelected, string(hostMark))+" "+sc.selHost+"'s identities")
 	}
-	if len(more) == 0 {
-		return []string{joinFit(items, " ", w)}
+	out := []string{joinFit(items, " ", w)}
+	if len(more) > 0 {
+		out = append(out, joinFit(more, "  ", w))
 	}
-	return []string{joinFit(items, " ", w), joinFit(more, "  ", w)}
+	return append(out, m.whereCaption(w)...)
 }
 
 // membersTitle counts the members as the status bar does, and says where

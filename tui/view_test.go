@@ -199,7 +199,7 @@ func runCmd(t testing.TB, m *Model, cmd tea.Cmd) {
 		for _, c := range msg {
 			runCmd(t, m, c)
 		}
-	case resultMsg, snapshotMsg:
+	case resultMsg, snapshotMsg, whereMsg:
 		_, next := m.Update(msg)
 		runCmd(t, m, next)
 	}

@@ -329,9 +329,12 @@ func TestTmuxMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.keys(":where /hello.txt", "Enter")
-	// where's answer is several lines: it opens in the output view.
-	scr := s.waitFor(10*time.Second, "› where /hello.txt", "/hello.txt: 12 bytes in 1 stored block", "per node, in ring order:")
+	// where's answer marks the holders on the ring, with a caption under
+	// it; o opens the whole answer, esc closes it.
+	scr := s.waitFor(10*time.Second, "› where /hello.txt", "/hello.txt: ◈ inode on", "o: the whole answer")
 	t.Logf("screen after :where:\n%s", scr)
+	s.keys("o")
+	s.waitFor(5*time.Second, "/hello.txt: 12 bytes in 1 stored block", "per node, in ring order:")
 	s.keys("", "Escape") // alone: an escape followed at once by q reads as alt+q
 	s.waitFor(5*time.Second, "q quit")
 	s.keys("q")

@@ -45,6 +45,7 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&opts.echo, "echo", false, "print each command (as \"> command\") before its result, and the # lines as they are, for readable transcripts")
 	fs.DurationVar(&opts.startWait, "start-wait", 10*time.Second, "wait up to this long for the new ring to be stable before reading commands (0: don't)")
 	cmd.AddLectureFlags()
+	cmd.AddRESPFlags()
 	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {
@@ -90,6 +91,9 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		fmt.Fprintf(stdout, "started %s on 127.0.0.1 (%s), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
 			command.Plural(n, "node"), names, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+		if st, ok := c.RESP(); ok {
+			fmt.Fprintln(stdout, strings.SplitN(command.Done("resp", st, nil).Text, "\n", 2)[0])
+		}
 	}
 	cfg.Logger.Info("cluster ready", "nodes", n, "took", time.Since(began), "state", ready)
 	fsMount := mountBeside(c, cmd.MountDir(), cfg.Logger)

@@ -27,6 +27,7 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	refresh := fs.Duration("refresh", d.RefreshInterval, "time between two screen refreshes from the cluster (≥ 100ms)")
 	cmd.AddLectureFlags()
 	cmd.AddUIFlags()
+	cmd.AddRESPFlags()
 	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
+	"github.com/chordtui/chordtui/dht/resp"
 )
 
 // member is one node of the cluster across its incarnations: the name,
@@ -98,6 +99,9 @@ type Cluster struct {
 	merges      merges                        // merges after heal already logged (events.go)
 	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
+	resp    *resp.Server // the RESP endpoint (nil: none); guarded by mu
+	respVia string       // the member it was told to go through ("": the default origin)
+
 	keyMu       sync.Mutex // guards the Snapshot.KeyIDs cache
 	keyIDsCache []chord.ID
 	keyIDsAt    time.Time
@@ -147,6 +151,12 @@ func (c *Cluster) Close() error {
 	c.gen++
 	ms := append([]*member(nil), c.members...)
 	c.mu.Unlock()
+	// The endpoint goes first: its clients are cut off, not answered by
+	// nodes that are stopping.
+	var errs []error
+	if err := c.closeRESP(); err != nil {
+		errs = append(errs, fmt.Errorf("resp: %w", err))
+	}
 	c.emitOrdered(Event{Time: time.Now(), Kind: EventFault, Text: "close: every node stops"})
 	// Every node stops before any transport closes, so that no node reports
 	// another's shutdown as a failure.
@@ -158,7 +168,6 @@ func (c *Cluster) Close() error {
 			node.Stop()
 		}
 	}
-	var errs []error
 	for _, m := range ms {
 		c.mu.Lock()
 		drv, tr := m.drv, m.tr

@@ -72,6 +72,9 @@ type Config struct {
 	// EventBuffer is the capacity of the Events channel; events beyond it
 	// are dropped (counted in Snapshot.EventsDropped).
 	EventBuffer int
+	// RESP configures the Redis-protocol endpoint (resp.go); with
+	// RESP.Addr empty there is none.
+	RESP RESPConfig
 	// Logger receives diagnostics; nil discards them. Never point it at the
 	// terminal a UI is drawing on.
 	Logger *slog.Logger
@@ -112,6 +115,7 @@ func DefaultConfig() Config {
 		OpTimeout:             10 * time.Second,
 		WaitTimeout:           30 * time.Second,
 		EventBuffer:           4096,
+		RESP:                  DefaultRESPConfig(),
 	}
 }
 
@@ -210,6 +214,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventBuffer < 0 {
 		errs = append(errs, fmt.Errorf("event buffer must not be negative, got %d", c.EventBuffer))
+	}
+	if err := c.RESP.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

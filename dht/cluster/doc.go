@@ -45,6 +45,12 @@
 //     and the cluster's own actions, in order, each also logged.
 //   - Config (config.go): DefaultConfig, ConfigFor(n), and the tunables
 //     changed live with SetTunable.
+//   - The Redis-protocol endpoint (resp.go): with Config.RESP.Addr set,
+//     Start serves package github.com/chordtui/chordtui/dht/resp there,
+//     every command going through RESP.Via (default: the default origin;
+//     while that node is not alive, the default origin or the first live
+//     member). RESP and Snapshot.RESP report where it listens, the node
+//     serving, clients, requests and errors.
 //
 // Methods take NODE arguments as a name (n3, N8), an identifier (a hex
 // prefix; in decimal when m ≤ DecimalBits) or an address (names.go) and
@@ -57,14 +63,16 @@
 // goroutines: translateEvents (events.go) turns chord events into Events,
 // monitor (monitor.go) evaluates the stable condition, and dfsLoop
 // (dfs.go) commits the file system's long-open files and collects its
-// garbage (with a helper that cancels its round when it is stopped).
-// Close first stops dfsLoop and closes the file system (committing open
-// files, waiting for its transfers) while the nodes still run; then it
-// stops every node (so none reports another's shutdown as a failure),
-// then every driver and transport, then closes the stop channel: the
-// translator emits what is still buffered and exits, the monitor exits,
-// Close waits for both and closes Events. Nothing runs after Close
-// returns.
+// garbage (with a helper that cancels its round when it is stopped); with
+// a RESP endpoint, also the endpoint's (package resp: an accept loop and
+// one per client). Close first stops dfsLoop and closes the file system
+// (committing open files, waiting for its transfers) while the nodes still
+// run; then it closes the endpoint (its clients are cut off, and it waits
+// for its goroutines); then it stops every node (so none reports another's
+// shutdown as a failure), then every driver and transport, then closes the
+// stop channel: the translator emits what is still buffered and exits, the
+// monitor exits, Close waits for both and closes Events. Nothing runs
+// after Close returns.
 //
 // # Locks
 //

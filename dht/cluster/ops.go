@@ -109,15 +109,22 @@ func (c *Cluster) write(ctx context.Context, op, key, via string, put func(conte
 
 // opAttempts is how many times a get, set or del is tried while the key
 // is unavailable (dht.ErrUnavailable).
-const opAttempts = 3
+const opAttempts = 5
 
-// retryUnavailable runs op again, after two stabilize periods, while it
-// fails because the key is unavailable, at most opAttempts times in all
-// and within ctx. While many nodes join at once a lookup can name a node
+// maxRetryPause caps one pause between attempts, so that with slow
+// maintenance (lecture mode) a key that stays unavailable fails within
+// about a second.
+const maxRetryPause = 250 * time.Millisecond
+
+// retryUnavailable runs op again while it fails because the key is
+// unavailable, at most opAttempts times in all and within ctx; the first
+// pause is two stabilize periods and each next one twice as long (at most
+// maxRetryPause). While many nodes join at once a lookup can name a node
 // whose range is still moving (its redirects run out), and a joiner may
-// not have taken over its keys: a moment later the pointers are right.
-// Retrying a write is safe: it is a new write of the same value, with a
-// later version. Other errors return at once.
+// not have taken over its keys: a few rounds later the pointers are
+// right, and on a loaded machine rounds come late. Retrying a write is
+// safe: it is a new write of the same value, with a later version. Other
+// errors return at once.
 func (c *Cluster) retryUnavailable(ctx context.Context, op func() error) error {
 	c.mu.RLock()
 	pause := 2 * c.cfg.Chord.StabilizeInterval
@@ -127,13 +134,14 @@ func (c *Cluster) retryUnavailable(ctx context.Context, op func() error) error {
 		if err == nil || !errors.Is(err, dht.ErrUnavailable) || attempt == opAttempts {
 			return err
 		}
-		t := time.NewTimer(pause)
+		t := time.NewTimer(min(pause, maxRetryPause))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return err
 		case <-t.C:
 		}
+		pause *= 2
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"time"
 
@@ -42,6 +43,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	// The RESP endpoint's address is taken first, so that a busy one
+	// fails before any node starts.
+	respLn, err := listenRESP(cfg.RESP)
+	if err != nil {
+		return nil, err
+	}
 	if c.net == nil {
 		c.net = newNetmuxNetwork(cfg.Host, cfg.Net, cfg.Seed, c.log)
 	}
@@ -77,6 +84,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 		m, err := c.newMember()
 		if err != nil {
+			closeListener(respLn)
 			c.Close()
 			return nil, err
 		}
@@ -84,6 +92,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	first := ms[0]
 	if err := c.boot(ctx, first, nil); err != nil {
+		closeListener(respLn)
 		c.Close()
 		return nil, err
 	}
@@ -92,7 +101,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	// others join concurrently, in waves that at most double the ring, each
 	// settling before the next (see joinInWaves).
 	base := min(len(ms), cfg.Chord.SuccessorListLen+1)
-	err := c.joinAll(ctx, ms[1:base])
+	err = c.joinAll(ctx, ms[1:base])
 	if err == nil {
 		err = c.settle(ctx, ms[:base])
 	}
@@ -106,6 +115,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		err = c.startDFS()
 	}
 	if err != nil {
+		closeListener(respLn)
 		c.Close()
 		return nil, fmt.Errorf("start: %w", err)
 	}
@@ -119,7 +129,20 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c.mu.Unlock()
 	c.wakeMonitor()
 	c.log.Info("cluster started", "nodes", cfg.Nodes, "took", time.Since(began))
+	if respLn != nil {
+		if err := c.serveRESP(respLn); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// closeListener closes ln if there is one.
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		ln.Close()
+	}
 }
 
 // joinAll boots ms concurrently, at most JoinParallelism at a time, each

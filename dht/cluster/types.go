@@ -201,6 +201,10 @@ type Snapshot struct {
 	LoadWindow time.Duration
 	// Workload is the running workload's progress, nil when none runs.
 	Workload *WorkloadProgress
+	// RESP is the Redis-protocol endpoint: where it listens, the node its
+	// commands go through, clients, requests and errors (in all and in the
+	// last second); nil when the cluster runs none.
+	RESP *RESPStatus
 }
 
 // Names maps every node's address to its name, for labelling NodeRefs.

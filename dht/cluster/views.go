@@ -33,6 +33,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		UnstableReason:    c.unstableWhy,
 		EventsDropped:     c.evDropped.Load(),
 		LoadWindow:        c.loadWindowLocked(),
+		RESP:              c.respStatusLocked(),
 	}
 	var stores []*dht.Store
 	known := make(map[*member]chord.Status, len(c.members))

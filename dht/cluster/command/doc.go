@@ -28,5 +28,7 @@
 // The full help text is pinned by testdata/help.golden.
 //
 // Where to look next: package github.com/chordtui/chordtui/dht/cluster for
-// what the commands do; cmd/chordtui/repl.go for the REPL loop.
+// what the commands do (the resp command reports its RESP endpoint,
+// package github.com/chordtui/chordtui/dht/resp); cmd/chordtui/repl.go for
+// the REPL loop.
 package command

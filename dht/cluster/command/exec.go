@@ -92,6 +92,7 @@ func init() {
 		"stats":       func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Stats(), nil },
 		"load":        func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Load(), nil },
 		"workload":    runWorkload,
+		"resp":        runRESP,
 		"maintenance": runMaintenance,
 		"step":        runStep,
 		"source":      runSource,
@@ -267,4 +268,12 @@ func runHelp(_ context.Context, _ *cluster.Cluster, cmd Command) (any, error) {
 		return nil, err
 	}
 	return HelpText{Text: text}, nil
+}
+
+func runRESP(_ context.Context, c *cluster.Cluster, _ Command) (any, error) {
+	st, ok := c.RESP()
+	if !ok {
+		return nil, errorf(ErrUsage, "resp: no RESP endpoint — start chordtui with --resp ADDR (for example --resp 127.0.0.1:6380)")
+	}
+	return st, nil
 }

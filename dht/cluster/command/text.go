@@ -107,6 +107,8 @@ func text(cmd string, data any) string {
 		return workloadText(d)
 	case WorkloadStopped:
 		return "workload stopped: it reports what it did when it returns"
+	case cluster.RESPStatus:
+		return respText(d)
 	case Tunables:
 		lines := make([]string, len(d))
 		for i, t := range d {
@@ -545,5 +547,39 @@ func stepText(d cluster.StepReport) string {
 		status = "⚠ " + Plural(h.Violations, "invariant violation") + " (check lists them); " + status
 	}
 	fmt.Fprintf(&b, "step %d since %s — %s", d.Steps, h.LastFault, status)
+	return b.String()
+}
+
+// respText is the resp command's output.
+func respText(d cluster.RESPStatus) string {
+	var b strings.Builder
+	through := "no live node (every request fails)"
+	switch {
+	case d.Serving == "":
+	case d.Via != "" && d.Serving == d.Via:
+		through = d.Serving + " (--resp-via)"
+	case d.Via != "" && d.Serving == d.Origin:
+		through = fmt.Sprintf("%s, the default origin (%s, given with --resp-via, is not alive)", d.Serving, d.Via)
+	case d.Via != "":
+		through = fmt.Sprintf("%s, the first live member (%s, given with --resp-via, and the default origin %s are not alive)", d.Serving, d.Via, d.Origin)
+	case d.Serving == d.Origin:
+		through = d.Serving + " (the default origin)"
+	default:
+		through = fmt.Sprintf("%s, the first live member (the default origin %s is not alive)", d.Serving, d.Origin)
+	}
+	port := d.Addr
+	if i := strings.LastIndexByte(port, ':'); i >= 0 {
+		port = port[i+1:]
+	}
+	fmt.Fprintf(&b, "RESP endpoint on %s (redis-cli -p %s) — commands go through %s", d.Addr, port, through)
+	idle := "never"
+	if d.Idle > 0 {
+		idle = "after " + d.Idle.String()
+	}
+	fmt.Fprintf(&b, "\n  clients    %d connected (at most %d); %d connections, %d refused (too many), %d closed idle (%s)",
+		d.Clients, d.MaxClients, d.Connections, d.Rejected, d.IdleClosed, idle)
+	fmt.Fprintf(&b, "\n  requests   %d answered, %d error replies (%d protocol errors); last second %d requests/s, %d errors/s",
+		d.Requests, d.Errors, d.ProtocolErrors, d.RequestsPerSec, d.ErrorsPerSec)
+	fmt.Fprintf(&b, "\n  lookups    %d, %.2f hops on average", d.Lookups, d.HopsMean)
 	return b.String()
 }

@@ -34,6 +34,7 @@ type Command struct {
 	cluster         *clusterFlags
 	lecture         *lectureFlags   // nil unless AddLectureFlags
 	ui              *uiFlags        // nil unless AddUIFlags
+	resp            *respFlags      // nil unless AddRESPFlags
 	mount           *string         // nil unless AddMountFlag
 	shared          map[string]bool // the cluster's flag names
 }
@@ -112,6 +113,11 @@ func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
 	if err := c.applyLecture(&cfg); err != nil {
 		return cfg, nopCloser{}, err
 	}
+	rc, err := c.respConfig()
+	if err != nil {
+		return cfg, nopCloser{}, err
+	}
+	cfg.RESP = rc
 	cfg, closer, err := c.cluster.openLog(cfg)
 	if err != nil && c.Lecture() && cfg.Chord.Bits < 63 && uint64(n) > uint64(1)<<cfg.Chord.Bits {
 		err = fmt.Errorf("%w (--lecture uses m = %d: give --bits 8 or more for more nodes)", err, cfg.Chord.Bits)
