@@ -53,6 +53,10 @@ type Config struct {
 	// live node can miss one deadline, and dropping it at once breaks the
 	// ring. 1 drops on the first timeout (the paper's behaviour).
 	SuspectTimeouts int
+
+	// Load measurement and balancing (load.go, adaptive.go); the zero
+	// value measures over DefaultLoadWindow and balances nothing.
+	Load LoadConfig
 }
 
 // DefaultConfig returns the settings used by chordtui: 160-bit SHA-1 IDs,
@@ -100,6 +104,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxLookupSteps < 1 {
 		errs = append(errs, fmt.Errorf("max lookup steps must be at least 1, got %d", c.MaxLookupSteps))
+	}
+	if err := c.Load.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

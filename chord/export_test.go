@@ -17,3 +17,6 @@ func (n *Node) SetStateForTest(pred NodeRef, succ, fingers []NodeRef) {
 
 // ShortIDForTest exposes shortID to the external tests.
 var ShortIDForTest = shortID
+
+// NewLoadCounterAtForTest is NewLoadCounter starting at a given time.
+var NewLoadCounterAtForTest = newLoadCounterAt

@@ -373,6 +373,12 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		h.Via = fingerVia(e.idx)
 		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
 		h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")"
+	case viaRoute:
+		idx := strconv.Itoa(e.idx + 1)
+		h.Via = fingerVia(e.idx) + " (adaptive)"
+		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
+		h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start +
+			", routed around its busy node to another node of the finger's interval)"
 	case viaSuccessor:
 		h.Via = successorVia(e.idx)
 		if l.isOwnerEntry(e) {
@@ -483,6 +489,7 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 			cs = cs[:maxCandidates]
 		}
 	}
+	avoid := n.avoidedLocked() // adaptive.go: fingers routed around a busy node
 	var prev string
 	for k := len(n.fingers) - 1; k >= 0; k-- {
 		f := n.fingers[k]
@@ -490,6 +497,9 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 			continue
 		}
 		prev = f.Addr
+		if r, ok := avoid[f.Addr]; ok {
+			add(routeEntry{ref: r, via: viaRoute, idx: k}) // closer than f: preferred whenever it precedes key
+		}
 		add(routeEntry{ref: f, via: viaFinger, idx: k})
 	}
 	for j := len(n.succ) - 1; j >= 0; j-- {
@@ -516,6 +526,7 @@ func (n *Node) serveStep(req []byte) []byte {
 	}
 	n.localStepLocked(key.Mask(n.cfg.Bits), &a)
 	n.mu.Unlock()
+	n.routing.Add(time.Now(), 1)
 	if len(a.owners) > 0 {
 		a.owners[0].heard, a.owners[0].vouched = n.heardFrom(a.owners[0].ref.Addr)
 	}

@@ -423,6 +423,7 @@ func (n *Node) fixNextFinger(ctx context.Context, rep *RoundReport) (wrapped boo
 			}
 			n.fingers[next] = owner
 		}
+		n.rerouteLocked(k, next) // adaptive.go
 		if rep != nil {
 			rep.Owner, rep.LastSet = owner, next
 		}

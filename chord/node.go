@@ -55,6 +55,16 @@ type Node struct {
 
 	lookups, lookupFailures, rounds, eventsDropped atomic.Uint64
 
+	// routing counts the lookup steps this node answered for other nodes
+	// (serveStep): its routing load (load.go).
+	routing *LoadCounter
+	// Adaptive routing (adaptive.go): on or off; the loads heard from
+	// peers and, per finger, the node it routes through instead of the
+	// paper's (zero: none), both guarded by mu.
+	adaptive atomic.Bool
+	loads    map[string]peerLoad
+	routes   []NodeRef
+
 	// stopped is set once, by Stop, while holding mu and emitMu: every
 	// state write checks it under mu and every event under emitMu, so
 	// nothing changes and nothing is emitted after Stop returns. Reading it
@@ -141,7 +151,10 @@ func NewNode(cfg Config, tr Transport) (*Node, error) {
 		self:    NodeRef{ID: id, Addr: addr},
 		fingers: make([]NodeRef, cfg.Bits),
 		cmds:    make(map[string]CommandHandler),
+		routing: NewLoadCounter(cfg.Load.Window),
+		routes:  make([]NodeRef, cfg.Bits),
 	}
+	n.adaptive.Store(cfg.Load.Adaptive)
 	tr.Serve(n.handle)
 	return n, nil
 }
@@ -164,6 +177,7 @@ func (n *Node) Create() {
 	n.pred = NodeRef{}
 	n.succ = []NodeRef{n.self}
 	clear(n.fingers)
+	clear(n.routes)
 	n.nextFinger = 0
 	n.lost = nil
 	n.mu.Unlock()
@@ -216,6 +230,7 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	n.pred = NodeRef{}
 	n.succ = list
 	n.fingerHintsLocked(st.fingers)
+	clear(n.routes)
 	n.nextFinger = 0
 	n.lost = nil
 	n.mu.Unlock()
@@ -241,6 +256,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	n.pred = NodeRef{}
 	n.succ = nil
 	clear(n.fingers)
+	clear(n.routes)
 	n.lost = nil
 	n.mu.Unlock()
 
@@ -341,6 +357,9 @@ func (n *Node) Status() Status {
 		Predecessor: n.pred,
 		Successors:  append([]NodeRef(nil), n.succ...),
 		Fingers:     append([]NodeRef(nil), n.fingers...),
+	}
+	if slices.ContainsFunc(n.routes, func(r NodeRef) bool { return !r.IsZero() }) {
+		st.Routes = append([]NodeRef(nil), n.routes...)
 	}
 	if n.stopped.Load() {
 		st.Lookups, st.LookupFailures, st.Rounds, st.EventsDropped = n.frozen.Lookups, n.frozen.LookupFailures, n.frozen.Rounds, n.frozen.EventsDropped
@@ -522,20 +541,25 @@ func (n *Node) ping(ctx context.Context, addr string) error {
 // callState asks addr for its predecessor and successor list, notifying it of
 // this node first when notify is set (stabilize's "notify the head").
 func (n *Node) callState(ctx context.Context, addr string, notify bool) (stateReply, error) {
+	var flags byte
+	if n.adaptive.Load() {
+		flags |= stateLoads // loads ride on the reply (adaptive.go)
+	}
 	var req []byte
 	if notify {
-		req = appendRef([]byte{stateNotify}, n.self)
+		req = appendRef([]byte{flags | stateNotify}, n.self)
 	} else {
-		req = []byte{0}
+		req = []byte{flags}
 	}
 	body, err := n.rpc(ctx, addr, methodState, req)
 	if err != nil {
 		return stateReply{}, err
 	}
-	st, err := decodeState(body, &internedAddrs)
+	st, err := decodeState(body, &internedAddrs, flags)
 	if err != nil {
 		return stateReply{}, fmt.Errorf("state of %s: bad reply: %w: %w", addr, err, ErrNodeDown)
 	}
+	n.heardLoads(NodeRef{Addr: addr}, st)
 	return st, nil
 }
 
@@ -546,7 +570,7 @@ func (n *Node) callStateFingers(ctx context.Context, addr string) (stateReply, e
 	if err != nil {
 		return stateReply{}, err
 	}
-	st, err := decodeState(body, &internedAddrs)
+	st, err := decodeState(body, &internedAddrs, stateFingers)
 	if err != nil {
 		return stateReply{}, fmt.Errorf("state of %s: bad reply: %w: %w", addr, err, ErrNodeDown)
 	}
@@ -677,6 +701,9 @@ func (n *Node) serveState(ctx context.Context, req []byte) []byte {
 	if flags&stateFingers != 0 {
 		rep = appendRefs(rep, n.distinctFingersLocked())
 	}
+	if flags&stateLoads != 0 {
+		rep = n.appendLoadsLocked(rep, time.Now())
+	}
 	return rep
 }
 
@@ -746,6 +773,9 @@ func (n *Node) serveLeaving(req []byte) []byte {
 	for k, f := range n.fingers {
 		if f.Addr == leaver.Addr {
 			n.fingers[k] = NodeRef{}
+		}
+		if n.routes[k].Addr == leaver.Addr {
+			n.routes[k] = NodeRef{}
 		}
 	}
 	if role == leavingYourPredecessor && n.pred.Addr == leaver.Addr {

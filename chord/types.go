@@ -32,6 +32,11 @@ type Status struct {
 	// Fingers has Bits entries: Fingers[k] is finger k+1 of the paper, the
 	// node believed to succeed Self.ID + 2^k; zero when not yet known.
 	Fingers []NodeRef
+	// Routes, with adaptive routing (LoadConfig.Adaptive), has Bits
+	// entries: Routes[k], when not zero, is the node finger k+1 routes
+	// lookups through instead of Fingers[k], which answers many more
+	// lookup steps. Nil when no finger is routed elsewhere.
+	Routes []NodeRef
 	// Counters since start.
 	Lookups, LookupFailures, Rounds uint64
 	// EventsDropped counts events not delivered because the sink was full.

@@ -32,12 +32,14 @@ const (
 	viaFinger    byte = 0
 	viaSuccessor byte = 1
 	viaKnown     byte = 2 // the address given to Join
+	viaRoute     byte = 3 // a finger routed around its busy node (adaptive.go)
 )
 
 // Flags of a state request.
 const (
 	stateNotify  byte = 1 // rectify the sender first (stabilize's notification)
 	stateFingers byte = 2 // append the callee's distinct fingers (a joiner's finger hints)
+	// stateLoads (4, adaptive.go) appends routing loads.
 )
 
 // Roles of a leaving message.
@@ -270,6 +272,11 @@ type stateReply struct {
 	pred    NodeRef
 	succ    []NodeRef
 	fingers []NodeRef // only when asked with stateFingers
+	// With stateLoads (adaptive.go): the callee's routing load and those
+	// it heard from its successors.
+	hasLoads  bool
+	load      uint64
+	succLoads []uint64
 }
 
 func appendState(b []byte, pred NodeRef, succ []NodeRef) []byte {
@@ -278,14 +285,19 @@ func appendState(b []byte, pred NodeRef, succ []NodeRef) []byte {
 	return appendRefs(b, succ)
 }
 
-func decodeState(b []byte, intern *addrTable) (stateReply, error) {
+// decodeState decodes a reply to a state request made with flags.
+func decodeState(b []byte, intern *addrTable, flags byte) (stateReply, error) {
 	d := decoder{b: b, intern: intern}
 	st := stateReply{pred: d.ref(), succ: d.refs()}
 	if d.err == nil && len(st.succ) == 0 {
 		d.fail(errors.New("empty successor list"))
 	}
-	if d.err == nil && len(d.b) > 0 {
+	if d.err == nil && flags&stateFingers != 0 && len(d.b) > 0 {
 		st.fingers = d.refs()
+	}
+	if d.err == nil && flags&stateLoads != 0 && len(d.b) > 0 {
+		st.load, st.succLoads = d.loads()
+		st.hasLoads = d.err == nil
 	}
 	return st, d.err
 }

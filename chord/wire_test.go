@@ -36,13 +36,13 @@ func TestWireRoundTrip(t *testing.T) {
 	}
 	pred, succ := wireRef(11, "p:1"), []NodeRef{wireRef(12, "s:1"), wireRef(13, "s:2")}
 	b := appendState(nil, pred, succ)
-	st, err := decodeState(b[1:], &intern)
+	st, err := decodeState(b[1:], &intern, 0)
 	if err != nil || st.pred != pred || !reflect.DeepEqual(st.succ, succ) {
 		t.Fatalf("state: %+v, %v", st, err)
 	}
 	// Every strict prefix of a message is rejected, never read past.
 	for n := 0; n < len(b)-1; n++ {
-		if _, err := decodeState(b[1:1+n], nil); err == nil {
+		if _, err := decodeState(b[1:1+n], nil, 0); err == nil {
 			t.Fatalf("state prefix of %d bytes decoded without error", n)
 		}
 	}
@@ -89,3 +89,24 @@ func (l *loopTransport) Call(context.Context, string, string, []byte) ([]byte, e
 	return nil, ErrNodeDown
 }
 func (l *loopTransport) Serve(Handler) {}
+
+// TestStateLoadsWire round-trips a state reply with routing loads (the
+// adaptive mode's piggyback): the loads come back with the list, and a
+// reply read without asking for loads is the plain one.
+func TestStateLoadsWire(t *testing.T) {
+	var intern addrTable
+	n := &Node{succ: []NodeRef{wireRef(12, "s:1"), wireRef(13, "s:2")}, routing: NewLoadCounter(0),
+		loads: map[string]peerLoad{"s:2": {load: 40, at: time.Now()}}}
+	n.routing.Add(time.Now(), 30)
+	b := appendState(nil, wireRef(11, "p:1"), n.succ)
+	b = n.appendLoadsLocked(b, time.Now())
+	st, err := decodeState(b[1:], &intern, stateLoads)
+	if err != nil || !st.hasLoads || len(st.succLoads) != 2 || st.succLoads[0] != 0 || st.succLoads[1] != 40 || st.load == 0 {
+		t.Fatalf("with loads: %+v, %v", st, err)
+	}
+	for k := 0; k < len(b)-1; k++ {
+		if st, err := decodeState(b[1:1+k], nil, stateLoads); err == nil && st.hasLoads && len(st.succLoads) == 2 {
+			t.Fatalf("a %d-byte prefix decoded whole", k)
+		}
+	}
+}

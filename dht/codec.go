@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -269,6 +270,9 @@ type getReq struct {
 	Hints bool
 	Cover []string
 	Skip  []string
+	// Lease asks the owner for a read lease for From (cache.go).
+	Lease bool
+	From  string
 }
 
 func (m getReq) encode() []byte {
@@ -278,12 +282,14 @@ func (m getReq) encode() []byte {
 	e.boolean(m.Hints)
 	e.strs(m.Cover)
 	e.strs(m.Skip)
+	e.boolean(m.Lease)
+	e.str(m.From)
 	return e.b
 }
 
 func decodeGetReq(b []byte, lim limits) (getReq, error) {
 	d := decoder{b: b}
-	m := getReq{Key: d.str(lim.key), Force: d.boolean(), Hints: d.boolean(), Cover: d.strs(), Skip: d.strs()}
+	m := getReq{Key: d.str(lim.key), Force: d.boolean(), Hints: d.boolean(), Cover: d.strs(), Skip: d.strs(), Lease: d.boolean(), From: d.str(maxAddr)}
 	return m, d.finish()
 }
 
@@ -299,6 +305,8 @@ type getResp struct {
 	Rec      record
 	Replicas []chord.NodeRef
 	Copies   []copyVer
+	// Lease is the read lease granted to the request's From (0: none).
+	Lease time.Duration
 }
 
 // copyVer is one holder's version of a key, as read by dht.get.
@@ -325,6 +333,7 @@ func (m getResp) encode() []byte {
 		e.boolean(c.Found)
 		e.version(c.Ver)
 	}
+	e.uvarint(uint64(m.Lease / time.Millisecond))
 	return e.b
 }
 
@@ -342,6 +351,7 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 	for i := 0; i < n && d.err == nil; i++ {
 		m.Copies = append(m.Copies, copyVer{Addr: d.str(maxAddr), Found: d.boolean(), Ver: d.version()})
 	}
+	m.Lease = time.Duration(min(d.uvarint(), uint64(time.Hour/time.Millisecond))) * time.Millisecond
 	return m, d.finish()
 }
 

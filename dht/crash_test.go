@@ -98,10 +98,10 @@ func TestOwnerDiesAfterLookup(t *testing.T) {
 	}
 	r.crash(r.byAddr(holders[0]))
 
-	if got, err := via.store.getAfter(ctx, key, lr, nil, false); !via.store.lookUpAgain(ctx, nil, err) {
+	if got, err := via.store.getAfter(ctx, key, lr, nil, false, false); !via.store.lookUpAgain(ctx, nil, err) {
 		t.Fatalf("get with a stale unverified lookup = %q from %s, %v; want an error to look up again", got.Value, got.Owner.Addr, err)
 	}
-	got, err := via.store.getAfter(ctx, key, lr, nil, true)
+	got, err := via.store.getAfter(ctx, key, lr, nil, true, false)
 	if err != nil || string(got.Value) != vals[key] || !got.Fallback || got.Owner.Addr != holders[1] {
 		t.Fatalf("get with a stale lookup = %q (fallback %v, from %s), %v; want %q from %s", got.Value, got.Fallback, got.Owner.Addr, err, vals[key], holders[1])
 	}
@@ -113,7 +113,7 @@ func TestOwnerDiesAfterLookup(t *testing.T) {
 	// A lookup that failed on the dead owner.
 	failed := chord.LookupResult{Key: HashIDForTest(key), Path: []chord.Hop{{Node: lr.Owner, Err: "connection refused"}}}
 	lookupErr := fmt.Errorf("no live candidate: %w", chord.ErrLookupFailed)
-	if got, err := via.store.getAfter(ctx, key, failed, lookupErr, false); err != nil || string(got.Value) != "new" {
+	if got, err := via.store.getAfter(ctx, key, failed, lookupErr, false, false); err != nil || string(got.Value) != "new" {
 		t.Fatalf("get after a failed lookup = %q, %v; want \"new\"", got.Value, err)
 	}
 	put2, err := via.store.writeAfter(ctx, "set", setReq{Key: key, Value: []byte("newer")}, failed, lookupErr, false)

@@ -75,6 +75,16 @@ type Config struct {
 	OnMerge func(Merge)
 	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
+
+	// Host, when set, names the real node a node's address runs on, for
+	// rings of virtual nodes: a key's holders are then the owner and the
+	// next nodes on other real nodes than the owner's and each other's
+	// (hosts.go), so that one real node's crash never takes two copies.
+	// Nil: every address is a real node of its own.
+	Host func(addr string) string
+
+	// Cache is the read cache with owner leases (cache.go); off by default.
+	Cache CacheConfig
 }
 
 // DefaultConfig returns r = 3, keys ≤ 1 KiB, values ≤ 1 MiB, a repair
@@ -117,6 +127,9 @@ func (c Config) Validate() error {
 	if c.MaxBatchBytes < 1 {
 		errs = append(errs, fmt.Errorf("max batch bytes must be at least 1, got %d", c.MaxBatchBytes))
 	}
+	if err := c.Cache.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MaxRedirects < 0 {
 		errs = append(errs, fmt.Errorf("max redirects must not be negative, got %d", c.MaxRedirects))
 	}
@@ -138,6 +151,8 @@ type Store struct {
 	clock *hlc
 
 	handlers map[string]chord.CommandHandler
+	load     *storeLoad // requests served (load.go)
+	cache    *readCache // cached answers and the leases granted (cache.go)
 
 	hintMu sync.Mutex
 	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)
@@ -192,6 +207,8 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		now:   now,
 		clock: newHLC(now, cfg.MaxClockSkew, log),
 		tab:   newTable(),
+		load:  newStoreLoad(ccfg.Load.Window),
+		cache: newReadCache(cfg.Cache),
 		// A node that created a ring and is still alone in it holds every
 		// key there is (none): it has nothing to take over.
 		ready: node.Joined() && len(distinctExcept(node.Successors(), node.Self())) == 0,
@@ -208,8 +225,9 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdTransfer: s.handleTransfer,
 		cmdSuccs:    s.handleSuccs,
 		cmdSetIf:    s.handleSetIf,
+		cmdInval:    s.handleInval,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -249,6 +267,10 @@ type GetResult struct {
 	// read wrote the record back before it returned.
 	WrittenBack int
 	Lookup      chord.LookupResult
+	// Cached says this node answered from its read cache (cache.go):
+	// no lookup, no holder asked; Owner is the one that granted the lease.
+	Cached bool
+	lease  time.Duration // granted with this answer (0: none)
 }
 
 // PutResult is the answer to Set and Del.
@@ -288,18 +310,28 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 	if err := s.checkKey(key); err != nil {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
+	start := s.now()
+	if res, ok := s.cache.cached(key, start); ok {
+		s.servedGet()
+		res.Cached = true
+		return res, nil
+	}
+	lease, inval := s.cache.begin()
 	lr, err := s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)
-	res, gerr := s.getAfter(ctx, key, lr, err, false)
+	res, gerr := s.getAfter(ctx, key, lr, err, false, lease)
 	if s.lookUpAgain(ctx, err, gerr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)
-		return s.getAfter(ctx, key, lr, err, true)
+		res, gerr = s.getAfter(ctx, key, lr, err, true, lease)
+	}
+	if gerr == nil && res.lease > 0 {
+		s.cache.keep(key, res, start, res.lease, inval)
 	}
 	return res, gerr
 }
 
 // getAfter is Get once the lookup is done (lookupErr is its error);
 // verified says the lookup pinged the owner (see callOwner).
-func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult, lookupErr error, verified bool) (GetResult, error) {
+func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult, lookupErr error, verified, lease bool) (GetResult, error) {
 	id := s.KeyID(key)
 	op := newOpState(lr, verified || lookupErr != nil)
 	standInReq := func(_ chord.NodeRef, force bool) []byte { return getReq{Key: key, Force: force}.encode() }
@@ -339,6 +371,9 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		q := getReq{Key: key, Force: force, Hints: !force}
 		if covered = len(cover) > 0 && !force && to.Addr == lr.Owner.Addr; covered {
 			q.Cover = cover
+		}
+		if lease && !force {
+			q.Lease, q.From = true, s.self.Addr
 		}
 		return q.encode()
 	}
@@ -422,6 +457,9 @@ func (s *Store) getResult(ctx context.Context, key string, reply []byte, at chor
 		}
 	}
 	res := GetResult{Owner: at, Fallback: fallback, Lookup: lr}
+	if !fallback {
+		res.lease = m.Lease
+	}
 	if !m.Found {
 		return res, nil
 	}
@@ -484,7 +522,7 @@ func (s *Store) replicaHints(owner chord.NodeRef) []chord.NodeRef {
 	mine := s.node.Successors()
 	for i, n := range mine {
 		if n.Addr == owner.Addr {
-			if l := distinctExcept(mine[i+1:], owner); len(l) >= want {
+			if l := s.holders(mine[i+1:], owner); len(l) >= want {
 				return l[:want]
 			}
 			break

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -114,6 +115,11 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
 		}
 	}
+	s.servedGet()
+	var lease time.Duration
+	if m.Lease && self && !m.Force {
+		lease = s.cache.grant(m.Key, m.From, s.now()) // before the read: a later write revokes it
+	}
 	s.mu.Lock()
 	left := s.left
 	best, found := s.tab.get(m.Key)
@@ -123,7 +129,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		// Left meanwhile (Leave empties the table and the successor list).
 		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
 	}
-	cands := distinctExcept(succs, s.self)
+	cands := s.holders(succs, s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
 	var out getResp
 	if self {
@@ -207,6 +213,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}.encode(), nil
 	}
 	out.Found, out.Rec = found, best
+	out.Lease = lease
 	return out.encode(), nil
 }
 
@@ -254,6 +261,7 @@ func (s *Store) handleRead(_ context.Context, b []byte) ([]byte, error) {
 	if h, ok := s.memberHead(accessRead); !ok {
 		return getResp{Head: h}.encode(), nil
 	}
+	s.servedGet()
 	s.mu.Lock()
 	left := s.left
 	r, found := s.tab.get(m.Key)
@@ -317,6 +325,9 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, ifVer *Version) (set
 	if ok, hint := s.owns(id); !ok && !m.Force {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
 	}
+	s.servedSets(1)
+	done := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
+	defer done()
 	s.mu.Lock()
 	if s.leaving || s.left {
 		// Leave has started: its handoff may not include this write.
@@ -477,6 +488,9 @@ func (s *Store) handleStore(ctx context.Context, b []byte) ([]byte, error) {
 	}
 	if h, ok := s.memberHead(need); !ok {
 		return storeResp{Head: h}.encode(), nil
+	}
+	if m.Kind == storeWrite {
+		s.servedSets(len(m.Recs))
 	}
 	out := storeResp{Accepted: make([]bool, len(m.Recs)), Current: make([]Version, len(m.Recs))}
 	var applied []record

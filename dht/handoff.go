@@ -209,13 +209,14 @@ func (s *Store) takeOver(ctx context.Context) error {
 	if err := s.settled(ctx); err != nil {
 		return fmt.Errorf("join handoff: %w", err)
 	}
-	walk := s.newWalk(s.node.Successors(), s.self.Addr)
+	walk := s.newWalkAll(s.node.Successors(), s.self.Addr)
 	want := s.cfg.Replicas
 	var sources []chord.NodeRef
+	hosts := map[string]bool{} // the real nodes of the sources (hosts.go)
 	var errs []error
 	taken, walked := 0, 0
 	complete := true // every node walked answered
-	for len(sources) < want && ctx.Err() == nil {
+	for len(hosts) < want && ctx.Err() == nil {
 		c, ok := walk.next(ctx)
 		if !ok {
 			break
@@ -231,11 +232,12 @@ func (s *Store) takeOver(ctx context.Context) error {
 		default:
 			walk.answered(c)
 			sources = append(sources, c)
+			hosts[s.host(c.Addr)] = true
 			taken += n
 		}
 	}
 	round := walk.wrapped && len(walk.queue) == 0 // every node of the ring was walked
-	if len(sources) < want && (!round || !complete) {
+	if len(hosts) < want && (!round || !complete) {
 		return fmt.Errorf("join handoff: found %d of the %d nodes to take keys from (walked %d nodes): %w",
 			len(sources), want, walked, errors.Join(errs...))
 	}

@@ -29,6 +29,7 @@ import (
 func (s *Store) Repair(ctx context.Context) error {
 	s.repairMu.Lock()
 	defer s.repairMu.Unlock()
+	s.cache.notePred(s.node.Predecessor(), s.now()) // cache.go: the grace after a change
 	if _, ok := s.memberHead(accessHandoff); !ok {
 		return nil
 	}
@@ -180,7 +181,7 @@ func (s *Store) ownerOf(ctx context.Context, id chord.ID, rs *round) (ownerInfo,
 // repairGroup makes the r holders of group (the owner and its successors)
 // hold this node's copies, then drops what it should.
 func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []chord.NodeRef, group []record, down map[string]bool) error {
-	cands := append([]chord.NodeRef{owner}, distinctExcept(list, owner)...)
+	cands := append([]chord.NodeRef{owner}, s.holders(list, owner)...)
 	want := min(s.cfg.Replicas, len(cands))
 	confirmed := make([]int, len(group))         // live holders (other than self) at ≥ our version
 	newerAt := make([]chord.NodeRef, len(group)) // a holder with a newer version
@@ -250,7 +251,7 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 	s.mu.Lock()
 	for k, r := range group {
 		e := s.tab.recs[r.Key]
-		if e == nil || e.rec.Ver != r.Ver || confirmed[k] != len(holders) || chord.BetweenRightIncl(r.ID, s.self.ID, last.ID) {
+		if e == nil || e.rec.Ver != r.Ver || confirmed[k] != len(holders) || chord.BetweenRightIncl(r.ID, s.self.ID, last.ID) && !s.hostHeld(r.ID, holders) {
 			continue
 		}
 		if e.spare.IsZero() {
@@ -456,11 +457,15 @@ func (s *Store) Leave(ctx context.Context) error {
 	succs := distinctExcept(s.node.Successors(), s.self)
 	var to chord.NodeRef
 	synced, handed, topped := 0, 0, 0
+	hosts := map[string]bool{} // real nodes synced (hosts.go)
 	var errs []error
 	if len(recs) > 0 {
 		for _, succ := range succs {
 			if synced == s.cfg.Replicas {
 				break
+			}
+			if !to.IsZero() && s.cfg.Host != nil && (hosts[s.host(succ.Addr)] || s.host(succ.Addr) == s.host(s.self.Addr)) {
+				continue // a copy on a real node that holds one already counts once
 			}
 			_, pushed, err := s.syncHolder(ctx, succ, recs, "")
 			if err != nil {
@@ -472,6 +477,10 @@ func (s *Store) Leave(ctx context.Context) error {
 			} else {
 				topped += pushed
 			}
+			if s.cfg.Host != nil && (s.host(succ.Addr) == s.host(s.self.Addr) || hosts[s.host(succ.Addr)]) {
+				continue // on this real node, or on one synced: not another copy
+			}
+			hosts[s.host(succ.Addr)] = true
 			synced++
 		}
 		if to.IsZero() && len(succs) > 0 {

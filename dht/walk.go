@@ -24,15 +24,35 @@ type succWalk struct {
 	left     int             // how many more nodes it may yield
 	stop     string          // the walk ends where it reaches this node
 	wrapped  bool            // it did: it went round the ring
+	// hosts, when not nil, holds the real nodes of the stop node and of
+	// every node queued or skipped: the walk yields one node per real
+	// node (Config.Host, hosts.go).
+	hosts map[string]bool
 }
 
 // newWalk starts a walk at list, never yielding the nodes in skip nor
 // anything at or after stop (the node the walk started from).
+// With Config.Host it yields one node per real node, none on the real
+// node of stop or of a node in skip: the nodes that may hold copies of a
+// key after stop.
 func (s *Store) newWalk(list []chord.NodeRef, stop string, skip ...string) *succWalk {
 	w := &succWalk{s: s, seen: map[string]bool{stop: true}, extended: map[string]bool{}, left: maxWalk, stop: stop}
+	if s.cfg.Host != nil {
+		w.hosts = map[string]bool{s.host(stop): true}
+	}
 	for _, a := range skip {
 		w.seen[a] = true
+		if w.hosts != nil {
+			w.hosts[s.host(a)] = true
+		}
 	}
+	w.add(list)
+	return w
+}
+
+// newWalkAll is newWalk over every node, several on one real node too.
+func (s *Store) newWalkAll(list []chord.NodeRef, stop string) *succWalk {
+	w := &succWalk{s: s, seen: map[string]bool{stop: true}, extended: map[string]bool{}, left: maxWalk, stop: stop}
 	w.add(list)
 	return w
 }
@@ -48,6 +68,13 @@ func (w *succWalk) add(list []chord.NodeRef) {
 			continue
 		}
 		w.seen[n.Addr] = true
+		if w.hosts != nil {
+			h := w.s.host(n.Addr)
+			if w.hosts[h] {
+				continue
+			}
+			w.hosts[h] = true
+		}
 		w.queue = append(w.queue, n)
 	}
 }

@@ -137,6 +137,12 @@ func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.mode = modeOutput
 	case km.Ticks.matches(msg):
 		m.showKeys = !m.showKeys
+	case km.Load.matches(msg):
+		m.toggleLoad()
+	case km.Heat.matches(msg):
+		m.nextMetric()
+	case km.StopWork.matches(msg):
+		return m.runLine("workload stop", fromKey)
 	case km.LookupEvents.matches(msg):
 		m.showLookups = !m.showLookups
 		m.logSel = 0
@@ -541,6 +547,14 @@ func (m *Model) syncKeys() {
 		km.Fingers.word("table")
 	}
 	km.Output.set(m.output != nil, "no long output yet")
+	km.Heat.set(m.showLoad, "the heat shows with the Load pane (L)")
+	km.StopWork.set(m.snap.Workload != nil, "no workload is running (:workload starts one)")
+	if m.showLoad {
+		km.Load.word("members")
+		km.Heat.word("heat: " + ((m.loadMetric + 1) % metricCount).String())
+	} else {
+		km.Load.word("load")
+	}
 	km.Mine.set(m.logNode != "" || m.selected != "", "no node selected")
 	if m.logNode != "" {
 		km.Mine.word("all events")

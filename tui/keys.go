@@ -61,6 +61,7 @@ type keyMap struct {
 	Lesson                                   binding
 	Fingers, Arrows, Violations, Output      binding
 	Ticks, LookupEvents, Mine                binding
+	Load, Heat, StopWork                     binding
 	Command, Help, Quit                      binding
 
 	// The ":" prompt and the get/set/del prompt.
@@ -131,6 +132,9 @@ func newKeyMap() keyMap {
 		Ticks:        bind([]string{"t"}, "", "", "show / hide keys as ticks on the ring"),
 		LookupEvents: bind([]string{"f"}, "", "", "show / hide the nodes' lookup events in the event log, and RESP clients' newest lookup on the ring"),
 		Mine:         bind([]string{"m"}, "m", "node's events", "event log: only the selected node's lines, or every line"),
+		Load:         bind([]string{"L"}, "L", "load", "show / hide the Load pane (keys, requests, routing per node) and the ring's heat"),
+		StopWork:     bind([]string{"W"}, "W", "stop workload", "stop the workload running (:workload starts one); it reports what it did"),
+		Heat:         bind([]string{"h"}, "h", "heat", "Load pane: shade the ring by keys owned, requests/s or routing/s (steps for others)"),
 
 		Command: bind([]string{":"}, ":", "cmd", "command prompt: the language of chordtui repl"),
 		Help:    bind([]string{"?"}, "?", "help", "this help"),
@@ -177,7 +181,7 @@ func (km *keyMap) groups() []keyGroup {
 		{"faults", []*binding{&km.Kill, &km.Revive, &km.Leave, &km.Pause, &km.Add}},
 		{"maintenance and step mode", []*binding{&km.Maintenance, &km.Stabilize, &km.FixFingers, &km.CheckPred,
 			&km.Repair, &km.Step, &km.StepTarget, &km.Lesson}},
-		{"view", []*binding{&km.Fingers, &km.Arrows, &km.Violations, &km.Output, &km.Ticks, &km.LookupEvents, &km.Mine,
+		{"view", []*binding{&km.Fingers, &km.Arrows, &km.Violations, &km.Load, &km.Heat, &km.StopWork, &km.Output, &km.Ticks, &km.LookupEvents, &km.Mine,
 			&km.Command, &km.Help, &km.Quit, &km.Interrupt}},
 		{"prompts (: g/s/d and /)", []*binding{&km.Run, &km.Complete, &km.Cancel, &e.HistoryPrev, &e.HistoryNext,
 			&e.Left, &e.Right, &e.Start, &e.End, &e.Backspace, &e.Delete, &e.KillStart, &e.KillEnd, &e.KillWord}},
@@ -192,13 +196,13 @@ func (km *keyMap) main() []*binding {
 		&km.PrevPane, &km.Back, &km.Find, &km.Expand, &km.Origin, &km.Random, &km.Get, &km.Set, &km.Del,
 		&km.NextHop, &km.PrevHop, &km.Replay, &km.Faster, &km.Slower, &km.Kill, &km.Revive,
 		&km.Leave, &km.Pause, &km.Add, &km.Maintenance, &km.Stabilize, &km.FixFingers, &km.CheckPred, &km.Repair,
-		&km.Step, &km.StepTarget, &km.Lesson, &km.Fingers, &km.Arrows, &km.Violations, &km.Output,
+		&km.Step, &km.StepTarget, &km.Lesson, &km.Fingers, &km.Arrows, &km.Violations, &km.Load, &km.Heat, &km.StopWork, &km.Output,
 		&km.Ticks, &km.LookupEvents, &km.Mine, &km.Command, &km.Help, &km.Quit}
 }
 
 // hintState is what the hint bar's order follows.
 type hintState struct {
-	lesson, lookup, paused, log bool
+	lesson, lookup, paused, log, load, workload bool
 }
 
 // hints returns the hint bar's bindings in mode md: head as room allows,
@@ -225,6 +229,9 @@ func (km *keyMap) hints(md mode, hs hintState) (head, tail []key.Binding) {
 		b = append(b, km.Lesson.Binding)
 	}
 	b = append(b, km.Command.Binding)
+	if hs.workload {
+		b = append(b, km.StopWork.Binding)
+	}
 	if hs.lookup {
 		b = append(b, km.NextHop.Binding, km.Replay.Binding, km.Faster.Binding)
 	}
@@ -236,7 +243,13 @@ func (km *keyMap) hints(md mode, hs hintState) (head, tail []key.Binding) {
 	if hs.log {
 		b = append(b, km.Expand.Binding, km.Find.Binding, km.Mine.Binding)
 	}
+	if hs.load {
+		b = append(b, km.Load.Binding, km.Heat.Binding)
+	}
 	b = append(b, km.Up.Binding, km.Kill.Binding, km.Revive.Binding, km.Pause.Binding, km.Get.Binding, km.Violations.Binding)
+	if !hs.load {
+		b = append(b, km.Load.Binding)
+	}
 	if !hs.paused {
 		b = append(b, km.Maintenance.Binding)
 		b = append(b, steps...)

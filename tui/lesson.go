@@ -237,6 +237,9 @@ func narrationLines(text string, w int) []string {
 func (m *Model) commandTimeout(line string) time.Duration {
 	d := m.opts.CommandTimeout
 	cmd, err := command.Parse(line)
+	if err == nil && cmd.Name == "workload" {
+		return workloadTimeout(cmd, d)
+	}
 	if err != nil || cmd.Name != "wait" {
 		return d
 	}

@@ -182,6 +182,11 @@ type Model struct {
 	fingersFlipped bool
 	arrows         bool
 
+	// showLoad: the Load pane takes the members table's place and the
+	// ring shades every live node by loadMetric (load.go).
+	showLoad   bool
+	loadMetric loadMetric
+
 	// output is the last long command output; modeOutput shows it.
 	output *outputView
 

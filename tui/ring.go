@@ -274,6 +274,15 @@ type ringScene struct {
 	changed []cluster.PointerChange
 	// marked names the nodes of the selected violation.
 	marked map[string]bool
+	// heat is each live node's heat level (load.go), nil when the ring
+	// is not shaded; heatGlyphs draws the levels as glyphs (no colour).
+	heat       map[string]int
+	heatGlyphs bool
+	// hostColor colours each live identity by its real node with virtual
+	// nodes (nil without them); selHost is the selected node's real node,
+	// whose identities are all drawn ◆ (vnodes.go).
+	hostColor map[string]styleID
+	selHost   string
 	// where is what each node holds of the file where marks (where.go).
 	where map[string]holdKind
 }
@@ -675,17 +684,41 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 	if len(s.nodes) == 1 && n.State == cluster.StateAlive && n.Side != "" {
 		st = sideStyle(n.Side) // the side's colour; its label names the side
 	}
+	if st2, ok := sc.hostColor[n.Host]; ok && len(s.nodes) == 1 && n.State == cluster.StateAlive {
+		st = st2 // its real node's colour
+	}
+	if sc.selHost != "" && len(s.nodes) == 1 && n.Host == sc.selHost && n.State == cluster.StateAlive {
+		r = hostMark // one of the selected node's real node's identities
+	}
+	if level, ok := sc.heatOf(s); ok {
+		st = heatStyle(level)
+		if sc.heatGlyphs && len(s.nodes) == 1 && r != hostMark {
+			r = heatGlyphs[level]
+		}
+	}
 	if k := sc.where[n.Name]; len(s.nodes) == 1 && k != holdNone {
 		r, st = whereGlyph(k, n.State) // its label's state badge says why it is down
 	}
 	switch {
-	case s.ranks[0] == rankSelected:
+	case s.ranks[0] == rankSelected, r == hostMark:
 		st = stSelected
 	case sc.marked[n.Name]:
 		st = stMarked
 	}
 	c.put(s.x, s.y, string(r), st)
 	c.owner[s.y*c.w+s.x] = int32(idx + 1)
+}
+
+// heatOf is the hottest level of the live nodes in s, when the ring is
+// shaded and s has one.
+func (sc *ringScene) heatOf(s *ringSite) (int, bool) {
+	level, ok := 0, false
+	for _, i := range s.nodes {
+		if l, hot := sc.heat[sc.snap.Nodes[i].Name]; hot {
+			level, ok = max(level, l), true
+		}
+	}
+	return level, ok
 }
 
 // seg is a run of label text in one style.

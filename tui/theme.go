@@ -35,9 +35,12 @@ const (
 	stMarked              // the nodes of the selected violation
 	stChanged             // a pointer the last step changed
 	stChangedLine         // the same on the ring's canvas (no underline under dots)
-	stWhere               // a live node holding a file's blocks (where)
-	stWhereInode          // a live node holding a file's inode (where)
-	stCount               // number of styles
+	stHeat0               // heat levels, coolest to hottest (load.go)
+	stHeat7       = stHeat0 + styleID(heatLevels-1)
+	stHost0       = stHeat7 + 1                   // real nodes' colours with virtual nodes (vnodes.go)
+	stWhere       = stHost0 + styleID(hostColors) // a live node holding a file's blocks (where)
+	stWhereInode  = stWhere + 1                   // a live node holding a file's inode (where)
+	stCount       = stWhere + 2                   // number of styles
 )
 
 // theme holds the rendered styles for one background (light or dark).
@@ -77,6 +80,20 @@ func newTheme(dark bool) *theme {
 	t.styles[stMarked] = s().Foreground(c("#8a5a00", "#ffd75f")).Bold(true).Reverse(true)
 	t.styles[stChanged] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true).Underline(true)
 	t.styles[stChangedLine] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true)
+	heat := [heatLevels][2]string{
+		{"#4f6f8f", "#5f87af"}, {"#3f7f8f", "#5fafaf"}, {"#3f7f5f", "#5faf87"}, {"#5f7f1f", "#87af5f"},
+		{"#7f7f00", "#d7d75f"}, {"#9f6f00", "#ffaf5f"}, {"#bf4f00", "#ff875f"}, {"#c00000", "#ff5f5f"},
+	}
+	for i, hc := range heat {
+		t.styles[stHeat0+styleID(i)] = s().Foreground(c(hc[0], hc[1])).Bold(i == heatLevels-1)
+	}
+	hosts := [hostColors][2]string{
+		{"#005f87", "#5fafd7"}, {"#875f00", "#d7af5f"}, {"#5f8700", "#afd75f"},
+		{"#870087", "#d787d7"}, {"#005f5f", "#5fd7af"}, {"#87005f", "#ff87af"},
+	}
+	for i, hc := range hosts {
+		t.styles[stHost0+styleID(i)] = s().Foreground(c(hc[0], hc[1]))
+	}
 	t.styles[stWhere] = s().Foreground(c("#0055aa", "#5fafff")).Bold(true)
 	t.styles[stWhereInode] = s().Foreground(c("#6a00c0", "#d787ff")).Bold(true)
 	return t

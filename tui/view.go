@@ -166,7 +166,12 @@ func (m *Model) render() string {
 	screen := make([]string, 0, m.height)
 	screen = append(screen, m.statusBar())
 	ring := m.box("Ring", lay.ring, false, m.ringLines(lay.ring.inner()))
-	members := m.box(m.membersTitle(), lay.members, m.focus == paneMembers, m.membersLines(lay.members.inner()))
+	var members []string
+	if m.showLoad {
+		members = m.box(m.loadTitle(), lay.members, m.focus == paneMembers, m.loadLines(lay.members.inner()))
+	} else {
+		members = m.box(m.membersTitle(), lay.members, m.focus == paneMembers, m.membersLines(lay.members.inner()))
+	}
 	for i := range ring {
 		screen = append(screen, ring[i]+members[i])
 	}
@@ -473,7 +478,11 @@ func (m *Model) ringLines(in rect) []string {
 // ringScene is what the ring draws now.
 func (m *Model) ringScene() *ringScene {
 	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
-		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked(), where: m.holders()}
+		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked(),
+		heat: m.heatMap(), heatGlyphs: m.opts.NoColor, hostColor: m.hostColors(), where: m.holders()}
+	if n := m.selectedNode(); n != nil {
+		sc.selHost = n.Host
+	}
 	for _, ch := range m.hl {
 		sc.changed = append(sc.changed, ch)
 	}
@@ -532,6 +541,12 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	}
 	if m.snap.Health.Partitioned {
 		more = append(more, t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side")
+	}
+	if sc.heat != nil {
+		more = append(more, m.heatLegend(sc.heatGlyphs))
+	}
+	if sc.selHost != "" {
+		more = append(more, t.render(stSelected, string(hostMark))+" "+sc.selHost+"'s identities")
 	}
 	out := []string{joinFit(items, " ", w)}
 	if len(more) > 0 {
@@ -1185,6 +1200,13 @@ func (m *Model) messageLine() string {
 	if m.busy > 0 && !strings.HasPrefix(msg, "…") {
 		msg = "… " + msg
 	}
+	if w := m.snap.Workload; w != nil {
+		line := t.render(stBold, "▶ "+command.WorkloadProgressText(*w)) + t.render(stDim, " (W stops it)")
+		if !strings.HasPrefix(msg, "… workload") && msg != "" {
+			line += "  " + t.render(m.messageStyle, msg)
+		}
+		return fit(line, m.width)
+	}
 	return fit(t.render(m.messageStyle, msg), m.width)
 }
 
@@ -1193,7 +1215,7 @@ func (m *Model) messageLine() string {
 // room allows, and disabled keys never.
 func (m *Model) hintBar() string {
 	head, tail := m.keys.hints(m.mode, hintState{lesson: m.lesson != nil, lookup: m.lookup != nil,
-		paused: m.snap.MaintenancePaused, log: m.focus == paneLog})
+		paused: m.snap.MaintenancePaused, log: m.focus == paneLog, load: m.showLoad, workload: m.snap.Workload != nil})
 	h := m.help
 	h.SetWidth(0)
 	end := h.ShortHelpView(tail)
@@ -1257,7 +1279,8 @@ func (m *Model) helpLines() []string {
 			t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side of a partition (B: the nodes named)",
 		"  "+t.render(stSucc, "⠒")+" a successor pointer, clockwise inside the ring (w); "+t.render(stDown, "✗ !")+" on it: broken",
 		"  "+t.render(stChanged, changeMark)+" a pointer the last step changed  "+t.render(stMarked, "⚠")+" a node the selected violation names",
-		"  ~20ms a delayed node  ↯30% a node dropping messages  ▸ a burst of pointer changes in the log (enter opens it)")
+		"  ~20ms a delayed node  ↯30% a node dropping messages  ▸ a burst of pointer changes in the log (enter opens it)",
+		"  "+m.heatLegend(true)+" (L): a live node's load in means of all live nodes'; coloured ● with colour")
 	if cmds := m.commands(); len(cmds) > 0 {
 		lines = append(lines, "", t.render(stBold, "commands (:)"))
 		for _, c := range cmds {

@@ -33,6 +33,9 @@ type member struct {
 	node  *chord.Node
 	store *dht.Store
 	drv   *chord.Driver
+	// host is the real node this identity runs on (vnodes.go); nil
+	// without virtual nodes.
+	host *vhost
 	// Faults the user set on this node.
 	delay       time.Duration
 	drop        float64
@@ -55,6 +58,7 @@ type Cluster struct {
 	mu          sync.RWMutex // guards the fields below and every member's mutable fields
 	cfg         Config
 	members     []*member
+	hosts       []*vhost // the real nodes with virtual nodes (Config.VNodes > 1), in name order
 	rng         *rand.Rand
 	origin      string
 	maintPaused bool
@@ -103,6 +107,9 @@ type Cluster struct {
 	keyMu       sync.Mutex // guards the Snapshot.KeyIDs cache
 	keyIDsCache []chord.ID
 	keyIDsAt    time.Time
+
+	wlMu sync.Mutex   // guards wl
+	wl   *workloadRun // the workload running, nil for none (workload.go)
 
 	dfs *dfsLayer // the file system on the ring (dfs.go); guarded by mu
 

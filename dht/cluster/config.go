@@ -78,6 +78,12 @@ type Config struct {
 	// Logger receives diagnostics; nil discards them. Never point it at the
 	// terminal a UI is drawing on.
 	Logger *slog.Logger
+
+	// VNodes, when above 1, runs that many Chord identities on each of
+	// the Nodes real nodes (vnodes.go). Start then lengthens every
+	// identity's successor list to Chord.SuccessorListLen × VNodes, so
+	// that it always reaches SuccessorListLen real nodes.
+	VNodes int
 }
 
 // DefaultConfig returns the settings chordtui uses: 16 nodes on 127.0.0.1,
@@ -112,6 +118,9 @@ func DefaultConfig() Config {
 		RESP:                  DefaultRESPConfig(),
 	}
 }
+
+// maxVNodes bounds Config.VNodes.
+const maxVNodes = 64
 
 // scaleFreeNodes is the ring size up to which DefaultConfig's maintenance
 // periods are used unchanged.
@@ -194,6 +203,15 @@ func (c Config) Validate() error {
 	if c.JoinTimeout <= 0 || c.OpTimeout <= 0 || c.WaitTimeout <= 0 {
 		errs = append(errs, errors.New("join, operation and wait timeouts must be positive"))
 	}
+	if c.VNodes < 0 || c.VNodes > maxVNodes {
+		errs = append(errs, fmt.Errorf("vnodes must be from 1 to %d, got %d", maxVNodes, c.VNodes))
+	}
+	if c.VNodes > 1 && (c.Names == NamesID || len(c.IDs) > 0) {
+		errs = append(errs, errors.New("virtual nodes take their identifiers from their names: no IDs and no ID names"))
+	}
+	if c.VNodes > 1 && c.Chord.Bits >= chord.MinBits && c.Chord.Bits < 63 && uint64(c.Nodes*c.VNodes) > uint64(1)<<c.Chord.Bits {
+		errs = append(errs, fmt.Errorf("%d nodes × %d identities do not fit on a ring of 2^%d identifiers", c.Nodes, c.VNodes, c.Chord.Bits))
+	}
 	if c.EventBuffer < 0 {
 		errs = append(errs, fmt.Errorf("event buffer must not be negative, got %d", c.EventBuffer))
 	}
@@ -252,6 +270,9 @@ func KnownTunables() []Tunable {
 	for i, t := range tunables {
 		out[i] = Tunable{Name: t.name, Summary: t.summary}
 	}
+	for _, t := range switches { // balance.go
+		out = append(out, Tunable{Name: t.name, Summary: t.summary})
+	}
 	return out
 }
 
@@ -271,6 +292,9 @@ func (c *Cluster) Tunables() []Tunable {
 	for i, t := range tunables {
 		out[i] = Tunable{Name: t.name, Value: t.get(&c.cfg).String(), Summary: t.summary}
 	}
+	for _, t := range switches { // balance.go
+		out = append(out, Tunable{Name: t.name, Value: onOff(t.get(&c.cfg)), Summary: t.summary})
+	}
 	return out
 }
 
@@ -286,6 +310,9 @@ func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
 		}
 	}
 	if t == nil {
+		if sw := switchNamed(name); sw != nil {
+			return c.setSwitch(sw, value)
+		}
 		return Tunable{}, errorf(ErrBadArgument, "config: unknown tunable %s", QuoteKey(name))
 	}
 	d, err := time.ParseDuration(value)

@@ -106,6 +106,9 @@ func stateText(name string, st State) string {
 func (c *Cluster) Kill(node string) error {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() {
+		return c.killHost(node)
+	}
 	m, err := c.resolve("kill", node)
 	if err != nil {
 		return err
@@ -241,6 +244,9 @@ func (c *Cluster) Revive(ctx context.Context, node string) error {
 func (c *Cluster) ReviveNode(ctx context.Context, node string) (JoinReport, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() {
+		return c.reviveHost(ctx, node)
+	}
 	m, err := c.resolve("revive", node)
 	if err != nil {
 		return JoinReport{}, err
@@ -313,6 +319,9 @@ func (c *Cluster) AddNodes(ctx context.Context, count int) (JoinReport, error) {
 		return JoinReport{}, errorf(ErrFull, "add: a %d-bit ring has %d identifiers and %d are taken (by live, down and departed nodes alike)",
 			bits, uint64(1)<<bits, have)
 	}
+	if c.vnodes() {
+		return c.addHosts(ctx, count)
+	}
 	probe := &member{} // a new node: not partitioned, so on side A
 	contacts, keysLost, err := c.contactsFor("add", probe)
 	if err != nil {
@@ -379,6 +388,9 @@ func (c *Cluster) AddNodes(ctx context.Context, count int) (JoinReport, error) {
 func (c *Cluster) Leave(ctx context.Context, node string) error {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() {
+		return c.leaveHost(ctx, node)
+	}
 	m, err := c.resolve("leave", node)
 	if err != nil {
 		return err
@@ -423,6 +435,9 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 func (c *Cluster) Pause(node string) error {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() {
+		return c.pauseHost(node, true)
+	}
 	m, err := c.resolve("pause", node)
 	if err != nil {
 		return err
@@ -449,6 +464,9 @@ func (c *Cluster) Pause(node string) error {
 func (c *Cluster) Resume(node string) error {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() {
+		return c.pauseHost(node, false)
+	}
 	m, err := c.resolve("resume", node)
 	if err != nil {
 		return err
@@ -479,6 +497,9 @@ func (c *Cluster) Resume(node string) error {
 func (c *Cluster) Partition(nodes []string) ([]string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() {
+		return c.partitionHosts(nodes)
+	}
 	group := map[*member]bool{}
 	var addrs, names []string
 	for _, n := range nodes {
@@ -533,6 +554,9 @@ func (c *Cluster) Heal() {
 func (c *Cluster) SetDelay(node string, d time.Duration) (string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() && d >= 0 {
+		return c.setHostFault("delay", node, "delay %s "+d.String(), func(m *member) { m.delay = d }, func(a string) { c.net.SetDelay(a, d) })
+	}
 	m, err := c.resolve("delay", node)
 	if err != nil {
 		return "", err
@@ -556,6 +580,10 @@ func (c *Cluster) SetDelay(node string, d time.Duration) (string, error) {
 func (c *Cluster) SetDrop(node string, percent float64) (string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if c.vnodes() && percent >= 0 && percent <= 100 {
+		return c.setHostFault("drop", node, "drop %s "+fmt.Sprintf("%g%%%%", percent), func(m *member) { m.drop = percent },
+			func(a string) { c.net.SetDrop(a, percent/100) })
+	}
 	m, err := c.resolve("drop", node)
 	if err != nil {
 		return "", err

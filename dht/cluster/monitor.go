@@ -300,14 +300,21 @@ type holder struct {
 	deleted bool
 }
 
-// keysPlaced checks that every live key sits on exactly the right nodes.
+// keysPlaced checks that every live key sits on exactly the right nodes:
+// its owner and the next r-1 live nodes, each on a real node of its own
+// (one node each without virtual nodes).
 func keysPlaced(v sideView, replicas int) (bool, string) {
 	order := make([]int, len(v.members)) // member indices in ring order
 	for i := range order {
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return v.members[order[a]].id.Cmp(v.members[order[b]].id) < 0 })
-	r := min(replicas, len(order))
+	// With virtual nodes the holders are on distinct real nodes.
+	hosts := map[string]bool{}
+	for _, m := range v.members {
+		hosts[hostName(m)] = true
+	}
+	r := min(replicas, len(hosts))
 
 	byKey := map[string][]holder{}
 	ids := map[string]chord.ID{}
@@ -329,8 +336,13 @@ func keysPlaced(v sideView, replicas int) (bool, string) {
 		}
 		want := map[int]bool{}
 		start := sort.Search(len(order), func(i int) bool { return v.members[order[i]].id.Cmp(ids[key]) >= 0 })
-		for j := 0; j < r; j++ {
-			want[order[(start+j)%len(order)]] = true
+		taken := map[string]bool{}
+		for j := 0; len(want) < r && j < len(order); j++ {
+			m := order[(start+j)%len(order)]
+			if h := hostName(v.members[m]); !taken[h] {
+				taken[h] = true
+				want[m] = true
+			}
 		}
 		okKey := len(hs) == len(want)
 		for _, h := range hs {

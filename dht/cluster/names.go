@@ -13,9 +13,12 @@ import (
 func (c *Cluster) Names() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]string, len(c.members))
-	for i, m := range c.members {
-		out[i] = m.name
+	out := make([]string, 0, len(c.hosts)+len(c.members))
+	for _, h := range c.hosts { // with virtual nodes: the real nodes first
+		out = append(out, h.name)
+	}
+	for _, m := range c.members {
+		out = append(out, m.name)
 	}
 	return out
 }
@@ -29,9 +32,12 @@ func (c *Cluster) Names() []string {
 func (c *Cluster) Resolve(node string) (Peer, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if h := c.hostNamedLocked(node); h != nil {
+		return c.hostPeerLocked(h), nil
+	}
 	m, err := c.resolveLocked("", node)
 	if err != nil {
-		return Peer{}, err
+		return Peer{}, c.hostsNamed(err)
 	}
 	return c.peerLocked(m), nil
 }
@@ -161,7 +167,10 @@ func (c *Cluster) replacerLocked() *strings.Replacer {
 		return r.r
 	}
 	names := make(map[string]string, len(c.members))
-	var labelled []string // NamesID: "8 (addr)", chord's label, is just "N8"
+	var labelled []string       // NamesID: "8 (addr)", chord's label, is just "N8"
+	for _, h := range c.hosts { // a transport's errors name the real node's address
+		names[h.addr] = h.name
+	}
 	for _, m := range c.members {
 		names[m.addr] = m.name
 		if c.cfg.Names == NamesID {

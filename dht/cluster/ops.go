@@ -55,6 +55,7 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	}
 	out.Owner = c.ref(gr.Owner)
 	out.Found = gr.Found
+	out.Cached = gr.Cached
 	if gr.Found {
 		out.Value = string(gr.Value)
 		out.Version = c.version(gr.Version)

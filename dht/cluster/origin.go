@@ -52,9 +52,16 @@ func (c *Cluster) originFor(op, via string) (startAt, error) {
 	}
 	pick := func(m *member) startAt { return startAt{name: m.name, node: m.node, store: m.store} }
 	if via != "" {
+		if h := c.hostNamedLocked(via); h != nil {
+			// A real node: its first live identity.
+			if m := liveIdentityLocked(h); m != nil {
+				return pick(m), nil
+			}
+			return startAt{}, errorf(ErrNodeState, "%s: %s — pick a live node after via", op, stateText(h.name, hostStateLocked(h)))
+		}
 		m, err := c.resolveLocked(op, via)
 		if err != nil {
-			return startAt{}, err
+			return startAt{}, c.hostsNamed(err)
 		}
 		if m.state != StateAlive {
 			return startAt{}, errorf(ErrNodeState, "%s: %s — pick a live node after via", op, stateText(m.name, m.state))

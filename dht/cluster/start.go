@@ -23,6 +23,14 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("cluster config: %w", err)
 	}
+	if cfg.VNodes > 1 {
+		// V identities per real node: a list of r·V identities reaches r
+		// real nodes, whichever of them are another's identities.
+		cfg.Chord.SuccessorListLen *= cfg.VNodes
+		// Lists V times longer take more stabilize rounds to settle after
+		// each join wave: the bound on settling grows with V (up to 4×).
+		cfg.JoinTimeout *= time.Duration(min(cfg.VNodes, 4))
+	}
 	c := &Cluster{
 		log:         cfg.Logger,
 		net:         cfg.Network,
@@ -63,15 +71,24 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c.lastFault, c.lastFaultAt = what, began
 	c.busy = what // nothing is judged before the whole ring has joined
 	c.mu.Unlock()
-	ms := make([]*member, cfg.Nodes)
-	for i := range ms {
+	var ms []*member
+	for range cfg.Nodes {
+		if cfg.VNodes > 1 {
+			h, err := c.newHost()
+			if err != nil {
+				c.Close()
+				return nil, err
+			}
+			ms = append(ms, h.members...)
+			continue
+		}
 		m, err := c.newMember()
 		if err != nil {
 			closeListener(respLn)
 			c.Close()
 			return nil, err
 		}
-		ms[i] = m
+		ms = append(ms, m)
 	}
 	first := ms[0]
 	if err := c.boot(ctx, first, nil); err != nil {
@@ -372,6 +389,9 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	dc := c.cfg.DHT
 	dc.Logger = c.log.With("node", m.name)
 	dc.OnMerge = c.onMerge
+	if c.vnodes() {
+		dc.Host = HostOf // replicas on distinct real nodes
+	}
 	tr := m.tr
 	m.incarnation++
 	inc := m.incarnation

@@ -139,6 +139,8 @@ type NodeSnapshot struct {
 	Chord chord.Status
 	// Keys are the node's key counts (zero when down or left).
 	Keys dht.Counts
+	// Load is what the node stored and served (load.go).
+	Load NodeLoad
 	RPC  RPCStats
 	// Faults set on this node by the user.
 	Delay       time.Duration
@@ -146,6 +148,9 @@ type NodeSnapshot struct {
 	Partitioned bool
 	// Incarnation counts the node's starts: 1 for the first, +1 per revive.
 	Incarnation int
+	// Host names the real node this identity runs on with virtual nodes
+	// (n3 for n3.2); "" without them.
+	Host string
 	// Side is the node's side of the partition in force: "A" (the nodes
 	// not named by partition, and nodes added since) or "B" (the nodes
 	// named); "" when there is no partition. Letters, so that it reads
@@ -192,6 +197,10 @@ type Snapshot struct {
 	// EventsDropped counts events not delivered because nobody read Events
 	// fast enough.
 	EventsDropped uint64
+	// LoadWindow is the window NodeSnapshot.Load's rates are counted over.
+	LoadWindow time.Duration
+	// Workload is the running workload's progress, nil when none runs.
+	Workload *WorkloadProgress
 	// RESP is the Redis-protocol endpoint: where it listens, the node its
 	// commands go through, clients, requests and errors (in all and in the
 	// last second); nil when the cluster runs none.
@@ -321,6 +330,9 @@ type GetResult struct {
 	Hops     int    `json:"hops"`
 	Timeouts int    `json:"timeouts"`
 	Via      string `json:"via"`
+	// Cached: Via answered from its read cache under Owner's lease, with
+	// no lookup and no holder asked (dht.GetResult.Cached).
+	Cached bool `json:"cached,omitempty"`
 	// Lookup is the lookup that found the owner, for drawing its path.
 	Lookup LookupResult `json:"-"`
 }
@@ -379,6 +391,10 @@ type NodeRow struct {
 	Faults []string `json:"faults,omitempty"`
 	// Side: as in NodeSnapshot ("" when there is no partition).
 	Side string `json:"side,omitempty"`
+	// Identities counts a real node's Chord identities with virtual nodes
+	// (0 without): its keys are summed over them, and ID is its first
+	// identity's.
+	Identities int `json:"identities,omitempty"`
 }
 
 // MarshalJSON adds pred and succ.
@@ -421,6 +437,17 @@ type Routing struct {
 	FingerTable []FingerEntry `json:"finger_table"`
 	Lookups     uint64        `json:"lookups"`
 	Rounds      uint64        `json:"rounds"`
+	// Routed lists, with adaptive routing, the fingers that lookups are
+	// routed around their busy node (chord.Status.Routes).
+	Routed []RoutedFinger `json:"routed,omitempty"`
+}
+
+// RoutedFinger is finger K (1-based) of the paper, pointing at Node, that
+// adaptive routing sends lookups through Via instead.
+type RoutedFinger struct {
+	K    int  `json:"k"`
+	Node Peer `json:"node"`
+	Via  Peer `json:"via"`
 }
 
 // NodeDetail is one node in full.
@@ -439,6 +466,10 @@ type NodeDetail struct {
 	Bytes      int64    `json:"bytes"`
 	// Faults: as in NodeRow.
 	Faults []string `json:"faults,omitempty"`
+	// Identities lists a real node's Chord identities with virtual nodes
+	// (nil without, and for one identity): its keys are summed over them,
+	// and ID is its first identity's.
+	Identities []NodeRow `json:"identities,omitempty"`
 }
 
 // MarshalJSON puts Routing's fields beside the others.
@@ -464,6 +495,9 @@ type KeyEntry struct {
 	// partition healed (a write of the other side, lost to this one), if
 	// it came from one.
 	MergedOver *Version `json:"merged_over,omitempty"`
+	// Node names the identity holding it, in the keys of a real node with
+	// virtual nodes ("" otherwise).
+	Node string `json:"node,omitempty"`
 }
 
 // KeyList is the keys one node stores, sorted by identifier.

@@ -32,6 +32,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		Origin:            c.origin,
 		UnstableReason:    c.unstableWhy,
 		EventsDropped:     c.evDropped.Load(),
+		LoadWindow:        c.loadWindowLocked(),
 		RESP:              c.respStatusLocked(),
 	}
 	var stores []*dht.Store
@@ -42,13 +43,20 @@ func (c *Cluster) Snapshot() Snapshot {
 			Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
 			Incarnation: m.incarnation, Side: c.sideOfLocked(m),
 		}
+		if m.host != nil {
+			ns.Host = m.host.name
+		}
 		if m.node != nil {
 			ns.Chord = m.node.Status()
 			ns.Keys = m.store.Counts()
+			ns.Load = loadLocked(m, ns.Keys, s.Taken)
 			known[m] = ns.Chord
 			if m.state == StateAlive {
 				stores = append(stores, m.store)
 			}
+		}
+		if m.node == nil {
+			ns.Load = NodeLoad{Name: m.name, State: m.state}
 		}
 		ns.RPC = rpcStatsLocked(m)
 		s.Nodes = append(s.Nodes, ns)
@@ -57,6 +65,9 @@ func (c *Cluster) Snapshot() Snapshot {
 	s.Violations = c.violationsLocked(j.violations, func(i int) string { return j.sideOf[i] })
 	s.Health = c.healthLocked(j)
 	s.KeyIDs = c.keyIDs(s.Taken, stores)
+	if p, ok := c.Workload(); ok {
+		s.Workload = &p
+	}
 	return s
 }
 
@@ -118,6 +129,10 @@ func (c *Cluster) Nodes() NodesView {
 	v := NodesView{Stable: c.stable, Partitioned: c.partitioned, Origin: c.origin, LastFault: c.lastFault,
 		ConvergedIn: c.convergedIn, Summary: c.healthLocked(c.judgeLocked(nil)).Summary,
 		Nodes: make([]NodeRow, 0, len(c.members))}
+	if c.vnodes() {
+		v.Nodes = c.hostRowsLocked()
+		return v
+	}
 	for _, m := range c.members {
 		p := c.peerLocked(m)
 		r := NodeRow{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, RingPosition: p.ID.Fraction(),
@@ -141,9 +156,12 @@ func (c *Cluster) Nodes() NodesView {
 func (c *Cluster) Node(node string) (NodeDetail, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if h := c.hostNamedLocked(node); h != nil {
+		return c.hostDetailLocked(h), nil
+	}
 	m, err := c.resolveLocked("node", node)
 	if err != nil {
-		return NodeDetail{}, err
+		return NodeDetail{}, c.hostsNamed(err)
 	}
 	p := c.peerLocked(m)
 	d := NodeDetail{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, Incarnation: m.incarnation, Faults: faultsLocked(m)}
@@ -164,6 +182,11 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 		}
 		r.Fingers = CollapseFingers(st, names)
 		r.FingerTable = c.fingerTableLocked(st, c.sideIDsLocked(m))
+		for k, v := range st.Routes {
+			if !v.IsZero() && k < len(st.Fingers) {
+				r.Routed = append(r.Routed, RoutedFinger{K: k + 1, Node: c.refLocked(st.Fingers[k]), Via: c.refLocked(v)})
+			}
+		}
 		d.Routing = r
 	}
 	return d, nil
@@ -173,10 +196,14 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 // tombstones included. A node that is down or has left stores none.
 func (c *Cluster) Keys(node string) (KeyList, error) {
 	c.mu.RLock()
+	if h := c.hostNamedLocked(node); h != nil {
+		c.mu.RUnlock()
+		return c.hostKeys(h), nil
+	}
 	m, err := c.resolveLocked("keys", node)
 	if err != nil {
 		c.mu.RUnlock()
-		return KeyList{}, err
+		return KeyList{}, c.hostsNamed(err)
 	}
 	store := m.store
 	c.mu.RUnlock()
@@ -323,7 +350,9 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 // LiveNode is one live member's name with its chord node and dht store, for
 // programs that drive the nodes directly (chordtui bench).
 type LiveNode struct {
-	Name  string
+	Name string
+	// Host names the real node it runs on with virtual nodes ("" without).
+	Host  string
 	Addr  string
 	ID    chord.ID
 	Node  *chord.Node
@@ -339,7 +368,11 @@ func (c *Cluster) LiveNodes() []LiveNode {
 	defer c.mu.RUnlock()
 	var out []LiveNode
 	for _, m := range c.liveLocked() {
-		out = append(out, LiveNode{Name: m.name, Addr: m.addr, ID: m.id, Node: m.node, Store: m.store})
+		l := LiveNode{Name: m.name, Addr: m.addr, ID: m.id, Node: m.node, Store: m.store}
+		if m.host != nil {
+			l.Host = m.host.name
+		}
+		out = append(out, l)
 	}
 	return out
 }

@@ -76,6 +76,22 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opts.randomReads, "random-reads", 2000, "--files: 4 KiB reads per random-read run")
 	fs.StringVar(&opts.tree, "tree", "", "--files: the `dir` that cp -r copies (default: a generated tree of 400 files)")
 
+	balance := false
+	bo := balanceOptions{}
+	memKeys, vn, svn, zipf, modes := "100000,500000,1000000", "1,2,5,10,20", "1,2,4", "0.8,1.0,1.2", "off,adaptive,cache,both"
+	fs.BoolVar(&balance, "balance", false, "measure load balance instead: keys per real node with virtual nodes (in memory and over sockets), and Zipf gets over sockets with adaptive routing and the read cache off and on")
+	fs.IntVar(&bo.memNodes, "balance-nodes", 10000, "--balance: real nodes of the in-memory placement")
+	fs.StringVar(&memKeys, "balance-keys", memKeys, "--balance: comma-separated key counts placed in memory")
+	fs.StringVar(&vn, "balance-vnodes", vn, "--balance: comma-separated identities per real node, in memory")
+	fs.StringVar(&svn, "socket-vnodes", svn, "--balance: comma-separated identities per real node of the N nodes over sockets (empty: skip)")
+	fs.IntVar(&bo.socketKeys, "socket-keys", 10000, "--balance: keys written to the ring over sockets")
+	fs.StringVar(&zipf, "zipf", zipf, "--balance: comma-separated Zipf exponents of the workloads (empty: skip)")
+	fs.StringVar(&modes, "modes", modes, "--balance: comma-separated mechanisms of each workload: off, adaptive, cache, both")
+	fs.IntVar(&bo.wlKeys, "workload-keys", 10000, "--balance: keys of each workload")
+	fs.DurationVar(&bo.wlFor, "workload-for", 10*time.Second, "--balance: length of each workload")
+	fs.IntVar(&bo.wlClients, "workload-clients", 8, "--balance: concurrent clients of each workload")
+	fs.DurationVar(&bo.lease, "cache-lease", 0, "--balance: lease of the read cache (0: the default, 1s)")
+
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -97,6 +113,27 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
+	}
+	if balance {
+		if err := bo.parse(memKeys, vn, svn, zipf, modes); err != nil {
+			return cmd.ExitStatus(err)
+		}
+		cfg.Seed = seed
+		cfg.DHT.Cache.Lease = bo.lease
+		progress := stderr
+		if opts.json {
+			progress = io.Discard
+		}
+		rep := runBalance(ctx, "chordtui bench "+strings.Join(args, " "), cfg, bo, progress)
+		if opts.json {
+			_ = writeBalanceJSON(stdout, rep)
+		} else {
+			writeBalance(stdout, rep)
+		}
+		if rep.Failure != "" {
+			return 1
+		}
+		return 0
 	}
 	b := &bencher{
 		cfg: cfg, opts: opts, rng: rand.New(rand.NewPCG(uint64(seed), 0xbe7c4)),

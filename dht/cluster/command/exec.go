@@ -90,6 +90,8 @@ func init() {
 		"node":        runNode,
 		"keys":        func(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) { return c.Keys(cmd.Args[0]) },
 		"stats":       func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Stats(), nil },
+		"load":        func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Load(), nil },
+		"workload":    runWorkload,
 		"resp":        runRESP,
 		"maintenance": runMaintenance,
 		"step":        runStep,

@@ -77,6 +77,9 @@ type commandSpec struct {
 	choices []string
 	// details is the longer help text.
 	details string
+	// brief, when set, stands for Usage in the list of all commands, so
+	// that one long synopsis does not widen every line.
+	brief string
 }
 
 func (s commandSpec) kindAt(i int) argKind {
@@ -162,6 +165,12 @@ var commandTable = []commandSpec{
 	{CommandInfo: CommandInfo{"keys", "keys NODE", "list the keys a node stores"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
 	{CommandInfo: CommandInfo{"stats", "stats", "RPC and lookup counters per node"}},
+	{CommandInfo: CommandInfo{"workload", workloadUsage, "run many gets and sets at once and report throughput, latency, errors and stale reads"},
+		args: []string{"get|set|mix PCT", "N", "keys"}, min: 1, max: -1, via: true,
+		brief:   "workload get|set|mix PCT N keys …",
+		details: "Clients (8 by default) run operations on N keys (named wk-0 …) until DURATION passes (10s by\ndefault) or COUNT operations were made: gets (after writing every key once), sets, or a mix\nwith PCT% gets. Keys are chosen uniformly or by Zipf popularity (wk-0 the most popular, rank i\nwith probability ∝ 1/i^α); rate caps the operations per second; each starts at a random\nlive node (via random, the default) or at NODE. Every get is checked against the newest write\nacknowledged before it began: an older value is a stale read. Prints ops/s, latency\npercentiles, errors, hops and what each node served. \"workload stop\" ends a running one\n(in the TUI also W); in the REPL ctrl-c does.\nExample: workload get 10000 keys zipf 1.0 for 10s via random"},
+	{CommandInfo: CommandInfo{"load", "load", "keys, requests and routing load per node, with their spread"},
+		details: "Per node: keys owned and held as replicas, bytes, requests served (gets and sets it\nanswered as owner or stand-in, reads of its copy, writes pushed to it as a replica) and\nrouting load (lookup steps it answered for other nodes), in total and per second over the\nload window (10 s). Then, over the live nodes, each load's mean, maximum (in means) and\n1st and 99th percentiles."},
 	{CommandInfo: CommandInfo{"resp", "resp", "the Redis-protocol endpoint: address, node, clients, requests, errors"},
 		details: "Started with --resp ADDR (and --resp-via NODE, --resp-idle, --resp-max-clients): redis-cli,\nredis-benchmark and Redis client libraries read and write the DHT through it, every command\ngoing through one node (the default origin unless --resp-via names one; while that node is\nnot alive, through the default origin or the first live member). Shows the node commands go\nthrough now, the clients, and the requests and error replies, in all and in the last second."},
 	{CommandInfo: CommandInfo{"maintenance", "maintenance pause|resume|step", "pause, resume or single-step the maintenance rounds"},
@@ -204,12 +213,18 @@ func Help(name string) (string, error) {
 	if name == "" {
 		var b strings.Builder
 		b.WriteString("commands (NODE is a name like n3 or N8, an identifier (decimal when m ≤ 10, else a hex\nprefix), or host:port):\n")
+		usage := func(s commandSpec) string {
+			if s.brief != "" {
+				return s.brief
+			}
+			return s.Usage
+		}
 		width := 0
 		for _, s := range commandTable {
-			width = max(width, len([]rune(s.Usage)))
+			width = max(width, len([]rune(usage(s))))
 		}
 		for _, s := range commandTable {
-			fmt.Fprintf(&b, "  %-*s  %s\n", width, s.Usage, s.Summary)
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, usage(s), s.Summary)
 		}
 		b.WriteString("lines starting with # are comments; quote values with spaces")
 		return b.String(), nil

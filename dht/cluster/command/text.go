@@ -18,6 +18,13 @@ func text(cmd string, data any) string {
 	}
 	switch d := data.(type) {
 	case cluster.GetResult:
+		if d.Cached {
+			v := "(not found)   ("
+			if d.Found {
+				v = strconv.Quote(d.Value) + "   (version " + d.Version.String() + ", "
+			}
+			return fmt.Sprintf("%scached at %s under owner %s's lease: no lookup, no holder asked)\n  hop 0 ⚡ %-5s origin: answered from its cache", v, d.Via, d.Owner, d.Via)
+		}
 		if !d.Found {
 			return fmt.Sprintf("(not found)   (owner %s, %s via %s)", d.Owner, HopsText(d.Hops, d.Timeouts), d.Via)
 		}
@@ -94,6 +101,12 @@ func text(cmd string, data any) string {
 		return keysText(d)
 	case cluster.StatsView:
 		return statsText(d)
+	case cluster.LoadView:
+		return loadText(d)
+	case cluster.WorkloadResult:
+		return workloadText(d)
+	case WorkloadStopped:
+		return "workload stopped: it reports what it did when it returns"
 	case cluster.RESPStatus:
 		return respText(d)
 	case Tunables:
@@ -325,6 +338,9 @@ func nodesText(v cluster.NodesView) string {
 	if v.Partitioned {
 		side = func(s string) string { return fmt.Sprintf("%-4s ", s) }
 	}
+	if len(v.Nodes) > 0 && v.Nodes[0].Identities > 0 {
+		return hostsText(v, side)
+	}
 	fmt.Fprintf(&b, "%-5s %-8s %-21s %-7s %s%5s %5s  %-6s %-6s %s", "NAME", "ID", "ADDR", "STATE", side("SIDE"), "OWNED", "REPL", "PRED", "SUCC", "FAULTS")
 	for _, n := range v.Nodes {
 		pred, succ := "-", "-"
@@ -346,6 +362,9 @@ func nodeText(d cluster.NodeDetail, table bool) string {
 	if d.ID.Decimal() {
 		id = d.ID.Dec()
 	}
+	if len(d.Identities) > 0 {
+		return hostText(d)
+	}
 	fmt.Fprintf(&b, "%s  id %s  %s  %s (incarnation %d)", d.Name, id, d.Addr, d.State, d.Incarnation)
 	if r := d.Routing; r != nil {
 		fmt.Fprintf(&b, "\npredecessor  %s", peerLine(r.Pred))
@@ -358,6 +377,9 @@ func nodeText(d cluster.NodeDetail, table bool) string {
 			for _, run := range r.Fingers {
 				fmt.Fprintf(&b, "\n%s", run)
 			}
+		}
+		for _, f := range r.Routed {
+			fmt.Fprintf(&b, "\nadaptive     finger[%d] → %s is busy: lookups go through %s", f.K, f.Node.Name, f.Via.Name)
 		}
 	}
 	fmt.Fprintf(&b, "\nkeys         %d owned, %d replicas, %d tombstones, %d bytes", d.Owned, d.Replicas, d.Tombstones, d.Bytes)

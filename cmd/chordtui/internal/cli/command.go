@@ -104,7 +104,8 @@ func (c *Command) IsSet(name string) bool {
 // with the flags given explicitly on top) and opens the --log file; the
 // caller closes the returned closer when the cluster is closed.
 func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
-	base, explicit := cluster.ConfigFor(n), false
+	base, explicit := cluster.ConfigFor(n*max(1, c.cluster.vnodes)), false // paced for every identity
+	base.Nodes = n
 	if c.Lecture() {
 		base, explicit = c.lectureConfig(n), true
 	}

@@ -29,6 +29,9 @@ type clusterFlags struct {
 	seed       int64
 	logFile    string
 	logLevel   string
+	vnodes     int
+	adaptive   bool
+	cache      int
 }
 
 // addClusterFlags registers the shared flags on fs with chordtui's defaults.
@@ -47,6 +50,9 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner"+grows)
 	fs.DurationVar(&f.tombTTL, "tombstone-ttl", d.DHT.TombstoneTTL, "how long a deleted key's tombstone is kept: a holder cut off or paused longer may bring the key back")
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
+	fs.IntVar(&f.vnodes, "vnodes", 1, "Chord identities per node (virtual nodes): keys spread more evenly, copies stay on distinct nodes")
+	fs.BoolVar(&f.adaptive, "adaptive", false, "adaptive routing from the start: a finger routes around its node when that node answers many more lookup steps than another of the finger's interval (config adaptive on|off changes it live)")
+	fs.IntVar(&f.cache, "cache", 0, "read cache of this many keys per node from the start, served under the owner's lease (0: off; config cache on|off changes it live, with 1024 keys when not given)")
 	fs.StringVar(&f.logFile, "log", "", "append diagnostics and every event line to this `file` (default: none)")
 	f.logLevel = "info"
 	fs.Var(&choiceValue{&f.logLevel, []string{"debug", "info", "warn", "error"}}, "log-level", "log `level`: debug, info, warn or error")
@@ -72,6 +78,15 @@ func (f *clusterFlags) config(base cluster.Config, explicit bool, isSet func(nam
 	}
 	if shape("seed") {
 		cfg.Seed = f.seed
+	}
+	if shape("vnodes") {
+		cfg.VNodes = f.vnodes
+	}
+	if isSet("adaptive") {
+		cfg.Chord.Load.Adaptive = f.adaptive
+	}
+	if isSet("cache") {
+		cfg.DHT.Cache.Size, cfg.DHT.Cache.On = f.cache, f.cache > 0
 	}
 	for _, d := range []struct {
 		flag string
