@@ -383,7 +383,7 @@ func TestRESPWithTUI(t *testing.T) {
 	}
 	// esc closes the get's lookup; f shows the nodes' lookups, and so the
 	// clients' lookups on the ring.
-	s.keys("", "Escape") // alone: an escape followed at once by f reads as alt+f
+	s.keys("", "Escape")                  // alone: an escape followed at once by f reads as alt+f
 	s.waitFor(5*time.Second, "⠉ fingers") // the ring's legend without a lookup
 	s.keys("f")
 	bench := exec.Command("redis-benchmark", "-p", port, "-t", "set,get", "-n", "20000", "-c", "16", "-r", "1000", "-e", "-q")
