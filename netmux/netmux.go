@@ -232,9 +232,15 @@ type Transport struct {
 	dials    map[string]*dialAttempt // dials in progress, one per address
 	pending  map[net.Conn]struct{}   // accepted connections still in handshake
 
+	// watch are the OnChange functions.
+	watch watchers
+
+	// work hands a stream with a request to an idle worker (server.go).
+	work        chan *inStream
+	idleWorkers atomic.Int32
+
 	// wg counts every goroutine the transport starts: the accept loop, the
-	// reaper, handshakes, per-session accept loops, per-stream servers and
-	// session retirements.
+	// reaper, handshakes, stream servers and session retirements.
 	wg sync.WaitGroup
 }
 
@@ -273,6 +279,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 		sessions: map[*session]struct{}{},
 		dials:    map[string]*dialAttempt{},
 		pending:  map[net.Conn]struct{}{},
+		work:     make(chan *inStream),
 	}
 	t.log = log.With("node", t.addr)
 	t.ymx = yamuxConfig(cfg, t.log)
@@ -283,6 +290,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 		t.wg.Add(1)
 		go t.reapLoop()
 	}
+	t.faults.join(t)
 	return t, nil
 }
 
@@ -390,6 +398,7 @@ func (t *Transport) Kill() {
 	}
 	t.cancel() // after the sessions: a crashed node sends no error replies
 	t.wg.Wait()
+	t.faults.leave(t) // after the sessions: the peers have seen them close
 }
 
 // Close shuts down gracefully: it refuses new calls and connections, tells
@@ -608,20 +617,20 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		return nil, fmt.Errorf("netmux: handshake with %s: %w (%w)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	mux, err := yamux.Client(conn, t.ymx)
+	s, err := t.newSession(conn, addr, t.addr, true)
 	if err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("netmux: session with %s: %w", addr, err)
 	}
-	s := t.newSession(mux, addr, t.addr)
 	if !t.register(s) {
-		_ = mux.Close()
+		_ = s.mux.Close()
 		return nil, fmt.Errorf("netmux: call to %s: %w", addr, ErrClosed)
 	}
 	return s, nil
 }
 
-// register files a new session and starts serving incoming streams on it.
+// register files a new session and starts it (its incoming streams are
+// served from then on).
 // The session becomes the preferred one for its peer unless a live session
 // dialled by a lower address exists (both ends apply the same rule, so when
 // two nodes dial each other at once they settle on the same session and the
@@ -639,8 +648,7 @@ func (t *Transport) register(s *session) bool {
 			t.peers[s.peer] = s
 		}
 	}
-	t.wg.Add(1)
-	go t.serveSession(s)
+	s.mux.Start()
 	return true
 }
 

@@ -67,6 +67,52 @@ type Stream struct {
 	// closeTimer is set with stateLock held to honor the StreamCloseTimeout
 	// setting on Session.
 	closeTimer *time.Timer
+
+	// chordtui: openTimer (under stateLock) closes the session if the peer
+	// does not acknowledge the stream within StreamOpenTimeout; the ACK
+	// stops it.
+	openTimer *time.Timer
+
+	// chordtui: onReadable, if set (SetReadableHook), is called by the
+	// session's receive loop after data or a close arrives for the stream.
+	onReadable atomic.Pointer[func()]
+}
+
+// SetReadableHook makes f run after every arrival of data, a FIN or a
+// reset for the stream, and when the session closes it, on the session's
+// receive loop: f must not block (chordtui). With it, a server needs no
+// goroutine parked in Read on an idle stream: f starts one when a Read
+// would not block (Readable).
+func (s *Stream) SetReadableHook(f func()) {
+	s.onReadable.Store(&f)
+}
+
+// readable runs the readable hook, if any (chordtui).
+func (s *Stream) readable() {
+	if f := s.onReadable.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// Readable reports whether a Read would return without waiting: data is
+// buffered, or the stream is closed for reading or reset (chordtui).
+func (s *Stream) Readable() bool {
+	s.stateLock.Lock()
+	state := s.state
+	s.stateLock.Unlock()
+	switch state {
+	case streamRemoteClose, streamClosed, streamReset:
+		return true
+	}
+	s.recvLock.Lock()
+	defer s.recvLock.Unlock()
+	return s.recvBuf != nil && s.recvBuf.Len() > 0
+}
+
+// Accept acknowledges an incoming stream handed over by Hooks.OnStream, as
+// AcceptStream does before it returns one (chordtui).
+func (s *Stream) Accept() error {
+	return s.sendWindowUpdate()
 }
 
 // newStream is used to construct a new stream within
@@ -104,6 +150,7 @@ func (s *Stream) StreamID() uint32 {
 // Read is used to read from the stream
 func (s *Stream) Read(b []byte) (n int, err error) {
 	defer asyncNotify(s.recvNotifyCh)
+	shut := false // chordtui: the session has shut down
 START:
 
 	// If the stream is closed and there's no data buffered, return EOF
@@ -131,6 +178,11 @@ START:
 	s.recvLock.Lock()
 	if s.recvBuf == nil || s.recvBuf.Len() == 0 {
 		s.recvLock.Unlock()
+		if shut {
+			// chordtui: upstream waits again, and spins until Close has
+			// marked the stream closed.
+			return 0, ErrSessionShutdown
+		}
 		goto WAIT
 	}
 
@@ -156,6 +208,7 @@ WAIT:
 	}
 	select {
 	case <-s.session.shutdownCh:
+		shut = true
 	case <-s.recvNotifyCh:
 	case <-timeout:
 		return 0, ErrTimeout
@@ -206,6 +259,9 @@ START:
 	// If there is no data available, block
 	window := atomic.LoadUint32(&s.sendWindow)
 	if window == 0 {
+		if s.session.IsClosed() {
+			return 0, ErrSessionShutdown // chordtui: upstream spins until the stream is closed
+		}
 		goto WAIT
 	}
 
@@ -409,8 +465,13 @@ func (s *Stream) closeTimeout() {
 func (s *Stream) forceClose() {
 	s.stateLock.Lock()
 	s.state = streamClosed
+	if s.openTimer != nil { // chordtui
+		s.openTimer.Stop()
+		s.openTimer = nil
+	}
 	s.stateLock.Unlock()
 	s.notifyWaiting()
+	s.readable() // chordtui
 }
 
 // processFlags is used to update the state of the stream
@@ -435,6 +496,10 @@ func (s *Stream) processFlags(flags uint16) error {
 	if flags&flagACK == flagACK {
 		if s.state == streamSYNSent {
 			s.state = streamEstablished
+		}
+		if s.openTimer != nil { // chordtui
+			s.openTimer.Stop()
+			s.openTimer = nil
 		}
 		asyncNotify(s.establishCh)
 		s.session.establishStream(s.id)
@@ -481,6 +546,9 @@ func (s *Stream) incrSendWindow(hdr header, flags uint16) error {
 	// Increase window, unblock a sender
 	atomic.AddUint32(&s.sendWindow, hdr.Length())
 	asyncNotify(s.sendNotifyCh)
+	if flags&(flagFIN|flagRST) != 0 {
+		s.readable() // chordtui
+	}
 	return nil
 }
 
@@ -493,6 +561,9 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 	// Check that our recv window is not exceeded
 	length := hdr.Length()
 	if length == 0 {
+		if flags&(flagFIN|flagRST) != 0 {
+			s.readable() // chordtui
+		}
 		return nil
 	}
 
@@ -526,6 +597,7 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 
 	// Unblock any readers
 	asyncNotify(s.recvNotifyCh)
+	s.readable() // chordtui
 	return nil
 }
 
