@@ -260,7 +260,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", addr) // as for dials
 	if err != nil {
 		return nil, fmt.Errorf("netmux: listen on %s: %w", addr, err)
 	}
@@ -307,6 +307,7 @@ func yamuxConfig(cfg Config, log *slog.Logger) *yamux.Config {
 	y.StreamCloseTimeout = cfg.ReadTimeout + cfg.CallTimeout
 	y.LogOutput = nil
 	y.Logger = yamuxLogger{log}
+	y.ReadBufferSize = -1 // countingConn buffers reads, only while bytes wait
 	return y
 }
 
@@ -587,7 +588,7 @@ func isContextError(err error) bool {
 // registers the new session.
 func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 	dctx, cancel := context.WithTimeout(ctx, t.cfg.DialTimeout)
-	raw, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	raw, err := (&net.Dialer{KeepAlive: -1}).DialContext(dctx, "tcp", addr) // calls detect dead peers (probeIfTimedOut)
 	dialTimedOut := dctx.Err() != nil
 	cancel()
 	if err != nil {

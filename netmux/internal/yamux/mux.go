@@ -63,8 +63,9 @@ type Config struct {
 	Logger Logger
 
 	// chordtui: ReadBufferSize is the size of the session's read buffer
-	// (0: 4096, upstream's). A frame larger than the buffer is read
-	// straight into its stream.
+	// (0: 4096, upstream's); negative: none, the connection buffers its
+	// reads itself (netmux's borrows a buffer only while bytes wait). A
+	// frame larger than the buffer is read straight into its stream.
 	ReadBufferSize int
 }
 

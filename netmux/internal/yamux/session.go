@@ -50,8 +50,9 @@ type Session struct {
 	// conn is the underlying connection
 	conn io.ReadWriteCloser
 
-	// bufRead is a buffered reader
-	bufRead *bufio.Reader
+	// bufRead is a buffered reader (chordtui: conn itself when
+	// Config.ReadBufferSize is negative)
+	bufRead io.Reader
 
 	// pings is used to track inflight pings
 	pings    map[uint32]chan struct{}
@@ -180,16 +181,19 @@ func newSessionHooks(config *Config, conn io.ReadWriteCloser, client bool, hooks
 	if logger == nil {
 		logger = log.New(config.LogOutput, "", log.LstdFlags)
 	}
-	readSize := config.ReadBufferSize
-	if readSize <= 0 {
-		readSize = 4096 // upstream's bufio.NewReader
+	var bufRead io.Reader = conn
+	switch size := config.ReadBufferSize; {
+	case size == 0:
+		bufRead = bufio.NewReader(conn) // upstream's
+	case size > 0:
+		bufRead = bufio.NewReaderSize(conn, size)
 	}
 
 	s := &Session{
 		config:     config,
 		logger:     logger,
 		conn:       conn,
-		bufRead:    bufio.NewReaderSize(conn, readSize),
+		bufRead:    bufRead,
 		pings:      make(map[uint32]chan struct{}),
 		streams:    make(map[uint32]*Stream),
 		inflight:   make(map[uint32]struct{}),

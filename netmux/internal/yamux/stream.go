@@ -130,7 +130,8 @@ func newStream(session *Session, id uint32, state streamState) *Stream {
 		sendWindow:   initialStreamWindow,
 		recvNotifyCh: make(chan struct{}, 1),
 		sendNotifyCh: make(chan struct{}, 1),
-		establishCh:  make(chan struct{}, 1),
+		// chordtui: establishCh is nil: nothing waits on it (the open
+		// timeout is a timer the ACK stops), and a send to nil is skipped.
 	}
 	s.readDeadline.Store(time.Time{})
 	s.writeDeadline.Store(time.Time{})
@@ -188,6 +189,11 @@ START:
 
 	// Read any bytes
 	n, _ = s.recvBuf.Read(b)
+	if s.recvBuf.Len() == 0 {
+		// chordtui: an idle (pooled) stream keeps no buffer; the next
+		// frame gets one of its own size.
+		s.recvBuf = nil
+	}
 	s.recvLock.Unlock()
 
 	// Send a window update potentially
@@ -567,9 +573,6 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 		return nil
 	}
 
-	// Wrap in a limited reader
-	conn = &io.LimitedReader{R: conn, N: int64(length)}
-
 	// Copy into buffer
 	s.recvLock.Lock()
 
@@ -579,12 +582,19 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 		return ErrRecvWindowExceeded
 	}
 
-	if s.recvBuf == nil {
-		// Allocate the receive buffer just-in-time to fit the full data frame.
-		// This way we can read in the whole packet without further allocations.
-		s.recvBuf = bytes.NewBuffer(make([]byte, 0, length))
+	// chordtui: read the frame into a slice of its exact size (upstream's
+	// bytes.Buffer.ReadFrom grows it to at least 512 bytes more).
+	var copiedLength int
+	var err error
+	if s.recvBuf == nil || s.recvBuf.Len() == 0 {
+		data := make([]byte, length)
+		copiedLength, err = io.ReadFull(conn, data)
+		s.recvBuf = bytes.NewBuffer(data[:copiedLength])
+	} else {
+		var n int64
+		n, err = io.CopyN(s.recvBuf, conn, int64(length))
+		copiedLength = int(n)
 	}
-	copiedLength, err := io.Copy(s.recvBuf, conn)
 	if err != nil {
 		s.session.logger.Printf("[ERR] yamux: Failed to read stream data: %v", err)
 		s.recvLock.Unlock()

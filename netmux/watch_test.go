@@ -1,0 +1,72 @@
+package netmux_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chordtui/chordtui/netmux"
+)
+
+// counter counts a transport's change notifications.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) inc()         { c.n.Add(1) }
+func (c *counter) count() int64 { return c.n.Load() }
+
+// A session lost without a go-away (the peer was killed) is a change; one
+// retired for idleness, by either side, is not.
+func TestOnChangeReportsLostConnectionsOnly(t *testing.T) {
+	cfg := testConfig()
+	cfg.IdleTimeout = 50 * time.Millisecond
+	a := echoServer(t, cfg)
+	b := echoServer(t, cfg)
+	var seen counter
+	stop := a.OnChange(seen.inc)
+	defer stop()
+
+	mustCall(t, a, b.Addr(), "m", "x")
+	eventually(t, 5*time.Second, "the idle session to be retired", func() bool { return a.Stats().Sessions == 0 })
+	if n := seen.count(); n != 0 {
+		t.Fatalf("%d change(s) reported for a session retired while idle", n)
+	}
+
+	mustCall(t, a, b.Addr(), "m", "y")
+	b.Kill()
+	eventually(t, 5*time.Second, "the lost session to be reported", func() bool { return seen.count() == 1 })
+
+	stop()
+	c := echoServer(t, cfg)
+	mustCall(t, a, c.Addr(), "m", "z")
+	c.Kill()
+	eventually(t, 5*time.Second, "the session to be gone", func() bool { return a.Stats().Sessions == 0 })
+	if n := seen.count(); n != 1 {
+		t.Fatalf("%d change(s) after stop, want still 1", n)
+	}
+}
+
+// Every transport sharing a fault table hears of every fault set or
+// cleared, and of every transport that joins or leaves the table.
+func TestOnChangeReportsFaultTableChanges(t *testing.T) {
+	cfg := testConfig()
+	cfg.Faults = netmux.NewFaultsSeeded(1)
+	a := echoServer(t, cfg)
+	var seen counter
+	defer a.OnChange(seen.inc)()
+
+	step := func(what string, do func()) {
+		t.Helper()
+		before := seen.count()
+		do()
+		if seen.count() <= before {
+			t.Fatalf("%s: no change reported", what)
+		}
+	}
+	var b *netmux.Transport
+	step("a transport joins", func() { b = echoServer(t, cfg) })
+	step("a delay", func() { cfg.Faults.SetDelay(b.Addr(), time.Millisecond) })
+	step("a partition", func() { cfg.Faults.Partition([]string{b.Addr()}) })
+	step("a heal", cfg.Faults.Heal)
+	step("a pause", func() { cfg.Faults.Pause(b.Addr()) })
+	step("a transport leaves", b.Kill)
+}
