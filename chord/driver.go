@@ -12,35 +12,87 @@ type Task struct {
 	Name  string
 	Every time.Duration
 	Run   func(ctx context.Context)
+
+	// watch is set on the tasks NodeTasks returns: a driver running them
+	// backs off while the node's routing state is unchanged
+	// (Config.IdleBackoff). maxBackoff, if above 0, caps this task's
+	// backoff below the node's.
+	watch      *routeWatch
+	maxBackoff int
 }
 
 // NodeTasks returns the node's rounds (stabilize, fix_fingers,
 // check_predecessor) at the intervals of its Config. Round errors are not
-// returned: failures show up as events and in the node's state.
+// returned: failures show up as events and in the node's state. A Driver
+// given these tasks (and any others with them) backs off while the ring
+// around the node is idle, as Config.IdleBackoff says.
 func NodeTasks(n *Node) []Task {
+	w := &routeWatch{n: n}
 	return []Task{
-		{Name: "stabilize", Every: n.cfg.StabilizeInterval, Run: func(ctx context.Context) { _ = n.Stabilize(ctx) }},
-		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, Run: func(ctx context.Context) { _ = n.FixFingers(ctx) }},
-		{Name: "check_predecessor", Every: n.cfg.CheckPredecessorInterval, Run: func(ctx context.Context) { _ = n.CheckPredecessor(ctx) }},
+		{Name: "stabilize", Every: n.cfg.StabilizeInterval, watch: w, maxBackoff: stabilizeBackoff(n.cfg), Run: func(ctx context.Context) { w.noteRound(n.Stabilize(ctx)) }},
+		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, watch: w, Run: func(ctx context.Context) { w.noteRound(n.FixFingers(ctx)) }},
+		{Name: "check_predecessor", Every: n.cfg.CheckPredecessorInterval, watch: w, Run: func(ctx context.Context) { w.noteRound(n.CheckPredecessor(ctx)) }},
 	}
 }
 
-// Driver runs tasks on jittered tickers in one goroutine, which exits on Stop.
-// It can be paused, resumed and stepped one round at a time. Rounds never
-// overlap: timer rounds and Step take turns.
+// stabilizeBackoff is the most stabilize's period may grow, as a multiple
+// of its base: no further than keeps a predecessor calling its successor
+// within Config.LivenessWindow (lookups take an owner as live on its
+// predecessor's word only that long), whatever Config.IdleBackoff says.
+func stabilizeBackoff(cfg Config) int {
+	f := cfg.IdleBackoff
+	if cfg.LivenessWindow > 0 && cfg.StabilizeInterval > 0 {
+		longest := float64(cfg.StabilizeInterval) * (1 + cfg.Jitter)
+		f = min(f, int(float64(cfg.LivenessWindow)/longest))
+	}
+	return max(f, 1)
+}
+
+// Driver runs tasks on jittered timers. It can be paused, resumed and
+// stepped one round at a time. Rounds never overlap: timer rounds, Step and
+// Do take turns.
+//
+// A driver has no goroutine of its own: one runtime timer (time.AfterFunc)
+// fires when the earliest task is due, and its goroutine runs that round and
+// sets the timer for the next. So N nodes cost N timers in the runtime's
+// shared timer heap, and a goroutine only while a round runs.
+//
+// When the tasks include a node's (NodeTasks) and its Config.IdleBackoff is
+// above 1, the driver backs off: after a round, if the node's routing state
+// (predecessor, successor list, fingers) is as it was after the previous
+// round, no round failed and no lookup failed, and nothing has changed for
+// Config.IdleSettle, the period of the task that ran doubles, up to
+// IdleBackoff times its base. Any change returns every task to its base
+// period at once, and so does a word from the node's transport when it is
+// a ChangeNotifier (a connection lost, a node started or stopped, a fault
+// injected), without waiting for the next round: a crash is acted on as
+// fast as without backoff.
 type Driver struct {
 	tasks  []Task
 	jitter float64
 
+	// Backoff, set when the tasks include a node's (NodeTasks).
+	watch   *routeWatch
+	backoff int           // the most a period grows, as a multiple of its base
+	settle  time.Duration // how long nothing must change before periods grow
+
 	run sync.Mutex // held while a round runs
 
-	mu      sync.Mutex
-	rng     *rand.Rand
-	paused  bool
-	started bool
-	stopped bool
-	stop    chan struct{} // closed by Stop
-	done    chan struct{} // closed when the goroutine exits
+	mu         sync.Mutex
+	rng        *rand.Rand
+	paused     bool
+	started    bool
+	stopped    bool
+	due        []time.Time     // when each task runs next (zero: never)
+	period     []time.Duration // each task's current period
+	lastChange time.Time       // the routing state last changed, or a wake
+	timer      *time.Timer     // fires at the earliest due (nil before Start)
+	armedAt    time.Time       // what timer is set for
+	running    bool            // a timer round is in progress
+	ctx        context.Context // rounds' ctx, cancelled by Stop
+	cancel     context.CancelFunc
+	unwatch    func()         // ends the transport's change notifications
+	rounds     sync.WaitGroup // timer rounds in progress (Stop waits)
 }
 
 // NewDriver prepares a driver; seed makes its jitter reproducible. jitter is
@@ -52,17 +104,27 @@ func NewDriver(tasks []Task, jitter float64, seed int64) *Driver {
 	if jitter >= 1 {
 		jitter = 0.99
 	}
-	return &Driver{
+	d := &Driver{
 		tasks:  append([]Task(nil), tasks...),
 		jitter: jitter,
 		rng:    rand.New(rand.NewSource(seed)),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		due:    make([]time.Time, len(tasks)),
+		period: make([]time.Duration, len(tasks)),
 	}
+	for i, t := range d.tasks {
+		d.period[i] = t.Every
+		if d.watch == nil && t.watch != nil && t.watch.n.cfg.IdleBackoff > 1 {
+			d.watch = t.watch
+			d.backoff = t.watch.n.cfg.IdleBackoff
+			d.settle = t.watch.n.cfg.IdleSettle
+		}
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d
 }
 
-// Start launches the driver's goroutine. It exits when Stop is called.
-// Starting twice, or after Stop, does nothing.
+// Start starts running the tasks on their timers until Stop. Starting
+// twice, or after Stop, does nothing.
 func (d *Driver) Start() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -70,7 +132,19 @@ func (d *Driver) Start() {
 		return
 	}
 	d.started = true
-	go d.loop()
+	now := time.Now()
+	d.lastChange = now
+	for i, t := range d.tasks {
+		if t.Every > 0 {
+			d.due[i] = now.Add(d.spreadLocked(t.Every))
+		}
+	}
+	if d.watch != nil {
+		if cn, ok := d.watch.n.tr.(ChangeNotifier); ok {
+			d.unwatch = cn.OnChange(d.Wake)
+		}
+	}
+	d.armLocked()
 }
 
 // Pause stops running rounds until Resume; Step still works while paused.
@@ -105,6 +179,9 @@ func (d *Driver) Step(ctx context.Context) {
 		}
 		t.Run(ctx)
 	}
+	if d.watch != nil && d.watch.changed() {
+		d.Wake()
+	}
 }
 
 // Do runs round now as one more round of this driver's node: it waits for
@@ -119,80 +196,164 @@ func (d *Driver) Do(ctx context.Context, round func(ctx context.Context)) {
 	}
 }
 
-// Stop ends the goroutine and waits for a round in progress to finish (the
+// Wake returns every task that has backed off to its base period, due
+// within one base period from now, and restarts the wait of
+// Config.IdleSettle before periods grow again. A node's driver is woken by
+// its transport (ChangeNotifier) and after any round that changed the
+// routing state; a caller that knows the ring is about to change (a fault
+// it injects) may wake it too. Waking a driver whose tasks are all at
+// their base period only restarts that wait. Safe to call at any time,
+// from any goroutine, without blocking.
+func (d *Driver) Wake() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.started || d.stopped {
+		return
+	}
+	now := time.Now()
+	d.lastChange = now
+	for i, t := range d.tasks {
+		if t.Every <= 0 || d.period[i] == t.Every {
+			continue
+		}
+		d.period[i] = t.Every
+		// Uniform within a base period, as a task at its base period is
+		// due on average half a period after any moment.
+		if at := now.Add(time.Duration(d.rng.Int63n(int64(t.Every)) + 1)); at.Before(d.due[i]) {
+			d.due[i] = at
+		}
+	}
+	if !d.running {
+		d.armLocked()
+	}
+}
+
+// Periods returns each task's current period, in task order: its base
+// (Task.Every) unless the driver has backed off.
+func (d *Driver) Periods() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]time.Duration(nil), d.period...)
+}
+
+// Stop ends the timer and waits for a round in progress to finish (the
 // round's ctx is cancelled so it finishes quickly). Stop is idempotent.
 func (d *Driver) Stop() {
 	d.mu.Lock()
-	if d.stopped {
-		d.mu.Unlock()
-		<-d.done
-		return
+	if !d.stopped {
+		d.stopped = true
+		d.cancel()
+		if d.timer != nil {
+			d.timer.Stop()
+		}
 	}
-	d.stopped = true
-	started := d.started
-	close(d.stop)
+	unwatch := d.unwatch
+	d.unwatch = nil
 	d.mu.Unlock()
-	if started {
-		<-d.done
-	} else {
-		close(d.done)
+	if unwatch != nil {
+		unwatch()
 	}
+	d.rounds.Wait()
 }
 
-// period returns every spread by ±jitter.
-func (d *Driver) period(every time.Duration) time.Duration {
-	d.mu.Lock()
+// spreadLocked returns every spread by ±jitter. Caller holds d.mu.
+func (d *Driver) spreadLocked(every time.Duration) time.Duration {
 	f := 1 + d.jitter*(2*d.rng.Float64()-1)
-	d.mu.Unlock()
 	return time.Duration(float64(every) * f)
 }
 
-// loop is the driver goroutine: it sleeps until the earliest task is due,
-// runs it unless paused, and reschedules it. It exits when stop is closed.
-func (d *Driver) loop() {
-	defer close(d.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	watcher := make(chan struct{})
-	defer func() { cancel(); <-watcher }()
-	go func() { // cancels an in-progress round on Stop; exits before the loop does
-		defer close(watcher)
-		select {
-		case <-d.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	now := time.Now()
-	due := make([]time.Time, len(d.tasks))
+// armLocked sets the timer for the earliest due task. Caller holds d.mu,
+// and no timer round is in progress (it arms the timer when it ends).
+func (d *Driver) armLocked() {
+	next := d.nextLocked()
+	if next < 0 {
+		return
+	}
+	at := d.due[next]
+	if d.timer != nil && d.armedAt.Equal(at) {
+		return
+	}
+	d.armedAt = at
+	wait := time.Until(at)
+	if d.timer == nil {
+		d.timer = time.AfterFunc(wait, d.fire)
+		return
+	}
+	d.timer.Reset(wait)
+}
+
+// nextLocked returns the task due first, or -1.
+func (d *Driver) nextLocked() int {
+	next := -1
 	for i, t := range d.tasks {
-		if t.Every > 0 {
-			due[i] = now.Add(d.period(t.Every))
+		if t.Every > 0 && (next < 0 || d.due[i].Before(d.due[next])) {
+			next = i
 		}
 	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		next := -1
+	return next
+}
+
+// fire runs on the timer's goroutine: it runs the task that is due (unless
+// paused), reschedules it, and sets the timer for the next.
+func (d *Driver) fire() {
+	d.mu.Lock()
+	if d.stopped || d.running {
+		d.mu.Unlock()
+		return
+	}
+	d.armedAt = time.Time{}
+	next := d.nextLocked()
+	if next < 0 {
+		d.mu.Unlock()
+		return
+	}
+	if wait := time.Until(d.due[next]); wait > 0 {
+		d.armLocked() // woken early: the schedule moved
+		d.mu.Unlock()
+		return
+	}
+	d.running = true
+	d.rounds.Add(1)
+	paused, ctx := d.paused, d.ctx
+	d.mu.Unlock()
+	defer d.rounds.Done()
+
+	changed := false
+	if !paused {
+		d.run.Lock()
+		d.tasks[next].Run(ctx)
+		if d.watch != nil {
+			changed = d.watch.changed()
+		}
+		d.run.Unlock()
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running = false
+	if d.stopped {
+		return
+	}
+	now := time.Now()
+	every := d.tasks[next].Every
+	switch {
+	case changed:
+		d.lastChange = now
 		for i, t := range d.tasks {
-			if t.Every > 0 && (next < 0 || due[i].Before(due[next])) {
-				next = i
+			if t.Every > 0 && d.period[i] != t.Every {
+				d.period[i] = t.Every
+				if at := now.Add(d.spreadLocked(t.Every)); at.Before(d.due[i]) {
+					d.due[i] = at
+				}
 			}
 		}
-		if next < 0 {
-			<-d.stop
-			return
+	case d.watch != nil && !paused && now.Sub(d.lastChange) >= d.settle:
+		limit := d.backoff
+		if m := d.tasks[next].maxBackoff; m > 0 {
+			limit = min(limit, m)
 		}
-		timer.Reset(time.Until(due[next]))
-		select {
-		case <-d.stop:
-			return
-		case <-timer.C:
-		}
-		if !d.Paused() {
-			d.run.Lock()
-			d.tasks[next].Run(ctx)
-			d.run.Unlock()
-		}
-		due[next] = time.Now().Add(d.period(d.tasks[next].Every))
+		d.period[next] = min(2*d.period[next], time.Duration(limit)*every)
 	}
+	d.due[next] = now.Add(d.spreadLocked(d.period[next]))
+	d.armLocked()
 }
