@@ -67,17 +67,25 @@ func DefaultConfig() Config {
 	cc.StabilizeInterval = 25 * time.Millisecond
 	cc.FixFingersInterval = 50 * time.Millisecond
 	cc.CheckPredecessorInterval = 100 * time.Millisecond
-	// A node that answered within two stabilize periods, over a connection
-	// still open, is taken as live by lookups without a new ping: the
-	// owner's predecessor hears from it every stabilize round, and a crash
-	// closes the connection at once (chord.ConnectionReporter).
-	cc.LivenessWindow = 2 * cc.StabilizeInterval
+	// An idle ring sleeps: rounds that change nothing stretch their periods
+	// up to 16 times, 10 stabilize periods after the last change; a change,
+	// a lost connection, a node started or stopped or a fault returns them
+	// to the periods above at once (chord.Config.IdleBackoff).
+	cc.IdleBackoff = 16
+	cc.IdleSettle = 10 * cc.StabilizeInterval
+	// A node that answered within two of its predecessor's longest
+	// stabilize periods, over a connection still open, is taken as live by
+	// lookups without a new ping: the owner's predecessor hears from it
+	// every stabilize round, and a crash, a pause, a partition or a drop
+	// rate ends the trust at once (netmux reports the connection and the
+	// fault table: chord.ConnectionReporter).
+	cc.LivenessWindow = 2 * time.Duration(cc.IdleBackoff) * cc.StabilizeInterval
 	return Config{
 		Nodes:                 16,
 		Host:                  "127.0.0.1",
 		Chord:                 cc,
 		DHT:                   dht.DefaultConfig(),
-		Net:                   netmux.DefaultConfig(),
+		Net:                   netConfigFor(16, netmux.DescriptorLimit()),
 		MonitorInterval:       50 * time.Millisecond,
 		StableMonitorInterval: 500 * time.Millisecond,
 		JoinParallelism:       16,
@@ -91,6 +99,27 @@ func DefaultConfig() Config {
 // scaleFreeNodes is the ring size up to which DefaultConfig's maintenance
 // periods are used unchanged.
 const scaleFreeNodes = 64
+
+// fdReserve is the part of the process's descriptor limit left to
+// listeners, dials in progress and everything else the process opens.
+const fdReserve = 2048
+
+// netConfigFor sizes the transports of a ring of n nodes in a process
+// allowed limit descriptors (0: unknown). Random lookups from random
+// origins make every node call every other one; a call on a session costs
+// a fraction of a dial (connect, handshake, a session at both ends), so a
+// node keeps a session to every other node while the ring's sessions (one
+// descriptor at each end) fit the limit, and otherwise as many as fit
+// (MaxSessions, least recently used retired first).
+func netConfigFor(n, limit int) netmux.Config {
+	c := netmux.DefaultConfig()
+	if limit <= 0 {
+		return c
+	}
+	per := (limit-fdReserve)/max(n, 1) - 1 // one listener per node
+	c.MaxSessions = max(min(n-1, per), 4)
+	return c
+}
 
 // ConfigFor returns DefaultConfig for a ring of n nodes. Every node's
 // maintenance costs a fixed number of calls per period, so the ring's
@@ -108,6 +137,7 @@ const scaleFreeNodes = 64
 func ConfigFor(n int) Config {
 	c := DefaultConfig()
 	c.Nodes = n
+	c.Net = netConfigFor(n, netmux.DescriptorLimit())
 	if n <= scaleFreeNodes {
 		return c
 	}
@@ -118,6 +148,7 @@ func ConfigFor(n int) Config {
 	}
 	c.Chord.StabilizeInterval = scale(c.Chord.StabilizeInterval, root)
 	c.Chord.LivenessWindow = scale(c.Chord.LivenessWindow, root)
+	c.Chord.IdleSettle = scale(c.Chord.IdleSettle, root)
 	c.Chord.RPCTimeout = scale(c.Chord.RPCTimeout, root)
 	c.Chord.FixFingersInterval = scale(c.Chord.FixFingersInterval, s)
 	c.Chord.CheckPredecessorInterval = scale(c.Chord.CheckPredecessorInterval, s)
