@@ -13,9 +13,18 @@
 // one process's descriptors.
 //
 // Sessions run on netmux/internal/yamux, a copy of hashicorp/yamux v0.1.2
-// whose send loop writes every frame queued at the moment with one syscall
-// and tells each writer the truth about its frame (its README says what
+// in which the goroutine that sends a frame writes it, with every frame
+// queued at the moment, in one syscall and learns the truth about its frame,
+// and which hands incoming streams and data to hooks (its README says what
 // differs and why); on the wire it is plain yamux.
+//
+// An idle session costs one goroutine and no buffer at each end: its
+// receive loop, waiting for the socket to be readable before it takes a
+// pooled read buffer. A request on a pooled stream is served by one of a
+// few workers of the transport, started or woken only when the request
+// arrives, so no goroutine waits on an idle stream. A transport tells
+// OnChange watchers (chord's drivers) when a connection is lost, and,
+// sharing a fault table with others, when a node or a fault comes or goes.
 //
 // Nothing a peer sends can crash a node: a bad handshake, garbage bytes, an
 // oversized or stalled frame closes that connection with a logged reason,

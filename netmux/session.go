@@ -215,7 +215,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 			s.probeIfTimedOut(err)
 			return nil, false, callError(method, addr, context.DeadlineExceeded)
 		}
-		// The request did not go out whole (the send loop reports a frame
+		// The request did not go out whole (the writer reports a frame
 		// written only once it is): the stream or session was already dead
 		// (typically a pooled stream on a session the peer closed).
 		if s.mux.IsClosed() {
