@@ -37,8 +37,8 @@ type Faults struct {
 	rngMu      sync.Mutex
 
 	// members are the open transports that share the table; each hears
-	// of every fault set or cleared and every member joining or leaving
-	// (Transport.OnChange).
+	// of every fault set or cleared, every member that begins to serve and
+	// every member that leaves (Transport.OnChange).
 	membersMu sync.Mutex
 	members   map[*Transport]struct{}
 }
@@ -125,7 +125,8 @@ func (f *Faults) update(change func()) {
 	f.notify()
 }
 
-// join adds t to the members (Listen) and tells the others.
+// join adds t to the members (Listen). The others hear of it when t
+// begins to serve (Transport.Serve).
 func (f *Faults) join(t *Transport) {
 	if f == nil {
 		return
@@ -136,7 +137,6 @@ func (f *Faults) join(t *Transport) {
 	}
 	f.members[t] = struct{}{}
 	f.membersMu.Unlock()
-	f.notify()
 }
 
 // leave removes t from the members (Kill, Close) and tells the others.
@@ -155,6 +155,9 @@ func (f *Faults) leave(t *Transport) {
 
 // notify tells every member that the table or the membership changed.
 func (f *Faults) notify() {
+	if f == nil {
+		return
+	}
 	f.membersMu.Lock()
 	ts := make([]*Transport, 0, len(f.members))
 	for t := range f.members {

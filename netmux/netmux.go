@@ -344,13 +344,16 @@ func (l yamuxLogger) Println(v ...any)               { l.emit(fmt.Sprintln(v...)
 func (t *Transport) Addr() string { return t.addr }
 
 // Serve sets the handler for incoming calls. It does not block; a later call
-// replaces the handler.
+// replaces the handler. The first handler set is news to the other
+// transports of a shared fault table (OnChange): a node came up.
 func (t *Transport) Serve(h Handler) {
 	if h == nil {
 		t.handler.Store(nil)
 		return
 	}
-	t.handler.Store(&h)
+	if t.handler.Swap(&h) == nil {
+		t.faults.notify()
+	}
 }
 
 // Stats returns a copy of the transport's counters.

@@ -43,8 +43,8 @@ func (w *watchers) call() {
 // maintenance should look at at once, until stop is called: a session
 // closed without a go-away from either side (the peer crashed, the
 // connection broke) and, when t shares a fault table (Config.Faults) with
-// other transports, a transport joining or leaving the table (a node
-// started, killed or closed) or a fault set or cleared on it. f runs on
+// other transports, a transport of the table beginning to serve (a node
+// came up) or leaving it (killed or closed), or a fault set or cleared. f runs on
 // whatever goroutine saw the change and must not block. It implements
 // chord.ChangeNotifier.
 func (t *Transport) OnChange(f func()) (stop func()) { return t.watch.add(f) }

@@ -46,7 +46,8 @@ func TestOnChangeReportsLostConnectionsOnly(t *testing.T) {
 }
 
 // Every transport sharing a fault table hears of every fault set or
-// cleared, and of every transport that joins or leaves the table.
+// cleared, and of every transport of the table that begins to serve or
+// leaves.
 func TestOnChangeReportsFaultTableChanges(t *testing.T) {
 	cfg := testConfig()
 	cfg.Faults = netmux.NewFaultsSeeded(1)
@@ -63,7 +64,7 @@ func TestOnChangeReportsFaultTableChanges(t *testing.T) {
 		}
 	}
 	var b *netmux.Transport
-	step("a transport joins", func() { b = echoServer(t, cfg) })
+	step("a transport begins to serve", func() { b = echoServer(t, cfg) })
 	step("a delay", func() { cfg.Faults.SetDelay(b.Addr(), time.Millisecond) })
 	step("a partition", func() { cfg.Faults.Partition([]string{b.Addr()}) })
 	step("a heal", cfg.Faults.Heal)

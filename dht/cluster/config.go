@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -104,20 +105,34 @@ const scaleFreeNodes = 64
 // listeners, dials in progress and everything else the process opens.
 const fdReserve = 2048
 
+// fullMeshEnds is the most session ends (one per node and peer) a ring in
+// one process keeps for a full mesh: 128 nodes (16,256 ends, one
+// descriptor and about 8 KiB each).
+const fullMeshEnds = 1 << 14
+
 // netConfigFor sizes the transports of a ring of n nodes in a process
-// allowed limit descriptors (0: unknown). Random lookups from random
-// origins make every node call every other one; a call on a session costs
-// a fraction of a dial (connect, handshake, a session at both ends), so a
-// node keeps a session to every other node while the ring's sessions (one
-// descriptor at each end) fit the limit, and otherwise as many as fit
-// (MaxSessions, least recently used retired first).
+// allowed limit descriptors (0: unknown). Lookups from random origins for
+// random keys make every node call every other one, and a call on an open
+// session costs a fraction of a dial (connect, handshake, a session at both
+// ends), so while the ring is small enough every node keeps a session to
+// every other. Above that a partial mesh buys little (a lookup's later hops
+// go to random nodes, connected with probability MaxSessions/(n−1)), so a
+// node keeps about the peers its maintenance and routing use: its distinct
+// fingers and the nodes whose fingers point at it (about log2 n each), its
+// successors and the nodes that list it, its predecessor, a caller or two;
+// fewer if the descriptors do not allow them.
 func netConfigFor(n, limit int) netmux.Config {
 	c := netmux.DefaultConfig()
-	if limit <= 0 {
-		return c
+	fdBound := 1 << 30
+	if limit > 0 {
+		fdBound = (limit-fdReserve)/max(n, 1) - 1 // one listener per node
 	}
-	per := (limit-fdReserve)/max(n, 1) - 1 // one listener per node
-	c.MaxSessions = max(min(n-1, per), 4)
+	want := n - 1
+	if n*(n-1) > fullMeshEnds {
+		r := chord.DefaultConfig().SuccessorListLen
+		want = 2*bits.Len(uint(n-1)) + 2*r + 2
+	}
+	c.MaxSessions = max(min(want, fdBound), 4)
 	return c
 }
 
