@@ -45,12 +45,14 @@ var routeSeed = maphash.MakeSeed()
 
 // fingerprint hashes the node's routing state: joined, predecessor,
 // successor list, each run of equal fingers (a node has about log N
-// distinct ones), and the count of failed lookups.
-func (w *routeWatch) fingerprint() uint64 {
+// distinct ones), and the count of failed lookups. next is the finger
+// fix_fingers refreshes next: it goes back to 0 when a cycle completes.
+func (w *routeWatch) fingerprint() (fp uint64, next int) {
 	n := w.n
 	var h maphash.Hash
 	h.SetSeed(routeSeed)
 	n.mu.Lock()
+	next = n.nextFinger
 	if n.joined {
 		_ = h.WriteByte(1)
 	}
@@ -75,17 +77,45 @@ func (w *routeWatch) fingerprint() uint64 {
 		b[i] = byte(failures >> (8 * i))
 	}
 	_, _ = h.Write(b[:])
-	return h.Sum64()
+	return h.Sum64(), next
 }
 
-// changed reports whether the routing state differs from the last look,
-// or a round failed since; the first look reports a change.
-func (w *routeWatch) changed() bool {
-	fp := w.fingerprint()
+// look reports whether the routing state differs from the last look, or a
+// round failed since (the first look reports a change), and the finger
+// fix_fingers refreshes next.
+func (w *routeWatch) look() (changed bool, nextFinger int) {
+	fp, next := w.fingerprint()
 	failed := w.failed.Swap(false)
-	changed := fp != w.last || failed
+	changed = fp != w.last || failed
 	w.last = fp
-	return changed
+	return changed, next
+}
+
+// fingerCycles follows fix_fingers through its cycles, so that a driver
+// backs off only once every finger has been refreshed since the last
+// change: a node whose finger points at a crashed node repairs it when
+// fix_fingers comes to that finger, and each round before finds nothing
+// to change. Guarded by the driver's mutex.
+type fingerCycles struct {
+	wraps, pos         int // cycles completed, the next finger now
+	sinceWraps, sinceP int // the same at the last change
+}
+
+// saw records the next finger after a round; fix says the round was
+// fix_fingers, which moves it on by at least one unless it wraps.
+func (c *fingerCycles) saw(next int, fix bool) {
+	if next < c.pos || (fix && next == c.pos) {
+		c.wraps++
+	}
+	c.pos = next
+}
+
+// reset marks a change now.
+func (c *fingerCycles) reset() { c.sinceWraps, c.sinceP = c.wraps, c.pos }
+
+// full reports whether a whole cycle has run since the last change.
+func (c *fingerCycles) full() bool {
+	return c.wraps > c.sinceWraps+1 || (c.wraps > c.sinceWraps && c.pos >= c.sinceP)
 }
 
 // noteRound records the outcome of one of the node's rounds.

@@ -2,7 +2,7 @@ package chord
 
 import (
 	"context"
-	"math/rand"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -16,9 +16,10 @@ type Task struct {
 	// watch is set on the tasks NodeTasks returns: a driver running them
 	// backs off while the node's routing state is unchanged
 	// (Config.IdleBackoff). maxBackoff, if above 0, caps this task's
-	// backoff below the node's.
+	// backoff below the node's. fixFingers marks the fix_fingers round.
 	watch      *routeWatch
 	maxBackoff int
+	fixFingers bool
 }
 
 // NodeTasks returns the node's rounds (stabilize, fix_fingers,
@@ -30,7 +31,7 @@ func NodeTasks(n *Node) []Task {
 	w := &routeWatch{n: n}
 	return []Task{
 		{Name: "stabilize", Every: n.cfg.StabilizeInterval, watch: w, maxBackoff: stabilizeBackoff(n.cfg), Run: func(ctx context.Context) { w.noteRound(n.Stabilize(ctx)) }},
-		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, watch: w, Run: func(ctx context.Context) { w.noteRound(n.FixFingers(ctx)) }},
+		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, watch: w, fixFingers: true, Run: func(ctx context.Context) { w.noteRound(n.FixFingers(ctx)) }},
 		{Name: "check_predecessor", Every: n.cfg.CheckPredecessorInterval, watch: w, Run: func(ctx context.Context) { w.noteRound(n.CheckPredecessor(ctx)) }},
 	}
 }
@@ -60,9 +61,10 @@ func stabilizeBackoff(cfg Config) int {
 // When the tasks include a node's (NodeTasks) and its Config.IdleBackoff is
 // above 1, the driver backs off: after a round, if the node's routing state
 // (predecessor, successor list, fingers) is as it was after the previous
-// round, no round failed and no lookup failed, and nothing has changed for
-// Config.IdleSettle, the period of the task that ran doubles, up to
-// IdleBackoff times its base. Any change returns every task to its base
+// round, no round failed and no lookup failed, nothing has changed for
+// Config.IdleSettle and fix_fingers has refreshed every finger since the
+// last change, the period of the task that ran doubles, up to IdleBackoff
+// times its base. Any change returns every task to its base
 // period at once, and so does a word from the node's transport when it is
 // a ChangeNotifier (a connection lost, a node started or stopped, a fault
 // injected), without waiting for the next round: a crash is acted on as
@@ -86,6 +88,7 @@ type Driver struct {
 	due        []time.Time     // when each task runs next (zero: never)
 	period     []time.Duration // each task's current period
 	lastChange time.Time       // the routing state last changed, or a wake
+	cycles     fingerCycles    // fix_fingers' progress since then
 	timer      *time.Timer     // fires at the earliest due (nil before Start)
 	armedAt    time.Time       // what timer is set for
 	running    bool            // a timer round is in progress
@@ -107,7 +110,7 @@ func NewDriver(tasks []Task, jitter float64, seed int64) *Driver {
 	d := &Driver{
 		tasks:  append([]Task(nil), tasks...),
 		jitter: jitter,
-		rng:    rand.New(rand.NewSource(seed)),
+		rng:    rand.New(rand.NewPCG(uint64(seed), 0x6472697665720a)), // 16 bytes, not math/rand's 5 KB
 		due:    make([]time.Time, len(tasks)),
 		period: make([]time.Duration, len(tasks)),
 	}
@@ -173,13 +176,21 @@ func (d *Driver) Paused() bool {
 func (d *Driver) Step(ctx context.Context) {
 	d.run.Lock()
 	defer d.run.Unlock()
+	changed := false
 	for _, t := range d.tasks {
 		if ctx.Err() != nil {
 			return
 		}
 		t.Run(ctx)
+		if d.watch != nil {
+			c, next := d.watch.look()
+			changed = changed || c
+			d.mu.Lock()
+			d.cycles.saw(next, t.fixFingers)
+			d.mu.Unlock()
+		}
 	}
-	if d.watch != nil && d.watch.changed() {
+	if changed {
 		d.Wake()
 	}
 }
@@ -212,6 +223,7 @@ func (d *Driver) Wake() {
 	}
 	now := time.Now()
 	d.lastChange = now
+	d.cycles.reset()
 	for i, t := range d.tasks {
 		if t.Every <= 0 || d.period[i] == t.Every {
 			continue
@@ -219,7 +231,7 @@ func (d *Driver) Wake() {
 		d.period[i] = t.Every
 		// Uniform within a base period, as a task at its base period is
 		// due on average half a period after any moment.
-		if at := now.Add(time.Duration(d.rng.Int63n(int64(t.Every)) + 1)); at.Before(d.due[i]) {
+		if at := now.Add(time.Duration(d.rng.Int64N(int64(t.Every)) + 1)); at.Before(d.due[i]) {
 			d.due[i] = at
 		}
 	}
@@ -318,12 +330,12 @@ func (d *Driver) fire() {
 	d.mu.Unlock()
 	defer d.rounds.Done()
 
-	changed := false
+	changed, nextFinger := false, 0
 	if !paused {
 		d.run.Lock()
 		d.tasks[next].Run(ctx)
 		if d.watch != nil {
-			changed = d.watch.changed()
+			changed, nextFinger = d.watch.look()
 		}
 		d.run.Unlock()
 	}
@@ -336,9 +348,13 @@ func (d *Driver) fire() {
 	}
 	now := time.Now()
 	every := d.tasks[next].Every
+	if d.watch != nil && !paused {
+		d.cycles.saw(nextFinger, d.tasks[next].fixFingers)
+	}
 	switch {
 	case changed:
 		d.lastChange = now
+		d.cycles.reset()
 		for i, t := range d.tasks {
 			if t.Every > 0 && d.period[i] != t.Every {
 				d.period[i] = t.Every
@@ -347,7 +363,7 @@ func (d *Driver) fire() {
 				}
 			}
 		}
-	case d.watch != nil && !paused && now.Sub(d.lastChange) >= d.settle:
+	case d.watch != nil && !paused && now.Sub(d.lastChange) >= d.settle && d.cycles.full():
 		limit := d.backoff
 		if m := d.tasks[next].maxBackoff; m > 0 {
 			limit = min(limit, m)
