@@ -58,8 +58,10 @@ type Stream struct {
 	recvNotifyCh chan struct{}
 	sendNotifyCh chan struct{}
 
-	readDeadline  atomic.Value // time.Time
-	writeDeadline atomic.Value // time.Time
+	// chordtui: deadlines as deadlineClock offsets (0: none), not
+	// time.Time in an atomic.Value, which allocates on every Store.
+	readDeadline  atomic.Int64
+	writeDeadline atomic.Int64
 
 	// establishCh is notified if the stream is established or being closed.
 	establishCh chan struct{}
@@ -133,8 +135,6 @@ func newStream(session *Session, id uint32, state streamState) *Stream {
 		// chordtui: establishCh is nil: nothing waits on it (the open
 		// timeout is a timer the ACK stops), and a send to nil is skipped.
 	}
-	s.readDeadline.Store(time.Time{})
-	s.writeDeadline.Store(time.Time{})
 	return s
 }
 
@@ -206,9 +206,8 @@ START:
 WAIT:
 	var timeout <-chan time.Time
 	var timer *time.Timer
-	readDeadline := s.readDeadline.Load().(time.Time)
-	if !readDeadline.IsZero() {
-		delay := time.Until(readDeadline)
+	if readDeadline := s.readDeadline.Load(); readDeadline != 0 {
+		delay := time.Until(fromDeadline(readDeadline))
 		timer = time.NewTimer(delay)
 		timeout = timer.C
 	}
@@ -297,9 +296,8 @@ START:
 WAIT:
 	var timeout <-chan time.Time
 	var timer *time.Timer
-	writeDeadline := s.writeDeadline.Load().(time.Time)
-	if !writeDeadline.IsZero() {
-		delay := time.Until(writeDeadline)
+	if writeDeadline := s.writeDeadline.Load(); writeDeadline != 0 {
+		delay := time.Until(fromDeadline(writeDeadline))
 		timer = time.NewTimer(delay)
 		timeout = timer.C
 	}
@@ -624,17 +622,35 @@ func (s *Stream) SetDeadline(t time.Time) error {
 
 // SetReadDeadline sets the deadline for blocked and future Read calls.
 func (s *Stream) SetReadDeadline(t time.Time) error {
-	s.readDeadline.Store(t)
+	s.readDeadline.Store(toDeadline(t))
 	asyncNotify(s.recvNotifyCh)
 	return nil
 }
 
 // SetWriteDeadline sets the deadline for blocked and future Write calls
 func (s *Stream) SetWriteDeadline(t time.Time) error {
-	s.writeDeadline.Store(t)
+	s.writeDeadline.Store(toDeadline(t))
 	asyncNotify(s.sendNotifyCh)
 	return nil
 }
+
+// deadlineClock is the origin of stored deadlines (chordtui): an offset
+// from it keeps time.Time's monotonic reading.
+var deadlineClock = time.Now()
+
+// toDeadline stores t as an offset from deadlineClock; the zero Time is 0
+// (no deadline), any other time a non-zero offset.
+func toDeadline(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	if d := int64(t.Sub(deadlineClock)); d != 0 {
+		return d
+	}
+	return -1 // a nanosecond earlier: the same instant for every purpose
+}
+
+func fromDeadline(d int64) time.Time { return deadlineClock.Add(time.Duration(d)) }
 
 // Shrink is used to compact the amount of buffers utilized
 // This is useful when using Yamux in a connection pool to reduce
