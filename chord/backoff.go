@@ -17,12 +17,15 @@ import (
 // once: a connection to a peer closed without either side retiring it (a
 // crash), and, for netmux transports sharing a fault table, a node started
 // or stopped or a fault set or cleared. A Driver of the node's rounds
-// returns them to their base periods when told, so that a failure is
-// acted on as fast as with no backoff at all.
+// returns them to their base periods when told, and when a peer the node
+// routes through is gone, runs at once the rounds that repair its
+// pointers to it: a crash is acted on faster than by waiting for the
+// rounds to come round.
 type ChangeNotifier interface {
 	// OnChange makes the transport call f after every change until stop is
-	// called. f runs on any goroutine and must not block.
-	OnChange(f func()) (stop func())
+	// called, with the address of a peer known to be gone ("" when the
+	// change names none). f runs on any goroutine and must not block.
+	OnChange(f func(gone string)) (stop func())
 }
 
 // routeWatch tells a Driver whether its node's routing state changed since

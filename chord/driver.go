@@ -3,6 +3,7 @@ package chord
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -16,11 +17,21 @@ type Task struct {
 	// watch is set on the tasks NodeTasks returns: a driver running them
 	// backs off while the node's routing state is unchanged
 	// (Config.IdleBackoff). maxBackoff, if above 0, caps this task's
-	// backoff below the node's. fixFingers marks the fix_fingers round.
+	// backoff below the node's. kind says which of the node's rounds it is.
 	watch      *routeWatch
 	maxBackoff int
-	fixFingers bool
+	kind       taskKind
 }
+
+// taskKind tells a node's rounds apart (0: not one of them).
+type taskKind int
+
+const (
+	otherTask taskKind = iota
+	stabilizeTask
+	fixFingersTask
+	checkPredecessorTask
+)
 
 // NodeTasks returns the node's rounds (stabilize, fix_fingers,
 // check_predecessor) at the intervals of its Config. Round errors are not
@@ -30,9 +41,12 @@ type Task struct {
 func NodeTasks(n *Node) []Task {
 	w := &routeWatch{n: n}
 	return []Task{
-		{Name: "stabilize", Every: n.cfg.StabilizeInterval, watch: w, maxBackoff: stabilizeBackoff(n.cfg), Run: func(ctx context.Context) { w.noteRound(n.Stabilize(ctx)) }},
-		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, watch: w, fixFingers: true, Run: func(ctx context.Context) { w.noteRound(n.FixFingers(ctx)) }},
-		{Name: "check_predecessor", Every: n.cfg.CheckPredecessorInterval, watch: w, Run: func(ctx context.Context) { w.noteRound(n.CheckPredecessor(ctx)) }},
+		{Name: "stabilize", Every: n.cfg.StabilizeInterval, watch: w, kind: stabilizeTask, maxBackoff: stabilizeBackoff(n.cfg),
+			Run: func(ctx context.Context) { w.noteRound(n.Stabilize(ctx)) }},
+		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, watch: w, kind: fixFingersTask,
+			Run: func(ctx context.Context) { w.noteRound(n.FixFingers(ctx)) }},
+		{Name: "check_predecessor", Every: n.cfg.CheckPredecessorInterval, watch: w, kind: checkPredecessorTask,
+			Run: func(ctx context.Context) { w.noteRound(n.CheckPredecessor(ctx)) }},
 	}
 }
 
@@ -73,7 +87,8 @@ type Driver struct {
 	tasks  []Task
 	jitter float64
 
-	// Backoff, set when the tasks include a node's (NodeTasks).
+	// The node whose rounds the tasks include (NodeTasks), if any, and its
+	// backoff (IdleBackoff ≤ 1: none).
 	watch   *routeWatch
 	backoff int           // the most a period grows, as a multiple of its base
 	settle  time.Duration // how long nothing must change before periods grow
@@ -116,7 +131,7 @@ func NewDriver(tasks []Task, jitter float64, seed int64) *Driver {
 	}
 	for i, t := range d.tasks {
 		d.period[i] = t.Every
-		if d.watch == nil && t.watch != nil && t.watch.n.cfg.IdleBackoff > 1 {
+		if d.watch == nil && t.watch != nil {
 			d.watch = t.watch
 			d.backoff = t.watch.n.cfg.IdleBackoff
 			d.settle = t.watch.n.cfg.IdleSettle
@@ -144,7 +159,7 @@ func (d *Driver) Start() {
 	}
 	if d.watch != nil {
 		if cn, ok := d.watch.n.tr.(ChangeNotifier); ok {
-			d.unwatch = cn.OnChange(d.Wake)
+			d.unwatch = cn.OnChange(d.changed)
 		}
 	}
 	d.armLocked()
@@ -182,11 +197,11 @@ func (d *Driver) Step(ctx context.Context) {
 			return
 		}
 		t.Run(ctx)
-		if d.watch != nil {
+		if d.backoff > 1 {
 			c, next := d.watch.look()
 			changed = changed || c
 			d.mu.Lock()
-			d.cycles.saw(next, t.fixFingers)
+			d.cycles.saw(next, t.kind == fixFingersTask)
 			d.mu.Unlock()
 		}
 	}
@@ -232,6 +247,70 @@ func (d *Driver) Wake() {
 		// Uniform within a base period, as a task at its base period is
 		// due on average half a period after any moment.
 		if at := now.Add(time.Duration(d.rng.Int64N(int64(t.Every)) + 1)); at.Before(d.due[i]) {
+			d.due[i] = at
+		}
+	}
+	if !d.running {
+		d.armLocked()
+	}
+}
+
+// changed is the transport's word (ChangeNotifier): the tasks return to
+// their base periods, and if a peer the node routes through is gone, the
+// rounds that repair the node's pointers to it run now (gone).
+func (d *Driver) changed(gone string) {
+	d.Wake()
+	if gone != "" {
+		d.gone(gone)
+	}
+}
+
+// gone runs now the rounds that repair the node's pointers to a peer that
+// is gone, instead of when they come round: stabilize if the peer is in the
+// successor list (walk past it), check_predecessor if it is the
+// predecessor (clear it), fix_fingers, going next to the fingers that point
+// at it (they form one run: fix_fingers refreshes a finger and the ones
+// after it that share its successor). The other tasks (the dht's repair)
+// run two stabilize periods later, once the node's neighbours are right.
+func (d *Driver) gone(addr string) {
+	n := d.watch.n
+	n.mu.Lock()
+	succ := containsAddr(n.succ, addr)
+	pred := n.pred.Addr == addr
+	finger := slices.IndexFunc(n.fingers, func(f NodeRef) bool { return f.Addr == addr })
+	if finger >= 0 {
+		n.nextFinger = finger
+	}
+	n.mu.Unlock()
+	if !succ && !pred && finger < 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.started || d.stopped {
+		return
+	}
+	if finger >= 0 { // fix_fingers' cycle starts over from there
+		d.cycles.pos = finger
+		d.cycles.reset()
+	}
+	now := time.Now()
+	var settle time.Duration
+	for _, t := range d.tasks {
+		if t.kind == stabilizeTask {
+			settle = 2 * t.Every
+		}
+	}
+	for i, t := range d.tasks {
+		at := time.Time{}
+		switch {
+		case t.Every <= 0:
+		case t.kind == stabilizeTask && succ, t.kind == checkPredecessorTask && pred, t.kind == fixFingersTask && finger >= 0:
+			at = now
+		case t.kind == otherTask && (succ || pred):
+			at = now.Add(settle)
+		}
+		if !at.IsZero() && at.Before(d.due[i]) {
 			d.due[i] = at
 		}
 	}
@@ -334,7 +413,7 @@ func (d *Driver) fire() {
 	if !paused {
 		d.run.Lock()
 		d.tasks[next].Run(ctx)
-		if d.watch != nil {
+		if d.backoff > 1 {
 			changed, nextFinger = d.watch.look()
 		}
 		d.run.Unlock()
@@ -348,8 +427,8 @@ func (d *Driver) fire() {
 	}
 	now := time.Now()
 	every := d.tasks[next].Every
-	if d.watch != nil && !paused {
-		d.cycles.saw(nextFinger, d.tasks[next].fixFingers)
+	if d.backoff > 1 && !paused {
+		d.cycles.saw(nextFinger, d.tasks[next].kind == fixFingersTask)
 	}
 	switch {
 	case changed:
@@ -363,7 +442,7 @@ func (d *Driver) fire() {
 				}
 			}
 		}
-	case d.watch != nil && !paused && now.Sub(d.lastChange) >= d.settle && d.cycles.full():
+	case d.backoff > 1 && !paused && now.Sub(d.lastChange) >= d.settle && d.cycles.full():
 		limit := d.backoff
 		if m := d.tasks[next].maxBackoff; m > 0 {
 			limit = min(limit, m)

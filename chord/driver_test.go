@@ -181,10 +181,10 @@ func TestDriverDoNeverOverlapsRounds(t *testing.T) {
 type notifyingEndpoint struct {
 	*chordtest.Endpoint
 	mu       sync.Mutex
-	watchers []func()
+	watchers []func(string)
 }
 
-func (e *notifyingEndpoint) OnChange(f func()) (stop func()) {
+func (e *notifyingEndpoint) OnChange(f func(gone string)) (stop func()) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.watchers = append(e.watchers, f)
@@ -196,13 +196,13 @@ func (e *notifyingEndpoint) OnChange(f func()) (stop func()) {
 	}
 }
 
-func (e *notifyingEndpoint) change() {
+func (e *notifyingEndpoint) change(gone string) {
 	e.mu.Lock()
 	fs := slices.Clone(e.watchers)
 	e.mu.Unlock()
 	for _, f := range fs {
 		if f != nil {
-			f()
+			f(gone)
 		}
 	}
 }
@@ -287,7 +287,7 @@ func TestDriverBacksOffWhileIdleAndWakesOnChange(t *testing.T) {
 	r := backoffRing(t, 0, 0)
 	periodsAre(t, "idle ring", r.da, backedOff)
 	r.da.Pause() // no round runs: only the word from the transport acts
-	r.ea.change()
+	r.ea.change("")
 	if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
 		t.Fatalf("after the transport's change: periods %v, want the base %v", got, basePeriods)
 	}
@@ -333,5 +333,67 @@ func TestDriverSettlesBeforeBackingOff(t *testing.T) {
 			t.Fatalf("periods %v within IdleSettle of the last change, want the base %v", got, basePeriods)
 		}
 		runtime.Gosched()
+	}
+}
+
+// A peer the transport says is gone is acted on at once, whatever the
+// periods: the node's successor list walks past it and its fingers to it
+// are refreshed, here with rounds due only every hour.
+func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
+	cfg := smallConfig()
+	cfg.StabilizeInterval, cfg.FixFingersInterval, cfg.CheckPredecessorInterval = time.Hour, time.Hour, time.Hour
+	r := newMemRing(t, 9, cfg)
+	ids := []uint64{100, 20000, 40000}
+	names := []string{"a", "b", "c"}
+	nodes := make([]*chord.Node, 3)
+	var ea *notifyingEndpoint
+	for i := range nodes {
+		ep, err := r.nw.Endpoint(names[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ne := &notifyingEndpoint{Endpoint: ep}
+		if i == 0 {
+			ea = ne
+		}
+		c := cfg
+		c.ID, c.HasID = chord.IDFromUint64(16, ids[i]), true
+		if nodes[i], err = chord.NewNode(c, ne); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	nodes[0].Create()
+	for _, n := range nodes[1:] {
+		if err := n.Join(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drivers := make([]*chord.Driver, 3)
+	for i, n := range nodes {
+		drivers[i] = chord.NewDriver(chord.NodeTasks(n), 0, int64(i))
+	}
+	for range 8 { // settle the ring by hand, fingers included
+		for _, d := range drivers {
+			d.Step(ctx)
+		}
+	}
+	a := nodes[0]
+	fingersTo := func(addr string) int {
+		return len(slices.DeleteFunc(a.Status().Fingers, func(f chord.NodeRef) bool { return f.Addr != addr }))
+	}
+	if a.Successors()[0].Addr != "b" || fingersTo("b") == 0 {
+		t.Fatalf("setup: a's successor %s, %d fingers to b; want b and some", a.Successors()[0].Addr, fingersTo("b"))
+	}
+	drivers[0].Start()
+	defer drivers[0].Stop()
+	r.nw.Crash("b")
+	ea.change("b")
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Successors()[0].Addr != "c" || fingersTo("b") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a's successor %s and %d fingers to b after b was reported gone; want c and none", a.Successors()[0].Addr, fingersTo("b"))
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

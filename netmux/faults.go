@@ -122,7 +122,7 @@ func (f *Faults) update(change func()) {
 	change()
 	f.active.Store(len(f.delay)+len(f.linkDelay)+len(f.drop)+len(f.partitions)+len(f.paused) > 0)
 	f.mu.Unlock()
-	f.notify()
+	f.notify("")
 }
 
 // join adds t to the members (Listen). The others hear of it when t
@@ -149,12 +149,13 @@ func (f *Faults) leave(t *Transport) {
 	delete(f.members, t)
 	f.membersMu.Unlock()
 	if ok {
-		f.notify()
+		f.notify(t.addr)
 	}
 }
 
-// notify tells every member that the table or the membership changed.
-func (f *Faults) notify() {
+// notify tells every member that the table or the membership changed;
+// gone is the address of a member that left, or "".
+func (f *Faults) notify(gone string) {
 	if f == nil {
 		return
 	}
@@ -165,7 +166,7 @@ func (f *Faults) notify() {
 	}
 	f.membersMu.Unlock()
 	for _, t := range ts {
-		t.changed()
+		t.changed(gone)
 	}
 }
 

@@ -352,7 +352,7 @@ func (t *Transport) Serve(h Handler) {
 		return
 	}
 	if t.handler.Swap(&h) == nil {
-		t.faults.notify()
+		t.faults.notify("")
 	}
 }
 

@@ -176,7 +176,7 @@ func (t *Transport) spawn(f func()) bool {
 func (t *Transport) ended(s *session) {
 	t.forget(s)
 	if !s.draining.Load() && !s.closing.Load() && t.state.Load() == stateOpen {
-		t.changed()
+		t.changed(s.peer)
 	}
 }
 

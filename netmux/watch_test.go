@@ -8,11 +8,21 @@ import (
 	"github.com/chordtui/chordtui/netmux"
 )
 
-// counter counts a transport's change notifications.
-type counter struct{ n atomic.Int64 }
+// counter counts a transport's change notifications and keeps the last
+// peer said to be gone.
+type counter struct {
+	n    atomic.Int64
+	gone atomic.Pointer[string]
+}
 
-func (c *counter) inc()         { c.n.Add(1) }
-func (c *counter) count() int64 { return c.n.Load() }
+func (c *counter) inc(gone string) { c.gone.Store(&gone); c.n.Add(1) }
+func (c *counter) count() int64    { return c.n.Load() }
+func (c *counter) lastGone() string {
+	if p := c.gone.Load(); p != nil {
+		return *p
+	}
+	return "(none)"
+}
 
 // A session lost without a go-away (the peer was killed) is a change; one
 // retired for idleness, by either side, is not.
@@ -34,6 +44,12 @@ func TestOnChangeReportsLostConnectionsOnly(t *testing.T) {
 	mustCall(t, a, b.Addr(), "m", "y")
 	b.Kill()
 	eventually(t, 5*time.Second, "the lost session to be reported", func() bool { return seen.count() == 1 })
+	if got := seen.lastGone(); got != b.Addr() {
+		t.Fatalf("gone = %q, want the killed peer %s", got, b.Addr())
+	}
+	if got := seen.lastGone(); got != b.Addr() {
+		t.Fatalf("gone = %q, want the killed peer %s", got, b.Addr())
+	}
 
 	stop()
 	c := echoServer(t, cfg)
@@ -55,19 +71,23 @@ func TestOnChangeReportsFaultTableChanges(t *testing.T) {
 	var seen counter
 	defer a.OnChange(seen.inc)()
 
-	step := func(what string, do func()) {
+	step := func(what string, do func(), gone func() string) {
 		t.Helper()
 		before := seen.count()
 		do()
 		if seen.count() <= before {
 			t.Fatalf("%s: no change reported", what)
 		}
+		if want := gone(); seen.lastGone() != want {
+			t.Fatalf("%s: gone = %q, want %q", what, seen.lastGone(), want)
+		}
 	}
+	none := func() string { return "" }
 	var b *netmux.Transport
-	step("a transport begins to serve", func() { b = echoServer(t, cfg) })
-	step("a delay", func() { cfg.Faults.SetDelay(b.Addr(), time.Millisecond) })
-	step("a partition", func() { cfg.Faults.Partition([]string{b.Addr()}) })
-	step("a heal", cfg.Faults.Heal)
-	step("a pause", func() { cfg.Faults.Pause(b.Addr()) })
-	step("a transport leaves", b.Kill)
+	step("a transport begins to serve", func() { b = echoServer(t, cfg) }, none)
+	step("a delay", func() { cfg.Faults.SetDelay(b.Addr(), time.Millisecond) }, none)
+	step("a partition", func() { cfg.Faults.Partition([]string{b.Addr()}) }, none)
+	step("a heal", cfg.Faults.Heal, none)
+	step("a pause", func() { cfg.Faults.Pause(b.Addr()) }, none)
+	step("a transport leaves", b.Kill, func() string { return b.Addr() })
 }
