@@ -2,6 +2,7 @@ package chord
 
 import (
 	"context"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -109,8 +110,9 @@ type Driver struct {
 	running    bool            // a timer round is in progress
 	ctx        context.Context // rounds' ctx, cancelled by Stop
 	cancel     context.CancelFunc
-	unwatch    func()         // ends the transport's change notifications
-	rounds     sync.WaitGroup // timer rounds in progress (Stop waits)
+	unwatch    func()               // ends the transport's change notifications
+	goneAt     map[string]time.Time // peers reported gone, until when they are remembered
+	rounds     sync.WaitGroup       // timer rounds in progress (Stop waits)
 }
 
 // NewDriver prepares a driver; seed makes its jitter reproducible. jitter is
@@ -265,50 +267,49 @@ func (d *Driver) changed(gone string) {
 	}
 }
 
-// gone runs now the rounds that repair the node's pointers to a peer that
-// is gone, instead of when they come round: stabilize if the peer is in the
-// successor list (walk past it), check_predecessor if it is the
-// predecessor (clear it), fix_fingers, going next to the fingers that point
-// at it (they form one run: fix_fingers refreshes a finger and the ones
-// after it that share its successor). The other tasks (the dht's repair)
-// run two stabilize periods later, once the node's neighbours are right.
+// goneFor is how long a driver remembers a peer reported gone (gone).
+const goneFor = 10 * time.Second
+
+// gone runs soon the rounds that repair the node's pointers to a peer that
+// is gone, instead of when they come round: stabilize now if the peer is in
+// the successor list (walk past it), check_predecessor now if it is the
+// predecessor (clear it), and fix_fingers at the fingers that point at it
+// (they form one run: fix_fingers refreshes a finger and the ones after it
+// that share its successor) once the successor lists have had r stabilize
+// rounds to drop the peer; the other tasks (the dht's repair) run two
+// stabilize periods from now. The peer is remembered for goneFor: while a
+// finger still points at it (a lookup in the first rounds may name it
+// again, from a list not yet repaired), fix_fingers goes back to that
+// finger every two stabilize periods (retarget).
 func (d *Driver) gone(addr string) {
 	n := d.watch.n
 	n.mu.Lock()
 	succ := containsAddr(n.succ, addr)
 	pred := n.pred.Addr == addr
 	finger := slices.IndexFunc(n.fingers, func(f NodeRef) bool { return f.Addr == addr })
-	if finger >= 0 {
-		n.nextFinger = finger
-	}
+	r := n.cfg.SuccessorListLen
 	n.mu.Unlock()
-	if !succ && !pred && finger < 0 {
-		return
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.started || d.stopped {
+	if !d.started || d.stopped || (!succ && !pred && finger < 0) {
 		return
 	}
-	if finger >= 0 { // fix_fingers' cycle starts over from there
-		d.cycles.pos = finger
-		d.cycles.reset()
-	}
 	now := time.Now()
-	var settle time.Duration
-	for _, t := range d.tasks {
-		if t.kind == stabilizeTask {
-			settle = 2 * t.Every
-		}
+	if d.goneAt == nil {
+		d.goneAt = map[string]time.Time{}
 	}
+	d.goneAt[addr] = now.Add(goneFor)
+	stab := d.stabilizeEvery()
 	for i, t := range d.tasks {
 		at := time.Time{}
 		switch {
 		case t.Every <= 0:
-		case t.kind == stabilizeTask && succ, t.kind == checkPredecessorTask && pred, t.kind == fixFingersTask && finger >= 0:
+		case t.kind == stabilizeTask && succ, t.kind == checkPredecessorTask && pred:
 			at = now
+		case t.kind == fixFingersTask && finger >= 0:
+			at = now.Add(time.Duration(r) * stab)
 		case t.kind == otherTask && (succ || pred):
-			at = now.Add(settle)
+			at = now.Add(2 * stab)
 		}
 		if !at.IsZero() && at.Before(d.due[i]) {
 			d.due[i] = at
@@ -317,6 +318,45 @@ func (d *Driver) gone(addr string) {
 	if !d.running {
 		d.armLocked()
 	}
+}
+
+// stabilizeEvery returns the base period of the node's stabilize round.
+// Caller holds d.mu.
+func (d *Driver) stabilizeEvery() time.Duration {
+	for _, t := range d.tasks {
+		if t.kind == stabilizeTask {
+			return t.Every
+		}
+	}
+	return 0
+}
+
+// retarget points fix_fingers at the first finger that still names a peer
+// reported gone, and reports whether it found one; it forgets peers gone
+// for longer than goneFor. Caller holds d.run (no round runs).
+func (d *Driver) retarget(now time.Time) bool {
+	d.mu.Lock()
+	for a, until := range d.goneAt {
+		if now.After(until) {
+			delete(d.goneAt, a)
+		}
+	}
+	if len(d.goneAt) == 0 {
+		d.mu.Unlock()
+		return false
+	}
+	gone := maps.Clone(d.goneAt)
+	d.mu.Unlock()
+	n := d.watch.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i, f := range n.fingers {
+		if _, ok := gone[f.Addr]; ok && !f.IsZero() {
+			n.nextFinger = i
+			return true
+		}
+	}
+	return false
 }
 
 // Periods returns each task's current period, in task order: its base
@@ -409,12 +449,15 @@ func (d *Driver) fire() {
 	d.mu.Unlock()
 	defer d.rounds.Done()
 
-	changed, nextFinger := false, 0
+	changed, nextFinger, stale := false, 0, false
 	if !paused {
 		d.run.Lock()
 		d.tasks[next].Run(ctx)
 		if d.backoff > 1 {
 			changed, nextFinger = d.watch.look()
+		}
+		if d.watch != nil {
+			stale = d.retarget(time.Now())
 		}
 		d.run.Unlock()
 	}
@@ -450,5 +493,15 @@ func (d *Driver) fire() {
 		d.period[next] = min(2*d.period[next], time.Duration(limit)*every)
 	}
 	d.due[next] = now.Add(d.spreadLocked(d.period[next]))
+	if stale { // a finger still names a peer gone: fix it soon, at the base pace
+		for i, t := range d.tasks {
+			if t.kind == fixFingersTask {
+				d.period[i] = t.Every
+				if at := now.Add(2 * d.stabilizeEvery()); at.Before(d.due[i]) {
+					d.due[i] = at
+				}
+			}
+		}
+	}
 	d.armLocked()
 }

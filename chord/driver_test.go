@@ -337,8 +337,9 @@ func TestDriverSettlesBeforeBackingOff(t *testing.T) {
 }
 
 // A peer the transport says is gone is acted on at once, whatever the
-// periods: the node's successor list walks past it and its fingers to it
-// are refreshed, here with rounds due only every hour.
+// periods: the fingers that point at it are refreshed r stabilize periods
+// later (once the successor lists have dropped it), although fix_fingers
+// is due only every hour.
 func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
 	cfg := smallConfig()
 	cfg.StabilizeInterval, cfg.FixFingersInterval, cfg.CheckPredecessorInterval = time.Hour, time.Hour, time.Hour
@@ -373,6 +374,11 @@ func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
 	for i, n := range nodes {
 		drivers[i] = chord.NewDriver(chord.NodeTasks(n), 0, int64(i))
 	}
+	// a's own stabilize period is short enough for the fingers' turn to come
+	// within the test: 4 × 5 ms.
+	aTasks := chord.NodeTasks(nodes[0])
+	aTasks[0].Every = 5 * time.Millisecond
+	drivers[0] = chord.NewDriver(aTasks, 0, 9)
 	for range 8 { // settle the ring by hand, fingers included
 		for _, d := range drivers {
 			d.Step(ctx)
@@ -385,9 +391,9 @@ func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
 	if a.Successors()[0].Addr != "b" || fingersTo("b") == 0 {
 		t.Fatalf("setup: a's successor %s, %d fingers to b; want b and some", a.Successors()[0].Addr, fingersTo("b"))
 	}
+	r.nw.Crash("b")
 	drivers[0].Start()
 	defer drivers[0].Stop()
-	r.nw.Crash("b")
 	ea.change("b")
 	deadline := time.Now().Add(10 * time.Second)
 	for a.Successors()[0].Addr != "c" || fingersTo("b") > 0 {
