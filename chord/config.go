@@ -48,8 +48,8 @@ type Config struct {
 	// rounds (NodeTasks, and tasks driven with them) doubles a task's period
 	// after each of its rounds that leaves the node's routing state
 	// (predecessor, successor list, fingers) as it was, once nothing has
-	// changed for IdleSettle and fix_fingers has refreshed every finger
-	// since, up to IdleBackoff times the task's base period. A change, a failed round or lookup, or a word from the
+	// changed for IdleSettle (and, for fix_fingers, once it has refreshed
+	// every finger since), up to IdleBackoff times the task's base period. A change, a failed round or lookup, or a word from the
 	// transport (ChangeNotifier: a lost connection, a node started or
 	// stopped, a fault) returns every task to its base period at once.
 	// 0 or 1 keeps the base periods (no backoff). Stabilize grows no

@@ -76,10 +76,10 @@ func stabilizeBackoff(cfg Config) int {
 // When the tasks include a node's (NodeTasks) and its Config.IdleBackoff is
 // above 1, the driver backs off: after a round, if the node's routing state
 // (predecessor, successor list, fingers) is as it was after the previous
-// round, no round failed and no lookup failed, nothing has changed for
-// Config.IdleSettle and fix_fingers has refreshed every finger since the
-// last change, the period of the task that ran doubles, up to IdleBackoff
-// times its base. Any change returns every task to its base
+// round, no round failed and no lookup failed, and nothing has changed for
+// Config.IdleSettle, the period of the task that ran doubles, up to
+// IdleBackoff times its base; fix_fingers' only once it has refreshed every
+// finger since the last change. Any change returns every task to its base
 // period at once, and so does a word from the node's transport when it is
 // a ChangeNotifier (a connection lost, a node started or stopped, a fault
 // injected), without waiting for the next round: a crash is acted on as
@@ -485,7 +485,8 @@ func (d *Driver) fire() {
 				}
 			}
 		}
-	case d.backoff > 1 && !paused && now.Sub(d.lastChange) >= d.settle && d.cycles.full():
+	case d.backoff > 1 && !paused && now.Sub(d.lastChange) >= d.settle &&
+		(d.tasks[next].kind != fixFingersTask || d.cycles.full()):
 		limit := d.backoff
 		if m := d.tasks[next].maxBackoff; m > 0 {
 			limit = min(limit, m)
