@@ -87,6 +87,35 @@ func BenchmarkStabilize(b *testing.B) {
 	}
 }
 
+// BenchmarkFixFingers measures one fix_fingers round on a settled ring
+// (a finger beyond the successor list costs one call to verify it).
+func BenchmarkFixFingers(b *testing.B) {
+	const n = 64
+	ring := buildIdeal(b, n, chord.DefaultConfig(), n, true)
+	ctx := testCtx(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ring.nodes[i%n].FixFingers(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckPredecessor measures one check_predecessor round (a ping).
+func BenchmarkCheckPredecessor(b *testing.B) {
+	const n = 64
+	ring := buildIdeal(b, n, chord.DefaultConfig(), n, true)
+	ctx := testCtx(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ring.nodes[i%n].CheckPredecessor(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // heapInUse returns the live heap after a full collection.
 func heapInUse() uint64 {
 	runtime.GC()

@@ -12,12 +12,14 @@
 //   - node.go: Node, NewNode, Create, Join, Leave, Stop, Call, and the
 //     handlers of incoming calls.
 //   - maintenance.go: the rounds Stabilize, FixFingers, CheckPredecessor,
-//     and rectify (run when a neighbour notifies).
+//     and rectify (run when a neighbour notifies); report.go: the same
+//     rounds returning a RoundReport of every call they made (step mode).
 //   - lookup.go: Lookup and LookupWith; types.go has LookupResult, whose
 //     doc defines the hop numbering.
 //   - suspect.go (when a silent neighbour counts as failed) and unify.go
 //     (merging rings a partition split).
-//   - invariants.go: CheckInvariants, CheckIdeal, RingMembers, Principals.
+//   - invariants.go: CheckInvariants, CheckIdeal (and their Named forms,
+//     whose messages name nodes as a Naming says), RingMembers, Principals.
 //   - driver.go: Driver runs a node's rounds on timers; transport.go:
 //     Transport, what chord needs from the network.
 //   - chord/chordtest: an in-memory Network with faults for tests, and

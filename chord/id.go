@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -125,6 +126,20 @@ func (id ID) Short(bits int) string {
 		return h[:6]
 	}
 	return h
+}
+
+// DecimalBits is the largest identifier size whose identifiers Label
+// writes in decimal: a circle of up to 2^10 points reads better in
+// numbers, and it is how the Chord papers draw their rings ("N8").
+const DecimalBits = 10
+
+// Label writes the identifier for a reader: in decimal when bits ≤
+// DecimalBits ("56"), else its first hex digits (Short).
+func (id ID) Label(bits int) string {
+	if bits <= DecimalBits {
+		return strconv.FormatUint(id.Uint64(), 10)
+	}
+	return id.Short(bits)
 }
 
 // Fraction returns the identifier's position on the ring in [0, 1): the

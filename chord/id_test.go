@@ -335,3 +335,24 @@ func TestHashIDAndConversions(t *testing.T) {
 		t.Errorf("Fraction(2^159 of 2^160) = %v, want 0.5", got)
 	}
 }
+
+// Label writes identifiers of a ring of at most 2^10 points in decimal,
+// larger ones as Short's hex digits.
+func TestLabel(t *testing.T) {
+	tests := []struct {
+		bits int
+		v    uint64
+		want string
+	}{
+		{6, 56, "56"},
+		{6, 0, "0"},
+		{10, 1023, "1023"},
+		{11, 1023, "3ff"},
+		{160, 0xabcdef12, "000000"},
+	}
+	for _, tt := range tests {
+		if got := IDFromUint64(tt.bits, tt.v).Label(tt.bits); got != tt.want {
+			t.Errorf("Label(%d bits, %d) = %q, want %q", tt.bits, tt.v, got, tt.want)
+		}
+	}
+}

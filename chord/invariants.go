@@ -79,14 +79,33 @@ const (
 // one node at a time while rounds run, a pointer can be newer than the
 // status of the node it names, and the checker then reports what that mixed
 // picture shows.
-func CheckInvariants(sts []Status) []Violation {
+func CheckInvariants(sts []Status) []Violation { return CheckInvariantsNamed(sts, Naming{}) }
+
+// Naming says how the checker's messages name nodes and identifiers. The
+// zero Naming names a node by its short identifier and address, "3fa2c1
+// (127.0.0.1:4001)" in a sentence and "3fa2c1" in a list or a path, and
+// writes an identifier as ID.Label does (short hex digits; decimal for m ≤
+// DecimalBits).
+type Naming struct {
+	// Node, when set, names a node everywhere, e.g. "N8"; a dead one is
+	// then "N8 (dead)" in a sentence and "N8†" in a list.
+	Node func(NodeRef) string
+	// ID, when set, writes every identifier instead of ID.Label (a
+	// finger's start, and a node's when Node is not set).
+	ID func(ID) string
+}
+
+// CheckInvariantsNamed is CheckInvariants with messages that name nodes
+// and identifiers as nm says.
+func CheckInvariantsNamed(sts []Status, nm Naming) []Violation {
 	v := newRingView(sts)
+	v.nm = nm
 	if len(v.nodes) == 0 {
 		return nil
 	}
 	var out []Violation
-	add := func(inv string, n NodeRef, format string, args ...any) {
-		out = append(out, Violation{Invariant: inv, Node: n, Message: fmt.Sprintf(format, args...)})
+	add := func(inv string, n NodeRef, involved []NodeRef, format string, args ...any) {
+		out = append(out, Violation{Invariant: inv, Node: n, Nodes: involved, Message: fmt.Sprintf(format, args...)})
 	}
 
 	// 1. OneLiveSuccessor.
@@ -97,26 +116,32 @@ func CheckInvariants(sts []Status) []Violation {
 		st := &v.nodes[i]
 		switch len(st.Successors) {
 		case 0:
-			add(InvOneLiveSuccessor, st.Self, "%s has an empty successor list, so it has no live successor", v.name(st.Self))
+			add(InvOneLiveSuccessor, st.Self, refs(st.Self), "%s has an empty successor list, so it has no live successor", v.name(st.Self))
 		case 1:
-			add(InvOneLiveSuccessor, st.Self, "%s points to successor %s, which is dead, and has no other entry in its successor list", v.name(st.Self), v.name(st.Successors[0]))
+			add(InvOneLiveSuccessor, st.Self, refs(st.Self, st.Successors[0]), "%s's only successor, %s, is dead, so %s has no live successor",
+				v.name(st.Self), v.plain(st.Successors[0]), v.plain(st.Self))
 		default:
-			add(InvOneLiveSuccessor, st.Self, "%s points to successor %s and has no live entry in its successor list %s", v.name(st.Self), v.name(st.Successors[0]), v.list(st.Successors))
+			add(InvOneLiveSuccessor, st.Self, refs(st.Self, st.Successors...), "every entry of %s's successor list %s is dead, so it has no live successor",
+				v.name(st.Self), v.list(st.Successors))
 		}
 	}
 
 	// 2. AtLeastOneRing.
 	if len(v.cycles) == 0 {
-		add(InvAtLeastOneRing, NodeRef{}, "no node reaches itself by following successors: there is no ring at all among the %d live nodes", len(v.nodes))
+		add(InvAtLeastOneRing, NodeRef{}, nil, "no node reaches itself by following successors: there is no ring at all among the %d live nodes", len(v.nodes))
 	}
 
 	// 3. AtMostOneRing.
 	if len(v.cycles) > 1 {
 		parts := make([]string, len(v.cycles))
+		var involved []NodeRef
 		for c, cyc := range v.cycles {
 			parts[c] = v.cycleText(cyc)
+			for _, i := range cyc {
+				involved = append(involved, v.nodes[i].Self)
+			}
 		}
-		add(InvAtMostOneRing, NodeRef{}, "there are %d separate rings: %s; a node on one of them can never reach the others by following successors", len(v.cycles), strings.Join(parts, " and "))
+		add(InvAtMostOneRing, NodeRef{}, involved, "there are %d separate rings: %s; a node on one of them can never reach the others by following successors", len(v.cycles), strings.Join(parts, " and "))
 	}
 
 	// 4. OrderedRing.
@@ -134,7 +159,7 @@ func CheckInvariants(sts []Status) []Violation {
 			if next == b {
 				continue
 			}
-			add(InvOrderedRing, v.nodes[i].Self, "%s's successor on the ring is %s, but ring member %s lies between them, so the ring skips it (the ring is out of order%s)",
+			add(InvOrderedRing, v.nodes[i].Self, refs(v.nodes[i].Self, v.nodes[b].Self, v.nodes[next].Self), "%s's successor on the ring is %s, but ring member %s lies between them, so the ring skips it (the ring is out of order%s)",
 				v.name(v.nodes[i].Self), v.name(v.nodes[b].Self), v.name(v.nodes[next].Self), v.loopHint())
 		}
 	}
@@ -145,16 +170,18 @@ func CheckInvariants(sts []Status) []Violation {
 			continue
 		}
 		if v.best[i] < 0 {
-			add(InvConnectedAppendages, v.nodes[i].Self, "%s is not on the ring and cannot reach it, since it has no live successor", v.name(v.nodes[i].Self))
+			add(InvConnectedAppendages, v.nodes[i].Self, refs(v.nodes[i].Self), "%s is not on the ring and cannot reach it, since it has no live successor", v.name(v.nodes[i].Self))
 			continue
 		}
 		end := i
-		path := []string{v.nodes[i].Self.ID.Short(v.bits)}
+		path := []string{v.brief(v.nodes[i].Self)}
+		involved := refs(v.nodes[i].Self)
 		for steps := 0; v.best[end] >= 0 && steps < len(v.nodes); steps++ {
 			end = v.best[end]
-			path = append(path, v.nodes[end].Self.ID.Short(v.bits))
+			path = append(path, v.brief(v.nodes[end].Self))
+			involved = append(involved, v.nodes[end].Self)
 		}
-		add(InvConnectedAppendages, v.nodes[i].Self, "%s is not on the ring and never reaches it: following successors %s ends at %s, which has no live successor",
+		add(InvConnectedAppendages, v.nodes[i].Self, involved, "%s is not on the ring and never reaches it: following successors %s ends at %s, which has no live successor",
 			v.name(v.nodes[i].Self), strings.Join(path, " → "), v.name(v.nodes[end].Self))
 	}
 
@@ -162,7 +189,7 @@ func CheckInvariants(sts []Status) []Violation {
 	for i := range v.nodes {
 		st := &v.nodes[i]
 		if msg := v.orderProblem(st); msg != "" {
-			add(InvOrderedSuccessorLists, st.Self, "%s", msg)
+			add(InvOrderedSuccessorLists, st.Self, refs(st.Self, st.Successors...), "%s", msg)
 		}
 	}
 
@@ -178,7 +205,7 @@ func CheckInvariants(sts []Status) []Violation {
 				if e.Addr == st.Self.Addr {
 					what = "names its owner"
 				}
-				add(InvNoDuplicates, st.Self, "%s's successor list %s %s, although the network has %d members, more than r = %d", v.name(st.Self), v.list(st.Successors), what, len(v.nodes), v.r)
+				add(InvNoDuplicates, st.Self, refs(st.Self, e), "%s's successor list %s %s, although the network has %d members, more than r = %d", v.name(st.Self), v.list(st.Successors), what, len(v.nodes), v.r)
 				break
 			}
 		}
@@ -187,8 +214,10 @@ func CheckInvariants(sts []Status) []Violation {
 	// 8. SufficientPrincipals.
 	if p := v.principals(); len(p) < v.r+1 {
 		names := make([]string, len(p))
+		involved := make([]NodeRef, len(p))
 		for k, i := range p {
-			names[k] = v.nodes[i].Self.ID.Short(v.bits)
+			names[k] = v.brief(v.nodes[i].Self)
+			involved[k] = v.nodes[i].Self
 		}
 		who := "none"
 		if len(names) > 0 {
@@ -198,7 +227,7 @@ func CheckInvariants(sts []Status) []Violation {
 		if len(v.nodes) < v.r+1 {
 			reason = fmt.Sprintf("the network has only %d live members", len(v.nodes))
 		}
-		add(InvSufficientPrincipals, NodeRef{}, "%s; Zave's proof needs at least r+1 = %d principals, otherwise failures allowed by the rules can split or break the ring", reason, v.r+1)
+		add(InvSufficientPrincipals, NodeRef{}, involved, "%s; Zave's proof needs at least r+1 = %d principals, otherwise failures allowed by the rules can split or break the ring", reason, v.r+1)
 	}
 	return out
 }
@@ -220,18 +249,25 @@ func CheckInvariants(sts []Status) []Violation {
 // The cost is O(N·(r + m·log N)), fine for the UI at 256 nodes and tests at
 // thousands.
 func CheckIdeal(sts []Status, fingers bool) []Violation {
+	return CheckIdealNamed(sts, fingers, Naming{})
+}
+
+// CheckIdealNamed is CheckIdeal with messages that name nodes and
+// identifiers as nm says.
+func CheckIdealNamed(sts []Status, fingers bool, nm Naming) []Violation {
 	v := newRingView(sts)
+	v.nm = nm
 	n := len(v.nodes)
 	if n == 0 {
 		return nil
 	}
 	var out []Violation
-	add := func(inv string, ref NodeRef, format string, args ...any) {
-		out = append(out, Violation{Invariant: inv, Node: ref, Message: fmt.Sprintf(format, args...)})
+	add := func(inv string, ref NodeRef, involved []NodeRef, format string, args ...any) {
+		out = append(out, Violation{Invariant: inv, Node: ref, Nodes: involved, Message: fmt.Sprintf(format, args...)})
 	}
 	for i := range v.nodes {
 		if !v.onRing[i] {
-			add(IdealRing, v.nodes[i].Self, "%s is not a ring member: following successors from it never comes back to it", v.name(v.nodes[i].Self))
+			add(IdealRing, v.nodes[i].Self, refs(v.nodes[i].Self), "%s is not a ring member: following successors from it never comes back to it", v.name(v.nodes[i].Self))
 		}
 	}
 	for i := range v.nodes {
@@ -239,10 +275,10 @@ func CheckIdeal(sts []Status, fingers bool) []Violation {
 		succ := v.nodes[(i+1)%n].Self
 		pred := v.nodes[(i+n-1)%n].Self
 		if got := st.Successor(); got != succ {
-			add(IdealSuccessor, st.Self, "%s's successor is %s but the next live node after it is %s", v.name(st.Self), v.nameOrNil(got), v.name(succ))
+			add(IdealSuccessor, st.Self, refs(st.Self, got, succ), "%s's successor is %s but the next live node after it is %s", v.name(st.Self), v.nameOrNil(got), v.name(succ))
 		}
 		if st.Predecessor != pred {
-			add(IdealPredecessor, st.Self, "%s's predecessor is %s but the live node just before it is %s", v.name(st.Self), v.nameOrNil(st.Predecessor), v.name(pred))
+			add(IdealPredecessor, st.Self, refs(st.Self, st.Predecessor, pred), "%s's predecessor is %s but the live node just before it is %s", v.name(st.Self), v.nameOrNil(st.Predecessor), v.name(pred))
 		}
 		if !v.idealList(i) {
 			want := v.r
@@ -253,17 +289,18 @@ func CheckIdeal(sts []Status, fingers bool) []Violation {
 			for k := range exp {
 				exp[k] = v.nodes[(i+1+k)%n].Self
 			}
-			add(IdealSuccessorList, st.Self, "%s's successor list is %s but the live nodes after it are %s", v.name(st.Self), v.list(st.Successors), v.list(exp))
+			add(IdealSuccessorList, st.Self, refs(st.Self, exp...), "%s's successor list is %s but the live nodes after it are %s", v.name(st.Self), v.list(st.Successors), v.list(exp))
 		}
 	}
 	if fingers {
 		for i := range v.nodes {
 			st := &v.nodes[i]
 			if len(st.Fingers) != v.bits {
-				add(IdealFinger, st.Self, "%s has %d fingers but the ring has m = %d bits, so it needs %d", v.name(st.Self), len(st.Fingers), v.bits, v.bits)
+				add(IdealFinger, st.Self, refs(st.Self), "%s has %d fingers but the ring has m = %d bits, so it needs %d", v.name(st.Self), len(st.Fingers), v.bits, v.bits)
 				continue
 			}
 			wrong, first := 0, ""
+			var involved []NodeRef
 			// Every start closer than the next node is owned by it: only
 			// the starts at distance 2^k ≥ gap need a search.
 			next := v.nodes[(i+1)%n].Self
@@ -279,12 +316,13 @@ func CheckIdeal(sts []Status, fingers bool) []Violation {
 				start := st.Self.ID.AddPow2(v.bits, k)
 				if wrong == 0 {
 					first = fmt.Sprintf("finger[%d] (start %s) is %s but the first live node at or after %s is %s",
-						k+1, start.Short(v.bits), v.nameOrNil(f), start.Short(v.bits), v.name(want))
+						k+1, v.id(start), v.nameOrNil(f), v.id(start), v.name(want))
+					involved = refs(st.Self, f, want)
 				}
 				wrong++
 			}
 			if wrong > 0 {
-				add(IdealFinger, st.Self, "%s has %d of %d fingers wrong; %s", v.name(st.Self), wrong, v.bits, first)
+				add(IdealFinger, st.Self, involved, "%s has %d of %d fingers wrong; %s", v.name(st.Self), wrong, v.bits, first)
 			}
 		}
 	}
@@ -320,6 +358,7 @@ func Principals(sts []Status) []NodeRef {
 // ringView is one snapshot prepared for checking: the members sorted by
 // identifier, each one's bestSucc, and the cycles of bestSucc.
 type ringView struct {
+	nm      Naming
 	bits, r int
 	nodes   []Status       // members, sorted by (ID, Addr)
 	byAddr  map[string]int // address → index in nodes
@@ -482,7 +521,7 @@ func (v *ringView) orderProblem(st *Status) string {
 		d := Distance(v.bits, self, e.ID)
 		if k > 0 && d.Cmp(prev) <= 0 {
 			return fmt.Sprintf("%s's successor list %s is out of ring order: %s comes after %s, but going round the ring from %s you meet %s first",
-				v.name(st.Self), v.list(st.Successors), e.ID.Short(v.bits), prevRef.ID.Short(v.bits), st.Self.ID.Short(v.bits), e.ID.Short(v.bits))
+				v.name(st.Self), v.list(st.Successors), v.brief(e), v.brief(prevRef), v.brief(st.Self), v.brief(e))
 		}
 		prev, prevRef = d, e
 	}
@@ -581,12 +620,54 @@ func (v *ringView) idealList(i int) bool {
 	return true
 }
 
-// name prints a pointer as short ID and address, marking dead ones.
+// name names a node in a sentence (short ID and address, or Naming.Node),
+// marking dead ones.
 func (v *ringView) name(r NodeRef) string {
-	if _, ok := v.index(r); ok {
-		return fmt.Sprintf("%s (%s)", r.ID.Short(v.bits), r.Addr)
+	_, live := v.index(r)
+	switch {
+	case v.nm.Node != nil && live:
+		return v.nm.Node(r)
+	case v.nm.Node != nil:
+		return v.nm.Node(r) + " (dead)"
+	case live:
+		return fmt.Sprintf("%s (%s)", v.id(r.ID), r.Addr)
 	}
-	return fmt.Sprintf("%s (%s, dead)", r.ID.Short(v.bits), r.Addr)
+	return fmt.Sprintf("%s (%s, dead)", v.id(r.ID), r.Addr)
+}
+
+// plain names a node in a sentence that says itself whether it is dead.
+func (v *ringView) plain(r NodeRef) string {
+	if v.nm.Node != nil {
+		return v.nm.Node(r)
+	}
+	return fmt.Sprintf("%s (%s)", v.id(r.ID), r.Addr)
+}
+
+// brief names a node in a list or a path: short ID, or Naming.Node.
+func (v *ringView) brief(r NodeRef) string {
+	if v.nm.Node != nil {
+		return v.nm.Node(r)
+	}
+	return v.id(r.ID)
+}
+
+// id writes an identifier that is not a node's: short hex, or Naming.ID.
+func (v *ringView) id(x ID) string {
+	if v.nm.ID != nil {
+		return v.nm.ID(x)
+	}
+	return x.Label(v.bits)
+}
+
+// refs lists the nodes a violation names, zero ones left out.
+func refs(first NodeRef, more ...NodeRef) []NodeRef {
+	out := make([]NodeRef, 0, 1+len(more))
+	for _, r := range append([]NodeRef{first}, more...) {
+		if !r.IsZero() && !containsAddr(out, r.Addr) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (v *ringView) nameOrNil(r NodeRef) string {
@@ -604,9 +685,9 @@ func (v *ringView) list(l []NodeRef) string {
 		case e.IsZero():
 			parts[k] = "nil"
 		case ok:
-			parts[k] = e.ID.Short(v.bits)
+			parts[k] = v.brief(e)
 		default:
-			parts[k] = e.ID.Short(v.bits) + "†"
+			parts[k] = v.brief(e) + "†"
 		}
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
@@ -621,8 +702,8 @@ func (v *ringView) cycleText(cyc []int) string {
 			parts = append(parts, fmt.Sprintf("… (%d nodes)", len(cyc)))
 			break
 		}
-		parts = append(parts, v.nodes[i].Self.ID.Short(v.bits))
+		parts = append(parts, v.brief(v.nodes[i].Self))
 	}
-	parts = append(parts, v.nodes[cyc[0]].Self.ID.Short(v.bits))
+	parts = append(parts, v.brief(v.nodes[cyc[0]].Self))
 	return "{" + strings.Join(parts, " → ") + "}"
 }

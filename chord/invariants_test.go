@@ -127,7 +127,7 @@ func TestCheckInvariants(t *testing.T) {
 			sts:  replace(ring5, st(2, 30, 20, 35, 38)),
 			want: sorted(InvOneLiveSuccessor+"@n30", InvAtLeastOneRing+"@",
 				InvConnectedAppendages+"@n10", InvConnectedAppendages+"@n20", InvConnectedAppendages+"@n30", InvConnectedAppendages+"@n40", InvConnectedAppendages+"@n50"),
-			say: "and has no live entry in its successor list",
+			say: "successor list [35†, 38†] is dead, so it has no live successor",
 		},
 		{
 			name: "1: empty successor list",
@@ -184,7 +184,7 @@ func TestCheckInvariants(t *testing.T) {
 			// The pair (30, 20) wraps round the circle and skips all but 20
 			// and 30, so principals are lost as well (Invariant ⇒ NoDuplicates).
 			want: sorted(InvNoDuplicates+"@n10", InvSufficientPrincipals+"@"),
-			say:  "names 14 (n20) twice",
+			say:  "names 20 (n20) twice",
 		},
 		{
 			name: "7: list naming its owner when there are more than r members",
@@ -222,7 +222,7 @@ func TestCheckInvariants(t *testing.T) {
 				st(2, 20, -1, 40, 45), st(2, 30, -1, 40, 45), st(2, 50, -1, 10, 15),
 			},
 			want: sorted(InvSufficientPrincipals + "@"),
-			say:  "only 2 of the 5 live nodes are principals (not skipped by any node's successor list): 0a, 28",
+			say:  "only 2 of the 5 live nodes are principals (not skipped by any node's successor list): 10, 40",
 		},
 	}
 	for _, tt := range tests {
@@ -271,12 +271,12 @@ func TestCheckInvariantsMessages(t *testing.T) {
 		{
 			name: "dead successors",
 			sts:  replace(ring5, st(2, 30, 20, 35, 38)),
-			want: "OneLiveSuccessor at n30: 1e (n30) points to successor 23 (n35, dead) and has no live entry in its successor list [23†, 26†]",
+			want: "OneLiveSuccessor at n30: every entry of 30 (n30)'s successor list [35†, 38†] is dead, so it has no live successor",
 		},
 		{
 			name: "appendage",
 			sts:  replace(ring5, st(2, 25, -1, 26, 27), st(2, 23, -1, 25, 26)),
-			want: "ConnectedAppendages at n23: 17 (n23) is not on the ring and never reaches it: following successors 17 → 19 ends at 19 (n25), which has no live successor",
+			want: "ConnectedAppendages at n23: 23 (n23) is not on the ring and never reaches it: following successors 23 → 25 ends at 25 (n25), which has no live successor",
 		},
 	}
 	for _, tt := range tests {
@@ -309,11 +309,11 @@ func TestCheckIdeal(t *testing.T) {
 		{name: "ideal one-node ring", sts: idealRing(2, 77), fingers: true, want: nil},
 		{name: "one-node ring with an empty list", sts: []Status{st(2, 77, 77)}, want: sorted(IdealRing+"@n77", IdealSuccessor+"@n77", IdealSuccessorList+"@n77")},
 		{name: "one-node ring with nil predecessor", sts: []Status{st(2, 77, -1, 77)}, want: sorted(IdealPredecessor + "@n77"), say: "predecessor is nil"},
-		{name: "wrong finger", sts: replace(ring5, badFinger), fingers: true, want: sorted(IdealFinger + "@n20"), say: "has 1 of 8 fingers wrong; finger[4] (start 1c) is 28 (n40) but the first live node at or after 1c is 1e (n30)"},
+		{name: "wrong finger", sts: replace(ring5, badFinger), fingers: true, want: sorted(IdealFinger + "@n20"), say: "has 1 of 8 fingers wrong; finger[4] (start 28) is 40 (n40) but the first live node at or after 28 is 30 (n30)"},
 		{name: "wrong finger ignored without fingers", sts: replace(ring5, badFinger), fingers: false, want: nil},
 		{name: "missing fingers", sts: replace(ring5, noFingers), fingers: true, want: sorted(IdealFinger + "@n30"), say: "has 0 fingers"},
 		{name: "nil predecessor", sts: replace(ring5, st(2, 30, -1, 40, 50)), want: sorted(IdealPredecessor + "@n30")},
-		{name: "stale successor list tail", sts: replace(ring5, st(2, 30, 20, 40, 10)), want: sorted(IdealSuccessorList + "@n30"), say: "but the live nodes after it are [28, 32]"},
+		{name: "stale successor list tail", sts: replace(ring5, st(2, 30, 20, 40, 10)), want: sorted(IdealSuccessorList + "@n30"), say: "but the live nodes after it are [40, 50]"},
 		{name: "list too short", sts: replace(ring5, st(2, 30, 20, 40)), want: sorted(IdealSuccessorList + "@n30")},
 		{name: "list too long", sts: replace(ring5, st(2, 30, 20, 40, 50, 10)), want: sorted(IdealSuccessorList + "@n30")},
 		{
@@ -679,11 +679,11 @@ func ExampleCheckInvariants() {
 		fmt.Println(v)
 	}
 	// Output:
-	// OneLiveSuccessor at 127.0.0.1:4016: 10 (127.0.0.1:4016) points to successor 40 (127.0.0.1:4064, dead) and has no live entry in its successor list [40†, 80†]
+	// OneLiveSuccessor at 127.0.0.1:4016: every entry of 16 (127.0.0.1:4016)'s successor list [64†, 128†] is dead, so it has no live successor
 	// AtLeastOneRing: no node reaches itself by following successors: there is no ring at all among the 3 live nodes
-	// ConnectedAppendages at 127.0.0.1:4016: 10 (127.0.0.1:4016) is not on the ring and cannot reach it, since it has no live successor
-	// ConnectedAppendages at 127.0.0.1:4192: c0 (127.0.0.1:4192) is not on the ring and never reaches it: following successors c0 → f0 → 10 ends at 10 (127.0.0.1:4016), which has no live successor
-	// ConnectedAppendages at 127.0.0.1:4240: f0 (127.0.0.1:4240) is not on the ring and never reaches it: following successors f0 → 10 ends at 10 (127.0.0.1:4016), which has no live successor
+	// ConnectedAppendages at 127.0.0.1:4016: 16 (127.0.0.1:4016) is not on the ring and cannot reach it, since it has no live successor
+	// ConnectedAppendages at 127.0.0.1:4192: 192 (127.0.0.1:4192) is not on the ring and never reaches it: following successors 192 → 240 → 16 ends at 16 (127.0.0.1:4016), which has no live successor
+	// ConnectedAppendages at 127.0.0.1:4240: 240 (127.0.0.1:4240) is not on the ring and never reaches it: following successors 240 → 16 ends at 16 (127.0.0.1:4016), which has no live successor
 }
 
 // ExampleCheckIdeal shows a newcomer that has joined but that no other node
@@ -713,10 +713,10 @@ func ExampleCheckIdeal() {
 	}
 	// Output:
 	// invariant violations: 0
-	// IdealRing at n60: 60 (n60) is not a ring member: following successors from it never comes back to it
-	// IdealSuccessorList at n10: 10 (n10)'s successor list is [40, 80] but the live nodes after it are [40, 60]
-	// IdealSuccessor at n40: 40 (n40)'s successor is 80 (n80) but the next live node after it is 60 (n60)
-	// IdealSuccessorList at n40: 40 (n40)'s successor list is [80, c0] but the live nodes after it are [60, 80]
-	// IdealPredecessor at n60: 60 (n60)'s predecessor is nil but the live node just before it is 40 (n40)
-	// IdealPredecessor at n80: 80 (n80)'s predecessor is 40 (n40) but the live node just before it is 60 (n60)
+	// IdealRing at n60: 96 (n60) is not a ring member: following successors from it never comes back to it
+	// IdealSuccessorList at n10: 16 (n10)'s successor list is [64, 128] but the live nodes after it are [64, 96]
+	// IdealSuccessor at n40: 64 (n40)'s successor is 128 (n80) but the next live node after it is 96 (n60)
+	// IdealSuccessorList at n40: 64 (n40)'s successor list is [128, 192] but the live nodes after it are [96, 128]
+	// IdealPredecessor at n60: 96 (n60)'s predecessor is nil but the live node just before it is 64 (n40)
+	// IdealPredecessor at n80: 128 (n80)'s predecessor is 64 (n40) but the live node just before it is 96 (n60)
 }

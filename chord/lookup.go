@@ -60,7 +60,7 @@ type LookupOptions struct {
 // LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
 func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (LookupResult, error) {
 	if n.stopped.Load() {
-		return LookupResult{Key: id.Mask(n.cfg.Bits)}, n.stoppedErr("lookup " + id.Short(n.cfg.Bits) + " from")
+		return LookupResult{Key: id.Mask(n.cfg.Bits)}, n.stoppedErr("lookup " + id.Label(n.cfg.Bits) + " from")
 	}
 	n.lookups.Add(1)
 	mode := lookupExplain
@@ -77,7 +77,7 @@ func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (Looku
 	}
 	if n.cfg.Events != nil {
 		n.emit(EventLookup, NodeRef{}, res.Owner, fmt.Sprintf("lookup %s → %s in %s, %s; owner %s",
-			id.Short(n.cfg.Bits), n.label(res.Owner), plural(res.Hops, "hop"), plural(res.Timeouts, "failed call"), res.OwnerCheck))
+			id.Label(n.cfg.Bits), n.label(res.Owner), plural(res.Hops, "hop"), plural(res.Timeouts, "failed call"), res.OwnerCheck))
 	}
 	return res, nil
 }
@@ -138,7 +138,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 	} else {
 		n.mu.Lock()
 		if !n.activeLocked() { // the message only then: lookups are hot
-			err := n.memberLocked("lookup " + l.key.Short(bits) + " from")
+			err := n.memberLocked("lookup " + l.key.Label(bits) + " from")
 			n.mu.Unlock()
 			return NodeRef{}, err
 		}
@@ -150,7 +150,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 			if l.explain {
 				l.res.OwnerVia = "self"
 				l.res.OwnerReason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
-					l.key.Short(bits), pred.ID.Short(bits), n.self.ID.Short(bits))
+					l.key.Label(bits), pred.ID.Label(bits), n.self.ID.Label(bits))
 			}
 			return n.self, nil
 		}
@@ -172,11 +172,11 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		e, ok := l.next()
 		if !ok {
 			return NodeRef{}, fmt.Errorf("lookup %s from %s: no live candidate left after %d calls: %w",
-				l.key.Short(bits), n.self.Addr, l.steps, ErrLookupFailed)
+				l.key.Label(bits), n.self.Addr, l.steps, ErrLookupFailed)
 		}
 		if l.steps >= n.cfg.MaxLookupSteps {
 			return NodeRef{}, fmt.Errorf("lookup %s from %s: step limit %d reached: %w",
-				l.key.Short(bits), n.self.Addr, n.cfg.MaxLookupSteps, ErrLookupFailed)
+				l.key.Label(bits), n.self.Addr, n.cfg.MaxLookupSteps, ErrLookupFailed)
 		}
 		l.asked = append(l.asked, e.ref.Addr)
 		l.steps++
@@ -192,7 +192,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 				return NodeRef{}, err
 			}
 			if e.via == viaKnown && errors.Is(err, ErrNotJoined) {
-				return NodeRef{}, fmt.Errorf("lookup %s via %s: %w", l.key.Short(bits), known, err)
+				return NodeRef{}, fmt.Errorf("lookup %s via %s: %w", l.key.Label(bits), known, err)
 			}
 			l.fail(&h, e.ref, err)
 			continue
@@ -232,10 +232,10 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 // call as the callee's: ctx ended, or this node was stopped.
 func (l *lookup) interrupted(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("lookup %s: %w", l.key.Short(l.n.cfg.Bits), err)
+		return fmt.Errorf("lookup %s: %w", l.key.Label(l.n.cfg.Bits), err)
 	}
 	if l.n.stopped.Load() {
-		return l.n.stoppedErr("lookup " + l.key.Short(l.n.cfg.Bits) + " from")
+		return l.n.stoppedErr("lookup " + l.key.Label(l.n.cfg.Bits) + " from")
 	}
 	return nil
 }
@@ -389,8 +389,11 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 	return h
 }
 
-// shortID is id.Short(bits) without formatting all 20 bytes.
+// shortID is id.Label(bits) without formatting all 20 bytes.
 func shortID(id ID, bits int) string {
+	if bits <= DecimalBits {
+		return strconv.FormatUint(id.Uint64(), 10)
+	}
 	const digits = "0123456789abcdef"
 	nd := (bits + 3) / 4 // hex digits of the full identifier
 	first := 40 - nd     // index of its first digit among 40

@@ -21,7 +21,10 @@ import (
 // If no entry of the list answers (more than r-1 consecutive failures, which
 // Zave's precondition excludes), the node falls back to its closest live
 // finger or its predecessor, and finally to itself.
-func (n *Node) Stabilize(ctx context.Context) error {
+func (n *Node) Stabilize(ctx context.Context) error { return n.stabilize(ctx, nil) }
+
+// stabilize is Stabilize, recording its calls in rep when rep is not nil.
+func (n *Node) stabilize(ctx context.Context, rep *RoundReport) error {
 	n.mu.Lock()
 	if err := n.memberLocked("stabilize"); err != nil {
 		n.mu.Unlock()
@@ -40,9 +43,22 @@ func (n *Node) Stabilize(ctx context.Context) error {
 		}
 		var err error
 		st, err = n.callState(ctx, s.Addr, true)
+		role := RoleSuccessor
+		if i >= len(list) {
+			role = RoleFallback
+		}
 		if err == nil {
+			if rep != nil {
+				rep.addCall(RoundCall{Role: role, Index: i, Peer: s, Notify: true, Pred: st.pred, Succ: st.succ})
+				rep.Head = s
+			}
 			head = s
 			break
+		}
+		var call RoundCall
+		if rep != nil {
+			call = failedCall(role, s, err)
+			call.Index, call.Notify = i, true
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("stabilize %s: %w", n.self.Addr, ctxErr)
@@ -52,15 +68,26 @@ func (n *Node) Stabilize(ctx context.Context) error {
 		}
 		if i >= len(list) {
 			// A fallback is only adopted if it answers; skipping it drops nothing.
+			if rep != nil {
+				rep.addCall(call)
+			}
 			n.rememberLost(s, err)
 			continue
 		}
-		if !n.suspect(s, err, "successor") {
+		failed, inRow := n.suspect(s, err, "successor")
+		if rep != nil {
+			call.Dropped, call.TimeoutsInRow = failed, inRow
+			rep.addCall(call)
+		}
+		if !failed {
 			// s may only be slow: keep it and the rest of the list, drop
 			// only the entries before it (each failed for certain, or
 			// timed out SuspectTimeouts times in a row), and try again
 			// next round.
 			n.keepSuccessors(list, i)
+			if rep != nil {
+				rep.KeptSuspect = true
+			}
 			return nil
 		}
 		n.rememberLost(s, err)
@@ -69,6 +96,9 @@ func (n *Node) Stabilize(ctx context.Context) error {
 	if head.IsZero() {
 		// Alone as far as this node knows: head is itself, its state is local.
 		head = n.self
+		if rep != nil {
+			rep.Alone = true
+		}
 		n.mu.Lock()
 		st = stateReply{pred: n.pred, succ: []NodeRef{n.self}}
 		n.mu.Unlock()
@@ -76,7 +106,18 @@ func (n *Node) Stabilize(ctx context.Context) error {
 	newList := n.buildList(head, st.succ)
 	// Zave: adopt head.predecessor p if p ∈ (self, head) and p answers.
 	if p := st.pred; !p.IsZero() && p.Addr != n.self.Addr && p.Addr != head.Addr && Between(n.self.ID, p.ID, head.ID) {
-		if pst, err := n.callState(ctx, p.Addr, true); err == nil {
+		pst, err := n.callState(ctx, p.Addr, true)
+		if rep != nil {
+			call := RoundCall{Role: RoleCloser, Peer: p, Notify: true, Pred: pst.pred, Succ: pst.succ}
+			if err != nil {
+				call = failedCall(RoleCloser, p, err)
+				call.Notify = true
+			} else {
+				rep.Closer = p
+			}
+			rep.addCall(call)
+		}
+		if err == nil {
 			newList = n.buildList(p, pst.succ)
 		} else if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("stabilize %s: %w", n.self.Addr, ctxErr)
@@ -106,7 +147,7 @@ func (n *Node) Stabilize(ctx context.Context) error {
 		n.emit(EventSuccessorChanged, old, newList[0], fmt.Sprintf("successor %s → %s", n.label(old), n.label(newList[0])))
 	}
 	if h, ok := n.nextLostProbe(); ok {
-		n.unify(ctx, h)
+		n.unify(ctx, h, rep)
 	}
 	return nil
 }
@@ -176,7 +217,10 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 		pctx, cancel := context.WithTimeout(ctx, budget)
 		err := n.ping(pctx, old.Addr)
 		cancel()
-		if err == nil || ctx.Err() != nil || n.stopped.Load() || !n.suspect(old, err, "predecessor") {
+		if err == nil || ctx.Err() != nil || n.stopped.Load() {
+			return
+		}
+		if failed, _ := n.suspect(old, err, "predecessor"); !failed {
 			return
 		}
 		n.rememberLost(old, err)
@@ -195,7 +239,11 @@ func (n *Node) rectify(ctx context.Context, q NodeRef) {
 // CheckPredecessor clears the predecessor if it has failed (paper:
 // check_predecessor, ToN Fig. 6): refused at once, or timed out
 // Config.SuspectTimeouts times in a row (suspect.go).
-func (n *Node) CheckPredecessor(ctx context.Context) error {
+func (n *Node) CheckPredecessor(ctx context.Context) error { return n.checkPredecessor(ctx, nil) }
+
+// checkPredecessor is CheckPredecessor, recording its call in rep when rep
+// is not nil.
+func (n *Node) checkPredecessor(ctx context.Context, rep *RoundReport) error {
 	n.mu.Lock()
 	if err := n.memberLocked("check predecessor"); err != nil {
 		n.mu.Unlock()
@@ -209,6 +257,9 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 	}
 	err := n.ping(ctx, p.Addr)
 	if err == nil {
+		if rep != nil {
+			rep.addCall(RoundCall{Role: RolePredecessor, Peer: p})
+		}
 		return nil
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
@@ -217,7 +268,13 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 	if n.stopped.Load() {
 		return n.stoppedErr("check predecessor") // the failure may be this node's own
 	}
-	if !n.suspect(p, err, "predecessor") {
+	failed, inRow := n.suspect(p, err, "predecessor")
+	if rep != nil {
+		call := failedCall(RolePredecessor, p, err)
+		call.Dropped, call.TimeoutsInRow = failed, inRow
+		rep.addCall(call)
+	}
+	if !failed {
 		return nil // maybe only slow: kept until SuspectTimeouts in a row
 	}
 	n.rememberLost(p, err)
@@ -242,12 +299,15 @@ func (n *Node) CheckPredecessor(ctx context.Context) error {
 // a finger inside this node's successor list costs no call at all. A finger
 // already set beyond the successor list is first verified with one call to
 // it (verifyFinger); only a finger that fails the check costs a lookup.
-func (n *Node) FixFingers(ctx context.Context) error {
+func (n *Node) FixFingers(ctx context.Context) error { return n.fixFingers(ctx, nil) }
+
+// fixFingers is FixFingers, recording what it did in rep when rep is not nil.
+func (n *Node) fixFingers(ctx context.Context, rep *RoundReport) error {
 	if n.stopped.Load() {
 		return n.stoppedErr("fix fingers")
 	}
 	n.rounds.Add(1)
-	_, err := n.fixNextFinger(ctx)
+	_, err := n.fixNextFinger(ctx, rep)
 	return err
 }
 
@@ -263,7 +323,7 @@ func (n *Node) FixAllFingers(ctx context.Context) error {
 	n.rounds.Add(1)
 	var errs []error
 	for {
-		wrapped, err := n.fixNextFinger(ctx)
+		wrapped, err := n.fixNextFinger(ctx, nil)
 		if err != nil {
 			if errors.Is(err, ErrNotJoined) || errors.Is(err, ErrStopped) || ctx.Err() != nil {
 				return err
@@ -287,9 +347,17 @@ func (n *Node) FixAllFingers(ctx context.Context) error {
 // relies on as well, so the finger is as right as the lookup's would be,
 // and the call goes to a node this one already talks to rather than
 // through the log N strangers of an iterative lookup.
-func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef) NodeRef {
+func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef, rep *RoundReport) NodeRef {
 	for range 2 {
 		st, err := n.callState(ctx, f.Addr, false)
+		if rep != nil {
+			call := RoundCall{Role: RoleVerify, Index: rep.Finger, Peer: f, Pred: st.pred, Succ: st.succ}
+			if err != nil {
+				call = failedCall(RoleVerify, f, err)
+				call.Index = rep.Finger
+			}
+			rep.addCall(call)
+		}
 		if err != nil || st.pred.IsZero() {
 			return NodeRef{}
 		}
@@ -306,7 +374,7 @@ func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef) NodeRef {
 
 // fixNextFinger fixes finger[nextFinger] and the ones sharing its successor;
 // wrapped reports that the cycle went back to finger 0.
-func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
+func (n *Node) fixNextFinger(ctx context.Context, rep *RoundReport) (wrapped bool, err error) {
 	n.mu.Lock()
 	if err := n.memberLocked("fix fingers"); err != nil {
 		n.mu.Unlock()
@@ -318,14 +386,28 @@ func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
 	cur := n.fingers[k]
 	last := n.succ[len(n.succ)-1]
 	n.mu.Unlock()
+	if rep != nil {
+		rep.Finger, rep.Start = k+1, start
+	}
 	owner, err := NodeRef{}, error(nil)
 	if !cur.IsZero() && cur.Addr != n.self.Addr && !BetweenRightIncl(n.self.ID, start, last.ID) {
-		owner = n.verifyFinger(ctx, start, cur)
+		owner = n.verifyFinger(ctx, start, cur, rep)
+		if rep != nil {
+			rep.Verified = !owner.IsZero()
+		}
 	}
 	if owner.IsZero() {
+		mode := lookupHint
+		if rep != nil {
+			mode |= lookupExplain // the reasons of the hops: the same calls
+		}
 		var res LookupResult
-		res, err = n.resolve(ctx, start, "", lookupHint)
+		res, err = n.resolve(ctx, start, "", mode)
 		owner = res.Owner
+		if rep != nil {
+			lr := res // a copy: res itself stays on the stack
+			rep.Lookup = &lr
+		}
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -340,6 +422,9 @@ func (n *Node) fixNextFinger(ctx context.Context) (wrapped bool, err error) {
 				break
 			}
 			n.fingers[next] = owner
+		}
+		if rep != nil {
+			rep.Owner, rep.LastSet = owner, next
 		}
 	}
 	if next >= bits {

@@ -193,7 +193,7 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	}
 	s := res.Owner
 	if s.ID == n.self.ID {
-		return fmt.Errorf("join %s: %s (%s) has identifier %s: %w", n.self.Addr, s.Addr, s.ID.Short(n.cfg.Bits), n.self.ID.Hex(n.cfg.Bits), ErrIDCollision)
+		return fmt.Errorf("join %s: %s (%s) has identifier %s: %w", n.self.Addr, s.Addr, s.ID.Label(n.cfg.Bits), n.self.ID.Label(n.cfg.Bits), ErrIDCollision)
 	}
 	// Zave, join: fetch s's successor list; succList = s + all but its last.
 	// The reply also carries s's fingers (SIGCOMM'01 §4.4: a new node may
@@ -409,12 +409,13 @@ func (n *Node) emit(kind EventKind, old, cur NodeRef, detail string) {
 	n.Emit(Event{Kind: kind, Old: old, New: cur, Detail: detail})
 }
 
-// label names a node for event details and hop reasons: short ID and address.
+// label names a node for event details and hop reasons: its identifier
+// (ID.Label) and address.
 func (n *Node) label(r NodeRef) string {
 	if r.IsZero() {
 		return "nil"
 	}
-	return r.ID.Short(n.cfg.Bits) + " (" + r.Addr + ")"
+	return r.ID.Label(n.cfg.Bits) + " (" + r.Addr + ")"
 }
 
 // buildList makes a successor list: head followed by list, in ring order

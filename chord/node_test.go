@@ -493,15 +493,15 @@ func TestLookupPathExplainsEachHop(t *testing.T) {
 	}
 }
 
-func TestShortIDMatchesShort(t *testing.T) {
+func TestShortIDMatchesLabel(t *testing.T) {
 	rng := rand.New(rand.NewSource(12))
 	for _, bits := range []int{6, 7, 8, 9, 16, 23, 24, 25, 64, 159, 160} {
 		for i := 0; i < 50; i++ {
 			var raw chord.ID
 			rng.Read(raw[:])
 			id := raw.Mask(bits)
-			if got, want := chord.ShortIDForTest(id, bits), id.Short(bits); got != want {
-				t.Fatalf("bits %d id %x: shortID %q, Short %q", bits, id, got, want)
+			if got, want := chord.ShortIDForTest(id, bits), id.Label(bits); got != want {
+				t.Fatalf("bits %d id %x: shortID %q, Label %q", bits, id, got, want)
 			}
 		}
 	}

@@ -46,17 +46,18 @@ func localFailure(err error) bool {
 
 // suspect records that ref failed a maintenance call with err and reports
 // whether to treat it as failed now: at once for a definite failure, after
-// Config.SuspectTimeouts timeouts in a row otherwise. When it keeps ref it
+// Config.SuspectTimeouts timeouts in a row otherwise, and how many timeouts
+// in a row that makes (0 for a definite failure). When it keeps ref it
 // emits EventSuspected, where says which neighbour ("successor", …).
-func (n *Node) suspect(ref NodeRef, err error, where string) (failed bool) {
+func (n *Node) suspect(ref NodeRef, err error, where string) (failed bool, inRow int) {
 	if definiteFailure(err) {
-		return true
+		return true, 0
 	}
 	k := n.cfg.SuspectTimeouts
 	c := n.peers.timedOut(ref.Addr, k)
 	if c >= k {
-		return true
+		return true, c
 	}
 	n.emit(EventSuspected, ref, NodeRef{}, fmt.Sprintf("%s %s timed out (%d of %d in a row before it counts as failed): kept", where, n.label(ref), c, k))
-	return false
+	return false, c
 }

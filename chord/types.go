@@ -241,7 +241,11 @@ type Violation struct {
 	Invariant string
 	// Node is the node whose state breaks it (zero if global).
 	Node NodeRef
-	// Message explains the violation, naming nodes by short ID and address.
+	// Nodes are the nodes the message names, Node first: the ones to
+	// point at when showing it.
+	Nodes []NodeRef
+	// Message explains the violation, naming nodes by short ID and
+	// address (or as the checker's Naming says).
 	Message string
 }
 

@@ -221,10 +221,17 @@ func (n *Node) isNeighbourOrLostLocked(addr string) bool {
 }
 
 // unify probes the lost node h (see the comment at the top of this file).
-func (n *Node) unify(ctx context.Context, h NodeRef) {
+func (n *Node) unify(ctx context.Context, h NodeRef, rep *RoundReport) {
 	res, err := n.resolve(ctx, n.self.ID, h.Addr, 0)
 	if n.stopped.Load() {
 		return
+	}
+	if rep != nil {
+		call := RoundCall{Role: RoleProbe, Peer: h, Found: res.Owner}
+		if err != nil {
+			call = failedCall(RoleProbe, h, err)
+		}
+		rep.addCall(call)
 	}
 	if err != nil {
 		// A node that left gracefully will find the ring by itself if it rejoins.
@@ -242,6 +249,14 @@ func (n *Node) unify(ctx context.Context, h NodeRef) {
 	}
 	n.lostProbed(h.Addr, probeOtherRing)
 	st, err := n.callState(ctx, s.Addr, true) // also notifies s
+	if rep != nil {
+		call := RoundCall{Role: RoleProbeFound, Peer: s, Notify: true, Pred: st.pred, Succ: st.succ}
+		if err != nil {
+			call = failedCall(RoleProbeFound, s, err)
+			call.Notify = true
+		}
+		rep.addCall(call)
+	}
 	if err != nil {
 		return
 	}

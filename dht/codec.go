@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -29,7 +30,11 @@ func (e *encoder) boolean(v bool) {
 		e.b = append(e.b, 0)
 	}
 }
-func (e *encoder) version(v Version) { e.uvarint(v.Counter); e.id(v.Writer) }
+func (e *encoder) version(v Version) {
+	e.uvarint(uint64(v.Wall)) // a negative Wall round-trips through the conversion
+	e.uvarint(uint64(v.Logical))
+	e.id(v.Writer)
+}
 func (e *encoder) strs(ss []string) {
 	e.uvarint(uint64(len(ss)))
 	for _, s := range ss {
@@ -45,6 +50,7 @@ func (e *encoder) record(r record) {
 	e.bytes(r.Value)
 	e.boolean(r.Deleted)
 	e.version(r.Ver)
+	e.version(r.Prev)
 }
 
 type decoder struct {
@@ -85,7 +91,7 @@ func (d *decoder) count(minSize int) int {
 	return int(n)
 }
 
-func (d *decoder) raw(max int) []byte {
+func (d *decoder) raw(limit int) []byte {
 	n := d.uvarint()
 	if d.err != nil {
 		return nil
@@ -94,8 +100,8 @@ func (d *decoder) raw(max int) []byte {
 		d.fail("string of %d bytes in %d", n, len(d.b))
 		return nil
 	}
-	if n > uint64(max) {
-		d.fail("string of %d bytes exceeds %d", n, max)
+	if n > uint64(limit) {
+		d.fail("string of %d bytes exceeds %d", n, limit)
 		return nil
 	}
 	p := d.b[:n:n]
@@ -103,15 +109,15 @@ func (d *decoder) raw(max int) []byte {
 	return p
 }
 
-func (d *decoder) bytes(max int) []byte {
-	p := d.raw(max)
+func (d *decoder) bytes(limit int) []byte {
+	p := d.raw(limit)
 	if p == nil {
 		return nil
 	}
 	return append([]byte(nil), p...)
 }
 
-func (d *decoder) str(max int) string { return string(d.raw(max)) }
+func (d *decoder) str(limit int) string { return string(d.raw(limit)) }
 
 func (d *decoder) id() chord.ID {
 	var id chord.ID
@@ -143,7 +149,14 @@ func (d *decoder) boolean() bool {
 	return v == 1
 }
 
-func (d *decoder) version() Version { return Version{Counter: d.uvarint(), Writer: d.id()} }
+func (d *decoder) version() Version {
+	wall := int64(d.uvarint())
+	logical := d.uvarint()
+	if logical > math.MaxUint32 {
+		d.fail("logical clock %d out of range", logical)
+	}
+	return Version{Wall: wall, Logical: uint32(logical), Writer: d.id()}
+}
 
 // maxAddr bounds node addresses on the wire.
 const maxAddr = 1024
@@ -170,6 +183,7 @@ func (d *decoder) record(lim limits) record {
 	r.Value = d.bytes(lim.value)
 	r.Deleted = d.boolean()
 	r.Ver = d.version()
+	r.Prev = d.version()
 	return r
 }
 
@@ -186,9 +200,11 @@ type limits struct{ key, value int }
 
 // Minimum encoded sizes, used to bound list lengths.
 const (
-	minRecord = 1 + 1 + 1 + 1 + 20 // key len, value len, deleted, counter, writer
-	minDigest = 1 + 1 + 20
-	minRef    = 20 + 1
+	minVersion = 1 + 1 + 20                          // wall, logical, writer
+	minRecord  = 1 + 1 + 1 + minVersion + minVersion // key len, value len, deleted, version, prev
+	minDigest  = 1 + minVersion
+	minRef     = 20 + 1
+	minCopy    = 1 + 1 + minVersion // address, found, version
 )
 
 // status is the outcome carried in every reply of a dht command. Handlers
@@ -202,6 +218,7 @@ const (
 	statusInvalid            // the request broke a limit (key or value size)
 	statusUnavailable        // too few holders answered
 	statusNotMember          // the node has left or not joined the ring
+	statusNotReady           // the node has not taken over its keys yet (treated as down)
 )
 
 // reply header: status, message, hint.
@@ -228,7 +245,7 @@ func (d *decoder) head() replyHead {
 	}
 	h.Status = status(d.b[0])
 	d.b = d.b[1:]
-	if h.Status > statusNotMember {
+	if h.Status > statusNotReady {
 		d.fail("unknown status %d", h.Status)
 	}
 	h.Msg = d.str(4096)
@@ -273,11 +290,22 @@ func decodeGetReq(b []byte, lim limits) (getReq, error) {
 // getResp is the answer to dht.get and dht.read: the newest copy found.
 // Replicas, in a dht.get reply to a request with Hints, are the owner's
 // next r-1 live successors when they differ from the request's Cover.
+// Copies, in a dht.get reply, names every copy the answering node read
+// (its own included) with its version, so that the client can write the
+// newest back to those that are behind.
 type getResp struct {
 	Head     replyHead
 	Found    bool // a record (value or tombstone) exists
 	Rec      record
 	Replicas []chord.NodeRef
+	Copies   []copyVer
+}
+
+// copyVer is one holder's version of a key, as read by dht.get.
+type copyVer struct {
+	Addr  string
+	Found bool
+	Ver   Version
 }
 
 func (m getResp) encode() []byte {
@@ -291,6 +319,12 @@ func (m getResp) encode() []byte {
 	for _, r := range m.Replicas {
 		e.ref(r)
 	}
+	e.uvarint(uint64(len(m.Copies)))
+	for _, c := range m.Copies {
+		e.str(c.Addr)
+		e.boolean(c.Found)
+		e.version(c.Ver)
+	}
 	return e.b
 }
 
@@ -303,6 +337,10 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 	n := d.count(minRef)
 	for i := 0; i < n && d.err == nil; i++ {
 		m.Replicas = append(m.Replicas, d.ref())
+	}
+	n = d.count(minCopy)
+	for i := 0; i < n && d.err == nil; i++ {
+		m.Copies = append(m.Copies, copyVer{Addr: d.str(maxAddr), Found: d.boolean(), Ver: d.version()})
 	}
 	return m, d.finish()
 }
@@ -354,13 +392,36 @@ func decodeSetResp(b []byte) (setResp, error) {
 }
 
 // storeReq pushes records to a holder (dht.store), which applies each one
-// that is newer than its own copy.
+// that is newer than its own copy. Kind says why they come.
 type storeReq struct {
+	Kind storeKind
 	Recs []record
 }
 
+// storeKind is why records are pushed; it decides what the receiver does
+// besides applying them.
+type storeKind byte
+
+const (
+	// storeWrite: an owner replicates a write it is acknowledging. The
+	// receiver forwards it to the nodes taking over its keys (handoffs)
+	// before it answers.
+	storeWrite storeKind = iota
+	// storeWriteBack: a read found this holder behind and writes the newest
+	// copy back before it returns. Forwarded like a write; a copy it
+	// replaces that its writer had not seen is reported as a merge.
+	storeWriteBack
+	// storeRepair: a repair round, a join handoff or a graceful leave moves
+	// copies. Replaced copies that the writer had not seen are merges.
+	storeRepair
+	// storeHandoff: a node forwards a write to a node taking over its keys,
+	// which takes it even before it has finished taking over.
+	storeHandoff
+)
+
 func (m storeReq) encode() []byte {
 	var e encoder
+	e.b = append(e.b, byte(m.Kind))
 	e.uvarint(uint64(len(m.Recs)))
 	for _, r := range m.Recs {
 		e.record(r)
@@ -371,6 +432,15 @@ func (m storeReq) encode() []byte {
 func decodeStoreReq(b []byte, lim limits) (storeReq, error) {
 	d := decoder{b: b}
 	var m storeReq
+	if len(b) < 1 {
+		d.fail("short store request")
+		return m, d.err
+	}
+	m.Kind = storeKind(b[0])
+	d.b = b[1:]
+	if m.Kind > storeHandoff {
+		d.fail("unknown store kind %d", m.Kind)
+	}
 	n := d.count(minRecord)
 	for i := 0; i < n && d.err == nil; i++ {
 		m.Recs = append(m.Recs, d.record(lim))
@@ -401,7 +471,7 @@ func (m storeResp) encode() []byte {
 func decodeStoreResp(b []byte) (storeResp, error) {
 	d := decoder{b: b}
 	m := storeResp{Head: d.head()}
-	n := d.count(1 + 1 + 20)
+	n := d.count(1 + minVersion)
 	for i := 0; i < n && d.err == nil; i++ {
 		m.Accepted = append(m.Accepted, d.boolean())
 		m.Current = append(m.Current, d.version())
@@ -468,16 +538,26 @@ func decodeDigestResp(b []byte) (digestResp, error) {
 }
 
 // transferReq asks for the records in (From, To], in pages (dht.transfer).
+// Handoff, set by a node taking over its keys (By, whose ID is To), makes
+// the sender forward it every write in (From, To] it takes from now on,
+// for a while (see Store.forward), so that nothing acknowledged while the
+// pages travel is missed.
 type transferReq struct {
 	From, To chord.ID
 	After    cursor
 	MaxBytes int
+	Handoff  bool
+	By       chord.NodeRef
 }
 
 func (m transferReq) encode() []byte {
 	var e encoder
 	e.id(m.From)
 	e.id(m.To)
+	e.boolean(m.Handoff)
+	if m.Handoff {
+		e.ref(m.By)
+	}
 	e.boolean(m.After.set)
 	if m.After.set {
 		e.id(m.After.ID)
@@ -489,7 +569,10 @@ func (m transferReq) encode() []byte {
 
 func decodeTransferReq(b []byte, lim limits) (transferReq, error) {
 	d := decoder{b: b}
-	m := transferReq{From: d.id(), To: d.id()}
+	m := transferReq{From: d.id(), To: d.id(), Handoff: d.boolean()}
+	if m.Handoff {
+		m.By = d.ref()
+	}
 	m.After.set = d.boolean()
 	if m.After.set {
 		m.After.ID = d.id()
@@ -555,29 +638,6 @@ func decodeSuccsResp(b []byte) (succsResp, error) {
 		m.Succs = append(m.Succs, d.ref())
 	}
 	return m, d.finish()
-}
-
-// forgetReq asks holders to drop tombstones that every holder confirmed.
-type forgetReq struct{ Entries []digestEntry }
-
-func (m forgetReq) encode() []byte { return digestReq(m).encode() }
-
-func decodeForgetReq(b []byte, lim limits) (forgetReq, error) {
-	m, err := decodeDigestReq(b, lim)
-	return forgetReq(m), err
-}
-
-// headOnly is the reply of commands that return nothing but a status.
-func headOnly(h replyHead) []byte {
-	var e encoder
-	e.head(h)
-	return e.b
-}
-
-func decodeHeadOnly(b []byte) (replyHead, error) {
-	d := decoder{b: b}
-	h := d.head()
-	return h, d.finish()
 }
 
 // decodeHeadPrefix reads the status header at the start of any reply.

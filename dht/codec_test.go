@@ -13,8 +13,8 @@ var testLim = limits{key: 1024, value: 1 << 20}
 
 func TestCodecRoundTrip(t *testing.T) {
 	w := chord.IDFromUint64(160, 0xbeef)
-	rec := record{Key: "k", Value: []byte("v"), Ver: Version{7, w}}
-	tomb := record{Key: "gone", Deleted: true, Ver: Version{9, w}}
+	rec := record{Key: "k", Value: []byte("v"), Ver: Version{Wall: 7, Writer: w}}
+	tomb := record{Key: "gone", Deleted: true, Ver: Version{Wall: 9, Writer: w}}
 	hint := chord.NodeRef{ID: chord.IDFromUint64(160, 3), Addr: "127.0.0.1:4000"}
 	tests := []struct {
 		name   string
@@ -37,14 +37,14 @@ func TestCodecRoundTrip(t *testing.T) {
 			func(b []byte) (any, error) { return decodeGetResp(b, testLim) }},
 		{"setReq", setReq{Key: "k", Value: []byte{0, 1}}, setReq{Key: "k", Value: []byte{0, 1}}.encode,
 			func(b []byte) (any, error) { return decodeSetReq(b, testLim) }},
-		{"setResp", setResp{Ver: Version{3, w}, Copies: 3}, setResp{Ver: Version{3, w}, Copies: 3}.encode,
+		{"setResp", setResp{Ver: Version{Wall: 3, Writer: w}, Copies: 3}, setResp{Ver: Version{Wall: 3, Writer: w}, Copies: 3}.encode,
 			func(b []byte) (any, error) { return decodeSetResp(b) }},
 		{"storeReq", storeReq{Recs: []record{rec, tomb}}, storeReq{Recs: []record{rec, tomb}}.encode,
 			func(b []byte) (any, error) { return decodeStoreReq(b, testLim) }},
-		{"storeResp", storeResp{Accepted: []bool{true, false}, Current: []Version{{1, w}, {2, w}}},
-			storeResp{Accepted: []bool{true, false}, Current: []Version{{1, w}, {2, w}}}.encode,
+		{"storeResp", storeResp{Accepted: []bool{true, false}, Current: []Version{{Wall: 1, Writer: w}, {Wall: 2, Writer: w}}},
+			storeResp{Accepted: []bool{true, false}, Current: []Version{{Wall: 1, Writer: w}, {Wall: 2, Writer: w}}}.encode,
 			func(b []byte) (any, error) { return decodeStoreResp(b) }},
-		{"digestReq", digestReq{Entries: []digestEntry{{"a", Version{1, w}}}}, digestReq{Entries: []digestEntry{{"a", Version{1, w}}}}.encode,
+		{"digestReq", digestReq{Entries: []digestEntry{{"a", Version{Wall: 1, Writer: w}}}}, digestReq{Entries: []digestEntry{{"a", Version{Wall: 1, Writer: w}}}}.encode,
 			func(b []byte) (any, error) { return decodeDigestReq(b, testLim) }},
 		{"digestResp", digestResp{State: []byte{digestNeed, digestSame, digestNewer}}, digestResp{State: []byte{digestNeed, digestSame, digestNewer}}.encode,
 			func(b []byte) (any, error) { return decodeDigestResp(b) }},
@@ -99,7 +99,7 @@ func TestCodecEnforcesLimits(t *testing.T) {
 // FuzzDecoders feeds arbitrary bytes to every decoder: errors are fine,
 // panics are not. `go test -fuzz FuzzDecoders ./dht` runs it for real.
 func FuzzDecoders(f *testing.F) {
-	f.Add(storeReq{Recs: []record{{Key: "k", Value: []byte("v"), Ver: Version{Counter: 1}}}}.encode())
+	f.Add(storeReq{Recs: []record{{Key: "k", Value: []byte("v"), Ver: Version{Wall: 1}}}}.encode())
 	f.Add(getResp{Found: true, Rec: record{Key: "k"}}.encode())
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -114,7 +114,6 @@ func FuzzDecoders(f *testing.F) {
 		_, _ = decodeTransferReq(b, testLim)
 		_, _ = decodeTransferResp(b, testLim)
 		_, _ = decodeSuccsResp(b)
-		_, _ = decodeForgetReq(b, testLim)
 	})
 }
 
@@ -130,7 +129,9 @@ func TestConfigValidate(t *testing.T) {
 		{"zero key size", func(c *Config) { c.MaxKeySize = 0 }},
 		{"negative value size", func(c *Config) { c.MaxValueSize = -1 }},
 		{"zero repair interval", func(c *Config) { c.RepairInterval = 0 }},
-		{"zero tombstone rounds", func(c *Config) { c.TombstoneRounds = 0 }},
+		{"zero tombstone TTL", func(c *Config) { c.TombstoneTTL = 0 }},
+		{"tombstone TTL below the repair interval", func(c *Config) { c.TombstoneTTL = c.RepairInterval / 2 }},
+		{"zero max clock skew", func(c *Config) { c.MaxClockSkew = 0 }},
 		{"zero batch", func(c *Config) { c.MaxBatchBytes = 0 }},
 		{"negative redirects", func(c *Config) { c.MaxRedirects = -1 }},
 	}

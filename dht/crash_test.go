@@ -72,9 +72,12 @@ func stabilizeOnly(t *testing.T, r *testRing) {
 	t.Fatal("successor lists not repaired after 20 stabilize rounds")
 }
 
-// TestOwnerDiesAfterLookup crashes the owner between the lookup and the
-// call (the lookup result is stale), and also feeds a lookup that failed on
-// the crashed owner: reads and writes go to the first live node after it.
+// TestOwnerDiesAfterLookup crashes the owner between a verified lookup and
+// the call (the lookup result is stale), checks that the same stale result
+// from a lookup that trusted the owner makes the operation fail (to be
+// looked up again) rather than trust the nodes after it, and also feeds a
+// lookup that failed on the crashed owner: reads and writes go to the
+// first live node after it.
 func TestOwnerDiesAfterLookup(t *testing.T) {
 	ctx := context.Background()
 	r := newTestRing(t, 8, 11, nil)
@@ -95,11 +98,14 @@ func TestOwnerDiesAfterLookup(t *testing.T) {
 	}
 	r.crash(r.byAddr(holders[0]))
 
-	got, err := via.store.getAfter(ctx, key, lr, nil)
+	if got, err := via.store.getAfter(ctx, key, lr, nil, false); !via.store.lookUpAgain(ctx, nil, err) {
+		t.Fatalf("get with a stale unverified lookup = %q from %s, %v; want an error to look up again", got.Value, got.Owner.Addr, err)
+	}
+	got, err := via.store.getAfter(ctx, key, lr, nil, true)
 	if err != nil || string(got.Value) != vals[key] || !got.Fallback || got.Owner.Addr != holders[1] {
 		t.Fatalf("get with a stale lookup = %q (fallback %v, from %s), %v; want %q from %s", got.Value, got.Fallback, got.Owner.Addr, err, vals[key], holders[1])
 	}
-	put, err := via.store.writeAfter(ctx, "set", setReq{Key: key, Value: []byte("new")}, lr, nil)
+	put, err := via.store.writeAfter(ctx, "set", setReq{Key: key, Value: []byte("new")}, lr, nil, true)
 	if err != nil || put.Owner.Addr != holders[1] || put.Copies != r.cfg.Replicas {
 		t.Fatalf("set with a stale lookup = %+v, %v; want %d copies from %s", put, err, r.cfg.Replicas, holders[1])
 	}
@@ -107,10 +113,10 @@ func TestOwnerDiesAfterLookup(t *testing.T) {
 	// A lookup that failed on the dead owner.
 	failed := chord.LookupResult{Key: HashIDForTest(key), Path: []chord.Hop{{Node: lr.Owner, Err: "connection refused"}}}
 	lookupErr := fmt.Errorf("no live candidate: %w", chord.ErrLookupFailed)
-	if got, err := via.store.getAfter(ctx, key, failed, lookupErr); err != nil || string(got.Value) != "new" {
+	if got, err := via.store.getAfter(ctx, key, failed, lookupErr, false); err != nil || string(got.Value) != "new" {
 		t.Fatalf("get after a failed lookup = %q, %v; want \"new\"", got.Value, err)
 	}
-	put2, err := via.store.writeAfter(ctx, "set", setReq{Key: key, Value: []byte("newer")}, failed, lookupErr)
+	put2, err := via.store.writeAfter(ctx, "set", setReq{Key: key, Value: []byte("newer")}, failed, lookupErr, false)
 	if err != nil || put2.Owner.Addr != holders[1] {
 		t.Fatalf("set after a failed lookup = %+v, %v; want it taken by %s", put2, err, holders[1])
 	}

@@ -1,108 +1,3 @@
-// Package dht is the key-value layer on a Chord ring: get, set and del
-// registered as commands on chord nodes, replication on the successor list,
-// and key migration on join, graceful leave and crash.
-//
-// # Placement and writes
-//
-// The owner of key k is successor(HashID(bits, k)). Its holders are the owner
-// and the owner's next r-1 live successors (r = Config.Replicas, capped by
-// the ring size). A write goes through a lookup to the owner, which stores
-// it and pushes it to those successors, all at once (then to the next
-// live ones in place of those that did not answer, continuing with a live
-// successor's list if its own runs out); it is acknowledged only once
-// every holder has it: a write costs the lookup and two rounds. A node that is not the owner by its predecessor
-// pointer redirects the client; if the redirect leads to a node that does
-// not answer (a crashed predecessor not yet noticed), the node the lookup
-// found is the first live successor of the key and takes the write. If the
-// lookup itself fails because every owner candidate it knew of is down, the
-// first live node after them (learnt from successor lists) takes it.
-//
-// # Versions
-//
-// Every record (value or tombstone) carries a Version (Counter, Writer),
-// compared lexicographically. Counter is a Lamport clock: the owner that
-// accepts a write assigns one more than every counter its store has seen,
-// for any key; every record or digest a store receives advances its clock.
-// A holder applies an incoming record only if its version is strictly newer
-// than its own copy, so replicas, migrations and concurrent writers resolve
-// the same way on every node. If a holder refuses the owner's push because
-// it already has a newer version (left by an earlier owner) or the same one
-// (an owner restarted with an empty store reuses its counters), the owner
-// advances its clock past it and writes again, so an acknowledged write is
-// newer than every copy its holders had when it started.
-//
-// # Reads
-//
-// A read returns the newest of the owner's copy and those of its next r-1
-// live successors (a node that has just joined may not have pulled its
-// keys yet, and a write may have gone to the owner's successor while the
-// owner was paused). After the lookup it takes one round: the client asks
-// the owner and reads the r-1 replicas itself, at the same time, telling
-// the owner which ones it reads (dht.get's Cover) so that the owner reads
-// only those it does not. The client learns the replicas from its own
-// successor list when the owner is in it, else from the owner's earlier
-// answers (the owner names its replicas whenever the client's differ), so
-// a wrong guess costs the owner's own reads, never a stale value. If a
-// replica the client reads does not answer, the client asks the owner
-// again, which reads the next live successors in its place. If the owner
-// is down, or the lookup fails because every owner candidate it knows of
-// has crashed, the client asks the nodes after the owner in the successor
-// lists of itself and of the nodes on the lookup path; the first that
-// answers reads itself and its r-1 successors. While fewer than r holders
-// of a key have failed, a read therefore returns the last acknowledged
-// write or a newer one. A missing or deleted key is Found = false, not an
-// error. A read does not write: a holder left behind by a write catches up
-// in the next repair round (an owner that reads its replicas itself, when
-// the client cannot, also keeps the newest copy it saw).
-//
-// # Join, leave, crash
-//
-// A joining node, once it knows its predecessor p, pulls the records of
-// (p, self] from its successor (dht.transfer) and only those; the successor
-// keeps them as a replica or drops them under the rule below. A node that
-// leaves gracefully gives every record to its successor and tops up the
-// next r-1 successors first, so no key drops below r copies. After a crash,
-// the next repair rounds push each key to the holders its owner's successor
-// list now names, and copies on nodes that are no longer holders are
-// dropped once all r holders confirmed them, so every key returns to
-// exactly r copies.
-//
-// # Tombstones
-//
-// Del writes a tombstone: a versioned record without a value. A stale copy
-// can only come back through a push of an older version, and every holder
-// refuses versions older than its tombstone. The owner collects a tombstone
-// only after every current holder has confirmed that exact tombstone in
-// Config.TombstoneRounds consecutive repair rounds, then tells them to drop
-// it. By then every reachable node that held the key has synced with the
-// holders (a former holder pushes its copy every round and drops it once
-// the holders confirm a version at least as new), and the holders' clocks
-// are past the tombstone, so a later write gets a higher version than any
-// copy that existed. Only a node unreachable for more than TombstoneRounds
-// rounds while still holding an old copy could bring the key back; a
-// crashed node restarts empty, so in practice that means a node paused or
-// partitioned away for that long.
-//
-// # Limits of the guarantees
-//
-// Versions order writes, not wall-clock time. Two writes accepted at the
-// same time by two nodes that both believe they own the key (during a
-// partition, or while pointers are wrong) are resolved the same way on
-// every node, but the one with the lower version is lost even if it was
-// acknowledged. Writes need the owner: while it is unreachable and its
-// predecessor pointers have not been repaired, a write fails with
-// ErrUnavailable and should be retried after maintenance.
-//
-// # Repair
-//
-// Maintenance is explicit: Repair runs one round and Tasks hands it to a
-// chord.Driver. A round (1) pulls (pred, self] from the successor when the
-// predecessor changed (the join handoff), (2) groups the node's records by
-// owner, (3) exchanges digests with the group's holders and pushes what
-// they miss (the owner with every holder, a replica with the owner, any
-// other node with every holder), and (4) drops copies the node should no
-// longer hold once all r holders confirmed them, and collects old
-// tombstones.
 package dht
 
 import (
@@ -111,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -140,7 +36,6 @@ const (
 	cmdDigest   = "dht.digest"   // repair: which of these versions do you need?
 	cmdTransfer = "dht.transfer" // join: the records of (from, to]
 	cmdSuccs    = "dht.succs"    // a node's predecessor and successor list
-	cmdForget   = "dht.forget"   // drop confirmed tombstones
 )
 
 // Config holds the DHT's tunables.
@@ -152,30 +47,46 @@ type Config struct {
 	MaxKeySize, MaxValueSize int
 	// RepairInterval is the period at which a Driver runs Repair.
 	RepairInterval time.Duration
-	// TombstoneRounds is how many consecutive repair rounds every holder
-	// must confirm a tombstone before the owner collects it.
-	TombstoneRounds int
+	// TombstoneTTL is how long a deletion is remembered: every node drops a
+	// tombstone once the wall time of its version is this old, and a
+	// tombstone older than that is not stored again. A holder that was
+	// paused or cut off for longer than this may bring a deleted key back,
+	// so it must outlast every fault the ring is expected to survive.
+	TombstoneTTL time.Duration
+	// MaxClockSkew is how far ahead of this node's physical clock a version
+	// it sees may move its hybrid logical clock; a version from further
+	// ahead moves it by this much only (and is logged), so that one clock
+	// far ahead cannot stop versions from following physical time.
+	MaxClockSkew time.Duration
 	// MaxBatchBytes bounds the keys and values carried by one transfer or
 	// push message (a message always carries at least one record).
 	MaxBatchBytes int
 	// MaxRedirects bounds how many "not the owner, try X" answers a Get,
 	// Set or Del follows before giving up.
 	MaxRedirects int
-	// Logger receives the store's debug logs; nil discards them.
+	// Clock is the physical clock that versions start from and tombstone
+	// ages are measured on; nil means time.Now.
+	Clock func() time.Time
+	// OnMerge, when set, is called for every merge this store makes (see
+	// Merge), after the store's locks are released. It must not block.
+	OnMerge func(Merge)
+	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
 }
 
 // DefaultConfig returns r = 3, keys ≤ 1 KiB, values ≤ 1 MiB, a repair
-// round every 100 ms and tombstones collected after 20 confirmed rounds.
+// round every 100 ms, tombstones kept 10 minutes and a clock skew of at
+// most one second.
 func DefaultConfig() Config {
 	return Config{
-		Replicas:        3,
-		MaxKeySize:      1024,
-		MaxValueSize:    1 << 20,
-		RepairInterval:  100 * time.Millisecond,
-		TombstoneRounds: 20,
-		MaxBatchBytes:   1 << 20,
-		MaxRedirects:    4,
+		Replicas:       3,
+		MaxKeySize:     1024,
+		MaxValueSize:   1 << 20,
+		RepairInterval: 100 * time.Millisecond,
+		TombstoneTTL:   10 * time.Minute,
+		MaxClockSkew:   time.Second,
+		MaxBatchBytes:  1 << 20,
+		MaxRedirects:   4,
 	}
 }
 
@@ -194,8 +105,11 @@ func (c Config) Validate() error {
 	if c.RepairInterval <= 0 {
 		errs = append(errs, fmt.Errorf("repair interval must be positive, got %v", c.RepairInterval))
 	}
-	if c.TombstoneRounds < 1 {
-		errs = append(errs, fmt.Errorf("tombstone rounds must be at least 1, got %d", c.TombstoneRounds))
+	if c.TombstoneTTL < c.RepairInterval || c.TombstoneTTL <= 0 {
+		errs = append(errs, fmt.Errorf("tombstone TTL must be at least the repair interval (%v), got %v", c.RepairInterval, c.TombstoneTTL))
+	}
+	if c.MaxClockSkew <= 0 {
+		errs = append(errs, fmt.Errorf("max clock skew must be positive, got %v", c.MaxClockSkew))
 	}
 	if c.MaxBatchBytes < 1 {
 		errs = append(errs, fmt.Errorf("max batch bytes must be at least 1, got %d", c.MaxBatchBytes))
@@ -210,13 +124,15 @@ func (c Config) Validate() error {
 // concurrent use. It runs no goroutines: Repair is called by a Driver or a
 // test.
 type Store struct {
-	node *chord.Node
-	cfg  Config
-	self chord.NodeRef
-	bits int
-	lim  limits
-	rpc  time.Duration // per-call deadline for calls the store makes
-	log  *slog.Logger
+	node  *chord.Node
+	cfg   Config
+	self  chord.NodeRef
+	bits  int
+	lim   limits
+	rpc   time.Duration // per-call deadline for calls the store makes
+	log   *slog.Logger
+	now   func() time.Time // the physical clock (Config.Clock)
+	clock *hlc
 
 	handlers map[string]chord.CommandHandler
 
@@ -225,11 +141,13 @@ type Store struct {
 
 	repairMu sync.Mutex // one Repair or Leave at a time
 
+	conds condLocks // the conditional writes of each key, one at a time (cond.go)
+
 	mu       sync.Mutex
 	tab      *table
 	lastPred chord.NodeRef // last non-zero predecessor seen, for Counts
-	pulled   bool          // a join handoff completed …
-	pullPred chord.NodeRef // … for this predecessor
+	ready    bool          // the join handoff is done: the store serves its keys
+	handoffs []handoff     // nodes taking over keys from this one (forward)
 	leaving  bool          // Leave has started: refuse writes and pushes
 	left     bool          // Leave has finished
 }
@@ -255,15 +173,25 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 	if rpc <= 0 {
 		rpc = time.Second
 	}
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	log = log.With("node", node.Self().Addr)
 	s := &Store{
-		node: node,
-		cfg:  cfg,
-		self: node.Self(),
-		bits: ccfg.Bits,
-		lim:  limits{key: cfg.MaxKeySize, value: cfg.MaxValueSize},
-		rpc:  rpc,
-		log:  log.With("node", node.Self().Addr),
-		tab:  newTable(),
+		node:  node,
+		cfg:   cfg,
+		self:  node.Self(),
+		bits:  ccfg.Bits,
+		lim:   limits{key: cfg.MaxKeySize, value: cfg.MaxValueSize},
+		rpc:   rpc,
+		log:   log,
+		now:   now,
+		clock: newHLC(now, cfg.MaxClockSkew, log),
+		tab:   newTable(),
+		// A node that created a ring and is still alone in it holds every
+		// key there is (none): it has nothing to take over.
+		ready: node.Joined() && len(distinctExcept(node.Successors(), node.Self())) == 0,
 
 		hints: map[string][]chord.NodeRef{},
 	}
@@ -276,9 +204,9 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdDigest:   s.handleDigest,
 		cmdTransfer: s.handleTransfer,
 		cmdSuccs:    s.handleSuccs,
-		cmdForget:   s.handleForget,
+		cmdSetIf:    s.handleSetIf,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdForget} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -289,6 +217,15 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 // Config returns the store's configuration.
 func (s *Store) Config() Config { return s.cfg }
 
+// Ready reports whether the store has taken over its keys (the join
+// handoff, see Repair) and so serves them. Until then it answers no read
+// or write: the nodes after it stand in, as for a node that is down.
+func (s *Store) Ready() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ready
+}
+
 // KeyID returns the identifier of key on this store's ring.
 func (s *Store) KeyID(key string) chord.ID { return chord.HashID(s.bits, []byte(key)) }
 
@@ -297,23 +234,24 @@ type GetResult struct {
 	Value []byte
 	// Found is false for a key never written or deleted.
 	Found bool
-	// Version is the Counter of the record read (a tombstone's for a
-	// deleted key, 0 for a key never written); Writer completes it.
-	Version uint64
-	Writer  chord.ID
-	// Owner is the node that answered: the owner, or the replica that
-	// stood in for it when the owner was down (then Fallback is true).
+	// Version is the version of the record read (a tombstone's for a
+	// deleted key, the zero Version for a key never written).
+	Version Version
+	// Owner is the node that answered: the owner, or the node that stood
+	// in for it when the owner was down or had not yet taken over its keys
+	// (then Fallback is true).
 	Owner    chord.NodeRef
 	Fallback bool
-	Lookup   chord.LookupResult
+	// WrittenBack counts the holders that were behind and to which the
+	// read wrote the record back before it returned.
+	WrittenBack int
+	Lookup      chord.LookupResult
 }
 
 // PutResult is the answer to Set and Del.
 type PutResult struct {
-	// Version is the Counter of the version the owner assigned; Writer
-	// (the owner's ID) completes it.
-	Version uint64
-	Writer  chord.ID
+	// Version is the version the owner (or its stand-in) assigned.
+	Version Version
 	Owner   chord.NodeRef
 	// Copies is how many holders acknowledged the write (owner included).
 	Copies int
@@ -348,17 +286,20 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
 	lr, err := s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)
-	res, gerr := s.getAfter(ctx, key, lr, err)
+	res, gerr := s.getAfter(ctx, key, lr, err, false)
 	if s.lookUpAgain(ctx, err, gerr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)
-		return s.getAfter(ctx, key, lr, err)
+		return s.getAfter(ctx, key, lr, err, true)
 	}
 	return res, gerr
 }
 
-// getAfter is Get once the lookup is done (lookupErr is its error).
-func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult, lookupErr error) (GetResult, error) {
+// getAfter is Get once the lookup is done (lookupErr is its error);
+// verified says the lookup pinged the owner (see callOwner).
+func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult, lookupErr error, verified bool) (GetResult, error) {
 	id := s.KeyID(key)
+	op := newOpState(lr, verified || lookupErr != nil)
+	standInReq := func(_ chord.NodeRef, force bool) []byte { return getReq{Key: key, Force: force}.encode() }
 	if err := lookupErr; err != nil {
 		// Every owner candidate the lookup knew of failed (the successor
 		// lists still name crashed nodes): read from the nodes after the
@@ -367,11 +308,11 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		if !ok || ctx.Err() != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w", key, ErrUnavailable, err)
 		}
-		reply, at, ferr := s.standIn(ctx, cmdGet, getReq{Key: key, Force: true}.encode(), lr, dead)
+		reply, at, _, ferr := s.standIn(ctx, cmdGet, standInReq, lr, dead, op)
 		if ferr != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: lookup: %w: %w; replicas: %w", key, ErrUnavailable, err, ferr)
 		}
-		return s.getResult(key, reply, at, true, lr)
+		return s.getResult(ctx, key, reply, at, true, lr)
 	}
 	// Read the owner and the replicas it would read at once: the client
 	// reads them itself and tells the owner so (Cover).
@@ -383,7 +324,7 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		wg.Add(1)
 		go func(i int) { // exits when its call returns (bounded by ctx)
 			defer wg.Done()
-			reads[i].rec, reads[i].found, reads[i].ok = s.readCopy(ctx, hints[i], readReq)
+			reads[i] = s.readCopy(ctx, hints[i], readReq)
 		}(i)
 	}
 	cover := make([]string, len(hints))
@@ -398,11 +339,12 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		}
 		return q.encode()
 	}
-	reply, at, err := s.callOwner(ctx, lr.Owner, cmdGet, req)
+	reply, at, forced, err := s.callOwner(ctx, lr.Owner, cmdGet, req, op)
 	wg.Wait()
 	if err == nil && covered {
-		// The owner counted every hint as read: if some did not answer,
-		// it must read the next live successors in their place.
+		// The owner counted every hint as read: if some did not answer (or
+		// have not taken over their keys yet), it must read the next live
+		// successors in their place.
 		var ok, failed []string
 		for i, r := range reads {
 			if r.ok {
@@ -413,62 +355,114 @@ func (s *Store) getAfter(ctx context.Context, key string, lr chord.LookupResult,
 		}
 		if len(failed) > 0 {
 			cover = ok
-			reply, at, err = s.callOwner(ctx, at, cmdGet, func(to chord.NodeRef, force bool) []byte {
+			reply, at, forced, err = s.callOwner(ctx, at, cmdGet, func(to chord.NodeRef, force bool) []byte {
 				q := getReq{Key: key, Force: force, Hints: !force}
 				if !force && to.Addr == lr.Owner.Addr {
 					q.Cover, q.Skip = ok, failed
 				}
 				return q.encode()
-			})
+			}, op)
 		}
 	}
-	fallback := false
 	if err != nil {
 		if ctx.Err() != nil {
 			return GetResult{Lookup: lr}, fmt.Errorf("get %q: %w", key, ctx.Err())
 		}
+		if !op.verified {
+			return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q: owner %s: %w", key, at.Addr, err)
+		}
 		var ferr error
-		reply, at, ferr = s.standIn(ctx, cmdGet, getReq{Key: key, Force: true}.encode(), lr, at)
+		reply, at, forced, ferr = s.standIn(ctx, cmdGet, standInReq, lr, at, op)
 		if ferr != nil {
 			return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q: owner %s: %w; replicas: %w", key, at.Addr, err, ferr)
 		}
-		fallback = true
 	}
-	return s.getResult(key, reply, at, fallback, lr, reads...)
+	return s.getResult(ctx, key, reply, at, forced, lr, reads...)
 }
 
 // copyRead is a holder's answer to dht.read: ok is false when it did not
-// answer.
+// answer, or answered that it has not taken over its keys yet (answered).
 type copyRead struct {
-	rec       record
-	found, ok bool
+	addr                string
+	rec                 record
+	found, ok, answered bool
 }
 
 // getResult decodes a dht.get reply into a GetResult, keeping the newest of
-// its record and the copies the client read itself (extra). A list of
-// replicas in the reply replaces the ones remembered for the node that
-// answered.
-func (s *Store) getResult(key string, reply []byte, at chord.NodeRef, fallback bool, lr chord.LookupResult, extra ...copyRead) (GetResult, error) {
+// its record and the copies the client read itself (extra), and writes that
+// record back to every copy that was behind before it returns (so a later
+// read cannot return an older value, even if the write that made it has
+// not finished and never will). A list of replicas in the reply replaces
+// the ones remembered for the node that answered.
+func (s *Store) getResult(ctx context.Context, key string, reply []byte, at chord.NodeRef, fallback bool, lr chord.LookupResult, extra ...copyRead) (GetResult, error) {
 	m, err := decodeGetResp(reply, s.lim)
+	if err == nil {
+		err = headErr(m.Head)
+	}
 	if err != nil {
-		return GetResult{Lookup: lr, Owner: at}, fmt.Errorf("get %q from %s: %w", key, at.Addr, err)
+		return GetResult{Lookup: lr, Owner: at, Fallback: fallback}, fmt.Errorf("get %q from %s: %w", key, at.Addr, err)
 	}
 	if len(m.Replicas) > 0 && !fallback {
 		s.learnReplicas(at, m.Replicas)
 	}
+	seen := map[string]copyVer{} // every copy read, by holder
+	for _, c := range m.Copies {
+		seen[c.Addr] = c
+	}
 	for _, c := range extra {
+		if !c.ok {
+			continue
+		}
+		seen[c.addr] = copyVer{Addr: c.addr, Found: c.found, Ver: c.rec.Ver}
 		if c.found && (!m.Found || c.rec.Ver.Newer(m.Rec.Ver)) {
 			m.Found, m.Rec = true, c.rec
 		}
 	}
 	res := GetResult{Owner: at, Fallback: fallback, Lookup: lr}
-	if m.Found {
-		res.Version, res.Writer = m.Rec.Ver.Counter, m.Rec.Ver.Writer
-		if !m.Rec.Deleted {
-			res.Found, res.Value = true, m.Rec.Value
+	if !m.Found {
+		return res, nil
+	}
+	s.clock.observe(m.Rec.Ver)
+	res.Version = m.Rec.Ver
+	if !m.Rec.Deleted {
+		res.Found, res.Value = true, m.Rec.Value
+	}
+	var behind []string
+	for a, c := range seen {
+		if !c.Found || m.Rec.Ver.Newer(c.Ver) {
+			behind = append(behind, a)
 		}
 	}
+	res.WrittenBack = s.writeBack(ctx, m.Rec, behind)
 	return res, nil
+}
+
+// writeBack pushes rec to the holders at addrs (all at once) and returns
+// how many took it. A holder that does not answer is passed over: it is
+// one of the failures the replication absorbs.
+func (s *Store) writeBack(ctx context.Context, rec record, addrs []string) int {
+	if len(addrs) == 0 {
+		return 0
+	}
+	req := storeReq{Kind: storeWriteBack, Recs: []record{rec}}.encode()
+	oks := make([]bool, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func(i int, a string) { // exits when its call returns (bounded by ctx)
+			defer wg.Done()
+			p := s.push(ctx, chord.NodeRef{Addr: a}, req)
+			oks[i] = p.err == nil
+		}(i, a)
+	}
+	wg.Wait()
+	n := 0
+	for _, ok := range oks {
+		if ok {
+			n++
+		}
+	}
+	return n
 }
 
 // maxHintOwners bounds how many owners' replica lists a store remembers.
@@ -535,10 +529,10 @@ func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
 
 func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
 	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
-	res, werr := s.writeAfter(ctx, op, req, lr, err)
+	res, werr := s.writeAfter(ctx, op, req, lr, err, false)
 	if s.lookUpAgain(ctx, err, werr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
-		return s.writeAfter(ctx, op, req, lr, err)
+		return s.writeAfter(ctx, op, req, lr, err, true)
 	}
 	return res, werr
 }
@@ -568,12 +562,18 @@ var ownerLookup = chord.LookupOptions{TrustOwner: true}
 // heard from it before it failed.
 var verifiedLookup = chord.LookupOptions{PingOwner: true}
 
-// writeAfter is Set or Del once the lookup is done (lookupErr is its error).
-func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error) (PutResult, error) {
+// writeAfter is Set or Del once the lookup is done (lookupErr is its
+// error); verified says the lookup pinged the owner (see callOwner).
+func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.LookupResult, lookupErr error, verified bool) (PutResult, error) {
 	id := s.KeyID(req.Key)
 	cmd := cmdSet
 	if req.Deleted {
 		cmd = cmdDel
+	}
+	st := newOpState(lr, verified || lookupErr != nil)
+	build := func(_ chord.NodeRef, force bool) []byte {
+		req.Force = force
+		return req.encode()
 	}
 	var reply []byte
 	var at chord.NodeRef
@@ -584,26 +584,22 @@ func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.
 		if !ok || ctx.Err() != nil {
 			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w", op, req.Key, ErrUnavailable, err)
 		}
-		req.Force = true
 		var serr error
-		if reply, at, serr = s.standIn(ctx, cmd, req.encode(), lr, dead); serr != nil {
+		if reply, at, _, serr = s.standIn(ctx, cmd, build, lr, dead, st); serr != nil {
 			return PutResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w; stand-ins: %w", op, req.Key, ErrUnavailable, err, serr)
 		}
 	} else {
 		var err error
-		reply, at, err = s.callOwner(ctx, lr.Owner, cmd, func(_ chord.NodeRef, force bool) []byte {
-			req.Force = force
-			return req.encode()
-		})
+		reply, at, _, err = s.callOwner(ctx, lr.Owner, cmd, build, st)
 		if err != nil {
-			// The owner went down after the lookup: the first live node
-			// after it owns the key now and takes the write.
-			if ctx.Err() != nil || !errors.Is(err, chord.ErrNodeDown) && !errors.Is(err, errUnreachable) {
+			// The owner is down or has not taken over its keys: after a
+			// verified lookup, the first serving node after it takes the
+			// write (before one, Set looks up again).
+			if ctx.Err() != nil || !st.verified || !errors.Is(err, chord.ErrNodeDown) && !errors.Is(err, errUnreachable) {
 				return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
 			}
-			req.Force = true
 			var serr error
-			if reply, at, serr = s.standIn(ctx, cmd, req.encode(), lr, at); serr != nil {
+			if reply, at, _, serr = s.standIn(ctx, cmd, build, lr, at, st); serr != nil {
 				return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w; stand-ins: %w", op, req.Key, at.Addr, err, serr)
 			}
 		}
@@ -612,7 +608,7 @@ func (s *Store) writeAfter(ctx context.Context, op string, req setReq, lr chord.
 	if err != nil {
 		return PutResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q at %s: %w", op, req.Key, at.Addr, err)
 	}
-	res := PutResult{Version: m.Ver.Counter, Writer: m.Ver.Writer, Owner: at, Copies: m.Copies, Lookup: lr}
+	res := PutResult{Version: m.Ver, Owner: at, Copies: m.Copies, Lookup: lr}
 	if err := headErr(m.Head); err != nil {
 		return res, fmt.Errorf("%s %q at %s: %w", op, req.Key, at.Addr, err)
 	}
@@ -630,6 +626,8 @@ func headErr(h replyHead) error {
 		return fmt.Errorf("%w: %s", ErrUnavailable, h.Msg)
 	case statusNotMember:
 		return fmt.Errorf("%w: %s", chord.ErrNotJoined, h.Msg)
+	case statusNotReady:
+		return fmt.Errorf("%w: %s", errUnreachable, h.Msg)
 	case statusNotOwner:
 		return fmt.Errorf("%w: not the owner (%s)", ErrUnavailable, h.Msg)
 	}
@@ -639,37 +637,90 @@ func headErr(h replyHead) error {
 // errUnreachable marks a peer that did not answer or is not a ring member.
 var errUnreachable = errors.New("unreachable")
 
-// callOwner sends the request built by req to the owner the lookup found,
-// following "not the owner" redirects. If a redirect leads to a node that
-// is down (a stale predecessor pointer), the node that redirected is the
-// first live successor of the key: it is asked again with force set.
-// callOwner returns the reply and the node that gave it (or the last node
-// tried). An error wraps ErrUnavailable, and chord.ErrNodeDown when a node
-// did not answer.
-func (s *Store) callOwner(ctx context.Context, owner chord.NodeRef, cmd string, req func(to chord.NodeRef, force bool) []byte) ([]byte, chord.NodeRef, error) {
-	at, prev := owner, chord.NodeRef{}
+// opState is what one Get, Set or Del learns about the nodes it calls.
+type opState struct {
+	// verified: the owner was looked up with a ping (verifiedLookup), or
+	// the lookup failed; only then may a node be forced to answer for a
+	// key it does not own (see callOwner).
+	verified bool
+	down     map[string]bool // did not answer, or has left the ring
+	notReady map[string]bool // answered that it has not taken over its keys
+	alive    map[string]bool // answered (a walk may go on from its successor list)
+}
+
+func newOpState(lr chord.LookupResult, verified bool) *opState {
+	st := &opState{verified: verified, down: map[string]bool{}, notReady: map[string]bool{}, alive: map[string]bool{}}
+	for _, h := range lr.Path {
+		if h.Err != "" && verified {
+			st.down[h.Node.Addr] = true
+		}
+	}
+	return st
+}
+
+// errRedirectDown: a node redirected to its predecessor, which is down.
+var errRedirectDown = fmt.Errorf("%w: redirected to a node that is down", errUnreachable)
+
+// callOwner sends the request built by req to start, following "not the
+// owner" redirects toward the predecessor that owns the key. If a redirect
+// leads to a node that is down (it did not answer, or has left), the node
+// that redirected is the first live successor of the key, provided the
+// owner was looked up with a ping (st.verified): it is asked again with
+// force. Without that the node that named the owner may have been wrong
+// (a node that left, still vouched for), so callOwner fails and the caller
+// looks up again. An answer that a node has not taken over its keys is no
+// reason to force the next one: it may be ready a moment later, and the
+// next one no longer a holder (get, set and del are not answered so: such
+// a node serves them as a proxy). callOwner returns the reply, the node that gave it (or the
+// last node tried) and whether it was forced. An error wraps
+// ErrUnavailable, and chord.ErrNodeDown or errUnreachable when a node did
+// not answer or does not serve the key's range.
+func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, req func(to chord.NodeRef, force bool) []byte, st *opState) ([]byte, chord.NodeRef, bool, error) {
+	at, prev := start, chord.NodeRef{}
 	force := false
 	for i := 0; ; i++ {
-		reply, err := s.call(ctx, at, cmd, req(at, force))
+		var reply []byte
+		var err error
+		switch {
+		case st.down[at.Addr]:
+			err = fmt.Errorf("%w: %s", errUnreachable, at.Addr)
+		case st.notReady[at.Addr]:
+			err = fmt.Errorf("%w: %w: %s", errUnreachable, errNotReady, at.Addr)
+		default:
+			reply, err = s.call(ctx, at, cmd, req(at, force))
+		}
 		var h replyHead
 		if err == nil {
 			h, err = decodeHeadPrefix(reply)
-			if err == nil && h.Status == statusNotMember {
+			switch {
+			case err != nil:
+			case h.Status == statusNotReady:
+				err = fmt.Errorf("%w: %w: %s", errUnreachable, errNotReady, h.Msg)
+				st.alive[at.Addr], st.notReady[at.Addr] = true, true
+			case h.Status == statusNotMember:
 				err = fmt.Errorf("%w: %s", errUnreachable, h.Msg)
+			default:
+				st.alive[at.Addr] = true
 			}
 		}
 		if err != nil {
-			if !prev.IsZero() && !force && ctx.Err() == nil {
+			if !errors.Is(err, errNotReady) {
+				st.down[at.Addr] = true
+			}
+			if !prev.IsZero() && !force && ctx.Err() == nil && !errors.Is(err, errNotReady) {
+				if !st.verified {
+					return nil, at, false, fmt.Errorf("%w: %s redirected to %s: %w", ErrUnavailable, prev.Addr, at.Addr, errRedirectDown)
+				}
 				at, prev, force = prev, chord.NodeRef{}, true
 				continue
 			}
-			return nil, at, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return nil, at, force, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		if h.Status != statusNotOwner {
-			return reply, at, nil
+			return reply, at, force, nil
 		}
 		if i >= s.cfg.MaxRedirects || h.Hint.IsZero() || h.Hint == at {
-			return nil, at, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)
+			return nil, at, force, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)
 		}
 		at, prev = h.Hint, at
 	}
@@ -689,6 +740,8 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 		d *= 2
 	case cmdSet, cmdDel:
 		d *= time.Duration(s.cfg.Replicas + 1)
+	case cmdSetIf: // a get, then a set
+		d *= time.Duration(s.cfg.Replicas + 3)
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -698,49 +751,79 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 	return s.node.Call(ctx, to.Addr, cmd, req)
 }
 
-// standIn sends a forced request (a read or a write) to the nodes after the
-// unreachable owner, which answer in its place. It learns them from the
-// successor lists of this node, of the nodes that answered on the lookup
-// path (latest first), and of this node's successors (nearest to owner
-// first), trying each list's entries after owner in turn. A read goes on
-// until a node answers without error; a write stops at the first node that
-// answers at all, so that it is never applied twice.
-func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.LookupResult, owner chord.NodeRef) ([]byte, chord.NodeRef, error) {
-	write := cmd == cmdSet || cmd == cmdDel
+// standIn sends a request (a read or a write) to the nodes after owner,
+// which is down or not ready, to answer in its place. It learns them from
+// the successor lists of this node (its own, when it is the owner), of
+// the owner when it answered (it is not ready), of the nodes that answered
+// on the lookup path (latest first), and of this node's successors
+// (nearest to owner first), walking each list's entries after owner in
+// turn and on along the successor lists of the nodes that answer (a run of
+// nodes that are down or still taking over their keys may be longer than
+// one list), until r of them answered: a node further on is no holder of
+// the key, whatever its predecessor pointer. Each is asked through callOwner: a node whose predecessor
+// pointer names a live owner before it redirects there; one whose
+// predecessor is down answers, forced. A read goes on until a node answers
+// without error; a write stops at the first node that answers at all (a
+// redirect or a node that is not ready applied nothing), so it is never
+// applied twice.
+func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeRef, force bool) []byte, lr chord.LookupResult, owner chord.NodeRef, st *opState) ([]byte, chord.NodeRef, bool, error) {
+	write := cmd == cmdSet || cmd == cmdDel || cmd == cmdSetIf
+	if !st.notReady[owner.Addr] {
+		st.down[owner.Addr] = true
+	}
 	tried := map[string]bool{owner.Addr: true}
+	answered := 0 // candidates that answered, however
 	var errs []error
-	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool) {
-		for i, r := range list {
-			if r.Addr != owner.Addr {
+	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool, bool) {
+		i := slices.IndexFunc(list, func(r chord.NodeRef) bool { return r.Addr == owner.Addr })
+		if i < 0 {
+			return nil, owner, false, false
+		}
+		walk := s.newWalk(list[i+1:], owner.Addr)
+		for answered < s.cfg.Replicas {
+			c, ok := walk.next(ctx)
+			if !ok {
+				return nil, owner, false, false
+			}
+			if tried[c.Addr] || st.down[c.Addr] || st.notReady[c.Addr] {
 				continue
 			}
-			for _, c := range list[i+1:] {
-				if c.IsZero() || tried[c.Addr] {
-					continue
-				}
-				tried[c.Addr] = true
-				reply, err := s.call(ctx, c, cmd, req)
-				if err == nil {
-					var h replyHead
-					if h, err = decodeHeadPrefix(reply); err == nil {
-						if h.Status == statusNotMember {
-							err = fmt.Errorf("%w: %s", errUnreachable, h.Msg)
-						} else if err = headErr(h); err == nil || write {
-							return reply, c, true
-						}
+			tried[c.Addr] = true
+			reply, at, forced, err := s.callOwner(ctx, c, cmd, req, st)
+			if st.alive[c.Addr] {
+				walk.answered(c)
+				answered++
+			}
+			if err == nil {
+				var h replyHead
+				if h, err = decodeHeadPrefix(reply); err == nil {
+					if err = headErr(h); err == nil || write {
+						return reply, at, forced, true
 					}
 				}
-				errs = append(errs, fmt.Errorf("%s: %w", c.Addr, err))
-				if ctx.Err() != nil {
-					return nil, owner, false
-				}
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", c.Addr, err))
+			if ctx.Err() != nil {
+				return nil, owner, false, false
 			}
 		}
-		return nil, owner, false
+		return nil, owner, false, false
 	}
 	mine := s.node.Successors()
-	if reply, at, ok := try(mine); ok {
-		return reply, at, nil
+	if owner.Addr == s.self.Addr {
+		mine = append([]chord.NodeRef{s.self}, mine...)
+	}
+	if reply, at, forced, ok := try(mine); ok {
+		return reply, at, forced, nil
+	}
+	if st.alive[owner.Addr] {
+		// The owner answered that it has not taken over its keys yet: it
+		// knows best which nodes come after it.
+		if m, err := s.succs(ctx, owner); err == nil {
+			if reply, at, forced, ok := try(append([]chord.NodeRef{owner}, m.Succs...)); ok {
+				return reply, at, forced, nil
+			}
+		}
 	}
 	var ask []chord.NodeRef
 	for i := len(lr.Path) - 1; i >= 0; i-- {
@@ -754,7 +837,7 @@ func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.Lo
 	asked := map[string]bool{s.self.Addr: true, owner.Addr: true}
 	for _, n := range ask {
 		if ctx.Err() != nil {
-			return nil, owner, ctx.Err()
+			return nil, owner, false, ctx.Err()
 		}
 		if asked[n.Addr] {
 			continue
@@ -764,14 +847,14 @@ func (s *Store) standIn(ctx context.Context, cmd string, req []byte, lr chord.Lo
 		if err != nil {
 			continue
 		}
-		if reply, at, ok := try(m.Succs); ok {
-			return reply, at, nil
+		if reply, at, forced, ok := try(m.Succs); ok {
+			return reply, at, forced, nil
 		}
 	}
 	if len(errs) == 0 {
-		return nil, owner, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
+		return nil, owner, false, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
 	}
-	return nil, owner, fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
+	return nil, owner, false, fmt.Errorf("%w: %w", ErrUnavailable, errors.Join(errs...))
 }
 
 // nearestFailed returns the node that failed on the lookup path nearest
@@ -882,16 +965,18 @@ func (s *Store) ownedLocked(id chord.ID) bool {
 
 // KeyInfo describes one stored key.
 type KeyInfo struct {
-	Key string
-	ID  chord.ID
-	// Version is the record's Counter; Writer completes it.
-	Version uint64
-	Writer  chord.ID
+	Key     string
+	ID      chord.ID
+	Version Version
 	// Owned: the key is in (predecessor, self].
 	Owned   bool
 	Deleted bool
 	// Size is len(key) + len(value).
 	Size int
+	// MergedOver is the version this node held before a merge replaced it
+	// with this record, a write whose writer had not seen it (see Merge);
+	// the zero Version when the record did not come from a merge.
+	MergedOver Version
 }
 
 // Keys returns the stored keys (tombstones included), sorted by ID.
@@ -906,17 +991,37 @@ func (s *Store) Keys() []KeyInfo {
 	out := make([]KeyInfo, len(recs))
 	for i, r := range recs {
 		out[i] = KeyInfo{
-			Key: r.Key, ID: r.ID, Version: r.Ver.Counter, Writer: r.Ver.Writer,
+			Key: r.Key, ID: r.ID, Version: r.Ver,
 			Owned: s.ownedLocked(r.ID), Deleted: r.Deleted, Size: int(r.size()),
+			MergedOver: s.tab.recs[r.Key].mergedOver,
 		}
 	}
 	return out
 }
 
+// Merge reports that a node replaced its copy of Key with a newer write
+// whose writer had not seen that copy: two writes were accepted without
+// either knowing of the other (on the two sides of a partition, or by two
+// nodes that both took themselves for the key's owner), and the one with
+// the lower version is gone. It is reported by every node whose copy is
+// replaced this way, when a repair round or a read's write-back brings it
+// the newer write; an overwrite by a later write through the owner is not
+// a merge.
+type Merge struct {
+	Time time.Time
+	Key  string
+	// Node is the node whose copy was replaced.
+	Node chord.NodeRef
+	// Kept is the version that won; Replaced the one it replaced.
+	Kept, Replaced Version
+	// KeptDeleted and ReplacedDeleted tell tombstones from values.
+	KeptDeleted, ReplacedDeleted bool
+}
+
 // emitMoved reports keys moving between nodes as a chord.EventKeysMoved.
 func (s *Store) emitMoved(from, to chord.NodeRef, detail string) {
 	s.node.Emit(chord.Event{
-		Time:   time.Now(),
+		Time:   s.now(),
 		Kind:   chord.EventKeysMoved,
 		Node:   s.self,
 		Old:    from,

@@ -22,22 +22,32 @@ func Example() {
 		if err != nil {
 			panic(err)
 		}
+		// The first node creates the ring before its store exists: the
+		// store then knows it holds every key there is (none). A store
+		// whose node joins takes over its keys in its first repair round.
+		if len(nodes) == 0 {
+			node.Create()
+		}
 		store, err := dht.New(node, dht.DefaultConfig())
 		if err != nil {
 			panic(err)
 		}
-		if len(nodes) == 0 {
-			node.Create()
-		} else if err := node.Join(ctx, "a"); err != nil {
-			panic(err)
+		if len(nodes) > 0 {
+			if err := node.Join(ctx, "a"); err != nil {
+				panic(err)
+			}
 		}
 		nodes, stores = append(nodes, node), append(stores, store)
 	}
-	// Maintenance is explicit: a few stabilize rounds settle the ring.
+	// Maintenance is explicit: a few stabilize rounds settle the ring, and
+	// one repair round on each store is the join handoff.
 	for round := 0; round < 3; round++ {
 		for _, n := range nodes {
 			_ = n.Stabilize(ctx)
 		}
+	}
+	for _, s := range stores {
+		_ = s.Repair(ctx)
 	}
 
 	put, err := stores[0].Set(ctx, "greeting", []byte("hello, ring"))

@@ -13,19 +13,37 @@ import (
 // The command handlers. They never return a Go error: every outcome is a
 // status in the reply, so a transport error always means "unreachable".
 
+// access is what a command needs from the store to be served.
+type access int
+
+const (
+	accessRead       access = iota // the keys taken over; served while leaving
+	accessWrite                    // the keys taken over; refused while leaving
+	accessHandoff                  // a ring member, taken over or not; refused while leaving
+	accessInfo                     // a ring member
+	accessOwner                    // a get: a ring member (see serving)
+	accessOwnerWrite               // a set or del: a ring member, refused while leaving
+)
+
 // memberHead returns a statusNotMember header when the store cannot serve
-// (left, or the node has no successor yet), else a zero header.
-func (s *Store) memberHead(writing bool) (replyHead, bool) {
+// a command that needs a (it has left, or is leaving, for writes, or the
+// node has no successor yet), and statusNotReady when it has not taken
+// over its keys yet. Every caller treats both answers as a node that is
+// down, so a node that is still taking over its keys is passed over
+// exactly like one.
+func (s *Store) memberHead(a access) (replyHead, bool) {
 	s.mu.Lock()
-	left, leaving := s.left, s.leaving
+	left, leaving, ready := s.left, s.leaving, s.ready
 	s.mu.Unlock()
 	switch {
 	case left:
 		return replyHead{Status: statusNotMember, Msg: "node has left the ring"}, false
-	case leaving && writing:
+	case leaving && (a == accessWrite || a == accessHandoff || a == accessOwnerWrite):
 		return replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}, false
 	case len(s.node.Successors()) == 0:
 		return replyHead{Status: statusNotMember, Msg: "node has not joined a ring"}, false
+	case !ready && (a == accessRead || a == accessWrite):
+		return replyHead{Status: statusNotReady, Msg: "node has not taken over its keys yet"}, false
 	}
 	return replyHead{}, true
 }
@@ -64,10 +82,12 @@ func (s *Store) ownsStrict(id chord.ID) bool {
 func invalid(err error) replyHead { return replyHead{Status: statusInvalid, Msg: err.Error()} }
 
 // handleGet serves dht.get: the owner's read. It answers with the newest
-// of its own copy and those of its next r-1 live successors, and keeps the
-// newest (read repair). The successors the client reads itself (Cover)
-// count as read; those it found unreachable (Skip) are passed over, and
-// the next live successors read instead.
+// of its own copy and those of its next r-1 live successors, and the
+// version of each copy it read (the client writes the newest back to those
+// behind); if fewer than r copies answered, and some nodes of the ring
+// did not, it answers unavailable. The successors the client reads itself (Cover) count as read;
+// those it found unreachable (Skip) are passed over, and the next live
+// successors read instead.
 func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	m, err := decodeGetReq(b, s.lim)
 	if err != nil {
@@ -76,82 +96,114 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	if err := s.checkKey(m.Key); err != nil {
 		return getResp{Head: invalid(err)}.encode(), nil
 	}
-	if h, ok := s.memberHead(false); !ok {
+	id := s.KeyID(m.Key)
+	if h, ok := s.memberHead(accessOwner); !ok {
 		return getResp{Head: h}.encode(), nil
 	}
-	id := s.KeyID(m.Key)
+	// A node that has not taken over its keys yet still serves the keys of
+	// its range as a proxy (self false): its copy does not count, and it
+	// reads the r ready nodes after it, the holders so far. A node between
+	// its predecessor and it is not settled, so not ready either; without
+	// a predecessor pointer the key reached it from its successor, whose
+	// predecessor it is, or from a lookup whose last hop names it, so it
+	// lies between this node's true predecessor and this node.
+	self := s.Ready()
 	if !m.Force {
 		if ok, hint := s.owns(id); !ok {
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
 		}
 	}
 	s.mu.Lock()
+	left := s.left
 	best, found := s.tab.get(m.Key)
 	s.mu.Unlock()
-	mine := best.Ver
-	cands := distinctExcept(s.node.Successors(), s.self)
+	succs := s.node.Successors()
+	if left || len(succs) == 0 {
+		// Left meanwhile (Leave empties the table and the successor list).
+		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
+	}
+	cands := distinctExcept(succs, s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
 	var out getResp
-	if m.Hints && !m.Force && !sameAddrs(cands[:want], m.Cover) {
-		out.Replicas = cands[:want]
+	if self {
+		out.Copies = []copyVer{{Addr: s.self.Addr, Found: found, Ver: best.Ver}}
+	} else {
+		want = min(s.cfg.Replicas, len(cands))
+	}
+	if m.Hints && !m.Force && !sameAddrs(cands[:min(s.cfg.Replicas-1, len(cands))], m.Cover) {
+		out.Replicas = cands[:min(s.cfg.Replicas-1, len(cands))]
 	}
 	// Read the first r-1 successors the client does not read itself at
 	// once, then stand-ins one by one for those that did not answer.
 	req := getReq{Key: m.Key}.encode()
-	type answer struct {
-		rec   record
-		found bool
-		ok    bool
-	}
-	answers := make([]answer, want)
 	asked := 0
+	take := func(c copyRead) {
+		if !c.ok {
+			return
+		}
+		asked++
+		out.Copies = append(out.Copies, copyVer{Addr: c.addr, Found: c.found, Ver: c.rec.Ver})
+		if c.found && c.rec.Ver.Newer(best.Ver) {
+			best, found = c.rec, true
+		}
+	}
+	answers := make([]copyRead, want)
 	var wg sync.WaitGroup
 	for i := 0; i < want; i++ {
 		switch h := cands[i].Addr; {
 		case slices.Contains(m.Cover, h):
-			answers[i].ok = true
+			asked++
 		case slices.Contains(m.Skip, h):
 		default:
 			wg.Add(1)
 			go func(i int) { // exits when its call returns (bounded by ctx)
 				defer wg.Done()
-				answers[i].rec, answers[i].found, answers[i].ok = s.readCopy(ctx, cands[i], req)
+				answers[i] = s.readCopy(ctx, cands[i], req)
 			}(i)
 		}
 	}
 	wg.Wait()
-	for _, a := range answers {
-		if a.ok {
-			asked++
-		}
-		if a.found && a.rec.Ver.Newer(best.Ver) {
-			best, found = a.rec, true
+	skip := make([]string, 0, want+len(m.Skip))
+	for i := range want {
+		skip = append(skip, cands[i].Addr)
+	}
+	walk := s.newWalk(cands[want:], s.self.Addr, append(skip, m.Skip...)...)
+	for i, a := range answers {
+		take(a)
+		if a.answered || slices.Contains(m.Cover, cands[i].Addr) {
+			walk.answered(cands[i])
 		}
 	}
-	for _, h := range cands[want:] {
-		if asked == want || ctx.Err() != nil {
+	for asked < want && ctx.Err() == nil {
+		h, ok := walk.next(ctx)
+		if !ok {
 			break
 		}
 		if slices.Contains(m.Cover, h.Addr) {
 			asked++
+			walk.answered(h)
 			continue
 		}
-		if slices.Contains(m.Skip, h.Addr) {
-			continue
-		}
-		rec, ok2, ok := s.readCopy(ctx, h, req)
-		if ok {
-			asked++
-		}
-		if ok2 && rec.Ver.Newer(best.Ver) {
-			best, found = rec, true
+		c := s.readCopy(ctx, h, req)
+		take(c)
+		if c.answered {
+			walk.answered(h)
 		}
 	}
-	if found && best.Ver.Newer(mine) {
-		best.ID = id
+	if !self {
+		// A proxy that took over its keys meanwhile holds the newest copy
+		// of the nodes it read, some of which may have dropped theirs.
 		s.mu.Lock()
-		s.tab.apply(best)
+		if r, ok := s.tab.get(m.Key); ok && r.Ver.Newer(best.Ver) {
+			best, found = r, true
+		}
 		s.mu.Unlock()
+	}
+	if asked < want && (!walk.wrapped || len(walk.queue) > 0) {
+		// Fewer copies than r answered, and nodes that did not answer may
+		// hold the newest (unless the walk went round the whole ring).
+		return getResp{Head: replyHead{Status: statusUnavailable,
+			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}.encode(), nil
 	}
 	out.Found, out.Rec = found, best
 	return out.encode(), nil
@@ -172,17 +224,24 @@ func sameAddrs(refs []chord.NodeRef, addrs []string) bool {
 }
 
 // readCopy asks h for its copy of a key (dht.read). ok is false when h did
-// not answer.
-func (s *Store) readCopy(ctx context.Context, h chord.NodeRef, req []byte) (rec record, found, ok bool) {
+// not answer or has not taken over its keys yet (answered tells these
+// apart).
+func (s *Store) readCopy(ctx context.Context, h chord.NodeRef, req []byte) copyRead {
+	c := copyRead{addr: h.Addr}
 	reply, err := s.call(ctx, h, cmdRead, req)
 	if err != nil {
-		return record{}, false, false
+		return c
 	}
 	r, err := decodeGetResp(reply, s.lim)
-	if err != nil || r.Head.Status != statusOK {
-		return record{}, false, false
+	if err != nil {
+		return c
 	}
-	return r.Rec, r.Found, true
+	c.answered = r.Head.Status == statusOK || r.Head.Status == statusNotReady
+	if r.Head.Status != statusOK {
+		return c
+	}
+	c.rec, c.found, c.ok = r.Rec, r.Found, true
+	return c
 }
 
 // handleRead serves dht.read: the local copy only.
@@ -191,18 +250,18 @@ func (s *Store) handleRead(_ context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return getResp{Head: invalid(err)}.encode(), nil
 	}
-	if h, ok := s.memberHead(false); !ok {
+	if h, ok := s.memberHead(accessRead); !ok {
 		return getResp{Head: h}.encode(), nil
 	}
 	s.mu.Lock()
+	left := s.left
 	r, found := s.tab.get(m.Key)
 	s.mu.Unlock()
+	if left {
+		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
+	}
 	return getResp{Found: found, Rec: r}.encode(), nil
 }
-
-// writeAttempts bounds how often the owner re-versions a write that a
-// holder refused because it had a newer version.
-const writeAttempts = 4
 
 // handleSet serves dht.set: the owner assigns a version, stores the record,
 // pushes it to its next r-1 live successors and acknowledges once all of
@@ -226,140 +285,120 @@ func (s *Store) handleDel(ctx context.Context, b []byte) ([]byte, error) {
 	return s.ownerWrite(ctx, m), nil
 }
 
-// ownerWrite is the owner's side of a write (dht.set and dht.del).
+// ownerWrite is the owner's side of a write (dht.set and dht.del). The
+// version comes from the hybrid logical clock: past the physical time,
+// past every version this node has seen, and newer than its own copy. A
+// holder that already has a newer version keeps it: that write is newer
+// than this one, so it was written while this one was under way (with one
+// machine's clock a write that completed before this one began has an
+// older wall time), and this write is acknowledged as overwritten by it at
+// once. It is not versioned again: a read may already have returned it,
+// and it must not come back after the writes that follow.
 func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
 		return setResp{Head: invalid(err)}.encode()
 	}
-	if h, ok := s.memberHead(true); !ok {
+	id := s.KeyID(m.Key)
+	if h, ok := s.memberHead(accessOwnerWrite); !ok {
 		return setResp{Head: h}.encode()
 	}
-	id := s.KeyID(m.Key)
+	self := s.Ready() // a proxy until it has taken over its keys (see handleGet)
 	if ok, hint := s.owns(id); !ok && !m.Force {
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode()
 	}
-	var last error
-	for attempt := 0; attempt < writeAttempts; attempt++ {
-		s.mu.Lock()
-		rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Ver: s.tab.next(s.self.ID)}
-		s.tab.apply(rec)
+	s.mu.Lock()
+	if s.leaving || s.left {
+		// Leave has started: its handoff may not include this write.
 		s.mu.Unlock()
-		copies, newer, err := s.replicate(ctx, rec)
-		if err != nil {
-			return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode()
-		}
-		if newer.IsZero() {
-			return setResp{Ver: rec.Ver, Copies: copies}.encode()
-		}
-		// A holder has a newer version than the one just assigned: move
-		// the clock past it and write again.
-		s.mu.Lock()
-		s.tab.observe(newer.Counter)
-		s.mu.Unlock()
-		last = fmt.Errorf("a holder kept version %v over %v", newer, rec.Ver)
+		return setResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}.encode()
 	}
-	return setResp{Head: replyHead{Status: statusUnavailable, Msg: last.Error()}}.encode()
+	cur, _ := s.tab.get(m.Key)
+	rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Prev: cur.Ver, Ver: s.clock.next(cur.Ver, s.self.ID)}
+	s.applyLocked(rec, storeWrite)
+	s.mu.Unlock()
+	s.forward(ctx, []record{rec})
+	copies, newer, err := s.replicate(ctx, rec, self)
+	if err != nil {
+		return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}.encode()
+	}
+	if !newer.IsZero() {
+		s.clock.observe(newer)
+		s.log.Debug("a holder kept a newer write", "key", m.Key, "version", rec.Ver.String(), "newer", newer.String())
+	}
+	return setResp{Ver: rec.Ver, Copies: copies}.encode()
 }
 
-// replicate pushes rec to the owner's next r-1 live successors: to the
-// first r-1 at once, then to the next ones, one by one, in place of those
-// that did not answer. When the successor list runs out of live entries
-// (several nodes failed and stabilize has not caught up), it continues
-// with the successor list of the last live one. It returns the copies made
-// (owner included), or the newest version a holder refused rec for, or an
-// error when fewer holders than min(r, ring size) were reached.
-func (s *Store) replicate(ctx context.Context, rec record) (copies int, newer Version, err error) {
-	copies = 1
-	cands := distinctExcept(s.node.Successors(), s.self)
-	want := min(s.cfg.Replicas-1, len(cands))
-	req := storeReq{Recs: []record{rec}}.encode()
-	tried := map[string]bool{s.self.Addr: true}
-	var lastLive chord.NodeRef
+// replicate pushes rec to the owner's next r-1 live successors (r when
+// the owner's own copy does not count: self false): to the first ones at
+// once, then to the next ones, one by one, in place of those that did not
+// answer or have not taken over their keys yet, walking on along the
+// successor lists of the nodes that answer when this node's own runs out.
+// It returns the holders that have rec or a newer version (the owner
+// included when it counts), the newest version a holder kept over rec
+// (zero if none), or an error when fewer holders than min(r, ring size)
+// were reached.
+func (s *Store) replicate(ctx context.Context, rec record, self bool) (copies int, newer Version, err error) {
+	copies = btoi(self)
+	walk := s.newWalk(s.node.Successors(), s.self.Addr)
+	want := min(s.cfg.Replicas-btoi(self), len(walk.queue))
+	req := storeReq{Kind: storeWrite, Recs: []record{rec}}.encode()
 	var errs []error
-	// settle counts one push's outcome; it reports whether h answered.
-	settle := func(h chord.NodeRef, p pushResult) bool {
+	// settle counts one push's outcome.
+	settle := func(h chord.NodeRef, p pushResult) {
+		if p.answered {
+			walk.answered(h)
+		}
 		switch {
 		case p.err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", h.Addr, p.err))
-			return false
 		case !p.accepted:
-			// The holder has a newer version, or this very version with
-			// possibly another value (a node restarted with an empty
-			// store reuses its counters): either way, version again.
-			if p.current.Newer(newer) {
-				newer = p.current
-			}
+			newer = maxVersion(newer, p.current)
+			copies++
 		default:
 			copies++
 		}
-		lastLive = h
-		return true
 	}
-	first := make([]pushResult, want)
+	first := make([]chord.NodeRef, 0, want)
+	for len(first) < want {
+		h, _ := walk.next(ctx)
+		first = append(first, h)
+	}
+	results := make([]pushResult, want)
 	var wg sync.WaitGroup
-	for i := 0; i < want; i++ {
-		tried[cands[i].Addr] = true
+	for i := range first {
 		wg.Add(1)
 		go func(i int) { // exits when its call returns (bounded by ctx)
 			defer wg.Done()
-			first[i] = s.push(ctx, cands[i], req)
+			results[i] = s.push(ctx, first[i], req)
 		}(i)
 	}
 	wg.Wait()
-	for i, p := range first {
-		settle(cands[i], p)
+	for i, p := range results {
+		settle(first[i], p)
 	}
-	if ctx.Err() != nil {
-		return copies, Version{}, ctx.Err()
-	}
-	if !newer.IsZero() {
-		return copies, newer, nil
-	}
-	cands = cands[want:]
-	for extended := 0; copies-1 < want; {
-		if len(cands) == 0 {
-			if lastLive.IsZero() || extended == 2 {
-				break
-			}
-			extended++
-			m, err := s.succs(ctx, lastLive)
-			if err != nil {
-				break
-			}
-			for _, c := range m.Succs {
-				if !tried[c.Addr] {
-					cands = append(cands, c)
-				}
-			}
-			cands = distinctExcept(cands)
-			if len(cands) == 0 {
-				break
-			}
+	for copies-btoi(self) < want && ctx.Err() == nil {
+		h, ok := walk.next(ctx)
+		if !ok {
+			break
 		}
-		h := cands[0]
-		cands = cands[1:]
-		if tried[h.Addr] {
-			continue
-		}
-		tried[h.Addr] = true
-		if !settle(h, s.push(ctx, h, req)) && ctx.Err() != nil {
-			return copies, Version{}, ctx.Err()
-		}
-		if !newer.IsZero() {
-			return copies, newer, nil
-		}
+		settle(h, s.push(ctx, h, req))
 	}
-	if copies-1 < want {
-		return copies, Version{}, fmt.Errorf("stored on %d of %d holders: %w", copies, want+1, errors.Join(errs...))
+	if copies-btoi(self) < want {
+		if ctx.Err() != nil {
+			return copies, newer, ctx.Err()
+		}
+		return copies, newer, fmt.Errorf("stored on %d of %d holders: %w", copies, want+btoi(self), errors.Join(errs...))
 	}
-	return copies, Version{}, nil
+	return copies, newer, nil
 }
 
 // pushResult is the outcome of pushing one record to a holder: err when it did
 // not answer (or answered with an error), else whether it applied the
-// record and the version it holds now.
+// record and the version it holds now. answered is true when the node
+// answered at all (a node still taking over its keys refuses, but answers).
 type pushResult struct {
 	accepted bool
+	answered bool
 	current  Version
 	err      error
 }
@@ -367,12 +406,12 @@ type pushResult struct {
 // push sends one encoded record (a storeReq) to h.
 func (s *Store) push(ctx context.Context, h chord.NodeRef, req []byte) pushResult {
 	reply, err := s.call(ctx, h, cmdStore, req)
-	var m storeResp
-	if err == nil {
-		m, err = decodeStoreResp(reply)
+	if err != nil {
+		return pushResult{err: err}
 	}
+	m, err := decodeStoreResp(reply)
 	if err == nil && m.Head.Status != statusOK {
-		err = headErr(m.Head)
+		return pushResult{err: headErr(m.Head), answered: m.Head.Status == statusNotReady}
 	}
 	if err == nil && len(m.Accepted) != 1 {
 		err = fmt.Errorf("%w: %d answers for 1 record", errMalformed, len(m.Accepted))
@@ -380,15 +419,16 @@ func (s *Store) push(ctx context.Context, h chord.NodeRef, req []byte) pushResul
 	if err != nil {
 		return pushResult{err: err}
 	}
-	return pushResult{accepted: m.Accepted[0], current: m.Current[0]}
+	return pushResult{accepted: m.Accepted[0], current: m.Current[0], answered: true}
 }
 
 // handleStore serves dht.store: apply each record that is newer. A record
 // the node already holds exactly (same version and contents: a repair
 // round pushed it while the owner's own push was on its way) counts as
 // accepted too, so that the owner does not take it for a conflicting copy
-// and version its write again.
-func (s *Store) handleStore(_ context.Context, b []byte) ([]byte, error) {
+// and version its write again. Writes and write-backs are forwarded to the
+// nodes taking over keys from this one before the reply (see forward).
+func (s *Store) handleStore(ctx context.Context, b []byte) ([]byte, error) {
 	m, err := decodeStoreReq(b, s.lim)
 	if err != nil {
 		return storeResp{Head: invalid(err)}.encode(), nil
@@ -398,17 +438,38 @@ func (s *Store) handleStore(_ context.Context, b []byte) ([]byte, error) {
 			return storeResp{Head: invalid(err)}.encode(), nil
 		}
 	}
-	if h, ok := s.memberHead(true); !ok {
+	need := accessWrite
+	if m.Kind == storeHandoff {
+		need = accessHandoff
+	}
+	if h, ok := s.memberHead(need); !ok {
 		return storeResp{Head: h}.encode(), nil
 	}
 	out := storeResp{Accepted: make([]bool, len(m.Recs)), Current: make([]Version, len(m.Recs))}
+	var applied []record
+	var merges []Merge
 	s.mu.Lock()
+	if s.leaving || s.left {
+		s.mu.Unlock()
+		return storeResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}.encode(), nil
+	}
 	for i, r := range m.Recs {
 		r.ID = s.KeyID(r.Key)
-		out.Accepted[i] = s.tab.apply(r) || s.tab.holds(r)
+		ok, mg := s.applyLocked(r, m.Kind)
+		if ok {
+			applied = append(applied, r)
+		}
+		if mg != nil {
+			merges = append(merges, *mg)
+		}
+		out.Accepted[i] = ok || s.tab.holds(r)
 		out.Current[i] = s.tab.version(r.Key)
 	}
 	s.mu.Unlock()
+	s.reportMerges(merges)
+	if m.Kind != storeRepair {
+		s.forward(ctx, applied)
+	}
 	return out.encode(), nil
 }
 
@@ -419,13 +480,15 @@ func (s *Store) handleDigest(_ context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return digestResp{Head: invalid(err)}.encode(), nil
 	}
-	if h, ok := s.memberHead(true); !ok {
+	if h, ok := s.memberHead(accessWrite); !ok {
 		return digestResp{Head: h}.encode(), nil
 	}
 	out := digestResp{State: make([]byte, len(m.Entries))}
+	for _, x := range m.Entries {
+		s.clock.observe(x.Ver)
+	}
 	s.mu.Lock()
 	for i, x := range m.Entries {
-		s.tab.observe(x.Ver.Counter)
 		switch c := s.tab.version(x.Key).Compare(x.Ver); {
 		case c < 0:
 			out.State[i] = digestNeed
@@ -440,15 +503,21 @@ func (s *Store) handleDigest(_ context.Context, b []byte) ([]byte, error) {
 }
 
 // handleTransfer serves dht.transfer: one page of the records in (From, To].
+// A handoff request first makes this node forward its later writes in
+// that range to the requester, under the same lock as the page is read,
+// so that every write this node takes is either in a page or forwarded.
 func (s *Store) handleTransfer(_ context.Context, b []byte) ([]byte, error) {
 	m, err := decodeTransferReq(b, s.lim)
 	if err != nil {
 		return transferResp{Head: invalid(err)}.encode(), nil
 	}
-	if h, ok := s.memberHead(false); !ok {
+	if h, ok := s.memberHead(accessRead); !ok {
 		return transferResp{Head: h}.encode(), nil
 	}
 	s.mu.Lock()
+	if m.Handoff && !m.By.IsZero() && m.By.Addr != s.self.Addr {
+		s.addHandoffLocked(m.By, m.From)
+	}
 	recs, more := s.tab.inRange(m.From, m.To, m.After, max(m.MaxBytes, 1))
 	s.mu.Unlock()
 	return transferResp{Recs: recs, More: more}.encode(), nil
@@ -456,25 +525,8 @@ func (s *Store) handleTransfer(_ context.Context, b []byte) ([]byte, error) {
 
 // handleSuccs serves dht.succs: this node's predecessor and successor list.
 func (s *Store) handleSuccs(_ context.Context, _ []byte) ([]byte, error) {
-	if h, ok := s.memberHead(false); !ok {
+	if h, ok := s.memberHead(accessInfo); !ok {
 		return succsResp{Head: h}.encode(), nil
 	}
 	return succsResp{Self: s.self, Pred: s.node.Predecessor(), Succs: s.node.Successors()}.encode(), nil
-}
-
-// handleForget serves dht.forget: drop each tombstone held at exactly the
-// given version (a newer write or an older copy is kept).
-func (s *Store) handleForget(_ context.Context, b []byte) ([]byte, error) {
-	m, err := decodeForgetReq(b, s.lim)
-	if err != nil {
-		return headOnly(invalid(err)), nil
-	}
-	s.mu.Lock()
-	for _, x := range m.Entries {
-		if r, ok := s.tab.get(x.Key); ok && r.Deleted {
-			s.tab.dropIf(x.Key, x.Ver)
-		}
-	}
-	s.mu.Unlock()
-	return headOnly(replyHead{}), nil
 }

@@ -19,10 +19,19 @@ func (r *testRing) owners(keys map[string]Version) map[string]string {
 	return out
 }
 
-func TestJoinMovesOnlyPredecessorRangeFromSuccessor(t *testing.T) {
+// TestJoinTakesOverExactlyTheKeysItHolds adds a node to a settled ring:
+// until its first repair round it serves no key (the nodes after it answer
+// in its place), and that round takes over exactly the keys it is now a
+// holder of (its own range and its r-1 predecessors'), from its r
+// successors, in one keys-moved event. After repair only successor → new
+// node ownership changes happened.
+func TestJoinTakesOverExactlyTheKeysItHolds(t *testing.T) {
 	for seed := int64(1); seed <= 4; seed++ {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
-			r := newTestRing(t, 15, seed, nil)
+			r := emptyTestRing(seed, nil, nil)
+			r.t = t
+			r.next = int(seed) * 100 // another ring each seed
+			r.start(15)
 			vers, vals := setKeys(t, r, 600, "j")
 			r.quiesce(vers)
 			before := r.owners(vers)
@@ -32,38 +41,41 @@ func TestJoinMovesOnlyPredecessorRangeFromSuccessor(t *testing.T) {
 			n := r.add()
 			r.ccfg.Events = nil
 			r.settleChord() // chord only: no dht round has run yet
+			if n.store.Ready() {
+				t.Fatal("a node that just joined is ready before taking over its keys")
+			}
+			checkGets(t, r, vals) // the nodes after it answer in its place
 
 			ring := r.ringOrder()
-			var pred, succ *testNode
+			var succ *testNode
 			for i, x := range ring {
 				if x == n {
-					pred, succ = ring[(i+len(ring)-1)%len(ring)], ring[(i+1)%len(ring)]
+					succ = ring[(i+1)%len(ring)]
 				}
 			}
-			var moved []string
+			var held []string
 			for k := range vers {
-				if chord.BetweenRightIncl(pred.node.Self().ID, HashIDForTest(k), n.node.Self().ID) {
-					moved = append(moved, k)
+				if containsAddr(r.expectedHolders(HashIDForTest(k)), n.addr) {
+					held = append(held, k)
 				}
 			}
-			if len(moved) == 0 {
-				t.Skip("no key falls in the new node's range with this seed")
-			}
-			// The new node's first repair round pulls (pred, new] from its successor.
 			if err := n.store.Repair(context.Background()); err != nil {
 				t.Logf("repair: %v", err) // other groups may still be settling
+			}
+			if !n.store.Ready() {
+				t.Fatal("not ready after its first repair round")
 			}
 			got := map[string]bool{}
 			for _, k := range n.store.Keys() {
 				got[k.Key] = true
 			}
-			for _, k := range moved {
+			for _, k := range held {
 				if !got[k] {
-					t.Errorf("key %s in (pred, new] not pulled", k)
+					t.Errorf("key %s (held by the new node) not taken over", k)
 				}
 			}
-			if len(got) != len(moved) {
-				t.Errorf("new node holds %d keys after its first round, want exactly the %d of (pred, new]", len(got), len(moved))
+			if len(got) != len(held) {
+				t.Errorf("new node holds %d keys after its first round, want exactly the %d it is a holder of", len(got), len(held))
 			}
 			var movedEvents []chord.Event
 			for len(events) > 0 {
@@ -72,8 +84,8 @@ func TestJoinMovesOnlyPredecessorRangeFromSuccessor(t *testing.T) {
 				}
 			}
 			if len(movedEvents) != 1 || movedEvents[0].Old.Addr != succ.addr || movedEvents[0].New.Addr != n.addr ||
-				!strings.HasPrefix(movedEvents[0].Detail, fmt.Sprintf("%d keys", len(moved))) {
-				t.Errorf("keys-moved events = %+v, want one from the successor %s to %s with %d keys", movedEvents, succ.addr, n.addr, len(moved))
+				!strings.HasPrefix(movedEvents[0].Detail, fmt.Sprintf("%d keys taken over by %s from %s, ", len(held), n.addr, succ.addr)) {
+				t.Errorf("keys-moved events = %+v, want one from the successor %s to %s with %d keys", movedEvents, succ.addr, n.addr, len(held))
 			}
 
 			r.quiesce(vers)
@@ -87,11 +99,8 @@ func TestJoinMovesOnlyPredecessorRangeFromSuccessor(t *testing.T) {
 					}
 				}
 			}
-			if changed != len(moved) {
-				t.Errorf("%d keys changed owner, want %d", changed, len(moved))
-			}
-			if c := n.store.Counts(); c.Owned != len(moved) {
-				t.Errorf("new node owns %d keys, want %d", c.Owned, len(moved))
+			if c := n.store.Counts(); c.Owned != changed || c.Owned+c.Replicas != len(held) {
+				t.Errorf("new node owns %d keys and replicates %d, want %d and %d", c.Owned, c.Replicas, changed, len(held)-changed)
 			}
 			checkGets(t, r, vals)
 		})
@@ -184,8 +193,8 @@ func TestLimitsAndBadInput(t *testing.T) {
 	}{
 		{"garbage set", cmdSet, []byte{0xff, 0xff, 0xff}},
 		{"oversized key", cmdSet, setReq{Key: strings.Repeat("k", 17)}.encode()},
-		{"oversized value", cmdStore, storeReq{Recs: []record{{Key: "k", Value: make([]byte, 65), Ver: Version{Counter: 1}}}}.encode()},
-		{"empty key pushed", cmdStore, storeReq{Recs: []record{{Key: "", Ver: Version{Counter: 1}}}}.encode()},
+		{"oversized value", cmdStore, storeReq{Recs: []record{{Key: "k", Value: make([]byte, 65), Ver: Version{Wall: 1}}}}.encode()},
+		{"empty key pushed", cmdStore, storeReq{Recs: []record{{Key: "", Ver: Version{Wall: 1}}}}.encode()},
 		{"garbage digest", cmdDigest, []byte{9}},
 		{"garbage transfer", cmdTransfer, []byte{1, 2}},
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/netmux"
@@ -56,10 +57,21 @@ func newNetmuxRing(t *testing.T, n int, seed int64) *testRing {
 	t.Helper()
 	r := emptyTestRing(seed, nil, nil)
 	r.t = t
+	r.useNetmux(t)
+	return r.start(n)
+}
+
+// useNetmux makes r start its nodes on netmux listeners (127.0.0.1) that
+// share one fault table (r.faults); every transport is closed (or already
+// killed) when the test ends.
+func (r *testRing) useNetmux(t testing.TB) {
 	var mu sync.Mutex
 	trs := map[string]*netmux.Transport{}
+	r.faults = netmux.NewFaultsSeeded(uint64(r.rng.Int63()))
 	r.listen = func() (chord.Transport, error) {
-		tr, err := netmux.Listen("127.0.0.1:0", netmux.DefaultConfig())
+		cfg := netmux.DefaultConfig()
+		cfg.Faults = r.faults
+		tr, err := netmux.Listen("127.0.0.1:0", cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +95,6 @@ func newNetmuxRing(t *testing.T, n int, seed int64) *testRing {
 			tr.Kill()
 		}
 	})
-	return r.start(n)
 }
 
 // netmuxTransport presents a netmux.Transport as a chord.Transport (its
@@ -112,6 +123,7 @@ func BenchmarkNetmuxSetGet(b *testing.B) {
 		}
 	}()
 	r.start(16)
+	r.clock.Advance(time.Minute) // the join handoffs of the start are over
 	ctx := context.Background()
 	nodes := r.live()
 	b.Run("set", func(b *testing.B) {

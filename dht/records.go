@@ -3,6 +3,7 @@ package dht
 import (
 	"bytes"
 	"sort"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -14,6 +15,12 @@ type record struct {
 	Value   []byte
 	Deleted bool
 	Ver     Version
+	// Prev is the newest version of the key the write is known to have
+	// replaced: the writer's own copy when it assigned Ver, raised by each
+	// holder that replaced a newer copy when the write reached it. A copy
+	// newer than Prev that this record replaces was a write its writer had
+	// not seen (a merge: see Store.applyLocked).
+	Prev Version
 }
 
 // size is what the record costs in memory, as reported in Counts.Bytes.
@@ -22,26 +29,22 @@ func (r *record) size() int64 { return int64(len(r.Key) + len(r.Value)) }
 // table is the in-memory map of one store. It is not safe for concurrent
 // use: Store guards it with its mutex.
 type table struct {
-	recs  map[string]*entry
-	clock uint64 // Lamport clock: the largest counter seen for any key
+	recs map[string]*entry
 }
 
 // entry is a record plus bookkeeping that never leaves the node.
 type entry struct {
 	rec record
-	// tombRounds counts consecutive repair rounds in which every holder
-	// confirmed this tombstone (owner only; see Store.Repair).
-	tombRounds int
+	// mergedOver is the version this node held before a merge replaced it
+	// with rec, a write whose writer had not seen it (zero if rec arrived
+	// otherwise).
+	mergedOver Version
+	// spare is when a repair round first found that this node is no
+	// longer a holder of the key and every holder has it (zero: needed).
+	spare time.Time
 }
 
 func newTable() *table { return &table{recs: make(map[string]*entry)} }
-
-// observe advances the Lamport clock past c.
-func (t *table) observe(c uint64) {
-	if c > t.clock {
-		t.clock = c
-	}
-}
 
 // get returns the record for key, if any.
 func (t *table) get(key string) (record, bool) {
@@ -61,14 +64,18 @@ func (t *table) version(key string) Version {
 }
 
 // apply stores r if it is newer than what the table holds (the version
-// rule) and reports whether it did. The clock advances either way.
-func (t *table) apply(r record) bool {
-	t.observe(r.Ver.Counter)
-	if e, ok := t.recs[r.Key]; ok && !r.Ver.Newer(e.rec.Ver) {
-		return false
+// rule). It reports whether it did, and the record it replaced (ok false
+// when there was none).
+func (t *table) apply(r record) (applied bool, old record, had bool) {
+	e, had := t.recs[r.Key]
+	if had {
+		old = e.rec
+		if !r.Ver.Newer(old.Ver) {
+			return false, old, true
+		}
 	}
 	t.recs[r.Key] = &entry{rec: r}
-	return true
+	return true, old, had
 }
 
 // holds reports whether the table holds exactly r: the same version, the
@@ -76,13 +83,6 @@ func (t *table) apply(r record) bool {
 func (t *table) holds(r record) bool {
 	e, ok := t.recs[r.Key]
 	return ok && e.rec.Ver == r.Ver && e.rec.Deleted == r.Deleted && bytes.Equal(e.rec.Value, r.Value)
-}
-
-// next returns a fresh version for a write assigned by writer: one past
-// every counter this table has seen.
-func (t *table) next(writer chord.ID) Version {
-	t.clock++
-	return Version{Counter: t.clock, Writer: writer}
 }
 
 // dropIf removes key if it still holds exactly version v, and reports
@@ -109,7 +109,7 @@ func (t *table) sorted() []record {
 // inRange returns copies of the records whose ID is in the ring interval
 // (from, to], ordered by (ID, Key), starting strictly after the cursor
 // (when hasCursor) and stopping once maxBytes is reached (at least one).
-// more reports whether records were left out.
+// more reports whether records were left out. (x, x] is the whole ring.
 func (t *table) inRange(from, to chord.ID, cur cursor, maxBytes int) (out []record, more bool) {
 	all := t.sorted()
 	// Walk in ring order starting just after from, so the cursor is monotone.

@@ -4,37 +4,42 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
 
 // Repair runs one repair round:
 //
-//  1. join handoff: if the predecessor changed since the last pull, pull
-//     the records of (pred, self] from the successor;
-//  2. group the records held by owner (found by walking the predecessor
+//  1. join handoff: a store that has not taken over its keys yet does so
+//     (takeOver) and, until it has, does nothing else;
+//  2. drop the tombstones older than Config.TombstoneTTL;
+//  3. group the records held by owner (found by walking the predecessor
 //     pointers back, or by a lookup);
-//  3. for each group, walk the owner and its successor list until r live
+//  4. for each group, walk the owner and its successor list until r live
 //     holders are found, exchange digests with each and push what it
 //     misses (and fetch what it has newer, when this node is a holder); a
 //     replica that is surely a holder (among the first r candidates) only
 //     syncs with the owner, which syncs with every holder;
-//  4. if this node is not among those r holders and all of them confirmed
-//     a version at least as new, drop the copies; if it is the owner, count
-//     the rounds in which all holders confirmed a tombstone and collect it
-//     after Config.TombstoneRounds.
+//  5. if this node is not among those r holders and all of them confirmed
+//     a version at least as new, drop the copies.
 //
 // Errors are reported (joined) but do not stop the round: a group whose
 // owner cannot be reached is retried next round.
 func (s *Store) Repair(ctx context.Context) error {
 	s.repairMu.Lock()
 	defer s.repairMu.Unlock()
-	if _, ok := s.memberHead(true); !ok {
+	if _, ok := s.memberHead(accessHandoff); !ok {
 		return nil
 	}
+	if !s.Ready() {
+		if err := s.takeOver(ctx); err != nil || !s.Ready() {
+			return err
+		}
+	}
 	var errs []error
-	if err := s.pull(ctx); err != nil {
-		errs = append(errs, err)
+	if n := s.sweepTombstones(); n > 0 {
+		s.log.Debug("dropped old tombstones", "count", n, "ttl", s.cfg.TombstoneTTL)
 	}
 	s.mu.Lock()
 	recs := s.tab.sorted()
@@ -153,18 +158,27 @@ func (s *Store) ownerOf(ctx context.Context, id chord.ID, rs *round) (ownerInfo,
 	if err != nil {
 		return ownerInfo{}, err
 	}
-	if lr.Owner.Addr == s.self.Addr {
-		return ownerInfo{owner: s.self, pred: pred, list: s.node.Successors()}, nil
+	// A lookup may name a node that, by its own predecessor pointer, no
+	// longer owns id (nodes joined before it): go back along the pointers.
+	cur = lr.Owner
+	for hop := 0; hop <= s.cfg.Replicas; hop++ {
+		if cur.Addr == s.self.Addr {
+			return ownerInfo{owner: s.self, pred: pred, list: s.node.Successors()}, nil
+		}
+		m, err := s.succsOf(ctx, cur, rs)
+		if err != nil {
+			return ownerInfo{owner: cur}, err
+		}
+		if m.Pred.IsZero() || chord.BetweenRightIncl(m.Pred.ID, id, cur.ID) {
+			return ownerInfo{owner: cur, pred: m.Pred, list: m.Succs}, nil
+		}
+		cur = m.Pred
 	}
-	m, err := s.succsOf(ctx, lr.Owner, rs)
-	if err != nil {
-		return ownerInfo{owner: lr.Owner}, err
-	}
-	return ownerInfo{owner: lr.Owner, pred: m.Pred, list: m.Succs}, nil
+	return ownerInfo{}, fmt.Errorf("%s: no node found that owns it by its predecessor pointer", id.Short(s.bits))
 }
 
 // repairGroup makes the r holders of group (the owner and its successors)
-// hold this node's copies, then drops or collects what it should.
+// hold this node's copies, then drops what it should.
 func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []chord.NodeRef, group []record, down map[string]bool) error {
 	cands := append([]chord.NodeRef{owner}, distinctExcept(list, owner)...)
 	want := min(s.cfg.Replicas, len(cands))
@@ -211,25 +225,40 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		}
 	}
 	allLive := len(holders)+btoi(selfIn) == want
-	if replicaOnly {
+	if replicaOnly || selfIn {
+		s.keepAll(group)
 		s.fetchNewer(ctx, group, newerAt)
 		return errors.Join(errs...)
 	}
-	if selfIn {
-		s.fetchNewer(ctx, group, newerAt)
-		if owner.Addr == s.self.Addr {
-			s.collectTombstones(ctx, group, confirmed, holders, allLive)
-		}
+	if !allLive || len(holders) == 0 {
 		return errors.Join(errs...)
 	}
-	if !allLive {
-		return errors.Join(errs...)
-	}
-	// Not a holder, and every holder has our version or a newer one.
+	// Not a holder. A holder's newer version that was written without
+	// seeing this copy (a write of the other side of a partition, here
+	// the acknowledged one that loses) is a merge: read it so that the
+	// version rule reports it here, where the losing write lives.
+	s.fetchNewer(ctx, group, newerAt)
+	// Every holder has our version or a newer one. A
+	// copy is kept anyway when this node lies between its key and the last
+	// holder (the lists it was told have not caught up with it, and it is
+	// one of the holders after all), and until it has been spare for
+	// dropGrace: a read that chose this node while it was a holder may
+	// still be on its way.
+	last := holders[len(holders)-1]
+	now := s.now()
 	dropped := 0
 	s.mu.Lock()
 	for k, r := range group {
-		if confirmed[k] == len(holders) && s.tab.dropIf(r.Key, r.Ver) {
+		e := s.tab.recs[r.Key]
+		if e == nil || e.rec.Ver != r.Ver || confirmed[k] != len(holders) || chord.BetweenRightIncl(r.ID, s.self.ID, last.ID) {
+			continue
+		}
+		if e.spare.IsZero() {
+			e.spare = now
+			continue
+		}
+		if now.Sub(e.spare) >= s.dropGrace() {
+			delete(s.tab.recs, r.Key)
 			dropped++
 		}
 	}
@@ -238,6 +267,22 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 		s.log.Debug("dropped extra copies", "count", dropped, "owner", owner.Addr)
 	}
 	return errors.Join(errs...)
+}
+
+// dropGrace is how long a copy this node no longer needs is kept: longer
+// than any read or write that may have chosen it while it was a holder.
+func (s *Store) dropGrace() time.Duration { return 4 * s.rpc }
+
+// keepAll marks the records of group as needed here (this node holds
+// them as a holder).
+func (s *Store) keepAll(group []record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range group {
+		if e := s.tab.recs[r.Key]; e != nil {
+			e.spare = time.Time{}
+		}
+	}
 }
 
 func btoi(b bool) int {
@@ -289,7 +334,7 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record,
 		for i, k := range idx {
 			recs[i] = group[k]
 		}
-		reply, err := s.call(ctx, h, cmdStore, storeReq{Recs: recs}.encode())
+		reply, err := s.call(ctx, h, cmdStore, storeReq{Kind: storeRepair, Recs: recs}.encode())
 		if err != nil {
 			return nil, 0, err
 		}
@@ -362,6 +407,8 @@ func recordBatches(group []record, idx []int, maxBytes int) [][]int {
 // fetchNewer reads the records a holder has newer than ours and applies
 // them, so a holder that missed a write catches up within the round.
 func (s *Store) fetchNewer(ctx context.Context, group []record, newerAt []chord.NodeRef) {
+	var merges []Merge
+	defer func() { s.reportMerges(merges) }()
 	for k, h := range newerAt {
 		if h.IsZero() {
 			continue
@@ -376,124 +423,10 @@ func (s *Store) fetchNewer(ctx context.Context, group []record, newerAt []chord.
 		}
 		m.Rec.ID = s.KeyID(m.Rec.Key)
 		s.mu.Lock()
-		s.tab.apply(m.Rec)
-		s.mu.Unlock()
-	}
-}
-
-// collectTombstones (owner only) counts, per tombstone, the consecutive
-// rounds in which every holder confirmed it, and collects those that reach
-// Config.TombstoneRounds: the holders are told to forget it, then the
-// owner drops its own copy.
-func (s *Store) collectTombstones(ctx context.Context, group []record, confirmed []int, holders []chord.NodeRef, allLive bool) {
-	var ripe []digestEntry
-	s.mu.Lock()
-	for k, r := range group {
-		if !r.Deleted {
-			continue
-		}
-		e, ok := s.tab.recs[r.Key]
-		if !ok || e.rec.Ver != r.Ver {
-			continue
-		}
-		if !allLive || confirmed[k] != len(holders) {
-			e.tombRounds = 0
-			continue
-		}
-		e.tombRounds++
-		if e.tombRounds >= s.cfg.TombstoneRounds {
-			ripe = append(ripe, digestEntry{Key: r.Key, Ver: r.Ver})
-		}
-	}
-	s.mu.Unlock()
-	if len(ripe) == 0 {
-		return
-	}
-	req := forgetReq{Entries: ripe}.encode()
-	for _, h := range holders {
-		if _, err := s.call(ctx, h, cmdForget, req); err != nil {
-			// The holder keeps its tombstone; it pushes it back to us in
-			// its next round and the count starts again. Nothing resurrects.
-			s.log.Debug("forget", "holder", h.Addr, "err", err)
-		}
-	}
-	s.mu.Lock()
-	for _, x := range ripe {
-		s.tab.dropIf(x.Key, x.Ver)
-	}
-	s.mu.Unlock()
-}
-
-// pull is the join handoff: when the predecessor p differs from the one of
-// the last pull, take the records of (p, self] from the first successor
-// that answers. Only that interval moves.
-func (s *Store) pull(ctx context.Context) error {
-	pred := s.node.Predecessor()
-	if pred.IsZero() || pred.Addr == s.self.Addr {
-		return nil
-	}
-	s.mu.Lock()
-	if s.pulled && s.pullPred == pred {
-		s.mu.Unlock()
-		return nil
-	}
-	s.mu.Unlock()
-	succs := distinctExcept(s.node.Successors(), s.self)
-	var errs []error
-	for _, succ := range succs {
-		n, err := s.pullFrom(ctx, succ, pred)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("pull from %s: %w", succ.Addr, err))
-			continue
-		}
-		s.mu.Lock()
-		s.pulled, s.pullPred = true, pred
-		s.mu.Unlock()
-		if n > 0 {
-			s.emitMoved(succ, s.self, fmt.Sprintf("%d %s (%s…, %s…] moved to %s from %s",
-				n, plural(n, "key", "keys"), pred.ID.Short(s.bits), s.self.ID.Short(s.bits), s.self.Addr, succ.Addr))
-		}
-		return nil
-	}
-	if len(succs) == 0 {
-		return nil
-	}
-	return errors.Join(errs...)
-}
-
-// pullFrom copies the records of (pred, self] from succ, page by page, and
-// returns how many were new here.
-func (s *Store) pullFrom(ctx context.Context, succ, pred chord.NodeRef) (int, error) {
-	req := transferReq{From: pred.ID, To: s.self.ID, MaxBytes: s.cfg.MaxBatchBytes}
-	applied := 0
-	for {
-		reply, err := s.call(ctx, succ, cmdTransfer, req.encode())
-		if err != nil {
-			return applied, err
-		}
-		m, err := decodeTransferResp(reply, s.lim)
-		if err != nil {
-			return applied, err
-		}
-		if m.Head.Status != statusOK {
-			return applied, headErr(m.Head)
-		}
-		s.mu.Lock()
-		for _, r := range m.Recs {
-			r.ID = s.KeyID(r.Key)
-			if !chord.BetweenRightIncl(pred.ID, r.ID, s.self.ID) {
-				continue // not asked for: ignore
-			}
-			if s.tab.apply(r) {
-				applied++
-			}
+		if _, mg := s.applyLocked(m.Rec, storeRepair); mg != nil {
+			merges = append(merges, *mg)
 		}
 		s.mu.Unlock()
-		if !m.More || len(m.Recs) == 0 {
-			return applied, nil
-		}
-		last := m.Recs[len(m.Recs)-1]
-		req.After = cursor{set: true, ID: s.KeyID(last.Key), Key: last.Key}
 	}
 }
 

@@ -6,10 +6,13 @@ import (
 	"math"
 	"math/rand"
 	"sort"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/chord/chordtest"
+	"github.com/chordtui/chordtui/netmux"
 )
 
 // testRing is a ring of chord nodes with stores on the in-memory network.
@@ -20,12 +23,15 @@ type testRing struct {
 	nw    *chordtest.Network
 	ccfg  chord.Config
 	cfg   Config
+	clock *testClock  // every store's physical clock (one machine)
 	nodes []*testNode // every node ever started, in start order
 	next  int
 	rng   *rand.Rand
-	// listen and kill replace the in-memory network when set (netmux).
+	// listen and kill replace the in-memory network when set (netmux),
+	// and faults is then the transports' shared fault table.
 	listen func() (chord.Transport, error)
 	kill   func(addr string)
+	faults *netmux.Faults
 }
 
 type testNode struct {
@@ -69,21 +75,60 @@ func emptyTestRing(seed int64, events chan<- chord.Event, mutate func(*Config)) 
 	ccfg.LivenessWindow = math.MaxInt64
 	ccfg.Events = events
 	r := &testRing{nw: chordtest.NewNetwork(seed), ccfg: ccfg, cfg: DefaultConfig(), rng: rand.New(rand.NewSource(seed))}
-	r.cfg.TombstoneRounds = 3
+	r.clock = newTestClock()
+	r.cfg.Clock = r.clock.Now
 	if mutate != nil {
 		mutate(&r.cfg)
 	}
 	return r
 }
 
-// start adds n nodes and settles chord.
+// testClock is the machine clock the stores of a test ring share: it
+// starts at a fixed date and moves 1 µs every time it is read, and tests
+// move it further with Advance (no test waits for real time to pass).
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock() *testClock {
+	c := &testClock{}
+	c.ns.Store(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *testClock) Now() time.Time { return time.Unix(0, c.ns.Add(int64(time.Microsecond))) }
+
+func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// start adds n nodes, settles chord and runs the join handoff on every
+// node, so the ring serves every key when it returns.
 func (r *testRing) start(n int) *testRing {
 	r.t.Helper()
 	for i := 0; i < n; i++ {
 		r.add()
 	}
 	r.settleChord()
+	r.takeOverAll()
 	return r
+}
+
+// takeOverAll runs repair rounds until every live store has taken over its
+// keys (the join handoff), failing the test after 10 rounds.
+func (r *testRing) takeOverAll() {
+	r.t.Helper()
+	for round := 0; round < 10; round++ {
+		waiting := 0
+		for _, n := range r.ringOrder() {
+			if !n.store.Ready() {
+				_ = n.store.Repair(context.Background())
+			}
+			if !n.store.Ready() {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			return
+		}
+	}
+	r.t.Fatal("stores not ready after 10 rounds")
 }
 
 // transport makes the next node's transport.
@@ -143,16 +188,22 @@ func (r *testRing) joinOn(ep chord.Transport) (*testNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The first node creates the ring before its store exists, so the
+	// store knows it has no keys to take over.
+	live := r.live()
+	if len(live) == 0 {
+		node.Create()
+	}
 	st, err := New(node, r.cfg)
 	if err != nil {
 		return nil, err
 	}
 	tn := &testNode{addr: addr, node: node, store: st, up: true}
-	if live := r.live(); len(live) == 0 {
-		node.Create()
-	} else if err := node.Join(context.Background(), live[r.rng.Intn(len(live))].addr); err != nil {
-		r.crashAddr(addr)
-		return nil, fmt.Errorf("join %s: %w", addr, err)
+	if len(live) > 0 {
+		if err := node.Join(context.Background(), live[r.rng.Intn(len(live))].addr); err != nil {
+			r.crashAddr(addr)
+			return nil, fmt.Errorf("join %s: %w", addr, err)
+		}
 	}
 	r.nodes = append(r.nodes, tn)
 	return tn, nil
@@ -223,12 +274,14 @@ func (r *testRing) settleChord() {
 	r.t.Fatalf("chord did not settle in 100 rounds: %d ideal-ring violations, first %v; invariants: %v", len(last), last[0], chord.CheckInvariants(sts))
 }
 
-// repairAll runs one repair round on every live node, in ring order.
+// repairAll runs one repair round on every live node, in ring order, then
+// moves the clock on by a second (rounds are that far apart in time).
 func (r *testRing) repairAll() {
 	ctx := context.Background()
 	for _, n := range r.ringOrder() {
 		_ = n.store.Repair(ctx)
 	}
+	r.clock.Advance(time.Second)
 }
 
 // holdings maps each key to the set of live nodes holding a record for it
@@ -275,8 +328,8 @@ func (r *testRing) placementErrors(want map[string]Version) []string {
 			ki, ok := got[a]
 			if !ok {
 				errs = append(errs, fmt.Sprintf("%q missing on holder %s", k, a))
-			} else if ki.Version != want[k].Counter || ki.Writer != want[k].Writer {
-				errs = append(errs, fmt.Sprintf("%q on %s at version %d, want %v", k, a, ki.Version, want[k]))
+			} else if ki.Version != want[k] {
+				errs = append(errs, fmt.Sprintf("%q on %s at version %v, want %v", k, a, ki.Version, want[k]))
 			}
 		}
 		if len(got) != len(exp) {
@@ -320,8 +373,8 @@ func joinLines(ss []string) string {
 // HashIDForTest is the key hash on the test ring.
 func HashIDForTest(key string) chord.ID { return chord.HashID(testBits, []byte(key)) }
 
-// versionOf turns a PutResult into the Version it acknowledged.
-func versionOf(p PutResult) Version { return Version{Counter: p.Version, Writer: p.Writer} }
+// versionOf returns the Version a PutResult acknowledged.
+func versionOf(p PutResult) Version { return p.Version }
 
 // byAddr returns the node with that address.
 func (r *testRing) byAddr(addr string) *testNode {

@@ -135,8 +135,8 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 			}
 			if m := model[k]; !m.allowed(res.Found, string(res.Value)) {
 				r.dumpKey(k)
-				t.Fatalf("step %d: get %s via %s = %q (found %v, version %d); last acknowledged %q at %v, uncertain %v",
-					step, k, via.addr, res.Value, res.Found, res.Version, m.acked, m.ackedVer, m.uncertain)
+				t.Fatalf("step %d: get %s via %s = %q (found %v, version %v, from %s, fallback %v, wrote back %d); last acknowledged %q at %v, uncertain %v",
+					step, k, via.addr, res.Value, res.Found, res.Version, res.Owner.Addr, res.Fallback, res.WrittenBack, m.acked, m.ackedVer, m.uncertain)
 			}
 		case op < 85:
 			if len(r.live()) < 12 {
@@ -218,16 +218,22 @@ func runSchedule(t *testing.T, seed int64, steps int) {
 			final[k] = m.ackedVer
 		}
 	}
-	if errs := r.placementErrors(final); len(errs) > 0 {
-		sort.Strings(errs)
-		t.Fatalf("placement after the final repair:\n%s", joinLines(errs[:min(10, len(errs))]))
-	}
-	for i := 0; i < r.cfg.TombstoneRounds+1; i++ {
+	var errs []string
+	for round := 0; round < 10; round++ {
+		if errs = r.placementErrors(final); len(errs) == 0 {
+			break
+		}
 		r.repairAll()
 	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		t.Fatalf("placement after the final repair and 10 more rounds:\n%s", joinLines(errs[:min(10, len(errs))]))
+	}
+	r.clock.Advance(r.cfg.TombstoneTTL)
+	r.repairAll()
 	for _, n := range r.live() {
 		if c := n.store.Counts(); c.Tombstones != 0 {
-			t.Errorf("%s still holds %d tombstones after %d quiet rounds", n.addr, c.Tombstones, r.cfg.TombstoneRounds+1)
+			t.Errorf("%s still holds %d tombstones after their TTL", n.addr, c.Tombstones)
 		}
 	}
 	for _, k := range keyNames {
@@ -255,7 +261,7 @@ func (r *testRing) ringAddrs() []string {
 func (r *testRing) dumpKey(key string) {
 	r.t.Logf("key %s id %s expected holders %v", key, HashIDForTest(key).Short(testBits), r.expectedHolders(HashIDForTest(key)))
 	for a, ki := range r.holdings()[key] {
-		r.t.Logf("  %s holds version %d@%s deleted=%v", a, ki.Version, ki.Writer.Short(testBits), ki.Deleted)
+		r.t.Logf("  %s holds version %v deleted=%v", a, ki.Version, ki.Deleted)
 	}
 	for _, n := range r.ringOrder() {
 		r.t.Logf("  %s %s pred=%s succ=%v", n.addr, n.node.Self().ID.Short(testBits), n.node.Predecessor().Addr, n.node.Successors())

@@ -17,7 +17,7 @@ func TestDeleteDoesNotComeBackFromStaleReplica(t *testing.T) {
 	ctx := context.Background()
 	for _, stale := range []int{0, 1, 2} { // owner, first replica, second replica
 		t.Run(fmt.Sprintf("holder %d stale", stale), func(t *testing.T) {
-			r := newTestRingCfg(t, 8, 3, func(c *Config) { c.TombstoneRounds = 6 })
+			r := newTestRing(t, 8, 3, nil)
 			vers, _ := setKeys(t, r, 50, "t")
 			r.quiesce(vers)
 			const key = "t-7"
@@ -50,9 +50,14 @@ func TestDeleteDoesNotComeBackFromStaleReplica(t *testing.T) {
 			if errs := r.placementErrors(want); len(errs) > 0 {
 				t.Fatalf("tombstone placement:\n%s", joinLines(errs))
 			}
-			for i := 0; i < r.cfg.TombstoneRounds+1; i++ {
+			for i := 0; i < 3; i++ {
 				r.repairAll()
 			}
+			if h := r.holdings()[key]; len(h) != r.cfg.Replicas {
+				t.Errorf("before its TTL the tombstone is on %d nodes, want %d", len(h), r.cfg.Replicas)
+			}
+			r.clock.Advance(r.cfg.TombstoneTTL)
+			r.repairAll()
 			if h := r.holdings()[key]; len(h) != 0 {
 				t.Errorf("tombstone not collected: still on %d nodes", len(h))
 			}
@@ -95,7 +100,7 @@ func TestConcurrentClientsAndRepair(t *testing.T) {
 				}
 				got, err := nodes[(w+i)%len(nodes)].store.Get(ctx, k)
 				if err != nil || string(got.Value) != v {
-					errs <- fmt.Errorf("writer %d: get %s = %q, %v; want %q", w, k, got.Value, err, v)
+					errs <- fmt.Errorf("writer %d: get %s = %q, %w; want %q", w, k, got.Value, err, v)
 					return
 				}
 			}

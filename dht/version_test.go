@@ -15,12 +15,14 @@ func TestVersionCompare(t *testing.T) {
 		v, o Version
 		want int
 	}{
-		{"higher counter wins", Version{2, a}, Version{1, b}, 1},
-		{"lower counter loses", Version{1, b}, Version{2, a}, -1},
-		{"equal counter: higher writer wins", Version{3, b}, Version{3, a}, 1},
-		{"equal counter: lower writer loses", Version{3, a}, Version{3, b}, -1},
-		{"identical", Version{3, a}, Version{3, a}, 0},
-		{"anything beats zero", Version{1, chord.ID{}}, Version{}, 1},
+		{"higher counter wins", Version{Wall: 2, Writer: a}, Version{Wall: 1, Writer: b}, 1},
+		{"lower counter loses", Version{Wall: 1, Writer: b}, Version{Wall: 2, Writer: a}, -1},
+		{"equal counter: higher writer wins", Version{Wall: 3, Writer: b}, Version{Wall: 3, Writer: a}, 1},
+		{"equal counter: lower writer loses", Version{Wall: 3, Writer: a}, Version{Wall: 3, Writer: b}, -1},
+		{"identical", Version{Wall: 3, Writer: a}, Version{Wall: 3, Writer: a}, 0},
+		{"anything beats zero", Version{Wall: 1}, Version{}, 1},
+		{"equal wall: higher logical wins", Version{Wall: 3, Logical: 2, Writer: a}, Version{Wall: 3, Logical: 1, Writer: b}, 1},
+		{"wall before logical", Version{Wall: 4, Writer: a}, Version{Wall: 3, Logical: 9, Writer: b}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,16 +46,16 @@ func TestTableApplyKeepsNewest(t *testing.T) {
 		applied bool
 		value   string
 	}{
-		{record{Key: "k", Value: []byte("a"), Ver: Version{1, w1}}, true, "a"},
-		{record{Key: "k", Value: []byte("old"), Ver: Version{1, w1}}, false, "a"},
-		{record{Key: "k", Value: []byte("b"), Ver: Version{1, w2}}, true, "b"},
-		{record{Key: "k", Deleted: true, Ver: Version{5, w1}}, true, ""},
-		{record{Key: "k", Value: []byte("stale"), Ver: Version{4, w2}}, false, ""},
-		{record{Key: "k", Value: []byte("c"), Ver: Version{6, w1}}, true, "c"},
+		{record{Key: "k", Value: []byte("a"), Ver: Version{Wall: 1, Writer: w1}}, true, "a"},
+		{record{Key: "k", Value: []byte("old"), Ver: Version{Wall: 1, Writer: w1}}, false, "a"},
+		{record{Key: "k", Value: []byte("b"), Ver: Version{Wall: 1, Writer: w2}}, true, "b"},
+		{record{Key: "k", Deleted: true, Ver: Version{Wall: 5, Writer: w1}}, true, ""},
+		{record{Key: "k", Value: []byte("stale"), Ver: Version{Wall: 4, Writer: w2}}, false, ""},
+		{record{Key: "k", Value: []byte("c"), Ver: Version{Wall: 6, Writer: w1}}, true, "c"},
 	}
 	tab := newTable()
 	for i, s := range steps {
-		if got := tab.apply(s.rec); got != s.applied {
+		if got, _, _ := tab.apply(s.rec); got != s.applied {
 			t.Fatalf("step %d: apply(%v) = %v, want %v", i, s.rec.Ver, got, s.applied)
 		}
 		r, _ := tab.get("k")
@@ -61,16 +63,10 @@ func TestTableApplyKeepsNewest(t *testing.T) {
 			t.Fatalf("step %d: value %q, want %q", i, r.Value, s.value)
 		}
 	}
-	if tab.clock != 6 {
-		t.Errorf("clock = %d, want 6 (largest counter seen)", tab.clock)
-	}
-	if v := tab.next(w2); v != (Version{7, w2}) {
-		t.Errorf("next = %v, want 7@w2", v)
-	}
-	if tab.dropIf("k", Version{6, w2}) {
+	if tab.dropIf("k", Version{Wall: 6, Writer: w2}) {
 		t.Error("dropIf with another version dropped the record")
 	}
-	if !tab.dropIf("k", Version{6, w1}) {
+	if !tab.dropIf("k", Version{Wall: 6, Writer: w1}) {
 		t.Error("dropIf with the held version kept the record")
 	}
 }
@@ -80,7 +76,7 @@ func TestTableInRangeWrapsAndPages(t *testing.T) {
 	tab := newTable()
 	// Records at IDs 10, 20, …, 250 (keys chosen by ID, not hashed).
 	for v := uint64(10); v <= 250; v += 10 {
-		tab.apply(record{Key: string(rune('A' + v/10)), ID: chord.IDFromUint64(bits, v), Value: []byte("xx"), Ver: Version{Counter: 1}})
+		tab.apply(record{Key: string(rune('A' + v/10)), ID: chord.IDFromUint64(bits, v), Value: []byte("xx"), Ver: Version{Wall: 1}})
 	}
 	id := func(v uint64) chord.ID { return chord.IDFromUint64(bits, v) }
 	ids := func(rs []record) []uint64 {
@@ -164,7 +160,7 @@ func TestStoreAcceptsTheRecordItHolds(t *testing.T) {
 		}
 		return m
 	}
-	rec := record{Key: "k", Value: []byte("v"), Ver: Version{7, w}}
+	rec := record{Key: "k", Value: []byte("v"), Ver: Version{Wall: 7, Writer: w}}
 	for _, tc := range []struct {
 		name string
 		rec  record
@@ -172,9 +168,9 @@ func TestStoreAcceptsTheRecordItHolds(t *testing.T) {
 	}{
 		{"new", rec, true},
 		{"the same record again", rec, true},
-		{"same version, other value", record{Key: "k", Value: []byte("other"), Ver: Version{7, w}}, false},
-		{"same version, tombstone", record{Key: "k", Deleted: true, Ver: Version{7, w}}, false},
-		{"older", record{Key: "k", Value: []byte("v"), Ver: Version{6, w}}, false},
+		{"same version, other value", record{Key: "k", Value: []byte("other"), Ver: Version{Wall: 7, Writer: w}}, false},
+		{"same version, tombstone", record{Key: "k", Deleted: true, Ver: Version{Wall: 7, Writer: w}}, false},
+		{"older", record{Key: "k", Value: []byte("v"), Ver: Version{Wall: 6, Writer: w}}, false},
 	} {
 		if m := push(tc.rec); m.Accepted[0] != tc.want || m.Current[0] != rec.Ver {
 			t.Errorf("%s: accepted %v, current %v; want %v, %v", tc.name, m.Accepted[0], m.Current[0], tc.want, rec.Ver)

@@ -27,12 +27,15 @@ type fakeCluster struct {
 	keys    map[string]cluster.KeyList
 	origin  string // what PickOrigin picks
 	events  chan cluster.Event
+	steps   map[string]cluster.StepReport // Step's report by its command line
+	// afterStep, when set, is the snapshot once a step has run.
+	afterStep map[string]cluster.Snapshot
 }
 
 func newFake(snap cluster.Snapshot) *fakeCluster {
 	return &fakeCluster{snap: snap, results: map[string]command.Result{}, errs: map[string]error{},
 		gets: map[string]cluster.GetResult{}, keys: map[string]cluster.KeyList{}, origin: "n4",
-		events: make(chan cluster.Event, 16)}
+		events: make(chan cluster.Event, 16), steps: map[string]cluster.StepReport{}, afterStep: map[string]cluster.Snapshot{}}
 }
 
 func (f *fakeCluster) Snapshot() cluster.Snapshot {
@@ -57,6 +60,9 @@ func (f *fakeCluster) Exec(_ context.Context, line string) command.Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, line)
+	if s, ok := f.afterStep[line]; ok {
+		f.snap = s
+	}
 	if r, ok := f.results[line]; ok {
 		return r
 	}
@@ -82,12 +88,12 @@ func (f *fakeCluster) Get(_ context.Context, key, origin string) (cluster.GetRes
 
 func (f *fakeCluster) Set(_ context.Context, key, value, origin string) (cluster.WriteResult, error) {
 	err := f.call(via("set "+key+" "+value, origin))
-	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: 1}, err
+	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: cluster.NewVersion(time.Date(2026, 12, 6, 3, 56, 32, 512847000, time.UTC), 0, "n1")}, err
 }
 
 func (f *fakeCluster) Del(_ context.Context, key, origin string) (cluster.WriteResult, error) {
 	err := f.call(via("del "+key, origin))
-	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: 2}, err
+	return cluster.WriteResult{Key: key, Via: origin, Owner: cluster.Peer{Name: "n1", Addr: "127.0.0.1:7001"}, Version: cluster.NewVersion(time.Date(2026, 12, 6, 3, 56, 33, 0, time.UTC), 0, "n1")}, err
 }
 
 func (f *fakeCluster) Keys(node string) (cluster.KeyList, error) {
@@ -107,13 +113,39 @@ func (f *fakeCluster) Pause(node string) error                     { return f.ca
 func (f *fakeCluster) Resume(node string) error                    { return f.call("resume " + node) }
 func (f *fakeCluster) PauseMaintenance()                           { _ = f.call("maintenance pause") }
 func (f *fakeCluster) ResumeMaintenance()                          { _ = f.call("maintenance resume") }
-func (f *fakeCluster) StepMaintenance(context.Context) int         { _ = f.call("maintenance step"); return 14 }
 func (f *fakeCluster) PickOrigin() (string, error)                 { return f.origin, f.call("random") }
 func (f *fakeCluster) Add(_ context.Context, count int) ([]string, error) {
 	if err := f.call(fmt.Sprintf("add %d", count)); err != nil {
 		return nil, err
 	}
 	return []string{"n16"}, nil
+}
+
+// Step records the step as its command line and returns the report set for
+// it (by default one that changed nothing), installing the snapshot set
+// for after it.
+func (f *fakeCluster) Step(_ context.Context, task, node string) (cluster.StepReport, error) {
+	line := stepLine(task, node)
+	err := f.call(line)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.afterStep[line]; ok {
+		f.snap = s
+	}
+	if r, ok := f.steps[line]; ok {
+		return r, err
+	}
+	if task == "" {
+		task = cluster.TaskAll
+	}
+	r := cluster.StepReport{Task: task, Node: node, Steps: 1, Health: f.snap.Health}
+	for _, n := range f.snap.Nodes {
+		if n.State == cluster.StateAlive && (node == "" || n.Name == node) {
+			r.Rounds = append(r.Rounds, cluster.StepRound{Task: task, Node: cluster.Peer{Name: n.Name, Addr: n.Addr},
+				Caption: n.Name + " runs " + task + ": nothing changes."})
+		}
+	}
+	return r, err
 }
 
 // executed lists the calls made so far.
@@ -135,6 +167,15 @@ type ringSpec struct {
 	// sideB lists the nodes partitioned from the rest (side B); each side
 	// then holds the ideal pointers of its own ring and is stable.
 	sideB []int
+	// ids places the nodes at these identifiers and names them by them
+	// (N8), as lecture mode does; nil hashes their addresses.
+	ids []uint64
+}
+
+// paperRing is lecture mode's ring: the Chord paper's ten nodes on a 6-bit
+// circle, named by identifier, moments after N56 (index 9) crashed.
+func paperRing() cluster.Snapshot {
+	return fakeRing(ringSpec{n: 10, bits: 6, down: 9, paused: -1, ids: cluster.PaperIDs})
 }
 
 // fakeRing builds the snapshot of a ring of spec.n nodes moments after a
@@ -146,9 +187,17 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 	const r = 3
 	s := cluster.Snapshot{Taken: fakeTime, Bits: spec.bits, R: r, Replicas: r, Origin: "n0"}
 	refs := make([]chord.NodeRef, spec.n)
+	name := func(i int) string { return fmt.Sprintf("n%d", i) }
 	for i := range refs {
 		addr := fmt.Sprintf("127.0.0.1:%d", 7000+i)
 		refs[i] = chord.NodeRef{ID: chord.HashID(spec.bits, []byte(addr)), Addr: addr}
+		if spec.ids != nil {
+			refs[i].ID = chord.IDFromUint64(spec.bits, spec.ids[i])
+		}
+	}
+	if spec.ids != nil {
+		name = func(i int) string { return fmt.Sprintf("N%d", spec.ids[i]) }
+		s.Origin = name(0)
 	}
 	side := make([]string, spec.n)
 	if len(spec.sideB) > 0 {
@@ -188,7 +237,7 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 		for b := 0; b < spec.bits; b++ {
 			st.Fingers = append(st.Fingers, succOf(sorted, ref.ID.AddPow2(spec.bits, b)))
 		}
-		n := cluster.NodeSnapshot{Name: fmt.Sprintf("n%d", i), State: cluster.StateAlive, Addr: ref.Addr, ID: ref.ID,
+		n := cluster.NodeSnapshot{Name: name(i), State: cluster.StateAlive, Addr: ref.Addr, ID: ref.ID,
 			Chord: st, Keys: dht.Counts{Owned: 2 + i%5, Replicas: 4 + i%7, Bytes: int64(100 * i)},
 			RPC:  cluster.RPCStats{Calls: uint64(1000 + i), Served: uint64(990 + i), P50: 35 * time.Microsecond, P99: 120 * time.Microsecond},
 			Side: side[i], Partitioned: side[i] == cluster.SideB}
@@ -211,7 +260,8 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 		for _, v := range chord.CheckInvariants(live) {
 			// Below r+1 live nodes invariant 8 is a note, not a violation.
 			if len(live) > r || v.Invariant != chord.InvSufficientPrincipals {
-				s.Violations = append(s.Violations, v)
+				s.Violations = append(s.Violations, cluster.Violation{Invariant: v.Invariant,
+					Node: s.Names()[v.Node.Addr], Nodes: []string{s.Names()[v.Node.Addr]}, Message: v.Message})
 			}
 		}
 		h.Violations = len(s.Violations)
@@ -241,12 +291,12 @@ func fakeRing(spec ringSpec) cluster.Snapshot {
 		h.Summary = "partitioned: 2 sides — each stable after 0.31 s"
 		h.ActiveFaults = []string{h.LastFault}
 	case spec.down >= 0:
-		h.LastFault, h.LastFaultAt = fmt.Sprintf("kill n%d", spec.down), fakeTime.Add(-800*time.Millisecond)
-		h.Reason = fmt.Sprintf("not yet the ideal ring: some pointers still name n%d", spec.down)
+		h.LastFault, h.LastFaultAt = "kill "+name(spec.down), fakeTime.Add(-800*time.Millisecond)
+		h.Reason = "not yet the ideal ring: some pointers still name " + name(spec.down)
 		h.Summary = "converging after " + h.LastFault
 	case spec.paused >= 0:
-		h.LastFault, h.LastFaultAt = fmt.Sprintf("pause n%d", spec.paused), fakeTime.Add(-800*time.Millisecond)
-		h.Reason = fmt.Sprintf("not yet the ideal ring: some pointers still name n%d", spec.paused)
+		h.LastFault, h.LastFaultAt = "pause "+name(spec.paused), fakeTime.Add(-800*time.Millisecond)
+		h.Reason = "not yet the ideal ring: some pointers still name " + name(spec.paused)
 		h.Summary = "converging after " + h.LastFault
 	default:
 		h.Stable, h.LastFault, h.LastFaultAt, h.ConvergedIn = true, fmt.Sprintf("start %d nodes", spec.n), fakeTime.Add(-3*time.Second), 1200*time.Millisecond

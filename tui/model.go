@@ -22,8 +22,9 @@ type pane int
 
 const (
 	paneMembers pane = iota // the members table and the ring share the selection
-	paneDetail
-	paneLog
+	paneDetail              // the selected node, or the lookup shown
+	paneStory               // the caption of a step or a lesson, or the violations
+	paneLog                 // the event log
 	paneCount
 )
 
@@ -35,6 +36,18 @@ const (
 	modeCommand      // the ":" prompt
 	modeKey          // the get/set/del prompt
 	modeHelp         // the full help screen
+	modeFind         // "/" in the members pane: jump to a node
+	modeSearch       // "/" in the event log: show the matching lines
+	modeOutput       // a long command output, in a view of its own
+)
+
+// from says who ran a command: a key, the ":" prompt or a lesson.
+type from int
+
+const (
+	fromKey from = iota
+	fromPrompt
+	fromLesson
 )
 
 // Messages the model sends itself.
@@ -43,6 +56,7 @@ type (
 	snapshotMsg struct {
 		snap cluster.Snapshot
 		took time.Duration // how long Snapshot took
+		seq  int           // the snapshot's number, in the order they were asked for
 	}
 	eventsMsg struct {
 		events []cluster.Event
@@ -52,6 +66,7 @@ type (
 		line string // the command as the REPL would spell it
 		res  command.Result
 		took time.Duration
+		from from
 	}
 	hopMsg  struct{ seq int }
 	keysMsg struct {
@@ -71,22 +86,16 @@ type heldKey struct {
 // keysRefresh is how often the selected node's key list is re-read.
 const keysRefresh = time.Second
 
-// logLine is one line of the event log.
-type logLine struct {
-	at    time.Time
-	text  string
-	style styleID
-	kind  cluster.EventKind // the event's kind; "" for the UI's own lines
-	count int               // how many identical events in a row this line stands for
-}
-
-// lookupView is the lookup being shown: its path is revealed hop by hop.
+// lookupView is the lookup being shown: its path is revealed hop by hop,
+// by the animation or by hand (. and ,).
 type lookupView struct {
-	line   string
-	origin string // address of the asking node
-	res    command.Result
-	shown  int // hops revealed so far
-	seq    int
+	line     string
+	origin   string // address of the asking node
+	res      command.Result
+	shown    int  // calls revealed so far (0: only the origin, hop 0)
+	seq      int  // the animation's number: a tick of an older one is stale
+	manual   bool // stepped by hand: the animation stopped
+	reported bool // its outcome is in the message line and the log
 }
 
 // done reports whether every hop has been revealed.
@@ -107,6 +116,8 @@ type Model struct {
 
 	snap         cluster.Snapshot
 	haveSnap     bool
+	snapAsked    int // snapshots asked for so far
+	snapSeq      int // the number of the snapshot shown
 	ix           *ringIndex
 	order        []int // indices into snap.Nodes in ring (identifier) order
 	snapshotting bool
@@ -117,20 +128,64 @@ type Model struct {
 	mode     mode
 	keyCmd   string // "get", "set" or "del" in modeKey
 	editor   lineEditor
-	seen     bool // a snapshot has set the initial selection
+	seen     bool   // a snapshot has set the initial selection
+	findFrom string // the selection before "/" in the members pane
 
-	lines        []logLine
-	logScroll    int // lines scrolled up from the newest
+	// The event log (log.go): its lines, the cursor (the seq of its row's
+	// first line, 0 to follow the newest), the first line drawn, the rows
+	// opened with enter, the search and the node filter.
+	lines      []logLine
+	logSeq     uint64
+	logSel     uint64
+	logTop     int
+	logOpen    map[uint64]bool
+	logQuery   string
+	logNode    string
+	awaitFault map[string]time.Time // command verbs whose fault event is still to come
+
 	detailScroll int
 	helpScroll   int
 	lookup       *lookupView
 	lookupSeq    int
+	hopDelay     time.Duration // the lookup animation's delay per hop
 	message      string
 	messageStyle styleID
 	busy         int
 	showKeys     bool
 	showLookups  bool // show the cluster's lookup events in the log
 	quitting     bool
+
+	// Step mode (step.go): the last step, how many steps have been shown,
+	// the pointers it changed that still hold, the step target.
+	step      *stepView
+	stepSeq   int
+	hl        map[changeKey]cluster.PointerChange
+	hlPending bool // the snapshot predates the step: nothing judged yet
+	stepEvery bool // the step keys act on every live node
+
+	// The lesson being stepped through (lesson.go), nil for none.
+	lesson *lessonRun
+
+	// The story pane (story.go): the violations instead of the caption,
+	// the one selected, the ideal-ring checks of the snapshot, and how far
+	// the pane is scrolled.
+	showViolations bool
+	violSel        int
+	ideal          []cluster.Violation
+	storyScroll    int
+
+	// fingersFlipped: c has switched the Node pane's fingers from their
+	// default for the ring's size (fingerTable); arrows draws every
+	// successor pointer on the ring.
+	fingersFlipped bool
+	arrows         bool
+
+	// output is the last long command output; modeOutput shows it.
+	output *outputView
+
+	// starting is the cluster's start while it runs (start.go), nil once
+	// the cluster is up.
+	starting *startState
 
 	// held is the key list of heldNode, read at heldAt; fetchingKeys is
 	// true while a read is in flight.
@@ -161,7 +216,6 @@ func NewModel(c Cluster, opts Options) *Model {
 		c:        c,
 		opts:     opts,
 		log:      lg,
-		events:   c.Events(),
 		closing:  make(chan struct{}),
 		showKeys: true,
 		width:    120,
@@ -169,6 +223,14 @@ func NewModel(c Cluster, opts Options) *Model {
 		commands: command.Commands,
 		keys:     newKeyMap(),
 		help:     help.New(),
+		hopDelay: opts.HopInterval,
+		arrows:   opts.Lecture,
+	}
+	if c != nil {
+		m.events = c.Events()
+	}
+	if opts.Script != nil {
+		m.loadLesson(*opts.Script)
 	}
 	m.help.ShortSeparator = "  "
 	m.setTheme(true)
@@ -184,6 +246,9 @@ func (m *Model) Close() { m.once.Do(func() { close(m.closing) }) }
 // Init starts the refresh loop, the event reader and asks the terminal for
 // its background colour.
 func (m *Model) Init() tea.Cmd {
+	if m.c == nil {
+		return tea.Batch(tea.RequestBackgroundColor, m.startCmds())
+	}
 	m.snapshotting = true
 	return tea.Batch(tea.RequestBackgroundColor, m.snapshotCmd(), m.tickCmd(), m.eventsCmd())
 }
@@ -195,10 +260,12 @@ func (m *Model) tickCmd() tea.Cmd {
 // snapshotCmd takes a snapshot off the update loop.
 func (m *Model) snapshotCmd() tea.Cmd {
 	c := m.c
+	m.snapAsked++
+	seq := m.snapAsked
 	return func() tea.Msg {
 		start := time.Now()
 		s := c.Snapshot()
-		return snapshotMsg{snap: s, took: time.Since(start)}
+		return snapshotMsg{snap: s, took: time.Since(start), seq: seq}
 	}
 }
 
@@ -240,18 +307,30 @@ func (m *Model) eventsCmd() tea.Cmd {
 	}
 }
 
-// execCmd runs a line typed at the ":" prompt off the update loop.
-func (m *Model) execCmd(line string) tea.Cmd {
+// runLine runs a line of the command language, typed at the ":" prompt or
+// read from a lesson, off the update loop. "source FILE" loads a lesson to
+// step through instead of running it whole.
+func (m *Model) runLine(line string, src from) tea.Cmd {
+	if cmd, err := command.Parse(line); err == nil && cmd.Name == "source" && len(cmd.Args) == 1 {
+		m.busy++
+		m.setMessage("… reading "+cmd.Args[0], stDim)
+		return readLessonCmd(line, cmd.Args[0])
+	}
 	c := m.c
-	return m.callCmd(line, func(ctx context.Context) command.Result { return c.Exec(ctx, line) })
+	return m.callFrom(line, src, m.commandTimeout(line), func(ctx context.Context) command.Result { return c.Exec(ctx, line) })
 }
 
 // callCmd runs call, one typed call to the cluster reported as the command
 // line would be, off the update loop; line labels it in the log.
 func (m *Model) callCmd(line string, call func(context.Context) command.Result) tea.Cmd {
+	return m.callFrom(line, fromKey, m.opts.CommandTimeout, call)
+}
+
+// callFrom is callCmd for a command run by src, bounded by timeout.
+func (m *Model) callFrom(line string, src from, timeout time.Duration, call func(context.Context) command.Result) tea.Cmd {
 	m.busy++
 	m.setMessage("… "+line, stDim)
-	timeout, closing := m.opts.CommandTimeout, m.closing
+	closing := m.closing
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -266,12 +345,12 @@ func (m *Model) callCmd(line string, call func(context.Context) command.Result) 
 		}()
 		start := time.Now()
 		res := call(ctx)
-		return resultMsg{line: line, res: res, took: time.Since(start)}
+		return resultMsg{line: line, res: res, took: time.Since(start), from: src}
 	}
 }
 
 func (m *Model) hopCmd(seq int) tea.Cmd {
-	return tea.Tick(m.opts.HopInterval, func(time.Time) tea.Msg { return hopMsg{seq: seq} })
+	return tea.Tick(m.hopDelay, func(time.Time) tea.Msg { return hopMsg{seq: seq} })
 }
 
 // Update handles one message: route does what the message asks, then the
@@ -291,6 +370,12 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		m.width, m.height = msg.Width, msg.Height
 	case tea.BackgroundColorMsg:
 		m.setTheme(msg.IsDark())
+	case progressMsg:
+		return m.onProgress(msg)
+	case startedMsg:
+		return m.onStarted(msg)
+	case lessonMsg:
+		m.onLesson(msg)
 	case tickMsg:
 		return m.onTick()
 	case snapshotMsg:
@@ -299,6 +384,9 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			m.log.Warn("snapshot slower than the refresh interval", "took", msg.took, "nodes", len(msg.snap.Nodes))
 		}
 		m.setSnapshot(msg.snap)
+		m.snapSeq = max(m.snapSeq, msg.seq)
+		m.setHighlights()
+		m.checkIdeal()
 		return m.maybeFetchKeys()
 	case keysMsg:
 		m.fetchingKeys = false
@@ -341,7 +429,7 @@ func (m *Model) setTheme(dark bool) {
 
 // onTick takes the next snapshot unless one is still being taken.
 func (m *Model) onTick() tea.Cmd {
-	if m.quitting {
+	if m.quitting || m.c == nil {
 		return nil
 	}
 	cmds := []tea.Cmd{m.tickCmd()}
@@ -352,24 +440,35 @@ func (m *Model) onTick() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// onHop reveals the next hop of the lookup being shown.
+// onHop reveals the next hop of the lookup being shown, unless it is
+// stepped by hand.
 func (m *Model) onHop(msg hopMsg) tea.Cmd {
-	if m.lookup == nil || msg.seq != m.lookup.seq || m.lookup.done() {
+	l := m.lookup
+	if l == nil || msg.seq != l.seq || l.manual || l.done() {
 		return nil
 	}
-	m.lookup.shown++
-	if m.lookup.done() {
-		m.showResult(m.lookup.line, m.lookup.res)
+	l.shown++
+	if l.done() {
+		m.reportLookup()
 		return nil
 	}
 	return m.hopCmd(msg.seq)
+}
+
+// reportLookup puts the lookup's outcome in the message line and the log,
+// once, when its whole path has been shown.
+func (m *Model) reportLookup() {
+	if l := m.lookup; l != nil && !l.reported {
+		l.reported = true
+		m.showResult(l.line, l.res)
+	}
 }
 
 // maybeFetchKeys reads the selected node's key list (Cluster.Keys, local
 // to the cluster) when the selection changed, the node's key counts
 // changed, or the list is older than keysRefresh; one read at a time.
 func (m *Model) maybeFetchKeys() tea.Cmd {
-	if m.fetchingKeys || m.selected == "" || m.quitting {
+	if m.fetchingKeys || m.selected == "" || m.quitting || m.c == nil {
 		return nil
 	}
 	var counts dht.Counts
@@ -439,78 +538,19 @@ func (m *Model) originName() string {
 
 func (m *Model) setMessage(s string, st styleID) { m.message, m.messageStyle = s, st }
 
-// addEvent logs a cluster event; a repeat of the previous event only
-// counts up on its line.
-func (m *Model) addEvent(ev cluster.Event) {
-	if n := len(m.lines); n > 0 && m.lines[n-1].kind == ev.Kind && m.lines[n-1].text == ev.Text {
-		m.lines[n-1].count++
-		m.lines[n-1].at = ev.Time
-		return
-	}
-	m.appendLog(logLine{at: ev.Time, text: ev.Text, style: eventStyle(ev.Kind), kind: ev.Kind, count: 1})
-}
-
-// addLog logs the UI's own lines (commands and their results).
-func (m *Model) addLog(at time.Time, text string, st styleID) {
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		m.appendLog(logLine{at: at, text: l, style: st, count: 1})
-	}
-}
-
-func (m *Model) appendLog(l logLine) {
-	m.lines = append(m.lines, l)
-	if m.logScroll > 0 && m.logShows(l) {
-		m.logScroll++ // keep the lines being read still
-	}
-	if extra := len(m.lines) - m.opts.EventLogSize; extra > 0 {
-		m.lines = append(m.lines[:0], m.lines[extra:]...)
-	}
-}
-
-// logShows reports whether the log pane shows l under the current filter.
-func (m *Model) logShows(l logLine) bool { return m.showLookups || l.kind != cluster.EventLookup }
-
-// visibleLog returns the log lines the filter lets through.
-func (m *Model) visibleLog() []logLine {
-	if m.showLookups {
-		return m.lines
-	}
-	out := make([]logLine, 0, len(m.lines))
-	for _, l := range m.lines {
-		if m.logShows(l) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func eventStyle(kind cluster.EventKind) styleID {
-	switch kind {
-	case cluster.EventFailure:
-		return stDown
-	case cluster.EventStable:
-		return stOK
-	case cluster.EventFault:
-		return stWarn
-	case cluster.EventJoined:
-		return stAlive
-	case cluster.EventLookup:
-		return stDim
-	}
-	return stText
-}
-
-// onResult shows the outcome of a command.
+// onResult shows the outcome of a command: a step's in the caption pane,
+// a lookup's path hop by hop, a long output in its own view, the rest in
+// the message line; and logs it once.
 func (m *Model) onResult(r resultMsg) tea.Cmd {
 	m.busy = max(0, m.busy-1)
 	res := r.res
+	asked := m.snapAsked // a snapshot asked for after this shows the command's effect
 	m.log.Debug("command", "line", r.line, "ok", res.OK, "err", res.Err, "took", r.took)
-	at := m.snap.Taken
-	if at.IsZero() {
-		at = time.Now()
+	if r.from == fromLesson {
+		m.onLessonResult(res)
 	}
-	m.addLog(at, "› "+r.line, stBold)
 	if res.Quit {
+		m.logCommand(r.line, "› "+r.line, "", stBold, false)
 		return m.quit()
 	}
 	if o, ok := res.Data.(command.Origin); res.OK && ok && o.Changed {
@@ -523,6 +563,35 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 		m.snapshotting = true
 		cmds = append(cmds, m.snapshotCmd())
 	}
+	switch d := res.Data.(type) { // node and keys NODE select the node, for after their output
+	case command.NodeView:
+		if res.OK && m.nodeIndex(d.Name) >= 0 {
+			m.selected = d.Name
+		}
+	case cluster.KeyList:
+		if res.OK && m.nodeIndex(d.Node) >= 0 {
+			m.selected = d.Node
+		}
+	}
+	if r.from == fromLesson && res.Lookup == nil {
+		m.lookup = nil // the lesson has moved on from the lookup it showed
+	}
+	if rep, ok := res.Data.(cluster.StepReport); ok {
+		if rep.Node != "" && m.nodeIndex(rep.Node) >= 0 {
+			m.selected = rep.Node // its pointers, marked Δ, show in the Node pane
+		}
+		if res.Lookup == nil {
+			m.lookup = nil
+		}
+		if m.focus == paneLog && m.width < wideWidth {
+			m.focus = paneMembers // the caption takes the log's place: show it
+		}
+		m.stepSeq++
+		// Only a snapshot asked for from now on shows the step's effect.
+		m.step = &stepView{line: r.line, rep: rep, err: res.Err, snapAfter: asked + 1}
+		m.showViolations, m.storyScroll = false, 0
+		m.setHighlights()
+	}
 	if res.Lookup != nil && (len(res.Lookup.Path) > 0 || !res.Lookup.Owner.IsZero()) {
 		m.lookupSeq++
 		lv := &lookupView{line: r.line, res: res, seq: m.lookupSeq}
@@ -533,13 +602,11 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 		m.detailScroll = 0
 		if m.opts.NoAnimate {
 			lv.shown = len(res.Lookup.Path)
-		} else {
-			lv.shown = 1
 		}
 		if lv.done() {
-			m.showResult(r.line, res)
+			m.reportLookup()
 		} else {
-			m.setMessage(fmt.Sprintf("… %s: following the lookup path", r.line), stPath)
+			m.setMessage(fmt.Sprintf("… %s: following the lookup path (. steps, R replays)", r.line), stPath)
 			cmds = append(cmds, m.hopCmd(lv.seq))
 		}
 		return tea.Batch(cmds...)
@@ -548,28 +615,52 @@ func (m *Model) onResult(r resultMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// showResult puts a command's outcome in the message line and the log.
+// showResult puts a command's outcome in the message line and the log
+// (one line: the command and its result); a longer output opens in the
+// output view, a step's is told in the caption pane.
 func (m *Model) showResult(line string, res command.Result) {
-	at := m.snap.Taken
-	if at.IsZero() {
-		at = time.Now()
-	}
+	_, isStep := res.Data.(cluster.StepReport)
+	faults := res.OK && faultVerbs[firstWord(line)]
 	if !res.OK {
 		err := "failed"
 		if res.Err != nil {
 			err = res.Err.Error()
 		}
 		m.setMessage("✗ "+withCommand(line, firstLine(err)), stDown)
-		m.addLog(at, "  ✗ "+err, stDown)
+		m.logCommand(line, "› "+line+" ✗ "+logWords(firstLine(err)), res.Text, stDown, false)
+		if strings.Contains(err, "\n") && !isStep {
+			m.openOutput(line, err)
+		}
 		return
 	}
 	text := strings.TrimSpace(res.Text)
 	if text == "" {
 		text = "ok"
 	}
-	m.setMessage("✓ "+line+": "+firstLine(text), stOK)
-	m.addLog(at, indent(text, "  "), stText)
+	switch {
+	case isStep:
+		lines := strings.Split(text, "\n")
+		last := lines[len(lines)-1]
+		m.setMessage("✓ "+line+": "+last, stOK)
+		m.logCommand(line, "› "+line+" — "+last, text, stBold, false)
+	case res.Lookup != nil: // the Lookup pane shows the path and the owner
+		m.setMessage("✓ "+line+": "+firstLine(text), stOK)
+		m.logCommand(line, "› "+line+" — "+logWords(firstLine(text)), text, stBold, false)
+	case strings.Contains(text, "\n"):
+		n := strings.Count(text, "\n") + 1
+		m.setMessage(fmt.Sprintf("✓ %s: %d lines, in the output view (o shows them again)", line, n), stOK)
+		m.logCommand(line, fmt.Sprintf("› %s — %d lines of output (o shows them)", line, n), text, stBold, false)
+		m.openOutput(line, text)
+	default:
+		m.setMessage("✓ "+line+": "+text, stOK)
+		m.logCommand(line, "› "+line+" — "+logWords(text), "", stBold, faults)
+	}
 }
+
+// faultVerbs are the commands whose effect the cluster logs as a fault
+// event of its own ("kill N56"): the UI logs the command once, in its place.
+var faultVerbs = map[string]bool{"kill": true, "revive": true, "add": true, "leave": true, "pause": true,
+	"resume": true, "partition": true, "heal": true, "delay": true, "drop": true}
 
 // withCommand puts the command line in front of its error, unless the
 // error already starts with the command's name ("kill: n3 is already
@@ -587,10 +678,6 @@ func firstLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
-}
-
-func indent(s, pre string) string {
-	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -684,357 +771,4 @@ func quoteArg(s string) string {
 		return s
 	}
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
-
-// onKey handles a key press in the current mode, as the key map says.
-func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	m.syncKeys() // judge the key against the state as it is now
-	if m.keys.Interrupt.matches(msg) {
-		return m.quit()
-	}
-	switch m.mode {
-	case modeHelp:
-		m.onHelpKey(msg)
-		return nil
-	case modeCommand, modeKey:
-		return m.onPromptKey(msg)
-	}
-	return m.onMainKey(msg)
-}
-
-// onMainKey handles a key on the main screen.
-func (m *Model) onMainKey(msg tea.KeyPressMsg) tea.Cmd {
-	km := &m.keys
-	switch {
-	case km.Quit.matches(msg):
-		return m.quit()
-	case km.Help.matches(msg):
-		m.mode, m.helpScroll = modeHelp, 0
-	case km.Back.matches(msg):
-		m.back()
-	case km.NextPane.matches(msg):
-		m.focus = (m.focus + 1) % paneCount
-	case km.PrevPane.matches(msg):
-		m.focus = (m.focus + paneCount - 1) % paneCount
-	case km.Up.matches(msg):
-		m.move(-1)
-	case km.Down.matches(msg):
-		m.move(1)
-	case km.PageUp.matches(msg):
-		m.move(-10)
-	case km.PageDown.matches(msg):
-		m.move(10)
-	case km.Top.matches(msg):
-		m.move(-1 << 20)
-	case km.Bottom.matches(msg):
-		m.move(1 << 20)
-	case km.Origin.matches(msg):
-		m.chooseOrigin()
-	case km.Random.matches(msg):
-		return m.randomOrigin()
-	case km.Get.matches(msg):
-		m.openKeyPrompt("get")
-	case km.Set.matches(msg):
-		m.openKeyPrompt("set")
-	case km.Del.matches(msg):
-		m.openKeyPrompt("del")
-	case km.Command.matches(msg):
-		m.mode = modeCommand
-		m.editor.reset()
-	case km.Kill.matches(msg):
-		return m.nodeAction("kill")
-	case km.Revive.matches(msg):
-		return m.nodeAction("revive")
-	case km.Leave.matches(msg):
-		return m.nodeAction("leave")
-	case km.Pause.matches(msg):
-		return m.nodeAction("pause")
-	case km.Add.matches(msg):
-		return m.addNode()
-	case km.Maintenance.matches(msg):
-		return m.toggleMaintenance()
-	case km.Step.matches(msg):
-		return m.stepMaintenance()
-	case km.Ticks.matches(msg):
-		m.showKeys = !m.showKeys
-	case km.LookupEvents.matches(msg):
-		m.showLookups = !m.showLookups
-		m.logScroll = 0
-	default:
-		for _, b := range km.main() {
-			if b.owns(msg) && !b.Enabled() {
-				m.setMessage(keyNames(b.Keys())+": "+b.why, stWarn)
-				break
-			}
-		}
-	}
-	return nil
-}
-
-// onHelpKey scrolls or closes the help screen.
-func (m *Model) onHelpKey(msg tea.KeyPressMsg) {
-	km := &m.keys
-	switch {
-	case km.CloseHelp.matches(msg):
-		m.mode = modeNormal
-	case km.HelpDown.matches(msg):
-		m.helpScroll++
-	case km.HelpUp.matches(msg):
-		m.helpScroll = max(0, m.helpScroll-1)
-	}
-}
-
-// back closes the lookup being shown, else returns to the members pane,
-// else clears the message line.
-func (m *Model) back() {
-	switch {
-	case m.lookup != nil:
-		m.lookup = nil
-		m.detailScroll = 0
-	case m.focus != paneMembers:
-		m.focus = paneMembers
-	default:
-		m.setMessage("", stNone)
-	}
-}
-
-// chooseOrigin makes the selected node the origin of get/set/del.
-func (m *Model) chooseOrigin() {
-	n := m.selectedNode()
-	if n == nil {
-		return
-	}
-	m.origin = n.Name
-	m.focus = paneDetail
-	m.detailScroll = 0
-	if n.State != cluster.StateAlive {
-		m.setMessage(n.Name+" is "+string(n.State)+": lookups will use "+m.snap.Origin+" until it is alive", stWarn)
-	} else {
-		m.setMessage("origin is now "+n.Name, stText)
-	}
-}
-
-// randomOrigin asks the cluster for a random live origin.
-func (m *Model) randomOrigin() tea.Cmd {
-	m.origin = ""
-	c := m.c
-	return m.callCmd("random", func(context.Context) command.Result {
-		name, err := c.PickOrigin()
-		return command.Done("random", command.Origin{Origin: name, Changed: true}, err)
-	})
-}
-
-// openKeyPrompt opens the prompt for get, set or del.
-func (m *Model) openKeyPrompt(op string) {
-	m.mode, m.keyCmd = modeKey, op
-	m.editor.reset()
-}
-
-// addNode adds one node to the ring.
-func (m *Model) addNode() tea.Cmd {
-	c := m.c
-	return m.callCmd("add", func(ctx context.Context) command.Result {
-		names, err := c.Add(ctx, 1)
-		var data any
-		if len(names) > 0 {
-			data = command.NodeList{Nodes: names}
-		}
-		return command.Done("add", data, err)
-	})
-}
-
-// toggleMaintenance pauses maintenance on every node, or resumes it.
-func (m *Model) toggleMaintenance() tea.Cmd {
-	c := m.c
-	if m.snap.MaintenancePaused {
-		return m.callCmd("maintenance resume", func(context.Context) command.Result {
-			c.ResumeMaintenance()
-			return command.Done("maintenance", command.Maintenance{Paused: false}, nil)
-		})
-	}
-	return m.callCmd("maintenance pause", func(context.Context) command.Result {
-		c.PauseMaintenance()
-		return command.Done("maintenance", command.Maintenance{Paused: true}, nil)
-	})
-}
-
-// stepMaintenance runs one round of every maintenance task on every node.
-func (m *Model) stepMaintenance() tea.Cmd {
-	c := m.c
-	return m.callCmd("maintenance step", func(ctx context.Context) command.Result {
-		return command.Done("maintenance", command.Stepped{Nodes: c.StepMaintenance(ctx)}, nil)
-	})
-}
-
-// onPromptKey edits and submits the ":" or get/set/del prompt.
-func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
-	km := &m.keys
-	switch {
-	case km.Cancel.matches(msg):
-		m.mode = modeNormal
-		m.setMessage("", stNone)
-	case km.Run.matches(msg):
-		line := strings.TrimSpace(m.editor.value())
-		md := m.mode
-		m.mode = modeNormal
-		m.setMessage("", stNone)
-		if line == "" {
-			return nil
-		}
-		if md == modeKey {
-			return m.keyOp(m.keyCmd, line, m.originName())
-		}
-		m.editor.remember(line)
-		return m.execCmd(line)
-	case km.Complete.matches(msg):
-		m.complete()
-	case km.Complete.owns(msg):
-		// Completion is for the ":" prompt only; a tab is never typed.
-	default:
-		m.editor.key(msg, &km.Edit)
-	}
-	return nil
-}
-
-// complete completes the ":" prompt's last word and lists the candidates.
-func (m *Model) complete() {
-	names := make([]string, 0, len(m.snap.Nodes))
-	for _, n := range m.snap.Nodes {
-		names = append(names, n.Name)
-	}
-	if cands := m.editor.complete(command.Complete(m.editor.value(), names)); len(cands) > 0 {
-		m.setMessage(strings.Join(cands, "  "), stDim)
-	} else {
-		m.setMessage("", stNone)
-	}
-}
-
-// syncKeys enables, disables and words the key map after the state has
-// changed, so the hint bar offers only keys that do something and says
-// what they do now.
-func (m *Model) syncKeys() {
-	km := &m.keys
-	n := m.selectedNode()
-	if m.focus == paneMembers {
-		km.Up.word("select")
-	} else {
-		km.Up.word("scroll")
-	}
-	km.Origin.set(n != nil && m.focus == paneMembers, "the origin is chosen in the members pane (esc goes back to it)")
-	km.Random.set(m.haveSnap, "no snapshot of the ring yet")
-	for _, b := range []*binding{&km.Get, &km.Set, &km.Del} {
-		b.set(m.haveSnap && m.originName() != "", "no origin to run it through yet")
-	}
-	if n == nil {
-		for _, b := range []*binding{&km.Kill, &km.Revive, &km.Leave, &km.Pause} {
-			b.set(false, "no node selected")
-		}
-	} else {
-		st := n.State
-		is := n.Name + " " + stateWords(st)
-		km.Kill.set(st == cluster.StateAlive || st == cluster.StatePaused, is+" — v revives it")
-		km.Revive.set(st == cluster.StateDown || st == cluster.StateLeft, is+": only a down or left node can be revived")
-		km.Leave.set(st == cluster.StateAlive, is+": only a live node can leave gracefully")
-		km.Pause.set(st == cluster.StateAlive || st == cluster.StatePaused, is+": only a live node can be paused")
-	}
-	if n != nil && n.State == cluster.StatePaused {
-		km.Pause.word("resume")
-	} else {
-		km.Pause.word("pause")
-	}
-	if m.snap.MaintenancePaused {
-		km.Maintenance.word("resume maint.")
-	} else {
-		km.Maintenance.word("pause maint.")
-	}
-	prompt := m.mode == modeCommand
-	km.Complete.set(prompt, "completion is for the \":\" prompt")
-	km.Edit.HistoryPrev.set(prompt, "history is for the \":\" prompt")
-	km.Edit.HistoryNext.set(prompt, "history is for the \":\" prompt")
-}
-
-// stateWords says a node's state after its name: "is down", "has left".
-func stateWords(s cluster.State) string {
-	if s == cluster.StateLeft {
-		return "has left"
-	}
-	return "is " + string(s)
-}
-
-// move moves the selection, or scrolls the focused pane.
-func (m *Model) move(d int) {
-	switch m.focus {
-	case paneMembers:
-		if len(m.order) == 0 {
-			return
-		}
-		cur := 0
-		for p, i := range m.order {
-			if m.snap.Nodes[i].Name == m.selected {
-				cur = p
-			}
-		}
-		cur = min(max(cur+d, 0), len(m.order)-1)
-		m.selected = m.snap.Nodes[m.order[cur]].Name
-	default:
-		m.scroll(d)
-	}
-}
-
-// scroll scrolls the detail pane or the log (positive: towards newer or
-// lower lines).
-func (m *Model) scroll(d int) {
-	switch m.focus {
-	case paneDetail:
-		m.detailScroll = max(0, m.detailScroll+d)
-	case paneLog:
-		m.logScroll = min(max(0, m.logScroll-d), max(0, len(m.visibleLog())-1))
-	default:
-		m.move(d)
-	}
-}
-
-// onClick selects the node under a click on the ring or the members table.
-func (m *Model) onClick(ms tea.Mouse) {
-	lay := computeLayout(m.width, m.height)
-	switch {
-	case lay.ring.contains(ms.X, ms.Y):
-		in := lay.ring.inner()
-		if name, ok := nodeAtCell(&m.snap, in.w, m.ringHeight(in), ms.X-in.x, ms.Y-in.y); ok {
-			m.selected = name
-			m.focus = paneMembers
-		}
-	case lay.members.contains(ms.X, ms.Y):
-		in := lay.members.inner()
-		row := ms.Y - in.y - 1 // first line is the header
-		top := m.membersTop(in.h - 2)
-		if p := top + row; row >= 0 && p < len(m.order) {
-			m.selected = m.snap.Nodes[m.order[p]].Name
-			m.focus = paneMembers
-		}
-	case lay.detail.contains(ms.X, ms.Y):
-		m.focus = paneDetail
-	case lay.log.contains(ms.X, ms.Y):
-		m.focus = paneLog
-	}
-}
-
-// ringLookup is the shown part of the lookup for the ring: the origin
-// (hop 0), then each call revealed so far, drawn from the node whose entry
-// named it (the origin when that node is unknown).
-func (m *Model) ringLookup() *ringLookup {
-	l := m.lookup
-	if l == nil {
-		return nil
-	}
-	lr := l.res.Lookup
-	out := &ringLookup{origin: l.origin, key: lr.ID.ID, label: lr.Key}
-	for i, h := range lr.Path[:min(l.shown, len(lr.Path))] {
-		from := l.origin
-		if j := m.nodeIndex(h.From); j >= 0 {
-			from = m.snap.Nodes[j].Addr
-		}
-		out.hops = append(out.hops, ringHop{from: from, to: h.Addr, num: i + 1, failed: !h.Answered()})
-	}
-	return out
 }

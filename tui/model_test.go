@@ -111,7 +111,7 @@ func TestNodeActionKeys(t *testing.T) {
 		{"random origin", "", []string{"r"}, false, "random", "✓ random: origin is now n4"},
 		{"maintenance pause", "", []string{"space"}, false, "maintenance pause", "✓ maintenance pause: maintenance paused — maintenance step runs one round"},
 		{"maintenance resume", "", []string{"space"}, true, "maintenance resume", "✓ maintenance resume: maintenance resumed"},
-		{"maintenance step", "", []string{"n"}, false, "maintenance step", "✓ maintenance step: ran one round of every task on 14 live nodes"},
+		{"step", "", []string{"n"}, true, "step n0", "✓ step n0: step 1 since kill n5 — converging after kill n5"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -408,19 +408,20 @@ func TestHelpListsKeyMap(t *testing.T) {
 // already clamped.
 func TestViewChangesNothing(t *testing.T) {
 	type state struct {
-		detail, log, help int
-		selected, message string
-		mode              mode
-		focus             pane
-		keys              keyMap
+		detail, log, help, story int
+		logSel                   uint64
+		selected, message        string
+		mode                     mode
+		focus                    pane
+		keys                     keyMap
 	}
 	get := func(m *Model) state {
-		return state{m.detailScroll, m.logScroll, m.helpScroll, m.selected, m.message, m.mode, m.focus, m.keys}
+		return state{m.detailScroll, m.logTop, m.helpScroll, m.storyScroll, m.logSel, m.selected, m.message, m.mode, m.focus, m.keys}
 	}
 	m, _ := newTestModel(t, ring16(), 120, 40)
 	var evs []cluster.Event
 	for i := 0; i < 40; i++ {
-		evs = append(evs, cluster.Event{Time: fakeTime, Kind: "succ", Text: "event " + itoa3(i)})
+		evs = append(evs, cluster.Event{Time: fakeTime, Kind: cluster.EventOther, Text: "event " + itoa3(i)})
 	}
 	m.Update(eventsMsg{events: evs})
 	check := func(what string) {
@@ -537,14 +538,14 @@ func TestEventLogScroll(t *testing.T) {
 	m, _ := newTestModel(t, ring16(), 120, 40)
 	var evs []cluster.Event
 	for i := 0; i < 40; i++ {
-		evs = append(evs, cluster.Event{Time: fakeTime, Kind: "succ", Text: "event " + itoa3(i)})
+		evs = append(evs, cluster.Event{Time: fakeTime, Kind: cluster.EventOther, Text: "event " + itoa3(i)})
 	}
 	m.Update(eventsMsg{events: evs})
 	if s := screen(m); !strings.Contains(s, "event 039") || strings.Contains(s, "event 000") {
 		t.Fatalf("log does not show the newest lines")
 	}
 	press(t, m, "tab", "tab") // focus the log
-	for i := 0; i < 30; i++ {
+	for i := 0; i < 40; i++ {
 		press(t, m, "k")
 	}
 	s := screen(m)
@@ -572,21 +573,25 @@ func TestLookupAnimation(t *testing.T) {
 	typeText(m, "greeting")
 	_, cmd := m.Update(keyPress("enter"))
 	_, hop := m.Update(cmd())
-	if m.lookup == nil || m.lookup.shown != 1 || hop == nil {
-		t.Fatalf("lookup not started at hop 1: %+v", m.lookup)
+	if m.lookup == nil || m.lookup.shown != 0 || hop == nil {
+		t.Fatalf("lookup not started at hop 0, the origin: %+v", m.lookup)
 	}
-	if s := screen(m); !strings.Contains(s, "hop 1 of 3") || strings.Contains(s, `"hello"`) {
-		t.Errorf("after the first hop:\n%s", s)
+	if s := screen(m); !strings.Contains(s, "hop 0 of 3") || strings.Contains(s, `"hello"`) {
+		t.Errorf("before the first call:\n%s", s)
 	}
 	seq := m.lookup.seq
 	m.Update(hopMsg{seq: seq + 7}) // stale tick
-	if m.lookup.shown != 1 {
+	if m.lookup.shown != 0 {
 		t.Error("a stale tick advanced the animation")
+	}
+	m.Update(hopMsg{seq: seq})
+	if s := screen(m); !strings.Contains(s, "hop 1 of 3") || strings.Contains(s, `"hello"`) {
+		t.Errorf("after the first hop:\n%s", s)
 	}
 	m.Update(hopMsg{seq: seq})
 	m.Update(hopMsg{seq: seq})
 	s := screen(m)
-	if !m.lookup.done() || !strings.Contains(s, `✓ "hello"   (owner n11, version 1, 3 hops via n0)`) || !strings.Contains(s, "owner n11 after 3 hops") {
+	if !m.lookup.done() || !strings.Contains(s, `"hello"   (owner n11, version 03:56:32.512847@n11, 3 hops via n0)`) || !strings.Contains(s, "owner n11 after 3 hops") {
 		t.Errorf("after the last hop:\n%s", s)
 	}
 	press(t, m, "esc")

@@ -157,7 +157,7 @@ func (ix *ringIndex) name(r chord.NodeRef) string {
 	if n, ok := ix.byAddr[r.Addr]; ok {
 		return n.Name
 	}
-	return r.ID.Short(ix.bits)
+	return r.ID.Label(ix.bits)
 }
 
 // fingerRun is a run of consecutive fingers pointing at the same node

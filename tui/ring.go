@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/chord"
@@ -265,6 +266,19 @@ type ringScene struct {
 	// lookup is the lookup being shown, nil for none: it replaces the
 	// selected node's finger chords.
 	lookup *ringLookup
+	// arrows draws every node's successor pointer as an arc inside the
+	// ring, clockwise from the node to its successor.
+	arrows bool
+	// changed lists the pointers the last step changed (still holding);
+	// they are drawn highlighted and their nodes labelled.
+	changed []cluster.PointerChange
+	// marked names the nodes of the selected violation.
+	marked map[string]bool
+}
+
+// changedNode reports whether the last step changed a pointer of name.
+func (sc *ringScene) changedNode(name string) bool {
+	return slices.ContainsFunc(sc.changed, func(ch cluster.PointerChange) bool { return ch.Node.Name == name })
 }
 
 // ringLookup is the part of a lookup the ring draws, numbered as
@@ -313,7 +327,10 @@ func labelRoom(snap *cluster.Snapshot) int {
 	for _, nd := range snap.Nodes {
 		n = max(n, len(nd.Name))
 	}
-	n += 1 + len(chord.ID{}.Short(snap.Bits)) + 2
+	n += 1 + len(chord.ID{}.Label(snap.Bits)) + 2
+	if snap.Bits <= chord.DecimalBits {
+		n = max(n, 2+len(chord.IDFromUint64(snap.Bits, 1<<uint(snap.Bits)-1).Label(snap.Bits))+6) // "N1023 ~20ms"
+	}
 	if snap.Health.Partitioned {
 		n += len("A:")
 	}
@@ -414,6 +431,11 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 			hopNums = append(hopNums, cn)
 		}
 	}
+	var marks []ringMark
+	if sc.arrows {
+		marks = c.drawSuccessors(sc, g)
+	}
+	changedChords := c.drawChanged(sc, g, pos)
 	// Reserve the ring's cells so labels stay outside it.
 	for i := range c.dots {
 		if c.dots[i] != 0 && c.layer[i] == stDim {
@@ -430,7 +452,28 @@ func drawRing(sc *ringScene, w, h int) *canvas {
 	for _, p := range hopNums {
 		c.putAlong(p.x0, p.y0, p.x1, p.y1, p.text, p.st)
 	}
+	for _, mk := range marks {
+		if n := utf8.RuneCountInString(mk.text); c.free(mk.x, mk.y, n) {
+			c.put(mk.x, mk.y, mk.text, mk.st)
+		}
+	}
+	for _, ch := range changedChords {
+		c.putAlong(ch.x0, ch.y0, ch.x1, ch.y1, changeMark, stChanged)
+	}
+	// A crowded ring labels what matters (the must-label nodes) and then
+	// only the sites with the most room around them, so that its labels
+	// stay readable.
+	optional, limit := 0, len(sites)
+	if len(sites) > crowdedSites {
+		limit = max(8, (w+h)/5)
+	}
 	for _, i := range labelOrder(sites) {
+		if !mustLabel(sites[i].ranks[0]) {
+			if optional >= limit {
+				continue
+			}
+			optional++
+		}
 		c.labelSite(sc, sites, i)
 	}
 	return c
@@ -448,6 +491,10 @@ func (c *canvas) zones(g ringGeom) {
 	}
 }
 
+// crowdedSites is the number of marker cells above which a ring labels
+// only some of the nodes that need no label.
+const crowdedSites = 40
+
 // Label ranks, most important first. The selected node, the origin, the
 // nodes on the lookup path and faulty nodes must be labelled: they are
 // labelled first, with a leader or inside the ring if need be; the rest
@@ -457,6 +504,7 @@ const (
 	rankSelected = iota
 	rankOrigin
 	rankPath
+	rankMarked // named by the selected violation, or changed by the last step
 	rankFaulty
 	rankRest
 	rankLeft // gone from the ring: labelled last
@@ -492,6 +540,8 @@ func ringSites(sc *ringScene, g ringGeom, w, h int) []ringSite {
 			return rankOrigin
 		case sc.lookup.onPath(n.Addr):
 			return rankPath
+		case sc.marked[n.Name] || sc.changedNode(n.Name):
+			return rankMarked
 		case faulty(n):
 			return rankFaulty
 		case n.State == cluster.StateLeft:
@@ -582,6 +632,11 @@ func labelStyle(sc *ringScene, n *cluster.NodeSnapshot, rank int) styleID {
 		return stOrigin
 	case rankPath:
 		return stPath
+	case rankMarked:
+		if sc.marked[n.Name] {
+			return stMarked
+		}
+		return stChanged
 	}
 	if n.State != cluster.StateAlive {
 		_, st := marker(n.State)
@@ -611,8 +666,11 @@ func (c *canvas) drawMarker(sc *ringScene, s *ringSite, idx int) {
 	if len(s.nodes) == 1 && n.State == cluster.StateAlive && n.Side != "" {
 		st = sideStyle(n.Side) // the side's colour; its label names the side
 	}
-	if s.ranks[0] == rankSelected {
+	switch {
+	case s.ranks[0] == rankSelected:
 		st = stSelected
+	case sc.marked[n.Name]:
+		st = stMarked
 	}
 	c.put(s.x, s.y, string(r), st)
 	c.owner[s.y*c.w+s.x] = int32(idx + 1)
@@ -655,6 +713,10 @@ func nodeNames(sc *ringScene, s *ringSite) []labelText {
 		if n.Name == sc.origin {
 			txt += "*"
 		}
+		if sc.marked[n.Name] {
+			txt = "⚠" + txt
+		}
+		txt += faultBadge(n)
 		if len(s.nodes) > 1 && n.State != cluster.StateAlive {
 			sym, _ := marker(n.State)
 			txt = string(sym) + txt
@@ -693,7 +755,9 @@ func siteTexts(sc *ringScene, s *ringSite) []labelText {
 			full = append(full, seg{"/", stNone})
 		}
 		full = append(full, nm...)
-		full = append(full, seg{" " + snap.Nodes[s.nodes[k]].ID.Short(snap.Bits), nm[len(nm)-1].st})
+		if n := &snap.Nodes[s.nodes[k]]; !namedByID(n, snap.Bits) {
+			full = append(full, seg{" " + n.ID.Label(snap.Bits), nm[len(nm)-1].st})
+		}
 		if mustLabel(s.ranks[k]) {
 			must++
 		}
@@ -1187,4 +1251,143 @@ func sign(x int) int {
 		return 1
 	}
 	return 0
+}
+
+// namedByID reports whether n's name says its identifier ("N8" at 8), so
+// that a label need not repeat it.
+func namedByID(n *cluster.NodeSnapshot, bits int) bool {
+	return bits <= chord.DecimalBits && n.Name == "N"+n.ID.Label(bits)
+}
+
+// faultBadge marks a node's faults in its label, without colour: ~20ms
+// delayed, ↯30% dropping (a paused node's marker is ◐, a partitioned
+// node's label starts with its side).
+func faultBadge(n *cluster.NodeSnapshot) string {
+	b := ""
+	if n.Delay > 0 {
+		b += "~" + shortDuration(n.Delay)
+	}
+	if n.DropPercent > 0 {
+		b += fmt.Sprintf("↯%g%%", n.DropPercent)
+	}
+	if b != "" {
+		b = " " + b
+	}
+	return b
+}
+
+// shortDuration prints a delay as "20ms", "1.5s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if d >= time.Second {
+		s = strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+	}
+	return s
+}
+
+// ringMark is a symbol drawn on an arc: ✗ or ! on a broken successor
+// pointer.
+type ringMark struct {
+	x, y int
+	text string
+	st   styleID
+}
+
+// arcDots is how far inside the ring the successor arcs run, in dots; a
+// broken pointer's arc runs further in, so it shows beside the arcs it
+// crosses.
+const (
+	arcDots    = 4
+	brokenDots = 7
+)
+
+// drawSuccessors draws every live or paused node's successor pointer as
+// an arc inside the ring, clockwise from the node to its successor; one
+// that points at a node not alive (✗) or not at the next live node (!)
+// runs further in, in red, with its mark at its middle. A pointer the last
+// step changed is drawn highlighted.
+func (c *canvas) drawSuccessors(sc *ringScene, g ringGeom) []ringMark {
+	snap := sc.snap
+	var marks []ringMark
+	for i := range snap.Nodes {
+		n := &snap.Nodes[i]
+		if (n.State != cluster.StateAlive && n.State != cluster.StatePaused) || !n.Chord.Joined {
+			continue
+		}
+		succ := n.Chord.Successor()
+		if succ.IsZero() || succ.Addr == n.Addr {
+			continue
+		}
+		_, k := sc.ix.pointerMarks(n)
+		st, dr := stSucc, float64(arcDots)
+		switch k {
+		case markDead, markNotIdeal, markNil:
+			st, dr = stDown, brokenDots
+		}
+		if slices.ContainsFunc(sc.changed, func(ch cluster.PointerChange) bool {
+			return ch.Node.Name == n.Name && ch.Kind == cluster.PointerSuccessor && ch.Index == 0
+		}) {
+			st = stChangedLine
+		}
+		f0, f1 := fraction(n.ID, snap.Bits), fraction(succ.ID, snap.Bits)
+		mx, my := c.arc(g, f0, f1, -dr, st)
+		switch {
+		case st == stChangedLine: // marked without colour too
+			marks = append(marks, ringMark{mx, my, k.suffix() + changeMark, stChanged})
+		case k == markDead || k == markNotIdeal || k == markNil:
+			marks = append(marks, ringMark{mx, my, k.suffix(), stDown})
+		}
+	}
+	return marks
+}
+
+// arc draws the arc clockwise from fraction f0 to f1 of a turn at radius
+// r+dr, leaving about a cell free at each end so that consecutive arcs
+// stay apart, with a tick towards the ring at its end (the arrowhead).
+// It returns the cell of a mark at its middle, further in.
+func (c *canvas) arc(g ringGeom, f0, f1, dr float64, st styleID) (int, int) {
+	span := math.Mod(f1-f0+1, 1)
+	if span == 0 {
+		span = 1
+	}
+	rad := g.r + dr
+	gap := math.Min(span/4, 2.5/(2*math.Pi*math.Max(rad, 1)))
+	a, b := f0+gap, f0+span-gap
+	steps := max(2, int(2*math.Pi*rad*(b-a)*1.5))
+	for i := 0; i <= steps; i++ {
+		x, y := g.at(a+(b-a)*float64(i)/float64(steps), dr)
+		c.dot(x, y, st)
+	}
+	x, y := g.at(b, dr+1) // the arrowhead: a dot towards the ring at the end
+	c.dot(x, y, st)
+	mx, my := g.at(f0+span/2, dr-4)
+	return mx / 2, my / 4
+}
+
+// chordLine is a chord drawn on the canvas, in dots.
+type chordLine struct{ x0, y0, x1, y1 int }
+
+// drawChanged draws the pointers the last step changed that the arcs do
+// not show: a new predecessor or finger as a highlighted chord from the
+// node to it, and a new successor when the arcs are off. It returns the
+// chords, to be marked Δ once the markers are down.
+func (c *canvas) drawChanged(sc *ringScene, g ringGeom, pos func(*cluster.NodeSnapshot) (int, int)) []chordLine {
+	var out []chordLine
+	for _, ch := range sc.changed {
+		if ch.New.IsZero() || ch.New.Addr == ch.Node.Addr {
+			continue
+		}
+		if ch.Kind == cluster.PointerSuccessor && (ch.Index > 0 || sc.arrows) {
+			continue // the successor list's other entries are told in the tables
+		}
+		a := sc.ix.byAddr[ch.Node.Addr]
+		if a == nil {
+			continue
+		}
+		x0, y0 := pos(a)
+		x1, y1 := g.at(fraction(ch.New.ID.ID, sc.snap.Bits), 0)
+		c.line(x0, y0, x1, y1, stChangedLine)
+		out = append(out, chordLine{x0, y0, x1, y1})
+	}
+	return out
 }

@@ -10,27 +10,32 @@ import (
 type styleID uint8
 
 const (
-	stNone     styleID = iota
-	stDim              // ring, secondary text
-	stText             // ordinary text
-	stBold             // headings
-	stAlive            // alive marker
-	stDown             // down marker, wrong pointers
-	stPaused           // paused marker
-	stWarn             // reconverging, not-ideal pointers
-	stOK               // stable
-	stKey              // key ticks
-	stFinger           // the selected node's finger chords
-	stPath             // lookup path
-	stSelected         // the selected node's marker and label
-	stOrigin           // the origin's label
-	stTitle            // the status bar
-	stFocus            // a focused pane's border
-	stReverse          // the selected row
-	stSideA            // side A of a partition
-	stSideB            // side B of a partition
-	stFailed           // a lookup call that failed
-	stCount            // number of styles
+	stNone        styleID = iota
+	stDim                 // ring, secondary text
+	stSucc                // a successor pointer on the ring
+	stText                // ordinary text
+	stBold                // headings
+	stAlive               // alive marker
+	stDown                // down marker, wrong pointers
+	stPaused              // paused marker
+	stWarn                // reconverging, not-ideal pointers
+	stOK                  // stable
+	stKey                 // key ticks
+	stFinger              // the selected node's finger chords
+	stPath                // lookup path
+	stSelected            // the selected node's marker and label
+	stOrigin              // the origin's label
+	stTitle               // the status bar
+	stFocus               // a focused pane's border
+	stReverse             // the selected row
+	stSideA               // side A of a partition
+	stSideB               // side B of a partition
+	stFailed              // a lookup call that failed
+	stNarration           // a lesson's narration
+	stMarked              // the nodes of the selected violation
+	stChanged             // a pointer the last step changed
+	stChangedLine         // the same on the ring's canvas (no underline under dots)
+	stCount               // number of styles
 )
 
 // theme holds the rendered styles for one background (light or dark).
@@ -65,6 +70,11 @@ func newTheme(dark bool) *theme {
 	t.styles[stSideA] = s().Foreground(c("#005fd7", "#87afff")).Bold(true)
 	t.styles[stSideB] = s().Foreground(c("#af3f00", "#ff875f")).Bold(true)
 	t.styles[stFailed] = s().Foreground(c("#c00000", "#ff5f5f"))
+	t.styles[stSucc] = s().Foreground(c("#5f5f87", "#8787af"))
+	t.styles[stNarration] = s().Foreground(c("#004f7a", "#afd7ff")).Italic(true)
+	t.styles[stMarked] = s().Foreground(c("#8a5a00", "#ffd75f")).Bold(true).Reverse(true)
+	t.styles[stChanged] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true).Underline(true)
+	t.styles[stChangedLine] = s().Foreground(c("#a05000", "#ffaf5f")).Bold(true)
 	return t
 }
 

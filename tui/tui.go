@@ -11,11 +11,21 @@
 // Snapshot, so what the screen shows is what the nodes held when that
 // snapshot was taken (at most one refresh interval ago).
 //
-// Where to look: model.go (state, messages, what the keys do), keys.go
-// (the one key map: key handling, the hint bar and the help screen all
-// read it), view.go (the panes; View only draws, Update keeps the state it
-// reads valid; the status bar words cluster.Health, the cluster's one
-// verdict), ring.go (the braille ring, where its labels go, a lookup's
+// Lecture mode adds step mode (one maintenance task at a time, told in a
+// caption, the pointers it changed marked Δ until the next step), lessons
+// stepped through one step per →, the violations and the ways the ring is
+// not yet ideal, every successor pointer drawn on the ring, and the finger
+// table as the paper draws it (docs/lecture.md, docs/tui.md).
+//
+// Where to look: model.go (state, messages, results), actions.go (what
+// the keys do), keys.go (the one key map: key handling, the hint bar and
+// the help screen all read it), view.go (the panes and their layout; View
+// only draws, Update keeps the state it reads valid; the status bar words
+// cluster.Health, the cluster's one verdict), step.go (step mode and its
+// highlights), lesson.go (lessons), story.go (the caption pane and the
+// violations), log.go (the event log: bursts, search, filters), output.go
+// (long outputs), start.go (the screen while the cluster starts), ring.go
+// (the braille ring, where its labels go, successor arcs, a lookup's
 // numbered calls and its key), pointers.go (judging pointers against the
 // ideal ring of the node's side), editor.go (the prompt's line editor),
 // theme.go (colours). screentest reads and pictures the screen for tests.
@@ -63,7 +73,9 @@ type Cluster interface {
 	Add(ctx context.Context, count int) ([]string, error)
 	PauseMaintenance()
 	ResumeMaintenance()
-	StepMaintenance(ctx context.Context) int
+	// Step runs one round of task (cluster.StepTasks, or cluster.TaskAll)
+	// on node, or on every live node when node is "" (cluster.Step).
+	Step(ctx context.Context, task, node string) (cluster.StepReport, error)
 	PickOrigin() (string, error)
 }
 
@@ -106,6 +118,15 @@ type Options struct {
 	// Input and Output replace the terminal (nil: stdin and stdout).
 	Input  io.Reader
 	Output io.Writer
+	// Lecture turns on what lecture mode shows by default: every node's
+	// successor pointer drawn on the ring.
+	Lecture bool
+	// Script is a lesson to step through, one step per → (nil: none).
+	Script *command.Lesson
+	// Started, when set, is called by RunStarting once the cluster has
+	// started and before the UI shows it (e.g. to mount its file system
+	// beside the UI). It runs off the UI's goroutine.
+	Started func(*cluster.Cluster)
 }
 
 // DefaultOptions returns the options `chordtui N` uses.
@@ -134,6 +155,9 @@ func (o Options) Validate() error {
 	return nil
 }
 
+// getenv reads the environment (tests replace nothing: noColor takes it).
+var getenv = os.Getenv
+
 // noColor reports whether to draw without colour: when asked, or when
 // NO_COLOR is set to any non-empty value (https://no-color.org).
 func noColor(opts Options, getenv func(string) string) bool {
@@ -159,11 +183,15 @@ func run(ctx context.Context, c Cluster, opts Options) error {
 	if c == nil {
 		return ErrNoCluster
 	}
-	opts.NoColor = noColor(opts, os.Getenv)
+	opts.NoColor = noColor(opts, getenv)
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("tui: %w", err)
 	}
-	m := NewModel(c, opts)
+	return runModel(ctx, NewModel(c, opts), opts)
+}
+
+// runModel runs the program of m until the user quits or ctx is done.
+func runModel(ctx context.Context, m *Model, opts Options) error {
 	defer m.Close()
 	popts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.NoColor {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,12 +30,23 @@ func (r rect) contains(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r
 func (r rect) inner() rect { return rect{r.x + 1, r.y + 1, max(0, r.w-2), max(0, r.h-2)} }
 
 // layout places the panes: a status line on top, the ring and the members
-// table, below them the node detail and the event log, then the message
-// line and the key hint bar.
+// table, below them the node detail, the story pane (a step's caption, a
+// lesson, the violations) and the event log, then the message line and
+// the key hint bar. A pane not shown has an empty rectangle.
 type layout struct {
-	ring, members, detail, log rect
+	ring, members, detail, story, log rect
 }
 
+// compactWidth is the width below which the bottom row holds one pane,
+// the width at which captions stay readable; wideWidth the width from
+// which the story pane and the event log both show.
+const (
+	compactWidth = 100
+	wideWidth    = 180
+)
+
+// computeLayout places the top row, and the detail and log panes of the
+// bottom row as they are when no story is shown.
 func computeLayout(w, h int) layout {
 	bodyH := h - 3
 	topH := max(10, bodyH*3/5)
@@ -45,6 +57,76 @@ func computeLayout(w, h int) layout {
 		detail:  rect{0, 1 + topH, ringW, bodyH - topH},
 		log:     rect{ringW, 1 + topH, w - ringW, bodyH - topH},
 	}
+}
+
+// storyRoom gives the bottom row the height the story's text needs, up
+// to 55% of the screen (the ring keeps at least 12 rows), so that a
+// caption shows whole rather than behind a scroll.
+func (m *Model) storyRoom(lay layout) layout {
+	bodyH := m.height - 3
+	w := lay.log.w
+	switch {
+	case m.width < compactWidth:
+		w = m.width
+	case m.width >= wideWidth:
+		w = lay.log.w / 2
+	}
+	lines, _ := m.storyContent(max(1, w-2))
+	need := len(lines) + 2
+	if need <= lay.log.h {
+		return lay
+	}
+	bottomH := min(need, bodyH*11/20, bodyH-12)
+	if bottomH <= lay.log.h {
+		return lay
+	}
+	topH := bodyH - bottomH
+	ringW := max(30, min(m.width/2, (topH-2)*2+30))
+	return layout{
+		ring:    rect{0, 1, ringW, topH},
+		members: rect{ringW, 1, m.width - ringW, topH},
+		detail:  rect{0, 1 + topH, ringW, bottomH},
+		log:     rect{ringW, 1 + topH, m.width - ringW, bottomH},
+	}
+}
+
+// layout places the panes for the model's state: the story pane takes the
+// log's place (tab shows the log instead) or, on a wide screen, half of
+// it; below compactWidth the bottom row is one pane across, the focused
+// one (the story when it is active and the members pane has the focus).
+func (m *Model) layout() layout {
+	lay := computeLayout(m.width, m.height)
+	story := m.storyActive()
+	if story {
+		lay = m.storyRoom(lay)
+	}
+	bottom := rect{0, lay.detail.y, m.width, lay.detail.h}
+	switch {
+	case m.width < compactWidth:
+		p := m.focus
+		if p == paneMembers {
+			p = paneDetail
+			if story {
+				p = paneStory
+			}
+		}
+		lay.detail, lay.log = rect{}, rect{}
+		switch p {
+		case paneDetail:
+			lay.detail = bottom
+		case paneStory:
+			lay.story = bottom
+		default:
+			lay.log = bottom
+		}
+	case story && m.width >= wideWidth:
+		sw := lay.log.w / 2
+		lay.story = rect{lay.log.x, lay.log.y, sw, lay.log.h}
+		lay.log = rect{lay.log.x + sw, lay.log.y, lay.log.w - sw, lay.log.h}
+	case story && m.focus != paneLog:
+		lay.story, lay.log = lay.log, rect{}
+	}
+	return lay
 }
 
 // View renders the screen from the model and changes nothing in it: Update
@@ -69,25 +151,41 @@ func (m *Model) render() string {
 		msg := fmt.Sprintf("terminal too small: have %d×%d, need %d×%d", m.width, m.height, MinWidth, MinHeight)
 		return placeCentre(m.width, m.height, []string{t.render(stBold, msg), t.render(stDim, "enlarge the window, or press q to quit")})
 	}
-	if m.mode == modeHelp {
+	switch {
+	case m.mode == modeHelp:
 		return m.renderHelp()
-	}
-	if !m.haveSnap {
+	case m.mode == modeOutput:
+		return m.renderOutput()
+	case m.starting != nil:
+		return m.renderStart()
+	case !m.haveSnap:
 		return placeCentre(m.width, m.height, []string{"chordtui: taking the first snapshot of the ring…"})
 	}
-	lay := computeLayout(m.width, m.height)
+	lay := m.layout()
 	screen := make([]string, 0, m.height)
 	screen = append(screen, m.statusBar())
 	ring := m.box("Ring", lay.ring, false, m.ringLines(lay.ring.inner()))
 	members := m.box(m.membersTitle(), lay.members, m.focus == paneMembers, m.membersLines(lay.members.inner()))
-	detailTitle, detail := m.detailLines(lay.detail.inner())
-	detailBox := m.box(detailTitle, lay.detail, m.focus == paneDetail, detail)
-	logBox := m.box(m.logTitle(), lay.log, m.focus == paneLog, m.logLines(lay.log.inner()))
 	for i := range ring {
 		screen = append(screen, ring[i]+members[i])
 	}
-	for i := range detailBox {
-		screen = append(screen, detailBox[i]+logBox[i])
+	var bottom [][]string
+	if lay.detail.w > 0 {
+		detailTitle, detail := m.detailLines(lay.detail.inner())
+		bottom = append(bottom, m.box(detailTitle, lay.detail, m.focus == paneDetail, detail))
+	}
+	if lay.story.w > 0 {
+		bottom = append(bottom, m.box(m.storyTitle(), lay.story, m.focus == paneStory, m.storyLines(lay.story.inner())))
+	}
+	if lay.log.w > 0 {
+		bottom = append(bottom, m.box(m.logTitle(), lay.log, m.focus == paneLog, m.logLines(lay.log.inner())))
+	}
+	for i := range bottom[0] {
+		row := ""
+		for _, b := range bottom {
+			row += b[i]
+		}
+		screen = append(screen, row)
 	}
 	screen = append(screen, m.messageLine(), m.hintBar())
 	return strings.Join(screen, "\n")
@@ -193,14 +291,22 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds())
 
 // verdict is the status bar's word on the ring, from Health alone (the
 // cluster's one verdict): a fault in progress, stable, confirming,
-// converging, or partitioned with each side's state. paused reports
-// whether it already says that maintenance is paused.
+// converging, or partitioned with each side's state. While maintenance is
+// paused, convergence is counted in steps, not seconds: the seconds would
+// measure how long someone took to step. paused reports whether it already
+// says that maintenance is paused.
 func (m *Model) verdict() (text string, st styleID, paused bool) {
 	h := m.snap.Health
 	summary := strings.TrimSuffix(h.Summary, "; "+h.Note)
 	since := ""
 	if !h.LastFaultAt.IsZero() && !m.snap.Taken.IsZero() && h.LastFault != "" {
 		since = seconds(m.snap.Taken.Sub(h.LastFaultAt)) + " since " + h.LastFault
+		if h.MaintenancePaused {
+			since = ""
+			if n, ok := m.stepsSinceFault(); ok {
+				since = fmt.Sprintf("%s since %s", command.Plural(n, "step"), h.LastFault)
+			}
+		}
 	}
 	switch {
 	case h.InProgress != "":
@@ -217,13 +323,29 @@ func (m *Model) verdict() (text string, st styleID, paused bool) {
 	case h.Stable:
 		return "✓ " + summary, stOK, false
 	case h.Confirming && h.MaintenancePaused:
-		return "◔ ideal ring after " + h.LastFault + ", not yet confirmed: maintenance paused (n steps)", stWarn, true
+		return "◔ ideal ring after " + h.LastFault + ", not yet confirmed: maintenance paused (n runs every task)", stWarn, true
 	case h.Confirming:
 		return "◔ ideal ring after " + h.LastFault + ", confirming", stWarn, false
 	case since != "":
 		return "⟳ converging — " + since, stWarn, false
+	case h.LastFault != "":
+		return "⟳ converging after " + h.LastFault, stWarn, false
 	}
 	return "⟳ converging", stWarn, false
+}
+
+// stepsSinceFault is the count of steps since the last fault, as the last
+// step reported it, when that step followed the fault the status names.
+func (m *Model) stepsSinceFault() (int, bool) {
+	h := m.snap.Health
+	if m.step == nil || m.step.rep.Steps == 0 {
+		return 0, false
+	}
+	sh := m.step.rep.Health
+	if sh.LastFault != h.LastFault || !sh.LastFaultAt.Equal(h.LastFaultAt) {
+		return 0, false
+	}
+	return m.step.rep.Steps, true
 }
 
 // noteHead is the part of a small-ring note before its explanation:
@@ -258,7 +380,7 @@ func (m *Model) statusBar() string {
 	verdict, vst, saysPaused := m.verdict()
 	var tail []string
 	if h.MaintenancePaused && !saysPaused {
-		tail = append(tail, t.render(stWarn, "⏸ maintenance paused (n steps)"))
+		tail = append(tail, t.render(stWarn, "⏸ maintenance paused (1–4, n step)"))
 	}
 	if h.Violations > 0 {
 		tail = append(tail, t.render(stDown, "⚠ "+command.Plural(h.Violations, "invariant violation")))
@@ -312,8 +434,15 @@ func (m *Model) ringLines(in rect) []string {
 
 // ringScene is what the ring draws now.
 func (m *Model) ringScene() *ringScene {
-	return &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
-		showKeys: m.showKeys, lookup: m.ringLookup()}
+	sc := &ringScene{snap: &m.snap, ix: m.ix, selected: m.selected, origin: m.originName(),
+		showKeys: m.showKeys, lookup: m.ringLookup(), arrows: m.arrows, marked: m.marked()}
+	for _, ch := range m.hl {
+		sc.changed = append(sc.changed, ch)
+	}
+	slices.SortFunc(sc.changed, func(a, b cluster.PointerChange) int {
+		return strings.Compare(a.String(), b.String()) // a fixed order, so drawing is deterministic
+	})
+	return sc
 }
 
 // ringHeight is the height of the ring's canvas in a pane whose inside
@@ -332,6 +461,21 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 		items = append(items, t.render(stAlive, "2")+" in one cell")
 	}
 	var more []string
+	if sc.arrows {
+		more = append(more, t.render(stSucc, "⠒")+" successor (clockwise)", t.render(stDown, "✗!")+" broken")
+	}
+	if len(sc.changed) > 0 {
+		more = append(more, t.render(stChanged, changeMark+"⠒")+" changed by the step")
+	}
+	if len(sc.marked) > 0 {
+		more = append(more, t.render(stMarked, "⚠")+" violation")
+	}
+	for i := range m.snap.Nodes {
+		if n := &m.snap.Nodes[i]; n.Delay > 0 || n.DropPercent > 0 {
+			more = append(more, "~ delayed ↯ dropping")
+			break
+		}
+	}
 	if l := sc.lookup; l != nil {
 		from := m.ix.name(chord.NodeRef{Addr: l.origin})
 		more = append(more, t.render(stPath, "1⠒2")+" calls of "+from+" (hop 0)")
@@ -351,109 +495,128 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 	if len(more) == 0 {
 		return []string{joinFit(items, " ", w)}
 	}
-	return []string{joinFit(items, " ", w), joinFit(more, " ", w)}
+	return []string{joinFit(items, " ", w), joinFit(more, "  ", w)}
 }
 
-// membersTitle counts the members as the status bar does.
+// membersTitle counts the members as the status bar does, and says where
+// the selection is in ring order.
 func (m *Model) membersTitle() string {
 	var b strings.Builder
 	b.WriteString("Members: ")
 	for _, sg := range m.liveSegs() {
 		b.WriteString(sg.s)
 	}
+	if len(m.order) > 0 && m.selected != "" {
+		fmt.Fprintf(&b, " · row %d/%d", m.selectedPos()+1, len(m.order))
+	}
 	return b.String()
 }
 
 // membersTop is the first row shown so the selection stays visible.
 func (m *Model) membersTop(rows int) int {
-	sel := 0
-	for p, i := range m.order {
-		if m.snap.Nodes[i].Name == m.selected {
-			sel = p
-		}
-	}
+	sel := m.selectedPos()
 	if rows <= 0 || len(m.order) <= rows {
 		return 0
 	}
 	return min(max(0, sel-rows/2), len(m.order)-rows)
 }
 
+// memberCols says which of the members table's optional columns fit.
+type memberCols struct {
+	nameW, idW, ptrW, sideW, faultsW, listW int
+	state, faults, addr, list               bool
+}
+
+// memberColumns fits the columns to w cells: the pointers and keys always,
+// then the state, the faults, the address and (on a wide screen) the rest
+// of each successor list, as room allows.
+func (m *Model) memberColumns(w int) memberCols {
+	c := memberCols{nameW: 4, idW: 2}
+	for _, n := range m.snap.Nodes {
+		c.nameW = max(c.nameW, len(n.Name)+1)
+		c.idW = max(c.idW, len(n.ID.Label(m.snap.Bits)))
+		c.faultsW = max(c.faultsW, len(strings.Join(memberFaults(&n), ", ")))
+	}
+	c.ptrW = c.nameW + 2 // a name, its mark and the step's Δ
+	c.faultsW = min(max(c.faultsW, 6), 24)
+	if m.snap.Health.Partitioned {
+		c.sideW = 5
+	}
+	used := 3 + c.sideW + c.nameW + 1 + c.idW + 1 + 2*(c.ptrW+1) + 8
+	add := func(n int) bool {
+		if used+n <= w {
+			used += n
+			return true
+		}
+		return false
+	}
+	c.state = add(7)
+	c.faults = add(c.faultsW + 1)
+	c.addr = add(16)
+	if r := max(1, m.snap.R); r > 1 {
+		c.listW = (r - 1) * (c.ptrW + 1)
+		c.list = w >= wideWidth/2+10 && add(c.listW+1)
+	}
+	return c
+}
+
+// memberFaults lists the faults on n for the FAULTS column: paused, delay
+// 20ms, drop 30%, side B.
+func memberFaults(n *cluster.NodeSnapshot) []string {
+	var out []string
+	if n.State == cluster.StatePaused {
+		out = append(out, "paused")
+	}
+	if n.Delay > 0 {
+		out = append(out, "delay "+shortDuration(n.Delay))
+	}
+	if n.DropPercent > 0 {
+		out = append(out, fmt.Sprintf("drop %g%%", n.DropPercent))
+	}
+	if n.Partitioned {
+		out = append(out, "side "+n.Side)
+	}
+	return out
+}
+
 // membersLines is the members table in ring order with wrong pointers
 // marked: ✗ points at a node that is not alive, ! is not the ideal pointer
 // (under a partition: not the ideal pointer of the node's side, which the
-// SIDE column names). Rows left over show a small ring's note.
+// SIDE column names), Δ changed by the last step; ⚠ before a node the
+// selected violation names. The selected row has a bar across the table.
+// Rows left over show a small ring's note.
 func (m *Model) membersLines(in rect) []string {
 	t := m.theme
 	w := in.w
 	h := m.snap.Health
-	nameW := 4
-	for _, n := range m.snap.Nodes {
-		nameW = max(nameW, len(n.Name)+1)
-	}
-	idW := 4
-	if len(m.snap.Nodes) > 0 {
-		idW = max(idW, len(m.snap.Nodes[0].ID.Short(m.snap.Bits)))
-	}
-	ptrW := nameW + 1
+	cols := m.memberColumns(w)
 	sides := h.Partitioned
-	sideW := 0
-	if sides {
-		sideW = 5
-	}
-	// The address and the state word show when there is room for them.
-	base := 2 + sideW + nameW + 1 + idW + 1 + 2*(ptrW+1) + 8
-	wideState := w >= base+7
-	wideAddr := w >= base+7+16
 	col := func(s string, n int) string { return fit(s, n) + " " }
-	head := "  "
+	head := "   "
 	if sides {
-		head += col("SIDE", sideW-1)
+		head += col("SIDE", cols.sideW-1)
 	}
-	head += col("NAME", nameW) + col("ID", idW)
-	if wideAddr {
+	head += col("NAME", cols.nameW) + col("ID", cols.idW)
+	if cols.addr {
 		head += col("ADDRESS", 15)
 	}
-	if wideState {
+	if cols.state {
 		head += col("STATE", 6)
 	}
-	head += col("PRED", ptrW) + col("SUCC", ptrW) + "KEYS o/r"
-	lines := []string{t.render(stBold, head)}
+	head += col("PRED", cols.ptrW) + col("SUCC", cols.ptrW) + col("KEYS o/r", 8)
+	if cols.faults {
+		head += col("FAULTS", cols.faultsW)
+	}
+	if cols.list {
+		head += "SUCC LIST (rest)"
+	}
+	lines := []string{t.render(stBold, fit(head, w))}
 	rows := in.h - 2
 	top := m.membersTop(rows)
+	marked := m.marked()
 	for p := top; p < len(m.order) && p < top+rows; p++ {
 		n := &m.snap.Nodes[m.order[p]]
-		sym, st := marker(n.State)
-		name := n.Name
-		if name == m.originName() {
-			name += "*"
-		}
-		sel := " "
-		if n.Name == m.selected {
-			sel = "▶"
-		}
-		row := sel + t.render(st, string(sym)) + " "
-		if sides {
-			row += t.render(sideStyle(n.Side), fit(n.Side, sideW-1)) + " "
-		}
-		row += col(name, nameW) + col(n.ID.Short(m.snap.Bits), idW)
-		if wideAddr {
-			row += col(n.Addr, 15)
-		}
-		if wideState {
-			row += t.render(st, fit(string(n.State), 6)) + " "
-		}
-		if n.State == cluster.StateAlive || n.State == cluster.StatePaused {
-			pm, sm := m.ix.pointerMarks(n)
-			row += m.pointer(n.Chord.Predecessor.IsZero(), m.ix.name(n.Chord.Predecessor), pm, ptrW) + " "
-			row += m.pointer(n.Chord.Successor().IsZero(), m.ix.name(n.Chord.Successor()), sm, ptrW) + " "
-			row += fmt.Sprintf("%d/%d", n.Keys.Owned, n.Keys.Replicas)
-		} else {
-			row += t.render(stDim, col("—", ptrW)+col("—", ptrW)+"—")
-		}
-		if n.Name == m.selected && m.focus == paneMembers {
-			row = t.render(stBold, sel) + row[len(sel):]
-		}
-		lines = append(lines, row)
+		lines = append(lines, m.memberRow(n, cols, marked, w))
 	}
 	items := []string{t.render(stDim, "▶ selected"), t.render(stDim, "* origin"),
 		t.render(stDown, "✗") + t.render(stDim, " target not alive"), t.render(stWarn, "!") + t.render(stDim, " not ideal")}
@@ -462,6 +625,12 @@ func (m *Model) membersLines(in rect) []string {
 		items[2] = t.render(stDown, "✗") + t.render(stDim, " not alive")
 		items[3] += t.render(stDim, " for its side")
 		sep = " "
+	}
+	if len(m.hl) > 0 {
+		items = append(items, t.render(stChanged, changeMark)+t.render(stDim, " changed by the step"))
+	}
+	if len(marked) > 0 {
+		items = append(items, t.render(stMarked, "⚠")+t.render(stDim, " in the violation"))
 	}
 	legend := joinFit(items, sep, w)
 	if free := in.h - 1 - len(lines); free > 0 {
@@ -489,6 +658,86 @@ func (m *Model) membersLines(in rect) []string {
 	return append(lines, legend)
 }
 
+// memberRow is one node's row of the members table, w cells wide.
+func (m *Model) memberRow(n *cluster.NodeSnapshot, cols memberCols, marked map[string]bool, w int) string {
+	var row labelText
+	add := func(s string, st styleID) { row = append(row, seg{s, st}) }
+	sym, st := marker(n.State)
+	sel := " "
+	if n.Name == m.selected {
+		sel = "▶"
+	}
+	add(sel, stBold)
+	add(string(sym), st)
+	if marked[n.Name] {
+		add("⚠", stMarked)
+	} else {
+		add(" ", stNone)
+	}
+	if cols.sideW > 0 {
+		add(fit(n.Side, cols.sideW-1)+" ", sideStyle(n.Side))
+	}
+	name := n.Name
+	if name == m.originName() {
+		name += "*"
+	}
+	add(fit(name, cols.nameW)+" ", stNone)
+	add(fit(n.ID.Label(m.snap.Bits), cols.idW)+" ", stNone)
+	if cols.addr {
+		add(fit(n.Addr, 15)+" ", stNone)
+	}
+	if cols.state {
+		add(fit(string(n.State), 6)+" ", st)
+	}
+	running := n.State == cluster.StateAlive || n.State == cluster.StatePaused
+	if running {
+		pm, sm := m.ix.pointerMarks(n)
+		m.pointerCell(&row, n.Name, cluster.PointerPredecessor, 0, n.Chord.Predecessor, pm, cols.ptrW)
+		m.pointerCell(&row, n.Name, cluster.PointerSuccessor, 0, n.Chord.Successor(), sm, cols.ptrW)
+		add(fit(fmt.Sprintf("%d/%d", n.Keys.Owned, n.Keys.Replicas), 8)+" ", stNone)
+	} else {
+		add(fit("—", cols.ptrW)+" "+fit("—", cols.ptrW)+" "+fit("—", 8)+" ", stDim)
+	}
+	if cols.faults {
+		add(fit(strings.Join(memberFaults(n), ", "), cols.faultsW)+" ", stWarn)
+	}
+	if cols.list && running {
+		_, is, ok := m.ix.ideal(n.Addr, max(n.Chord.R, 1))
+		for j := 1; j < len(n.Chord.Successors); j++ {
+			s := n.Chord.Successors[j]
+			want := s
+			if ok && j < len(is) {
+				want = is[j]
+			}
+			k := m.ix.judge(s, want, ok && j < len(is))
+			m.pointerCell(&row, n.Name, cluster.PointerSuccessor, j, s, k, cols.ptrW)
+		}
+	}
+	t := m.theme
+	if n.Name == m.selected { // a bar across the table, its marks kept as symbols
+		return t.render(stReverse, fit(row.String(), w))
+	}
+	var b strings.Builder
+	for _, sg := range row {
+		b.WriteString(t.render(sg.st, sg.s))
+	}
+	return fit(b.String(), w)
+}
+
+// pointerCell adds one pointer to a row: its target's name with its mark
+// (✗ not alive, ! not ideal) and Δ when the last step changed it.
+func (m *Model) pointerCell(row *labelText, node string, kind cluster.PointerKind, index int, p chord.NodeRef, k mark, w int) {
+	s := m.ix.name(p) + k.suffix()
+	st := k.style()
+	if m.changed(node, kind, index) {
+		s += changeMark
+		if st == stText {
+			st = stChanged
+		}
+	}
+	*row = append(*row, seg{fit(s, w) + " ", st})
+}
+
 // sideStyle is the colour of a side's letter.
 func sideStyle(side string) styleID {
 	switch side {
@@ -498,12 +747,6 @@ func sideStyle(side string) styleID {
 		return stSideB
 	}
 	return stNone
-}
-
-// pointer renders one pointer cell with its mark.
-func (m *Model) pointer(isNil bool, name string, k mark, w int) string {
-	s := name + k.suffix()
-	return m.theme.render(k.style(), fit(s, w))
 }
 
 // detailLines is the node detail pane, or the lookup being shown,
@@ -529,15 +772,36 @@ func (m *Model) detailContent(w, h int) (string, []string) {
 // clampScrolls keeps every scroll position within its content, after the
 // content, the window or the position has changed.
 func (m *Model) clampScrolls() {
+	m.helpScroll = min(max(0, m.helpScroll), m.maxHelpScroll())
+	if m.output != nil {
+		m.output.scroll = min(max(0, m.output.scroll), m.maxOutputScroll())
+	}
 	if m.width < MinWidth || m.height < MinHeight || !m.haveSnap {
 		return
 	}
-	lay := computeLayout(m.width, m.height)
-	in := lay.detail.inner()
+	if !m.storyActive() && m.focus == paneStory {
+		m.focus = paneMembers
+	}
+	lay := m.layout()
+	in := computeLayout(m.width, m.height).detail.inner()
+	if lay.detail.w > 0 {
+		in = lay.detail.inner()
+	}
 	_, lines := m.detailContent(in.w, in.h)
 	m.detailScroll = min(max(0, m.detailScroll), max(0, len(lines)-in.h))
-	m.logScroll = min(max(0, m.logScroll), max(0, len(m.visibleLog())-lay.log.inner().h))
-	m.helpScroll = min(max(0, m.helpScroll), m.maxHelpScroll())
+	if m.showViolations {
+		m.violSel = min(max(0, m.violSel), max(0, len(m.violations())-1))
+	}
+	if lay.story.w > 0 {
+		st := lay.story.inner()
+		story, _ := m.storyContent(st.w)
+		m.storyScroll = min(max(0, m.storyScroll), max(0, len(story)-st.h))
+	}
+	lg := lay.log.inner()
+	if lay.log.w == 0 {
+		lg = computeLayout(m.width, m.height).log.inner()
+	}
+	m.clampLog(lg.w, lg.h)
 }
 
 // nodeLines describes the selected node: pointers, successor list, fingers
@@ -552,7 +816,7 @@ func (m *Model) nodeLines(w int) (string, []string) {
 	ix := m.ix
 	sym, st := marker(n.State)
 	title := "Node " + n.Name
-	first := t.render(st, string(sym)+" "+string(n.State)) + "  " + n.ID.Short(m.snap.Bits) + "  " + n.Addr
+	first := t.render(st, string(sym)+" "+string(n.State)) + "  id " + n.ID.Label(m.snap.Bits) + "  " + n.Addr
 	if n.Side != "" {
 		first += "  " + t.render(sideStyle(n.Side), "side "+n.Side)
 	}
@@ -563,7 +827,7 @@ func (m *Model) nodeLines(w int) (string, []string) {
 	}
 	ip, is, hasIdeal := ix.ideal(n.Addr, max(n.Chord.R, 1))
 	pm := ix.judge(n.Chord.Predecessor, ip, hasIdeal)
-	lines = append(lines, "pred   "+t.render(pm.style(), ix.name(n.Chord.Predecessor)+pm.suffix())+m.idealNote(pm, ix.name(ip)))
+	lines = append(lines, "pred   "+m.pointerText(n.Name, cluster.PointerPredecessor, 0, ix.name(n.Chord.Predecessor), pm)+m.idealNote(pm, ix.name(ip)))
 	var succ []string
 	for j, s := range n.Chord.Successors {
 		var want = s
@@ -572,19 +836,34 @@ func (m *Model) nodeLines(w int) (string, []string) {
 			want = is[j]
 		}
 		k := ix.judge(s, want, ok)
-		succ = append(succ, t.render(k.style(), ix.name(s)+k.suffix()))
+		succ = append(succ, m.pointerText(n.Name, cluster.PointerSuccessor, j, ix.name(s), k))
 	}
 	if len(succ) == 0 {
 		succ = []string{t.render(stDown, "empty!")}
 	}
 	lines = append(lines, "succ   "+strings.Join(succ, " "))
-	lines = append(lines, "fingers  k → node  (finger[k] starts at n + 2^(k-1))")
-	for _, r := range ix.collapseFingers(n) {
-		target := ix.name(r.Node)
-		if !r.Node.IsZero() {
-			target += " " + r.Node.ID.Short(m.snap.Bits)
+	if m.fingerTable() {
+		lines = append(lines, m.paperFingerLines(n)...)
+	} else {
+		lines = append(lines, "fingers  k → node   (c: the table)")
+		for _, r := range ix.collapseFingers(n) {
+			target := ix.name(r.Node)
+			if !r.Node.IsZero() && !namedByID(ix.byAddr[r.Node.Addr], m.snap.Bits) {
+				target += " " + r.Node.ID.Label(m.snap.Bits)
+			}
+			target += r.Wrong.suffix()
+			st := r.Wrong.style()
+			for k := r.From; k <= r.To; k++ {
+				if m.changed(n.Name, cluster.PointerFinger, k) {
+					target += changeMark
+					if st == stText {
+						st = stChanged
+					}
+					break
+				}
+			}
+			lines = append(lines, fmt.Sprintf("  %-9s → ", r.span())+t.render(st, target))
 		}
-		lines = append(lines, fmt.Sprintf("  %-9s → ", r.span())+t.render(r.Wrong.style(), target+r.Wrong.suffix()))
 	}
 	k := n.Keys
 	lines = append(lines, fmt.Sprintf("keys   %d owned · %d replicas · %d tombstones · %s", k.Owned, k.Replicas, k.Tombstones, bytesize(k.Bytes)))
@@ -599,6 +878,62 @@ func (m *Model) nodeLines(w int) (string, []string) {
 		lines = append(lines, t.render(stWarn, "faults "+strings.Join(f, " · ")))
 	}
 	return title, lines
+}
+
+// pointerText is a pointer of the node pane: its target's name, its mark
+// (✗ not alive, ! not ideal) and Δ when the last step changed it.
+func (m *Model) pointerText(node string, kind cluster.PointerKind, index int, name string, k mark) string {
+	st := k.style()
+	s := name + k.suffix()
+	if m.changed(node, kind, index) {
+		s += changeMark
+		if st == stText {
+			st = stChanged
+		}
+	}
+	return m.theme.render(st, s)
+}
+
+// fingerTable reports whether the node pane shows the finger table as the
+// paper draws it (the default when m ≤ 10, as the REPL's node does; c
+// switches), else collapsed to runs.
+func (m *Model) fingerTable() bool {
+	return (m.snap.Bits <= chord.DecimalBits) != m.fingersFlipped
+}
+
+// paperFingerLines is n's finger table as the paper draws it: finger k,
+// its start n + 2^(k−1) mod 2^m, the interval it covers up to the next
+// start, and the node it points at, ✗ when that is not the first live node
+// at or after the start (red when it is not alive), Δ when the last step
+// changed it.
+func (m *Model) paperFingerLines(n *cluster.NodeSnapshot) []string {
+	t := m.theme
+	table := m.snap.FingerTable(n.Name)
+	startW, ivW := len("start"), len("interval")
+	for _, e := range table {
+		startW = max(startW, len(e.Start.Label()))
+		ivW = max(ivW, len(e.Interval()))
+	}
+	out := []string{t.render(stBold, fmt.Sprintf("  k  %*s  %-*s  successor", startW, "start", ivW, "interval")) +
+		t.render(stDim, "  (m = "+strconv.Itoa(m.snap.Bits)+"; c: runs)")}
+	for _, e := range table {
+		target, st := e.Node.String(), stText
+		if !e.Right && !e.Node.IsZero() {
+			target += "✗"
+			st = stWarn
+			if x := m.ix.byAddr[e.Node.Addr]; x == nil || x.State != cluster.StateAlive {
+				st = stDown
+			}
+		}
+		if m.changed(n.Name, cluster.PointerFinger, e.K) {
+			target += changeMark
+			if st == stText {
+				st = stChanged
+			}
+		}
+		out = append(out, fmt.Sprintf("%3d  %*s  %-*s  ", e.K, startW, e.Start.Label(), ivW, e.Interval())+t.render(st, target))
+	}
+	return out
 }
 
 // nodeFaults lists the faults set on n, in the command language's words.
@@ -724,7 +1059,7 @@ func (m *Model) lookupText(w, reasons int) []string {
 	t := m.theme
 	l := m.lookup
 	lr := l.res.Lookup
-	lines := []string{fmt.Sprintf("key %s → %s  (esc closes)", cluster.QuoteKey(lr.Key), lr.ID.Short())}
+	lines := []string{fmt.Sprintf("key %s → id %s  (esc closes)", cluster.QuoteKey(lr.Key), lr.ID.Label())}
 	nameW := len(lr.Via)
 	for _, h := range lr.Path {
 		nameW = max(nameW, len(h.Node))
@@ -783,43 +1118,16 @@ func (m *Model) lookupText(w, reasons int) []string {
 	return lines
 }
 
-func (m *Model) logTitle() string {
-	title := "Events"
-	if d := m.snap.EventsDropped; d > 0 {
-		title += fmt.Sprintf(" (%d dropped)", d)
-	}
-	if !m.showLookups {
-		title += " (lookups hidden: f)"
-	}
-	if m.logScroll > 0 {
-		title += fmt.Sprintf(" ↓%d newer", m.logScroll)
-	}
-	return title
-}
-
-// logLines is the tail of the event log, scrolled by logScroll.
-func (m *Model) logLines(in rect) []string {
-	t := m.theme
-	lines := m.visibleLog()
-	end := len(lines) - m.logScroll
-	start := max(0, end-in.h)
-	out := make([]string, 0, in.h)
-	for _, l := range lines[start:max(start, end)] {
-		s := t.render(stDim, l.at.Format("15:04:05.0")) + " " + t.render(l.style, l.text)
-		if l.count > 1 {
-			s += t.render(stDim, fmt.Sprintf(" (×%d)", l.count))
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 // messageLine is the prompt when one is open, else the last result.
 func (m *Model) messageLine() string {
 	t := m.theme
 	switch m.mode {
 	case modeCommand:
 		return fit(t.render(stBold, ":")+m.editor.view(t)+"  "+t.render(stDim, m.message), m.width)
+	case modeFind:
+		return fit(t.render(stBold, "find node (name or ID): ")+m.editor.view(t)+"  "+t.render(m.messageStyle, m.message), m.width)
+	case modeSearch:
+		return fit(t.render(stBold, "search the events: /")+m.editor.view(t)+"  "+t.render(stDim, fmt.Sprintf("%d lines match", len(m.visibleLog()))), m.width)
 	case modeKey:
 		label := m.keyCmd + " key"
 		if m.keyCmd == "set" {
@@ -842,7 +1150,8 @@ func (m *Model) messageLine() string {
 // map: the mode's tail keys (? help, q quit) always show, the others as
 // room allows, and disabled keys never.
 func (m *Model) hintBar() string {
-	head, tail := m.keys.hints(m.mode)
+	head, tail := m.keys.hints(m.mode, hintState{lesson: m.lesson != nil, lookup: m.lookup != nil,
+		paused: m.snap.MaintenancePaused, log: m.focus == paneLog})
 	h := m.help
 	h.SetWidth(0)
 	end := h.ShortHelpView(tail)
@@ -903,7 +1212,10 @@ func (m *Model) helpLines() []string {
 		"  "+t.render(stDown, "✗")+" pointer to a node not alive  "+t.render(stWarn, "!")+" pointer not ideal (under a partition: in its side's ring)",
 		"  "+t.render(stPath, "1⠒2")+" a lookup's call k (the origin is hop 0), from the node whose entry named the node called",
 		"  "+t.render(stFailed, "✗3⠁⠂")+" a call that failed  "+t.render(stKey, "◆")+" the key looked up  "+
-			t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side of a partition (B: the nodes named)")
+			t.render(stSideA, "A:")+t.render(stSideB, "B:")+" side of a partition (B: the nodes named)",
+		"  "+t.render(stSucc, "⠒")+" a successor pointer, clockwise inside the ring (w); "+t.render(stDown, "✗ !")+" on it: broken",
+		"  "+t.render(stChanged, changeMark)+" a pointer the last step changed  "+t.render(stMarked, "⚠")+" a node the selected violation names",
+		"  ~20ms a delayed node  ↯30% a node dropping messages  ▸ a burst of pointer changes in the log (enter opens it)")
 	if cmds := m.commands(); len(cmds) > 0 {
 		lines = append(lines, "", t.render(stBold, "commands (:)"))
 		for _, c := range cmds {
@@ -929,7 +1241,7 @@ func (m *Model) renderHelp() string {
 	scroll := min(m.helpScroll, max(0, len(lines)-rows))
 	more := max(0, len(lines)-rows-scroll)
 	lines = lines[scroll:min(len(lines), scroll+rows)]
-	head, tail := m.keys.hints(modeHelp)
+	head, tail := m.keys.hints(modeHelp, hintState{})
 	h := m.help
 	h.SetWidth(0)
 	footer := h.ShortHelpView(append(head, tail...)) + t.render(stDim, "  · \":help CMD\" explains a command")

@@ -174,7 +174,7 @@ func fakeGetPath(snap cluster.Snapshot, failFirst bool) cluster.GetResult {
 		Owner: n("n11"), Hops: hops, Timeouts: failed, Took: took, Via: "n0", Path: path,
 		OwnerCheck: chord.OwnerPinged, OwnerNamedBy: "n3", OwnerVia: "successor list[0]",
 		OwnerReason: "key ∈ (n3, n11]: the first live entry of n3's successor list owns it"}
-	return cluster.GetResult{Key: "greeting", Found: true, Value: "hello", Version: 1, Owner: n("n11"), Hops: hops, Timeouts: failed, Via: "n0", Lookup: lr}
+	return cluster.GetResult{Key: "greeting", Found: true, Value: "hello", Version: cluster.NewVersion(time.Date(2026, 12, 6, 3, 56, 32, 512847000, time.UTC), 0, "n11"), Owner: n("n11"), Hops: hops, Timeouts: failed, Via: "n0", Lookup: lr}
 }
 
 func typeText(m *Model, s string) {

@@ -49,7 +49,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"repl", "3", "4"}, `chordtui repl: want one argument N, got 2: 3 4`},
 		{[]string{"repl", "abc"}, `chordtui repl: N must be a whole number from 1 to 4096, got "abc"`},
 		{[]string{"bench", "--clinets", "1,2", "4"}, `chordtui bench: unknown flag --clinets — did you mean --clients? (chordtui bench -h lists the flags)`},
-		{[]string{"help", "rpl"}, `chordtui help: unknown topic "rpl" — did you mean "repl"? (topics: repl, bench, completion, help, version, commands)`},
+		{[]string{"help", "rpl"}, `chordtui help: unknown topic "rpl" — did you mean "repl"? (topics: repl, bench, mount, completion, help, version, commands)`},
 		{[]string{"help", "repl", "bench"}, `chordtui help: want at most one TOPIC, got 2: repl bench`},
 		{[]string{"help", "commands", "gte"}, `chordtui help commands: unknown command "gte" — did you mean "get"? (chordtui help commands lists them)`},
 		{[]string{"completion"}, `chordtui completion: missing SHELL (want bash, zsh or fish)`},

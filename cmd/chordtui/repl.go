@@ -42,8 +42,10 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := cmd.Flags
 	var opts replOptions
 	fs.BoolVar(&opts.json, "json", false, "print one JSON object per command")
-	fs.BoolVar(&opts.echo, "echo", false, "print each command (as \"> command\") before its result, for readable transcripts")
+	fs.BoolVar(&opts.echo, "echo", false, "print each command (as \"> command\") before its result, and the # lines as they are, for readable transcripts")
 	fs.DurationVar(&opts.startWait, "start-wait", 10*time.Second, "wait up to this long for the new ring to be stable before reading commands (0: don't)")
+	cmd.AddLectureFlags()
+	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -81,14 +83,26 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	if !opts.json {
-		names := fmt.Sprintf("n0…n%d", n-1)
-		if n == 1 {
-			names = "n0"
+		all := c.Names()
+		names := all[0]
+		if len(all) > 1 {
+			names += "…" + all[len(all)-1]
 		}
 		fmt.Fprintf(stdout, "started %s on 127.0.0.1 (%s), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
 			command.Plural(n, "node"), names, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
 	}
 	cfg.Logger.Info("cluster ready", "nodes", n, "took", time.Since(began), "state", ready)
+	fsMount := mountBeside(c, cmd.MountDir(), cfg.Logger)
+	if fsMount.err != nil {
+		fmt.Fprintf(stderr, "chordtui repl: --mount: %v — going on without the mount\n", fsMount.err)
+	} else if fsMount.m != nil && !opts.json {
+		fmt.Fprintf(stdout, "the ring's file system is mounted on %s until quit\n", cmd.MountDir())
+	}
+	defer func() { // before the cluster closes
+		if err := fsMount.stop(); err != nil {
+			fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
+		}
+	}()
 	exec := func(ctx context.Context, line string) command.Result { return command.Exec(ctx, c, line) }
 	if in, out, ok := terminalFiles(stdin, stdout); ok && !opts.json {
 		t := &termREPL{exec: exec, in: in, out: out, stderr: stderr, completer: newREPLCompleter(c), log: cfg.Logger}
@@ -155,6 +169,9 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 		}
 		lineNo++
 		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "#") && opts.echo && !opts.json {
+			fmt.Fprintln(out, trimmed) // a script's narration, in the transcript
+		}
 		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 			continue
 		}

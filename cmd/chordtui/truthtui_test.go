@@ -20,7 +20,7 @@ type memberRow struct {
 // memberRowRE reads a members row: selection, marker, side (under a
 // partition), name (* the origin), ID, address and state when shown, then
 // the pointers and keys, or dashes for a node that is not running.
-var memberRowRE = regexp.MustCompile(`^([ ▶])([●○◐◌]) (?:([AB]) +)?(n\d+)\*? +[0-9a-f]+ +(?:\S+:\d+ +)?(?:(?:alive|down|paused|left) +)?(\S+) +(\S+) +(\S+)`)
+var memberRowRE = regexp.MustCompile(`^([ ▶])([●○◐◌]) (?:([AB]) +)?([nN]\d+)\*? +[0-9a-f]+ +(?:\S+:\d+ +)?(?:(?:alive|down|paused|left) +)?(\S+) +(\S+) +(\S+)`)
 
 // members reads the members table off a plain screen: the right-hand
 // pane of the top half, one row per node.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,9 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	noColor := fs.Bool("no-color", false, "draw without colour (also when NO_COLOR is set)")
 	noMouse := fs.Bool("no-mouse", !d.Mouse, "leave the mouse to the terminal (keeps its text selection)")
 	refresh := fs.Duration("refresh", d.RefreshInterval, "time between two screen refreshes from the cluster (≥ 100ms)")
+	cmd.AddLectureFlags()
+	cmd.AddUIFlags()
+	cmd.AddMountFlag()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
@@ -33,8 +37,15 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return cmd.ExitStatus(err)
 	}
 	defer logFile.Close()
+	lecture, err := cmd.UIOptions()
+	if err != nil {
+		return cmd.ExitStatus(err)
+	}
 	opts := d
 	opts.NoAnimate, opts.NoColor, opts.Mouse, opts.RefreshInterval = *noAnimate, *noColor, !*noMouse, *refresh
+	opts.HopInterval = lecture.HopDelay
+	opts.Script = lecture.Script // parsed: a line that does not parse was named above
+	opts.Lecture = cmd.Lecture()
 	opts.Logger = cfg.Logger
 	if f, ok := stdin.(*os.File); !ok || f != os.Stdin {
 		opts.Input = stdin
@@ -46,14 +57,23 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		return cmd.ExitStatus(err)
 	}
 
-	c, err := cluster.Start(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "chordtui: %v\n", err)
-		return 1
+	// The UI opens first and shows the start's progress: a large ring
+	// takes seconds to start, and a start that fails says so on screen.
+	// The file system is mounted (--mount) once the cluster has started.
+	var fsMount *beside
+	opts.Started = func(c *cluster.Cluster) {
+		fsMount = mountBeside(c, cmd.MountDir(), cfg.Logger) // a failure shows in the event log
 	}
-	err = tui.Run(ctx, c, opts)
-	if cerr := c.Close(); cerr != nil {
-		cfg.Logger.Warn("closing the cluster", "err", cerr)
+	c, err := tui.RunStarting(ctx, cfg, opts)
+	if fsMount != nil { // RunStarting has returned: Started is done
+		if uerr := errors.Join(fsMount.err, fsMount.stop()); uerr != nil {
+			fmt.Fprintf(stderr, "chordtui: --mount: %v\n", uerr)
+		}
+	}
+	if c != nil {
+		if cerr := c.Close(); cerr != nil {
+			cfg.Logger.Warn("closing the cluster", "err", cerr)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "chordtui: %v\n", err)

@@ -69,6 +69,18 @@ type Cluster struct {
 	unstableWhy string
 	closed      bool
 
+	// Step mode: steps counts Step and StepMaintenance calls; stepsAtFault
+	// and stepsAtLost are the count when lastFault took effect and when
+	// stability was lost without a fault; pausedAt is when maintenance was
+	// paused (zero while it runs). A ring that converged with maintenance
+	// paused throughout is measured in steps: convergedSteps, inSteps.
+	steps          uint64
+	stepsAtFault   uint64
+	stepsAtLost    uint64
+	pausedAt       time.Time
+	convergedSteps int
+	inSteps        bool
+
 	// evalMu serialises evaluations (the monitor's, Wait's and
 	// StepMaintenance's), which move the side verdicts on.
 	evalMu sync.Mutex
@@ -79,11 +91,14 @@ type Cluster struct {
 	evClosed    bool
 	evDropped   atomic.Uint64
 	ordered     orderedEvents                 // the cluster's own events, in line with the nodes' (events.go)
+	merges      merges                        // merges after heal already logged (events.go)
 	names       atomic.Pointer[namedReplacer] // see replacerLocked
 
 	keyMu       sync.Mutex // guards the Snapshot.KeyIDs cache
 	keyIDsCache []chord.ID
 	keyIDsAt    time.Time
+
+	dfs *dfsLayer // the file system on the ring (dfs.go); guarded by mu
 
 	wake chan struct{} // a fault tells the monitor to evaluate at the fast pace
 	stop chan struct{}
@@ -112,6 +127,7 @@ func (c *Cluster) Closed() bool {
 // Close stops every node and goroutine of the cluster and closes Events.
 // It is safe to call more than once.
 func (c *Cluster) Close() error {
+	c.stopDFS() // while every node still runs: it commits open files
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	c.mu.Lock()

@@ -235,7 +235,7 @@ func testLifecycle(t *testing.T, cfg Config) {
 func TestOperationErrors(t *testing.T) {
 	ctx := context.Background()
 	cfg := memConfig(8)
-	cfg.Chord.Bits = 6 // 2 hex digits: 8 nodes share some first digit
+	cfg.Chord.Bits = 6 // 2 hex digits: 8 nodes share some first digit (written 0x…: m ≤ 10 reads decimal)
 	c := startCluster(t, cfg)
 	wait(t, c)
 	s := c.Snapshot()
@@ -251,7 +251,7 @@ func TestOperationErrors(t *testing.T) {
 		}
 	}
 	n3 := s.Nodes[3]
-	for _, arg := range []string{n3.ID.Hex(s.Bits), n3.Addr, "N3"} {
+	for _, arg := range []string{"0x" + n3.ID.Hex(s.Bits), n3.Addr, "N3", fmt.Sprint(n3.ID.Uint64())} {
 		if p, err := c.Resolve(arg); err != nil || p.Name != "n3" {
 			t.Errorf("Resolve(%q) = %v, %v; want n3", arg, p, err)
 		}
@@ -265,7 +265,8 @@ func TestOperationErrors(t *testing.T) {
 	}{
 		{"unknown node", func() error { return c.Kill("n99") }, ErrUnknownNode, `kill: unknown node "n99" — nodes are n0…n7`},
 		{"unknown via", func() error { _, err := c.Get(ctx, "k", "n42"); return err }, ErrUnknownNode, `get: unknown node "n42" — nodes are n0…n7`},
-		{"ambiguous prefix", func() error { _, err := c.Node(ambiguous); return err }, ErrUnknownNode, "is ambiguous — it matches"},
+		{"ambiguous prefix", func() error { _, err := c.Node("0x" + ambiguous); return err }, ErrUnknownNode, "is ambiguous — it matches"},
+		{"no such identifier", func() error { _, err := c.Node("64"); return err }, ErrUnknownNode, `node: no node has identifier "64" — nodes are n0…n7`},
 		{"kill down", func() error { return c.Kill("n5") }, ErrNodeState, "kill: n5 is already down — revive n5 brings it back"},
 		{"resume alive", func() error { return c.Resume("n1") }, ErrNodeState, "resume: n1 is alive, not paused"},
 		{"revive alive", func() error { return c.Revive(ctx, "n1") }, ErrNodeState, "revive: n1 is alive, not down"},
@@ -481,12 +482,12 @@ func TestViews(t *testing.T) {
 	wait(t, c)
 	w, err := c.Set(ctx, "greeting", "hello", "n1")
 	must(t, "set", err)
-	if w.Owner.IsZero() || w.Version == 0 || w.Via != "n1" || w.Hops != w.Lookup.Hops || len(w.Lookup.Path) != w.Lookup.Hops+w.Lookup.Timeouts {
+	if w.Owner.IsZero() || w.Version.IsZero() || w.Version.Writer != w.Owner.Name || w.Via != "n1" || w.Hops != w.Lookup.Hops || len(w.Lookup.Path) != w.Lookup.Hops+w.Lookup.Timeouts {
 		t.Fatalf("set: %+v", w)
 	}
 	g, err := c.Get(ctx, "greeting", "n3")
 	must(t, "get", err)
-	if !g.Found || g.Value != "hello" || g.Owner != w.Owner || g.Version != w.Version || g.Via != "n3" {
+	if !g.Found || g.Value != "hello" || g.Owner != w.Owner || g.Version.Compare(w.Version) != 0 || g.Via != "n3" {
 		t.Fatalf("get: %+v, want the owner and version of the set %+v", g, w)
 	}
 	lr, err := c.Lookup(ctx, "greeting", "n3")
@@ -550,10 +551,12 @@ func TestCollapseFingers(t *testing.T) {
 		want    []string
 	}{
 		{"empty", nil, nil},
-		{"one run", []chord.NodeRef{a, a, a}, []string{"fingers 1–3 → n1 (10)"}},
-		{"runs", []chord.NodeRef{a, a, b, {}, {}}, []string{"fingers 1–2 → n1 (10)", "finger 3 → n2 (80)", "fingers 4–5 → (unknown)"}},
-		{"unnamed", []chord.NodeRef{ref(0x33, "h:9")}, []string{"finger 1 → h:9 (33)"}},
+		{"one run", []chord.NodeRef{a, a, a}, []string{"fingers 1–3 → n1 (16)"}}, // m = 8: decimal
+		{"runs", []chord.NodeRef{a, a, b, {}, {}}, []string{"fingers 1–2 → n1 (16)", "finger 3 → n2 (128)", "fingers 4–5 → (unknown)"}},
+		{"unnamed", []chord.NodeRef{ref(0x33, "h:9")}, []string{"finger 1 → h:9 (51)"}},
+		{"named by identifier", []chord.NodeRef{ref(0x33, "h:3")}, []string{"finger 1 → N51"}},
 	}
+	names["h:3"] = "N51"
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
@@ -564,6 +567,10 @@ func TestCollapseFingers(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+	wide := chord.NodeRef{ID: chord.IDFromUint64(12, 0xabc), Addr: "h:1"}
+	if got := CollapseFingers(chord.Status{Bits: 12, Fingers: []chord.NodeRef{wide}}, names)[0].String(); got != "finger 1 → n1 (abc)" {
+		t.Fatalf("m = 12: %q, want hex", got)
 	}
 }
 
@@ -580,7 +587,7 @@ func TestKeysPlaced(t *testing.T) {
 	}
 	members := mk(10, 50, 100, 200) // ring order n0 n1 n2 n3
 	key := func(id uint64, version uint64, deleted bool) dht.KeyInfo {
-		return dht.KeyInfo{Key: "k", ID: chord.IDFromUint64(bits, id), Version: version, Deleted: deleted}
+		return dht.KeyInfo{Key: "k", ID: chord.IDFromUint64(bits, id), Version: dht.Version{Wall: int64(version)}, Deleted: deleted}
 	}
 	tests := []struct {
 		name string

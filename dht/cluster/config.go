@@ -10,6 +10,7 @@ import (
 
 	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht"
+	"github.com/chordtui/chordtui/dht/dfs"
 	"github.com/chordtui/chordtui/netmux"
 )
 
@@ -28,6 +29,11 @@ type Config struct {
 	// Net configures every node's netmux transport; the cluster sets
 	// Net.Faults to its own shared fault table. Unused with Network.
 	Net netmux.Config
+	// DFS configures the file system on the ring (package dfs); its
+	// records must fit DHT.MaxValueSize.
+	DFS dfs.Config
+	// GCInterval is the period of the file system's garbage collection.
+	GCInterval time.Duration
 	// Network, when non-nil, carries the nodes' calls instead of netmux over
 	// TCP on Host (NewMemNetwork: in memory, for tests). One Network serves
 	// one cluster.
@@ -36,6 +42,19 @@ type Config struct {
 	// node names (the same ring every run) and seeds every random choice.
 	// Zero: identifiers are SHA-1 of the address, choices are random.
 	Seed int64
+	// IDs, when not empty, are the identifiers of the nodes Start
+	// launches, in start order: one per node, distinct, each below 2^m.
+	// Nodes added later get identifiers as without it.
+	IDs []chord.ID
+	// Names says how nodes are named: NamesStart ("" too: n0, n1, … in
+	// start order) or NamesID (N8 for the node at identifier 8; m ≤
+	// DecimalBits).
+	Names NameStyle
+	// SettleFingers: Start runs one whole fix_fingers cycle on every node
+	// before it returns, so that the ring starts with every finger right
+	// even when fix_fingers is slow (LectureConfig). Above 64 nodes Start
+	// always does.
+	SettleFingers bool
 	// MonitorInterval is how often the "stable" condition is evaluated
 	// while the ring is not stable: ConvergedIn is exact to within it.
 	MonitorInterval time.Duration
@@ -86,6 +105,8 @@ func DefaultConfig() Config {
 		Host:                  "127.0.0.1",
 		Chord:                 cc,
 		DHT:                   dht.DefaultConfig(),
+		DFS:                   dfs.DefaultConfig(),
+		GCInterval:            time.Minute,
 		Net:                   netConfigFor(16, netmux.DescriptorLimit()),
 		MonitorInterval:       50 * time.Millisecond,
 		StableMonitorInterval: 500 * time.Millisecond,
@@ -190,8 +211,17 @@ func (c Config) Validate() error {
 	if c.Chord.Bits >= chord.MinBits && c.Chord.Bits < 63 && uint64(c.Nodes) > uint64(1)<<c.Chord.Bits {
 		errs = append(errs, fmt.Errorf("%d nodes do not fit on a ring of 2^%d identifiers", c.Nodes, c.Chord.Bits))
 	}
+	if err := c.validateIDs(); err != nil {
+		errs = append(errs, fmt.Errorf("ids: %w", err))
+	}
+	if err := c.validateNames(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.DHT.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("dht: %w", err))
+	}
+	if err := c.validateDFS(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DHT.Replicas > c.Chord.SuccessorListLen+1 {
 		errs = append(errs, fmt.Errorf("replicas (%d) must not exceed the successor-list length + 1 (%d)",

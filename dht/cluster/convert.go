@@ -14,10 +14,19 @@ func (c *Cluster) lookupResult(key, via string, lr chord.LookupResult) LookupRes
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	bits := c.cfg.Chord.Bits
+	// The ID is set also when the lookup failed early.
+	return c.lookupResultLocked(key, RingID{ID: chord.HashID(bits, []byte(key)), Bits: bits}, via, lr)
+}
+
+// lookupResultLocked is lookupResult for a lookup of id, which is key's
+// identifier or (key "") an identifier looked up for itself, as
+// fix_fingers does. Caller holds mu.
+func (c *Cluster) lookupResultLocked(key string, id RingID, via string, lr chord.LookupResult) LookupResult {
+	bits := c.cfg.Chord.Bits
 	names := c.replacerLocked()
 	out := LookupResult{
 		Key:           key,
-		ID:            RingID{ID: chord.HashID(bits, []byte(key)), Bits: bits}, // set also when the lookup failed early
+		ID:            id,
 		Owner:         c.refLocked(lr.Owner),
 		Hops:          lr.Hops,
 		Timeouts:      lr.Timeouts,
@@ -46,12 +55,38 @@ func (c *Cluster) lookupResult(key, via string, lr chord.LookupResult) LookupRes
 	return out
 }
 
-// getVersion, putVersion and keyVersion convert the versions of dht's
-// results (their Counter; the writer ID completes it and is not shown).
-// They are the only readers of dht's version fields.
-func getVersion(r dht.GetResult) Version { return Version(r.Version) }
-func putVersion(r dht.PutResult) Version { return Version(r.Version) }
-func keyVersion(k dht.KeyInfo) Version   { return Version(k.Version) }
+// version converts a dht version, naming its writer. It is the only reader
+// of dht's version fields.
+func (c *Cluster) version(v dht.Version) Version {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.versionLocked(v)
+}
+
+func (c *Cluster) versionLocked(v dht.Version) Version {
+	if v.IsZero() {
+		return Version{}
+	}
+	writer := v.Writer.Hex(c.cfg.Chord.Bits)
+	for _, m := range c.members {
+		if m.id == v.Writer {
+			writer = m.name
+			break
+		}
+	}
+	return Version{Time: v.Time().UTC(), Logical: v.Logical, Writer: writer, raw: v}
+}
+
+// keyEntryLocked converts one key a store holds.
+func (c *Cluster) keyEntryLocked(k dht.KeyInfo) KeyEntry {
+	e := KeyEntry{Key: k.Key, ID: RingID{ID: k.ID, Bits: c.cfg.Chord.Bits},
+		Version: c.versionLocked(k.Version), Owned: k.Owned, Deleted: k.Deleted, Size: k.Size}
+	if !k.MergedOver.IsZero() {
+		over := c.versionLocked(k.MergedOver)
+		e.MergedOver = &over
+	}
+	return e
+}
 
 // violationsLocked words chord's violations with node names; side(i) is
 // the side of the partition vs[i] was found on. Caller holds mu.
@@ -63,7 +98,11 @@ func (c *Cluster) violationsLocked(vs []chord.Violation, side func(i int) string
 		if !v.Node.IsZero() {
 			node = c.nameOfLocked(v.Node.Addr)
 		}
-		out = append(out, Violation{Invariant: v.Invariant, Node: node, Message: names.Replace(v.Message), Side: side(i)})
+		var involved []string
+		for _, r := range v.Nodes {
+			involved = append(involved, c.nameOfLocked(r.Addr))
+		}
+		out = append(out, Violation{Invariant: v.Invariant, Node: node, Nodes: involved, Message: names.Replace(v.Message), Side: side(i)})
 	}
 	return out
 }

@@ -4,7 +4,8 @@
 //
 // # What a cluster is
 //
-// Start launches Config.Nodes nodes named n0, n1, … in start order. Each
+// Start launches Config.Nodes nodes named n0, n1, … in start order (or,
+// with Config.Names = NamesID, N8 for the node at identifier 8). Each
 // node is a chord.Node with a dht.Store on top, its own Transport, and a
 // chord.Driver that runs its maintenance rounds (stabilize, fix_fingers,
 // check_predecessor, key repair) on tickers. n0 creates the ring; the
@@ -20,8 +21,19 @@
 //   - Faults and control (faults.go): Kill, Revive (ReviveNode), Add
 //     (AddNodes), Leave, Pause, Resume, Partition, Heal, SetDelay, SetDrop,
 //     PauseMaintenance, ResumeMaintenance, StepMaintenance.
+//   - Step mode (step.go, caption.go): Step runs one maintenance task on
+//     one node or on every live node and returns a StepReport: each
+//     round's calls, a caption in plain words, and every pointer and key
+//     it changed, measured around the round.
+//   - Lecture mode (lecture.go): LectureConfig (a 6-bit ring, slow
+//     rounds, the paper's ten nodes), Config.IDs, Config.Names, decimal
+//     identifiers for m ≤ DecimalBits (RingID.Label), and the finger
+//     table as the paper draws it (NodeDetail's Routing.FingerTable).
 //   - Data (ops.go): Get, Set, Del, Lookup, each started at a node ("via")
 //     or at the default origin (origin.go: Origin, SetOrigin, PickOrigin).
+//   - Files (dfs.go): the file system on the ring (package dfs): FS for a
+//     FUSE mount, PutFile, CatFile, ListFiles, MakeDir, RemoveFile,
+//     StatFile and WhereFile for the commands, CollectGarbage, NoteFiles.
 //   - Reading (views.go): Snapshot for observers that draw everything,
 //     and typed views with JSON tags for the rest: Nodes, Node, Keys,
 //     Stats, Check, Health, Wait. The command language's --json output is
@@ -34,19 +46,25 @@
 //   - Config (config.go): DefaultConfig, ConfigFor(n), and the tunables
 //     changed live with SetTunable.
 //
-// Methods take NODE arguments as a name (n3), a hex ID prefix or an
-// address (names.go) and return errors wrapping the sentinels in errors.go
+// Methods take NODE arguments as a name (n3, N8), an identifier (a hex
+// prefix; in decimal when m ≤ DecimalBits) or an address (names.go) and
+// return errors wrapping the sentinels in errors.go
 // (ErrUnknownNode, ErrNodeState, …), worded for the user.
 //
 // # Goroutines and their exits
 //
-// Besides each node's driver and transport, the cluster runs two
+// Besides each node's driver and transport, the cluster runs three
 // goroutines: translateEvents (events.go) turns chord events into Events,
-// and monitor (monitor.go) evaluates the stable condition. Close stops
-// every node first (so none reports another's shutdown as a failure), then
-// every driver and transport, then closes the stop channel: the translator
-// emits what is still buffered and exits, the monitor exits, Close waits
-// for both and closes Events. Nothing runs after Close returns.
+// monitor (monitor.go) evaluates the stable condition, and dfsLoop
+// (dfs.go) commits the file system's long-open files and collects its
+// garbage (with a helper that cancels its round when it is stopped).
+// Close first stops dfsLoop and closes the file system (committing open
+// files, waiting for its transfers) while the nodes still run; then it
+// stops every node (so none reports another's shutdown as a failure),
+// then every driver and transport, then closes the stop channel: the
+// translator emits what is still buffered and exits, the monitor exits,
+// Close waits for both and closes Events. Nothing runs after Close
+// returns.
 //
 // # Locks
 //
@@ -100,7 +118,11 @@
 // and after its round, and Wait fails at once rather than wait for a step.
 // A side whose condition fails starts over. ConvergedIn is heldSince minus
 // the fault's time — the first moment the condition held, not the
-// confirmation — so it measures what the ring took to repair itself. The
+// confirmation — so it measures what the ring took to repair itself. Step
+// and StepMaintenance each count as a step; when maintenance was paused
+// from the fault until heldSince, only steps moved the ring on, and the
+// verdict counts them instead (Health.InSteps, ConvergedSteps: "converged
+// after 7 steps"). The
 // cluster is stable when every side with a live node is; losing that
 // without a new fault emits "no longer stable", naming any fault still in
 // force (a delay, a drop, a pause, a partition) or saying none is.

@@ -2,10 +2,13 @@ package cluster
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
 )
 
 // EventKind tags an Event, for colouring and filtering.
@@ -24,6 +27,7 @@ const (
 	EventStable   EventKind = "stable"   // the ring became stable
 	EventUnstable EventKind = "unstable" // stability was lost without a new fault
 	EventNewRing  EventKind = "new ring" // revive or add started a new ring: no live node to join through
+	EventMerge    EventKind = "merge"    // after a partition healed, one side's write replaced the other's
 	EventOther    EventKind = "event"    // a chord event with no kind of its own here
 )
 
@@ -34,8 +38,11 @@ type Event struct {
 	// Node is the name of the node concerned ("" for cluster-wide events).
 	Node string
 	Kind EventKind
-	// Text is the full sentence shown in the log.
+	// Text is the event in one line of plain words, naming nodes by name.
 	Text string
+	// Detail is the rest of the account when it says more than Text
+	// (the error a failed call returned, say); "" otherwise.
+	Detail string
 }
 
 // Events returns the cluster's event stream: chord events with node names
@@ -51,7 +58,11 @@ func (c *Cluster) Events() <-chan Event { return c.events }
 // buffer is full or the cluster is closed. Only translateEvents calls it,
 // so that events leave in the order they entered.
 func (c *Cluster) emit(e Event) {
-	c.log.Info(e.Text, "event", string(e.Kind), "node", e.Node)
+	if e.Detail != "" {
+		c.log.Info(e.Text, "event", string(e.Kind), "node", e.Node, "detail", e.Detail)
+	} else {
+		c.log.Info(e.Text, "event", string(e.Kind), "node", e.Node)
+	}
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	if c.evClosed {
@@ -138,13 +149,16 @@ func (c *Cluster) handle(e chord.Event) {
 	}
 }
 
-// translate names the nodes of a chord event and words it for the log.
+// translate names the nodes of a chord event and words it for the log: one
+// line in plain words that names nodes by name (Text), and the rest of
+// chord's account, such as the error a failed call returned, in Detail
+// when it says more than Text.
 func (c *Cluster) translate(e chord.Event) Event {
 	c.mu.RLock()
 	name := c.nameOfLocked(e.Node.Addr)
 	detail := e.Detail
 	if detail != "" {
-		detail = c.replacerLocked().Replace(detail)
+		detail = plainNames(c.replacerLocked().Replace(detail))
 	}
 	old, nw := "nil", "nil"
 	if !e.Old.IsZero() {
@@ -158,30 +172,183 @@ func (c *Cluster) translate(e chord.Event) Event {
 	if out.Time.IsZero() {
 		out.Time = time.Now()
 	}
+	out.Kind, out.Text, out.Detail = eventText(e, name, old, nw, detail)
+	return out
+}
+
+// eventText words a chord event at node name, whose pointer went from old
+// to nw (names, "nil" for none), with chord's detail (names only): the
+// kind, the line, and the detail when it says more than the line.
+func eventText(e chord.Event, name, old, nw, detail string) (EventKind, string, string) {
 	switch e.Kind {
 	case chord.EventJoined:
-		out.Kind, out.Text = EventJoined, name+" joined the ring"
+		if e.New == e.Node {
+			return EventJoined, name + " joined the ring: it created a new one", ""
+		}
+		text := name + " joined the ring"
+		if via, _, ok := strings.Cut(strings.TrimPrefix(detail, "joined via "), ";"); ok && strings.HasPrefix(detail, "joined via ") {
+			text += " through " + via
+		}
+		return EventJoined, text + "; its successor is " + nw, ""
 	case chord.EventLeft:
-		out.Kind, out.Text = EventLeft, name+" left the ring"
+		return EventLeft, name + " left the ring", ""
 	case chord.EventPredecessorChanged:
-		out.Kind, out.Text = EventPred, fmt.Sprintf("%s: predecessor %s → %s", name, old, nw)
+		text := fmt.Sprintf("%s: predecessor %s → %s", name, old, nw)
+		switch {
+		case strings.HasPrefix(detail, "alone in the ring"):
+			return EventPred, text + " (alone in the ring)", ""
+		case strings.HasSuffix(detail, "(notified)"):
+			return EventPred, text + " (" + nw + " notified it)", ""
+		case strings.HasSuffix(detail, " cleared"):
+			return EventPred, text + " (cleared)", ""
+		case strings.HasSuffix(detail, " left"):
+			return EventPred, text + " (" + strings.TrimSuffix(strings.TrimPrefix(detail, "predecessor "), " left") + " left)", ""
+		}
+		return EventPred, text, extra(detail, "predecessor "+old+" → "+nw)
 	case chord.EventSuccessorChanged:
-		out.Kind, out.Text = EventSucc, fmt.Sprintf("%s: successor %s → %s", name, old, nw)
+		text := fmt.Sprintf("%s: successor %s → %s", name, old, nw)
+		plain := "successor " + old + " → " + nw
+		switch {
+		case detail == plain || detail == "":
+			return EventSucc, text, ""
+		case strings.HasPrefix(detail, plain+": "):
+			return EventSucc, text + ", " + strings.TrimPrefix(detail, plain+": "), ""
+		case strings.HasSuffix(detail, " left") && strings.HasPrefix(detail, "successor "):
+			return EventSucc, text + " (" + strings.TrimSuffix(strings.TrimPrefix(detail, "successor "), " left") + " left)", ""
+		}
+		return EventSucc, text, detail
 	case chord.EventFailureDetected:
-		out.Kind, out.Text = EventFailure, fmt.Sprintf("%s: detected failure of %s", name, old)
+		// "successor N56 did not answer stabilize: <error>", "predecessor
+		// N1 did not answer", "leaving: successor N8 did not answer: …".
+		d := detail
+		leaving := strings.HasPrefix(d, "leaving: ")
+		d = strings.TrimPrefix(d, "leaving: ")
+		role, rest, _ := strings.Cut(d, " ")
+		_, rest, _ = strings.Cut(rest, " ") // the node, named in the line
+		what, why, _ := strings.Cut(rest, ": ")
+		who := name
+		if leaving {
+			who += " (leaving)"
+		}
+		if (role == "successor" || role == "predecessor") && strings.HasPrefix(what, "did not answer") {
+			text := fmt.Sprintf("%s: detected failure of %s, its %s", who, old, role)
+			if how := strings.TrimSpace(strings.TrimPrefix(what, "did not answer")); how != "" {
+				text += " (no answer to " + how + ")"
+			}
+			return EventFailure, text, why
+		}
+		return EventFailure, fmt.Sprintf("%s: detected failure of %s", who, old), detail
+	case chord.EventSuspected:
+		// "successor N14 timed out (1 of 3 in a row before it counts as
+		// failed): kept" reads whole.
+		if detail == "" {
+			return EventOther, fmt.Sprintf("%s: %s timed out, kept", name, old), ""
+		}
+		return EventOther, name + ": " + detail, ""
 	case chord.EventKeysMoved:
-		out.Kind, out.Text = EventKeys, name+": keys moved"
+		// "3 keys copied to N14 by N1 (repair)" names its node already.
+		if detail == "" {
+			return EventKeys, name + ": keys moved", ""
+		}
+		if !mentionsName(detail, name) {
+			return EventKeys, name + ": " + detail, ""
+		}
+		return EventKeys, detail, ""
 	case chord.EventLookup:
-		out.Kind, out.Text = EventLookup, name+": lookup"
-	default:
-		out.Kind, out.Text = EventOther, fmt.Sprintf("%s: %v", name, e.Kind)
+		if detail == "" {
+			return EventLookup, name + ": lookup", ""
+		}
+		return EventLookup, name + ": " + detail, ""
 	}
-	if detail != "" {
-		if e.Kind == chord.EventKeysMoved || e.Kind == chord.EventLookup {
-			out.Text = name + ": " + detail
-		} else {
-			out.Text += " (" + detail + ")"
+	return EventOther, fmt.Sprintf("%s: %v", name, e.Kind), detail
+}
+
+// extra is detail unless it only repeats plain.
+func extra(detail, plain string) string {
+	if detail == plain {
+		return ""
+	}
+	return detail
+}
+
+// idLabelRE matches chord's label of a node once its address is a name:
+// "3fa2c1 (n3)", "8 (n3)".
+var idLabelRE = regexp.MustCompile(`\b[0-9a-f]{1,40} \(([A-Za-z][A-Za-z0-9_-]*)\)`)
+
+// plainNames writes chord's node labels as names only: "3fa2c1 (n3)" → "n3".
+func plainNames(s string) string { return idLabelRE.ReplaceAllString(s, "$1") }
+
+// mentionsName reports whether s names node as a whole word.
+func mentionsName(s, node string) bool {
+	for i := strings.Index(s, node); i >= 0; {
+		end := i + len(node)
+		before := i == 0 || !isNameByte(s[i-1])
+		after := end == len(s) || !isNameByte(s[end])
+		if before && after {
+			return true
+		}
+		j := strings.Index(s[i+1:], node)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isNameByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+// merges remembers the merges already reported: every holder whose copy a
+// merge replaced reports it, and the log wants it once.
+type merges struct {
+	mu   sync.Mutex
+	seen map[mergeKey]bool
+	fifo []mergeKey
+}
+
+type mergeKey struct {
+	key            string
+	kept, replaced dht.Version
+}
+
+// maxMergesSeen bounds the merges remembered for de-duplication.
+const maxMergesSeen = 1024
+
+// onMerge is every store's dht.Config.OnMerge: it logs a merge after heal
+// once, as "k: merge after heal kept version X from n5 over version Y from
+// n2". It never blocks (the store calls it from a repair round).
+func (c *Cluster) onMerge(mg dht.Merge) {
+	k := mergeKey{mg.Key, mg.Kept, mg.Replaced}
+	c.merges.mu.Lock()
+	if c.merges.seen == nil {
+		c.merges.seen = make(map[mergeKey]bool)
+	}
+	dup := c.merges.seen[k]
+	if !dup {
+		c.merges.seen[k] = true
+		c.merges.fifo = append(c.merges.fifo, k)
+		if len(c.merges.fifo) > maxMergesSeen {
+			delete(c.merges.seen, c.merges.fifo[0])
+			c.merges.fifo = c.merges.fifo[1:]
 		}
 	}
-	return out
+	c.merges.mu.Unlock()
+	if dup {
+		return
+	}
+	c.mu.RLock()
+	kept, replaced := c.versionLocked(mg.Kept), c.versionLocked(mg.Replaced)
+	node := c.nameOfLocked(mg.Node.Addr)
+	c.mu.RUnlock()
+	what := func(v Version, deleted bool) string {
+		if deleted {
+			return "the delete at " + v.Clock()
+		}
+		return "version " + v.Clock()
+	}
+	c.emit(Event{Time: mg.Time, Node: node, Kind: EventMerge,
+		Text: fmt.Sprintf("%s: merge after heal kept %s from %s over %s from %s",
+			QuoteKey(mg.Key), what(kept, mg.KeptDeleted), kept.Writer, what(replaced, mg.ReplacedDeleted), replaced.Writer)})
 }

@@ -114,3 +114,40 @@ func ExampleCluster_Health() {
 	// true 0 true
 	// n0:A n1:A n2:A n3:A n4:B n5:B
 }
+
+// ExampleCluster_Step crashes N14 in the paper's ten-node ring and runs
+// one stabilize round at N8 by hand: the report tells it in words and
+// lists every pointer it changed.
+func ExampleCluster_Step() {
+	cfg := cluster.LectureConfig(10) // the paper's ring: N1, N8, N14, …
+	cfg.Network = cluster.NewMemNetwork(1)
+	ctx := context.Background()
+	c, err := cluster.Start(ctx, cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	c.PauseMaintenance()
+	if err := c.Kill("N14"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := c.Step(ctx, cluster.TaskStabilize, "N8")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	caption := rep.Rounds[0].Caption
+	fmt.Println(caption[:strings.Index(caption, ". ")+1]) // its first sentence
+	for _, ch := range rep.Changes {
+		fmt.Println(ch)
+	}
+	// Output:
+	// N8 asks its successor N14 for its predecessor and successor list: N14 does not answer (refused): it has failed, so N8 drops it.
+	// N8.successor: N14 → N21
+	// N8.succList[1]: N21 → N32
+	// N8.succList[2]: N32 → N38
+	// N8.succList[3]: N38 → N42
+	// N21.predecessor: N14 → N8
+}

@@ -29,6 +29,10 @@ type faultMark struct {
 	lastFault   string
 	lastFaultAt time.Time
 	lostAt      time.Time
+
+	stepsAtFault, stepsAtLost uint64
+	convergedSteps            int
+	inSteps                   bool
 }
 
 // beginFault marks what as being applied. Call end (or cancel, when
@@ -37,7 +41,8 @@ func (c *Cluster) beginFault(what string) *faultMark {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := &faultMark{c: c, stable: c.stable, convergedIn: c.convergedIn, sides: c.sides, unstableWhy: c.unstableWhy,
-		lastFault: c.lastFault, lastFaultAt: c.lastFaultAt, lostAt: c.lostAt}
+		lastFault: c.lastFault, lastFaultAt: c.lastFaultAt, lostAt: c.lostAt,
+		stepsAtFault: c.stepsAtFault, stepsAtLost: c.stepsAtLost, convergedSteps: c.convergedSteps, inSteps: c.inSteps}
 	c.busy = what
 	c.gen++
 	c.stable, c.convergedIn, c.sides = false, 0, nil
@@ -54,6 +59,7 @@ func (f *faultMark) cancel() {
 	c.gen++
 	c.stable, c.convergedIn, c.sides, c.unstableWhy = f.stable, f.convergedIn, f.sides, f.unstableWhy
 	c.lastFault, c.lastFaultAt, c.lostAt = f.lastFault, f.lastFaultAt, f.lostAt
+	c.stepsAtFault, c.stepsAtLost, c.convergedSteps, c.inSteps = f.stepsAtFault, f.stepsAtLost, f.convergedSteps, f.inSteps
 	c.mu.Unlock()
 }
 
@@ -65,6 +71,7 @@ func (f *faultMark) end(what string) {
 	c.mu.Lock()
 	c.busy = ""
 	c.lastFault, c.lastFaultAt, c.lostAt = what, now, time.Time{}
+	c.stepsAtFault = c.steps
 	c.gen++
 	c.stable, c.convergedIn, c.sides = false, 0, nil
 	c.unstableWhy = "not judged yet after " + what
@@ -573,12 +580,7 @@ func (c *Cluster) PauseMaintenance() {
 	defer c.opMu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.maintPaused = true
-	for _, m := range c.members {
-		if m.drv != nil {
-			m.drv.Pause()
-		}
-	}
+	c.pauseMaintenanceLocked()
 }
 
 // ResumeMaintenance restarts the rounds of every live node.
@@ -588,6 +590,7 @@ func (c *Cluster) ResumeMaintenance() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.maintPaused = false
+	c.pausedAt = time.Time{}
 	for _, m := range c.members {
 		if m.drv != nil && m.state == StateAlive {
 			m.drv.Resume()
@@ -598,11 +601,15 @@ func (c *Cluster) ResumeMaintenance() {
 // StepMaintenance runs one round of every task on every live node, in name
 // order, and returns how many nodes ran. The stable condition is evaluated
 // before and after, so that a ring that stays ideal through a step is
-// confirmed stable by it.
+// confirmed stable by it. It counts as one step, as Step does; Step also
+// reports what each round did.
 func (c *Cluster) StepMaintenance(ctx context.Context) int {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
-	c.evaluate()
+	c.evaluate() // before the step is counted: what held already took no step
+	c.mu.Lock()
+	c.steps++
+	c.mu.Unlock()
 	defer c.evaluate()
 	c.mu.RLock()
 	var drvs []*chord.Driver

@@ -20,7 +20,9 @@ type FingerRun struct {
 }
 
 // String prints the run as "fingers 1–152 → n3 (3fa2c1)" or
-// "finger 153 → n7 (9b0e44)"; unknown entries print as "→ (unknown)".
+// "finger 153 → n7 (9b0e44)" (the identifier in decimal when m ≤
+// DecimalBits, and left out when the name is it: "fingers 1–3 → N14");
+// unknown entries print as "→ (unknown)".
 func (r FingerRun) String() string {
 	span := fmt.Sprintf("finger %d", r.From)
 	if r.To != r.From {
@@ -29,7 +31,11 @@ func (r FingerRun) String() string {
 	if r.Node.IsZero() {
 		return span + " → (unknown)"
 	}
-	return fmt.Sprintf("%s → %s (%s)", span, r.Name, r.Node.ID.Short(r.Bits))
+	id := RingID{ID: r.Node.ID, Bits: r.Bits}
+	if id.Decimal() && r.Name == idName(r.Node.ID) {
+		return span + " → " + r.Name
+	}
+	return fmt.Sprintf("%s → %s (%s)", span, r.Name, id.Label())
 }
 
 // CollapseFingers folds a node's finger table into runs of consecutive

@@ -54,6 +54,13 @@ type Health struct {
 	// moment the condition held (the slowest side's under a partition); the
 	// confirmation that follows is not included (JSON: seconds).
 	ConvergedIn time.Duration `json:"-"`
+	// InSteps: maintenance was paused from LastFault (or the loss of
+	// stability) until the condition held, so only steps moved the ring
+	// on; ConvergedSteps is how many (JSON: steps, present only then). A
+	// summary then says "converged after 7 steps" rather than the seconds
+	// someone spent stepping.
+	InSteps        bool `json:"-"`
+	ConvergedSteps int  `json:"-"`
 	// StableAgain: stability was lost after LastFault without a new fault
 	// and came back; ConvergedIn is then measured from when it was lost.
 	StableAgain bool `json:"stable_again,omitempty"`
@@ -65,13 +72,41 @@ type Health struct {
 	Summary string `json:"summary"`
 }
 
-// MarshalJSON adds seconds.
+// MarshalJSON adds seconds, and steps when InSteps.
 func (h Health) MarshalJSON() ([]byte, error) {
 	type plain Health
 	return json.Marshal(struct {
 		plain
 		Seconds float64 `json:"seconds"`
-	}{plain(h), h.ConvergedIn.Seconds()})
+		Steps   *int    `json:"steps,omitempty"`
+	}{plain(h), h.ConvergedIn.Seconds(), stepsJSON(h.InSteps, h.ConvergedSteps)})
+}
+
+// stepsJSON is the steps field: present only when convergence was
+// counted in steps.
+func stepsJSON(inSteps bool, steps int) *int {
+	if !inSteps {
+		return nil
+	}
+	return &steps
+}
+
+// convergedAfter says how long convergence took, to go before what it
+// followed: "0.41 s after", or with maintenance paused throughout "after 7
+// steps since".
+func convergedAfter(d time.Duration, steps int, inSteps bool) string {
+	if inSteps {
+		return "after " + plural(steps, "step") + " since"
+	}
+	return seconds(d) + " after"
+}
+
+// plural writes a count with its noun: "1 step", "7 steps".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // Side is one side of a partition, judged as a ring of its own.
@@ -86,8 +121,11 @@ type Side struct {
 	// stable.
 	Stable     bool `json:"stable"`
 	Confirming bool `json:"confirming"`
-	// ConvergedIn: as in Health, for this side (JSON: seconds).
-	ConvergedIn time.Duration `json:"-"`
+	// ConvergedIn, InSteps and ConvergedSteps: as in Health, for this
+	// side (JSON: seconds, steps).
+	ConvergedIn    time.Duration `json:"-"`
+	InSteps        bool          `json:"-"`
+	ConvergedSteps int           `json:"-"`
 	// Violations counts this side's violations of invariants 1–8.
 	Violations int `json:"violations"`
 	// Reason says why the side is not stable; Note what a side of r or
@@ -96,13 +134,14 @@ type Side struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// MarshalJSON adds seconds.
+// MarshalJSON adds seconds, and steps when InSteps.
 func (s Side) MarshalJSON() ([]byte, error) {
 	type plain Side
 	return json.Marshal(struct {
 		plain
 		Seconds float64 `json:"seconds"`
-	}{plain(s), s.ConvergedIn.Seconds()})
+		Steps   *int    `json:"steps,omitempty"`
+	}{plain(s), s.ConvergedIn.Seconds(), stepsJSON(s.InSteps, s.ConvergedSteps)})
 }
 
 // Side labels.
@@ -159,8 +198,8 @@ func smallRingNote(n, r int) string {
 // checkSide checks invariants 1–8 over one side's live statuses. Below
 // r+1 members invariant 8 cannot hold: it is returned as the note instead
 // of a violation, so that check, wait and the status bar say the same.
-func checkSide(sts []chord.Status, r int) ([]chord.Violation, string) {
-	vs := chord.CheckInvariants(sts)
+func checkSide(sts []chord.Status, r int, nm chord.Naming) ([]chord.Violation, string) {
+	vs := chord.CheckInvariantsNamed(sts, nm)
 	note := smallRingNote(len(sts), r)
 	if note == "" {
 		return vs, ""
@@ -188,6 +227,7 @@ type judgement struct {
 func (c *Cluster) judgeLocked(known map[*member]chord.Status) judgement {
 	var j judgement
 	r := c.cfg.Chord.SuccessorListLen
+	nm := c.namingLocked()
 	for _, g := range c.sidesLocked() {
 		sts := make([]chord.Status, len(g.live))
 		names := make([]string, len(g.live))
@@ -199,7 +239,7 @@ func (c *Cluster) judgeLocked(known map[*member]chord.Status) judgement {
 			sts[i] = st
 			names[i] = m.name
 		}
-		vs, note := checkSide(sts, r)
+		vs, note := checkSide(sts, r, nm)
 		j.violations = append(j.violations, vs...)
 		for range vs {
 			j.sideOf = append(j.sideOf, g.label)
@@ -254,6 +294,7 @@ func (c *Cluster) healthLocked(j judgement) Health {
 	}
 	if h.Stable {
 		h.ConvergedIn, h.StableAgain = c.convergedIn, !c.lostAt.IsZero()
+		h.InSteps, h.ConvergedSteps = c.inSteps, c.convergedSteps
 	} else {
 		h.Reason = c.unstableWhy
 	}
@@ -264,7 +305,7 @@ func (c *Cluster) healthLocked(j judgement) Health {
 			if v := c.sides[s.Label]; v != nil {
 				s.Stable, s.Confirming, s.Reason = v.confirmed, v.confirming(), v.why
 				if v.confirmed {
-					s.ConvergedIn = v.convergedIn
+					s.ConvergedIn, s.InSteps, s.ConvergedSteps = v.convergedIn, v.heldPaused, v.heldSteps
 				}
 			} else if len(s.Nodes) == 0 {
 				s.Reason = "no live node"
@@ -300,11 +341,13 @@ func summarize(h Health) string {
 	var s string
 	switch {
 	case h.Stable && h.StableAgain:
-		s = fmt.Sprintf("stable again — %s after it was lost (no new fault since %s)", seconds(h.ConvergedIn), h.LastFault)
+		s = fmt.Sprintf("stable again — %s it was lost (no new fault since %s)", convergedAfter(h.ConvergedIn, h.ConvergedSteps, h.InSteps), h.LastFault)
+	case h.Stable && h.InSteps:
+		s = fmt.Sprintf("stable — converged %s %s (counted in steps: maintenance was paused)", convergedAfter(h.ConvergedIn, h.ConvergedSteps, h.InSteps), h.LastFault)
 	case h.Stable:
 		s = fmt.Sprintf("stable — converged in %s after %s", seconds(h.ConvergedIn), h.LastFault)
 	case h.Confirming && h.MaintenancePaused:
-		s = "ideal ring after " + h.LastFault + ", not yet confirmed — maintenance is paused (maintenance step runs a round)"
+		s = "ideal ring after " + h.LastFault + ", not yet confirmed — maintenance is paused (step runs a round)"
 	case h.Confirming:
 		s = "ideal ring after " + h.LastFault + ", confirming: waiting for a round of every maintenance task"
 	default:
@@ -319,6 +362,7 @@ func summarize(h Health) string {
 func partitionSummary(h Health) string {
 	var stable, converging, confirming, empty []string
 	var slowest time.Duration
+	slowestSteps, inSteps := 0, true
 	for _, s := range h.Sides {
 		switch {
 		case len(s.Nodes) == 0:
@@ -326,6 +370,7 @@ func partitionSummary(h Health) string {
 		case s.Stable:
 			stable = append(stable, s.Label)
 			slowest = max(slowest, s.ConvergedIn)
+			slowestSteps, inSteps = max(slowestSteps, s.ConvergedSteps), inSteps && s.InSteps
 		case s.Confirming:
 			confirming = append(confirming, s.Label)
 		default:
@@ -335,7 +380,11 @@ func partitionSummary(h Health) string {
 	var parts []string
 	switch {
 	case len(stable) == len(h.Sides):
-		parts = append(parts, fmt.Sprintf("each stable after %s", seconds(slowest)))
+		after := "after " + seconds(slowest)
+		if inSteps {
+			after = "after " + plural(slowestSteps, "step")
+		}
+		parts = append(parts, "each stable "+after)
 	default:
 		if len(stable) > 0 {
 			parts = append(parts, sidesWord(stable)+" stable")

@@ -39,10 +39,12 @@ func (c *Cluster) monitor() {
 // sideView is what the stable check looks at on one side: the live
 // members' routing state, stored keys and round counters, taken together.
 type sideView struct {
+	naming  chord.Naming // how messages name nodes (namingLocked)
 	label   string
 	members []*member
 	status  []chord.Status
 	keys    [][]dht.KeyInfo
+	ready   []bool // the store has taken over its keys (dht.Store.Ready)
 	rounds  []*roundCounts
 }
 
@@ -57,6 +59,11 @@ type sideVerdict struct {
 	// it was first seen after): confirmation needs a round of each task
 	// begun after it.
 	base map[*roundCounts][]uint64
+	// heldSteps is the steps since the fault at heldSince, and
+	// heldPaused whether maintenance had been paused throughout until
+	// then: convergence is then counted in steps.
+	heldSteps  int
+	heldPaused bool
 	// confirmed: the side is stable; convergedIn = heldSince − fault.
 	confirmed   bool
 	convergedIn time.Duration
@@ -72,10 +79,11 @@ func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 	defer c.mu.RUnlock()
 	var out []sideView
 	for _, g := range c.sidesLocked() {
-		v := sideView{label: g.label, members: g.live}
+		v := sideView{naming: c.namingLocked(), label: g.label, members: g.live}
 		for _, m := range g.live {
 			v.status = append(v.status, m.node.Status())
 			v.keys = append(v.keys, m.store.Keys())
+			v.ready = append(v.ready, m.store.Ready())
 			v.rounds = append(v.rounds, m.rounds)
 		}
 		out = append(out, v)
@@ -106,8 +114,9 @@ func (c *Cluster) evaluate() {
 	}
 	names := c.replacerLocked()
 	sides := make(map[string]*sideVerdict, len(views))
-	all, anyLive := true, false
+	all, anyLive, inSteps := true, false, true
 	var converged time.Duration
+	var convergedSteps int
 	var firstWhy string
 	for i, v := range views {
 		sv := c.sides[v.label]
@@ -128,11 +137,12 @@ func (c *Cluster) evaluate() {
 		default:
 			if sv.heldSince.IsZero() {
 				sv.heldSince, sv.base = now, map[*roundCounts][]uint64{}
+				sv.heldSteps, sv.heldPaused = int(c.steps-c.disturbedStepsLocked()), c.pausedThroughLocked()
 			}
 			if !sv.confirmed {
 				if pending := sv.confirm(v); pending != "" {
 					if c.maintPaused {
-						pending += " (maintenance is paused: maintenance step runs a round)"
+						pending += " (maintenance is paused: step runs a round)"
 					}
 					sv.why = pending
 				} else {
@@ -153,6 +163,8 @@ func (c *Cluster) evaluate() {
 			continue
 		}
 		converged = max(converged, sv.convergedIn)
+		convergedSteps = max(convergedSteps, sv.heldSteps)
+		inSteps = inSteps && sv.heldPaused
 	}
 	if !anyLive {
 		all, firstWhy = false, "no live node"
@@ -160,18 +172,20 @@ func (c *Cluster) evaluate() {
 	c.sides = sides
 	switch {
 	case all && !c.stable:
-		c.stable, c.convergedIn = true, converged
-		text := fmt.Sprintf("stable %.2f s after %s", converged.Seconds(), c.lastFault)
+		c.stable, c.convergedIn, c.convergedSteps, c.inSteps = true, converged, convergedSteps, inSteps
+		after := convergedAfter(converged, convergedSteps, inSteps)
+		text := fmt.Sprintf("stable %s %s", after, c.lastFault)
 		if c.partitioned {
-			text = fmt.Sprintf("each side stable %.2f s after %s (partitioned: %d sides)", converged.Seconds(), c.lastFault, len(views))
+			text = fmt.Sprintf("each side stable %s %s (partitioned: %d sides)", after, c.lastFault, len(views))
 		}
 		if !c.lostAt.IsZero() {
-			text = fmt.Sprintf("stable again %.2f s after it was lost (no new fault since %s)", converged.Seconds(), c.lastFault)
+			text = fmt.Sprintf("stable again %s it was lost (no new fault since %s)", after, c.lastFault)
 		}
 		ev = &Event{Time: now, Kind: EventStable, Text: text}
 	case !all && c.stable:
 		// Lost after a confirmation, without a new fault: news.
 		c.stable, c.convergedIn, c.lostAt = false, 0, now
+		c.stepsAtLost, c.convergedSteps, c.inSteps = c.steps, 0, false
 		cause := "no fault injected"
 		if f := c.activeFaultsLocked(); len(f) > 0 {
 			cause = "while " + strings.Join(f, ", ") + " in force"
@@ -219,8 +233,10 @@ func (v *sideVerdict) confirm(sv sideView) string {
 }
 
 // stableCondition is the "stable" condition: at least one live node, every
-// live node joined, the ideal ring with correct fingers (chord.CheckIdeal),
-// and every live key held by exactly its r rightful holders — the owner
+// live node joined and serving its keys (a joiner takes them over in its
+// first repair rounds), the ideal ring with correct fingers
+// (chord.CheckIdeal), and every live key held by exactly its r rightful
+// holders — the owner
 // (successor of the key's ID among live nodes) and the next r-1 live nodes —
 // all at the same version. When false, why says what is missing.
 func stableCondition(v sideView, replicas int) (bool, string) {
@@ -232,7 +248,12 @@ func stableCondition(v sideView, replicas int) (bool, string) {
 			return false, st.Self.Addr + " has not joined"
 		}
 	}
-	if vs := chord.CheckIdeal(v.status, true); len(vs) > 0 {
+	for i, ready := range v.ready {
+		if !ready {
+			return false, v.members[i].name + " is still taking over its keys"
+		}
+	}
+	if vs := chord.CheckIdealNamed(v.status, true, v.naming); len(vs) > 0 {
 		// The first difference only: the one count on screen is that of
 		// invariants 1–8 (Health.Violations), not of these.
 		return false, "not yet the ideal ring: " + vs[0].Message
@@ -242,7 +263,7 @@ func stableCondition(v sideView, replicas int) (bool, string) {
 
 type holder struct {
 	idx     int
-	version Version
+	version dht.Version
 	deleted bool
 }
 
@@ -259,7 +280,7 @@ func keysPlaced(v sideView, replicas int) (bool, string) {
 	ids := map[string]chord.ID{}
 	for i, ks := range v.keys {
 		for _, k := range ks {
-			byKey[k.Key] = append(byKey[k.Key], holder{i, keyVersion(k), k.Deleted})
+			byKey[k.Key] = append(byKey[k.Key], holder{i, k.Version, k.Deleted})
 			ids[k.Key] = k.ID
 		}
 	}

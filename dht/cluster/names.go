@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/chordtui/chordtui/chord"
@@ -19,10 +20,12 @@ func (c *Cluster) Names() []string {
 	return out
 }
 
-// Resolve finds the node named by node: a name (n3), an address
-// (127.0.0.1:4000) or a hex identifier prefix. The error wraps
-// ErrUnknownNode and lists the names, or the candidates of an ambiguous
-// prefix.
+// Resolve finds the node named by node: a name (n3, or N8 with NamesID;
+// case does not matter), an address (127.0.0.1:4000) or its identifier:
+// a hex prefix, or on a ring of m ≤ DecimalBits, where identifiers are
+// written in decimal, the decimal number (hex then needs 0x). The error
+// wraps ErrUnknownNode and lists the names, or the candidates of an
+// ambiguous prefix.
 func (c *Cluster) Resolve(node string) (Peer, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -55,11 +58,24 @@ func (c *Cluster) resolveLocked(op, arg string) (*member, error) {
 	if op != "" {
 		prefix = op + ": "
 	}
-	hex := strings.TrimPrefix(strings.ToLower(arg), "0x")
-	if hex != "" && isHex(hex) {
+	bits := c.cfg.Chord.Bits
+	if bits <= DecimalBits && arg != "" && isDigits(arg) {
+		// Identifiers are written in decimal on a ring this small: a
+		// number is one, exactly (hex needs 0x).
+		if v, err := strconv.ParseUint(arg, 10, 64); err == nil && v < 1<<bits {
+			for _, m := range c.members {
+				if m.id == chord.IDFromUint64(bits, v) {
+					return m, nil
+				}
+			}
+		}
+		return nil, errorf(ErrUnknownNode, "%sno node has identifier %s — nodes are %s", prefix, QuoteKey(arg), c.nameRangeLocked())
+	}
+	hex, hasPrefix := strings.CutPrefix(strings.ToLower(arg), "0x")
+	if hex != "" && isHex(hex) && (hasPrefix || bits > DecimalBits) {
 		var matches []*member
 		for _, m := range c.members {
-			if strings.HasPrefix(m.id.Hex(c.cfg.Chord.Bits), hex) {
+			if strings.HasPrefix(m.id.Hex(bits), hex) {
 				matches = append(matches, m)
 			}
 		}
@@ -70,7 +86,7 @@ func (c *Cluster) resolveLocked(op, arg string) (*member, error) {
 		default:
 			var desc []string
 			for _, m := range matches {
-				desc = append(desc, fmt.Sprintf("%s (%s)", m.name, m.id.Short(c.cfg.Chord.Bits)))
+				desc = append(desc, fmt.Sprintf("%s (%s)", m.name, m.id.Short(bits)))
 			}
 			return nil, errorf(ErrUnknownNode, "%sID prefix %s is ambiguous — it matches %s; give more digits",
 				prefix, QuoteKey(arg), strings.Join(desc, ", "))
@@ -87,6 +103,15 @@ func (c *Cluster) nameRangeLocked() string {
 		return c.members[0].name
 	}
 	return c.members[0].name + "…" + c.members[len(c.members)-1].name
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(s string) bool {
@@ -136,10 +161,14 @@ func (c *Cluster) replacerLocked() *strings.Replacer {
 		return r.r
 	}
 	names := make(map[string]string, len(c.members))
+	var labelled []string // NamesID: "8 (addr)", chord's label, is just "N8"
 	for _, m := range c.members {
 		names[m.addr] = m.name
+		if c.cfg.Names == NamesID {
+			labelled = append(labelled, m.id.Label(c.cfg.Chord.Bits)+" ("+m.addr+")", m.name)
+		}
 	}
-	r := &namedReplacer{r: addrReplacer(names), n: len(c.members)}
+	r := &namedReplacer{r: addrReplacer(names, labelled...), n: len(c.members)}
 	c.names.Store(r)
 	return r.r
 }
@@ -151,14 +180,15 @@ type namedReplacer struct {
 }
 
 // addrReplacer rewrites addresses to names, longest address first so that
-// 127.0.0.1:4000 never matches inside 127.0.0.1:40001.
-func addrReplacer(names map[string]string) *strings.Replacer {
+// 127.0.0.1:4000 never matches inside 127.0.0.1:40001; first pairs (old,
+// new, …), when given, are tried before them.
+func addrReplacer(names map[string]string, first ...string) *strings.Replacer {
 	addrs := make([]string, 0, len(names))
 	for a := range names {
 		addrs = append(addrs, a)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return len(addrs[i]) > len(addrs[j]) })
-	pairs := make([]string, 0, 2*len(addrs))
+	pairs := append(make([]string, 0, len(first)+2*len(addrs)), first...)
 	for _, a := range addrs {
 		pairs = append(pairs, a, names[a])
 	}

@@ -2,9 +2,11 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/chord"
@@ -41,7 +43,11 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	}
 	ctx, cancel := c.opContext(ctx)
 	defer cancel()
-	gr, err := at.store.Get(ctx, key)
+	var gr dht.GetResult
+	err = c.retryUnavailable(ctx, func() (err error) {
+		gr, err = at.store.Get(ctx, key)
+		return err
+	})
 	out := GetResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, gr.Lookup)}
 	out.Hops, out.Timeouts = out.Lookup.Hops, out.Lookup.Timeouts
 	if err != nil {
@@ -51,7 +57,7 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	out.Found = gr.Found
 	if gr.Found {
 		out.Value = string(gr.Value)
-		out.Version = getVersion(gr)
+		out.Version = c.version(gr.Version)
 	}
 	return out, nil
 }
@@ -85,15 +91,49 @@ func (c *Cluster) write(ctx context.Context, op, key, via string, put func(conte
 	}
 	ctx, cancel := c.opContext(ctx)
 	defer cancel()
-	pr, err := put(ctx, at.store)
+	var pr dht.PutResult
+	err = c.retryUnavailable(ctx, func() (err error) {
+		pr, err = put(ctx, at.store)
+		return err
+	})
 	out := WriteResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, pr.Lookup)}
 	out.Hops, out.Timeouts = out.Lookup.Hops, out.Lookup.Timeouts
 	if err != nil {
 		return out, c.dataErr(op, key, at.name, err)
 	}
 	out.Owner = c.ref(pr.Owner)
-	out.Version = putVersion(pr)
+	out.Version = c.version(pr.Version)
 	return out, nil
+}
+
+// opAttempts is how many times a get, set or del is tried while the key
+// is unavailable (dht.ErrUnavailable).
+const opAttempts = 3
+
+// retryUnavailable runs op again, after two stabilize periods, while it
+// fails because the key is unavailable, at most opAttempts times in all
+// and within ctx. While many nodes join at once a lookup can name a node
+// whose range is still moving (its redirects run out), and a joiner may
+// not have taken over its keys: a moment later the pointers are right.
+// Retrying a write is safe: it is a new write of the same value, with a
+// later version. Other errors return at once.
+func (c *Cluster) retryUnavailable(ctx context.Context, op func() error) error {
+	c.mu.RLock()
+	pause := 2 * c.cfg.Chord.StabilizeInterval
+	c.mu.RUnlock()
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || !errors.Is(err, dht.ErrUnavailable) || attempt == opAttempts {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 // Lookup finds the owner of key (hashed as a key is) through via ("" for

@@ -82,6 +82,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err == nil {
 		err = c.joinInWaves(ctx, ms, base)
 	}
+	if err == nil {
+		err = c.awaitReady(ctx, ms)
+	}
+	if err == nil {
+		err = c.startDFS()
+	}
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("start: %w", err)
@@ -139,7 +145,7 @@ func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) err
 		}
 		c.log.Info("join wave", "nodes", wave, "ring", joined, "joined_in", joinedIn, "settled_in", time.Since(began)-joinedIn)
 	}
-	if len(ms) > fixAllFingersAbove {
+	if len(ms) > fixAllFingersAbove || c.cfg.SettleFingers {
 		began := time.Now()
 		c.fixAllFingers(ctx, ms)
 		c.log.Info("fingers fixed", "nodes", len(ms), "took", time.Since(began))
@@ -195,7 +201,9 @@ func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(conte
 func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
 	defer cancel()
-	tick := time.NewTicker(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond))
+	// Half a stabilize period, at most settleTick: the nudges, not the
+	// drivers, thread the joiners in when stabilize is slow (a lecture).
+	tick := time.NewTicker(min(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond), settleTick))
 	defer tick.Stop()
 	for {
 		var sts []chord.Status
@@ -208,7 +216,10 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 			}
 		}
 		c.mu.RUnlock()
-		vs := chord.CheckIdeal(sts, false)
+		c.mu.RLock()
+		nm := c.namingLocked()
+		c.mu.RUnlock()
+		vs := chord.CheckIdealNamed(sts, false, nm)
 		if len(vs) == 0 && len(sts) == len(ms) {
 			return nil
 		}
@@ -232,6 +243,42 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	}
 }
 
+// awaitReady returns once every store of ms has taken over its keys
+// (dht.Store.Ready: a joiner serves no key before), so that a started
+// cluster answers every get and set. Between checks it runs one extra
+// repair round on every store still taking over, through its driver; it
+// gives up after JoinTimeout.
+func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
+	defer cancel()
+	tick := time.NewTicker(max(c.cfg.DHT.RepairInterval/4, time.Millisecond))
+	defer tick.Stop()
+	for {
+		var waiting []*member
+		stores := map[*chord.Node]*dht.Store{}
+		c.mu.RLock()
+		for _, m := range ms {
+			if m.store != nil && !m.store.Ready() {
+				waiting = append(waiting, m)
+				stores[m.node] = m.store
+			}
+		}
+		c.mu.RUnlock()
+		if len(waiting) == 0 {
+			return nil
+		}
+		c.eachDriver(ctx, waiting, func(ctx context.Context, node *chord.Node) { _ = stores[node].Repair(ctx) })
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d nodes did not take over their keys (e.g. %s)", len(waiting), len(ms), waiting[0].name)
+		case <-tick.C:
+		}
+	}
+}
+
+// settleTick bounds how long settle waits between two looks at the ring.
+const settleTick = 100 * time.Millisecond
+
 // newMember reserves a name, an identifier and a listener for a new node
 // and records it as down; boot brings it up.
 func (c *Cluster) newMember() (*member, error) {
@@ -250,19 +297,26 @@ func (c *Cluster) newMember() (*member, error) {
 		tr.Kill()
 		return nil, err
 	}
+	if c.cfg.Names == NamesID {
+		m.name = idName(m.id)
+	}
 	c.members = append(c.members, m)
 	return m, nil
 }
 
-// chooseIDLocked picks the identifier of a new node: SHA-1 of its address
-// (or of the seed and its name), re-hashed with a counter in the rare case
-// it collides with an existing member on a small ring. A full identifier
-// space is an error at once, never a loop.
+// chooseIDLocked picks the identifier of a new node: Config.IDs for the
+// nodes Start launches, else SHA-1 of its address (or of the seed and its
+// start-order name), re-hashed with a counter in the rare case it collides
+// with an existing member on a small ring. A full identifier space is an
+// error at once, never a loop.
 func (c *Cluster) chooseIDLocked(name, addr string) (chord.ID, error) {
 	bits := c.cfg.Chord.Bits
 	if bits < 63 && uint64(len(c.members)) >= uint64(1)<<bits {
 		return chord.ID{}, errorf(ErrFull, "all %d identifiers of the %d-bit ring are taken (by live, down and departed nodes alike)",
 			uint64(1)<<bits, bits)
+	}
+	if i := len(c.members); i < len(c.cfg.IDs) {
+		return c.cfg.IDs[i], nil // distinct (Validate), and the first nodes
 	}
 	base := addr
 	if c.cfg.Seed != 0 {
@@ -294,6 +348,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	nc := c.cfg.Chord
 	dc := c.cfg.DHT
 	dc.Logger = c.log.With("node", m.name)
+	dc.OnMerge = c.onMerge
 	tr := m.tr
 	m.incarnation++
 	inc := m.incarnation

@@ -68,11 +68,58 @@ func (p Peer) String() string {
 // MarshalText writes the name.
 func (p Peer) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
-// Version is a key's version as results show it: the write counter the
-// owner assigned (see convert.go for where it comes from).
-type Version uint64
+// Version is a key's version as results show it: the hybrid logical clock
+// reading at which the key's owner versioned the write (physical time,
+// then a counter among writes of the same nanosecond) and that owner's
+// name. Versions order writes: a write acknowledged after another one
+// completed has a later version (see package dht). Compare them with
+// Compare, not ==.
+type Version struct {
+	// Time is the physical part, in UTC to the nanosecond.
+	Time time.Time `json:"time"`
+	// Logical orders writes versioned in the same nanosecond.
+	Logical uint32 `json:"logical"`
+	// Writer is the name of the node that assigned the version.
+	Writer string `json:"writer"`
 
-func (v Version) String() string { return strconv.FormatUint(uint64(v), 10) }
+	raw dht.Version
+}
+
+// NewVersion returns the version writer assigned at t (logical orders
+// writes of the same nanosecond), for programs and tests that build
+// results themselves. Versions from the cluster also order by writer ID.
+func NewVersion(t time.Time, logical uint32, writer string) Version {
+	return Version{Time: t.UTC(), Logical: logical, Writer: writer, raw: dht.Version{Wall: t.UnixNano(), Logical: logical}}
+}
+
+// IsZero reports whether v is no version at all (nothing was written).
+func (v Version) IsZero() bool { return v.raw.IsZero() }
+
+// Compare returns -1, 0 or +1 as v is older than, equal to or newer than o.
+func (v Version) Compare(o Version) int { return v.raw.Compare(o.raw) }
+
+// String prints the version as "03:56:32.512847@n14" (UTC, to the
+// microsecond), with "+L" after the time when the logical counter is set;
+// "none" for the zero version. JSON carries the full time.
+func (v Version) String() string {
+	if v.IsZero() {
+		return "none"
+	}
+	return v.Clock() + "@" + v.Writer
+}
+
+// Clock prints the version's clock reading without the writer:
+// "03:56:32.512847", or "03:56:32.512847+1" with a logical counter.
+func (v Version) Clock() string {
+	if v.IsZero() {
+		return "none"
+	}
+	s := v.Time.Format("15:04:05.000000")
+	if v.Logical > 0 {
+		s += "+" + strconv.FormatUint(uint64(v.Logical), 10)
+	}
+	return s
+}
 
 // RPCStats are one node's transport counters.
 type RPCStats struct {
@@ -127,10 +174,10 @@ type Snapshot struct {
 	// stable condition first held (valid when Stable; see Health).
 	ConvergedIn time.Duration
 	// Violations of invariants 1–8 right now, each side of a partition
-	// checked as its own ring; len(Violations) = Health.Violations. A ring
-	// of r or fewer live nodes cannot have r+1 principals: that is
-	// Health.Note, not a violation.
-	Violations []chord.Violation
+	// checked as its own ring, in words with node names (Check's list);
+	// len(Violations) = Health.Violations. A ring of r or fewer live nodes
+	// cannot have r+1 principals: that is Health.Note, not a violation.
+	Violations []Violation
 	// MaintenancePaused is true while the drivers are paused (step mode).
 	MaintenancePaused bool
 	// KeyIDs are the identifiers of stored live keys (for ring ticks).
@@ -361,11 +408,15 @@ type NodesView struct {
 
 // Routing is a running node's routing state in NodeDetail.
 type Routing struct {
-	Pred       Peer        `json:"pred"`
-	Successors []Peer      `json:"successors"`
-	Fingers    []FingerRun `json:"fingers"`
-	Lookups    uint64      `json:"lookups"`
-	Rounds     uint64      `json:"rounds"`
+	Pred       Peer   `json:"pred"`
+	Successors []Peer `json:"successors"`
+	// Fingers is the finger table collapsed to runs of fingers that point
+	// at the same node; FingerTable is every finger as the paper draws it
+	// (k, start, interval, node).
+	Fingers     []FingerRun   `json:"fingers"`
+	FingerTable []FingerEntry `json:"finger_table"`
+	Lookups     uint64        `json:"lookups"`
+	Rounds      uint64        `json:"rounds"`
 }
 
 // NodeDetail is one node in full.
@@ -405,6 +456,10 @@ type KeyEntry struct {
 	Deleted bool `json:"deleted"`
 	// Size is len(key) + len(value).
 	Size int `json:"size"`
+	// MergedOver is the version this copy replaced in a merge after a
+	// partition healed (a write of the other side, lost to this one), if
+	// it came from one.
+	MergedOver *Version `json:"merged_over,omitempty"`
 }
 
 // KeyList is the keys one node stores, sorted by identifier.
@@ -461,7 +516,10 @@ type Violation struct {
 	// Invariant names it, e.g. "OrderedRing".
 	Invariant string
 	// Node is the node whose state breaks it ("" if global).
-	Node    string
+	Node string
+	// Nodes names every node the message names, Node first: the nodes to
+	// point at when showing it.
+	Nodes   []string
 	Message string
 	// Side is the side of the partition it was found on ("" when there is
 	// no partition).
@@ -507,7 +565,11 @@ type WaitResult struct {
 	// fault After took effect, to the first moment the stable condition
 	// held (JSON: seconds). Under a partition: the slowest side's.
 	ConvergedIn time.Duration `json:"-"`
-	After       string        `json:"after"`
+	// InSteps and ConvergedSteps: as in Health (JSON: steps, present only
+	// with InSteps).
+	InSteps        bool   `json:"-"`
+	ConvergedSteps int    `json:"-"`
+	After          string `json:"after"`
 	// Waited is how long Wait waited (JSON: waited, in seconds).
 	Waited time.Duration `json:"-"`
 	// Partitioned: a partition is in force; each of Sides is stable on its
@@ -521,12 +583,29 @@ type WaitResult struct {
 	StableAgain bool `json:"stable_again,omitempty"`
 }
 
-// MarshalJSON adds seconds and waited.
+// MarshalJSON adds seconds, steps (with InSteps) and waited.
 func (r WaitResult) MarshalJSON() ([]byte, error) {
 	type plain WaitResult
 	return json.Marshal(struct {
 		Seconds float64 `json:"seconds"`
+		Steps   *int    `json:"steps,omitempty"`
 		plain
 		Waited float64 `json:"waited"`
-	}{r.ConvergedIn.Seconds(), plain(r), r.Waited.Seconds()})
+	}{r.ConvergedIn.Seconds(), stepsJSON(r.InSteps, r.ConvergedSteps), plain(r), r.Waited.Seconds()})
+}
+
+// marshalWith marshals v, a struct, with one more field.
+func marshalWith(v any, key string, val any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := json.Marshal(map[string]any{key: val})
+	if err != nil {
+		return nil, err
+	}
+	if string(raw) == "{}" {
+		return extra, nil
+	}
+	return append(append(raw[:len(raw)-1], ','), extra[1:]...), nil
 }

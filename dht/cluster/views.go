@@ -53,7 +53,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		s.Nodes = append(s.Nodes, ns)
 	}
 	j := c.judgeLocked(known)
-	s.Violations = j.violations
+	s.Violations = c.violationsLocked(j.violations, func(i int) string { return j.sideOf[i] })
 	s.Health = c.healthLocked(j)
 	s.KeyIDs = c.keyIDs(s.Taken, stores)
 	return s
@@ -134,8 +134,9 @@ func (c *Cluster) Nodes() NodesView {
 	return v
 }
 
-// Node describes one node (a name, ID prefix or address) in full:
-// pointers, successor list, fingers collapsed to runs, key counts.
+// Node describes one node (a name, identifier or address) in full:
+// pointers, successor list, fingers (as the paper's table and collapsed to
+// runs), key counts.
 func (c *Cluster) Node(node string) (NodeDetail, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -161,6 +162,7 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 			names[o.addr] = o.name
 		}
 		r.Fingers = CollapseFingers(st, names)
+		r.FingerTable = c.fingerTableLocked(st, c.sideIDsLocked(m))
 		d.Routing = r
 	}
 	return d, nil
@@ -175,16 +177,18 @@ func (c *Cluster) Keys(node string) (KeyList, error) {
 		c.mu.RUnlock()
 		return KeyList{}, err
 	}
-	store, bits := m.store, c.cfg.Chord.Bits
+	store := m.store
 	c.mu.RUnlock()
 	out := KeyList{Node: m.name, Keys: []KeyEntry{}}
 	if store == nil {
 		return out, nil
 	}
 	out.Running = true
-	for _, k := range store.Keys() {
-		out.Keys = append(out.Keys, KeyEntry{Key: k.Key, ID: RingID{ID: k.ID, Bits: bits},
-			Version: keyVersion(k), Owned: k.Owned, Deleted: k.Deleted, Size: k.Size})
+	keys := store.Keys()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, k := range keys {
+		out.Keys = append(out.Keys, c.keyEntryLocked(k))
 	}
 	return out, nil
 }
@@ -273,6 +277,7 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 	for {
 		c.mu.RLock()
 		stable, took, fault, at, why := c.stable, c.convergedIn, c.lastFault, c.lastFaultAt, c.unstableWhy
+		inSteps, steps := c.inSteps, c.convergedSteps
 		closed, maintPaused, busy := c.closed, c.maintPaused, c.busy
 		var h Health
 		if stable {
@@ -283,7 +288,7 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 			return WaitResult{After: fault, Waited: time.Since(began)}, errorf(ErrClosed, "wait: the cluster is closed")
 		}
 		if stable {
-			return WaitResult{ConvergedIn: took, After: fault, Waited: time.Since(began),
+			return WaitResult{ConvergedIn: took, InSteps: inSteps, ConvergedSteps: steps, After: fault, Waited: time.Since(began),
 				Partitioned: h.Partitioned, Sides: h.Sides, Note: h.Note, StableAgain: h.StableAgain}, nil
 		}
 		if err := parent.Err(); err != nil {
@@ -296,7 +301,7 @@ func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, 
 			c.mu.RUnlock()
 			if !stable {
 				return WaitResult{After: fault, Waited: time.Since(began)},
-					errorf(ErrNotStable, "wait: not stable %.1f s after %s, and maintenance is paused: nothing changes until maintenance step or maintenance resume — %s",
+					errorf(ErrNotStable, "wait: not stable %.1f s after %s, and maintenance is paused: nothing changes until step (or maintenance step) or maintenance resume — %s",
 						time.Since(at).Seconds(), fault, why)
 			}
 			continue

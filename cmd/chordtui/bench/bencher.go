@@ -114,6 +114,14 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	}
 	rep.StartToStableS = took.Seconds()
 	b.say("stable %.3f s after start", took.Seconds())
+	if b.opts.files {
+		rep.Memory = measureMemory(n)
+		if rep.Files, err = b.filesPhase(ctx); err != nil {
+			return b.fail(ctx, rep, err)
+		}
+		b.finish(rep)
+		return rep, nil
+	}
 
 	b.keys = makeKeys(b.opts.keys, b.cfg.Chord.Bits)
 	b.say("writing %d keys", b.opts.keys)

@@ -20,6 +20,10 @@ func goals(rep *report) []goalReport {
 		out = append(out, g)
 	}
 	n := rep.Nodes
+	if rep.Files != nil {
+		filesGoals(rep, add)
+		return out
+	}
 	startGoal, startLimit := "≤ 1 s at N = 16", 1.0
 	if n > 16 {
 		startGoal, startLimit = "≤ 30 s at N = 1024", 30.0
@@ -64,4 +68,24 @@ func goals(rep *report) []goalReport {
 	add("RSS at N", fmt.Sprintf("%.1f MB", rep.Memory.RSSMB), rssGoal, n == 16 || n == 256, rep.Memory.RSSMB <= rssLimit)
 	add("peak open fds", strconv.Itoa(rep.Memory.PeakFDs), "< 20000", true, rep.Memory.PeakFDs < 20000)
 	return out
+}
+
+// filesGoals judges the file system phase (--files): at N = 16 with 3
+// replicas, sequential read ≥ half of one netmux stream, sequential write
+// ≥ half of a stream divided by the replica count, and no byte lost when
+// two adjacent nodes are killed during a copy.
+func filesGoals(rep *report, add func(figure, value, goal string, applies, met bool)) {
+	fr := rep.Files
+	if fr.Skipped != "" {
+		return
+	}
+	applies := rep.Nodes == 16 && rep.Replicas == 3
+	add("seq read / one netmux stream", fmt.Sprintf("%.2f (%.0f of %.0f MB/s)", fr.Ratios.ReadOverStream, fr.Mount.SeqReadMBps, fr.StreamMBps),
+		"≥ 0.5 at N = 16, 3 replicas", applies, fr.Ratios.ReadOverStream >= 0.5)
+	add("seq write / (stream / replicas)", fmt.Sprintf("%.2f (%.0f of %.0f MB/s)", fr.Ratios.WriteOverStreamPerReplica, fr.Mount.SeqWriteMBps, fr.StreamMBps/float64(rep.Replicas)),
+		"≥ 0.5 at N = 16, 3 replicas", applies, fr.Ratios.WriteOverStreamPerReplica >= 0.5)
+	if k := fr.KillCopy; k != nil {
+		add("bytes lost, 2 adjacent killed during cp -r", fmt.Sprintf("%d (%d after repair)", k.LostBytes, k.LostAfterRepair),
+			"0", k.DuringCopy, k.Error == "" && k.LostBytes == 0 && k.LostAfterRepair == 0)
+	}
 }

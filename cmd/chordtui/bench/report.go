@@ -49,6 +49,7 @@ type report struct {
 	KillOne        *killReport   `json:"kill_one"`
 	KillAdjacent   *killReport   `json:"kill_adjacent"`
 	Memory         memoryReport  `json:"memory"`
+	Files          *filesReport  `json:"files,omitempty"` // --files
 	Goals          []goalReport  `json:"goals"`
 	CPUProfile     string        `json:"cpu_profile,omitempty"`
 	MemProfile     string        `json:"mem_profile,omitempty"`

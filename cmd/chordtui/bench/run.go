@@ -31,11 +31,18 @@ type options struct {
 	idleTimeout   time.Duration
 	maxSessions   int
 	joinTimeout   time.Duration
+	// The file system phase (files.go).
+	files       bool
+	fileMB      int
+	repeats     int
+	randomReads int
+	tree        string
 }
 
 const about = "Starts N Chord nodes on 127.0.0.1 (yamux over loopback) and measures: start → stable,\n" +
 	"lookup/get/set latency and throughput from random origins, hops per lookup, kill → stable\n" +
-	"with the gets failed meanwhile, memory and file descriptors, and the loopback floor.\n" +
+	"with the gets failed meanwhile, memory and file descriptors, and the loopback floor; with\n" +
+	"--files, the file system through a FUSE mount against tmpfs and one netmux stream instead.\n" +
 	"Exit status: 0 the run completed (goals met or not), 1 it stopped early (the figures measured\n" +
 	"until then are still printed), 2 bad flags or arguments."
 
@@ -66,6 +73,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.joinTimeout, "join-timeout", d.JoinTimeout, "give up on one node's join (retries included) after this long; every node joins through n0 at once")
 	fs.IntVar(&opts.maxSessions, "max-sessions", -1, "sessions (connections) each node keeps before retiring the least recently used idle one; -1: sized to N and the descriptor limit, 0: no limit")
 	fs.DurationVar(&opts.idleTimeout, "idle-timeout", d.Net.IdleTimeout, "close a connection between two nodes after this long without a call (bounds descriptors at large N)")
+
+	fs.BoolVar(&opts.files, "files", false, "measure the file system instead of the keys: sequential write and read of a file, random 4 KiB reads, cp -r of a tree, through a FUSE mount and on tmpfs, against one netmux stream")
+	fs.IntVar(&opts.fileMB, "file-mb", 256, "--files: size of the file written and read, in MiB")
+	fs.IntVar(&opts.repeats, "repeats", 3, "--files: runs of each measurement (the report gives medians)")
+	fs.IntVar(&opts.randomReads, "random-reads", 2000, "--files: 4 KiB reads per random-read run")
+	fs.StringVar(&opts.tree, "tree", "", "--files: the `dir` that cp -r copies (default: a generated tree of 400 files)")
 
 	n, err := cmd.Parse(args)
 	if err != nil {
@@ -148,6 +161,12 @@ func (o *options) parse(clients, ops string) error {
 		return fmt.Errorf("--idle-timeout must not be negative, got %v", o.idleTimeout)
 	case o.monitor <= 0:
 		return fmt.Errorf("--monitor must be positive, got %v", o.monitor)
+	case o.fileMB < 1 || o.fileMB > 1024:
+		return fmt.Errorf("--file-mb must be from 1 to 1024 (the file system's limit is 1 GiB), got %d", o.fileMB)
+	case o.repeats < 1:
+		return fmt.Errorf("--repeats must be at least 1, got %d", o.repeats)
+	case o.randomReads < 1:
+		return fmt.Errorf("--random-reads must be at least 1, got %d", o.randomReads)
 	}
 	return nil
 }

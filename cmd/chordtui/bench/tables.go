@@ -36,6 +36,11 @@ func writeTables(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "ratios: netmux call / raw TCP %.2f, netmux call / yamux stream %.2f, get p50 / raw TCP %.2f, get p50 / yamux stream %.2f\n\n",
 		r.NetmuxOverTCP, r.NetmuxOverYamux, r.GetOverTCP, r.GetOverYamux)
 
+	if rep.Files != nil {
+		writeFilesTables(w, rep.Files, rep.Replicas)
+		writeGoals(w, rep)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\tCPU µs/op\tcores used\tfds after\t")
 	for _, p := range rep.Phases {
@@ -69,7 +74,12 @@ func writeTables(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "memory at N (keys placed, before load): RSS %.1f MB, Go heap in use %.1f MB, stacks %.1f MB, Go sys %.1f MB, %d goroutines, %d open fds (%.1f per node); RSS after the run %.1f MB, peak %.1f MB; peak fds %d of %d\n\n",
 		m.RSSMB, m.HeapMB, m.StackMB, m.GoSysMB, m.Goroutines, m.OpenFDs, m.FDsPerNode, m.RSSAfterMB, m.PeakRSSMB, m.PeakFDs, m.FDLimit)
 
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	writeGoals(w, rep)
+}
+
+// writeGoals prints the goals table and where the CPU profile went.
+func writeGoals(w io.Writer, rep *report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\tgoal\tmet?")
 	for _, g := range rep.Goals {
 		met := "—"

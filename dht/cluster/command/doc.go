@@ -16,6 +16,10 @@
 //     table: names, arities, "via NODE"), Complete, Help, Commands, and
 //     the "did you mean" suggestions;
 //   - exec.go: Exec and one runner per command;
+//   - files.go: put, cat, ls, mkdir, rm, stat and where, over the
+//     cluster's file system, and their text;
+//   - lesson.go: scripts and lessons (ParseLesson, ReadLesson: commands
+//     and # narration, each with its line) and the source command;
 //   - result.go: Result, its JSON form, Done and the data types;
 //   - text.go: the text of every result.
 //

@@ -87,10 +87,12 @@ func init() {
 		"wait":        runWait,
 		"check":       runCheck,
 		"nodes":       func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Nodes(), nil },
-		"node":        func(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) { return c.Node(cmd.Args[0]) },
+		"node":        runNode,
 		"keys":        func(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) { return c.Keys(cmd.Args[0]) },
 		"stats":       func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { return c.Stats(), nil },
 		"maintenance": runMaintenance,
+		"step":        runStep,
+		"source":      runSource,
 		"config":      runConfig,
 		"help":        runHelp,
 		"quit":        func(context.Context, *cluster.Cluster, Command) (any, error) { return nil, nil },
@@ -201,6 +203,37 @@ func runMaintenance(ctx context.Context, c *cluster.Cluster, cmd Command) (any, 
 	default: // step (Parse checked the choices)
 		return Stepped{Nodes: c.StepMaintenance(ctx)}, nil
 	}
+}
+
+func runNode(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	d, err := c.Node(cmd.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	v := NodeView{NodeDetail: d, Table: d.ID.Decimal()}
+	if len(cmd.Args) == 2 {
+		v.Table = strings.EqualFold(cmd.Args[1], "table")
+	}
+	return v, nil
+}
+
+func runStep(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	task, node := "", ""
+	switch len(cmd.Args) {
+	case 2:
+		task, node = cmd.Args[0], cmd.Args[1]
+	case 1:
+		if _, ok := cluster.ParseTask(cmd.Args[0]); ok {
+			task = cmd.Args[0]
+		} else {
+			node = cmd.Args[0]
+		}
+	}
+	rep, err := c.Step(ctx, task, node)
+	if err != nil && len(rep.Rounds) == 0 {
+		return nil, err
+	}
+	return rep, err
 }
 
 func runConfig(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {

@@ -125,12 +125,12 @@ func TestJSONFields(t *testing.T) {
 		fields []field
 		text   string // substring of the text
 	}{
-		{`set greeting "hello world"`, []field{{"owner", "string"}, {"hops", "number"}, {"version", "number"}, {"key", "string"}, {"via", "string"}}, `ok — "greeting" stored at n`},
-		{"get greeting via n2", []field{{"value", "string"}, {"found", "bool"}, {"owner", "string"}, {"hops", "number"}, {"version", "number"}}, `"hello world"   (owner n`},
+		{`set greeting "hello world"`, []field{{"owner", "string"}, {"hops", "number"}, {"version", "object"}, {"key", "string"}, {"via", "string"}}, `ok — "greeting" stored at n`},
+		{"get greeting via n2", []field{{"value", "string"}, {"found", "bool"}, {"owner", "string"}, {"hops", "number"}, {"version", "object"}}, `"hello world"   (owner n`},
 		{"get nothing", []field{{"value", "null"}, {"found", "bool"}, {"owner", "string"}, {"hops", "number"}}, "(not found)"},
 		{"lookup greeting via n3", []field{{"owner", "string"}, {"path", "array"}, {"hops", "number"}, {"timeouts", "number"}, {"id", "string"}, {"took_us", "number"},
 			{"owner_check", "string"}, {"owner_named_by", "string"}}, `"greeting" → id`},
-		{"del greeting", []field{{"owner", "string"}, {"version", "number"}, {"hops", "number"}, {"existed", "bool"}}, `ok — "greeting" deleted at n`},
+		{"del greeting", []field{{"owner", "string"}, {"version", "object"}, {"hops", "number"}, {"existed", "bool"}}, `ok — "greeting" deleted at n`},
 		{"del greeting", []field{{"existed", "bool"}}, `ok — "greeting" was absent: nothing to delete (a tombstone at n`},
 		{"nodes", []field{{"nodes", "array"}, {"stable", "bool"}, {"origin", "string"}, {"partitioned", "bool"}, {"summary", "string"}}, "NAME  ID"},
 		{"node n1", []field{{"name", "string"}, {"id", "string"}, {"pred", "string"}, {"successors", "array"}, {"fingers", "array"}, {"owned", "number"}}, "predecessor  n"},

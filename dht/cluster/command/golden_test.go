@@ -16,7 +16,7 @@ func TestHelpGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"wait", "check", "config", "maintenance"} {
+	for _, name := range []string{"wait", "check", "config", "maintenance", "step", "source", "node"} {
 		h, err := Help(name)
 		if err != nil {
 			t.Fatal(err)

@@ -58,6 +58,8 @@ const (
 	argChoice
 	argCommand
 	argTunable
+	argStep // a step TASK, or (if no task) the NODE
+	argFile
 )
 
 // commandSpec is one row of the command table.
@@ -101,6 +103,23 @@ var commandTable = []commandSpec{
 	{CommandInfo: CommandInfo{"lookup", "lookup K [via NODE]", "find the owner of key K and show the path"},
 		args: []string{"K"}, min: 1, max: 1, via: true,
 		details: "K is hashed like a key. The origin is hop 0; every call it made is a hop, 1…k, with the\nrouting entry that named the node and why, failed calls marked ✗; then how the owner was\nfound live. \"N hops\" counts the calls that answered, \"M failed calls\" the others."},
+	{CommandInfo: CommandInfo{"put", "put LOCAL PATH", "copy the local file LOCAL into the ring's file system as PATH"},
+		args: []string{"LOCAL", "PATH"}, min: 2, max: 2, kinds: []argKind{argFile, argText},
+		details: "The file is cut into 256 KiB blocks stored under the hash of their contents, then an inode\nlists them and the directory names it: a file already at PATH is replaced at once, and a\nput that fails leaves nothing. PATH's directory must exist (mkdir); files up to 1 GiB.\nThe file system is also mounted with chordtui mount, or --mount on the UI and the REPL."},
+	{CommandInfo: CommandInfo{"cat", "cat PATH", "print a file of the ring's file system (its first MiB)"},
+		args: []string{"PATH"}, min: 1, max: 1},
+	{CommandInfo: CommandInfo{"ls", "ls [PATH]", "list a directory of the ring's file system (default /)"},
+		args: []string{"PATH"}, min: 0, max: 1},
+	{CommandInfo: CommandInfo{"mkdir", "mkdir PATH", "create a directory in the ring's file system"},
+		args: []string{"PATH"}, min: 1, max: 1},
+	{CommandInfo: CommandInfo{"rm", "rm PATH", "remove a file, or an empty directory, of the ring's file system"},
+		args: []string{"PATH"}, min: 1, max: 1,
+		details: "The inode and the directory entry go at once; the blocks are collected later, once no\nreader can still need them."},
+	{CommandInfo: CommandInfo{"stat", "stat PATH", "show a file's or directory's size, mode, time, inode and version"},
+		args: []string{"PATH"}, min: 1, max: 1},
+	{CommandInfo: CommandInfo{"where", "where PATH", "show which nodes hold a file's inode and blocks"},
+		args: []string{"PATH"}, min: 1, max: 1,
+		details: "Every key of the file — its inode, its index blocks for a large file, each data block —\nwith its owner and the live nodes holding a copy, and what each node holds in all."},
 	{CommandInfo: CommandInfo{"random", "random", "pick a random live member as the default origin"},
 		details: "get/set/del/lookup without \"via\" start at the default origin (initially n0)."},
 	{CommandInfo: CommandInfo{"origin", "origin [NODE]", "show the default origin, or make NODE (a live member) the default origin"},
@@ -132,19 +151,27 @@ var commandTable = []commandSpec{
 		details: "PERCENT is 0..100 (a trailing % is allowed)."},
 	{CommandInfo: CommandInfo{"wait", "wait [TIMEOUT]", "wait until the ring is stable; print how long it took"},
 		args: []string{"TIMEOUT"}, min: 0, max: 1,
-		details: "Stable: every live node in one ideal ring, fingers correct, every key at exactly r copies\non the right nodes, held while every node ran a round of each maintenance task. Under a\npartition each side is judged on its own. Prints the seconds from the last fault taking\neffect to the ring first meeting the condition; fails after TIMEOUT (default 30s), or at\nonce while maintenance is paused and the ring is not stable."},
+		details: "Stable: every live node in one ideal ring, fingers correct, every key at exactly r copies\non the right nodes, held while every node ran a round of each maintenance task. Under a\npartition each side is judged on its own. Prints the seconds from the last fault taking\neffect to the ring first meeting the condition (with maintenance paused since before the\nfault, the steps it took instead); fails after TIMEOUT (default 30s), or at once while\nmaintenance is paused and the ring is not stable."},
 	{CommandInfo: CommandInfo{"check", "check", "check Zave's invariants now: ok or each violation"},
 		details: "Checks invariants 1–8 (docs/chord.md) over the live nodes' current state, each side of a\npartition as a ring of its own. Below r+1 live nodes invariant 8 cannot hold: a note says so."},
 	{CommandInfo: CommandInfo{"nodes", "nodes", "list the nodes: name, ID, address, state, keys"}},
-	{CommandInfo: CommandInfo{"node", "node NODE", "show one node: predecessor, successor list, fingers, keys"},
-		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
+	{CommandInfo: CommandInfo{"node", "node NODE [table|runs]", "show one node: predecessor, successor list, fingers, keys"},
+		args: []string{"NODE", "table|runs"}, min: 1, max: 2, kinds: []argKind{argNode, argChoice},
+		choices: []string{"table", "runs"},
+		details: "The fingers as the paper's table (k, start = n + 2^(k−1), interval [start, next start),\nnode; ✗ marks a finger that is not the first live node at or after its start), or collapsed\nto runs of fingers that point at the same node. Default: the table when m ≤ 10, else runs."},
 	{CommandInfo: CommandInfo{"keys", "keys NODE", "list the keys a node stores"},
 		args: []string{"NODE"}, min: 1, max: 1, kinds: []argKind{argNode}},
 	{CommandInfo: CommandInfo{"stats", "stats", "RPC and lookup counters per node"}},
 	{CommandInfo: CommandInfo{"maintenance", "maintenance pause|resume|step", "pause, resume or single-step the maintenance rounds"},
 		args: []string{"pause|resume|step"}, min: 1, max: 1, kinds: []argKind{argChoice},
 		choices: []string{"pause", "resume", "step"},
-		details: "step runs one round of every task (stabilize, fix fingers, check predecessor, repair)\non every live node, in name order."},
+		details: "step runs one round of every task (stabilize, fix fingers, check predecessor, repair)\non every live node, in name order; the step command does the same and says what each\nround did."},
+	{CommandInfo: CommandInfo{"step", "step [TASK] [NODE]", "run one maintenance round and say what it did (pauses maintenance)"},
+		args: []string{"TASK", "NODE"}, min: 0, max: 2, kinds: []argKind{argStep, argNode},
+		details: "TASK is stabilize (notify: the notification rides on stabilize), fix_fingers,\ncheck_predecessor, repair or all (the default); without NODE every live node runs it, in\nname order. Each round is told in words, with the pointers and keys it changed. Running\nmaintenance is paused first; while it stays paused, wait and the status count convergence\nin steps (\"converged after 7 steps\")."},
+	{CommandInfo: CommandInfo{"source", "source FILE", "run the commands of FILE, a script or lesson (# lines are narration)"},
+		args: []string{"FILE"}, min: 1, max: 1, kinds: []argKind{argFile},
+		details: "Every line is checked first; then the commands run in order, each shown with its output,\nthe # lines between them as narration. The first command that fails stops the script and\nnames its line."},
 	{CommandInfo: CommandInfo{"config", "config [NAME VALUE]", "list the live tunables, or change one"},
 		args: []string{"NAME", "VALUE"}, min: 0, max: 2, kinds: []argKind{argTunable, argText}},
 	{CommandInfo: CommandInfo{"help", "help [CMD]", "list the commands, or explain one"},
@@ -174,7 +201,7 @@ func Help(name string) (string, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if name == "" {
 		var b strings.Builder
-		b.WriteString("commands (NODE is a name like n3, a hex ID prefix, or host:port):\n")
+		b.WriteString("commands (NODE is a name like n3 or N8, an identifier (decimal when m ≤ 10, else a hex\nprefix), or host:port):\n")
 		width := 0
 		for _, s := range commandTable {
 			width = max(width, len([]rune(s.Usage)))
@@ -311,6 +338,12 @@ func Parse(line string) (Command, error) {
 				name, quote(a), strings.Join(spec.choices, ", "), spec.Usage)
 		}
 	}
+	if name == "step" && len(cmd.Args) == 2 {
+		if _, ok := cluster.ParseTask(cmd.Args[0]); !ok {
+			return Command{}, errorf(ErrUsage, "step: %s is not a task — tasks are %s or all; usage: %s",
+				quote(cmd.Args[0]), strings.Join(cluster.StepTasks(), ", "), spec.Usage)
+		}
+	}
 	return cmd, nil
 }
 
@@ -441,6 +474,8 @@ func Complete(line string, names []string) []string {
 		return withPrefix(commandNames(), strings.ToLower(last))
 	case argTunable:
 		return withPrefix(tunableNames(), strings.ToLower(last))
+	case argStep:
+		return append(withPrefix(append(cluster.StepTasks(), cluster.TaskAll), strings.ToLower(last)), nodesWithPrefix(names, last)...)
 	}
 	return nil
 }

@@ -170,6 +170,13 @@ type (
 	HelpText struct {
 		Text string `json:"help"`
 	}
+	// NodeView is the data of node: the node in full, and whether its
+	// text shows the fingers as the paper's table (else collapsed runs).
+	// Its JSON is the NodeDetail's, which carries both.
+	NodeView struct {
+		cluster.NodeDetail
+		Table bool `json:"-"`
+	}
 )
 
 // MarshalJSON adds delay_ms.
@@ -201,14 +208,22 @@ func Done(cmd string, data any, err error) Result {
 			err = fmt.Errorf("%w%s", err, pathText(lr))
 		}
 		r.Err, r.Text = err, "error: "+err.Error()
-		switch data.(type) {
-		case NodeList, cluster.CheckResult: // what happened anyway
+		switch d := data.(type) {
+		case NodeList, cluster.CheckResult, cluster.StepReport: // what happened anyway
 			r.Data = data
+		case SourceResult: // what ran before the failure, then the error
+			r.Data = data
+			if t := sourceText(d); t != "" {
+				r.Text = t + "\n" + r.Text
+			}
 		}
 		return r
 	}
 	r.OK, r.Data, r.Text = true, data, text(cmd, data)
 	r.Quit = cmd == "quit"
+	if sr, ok := data.(SourceResult); ok && sr.Quit {
+		r.Quit = true
+	}
 	return r
 }
 
@@ -222,6 +237,17 @@ func lookupOf(data any) *cluster.LookupResult {
 		lr = d.Lookup
 	case cluster.LookupResult:
 		lr = d
+	case cluster.StepReport: // a fix_fingers round's lookup, when it is the step's only one
+		var found *cluster.LookupResult
+		for _, r := range d.Rounds {
+			if r.Lookup != nil {
+				if found != nil {
+					return nil
+				}
+				found = r.Lookup
+			}
+		}
+		return found
 	default:
 		return nil
 	}

@@ -13,6 +13,9 @@ import (
 // text is the human-readable output of a successful command: the words
 // the REPL prints and the TUI logs.
 func text(cmd string, data any) string {
+	if t, ok := fileText(cmd, data); ok {
+		return t
+	}
 	switch d := data.(type) {
 	case cluster.GetResult:
 		if !d.Found {
@@ -27,10 +30,14 @@ func text(cmd string, data any) string {
 			}
 			return fmt.Sprintf("ok — %s deleted at %s, version %s, %s via %s", cluster.QuoteKey(d.Key), d.Owner, d.Version, HopsText(d.Hops, d.Timeouts), d.Via)
 		}
-		return fmt.Sprintf("ok — %s stored at %s (%s), version %s, %s via %s", cluster.QuoteKey(d.Key), d.Owner, d.Owner.ID.Short(), d.Version, HopsText(d.Hops, d.Timeouts), d.Via)
+		return fmt.Sprintf("ok — %s stored at %s, version %s, %s via %s", cluster.QuoteKey(d.Key), peerWithID(d.Owner), d.Version, HopsText(d.Hops, d.Timeouts), d.Via)
 	case cluster.LookupResult:
-		return fmt.Sprintf("%s → id %s is owned by %s (%s, %s) — %s, %v, from %s%s",
-			cluster.QuoteKey(d.Key), d.ID.Short(), d.Owner, d.Owner.ID.Short(), d.Owner.Addr, HopsText(d.Hops, d.Timeouts),
+		owner := d.Owner.Addr
+		if id := idOf(d.Owner); id != "" {
+			owner = id + ", " + owner
+		}
+		return fmt.Sprintf("%s → id %s is owned by %s (%s) — %s, %v, from %s%s",
+			cluster.QuoteKey(d.Key), d.ID.Label(), d.Owner, owner, HopsText(d.Hops, d.Timeouts),
 			d.Took.Round(time.Microsecond), d.Via, pathText(d))
 	case Origin:
 		if d.Changed {
@@ -69,14 +76,20 @@ func text(cmd string, data any) string {
 		return "maintenance resumed"
 	case Stepped:
 		return fmt.Sprintf("ran one round of every task on %d live nodes", d.Nodes)
+	case cluster.StepReport:
+		return stepText(d)
+	case SourceResult:
+		return sourceText(d)
 	case cluster.WaitResult:
 		return waitText(d)
 	case cluster.CheckResult:
 		return checkText(d)
 	case cluster.NodesView:
 		return nodesText(d)
+	case NodeView:
+		return nodeText(d.NodeDetail, d.Table)
 	case cluster.NodeDetail:
-		return nodeText(d)
+		return nodeText(d, d.ID.Decimal())
 	case cluster.KeyList:
 		return keysText(d)
 	case cluster.StatsView:
@@ -130,7 +143,11 @@ func pathText(lr cluster.LookupResult) string {
 		if h.From != "" && h.Via != "" {
 			what += ", named by " + h.From + "'s " + h.Via
 		}
-		fmt.Fprintf(&b, "\n  hop %-3d%s %-5s %s  %s", i+1, mark, h.Node, h.ID.Short(), what)
+		who := fmt.Sprintf("%-5s %s", h.Node, h.ID.Label())
+		if namedByID(h.Node, h.ID) {
+			who = fmt.Sprintf("%-5s", h.Node)
+		}
+		fmt.Fprintf(&b, "\n  hop %-3d%s %s  %s", i+1, mark, who, what)
 		if h.Reason != "" {
 			b.WriteString(": " + h.Reason)
 		}
@@ -174,7 +191,7 @@ func ownerLine(lr cluster.LookupResult) string {
 	case chord.OwnerTrusted:
 		how = "not checked (the operation calls it next) — no call"
 	}
-	return fmt.Sprintf("owner  %s %s%s: %s", lr.Owner.Name, lr.Owner.ID.Short(), named, how)
+	return fmt.Sprintf("owner  %s%s: %s", peerWithID(lr.Owner), named, how)
 }
 
 // hopOf is the hop number of the first answered call to name in lr.
@@ -256,16 +273,22 @@ func sideNodes(names []string) string {
 
 // waitText is wait's output.
 func waitText(d cluster.WaitResult) string {
+	after := fmt.Sprintf("%.3f s after", d.ConvergedIn.Seconds())
+	if d.InSteps {
+		after = "after " + Plural(d.ConvergedSteps, "step") + " since"
+	}
 	if d.StableAgain {
-		out := fmt.Sprintf("stable again %.3f s after it was lost (no new fault since %s)", d.ConvergedIn.Seconds(), d.After)
+		out := fmt.Sprintf("stable again %s it was lost (no new fault since %s)", after, d.After)
 		if d.Note != "" {
 			out += "; " + d.Note
 		}
 		return out
 	}
 	if !d.Partitioned {
-		out := fmt.Sprintf("stable %.3f s after %s", d.ConvergedIn.Seconds(), d.After)
-		if d.ConvergedIn < time.Millisecond {
+		out := fmt.Sprintf("stable %s %s", after, d.After)
+		if d.InSteps {
+			out += " (counted in steps: maintenance was paused)"
+		} else if d.ConvergedIn < time.Millisecond {
 			// The condition held at the first look: say what was waited for.
 			out += " (the ring stayed ideal; every node has since run a round of each maintenance task under it)"
 		}
@@ -275,14 +298,18 @@ func waitText(d cluster.WaitResult) string {
 		return out
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "partitioned: %d sides, each stable on its own %.3f s after %s", len(d.Sides), d.ConvergedIn.Seconds(), d.After)
+	fmt.Fprintf(&b, "partitioned: %d sides, each stable on its own %s %s", len(d.Sides), after, d.After)
 	for _, s := range d.Sides {
 		fmt.Fprintf(&b, "\nside %s (%s): ", s.Label, sideNodes(s.Nodes))
 		if len(s.Nodes) == 0 {
 			b.WriteString("no live node")
 			continue
 		}
-		fmt.Fprintf(&b, "stable after %.3f s", s.ConvergedIn.Seconds())
+		if s.InSteps {
+			fmt.Fprintf(&b, "stable after %s", Plural(s.ConvergedSteps, "step"))
+		} else {
+			fmt.Fprintf(&b, "stable after %.3f s", s.ConvergedIn.Seconds())
+		}
 		if s.Note != "" {
 			b.WriteString("; " + s.Note)
 		}
@@ -302,23 +329,33 @@ func nodesText(v cluster.NodesView) string {
 		if n.Joined {
 			pred, succ = n.Pred.String(), n.Succ.String()
 		}
-		fmt.Fprintf(&b, "\n%-5s %-8s %-21s %-7s %s%5d %5d  %-6s %-6s %s", n.Name, n.ID.Short(), n.Addr, n.State, side(n.Side),
+		fmt.Fprintf(&b, "\n%-5s %-8s %-21s %-7s %s%5d %5d  %-6s %-6s %s", n.Name, n.ID.Label(), n.Addr, n.State, side(n.Side),
 			n.Owned, n.Replicas, pred, succ, strings.Join(n.Faults, ", "))
 	}
 	fmt.Fprintf(&b, "\n%s; %s; origin %s", Plural(len(v.Nodes), "node"), v.Summary, v.Origin)
 	return b.String()
 }
 
-func nodeText(d cluster.NodeDetail) string {
+// nodeText is node's output; table shows the fingers as the paper's
+// table rather than collapsed runs.
+func nodeText(d cluster.NodeDetail, table bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  id %s  %s  %s (incarnation %d)", d.Name, d.ID.Hex(), d.Addr, d.State, d.Incarnation)
+	id := d.ID.Hex()
+	if d.ID.Decimal() {
+		id = d.ID.Dec()
+	}
+	fmt.Fprintf(&b, "%s  id %s  %s  %s (incarnation %d)", d.Name, id, d.Addr, d.State, d.Incarnation)
 	if r := d.Routing; r != nil {
 		fmt.Fprintf(&b, "\npredecessor  %s", peerLine(r.Pred))
 		for i, s := range r.Successors {
 			fmt.Fprintf(&b, "\nsuccessor[%d] %s", i, peerLine(s))
 		}
-		for _, run := range r.Fingers {
-			fmt.Fprintf(&b, "\n%s", run)
+		if table {
+			b.WriteString(fingerTableText(r.FingerTable))
+		} else {
+			for _, run := range r.Fingers {
+				fmt.Fprintf(&b, "\n%s", run)
+			}
 		}
 	}
 	fmt.Fprintf(&b, "\nkeys         %d owned, %d replicas, %d tombstones, %d bytes", d.Owned, d.Replicas, d.Tombstones, d.Bytes)
@@ -328,12 +365,64 @@ func nodeText(d cluster.NodeDetail) string {
 	return b.String()
 }
 
-// peerLine is a pointer in the node view: name, short ID and address.
+// peerLine is a pointer in the node view: name, ID (unless the name is
+// it) and address.
 func peerLine(p cluster.Peer) string {
 	if p.IsZero() {
 		return "nil"
 	}
-	return fmt.Sprintf("%-5s %s  %s", p.Name, p.ID.Short(), p.Addr)
+	if id := idOf(p); id != "" {
+		return fmt.Sprintf("%-5s %s  %s", p.Name, id, p.Addr)
+	}
+	return fmt.Sprintf("%-5s %s", p.Name, p.Addr)
+}
+
+// idOf is p's identifier as texts show it (RingID.Label), or "" when its
+// name already is its identifier (N8, cluster.NamesID).
+func idOf(p cluster.Peer) string {
+	if namedByID(p.Name, p.ID) {
+		return ""
+	}
+	return p.ID.Label()
+}
+
+// namedByID reports whether name is the identifier's (N8 for 8).
+func namedByID(name string, id cluster.RingID) bool {
+	return id.Decimal() && name == "N"+id.Dec()
+}
+
+// peerWithID is "n3 (3fa2c1)", or "N8" when the name is the identifier.
+func peerWithID(p cluster.Peer) string {
+	if id := idOf(p); id != "" {
+		return p.Name + " (" + id + ")"
+	}
+	return p.Name
+}
+
+// fingerTableText is the finger table as the paper draws it, one row per
+// finger: k, start, interval, node; ✗ marks a finger that is not the
+// first live node at or after its start.
+func fingerTableText(rows []cluster.FingerEntry) string {
+	var b strings.Builder
+	sw, iw := len("start"), len("interval")
+	for _, e := range rows {
+		sw = max(sw, len(e.Start.Label()))
+		iw = max(iw, len(e.Interval()))
+	}
+	fmt.Fprintf(&b, "\nfinger table (m = %d):", len(rows))
+	fmt.Fprintf(&b, "\n  %3s  %*s  %-*s  %s", "k", sw, "start", iw, "interval", "node")
+	for _, e := range rows {
+		node := "(unknown)"
+		if !e.Node.IsZero() {
+			node = peerWithID(e.Node)
+		}
+		mark := ""
+		if !e.Right {
+			mark = "  ✗ not the first live node at or after " + e.Start.Label()
+		}
+		fmt.Fprintf(&b, "\n  %3d  %*s  %-*s  %s%s", e.K, sw, e.Start.Label(), iw, e.Interval(), node, mark)
+	}
+	return b.String()
 }
 
 func keysText(l cluster.KeyList) string {
@@ -350,7 +439,10 @@ func keysText(l cluster.KeyList) string {
 		if k.Deleted {
 			role += ", deleted"
 		}
-		fmt.Fprintf(&b, "\n  %s  %-20s v%s  %s  %d bytes", k.ID.Short(), strconv.Quote(k.Key), k.Version, role, k.Size)
+		if k.MergedOver != nil {
+			role += ", merged over " + k.MergedOver.String()
+		}
+		fmt.Fprintf(&b, "\n  %s  %-20s version %s  %s  %d bytes", k.ID.Label(), strconv.Quote(k.Key), k.Version, role, k.Size)
 	}
 	return b.String()
 }
@@ -368,5 +460,68 @@ func statsText(v cluster.StatsView) string {
 	if v.EventsDropped > 0 {
 		fmt.Fprintf(&b, "\n%d events dropped (nobody read them in time)", v.EventsDropped)
 	}
+	return b.String()
+}
+
+// stepText is step's output: each round's caption (for a step of many
+// rounds, only those that changed something), the pointers changed, and
+// where the ring stands.
+func stepText(d cluster.StepReport) string {
+	var b strings.Builder
+	if d.PausedNow {
+		b.WriteString("maintenance paused: from now on only step runs rounds (maintenance resume restarts them)\n")
+	}
+	many := len(d.Rounds) > 1
+	quiet := 0
+	for _, r := range d.Rounds {
+		if d.Node == "" && many && !r.Changed() && r.Err == "" { // every node: only what changed
+			quiet++
+			continue
+		}
+		fmt.Fprintf(&b, "%s at %s: %s\n", r.Task, r.Node, r.Caption)
+		if len(r.Changes) > 0 {
+			parts := make([]string, len(r.Changes))
+			for i, ch := range r.Changes {
+				parts[i] = ch.String()
+			}
+			fmt.Fprintf(&b, "  changed: %s\n", strings.Join(parts, "; "))
+		}
+	}
+	if many {
+		what := "every task"
+		if d.Task != cluster.TaskAll {
+			what = d.Task
+		}
+		where := "on " + d.Node
+		if d.Node == "" {
+			where = "on every live node"
+		}
+		changed, failed := 0, 0
+		for _, r := range d.Rounds {
+			if r.Changed() {
+				changed++
+			}
+			if r.Err != "" {
+				failed++
+			}
+		}
+		fmt.Fprintf(&b, "ran %s of %s %s: %s changed something", Plural(len(d.Rounds), "round"), what, where, Plural(changed, "round"))
+		switch {
+		case quiet > 0 && changed > 0:
+			fmt.Fprintf(&b, " (shown above), %d changed nothing", quiet)
+		case quiet > 0:
+			fmt.Fprintf(&b, ", %d changed nothing", quiet)
+		}
+		if failed > 0 {
+			fmt.Fprintf(&b, ", %d failed (shown above)", failed)
+		}
+		fmt.Fprintf(&b, " (%s, %s)\n", Plural(len(d.Changes), "pointer change"), Plural(len(d.Keys), "key change"))
+	}
+	h := d.Health
+	status := h.Summary
+	if h.Violations > 0 {
+		status = "⚠ " + Plural(h.Violations, "invariant violation") + " (check lists them); " + status
+	}
+	fmt.Fprintf(&b, "step %d since %s — %s", d.Steps, h.LastFault, status)
 	return b.String()
 }

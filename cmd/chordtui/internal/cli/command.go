@@ -32,6 +32,9 @@ type Command struct {
 	stderr          io.Writer
 	help            io.Writer // where -h prints the usage
 	cluster         *clusterFlags
+	lecture         *lectureFlags   // nil unless AddLectureFlags
+	ui              *uiFlags        // nil unless AddUIFlags
+	mount           *string         // nil unless AddMountFlag
 	shared          map[string]bool // the cluster's flag names
 }
 
@@ -82,6 +85,9 @@ func (c *Command) Parse(args []string) (int, error) {
 	if err != nil {
 		return 0, c.flagError(err)
 	}
+	if n, ok, err := c.nodeCountFromIDs(pos); ok {
+		return n, err
+	}
 	return c.parseNodeCount(pos)
 }
 
@@ -93,10 +99,23 @@ func (c *Command) IsSet(name string) bool {
 }
 
 // ClusterConfig builds the cluster configuration for n nodes from the
-// flags (see clusterFlags.config) and opens the --log file; the caller
-// closes the returned closer when the cluster is closed.
+// flags (see clusterFlags.config; with --lecture, cluster.LectureConfig
+// with the flags given explicitly on top) and opens the --log file; the
+// caller closes the returned closer when the cluster is closed.
 func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
-	return c.cluster.config(n, c.IsSet)
+	base, explicit := cluster.ConfigFor(n), false
+	if c.Lecture() {
+		base, explicit = c.lectureConfig(n), true
+	}
+	cfg := c.cluster.config(base, explicit, c.IsSet)
+	if err := c.applyLecture(&cfg); err != nil {
+		return cfg, nopCloser{}, err
+	}
+	cfg, closer, err := c.cluster.openLog(cfg)
+	if err != nil && c.Lecture() && cfg.Chord.Bits < 63 && uint64(n) > uint64(1)<<cfg.Chord.Bits {
+		err = fmt.Errorf("%w (--lecture uses m = %d: give --bits 8 or more for more nodes)", err, cfg.Chord.Bits)
+	}
+	return cfg, closer, err
 }
 
 // ExitStatus returns the exit status for err, an error from Parse,
@@ -196,7 +215,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func (c *Command) parseNodeCount(pos []string) (int, error) {
 	switch len(pos) {
 	case 0:
-		return 0, fmt.Errorf("missing N, the number of nodes from 1 to %d (for example: %s 16)", maxNodes, c.Name)
+		example := c.Name + " 16"
+		if strings.Contains(c.synopsis, "[flags] N") {
+			example = strings.Replace(c.synopsis, "[flags] N", "16", 1) // chordtui mount DIR 16
+		}
+		return 0, fmt.Errorf("missing N, the number of nodes from 1 to %d (for example: %s)", maxNodes, example)
 	case 1:
 	default:
 		return 0, fmt.Errorf("want one argument N, got %d: %s", len(pos), strings.Join(pos, " "))

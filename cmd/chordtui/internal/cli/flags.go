@@ -25,6 +25,7 @@ type clusterFlags struct {
 	repair     time.Duration
 	rpcTimeout time.Duration
 	liveness   time.Duration
+	tombTTL    time.Duration
 	seed       int64
 	logFile    string
 	logLevel   string
@@ -44,6 +45,7 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.DurationVar(&f.repair, "repair", d.DHT.RepairInterval, "dht repair period: re-replication, migration"+grows)
 	fs.DurationVar(&f.rpcTimeout, "rpc-timeout", d.Chord.RPCTimeout, "deadline of every protocol call"+grows)
 	fs.DurationVar(&f.liveness, "liveness", d.Chord.LivenessWindow, "a lookup takes an owner as live without pinging it when it answered the node naming it this recently over a connection still open; 0 pings every owner"+grows)
+	fs.DurationVar(&f.tombTTL, "tombstone-ttl", d.DHT.TombstoneTTL, "how long a deleted key's tombstone is kept: a holder cut off or paused longer may bring the key back")
 	fs.Int64Var(&f.seed, "seed", 0, "non-zero: reproducible node IDs and random choices")
 	fs.StringVar(&f.logFile, "log", "", "append diagnostics and every event line to this `file` (default: none)")
 	f.logLevel = "info"
@@ -51,14 +53,26 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	return f
 }
 
-// config builds the cluster configuration for n nodes: cluster.ConfigFor(n)
-// (maintenance paced for N) with the flags isSet says were given. The
-// returned closer closes the log file. Errors are the user's (exit status 2).
-func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Config, io.Closer, error) {
-	cfg := cluster.ConfigFor(n)
-	cfg.Chord.Bits = f.bits
-	cfg.Chord.SuccessorListLen = f.successors
-	cfg.DHT.Replicas = f.replicas
+// config builds the cluster configuration from base (cluster.ConfigFor(n),
+// maintenance paced for N; or the lecture preset) and the flags: with
+// explicit, only those isSet says were given, else the ring's shape (bits,
+// successors, replicas, seed) always and the periods when given. The
+// configuration is validated by openLog.
+func (f *clusterFlags) config(base cluster.Config, explicit bool, isSet func(name string) bool) cluster.Config {
+	cfg := base
+	shape := func(name string) bool { return !explicit || isSet(name) }
+	if shape("bits") {
+		cfg.Chord.Bits = f.bits
+	}
+	if shape("successors") {
+		cfg.Chord.SuccessorListLen = f.successors
+	}
+	if shape("replicas") {
+		cfg.DHT.Replicas = f.replicas
+	}
+	if shape("seed") {
+		cfg.Seed = f.seed
+	}
 	for _, d := range []struct {
 		flag string
 		dst  *time.Duration
@@ -70,12 +84,18 @@ func (f *clusterFlags) config(n int, isSet func(name string) bool) (cluster.Conf
 		{"rpc-timeout", &cfg.Chord.RPCTimeout, f.rpcTimeout},
 		{"repair", &cfg.DHT.RepairInterval, f.repair},
 		{"liveness", &cfg.Chord.LivenessWindow, f.liveness},
+		{"tombstone-ttl", &cfg.DHT.TombstoneTTL, f.tombTTL},
 	} {
 		if isSet(d.flag) {
 			*d.dst = d.v
 		}
 	}
-	cfg.Seed = f.seed
+	return cfg
+}
+
+// openLog validates cfg and opens the --log file for it; the returned
+// closer closes the file. Errors are the user's (exit status 2).
+func (f *clusterFlags) openLog(cfg cluster.Config) (cluster.Config, io.Closer, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, nopCloser{}, err
 	}

@@ -1,0 +1,220 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chordtui/chordtui/dht/cluster"
+)
+
+// The file commands: put, cat, ls, mkdir, rm, stat and where, over the
+// cluster's file system (cluster.PutFile and the others).
+
+func runPut(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	local, path := cmd.Args[0], cmd.Args[1]
+	f, err := os.Open(local)
+	if err != nil {
+		return nil, errorf(ErrUsage, "put: cannot read %s: %v", quote(local), pathErr(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, errorf(ErrUsage, "put: cannot read %s: %v", quote(local), pathErr(err))
+	}
+	if st.IsDir() {
+		return nil, errorf(ErrUsage, "put: %s is a directory — put copies one file (cp -r on a mount copies a tree)", quote(local))
+	}
+	return c.PutFile(ctx, path, f, uint32(st.Mode().Perm()))
+}
+
+// pathErr drops the path an *fs.PathError repeats.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func runCat(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	return c.CatFile(ctx, cmd.Args[0])
+}
+
+func runLs(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	path := "/"
+	if len(cmd.Args) == 1 {
+		path = cmd.Args[0]
+	}
+	return c.ListFiles(ctx, path)
+}
+
+func init() {
+	runners["put"] = runPut
+	runners["cat"] = runCat
+	runners["ls"] = runLs
+	runners["mkdir"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+		return c.MakeDir(ctx, cmd.Args[0])
+	}
+	runners["rm"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+		return c.RemoveFile(ctx, cmd.Args[0])
+	}
+	runners["stat"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+		return c.StatFile(ctx, cmd.Args[0])
+	}
+	runners["where"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+		return c.WhereFile(ctx, cmd.Args[0])
+	}
+}
+
+// fileText is the text of the file commands' results (see text).
+func fileText(cmd string, data any) (string, bool) {
+	switch d := data.(type) {
+	case cluster.FileOpResult:
+		switch cmd {
+		case "put":
+			out := fmt.Sprintf("stored %s: %s, mode %s, inode %s, version %s", d.Path, Plural(int(d.Size), "byte"), d.Mode, shortIno(d.Ino), d.Version)
+			if d.Replaced {
+				out += " (replaced the file that was there)"
+			}
+			return out, true
+		case "mkdir":
+			return fmt.Sprintf("created directory %s (inode %s)", d.Path, shortIno(d.Ino)), true
+		case "rm":
+			if d.Kind == "dir" {
+				return "removed directory " + d.Path, true
+			}
+			return fmt.Sprintf("removed %s (%s; its blocks are collected once no reader can need them)", d.Path, Plural(int(d.Size), "byte")), true
+		}
+		return statText(d.FileInfo), true
+	case cluster.FileList:
+		return lsText(d), true
+	case cluster.FileContent:
+		return catText(d), true
+	case cluster.FileWhere:
+		return whereText(d), true
+	}
+	return "", false
+}
+
+func shortIno(ino string) string {
+	return strings.TrimLeft(ino, "0")
+}
+
+func statText(f cluster.FileInfo) string {
+	size := Plural(int(f.Size), "byte")
+	if f.Kind == "dir" {
+		size = plural2(int(f.Size), "entry", "entries")
+	}
+	return fmt.Sprintf("%s: %s, %s, mode %s, modified %s, inode %s, version %s",
+		f.Path, f.Kind, size, f.Mode, f.Mtime.Format("2006-01-02 15:04:05.000000 UTC"), shortIno(f.Ino), f.Version)
+}
+
+// modeString is the mode as ls -l shows it.
+func modeString(f cluster.FileInfo) string {
+	var perm uint32
+	_, _ = fmt.Sscanf(f.Mode, "%o", &perm)
+	m := fs.FileMode(perm & 0o777)
+	if f.Kind == "dir" {
+		m |= fs.ModeDir
+	}
+	return m.String()
+}
+
+func lsText(d cluster.FileList) string {
+	if len(d.Entries) == 0 {
+		return d.Path + ": empty"
+	}
+	width := 1
+	for _, e := range d.Entries {
+		width = max(width, len(fmt.Sprint(e.Size)))
+	}
+	var b strings.Builder
+	if len(d.Entries) != 1 || d.Entries[0].Kind == "dir" || !strings.HasSuffix(strings.TrimSuffix(d.Path, "/"), "/"+d.Entries[0].Path) {
+		fmt.Fprintf(&b, "%s: %s\n", d.Path, plural2(len(d.Entries), "entry", "entries"))
+	}
+	for i, e := range d.Entries {
+		name := e.Path
+		if e.Kind == "dir" {
+			name += "/"
+		}
+		fmt.Fprintf(&b, "%s  %*d  %s  %s", modeString(e), width, e.Size, e.Mtime.Format("2006-01-02 15:04"), name)
+		if i < len(d.Entries)-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func catText(d cluster.FileContent) string {
+	if !utf8.Valid(d.Data) {
+		return fmt.Sprintf("(%s is binary, %s — read it through a mount)", d.Path, Plural(int(d.Size), "byte"))
+	}
+	out := strings.TrimSuffix(string(d.Data), "\n")
+	if d.Truncated {
+		out += fmt.Sprintf("\n… (%s is %s; cat shows the first %s — read the rest through a mount)", d.Path, Plural(int(d.Size), "byte"), Plural(len(d.Data), "byte"))
+	}
+	return out
+}
+
+// whereBlocks is how many blocks the text of where lists one by one.
+const whereBlocks = 12
+
+func whereText(d cluster.FileWhere) string {
+	var b strings.Builder
+	holders := func(p cluster.KeyPlace) string {
+		if len(p.Holders) == 0 {
+			return "no live node (lost, or not repaired yet)"
+		}
+		return strings.Join(p.Holders, " ") + " (owner " + p.Owner + ")"
+	}
+	if d.Kind == "dir" {
+		fmt.Fprintf(&b, "%s: directory of %s; its record (inode %s) is on %s", d.Path, plural2(int(d.Size), "entry", "entries"), shortIno(d.Ino), holders(d.Inode))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s: %s in %s", d.Path, Plural(int(d.Size), "byte"), Plural(len(d.Blocks), "stored block"))
+	if len(d.Index) > 0 {
+		fmt.Fprintf(&b, " listed by %s", Plural(len(d.Index), "index block"))
+	}
+	fmt.Fprintf(&b, "\n  inode %s  id %s  on %s", shortIno(d.Ino), d.Inode.ID.Short(), holders(d.Inode))
+	for _, p := range d.Index {
+		fmt.Fprintf(&b, "\n  index %d  id %s  on %s", p.N, p.ID.Short(), holders(p))
+	}
+	for i, p := range d.Blocks {
+		if i == whereBlocks {
+			fmt.Fprintf(&b, "\n  … and %s more (--json lists every one)", Plural(len(d.Blocks)-whereBlocks, "block"))
+			break
+		}
+		fmt.Fprintf(&b, "\n  block %d  id %s  %s  on %s", p.N, p.ID.Short(), Plural(int(p.Bytes), "byte"), holders(p))
+	}
+	b.WriteString("\nper node, in ring order:")
+	for _, n := range d.Nodes {
+		var parts []string
+		if n.Inode {
+			parts = append(parts, "the inode")
+		}
+		if n.Index > 0 {
+			parts = append(parts, Plural(n.Index, "index block"))
+		}
+		if n.Blocks > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s)", Plural(n.Blocks, "block"), Plural(int(n.Bytes), "byte")))
+		}
+		fmt.Fprintf(&b, "\n  %-5s %s", n.Node, strings.Join(parts, ", "))
+	}
+	if d.Missing > 0 {
+		fmt.Fprintf(&b, "\n%s on no live node", Plural(d.Missing, "key"))
+	}
+	return b.String()
+}
+
+// plural2 is Plural for a word whose plural is not word+"s".
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,266 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// The conditional write (dht.setif): a set or del that the owner applies
+// only if the key's newest version is the one the client expects. It is
+// what a layer above the store needs to update a record it read without
+// losing a concurrent update (the file system's inodes and directories).
+//
+// The owner serialises the conditional writes of one key (a lock per key
+// held across the whole request), reads the newest of the key's r copies
+// as dht.get does, compares, and only then writes as dht.set does (a new
+// version, pushed to r holders before the reply). Two conditional writes
+// that expect the same version therefore never both succeed while the
+// key has one owner. Like every write, a conditional write that failed
+// (timed out, ErrUnavailable) may or may not have taken effect: read the
+// key again before retrying. Under a partition, or while two nodes both
+// take themselves for the owner, the store's usual limits apply (see the
+// package doc): the conditional write is exactly as strong as the reads
+// and writes it is made of.
+
+// ErrConflict is a conditional write finding another version than the one it
+// expected; nothing was written.
+var ErrConflict = errors.New("version conflict")
+
+// cmdSetIf is the conditional write, client → owner.
+const cmdSetIf = "dht.setif"
+
+// CondResult is the answer to SetIf and DelIf.
+type CondResult struct {
+	// Version is the version written; on ErrConflict, the zero Version.
+	Version Version
+	// Current is the newest version the owner found: the one expected when
+	// the write was applied, the one in the way on ErrConflict (zero when
+	// the key is absent or deleted).
+	Current Version
+	Owner   chord.NodeRef
+	// Copies is how many holders acknowledged the write (owner included).
+	Copies int
+	Lookup chord.LookupResult
+}
+
+// SetIf writes value under key only if the key's newest version is
+// expect; the zero Version expects the key to be absent or deleted. A
+// different version fails with ErrConflict (and CondResult.Current says
+// which), writing nothing.
+func (s *Store) SetIf(ctx context.Context, key string, value []byte, expect Version) (CondResult, error) {
+	if err := s.checkKey(key); err != nil {
+		return CondResult{}, fmt.Errorf("setif: %w", err)
+	}
+	if err := s.checkValue(value); err != nil {
+		return CondResult{}, fmt.Errorf("setif %q: %w", key, err)
+	}
+	return s.condWrite(ctx, "setif", condReq{Key: key, Value: value, Expect: expect})
+}
+
+// DelIf deletes key (writes a tombstone) only if its newest version is
+// expect, which must not be zero; otherwise it fails with ErrConflict.
+func (s *Store) DelIf(ctx context.Context, key string, expect Version) (CondResult, error) {
+	if err := s.checkKey(key); err != nil {
+		return CondResult{}, fmt.Errorf("delif: %w", err)
+	}
+	if expect.IsZero() {
+		return CondResult{}, fmt.Errorf("delif %q: the expected version must not be zero", key)
+	}
+	return s.condWrite(ctx, "delif", condReq{Key: key, Deleted: true, Expect: expect})
+}
+
+// condWrite is SetIf and DelIf: the lookup and the owner (or its stand-in)
+// as for a write, then the reply.
+func (s *Store) condWrite(ctx context.Context, op string, req condReq) (CondResult, error) {
+	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
+	res, werr := s.condAfter(ctx, op, req, lr, err, false)
+	if s.lookUpAgain(ctx, err, werr) {
+		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
+		return s.condAfter(ctx, op, req, lr, err, true)
+	}
+	return res, werr
+}
+
+// condAfter is writeAfter for dht.setif.
+func (s *Store) condAfter(ctx context.Context, op string, req condReq, lr chord.LookupResult, lookupErr error, verified bool) (CondResult, error) {
+	st := newOpState(lr, verified || lookupErr != nil)
+	build := func(_ chord.NodeRef, force bool) []byte {
+		req.Force = force
+		return req.encode()
+	}
+	var reply []byte
+	var at chord.NodeRef
+	if lookupErr != nil {
+		dead, ok := nearestFailed(lr, s.KeyID(req.Key))
+		if !ok || ctx.Err() != nil {
+			return CondResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w", op, req.Key, ErrUnavailable, lookupErr)
+		}
+		var serr error
+		if reply, at, _, serr = s.standIn(ctx, cmdSetIf, build, lr, dead, st); serr != nil {
+			return CondResult{Lookup: lr}, fmt.Errorf("%s %q: lookup: %w: %w; stand-ins: %w", op, req.Key, ErrUnavailable, lookupErr, serr)
+		}
+	} else {
+		var err error
+		reply, at, _, err = s.callOwner(ctx, lr.Owner, cmdSetIf, build, st)
+		if err != nil {
+			if ctx.Err() != nil || !st.verified || !errors.Is(err, chord.ErrNodeDown) && !errors.Is(err, errUnreachable) {
+				return CondResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w", op, req.Key, at.Addr, err)
+			}
+			var serr error
+			if reply, at, _, serr = s.standIn(ctx, cmdSetIf, build, lr, at, st); serr != nil {
+				return CondResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q: owner %s: %w; stand-ins: %w", op, req.Key, at.Addr, err, serr)
+			}
+		}
+	}
+	m, err := decodeCondResp(reply)
+	if err != nil {
+		return CondResult{Lookup: lr, Owner: at}, fmt.Errorf("%s %q at %s: %w", op, req.Key, at.Addr, err)
+	}
+	res := CondResult{Version: m.Ver, Current: m.Current, Owner: at, Copies: m.Copies, Lookup: lr}
+	if err := headErr(m.Head); err != nil {
+		return res, fmt.Errorf("%s %q at %s: %w", op, req.Key, at.Addr, err)
+	}
+	if !m.Applied {
+		res.Version = Version{}
+		return res, fmt.Errorf("%s %q: expected version %s, found %s: %w", op, req.Key, req.Expect, m.Current, ErrConflict)
+	}
+	return res, nil
+}
+
+// handleSetIf serves dht.setif at the owner: under the key's lock, read
+// the newest copy as dht.get does, compare, and write as dht.set does.
+func (s *Store) handleSetIf(ctx context.Context, b []byte) ([]byte, error) {
+	m, err := decodeCondReq(b, s.lim)
+	if err != nil {
+		return condResp{Head: invalid(err)}.encode(), nil
+	}
+	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
+		return condResp{Head: invalid(err)}.encode(), nil
+	}
+	unlock := s.conds.lock(m.Key)
+	defer unlock()
+	// The read: redirects, not-ready and unavailable answers pass through
+	// as they are (the client follows or gives up exactly as for a write).
+	gr, err := decodeGetResp(must(s.handleGet(ctx, getReq{Key: m.Key, Force: m.Force}.encode())), s.lim)
+	if err != nil {
+		return condResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}}.encode(), nil
+	}
+	if gr.Head.Status != statusOK {
+		return condResp{Head: gr.Head}.encode(), nil
+	}
+	var current Version
+	if gr.Found && !gr.Rec.Deleted {
+		current = gr.Rec.Ver
+	}
+	if current != m.Expect {
+		return condResp{Current: current}.encode(), nil
+	}
+	if gr.Found {
+		// The newest copy may be a replica's: hold it here first, so that
+		// the write's version is newer than it.
+		gr.Rec.ID = s.KeyID(m.Key)
+		s.mu.Lock()
+		if !s.leaving && !s.left {
+			s.applyLocked(gr.Rec, storeWriteBack)
+		}
+		s.mu.Unlock()
+	}
+	sr, err := decodeSetResp(s.ownerWrite(ctx, setReq{Key: m.Key, Value: m.Value, Deleted: m.Deleted, Force: m.Force}))
+	if err != nil {
+		return condResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}}.encode(), nil
+	}
+	return condResp{Head: sr.Head, Applied: sr.Head.Status == statusOK, Current: current, Ver: sr.Ver, Copies: sr.Copies}.encode(), nil
+}
+
+// must drops the error of a handler, which never returns one.
+func must(b []byte, _ error) []byte { return b }
+
+// condLocks serialises the conditional writes of each key at its owner.
+type condLocks struct {
+	mu   sync.Mutex
+	keys map[string]*condLock
+}
+
+type condLock struct {
+	mu    sync.Mutex
+	users int // holders and waiters; the entry goes when it drops to 0
+}
+
+// lock takes key's lock and returns its release.
+func (c *condLocks) lock(key string) (unlock func()) {
+	c.mu.Lock()
+	if c.keys == nil {
+		c.keys = map[string]*condLock{}
+	}
+	l := c.keys[key]
+	if l == nil {
+		l = &condLock{}
+		c.keys[key] = l
+	}
+	l.users++
+	c.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.keys, key)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// condReq is a conditional write: setReq plus the version expected.
+type condReq struct {
+	Key     string
+	Value   []byte
+	Deleted bool
+	Force   bool
+	Expect  Version
+}
+
+func (m condReq) encode() []byte {
+	var e encoder
+	e.str(m.Key)
+	e.bytes(m.Value)
+	e.boolean(m.Deleted)
+	e.boolean(m.Force)
+	e.version(m.Expect)
+	return e.b
+}
+
+func decodeCondReq(b []byte, lim limits) (condReq, error) {
+	d := decoder{b: b}
+	m := condReq{Key: d.str(lim.key), Value: d.bytes(lim.value), Deleted: d.boolean(), Force: d.boolean(), Expect: d.version()}
+	return m, d.finish()
+}
+
+// condResp answers dht.setif: Applied, the version found (Current) and,
+// when applied, the version written and the copies acknowledged.
+type condResp struct {
+	Head    replyHead
+	Applied bool
+	Current Version
+	Ver     Version
+	Copies  int
+}
+
+func (m condResp) encode() []byte {
+	var e encoder
+	e.head(m.Head)
+	e.boolean(m.Applied)
+	e.version(m.Current)
+	e.version(m.Ver)
+	e.uvarint(uint64(m.Copies))
+	return e.b
+}
+
+func decodeCondResp(b []byte) (condResp, error) {
+	d := decoder{b: b}
+	m := condResp{Head: d.head(), Applied: d.boolean(), Current: d.version(), Ver: d.version(), Copies: int(d.uvarint())}
+	return m, d.finish()
+}

@@ -1,0 +1,81 @@
+package dht
+
+import (
+	"context"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// maxWalk bounds how many nodes one walk along the ring yields.
+const maxWalk = 64
+
+// succWalk walks the ring clockwise: it yields the nodes of a first list
+// in order, then those of the successor list (dht.succs) of the last node
+// it yielded that answered, and so on, each node once. It is how a node
+// finds the next nodes that serve a key when a run of them is down or
+// still taking over its keys, a run that may be longer than one successor
+// list.
+type succWalk struct {
+	s        *Store
+	queue    []chord.NodeRef
+	seen     map[string]bool
+	alive    chord.NodeRef   // the last yielded node that answered
+	extended map[string]bool // nodes whose successor list was read
+	left     int             // how many more nodes it may yield
+	stop     string          // the walk ends where it reaches this node
+	wrapped  bool            // it did: it went round the ring
+}
+
+// newWalk starts a walk at list, never yielding the nodes in skip nor
+// anything at or after stop (the node the walk started from).
+func (s *Store) newWalk(list []chord.NodeRef, stop string, skip ...string) *succWalk {
+	w := &succWalk{s: s, seen: map[string]bool{stop: true}, extended: map[string]bool{}, left: maxWalk, stop: stop}
+	for _, a := range skip {
+		w.seen[a] = true
+	}
+	w.add(list)
+	return w
+}
+
+// add queues the nodes of list that were not seen, up to the stop node.
+func (w *succWalk) add(list []chord.NodeRef) {
+	for _, n := range list {
+		if n.Addr == w.stop {
+			w.wrapped = true
+			return
+		}
+		if n.IsZero() || w.seen[n.Addr] {
+			continue
+		}
+		w.seen[n.Addr] = true
+		w.queue = append(w.queue, n)
+	}
+}
+
+// next returns the next node, or false when the walk is over: it reached
+// its start again, ran out of nodes that answer, or yielded maxWalk nodes.
+func (w *succWalk) next(ctx context.Context) (chord.NodeRef, bool) {
+	for len(w.queue) == 0 {
+		if w.left <= 0 || w.wrapped || w.alive.IsZero() || w.extended[w.alive.Addr] || ctx.Err() != nil {
+			return chord.NodeRef{}, false
+		}
+		w.extended[w.alive.Addr] = true
+		m, err := w.s.succs(ctx, w.alive)
+		if err != nil {
+			return chord.NodeRef{}, false
+		}
+		w.add(m.Succs)
+	}
+	if w.left <= 0 {
+		return chord.NodeRef{}, false
+	}
+	n := w.queue[0]
+	w.queue = w.queue[1:]
+	w.left--
+	return n, true
+}
+
+// answered records that n answered, whether or not it served the request
+// (a node still taking over its keys answers too): the walk can go on
+// from its successor list.
+func (w *succWalk) answered(n chord.NodeRef) { w.alive = n }
