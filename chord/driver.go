@@ -174,11 +174,13 @@ func (d *Driver) Pause() {
 	d.mu.Unlock()
 }
 
-// Resume undoes Pause.
+// Resume undoes Pause, and returns every task to its base period (Wake):
+// rounds run or stepped while paused may have left work to do.
 func (d *Driver) Resume() {
 	d.mu.Lock()
 	d.paused = false
 	d.mu.Unlock()
+	d.Wake()
 }
 
 // Paused reports whether the driver is paused.
@@ -216,11 +218,26 @@ func (d *Driver) Step(ctx context.Context) {
 // a round in progress to finish first, and the driver's own rounds wait
 // for it, so rounds never overlap. For a caller that speeds up maintenance
 // at a moment it knows matters (the cluster while a ring forms).
+// A round that changes the node's routing state wakes the driver, as one
+// of its own would.
 func (d *Driver) Do(ctx context.Context, round func(ctx context.Context)) {
 	d.run.Lock()
-	defer d.run.Unlock()
-	if ctx.Err() == nil {
-		round(ctx)
+	if ctx.Err() != nil {
+		d.run.Unlock()
+		return
+	}
+	round(ctx)
+	changed := false
+	if d.backoff > 1 {
+		var next int
+		changed, next = d.watch.look()
+		d.mu.Lock()
+		d.cycles.saw(next, false)
+		d.mu.Unlock()
+	}
+	d.run.Unlock()
+	if changed {
+		d.Wake()
 	}
 }
 

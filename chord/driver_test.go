@@ -295,6 +295,45 @@ func TestDriverBacksOffWhileIdleAndWakesOnChange(t *testing.T) {
 	periodsAre(t, "idle again", r.da, backedOff)
 }
 
+// Resuming a paused driver returns it to its base periods at once: steps
+// taken while it was paused may have left the ring with work to do.
+func TestDriverResumeReturnsToBase(t *testing.T) {
+	r := backoffRing(t, 0, 0)
+	periodsAre(t, "idle ring", r.da, backedOff)
+	r.da.Pause()
+	r.da.Resume()
+	if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
+		t.Fatalf("after resume: periods %v, want the base %v", got, basePeriods)
+	}
+}
+
+// A round run through Do that changes the node's pointers (a step in
+// lecture mode) returns the driver to its base periods, as its own would.
+func TestDriverDoThatChangesPointersWakes(t *testing.T) {
+	r := backoffRing(t, 0, 0)
+	periodsAre(t, "idle ring", r.da, backedOff)
+	r.da.Pause()
+	r.db.Pause()
+	c, _ := r.node(t, "c", 20000) // between a and b
+	ctx := context.Background()
+	if err := c.Join(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.da.Periods(); !slices.Equal(got, backedOff) {
+		t.Fatalf("before the step: periods %v, want still %v", got, backedOff)
+	}
+	if err := c.Stabilize(ctx); err != nil { // b learns of c
+		t.Fatal(err)
+	}
+	r.da.Do(ctx, func(ctx context.Context) { _ = r.a.Stabilize(ctx) }) // a's successor becomes c
+	if r.a.Successors()[0].Addr != "c" {
+		t.Fatalf("a's successor is %s after stabilize, want c", r.a.Successors()[0].Addr)
+	}
+	if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
+		t.Fatalf("after a step that changed a's successor: periods %v, want the base %v", got, basePeriods)
+	}
+}
+
 // A pointer change is not idle: the node that sees it (here, the node a
 // third one joins next to) returns to its base periods.
 func TestDriverReturnsToBaseWhenPointersChange(t *testing.T) {
