@@ -14,6 +14,11 @@ type Task struct {
 	Name  string
 	Every time.Duration
 	Run   func(ctx context.Context)
+	// Round, if set, runs instead of Run and says whether the round did
+	// its work: a round that returns an error (a repair that could not
+	// reach a replica) is not a quiet one, and returns the driver to its
+	// base periods as a change of the node's pointers does.
+	Round func(ctx context.Context) error
 
 	// watch is set on the tasks NodeTasks returns: a driver running them
 	// backs off while the node's routing state is unchanged
@@ -22,6 +27,15 @@ type Task struct {
 	watch      *routeWatch
 	maxBackoff int
 	kind       taskKind
+}
+
+// run runs one round of t and reports whether it failed (Round only).
+func (t *Task) run(ctx context.Context) (failed bool) {
+	if t.Round != nil {
+		return t.Round(ctx) != nil && ctx.Err() == nil
+	}
+	t.Run(ctx)
+	return false
 }
 
 // taskKind tells a node's rounds apart (0: not one of them).
@@ -200,10 +214,10 @@ func (d *Driver) Step(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		t.Run(ctx)
+		failed := t.run(ctx)
 		if d.backoff > 1 {
 			c, next := d.watch.look()
-			changed = changed || c
+			changed = changed || c || failed
 			d.mu.Lock()
 			d.cycles.saw(next, t.kind == fixFingersTask)
 			d.mu.Unlock()
@@ -469,9 +483,10 @@ func (d *Driver) fire() {
 	changed, nextFinger, stale := false, 0, false
 	if !paused {
 		d.run.Lock()
-		d.tasks[next].Run(ctx)
+		failed := d.tasks[next].run(ctx)
 		if d.backoff > 1 {
 			changed, nextFinger = d.watch.look()
+			changed = changed || failed
 		}
 		if d.watch != nil {
 			stale = d.retarget(time.Now())

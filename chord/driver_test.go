@@ -2,6 +2,7 @@ package chord_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"sync"
@@ -332,6 +333,29 @@ func TestDriverDoThatChangesPointersWakes(t *testing.T) {
 	if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
 		t.Fatalf("after a step that changed a's successor: periods %v, want the base %v", got, basePeriods)
 	}
+}
+
+// A round of a task given as Round that fails (a repair that could not
+// reach a holder) is not a quiet one: the driver returns to its base
+// periods, and backs off again once its rounds succeed.
+func TestDriverFailedRoundReturnsToBase(t *testing.T) {
+	r := backoffRing(t, 0, 0)
+	r.da.Stop()
+	var failing atomic.Bool
+	extra := chord.Task{Name: "extra", Every: 4 * ms, Round: func(context.Context) error {
+		if failing.Load() {
+			return errors.New("a holder did not answer")
+		}
+		return nil
+	}}
+	r.da = chord.NewDriver(append(chord.NodeTasks(r.a), extra), 0.1, 1)
+	r.da.Start()
+	t.Cleanup(r.da.Stop)
+	periodsAre(t, "idle ring", r.da, backedOff)
+	failing.Store(true)
+	periodsAre(t, "while the extra round fails", r.da, basePeriods)
+	failing.Store(false)
+	periodsAre(t, "once it succeeds again", r.da, backedOff)
 }
 
 // A pointer change is not idle: the node that sees it (here, the node a
