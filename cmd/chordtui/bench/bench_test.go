@@ -106,6 +106,9 @@ func TestBenchJSON(t *testing.T) {
 	if rep.Failure != "" {
 		t.Errorf("the run stopped early: %s", rep.Failure)
 	}
+	if rep.IdleBackoff > 1 && (rep.IdleSleepingAfterS <= 0 || rep.IdleSleepingCores <= 0) {
+		t.Errorf("idle backoff %d× but idle_sleeping_after_s %v, idle_sleeping_cores_used %v", rep.IdleBackoff, rep.IdleSleepingAfterS, rep.IdleSleepingCores)
+	}
 	if want := ms(cluster.DefaultConfig().Chord.LivenessWindow); rep.RPCTimeoutMS != 2000 || rep.IdleTimeoutS <= 0 || rep.LivenessMS != want {
 		t.Errorf("rpc_timeout_ms %v, idle_timeout_s %v, liveness_ms %v (want the default %v)", rep.RPCTimeoutMS, rep.IdleTimeoutS, rep.LivenessMS, want)
 	}

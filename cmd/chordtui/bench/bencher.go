@@ -148,6 +148,19 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if wait := b.backoffRamp(); wait > 0 {
+		b.say("idle again once every period has backed off (after %v)", wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		rep.IdleSleepingCores, err = idleCores(ctx, 2*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		rep.IdleSleepingAfterS = wait.Seconds()
+	}
 	for _, op := range b.opts.ops {
 		for _, clients := range b.opts.clients {
 			b.say("%s with %d client(s) for %v", op, clients, b.opts.duration)
@@ -274,4 +287,18 @@ func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, e
 		case <-tick.C:
 		}
 	}
+}
+
+// backoffRamp is how long an idle ring takes, after the stable moment, to
+// stretch every maintenance period to its cap (chord.Config.IdleBackoff):
+// IdleSettle, then the longest base period doubling up to IdleBackoff
+// times, p + 2p + … = (IdleBackoff − 1)·p, and one more longest period. 0
+// when backoff is off.
+func (b *bencher) backoffRamp() time.Duration {
+	cc := b.cfg.Chord
+	if cc.IdleBackoff <= 1 {
+		return 0
+	}
+	longest := max(cc.StabilizeInterval, cc.FixFingersInterval, cc.CheckPredecessorInterval, b.cfg.DHT.RepairInterval)
+	return cc.IdleSettle + time.Duration(cc.IdleBackoff)*longest
 }

@@ -30,8 +30,12 @@ type report struct {
 	PreloadErrors  int     `json:"preload_errors"`
 	// IdleCores is the CPU the ring uses with no client (maintenance
 	// rounds, the stable monitor), in cores.
-	IdleCores    float64 `json:"idle_cores_used"`
-	IdleTimeoutS float64 `json:"idle_timeout_s"`
+	IdleCores float64 `json:"idle_cores_used"`
+	// IdleSleepingCores is the same over 2 s once the periods have had
+	// IdleSleepingAfterS to back off to their cap (0: backoff off).
+	IdleSleepingCores  float64 `json:"idle_sleeping_cores_used"`
+	IdleSleepingAfterS float64 `json:"idle_sleeping_after_s"`
+	IdleTimeoutS       float64 `json:"idle_timeout_s"`
 	// MaxSessions is each node's session cap (netmux.Config.MaxSessions),
 	// IdleBackoff how far an idle node's rounds stretch their periods
 	// (chord.Config.IdleBackoff; ≤ 1: never).

@@ -48,7 +48,11 @@ func writeTables(w io.Writer, rep *report) {
 			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99, p.CPUus, p.CPUShare, p.OpenFDs)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "idle ring (maintenance and monitor only): %.2f cores\n", rep.IdleCores)
+	fmt.Fprintf(w, "idle ring (maintenance and monitor only): %.2f cores", rep.IdleCores)
+	if rep.IdleSleepingAfterS > 0 {
+		fmt.Fprintf(w, " right after stable, %.2f cores %.1f s later (periods backed off)", rep.IdleSleepingCores, rep.IdleSleepingAfterS)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "hops per lookup: mean %.2f, p99 %d; ½·log2 N = %.2f\n", rep.LookupHopsMean, rep.LookupHopsP99, rep.HopsTheory)
 	for _, k := range []struct {
 		name string
