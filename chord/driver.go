@@ -178,33 +178,7 @@ func (d *Driver) Start() {
 			d.unwatch = cn.OnChange(d.changed)
 		}
 	}
-	d.setWindowLocked()
 	d.armLocked()
-}
-
-// setWindowLocked sizes the node's liveness window to stabilize's current
-// period: Config.LivenessWindow covers stabilize backed off to its cap,
-// and a node at its base period (anything changed lately: a join, a
-// fault) vouches for a peer only as long as it would without backoff,
-// Config.LivenessWindow ÷ the cap. Caller holds d.mu.
-func (d *Driver) setWindowLocked() {
-	if d.backoff <= 1 || d.watch == nil {
-		return
-	}
-	n := d.watch.n
-	full := n.cfg.LivenessWindow
-	for i, t := range d.tasks {
-		if t.kind != stabilizeTask || t.Every <= 0 {
-			continue
-		}
-		limit := stabilizeBackoff(n.cfg)
-		if t.maxBackoff > 0 {
-			limit = min(limit, t.maxBackoff)
-		}
-		w := time.Duration(float64(full) * float64(d.period[i]) / (float64(limit) * float64(t.Every)))
-		n.window.Store(int64(min(w, full)))
-		return
-	}
 }
 
 // Pause stops running rounds until Resume; Step still works while paused.
@@ -309,7 +283,6 @@ func (d *Driver) Wake() {
 			d.due[i] = at
 		}
 	}
-	d.setWindowLocked()
 	if !d.running {
 		d.armLocked()
 	}
@@ -553,7 +526,6 @@ func (d *Driver) fire() {
 		d.period[next] = min(2*d.period[next], time.Duration(limit)*every)
 	}
 	d.due[next] = now.Add(d.spreadLocked(d.period[next]))
-	d.setWindowLocked()
 	if stale { // a finger still names a peer gone: fix it soon, at the base pace
 		for i, t := range d.tasks {
 			if t.kind == fixFingersTask {

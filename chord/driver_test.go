@@ -358,22 +358,6 @@ func TestDriverFailedRoundReturnsToBase(t *testing.T) {
 	periodsAre(t, "once it succeeds again", r.da, backedOff)
 }
 
-// The liveness window follows stabilize's period: the full window once
-// stabilize has backed off to its cap, and the part of it a node at its
-// base period would use (window ÷ cap) after a change.
-func TestDriverLivenessWindowFollowsStabilize(t *testing.T) {
-	r := backoffRing(t, 0, 64*ms) // stabilize 2 ms; cap min(8, 64 ÷ 2.2) = 8
-	periodsAre(t, "idle ring", r.da, backedOff)
-	if got := r.a.LivenessWindow(); got != 64*ms {
-		t.Fatalf("backed off: liveness window %v, want 64ms", got)
-	}
-	r.da.Pause() // no round runs: only the wake acts
-	r.da.Wake()
-	if got := r.a.LivenessWindow(); got != 8*ms {
-		t.Fatalf("after a wake: liveness window %v, want 8ms (64ms ÷ 8)", got)
-	}
-}
-
 // A pointer change is not idle: the node that sees it (here, the node a
 // third one joins next to) returns to its base periods.
 func TestDriverReturnsToBaseWhenPointersChange(t *testing.T) {

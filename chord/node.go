@@ -49,10 +49,6 @@ type Node struct {
 	stabilizeRounds uint64
 
 	peers peerTable // when each peer last answered (Config.LivenessWindow)
-	// window is the liveness window in force (ns): Config.LivenessWindow,
-	// or less while a backed-off driver runs stabilize faster than that
-	// allows for (Driver.setWindowLocked).
-	window atomic.Int64
 
 	cmdMu sync.RWMutex
 	cmds  map[string]CommandHandler
@@ -146,7 +142,6 @@ func NewNode(cfg Config, tr Transport) (*Node, error) {
 		fingers: make([]NodeRef, cfg.Bits),
 		cmds:    make(map[string]CommandHandler),
 	}
-	n.window.Store(int64(cfg.LivenessWindow))
 	tr.Serve(n.handle)
 	return n, nil
 }
@@ -504,17 +499,12 @@ func (n *Node) callAck(ctx context.Context, addr, method string, req []byte) err
 	return err
 }
 
-// LivenessWindow returns the liveness window in force: Config.LivenessWindow,
-// or a part of it while the node's driver runs stabilize below its
-// backed-off period (see Config.IdleBackoff).
-func (n *Node) LivenessWindow() time.Duration { return time.Duration(n.window.Load()) }
-
 // heardFrom reports how long ago addr last answered this node, if that was
 // within Config.LivenessWindow and the transport (when it can tell) is still
 // connected to it: the condition under which this node vouches that addr
 // is live without a new call.
 func (n *Node) heardFrom(addr string) (time.Duration, bool) {
-	ago, ok := n.peers.answeredWithin(addr, n.LivenessWindow())
+	ago, ok := n.peers.answeredWithin(addr, n.cfg.LivenessWindow)
 	if !ok {
 		return 0, false
 	}
