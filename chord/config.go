@@ -44,6 +44,22 @@ type Config struct {
 	// do.
 	// 0 (the default) pings the owner on every lookup.
 	LivenessWindow time.Duration
+	// IdleBackoff lets an idle node sleep: a Driver running the node's
+	// rounds (NodeTasks, and tasks driven with them) doubles a task's period
+	// after each of its rounds that leaves the node's routing state
+	// (predecessor, successor list, fingers) as it was, once nothing has
+	// changed for IdleSettle (and, for fix_fingers, once it has refreshed
+	// every finger since), up to IdleBackoff times the task's base period. A change, a failed round or lookup, or a word from the
+	// transport (ChangeNotifier: a lost connection, a node started or
+	// stopped, a fault) returns every task to its base period at once.
+	// 0 or 1 keeps the base periods (no backoff). Stabilize grows no
+	// further than keeps a predecessor calling its successor within
+	// LivenessWindow (lookups rely on that call to skip pinging an owner).
+	IdleBackoff int
+	// IdleSettle is how long the routing state must stay unchanged (and the
+	// transport quiet) before periods begin to grow: the ring runs at its
+	// base pace while it repairs itself and for this long after.
+	IdleSettle time.Duration
 	// SuspectTimeouts is K, how many maintenance calls in a row (stabilize,
 	// check_predecessor, rectify's check) must time out before a node that
 	// may only be slow is treated as failed and dropped. A call that is
@@ -98,6 +114,12 @@ func (c Config) Validate() error {
 	}
 	if c.LivenessWindow < 0 {
 		errs = append(errs, fmt.Errorf("liveness window must not be negative, got %v", c.LivenessWindow))
+	}
+	if c.IdleBackoff < 0 || c.IdleBackoff > 1<<10 {
+		errs = append(errs, fmt.Errorf("idle backoff must be between 0 and 1024, got %d", c.IdleBackoff))
+	}
+	if c.IdleSettle < 0 {
+		errs = append(errs, fmt.Errorf("idle settle must not be negative, got %v", c.IdleSettle))
 	}
 	if c.SuspectTimeouts < 1 {
 		errs = append(errs, fmt.Errorf("suspect timeouts must be at least 1, got %d", c.SuspectTimeouts))

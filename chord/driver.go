@@ -2,7 +2,9 @@ package chord
 
 import (
 	"context"
-	"math/rand"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -12,35 +14,119 @@ type Task struct {
 	Name  string
 	Every time.Duration
 	Run   func(ctx context.Context)
+	// Round, if set, runs instead of Run and says whether the round did
+	// its work: a round that returns an error (a repair that could not
+	// reach a replica) is not a quiet one, and returns the driver to its
+	// base periods as a change of the node's pointers does.
+	Round func(ctx context.Context) error
+
+	// watch is set on the tasks NodeTasks returns: a driver running them
+	// backs off while the node's routing state is unchanged
+	// (Config.IdleBackoff). maxBackoff, if above 0, caps this task's
+	// backoff below the node's. kind says which of the node's rounds it is.
+	watch      *routeWatch
+	maxBackoff int
+	kind       taskKind
 }
+
+// run runs one round of t and reports whether it failed (Round only).
+func (t *Task) run(ctx context.Context) (failed bool) {
+	if t.Round != nil {
+		return t.Round(ctx) != nil && ctx.Err() == nil
+	}
+	t.Run(ctx)
+	return false
+}
+
+// taskKind tells a node's rounds apart (0: not one of them).
+type taskKind int
+
+const (
+	otherTask taskKind = iota
+	stabilizeTask
+	fixFingersTask
+	checkPredecessorTask
+)
 
 // NodeTasks returns the node's rounds (stabilize, fix_fingers,
 // check_predecessor) at the intervals of its Config. Round errors are not
-// returned: failures show up as events and in the node's state.
+// returned: failures show up as events and in the node's state. A Driver
+// given these tasks (and any others with them) backs off while the ring
+// around the node is idle, as Config.IdleBackoff says.
 func NodeTasks(n *Node) []Task {
+	w := &routeWatch{n: n}
 	return []Task{
-		{Name: "stabilize", Every: n.cfg.StabilizeInterval, Run: func(ctx context.Context) { _ = n.Stabilize(ctx) }},
-		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, Run: func(ctx context.Context) { _ = n.FixFingers(ctx) }},
-		{Name: "check_predecessor", Every: n.cfg.CheckPredecessorInterval, Run: func(ctx context.Context) { _ = n.CheckPredecessor(ctx) }},
+		{Name: "stabilize", Every: n.cfg.StabilizeInterval, watch: w, kind: stabilizeTask, maxBackoff: stabilizeBackoff(n.cfg),
+			Run: func(ctx context.Context) { w.noteRound(n.Stabilize(ctx)) }},
+		{Name: "fix_fingers", Every: n.cfg.FixFingersInterval, watch: w, kind: fixFingersTask,
+			Run: func(ctx context.Context) { w.noteRound(n.FixFingers(ctx)) }},
+		{Name: "check_predecessor", Every: n.cfg.CheckPredecessorInterval, watch: w, kind: checkPredecessorTask,
+			Run: func(ctx context.Context) { w.noteRound(n.CheckPredecessor(ctx)) }},
 	}
 }
 
-// Driver runs tasks on jittered tickers in one goroutine, which exits on Stop.
-// It can be paused, resumed and stepped one round at a time. Rounds never
-// overlap: timer rounds and Step take turns.
+// stabilizeBackoff is the most stabilize's period may grow, as a multiple
+// of its base: no further than keeps a predecessor calling its successor
+// within Config.LivenessWindow (lookups take an owner as live on its
+// predecessor's word only that long), whatever Config.IdleBackoff says.
+func stabilizeBackoff(cfg Config) int {
+	f := cfg.IdleBackoff
+	if cfg.LivenessWindow > 0 && cfg.StabilizeInterval > 0 {
+		longest := float64(cfg.StabilizeInterval) * (1 + cfg.Jitter)
+		f = min(f, int(float64(cfg.LivenessWindow)/longest))
+	}
+	return max(f, 1)
+}
+
+// Driver runs tasks on jittered timers. It can be paused, resumed and
+// stepped one round at a time. Rounds never overlap: timer rounds, Step and
+// Do take turns.
+//
+// A driver has no goroutine of its own: one runtime timer (time.AfterFunc)
+// fires when the earliest task is due, and its goroutine runs that round and
+// sets the timer for the next. So N nodes cost N timers in the runtime's
+// shared timer heap, and a goroutine only while a round runs.
+//
+// When the tasks include a node's (NodeTasks) and its Config.IdleBackoff is
+// above 1, the driver backs off: after a round, if the node's routing state
+// (predecessor, successor list, fingers) is as it was after the previous
+// round, no round failed and no lookup failed, and nothing has changed for
+// Config.IdleSettle, the period of the task that ran doubles, up to
+// IdleBackoff times its base; fix_fingers' only once it has refreshed every
+// finger since the last change. Any change returns every task to its base
+// period at once, and so does a word from the node's transport when it is
+// a ChangeNotifier (a connection lost, a node started or stopped, a fault
+// injected), without waiting for the next round: a crash is acted on as
+// fast as without backoff.
 type Driver struct {
 	tasks  []Task
 	jitter float64
 
+	// The node whose rounds the tasks include (NodeTasks), if any, and its
+	// backoff (IdleBackoff ≤ 1: none).
+	watch   *routeWatch
+	backoff int           // the most a period grows, as a multiple of its base
+	settle  time.Duration // how long nothing must change before periods grow
+
 	run sync.Mutex // held while a round runs
 
-	mu      sync.Mutex
-	rng     *rand.Rand
-	paused  bool
-	started bool
-	stopped bool
-	stop    chan struct{} // closed by Stop
-	done    chan struct{} // closed when the goroutine exits
+	mu         sync.Mutex
+	rng        *rand.Rand
+	paused     bool
+	started    bool
+	stopped    bool
+	due        []time.Time     // when each task runs next (zero: never)
+	period     []time.Duration // each task's current period
+	lastChange time.Time       // the routing state last changed, or a wake
+	cycles     fingerCycles    // fix_fingers' progress since then
+	timer      *time.Timer     // fires at the earliest due (nil before Start)
+	armedAt    time.Time       // what timer is set for
+	running    bool            // a timer round is in progress
+	ctx        context.Context // rounds' ctx, cancelled by Stop
+	cancel     context.CancelFunc
+	unwatch    func()               // ends the transport's change notifications
+	goneAt     map[string]time.Time // peers reported gone, until when they are remembered
+	rounds     sync.WaitGroup       // timer rounds in progress (Stop waits)
 }
 
 // NewDriver prepares a driver; seed makes its jitter reproducible. jitter is
@@ -52,17 +138,27 @@ func NewDriver(tasks []Task, jitter float64, seed int64) *Driver {
 	if jitter >= 1 {
 		jitter = 0.99
 	}
-	return &Driver{
+	d := &Driver{
 		tasks:  append([]Task(nil), tasks...),
 		jitter: jitter,
-		rng:    rand.New(rand.NewSource(seed)),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		rng:    rand.New(rand.NewPCG(uint64(seed), 0x6472697665720a)), // 16 bytes, not math/rand's 5 KB
+		due:    make([]time.Time, len(tasks)),
+		period: make([]time.Duration, len(tasks)),
 	}
+	for i, t := range d.tasks {
+		d.period[i] = t.Every
+		if d.watch == nil && t.watch != nil {
+			d.watch = t.watch
+			d.backoff = t.watch.n.cfg.IdleBackoff
+			d.settle = t.watch.n.cfg.IdleSettle
+		}
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	return d
 }
 
-// Start launches the driver's goroutine. It exits when Stop is called.
-// Starting twice, or after Stop, does nothing.
+// Start starts running the tasks on their timers until Stop. Starting
+// twice, or after Stop, does nothing.
 func (d *Driver) Start() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -70,7 +166,19 @@ func (d *Driver) Start() {
 		return
 	}
 	d.started = true
-	go d.loop()
+	now := time.Now()
+	d.lastChange = now
+	for i, t := range d.tasks {
+		if t.Every > 0 {
+			d.due[i] = now.Add(d.spreadLocked(t.Every))
+		}
+	}
+	if d.watch != nil {
+		if cn, ok := d.watch.n.tr.(ChangeNotifier); ok {
+			d.unwatch = cn.OnChange(d.changed)
+		}
+	}
+	d.armLocked()
 }
 
 // Pause stops running rounds until Resume; Step still works while paused.
@@ -80,11 +188,13 @@ func (d *Driver) Pause() {
 	d.mu.Unlock()
 }
 
-// Resume undoes Pause.
+// Resume undoes Pause, and returns every task to its base period (Wake):
+// rounds run or stepped while paused may have left work to do.
 func (d *Driver) Resume() {
 	d.mu.Lock()
 	d.paused = false
 	d.mu.Unlock()
+	d.Wake()
 }
 
 // Paused reports whether the driver is paused.
@@ -99,11 +209,22 @@ func (d *Driver) Paused() bool {
 func (d *Driver) Step(ctx context.Context) {
 	d.run.Lock()
 	defer d.run.Unlock()
+	changed := false
 	for _, t := range d.tasks {
 		if ctx.Err() != nil {
 			return
 		}
-		t.Run(ctx)
+		failed := t.run(ctx)
+		if d.backoff > 1 {
+			c, next := d.watch.look()
+			changed = changed || c || failed
+			d.mu.Lock()
+			d.cycles.saw(next, t.kind == fixFingersTask)
+			d.mu.Unlock()
+		}
+	}
+	if changed {
+		d.Wake()
 	}
 }
 
@@ -111,88 +232,309 @@ func (d *Driver) Step(ctx context.Context) {
 // a round in progress to finish first, and the driver's own rounds wait
 // for it, so rounds never overlap. For a caller that speeds up maintenance
 // at a moment it knows matters (the cluster while a ring forms).
+// A round that changes the node's routing state wakes the driver, as one
+// of its own would.
 func (d *Driver) Do(ctx context.Context, round func(ctx context.Context)) {
 	d.run.Lock()
-	defer d.run.Unlock()
-	if ctx.Err() == nil {
-		round(ctx)
+	if ctx.Err() != nil {
+		d.run.Unlock()
+		return
+	}
+	round(ctx)
+	changed := false
+	if d.backoff > 1 {
+		var next int
+		changed, next = d.watch.look()
+		d.mu.Lock()
+		d.cycles.saw(next, false)
+		d.mu.Unlock()
+	}
+	d.run.Unlock()
+	if changed {
+		d.Wake()
 	}
 }
 
-// Stop ends the goroutine and waits for a round in progress to finish (the
+// Wake returns every task that has backed off to its base period, due
+// within one base period from now, and restarts the wait of
+// Config.IdleSettle before periods grow again. A node's driver is woken by
+// its transport (ChangeNotifier) and after any round that changed the
+// routing state; a caller that knows the ring is about to change (a fault
+// it injects) may wake it too. Waking a driver whose tasks are all at
+// their base period only restarts that wait. Safe to call at any time,
+// from any goroutine, without blocking.
+func (d *Driver) Wake() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.started || d.stopped {
+		return
+	}
+	now := time.Now()
+	d.lastChange = now
+	d.cycles.reset()
+	for i, t := range d.tasks {
+		if t.Every <= 0 || d.period[i] == t.Every {
+			continue
+		}
+		d.period[i] = t.Every
+		// Uniform within a base period, as a task at its base period is
+		// due on average half a period after any moment.
+		if at := now.Add(time.Duration(d.rng.Int64N(int64(t.Every)) + 1)); at.Before(d.due[i]) {
+			d.due[i] = at
+		}
+	}
+	if !d.running {
+		d.armLocked()
+	}
+}
+
+// changed is the transport's word (ChangeNotifier): the tasks return to
+// their base periods, and if a peer the node routes through is gone, the
+// rounds that repair the node's pointers to it run now (gone).
+func (d *Driver) changed(gone string) {
+	d.Wake()
+	if gone != "" {
+		d.gone(gone)
+	}
+}
+
+// goneFor is how long a driver remembers a peer reported gone (gone).
+const goneFor = 10 * time.Second
+
+// gone runs soon the rounds that repair the node's pointers to a peer that
+// is gone, instead of when they come round: stabilize now if the peer is in
+// the successor list (walk past it), check_predecessor now if it is the
+// predecessor (clear it), and fix_fingers at the fingers that point at it
+// (they form one run: fix_fingers refreshes a finger and the ones after it
+// that share its successor) once the successor lists have had r stabilize
+// rounds to drop the peer; the other tasks (the dht's repair) run two
+// stabilize periods from now. The peer is remembered for goneFor: while a
+// finger still points at it (a lookup in the first rounds may name it
+// again, from a list not yet repaired), fix_fingers goes back to that
+// finger every two stabilize periods (retarget).
+func (d *Driver) gone(addr string) {
+	n := d.watch.n
+	n.mu.Lock()
+	succ := containsAddr(n.succ, addr)
+	pred := n.pred.Addr == addr
+	finger := slices.IndexFunc(n.fingers, func(f NodeRef) bool { return f.Addr == addr })
+	r := n.cfg.SuccessorListLen
+	n.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.started || d.stopped || (!succ && !pred && finger < 0) {
+		return
+	}
+	now := time.Now()
+	if d.goneAt == nil {
+		d.goneAt = map[string]time.Time{}
+	}
+	d.goneAt[addr] = now.Add(goneFor)
+	stab := d.stabilizeEvery()
+	for i, t := range d.tasks {
+		at := time.Time{}
+		switch {
+		case t.Every <= 0:
+		case t.kind == stabilizeTask && succ, t.kind == checkPredecessorTask && pred:
+			at = now
+		case t.kind == fixFingersTask && finger >= 0:
+			at = now.Add(time.Duration(r) * stab)
+		case t.kind == otherTask && (succ || pred):
+			at = now.Add(2 * stab)
+		}
+		if !at.IsZero() && at.Before(d.due[i]) {
+			d.due[i] = at
+		}
+	}
+	if !d.running {
+		d.armLocked()
+	}
+}
+
+// stabilizeEvery returns the base period of the node's stabilize round.
+// Caller holds d.mu.
+func (d *Driver) stabilizeEvery() time.Duration {
+	for _, t := range d.tasks {
+		if t.kind == stabilizeTask {
+			return t.Every
+		}
+	}
+	return 0
+}
+
+// retarget points fix_fingers at the first finger that still names a peer
+// reported gone, and reports whether it found one; it forgets peers gone
+// for longer than goneFor. Caller holds d.run (no round runs).
+func (d *Driver) retarget(now time.Time) bool {
+	d.mu.Lock()
+	for a, until := range d.goneAt {
+		if now.After(until) {
+			delete(d.goneAt, a)
+		}
+	}
+	if len(d.goneAt) == 0 {
+		d.mu.Unlock()
+		return false
+	}
+	gone := maps.Clone(d.goneAt)
+	d.mu.Unlock()
+	n := d.watch.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i, f := range n.fingers {
+		if _, ok := gone[f.Addr]; ok && !f.IsZero() {
+			n.nextFinger = i
+			return true
+		}
+	}
+	return false
+}
+
+// Periods returns each task's current period, in task order: its base
+// (Task.Every) unless the driver has backed off.
+func (d *Driver) Periods() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]time.Duration(nil), d.period...)
+}
+
+// Stop ends the timer and waits for a round in progress to finish (the
 // round's ctx is cancelled so it finishes quickly). Stop is idempotent.
 func (d *Driver) Stop() {
 	d.mu.Lock()
-	if d.stopped {
-		d.mu.Unlock()
-		<-d.done
-		return
+	if !d.stopped {
+		d.stopped = true
+		d.cancel()
+		if d.timer != nil {
+			d.timer.Stop()
+		}
 	}
-	d.stopped = true
-	started := d.started
-	close(d.stop)
+	unwatch := d.unwatch
+	d.unwatch = nil
 	d.mu.Unlock()
-	if started {
-		<-d.done
-	} else {
-		close(d.done)
+	if unwatch != nil {
+		unwatch()
 	}
+	d.rounds.Wait()
 }
 
-// period returns every spread by ±jitter.
-func (d *Driver) period(every time.Duration) time.Duration {
-	d.mu.Lock()
+// spreadLocked returns every spread by ±jitter. Caller holds d.mu.
+func (d *Driver) spreadLocked(every time.Duration) time.Duration {
 	f := 1 + d.jitter*(2*d.rng.Float64()-1)
-	d.mu.Unlock()
 	return time.Duration(float64(every) * f)
 }
 
-// loop is the driver goroutine: it sleeps until the earliest task is due,
-// runs it unless paused, and reschedules it. It exits when stop is closed.
-func (d *Driver) loop() {
-	defer close(d.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	watcher := make(chan struct{})
-	defer func() { cancel(); <-watcher }()
-	go func() { // cancels an in-progress round on Stop; exits before the loop does
-		defer close(watcher)
-		select {
-		case <-d.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	now := time.Now()
-	due := make([]time.Time, len(d.tasks))
+// armLocked sets the timer for the earliest due task. Caller holds d.mu,
+// and no timer round is in progress (it arms the timer when it ends).
+func (d *Driver) armLocked() {
+	next := d.nextLocked()
+	if next < 0 {
+		return
+	}
+	at := d.due[next]
+	if d.timer != nil && d.armedAt.Equal(at) {
+		return
+	}
+	d.armedAt = at
+	wait := time.Until(at)
+	if d.timer == nil {
+		d.timer = time.AfterFunc(wait, d.fire)
+		return
+	}
+	d.timer.Reset(wait)
+}
+
+// nextLocked returns the task due first, or -1.
+func (d *Driver) nextLocked() int {
+	next := -1
 	for i, t := range d.tasks {
-		if t.Every > 0 {
-			due[i] = now.Add(d.period(t.Every))
+		if t.Every > 0 && (next < 0 || d.due[i].Before(d.due[next])) {
+			next = i
 		}
 	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		next := -1
+	return next
+}
+
+// fire runs on the timer's goroutine: it runs the task that is due (unless
+// paused), reschedules it, and sets the timer for the next.
+func (d *Driver) fire() {
+	d.mu.Lock()
+	if d.stopped || d.running {
+		d.mu.Unlock()
+		return
+	}
+	d.armedAt = time.Time{}
+	next := d.nextLocked()
+	if next < 0 {
+		d.mu.Unlock()
+		return
+	}
+	if wait := time.Until(d.due[next]); wait > 0 {
+		d.armLocked() // woken early: the schedule moved
+		d.mu.Unlock()
+		return
+	}
+	d.running = true
+	d.rounds.Add(1)
+	paused, ctx := d.paused, d.ctx
+	d.mu.Unlock()
+	defer d.rounds.Done()
+
+	changed, nextFinger, stale := false, 0, false
+	if !paused {
+		d.run.Lock()
+		failed := d.tasks[next].run(ctx)
+		if d.backoff > 1 {
+			changed, nextFinger = d.watch.look()
+			changed = changed || failed
+		}
+		if d.watch != nil {
+			stale = d.retarget(time.Now())
+		}
+		d.run.Unlock()
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running = false
+	if d.stopped {
+		return
+	}
+	now := time.Now()
+	every := d.tasks[next].Every
+	if d.backoff > 1 && !paused {
+		d.cycles.saw(nextFinger, d.tasks[next].kind == fixFingersTask)
+	}
+	switch {
+	case changed:
+		d.lastChange = now
+		d.cycles.reset()
 		for i, t := range d.tasks {
-			if t.Every > 0 && (next < 0 || due[i].Before(due[next])) {
-				next = i
+			if t.Every > 0 && d.period[i] != t.Every {
+				d.period[i] = t.Every
+				if at := now.Add(d.spreadLocked(t.Every)); at.Before(d.due[i]) {
+					d.due[i] = at
+				}
 			}
 		}
-		if next < 0 {
-			<-d.stop
-			return
+	case d.backoff > 1 && !paused && now.Sub(d.lastChange) >= d.settle &&
+		(d.tasks[next].kind != fixFingersTask || d.cycles.full()):
+		limit := d.backoff
+		if m := d.tasks[next].maxBackoff; m > 0 {
+			limit = min(limit, m)
 		}
-		timer.Reset(time.Until(due[next]))
-		select {
-		case <-d.stop:
-			return
-		case <-timer.C:
-		}
-		if !d.Paused() {
-			d.run.Lock()
-			d.tasks[next].Run(ctx)
-			d.run.Unlock()
-		}
-		due[next] = time.Now().Add(d.period(d.tasks[next].Every))
+		d.period[next] = min(2*d.period[next], time.Duration(limit)*every)
 	}
+	d.due[next] = now.Add(d.spreadLocked(d.period[next]))
+	if stale { // a finger still names a peer gone: fix it soon, at the base pace
+		for i, t := range d.tasks {
+			if t.kind == fixFingersTask {
+				d.period[i] = t.Every
+				if at := now.Add(2 * d.stabilizeEvery()); at.Before(d.due[i]) {
+					d.due[i] = at
+				}
+			}
+		}
+	}
+	d.armLocked()
 }

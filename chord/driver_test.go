@@ -2,6 +2,7 @@ package chord_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/chord/chordtest"
 )
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -173,4 +175,294 @@ func TestDriverDoNeverOverlapsRounds(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	d.Do(cancelled, func(context.Context) { t.Error("a round ran with its ctx already done") })
+}
+
+// notifyingEndpoint is an in-memory transport that is also a
+// chord.ChangeNotifier: the test says when the network changed.
+type notifyingEndpoint struct {
+	*chordtest.Endpoint
+	mu       sync.Mutex
+	watchers []func(string)
+}
+
+func (e *notifyingEndpoint) OnChange(f func(gone string)) (stop func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.watchers = append(e.watchers, f)
+	i := len(e.watchers) - 1
+	return func() {
+		e.mu.Lock()
+		e.watchers[i] = nil
+		e.mu.Unlock()
+	}
+}
+
+func (e *notifyingEndpoint) change(gone string) {
+	e.mu.Lock()
+	fs := slices.Clone(e.watchers)
+	e.mu.Unlock()
+	for _, f := range fs {
+		if f != nil {
+			f(gone)
+		}
+	}
+}
+
+// backoffNet is a settled two-node ring on an in-memory network whose
+// drivers back off up to 8 times; a's transport can announce changes.
+type backoffNet struct {
+	nw     *chordtest.Network
+	cfg    chord.Config
+	a, b   *chord.Node
+	ea     *notifyingEndpoint
+	da, db *chord.Driver
+	rounds atomic.Int64 // rounds of the extra task driven with a's
+}
+
+func backoffRing(t *testing.T, settle, liveness time.Duration) *backoffNet {
+	t.Helper()
+	r := &backoffNet{nw: chordtest.NewNetwork(5), cfg: smallConfig()}
+	r.cfg.StabilizeInterval = 2 * time.Millisecond
+	r.cfg.FixFingersInterval = 2 * time.Millisecond
+	r.cfg.CheckPredecessorInterval = 4 * time.Millisecond
+	r.cfg.IdleBackoff = 8
+	r.cfg.IdleSettle = settle
+	r.cfg.LivenessWindow = liveness
+	r.a, r.ea = r.node(t, "a", 100)
+	r.b, _ = r.node(t, "b", 30000)
+	r.a.Create()
+	if err := r.b.Join(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	// An extra task driven with a's rounds (as the dht's repair is) backs
+	// off with them.
+	extra := chord.Task{Name: "extra", Every: 4 * time.Millisecond, Run: func(context.Context) { r.rounds.Add(1) }}
+	r.da = chord.NewDriver(append(chord.NodeTasks(r.a), extra), 0.1, 1)
+	r.db = chord.NewDriver(chord.NodeTasks(r.b), 0.1, 2)
+	r.da.Start()
+	r.db.Start()
+	t.Cleanup(func() { r.da.Stop(); r.db.Stop() })
+	return r
+}
+
+func (r *backoffNet) node(t *testing.T, addr string, id uint64) (*chord.Node, *notifyingEndpoint) {
+	t.Helper()
+	ep, err := r.nw.Endpoint(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ne := &notifyingEndpoint{Endpoint: ep}
+	c := r.cfg
+	c.ID, c.HasID = chord.IDFromUint64(16, id), true
+	n, err := chord.NewNode(c, ne)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, ne
+}
+
+// periodsAre polls until d's periods are want (the deadline is generous:
+// the rounds are a few milliseconds apart).
+func periodsAre(t *testing.T, what string, d *chord.Driver, want []time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.Equal(d.Periods(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: periods %v, want %v", what, d.Periods(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+var (
+	ms            = time.Millisecond
+	basePeriods   = []time.Duration{2 * ms, 2 * ms, 4 * ms, 4 * ms}
+	backedOff     = []time.Duration{16 * ms, 16 * ms, 32 * ms, 32 * ms}
+	stabilizeKept = []time.Duration{2 * ms, 16 * ms, 32 * ms, 32 * ms}
+)
+
+// An idle ring's driver stretches every period, its node's and the extra
+// task's, up to IdleBackoff times its base; a word from the transport
+// brings them back at once, before any round has run.
+func TestDriverBacksOffWhileIdleAndWakesOnChange(t *testing.T) {
+	r := backoffRing(t, 0, 0)
+	periodsAre(t, "idle ring", r.da, backedOff)
+	r.da.Pause() // no round runs: only the word from the transport acts
+	r.ea.change("")
+	if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
+		t.Fatalf("after the transport's change: periods %v, want the base %v", got, basePeriods)
+	}
+	r.da.Resume()
+	periodsAre(t, "idle again", r.da, backedOff)
+}
+
+// Resuming a paused driver returns it to its base periods at once: steps
+// taken while it was paused may have left the ring with work to do.
+func TestDriverResumeReturnsToBase(t *testing.T) {
+	r := backoffRing(t, 0, 0)
+	periodsAre(t, "idle ring", r.da, backedOff)
+	r.da.Pause()
+	r.da.Resume()
+	if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
+		t.Fatalf("after resume: periods %v, want the base %v", got, basePeriods)
+	}
+}
+
+// A round run through Do that changes the node's pointers (a step in
+// lecture mode) returns the driver to its base periods, as its own would.
+func TestDriverDoThatChangesPointersWakes(t *testing.T) {
+	r := backoffRing(t, 0, 0)
+	periodsAre(t, "idle ring", r.da, backedOff)
+	r.da.Pause()
+	r.db.Pause()
+	c, _ := r.node(t, "c", 20000) // between a and b
+	ctx := context.Background()
+	if err := c.Join(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.da.Periods(); !slices.Equal(got, backedOff) {
+		t.Fatalf("before the step: periods %v, want still %v", got, backedOff)
+	}
+	if err := c.Stabilize(ctx); err != nil { // b learns of c
+		t.Fatal(err)
+	}
+	r.da.Do(ctx, func(ctx context.Context) { _ = r.a.Stabilize(ctx) }) // a's successor becomes c
+	if r.a.Successors()[0].Addr != "c" {
+		t.Fatalf("a's successor is %s after stabilize, want c", r.a.Successors()[0].Addr)
+	}
+	if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
+		t.Fatalf("after a step that changed a's successor: periods %v, want the base %v", got, basePeriods)
+	}
+}
+
+// A round of a task given as Round that fails (a repair that could not
+// reach a holder) is not a quiet one: the driver returns to its base
+// periods, and backs off again once its rounds succeed.
+func TestDriverFailedRoundReturnsToBase(t *testing.T) {
+	r := backoffRing(t, 0, 0)
+	r.da.Stop()
+	var failing atomic.Bool
+	extra := chord.Task{Name: "extra", Every: 4 * ms, Round: func(context.Context) error {
+		if failing.Load() {
+			return errors.New("a holder did not answer")
+		}
+		return nil
+	}}
+	r.da = chord.NewDriver(append(chord.NodeTasks(r.a), extra), 0.1, 1)
+	r.da.Start()
+	t.Cleanup(r.da.Stop)
+	periodsAre(t, "idle ring", r.da, backedOff)
+	failing.Store(true)
+	periodsAre(t, "while the extra round fails", r.da, basePeriods)
+	failing.Store(false)
+	periodsAre(t, "once it succeeds again", r.da, backedOff)
+}
+
+// A pointer change is not idle: the node that sees it (here, the node a
+// third one joins next to) returns to its base periods.
+func TestDriverReturnsToBaseWhenPointersChange(t *testing.T) {
+	r := backoffRing(t, 100*ms, 0) // base periods for 100 ms after a change
+	periodsAre(t, "idle ring", r.da, backedOff)
+	c, _ := r.node(t, "c", 20000) // between a and b: a's successor becomes c
+	ctx := context.Background()
+	if err := c.Join(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stabilize(ctx); err != nil { // b learns of c
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for r.a.Successors()[0].Addr != "c" || !slices.Equal(r.da.Periods(), basePeriods) {
+		if time.Now().After(deadline) {
+			t.Fatalf("successor %s, periods %v after a join next to the node, want c and the base %v",
+				r.a.Successors()[0].Addr, r.da.Periods(), basePeriods)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// Stabilize backs off no further than keeps the successor called within
+// the liveness window (lookups take an owner as live on that call).
+func TestDriverStabilizeKeepsWithinLivenessWindow(t *testing.T) {
+	r := backoffRing(t, 0, 3*ms) // 2 ms × (1 + 0.2 jitter) fits once: no room to grow
+	periodsAre(t, "idle ring", r.da, stabilizeKept)
+}
+
+// Until nothing has changed for IdleSettle, the periods stay at their base.
+func TestDriverSettlesBeforeBackingOff(t *testing.T) {
+	r := backoffRing(t, time.Hour, 0)
+	for r.rounds.Load() < 20 {
+		if got := r.da.Periods(); !slices.Equal(got, basePeriods) {
+			t.Fatalf("periods %v within IdleSettle of the last change, want the base %v", got, basePeriods)
+		}
+		runtime.Gosched()
+	}
+}
+
+// A peer the transport says is gone is acted on at once, whatever the
+// periods: the fingers that point at it are refreshed r stabilize periods
+// later (once the successor lists have dropped it), although fix_fingers
+// is due only every hour.
+func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
+	cfg := smallConfig()
+	cfg.StabilizeInterval, cfg.FixFingersInterval, cfg.CheckPredecessorInterval = time.Hour, time.Hour, time.Hour
+	r := newMemRing(t, 9, cfg)
+	ids := []uint64{100, 20000, 40000}
+	names := []string{"a", "b", "c"}
+	nodes := make([]*chord.Node, 3)
+	var ea *notifyingEndpoint
+	for i := range nodes {
+		ep, err := r.nw.Endpoint(names[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ne := &notifyingEndpoint{Endpoint: ep}
+		if i == 0 {
+			ea = ne
+		}
+		c := cfg
+		c.ID, c.HasID = chord.IDFromUint64(16, ids[i]), true
+		if nodes[i], err = chord.NewNode(c, ne); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	nodes[0].Create()
+	for _, n := range nodes[1:] {
+		if err := n.Join(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drivers := make([]*chord.Driver, 3)
+	for i, n := range nodes {
+		drivers[i] = chord.NewDriver(chord.NodeTasks(n), 0, int64(i))
+	}
+	// a's own stabilize period is short enough for the fingers' turn to come
+	// within the test: 4 × 5 ms.
+	aTasks := chord.NodeTasks(nodes[0])
+	aTasks[0].Every = 5 * time.Millisecond
+	drivers[0] = chord.NewDriver(aTasks, 0, 9)
+	for range 8 { // settle the ring by hand, fingers included
+		for _, d := range drivers {
+			d.Step(ctx)
+		}
+	}
+	a := nodes[0]
+	fingersTo := func(addr string) int {
+		return len(slices.DeleteFunc(a.Status().Fingers, func(f chord.NodeRef) bool { return f.Addr != addr }))
+	}
+	if a.Successors()[0].Addr != "b" || fingersTo("b") == 0 {
+		t.Fatalf("setup: a's successor %s, %d fingers to b; want b and some", a.Successors()[0].Addr, fingersTo("b"))
+	}
+	r.nw.Crash("b")
+	drivers[0].Start()
+	defer drivers[0].Stop()
+	ea.change("b")
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Successors()[0].Addr != "c" || fingersTo("b") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a's successor %s and %d fingers to b after b was reported gone; want c and none", a.Successors()[0].Addr, fingersTo("b"))
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -35,6 +35,12 @@ type Faults struct {
 	paused     map[string]bool
 	rng        *rand.Rand
 	rngMu      sync.Mutex
+
+	// members are the open transports that share the table; each hears
+	// of every fault set or cleared, every member that begins to serve and
+	// every member that leaves (Transport.OnChange).
+	membersMu sync.Mutex
+	members   map[*Transport]struct{}
 }
 
 // NewFaults returns an empty fault table (no faults) whose drop decisions
@@ -109,12 +115,59 @@ func (f *Faults) Pause(addr string) { f.update(func() { f.paused[addr] = true })
 // Resume undoes Pause.
 func (f *Faults) Resume(addr string) { f.update(func() { delete(f.paused, addr) }) }
 
-// update applies change under the lock and refreshes the fast-path flag.
+// update applies change under the lock, refreshes the fast-path flag and
+// tells every member.
 func (f *Faults) update(change func()) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	change()
 	f.active.Store(len(f.delay)+len(f.linkDelay)+len(f.drop)+len(f.partitions)+len(f.paused) > 0)
+	f.mu.Unlock()
+	f.notify("")
+}
+
+// join adds t to the members (Listen). The others hear of it when t
+// begins to serve (Transport.Serve).
+func (f *Faults) join(t *Transport) {
+	if f == nil {
+		return
+	}
+	f.membersMu.Lock()
+	if f.members == nil {
+		f.members = map[*Transport]struct{}{}
+	}
+	f.members[t] = struct{}{}
+	f.membersMu.Unlock()
+}
+
+// leave removes t from the members (Kill, Close) and tells the others.
+func (f *Faults) leave(t *Transport) {
+	if f == nil {
+		return
+	}
+	f.membersMu.Lock()
+	_, ok := f.members[t]
+	delete(f.members, t)
+	f.membersMu.Unlock()
+	if ok {
+		f.notify(t.addr)
+	}
+}
+
+// notify tells every member that the table or the membership changed;
+// gone is the address of a member that left, or "".
+func (f *Faults) notify(gone string) {
+	if f == nil {
+		return
+	}
+	f.membersMu.Lock()
+	ts := make([]*Transport, 0, len(f.members))
+	for t := range f.members {
+		ts = append(ts, t)
+	}
+	f.membersMu.Unlock()
+	for _, t := range ts {
+		t.changed(gone)
+	}
 }
 
 // linkFault is what the fault table says about one call.

@@ -13,9 +13,18 @@
 // one process's descriptors.
 //
 // Sessions run on netmux/internal/yamux, a copy of hashicorp/yamux v0.1.2
-// whose send loop writes every frame queued at the moment with one syscall
-// and tells each writer the truth about its frame (its README says what
+// in which the goroutine that sends a frame writes it, with every frame
+// queued at the moment, in one syscall and learns the truth about its frame,
+// and which hands incoming streams and data to hooks (its README says what
 // differs and why); on the wire it is plain yamux.
+//
+// An idle session costs one goroutine and no buffer at each end: its
+// receive loop, waiting for the socket to be readable before it takes a
+// pooled read buffer. A request on a pooled stream is served by one of a
+// few workers of the transport, started or woken only when the request
+// arrives, so no goroutine waits on an idle stream. A transport tells
+// OnChange watchers (chord's drivers) when a connection is lost, and,
+// sharing a fault table with others, when a node or a fault comes or goes.
 //
 // Nothing a peer sends can crash a node: a bad handshake, garbage bytes, an
 // oversized or stalled frame closes that connection with a logged reason,
@@ -232,9 +241,15 @@ type Transport struct {
 	dials    map[string]*dialAttempt // dials in progress, one per address
 	pending  map[net.Conn]struct{}   // accepted connections still in handshake
 
+	// watch are the OnChange functions.
+	watch watchers
+
+	// work hands a stream with a request to an idle worker (server.go).
+	work        chan *inStream
+	idleWorkers atomic.Int32
+
 	// wg counts every goroutine the transport starts: the accept loop, the
-	// reaper, handshakes, per-session accept loops, per-stream servers and
-	// session retirements.
+	// reaper, handshakes, stream servers and session retirements.
 	wg sync.WaitGroup
 }
 
@@ -254,7 +269,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", addr) // as for dials
 	if err != nil {
 		return nil, fmt.Errorf("netmux: listen on %s: %w", addr, err)
 	}
@@ -273,6 +288,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 		sessions: map[*session]struct{}{},
 		dials:    map[string]*dialAttempt{},
 		pending:  map[net.Conn]struct{}{},
+		work:     make(chan *inStream),
 	}
 	t.log = log.With("node", t.addr)
 	t.ymx = yamuxConfig(cfg, t.log)
@@ -283,6 +299,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 		t.wg.Add(1)
 		go t.reapLoop()
 	}
+	t.faults.join(t)
 	return t, nil
 }
 
@@ -299,6 +316,7 @@ func yamuxConfig(cfg Config, log *slog.Logger) *yamux.Config {
 	y.StreamCloseTimeout = cfg.ReadTimeout + cfg.CallTimeout
 	y.LogOutput = nil
 	y.Logger = yamuxLogger{log}
+	y.ReadBufferSize = -1 // countingConn buffers reads, only while bytes wait
 	return y
 }
 
@@ -326,13 +344,16 @@ func (l yamuxLogger) Println(v ...any)               { l.emit(fmt.Sprintln(v...)
 func (t *Transport) Addr() string { return t.addr }
 
 // Serve sets the handler for incoming calls. It does not block; a later call
-// replaces the handler.
+// replaces the handler. The first handler set is news to the other
+// transports of a shared fault table (OnChange): a node came up.
 func (t *Transport) Serve(h Handler) {
 	if h == nil {
 		t.handler.Store(nil)
 		return
 	}
-	t.handler.Store(&h)
+	if t.handler.Swap(&h) == nil {
+		t.faults.notify("")
+	}
 }
 
 // Stats returns a copy of the transport's counters.
@@ -390,6 +411,7 @@ func (t *Transport) Kill() {
 	}
 	t.cancel() // after the sessions: a crashed node sends no error replies
 	t.wg.Wait()
+	t.faults.leave(t) // after the sessions: the peers have seen them close
 }
 
 // Close shuts down gracefully: it refuses new calls and connections, tells
@@ -578,7 +600,7 @@ func isContextError(err error) bool {
 // registers the new session.
 func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 	dctx, cancel := context.WithTimeout(ctx, t.cfg.DialTimeout)
-	raw, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	raw, err := (&net.Dialer{KeepAlive: -1}).DialContext(dctx, "tcp", addr) // calls detect dead peers (probeIfTimedOut)
 	dialTimedOut := dctx.Err() != nil
 	cancel()
 	if err != nil {
@@ -608,20 +630,20 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		return nil, fmt.Errorf("netmux: handshake with %s: %w (%w)", addr, ErrUnreachable, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
-	mux, err := yamux.Client(conn, t.ymx)
+	s, err := t.newSession(conn, addr, t.addr, true)
 	if err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("netmux: session with %s: %w", addr, err)
 	}
-	s := t.newSession(mux, addr, t.addr)
 	if !t.register(s) {
-		_ = mux.Close()
+		_ = s.mux.Close()
 		return nil, fmt.Errorf("netmux: call to %s: %w", addr, ErrClosed)
 	}
 	return s, nil
 }
 
-// register files a new session and starts serving incoming streams on it.
+// register files a new session and starts it (its incoming streams are
+// served from then on).
 // The session becomes the preferred one for its peer unless a live session
 // dialled by a lower address exists (both ends apply the same rule, so when
 // two nodes dial each other at once they settle on the same session and the
@@ -639,8 +661,7 @@ func (t *Transport) register(s *session) bool {
 			t.peers[s.peer] = s
 		}
 	}
-	t.wg.Add(1)
-	go t.serveSession(s)
+	s.mux.Start()
 	return true
 }
 

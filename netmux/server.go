@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/chordtui/chordtui/netmux/internal/yamux"
@@ -74,39 +75,108 @@ func (t *Transport) acceptConn(conn *countingConn) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	unpend()
-	mux, err := yamux.Server(conn, t.ymx)
+	s, err := t.newSession(conn, peer, peer, false)
 	if err != nil {
 		_ = conn.Close()
 		return
 	}
-	s := t.newSession(mux, peer, peer)
 	s.selfLoop = peer == t.addr
 	if !t.register(s) {
-		_ = mux.Close()
+		_ = s.mux.Close()
 		return
 	}
 	t.makeRoom(s)
 }
 
-// serveSession accepts incoming streams on s until the session ends, one
-// goroutine per stream; then it removes s from the tables.
-func (t *Transport) serveSession(s *session) {
-	defer t.wg.Done()
-	defer t.forget(s)
+// inStream is an incoming stream: the caller's requests on it are served
+// in sequence, by a worker that serves it only while a request is there
+// (no goroutine waits on an idle pooled stream).
+type inStream struct {
+	s    *session
+	st   *yamux.Stream
+	fr   frameReader
+	busy atomic.Bool // a worker is serving the stream
+}
+
+// incoming takes a new stream from the session's receive loop (it must not
+// block): its requests are served as they arrive (readable).
+func (t *Transport) incoming(s *session, st *yamux.Stream) {
+	if s.streamsIn.Add(1) > int64(t.cfg.MaxStreamsPerSession) {
+		s.streamsIn.Add(-1)
+		t.log.Warn("netmux: too many streams, refusing one", "peer", s.peer, "limit", t.cfg.MaxStreamsPerSession)
+		t.spawn(func() { _ = st.Close() }) // a close writes; the receive loop must not
+		return
+	}
+	in := &inStream{s: s, st: st, fr: frameReader{r: st, max: t.cfg.MaxFrameSize}}
+	st.SetReadableHook(func() { t.readable(in) })
+}
+
+// readable runs on the receive loop when a request (or the stream's end)
+// arrives: unless a worker is already serving the stream, it hands the
+// stream to an idle worker of the transport, or starts one.
+func (t *Transport) readable(in *inStream) {
+	if !in.busy.CompareAndSwap(false, true) {
+		return
+	}
+	select {
+	case t.work <- in:
+	default:
+		if !t.spawn(func() { t.worker(in) }) {
+			in.busy.Store(false)
+		}
+	}
+}
+
+// maxIdleWorkers is how many idle workers a transport keeps for the next
+// requests (one that arrives when none is idle starts a new worker). A
+// worker keeps the stack its handlers grew, which a goroutine started per
+// request would have to grow again.
+const maxIdleWorkers = 2
+
+// worker serves in, then waits for other streams to serve as one of the
+// transport's idle workers. It exits when maxIdleWorkers are already idle,
+// or when the transport is killed.
+func (t *Transport) worker(in *inStream) {
 	for {
-		st, err := s.mux.AcceptStream()
-		if err != nil {
+		t.serveStream(in)
+		if t.idleWorkers.Add(1) > maxIdleWorkers {
+			t.idleWorkers.Add(-1)
 			return
 		}
-		if s.streamsIn.Add(1) > int64(t.cfg.MaxStreamsPerSession) {
-			s.streamsIn.Add(-1)
-			t.log.Warn("netmux: too many streams, refusing one", "peer", s.peer, "limit", t.cfg.MaxStreamsPerSession)
-			_ = st.Close()
-			continue
+		select {
+		case in = <-t.work:
+			t.idleWorkers.Add(-1)
+		case <-t.done:
+			t.idleWorkers.Add(-1)
+			return
 		}
-		s.track(st, true)
-		t.wg.Add(1)
-		go t.serveStream(s, st)
+	}
+}
+
+// spawn runs f on a goroutine counted in t.wg, unless the transport has
+// been killed (false): Kill waits for every goroutine it counts.
+func (t *Transport) spawn(f func()) bool {
+	t.mu.RLock()
+	if t.state.Load() == stateClosed {
+		t.mu.RUnlock()
+		return false
+	}
+	t.wg.Add(1)
+	t.mu.RUnlock()
+	go func() {
+		defer t.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// ended runs once when s has shut down (yamux's OnClose): it leaves the
+// tables, and a connection lost without either side retiring it, while
+// this transport is open, is a change its watchers hear of (OnChange).
+func (t *Transport) ended(s *session) {
+	t.forget(s)
+	if !s.draining.Load() && !s.closing.Load() && t.state.Load() == stateOpen {
+		t.changed(s.peer)
 	}
 }
 
@@ -117,95 +187,107 @@ func (t *Transport) reject(s *session, reason error) {
 	s.close()
 }
 
-// serveStream answers requests on one stream, strictly in sequence, until
-// the caller closes the stream or the session ends.
-func (t *Transport) serveStream(s *session, st *yamux.Stream) {
-	defer t.wg.Done()
-	defer s.streamsIn.Add(-1)
-	defer s.track(st, false)
-	defer st.Close()
-	fr := frameReader{r: st, max: t.cfg.MaxFrameSize}
-	var out []byte
+// serveStream serves the requests that have arrived on in, in sequence,
+// and returns when none is left (or the stream has ended: it is closed).
+func (t *Transport) serveStream(in *inStream) {
+	for {
+		if !t.serveOne(in) {
+			in.s.streamsIn.Add(-1)
+			_ = in.st.Close()
+			return // busy stays set: the stream is done
+		}
+		in.busy.Store(false)
+		// A request that arrived after the last read found busy set, so
+		// its hook started nothing: serve it now unless another has.
+		if !in.st.Readable() || !in.busy.CompareAndSwap(false, true) {
+			return
+		}
+	}
+}
+
+// serveOne reads one frame from in and, if it is a request, answers it. It
+// returns false when the stream has ended (the caller discarded it, the
+// session ended, a go-away, a protocol violation).
+func (t *Transport) serveOne(in *inStream) bool {
+	s, st := in.s, in.st
 	armed := false
 	started := func() { // the header is in, the rest of the frame is not
 		armed = true
 		_ = st.SetReadDeadline(time.Now().Add(t.cfg.ReadTimeout))
 	}
-	for {
-		if armed {
-			armed = false
-			_ = st.SetReadDeadline(time.Time{})
-		}
-		kind, body, err := fr.next(started)
-		if err != nil {
-			switch {
-			case errors.Is(err, io.EOF), errors.Is(err, yamux.ErrConnectionReset),
-				errors.Is(err, yamux.ErrSessionShutdown), errors.Is(err, yamux.ErrStreamClosed):
-				// The caller discarded the stream, or the session ended.
-			case s.closing.Load():
-				// We are closing the session and woke this reader.
-			case errors.Is(err, yamux.ErrTimeout):
-				t.reject(s, fmt.Errorf("frame not completed within %v", t.cfg.ReadTimeout))
-			default:
-				t.reject(s, err)
-			}
-			return
-		}
-		switch kind {
-		case kindRequest:
-		case kindGoAway:
-			// The peer will not use this session again: finish our own calls
-			// on it, then close it.
-			t.log.Debug("netmux: peer retired the session", "peer", s.peer)
-			t.retire(s, false)
-			return
-		default:
-			t.reject(s, fmt.Errorf("%w: unexpected frame kind %d from a caller", errProtocol, kind))
-			return
-		}
-		method, timeoutMicros, payload, _ := parseRequest(body)
-		if len(body) > 64<<10 {
-			st.Shrink() // let go of the receive buffer a large request grew
-		}
-		if t.faults.isPaused(t.addr) {
-			continue // paused: read, never answer
-		}
-		s.serving.Add(1)
-		s.touch()
-		reply, expired, herr := t.handle(method, timeoutMicros, payload)
-		if expired && herr != nil {
-			// The caller's deadline (which the handler's ctx carried) has
-			// passed: it is no longer waiting, and an error reply racing
-			// its timer would hide the timeout. Send nothing.
-			t.stats.served.Add(1)
-			s.serving.Add(-1)
-			continue
-		}
-		out = out[:0]
-		switch {
-		case herr != nil:
-			msg := herr.Error()
-			if len(msg) > t.cfg.MaxFrameSize {
-				msg = msg[:t.cfg.MaxFrameSize]
-			}
-			out = appendFrame(out, kindError, []byte(msg))
-		case len(reply) > t.cfg.MaxFrameSize:
-			t.log.Warn("netmux: reply too large", "method", method, "bytes", len(reply), "limit", t.cfg.MaxFrameSize)
-			out = appendFrame(out, kindError, fmt.Appendf(nil, "reply of %d bytes exceeds the %d-byte frame limit", len(reply), t.cfg.MaxFrameSize))
-		default:
-			out = appendFrame(out, kindReply, reply)
-		}
-		_ = st.SetWriteDeadline(time.Now().Add(t.cfg.ReadTimeout))
-		t.stats.served.Add(1) // before the write, so a caller that has its reply sees it counted
-		_, werr := st.Write(out)
-		s.serving.Add(-1)
-		if werr != nil {
-			return
-		}
-		if cap(out) > 64<<10 {
-			out = nil // do not pin a large buffer to an idle stream
-		}
+	kind, body, err := in.fr.next(started)
+	if armed {
+		_ = st.SetReadDeadline(time.Time{})
 	}
+	if err != nil {
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, yamux.ErrConnectionReset),
+			errors.Is(err, yamux.ErrSessionShutdown), errors.Is(err, yamux.ErrStreamClosed):
+			// The caller discarded the stream, or the session ended.
+		case s.closing.Load():
+			// We are closing the session.
+		case errors.Is(err, yamux.ErrTimeout):
+			t.reject(s, fmt.Errorf("frame not completed within %v", t.cfg.ReadTimeout))
+		default:
+			t.reject(s, err)
+		}
+		return false
+	}
+	switch kind {
+	case kindRequest:
+	case kindGoAway:
+		// The peer will not use this session again: finish our own calls
+		// on it, then close it.
+		t.log.Debug("netmux: peer retired the session", "peer", s.peer)
+		t.retire(s, false)
+		return false
+	default:
+		t.reject(s, fmt.Errorf("%w: unexpected frame kind %d from a caller", errProtocol, kind))
+		return false
+	}
+	method, timeoutMicros, payload, _ := parseRequest(body)
+	if t.faults.isPaused(t.addr) {
+		// Paused: read, never answer. The stream is acknowledged, as an
+		// answer would have done, so the caller keeps its session.
+		_ = st.Accept()
+		return true
+	}
+	s.serving.Add(1)
+	defer s.serving.Add(-1)
+	s.touch()
+	reply, expired, herr := t.handle(method, timeoutMicros, payload)
+	if expired && herr != nil {
+		// The caller's deadline (which the handler's ctx carried) has
+		// passed: it is no longer waiting, and an error reply racing its
+		// timer would hide the timeout. Send nothing.
+		t.stats.served.Add(1)
+		return true
+	}
+	var out *[]byte
+	switch {
+	case herr != nil:
+		msg := herr.Error()
+		if len(msg) > t.cfg.MaxFrameSize {
+			msg = msg[:t.cfg.MaxFrameSize]
+		}
+		out = getBuf(frameHeaderSize + len(msg))
+		*out = appendFrame((*out)[:0], kindError, []byte(msg))
+	case len(reply) > t.cfg.MaxFrameSize:
+		t.log.Warn("netmux: reply too large", "method", method, "bytes", len(reply), "limit", t.cfg.MaxFrameSize)
+		out = getBuf(256)
+		*out = appendFrame((*out)[:0], kindError, fmt.Appendf(nil, "reply of %d bytes exceeds the %d-byte frame limit", len(reply), t.cfg.MaxFrameSize))
+	default:
+		out = getBuf(frameHeaderSize + len(reply))
+		*out = appendFrame((*out)[:0], kindReply, reply)
+	}
+	_ = st.SetWriteDeadline(time.Now().Add(t.cfg.ReadTimeout))
+	t.stats.served.Add(1) // before the write, so a caller that has its reply sees it counted
+	_, werr := st.Write(*out)
+	putBuf(out)
+	if len(body) > 64<<10 {
+		st.Shrink() // let go of the receive buffer a large request grew
+	}
+	return werr == nil
 }
 
 // handle runs the handler for one request, turning a panic into an error

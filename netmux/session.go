@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,25 +35,35 @@ type session struct {
 	draining  atomic.Bool   // retired: no new calls use it
 	closing   atomic.Bool   // close has begun
 
-	readersMu sync.Mutex
-	readers   map[*yamux.Stream]struct{} // incoming streams with a server goroutine
-
 	// Reaper bookkeeping, guarded by Transport.mu.
 	lastUses   uint64
 	lastActive time.Time
 }
 
-func (t *Transport) newSession(mux *yamux.Session, peer, dialer string) *session {
+// newSession prepares the session to peer (its listen address) on conn;
+// dialer is the listen address of the side that dialled (client: this
+// one). The yamux session is made but reads nothing until start, so the
+// session can be registered first. Its incoming streams are served without
+// a goroutine waiting on them (incoming), and its end removes it from the
+// tables (ended).
+func (t *Transport) newSession(conn net.Conn, peer, dialer string, client bool) (*session, error) {
 	s := &session{
 		t:      t,
-		mux:    mux,
 		peer:   peer,
 		dialer: dialer,
-		remote: mux.RemoteAddr().String(),
+		remote: conn.RemoteAddr().String(),
 		sem:    make(chan struct{}, t.cfg.MaxStreamsPerSession),
 	}
+	mux, err := yamux.NewSession(conn, t.ymx, client, yamux.Hooks{
+		OnStream: func(st *yamux.Stream) { t.incoming(s, st) },
+		OnClose:  func() { t.ended(s) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mux = mux
 	s.lastUsed.Store(t.sinceEpoch())
-	return s
+	return s, nil
 }
 
 // touch records a use of s: a call made or served.
@@ -61,32 +72,9 @@ func (s *session) touch() {
 	s.lastUsed.Store(s.t.sinceEpoch())
 }
 
-// track records (or forgets) an incoming stream that a server goroutine reads.
-func (s *session) track(st *yamux.Stream, add bool) {
-	s.readersMu.Lock()
-	if add {
-		if s.readers == nil {
-			s.readers = map[*yamux.Stream]struct{}{}
-		}
-		s.readers[st] = struct{}{}
-	} else {
-		delete(s.readers, st)
-	}
-	s.readersMu.Unlock()
-}
-
-// close closes the session. It first wakes the goroutines reading its
-// incoming streams with an expired deadline: yamux's Stream.Read spins while
-// its session is shutting down but has not yet marked the stream closed, and
-// with many sessions closing at once (idle reaping, Kill) those spinning
-// readers would starve the goroutines that finish the shutdown.
+// close closes the session.
 func (s *session) close() {
 	s.closing.Store(true)
-	s.readersMu.Lock()
-	for st := range s.readers {
-		_ = st.SetReadDeadline(time.Unix(1, 0))
-	}
-	s.readersMu.Unlock()
 	_ = s.mux.Close()
 }
 
@@ -227,7 +215,7 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 			s.probeIfTimedOut(err)
 			return nil, false, callError(method, addr, context.DeadlineExceeded)
 		}
-		// The request did not go out whole (the send loop reports a frame
+		// The request did not go out whole (the writer reports a frame
 		// written only once it is): the stream or session was already dead
 		// (typically a pooled stream on a session the peer closed).
 		if s.mux.IsClosed() {

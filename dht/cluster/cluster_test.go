@@ -770,3 +770,49 @@ func TestFullIdentifierSpace(t *testing.T) {
 		t.Fatalf("add on a full ring = %v, want ErrFull", err)
 	}
 }
+
+// TestNoNodeSleepsUntilStable: while the ring is not confirmed stable,
+// every live node's driver runs at its base periods (no idle backoff slows
+// convergence), even after a crash no transport reports.
+func TestNoNodeSleepsUntilStable(t *testing.T) {
+	c := startCluster(t, memConfig(5))
+	wait(t, c)
+	c.mu.RLock()
+	drvs := make([]*chord.Driver, 0, len(c.members))
+	for _, m := range c.members[:2] {
+		drvs = append(drvs, m.drv)
+	}
+	drvs = append(drvs, c.members[3].drv, c.members[4].drv)
+	tr := c.members[2].tr
+	c.mu.RUnlock()
+	cc := c.cfg.Chord
+	base := []time.Duration{cc.StabilizeInterval, cc.FixFingersInterval, cc.CheckPredecessorInterval, c.cfg.DHT.RepairInterval}
+	backedOff := func() bool {
+		for _, d := range drvs {
+			if !slices.Equal(d.Periods(), base) {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !backedOff() {
+		if time.Now().After(deadline) {
+			t.Fatal("no driver backed off within 20 s of a stable ring")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tr.Kill() // not through Kill: no fault is recorded
+	for c.Snapshot().Stable {
+		if time.Now().After(deadline) {
+			t.Fatal("the ring stayed stable after a silent crash")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for backedOff() {
+		if time.Now().After(deadline) {
+			t.Fatal("a driver stayed backed off while the ring was not stable")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

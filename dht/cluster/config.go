@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -95,11 +96,19 @@ func DefaultConfig() Config {
 	cc.StabilizeInterval = 25 * time.Millisecond
 	cc.FixFingersInterval = 50 * time.Millisecond
 	cc.CheckPredecessorInterval = 100 * time.Millisecond
-	// A node that answered within two stabilize periods, over a connection
-	// still open, is taken as live by lookups without a new ping: the
-	// owner's predecessor hears from it every stabilize round, and a crash
-	// closes the connection at once (chord.ConnectionReporter).
-	cc.LivenessWindow = 2 * cc.StabilizeInterval
+	// An idle ring sleeps: rounds that change nothing stretch their periods
+	// up to 16 times, 4 stabilize periods after the last change; a change,
+	// a lost connection, a node started or stopped or a fault returns them
+	// to the periods above at once (chord.Config.IdleBackoff).
+	cc.IdleBackoff = 16
+	cc.IdleSettle = 4 * cc.StabilizeInterval
+	// A node that answered within two of its predecessor's longest
+	// stabilize periods, over a connection still open, is taken as live by
+	// lookups without a new ping: the owner's predecessor hears from it
+	// every stabilize round, and a crash, a pause, a partition or a drop
+	// rate ends the trust at once (netmux reports the connection and the
+	// fault table: chord.ConnectionReporter).
+	cc.LivenessWindow = 2 * time.Duration(cc.IdleBackoff) * cc.StabilizeInterval
 	return Config{
 		Nodes:                 16,
 		Host:                  "127.0.0.1",
@@ -107,7 +116,7 @@ func DefaultConfig() Config {
 		DHT:                   dht.DefaultConfig(),
 		DFS:                   dfs.DefaultConfig(),
 		GCInterval:            time.Minute,
-		Net:                   netmux.DefaultConfig(),
+		Net:                   netConfigFor(16, netmux.DescriptorLimit()),
 		MonitorInterval:       50 * time.Millisecond,
 		StableMonitorInterval: 500 * time.Millisecond,
 		JoinParallelism:       16,
@@ -126,6 +135,41 @@ const maxVNodes = 64
 // periods are used unchanged.
 const scaleFreeNodes = 64
 
+// fdReserve is the part of the process's descriptor limit left to
+// listeners, dials in progress and everything else the process opens.
+const fdReserve = 2048
+
+// fullMeshEnds is the most session ends (one per node and peer) a ring in
+// one process keeps for a full mesh: 128 nodes (16,256 ends, one
+// descriptor and about 8 KiB each).
+const fullMeshEnds = 1 << 14
+
+// netConfigFor sizes the transports of a ring of n nodes in a process
+// allowed limit descriptors (0: unknown). Lookups from random origins for
+// random keys make every node call every other one, and a call on an open
+// session costs a fraction of a dial (connect, handshake, a session at both
+// ends), so while the ring is small enough every node keeps a session to
+// every other. Above that a partial mesh buys little (a lookup's later hops
+// go to random nodes, connected with probability MaxSessions/(n−1)), so a
+// node keeps about the peers its maintenance and routing use: its distinct
+// fingers and the nodes whose fingers point at it (about log2 n each), its
+// successors and the nodes that list it, its predecessor, a caller or two;
+// fewer if the descriptors do not allow them.
+func netConfigFor(n, limit int) netmux.Config {
+	c := netmux.DefaultConfig()
+	fdBound := 1 << 30
+	if limit > 0 {
+		fdBound = (limit-fdReserve)/max(n, 1) - 1 // one listener per node
+	}
+	want := n - 1
+	if n*(n-1) > fullMeshEnds {
+		r := chord.DefaultConfig().SuccessorListLen
+		want = 2*bits.Len(uint(n-1)) + 2*r + 2
+	}
+	c.MaxSessions = max(min(want, fdBound), 4)
+	return c
+}
+
 // ConfigFor returns DefaultConfig for a ring of n nodes. Every node's
 // maintenance costs a fixed number of calls per period, so the ring's
 // maintenance traffic grows with N while this machine's cores do not: 1024
@@ -142,6 +186,7 @@ const scaleFreeNodes = 64
 func ConfigFor(n int) Config {
 	c := DefaultConfig()
 	c.Nodes = n
+	c.Net = netConfigFor(n, netmux.DescriptorLimit())
 	if n <= scaleFreeNodes {
 		return c
 	}
@@ -152,6 +197,7 @@ func ConfigFor(n int) Config {
 	}
 	c.Chord.StabilizeInterval = scale(c.Chord.StabilizeInterval, root)
 	c.Chord.LivenessWindow = scale(c.Chord.LivenessWindow, root)
+	c.Chord.IdleSettle = scale(c.Chord.IdleSettle, root)
 	c.Chord.RPCTimeout = scale(c.Chord.RPCTimeout, root)
 	c.Chord.FixFingersInterval = scale(c.Chord.FixFingersInterval, s)
 	c.Chord.CheckPredecessorInterval = scale(c.Chord.CheckPredecessorInterval, s)

@@ -42,3 +42,45 @@ func TestConfigForScalesMaintenanceWithN(t *testing.T) {
 		}
 	}
 }
+
+// A ring keeps a session to every peer while the ring is small enough, and
+// above that the peers its maintenance and routing use, within the
+// process's descriptors.
+func TestNetConfigForSizesSessionsToTheRing(t *testing.T) {
+	tests := []struct{ nodes, limit, want int }{
+		{1, 20000, 4},
+		{16, 20000, 15},
+		{128, 20000, 127}, // 16,256 session ends: a full mesh
+		{256, 20000, 26},  // 2·8 + 2·4 + 2
+		{1024, 20000, 16}, // 2·10 + 2·4 + 2 = 30 do not fit: (20000 − 2048)/1024 − 1
+		{256, 0, 26},      // limit unknown
+		{128, 10000, 61},  // (10000 − 2048)/128 − 1
+	}
+	for _, tt := range tests {
+		c := netConfigFor(tt.nodes, tt.limit)
+		if c.MaxSessions != tt.want {
+			t.Errorf("netConfigFor(%d, %d).MaxSessions = %d, want %d", tt.nodes, tt.limit, c.MaxSessions, tt.want)
+		}
+		if tt.limit > 0 && tt.nodes*(c.MaxSessions+1) > tt.limit-fdReserve && c.MaxSessions > 4 {
+			t.Errorf("netConfigFor(%d, %d): %d sessions per node need more descriptors than the limit allows", tt.nodes, tt.limit, c.MaxSessions)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("netConfigFor(%d, %d) is invalid: %v", tt.nodes, tt.limit, err)
+		}
+	}
+}
+
+// The default ring backs off while idle, and its liveness window covers
+// its longest stabilize period, so stabilize backs off as far as the rest.
+func TestDefaultConfigBacksOffIdleRounds(t *testing.T) {
+	for _, n := range []int{16, 256, 1024} {
+		c := ConfigFor(n).Chord
+		if c.IdleBackoff <= 1 || c.IdleSettle <= 0 {
+			t.Errorf("ConfigFor(%d): idle backoff %d, settle %v: want backoff on", n, c.IdleBackoff, c.IdleSettle)
+		}
+		longest := time.Duration(float64(time.Duration(c.IdleBackoff)*c.StabilizeInterval) * (1 + c.Jitter))
+		if c.LivenessWindow < longest {
+			t.Errorf("ConfigFor(%d): liveness window %v shorter than the longest stabilize period %v", n, c.LivenessWindow, longest)
+		}
+	}
+}

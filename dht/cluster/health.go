@@ -443,12 +443,24 @@ func newRoundCounts(tasks []chord.Task) *roundCounts {
 func (rc *roundCounts) counted(tasks []chord.Task) []chord.Task {
 	out := append([]chord.Task(nil), tasks...)
 	for i := range out {
-		run, started, done := out[i].Run, &rc.started[i], &rc.done[i]
-		out[i].Run = func(ctx context.Context) {
-			n := started.Add(1)
-			run(ctx)
-			if ctx.Err() == nil {
-				done.Store(n)
+		run, round, started, done := out[i].Run, out[i].Round, &rc.started[i], &rc.done[i]
+		if run != nil {
+			out[i].Run = func(ctx context.Context) {
+				n := started.Add(1)
+				run(ctx)
+				if ctx.Err() == nil {
+					done.Store(n)
+				}
+			}
+		}
+		if round != nil {
+			out[i].Round = func(ctx context.Context) error {
+				n := started.Add(1)
+				err := round(ctx)
+				if ctx.Err() == nil {
+					done.Store(n)
+				}
+				return err
 			}
 		}
 	}

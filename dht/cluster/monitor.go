@@ -197,10 +197,24 @@ func (c *Cluster) evaluate() {
 		ev = &Event{Time: now, Kind: EventUnstable, Text: fmt.Sprintf("no longer stable (%s): %s", cause, firstWhy)}
 	}
 	c.unstableWhy = ""
+	var wake []*chord.Driver
 	if !all {
 		c.unstableWhy = firstWhy
+		// No node sleeps until the ring is confirmed stable: backoff
+		// (chord.Config.IdleBackoff) never slows convergence, a missing
+		// replica's repair, or the confirming rounds.
+		for _, v := range views {
+			for _, m := range v.members {
+				if m.drv != nil {
+					wake = append(wake, m.drv)
+				}
+			}
+		}
 	}
 	c.mu.Unlock()
+	for _, d := range wake {
+		d.Wake()
+	}
 	if ev != nil {
 		c.emitOrdered(*ev)
 	}

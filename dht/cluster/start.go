@@ -487,6 +487,15 @@ func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, rep
 			ts[i].Every = nc.CheckPredecessorInterval
 		case "dht repair":
 			ts[i].Every = repair
+			// A repair that could not reach a holder keeps the node's
+			// driver at its base periods (chord.Task.Round).
+			ts[i].Round = func(ctx context.Context) error {
+				err := store.Repair(ctx)
+				if err != nil {
+					c.log.Debug("repair round", "err", err)
+				}
+				return err
+			}
 		}
 	}
 	return ts

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chordtui/chordtui/dht/cluster"
 )
 
 // runBenchJSON runs "chordtui bench --json" with tiny phases on n nodes and
@@ -104,8 +106,11 @@ func TestBenchJSON(t *testing.T) {
 	if rep.Failure != "" {
 		t.Errorf("the run stopped early: %s", rep.Failure)
 	}
-	if rep.RPCTimeoutMS != 2000 || rep.IdleTimeoutS <= 0 || rep.LivenessMS != 50 {
-		t.Errorf("rpc_timeout_ms %v, idle_timeout_s %v, liveness_ms %v (want the default 50)", rep.RPCTimeoutMS, rep.IdleTimeoutS, rep.LivenessMS)
+	if rep.IdleBackoff > 1 && (rep.IdleSleepingAfterS <= 0 || rep.IdleSleepingCores <= 0) {
+		t.Errorf("idle backoff %d× but idle_sleeping_after_s %v, idle_sleeping_cores_used %v", rep.IdleBackoff, rep.IdleSleepingAfterS, rep.IdleSleepingCores)
+	}
+	if want := ms(cluster.DefaultConfig().Chord.LivenessWindow); rep.RPCTimeoutMS != 2000 || rep.IdleTimeoutS <= 0 || rep.LivenessMS != want {
+		t.Errorf("rpc_timeout_ms %v, idle_timeout_s %v, liveness_ms %v (want the default %v)", rep.RPCTimeoutMS, rep.IdleTimeoutS, rep.LivenessMS, want)
 	}
 	if len(rep.LoadAvg) != 2 {
 		t.Errorf("load_avg = %v, want start and end", rep.LoadAvg)

@@ -53,6 +53,8 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		LivenessMS:   ms(b.cfg.Chord.LivenessWindow),
 		MonitorMS:    ms(b.cfg.MonitorInterval),
 		IdleTimeoutS: b.cfg.Net.IdleTimeout.Seconds(),
+		MaxSessions:  b.cfg.Net.MaxSessions,
+		IdleBackoff:  b.cfg.Chord.IdleBackoff,
 		JoinTimeoutS: b.cfg.JoinTimeout.Seconds(),
 		RPCTimeoutMS: ms(b.cfg.Chord.RPCTimeout),
 		Keys:         b.opts.keys, PhaseSeconds: b.opts.duration.Seconds(),
@@ -60,6 +62,9 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		LoadAvg:    []float64{loadAvg()},
 	}
 
+	if b.opts.memProfile != "" {
+		runtime.MemProfileRate = 4 << 10 // fine enough to see per-session costs
+	}
 	b.say("loopback floor (raw TCP, yamux stream, netmux call)")
 	floor, err := measureFloor(ctx, min(b.opts.duration, time.Second), b.opts.maxOps)
 	if err != nil {
@@ -130,12 +135,31 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		return b.fail(ctx, rep, err)
 	}
 	rep.Memory = measureMemory(n)
+	if b.opts.memProfile != "" {
+		if err := writeHeapProfile(b.opts.memProfile); err != nil {
+			return nil, err
+		}
+		rep.MemProfile = b.opts.memProfile
+	}
 
 	var lookupHops, getHops []int
 	b.say("idle (maintenance only) for %v", min(b.opts.duration, time.Second))
 	rep.IdleCores, err = idleCores(ctx, min(b.opts.duration, time.Second))
 	if err != nil {
 		return nil, err
+	}
+	if wait := b.backoffRamp(); wait > 0 {
+		b.say("idle again once every period has backed off (after %v)", wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		rep.IdleSleepingCores, err = idleCores(ctx, 2*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		rep.IdleSleepingAfterS = wait.Seconds()
 	}
 	for _, op := range b.opts.ops {
 		for _, clients := range b.opts.clients {
@@ -181,6 +205,23 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	}
 	b.finish(rep)
 	return rep, nil
+}
+
+// writeHeapProfile writes the live heap (after a GC) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return nil
 }
 
 // finish fills the figures taken at the end of every run.
@@ -246,4 +287,18 @@ func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, e
 		case <-tick.C:
 		}
 	}
+}
+
+// backoffRamp is how long an idle ring takes, after the stable moment, to
+// stretch every maintenance period to its cap (chord.Config.IdleBackoff):
+// IdleSettle, then the longest base period doubling up to IdleBackoff
+// times, p + 2p + … = (IdleBackoff − 1)·p, and one more longest period. 0
+// when backoff is off.
+func (b *bencher) backoffRamp() time.Duration {
+	cc := b.cfg.Chord
+	if cc.IdleBackoff <= 1 {
+		return 0
+	}
+	longest := max(cc.StabilizeInterval, cc.FixFingersInterval, cc.CheckPredecessorInterval, b.cfg.DHT.RepairInterval)
+	return cc.IdleSettle + time.Duration(cc.IdleBackoff)*longest
 }

@@ -75,11 +75,12 @@ func loadAvg() float64 {
 	return v
 }
 
-// openFDs counts the entries of /proc/self/fd (-1 when it cannot be read).
+// openFDs counts the entries of /proc/self/fd (-1 when it cannot be read),
+// without counting the descriptor it reads them with.
 func openFDs() int {
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
+	n := countDir("/proc/self/fd")
+	if n < 0 {
 		return -1
 	}
-	return len(es) - 1 // ReadDir's own descriptor
+	return n - 1
 }

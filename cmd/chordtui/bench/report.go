@@ -30,8 +30,17 @@ type report struct {
 	PreloadErrors  int     `json:"preload_errors"`
 	// IdleCores is the CPU the ring uses with no client (maintenance
 	// rounds, the stable monitor), in cores.
-	IdleCores      float64       `json:"idle_cores_used"`
-	IdleTimeoutS   float64       `json:"idle_timeout_s"`
+	IdleCores float64 `json:"idle_cores_used"`
+	// IdleSleepingCores is the same over 2 s once the periods have had
+	// IdleSleepingAfterS to back off to their cap (0: backoff off).
+	IdleSleepingCores  float64 `json:"idle_sleeping_cores_used"`
+	IdleSleepingAfterS float64 `json:"idle_sleeping_after_s"`
+	IdleTimeoutS       float64 `json:"idle_timeout_s"`
+	// MaxSessions is each node's session cap (netmux.Config.MaxSessions),
+	// IdleBackoff how far an idle node's rounds stretch their periods
+	// (chord.Config.IdleBackoff; ≤ 1: never).
+	MaxSessions    int           `json:"max_sessions"`
+	IdleBackoff    int           `json:"idle_backoff"`
 	JoinTimeoutS   float64       `json:"join_timeout_s"`
 	RPCTimeoutMS   float64       `json:"rpc_timeout_ms"`
 	HopsTheory     float64       `json:"hops_theory"` // ½·log2 N
@@ -47,6 +56,7 @@ type report struct {
 	Files          *filesReport  `json:"files,omitempty"` // --files
 	Goals          []goalReport  `json:"goals"`
 	CPUProfile     string        `json:"cpu_profile,omitempty"`
+	MemProfile     string        `json:"mem_profile,omitempty"`
 	TotalSeconds   float64       `json:"total_s"`
 	// Failure says why the run stopped early (the ring did not become
 	// stable, descriptors ran out); the figures measured until then stay.

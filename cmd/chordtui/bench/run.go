@@ -26,8 +26,10 @@ type options struct {
 	stableTimeout time.Duration
 	monitor       time.Duration
 	cpuProfile    string
+	memProfile    string
 	noKill        bool
 	idleTimeout   time.Duration
+	maxSessions   int
 	joinTimeout   time.Duration
 	// The file system phase (files.go).
 	files       bool
@@ -66,8 +68,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.stableTimeout, "stable-timeout", 120*time.Second, "give up waiting for a stable ring after this long")
 	fs.DurationVar(&opts.monitor, "monitor", d.MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time; above 64 nodes the default grows with N")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this `file`")
+	fs.StringVar(&opts.memProfile, "memprofile", "", "write a heap profile to this `file` when memory is measured (N nodes, keys placed, after a GC)")
 	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
 	fs.DurationVar(&opts.joinTimeout, "join-timeout", d.JoinTimeout, "give up on one node's join (retries included) after this long; every node joins through n0 at once")
+	fs.IntVar(&opts.maxSessions, "max-sessions", -1, "sessions (connections) each node keeps before retiring the least recently used idle one; -1: sized to N and the descriptor limit, 0: no limit")
 	fs.DurationVar(&opts.idleTimeout, "idle-timeout", d.Net.IdleTimeout, "close a connection between two nodes after this long without a call (bounds descriptors at large N)")
 
 	fs.BoolVar(&opts.files, "files", false, "measure the file system instead of the keys: sequential write and read of a file, random 4 KiB reads, cp -r of a tree, through a FUSE mount and on tmpfs, against one netmux stream")
@@ -108,6 +112,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.MonitorInterval = opts.monitor
 	}
 	cfg.Net.IdleTimeout = opts.idleTimeout
+	if opts.maxSessions >= 0 {
+		cfg.Net.MaxSessions = opts.maxSessions
+	}
 	cfg.JoinTimeout = opts.joinTimeout
 
 	seed := cfg.Seed
@@ -185,6 +192,8 @@ func (o *options) parse(clients, ops string) error {
 		return fmt.Errorf("--stable-timeout must be positive, got %v", o.stableTimeout)
 	case o.joinTimeout <= 0:
 		return fmt.Errorf("--join-timeout must be positive, got %v", o.joinTimeout)
+	case o.maxSessions < -1:
+		return fmt.Errorf("--max-sessions must be -1 (sized to N), 0 (no limit) or positive, got %d", o.maxSessions)
 	case o.idleTimeout < 0:
 		return fmt.Errorf("--idle-timeout must not be negative, got %v", o.idleTimeout)
 	case o.monitor <= 0:

@@ -21,8 +21,8 @@ func writeJSON(w io.Writer, rep *report) error {
 
 // writeTables prints the report as aligned tables.
 func writeTables(w io.Writer, rep *report) {
-	fmt.Fprintf(w, "chordtui bench: %d nodes on 127.0.0.1 — %d-bit IDs, r = %d, %d replicas, stabilize %gms, fix-fingers %gms, check-pred %gms, liveness %gms, rpc timeout %gms, idle connections closed after %gs\n",
-		rep.Nodes, rep.Bits, rep.Successors, rep.Replicas, rep.StabilizeMS, rep.FixFingersMS, rep.CheckPredMS, rep.LivenessMS, rep.RPCTimeoutMS, rep.IdleTimeoutS)
+	fmt.Fprintf(w, "chordtui bench: %d nodes on 127.0.0.1 — %d-bit IDs, r = %d, %d replicas, stabilize %gms, fix-fingers %gms, check-pred %gms, liveness %gms, rpc timeout %gms, idle connections closed after %gs, at most %d sessions per node (0: no limit), idle backoff up to %d×\n",
+		rep.Nodes, rep.Bits, rep.Successors, rep.Replicas, rep.StabilizeMS, rep.FixFingersMS, rep.CheckPredMS, rep.LivenessMS, rep.RPCTimeoutMS, rep.IdleTimeoutS, rep.MaxSessions, rep.IdleBackoff)
 	if rep.Failure != "" {
 		fmt.Fprintf(w, "STOPPED EARLY: %s\n", rep.Failure)
 	}
@@ -48,7 +48,11 @@ func writeTables(w io.Writer, rep *report) {
 			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99, p.CPUus, p.CPUShare, p.OpenFDs)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "idle ring (maintenance and monitor only): %.2f cores\n", rep.IdleCores)
+	fmt.Fprintf(w, "idle ring (maintenance and monitor only): %.2f cores", rep.IdleCores)
+	if rep.IdleSleepingAfterS > 0 {
+		fmt.Fprintf(w, " right after stable, %.2f cores %.1f s later (periods backed off)", rep.IdleSleepingCores, rep.IdleSleepingAfterS)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "hops per lookup: mean %.2f, p99 %d; ½·log2 N = %.2f\n", rep.LookupHopsMean, rep.LookupHopsP99, rep.HopsTheory)
 	for _, k := range []struct {
 		name string
@@ -89,6 +93,9 @@ func writeGoals(w io.Writer, rep *report) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Figure, g.Value, g.Goal, met)
 	}
 	tw.Flush()
+	if rep.MemProfile != "" {
+		fmt.Fprintf(w, "\nheap profile: %s (go tool pprof -sample_index inuse_space -top %s)\n", rep.MemProfile, rep.MemProfile)
+	}
 	if rep.CPUProfile != "" {
 		fmt.Fprintf(w, "\nCPU profile: %s (go tool pprof -top %s)\n", rep.CPUProfile, rep.CPUProfile)
 	}

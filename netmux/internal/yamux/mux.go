@@ -4,8 +4,8 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at https://mozilla.org/MPL/2.0/.
 //
-// Copied from github.com/hashicorp/yamux v0.1.2; only this notice was
-// added (see README.md).
+// Copied from github.com/hashicorp/yamux v0.1.2 and changed by chordtui
+// where a comment says "chordtui:"; README.md lists the changes.
 
 //nolint:errcheck,errorlint,revive,staticcheck // upstream code kept as it is, to diff cleanly against v0.1.2
 package yamux
@@ -61,6 +61,12 @@ type Config struct {
 	// Logger is used to pass in the logger to be used. Either Logger or
 	// LogOutput can be set, not both.
 	Logger Logger
+
+	// chordtui: ReadBufferSize is the size of the session's read buffer
+	// (0: 4096, upstream's); negative: none, the connection buffers its
+	// reads itself (netmux's borrows a buffer only while bytes wait). A
+	// frame larger than the buffer is read straight into its stream.
+	ReadBufferSize int
 }
 
 func (c *Config) Clone() *Config {

@@ -76,6 +76,13 @@ func (c *gateConn) recorded() [][]byte {
 	return c.writes
 }
 
+// queued returns how many frames wait for a writer.
+func (s *Session) queued() int {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	return len(s.sendQ)
+}
+
 func quietConfig() *Config {
 	conf := DefaultConfig()
 	conf.EnableKeepAlive = false
@@ -161,7 +168,7 @@ func TestFrameNotTakenIsNeverWritten(t *testing.T) {
 	<-conn.entered // the send loop is in the write of the first frame
 	second := make(chan error, 1)
 	go func() { second <- s.waitForSend(pingHeader(2), []byte("never")) }()
-	for deadline := time.Now().Add(5 * time.Second); len(s.sendCh) == 0; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); s.queued() == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the second frame was never queued")
 		}

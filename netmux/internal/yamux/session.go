@@ -50,8 +50,9 @@ type Session struct {
 	// conn is the underlying connection
 	conn io.ReadWriteCloser
 
-	// bufRead is a buffered reader
-	bufRead *bufio.Reader
+	// bufRead is a buffered reader (chordtui: conn itself when
+	// Config.ReadBufferSize is negative)
+	bufRead io.Reader
 
 	// pings is used to track inflight pings
 	pings    map[uint32]chan struct{}
@@ -71,19 +72,32 @@ type Session struct {
 	synCh chan struct{}
 
 	// acceptCh is used to pass ready streams to the client
+	// (chordtui: nil when hooks.OnStream takes them instead).
 	acceptCh chan *Stream
 
-	// sendCh is used to mark a stream as ready to send,
-	// or to send a header out directly.
-	sendCh chan *sendReady
+	// chordtui: the send queue, written by whoever finds no writer at
+	// work (see lead); upstream has a send goroutine per session.
+	sendMu  sync.Mutex
+	sendQ   []*sendReady  // frames not yet taken by a writer, oldest first
+	writing bool          // a writer is at work: it empties sendQ or hands over
+	spaceCh chan struct{} // a writer took frames: sendNoWait may queue again
+	// writeTimer closes the session when a socket write takes longer than
+	// ConnectionWriteTimeout; inWrite says a write is under way, and
+	// writeTimedOut that the timer closed the session.
+	writeTimer    *time.Timer
+	inWrite       atomic.Bool
+	writeTimedOut atomic.Bool
+
+	// chordtui: hooks given by NewSession.
+	hooks Hooks
 
 	// recvDoneCh is closed when recv() exits to avoid a race
 	// between stream registration and stream shutdown
 	recvDoneCh chan struct{}
-	sendDoneCh chan struct{}
 
 	// shutdown is used to safely close a session
 	shutdown        bool
+	started         bool // chordtui: Start has run (under shutdownLock)
 	shutdownErr     error
 	shutdownCh      chan struct{}
 	shutdownLock    sync.Mutex
@@ -98,45 +112,107 @@ type sendReady struct {
 	Body []byte
 	Err  chan error
 
-	// chordtui: taken is set by the send loop when it has copied the frame
+	// chordtui: taken is set by the writer when it has copied the frame
 	// into the buffer it writes next; from then on the frame's waiter waits
 	// for the outcome of that write. cancelled is set by a waiter that gave
-	// up before: the send loop skips the frame. Both under mu.
+	// up before: writers skip the frame. lead is set when a writer hands
+	// its role to this frame's waiter (errLead is on its way to Err). All
+	// under mu.
 	taken     bool
 	cancelled bool
+	lead      bool
+}
+
+// Hooks let the owner of a session take its incoming streams and learn of
+// its end without a goroutine of its own waiting for either (chordtui).
+type Hooks struct {
+	// OnStream, if set, receives every incoming stream instead of
+	// AcceptStream, from the session's receive loop: it must not block.
+	// The stream is registered, not yet acknowledged: the first frame sent
+	// on it (Accept, a Write) carries the ACK.
+	OnStream func(*Stream)
+	// OnClose, if set, is called once when the session has shut down
+	// (every stream closed, the connection closed), by the goroutine that
+	// closed it.
+	OnClose func()
+}
+
+// NewSession prepares a session on conn with hooks (chordtui; Client and
+// Server are NewSession and Start without hooks). client selects the
+// stream ID parity: the side that dialled is the client. Nothing is read
+// from conn, so no hook runs, until Start: the owner can record the
+// session first. Close works before Start.
+func NewSession(conn io.ReadWriteCloser, config *Config, client bool, hooks Hooks) (*Session, error) {
+	if config == nil {
+		config = DefaultConfig()
+	}
+	if err := VerifyConfig(config); err != nil {
+		return nil, err
+	}
+	return newSessionHooks(config, conn, client, hooks, false), nil
+}
+
+// Start begins reading the connection (and the keep-alive pings, if
+// enabled) of a session made by NewSession (chordtui). It does nothing
+// after Close, or when called again.
+func (s *Session) Start() {
+	s.shutdownLock.Lock()
+	defer s.shutdownLock.Unlock()
+	if s.shutdown || s.started {
+		return
+	}
+	s.started = true
+	go s.recv()
+	if s.config.EnableKeepAlive {
+		go s.keepalive()
+	}
 }
 
 // newSession is used to construct a new session
 func newSession(config *Config, conn io.ReadWriteCloser, client bool) *Session {
+	return newSessionHooks(config, conn, client, Hooks{}, true)
+}
+
+// newSessionHooks is newSession with hooks (chordtui): no send goroutine,
+// a read buffer of config.ReadBufferSize, no accept queue with OnStream;
+// the session reads its connection from start on, or from Start.
+func newSessionHooks(config *Config, conn io.ReadWriteCloser, client bool, hooks Hooks, start bool) *Session {
 	logger := config.Logger
 	if logger == nil {
 		logger = log.New(config.LogOutput, "", log.LstdFlags)
+	}
+	var bufRead io.Reader = conn
+	switch size := config.ReadBufferSize; {
+	case size == 0:
+		bufRead = bufio.NewReader(conn) // upstream's
+	case size > 0:
+		bufRead = bufio.NewReaderSize(conn, size)
 	}
 
 	s := &Session{
 		config:     config,
 		logger:     logger,
 		conn:       conn,
-		bufRead:    bufio.NewReader(conn),
+		bufRead:    bufRead,
 		pings:      make(map[uint32]chan struct{}),
 		streams:    make(map[uint32]*Stream),
 		inflight:   make(map[uint32]struct{}),
 		synCh:      make(chan struct{}, config.AcceptBacklog),
-		acceptCh:   make(chan *Stream, config.AcceptBacklog),
-		sendCh:     make(chan *sendReady, 64),
+		hooks:      hooks,
+		spaceCh:    make(chan struct{}, 1),
 		recvDoneCh: make(chan struct{}),
-		sendDoneCh: make(chan struct{}),
 		shutdownCh: make(chan struct{}),
+	}
+	if hooks.OnStream == nil {
+		s.acceptCh = make(chan *Stream, config.AcceptBacklog)
 	}
 	if client {
 		s.nextStreamID = 1
 	} else {
 		s.nextStreamID = 2
 	}
-	go s.recv()
-	go s.send()
-	if config.EnableKeepAlive {
-		go s.keepalive()
+	if start {
+		s.Start()
 	}
 	return s
 }
@@ -208,7 +284,7 @@ GET_ID:
 	s.streamLock.Unlock()
 
 	if s.config.StreamOpenTimeout > 0 {
-		go s.setOpenTimeout(stream)
+		s.setOpenTimeout(stream) // chordtui: a timer, not a goroutine
 	}
 
 	// Send the window update to create
@@ -227,21 +303,23 @@ GET_ID:
 // If the StreamOpenTimeout is exceeded we assume the peer is unable to ACK,
 // and close the session.
 // The number of running timers is bounded by the capacity of the synCh.
+// chordtui: a timer that the ACK stops (Stream.processFlags), instead of a
+// goroutine per stream open waiting for the ACK.
 func (s *Session) setOpenTimeout(stream *Stream) {
-	timer := time.NewTimer(s.config.StreamOpenTimeout)
-	defer timer.Stop()
-
-	select {
-	case <-stream.establishCh:
-		return
-	case <-s.shutdownCh:
-		return
-	case <-timer.C:
+	stream.stateLock.Lock()
+	stream.openTimer = time.AfterFunc(s.config.StreamOpenTimeout, func() {
+		stream.stateLock.Lock()
+		pending := stream.state == streamSYNSent || stream.state == streamInit
+		stream.stateLock.Unlock()
+		if !pending || s.IsClosed() {
+			return
+		}
 		// Timeout reached while waiting for ACK.
 		// Close the session to force connection re-establishment.
 		s.logger.Printf("[ERR] yamux: aborted stream open (destination=%s): %v", s.RemoteAddr().String(), ErrTimeout.err)
 		s.Close()
-	}
+	})
+	stream.stateLock.Unlock()
 }
 
 // Accept is used to block until the next available stream
@@ -257,6 +335,10 @@ func (s *Session) Accept() (net.Conn, error) {
 // AcceptStream is used to block until the next available stream
 // is ready to be accepted.
 func (s *Session) AcceptStream() (*Stream, error) {
+	if s.acceptCh == nil { // chordtui: Hooks.OnStream takes them
+		<-s.shutdownCh
+		return nil, s.shutdownErr
+	}
 	select {
 	case stream := <-s.acceptCh:
 		if err := stream.sendWindowUpdate(); err != nil {
@@ -288,9 +370,9 @@ func (s *Session) AcceptStreamWithContext(ctx context.Context) (*Stream, error) 
 // Attempts to send a GoAway before closing the connection.
 func (s *Session) Close() error {
 	s.shutdownLock.Lock()
-	defer s.shutdownLock.Unlock()
 
 	if s.shutdown {
+		s.shutdownLock.Unlock()
 		return nil
 	}
 	s.shutdown = true
@@ -304,14 +386,24 @@ func (s *Session) Close() error {
 	close(s.shutdownCh)
 
 	s.conn.Close()
-	<-s.recvDoneCh
+	if s.started {
+		<-s.recvDoneCh
+	} else {
+		close(s.recvDoneCh) // chordtui: closed before Start
+	}
 
 	s.streamLock.Lock()
-	defer s.streamLock.Unlock()
 	for _, stream := range s.streams {
 		stream.forceClose()
 	}
-	<-s.sendDoneCh
+	s.streamLock.Unlock()
+	s.shutdownLock.Unlock()
+	// chordtui: no send goroutine to wait for (a writer in a socket write
+	// has had it ended by conn.Close); the owner hears of the end last,
+	// with no lock of the session held.
+	if s.hooks.OnClose != nil {
+		s.hooks.OnClose()
+	}
 	return nil
 }
 
@@ -402,10 +494,31 @@ func (s *Session) waitForSend(hdr header, body []byte) error {
 	return s.waitForSendErr(hdr, body, errCh)
 }
 
+// errLead, received on a frame's Err channel, hands the writer's role to
+// the frame's waiter (chordtui).
+var errLead = errors.New("yamux: lead the writes")
+
 // waitForSendErr waits to send a header with optional data, checking for a
 // potential shutdown. Since there's the expectation that sends can happen
 // in a timely manner, we enforce the connection write timeout here.
+//
+// chordtui: there is no send goroutine. The frame is queued; a waiter that
+// finds no writer at work becomes the writer (lead) and writes it, with
+// every frame queued meanwhile, itself. Otherwise it waits for the outcome
+// of the write that carries its frame, or for the writer to hand it the
+// role. The waiter never returns while the frame may still be written, nor
+// reports an error for a frame that was.
 func (s *Session) waitForSendErr(hdr header, body []byte, errCh chan error) error {
+	ready := &sendReady{Hdr: hdr, Body: body, Err: errCh}
+	lead, err := s.enqueue(ready)
+	if err != nil {
+		return err
+	}
+	if lead {
+		s.lead()
+		return s.follow(ready) // the outcome, or the role again
+	}
+
 	t := timerPool.Get()
 	timer := t.(*time.Timer)
 	timer.Reset(s.config.ConnectionWriteTimeout)
@@ -418,34 +531,52 @@ func (s *Session) waitForSendErr(hdr header, body []byte, errCh chan error) erro
 		timerPool.Put(t)
 	}()
 
-	ready := &sendReady{Hdr: hdr, Body: body, Err: errCh}
-	select {
-	case s.sendCh <- ready:
-	case <-s.shutdownCh:
-		return ErrSessionShutdown
-	case <-timer.C:
-		return ErrConnectionWriteTimeout
-	}
-
-	// chordtui: the waiter never returns while the frame may still be
-	// written, nor reports an error for a frame that was written.
-	select {
-	case err := <-errCh:
-		return err
-	case <-s.shutdownCh:
-		return s.abandon(ready, ErrSessionShutdown)
-	case <-timer.C:
-		return s.abandon(ready, ErrConnectionWriteTimeout)
+	for {
+		select {
+		case err := <-errCh:
+			if err != errLead {
+				return err
+			}
+			ready.mu.Lock()
+			ready.lead = false
+			ready.mu.Unlock()
+			s.lead() // the outcome of our frame, or the role again, comes meanwhile
+		case <-s.shutdownCh:
+			return s.abandon(ready, ErrSessionShutdown)
+		case <-timer.C:
+			return s.abandon(ready, ErrConnectionWriteTimeout)
+		}
 	}
 }
 
+// enqueue adds ready to the send queue; lead reports that no writer is at
+// work, so the caller must write (chordtui).
+func (s *Session) enqueue(ready *sendReady) (lead bool, err error) {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.IsClosed() {
+		return false, ErrSessionShutdown
+	}
+	s.sendQ = append(s.sendQ, ready)
+	if s.writing {
+		return false, nil
+	}
+	s.writing = true
+	return true, nil
+}
+
 // abandon is called by the waiter of ready when it stops waiting for reason
-// (chordtui). A frame the send loop has not taken is never written: reason
-// is the truth. A frame it has taken is in the write under way: the waiter
+// (chordtui). A frame no writer has taken is never written: reason is the
+// truth. A frame a writer has taken is in the write under way: the waiter
 // gets the outcome of that write (nil if it was written whole). After a
-// write timeout the session is closed first, which ends that write.
+// write timeout the session is closed first, which ends that write. A
+// waiter that has been handed the writer's role writes first.
 func (s *Session) abandon(ready *sendReady, reason error) error {
 	ready.mu.Lock()
+	if ready.lead {
+		ready.mu.Unlock()
+		return s.follow(ready) // errLead first
+	}
 	if !ready.taken {
 		ready.cancelled = true
 		ready.Body = nil
@@ -464,101 +595,203 @@ func (s *Session) abandon(ready *sendReady, reason error) error {
 	return err
 }
 
+// follow waits for the outcome of ready's frame, taking the writer's role
+// whenever it is handed over (chordtui): a writer always ends by writing
+// the frame of the waiter it serves or by handing the role on.
+func (s *Session) follow(ready *sendReady) error {
+	for {
+		err := <-ready.Err
+		if err != errLead {
+			return err
+		}
+		ready.mu.Lock()
+		ready.lead = false
+		ready.mu.Unlock()
+		s.lead()
+	}
+}
+
 // sendNoWait does a send without waiting. Since there's the expectation that
 // the send happens right here, we enforce the connection write timeout if we
 // can't queue the header to be sent.
+//
+// chordtui: the frame is queued if fewer than maxQueuedNoWait frames are
+// (upstream's send channel holds 64); if no writer is at work, a goroutine
+// writes it (the callers include the receive loop, which must never block
+// in a socket write: two peers doing so at once would wait for each other).
 func (s *Session) sendNoWait(hdr header) error {
-	t := timerPool.Get()
-	timer := t.(*time.Timer)
-	timer.Reset(s.config.ConnectionWriteTimeout)
-	defer func() {
-		timer.Stop()
-		select {
-		case <-timer.C:
-		default:
+	var timer *time.Timer
+	for {
+		s.sendMu.Lock()
+		if s.IsClosed() {
+			s.sendMu.Unlock()
+			return ErrSessionShutdown
 		}
-		timerPool.Put(t)
-	}()
-
-	select {
-	case s.sendCh <- &sendReady{Hdr: hdr}:
-		return nil
-	case <-s.shutdownCh:
-		return ErrSessionShutdown
-	case <-timer.C:
-		return ErrConnectionWriteTimeout
+		if len(s.sendQ) < maxQueuedNoWait {
+			s.sendQ = append(s.sendQ, &sendReady{Hdr: hdr})
+			lead := !s.writing
+			s.writing = true
+			s.sendMu.Unlock()
+			if lead {
+				go s.lead()
+			}
+			if timer != nil {
+				timer.Stop()
+			}
+			return nil
+		}
+		s.sendMu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(s.config.ConnectionWriteTimeout)
+			defer timer.Stop()
+		}
+		select {
+		case <-s.spaceCh:
+		case <-s.shutdownCh:
+			return ErrSessionShutdown
+		case <-timer.C:
+			return ErrConnectionWriteTimeout
+		}
 	}
 }
 
-// send is a long running goroutine that sends data
-func (s *Session) send() {
-	if err := s.sendLoop(); err != nil {
-		s.exitErr(err)
-	}
-}
+// maxQueuedNoWait bounds the send queue for sendNoWait (chordtui).
+const maxQueuedNoWait = 64
 
-// maxSendBatch is how many bytes of queued frames the send loop gathers
-// into one write (chordtui); a larger frame is written alone.
+// maxSendBatch is how many bytes of queued frames a writer gathers into
+// one write (chordtui); a larger frame is written alone.
 const maxSendBatch = 64 << 10
 
-// chordtui: sendLoop takes the frame at the head of the send queue and
-// every frame queued behind it (up to maxSendBatch bytes), writes them
-// with one Write, and then tells each frame's waiter the outcome for that
-// frame: nil for a frame written whole, an error wrapping
-// ErrSessionShutdown and the write's error otherwise. Upstream writes every
-// frame on its own as two Writes, header and body.
-func (s *Session) sendLoop() error {
-	defer close(s.sendDoneCh)
-	var buf []byte
-	var batch []*sendReady
-	var ends []int // where each frame of batch ends in buf
+// lead is the writer's role (chordtui; upstream's send goroutine): take
+// the frames at the head of the send queue (up to maxSendBatch bytes),
+// write them with one Write, and tell each frame's waiter the outcome for
+// its frame: nil for a frame written whole, an error wrapping
+// ErrSessionShutdown and the write's error otherwise (a failed write closes
+// the session). Then, if frames are still queued, hand the role to the
+// waiter of one of them, or go on writing when none has a waiter. Upstream
+// writes every frame on its own as two Writes, header and body, from a
+// goroutine of its own.
+func (s *Session) lead() {
+	bp := sendBufPool.Get().(*[]byte)
+	defer sendBufPool.Put(bp)
 	for {
-		select {
-		case ready := <-s.sendCh:
-			buf, batch, ends = buf[:0], batch[:0], ends[:0]
+		s.sendMu.Lock()
+		buf := (*bp)[:0]
+		var batch []*sendReady
+		var ends []int // where each frame of batch ends in buf
+		taken := 0
+		for _, ready := range s.sendQ {
+			if len(buf) >= maxSendBatch {
+				break
+			}
+			taken++
 			if take(ready, &buf) {
 				batch, ends = append(batch, ready), append(ends, len(buf))
 			}
-		drain:
-			for len(buf) < maxSendBatch {
-				select {
-				case ready := <-s.sendCh:
-					if take(ready, &buf) {
-						batch, ends = append(batch, ready), append(ends, len(buf))
-					}
-				default:
-					break drain
-				}
-			}
-			var n int
-			var err error
-			if len(buf) > 0 {
-				n, err = s.conn.Write(buf)
-			}
-			var failed error
-			if err != nil {
-				// The send loop ends on a write error, and the session with it.
-				failed = fmt.Errorf("%w: %w", ErrSessionShutdown, err)
-			}
-			for i, ready := range batch {
-				if ends[i] <= n {
-					asyncSendErr(ready.Err, nil)
-				} else {
-					asyncSendErr(ready.Err, failed)
-				}
-				batch[i] = nil
-			}
-			if cap(buf) > 2*maxSendBatch {
-				buf = nil // do not keep the buffer a large frame grew
-			}
-			if err != nil {
-				s.logger.Printf("[ERR] yamux: Failed to write frames: %v", err)
-				return err
-			}
-		case <-s.shutdownCh:
-			return nil
 		}
+		clear(s.sendQ[:taken])
+		s.sendQ = s.sendQ[taken:]
+		if len(s.sendQ) == 0 {
+			s.sendQ = nil
+		}
+		s.sendMu.Unlock()
+		if taken > 0 {
+			asyncNotify(s.spaceCh)
+		}
+
+		var n int
+		var err error
+		if len(buf) > 0 {
+			if s.IsClosed() {
+				err = errClosedBeforeWrite
+			} else {
+				waited := false
+				for _, ready := range batch {
+					waited = waited || ready.Err != nil
+				}
+				n, err = s.write(buf, waited)
+			}
+		}
+		var failed error
+		switch {
+		case err != nil && s.writeTimedOut.Load():
+			failed = ErrConnectionWriteTimeout // as upstream's waiter reports it
+		case err != nil:
+			failed = fmt.Errorf("%w: %w", ErrSessionShutdown, err)
+		}
+		for i, ready := range batch {
+			if ends[i] <= n {
+				asyncSendErr(ready.Err, nil)
+			} else {
+				asyncSendErr(ready.Err, failed)
+			}
+		}
+		if cap(buf) > 2*maxSendBatch {
+			buf = nil // do not keep the buffer a large frame grew
+		}
+		*bp = buf
+		if err != nil && err != errClosedBeforeWrite {
+			s.logger.Printf("[ERR] yamux: Failed to write frames: %v", err)
+			s.exitErr(err)
+		}
+
+		s.sendMu.Lock()
+		if len(s.sendQ) == 0 {
+			s.writing = false
+			s.sendMu.Unlock()
+			return
+		}
+		// Hand the role to a waiter, if a queued frame has one.
+		for _, ready := range s.sendQ {
+			if ready.Err == nil {
+				continue
+			}
+			ready.mu.Lock()
+			ok := !ready.cancelled
+			ready.lead = ok
+			ready.mu.Unlock()
+			if ok {
+				s.sendMu.Unlock()
+				ready.Err <- errLead // Err is empty: the frame has no outcome yet
+				return
+			}
+		}
+		s.sendMu.Unlock()
 	}
+}
+
+// sendBufPool holds the writers' buffers, shared by every session
+// (chordtui): an idle session keeps none.
+var sendBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// errClosedBeforeWrite: the session had shut down before a writer wrote
+// the frames it took (chordtui).
+var errClosedBeforeWrite = errors.New("session closed before the write")
+
+// write writes buf to the connection (chordtui). If a waiter waits for a
+// frame in it (waited), a write that takes longer than
+// ConnectionWriteTimeout closes the session, which ends it; frames nobody
+// waits for (window updates, pings) wait as long as upstream's send loop.
+func (s *Session) write(buf []byte, waited bool) (int, error) {
+	if !waited {
+		return s.conn.Write(buf)
+	}
+	if s.writeTimer == nil {
+		s.writeTimer = time.AfterFunc(s.config.ConnectionWriteTimeout, func() {
+			if s.inWrite.Load() {
+				s.writeTimedOut.Store(true)
+				s.logger.Printf("[ERR] yamux: a write took longer than %v, closing the session", s.config.ConnectionWriteTimeout)
+				s.exitErr(ErrConnectionWriteTimeout)
+			}
+		})
+	} else {
+		s.writeTimer.Reset(s.config.ConnectionWriteTimeout)
+	}
+	s.inWrite.Store(true)
+	n, err := s.conn.Write(buf)
+	s.inWrite.Store(false)
+	s.writeTimer.Stop()
+	return n, err
 }
 
 // take appends the header and body of ready to *buf and reports true,
@@ -749,6 +982,12 @@ func (s *Session) incomingStream(id uint32) error {
 
 	// Register the stream
 	s.streams[id] = stream
+
+	// chordtui: the owner takes the stream at once (it must not block).
+	if s.hooks.OnStream != nil {
+		s.hooks.OnStream(stream)
+		return nil
+	}
 
 	// Check if we've exceeded the backlog
 	select {

@@ -58,8 +58,10 @@ type Stream struct {
 	recvNotifyCh chan struct{}
 	sendNotifyCh chan struct{}
 
-	readDeadline  atomic.Value // time.Time
-	writeDeadline atomic.Value // time.Time
+	// chordtui: deadlines as deadlineClock offsets (0: none), not
+	// time.Time in an atomic.Value, which allocates on every Store.
+	readDeadline  atomic.Int64
+	writeDeadline atomic.Int64
 
 	// establishCh is notified if the stream is established or being closed.
 	establishCh chan struct{}
@@ -67,6 +69,52 @@ type Stream struct {
 	// closeTimer is set with stateLock held to honor the StreamCloseTimeout
 	// setting on Session.
 	closeTimer *time.Timer
+
+	// chordtui: openTimer (under stateLock) closes the session if the peer
+	// does not acknowledge the stream within StreamOpenTimeout; the ACK
+	// stops it.
+	openTimer *time.Timer
+
+	// chordtui: onReadable, if set (SetReadableHook), is called by the
+	// session's receive loop after data or a close arrives for the stream.
+	onReadable atomic.Pointer[func()]
+}
+
+// SetReadableHook makes f run after every arrival of data, a FIN or a
+// reset for the stream, and when the session closes it, on the session's
+// receive loop: f must not block (chordtui). With it, a server needs no
+// goroutine parked in Read on an idle stream: f starts one when a Read
+// would not block (Readable).
+func (s *Stream) SetReadableHook(f func()) {
+	s.onReadable.Store(&f)
+}
+
+// readable runs the readable hook, if any (chordtui).
+func (s *Stream) readable() {
+	if f := s.onReadable.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// Readable reports whether a Read would return without waiting: data is
+// buffered, or the stream is closed for reading or reset (chordtui).
+func (s *Stream) Readable() bool {
+	s.stateLock.Lock()
+	state := s.state
+	s.stateLock.Unlock()
+	switch state {
+	case streamRemoteClose, streamClosed, streamReset:
+		return true
+	}
+	s.recvLock.Lock()
+	defer s.recvLock.Unlock()
+	return s.recvBuf != nil && s.recvBuf.Len() > 0
+}
+
+// Accept acknowledges an incoming stream handed over by Hooks.OnStream, as
+// AcceptStream does before it returns one (chordtui).
+func (s *Stream) Accept() error {
+	return s.sendWindowUpdate()
 }
 
 // newStream is used to construct a new stream within
@@ -84,10 +132,9 @@ func newStream(session *Session, id uint32, state streamState) *Stream {
 		sendWindow:   initialStreamWindow,
 		recvNotifyCh: make(chan struct{}, 1),
 		sendNotifyCh: make(chan struct{}, 1),
-		establishCh:  make(chan struct{}, 1),
+		// chordtui: establishCh is nil: nothing waits on it (the open
+		// timeout is a timer the ACK stops), and a send to nil is skipped.
 	}
-	s.readDeadline.Store(time.Time{})
-	s.writeDeadline.Store(time.Time{})
 	return s
 }
 
@@ -104,6 +151,7 @@ func (s *Stream) StreamID() uint32 {
 // Read is used to read from the stream
 func (s *Stream) Read(b []byte) (n int, err error) {
 	defer asyncNotify(s.recvNotifyCh)
+	shut := false // chordtui: the session has shut down
 START:
 
 	// If the stream is closed and there's no data buffered, return EOF
@@ -131,11 +179,21 @@ START:
 	s.recvLock.Lock()
 	if s.recvBuf == nil || s.recvBuf.Len() == 0 {
 		s.recvLock.Unlock()
+		if shut {
+			// chordtui: upstream waits again, and spins until Close has
+			// marked the stream closed.
+			return 0, ErrSessionShutdown
+		}
 		goto WAIT
 	}
 
 	// Read any bytes
 	n, _ = s.recvBuf.Read(b)
+	if s.recvBuf.Len() == 0 {
+		// chordtui: an idle (pooled) stream keeps no buffer; the next
+		// frame gets one of its own size.
+		s.recvBuf = nil
+	}
 	s.recvLock.Unlock()
 
 	// Send a window update potentially
@@ -148,14 +206,14 @@ START:
 WAIT:
 	var timeout <-chan time.Time
 	var timer *time.Timer
-	readDeadline := s.readDeadline.Load().(time.Time)
-	if !readDeadline.IsZero() {
-		delay := time.Until(readDeadline)
+	if readDeadline := s.readDeadline.Load(); readDeadline != 0 {
+		delay := time.Until(fromDeadline(readDeadline))
 		timer = time.NewTimer(delay)
 		timeout = timer.C
 	}
 	select {
 	case <-s.session.shutdownCh:
+		shut = true
 	case <-s.recvNotifyCh:
 	case <-timeout:
 		return 0, ErrTimeout
@@ -206,6 +264,9 @@ START:
 	// If there is no data available, block
 	window := atomic.LoadUint32(&s.sendWindow)
 	if window == 0 {
+		if s.session.IsClosed() {
+			return 0, ErrSessionShutdown // chordtui: upstream spins until the stream is closed
+		}
 		goto WAIT
 	}
 
@@ -235,9 +296,8 @@ START:
 WAIT:
 	var timeout <-chan time.Time
 	var timer *time.Timer
-	writeDeadline := s.writeDeadline.Load().(time.Time)
-	if !writeDeadline.IsZero() {
-		delay := time.Until(writeDeadline)
+	if writeDeadline := s.writeDeadline.Load(); writeDeadline != 0 {
+		delay := time.Until(fromDeadline(writeDeadline))
 		timer = time.NewTimer(delay)
 		timeout = timer.C
 	}
@@ -409,8 +469,13 @@ func (s *Stream) closeTimeout() {
 func (s *Stream) forceClose() {
 	s.stateLock.Lock()
 	s.state = streamClosed
+	if s.openTimer != nil { // chordtui
+		s.openTimer.Stop()
+		s.openTimer = nil
+	}
 	s.stateLock.Unlock()
 	s.notifyWaiting()
+	s.readable() // chordtui
 }
 
 // processFlags is used to update the state of the stream
@@ -435,6 +500,10 @@ func (s *Stream) processFlags(flags uint16) error {
 	if flags&flagACK == flagACK {
 		if s.state == streamSYNSent {
 			s.state = streamEstablished
+		}
+		if s.openTimer != nil { // chordtui
+			s.openTimer.Stop()
+			s.openTimer = nil
 		}
 		asyncNotify(s.establishCh)
 		s.session.establishStream(s.id)
@@ -481,6 +550,9 @@ func (s *Stream) incrSendWindow(hdr header, flags uint16) error {
 	// Increase window, unblock a sender
 	atomic.AddUint32(&s.sendWindow, hdr.Length())
 	asyncNotify(s.sendNotifyCh)
+	if flags&(flagFIN|flagRST) != 0 {
+		s.readable() // chordtui
+	}
 	return nil
 }
 
@@ -493,11 +565,11 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 	// Check that our recv window is not exceeded
 	length := hdr.Length()
 	if length == 0 {
+		if flags&(flagFIN|flagRST) != 0 {
+			s.readable() // chordtui
+		}
 		return nil
 	}
-
-	// Wrap in a limited reader
-	conn = &io.LimitedReader{R: conn, N: int64(length)}
 
 	// Copy into buffer
 	s.recvLock.Lock()
@@ -508,12 +580,19 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 		return ErrRecvWindowExceeded
 	}
 
-	if s.recvBuf == nil {
-		// Allocate the receive buffer just-in-time to fit the full data frame.
-		// This way we can read in the whole packet without further allocations.
-		s.recvBuf = bytes.NewBuffer(make([]byte, 0, length))
+	// chordtui: read the frame into a slice of its exact size (upstream's
+	// bytes.Buffer.ReadFrom grows it to at least 512 bytes more).
+	var copiedLength int
+	var err error
+	if s.recvBuf == nil || s.recvBuf.Len() == 0 {
+		data := make([]byte, length)
+		copiedLength, err = io.ReadFull(conn, data)
+		s.recvBuf = bytes.NewBuffer(data[:copiedLength])
+	} else {
+		var n int64
+		n, err = io.CopyN(s.recvBuf, conn, int64(length))
+		copiedLength = int(n)
 	}
-	copiedLength, err := io.Copy(s.recvBuf, conn)
 	if err != nil {
 		s.session.logger.Printf("[ERR] yamux: Failed to read stream data: %v", err)
 		s.recvLock.Unlock()
@@ -526,6 +605,7 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 
 	// Unblock any readers
 	asyncNotify(s.recvNotifyCh)
+	s.readable() // chordtui
 	return nil
 }
 
@@ -542,17 +622,35 @@ func (s *Stream) SetDeadline(t time.Time) error {
 
 // SetReadDeadline sets the deadline for blocked and future Read calls.
 func (s *Stream) SetReadDeadline(t time.Time) error {
-	s.readDeadline.Store(t)
+	s.readDeadline.Store(toDeadline(t))
 	asyncNotify(s.recvNotifyCh)
 	return nil
 }
 
 // SetWriteDeadline sets the deadline for blocked and future Write calls
 func (s *Stream) SetWriteDeadline(t time.Time) error {
-	s.writeDeadline.Store(t)
+	s.writeDeadline.Store(toDeadline(t))
 	asyncNotify(s.sendNotifyCh)
 	return nil
 }
+
+// deadlineClock is the origin of stored deadlines (chordtui): an offset
+// from it keeps time.Time's monotonic reading.
+var deadlineClock = time.Now()
+
+// toDeadline stores t as an offset from deadlineClock; the zero Time is 0
+// (no deadline), any other time a non-zero offset.
+func toDeadline(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	if d := int64(t.Sub(deadlineClock)); d != 0 {
+		return d
+	}
+	return -1 // a nanosecond earlier: the same instant for every purpose
+}
+
+func fromDeadline(d int64) time.Time { return deadlineClock.Add(time.Duration(d)) }
 
 // Shrink is used to compact the amount of buffers utilized
 // This is useful when using Yamux in a connection pool to reduce
