@@ -497,26 +497,30 @@ func (c *Cluster) Resume(node string) error {
 func (c *Cluster) Partition(nodes []string) ([]string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
-	if c.vnodes() {
-		return c.partitionHosts(nodes)
-	}
 	group := map[*member]bool{}
+	seen := map[string]bool{}
 	var addrs, names []string
 	for _, n := range nodes {
-		m, err := c.resolve("partition", n)
+		t, err := c.resolveTarget("partition", n)
 		if err != nil {
 			return nil, err
 		}
-		if !group[m] {
-			group[m] = true
-			addrs = append(addrs, m.addr)
-			names = append(names, m.name)
+		if !seen[t.name] {
+			seen[t.name] = true
+			addrs = append(addrs, t.addr)
+			names = append(names, t.name)
+			for _, m := range t.members {
+				group[m] = true
+			}
 		}
 	}
 	c.mu.RLock()
-	all := len(group) == 0 || len(group) == len(c.members)
+	total := len(c.members)
+	if c.vnodes() {
+		total = len(c.hosts)
+	}
 	c.mu.RUnlock()
-	if all {
+	if len(seen) == 0 || len(seen) == total {
 		return nil, errorf(ErrBadArgument, "partition: the group holds every node, so nothing is cut off — name a subset")
 	}
 	what := "partition " + strings.Join(names, " ")
@@ -554,25 +558,15 @@ func (c *Cluster) Heal() {
 func (c *Cluster) SetDelay(node string, d time.Duration) (string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
-	if c.vnodes() && d >= 0 {
-		return c.setHostFault("delay", node, "delay %s "+d.String(), func(m *member) { m.delay = d }, func(a string) { c.net.SetDelay(a, d) })
-	}
-	m, err := c.resolve("delay", node)
+	t, err := c.resolveTarget("delay", node)
 	if err != nil {
 		return "", err
 	}
 	if d < 0 {
 		return "", errorf(ErrBadArgument, "delay: DURATION must not be negative, got %v", d)
 	}
-	what := fmt.Sprintf("delay %s %v", m.name, d)
-	f := c.beginFault(what)
-	c.mu.Lock()
-	m.delay = d
-	c.mu.Unlock()
-	c.net.SetDelay(m.addr, d)
-	c.faultEvent(what)
-	f.end(what)
-	return m.name, nil
+	return c.setLinkFault(t, fmt.Sprintf("delay %s %v", t.name, d), func(m *member) { m.delay = d },
+		func(addr string) { c.net.SetDelay(addr, d) }), nil
 }
 
 // SetDrop makes percent (0..100) of the calls to or from the node fail and
@@ -580,26 +574,54 @@ func (c *Cluster) SetDelay(node string, d time.Duration) (string, error) {
 func (c *Cluster) SetDrop(node string, percent float64) (string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
-	if c.vnodes() && percent >= 0 && percent <= 100 {
-		return c.setHostFault("drop", node, "drop %s "+fmt.Sprintf("%g%%%%", percent), func(m *member) { m.drop = percent },
-			func(a string) { c.net.SetDrop(a, percent/100) })
-	}
-	m, err := c.resolve("drop", node)
+	t, err := c.resolveTarget("drop", node)
 	if err != nil {
 		return "", err
 	}
 	if !(percent >= 0 && percent <= 100) { // also refuses NaN
 		return "", errorf(ErrBadArgument, "drop: PERCENT must be between 0 and 100, got %v", percent)
 	}
-	what := fmt.Sprintf("drop %s %g%%", m.name, percent)
+	return c.setLinkFault(t, fmt.Sprintf("drop %s %g%%", t.name, percent), func(m *member) { m.drop = percent },
+		func(addr string) { c.net.SetDrop(addr, percent/100) }), nil
+}
+
+// faultTarget is what a fault acts on: a node, or with virtual nodes a
+// real node with every identity on it, at its listener's address.
+type faultTarget struct {
+	name, addr string
+	members    []*member
+}
+
+// resolveTarget names the node (or, with virtual nodes, the real node)
+// that op acts on.
+func (c *Cluster) resolveTarget(op, arg string) (faultTarget, error) {
+	if c.vnodes() {
+		h, err := c.resolveHost(op, arg)
+		if err != nil {
+			return faultTarget{}, err
+		}
+		return faultTarget{name: h.name, addr: h.addr, members: h.members}, nil
+	}
+	m, err := c.resolve(op, arg)
+	if err != nil {
+		return faultTarget{}, err
+	}
+	return faultTarget{name: m.name, addr: m.addr, members: []*member{m}}, nil
+}
+
+// setLinkFault records a delay or a drop on t's members (set) and applies
+// it to every call to or from t's address, and returns t's name.
+func (c *Cluster) setLinkFault(t faultTarget, what string, set func(*member), apply func(addr string)) string {
 	f := c.beginFault(what)
 	c.mu.Lock()
-	m.drop = percent
+	for _, m := range t.members {
+		set(m)
+	}
 	c.mu.Unlock()
-	c.net.SetDrop(m.addr, percent/100)
+	apply(t.addr)
 	c.faultEvent(what)
 	f.end(what)
-	return m.name, nil
+	return t.name
 }
 
 // PauseMaintenance stops every driver's rounds (step mode).
