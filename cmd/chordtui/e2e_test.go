@@ -321,3 +321,30 @@ func TestLogFile(t *testing.T) {
 		}
 	}
 }
+
+// TestREPLVnodesFaults: with virtual nodes the start line names the real
+// nodes, faults act on a real node and refuse an identity, and a bad
+// argument is called one whatever the node.
+func TestREPLVnodesFaults(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "repl", "--seed", "1", "--vnodes", "2", "4")
+	cmd.Stdin = strings.NewReader("delay n1 5ms\ndelay n1.1 5ms\ndrop n1 150\npartition n0 n1 n2 n3\npartition n3\nheal\n")
+	out, err := cmd.CombinedOutput()
+	// Commands failed, so the script's exit status is 1.
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("chordtui repl: %v, want exit status 1\n%s", err, out)
+	}
+	for _, want := range []string{
+		"started 4 nodes on 127.0.0.1 (n0…n3), stable after",
+		"calls to and from n1 now take 5ms longer",
+		"error: delay: n1.1 is an identity of n1; faults act on real nodes — delay n1",
+		"error: drop: PERCENT must be between 0 and 100, got 150",
+		"error: partition: the group holds every node, so nothing is cut off — name a subset",
+		"partitioned n3 from the rest",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -84,10 +84,10 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	if !opts.json {
-		all := c.Names()
+		all := c.Names() // with virtual nodes the n real nodes come first
 		names := all[0]
-		if len(all) > 1 {
-			names += "…" + all[len(all)-1]
+		if last := min(n, len(all)) - 1; last > 0 {
+			names += "…" + all[last]
 		}
 		fmt.Fprintf(stdout, "started %s on 127.0.0.1 (%s), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
 			command.Plural(n, "node"), names, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
