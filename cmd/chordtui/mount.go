@@ -56,16 +56,7 @@ func runMount(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stderr, "chordtui mount: %v\n", err)
 		return 1
 	}
-	drained := make(chan struct{})
-	go func() { // exits when Close closes the event channel
-		defer close(drained)
-		for range c.Events() {
-		}
-	}()
-	defer func() {
-		c.Close()
-		<-drained
-	}()
+	defer cli.DiscardEvents(c)()
 	ready := "ring forming"
 	if r, err := c.Wait(ctx, 10*time.Second); err == nil {
 		ready = fmt.Sprintf("stable after %.2f s", r.ConvergedIn.Seconds())

@@ -63,18 +63,7 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "chordtui repl: %v\n", err)
 		return 1
 	}
-	// The cluster logs every event to --log itself; nobody here shows them,
-	// so they are read and dropped rather than counted as undelivered.
-	drained := make(chan struct{})
-	go func() { // exits when Close closes the event channel
-		defer close(drained)
-		for range c.Events() {
-		}
-	}()
-	defer func() {
-		c.Close()
-		<-drained
-	}()
+	defer cli.DiscardEvents(c)()
 	ready := "ring forming"
 	if opts.startWait > 0 {
 		if r, err := c.Wait(ctx, opts.startWait); err == nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -165,7 +166,7 @@ func runBalance(ctx context.Context, cmdline string, cfg cluster.Config, bo bala
 		rep.Failure = "start: " + err.Error()
 		return rep
 	}
-	defer closeCluster(cl)
+	defer cli.DiscardEvents(cl)()
 	if _, err := cl.Wait(ctx, 2*time.Minute); err != nil {
 		rep.Failure = "wait: " + err.Error()
 		return rep
@@ -202,17 +203,6 @@ func onOff(on bool) string {
 	return "off"
 }
 
-func closeCluster(c *cluster.Cluster) {
-	drained := make(chan struct{})
-	go func() { // exits when Close closes the event channel
-		defer close(drained)
-		for range c.Events() {
-		}
-	}()
-	c.Close()
-	<-drained
-}
-
 func zipfRow(alpha float64, mode string, r cluster.WorkloadResult) ZipfRow {
 	ratio := func(a, b float64) float64 {
 		if b == 0 {
@@ -233,7 +223,7 @@ func socketStorage(ctx context.Context, cfg cluster.Config, keys int) (StorageRo
 	if err != nil {
 		return StorageRow{}, err
 	}
-	defer closeCluster(c)
+	defer cli.DiscardEvents(c)()
 	if _, err := c.Wait(ctx, 2*time.Minute); err != nil {
 		return StorageRow{}, err
 	}

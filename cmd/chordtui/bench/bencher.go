@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -98,16 +99,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	}
 	b.c = c
 	b.say("all %d nodes joined %.1f s after start; waiting for a stable ring", n, time.Since(startedAt).Seconds())
-	drained := make(chan struct{})
-	go func() { // exits when Close closes the event channel
-		defer close(drained)
-		for range c.Events() {
-		}
-	}()
-	defer func() {
-		c.Close()
-		<-drained
-	}()
+	defer cli.DiscardEvents(c)()
 	took, err := b.waitStable(ctx, "start")
 	if err != nil {
 		return b.fail(ctx, rep, err)
