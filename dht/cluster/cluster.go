@@ -55,6 +55,10 @@ type Cluster struct {
 	// taken before mu, never while holding it.
 	opMu sync.Mutex
 
+	// forming: a large ring is forming in Start, whose drivers skip their
+	// own fix_fingers rounds (Cluster.tasks, joinInWaves).
+	forming atomic.Bool
+
 	mu          sync.RWMutex // guards the fields below and every member's mutable fields
 	cfg         Config
 	members     []*member

@@ -67,6 +67,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.Nodes == 1 {
 		what = "start 1 node"
 	}
+	c.forming.Store(cfg.Nodes*max(cfg.VNodes, 1) > fixAllFingersAbove)
 	c.mu.Lock()
 	c.lastFault, c.lastFaultAt = what, began
 	c.busy = what // nothing is judged before the whole ring has joined
@@ -105,9 +106,13 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err == nil {
 		err = c.settle(ctx, ms[:base])
 	}
+	if err == nil && c.forming.Load() {
+		err = c.awaitReady(ctx, ms[:base])
+	}
 	if err == nil {
 		err = c.joinInWaves(ctx, ms, base)
 	}
+	c.forming.Store(false)
 	if err == nil {
 		err = c.awaitReady(ctx, ms)
 	}
@@ -184,6 +189,19 @@ func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) err
 			return err
 		}
 		c.log.Info("join wave", "nodes", wave, "ring", joined, "joined_in", joinedIn, "settled_in", time.Since(began)-joinedIn)
+		if c.forming.Load() {
+			// Each wave takes its keys over now (the joiners' own repair
+			// rounds would too, later), and gets its fingers right, which
+			// the drivers do not fix while the ring forms.
+			if err := c.awaitReady(ctx, ms[:joined]); err != nil {
+				return err
+			}
+			if joined < len(ms) {
+				b := time.Now()
+				c.fixAllFingers(ctx, ms[:joined])
+				c.log.Info("wave fingers fixed", "ring", joined, "took", time.Since(b))
+			}
+		}
 	}
 	if len(ms) > fixAllFingersAbove || c.cfg.SettleFingers {
 		began := time.Now()
@@ -232,19 +250,28 @@ func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(conte
 }
 
 // settle waits until ms form an ideal ring among themselves (successor
-// lists full and right; fingers may still be settling), or JoinTimeout.
-// Between checks it runs one extra stabilize round on every node a
-// violation names (through its driver, so rounds never overlap): a wave of
-// joiners is threaded into the ring in as many rounds as joined one gap,
-// and at a large ring's slow stabilize pace those rounds are what start
-// waits for.
+// lists full and right; fingers may still be settling). Between checks it
+// runs an extra stabilize round on every node a violation names (through
+// its driver, so rounds never overlap): a wave of joiners is threaded into
+// the ring in as many rounds as joined one gap, and at a large ring's slow
+// stabilize pace those rounds are what start waits for. The nudges run
+// apart, at most JoinParallelism at once, so that one node whose round is
+// slow holds up no other. It gives up when the ring has not come closer to
+// ideal (fewer violations than ever before) for JoinTimeout: a large wave
+// may take longer than that in all, but never stands still that long.
 func (c *Cluster) settle(ctx context.Context, ms []*member) error {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
+	ctx, cancel := context.WithCancel(ctx)
+	var nudges sync.WaitGroup
+	defer nudges.Wait() // after cancel: each nudge ends with its round
 	defer cancel()
 	// Half a stabilize period, at most settleTick: the nudges, not the
 	// drivers, thread the joiners in when stabilize is slow (a lecture).
 	tick := time.NewTicker(min(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond), settleTick))
 	defer tick.Stop()
+	sem := make(chan struct{}, c.cfg.JoinParallelism)
+	var mu sync.Mutex
+	inFlight := make(map[*member]bool)
+	best, bestAt := -1, time.Now()
 	for {
 		var sts []chord.Status
 		byAddr := make(map[string]*member, len(ms))
@@ -255,29 +282,56 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 				byAddr[m.addr] = m
 			}
 		}
-		c.mu.RUnlock()
-		c.mu.RLock()
 		nm := c.namingLocked()
 		c.mu.RUnlock()
 		vs := chord.CheckIdealNamed(sts, false, nm)
-		if len(vs) == 0 && len(sts) == len(ms) {
+		missing := len(ms) - len(sts)
+		if len(vs) == 0 && missing == 0 {
 			return nil
 		}
-		var nudge []*member
-		for _, v := range vs {
-			if m := byAddr[v.Node.Addr]; m != nil {
-				nudge = append(nudge, m)
-				delete(byAddr, v.Node.Addr)
-			}
-		}
-		c.eachDriver(ctx, nudge, func(ctx context.Context, node *chord.Node) { _ = node.Stabilize(ctx) })
-		select {
-		case <-ctx.Done():
+		if off := len(vs) + missing; best < 0 || off < best {
+			best, bestAt = off, time.Now()
+		} else if time.Since(bestAt) > c.cfg.JoinTimeout {
 			why := "nodes missing"
 			if len(vs) > 0 {
 				why = vs[0].String()
 			}
-			return fmt.Errorf("the first %d nodes did not form a ring: %s", len(ms), why)
+			return fmt.Errorf("the first %d nodes did not form a ring (no progress for %v): %s", len(ms), c.cfg.JoinTimeout, why)
+		}
+		for _, v := range vs {
+			m := byAddr[v.Node.Addr]
+			if m == nil {
+				continue
+			}
+			delete(byAddr, v.Node.Addr)
+			mu.Lock()
+			busy := inFlight[m]
+			inFlight[m] = true
+			mu.Unlock()
+			if busy {
+				continue
+			}
+			nudges.Add(1)
+			go func() { // exits when its round ends or settle returns
+				defer nudges.Done()
+				defer func() { mu.Lock(); delete(inFlight, m); mu.Unlock() }()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-sem }()
+				c.mu.RLock()
+				node, drv := m.node, m.drv
+				c.mu.RUnlock()
+				if node != nil && drv != nil {
+					drv.Do(ctx, func(ctx context.Context) { _ = node.Stabilize(ctx) })
+				}
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the first %d nodes did not form a ring: %w", len(ms), ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -483,6 +537,17 @@ func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, rep
 			ts[i].Every = nc.StabilizeInterval
 		case "fix_fingers":
 			ts[i].Every = nc.FixFingersInterval
+			// While a large ring forms, fix_fingers waits: its lookups
+			// through a ring still forming would spend the CPU the joins
+			// need and hold up this node's settle nudges (rounds of one
+			// node never overlap) for seconds; Start fixes every finger
+			// after each wave instead (joinInWaves).
+			fix := ts[i].Run
+			ts[i].Run = func(ctx context.Context) {
+				if !c.forming.Load() {
+					fix(ctx)
+				}
+			}
 		case "check_predecessor":
 			ts[i].Every = nc.CheckPredecessorInterval
 		case "dht repair":
