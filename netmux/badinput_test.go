@@ -13,9 +13,10 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// hello is a valid client handshake announcing addr (see handshake.go).
+// hello is a valid client handshake without a key announcing addr (see
+// handshake.go).
 func hello(addr string) []byte {
-	return append([]byte{'C', 'M', 'U', 'X', 1, byte(len(addr))}, addr...)
+	return append([]byte{'C', 'M', 'U', 'X', 2, 0, byte(len(addr))}, addr...)
 }
 
 // frameHeader is the fixed part of a netmux frame.

@@ -63,10 +63,15 @@ func (t *Transport) acceptConn(conn *countingConn) {
 		t.mu.Unlock()
 	}
 	_ = conn.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
-	peer, err := serverHandshake(conn)
+	peer, err := serverHandshake(conn, t.cfg.Key)
 	if err != nil {
 		unpend()
-		if t.state.Load() == stateOpen {
+		switch {
+		case t.state.Load() != stateOpen:
+		case errors.Is(err, errAuth):
+			t.stats.authRefused.Add(1)
+			t.logRefusal(conn.RemoteAddr(), err)
+		default:
 			t.stats.rejected.Add(1)
 			t.log.Warn("netmux: rejected connection", "remote", conn.RemoteAddr().String(), "reason", err.Error())
 		}
@@ -86,6 +91,33 @@ func (t *Transport) acceptConn(conn *countingConn) {
 		return
 	}
 	t.makeRoom(s)
+}
+
+// maxRefusedHosts bounds the hosts logRefusal remembers: past it, new
+// hosts' refusals are only counted, so no flood of source addresses grows
+// the table or the log without bound.
+const maxRefusedHosts = 1024
+
+// logRefusal logs a connection refused for the key, once per peer host
+// (its IP address, whatever the port); later refusals are only counted
+// (Stats.AuthRefused).
+func (t *Transport) logRefusal(remote net.Addr, err error) {
+	host := remote.String()
+	if h, _, e := net.SplitHostPort(host); e == nil {
+		host = h
+	}
+	t.refusedMu.Lock()
+	_, seen := t.refusedFrom[host]
+	full := len(t.refusedFrom) >= maxRefusedHosts
+	if !seen && !full {
+		t.refusedFrom[host] = struct{}{}
+	}
+	t.refusedMu.Unlock()
+	if seen || full {
+		return
+	}
+	t.log.Warn("netmux: refused a connection for the cluster key (logged once per host, all counted)",
+		"remote", remote.String(), "reason", err.Error())
 }
 
 // inStream is an incoming stream: the caller's requests on it are served
