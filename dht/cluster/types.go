@@ -126,6 +126,8 @@ type RPCStats struct {
 	Calls, Errors, Served uint64
 	BytesIn, BytesOut     uint64
 	P50, P99              time.Duration
+	// AuthRefused counts connections refused for the cluster key (netmux.Stats).
+	AuthRefused uint64
 }
 
 // NodeSnapshot is a copy of one node's state at Snapshot time.
