@@ -103,6 +103,22 @@ func TestClusterKeyThroughTheBinary(t *testing.T) {
 				t.Errorf("%s: a call to %s: %v, want %v", tc.name, addr, err, tc.want)
 			}
 		}
+		// stats counts both refusals, at the node that refused them.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			st := p.mustOK("stats")[0]
+			if st["auth_refused"] == 2.0 {
+				first, _ := st["nodes"].([]any)[0].(map[string]any)
+				if first["name"] != "n0" || first["auth_refused"] != 2.0 {
+					t.Fatalf("stats of the refusing node: %v", first)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("stats: auth_refused = %v, want 2", st["auth_refused"])
+			}
+			time.Sleep(20 * time.Millisecond) // polling interval
+		}
 		p.mustOK("get greeting")
 		if code := p.exit(); code != 0 {
 			t.Fatalf("exit status %d (stderr: %s)", code, p.errb.String())
