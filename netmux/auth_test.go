@@ -3,6 +3,7 @@ package netmux_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -184,8 +185,10 @@ func TestClusterKeyReplay(t *testing.T) {
 }
 
 // TestClusterKeyBadHandshakes plays broken handshakes against a keyed
-// node: each connection is closed (a stalled one at the handshake
-// deadline), counted once, and nothing is served.
+// node, each case from a peer host of its own: each connection is closed
+// (a stalled one at the handshake deadline), counted once, logged once
+// per host, and nothing is served. Played again from the same hosts, they
+// are counted again and not logged again.
 func TestClusterKeyBadHandshakes(t *testing.T) {
 	hello := func(mode byte) []byte {
 		return append([]byte{'C', 'M', 'U', 'X', 2, mode, 14}, "127.0.0.1:4000"...)
@@ -206,45 +209,44 @@ func TestClusterKeyBadHandshakes(t *testing.T) {
 	}
 	var logs logBuffer
 	node := echoServer(t, keyed(key(1), &logs))
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			before := node.Stats()
-			logStart := len(logs.String())
-			conn, err := net.Dial("tcp", node.Addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			_, _ = conn.Write(tc.send)
-			start := time.Now()
-			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-			got, _ := io.ReadAll(conn)
-			if time.Since(start) >= 5*time.Second {
-				t.Fatal("the node kept the connection open")
-			}
-			if tc.wantBack != "" && string(got) != tc.wantBack {
-				t.Fatalf("answer %q, want %q", got, tc.wantBack)
-			}
-			eventually(t, 2*time.Second, "the refusal counted", func() bool {
-				st := node.Stats()
-				return st.AuthRefused+st.Rejected == before.AuthRefused+before.Rejected+1
-			})
-			st := node.Stats()
-			if auth := st.AuthRefused == before.AuthRefused+1; auth != tc.auth {
-				t.Errorf("counted as a key refusal: %v, want %v", auth, tc.auth)
-			}
-			if st.Served != 0 {
-				t.Fatalf("served %d calls", st.Served)
-			}
-			// Key refusals are logged once per host: the first one only.
-			if tc.wantLog != "" && (!tc.auth || !strings.Contains(logs.String()[:logStart], refusedLine)) {
-				eventually(t, 2*time.Second, "a logged reason", func() bool {
-					return strings.Contains(logs.String()[logStart:], tc.wantLog)
+	for round := range 2 {
+		for i, tc := range cases {
+			t.Run(fmt.Sprintf("%s, round %d", tc.name, round+1), func(t *testing.T) {
+				before := node.Stats()
+				logStart := len(logs.String())
+				conn := dialFrom(t, 20+i, node.Addr())
+				_, _ = conn.Write(tc.send)
+				start := time.Now()
+				_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				got, _ := io.ReadAll(conn)
+				if time.Since(start) >= 5*time.Second {
+					t.Fatal("the node kept the connection open")
+				}
+				if tc.wantBack != "" && string(got) != tc.wantBack {
+					t.Fatalf("answer %q, want %q", got, tc.wantBack)
+				}
+				eventually(t, 2*time.Second, "the refusal counted", func() bool {
+					st := node.Stats()
+					return st.AuthRefused+st.Rejected == before.AuthRefused+before.Rejected+1
 				})
-			}
-		})
+				st := node.Stats()
+				if auth := st.AuthRefused == before.AuthRefused+1; auth != tc.auth {
+					t.Errorf("counted as a key refusal: %v, want %v", auth, tc.auth)
+				}
+				if st.Served != 0 {
+					t.Fatalf("served %d calls", st.Served)
+				}
+				if round == 0 {
+					eventually(t, 2*time.Second, "a logged reason", func() bool {
+						return strings.Contains(logs.String()[logStart:], tc.wantLog)
+					})
+				} else if strings.Contains(logs.String()[logStart:], tc.wantLog) {
+					t.Fatalf("logged again for the same host:\n%s", logs.String()[logStart:])
+				}
+			})
+		}
 	}
-	if n := strings.Count(logs.String(), refusedLine); n != 1 {
-		t.Fatalf("key refusals logged %d times, want once:\n%s", n, logs.String())
+	if n := strings.Count(logs.String(), "remote=127.0.0."); n != len(cases) {
+		t.Fatalf("%d refusals logged, want %d (one per host):\n%s", n, len(cases), logs.String())
 	}
 }

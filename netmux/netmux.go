@@ -34,7 +34,8 @@
 // handshake; it does not encrypt what follows.
 //
 // Nothing a peer sends can crash a node: a bad handshake, garbage bytes, an
-// oversized or stalled frame closes that connection with a logged reason,
+// oversized or stalled frame closes that connection with a logged reason
+// (a refusal before the session starts is logged once per peer host),
 // and the transport goes on serving everyone else. Logs go to Config.Logger
 // only (yamux's logger included), never to stderr.
 //
@@ -257,8 +258,8 @@ type Transport struct {
 	dials    map[string]*dialAttempt // dials in progress, one per address
 	pending  map[net.Conn]struct{}   // accepted connections still in handshake
 
-	// refusedFrom holds the peer hosts whose refusal for the key has been
-	// logged (logRefusal); later ones are only counted.
+	// refusedFrom holds the kinds and peer hosts of refused connections
+	// already logged (logRefusal); later ones are only counted.
 	refusedMu   sync.Mutex
 	refusedFrom map[string]struct{}
 
