@@ -174,6 +174,13 @@ func loadKey(file, env string) ([]byte, error) {
 	return key, nil
 }
 
+// Key returns the cluster key given by --key-file, else by KeyEnv, else
+// nil: for a subcommand that runs nodes without ClusterConfig (which sets
+// cluster.Config.Key itself). Errors are the user's (exit status 2).
+func (c *Command) Key() ([]byte, error) {
+	return loadKey(c.cluster.keyFile, os.Getenv(KeyEnv))
+}
+
 // CheckListenKey refuses a listen host (or host:port) beyond loopback
 // without a cluster key: with none, anyone who can reach the port can
 // join the ring, read and write every key, and kill nodes. Loopback is

@@ -83,6 +83,9 @@ func TestClusterConfigKey(t *testing.T) {
 			if !bytes.Equal(cfg.Key, tc.want) {
 				t.Fatalf("key %x, want %x", cfg.Key, tc.want)
 			}
+			if k, err := cmd.Key(); err != nil || !bytes.Equal(k, tc.want) {
+				t.Fatalf("Key() = %x, %v, want %x", k, err, tc.want)
+			}
 		})
 	}
 
