@@ -119,6 +119,8 @@ func clientHandshake(conn io.ReadWriter, self string, key []byte) error {
 	case st == statusAccepted && mode == modeNoKey:
 		return nil
 	case st == statusChallenge && mode == modeKey:
+	case st == statusAccepted:
+		return fmt.Errorf("%w: the peer accepted without proving it", ErrKeyMismatch)
 	case st == statusKeyRequired:
 		return ErrKeyRequired
 	case st == statusNoKey:

@@ -114,8 +114,10 @@ func (f *clusterFlags) config(base cluster.Config, explicit bool, isSet func(nam
 	return cfg
 }
 
-// openLog validates cfg and opens the --log file for it; the returned
-// closer closes the file. Errors are the user's (exit status 2).
+// openLog sets the cluster key of --key-file or CHORDTUI_KEY, refuses a
+// host beyond loopback without one (CheckListenKey), validates cfg and
+// opens the --log file for it; the returned closer closes the file.
+// Errors are the user's (exit status 2).
 func (f *clusterFlags) openLog(cfg cluster.Config) (cluster.Config, io.Closer, error) {
 	key, err := loadKey(f.keyFile, os.Getenv(KeyEnv))
 	if err != nil {
@@ -183,7 +185,7 @@ func (c *Command) Key() ([]byte, error) {
 
 // CheckListenKey refuses a listen host (or host:port) beyond loopback
 // without a cluster key: with none, anyone who can reach the port can
-// join the ring, read and write every key, and kill nodes. Loopback is
+// join the ring and read, write and delete every key. Loopback is
 // 127.0.0.0/8, ::1 and "localhost"; an empty host listens everywhere.
 func CheckListenKey(host string, key []byte) error {
 	if len(key) > 0 {
