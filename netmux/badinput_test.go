@@ -13,9 +13,10 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// hello is a valid client handshake announcing addr (see handshake.go).
+// hello is a valid client handshake without a key announcing addr (see
+// handshake.go).
 func hello(addr string) []byte {
-	return append([]byte{'C', 'M', 'U', 'X', 1, byte(len(addr))}, addr...)
+	return append([]byte{'C', 'M', 'U', 'X', 2, 0, byte(len(addr))}, addr...)
 }
 
 // frameHeader is the fixed part of a netmux frame.
@@ -124,14 +125,12 @@ func TestBadPeersAreDisconnected(t *testing.T) {
 	node := echoServer(t, cfg)
 	good := echoServer(t, testConfig())
 
-	for _, tc := range cases {
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(logs.String())
-			conn, err := net.Dial("tcp", node.Addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
+			// A refusal in the handshake is logged once per peer host:
+			// each case comes from a host of its own.
+			conn := dialFrom(t, 10+i, node.Addr())
 			tc.act(t, conn)
 			if !closedByPeer(conn, 5*time.Second) {
 				t.Fatal("node kept the connection open")

@@ -67,3 +67,31 @@ func ExampleFaults() {
 	// true
 	// pong <nil>
 }
+
+// Transports with a cluster key admit only peers that hold the same key;
+// one without it is refused in the handshake, before any call is read.
+func ExampleConfig_key() {
+	key, err := netmux.ParseKey([]byte("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"))
+	if err != nil {
+		panic(err)
+	}
+	withKey := netmux.DefaultConfig()
+	withKey.Key = key
+	server, _ := netmux.Listen("127.0.0.1:0", withKey)
+	member, _ := netmux.Listen("127.0.0.1:0", withKey)
+	stranger, _ := netmux.Listen("127.0.0.1:0", netmux.DefaultConfig())
+	defer server.Kill()
+	defer member.Kill()
+	defer stranger.Kill()
+	server.Serve(func(_ context.Context, _ string, req []byte) ([]byte, error) { return req, nil })
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	reply, err := member.Call(ctx, server.Addr(), "echo", []byte("hello"))
+	fmt.Println(string(reply), err)
+	_, err = stranger.Call(ctx, server.Addr(), "echo", []byte("hello"))
+	fmt.Println(errors.Is(err, netmux.ErrKeyRequired))
+	// Output:
+	// hello <nil>
+	// true
+}

@@ -1,6 +1,9 @@
 package netmux
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -11,26 +14,97 @@ import (
 
 // The handshake runs on the raw TCP connection before yamux starts.
 //
-//	dialler → acceptor: "CMUX" | version | uint8 n | n bytes: the dialler's listen address
-//	acceptor → dialler: "CMUX" | version | status (0 = accepted)
+//	dialler → acceptor: "CMUX" | version | mode | uint8 n | n bytes: the dialler's listen address
+//	                    [mode 1: 32-byte nonce Nd]
+//	acceptor → dialler: "CMUX" | version | status
+//	                    [status 1: 32-byte nonce Na | 32-byte proof Pa]
+//	dialler → acceptor: [mode 1: 32-byte proof Pd]
+//	acceptor → dialler: [mode 1: status (0 = accepted)]
 //
-// The acceptor files the session under the announced address and uses it
-// for its own calls to the dialler.
+// Mode 0 is a transport without a key (Config.Key empty): status 0 accepts
+// the session at once. Mode 1 is a transport with a cluster key: each side
+// proves it holds the key by an HMAC-SHA-256, keyed by it, over its own
+// direction label, both nonces and the announced address (proof). Every
+// connection gets fresh nonces from both sides, so a recorded handshake
+// replayed on a new connection carries a proof over the old acceptor
+// nonce and is refused. The acceptor files the session under the
+// announced address and uses it for its own calls to the dialler.
 const (
 	handshakeMagic   = "CMUX"
-	handshakeVersion = 1
-	statusAccepted   = 0
+	handshakeVersion = 2
+
+	modeNoKey = 0
+	modeKey   = 1
+
+	statusAccepted    = 0 // the session is open (mode 0), or the dialler's proof is right (mode 1)
+	statusChallenge   = 1 // mode 1: the acceptor's nonce and proof follow
+	statusKeyRequired = 2 // the acceptor has a key, the dialler none
+	statusNoKey       = 3 // the dialler has a key, the acceptor none
+	statusKeyMismatch = 4 // the dialler's proof is wrong
+	statusBadVersion  = 5 // the acceptor speaks another handshake version
+
+	nonceSize = 32
+	proofSize = sha256.Size
+
+	// MinKeySize is the shortest cluster key, in bytes.
+	MinKeySize = 32
 )
 
-// clientHandshake announces self and waits for the acceptor's answer.
-func clientHandshake(conn io.ReadWriter, self string) error {
+// Sentinel errors of the handshake, tested with errors.Is; a dial that
+// fails with one of them also wraps ErrUnreachable.
+var (
+	// ErrKeyRequired: the peer has a cluster key and this transport none.
+	ErrKeyRequired = errors.New("peer requires a cluster key")
+	// ErrNoPeerKey: this transport has a cluster key and the peer none.
+	ErrNoPeerKey = errors.New("peer has no cluster key")
+	// ErrKeyMismatch: both have a cluster key, and they differ.
+	ErrKeyMismatch = errors.New("cluster key mismatch")
+)
+
+// errAuth marks a handshake refused for the key (counted in
+// Stats.AuthRefused), as against a protocol violation.
+var errAuth = errors.New("authentication failed")
+
+// Direction labels of the proofs: an acceptor's proof is never a
+// dialler's, so neither can be reflected back to the other.
+const (
+	labelDialler  = "chordtui netmux v2 dialler"
+	labelAcceptor = "chordtui netmux v2 acceptor"
+)
+
+// proof is HMAC-SHA-256 under key of the label, both nonces and the
+// announced address.
+func proof(key []byte, label string, nd, na *[nonceSize]byte, addr string) [proofSize]byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	m.Write(nd[:])
+	m.Write(na[:])
+	m.Write([]byte{byte(len(addr))})
+	m.Write([]byte(addr))
+	var out [proofSize]byte
+	m.Sum(out[:0])
+	return out
+}
+
+// clientHandshake announces self and, with a key, proves it and checks
+// the acceptor's proof.
+func clientHandshake(conn io.ReadWriter, self string, key []byte) error {
 	if len(self) == 0 || len(self) > 255 {
 		return fmt.Errorf("own address %q cannot be announced", self)
 	}
-	msg := make([]byte, 0, len(handshakeMagic)+2+len(self))
+	mode := byte(modeNoKey)
+	if len(key) > 0 {
+		mode = modeKey
+	}
+	msg := make([]byte, 0, len(handshakeMagic)+3+len(self)+nonceSize)
 	msg = append(msg, handshakeMagic...)
-	msg = append(msg, handshakeVersion, byte(len(self)))
+	msg = append(msg, handshakeVersion, mode, byte(len(self)))
 	msg = append(msg, self...)
+	var nd [nonceSize]byte
+	if mode == modeKey {
+		_, _ = rand.Read(nd[:]) // crypto/rand.Read never fails
+		msg = append(msg, nd[:]...)
+	}
 	if _, err := conn.Write(msg); err != nil {
 		return err
 	}
@@ -39,39 +113,129 @@ func clientHandshake(conn io.ReadWriter, self string) error {
 		return fmt.Errorf("no handshake answer: %w", err)
 	}
 	if string(ack[:4]) != handshakeMagic || ack[4] != handshakeVersion {
-		return errors.New("peer is not a netmux transport")
+		return errors.New("peer is not a netmux transport of this version")
 	}
-	if ack[5] != statusAccepted {
-		return fmt.Errorf("peer refused the session (status %d)", ack[5])
+	switch st := ack[5]; {
+	case st == statusAccepted && mode == modeNoKey:
+		return nil
+	case st == statusChallenge && mode == modeKey:
+	case st == statusAccepted:
+		return fmt.Errorf("%w: the peer accepted without proving it", ErrKeyMismatch)
+	case st == statusKeyRequired:
+		return ErrKeyRequired
+	case st == statusNoKey:
+		return ErrNoPeerKey
+	case st == statusBadVersion:
+		return errors.New("peer speaks another handshake version")
+	default:
+		return fmt.Errorf("peer refused the session (status %d)", st)
 	}
-	return nil
+	var challenge [nonceSize + proofSize]byte
+	if _, err := io.ReadFull(conn, challenge[:]); err != nil {
+		return fmt.Errorf("handshake cut short: %w", err)
+	}
+	na := (*[nonceSize]byte)(challenge[:nonceSize])
+	// The dialler's proof goes out even when the acceptor's is wrong, so
+	// the acceptor learns of the mismatch and counts it; it is of no use
+	// elsewhere, being bound to this acceptor's fresh nonce.
+	pd := proof(key, labelDialler, &nd, na, self)
+	if _, err := conn.Write(pd[:]); err != nil {
+		return err
+	}
+	pa := proof(key, labelAcceptor, &nd, na, self)
+	if !hmac.Equal(pa[:], challenge[nonceSize:]) {
+		return ErrKeyMismatch
+	}
+	var final [1]byte
+	if _, err := io.ReadFull(conn, final[:]); err != nil {
+		return fmt.Errorf("no answer to the key proof: %w", err)
+	}
+	switch final[0] {
+	case statusAccepted:
+		return nil
+	case statusKeyMismatch:
+		return ErrKeyMismatch
+	default:
+		return fmt.Errorf("peer refused the session (status %d)", final[0])
+	}
 }
 
-// serverHandshake reads and checks the dialler's announcement, answers it,
-// and returns the dialler's listen address.
-func serverHandshake(conn io.ReadWriter) (string, error) {
-	var hdr [len(handshakeMagic) + 2]byte
-	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
+// serverHandshake reads and checks the dialler's announcement and, with a
+// key, its proof, answers it, and returns the dialler's listen address. It
+// reads only fixed-size fields (the address is at most 255 bytes), and
+// never a byte past the handshake. An error for the key wraps errAuth.
+func serverHandshake(conn io.ReadWriter, key []byte) (string, error) {
+	var hdr [len(handshakeMagic) + 3]byte
+	if _, err := io.ReadFull(conn, hdr[:5]); err != nil {
 		return "", fmt.Errorf("no handshake: %w", err)
 	}
 	if string(hdr[:4]) != handshakeMagic {
 		return "", fmt.Errorf("%w: bad handshake magic %q", errProtocol, hdr[:4])
 	}
 	if hdr[4] != handshakeVersion {
+		_ = answer(conn, statusBadVersion)
 		return "", fmt.Errorf("%w: unsupported handshake version %d", errProtocol, hdr[4])
 	}
-	addr := make([]byte, hdr[5])
-	if _, err := io.ReadFull(conn, addr); err != nil {
+	if _, err := io.ReadFull(conn, hdr[5:]); err != nil {
 		return "", fmt.Errorf("handshake cut short: %w", err)
 	}
-	if err := checkAnnouncedAddr(string(addr)); err != nil {
+	mode := hdr[5]
+	if mode != modeNoKey && mode != modeKey {
+		return "", fmt.Errorf("%w: unknown handshake mode %d", errProtocol, mode)
+	}
+	var buf [255]byte
+	addrBytes := buf[:hdr[6]]
+	if _, err := io.ReadFull(conn, addrBytes); err != nil {
+		return "", fmt.Errorf("handshake cut short: %w", err)
+	}
+	addr := string(addrBytes)
+	if err := checkAnnouncedAddr(addr); err != nil {
 		return "", err
 	}
-	ack := append([]byte(handshakeMagic), handshakeVersion, statusAccepted)
-	if _, err := conn.Write(ack); err != nil {
+	switch {
+	case mode == modeNoKey && len(key) == 0:
+		if err := answer(conn, statusAccepted); err != nil {
+			return "", err
+		}
+		return addr, nil
+	case mode == modeNoKey:
+		_ = answer(conn, statusKeyRequired)
+		return "", fmt.Errorf("%w: the peer has no cluster key", errAuth)
+	}
+	var nd, na [nonceSize]byte
+	if _, err := io.ReadFull(conn, nd[:]); err != nil {
+		return "", fmt.Errorf("handshake cut short: %w", err)
+	}
+	if len(key) == 0 {
+		_ = answer(conn, statusNoKey)
+		return "", fmt.Errorf("%w: the peer has a cluster key and this node none", errAuth)
+	}
+	_, _ = rand.Read(na[:]) // crypto/rand.Read never fails
+	pa := proof(key, labelAcceptor, &nd, &na, addr)
+	msg := append(append(append([]byte(handshakeMagic), handshakeVersion, statusChallenge), na[:]...), pa[:]...)
+	if _, err := conn.Write(msg); err != nil {
 		return "", fmt.Errorf("handshake answer: %w", err)
 	}
-	return string(addr), nil
+	var pd [proofSize]byte
+	if _, err := io.ReadFull(conn, pd[:]); err != nil {
+		return "", fmt.Errorf("no key proof: %w", err)
+	}
+	if want := proof(key, labelDialler, &nd, &na, addr); !hmac.Equal(want[:], pd[:]) {
+		_, _ = conn.Write([]byte{statusKeyMismatch})
+		return "", fmt.Errorf("%w: %w (or a replayed handshake)", errAuth, ErrKeyMismatch)
+	}
+	if _, err := conn.Write([]byte{statusAccepted}); err != nil {
+		return "", fmt.Errorf("handshake answer: %w", err)
+	}
+	return addr, nil
+}
+
+// answer writes the acceptor's header with status.
+func answer(w io.Writer, status byte) error {
+	if _, err := w.Write(append([]byte(handshakeMagic), handshakeVersion, status)); err != nil {
+		return fmt.Errorf("handshake answer: %w", err)
+	}
+	return nil
 }
 
 // checkAnnouncedAddr accepts host:port with an IP literal or a DNS name and

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -138,3 +139,17 @@ func onlyNetmux(dump string) string {
 }
 
 func isDeadline(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
+
+// dialFrom connects to addr from the loopback address 127.0.0.n (n ≥ 2),
+// so that the node sees a peer host of its own; it skips the test where
+// only 127.0.0.1 can be bound (Linux routes all of 127.0.0.0/8 to lo).
+func dialFrom(t *testing.T, n int, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(n))}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot dial from 127.0.0.%d: %v", n, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}

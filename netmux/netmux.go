@@ -26,8 +26,16 @@
 // OnChange watchers (chord's drivers) when a connection is lost, and,
 // sharing a fault table with others, when a node or a fault comes or goes.
 //
+// With a cluster key (Config.Key) the handshake is a mutual
+// challenge–response: both ends send a fresh random nonce and prove they
+// hold the key by an HMAC-SHA-256 over both nonces, so a peer without the
+// key, or a recorded handshake replayed, is refused before any RPC byte is
+// read (Stats.AuthRefused; handshake.go). The key authenticates the
+// handshake; it does not encrypt what follows.
+//
 // Nothing a peer sends can crash a node: a bad handshake, garbage bytes, an
-// oversized or stalled frame closes that connection with a logged reason,
+// oversized or stalled frame closes that connection with a logged reason
+// (a refusal before the session starts is logged once per peer host),
 // and the transport goes on serving everyone else. Logs go to Config.Logger
 // only (yamux's logger included), never to stderr.
 //
@@ -139,6 +147,12 @@ type Config struct {
 	// Faults, if non-nil, is the fault table shared by every transport of a
 	// local cluster (delay, drop, partition, pause).
 	Faults *Faults
+	// Key, when not empty, is the cluster key (at least MinKeySize bytes,
+	// never modified): every connection must prove, in its handshake, that
+	// both ends hold it, and a peer without it is closed before any RPC
+	// byte is read. Empty: no authentication, for loopback only. The key
+	// authenticates; it does not encrypt (docs/security.md).
+	Key []byte
 }
 
 // DefaultConfig returns the limits used by chordtui.
@@ -203,6 +217,9 @@ func (c Config) Validate() error {
 	if c.KeepAliveInterval < 0 {
 		errs = append(errs, fmt.Errorf("keep-alive interval must not be negative, got %v", c.KeepAliveInterval))
 	}
+	if len(c.Key) > 0 && len(c.Key) < MinKeySize {
+		errs = append(errs, fmt.Errorf("cluster key must be at least %d bytes, got %d", MinKeySize, len(c.Key)))
+	}
 	return errors.Join(errs...)
 }
 
@@ -240,6 +257,11 @@ type Transport struct {
 	sessions map[*session]struct{}   // every open session
 	dials    map[string]*dialAttempt // dials in progress, one per address
 	pending  map[net.Conn]struct{}   // accepted connections still in handshake
+
+	// refusedFrom holds the kinds and peer hosts of refused connections
+	// already logged (logRefusal); later ones are only counted.
+	refusedMu   sync.Mutex
+	refusedFrom map[string]struct{}
 
 	// watch are the OnChange functions.
 	watch watchers
@@ -289,6 +311,8 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 		dials:    map[string]*dialAttempt{},
 		pending:  map[net.Conn]struct{}{},
 		work:     make(chan *inStream),
+
+		refusedFrom: map[string]struct{}{},
 	}
 	t.log = log.With("node", t.addr)
 	t.ymx = yamuxConfig(cfg, t.log)
@@ -376,6 +400,8 @@ func (t *Transport) Stats() Stats {
 		Dials:    c.dials.Load(),
 		Rejected: c.rejected.Load(),
 		Evicted:  c.evicted.Load(),
+
+		AuthRefused: c.authRefused.Load(),
 	}
 }
 
@@ -622,7 +648,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		hsDeadline = d
 	}
 	_ = conn.SetDeadline(hsDeadline)
-	if err := clientHandshake(conn, t.addr); err != nil {
+	if err := clientHandshake(conn, t.addr, t.cfg.Key); err != nil {
 		_ = conn.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("netmux: handshake with %s: %w", addr, ctx.Err())

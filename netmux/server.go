@@ -40,8 +40,8 @@ func (t *Transport) acceptLoop() {
 		if len(t.pending) >= t.cfg.MaxPendingHandshakes {
 			t.mu.Unlock()
 			t.stats.rejected.Add(1)
-			t.log.Warn("netmux: rejected connection", "remote", raw.RemoteAddr().String(),
-				"reason", fmt.Sprintf("%d handshakes already pending", t.cfg.MaxPendingHandshakes))
+			t.logRefusal(refusedBusy, raw.RemoteAddr(), "netmux: rejected connection",
+				fmt.Sprintf("%d handshakes already pending", t.cfg.MaxPendingHandshakes))
 			_ = raw.Close()
 			continue
 		}
@@ -63,12 +63,17 @@ func (t *Transport) acceptConn(conn *countingConn) {
 		t.mu.Unlock()
 	}
 	_ = conn.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
-	peer, err := serverHandshake(conn)
+	peer, err := serverHandshake(conn, t.cfg.Key)
 	if err != nil {
 		unpend()
-		if t.state.Load() == stateOpen {
+		switch {
+		case t.state.Load() != stateOpen:
+		case errors.Is(err, errAuth):
+			t.stats.authRefused.Add(1)
+			t.logRefusal(refusedKey, conn.RemoteAddr(), "netmux: refused a connection for the cluster key", err.Error())
+		default:
 			t.stats.rejected.Add(1)
-			t.log.Warn("netmux: rejected connection", "remote", conn.RemoteAddr().String(), "reason", err.Error())
+			t.logRefusal(refusedProtocol, conn.RemoteAddr(), "netmux: rejected connection", err.Error())
 		}
 		_ = conn.Close()
 		return
@@ -86,6 +91,41 @@ func (t *Transport) acceptConn(conn *countingConn) {
 		return
 	}
 	t.makeRoom(s)
+}
+
+// maxRefusedHosts bounds the (host, kind) pairs logRefusal remembers:
+// past it, refusals of new ones are only counted, so no flood of source
+// addresses grows the table or the log without bound.
+const maxRefusedHosts = 1024
+
+// Kinds of connections refused before a session starts, each logged once
+// per peer host.
+const (
+	refusedBusy     = "busy"     // too many handshakes pending
+	refusedProtocol = "protocol" // a bad handshake
+	refusedKey      = "key"      // a wrong or missing cluster key
+)
+
+// logRefusal logs a connection refused before its session started, once
+// per peer host (its IP address, whatever the port) and kind; later ones
+// are only counted (Stats.Rejected, Stats.AuthRefused).
+func (t *Transport) logRefusal(kind string, remote net.Addr, msg, reason string) {
+	host := remote.String()
+	if h, _, e := net.SplitHostPort(host); e == nil {
+		host = h
+	}
+	id := kind + " " + host
+	t.refusedMu.Lock()
+	_, seen := t.refusedFrom[id]
+	full := len(t.refusedFrom) >= maxRefusedHosts
+	if !seen && !full {
+		t.refusedFrom[id] = struct{}{}
+	}
+	t.refusedMu.Unlock()
+	if seen || full {
+		return
+	}
+	t.log.Warn(msg+" (logged once per host, all counted)", "remote", remote.String(), "reason", reason)
 }
 
 // inStream is an incoming stream: the caller's requests on it are served

@@ -264,10 +264,10 @@ func TestTimedOutCallClosesDeadSession(t *testing.T) {
 			if err != nil {
 				return
 			}
-			hs := make([]byte, 6)
+			hs := make([]byte, 7) // a handshake without a key (handshake.go)
 			if _, err := io.ReadFull(c, hs); err == nil {
-				_, _ = io.ReadFull(c, make([]byte, hs[5]))
-				_, _ = c.Write([]byte{'C', 'M', 'U', 'X', 1, 0}) // accepted; then silence
+				_, _ = io.ReadFull(c, make([]byte, hs[6]))
+				_, _ = c.Write([]byte{'C', 'M', 'U', 'X', 2, 0}) // accepted; then silence
 			}
 			conns <- c
 		}()

@@ -23,8 +23,13 @@ type Stats struct {
 	// Dials counts TCP connections this transport opened.
 	Dials uint64
 	// Rejected counts connections closed for a protocol violation: bad
-	// handshake, garbage bytes, oversized frame, stalled frame.
+	// handshake (another version, garbage, cut short or silent), garbage
+	// bytes, oversized frame, stalled frame.
 	Rejected uint64
+	// AuthRefused counts connections refused in the handshake for the
+	// cluster key: a wrong key or proof (a replayed handshake too), a peer
+	// without a key when this transport has one, or the other way round.
+	AuthRefused uint64
 	// Evicted counts idle sessions retired to stay within Config.MaxSessions.
 	Evicted uint64
 }
@@ -127,6 +132,7 @@ type counters struct {
 	calls, errors, served atomic.Uint64
 	bytesIn, bytesOut     atomic.Uint64
 	dials, rejected       atomic.Uint64
+	authRefused           atomic.Uint64
 	evicted               atomic.Uint64
 	latency               Histogram
 }

@@ -5,6 +5,7 @@
 //	chordtui repl [flags] N      the same cluster, commands from stdin
 //	chordtui bench [flags] N     measure latency, throughput and repair times
 //	chordtui mount DIR [flags] N mount the ring's file system on DIR (FUSE)
+//	chordtui keygen FILE         a new cluster key, for --key-file
 //	chordtui completion SHELL    a completion script for bash, zsh or fish
 //	chordtui help [TOPIC]        a subcommand's usage, or the commands
 //	chordtui version             the version and the VCS revision
@@ -55,6 +56,7 @@ func subcommands() []subcommand {
 		{"repl", "chordtui repl [flags] N", "start N nodes and run commands from stdin, one a line", nil, runREPL},
 		{"bench", "chordtui bench [flags] N", "start N nodes and measure latency, throughput and repair", nil, runBench},
 		{"mount", "chordtui mount DIR [flags] N", "start N nodes and mount their file system on DIR (FUSE)", nil, runMount},
+		{"keygen", "chordtui keygen FILE", "write a new cluster key to FILE, for --key-file", nil, runKeygen},
 		{"completion", "chordtui completion SHELL", "print a completion script for bash, zsh or fish", cli.Shells(), runCompletion},
 		{"help", "chordtui help [TOPIC]", "print a subcommand's flags, or the commands (help commands)", nil, runHelp},
 		{"version", "chordtui version", "print the version and the VCS revision (also --version)", nil, runVersion},

@@ -29,6 +29,11 @@ type Config struct {
 	// Net configures every node's netmux transport; the cluster sets
 	// Net.Faults to its own shared fault table. Unused with Network.
 	Net netmux.Config
+	// Key, when not empty, is the cluster key every node's transport
+	// demands of its peers (netmux.Config.Key: at least
+	// netmux.MinKeySize bytes); it replaces Net.Key. Empty: no
+	// authentication, which is safe on a loopback Host only.
+	Key []byte
 	// DFS configures the file system on the ring (package dfs); its
 	// records must fit DHT.MaxValueSize.
 	DFS dfs.Config
@@ -263,6 +268,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.RESP.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if len(c.Key) > 0 && len(c.Key) < netmux.MinKeySize {
+		errs = append(errs, fmt.Errorf("cluster key must be at least %d bytes, got %d", netmux.MinKeySize, len(c.Key)))
 	}
 	return errors.Join(errs...)
 }

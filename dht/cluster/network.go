@@ -56,6 +56,15 @@ type netmuxNetwork struct {
 	faults *netmux.Faults
 }
 
+// netmuxConfig is Net with the cluster key, if any.
+func (c Config) netmuxConfig() netmux.Config {
+	cfg := c.Net
+	if len(c.Key) > 0 {
+		cfg.Key = c.Key
+	}
+	return cfg
+}
+
 func newNetmuxNetwork(host string, cfg netmux.Config, seed int64, log *slog.Logger) *netmuxNetwork {
 	faults := netmux.NewFaults()
 	if seed != 0 {
@@ -96,5 +105,6 @@ type netmuxTransport struct{ *netmux.Transport }
 func (t netmuxTransport) Stats() RPCStats {
 	st := t.Transport.Stats()
 	return RPCStats{Calls: st.Calls, Errors: st.Errors, Served: st.Served,
-		BytesIn: st.BytesIn, BytesOut: st.BytesOut, P50: st.P50, P99: st.P99}
+		BytesIn: st.BytesIn, BytesOut: st.BytesOut, P50: st.P50, P99: st.P99,
+		AuthRefused: st.AuthRefused}
 }

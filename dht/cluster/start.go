@@ -50,7 +50,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	if c.net == nil {
-		c.net = newNetmuxNetwork(cfg.Host, cfg.Net, cfg.Seed, c.log)
+		c.net = newNetmuxNetwork(cfg.Host, cfg.netmuxConfig(), cfg.Seed, c.log)
 	}
 	seed := cfg.Seed
 	if seed == 0 {

@@ -126,6 +126,8 @@ type RPCStats struct {
 	Calls, Errors, Served uint64
 	BytesIn, BytesOut     uint64
 	P50, P99              time.Duration
+	// AuthRefused counts connections refused for the cluster key (netmux.Stats).
+	AuthRefused uint64
 }
 
 // NodeSnapshot is a copy of one node's state at Snapshot time.
@@ -520,6 +522,8 @@ type NodeStats struct {
 	Lookups        uint64 `json:"lookups"`
 	LookupFailures uint64 `json:"lookup_failures"`
 	Rounds         uint64 `json:"rounds"`
+	// AuthRefused counts connections refused for the cluster key.
+	AuthRefused uint64 `json:"auth_refused"`
 	// P50 and P99 of outgoing call latency (JSON: p50_us, p99_us).
 	P50 time.Duration `json:"-"`
 	P99 time.Duration `json:"-"`
@@ -544,6 +548,8 @@ type StatsView struct {
 	BytesIn  uint64      `json:"bytes_in"`
 	BytesOut uint64      `json:"bytes_out"`
 	Lookups  uint64      `json:"lookups"`
+	// AuthRefused counts connections refused for the cluster key.
+	AuthRefused uint64 `json:"auth_refused"`
 	// EventsDropped: as in Snapshot.
 	EventsDropped uint64 `json:"events_dropped"`
 }

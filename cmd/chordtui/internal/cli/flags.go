@@ -1,16 +1,20 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/netmux"
 )
 
 // clusterFlags are the flags every subcommand shares: they set the
@@ -32,6 +36,7 @@ type clusterFlags struct {
 	vnodes     int
 	adaptive   bool
 	cache      int
+	keyFile    string
 }
 
 // addClusterFlags registers the shared flags on fs with chordtui's defaults.
@@ -54,6 +59,7 @@ func addClusterFlags(fs *flag.FlagSet) *clusterFlags {
 	fs.BoolVar(&f.adaptive, "adaptive", false, "adaptive routing from the start: a finger routes around its node when that node answers many more lookup steps than another of the finger's interval (config adaptive on|off changes it live)")
 	fs.IntVar(&f.cache, "cache", 0, "read cache of this many keys per node from the start, served under the owner's lease (0: off; config cache on|off changes it live, with 1024 keys when not given)")
 	fs.StringVar(&f.logFile, "log", "", "append diagnostics and every event line to this `file` (default: none)")
+	fs.StringVar(&f.keyFile, "key-file", "", "cluster key `file` (hex or base64, at least 32 bytes; make one with chordtui keygen FILE; "+KeyEnv+" gives the key itself): nodes admit only peers that hold it. It authenticates, it does not encrypt (default: none, loopback only)")
 	f.logLevel = "info"
 	fs.Var(&choiceValue{&f.logLevel, []string{"debug", "info", "warn", "error"}}, "log-level", "log `level`: debug, info, warn or error")
 	return f
@@ -108,9 +114,21 @@ func (f *clusterFlags) config(base cluster.Config, explicit bool, isSet func(nam
 	return cfg
 }
 
-// openLog validates cfg and opens the --log file for it; the returned
-// closer closes the file. Errors are the user's (exit status 2).
+// openLog sets the cluster key of --key-file or CHORDTUI_KEY, refuses a
+// host beyond loopback without one (CheckListenKey), validates cfg and
+// opens the --log file for it; the returned closer closes the file.
+// Errors are the user's (exit status 2).
 func (f *clusterFlags) openLog(cfg cluster.Config) (cluster.Config, io.Closer, error) {
+	key, err := loadKey(f.keyFile, os.Getenv(KeyEnv))
+	if err != nil {
+		return cfg, nopCloser{}, err
+	}
+	if key != nil {
+		cfg.Key = key
+	}
+	if err := CheckListenKey(cfg.Host, cfg.Key); err != nil {
+		return cfg, nopCloser{}, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nopCloser{}, err
 	}
@@ -128,6 +146,67 @@ func (f *clusterFlags) openLog(cfg cluster.Config) (cluster.Config, io.Closer, e
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(file, &slog.HandlerOptions{Level: level}))
 	return cfg, file, nil
+}
+
+// KeyEnv is the environment variable that holds the cluster key itself,
+// in the text a --key-file holds; --key-file wins when both are given.
+const KeyEnv = "CHORDTUI_KEY"
+
+// ErrNoKey is CheckListenKey's error: a cluster would listen beyond
+// loopback without a cluster key.
+var ErrNoKey = errors.New("a cluster key is required")
+
+// loadKey returns the cluster key of --key-file file, else of the value
+// of KeyEnv, else nil (none given). Errors are the user's.
+func loadKey(file, env string) ([]byte, error) {
+	if file != "" {
+		key, err := netmux.LoadKey(file)
+		if err != nil {
+			return nil, fmt.Errorf("--key-file: %w (make one with: chordtui keygen FILE)", err)
+		}
+		return key, nil
+	}
+	if strings.TrimSpace(env) == "" {
+		return nil, nil
+	}
+	key, err := netmux.ParseKey([]byte(env))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (make one with: chordtui keygen FILE)", KeyEnv, err)
+	}
+	return key, nil
+}
+
+// Key returns the cluster key given by --key-file, else by KeyEnv, else
+// nil: for a subcommand that runs nodes without ClusterConfig (which sets
+// cluster.Config.Key itself). Errors are the user's (exit status 2).
+func (c *Command) Key() ([]byte, error) {
+	return loadKey(c.cluster.keyFile, os.Getenv(KeyEnv))
+}
+
+// CheckListenKey refuses a listen host (or host:port) beyond loopback
+// without a cluster key: with none, anyone who can reach the port can
+// join the ring and read, write and delete every key. Loopback is
+// 127.0.0.0/8, ::1 and "localhost"; an empty host listens everywhere.
+func CheckListenKey(host string, key []byte) error {
+	if len(key) > 0 {
+		return nil
+	}
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if strings.EqualFold(h, "localhost") {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(h); err == nil && ip.IsLoopback() {
+		return nil
+	}
+	shown := h
+	if shown == "" {
+		shown = "every interface"
+	}
+	return fmt.Errorf("listening on %s lets other machines join, so %w: give one with --key-file F or %s (make one with: chordtui keygen F)", shown, ErrNoKey, KeyEnv)
 }
 
 // choiceValue is a string flag that takes one of a fixed list of values,
