@@ -191,7 +191,7 @@ func TestClusterKeyReplay(t *testing.T) {
 // are counted again and not logged again.
 func TestClusterKeyBadHandshakes(t *testing.T) {
 	hello := func(mode byte) []byte {
-		return append([]byte{'C', 'M', 'U', 'X', 2, mode, 14}, "127.0.0.1:4000"...)
+		return append(append([]byte{'C', 'M', 'U', 'X', 2, mode, 14}, "127.0.0.1:4000"...), make([]byte, 8)...)
 	}
 	cases := []struct {
 		name     string
@@ -227,7 +227,8 @@ func TestClusterKeyBadHandshakes(t *testing.T) {
 				}
 				eventually(t, 2*time.Second, "the refusal counted", func() bool {
 					st := node.Stats()
-					return st.AuthRefused+st.Rejected == before.AuthRefused+before.Rejected+1
+					// At least: a stranger on this shared machine may dial the port too.
+					return st.AuthRefused+st.Rejected >= before.AuthRefused+before.Rejected+1
 				})
 				st := node.Stats()
 				if auth := st.AuthRefused == before.AuthRefused+1; auth != tc.auth {
@@ -246,7 +247,7 @@ func TestClusterKeyBadHandshakes(t *testing.T) {
 			})
 		}
 	}
-	if n := strings.Count(logs.String(), "remote=127.0.0."); n != len(cases) {
+	if n := strings.Count(logs.String(), "remote=127.0.0.2"); n != len(cases) { // the hosts of dialFrom(t, 20+i)
 		t.Fatalf("%d refusals logged, want %d (one per host):\n%s", n, len(cases), logs.String())
 	}
 }

@@ -13,10 +13,10 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// hello is a valid client handshake without a key announcing addr (see
-// handshake.go).
+// hello is a valid client handshake without a key or a ring announcing
+// addr (see handshake.go).
 func hello(addr string) []byte {
-	return append([]byte{'C', 'M', 'U', 'X', 2, 0, byte(len(addr))}, addr...)
+	return append(append([]byte{'C', 'M', 'U', 'X', 2, 0, byte(len(addr))}, addr...), make([]byte, 8)...)
 }
 
 // frameHeader is the fixed part of a netmux frame.
@@ -30,7 +30,7 @@ func yamuxStream(t *testing.T, conn net.Conn) *yamux.Stream {
 	if _, err := conn.Write(hello("127.0.0.1:1")); err != nil {
 		t.Fatal(err)
 	}
-	ack := make([]byte, 6)
+	ack := make([]byte, 6+8) // status and the acceptor's ring
 	if _, err := io.ReadFull(conn, ack); err != nil {
 		t.Fatalf("handshake answer: %v", err)
 	}

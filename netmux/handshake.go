@@ -4,19 +4,22 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 )
 
 // The handshake runs on the raw TCP connection before yamux starts.
 //
 //	dialler → acceptor: "CMUX" | version | mode | uint8 n | n bytes: the dialler's listen address
-//	                    [mode 1: 32-byte nonce Nd]
+//	                    | uint64 ring | [mode 1: 32-byte nonce Nd]
 //	acceptor → dialler: "CMUX" | version | status
+//	                    [status 0 or 1: uint64 ring]
 //	                    [status 1: 32-byte nonce Na | 32-byte proof Pa]
 //	dialler → acceptor: [mode 1: 32-byte proof Pd]
 //	acceptor → dialler: [mode 1: status (0 = accepted)]
@@ -29,6 +32,14 @@ import (
 // replayed on a new connection carries a proof over the old acceptor
 // nonce and is refused. The acceptor files the session under the
 // announced address and uses it for its own calls to the dialler.
+//
+// Ring is the identity of the ring each side belongs to (Config.Ring; 0:
+// not known yet). Two sides that both know theirs and differ are refused
+// (statusOtherRing): on one machine a node's port, freed when it stopped,
+// may be taken by a node of another process, and the nodes that knew the
+// old one must not merge the two rings through it. A dialler that does not
+// know its ring yet (a node about to join) learns it from the first
+// acceptor that answers.
 const (
 	handshakeMagic   = "CMUX"
 	handshakeVersion = 2
@@ -42,6 +53,7 @@ const (
 	statusNoKey       = 3 // the dialler has a key, the acceptor none
 	statusKeyMismatch = 4 // the dialler's proof is wrong
 	statusBadVersion  = 5 // the acceptor speaks another handshake version
+	statusOtherRing   = 6 // the acceptor belongs to another ring
 
 	nonceSize = 32
 	proofSize = sha256.Size
@@ -59,7 +71,35 @@ var (
 	ErrNoPeerKey = errors.New("peer has no cluster key")
 	// ErrKeyMismatch: both have a cluster key, and they differ.
 	ErrKeyMismatch = errors.New("cluster key mismatch")
+	// ErrOtherRing: the peer is a node of another ring (Config.Ring).
+	ErrOtherRing = errors.New("peer belongs to another ring")
 )
+
+// errOtherRing marks a handshake the acceptor refused for the ring.
+var errOtherRing = errors.New("dialler belongs to another ring")
+
+// ringID is a transport's Config.Ring, learnt from a peer when it was 0.
+type ringID struct{ v atomic.Uint64 }
+
+// get returns the ring, 0 when r is nil or the ring is not known yet.
+func (r *ringID) get() uint64 {
+	if r == nil {
+		return 0
+	}
+	return r.v.Load()
+}
+
+// meet checks a peer's ring against r, and adopts it when r is not known
+// yet: it reports false when both are known and differ.
+func (r *ringID) meet(peer uint64) bool {
+	if r == nil || peer == 0 {
+		return true
+	}
+	if r.v.CompareAndSwap(0, peer) {
+		return true
+	}
+	return r.v.Load() == peer
+}
 
 // errAuth marks a handshake refused for the key (counted in
 // Stats.AuthRefused), as against a protocol violation.
@@ -88,7 +128,7 @@ func proof(key []byte, label string, nd, na *[nonceSize]byte, addr string) [proo
 
 // clientHandshake announces self and, with a key, proves it and checks
 // the acceptor's proof.
-func clientHandshake(conn io.ReadWriter, self string, key []byte) error {
+func clientHandshake(conn io.ReadWriter, self string, key []byte, ring *ringID) error {
 	if len(self) == 0 || len(self) > 255 {
 		return fmt.Errorf("own address %q cannot be announced", self)
 	}
@@ -96,10 +136,11 @@ func clientHandshake(conn io.ReadWriter, self string, key []byte) error {
 	if len(key) > 0 {
 		mode = modeKey
 	}
-	msg := make([]byte, 0, len(handshakeMagic)+3+len(self)+nonceSize)
+	msg := make([]byte, 0, len(handshakeMagic)+3+len(self)+8+nonceSize)
 	msg = append(msg, handshakeMagic...)
 	msg = append(msg, handshakeVersion, mode, byte(len(self)))
 	msg = append(msg, self...)
+	msg = binary.BigEndian.AppendUint64(msg, ring.get())
 	var nd [nonceSize]byte
 	if mode == modeKey {
 		_, _ = rand.Read(nd[:]) // crypto/rand.Read never fails
@@ -117,8 +158,11 @@ func clientHandshake(conn io.ReadWriter, self string, key []byte) error {
 	}
 	switch st := ack[5]; {
 	case st == statusAccepted && mode == modeNoKey:
-		return nil
+		return readRing(conn, ring)
 	case st == statusChallenge && mode == modeKey:
+		if err := readRing(conn, ring); err != nil {
+			return err
+		}
 	case st == statusAccepted:
 		return fmt.Errorf("%w: the peer accepted without proving it", ErrKeyMismatch)
 	case st == statusKeyRequired:
@@ -127,6 +171,8 @@ func clientHandshake(conn io.ReadWriter, self string, key []byte) error {
 		return ErrNoPeerKey
 	case st == statusBadVersion:
 		return errors.New("peer speaks another handshake version")
+	case st == statusOtherRing:
+		return ErrOtherRing
 	default:
 		return fmt.Errorf("peer refused the session (status %d)", st)
 	}
@@ -164,7 +210,7 @@ func clientHandshake(conn io.ReadWriter, self string, key []byte) error {
 // key, its proof, answers it, and returns the dialler's listen address. It
 // reads only fixed-size fields (the address is at most 255 bytes), and
 // never a byte past the handshake. An error for the key wraps errAuth.
-func serverHandshake(conn io.ReadWriter, key []byte) (string, error) {
+func serverHandshake(conn io.ReadWriter, key []byte, ring *ringID) (string, error) {
 	var hdr [len(handshakeMagic) + 3]byte
 	if _, err := io.ReadFull(conn, hdr[:5]); err != nil {
 		return "", fmt.Errorf("no handshake: %w", err)
@@ -192,9 +238,19 @@ func serverHandshake(conn io.ReadWriter, key []byte) (string, error) {
 	if err := checkAnnouncedAddr(addr); err != nil {
 		return "", err
 	}
+	var theirs [8]byte
+	if _, err := io.ReadFull(conn, theirs[:]); err != nil {
+		return "", fmt.Errorf("handshake cut short: %w", err)
+	}
+	// The acceptor never learns its ring from a dialler: any stranger may dial.
+	if mine, peer := ring.get(), binary.BigEndian.Uint64(theirs[:]); mine != 0 && peer != 0 && mine != peer {
+		_ = answer(conn, statusOtherRing)
+		return "", fmt.Errorf("%w (%s)", errOtherRing, addr)
+	}
+	mine := binary.BigEndian.AppendUint64(nil, ring.get())
 	switch {
 	case mode == modeNoKey && len(key) == 0:
-		if err := answer(conn, statusAccepted); err != nil {
+		if err := answer(conn, statusAccepted, mine...); err != nil {
 			return "", err
 		}
 		return addr, nil
@@ -212,7 +268,7 @@ func serverHandshake(conn io.ReadWriter, key []byte) (string, error) {
 	}
 	_, _ = rand.Read(na[:]) // crypto/rand.Read never fails
 	pa := proof(key, labelAcceptor, &nd, &na, addr)
-	msg := append(append(append([]byte(handshakeMagic), handshakeVersion, statusChallenge), na[:]...), pa[:]...)
+	msg := append(append(append(append([]byte(handshakeMagic), handshakeVersion, statusChallenge), mine...), na[:]...), pa[:]...)
 	if _, err := conn.Write(msg); err != nil {
 		return "", fmt.Errorf("handshake answer: %w", err)
 	}
@@ -230,10 +286,22 @@ func serverHandshake(conn io.ReadWriter, key []byte) (string, error) {
 	return addr, nil
 }
 
-// answer writes the acceptor's header with status.
-func answer(w io.Writer, status byte) error {
-	if _, err := w.Write(append([]byte(handshakeMagic), handshakeVersion, status)); err != nil {
+// answer writes the acceptor's header with status, then rest.
+func answer(w io.Writer, status byte, rest ...byte) error {
+	if _, err := w.Write(append(append([]byte(handshakeMagic), handshakeVersion, status), rest...)); err != nil {
 		return fmt.Errorf("handshake answer: %w", err)
+	}
+	return nil
+}
+
+// readRing reads the acceptor's ring and meets it (ringID.meet).
+func readRing(conn io.Reader, ring *ringID) error {
+	var b [8]byte
+	if _, err := io.ReadFull(conn, b[:]); err != nil {
+		return fmt.Errorf("handshake cut short: %w", err)
+	}
+	if !ring.meet(binary.BigEndian.Uint64(b[:])) {
+		return ErrOtherRing
 	}
 	return nil
 }

@@ -36,12 +36,14 @@ const maxHandshakeIn = 7 + 255 + nonceSize + proofSize
 func FuzzServerHandshake(f *testing.F) {
 	nonce := string(bytes.Repeat([]byte{7}, nonceSize))
 	proof := string(bytes.Repeat([]byte{9}, proofSize))
+	ring := "\x00\x00\x00\x00\x00\x00\x00\x2a"
 	for _, seed := range []string{
-		"CMUX\x02\x00\x0e127.0.0.1:4000",
-		"CMUX\x02\x00\x0elocalhost:4000",
+		"CMUX\x02\x00\x0e127.0.0.1:4000" + ring,
+		"CMUX\x02\x00\x0elocalhost:4000" + ring,
+		"CMUX\x02\x00\x07[::1]:9" + ring,
 		"CMUX\x02\x00\x07[::1]:9",
-		"CMUX\x02\x01\x0e127.0.0.1:4000" + nonce + proof,
-		"CMUX\x02\x01\x0e127.0.0.1:4000" + nonce[:5],
+		"CMUX\x02\x01\x0e127.0.0.1:4000" + ring + nonce + proof,
+		"CMUX\x02\x01\x0e127.0.0.1:4000" + ring + nonce[:5],
 		"CMUX\x02\x07\x00",
 		"CMUX\x01\x0e127.0.0.1:4000",
 		"GET / HTTP/1.1\r\n",
@@ -56,7 +58,7 @@ func FuzzServerHandshake(f *testing.F) {
 		}
 		r := bytes.NewReader(data)
 		conn := &rw{Reader: r}
-		addr, err := serverHandshake(conn, key)
+		addr, err := serverHandshake(conn, key, nil)
 		consumed := data[:len(data)-r.Len()]
 		if len(consumed) > maxHandshakeIn {
 			t.Fatalf("read %d bytes, more than a handshake holds", len(consumed))
@@ -66,8 +68,8 @@ func FuzzServerHandshake(f *testing.F) {
 			switch {
 			case len(out) == 0:
 			case len(out) == 6 && bytes.HasPrefix(out, []byte("CMUX\x02")) && bytes.IndexByte([]byte{statusKeyRequired, statusNoKey, statusBadVersion}, out[5]) >= 0:
-			case keyed && len(out) >= 6+nonceSize+proofSize && bytes.HasPrefix(out, []byte("CMUX\x02\x01")):
-				if rest := out[6+nonceSize+proofSize:]; len(rest) > 1 || len(rest) == 1 && rest[0] != statusKeyMismatch {
+			case keyed && len(out) >= 6+8+nonceSize+proofSize && bytes.HasPrefix(out, []byte("CMUX\x02\x01")):
+				if rest := out[6+8+nonceSize+proofSize:]; len(rest) > 1 || len(rest) == 1 && rest[0] != statusKeyMismatch {
 					t.Fatalf("after the challenge, answered %q to a refused proof", rest)
 				}
 			default:
@@ -81,10 +83,10 @@ func FuzzServerHandshake(f *testing.F) {
 		if err := checkAnnouncedAddr(addr); err != nil {
 			t.Fatalf("accepted %q: %v", addr, err)
 		}
-		if want := append([]byte("CMUX\x02\x00"), append([]byte{byte(len(addr))}, addr...)...); !bytes.Equal(consumed, want) {
-			t.Fatalf("consumed %q for address %q", consumed, addr)
+		if want := append([]byte("CMUX\x02\x00"), append([]byte{byte(len(addr))}, addr...)...); len(consumed) != len(want)+8 || !bytes.HasPrefix(consumed, want) {
+			t.Fatalf("consumed %q for address %q and a ring", consumed, addr)
 		}
-		if string(out) != "CMUX\x02\x00" {
+		if string(out) != "CMUX\x02\x00"+"\x00\x00\x00\x00\x00\x00\x00\x00" {
 			t.Fatalf("answer %q", out)
 		}
 	})
@@ -114,9 +116,9 @@ func handshakePair(t *testing.T, dialKey, acceptKey []byte) (addr string, sent [
 	go func() {
 		defer close(done)
 		defer s.Close() // the acceptor closes a refused connection
-		addr, serverErr = serverHandshake(s, acceptKey)
+		addr, serverErr = serverHandshake(s, acceptKey, nil)
 	}()
-	clientErr = clientHandshake(rec, "127.0.0.1:4000", dialKey)
+	clientErr = clientHandshake(rec, "127.0.0.1:4000", dialKey, nil)
 	_ = c.Close()
 	<-done
 	return addr, rec.sent.Bytes(), clientErr, serverErr
@@ -163,11 +165,11 @@ func TestHandshakeReplay(t *testing.T) {
 	if cerr != nil || serr != nil {
 		t.Fatalf("honest handshake: dialler %v, acceptor %v", cerr, serr)
 	}
-	if want := 7 + len("127.0.0.1:4000") + nonceSize + proofSize; len(sent) != want {
+	if want := 7 + len("127.0.0.1:4000") + 8 + nonceSize + proofSize; len(sent) != want {
 		t.Fatalf("dialler sent %d bytes, want %d", len(sent), want)
 	}
 	conn := &rw{Reader: bytes.NewReader(sent)}
-	_, err := serverHandshake(conn, key)
+	_, err := serverHandshake(conn, key, nil)
 	if !errors.Is(err, ErrKeyMismatch) || !errors.Is(err, errAuth) {
 		t.Fatalf("replayed handshake: %v, want a key mismatch", err)
 	}
@@ -180,27 +182,27 @@ func TestHandshakeRefusals(t *testing.T) {
 	// A refusal or a stranger is reported, not trusted.
 	for _, answer := range []string{"CMUX\x02\x05", "CMUX\x01\x00", "CMUX\x02\x09", "HTTP/1", ""} {
 		c := &rw{Reader: strings.NewReader(answer)}
-		if err := clientHandshake(c, "127.0.0.1:4000", nil); err == nil {
+		if err := clientHandshake(c, "127.0.0.1:4000", nil, nil); err == nil {
 			t.Errorf("answer %q accepted", answer)
 		}
 	}
 	// A keyed dialler does not take a keyless acceptance.
 	c := &rw{Reader: strings.NewReader("CMUX\x02\x00")}
-	if err := clientHandshake(c, "127.0.0.1:4000", testKey(1)); !errors.Is(err, ErrKeyMismatch) {
+	if err := clientHandshake(c, "127.0.0.1:4000", testKey(1), nil); !errors.Is(err, ErrKeyMismatch) {
 		t.Error("a keyed dialler accepted a session without a proof")
 	}
 	// Nor a challenge whose proof is wrong.
-	challenge := "CMUX\x02\x01" + strings.Repeat("n", nonceSize) + strings.Repeat("p", proofSize) + "\x00"
+	challenge := "CMUX\x02\x01" + strings.Repeat("r", 8) + strings.Repeat("n", nonceSize) + strings.Repeat("p", proofSize) + "\x00"
 	c = &rw{Reader: strings.NewReader(challenge)}
-	if err := clientHandshake(c, "127.0.0.1:4000", testKey(1)); !errors.Is(err, ErrKeyMismatch) {
+	if err := clientHandshake(c, "127.0.0.1:4000", testKey(1), nil); !errors.Is(err, ErrKeyMismatch) {
 		t.Errorf("a forged acceptor proof: %v, want a key mismatch", err)
 	}
-	if err := clientHandshake(&rw{Reader: strings.NewReader("")}, strings.Repeat("x", 300), nil); err == nil || errors.Is(err, io.EOF) {
+	if err := clientHandshake(&rw{Reader: strings.NewReader("")}, strings.Repeat("x", 300), nil, nil); err == nil || errors.Is(err, io.EOF) {
 		t.Errorf("a 300-byte own address was announced: %v", err)
 	}
 	// The old version is refused with a status the dialler can read.
 	old := &rw{Reader: strings.NewReader("CMUX\x01\x0e127.0.0.1:4000")}
-	if _, err := serverHandshake(old, nil); err == nil || old.out.String() != "CMUX\x02\x05" {
+	if _, err := serverHandshake(old, nil, nil); err == nil || old.out.String() != "CMUX\x02\x05" {
 		t.Errorf("version 1: %v, answer %q", err, old.out.Bytes())
 	}
 }
@@ -216,8 +218,8 @@ func BenchmarkHandshake(b *testing.B) {
 			for b.Loop() {
 				c, s := net.Pipe()
 				done := make(chan error, 1)
-				go func() { _, err := serverHandshake(s, bc.key); done <- err }()
-				if err := clientHandshake(c, "127.0.0.1:4000", bc.key); err != nil {
+				go func() { _, err := serverHandshake(s, bc.key, nil); done <- err }()
+				if err := clientHandshake(c, "127.0.0.1:4000", bc.key, nil); err != nil {
 					b.Fatal(err)
 				}
 				if err := <-done; err != nil {

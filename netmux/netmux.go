@@ -153,6 +153,11 @@ type Config struct {
 	// byte is read. Empty: no authentication, for loopback only. The key
 	// authenticates; it does not encrypt (docs/security.md).
 	Key []byte
+	// Ring identifies the ring this transport's node belongs to: a peer
+	// of another ring is refused in the handshake (ErrOtherRing). 0: not
+	// known yet; the first peer this transport dials tells it (a node
+	// about to join). Any non-zero value chosen at random will do.
+	Ring uint64
 }
 
 // DefaultConfig returns the limits used by chordtui.
@@ -242,6 +247,7 @@ type Transport struct {
 
 	handler atomic.Pointer[Handler]
 	state   atomic.Int32
+	ring    ringID
 	stats   counters
 	epoch   time.Time // session use is stamped as time since epoch (monotonic)
 
@@ -314,6 +320,7 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 
 		refusedFrom: map[string]struct{}{},
 	}
+	t.ring.v.Store(cfg.Ring)
 	t.log = log.With("node", t.addr)
 	t.ymx = yamuxConfig(cfg, t.log)
 	t.lifetime, t.cancel = context.WithCancel(context.Background())
@@ -648,7 +655,7 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		hsDeadline = d
 	}
 	_ = conn.SetDeadline(hsDeadline)
-	if err := clientHandshake(conn, t.addr, t.cfg.Key); err != nil {
+	if err := clientHandshake(conn, t.addr, t.cfg.Key, &t.ring); err != nil {
 		_ = conn.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("netmux: handshake with %s: %w", addr, ctx.Err())
@@ -717,3 +724,7 @@ func (t *Transport) forget(s *session) {
 	t.mu.Unlock()
 	s.dropPool()
 }
+
+// Ring returns the ring this transport belongs to (Config.Ring, or the one
+// its first dialled peer told it), 0 when not known yet.
+func (t *Transport) Ring() uint64 { return t.ring.get() }

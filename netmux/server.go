@@ -63,11 +63,14 @@ func (t *Transport) acceptConn(conn *countingConn) {
 		t.mu.Unlock()
 	}
 	_ = conn.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
-	peer, err := serverHandshake(conn, t.cfg.Key)
+	peer, err := serverHandshake(conn, t.cfg.Key, &t.ring)
 	if err != nil {
 		unpend()
 		switch {
 		case t.state.Load() != stateOpen:
+		case errors.Is(err, errOtherRing):
+			t.stats.rejected.Add(1)
+			t.logRefusal(refusedRing, conn.RemoteAddr(), "netmux: refused a node of another ring", err.Error())
 		case errors.Is(err, errAuth):
 			t.stats.authRefused.Add(1)
 			t.logRefusal(refusedKey, conn.RemoteAddr(), "netmux: refused a connection for the cluster key", err.Error())
@@ -104,6 +107,7 @@ const (
 	refusedBusy     = "busy"     // too many handshakes pending
 	refusedProtocol = "protocol" // a bad handshake
 	refusedKey      = "key"      // a wrong or missing cluster key
+	refusedRing     = "ring"     // a node of another ring
 )
 
 // logRefusal logs a connection refused before its session started, once

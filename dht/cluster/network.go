@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"time"
 
@@ -61,6 +62,11 @@ func (c Config) netmuxConfig() netmux.Config {
 	cfg := c.Net
 	if len(c.Key) > 0 {
 		cfg.Key = c.Key
+	}
+	if cfg.Ring == 0 {
+		// A ring of its own: a node of another process that takes over a
+		// port one of these nodes used is refused, not merged into it.
+		cfg.Ring = rand.Uint64() | 1
 	}
 	return cfg
 }
