@@ -80,6 +80,11 @@ type Config struct {
 	// terminal a UI is drawing on.
 	Logger *slog.Logger
 
+	// Admin lets every node serve admin operations (pause, resume, delay,
+	// drop, partition, heal, kill) to programs attached to the ring
+	// (observe.go); without it they refuse with ErrAdminRefused.
+	Admin bool
+
 	// VNodes, when above 1, runs that many Chord identities on each of
 	// the Nodes real nodes (vnodes.go). Start then lengthens every
 	// identity's successor list to Chord.SuccessorListLen × VNodes, so

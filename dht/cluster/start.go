@@ -410,11 +410,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 		c.mu.Unlock()
 		return fmt.Errorf("%s: %w", m.name, err)
 	}
-	node, err := chord.NewNode(nc, tr)
-	if err != nil {
-		return fail(err)
-	}
-	store, err := dht.New(node, dc)
+	node, store, err := assembleNode(nc, dc, tr, func() Observation { return c.observe(m) }, c.adminFor(m))
 	if err != nil {
 		return fail(err)
 	}
@@ -441,64 +437,18 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	return nil
 }
 
-// join enters the ring through the first contact that works, retrying with
-// a short backoff (a contact may be busy joining itself) until JoinTimeout.
+// join enters the ring through the first contact that works (joinRing).
 func (c *Cluster) join(ctx context.Context, node *chord.Node, m *member, contacts []string) error {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
-	defer cancel()
-	backoff := 10 * time.Millisecond
-	var last error
-	for attempt := 0; ; attempt++ {
-		contact := contacts[attempt%len(contacts)]
-		err := node.Join(ctx, contact)
-		if err == nil {
-			c.log.Debug("joined", "node", m.name, "via", contact, "attempts", attempt+1)
-			return nil
-		}
-		last = err
-		if errors.Is(err, chord.ErrIDCollision) {
-			return fmt.Errorf("join via %s: %w", c.nameOf(contact), err)
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("join gave up after %d attempts: %w", attempt+1, last)
-		case <-c.stop:
-			t.Stop()
-			return ErrClosed
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 200*time.Millisecond)
+	attempts, err := joinRing(ctx, node, contacts, c.cfg.JoinTimeout, c.stop, c.nameOf)
+	if err == nil {
+		c.log.Debug("joined", "node", m.name, "attempts", attempts)
 	}
+	return err
 }
 
-// tasks are the rounds a node's driver runs: chord's maintenance at the
-// cluster's current intervals, then the store's repair.
+// tasks are the rounds a node's driver runs (maintenanceTasks).
 func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, repair time.Duration) []chord.Task {
-	ts := append(chord.NodeTasks(node), store.Tasks()...)
-	for i := range ts {
-		switch ts[i].Name {
-		case "stabilize":
-			ts[i].Every = nc.StabilizeInterval
-		case "fix_fingers":
-			ts[i].Every = nc.FixFingersInterval
-		case "check_predecessor":
-			ts[i].Every = nc.CheckPredecessorInterval
-		case "dht repair":
-			ts[i].Every = repair
-			// A repair that could not reach a holder keeps the node's
-			// driver at its base periods (chord.Task.Round).
-			ts[i].Round = func(ctx context.Context) error {
-				err := store.Repair(ctx)
-				if err != nil {
-					c.log.Debug("repair round", "err", err)
-				}
-				return err
-			}
-		}
-	}
-	return ts
+	return maintenanceTasks(node, store, nc, repair, c.log)
 }
 
 func (c *Cluster) driverSeed(m *member, inc int) int64 {

@@ -38,27 +38,13 @@ func (c *Cluster) Snapshot() Snapshot {
 	var stores []*dht.Store
 	known := make(map[*member]chord.Status, len(c.members))
 	for _, m := range c.members {
-		ns := NodeSnapshot{
-			Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
-			Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
-			Incarnation: m.incarnation, Side: c.sideOfLocked(m),
-		}
-		if m.host != nil {
-			ns.Host = m.host.name
-		}
+		ns := c.nodeSnapshotLocked(m, s.Taken)
 		if m.node != nil {
-			ns.Chord = m.node.Status()
-			ns.Keys = m.store.Counts()
-			ns.Load = loadLocked(m, ns.Keys, s.Taken)
 			known[m] = ns.Chord
 			if m.state == StateAlive {
 				stores = append(stores, m.store)
 			}
 		}
-		if m.node == nil {
-			ns.Load = NodeLoad{Name: m.name, State: m.state}
-		}
-		ns.RPC = rpcStatsLocked(m)
 		s.Nodes = append(s.Nodes, ns)
 	}
 	j := c.judgeLocked(known)
@@ -69,6 +55,35 @@ func (c *Cluster) Snapshot() Snapshot {
 		s.Workload = &p
 	}
 	return s
+}
+
+// nodeSnapshotLocked copies m's state at now. Caller holds mu.
+func (c *Cluster) nodeSnapshotLocked(m *member, now time.Time) NodeSnapshot {
+	ns := memberSnapshot(m, now)
+	ns.Side = c.sideOfLocked(m)
+	if m.host != nil {
+		ns.Host = m.host.name
+	}
+	return ns
+}
+
+// memberSnapshot copies m's own state at now: what the node itself
+// knows, which its observer command answers (observe.go).
+func memberSnapshot(m *member, now time.Time) NodeSnapshot {
+	ns := NodeSnapshot{
+		Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
+		Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
+		Incarnation: m.incarnation,
+	}
+	if m.node != nil {
+		ns.Chord = m.node.Status()
+		ns.Keys = m.store.Counts()
+		ns.Load = loadLocked(m, ns.Keys, now)
+	} else {
+		ns.Load = NodeLoad{Name: m.name, State: m.state}
+	}
+	ns.RPC = rpcStatsLocked(m)
+	return ns
 }
 
 // rpcStatsLocked reads m's transport counters (zero while it is down).

@@ -1,0 +1,129 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// startStandalones starts n standalone nodes on loopback, the first
+// creating the ring and the others joining through it.
+func startStandalones(t *testing.T, n int, admin bool) []*Standalone {
+	t.Helper()
+	var out []*Standalone
+	for i := range n {
+		cfg := DefaultStandaloneConfig()
+		cfg.Admin = admin
+		if i > 0 {
+			cfg.Join = out[0].Addr()
+		}
+		s, err := StartStandalone(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+		t.Cleanup(func() { s.Close() })
+		out = append(out, s)
+	}
+	return out
+}
+
+// awaitIdeal polls every node's observer command until their states form
+// the ideal ring, or fails after the deadline.
+func awaitIdeal(t *testing.T, obs *Standalone, addrs []string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var sts []chord.Status
+		for _, a := range addrs {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			o, err := Observe(ctx, obs.tr, a)
+			cancel()
+			if err == nil {
+				sts = append(sts, o.Node.Chord)
+			}
+		}
+		vs := chord.CheckIdeal(sts, false)
+		if len(sts) == len(addrs) && len(vs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ideal ring of %d nodes (%d answered): %v", len(addrs), len(sts), vs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStandaloneRingObserveAdmin(t *testing.T) {
+	ns := startStandalones(t, 4, true)
+	var addrs []string
+	for _, s := range ns {
+		addrs = append(addrs, s.Addr())
+	}
+	awaitIdeal(t, ns[0], addrs)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	o, err := Observe(ctx, ns[0].tr, ns[2].Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Node.Name != ns[2].Name() || o.Node.Addr != ns[2].Addr() || !o.Admin || o.Node.State != StateAlive {
+		t.Fatalf("observation of %s: %+v", ns[2].Name(), o.Node)
+	}
+	// Paused, the node answers nothing but admin commands.
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminPause}); err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	_, err = Observe(short, ns[0].tr, ns[3].Addr())
+	cancelShort()
+	if !errors.Is(err, chord.ErrNodeDown) {
+		t.Fatalf("observe a paused node: %v, want ErrNodeDown", err)
+	}
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminResume}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Observe(ctx, ns[0].tr, ns[3].Addr()); err != nil {
+		t.Fatalf("observe after resume: %v", err)
+	}
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminDrop, Percent: 120}); !errors.Is(err, ErrBadArgument) {
+		t.Fatalf("drop 120%%: %v, want ErrBadArgument", err)
+	}
+	// A graceful leave: the others form the ring of 3.
+	if err := ns[1].Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	awaitIdeal(t, ns[0], []string{addrs[0], addrs[2], addrs[3]})
+	// An admin kill: the node is gone at once.
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminKill}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ns[3].Done():
+	case <-ctx.Done():
+		t.Fatal("admin kill: the node still runs")
+	}
+	awaitIdeal(t, ns[0], []string{addrs[0], addrs[2]})
+}
+
+func TestStandaloneRefusesAdmin(t *testing.T) {
+	ns := startStandalones(t, 2, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := Admin(ctx, ns[0].tr, ns[1].Addr(), AdminRequest{Op: AdminKill})
+	if !errors.Is(err, ErrAdminRefused) {
+		t.Fatalf("admin kill without --admin: %v, want ErrAdminRefused", err)
+	}
+	want := ns[1].Name() + " does not allow admin operations: start it with --admin"
+	if err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	select {
+	case <-ns[1].Done():
+		t.Fatal("a refused kill stopped the node")
+	default:
+	}
+}
