@@ -4,6 +4,7 @@
 //	chordtui [flags] N           the terminal UI over N local nodes
 //	chordtui repl [flags] N      the same cluster, commands from stdin
 //	chordtui bench [flags] N     measure latency, throughput and repair times
+//	chordtui node [flags]        one node in this process, joining a ring with --join
 //	chordtui mount DIR [flags] N mount the ring's file system on DIR (FUSE)
 //	chordtui completion SHELL    a completion script for bash, zsh or fish
 //	chordtui help [TOPIC]        a subcommand's usage, or the commands
@@ -54,6 +55,7 @@ func subcommands() []subcommand {
 	subs := []subcommand{
 		{"repl", "chordtui repl [flags] N", "start N nodes and run commands from stdin, one a line", nil, runREPL},
 		{"bench", "chordtui bench [flags] N", "start N nodes and measure latency, throughput and repair", nil, runBench},
+		{"node", "chordtui node [flags]", "run one node in this process: start a ring, or join one with --join ADDR", nil, runNode},
 		{"mount", "chordtui mount DIR [flags] N", "start N nodes and mount their file system on DIR (FUSE)", nil, runMount},
 		{"completion", "chordtui completion SHELL", "print a completion script for bash, zsh or fish", cli.Shells(), runCompletion},
 		{"help", "chordtui help [TOPIC]", "print a subcommand's flags, or the commands (help commands)", nil, runHelp},

@@ -6,9 +6,12 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
+	"github.com/chordtui/chordtui/netmux"
 )
 
 // The observer and admin commands every node serves, in a Cluster and
@@ -32,9 +35,33 @@ type Observation struct {
 	Replicas int
 	// Admin: the node accepts admin operations.
 	Admin bool
+	// Ring is the protocol settings the node runs with, which a node that
+	// joins through it must share (chordtui node --join adopts them).
+	Ring RingSettings
 	// Events are the node's last few events in words, oldest first
 	// (empty where the node keeps none).
 	Events []string
+}
+
+// RingSettings are the protocol settings every node of a ring must share:
+// the identifier size, the successor-list length, the replicas, and the
+// maintenance periods (which a node may differ in, but a lecture's slow
+// ring is slow on every node).
+type RingSettings struct {
+	Bits, R, Replicas int
+	Stabilize         time.Duration
+	FixFingers        time.Duration
+	CheckPredecessor  time.Duration
+	Repair            time.Duration
+	RPCTimeout        time.Duration
+	Liveness          time.Duration
+}
+
+// ringSettings reads the settings of cc and dc.
+func ringSettings(cc chord.Config, dc dht.Config) RingSettings {
+	return RingSettings{Bits: cc.Bits, R: cc.SuccessorListLen, Replicas: dc.Replicas,
+		Stabilize: cc.StabilizeInterval, FixFingers: cc.FixFingersInterval, CheckPredecessor: cc.CheckPredecessorInterval,
+		Repair: dc.RepairInterval, RPCTimeout: cc.RPCTimeout, Liveness: cc.LivenessWindow}
 }
 
 // AdminOp names an admin operation.
@@ -188,7 +215,8 @@ func Admin(ctx context.Context, tr chord.Transport, addr string, req AdminReques
 func (c *Cluster) observe(m *member) Observation {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return Observation{Node: c.nodeSnapshotLocked(m, time.Now()), Replicas: c.cfg.DHT.Replicas, Admin: c.cfg.Admin}
+	return Observation{Node: c.nodeSnapshotLocked(m, time.Now()), Replicas: c.cfg.DHT.Replicas, Admin: c.cfg.Admin,
+		Ring: ringSettings(c.cfg.Chord, c.cfg.DHT)}
 }
 
 // adminFor returns how member m runs admin requests: through the
@@ -246,3 +274,36 @@ func (c *Cluster) partitionOwn(group []string) error {
 	_, err := c.Partition(own)
 	return err
 }
+
+// Client is a transport for a program that runs no node but talks to a
+// ring's nodes: it observes them and sends admin operations. It listens
+// on Host (the protocol's sessions are between listeners) but serves
+// nothing.
+type Client struct {
+	tr Transport
+}
+
+// NewClient opens a client transport on host (any port) with cfg.
+func NewClient(host string, cfg netmux.Config) (*Client, error) {
+	tr, err := netmux.Listen(net.JoinHostPort(host, "0"), cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{tr: netmuxTransport{tr}}, nil
+}
+
+// Transport is the client's transport (for chord.CallCommand).
+func (cl *Client) Transport() chord.Transport { return cl.tr }
+
+// Observe is Observe over the client's transport.
+func (cl *Client) Observe(ctx context.Context, addr string) (Observation, error) {
+	return Observe(ctx, cl.tr, addr)
+}
+
+// Admin is Admin over the client's transport.
+func (cl *Client) Admin(ctx context.Context, addr string, req AdminRequest) error {
+	return Admin(ctx, cl.tr, addr, req)
+}
+
+// Close closes the client's transport.
+func (cl *Client) Close() error { return cl.tr.Close() }

@@ -62,6 +62,30 @@ func DefaultStandaloneConfig() StandaloneConfig {
 	}
 }
 
+// Adopt sets the node's protocol settings to the ring's, except those
+// keep says the user gave explicitly (by RingSettings field name: "Bits",
+// "R", "Replicas", "Stabilize", …).
+func (c *StandaloneConfig) Adopt(r RingSettings, keep func(field string) bool) {
+	for _, f := range []struct {
+		name string
+		set  func()
+	}{
+		{"Bits", func() { c.Chord.Bits = r.Bits }},
+		{"R", func() { c.Chord.SuccessorListLen = r.R }},
+		{"Replicas", func() { c.DHT.Replicas = r.Replicas }},
+		{"Stabilize", func() { c.Chord.StabilizeInterval, c.Chord.IdleSettle = r.Stabilize, 4*r.Stabilize }},
+		{"FixFingers", func() { c.Chord.FixFingersInterval = r.FixFingers }},
+		{"CheckPredecessor", func() { c.Chord.CheckPredecessorInterval = r.CheckPredecessor }},
+		{"Repair", func() { c.DHT.RepairInterval = r.Repair }},
+		{"RPCTimeout", func() { c.Chord.RPCTimeout = r.RPCTimeout }},
+		{"Liveness", func() { c.Chord.LivenessWindow = r.Liveness }},
+	} {
+		if !keep(f.name) {
+			f.set()
+		}
+	}
+}
+
 // Validate reports every setting that is out of range.
 func (c StandaloneConfig) Validate() error {
 	var errs []error
@@ -198,7 +222,8 @@ func (s *Standalone) Observation() Observation { return s.observe() }
 func (s *Standalone) observe() Observation {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return Observation{Node: memberSnapshot(s.m, time.Now()), Replicas: s.cfg.DHT.Replicas, Admin: s.cfg.Admin, Events: s.recent.list()}
+	return Observation{Node: memberSnapshot(s.m, time.Now()), Replicas: s.cfg.DHT.Replicas, Admin: s.cfg.Admin,
+		Ring: ringSettings(s.cfg.Chord, s.cfg.DHT), Events: s.recent.list()}
 }
 
 // Leave departs gracefully: the driver stops, the store hands its keys on

@@ -36,6 +36,7 @@ type Command struct {
 	ui              *uiFlags        // nil unless AddUIFlags
 	resp            *respFlags      // nil unless AddRESPFlags
 	mount           *string         // nil unless AddMountFlag
+	node            *nodeFlags      // nil unless AddNodeFlags (no N then)
 	shared          map[string]bool // the cluster's flag names
 }
 
