@@ -29,7 +29,7 @@ func assembleNode(nc chord.Config, dc dht.Config, tr chord.Transport, obs func()
 		node.Stop()
 		return nil, nil, err
 	}
-	if err := registerObserver(node, obs, adm); err != nil {
+	if err := registerObserver(node, store, obs, adm); err != nil {
 		node.Stop()
 		return nil, nil, err
 	}

@@ -156,6 +156,11 @@ func (c *Cluster) nameOfLocked(addr string) string {
 			return m.name
 		}
 	}
+	for _, r := range c.remotes {
+		if r.addr == addr {
+			return r.name
+		}
+	}
 	return addr
 }
 
@@ -163,7 +168,7 @@ func (c *Cluster) nameOfLocked(addr string) string {
 // nodes by address (chord's event details and violations), rebuilt only
 // when members were added (addresses never change).
 func (c *Cluster) replacerLocked() *strings.Replacer {
-	if r, n := c.names.Load(), len(c.members); r != nil && r.n == n {
+	if r, n := c.names.Load(), len(c.members); r != nil && r.n == n && r.remoteGen == c.remoteGen {
 		return r.r
 	}
 	names := make(map[string]string, len(c.members))
@@ -177,15 +182,19 @@ func (c *Cluster) replacerLocked() *strings.Replacer {
 			labelled = append(labelled, m.id.Label(c.cfg.Chord.Bits)+" ("+m.addr+")", m.name)
 		}
 	}
-	r := &namedReplacer{r: addrReplacer(names, labelled...), n: len(c.members)}
+	for _, rm := range c.remotes {
+		names[rm.addr] = rm.name
+	}
+	r := &namedReplacer{r: addrReplacer(names, labelled...), n: len(c.members), remoteGen: c.remoteGen}
 	c.names.Store(r)
 	return r.r
 }
 
 // namedReplacer caches addrReplacer for a number of members.
 type namedReplacer struct {
-	r *strings.Replacer
-	n int
+	r         *strings.Replacer
+	n         int
+	remoteGen uint64
 }
 
 // addrReplacer rewrites addresses to names, longest address first so that

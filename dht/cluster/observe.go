@@ -23,6 +23,8 @@ import (
 const (
 	// observeCommand answers the node's Observation.
 	observeCommand = "cluster.observe"
+	// keysCommand answers the keys the node holds ([]dht.KeyInfo).
+	keysCommand = "cluster.keys"
 	// adminCommand runs an AdminRequest on the node, if it allows them.
 	adminCommand = "cluster.admin"
 )
@@ -38,6 +40,15 @@ type Observation struct {
 	// Ring is the protocol settings the node runs with, which a node that
 	// joins through it must share (chordtui node --join adopts them).
 	Ring RingSettings
+	// Ready: the node has taken over its keys (dht.Store.Ready).
+	Ready bool
+	// KeysGen moves whenever the node's keys change (dht.Store.KeysGen).
+	KeysGen uint64
+	// RoundNames are the node's maintenance tasks; RoundsStarted and
+	// RoundsDone count each one's rounds begun and completed.
+	RoundNames    []string
+	RoundsStarted []uint64
+	RoundsDone    []uint64
 	// Events are the node's last few events in words, oldest first
 	// (empty where the node keeps none).
 	Events []string
@@ -130,9 +141,14 @@ type adminReply struct {
 
 // registerObserver registers the observer and admin commands on node: obs
 // returns the node's Observation, adm runs admin requests (nil: refused).
-func registerObserver(node *chord.Node, obs func() Observation, adm adminFunc) error {
+func registerObserver(node *chord.Node, store *dht.Store, obs func() Observation, adm adminFunc) error {
 	if err := node.Register(observeCommand, func(context.Context, []byte) ([]byte, error) {
 		return encodeGob(obs())
+	}); err != nil {
+		return err
+	}
+	if err := node.Register(keysCommand, func(context.Context, []byte) ([]byte, error) {
+		return encodeGob(store.Keys())
 	}); err != nil {
 		return err
 	}
@@ -180,6 +196,35 @@ func Observe(ctx context.Context, tr chord.Transport, addr string) (Observation,
 	return o, nil
 }
 
+// ObserveKeys asks the node at addr for the keys it holds.
+func ObserveKeys(ctx context.Context, tr chord.Transport, addr string) ([]dht.KeyInfo, error) {
+	b, err := chord.CallCommand(ctx, tr, addr, keysCommand, nil)
+	if err != nil {
+		return nil, err
+	}
+	var keys []dht.KeyInfo
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&keys); err != nil {
+		return nil, fmt.Errorf("keys of %s: bad reply: %w", addr, err)
+	}
+	return keys, nil
+}
+
+// observation fills what every node reports of its store and rounds.
+func observation(m *member) Observation {
+	o := Observation{}
+	if m.store != nil {
+		o.Ready, o.KeysGen = m.store.Ready(), m.store.KeysGen()
+	}
+	if m.rounds != nil {
+		o.RoundNames = m.rounds.names
+		o.RoundsStarted = m.rounds.startedNow()
+		for i := range m.rounds.done {
+			o.RoundsDone = append(o.RoundsDone, m.rounds.done[i].Load())
+		}
+	}
+	return o
+}
+
 // Admin asks the node at addr to run req. A node that does not allow
 // admin operations answers an error that wraps ErrAdminRefused; a bad
 // request wraps ErrBadArgument before anything is sent.
@@ -215,8 +260,9 @@ func Admin(ctx context.Context, tr chord.Transport, addr string, req AdminReques
 func (c *Cluster) observe(m *member) Observation {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return Observation{Node: c.nodeSnapshotLocked(m, time.Now()), Replicas: c.cfg.DHT.Replicas, Admin: c.cfg.Admin,
-		Ring: ringSettings(c.cfg.Chord, c.cfg.DHT)}
+	o := observation(m)
+	o.Node, o.Replicas, o.Admin, o.Ring = c.nodeSnapshotLocked(m, time.Now()), c.cfg.DHT.Replicas, c.cfg.Admin, ringSettings(c.cfg.Chord, c.cfg.DHT)
+	return o
 }
 
 // adminFor returns how member m runs admin requests: through the

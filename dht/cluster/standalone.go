@@ -222,8 +222,10 @@ func (s *Standalone) Observation() Observation { return s.observe() }
 func (s *Standalone) observe() Observation {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return Observation{Node: memberSnapshot(s.m, time.Now()), Replicas: s.cfg.DHT.Replicas, Admin: s.cfg.Admin,
-		Ring: ringSettings(s.cfg.Chord, s.cfg.DHT), Events: s.recent.list()}
+	o := observation(s.m)
+	o.Node, o.Replicas, o.Admin = memberSnapshot(s.m, time.Now()), s.cfg.DHT.Replicas, s.cfg.Admin
+	o.Ring, o.Events = ringSettings(s.cfg.Chord, s.cfg.DHT), s.recent.list()
+	return o
 }
 
 // Leave departs gracefully: the driver stops, the store hands its keys on

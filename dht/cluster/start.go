@@ -58,9 +58,26 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	c.rng = rand.New(rand.NewPCG(uint64(seed), 0x63686f7264747569))
 
+	if cfg.Network == nil {
+		// Over netmux nodes started elsewhere may join the ring at any
+		// time: the client finds them (remote.go).
+		cl, err := NewClient(clientHost(cfg.Host), cfg.Net)
+		if err != nil {
+			closeListener(respLn)
+			return nil, err
+		}
+		c.client = cl
+	}
 	c.wg.Add(2)
 	go c.translateEvents()
 	go c.monitor()
+	if c.client != nil {
+		c.wg.Add(1)
+		go c.discover()
+	}
+	if cfg.Attach != "" {
+		return c.startAttached(ctx, respLn)
+	}
 
 	began := time.Now()
 	what := fmt.Sprintf("start %d nodes", cfg.Nodes)
@@ -91,7 +108,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		ms = append(ms, m)
 	}
 	first := ms[0]
-	if err := c.boot(ctx, first, nil); err != nil {
+	if err := c.boot(ctx, first, cfg.seeds()); err != nil {
 		closeListener(respLn)
 		c.Close()
 		return nil, err
@@ -136,6 +153,47 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// startAttached finishes Start for an attached cluster: it waits for the
+// first refresh of the ring at Config.Attach and judges it from then on.
+func (c *Cluster) startAttached(ctx context.Context, respLn net.Listener) (*Cluster, error) {
+	began := time.Now()
+	c.refreshRemotes()
+	c.mu.Lock()
+	n := len(c.remotes)
+	if n > 0 {
+		c.origin = c.remotes[0].name
+	}
+	what := "attach to " + c.cfg.Attach
+	c.busy = ""
+	c.lastFault, c.lastFaultAt, c.lostAt = what, began, time.Time{}
+	c.gen++
+	c.stable, c.convergedIn, c.sides = false, 0, nil
+	c.mu.Unlock()
+	if n == 0 {
+		closeListener(respLn)
+		c.Close()
+		return nil, errorf(ErrNoLiveNode, "attach: no ring member answers at %s", c.cfg.Attach)
+	}
+	c.wakeMonitor()
+	c.log.Info("cluster attached", "at", c.cfg.Attach, "members", n)
+	if respLn != nil {
+		if err := c.serveRESP(respLn); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// clientHost is the host a cluster's observer client listens on: Host,
+// or loopback when Host is every interface.
+func clientHost(host string) string {
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		return "127.0.0.1"
+	}
+	return host
 }
 
 // closeListener closes ln if there is one.
@@ -255,12 +313,16 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 				byAddr[m.addr] = m
 			}
 		}
+		remotes := c.liveRemotesLocked() // the ring joined (Config.Join)
+		for _, m := range remotes {
+			sts = append(sts, m.status())
+		}
 		c.mu.RUnlock()
 		c.mu.RLock()
 		nm := c.namingLocked()
 		c.mu.RUnlock()
 		vs := chord.CheckIdealNamed(sts, false, nm)
-		if len(vs) == 0 && len(sts) == len(ms) {
+		if len(vs) == 0 && len(sts) == len(ms)+len(remotes) {
 			return nil
 		}
 		var nudge []*member

@@ -47,6 +47,7 @@ func (c *Cluster) Snapshot() Snapshot {
 		}
 		s.Nodes = append(s.Nodes, ns)
 	}
+	s.Nodes = append(s.Nodes, c.remoteSnapshotsLocked()...)
 	j := c.judgeLocked(known)
 	s.Violations = c.violationsLocked(j.violations, func(i int) string { return j.sideOf[i] })
 	s.Health = c.healthLocked(j)
@@ -159,6 +160,15 @@ func (c *Cluster) Nodes() NodesView {
 			if st.Joined {
 				r.Joined, r.Pred, r.Succ = true, c.refLocked(st.Predecessor), c.refLocked(st.Successor())
 			}
+		}
+		v.Nodes = append(v.Nodes, r)
+	}
+	for _, ns := range c.remoteSnapshotsLocked() {
+		r := NodeRow{Name: ns.Name, ID: RingID{ID: ns.ID, Bits: c.cfg.Chord.Bits}, Addr: ns.Addr, State: ns.State,
+			RingPosition: RingID{ID: ns.ID, Bits: c.cfg.Chord.Bits}.Fraction(), Remote: true,
+			Owned: ns.Keys.Owned, Replicas: ns.Keys.Replicas, Keys: ns.Keys.Owned + ns.Keys.Replicas}
+		if st := ns.Chord; st.Joined && ns.State == StateAlive {
+			r.Joined, r.Pred, r.Succ = true, c.refLocked(st.Predecessor), c.refLocked(st.Successor())
 		}
 		v.Nodes = append(v.Nodes, r)
 	}
