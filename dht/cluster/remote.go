@@ -385,4 +385,3 @@ func (c *Cluster) Remotes() int {
 	defer c.mu.RUnlock()
 	return len(c.remotes)
 }
-
