@@ -29,7 +29,11 @@ func assembleNode(nc chord.Config, dc dht.Config, tr chord.Transport, obs func()
 		node.Stop()
 		return nil, nil, err
 	}
-	if err := registerObserver(node, store, obs, adm); err != nil {
+	err = registerObserver(node, store, obs, adm)
+	if err == nil {
+		err = registerOp(node, store)
+	}
+	if err != nil {
 		node.Stop()
 		return nil, nil, err
 	}

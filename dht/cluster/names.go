@@ -20,6 +20,9 @@ func (c *Cluster) Names() []string {
 	for _, m := range c.members {
 		out = append(out, m.name)
 	}
+	for _, r := range c.remotes {
+		out = append(out, r.name)
+	}
 	return out
 }
 
@@ -37,6 +40,9 @@ func (c *Cluster) Resolve(node string) (Peer, error) {
 	}
 	m, err := c.resolveLocked("", node)
 	if err != nil {
+		if r := c.remoteNamedLocked(node); r != nil {
+			return c.peerLocked(r.as), nil
+		}
 		return Peer{}, c.hostsNamed(err)
 	}
 	return c.peerLocked(m), nil
@@ -104,6 +110,9 @@ func (c *Cluster) resolveLocked(op, arg string) (*member, error) {
 func (c *Cluster) nameRangeLocked() string {
 	switch len(c.members) {
 	case 0:
+		if n := len(c.remotes); n > 0 {
+			return fmt.Sprintf("%s (remote)", c.remotes[0].name+"…"+c.remotes[n-1].name)
+		}
 		return "none"
 	case 1:
 		return c.members[0].name

@@ -155,7 +155,8 @@ func StartStandalone(ctx context.Context, cfg StandaloneConfig) (*Standalone, er
 	if err != nil {
 		return nil, err
 	}
-	s.tr = &pausable{Transport: netmuxTransport{mt}, admin: chord.CommandMethod(adminCommand)}
+	s.tr = &pausable{Transport: netmuxTransport{mt}, open: map[string]bool{
+		chord.CommandMethod(adminCommand): true, chord.CommandMethod(observeCommand): true, chord.CommandMethod(keysCommand): true}}
 	addr := mt.Addr()
 	id := cfg.ID
 	if !cfg.HasID {
@@ -356,17 +357,18 @@ func (s *Standalone) adminFunc() adminFunc {
 }
 
 // pausable is the transport of a standalone node: while paused it answers
-// nothing but admin commands (so that resume reaches it), as a paused
-// member of a Cluster answers nothing.
+// no protocol call, as a paused member of a Cluster answers nothing, but
+// still the admin and observer commands (so that resume reaches it and an
+// attached observer sees it paused rather than gone).
 type pausable struct {
 	Transport
-	admin  string // the admin command's method name
+	open   map[string]bool // the methods served while paused
 	paused atomic.Bool
 }
 
 func (p *pausable) Serve(h chord.Handler) {
 	p.Transport.Serve(func(ctx context.Context, method string, req []byte) ([]byte, error) {
-		if p.paused.Load() && method != p.admin {
+		if p.paused.Load() && !p.open[method] {
 			<-ctx.Done() // the caller's deadline: no answer, as from a paused node
 			return nil, ctx.Err()
 		}

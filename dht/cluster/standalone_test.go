@@ -73,15 +73,19 @@ func TestStandaloneRingObserveAdmin(t *testing.T) {
 	if o.Node.Name != ns[2].Name() || o.Node.Addr != ns[2].Addr() || !o.Admin || o.Node.State != StateAlive {
 		t.Fatalf("observation of %s: %+v", ns[2].Name(), o.Node)
 	}
-	// Paused, the node answers nothing but admin commands.
+	// Paused, the node answers no protocol call, but the observer and
+	// admin commands still.
 	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminPause}); err != nil {
 		t.Fatal(err)
 	}
 	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
-	_, err = Observe(short, ns[0].tr, ns[3].Addr())
+	_, err = remoteStore{tr: ns[0].tr, addr: ns[3].Addr()}.Get(short, "k")
 	cancelShort()
 	if !errors.Is(err, chord.ErrNodeDown) {
-		t.Fatalf("observe a paused node: %v, want ErrNodeDown", err)
+		t.Fatalf("a get through a paused node: %v, want ErrNodeDown", err)
+	}
+	if o, err := Observe(ctx, ns[0].tr, ns[3].Addr()); err != nil || o.Node.State != StatePaused {
+		t.Fatalf("observe a paused node: %v, state %q, want paused", err, o.Node.State)
 	}
 	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminResume}); err != nil {
 		t.Fatal(err)
