@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
@@ -109,4 +110,17 @@ func runNode(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	say(line)
 	return status
+}
+
+// runAttach implements "chordtui attach ADDR [flags]": the terminal UI
+// (runUI) with --attach ADDR, over a ring started elsewhere.
+func runAttach(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
+		fmt.Fprintln(stderr, "chordtui attach: missing ADDR, the host:port of a node of the ring (for example: chordtui attach 127.0.0.1:40123)")
+		return cli.StatusUsage
+	}
+	if isHelp(args[0]) {
+		return runUI(ctx, args, stdin, stdout, stderr)
+	}
+	return runUI(ctx, append([]string{"--attach", args[0]}, args[1:]...), stdin, stdout, stderr)
 }

@@ -38,8 +38,10 @@ type remote struct {
 }
 
 // remoteMisses is how many refreshes in a row a remote member may miss
-// before it is dropped: one lost answer does not make a node gone.
-const remoteMisses = 3
+// before it is dropped (about 5 s at the default pace). From the first
+// miss it is shown down and not judged; until it is dropped it stays on
+// screen as a crashed local node does.
+const remoteMisses = 50
 
 // remoteKeys reads a remote member's keys through its keys command; it
 // stands in for a store in the key-placement check.
