@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -223,13 +224,20 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 	for _, r := range c.remotes {
 		byAddr[r.addr] = r
 	}
-	var added, dropped []string
+	var added, dropped, silent, back []string
 	keep := c.remotes[:0]
 	for _, r := range c.remotes {
 		if o, ok := got[r.addr]; ok {
+			if r.misses > 0 {
+				back = append(back, r.name)
+			}
 			r.update(o, now)
 		} else if asked[r.addr] {
 			r.misses++
+			if r.misses == 1 {
+				silent = append(silent, r.name)
+				r.as.state = StateDown
+			}
 		}
 		if r.misses >= remoteMisses {
 			dropped = append(dropped, r.name)
@@ -250,20 +258,29 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 		added = append(added, r.name)
 	}
 	sort.Slice(c.remotes, func(i, j int) bool { return c.remotes[i].id.Cmp(c.remotes[j].id) < 0 })
-	if len(added) == 0 && len(dropped) == 0 {
+	if len(added) > 0 || len(dropped) > 0 {
+		c.remoteGen++
+		c.log.Info("remote members", "added", added, "dropped", dropped, "remote", len(c.remotes))
+	}
+	if len(dropped) > 0 {
+		c.mu.Unlock()
+		c.faultEvent(strings.Join(dropped, ", ") + fmt.Sprintf(" forgotten: no answer for %d refreshes (remote)", remoteMisses))
+		c.mu.Lock()
+	}
+	if len(added) == 0 && len(silent) == 0 && len(back) == 0 {
 		c.mu.Unlock()
 		return
 	}
-	c.remoteGen++
-	c.log.Info("remote members", "added", added, "dropped", dropped, "remote", len(c.remotes))
-	// A change of the membership is a disturbance like a fault: stability
-	// is judged afresh from when the refresh saw it.
+	// A change of the live membership is a disturbance like a fault:
+	// stability is judged afresh from when the refresh saw it.
 	var parts []string
-	if len(added) > 0 {
-		parts = append(parts, strings.Join(added, ", ")+" seen in the ring (remote)")
-	}
-	if len(dropped) > 0 {
-		parts = append(parts, strings.Join(dropped, ", ")+" no longer answering (remote)")
+	for _, p := range []struct {
+		names []string
+		what  string
+	}{{added, " seen in the ring"}, {silent, " stopped answering"}, {back, " answering again"}} {
+		if len(p.names) > 0 {
+			parts = append(parts, strings.Join(p.names, ", ")+p.what+" (remote)")
+		}
 	}
 	what := strings.Join(parts, "; ")
 	if c.busy == "" {
