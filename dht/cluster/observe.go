@@ -126,8 +126,9 @@ func (r AdminRequest) validate() error {
 	return nil
 }
 
-// ErrAdminRefused: the node does not allow admin operations (it was
-// started without --admin, Config.Admin or StandaloneConfig.Admin).
+// ErrAdminRefused is the answer of a node that does not allow admin
+// operations (it was started without --admin, Config.Admin or
+// StandaloneConfig.Admin).
 var ErrAdminRefused = errors.New("admin operations not allowed")
 
 // adminFunc runs a valid admin request on one node; nil refuses them all.
@@ -158,16 +159,13 @@ func registerObserver(node *chord.Node, store *dht.Store, obs func() Observation
 			return nil, fmt.Errorf("admin: bad request: %w", err)
 		}
 		var rep adminReply
-		switch {
-		case adm == nil:
+		if adm == nil {
 			rep.Refused = true
 			rep.Err = fmt.Sprintf("%s does not allow admin operations: start it with --admin", obs().Node.Name)
-		default:
-			if err := req.validate(); err != nil {
-				rep.Err = err.Error()
-			} else if err := adm(ctx, req); err != nil {
-				rep.Err = err.Error()
-			}
+		} else if err := req.validate(); err != nil {
+			rep.Err = err.Error()
+		} else if err := adm(ctx, req); err != nil {
+			rep.Err = err.Error()
 		}
 		return encodeGob(rep)
 	})

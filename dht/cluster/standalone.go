@@ -158,42 +158,64 @@ func StartStandalone(ctx context.Context, cfg StandaloneConfig) (*Standalone, er
 	s.tr = &pausable{Transport: netmuxTransport{mt}, open: map[string]bool{
 		chord.CommandMethod(adminCommand): true, chord.CommandMethod(observeCommand): true, chord.CommandMethod(keysCommand): true}}
 	addr := mt.Addr()
-	id := cfg.ID
-	if !cfg.HasID {
-		id = chord.HashID(cfg.Chord.Bits, []byte(addr))
-	}
-	name := cfg.Name
-	if name == "" {
-		name = "n-" + id.Short(cfg.Chord.Bits)
-	}
-	s.m = &member{name: name, addr: addr, id: id, state: StateDown, tr: s.tr, incarnation: 1}
-	s.log = s.log.With("node", name)
-
-	ccfg := cfg.Chord
-	ccfg.ID, ccfg.HasID = id, true
-	ccfg.Events = s.events
-	dc := cfg.DHT
-	dc.Logger = s.log
+	s.m = &member{addr: addr, state: StateDown, tr: s.tr, incarnation: 1}
+	base := s.log
 	s.wg.Add(1)
 	go s.logEvents()
-	node, store, err := assembleNode(ccfg, dc, s.tr, s.observe, s.adminFunc())
-	if err != nil {
-		s.tr.Kill()
-		s.stopEvents()
-		return nil, err
-	}
-	if cfg.Join == "" {
-		node.Create()
-	} else {
-		attempts, err := joinRing(ctx, node, []string{cfg.Join}, cfg.JoinTimeout, s.done, func(a string) string { return a })
+	var (
+		node  *chord.Node
+		store *dht.Store
+		ccfg  chord.Config
+		dc    dht.Config
+	)
+	// Without an explicit identifier, one taken already (likely on a small
+	// lecture ring) is re-hashed, as a Cluster does for its own nodes.
+	for k := 0; ; k++ {
+		id := cfg.ID
+		if !cfg.HasID {
+			seed := addr
+			if k > 0 {
+				seed = fmt.Sprintf("%s#%d", addr, k)
+			}
+			id = chord.HashID(cfg.Chord.Bits, []byte(seed))
+		}
+		name := cfg.Name
+		if name == "" {
+			name = "n-" + id.Short(cfg.Chord.Bits)
+		}
+		s.mu.Lock()
+		s.m.name, s.m.id = name, id
+		s.log = base.With("node", name)
+		s.mu.Unlock()
+		ccfg = cfg.Chord
+		ccfg.ID, ccfg.HasID = id, true
+		ccfg.Events = s.events
+		dc = cfg.DHT
+		dc.Logger = s.log
+		node, store, err = assembleNode(ccfg, dc, s.tr, s.observe, s.adminFunc())
 		if err != nil {
-			node.Stop()
+			s.tr.Kill()
+			s.stopEvents()
+			return nil, err
+		}
+		if cfg.Join == "" {
+			node.Create()
+			break
+		}
+		attempts, err := joinRing(ctx, node, []string{cfg.Join}, cfg.JoinTimeout, s.done, func(a string) string { return a })
+		if err == nil {
+			s.log.Info("joined", "via", cfg.Join, "attempts", attempts)
+			break
+		}
+		node.Stop()
+		if !errors.Is(err, chord.ErrIDCollision) || cfg.HasID || k == maxRehash {
 			s.tr.Kill()
 			s.stopEvents()
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		s.log.Info("joined", "via", cfg.Join, "attempts", attempts)
+		s.log.Info("identifier taken: re-hashing", "id", id.Short(cfg.Chord.Bits))
 	}
+	id := s.m.id
 	tasks := maintenanceTasks(node, store, ccfg, dc.RepairInterval, s.log)
 	rounds := newRoundCounts(tasks)
 	drv := chord.NewDriver(rounds.counted(tasks), ccfg.Jitter, time.Now().UnixNano()+int64(id.Uint64()))
@@ -204,7 +226,7 @@ func StartStandalone(ctx context.Context, cfg StandaloneConfig) (*Standalone, er
 	return s, nil
 }
 
-// Name, Addr and ID identify the node.
+// Name is the node's name.
 func (s *Standalone) Name() string { return s.m.name }
 
 // Addr is the address the node listens on.
