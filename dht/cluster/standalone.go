@@ -26,7 +26,9 @@ type StandaloneConfig struct {
 	// new ring.
 	Join string
 	// Name names the node in messages, logs and on the screens of attached
-	// programs; "" names it n-<first hex digits of its identifier>.
+	// programs; "" names it n-<first hex digits of its identifier>, or on a
+	// ring of m ≤ DecimalBits N<identifier in decimal> (N42), as lecture
+	// mode names its nodes.
 	Name string
 	// ID is the node's identifier when HasID; else SHA-1 of its address.
 	ID    chord.ID
@@ -180,7 +182,11 @@ func StartStandalone(ctx context.Context, cfg StandaloneConfig) (*Standalone, er
 			id = chord.HashID(cfg.Chord.Bits, []byte(seed))
 		}
 		name := cfg.Name
-		if name == "" {
+		switch {
+		case name != "":
+		case cfg.Chord.Bits <= DecimalBits: // a lecture's ring: named as its nodes are
+			name = idName(id)
+		default:
 			name = "n-" + id.Short(cfg.Chord.Bits)
 		}
 		s.mu.Lock()

@@ -35,7 +35,7 @@ func (c *Command) AddNodeFlags() {
 	c.node = f
 	c.Flags.StringVar(&f.listen, "listen", "127.0.0.1:0", "listen on this `address` (host:port; port 0 picks a free one)")
 	c.Flags.StringVar(&f.join, "join", "", "join the ring through the node at this `address` (host:port), taking its identifier size, successors, replicas and periods unless given; without it the node starts a new ring")
-	c.Flags.StringVar(&f.name, "name", "", "the node's `name` in logs and on attached screens (default n- and the first hex digits of its identifier)")
+	c.Flags.StringVar(&f.name, "name", "", "the node's `name` in logs and on attached screens (default n- and the first hex digits of its identifier; N and its decimal identifier on a ring of m ≤ 10)")
 	c.Flags.StringVar(&f.id, "id", "", "the node's `identifier`: decimal, or hex after 0x (default: SHA-1 of its address)")
 	c.Flags.BoolVar(&f.admin, "admin", false, "serve admin operations (pause, resume, delay, drop, partition, heal, kill) to attached programs")
 	c.Flags.BoolVar(&f.json, "json", false, "print the start line and the leave line as JSON objects")
@@ -77,6 +77,11 @@ func (c *Command) StandaloneConfig(ctx context.Context, stderr io.Writer) (clust
 	cc := cf.config(base, false, c.IsSet)
 	cfg := cluster.DefaultStandaloneConfig()
 	cfg.Listen, cfg.Join, cfg.Name, cfg.Admin = f.listen, f.join, f.name, f.admin
+	if host, _, err := net.SplitHostPort(f.listen); err == nil {
+		if err := advertisable(host); err != nil {
+			return cfg, nopCloser{}, usageError{fmt.Errorf("--listen %s: %w", f.listen, err)}
+		}
+	}
 	cfg.Chord, cfg.DHT = cc.Chord, cc.DHT
 	if f.join != "" {
 		if _, _, err := net.SplitHostPort(f.join); err != nil {

@@ -40,6 +40,9 @@ func (c *Command) applyRing(ctx context.Context, cfg *cluster.Config) error {
 	if f == nil {
 		return nil
 	}
+	if err := advertisable(f.listen); err != nil {
+		return usageError{fmt.Errorf("--listen %s: %w", f.listen, err)}
+	}
 	cfg.Host, cfg.Join, cfg.Attach, cfg.Admin = f.listen, f.join, f.attach, f.admin
 	if f.join != "" && f.attach != "" {
 		return usageError{fmt.Errorf("--join and --attach exclude each other: join adds local nodes, attach starts none")}
@@ -72,6 +75,15 @@ func (c *Command) applyRing(ctx context.Context, cfg *cluster.Config) error {
 		return usageError{fmt.Errorf("--bits %d: the ring at %s has %d-bit identifiers; leave --bits out to take them", sc.Chord.Bits, at, ring.Bits)}
 	}
 	cfg.Chord, cfg.DHT = sc.Chord, sc.DHT
+	return nil
+}
+
+// advertisable refuses a host that a node cannot give its peers as its
+// address: every interface (0.0.0.0, ::) is no address to call back.
+func advertisable(host string) error {
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return errors.New("a node tells its peers the address it listens on, and this one reaches nobody: give this machine's address on the network (for example 192.168.1.20)")
+	}
 	return nil
 }
 
