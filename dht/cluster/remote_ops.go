@@ -238,6 +238,7 @@ func (c *Cluster) partitionRemotes(group []string) []string {
 	c.mu.RLock()
 	rs := append([]*remote(nil), c.remotes...)
 	cl := c.client
+	timeout := 3 * c.cfg.Chord.RPCTimeout
 	c.mu.RUnlock()
 	if cl == nil || len(rs) == 0 {
 		return nil
@@ -252,7 +253,7 @@ func (c *Cluster) partitionRemotes(group []string) []string {
 	}
 	var failed []string
 	for _, r := range rs {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Chord.RPCTimeout*3)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		err := cl.Admin(ctx, r.addr, req)
 		cancel()
 		if err != nil {
