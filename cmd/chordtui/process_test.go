@@ -243,6 +243,25 @@ func TestProcessesCrashAndLeave(t *testing.T) {
 	awaitProcMembers(t, p, "the node that left down", func(rows []procRow) bool { return procAlive(rows) == 5 })
 	p.mustOK("wait 60s")
 	readAll("after a graceful leave")
+	// A fault through the admin command: a paused node is listed paused
+	// and not judged; resumed, the ring is stable again.
+	var d *nodeProc
+	for _, v := range procs[1:] {
+		if v != a && v != b && v != c {
+			d = v
+			break
+		}
+	}
+	p.mustOK("pause " + d.start.Name)
+	awaitProcMembers(t, p, d.start.Name+" paused", func(rows []procRow) bool {
+		for _, r := range rows {
+			if r.name == d.start.Name {
+				return r.state == "paused"
+			}
+		}
+		return false
+	})
+	p.mustOK("resume "+d.start.Name, "wait 60s")
 	check := p.mustOK("check")[0]
 	if v, ok := check["violations"].([]any); !ok || len(v) != 0 || check["live"] != float64(5) {
 		t.Fatalf("check: %v", check)
@@ -270,6 +289,16 @@ func TestClassroom(t *testing.T) {
 	}
 	if remote != 4 {
 		t.Fatalf("%d remote members listed, want 4: %v", remote, got)
+	}
+	// The node processes were started without --admin: they refuse faults.
+	var student string
+	for _, r := range got {
+		if strings.HasPrefix(r.name, "n-") {
+			student = r.name
+		}
+	}
+	if r := p.send("kill " + student)[0]; r["ok"] != false || !strings.Contains(fmt.Sprint(r["error"]), student+" does not allow admin operations: start it with --admin") {
+		t.Fatalf("kill %s without --admin: %v", student, r)
 	}
 	w := p.mustOK("wait 60s")[0]
 	if _, ok := w["seconds"].(float64); !ok {

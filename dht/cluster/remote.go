@@ -120,8 +120,14 @@ func (c *Cluster) refreshRemotes() {
 	for _, m := range c.members {
 		local[m.addr] = true
 		if m.node != nil && m.state == StateAlive {
-			for _, r := range pointersOf(m.node.Status()) {
-				want[r] = true
+			// Predecessor and successors only: a member that joined is in
+			// them once the ring is right, and reading every finger of a
+			// large ring each refresh would cost more than the rest.
+			if p := m.node.Predecessor(); !p.IsZero() {
+				want[p.Addr] = true
+			}
+			for _, r := range m.node.Successors() {
+				want[r.Addr] = true
 			}
 		}
 	}
