@@ -131,3 +131,105 @@ func TestStandaloneRefusesAdmin(t *testing.T) {
 	default:
 	}
 }
+
+// A cluster lists and judges the standalone nodes that joined its ring,
+// and an attached cluster (no node of its own) sees the same ring, reads
+// and writes through a remote member, and is refused faults on nodes that
+// do not allow them.
+func TestRemoteMembersAndAttach(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Nodes = 4
+	c, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	addr := c.Nodes().Nodes[0].Addr
+	var joined []*Standalone
+	for range 2 {
+		sc := DefaultStandaloneConfig()
+		sc.Join = addr
+		s, err := StartStandalone(context.Background(), sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		joined = append(joined, s)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitRows(t, c, 6)
+	if _, err := c.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if cr := c.Check(); len(cr.Violations) != 0 || cr.Live != 6 {
+		t.Fatalf("check over the local and remote members: %+v", cr)
+	}
+
+	acfg := DefaultConfig()
+	acfg.Nodes, acfg.Attach = 0, addr
+	a, err := Start(ctx, acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	awaitRows(t, a, 6)
+	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	via := joined[0].Name()
+	if _, err := a.Set(ctx, "k", "v", via); err != nil {
+		t.Fatalf("set via remote %s: %v", via, err)
+	}
+	g, err := c.Get(ctx, "k", "")
+	if err != nil || !g.Found || g.Value != "v" {
+		t.Fatalf("the local cluster reads what the attached one wrote: %+v, %v", g, err)
+	}
+	if err := a.Kill(via); !errors.Is(err, ErrAdminRefused) {
+		t.Fatalf("kill %s (no admin): %v, want ErrAdminRefused", via, err)
+	}
+	if err := a.Leave(ctx, via); !errors.Is(err, ErrNodeState) {
+		t.Fatalf("leave %s (remote): %v, want ErrNodeState", via, err)
+	}
+	// A remote member that leaves is shown down, and the rest judged stable.
+	if err := joined[1].Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for down := false; !down; {
+		for _, r := range a.Nodes().Nodes {
+			down = down || r.Name == joined[1].Name() && r.State == StateDown
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s left, but the attached cluster lists %+v", joined[1].Name(), a.Nodes().Nodes)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if cr := a.Check(); len(cr.Violations) != 0 || cr.Live != 5 {
+		t.Fatalf("check after a remote leave: %+v", cr)
+	}
+}
+
+// awaitRows polls c's nodes until n are listed alive, or fails.
+func awaitRows(t *testing.T, c *Cluster, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		live := 0
+		for _, r := range c.Nodes().Nodes {
+			if r.State == StateAlive {
+				live++
+			}
+		}
+		if live == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d members alive: %+v", live, n, c.Nodes().Nodes)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
