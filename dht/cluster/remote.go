@@ -81,6 +81,19 @@ func (k *remoteKeys) Keys() []dht.KeyInfo {
 	return keys
 }
 
+// freshKeys reads a remote member's keys now, past the cache.
+type freshKeys struct{ k *remoteKeys }
+
+func (f freshKeys) Keys() []dht.KeyInfo {
+	ctx, cancel := context.WithTimeout(context.Background(), f.k.c.cfg.OpTimeout)
+	defer cancel()
+	keys, err := ObserveKeys(ctx, f.k.c.client.tr, f.k.addr)
+	if err != nil {
+		return nil
+	}
+	return keys
+}
+
 // keySource is where the key-placement check reads a member's keys: its
 // store, or a remote member's keys command.
 type keySource interface {

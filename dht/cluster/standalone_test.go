@@ -185,6 +185,20 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	if err != nil || !g.Found || g.Value != "v" {
 		t.Fatalf("the local cluster reads what the attached one wrote: %+v, %v", g, err)
 	}
+	if d, err := a.Node(via); err != nil || d.Routing == nil || len(d.Routing.Successors) == 0 || d.State != StateAlive {
+		t.Fatalf("node %s through the attached cluster: %+v, %v", via, d, err)
+	}
+	held := 0
+	for _, r := range a.Nodes().Nodes {
+		kl, err := a.Keys(r.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held += len(kl.Keys)
+	}
+	if held != cfg.DHT.Replicas {
+		t.Fatalf("the attached cluster lists %d copies of k, want %d", held, cfg.DHT.Replicas)
+	}
 	if err := a.Kill(via); !errors.Is(err, ErrAdminRefused) {
 		t.Fatalf("kill %s (no admin): %v, want ErrAdminRefused", via, err)
 	}

@@ -186,15 +186,25 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 	}
 	m, err := c.resolveLocked("node", node)
 	if err != nil {
-		return NodeDetail{}, c.hostsNamed(err)
+		if r := c.remoteNamedLocked(node); r != nil {
+			m = r.as
+		} else {
+			return NodeDetail{}, c.hostsNamed(err)
+		}
 	}
 	p := c.peerLocked(m)
 	d := NodeDetail{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, Incarnation: m.incarnation, Faults: faultsLocked(m)}
-	if m.node == nil {
+	var st chord.Status
+	var k dht.Counts
+	switch {
+	case m.remote != nil && m.state != StateDown: // as it last answered
+		st, k = m.remote.obs.Node.Chord, m.remote.obs.Node.Keys
+		d.Incarnation = m.remote.obs.Node.Incarnation
+	case m.node == nil:
 		return d, nil
+	default:
+		st, k = m.node.Status(), m.store.Counts()
 	}
-	st := m.node.Status()
-	k := m.store.Counts()
 	d.Owned, d.Replicas, d.Tombstones, d.Bytes = k.Owned, k.Replicas, k.Tombstones, k.Bytes
 	if st.Joined || m.state == StatePaused {
 		r := &Routing{Pred: c.refLocked(st.Predecessor), Lookups: st.Lookups, Rounds: st.Rounds}
@@ -203,6 +213,9 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 		}
 		names := make(map[string]string, len(c.members))
 		for _, o := range c.members {
+			names[o.addr] = o.name
+		}
+		for _, o := range c.remotes {
 			names[o.addr] = o.name
 		}
 		r.Fingers = CollapseFingers(st, names)
@@ -227,17 +240,27 @@ func (c *Cluster) Keys(node string) (KeyList, error) {
 	}
 	m, err := c.resolveLocked("keys", node)
 	if err != nil {
-		c.mu.RUnlock()
-		return KeyList{}, c.hostsNamed(err)
+		if r := c.remoteNamedLocked(node); r != nil {
+			m = r.as
+		} else {
+			c.mu.RUnlock()
+			return KeyList{}, c.hostsNamed(err)
+		}
 	}
-	store := m.store
+	var src keySource
+	switch {
+	case m.remote != nil && m.state != StateDown:
+		src = freshKeys{m.remote.keys} // what it holds now, not the monitor's copy
+	case m.store != nil:
+		src = m.store
+	}
 	c.mu.RUnlock()
 	out := KeyList{Node: m.name, Keys: []KeyEntry{}}
-	if store == nil {
+	if src == nil {
 		return out, nil
 	}
 	out.Running = true
-	keys := store.Keys()
+	keys := src.Keys()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, k := range keys {
