@@ -266,6 +266,19 @@ func TestProcessesCrashAndLeave(t *testing.T) {
 	if v, ok := check["violations"].([]any); !ok || len(v) != 0 || check["live"] != float64(5) {
 		t.Fatalf("check: %v", check)
 	}
+	// kill through the admin command ends the process at once.
+	p.mustOK("kill " + d.start.Name)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != killStatus {
+			t.Fatalf("%s after an admin kill: %v, want exit status %d", d.start.Name, err, killStatus)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s still runs 30 s after an admin kill", d.start.Name)
+	}
 }
 
 // TestClassroom is the lecture: a ring of 16 local nodes, which 4 node
