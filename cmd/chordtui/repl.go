@@ -84,12 +84,12 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if last := min(n, len(all)) - 1; last > 0 {
 			names += "…" + all[last]
 		}
-		where := cfg.Host
+		joined := ""
 		if cfg.Join != "" {
-			where += fmt.Sprintf(", joined to the ring at %s (%s elsewhere, judged with them)", cfg.Join, command.Plural(c.Remotes(), "member"))
+			joined = fmt.Sprintf(", joined to the ring at %s (%s elsewhere, judged with them)", cfg.Join, command.Plural(c.Remotes(), "member"))
 		}
-		fmt.Fprintf(stdout, "started %s on %s (%s), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
-			command.Plural(n, "node"), where, names, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+		fmt.Fprintf(stdout, "started %s on %s (%s)%s, %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
+			command.Plural(n, "node"), cfg.Host, names, joined, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
 		if st, ok := c.RESP(); ok {
 			fmt.Fprintln(stdout, strings.SplitN(command.Done("resp", st, nil).Text, "\n", 2)[0])
 		}
