@@ -332,6 +332,26 @@ func (n *Node) Call(ctx context.Context, addr, name string, req []byte) ([]byte,
 			return nil, downError("command "+name, addr, err)
 		}
 	}
+	return commandReply(addr, name, rep)
+}
+
+// CallCommand invokes the registered command name on the node at addr
+// over tr, from a program that runs no node (an observer attached to a
+// ring). Errors are those of Node.Call; ctx should carry a deadline.
+func CallCommand(ctx context.Context, tr Transport, addr, name string, req []byte) ([]byte, error) {
+	rep, err := tr.Call(ctx, addr, commandPrefix+name, req)
+	if err != nil {
+		return nil, downError("command "+name, addr, err)
+	}
+	return commandReply(addr, name, rep)
+}
+
+// CommandMethod is the transport method a registered command travels as
+// (a transport wrapper that treats one command apart needs it).
+func CommandMethod(name string) string { return commandPrefix + name }
+
+// commandReply decodes the reply to a command call.
+func commandReply(addr, name string, rep []byte) ([]byte, error) {
 	status, body, err := replyStatus(rep)
 	if err != nil {
 		return nil, fmt.Errorf("command %s on %s: bad reply: %w: %w", name, addr, err, ErrNodeDown)

@@ -154,7 +154,11 @@ func RunStarting(ctx context.Context, cfg cluster.Config, opts Options) (*cluste
 		done <- startedMsg{c: live, err: err}
 	}()
 	m := NewModel(nil, opts)
-	m.starting = &startState{what: fmt.Sprintf("starting %s", nodesWords(cfg.Nodes)), began: time.Now(), progress: progress, done: done}
+	what := fmt.Sprintf("starting %s", nodesWords(cfg.Nodes))
+	if cfg.Attach != "" {
+		what = "attaching to the ring at " + cfg.Attach
+	}
+	m.starting = &startState{what: what, began: time.Now(), progress: progress, done: done}
 	m.starting.p.nodes = cfg.Nodes
 	uiErr := runModel(ctx, m, opts)
 	failed := m.starting != nil && m.starting.err != nil // the screen said so

@@ -50,7 +50,7 @@ var completionCases = []struct {
 	line string
 	want []string
 }{
-	{"chordtui ", []string{"bench", "completion", "help", "keygen", "mount", "repl", "version"}},
+	{"chordtui ", []string{"attach", "bench", "completion", "help", "keygen", "mount", "node", "repl", "version"}},
 	{"chordtui r", []string{"repl"}},
 	{"chordtui repl --js", []string{"--json"}},
 	{"chordtui repl 16 --log-level ", []string{"debug", "error", "info", "warn"}},

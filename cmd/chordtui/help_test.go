@@ -40,7 +40,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-3"}, `chordtui: N must be a whole number from 1 to 4096, got "-3"`},
 		{[]string{"16", "repl"}, `chordtui: want one argument N, got 2: 16 repl`},
 		{[]string{"--no-colour", "16"}, `chordtui: unknown flag --no-colour — did you mean --no-color? (chordtui -h lists the flags)`},
-		{[]string{"--json", "16"}, `chordtui: unknown flag --json (chordtui -h lists the flags)`},
+		{[]string{"--json", "16"}, `chordtui: unknown flag --json — did you mean --join? (chordtui -h lists the flags)`},
 		{[]string{"--refresh", "often", "16"}, `chordtui: --refresh "often": want a duration such as 25ms, 1.5s or 2m (chordtui -h lists the flags)`},
 		{[]string{"repl", "--jsn", "4"}, `chordtui repl: unknown flag --jsn — did you mean --json? (chordtui repl -h lists the flags)`},
 		{[]string{"repl", "4", "--jsn"}, `chordtui repl: unknown flag --jsn — did you mean --json? (chordtui repl -h lists the flags)`},
@@ -49,7 +49,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"repl", "3", "4"}, `chordtui repl: want one argument N, got 2: 3 4`},
 		{[]string{"repl", "abc"}, `chordtui repl: N must be a whole number from 1 to 4096, got "abc"`},
 		{[]string{"bench", "--clinets", "1,2", "4"}, `chordtui bench: unknown flag --clinets — did you mean --clients? (chordtui bench -h lists the flags)`},
-		{[]string{"help", "rpl"}, `chordtui help: unknown topic "rpl" — did you mean "repl"? (topics: repl, bench, mount, keygen, completion, help, version, commands)`},
+		{[]string{"help", "rpl"}, `chordtui help: unknown topic "rpl" — did you mean "repl"? (topics: repl, bench, attach, node, mount, keygen, completion, help, version, commands)`},
 		{[]string{"help", "repl", "bench"}, `chordtui help: want at most one TOPIC, got 2: repl bench`},
 		{[]string{"help", "commands", "gte"}, `chordtui help commands: unknown command "gte" — did you mean "get"? (chordtui help commands lists them)`},
 		{[]string{"completion"}, `chordtui completion: missing SHELL (want bash, zsh or fish)`},
@@ -58,6 +58,14 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"completion", "powershell"}, `chordtui completion: unknown shell "powershell" (want bash, zsh or fish)`},
 		{[]string{"completion", "bash", "zsh"}, `chordtui completion: want one SHELL (bash, zsh or fish), got 2: bash zsh`},
 		{[]string{"version", "now"}, `chordtui version: takes no arguments, got now`},
+		{[]string{"node", "3"}, `chordtui node: takes no arguments, got 3 (chordtui node -h lists the flags)`},
+		{[]string{"node", "--seed", "2"}, `chordtui node: --seed is for a cluster of nodes, not for one node (give --id for a chosen identifier)`},
+		{[]string{"node", "--bits", "6", "--id", "64"}, `chordtui node: --id 64: does not fit in 6 bits (at most 63)`},
+		{[]string{"node", "--listen", "0.0.0.0:0"}, `chordtui node: --listen 0.0.0.0:0: a node tells its peers the address it listens on, and this one reaches nobody: give this machine's address on the network (for example 192.168.1.20)`},
+		{[]string{"node", "--join", "nowhere"}, `chordtui node: --join "nowhere": want HOST:PORT`},
+		{[]string{"repl", "--attach", "127.0.0.1:1", "4"}, `chordtui repl: --attach starts no node: leave N (4) out`},
+		{[]string{"repl", "--listen", "::", "4"}, `chordtui repl: --listen ::: a node tells its peers the address it listens on, and this one reaches nobody: give this machine's address on the network (for example 192.168.1.20)`},
+		{[]string{"attach"}, `chordtui attach: missing ADDR, the host:port of a node of the ring (for example: chordtui attach 127.0.0.1:40123)`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -132,7 +140,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			args = []string{name, "-h"}
 		}
 		_, help, _ := runCLI(t, "", args...)
-		if !strings.Contains(help, "N is the number of nodes, from 1 to 4096") {
+		if name != "node" && !strings.Contains(help, "N is the number of nodes, from 1 to 4096") { // node takes no N
 			t.Errorf("%q lacks the range of N:\n%s", args, help)
 		}
 		cmd.Flags.VisitAll(func(f *flag.Flag) {

@@ -4,6 +4,8 @@
 //	chordtui [flags] N           the terminal UI over N local nodes
 //	chordtui repl [flags] N      the same cluster, commands from stdin
 //	chordtui bench [flags] N     measure latency, throughput and repair times
+//	chordtui node [flags]        one node in this process, joining a ring with --join
+//	chordtui attach ADDR [flags] the terminal UI over a ring started elsewhere
 //	chordtui mount DIR [flags] N mount the ring's file system on DIR (FUSE)
 //	chordtui keygen FILE         a new cluster key, for --key-file
 //	chordtui completion SHELL    a completion script for bash, zsh or fish
@@ -55,6 +57,8 @@ func subcommands() []subcommand {
 	subs := []subcommand{
 		{"repl", "chordtui repl [flags] N", "start N nodes and run commands from stdin, one a line", nil, runREPL},
 		{"bench", "chordtui bench [flags] N", "start N nodes and measure latency, throughput and repair", nil, runBench},
+		{"attach", "chordtui attach ADDR [flags]", "the terminal UI over the ring of the node at ADDR, started elsewhere", nil, runAttach},
+		{"node", "chordtui node [flags]", "run one node in this process: start a ring, or join one with --join ADDR", nil, runNode},
 		{"mount", "chordtui mount DIR [flags] N", "start N nodes and mount their file system on DIR (FUSE)", nil, runMount},
 		{"keygen", "chordtui keygen FILE", "write a new cluster key to FILE, for --key-file", nil, runKeygen},
 		{"completion", "chordtui completion SHELL", "print a completion script for bash, zsh or fish", cli.Shells(), runCompletion},

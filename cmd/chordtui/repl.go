@@ -47,11 +47,12 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cmd.AddLectureFlags()
 	cmd.AddRESPFlags()
 	cmd.AddMountFlag()
+	cmd.AddRingFlags()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
 	}
-	cfg, logFile, err := cmd.ClusterConfig(n)
+	cfg, logFile, err := cmd.ClusterConfigContext(ctx, n)
 	if err != nil {
 		return cmd.ExitStatus(err)
 	}
@@ -72,14 +73,23 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			ready = err.Error()
 		}
 	}
-	if !opts.json {
+	switch {
+	case opts.json:
+	case cfg.Attach != "":
+		fmt.Fprintf(stdout, "attached to the ring at %s (%s found through the protocol, refreshed every %v), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
+			cfg.Attach, command.Plural(c.Remotes(), "member"), max(cfg.MonitorInterval, 100*time.Millisecond), ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+	default:
 		all := c.Names() // with virtual nodes the n real nodes come first
 		names := all[0]
 		if last := min(n, len(all)) - 1; last > 0 {
 			names += "…" + all[last]
 		}
-		fmt.Fprintf(stdout, "started %s on 127.0.0.1 (%s), %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
-			command.Plural(n, "node"), names, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+		joined := ""
+		if cfg.Join != "" {
+			joined = fmt.Sprintf(", joined to the ring at %s (%s elsewhere, judged with them)", cfg.Join, command.Plural(c.Remotes(), "member"))
+		}
+		fmt.Fprintf(stdout, "started %s on %s (%s)%s, %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
+			command.Plural(n, "node"), cfg.Host, names, joined, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
 		if st, ok := c.RESP(); ok {
 			fmt.Fprintln(stdout, strings.SplitN(command.Done("resp", st, nil).Text, "\n", 2)[0])
 		}

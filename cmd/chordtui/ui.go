@@ -29,11 +29,12 @@ func runUI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	cmd.AddUIFlags()
 	cmd.AddRESPFlags()
 	cmd.AddMountFlag()
+	cmd.AddRingFlags()
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
 	}
-	cfg, logFile, err := cmd.ClusterConfig(n)
+	cfg, logFile, err := cmd.ClusterConfigContext(ctx, n)
 	if err != nil {
 		return cmd.ExitStatus(err)
 	}

@@ -33,6 +33,9 @@ type member struct {
 	node  *chord.Node
 	store *dht.Store
 	drv   *chord.Driver
+	// remote is set for a ring member this cluster did not start
+	// (remote.go): node, store and driver are nil, its state is observed.
+	remote *remote
 	// host is the real node this identity runs on (vnodes.go); nil
 	// without virtual nodes.
 	host *vhost
@@ -117,6 +120,12 @@ type Cluster struct {
 
 	dfs *dfsLayer // the file system on the ring (dfs.go); guarded by mu
 
+	// The ring members this cluster did not start (remote.go); guarded by
+	// mu. remoteGen counts changes of the list; client observes them.
+	remotes   []*remote
+	remoteGen uint64
+	client    *Client
+
 	wake chan struct{} // a fault tells the monitor to evaluate at the fast pace
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -192,6 +201,11 @@ func (c *Cluster) Close() error {
 	// translator emits it before it exits.
 	close(c.stop)
 	c.wg.Wait()
+	if c.client != nil {
+		if err := c.client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("observer client: %w", err))
+		}
+	}
 	c.evMu.Lock()
 	c.evClosed = true
 	close(c.events)

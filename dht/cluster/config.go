@@ -85,6 +85,20 @@ type Config struct {
 	// terminal a UI is drawing on.
 	Logger *slog.Logger
 
+	// Join, when set, is the address of a node of an existing ring: the
+	// cluster's nodes join that ring instead of forming their own, and the
+	// ring's other members are judged with them (remote.go).
+	Join string
+	// Attach, when set, is the address of a node of a ring to observe and
+	// drive without starting any node (Nodes is then 0): every member is
+	// remote.
+	Attach string
+
+	// Admin lets every node serve admin operations (pause, resume, delay,
+	// drop, partition, heal, kill) to programs attached to the ring
+	// (observe.go); without it they refuse with ErrAdminRefused.
+	Admin bool
+
 	// VNodes, when above 1, runs that many Chord identities on each of
 	// the Nodes real nodes (vnodes.go). Start then lengthens every
 	// identity's successor list to Chord.SuccessorListLen × VNodes, so
@@ -215,8 +229,16 @@ func ConfigFor(n int) Config {
 // Validate reports every setting that is out of range.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Nodes < 1 {
+	switch {
+	case c.Attach != "" && c.Nodes != 0:
+		errs = append(errs, fmt.Errorf("an attached cluster starts no node, got %d", c.Nodes))
+	case c.Attach != "" && c.Join != "":
+		errs = append(errs, errors.New("attach and join exclude each other"))
+	case c.Attach == "" && c.Nodes < 1:
 		errs = append(errs, fmt.Errorf("nodes must be at least 1, got %d", c.Nodes))
+	}
+	if (c.Join != "" || c.Attach != "") && c.Network != nil {
+		errs = append(errs, errors.New("join and attach need the netmux network (no Config.Network)"))
 	}
 	if c.Host == "" && c.Network == nil {
 		errs = append(errs, errors.New("host must not be empty"))
@@ -410,4 +432,16 @@ func (c *Cluster) restartDrivers() {
 		r.old.Stop()
 		r.new.Start()
 	}
+}
+
+// seeds are the addresses remote members are discovered from: Join or
+// Attach.
+func (c Config) seeds() []string {
+	var out []string
+	for _, a := range []string{c.Join, c.Attach} {
+		if a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }

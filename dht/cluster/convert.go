@@ -74,6 +74,11 @@ func (c *Cluster) versionLocked(v dht.Version) Version {
 			break
 		}
 	}
+	for _, r := range c.remotes {
+		if r.id == v.Writer {
+			writer = r.name
+		}
+	}
 	return Version{Time: v.Time().UTC(), Logical: v.Logical, Writer: writer, raw: v}
 }
 

@@ -248,6 +248,9 @@ func (k fsKV) at() (*dht.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", dht.ErrUnavailable, err)
 	}
+	if at.store == nil {
+		return nil, fmt.Errorf("%w: the file system runs on a local node, and %s is remote", dht.ErrUnavailable, at.name)
+	}
 	return at.store, nil
 }
 

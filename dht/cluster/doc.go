@@ -51,6 +51,13 @@
 //     while that node is not alive, the default origin or the first live
 //     member). RESP and Snapshot.RESP report where it listens, the node
 //     serving, clients, requests and errors.
+//   - Across processes (assemble.go, standalone.go, observe.go, remote.go,
+//     remote_ops.go): one node's assembly, shared with StartStandalone
+//     (a node alone in its process: chordtui node); the observer, keys,
+//     admin and op commands every node serves; the remote members (the
+//     ring's nodes this cluster did not start, found through the observer
+//     client and judged with its own); Config.Join (the nodes join an
+//     existing ring) and Config.Attach (no node: every member remote).
 //
 // Methods take NODE arguments as a name (n3, N8), an identifier (a hex
 // prefix; in decimal when m ≤ DecimalBits) or an address (names.go) and
@@ -59,9 +66,10 @@
 //
 // # Goroutines and their exits
 //
-// Besides each node's driver and transport, the cluster runs three
+// Besides each node's driver and transport, the cluster runs four
 // goroutines: translateEvents (events.go) turns chord events into Events,
-// monitor (monitor.go) evaluates the stable condition, and dfsLoop
+// monitor (monitor.go) evaluates the stable condition, discover
+// (remote.go, over netmux) refreshes the remote members, and dfsLoop
 // (dfs.go) commits the file system's long-open files and collects its
 // garbage (with a helper that cancels its round when it is stopped); with
 // a RESP endpoint, also the endpoint's (package resp: an accept loop and
@@ -71,7 +79,8 @@
 // for its goroutines); then it stops every node (so none reports another's
 // shutdown as a failure), then every driver and transport, then closes the
 // stop channel: the translator emits what is still buffered and exits, the
-// monitor exits, Close waits for both and closes Events. Nothing runs
+// monitor and discover exit, Close waits for them, closes the observer
+// client and closes Events. Nothing runs
 // after Close returns.
 //
 // # Locks

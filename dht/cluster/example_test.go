@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
@@ -150,4 +151,22 @@ func ExampleCluster_Step() {
 	// N8.succList[2]: N32 → N38
 	// N8.succList[3]: N38 → N42
 	// N21.predecessor: N14 → N8
+}
+
+// One node alone in its process (as chordtui node runs it): a new ring of
+// one, on a 6-bit ring at identifier 42, named as lecture mode names nodes.
+// Another process joins it with StandaloneConfig.Join set to n.Addr().
+func ExampleStartStandalone() {
+	cfg := cluster.DefaultStandaloneConfig()
+	cfg.Chord.Bits = 6
+	cfg.ID, cfg.HasID = chord.IDFromUint64(6, 42), true
+	n, err := cluster.StartStandalone(context.Background(), cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer n.Close()
+	o := n.Observation()
+	fmt.Println(n.Name(), o.Node.State, o.Ring.Bits, o.Node.Chord.Successor().Addr == n.Addr())
+	// Output: N42 alive 6 true
 }

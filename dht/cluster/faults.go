@@ -109,6 +109,9 @@ func (c *Cluster) Kill(node string) error {
 	if c.vnodes() {
 		return c.killHost(node)
 	}
+	if _, ok, err := c.remoteFault("kill", node, AdminRequest{Op: AdminKill}, func(n string) string { return "kill " + n }); ok {
+		return err
+	}
 	m, err := c.resolve("kill", node)
 	if err != nil {
 		return err
@@ -246,6 +249,9 @@ func (c *Cluster) ReviveNode(ctx context.Context, node string) (JoinReport, erro
 	defer c.opMu.Unlock()
 	if c.vnodes() {
 		return c.reviveHost(ctx, node)
+	}
+	if err := c.remoteOnly("revive", node, "start its process again (chordtui node --join)"); err != nil {
+		return JoinReport{}, err
 	}
 	m, err := c.resolve("revive", node)
 	if err != nil {
@@ -391,6 +397,9 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 	if c.vnodes() {
 		return c.leaveHost(ctx, node)
 	}
+	if err := c.remoteOnly("leave", node, "SIGTERM or ctrl-c its process makes it leave gracefully"); err != nil {
+		return err
+	}
 	m, err := c.resolve("leave", node)
 	if err != nil {
 		return err
@@ -438,6 +447,9 @@ func (c *Cluster) Pause(node string) error {
 	if c.vnodes() {
 		return c.pauseHost(node, true)
 	}
+	if _, ok, err := c.remoteFault("pause", node, AdminRequest{Op: AdminPause}, func(n string) string { return "pause " + n }); ok {
+		return err
+	}
 	m, err := c.resolve("pause", node)
 	if err != nil {
 		return err
@@ -466,6 +478,9 @@ func (c *Cluster) Resume(node string) error {
 	defer c.opMu.Unlock()
 	if c.vnodes() {
 		return c.pauseHost(node, false)
+	}
+	if _, ok, err := c.remoteFault("resume", node, AdminRequest{Op: AdminResume}, func(n string) string { return "resume " + n }); ok {
+		return err
 	}
 	m, err := c.resolve("resume", node)
 	if err != nil {
@@ -501,6 +516,17 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 	seen := map[string]bool{}
 	var addrs, names []string
 	for _, n := range nodes {
+		c.mu.RLock()
+		r := c.remoteNamedLocked(n)
+		c.mu.RUnlock()
+		if r != nil && c.remoteOnly("partition", n, "") != nil { // a remote member, not a local one
+			if !seen[r.name] {
+				seen[r.name] = true
+				addrs = append(addrs, r.addr)
+				names = append(names, r.name)
+			}
+			continue
+		}
 		t, err := c.resolveTarget("partition", n)
 		if err != nil {
 			return nil, err
@@ -515,9 +541,9 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 		}
 	}
 	c.mu.RLock()
-	total := len(c.members)
+	total := len(c.members) + len(c.remotes)
 	if c.vnodes() {
-		total = len(c.hosts)
+		total = len(c.hosts) + len(c.remotes)
 	}
 	c.mu.RUnlock()
 	if len(seen) == 0 || len(seen) == total {
@@ -531,7 +557,12 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 	}
 	c.partitioned = true
 	c.mu.Unlock()
-	c.net.Partition(addrs)
+	if c.net != nil {
+		c.net.Partition(addrs) // remote addresses too: local calls to them are cut
+	}
+	if failed := c.partitionRemotes(addrs); len(failed) > 0 {
+		what += " (not applied on " + strings.Join(failed, ", ") + ": no admin operations there)"
+	}
 	c.faultEvent(what)
 	f.end(what)
 	return names, nil
@@ -548,7 +579,10 @@ func (c *Cluster) Heal() {
 	}
 	c.partitioned = false
 	c.mu.Unlock()
-	c.net.Heal()
+	if c.net != nil {
+		c.net.Heal()
+	}
+	c.partitionRemotes(nil)
 	c.faultEvent("heal")
 	f.end("heal")
 }
@@ -558,12 +592,15 @@ func (c *Cluster) Heal() {
 func (c *Cluster) SetDelay(node string, d time.Duration) (string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if d < 0 {
+		return "", errorf(ErrBadArgument, "delay: DURATION must not be negative, got %v", d)
+	}
+	if name, ok, err := c.remoteFault("delay", node, AdminRequest{Op: AdminDelay, Delay: d}, func(n string) string { return fmt.Sprintf("delay %s %v", n, d) }); ok {
+		return name, err
+	}
 	t, err := c.resolveTarget("delay", node)
 	if err != nil {
 		return "", err
-	}
-	if d < 0 {
-		return "", errorf(ErrBadArgument, "delay: DURATION must not be negative, got %v", d)
 	}
 	return c.setLinkFault(t, fmt.Sprintf("delay %s %v", t.name, d), func(m *member) { m.delay = d },
 		func(addr string) { c.net.SetDelay(addr, d) }), nil
@@ -574,12 +611,15 @@ func (c *Cluster) SetDelay(node string, d time.Duration) (string, error) {
 func (c *Cluster) SetDrop(node string, percent float64) (string, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	if !(percent >= 0 && percent <= 100) { // also refuses NaN
+		return "", errorf(ErrBadArgument, "drop: PERCENT must be between 0 and 100, got %v", percent)
+	}
+	if name, ok, err := c.remoteFault("drop", node, AdminRequest{Op: AdminDrop, Percent: percent}, func(n string) string { return fmt.Sprintf("drop %s %g%%", n, percent) }); ok {
+		return name, err
+	}
 	t, err := c.resolveTarget("drop", node)
 	if err != nil {
 		return "", err
-	}
-	if !(percent >= 0 && percent <= 100) { // also refuses NaN
-		return "", errorf(ErrBadArgument, "drop: PERCENT must be between 0 and 100, got %v", percent)
 	}
 	return c.setLinkFault(t, fmt.Sprintf("drop %s %g%%", t.name, percent), func(m *member) { m.drop = percent },
 		func(addr string) { c.net.SetDrop(addr, percent/100) }), nil

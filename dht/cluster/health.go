@@ -171,11 +171,14 @@ type sideGroup struct {
 // there is no partition, else A then B (each present, perhaps empty).
 // Caller holds mu.
 func (c *Cluster) sidesLocked() []sideGroup {
+	// The remote members that answer are judged with the local ones, on
+	// side A of a partition of local members.
+	live := append(c.liveLocked(), c.liveRemotesLocked()...)
 	if !c.partitioned {
-		return []sideGroup{{label: "", live: c.liveLocked()}}
+		return []sideGroup{{label: "", live: live}}
 	}
 	gs := []sideGroup{{label: SideA}, {label: SideB}}
-	for _, m := range c.liveLocked() {
+	for _, m := range live {
 		if m.partitioned {
 			gs[1].live = append(gs[1].live, m)
 		} else {
@@ -234,7 +237,7 @@ func (c *Cluster) judgeLocked(known map[*member]chord.Status) judgement {
 		for i, m := range g.live {
 			st, ok := known[m]
 			if !ok {
-				st = m.node.Status()
+				st = m.status()
 			}
 			sts[i] = st
 			names[i] = m.name

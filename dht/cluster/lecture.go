@@ -248,7 +248,7 @@ func fingerTable(st chord.Status, live []chord.ID, ref func(chord.NodeRef) Peer)
 func (c *Cluster) sideIDsLocked(m *member) []chord.ID {
 	side := c.sideOfLocked(m)
 	var ids []chord.ID
-	for _, o := range c.liveLocked() {
+	for _, o := range append(c.liveLocked(), c.liveRemotesLocked()...) {
 		if c.sideOfLocked(o) == side {
 			ids = append(ids, o.id)
 		}

@@ -45,7 +45,7 @@ type sideView struct {
 	members []*member
 	status  []chord.Status
 	keys    [][]dht.KeyInfo // read only when gens moved (keysPlacedMemo)
-	stores  []*dht.Store
+	stores  []keySource
 	gens    []uint64 // dht.Store.KeysGen, read before the keys
 	ready   []bool   // the store has taken over its keys (dht.Store.Ready)
 	rounds  []*roundCounts
@@ -84,10 +84,10 @@ func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 	for _, g := range c.sidesLocked() {
 		v := sideView{naming: c.namingLocked(), label: g.label, members: g.live}
 		for _, m := range g.live {
-			v.status = append(v.status, m.node.Status())
-			v.stores = append(v.stores, m.store)
-			v.gens = append(v.gens, m.store.KeysGen())
-			v.ready = append(v.ready, m.store.Ready())
+			v.status = append(v.status, m.status())
+			v.stores = append(v.stores, m.keySource())
+			v.gens = append(v.gens, m.keysGen())
+			v.ready = append(v.ready, m.ready())
 			v.rounds = append(v.rounds, m.rounds)
 		}
 		out = append(out, v)
@@ -281,7 +281,7 @@ func stableCondition(v sideView, replicas int, placed func(sideView, int) (bool,
 
 // placedMemo is a side's last keysPlaced verdict and what it judged.
 type placedMemo struct {
-	stores []*dht.Store
+	stores []keySource
 	gens   []uint64
 	r      int
 	ok     bool

@@ -20,6 +20,9 @@ func (c *Cluster) Names() []string {
 	for _, m := range c.members {
 		out = append(out, m.name)
 	}
+	for _, r := range c.remotes {
+		out = append(out, r.name)
+	}
 	return out
 }
 
@@ -37,6 +40,9 @@ func (c *Cluster) Resolve(node string) (Peer, error) {
 	}
 	m, err := c.resolveLocked("", node)
 	if err != nil {
+		if r := c.remoteNamedLocked(node); r != nil {
+			return c.peerLocked(r.as), nil
+		}
 		return Peer{}, c.hostsNamed(err)
 	}
 	return c.peerLocked(m), nil
@@ -104,6 +110,9 @@ func (c *Cluster) resolveLocked(op, arg string) (*member, error) {
 func (c *Cluster) nameRangeLocked() string {
 	switch len(c.members) {
 	case 0:
+		if n := len(c.remotes); n > 0 {
+			return fmt.Sprintf("%s (remote)", c.remotes[0].name+"…"+c.remotes[n-1].name)
+		}
 		return "none"
 	case 1:
 		return c.members[0].name
@@ -156,6 +165,11 @@ func (c *Cluster) nameOfLocked(addr string) string {
 			return m.name
 		}
 	}
+	for _, r := range c.remotes {
+		if r.addr == addr {
+			return r.name
+		}
+	}
 	return addr
 }
 
@@ -163,7 +177,7 @@ func (c *Cluster) nameOfLocked(addr string) string {
 // nodes by address (chord's event details and violations), rebuilt only
 // when members were added (addresses never change).
 func (c *Cluster) replacerLocked() *strings.Replacer {
-	if r, n := c.names.Load(), len(c.members); r != nil && r.n == n {
+	if r, n := c.names.Load(), len(c.members); r != nil && r.n == n && r.remoteGen == c.remoteGen {
 		return r.r
 	}
 	names := make(map[string]string, len(c.members))
@@ -177,15 +191,19 @@ func (c *Cluster) replacerLocked() *strings.Replacer {
 			labelled = append(labelled, m.id.Label(c.cfg.Chord.Bits)+" ("+m.addr+")", m.name)
 		}
 	}
-	r := &namedReplacer{r: addrReplacer(names, labelled...), n: len(c.members)}
+	for _, rm := range c.remotes {
+		names[rm.addr] = rm.name
+	}
+	r := &namedReplacer{r: addrReplacer(names, labelled...), n: len(c.members), remoteGen: c.remoteGen}
 	c.names.Store(r)
 	return r.r
 }
 
 // namedReplacer caches addrReplacer for a number of members.
 type namedReplacer struct {
-	r *strings.Replacer
-	n int
+	r         *strings.Replacer
+	n         int
+	remoteGen uint64
 }
 
 // addrReplacer rewrites addresses to names, longest address first so that

@@ -63,9 +63,10 @@ func (c Config) netmuxConfig() netmux.Config {
 	if len(c.Key) > 0 {
 		cfg.Key = c.Key
 	}
-	if cfg.Ring == 0 {
+	if cfg.Ring == 0 && c.Join == "" && c.Attach == "" {
 		// A ring of its own: a node of another process that takes over a
-		// port one of these nodes used is refused, not merged into it.
+		// port one of these nodes used is refused, not merged into it. A
+		// cluster that joins or attaches learns its ring from the contact.
 		cfg.Ring = rand.Uint64() | 1
 	}
 	return cfg

@@ -21,8 +21,9 @@ import (
 // as they were when it was chosen.
 type startAt struct {
 	name  string
-	node  *chord.Node
-	store *dht.Store
+	node  *chord.Node // nil for a remote member
+	store *dht.Store  // nil for a remote member
+	ops   opStore     // the operations: on node and store, or remote
 }
 
 // opContext bounds a data operation by OpTimeout.
@@ -45,7 +46,7 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	defer cancel()
 	var gr dht.GetResult
 	err = c.retryUnavailable(ctx, func() (err error) {
-		gr, err = at.store.Get(ctx, key)
+		gr, err = at.ops.Get(ctx, key)
 		return err
 	})
 	out := GetResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, gr.Lookup)}
@@ -65,7 +66,7 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 
 // Set stores value under key through via ("" for the default origin).
 func (c *Cluster) Set(ctx context.Context, key, value, via string) (WriteResult, error) {
-	return c.write(ctx, "set", key, via, func(ctx context.Context, s *dht.Store) (dht.PutResult, error) {
+	return c.write(ctx, "set", key, via, func(ctx context.Context, s opStore) (dht.PutResult, error) {
 		return s.Set(ctx, key, []byte(value))
 	})
 }
@@ -75,7 +76,7 @@ func (c *Cluster) Set(ctx context.Context, key, value, via string) (WriteResult,
 // through the same origin just before found the key.
 func (c *Cluster) Del(ctx context.Context, key, via string) (WriteResult, error) {
 	var existed *bool
-	r, err := c.write(ctx, "del", key, via, func(ctx context.Context, s *dht.Store) (dht.PutResult, error) {
+	r, err := c.write(ctx, "del", key, via, func(ctx context.Context, s opStore) (dht.PutResult, error) {
 		if gr, err := s.Get(ctx, key); err == nil {
 			existed = &gr.Found
 		}
@@ -85,7 +86,7 @@ func (c *Cluster) Del(ctx context.Context, key, via string) (WriteResult, error)
 	return r, err
 }
 
-func (c *Cluster) write(ctx context.Context, op, key, via string, put func(context.Context, *dht.Store) (dht.PutResult, error)) (WriteResult, error) {
+func (c *Cluster) write(ctx context.Context, op, key, via string, put func(context.Context, opStore) (dht.PutResult, error)) (WriteResult, error) {
 	at, err := c.originFor(op, via)
 	if err != nil {
 		return WriteResult{Key: key}, err
@@ -94,7 +95,7 @@ func (c *Cluster) write(ctx context.Context, op, key, via string, put func(conte
 	defer cancel()
 	var pr dht.PutResult
 	err = c.retryUnavailable(ctx, func() (err error) {
-		pr, err = put(ctx, at.store)
+		pr, err = put(ctx, at.ops)
 		return err
 	})
 	out := WriteResult{Key: key, Via: at.name, Lookup: c.lookupResult(key, at.name, pr.Lookup)}
@@ -157,7 +158,7 @@ func (c *Cluster) Lookup(ctx context.Context, key, via string) (LookupResult, er
 	c.mu.RLock()
 	id := chord.HashID(c.cfg.Chord.Bits, []byte(key))
 	c.mu.RUnlock()
-	lr, err := at.node.Lookup(ctx, id)
+	lr, err := at.ops.Lookup(ctx, id)
 	out := c.lookupResult(key, at.name, lr)
 	if err != nil {
 		return out, c.dataErr("lookup", key, at.name, err)

@@ -31,6 +31,10 @@ func (c *Cluster) SetOrigin(node string) (string, error) {
 	defer c.mu.Unlock()
 	m, err := c.resolveLocked("origin", node)
 	if err != nil {
+		if r := c.remoteNamedLocked(node); r != nil && c.client != nil {
+			c.origin = r.name
+			return r.name, nil
+		}
 		return "", err
 	}
 	if m.state != StateAlive {
@@ -50,7 +54,12 @@ func (c *Cluster) originFor(op, via string) (startAt, error) {
 	if c.closed {
 		return startAt{}, errorf(ErrClosed, "%s: the cluster is closed", op)
 	}
-	pick := func(m *member) startAt { return startAt{name: m.name, node: m.node, store: m.store} }
+	pick := func(m *member) startAt {
+		return startAt{name: m.name, node: m.node, store: m.store, ops: localStore{Store: m.store, node: m.node}}
+	}
+	pickRemote := func(r *remote) startAt {
+		return startAt{name: r.name, ops: remoteStore{tr: c.client.tr, addr: r.addr}}
+	}
 	if via != "" {
 		if h := c.hostNamedLocked(via); h != nil {
 			// A real node: its first live identity.
@@ -61,6 +70,12 @@ func (c *Cluster) originFor(op, via string) (startAt, error) {
 		}
 		m, err := c.resolveLocked(op, via)
 		if err != nil {
+			if r := c.remoteNamedLocked(via); r != nil && c.client != nil {
+				if r.misses > 0 || r.obs.Node.State != StateAlive {
+					return startAt{}, errorf(ErrNodeState, "%s: %s is not answering as a live node — pick a live node after via", op, r.name)
+				}
+				return pickRemote(r), nil
+			}
 			return startAt{}, c.hostsNamed(err)
 		}
 		if m.state != StateAlive {
@@ -74,6 +89,18 @@ func (c *Cluster) originFor(op, via string) (startAt, error) {
 		}
 	}
 	live := c.liveLocked()
+	if len(live) == 0 && c.client != nil { // attached: the remote members
+		for _, r := range c.remotes {
+			if r.name == c.origin && r.misses == 0 && r.obs.Node.State == StateAlive {
+				return pickRemote(r), nil
+			}
+		}
+		for _, r := range c.remotes {
+			if r.misses == 0 && r.obs.Node.State == StateAlive {
+				return pickRemote(r), nil
+			}
+		}
+	}
 	if len(live) == 0 {
 		return startAt{}, errorf(ErrNoLiveNode, "%s: no live node to start from — revive NODE or add starts a new ring", op)
 	}

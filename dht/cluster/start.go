@@ -49,8 +49,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	netCfg := cfg.netmuxConfig() // one ring for the nodes and the client
 	if c.net == nil {
-		c.net = newNetmuxNetwork(cfg.Host, cfg.netmuxConfig(), cfg.Seed, c.log)
+		c.net = newNetmuxNetwork(cfg.Host, netCfg, cfg.Seed, c.log)
 	}
 	seed := cfg.Seed
 	if seed == 0 {
@@ -58,9 +59,26 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	c.rng = rand.New(rand.NewPCG(uint64(seed), 0x63686f7264747569))
 
+	if cfg.Network == nil {
+		// Over netmux nodes started elsewhere may join the ring at any
+		// time: the client finds them (remote.go).
+		cl, err := NewClient(clientHost(cfg.Host), netCfg)
+		if err != nil {
+			closeListener(respLn)
+			return nil, err
+		}
+		c.client = cl
+	}
 	c.wg.Add(2)
 	go c.translateEvents()
 	go c.monitor()
+	if c.client != nil {
+		c.wg.Add(1)
+		go c.discover()
+	}
+	if cfg.Attach != "" {
+		return c.startAttached(ctx, respLn)
+	}
 
 	began := time.Now()
 	what := fmt.Sprintf("start %d nodes", cfg.Nodes)
@@ -92,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		ms = append(ms, m)
 	}
 	first := ms[0]
-	if err := c.boot(ctx, first, nil); err != nil {
+	if err := c.boot(ctx, first, cfg.seeds()); err != nil {
 		closeListener(respLn)
 		c.Close()
 		return nil, err
@@ -141,6 +159,47 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// startAttached finishes Start for an attached cluster: it waits for the
+// first refresh of the ring at Config.Attach and judges it from then on.
+func (c *Cluster) startAttached(ctx context.Context, respLn net.Listener) (*Cluster, error) {
+	began := time.Now()
+	c.refreshRemotes()
+	c.mu.Lock()
+	n := len(c.remotes)
+	if n > 0 {
+		c.origin = c.remotes[0].name
+	}
+	what := "attach to " + c.cfg.Attach
+	c.busy = ""
+	c.lastFault, c.lastFaultAt, c.lostAt = what, began, time.Time{}
+	c.gen++
+	c.stable, c.convergedIn, c.sides = false, 0, nil
+	c.mu.Unlock()
+	if n == 0 {
+		closeListener(respLn)
+		c.Close()
+		return nil, errorf(ErrNoLiveNode, "attach: no ring member answers at %s", c.cfg.Attach)
+	}
+	c.wakeMonitor()
+	c.log.Info("cluster attached", "at", c.cfg.Attach, "members", n)
+	if respLn != nil {
+		if err := c.serveRESP(respLn); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// clientHost is the host a cluster's observer client listens on: Host,
+// or loopback when Host is every interface.
+func clientHost(host string) string {
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		return "127.0.0.1"
+	}
+	return host
 }
 
 // closeListener closes ln if there is one.
@@ -282,10 +341,14 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 				byAddr[m.addr] = m
 			}
 		}
+		remotes := c.liveRemotesLocked() // the ring joined (Config.Join)
+		for _, m := range remotes {
+			sts = append(sts, m.status())
+		}
 		nm := c.namingLocked()
 		c.mu.RUnlock()
 		vs := chord.CheckIdealNamed(sts, false, nm)
-		missing := len(ms) - len(sts)
+		missing := len(ms) + len(remotes) - len(sts)
 		if len(vs) == 0 && missing == 0 {
 			return nil
 		}
@@ -464,11 +527,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 		c.mu.Unlock()
 		return fmt.Errorf("%s: %w", m.name, err)
 	}
-	node, err := chord.NewNode(nc, tr)
-	if err != nil {
-		return fail(err)
-	}
-	store, err := dht.New(node, dc)
+	node, store, err := assembleNode(nc, dc, tr, func() Observation { return c.observe(m) }, c.adminFor(m))
 	if err != nil {
 		return fail(err)
 	}
@@ -495,71 +554,31 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	return nil
 }
 
-// join enters the ring through the first contact that works, retrying with
-// a short backoff (a contact may be busy joining itself) until JoinTimeout.
+// join enters the ring through the first contact that works (joinRing).
 func (c *Cluster) join(ctx context.Context, node *chord.Node, m *member, contacts []string) error {
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.JoinTimeout)
-	defer cancel()
-	backoff := 10 * time.Millisecond
-	var last error
-	for attempt := 0; ; attempt++ {
-		contact := contacts[attempt%len(contacts)]
-		err := node.Join(ctx, contact)
-		if err == nil {
-			c.log.Debug("joined", "node", m.name, "via", contact, "attempts", attempt+1)
-			return nil
-		}
-		last = err
-		if errors.Is(err, chord.ErrIDCollision) {
-			return fmt.Errorf("join via %s: %w", c.nameOf(contact), err)
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("join gave up after %d attempts: %w", attempt+1, last)
-		case <-c.stop:
-			t.Stop()
-			return ErrClosed
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 200*time.Millisecond)
+	attempts, err := joinRing(ctx, node, contacts, c.cfg.JoinTimeout, c.stop, c.nameOf)
+	if err == nil {
+		c.log.Debug("joined", "node", m.name, "attempts", attempts)
 	}
+	return err
 }
 
-// tasks are the rounds a node's driver runs: chord's maintenance at the
-// cluster's current intervals, then the store's repair.
+// tasks are the rounds a node's driver runs (maintenanceTasks).
 func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, repair time.Duration) []chord.Task {
-	ts := append(chord.NodeTasks(node), store.Tasks()...)
+	ts := maintenanceTasks(node, store, nc, repair, c.log)
 	for i := range ts {
-		switch ts[i].Name {
-		case "stabilize":
-			ts[i].Every = nc.StabilizeInterval
-		case "fix_fingers":
-			ts[i].Every = nc.FixFingersInterval
-			// While a large ring forms, fix_fingers waits: its lookups
-			// through a ring still forming would spend the CPU the joins
-			// need and hold up this node's settle nudges (rounds of one
-			// node never overlap) for seconds; Start fixes every finger
-			// after each wave instead (joinInWaves).
-			fix := ts[i].Run
-			ts[i].Run = func(ctx context.Context) {
-				if !c.forming.Load() {
-					fix(ctx)
-				}
-			}
-		case "check_predecessor":
-			ts[i].Every = nc.CheckPredecessorInterval
-		case "dht repair":
-			ts[i].Every = repair
-			// A repair that could not reach a holder keeps the node's
-			// driver at its base periods (chord.Task.Round).
-			ts[i].Round = func(ctx context.Context) error {
-				err := store.Repair(ctx)
-				if err != nil {
-					c.log.Debug("repair round", "err", err)
-				}
-				return err
+		if ts[i].Name != "fix_fingers" {
+			continue
+		}
+		// While a large ring forms, fix_fingers waits: its lookups through
+		// a ring still forming would spend the CPU the joins need and hold
+		// up this node's settle nudges (rounds of one node never overlap)
+		// for seconds; Start fixes every finger after each wave instead
+		// (joinInWaves).
+		fix := ts[i].Run
+		ts[i].Run = func(ctx context.Context) {
+			if !c.forming.Load() {
+				fix(ctx)
 			}
 		}
 	}

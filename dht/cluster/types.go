@@ -153,6 +153,9 @@ type NodeSnapshot struct {
 	// Host names the real node this identity runs on with virtual nodes
 	// (n3 for n3.2); "" without them.
 	Host string
+	// Remote: a ring member this cluster did not start, known through the
+	// protocol (its state as it last answered).
+	Remote bool
 	// Side is the node's side of the partition in force: "A" (the nodes
 	// not named by partition, and nodes added since) or "B" (the nodes
 	// named); "" when there is no partition. Letters, so that it reads
@@ -393,6 +396,9 @@ type NodeRow struct {
 	Faults []string `json:"faults,omitempty"`
 	// Side: as in NodeSnapshot ("" when there is no partition).
 	Side string `json:"side,omitempty"`
+	// Remote: a ring member this cluster did not start (its state as it
+	// last answered the observer command).
+	Remote bool `json:"remote,omitempty"`
 	// Identities counts a real node's Chord identities with virtual nodes
 	// (0 without): its keys are summed over them, and ID is its first
 	// identity's.

@@ -38,29 +38,16 @@ func (c *Cluster) Snapshot() Snapshot {
 	var stores []*dht.Store
 	known := make(map[*member]chord.Status, len(c.members))
 	for _, m := range c.members {
-		ns := NodeSnapshot{
-			Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
-			Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
-			Incarnation: m.incarnation, Side: c.sideOfLocked(m),
-		}
-		if m.host != nil {
-			ns.Host = m.host.name
-		}
+		ns := c.nodeSnapshotLocked(m, s.Taken)
 		if m.node != nil {
-			ns.Chord = m.node.Status()
-			ns.Keys = m.store.Counts()
-			ns.Load = loadLocked(m, ns.Keys, s.Taken)
 			known[m] = ns.Chord
 			if m.state == StateAlive {
 				stores = append(stores, m.store)
 			}
 		}
-		if m.node == nil {
-			ns.Load = NodeLoad{Name: m.name, State: m.state}
-		}
-		ns.RPC = rpcStatsLocked(m)
 		s.Nodes = append(s.Nodes, ns)
 	}
+	s.Nodes = append(s.Nodes, c.remoteSnapshotsLocked()...)
 	j := c.judgeLocked(known)
 	s.Violations = c.violationsLocked(j.violations, func(i int) string { return j.sideOf[i] })
 	s.Health = c.healthLocked(j)
@@ -69,6 +56,35 @@ func (c *Cluster) Snapshot() Snapshot {
 		s.Workload = &p
 	}
 	return s
+}
+
+// nodeSnapshotLocked copies m's state at now. Caller holds mu.
+func (c *Cluster) nodeSnapshotLocked(m *member, now time.Time) NodeSnapshot {
+	ns := memberSnapshot(m, now)
+	ns.Side = c.sideOfLocked(m)
+	if m.host != nil {
+		ns.Host = m.host.name
+	}
+	return ns
+}
+
+// memberSnapshot copies m's own state at now: what the node itself
+// knows, which its observer command answers (observe.go).
+func memberSnapshot(m *member, now time.Time) NodeSnapshot {
+	ns := NodeSnapshot{
+		Name: m.name, State: m.state, Addr: m.addr, ID: m.id,
+		Delay: m.delay, DropPercent: m.drop, Partitioned: m.partitioned,
+		Incarnation: m.incarnation,
+	}
+	if m.node != nil {
+		ns.Chord = m.node.Status()
+		ns.Keys = m.store.Counts()
+		ns.Load = loadLocked(m, ns.Keys, now)
+	} else {
+		ns.Load = NodeLoad{Name: m.name, State: m.state}
+	}
+	ns.RPC = rpcStatsLocked(m)
+	return ns
 }
 
 // rpcStatsLocked reads m's transport counters (zero while it is down).
@@ -147,6 +163,15 @@ func (c *Cluster) Nodes() NodesView {
 		}
 		v.Nodes = append(v.Nodes, r)
 	}
+	for _, ns := range c.remoteSnapshotsLocked() {
+		r := NodeRow{Name: ns.Name, ID: RingID{ID: ns.ID, Bits: c.cfg.Chord.Bits}, Addr: ns.Addr, State: ns.State,
+			RingPosition: RingID{ID: ns.ID, Bits: c.cfg.Chord.Bits}.Fraction(), Remote: true,
+			Owned: ns.Keys.Owned, Replicas: ns.Keys.Replicas, Keys: ns.Keys.Owned + ns.Keys.Replicas}
+		if st := ns.Chord; st.Joined && ns.State == StateAlive {
+			r.Joined, r.Pred, r.Succ = true, c.refLocked(st.Predecessor), c.refLocked(st.Successor())
+		}
+		v.Nodes = append(v.Nodes, r)
+	}
 	return v
 }
 
@@ -161,15 +186,25 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 	}
 	m, err := c.resolveLocked("node", node)
 	if err != nil {
-		return NodeDetail{}, c.hostsNamed(err)
+		if r := c.remoteNamedLocked(node); r != nil {
+			m = r.as
+		} else {
+			return NodeDetail{}, c.hostsNamed(err)
+		}
 	}
 	p := c.peerLocked(m)
 	d := NodeDetail{Name: m.name, ID: p.ID, Addr: m.addr, State: m.state, Incarnation: m.incarnation, Faults: faultsLocked(m)}
-	if m.node == nil {
+	var st chord.Status
+	var k dht.Counts
+	switch {
+	case m.remote != nil && m.state != StateDown: // as it last answered
+		st, k = m.remote.obs.Node.Chord, m.remote.obs.Node.Keys
+		d.Incarnation = m.remote.obs.Node.Incarnation
+	case m.node == nil:
 		return d, nil
+	default:
+		st, k = m.node.Status(), m.store.Counts()
 	}
-	st := m.node.Status()
-	k := m.store.Counts()
 	d.Owned, d.Replicas, d.Tombstones, d.Bytes = k.Owned, k.Replicas, k.Tombstones, k.Bytes
 	if st.Joined || m.state == StatePaused {
 		r := &Routing{Pred: c.refLocked(st.Predecessor), Lookups: st.Lookups, Rounds: st.Rounds}
@@ -178,6 +213,9 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 		}
 		names := make(map[string]string, len(c.members))
 		for _, o := range c.members {
+			names[o.addr] = o.name
+		}
+		for _, o := range c.remotes {
 			names[o.addr] = o.name
 		}
 		r.Fingers = CollapseFingers(st, names)
@@ -202,17 +240,27 @@ func (c *Cluster) Keys(node string) (KeyList, error) {
 	}
 	m, err := c.resolveLocked("keys", node)
 	if err != nil {
-		c.mu.RUnlock()
-		return KeyList{}, c.hostsNamed(err)
+		if r := c.remoteNamedLocked(node); r != nil {
+			m = r.as
+		} else {
+			c.mu.RUnlock()
+			return KeyList{}, c.hostsNamed(err)
+		}
 	}
-	store := m.store
+	var src keySource
+	switch {
+	case m.remote != nil && m.state != StateDown:
+		src = freshKeys{m.remote.keys} // what it holds now, not the monitor's copy
+	case m.store != nil:
+		src = m.store
+	}
 	c.mu.RUnlock()
 	out := KeyList{Node: m.name, Keys: []KeyEntry{}}
-	if store == nil {
+	if src == nil {
 		return out, nil
 	}
 	out.Running = true
-	keys := store.Keys()
+	keys := src.Keys()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, k := range keys {

@@ -341,16 +341,26 @@ func nodesText(v cluster.NodesView) string {
 	if len(v.Nodes) > 0 && v.Nodes[0].Identities > 0 {
 		return hostsText(v, side)
 	}
+	remote := 0
 	fmt.Fprintf(&b, "%-5s %-8s %-21s %-7s %s%5s %5s  %-6s %-6s %s", "NAME", "ID", "ADDR", "STATE", side("SIDE"), "OWNED", "REPL", "PRED", "SUCC", "FAULTS")
 	for _, n := range v.Nodes {
 		pred, succ := "-", "-"
 		if n.Joined {
 			pred, succ = n.Pred.String(), n.Succ.String()
 		}
+		faults := n.Faults
+		if n.Remote {
+			remote++
+			faults = append([]string{"(remote)"}, faults...)
+		}
 		fmt.Fprintf(&b, "\n%-5s %-8s %-21s %-7s %s%5d %5d  %-6s %-6s %s", n.Name, n.ID.Label(), n.Addr, n.State, side(n.Side),
-			n.Owned, n.Replicas, pred, succ, strings.Join(n.Faults, ", "))
+			n.Owned, n.Replicas, pred, succ, strings.Join(faults, ", "))
 	}
-	fmt.Fprintf(&b, "\n%s; %s; origin %s", Plural(len(v.Nodes), "node"), v.Summary, v.Origin)
+	count := Plural(len(v.Nodes), "node")
+	if remote > 0 {
+		count += fmt.Sprintf(" (%d remote: started elsewhere, as they last answered)", remote)
+	}
+	fmt.Fprintf(&b, "\n%s; %s; origin %s", count, v.Summary, v.Origin)
 	return b.String()
 }
 

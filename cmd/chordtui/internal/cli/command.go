@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,8 @@ type Command struct {
 	ui              *uiFlags        // nil unless AddUIFlags
 	resp            *respFlags      // nil unless AddRESPFlags
 	mount           *string         // nil unless AddMountFlag
+	node            *nodeFlags      // nil unless AddNodeFlags (no N then)
+	ring            *ringFlags      // nil unless AddRingFlags
 	shared          map[string]bool // the cluster's flag names
 }
 
@@ -86,6 +89,12 @@ func (c *Command) Parse(args []string) (int, error) {
 	if err != nil {
 		return 0, c.flagError(err)
 	}
+	if c.Attached() {
+		if len(pos) > 0 {
+			return 0, fmt.Errorf("--attach starts no node: leave N (%s) out", strings.Join(pos, " "))
+		}
+		return 0, nil
+	}
 	if n, ok, err := c.nodeCountFromIDs(pos); ok {
 		return n, err
 	}
@@ -104,6 +113,13 @@ func (c *Command) IsSet(name string) bool {
 // with the flags given explicitly on top) and opens the --log file; the
 // caller closes the returned closer when the cluster is closed.
 func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
+	return c.ClusterConfigContext(context.Background(), n)
+}
+
+// ClusterConfigContext is ClusterConfig; with --join or --attach
+// (AddRingFlags) it asks the ring for its settings within ctx. An error
+// IsUsage is the user's; another is the ring's (it did not answer).
+func (c *Command) ClusterConfigContext(ctx context.Context, n int) (cluster.Config, io.Closer, error) {
 	base, explicit := cluster.ConfigFor(n*max(1, c.cluster.vnodes)), false // paced for every identity
 	base.Nodes = n
 	if c.Lecture() {
@@ -118,6 +134,9 @@ func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
 		return cfg, nopCloser{}, err
 	}
 	cfg.RESP = rc
+	if err := c.applyRing(ctx, &cfg); err != nil {
+		return cfg, nopCloser{}, err
+	}
 	cfg, closer, err := c.cluster.openLog(cfg)
 	if err != nil && c.Lecture() && cfg.Chord.Bits < 63 && uint64(n) > uint64(1)<<cfg.Chord.Bits {
 		err = fmt.Errorf("%w (--lecture uses m = %d: give --bits 8 or more for more nodes)", err, cfg.Chord.Bits)
@@ -132,6 +151,10 @@ func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
 func (c *Command) ExitStatus(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	if err != nil && c.ring != nil && (c.ring.join != "" || c.ring.attach != "") && !IsUsage(err) && isRingError(err) {
+		fmt.Fprintf(c.stderr, "%s: %v\n", c.Name, err)
+		return 1 // the ring did not answer: not a bad command line
 	}
 	fmt.Fprintf(c.stderr, "%s: %v\n", c.Name, err)
 	return StatusUsage

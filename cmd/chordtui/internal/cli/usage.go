@@ -18,7 +18,9 @@ func (c *Command) WriteUsage(w io.Writer) {
 	if c.about != "" {
 		fmt.Fprintf(w, "%s\n\n", strings.TrimRight(c.about, "\n"))
 	}
-	fmt.Fprintf(w, "N is the number of nodes, from 1 to %d; flags may come before or after it.\n", maxNodes)
+	if c.node == nil {
+		fmt.Fprintf(w, "N is the number of nodes, from 1 to %d; flags may come before or after it.\n", maxNodes)
+	}
 	var own, shared []*flag.Flag
 	c.Flags.VisitAll(func(f *flag.Flag) {
 		if c.shared[f.Name] {

@@ -1,0 +1,249 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// startStandalones starts n standalone nodes on loopback, the first
+// creating the ring and the others joining through it.
+func startStandalones(t *testing.T, n int, admin bool) []*Standalone {
+	t.Helper()
+	var out []*Standalone
+	for i := range n {
+		cfg := DefaultStandaloneConfig()
+		cfg.Admin = admin
+		if i > 0 {
+			cfg.Join = out[0].Addr()
+		}
+		s, err := StartStandalone(context.Background(), cfg)
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+		t.Cleanup(func() { s.Close() })
+		out = append(out, s)
+	}
+	return out
+}
+
+// awaitIdeal polls every node's observer command until their states form
+// the ideal ring, or fails after the deadline.
+func awaitIdeal(t *testing.T, obs *Standalone, addrs []string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var sts []chord.Status
+		for _, a := range addrs {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			o, err := Observe(ctx, obs.tr, a)
+			cancel()
+			if err == nil {
+				sts = append(sts, o.Node.Chord)
+			}
+		}
+		vs := chord.CheckIdeal(sts, false)
+		if len(sts) == len(addrs) && len(vs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ideal ring of %d nodes (%d answered): %v", len(addrs), len(sts), vs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStandaloneRingObserveAdmin(t *testing.T) {
+	ns := startStandalones(t, 4, true)
+	var addrs []string
+	for _, s := range ns {
+		addrs = append(addrs, s.Addr())
+	}
+	awaitIdeal(t, ns[0], addrs)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	o, err := Observe(ctx, ns[0].tr, ns[2].Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Node.Name != ns[2].Name() || o.Node.Addr != ns[2].Addr() || !o.Admin || o.Node.State != StateAlive {
+		t.Fatalf("observation of %s: %+v", ns[2].Name(), o.Node)
+	}
+	// Paused, the node answers no protocol call, but the observer and
+	// admin commands still.
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminPause}); err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	_, err = remoteStore{tr: ns[0].tr, addr: ns[3].Addr()}.Get(short, "k")
+	cancelShort()
+	if !errors.Is(err, chord.ErrNodeDown) {
+		t.Fatalf("a get through a paused node: %v, want ErrNodeDown", err)
+	}
+	if o, err := Observe(ctx, ns[0].tr, ns[3].Addr()); err != nil || o.Node.State != StatePaused {
+		t.Fatalf("observe a paused node: %v, state %q, want paused", err, o.Node.State)
+	}
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminResume}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Observe(ctx, ns[0].tr, ns[3].Addr()); err != nil {
+		t.Fatalf("observe after resume: %v", err)
+	}
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminDrop, Percent: 120}); !errors.Is(err, ErrBadArgument) {
+		t.Fatalf("drop 120%%: %v, want ErrBadArgument", err)
+	}
+	// A graceful leave: the others form the ring of 3.
+	if err := ns[1].Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	awaitIdeal(t, ns[0], []string{addrs[0], addrs[2], addrs[3]})
+	// An admin kill: the node is gone at once.
+	if err := Admin(ctx, ns[0].tr, ns[3].Addr(), AdminRequest{Op: AdminKill}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ns[3].Done():
+	case <-ctx.Done():
+		t.Fatal("admin kill: the node still runs")
+	}
+	awaitIdeal(t, ns[0], []string{addrs[0], addrs[2]})
+}
+
+func TestStandaloneRefusesAdmin(t *testing.T) {
+	ns := startStandalones(t, 2, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := Admin(ctx, ns[0].tr, ns[1].Addr(), AdminRequest{Op: AdminKill})
+	if !errors.Is(err, ErrAdminRefused) {
+		t.Fatalf("admin kill without --admin: %v, want ErrAdminRefused", err)
+	}
+	want := ns[1].Name() + " does not allow admin operations: start it with --admin"
+	if err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	select {
+	case <-ns[1].Done():
+		t.Fatal("a refused kill stopped the node")
+	default:
+	}
+}
+
+// A cluster lists and judges the standalone nodes that joined its ring,
+// and an attached cluster (no node of its own) sees the same ring, reads
+// and writes through a remote member, and is refused faults on nodes that
+// do not allow them.
+func TestRemoteMembersAndAttach(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Nodes = 4
+	c, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	addr := c.Nodes().Nodes[0].Addr
+	var joined []*Standalone
+	for range 2 {
+		sc := DefaultStandaloneConfig()
+		sc.Join = addr
+		s, err := StartStandalone(context.Background(), sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		joined = append(joined, s)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitRows(t, c, 6)
+	if _, err := c.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if cr := c.Check(); len(cr.Violations) != 0 || cr.Live != 6 {
+		t.Fatalf("check over the local and remote members: %+v", cr)
+	}
+
+	acfg := DefaultConfig()
+	acfg.Nodes, acfg.Attach = 0, addr
+	a, err := Start(ctx, acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	awaitRows(t, a, 6)
+	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	via := joined[0].Name()
+	if _, err := a.Set(ctx, "k", "v", via); err != nil {
+		t.Fatalf("set via remote %s: %v", via, err)
+	}
+	g, err := c.Get(ctx, "k", "")
+	if err != nil || !g.Found || g.Value != "v" {
+		t.Fatalf("the local cluster reads what the attached one wrote: %+v, %v", g, err)
+	}
+	if d, err := a.Node(via); err != nil || d.Routing == nil || len(d.Routing.Successors) == 0 || d.State != StateAlive {
+		t.Fatalf("node %s through the attached cluster: %+v, %v", via, d, err)
+	}
+	held := 0
+	for _, r := range a.Nodes().Nodes {
+		kl, err := a.Keys(r.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held += len(kl.Keys)
+	}
+	if held != cfg.DHT.Replicas {
+		t.Fatalf("the attached cluster lists %d copies of k, want %d", held, cfg.DHT.Replicas)
+	}
+	if err := a.Kill(via); !errors.Is(err, ErrAdminRefused) {
+		t.Fatalf("kill %s (no admin): %v, want ErrAdminRefused", via, err)
+	}
+	if err := a.Leave(ctx, via); !errors.Is(err, ErrNodeState) {
+		t.Fatalf("leave %s (remote): %v, want ErrNodeState", via, err)
+	}
+	// A remote member that leaves is shown down, and the rest judged stable.
+	if err := joined[1].Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for down := false; !down; {
+		for _, r := range a.Nodes().Nodes {
+			down = down || r.Name == joined[1].Name() && r.State == StateDown
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s left, but the attached cluster lists %+v", joined[1].Name(), a.Nodes().Nodes)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if cr := a.Check(); len(cr.Violations) != 0 || cr.Live != 5 {
+		t.Fatalf("check after a remote leave: %+v", cr)
+	}
+}
+
+// awaitRows polls c's nodes until n are listed alive, or fails.
+func awaitRows(t *testing.T, c *Cluster, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		live := 0
+		for _, r := range c.Nodes().Nodes {
+			if r.State == StateAlive {
+				live++
+			}
+		}
+		if live == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d members alive: %+v", live, n, c.Nodes().Nodes)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
