@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -159,15 +160,17 @@ type Store struct {
 
 	repairMu sync.Mutex // one Repair or Leave at a time
 
-	conds condLocks // the conditional writes of each key, one at a time (cond.go)
+	conds  condLocks     // the conditional writes of each key, one at a time (cond.go)
+	tokens atomic.Uint64 // names this node's conditional writes (reserve.go)
 
 	mu       sync.Mutex
 	tab      *table
-	lastPred chord.NodeRef // last non-zero predecessor seen, for Counts
-	ready    bool          // the join handoff is done: the store serves its keys
-	handoffs []handoff     // nodes taking over keys from this one (forward)
-	leaving  bool          // Leave has started: refuse writes and pushes
-	left     bool          // Leave has finished
+	lastPred chord.NodeRef          // last non-zero predecessor seen, for Counts
+	ready    bool                   // the join handoff is done: the store serves its keys
+	handoffs []handoff              // nodes taking over keys from this one (forward)
+	leaving  bool                   // Leave has started: refuse writes and pushes
+	left     bool                   // Leave has finished
+	resv     map[string]reservation // the conditional write each key is reserved for (reserve.go)
 }
 
 // New attaches a store to node and registers the dht commands on it.
@@ -226,8 +229,12 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdSuccs:    s.handleSuccs,
 		cmdSetIf:    s.handleSetIf,
 		cmdInval:    s.handleInval,
+
+		cmdReserve:   s.handleReserve,
+		cmdCondStore: s.handleCondStore,
+		cmdRelease:   s.handleRelease,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdReserve, cmdCondStore, cmdRelease} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}

@@ -135,28 +135,9 @@ type linConfig struct {
 	incr                         bool // clients get and increment instead of get, set and del
 }
 
-// sameOwners turns the steps that move a key's ownership (join, leave,
-// crash) into maintenance rounds: an increment is atomic only while its
-// key's owner stays the same (a conditional write is checked at the owner
-// alone; across a change of owner two increments can both apply to the
-// same value, as the README says).
-func sameOwners(steps []nemStep) []nemStep {
-	for i, s := range steps {
-		switch s.Kind {
-		case "join", "leave", "crash":
-			steps[i] = nemStep{Kind: "maint"}
-		}
-	}
-	return steps
-}
-
-// schedule is genSchedule with the steps cfg allows.
+// schedule is genSchedule for cfg: every kind of step, increments too.
 func (cfg linConfig) schedule(seed int64, n int) []nemStep {
-	steps := genSchedule(seed, n, cfg.rpc)
-	if cfg.incr {
-		steps = sameOwners(steps)
-	}
-	return steps
+	return genSchedule(seed, n, cfg.rpc)
 }
 
 // genSchedule draws a schedule of n steps from seed.
@@ -669,8 +650,8 @@ func TestLinearizable(t *testing.T) {
 // increment (Update, a read and a conditional write at the owner) two
 // counters: every increment that succeeded returns the value it wrote, and
 // the history must be that of counters incremented one at a time (no lost
-// update, no value returned twice) while the keys' owners stay the same
-// (sameOwners: pauses, delays, drops and rounds, no joins or crashes).
+// update, no value returned twice) under every fault of the schedules,
+// joins, leaves and crashes that move a key's owner included.
 // DHT_SCHEDULES=n runs n schedules instead of the default 100.
 func TestLinearizableIncr(t *testing.T) {
 	checkSchedules(t, linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 2, rpc: 30 * time.Millisecond, incr: true}, schedulesFromEnv(100))

@@ -42,12 +42,11 @@ type UpdateResult struct {
 // tries its conditional write.
 const MaxUpdateAttempts = 64
 
-// Update is a read-modify-write of key through this node, atomic while
-// the key's owner stays the same (the version is checked at the owner
-// alone; across a join or crash next to the key two Updates can both
-// apply to one value): it reads key (as Get), calls fn with the value
-// read, and writes fn's change with SetIf (or DelIf) expecting the
-// version read, so the owner applies it only if no write came in between. If one did, nothing is written
+// Update is an atomic read-modify-write of key through this node: it
+// reads key (as Get), calls fn with the value read, and writes fn's change
+// with SetIf (or DelIf) expecting the version read, so that it is applied
+// only if no write came in between, whichever node owns the key by then
+// (the key's holders check it too, see cond.go). If one did, nothing is written
 // (ErrConflict): it reads again and calls fn again, up to
 // MaxUpdateAttempts times (then ErrConflict). So two Updates of one key
 // never both apply a change made from the same value (no lost update),
