@@ -117,7 +117,7 @@ func init() {
 			summary:    "Sets keys, each on its own: not atomic (the DHT has no multi-key transaction); on an error some may have been written.",
 			complexity: "O(K log N)", args: []argDoc{{name: "data", typ: "block", flags: []string{"multiple"}, args: []argDoc{{name: "key", typ: "key"}, {name: "value", typ: "string"}}}}, run: cmdMSet},
 		{name: "incr", since: "1.0.0", arity: 2, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
-			summary: "Adds one to an integer value: a read and a conditional write at the owner, atomic while the owner stays the same.", complexity: "O(log N)", args: key, run: cmdIncr},
+			summary: "Adds one to an integer value: a read and a conditional write checked by every holder, atomic.", complexity: "O(log N)", args: key, run: cmdIncr},
 		{name: "decr", since: "1.0.0", arity: 2, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",
 			summary: "Subtracts one from an integer value, atomically (as INCR).", complexity: "O(log N)", args: key, run: cmdIncr},
 		{name: "incrby", since: "1.0.0", arity: 3, flags: []string{"write", "denyoom", "fast"}, firstKey: 1, lastKey: 1, step: 1, group: "string",

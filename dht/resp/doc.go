@@ -18,9 +18,9 @@
 // INFO, COMMAND (COUNT, DOCS, INFO, LIST) and CONFIG GET. Each key behaves
 // as the DHT guarantees (linearizable under the conditions of package
 // dht). INCR, DECR, INCRBY, DECRBY, APPEND, DEL and SET with NX, XX or GET
-// are atomic while the key's owner stays the same: a dht.Update, a read
-// and a write applied by the owner only if the key is still at the
-// version read. MSET writes each key on its
+// are atomic: a dht.Update, a read and a write applied only if the key
+// is still at the version read, checked by every holder of the key, so
+// also across a change of owner. MSET writes each key on its
 // own (the DHT has no multi-key transaction) and MGET reads each key on
 // its own. The DHT keeps no expiry times: SET with EX, PX, EXAT or PXAT is
 // refused. DBSIZE is an estimate (RingInfo.Keys). Unknown commands get
