@@ -167,15 +167,18 @@ func (s *Store) handleSetIf(ctx context.Context, b []byte) ([]byte, error) {
 	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
 		return condResp{Head: invalid(err)}.encode(), nil
 	}
-	unlock := s.conds.lock(m.Key)
-	defer unlock()
 	cc := &condCommit{token: s.newToken(), start: time.Now(), ttl: s.reserveTTL()}
 	done := false // the write reached every reserved holder: nothing to release
 	defer func() {
+		// After the key's lock: this node's next conditional write of the
+		// key takes the reservations over anyway (reserveLocked).
 		if !done {
 			s.release(ctx, m.Key, cc)
 		}
 	}()
+	unlock := s.conds.lock(m.Key)
+	defer unlock()
+	cc.start = time.Now()
 	s.mu.Lock()
 	busy := !s.reserveLocked(m.Key, cc.token, cc.ttl, cc.start)
 	s.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -157,11 +158,13 @@ type Store struct {
 
 	hintMu sync.Mutex
 	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)
+	owners ownerMemory                // the ranges owners serve, for GetDirect (owners.go)
 
 	repairMu sync.Mutex // one Repair or Leave at a time
 
-	conds  condLocks     // the conditional writes of each key, one at a time (cond.go)
-	tokens atomic.Uint64 // names this node's conditional writes (reserve.go)
+	conds     condLocks     // the conditional writes of each key, one at a time (cond.go)
+	tokens    atomic.Uint64 // names this node's conditional writes (reserve.go)
+	tokenBase uint64        // drawn at New: this store's writes' names
 
 	mu       sync.Mutex
 	tab      *table
@@ -217,6 +220,8 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		ready: node.Joined() && len(distinctExcept(node.Successors(), node.Self())) == 0,
 
 		hints: map[string][]chord.NodeRef{},
+
+		tokenBase: rand.Uint64(),
 	}
 	s.handlers = map[string]chord.CommandHandler{
 		cmdGet:      s.handleGet,
@@ -449,6 +454,9 @@ func (s *Store) getResult(ctx context.Context, key string, reply []byte, at chor
 	}
 	if len(m.Replicas) > 0 && !fallback {
 		s.learnReplicas(at, m.Replicas)
+	}
+	if !m.Pred.IsZero() && !fallback {
+		s.owners.learn(m.Pred, at, s.now())
 	}
 	seen := map[string]copyVer{} // every copy read, by holder
 	for _, c := range m.Copies {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,9 +59,20 @@ func (c *condCommit) busyAt() string {
 	return c.busy
 }
 
-// newToken names one conditional write uniquely on the ring.
+// newToken names one conditional write uniquely on the ring: the
+// address of the node that runs it, '#', a number drawn when the store
+// started (a node restarted at the same address names its writes anew)
+// and a counter.
 func (s *Store) newToken() string {
-	return s.self.Addr + "#" + strconv.FormatUint(s.tokens.Add(1), 10)
+	return s.self.Addr + "#" + strconv.FormatUint(s.tokenBase, 36) + "." + strconv.FormatUint(s.tokens.Add(1), 36)
+}
+
+// tokenNode returns the address of the node that runs a token's write.
+func tokenNode(token string) string {
+	if i := strings.LastIndexByte(token, '#'); i >= 0 {
+		return token[:i]
+	}
+	return token
 }
 
 // reserveTTL is how long a reservation lasts: the deadline a client gives
@@ -70,9 +82,12 @@ func (s *Store) reserveTTL() time.Duration {
 }
 
 // reserveLocked reserves key for token until now+ttl, unless another live
-// reservation holds it; it reports whether it did. The caller holds s.mu.
+// reservation holds it; it reports whether it did. A reservation by the
+// same node is taken over: a node runs its conditional writes of a key one
+// at a time, so its earlier one has ended (a write of it still on its way
+// finds the reservation gone and is refused). The caller holds s.mu.
 func (s *Store) reserveLocked(key, token string, ttl time.Duration, now time.Time) bool {
-	if r, ok := s.resv[key]; ok && r.token != token && now.Before(r.until) {
+	if r, ok := s.resv[key]; ok && r.token != token && now.Before(r.until) && tokenNode(r.token) != tokenNode(token) {
 		return false
 	}
 	if s.resv == nil {
