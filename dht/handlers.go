@@ -226,6 +226,11 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 	}
 	out.Found, out.Rec = found, best
 	out.Lease = lease
+	if self && !m.Force {
+		if p := s.node.Predecessor(); !p.IsZero() && p.Addr != s.self.Addr {
+			out.Pred = p
+		}
+	}
 	return out
 }
 

@@ -3,7 +3,9 @@
 // and write the DHT through it. It is a face over the ring, not a layer of
 // it: every command becomes Get, Set or Update calls on the dht.Store of
 // one node (Ring.Via), so a GET is a lookup from that node followed by a
-// read of the key's r copies, exactly as the command language's get.
+// read of the key's r copies, as the command language's get; the
+// cluster's stores read with dht.Store.GetDirect, which skips the lookup
+// when the node heard from the key's owner in the last second.
 //
 // Where to look: server.go (Server, Config, Ring, the accept loop, one
 // goroutine per client, limits and counters), proto.go (the request
