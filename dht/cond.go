@@ -65,7 +65,7 @@ func (s *Store) SetIf(ctx context.Context, key string, value []byte, expect Vers
 	if err := s.checkValue(value); err != nil {
 		return CondResult{}, fmt.Errorf("setif %q: %w", key, err)
 	}
-	return s.condWrite(ctx, "setif", condReq{Key: key, Value: value, Expect: expect})
+	return s.condWrite(ctx, "setif", condReq{Key: key, Value: value, Expect: expect}, false)
 }
 
 // DelIf deletes key (writes a tombstone) only if its newest version is
@@ -77,7 +77,7 @@ func (s *Store) DelIf(ctx context.Context, key string, expect Version) (CondResu
 	if expect.IsZero() {
 		return CondResult{}, fmt.Errorf("delif %q: the expected version must not be zero", key)
 	}
-	return s.condWrite(ctx, "delif", condReq{Key: key, Deleted: true, Expect: expect})
+	return s.condWrite(ctx, "delif", condReq{Key: key, Deleted: true, Expect: expect}, false)
 }
 
 // condWrite is SetIf and DelIf: the lookup and the owner (or its stand-in)
@@ -86,9 +86,19 @@ func (s *Store) DelIf(ctx context.Context, key string, expect Version) (CondResu
 // ErrUnavailable: the version in the way may be this write's own, applied
 // by a node that then did not answer, and a caller that retried its change
 // on ErrConflict would apply it twice.
-func (s *Store) condWrite(ctx context.Context, op string, req condReq) (CondResult, error) {
+//
+// With direct, an owner this store remembers for the key (GetDirect) is
+// asked without a lookup; if it does not answer, the key is looked up
+// with a ping as after any owner that failed.
+func (s *Store) condWrite(ctx context.Context, op string, req condReq, direct bool) (CondResult, error) {
 	var unanswered bool
-	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
+	var lr chord.LookupResult
+	var err error
+	if remembered, ok := s.rememberedOwner(req.Key); direct && ok {
+		lr = remembered
+	} else {
+		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
+	}
 	res, werr := s.condAfter(ctx, op, req, lr, err, false, &unanswered)
 	if s.lookUpAgain(ctx, err, werr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)

@@ -693,6 +693,10 @@ func headErr(h replyHead) error {
 // errUnreachable marks a peer that did not answer or is not a ring member.
 var errUnreachable = errors.New("unreachable")
 
+// errRemembered: an owner remembered for a key (GetDirect) no longer
+// serves it. It counts as unreachable, so the caller looks up again.
+var errRemembered = fmt.Errorf("%w: the remembered owner does not serve the key", errUnreachable)
+
 // opState is what one Get, Set or Del learns about the nodes it calls.
 type opState struct {
 	// verified: the owner was looked up with a ping (verifiedLookup), or
@@ -705,10 +709,14 @@ type opState struct {
 	// unanswered: a conditional write was sent to a node that did not
 	// answer, which may have applied it (see condWrite).
 	unanswered bool
+	// direct: the owner was remembered, not looked up (GetDirect); a
+	// redirect from it is a miss (errRemembered), not a way to follow.
+	direct bool
 }
 
 func newOpState(lr chord.LookupResult, verified bool) *opState {
 	st := &opState{verified: verified, down: map[string]bool{}, notReady: map[string]bool{}, alive: map[string]bool{}}
+	st.direct = len(lr.Path) == 0 && lr.OwnerVia == rememberedVia
 	for _, h := range lr.Path {
 		if h.Err != "" && verified {
 			st.down[h.Node.Addr] = true
@@ -780,6 +788,12 @@ func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, 
 		}
 		if h.Status != statusNotOwner {
 			return reply, at, force, nil
+		}
+		if st.direct && i == 0 {
+			// A redirect walks toward the key from the node named; from a
+			// node remembered rather than looked up it may pass a node
+			// that has no predecessor yet: look the key up instead.
+			return nil, at, force, fmt.Errorf("%w: %w: %s", ErrUnavailable, errRemembered, h.Msg)
 		}
 		if i >= s.cfg.MaxRedirects || h.Hint.IsZero() || h.Hint == at {
 			return nil, at, force, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)

@@ -278,7 +278,13 @@ func (l *linRun) do(id int, via *testNode, in linIn) {
 	switch in.op {
 	case 'g':
 		var res GetResult
-		res, err = via.store.Get(ctx, in.key)
+		if id%2 == 1 {
+			// Half the clients read as the RESP endpoint does: straight
+			// to an owner the node remembers, without a lookup.
+			res, err = via.store.GetDirect(ctx, in.key)
+		} else {
+			res, err = via.store.Get(ctx, in.key)
+		}
 		out = linOut{found: res.Found, value: string(res.Value)}
 		what = fmt.Sprintf("owner %s fallback %v version %v wrote back %d", res.Owner.Addr, res.Fallback, res.Version, res.WrittenBack)
 	case 's':
@@ -632,8 +638,9 @@ func schedulesFromEnv(def int) int {
 // TestLinearizable runs seeded schedules of joins (several at once too),
 // graceful leaves, crashes and message drops (fewer than r failed nodes
 // between repairs), pauses and delays shorter than the RPC timeout, and
-// maintenance rounds, while three clients read, write and delete three
-// keys through random nodes of the in-memory ring (r = 3, or 2 for every
+// maintenance rounds, while three clients read (one of them with
+// GetDirect), write and delete three keys through random nodes of the
+// in-memory ring (r = 3, or 2 for every
 // third seed); porcupine must find
 // every key's history linearizable. Four schedules run at a time (each on
 // its own ring; they mostly wait on timeouts). A failing seed is printed

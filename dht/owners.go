@@ -26,8 +26,7 @@ func (s *Store) GetDirect(ctx context.Context, key string) (GetResult, error) {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
 	start := s.now()
-	id := s.KeyID(key)
-	owner, heard, ok := s.owners.find(id, start)
+	lr, ok := s.rememberedOwner(key)
 	if !ok {
 		return s.Get(ctx, key)
 	}
@@ -37,14 +36,9 @@ func (s *Store) GetDirect(ctx context.Context, key string) (GetResult, error) {
 		return res, nil
 	}
 	lease, inval := s.cache.begin()
-	lr := chord.LookupResult{
-		Key: id, Owner: owner, OwnerCheck: chord.OwnerHeard, OwnerNamedBy: owner, OwnerHeardAgo: start.Sub(heard),
-		OwnerVia:    "its answer to a get",
-		OwnerReason: fmt.Sprintf("no lookup: it answered a get of this range %v ago, naming its predecessor", start.Sub(heard).Round(time.Microsecond)),
-	}
 	res, err := s.getAfter(ctx, key, lr, nil, false, lease)
 	if err != nil {
-		s.owners.forget(owner.Addr)
+		s.owners.forget(lr.Owner.Addr)
 		if ctx.Err() != nil {
 			return res, err
 		}
@@ -55,6 +49,25 @@ func (s *Store) GetDirect(ctx context.Context, key string) (GetResult, error) {
 	}
 	return res, nil
 }
+
+// rememberedOwner returns, as a lookup's result without a Path, the owner
+// this store remembers for key (see GetDirect); false if none.
+func (s *Store) rememberedOwner(key string) (chord.LookupResult, bool) {
+	now := s.now()
+	id := s.KeyID(key)
+	owner, heard, ok := s.owners.find(id, now)
+	if !ok {
+		return chord.LookupResult{}, false
+	}
+	return chord.LookupResult{
+		Key: id, Owner: owner, OwnerCheck: chord.OwnerHeard, OwnerNamedBy: owner, OwnerHeardAgo: now.Sub(heard),
+		OwnerVia:    rememberedVia,
+		OwnerReason: fmt.Sprintf("no lookup: it answered a get of this range %v ago, naming its predecessor", now.Sub(heard).Round(time.Microsecond)),
+	}, true
+}
+
+// rememberedVia is the OwnerVia of a remembered owner's LookupResult.
+const rememberedVia = "its answer to a get"
 
 // ownerMemoryTTL is how long GetDirect trusts a remembered range: about
 // the time a ring's maintenance takes to notice a change, so a remembered

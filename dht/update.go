@@ -43,7 +43,8 @@ type UpdateResult struct {
 const MaxUpdateAttempts = 64
 
 // Update is an atomic read-modify-write of key through this node: it
-// reads key (as Get), calls fn with the value read, and writes fn's change
+// reads key (as GetDirect: no lookup when this node remembers the key's
+// owner, nor then for the write), calls fn with the value read, and writes fn's change
 // with SetIf (or DelIf) expecting the version read, so that it is applied
 // only if no write came in between, whichever node owns the key by then
 // (the key's holders check it too, see cond.go). If one did, nothing is written
@@ -65,7 +66,7 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 	}
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
-		gr, err := s.Get(ctx, key)
+		gr, err := s.GetDirect(ctx, key)
 		if err != nil {
 			// Nothing was written yet: a key unavailable for a moment is
 			// read again (not through a node that has stopped).
@@ -87,10 +88,15 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 			expect = gr.Version
 		}
 		var cr CondResult
-		if ch.Delete {
-			cr, err = s.DelIf(ctx, key, expect)
-		} else {
-			cr, err = s.SetIf(ctx, key, ch.Value, expect)
+		// SetIf or DelIf, to the owner the read reached when this node
+		// remembers it (no lookup, see GetDirect).
+		switch {
+		case ch.Delete:
+			cr, err = s.condWrite(ctx, "delif", condReq{Key: key, Deleted: true, Expect: expect}, true)
+		case s.checkValue(ch.Value) != nil:
+			err = fmt.Errorf("setif %q: %w", key, s.checkValue(ch.Value))
+		default:
+			cr, err = s.condWrite(ctx, "setif", condReq{Key: key, Value: ch.Value, Expect: expect}, true)
 		}
 		res.Put = PutResult{Version: cr.Version, Owner: cr.Owner, Copies: cr.Copies, Lookup: cr.Lookup}
 		if err == nil {
