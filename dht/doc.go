@@ -6,9 +6,11 @@
 // handlers.go (what a node does when asked), repair.go (Repair, Leave),
 // handoff.go (the join handoff, write forwarding, merges, tombstone
 // lifetime), hlc.go and version.go (versions), codec.go (the wire format),
-// cond.go (SetIf and DelIf, the conditional write), update.go (Update,
-// the read-modify-write on SetIf) and anyread.go
-// (ReadAny, a read from any one holder, for values that check themselves).
+// cond.go (SetIf and DelIf, the conditional write) and reserve.go (how
+// the holders check it), update.go (Update, the read-modify-write on
+// SetIf), owners.go (GetDirect, a get without the lookup, to an owner
+// remembered from its answer) and anyread.go (ReadAny, a read from any
+// one holder, for values that check themselves).
 //
 // # Placement and writes
 //

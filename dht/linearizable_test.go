@@ -654,7 +654,7 @@ func TestLinearizable(t *testing.T) {
 }
 
 // TestLinearizableIncr is TestLinearizable with clients that read and
-// increment (Update, a read and a conditional write at the owner) two
+// increment (Update, a read and a conditional write checked by every holder) two
 // counters: every increment that succeeded returns the value it wrote, and
 // the history must be that of counters incremented one at a time (no lost
 // update, no value returned twice) under every fault of the schedules,
