@@ -216,10 +216,21 @@ func (s *Store) condReplicate(ctx context.Context, rec record, self bool, cc *co
 	cc.mu.Lock()
 	to := append([]chord.NodeRef(nil), cc.holders...)
 	cc.mu.Unlock()
-	req := condStoreReq{Token: cc.token, Base: cc.base, Rec: rec}.encode()
+	req := condStoreReq{Token: cc.token, Base: cc.base, Rec: rec, Holder: true}.encode()
 	type result struct {
 		resp condStoreResp
 		err  error
+	}
+	send := func(h chord.NodeRef) result {
+		reply, err := s.call(ctx, h, cmdCondStore, req)
+		if err != nil {
+			return result{err: err}
+		}
+		m, err := decodeCondStoreResp(reply)
+		if err == nil && m.Head.Status != statusOK {
+			err = headErr(m.Head)
+		}
+		return result{m, err}
 	}
 	results := make([]result, len(to))
 	var wg sync.WaitGroup
@@ -227,32 +238,59 @@ func (s *Store) condReplicate(ctx context.Context, rec record, self bool, cc *co
 		wg.Add(1)
 		go func(i int, h chord.NodeRef) { // exits when its call returns (bounded by ctx and the call deadline)
 			defer wg.Done()
-			reply, err := s.call(ctx, h, cmdCondStore, req)
-			if err != nil {
-				results[i].err = err
-				return
-			}
-			m, err := decodeCondStoreResp(reply)
-			if err == nil && m.Head.Status != statusOK {
-				err = headErr(m.Head)
-			}
-			results[i] = result{m, err}
+			results[i] = send(h)
 		}(i, h)
 	}
 	wg.Wait()
 	copies = btoi(self)
-	var errs []error
+	var errs, refused []error
+	missing := 0
 	for i, r := range results {
 		switch {
 		case r.err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", to[i].Addr, r.err))
+			missing++
 		case !r.resp.Accepted:
-			errs = append(errs, fmt.Errorf("%s holds version %s, newer than the version read (%s), or another conditional write's reservation", to[i].Addr, r.resp.Current, cc.base))
+			refused = append(refused, fmt.Errorf("%s holds version %s, newer than the version read (%s), or another conditional write's reservation", to[i].Addr, r.resp.Current, cc.base))
 		default:
 			copies++
 		}
 	}
-	if len(errs) > 0 {
+	if missing > 0 && len(refused) == 0 {
+		// A holder that reserved the key has gone since: the next ready
+		// nodes take its place, one by one. They gave no reservation, but
+		// each applies the write only if no other conditional write holds
+		// the key there and it has nothing newer than the version read,
+		// which is a reservation and the write at once.
+		skip := make([]string, 0, len(to))
+		for _, h := range to {
+			skip = append(skip, h.Addr)
+		}
+		walk := s.newWalk(s.node.Successors(), s.self.Addr, skip...)
+		for missing > 0 && len(refused) == 0 && ctx.Err() == nil {
+			h, ok := walk.next(ctx)
+			if !ok {
+				break
+			}
+			r := send(h)
+			switch {
+			case r.err != nil:
+				if errors.Is(r.err, errUnreachable) {
+					walk.answered(h) // not ready: answered all the same
+				}
+				errs = append(errs, fmt.Errorf("%s: %w", h.Addr, r.err))
+			case !r.resp.Accepted:
+				walk.answered(h)
+				refused = append(refused, fmt.Errorf("%s holds version %s, newer than the version read (%s), or another conditional write's reservation", h.Addr, r.resp.Current, cc.base))
+			default:
+				walk.answered(h)
+				copies++
+				missing--
+			}
+		}
+	}
+	if missing > 0 || len(refused) > 0 {
+		errs = append(refused, errs...)
 		return copies, fmt.Errorf("conditional write stored on %d of %d holders: %w", copies, len(to)+btoi(self), errors.Join(errs...))
 	}
 	return copies, nil
@@ -293,8 +331,12 @@ func (s *Store) handleCondStore(ctx context.Context, b []byte) ([]byte, error) {
 		return condStoreResp{Head: invalid(err)}.encode(), nil
 	}
 	// Like a push (dht.store): a node taking over its keys takes a
-	// forwarded write before it is ready.
-	if h, ok := s.memberHead(accessHandoff); !ok {
+	// forwarded write before it is ready, not one sent to a holder.
+	need := accessHandoff
+	if m.Holder {
+		need = accessWrite
+	}
+	if h, ok := s.memberHead(need); !ok {
 		return condStoreResp{Head: h}.encode(), nil
 	}
 	s.servedSets(1)
@@ -388,6 +430,9 @@ type condStoreReq struct {
 	Token string
 	Base  Version
 	Rec   record
+	// Holder: sent to a holder (which must have taken over its keys), not
+	// forwarded to a node taking over keys (which need not have).
+	Holder bool
 }
 
 func (m condStoreReq) encode() []byte {
@@ -395,12 +440,13 @@ func (m condStoreReq) encode() []byte {
 	e.str(m.Token)
 	e.version(m.Base)
 	e.record(m.Rec)
+	e.boolean(m.Holder)
 	return e.b
 }
 
 func decodeCondStoreReq(b []byte, lim limits) (condStoreReq, error) {
 	d := decoder{b: b}
-	m := condStoreReq{Token: d.str(maxToken), Base: d.version(), Rec: d.record(lim)}
+	m := condStoreReq{Token: d.str(maxToken), Base: d.version(), Rec: d.record(lim), Holder: d.boolean()}
 	return m, d.finish()
 }
 
