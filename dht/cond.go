@@ -25,7 +25,8 @@ import (
 // reserved it (dht.condstore), each of which applies the write only if it
 // still holds that reservation and no copy newer than the version read;
 // a node taking over the key (join handoff) gets it on the same terms.
-// It is acknowledged only if all of them took it. Two conditional writes
+// It is acknowledged only if r holders took it (the next ready node
+// stands in, on the same terms, for a reserved holder that is gone). Two conditional writes
 // from one version therefore never both succeed, whichever nodes take
 // themselves for the owner (see "Across a change of owner" in the package
 // doc for the argument and its limits). Update (update.go), the

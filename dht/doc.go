@@ -179,7 +179,10 @@
 // applies a conditional write only if it still holds that write's
 // reservation and no copy newer than the version read; a node taking
 // over the key (a joiner the holder forwards writes to) takes it on the
-// same terms; and the write is acknowledged only if all of them took it.
+// same terms; and the write is acknowledged only if r holders took it
+// (a reserved holder that is gone is replaced by the next ready node,
+// which applies it only on those terms: a reservation and the write at
+// once).
 // A plain set or del that reaches a holder in between makes the
 // conditional write fail with ErrUnavailable, as does any refusal after
 // the owner wrote its own copy: it may or may not have taken effect, and
@@ -205,7 +208,8 @@
 //
 //  1. Each is acknowledged only once every holder in the set H its owner
 //     chose (the first r ready nodes from it, as it sees the ring) has
-//     reserved the key for it and then applied it.
+//     reserved the key for it and then applied it, or, standing in for
+//     one that is gone, applied it with the same checks at once.
 //  2. A node in both sets serves them one at a time: if B asks it while A
 //     holds it, B writes nothing; if B asks after A was applied there, B
 //     reads A's version, newer than V, and writes nothing; and a holder
