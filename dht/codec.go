@@ -307,6 +307,9 @@ type getResp struct {
 	Copies   []copyVer
 	// Lease is the read lease granted to the request's From (0: none).
 	Lease time.Duration
+	// Pred, in a dht.get reply from a ready owner that was not forced, is
+	// its predecessor: it serves (Pred, itself] (GetDirect remembers it).
+	Pred chord.NodeRef
 }
 
 // copyVer is one holder's version of a key, as read by dht.get.
@@ -334,6 +337,10 @@ func (m getResp) encode() []byte {
 		e.version(c.Ver)
 	}
 	e.uvarint(uint64(m.Lease / time.Millisecond))
+	e.boolean(!m.Pred.IsZero())
+	if !m.Pred.IsZero() {
+		e.ref(m.Pred)
+	}
 	return e.b
 }
 
@@ -352,6 +359,9 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 		m.Copies = append(m.Copies, copyVer{Addr: d.str(maxAddr), Found: d.boolean(), Ver: d.version()})
 	}
 	m.Lease = time.Duration(min(d.uvarint(), uint64(time.Hour/time.Millisecond))) * time.Millisecond
+	if d.boolean() {
+		m.Pred = d.ref()
+	}
 	return m, d.finish()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -14,20 +15,24 @@ import (
 // what a layer above the store needs to update a record it read without
 // losing a concurrent update (the file system's inodes and directories).
 //
-// The owner serialises the conditional writes of one key (a lock per key
-// held across the whole request), reads the newest of the key's r copies
-// as dht.get does, compares, and only then writes as dht.set does (a new
-// version, pushed to r holders before the reply). Two conditional writes
-// that expect the same version therefore never both succeed while the
-// key has one owner; and the owner checks again, under the lock that
-// orders all its writes, that no write of any kind came in between its
-// read and its write. Update (update.go), the read-modify-write, is a
-// loop of Get and SetIf. Like every write, a conditional write that failed
-// (timed out, ErrUnavailable) may or may not have taken effect: read the
-// key again before retrying. Under a partition, or while two nodes both
-// take themselves for the owner, the store's usual limits apply (see the
-// package doc): the conditional write is exactly as strong as the reads
-// and writes it is made of.
+// The owner serialises its own conditional writes of a key (a lock per
+// key held across the whole request). It reserves the key at each of its
+// r holders, itself included, while it reads their copies (dht.reserve,
+// reserve.go): a holder gives one live reservation per key at a time, so
+// a conditional write that finds the key reserved by another one writes
+// nothing (ErrConflict, read again). The owner compares the newest copy
+// with the version expected and writes to exactly the holders that
+// reserved it (dht.condstore), each of which applies the write only if it
+// still holds that reservation and no copy newer than the version read;
+// a node taking over the key (join handoff) gets it on the same terms.
+// It is acknowledged only if r holders took it (the next ready node
+// stands in, on the same terms, for a reserved holder that is gone). Two conditional writes
+// from one version therefore never both succeed, whichever nodes take
+// themselves for the owner (see "Across a change of owner" in the package
+// doc for the argument and its limits). Update (update.go), the
+// read-modify-write, is a loop of Get and SetIf. Like every write, a
+// conditional write that failed (timed out, ErrUnavailable) may or may
+// not have taken effect: read the key again before retrying.
 
 // ErrConflict is a conditional write finding another version than the one it
 // expected; nothing was written.
@@ -61,7 +66,7 @@ func (s *Store) SetIf(ctx context.Context, key string, value []byte, expect Vers
 	if err := s.checkValue(value); err != nil {
 		return CondResult{}, fmt.Errorf("setif %q: %w", key, err)
 	}
-	return s.condWrite(ctx, "setif", condReq{Key: key, Value: value, Expect: expect})
+	return s.condWrite(ctx, "setif", condReq{Key: key, Value: value, Expect: expect}, false)
 }
 
 // DelIf deletes key (writes a tombstone) only if its newest version is
@@ -73,7 +78,7 @@ func (s *Store) DelIf(ctx context.Context, key string, expect Version) (CondResu
 	if expect.IsZero() {
 		return CondResult{}, fmt.Errorf("delif %q: the expected version must not be zero", key)
 	}
-	return s.condWrite(ctx, "delif", condReq{Key: key, Deleted: true, Expect: expect})
+	return s.condWrite(ctx, "delif", condReq{Key: key, Deleted: true, Expect: expect}, false)
 }
 
 // condWrite is SetIf and DelIf: the lookup and the owner (or its stand-in)
@@ -82,9 +87,19 @@ func (s *Store) DelIf(ctx context.Context, key string, expect Version) (CondResu
 // ErrUnavailable: the version in the way may be this write's own, applied
 // by a node that then did not answer, and a caller that retried its change
 // on ErrConflict would apply it twice.
-func (s *Store) condWrite(ctx context.Context, op string, req condReq) (CondResult, error) {
+//
+// With direct, an owner this store remembers for the key (GetDirect) is
+// asked without a lookup; if it does not answer, the key is looked up
+// with a ping as after any owner that failed.
+func (s *Store) condWrite(ctx context.Context, op string, req condReq, direct bool) (CondResult, error) {
 	var unanswered bool
-	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
+	var lr chord.LookupResult
+	var err error
+	if remembered, ok := s.rememberedOwner(req.Key); direct && ok {
+		lr = remembered
+	} else {
+		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
+	}
 	res, werr := s.condAfter(ctx, op, req, lr, err, false, &unanswered)
 	if s.lookUpAgain(ctx, err, werr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
@@ -138,6 +153,10 @@ func (s *Store) condAfter(ctx context.Context, op string, req condReq, lr chord.
 	if err := headErr(m.Head); err != nil {
 		return res, fmt.Errorf("%s %q at %s: %w", op, req.Key, at.Addr, err)
 	}
+	if m.Busy {
+		res.Version = Version{}
+		return res, fmt.Errorf("%s %q: another conditional write of the key holds it at %s, nothing was written: %w", op, req.Key, m.BusyAt, ErrConflict)
+	}
 	if !m.Applied {
 		res.Version = Version{}
 		return res, fmt.Errorf("%s %q: expected version %s, found %s: %w", op, req.Key, req.Expect, m.Current, ErrConflict)
@@ -145,8 +164,12 @@ func (s *Store) condAfter(ctx context.Context, op string, req condReq, lr chord.
 	return res, nil
 }
 
-// handleSetIf serves dht.setif at the owner: under the key's lock, read
-// the newest copy as dht.get does, compare, and write as dht.set does.
+// handleSetIf serves dht.setif at the owner: under the key's lock,
+// reserve the key at each of its r holders while reading their copies
+// (dht.reserve), compare the newest with the version expected, and write
+// it to those same holders, each of which applies it only if it still
+// holds the reservation and nothing newer than the version read
+// (dht.condstore). See "Across a change of owner" above for why.
 func (s *Store) handleSetIf(ctx context.Context, b []byte) ([]byte, error) {
 	m, err := decodeCondReq(b, s.lim)
 	if err != nil {
@@ -155,16 +178,32 @@ func (s *Store) handleSetIf(ctx context.Context, b []byte) ([]byte, error) {
 	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
 		return condResp{Head: invalid(err)}.encode(), nil
 	}
+	cc := &condCommit{token: s.newToken(), start: time.Now(), ttl: s.reserveTTL()}
+	done := false // the write reached every reserved holder: nothing to release
+	defer func() {
+		// After the key's lock: this node's next conditional write of the
+		// key takes the reservations over anyway (reserveLocked).
+		if !done {
+			s.release(ctx, m.Key, cc)
+		}
+	}()
 	unlock := s.conds.lock(m.Key)
 	defer unlock()
+	cc.start = time.Now()
+	s.mu.Lock()
+	busy := !s.reserveLocked(m.Key, cc.token, cc.ttl, cc.start)
+	s.mu.Unlock()
+	if busy {
+		return condResp{Busy: true, BusyAt: s.self.Addr}.encode(), nil
+	}
 	// The read: redirects, not-ready and unavailable answers pass through
 	// as they are (the client follows or gives up exactly as for a write).
-	gr, err := decodeGetResp(must(s.handleGet(ctx, getReq{Key: m.Key, Force: m.Force}.encode())), s.lim)
-	if err != nil {
-		return condResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}}.encode(), nil
-	}
+	gr := s.ownerRead(ctx, getReq{Key: m.Key, Force: m.Force}, s.reserveReader(m.Key, cc))
 	if gr.Head.Status != statusOK {
 		return condResp{Head: gr.Head}.encode(), nil
+	}
+	if at := cc.busyAt(); at != "" {
+		return condResp{Busy: true, BusyAt: at}.encode(), nil
 	}
 	var current Version
 	if gr.Found && !gr.Rec.Deleted {
@@ -190,21 +229,27 @@ func (s *Store) handleSetIf(ctx context.Context, b []byte) ([]byte, error) {
 		}
 		s.mu.Unlock()
 	}
+	if time.Since(cc.start) > cc.ttl-2*s.rpc {
+		// The reservations may lapse before the write reaches the
+		// holders (it takes a forward and a push): nothing is written.
+		return condResp{Busy: true, BusyAt: s.self.Addr}.encode(), nil
+	}
+	// The holders check against the newest copy read (an expired
+	// tombstone's included), this node against its own.
+	cc.read, cc.base = read, gr.Rec.Ver
 	// The write checks again, under the lock that orders this node's
 	// writes, that no write (a plain set or del included) came in since
 	// the read.
-	sr, cur, ok := s.ownerWriteIf(ctx, setReq{Key: m.Key, Value: m.Value, Deleted: m.Deleted, Force: m.Force}, &read)
+	sr, cur, ok := s.ownerWriteIf(ctx, setReq{Key: m.Key, Value: m.Value, Deleted: m.Deleted, Force: m.Force}, cc)
 	if !ok {
 		if cur.Deleted {
 			cur.Ver = Version{}
 		}
 		return condResp{Current: cur.Ver}.encode(), nil
 	}
-	return condResp{Head: sr.Head, Applied: sr.Head.Status == statusOK, Current: current, Ver: sr.Ver, Copies: sr.Copies}.encode(), nil
+	done = sr.Head.Status == statusOK
+	return condResp{Head: sr.Head, Applied: done, Current: current, Ver: sr.Ver, Copies: sr.Copies}.encode(), nil
 }
-
-// must drops the error of a handler, which never returns one.
-func must(b []byte, _ error) []byte { return b }
 
 // condLocks serialises the conditional writes of each key at its owner.
 type condLocks struct {
@@ -274,6 +319,10 @@ type condResp struct {
 	Current Version
 	Ver     Version
 	Copies  int
+	// Busy: another conditional write of the key holds its reservation at
+	// BusyAt; nothing was written.
+	Busy   bool
+	BusyAt string
 }
 
 func (m condResp) encode() []byte {
@@ -283,11 +332,13 @@ func (m condResp) encode() []byte {
 	e.version(m.Current)
 	e.version(m.Ver)
 	e.uvarint(uint64(m.Copies))
+	e.boolean(m.Busy)
+	e.str(m.BusyAt)
 	return e.b
 }
 
 func decodeCondResp(b []byte) (condResp, error) {
 	d := decoder{b: b}
-	m := condResp{Head: d.head(), Applied: d.boolean(), Current: d.version(), Ver: d.version(), Copies: int(d.uvarint())}
+	m := condResp{Head: d.head(), Applied: d.boolean(), Current: d.version(), Ver: d.version(), Copies: int(d.uvarint()), Busy: d.boolean(), BusyAt: d.str(maxAddr)}
 	return m, d.finish()
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chordtui/chordtui/chord"
 )
 
 // TestSetIf: a conditional write applies only over the version expected
@@ -217,5 +219,44 @@ func TestSetIfOverExpiredTombstone(t *testing.T) {
 	}
 	if got, err := via.Get(ctx, "gone"); err != nil || string(got.Value) != "again!" {
 		t.Fatalf("get = %q, %v; want again!", got.Value, err)
+	}
+}
+
+// TestCondWriteHolderGone: a holder that reserved the key for a
+// conditional write and is gone when the write comes is replaced by the
+// next ready node, which applies it (it holds nothing newer): the write
+// is acknowledged by r holders. A node that holds a newer version refuses
+// it in the same place, and the write fails.
+func TestCondWriteHolderGone(t *testing.T) {
+	r := newTestRing(t, 8, 5, nil)
+	ctx := context.Background()
+	id := HashIDForTest("sk")
+	pr, err := r.any().store.Set(ctx, "sk", []byte("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := r.expectedHolders(id)
+	owner := r.byAddr(hs[0])
+	next := r.ringOrder()[(slices.IndexFunc(r.ringOrder(), func(n *testNode) bool { return n.addr == hs[len(hs)-1] })+1)%8]
+	var reserved []chord.NodeRef
+	for _, a := range hs[1:] {
+		reserved = append(reserved, r.byAddr(a).node.Self())
+	}
+	r.crash(r.byAddr(hs[1]))
+	write := func(value string) (int, error) {
+		cc := &condCommit{token: owner.addr + "#test." + value, start: time.Now(), ttl: time.Second, read: pr.Version, base: pr.Version, holders: reserved}
+		rec := record{Key: "sk", ID: id, Value: []byte(value), Prev: pr.Version, Ver: owner.store.clock.next(pr.Version, owner.node.Self().ID)}
+		return owner.store.condReplicate(ctx, rec, true, cc)
+	}
+	copies, err := write("w1")
+	if err != nil || copies != r.cfg.Replicas {
+		t.Fatalf("with a reserved holder gone: %d copies, %v; want %d, nil", copies, err, r.cfg.Replicas)
+	}
+	if v := next.store.tab.version("sk"); v.IsZero() || v == pr.Version {
+		t.Fatalf("the next node %s holds %v, want the conditional write", next.addr, v)
+	}
+	// Again from the same version: the next node now holds a newer one.
+	if copies, err := write("w2"); err == nil {
+		t.Fatalf("a second write from the same version was stored on %d holders, want a refusal", copies)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -156,18 +158,22 @@ type Store struct {
 
 	hintMu sync.Mutex
 	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)
+	owners ownerMemory                // the ranges owners serve, for GetDirect (owners.go)
 
 	repairMu sync.Mutex // one Repair or Leave at a time
 
-	conds condLocks // the conditional writes of each key, one at a time (cond.go)
+	conds     condLocks     // the conditional writes of each key, one at a time (cond.go)
+	tokens    atomic.Uint64 // names this node's conditional writes (reserve.go)
+	tokenBase uint64        // drawn at New: this store's writes' names
 
 	mu       sync.Mutex
 	tab      *table
-	lastPred chord.NodeRef // last non-zero predecessor seen, for Counts
-	ready    bool          // the join handoff is done: the store serves its keys
-	handoffs []handoff     // nodes taking over keys from this one (forward)
-	leaving  bool          // Leave has started: refuse writes and pushes
-	left     bool          // Leave has finished
+	lastPred chord.NodeRef          // last non-zero predecessor seen, for Counts
+	ready    bool                   // the join handoff is done: the store serves its keys
+	handoffs []handoff              // nodes taking over keys from this one (forward)
+	leaving  bool                   // Leave has started: refuse writes and pushes
+	left     bool                   // Leave has finished
+	resv     map[string]reservation // the conditional write each key is reserved for (reserve.go)
 }
 
 // New attaches a store to node and registers the dht commands on it.
@@ -214,6 +220,8 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		ready: node.Joined() && len(distinctExcept(node.Successors(), node.Self())) == 0,
 
 		hints: map[string][]chord.NodeRef{},
+
+		tokenBase: rand.Uint64(),
 	}
 	s.handlers = map[string]chord.CommandHandler{
 		cmdGet:      s.handleGet,
@@ -226,8 +234,12 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdSuccs:    s.handleSuccs,
 		cmdSetIf:    s.handleSetIf,
 		cmdInval:    s.handleInval,
+
+		cmdReserve:   s.handleReserve,
+		cmdCondStore: s.handleCondStore,
+		cmdRelease:   s.handleRelease,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdReserve, cmdCondStore, cmdRelease} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -442,6 +454,9 @@ func (s *Store) getResult(ctx context.Context, key string, reply []byte, at chor
 	}
 	if len(m.Replicas) > 0 && !fallback {
 		s.learnReplicas(at, m.Replicas)
+	}
+	if !m.Pred.IsZero() && !fallback {
+		s.owners.learn(m.Pred, at, s.now())
 	}
 	seen := map[string]copyVer{} // every copy read, by holder
 	for _, c := range m.Copies {
@@ -678,6 +693,10 @@ func headErr(h replyHead) error {
 // errUnreachable marks a peer that did not answer or is not a ring member.
 var errUnreachable = errors.New("unreachable")
 
+// errRemembered: an owner remembered for a key (GetDirect) no longer
+// serves it. It counts as unreachable, so the caller looks up again.
+var errRemembered = fmt.Errorf("%w: the remembered owner does not serve the key", errUnreachable)
+
 // opState is what one Get, Set or Del learns about the nodes it calls.
 type opState struct {
 	// verified: the owner was looked up with a ping (verifiedLookup), or
@@ -690,10 +709,14 @@ type opState struct {
 	// unanswered: a conditional write was sent to a node that did not
 	// answer, which may have applied it (see condWrite).
 	unanswered bool
+	// direct: the owner was remembered, not looked up (GetDirect); a
+	// redirect from it is a miss (errRemembered), not a way to follow.
+	direct bool
 }
 
 func newOpState(lr chord.LookupResult, verified bool) *opState {
 	st := &opState{verified: verified, down: map[string]bool{}, notReady: map[string]bool{}, alive: map[string]bool{}}
+	st.direct = len(lr.Path) == 0 && lr.OwnerVia == rememberedVia
 	for _, h := range lr.Path {
 		if h.Err != "" && verified {
 			st.down[h.Node.Addr] = true
@@ -765,6 +788,12 @@ func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, 
 		}
 		if h.Status != statusNotOwner {
 			return reply, at, force, nil
+		}
+		if st.direct && i == 0 {
+			// A redirect walks toward the key from the node named; from a
+			// node remembered rather than looked up it may pass a node
+			// that has no predecessor yet: look the key up instead.
+			return nil, at, force, fmt.Errorf("%w: %w: %s", ErrUnavailable, errRemembered, h.Msg)
 		}
 		if i >= s.cfg.MaxRedirects || h.Hint.IsZero() || h.Hint == at {
 			return nil, at, force, fmt.Errorf("%w: %s is not the owner and redirects ran out", ErrUnavailable, at.Addr)

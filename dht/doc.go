@@ -6,9 +6,11 @@
 // handlers.go (what a node does when asked), repair.go (Repair, Leave),
 // handoff.go (the join handoff, write forwarding, merges, tombstone
 // lifetime), hlc.go and version.go (versions), codec.go (the wire format),
-// cond.go (SetIf and DelIf, the conditional write), update.go (Update,
-// the read-modify-write on SetIf) and anyread.go
-// (ReadAny, a read from any one holder, for values that check themselves).
+// cond.go (SetIf and DelIf, the conditional write) and reserve.go (how
+// the holders check it), update.go (Update, the read-modify-write on
+// SetIf), owners.go (GetDirect, a get without the lookup, to an owner
+// remembered from its answer) and anyread.go (ReadAny, a read from any
+// one holder, for values that check themselves).
 //
 // # Placement and writes
 //
@@ -166,23 +168,77 @@
 // # Conditional writes and reads from one holder
 //
 // SetIf and DelIf write only if the key's newest version is the one the
-// caller read (dht.setif): the owner takes a lock on the key, reads the
-// newest of the r copies as a get does, compares and writes as a set
-// does, so two conditional writes that expect the same version never
-// both apply (ErrConflict for the other); before it writes it checks
-// again, under the lock that orders all its writes, that its own copy is
-// still the one it read, so no plain set or del comes in between either.
-// A conflict found after an attempt that got no answer, or a write that a
-// holder answers with a newer version the owner did not assign after it,
-// is ErrUnavailable (it may or may not have taken effect), never a
-// conflict to retry. Update (update.go) is a read-modify-write built on
-// it: Get, a function of the value, SetIf expecting the version read, and
-// again on ErrConflict; so a change is never applied twice and two Updates
-// never both apply a change made from the same value (the RESP endpoint's
-// INCR). TestLinearizableIncr checks counters incremented this way against
-// the fault schedules. ReadAny returns the first copy
-// a check accepts, asking the owner, then its replicas, then Get: a
-// block named by the hash of its contents needs no quorum read.
+// caller read (dht.setif, cond.go and reserve.go). The node that answers
+// for the key as its owner (or as the proxy or stand-in of a write) takes
+// a lock on the key and reserves it at each of the key's r holders, itself
+// included, as it reads their copies (dht.reserve); it compares the newest
+// copy with the version expected, and writes to exactly the holders that
+// reserved the key for it (dht.condstore). A holder keeps one live
+// reservation per key: a conditional write that finds another one's
+// reservation writes nothing (ErrConflict, to read again). A holder
+// applies a conditional write only if it still holds that write's
+// reservation and no copy newer than the version read; a node taking
+// over the key (a joiner the holder forwards writes to) takes it on the
+// same terms; and the write is acknowledged only if r holders took it
+// (a reserved holder that is gone is replaced by the next ready node,
+// which applies it only on those terms: a reservation and the write at
+// once).
+// A plain set or del that reaches a holder in between makes the
+// conditional write fail with ErrUnavailable, as does any refusal after
+// the owner wrote its own copy: it may or may not have taken effect, and
+// is never a conflict to retry. This costs no call more than a get and a
+// set (dht.reserve reads a copy as dht.read does, dht.condstore pushes it
+// as dht.store does); a conditional write that fails after reserving gives
+// the reservations back (dht.release). Update (update.go) is a
+// read-modify-write built on it: Get, a function of the value, SetIf
+// expecting the version read, and again on ErrConflict; so a change is
+// never applied twice and two Updates never both apply a change made from
+// the same value (the RESP endpoint's INCR). TestLinearizableIncr checks
+// counters incremented this way against the fault schedules, joins,
+// leaves and crashes included. ReadAny returns the first copy a check
+// accepts, asking the owner, then its replicas, then Get: a block named
+// by the hash of its contents needs no quorum read.
+//
+// # Across a change of owner
+//
+// Why two conditional writes A and B that expect the same version V never
+// both succeed, even while two nodes each take themselves for the key's
+// owner (a joiner before stabilize, an owner whose predecessor changes
+// during its write, a stand-in for an owner that is paused):
+//
+//  1. Each is acknowledged only once every holder in the set H its owner
+//     chose (the first r ready nodes from it, as it sees the ring) has
+//     reserved the key for it and then applied it, or, standing in for
+//     one that is gone, applied it with the same checks at once.
+//  2. A node in both sets serves them one at a time: if B asks it while A
+//     holds it, B writes nothing; if B asks after A was applied there, B
+//     reads A's version, newer than V, and writes nothing; and a holder
+//     that applied A refuses B's write (its copy is newer than the version
+//     B read). So A and B both succeed only if H_A and H_B are disjoint.
+//  3. They are not, or A fails. The holders are the first r ready nodes
+//     from the owner; a node becomes ready only after taking the keys
+//     from the r ready nodes after it (the holders so far), each of which
+//     then forwards it every write in its range for 50 repair intervals;
+//     a crash or a leave only removes a holder. So if no node of H_B is in
+//     H_A, the nodes of H_B lie between the key and A's owner O and became
+//     ready while O still took itself for the owner (O checks that again
+//     right before it writes), and the one nearest O took over from O: O
+//     forwards A to it as a conditional write too, which it refuses if B
+//     reached it first (A then fails), and if A came first B meets A there.
+//  4. A reservation lapses after r+3 RPC timeouts (the deadline a client
+//     gives a conditional write), so a crashed owner's reservations block
+//     the key for that long at most; an owner writes only if no more than
+//     r+1 timeouts have passed since it asked for them, so its write finds
+//     them still held unless a message or a node is held up longer than an
+//     RPC timeout, which the guarantee above already excludes.
+//
+// What it cannot make safe is a partition: each side reserves and writes
+// the holders it can reach, so one conditional write from the same
+// version can succeed on each side (nothing at write time tells them
+// apart from nodes that are down). After the partition heals the higher
+// version wins and every node whose copy it replaces reports a Merge
+// (above); the README says so. The same holds, as for plain writes, when
+// r or more holders of the key fail between two repairs.
 //
 // # Repair
 //

@@ -95,12 +95,21 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	if err != nil {
 		return getResp{Head: invalid(err)}.encode(), nil
 	}
+	return s.ownerRead(ctx, m, nil).encode(), nil
+}
+
+// copyReader reads one holder's copy for ownerRead.
+type copyReader func(ctx context.Context, h chord.NodeRef) copyRead
+
+// ownerRead is handleGet's read; read, when not nil, replaces dht.read
+// for the holders' copies (a conditional write reserves them, cond.go).
+func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getResp {
 	if err := s.checkKey(m.Key); err != nil {
-		return getResp{Head: invalid(err)}.encode(), nil
+		return getResp{Head: invalid(err)}
 	}
 	id := s.KeyID(m.Key)
 	if h, ok := s.memberHead(accessOwner); !ok {
-		return getResp{Head: h}.encode(), nil
+		return getResp{Head: h}
 	}
 	// A node that has not taken over its keys yet still serves the keys of
 	// its range as a proxy (self false): its copy does not count, and it
@@ -112,7 +121,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	self := s.Ready()
 	if !m.Force {
 		if ok, hint := s.owns(id); !ok {
-			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}.encode(), nil
+			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}
 		}
 	}
 	s.servedGet()
@@ -127,7 +136,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	succs := s.node.Successors()
 	if left || len(succs) == 0 {
 		// Left meanwhile (Leave empties the table and the successor list).
-		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
+		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}
 	}
 	cands := s.holders(succs, s.self)
 	want := min(s.cfg.Replicas-1, len(cands))
@@ -142,7 +151,10 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 	}
 	// Read the first r-1 successors the client does not read itself at
 	// once, then stand-ins one by one for those that did not answer.
-	req := getReq{Key: m.Key}.encode()
+	if read == nil {
+		req := getReq{Key: m.Key}.encode()
+		read = func(ctx context.Context, h chord.NodeRef) copyRead { return s.readCopy(ctx, h, req) }
+	}
 	asked := 0
 	take := func(c copyRead) {
 		if !c.ok {
@@ -165,7 +177,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 			wg.Add(1)
 			go func(i int) { // exits when its call returns (bounded by ctx)
 				defer wg.Done()
-				answers[i] = s.readCopy(ctx, cands[i], req)
+				answers[i] = read(ctx, cands[i])
 			}(i)
 		}
 	}
@@ -191,7 +203,7 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 			walk.answered(h)
 			continue
 		}
-		c := s.readCopy(ctx, h, req)
+		c := read(ctx, h)
 		take(c)
 		if c.answered {
 			walk.answered(h)
@@ -210,11 +222,16 @@ func (s *Store) handleGet(ctx context.Context, b []byte) ([]byte, error) {
 		// Fewer copies than r answered, and nodes that did not answer may
 		// hold the newest (unless the walk went round the whole ring).
 		return getResp{Head: replyHead{Status: statusUnavailable,
-			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}.encode(), nil
+			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}
 	}
 	out.Found, out.Rec = found, best
 	out.Lease = lease
-	return out.encode(), nil
+	if self && !m.Force {
+		if p := s.node.Predecessor(); !p.IsZero() && p.Addr != s.self.Addr {
+			out.Pred = p
+		}
+	}
+	return out
 }
 
 // sameAddrs reports whether refs and addrs name the same nodes (in any
@@ -308,12 +325,18 @@ func (s *Store) ownerWrite(ctx context.Context, m setReq) []byte {
 	return r.encode()
 }
 
-// ownerWriteIf is ownerWrite; with ifVer it is the write of a conditional
+// ownerWriteIf is ownerWrite; with cc it is the write of a conditional
 // write (dht.setif, cond.go): applied only if this node's copy is at
-// *ifVer, checked under the lock that orders its writes, so that no write
-// of any kind comes between the check and the write. When the check fails
-// it writes nothing and returns false with the copy it found.
-func (s *Store) ownerWriteIf(ctx context.Context, m setReq, ifVer *Version) (setResp, record, bool) {
+// cc.read and no other conditional write holds its reservation, checked
+// under the lock that orders its writes, so that no write of any kind
+// comes between the check and the write, then sent to the holders that
+// reserved the key for it (condReplicate). When the check fails it
+// writes nothing and returns false with the copy it found.
+func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (setResp, record, bool) {
+	var ifVer *Version
+	if cc != nil {
+		ifVer = &cc.read
+	}
 	if err := errors.Join(s.checkKey(m.Key), s.checkValue(m.Value)); err != nil {
 		return setResp{Head: invalid(err)}, record{}, true
 	}
@@ -335,15 +358,32 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, ifVer *Version) (set
 		return setResp{Head: replyHead{Status: statusNotMember, Msg: "node is leaving the ring"}}, record{}, true
 	}
 	cur, _ := s.tab.get(m.Key)
-	if ifVer != nil && cur.Ver != *ifVer {
+	if ifVer != nil && (cur.Ver != *ifVer || !s.reserveLocked(m.Key, cc.token, cc.ttl, cc.start)) {
 		s.mu.Unlock()
 		return setResp{}, cur, false
 	}
 	rec := record{Key: m.Key, ID: id, Value: m.Value, Deleted: m.Deleted, Prev: cur.Ver, Ver: s.clock.next(cur.Ver, s.self.ID)}
 	s.applyLocked(rec, storeWrite)
+	if cc != nil {
+		s.releaseLocked(m.Key, cc.token)
+	}
 	s.mu.Unlock()
-	s.forward(ctx, []record{rec})
-	copies, newer, err := s.replicate(ctx, rec, self)
+	var copies int
+	var newer Version
+	var err error
+	if cc != nil {
+		// A node taking over the key that another conditional write
+		// reached first refuses this one: then it may or may not take
+		// effect, and is not acknowledged.
+		ferr := s.forwardIf(ctx, []record{rec}, &condFwd{token: cc.token, base: cc.base})
+		copies, err = s.condReplicate(ctx, rec, self, cc)
+		if err == nil && ferr != nil {
+			err = ferr
+		}
+	} else {
+		s.forward(ctx, []record{rec})
+		copies, newer, err = s.replicate(ctx, rec, self)
+	}
 	if err != nil {
 		return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}, cur, true
 	}

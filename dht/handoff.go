@@ -130,8 +130,22 @@ func (s *Store) addHandoffLocked(to chord.NodeRef, from chord.ID) {
 // wrote them. A node that does not answer is no longer forwarded to: it
 // is down, one of the failures replication absorbs.
 func (s *Store) forward(ctx context.Context, recs []record) {
+	_ = s.forwardIf(ctx, recs, nil)
+}
+
+// condFwd marks a forwarded conditional write: its token and the version
+// its writer read (see condApplyLocked).
+type condFwd struct {
+	token string
+	base  Version
+}
+
+// forwardIf is forward; with cond, recs is one conditional write, sent as
+// dht.condstore, and the error names the nodes that refused it (another
+// conditional write reached them first).
+func (s *Store) forwardIf(ctx context.Context, recs []record, cond *condFwd) error {
 	if len(recs) == 0 {
-		return
+		return nil
 	}
 	now := s.now()
 	type batch struct {
@@ -159,19 +173,36 @@ func (s *Store) forward(ctx context.Context, recs []record) {
 	s.handoffs = live
 	s.mu.Unlock()
 	if len(out) == 0 {
-		return
+		return nil
 	}
 	failed := make([]bool, len(out))
+	refused := make([]error, len(out))
 	var wg sync.WaitGroup
 	for i, b := range out {
 		wg.Add(1)
 		go func(i int, b batch) { // exits when its call returns (bounded by ctx and the call deadline)
 			defer wg.Done()
-			reply, err := s.call(ctx, b.h.to, cmdStore, storeReq{Kind: storeHandoff, Recs: b.recs}.encode())
-			if err == nil {
-				var m storeResp
-				if m, err = decodeStoreResp(reply); err == nil && m.Head.Status != statusOK {
-					err = headErr(m.Head)
+			var err error
+			if cond != nil {
+				var reply []byte
+				reply, err = s.call(ctx, b.h.to, cmdCondStore, condStoreReq{Token: cond.token, Base: cond.base, Rec: b.recs[0]}.encode())
+				if err == nil {
+					var m condStoreResp
+					if m, err = decodeCondStoreResp(reply); err == nil && m.Head.Status != statusOK {
+						err = headErr(m.Head)
+					}
+					if err == nil && !m.Accepted {
+						refused[i] = fmt.Errorf("%s, taking over the key, holds version %s", b.h.to.Addr, m.Current)
+					}
+				}
+			} else {
+				var reply []byte
+				reply, err = s.call(ctx, b.h.to, cmdStore, storeReq{Kind: storeHandoff, Recs: b.recs}.encode())
+				if err == nil {
+					var m storeResp
+					if m, err = decodeStoreResp(reply); err == nil && m.Head.Status != statusOK {
+						err = headErr(m.Head)
+					}
 				}
 			}
 			if err != nil {
@@ -188,6 +219,7 @@ func (s *Store) forward(ctx context.Context, recs []record) {
 		}
 	}
 	s.mu.Unlock()
+	return errors.Join(refused...)
 }
 
 // takeOver is the join handoff. A node that joined holds none of the keys

@@ -39,6 +39,7 @@ func (s *Store) Repair(ctx context.Context) error {
 		}
 	}
 	var errs []error
+	s.sweepReservations()
 	if n := s.sweepTombstones(); n > 0 {
 		s.log.Debug("dropped old tombstones", "count", n, "ttl", s.cfg.TombstoneTTL)
 	}

@@ -42,12 +42,12 @@ type UpdateResult struct {
 // tries its conditional write.
 const MaxUpdateAttempts = 64
 
-// Update is a read-modify-write of key through this node, atomic while
-// the key's owner stays the same (the version is checked at the owner
-// alone; across a join or crash next to the key two Updates can both
-// apply to one value): it reads key (as Get), calls fn with the value
-// read, and writes fn's change with SetIf (or DelIf) expecting the
-// version read, so the owner applies it only if no write came in between. If one did, nothing is written
+// Update is an atomic read-modify-write of key through this node: it
+// reads key (as GetDirect: no lookup when this node remembers the key's
+// owner, nor then for the write), calls fn with the value read, and writes fn's change
+// with SetIf (or DelIf) expecting the version read, so that it is applied
+// only if no write came in between, whichever node owns the key by then
+// (the key's holders check it too, see cond.go). If one did, nothing is written
 // (ErrConflict): it reads again and calls fn again, up to
 // MaxUpdateAttempts times (then ErrConflict). So two Updates of one key
 // never both apply a change made from the same value (no lost update),
@@ -66,7 +66,7 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 	}
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
-		gr, err := s.Get(ctx, key)
+		gr, err := s.GetDirect(ctx, key)
 		if err != nil {
 			// Nothing was written yet: a key unavailable for a moment is
 			// read again (not through a node that has stopped).
@@ -88,10 +88,15 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 			expect = gr.Version
 		}
 		var cr CondResult
-		if ch.Delete {
-			cr, err = s.DelIf(ctx, key, expect)
-		} else {
-			cr, err = s.SetIf(ctx, key, ch.Value, expect)
+		// SetIf or DelIf, to the owner the read reached when this node
+		// remembers it (no lookup, see GetDirect).
+		switch {
+		case ch.Delete:
+			cr, err = s.condWrite(ctx, "delif", condReq{Key: key, Deleted: true, Expect: expect}, true)
+		case s.checkValue(ch.Value) != nil:
+			err = fmt.Errorf("setif %q: %w", key, s.checkValue(ch.Value))
+		default:
+			cr, err = s.condWrite(ctx, "setif", condReq{Key: key, Value: ch.Value, Expect: expect}, true)
 		}
 		res.Put = PutResult{Version: cr.Version, Owner: cr.Owner, Copies: cr.Copies, Lookup: cr.Lookup}
 		if err == nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // incr is the function of an Update that adds one to a decimal value.
@@ -51,8 +52,8 @@ func TestUpdateWritesOnlyOverTheVersionRead(t *testing.T) {
 	// in after its read (here: its own copy is newer than the version the
 	// read found) makes the conditional write write nothing.
 	owner := r.byAddr(r.expectedHolders(HashIDForTest("k"))[0])
-	stale := gr.Version
-	if _, cur, ok := owner.store.ownerWriteIf(ctx, setReq{Key: "k", Value: []byte("e")}, &stale); ok || cur.Ver == stale {
+	stale := &condCommit{token: "test", start: time.Now(), ttl: time.Second, read: gr.Version}
+	if _, cur, ok := owner.store.ownerWriteIf(ctx, setReq{Key: "k", Value: []byte("e")}, stale); ok || cur.Ver == stale.read {
 		t.Fatalf("owner's write over a version older than its copy: applied %v, copy %v", ok, cur.Ver)
 	}
 	if got, _ := r.any().store.Get(ctx, "k"); string(got.Value) != "b" {

@@ -246,8 +246,10 @@ type namedStore struct {
 	c *Cluster
 }
 
+// Get reads through GetDirect: a key whose owner the node has heard from
+// in the last second goes straight to it, without a lookup.
 func (n namedStore) Get(ctx context.Context, key string) (dht.GetResult, error) {
-	r, err := n.s.Get(ctx, key)
+	r, err := n.s.GetDirect(ctx, key)
 	return r, n.c.named(err)
 }
 

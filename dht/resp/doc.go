@@ -3,7 +3,9 @@
 // and write the DHT through it. It is a face over the ring, not a layer of
 // it: every command becomes Get, Set or Update calls on the dht.Store of
 // one node (Ring.Via), so a GET is a lookup from that node followed by a
-// read of the key's r copies, exactly as the command language's get.
+// read of the key's r copies, as the command language's get; the
+// cluster's stores read with dht.Store.GetDirect, which skips the lookup
+// when the node heard from the key's owner in the last second.
 //
 // Where to look: server.go (Server, Config, Ring, the accept loop, one
 // goroutine per client, limits and counters), proto.go (the request
@@ -18,9 +20,9 @@
 // INFO, COMMAND (COUNT, DOCS, INFO, LIST) and CONFIG GET. Each key behaves
 // as the DHT guarantees (linearizable under the conditions of package
 // dht). INCR, DECR, INCRBY, DECRBY, APPEND, DEL and SET with NX, XX or GET
-// are atomic while the key's owner stays the same: a dht.Update, a read
-// and a write applied by the owner only if the key is still at the
-// version read. MSET writes each key on its
+// are atomic: a dht.Update, a read and a write applied only if the key
+// is still at the version read, checked by every holder of the key, so
+// also across a change of owner. MSET writes each key on its
 // own (the DHT has no multi-key transaction) and MGET reads each key on
 // its own. The DHT keeps no expiry times: SET with EX, PX, EXAT or PXAT is
 // refused. DBSIZE is an estimate (RingInfo.Keys). Unknown commands get

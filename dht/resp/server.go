@@ -134,7 +134,9 @@ type Stats struct {
 	RequestsPerSec uint64 `json:"requests_per_sec"`
 	ErrorsPerSec   uint64 `json:"errors_per_sec"`
 	// Lookups counts the DHT operations the commands made (each starts
-	// with a lookup); Hops the lookups' hops, so Hops/Lookups is the mean.
+	// with a lookup, or with 0 hops when a read goes straight to an owner
+	// the node heard from, dht.Store.GetDirect); Hops the lookups' hops,
+	// so Hops/Lookups is the mean.
 	Lookups uint64 `json:"lookups"`
 	Hops    uint64 `json:"hops"`
 	// Idle is Config.Idle.
