@@ -153,6 +153,10 @@ type Config struct {
 	// byte is read. Empty: no authentication, for loopback only. The key
 	// authenticates; it does not encrypt (docs/security.md).
 	Key []byte
+	// Advertise, when set, is the host this transport gives its peers as
+	// its address (Addr) instead of the one it listens on: for a listener
+	// on every interface (0.0.0.0 or ::), an address no peer can dial.
+	Advertise string
 	// Ring identifies the ring this transport's node belongs to: a peer
 	// of another ring is refused in the handshake (ErrOtherRing). 0: not
 	// known yet; the first peer this transport dials tells it (a node
@@ -321,6 +325,10 @@ func Listen(addr string, cfg Config) (*Transport, error) {
 		refusedFrom: map[string]struct{}{},
 	}
 	t.ring.v.Store(cfg.Ring)
+	if cfg.Advertise != "" {
+		_, port, _ := net.SplitHostPort(t.addr)
+		t.addr = net.JoinHostPort(cfg.Advertise, port)
+	}
 	t.log = log.With("node", t.addr)
 	t.ymx = yamuxConfig(cfg, t.log)
 	t.lifetime, t.cancel = context.WithCancel(context.Background())

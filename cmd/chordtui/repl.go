@@ -88,8 +88,12 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if cfg.Join != "" {
 			joined = fmt.Sprintf(", joined to the ring at %s (%s elsewhere, judged with them)", cfg.Join, command.Plural(c.Remotes(), "member"))
 		}
+		host := cfg.Host
+		if cfg.Net.Advertise != "" {
+			host += " (reached as " + cfg.Net.Advertise + ")"
+		}
 		fmt.Fprintf(stdout, "started %s on %s (%s)%s, %s: %d-bit IDs, r = %d, %d replicas — help lists commands\n",
-			command.Plural(n, "node"), cfg.Host, names, joined, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
+			command.Plural(n, "node"), host, names, joined, ready, cfg.Chord.Bits, cfg.Chord.SuccessorListLen, cfg.DHT.Replicas)
 		if st, ok := c.RESP(); ok {
 			fmt.Fprintln(stdout, strings.SplitN(command.Done("resp", st, nil).Text, "\n", 2)[0])
 		}

@@ -87,6 +87,10 @@ func newNetmuxNetwork(host string, cfg netmux.Config, seed int64, log *slog.Logg
 func (n *netmuxNetwork) Listen(addr string) (Transport, error) {
 	if addr == "" {
 		addr = net.JoinHostPort(n.host, "0")
+	} else if n.cfg.Advertise != "" {
+		// A revived node: its old port on every interface, as before.
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort(n.host, port)
 	}
 	tr, err := netmux.Listen(addr, n.cfg)
 	if err != nil {

@@ -62,7 +62,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.Network == nil {
 		// Over netmux nodes started elsewhere may join the ring at any
 		// time: the client finds them (remote.go).
-		cl, err := NewClient(clientHost(cfg.Host), netCfg)
+		host := clientHost(cfg.Host)
+		if netCfg.Advertise != "" {
+			host = netCfg.Advertise
+		}
+		cl, err := NewClient(host, netCfg)
 		if err != nil {
 			closeListener(respLn)
 			return nil, err

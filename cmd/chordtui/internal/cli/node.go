@@ -79,9 +79,11 @@ func (c *Command) StandaloneConfig(ctx context.Context, stderr io.Writer) (clust
 	cfg := cluster.DefaultStandaloneConfig()
 	cfg.Listen, cfg.Join, cfg.Name, cfg.Admin = f.listen, f.join, f.name, f.admin
 	if host, _, err := net.SplitHostPort(f.listen); err == nil {
-		if err := advertisable(host); err != nil {
+		adv, err := advertiseHost(host)
+		if err != nil {
 			return cfg, nopCloser{}, usageError{fmt.Errorf("--listen %s: %w", f.listen, err)}
 		}
+		cfg.Net.Advertise = adv
 	}
 	cfg.Chord, cfg.DHT = cc.Chord, cc.DHT
 	key, err := c.Key()

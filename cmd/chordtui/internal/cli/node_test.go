@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net"
 	"testing"
 
 	"github.com/chordtui/chordtui/chord"
@@ -35,13 +36,17 @@ func TestParseNodeID(t *testing.T) {
 	}
 }
 
-func TestAdvertisable(t *testing.T) {
-	for host, ok := range map[string]bool{
-		"127.0.0.1": true, "192.168.1.20": true, "localhost": true, "::1": true,
-		"0.0.0.0": false, "::": false,
-	} {
-		if err := advertisable(host); (err == nil) != ok {
-			t.Errorf("advertisable(%q) = %v, want ok %v", host, err, ok)
+func TestAdvertiseHost(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "192.168.1.20", "localhost", "::1"} {
+		if adv, err := advertiseHost(host); adv != "" || err != nil {
+			t.Errorf("advertiseHost(%q) = %q, %v, want the listen host itself", host, adv, err)
 		}
+	}
+	adv, err := advertiseHost("0.0.0.0")
+	if err != nil {
+		t.Skipf("this machine has no IPv4 address on a network: %v", err)
+	}
+	if ip := net.ParseIP(adv); ip == nil || ip.IsLoopback() || ip.IsUnspecified() || ip.To4() == nil {
+		t.Fatalf("advertiseHost(0.0.0.0) = %q, want an IPv4 address peers can dial", adv)
 	}
 }

@@ -40,9 +40,11 @@ func (c *Command) applyRing(ctx context.Context, cfg *cluster.Config) error {
 	if f == nil {
 		return nil
 	}
-	if err := advertisable(f.listen); err != nil {
+	adv, err := advertiseHost(f.listen)
+	if err != nil {
 		return usageError{fmt.Errorf("--listen %s: %w", f.listen, err)}
 	}
+	cfg.Net.Advertise = adv
 	cfg.Host, cfg.Join, cfg.Attach, cfg.Admin = f.listen, f.join, f.attach, f.admin
 	if f.join != "" && f.attach != "" {
 		return usageError{fmt.Errorf("--join and --attach exclude each other: join adds local nodes, attach starts none")}
@@ -85,11 +87,37 @@ func (c *Command) applyRing(ctx context.Context, cfg *cluster.Config) error {
 
 // advertisable refuses a host that a node cannot give its peers as its
 // address: every interface (0.0.0.0, ::) is no address to call back.
-func advertisable(host string) error {
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		return errors.New("a node tells its peers the address it listens on, and this one reaches nobody: give this machine's address on the network (for example 192.168.1.20)")
+// advertiseHost returns the host a node listening on host gives its peers
+// as its address: "" (the same) unless host is every interface (0.0.0.0
+// or ::), which no peer can dial; then this machine's address on the
+// network, the source address of its route to the outside (no packet is
+// sent), else its first non-loopback address.
+func advertiseHost(host string) (string, error) {
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsUnspecified() {
+		return "", nil
 	}
-	return nil
+	v4 := ip.To4() != nil
+	probe := "192.0.2.1:9" // TEST-NET-1: a route is looked up, nothing is sent
+	if !v4 {
+		probe = "[2001:db8::1]:9"
+	}
+	if c, err := net.Dial("udp", probe); err == nil {
+		local := c.LocalAddr().(*net.UDPAddr).IP
+		c.Close()
+		if !local.IsLoopback() && !local.IsUnspecified() {
+			return local.String(), nil
+		}
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() && (n.IP.To4() != nil) == v4 {
+				return n.IP.String(), nil
+			}
+		}
+	}
+	return "", errors.New("a node tells its peers its address, and this machine has none on a network: give the address to listen on (for example 192.168.1.20)")
 }
 
 // isRingError reports an error of askRing: the ring did not answer.
