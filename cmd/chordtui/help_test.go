@@ -61,10 +61,10 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"node", "3"}, `chordtui node: takes no arguments, got 3 (chordtui node -h lists the flags)`},
 		{[]string{"node", "--seed", "2"}, `chordtui node: --seed is for a cluster of nodes, not for one node (give --id for a chosen identifier)`},
 		{[]string{"node", "--bits", "6", "--id", "64"}, `chordtui node: --id 64: does not fit in 6 bits (at most 63)`},
-		{[]string{"node", "--listen", "0.0.0.0:0"}, `chordtui node: --listen 0.0.0.0:0: a node tells its peers the address it listens on, and this one reaches nobody: give this machine's address on the network (for example 192.168.1.20)`},
+		{[]string{"node", "--listen", "0.0.0.0:0"}, `chordtui node: listening on 0.0.0.0 lets other machines join, so a cluster key is required: give one with --key-file F or CHORDTUI_KEY (make one with: chordtui keygen F)`},
 		{[]string{"node", "--join", "nowhere"}, `chordtui node: --join "nowhere": want HOST:PORT`},
 		{[]string{"repl", "--attach", "127.0.0.1:1", "4"}, `chordtui repl: --attach starts no node: leave N (4) out`},
-		{[]string{"repl", "--listen", "::", "4"}, `chordtui repl: --listen ::: a node tells its peers the address it listens on, and this one reaches nobody: give this machine's address on the network (for example 192.168.1.20)`},
+		{[]string{"repl", "--listen", "::", "4"}, `chordtui repl: listening on :: lets other machines join, so a cluster key is required: give one with --key-file F or CHORDTUI_KEY (make one with: chordtui keygen F)`},
 		{[]string{"attach"}, `chordtui attach: missing ADDR, the host:port of a node of the ring (for example: chordtui attach 127.0.0.1:40123)`},
 	}
 	for _, tt := range tests {
