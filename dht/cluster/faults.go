@@ -70,13 +70,19 @@ func (f *faultMark) end(what string) {
 	now := time.Now()
 	c.mu.Lock()
 	c.busy = ""
+	c.judgeAfresh(what, now)
+	c.mu.Unlock()
+	c.wakeMonitor()
+}
+
+// judgeAfresh records what as the last disturbance, at now, and drops the
+// stability verdict: the ring is judged again from then. c.mu is held.
+func (c *Cluster) judgeAfresh(what string, now time.Time) {
 	c.lastFault, c.lastFaultAt, c.lostAt = what, now, time.Time{}
 	c.stepsAtFault = c.steps
 	c.gen++
 	c.stable, c.convergedIn, c.sides = false, 0, nil
 	c.unstableWhy = "not judged yet after " + what
-	c.mu.Unlock()
-	c.wakeMonitor()
 }
 
 // wakeMonitor makes the monitor evaluate now.

@@ -303,11 +303,7 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 	}
 	what := strings.Join(parts, "; ")
 	if c.busy == "" {
-		c.lastFault, c.lastFaultAt, c.lostAt = what, now, time.Time{}
-		c.stepsAtFault = c.steps
-		c.gen++
-		c.stable, c.convergedIn, c.sides = false, 0, nil
-		c.unstableWhy = "not judged yet after " + what
+		c.judgeAfresh(what, now)
 	}
 	c.mu.Unlock()
 	c.faultEvent(what)
