@@ -342,7 +342,16 @@ func nodesText(v cluster.NodesView) string {
 		return hostsText(v, side)
 	}
 	remote := 0
-	fmt.Fprintf(&b, "%-5s %-8s %-21s %-7s %s%5s %5s  %-6s %-6s %s", "NAME", "ID", "ADDR", "STATE", side("SIDE"), "OWNED", "REPL", "PRED", "SUCC", "FAULTS")
+	// Columns as wide as their longest entry (a remote node's name, such
+	// as n-099178, is longer than n12).
+	nameW, addrW, peerW := 5, 21, 6
+	for _, n := range v.Nodes {
+		nameW, addrW = max(nameW, len(n.Name)), max(addrW, len(n.Addr))
+		if n.Joined {
+			peerW = max(peerW, len(n.Pred.String()), len(n.Succ.String()))
+		}
+	}
+	fmt.Fprintf(&b, "%-*s %-8s %-*s %-7s %s%5s %5s  %-*s %-*s %s", nameW, "NAME", "ID", addrW, "ADDR", "STATE", side("SIDE"), "OWNED", "REPL", peerW, "PRED", peerW, "SUCC", "FAULTS")
 	for _, n := range v.Nodes {
 		pred, succ := "-", "-"
 		if n.Joined {
@@ -353,8 +362,8 @@ func nodesText(v cluster.NodesView) string {
 			remote++
 			faults = append([]string{"(remote)"}, faults...)
 		}
-		fmt.Fprintf(&b, "\n%-5s %-8s %-21s %-7s %s%5d %5d  %-6s %-6s %s", n.Name, n.ID.Label(), n.Addr, n.State, side(n.Side),
-			n.Owned, n.Replicas, pred, succ, strings.Join(faults, ", "))
+		fmt.Fprintf(&b, "\n%-*s %-8s %-*s %-7s %s%5d %5d  %-*s %-*s %s", nameW, n.Name, n.ID.Label(), addrW, n.Addr, n.State, side(n.Side),
+			n.Owned, n.Replicas, peerW, pred, peerW, succ, strings.Join(faults, ", "))
 	}
 	count := Plural(len(v.Nodes), "node")
 	if remote > 0 {
