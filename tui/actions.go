@@ -513,6 +513,11 @@ func (m *Model) syncKeys() {
 		km.Kill.set(st == cluster.StateAlive || st == cluster.StatePaused, is+" — v revives it")
 		km.Revive.set(st == cluster.StateDown || st == cluster.StateLeft, is+": only a down or left node can be revived")
 		km.Leave.set(st == cluster.StateAlive, is+": only a live node can leave gracefully")
+		if n.Remote {
+			// Started elsewhere: only its own process can bring it back or leave.
+			km.Revive.set(false, n.Name+" runs elsewhere: start its process again to bring it back")
+			km.Leave.set(false, n.Name+" runs elsewhere: SIGTERM its process to make it leave")
+		}
 		km.Pause.set(st == cluster.StateAlive || st == cluster.StatePaused, is+": only a live node can be paused")
 	}
 	if n != nil && n.State == cluster.StatePaused {

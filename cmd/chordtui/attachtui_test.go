@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,12 +20,23 @@ func TestTmuxAttach(t *testing.T) {
 	s := startTmux(t, "attach", first.start.Addr)
 	s.waitFor(60*time.Second, "5/5 alive", "✓ stable")
 
-	victim := procs[2]
+	// The members pane lists names in order and selects the first: kill
+	// that one, so the hint bar is about it.
+	victim := procs[0]
+	for _, p := range procs {
+		if p.start.Name < victim.start.Name {
+			victim = p
+		}
+	}
 	if err := victim.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	// The status bar's verdict names the crash it converged after.
 	s.waitFor(60*time.Second, "4/5 alive", "✓ stable — converged in", "stopped answering (remote)")
+	// The selected member is down and runs elsewhere: no revive offered.
+	if screen := s.capture(); strings.Contains(screen, "v revive") {
+		t.Fatalf("revive offered for a remote member:\n%s", screen)
+	}
 	s.keys("q")
 	s.waitExit(10 * time.Second)
 }
