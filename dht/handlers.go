@@ -51,18 +51,11 @@ func (s *Store) memberHead(a access) (replyHead, bool) {
 }
 
 // owns decides whether this node answers for id as its owner. With a
-// predecessor p it owns (p, self]. Without one (p failed) it owns
-// everything except (self, successor], which its successor owns; but a
-// joiner that has no predecessor yet and has not taken over its keys owns
-// nothing: the lookup that named it may have followed a successor pointer
-// that skips a node joined just before it, which took writes for the key.
-// When it does not own id, hint names the node to try instead (zero: look
-// the key up again).
+// predecessor p it owns (p, self]. Without one (just joined, or p failed)
+// it owns everything except (self, successor], which its successor owns.
+// When it does not own id, hint names the node to try instead.
 func (s *Store) owns(id chord.ID) (ok bool, hint chord.NodeRef) {
 	pred := s.node.Predecessor()
-	if pred.IsZero() && !s.Ready() {
-		return false, chord.NodeRef{}
-	}
 	succ := chord.NodeRef{}
 	if l := distinctExcept(s.node.Successors(), s.self); len(l) > 0 {
 		succ = l[0]
