@@ -53,7 +53,10 @@ type LookupOptions struct {
 	// Config.LivenessWindow. The owner returned answered a call of this
 	// lookup. For a caller that has just seen the owner a previous lookup
 	// returned fail (dht looks up again this way), when an answer from
-	// before the failure proves nothing.
+	// before the failure proves nothing. It also takes an owner only from
+	// the first live entry of a successor list, as the paper's
+	// find_successor does, not from further down a list whose tail may be
+	// out of date (see offer): a hop more, now and then.
 	PingOwner bool
 }
 
@@ -92,10 +95,14 @@ type lookup struct {
 	answered []string     // nodes that answered (live)
 	failed   []string     // nodes that failed
 	steps    int
-	explain  bool // build Via/Reason texts
-	hint     bool // accept an owner without checking it is alive (a routing hint)
-	trust    bool // the same for a caller that calls the owner next (LookupOptions.TrustOwner)
-	ping     bool // take no owner on earlier evidence (LookupOptions.PingOwner)
+	// later: owners offered further down a successor list than its first
+	// entry, each tried only once the candidates stacked above depth have
+	// all been asked (see offer).
+	later   []laterOwners
+	explain bool // build Via/Reason texts
+	hint    bool // accept an owner without checking it is alive (a routing hint)
+	trust   bool // the same for a caller that calls the owner next (LookupOptions.TrustOwner)
+	ping    bool // take no owner on earlier evidence (LookupOptions.PingOwner)
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
@@ -158,17 +165,14 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		n.localStepLocked(l.key, &a)
 		n.mu.Unlock()
 		a.setFrom(n.self)
-		if len(a.owners) > 0 {
-			if owner, ok := l.tryOwners(ctx, a.owners); ok {
-				return owner, nil
-			}
-			if err := l.interrupted(ctx); err != nil {
-				return NodeRef{}, err
-			}
+		if owner, ok, err := l.offer(ctx, a); ok || err != nil {
+			return owner, err
 		}
-		l.merge(a.cands)
 	}
 	for {
+		if owner, ok, err := l.tryLater(ctx); ok || err != nil {
+			return owner, err
+		}
 		e, ok := l.next()
 		if !ok {
 			return NodeRef{}, fmt.Errorf("lookup %s from %s: no live candidate left after %d calls: %w",
@@ -207,15 +211,6 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 			l.asked = append(l.asked, a.self.Addr)
 		}
 		a.setFrom(a.self)
-		if len(a.owners) > 0 {
-			if owner, ok := l.tryOwners(ctx, a.owners); ok {
-				return owner, nil
-			}
-			if err := l.interrupted(ctx); err != nil {
-				return NodeRef{}, err
-			}
-			// Every owner offered is dead: go on from the nodes preceding the key.
-		}
 		// Keep only candidates that make progress: strictly between the
 		// answering node and the key.
 		kept := a.cands[:0]
@@ -224,8 +219,82 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 				kept = append(kept, c)
 			}
 		}
-		l.merge(kept)
+		a.cands = kept
+		if owner, ok, err := l.offer(ctx, a); ok || err != nil {
+			return owner, err
+		}
 	}
+}
+
+// laterOwners is an owner answer put off until the candidates that
+// precede its owner were asked.
+type laterOwners struct {
+	depth  int // the candidate stack's height when it was put off
+	owners []routeEntry
+}
+
+// offer takes one step's answer: an owner if it names one that is live,
+// else its candidates. An answer whose owner is its node's successor
+// s_j, j > 0, names it only as far as that node's successor list is
+// current beyond s_0, and a list's tail may be long out of date; the
+// paper's find_successor names s_0 alone and otherwise goes on from the
+// closest preceding node (ToN Fig. 6). A lookup with PingOwner does the
+// same: s_j-1 … s_0 are asked first, and s_j is the owner only if none
+// of them answers (each dead, s_j is the first live successor of the
+// key). Other lookups take s_j at once, saving a hop: their callers
+// check the owner's range with the owner (dht redirects) and look up
+// again with PingOwner when that fails.
+func (l *lookup) offer(ctx context.Context, a stepAnswer) (NodeRef, bool, error) {
+	if len(a.owners) > 0 && len(a.cands) > 0 && a.owners[0].via == viaSuccessor && l.ping {
+		l.later = append(l.later, laterOwners{depth: len(l.cands), owners: a.owners})
+		l.merge(a.cands)
+		return NodeRef{}, false, nil
+	}
+	if len(a.owners) > 0 {
+		if owner, ok := l.tryOwners(ctx, a.owners); ok {
+			return owner, true, nil
+		}
+		if err := l.interrupted(ctx); err != nil {
+			return NodeRef{}, false, err
+		}
+		// Every owner offered is dead: go on from the nodes preceding the key.
+	}
+	l.merge(a.cands)
+	return NodeRef{}, false, nil
+}
+
+// tryLater tries the owners put off by offer whose preceding candidates
+// have all been asked (the stack is back at the height it had then), the
+// latest first.
+func (l *lookup) tryLater(ctx context.Context) (NodeRef, bool, error) {
+	for len(l.later) > 0 {
+		last := l.later[len(l.later)-1]
+		if l.pending() > last.depth {
+			return NodeRef{}, false, nil
+		}
+		l.later = l.later[:len(l.later)-1]
+		if owner, ok := l.tryOwners(ctx, last.owners); ok {
+			return owner, true, nil
+		}
+		if err := l.interrupted(ctx); err != nil {
+			return NodeRef{}, false, err
+		}
+	}
+	return NodeRef{}, false, nil
+}
+
+// pending is the height of the candidate stack without the entries next
+// would skip (asked or failed already).
+func (l *lookup) pending() int {
+	h := len(l.cands)
+	for h > 0 {
+		e := l.cands[h-1]
+		if !slices.Contains(l.asked, e.ref.Addr) && !slices.Contains(l.failed, e.ref.Addr) {
+			break
+		}
+		h--
+	}
+	return h
 }
 
 // interrupted returns why the lookup must end now, without taking a failed

@@ -185,3 +185,35 @@ func TestOwnerCheckText(t *testing.T) {
 		t.Fatal("an invalid check was encoded")
 	}
 }
+
+// TestPingOwnerIgnoresStaleListTail: node x joined between n2 and n3, and
+// n2 and n3 know it, but the origin n0's successor list (n1 n2 n3 n4) was
+// copied before it joined. A lookup of x's identifier with PingOwner must
+// not take n3 from the tail of n0's list: it asks n2, the closest node
+// before the key, whose successor is x (ToN Fig. 6). dht looks up again
+// this way when an owner's range check fails.
+func TestPingOwnerIgnoresStaleListTail(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := smallConfig()
+	r := buildIdeal(t, 71, cfg, 8, false)
+	n := func(i int) chord.NodeRef { return r.nodes[i].Self() }
+	x := r.add("10.0.9.9:4000", n(2).ID.AddPow2(cfg.Bits, 0))
+	x.SetStateForTest(n(2), []chord.NodeRef{n(3), n(4), n(5), n(6)}, nil)
+	r.nodes[2].SetStateForTest(n(1), []chord.NodeRef{x.Self(), n(3), n(4), n(5)}, nil)
+	r.nodes[3].SetStateForTest(x.Self(), []chord.NodeRef{n(4), n(5), n(6), n(7)}, nil)
+
+	res, err := r.nodes[0].LookupWith(ctx, x.Self().ID, chord.LookupOptions{PingOwner: true})
+	if err != nil || res.Owner != x.Self() {
+		t.Fatalf("owner %s, %v; want the new node %s (path %+v)", res.Owner.Addr, err, x.Self().Addr, res.Path)
+	}
+	if res.OwnerNamedBy != n(2) {
+		t.Errorf("owner named by %s, want n2 %s", res.OwnerNamedBy.Addr, n(2).Addr)
+	}
+	// With n2 down, n3 is the first live successor of the key after all.
+	r.crash(r.nodes[2])
+	r.crash(x)
+	res, err = r.nodes[0].LookupWith(ctx, x.Self().ID, chord.LookupOptions{PingOwner: true})
+	if err != nil || res.Owner != n(3) {
+		t.Fatalf("with n2 and x down: owner %s, %v; want n3 %s (path %+v)", res.Owner.Addr, err, n(3).Addr, res.Path)
+	}
+}
