@@ -69,6 +69,69 @@ func (s *Store) owns(id chord.ID) (ok bool, hint chord.NodeRef) {
 	return false, pred
 }
 
+// ownsNow is owns, checked against the ring for a node that has not taken
+// over its keys yet. Such a proxy's predecessor pointer may be missing or
+// skip nodes that joined before it and took over keys it would otherwise
+// claim (a lookup or a redirect may reach it for their keys through a
+// pointer not yet repaired): it serves id only if id lies after the
+// node that the ring's successor pointers put right before it
+// (proxyFloor), and redirects there otherwise.
+func (s *Store) ownsNow(ctx context.Context, id chord.ID) (ok bool, hint chord.NodeRef) {
+	ok, hint = s.owns(id)
+	if !ok || s.Ready() {
+		return ok, hint
+	}
+	floor, err := s.proxyFloor(ctx)
+	if err != nil {
+		s.log.Debug("not serving as a proxy", "key", id.Short(s.bits), "err", err)
+		return false, s.node.Predecessor()
+	}
+	if chord.BetweenRightIncl(floor.ID, id, s.self.ID) {
+		return true, chord.NodeRef{}
+	}
+	return false, floor
+}
+
+// errNoFloor: a proxy could not find the node before it (proxyFloor).
+var errNoFloor = errors.New("cannot tell which node comes before this one")
+
+// proxyFloor is find_predecessor(self) (ToN Fig. 5), checked forward: the
+// node whose successor, as it says itself, is this node or lies beyond
+// it. It starts from the predecessor pointer, or without one from the
+// node that names this node's successor in a lookup of this node's
+// identifier, and follows successor pointers while they fall between that
+// node and this one. Nodes between the floor and this node that its
+// pointers skip have not taken over keys (see settled), so the ready
+// holders of the keys in (floor, self] are the ones after this node.
+func (s *Store) proxyFloor(ctx context.Context) (chord.NodeRef, error) {
+	cand := s.node.Predecessor()
+	if cand.IsZero() || cand.Addr == s.self.Addr {
+		lr, err := s.node.LookupWith(ctx, s.self.ID, chord.LookupOptions{TrustOwner: true})
+		if err != nil {
+			return chord.NodeRef{}, fmt.Errorf("%w: lookup: %w", errNoFloor, err)
+		}
+		cand = lr.OwnerNamedBy
+	}
+	for range maxWalk {
+		if cand.IsZero() || cand.Addr == s.self.Addr {
+			return chord.NodeRef{}, errNoFloor
+		}
+		m, err := s.succs(ctx, cand)
+		if err != nil {
+			return chord.NodeRef{}, fmt.Errorf("%w: %s: %w", errNoFloor, cand.Addr, err)
+		}
+		l := distinctExcept(m.Succs, cand)
+		if len(l) == 0 {
+			return chord.NodeRef{}, fmt.Errorf("%w: %s has no successor", errNoFloor, cand.Addr)
+		}
+		if next := l[0]; next.Addr == s.self.Addr || !chord.Between(cand.ID, next.ID, s.self.ID) {
+			return cand, nil
+		}
+		cand = l[0]
+	}
+	return chord.NodeRef{}, fmt.Errorf("%w: walked %d nodes", errNoFloor, maxWalk)
+}
+
 // ownsStrict is owns with a known predecessor only (used by Repair).
 func (s *Store) ownsStrict(id chord.ID) bool {
 	pred := s.node.Predecessor()
@@ -113,14 +176,12 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 	}
 	// A node that has not taken over its keys yet still serves the keys of
 	// its range as a proxy (self false): its copy does not count, and it
-	// reads the r ready nodes after it, the holders so far. A node between
-	// its predecessor and it is not settled, so not ready either; without
-	// a predecessor pointer the key reached it from its successor, whose
-	// predecessor it is, or from a lookup whose last hop names it, so it
-	// lies between this node's true predecessor and this node.
+	// reads the r ready nodes after it, the holders so far, for the keys
+	// after the node before it on the ring (ownsNow): a node between that
+	// node and it is not settled, so not ready either.
 	self := s.Ready()
 	if !m.Force {
-		if ok, hint := s.owns(id); !ok {
+		if ok, hint := s.ownsNow(ctx, id); !ok {
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}
 		}
 	}
@@ -345,8 +406,10 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 		return setResp{Head: h}, record{}, true
 	}
 	self := s.Ready() // a proxy until it has taken over its keys (see handleGet)
-	if ok, hint := s.owns(id); !ok && !m.Force {
-		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
+	if !m.Force {
+		if ok, hint := s.ownsNow(ctx, id); !ok {
+			return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
+		}
 	}
 	s.servedSets(1)
 	done := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
