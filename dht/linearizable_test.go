@@ -287,6 +287,10 @@ func (l *linRun) do(id int, via *testNode, in linIn) {
 		}
 		out = linOut{found: res.Found, value: string(res.Value)}
 		what = fmt.Sprintf("owner %s fallback %v version %v wrote back %d", res.Owner.Addr, res.Fallback, res.Version, res.WrittenBack)
+		for _, h := range res.Lookup.Path { // the lookup's calls, and why each
+			what += fmt.Sprintf(" [%s %s %s]", h.Node.Addr, h.Err, h.Reason)
+		}
+		what += fmt.Sprintf("; owner named by %s, %v", res.Lookup.OwnerNamedBy.Addr, res.Lookup.OwnerCheck)
 	case 's':
 		var res PutResult
 		res, err = via.store.Set(ctx, in.key, []byte(in.value))
@@ -535,8 +539,9 @@ func runLinStats(t testing.TB, seed int64, steps []nemStep, cfg linConfig) (stri
 			for {
 				select {
 				case e := <-events:
-					if e.Kind == chord.EventKeysMoved {
-						l.note("event at %s: %s", e.Node.Addr, e.Detail)
+					switch e.Kind {
+					case chord.EventKeysMoved, chord.EventPredecessorChanged, chord.EventSuccessorChanged, chord.EventJoined, chord.EventFailureDetected:
+						l.note("event at %s: %v %s (old %s new %s)", e.Node.Addr, e.Kind, e.Detail, e.Old.Addr, e.New.Addr)
 					}
 				case <-done:
 					return

@@ -141,14 +141,20 @@ func (r *testRing) transport() (chord.Transport, error) {
 	return r.nw.Endpoint(addr)
 }
 
-// add starts a node and joins it (Create for the first).
+// add starts a node and joins it (Create for the first). A join whose
+// lookup timed out (a loaded machine running tests under -race) is tried
+// again, twice, with a new node.
 func (r *testRing) add() *testNode {
 	r.t.Helper()
-	tn, err := r.join()
-	if err != nil {
-		r.t.Fatal(err)
+	var err error
+	for range 3 {
+		var tn *testNode
+		if tn, err = r.join(); err == nil {
+			return tn
+		}
 	}
-	return tn
+	r.t.Fatal(err)
+	return nil
 }
 
 // tryAdd is add for schedules where a join may fail (the lookup of the
