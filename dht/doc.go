@@ -85,8 +85,11 @@
 // is not ready: as a replica it refuses reads, pushes and digests
 // (statusNotReady), and every caller passes it over as it would a node
 // that is down; as the owner of a key it serves gets, sets and dels as a
-// proxy for the r ready nodes after it, its own copy not counting. So
-// reads and writes go on at the nodes that held the keys so far. Once its
+// proxy for the r ready nodes after it, its own copy not counting, but
+// only for the keys after the node the ring's successor pointers put
+// right before it (ownsNow: its predecessor pointer may be missing yet, or
+// skip nodes that joined before it). So reads and writes go on at the
+// nodes that held the keys so far. Once its
 // predecessor names it as its successor and its successor names it as its
 // predecessor (then no node that joined next to it takes itself for the
 // owner of its keys any more), its repair round takes over its keys
