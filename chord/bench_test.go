@@ -51,6 +51,34 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
+// BenchmarkLookupStyles compares one lookup in each style, from a random
+// node for a random key, on an in-memory ideal ring of 128 nodes: the
+// same calls, made by the origin (iterative) or by each node on the way
+// (recursive). Allocations count every node's.
+func BenchmarkLookupStyles(b *testing.B) {
+	const n = 128
+	ring := buildIdeal(b, n, chord.DefaultConfig(), n, true)
+	keys := randomKeys(3, 4096)
+	ctx := testCtx(b)
+	for _, style := range []struct {
+		name string
+		opts chord.LookupOptions
+	}{{"iterative", chord.LookupOptions{}}, {"recursive", chord.LookupOptions{Recursive: true}}} {
+		b.Run(style.name, func(b *testing.B) {
+			hops := 0
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				res, err := ring.nodes[i%n].LookupWith(ctx, keys[i%len(keys)], style.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				hops += res.Hops
+			}
+			b.ReportMetric(float64(hops)/float64(b.N), "hops/op")
+		})
+	}
+}
+
 // BenchmarkLookupParallel is the CPU cost of lookups from many goroutines
 // at once on a 16-node in-memory ring (the size chordtui shows by default).
 func BenchmarkLookupParallel(b *testing.B) {

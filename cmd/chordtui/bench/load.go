@@ -83,10 +83,10 @@ type opResult struct {
 }
 
 // doOp runs one operation of a load phase on key k from origin.
-func doOp(ctx context.Context, op string, origin cluster.LiveNode, k *keyRec) opResult {
+func doOp(ctx context.Context, op string, origin cluster.LiveNode, k *keyRec, recursive bool) opResult {
 	switch op {
 	case "lookup":
-		lr, err := origin.Node.Lookup(ctx, k.id)
+		lr, err := origin.Node.LookupWith(ctx, k.id, chord.LookupOptions{Recursive: recursive})
 		return opResult{lr.Hops, err}
 	case "get":
 		gr, err := origin.Store.Get(ctx, k.name)
@@ -128,7 +128,7 @@ func (b *bencher) loadLoop(ctx context.Context, op string, clients int, live []c
 				origin := live[rng.IntN(len(live))]
 				k := &b.keys[rng.IntN(len(b.keys))]
 				t0 := time.Now()
-				r := doOp(ctx, op, origin, k)
+				r := doOp(ctx, op, origin, k, b.opts.lookupStyle == "recursive")
 				lw.lat = append(lw.lat, time.Since(t0))
 				if r.err != nil {
 					lw.errors++

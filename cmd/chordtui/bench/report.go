@@ -39,11 +39,14 @@ type report struct {
 	// MaxSessions is each node's session cap (netmux.Config.MaxSessions),
 	// IdleBackoff how far an idle node's rounds stretch their periods
 	// (chord.Config.IdleBackoff; ≤ 1: never).
-	MaxSessions    int           `json:"max_sessions"`
-	IdleBackoff    int           `json:"idle_backoff"`
-	JoinTimeoutS   float64       `json:"join_timeout_s"`
-	RPCTimeoutMS   float64       `json:"rpc_timeout_ms"`
-	HopsTheory     float64       `json:"hops_theory"` // ½·log2 N
+	MaxSessions  int     `json:"max_sessions"`
+	IdleBackoff  int     `json:"idle_backoff"`
+	JoinTimeoutS float64 `json:"join_timeout_s"`
+	RPCTimeoutMS float64 `json:"rpc_timeout_ms"`
+	HopsTheory   float64 `json:"hops_theory"` // ½·log2 N
+	// LookupStyle is how the lookup phases look up: "recursive" or
+	// "iterative" (chord.LookupOptions.Recursive).
+	LookupStyle    string        `json:"lookup_style"`
 	LookupHopsMean float64       `json:"lookup_hops_mean"`
 	LookupHopsP99  int           `json:"lookup_hops_p99"`
 	GetHopsMean    float64       `json:"get_hops_mean"`
