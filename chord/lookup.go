@@ -113,6 +113,9 @@ type lookup struct {
 	// origin, at a forwarding node, is the node that looks up: never
 	// called, and an owner it checks itself (recursive.go).
 	origin string
+	// answerBy, at a forwarding node, is when it must have answered: a
+	// ping of an owner ends by then.
+	answerBy time.Time
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
@@ -348,7 +351,7 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		}
 		l.steps++
 		t0 := time.Now()
-		err := n.ping(ctx, e.ref.Addr)
+		err := l.pingOwner(ctx, e.ref.Addr)
 		h := l.hop(e, time.Since(t0))
 		h.Ping = true
 		if err != nil {

@@ -391,6 +391,17 @@ func (f *forwarding) release() {
 	forwardPool.Put(f)
 }
 
+// pingOwner pings a candidate owner for tryOwners, by the time this node
+// must answer if it forwards a recursive lookup.
+func (l *lookup) pingOwner(ctx context.Context, addr string) error {
+	if !l.answerBy.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, l.answerBy)
+		defer cancel()
+	}
+	return l.n.ping(ctx, addr)
+}
+
 // serveRoute carries a recursive lookup on at this node: its own step, then
 // its owner check or a forward, and the calls made, back to the caller.
 func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
@@ -399,8 +410,6 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 		return errorReply(statusBadRequest, "bad route request: "+err.Error())
 	}
 	deadline := time.Now().Add(req.wait)
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
 	key := req.key.Mask(n.cfg.Bits)
 	var a stepAnswer
 	n.mu.Lock()
@@ -421,7 +430,7 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Path = l.pathBuf[:0]
 	l.failed = append(l.failed, req.failed...)
-	l.origin = req.origin
+	l.origin, l.answerBy = req.origin, deadline
 	l.asked = append(l.asked, req.origin) // the origin used its own tables first
 	l.steps = n.cfg.MaxLookupSteps - min(req.budget, n.cfg.MaxLookupSteps)
 

@@ -60,7 +60,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		JoinTimeoutS: b.cfg.JoinTimeout.Seconds(),
 		RPCTimeoutMS: ms(b.cfg.Chord.RPCTimeout),
 		Keys:         b.opts.keys, PhaseSeconds: b.opts.duration.Seconds(),
-		HopsTheory: 0.5 * math.Log2(float64(n)), LookupStyle: b.opts.lookupStyle,
+		HopsTheory: 0.5 * math.Log2(float64(n)), LookupStyle: b.opts.lookupStyles[0],
 		LoadAvg: []float64{loadAvg()},
 	}
 
@@ -153,18 +153,22 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	}
 	for _, op := range b.opts.ops {
 		for _, clients := range b.opts.clients {
-			b.say("%s with %d client(s) for %v", op, clients, b.opts.duration)
-			pr, hops, err := b.phase(ctx, op, clients)
-			if err != nil {
-				stopProfiles()
-				return nil, err
+			styles := []string{""}
+			if op == "lookup" {
+				styles = b.opts.lookupStyles
 			}
-			rep.Phases = append(rep.Phases, pr)
-			switch op {
-			case "lookup":
-				lookupHops = append(lookupHops, hops...)
-			case "get":
-				if clients == b.opts.clients[0] {
+			for _, style := range styles {
+				b.say("%s %s with %d client(s) for %v", style, op, clients, b.opts.duration)
+				pr, hops, err := b.phase(ctx, op, style, clients)
+				if err != nil {
+					stopProfiles()
+					return nil, err
+				}
+				rep.Phases = append(rep.Phases, pr)
+				switch {
+				case op == "lookup" && style == styles[0]:
+					lookupHops = append(lookupHops, hops...)
+				case op == "get" && clients == b.opts.clients[0]:
 					getHops = append(getHops, hops...)
 				}
 			}

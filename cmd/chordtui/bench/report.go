@@ -69,7 +69,9 @@ type report struct {
 // phaseReport is one load phase: one operation with a number of concurrent
 // clients, each from a random live origin and a random key.
 type phaseReport struct {
-	Op       string  `json:"op"` // lookup, get or set
+	Op string `json:"op"` // lookup, get or set
+	// Style is how a lookup phase looked up: "recursive" or "iterative".
+	Style    string  `json:"style,omitempty"`
 	Clients  int     `json:"clients"`
 	Ops      int     `json:"ops"`
 	Errors   int     `json:"errors"`
@@ -176,7 +178,7 @@ func ratios(rep *report) ratioReport {
 // the first client count when clients is 0.
 func (rep *report) phase(op string, clients int) (phaseReport, bool) {
 	for _, p := range rep.Phases {
-		if p.Op == op && (clients == 0 || p.Clients == clients) {
+		if p.Op == op && (clients == 0 || p.Clients == clients) && (op != "lookup" || p.Style == rep.LookupStyle) {
 			return p, true
 		}
 	}
