@@ -385,11 +385,8 @@ type forwarding struct {
 
 var forwardPool = sync.Pool{New: func() any { return new(forwarding) }}
 
-// release clears f (it holds no reference into the next lookup) and pools it.
-func (f *forwarding) release() {
-	*f = forwarding{}
-	forwardPool.Put(f)
-}
+// release pools f; the next use sets every field it reads.
+func (f *forwarding) release() { forwardPool.Put(f) }
 
 // pingOwner pings a candidate owner for tryOwners, by the time this node
 // must answer if it forwards a recursive lookup.
@@ -426,7 +423,7 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 	defer fw.release()
 	rows := fw.rowBuf[:0]
 	l := &fw.l
-	l.n, l.key, l.trust, l.ping, l.rows = n, key, req.flags&routeTrust != 0, req.flags&routePing != 0, &rows
+	*l = lookup{n: n, key: key, trust: req.flags&routeTrust != 0, ping: req.flags&routePing != 0, rows: &rows}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Path = l.pathBuf[:0]
 	l.failed = append(l.failed, req.failed...)
