@@ -51,6 +51,39 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
+// BenchmarkLookupStyles compares one lookup in each style, from a random
+// node for a random key, on in-memory ideal rings of 16 and 128 nodes: the
+// same calls, made by the origin (iterative) or by each node on the way
+// (recursive). Allocations count every node's.
+func BenchmarkLookupStyles(b *testing.B) {
+	for _, n := range []int{16, 128} {
+		ring := buildIdeal(b, int64(n), chord.DefaultConfig(), n, true)
+		for _, style := range []struct {
+			name string
+			opts chord.LookupOptions
+		}{{"iterative", chord.LookupOptions{}}, {"recursive", chord.LookupOptions{Recursive: true}}} {
+			b.Run("N="+strconv.Itoa(n)+"/"+style.name, func(b *testing.B) { benchLookups(b, ring, style.opts) })
+		}
+	}
+}
+
+// benchLookups looks up random keys from every node of ring in turn.
+func benchLookups(b *testing.B, ring *memRing, opts chord.LookupOptions) {
+	n := len(ring.nodes)
+	keys := randomKeys(3, 4096)
+	ctx := testCtx(b)
+	hops := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		res, err := ring.nodes[i%n].LookupWith(ctx, keys[i%len(keys)], opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hops += res.Hops
+	}
+	b.ReportMetric(float64(hops)/float64(b.N), "hops/op")
+}
+
 // BenchmarkLookupParallel is the CPU cost of lookups from many goroutines
 // at once on a 16-node in-memory ring (the size chordtui shows by default).
 func BenchmarkLookupParallel(b *testing.B) {

@@ -15,7 +15,8 @@
 //     and rectify (run when a neighbour notifies); report.go: the same
 //     rounds returning a RoundReport of every call they made (step mode).
 //   - lookup.go: Lookup and LookupWith; types.go has LookupResult, whose
-//     doc defines the hop numbering.
+//     doc defines the hop numbering; recursive.go: the recursive style
+//     (LookupOptions.Recursive).
 //   - suspect.go (when a silent neighbour counts as failed) and unify.go
 //     (merging rings a partition split).
 //   - invariants.go: CheckInvariants, CheckIdeal (and their Named forms,
@@ -68,7 +69,10 @@
 // Config.LivenessWindow, the node that named it or the origin heard from it
 // recently over a connection still open. LookupOptions.TrustOwner skips that
 // check for callers that call the owner next and fall back when it fails.
-// Lookups make at most Config.MaxLookupSteps calls.
+// Lookups make at most Config.MaxLookupSteps calls. LookupOptions.Recursive
+// looks up in the paper's recursive style instead: each node on the way
+// calls the next over its own finger or successor connection and the path
+// comes back with the answer, read the same way (Hop.From made the call).
 //
 // # Running it
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -58,6 +59,15 @@ type LookupOptions struct {
 	// find_successor does, not from further down a list whose tail may be
 	// out of date (see offer): a hop more, now and then.
 	PingOwner bool
+	// Recursive forwards the lookup from node to node (the paper's
+	// recursive style, ToN §IV) instead of asking every node from here:
+	// each node on the way calls the next one over its own finger or
+	// successor connection and the path comes back with the answer
+	// (recursive.go). The result reads as an iterative one's: Path lists
+	// every call of every node, Hop.From says who made it, and a hop's
+	// RTT includes the hops after it. With PingOwner the lookup stays
+	// iterative (offer's rule is the asker's).
+	Recursive bool
 }
 
 // LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
@@ -72,6 +82,9 @@ func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (Looku
 	}
 	if opts.PingOwner {
 		mode |= lookupPingOwner
+	}
+	if opts.Recursive {
+		mode |= lookupRecursive
 	}
 	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", mode)
 	if err != nil {
@@ -103,6 +116,15 @@ type lookup struct {
 	hint    bool // accept an owner without checking it is alive (a routing hint)
 	trust   bool // the same for a caller that calls the owner next (LookupOptions.TrustOwner)
 	ping    bool // take no owner on earlier evidence (LookupOptions.PingOwner)
+	// rows, when not nil, gets how each row of res.Path was chosen (a
+	// forwarding node of a recursive lookup sends them back; recursive.go).
+	rows *[]rowMeta
+	// origin, at a forwarding node, is the node that looks up: never
+	// called, and an owner it checks itself (recursive.go).
+	origin string
+	// answerBy, at a forwarding node, is when it must have answered: a
+	// ping of an owner ends by then.
+	answerBy time.Time
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
@@ -116,17 +138,30 @@ const (
 	lookupHint                   // the owner is a routing hint (fix_fingers): take the first owner offered without a ping, as the paper's find_successor does
 	lookupTrustOwner             // the caller calls the owner next: take the first owner offered without a ping, and say so
 	lookupPingOwner              // the owner must answer during this lookup (LookupOptions.PingOwner)
+	lookupRecursive              // forward the lookup node to node (LookupOptions.Recursive)
 )
+
+// lookupPool holds lookups for reuse: one is several KiB (its buffers),
+// and every lookup needs one.
+var lookupPool = sync.Pool{New: func() any { return new(lookup) }}
 
 // resolve runs an iterative lookup of key. With known == "" it starts from
 // this node's own tables; otherwise (Join, unify) the first node asked is known.
 func (n *Node) resolve(ctx context.Context, key ID, known string, mode int) (LookupResult, error) {
 	start := time.Now()
-	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0}
+	l := lookupPool.Get().(*lookup)
+	defer lookupPool.Put(l)
+	*l = lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
 	l.res.Path = l.pathBuf[:0]
-	owner, err := l.run(ctx, known)
+	var owner NodeRef
+	var err error
+	if mode&lookupRecursive != 0 && mode&lookupPingOwner == 0 && known == "" {
+		owner, err = l.runRecursive(ctx)
+	} else {
+		owner, err = l.run(ctx, known)
+	}
 	l.res.Took = time.Since(start)
 	// The result must not share the lookup's backing array.
 	l.res.Path = append([]Hop(nil), l.res.Path...)
@@ -142,32 +177,8 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 	bits := n.cfg.Bits
 	if known != "" {
 		l.cands = append(l.cands, routeEntry{ref: NodeRef{Addr: known}, via: viaKnown})
-	} else {
-		n.mu.Lock()
-		if !n.activeLocked() { // the message only then: lookups are hot
-			err := n.memberLocked("lookup " + l.key.Label(bits) + " from")
-			n.mu.Unlock()
-			return NodeRef{}, err
-		}
-		// Shortcut: id ∈ (predecessor, n] is owned by n itself.
-		if !n.pred.IsZero() && BetweenRightIncl(n.pred.ID, l.key, n.self.ID) {
-			pred := n.pred
-			n.mu.Unlock()
-			l.res.OwnerCheck, l.res.OwnerNamedBy = OwnerOrigin, n.self
-			if l.explain {
-				l.res.OwnerVia = "self"
-				l.res.OwnerReason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
-					l.key.Label(bits), pred.ID.Label(bits), n.self.ID.Label(bits))
-			}
-			return n.self, nil
-		}
-		var a stepAnswer
-		n.localStepLocked(l.key, &a)
-		n.mu.Unlock()
-		a.setFrom(n.self)
-		if owner, ok, err := l.offer(ctx, a); ok || err != nil {
-			return owner, err
-		}
+	} else if owner, done, err := l.local(ctx); done || err != nil {
+		return owner, err
 	}
 	for {
 		if owner, ok, err := l.tryLater(ctx); ok || err != nil {
@@ -231,6 +242,38 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 type laterOwners struct {
 	depth  int // the candidate stack's height when it was put off
 	owners []routeEntry
+}
+
+// local is the origin's own step: the owner when this node owns the key
+// (id ∈ (predecessor, n]) or its own tables name a live one (done), else
+// its closest preceding nodes pushed as the first candidates.
+func (l *lookup) local(ctx context.Context) (owner NodeRef, done bool, err error) {
+	n := l.n
+	bits := n.cfg.Bits
+	n.mu.Lock()
+	if !n.activeLocked() { // the message only then: lookups are hot
+		err := n.memberLocked("lookup " + l.key.Label(bits) + " from")
+		n.mu.Unlock()
+		return NodeRef{}, true, err
+	}
+	// Shortcut: id ∈ (predecessor, n] is owned by n itself.
+	if !n.pred.IsZero() && BetweenRightIncl(n.pred.ID, l.key, n.self.ID) {
+		pred := n.pred
+		n.mu.Unlock()
+		l.res.OwnerCheck, l.res.OwnerNamedBy = OwnerOrigin, n.self
+		if l.explain {
+			l.res.OwnerVia = "self"
+			l.res.OwnerReason = fmt.Sprintf("%s ∈ (predecessor %s, %s]: this node owns it",
+				l.key.Label(bits), pred.ID.Label(bits), n.self.ID.Label(bits))
+		}
+		return n.self, true, nil
+	}
+	var a stepAnswer
+	n.localStepLocked(l.key, &a)
+	n.mu.Unlock()
+	a.setFrom(n.self)
+	owner, ok, err := l.offer(ctx, a)
+	return owner, ok || err != nil, err
 }
 
 // offer takes one step's answer: an owner if it names one that is live,
@@ -346,6 +389,10 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 			}
 			continue // a stale pointer to this (joining) node
 		}
+		if e.ref.Addr == l.origin {
+			l.owner(e, OwnerOrigin, 0, "") // the origin checks itself
+			return e.ref, true
+		}
 		if slices.Contains(l.answered, e.ref.Addr) {
 			l.owner(e, OwnerAnswered, 0, " (it answered earlier in this lookup)")
 			return e.ref, true
@@ -379,7 +426,7 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 		}
 		l.steps++
 		t0 := time.Now()
-		err := n.ping(ctx, e.ref.Addr)
+		err := l.pingOwner(ctx, e.ref.Addr)
 		h := l.hop(e, time.Since(t0))
 		h.Ping = true
 		if err != nil {
@@ -417,8 +464,17 @@ func (l *lookup) fail(h *Hop, ref NodeRef, err error) {
 	l.failed = append(l.failed, ref.Addr)
 }
 
-// hop describes asking e, in words a student reads.
+// hop describes asking e, in words a student reads. Every row of the path
+// is made by it (and every call to it makes one).
 func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
+	if l.rows != nil {
+		*l.rows = append(*l.rows, rowMeta{via: e.via, idx: e.idx, fallback: len(l.failed) > 0})
+	}
+	return l.hopText(e, rtt, len(l.failed) > 0)
+}
+
+// hopText is hop's row; fallback says an earlier call of the lookup failed.
+func (l *lookup) hopText(e routeEntry, rtt time.Duration, fallback bool) Hop {
 	h := Hop{Node: e.ref, From: e.from, RTT: rtt}
 	if !l.explain {
 		return h
@@ -429,9 +485,9 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 	if !e.from.IsZero() && e.from.Addr != l.n.self.Addr {
 		from = shortID(e.from.ID, bits)
 	}
-	fallback := ""
-	if len(l.failed) > 0 {
-		fallback = "next-best after a failed hop; "
+	fallbackText := ""
+	if fallback {
+		fallbackText = "next-best after a failed hop; "
 	}
 	switch e.via {
 	case viaKnown:
@@ -441,12 +497,12 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 		idx := strconv.Itoa(e.idx + 1) // the paper numbers fingers from 1
 		h.Via = fingerVia(e.idx)
 		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
-		h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")"
+		h.Reason = fallbackText + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")"
 	case viaRoute:
 		idx := strconv.Itoa(e.idx + 1)
 		h.Via = fingerVia(e.idx) + " (adaptive)"
 		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
-		h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start +
+		h.Reason = fallbackText + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start +
 			", routed around its busy node to another node of the finger's interval)"
 	case viaSuccessor:
 		h.Via = successorVia(e.idx)
@@ -455,10 +511,10 @@ func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 			if from == "this node" {
 				whose = "this node's"
 			}
-			h.Reason = fallback + key + " ∈ (" + shortID(e.from.ID, bits) + ", " + shortID(e.ref.ID, bits) + "]: first live entry of " + whose +
+			h.Reason = fallbackText + key + " ∈ (" + shortID(e.from.ID, bits) + ", " + shortID(e.ref.ID, bits) + "]: first live entry of " + whose +
 				" successor list at or after " + key + " owns it"
 		} else {
-			h.Reason = fallback + "closest preceding " + key + " known to " + from + " (its " + h.Via + ")"
+			h.Reason = fallbackText + "closest preceding " + key + " known to " + from + " (its " + h.Via + ")"
 		}
 	}
 	return h

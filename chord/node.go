@@ -663,6 +663,8 @@ func (n *Node) serve(ctx context.Context, method string, req []byte) []byte {
 	switch method {
 	case methodStep:
 		return n.serveStep(req)
+	case methodRoute:
+		return n.serveRoute(ctx, req)
 	case methodState:
 		return n.serveState(ctx, req)
 	case methodPing:

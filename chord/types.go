@@ -105,10 +105,11 @@ type Event struct {
 	Detail string
 }
 
-// Hop is one call an iterative lookup made: the node called, why it was
-// chosen, and what happened. The node that looks up (the origin) makes
-// every call; it is hop 0 and is not listed, so LookupResult.Path[i] is
-// hop i+1.
+// Hop is one call a lookup made: the node called, why it was chosen, and
+// what happened. The node that looks up (the origin) is hop 0 and is not
+// listed, so LookupResult.Path[i] is hop i+1. An iterative lookup's origin
+// makes every call; in a recursive one (LookupOptions.Recursive) From
+// makes it.
 type Hop struct {
 	// Node is the node called.
 	Node NodeRef
@@ -133,7 +134,8 @@ type Hop struct {
 	Err string
 	// Timeout is true when Err was a timeout.
 	Timeout bool
-	// RTT is how long the call took.
+	// RTT is how long the call took: in a recursive lookup, the calls made
+	// after it by the node called included.
 	RTT time.Duration
 }
 
@@ -198,11 +200,11 @@ func (c *OwnerCheck) UnmarshalText(b []byte) error {
 	return fmt.Errorf("unknown owner check %q", b)
 }
 
-// LookupResult is the answer to an iterative lookup of Key. Its numbering:
-// the origin (the node that looked up, which makes every call) is hop 0;
-// Path lists every call, in order, so Path[i] is hop i+1; Hops counts the
-// calls that answered and Timeouts the calls that failed, so len(Path) =
-// Hops + Timeouts. An owner taken without a call is no row of Path:
+// LookupResult is the answer to a lookup of Key. Its numbering: the origin
+// (the node that looked up, which makes every call of an iterative lookup)
+// is hop 0; Path lists every call, in order, so Path[i] is hop i+1; Hops
+// counts the calls that answered and Timeouts the calls that failed, so
+// len(Path) = Hops + Timeouts. An owner taken without a call is no row of Path:
 // OwnerCheck says how its liveness was established instead.
 type LookupResult struct {
 	Key   ID

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"time"
 
@@ -59,8 +60,8 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		JoinTimeoutS: b.cfg.JoinTimeout.Seconds(),
 		RPCTimeoutMS: ms(b.cfg.Chord.RPCTimeout),
 		Keys:         b.opts.keys, PhaseSeconds: b.opts.duration.Seconds(),
-		HopsTheory: 0.5 * math.Log2(float64(n)),
-		LoadAvg:    []float64{loadAvg()},
+		HopsTheory: 0.5 * math.Log2(float64(n)), LookupStyle: b.opts.lookupStyles[0],
+		LoadAvg: []float64{loadAvg()},
 	}
 
 	if b.opts.memProfile != "" {
@@ -74,19 +75,12 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	rep.Floor = floor
 	debug.FreeOSMemory() // the floor's buffers are not the ring's memory
 
-	if b.opts.cpuProfile != "" {
-		f, err := os.Create(b.opts.cpuProfile)
+	if b.opts.cpuProfile != "" && !b.opts.profileLoad {
+		stop, err := startCPUProfile(b.opts.cpuProfile)
 		if err != nil {
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
+			return nil, err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}()
+		defer stop()
 		rep.CPUProfile = b.opts.cpuProfile
 	}
 
@@ -153,24 +147,34 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		}
 		rep.IdleSleepingAfterS = wait.Seconds()
 	}
+	stopProfiles, err := b.startLoadProfiles(rep)
+	if err != nil {
+		return nil, err
+	}
 	for _, op := range b.opts.ops {
 		for _, clients := range b.opts.clients {
-			b.say("%s with %d client(s) for %v", op, clients, b.opts.duration)
-			pr, hops, err := b.phase(ctx, op, clients)
-			if err != nil {
-				return nil, err
+			styles := []string{""}
+			if op == "lookup" {
+				styles = b.opts.lookupStyles
 			}
-			rep.Phases = append(rep.Phases, pr)
-			switch op {
-			case "lookup":
-				lookupHops = append(lookupHops, hops...)
-			case "get":
-				if clients == b.opts.clients[0] {
+			for _, style := range styles {
+				b.say("%s %s with %d client(s) for %v", style, op, clients, b.opts.duration)
+				pr, hops, err := b.phase(ctx, op, style, clients)
+				if err != nil {
+					stopProfiles()
+					return nil, err
+				}
+				rep.Phases = append(rep.Phases, pr)
+				switch {
+				case op == "lookup" && style == styles[0]:
+					lookupHops = append(lookupHops, hops...)
+				case op == "get" && clients == b.opts.clients[0]:
 					getHops = append(getHops, hops...)
 				}
 			}
 		}
 	}
+	stopProfiles()
 	slices.Sort(lookupHops)
 	rep.LookupHopsMean, rep.LookupHopsP99 = mean(lookupHops), percentile(lookupHops, 0.99)
 	rep.GetHopsMean = mean(getHops)
@@ -197,6 +201,60 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	}
 	b.finish(rep)
 	return rep, nil
+}
+
+// startCPUProfile starts a CPU profile into path; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// startLoadProfiles starts what profiles the load phases only: the CPU
+// profile with --profile-load, the execution trace with --trace. The
+// returned stop may be called more than once.
+func (b *bencher) startLoadProfiles(rep *report) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for _, s := range stops {
+			s()
+		}
+		stops = nil
+	}
+	if b.opts.cpuProfile != "" && b.opts.profileLoad {
+		s, err := startCPUProfile(b.opts.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		stops = append(stops, s)
+		rep.CPUProfile = b.opts.cpuProfile
+	}
+	if b.opts.traceFile != "" {
+		f, err := os.Create(b.opts.traceFile)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("--trace: %w", err)
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			stop()
+			return nil, fmt.Errorf("--trace: %w", err)
+		}
+		stops = append(stops, func() {
+			trace.Stop()
+			f.Close()
+		})
+	}
+	return stop, nil
 }
 
 // writeHeapProfile writes the live heap (after a GC) to path.

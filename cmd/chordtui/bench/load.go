@@ -83,10 +83,10 @@ type opResult struct {
 }
 
 // doOp runs one operation of a load phase on key k from origin.
-func doOp(ctx context.Context, op string, origin cluster.LiveNode, k *keyRec) opResult {
+func doOp(ctx context.Context, op string, origin cluster.LiveNode, k *keyRec, recursive bool) opResult {
 	switch op {
 	case "lookup":
-		lr, err := origin.Node.Lookup(ctx, k.id)
+		lr, err := origin.Node.LookupWith(ctx, k.id, chord.LookupOptions{Recursive: recursive})
 		return opResult{lr.Hops, err}
 	case "get":
 		gr, err := origin.Store.Get(ctx, k.name)
@@ -113,7 +113,7 @@ type loadWorker struct {
 // loadLoop runs op from clients concurrent clients, each picking a random
 // origin among live and a random key, until stop returns true or maxOps
 // operations were started; it returns the clients' records.
-func (b *bencher) loadLoop(ctx context.Context, op string, clients int, live []cluster.LiveNode, stop func() bool) []*loadWorker {
+func (b *bencher) loadLoop(ctx context.Context, op, style string, clients int, live []cluster.LiveNode, stop func() bool) []*loadWorker {
 	var started atomic.Int64
 	ws := make([]*loadWorker, clients)
 	var wg sync.WaitGroup
@@ -128,7 +128,7 @@ func (b *bencher) loadLoop(ctx context.Context, op string, clients int, live []c
 				origin := live[rng.IntN(len(live))]
 				k := &b.keys[rng.IntN(len(b.keys))]
 				t0 := time.Now()
-				r := doOp(ctx, op, origin, k)
+				r := doOp(ctx, op, origin, k, style == "recursive")
 				lw.lat = append(lw.lat, time.Since(t0))
 				if r.err != nil {
 					lw.errors++
@@ -147,7 +147,7 @@ func (b *bencher) loadLoop(ctx context.Context, op string, clients int, live []c
 
 // phase runs one load phase and returns its report and every successful
 // operation's hop count.
-func (b *bencher) phase(ctx context.Context, op string, clients int) (phaseReport, []int, error) {
+func (b *bencher) phase(ctx context.Context, op, style string, clients int) (phaseReport, []int, error) {
 	live := b.c.LiveNodes()
 	if len(live) == 0 {
 		return phaseReport{}, nil, errors.New("no live node")
@@ -155,7 +155,7 @@ func (b *bencher) phase(ctx context.Context, op string, clients int) (phaseRepor
 	began := time.Now()
 	cpu0 := processCPU()
 	end := began.Add(b.opts.duration)
-	ws := b.loadLoop(ctx, op, clients, live, func() bool { return time.Now().After(end) })
+	ws := b.loadLoop(ctx, op, style, clients, live, func() bool { return time.Now().After(end) })
 	elapsed := time.Since(began)
 	cpu := processCPU() - cpu0
 	if err := ctx.Err(); err != nil {
@@ -163,7 +163,7 @@ func (b *bencher) phase(ctx context.Context, op string, clients int) (phaseRepor
 	}
 	lat, hops, errs, first := merge(ws)
 	pr := phaseReport{
-		Op: op, Clients: clients, Ops: len(lat), Errors: errs, Seconds: elapsed.Seconds(),
+		Op: op, Style: style, Clients: clients, Ops: len(lat), Errors: errs, Seconds: elapsed.Seconds(),
 		PerSec: float64(len(lat)-errs) / elapsed.Seconds(),
 		P50us:  micros(percentile(lat, 0.5)), P99us: micros(percentile(lat, 0.99)),
 		HopsMean: mean(hops), HopsP99: percentile(hops, 0.99),
@@ -229,7 +229,7 @@ func (b *bencher) kill(ctx context.Context, count int) (*killReport, error) {
 	wsc := make(chan []*loadWorker, 1)
 	if b.opts.killClients > 0 {
 		go func() { // exits when done is set (after the ring is stable or the wait failed)
-			wsc <- b.loadLoop(ctx, "get", b.opts.killClients, survivors, done.Load)
+			wsc <- b.loadLoop(ctx, "get", "", b.opts.killClients, survivors, done.Load)
 		}()
 	}
 	t0 := time.Now()

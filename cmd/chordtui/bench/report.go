@@ -39,11 +39,14 @@ type report struct {
 	// MaxSessions is each node's session cap (netmux.Config.MaxSessions),
 	// IdleBackoff how far an idle node's rounds stretch their periods
 	// (chord.Config.IdleBackoff; ≤ 1: never).
-	MaxSessions    int           `json:"max_sessions"`
-	IdleBackoff    int           `json:"idle_backoff"`
-	JoinTimeoutS   float64       `json:"join_timeout_s"`
-	RPCTimeoutMS   float64       `json:"rpc_timeout_ms"`
-	HopsTheory     float64       `json:"hops_theory"` // ½·log2 N
+	MaxSessions  int     `json:"max_sessions"`
+	IdleBackoff  int     `json:"idle_backoff"`
+	JoinTimeoutS float64 `json:"join_timeout_s"`
+	RPCTimeoutMS float64 `json:"rpc_timeout_ms"`
+	HopsTheory   float64 `json:"hops_theory"` // ½·log2 N
+	// LookupStyle is how the lookup phases look up: "recursive" or
+	// "iterative" (chord.LookupOptions.Recursive).
+	LookupStyle    string        `json:"lookup_style"`
 	LookupHopsMean float64       `json:"lookup_hops_mean"`
 	LookupHopsP99  int           `json:"lookup_hops_p99"`
 	GetHopsMean    float64       `json:"get_hops_mean"`
@@ -66,7 +69,9 @@ type report struct {
 // phaseReport is one load phase: one operation with a number of concurrent
 // clients, each from a random live origin and a random key.
 type phaseReport struct {
-	Op       string  `json:"op"` // lookup, get or set
+	Op string `json:"op"` // lookup, get or set
+	// Style is how a lookup phase looked up: "recursive" or "iterative".
+	Style    string  `json:"style,omitempty"`
 	Clients  int     `json:"clients"`
 	Ops      int     `json:"ops"`
 	Errors   int     `json:"errors"`
@@ -173,7 +178,7 @@ func ratios(rep *report) ratioReport {
 // the first client count when clients is 0.
 func (rep *report) phase(op string, clients int) (phaseReport, bool) {
 	for _, p := range rep.Phases {
-		if p.Op == op && (clients == 0 || p.Clients == clients) {
+		if p.Op == op && (clients == 0 || p.Clients == clients) && (op != "lookup" || p.Style == rep.LookupStyle) {
 			return p, true
 		}
 	}

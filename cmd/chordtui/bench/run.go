@@ -27,6 +27,9 @@ type options struct {
 	monitor       time.Duration
 	cpuProfile    string
 	memProfile    string
+	profileLoad   bool     // --cpuprofile covers the load phases only
+	traceFile     string   // execution trace of the load phases
+	lookupStyles  []string // "recursive", "iterative": each lookup phase once per style
 	noKill        bool
 	idleTimeout   time.Duration
 	maxSessions   int
@@ -68,6 +71,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.stableTimeout, "stable-timeout", 120*time.Second, "give up waiting for a stable ring after this long")
 	fs.DurationVar(&opts.monitor, "monitor", d.MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time; above 64 nodes the default grows with N")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this `file`")
+	fs.BoolVar(&opts.profileLoad, "profile-load", false, "--cpuprofile covers the load phases only (lookup, get, set), not start and the keys")
+	fs.StringVar(&opts.traceFile, "trace", "", "write an execution trace of the load phases to this `file` (go tool trace)")
+	styles := "iterative"
+	fs.StringVar(&styles, "lookup-style", styles, "how the lookup phases look up: iterative (the origin calls every node, as the REPL, the UI and dht do) or recursive (each node forwards to the next over its own connections); a comma-separated list runs each lookup phase once per style, in turn (the first is the one the goals use)")
 	fs.StringVar(&opts.memProfile, "memprofile", "", "write a heap profile to this `file` when memory is measured (N nodes, keys placed, after a GC)")
 	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
 	fs.DurationVar(&opts.joinTimeout, "join-timeout", d.JoinTimeout, "give up on one node's join (retries included) after this long; every node joins through n0 at once")
@@ -99,6 +106,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	n, err := cmd.Parse(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
+	}
+	for f := range strings.SplitSeq(styles, ",") {
+		opts.lookupStyles = append(opts.lookupStyles, strings.TrimSpace(f))
 	}
 	if err := opts.parse(clients, ops); err != nil {
 		return cmd.ExitStatus(err)
@@ -182,6 +192,8 @@ func (o *options) parse(clients, ops string) error {
 	switch {
 	case o.duration <= 0:
 		return fmt.Errorf("--duration must be positive, got %v", o.duration)
+	case slices.ContainsFunc(o.lookupStyles, func(s string) bool { return s != "recursive" && s != "iterative" }):
+		return fmt.Errorf("--lookup-style must be recursive, iterative or both separated by a comma, got %q", strings.Join(o.lookupStyles, ","))
 	case o.maxOps < 1:
 		return fmt.Errorf("--max-ops must be at least 1, got %d", o.maxOps)
 	case o.keys < 1:

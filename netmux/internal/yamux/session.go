@@ -100,6 +100,7 @@ type Session struct {
 	started         bool // chordtui: Start has run (under shutdownLock)
 	shutdownErr     error
 	shutdownCh      chan struct{}
+	closed          atomic.Bool // chordtui: set just before shutdownCh closes (IsClosed is hot)
 	shutdownLock    sync.Mutex
 	shutdownErrLock sync.Mutex
 }
@@ -219,12 +220,7 @@ func newSessionHooks(config *Config, conn io.ReadWriteCloser, client bool, hooks
 
 // IsClosed does a safe check to see if we have shutdown
 func (s *Session) IsClosed() bool {
-	select {
-	case <-s.shutdownCh:
-		return true
-	default:
-		return false
-	}
+	return s.closed.Load()
 }
 
 // CloseChan returns a read-only channel which is closed as
@@ -383,6 +379,7 @@ func (s *Session) Close() error {
 	}
 	s.shutdownErrLock.Unlock()
 
+	s.closed.Store(true)
 	close(s.shutdownCh)
 
 	s.conn.Close()
