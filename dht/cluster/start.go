@@ -314,8 +314,8 @@ func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(conte
 
 // settle waits until ms form an ideal ring among themselves (successor
 // lists full and right; fingers may still be settling). Between checks it
-// runs an extra stabilize round on every node a violation names (through
-// its driver, so rounds never overlap): a wave of joiners is threaded into
+// runs an extra stabilize round on every node a violation names or
+// involves (through its driver, so rounds never overlap): a wave of joiners is threaded into
 // the ring in as many rounds as joined one gap, and at a large ring's slow
 // stabilize pace those rounds are what start waits for. The nudges run
 // apart, at most JoinParallelism at once, so that one node whose round is
@@ -365,12 +365,21 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 			}
 			return fmt.Errorf("the first %d nodes did not form a ring (no progress for %v): %s", len(ms), c.cfg.JoinTimeout, why)
 		}
+		var nudge []*member
 		for _, v := range vs {
-			m := byAddr[v.Node.Addr]
-			if m == nil {
-				continue
+			// The node named, and the nodes involved: a wrong predecessor
+			// is put right by the stabilize of the node that should be it
+			// (its notification), and a successor that does not know its
+			// new predecessor yet learns it from that one's stabilize.
+			// While a large ring forms, no driver runs rounds of its own.
+			for _, r := range append([]chord.NodeRef{v.Node}, v.Nodes...) {
+				if m := byAddr[r.Addr]; m != nil {
+					delete(byAddr, r.Addr)
+					nudge = append(nudge, m)
+				}
 			}
-			delete(byAddr, v.Node.Addr)
+		}
+		for _, m := range nudge {
 			mu.Lock()
 			busy := inFlight[m]
 			inFlight[m] = true
@@ -414,6 +423,7 @@ func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
 	defer cancel()
 	tick := time.NewTicker(max(c.cfg.DHT.RepairInterval/4, time.Millisecond))
 	defer tick.Stop()
+	before := -1
 	for {
 		var waiting []*member
 		stores := map[*chord.Node]*dht.Store{}
@@ -428,12 +438,16 @@ func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
 		if len(waiting) == 0 {
 			return nil
 		}
-		c.eachDriver(ctx, waiting, func(ctx context.Context, node *chord.Node) { _ = stores[node].Repair(ctx) })
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d nodes did not take over their keys (e.g. %s)", len(waiting), len(ms), waiting[0].name)
-		case <-tick.C:
+		if before >= 0 && len(waiting) >= before {
+			// The last repairs made no store ready: wait before trying again.
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%d of %d nodes did not take over their keys (e.g. %s)", len(waiting), len(ms), waiting[0].name)
+			case <-tick.C:
+			}
 		}
+		before = len(waiting)
+		c.eachDriver(ctx, waiting, func(ctx context.Context, node *chord.Node) { _ = stores[node].Repair(ctx) })
 	}
 }
 
@@ -571,18 +585,28 @@ func (c *Cluster) join(ctx context.Context, node *chord.Node, m *member, contact
 func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, repair time.Duration) []chord.Task {
 	ts := maintenanceTasks(node, store, nc, repair, c.log)
 	for i := range ts {
-		if ts[i].Name != "fix_fingers" {
-			continue
+		// While a large ring forms, the drivers' own rounds wait: Start
+		// runs the rounds that forming needs, on the nodes that need them
+		// (settle's stabilize nudges, awaitReady's repairs, the fingers
+		// fixed after each wave). A round every node ran on its timer, at
+		// the base pace (every join wakes every driver), went mostly to
+		// nodes whose pointers were already right, and spent the CPU the
+		// joins and nudges need; a fix_fingers lookup through a ring still
+		// forming also held up its node's nudges for seconds (rounds of
+		// one node never overlap).
+		if run := ts[i].Run; run != nil {
+			ts[i].Run = func(ctx context.Context) {
+				if !c.forming.Load() {
+					run(ctx)
+				}
+			}
 		}
-		// While a large ring forms, fix_fingers waits: its lookups through
-		// a ring still forming would spend the CPU the joins need and hold
-		// up this node's settle nudges (rounds of one node never overlap)
-		// for seconds; Start fixes every finger after each wave instead
-		// (joinInWaves).
-		fix := ts[i].Run
-		ts[i].Run = func(ctx context.Context) {
-			if !c.forming.Load() {
-				fix(ctx)
+		if round := ts[i].Round; round != nil {
+			ts[i].Round = func(ctx context.Context) error {
+				if c.forming.Load() {
+					return nil
+				}
+				return round(ctx)
 			}
 		}
 	}
