@@ -46,7 +46,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	n := b.cfg.Nodes
 	rep := &report{
 		Command: command, Date: began.UTC().Format(time.RFC3339),
-		GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
+		GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: gcPercent(), NumCPU: runtime.NumCPU(),
 		Nodes: n, Bits: b.cfg.Chord.Bits, Successors: b.cfg.Chord.SuccessorListLen, Replicas: b.cfg.DHT.Replicas,
 		StabilizeMS:  ms(b.cfg.Chord.StabilizeInterval),
 		FixFingersMS: ms(b.cfg.Chord.FixFingersInterval),
@@ -199,6 +199,13 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	return rep, nil
 }
 
+// gcPercent returns the garbage collector's target in effect.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
 // writeHeapProfile writes the live heap (after a GC) to path.
 func writeHeapProfile(path string) error {
 	f, err := os.Create(path)
@@ -284,13 +291,18 @@ func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, e
 // backoffRamp is how long an idle ring takes, after the stable moment, to
 // stretch every maintenance period to its cap (chord.Config.IdleBackoff):
 // IdleSettle, then the longest base period doubling up to IdleBackoff
-// times, p + 2p + … = (IdleBackoff − 1)·p, and one more longest period. 0
-// when backoff is off.
+// times, p + 2p + … = (IdleBackoff − 1)·p, and one more longest period,
+// at most maxRamp (a large ring's longest periods have then not all
+// reached their cap: the figure is, if anything, too high). 0 when backoff
+// is off.
 func (b *bencher) backoffRamp() time.Duration {
 	cc := b.cfg.Chord
 	if cc.IdleBackoff <= 1 {
 		return 0
 	}
 	longest := max(cc.StabilizeInterval, cc.FixFingersInterval, cc.CheckPredecessorInterval, b.cfg.DHT.RepairInterval)
-	return cc.IdleSettle + time.Duration(cc.IdleBackoff)*longest
+	return min(cc.IdleSettle+time.Duration(cc.IdleBackoff)*longest, maxRamp)
 }
+
+// maxRamp bounds the wait before the "idle, asleep" figure.
+const maxRamp = 20 * time.Second
