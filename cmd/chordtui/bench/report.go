@@ -9,7 +9,10 @@ type report struct {
 	Date       string `json:"date"`
 	GoVersion  string `json:"go_version"`
 	GOMAXPROCS int    `json:"gomaxprocs"`
-	NumCPU     int    `json:"num_cpu"`
+	// GOGC is the garbage collector's target in effect (GOGC; chordtui
+	// sets 50 unless the environment sets one; -1: off).
+	GOGC   int `json:"gogc"`
+	NumCPU int `json:"num_cpu"`
 	// LoadAvg is the machine's 1-minute load average at the start and at
 	// the end of the run (/proc/loadavg): other processes compete for the CPU.
 	LoadAvg []float64 `json:"load_avg"`

@@ -26,8 +26,8 @@ func writeTables(w io.Writer, rep *report) {
 	if rep.Failure != "" {
 		fmt.Fprintf(w, "STOPPED EARLY: %s\n", rep.Failure)
 	}
-	fmt.Fprintf(w, "%s, %s, GOMAXPROCS %d, load average %v, %d keys, %g s per load phase, stable checked every %gms, run took %.1f s\n\n",
-		rep.Date, rep.GoVersion, rep.GOMAXPROCS, rep.LoadAvg, rep.Keys, rep.PhaseSeconds, rep.MonitorMS, rep.TotalSeconds)
+	fmt.Fprintf(w, "%s, %s, GOMAXPROCS %d, GOGC %d, load average %v, %d keys, %g s per load phase, stable checked every %gms, run took %.1f s\n\n",
+		rep.Date, rep.GoVersion, rep.GOMAXPROCS, rep.GOGC, rep.LoadAvg, rep.Keys, rep.PhaseSeconds, rep.MonitorMS, rep.TotalSeconds)
 
 	f := rep.Floor
 	fmt.Fprintf(w, "loopback floor (64-byte ping-pong, 1 caller): raw TCP p50 %.1f µs, yamux stream p50 %.1f µs, netmux call p50 %.1f µs (p99 %.0f µs)\n",
