@@ -92,7 +92,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 
 	b.say("starting %d nodes", n)
 	b.fdLimit = fdLimit() // the Go runtime raised the soft limit to the hard one at start
-	startedAt := time.Now()
+	startedAt, startCPU := time.Now(), processCPU()
 	c, err := cluster.Start(ctx, b.cfg)
 	if err != nil {
 		return b.fail(ctx, rep, err)
@@ -105,6 +105,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		return b.fail(ctx, rep, err)
 	}
 	rep.StartToStableS = took.Seconds()
+	rep.StartCPUS = round2((processCPU() - startCPU).Seconds())
 	b.say("stable %.3f s after start", took.Seconds())
 	if b.opts.files {
 		rep.Memory = measureMemory(n)

@@ -29,6 +29,10 @@ type report struct {
 	Keys           int     `json:"keys"`
 	PhaseSeconds   float64 `json:"phase_seconds"`
 	StartToStableS float64 `json:"start_to_stable_s"`
+	// StartCPUS is the CPU time (user+sys, whole process) spent from the
+	// start until the ring was seen stable: unlike the time it took, it
+	// depends little on what else the machine runs.
+	StartCPUS      float64 `json:"start_cpu_s"`
 	PreloadSeconds float64 `json:"preload_s"`
 	PreloadErrors  int     `json:"preload_errors"`
 	// IdleCores is the CPU the ring uses with no client (maintenance
@@ -121,7 +125,10 @@ type killReport struct {
 // memoryReport is the process's footprint with N nodes running and every
 // key placed, before the load phases.
 type memoryReport struct {
-	RSSMB      float64 `json:"rss_mb"`
+	RSSMB float64 `json:"rss_mb"`
+	// RSSFileMB is the part of RSSMB that maps files (RssFile: the
+	// binary's code and data, the C library), the same at every N.
+	RSSFileMB  float64 `json:"rss_file_mb"`
 	PeakRSSMB  float64 `json:"peak_rss_mb"` // VmHWM at the end of the run
 	HeapMB     float64 `json:"go_heap_mb"`  // runtime.MemStats.HeapInuse
 	StackMB    float64 `json:"go_stack_mb"` // runtime.MemStats.StackInuse
