@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -261,14 +262,18 @@ func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) err
 			}
 			if joined < len(ms) {
 				b := time.Now()
-				c.fixAllFingers(ctx, ms[:joined])
+				c.fixFormingFingers(ctx, ms[:joined])
 				c.log.Info("wave fingers fixed", "ring", joined, "took", time.Since(b))
 			}
 		}
 	}
 	if len(ms) > fixAllFingersAbove || c.cfg.SettleFingers {
 		began := time.Now()
-		c.fixAllFingers(ctx, ms)
+		if len(ms) > fixAllFingersAbove {
+			c.fixFormingFingers(ctx, ms)
+		} else {
+			c.fixAllFingers(ctx, ms)
+		}
 		c.log.Info("fingers fixed", "nodes", len(ms), "took", time.Since(began))
 	}
 	return nil
@@ -287,6 +292,57 @@ const fixAllFingersAbove = 64
 // normal rounds to repair.
 func (c *Cluster) fixAllFingers(ctx context.Context, ms []*member) {
 	c.eachDriver(ctx, ms, func(ctx context.Context, node *chord.Node) { _ = node.FixAllFingers(ctx) })
+}
+
+// fixFormingFingers fixes the fingers of a large ring that forms: on
+// every node of ms, each finger that is not the node the members'
+// identifiers say it should be is refreshed (Node.FixFinger: a lookup, or
+// one or two calls when a node joined just before it), and the fingers
+// already right cost nothing, where a whole fix_fingers cycle verifies
+// each with a call. Joined to another ring (Config.Join), whose members
+// are not all known here, every finger is refreshed (fixAllFingers).
+func (c *Cluster) fixFormingFingers(ctx context.Context, ms []*member) {
+	if c.cfg.Join != "" {
+		c.fixAllFingers(ctx, ms)
+		return
+	}
+	cmp := func(a, b chord.ID) int { return a.Cmp(b) }
+	var ring []chord.ID
+	c.mu.RLock()
+	for _, m := range ms {
+		if m.node != nil {
+			ring = append(ring, m.id)
+		}
+	}
+	c.mu.RUnlock()
+	if len(ring) == 0 {
+		return
+	}
+	slices.SortFunc(ring, cmp)
+	bits := c.cfg.Chord.Bits
+	// successor returns the first member at or after id.
+	successor := func(id chord.ID) chord.ID {
+		i, _ := slices.BinarySearchFunc(ring, id, cmp)
+		return ring[i%len(ring)]
+	}
+	c.eachDriver(ctx, ms, func(ctx context.Context, node *chord.Node) {
+		self := node.Self().ID
+		want := make([]chord.ID, bits)
+		for k := range want {
+			want[k] = successor(self.AddPow2(bits, k))
+		}
+		// Each finger is tried at most once: a lookup that names another
+		// node leaves it to the drivers' fix_fingers.
+		for k := 0; k < bits && ctx.Err() == nil; k++ {
+			fs := node.Status().Fingers
+			for k < bits && k < len(fs) && !fs[k].IsZero() && fs[k].ID == want[k] {
+				k++
+			}
+			if k >= bits || node.FixFinger(ctx, k) != nil {
+				return
+			}
+		}
+	})
 }
 
 // eachDriver runs round once on the node of every member of ms that is up,
