@@ -116,10 +116,10 @@ func DefaultConfig() Config {
 	cc.FixFingersInterval = 50 * time.Millisecond
 	cc.CheckPredecessorInterval = 100 * time.Millisecond
 	// An idle ring sleeps: rounds that change nothing stretch their periods
-	// up to 32 times, 4 stabilize periods after the last change; a change,
+	// up to 16 times, 4 stabilize periods after the last change; a change,
 	// a lost connection, a node started or stopped or a fault returns them
 	// to the periods above at once (chord.Config.IdleBackoff).
-	cc.IdleBackoff = 32
+	cc.IdleBackoff = 16
 	cc.IdleSettle = 4 * cc.StabilizeInterval
 	// A node that answered within two of its predecessor's longest
 	// stabilize periods, over a connection still open, is taken as live by
