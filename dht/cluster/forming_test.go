@@ -6,10 +6,11 @@ import (
 	"github.com/chordtui/chordtui/chord"
 )
 
-// A ring above 64 nodes forms by Start's own rounds while the drivers
-// wait (stabilize nudges, the repairs, the wrong fingers fixed after each
-// wave): Start returns with the ideal ring, every finger right, and the
-// ring is then confirmed stable by the drivers' own rounds.
+// A ring above 64 nodes forms with the drivers running only stabilize,
+// and Start running the rest (stabilize nudges, the key handoffs, the
+// wrong fingers fixed after each wave): Start returns with the ideal
+// ring, every finger right, and the ring is then confirmed stable by the
+// drivers' own rounds.
 func TestLargeRingFormsByStartsRounds(t *testing.T) {
 	n := fixAllFingersAbove + 32
 	c := startCluster(t, memConfig(n))
