@@ -34,11 +34,9 @@ import (
 
 // gcPercent is the Go garbage collector's target (GOGC) unless the GOGC
 // environment variable sets one: the heap may grow to 1.5 times the live
-// data between collections instead of Go's default 2 times. A ring's live
-// heap is mostly long-lived (nodes, sessions, keys), so the lower target
-// costs a few more collections under load and keeps the resident memory
-// about a fifth lower (docs/BENCHMARKS.md, "Idle, memory and the 1024
-// start").
+// data between collections instead of Go's default 2 times: 15–20 % less
+// resident memory at 16 nodes, for more CPU in collections under load
+// (docs/BENCHMARKS.md, "Idle, memory and the 1024 start").
 const gcPercent = 50
 
 func main() {
