@@ -156,3 +156,39 @@ func TestJoinerStartsFromItsSuccessorsFingers(t *testing.T) {
 		}
 	}
 }
+
+// FixFinger repairs the one finger it is given (and the fingers after it
+// that share its successor) and touches no other; a finger that does not
+// exist is an error.
+func TestFixFingerRepairsOneFinger(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := chord.DefaultConfig()
+	cfg.Bits = 32
+	r := buildIdeal(t, 13, cfg, 128, true)
+	n := r.nodes[0]
+	st := n.Status()
+	j := st.Bits - 2
+	want, wrong := st.Fingers[j], st.Fingers[st.Bits-1]
+	if want.Addr == wrong.Addr {
+		t.Fatalf("fingers %d and %d coincide", j+1, st.Bits)
+	}
+	fingers := append([]chord.NodeRef(nil), st.Fingers...)
+	fingers[j] = wrong
+	fingers[0] = wrong // left wrong: FixFinger(j) must not touch it
+	n.SetStateForTest(st.Predecessor, st.Successors, fingers)
+	if err := n.FixFinger(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	got := n.Status().Fingers
+	if got[j].Addr != want.Addr {
+		t.Errorf("finger[%d] = %s after FixFinger, want %s", j+1, got[j].Addr, want.Addr)
+	}
+	if got[0].Addr != wrong.Addr {
+		t.Errorf("finger[1] = %s: FixFinger(%d) changed another finger", got[0].Addr, j)
+	}
+	for _, k := range []int{-1, st.Bits} {
+		if err := n.FixFinger(ctx, k); err == nil {
+			t.Errorf("FixFinger(%d) on a ring of m = %d: no error", k, st.Bits)
+		}
+	}
+}

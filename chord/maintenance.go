@@ -336,6 +336,28 @@ func (n *Node) FixAllFingers(ctx context.Context) error {
 	}
 }
 
+// FixFinger refreshes finger k (0-based: finger k+1 of the paper, start
+// self + 2^k) and the fingers after it that share its successor, as the
+// fix_fingers round that comes to it does; the next round goes on from
+// there. For a caller that knows which fingers are wrong (the cluster
+// while a large ring forms).
+func (n *Node) FixFinger(ctx context.Context, k int) error {
+	n.mu.Lock()
+	if k < 0 || k >= len(n.fingers) {
+		n.mu.Unlock()
+		return fmt.Errorf("fix finger[%d] of %s: no such finger (m = %d)", k, n.self.Addr, len(n.fingers))
+	}
+	if n.stopped.Load() {
+		n.mu.Unlock()
+		return n.stoppedErr("fix fingers")
+	}
+	n.nextFinger = k
+	n.mu.Unlock()
+	n.rounds.Add(1)
+	_, err := n.fixNextFinger(ctx, nil)
+	return err
+}
+
 // verifyFinger checks a finger beyond the successor list with one call
 // instead of a lookup: f is successor(start) iff start ∈ (f.predecessor, f]
 // (a node owns the identifiers from its predecessor, exclusive, to itself).

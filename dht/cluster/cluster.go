@@ -59,7 +59,7 @@ type Cluster struct {
 	opMu sync.Mutex
 
 	// forming: a large ring is forming in Start, whose drivers skip their
-	// own fix_fingers rounds (Cluster.tasks, joinInWaves).
+	// own rounds but stabilize (Cluster.tasks, joinInWaves).
 	forming atomic.Bool
 
 	mu          sync.RWMutex // guards the fields below and every member's mutable fields

@@ -103,6 +103,12 @@ func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 func (c *Cluster) evaluate() {
 	c.evalMu.Lock()
 	defer c.evalMu.Unlock()
+	c.mu.RLock()
+	busy := c.busy != ""
+	c.mu.RUnlock()
+	if busy { // nothing is judged now: reading every node would be wasted
+		return
+	}
 	views, gen := c.takeSideViews()
 	oks := make([]bool, len(views))
 	whys := make([]string, len(views))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -261,14 +262,18 @@ func (c *Cluster) joinInWaves(ctx context.Context, ms []*member, joined int) err
 			}
 			if joined < len(ms) {
 				b := time.Now()
-				c.fixAllFingers(ctx, ms[:joined])
+				c.fixFormingFingers(ctx, ms[:joined])
 				c.log.Info("wave fingers fixed", "ring", joined, "took", time.Since(b))
 			}
 		}
 	}
 	if len(ms) > fixAllFingersAbove || c.cfg.SettleFingers {
 		began := time.Now()
-		c.fixAllFingers(ctx, ms)
+		if len(ms) > fixAllFingersAbove {
+			c.fixFormingFingers(ctx, ms)
+		} else {
+			c.fixAllFingers(ctx, ms)
+		}
 		c.log.Info("fingers fixed", "nodes", len(ms), "took", time.Since(began))
 	}
 	return nil
@@ -287,6 +292,57 @@ const fixAllFingersAbove = 64
 // normal rounds to repair.
 func (c *Cluster) fixAllFingers(ctx context.Context, ms []*member) {
 	c.eachDriver(ctx, ms, func(ctx context.Context, node *chord.Node) { _ = node.FixAllFingers(ctx) })
+}
+
+// fixFormingFingers fixes the fingers of a large ring that forms: on
+// every node of ms, each finger that is not the node the members'
+// identifiers say it should be is refreshed (Node.FixFinger: a lookup, or
+// one or two calls when a node joined just before it), and the fingers
+// already right cost nothing, where a whole fix_fingers cycle verifies
+// each with a call. Joined to another ring (Config.Join), whose members
+// are not all known here, every finger is refreshed (fixAllFingers).
+func (c *Cluster) fixFormingFingers(ctx context.Context, ms []*member) {
+	if c.cfg.Join != "" {
+		c.fixAllFingers(ctx, ms)
+		return
+	}
+	cmp := func(a, b chord.ID) int { return a.Cmp(b) }
+	var ring []chord.ID
+	c.mu.RLock()
+	for _, m := range ms {
+		if m.node != nil {
+			ring = append(ring, m.id)
+		}
+	}
+	c.mu.RUnlock()
+	if len(ring) == 0 {
+		return
+	}
+	slices.SortFunc(ring, cmp)
+	bits := c.cfg.Chord.Bits
+	// successor returns the first member at or after id.
+	successor := func(id chord.ID) chord.ID {
+		i, _ := slices.BinarySearchFunc(ring, id, cmp)
+		return ring[i%len(ring)]
+	}
+	c.eachDriver(ctx, ms, func(ctx context.Context, node *chord.Node) {
+		self := node.Self().ID
+		want := make([]chord.ID, bits)
+		for k := range want {
+			want[k] = successor(self.AddPow2(bits, k))
+		}
+		// Each finger is tried at most once: a lookup that names another
+		// node leaves it to the drivers' fix_fingers.
+		for k := 0; k < bits && ctx.Err() == nil; k++ {
+			fs := node.Status().Fingers
+			for k < bits && k < len(fs) && !fs[k].IsZero() && fs[k].ID == want[k] {
+				k++
+			}
+			if k >= bits || node.FixFinger(ctx, k) != nil {
+				return
+			}
+		}
+	})
 }
 
 // eachDriver runs round once on the node of every member of ms that is up,
@@ -314,8 +370,8 @@ func (c *Cluster) eachDriver(ctx context.Context, ms []*member, round func(conte
 
 // settle waits until ms form an ideal ring among themselves (successor
 // lists full and right; fingers may still be settling). Between checks it
-// runs an extra stabilize round on every node a violation names (through
-// its driver, so rounds never overlap): a wave of joiners is threaded into
+// runs an extra stabilize round on every node a violation names or
+// involves (through its driver, so rounds never overlap): a wave of joiners is threaded into
 // the ring in as many rounds as joined one gap, and at a large ring's slow
 // stabilize pace those rounds are what start waits for. The nudges run
 // apart, at most JoinParallelism at once, so that one node whose round is
@@ -341,7 +397,7 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 		c.mu.RLock()
 		for _, m := range ms {
 			if m.node != nil {
-				sts = append(sts, m.node.Status())
+				sts = append(sts, ringStatus(m.node, c.cfg.Chord))
 				byAddr[m.addr] = m
 			}
 		}
@@ -365,12 +421,21 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 			}
 			return fmt.Errorf("the first %d nodes did not form a ring (no progress for %v): %s", len(ms), c.cfg.JoinTimeout, why)
 		}
+		var nudge []*member
 		for _, v := range vs {
-			m := byAddr[v.Node.Addr]
-			if m == nil {
-				continue
+			// The node named, and the nodes involved: a wrong predecessor
+			// is put right by the stabilize of the node that should be it
+			// (its notification), and a successor that does not know its
+			// new predecessor yet learns it from that one's stabilize.
+			// While a large ring forms, no driver runs rounds of its own.
+			for _, r := range append([]chord.NodeRef{v.Node}, v.Nodes...) {
+				if m := byAddr[r.Addr]; m != nil {
+					delete(byAddr, r.Addr)
+					nudge = append(nudge, m)
+				}
 			}
-			delete(byAddr, v.Node.Addr)
+		}
+		for _, m := range nudge {
 			mu.Lock()
 			busy := inFlight[m]
 			inFlight[m] = true
@@ -404,6 +469,16 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	}
 }
 
+// ringStatus is the part of node's status that settle checks (no
+// fingers): at 1024 nodes a look every 50 ms at every node's whole status
+// would copy 6 MB of fingers each time.
+func ringStatus(node *chord.Node, cc chord.Config) chord.Status {
+	return chord.Status{
+		Self: node.Self(), Bits: cc.Bits, R: cc.SuccessorListLen,
+		Joined: node.Joined(), Predecessor: node.Predecessor(), Successors: node.Successors(),
+	}
+}
+
 // awaitReady returns once every store of ms has taken over its keys
 // (dht.Store.Ready: a joiner serves no key before), so that a started
 // cluster answers every get and set. Between checks it runs one extra
@@ -414,6 +489,7 @@ func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
 	defer cancel()
 	tick := time.NewTicker(max(c.cfg.DHT.RepairInterval/4, time.Millisecond))
 	defer tick.Stop()
+	before := -1
 	for {
 		var waiting []*member
 		stores := map[*chord.Node]*dht.Store{}
@@ -428,12 +504,16 @@ func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
 		if len(waiting) == 0 {
 			return nil
 		}
-		c.eachDriver(ctx, waiting, func(ctx context.Context, node *chord.Node) { _ = stores[node].Repair(ctx) })
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d nodes did not take over their keys (e.g. %s)", len(waiting), len(ms), waiting[0].name)
-		case <-tick.C:
+		if before >= 0 && len(waiting) >= before {
+			// The last repairs made no store ready: wait before trying again.
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%d of %d nodes did not take over their keys (e.g. %s)", len(waiting), len(ms), waiting[0].name)
+			case <-tick.C:
+			}
 		}
+		before = len(waiting)
+		c.eachDriver(ctx, waiting, func(ctx context.Context, node *chord.Node) { _ = stores[node].Repair(ctx) })
 	}
 }
 
@@ -571,18 +651,32 @@ func (c *Cluster) join(ctx context.Context, node *chord.Node, m *member, contact
 func (c *Cluster) tasks(node *chord.Node, store *dht.Store, nc chord.Config, repair time.Duration) []chord.Task {
 	ts := maintenanceTasks(node, store, nc, repair, c.log)
 	for i := range ts {
-		if ts[i].Name != "fix_fingers" {
+		// While a large ring forms, the drivers' rounds other than
+		// stabilize wait: Start runs them where forming needs them
+		// (awaitReady's repairs, the fingers fixed after each wave). Run
+		// by every node on its timer at the base pace (every join wakes
+		// every driver) they spent the CPU the joins need; a fix_fingers
+		// lookup through a ring still forming also held up its node's
+		// settle nudges for seconds (rounds of one node never overlap).
+		// Stabilize keeps running: at 1024 nodes the nudges alone
+		// threaded a wave in twice as slowly, and the drivers that had
+		// waited then all woke at once.
+		if ts[i].Name == "stabilize" {
 			continue
 		}
-		// While a large ring forms, fix_fingers waits: its lookups through
-		// a ring still forming would spend the CPU the joins need and hold
-		// up this node's settle nudges (rounds of one node never overlap)
-		// for seconds; Start fixes every finger after each wave instead
-		// (joinInWaves).
-		fix := ts[i].Run
-		ts[i].Run = func(ctx context.Context) {
-			if !c.forming.Load() {
-				fix(ctx)
+		if run := ts[i].Run; run != nil {
+			ts[i].Run = func(ctx context.Context) {
+				if !c.forming.Load() {
+					run(ctx)
+				}
+			}
+		}
+		if round := ts[i].Round; round != nil {
+			ts[i].Round = func(ctx context.Context) error {
+				if c.forming.Load() {
+					return nil
+				}
+				return round(ctx)
 			}
 		}
 	}

@@ -47,7 +47,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	n := b.cfg.Nodes
 	rep := &report{
 		Command: command, Date: began.UTC().Format(time.RFC3339),
-		GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
+		GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), GOGC: gcPercent(), NumCPU: runtime.NumCPU(),
 		Nodes: n, Bits: b.cfg.Chord.Bits, Successors: b.cfg.Chord.SuccessorListLen, Replicas: b.cfg.DHT.Replicas,
 		StabilizeMS:  ms(b.cfg.Chord.StabilizeInterval),
 		FixFingersMS: ms(b.cfg.Chord.FixFingersInterval),
@@ -86,7 +86,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 
 	b.say("starting %d nodes", n)
 	b.fdLimit = fdLimit() // the Go runtime raised the soft limit to the hard one at start
-	startedAt := time.Now()
+	startedAt, startCPU := time.Now(), processCPU()
 	c, err := cluster.Start(ctx, b.cfg)
 	if err != nil {
 		return b.fail(ctx, rep, err)
@@ -99,6 +99,7 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 		return b.fail(ctx, rep, err)
 	}
 	rep.StartToStableS = took.Seconds()
+	rep.StartCPUS = round2((processCPU() - startCPU).Seconds())
 	b.say("stable %.3f s after start", took.Seconds())
 	if b.opts.files {
 		rep.Memory = measureMemory(n)
@@ -257,6 +258,13 @@ func (b *bencher) startLoadProfiles(rep *report) (stop func(), err error) {
 	return stop, nil
 }
 
+// gcPercent returns the garbage collector's target in effect.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
 // writeHeapProfile writes the live heap (after a GC) to path.
 func writeHeapProfile(path string) error {
 	f, err := os.Create(path)
@@ -342,13 +350,18 @@ func (b *bencher) waitStable(ctx context.Context, what string) (time.Duration, e
 // backoffRamp is how long an idle ring takes, after the stable moment, to
 // stretch every maintenance period to its cap (chord.Config.IdleBackoff):
 // IdleSettle, then the longest base period doubling up to IdleBackoff
-// times, p + 2p + … = (IdleBackoff − 1)·p, and one more longest period. 0
-// when backoff is off.
+// times, p + 2p + … = (IdleBackoff − 1)·p, and one more longest period,
+// at most maxRamp (a large ring's longest periods have then not all
+// reached their cap: the figure is, if anything, too high). 0 when backoff
+// is off.
 func (b *bencher) backoffRamp() time.Duration {
 	cc := b.cfg.Chord
 	if cc.IdleBackoff <= 1 {
 		return 0
 	}
 	longest := max(cc.StabilizeInterval, cc.FixFingersInterval, cc.CheckPredecessorInterval, b.cfg.DHT.RepairInterval)
-	return cc.IdleSettle + time.Duration(cc.IdleBackoff)*longest
+	return min(cc.IdleSettle+time.Duration(cc.IdleBackoff)*longest, maxRamp)
 }
+
+// maxRamp bounds the wait before the "idle, asleep" figure.
+const maxRamp = 20 * time.Second

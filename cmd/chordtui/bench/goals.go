@@ -28,7 +28,7 @@ func goals(rep *report) []goalReport {
 	if n > 16 {
 		startGoal, startLimit = "≤ 30 s at N = 1024", 30.0
 	}
-	startValue := fmt.Sprintf("%.3f s", rep.StartToStableS)
+	startValue := fmt.Sprintf("%.3f s (%.1f s of CPU)", rep.StartToStableS, rep.StartCPUS)
 	if rep.StartToStableS == 0 {
 		startValue = "not stable"
 	}

@@ -20,6 +20,7 @@ func measureMemory(nodes int) memoryReport {
 	fds := openFDs()
 	return memoryReport{
 		RSSMB:      procStatusMB("VmRSS"),
+		RSSFileMB:  procStatusMB("RssFile"),
 		HeapMB:     float64(ms.HeapInuse) / (1 << 20),
 		StackMB:    float64(ms.StackInuse) / (1 << 20),
 		GoSysMB:    float64(ms.Sys) / (1 << 20),

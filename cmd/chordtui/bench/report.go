@@ -9,7 +9,10 @@ type report struct {
 	Date       string `json:"date"`
 	GoVersion  string `json:"go_version"`
 	GOMAXPROCS int    `json:"gomaxprocs"`
-	NumCPU     int    `json:"num_cpu"`
+	// GOGC is the garbage collector's target in effect (GOGC; chordtui
+	// sets 50 unless the environment sets one; -1: off).
+	GOGC   int `json:"gogc"`
+	NumCPU int `json:"num_cpu"`
 	// LoadAvg is the machine's 1-minute load average at the start and at
 	// the end of the run (/proc/loadavg): other processes compete for the CPU.
 	LoadAvg []float64 `json:"load_avg"`
@@ -26,6 +29,10 @@ type report struct {
 	Keys           int     `json:"keys"`
 	PhaseSeconds   float64 `json:"phase_seconds"`
 	StartToStableS float64 `json:"start_to_stable_s"`
+	// StartCPUS is the CPU time (user+sys, whole process) spent from the
+	// start until the ring was seen stable: unlike the time it took, it
+	// depends little on what else the machine runs.
+	StartCPUS      float64 `json:"start_cpu_s"`
 	PreloadSeconds float64 `json:"preload_s"`
 	PreloadErrors  int     `json:"preload_errors"`
 	// IdleCores is the CPU the ring uses with no client (maintenance
@@ -123,7 +130,10 @@ type killReport struct {
 // memoryReport is the process's footprint with N nodes running and every
 // key placed, before the load phases.
 type memoryReport struct {
-	RSSMB      float64 `json:"rss_mb"`
+	RSSMB float64 `json:"rss_mb"`
+	// RSSFileMB is the part of RSSMB that maps files (RssFile: the
+	// binary's code and data, the C library), the same at every N.
+	RSSFileMB  float64 `json:"rss_file_mb"`
 	PeakRSSMB  float64 `json:"peak_rss_mb"` // VmHWM at the end of the run
 	HeapMB     float64 `json:"go_heap_mb"`  // runtime.MemStats.HeapInuse
 	StackMB    float64 `json:"go_stack_mb"` // runtime.MemStats.StackInuse

@@ -26,8 +26,8 @@ func writeTables(w io.Writer, rep *report) {
 	if rep.Failure != "" {
 		fmt.Fprintf(w, "STOPPED EARLY: %s\n", rep.Failure)
 	}
-	fmt.Fprintf(w, "%s, %s, GOMAXPROCS %d, load average %v, %d keys, %g s per load phase, stable checked every %gms, run took %.1f s\n\n",
-		rep.Date, rep.GoVersion, rep.GOMAXPROCS, rep.LoadAvg, rep.Keys, rep.PhaseSeconds, rep.MonitorMS, rep.TotalSeconds)
+	fmt.Fprintf(w, "%s, %s, GOMAXPROCS %d, GOGC %d, load average %v, %d keys, %g s per load phase, stable checked every %gms, run took %.1f s\n\n",
+		rep.Date, rep.GoVersion, rep.GOMAXPROCS, rep.GOGC, rep.LoadAvg, rep.Keys, rep.PhaseSeconds, rep.MonitorMS, rep.TotalSeconds)
 
 	f := rep.Floor
 	fmt.Fprintf(w, "loopback floor (64-byte ping-pong, 1 caller): raw TCP p50 %.1f µs, yamux stream p50 %.1f µs, netmux call p50 %.1f µs (p99 %.0f µs)\n",
@@ -75,8 +75,8 @@ func writeTables(w io.Writer, rep *report) {
 		}
 	}
 	m := rep.Memory
-	fmt.Fprintf(w, "memory at N (keys placed, before load): RSS %.1f MB, Go heap in use %.1f MB, stacks %.1f MB, Go sys %.1f MB, %d goroutines, %d open fds (%.1f per node); RSS after the run %.1f MB, peak %.1f MB; peak fds %d of %d\n\n",
-		m.RSSMB, m.HeapMB, m.StackMB, m.GoSysMB, m.Goroutines, m.OpenFDs, m.FDsPerNode, m.RSSAfterMB, m.PeakRSSMB, m.PeakFDs, m.FDLimit)
+	fmt.Fprintf(w, "memory at N (keys placed, before load): RSS %.1f MB (%.1f MB of it the binary and libraries), Go heap in use %.1f MB, stacks %.1f MB, Go sys %.1f MB, %d goroutines, %d open fds (%.1f per node); RSS after the run %.1f MB, peak %.1f MB; peak fds %d of %d\n\n",
+		m.RSSMB, m.RSSFileMB, m.HeapMB, m.StackMB, m.GoSysMB, m.Goroutines, m.OpenFDs, m.FDsPerNode, m.RSSAfterMB, m.PeakRSSMB, m.PeakFDs, m.FDLimit)
 
 	writeGoals(w, rep)
 }
