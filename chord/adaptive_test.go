@@ -29,7 +29,6 @@ func TestChurnAdaptive(t *testing.T) {
 func runChurnAdaptive(t *testing.T, seed uint64) (redirected int) {
 	c := newChurnRing(t, seed, 0xada9, 5*time.Second)
 	c.cfg.Load = chord.LoadConfig{Adaptive: true, AdaptiveRatio: 1, AdaptiveMin: 1e-9}
-	rng := c.rng
 	c.form(1)
 	burst := func() {
 		for range 8 {
@@ -37,28 +36,7 @@ func runChurnAdaptive(t *testing.T, seed uint64) (redirected int) {
 		}
 		redirected += c.checkRoutes()
 	}
-	events := 15 + rng.IntN(26)
-	for e := 0; e < events; {
-		if rng.IntN(10) < 6 {
-			c.maintenanceStep()
-			c.checkInvariants(c.log[len(c.log)-1])
-			continue
-		}
-		var did bool
-		switch k := rng.IntN(3); {
-		case k == 0 && len(c.live()) < churnMaxNodes:
-			did = c.join()
-		case k == 1:
-			did = c.fail(false)
-		default:
-			did = c.fail(true)
-		}
-		if did {
-			e++
-			c.checkInvariants(c.log[len(c.log)-1])
-			burst()
-		}
-	}
+	c.events(burst)
 	c.settleIdeal("after the last event", 0)
 	burst()
 	return redirected

@@ -192,9 +192,20 @@ func runChurn(t *testing.T, seed uint64, livenessWindow time.Duration) {
 	// Nothing is paused: a crash fails at once.
 	c := newChurnRing(t, seed, 0xc40d, 5*time.Second)
 	c.cfg.LivenessWindow = livenessWindow
-	rng := c.rng
 	c.form(1)
+	c.events(func() { c.lookup(false) })
+	c.settleIdeal("after the last event", 0)
 
+	if len(c.joinFailures) > 0 {
+		c.fatalf("%d joins failed although the invariants held (first at step %d)", len(c.joinFailures), c.joinFailures[0])
+	}
+}
+
+// events runs the churn schedule: 15 to 40 joins, crashes and graceful
+// leaves, with maintenance steps between them, checking the invariants
+// after each and calling after once each event happened.
+func (c *churnRing) events(after func()) {
+	rng := c.rng
 	events := 15 + rng.IntN(26)
 	for e := 0; e < events; {
 		if rng.IntN(10) < 6 {
@@ -214,13 +225,8 @@ func runChurn(t *testing.T, seed uint64, livenessWindow time.Duration) {
 		if did {
 			e++
 			c.checkInvariants(c.log[len(c.log)-1])
-			c.lookup(false)
+			after()
 		}
-	}
-	c.settleIdeal("after the last event", 0)
-
-	if len(c.joinFailures) > 0 {
-		c.fatalf("%d joins failed although the invariants held (first at step %d)", len(c.joinFailures), c.joinFailures[0])
 	}
 }
 

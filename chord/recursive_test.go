@@ -229,30 +229,8 @@ func TestChurnRecursive(t *testing.T) {
 	churnSuite{flag: churnRecursive, env: "CHORD_CHURN_RECURSIVE", def: 100, short: 20}.run(t, func(t *testing.T, seed uint64) {
 		c := newChurnRing(t, seed, 0xc40d, 5*time.Second)
 		c.cfg.LivenessWindow = time.Hour
-		rng := c.rng
 		c.form(1)
-		events := 15 + rng.IntN(26)
-		for e := 0; e < events; {
-			if rng.IntN(10) < 6 {
-				c.maintenanceStep()
-				c.checkInvariants(c.log[len(c.log)-1])
-				continue
-			}
-			var did bool
-			switch k := rng.IntN(3); {
-			case k == 0 && len(c.live()) < churnMaxNodes:
-				did = c.join()
-			case k == 1:
-				did = c.fail(false)
-			default:
-				did = c.fail(true)
-			}
-			if did {
-				e++
-				c.checkInvariants(c.log[len(c.log)-1])
-				lookupRecursive(c, false)
-			}
-		}
+		c.events(func() { lookupRecursive(c, false) })
 		c.settle("after the last event", churnSettleBound(len(c.live()), c.cfg.SuccessorListLen, c.cfg.Bits))
 		c.checkInvariants("after the last event: settled")
 		for range 10 {
