@@ -28,13 +28,13 @@ import (
 // to one node.
 const cmdBatch = "dht.batch"
 
-const (
-	// batchInFlight is how many calls of one command a store has in
-	// flight to one node before it holds further requests back.
-	batchInFlight = 2
-	// maxBatch bounds the requests of one dht.batch call.
-	maxBatch = 64
-)
+// maxBatch bounds the requests of one dht.batch call.
+const maxBatch = 64
+
+// batchInFlight is how many calls of one command a store has in flight
+// to one node before it holds further requests back (a variable so that
+// a test can batch more).
+var batchInFlight = 2
 
 // batchable reports whether requests of cmd may be batched: reads only,
 // which are safe to serve in any order (a read changes nothing but the

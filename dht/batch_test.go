@@ -263,3 +263,14 @@ func TestBatchCodec(t *testing.T) {
 		}
 	}
 }
+
+// TestLinearizableBatched is TestLinearizable with twelve clients on two
+// keys, and a request held back for a batch whenever one call of its
+// command to the node is in flight, so that reads of the schedules travel
+// in batches (about 4 in 100 in 200 schedules).
+// DHT_SCHEDULES=n runs n schedules instead of the default 50.
+func TestLinearizableBatched(t *testing.T) {
+	defer func(n int) { batchInFlight = n }(batchInFlight)
+	batchInFlight = 1
+	checkSchedules(t, linConfig{nodes: 6, clients: 12, maxOps: 12, keys: 2, rpc: 30 * time.Millisecond}, schedulesFromEnv(50))
+}
