@@ -156,6 +156,8 @@ type Store struct {
 	load     *storeLoad // requests served (load.go)
 	cache    *readCache // cached answers and the leases granted (cache.go)
 
+	batch batcher // gets and reads held back for a batch (batch.go)
+
 	hintMu sync.Mutex
 	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)
 	owners ownerMemory                // the ranges owners serve, for GetDirect (owners.go)
@@ -238,8 +240,9 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdReserve:   s.handleReserve,
 		cmdCondStore: s.handleCondStore,
 		cmdRelease:   s.handleRelease,
+		cmdBatch:     s.handleBatch,
 	}
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdReserve, cmdCondStore, cmdRelease} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdReserve, cmdCondStore, cmdRelease, cmdBatch} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -808,7 +811,9 @@ func (s *Store) callOwner(ctx context.Context, start chord.NodeRef, cmd string, 
 // able to give up on a silent replica and try the next before the client
 // gives up on the owner. The owner reads the replicas a get does not
 // cover in parallel (two deadlines cover it); a set pushes to the first
-// r-1 successors in parallel, then to stand-ins one by one (r+1).
+// r-1 successors in parallel, then to stand-ins one by one (r+1). Gets
+// and reads to a node that already has calls of theirs in flight wait
+// for a batch (batch.go).
 func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []byte) ([]byte, error) {
 	d := s.rpc
 	switch cmd {
@@ -823,6 +828,9 @@ func (s *Store) call(ctx context.Context, to chord.NodeRef, cmd string, req []by
 	defer cancel()
 	if to.Addr == s.self.Addr {
 		return s.handlers[cmd](ctx, req)
+	}
+	if batchable(cmd) {
+		return s.callBatched(ctx, to.Addr, cmd, req)
 	}
 	return s.node.Call(ctx, to.Addr, cmd, req)
 }

@@ -9,8 +9,9 @@
 // cond.go (SetIf and DelIf, the conditional write) and reserve.go (how
 // the holders check it), update.go (Update, the read-modify-write on
 // SetIf), owners.go (GetDirect, a get without the lookup, to an owner
-// remembered from its answer) and anyread.go (ReadAny, a read from any
-// one holder, for values that check themselves).
+// remembered from its answer), anyread.go (ReadAny, a read from any
+// one holder, for values that check themselves) and batch.go (concurrent
+// gets and reads to one node sent as one call).
 //
 // # Placement and writes
 //
@@ -77,7 +78,9 @@
 // it returns, so that no later read returns an older value, even when the
 // write that made the newest one has not finished (and never will: its
 // writer crashed). A missing or deleted key is Found = false, not an
-// error.
+// error. Under load, the gets and reads a node sends to one node while
+// two of them are in flight wait and go together, as one dht.batch call,
+// when one returns (batch.go); each is served as if it came alone.
 //
 // # Join: the handoff
 //

@@ -1,0 +1,276 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// gatedTransport logs every outgoing call, holds the dht.read calls back
+// while its gate is shut, and sends dht.batch under another name when
+// noBatch is set (a peer of an older build, which does not know it).
+type gatedTransport struct {
+	chord.Transport
+	log  *callLog
+	gate *gate
+}
+
+type gate struct {
+	mu      sync.Mutex
+	shut    chan struct{} // nil: open
+	noBatch bool
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.shut = make(chan struct{})
+}
+
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.shut != nil {
+		close(g.shut)
+		g.shut = nil
+	}
+}
+
+func (t gatedTransport) Call(ctx context.Context, addr, m string, req []byte) ([]byte, error) {
+	t.log.add(t.Addr(), m)
+	t.gate.mu.Lock()
+	shut, noBatch := t.gate.shut, t.gate.noBatch
+	t.gate.mu.Unlock()
+	if m == method(cmdRead) && shut != nil {
+		select {
+		case <-shut:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if m == method(cmdBatch) && noBatch {
+		m = method("dht.batch-unknown")
+	}
+	return t.Transport.Call(ctx, addr, m, req)
+}
+
+func newGatedRing(t *testing.T, n int, seed int64, mutate func(*Config)) (*testRing, *callLog, *gate) {
+	t.Helper()
+	r := emptyTestRing(seed, nil, mutate)
+	r.t = t
+	log := &callLog{n: map[string]map[string]int{}}
+	g := &gate{}
+	r.listen = func() (chord.Transport, error) {
+		ep, err := r.nw.Endpoint(fmt.Sprintf("node-%03d", r.next))
+		r.next++
+		if err != nil {
+			return nil, err
+		}
+		return gatedTransport{ep, log, g}, nil
+	}
+	return r.start(n), log, g
+}
+
+// waiting returns how many requests of cmd to addr wait for a batch at s.
+func (s *Store) waiting(addr, cmd string) int {
+	s.batch.mu.Lock()
+	defer s.batch.mu.Unlock()
+	if q := s.batch.queues[batchKey{addr: addr, cmd: cmd}]; q != nil {
+		return len(q.waiting)
+	}
+	return 0
+}
+
+// batchedGets runs gets of key through via while the replicas' reads are
+// held back, until every get beyond the first batchInFlight waits for a
+// batch to each replica, then lets them go, and checks every get's value.
+func batchedGets(t *testing.T, r *testRing, g *gate, via *testNode, key, want string, gets int) {
+	t.Helper()
+	ctx := context.Background()
+	holders := r.expectedHolders(HashIDForTest(key))
+	g.close()
+	defer g.open()
+	errs := make(chan error, gets)
+	for range gets {
+		go func() { // exits when its get returns
+			got, err := via.store.Get(ctx, key)
+			if err == nil && string(got.Value) != want {
+				err = fmt.Errorf("got %q, want %q", got.Value, want)
+			}
+			errs <- err
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, h := range holders[1:] {
+		for via.store.waiting(h, cmdRead) < gets-batchInFlight {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d reads of %s wait for a batch to %s, want %d", via.store.waiting(h, cmdRead), key, h, gets-batchInFlight)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	g.open()
+	for range gets {
+		if err := <-errs; err != nil {
+			t.Fatalf("get %s via %s: %v", key, via.addr, err)
+		}
+	}
+}
+
+// notHolder returns a live node that holds no copy of key.
+func notHolder(t *testing.T, r *testRing, key string) *testNode {
+	t.Helper()
+	holders := r.expectedHolders(HashIDForTest(key))
+	for _, n := range r.live() {
+		if !containsAddr(holders, n.addr) {
+			return n
+		}
+	}
+	t.Fatal("every node holds", key)
+	return nil
+}
+
+// TestGetsAreBatched: concurrent gets through one node send the reads
+// that find batchInFlight calls under way to a replica as one dht.batch
+// call when one returns, and each get returns the value.
+func TestGetsAreBatched(t *testing.T) {
+	ctx := context.Background()
+	r, log, g := newGatedRing(t, 8, 31, nil)
+	if _, err := r.any().store.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	via := notHolder(t, r, "k")
+	if _, err := via.store.Get(ctx, "k"); err != nil { // learns the replicas
+		t.Fatal(err)
+	}
+	const gets = 10
+	log.take()
+	batchedGets(t, r, g, via, "k", "v", gets)
+	mine := log.take()[via.addr]
+	// Each replica: batchInFlight reads alone, then the others in one batch
+	// (or more if a batch is sent before the last ones are queued; the
+	// wait above rules that out).
+	if got, want := mine[method(cmdRead)], 2*batchInFlight; got != want {
+		t.Errorf("%d dht.read calls, want %d", got, want)
+	}
+	if got, want := mine[method(cmdBatch)], 2; got < want {
+		t.Errorf("%d dht.batch calls, want at least %d (the gets to the owner may be batched too)", got, want)
+	}
+	if n := mine[method(cmdRead)] + mine[method(cmdBatch)] + mine[method(cmdGet)]; n >= 3*gets {
+		t.Errorf("%d calls for %d gets: not batched", n, gets)
+	}
+}
+
+// TestBatchReplyTooLarge: a node answers a batch only as far as its
+// replies fit in Config.MaxBatchBytes; the rest are sent again one by one.
+func TestBatchReplyTooLarge(t *testing.T) {
+	ctx := context.Background()
+	r, log, g := newGatedRing(t, 8, 32, func(c *Config) { c.MaxBatchBytes = 100 })
+	value := strings.Repeat("x", 200)
+	if _, err := r.any().store.Set(ctx, "big", []byte(value)); err != nil {
+		t.Fatal(err)
+	}
+	via := notHolder(t, r, "big")
+	if _, err := via.store.Get(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	const gets = 6
+	log.take()
+	batchedGets(t, r, g, via, "big", value, gets)
+	mine := log.take()[via.addr]
+	// Per replica: batchInFlight alone, one batch answered for its first
+	// request only, the others again alone.
+	if got, want := mine[method(cmdRead)], 2*(batchInFlight+gets-batchInFlight-1); got != want {
+		t.Errorf("%d dht.read calls, want %d", got, want)
+	}
+}
+
+// TestBatchToOlderNode: a node that does not know dht.batch gets the
+// requests one by one, that batch's and every later one.
+func TestBatchToOlderNode(t *testing.T) {
+	ctx := context.Background()
+	r, log, g := newGatedRing(t, 8, 33, nil)
+	if _, err := r.any().store.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	via := notHolder(t, r, "k")
+	if _, err := via.store.Get(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	g.noBatch = true
+	g.mu.Unlock()
+	const gets = 5
+	log.take()
+	batchedGets(t, r, g, via, "k", "v", gets)
+	if got, want := log.take()[via.addr][method(cmdBatch)], 2; got < want {
+		t.Fatalf("%d dht.batch calls, want at least %d", got, want)
+	}
+	// The replicas are known not to take batches now: concurrent reads go
+	// out one by one, however many.
+	for _, h := range r.expectedHolders(HashIDForTest("k"))[1:] {
+		via.store.batch.mu.Lock()
+		single := via.store.batch.queues[batchKey{addr: h, cmd: cmdRead}].single
+		via.store.batch.mu.Unlock()
+		if !single {
+			t.Errorf("%s is still sent batches", h)
+		}
+	}
+}
+
+func TestBatchCodec(t *testing.T) {
+	req := batchReq{Cmd: cmdRead, Reqs: [][]byte{getReq{Key: "a"}.encode(), getReq{Key: "b"}.encode()}}
+	got, err := decodeBatchReq(req.encode())
+	if err != nil || !reflect.DeepEqual(got, req) {
+		t.Errorf("batchReq round trip = %+v, %v", got, err)
+	}
+	resp := batchResp{Replies: [][]byte{{1, 2}, {}}}
+	gotResp, err := decodeBatchResp(resp.encode(), 2)
+	if err != nil || len(gotResp.Replies) != 2 || string(gotResp.Replies[0]) != "\x01\x02" || len(gotResp.Replies[1]) != 0 {
+		t.Errorf("batchResp round trip = %+v, %v", gotResp, err)
+	}
+	many := batchReq{Cmd: cmdGet}
+	for range maxBatch + 1 {
+		many.Reqs = append(many.Reqs, []byte{0})
+	}
+	bad := []struct {
+		name string
+		err  error
+	}{
+		{"a batch of writes", func() error {
+			_, err := decodeBatchReq(batchReq{Cmd: cmdSet, Reqs: [][]byte{{0}}}.encode())
+			return err
+		}()},
+		{"too many requests", func() error { _, err := decodeBatchReq(many.encode()); return err }()},
+		{"truncated", func() error { b := req.encode(); _, err := decodeBatchReq(b[:len(b)-1]); return err }()},
+		{"more replies than requests", func() error { _, err := decodeBatchResp(resp.encode(), 1); return err }()},
+		{"no reply", func() error { _, err := decodeBatchResp(batchResp{}.encode(), 1); return err }()},
+		{"refused", func() error {
+			_, err := decodeBatchResp(batchResp{Head: replyHead{Status: statusInvalid, Msg: "no"}}.encode(), 1)
+			return err
+		}()},
+	}
+	for _, b := range bad {
+		if !errors.Is(b.err, errMalformed) {
+			t.Errorf("%s: %v, want a malformed message", b.name, b.err)
+		}
+	}
+}
+
+// TestLinearizableBatched is TestLinearizable with twelve clients on two
+// keys, and a request held back for a batch whenever one call of its
+// command to the node is in flight, so that reads of the schedules travel
+// in batches (about 4 in 100 in 200 schedules).
+// DHT_SCHEDULES=n runs n schedules instead of the default 50.
+func TestLinearizableBatched(t *testing.T) {
+	defer func(n int) { batchInFlight = n }(batchInFlight)
+	batchInFlight = 1
+	checkSchedules(t, linConfig{nodes: 6, clients: 12, maxOps: 12, keys: 2, rpc: 30 * time.Millisecond}, schedulesFromEnv(50))
+}
