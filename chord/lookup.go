@@ -55,6 +55,10 @@ type LookupOptions struct {
 	// returned fail (dht looks up again this way), when an answer from
 	// before the failure proves nothing.
 	PingOwner bool
+	// Probe is sent with every step request and shown to the answering
+	// node's StepCache (stepcache.go); an answer from one ends the lookup
+	// with LookupResult.Answer instead of an owner.
+	Probe []byte
 }
 
 // LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
@@ -70,7 +74,7 @@ func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (Looku
 	if opts.PingOwner {
 		mode |= lookupPingOwner
 	}
-	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", mode)
+	res, err := n.resolveProbe(ctx, id.Mask(n.cfg.Bits), mode, opts.Probe)
 	if err != nil {
 		n.lookupFailures.Add(1)
 		return res, err
@@ -96,6 +100,7 @@ type lookup struct {
 	hint     bool // accept an owner without checking it is alive (a routing hint)
 	trust    bool // the same for a caller that calls the owner next (LookupOptions.TrustOwner)
 	ping     bool // take no owner on earlier evidence (LookupOptions.PingOwner)
+	probe    []byte // sent with every step (LookupOptions.Probe, stepcache.go)
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
@@ -114,8 +119,17 @@ const (
 // resolve runs an iterative lookup of key. With known == "" it starts from
 // this node's own tables; otherwise (Join, unify) the first node asked is known.
 func (n *Node) resolve(ctx context.Context, key ID, known string, mode int) (LookupResult, error) {
+	return n.resolveWith(ctx, key, known, mode, nil)
+}
+
+// resolveProbe is resolve from this node's tables with a probe (stepcache.go).
+func (n *Node) resolveProbe(ctx context.Context, key ID, mode int, probe []byte) (LookupResult, error) {
+	return n.resolveWith(ctx, key, "", mode, probe)
+}
+
+func (n *Node) resolveWith(ctx context.Context, key ID, known string, mode int, probe []byte) (LookupResult, error) {
 	start := time.Now()
-	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0}
+	l := &lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0, probe: probe}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
 	l.res.Path = l.pathBuf[:0]
@@ -181,7 +195,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.asked = append(l.asked, e.ref.Addr)
 		l.steps++
 		t0 := time.Now()
-		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.key[:])
+		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.stepRequest())
 		var a stepAnswer
 		if err == nil {
 			a, err = decodeStep(body, &internedAddrs)
@@ -205,6 +219,9 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.answered = append(l.answered, a.self.Addr)
 		if a.self.Addr != e.ref.Addr {
 			l.asked = append(l.asked, a.self.Addr)
+		}
+		if l.answeredFromCache(&a) {
+			return NodeRef{}, nil
 		}
 		a.setFrom(a.self)
 		if len(a.owners) > 0 {
@@ -513,7 +530,7 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 
 // serveStep answers one lookup step for a remote asker.
 func (n *Node) serveStep(req []byte) []byte {
-	if len(req) != len(ID{}) {
+	if len(req) < len(ID{}) {
 		return errorReply(statusBadRequest, "bad step request: want a 20-byte identifier")
 	}
 	var key ID
@@ -530,7 +547,8 @@ func (n *Node) serveStep(req []byte) []byte {
 	if len(a.owners) > 0 {
 		a.owners[0].heard, a.owners[0].vouched = n.heardFrom(a.owners[0].ref.Addr)
 	}
-	return appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))), &a)
+	a.cached = n.stepCacheAnswer(key.Mask(n.cfg.Bits), req[len(ID{}):])
+	return appendCached(appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))+len(a.cached)), &a), a.cached)
 }
 
 // Via texts, made once: "finger[k]" in the paper's numbering (finger[k]

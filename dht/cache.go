@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -91,6 +92,10 @@ type readCache struct {
 	since   time.Time                       // when pred was first seen
 
 	hits, misses uint64
+
+	self     chord.NodeRef      // this node: the one its cached answers come from
+	seen     map[string]hopSeen // keys seen going by as a hop (hopcache.go)
+	fetching map[string]bool    // keys a hop is fetching for its cache
 }
 
 type cacheEntry struct {
@@ -114,6 +119,7 @@ func (s *Store) SetCache(on bool) {
 		c.offAt = s.now()
 		c.lru.Init()
 		clear(c.byKey)
+		clear(c.seen)
 	}
 	c.on = on
 }
@@ -180,6 +186,7 @@ func (c *readCache) keep(key string, res GetResult, start time.Time, d time.Dura
 	}
 	res.Lookup = chord.LookupResult{}
 	res.WrittenBack = 0
+	res.CachedBy = c.self
 	e := &cacheEntry{key: key, res: res, until: start.Add(d)}
 	if el, ok := c.byKey[key]; ok {
 		el.Value = e
@@ -232,15 +239,20 @@ func (c *readCache) grant(key, holder string, now time.Time) time.Duration {
 // stops new leases on key, revokes the unexpired ones (waiting out those
 // whose holder does not answer) and waits out the grace time when this
 // node may have taken the key over from another owner recently. done
-// must be called once the write is applied.
-func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done func()) {
+// must be called once the write is applied, or once it is given up: when
+// ctx ends before every lease is revoked or over, the error says so and
+// the write must not be made visible.
+func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done func(), err error) {
 	c := s.cache
 	now := s.now()
 	pred := s.node.Predecessor()
 	c.mu.Lock()
 	c.writing[key]++
-	holders := c.leases[key]
-	delete(c.leases, key)
+	// The leases stay in the table until their holder has dropped its
+	// copy: a write that starts while this one revokes them must find
+	// them too, or it could be acknowledged before a holder that this one
+	// cannot reach has let its lease run out.
+	holders := maps.Clone(c.leases[key])
 	c.notePredLocked(pred, now)
 	var wait time.Time
 	lease := c.cfg.lease()
@@ -277,7 +289,9 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 					wait = end
 				}
 				mu.Unlock()
+				return
 			}
+			c.dropLease(key, h, end)
 		}()
 	}
 	wg.Wait()
@@ -287,9 +301,24 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+			return done, fmt.Errorf("write of %q waits for read leases to end: %w", key, ctx.Err())
 		}
 	}
-	return done
+	return done, nil
+}
+
+// dropLease forgets holder's lease on key once the holder has dropped its
+// copy, unless a later grant replaced it (end changed).
+func (c *readCache) dropLease(key, holder string, end time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hs := c.leases[key]
+	if e, ok := hs[holder]; ok && e.Equal(end) {
+		delete(hs, holder)
+		if len(hs) == 0 {
+			delete(c.leases, key)
+		}
+	}
 }
 
 // notePred records the predecessor seen now (Repair calls it every

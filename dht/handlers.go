@@ -349,8 +349,11 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 		return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
 	}
 	s.servedSets(1)
-	done := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
+	done, lerr := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
 	defer done()
+	if lerr != nil { // a lease may still be served: the write must not be seen
+		return setResp{Head: replyHead{Status: statusUnavailable, Msg: lerr.Error()}}, record{}, true
+	}
 	s.mu.Lock()
 	if s.leaving || s.left {
 		// Leave has started: its handoff may not include this write.
