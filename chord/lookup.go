@@ -100,12 +100,13 @@ type lookup struct {
 	hint     bool // accept an owner without checking it is alive (a routing hint)
 	trust    bool // the same for a caller that calls the owner next (LookupOptions.TrustOwner)
 	ping     bool // take no owner on earlier evidence (LookupOptions.PingOwner)
-	probe    []byte // sent with every step (LookupOptions.Probe, stepcache.go)
 
 	// Backing arrays for the slices above: most lookups need no more.
 	candBuf                          [24]routeEntry
 	askedBuf, answeredBuf, failedBuf [8]string
 	pathBuf                          [8]Hop
+
+	probe []byte // sent with every step (LookupOptions.Probe, stepcache.go)
 }
 
 // Modes of resolve.

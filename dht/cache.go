@@ -102,6 +102,7 @@ type cacheEntry struct {
 	key   string
 	res   GetResult
 	until time.Time
+	hits  int // gets it answered at a hop (hopcache.go)
 }
 
 func newReadCache(cfg CacheConfig) *readCache {

@@ -22,9 +22,13 @@ import (
 // earlier, at nodes spread over the ring.
 
 // hopCacheMin is how many times a key must go by a node within one lease
-// before the node fetches it into its cache: one fetch then saves the
-// owner at least as many requests as it costs.
-const hopCacheMin = 2
+// before the node fetches it into its cache, and how many gets a cached
+// key must answer within its lease for the node to fetch it again before
+// the lease ends: each fetch then saves the owner several reads, so that
+// the fetches of many hops do not make the owner hot themselves (with 2,
+// a model of 10^4 nodes had the owner of the hottest key serve more
+// fetches than it had served gets without the cache).
+const hopCacheMin = 4
 
 // hopFetchMax bounds the fetches a node runs at once for its hop cache.
 const hopFetchMax = 4
@@ -91,9 +95,10 @@ func (c *readCache) sighted(key string, now time.Time) bool {
 	return h.n == hopCacheMin && c.startFetchLocked(key)
 }
 
-// refreshDue reports whether a hop should fetch key again now, so that a
-// key it keeps answering for stays cached: its lease has less than a
-// quarter left, and no fetch of it is under way.
+// refreshDue counts a get key's cached entry answered at a hop and
+// reports whether to fetch key again now, so that a key the hop keeps
+// answering for stays cached: its lease has less than a quarter left, it
+// answered hopCacheMin gets or more, and no fetch of it is under way.
 func (c *readCache) refreshDue(key string, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -101,7 +106,9 @@ func (c *readCache) refreshDue(key string, now time.Time) bool {
 	if !ok || !c.on {
 		return false
 	}
-	if el.Value.(*cacheEntry).until.Sub(now) > c.cfg.lease()/4 {
+	e := el.Value.(*cacheEntry)
+	e.hits++
+	if e.until.Sub(now) > c.cfg.lease()/4 || e.hits < hopCacheMin {
 		return false
 	}
 	return c.startFetchLocked(key)
