@@ -187,7 +187,7 @@ func (s *simRun) route(i, k int) int {
 		return -1
 	}
 	start := s.r.ids[i] + 1<<k
-	var next uint64 = s.r.ids[i] // the last finger's interval ends at i
+	next := s.r.ids[i] // the last finger's interval ends at i
 	if k+1 < 64 {
 		next = s.r.ids[i] + 1<<(k+1)
 	}
