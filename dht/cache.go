@@ -96,6 +96,9 @@ type readCache struct {
 	self     chord.NodeRef      // this node: the one its cached answers come from
 	seen     map[string]hopSeen // keys seen going by as a hop (hopcache.go)
 	fetching map[string]bool    // keys a hop is fetching for its cache
+	// subs are the sub-leases this node granted from its cached copies:
+	// key → hop that fetched it → lease end (hopcache.go).
+	subs map[string]map[string]time.Time
 }
 
 type cacheEntry struct {
@@ -274,6 +277,17 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 		}
 		c.mu.Unlock()
 	}
+	if err := s.revoke(ctx, key, holders, now, wait, c.dropLease); err != nil {
+		return done, fmt.Errorf("write of %q waits for read leases to end: %w", key, err)
+	}
+	return done, nil
+}
+
+// revoke tells every holder of an unexpired lease on key to drop its copy,
+// forgets (drop) the leases of those that answered, and waits until the
+// leases of those that did not have ended, and at least until wait. It
+// fails when ctx ends first: a holder may then still serve its copy.
+func (s *Store) revoke(ctx context.Context, key string, holders map[string]time.Time, now, wait time.Time, drop func(key, holder string, end time.Time)) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for h, end := range holders {
@@ -292,7 +306,7 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 				mu.Unlock()
 				return
 			}
-			c.dropLease(key, h, end)
+			drop(key, h, end)
 		}()
 	}
 	wg.Wait()
@@ -302,10 +316,10 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return done, fmt.Errorf("write of %q waits for read leases to end: %w", key, ctx.Err())
+			return ctx.Err()
 		}
 	}
-	return done, nil
+	return nil
 }
 
 // dropLease forgets holder's lease on key once the holder has dropped its
@@ -336,8 +350,12 @@ func (c *readCache) notePredLocked(pred chord.NodeRef, now time.Time) {
 	}
 }
 
-// handleInval serves dht.inval: the owner revokes this node's lease on a key.
-func (s *Store) handleInval(_ context.Context, b []byte) ([]byte, error) {
+// handleInval serves dht.inval: the owner (or the hop this node fetched
+// the key from) revokes this node's lease on a key. The hops that fetched
+// the key from this node's copy lose theirs first (hopcache.go): only
+// then does this node answer, and if it cannot make sure of them in time
+// it fails, so that the caller waits this node's lease out.
+func (s *Store) handleInval(ctx context.Context, b []byte) ([]byte, error) {
 	m, err := decodeInvalReq(b, s.lim)
 	if err != nil {
 		return replyHeadOnly(invalid(err)), nil
@@ -349,7 +367,13 @@ func (s *Store) handleInval(_ context.Context, b []byte) ([]byte, error) {
 		c.lru.Remove(el)
 		delete(c.byKey, m.Key)
 	}
+	subs := maps.Clone(c.subs[m.Key])
 	c.mu.Unlock()
+	if len(subs) > 0 {
+		if err := s.revoke(ctx, m.Key, subs, s.now(), time.Time{}, c.dropSub); err != nil {
+			return nil, fmt.Errorf("revoke the hops that read %q from this node: %w", m.Key, err)
+		}
+	}
 	return replyHeadOnly(replyHead{}), nil
 }
 

@@ -336,7 +336,7 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 	lease, inval := s.cache.begin()
 	opts := ownerLookup
 	if lease { // a hop that routes to key may answer from its cache (hopcache.go)
-		opts.Probe = encodeProbe(key)
+		opts.Probe = encodeProbe(key, "")
 	}
 	lr, err := s.node.LookupWith(ctx, s.KeyID(key), opts)
 	if err == nil && lr.Answer != nil {

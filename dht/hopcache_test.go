@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 func hopCached(t *testing.T, hop *testNode, key string) (GetResult, bool) {
 	t.Helper()
 	id := hop.store.KeyID(key)
-	b := hop.store.AnswerStep(id, encodeProbe(key))
+	b := hop.store.AnswerStep(id, encodeProbe(key, ""))
 	if b == nil {
 		return GetResult{}, false
 	}
@@ -107,5 +108,57 @@ func TestHopCacheFreshness(t *testing.T) {
 	r.nw.Resume(hop.addr)
 	if c, ok := hopCached(t, hop, key); ok && string(c.Value) != "v2" {
 		t.Fatalf("after set v2 returned (in %v), the cut-off hop %s answers %q", took, hop.addr, c.Value)
+	}
+}
+
+// TestHopSubLease: a hop that fetched a key from another hop's copy holds
+// it under a sub-lease that ends no later than that copy's lease, and a
+// write reaches it through that hop: once the write has returned, neither
+// serves the replaced value, also when the hop that fetched it cannot be
+// reached (it is waited out).
+func TestHopSubLease(t *testing.T) {
+	ctx := context.Background()
+	lease := 300 * time.Millisecond
+	r := newTestRingCfg(t, 8, 11, func(c *Config) {
+		c.Clock = time.Now
+		c.Cache = CacheConfig{On: true, Lease: lease}
+	})
+	nodes := r.ringOrder()
+	const key = "hot"
+	writer := nodes[0]
+	for round, paused := range []bool{false, true} {
+		old := fmt.Sprintf("old%d", round)
+		if _, err := writer.store.Set(ctx, key, []byte(old)); err != nil {
+			t.Fatal(err)
+		}
+		h1, h2 := nodes[3], nodes[5]
+		if c := waitHopCached(t, h1, key); string(c.Value) != old {
+			t.Fatalf("hop %s cached %q, want %s", h1.addr, c.Value, old)
+		}
+		// h2 fetches from h1 as fetchForHop does when h1 answers its lookup.
+		start := time.Now()
+		_, inval := h2.store.cache.begin()
+		b := h1.store.AnswerStep(h1.store.KeyID(key), encodeProbe(key, h2.addr))
+		res, ok := h2.store.hopAnswer(key, chord.LookupResult{Answer: b, AnsweredBy: h1.node.Self()})
+		if !ok || res.lease <= 0 || res.lease > lease {
+			t.Fatalf("h1 granted no sub-lease: ok %v, lease %v", ok, res.lease)
+		}
+		h2.store.cache.keep(key, res, start, res.lease, inval)
+		if c, ok := hopCached(t, h2, key); !ok || string(c.Value) != old {
+			t.Fatalf("h2 does not serve its sub-leased copy: %v %q", ok, c.Value)
+		}
+		if paused {
+			r.nw.Pause(h2.addr)
+		}
+		neu := fmt.Sprintf("new%d", round)
+		if _, err := writer.store.Set(ctx, key, []byte(neu)); err != nil {
+			t.Fatal(err)
+		}
+		r.nw.Resume(h2.addr)
+		for _, h := range []*testNode{h1, h2} {
+			if c, ok := hopCached(t, h, key); ok && string(c.Value) != neu {
+				t.Fatalf("after set %s returned (h2 paused: %v), %s still answers %q", neu, paused, h.addr, c.Value)
+			}
+		}
 	}
 }

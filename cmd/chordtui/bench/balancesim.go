@@ -22,9 +22,10 @@ import (
 // successor list holds the key names the owner, which the origin then
 // asks; the owner and the next r−1 nodes serve the read. With the cache
 // on, every step shows the key to the hop, which answers from its cache
-// while its lease lasts and fetches a key it sees hopCacheMin times within
-// a lease (a lookup and a read of its own, counted as load), and the origin
-// keeps what the owner answered for a lease. The rules and thresholds are
+// while its lease lasts and fetches a key it sees simCacheMin times within
+// a lease (a lookup of its own, answered by the first hop that has the key
+// under a sub-lease, else a read at the owner; counted as load), and the
+// origin keeps what the owner answered for a lease. The rules and thresholds are
 // those of chord/adaptive.go and dht/hopcache.go; the model leaves out
 // the network (calls are instant), maintenance, failures and writes (so
 // no read can be stale), and adaptive routing sees its peers' loads at
@@ -323,9 +324,15 @@ func (s *simRun) hopAnswers(i int, key uint64, kidx int32) bool {
 	return false
 }
 
-// fetch is a hop's read with a lease (instant in the model).
+// fetch is a hop's read with a lease (instant in the model): from the
+// first hop of its own lookup that has the key cached, under a sub-lease
+// that ends with that hop's, or else from the owner (dht/hopcache.go).
 func (s *simRun) fetch(i int, key uint64, kidx int32) {
-	owner, _, _ := s.lookup(i, key, kidx, false)
+	owner, _, at := s.lookup(i, key, kidx, true)
+	if at >= 0 {
+		s.keepUntil(i, kidx, s.cached[at][kidx].end)
+		return
+	}
 	s.read(owner, i)
 	s.keep(i, kidx)
 }
@@ -341,7 +348,9 @@ func (s *simRun) read(owner, origin int) {
 	}
 }
 
-func (s *simRun) keep(i int, kidx int32) {
+func (s *simRun) keep(i int, kidx int32) { s.keepUntil(i, kidx, s.now+s.lease) }
+
+func (s *simRun) keepUntil(i int, kidx int32, end float64) {
 	if s.cached[i] == nil {
 		s.cached[i] = map[int32]simEntry{}
 	}
@@ -352,7 +361,7 @@ func (s *simRun) keep(i int, kidx int32) {
 			}
 		}
 	}
-	s.cached[i][kidx] = simEntry{end: s.now + s.lease}
+	s.cached[i][kidx] = simEntry{end: end}
 }
 
 // get is one get of key kidx from origin.
@@ -455,4 +464,4 @@ func simKeys(keys int, alpha float64) ([]uint64, []float64) {
 // simCacheMin is hopCacheMin of dht/hopcache.go: sightings within a lease
 // before a hop fetches a key, and hits within a lease before it fetches it
 // again.
-const simCacheMin = 4
+const simCacheMin = 2
