@@ -280,7 +280,43 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 	if err := s.revoke(ctx, key, holders, now, wait, c.dropLease); err != nil {
 		return done, fmt.Errorf("write of %q waits for read leases to end: %w", key, err)
 	}
-	return done, nil
+	// The predecessor may have changed while this write waited (a
+	// stand-in becoming the owner when the owner leaves): leases the
+	// previous owner granted until then must end first too.
+	for {
+		wait, err := s.graceAfterPredChange()
+		if err != nil || wait.IsZero() {
+			return done, err
+		}
+		if err := s.revoke(ctx, key, nil, s.now(), wait, c.dropLease); err != nil {
+			return done, fmt.Errorf("write of %q waits for read leases to end: %w", key, err)
+		}
+	}
+}
+
+// isLeaving reports whether Leave has started: a leaving owner grants no
+// lease, so that a stand-in that waits one lease from its refusal on
+// outwaits every lease it granted.
+func (s *Store) isLeaving() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leaving || s.left
+}
+
+// graceAfterPredChange notes the predecessor now and returns until when a
+// write must wait because it changed less than a lease ago (zero: no wait).
+func (s *Store) graceAfterPredChange() (time.Time, error) {
+	c := s.cache
+	now := s.now()
+	pred := s.node.Predecessor()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notePredLocked(pred, now)
+	lease := c.cfg.lease()
+	if (c.on || now.Sub(c.offAt) < lease) && now.Sub(c.since) < lease {
+		return c.since.Add(lease), nil
+	}
+	return time.Time{}, nil
 }
 
 // revoke tells every holder of an unexpired lease on key to drop its copy,

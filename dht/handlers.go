@@ -126,7 +126,7 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 	}
 	s.servedGet()
 	var lease time.Duration
-	if m.Lease && self && !m.Force {
+	if m.Lease && self && !m.Force && !s.isLeaving() {
 		lease = s.cache.grant(m.Key, m.From, s.now()) // before the read: a later write revokes it
 	}
 	s.mu.Lock()
