@@ -66,8 +66,12 @@ type LookupOptions struct {
 	// (recursive.go). The result reads as an iterative one's: Path lists
 	// every call of every node, Hop.From says who made it, and a hop's
 	// RTT includes the hops after it. With PingOwner the lookup stays
-	// iterative (offer's rule is the asker's).
+	// iterative (offer's rule is the asker's), and so it does with a Probe.
 	Recursive bool
+	// Probe is sent with every step request and shown to the answering
+	// node's StepCache (stepcache.go); an answer from one ends the lookup
+	// with LookupResult.Answer instead of an owner.
+	Probe []byte
 }
 
 // LookupWith is Lookup with options. With the zero LookupOptions it is Lookup.
@@ -86,7 +90,7 @@ func (n *Node) LookupWith(ctx context.Context, id ID, opts LookupOptions) (Looku
 	if opts.Recursive {
 		mode |= lookupRecursive
 	}
-	res, err := n.resolve(ctx, id.Mask(n.cfg.Bits), "", mode)
+	res, err := n.resolveProbe(ctx, id.Mask(n.cfg.Bits), mode, opts.Probe)
 	if err != nil {
 		n.lookupFailures.Add(1)
 		return res, err
@@ -130,6 +134,8 @@ type lookup struct {
 	candBuf                          [24]routeEntry
 	askedBuf, answeredBuf, failedBuf [8]string
 	pathBuf                          [8]Hop
+
+	probe []byte // sent with every step (LookupOptions.Probe, stepcache.go)
 }
 
 // Modes of resolve.
@@ -148,16 +154,25 @@ var lookupPool = sync.Pool{New: func() any { return new(lookup) }}
 // resolve runs an iterative lookup of key. With known == "" it starts from
 // this node's own tables; otherwise (Join, unify) the first node asked is known.
 func (n *Node) resolve(ctx context.Context, key ID, known string, mode int) (LookupResult, error) {
+	return n.resolveWith(ctx, key, known, mode, nil)
+}
+
+// resolveProbe is resolve from this node's tables with a probe (stepcache.go).
+func (n *Node) resolveProbe(ctx context.Context, key ID, mode int, probe []byte) (LookupResult, error) {
+	return n.resolveWith(ctx, key, "", mode, probe)
+}
+
+func (n *Node) resolveWith(ctx context.Context, key ID, known string, mode int, probe []byte) (LookupResult, error) {
 	start := time.Now()
 	l := lookupPool.Get().(*lookup)
 	defer lookupPool.Put(l)
-	*l = lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0}
+	*l = lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0, probe: probe}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
 	l.res.Path = l.pathBuf[:0]
 	var owner NodeRef
 	var err error
-	if mode&lookupRecursive != 0 && mode&lookupPingOwner == 0 && known == "" {
+	if mode&lookupRecursive != 0 && mode&lookupPingOwner == 0 && probe == nil && known == "" {
 		owner, err = l.runRecursive(ctx)
 	} else {
 		owner, err = l.run(ctx, known)
@@ -196,7 +211,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.asked = append(l.asked, e.ref.Addr)
 		l.steps++
 		t0 := time.Now()
-		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.key[:])
+		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.stepRequest())
 		var a stepAnswer
 		if err == nil {
 			a, err = decodeStep(body, &internedAddrs)
@@ -220,6 +235,9 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		l.answered = append(l.answered, a.self.Addr)
 		if a.self.Addr != e.ref.Addr {
 			l.asked = append(l.asked, a.self.Addr)
+		}
+		if l.answeredFromCache(&a) {
+			return NodeRef{}, nil
 		}
 		a.setFrom(a.self)
 		// Keep only candidates that make progress: strictly between the
@@ -638,7 +656,7 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 
 // serveStep answers one lookup step for a remote asker.
 func (n *Node) serveStep(req []byte) []byte {
-	if len(req) != len(ID{}) {
+	if len(req) < len(ID{}) {
 		return errorReply(statusBadRequest, "bad step request: want a 20-byte identifier")
 	}
 	var key ID
@@ -655,7 +673,8 @@ func (n *Node) serveStep(req []byte) []byte {
 	if len(a.owners) > 0 {
 		a.owners[0].heard, a.owners[0].vouched = n.heardFrom(a.owners[0].ref.Addr)
 	}
-	return appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))), &a)
+	a.cached = n.stepCacheAnswer(key.Mask(n.cfg.Bits), req[len(ID{}):])
+	return appendCached(appendStep(make([]byte, 0, 32+48*(len(a.owners)+len(a.cands))+len(a.cached)), &a), a.cached)
 }
 
 // Via texts, made once: "finger[k]" in the paper's numbering (finger[k]

@@ -64,6 +64,8 @@ type Node struct {
 	adaptive atomic.Bool
 	loads    map[string]peerLoad
 	routes   []NodeRef
+	// stepCache answers probing lookup steps (stepcache.go).
+	stepCache atomic.Pointer[stepCacheBox]
 
 	// stopped is set once, by Stop, while holding mu and emitMu: every
 	// state write checks it under mu and every event under emitMu, so

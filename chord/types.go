@@ -137,6 +137,9 @@ type Hop struct {
 	// RTT is how long the call took: in a recursive lookup, the calls made
 	// after it by the node called included.
 	RTT time.Duration
+	// Cached is true when the node answered the lookup from its cache
+	// (LookupOptions.Probe): the last row of a lookup that ended there.
+	Cached bool
 }
 
 // OwnerCheck says how a lookup established that the owner it returns is
@@ -238,6 +241,11 @@ type LookupResult struct {
 	Timeouts int
 	// Took is the wall time of the whole lookup.
 	Took time.Duration
+	// Answer is, for a lookup with LookupOptions.Probe, the answer a
+	// hop's StepCache gave (stepcache.go), and AnsweredBy that hop: the
+	// lookup ended there, with no Owner.
+	Answer     []byte
+	AnsweredBy NodeRef
 }
 
 // Violation is one broken invariant found by CheckInvariants or CheckIdeal,

@@ -93,6 +93,7 @@ type stepAnswer struct {
 	self   NodeRef // the answering node
 	owners []routeEntry
 	cands  []routeEntry
+	cached []byte // a StepCache's answer (stepcache.go), nil if none
 }
 
 // maxHeardMicros bounds the age a step answer may vouch with (an hour).
@@ -263,6 +264,7 @@ func decodeStep(b []byte, intern *addrTable) (stepAnswer, error) {
 			a.owners[0].vouched = true
 			a.owners[0].heard = time.Duration(heard-1) * time.Microsecond
 		}
+		a.cached = d.cachedAnswer()
 	}
 	return a, d.err
 }

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -91,12 +92,20 @@ type readCache struct {
 	since   time.Time                       // when pred was first seen
 
 	hits, misses uint64
+
+	self     chord.NodeRef      // this node: the one its cached answers come from
+	seen     map[string]hopSeen // keys seen going by as a hop (hopcache.go)
+	fetching map[string]bool    // keys a hop is fetching for its cache
+	// subs are the sub-leases this node granted from its cached copies:
+	// key → hop that fetched it → lease end (hopcache.go).
+	subs map[string]map[string]time.Time
 }
 
 type cacheEntry struct {
 	key   string
 	res   GetResult
 	until time.Time
+	hits  int // gets it answered at a hop (hopcache.go)
 }
 
 func newReadCache(cfg CacheConfig) *readCache {
@@ -114,6 +123,7 @@ func (s *Store) SetCache(on bool) {
 		c.offAt = s.now()
 		c.lru.Init()
 		clear(c.byKey)
+		clear(c.seen)
 	}
 	c.on = on
 }
@@ -180,6 +190,7 @@ func (c *readCache) keep(key string, res GetResult, start time.Time, d time.Dura
 	}
 	res.Lookup = chord.LookupResult{}
 	res.WrittenBack = 0
+	res.CachedBy = c.self
 	e := &cacheEntry{key: key, res: res, until: start.Add(d)}
 	if el, ok := c.byKey[key]; ok {
 		el.Value = e
@@ -232,15 +243,20 @@ func (c *readCache) grant(key, holder string, now time.Time) time.Duration {
 // stops new leases on key, revokes the unexpired ones (waiting out those
 // whose holder does not answer) and waits out the grace time when this
 // node may have taken the key over from another owner recently. done
-// must be called once the write is applied.
-func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done func()) {
+// must be called once the write is applied, or once it is given up: when
+// ctx ends before every lease is revoked or over, the error says so and
+// the write must not be made visible.
+func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done func(), err error) {
 	c := s.cache
 	now := s.now()
 	pred := s.node.Predecessor()
 	c.mu.Lock()
 	c.writing[key]++
-	holders := c.leases[key]
-	delete(c.leases, key)
+	// The leases stay in the table until their holder has dropped its
+	// copy: a write that starts while this one revokes them must find
+	// them too, or it could be acknowledged before a holder that this one
+	// cannot reach has let its lease run out.
+	holders := maps.Clone(c.leases[key])
 	c.notePredLocked(pred, now)
 	var wait time.Time
 	lease := c.cfg.lease()
@@ -261,6 +277,53 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 		}
 		c.mu.Unlock()
 	}
+	if err := s.revoke(ctx, key, holders, now, wait, c.dropLease); err != nil {
+		return done, fmt.Errorf("write of %q waits for read leases to end: %w", key, err)
+	}
+	// The predecessor may have changed while this write waited (a
+	// stand-in becoming the owner when the owner leaves): leases the
+	// previous owner granted until then must end first too.
+	for {
+		wait, err := s.graceAfterPredChange()
+		if err != nil || wait.IsZero() {
+			return done, err
+		}
+		if err := s.revoke(ctx, key, nil, s.now(), wait, c.dropLease); err != nil {
+			return done, fmt.Errorf("write of %q waits for read leases to end: %w", key, err)
+		}
+	}
+}
+
+// isLeaving reports whether Leave has started: a leaving owner grants no
+// lease, so that a stand-in that waits one lease from its refusal on
+// outwaits every lease it granted.
+func (s *Store) isLeaving() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leaving || s.left
+}
+
+// graceAfterPredChange notes the predecessor now and returns until when a
+// write must wait because it changed less than a lease ago (zero: no wait).
+func (s *Store) graceAfterPredChange() (time.Time, error) {
+	c := s.cache
+	now := s.now()
+	pred := s.node.Predecessor()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notePredLocked(pred, now)
+	lease := c.cfg.lease()
+	if (c.on || now.Sub(c.offAt) < lease) && now.Sub(c.since) < lease {
+		return c.since.Add(lease), nil
+	}
+	return time.Time{}, nil
+}
+
+// revoke tells every holder of an unexpired lease on key to drop its copy,
+// forgets (drop) the leases of those that answered, and waits until the
+// leases of those that did not have ended, and at least until wait. It
+// fails when ctx ends first: a holder may then still serve its copy.
+func (s *Store) revoke(ctx context.Context, key string, holders map[string]time.Time, now, wait time.Time, drop func(key, holder string, end time.Time)) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for h, end := range holders {
@@ -277,7 +340,9 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 					wait = end
 				}
 				mu.Unlock()
+				return
 			}
+			drop(key, h, end)
 		}()
 	}
 	wg.Wait()
@@ -287,9 +352,24 @@ func (s *Store) beforeWrite(ctx context.Context, key string, standIn bool) (done
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	return done
+	return nil
+}
+
+// dropLease forgets holder's lease on key once the holder has dropped its
+// copy, unless a later grant replaced it (end changed).
+func (c *readCache) dropLease(key, holder string, end time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hs := c.leases[key]
+	if e, ok := hs[holder]; ok && e.Equal(end) {
+		delete(hs, holder)
+		if len(hs) == 0 {
+			delete(c.leases, key)
+		}
+	}
 }
 
 // notePred records the predecessor seen now (Repair calls it every
@@ -306,8 +386,12 @@ func (c *readCache) notePredLocked(pred chord.NodeRef, now time.Time) {
 	}
 }
 
-// handleInval serves dht.inval: the owner revokes this node's lease on a key.
-func (s *Store) handleInval(_ context.Context, b []byte) ([]byte, error) {
+// handleInval serves dht.inval: the owner (or the hop this node fetched
+// the key from) revokes this node's lease on a key. The hops that fetched
+// the key from this node's copy lose theirs first (hopcache.go): only
+// then does this node answer, and if it cannot make sure of them in time
+// it fails, so that the caller waits this node's lease out.
+func (s *Store) handleInval(ctx context.Context, b []byte) ([]byte, error) {
 	m, err := decodeInvalReq(b, s.lim)
 	if err != nil {
 		return replyHeadOnly(invalid(err)), nil
@@ -319,7 +403,13 @@ func (s *Store) handleInval(_ context.Context, b []byte) ([]byte, error) {
 		c.lru.Remove(el)
 		delete(c.byKey, m.Key)
 	}
+	subs := maps.Clone(c.subs[m.Key])
 	c.mu.Unlock()
+	if len(subs) > 0 {
+		if err := s.revoke(ctx, m.Key, subs, s.now(), time.Time{}, c.dropSub); err != nil {
+			return nil, fmt.Errorf("revoke the hops that read %q from this node: %w", m.Key, err)
+		}
+	}
 	return replyHeadOnly(replyHead{}), nil
 }
 

@@ -242,6 +242,8 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdRelease:   s.handleRelease,
 		cmdBatch:     s.handleBatch,
 	}
+	s.cache.self = s.self
+	node.SetStepCache(s) // hops answer gets from their cache (hopcache.go)
 	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdReserve, cmdCondStore, cmdRelease, cmdBatch} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
@@ -282,10 +284,13 @@ type GetResult struct {
 	// read wrote the record back before it returned.
 	WrittenBack int
 	Lookup      chord.LookupResult
-	// Cached says this node answered from its read cache (cache.go):
-	// no lookup, no holder asked; Owner is the one that granted the lease.
-	Cached bool
-	lease  time.Duration // granted with this answer (0: none)
+	// Cached says a read cache answered (cache.go): this node's, with no
+	// lookup and no holder asked, or (CachedBy not this node) the cache
+	// of a hop of the lookup, whose last row is that hop (hopcache.go).
+	// Owner is the one that granted the lease.
+	Cached   bool
+	CachedBy chord.NodeRef
+	lease    time.Duration // granted with this answer (0: none)
 }
 
 // PutResult is the answer to Set and Del.
@@ -332,7 +337,24 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		return res, nil
 	}
 	lease, inval := s.cache.begin()
-	lr, err := s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)
+	opts := ownerLookup
+	if lease { // a hop that routes to key may answer from its cache (hopcache.go)
+		opts.Probe = encodeProbe(key, "")
+	}
+	lr, err := s.node.LookupWith(ctx, s.KeyID(key), opts)
+	if err == nil && lr.Answer != nil {
+		if res, ok := s.hopAnswer(key, lr); ok {
+			return res, nil
+		}
+		lr, err = s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)
+	}
+	return s.getLooked(ctx, key, lr, err, start, lease, inval)
+}
+
+// getLooked is Get once the owner is looked up: it reads the owner and
+// replicas (looking up again if the owner failed) and keeps the answer in
+// the cache under the lease the owner granted, if any.
+func (s *Store) getLooked(ctx context.Context, key string, lr chord.LookupResult, err error, start time.Time, lease bool, inval uint64) (GetResult, error) {
 	res, gerr := s.getAfter(ctx, key, lr, err, false, lease)
 	if s.lookUpAgain(ctx, err, gerr) {
 		lr, err = s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)

@@ -187,7 +187,7 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 	}
 	s.servedGet()
 	var lease time.Duration
-	if m.Lease && self && !m.Force {
+	if m.Lease && self && !m.Force && !s.isLeaving() {
 		lease = s.cache.grant(m.Key, m.From, s.now()) // before the read: a later write revokes it
 	}
 	s.mu.Lock()
@@ -412,8 +412,11 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 		}
 	}
 	s.servedSets(1)
-	done := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
+	done, lerr := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
 	defer done()
+	if lerr != nil { // a lease may still be served: the write must not be seen
+		return setResp{Head: replyHead{Status: statusUnavailable, Msg: lerr.Error()}}, record{}, true
+	}
 	s.mu.Lock()
 	if s.leaving || s.left {
 		// Leave has started: its handoff may not include this write.

@@ -132,7 +132,8 @@ type linConfig struct {
 	nodes, clients, maxOps, keys int
 	rpc                          time.Duration
 	netmux                       bool
-	incr                         bool // clients get and increment instead of get, set and del
+	incr                         bool          // clients get and increment instead of get, set and del
+	mutate                       func(*Config) // changes the stores' config (cache_lin_test.go)
 }
 
 // schedule is genSchedule for cfg: every kind of step, increments too.
@@ -517,7 +518,12 @@ func runLin(t testing.TB, seed int64, steps []nemStep, cfg linConfig) string {
 
 func runLinStats(t testing.TB, seed int64, steps []nemStep, cfg linConfig) (string, linStats) {
 	// r is 3, or 2 for every third seed (then one failure at a time).
-	r := emptyTestRing(seed, nil, func(c *Config) { c.Replicas = 3 - int(seed%3/2) })
+	r := emptyTestRing(seed, nil, func(c *Config) {
+		c.Replicas = 3 - int(seed%3/2)
+		if cfg.mutate != nil {
+			cfg.mutate(c)
+		}
+	})
 	r.t = t
 	r.next = int(seed%100) * 40 // another ring each seed
 	r.ccfg.RPCTimeout = cfg.rpc

@@ -24,6 +24,7 @@ type startProgress struct {
 	joined, nodes int    // nodes joined so far, of nodes
 	ring          int    // the ring settled after the last join wave
 	step          string // the last step, in words
+	unit          string // what joins: "nodes", or "identities" with virtual nodes
 }
 
 // progressMsg reports the start's progress; startedMsg its end.
@@ -111,7 +112,7 @@ func (m *Model) renderStart() string {
 	}
 	lines = append(lines, "",
 		t.render(stAlive, strings.Repeat("█", done))+t.render(stDim, strings.Repeat("░", barW-done))+
-			fmt.Sprintf("  %d/%d nodes joined", p.joined, p.nodes))
+			fmt.Sprintf("  %d/%d %s joined", p.joined, p.nodes, p.units()))
 	step := p.step
 	if step == "" {
 		step = "the first nodes form the base ring"
@@ -136,7 +137,11 @@ func RunStarting(ctx context.Context, cfg cluster.Config, opts Options) (*cluste
 	progress := make(chan startProgress, 1)
 	result := make(chan *cluster.Cluster, 1)
 	done := make(chan startedMsg, 1)
-	rep := newProgressReporter(cfg.Nodes, progress)
+	first := startProgress{nodes: cfg.Nodes}
+	if cfg.VNodes > 1 { // every identity joins on its own (vnodes.go)
+		first.nodes, first.unit = cfg.Nodes*cfg.VNodes, "identities"
+	}
+	rep := &progressReporter{p: first, out: progress}
 	scfg := cfg
 	scfg.Logger = slog.New(&progressHandler{inner: loggerHandler(cfg.Logger), rep: rep})
 	var startErr error
@@ -159,7 +164,7 @@ func RunStarting(ctx context.Context, cfg cluster.Config, opts Options) (*cluste
 		what = "attaching to the ring at " + cfg.Attach
 	}
 	m.starting = &startState{what: what, began: time.Now(), progress: progress, done: done}
-	m.starting.p.nodes = cfg.Nodes
+	m.starting.p = first
 	uiErr := runModel(ctx, m, opts)
 	failed := m.starting != nil && m.starting.err != nil // the screen said so
 	if uiErr == nil {
@@ -194,6 +199,14 @@ type progressReporter struct {
 	out chan startProgress
 }
 
+// units names what joins.
+func (p startProgress) units() string {
+	if p.unit == "" {
+		return "nodes"
+	}
+	return p.unit
+}
+
 func newProgressReporter(nodes int, out chan startProgress) *progressReporter {
 	return &progressReporter{p: startProgress{nodes: nodes}, out: out}
 }
@@ -219,7 +232,7 @@ func (r *progressReporter) record(rec slog.Record) {
 		r.p.joined = min(r.p.nodes, r.p.joined+1)
 	case rec.Message == "join wave":
 		r.p.ring = int(ring)
-		r.p.step = fmt.Sprintf("a join wave settled: the ring has %d of %d nodes", ring, r.p.nodes)
+		r.p.step = fmt.Sprintf("a join wave settled: the ring has %d of %d %s", ring, r.p.nodes, r.p.units())
 	case rec.Message == "fingers fixed":
 		r.p.step = "every finger fixed"
 	default:

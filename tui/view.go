@@ -1134,6 +1134,9 @@ func (m *Model) lookupText(w, reasons int) []string {
 		if h.Ping {
 			what = "ping"
 		}
+		if h.Cached { // a hop answered the get from its cache
+			mark, what = "⚡", "step answered from its cache"
+		}
 		if h.From != "" && h.Via != "" {
 			what += ", named by " + h.From + "'s " + h.Via
 		}

@@ -22,7 +22,7 @@ var switches = []switchTunable{
 		func(c *Config) bool { return c.Chord.Load.Adaptive },
 		func(c *Config, on bool) { c.Chord.Load.Adaptive = on },
 		func(n *chord.Node, _ *dht.Store, on bool) { n.SetAdaptive(on) }},
-	{"cache", "read cache: a node answers repeated gets from its cache while the owner's lease lasts; writes revoke leases first (on|off)",
+	{"cache", "read cache: a node answers repeated gets, its own and those it routes, from its cache while the owner's lease lasts; writes revoke leases first (on|off)",
 		func(c *Config) bool { return c.DHT.Cache.On },
 		func(c *Config, on bool) { c.DHT.Cache.On = on },
 		func(_ *chord.Node, s *dht.Store, on bool) { s.SetCache(on) }},

@@ -49,7 +49,7 @@ func (c *Cluster) lookupResultLocked(key string, id RingID, via string, lr chord
 		out.Path = append(out.Path, Hop{
 			Node: c.nameOfLocked(h.Node.Addr), ID: RingID{ID: h.Node.ID, Bits: bits}, Addr: h.Node.Addr,
 			From: from, Via: h.Via, Reason: names.Replace(h.Reason), Ping: h.Ping,
-			Err: names.Replace(h.Err), Timeout: h.Timeout, RTT: h.RTT,
+			Err: names.Replace(h.Err), Timeout: h.Timeout, RTT: h.RTT, Cached: h.Cached,
 		})
 	}
 	return out

@@ -57,6 +57,12 @@ func (c *Cluster) Get(ctx context.Context, key, via string) (GetResult, error) {
 	out.Owner = c.ref(gr.Owner)
 	out.Found = gr.Found
 	out.Cached = gr.Cached
+	if gr.Cached {
+		out.CachedAt = at.name
+		if !gr.CachedBy.IsZero() {
+			out.CachedAt = c.nameOf(gr.CachedBy.Addr)
+		}
+	}
 	if gr.Found {
 		out.Value = string(gr.Value)
 		out.Version = c.version(gr.Version)

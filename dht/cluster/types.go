@@ -242,6 +242,9 @@ type Hop struct {
 	// not answer in time.
 	Err     string `json:"error,omitempty"`
 	Timeout bool   `json:"timeout,omitempty"`
+	// Cached: the node answered a get from its read cache, ending the
+	// lookup (caching along lookup paths, docs/load.md).
+	Cached bool `json:"cached,omitempty"`
 	// RTT is how long the call took (JSON: rtt_us).
 	RTT time.Duration `json:"-"`
 }
@@ -338,6 +341,9 @@ type GetResult struct {
 	// Cached: Via answered from its read cache under Owner's lease, with
 	// no lookup and no holder asked (dht.GetResult.Cached).
 	Cached bool `json:"cached,omitempty"`
+	// CachedAt names the node whose cache answered: Via, or a hop of
+	// Lookup's path (its last row, marked Cached).
+	CachedAt string `json:"cached_at,omitempty"`
 	// Lookup is the lookup that found the owner, for drawing its path.
 	Lookup LookupResult `json:"-"`
 }

@@ -36,6 +36,8 @@ type balanceOptions struct {
 	wlClients    int
 	modes        []string // off, adaptive, cache, both
 	lease        time.Duration
+	sim          simOptions // the in-memory Zipf runs (balancesim.go)
+	socketZipf   bool       // run the Zipf workloads over sockets too
 }
 
 // StorageRow is the spread of keys per real node for one placement.
@@ -72,6 +74,7 @@ type ZipfRow struct {
 type BalanceReport struct {
 	Command string       `json:"command"`
 	Storage []StorageRow `json:"storage"`
+	Sim     []SimRow     `json:"zipf_in_memory"`
 	Nodes   int          `json:"zipf_nodes"`
 	Zipf    []ZipfRow    `json:"zipf"`
 	Load    float64      `json:"load_avg"`
@@ -142,6 +145,25 @@ func runBalance(ctx context.Context, cmdline string, cfg cluster.Config, bo bala
 			rep.Storage = append(rep.Storage, storageRow("memory", bo.memNodes, v, keys, placement(rng, bo.memNodes, v, keys)))
 		}
 	}
+	if bo.sim.nodes > 0 && len(bo.zipf) > 0 {
+		lease := bo.lease
+		if lease <= 0 {
+			lease = time.Second
+		}
+		say("in memory: a model of %d nodes, %d keys, %d gets per run over %v", bo.sim.nodes, bo.sim.keys, bo.sim.gets, bo.sim.span)
+		ring := newSimRing(rng, bo.sim.nodes)
+		for _, alpha := range bo.zipf {
+			keyIDs, cdf := simKeys(bo.sim.keys, alpha)
+			for _, mode := range bo.modes {
+				if ctx.Err() != nil {
+					return rep
+				}
+				row := simZipf(ring, keyIDs, cdf, bo.sim, alpha, mode, lease, uint64(cfg.Seed))
+				say("  α=%.1f %-8s hops %.2f, requests max/mean %.1f, routing max/mean %.1f", alpha, mode, row.Hops, row.ReqMaxMean, row.RoutMaxMean)
+				rep.Sim = append(rep.Sim, row)
+			}
+		}
+	}
 	for _, v := range bo.socketVNodes {
 		if ctx.Err() != nil {
 			break
@@ -157,7 +179,7 @@ func runBalance(ctx context.Context, cmdline string, cfg cluster.Config, bo bala
 		}
 		rep.Storage = append(rep.Storage, row)
 	}
-	if len(bo.zipf) == 0 || ctx.Err() != nil {
+	if len(bo.zipf) == 0 || !bo.socketZipf || ctx.Err() != nil {
 		return rep
 	}
 	say("zipf workloads: starting %d nodes", cfg.Nodes)
@@ -251,6 +273,15 @@ func writeBalance(w io.Writer, r *BalanceReport) {
 	for _, s := range r.Storage {
 		fmt.Fprintf(w, "  %-8s %6d %6d %8d %9.1f %8.0f %8.0f %8.0f %10.2f\n", s.Where, s.Nodes, s.VNodes, s.Keys, s.Mean, s.P1, s.P99, s.Max, s.P99/s.Mean)
 	}
+	if len(r.Sim) > 0 {
+		s0 := r.Sim[0]
+		fmt.Fprintf(w, "\nzipf gets in memory (a model: docs/BENCHMARKS.md), %d nodes, %d keys, %d gets per run (load per node, as max/mean and p99/mean)\n", s0.Nodes, s0.Keys, s0.Gets)
+		fmt.Fprintf(w, "  %5s %-9s %6s %8s %8s %7s %7s %7s %7s\n", "α", "mode", "hops", "cached", "at hop", "req max", "req p99", "rt max", "rt p99")
+		for _, z := range r.Sim {
+			fmt.Fprintf(w, "  %5.1f %-9s %6.2f %8d %8d %7.2f %7.2f %7.2f %7.2f\n", z.Alpha, z.Mode, z.Hops, z.Cached, z.HopCache, z.ReqMaxMean, z.ReqP99Mean, z.RoutMaxMean, z.RoutP99Mean)
+		}
+		fmt.Fprintf(w, "  ½·log2 N = %.2f\n", 0.5*math.Log2(float64(s0.Nodes)))
+	}
 	if len(r.Zipf) > 0 {
 		fmt.Fprintf(w, "\nzipf gets over sockets, %d nodes (load per real node during the run, as max/mean and p99/mean)\n", r.Nodes)
 		fmt.Fprintf(w, "  %5s %-9s %8s %7s %7s %7s %6s %7s %7s %7s %7s %6s %8s %6s\n",
@@ -334,6 +365,8 @@ func (o *balanceOptions) parse(memKeys, vnodes, socketVNodes, zipf, modes string
 		return fmt.Errorf("--balance-nodes must be from 1 to 10^6, got %d", o.memNodes)
 	case slices.ContainsFunc(o.vnodes, func(v int) bool { return v > 64 }) || slices.ContainsFunc(o.socketVNodes, func(v int) bool { return v > 64 }):
 		return fmt.Errorf("identities per node must be at most 64")
+	case o.sim.nodes < 0 || o.sim.nodes > 100_000 || o.sim.nodes > 0 && (o.sim.keys < 1 || o.sim.gets < 1 || o.sim.span <= 0):
+		return fmt.Errorf("--sim-nodes must be from 0 to 10^5, and --sim-keys, --sim-gets and --sim-for positive")
 	case o.socketKeys < 1 || o.wlKeys < 1 || o.wlClients < 1 || o.wlFor <= 0:
 		return fmt.Errorf("--socket-keys, --workload-keys, --workload-clients and --workload-for must be positive")
 	}

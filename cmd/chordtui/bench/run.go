@@ -102,6 +102,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&bo.wlFor, "workload-for", 10*time.Second, "--balance: length of each workload")
 	fs.IntVar(&bo.wlClients, "workload-clients", 8, "--balance: concurrent clients of each workload")
 	fs.DurationVar(&bo.lease, "cache-lease", 0, "--balance: lease of the read cache (0: the default, 1s)")
+	fs.BoolVar(&bo.socketZipf, "socket-zipf", true, "--balance: run the Zipf workloads on the N nodes over sockets (false: in memory only)")
+	fs.IntVar(&bo.sim.nodes, "sim-nodes", 10000, "--balance: nodes of the in-memory model of the Zipf gets (0: skip)")
+	fs.IntVar(&bo.sim.keys, "sim-keys", 100000, "--balance: keys of the in-memory Zipf model")
+	fs.IntVar(&bo.sim.gets, "sim-gets", 400000, "--balance: gets of each in-memory Zipf run, from random origins")
+	fs.DurationVar(&bo.sim.span, "sim-for", 40*time.Second, "--balance: simulated length of each in-memory Zipf run")
 
 	n, err := cmd.Parse(args)
 	if err != nil {

@@ -23,6 +23,10 @@ func text(cmd string, data any) string {
 			if d.Found {
 				v = strconv.Quote(d.Value) + "   (version " + d.Version.String() + ", "
 			}
+			if d.CachedAt != "" && d.CachedAt != d.Via {
+				return fmt.Sprintf("%scached at %s, a hop of the lookup, under owner %s's lease: no holder asked; %s via %s)%s",
+					v, d.CachedAt, d.Owner, HopsText(d.Hops, d.Timeouts), d.Via, pathText(d.Lookup))
+			}
 			return fmt.Sprintf("%scached at %s under owner %s's lease: no lookup, no holder asked)\n  hop 0 ⚡ %-5s origin: answered from its cache", v, d.Via, d.Owner, d.Via)
 		}
 		if !d.Found {
@@ -152,6 +156,9 @@ func pathText(lr cluster.LookupResult) string {
 			mark = "✗"
 		}
 		what := "step"
+		if h.Cached {
+			mark, what = "⚡", "step answered from its cache"
+		}
 		if h.Ping {
 			what = "ping"
 		}

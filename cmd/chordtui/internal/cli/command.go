@@ -122,6 +122,7 @@ func (c *Command) ClusterConfig(n int) (cluster.Config, io.Closer, error) {
 func (c *Command) ClusterConfigContext(ctx context.Context, n int) (cluster.Config, io.Closer, error) {
 	base, explicit := cluster.ConfigFor(n*max(1, c.cluster.vnodes)), false // paced for every identity
 	base.Nodes = n
+	base.Net = cluster.ConfigFor(n).Net // sessions are per real node: its identities share one transport
 	if c.Lecture() {
 		base, explicit = c.lectureConfig(n), true
 	}
