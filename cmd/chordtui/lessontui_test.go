@@ -40,7 +40,19 @@ func TestTmuxLesson(t *testing.T) {
 					t.Errorf("after %q the caption lacks %q:\n%s", st.Command, want, scr)
 				}
 			}
-			// The pointers it changed are marked Δ: N51's successor, N1's predecessor.
+			// The pointers it changed are marked Δ: N51's successor, N1's
+			// predecessor, once the snapshot the UI asked for after the
+			// step arrives (the caption comes with the step's own report).
+			marked := func(scr string) bool {
+				a, _ := row(scr, "N51")
+				b, _ := row(scr, "N1")
+				return a.succ == "N1Δ" && b.pred == "N51Δ"
+			}
+			for deadline := time.Now().Add(10 * time.Second); !marked(scr) && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond) // polling interval of a deadline-bound wait
+				scr = w.s.capture()
+				w.check(scr)
+			}
 			if r, _ := row(scr, "N51"); r.succ != "N1Δ" {
 				t.Errorf("after %q the members table shows N51's successor as %q, want N1Δ:\n%s", st.Command, r.succ, scr)
 			}
