@@ -217,16 +217,7 @@ func (c *readCache) grant(key, holder string, now time.Time) time.Duration {
 	hs := c.leases[key]
 	if hs == nil {
 		if len(c.leases) >= maxLeasedKeys {
-			for k, hs := range c.leases { // drop the expired ones first
-				for h, end := range hs {
-					if !now.Before(end) {
-						delete(hs, h)
-					}
-				}
-				if len(hs) == 0 {
-					delete(c.leases, k)
-				}
-			}
+			dropExpired(c.leases, now)
 			if len(c.leases) >= maxLeasedKeys {
 				return 0
 			}
@@ -432,4 +423,19 @@ func replyHeadOnly(h replyHead) []byte {
 	var e encoder
 	e.head(h)
 	return e.b
+}
+
+// dropExpired removes the leases of tab (key → holder → end) that ended
+// by now, and the keys left with none.
+func dropExpired(tab map[string]map[string]time.Time, now time.Time) {
+	for k, hs := range tab {
+		for h, end := range hs {
+			if !now.Before(end) {
+				delete(hs, h)
+			}
+		}
+		if len(hs) == 0 {
+			delete(tab, k)
+		}
+	}
 }

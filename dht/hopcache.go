@@ -125,16 +125,7 @@ func (c *readCache) grantSubLocked(key, hop string, end, now time.Time) bool {
 	hs := c.subs[key]
 	if hs == nil {
 		if len(c.subs) >= maxLeasedKeys {
-			for k, hs := range c.subs { // drop the expired ones first
-				for h, e := range hs {
-					if !now.Before(e) {
-						delete(hs, h)
-					}
-				}
-				if len(hs) == 0 {
-					delete(c.subs, k)
-				}
-			}
+			dropExpired(c.subs, now)
 			if len(c.subs) >= maxLeasedKeys {
 				return false
 			}
