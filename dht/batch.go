@@ -92,9 +92,31 @@ func (s *Store) callBatched(ctx context.Context, to, cmd string, req []byte) ([]
 	r := &batchedReq{req: req, deadline: deadline, done: make(chan struct{})}
 	q.waiting = append(q.waiting, r)
 	b.mu.Unlock()
+	// A request waits for a batch an eighth of a call deadline at most: when the calls in
+	// flight are slow (the node waits on a silent replica), the time spent
+	// waiting would be missing from its own call, and a batch answers
+	// only once its slowest request is served.
+	wait := time.NewTimer(s.rpc / 8)
+	defer wait.Stop()
 	select {
 	case <-r.done:
 		return r.reply, r.err
+	case <-wait.C:
+		b.mu.Lock()
+		if i := slices.Index(q.waiting, r); i >= 0 {
+			q.waiting = slices.Delete(q.waiting, i, i+1)
+			q.inFlight++
+			b.mu.Unlock()
+			reply, err := s.node.Call(ctx, to, cmd, req)
+			s.sendNext(k, q)
+			return reply, err
+		}
+		b.mu.Unlock() // taken into a batch meanwhile
+		select {
+		case <-r.done:
+			return r.reply, r.err
+		case <-ctx.Done():
+		}
 	case <-ctx.Done():
 	}
 	b.mu.Lock()

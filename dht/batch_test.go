@@ -274,3 +274,55 @@ func TestLinearizableBatched(t *testing.T) {
 	batchInFlight = 1
 	checkSchedules(t, linConfig{nodes: 6, clients: 12, maxOps: 12, keys: 2, rpc: 30 * time.Millisecond}, schedulesFromEnv(50))
 }
+
+// TestSlowCallsEndTheBatchWait: while the calls in flight to a replica
+// hang (a node waiting on something slow), the reads held back for a
+// batch do not wait for them past an eighth of a call deadline: each
+// goes out alone, so that the wait is not missing from its own call.
+func TestSlowCallsEndTheBatchWait(t *testing.T) {
+	ctx := context.Background()
+	r, log, g := newGatedRing(t, 8, 34, nil)
+	if _, err := r.any().store.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	via := notHolder(t, r, "k")
+	if _, err := via.store.Get(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	holders := r.expectedHolders(HashIDForTest("k"))
+	const gets = 6
+	log.take()
+	g.close()
+	defer g.open()
+	errs := make(chan error, gets)
+	for range gets {
+		go func() { // exits when its get returns
+			_, err := via.store.Get(ctx, "k")
+			errs <- err
+		}()
+	}
+	// The reads beyond the first batchInFlight queue, then leave the queue
+	// on their own while the gate stays shut.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, h := range holders[1:] {
+		for via.store.waiting(h, cmdRead) > 0 || log.count(via.addr, method(cmdRead)) < 2*gets {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d reads to %s still wait for a batch, %d sent, while the calls before them hang", via.store.waiting(h, cmdRead), h, log.count(via.addr, method(cmdRead)))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	g.open()
+	for range gets {
+		if err := <-errs; err != nil {
+			t.Fatalf("get: %v", err)
+		}
+	}
+}
+
+// count is how many calls of method from has made since the last take.
+func (l *callLog) count(from, method string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n[from][method]
+}
