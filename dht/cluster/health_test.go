@@ -184,10 +184,24 @@ func collectEvents(c *Cluster) *eventLog {
 // waitFor polls until an event with text want has arrived.
 func (l *eventLog) waitFor(t *testing.T, want string) {
 	t.Helper()
+	l.waitForAfter(t, 0, want)
+}
+
+// len is how many events have arrived.
+func (l *eventLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.events)
+}
+
+// waitForAfter polls until an event with text want has arrived after the
+// first from events (an earlier round may have emitted the same text).
+func (l *eventLog) waitForAfter(t *testing.T, from int, want string) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		l.mu.Lock()
-		found := slices.ContainsFunc(l.events, func(e Event) bool { return e.Text == want })
+		found := slices.ContainsFunc(l.events[min(from, len(l.events)):], func(e Event) bool { return e.Text == want })
 		l.mu.Unlock()
 		if found {
 			return
@@ -223,9 +237,10 @@ func TestEventsStopAtCrash(t *testing.T) {
 		}
 		must(t, "kill", c.Kill("n3"))
 		wait(t, c)
+		before := evs.len()
 		must(t, "revive", c.Revive(ctx, "n3"))
 		wait(t, c)
-		evs.waitFor(t, fmt.Sprintf("stable %.2f s after revive n3", c.Snapshot().ConvergedIn.Seconds()))
+		evs.waitForAfter(t, before, fmt.Sprintf("stable %.2f s after revive n3", c.Snapshot().ConvergedIn.Seconds()))
 	}
 	all := evs.all()
 	kill, revive := -1, -1
