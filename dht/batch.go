@@ -279,10 +279,7 @@ func (m batchReq) encode() []byte {
 	}
 	e := encoder{b: make([]byte, 0, n)}
 	e.str(m.Cmd)
-	e.uvarint(uint64(len(m.Reqs)))
-	for _, r := range m.Reqs {
-		e.bytes(r)
-	}
+	e.blobs(m.Reqs)
 	return e.b
 }
 
@@ -316,10 +313,7 @@ func (m batchResp) encode() []byte {
 	}
 	e := encoder{b: make([]byte, 0, n)}
 	e.head(m.Head)
-	e.uvarint(uint64(len(m.Replies)))
-	for _, r := range m.Replies {
-		e.bytes(r)
-	}
+	e.blobs(m.Replies)
 	return e.b
 }
 

@@ -36,6 +36,15 @@ func (e *encoder) version(v Version) {
 	e.uvarint(uint64(v.Logical))
 	e.id(v.Writer)
 }
+
+// blobs writes a count and then each byte string.
+func (e *encoder) blobs(l [][]byte) {
+	e.uvarint(uint64(len(l)))
+	for _, p := range l {
+		e.bytes(p)
+	}
+}
+
 func (e *encoder) strs(ss []string) {
 	e.uvarint(uint64(len(ss)))
 	for _, s := range ss {
