@@ -183,18 +183,19 @@ func (s *Store) sendBatch(k batchKey, q *batchQueue, batch []*batchedReq) {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	if len(live) == 1 {
-		live[0].finish(s.node.Call(ctx, k.addr, k.cmd, live[0].req))
+	// Identical requests (many clients reading one hot key) go once: each
+	// was made before the batch is sent and is answered after the node
+	// served it, so one answer is served within each one's own call.
+	reqs, of := dedupe(live)
+	if len(reqs) == 1 {
+		reply, err := s.node.Call(ctx, k.addr, k.cmd, reqs[0])
+		finishAll(live, of, [][]byte{reply}, err)
 		return
-	}
-	reqs := make([][]byte, len(live))
-	for i, r := range live {
-		reqs[i] = r.req
 	}
 	reply, err := s.node.Call(ctx, k.addr, cmdBatch, batchReq{Cmd: k.cmd, Reqs: reqs}.encode())
 	var m batchResp
 	if err == nil {
-		m, err = decodeBatchResp(reply, len(live))
+		m, err = decodeBatchResp(reply, len(reqs))
 	}
 	if errors.Is(err, chord.ErrUnknownCommand) {
 		s.batch.mu.Lock()
@@ -207,20 +208,78 @@ func (s *Store) sendBatch(k batchKey, q *batchQueue, batch []*batchedReq) {
 		}
 		return
 	}
-	for i, rep := range m.Replies {
-		live[i].finish(rep, nil)
-	}
+	answered := len(m.Replies)
+	finishAll(live, of, m.Replies, nil)
 	var wg sync.WaitGroup
-	for _, r := range live[len(m.Replies):] {
+	for u := answered; u < len(reqs); u++ {
 		wg.Add(1)
 		go func() { // exits when its call returns (bounded by the deadline)
 			defer wg.Done()
-			rctx, rcancel := context.WithDeadline(context.Background(), r.deadline)
+			var late time.Time
+			for i, r := range live {
+				if of[i] == u && r.deadline.After(late) {
+					late = r.deadline
+				}
+			}
+			rctx, rcancel := context.WithDeadline(context.Background(), late)
 			defer rcancel()
-			r.finish(s.node.Call(rctx, k.addr, k.cmd, r.req))
+			reply, err := s.node.Call(rctx, k.addr, k.cmd, reqs[u])
+			finishOnly(live, of, u, reply, err)
 		}()
 	}
 	wg.Wait()
+}
+
+// dedupe returns the distinct requests of batch, in order, and for each
+// request of batch the index of its own among them.
+func dedupe(batch []*batchedReq) (reqs [][]byte, of []int) {
+	of = make([]int, len(batch))
+	seen := make(map[string]int, len(batch))
+	for i, r := range batch {
+		u, ok := seen[string(r.req)]
+		if !ok {
+			u = len(reqs)
+			seen[string(r.req)] = u
+			reqs = append(reqs, r.req)
+		}
+		of[i] = u
+	}
+	return reqs, of
+}
+
+// finishAll hands every request of live whose distinct request has a reply
+// (of[i] < len(replies)) that reply, or err; each gets its own copy.
+func finishAll(live []*batchedReq, of []int, replies [][]byte, err error) {
+	given := make([]bool, len(replies))
+	for i, r := range live {
+		u := of[i]
+		if u >= len(replies) {
+			continue
+		}
+		rep := replies[u]
+		if given[u] {
+			rep = slices.Clone(rep)
+		}
+		given[u] = true
+		r.finish(rep, err)
+	}
+}
+
+// finishOnly hands the requests of live whose distinct request is u its
+// reply (each its own copy), or err.
+func finishOnly(live []*batchedReq, of []int, u int, reply []byte, err error) {
+	first := true
+	for i, r := range live {
+		if of[i] != u {
+			continue
+		}
+		rep := reply
+		if !first {
+			rep = slices.Clone(reply)
+		}
+		first = false
+		r.finish(rep, err)
+	}
 }
 
 func (r *batchedReq) finish(reply []byte, err error) {
