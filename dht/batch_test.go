@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,10 @@ type gate struct {
 	mu      sync.Mutex
 	shut    chan struct{} // nil: open
 	noBatch bool
+	// after: the gate holds the replies of dht.get and dht.read, the
+	// calls made, instead of the dht.read calls before they are sent.
+	after bool
+	held  int // replies held so far (after)
 }
 
 func (g *gate) close() {
@@ -46,9 +51,21 @@ func (g *gate) open() {
 func (t gatedTransport) Call(ctx context.Context, addr, m string, req []byte) ([]byte, error) {
 	t.log.add(t.Addr(), m)
 	t.gate.mu.Lock()
-	shut, noBatch := t.gate.shut, t.gate.noBatch
+	shut, noBatch, after := t.gate.shut, t.gate.noBatch, t.gate.after
 	t.gate.mu.Unlock()
-	if m == method(cmdRead) && shut != nil {
+	if after && shut != nil && (m == method(cmdRead) || m == method(cmdGet)) {
+		reply, err := t.Transport.Call(ctx, addr, m, req)
+		t.gate.mu.Lock()
+		t.gate.held++
+		t.gate.mu.Unlock()
+		select {
+		case <-shut:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return reply, err
+	}
+	if m == method(cmdRead) && shut != nil && !after {
 		select {
 		case <-shut:
 		case <-ctx.Done():
@@ -88,21 +105,23 @@ func (s *Store) waiting(addr, cmd string) int {
 	return 0
 }
 
-// batchedGets runs gets of key through via while the replicas' reads are
-// held back, until every get beyond the first batchInFlight waits for a
-// batch to each replica, then lets them go, and checks every get's value.
-func batchedGets(t *testing.T, r *testRing, g *gate, via *testNode, key, want string, gets int) {
+// batchedGets runs gets through via while the replicas' reads are held
+// back (get i reads keys[i%len(keys)], which share their holders), until
+// every get beyond the first batchInFlight waits for a batch to each
+// replica, then lets them go, and checks every get's value (want[key]).
+func batchedGets(t *testing.T, r *testRing, g *gate, via *testNode, keys []string, want map[string]string, gets int) {
 	t.Helper()
 	ctx := context.Background()
-	holders := r.expectedHolders(HashIDForTest(key))
+	holders := r.expectedHolders(HashIDForTest(keys[0]))
 	g.close()
 	defer g.open()
 	errs := make(chan error, gets)
-	for range gets {
+	for i := range gets {
+		key := keys[i%len(keys)]
 		go func() { // exits when its get returns
 			got, err := via.store.Get(ctx, key)
-			if err == nil && string(got.Value) != want {
-				err = fmt.Errorf("got %q, want %q", got.Value, want)
+			if err == nil && string(got.Value) != want[key] {
+				err = fmt.Errorf("get %s: %q, want %q", key, got.Value, want[key])
 			}
 			errs <- err
 		}()
@@ -111,7 +130,7 @@ func batchedGets(t *testing.T, r *testRing, g *gate, via *testNode, key, want st
 	for _, h := range holders[1:] {
 		for via.store.waiting(h, cmdRead) < gets-batchInFlight {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d reads of %s wait for a batch to %s, want %d", via.store.waiting(h, cmdRead), key, h, gets-batchInFlight)
+				t.Fatalf("%d reads wait for a batch to %s, want %d", via.store.waiting(h, cmdRead), h, gets-batchInFlight)
 			}
 			time.Sleep(time.Millisecond)
 		}
@@ -119,9 +138,38 @@ func batchedGets(t *testing.T, r *testRing, g *gate, via *testNode, key, want st
 	g.open()
 	for range gets {
 		if err := <-errs; err != nil {
-			t.Fatalf("get %s via %s: %v", key, via.addr, err)
+			t.Fatalf("get via %s: %v", via.addr, err)
 		}
 	}
+}
+
+// keysWithHolders writes n keys that share their holders (key0 first) and
+// returns them, a node that holds none of them and has read each once
+// (so it knows their replicas), and each key's value (value(key)).
+func keysWithHolders(t *testing.T, r *testRing, n int, value func(string) string) ([]string, *testNode, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	keys := []string{"key0"}
+	holders := r.expectedHolders(HashIDForTest(keys[0]))
+	for i := 1; len(keys) < n; i++ {
+		if k := fmt.Sprintf("key%d", i); slices.Equal(r.expectedHolders(HashIDForTest(k)), holders) {
+			keys = append(keys, k)
+		}
+	}
+	want := map[string]string{}
+	for _, k := range keys {
+		want[k] = value(k)
+		if _, err := r.any().store.Set(ctx, k, []byte(want[k])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	via := notHolder(t, r, keys[0])
+	for _, k := range keys {
+		if _, err := via.store.Get(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys, via, want
 }
 
 // notHolder returns a live node that holds no copy of key.
@@ -139,20 +187,13 @@ func notHolder(t *testing.T, r *testRing, key string) *testNode {
 
 // TestGetsAreBatched: concurrent gets through one node send the reads
 // that find batchInFlight calls under way to a replica as one dht.batch
-// call when one returns, and each get returns the value.
+// call when one returns, and each get returns its value.
 func TestGetsAreBatched(t *testing.T) {
-	ctx := context.Background()
 	r, log, g := newGatedRing(t, 8, 31, nil)
-	if _, err := r.any().store.Set(ctx, "k", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
-	via := notHolder(t, r, "k")
-	if _, err := via.store.Get(ctx, "k"); err != nil { // learns the replicas
-		t.Fatal(err)
-	}
+	keys, via, want := keysWithHolders(t, r, 4, func(k string) string { return "v-" + k })
 	const gets = 10
 	log.take()
-	batchedGets(t, r, g, via, "k", "v", gets)
+	batchedGets(t, r, g, via, keys, want, gets)
 	mine := log.take()[via.addr]
 	// Each replica: batchInFlight reads alone, then the others in one batch
 	// (or more if a batch is sent before the last ones are queued; the
@@ -168,22 +209,32 @@ func TestGetsAreBatched(t *testing.T) {
 	}
 }
 
+// TestSameReadsGoOnce: gets of one key held back for a batch send their
+// read to each replica once, and each get returns the value.
+func TestSameReadsGoOnce(t *testing.T) {
+	r, log, g := newGatedRing(t, 8, 35, nil)
+	keys, via, want := keysWithHolders(t, r, 1, func(string) string { return "hot" })
+	const gets = 10
+	log.take()
+	batchedGets(t, r, g, via, keys, want, gets)
+	mine := log.take()[via.addr]
+	// Each replica: batchInFlight reads alone, then one for all the others.
+	if got, want := mine[method(cmdRead)], 2*(batchInFlight+1); got != want {
+		t.Errorf("%d dht.read calls, want %d", got, want)
+	}
+	if got := mine[method(cmdBatch)]; got > 1 {
+		t.Errorf("%d dht.batch calls, want at most 1 (of the gets to the owner)", got)
+	}
+}
+
 // TestBatchReplyTooLarge: a node answers a batch only as far as its
 // replies fit in Config.MaxBatchBytes; the rest are sent again one by one.
 func TestBatchReplyTooLarge(t *testing.T) {
-	ctx := context.Background()
 	r, log, g := newGatedRing(t, 8, 32, func(c *Config) { c.MaxBatchBytes = 100 })
-	value := strings.Repeat("x", 200)
-	if _, err := r.any().store.Set(ctx, "big", []byte(value)); err != nil {
-		t.Fatal(err)
-	}
-	via := notHolder(t, r, "big")
-	if _, err := via.store.Get(ctx, "big"); err != nil {
-		t.Fatal(err)
-	}
 	const gets = 6
+	keys, via, want := keysWithHolders(t, r, gets, func(k string) string { return k + strings.Repeat("x", 200) })
 	log.take()
-	batchedGets(t, r, g, via, "big", value, gets)
+	batchedGets(t, r, g, via, keys, want, gets)
 	mine := log.take()[via.addr]
 	// Per replica: batchInFlight alone, one batch answered for its first
 	// request only, the others again alone.
@@ -195,27 +246,20 @@ func TestBatchReplyTooLarge(t *testing.T) {
 // TestBatchToOlderNode: a node that does not know dht.batch gets the
 // requests one by one, that batch's and every later one.
 func TestBatchToOlderNode(t *testing.T) {
-	ctx := context.Background()
 	r, log, g := newGatedRing(t, 8, 33, nil)
-	if _, err := r.any().store.Set(ctx, "k", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
-	via := notHolder(t, r, "k")
-	if _, err := via.store.Get(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
+	const gets = 5
+	keys, via, want := keysWithHolders(t, r, gets, func(k string) string { return "v-" + k })
 	g.mu.Lock()
 	g.noBatch = true
 	g.mu.Unlock()
-	const gets = 5
 	log.take()
-	batchedGets(t, r, g, via, "k", "v", gets)
+	batchedGets(t, r, g, via, keys, want, gets)
 	if got, want := log.take()[via.addr][method(cmdBatch)], 2; got < want {
 		t.Fatalf("%d dht.batch calls, want at least %d", got, want)
 	}
 	// The replicas are known not to take batches now: concurrent reads go
 	// out one by one, however many.
-	for _, h := range r.expectedHolders(HashIDForTest("k"))[1:] {
+	for _, h := range r.expectedHolders(HashIDForTest(keys[0]))[1:] {
 		via.store.batch.mu.Lock()
 		single := via.store.batch.queues[batchKey{addr: h, cmd: cmdRead}].single
 		via.store.batch.mu.Unlock()
@@ -325,4 +369,117 @@ func (l *callLog) count(from, method string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.n[from][method]
+}
+
+// sharing returns how many gets of key wait at s for the next shared read.
+func (s *Store) sharing(key string) int {
+	s.flights.mu.Lock()
+	defer s.flights.mu.Unlock()
+	if kf := s.flights.keys[key]; kf != nil && kf.next != nil {
+		return kf.next.members
+	}
+	return 0
+}
+
+// waitSharing polls until n gets of key wait at via for a shared read.
+func waitSharing(t *testing.T, via *testNode, key string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for via.store.sharing(key) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d gets of %s wait for a shared read, want %d", via.store.sharing(key), key, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGetsShareOneRead: GetDirect gets of one key that arrive while a read
+// of it is under way share the next read: two reads for all of them, and
+// each returns the value.
+func TestGetsShareOneRead(t *testing.T) {
+	ctx := context.Background()
+	r, log, g := newGatedRing(t, 8, 36, nil)
+	keys, via, want := keysWithHolders(t, r, 1, func(string) string { return "hot" })
+	const gets = 10
+	log.take()
+	g.close()
+	defer g.open()
+	errs := make(chan error, gets)
+	get := func() { // exits when its get returns
+		got, err := via.store.GetDirect(ctx, keys[0])
+		if err == nil && string(got.Value) != want[keys[0]] {
+			err = fmt.Errorf("got %q, want %q", got.Value, want[keys[0]])
+		}
+		errs <- err
+	}
+	go get()
+	for log.count(via.addr, method(cmdRead)) < 2 { // the first read is under way
+		time.Sleep(time.Millisecond)
+	}
+	for range gets - 1 {
+		go get()
+	}
+	waitSharing(t, via, keys[0], gets-1)
+	g.open()
+	for range gets {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mine := log.take()[via.addr]
+	if got := mine[method(cmdRead)] + mine[method(cmdGet)]; got != 2*3 {
+		t.Errorf("%d gets made %d calls (%v), want 6: two reads of three holders", gets, got, mine)
+	}
+}
+
+// TestSharedReadStartsAfterTheGet: a get that arrives while a read of its
+// key is under way does not take that read's answer: a write acknowledged
+// before the get was made is always seen.
+func TestSharedReadStartsAfterTheGet(t *testing.T) {
+	ctx := context.Background()
+	r, _, g := newGatedRing(t, 8, 37, nil)
+	keys, via, _ := keysWithHolders(t, r, 1, func(string) string { return "old" })
+	key := keys[0]
+	g.mu.Lock()
+	g.after = true // the first read has read every holder before the write
+	g.mu.Unlock()
+	g.close()
+	defer g.open()
+	first := make(chan error, 1)
+	go func() { // exits when its get returns
+		_, err := via.store.GetDirect(ctx, key)
+		first <- err
+	}()
+	waitReads := time.Now().Add(10 * time.Second)
+	for { // the first get has read the owner and both replicas
+		g.mu.Lock()
+		held := g.held
+		g.mu.Unlock()
+		if held >= 3 {
+			break
+		}
+		if time.Now().After(waitReads) {
+			t.Fatalf("the first get's calls: %d answered, want 3", held)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := r.any().store.Set(ctx, key, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan GetResult, 1)
+	go func() { // exits when its get returns
+		res, err := via.store.GetDirect(ctx, key)
+		if err != nil {
+			t.Error(err)
+		}
+		second <- res
+	}()
+	waitSharing(t, via, key, 1)
+	g.open()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-second; string(got.Value) != "new" {
+		t.Errorf("a get made after the write was acknowledged read %q, want \"new\"", got.Value)
+	}
 }

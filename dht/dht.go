@@ -156,7 +156,8 @@ type Store struct {
 	load     *storeLoad // requests served (load.go)
 	cache    *readCache // cached answers and the leases granted (cache.go)
 
-	batch batcher // gets and reads held back for a batch (batch.go)
+	batch   batcher     // gets and reads held back for a batch (batch.go)
+	flights readFlights // GetDirect reads shared by the gets of one key (coalesce.go)
 
 	hintMu sync.Mutex
 	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)

@@ -10,8 +10,9 @@
 // the holders check it), update.go (Update, the read-modify-write on
 // SetIf), owners.go (GetDirect, a get without the lookup, to an owner
 // remembered from its answer), anyread.go (ReadAny, a read from any
-// one holder, for values that check themselves) and batch.go (concurrent
-// gets and reads to one node sent as one call).
+// one holder, for values that check themselves), batch.go (concurrent
+// gets and reads to one node sent as one call) and coalesce.go (GetDirect
+// gets of one key sharing one read).
 //
 // # Placement and writes
 //
@@ -80,7 +81,10 @@
 // writer crashed). A missing or deleted key is Found = false, not an
 // error. Under load, the gets and reads a node sends to one node while
 // two of them are in flight wait and go together, as one dht.batch call,
-// when one returns (batch.go); each is served as if it came alone.
+// when one returns (batch.go), identical requests once; each is served as
+// if it came alone. GetDirect gets of a key that arrive while a read of it
+// is under way share the next read, which starts after all of them arrived
+// (coalesce.go), so each still sees every write acknowledged before it.
 //
 // # Join: the handoff
 //

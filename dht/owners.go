@@ -25,15 +25,22 @@ func (s *Store) GetDirect(ctx context.Context, key string) (GetResult, error) {
 	if err := s.checkKey(key); err != nil {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
+	if res, ok := s.cache.cached(key, s.now()); ok {
+		s.servedGet()
+		res.Cached = true
+		return res, nil
+	}
+	return s.flights.shared(ctx, key, func(ctx context.Context) (GetResult, error) {
+		return s.getDirect(ctx, key)
+	})
+}
+
+// getDirect is one read of GetDirect (coalesce.go shares it).
+func (s *Store) getDirect(ctx context.Context, key string) (GetResult, error) {
 	start := s.now()
 	lr, ok := s.rememberedOwner(key)
 	if !ok {
 		return s.Get(ctx, key)
-	}
-	if res, ok := s.cache.cached(key, start); ok {
-		s.servedGet()
-		res.Cached = true
-		return res, nil
 	}
 	lease, inval := s.cache.begin()
 	res, err := s.getAfter(ctx, key, lr, nil, false, lease)

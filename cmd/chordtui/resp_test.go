@@ -421,3 +421,72 @@ func TestRESPWithTUI(t *testing.T) {
 	s.keys("q")
 	s.waitExit(15 * time.Second)
 }
+
+// TestRESPHotKeyReadsAreFresh: many clients GET one key while another
+// SETs it to 1, 2, 3, ...: GETs of a key that arrive together share reads
+// at the serving node, and each must still return a value at least as new
+// as the last SET acknowledged before it was sent.
+func TestRESPHotKeyReadsAreFresh(t *testing.T) {
+	_, port := startRESP(t, 16)
+	ctx := context.Background()
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, PoolSize: 20, MaxRetries: -1, ReadTimeout: 30 * time.Second})
+	defer rc.Close()
+	const writes, readers = 300, 16
+	var acked atomic.Int64
+	if err := rc.Set(ctx, "hot", "0", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var reads, stale atomic.Int64
+	var mu sync.Mutex
+	var firstStale string
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Add(1)
+		go func() { // exits when the writer is done
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				before := acked.Load()
+				v, err := rc.Get(ctx, "hot").Result()
+				if err != nil {
+					t.Errorf("GET hot: %v", err)
+					return
+				}
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					t.Errorf("GET hot = %q", v)
+					return
+				}
+				reads.Add(1)
+				if n < before {
+					stale.Add(1)
+					mu.Lock()
+					if firstStale == "" {
+						firstStale = fmt.Sprintf("GET returned %d after SET %d was acknowledged", n, before)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := int64(1); i <= writes; i++ {
+		if err := rc.Set(ctx, "hot", strconv.FormatInt(i, 10), 0).Err(); err != nil {
+			t.Fatalf("SET hot %d: %v", i, err)
+		}
+		acked.Store(i)
+	}
+	close(done)
+	wg.Wait()
+	if stale.Load() > 0 {
+		t.Fatalf("%d of %d GETs were stale; the first: %s", stale.Load(), reads.Load(), firstStale)
+	}
+	if reads.Load() < writes {
+		t.Errorf("only %d GETs ran during %d SETs", reads.Load(), writes)
+	}
+	t.Logf("%d GETs by %d clients during %d SETs, none stale", reads.Load(), readers, writes)
+}
