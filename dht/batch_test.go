@@ -80,8 +80,17 @@ func (t gatedTransport) Call(ctx context.Context, addr, m string, req []byte) ([
 
 func newGatedRing(t *testing.T, n int, seed int64, mutate func(*Config)) (*testRing, *callLog, *gate) {
 	t.Helper()
+	return newGatedRingRPC(t, n, seed, mutate, 0)
+}
+
+// newGatedRingRPC is newGatedRing with chord's RPCTimeout rpc (0: the default).
+func newGatedRingRPC(t *testing.T, n int, seed int64, mutate func(*Config), rpc time.Duration) (*testRing, *callLog, *gate) {
+	t.Helper()
 	r := emptyTestRing(seed, nil, mutate)
 	r.t = t
+	if rpc > 0 {
+		r.ccfg.RPCTimeout = rpc
+	}
 	log := &callLog{n: map[string]map[string]int{}}
 	g := &gate{}
 	r.listen = func() (chord.Transport, error) {
@@ -371,23 +380,13 @@ func (l *callLog) count(from, method string) int {
 	return l.n[from][method]
 }
 
-// sharing returns how many gets of key wait at s for the next shared read.
-func (s *Store) sharing(key string) int {
-	s.flights.mu.Lock()
-	defer s.flights.mu.Unlock()
-	if kf := s.flights.keys[key]; kf != nil && kf.next != nil {
-		return kf.next.members
-	}
-	return 0
-}
-
 // waitSharing polls until n gets of key wait at via for a shared read.
 func waitSharing(t *testing.T, via *testNode, key string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for via.store.sharing(key) < n {
+	for via.store.flights.waiting(key) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d gets of %s wait for a shared read, want %d", via.store.sharing(key), key, n)
+			t.Fatalf("%d gets of %s wait for a shared read, want %d", via.store.flights.waiting(key), key, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -398,7 +397,9 @@ func waitSharing(t *testing.T, via *testNode, key string, n int) {
 // each returns the value.
 func TestGetsShareOneRead(t *testing.T) {
 	ctx := context.Background()
-	r, log, g := newGatedRing(t, 8, 36, nil)
+	// A long RPC timeout: the gets wait for the read under way (rpc/8 at
+	// most) longer than the test takes to start them.
+	r, log, g := newGatedRingRPC(t, 8, 36, nil, 20*time.Second)
 	keys, via, want := keysWithHolders(t, r, 1, func(string) string { return "hot" })
 	const gets = 10
 	log.take()

@@ -337,6 +337,11 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		res.Cached = true
 		return res, nil
 	}
+	return s.getUncached(ctx, key, start)
+}
+
+// getUncached is Get past this node's cache (start: when the get began).
+func (s *Store) getUncached(ctx context.Context, key string, start time.Time) (GetResult, error) {
 	lease, inval := s.cache.begin()
 	opts := ownerLookup
 	if lease { // a hop that routes to key may answer from its cache (hopcache.go)

@@ -84,7 +84,8 @@
 // when one returns (batch.go), identical requests once; each is served as
 // if it came alone. GetDirect gets of a key that arrive while a read of it
 // is under way share the next read, which starts after all of them arrived
-// (coalesce.go), so each still sees every write acknowledged before it.
+// (when that read ends, or after an eighth of a call deadline; coalesce.go),
+// so each still sees every write acknowledged before it.
 //
 // # Join: the handoff
 //

@@ -30,17 +30,17 @@ func (s *Store) GetDirect(ctx context.Context, key string) (GetResult, error) {
 		res.Cached = true
 		return res, nil
 	}
-	return s.flights.shared(ctx, key, func(ctx context.Context) (GetResult, error) {
+	return s.flights.shared(ctx, key, s.rpc/8, func(ctx context.Context) (GetResult, error) {
 		return s.getDirect(ctx, key)
 	})
 }
 
-// getDirect is one read of GetDirect (coalesce.go shares it).
+// getDirect is one read of GetDirect past the cache (coalesce.go shares it).
 func (s *Store) getDirect(ctx context.Context, key string) (GetResult, error) {
 	start := s.now()
 	lr, ok := s.rememberedOwner(key)
 	if !ok {
-		return s.Get(ctx, key)
+		return s.getUncached(ctx, key, start)
 	}
 	lease, inval := s.cache.begin()
 	res, err := s.getAfter(ctx, key, lr, nil, false, lease)
@@ -49,7 +49,7 @@ func (s *Store) getDirect(ctx context.Context, key string) (GetResult, error) {
 		if ctx.Err() != nil {
 			return res, err
 		}
-		return s.Get(ctx, key)
+		return s.getUncached(ctx, key, s.now())
 	}
 	if res.lease > 0 {
 		s.cache.keep(key, res, start, res.lease, inval)
