@@ -30,9 +30,7 @@ func (s *Store) GetDirect(ctx context.Context, key string) (GetResult, error) {
 	if !ok {
 		return s.Get(ctx, key)
 	}
-	if res, ok := s.cache.cached(key, start); ok {
-		s.servedGet()
-		res.Cached = true
+	if res, ok := s.cachedHere(key, start); ok {
 		return res, nil
 	}
 	lease, inval := s.cache.begin()
