@@ -19,17 +19,3 @@ func TestLinearizableCache(t *testing.T) {
 	}
 	checkSchedules(t, cfg, schedulesFromEnv(200))
 }
-
-// TestLinearizableCacheGroup is TestLinearizableCache with every node's
-// cache joined in one CacheGroup (cachegroup.go): a get may be answered
-// from any other node's cached copy. Harsher than virtual nodes, where
-// only the identities of one real node share and they fail together.
-func TestLinearizableCacheGroup(t *testing.T) {
-	cfg := linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}
-	cfg.mutate = func(c *Config) {
-		c.Clock = time.Now
-		c.Cache = CacheConfig{On: true, Lease: 100 * time.Millisecond}
-		c.CacheGroup = NewCacheGroup() // one per ring: mutate runs once per schedule
-	}
-	checkSchedules(t, cfg, schedulesFromEnv(200))
-}

@@ -68,20 +68,20 @@ func (s *Store) siblingCached(key string, now time.Time) (GetResult, bool) {
 	return GetResult{}, false
 }
 
-// siblingServeHop is serveHop at the first sibling that holds key, for a
-// get only: a hop that fetches (leaseFor set) gets no sub-lease from a
-// sibling's copy, because that sibling may lie farther from the key than
-// the hop, and sub-leases must flow toward it only (hopcache.go: no cycles).
-func (s *Store) siblingServeHop(key, leaseFor string, now time.Time) (sib *Store, res GetResult, left time.Duration, refresh, ok bool) {
-	if leaseFor != "" || s.cfg.CacheGroup == nil || !s.CacheOn() {
+// siblingServeHop is serveHop at the first sibling that holds key, but it
+// grants no sub-lease (left is 0): that sibling may lie farther from the key
+// than the node that asks, and sub-leases must lead toward the key only
+// (hopcache.go: no cycles), so the asker is answered but keeps nothing.
+func (s *Store) siblingServeHop(key string, now time.Time) (sib *Store, res GetResult, left time.Duration, refresh, ok bool) {
+	if s.cfg.CacheGroup == nil || !s.CacheOn() {
 		return nil, GetResult{}, 0, false, false
 	}
 	for _, o := range s.cfg.CacheGroup.siblings(s) {
 		if !o.cache.holds(key, now) {
 			continue
 		}
-		if res, left, refresh, ok := o.cache.serveHop(key, leaseFor, now); ok {
-			return o, res, left, refresh, true
+		if res, _, refresh, ok := o.cache.serveHop(key, "", now); ok {
+			return o, res, 0, refresh, true
 		}
 	}
 	return nil, GetResult{}, 0, false, false

@@ -343,12 +343,15 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 	}
 	lease, inval := s.cache.begin()
 	opts := ownerLookup
-	if lease { // a hop that routes to key may answer from its cache (hopcache.go)
-		opts.Probe = encodeProbe(key, "")
+	if lease { // a hop that routes to key may answer from its cache, under a sub-lease (hopcache.go)
+		opts.Probe = encodeProbe(key, s.self.Addr)
 	}
 	lr, err := s.node.LookupWith(ctx, s.KeyID(key), opts)
 	if err == nil && lr.Answer != nil {
 		if res, ok := s.hopAnswer(key, lr); ok {
+			if res.lease > 0 { // a sub-lease: it ends before the hop's own
+				s.cache.keep(key, res, start, res.lease, inval)
+			}
 			return res, nil
 		}
 		lr, err = s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)

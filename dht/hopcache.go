@@ -71,7 +71,7 @@ func (s *Store) AnswerStep(id chord.ID, probe []byte) []byte {
 	res, left, refresh, ok := s.cache.serveHop(key, leaseFor, now)
 	from := s
 	if !ok {
-		from, res, left, refresh, ok = s.siblingServeHop(key, leaseFor, now)
+		from, res, left, refresh, ok = s.siblingServeHop(key, now)
 	}
 	if ok {
 		s.servedGet()
