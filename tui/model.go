@@ -84,9 +84,9 @@ type heldKey struct {
 }
 
 // snapDuty bounds the periodic snapshots to one part in snapDuty of the
-// time: on a ring of 512 identities one takes 0.1–0.45 s, and taken back to
-// back they and the redraws they cause starved the nodes' own maintenance
-// and operations of CPU (docs/BENCHMARKS.md, load balance, fifth session).
+// time: on a ring of 512 identities one took up to 0.45 s on a busy
+// machine, and taken back to back they and the redraws they cause took
+// 20% of the CPU the nodes needed (docs/BENCHMARKS.md, load balance).
 const snapDuty = 4
 
 // keysRefresh is how often the selected node's key list is re-read.
