@@ -87,6 +87,10 @@ type Config struct {
 
 	// Cache is the read cache with owner leases (cache.go); off by default.
 	Cache CacheConfig
+	// CacheGroup, when set, joins this store's read cache with those of
+	// the other stores of its real node (cachegroup.go): gets and lookup
+	// steps here may be answered from their cached copies. Nil: none.
+	CacheGroup *CacheGroup
 }
 
 // DefaultConfig returns r = 3, keys ≤ 1 KiB, values ≤ 1 MiB, a repair
@@ -244,6 +248,9 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdBatch:     s.handleBatch,
 	}
 	s.cache.self = s.self
+	if cfg.CacheGroup != nil {
+		cfg.CacheGroup.join(s) // before any handler: see join
+	}
 	node.SetStepCache(s) // hops answer gets from their cache (hopcache.go)
 	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdReserve, cmdCondStore, cmdRelease, cmdBatch} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
@@ -332,9 +339,7 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
 	start := s.now()
-	if res, ok := s.cache.cached(key, start); ok {
-		s.servedGet()
-		res.Cached = true
+	if res, ok := s.cachedHere(key, start); ok {
 		return res, nil
 	}
 	return s.getUncached(ctx, key, start)
@@ -344,12 +349,15 @@ func (s *Store) Get(ctx context.Context, key string) (GetResult, error) {
 func (s *Store) getUncached(ctx context.Context, key string, start time.Time) (GetResult, error) {
 	lease, inval := s.cache.begin()
 	opts := ownerLookup
-	if lease { // a hop that routes to key may answer from its cache (hopcache.go)
-		opts.Probe = encodeProbe(key, "")
+	if lease { // a hop that routes to key may answer from its cache, under a sub-lease (hopcache.go)
+		opts.Probe = encodeProbe(key, s.self.Addr)
 	}
 	lr, err := s.node.LookupWith(ctx, s.KeyID(key), opts)
 	if err == nil && lr.Answer != nil {
 		if res, ok := s.hopAnswer(key, lr); ok {
+			if res.lease > 0 { // a sub-lease: it ends before the hop's own
+				s.cache.keep(key, res, start, res.lease, inval)
+			}
 			return res, nil
 		}
 		lr, err = s.node.LookupWith(ctx, s.KeyID(key), ownerLookup)

@@ -69,10 +69,14 @@ func (s *Store) AnswerStep(id chord.ID, probe []byte) []byte {
 	}
 	now := s.now()
 	res, left, refresh, ok := s.cache.serveHop(key, leaseFor, now)
+	from := s
+	if !ok {
+		from, res, left, refresh, ok = s.siblingServeHop(key, now)
+	}
 	if ok {
 		s.servedGet()
 		if refresh {
-			s.fetchForHop(key)
+			from.fetchForHop(key)
 		}
 		return encodeHopAnswer(res, left)
 	}

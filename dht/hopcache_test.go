@@ -162,3 +162,56 @@ func TestHopSubLease(t *testing.T) {
 		}
 	}
 }
+
+// TestOriginSubLease: an origin whose get a hop answered keeps the answer
+// under a sub-lease from that hop, so its next get needs no lookup; a
+// write revokes it through the hop before it returns, and an origin the
+// hop cannot reach is waited out.
+func TestOriginSubLease(t *testing.T) {
+	ctx := context.Background()
+	lease := 300 * time.Millisecond
+	r := newTestRingCfg(t, 12, 9, func(c *Config) {
+		c.Clock = time.Now
+		c.Cache = CacheConfig{On: true, Lease: lease}
+	})
+	nodes := r.ringOrder()
+	const key = "hot"
+	var origin, hop *testNode
+	for _, n := range nodes {
+		lr, err := n.node.Lookup(ctx, n.store.KeyID(key))
+		if err == nil && len(lr.Path) > 0 && !lr.Path[0].Ping && lr.Path[0].Node.Addr != lr.Owner.Addr {
+			origin, hop = n, r.byAddr(lr.Path[0].Node.Addr)
+			break
+		}
+	}
+	if origin == nil {
+		t.Fatal("no lookup of the key takes a step: the ring is too small")
+	}
+	writer := nodes[3]
+	if writer == hop || writer == origin {
+		writer = nodes[4]
+	}
+	for i, cutOff := range []bool{false, true} {
+		old, want := fmt.Sprintf("v%d", 2*i), fmt.Sprintf("v%d", 2*i+1)
+		if _, err := writer.store.Set(ctx, key, []byte(old)); err != nil {
+			t.Fatal(err)
+		}
+		waitHopCached(t, hop, key)
+		if g := get(t, origin, key); !g.Cached || g.CachedBy.Addr != hop.addr {
+			t.Fatalf("get via %s was not answered at hop %s: cached %v by %s", origin.addr, hop.addr, g.Cached, g.CachedBy.Addr)
+		}
+		if g := get(t, origin, key); !g.Cached || g.CachedBy.Addr != origin.addr || len(g.Lookup.Path) != 0 || string(g.Value) != old {
+			t.Fatalf("the origin's next get was not answered from its own copy: %q cached %v by %s, %d steps", g.Value, g.Cached, g.CachedBy.Addr, len(g.Lookup.Path))
+		}
+		if cutOff {
+			r.nw.Pause(origin.addr)
+		}
+		if _, err := writer.store.Set(ctx, key, []byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		r.nw.Resume(origin.addr)
+		if g := get(t, origin, key); string(g.Value) != want {
+			t.Fatalf("after set %s returned (origin cut off: %v), get via %s read %q (cached %v by %s)", want, cutOff, origin.addr, g.Value, g.Cached, g.CachedBy.Addr)
+		}
+	}
+}

@@ -25,9 +25,7 @@ func (s *Store) GetDirect(ctx context.Context, key string) (GetResult, error) {
 	if err := s.checkKey(key); err != nil {
 		return GetResult{}, fmt.Errorf("get: %w", err)
 	}
-	if res, ok := s.cache.cached(key, s.now()); ok {
-		s.servedGet()
-		res.Cached = true
+	if res, ok := s.cachedHere(key, s.now()); ok {
 		return res, nil
 	}
 	return s.flights.shared(ctx, key, s.rpc/8, func(ctx context.Context) (GetResult, error) {

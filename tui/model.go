@@ -83,6 +83,12 @@ type heldKey struct {
 	owned, deleted bool
 }
 
+// snapDuty bounds the periodic snapshots to one part in snapDuty of the
+// time: on a ring of 512 identities one took up to 0.45 s on a busy
+// machine, and taken back to back they and the redraws they cause took
+// 20% of the CPU the nodes needed (docs/BENCHMARKS.md, load balance).
+const snapDuty = 4
+
 // keysRefresh is how often the selected node's key list is re-read.
 const keysRefresh = time.Second
 
@@ -121,6 +127,10 @@ type Model struct {
 	ix           *ringIndex
 	order        []int // indices into snap.Nodes in ring (identifier) order
 	snapshotting bool
+	// snapNext is the earliest time of the next refresh: a snapshot that
+	// took d is followed by 3·d without one (snapDuty), so that a large
+	// ring's snapshots never take more than a quarter of a core.
+	snapNext time.Time
 
 	selected string // name of the selected node
 	origin   string // origin chosen with Enter; "" means the cluster's
@@ -390,6 +400,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		if msg.took > m.opts.RefreshInterval {
 			m.log.Warn("snapshot slower than the refresh interval", "took", msg.took, "nodes", len(msg.snap.Nodes))
 		}
+		m.snapNext = time.Now().Add((snapDuty - 1) * msg.took)
 		m.setSnapshot(msg.snap)
 		m.snapSeq = max(m.snapSeq, msg.seq)
 		m.setHighlights()
@@ -442,7 +453,7 @@ func (m *Model) onTick() tea.Cmd {
 		return nil
 	}
 	cmds := []tea.Cmd{m.tickCmd()}
-	if !m.snapshotting {
+	if !m.snapshotting && !time.Now().Before(m.snapNext) {
 		m.snapshotting = true
 		cmds = append(cmds, m.snapshotCmd())
 	}

@@ -104,7 +104,8 @@ type Options struct {
 	Mouse bool
 	// RefreshInterval is the time between two snapshots; the screen is
 	// refreshed at most this often by the cluster's state (≥ 100 ms, so at
-	// most 10 times a second).
+	// most 10 times a second), and less often when a snapshot takes more
+	// than a third of it (snapDuty).
 	RefreshInterval time.Duration
 	// HopInterval is how long each hop of an animated lookup path is shown
 	// before the next one is drawn.

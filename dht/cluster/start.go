@@ -593,6 +593,9 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 	if c.vnodes() {
 		dc.Host = HostOf // replicas on distinct real nodes
 	}
+	if m.host != nil {
+		dc.CacheGroup = m.host.cache // gets served from a sibling identity's cache
+	}
 	tr := m.tr
 	m.incarnation++
 	inc := m.incarnation

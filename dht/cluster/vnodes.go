@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/chordtui/chordtui/chord"
+	"github.com/chordtui/chordtui/dht"
 )
 
 // Virtual nodes (Config.VNodes = V > 1): every real node, a host, runs V
@@ -53,6 +54,8 @@ type vhost struct {
 	name    string    // n3
 	addr    string    // its listener's address
 	members []*member // its identities, n3.0 … n3.(V-1)
+	// cache joins its identities' read caches (dht.CacheGroup).
+	cache *dht.CacheGroup
 
 	// Guarded by Cluster.mu: the transport while it is up.
 	tr  Transport
@@ -155,7 +158,7 @@ func (c *Cluster) newHost() (*vhost, error) {
 		tr.Kill()
 		return nil, ErrClosed
 	}
-	h := &vhost{name: fmt.Sprintf("n%d", len(c.hosts)), addr: tr.Addr(), tr: tr, mux: newVmux(tr)}
+	h := &vhost{name: fmt.Sprintf("n%d", len(c.hosts)), addr: tr.Addr(), tr: tr, mux: newVmux(tr), cache: dht.NewCacheGroup()}
 	for k := range c.cfg.VNodes {
 		num := fmt.Sprint(k)
 		vt := h.mux.transport(num)

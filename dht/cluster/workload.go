@@ -429,11 +429,18 @@ func (g *generator) origin(r *rand.Rand) (LiveNode, bool) {
 
 func (g *generator) key(i int) string { return g.spec.Prefix + strconv.Itoa(i) }
 
-// prepare writes every key once, with the workload's clients.
+// prepareWriters is the least number of writers that prepare runs: a
+// write waits mostly for its calls' turn on a busy machine (512 identities
+// keep two cores busy with maintenance), so more writers at once write the
+// keys faster without slowing each other much.
+const prepareWriters = 64
+
+// prepare writes every key once, with the workload's clients or
+// prepareWriters, whichever is more.
 func (g *generator) prepare(ctx context.Context) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for cl := range g.spec.Clients {
+	for cl := range max(g.spec.Clients, min(prepareWriters, g.spec.Keys)) {
 		wg.Add(1)
 		go func(cl int) { // exits when every key is written or ctx ends
 			defer wg.Done()

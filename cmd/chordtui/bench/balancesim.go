@@ -25,7 +25,8 @@ import (
 // while its lease lasts and fetches a key it sees simCacheMin times within
 // a lease (a lookup of its own, answered by the first hop that has the key
 // under a sub-lease, else a read at the owner; counted as load), and the
-// origin keeps what the owner answered for a lease. The rules and thresholds are
+// origin keeps what the owner answered for a lease, or what a hop
+// answered until that hop's lease ends (a sub-lease). The rules and thresholds are
 // those of chord/adaptive.go and dht/hopcache.go; the model leaves out
 // the network (calls are instant), maintenance, failures and writes (so
 // no read can be stale), and adaptive routing sees its peers' loads at
@@ -381,7 +382,8 @@ func (s *simRun) get(origin int, key uint64, kidx int32) {
 		return
 	}
 	owner, steps, at := s.lookup(origin, key, kidx, s.cache)
-	if at >= 0 {
+	if at >= 0 { // the origin keeps the hop's answer under a sub-lease
+		s.keepUntil(origin, kidx, s.cached[at][kidx].end)
 		s.note(steps, true, true)
 		return
 	}

@@ -1,10 +1,13 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chordtui/chordtui/dht/cluster"
 )
 
 // TestGetCachedAtHop: with the cache on, gets of a popular key through
@@ -34,4 +37,30 @@ func TestGetCachedAtHop(t *testing.T) {
 		}
 	}
 	t.Fatal("no get was answered at a hop")
+}
+
+// TestGetCachedAtSibling: with virtual nodes, a get through one identity
+// is answered from the copy another identity of the same real node
+// cached, with no lookup, and the get says which identity's copy it was.
+func TestGetCachedAtSibling(t *testing.T) {
+	cfg := cluster.DefaultConfig()
+	cfg.Nodes, cfg.VNodes, cfg.Seed = 4, 2, 42
+	cfg.Network = cluster.NewMemNetwork(42)
+	c, err := cluster.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	run(t, c, "wait")
+	run(t, c, "config cache on")
+	run(t, c, "set hot v1")
+	run(t, c, "get hot via n1.0")
+	r := run(t, c, "get hot via n1.1")
+	m := asJSON(t, r)
+	if m["cached"] != true || m["cached_at"] != "n1.0" || m["value"] != "v1" {
+		t.Fatalf("get via n1.1 after one via n1.0: %v", m)
+	}
+	if !strings.Contains(r.Text, "cached at n1.0, an identity of the same real node") || !strings.Contains(r.Text, "no lookup") {
+		t.Fatalf("the text does not say whose copy answered:\n%s", r.Text)
+	}
 }

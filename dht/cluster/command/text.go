@@ -23,6 +23,9 @@ func text(cmd string, data any) string {
 			if d.Found {
 				v = strconv.Quote(d.Value) + "   (version " + d.Version.String() + ", "
 			}
+			if d.CachedAt != "" && d.CachedAt != d.Via && d.Hops == 0 {
+				return fmt.Sprintf("%scached at %s, an identity of the same real node, under owner %s's lease: no lookup, no holder asked)\n  hop 0 ⚡ %-5s origin: answered from %s's cache", v, d.CachedAt, d.Owner, d.Via, d.CachedAt)
+			}
 			if d.CachedAt != "" && d.CachedAt != d.Via {
 				return fmt.Sprintf("%scached at %s, a hop of the lookup, under owner %s's lease: no holder asked; %s via %s)%s",
 					v, d.CachedAt, d.Owner, HopsText(d.Hops, d.Timeouts), d.Via, pathText(d.Lookup))
