@@ -57,18 +57,7 @@ func TestHopCacheFreshness(t *testing.T) {
 	if _, err := nodes[0].store.Set(ctx, key, []byte("v0")); err != nil {
 		t.Fatal(err)
 	}
-	// An origin whose lookup of key asks another node than the owner first.
-	var origin, hop *testNode
-	for _, n := range nodes {
-		lr, err := n.node.Lookup(ctx, n.store.KeyID(key))
-		if err == nil && len(lr.Path) > 0 && !lr.Path[0].Ping && lr.Path[0].Node.Addr != lr.Owner.Addr {
-			origin, hop = n, r.byAddr(lr.Path[0].Node.Addr)
-			break
-		}
-	}
-	if origin == nil {
-		t.Fatal("no lookup of the key takes a step: the ring is too small")
-	}
+	origin, hop := originAndHop(t, r, key)
 	if c := waitHopCached(t, hop, key); string(c.Value) != "v0" {
 		t.Fatalf("hop cached %q, want v0", c.Value)
 	}
@@ -176,17 +165,7 @@ func TestOriginSubLease(t *testing.T) {
 	})
 	nodes := r.ringOrder()
 	const key = "hot"
-	var origin, hop *testNode
-	for _, n := range nodes {
-		lr, err := n.node.Lookup(ctx, n.store.KeyID(key))
-		if err == nil && len(lr.Path) > 0 && !lr.Path[0].Ping && lr.Path[0].Node.Addr != lr.Owner.Addr {
-			origin, hop = n, r.byAddr(lr.Path[0].Node.Addr)
-			break
-		}
-	}
-	if origin == nil {
-		t.Fatal("no lookup of the key takes a step: the ring is too small")
-	}
+	origin, hop := originAndHop(t, r, key)
 	writer := nodes[3]
 	if writer == hop || writer == origin {
 		writer = nodes[4]
@@ -214,4 +193,18 @@ func TestOriginSubLease(t *testing.T) {
 			t.Fatalf("after set %s returned (origin cut off: %v), get via %s read %q (cached %v by %s)", want, cutOff, origin.addr, g.Value, g.Cached, g.CachedBy.Addr)
 		}
 	}
+}
+
+// originAndHop returns a node whose lookup of key asks another node than
+// the owner first, and that node.
+func originAndHop(t *testing.T, r *testRing, key string) (origin, hop *testNode) {
+	t.Helper()
+	for _, n := range r.ringOrder() {
+		lr, err := n.node.Lookup(context.Background(), n.store.KeyID(key))
+		if err == nil && len(lr.Path) > 0 && !lr.Path[0].Ping && lr.Path[0].Node.Addr != lr.Owner.Addr {
+			return n, r.byAddr(lr.Path[0].Node.Addr)
+		}
+	}
+	t.Fatal("no lookup of the key takes a step: the ring is too small")
+	return nil, nil
 }
