@@ -48,10 +48,7 @@ func waitHopCached(t *testing.T, hop *testNode, key string) GetResult {
 func TestHopCacheFreshness(t *testing.T) {
 	ctx := context.Background()
 	lease := 300 * time.Millisecond
-	r := newTestRingCfg(t, 12, 9, func(c *Config) {
-		c.Clock = time.Now
-		c.Cache = CacheConfig{On: true, Lease: lease}
-	})
+	r := cachedRing(t, lease)
 	nodes := r.ringOrder()
 	const key = "hot"
 	if _, err := nodes[0].store.Set(ctx, key, []byte("v0")); err != nil {
@@ -159,10 +156,7 @@ func TestHopSubLease(t *testing.T) {
 func TestOriginSubLease(t *testing.T) {
 	ctx := context.Background()
 	lease := 300 * time.Millisecond
-	r := newTestRingCfg(t, 12, 9, func(c *Config) {
-		c.Clock = time.Now
-		c.Cache = CacheConfig{On: true, Lease: lease}
-	})
+	r := cachedRing(t, lease)
 	nodes := r.ringOrder()
 	const key = "hot"
 	origin, hop := originAndHop(t, r, key)
@@ -207,4 +201,14 @@ func originAndHop(t *testing.T, r *testRing, key string) (origin, hop *testNode)
 	}
 	t.Fatal("no lookup of the key takes a step: the ring is too small")
 	return nil, nil
+}
+
+// cachedRing is a 12-node ring with the cache on everywhere, under leases
+// of lease on the wall clock.
+func cachedRing(t *testing.T, lease time.Duration) *testRing {
+	t.Helper()
+	return newTestRingCfg(t, 12, 9, func(c *Config) {
+		c.Clock = time.Now
+		c.Cache = CacheConfig{On: true, Lease: lease}
+	})
 }

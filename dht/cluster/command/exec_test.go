@@ -16,8 +16,14 @@ import (
 // until it is stable.
 func startMem(t *testing.T, n int) *cluster.Cluster {
 	t.Helper()
+	return startMemV(t, n, 1)
+}
+
+// startMemV is startMem with v identities per real node.
+func startMemV(t *testing.T, n, v int) *cluster.Cluster {
+	t.Helper()
 	cfg := cluster.DefaultConfig()
-	cfg.Nodes = n
+	cfg.Nodes, cfg.VNodes = n, v
 	cfg.Seed = 42
 	cfg.Network = cluster.NewMemNetwork(42)
 	c, err := cluster.Start(context.Background(), cfg)

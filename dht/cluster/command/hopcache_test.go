@@ -1,13 +1,10 @@
 package command
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chordtui/chordtui/dht/cluster"
 )
 
 // TestGetCachedAtHop: with the cache on, gets of a popular key through
@@ -43,15 +40,7 @@ func TestGetCachedAtHop(t *testing.T) {
 // is answered from the copy another identity of the same real node
 // cached, with no lookup, and the get says which identity's copy it was.
 func TestGetCachedAtSibling(t *testing.T) {
-	cfg := cluster.DefaultConfig()
-	cfg.Nodes, cfg.VNodes, cfg.Seed = 4, 2, 42
-	cfg.Network = cluster.NewMemNetwork(42)
-	c, err := cluster.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	run(t, c, "wait")
+	c := startMemV(t, 4, 2)
 	run(t, c, "config cache on")
 	run(t, c, "set hot v1")
 	run(t, c, "get hot via n1.0")
