@@ -1,6 +1,8 @@
 package dht
 
 import (
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -12,7 +14,11 @@ import (
 // same faults.
 // DHT_SCHEDULES=n runs n schedules instead of the default 200.
 func TestLinearizableCache(t *testing.T) {
-	cfg := linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}
+	nodes := 6
+	if v, err := strconv.Atoi(os.Getenv("DHT_NODES")); err == nil && v > 0 {
+		nodes = v // DHT_NODES=n runs them on n nodes
+	}
+	cfg := linConfig{nodes: nodes, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}
 	cfg.mutate = func(c *Config) {
 		c.Clock = time.Now
 		c.Cache = CacheConfig{On: true, Lease: 100 * time.Millisecond}

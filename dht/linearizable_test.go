@@ -3,9 +3,11 @@ package dht
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -680,11 +682,14 @@ func TestLinearizableIncr(t *testing.T) {
 func checkSchedules(t *testing.T, cfg linConfig, n int) {
 	// DHT_SEED=s runs schedule s n times (runs are not deterministic).
 	only, _ := strconv.ParseInt(os.Getenv("DHT_SEED"), 10, 64)
+	// DHT_COUNT=1 runs all n schedules and counts the failing runs, without shrinking.
+	count := os.Getenv("DHT_COUNT") == "1"
 	const workers = 4
 	seeds := make(chan int64)
 	var mu sync.Mutex
 	failed := map[int64]string{}
 	var total linStats
+	runsFailed := 0
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -695,6 +700,7 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 				mu.Lock()
 				if rep != "" {
 					failed[seed] = rep
+					runsFailed++
 				}
 				total.reads += st.reads
 				total.writes += st.writes
@@ -708,7 +714,7 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 	}
 	for seed := int64(1); seed <= int64(n); seed++ {
 		mu.Lock()
-		stop := len(failed) > 0
+		stop := len(failed) > 0 && !count
 		mu.Unlock()
 		if stop {
 			break
@@ -727,6 +733,12 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 	}
 	if len(failed) == 0 {
 		return
+	}
+	if count {
+		for seed, rep := range failed {
+			t.Logf("seed %d not linearizable\n%s", seed, rep)
+		}
+		t.Fatalf("%d of %d runs not linearizable (seeds %v)", runsFailed, n, slices.Sorted(maps.Keys(failed)))
 	}
 	first := int64(math.MaxInt64)
 	for seed := range failed {
