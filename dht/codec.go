@@ -319,6 +319,10 @@ type getResp struct {
 	// Pred, in a dht.get reply from a ready owner that was not forced, is
 	// its predecessor: it serves (Pred, itself] (GetDirect remembers it).
 	Pred chord.NodeRef
+	// Fenced, in a dht.read reply, says a stand-in's write of the key may
+	// be under way: no lease may be kept from the read (fence.go). It is
+	// sent only when true.
+	Fenced bool
 }
 
 // copyVer is one holder's version of a key, as read by dht.get.
@@ -350,6 +354,9 @@ func (m getResp) encode() []byte {
 	if !m.Pred.IsZero() {
 		e.ref(m.Pred)
 	}
+	if m.Fenced {
+		e.boolean(true)
+	}
 	return e.b
 }
 
@@ -370,6 +377,9 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 	m.Lease = time.Duration(min(d.uvarint(), uint64(time.Hour/time.Millisecond))) * time.Millisecond
 	if d.boolean() {
 		m.Pred = d.ref()
+	}
+	if d.err == nil && len(d.b) > 0 {
+		m.Fenced = d.boolean()
 	}
 	return m, d.finish()
 }
