@@ -320,8 +320,7 @@ type getResp struct {
 	// its predecessor: it serves (Pred, itself] (GetDirect remembers it).
 	Pred chord.NodeRef
 	// Fenced, in a dht.read reply, says a stand-in's write of the key may
-	// be under way: no lease may be kept from the read (fence.go). It is
-	// sent only when true.
+	// be under way: no lease may be kept from the read (fence.go).
 	Fenced bool
 }
 
@@ -354,9 +353,7 @@ func (m getResp) encode() []byte {
 	if !m.Pred.IsZero() {
 		e.ref(m.Pred)
 	}
-	if m.Fenced {
-		e.boolean(true)
-	}
+	e.boolean(m.Fenced)
 	return e.b
 }
 
@@ -378,9 +375,7 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 	if d.boolean() {
 		m.Pred = d.ref()
 	}
-	if d.err == nil && len(d.b) > 0 {
-		m.Fenced = d.boolean()
-	}
+	m.Fenced = d.boolean()
 	return m, d.finish()
 }
 
