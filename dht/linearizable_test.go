@@ -289,7 +289,7 @@ func (l *linRun) do(id int, via *testNode, in linIn) {
 			res, err = via.store.Get(ctx, in.key)
 		}
 		out = linOut{found: res.Found, value: string(res.Value)}
-		what = fmt.Sprintf("owner %s fallback %v version %v wrote back %d", res.Owner.Addr, res.Fallback, res.Version, res.WrittenBack)
+		what = fmt.Sprintf("owner %s fallback %v version %v wrote back %d cached %v by %s", res.Owner.Addr, res.Fallback, res.Version, res.WrittenBack, res.Cached, res.CachedBy.Addr)
 		for _, h := range res.Lookup.Path { // the lookup's calls, and why each
 			what += fmt.Sprintf(" [%s %s %s]", h.Node.Addr, h.Err, h.Reason)
 		}
@@ -663,7 +663,11 @@ func schedulesFromEnv(def int) int {
 // runs schedule s that many times; DHT_TRACE=1 adds every operation to the
 // report of a failure.
 func TestLinearizable(t *testing.T) {
-	checkSchedules(t, linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}, schedulesFromEnv(500))
+	nodes := 6
+	if v, err := strconv.Atoi(os.Getenv("DHT_NODES")); err == nil && v > 0 {
+		nodes = v // DHT_NODES=n runs them on n nodes
+	}
+	checkSchedules(t, linConfig{nodes: nodes, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}, schedulesFromEnv(500))
 }
 
 // TestLinearizableIncr is TestLinearizable with clients that read and
@@ -701,6 +705,9 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 				if rep != "" {
 					failed[seed] = rep
 					runsFailed++
+					if count {
+						t.Logf("run %d: seed %d not linearizable\n%s", runsFailed, seed, rep)
+					}
 				}
 				total.reads += st.reads
 				total.writes += st.writes
@@ -735,9 +742,6 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 		return
 	}
 	if count {
-		for seed, rep := range failed {
-			t.Logf("seed %d not linearizable\n%s", seed, rep)
-		}
 		t.Fatalf("%d of %d runs not linearizable (seeds %v)", runsFailed, n, slices.Sorted(maps.Keys(failed)))
 	}
 	first := int64(math.MaxInt64)
