@@ -319,6 +319,9 @@ type getResp struct {
 	// Pred, in a dht.get reply from a ready owner that was not forced, is
 	// its predecessor: it serves (Pred, itself] (GetDirect remembers it).
 	Pred chord.NodeRef
+	// Fenced, in a dht.read reply, says a stand-in's write of the key may
+	// be under way: no lease may be kept from the read (fence.go).
+	Fenced bool
 }
 
 // copyVer is one holder's version of a key, as read by dht.get.
@@ -350,6 +353,7 @@ func (m getResp) encode() []byte {
 	if !m.Pred.IsZero() {
 		e.ref(m.Pred)
 	}
+	e.boolean(m.Fenced)
 	return e.b
 }
 
@@ -371,6 +375,7 @@ func decodeGetResp(b []byte, lim limits) (getResp, error) {
 	if d.boolean() {
 		m.Pred = d.ref()
 	}
+	m.Fenced = d.boolean()
 	return m, d.finish()
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -32,6 +33,10 @@ func TestCodecRoundTrip(t *testing.T) {
 		{"getResp replicas", getResp{Found: true, Rec: tomb, Replicas: []chord.NodeRef{hint, hint}},
 			getResp{Found: true, Rec: tomb, Replicas: []chord.NodeRef{hint, hint}}.encode,
 			func(b []byte) (any, error) { return decodeGetResp(b, testLim) }},
+		{"getResp fenced", getResp{Found: true, Rec: rec, Fenced: true}, getResp{Found: true, Rec: rec, Fenced: true}.encode,
+			func(b []byte) (any, error) { return decodeGetResp(b, testLim) }},
+		{"fenceReq", fenceReq{Key: "k", For: 1500 * time.Millisecond}, fenceReq{Key: "k", For: 1500 * time.Millisecond}.encode,
+			func(b []byte) (any, error) { return decodeFenceReq(b, testLim) }},
 		{"getResp not owner", getResp{Head: replyHead{Status: statusNotOwner, Msg: "m", Hint: hint}},
 			getResp{Head: replyHead{Status: statusNotOwner, Msg: "m", Hint: hint}}.encode,
 			func(b []byte) (any, error) { return decodeGetResp(b, testLim) }},

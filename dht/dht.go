@@ -159,6 +159,7 @@ type Store struct {
 	handlers map[string]chord.CommandHandler
 	load     *storeLoad // requests served (load.go)
 	cache    *readCache // cached answers and the leases granted (cache.go)
+	fences   fenceTable // keys fenced by stand-ins' writes (fence.go)
 
 	batch   batcher     // gets and reads held back for a batch (batch.go)
 	flights readFlights // GetDirect reads shared by the gets of one key (coalesce.go)
@@ -241,6 +242,7 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cmdSuccs:    s.handleSuccs,
 		cmdSetIf:    s.handleSetIf,
 		cmdInval:    s.handleInval,
+		cmdFence:    s.handleFence,
 
 		cmdReserve:   s.handleReserve,
 		cmdCondStore: s.handleCondStore,
@@ -252,7 +254,7 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 		cfg.CacheGroup.join(s) // before any handler: see join
 	}
 	node.SetStepCache(s) // hops answer gets from their cache (hopcache.go)
-	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdReserve, cmdCondStore, cmdRelease, cmdBatch} {
+	for _, name := range []string{cmdGet, cmdSet, cmdDel, cmdRead, cmdStore, cmdDigest, cmdTransfer, cmdSuccs, cmdSetIf, cmdInval, cmdFence, cmdReserve, cmdCondStore, cmdRelease, cmdBatch} {
 		if err := node.Register(name, s.handlers[name]); err != nil {
 			return nil, fmt.Errorf("dht: register %s: %w", name, err)
 		}
@@ -475,6 +477,7 @@ type copyRead struct {
 	addr                string
 	rec                 record
 	found, ok, answered bool
+	fenced              bool // under a stand-in's fence: keep no lease (fence.go)
 }
 
 // getResult decodes a dht.get reply into a GetResult, keeping the newest of
@@ -511,7 +514,7 @@ func (s *Store) getResult(ctx context.Context, key string, reply []byte, at chor
 		}
 	}
 	res := GetResult{Owner: at, Fallback: fallback, Lookup: lr}
-	if !fallback {
+	if !fallback && !slices.ContainsFunc(extra, func(c copyRead) bool { return c.fenced }) {
 		res.lease = m.Lease
 	}
 	if !m.Found {

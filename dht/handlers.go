@@ -194,6 +194,7 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 	left := s.left
 	best, found := s.tab.get(m.Key)
 	s.mu.Unlock()
+	fenced := s.fenced(m.Key) // a copy read under a stand-in's fence grants no lease (fence.go)
 	succs := s.node.Successors()
 	if left || len(succs) == 0 {
 		// Left meanwhile (Leave empties the table and the successor list).
@@ -221,6 +222,7 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 		if !c.ok {
 			return
 		}
+		fenced = fenced || c.fenced
 		asked++
 		out.Copies = append(out.Copies, copyVer{Addr: c.addr, Found: c.found, Ver: c.rec.Ver})
 		if c.found && c.rec.Ver.Newer(best.Ver) {
@@ -286,7 +288,9 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 			Msg: fmt.Sprintf("read %d of the %d copies of %q", asked+btoi(self), want+btoi(self), m.Key)}}
 	}
 	out.Found, out.Rec = found, best
-	out.Lease = lease
+	if !fenced {
+		out.Lease = lease
+	}
 	if self && !m.Force {
 		if p := s.node.Predecessor(); !p.IsZero() && p.Addr != s.self.Addr {
 			out.Pred = p
@@ -326,7 +330,7 @@ func (s *Store) readCopy(ctx context.Context, h chord.NodeRef, req []byte) copyR
 	if r.Head.Status != statusOK {
 		return c
 	}
-	c.rec, c.found, c.ok = r.Rec, r.Found, true
+	c.rec, c.found, c.ok, c.fenced = r.Rec, r.Found, true, r.Fenced
 	return c
 }
 
@@ -347,7 +351,8 @@ func (s *Store) handleRead(_ context.Context, b []byte) ([]byte, error) {
 	if left {
 		return getResp{Head: replyHead{Status: statusNotMember, Msg: "node has left the ring"}}.encode(), nil
 	}
-	return getResp{Found: found, Rec: r}.encode(), nil
+	// After the read: a read that began before a fence may count as fenced, never the other way.
+	return getResp{Found: found, Rec: r, Fenced: s.fenced(m.Key)}.encode(), nil
 }
 
 // handleSet serves dht.set: the owner assigns a version, stores the record,
@@ -412,7 +417,21 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 		}
 	}
 	s.servedSets(1)
-	done, lerr := s.beforeWrite(ctx, m.Key, m.Force || !self) // cache.go: revoke the read leases first
+	standIn := m.Force || !self
+	var fenced map[string]bool // the only holders the write may go to (fence.go)
+	if standIn && s.fencing() {
+		var cancel context.CancelFunc
+		ctx, cancel = s.fenceDeadline(ctx)
+		defer cancel()
+		var ferr error
+		if fenced, ferr = s.fence(ctx, m.Key, self); ferr != nil {
+			return setResp{Head: replyHead{Status: statusUnavailable, Msg: ferr.Error()}}, record{}, true
+		}
+		if cc != nil {
+			cc.fenced = fenced
+		}
+	}
+	done, lerr := s.beforeWrite(ctx, m.Key, standIn) // cache.go: revoke the read leases first
 	defer done()
 	if lerr != nil { // a lease may still be served: the write must not be seen
 		return setResp{Head: replyHead{Status: statusUnavailable, Msg: lerr.Error()}}, record{}, true
@@ -448,7 +467,7 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 		}
 	} else {
 		s.forward(ctx, []record{rec})
-		copies, newer, err = s.replicate(ctx, rec, self)
+		copies, newer, err = s.replicate(ctx, rec, self, fenced)
 	}
 	if err != nil {
 		return setResp{Head: replyHead{Status: statusUnavailable, Msg: err.Error()}, Ver: rec.Ver, Copies: copies}, cur, true
@@ -486,11 +505,13 @@ func (s *Store) assignedAfter(key string, v Version) bool {
 // It returns the holders that have rec or a newer version (the owner
 // included when it counts), the newest version a holder kept over rec
 // (zero if none), or an error when fewer holders than min(r, ring size)
-// were reached.
-func (s *Store) replicate(ctx context.Context, rec record, self bool) (copies int, newer Version, err error) {
+// were reached. With fenced (a stand-in's write) it goes only to the nodes
+// in it: those that acknowledged its fence (fence.go).
+func (s *Store) replicate(ctx context.Context, rec record, self bool, fenced map[string]bool) (copies int, newer Version, err error) {
 	copies = btoi(self)
 	walk := s.newWalk(s.node.Successors(), s.self.Addr)
 	want := min(s.cfg.Replicas-btoi(self), len(walk.queue))
+	walk.fencedOnly(fenced)
 	req := storeReq{Kind: storeWrite, Recs: []record{rec}}.encode()
 	var errs []error
 	// settle counts one push's outcome.
@@ -509,11 +530,11 @@ func (s *Store) replicate(ctx context.Context, rec record, self bool) (copies in
 		}
 	}
 	first := make([]chord.NodeRef, 0, want)
-	for len(first) < want {
+	for len(first) < want && len(walk.queue) > 0 {
 		h, _ := walk.next(ctx)
 		first = append(first, h)
 	}
-	results := make([]pushResult, want)
+	results := make([]pushResult, len(first))
 	var wg sync.WaitGroup
 	for i := range first {
 		wg.Add(1)

@@ -3,9 +3,11 @@ package dht
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,7 +289,7 @@ func (l *linRun) do(id int, via *testNode, in linIn) {
 			res, err = via.store.Get(ctx, in.key)
 		}
 		out = linOut{found: res.Found, value: string(res.Value)}
-		what = fmt.Sprintf("owner %s fallback %v version %v wrote back %d", res.Owner.Addr, res.Fallback, res.Version, res.WrittenBack)
+		what = fmt.Sprintf("owner %s fallback %v version %v wrote back %d cached %v by %s", res.Owner.Addr, res.Fallback, res.Version, res.WrittenBack, res.Cached, res.CachedBy.Addr)
 		for _, h := range res.Lookup.Path { // the lookup's calls, and why each
 			what += fmt.Sprintf(" [%s %s %s]", h.Node.Addr, h.Err, h.Reason)
 		}
@@ -661,7 +663,11 @@ func schedulesFromEnv(def int) int {
 // runs schedule s that many times; DHT_TRACE=1 adds every operation to the
 // report of a failure.
 func TestLinearizable(t *testing.T) {
-	checkSchedules(t, linConfig{nodes: 6, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}, schedulesFromEnv(500))
+	nodes := 6
+	if v, err := strconv.Atoi(os.Getenv("DHT_NODES")); err == nil && v > 0 {
+		nodes = v // DHT_NODES=n runs them on n nodes
+	}
+	checkSchedules(t, linConfig{nodes: nodes, clients: 3, maxOps: 20, keys: 3, rpc: 30 * time.Millisecond}, schedulesFromEnv(500))
 }
 
 // TestLinearizableIncr is TestLinearizable with clients that read and
@@ -680,11 +686,14 @@ func TestLinearizableIncr(t *testing.T) {
 func checkSchedules(t *testing.T, cfg linConfig, n int) {
 	// DHT_SEED=s runs schedule s n times (runs are not deterministic).
 	only, _ := strconv.ParseInt(os.Getenv("DHT_SEED"), 10, 64)
+	// DHT_COUNT=1 runs all n schedules and counts the failing runs, without shrinking.
+	count := os.Getenv("DHT_COUNT") == "1"
 	const workers = 4
 	seeds := make(chan int64)
 	var mu sync.Mutex
 	failed := map[int64]string{}
 	var total linStats
+	runsFailed := 0
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -695,6 +704,10 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 				mu.Lock()
 				if rep != "" {
 					failed[seed] = rep
+					runsFailed++
+					if count {
+						t.Logf("run %d: seed %d not linearizable\n%s", runsFailed, seed, rep)
+					}
 				}
 				total.reads += st.reads
 				total.writes += st.writes
@@ -708,7 +721,7 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 	}
 	for seed := int64(1); seed <= int64(n); seed++ {
 		mu.Lock()
-		stop := len(failed) > 0
+		stop := len(failed) > 0 && !count
 		mu.Unlock()
 		if stop {
 			break
@@ -727,6 +740,9 @@ func checkSchedules(t *testing.T, cfg linConfig, n int) {
 	}
 	if len(failed) == 0 {
 		return
+	}
+	if count {
+		t.Fatalf("%d of %d runs not linearizable (seeds %v)", runsFailed, n, slices.Sorted(maps.Keys(failed)))
 	}
 	first := int64(math.MaxInt64)
 	for seed := range failed {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ type condCommit struct {
 	ttl   time.Duration
 	read  Version // this node's copy when it read (the owner's check)
 	base  Version // the newest copy read (the holders' check)
+	// fenced, for a stand-in's write, holds the only nodes it may go to
+	// (fence.go); nil: any.
+	fenced map[string]bool
 
 	mu      sync.Mutex
 	holders []chord.NodeRef // reserved: the write goes to exactly these
@@ -216,6 +220,16 @@ func (s *Store) condReplicate(ctx context.Context, rec record, self bool, cc *co
 	cc.mu.Lock()
 	to := append([]chord.NodeRef(nil), cc.holders...)
 	cc.mu.Unlock()
+	var unfenced []chord.NodeRef // reserved, but not fenced: taken as gone
+	if cc.fenced != nil {
+		to = slices.DeleteFunc(to, func(h chord.NodeRef) bool {
+			if !cc.fenced[h.Addr] {
+				unfenced = append(unfenced, h)
+				return true
+			}
+			return false
+		})
+	}
 	req := condStoreReq{Token: cc.token, Base: cc.base, Rec: rec, Holder: true}.encode()
 	type result struct {
 		resp condStoreResp
@@ -244,7 +258,10 @@ func (s *Store) condReplicate(ctx context.Context, rec record, self bool, cc *co
 	wg.Wait()
 	copies = btoi(self)
 	var errs, refused []error
-	missing := 0
+	missing := len(unfenced)
+	for _, h := range unfenced {
+		errs = append(errs, fmt.Errorf("%s: did not acknowledge the fence", h.Addr))
+	}
 	for i, r := range results {
 		switch {
 		case r.err != nil:
@@ -262,11 +279,12 @@ func (s *Store) condReplicate(ctx context.Context, rec record, self bool, cc *co
 		// each applies the write only if no other conditional write holds
 		// the key there and it has nothing newer than the version read,
 		// which is a reservation and the write at once.
-		skip := make([]string, 0, len(to))
-		for _, h := range to {
+		skip := make([]string, 0, len(to)+len(unfenced))
+		for _, h := range append(to, unfenced...) {
 			skip = append(skip, h.Addr)
 		}
 		walk := s.newWalk(s.node.Successors(), s.self.Addr, skip...)
+		walk.fencedOnly(cc.fenced)
 		for missing > 0 && len(refused) == 0 && ctx.Err() == nil {
 			h, ok := walk.next(ctx)
 			if !ok {
@@ -291,7 +309,7 @@ func (s *Store) condReplicate(ctx context.Context, rec record, self bool, cc *co
 	}
 	if missing > 0 || len(refused) > 0 {
 		errs = append(refused, errs...)
-		return copies, fmt.Errorf("conditional write stored on %d of %d holders: %w", copies, len(to)+btoi(self), errors.Join(errs...))
+		return copies, fmt.Errorf("conditional write stored on %d of %d holders: %w", copies, len(to)+len(unfenced)+btoi(self), errors.Join(errs...))
 	}
 	return copies, nil
 }

@@ -28,6 +28,8 @@ type succWalk struct {
 	// every node queued or skipped: the walk yields one node per real
 	// node (Config.Host, hosts.go).
 	hosts map[string]bool
+	// only, when not nil, holds the only nodes it may yield (fencedOnly).
+	only map[string]bool
 }
 
 // newWalk starts a walk at list, never yielding the nodes in skip nor
@@ -64,7 +66,7 @@ func (w *succWalk) add(list []chord.NodeRef) {
 			w.wrapped = true
 			return
 		}
-		if n.IsZero() || w.seen[n.Addr] {
+		if n.IsZero() || w.seen[n.Addr] || w.only != nil && !w.only[n.Addr] {
 			continue
 		}
 		w.seen[n.Addr] = true

@@ -1,0 +1,76 @@
+package dht
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestCacheStandInFence is the stale read a fence closes (fence.go): the
+// owner is alive, but the writer's calls to it fail, so its successor
+// writes in its place; during the stand-in's one-lease wait the owner,
+// which knows nothing of the write, grants a reader a lease on the old
+// value. Once the write has returned, the reader's next get must not
+// serve that old value from its cache.
+func TestCacheStandInFence(t *testing.T) {
+	ctx := context.Background()
+	lease := 400 * time.Millisecond
+	r := cacheRing(t, lease)
+	nodes := r.ringOrder()
+	const key = "hot"
+	if _, err := nodes[0].store.Set(ctx, key, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	owner := r.byAddr(get(t, nodes[0], key).Owner.Addr)
+	var at int
+	for i, n := range nodes {
+		if n == owner {
+			at = i
+		}
+	}
+	standIn := nodes[(at+1)%len(nodes)]
+	writer := nodes[(at+3)%len(nodes)]
+	reader := nodes[(at+4)%len(nodes)]
+	r.nw.Cut(writer.addr, owner.addr) // the owner is alive, out of the writer's reach only
+
+	type outcome struct {
+		res PutResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() { // exits when the write returns
+		res, err := writer.store.Set(ctx, key, []byte("new"))
+		done <- outcome{res, err}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !standIn.store.cache.writingKey(key) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stand-in never began the write")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// In the middle of the stand-in's one-lease wait, the reader reads
+	// through the owner, which grants it a lease.
+	time.Sleep(lease / 2)
+	g := get(t, reader, key)
+	if string(g.Value) != "old" || g.Owner.Addr != owner.addr || g.Cached {
+		t.Fatalf("the reader's get during the write: %q from %s (cached %v), want %q from the owner %s", g.Value, g.Owner.Addr, g.Cached, "old", owner.addr)
+	}
+	w := <-done
+	if w.err != nil {
+		t.Fatalf("set via %s: %v", writer.addr, w.err)
+	}
+	if w.res.Owner.Addr != standIn.addr {
+		t.Fatalf("the write was taken by %s, want the stand-in %s", w.res.Owner.Addr, standIn.addr)
+	}
+	if g := get(t, reader, key); string(g.Value) != "new" {
+		t.Fatalf("after the stand-in's write returned, the reader read %q (cached %v)", g.Value, g.Cached)
+	}
+}
+
+// writingKey reports whether a write of key is under way at this node.
+func (c *readCache) writingKey(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writing[key] > 0
+}
