@@ -90,6 +90,8 @@ type readCache struct {
 	writing map[string]int                  // keys with a write under way: no lease granted
 	pred    chord.NodeRef                   // the predecessor last seen
 	since   time.Time                       // when pred was first seen
+	last    chord.NodeRef                   // the last predecessor seen that was not zero
+	grew    time.Time                       // when a change of pred last widened this node's range (fence.go)
 
 	hits, misses uint64
 
@@ -233,7 +235,9 @@ func (c *readCache) grant(key, holder string, now time.Time) time.Duration {
 // beforeWrite runs at the owner before a write of key becomes visible: it
 // stops new leases on key, revokes the unexpired ones (waiting out those
 // whose holder does not answer) and waits out the grace time when this
-// node may have taken the key over from another owner recently. done
+// node may have taken the key over from another owner recently (one lease
+// from now when standIn: a stand-in, or a node that fenced the key because
+// its predecessor changed, counts it from its fences' acks). done
 // must be called once the write is applied, or once it is given up: when
 // ctx ends before every lease is revoked or over, the error says so and
 // the write must not be made visible.
@@ -372,9 +376,46 @@ func (c *readCache) notePred(pred chord.NodeRef, now time.Time) {
 }
 
 func (c *readCache) notePredLocked(pred chord.NodeRef, now time.Time) {
-	if pred != c.pred {
-		c.pred, c.since = pred, now
+	if pred == c.pred {
+		return
 	}
+	if widens(c.last, pred, c.self) {
+		c.grew = now
+	}
+	c.pred, c.since = pred, now
+	if !pred.IsZero() {
+		c.last = pred
+	}
+}
+
+// widens reports whether a node whose predecessor moves from old to pred
+// may own keys another node owned (fence.go): it loses its predecessor, or
+// the new one does not lie between the old one and it. A first
+// predecessor (old zero) does not widen: a joiner takes over its keys only
+// once their previous owner names it as its predecessor (settled).
+func widens(old, pred, self chord.NodeRef) bool {
+	switch {
+	case old.IsZero():
+		return false
+	case pred.IsZero():
+		return true
+	}
+	return !chord.Between(old.ID, pred.ID, self.ID)
+}
+
+// rangeGrew notes the predecessor now and reports whether this node's
+// range widened less than a lease ago while the cache was on (or turned
+// off less than a lease ago): a write it makes as the owner must fence
+// its key (fence.go).
+func (s *Store) rangeGrew() bool {
+	c := s.cache
+	now := s.now()
+	pred := s.node.Predecessor()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notePredLocked(pred, now)
+	lease := c.cfg.lease()
+	return (c.on || now.Sub(c.offAt) < lease) && !c.grew.IsZero() && now.Sub(c.grew) < lease
 }
 
 // handleInval serves dht.inval: the owner (or the hop this node fetched

@@ -130,7 +130,7 @@ func (s *Store) fence(ctx context.Context, key string, self bool) (map[string]bo
 		}
 	}
 	if n < want {
-		return nil, fmt.Errorf("write of %q in place of its owner: %d of %d holders acknowledged its fence", key, n, want)
+		return nil, fmt.Errorf("write of %q: %d of %d holders acknowledged its fence", key, n, want)
 	}
 	return fenced, nil
 }

@@ -74,3 +74,68 @@ func (c *readCache) writingKey(key string) bool {
 	defer c.mu.Unlock()
 	return c.writing[key] > 0
 }
+
+// TestCachePredChangeFence is rule 4's other case (fence.go): a node whose
+// predecessor changed writes as the owner after one lease, but the node it
+// took the key over from may be alive and still take itself for the
+// owner. Here the owner's successor loses its calls to the owner, clears
+// its predecessor and so owns the key too; during its wait the owner,
+// which knows nothing of the write, grants a reader a lease on the old
+// value. Once the write has returned, the reader's next get must not
+// serve that old value from its cache.
+func TestCachePredChangeFence(t *testing.T) {
+	ctx := context.Background()
+	lease := 400 * time.Millisecond
+	r := cacheRing(t, lease)
+	nodes := r.ringOrder()
+	const key = "hot"
+	if _, err := nodes[0].store.Set(ctx, key, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	owner := r.byAddr(get(t, nodes[0], key).Owner.Addr)
+	var at int
+	for i, n := range nodes {
+		if n == owner {
+			at = i
+		}
+	}
+	next := nodes[(at+1)%len(nodes)]
+	reader := nodes[(at+3)%len(nodes)]
+	r.nw.Cut(next.addr, owner.addr) // the owner is alive, out of its successor's reach only
+	if err := next.node.CheckPredecessor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := next.node.Predecessor(); !p.IsZero() {
+		t.Fatalf("%s kept its predecessor %s after losing its calls to it", next.addr, p.Addr)
+	}
+	if ok, _ := next.store.owns(next.store.KeyID(key)); !ok {
+		t.Fatalf("%s does not take itself for the owner of %q without a predecessor", next.addr, key)
+	}
+
+	done := make(chan setResp, 1)
+	go func() { // exits when the write returns
+		// A write that reaches it as the owner (its writer's lookup named it).
+		m, _, _ := next.store.ownerWriteIf(ctx, setReq{Key: key, Value: []byte("new")}, nil)
+		done <- m
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for !next.store.cache.writingKey(key) {
+		if time.Now().After(deadline) {
+			t.Fatal("the new owner never began the write")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// In the middle of the new owner's one-lease wait, the reader reads
+	// through the old owner, which grants it a lease.
+	time.Sleep(lease / 2)
+	g := get(t, reader, key)
+	if string(g.Value) != "old" || g.Owner.Addr != owner.addr || g.Cached {
+		t.Fatalf("the reader's get during the write: %q from %s (cached %v), want %q from the old owner %s", g.Value, g.Owner.Addr, g.Cached, "old", owner.addr)
+	}
+	if w := <-done; w.Head.Status != statusOK {
+		t.Fatalf("write at %s: %s", next.addr, w.Head.Msg)
+	}
+	if g := get(t, reader, key); string(g.Value) != "new" {
+		t.Fatalf("after the new owner's write returned, the reader read %q (cached %v)", g.Value, g.Cached)
+	}
+}

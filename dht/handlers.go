@@ -418,8 +418,12 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 	}
 	s.servedSets(1)
 	standIn := m.Force || !self
+	// Rule 4's other case (fence.go): a node whose range widened less than
+	// a lease ago may have taken the key over from a node that, alive and
+	// unaware, still grants leases on it.
+	takenOver := !standIn && s.rangeGrew()
 	var fenced map[string]bool // the only holders the write may go to (fence.go)
-	if standIn && s.fencing() {
+	if (standIn || takenOver) && s.fencing() {
 		var cancel context.CancelFunc
 		ctx, cancel = s.fenceDeadline(ctx)
 		defer cancel()
@@ -431,7 +435,7 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 			cc.fenced = fenced
 		}
 	}
-	done, lerr := s.beforeWrite(ctx, m.Key, standIn) // cache.go: revoke the read leases first
+	done, lerr := s.beforeWrite(ctx, m.Key, standIn || takenOver) // cache.go: revoke the read leases first
 	defer done()
 	if lerr != nil { // a lease may still be served: the write must not be seen
 		return setResp{Head: replyHead{Status: statusUnavailable, Msg: lerr.Error()}}, record{}, true
