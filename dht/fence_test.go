@@ -16,18 +16,8 @@ func TestCacheStandInFence(t *testing.T) {
 	ctx := context.Background()
 	lease := 400 * time.Millisecond
 	r := cacheRing(t, lease)
-	nodes := r.ringOrder()
 	const key = "hot"
-	if _, err := nodes[0].store.Set(ctx, key, []byte("old")); err != nil {
-		t.Fatal(err)
-	}
-	owner := r.byAddr(get(t, nodes[0], key).Owner.Addr)
-	var at int
-	for i, n := range nodes {
-		if n == owner {
-			at = i
-		}
-	}
+	nodes, owner, at := writeOld(t, r, key)
 	standIn := nodes[(at+1)%len(nodes)]
 	writer := nodes[(at+3)%len(nodes)]
 	reader := nodes[(at+4)%len(nodes)]
@@ -87,18 +77,8 @@ func TestCachePredChangeFence(t *testing.T) {
 	ctx := context.Background()
 	lease := 400 * time.Millisecond
 	r := cacheRing(t, lease)
-	nodes := r.ringOrder()
 	const key = "hot"
-	if _, err := nodes[0].store.Set(ctx, key, []byte("old")); err != nil {
-		t.Fatal(err)
-	}
-	owner := r.byAddr(get(t, nodes[0], key).Owner.Addr)
-	var at int
-	for i, n := range nodes {
-		if n == owner {
-			at = i
-		}
-	}
+	nodes, owner, at := writeOld(t, r, key)
 	next := nodes[(at+1)%len(nodes)]
 	reader := nodes[(at+3)%len(nodes)]
 	r.nw.Cut(next.addr, owner.addr) // the owner is alive, out of its successor's reach only
@@ -138,4 +118,21 @@ func TestCachePredChangeFence(t *testing.T) {
 	if g := get(t, reader, key); string(g.Value) != "new" {
 		t.Fatalf("after the new owner's write returned, the reader read %q (cached %v)", g.Value, g.Cached)
 	}
+}
+
+// writeOld writes "old" to key and returns the ring in order, the key's
+// owner and its index in it.
+func writeOld(t *testing.T, r *testRing, key string) (nodes []*testNode, owner *testNode, at int) {
+	t.Helper()
+	nodes = r.ringOrder()
+	if _, err := nodes[0].store.Set(context.Background(), key, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	owner = r.byAddr(get(t, nodes[0], key).Owner.Addr)
+	for i, n := range nodes {
+		if n == owner {
+			at = i
+		}
+	}
+	return nodes, owner, at
 }
