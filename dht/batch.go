@@ -247,21 +247,11 @@ func dedupe(batch []*batchedReq) (reqs [][]byte, of []int) {
 	return reqs, of
 }
 
-// finishAll hands every request of live whose distinct request has a reply
-// (of[i] < len(replies)) that reply, or err; each gets its own copy.
+// finishAll hands the requests of live whose distinct request has a
+// reply (of[i] < len(replies)) that reply, or err.
 func finishAll(live []*batchedReq, of []int, replies [][]byte, err error) {
-	given := make([]bool, len(replies))
-	for i, r := range live {
-		u := of[i]
-		if u >= len(replies) {
-			continue
-		}
-		rep := replies[u]
-		if given[u] {
-			rep = slices.Clone(rep)
-		}
-		given[u] = true
-		r.finish(rep, err)
+	for u, rep := range replies {
+		finishOnly(live, of, u, rep, err)
 	}
 }
 

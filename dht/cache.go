@@ -301,6 +301,23 @@ func (s *Store) isLeaving() bool {
 // graceAfterPredChange notes the predecessor now and returns until when a
 // write must wait because it changed less than a lease ago (zero: no wait).
 func (s *Store) graceAfterPredChange() (time.Time, error) {
+	p := s.notePred()
+	if p.caching && p.now.Sub(p.since) < p.lease {
+		return p.since.Add(p.lease), nil
+	}
+	return time.Time{}, nil
+}
+
+// predNote is what notePred returns.
+type predNote struct {
+	since, grew, now time.Time // pred's last change, last widening (zero: never), now
+	lease            time.Duration
+	caching          bool // the cache is on, or was less than a lease ago
+}
+
+// notePred notes the predecessor now and returns when it last changed and
+// widened this node's range.
+func (s *Store) notePred() predNote {
 	c := s.cache
 	now := s.now()
 	pred := s.node.Predecessor()
@@ -308,10 +325,7 @@ func (s *Store) graceAfterPredChange() (time.Time, error) {
 	defer c.mu.Unlock()
 	c.notePredLocked(pred, now)
 	lease := c.cfg.lease()
-	if (c.on || now.Sub(c.offAt) < lease) && now.Sub(c.since) < lease {
-		return c.since.Add(lease), nil
-	}
-	return time.Time{}, nil
+	return predNote{since: c.since, grew: c.grew, now: now, lease: lease, caching: c.on || now.Sub(c.offAt) < lease}
 }
 
 // revoke tells every holder of an unexpired lease on key to drop its copy,
@@ -408,14 +422,8 @@ func widens(old, pred, self chord.NodeRef) bool {
 // off less than a lease ago): a write it makes as the owner must fence
 // its key (fence.go).
 func (s *Store) rangeGrew() bool {
-	c := s.cache
-	now := s.now()
-	pred := s.node.Predecessor()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.notePredLocked(pred, now)
-	lease := c.cfg.lease()
-	return (c.on || now.Sub(c.offAt) < lease) && !c.grew.IsZero() && now.Sub(c.grew) < lease
+	p := s.notePred()
+	return p.caching && !p.grew.IsZero() && p.now.Sub(p.grew) < p.lease
 }
 
 // handleInval serves dht.inval: the owner (or the hop this node fetched
