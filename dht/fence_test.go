@@ -32,20 +32,7 @@ func TestCacheStandInFence(t *testing.T) {
 		res, err := writer.store.Set(ctx, key, []byte("new"))
 		done <- outcome{res, err}
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for !standIn.store.cache.writingKey(key) {
-		if time.Now().After(deadline) {
-			t.Fatal("the stand-in never began the write")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	// In the middle of the stand-in's one-lease wait, the reader reads
-	// through the owner, which grants it a lease.
-	time.Sleep(lease / 2)
-	g := get(t, reader, key)
-	if string(g.Value) != "old" || g.Owner.Addr != owner.addr || g.Cached {
-		t.Fatalf("the reader's get during the write: %q from %s (cached %v), want %q from the owner %s", g.Value, g.Owner.Addr, g.Cached, "old", owner.addr)
-	}
+	readDuringWait(t, standIn, reader, owner, key, lease)
 	w := <-done
 	if w.err != nil {
 		t.Fatalf("set via %s: %v", writer.addr, w.err)
@@ -98,20 +85,7 @@ func TestCachePredChangeFence(t *testing.T) {
 		m, _, _ := next.store.ownerWriteIf(ctx, setReq{Key: key, Value: []byte("new")}, nil)
 		done <- m
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for !next.store.cache.writingKey(key) {
-		if time.Now().After(deadline) {
-			t.Fatal("the new owner never began the write")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	// In the middle of the new owner's one-lease wait, the reader reads
-	// through the old owner, which grants it a lease.
-	time.Sleep(lease / 2)
-	g := get(t, reader, key)
-	if string(g.Value) != "old" || g.Owner.Addr != owner.addr || g.Cached {
-		t.Fatalf("the reader's get during the write: %q from %s (cached %v), want %q from the old owner %s", g.Value, g.Owner.Addr, g.Cached, "old", owner.addr)
-	}
+	readDuringWait(t, next, reader, owner, key, lease)
 	if w := <-done; w.Head.Status != statusOK {
 		t.Fatalf("write at %s: %s", next.addr, w.Head.Msg)
 	}
@@ -135,4 +109,23 @@ func writeOld(t *testing.T, r *testRing, key string) (nodes []*testNode, owner *
 		}
 	}
 	return nodes, owner, at
+}
+
+// readDuringWait waits until writer has begun its write of key, then, in
+// the middle of its one-lease wait, reads key through reader: the owner,
+// which knows nothing of the write, must answer "old" and grant a lease.
+func readDuringWait(t *testing.T, writer, reader, owner *testNode, key string, lease time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !writer.store.cache.writingKey(key) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never began the write", writer.addr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(lease / 2) // places the read inside the wait, which lasts a lease
+	g := get(t, reader, key)
+	if string(g.Value) != "old" || g.Owner.Addr != owner.addr || g.Cached {
+		t.Fatalf("the reader's get during the write: %q from %s (cached %v), want %q from the owner %s", g.Value, g.Owner.Addr, g.Cached, "old", owner.addr)
+	}
 }
