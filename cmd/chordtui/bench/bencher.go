@@ -231,6 +231,16 @@ func (b *bencher) startLoadProfiles(rep *report) (stop func(), err error) {
 		}
 		stops = nil
 	}
+	if b.opts.memProfile != "" && b.opts.profileLoad {
+		// The heap profile's allocation counts are cumulative: the one
+		// written after the load phases, read with the one written before
+		// as its base, shows what the load phases allocated.
+		stops = append(stops, func() {
+			if err := writeHeapProfile(b.opts.memProfile + ".load"); err != nil {
+				b.say("%v", err)
+			}
+		})
+	}
 	if b.opts.cpuProfile != "" && b.opts.profileLoad {
 		s, err := startCPUProfile(b.opts.cpuProfile)
 		if err != nil {

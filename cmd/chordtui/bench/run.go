@@ -71,7 +71,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.stableTimeout, "stable-timeout", 120*time.Second, "give up waiting for a stable ring after this long")
 	fs.DurationVar(&opts.monitor, "monitor", d.MonitorInterval, "how often the stable condition is evaluated: the resolution of every \"→ stable\" time; above 64 nodes the default grows with N")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this `file`")
-	fs.BoolVar(&opts.profileLoad, "profile-load", false, "--cpuprofile covers the load phases only (lookup, get, set), not start and the keys")
+	fs.BoolVar(&opts.profileLoad, "profile-load", false, "--cpuprofile covers the load phases only (lookup, get, set), not start and the keys; with --memprofile, a second heap profile FILE.load is written after them (its allocations less those of FILE: pprof -diff_base FILE FILE.load)")
 	fs.StringVar(&opts.traceFile, "trace", "", "write an execution trace of the load phases to this `file` (go tool trace)")
 	styles := "iterative"
 	fs.StringVar(&styles, "lookup-style", styles, "how the lookup phases look up: iterative (the origin calls every node, as the REPL, the UI and dht do) or recursive (each node forwards to the next over its own connections); a comma-separated list runs each lookup phase once per style, in turn (the first is the one the goals use)")
