@@ -24,6 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // Session is used to wrap a reliable ordered connection and to
@@ -301,9 +302,19 @@ GET_ID:
 // The number of running timers is bounded by the capacity of the synCh.
 // chordtui: a timer that the ACK stops (Stream.processFlags), instead of a
 // goroutine per stream open waiting for the ACK.
+//
+// The timer holds the stream weakly (chordtui): a stopped runtime timer
+// stays in the timer heap until its time comes, and would keep a closed
+// session and everything it holds reachable until then.
 func (s *Session) setOpenTimeout(stream *Stream) {
 	stream.stateLock.Lock()
+	ws := weak.Make(stream)
 	stream.openTimer = time.AfterFunc(s.config.StreamOpenTimeout, func() {
+		stream := ws.Value()
+		if stream == nil {
+			return // collected: its session was closed and let go
+		}
+		s := stream.session
 		stream.stateLock.Lock()
 		pending := stream.state == streamSYNSent || stream.state == streamInit
 		stream.stateLock.Unlock()
@@ -485,11 +496,30 @@ func (s *Session) keepalive() {
 	}
 }
 
-// waitForSendErr waits to send a header, checking for a potential shutdown
+// waitForSend waits to send a header with optional data (waitForSendErr).
+//
+// chordtui: the frame and the channel its outcome arrives on come from a
+// pool, not from every stream (two channels a stream) and every write.
 func (s *Session) waitForSend(hdr header, body []byte) error {
-	errCh := make(chan error, 1)
-	return s.waitForSendErr(hdr, body, errCh)
+	ready := readyPool.Get().(*sendReady)
+	ready.Hdr, ready.Body = hdr, body
+	err := s.waitForSendErr(ready)
+	ready.mu.Lock()
+	cancelled := ready.cancelled
+	ready.mu.Unlock()
+	if !cancelled {
+		// The outcome was received: no writer holds ready any more. A
+		// cancelled one stays in the queue, where writers skip it, and is
+		// left to the collector.
+		ready.Hdr, ready.Body, ready.taken, ready.lead = nil, nil, false, false
+		readyPool.Put(ready)
+	}
+	return err
 }
+
+// readyPool holds the frames of waitForSend, each with its outcome channel
+// (chordtui).
+var readyPool = sync.Pool{New: func() any { return &sendReady{Err: make(chan error, 1)} }}
 
 // errLead, received on a frame's Err channel, hands the writer's role to
 // the frame's waiter (chordtui).
@@ -505,8 +535,8 @@ var errLead = errors.New("yamux: lead the writes")
 // of the write that carries its frame, or for the writer to hand it the
 // role. The waiter never returns while the frame may still be written, nor
 // reports an error for a frame that was.
-func (s *Session) waitForSendErr(hdr header, body []byte, errCh chan error) error {
-	ready := &sendReady{Hdr: hdr, Body: body, Err: errCh}
+func (s *Session) waitForSendErr(ready *sendReady) error {
+	errCh := ready.Err
 	lead, err := s.enqueue(ready)
 	if err != nil {
 		return err
@@ -774,8 +804,10 @@ func (s *Session) write(buf []byte, waited bool) (int, error) {
 		return s.conn.Write(buf)
 	}
 	if s.writeTimer == nil {
+		ws := weak.Make(s) // see setOpenTimeout
 		s.writeTimer = time.AfterFunc(s.config.ConnectionWriteTimeout, func() {
-			if s.inWrite.Load() {
+			s := ws.Value()
+			if s != nil && s.inWrite.Load() {
 				s.writeTimedOut.Store(true)
 				s.logger.Printf("[ERR] yamux: a write took longer than %v, closing the session", s.config.ConnectionWriteTimeout)
 				s.exitErr(ErrConnectionWriteTimeout)

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 type streamState int
@@ -48,12 +49,13 @@ type Stream struct {
 	recvLock sync.Mutex
 
 	controlHdr     header
-	controlErr     chan error
 	controlHdrLock sync.Mutex
 
 	sendHdr  header
-	sendErr  chan error
 	sendLock sync.Mutex
+
+	// chordtui: the headers' first buffers, in the stream itself.
+	controlBuf, sendBuf [headerSize]byte
 
 	recvNotifyCh chan struct{}
 	sendNotifyCh chan struct{}
@@ -124,10 +126,6 @@ func newStream(session *Session, id uint32, state streamState) *Stream {
 		id:           id,
 		session:      session,
 		state:        state,
-		controlHdr:   header(make([]byte, headerSize)),
-		controlErr:   make(chan error, 1),
-		sendHdr:      header(make([]byte, headerSize)),
-		sendErr:      make(chan error, 1),
 		recvWindow:   initialStreamWindow,
 		sendWindow:   initialStreamWindow,
 		recvNotifyCh: make(chan struct{}, 1),
@@ -135,6 +133,7 @@ func newStream(session *Session, id uint32, state streamState) *Stream {
 		// chordtui: establishCh is nil: nothing waits on it (the open
 		// timeout is a timer the ACK stops), and a send to nil is skipped.
 	}
+	s.controlHdr, s.sendHdr = s.controlBuf[:], s.sendBuf[:]
 	return s
 }
 
@@ -279,7 +278,7 @@ START:
 
 	// Send the header
 	s.sendHdr.encode(typeData, flags, s.id, max)
-	if err = s.session.waitForSendErr(s.sendHdr, body, s.sendErr); err != nil {
+	if err = s.session.waitForSend(s.sendHdr, body); err != nil {
 		if errors.Is(err, ErrSessionShutdown) || errors.Is(err, ErrConnectionWriteTimeout) {
 			// Message left in ready queue, header re-use is unsafe.
 			s.sendHdr = header(make([]byte, headerSize))
@@ -362,7 +361,7 @@ func (s *Stream) sendWindowUpdate() error {
 
 	// Send the header
 	s.controlHdr.encode(typeWindowUpdate, flags, s.id, delta)
-	if err := s.session.waitForSendErr(s.controlHdr, nil, s.controlErr); err != nil {
+	if err := s.session.waitForSend(s.controlHdr, nil); err != nil {
 		if errors.Is(err, ErrSessionShutdown) || errors.Is(err, ErrConnectionWriteTimeout) {
 			// Message left in ready queue, header re-use is unsafe.
 			s.controlHdr = header(make([]byte, headerSize))
@@ -380,7 +379,7 @@ func (s *Stream) sendClose() error {
 	flags := s.sendFlags()
 	flags |= flagFIN
 	s.controlHdr.encode(typeWindowUpdate, flags, s.id, 0)
-	if err := s.session.waitForSendErr(s.controlHdr, nil, s.controlErr); err != nil {
+	if err := s.session.waitForSend(s.controlHdr, nil); err != nil {
 		if errors.Is(err, ErrSessionShutdown) || errors.Is(err, ErrConnectionWriteTimeout) {
 			// Message left in ready queue, header re-use is unsafe.
 			s.controlHdr = header(make([]byte, headerSize))
@@ -434,9 +433,15 @@ SEND_CLOSE:
 	// remote side poorly behaves and never responds with a FIN to complete
 	// the close. After the specified timeout, we clean our resources up no
 	// matter what.
-	if !closeStream && s.session.config.StreamCloseTimeout > 0 {
-		s.closeTimer = time.AfterFunc(
-			s.session.config.StreamCloseTimeout, s.closeTimeout)
+	// chordtui: not once the session is closed (no FIN can come), where
+	// the timer would hold the stream and the session for its duration.
+	if !closeStream && s.session.config.StreamCloseTimeout > 0 && !s.session.IsClosed() {
+		ws := weak.Make(s) // see Session.setOpenTimeout
+		s.closeTimer = time.AfterFunc(s.session.config.StreamCloseTimeout, func() {
+			if s := ws.Value(); s != nil {
+				s.closeTimeout()
+			}
+		})
 	}
 
 	s.stateLock.Unlock()
@@ -473,6 +478,10 @@ func (s *Stream) forceClose() {
 		s.openTimer.Stop()
 		s.openTimer = nil
 	}
+	if s.closeTimer != nil { // chordtui: a pending timer would hold the stream and its session
+		s.closeTimer.Stop()
+		s.closeTimer = nil
+	}
 	s.stateLock.Unlock()
 	s.notifyWaiting()
 	s.readable() // chordtui
@@ -491,6 +500,10 @@ func (s *Stream) processFlags(flags uint16) error {
 			if s.closeTimer != nil {
 				// Stop our close timeout timer since we gracefully closed
 				s.closeTimer.Stop()
+			}
+			if s.openTimer != nil { // chordtui: reset (or closed) before the ACK
+				s.openTimer.Stop()
+				s.openTimer = nil
 			}
 
 			s.session.closeStream(s.id)
