@@ -13,12 +13,15 @@ func (t *Transport) reapLoop() {
 		case <-t.done:
 			return
 		case now := <-ticker.C:
-			idle, quiet := t.idleSessions(now, tick)
+			idle, open := t.idleSessions(now, tick)
 			for _, s := range idle {
 				t.retire(s, true)
 			}
-			for _, s := range quiet {
-				s.trimPool(1)
+			// A session keeps as many idle streams as it had calls in
+			// flight at once during the last tick (at least one): a burst
+			// grows its pool, and the pool shrinks once the burst is over.
+			for _, s := range open {
+				s.trimPool(int(max(1, s.peak.Swap(0))))
 			}
 		}
 	}
@@ -26,10 +29,9 @@ func (t *Transport) reapLoop() {
 
 // idleSessions returns the sessions to retire now: those that carried no
 // call for IdleTimeout, and superseded ones (not preferred for their peer)
-// that have been quiet for a tick. quiet are the others that carried no call
-// for a tick: their pools of idle streams, grown by a burst of concurrent
-// calls, are trimmed (each pooled stream holds a goroutine at the peer).
-func (t *Transport) idleSessions(now time.Time, tick time.Duration) (out, quiet []*session) {
+// that have been quiet for a tick. open are the others, whose pools of idle
+// streams the caller trims (each pooled stream holds memory at both ends).
+func (t *Transport) idleSessions(now time.Time, tick time.Duration) (out, open []*session) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.state.Load() != stateOpen {
@@ -42,17 +44,18 @@ func (t *Transport) idleSessions(now time.Time, tick time.Duration) (out, quiet 
 		u := s.uses.Load()
 		if u != s.lastUses || s.busy() || s.lastActive.IsZero() {
 			s.lastUses, s.lastActive = u, now
+			open = append(open, s)
 			continue
 		}
 		quietFor := now.Sub(s.lastActive)
 		superseded := !s.selfLoop && t.peers[s.peer] != s
 		if quietFor >= t.cfg.IdleTimeout || (superseded && quietFor >= tick) {
 			out = append(out, s)
-		} else if quietFor >= tick && s.pooled() > 1 {
-			quiet = append(quiet, s)
+		} else {
+			open = append(open, s)
 		}
 	}
-	return out, quiet
+	return out, open
 }
 
 // retire takes s out of use and closes it once our own calls in flight on

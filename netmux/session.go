@@ -27,6 +27,7 @@ type session struct {
 	pool   []*yamux.Stream // idle streams for reuse, most recent last
 
 	inflight  atomic.Int64  // our calls using the session now
+	peak      atomic.Int64  // most of our calls in flight at once since the reaper's last tick
 	serving   atomic.Int64  // incoming requests being handled now
 	streamsIn atomic.Int64  // incoming streams open now
 	uses      atomic.Uint64 // calls made and served, ever
@@ -172,7 +173,9 @@ func (s *session) dropPool() {
 // so the caller may try again on another session.
 func (s *session) call(ctx context.Context, deadline time.Time, method string, req []byte) (resp []byte, retry bool, err error) {
 	addr := s.peer
-	s.inflight.Add(1)
+	if n := s.inflight.Add(1); n > s.peak.Load() {
+		s.peak.Store(n) // racy by design: a near miss only keeps a stream fewer
+	}
 	defer s.inflight.Add(-1)
 	if s.draining.Load() {
 		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (session retired)", method, addr, ErrUnreachable)
