@@ -117,5 +117,5 @@ func (t netmuxTransport) Stats() RPCStats {
 	st := t.Transport.Stats()
 	return RPCStats{Calls: st.Calls, Errors: st.Errors, Served: st.Served,
 		BytesIn: st.BytesIn, BytesOut: st.BytesOut, P50: st.P50, P99: st.P99,
-		AuthRefused: st.AuthRefused}
+		AuthRefused: st.AuthRefused, Dials: st.Dials, Evicted: st.Evicted}
 }

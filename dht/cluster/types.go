@@ -128,6 +128,9 @@ type RPCStats struct {
 	P50, P99              time.Duration
 	// AuthRefused counts connections refused for the cluster key (netmux.Stats).
 	AuthRefused uint64
+	// Dials counts connections the node opened; Evicted, idle ones it
+	// closed to stay within its session cap (netmux.Stats).
+	Dials, Evicted uint64
 }
 
 // NodeSnapshot is a copy of one node's state at Snapshot time.
@@ -222,7 +225,8 @@ func (s Snapshot) Names() map[string]string {
 }
 
 // Hop is one call a lookup made. The origin is hop 0 and makes every
-// call; LookupResult.Path[i] is hop i+1 (docs/chord.md, "hop numbering").
+// call, or in a recursive lookup the first; LookupResult.Path[i] is hop
+// i+1 (docs/chord.md, "hop numbering").
 type Hop struct {
 	// Node, ID and Addr name the node called.
 	Node string `json:"node"`
@@ -294,6 +298,9 @@ type LookupResult struct {
 	OwnerHeardAgo time.Duration `json:"-"`
 	// Via is the node the lookup started at: the origin, hop 0.
 	Via string `json:"via"`
+	// Recursive: each node forwarded the lookup to the next, and every hop
+	// was called by its From; otherwise the origin made every call.
+	Recursive bool `json:"recursive"`
 	// Took is the lookup's wall time (JSON: took_us).
 	Took time.Duration `json:"-"`
 }
@@ -536,6 +543,10 @@ type NodeStats struct {
 	Rounds         uint64 `json:"rounds"`
 	// AuthRefused counts connections refused for the cluster key.
 	AuthRefused uint64 `json:"auth_refused"`
+	// Dials counts connections the node opened; Evicted, idle ones it
+	// closed to stay within its session cap.
+	Dials   uint64 `json:"dials"`
+	Evicted uint64 `json:"evicted"`
 	// P50 and P99 of outgoing call latency (JSON: p50_us, p99_us).
 	P50 time.Duration `json:"-"`
 	P99 time.Duration `json:"-"`
@@ -562,6 +573,9 @@ type StatsView struct {
 	Lookups  uint64      `json:"lookups"`
 	// AuthRefused counts connections refused for the cluster key.
 	AuthRefused uint64 `json:"auth_refused"`
+	// Dials and Evicted: as in NodeStats, over every node.
+	Dials   uint64 `json:"dials"`
+	Evicted uint64 `json:"evicted"`
 	// EventsDropped: as in Snapshot.
 	EventsDropped uint64 `json:"events_dropped"`
 }

@@ -277,7 +277,8 @@ func (c *Cluster) Stats() StatsView {
 	for _, m := range c.members {
 		r := rpcStatsLocked(m)
 		s := NodeStats{Name: m.name, State: m.state, Calls: r.Calls, Errors: r.Errors, Served: r.Served,
-			BytesIn: r.BytesIn, BytesOut: r.BytesOut, P50: r.P50, P99: r.P99, AuthRefused: r.AuthRefused}
+			BytesIn: r.BytesIn, BytesOut: r.BytesOut, P50: r.P50, P99: r.P99, AuthRefused: r.AuthRefused,
+			Dials: r.Dials, Evicted: r.Evicted}
 		if m.node != nil {
 			st := m.node.Status()
 			s.Lookups, s.LookupFailures, s.Rounds = st.Lookups, st.LookupFailures, st.Rounds
@@ -289,6 +290,8 @@ func (c *Cluster) Stats() StatsView {
 		v.BytesOut += s.BytesOut
 		v.Lookups += s.Lookups
 		v.AuthRefused += s.AuthRefused
+		v.Dials += s.Dials
+		v.Evicted += s.Evicted
 		v.Nodes = append(v.Nodes, s)
 	}
 	return v

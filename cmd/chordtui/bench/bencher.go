@@ -100,6 +100,8 @@ func (b *bencher) run(ctx context.Context, command string) (*report, error) {
 	}
 	rep.StartToStableS = took.Seconds()
 	rep.StartCPUS = round2((processCPU() - startCPU).Seconds())
+	st := c.Stats()
+	rep.StartDials, rep.StartEvicted = st.Dials, st.Evicted
 	b.say("stable %.3f s after start", took.Seconds())
 	if b.opts.files {
 		rep.Memory = measureMemory(n)

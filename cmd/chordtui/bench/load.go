@@ -152,12 +152,14 @@ func (b *bencher) phase(ctx context.Context, op, style string, clients int) (pha
 	if len(live) == 0 {
 		return phaseReport{}, nil, errors.New("no live node")
 	}
+	dials0 := b.c.Stats().Dials
 	began := time.Now()
 	cpu0 := processCPU()
 	end := began.Add(b.opts.duration)
 	ws := b.loadLoop(ctx, op, style, clients, live, func() bool { return time.Now().After(end) })
 	elapsed := time.Since(began)
 	cpu := processCPU() - cpu0
+	dials := b.c.Stats().Dials - dials0
 	if err := ctx.Err(); err != nil {
 		return phaseReport{}, nil, err
 	}
@@ -169,6 +171,7 @@ func (b *bencher) phase(ctx context.Context, op, style string, clients int) (pha
 		HopsMean: mean(hops), HopsP99: percentile(hops, 0.99),
 		CPUShare: round2(cpu.Seconds() / elapsed.Seconds()),
 		OpenFDs:  openFDs(),
+		Dials:    dials,
 	}
 	b.peakFDs = max(b.peakFDs, pr.OpenFDs)
 	if len(lat) > 0 {

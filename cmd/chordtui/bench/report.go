@@ -32,7 +32,12 @@ type report struct {
 	// StartCPUS is the CPU time (user+sys, whole process) spent from the
 	// start until the ring was seen stable: unlike the time it took, it
 	// depends little on what else the machine runs.
-	StartCPUS      float64 `json:"start_cpu_s"`
+	StartCPUS float64 `json:"start_cpu_s"`
+	// StartDials counts the connections the nodes opened from the start
+	// until the ring was seen stable; StartEvicted, those they closed to
+	// stay within their session cap meanwhile.
+	StartDials     uint64  `json:"start_dials"`
+	StartEvicted   uint64  `json:"start_evicted"`
 	PreloadSeconds float64 `json:"preload_s"`
 	PreloadErrors  int     `json:"preload_errors"`
 	// IdleCores is the CPU the ring uses with no client (maintenance
@@ -96,6 +101,8 @@ type phaseReport struct {
 	CPUShare float64 `json:"cpu_cores_used"`
 	// OpenFDs is the number of open descriptors at the end of the phase.
 	OpenFDs int `json:"open_fds_after"`
+	// Dials counts the connections the nodes opened during the phase.
+	Dials uint64 `json:"dials"`
 	// FirstError is the first failure's message, if any.
 	FirstError string `json:"first_error,omitempty"`
 }
