@@ -44,6 +44,12 @@ type Config struct {
 	// do.
 	// 0 (the default) pings the owner on every lookup.
 	LivenessWindow time.Duration
+	// RecursiveLookups makes Lookup forward (LookupOptions.Recursive):
+	// every call then goes to a finger or successor of the node making
+	// it, over a connection maintenance keeps open, where an iterative
+	// lookup's later steps call nodes the origin may have no connection
+	// to. LookupWith does as its options say.
+	RecursiveLookups bool
 	// IdleBackoff lets an idle node sleep: a Driver running the node's
 	// rounds (NodeTasks, and tasks driven with them) doubles a task's period
 	// after each of its rounds that leaves the node's routing state

@@ -13,7 +13,9 @@ import (
 // maxCandidates bounds the closest-preceding nodes a step answer carries.
 const maxCandidates = 16
 
-// Lookup finds the owner of id iteratively from this node, returning the path.
+// Lookup finds the owner of id from this node, returning the path:
+// iteratively as described here, or recursively (recursive.go) when
+// Config.RecursiveLookups is set.
 //
 // Each step asks one node for its answer about id (the paper's find_successor
 // split into steps, ToN Fig. 6 / §IV-E iterative style): either "id ∈ (me,
@@ -34,7 +36,7 @@ const maxCandidates = 16
 // The result numbers hops one way (see LookupResult): this node is hop 0,
 // Path lists every call made, Hops counts those that answered.
 func (n *Node) Lookup(ctx context.Context, id ID) (LookupResult, error) {
-	return n.LookupWith(ctx, id, LookupOptions{})
+	return n.LookupWith(ctx, id, LookupOptions{Recursive: n.cfg.RecursiveLookups})
 }
 
 // LookupOptions change what a lookup verifies and records.
@@ -173,6 +175,7 @@ func (n *Node) resolveWith(ctx context.Context, key ID, known string, mode int, 
 	var owner NodeRef
 	var err error
 	if mode&lookupRecursive != 0 && mode&lookupPingOwner == 0 && probe == nil && known == "" {
+		l.res.Recursive = true
 		owner, err = l.runRecursive(ctx)
 	} else {
 		owner, err = l.run(ctx, known)

@@ -241,6 +241,9 @@ type LookupResult struct {
 	Timeouts int
 	// Took is the wall time of the whole lookup.
 	Took time.Duration
+	// Recursive: the lookup was forwarded from node to node (recursive.go),
+	// each hop called by its Hop.From; otherwise the origin made every call.
+	Recursive bool
 	// Answer is, for a lookup with LookupOptions.Probe, the answer a
 	// hop's StepCache gave (stepcache.go), and AnsweredBy that hop: the
 	// lookup ended there, with no Owner.

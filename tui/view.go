@@ -1121,7 +1121,10 @@ func (m *Model) lookupText(w, reasons int) []string {
 	for _, h := range lr.Path {
 		nameW = max(nameW, len(h.Node))
 	}
-	if lr.Via != "" {
+	switch {
+	case lr.Via != "" && lr.Recursive:
+		lines = append(lines, t.render(stPath, " 0")+"  "+fit(lr.Via, nameW)+" origin: forwards the lookup, as does each node after it")
+	case lr.Via != "":
 		lines = append(lines, t.render(stPath, " 0")+"  "+fit(lr.Via, nameW)+" origin: makes every call")
 	}
 	const indent = "     "
@@ -1137,7 +1140,10 @@ func (m *Model) lookupText(w, reasons int) []string {
 		if h.Cached { // a hop answered the get from its cache
 			mark, what = "⚡", "step answered from its cache"
 		}
-		if h.From != "" && h.Via != "" {
+		switch {
+		case h.From != "" && h.Via != "" && lr.Recursive:
+			what += ", called by " + h.From + " via its " + h.Via
+		case h.From != "" && h.Via != "":
 			what += ", named by " + h.From + "'s " + h.Via
 		}
 		line := t.render(st, num+mark) + " " + fit(h.Node, nameW) + " " + what

@@ -200,8 +200,14 @@ func netConfigFor(n, limit int) netmux.Config {
 // maintenance stays near what 64 nodes cost at the default pace while joins
 // and failures are still repaired in a few seconds. The monitor's interval
 // grows by √s too (each evaluation reads every node), and N/8 nodes join
-// at once (a join waits on round trips more than on the CPU). Up to 64
-// nodes the result is DefaultConfig.
+// at once (a join waits on round trips more than on the CPU). Lookups
+// are recursive (chord.Config.RecursiveLookups): an iterative lookup's
+// later steps call nodes the origin keeps no connection to, and a ring of
+// more than 64 nodes dials for them (a full mesh at 128 nodes, forever
+// above it, where the session cap evicts), while every call of a
+// recursive lookup goes to a finger or successor. Up to 64 nodes the
+// result is DefaultConfig, with the iterative lookups the paper explains
+// first.
 func ConfigFor(n int) Config {
 	c := DefaultConfig()
 	c.Nodes = n
@@ -223,6 +229,7 @@ func ConfigFor(n int) Config {
 	c.DHT.RepairInterval = scale(c.DHT.RepairInterval, s)
 	c.MonitorInterval = scale(c.MonitorInterval, root)
 	c.JoinParallelism = max(c.JoinParallelism, n/8)
+	c.Chord.RecursiveLookups = true
 	return c
 }
 

@@ -40,6 +40,9 @@ func TestConfigForScalesMaintenanceWithN(t *testing.T) {
 		if c.Nodes != tt.nodes {
 			t.Errorf("ConfigFor(%d).Nodes = %d", tt.nodes, c.Nodes)
 		}
+		if want := tt.nodes > 64; c.Chord.RecursiveLookups != want {
+			t.Errorf("ConfigFor(%d): recursive lookups %v, want %v", tt.nodes, c.Chord.RecursiveLookups, want)
+		}
 	}
 }
 

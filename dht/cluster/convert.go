@@ -37,6 +37,7 @@ func (c *Cluster) lookupResultLocked(key string, id RingID, via string, lr chord
 		OwnerHeardAgo: lr.OwnerHeardAgo,
 		Via:           via,
 		Took:          lr.Took,
+		Recursive:     lr.Recursive,
 	}
 	if !lr.OwnerNamedBy.IsZero() {
 		out.OwnerNamedBy = c.nameOfLocked(lr.OwnerNamedBy.Addr)

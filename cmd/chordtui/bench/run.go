@@ -73,8 +73,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (after the loopback floor) to this `file`")
 	fs.BoolVar(&opts.profileLoad, "profile-load", false, "--cpuprofile covers the load phases only (lookup, get, set), not start and the keys; with --memprofile, a second heap profile FILE.load is written after them (its allocations less those of FILE: pprof -diff_base FILE FILE.load)")
 	fs.StringVar(&opts.traceFile, "trace", "", "write an execution trace of the load phases to this `file` (go tool trace)")
-	styles := "iterative"
-	fs.StringVar(&styles, "lookup-style", styles, "how the lookup phases look up: iterative (the origin calls every node, as the REPL, the UI and dht do) or recursive (each node forwards to the next over its own connections); a comma-separated list runs each lookup phase once per style, in turn (the first is the one the goals use)")
+	styles := "auto"
+	fs.StringVar(&styles, "lookup-style", styles, "how the lookup phases look up: iterative (the origin calls every node, as dht does, and the REPL and the UI up to 64 nodes), recursive (each node forwards to the next over its own connections: the REPL and the UI above 64 nodes) or auto (as the REPL would on this ring); a comma-separated list runs each lookup phase once per style, in turn (the first is the one the goals use)")
 	fs.StringVar(&opts.memProfile, "memprofile", "", "write a heap profile to this `file` when memory is measured (N nodes, keys placed, after a GC)")
 	fs.BoolVar(&opts.noKill, "no-kill", false, "skip the crash experiments")
 	fs.DurationVar(&opts.joinTimeout, "join-timeout", d.JoinTimeout, "give up on one node's join (retries included) after this long; every node joins through n0 at once")
@@ -157,6 +157,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	for i, s := range opts.lookupStyles {
+		if s == "auto" {
+			opts.lookupStyles[i] = "iterative"
+			if cfg.Chord.RecursiveLookups {
+				opts.lookupStyles[i] = "recursive"
+			}
+		}
+	}
 	b := &bencher{
 		cfg: cfg, opts: opts, rng: rand.New(rand.NewPCG(uint64(seed), 0xbe7c4)),
 		progress: stderr,
@@ -197,8 +205,8 @@ func (o *options) parse(clients, ops string) error {
 	switch {
 	case o.duration <= 0:
 		return fmt.Errorf("--duration must be positive, got %v", o.duration)
-	case slices.ContainsFunc(o.lookupStyles, func(s string) bool { return s != "recursive" && s != "iterative" }):
-		return fmt.Errorf("--lookup-style must be recursive, iterative or both separated by a comma, got %q", strings.Join(o.lookupStyles, ","))
+	case slices.ContainsFunc(o.lookupStyles, func(s string) bool { return s != "recursive" && s != "iterative" && s != "auto" }):
+		return fmt.Errorf("--lookup-style must be recursive, iterative, auto or several separated by commas, got %q", strings.Join(o.lookupStyles, ","))
 	case o.maxOps < 1:
 		return fmt.Errorf("--max-ops must be at least 1, got %d", o.maxOps)
 	case o.keys < 1:

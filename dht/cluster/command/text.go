@@ -150,7 +150,10 @@ func HopsText(hops, failed int) string {
 // marked ✗ with its error), then how the owner was found live.
 func pathText(lr cluster.LookupResult) string {
 	var b strings.Builder
-	if lr.Via != "" {
+	switch {
+	case lr.Via != "" && lr.Recursive:
+		fmt.Fprintf(&b, "\n  hop 0    %-5s origin: forwards the lookup, as does each node after it", lr.Via)
+	case lr.Via != "":
 		fmt.Fprintf(&b, "\n  hop 0    %-5s origin: makes every call", lr.Via)
 	}
 	for i, h := range lr.Path {
@@ -165,7 +168,10 @@ func pathText(lr cluster.LookupResult) string {
 		if h.Ping {
 			what = "ping"
 		}
-		if h.From != "" && h.Via != "" {
+		switch {
+		case h.From != "" && h.Via != "" && lr.Recursive:
+			what += ", called by " + h.From + " via its " + h.Via
+		case h.From != "" && h.Via != "":
 			what += ", named by " + h.From + "'s " + h.Via
 		}
 		who := fmt.Sprintf("%-5s %s", h.Node, h.ID.Label())

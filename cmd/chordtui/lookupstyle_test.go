@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+)
+
+// TestREPLLookupStyleBySize: up to 64 nodes the REPL's lookup is
+// iterative (the origin makes every call); above, recursive: each node
+// forwards to the next, so a hop's call encloses every call after it, and
+// the owner is the one a set of the key reports either way.
+func TestREPLLookupStyleBySize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 72 nodes")
+	}
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		nodes     int
+		recursive bool
+	}{{12, false}, {72, true}} {
+		t.Run(strconv.Itoa(tc.nodes), func(t *testing.T) {
+			p := startREPL(t, bin, "--seed", "5", strconv.Itoa(tc.nodes))
+			var cmds []string
+			for i := range 20 {
+				cmds = append(cmds, fmt.Sprintf("set k%d v", i), fmt.Sprintf("lookup k%d via n%d", i, (7*i)%tc.nodes))
+			}
+			res := p.mustOK(cmds...)
+			forwarded := 0
+			for i := 0; i < len(res); i += 2 {
+				set, lr := res[i], res[i+1]
+				if lr["owner"] != set["owner"] {
+					t.Errorf("%s: owner %v, the set said %v", cmds[i+1], lr["owner"], set["owner"])
+				}
+				if lr["recursive"] != tc.recursive {
+					t.Errorf("%s: recursive = %v, want %v", cmds[i+1], lr["recursive"], tc.recursive)
+				}
+				path, _ := lr["path"].([]any)
+				for j := 1; j < len(path); j++ {
+					prev, cur := path[j-1].(map[string]any), path[j].(map[string]any)
+					if cur["from"] != prev["node"] || prev["error"] != nil {
+						continue
+					}
+					forwarded++
+					if tc.recursive && prev["rtt_us"].(float64) < cur["rtt_us"].(float64) {
+						t.Errorf("%s: hop %d took %v µs, less than the hop %d it forwarded to (%v µs)",
+							cmds[i+1], j, prev["rtt_us"], j+1, cur["rtt_us"])
+					}
+				}
+			}
+			if tc.recursive && forwarded == 0 {
+				t.Error("no lookup of 20 had a hop named by the node before it")
+			}
+			if code := p.exit(); code != 0 {
+				t.Fatalf("exit status %d", code)
+			}
+		})
+	}
+}
