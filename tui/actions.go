@@ -690,7 +690,7 @@ func (m *Model) ringLookup() *ringLookup {
 		return m.respRingLookup()
 	}
 	lr := l.res.Lookup
-	return m.ringPath(&ringLookup{origin: l.origin, key: lr.ID.ID, label: lr.Key}, lr.Path[:min(l.shown, len(lr.Path))])
+	return m.ringPath(&ringLookup{origin: l.origin, key: lr.ID.ID, label: lr.Key, recursive: lr.Recursive}, lr.Path[:min(l.shown, len(lr.Path))])
 }
 
 // respLookupShown is how long after it ran a RESP client's lookup stays

@@ -301,6 +301,9 @@ type ringLookup struct {
 	key    chord.ID // the key's identifier, marked ◆
 	label  string   // the key's name
 	resp   string   // the RESP command's step (get, set, read, write) that ran it; "" for the UI's own
+	// recursive: each node called made the next call (chord's recursive
+	// lookups, above 64 nodes), not the origin.
+	recursive bool
 }
 
 // ringHop is one call of a lookup: numbered num, from the node at address

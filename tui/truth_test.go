@@ -174,3 +174,31 @@ func TestLookupNumbering(t *testing.T) {
 		}
 	}
 }
+
+// TestRecursiveLookupSaysWhoCalled: a recursive lookup (above 64 nodes)
+// is not drawn or worded as the origin's calls: the Lookup pane says the
+// origin forwards it and names the node that made each call, and the
+// ring's legend says the calls were forwarded.
+func TestRecursiveLookupSaysWhoCalled(t *testing.T) {
+	snap := fakeRing(ringSpec{n: 16, bits: 16, down: -1, paused: -1, keys: 30})
+	m, f := newTestModel(t, snap, 120, 40)
+	g := fakeGet(snap)
+	g.Lookup.Recursive = true
+	f.gets["greeting"] = g
+	press(t, m, "g")
+	typeText(m, "greeting")
+	press(t, m, "enter")
+	scr := screen(m)
+	for _, row := range []string{" 0  n0  origin: forwards the lookup", " 1  n7  step, called by n0 via its finger[15]",
+		" 2  n3  step, called by n7 via its finger[12]", " 3  n11 ping, called by n3 via its successor list[0]",
+		"calls, forwarded from n0 (hop 0)"} {
+		if !strings.Contains(scr, row) {
+			t.Errorf("the screen lacks %q:\n%s", row, scr)
+		}
+	}
+	for _, wrong := range []string{"makes every call", "named by n7", "calls of n0"} {
+		if strings.Contains(scr, wrong) {
+			t.Errorf("the screen says %q of a recursive lookup:\n%s", wrong, scr)
+		}
+	}
+}

@@ -528,7 +528,11 @@ func (m *Model) ringLegend(sc *ringScene, shared bool, w int) []string {
 		if l.resp != "" {
 			more = append(more, t.render(stPath, "RESP "+l.resp+" "+clipRunes(l.label, 20)))
 		}
-		more = append(more, t.render(stPath, "1⠒2")+" calls of "+from+" (hop 0)")
+		if l.recursive {
+			more = append(more, t.render(stPath, "1⠒2")+" calls, forwarded from "+from+" (hop 0)")
+		} else {
+			more = append(more, t.render(stPath, "1⠒2")+" calls of "+from+" (hop 0)")
+		}
 		if l.failed() {
 			more = append(more, t.render(stFailed, "✗3⠁⠂")+" failed call")
 		}

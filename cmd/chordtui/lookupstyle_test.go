@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -53,6 +55,21 @@ func TestREPLLookupStyleBySize(t *testing.T) {
 			}
 			if code := p.exit(); code != 0 {
 				t.Fatalf("exit status %d", code)
+			}
+
+			// The text says who makes the calls.
+			cmd := exec.Command(bin, "repl", "--seed", "5", strconv.Itoa(tc.nodes))
+			cmd.Stdin = strings.NewReader("lookup k1 via n3\n")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("repl: %v\n%s", err, out)
+			}
+			want, wrong := "n3    origin: makes every call", "step, called by"
+			if tc.recursive {
+				want, wrong = "n3    origin: forwards the lookup, as does each node after it", "step, named by"
+			}
+			if !strings.Contains(string(out), want) || strings.Contains(string(out), wrong) {
+				t.Errorf("the lookup's text lacks %q or says %q:\n%s", want, wrong, out)
 			}
 		})
 	}
