@@ -44,11 +44,13 @@ type Config struct {
 	// do.
 	// 0 (the default) pings the owner on every lookup.
 	LivenessWindow time.Duration
-	// RecursiveLookups makes Lookup forward (LookupOptions.Recursive):
-	// every call then goes to a finger or successor of the node making
-	// it, over a connection maintenance keeps open, where an iterative
-	// lookup's later steps call nodes the origin may have no connection
-	// to. LookupWith does as its options say.
+	// RecursiveLookups makes the node's own lookups forward
+	// (LookupOptions.Recursive): Lookup, fix_fingers, and the join's and
+	// the unification probe's, which ask the member they know to carry the
+	// lookup on. Every call then goes to a finger or successor of the node
+	// making it, over a connection maintenance keeps open, where an
+	// iterative lookup's later steps call nodes the origin may have no
+	// connection to. LookupWith does as its options say.
 	RecursiveLookups bool
 	// IdleBackoff lets an idle node sleep: a Driver running the node's
 	// rounds (NodeTasks, and tasks driven with them) doubles a task's period

@@ -164,6 +164,15 @@ func (n *Node) resolveProbe(ctx context.Context, key ID, mode int, probe []byte)
 	return n.resolveWith(ctx, key, "", mode, probe)
 }
 
+// recursiveMode is lookupRecursive when the node's own lookups (join,
+// fix_fingers, Lookup) forward (Config.RecursiveLookups), else 0.
+func (n *Node) recursiveMode() int {
+	if n.cfg.RecursiveLookups {
+		return lookupRecursive
+	}
+	return 0
+}
+
 func (n *Node) resolveWith(ctx context.Context, key ID, known string, mode int, probe []byte) (LookupResult, error) {
 	start := time.Now()
 	l := lookupPool.Get().(*lookup)
@@ -174,9 +183,9 @@ func (n *Node) resolveWith(ctx context.Context, key ID, known string, mode int, 
 	l.res.Path = l.pathBuf[:0]
 	var owner NodeRef
 	var err error
-	if mode&lookupRecursive != 0 && mode&lookupPingOwner == 0 && probe == nil && known == "" {
+	if mode&lookupRecursive != 0 && mode&lookupPingOwner == 0 && probe == nil {
 		l.res.Recursive = true
-		owner, err = l.runRecursive(ctx)
+		owner, err = l.runRecursive(ctx, known)
 	} else {
 		owner, err = l.run(ctx, known)
 	}

@@ -419,7 +419,7 @@ func (n *Node) fixNextFinger(ctx context.Context, rep *RoundReport) (wrapped boo
 		}
 	}
 	if owner.IsZero() {
-		mode := lookupHint
+		mode := lookupHint | n.recursiveMode()
 		if rep != nil {
 			mode |= lookupExplain // the reasons of the hops: the same calls
 		}

@@ -202,8 +202,10 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	if joined {
 		return fmt.Errorf("join %s: already a ring member", n.self.Addr)
 	}
-	// Zave, join: s = lookup(self) via the known member.
-	res, err := n.resolve(ctx, n.self.ID, known, 0)
+	// Zave, join: s = lookup(self) via the known member (SIGCOMM'01 Fig. 6:
+	// n'.find_successor(n); with RecursiveLookups the known member carries
+	// the lookup on over its own connections).
+	res, err := n.resolve(ctx, n.self.ID, known, n.recursiveMode())
 	if err != nil {
 		return fmt.Errorf("join %s via %s: looking up successor: %w", n.self.Addr, known, err)
 	}

@@ -270,3 +270,49 @@ func lookupRecursive(c *churnRing, exact bool) {
 		c.fatalf("lookup %s from %s on the ideal ring returned %s, but the owner is %s", key.Hex(c.cfg.Bits), c.name(from), c.ref(res.Owner), c.ref(owner))
 	}
 }
+
+// TestRecursiveJoinAsksTheKnownMember: with Config.RecursiveLookups a
+// joiner asks the member it knows to find its successor (the paper's
+// n'.find_successor(n)): one call, where the iterative join calls every
+// node on the way itself, each a connection a real joiner would have to
+// open. Both find the true successor.
+func TestRecursiveJoinAsksTheKnownMember(t *testing.T) {
+	ctx := testCtx(t)
+	calls := map[bool]uint64{}
+	for _, recursive := range []bool{false, true} {
+		cfg := smallConfig()
+		cfg.RecursiveLookups = recursive
+		ring := buildIdeal(t, 41, cfg, 64, true)
+		for _, n := range ring.nodes {
+			if err := n.Stabilize(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		known := ring.nodes[0]
+		// The identifier half a ring away from the known member: the
+		// iterative lookup takes several steps to get there.
+		id := known.Self().ID.AddPow2(cfg.Bits, cfg.Bits-1).AddPow2(cfg.Bits, 3)
+		ep, err := ring.nw.Endpoint("joiner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		jc := cfg
+		jc.ID, jc.HasID = id, true
+		j, err := chord.NewNode(jc, ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ring.trueOwner(id)
+		before := ep.Stats().Calls
+		if err := j.Join(ctx, known.Self().Addr); err != nil {
+			t.Fatalf("recursive=%v: join: %v", recursive, err)
+		}
+		calls[recursive] = ep.Stats().Calls - before
+		if got := j.Status().Successors[0]; got != want {
+			t.Fatalf("recursive=%v: joined with successor %s, want %s", recursive, got.Addr, want.Addr)
+		}
+	}
+	if calls[true] >= calls[false] || calls[true] > 2 {
+		t.Fatalf("the joiner made %d calls joining recursively, %d iteratively; want at most 2 (route, successor list), and fewer", calls[true], calls[false])
+	}
+}

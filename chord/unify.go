@@ -222,7 +222,7 @@ func (n *Node) isNeighbourOrLostLocked(addr string) bool {
 
 // unify probes the lost node h (see the comment at the top of this file).
 func (n *Node) unify(ctx context.Context, h NodeRef, rep *RoundReport) {
-	res, err := n.resolve(ctx, n.self.ID, h.Addr, 0)
+	res, err := n.resolve(ctx, n.self.ID, h.Addr, n.recursiveMode())
 	if n.stopped.Load() {
 		return
 	}

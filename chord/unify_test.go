@@ -15,7 +15,12 @@ import (
 // them apart for ever. 25 and 40 remember the nodes that vanished from
 // their lists, probe them, and the rings merge.
 func TestUnifyFindsNodesThatVanishedFromTheList(t *testing.T) {
+	bothStyles(t, testUnifyFindsNodesThatVanishedFromTheList)
+}
+
+func testUnifyFindsNodesThatVanishedFromTheList(t *testing.T, recursive bool) {
 	z := newZaveNet(t, 2)
+	z.cfg.RecursiveLookups = recursive
 	z.form(10, 25, 40, 70, 100, 130)
 	z.check = false // two rings are outside Zave's invariant until they merge
 	set := func(id, pred int, succ ...int) {
@@ -49,7 +54,12 @@ func TestUnifyFindsNodesThatVanishedFromTheList(t *testing.T) {
 // live node has ever heard of it. A node alone probes the peers that
 // answered it before — 10, which resolved its join — and finds the ring.
 func TestUnifyFindsTheRingThroughTheNodeItJoinedBy(t *testing.T) {
+	bothStyles(t, testUnifyFindsTheRingThroughTheNodeItJoinedBy)
+}
+
+func testUnifyFindsTheRingThroughTheNodeItJoinedBy(t *testing.T, recursive bool) {
 	z := newZaveNet(t, 2)
+	z.cfg.RecursiveLookups = recursive
 	z.form(10, 40, 70, 100, 130)
 	z.check = false
 	z.join(55, 10)
@@ -68,4 +78,11 @@ func TestUnifyFindsTheRingThroughTheNodeItJoinedBy(t *testing.T) {
 	z.settle("after healing", 30)
 	z.invariants("merged and settled")
 	z.wantSuccessors(55, 130, 10)
+}
+
+// bothStyles runs test with the nodes' own lookups (join, unification
+// probes, fix_fingers) iterative and recursive (Config.RecursiveLookups).
+func bothStyles(t *testing.T, test func(t *testing.T, recursive bool)) {
+	t.Run("iterative", func(t *testing.T) { test(t, false) })
+	t.Run("recursive", func(t *testing.T) { test(t, true) })
 }
