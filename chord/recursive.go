@@ -3,6 +3,7 @@ package chord
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -307,12 +308,26 @@ func (l *lookup) forward(ctx context.Context, deadline time.Time) (routeEntry, b
 				if err := l.interrupted(ctx); err != nil {
 					return routeEntry{}, 0, err
 				}
+				if e.via == viaKnown && errors.Is(err, ErrNotJoined) { // as lookup.run says it
+					return routeEntry{}, 0, fmt.Errorf("lookup %s via %s: %w", l.key.Label(n.cfg.Bits), e.ref.Addr, err)
+				}
 			} else if ctx.Err() != nil || n.stopped.Load() {
 				l.fail(&h, e.ref, err)
 				return routeEntry{}, routeOutOfTime, nil
 			}
 			l.fail(&h, e.ref, err)
 			continue
+		}
+		if e.via == viaKnown {
+			// Only the address was known: the reply names the node, with
+			// its identifier, as the maker of the calls after it or as the
+			// one whose table named the owner.
+			switch {
+			case len(rep.rows) > 0 && rep.rows[0].e.from.Addr == e.ref.Addr:
+				h.Node = rep.rows[0].e.from
+			case rep.outcome == routeFound && rep.owner.from.Addr == e.ref.Addr:
+				h.Node = rep.owner.from
+			}
 		}
 		l.res.Hops++
 		l.res.Path = append(l.res.Path, h)

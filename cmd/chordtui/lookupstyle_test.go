@@ -74,3 +74,18 @@ func TestREPLLookupStyleBySize(t *testing.T) {
 		})
 	}
 }
+
+// TestREPLReviveAboveSixtyFour: above 64 nodes a revived node's join is
+// recursive, and its former predecessors still list it when it asks: it
+// comes back (no "identifier already in use") and the ring is stable.
+func TestREPLReviveAboveSixtyFour(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 72 nodes")
+	}
+	bin := buildBinary(t)
+	p := startREPL(t, bin, "--seed", "5", "72")
+	p.mustOK("kill n5", "revive n5", "wait", "kill n9", "revive n9", "wait", "check")
+	if code := p.exit(); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+}

@@ -244,7 +244,11 @@ func fingersCaption(r StepRound, cr chord.RoundReport, before chord.Status) stri
 			}
 			asked = append(asked, h.Node+mark)
 		}
-		out = append(out, fmt.Sprintf("It looks %s up, asking %s: the first node at or after it is %s.", start.Label(), strings.Join(asked, ", "), owner))
+		if r.Lookup.Recursive {
+			out = append(out, fmt.Sprintf("It looks %s up recursively, each node calling the next (%s): the first node at or after it is %s.", start.Label(), strings.Join(asked, " → "), owner))
+		} else {
+			out = append(out, fmt.Sprintf("It looks %s up, asking %s: the first node at or after it is %s.", start.Label(), strings.Join(asked, ", "), owner))
+		}
 	}
 	if cr.Owner.IsZero() {
 		return strings.Join(out, " ")

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chordtui/chordtui/cmd/chordtui/internal/cli"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
