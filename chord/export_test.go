@@ -20,3 +20,14 @@ var ShortIDForTest = shortID
 
 // NewLoadCounterAtForTest is NewLoadCounter starting at a given time.
 var NewLoadCounterAtForTest = newLoadCounterAt
+
+// LostForTest lists the addresses the node remembers as lost (unify.go).
+func (n *Node) LostForTest() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for _, l := range n.lost {
+		out = append(out, l.ref.Addr)
+	}
+	return out
+}
