@@ -183,7 +183,11 @@ func (c *Cluster) Close() error {
 			node.Stop()
 		}
 	}
-	for _, m := range ms {
+	// Every driver stops before any transport closes too: a closing
+	// transport tells the others' watchers, and drivers still running
+	// would be woken N times each (N² wake-ups; seconds at 1024 nodes).
+	trs := make([]Transport, len(ms))
+	for i, m := range ms {
 		c.mu.Lock()
 		drv, tr := m.drv, m.tr
 		m.drv, m.tr, m.node, m.store = nil, nil, nil, nil
@@ -191,9 +195,12 @@ func (c *Cluster) Close() error {
 		if drv != nil {
 			drv.Stop()
 		}
+		trs[i] = tr
+	}
+	for i, tr := range trs {
 		if tr != nil {
 			if err := tr.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", m.name, err))
+				errs = append(errs, fmt.Errorf("%s: %w", ms[i].name, err))
 			}
 		}
 	}
