@@ -303,9 +303,10 @@ GET_ID:
 // chordtui: a timer that the ACK stops (Stream.processFlags), instead of a
 // goroutine per stream open waiting for the ACK.
 //
-// The timer holds the stream weakly (chordtui): a stopped runtime timer
-// stays in the timer heap until its time comes, and would keep a closed
-// session and everything it holds reachable until then.
+// The timer holds the stream weakly (chordtui): a pending timer keeps what
+// its function refers to until it fires, and a stream its session let go
+// without stopping the timer would keep the session and all it holds
+// reachable for StreamOpenTimeout.
 func (s *Session) setOpenTimeout(stream *Stream) {
 	stream.stateLock.Lock()
 	ws := weak.Make(stream)
