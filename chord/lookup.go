@@ -164,7 +164,7 @@ func (n *Node) resolveProbe(ctx context.Context, key ID, mode int, probe []byte)
 	return n.resolveWith(ctx, key, "", mode, probe)
 }
 
-// recursiveMode is lookupRecursive when the node's own lookups (join,
+// recursiveMode is lookupRecursive when the node's own lookups (join, probe,
 // fix_fingers, Lookup) forward (Config.RecursiveLookups), else 0.
 func (n *Node) recursiveMode() int {
 	if n.cfg.RecursiveLookups {

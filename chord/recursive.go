@@ -226,7 +226,7 @@ func (n *Node) routeMargin() time.Duration {
 // runRecursive is the origin's side of a recursive lookup.
 func (l *lookup) runRecursive(ctx context.Context, known string) (NodeRef, error) {
 	if known != "" {
-		// A joiner asks the member it knows to find its successor: that
+		// A joiner or a probe asks the member it knows to find the key: that
 		// node's route step is the first (SIGCOMM'01 Fig. 6, n'.find_successor).
 		l.cands = append(l.cands, routeEntry{ref: NodeRef{Addr: known}, via: viaKnown})
 	} else if owner, done, err := l.local(ctx); done || err != nil {
