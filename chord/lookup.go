@@ -126,8 +126,11 @@ type lookup struct {
 	// forwarding node of a recursive lookup sends them back; recursive.go).
 	rows *[]rowMeta
 	// origin, at a forwarding node, is the node that looks up: never
-	// called, and an owner it checks itself (recursive.go).
-	origin string
+	// called, and an owner it checks itself (recursive.go), unless it is
+	// joining (originJoining): then a pointer to it is stale, and passed
+	// over as this node's own is while it joins.
+	origin        string
+	originJoining bool
 	// answerBy, at a forwarding node, is when it must have answered: a
 	// ping of an owner ends by then.
 	answerBy time.Time
@@ -420,6 +423,9 @@ func (l *lookup) tryOwners(ctx context.Context, es []routeEntry) (NodeRef, bool)
 			continue // a stale pointer to this (joining) node
 		}
 		if e.ref.Addr == l.origin {
+			if l.originJoining {
+				continue // a stale pointer to the joining origin, as above
+			}
 			l.owner(e, OwnerOrigin, 0, "") // the origin checks itself
 			return e.ref, true
 		}

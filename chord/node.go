@@ -206,12 +206,6 @@ func (n *Node) Join(ctx context.Context, known string) error {
 	// n'.find_successor(n); with RecursiveLookups the known member carries
 	// the lookup on over its own connections).
 	res, err := n.resolve(ctx, n.self.ID, known, n.recursiveMode())
-	if err == nil && res.Recursive && res.Owner.Addr == n.self.Addr {
-		// A forwarding node named this node's own address: a pointer to it
-		// from before it crashed or left. The iterative lookup passes over
-		// such a pointer (tryOwners) to the next successor; ask it that way.
-		res, err = n.resolve(ctx, n.self.ID, known, 0)
-	}
 	if err != nil {
 		return fmt.Errorf("join %s via %s: looking up successor: %w", n.self.Addr, known, err)
 	}

@@ -41,8 +41,9 @@ const (
 
 // Flags of a route request (the lookup's mode).
 const (
-	routeTrust byte = 1 << iota // lookupTrustOwner
-	routePing                   // lookupPingOwner
+	routeTrust   byte = 1 << iota // lookupTrustOwner
+	routePing                     // lookupPingOwner
+	routeJoining                  // the origin is joining: a pointer to it is stale
 )
 
 // Flags of a path row on the wire.
@@ -283,6 +284,10 @@ func (l *lookup) forward(ctx context.Context, deadline time.Time) (routeEntry, b
 		req := routeRequest{key: l.key, budget: n.cfg.MaxLookupSteps - l.steps - 1, wait: wait, failed: l.failed, origin: l.origin}
 		if deadline.IsZero() {
 			req.origin = n.self.Addr
+			l.originJoining = !n.Joined()
+		}
+		if l.originJoining {
+			req.flags |= routeJoining
 		}
 		if l.trust || l.hint {
 			req.flags |= routeTrust
@@ -442,7 +447,8 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 	defer fw.release()
 	rows := fw.rowBuf[:0]
 	l := &fw.l
-	*l = lookup{n: n, key: key, trust: req.flags&routeTrust != 0, ping: req.flags&routePing != 0, rows: &rows}
+	*l = lookup{n: n, key: key, trust: req.flags&routeTrust != 0, ping: req.flags&routePing != 0,
+		originJoining: req.flags&routeJoining != 0, rows: &rows}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Path = l.pathBuf[:0]
 	l.failed = append(l.failed, req.failed...)
