@@ -1,6 +1,6 @@
 // Package chord is the Chord overlay of chordtui: m-bit identifiers, a
-// successor list of length r, a finger table of m entries, iterative lookups
-// that return their path, maintenance rounds, a command registry for upper
+// successor list of length r, a finger table of m entries, iterative and
+// recursive lookups that return their path, maintenance rounds, a command registry for upper
 // layers, and Zave's invariant checker.
 //
 // # Where to look
@@ -59,7 +59,9 @@
 // # Lookups
 //
 // Node.Lookup is iterative from the asking node, the origin, which is hop 0
-// and makes every call. Each step asks a node for either the owner or its
+// and makes every call; with Config.RecursiveLookups (recursive.go) the
+// origin makes the first call and each node called makes the next, and so
+// do the node's own lookups for join, fix_fingers and unification probes. Each step asks a node for either the owner or its
 // nodes closest preceding the key; a node that does not answer is skipped
 // for the next-best candidate. LookupResult.Path lists every call made,
 // answered or failed, with the routing entry used and why, in words; Hops
