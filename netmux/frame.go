@@ -70,9 +70,10 @@ func parseFrameHeader(b [frameHeaderSize]byte, limit int) (frameHeader, error) {
 
 // frameReader reads the frames of one stream. A frame that has arrived
 // whole (the usual case: a peer writes each frame with one yamux write) is
-// read with a single Read, header and body together, through a pooled
-// scratch buffer; bytes read past the end of a frame are kept for the next
-// one.
+// taken as the chunk the stream buffered, with no copy, from a stream that
+// can hand it over (chunkReader), and otherwise read with a single Read,
+// header and body together, through a pooled scratch buffer; bytes read
+// past the end of a frame are kept for the next one.
 type frameReader struct {
 	r   io.Reader
 	max int // the largest body accepted
@@ -95,6 +96,9 @@ var scratchPool = sync.Pool{New: func() any { b := make([]byte, scratchSize); re
 // non-nil, runs when the header is in but the rest of the frame is not (the
 // server uses it to bound the time the rest may take).
 func (fr *frameReader) next(started func()) (kind byte, body []byte, err error) {
+	if cr, ok := fr.r.(chunkReader); ok {
+		return fr.nextChunk(cr, started)
+	}
 	sp := scratchPool.Get().(*[]byte)
 	defer scratchPool.Put(sp)
 	buf := *sp
@@ -127,19 +131,85 @@ func (fr *frameReader) next(started func()) (kind byte, body []byte, err error) 
 		if started != nil {
 			started()
 		}
-		if _, err := io.ReadFull(fr.r, body[got:]); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return 0, nil, fmt.Errorf("%w: stream ended inside a %d-byte frame", errProtocol, h.Len)
-			}
+		if err := fr.readBody(body[got:], h.Len); err != nil {
 			return 0, nil, err
 		}
 	}
-	if h.Kind == kindRequest {
+	return fr.checked(h.Kind, body)
+}
+
+// nextChunk is next from a stream that hands over what it buffered: a
+// frame that came whole in one chunk becomes its body with no copy.
+func (fr *frameReader) nextChunk(cr chunkReader, started func()) (kind byte, body []byte, err error) {
+	chunk := fr.rest
+	fr.rest = nil
+	for len(chunk) < frameHeaderSize {
+		more, err := cr.ReadChunk()
+		if err != nil {
+			if len(chunk) == 0 && errors.Is(err, io.EOF) {
+				return 0, nil, io.EOF
+			}
+			if errors.Is(err, io.EOF) {
+				return 0, nil, fmt.Errorf("%w: stream ended inside a frame header", errProtocol)
+			}
+			return 0, nil, err
+		}
+		if len(chunk) == 0 {
+			chunk = more
+		} else {
+			chunk = append(chunk, more...)
+		}
+	}
+	h, err := parseFrameHeader([frameHeaderSize]byte(chunk[:frameHeaderSize]), fr.max)
+	if err != nil {
+		return 0, nil, err
+	}
+	end := frameHeaderSize + int(h.Len)
+	if len(chunk) >= end {
+		body = chunk[frameHeaderSize:end:end] // capped: an append must not reach the next frame
+		if len(chunk) > end {
+			fr.rest = chunk[end:]
+		}
+		return fr.checked(h.Kind, body)
+	}
+	body = make([]byte, h.Len)
+	got := copy(body, chunk[frameHeaderSize:])
+	if started != nil {
+		started()
+	}
+	if err := fr.readBody(body[got:], h.Len); err != nil {
+		return 0, nil, err
+	}
+	return fr.checked(h.Kind, body)
+}
+
+// readBody reads the rest of a frame of size bytes into p.
+func (fr *frameReader) readBody(p []byte, size uint32) error {
+	if _, err := io.ReadFull(fr.r, p); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%w: stream ended inside a %d-byte frame", errProtocol, size)
+		}
+		return err
+	}
+	return nil
+}
+
+// checked returns a frame whose body has been read, or the error a
+// malformed request is.
+func (fr *frameReader) checked(kind byte, body []byte) (byte, []byte, error) {
+	if kind == kindRequest {
 		if _, _, _, err := parseRequest(body); err != nil {
 			return 0, nil, err
 		}
 	}
-	return h.Kind, body, nil
+	return kind, body, nil
+}
+
+// chunkReader is a reader that hands over what it has buffered instead of
+// copying it (a yamux stream): the frames a peer writes at once arrive as
+// one chunk each.
+type chunkReader interface {
+	ReadChunk() ([]byte, error)
 }
 
 // parseRequest splits a request body into method, timeout (µs) and payload.

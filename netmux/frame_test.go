@@ -34,11 +34,13 @@ func FuzzDecodeFrame(f *testing.F) {
 	const limit = 1 << 12
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
 		var r io.Reader = bytes.NewReader(data)
-		if chunk > 0 {
+		switch {
+		case chunk >= 128: // as a yamux stream hands over its buffer
+			r = &chunkedStream{piecesReader{data: data, n: int(chunk) - 127}}
+		case chunk > 1:
+			r = &piecesReader{data: data, n: int(chunk)}
+		case chunk == 1:
 			r = iotest.OneByteReader(r)
-			if chunk > 1 {
-				r = &chunkReader{data: data, n: int(chunk)}
-			}
 		}
 		fr := frameReader{r: r, max: limit}
 		var again []byte
@@ -69,19 +71,35 @@ func FuzzDecodeFrame(f *testing.F) {
 	})
 }
 
-// chunkReader returns data n bytes per Read.
-type chunkReader struct {
+// piecesReader returns data n bytes per Read.
+type piecesReader struct {
 	data []byte
 	n    int
 }
 
-func (c *chunkReader) Read(p []byte) (int, error) {
+func (c *piecesReader) Read(p []byte) (int, error) {
 	if len(c.data) == 0 {
 		return 0, io.EOF
 	}
 	k := copy(p[:min(len(p), c.n)], c.data)
 	c.data = c.data[k:]
 	return k, nil
+}
+
+// chunkedStream hands data over n bytes per ReadChunk, each piece a slice
+// of its own, as a yamux stream does with each frame it received.
+type chunkedStream struct {
+	piecesReader
+}
+
+func (c *chunkedStream) ReadChunk() ([]byte, error) {
+	if len(c.data) == 0 {
+		return nil, io.EOF
+	}
+	k := min(c.n, len(c.data))
+	out := append([]byte(nil), c.data[:k]...)
+	c.data = c.data[k:]
+	return out, nil
 }
 
 func TestFrameReaderKeepsBytesPastAFrame(t *testing.T) {
@@ -101,6 +119,47 @@ func TestFrameReaderKeepsBytesPastAFrame(t *testing.T) {
 	}
 	if _, _, err := fr.next(nil); !errors.Is(err, io.EOF) {
 		t.Fatalf("after the last frame: %v, want io.EOF", err)
+	}
+}
+
+// TestFrameReaderChunks reads frames from a stream that hands over its
+// buffer (chunkReader) in pieces of every kind: a frame per chunk, several
+// in one, a large frame split over chunks, a header split over chunks.
+func TestFrameReaderChunks(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), 3*scratchSize)
+	var in []byte
+	want := [][]byte{[]byte("one"), big, []byte("three"), []byte("four")}
+	for _, b := range want {
+		in = appendFrame(in, kindReply, b)
+	}
+	for _, n := range []int{1, 3, 5, 8, scratchSize, scratchSize + 7, len(in)} {
+		fr := frameReader{r: &chunkedStream{piecesReader{data: in, n: n}}, max: 1 << 16}
+		for i, w := range want {
+			_, body, err := fr.next(nil)
+			if err != nil {
+				t.Fatalf("chunks of %d: frame %d: %v", n, i, err)
+			}
+			if !bytes.Equal(body, w) {
+				t.Fatalf("chunks of %d: frame %d: %d bytes, want %d", n, i, len(body), len(w))
+			}
+		}
+		if _, _, err := fr.next(nil); !errors.Is(err, io.EOF) {
+			t.Fatalf("chunks of %d: after the last frame: %v, want io.EOF", n, err)
+		}
+	}
+	// A body taken whole from a chunk holding the next frame too must not
+	// let an append overwrite that frame.
+	fr := frameReader{r: &chunkedStream{piecesReader{data: in, n: len(in)}}, max: 1 << 16}
+	_, body, _ := fr.next(nil)
+	_ = append(body, "XXXXXXXX"...)
+	if _, body, _ := fr.next(nil); !bytes.Equal(body, big) {
+		t.Fatal("appending to a body changed the next frame")
+	}
+	// A chunk ending inside a frame, then the end of the stream.
+	cut := appendFrame(nil, kindReply, big)[:scratchSize]
+	fr = frameReader{r: &chunkedStream{piecesReader{data: cut, n: 100}}, max: 1 << 16}
+	if _, _, err := fr.next(nil); !errors.Is(err, errProtocol) {
+		t.Fatalf("a cut frame: %v, want errProtocol", err)
 	}
 }
 

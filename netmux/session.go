@@ -126,15 +126,10 @@ func (s *session) putStream(st *yamux.Stream) {
 	_ = st.Close()
 }
 
-// reuse pools st after a completed call unless the call's cancellation
-// hook has already fired: that hook expires st's deadline, possibly after
-// the next call on st has set its own, so such a stream is closed instead.
-func (s *session) reuse(st *yamux.Stream, stopCancelHook func() bool) {
-	if stopCancelHook() {
-		s.putStream(st)
-		return
-	}
-	_ = st.Close()
+// reuse pools st after a completed call, forgetting the call's context.
+func (s *session) reuse(st *yamux.Stream) {
+	st.SetCancel(nil)
+	s.putStream(st)
 }
 
 // pooled returns the number of idle pooled streams.
@@ -198,10 +193,9 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		return nil, true, fmt.Errorf("netmux: call %s to %s: %w (%w)", method, addr, ErrUnreachable, err)
 	}
 	// ctx has a deadline (Transport.call sees to it): when it passes, or ctx
-	// is cancelled, the hook expires the stream's deadlines and wakes its
-	// reader and writer. The stream itself carries no deadline otherwise.
-	stop := context.AfterFunc(ctx, func() { _ = st.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// is cancelled, its Done channel ends the stream's waits. The stream
+	// carries no deadline and no timer of its own.
+	st.SetCancel(ctx.Done())
 
 	timeoutMicros := uint32(min(max(time.Until(deadline)/time.Microsecond, 1), 1<<32-1))
 	bp := getBuf(requestFrameSize(method, req))
@@ -253,10 +247,10 @@ func (s *session) call(ctx context.Context, deadline time.Time, method string, r
 		if len(body) > 64<<10 {
 			st.Shrink() // let go of the receive buffer a large reply grew
 		}
-		s.reuse(st, stop)
+		s.reuse(st)
 		return body, false, nil
 	case kindError:
-		s.reuse(st, stop)
+		s.reuse(st)
 		return nil, false, &RemoteError{Addr: addr, Method: method, Message: string(body)}
 	default:
 		_ = st.Close()

@@ -11,9 +11,9 @@
 package yamux
 
 import (
-	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +45,7 @@ type Stream struct {
 	state     streamState
 	stateLock sync.Mutex
 
-	recvBuf  *bytes.Buffer
+	recvBuf  []byte // chordtui: the unread bytes (nil when none), not a bytes.Buffer
 	recvLock sync.Mutex
 
 	controlHdr     header
@@ -59,6 +59,11 @@ type Stream struct {
 
 	recvNotifyCh chan struct{}
 	sendNotifyCh chan struct{}
+
+	// chordtui: cancel, when closed, ends Read's and Write's waits with
+	// ErrTimeout, as an expired deadline does. Set with SetCancel by the
+	// stream's one user, read only by that user's Read and Write.
+	cancel <-chan struct{}
 
 	// chordtui: deadlines as deadlineClock offsets (0: none), not
 	// time.Time in an atomic.Value, which allocates on every Store.
@@ -110,7 +115,7 @@ func (s *Stream) Readable() bool {
 	}
 	s.recvLock.Lock()
 	defer s.recvLock.Unlock()
-	return s.recvBuf != nil && s.recvBuf.Len() > 0
+	return len(s.recvBuf) > 0
 }
 
 // Accept acknowledges an incoming stream handed over by Hooks.OnStream, as
@@ -149,6 +154,20 @@ func (s *Stream) StreamID() uint32 {
 
 // Read is used to read from the stream
 func (s *Stream) Read(b []byte) (n int, err error) {
+	_, n, err = s.read(b, false)
+	return n, err
+}
+
+// ReadChunk waits as Read does, then returns every byte buffered, in a
+// slice the caller owns (chordtui): a frame the peer wrote at once comes
+// whole, with no copy. The slice is never empty when err is nil.
+func (s *Stream) ReadChunk() ([]byte, error) {
+	out, _, err := s.read(nil, true)
+	return out, err
+}
+
+// read is Read, or with chunk ReadChunk (chordtui).
+func (s *Stream) read(b []byte, chunk bool) (out []byte, n int, err error) {
 	defer asyncNotify(s.recvNotifyCh)
 	shut := false // chordtui: the session has shut down
 START:
@@ -162,36 +181,43 @@ START:
 		fallthrough
 	case streamClosed:
 		s.recvLock.Lock()
-		if s.recvBuf == nil || s.recvBuf.Len() == 0 {
+		if len(s.recvBuf) == 0 {
 			s.recvLock.Unlock()
 			s.stateLock.Unlock()
-			return 0, io.EOF
+			return nil, 0, io.EOF
 		}
 		s.recvLock.Unlock()
 	case streamReset:
 		s.stateLock.Unlock()
-		return 0, ErrConnectionReset
+		return nil, 0, ErrConnectionReset
 	}
 	s.stateLock.Unlock()
 
 	// If there is no data available, block
 	s.recvLock.Lock()
-	if s.recvBuf == nil || s.recvBuf.Len() == 0 {
+	if len(s.recvBuf) == 0 {
 		s.recvLock.Unlock()
 		if shut {
 			// chordtui: upstream waits again, and spins until Close has
 			// marked the stream closed.
-			return 0, ErrSessionShutdown
+			return nil, 0, ErrSessionShutdown
 		}
 		goto WAIT
 	}
 
 	// Read any bytes
-	n, _ = s.recvBuf.Read(b)
-	if s.recvBuf.Len() == 0 {
-		// chordtui: an idle (pooled) stream keeps no buffer; the next
-		// frame gets one of its own size.
+	if chunk {
+		// chordtui: ReadChunk takes the buffer itself.
+		out, n = s.recvBuf, len(s.recvBuf)
 		s.recvBuf = nil
+	} else {
+		n = copy(b, s.recvBuf)
+		s.recvBuf = s.recvBuf[n:]
+		if len(s.recvBuf) == 0 {
+			// chordtui: an idle (pooled) stream keeps no buffer; the next
+			// frame gets one of its own size.
+			s.recvBuf = nil
+		}
 	}
 	s.recvLock.Unlock()
 
@@ -200,7 +226,7 @@ START:
 	if errors.Is(err, ErrSessionShutdown) { // chordtui: errors.Is (a failed write wraps it)
 		err = nil
 	}
-	return n, err
+	return out, n, err
 
 WAIT:
 	var timeout <-chan time.Time
@@ -215,7 +241,9 @@ WAIT:
 		shut = true
 	case <-s.recvNotifyCh:
 	case <-timeout:
-		return 0, ErrTimeout
+		return nil, 0, ErrTimeout
+	case <-s.cancel:
+		return nil, 0, ErrTimeout
 	}
 	if timer != nil {
 		if !timer.Stop() {
@@ -305,6 +333,8 @@ WAIT:
 	case <-s.sendNotifyCh:
 	case <-timeout:
 		return 0, ErrTimeout
+	case <-s.cancel:
+		return 0, ErrTimeout
 	}
 	if timer != nil {
 		if !timer.Stop() {
@@ -341,9 +371,7 @@ func (s *Stream) sendWindowUpdate() error {
 	max := s.session.config.MaxStreamWindowSize
 	var bufLen uint32
 	s.recvLock.Lock()
-	if s.recvBuf != nil {
-		bufLen = uint32(s.recvBuf.Len())
-	}
+	bufLen = uint32(len(s.recvBuf))
 	delta := (max - bufLen) - s.recvWindow
 
 	// Determine the flags if any
@@ -594,17 +622,19 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 	}
 
 	// chordtui: read the frame into a slice of its exact size (upstream's
-	// bytes.Buffer.ReadFrom grows it to at least 512 bytes more).
+	// bytes.Buffer.ReadFrom grows it to at least 512 bytes more), or after
+	// the bytes not yet read.
 	var copiedLength int
 	var err error
-	if s.recvBuf == nil || s.recvBuf.Len() == 0 {
+	if len(s.recvBuf) == 0 {
 		data := make([]byte, length)
 		copiedLength, err = io.ReadFull(conn, data)
-		s.recvBuf = bytes.NewBuffer(data[:copiedLength])
+		s.recvBuf = data[:copiedLength]
 	} else {
-		var n int64
-		n, err = io.CopyN(s.recvBuf, conn, int64(length))
-		copiedLength = int(n)
+		old := len(s.recvBuf)
+		s.recvBuf = slices.Grow(s.recvBuf, int(length))[:old+int(length)]
+		copiedLength, err = io.ReadFull(conn, s.recvBuf[old:])
+		s.recvBuf = s.recvBuf[:old+copiedLength]
 	}
 	if err != nil {
 		s.session.logger.Printf("[ERR] yamux: Failed to read stream data: %v", err)
@@ -621,6 +651,12 @@ func (s *Stream) readData(hdr header, flags uint16, conn io.Reader) error {
 	s.readable() // chordtui
 	return nil
 }
+
+// SetCancel makes a closed ch end Read's and Write's waits with ErrTimeout
+// (chordtui), as a deadline would, without a timer: a caller passes its
+// context's Done channel, and nil when the call is over. Only the
+// goroutine that reads and writes the stream may call it.
+func (s *Stream) SetCancel(ch <-chan struct{}) { s.cancel = ch }
 
 // SetDeadline sets the read and write deadlines
 func (s *Stream) SetDeadline(t time.Time) error {
@@ -670,7 +706,7 @@ func fromDeadline(d int64) time.Time { return deadlineClock.Add(time.Duration(d)
 // the idle memory utilization.
 func (s *Stream) Shrink() {
 	s.recvLock.Lock()
-	if s.recvBuf != nil && s.recvBuf.Len() == 0 {
+	if len(s.recvBuf) == 0 {
 		s.recvBuf = nil
 	}
 	s.recvLock.Unlock()
