@@ -17,6 +17,11 @@ type readBuffer struct {
 	raw  syscall.RawConn // nil: plain reads into the caller's buffer
 	buf  *[]byte         // pooled, holding bytes r..w; nil when empty
 	r, w int
+	// rawRead is b.readRaw, made once (a method value allocates); n and
+	// rerr are its outcome.
+	rawRead func(fd uintptr) bool
+	n       int
+	rerr    error
 }
 
 func (b *readBuffer) init(conn net.Conn) {
@@ -24,6 +29,7 @@ func (b *readBuffer) init(conn net.Conn) {
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			b.raw = raw
+			b.rawRead = b.readRaw
 		}
 	}
 }
@@ -38,27 +44,9 @@ func (b *readBuffer) read(p []byte) (int, error) {
 	if b.raw == nil || len(p) >= readChunk {
 		return b.conn.Read(p) // a large read needs no buffer of ours
 	}
-	var n int
-	var rerr error
-	err := b.raw.Read(func(fd uintptr) bool {
-		buf := readPool.Get().(*[]byte)
-		for {
-			n, rerr = syscall.Read(int(fd), *buf)
-			if !errors.Is(rerr, syscall.EINTR) {
-				break
-			}
-		}
-		if errors.Is(rerr, syscall.EAGAIN) {
-			readPool.Put(buf)
-			return false // nothing yet: the poller waits, no buffer held
-		}
-		if rerr != nil || n <= 0 {
-			readPool.Put(buf)
-			return true
-		}
-		b.buf, b.r, b.w = buf, 0, n
-		return true
-	})
+	err := b.raw.Read(b.rawRead)
+	n, rerr := b.n, b.rerr
+	b.rerr = nil
 	switch {
 	case err != nil: // deadline, or the connection was closed
 		return 0, &net.OpError{Op: "read", Net: "tcp", Source: b.conn.LocalAddr(), Addr: b.conn.RemoteAddr(), Err: err}
@@ -68,4 +56,26 @@ func (b *readBuffer) read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return b.take(p), nil
+}
+
+// readRaw is the function raw.Read calls when the socket may be readable:
+// one read into a pooled buffer; false (wait) if there was nothing yet.
+func (b *readBuffer) readRaw(fd uintptr) bool {
+	buf := readPool.Get().(*[]byte)
+	for {
+		b.n, b.rerr = syscall.Read(int(fd), *buf)
+		if !errors.Is(b.rerr, syscall.EINTR) {
+			break
+		}
+	}
+	if errors.Is(b.rerr, syscall.EAGAIN) {
+		readPool.Put(buf)
+		return false // nothing yet: the poller waits, no buffer held
+	}
+	if b.rerr != nil || b.n <= 0 {
+		readPool.Put(buf)
+		return true
+	}
+	b.buf, b.r, b.w = buf, 0, b.n
+	return true
 }
