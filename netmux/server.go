@@ -344,9 +344,9 @@ func (t *Transport) handle(method string, timeoutMicros uint32, req []byte) (rep
 	}
 	ctx := t.lifetime
 	if timeoutMicros > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(timeoutMicros)*time.Microsecond)
-		defer cancel()
+		rc := newRequestCtx(ctx, time.Now().Add(time.Duration(timeoutMicros)*time.Microsecond))
+		defer rc.finish()
+		ctx = rc
 	}
 	defer func() {
 		if r := recover(); r != nil {
