@@ -603,12 +603,12 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 	a.self = n.self
 	for j, s := range n.succ {
 		if BetweenRightIncl(n.self.ID, key, s.ID) {
-			a.owners = make([]routeEntry, 0, len(n.succ)-j)
+			a.owners = reuse(a.owners, len(n.succ)-j)
 			for k := j; k < len(n.succ); k++ {
 				a.owners = append(a.owners, routeEntry{ref: n.succ[k], via: viaSuccessor, idx: k})
 			}
+			a.cands = reuse(a.cands, j)
 			if j > 0 {
-				a.cands = make([]routeEntry, 0, j)
 				for k := j - 1; k >= 0; k-- {
 					if n.succ[k].Addr != n.self.Addr {
 						a.cands = append(a.cands, routeEntry{ref: n.succ[k], via: viaSuccessor, idx: k})
@@ -666,10 +666,19 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 	for j := len(n.succ) - 1; j >= 0; j-- {
 		add(routeEntry{ref: n.succ[j], via: viaSuccessor, idx: j})
 	}
-	a.cands = make([]routeEntry, len(cs))
+	a.owners = a.owners[:0]
+	a.cands = reuse(a.cands, len(cs))
 	for i := range cs {
-		a.cands[i] = cs[i].e
+		a.cands = append(a.cands, cs[i].e)
 	}
+}
+
+// reuse returns s emptied, or a new slice if s has room for fewer than n.
+func reuse(s []routeEntry, n int) []routeEntry {
+	if cap(s) < n {
+		return make([]routeEntry, 0, n)
+	}
+	return s[:0]
 }
 
 // serveStep answers one lookup step for a remote asker.

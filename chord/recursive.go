@@ -405,6 +405,9 @@ func (l *lookup) found(rep *routeReply) {
 type forwarding struct {
 	l      lookup
 	rowBuf [8]rowMeta
+	// the step answer's lists: a successor list's length and
+	// maxCandidates cover most answers without an allocation
+	ownerBuf, candBuf [maxCandidates]routeEntry
 }
 
 var forwardPool = sync.Pool{New: func() any { return new(forwarding) }}
@@ -432,7 +435,9 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 	}
 	deadline := time.Now().Add(req.wait)
 	key := req.key.Mask(n.cfg.Bits)
-	var a stepAnswer
+	fw := forwardPool.Get().(*forwarding)
+	defer fw.release()
+	a := stepAnswer{owners: fw.ownerBuf[:0], cands: fw.candBuf[:0]}
 	n.mu.Lock()
 	if !n.joined {
 		n.mu.Unlock()
@@ -443,8 +448,6 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 	n.routing.Add(time.Now(), 1)
 	a.setFrom(n.self)
 
-	fw := forwardPool.Get().(*forwarding)
-	defer fw.release()
 	rows := fw.rowBuf[:0]
 	l := &fw.l
 	*l = lookup{n: n, key: key, trust: req.flags&routeTrust != 0, ping: req.flags&routePing != 0,
@@ -506,5 +509,5 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 			w.flags |= rowTimeout
 		}
 	}
-	return appendRouteReply(make([]byte, 0, 64+64*len(rep.rows)), &rep)
+	return appendRouteReply(make([]byte, 0, 96+96*len(rep.rows)), &rep) // a row: two refs of about 36 bytes and a few more
 }
