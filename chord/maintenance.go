@@ -438,12 +438,12 @@ func (n *Node) fixNextFinger(ctx context.Context, rep *RoundReport) (wrapped boo
 	}
 	next := k + 1
 	if err == nil {
-		n.fingers[k] = owner
+		n.setFingerLocked(k, owner)
 		for ; next < bits; next++ {
 			if !BetweenRightIncl(n.self.ID, n.self.ID.AddPow2(bits, next), owner.ID) {
 				break
 			}
-			n.fingers[next] = owner
+			n.setFingerLocked(next, owner)
 		}
 		n.rerouteLocked(k, next) // adaptive.go
 		if rep != nil {

@@ -38,12 +38,15 @@ type Node struct {
 	tr   Transport
 	self NodeRef
 
-	mu         sync.Mutex
-	joined     bool
-	pred       NodeRef
-	succ       []NodeRef // never empty while joined; [self] in a one-node ring
-	fingers    []NodeRef // cfg.Bits entries; zero when unknown
-	nextFinger int       // next finger index FixFingers refreshes
+	mu      sync.Mutex
+	joined  bool
+	pred    NodeRef
+	succ    []NodeRef // never empty while joined; [self] in a one-node ring
+	fingers []NodeRef // cfg.Bits entries; zero when unknown
+	// fingersShared: a Status holds fingers; the next change copies it
+	// first (ownFingersLocked).
+	fingersShared bool
+	nextFinger    int // next finger index FixFingers refreshes
 
 	lost            []lostNode // nodes that stopped answering, newest first (unify.go)
 	stabilizeRounds uint64
@@ -178,6 +181,7 @@ func (n *Node) Create() {
 	n.joined = true
 	n.pred = NodeRef{}
 	n.succ = []NodeRef{n.self}
+	n.ownFingersLocked()
 	clear(n.fingers)
 	clear(n.routes)
 	n.nextFinger = 0
@@ -259,6 +263,7 @@ func (n *Node) Leave(ctx context.Context) error {
 	n.joined = false
 	n.pred = NodeRef{}
 	n.succ = nil
+	n.ownFingersLocked()
 	clear(n.fingers)
 	clear(n.routes)
 	n.lost = nil
@@ -371,7 +376,15 @@ func commandReply(addr, name string, rep []byte) ([]byte, error) {
 }
 
 // Status returns a deep copy of the node's state.
-func (n *Node) Status() Status {
+func (n *Node) Status() Status { return n.status(false) }
+
+// StatusView is Status with Fingers shared with the node instead of
+// copied: the node copies its fingers before it next changes one, so the
+// view stays as it was, but the caller must not write to it. For
+// observers that read every node often (the cluster's stable monitor).
+func (n *Node) StatusView() Status { return n.status(true) }
+
+func (n *Node) status(share bool) Status {
 	n.mu.Lock()
 	st := Status{
 		Self:        n.self,
@@ -380,7 +393,11 @@ func (n *Node) Status() Status {
 		Joined:      n.joined,
 		Predecessor: n.pred,
 		Successors:  append([]NodeRef(nil), n.succ...),
-		Fingers:     append([]NodeRef(nil), n.fingers...),
+	}
+	if share {
+		st.Fingers, n.fingersShared = n.fingers, true
+	} else {
+		st.Fingers = append([]NodeRef(nil), n.fingers...)
 	}
 	if slices.ContainsFunc(n.routes, func(r NodeRef) bool { return !r.IsZero() }) {
 		st.Routes = append([]NodeRef(nil), n.routes...)
@@ -396,6 +413,24 @@ func (n *Node) Status() Status {
 	st.Rounds = n.rounds.Load()
 	st.EventsDropped = n.eventsDropped.Load()
 	return st
+}
+
+// ownFingersLocked makes n.fingers the node's own before a change: a
+// Status handed out shares it until then. Caller holds n.mu.
+func (n *Node) ownFingersLocked() {
+	if n.fingersShared {
+		n.fingers = slices.Clone(n.fingers)
+		n.fingersShared = false
+	}
+}
+
+// setFingerLocked sets finger k+1 of the paper to r. Caller holds n.mu.
+func (n *Node) setFingerLocked(k int, r NodeRef) {
+	if n.fingers[k] == r {
+		return
+	}
+	n.ownFingersLocked()
+	n.fingers[k] = r
 }
 
 // Successors returns a copy of the successor list (cheap; no fingers).
@@ -607,6 +642,7 @@ func (n *Node) callStateFingers(ctx context.Context, addr string) (stateReply, e
 // unset. fix_fingers then checks every one (verifyFinger) instead of
 // looking each up from scratch.
 func (n *Node) fingerHintsLocked(hints []NodeRef) {
+	n.ownFingersLocked()
 	clear(n.fingers)
 	refs := make([]NodeRef, 0, len(hints)+len(n.succ))
 	for _, h := range append(append(refs, n.succ...), hints...) {
@@ -798,6 +834,7 @@ func (n *Node) serveLeaving(req []byte) []byte {
 	}
 	for k, f := range n.fingers {
 		if f.Addr == leaver.Addr {
+			n.ownFingersLocked()
 			n.fingers[k] = NodeRef{}
 		}
 		if n.routes[k].Addr == leaver.Addr {

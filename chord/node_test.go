@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -289,6 +290,36 @@ func TestLeaveDownToOneNode(t *testing.T) {
 	res, err := last.Lookup(ctx, chord.IDFromUint64(16, 77))
 	if err != nil || res.Owner != last.Self() {
 		t.Fatalf("lookup on the last node: %v %v", res.Owner, err)
+	}
+}
+
+// TestStatusViewStaysAsItWas checks the view the stable monitor reads: it
+// shares the node's fingers, so a change the node makes afterwards must go
+// to a copy, never into the view.
+func TestStatusViewStaysAsItWas(t *testing.T) {
+	ctx := testCtx(t)
+	r := formRing(t, 4, smallConfig(), 8)
+	live := r.live()
+	pred := live[3].Predecessor()
+	var n *chord.Node
+	for _, m := range live {
+		if m.Self() == pred {
+			n = m
+		}
+	}
+	view := n.StatusView()
+	want := slices.Clone(view.Fingers)
+	if !slices.Contains(want, live[3].Self()) {
+		t.Fatal("the predecessor has no finger at its successor")
+	}
+	if err := live[3].Leave(ctx); err != nil { // its predecessor clears the fingers at it
+		t.Fatal(err)
+	}
+	if slices.Contains(n.Status().Fingers, live[3].Self()) {
+		t.Fatal("the node still has a finger at the node that left")
+	}
+	if !slices.Equal(view.Fingers, want) {
+		t.Fatal("a view taken before the leave changed with the node's fingers")
 	}
 }
 

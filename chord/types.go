@@ -31,6 +31,7 @@ type Status struct {
 	Successors []NodeRef
 	// Fingers has Bits entries: Fingers[k] is finger k+1 of the paper, the
 	// node believed to succeed Self.ID + 2^k; zero when not yet known.
+	// (Node.StatusView shares it with the node: read-only there.)
 	Fingers []NodeRef
 	// Routes, with adaptive routing (LoadConfig.Adaptive), has Bits
 	// entries: Routes[k], when not zero, is the node finger k+1 routes

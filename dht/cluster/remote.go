@@ -367,12 +367,13 @@ func (c *Cluster) liveRemotesLocked() []*member {
 }
 
 // status is m's routing state: its node's, or a remote member's last
-// observed one.
+// observed one. Read-only: its fingers may be the node's own
+// (chord.Node.StatusView).
 func (m *member) status() chord.Status {
 	if m.remote != nil {
 		return m.remote.obs.Node.Chord
 	}
-	return m.node.Status()
+	return m.node.StatusView()
 }
 
 // keySource returns where m's keys are read.
