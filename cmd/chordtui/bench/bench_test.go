@@ -142,7 +142,7 @@ func TestBenchJSON(t *testing.T) {
 	maxHops := math.Log2(5) + 3
 	for _, p := range rep.Phases {
 		seen = append(seen, p.Op+"/"+string(rune('0'+p.Clients)))
-		if p.Ops < 1 || p.Errors != 0 || p.PerSec <= 0 || p.P50us <= 0 || p.P99us < p.P50us || p.Seconds <= 0 || p.CPUus <= 0 || p.CPUShare <= 0 || p.OpenFDs < 5 {
+		if p.Ops < 1 || p.Errors != 0 || p.PerSec <= 0 || p.P50us <= 0 || p.P99us < p.P50us || p.Seconds <= 0 || p.CPUus <= 0 || p.CPUShare <= 0 || p.AllocBytes <= 0 || p.Allocs <= 0 || p.OpenFDs < 5 {
 			t.Errorf("phase %s with %d clients: %+v", p.Op, p.Clients, p)
 		}
 		if p.HopsMean < 0 || p.HopsMean > maxHops || float64(p.HopsP99) > maxHops {
@@ -230,7 +230,7 @@ func TestBenchTable(t *testing.T) {
 	}
 	header := false
 	for _, line := range strings.Split(out, "\n") {
-		header = header || strings.Join(strings.Fields(line), " ") == "op clients ops errors ops/s p50 µs p99 µs hops mean hops p99 CPU µs/op cores used fds after"
+		header = header || strings.Join(strings.Fields(line), " ") == "op clients ops errors ops/s p50 µs p99 µs hops mean hops p99 CPU µs/op cores used bytes/op allocs/op fds after"
 	}
 	if !header {
 		t.Errorf("no load table header:\n%s", out)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -155,10 +156,12 @@ func (b *bencher) phase(ctx context.Context, op, style string, clients int) (pha
 	dials0 := b.c.Stats().Dials
 	began := time.Now()
 	cpu0 := processCPU()
+	allocated0, objects0 := heapAllocs()
 	end := began.Add(b.opts.duration)
 	ws := b.loadLoop(ctx, op, style, clients, live, func() bool { return time.Now().After(end) })
 	elapsed := time.Since(began)
 	cpu := processCPU() - cpu0
+	allocated1, objects1 := heapAllocs()
 	dials := b.c.Stats().Dials - dials0
 	if err := ctx.Err(); err != nil {
 		return phaseReport{}, nil, err
@@ -176,11 +179,21 @@ func (b *bencher) phase(ctx context.Context, op, style string, clients int) (pha
 	b.peakFDs = max(b.peakFDs, pr.OpenFDs)
 	if len(lat) > 0 {
 		pr.CPUus = micros(cpu / time.Duration(len(lat)))
+		pr.AllocBytes = float64((allocated1 - allocated0) / uint64(len(lat)))
+		pr.Allocs = round2(float64(objects1-objects0) / float64(len(lat)))
 	}
 	if first != nil {
 		pr.FirstError = first.Error()
 	}
 	return pr, hops, nil
+}
+
+// heapAllocs returns the bytes and objects the process has allocated on
+// the heap so far (runtime/metrics: no stop of the world).
+func heapAllocs() (allocated, objects uint64) {
+	ms := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(ms)
+	return ms[0].Value.Uint64(), ms[1].Value.Uint64()
 }
 
 // merge combines the workers' records: sorted latencies, sorted hops, the

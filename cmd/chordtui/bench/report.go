@@ -99,6 +99,11 @@ type phaseReport struct {
 	// cores of this machine busy with chordtui).
 	CPUus    float64 `json:"cpu_us_per_op"`
 	CPUShare float64 `json:"cpu_cores_used"`
+	// AllocBytes and Allocs are the bytes and objects the whole process
+	// allocated on the heap per operation (maintenance included): what
+	// the collector has to clear, unlike CPU time unmoved by other load.
+	AllocBytes float64 `json:"alloc_bytes_per_op"`
+	Allocs     float64 `json:"allocs_per_op"`
 	// OpenFDs is the number of open descriptors at the end of the phase.
 	OpenFDs int `json:"open_fds_after"`
 	// Dials counts the connections the nodes opened during the phase.
