@@ -10,6 +10,7 @@ func (n *Node) SetStateForTest(pred NodeRef, succ, fingers []NodeRef) {
 	n.pred = pred
 	n.succ = append([]NodeRef(nil), succ...)
 	if fingers != nil {
+		n.ownFingersLocked()
 		copy(n.fingers, fingers)
 	}
 	n.nextFinger = 0

@@ -651,13 +651,11 @@ func (n *Node) localStepLocked(key ID, a *stepAnswer) {
 		}
 	}
 	avoid := n.avoidedLocked() // adaptive.go: fingers routed around a busy node
-	var prev string
-	for k := len(n.fingers) - 1; k >= 0; k-- {
+	for _, k := range n.fingerTopsLocked() {
 		f := n.fingers[k]
-		if f.Addr == prev {
+		if f.IsZero() {
 			continue
 		}
-		prev = f.Addr
 		if r, ok := avoid[f.Addr]; ok {
 			add(routeEntry{ref: r, via: viaRoute, idx: k}) // closer than f: preferred whenever it precedes key
 		}

@@ -46,7 +46,12 @@ type Node struct {
 	// fingersShared: a Status holds fingers; the next change copies it
 	// first (ownFingersLocked).
 	fingersShared bool
-	nextFinger    int // next finger index FixFingers refreshes
+	// fingerTops are the fingers a lookup step considers, highest first:
+	// the last k of each run of equal fingers (fingerTopsLocked); stale
+	// once a finger changes (topsStale).
+	fingerTops []int
+	topsStale  bool
+	nextFinger int // next finger index FixFingers refreshes
 
 	lost            []lostNode // nodes that stopped answering, newest first (unify.go)
 	stabilizeRounds uint64
@@ -418,10 +423,27 @@ func (n *Node) status(share bool) Status {
 // ownFingersLocked makes n.fingers the node's own before a change: a
 // Status handed out shares it until then. Caller holds n.mu.
 func (n *Node) ownFingersLocked() {
+	n.topsStale = true
 	if n.fingersShared {
 		n.fingers = slices.Clone(n.fingers)
 		n.fingersShared = false
 	}
+}
+
+// fingerTopsLocked returns the index of each distinct finger, highest
+// first: of a run of fingers at one node (160 fingers are a few dozen
+// nodes at most), its highest. Caller holds n.mu.
+func (n *Node) fingerTopsLocked() []int {
+	if n.topsStale || n.fingerTops == nil {
+		n.fingerTops = n.fingerTops[:0]
+		for k := len(n.fingers) - 1; k >= 0; k-- {
+			if k == len(n.fingers)-1 || n.fingers[k].Addr != n.fingers[k+1].Addr {
+				n.fingerTops = append(n.fingerTops, k)
+			}
+		}
+		n.topsStale = false
+	}
+	return n.fingerTops
 }
 
 // setFingerLocked sets finger k+1 of the paper to r. Caller holds n.mu.
