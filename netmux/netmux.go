@@ -352,6 +352,7 @@ func yamuxConfig(cfg Config, log *slog.Logger) *yamux.Config {
 	}
 	y.ConnectionWriteTimeout = cfg.KeepAliveTimeout
 	y.StreamOpenTimeout = cfg.KeepAliveTimeout + cfg.ReadTimeout
+	y.LazyOpen = true // a call writes its request first: that frame opens the stream
 	y.StreamCloseTimeout = cfg.ReadTimeout + cfg.CallTimeout
 	y.LogOutput = nil
 	y.Logger = yamuxLogger{log}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -11,15 +12,35 @@ import (
 // sessionPair is a client and a server session over loopback TCP.
 func sessionPair(t *testing.T) (client, server *Session) {
 	t.Helper()
+	client, server, _ = sessionPairConf(t, false)
+	return client, server
+}
+
+// writeCounter counts the writes made on a connection.
+type writeCounter struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.Conn.Write(p)
+}
+
+// sessionPairConf is sessionPair with the client's LazyOpen set to lazy,
+// and the client's connection counting its writes.
+func sessionPairConf(t *testing.T, lazy bool) (client, server *Session, cw *writeCounter) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cc, err := net.Dial("tcp", l.Addr().String())
+	raw, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
+	cw = &writeCounter{Conn: raw}
 	sc, err := l.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +48,9 @@ func sessionPair(t *testing.T) (client, server *Session) {
 	conf := DefaultConfig()
 	conf.EnableKeepAlive = false
 	conf.LogOutput = io.Discard
-	if client, err = Client(cc, conf); err != nil {
+	cconf := conf.Clone()
+	cconf.LazyOpen = lazy
+	if client, err = Client(cw, cconf); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
@@ -35,7 +58,7 @@ func sessionPair(t *testing.T) (client, server *Session) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = server.Close() })
-	return client, server
+	return client, server, cw
 }
 
 // TestReadChunkAndCancel covers chordtui's additions to Stream: ReadChunk
@@ -91,5 +114,51 @@ func TestReadChunkAndCancel(t *testing.T) {
 	}
 	if n, err := ss.Read(one); n != 1 || err != nil || one[0] != 'g' {
 		t.Fatalf("Read after SetCancel(nil): %d %q %v", n, one[:n], err)
+	}
+}
+
+// TestLazyOpen: with Config.LazyOpen a stream's first Write opens it, in
+// one frame and one write where upstream's OpenStream spends one more; a
+// stream closed before any Write still reaches the peer, closed.
+func TestLazyOpen(t *testing.T) {
+	for _, lazy := range []bool{false, true} {
+		client, server, cw := sessionPairConf(t, lazy)
+		before := cw.writes.Load()
+		cs, err := client.OpenStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.Write([]byte("request")); err != nil {
+			t.Fatal(err)
+		}
+		ss, err := server.AcceptStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chunk, err := ss.ReadChunk(); err != nil || string(chunk) != "request" {
+			t.Fatalf("lazy %v: the peer read %q, %v", lazy, chunk, err)
+		}
+		want := int64(2) // the SYN's window update, then the data
+		if lazy {
+			want = 1
+		}
+		if got := cw.writes.Load() - before; got != want {
+			t.Errorf("lazy %v: open and write took %d writes, want %d", lazy, got, want)
+		}
+
+		closed, err := client.OpenStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := closed.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ss, err = server.AcceptStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := ss.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
+			t.Fatalf("lazy %v: a stream closed before its first write read %d, %v; want EOF", lazy, n, err)
+		}
 	}
 }

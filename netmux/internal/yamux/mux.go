@@ -67,6 +67,14 @@ type Config struct {
 	// reads itself (netmux's borrows a buffer only while bytes wait). A
 	// frame larger than the buffer is read straight into its stream.
 	ReadBufferSize int
+
+	// chordtui: LazyOpen makes OpenStream send nothing: the stream's
+	// first frame, its first Write or Close's FIN, carries the SYN, and
+	// the peer accepts the stream only then. One frame and one socket
+	// write less per stream opened, for protocols whose opener always
+	// speaks first (netmux's calls); an opener that waits for the peer
+	// to speak first must not use it.
+	LazyOpen bool
 }
 
 func (c *Config) Clone() *Config {

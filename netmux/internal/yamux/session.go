@@ -284,6 +284,12 @@ GET_ID:
 		s.setOpenTimeout(stream) // chordtui: a timer, not a goroutine
 	}
 
+	if s.config.LazyOpen {
+		// chordtui: no window update to create the stream: its first
+		// frame (the first Write, or Close's FIN) carries the SYN.
+		return stream, nil
+	}
+
 	// Send the window update to create
 	if err := stream.sendWindowUpdate(); err != nil {
 		select {
@@ -1044,6 +1050,7 @@ func (s *Session) closeStream(id uint32) {
 		default:
 			s.logger.Printf("[ERR] yamux: SYN tracking out of sync")
 		}
+		delete(s.inflight, id) // chordtui: upstream keeps the entry of a stream closed before its ACK
 	}
 	delete(s.streams, id)
 	s.streamLock.Unlock()

@@ -400,12 +400,15 @@ func (s *Stream) sendWindowUpdate() error {
 }
 
 // sendClose is used to send a FIN
-func (s *Stream) sendClose() error {
+func (s *Stream) sendClose(syn bool) error {
 	s.controlHdrLock.Lock()
 	defer s.controlHdrLock.Unlock()
 
 	flags := s.sendFlags()
 	flags |= flagFIN
+	if syn { // chordtui: a stream closed before its first frame
+		flags |= flagSYN
+	}
 	s.controlHdr.encode(typeWindowUpdate, flags, s.id, 0)
 	if err := s.session.waitForSend(s.controlHdr, nil); err != nil {
 		if errors.Is(err, ErrSessionShutdown) || errors.Is(err, ErrConnectionWriteTimeout) {
@@ -420,8 +423,16 @@ func (s *Stream) sendClose() error {
 // Close is used to close the stream
 func (s *Stream) Close() error {
 	closeStream := false
+	syn := false // chordtui
 	s.stateLock.Lock()
 	switch s.state {
+	case streamInit:
+		// chordtui: opened with Config.LazyOpen, nothing sent yet: the FIN
+		// carries the SYN, so the peer still accepts the stream, closed,
+		// as it would have without LazyOpen.
+		syn = true
+		s.state = streamLocalClose
+		goto SEND_CLOSE
 	// Opened means we need to signal a close
 	case streamSYNSent:
 		fallthrough
@@ -473,7 +484,7 @@ SEND_CLOSE:
 	}
 
 	s.stateLock.Unlock()
-	s.sendClose()
+	s.sendClose(syn)
 	s.notifyWaiting()
 	if closeStream {
 		s.session.closeStream(s.id)
