@@ -96,7 +96,10 @@ func (s *session) sendGoAway() {
 	_ = st.SetWriteDeadline(time.Now().Add(s.t.cfg.KeepAliveTimeout))
 	var b [frameHeaderSize]byte
 	_, _ = st.Write(appendFrame(b[:0], kindGoAway, nil))
-	_ = st.Close()
+	// No FIN: the peer closes the whole session in answer (or retire does,
+	// after CloseTimeout), which ends the stream too; a FIN would be one
+	// more frame and write for each of the thousands of sessions a large
+	// ring retires while it forms.
 }
 
 // getStream returns an idle pooled stream, or opens a new one.
