@@ -61,22 +61,29 @@ func sessionPairConf(t *testing.T, lazy bool) (client, server *Session, cw *writ
 	return client, server, cw
 }
 
+// openWritten opens a stream on client, writes data on it and accepts it
+// on server.
+func openWritten(t *testing.T, client, server *Session, data string) (cs, ss *Stream) {
+	t.Helper()
+	cs, err := client.OpenStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Write([]byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	if ss, err = server.AcceptStream(); err != nil {
+		t.Fatal(err)
+	}
+	return cs, ss
+}
+
 // TestReadChunkAndCancel covers chordtui's additions to Stream: ReadChunk
 // hands over what arrived, after any bytes Read left, and a closed cancel
 // channel ends a wait as an expired deadline does.
 func TestReadChunkAndCancel(t *testing.T) {
 	client, server := sessionPair(t)
-	cs, err := client.OpenStream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.Write([]byte("abcd")); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := server.AcceptStream()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs, ss := openWritten(t, client, server, "abcd")
 	chunk, err := ss.ReadChunk()
 	if err != nil || string(chunk) != "abcd" {
 		t.Fatalf("ReadChunk: %q, %v; want \"abcd\"", chunk, err)
@@ -124,17 +131,7 @@ func TestLazyOpen(t *testing.T) {
 	for _, lazy := range []bool{false, true} {
 		client, server, cw := sessionPairConf(t, lazy)
 		before := cw.writes.Load()
-		cs, err := client.OpenStream()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cs.Write([]byte("request")); err != nil {
-			t.Fatal(err)
-		}
-		ss, err := server.AcceptStream()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, ss := openWritten(t, client, server, "request")
 		if chunk, err := ss.ReadChunk(); err != nil || string(chunk) != "request" {
 			t.Fatalf("lazy %v: the peer read %q, %v", lazy, chunk, err)
 		}
