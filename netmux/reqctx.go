@@ -15,8 +15,9 @@ import (
 type requestCtx struct {
 	parent   context.Context
 	deadline time.Time
-	mu       sync.Mutex  // held while Done makes ctx
+	mu       sync.Mutex  // held while Done makes ctx, and by finish
 	made     atomic.Bool // ctx and cancel are set
+	finished atomic.Bool // the handler returned: c is cancelled
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -33,7 +34,12 @@ func (c *requestCtx) Done() <-chan struct{} {
 	if !c.made.Load() {
 		c.mu.Lock()
 		if !c.made.Load() {
-			c.ctx, c.cancel = context.WithDeadline(c.parent, c.deadline)
+			if c.finished.Load() { // asked after the handler returned
+				c.ctx, c.cancel = context.WithCancel(c.parent)
+				c.cancel()
+			} else {
+				c.ctx, c.cancel = context.WithDeadline(c.parent, c.deadline)
+			}
 			c.made.Store(true)
 		}
 		c.mu.Unlock()
@@ -47,6 +53,9 @@ func (c *requestCtx) Err() error {
 	}
 	if err := c.parent.Err(); err != nil {
 		return err
+	}
+	if c.finished.Load() {
+		return context.Canceled
 	}
 	if !time.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
@@ -63,9 +72,15 @@ func (c *requestCtx) Value(key any) any {
 	return c.parent.Value(key)
 }
 
-// finish releases the timer, if Done made one.
+// finish cancels c when the handler returns, as the cancel function of
+// context.WithDeadline would: what the handler left running sees Done
+// closed and Err Canceled. It stops the timer, if Done made one.
 func (c *requestCtx) finish() {
-	if c.made.Load() {
+	c.mu.Lock()
+	c.finished.Store(true)
+	made := c.made.Load()
+	c.mu.Unlock()
+	if made {
 		c.cancel()
 	}
 }

@@ -49,6 +49,23 @@ func TestRequestCtx(t *testing.T) {
 			t.Fatalf("Err %v and %v, want Canceled", c.Err(), child.Err())
 		}
 	})
+	t.Run("the handler's return ends it", func(t *testing.T) {
+		for _, askFirst := range []bool{false, true} {
+			c := newRequestCtx(context.Background(), time.Now().Add(time.Hour))
+			if askFirst {
+				_ = c.Done()
+			}
+			c.finish() // what handle's defer does
+			if !errors.Is(c.Err(), context.Canceled) {
+				t.Fatalf("Done asked before the return %v: Err %v, want Canceled", askFirst, c.Err())
+			}
+			select {
+			case <-c.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatalf("Done asked before the return %v: Done still open after the handler returned", askFirst)
+			}
+		}
+	})
 	t.Run("values come from the transport's context", func(t *testing.T) {
 		type key struct{}
 		life := context.WithValue(context.Background(), key{}, "v")
