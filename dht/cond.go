@@ -38,6 +38,12 @@ import (
 // expected; nothing was written.
 var ErrConflict = errors.New("version conflict")
 
+// ErrBusy is the conflict of a conditional write that found the key
+// reserved by another conditional write (it wraps ErrConflict): nothing
+// was written, and the reservation lapses within Store.ReservationTTL,
+// also when its writer crashed.
+var ErrBusy = fmt.Errorf("reserved by another conditional write: %w", ErrConflict)
+
 // cmdSetIf is the conditional write, client → owner.
 const cmdSetIf = "dht.setif"
 
@@ -155,7 +161,7 @@ func (s *Store) condAfter(ctx context.Context, op string, req condReq, lr chord.
 	}
 	if m.Busy {
 		res.Version = Version{}
-		return res, fmt.Errorf("%s %q: another conditional write of the key holds it at %s, nothing was written: %w", op, req.Key, m.BusyAt, ErrConflict)
+		return res, fmt.Errorf("%s %q: another conditional write of the key holds it at %s, nothing was written: %w", op, req.Key, m.BusyAt, ErrBusy)
 	}
 	if !m.Applied {
 		res.Version = Version{}

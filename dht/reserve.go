@@ -79,6 +79,10 @@ func tokenNode(token string) string {
 	return token
 }
 
+// ReservationTTL is the longest a conditional write can keep a key
+// reserved (ErrBusy), a crashed writer's reservation included.
+func (s *Store) ReservationTTL() time.Duration { return s.reserveTTL() }
+
 // reserveTTL is how long a reservation lasts: the deadline a client gives
 // a conditional write (see call), after which its owner no longer writes.
 func (s *Store) reserveTTL() time.Duration {

@@ -273,6 +273,15 @@ func (k fsKV) Get(ctx context.Context, key string) ([]byte, dht.Version, bool, e
 	return r.Value, r.Version, r.Found, transient(err)
 }
 
+// ReservationTTL implements dfs.Reserver.
+func (k fsKV) ReservationTTL() time.Duration {
+	s, err := k.at()
+	if err != nil {
+		return 0
+	}
+	return s.ReservationTTL()
+}
+
 func (k fsKV) SetIf(ctx context.Context, key string, value []byte, expect dht.Version) (dht.Version, error) {
 	s, err := k.at()
 	if err != nil {

@@ -217,6 +217,7 @@ var errNoChange = errors.New("no change")
 func (f *FS) update(ctx context.Context, ino uint64, change func(in *Inode) error) (*Inode, dht.Version, error) {
 	var last []byte // the record last written, whose outcome is unknown
 	var lastIn *Inode
+	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		raw, ver, found, err := f.readRaw(ctx, ino)
 		if err != nil {
@@ -269,12 +270,35 @@ func (f *FS) update(ctx context.Context, ino uint64, change func(in *Inode) erro
 		if !errors.Is(err, dht.ErrConflict) && !errors.Is(err, ErrUnavailable) {
 			return nil, ver, err
 		}
+		if f.stillReserved(err, &busySince) {
+			attempt-- // a reservation, maybe a crashed writer's: wait it out
+		}
 		// Someone else's update came first, or ours may have: read again.
 		if err := sleep(ctx, time.Duration(rand.Int64N(int64(f.cfg.RetryPause)+1))); err != nil {
 			return nil, ver, err
 		}
 	}
 	return nil, dht.Version{}, fmt.Errorf("inode %d: %w: too many concurrent updates", ino, ErrUnavailable)
+}
+
+// stillReserved reports whether err is a key reserved by another
+// conditional write (dht.ErrBusy) that may still be held: seen first at
+// *since, less than the store's ReservationTTL ago (OpTimeout for a KV
+// that does not say). A writer that crashed holding a reservation blocks
+// the key that long, longer than the attempts last.
+func (f *FS) stillReserved(err error, since *time.Time) bool {
+	if !errors.Is(err, dht.ErrBusy) {
+		return false
+	}
+	now := time.Now()
+	if since.IsZero() {
+		*since = now
+	}
+	wait := f.cfg.OpTimeout
+	if r, ok := f.kv.(Reserver); ok {
+		wait = r.ReservationTTL() + f.cfg.RetryPause
+	}
+	return now.Sub(*since) < wait
 }
 
 // deleteInode removes inode ino's record, whatever its version.

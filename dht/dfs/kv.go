@@ -3,6 +3,7 @@ package dfs
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/chordtui/chordtui/dht"
 )
@@ -27,6 +28,15 @@ type KV interface {
 	ReadAny(ctx context.Context, key string, valid func([]byte) bool) ([]byte, error)
 }
 
+// Reserver is implemented by a KV whose conditional writes can find a key
+// reserved by another conditional write (dht.ErrBusy): ReservationTTL
+// bounds how long that lasts, a crashed writer's reservation included.
+// The file system waits that long before it counts such conflicts
+// against an operation's attempts.
+type Reserver interface {
+	ReservationTTL() time.Duration
+}
+
 // StoreKV is a KV over one node's store.
 type StoreKV struct{ Store *dht.Store }
 
@@ -47,6 +57,9 @@ func (s StoreKV) DelIf(ctx context.Context, key string, expect dht.Version) erro
 	_, err := s.Store.DelIf(ctx, key, expect)
 	return err
 }
+
+// ReservationTTL implements Reserver.
+func (s StoreKV) ReservationTTL() time.Duration { return s.Store.ReservationTTL() }
 
 // Put implements KV.
 func (s StoreKV) Put(ctx context.Context, key string, value []byte) error {

@@ -1,0 +1,118 @@
+package dfs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chordtui/chordtui/dht"
+)
+
+// memKV is a KV in memory whose conditional writes of one key find it
+// reserved (dht.ErrBusy) until a given time, as they do after a writer
+// crashed holding the reservation.
+type memKV struct {
+	mu        sync.Mutex
+	recs      map[string]memRec
+	n         int64
+	busyKey   string
+	busyUntil time.Time
+	ttl       time.Duration
+}
+
+type memRec struct {
+	val []byte
+	ver dht.Version
+}
+
+func (k *memKV) Get(_ context.Context, key string) ([]byte, dht.Version, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r, ok := k.recs[key]
+	return bytes.Clone(r.val), r.ver, ok, nil
+}
+
+func (k *memKV) SetIf(_ context.Context, key string, value []byte, expect dht.Version) (dht.Version, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if key == k.busyKey && time.Now().Before(k.busyUntil) {
+		return dht.Version{}, fmt.Errorf("setif %q: another conditional write of the key holds it: %w", key, dht.ErrBusy)
+	}
+	if k.recs[key].ver != expect {
+		return dht.Version{}, fmt.Errorf("setif %q: %w", key, dht.ErrConflict)
+	}
+	k.n++
+	v := dht.Version{Wall: k.n}
+	k.recs[key] = memRec{val: bytes.Clone(value), ver: v}
+	return v, nil
+}
+
+func (k *memKV) DelIf(_ context.Context, key string, expect dht.Version) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.recs[key].ver != expect {
+		return dht.ErrConflict
+	}
+	delete(k.recs, key)
+	return nil
+}
+
+func (k *memKV) Put(_ context.Context, key string, value []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.n++
+	k.recs[key] = memRec{val: bytes.Clone(value), ver: dht.Version{Wall: k.n}}
+	return nil
+}
+
+func (k *memKV) ReadAny(_ context.Context, key string, valid func([]byte) bool) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if r, ok := k.recs[key]; ok && valid(r.val) {
+		return bytes.Clone(r.val), nil
+	}
+	return nil, dht.ErrNotFound
+}
+
+func (k *memKV) ReservationTTL() time.Duration { return k.ttl }
+
+// TestUpdateWaitsOutAReservation: a directory whose record a crashed
+// writer left reserved takes new entries once the reservation lapses,
+// however few attempts the configuration allows; a plain conflict that
+// never ends still fails after those attempts.
+func TestUpdateWaitsOutAReservation(t *testing.T) {
+	ctx := context.Background()
+	kv := &memKV{recs: map[string]memRec{}, ttl: 300 * time.Millisecond}
+	cfg := DefaultConfig()
+	cfg.Attempts, cfg.RetryPause = 1, time.Millisecond // 4 attempts, over in a few ms
+	f, err := New(kv, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close(ctx) }()
+	if _, err := f.Mkdir(ctx, RootIno, "before", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	kv.mu.Lock()
+	kv.busyKey, kv.busyUntil = InodeKey(RootIno), time.Now().Add(200*time.Millisecond)
+	kv.mu.Unlock()
+	start := time.Now()
+	if _, err := f.Mkdir(ctx, RootIno, "during", 0o755); err != nil {
+		t.Fatalf("mkdir while the root's record was reserved for 200 ms (TTL 300 ms): %v", err)
+	}
+	if waited := time.Since(start); waited < 150*time.Millisecond {
+		t.Fatalf("mkdir returned after %v, before the reservation lapsed", waited)
+	}
+
+	kv.mu.Lock()
+	kv.busyUntil = time.Now().Add(time.Hour) // held past its TTL: not a reservation any more
+	kv.mu.Unlock()
+	_, err = f.Mkdir(ctx, RootIno, "never", 0o755)
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("mkdir against a key held past the TTL: %v, want ErrUnavailable", err)
+	}
+}
