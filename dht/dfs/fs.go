@@ -271,7 +271,7 @@ func (f *FS) update(ctx context.Context, ino uint64, change func(in *Inode) erro
 			return nil, ver, err
 		}
 		if f.stillReserved(err, &busySince) {
-			attempt-- // a reservation, maybe a crashed writer's: wait it out
+			attempt-- // a reservation, maybe a crashed writer's: wait it out (the pause follows)
 		}
 		// Someone else's update came first, or ours may have: read again.
 		if err := sleep(ctx, time.Duration(rand.Int64N(int64(f.cfg.RetryPause)+1))); err != nil {
@@ -301,8 +301,19 @@ func (f *FS) stillReserved(err error, since *time.Time) bool {
 	return now.Sub(*since) < wait
 }
 
+// waitReserved pauses a retry loop after err if err is a reservation that
+// may still be held (stillReserved), and reports whether it did: the loop
+// then does not count the attempt.
+func (f *FS) waitReserved(ctx context.Context, err error, since *time.Time) bool {
+	if !f.stillReserved(err, since) {
+		return false
+	}
+	return sleep(ctx, time.Duration(rand.Int64N(int64(f.cfg.RetryPause)+1))) == nil
+}
+
 // deleteInode removes inode ino's record, whatever its version.
 func (f *FS) deleteInode(ctx context.Context, ino uint64) error {
+	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		_, ver, found, err := f.readRaw(ctx, ino)
 		if err != nil || !found {
@@ -311,6 +322,9 @@ func (f *FS) deleteInode(ctx context.Context, ino uint64) error {
 		err = f.retry(ctx, func(ctx context.Context) error { return f.kv.DelIf(ctx, InodeKey(ino), ver) })
 		if err == nil || !errors.Is(err, dht.ErrConflict) && !errors.Is(err, ErrUnavailable) {
 			return err
+		}
+		if f.waitReserved(ctx, err, &busySince) {
+			attempt--
 		}
 	}
 	return fmt.Errorf("delete inode %d: %w: too many concurrent updates", ino, ErrUnavailable)
@@ -538,6 +552,7 @@ func (f *FS) Rmdir(ctx context.Context, dir uint64, name string) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
+	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		d, _, err := f.dirInode(ctx, dir)
 		if err != nil {
@@ -553,6 +568,9 @@ func (f *FS) Rmdir(ctx context.Context, dir uint64, name string) error {
 		}
 		err = f.removeEmptyDir(ctx, e.Ino, name)
 		if errors.Is(err, dht.ErrConflict) {
+			if f.waitReserved(ctx, err, &busySince) {
+				attempt--
+			}
 			continue
 		}
 		if err != nil {

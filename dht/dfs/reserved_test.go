@@ -12,9 +12,9 @@ import (
 	"github.com/chordtui/chordtui/dht"
 )
 
-// memKV is a KV in memory whose conditional writes of one key find it
-// reserved (dht.ErrBusy) until a given time, as they do after a writer
-// crashed holding the reservation.
+// memKV is a KV in memory whose conditional writes and deletes of one key
+// find it reserved (dht.ErrBusy) until a given time, as they do after a
+// writer crashed holding the reservation.
 type memKV struct {
 	mu        sync.Mutex
 	recs      map[string]memRec
@@ -54,6 +54,9 @@ func (k *memKV) SetIf(_ context.Context, key string, value []byte, expect dht.Ve
 func (k *memKV) DelIf(_ context.Context, key string, expect dht.Version) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if key == k.busyKey && time.Now().Before(k.busyUntil) {
+		return fmt.Errorf("delif %q: another conditional write of the key holds it: %w", key, dht.ErrBusy)
+	}
 	if k.recs[key].ver != expect {
 		return dht.ErrConflict
 	}
@@ -80,10 +83,11 @@ func (k *memKV) ReadAny(_ context.Context, key string, valid func([]byte) bool) 
 
 func (k *memKV) ReservationTTL() time.Duration { return k.ttl }
 
-// TestUpdateWaitsOutAReservation: a directory whose record a crashed
-// writer left reserved takes new entries once the reservation lapses,
-// however few attempts the configuration allows; a plain conflict that
-// never ends still fails after those attempts.
+// TestUpdateWaitsOutAReservation: a record a crashed writer left reserved
+// is written once the reservation lapses, however few attempts the
+// configuration allows: a directory's new entry, a file's commit, a
+// directory's removal. A key held past the reservation's TTL still fails
+// after those attempts.
 func TestUpdateWaitsOutAReservation(t *testing.T) {
 	ctx := context.Background()
 	kv := &memKV{recs: map[string]memRec{}, ttl: 300 * time.Millisecond}
@@ -97,19 +101,48 @@ func TestUpdateWaitsOutAReservation(t *testing.T) {
 	if _, err := f.Mkdir(ctx, RootIno, "before", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	kv.mu.Lock()
-	kv.busyKey, kv.busyUntil = InodeKey(RootIno), time.Now().Add(200*time.Millisecond)
-	kv.mu.Unlock()
-	start := time.Now()
-	if _, err := f.Mkdir(ctx, RootIno, "during", 0o755); err != nil {
-		t.Fatalf("mkdir while the root's record was reserved for 200 ms (TTL 300 ms): %v", err)
+	reserve := func(ino uint64) time.Time { // as a crashed writer would, for 200 ms of the TTL's 300
+		kv.mu.Lock()
+		defer kv.mu.Unlock()
+		kv.busyKey, kv.busyUntil = InodeKey(ino), time.Now().Add(200*time.Millisecond)
+		return time.Now()
 	}
-	if waited := time.Since(start); waited < 150*time.Millisecond {
-		t.Fatalf("mkdir returned after %v, before the reservation lapsed", waited)
+	waited := func(op string, start time.Time, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s while the record was reserved: %v", op, err)
+		}
+		if d := time.Since(start); d < 150*time.Millisecond {
+			t.Fatalf("%s returned after %v, before the reservation lapsed", op, d)
+		}
 	}
+	start := reserve(RootIno)
+	_, err = f.Mkdir(ctx, RootIno, "during", 0o755)
+	waited("mkdir", start, err)
+
+	a, _, err := f.Create(ctx, RootIno, "file", 0o644, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := f.OpenCreated(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.WriteAt(ctx, []byte("data"), 0); err != nil {
+		t.Fatal(err)
+	}
+	start = reserve(a.Ino)
+	waited("close (the file's commit)", start, h.Close(ctx))
+
+	d, err := f.Lookup(ctx, RootIno, "during")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = reserve(d.Ino)
+	waited("rmdir", start, f.Rmdir(ctx, RootIno, "during"))
 
 	kv.mu.Lock()
-	kv.busyUntil = time.Now().Add(time.Hour) // held past its TTL: not a reservation any more
+	kv.busyKey, kv.busyUntil = InodeKey(RootIno), time.Now().Add(time.Hour) // held past its TTL: not a reservation any more
 	kv.mu.Unlock()
 	_, err = f.Mkdir(ctx, RootIno, "never", 0o755)
 	if !errors.Is(err, ErrUnavailable) {
