@@ -636,10 +636,14 @@ func (f *FS) Rename(ctx context.Context, oldDir uint64, oldName string, newDir u
 	if flags&^RenameNoReplace != 0 {
 		return fmt.Errorf("%w: rename flags %#x are not supported", ErrInvalid, uint32(flags))
 	}
+	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		err := f.renameOnce(ctx, oldDir, oldName, newDir, newName, flags)
 		if !errors.Is(err, errRestart) {
 			return err
+		}
+		if f.waitReserved(ctx, err, &busySince) {
+			attempt--
 		}
 	}
 	return fmt.Errorf("rename %q: %w: too many concurrent updates", oldName, ErrUnavailable)
@@ -680,7 +684,7 @@ func (f *FS) renameOnce(ctx context.Context, oldDir uint64, oldName string, newD
 		case e.Kind == KindDir:
 			if err := f.removeEmptyDir(ctx, e.Ino, newName); err != nil {
 				if errors.Is(err, dht.ErrConflict) {
-					return errRestart
+					return fmt.Errorf("%w: %w", errRestart, err)
 				}
 				return err
 			}

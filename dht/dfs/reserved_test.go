@@ -86,8 +86,8 @@ func (k *memKV) ReservationTTL() time.Duration { return k.ttl }
 // TestUpdateWaitsOutAReservation: a record a crashed writer left reserved
 // is written once the reservation lapses, however few attempts the
 // configuration allows: a directory's new entry, a file's commit, a
-// directory's removal. A key held past the reservation's TTL still fails
-// after those attempts.
+// directory's removal, a rename over an empty directory. A key held past
+// the reservation's TTL still fails after those attempts.
 func TestUpdateWaitsOutAReservation(t *testing.T) {
 	ctx := context.Background()
 	kv := &memKV{recs: map[string]memRec{}, ttl: 300 * time.Millisecond}
@@ -140,6 +140,16 @@ func TestUpdateWaitsOutAReservation(t *testing.T) {
 	}
 	start = reserve(d.Ino)
 	waited("rmdir", start, f.Rmdir(ctx, RootIno, "during"))
+
+	if _, err := f.Mkdir(ctx, RootIno, "empty", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e, err := f.Lookup(ctx, RootIno, "empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = reserve(e.Ino)
+	waited("rename over an empty directory", start, f.Rename(ctx, RootIno, "before", RootIno, "empty", 0))
 
 	kv.mu.Lock()
 	kv.busyKey, kv.busyUntil = InodeKey(RootIno), time.Now().Add(time.Hour) // held past its TTL: not a reservation any more
