@@ -817,7 +817,6 @@ func (of *openFile) commitLocked(ctx context.Context) error {
 			}
 		}
 	}
-	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		next := of.base.clone()
 		next.Size, next.Mtime = of.size, of.mtime
@@ -849,9 +848,6 @@ func (of *openFile) commitLocked(ctx context.Context) error {
 			default:
 				if rerr := of.rebaseLocked(ctx, raw, cv); rerr != nil {
 					return rerr
-				}
-				if f.waitReserved(ctx, err, &busySince) {
-					attempt-- // a reservation, maybe a crashed writer's: wait it out
 				}
 				continue
 			}

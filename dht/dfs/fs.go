@@ -115,7 +115,14 @@ func attrOf(in *Inode, v dht.Version) Attr {
 // retry runs op, each try bounded by OpTimeout, again while it fails with
 // a transient error (at most Attempts times, pausing RetryPause times the
 // attempt). A transient error that outlasts them wraps ErrUnavailable.
+// A conditional write that finds its key reserved by another (dht.ErrBusy)
+// is tried again, uncounted, while the reservation may still be held
+// (stillReserved): a writer that crashed holding one blocks the key that
+// long, far longer than the attempts last. The write expects the version
+// read before, so once the reservation is gone it either lands or meets
+// the other write's record as a plain conflict.
 func (f *FS) retry(ctx context.Context, op func(ctx context.Context) error) error {
+	var busySince time.Time
 	for attempt := 1; ; attempt++ {
 		if f.ctx.Err() != nil {
 			return ErrClosed
@@ -128,6 +135,13 @@ func (f *FS) retry(ctx context.Context, op func(ctx context.Context) error) erro
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		}
+		if f.stillReserved(err, &busySince) {
+			attempt--
+			if err := sleep(ctx, time.Duration(rand.Int64N(int64(f.cfg.RetryPause)+1))); err != nil {
+				return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+			continue
 		}
 		if !transient(err) {
 			return err
@@ -217,7 +231,6 @@ var errNoChange = errors.New("no change")
 func (f *FS) update(ctx context.Context, ino uint64, change func(in *Inode) error) (*Inode, dht.Version, error) {
 	var last []byte // the record last written, whose outcome is unknown
 	var lastIn *Inode
-	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		raw, ver, found, err := f.readRaw(ctx, ino)
 		if err != nil {
@@ -270,9 +283,6 @@ func (f *FS) update(ctx context.Context, ino uint64, change func(in *Inode) erro
 		if !errors.Is(err, dht.ErrConflict) && !errors.Is(err, ErrUnavailable) {
 			return nil, ver, err
 		}
-		if f.stillReserved(err, &busySince) {
-			attempt-- // a reservation, maybe a crashed writer's: wait it out (the pause follows)
-		}
 		// Someone else's update came first, or ours may have: read again.
 		if err := sleep(ctx, time.Duration(rand.Int64N(int64(f.cfg.RetryPause)+1))); err != nil {
 			return nil, ver, err
@@ -301,19 +311,8 @@ func (f *FS) stillReserved(err error, since *time.Time) bool {
 	return now.Sub(*since) < wait
 }
 
-// waitReserved pauses a retry loop after err if err is a reservation that
-// may still be held (stillReserved), and reports whether it did: the loop
-// then does not count the attempt.
-func (f *FS) waitReserved(ctx context.Context, err error, since *time.Time) bool {
-	if !f.stillReserved(err, since) {
-		return false
-	}
-	return sleep(ctx, time.Duration(rand.Int64N(int64(f.cfg.RetryPause)+1))) == nil
-}
-
 // deleteInode removes inode ino's record, whatever its version.
 func (f *FS) deleteInode(ctx context.Context, ino uint64) error {
-	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		_, ver, found, err := f.readRaw(ctx, ino)
 		if err != nil || !found {
@@ -322,9 +321,6 @@ func (f *FS) deleteInode(ctx context.Context, ino uint64) error {
 		err = f.retry(ctx, func(ctx context.Context) error { return f.kv.DelIf(ctx, InodeKey(ino), ver) })
 		if err == nil || !errors.Is(err, dht.ErrConflict) && !errors.Is(err, ErrUnavailable) {
 			return err
-		}
-		if f.waitReserved(ctx, err, &busySince) {
-			attempt--
 		}
 	}
 	return fmt.Errorf("delete inode %d: %w: too many concurrent updates", ino, ErrUnavailable)
@@ -552,7 +548,6 @@ func (f *FS) Rmdir(ctx context.Context, dir uint64, name string) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
-	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		d, _, err := f.dirInode(ctx, dir)
 		if err != nil {
@@ -568,9 +563,6 @@ func (f *FS) Rmdir(ctx context.Context, dir uint64, name string) error {
 		}
 		err = f.removeEmptyDir(ctx, e.Ino, name)
 		if errors.Is(err, dht.ErrConflict) {
-			if f.waitReserved(ctx, err, &busySince) {
-				attempt--
-			}
 			continue
 		}
 		if err != nil {
@@ -636,14 +628,10 @@ func (f *FS) Rename(ctx context.Context, oldDir uint64, oldName string, newDir u
 	if flags&^RenameNoReplace != 0 {
 		return fmt.Errorf("%w: rename flags %#x are not supported", ErrInvalid, uint32(flags))
 	}
-	var busySince time.Time
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
 		err := f.renameOnce(ctx, oldDir, oldName, newDir, newName, flags)
 		if !errors.Is(err, errRestart) {
 			return err
-		}
-		if f.waitReserved(ctx, err, &busySince) {
-			attempt--
 		}
 	}
 	return fmt.Errorf("rename %q: %w: too many concurrent updates", oldName, ErrUnavailable)
@@ -684,7 +672,7 @@ func (f *FS) renameOnce(ctx context.Context, oldDir uint64, oldName string, newD
 		case e.Kind == KindDir:
 			if err := f.removeEmptyDir(ctx, e.Ino, newName); err != nil {
 				if errors.Is(err, dht.ErrConflict) {
-					return fmt.Errorf("%w: %w", errRestart, err)
+					return errRestart
 				}
 				return err
 			}
