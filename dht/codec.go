@@ -650,6 +650,7 @@ type succsResp struct {
 	Self  chord.NodeRef
 	Pred  chord.NodeRef
 	Succs []chord.NodeRef
+	Ready bool // the node has taken over its keys
 }
 
 func (m succsResp) encode() []byte {
@@ -661,6 +662,7 @@ func (m succsResp) encode() []byte {
 	for _, r := range m.Succs {
 		e.ref(r)
 	}
+	e.boolean(m.Ready)
 	return e.b
 }
 
@@ -671,6 +673,7 @@ func decodeSuccsResp(b []byte) (succsResp, error) {
 	for i := 0; i < n && d.err == nil; i++ {
 		m.Succs = append(m.Succs, d.ref())
 	}
+	m.Ready = d.boolean()
 	return m, d.finish()
 }
 

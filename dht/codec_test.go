@@ -58,8 +58,8 @@ func TestCodecRoundTrip(t *testing.T) {
 			func(b []byte) (any, error) { return decodeTransferReq(b, testLim) }},
 		{"transferResp", transferResp{Recs: []record{rec}, More: true}, transferResp{Recs: []record{rec}, More: true}.encode,
 			func(b []byte) (any, error) { return decodeTransferResp(b, testLim) }},
-		{"succsResp", succsResp{Self: hint, Pred: hint, Succs: []chord.NodeRef{hint, hint}},
-			succsResp{Self: hint, Pred: hint, Succs: []chord.NodeRef{hint, hint}}.encode,
+		{"succsResp", succsResp{Self: hint, Pred: hint, Succs: []chord.NodeRef{hint, hint}, Ready: true},
+			succsResp{Self: hint, Pred: hint, Succs: []chord.NodeRef{hint, hint}, Ready: true}.encode,
 			func(b []byte) (any, error) { return decodeSuccsResp(b) }},
 	}
 	for _, tt := range tests {

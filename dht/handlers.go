@@ -92,6 +92,57 @@ func (s *Store) ownsNow(ctx context.Context, id chord.ID) (ok bool, hint chord.N
 	return false, floor
 }
 
+// standInGuard starts the check a node asked to stand in (Force) for a
+// key before its range makes: it stands in only if it is one of the key's
+// r holders, or cannot tell (ownerBeyondHolders). When r ready nodes lie
+// from the key's live owner up to this one, the caller took live holders
+// for dead (lost messages, a partition): an answer from here would miss
+// the key's copies, and a write here would go to nodes that do not hold
+// the key. The returned wait reports the not-owner reply to give then.
+func (s *Store) standInGuard(ctx context.Context, key string, id chord.ID) func() (replyHead, bool) {
+	pred := s.node.Predecessor()
+	if ok, hint := s.owns(id); ok || hint.Addr != pred.Addr || pred.IsZero() || pred.Addr == s.self.Addr {
+		return func() (replyHead, bool) { return replyHead{}, false }
+	}
+	done := make(chan bool, 1)
+	go func() { // exits when its calls return (bounded by ctx, the call deadline and maxWalk)
+		done <- s.ownerBeyondHolders(ctx, pred, id)
+	}()
+	return func() (replyHead, bool) {
+		if !<-done {
+			return replyHead{}, false
+		}
+		return replyHead{Status: statusNotOwner, Hint: pred,
+			Msg: fmt.Sprintf("not standing in for key %s: its %d holders, up to %s, answer", id.Short(s.bits), s.cfg.Replicas, pred.Addr)}, true
+	}
+}
+
+// ownerBeyondHolders walks back from pred, this node's predecessor (id is
+// before this node's range), and reports whether r ready nodes lie from
+// id's owner up to this node, so that the owner's holders end before it.
+// A node on the way that does not answer ends the walk with false: the
+// nodes after a down node stand in for it.
+func (s *Store) ownerBeyondHolders(ctx context.Context, pred chord.NodeRef, id chord.ID) bool {
+	cur, ready := pred, 0
+	for range maxWalk {
+		m, err := s.succs(ctx, cur)
+		if err != nil || m.Pred.IsZero() || m.Pred.Addr == cur.Addr || m.Pred.Addr == s.self.Addr {
+			return false // down, or cannot tell
+		}
+		if m.Ready {
+			ready++
+		}
+		if ready >= s.cfg.Replicas {
+			return true
+		}
+		if chord.BetweenRightIncl(m.Pred.ID, id, cur.ID) {
+			return false // cur owns id: this node is one of its holders
+		}
+		cur = m.Pred
+	}
+	return false
+}
+
 // errNoFloor: a proxy could not find the node before it (proxyFloor).
 var errNoFloor = errors.New("cannot tell which node comes before this one")
 
@@ -180,9 +231,18 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 	// after the node before it on the ring (ownsNow): a node between that
 	// node and it is not settled, so not ready either.
 	self := s.Ready()
+	refuse := func() (replyHead, bool) { return replyHead{}, false }
 	if !m.Force {
 		if ok, hint := s.ownsNow(ctx, id); !ok {
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}
+		}
+	} else {
+		refuse = s.standInGuard(ctx, m.Key, id) // checked with the copies, below
+		if read != nil { // a conditional write's read reserves the copies: check first
+			if h, no := refuse(); no {
+				return getResp{Head: h}
+			}
+			refuse = func() (replyHead, bool) { return replyHead{}, false }
 		}
 	}
 	s.servedGet()
@@ -245,6 +305,9 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 		}
 	}
 	wg.Wait()
+	if h, no := refuse(); no {
+		return getResp{Head: h}
+	}
 	skip := make([]string, 0, want+len(m.Skip))
 	for i := range want {
 		skip = append(skip, cands[i].Addr)
@@ -415,7 +478,15 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 		if ok, hint := s.ownsNow(ctx, id); !ok {
 			return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
 		}
+	} else if h, no := s.standInGuard(ctx, m.Key, id)(); no {
+		return setResp{Head: h}, record{}, true
 	}
+	return s.writeAdmitted(ctx, m, cc, id, self, ifVer)
+}
+
+// writeAdmitted is ownerWriteIf once the write is admitted: the key is
+// in this node's range, or it stands in (m.Force).
+func (s *Store) writeAdmitted(ctx context.Context, m setReq, cc *condCommit, id chord.ID, self bool, ifVer *Version) (setResp, record, bool) {
 	s.servedSets(1)
 	standIn := m.Force || !self
 	// Rule 4's other case (fence.go): a node whose range widened less than
@@ -706,5 +777,5 @@ func (s *Store) handleSuccs(_ context.Context, _ []byte) ([]byte, error) {
 	if h, ok := s.memberHead(accessInfo); !ok {
 		return succsResp{Head: h}.encode(), nil
 	}
-	return succsResp{Self: s.self, Pred: s.node.Predecessor(), Succs: s.node.Successors()}.encode(), nil
+	return succsResp{Self: s.self, Pred: s.node.Predecessor(), Succs: s.node.Successors(), Ready: s.Ready()}.encode(), nil
 }

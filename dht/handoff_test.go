@@ -77,9 +77,9 @@ func TestJoinersGetWritesTheirSourcesTake(t *testing.T) {
 	}
 	// The write S accepted before the handoff: its version and its pushes
 	// come now, after every newcomer has its pages.
-	rep, err := decodeSetResp(owner.store.ownerWrite(ctx, setReq{Key: key, Value: []byte("v1"), Force: true}))
-	if err != nil || rep.Head.Status != statusOK {
-		t.Fatalf("write at the old owner: %+v, %v", rep, err)
+	rep, _, _ := owner.store.writeAdmitted(ctx, setReq{Key: key, Value: []byte("v1"), Force: true}, nil, id, true, nil)
+	if rep.Head.Status != statusOK {
+		t.Fatalf("write at the old owner: %+v", rep)
 	}
 	for _, j := range joiners {
 		if got, _ := j.store.tab.get(key); string(got.Value) != "v1" {
@@ -93,8 +93,8 @@ func TestJoinersGetWritesTheirSourcesTake(t *testing.T) {
 	}
 
 	r.clock.Advance(owner.store.handoffTTL() + time.Second)
-	if _, err := decodeSetResp(owner.store.ownerWrite(ctx, setReq{Key: key, Value: []byte("v2"), Force: true})); err != nil {
-		t.Fatal(err)
+	if rep, _, _ := owner.store.writeAdmitted(ctx, setReq{Key: key, Value: []byte("v2"), Force: true}, nil, id, true, nil); rep.Head.Status != statusOK {
+		t.Fatalf("second write at the old owner: %+v", rep)
 	}
 	if got, _ := joiners[0].store.tab.get(key); string(got.Value) == "v2" {
 		t.Error("the old owner still forwards writes after the handoff ended")
