@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"errors"
 	"testing"
 )
 
@@ -46,6 +47,8 @@ func TestNoStandInBeyondTheHolders(t *testing.T) {
 					client.addr, holders[:tc.cut], g.Found, g.Value, g.Owner.Addr, g.Fallback)
 			case err != nil && tc.cut == 1:
 				t.Fatalf("get via %s, cut off from the owner only: %v (the replica stands in)", client.addr, err)
+			case err != nil && !errors.Is(err, ErrUnavailable):
+				t.Fatalf("get via %s: %v, want %v", client.addr, err, ErrUnavailable)
 			}
 
 			p, err := client.store.Set(ctx, key, []byte("v2"))
@@ -54,6 +57,9 @@ func TestNoStandInBeyondTheHolders(t *testing.T) {
 			}
 			if err != nil && tc.cut == 1 {
 				t.Fatalf("set via %s, cut off from the owner only: %v (the replica stands in)", client.addr, err)
+			}
+			if err != nil && !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("set via %s: %v, want %v", client.addr, err, ErrUnavailable)
 			}
 			r.nw.Heal()
 			want := "v1"
