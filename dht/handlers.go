@@ -237,8 +237,10 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 			return getResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}
 		}
 	} else {
-		refuse = s.standInGuard(ctx, m.Key, id) // checked with the copies, below
-		if read != nil { // a conditional write's read reserves the copies: check first
+		// Checked with the copies below; before them for a conditional
+		// write, whose reads reserve the copies.
+		refuse = s.standInGuard(ctx, m.Key, id)
+		if read != nil {
 			if h, no := refuse(); no {
 				return getResp{Head: h}
 			}
