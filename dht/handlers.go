@@ -118,25 +118,36 @@ func (s *Store) standInGuard(ctx context.Context, key string, id chord.ID) func(
 }
 
 // ownerBeyondHolders walks back from pred, this node's predecessor (id is
-// before this node's range), and reports whether r ready nodes lie from
-// id's owner up to this node, so that the owner's holders end before it.
-// A node on the way that does not answer ends the walk with false: the
-// nodes after a down node stand in for it.
+// before this node's range), to id's owner, and reports whether this node
+// is none of its holders: the owner if it is ready, then the next ready
+// nodes (on other real nodes, with Config.Host), r in all. A node on the
+// way that does not answer ends the walk with false: the nodes after a
+// down node stand in for it.
 func (s *Store) ownerBeyondHolders(ctx context.Context, pred chord.NodeRef, id chord.ID) bool {
-	cur, ready := pred, 0
+	var between []chord.NodeRef // the ready nodes after the owner, nearest to this node first
+	cur := pred
 	for range maxWalk {
 		m, err := s.succs(ctx, cur)
 		if err != nil || m.Pred.IsZero() || m.Pred.Addr == cur.Addr || m.Pred.Addr == s.self.Addr {
 			return false // down, or cannot tell
 		}
+		if chord.BetweenRightIncl(m.Pred.ID, id, cur.ID) { // cur owns id
+			after := make([]chord.NodeRef, 0, len(between)+1)
+			for i := len(between) - 1; i >= 0; i-- {
+				after = append(after, between[i])
+			}
+			want := s.cfg.Replicas
+			if m.Ready {
+				want--
+			}
+			hs := s.holders(append(after, s.self), cur)
+			return !slices.ContainsFunc(hs[:min(want, len(hs))], func(h chord.NodeRef) bool { return h.Addr == s.self.Addr })
+		}
 		if m.Ready {
-			ready++
-		}
-		if ready >= s.cfg.Replicas {
-			return true
-		}
-		if chord.BetweenRightIncl(m.Pred.ID, id, cur.ID) {
-			return false // cur owns id: this node is one of its holders
+			between = append(between, cur)
+			if s.cfg.Host == nil && len(between) >= s.cfg.Replicas {
+				return true // r ready nodes between, whether the owner is ready or not
+			}
 		}
 		cur = m.Pred
 	}
@@ -480,8 +491,10 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 		if ok, hint := s.ownsNow(ctx, id); !ok {
 			return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
 		}
-	} else if h, no := s.standInGuard(ctx, m.Key, id)(); no {
-		return setResp{Head: h}, record{}, true
+	} else if cc == nil { // a conditional write's read checked it (ownerRead)
+		if h, no := s.standInGuard(ctx, m.Key, id)(); no {
+			return setResp{Head: h}, record{}, true
+		}
 	}
 	return s.writeAdmitted(ctx, m, cc, id, self, ifVer)
 }
@@ -779,5 +792,6 @@ func (s *Store) handleSuccs(_ context.Context, _ []byte) ([]byte, error) {
 	if h, ok := s.memberHead(accessInfo); !ok {
 		return succsResp{Head: h}.encode(), nil
 	}
-	return succsResp{Self: s.self, Pred: s.node.Predecessor(), Succs: s.node.Successors(), Ready: s.Ready()}.encode(), nil
+	// A leaving node takes no writes: it is no holder any more.
+	return succsResp{Self: s.self, Pred: s.node.Predecessor(), Succs: s.node.Successors(), Ready: s.Ready() && !s.isLeaving()}.encode(), nil
 }

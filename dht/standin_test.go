@@ -3,7 +3,9 @@ package dht
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestNoStandInBeyondTheHolders: a node whose calls to a key's owner and
@@ -23,6 +25,7 @@ func TestNoStandInBeyondTheHolders(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newTestRingCfg(t, 7, 11, func(c *Config) { c.Replicas = 2 })
+			r.clock.Advance(r.any().store.handoffTTL() + time.Second) // the joins' handoffs forward no more writes
 			const key = "k"
 			if _, err := r.any().store.Set(ctx, key, []byte("v1")); err != nil {
 				t.Fatal(err)
@@ -72,5 +75,129 @@ func TestNoStandInBeyondTheHolders(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// ringAround returns the ring in order and the index of key's owner in it.
+func ringAround(r *testRing, key string) ([]*testNode, int) {
+	nodes := r.ringOrder()
+	owner := r.expectedHolders(HashIDForTest(key))[0]
+	for i, n := range nodes {
+		if n.addr == owner {
+			return nodes, i
+		}
+	}
+	return nodes, 0
+}
+
+// TestStandInWithVirtualNodes: with Config.Host a key's holders are the
+// owner and the next nodes on other real nodes. A client cut off from the
+// owner's real node (the owner O and Y, the node after it, on one host)
+// is answered by X, the next node, on another host, which holds the key's
+// second copy: Y is no holder, so X stands in.
+func TestStandInWithVirtualNodes(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	hostOf := map[string]string{}
+	r := newTestRingCfg(t, 7, 11, func(c *Config) {
+		c.Replicas = 2
+		c.Host = func(addr string) string {
+			mu.Lock()
+			defer mu.Unlock()
+			if h, ok := hostOf[addr]; ok {
+				return h
+			}
+			return addr
+		}
+	})
+	const key = "k"
+	nodes, at := ringAround(r, key)
+	o, y, x := nodes[at], nodes[(at+1)%len(nodes)], nodes[(at+2)%len(nodes)]
+	mu.Lock()
+	hostOf[y.addr] = o.addr // Y runs on O's real node
+	mu.Unlock()
+	if _, err := r.any().store.Set(ctx, key, []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if rec, ok := x.store.tab.get(key); !ok || string(rec.Value) != "v1" {
+		t.Fatalf("X (%s) holds no copy, want the second real node's", x.addr)
+	}
+	client := nodes[(at+4)%len(nodes)]
+	r.nw.Cut(client.addr, o.addr)
+	r.nw.Cut(client.addr, y.addr)
+	g, err := client.store.Get(ctx, key)
+	if err != nil || !g.Found || string(g.Value) != "v1" {
+		t.Fatalf("get via %s, cut off from real node {%s %s}: %+v, %v; want v1 from %s, the other holder",
+			client.addr, o.addr, y.addr, g, err, x.addr)
+	}
+	if _, err := client.store.Set(ctx, key, []byte("v2")); err != nil {
+		t.Fatalf("set via %s, cut off from real node {%s %s}: %v", client.addr, o.addr, y.addr, err)
+	}
+}
+
+// TestStandInWhileReplicaLeaves: r = 2, the key's holders are O and L,
+// and L is leaving: it takes no writes, so the owner's writes go to O and
+// X, the node after L. A client cut off from O writes through X, which
+// does not count L as a holder.
+func TestStandInWhileReplicaLeaves(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRingCfg(t, 7, 11, func(c *Config) { c.Replicas = 2 })
+	const key = "k"
+	if _, err := r.any().store.Set(ctx, key, []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	nodes, at := ringAround(r, key)
+	o, l, x := nodes[at], nodes[(at+1)%len(nodes)], nodes[(at+2)%len(nodes)]
+	l.store.mu.Lock()
+	l.store.leaving = true // as during Leave's handoff
+	l.store.mu.Unlock()
+	if _, err := o.store.Set(ctx, key, []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := x.store.tab.get(key); string(rec.Value) != "v2" {
+		t.Fatalf("the owner's write while %s leaves: %s holds %q, want \"v2\"", l.addr, x.addr, rec.Value)
+	}
+	client := nodes[(at+4)%len(nodes)]
+	r.nw.Cut(client.addr, o.addr)
+	if _, err := client.store.Set(ctx, key, []byte("v3")); err != nil {
+		t.Fatalf("set via %s, cut off from the owner %s while %s leaves: %v", client.addr, o.addr, l.addr, err)
+	}
+}
+
+// TestNoConditionalStandInBeyondTheHolders: a conditional write through a
+// node cut off from both holders of its key fails as unavailable, leaves
+// no reservation behind, and succeeds once the cut heals.
+func TestNoConditionalStandInBeyondTheHolders(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRingCfg(t, 7, 11, func(c *Config) { c.Replicas = 2 })
+	r.clock.Advance(r.any().store.handoffTTL() + time.Second)
+	const key = "k"
+	p, err := r.any().store.Set(ctx, key, []byte("v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holders := r.expectedHolders(HashIDForTest(key))
+	nodes, at := ringAround(r, key)
+	client := nodes[(at+4)%len(nodes)]
+	for _, h := range holders {
+		r.nw.Cut(client.addr, h)
+	}
+	if _, err := client.store.SetIf(ctx, key, []byte("v2"), p.Version); !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrConflict) {
+		t.Fatalf("setif via %s, cut off from %v: %v, want %v", client.addr, holders, err, ErrUnavailable)
+	}
+	for _, n := range r.live() {
+		n.store.mu.Lock()
+		_, held := n.store.resv[key]
+		n.store.mu.Unlock()
+		if held {
+			t.Errorf("%s still holds a reservation of %q", n.addr, key)
+		}
+	}
+	r.nw.Heal()
+	if _, err := client.store.SetIf(ctx, key, []byte("v2"), p.Version); err != nil {
+		t.Fatalf("setif after the cut healed: %v", err)
+	}
+	if g := get(t, r.any(), key); string(g.Value) != "v2" {
+		t.Fatalf("after the conditional write, read %q, want \"v2\"", g.Value)
 	}
 }
