@@ -97,7 +97,9 @@ func stabilizeBackoff(cfg Config) int {
 // period at once, and so does a word from the node's transport when it is
 // a ChangeNotifier (a connection lost, a node started or stopped, a fault
 // injected), without waiting for the next round: a crash is acted on as
-// fast as without backoff.
+// fast as without backoff. A backed-off round falls due on a grid of a
+// quarter of its period (coalesce), so the idle nodes of one process run
+// their rounds together and the process wakes less often.
 type Driver struct {
 	tasks  []Task
 	jitter float64
@@ -424,6 +426,22 @@ func (d *Driver) spreadLocked(every time.Duration) time.Duration {
 	return time.Duration(float64(every) * f)
 }
 
+// coalesce moves a backed-off round's due time at up to the next multiple
+// of a quarter of its period (a grid on the wall clock, the same for every
+// node's driver): the rounds of an idle ring's nodes then fall due together,
+// and the process wakes a few times a period instead of once per round of
+// each node. A round at its base period (every) keeps its time.
+func coalesce(at time.Time, every, period time.Duration) time.Time {
+	grid := period / 4
+	if period <= every || grid <= 0 {
+		return at
+	}
+	if off := at.Sub(at.Truncate(grid)); off > 0 { // at's place in its slot of the grid
+		return at.Add(grid - off) // keeps at's monotonic clock reading
+	}
+	return at
+}
+
 // armLocked sets the timer for the earliest due task. Caller holds d.mu,
 // and no timer round is in progress (it arms the timer when it ends).
 func (d *Driver) armLocked() {
@@ -525,7 +543,7 @@ func (d *Driver) fire() {
 		}
 		d.period[next] = min(2*d.period[next], time.Duration(limit)*every)
 	}
-	d.due[next] = now.Add(d.spreadLocked(d.period[next]))
+	d.due[next] = coalesce(now.Add(d.spreadLocked(d.period[next])), every, d.period[next])
 	if stale { // a finger still names a peer gone: fix it soon, at the base pace
 		for i, t := range d.tasks {
 			if t.kind == fixFingersTask {
