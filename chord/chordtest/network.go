@@ -338,9 +338,8 @@ func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) (_
 	}()
 	var r route
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("call %s on %s: %w", method, addr, err)
-		}
+		// The fate comes first, so that the seeded draws of drops are the
+		// same whatever the scheduler does to the caller's deadline.
 		r = e.nw.route(e, addr)
 		if r.err != nil {
 			return nil, fmt.Errorf("call %s: %w", method, r.err)
@@ -348,6 +347,9 @@ func (e *Endpoint) Call(ctx context.Context, addr, method string, req []byte) (_
 		if r.dropped {
 			<-ctx.Done()
 			return nil, fmt.Errorf("call %s on %s: message lost: %w", method, addr, ctx.Err())
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("call %s on %s: %w", method, addr, err)
 		}
 		if r.wait == nil {
 			break
