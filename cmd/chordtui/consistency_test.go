@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -113,6 +114,41 @@ func TestREPLPausedHolderKeepsTheDelete(t *testing.T) {
 				if r["found"] != false {
 					t.Fatalf("run %d: %s deleted while holder %s was paused came back as %v (version %v)", run, k, paused, r["value"], r["version"])
 				}
+			}
+		}
+		p.mustOK("quit")
+	}
+}
+
+// TestREPLAllHoldersPaused is the README's account of a key whose r
+// holders are all down at once (r = 2, both paused): after wait the next
+// nodes have taken the key's range over without a copy, so a get says
+// not found and a set is stored there; once the holders are back, the
+// newer write is the one every node returns.
+func TestREPLAllHoldersPaused(t *testing.T) {
+	bin := buildBinary(t)
+	for run := range consistencyRuns(t) {
+		p := startREPL(t, bin, "--seed", strconv.Itoa(run+1), "--replicas", "2", "8")
+		p.mustOK("set k before", "wait 30s")
+		holders := holdersOf(t, p, "k")
+		if len(holders) != 2 {
+			t.Fatalf("run %d: k has holders %v, want 2", run, holders)
+		}
+		via := ""
+		for _, n := range p.mustOK("nodes")[0]["nodes"].([]any) {
+			if name := n.(map[string]any)["name"].(string); !slices.Contains(holders, name) {
+				via = name
+				break
+			}
+		}
+		p.mustOK("pause "+holders[0], "pause "+holders[1], "wait 30s")
+		if r := p.mustOK("get k via " + via)[0]; r["found"] != false {
+			t.Fatalf("run %d: with both holders %v paused, get via %s found %v", run, holders, via, r["value"])
+		}
+		p.mustOK("set k after via "+via, "resume "+holders[0], "resume "+holders[1], "wait 30s")
+		for _, n := range append([]string{via}, holders...) {
+			if r := p.mustOK("get k via " + n)[0]; r["value"] != "after" {
+				t.Fatalf("run %d: after the holders came back, get via %s = %v (found %v), want the newer \"after\"", run, n, r["value"], r["found"])
 			}
 		}
 		p.mustOK("quit")
