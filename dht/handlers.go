@@ -99,25 +99,45 @@ func (s *Store) ownsNow(ctx context.Context, id chord.ID) (ok bool, hint chord.N
 // for dead (lost messages, a partition): an answer from here would miss
 // the key's copies, and a write here would go to nodes that do not hold
 // the key. The returned wait reports the not-owner reply to give then.
-func (s *Store) standInGuard(ctx context.Context, key string, id chord.ID) func() (replyHead, bool) {
+func (s *Store) standInGuard(ctx context.Context, id chord.ID) func() (replyHead, bool) {
 	pred := s.node.Predecessor()
-	if ok, hint := s.owns(id); ok || hint.Addr != pred.Addr || pred.IsZero() || pred.Addr == s.self.Addr {
-		return func() (replyHead, bool) { return replyHead{}, false }
+	// A node that has not taken over its keys, or has no predecessor,
+	// starts from the node the ring puts before it (proxyFloor), as it
+	// does when it serves its range.
+	proxy := !s.Ready() || pred.IsZero() || pred.Addr == s.self.Addr
+	if !proxy {
+		if ok, hint := s.owns(id); ok || hint.Addr != pred.Addr {
+			return func() (replyHead, bool) { return replyHead{}, false }
+		}
 	}
-	done := make(chan bool, 1)
+	type verdict struct {
+		refuse bool
+		before chord.NodeRef // where the walk began
+	}
+	done := make(chan verdict, 1)
 	go func() { // exits when its calls return (bounded by ctx, the call deadline and maxWalk)
-		done <- s.ownerBeyondHolders(ctx, pred, id)
+		from := pred
+		if proxy {
+			floor, err := s.proxyFloor(ctx)
+			if err != nil || chord.BetweenRightIncl(floor.ID, id, s.self.ID) {
+				done <- verdict{} // cannot tell, or in its range
+				return
+			}
+			from = floor
+		}
+		done <- verdict{refuse: s.ownerBeyondHolders(ctx, from, id), before: from}
 	}()
 	return func() (replyHead, bool) {
-		if !<-done {
+		v := <-done
+		if !v.refuse {
 			return replyHead{}, false
 		}
-		return replyHead{Status: statusNotOwner, Hint: pred,
-			Msg: fmt.Sprintf("not standing in for key %s: its %d holders, up to %s, answer", id.Short(s.bits), s.cfg.Replicas, pred.Addr)}, true
+		return replyHead{Status: statusNotOwner, Hint: v.before,
+			Msg: fmt.Sprintf("not standing in for key %s: its %d holders, up to %s, answer", id.Short(s.bits), s.cfg.Replicas, v.before.Addr)}, true
 	}
 }
 
-// ownerBeyondHolders walks back from pred, this node's predecessor (id is
+// ownerBeyondHolders walks back from pred, the node before this one (id is
 // before this node's range), to id's owner, and reports whether this node
 // is none of its holders: the owner if it is ready, then the next ready
 // nodes (on other real nodes, with Config.Host), r in all. A node on the
@@ -250,7 +270,7 @@ func (s *Store) ownerRead(ctx context.Context, m getReq, read copyReader) getRes
 	} else {
 		// Checked with the copies below; before them for a conditional
 		// write, whose reads reserve the copies.
-		refuse = s.standInGuard(ctx, m.Key, id)
+		refuse = s.standInGuard(ctx, id)
 		if read != nil {
 			if h, no := refuse(); no {
 				return getResp{Head: h}
@@ -492,7 +512,7 @@ func (s *Store) ownerWriteIf(ctx context.Context, m setReq, cc *condCommit) (set
 			return setResp{Head: replyHead{Status: statusNotOwner, Msg: "key " + id.Short(s.bits) + " is not in my range", Hint: hint}}, record{}, true
 		}
 	} else if cc == nil { // a conditional write's read checked it (ownerRead)
-		if h, no := s.standInGuard(ctx, m.Key, id)(); no {
+		if h, no := s.standInGuard(ctx, id)(); no {
 			return setResp{Head: h}, record{}, true
 		}
 	}
