@@ -148,6 +148,18 @@ func (s *Store) ownerBeyondHolders(ctx context.Context, pred chord.NodeRef, id c
 	cur := pred
 	for range maxWalk {
 		m, err := s.succs(ctx, cur)
+		if err == nil && m.Pred.IsZero() {
+			// A joiner with no predecessor yet: the node before it is
+			// found as a proxy finds its own (proxyFloor), from the node
+			// that a lookup of its identifier ends at.
+			lr, lerr := s.node.LookupWith(ctx, cur.ID, chord.LookupOptions{TrustOwner: true})
+			if lerr != nil {
+				return false
+			}
+			if m.Pred, lerr = s.floorFrom(ctx, lr.OwnerNamedBy, cur); lerr != nil {
+				return false
+			}
+		}
 		if err != nil || m.Pred.IsZero() || m.Pred.Addr == cur.Addr || m.Pred.Addr == s.self.Addr {
 			return false // down, or cannot tell
 		}
@@ -194,8 +206,14 @@ func (s *Store) proxyFloor(ctx context.Context) (chord.NodeRef, error) {
 		}
 		cand = lr.OwnerNamedBy
 	}
+	return s.floorFrom(ctx, cand, s.self)
+}
+
+// floorFrom follows successor pointers from cand while they fall between
+// cand and target: the node the ring puts right before target.
+func (s *Store) floorFrom(ctx context.Context, cand, target chord.NodeRef) (chord.NodeRef, error) {
 	for range maxWalk {
-		if cand.IsZero() || cand.Addr == s.self.Addr {
+		if cand.IsZero() || cand.Addr == target.Addr {
 			return chord.NodeRef{}, errNoFloor
 		}
 		m, err := s.succs(ctx, cand)
@@ -206,7 +224,7 @@ func (s *Store) proxyFloor(ctx context.Context) (chord.NodeRef, error) {
 		if len(l) == 0 {
 			return chord.NodeRef{}, fmt.Errorf("%w: %s has no successor", errNoFloor, cand.Addr)
 		}
-		if next := l[0]; next.Addr == s.self.Addr || !chord.Between(cand.ID, next.ID, s.self.ID) {
+		if next := l[0]; next.Addr == target.Addr || !chord.Between(cand.ID, next.ID, target.ID) {
 			return cand, nil
 		}
 		cand = l[0]

@@ -235,3 +235,40 @@ func TestNoStandInAtAJoiner(t *testing.T) {
 		t.Fatalf("forced set at the joiner %s: status %d (%s), want not the owner", j.addr, w.Head.Status, w.Head.Msg)
 	}
 }
+
+// TestNoStandInPastAJoiner: the node after a joiner that has no
+// predecessor yet, itself after a key's two holders, walks past the
+// joiner (a lookup names the node before it) and refuses to stand in
+// for the key.
+func TestNoStandInPastAJoiner(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRingCfg(t, 7, 11, func(c *Config) { c.Replicas = 2 })
+	r.clock.Advance(r.any().store.handoffTTL() + time.Second)
+	const key = "k"
+	if _, err := r.any().store.Set(ctx, key, []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	nodes, at := ringAround(r, key)
+	s1, s2 := nodes[(at+1)%len(nodes)], nodes[(at+2)%len(nodes)]
+	ep, err := r.nw.Endpoint(gapAddrs(t, 1, s1.node.Self().ID, s2.node.Self().ID)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := r.joinOn(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.node.Stabilize(ctx); err != nil { // the joiner notifies s2; no node has notified it yet
+		t.Fatal(err)
+	}
+	if p := s2.node.Predecessor(); p.Addr != j.addr {
+		t.Fatalf("%s's predecessor is %s, want the joiner %s", s2.addr, p.Addr, j.addr)
+	}
+	if p := j.node.Predecessor(); !p.IsZero() {
+		t.Fatalf("the joiner %s has a predecessor already (%s)", j.addr, p.Addr)
+	}
+	if g := s2.store.ownerRead(ctx, getReq{Key: key, Force: true}, nil); g.Head.Status != statusNotOwner {
+		t.Fatalf("forced get at %s, after the joiner %s and the holders %s, %s: status %d, found %v %q; want not the owner",
+			s2.addr, j.addr, nodes[at].addr, s1.addr, g.Head.Status, g.Found, g.Rec.Value)
+	}
+}
