@@ -202,34 +202,42 @@ func TestNoConditionalStandInBeyondTheHolders(t *testing.T) {
 	}
 }
 
+// joinAfterHolders writes key on a ring with r = 2 and joins a node
+// between the key's replica s1 and the node after it, s2; the joiner has
+// not taken over its keys. It returns the owner, s1, s2 and the joiner.
+func joinAfterHolders(t *testing.T, key string) (owner, s1, s2, j *testNode) {
+	t.Helper()
+	r := newTestRingCfg(t, 7, 11, func(c *Config) { c.Replicas = 2 })
+	r.clock.Advance(r.any().store.handoffTTL() + time.Second)
+	if _, err := r.any().store.Set(context.Background(), key, []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	nodes, at := ringAround(r, key)
+	owner, s1, s2 = nodes[at], nodes[(at+1)%len(nodes)], nodes[(at+2)%len(nodes)]
+	ep, err := r.nw.Endpoint(gapAddrs(t, 1, s1.node.Self().ID, s2.node.Self().ID)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err = r.joinOn(ep); err != nil {
+		t.Fatal(err)
+	}
+	if j.store.Ready() {
+		t.Fatalf("%s took over its keys at once", j.addr)
+	}
+	return owner, s1, s2, j
+}
+
 // TestNoStandInAtAJoiner: a node that joined after a key's holders and
 // has not taken over its keys yet (no predecessor either), asked to stand
 // in for the key, refuses: as a proxy it would read the ready nodes after
 // it, none of which holds the key.
 func TestNoStandInAtAJoiner(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRingCfg(t, 7, 11, func(c *Config) { c.Replicas = 2 })
-	r.clock.Advance(r.any().store.handoffTTL() + time.Second)
 	const key = "k"
-	if _, err := r.any().store.Set(ctx, key, []byte("v1")); err != nil {
-		t.Fatal(err)
-	}
-	nodes, at := ringAround(r, key)
-	s1, s2 := nodes[(at+1)%len(nodes)], nodes[(at+2)%len(nodes)]
-	ep, err := r.nw.Endpoint(gapAddrs(t, 1, s1.node.Self().ID, s2.node.Self().ID)[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := r.joinOn(ep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j.store.Ready() {
-		t.Fatalf("%s took over its keys at once", j.addr)
-	}
+	owner, s1, _, j := joinAfterHolders(t, key)
 	if g := j.store.ownerRead(ctx, getReq{Key: key, Force: true}, nil); g.Head.Status != statusNotOwner {
 		t.Fatalf("forced get at the joiner %s (after the holders %s, %s): status %d, found %v %q; want not the owner",
-			j.addr, nodes[at].addr, s1.addr, g.Head.Status, g.Found, g.Rec.Value)
+			j.addr, owner.addr, s1.addr, g.Head.Status, g.Found, g.Rec.Value)
 	}
 	if w, _, _ := j.store.ownerWriteIf(ctx, setReq{Key: key, Value: []byte("v2"), Force: true}, nil); w.Head.Status != statusNotOwner {
 		t.Fatalf("forced set at the joiner %s: status %d (%s), want not the owner", j.addr, w.Head.Status, w.Head.Msg)
@@ -242,22 +250,8 @@ func TestNoStandInAtAJoiner(t *testing.T) {
 // for the key.
 func TestNoStandInPastAJoiner(t *testing.T) {
 	ctx := context.Background()
-	r := newTestRingCfg(t, 7, 11, func(c *Config) { c.Replicas = 2 })
-	r.clock.Advance(r.any().store.handoffTTL() + time.Second)
 	const key = "k"
-	if _, err := r.any().store.Set(ctx, key, []byte("v1")); err != nil {
-		t.Fatal(err)
-	}
-	nodes, at := ringAround(r, key)
-	s1, s2 := nodes[(at+1)%len(nodes)], nodes[(at+2)%len(nodes)]
-	ep, err := r.nw.Endpoint(gapAddrs(t, 1, s1.node.Self().ID, s2.node.Self().ID)[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := r.joinOn(ep)
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner, s1, s2, j := joinAfterHolders(t, key)
 	if err := j.node.Stabilize(ctx); err != nil { // the joiner notifies s2; no node has notified it yet
 		t.Fatal(err)
 	}
@@ -269,6 +263,6 @@ func TestNoStandInPastAJoiner(t *testing.T) {
 	}
 	if g := s2.store.ownerRead(ctx, getReq{Key: key, Force: true}, nil); g.Head.Status != statusNotOwner {
 		t.Fatalf("forced get at %s, after the joiner %s and the holders %s, %s: status %d, found %v %q; want not the owner",
-			s2.addr, j.addr, nodes[at].addr, s1.addr, g.Head.Status, g.Found, g.Rec.Value)
+			s2.addr, j.addr, owner.addr, s1.addr, g.Head.Status, g.Found, g.Rec.Value)
 	}
 }
