@@ -896,6 +896,7 @@ func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeR
 	}
 	tried := map[string]bool{owner.Addr: true}
 	answered := 0 // candidates that answered, however
+	beyond := false // a walk passed the key's holders
 	var errs []error
 	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool, bool) {
 		i := slices.IndexFunc(list, func(r chord.NodeRef) bool { return r.Addr == owner.Addr })
@@ -903,10 +904,20 @@ func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeR
 			return nil, owner, false, false
 		}
 		walk := s.newWalk(list[i+1:], owner.Addr)
+		pos := 0 // c's place after the owner, nodes not ready left out
 		for answered < s.cfg.Replicas {
 			c, ok := walk.next(ctx)
 			if !ok {
 				return nil, owner, false, false
+			}
+			if !st.notReady[c.Addr] {
+				if pos++; pos >= s.cfg.Replicas {
+					// The owner and the r-1 nodes after it, the key's
+					// holders, did not answer: a node further on holds
+					// no copy of the key's acknowledged writes.
+					beyond = true
+					return nil, owner, false, false
+				}
 			}
 			if tried[c.Addr] || st.down[c.Addr] || st.notReady[c.Addr] {
 				continue
@@ -973,6 +984,9 @@ func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeR
 		if reply, at, forced, ok := try(m.Succs); ok {
 			return reply, at, forced, nil
 		}
+	}
+	if beyond {
+		errs = append(errs, fmt.Errorf("%s and the %d nodes after it did not answer", owner.Addr, s.cfg.Replicas-1))
 	}
 	if len(errs) == 0 {
 		return nil, owner, false, fmt.Errorf("%w: no node knows the successors of %s", ErrUnavailable, owner.Addr)
