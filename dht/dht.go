@@ -895,7 +895,7 @@ func (s *Store) standIn(ctx context.Context, cmd string, req func(to chord.NodeR
 		st.down[owner.Addr] = true
 	}
 	tried := map[string]bool{owner.Addr: true}
-	answered := 0 // candidates that answered, however
+	answered := 0   // candidates that answered, however
 	beyond := false // a walk passed the key's holders
 	var errs []error
 	try := func(list []chord.NodeRef) ([]byte, chord.NodeRef, bool, bool) {
