@@ -385,7 +385,8 @@ func (c *Cluster) settle(ctx context.Context, ms []*member) error {
 	defer cancel()
 	// Half a stabilize period, at most settleTick: the nudges, not the
 	// drivers, thread the joiners in when stabilize is slow (a lecture).
-	tick := time.NewTicker(min(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond), settleTick))
+	tick := time.NewTicker(min(max(c.cfg.Chord.StabilizeInterval/2, time.Millisecond), settleTick,
+		max(settleMinTick, time.Duration(len(ms))*settlePerNode)))
 	defer tick.Stop()
 	sem := make(chan struct{}, c.cfg.JoinParallelism)
 	var mu sync.Mutex
@@ -519,6 +520,13 @@ func (c *Cluster) awaitReady(ctx context.Context, ms []*member) error {
 
 // settleTick bounds how long settle waits between two looks at the ring.
 const settleTick = 100 * time.Millisecond
+
+// A small ring is looked at more often: settleMinTick plus settlePerNode
+// per member apart at most (a look reads every member's successor list).
+const (
+	settleMinTick = 5 * time.Millisecond
+	settlePerNode = 50 * time.Microsecond
+)
 
 // newMember reserves a name, an identifier and a listener for a new node
 // and records it as down; boot brings it up.
