@@ -104,6 +104,7 @@ type Cluster struct {
 	events      chan Event
 	evClosed    bool
 	evDropped   atomic.Uint64
+	ignored     atomic.Bool                   // IgnoreEvents: nobody reads events
 	ordered     orderedEvents                 // the cluster's own events, in line with the nodes' (events.go)
 	merges      merges                        // merges after heal already logged (events.go)
 	names       atomic.Pointer[namedReplacer] // see replacerLocked

@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -54,6 +56,13 @@ type Event struct {
 // Config.Logger at level Info, delivered or not.
 func (c *Cluster) Events() <-chan Event { return c.events }
 
+// IgnoreEvents tells the cluster that nobody reads Events: from then on an
+// event is worded only for Config.Logger, and not at all when the logger
+// leaves level Info out. A command that shows no events calls it, so that a
+// ring under load (an event per lookup) does not word thousands of lines a
+// second for nobody. Events still closes on Close.
+func (c *Cluster) IgnoreEvents() { c.ignored.Store(true) }
+
 // emit logs e and delivers it without blocking; it is dropped when the
 // buffer is full or the cluster is closed. Only translateEvents calls it,
 // so that events leave in the order they entered.
@@ -65,7 +74,7 @@ func (c *Cluster) emit(e Event) {
 	}
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
-	if c.evClosed {
+	if c.evClosed || c.ignored.Load() {
 		return
 	}
 	select {
@@ -133,6 +142,9 @@ func (c *Cluster) translateEvents() {
 // ordered event at its marker.
 func (c *Cluster) handle(e chord.Event) {
 	if e.Kind != markerKind {
+		if c.ignored.Load() && !c.log.Enabled(context.Background(), slog.LevelInfo) {
+			return // nobody would read it (IgnoreEvents)
+		}
 		c.emit(c.translate(e))
 		return
 	}

@@ -1,7 +1,11 @@
 package cluster
 
 import (
+	"context"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -54,5 +58,38 @@ func TestEventText(t *testing.T) {
 				t.Errorf("got %s %q detail %q\nwant %s %q detail %q", kind, text, detail, tt.wantKind, tt.wantText, tt.wantDetail)
 			}
 		})
+	}
+}
+
+// TestIgnoreEvents checks that a cluster told nobody reads its events
+// still logs every one (a lookup included) but delivers none on Events
+// and counts none as dropped.
+func TestIgnoreEvents(t *testing.T) {
+	var logged lockedLines
+	cfg := memConfig(4)
+	cfg.Logger = slog.New(&logged)
+	c := startCluster(t, cfg)
+	wait(t, c)
+	c.IgnoreEvents()
+	for len(c.Events()) > 0 { // what was delivered before
+		<-c.Events()
+	}
+	if _, err := c.Lookup(context.Background(), "k", "n1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logged.String(), "n1: lookup") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lookup was not logged; log:\n%s", logged.String())
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
+	select {
+	case e := <-c.Events():
+		t.Fatalf("an ignored cluster delivered %s: %s", e.Kind, e.Text)
+	default:
+	}
+	if d := c.Snapshot().EventsDropped; d != 0 {
+		t.Fatalf("%d events counted as dropped; an ignored cluster drops none", d)
 	}
 }
