@@ -397,6 +397,42 @@ func (l *lookup) next() (routeEntry, bool) {
 	return routeEntry{}, false
 }
 
+// nextConnected is next for a node that carries a recursive lookup on
+// over a transport with a cost per connection (DialReporter): when a call
+// to the closest candidate would open a connection, the closest candidate
+// this node is connected to is asked first, if it lies at most
+// connectedReach times as far from the key (a hop or two more, where a
+// dial costs several hops' worth of CPU); the closer one stays next in
+// line. Above a few hundred nodes the descriptors do not let a node keep a
+// connection to every finger, and without this most lookups dialled.
+func (l *lookup) nextConnected() (routeEntry, bool) {
+	e, ok := l.next()
+	dr, reports := l.n.tr.(DialReporter)
+	if !ok || !reports || !dr.WouldDial(e.ref.Addr) {
+		return e, ok
+	}
+	bits := l.n.cfg.Bits
+	reach := connectedReach * Distance(bits, e.ref.ID, l.key).Fraction(bits)
+	for i := len(l.cands) - 1; i >= 0; i-- {
+		f := l.cands[i]
+		if Distance(bits, f.ref.ID, l.key).Fraction(bits) > reach {
+			break // candidates are stacked closest to the key last
+		}
+		if f.ref.Addr == e.ref.Addr || slices.Contains(l.asked, f.ref.Addr) || slices.Contains(l.failed, f.ref.Addr) || dr.WouldDial(f.ref.Addr) {
+			continue
+		}
+		l.cands = slices.Delete(l.cands, i, i+1)
+		l.cands = append(l.cands, e)
+		f.connected = true
+		return f, true
+	}
+	return e, true
+}
+
+// connectedReach bounds how much farther from the key than the closest
+// candidate a connected one may lie to be asked first (nextConnected).
+const connectedReach = 4
+
 // merge pushes an answer's candidates (closest to the key first) on top of
 // the stack. This node itself is never a candidate.
 func (l *lookup) merge(es []routeEntry) {
@@ -504,7 +540,7 @@ func (l *lookup) fail(h *Hop, ref NodeRef, err error) {
 // is made by it (and every call to it makes one).
 func (l *lookup) hop(e routeEntry, rtt time.Duration) Hop {
 	if l.rows != nil {
-		*l.rows = append(*l.rows, rowMeta{via: e.via, idx: e.idx, fallback: len(l.failed) > 0})
+		*l.rows = append(*l.rows, rowMeta{via: e.via, idx: e.idx, fallback: len(l.failed) > 0, connected: e.connected})
 	}
 	return l.hopText(e, rtt, len(l.failed) > 0)
 }
@@ -525,6 +561,11 @@ func (l *lookup) hopText(e routeEntry, rtt time.Duration, fallback bool) Hop {
 	if fallback {
 		fallbackText = "next-best after a failed hop; "
 	}
+	closest, connectedText := "closest preceding ", ""
+	if e.connected { // nextConnected
+		closest = "connected node closest preceding "
+		connectedText = "; a closer one had no open connection"
+	}
 	switch e.via {
 	case viaKnown:
 		h.Via = "known"
@@ -533,13 +574,13 @@ func (l *lookup) hopText(e routeEntry, rtt time.Duration, fallback bool) Hop {
 		idx := strconv.Itoa(e.idx + 1) // the paper numbers fingers from 1
 		h.Via = fingerVia(e.idx)
 		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
-		h.Reason = fallbackText + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")"
+		h.Reason = fallbackText + closest + key + " known to " + from + " (its finger[" + idx + "], start " + start + ")" + connectedText
 	case viaRoute:
 		idx := strconv.Itoa(e.idx + 1)
 		h.Via = fingerVia(e.idx) + " (adaptive)"
 		start := shortID(e.from.ID.AddPow2(bits, e.idx), bits)
-		h.Reason = fallbackText + "closest preceding " + key + " known to " + from + " (its finger[" + idx + "], start " + start +
-			", routed around its busy node to another node of the finger's interval)"
+		h.Reason = fallbackText + closest + key + " known to " + from + " (its finger[" + idx + "], start " + start +
+			", routed around its busy node to another node of the finger's interval)" + connectedText
 	case viaSuccessor:
 		h.Via = successorVia(e.idx)
 		if l.isOwnerEntry(e) {
@@ -550,7 +591,7 @@ func (l *lookup) hopText(e routeEntry, rtt time.Duration, fallback bool) Hop {
 			h.Reason = fallbackText + key + " ∈ (" + shortID(e.from.ID, bits) + ", " + shortID(e.ref.ID, bits) + "]: first live entry of " + whose +
 				" successor list at or after " + key + " owns it"
 		} else {
-			h.Reason = fallbackText + "closest preceding " + key + " known to " + from + " (its " + h.Via + ")"
+			h.Reason = fallbackText + closest + key + " known to " + from + " (its " + h.Via + ")" + connectedText
 		}
 	}
 	return h

@@ -48,10 +48,11 @@ const (
 
 // Flags of a path row on the wire.
 const (
-	rowPing     byte = 1 << iota // Hop.Ping
-	rowFailed                    // Hop.Err is set
-	rowTimeout                   // Hop.Timeout
-	rowFallback                  // an earlier call of the lookup failed
+	rowPing      byte = 1 << iota // Hop.Ping
+	rowFailed                     // Hop.Err is set
+	rowTimeout                    // Hop.Timeout
+	rowFallback                   // an earlier call of the lookup failed
+	rowConnected                  // routeEntry.connected
 )
 
 // maxRouteFailed bounds the failed nodes a route request carries.
@@ -62,9 +63,10 @@ const maxRowErr = 512
 
 // rowMeta is how a row of a forwarding node's path was chosen.
 type rowMeta struct {
-	via      byte
-	idx      int
-	fallback bool
+	via       byte
+	idx       int
+	fallback  bool
+	connected bool // routeEntry.connected
 }
 
 // routeRequest asks a node to carry a lookup on.
@@ -259,7 +261,7 @@ func (l *lookup) forward(ctx context.Context, deadline time.Time) (routeEntry, b
 	n := l.n
 	margin := n.routeMargin()
 	for {
-		e, ok := l.next()
+		e, ok := l.nextConnected()
 		if !ok {
 			return routeEntry{}, routeNoCandidate, nil
 		}
@@ -354,8 +356,9 @@ func (l *lookup) splice(rows []routeRow) {
 	for i := range rows {
 		w := &rows[i]
 		if l.rows != nil {
-			*l.rows = append(*l.rows, rowMeta{via: w.e.via, idx: w.e.idx, fallback: w.flags&rowFallback != 0})
+			*l.rows = append(*l.rows, rowMeta{via: w.e.via, idx: w.e.idx, fallback: w.flags&rowFallback != 0, connected: w.flags&rowConnected != 0})
 		}
+		w.e.connected = w.flags&rowConnected != 0
 		h := l.hopText(w.e, w.rtt, w.flags&rowFallback != 0)
 		h.Ping = w.flags&rowPing != 0
 		l.steps++
@@ -496,6 +499,9 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 			w.e.via, w.e.idx = rows[i].via, rows[i].idx
 			if rows[i].fallback {
 				w.flags |= rowFallback
+			}
+			if rows[i].connected {
+				w.flags |= rowConnected
 			}
 		}
 		w.rtt, w.err = h.RTT, h.Err

@@ -20,6 +20,9 @@ type memRing struct {
 	cfg   chord.Config
 	nodes []*chord.Node // every node ever started, in start order
 	dead  map[string]bool
+	// wrap, if set, makes the transport of each node added from its
+	// endpoint on nw.
+	wrap func(chord.Transport) chord.Transport
 }
 
 func newMemRing(tb testing.TB, seed int64, cfg chord.Config) *memRing {
@@ -36,7 +39,11 @@ func (r *memRing) add(addr string, id chord.ID) *chord.Node {
 	}
 	cfg := r.cfg
 	cfg.ID, cfg.HasID = id, true
-	n, err := chord.NewNode(cfg, ep)
+	var tr chord.Transport = ep
+	if r.wrap != nil {
+		tr = r.wrap(ep)
+	}
+	n, err := chord.NewNode(cfg, tr)
 	if err != nil {
 		r.tb.Fatal(err)
 	}
@@ -125,7 +132,15 @@ func distinctIDs(rng *rand.Rand, bits, n int) []chord.ID {
 // fingers is set. Big rings (10^4–10^5) are built this way.
 func buildIdeal(tb testing.TB, seed int64, cfg chord.Config, n int, fingers bool) *memRing {
 	tb.Helper()
+	return buildIdealWrapped(tb, seed, cfg, n, fingers, nil)
+}
+
+// buildIdealWrapped is buildIdeal with each node's transport made by wrap
+// (memRing.wrap).
+func buildIdealWrapped(tb testing.TB, seed int64, cfg chord.Config, n int, fingers bool, wrap func(chord.Transport) chord.Transport) *memRing {
+	tb.Helper()
 	r := newMemRing(tb, seed, cfg)
+	r.wrap = wrap
 	rng := rand.New(rand.NewSource(seed))
 	ids := distinctIDs(rng, cfg.Bits, n)
 	slices.SortFunc(ids, func(a, b chord.ID) int { return a.Cmp(b) })

@@ -42,3 +42,15 @@ type ConnectionReporter interface {
 	// Connected reports whether an open connection to addr exists now.
 	Connected(addr string) bool
 }
+
+// DialReporter is implemented by a Transport whose call to a peer it holds
+// no connection to opens one first (netmux.Transport: a TCP connect, a
+// handshake and a session at both ends, several calls' worth of CPU). A
+// node that carries a recursive lookup on asks, before the closest
+// candidate such a call would dial, a connected one at most a few times
+// farther from the key (lookup.nextConnected). A transport without a cost
+// of its own per connection (the in-memory one) does not implement it.
+type DialReporter interface {
+	// WouldDial reports whether a call to addr now would open a connection.
+	WouldDial(addr string) bool
+}

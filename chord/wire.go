@@ -77,6 +77,9 @@ type routeEntry struct {
 	via  byte
 	idx  int
 	from NodeRef // node whose table held it (filled by the asker)
+	// connected: asked before a closer candidate that had no open
+	// connection (lookup.nextConnected).
+	connected bool
 
 	// vouched: the node offering this owner heard from it heard ago, within
 	// its Config.LivenessWindow, and is still connected to it (step answers

@@ -174,3 +174,25 @@ func TestConnectedFollowsSessionAndFaults(t *testing.T) {
 	n[1].Kill()
 	eventually(t, 2*time.Second, "the crashed peer's session to close", func() bool { return !a.Connected(b) })
 }
+
+// WouldDial is what a chord node consults before it forwards a lookup to
+// a peer it holds no session to: true before the first call and once the
+// peer's session has closed, false while one is open, faults or not.
+func TestWouldDialFollowsSessions(t *testing.T) {
+	f, n := faultyTrio(t)
+	a, b := n[0], n[1].Addr()
+	if !a.WouldDial(b) {
+		t.Fatal("no call yet, but no dial needed")
+	}
+	mustCall(t, a, b, "m", "x")
+	if a.WouldDial(b) {
+		t.Fatal("a session is open, but a call would dial")
+	}
+	f.Pause(b)
+	if a.WouldDial(b) {
+		t.Fatal("peer paused: its session is still open, but a call would dial")
+	}
+	f.Resume(b)
+	n[1].Kill()
+	eventually(t, 2*time.Second, "a call to the crashed peer to need a dial", func() bool { return a.WouldDial(b) })
+}

@@ -509,6 +509,16 @@ func (t *Transport) Connected(addr string) bool {
 	return s.usable() && !t.faults.unreliable(t.addr, addr)
 }
 
+// WouldDial reports whether a call to addr now would open a connection
+// first: t holds no usable session to it. Faults are not considered (see
+// Connected). It implements chord.DialReporter.
+func (t *Transport) WouldDial(addr string) bool {
+	t.mu.RLock()
+	s := t.peers[addr]
+	t.mu.RUnlock()
+	return !s.usable()
+}
+
 // Call sends req to method at addr and waits for the reply, within the
 // deadline of ctx (Config.CallTimeout if ctx has none). A handler error comes
 // back as a *RemoteError; an expired deadline as an error wrapping

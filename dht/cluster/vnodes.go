@@ -126,6 +126,13 @@ func (t *vnodeTransport) Serve(h chord.Handler) {
 
 func (t *vnodeTransport) Connected(addr string) bool { return t.x.real.Connected(HostOf(addr)) }
 
+// WouldDial implements chord.DialReporter when the host's transport does;
+// otherwise no call dials.
+func (t *vnodeTransport) WouldDial(addr string) bool {
+	dr, ok := t.x.real.(chord.DialReporter)
+	return ok && dr.WouldDial(HostOf(addr))
+}
+
 // Kill and Close stop serving the identity; the host's transport is
 // killed or closed by the host.
 func (t *vnodeTransport) Kill() {

@@ -1,0 +1,115 @@
+package chord_test
+
+import (
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/chordtui/chordtui/chord"
+)
+
+// dialCost is a transport on which a call to any address in dials would
+// open a connection (chord.DialReporter); the others are connected.
+type dialCost struct {
+	chord.Transport
+	dials map[string]bool // written before the lookups, then only read
+}
+
+func (d dialCost) WouldDial(addr string) bool { return d.dials[addr] }
+
+// TestRecursiveLookupPrefersConnected: a node carrying a recursive lookup
+// on asks a connected candidate before a closer one a call would dial to,
+// only if it lies at most four times as far from the key; its row says
+// so; the lookup still finds the true owner, in at most a hop or two more.
+// With every node connected the paths are those of a transport that
+// reports no cost.
+func TestRecursiveLookupPrefersConnected(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := smallConfig()
+	const n = 256
+	plain := buildIdeal(t, 61, cfg, n, true)
+	dials := map[string]bool{}
+	ring := buildIdealWrapped(t, 61, cfg, n, true, func(tr chord.Transport) chord.Transport {
+		return dialCost{Transport: tr, dials: dials}
+	})
+	byAddr := map[string]*chord.Node{}
+	for _, node := range ring.nodes {
+		byAddr[node.Self().Addr] = node
+	}
+	dist := func(a chord.NodeRef, key chord.ID) float64 { return chord.Distance(cfg.Bits, a.ID, key).Fraction(cfg.Bits) }
+	// closest is the entry of x's table closest preceding key.
+	closest := func(x chord.NodeRef, key chord.ID) chord.NodeRef {
+		st := byAddr[x.Addr].Status()
+		var best chord.NodeRef
+		for _, f := range append(st.Fingers, st.Successors...) {
+			if chord.Between(x.ID, f.ID, key) && (best.IsZero() || dist(f, key) < dist(best, key)) {
+				best = f
+			}
+		}
+		return best
+	}
+	rng := rand.New(rand.NewSource(61))
+	type lookup struct {
+		from int
+		key  chord.ID
+	}
+	lookups := make([]lookup, 400)
+	for i := range lookups {
+		lookups[i] = lookup{rng.Intn(n), chord.IDFromUint64(cfg.Bits, rng.Uint64())}
+	}
+	run := func(r *memRing, l lookup) chord.LookupResult {
+		t.Helper()
+		res, err := r.nodes[l.from].LookupWith(ctx, l.key, recursive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := r.trueOwner(l.key); res.Owner != want {
+			t.Fatalf("lookup %s from %s: owner %s, want %s", l.key.Label(cfg.Bits), r.nodes[l.from].Self().Addr, res.Owner.Addr, want.Addr)
+		}
+		return res
+	}
+	plainHops := 0
+	for _, l := range lookups {
+		want := run(plain, l)
+		plainHops += want.Hops
+		if got := run(ring, l); len(got.Path) != len(want.Path) {
+			t.Fatalf("every node connected: path of %d calls, want the plain transport's %d", len(got.Path), len(want.Path))
+		}
+	}
+
+	// Half the nodes are ones a call would dial to.
+	for _, node := range ring.nodes {
+		if rng.Intn(2) == 0 {
+			dials[node.Self().Addr] = true
+		}
+	}
+	swaps, hops := 0, 0
+	for _, l := range lookups {
+		res := run(ring, l)
+		hops += res.Hops
+		for _, h := range res.Path {
+			if !strings.Contains(h.Reason, "a closer one had no open connection") {
+				continue
+			}
+			swaps++
+			if dials[h.Node.Addr] {
+				t.Fatalf("row %+v: asked as connected, but a call to it dials", h)
+			}
+			if !strings.HasPrefix(h.Reason, "connected node closest preceding") {
+				t.Errorf("row %+v: the reason should start by saying it is the closest connected node", h)
+			}
+			c := closest(h.From, l.key)
+			if !dials[c.Addr] || dist(h.Node, l.key) <= dist(c, l.key) || dist(h.Node, l.key) > 4*dist(c, l.key) {
+				t.Fatalf("row %+v: asked before %s, the closest (a dial: %v), at %.3g of the ring from the key against its %.3g: want a dial skipped for at most 4 times the distance",
+					h, c.Addr, dials[c.Addr], dist(h.Node, l.key), dist(c, l.key))
+			}
+		}
+	}
+	if swaps == 0 {
+		t.Fatal("no lookup asked a connected node before a closer one")
+	}
+	if hops > plainHops*3/2 {
+		t.Errorf("%d hops in all, against %d when every node is connected: more than a hop or two more per lookup", hops, plainHops)
+	}
+	t.Logf("%d lookups: %d hops with every node connected, %d with half of them dialled (%d asked as connected first)", len(lookups), plainHops, hops, swaps)
+}
