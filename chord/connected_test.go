@@ -36,7 +36,9 @@ func TestRecursiveLookupPrefersConnected(t *testing.T) {
 	for _, node := range ring.nodes {
 		byAddr[node.Self().Addr] = node
 	}
-	dist := func(a chord.NodeRef, key chord.ID) float64 { return chord.Distance(cfg.Bits, a.ID, key).Fraction(cfg.Bits) }
+	dist := func(a chord.NodeRef, key chord.ID) float64 {
+		return chord.Distance(cfg.Bits, a.ID, key).Fraction(cfg.Bits)
+	}
 	// closest is the entry of x's table closest preceding key.
 	closest := func(x chord.NodeRef, key chord.ID) chord.NodeRef {
 		st := byAddr[x.Addr].Status()
