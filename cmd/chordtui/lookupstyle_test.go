@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/big"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -88,4 +89,85 @@ func TestREPLReviveAboveSixtyFour(t *testing.T) {
 	if code := p.exit(); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
+}
+
+// TestREPLConnectedHops: above 64 nodes a node that forwards a lookup to a
+// connected node rather than its closest one says so in the row, and the
+// node it chose precedes the key at most four times as far from it as the
+// closest entry of its table (checked against `node NODE table`).
+func TestREPLConnectedHops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 72 nodes")
+	}
+	bin := buildBinary(t)
+	p := startREPL(t, bin, "--seed", "5", "72")
+	ids := map[string]*big.Int{}
+	for _, n := range p.mustOK("nodes")[0]["nodes"].([]any) {
+		m := n.(map[string]any)
+		ids[m["name"].(string)] = hexInt(t, m["id"].(string))
+	}
+	ring := new(big.Int).Lsh(big.NewInt(1), 160)
+	dist := func(from, to *big.Int) *big.Int { // clockwise, from → to
+		d := new(big.Int).Sub(to, from)
+		return d.Mod(d, ring)
+	}
+	var cmds []string
+	for i := range 40 {
+		cmds = append(cmds, fmt.Sprintf("lookup k%d via n%d", i, (7*i)%72))
+	}
+	swaps := 0
+	for i, lr := range p.mustOK(cmds...) {
+		key := hexInt(t, lr["id"].(string))
+		for _, row := range lr["path"].([]any) {
+			r := row.(map[string]any)
+			reason, _ := r["reason"].(string)
+			if !strings.Contains(reason, "a closer one had no open connection") {
+				continue
+			}
+			swaps++
+			if !strings.HasPrefix(reason, "connected node closest preceding") {
+				t.Errorf("%s: row %v", cmds[i], r)
+			}
+			from := r["from"].(string)
+			table := p.mustOK("node " + from + " table")[0]
+			var closest string
+			entries := []string{}
+			for _, f := range table["fingers"].([]any) {
+				entries = append(entries, f.(map[string]any)["node"].(string))
+			}
+			for _, s := range table["successors"].([]any) {
+				entries = append(entries, s.(string))
+			}
+			for _, e := range entries {
+				if e == from || dist(ids[from], ids[e]).Cmp(dist(ids[from], key)) >= 0 {
+					continue // not between from and the key
+				}
+				if closest == "" || dist(ids[e], key).Cmp(dist(ids[closest], key)) < 0 {
+					closest = e
+				}
+			}
+			chosen := dist(ids[r["node"].(string)], key)
+			best := dist(ids[closest], key)
+			if closest == "" || chosen.Cmp(best) <= 0 || chosen.Cmp(new(big.Int).Mul(best, big.NewInt(4))) > 0 {
+				t.Errorf("%s: %s forwarded to %s, at %v from the key, where its closest entry %s is at %v: want farther, but at most 4 times",
+					cmds[i], from, r["node"], chosen, closest, best)
+			}
+		}
+	}
+	if swaps == 0 {
+		t.Error("no row of 40 lookups forwarded to a connected node before a closer one")
+	}
+	if code := p.exit(); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+}
+
+// hexInt parses a hex identifier.
+func hexInt(t *testing.T, s string) *big.Int {
+	t.Helper()
+	v, ok := new(big.Int).SetString(s, 16)
+	if !ok {
+		t.Fatalf("not a hex identifier: %q", s)
+	}
+	return v
 }
