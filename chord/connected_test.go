@@ -115,3 +115,49 @@ func TestRecursiveLookupPrefersConnected(t *testing.T) {
 	}
 	t.Logf("%d lookups: %d hops with every node connected, %d with half of them dialled (%d asked as connected first)", len(lookups), plainHops, hops, swaps)
 }
+
+// TestConnectedHopsAfterCrashes: with crashed nodes in the ring (their
+// connections closed, so a call to them would dial), lookups that prefer
+// connected nodes find the same owners as lookups that do not.
+func TestConnectedHopsAfterCrashes(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := smallConfig()
+	const n = 256
+	plain := buildIdeal(t, 71, cfg, n, true)
+	dials := map[string]bool{}
+	ring := buildIdealWrapped(t, 71, cfg, n, true, func(tr chord.Transport) chord.Transport {
+		return dialCost{Transport: tr, dials: dials}
+	})
+	rng := rand.New(rand.NewSource(71))
+	for _, node := range ring.nodes {
+		if rng.Intn(2) == 0 {
+			dials[node.Self().Addr] = true
+		}
+	}
+	for i := 0; i < n; i += 16 + rng.Intn(16) { // crashes at least 16 apart
+		plain.crash(plain.nodes[i])
+		ring.crash(ring.nodes[i])
+		dials[ring.nodes[i].Self().Addr] = true
+	}
+	agree := 0
+	for range 300 {
+		from := rng.Intn(n)
+		if plain.dead[plain.nodes[from].Self().Addr] {
+			continue
+		}
+		key := chord.IDFromUint64(cfg.Bits, rng.Uint64())
+		want, werr := plain.nodes[from].LookupWith(ctx, key, recursive)
+		got, err := ring.nodes[from].LookupWith(ctx, key, recursive)
+		if werr != nil || want.Owner != plain.trueOwner(key) {
+			continue // the plain lookup is no reference for this one
+		}
+		if err != nil || got.Owner != ring.trueOwner(key) {
+			t.Fatalf("lookup %s from %s: %s, %v; want %s as without the preference", key.Label(cfg.Bits),
+				ring.nodes[from].Self().Addr, got.Owner.Addr, err, want.Owner.Addr)
+		}
+		agree++
+	}
+	if agree < 200 {
+		t.Fatalf("only %d of 300 lookups could be compared", agree)
+	}
+}
