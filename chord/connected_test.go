@@ -17,6 +17,18 @@ type dialCost struct {
 
 func (d dialCost) WouldDial(addr string) bool { return d.dials[addr] }
 
+// dialRings builds the same ideal ring of n nodes twice: plain, and over
+// dialCost transports that share dials (empty: every node connected).
+func dialRings(t *testing.T, seed int64, cfg chord.Config, n int) (plain, ring *memRing, dials map[string]bool) {
+	t.Helper()
+	dials = map[string]bool{}
+	plain = buildIdeal(t, seed, cfg, n, true)
+	ring = buildIdealWrapped(t, seed, cfg, n, true, func(tr chord.Transport) chord.Transport {
+		return dialCost{Transport: tr, dials: dials}
+	})
+	return plain, ring, dials
+}
+
 // TestRecursiveLookupPrefersConnected: a node carrying a recursive lookup
 // on asks a connected candidate before a closer one a call would dial to,
 // only if it lies at most four times as far from the key; its row says
@@ -27,11 +39,7 @@ func TestRecursiveLookupPrefersConnected(t *testing.T) {
 	ctx := testCtx(t)
 	cfg := smallConfig()
 	const n = 256
-	plain := buildIdeal(t, 61, cfg, n, true)
-	dials := map[string]bool{}
-	ring := buildIdealWrapped(t, 61, cfg, n, true, func(tr chord.Transport) chord.Transport {
-		return dialCost{Transport: tr, dials: dials}
-	})
+	plain, ring, dials := dialRings(t, 61, cfg, n)
 	byAddr := map[string]*chord.Node{}
 	for _, node := range ring.nodes {
 		byAddr[node.Self().Addr] = node
@@ -123,11 +131,7 @@ func TestConnectedHopsAfterCrashes(t *testing.T) {
 	ctx := testCtx(t)
 	cfg := smallConfig()
 	const n = 256
-	plain := buildIdeal(t, 71, cfg, n, true)
-	dials := map[string]bool{}
-	ring := buildIdealWrapped(t, 71, cfg, n, true, func(tr chord.Transport) chord.Transport {
-		return dialCost{Transport: tr, dials: dials}
-	})
+	plain, ring, dials := dialRings(t, 71, cfg, n)
 	rng := rand.New(rand.NewSource(71))
 	for _, node := range ring.nodes {
 		if rng.Intn(2) == 0 {
