@@ -163,6 +163,7 @@ type Store struct {
 
 	batch   batcher     // gets and reads held back for a batch (batch.go)
 	flights readFlights // GetDirect reads shared by the gets of one key (coalesce.go)
+	turns   updateTurns // Updates of one key through this store take turns (update.go)
 
 	hintMu sync.Mutex
 	hints  map[string][]chord.NodeRef // owner address → the replicas it reads (replicaHints)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/chordtui/chordtui/chord"
@@ -52,6 +53,8 @@ const MaxUpdateAttempts = 64
 // MaxUpdateAttempts times (then ErrConflict). So two Updates of one key
 // never both apply a change made from the same value (no lost update),
 // under the conditions of the package's linearizability guarantee.
+// Updates of one key through this node take turns (updateTurns): they
+// conflict only with those made through other nodes.
 //
 // An error from fn ends the Update and is returned as it is. Any other
 // error means the change may or may not have been written (as for Set);
@@ -64,6 +67,11 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 	if err := s.checkKey(key); err != nil {
 		return res, fmt.Errorf("update: %w", err)
 	}
+	release, err := s.turns.take(ctx, key)
+	if err != nil {
+		return res, fmt.Errorf("update %q: waiting for the updates before it: %w", key, err)
+	}
+	defer release()
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		gr, err := s.GetDirect(ctx, key)
@@ -113,6 +121,51 @@ func (s *Store) Update(ctx context.Context, key string, fn func(value []byte, fo
 		if attempt >= MaxUpdateAttempts || !s.backoff(ctx, attempt) {
 			return res, fmt.Errorf("update %q: gave up after %d attempts: %w", key, attempt, err)
 		}
+	}
+}
+
+// updateTurns makes the Updates of one key through one store take turns,
+// first come first served. Without them, many clients of one node
+// incrementing one counter (the RESP endpoint's INCRs) read the same
+// version, all but one conflict, and read again, round after round, and
+// one could lose MaxUpdateAttempts times in a row. Updates of the key
+// through other nodes still conflict with these and retry.
+type updateTurns struct {
+	mu   sync.Mutex
+	keys map[string]*keyTurn
+}
+
+type keyTurn struct {
+	held    chan struct{} // holds a token while an Update of the key runs
+	waiting int           // Updates holding or waiting for the turn (under mu)
+}
+
+// take waits for key's turn, or for ctx to end. release ends the turn.
+func (t *updateTurns) take(ctx context.Context, key string) (release func(), err error) {
+	t.mu.Lock()
+	if t.keys == nil {
+		t.keys = map[string]*keyTurn{}
+	}
+	k := t.keys[key]
+	if k == nil {
+		k = &keyTurn{held: make(chan struct{}, 1)}
+		t.keys[key] = k
+	}
+	k.waiting++
+	t.mu.Unlock()
+	leave := func() {
+		t.mu.Lock()
+		if k.waiting--; k.waiting == 0 {
+			delete(t.keys, key)
+		}
+		t.mu.Unlock()
+	}
+	select {
+	case k.held <- struct{}{}: // senders wait in arrival order
+		return func() { <-k.held; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
 	}
 }
 

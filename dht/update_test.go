@@ -163,3 +163,62 @@ func concurrentIncrements(t *testing.T, crash bool) {
 	}
 	t.Logf("%d increments, %d failed, counter %d", len(got), len(failed), final)
 }
+
+// TestUpdatesTakeTurns: many clients incrementing one counter through one
+// node (the RESP endpoint's INCRs) take turns: none of them conflicts
+// with another, so each reads once and writes once, and the counter ends
+// at their number. A client whose context ends while it waits gets its
+// error without writing.
+func TestUpdatesTakeTurns(t *testing.T) {
+	r := newTestRing(t, 5, 1, nil)
+	via := r.any().store
+	const clients, each = 12, 10
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var attempts []int
+	for range clients {
+		wg.Add(1)
+		go func() { // exits after its increments
+			defer wg.Done()
+			for range each {
+				var next int
+				res, err := via.Update(context.Background(), "ctr", incr(&next))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				attempts = append(attempts, res.Attempts)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, a := range attempts {
+		if a != 1 {
+			t.Fatalf("attempts of the increments through one node: %v, want 1 each", attempts)
+		}
+	}
+	gr, err := via.Get(context.Background(), "ctr")
+	if err != nil || string(gr.Value) != strconv.Itoa(clients*each) {
+		t.Fatalf("ctr = %q, %v; want %d", gr.Value, err, clients*each)
+	}
+
+	release, err := via.turns.take(context.Background(), "ctr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	var next int
+	if _, err := via.Update(ctx, "ctr", incr(&next)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("an update waiting past its deadline: %v, want DeadlineExceeded", err)
+	}
+	release()
+	if gr, _ := via.Get(context.Background(), "ctr"); string(gr.Value) != strconv.Itoa(clients*each) {
+		t.Fatalf("after the update that timed out waiting, ctr = %q", gr.Value)
+	}
+	if n := len(via.turns.keys); n != 0 {
+		t.Fatalf("%d keys' turns left after every update ended", n)
+	}
+}
