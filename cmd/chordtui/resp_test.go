@@ -149,6 +149,32 @@ func TestRESPBenchmark(t *testing.T) {
 	}
 }
 
+// TestRESPConcurrentIncr: 24 redis-benchmark clients INCR one counter
+// through the endpoint at once: none gets an error reply (they take
+// turns at the node instead of conflicting until one gives up) and the
+// counter ends at the number of INCRs.
+func TestRESPConcurrentIncr(t *testing.T) {
+	needTool(t, "redis-benchmark")
+	p, port := startRESP(t, 8)
+	const incrs = 3000
+	cmd := exec.Command("redis-benchmark", "-p", port, "-t", "incr", "-n", strconv.Itoa(incrs), "-c", "24", "-q")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-benchmark: %v\n%s", err, out)
+	}
+	text := strings.ReplaceAll(string(out), "\r", "\n")
+	if strings.Contains(strings.ToLower(text), "error") || !strings.Contains(text, "INCR: ") {
+		t.Fatalf("redis-benchmark did not complete its INCRs without errors:\n%s", text)
+	}
+	// redis-benchmark's INCR test increments the key counter:__rand_int__.
+	if got := strings.TrimSpace(string(redisCLI(t, port, nil, "GET", "counter:__rand_int__"))); got != strconv.Itoa(incrs) {
+		t.Errorf("counter after %d INCRs = %q", incrs, got)
+	}
+	if r := p.mustOK("resp")[0]; r["errors"].(float64) != 0 {
+		t.Errorf("resp after the INCRs: %v errors", r["errors"])
+	}
+}
+
 // TestRESPUnderFaults: while redis-benchmark runs and clients read and
 // write through the endpoint, one node is killed from the REPL, then two
 // nodes adjacent on the ring (never the node the endpoint goes through).
