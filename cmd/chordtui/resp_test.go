@@ -150,29 +150,50 @@ func TestRESPBenchmark(t *testing.T) {
 }
 
 // TestRESPConcurrentIncr: 24 redis-benchmark clients INCR one counter
-// through the endpoint at once: none gets an error reply (they take
-// turns at the node instead of conflicting until one gives up) and the
-// counter ends at the number of INCRs.
+// through the endpoint at once: none gets an error reply, the counter ends
+// at the number of INCRs, and they take turns at the node instead of
+// conflicting: the node the endpoint goes through makes no more calls per
+// INCR (stats) than for the INCRs of one client alone.
 func TestRESPConcurrentIncr(t *testing.T) {
 	needTool(t, "redis-benchmark")
 	p, port := startRESP(t, 8)
-	const incrs = 3000
-	cmd := exec.Command("redis-benchmark", "-p", port, "-t", "incr", "-n", strconv.Itoa(incrs), "-c", "24", "-q")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("redis-benchmark: %v\n%s", err, out)
+	calls := func() float64 {
+		for _, n := range p.mustOK("stats")[0]["nodes"].([]any) {
+			if m := n.(map[string]any); m["name"] == "n0" {
+				return m["calls"].(float64)
+			}
+		}
+		t.Fatal("stats: no n0")
+		return 0
 	}
-	text := strings.ReplaceAll(string(out), "\r", "\n")
-	if strings.Contains(strings.ToLower(text), "error") || !strings.Contains(text, "INCR: ") {
-		t.Fatalf("redis-benchmark did not complete its INCRs without errors:\n%s", text)
+	incr := func(clients, n int) float64 { // n0's calls per INCR
+		t.Helper()
+		before := calls()
+		cmd := exec.Command("redis-benchmark", "-p", port, "-t", "incr", "-n", strconv.Itoa(n), "-c", strconv.Itoa(clients), "-q")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-benchmark: %v\n%s", err, out)
+		}
+		text := strings.ReplaceAll(string(out), "\r", "\n")
+		if strings.Contains(strings.ToLower(text), "error") || !strings.Contains(text, "INCR: ") {
+			t.Fatalf("redis-benchmark -c %d did not complete its INCRs without errors:\n%s", clients, text)
+		}
+		return (calls() - before) / float64(n)
 	}
+	const alone, together = 500, 3000
+	one := incr(1, alone)
+	many := incr(24, together)
 	// redis-benchmark's INCR test increments the key counter:__rand_int__.
-	if got := strings.TrimSpace(string(redisCLI(t, port, nil, "GET", "counter:__rand_int__"))); got != strconv.Itoa(incrs) {
-		t.Errorf("counter after %d INCRs = %q", incrs, got)
+	if got := strings.TrimSpace(string(redisCLI(t, port, nil, "GET", "counter:__rand_int__"))); got != strconv.Itoa(alone+together) {
+		t.Errorf("counter after %d INCRs = %q", alone+together, got)
 	}
 	if r := p.mustOK("resp")[0]; r["errors"].(float64) != 0 {
 		t.Errorf("resp after the INCRs: %v errors", r["errors"])
 	}
+	if many > 1.5*one {
+		t.Errorf("n0 made %.1f calls per INCR of 24 clients at once, against %.1f for one client alone: they conflict", many, one)
+	}
+	t.Logf("n0's calls per INCR: %.2f alone, %.2f with 24 clients", one, many)
 }
 
 // TestRESPUnderFaults: while redis-benchmark runs and clients read and
