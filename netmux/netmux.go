@@ -503,20 +503,20 @@ wait:
 // peer closes as soon as its socket does. It implements
 // chord.ConnectionReporter.
 func (t *Transport) Connected(addr string) bool {
-	t.mu.RLock()
-	s := t.peers[addr]
-	t.mu.RUnlock()
-	return s.usable() && !t.faults.unreliable(t.addr, addr)
+	return t.hasSession(addr) && !t.faults.unreliable(t.addr, addr)
 }
 
 // WouldDial reports whether a call to addr now would open a connection
 // first: t holds no usable session to it. Faults are not considered (see
 // Connected). It implements chord.DialReporter.
-func (t *Transport) WouldDial(addr string) bool {
+func (t *Transport) WouldDial(addr string) bool { return !t.hasSession(addr) }
+
+// hasSession reports whether t holds a usable session to addr.
+func (t *Transport) hasSession(addr string) bool {
 	t.mu.RLock()
 	s := t.peers[addr]
 	t.mu.RUnlock()
-	return !s.usable()
+	return s.usable()
 }
 
 // Call sends req to method at addr and waits for the reply, within the
