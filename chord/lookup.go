@@ -141,6 +141,25 @@ type lookup struct {
 	pathBuf                          [8]Hop
 
 	probe []byte // sent with every step (LookupOptions.Probe, stepcache.go)
+
+	// scratch, if set, holds answers taken apart and dropped within one
+	// step; it lies outside the lookup, so that resetting one leaves it.
+	scratch *lookupScratch
+}
+
+// lookupScratch is room for a step's answers that a lookup decodes and
+// drops within the step: the origin's own step answer, and the rows of a
+// forwarded lookup's reply. Most answers fit: a lookup then makes no
+// allocation for them.
+type lookupScratch struct {
+	owners, cands [maxCandidates]routeEntry
+	rows          [8]routeRow
+}
+
+// pooledLookup is what lookupPool holds: a lookup and its scratch.
+type pooledLookup struct {
+	l lookup
+	s lookupScratch
 }
 
 // Modes of resolve.
@@ -154,7 +173,7 @@ const (
 
 // lookupPool holds lookups for reuse: one is several KiB (its buffers),
 // and every lookup needs one.
-var lookupPool = sync.Pool{New: func() any { return new(lookup) }}
+var lookupPool = sync.Pool{New: func() any { return new(pooledLookup) }}
 
 // resolve runs an iterative lookup of key. With known == "" it starts from
 // this node's own tables; otherwise (Join, unify) the first node asked is known.
@@ -178,9 +197,11 @@ func (n *Node) recursiveMode() int {
 
 func (n *Node) resolveWith(ctx context.Context, key ID, known string, mode int, probe []byte) (LookupResult, error) {
 	start := time.Now()
-	l := lookupPool.Get().(*lookup)
-	defer lookupPool.Put(l)
-	*l = lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0, probe: probe}
+	pl := lookupPool.Get().(*pooledLookup)
+	defer lookupPool.Put(pl)
+	l := &pl.l
+	*l = lookup{n: n, key: key, explain: mode&lookupExplain != 0, hint: mode&lookupHint != 0, trust: mode&lookupTrustOwner != 0, ping: mode&lookupPingOwner != 0, probe: probe,
+		scratch: &pl.s}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Key = key
 	l.res.Path = l.pathBuf[:0]
@@ -229,7 +250,7 @@ func (l *lookup) run(ctx context.Context, known string) (NodeRef, error) {
 		body, err := n.rpc(ctx, e.ref.Addr, methodStep, l.stepRequest())
 		var a stepAnswer
 		if err == nil {
-			a, err = decodeStep(body, &internedAddrs)
+			a, err = decodeStep(body, &internedAddrs, l.scratch)
 		}
 		h := l.hop(e, time.Since(t0))
 		if err != nil {
@@ -302,6 +323,9 @@ func (l *lookup) local(ctx context.Context) (owner NodeRef, done bool, err error
 		return n.self, true, nil
 	}
 	var a stepAnswer
+	if l.scratch != nil {
+		a.owners, a.cands = l.scratch.owners[:0], l.scratch.cands[:0]
+	}
 	n.localStepLocked(l.key, &a)
 	n.mu.Unlock()
 	a.setFrom(n.self)
@@ -322,7 +346,8 @@ func (l *lookup) local(ctx context.Context) (owner NodeRef, done bool, err error
 // again with PingOwner when that fails.
 func (l *lookup) offer(ctx context.Context, a stepAnswer) (NodeRef, bool, error) {
 	if len(a.owners) > 0 && len(a.cands) > 0 && a.owners[0].via == viaSuccessor && l.ping {
-		l.later = append(l.later, laterOwners{depth: len(l.cands), owners: a.owners})
+		// Kept past this step: a copy, not the scratch the next step reuses.
+		l.later = append(l.later, laterOwners{depth: len(l.cands), owners: slices.Clone(a.owners)})
 		l.merge(a.cands)
 		return NodeRef{}, false, nil
 	}
@@ -720,6 +745,9 @@ func reuse(s []routeEntry, n int) []routeEntry {
 	return s[:0]
 }
 
+// stepScratch holds room for the answers serveStep encodes.
+var stepScratch = sync.Pool{New: func() any { return new(lookupScratch) }}
+
 // serveStep answers one lookup step for a remote asker.
 func (n *Node) serveStep(req []byte) []byte {
 	if len(req) < len(ID{}) {
@@ -727,7 +755,9 @@ func (n *Node) serveStep(req []byte) []byte {
 	}
 	var key ID
 	copy(key[:], req)
-	var a stepAnswer
+	s := stepScratch.Get().(*lookupScratch)
+	defer stepScratch.Put(s)
+	a := stepAnswer{owners: s.owners[:0], cands: s.cands[:0]}
 	n.mu.Lock()
 	if !n.joined {
 		n.mu.Unlock()

@@ -176,8 +176,9 @@ func appendRouteReply(b []byte, r *routeReply) []byte {
 	return b
 }
 
-// decodeRouteReply decodes the body of a route reply (after its status).
-func decodeRouteReply(b []byte) (routeReply, error) {
+// decodeRouteReply decodes the body of a route reply (after its status),
+// its rows into rows[:0] while they fit.
+func decodeRouteReply(b []byte, rows []routeRow) (routeReply, error) {
 	d := decoder{b: b, intern: &internedAddrs}
 	var r routeReply
 	r.outcome = d.byte()
@@ -196,7 +197,10 @@ func decodeRouteReply(b []byte) (routeReply, error) {
 	}
 	n := int(d.uvarint(maxRefs))
 	if d.err == nil && n > 0 {
-		r.rows = make([]routeRow, 0, n)
+		r.rows = rows[:0]
+		if cap(rows) < n {
+			r.rows = make([]routeRow, 0, n)
+		}
 	}
 	for i := 0; i < n && d.err == nil; i++ {
 		var w routeRow
@@ -305,7 +309,11 @@ func (l *lookup) forward(ctx context.Context, deadline time.Time) (routeEntry, b
 		cancel()
 		var rep routeReply
 		if err == nil {
-			if rep, err = decodeRouteReply(body); err != nil {
+			var rows []routeRow
+			if l.scratch != nil {
+				rows = l.scratch.rows[:0] // the rows are done with by the next call
+			}
+			if rep, err = decodeRouteReply(body, rows); err != nil {
 				err = fmt.Errorf("route %s: bad reply: %w: %w", e.ref.Addr, err, ErrNodeDown)
 			}
 		}
@@ -408,9 +416,12 @@ func (l *lookup) found(rep *routeReply) {
 type forwarding struct {
 	l      lookup
 	rowBuf [8]rowMeta
-	// the step answer's lists: a successor list's length and
-	// maxCandidates cover most answers without an allocation
-	ownerBuf, candBuf [maxCandidates]routeEntry
+	// the step answer's lists (a successor list's length and
+	// maxCandidates cover most answers without an allocation), and the
+	// rows of the forwarded call's reply
+	scratch lookupScratch
+	// the reply's rows, before they are encoded
+	outBuf [8]routeRow
 }
 
 var forwardPool = sync.Pool{New: func() any { return new(forwarding) }}
@@ -440,7 +451,7 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 	key := req.key.Mask(n.cfg.Bits)
 	fw := forwardPool.Get().(*forwarding)
 	defer fw.release()
-	a := stepAnswer{owners: fw.ownerBuf[:0], cands: fw.candBuf[:0]}
+	a := stepAnswer{owners: fw.scratch.owners[:0], cands: fw.scratch.cands[:0]}
 	n.mu.Lock()
 	if !n.joined {
 		n.mu.Unlock()
@@ -454,7 +465,7 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 	rows := fw.rowBuf[:0]
 	l := &fw.l
 	*l = lookup{n: n, key: key, trust: req.flags&routeTrust != 0, ping: req.flags&routePing != 0,
-		originJoining: req.flags&routeJoining != 0, rows: &rows}
+		originJoining: req.flags&routeJoining != 0, rows: &rows, scratch: &fw.scratch}
 	l.cands, l.asked, l.answered, l.failed = l.candBuf[:0], l.askedBuf[:0], l.answeredBuf[:0], l.failedBuf[:0]
 	l.res.Path = l.pathBuf[:0]
 	l.failed = append(l.failed, req.failed...)
@@ -491,10 +502,15 @@ func (n *Node) serveRoute(ctx context.Context, body []byte) []byte {
 			rep.owner, rep.check, rep.heard = owner, l.res.OwnerCheck, l.res.OwnerHeardAgo
 		}
 	}
-	rep.rows = make([]routeRow, len(l.res.Path))
+	rep.rows = fw.outBuf[:0]
+	if len(l.res.Path) > len(fw.outBuf) {
+		rep.rows = make([]routeRow, 0, len(l.res.Path))
+	}
+	rep.rows = rep.rows[:len(l.res.Path)]
 	for i, h := range l.res.Path {
 		w := &rep.rows[i]
-		w.e = routeEntry{ref: h.Node, from: h.From}
+		// The buffer may hold an earlier reply's row: every field is set.
+		*w = routeRow{e: routeEntry{ref: h.Node, from: h.From}}
 		if i < len(rows) { // always: every row was made by hop or splice
 			w.e.via, w.e.idx = rows[i].via, rows[i].idx
 			if rows[i].fallback {

@@ -243,12 +243,17 @@ func (d *decoder) refs() []NodeRef {
 	return out
 }
 
-func (d *decoder) entries() []routeEntry {
+// entries decodes a list of routing entries into buf[:0], or a new slice
+// if buf has room for fewer.
+func (d *decoder) entries(buf []routeEntry) []routeEntry {
 	n := int(d.uvarint(maxRefs))
 	if d.err != nil || n == 0 {
 		return nil
 	}
-	out := make([]routeEntry, 0, n)
+	out := buf[:0]
+	if cap(buf) < n {
+		out = make([]routeEntry, 0, n)
+	}
 	for i := 0; i < n && d.err == nil; i++ {
 		e := routeEntry{ref: d.ref(), via: d.byte()}
 		e.idx = int(d.uvarint(maxRefs))
@@ -257,11 +262,17 @@ func (d *decoder) entries() []routeEntry {
 	return out
 }
 
-func decodeStep(b []byte, intern *addrTable) (stepAnswer, error) {
+// decodeStep decodes a step answer; with s, its lists go into s's room
+// while they fit (the caller drops them before it decodes the next).
+func decodeStep(b []byte, intern *addrTable, s *lookupScratch) (stepAnswer, error) {
 	d := decoder{b: b, intern: intern}
 	a := stepAnswer{self: d.ref()}
-	a.owners = d.entries()
-	a.cands = d.entries()
+	var owners, cands []routeEntry
+	if s != nil {
+		owners, cands = s.owners[:0], s.cands[:0]
+	}
+	a.owners = d.entries(owners)
+	a.cands = d.entries(cands)
 	if d.err == nil && len(d.b) > 0 {
 		if heard := d.uvarint(maxHeardMicros); heard > 0 && len(a.owners) > 0 {
 			a.owners[0].vouched = true

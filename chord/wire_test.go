@@ -22,15 +22,18 @@ func TestWireRoundTrip(t *testing.T) {
 		{self: wireRef(11, "j:11"), owners: []routeEntry{{ref: wireRef(12, "k:12"), via: viaSuccessor, vouched: true}, {ref: wireRef(13, "l:13"), via: viaSuccessor, idx: 1}}},
 		{self: wireRef(11, "j:11"), owners: []routeEntry{{ref: wireRef(12, "k:12"), via: viaSuccessor, vouched: true, heard: 25123 * time.Microsecond}}},
 	}
+	var scratch lookupScratch // shared by every decode: each must leave no trace of the one before
 	for i, a := range steps {
 		b := appendStep(nil, &a)
 		if b[0] != statusOK {
 			t.Fatalf("step %d: status %d", i, b[0])
 		}
-		for _, tab := range []*addrTable{nil, &intern} {
-			got, err := decodeStep(b[1:], tab)
-			if err != nil || !reflect.DeepEqual(got, a) {
-				t.Fatalf("step %d: decoded %+v, %v; want %+v", i, got, err, a)
+		for _, s := range []*lookupScratch{nil, &scratch} {
+			for _, tab := range []*addrTable{nil, &intern} {
+				got, err := decodeStep(b[1:], tab, s)
+				if err != nil || !reflect.DeepEqual(got, a) {
+					t.Fatalf("step %d (scratch %v): decoded %+v, %v; want %+v", i, s != nil, got, err, a)
+				}
 			}
 		}
 	}
@@ -107,6 +110,36 @@ func TestStateLoadsWire(t *testing.T) {
 	for k := 0; k < len(b)-1; k++ {
 		if st, err := decodeState(b[1:1+k], nil, stateLoads); err == nil && st.hasLoads && len(st.succLoads) == 2 {
 			t.Fatalf("a %d-byte prefix decoded whole", k)
+		}
+	}
+}
+
+// Route replies decoded one after another into the same rows buffer come
+// out whole: a later reply keeps nothing of an earlier one's rows (a
+// failed row's error, its flags), and one with more rows than the buffer
+// holds still comes out whole.
+func TestRouteReplyRowsReuse(t *testing.T) {
+	row := func(i int, flags byte, err string) routeRow {
+		return routeRow{e: routeEntry{ref: wireRef(uint64(i), "r:1"), from: wireRef(uint64(i+1), "f:1"), via: viaFinger, idx: i},
+			flags: flags, rtt: time.Duration(i) * time.Microsecond, err: err}
+	}
+	var many []routeRow
+	for i := range 11 {
+		many = append(many, row(i, 0, ""))
+	}
+	replies := []routeReply{
+		{outcome: routeFound, owner: routeEntry{ref: wireRef(40, "o:1"), from: wireRef(41, "f:2"), via: viaSuccessor, idx: 2}, check: OwnerVouched, heard: 3 * time.Millisecond,
+			rows: []routeRow{row(1, rowFailed|rowTimeout, "timed out"), row(2, rowConnected, "")}},
+		{outcome: routeNoCandidate, rows: []routeRow{row(3, 0, "")}},
+		{outcome: routeStepLimit},
+		{outcome: routeFound, owner: routeEntry{ref: wireRef(42, "o:2"), from: wireRef(43, "f:3")}, check: OwnerPinged, rows: many},
+	}
+	var buf [8]routeRow
+	for i, want := range replies {
+		b := appendRouteReply(nil, &want)
+		got, err := decodeRouteReply(b[1:], buf[:0])
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("reply %d: decoded %+v, %v; want %+v", i, got, err, want)
 		}
 	}
 }
