@@ -147,10 +147,10 @@ type lookup struct {
 	scratch *lookupScratch
 }
 
-// lookupScratch is room for a step's answers that a lookup decodes and
-// drops within the step: the origin's own step answer, and the rows of a
-// forwarded lookup's reply. Most answers fit: a lookup then makes no
-// allocation for them.
+// lookupScratch is room for what one step takes apart and drops before
+// the next: a step answer (the origin's own, a remote one decoded, or the
+// one serveStep encodes) and the rows of a forwarded lookup's reply. Most
+// answers fit: a step then makes no allocation for them.
 type lookupScratch struct {
 	owners, cands [maxCandidates]routeEntry
 	rows          [8]routeRow
