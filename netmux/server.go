@@ -39,9 +39,9 @@ func (t *Transport) acceptLoop() {
 		}
 		if len(t.pending) >= t.cfg.MaxPendingHandshakes {
 			t.mu.Unlock()
-			t.stats.rejected.Add(1)
 			t.logRefusal(refusedBusy, raw.RemoteAddr(), "netmux: rejected connection",
 				fmt.Sprintf("%d handshakes already pending", t.cfg.MaxPendingHandshakes))
+			t.stats.rejected.Add(1) // after the line, as acceptConn counts
 			_ = raw.Close()
 			continue
 		}
@@ -66,17 +66,18 @@ func (t *Transport) acceptConn(conn *countingConn) {
 	peer, err := serverHandshake(conn, t.cfg.Key, &t.ring)
 	if err != nil {
 		unpend()
+		// Logged, then counted: whoever sees the count sees the line.
 		switch {
 		case t.state.Load() != stateOpen:
 		case errors.Is(err, errOtherRing):
-			t.stats.rejected.Add(1)
 			t.logRefusal(refusedRing, conn.RemoteAddr(), "netmux: refused a node of another ring", err.Error())
-		case errors.Is(err, errAuth):
-			t.stats.authRefused.Add(1)
-			t.logRefusal(refusedKey, conn.RemoteAddr(), "netmux: refused a connection for the cluster key", err.Error())
-		default:
 			t.stats.rejected.Add(1)
+		case errors.Is(err, errAuth):
+			t.logRefusal(refusedKey, conn.RemoteAddr(), "netmux: refused a connection for the cluster key", err.Error())
+			t.stats.authRefused.Add(1)
+		default:
 			t.logRefusal(refusedProtocol, conn.RemoteAddr(), "netmux: rejected connection", err.Error())
+			t.stats.rejected.Add(1)
 		}
 		_ = conn.Close()
 		return
