@@ -68,6 +68,92 @@ func rawTCPPingPong(callers int) (*pingPong, error) {
 	return pp, nil
 }
 
+// rawTCPHandoffPingPong is rawTCPPingPong with the two hand-overs of a
+// multiplexer: at each end one goroutine reads the connection and hands
+// every message over an unbuffered channel, to a worker that answers
+// (server) or to the caller that waits for it (client). It prices those
+// hand-overs alone, next to what a session's receive loop costs.
+func rawTCPHandoffPingPong(callers int) (*pingPong, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // exits when ln is closed
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(2)
+			work, done := make(chan []byte), make(chan struct{})
+			go func() { // the worker: exits when the reader closes work
+				defer wg.Done()
+				for m := range work {
+					_, _ = c.Write(m)
+					done <- struct{}{}
+				}
+			}()
+			go func() { // the reader: exits when the client closes
+				defer wg.Done()
+				defer close(work)
+				defer c.Close()
+				buf := make([]byte, floorPayload)
+				for {
+					if _, err := io.ReadFull(c, buf); err != nil {
+						return
+					}
+					work <- buf
+					<-done
+				}
+			}()
+		}
+	}()
+	var conns []net.Conn
+	closeAll := func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		_ = ln.Close()
+		wg.Wait()
+	}
+	pp := &pingPong{Close: closeAll}
+	for range callers {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		conns = append(conns, c)
+		// One reply at a time is outstanding, so the reader never finds
+		// the slot full: the error that ends it, once the calls are over,
+		// goes in the slot too.
+		replies := make(chan error, 1)
+		wg.Add(1)
+		go func() { // the client's reader: exits when c is closed
+			defer wg.Done()
+			in := make([]byte, floorPayload)
+			for {
+				_, err := io.ReadFull(c, in)
+				replies <- err
+				if err != nil {
+					return
+				}
+			}
+		}()
+		out := make([]byte, floorPayload)
+		pp.Calls = append(pp.Calls, func() error {
+			if _, err := c.Write(out); err != nil {
+				return err
+			}
+			return <-replies
+		})
+	}
+	return pp, nil
+}
+
 // yamuxPingPong opens callers streams of one hashicorp/yamux session (one
 // TCP connection, default yamux settings) to an echo server: the
 // multiplexer's cost over raw TCP, without netmux's framing or batching.

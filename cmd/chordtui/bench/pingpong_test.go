@@ -12,7 +12,8 @@ import (
 )
 
 // BenchmarkPingPong compares, side by side in one run, a 64-byte request
-// and reply over: a raw loopback TCP connection per caller; a yamux stream
+// and reply over: a raw loopback TCP connection per caller; the same with
+// a multiplexer's two hand-overs between goroutines; a yamux stream
 // per caller on one session; a netmux call (pooled streams); and a netmux
 // call that opens a fresh stream every time. Each runs with 1 and with 16
 // concurrent callers. Metrics: p50-µs and p99-µs per round trip (exact,
@@ -28,6 +29,7 @@ func BenchmarkPingPong(b *testing.B) {
 		make func(callers int) (*pingPong, error)
 	}{
 		{"rawTCP", rawTCPPingPong},
+		{"rawTCPHandoff", rawTCPHandoffPingPong},
 		{"yamuxStream", yamuxPingPong},
 		{"netmuxCall", func(callers int) (*pingPong, error) { return netmuxPingPong(netmux.DefaultConfig(), callers) }},
 		{"netmuxCallNoPool", func(callers int) (*pingPong, error) { return netmuxPingPong(noPool, callers) }},
