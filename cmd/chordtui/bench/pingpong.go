@@ -30,103 +30,39 @@ type pingPong struct {
 // rawTCPPingPong connects callers TCP connections to an echo server on
 // 127.0.0.1: the kernel's round trip, nothing on top.
 func rawTCPPingPong(callers int) (*pingPong, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // exits when ln is closed
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); echoFixed(c) }() // exits when the client closes
-		}
-	}()
-	var conns []net.Conn
-	closeAll := func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		_ = ln.Close()
-		wg.Wait()
-	}
-	pp := &pingPong{Close: closeAll}
-	for range callers {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		conns = append(conns, c)
-		pp.Calls = append(pp.Calls, pingPongOn(c))
-	}
-	return pp, nil
+	return tcpPingPong(callers,
+		func(c net.Conn, _ *sync.WaitGroup) { echoFixed(c) },
+		func(c net.Conn, _ *sync.WaitGroup) func() error { return pingPongOn(c) })
 }
 
 // rawTCPHandoffPingPong is rawTCPPingPong with the two hand-overs of a
 // multiplexer: at each end one goroutine reads the connection and hands
-// every message over an unbuffered channel, to a worker that answers
-// (server) or to the caller that waits for it (client). It prices those
-// hand-overs alone, next to what a session's receive loop costs.
+// every message over a channel, to a worker that answers (server) or to
+// the caller that waits for it (client). It prices those hand-overs
+// alone, next to what a session's receive loop costs.
 func rawTCPHandoffPingPong(callers int) (*pingPong, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // exits when ln is closed
-		defer wg.Done()
+	serve := func(c net.Conn, wg *sync.WaitGroup) {
+		work, done := make(chan []byte), make(chan struct{})
+		wg.Add(1)
+		go func() { // the worker: exits when the reader closes work
+			defer wg.Done()
+			for m := range work {
+				_, _ = c.Write(m)
+				done <- struct{}{}
+			}
+		}()
+		defer close(work)
+		defer c.Close()
+		buf := make([]byte, floorPayload)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if _, err := io.ReadFull(c, buf); err != nil {
 				return
 			}
-			wg.Add(2)
-			work, done := make(chan []byte), make(chan struct{})
-			go func() { // the worker: exits when the reader closes work
-				defer wg.Done()
-				for m := range work {
-					_, _ = c.Write(m)
-					done <- struct{}{}
-				}
-			}()
-			go func() { // the reader: exits when the client closes
-				defer wg.Done()
-				defer close(work)
-				defer c.Close()
-				buf := make([]byte, floorPayload)
-				for {
-					if _, err := io.ReadFull(c, buf); err != nil {
-						return
-					}
-					work <- buf
-					<-done
-				}
-			}()
+			work <- buf
+			<-done
 		}
-	}()
-	var conns []net.Conn
-	closeAll := func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		_ = ln.Close()
-		wg.Wait()
 	}
-	pp := &pingPong{Close: closeAll}
-	for range callers {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		conns = append(conns, c)
+	call := func(c net.Conn, wg *sync.WaitGroup) func() error {
 		// One reply at a time is outstanding, so the reader never finds
 		// the slot full: the error that ends it, once the calls are over,
 		// goes in the slot too.
@@ -144,12 +80,56 @@ func rawTCPHandoffPingPong(callers int) (*pingPong, error) {
 			}
 		}()
 		out := make([]byte, floorPayload)
-		pp.Calls = append(pp.Calls, func() error {
+		return func() error {
 			if _, err := c.Write(out); err != nil {
 				return err
 			}
 			return <-replies
-		})
+		}
+	}
+	return tcpPingPong(callers, serve, call)
+}
+
+// tcpPingPong connects callers TCP connections to a server on 127.0.0.1
+// that runs serve on each connection it accepts (until the client closes
+// it), and makes each caller's call with call. Goroutines either starts
+// are counted in the WaitGroup it is given and must exit once their
+// connection is closed.
+func tcpPingPong(callers int, serve func(net.Conn, *sync.WaitGroup), call func(net.Conn, *sync.WaitGroup) func() error) (*pingPong, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // exits when ln is closed
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); serve(c, &wg) }() // exits when the client closes
+		}
+	}()
+	var conns []net.Conn
+	closeAll := func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		_ = ln.Close()
+		wg.Wait()
+	}
+	pp := &pingPong{Close: closeAll}
+	for range callers {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		conns = append(conns, c)
+		pp.Calls = append(pp.Calls, call(c, &wg))
 	}
 	return pp, nil
 }
