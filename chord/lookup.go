@@ -142,8 +142,9 @@ type lookup struct {
 
 	probe []byte // sent with every step (LookupOptions.Probe, stepcache.go)
 
-	// scratch, if set, holds answers taken apart and dropped within one
-	// step; it lies outside the lookup, so that resetting one leaves it.
+	// scratch holds answers taken apart and dropped within one step; it
+	// lies outside the lookup, so that resetting one leaves it. Every
+	// lookup has one (resolveWith, serveRoute).
 	scratch *lookupScratch
 }
 
@@ -322,10 +323,7 @@ func (l *lookup) local(ctx context.Context) (owner NodeRef, done bool, err error
 		}
 		return n.self, true, nil
 	}
-	var a stepAnswer
-	if l.scratch != nil {
-		a.owners, a.cands = l.scratch.owners[:0], l.scratch.cands[:0]
-	}
+	a := stepAnswer{owners: l.scratch.owners[:0], cands: l.scratch.cands[:0]}
 	n.localStepLocked(l.key, &a)
 	n.mu.Unlock()
 	a.setFrom(n.self)

@@ -309,11 +309,8 @@ func (l *lookup) forward(ctx context.Context, deadline time.Time) (routeEntry, b
 		cancel()
 		var rep routeReply
 		if err == nil {
-			var rows []routeRow
-			if l.scratch != nil {
-				rows = l.scratch.rows[:0] // the rows are done with by the next call
-			}
-			if rep, err = decodeRouteReply(body, rows); err != nil {
+			// The rows are done with before the next call.
+			if rep, err = decodeRouteReply(body, l.scratch.rows[:0]); err != nil {
 				err = fmt.Errorf("route %s: bad reply: %w: %w", e.ref.Addr, err, ErrNodeDown)
 			}
 		}
