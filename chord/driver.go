@@ -124,7 +124,9 @@ type Driver struct {
 	timer      *time.Timer     // fires at the earliest due (nil before Start)
 	armedAt    time.Time       // what timer is set for
 	running    bool            // a timer round is in progress
-	ctx        context.Context // rounds' ctx, cancelled by Stop
+	life       context.Context // cancelled by Stop
+	end        context.CancelFunc
+	ctx        context.Context // rounds' ctx: life's, cancelled also by Pause
 	cancel     context.CancelFunc
 	unwatch    func()               // ends the transport's change notifications
 	goneAt     map[string]time.Time // peers reported gone, until when they are remembered
@@ -155,7 +157,8 @@ func NewDriver(tasks []Task, jitter float64, seed int64) *Driver {
 			d.settle = t.watch.n.cfg.IdleSettle
 		}
 	}
-	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.life, d.end = context.WithCancel(context.Background())
+	d.ctx, d.cancel = context.WithCancel(d.life)
 	return d
 }
 
@@ -184,17 +187,29 @@ func (d *Driver) Start() {
 }
 
 // Pause stops running rounds until Resume; Step still works while paused.
+// A timer round under way is cancelled (its calls end with its ctx, and a
+// call ended so says nothing about its peer), and Pause returns only once
+// no round runs: nothing the driver started acts after Pause returns, as
+// nothing a frozen process does would.
 func (d *Driver) Pause() {
 	d.mu.Lock()
-	d.paused = true
+	if !d.paused {
+		d.paused = true
+		d.cancel()
+	}
 	d.mu.Unlock()
+	d.run.Lock() // a round under way (timer, Step or Do) has ended
+	d.run.Unlock()
 }
 
 // Resume undoes Pause, and returns every task to its base period (Wake):
 // rounds run or stepped while paused may have left work to do.
 func (d *Driver) Resume() {
 	d.mu.Lock()
-	d.paused = false
+	if d.paused {
+		d.paused = false
+		d.ctx, d.cancel = context.WithCancel(d.life)
+	}
 	d.mu.Unlock()
 	d.Wake()
 }
@@ -406,7 +421,7 @@ func (d *Driver) Stop() {
 	d.mu.Lock()
 	if !d.stopped {
 		d.stopped = true
-		d.cancel()
+		d.end()
 		if d.timer != nil {
 			d.timer.Stop()
 		}
@@ -494,13 +509,17 @@ func (d *Driver) fire() {
 	}
 	d.running = true
 	d.rounds.Add(1)
-	paused, ctx := d.paused, d.ctx
 	d.mu.Unlock()
 	defer d.rounds.Done()
 
+	// Paused is read holding run, which Pause takes after setting it: a
+	// round either sees the pause or is waited for by Pause.
+	d.run.Lock()
+	d.mu.Lock()
+	paused, ctx := d.paused, d.ctx
+	d.mu.Unlock()
 	changed, nextFinger, stale := false, 0, false
 	if !paused {
-		d.run.Lock()
 		failed := d.tasks[next].run(ctx)
 		if d.backoff > 1 {
 			changed, nextFinger = d.watch.look()
@@ -509,8 +528,8 @@ func (d *Driver) fire() {
 		if d.watch != nil {
 			stale = d.retarget(time.Now())
 		}
-		d.run.Unlock()
 	}
+	d.run.Unlock()
 
 	d.mu.Lock()
 	defer d.mu.Unlock()

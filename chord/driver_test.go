@@ -106,6 +106,31 @@ func TestDriverStopCancelsRunningRound(t *testing.T) {
 	}
 }
 
+// Pause cancels the ctx of a timer round in progress and returns only once
+// that round has ended; after Resume rounds run with a live ctx again.
+func TestDriverPauseCancelsRunningRound(t *testing.T) {
+	var started, finished, liveAfterResume atomic.Int32
+	var resumed atomic.Bool
+	d := chord.NewDriver([]chord.Task{{Name: "slow", Every: time.Millisecond, Run: func(ctx context.Context) {
+		if resumed.Load() && ctx.Err() == nil {
+			liveAfterResume.Add(1)
+		}
+		started.Add(1)
+		<-ctx.Done()
+		finished.Add(1)
+	}}}, 0, 1)
+	d.Start()
+	defer d.Stop()
+	waitFor(t, "the round to start", func() bool { return started.Load() == 1 })
+	d.Pause()
+	if finished.Load() != 1 {
+		t.Fatal("Pause returned while the round it cancelled was still running")
+	}
+	resumed.Store(true)
+	d.Resume()
+	waitFor(t, "a round with a live ctx after Resume", func() bool { return liveAfterResume.Load() >= 1 })
+}
+
 // NodeTasks runs the node's three rounds; a driven ring forms by itself.
 func TestNodeTasksFormARing(t *testing.T) {
 	cfg := smallConfig()

@@ -675,8 +675,9 @@ func (c *Cluster) PauseMaintenance() {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.pauseMaintenanceLocked()
+	drvs := c.pauseMaintenanceLocked()
+	c.mu.Unlock()
+	pauseAll(drvs)
 }
 
 // ResumeMaintenance restarts the rounds of every live node.

@@ -333,6 +333,12 @@ func (s *Standalone) adminFunc() adminFunc {
 		return nil
 	}
 	return func(_ context.Context, req AdminRequest) error {
+		var pause *chord.Driver
+		defer func() {
+			if pause != nil {
+				pause.Pause() // waits for a round under way: not under s.mu
+			}
+		}()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		m := s.m
@@ -354,7 +360,7 @@ func (s *Standalone) adminFunc() adminFunc {
 			}
 			m.state = StatePaused
 			s.tr.paused.Store(true)
-			m.drv.Pause()
+			pause = m.drv
 		case AdminResume:
 			if m.state != StatePaused {
 				return errorf(ErrNodeState, "resume: %s, not paused", stateText(m.name, m.state))

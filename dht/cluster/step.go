@@ -237,8 +237,9 @@ func (c *Cluster) Step(ctx context.Context, task, node string) (StepReport, erro
 	if node != "" {
 		rep.Node = targets[0].name
 	}
-	c.pauseMaintenanceLocked()
+	drvs := c.pauseMaintenanceLocked()
 	c.mu.Unlock()
+	pauseAll(drvs)
 
 	tasks := []string{t}
 	if t == TaskAll {
@@ -270,17 +271,28 @@ func (c *Cluster) Step(ctx context.Context, task, node string) (StepReport, erro
 	return rep, nil
 }
 
-// pauseMaintenanceLocked pauses every driver, if not already paused.
-// Caller holds opMu and mu.
-func (c *Cluster) pauseMaintenanceLocked() {
+// pauseMaintenanceLocked marks maintenance paused and returns every
+// driver, which the caller pauses (pauseAll) once it has released mu: a
+// driver's Pause waits for a round under way, and a round may need mu
+// (onMerge). Caller holds opMu and mu.
+func (c *Cluster) pauseMaintenanceLocked() []*chord.Driver {
 	if !c.maintPaused {
 		c.pausedAt = time.Now()
 	}
 	c.maintPaused = true
+	var drvs []*chord.Driver
 	for _, m := range c.members {
 		if m.drv != nil {
-			m.drv.Pause()
+			drvs = append(drvs, m.drv)
 		}
+	}
+	return drvs
+}
+
+// pauseAll pauses drvs, each cancelling and waiting for its round under way.
+func pauseAll(drvs []*chord.Driver) {
+	for _, d := range drvs {
+		d.Pause()
 	}
 }
 
