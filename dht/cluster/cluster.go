@@ -61,6 +61,9 @@ type Cluster struct {
 	// forming: a large ring is forming in Start, whose drivers skip their
 	// own rounds but stabilize (Cluster.tasks, joinInWaves).
 	forming atomic.Bool
+	// fixing: Start is fixing the fingers of a settled ring, and the
+	// drivers skip their stabilize rounds too (Cluster.fixFingers).
+	fixing atomic.Bool
 
 	mu          sync.RWMutex // guards the fields below and every member's mutable fields
 	cfg         Config
