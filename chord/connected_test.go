@@ -165,3 +165,59 @@ func TestConnectedHopsAfterCrashes(t *testing.T) {
 		t.Fatalf("only %d of 300 lookups could be compared", agree)
 	}
 }
+
+// TestVerifyFingerOnlyWhenConnected: fix_fingers checks a finger beyond
+// the successor list with one call to it only if that call opens no
+// connection; otherwise it looks the finger up (over open connections) and
+// sets the same node.
+func TestVerifyFingerOnlyWhenConnected(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := smallConfig()
+	_, ring, dials := dialRings(t, 83, cfg, 256)
+	node := ring.nodes[5]
+	cycle := func() []chord.RoundReport {
+		t.Helper()
+		var reps []chord.RoundReport
+		for range 200 {
+			rep, err := node.FixFingersReport(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reps) > 0 && rep.Finger == reps[0].Finger {
+				return reps
+			}
+			reps = append(reps, rep)
+		}
+		t.Fatal("fix_fingers did not come back to its first finger in 200 rounds")
+		return nil
+	}
+	connected := map[int]chord.RoundReport{}
+	verified := 0
+	for _, rep := range cycle() {
+		connected[rep.Finger] = rep
+		if rep.Verified {
+			verified++
+		}
+	}
+	if verified == 0 {
+		t.Fatal("every node connected: no finger was verified with a call")
+	}
+
+	for _, f := range node.Status().Fingers {
+		dials[f.Addr] = true
+	}
+	for _, rep := range cycle() {
+		for _, c := range rep.Calls {
+			if c.Role == chord.RoleVerify {
+				t.Fatalf("finger %d: a verify call to %s, which a call would dial to", rep.Finger, c.Peer.Addr)
+			}
+		}
+		want, ok := connected[rep.Finger]
+		if !ok || rep.Owner != want.Owner {
+			t.Fatalf("finger %d set to %s, want %s as when connected", rep.Finger, rep.Owner.Addr, want.Owner.Addr)
+		}
+		if want.Verified && rep.Lookup == nil {
+			t.Fatalf("finger %d: neither verified nor looked up", rep.Finger)
+		}
+	}
+}
