@@ -189,16 +189,18 @@ func (d *Driver) Start() {
 // Pause stops running rounds until Resume; Step still works while paused.
 // A timer round under way is cancelled (its calls end with its ctx, and a
 // call ended so says nothing about its peer), and Pause returns only once
-// no round runs: nothing the driver started acts after Pause returns, as
-// nothing a frozen process does would.
+// no round runs: the driver starts nothing after Pause returns, and what
+// it had started has ended (a request already sent may still be served).
 func (d *Driver) Pause() {
 	d.mu.Lock()
-	if !d.paused {
-		d.paused = true
-		d.cancel()
-	}
+	d.cancel() // the rounds' ctx: Resume makes a new one
 	d.mu.Unlock()
 	d.run.Lock() // a round under way (timer, Step or Do) has ended
+	// Set holding run, which fire reads it under: a timer round after this
+	// one sees it.
+	d.mu.Lock()
+	d.paused = true
+	d.mu.Unlock()
 	d.run.Unlock()
 }
 

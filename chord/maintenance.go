@@ -297,8 +297,9 @@ func (n *Node) checkPredecessor(ctx context.Context, rep *RoundReport) error {
 // set at once, so one cycle costs one lookup per distinct finger. As in the
 // paper, the owner found is not pinged: a finger is only a routing hint, so
 // a finger inside this node's successor list costs no call at all. A finger
-// already set beyond the successor list is first verified with one call to
-// it (verifyFinger); only a finger that fails the check costs a lookup.
+// already set beyond the successor list, to a node this one is connected
+// to, is first verified with one call to it (verifyFinger); only a finger
+// that fails the check, or would need a new connection, costs a lookup.
 func (n *Node) FixFingers(ctx context.Context) error { return n.fixFingers(ctx, nil) }
 
 // fixFingers is FixFingers, recording what it did in rep when rep is not nil.
@@ -370,7 +371,8 @@ func (n *Node) FixFinger(ctx context.Context, k int) error {
 // and the call goes to a node this one already talks to rather than
 // through the log N strangers of an iterative lookup. A node it is not
 // connected to (DialReporter) is not called either: a dial costs several
-// hops' worth of CPU, and the lookup goes over connections already open.
+// hops' worth of CPU, and the lookup goes mostly over connections already
+// open (lookup.nextConnected).
 // At 1024 nodes, where the descriptors do not let a node keep a
 // connection to every finger, verifying dialled on every other call.
 func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef, rep *RoundReport) NodeRef {

@@ -134,6 +134,11 @@ type Standalone struct {
 	done   chan struct{} // closed when the node has stopped (Leave, Kill or Close)
 	once   sync.Once
 	wg     sync.WaitGroup
+
+	// adminMu serialises admin operations, so that a pause's wait for its
+	// driver's round (after mu is released) cannot reorder it with a
+	// resume. Rounds never take it.
+	adminMu sync.Mutex
 }
 
 // StartStandalone starts one node: it listens on cfg.Listen, creates a
@@ -333,6 +338,8 @@ func (s *Standalone) adminFunc() adminFunc {
 		return nil
 	}
 	return func(_ context.Context, req AdminRequest) error {
+		s.adminMu.Lock()
+		defer s.adminMu.Unlock()
 		var pause *chord.Driver
 		defer func() {
 			if pause != nil {

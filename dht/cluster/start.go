@@ -300,8 +300,9 @@ const fixAllFingersAbove = 64
 // fingers still point past nodes that joined later; one fix_fingers round
 // refreshes one distinct finger, so a large ring, whose fix-fingers period
 // ConfigFor lengthens, would take log N periods to correct them all. A
-// finger already right costs one call to verify it. Errors are left to the
-// normal rounds to repair.
+// finger already right costs one call to verify it (a lookup if this node
+// has no connection to it). Errors are left to the normal rounds to
+// repair.
 func (c *Cluster) fixAllFingers(ctx context.Context, ms []*member) {
 	c.eachDriver(ctx, ms, func(ctx context.Context, node *chord.Node) { _ = node.FixAllFingers(ctx) })
 }
