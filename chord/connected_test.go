@@ -216,8 +216,9 @@ func TestVerifyFingerOnlyWhenConnected(t *testing.T) {
 		if !ok || rep.Owner != want.Owner {
 			t.Fatalf("finger %d set to %s, want %s as when connected", rep.Finger, rep.Owner.Addr, want.Owner.Addr)
 		}
-		if want.Verified && rep.Lookup == nil {
-			t.Fatalf("finger %d: neither verified nor looked up", rep.Finger)
+		if want.Verified && (rep.Lookup == nil || rep.Unconnected != want.Owner) {
+			t.Fatalf("finger %d: lookup %v, unconnected %s: want a lookup, and the current finger %s named as not connected",
+				rep.Finger, rep.Lookup != nil, rep.Unconnected.Addr, want.Owner.Addr)
 		}
 	}
 }

@@ -379,6 +379,9 @@ func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef, rep *Round
 	dr, reports := n.tr.(DialReporter)
 	for range 2 {
 		if reports && dr.WouldDial(f.Addr) {
+			if rep != nil {
+				rep.Unconnected = f
+			}
 			return NodeRef{}
 		}
 		st, err := n.callState(ctx, f.Addr, false)

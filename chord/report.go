@@ -134,11 +134,15 @@ type RoundReport struct {
 	// Start, and LastSet the last finger set to Owner as well (fingers
 	// Finger..LastSet share it). Verified says one call to the current
 	// finger confirmed it (Calls); otherwise Lookup is the lookup of Start.
-	// Owner is zero when the finger could not be refreshed (Err).
+	// Unconnected is the node the check would have asked next when this
+	// node holds no connection to it: it looked Start up instead of
+	// opening one. Owner is zero when the finger could not be refreshed
+	// (Err).
 	Finger, LastSet int
 	Start           ID
 	Owner           NodeRef
 	Verified        bool
+	Unconnected     NodeRef
 	Lookup          *LookupResult
 
 	// Err is the round's error text, "" when it completed.

@@ -21,7 +21,7 @@ func (c *Cluster) captionLocked(r StepRound, cr chord.RoundReport, before, after
 	case TaskStabilize:
 		s = stabilizeCaption(r, cr, before, after, c.refLocked)
 	case TaskFixFingers:
-		s = fingersCaption(r, cr, before)
+		s = fingersCaption(r, cr, before, c.refLocked)
 	case TaskCheckPredecessor:
 		s = checkPredCaption(r, before)
 	case TaskRepair:
@@ -182,7 +182,7 @@ func equalRefs(a, b []chord.NodeRef) bool {
 // fingersCaption words a fix_fingers round: finger k's start, how its
 // successor was found (one call to verify it, or a lookup), and which
 // fingers it set.
-func fingersCaption(r StepRound, cr chord.RoundReport, before chord.Status) string {
+func fingersCaption(r StepRound, cr chord.RoundReport, before chord.Status, ref func(chord.NodeRef) Peer) string {
 	n := r.Node.Name
 	if cr.Finger == 0 {
 		return n + " could not start a fix_fingers round."
@@ -211,6 +211,13 @@ func fingersCaption(r StepRound, cr chord.RoundReport, before chord.Status) stri
 			continue
 		}
 		out = append(out, fmt.Sprintf("It asks %s for its predecessor: %s.", who, call.Pred))
+	}
+	if !cr.Unconnected.IsZero() {
+		who := ref(cr.Unconnected).String() + ", the current finger"
+		if !prev.IsZero() {
+			who = ref(cr.Unconnected).String()
+		}
+		out = append(out, fmt.Sprintf("%s has no connection open to %s: rather than open one to check it, it looks the start up.", n, who))
 	}
 	owner := r.Node
 	for _, ch := range r.Changes {

@@ -445,3 +445,24 @@ func TestSnapshotFingerTable(t *testing.T) {
 		t.Fatal("a finger table for a node that does not exist")
 	}
 }
+
+// TestFingersCaptionUnconnected: a fix_fingers round that looked a finger
+// up because its node holds no connection to the current finger says so
+// before the lookup.
+func TestFingersCaptionUnconnected(t *testing.T) {
+	const bits = 6
+	id := func(v uint64) chord.ID { return chord.IDFromUint64(bits, v) }
+	n8, n42 := chord.NodeRef{ID: id(8), Addr: "a8"}, chord.NodeRef{ID: id(42), Addr: "a42"}
+	ref := func(r chord.NodeRef) Peer {
+		return Peer{Name: "N" + r.Addr[1:], ID: RingID{ID: r.ID, Bits: bits}, Addr: r.Addr}
+	}
+	r := StepRound{Task: TaskFixFingers, Node: ref(n8), Finger: 6, FingerLast: 6,
+		Lookup: &LookupResult{Owner: ref(n42), Path: []Hop{{Node: "N32"}}}}
+	cr := chord.RoundReport{Finger: 6, LastSet: 6, Start: id(40), Owner: n42, Unconnected: n42}
+	got := fingersCaption(r, cr, chord.Status{Self: n8, Bits: bits}, ref)
+	want := "N8 refreshes finger[6], whose start is 8 + 2^5 = 40. N8 has no connection open to N42, the current finger: " +
+		"rather than open one to check it, it looks the start up. It looks 40 up, asking N32: the first node at or after it is N42."
+	if !strings.HasPrefix(got, want) {
+		t.Fatalf("caption:\n%s\nwant it to begin:\n%s", got, want)
+	}
+}
