@@ -514,7 +514,7 @@ func (d *Driver) fire() {
 	d.mu.Unlock()
 	defer d.rounds.Done()
 
-	// Paused is read holding run, which Pause takes after setting it: a
+	// Paused is read holding run, which Pause holds while it sets it: a
 	// round either sees the pause or is waited for by Pause.
 	d.run.Lock()
 	d.mu.Lock()

@@ -372,9 +372,9 @@ func (n *Node) FixFinger(ctx context.Context, k int) error {
 // through the log N strangers of an iterative lookup. A node it is not
 // connected to (DialReporter) is not called either: a dial costs several
 // hops' worth of CPU, and the lookup goes mostly over connections already
-// open (lookup.nextConnected).
-// At 1024 nodes, where the descriptors do not let a node keep a
-// connection to every finger, verifying dialled on every other call.
+// open (lookup.nextConnected). At 1024 nodes, where the descriptors do not
+// let a node keep a connection to every finger, verifying had dialled on
+// every other call.
 func (n *Node) verifyFinger(ctx context.Context, start ID, f NodeRef, rep *RoundReport) NodeRef {
 	dr, reports := n.tr.(DialReporter)
 	for range 2 {
