@@ -674,7 +674,15 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		hsDeadline = d
 	}
 	_ = conn.SetDeadline(hsDeadline)
-	if err := clientHandshake(conn, t.addr, t.cfg.Key, &t.ring); err != nil {
+	// A cancelled ctx ends the handshake at once, as its deadline does: a
+	// caller that gives up (a paused node's round) does not wait for a
+	// peer that accepted and stays silent.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	err = clientHandshake(conn, t.addr, t.cfg.Key, &t.ring)
+	if !stop() && err == nil {
+		err = ctx.Err() // cancelled just as the handshake ended: its deadline may be past
+	}
+	if err != nil {
 		_ = conn.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("netmux: handshake with %s: %w", addr, ctx.Err())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -290,6 +291,40 @@ func TestDeadlinesAndCancellation(t *testing.T) {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v, want an error wrapping context.Canceled", err)
+		}
+	})
+	t.Run("cancel during the handshake", func(t *testing.T) {
+		// A listener that accepts and never answers the handshake.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() { // exits when ln is closed
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+			}
+		}()
+		cfg := testConfig()
+		cfg.HandshakeTimeout, cfg.CallTimeout = time.Minute, time.Minute
+		caller := listen(t, cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { _, err := caller.Call(ctx, ln.Addr().String(), "m", nil); done <- err }()
+		eventually(t, 10*time.Second, "the dial to the silent listener", func() bool { return caller.Stats().Dials == 1 })
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v, want an error wrapping context.Canceled", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the call still waited for the handshake 30 s after its ctx was cancelled")
 		}
 	})
 	// The transport still works after streams were discarded.
