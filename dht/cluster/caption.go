@@ -217,7 +217,7 @@ func fingersCaption(r StepRound, cr chord.RoundReport, before chord.Status, ref 
 		if !prev.IsZero() {
 			who = ref(cr.Unconnected).String()
 		}
-		out = append(out, fmt.Sprintf("%s has no connection open to %s: rather than open one to check it, it looks the start up.", n, who))
+		out = append(out, fmt.Sprintf("%s has no connection open to %s, so it does not open one to check it.", n, who))
 	}
 	owner := r.Node
 	for _, ch := range r.Changes {

@@ -460,8 +460,8 @@ func TestFingersCaptionUnconnected(t *testing.T) {
 		Lookup: &LookupResult{Owner: ref(n42), Path: []Hop{{Node: "N32"}}}}
 	cr := chord.RoundReport{Finger: 6, LastSet: 6, Start: id(40), Owner: n42, Unconnected: n42}
 	got := fingersCaption(r, cr, chord.Status{Self: n8, Bits: bits}, ref)
-	want := "N8 refreshes finger[6], whose start is 8 + 2^5 = 40. N8 has no connection open to N42, the current finger: " +
-		"rather than open one to check it, it looks the start up. It looks 40 up, asking N32: the first node at or after it is N42."
+	want := "N8 refreshes finger[6], whose start is 8 + 2^5 = 40. N8 has no connection open to N42, the current finger, " +
+		"so it does not open one to check it. It looks 40 up, asking N32: the first node at or after it is N42."
 	if !strings.HasPrefix(got, want) {
 		t.Fatalf("caption:\n%s\nwant it to begin:\n%s", got, want)
 	}
