@@ -91,6 +91,33 @@ func (id ID) AddPow2(bits, k int) ID {
 	return id.Mask(bits)
 }
 
+// shl returns id·2^k, and whether that is 2^MaxBits or more (the result
+// is then meaningless): a distance compared with a multiple of another
+// without the rounding of Fraction.
+func (id ID) shl(k uint) (ID, bool) {
+	var out ID
+	if k >= MaxBits {
+		return out, id != ID{}
+	}
+	whole, rem := int(k/8), k%8
+	for i := 0; i < whole; i++ {
+		if id[i] != 0 {
+			return out, true
+		}
+	}
+	if rem != 0 && id[whole]>>(8-rem) != 0 {
+		return out, true
+	}
+	for i := 0; i < len(id)-whole; i++ {
+		b := id[i+whole] << rem
+		if rem != 0 && i+whole+1 < len(id) {
+			b |= id[i+whole+1] >> (8 - rem)
+		}
+		out[i] = b
+	}
+	return out, false
+}
+
 // Cmp compares two identifiers as unsigned integers: -1, 0 or +1.
 func (id ID) Cmp(o ID) int { return bytes.Compare(id[:], o[:]) }
 

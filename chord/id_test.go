@@ -356,3 +356,37 @@ func TestLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestShl checks id·2^k against big-integer arithmetic, at the edges of
+// every byte and of the identifier space.
+func TestShl(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	limit := new(big.Int).Lsh(big.NewInt(1), MaxBits)
+	ids := []ID{{}, {19: 1}, {0: 0x80}, {0: 0x3f, 19: 0xff}, {0: 0x40}}
+	for range 200 {
+		var id ID
+		for i := range id {
+			id[i] = byte(rng.UintN(256))
+		}
+		// Many leading zero bytes too: the distances nextConnected shifts are small.
+		for i := range rng.IntN(len(id)) {
+			id[i] = 0
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		for _, k := range []uint{0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 100, 158, 159, 160, 161} {
+			want := new(big.Int).Lsh(new(big.Int).SetBytes(id[:]), k)
+			got, over := id.shl(k)
+			if wantOver := want.Cmp(limit) >= 0; over != wantOver {
+				t.Fatalf("%x.shl(%d) overflow = %v, want %v", id, k, over, wantOver)
+			}
+			if over {
+				continue
+			}
+			if g := new(big.Int).SetBytes(got[:]); g.Cmp(want) != 0 {
+				t.Fatalf("%x.shl(%d) = %x, want %x", id, k, got, want.Bytes())
+			}
+		}
+	}
+}

@@ -435,10 +435,10 @@ func (l *lookup) nextConnected() (routeEntry, bool) {
 		return e, ok
 	}
 	bits := l.n.cfg.Bits
-	reach := connectedReach * Distance(bits, e.ref.ID, l.key).Fraction(bits)
+	reach, unbounded := Distance(bits, e.ref.ID, l.key).shl(connectedReachShift)
 	for i := len(l.cands) - 1; i >= 0; i-- {
 		f := l.cands[i]
-		if Distance(bits, f.ref.ID, l.key).Fraction(bits) > reach {
+		if !unbounded && Distance(bits, f.ref.ID, l.key).Cmp(reach) > 0 {
 			break // candidates are stacked closest to the key last
 		}
 		if f.ref.Addr == e.ref.Addr || slices.Contains(l.asked, f.ref.Addr) || slices.Contains(l.failed, f.ref.Addr) || dr.WouldDial(f.ref.Addr) {
@@ -453,8 +453,12 @@ func (l *lookup) nextConnected() (routeEntry, bool) {
 }
 
 // connectedReach bounds how much farther from the key than the closest
-// candidate a connected one may lie to be asked first (nextConnected).
-const connectedReach = 4
+// candidate a connected one may lie to be asked first (nextConnected):
+// 1 << connectedReachShift times as far.
+const (
+	connectedReachShift = 2
+	connectedReach      = 1 << connectedReachShift
+)
 
 // merge pushes an answer's candidates (closest to the key first) on top of
 // the stack. This node itself is never a candidate.
