@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -198,7 +200,7 @@ func (fr *frameReader) readBody(p []byte, size uint32) error {
 // malformed request is.
 func (fr *frameReader) checked(kind byte, body []byte) (byte, []byte, error) {
 	if kind == kindRequest {
-		if _, _, _, err := parseRequest(body); err != nil {
+		if _, _, _, err := splitRequest(body); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -213,24 +215,72 @@ type chunkReader interface {
 }
 
 // parseRequest splits a request body into method, timeout (µs) and payload.
-// The payload aliases body.
+// The payload aliases body; the method is interned (methodName).
 func parseRequest(body []byte) (method string, timeoutMicros uint32, payload []byte, err error) {
+	m, timeoutMicros, payload, err := splitRequest(body)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	return methodName(m), timeoutMicros, payload, nil
+}
+
+// splitRequest is parseRequest with the method's bytes, aliasing body.
+func splitRequest(body []byte) (method []byte, timeoutMicros uint32, payload []byte, err error) {
 	if len(body) < requestFixed+1 {
-		return "", 0, nil, fmt.Errorf("%w: request of %d bytes is too short", errProtocol, len(body))
+		return nil, 0, nil, fmt.Errorf("%w: request of %d bytes is too short", errProtocol, len(body))
 	}
 	n := int(body[0])
 	if n == 0 {
-		return "", 0, nil, fmt.Errorf("%w: empty method name", errProtocol)
+		return nil, 0, nil, fmt.Errorf("%w: empty method name", errProtocol)
 	}
 	if len(body) < 1+n+4 {
-		return "", 0, nil, fmt.Errorf("%w: method length %d overruns a %d-byte request", errProtocol, n, len(body))
+		return nil, 0, nil, fmt.Errorf("%w: method length %d overruns a %d-byte request", errProtocol, n, len(body))
 	}
 	m := body[1 : 1+n]
 	if !validMethod(m) {
-		return "", 0, nil, fmt.Errorf("%w: method name is not UTF-8 without control characters", errProtocol)
+		return nil, 0, nil, fmt.Errorf("%w: method name is not UTF-8 without control characters", errProtocol)
 	}
-	timeoutMicros = binary.BigEndian.Uint32(body[1+n : 1+n+4])
-	return string(m), timeoutMicros, body[1+n+4:], nil
+	return m, binary.BigEndian.Uint32(body[1+n : 1+n+4]), body[1+n+4:], nil
+}
+
+// methodNames holds the method names requests have carried, up to
+// maxMethodNames of them, shared by the transports of the process: a
+// request for a known method allocates no string for its name. The map is
+// replaced, never changed, so readers take no lock.
+var methodNames struct {
+	mu    sync.Mutex
+	names atomic.Pointer[map[string]string]
+}
+
+// maxMethodNames bounds methodNames: names beyond it (a peer sending made-up
+// methods) are allocated per request, and remembered by no one.
+const maxMethodNames = 256
+
+// methodName returns m as a string, the same string each time for a name
+// methodNames holds.
+func methodName(m []byte) string {
+	if p := methodNames.names.Load(); p != nil {
+		if s, ok := (*p)[string(m)]; ok {
+			return s
+		}
+	}
+	s := string(m)
+	methodNames.mu.Lock()
+	defer methodNames.mu.Unlock()
+	old := methodNames.names.Load()
+	if old != nil && len(*old) >= maxMethodNames {
+		return s
+	}
+	names := map[string]string{}
+	if old != nil {
+		if known, ok := (*old)[s]; ok {
+			return known
+		}
+		names = maps.Clone(*old)
+	}
+	names[s] = s
+	methodNames.names.Store(&names)
+	return s
 }
 
 // validMethod reports whether m is 1..255 bytes of UTF-8 without control

@@ -3,6 +3,7 @@ package netmux
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -224,5 +225,29 @@ func TestHistogramPercentiles(t *testing.T) {
 	edge.Record(100 * time.Hour)
 	if p := edge.Percentile(1); p < time.Hour {
 		t.Fatalf("huge sample lost: p100 = %v", p)
+	}
+}
+
+// TestMethodNameInterned: serving a request for a known method allocates
+// no string for its name, and made-up names do not grow the table past
+// its bound.
+func TestMethodNameInterned(t *testing.T) {
+	first := methodName([]byte("test.interned"))
+	again := []byte("test.interned")
+	if allocs := testing.AllocsPerRun(100, func() {
+		if got := methodName(again); got != first {
+			t.Fatalf("methodName = %q, want %q", got, first)
+		}
+	}); allocs != 0 {
+		t.Errorf("methodName of a known name allocates %v times, want 0", allocs)
+	}
+	for i := range 2 * maxMethodNames {
+		name := fmt.Sprintf("test.made-up-%d", i)
+		if got := methodName([]byte(name)); got != name {
+			t.Fatalf("methodName = %q, want %q", got, name)
+		}
+	}
+	if n := len(*methodNames.names.Load()); n > maxMethodNames {
+		t.Errorf("methodNames holds %d names, want at most %d", n, maxMethodNames)
 	}
 }
