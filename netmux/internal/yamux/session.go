@@ -711,8 +711,11 @@ func (s *Session) lead() {
 	for {
 		s.sendMu.Lock()
 		buf := (*bp)[:0]
-		var batch []*sendReady
-		var ends []int // where each frame of batch ends in buf
+		// chordtui: room on the stack for a usual batch.
+		var batchRoom [16]*sendReady
+		var endsRoom [16]int
+		batch := batchRoom[:0]
+		ends := endsRoom[:0] // where each frame of batch ends in buf
 		taken := 0
 		for _, ready := range s.sendQ {
 			if len(buf) >= maxSendBatch {
@@ -723,9 +726,13 @@ func (s *Session) lead() {
 				batch, ends = append(batch, ready), append(ends, len(buf))
 			}
 		}
-		clear(s.sendQ[:taken])
-		s.sendQ = s.sendQ[taken:]
-		if len(s.sendQ) == 0 {
+		// chordtui: the frames left move to the front, so the queue keeps
+		// its room (a busy session would otherwise make a new one for
+		// almost every frame), unless a burst grew it large.
+		left := copy(s.sendQ, s.sendQ[taken:])
+		clear(s.sendQ[left:])
+		s.sendQ = s.sendQ[:left]
+		if left == 0 && cap(s.sendQ) > maxKeptSendQ {
 			s.sendQ = nil
 		}
 		s.sendMu.Unlock()
@@ -793,6 +800,9 @@ func (s *Session) lead() {
 		s.sendMu.Unlock()
 	}
 }
+
+// maxKeptSendQ is the most room an empty send queue keeps (chordtui).
+const maxKeptSendQ = 64
 
 // sendBufPool holds the writers' buffers, shared by every session
 // (chordtui): an idle session keeps none.
