@@ -303,7 +303,7 @@ func (l *lookup) forward(ctx context.Context, deadline time.Time) (routeEntry, b
 		}
 		l.asked = append(l.asked, e.ref.Addr)
 		l.steps++
-		cctx, cancel := context.WithDeadline(callParent(ctx, deadline), callBy)
+		cctx, cancel := context.WithDeadline(ctx, callBy)
 		t0 := time.Now()
 		body, err := n.rpc(cctx, e.ref.Addr, methodRoute, appendRouteRequest(make([]byte, 0, 64), &req))
 		cancel()
@@ -354,22 +354,6 @@ func (l *lookup) forward(ctx context.Context, deadline time.Time) (routeEntry, b
 		}
 		// No live candidate after e, or its time ran out: go on from here.
 	}
-}
-
-// callParent is the context forward derives each call's from. At a
-// forwarding node (deadline set) ctx is the route handler's: its deadline
-// is later than any callBy, and until the handler returns nothing else
-// ends it but the node's end, which closes the call's connection anyway
-// (the checks after a failed call still read ctx). A call context of its
-// own, linked to nothing, spares every hop the timer and the bookkeeping
-// that linking to the handler's context makes (no value is carried by
-// contexts here). At the origin ctx is the caller's, whose cancellation
-// the lookup must follow.
-func callParent(ctx context.Context, deadline time.Time) context.Context {
-	if deadline.IsZero() {
-		return ctx
-	}
-	return context.Background()
 }
 
 // splice appends the calls a forwarded node and those after it made.

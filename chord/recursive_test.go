@@ -1,6 +1,7 @@
 package chord_test
 
 import (
+	"context"
 	"flag"
 	"math/rand"
 	"slices"
@@ -184,6 +185,47 @@ func TestRecursiveLookupFailures(t *testing.T) {
 				t.Errorf("lookup took %v, more than two RPC timeouts (%v)", took, cfg.RPCTimeout)
 			}
 		})
+	}
+}
+
+// TestRecursiveLookupCancelReachesForwarder: cancelling a recursive
+// lookup ends it at once, even while a forwarding node (not the origin)
+// waits on a silent peer: the forwarding node's call follows the
+// cancellation instead of waiting out its RPC timeout.
+func TestRecursiveLookupCancelReachesForwarder(t *testing.T) {
+	ctx := testCtx(t)
+	cfg := smallConfig()
+	cfg.RPCTimeout = 2 * time.Second
+	ring := buildIdeal(t, 41, cfg, 64, true)
+	rng := rand.New(rand.NewSource(41))
+	var from *chord.Node
+	var key chord.ID
+	var healthy chord.LookupResult
+	for range 1000 {
+		from = ring.nodes[rng.Intn(len(ring.nodes))]
+		key = chord.IDFromUint64(cfg.Bits, rng.Uint64())
+		res, err := from.LookupWith(ctx, key, recursive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Path) >= 3 && !res.Path[1].Ping {
+			healthy = res
+			break
+		}
+	}
+	if len(healthy.Path) < 3 {
+		t.Fatal("no lookup with two forwards in 1000")
+	}
+	victim := healthy.Path[1].Node // called by the node of hop 1, not the origin
+	ring.nw.Pause(victim.Addr)
+	defer ring.nw.Resume(victim.Addr)
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	t0 := time.Now()
+	_, err := from.LookupWith(lctx, key, recursive)
+	if took := time.Since(t0); err == nil || took > cfg.RPCTimeout/4 {
+		t.Fatalf("lookup cancelled after 50ms: error %v after %v (RPC timeout %v)", err, took, cfg.RPCTimeout)
 	}
 }
 
