@@ -243,31 +243,36 @@ func splitRequest(body []byte) (method []byte, timeoutMicros uint32, payload []b
 	return m, binary.BigEndian.Uint32(body[1+n : 1+n+4]), body[1+n+4:], nil
 }
 
-// methodNames holds the method names requests have carried, up to
-// maxMethodNames of them, shared by the transports of the process: a
-// request for a known method allocates no string for its name. The map is
-// replaced, never changed, so readers take no lock.
-var methodNames struct {
+// nameTable holds the method names requests have carried, up to
+// maxMethodNames of them: a request for a known method allocates no
+// string for its name. The map is replaced, never changed, so readers take
+// no lock.
+type nameTable struct {
 	mu    sync.Mutex
 	names atomic.Pointer[map[string]string]
 }
 
-// maxMethodNames bounds methodNames: names beyond it (a peer sending made-up
-// methods) are allocated per request, and remembered by no one.
+// methodNames is the table of the process, shared by its transports.
+var methodNames nameTable
+
+// maxMethodNames bounds a nameTable: names beyond it (a peer sending
+// made-up methods) are allocated per request, and remembered by no one.
 const maxMethodNames = 256
 
 // methodName returns m as a string, the same string each time for a name
 // methodNames holds.
-func methodName(m []byte) string {
-	if p := methodNames.names.Load(); p != nil {
+func methodName(m []byte) string { return methodNames.name(m) }
+
+func (t *nameTable) name(m []byte) string {
+	if p := t.names.Load(); p != nil {
 		if s, ok := (*p)[string(m)]; ok {
 			return s
 		}
 	}
 	s := string(m)
-	methodNames.mu.Lock()
-	defer methodNames.mu.Unlock()
-	old := methodNames.names.Load()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.names.Load()
 	if old != nil && len(*old) >= maxMethodNames {
 		return s
 	}
@@ -279,7 +284,7 @@ func methodName(m []byte) string {
 		names = maps.Clone(*old)
 	}
 	names[s] = s
-	methodNames.names.Store(&names)
+	t.names.Store(&names)
 	return s
 }
 

@@ -232,22 +232,26 @@ func TestHistogramPercentiles(t *testing.T) {
 // no string for its name, and made-up names do not grow the table past
 // its bound.
 func TestMethodNameInterned(t *testing.T) {
-	first := methodName([]byte("test.interned"))
+	var tbl nameTable
+	first := tbl.name([]byte("test.interned"))
 	again := []byte("test.interned")
 	if allocs := testing.AllocsPerRun(100, func() {
-		if got := methodName(again); got != first {
-			t.Fatalf("methodName = %q, want %q", got, first)
+		if got := tbl.name(again); got != first {
+			t.Fatalf("name = %q, want %q", got, first)
 		}
 	}); allocs != 0 {
-		t.Errorf("methodName of a known name allocates %v times, want 0", allocs)
+		t.Errorf("name of a known method allocates %v times, want 0", allocs)
 	}
 	for i := range 2 * maxMethodNames {
 		name := fmt.Sprintf("test.made-up-%d", i)
-		if got := methodName([]byte(name)); got != name {
-			t.Fatalf("methodName = %q, want %q", got, name)
+		if got := tbl.name([]byte(name)); got != name {
+			t.Fatalf("name = %q, want %q", got, name)
 		}
 	}
-	if n := len(*methodNames.names.Load()); n > maxMethodNames {
-		t.Errorf("methodNames holds %d names, want at most %d", n, maxMethodNames)
+	if n := len(*tbl.names.Load()); n != maxMethodNames {
+		t.Errorf("the table holds %d names, want %d", n, maxMethodNames)
+	}
+	if got := tbl.name(again); got != first {
+		t.Errorf("a name known before the table filled up: %q, want %q", got, first)
 	}
 }
