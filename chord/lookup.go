@@ -424,7 +424,7 @@ func (l *lookup) next() (routeEntry, bool) {
 // over a transport with a cost per connection (DialReporter): when a call
 // to the closest candidate would open a connection, the closest candidate
 // this node is connected to is asked first, if it lies at most
-// connectedReach times as far from the key (a hop or two more, where a
+// 2^connectedReachShift times as far from the key (a hop or two more, where a
 // dial costs several hops' worth of CPU); the closer one stays next in
 // line. Above a few hundred nodes the descriptors do not let a node keep a
 // connection to every finger, and without this most lookups dialled.
@@ -452,13 +452,10 @@ func (l *lookup) nextConnected() (routeEntry, bool) {
 	return e, true
 }
 
-// connectedReach bounds how much farther from the key than the closest
-// candidate a connected one may lie to be asked first (nextConnected):
-// 1 << connectedReachShift times as far.
-const (
-	connectedReachShift = 2
-	connectedReach      = 1 << connectedReachShift
-)
+// connectedReachShift bounds how much farther from the key than the
+// closest candidate a connected one may lie to be asked first
+// (nextConnected): 2^connectedReachShift = 4 times as far.
+const connectedReachShift = 2
 
 // merge pushes an answer's candidates (closest to the key first) on top of
 // the stack. This node itself is never a candidate.
