@@ -116,6 +116,26 @@ func steps(path []chord.Hop) []chord.Hop {
 	return out
 }
 
+// twoForwards finds a recursive lookup on ring whose path forwards at least
+// twice before the owner: its origin, its key and its healthy result.
+func twoForwards(ctx context.Context, t *testing.T, ring *memRing, cfg chord.Config) (*chord.Node, chord.ID, chord.LookupResult) {
+	t.Helper()
+	rng := rand.New(rand.NewSource(41))
+	for range 1000 {
+		from := ring.nodes[rng.Intn(len(ring.nodes))]
+		key := chord.IDFromUint64(cfg.Bits, rng.Uint64())
+		res, err := from.LookupWith(ctx, key, recursive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Path) >= 3 && !res.Path[1].Ping {
+			return from, key, res
+		}
+	}
+	t.Fatal("no lookup with two forwards in 1000")
+	return nil, chord.ID{}, chord.LookupResult{}
+}
+
 // TestRecursiveLookupFailures: a crashed node in the middle of a recursive
 // path makes the node that called it fall back on its next-best candidate
 // (its row says so); a paused one costs at most one RPCTimeout, and the
@@ -126,26 +146,7 @@ func TestRecursiveLookupFailures(t *testing.T) {
 			ctx := testCtx(t)
 			cfg := smallConfig()
 			ring := buildIdeal(t, 41, cfg, 64, true)
-			rng := rand.New(rand.NewSource(41))
-			// A lookup whose path forwards at least twice before the owner.
-			var from *chord.Node
-			var key chord.ID
-			var healthy chord.LookupResult
-			for range 1000 {
-				from = ring.nodes[rng.Intn(len(ring.nodes))]
-				key = chord.IDFromUint64(cfg.Bits, rng.Uint64())
-				res, err := from.LookupWith(ctx, key, recursive)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(res.Path) >= 3 && !res.Path[1].Ping {
-					healthy = res
-					break
-				}
-			}
-			if len(healthy.Path) < 3 {
-				t.Fatal("no lookup with two forwards in 1000")
-			}
+			from, key, healthy := twoForwards(ctx, t, ring, cfg)
 			victim := healthy.Path[1].Node // called by the node of hop 1
 			if kind == "crashed" {
 				ring.crash(nodeAt(t, ring, victim))
@@ -197,25 +198,7 @@ func TestRecursiveLookupCancelReachesForwarder(t *testing.T) {
 	cfg := smallConfig()
 	cfg.RPCTimeout = 2 * time.Second
 	ring := buildIdeal(t, 41, cfg, 64, true)
-	rng := rand.New(rand.NewSource(41))
-	var from *chord.Node
-	var key chord.ID
-	var healthy chord.LookupResult
-	for range 1000 {
-		from = ring.nodes[rng.Intn(len(ring.nodes))]
-		key = chord.IDFromUint64(cfg.Bits, rng.Uint64())
-		res, err := from.LookupWith(ctx, key, recursive)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Path) >= 3 && !res.Path[1].Ping {
-			healthy = res
-			break
-		}
-	}
-	if len(healthy.Path) < 3 {
-		t.Fatal("no lookup with two forwards in 1000")
-	}
+	from, key, healthy := twoForwards(ctx, t, ring, cfg)
 	victim := healthy.Path[1].Node // called by the node of hop 1, not the origin
 	ring.nw.Pause(victim.Addr)
 	defer ring.nw.Resume(victim.Addr)
