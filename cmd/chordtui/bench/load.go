@@ -157,11 +157,13 @@ func (b *bencher) phase(ctx context.Context, op, style string, clients int) (pha
 	began := time.Now()
 	cpu0 := processCPU()
 	allocated0, objects0 := heapAllocs()
+	reads0, writes0 := ioCalls()
 	end := began.Add(b.opts.duration)
 	ws := b.loadLoop(ctx, op, style, clients, live, func() bool { return time.Now().After(end) })
 	elapsed := time.Since(began)
 	cpu := processCPU() - cpu0
 	allocated1, objects1 := heapAllocs()
+	reads1, writes1 := ioCalls()
 	dials := b.c.Stats().Dials - dials0
 	if err := ctx.Err(); err != nil {
 		return phaseReport{}, nil, err
@@ -181,6 +183,8 @@ func (b *bencher) phase(ctx context.Context, op, style string, clients int) (pha
 		pr.CPUus = micros(cpu / time.Duration(len(lat)))
 		pr.AllocBytes = float64((allocated1 - allocated0) / uint64(len(lat)))
 		pr.Allocs = round2(float64(objects1-objects0) / float64(len(lat)))
+		pr.Reads = round2(float64(reads1-reads0) / float64(len(lat)))
+		pr.Writes = round2(float64(writes1-writes0) / float64(len(lat)))
 	}
 	if first != nil {
 		pr.FirstError = first.Error()

@@ -51,6 +51,32 @@ func procStatusMB(field string) float64 {
 	return 0
 }
 
+// ioCalls reads how many read and write system calls the process has
+// made (syscr and syscw of /proc/self/io; 0 when the file is missing).
+func ioCalls() (reads, writes uint64) {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
+}
+
 // idleCores measures the process's CPU use over d with no client running.
 func idleCores(ctx context.Context, d time.Duration) (float64, error) {
 	t0, cpu0 := time.Now(), processCPU()

@@ -104,6 +104,11 @@ type phaseReport struct {
 	// the collector has to clear, unlike CPU time unmoved by other load.
 	AllocBytes float64 `json:"alloc_bytes_per_op"`
 	Allocs     float64 `json:"allocs_per_op"`
+	// Reads and Writes are the process's read and write system calls per
+	// operation (/proc/self/io; 0 off Linux): a node's messages cost
+	// mostly these, and fewer calls than messages means batching.
+	Reads  float64 `json:"read_calls_per_op"`
+	Writes float64 `json:"write_calls_per_op"`
 	// OpenFDs is the number of open descriptors at the end of the phase.
 	OpenFDs int `json:"open_fds_after"`
 	// Dials counts the connections the nodes opened during the phase.
