@@ -204,3 +204,55 @@ func TestWriteTimeoutClosesSession(t *testing.T) {
 		t.Fatal("the session is still open after a write got stuck")
 	}
 }
+
+// TestWriteTimerWatchesTheWriteUnderWay checks the write timer that is not
+// reset for every write: a session writing without pause for several
+// timeouts stays open, a write that then gets stuck still closes it a whole
+// timeout after it began (not earlier, when a timer set by an earlier write
+// fires), and an idle session's timer stops setting itself again.
+func TestWriteTimerWatchesTheWriteUnderWay(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	conn := newGateConn(false)
+	conn.entered = make(chan struct{}, 1<<20) // room for the busy writes
+	conf := quietConfig()
+	conf.ConnectionWriteTimeout = timeout
+	s, err := Client(conn, conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	for i, end := uint32(0), time.Now().Add(3*timeout); time.Now().Before(end); i++ {
+		if err := s.waitForSend(pingHeader(i), nil); err != nil {
+			t.Fatalf("write %d of a busy session: %v", i, err)
+		}
+	}
+	if s.IsClosed() {
+		t.Fatal("the write timer closed a session whose writes all finished at once")
+	}
+
+	deadline := time.Now().Add(10 * timeout)
+	for s.writeArmed.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the write timer of an idle session is still set after 10 timeouts")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	if err := s.waitForSend(pingHeader(0), nil); err != nil { // sets the timer
+		t.Fatal(err)
+	}
+	conn.mu.Lock()
+	conn.gated = true
+	conn.mu.Unlock()
+	began := time.Now()
+	if err := s.waitForSend(pingHeader(1), nil); !errors.Is(err, ErrConnectionWriteTimeout) {
+		t.Fatalf("stuck write: %v, want ErrConnectionWriteTimeout", err)
+	}
+	if took := time.Since(began); took < timeout {
+		t.Fatalf("a stuck write was given up after %v, before the %v timeout", took, timeout)
+	}
+	if !s.IsClosed() {
+		t.Fatal("the session is still open after a write got stuck")
+	}
+}

@@ -83,10 +83,15 @@ type Session struct {
 	writing bool          // a writer is at work: it empties sendQ or hands over
 	spaceCh chan struct{} // a writer took frames: sendNoWait may queue again
 	// writeTimer closes the session when a socket write takes longer than
-	// ConnectionWriteTimeout; inWrite says a write is under way, and
-	// writeTimedOut that the timer closed the session.
+	// ConnectionWriteTimeout (see write). inWrite says a write is under
+	// way and writeStart when it began (monotonic, since monoBase);
+	// writeArmed that the timer is set, and writeTimedOut that it closed
+	// the session. watchMu orders arming the timer (write, checkWrite).
+	watchMu       sync.Mutex
 	writeTimer    *time.Timer
+	writeArmed    atomic.Bool
 	inWrite       atomic.Bool
+	writeStart    atomic.Int64
 	writeTimedOut atomic.Bool
 
 	// chordtui: hooks given by NewSession.
@@ -412,6 +417,14 @@ func (s *Session) Close() error {
 		stream.forceClose()
 	}
 	s.streamLock.Unlock()
+	// chordtui: the write timer has nothing left to watch; armed, a late
+	// write does not set it again.
+	s.watchMu.Lock()
+	s.writeArmed.Store(true)
+	if s.writeTimer != nil {
+		s.writeTimer.Stop()
+	}
+	s.watchMu.Unlock()
 	s.shutdownLock.Unlock()
 	// chordtui: no send goroutine to wait for (a writer in a socket write
 	// has had it ended by conn.Close); the owner hears of the end last,
@@ -816,28 +829,71 @@ var errClosedBeforeWrite = errors.New("session closed before the write")
 // frame in it (waited), a write that takes longer than
 // ConnectionWriteTimeout closes the session, which ends it; frames nobody
 // waits for (window updates, pings) wait as long as upstream's send loop.
+//
+// The timer is not reset and stopped around every write, which would put
+// two timer operations on every frame: a write notes when it began, and
+// arms the timer only if it is not armed already. When it fires,
+// checkWrite closes the session if the write under way began
+// ConnectionWriteTimeout ago or more, sets the timer again for the one
+// under way if it began later, and leaves it unarmed if none is: so a busy
+// session's timer fires about once a timeout, an idle one's not at all.
 func (s *Session) write(buf []byte, waited bool) (int, error) {
 	if !waited {
 		return s.conn.Write(buf)
 	}
-	if s.writeTimer == nil {
-		ws := weak.Make(s) // see setOpenTimeout
-		s.writeTimer = time.AfterFunc(s.config.ConnectionWriteTimeout, func() {
-			s := ws.Value()
-			if s != nil && s.inWrite.Load() {
-				s.writeTimedOut.Store(true)
-				s.logger.Printf("[ERR] yamux: a write took longer than %v, closing the session", s.config.ConnectionWriteTimeout)
-				s.exitErr(ErrConnectionWriteTimeout)
-			}
-		})
-	} else {
-		s.writeTimer.Reset(s.config.ConnectionWriteTimeout)
-	}
+	s.writeStart.Store(int64(time.Since(monoBase)))
 	s.inWrite.Store(true)
+	if !s.writeArmed.Load() {
+		s.armWrite(s.config.ConnectionWriteTimeout)
+	}
 	n, err := s.conn.Write(buf)
 	s.inWrite.Store(false)
-	s.writeTimer.Stop()
 	return n, err
+}
+
+// monoBase is the origin of writeStart: time.Since reads the monotonic
+// clock.
+var monoBase = time.Now()
+
+// armWrite sets the write timer to fire in d, unless it is armed already.
+func (s *Session) armWrite(d time.Duration) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if s.writeArmed.Load() {
+		return
+	}
+	s.writeArmed.Store(true)
+	if s.writeTimer == nil {
+		ws := weak.Make(s) // see setOpenTimeout
+		s.writeTimer = time.AfterFunc(d, func() {
+			if s := ws.Value(); s != nil {
+				s.checkWrite()
+			}
+		})
+		return
+	}
+	s.writeTimer.Reset(d)
+}
+
+// checkWrite runs when the write timer fires (see write).
+func (s *Session) checkWrite() {
+	timeout := s.config.ConnectionWriteTimeout
+	s.watchMu.Lock()
+	s.writeArmed.Store(false)
+	s.watchMu.Unlock()
+	if !s.inWrite.Load() {
+		return // a write that begins from now on arms the timer itself
+	}
+	// A write is under way (this one, or one that began after the load
+	// above and armed the timer itself: armWrite then does nothing).
+	left := timeout - (time.Since(monoBase) - time.Duration(s.writeStart.Load()))
+	if left > 0 {
+		s.armWrite(left)
+		return
+	}
+	s.writeTimedOut.Store(true)
+	s.logger.Printf("[ERR] yamux: a write took longer than %v, closing the session", timeout)
+	s.exitErr(ErrConnectionWriteTimeout)
 }
 
 // take appends the header and body of ready to *buf and reports true,
