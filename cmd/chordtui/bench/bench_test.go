@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,12 @@ func TestBenchJSON(t *testing.T) {
 		seen = append(seen, p.Op+"/"+string(rune('0'+p.Clients)))
 		if p.Ops < 1 || p.Errors != 0 || p.PerSec <= 0 || p.P50us <= 0 || p.P99us < p.P50us || p.Seconds <= 0 || p.CPUus <= 0 || p.CPUShare <= 0 || p.AllocBytes <= 0 || p.Allocs <= 0 || p.OpenFDs < 5 {
 			t.Errorf("phase %s with %d clients: %+v", p.Op, p.Clients, p)
+		}
+		// A get or a set calls its owner over a socket unless the origin
+		// owns the key: some reads and writes an operation (Linux counts
+		// them, in /proc/self/io).
+		if runtime.GOOS == "linux" && p.Op != "lookup" && (p.Reads <= 0 || p.Writes <= 0) {
+			t.Errorf("phase %s with %d clients: %v reads and %v writes an operation", p.Op, p.Clients, p.Reads, p.Writes)
 		}
 		if p.HopsMean < 0 || p.HopsMean > maxHops || float64(p.HopsP99) > maxHops {
 			t.Errorf("phase %s: hops mean %v p99 %d on 5 nodes", p.Op, p.HopsMean, p.HopsP99)
