@@ -239,8 +239,12 @@ func TestWriteTimerWatchesTheWriteUnderWay(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
-	if err := s.waitForSend(pingHeader(0), nil); err != nil { // sets the timer
-		t.Fatal(err)
+	// Writes for half a timeout: the first sets the timer, which then fires
+	// half a timeout into the stuck write below.
+	for i, end := uint32(0), time.Now().Add(timeout/2); time.Now().Before(end); i++ {
+		if err := s.waitForSend(pingHeader(i), nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	conn.mu.Lock()
 	conn.gated = true

@@ -86,7 +86,8 @@ type Session struct {
 	// ConnectionWriteTimeout (see write). inWrite says a write is under
 	// way and writeStart when it began (monotonic, since monoBase);
 	// writeArmed that the timer is set, and writeTimedOut that it closed
-	// the session. watchMu orders arming the timer (write, checkWrite).
+	// the session. watchMu orders arming the timer (write, checkWrite) and
+	// stopping it (Close).
 	watchMu       sync.Mutex
 	writeTimer    *time.Timer
 	writeArmed    atomic.Bool
@@ -879,6 +880,10 @@ func (s *Session) armWrite(d time.Duration) {
 func (s *Session) checkWrite() {
 	timeout := s.config.ConnectionWriteTimeout
 	s.watchMu.Lock()
+	if s.IsClosed() { // Close stopped the timer too late: leave it unset
+		s.watchMu.Unlock()
+		return
+	}
 	s.writeArmed.Store(false)
 	s.watchMu.Unlock()
 	if !s.inWrite.Load() {
