@@ -237,7 +237,7 @@ func TestBenchTable(t *testing.T) {
 	}
 	header := false
 	for _, line := range strings.Split(out, "\n") {
-		header = header || strings.Join(strings.Fields(line), " ") == "op clients ops errors ops/s p50 µs p99 µs hops mean hops p99 CPU µs/op cores used bytes/op allocs/op fds after"
+		header = header || strings.Join(strings.Fields(line), " ") == "op clients ops errors ops/s p50 µs p99 µs hops mean hops p99 CPU µs/op cores used bytes/op allocs/op reads/op writes/op fds after"
 	}
 	if !header {
 		t.Errorf("no load table header:\n%s", out)

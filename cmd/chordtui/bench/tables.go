@@ -42,10 +42,10 @@ func writeTables(w io.Writer, rep *report) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\tCPU µs/op\tcores used\tbytes/op\tallocs/op\tfds after\t")
+	fmt.Fprintln(tw, "op\tclients\tops\terrors\tops/s\tp50 µs\tp99 µs\thops mean\thops p99\tCPU µs/op\tcores used\tbytes/op\tallocs/op\treads/op\twrites/op\tfds after\t")
 	for _, p := range rep.Phases {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%.0f\t%.2f\t%.0f\t%.1f\t%d\t\n",
-			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99, p.CPUus, p.CPUShare, p.AllocBytes, p.Allocs, p.OpenFDs)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t%.0f\t%.2f\t%.0f\t%.1f\t%.1f\t%.1f\t%d\t\n",
+			p.Op, p.Clients, p.Ops, p.Errors, p.PerSec, p.P50us, p.P99us, p.HopsMean, p.HopsP99, p.CPUus, p.CPUShare, p.AllocBytes, p.Allocs, p.Reads, p.Writes, p.OpenFDs)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "idle ring (maintenance and monitor only): %.2f cores", rep.IdleCores)
