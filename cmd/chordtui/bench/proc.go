@@ -30,50 +30,36 @@ func measureMemory(nodes int) memoryReport {
 	}
 }
 
-// procStatusMB reads a kB field of /proc/self/status in MB (0 when the
-// file is missing, as off Linux).
+// procField returns the value of a "name: value" line of a /proc file
+// ("" when the file or the line is missing, as off Linux).
+func procField(path, name string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}
+
+// procStatusMB reads a kB field of /proc/self/status in MB (0 when
+// missing).
 func procStatusMB(field string) float64 {
-	data, err := os.ReadFile("/proc/self/status")
+	kb, err := strconv.ParseFloat(strings.TrimSuffix(procField("/proc/self/status", field), " kB"), 64)
 	if err != nil {
 		return 0
 	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		rest, ok := strings.CutPrefix(line, field+":")
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-		if err != nil {
-			return 0
-		}
-		return kb / 1024
-	}
-	return 0
+	return kb / 1024
 }
 
 // ioCalls reads how many read and write system calls the process has
-// made (syscr and syscw of /proc/self/io; 0 when the file is missing).
+// made (syscr and syscw of /proc/self/io; 0 when missing).
 func ioCalls() (reads, writes uint64) {
-	data, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		return 0, 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		name, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "syscr":
-			reads = n
-		case "syscw":
-			writes = n
-		}
-	}
+	reads, _ = strconv.ParseUint(procField("/proc/self/io", "syscr"), 10, 64)
+	writes, _ = strconv.ParseUint(procField("/proc/self/io", "syscw"), 10, 64)
 	return reads, writes
 }
 
