@@ -107,10 +107,9 @@ func (s *Store) condWrite(ctx context.Context, op string, req condReq, direct bo
 		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
 	}
 	res, werr := s.condAfter(ctx, op, req, lr, err, false, &unanswered)
-	if s.lookUpAgain(ctx, err, werr) {
-		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
-		res, werr = s.condAfter(ctx, op, req, lr, err, true, &unanswered)
-	}
+	res, werr = lookUpVerified(ctx, s, req.Key, err, res, werr, func(lr chord.LookupResult, err error) (CondResult, error) {
+		return s.condAfter(ctx, op, req, lr, err, true, &unanswered)
+	})
 	if unanswered && errors.Is(werr, ErrConflict) {
 		//nolint:errorlint // not wrapped on purpose: this is no conflict to retry
 		werr = fmt.Errorf("%s %q: %w: a node did not answer an earlier attempt, which may have been applied (then: %v)", op, req.Key, ErrUnavailable, werr)

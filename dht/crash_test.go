@@ -2,10 +2,11 @@ package dht
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/chordtui/chordtui/chord"
+	"slices"
 	"testing"
+
+	"github.com/chordtui/chordtui/chord"
 )
 
 // TestCrashAdjacentWindows crashes every window of r-1 ring-adjacent nodes
@@ -123,6 +124,79 @@ func TestOwnerDiesAfterLookup(t *testing.T) {
 	vers[key], vals[key] = versionOf(put2), "newer"
 	r.quiesce(vers)
 	checkGets(t, r, vals)
+}
+
+// TestOwnerDiesAfterItsPing crashes the owner a verified lookup has just
+// pinged, before the operation reaches it, and lets stabilize drop it from
+// every successor list first, so that no list names a node to stand in
+// for it: the operation looks up again and the live holder after it
+// answers. Each of r-1 holders crashes in turn this way (the first one
+// before the operation starts, as a trusted lookup still names it).
+func TestOwnerDiesAfterItsPing(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []string{"get", "set"} {
+		t.Run(op, func(t *testing.T) {
+			r := newTestRing(t, 8, 12, nil)
+			vers, vals := setKeys(t, r, 100, "p")
+			r.quiesce(vers)
+			const key = "p-7"
+			holders := r.expectedHolders(HashIDForTest(key))
+			var via *testNode
+			for _, n := range r.live() {
+				if !slices.Contains(holders, n.addr) {
+					via = n
+					break
+				}
+			}
+			trusted, err := via.node.LookupWith(ctx, HashIDForTest(key), ownerLookup)
+			if err != nil || trusted.Owner.Addr != holders[0] {
+				t.Fatalf("lookup = %v, %v; want owner %s", trusted.Owner, err, holders[0])
+			}
+			r.crash(r.byAddr(holders[0]))
+			stabilizeOnly(t, r)
+			// Every verified lookup but the last names an owner that then
+			// crashes before the operation reaches it.
+			var owners []string
+			attempt := func(lr chord.LookupResult, lerr error) {
+				owners = append(owners, lr.Owner.Addr)
+				if len(owners) < r.cfg.Replicas-1 && lerr == nil && lr.Owner.Addr != via.addr {
+					r.crash(r.byAddr(lr.Owner.Addr))
+					stabilizeOnly(t, r)
+				}
+			}
+			var got string
+			var at string
+			switch op {
+			case "get":
+				first, ferr := via.store.getAfter(ctx, key, trusted, nil, false, false)
+				res, err := lookUpVerified(ctx, via.store, key, nil, first, ferr, func(lr chord.LookupResult, lerr error) (GetResult, error) {
+					attempt(lr, lerr)
+					return via.store.getAfter(ctx, key, lr, lerr, true, false)
+				})
+				if err != nil {
+					t.Fatalf("get after its owners crashed: %v (owners looked up: %v)", err, owners)
+				}
+				got, at = string(res.Value), res.Owner.Addr
+			case "set":
+				req := setReq{Key: key, Value: []byte("after the crashes")}
+				first, ferr := via.store.writeAfter(ctx, "set", req, trusted, nil, false)
+				res, err := lookUpVerified(ctx, via.store, key, nil, first, ferr, func(lr chord.LookupResult, lerr error) (PutResult, error) {
+					attempt(lr, lerr)
+					return via.store.writeAfter(ctx, "set", req, lr, lerr, true)
+				})
+				if err != nil {
+					t.Fatalf("set after its owners crashed: %v (owners looked up: %v)", err, owners)
+				}
+				vers[key], vals[key] = versionOf(res), "after the crashes"
+				got, at = "after the crashes", res.Owner.Addr
+			}
+			if want := holders[r.cfg.Replicas-1]; at != want || got != vals[key] || len(owners) != r.cfg.Replicas-1 {
+				t.Fatalf("%s = %q from %s after looking up %v; want %q from %s, the last holder", op, got, at, owners, vals[key], want)
+			}
+			r.quiesce(vers)
+			checkGets(t, r, vals)
+		})
+	}
 }
 
 // TestTasksDriveRepair checks that Tasks hands the repair round to a

@@ -373,10 +373,9 @@ func (s *Store) getUncached(ctx context.Context, key string, start time.Time) (G
 // the cache under the lease the owner granted, if any.
 func (s *Store) getLooked(ctx context.Context, key string, lr chord.LookupResult, err error, start time.Time, lease bool, inval uint64) (GetResult, error) {
 	res, gerr := s.getAfter(ctx, key, lr, err, false, lease)
-	if s.lookUpAgain(ctx, err, gerr) {
-		lr, err = s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)
-		res, gerr = s.getAfter(ctx, key, lr, err, true, lease)
-	}
+	res, gerr = lookUpVerified(ctx, s, key, err, res, gerr, func(lr chord.LookupResult, err error) (GetResult, error) {
+		return s.getAfter(ctx, key, lr, err, true, lease)
+	})
 	if gerr == nil && res.lease > 0 {
 		s.cache.keep(key, res, start, res.lease, inval)
 	}
@@ -629,15 +628,13 @@ func (s *Store) Del(ctx context.Context, key string) (PutResult, error) {
 func (s *Store) write(ctx context.Context, op string, req setReq) (PutResult, error) {
 	lr, err := s.node.LookupWith(ctx, s.KeyID(req.Key), ownerLookup)
 	res, werr := s.writeAfter(ctx, op, req, lr, err, false)
-	if s.lookUpAgain(ctx, err, werr) {
-		lr, err = s.node.LookupWith(ctx, s.KeyID(req.Key), verifiedLookup)
+	return lookUpVerified(ctx, s, req.Key, err, res, werr, func(lr chord.LookupResult, err error) (PutResult, error) {
 		return s.writeAfter(ctx, op, req, lr, err, true)
-	}
-	return res, werr
+	})
 }
 
 // lookUpAgain reports whether an operation whose owner was looked up
-// without a ping (ownerLookup) should be retried once after a verified
+// without a ping (ownerLookup) should be retried after a verified
 // lookup (verifiedLookup): the owner did not answer (crashed, left, or silent) and no node
 // after it could stand in, because the node that named it listed it last
 // (a verified lookup pings the owner and goes on from the nodes before it).
@@ -660,6 +657,31 @@ var ownerLookup = chord.LookupOptions{TrustOwner: true}
 // (lookUpAgain): the owner must answer a ping now, whatever other nodes
 // heard from it before it failed.
 var verifiedLookup = chord.LookupOptions{PingOwner: true}
+
+// lookUpVerified retries an operation whose owner failed (lookUpAgain:
+// lookupErr and opErr are the attempt's, res its result) by op after a
+// verified lookup, and again while the owner that lookup pinged fails
+// before op reaches it: it crashed right after its ping, and the successor
+// lists may no longer name it, so no node can stand in for it (standIn)
+// while a new lookup names the live node after it. Each attempt has a new
+// owner, and there are at most Replicas of them: fewer than r crashes
+// leave a holder.
+func lookUpVerified[R any](ctx context.Context, s *Store, key string, lookupErr error, res R, opErr error, op func(chord.LookupResult, error) (R, error)) (R, error) {
+	tried := map[string]bool{}
+	for range s.cfg.Replicas {
+		if !s.lookUpAgain(ctx, lookupErr, opErr) {
+			break
+		}
+		lr, err := s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)
+		if err == nil && tried[lr.Owner.Addr] {
+			break
+		}
+		tried[lr.Owner.Addr] = true
+		res, opErr = op(lr, err)
+		lookupErr = err
+	}
+	return res, opErr
+}
 
 // writeAfter is Set or Del once the lookup is done (lookupErr is its
 // error); verified says the lookup pinged the owner (see callOwner).
