@@ -407,6 +407,7 @@ func (n *Node) status(share bool) Status {
 	if slices.ContainsFunc(n.routes, func(r NodeRef) bool { return !r.IsZero() }) {
 		st.Routes = append([]NodeRef(nil), n.routes...)
 	}
+	st.Suspects = n.suspectsLocked()
 	if n.stopped.Load() {
 		st.Lookups, st.LookupFailures, st.Rounds, st.EventsDropped = n.frozen.Lookups, n.frozen.LookupFailures, n.frozen.Rounds, n.frozen.EventsDropped
 		n.mu.Unlock()

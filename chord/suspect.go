@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"syscall"
 )
 
@@ -60,4 +61,24 @@ func (n *Node) suspect(ref NodeRef, err error, where string) (failed bool, inRow
 	}
 	n.emit(EventSuspected, ref, NodeRef{}, fmt.Sprintf("%s %s timed out (%d of %d in a row before it counts as failed): kept", where, n.label(ref), c, k))
 	return false, c
+}
+
+// suspectsLocked returns the neighbours (predecessor, successor list)
+// kept while their maintenance calls time out (Status.Suspects). Caller
+// holds mu.
+func (n *Node) suspectsLocked() []NodeRef {
+	var out []NodeRef
+	add := func(r NodeRef) {
+		if r.IsZero() || r.Addr == n.self.Addr || slices.Contains(out, r) {
+			return
+		}
+		if p := n.peers.lookup(r.Addr); p != nil && p.timeouts.Load() > 0 {
+			out = append(out, r)
+		}
+	}
+	add(n.pred)
+	for _, r := range n.succ {
+		add(r)
+	}
+	return out
 }

@@ -147,6 +147,48 @@ func TestREPLStableAfterEveryFault(t *testing.T) {
 	}
 }
 
+// TestREPLLostLinksNeverStable checks that wait never calls a ring stable
+// while every call to one node is lost or outlasts the RPC deadline: the
+// ring looks ideal until its neighbours drop the node, but no round that
+// timed out confirms it. Once the calls get through again, it is stable
+// with the node back in the ring.
+func TestREPLLostLinksNeverStable(t *testing.T) {
+	bin := buildBinary(t)
+	for _, f := range []struct{ fault, undo, after string }{
+		{"drop n3 100", "drop n3 0", "drop n3 0%"},
+		{"delay n3 1s", "delay n3 0", "delay n3 0s"}, // the RPC deadline is 300ms
+	} {
+		// Right after the start, while every period is at its base: the
+		// first round of each task then ends before n3 is dropped.
+		p := startREPL(t, bin, "--seed", "1", "5")
+		res := p.send(f.fault, "wait 3s")
+		if res[0]["ok"] != true {
+			t.Fatalf("%s: %v", f.fault, res[0]["error"])
+		}
+		if msg, _ := res[1]["error"].(string); res[1]["ok"] != false || !strings.Contains(msg, "not stable") {
+			t.Fatalf("%s; wait 3s = %v, want not stable", f.fault, res[1])
+		}
+		res = p.mustOK(f.undo, "wait 60s", "nodes", "set k v", "get k")
+		if res[1]["after"] != f.after {
+			t.Fatalf("%s: stable after %v", f.undo, res[1]["after"])
+		}
+		rows := rowsOf(t, res[2])
+		if why := idealRing(rows); why != "" {
+			t.Fatalf("%s; wait: %v, but nodes shows no ideal ring: %s", f.undo, res[1], why)
+		}
+		if pred, succ, _ := inRingRows(rows, "n3"); !pred || !succ {
+			t.Fatalf("%s: n3 has a predecessor %v, is some node's successor %v", f.undo, pred, succ)
+		}
+		if res[4]["found"] != true || res[4]["value"] != "v" {
+			t.Fatalf("get k after %s = %v", f.undo, res[4])
+		}
+		p.mustOK("quit")
+		if code := p.exit(); code != 1 { // the first wait failed
+			t.Fatalf("exit status %d, want 1 (stderr: %s)", code, p.errb.String())
+		}
+	}
+}
+
 // runText runs the binary with stdin and returns stdout and the exit
 // status, failing after deadline (a hang is a failure).
 func runText(t *testing.T, bin, stdin string, deadline time.Duration, args ...string) (string, int) {

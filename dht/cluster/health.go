@@ -479,11 +479,22 @@ func (rc *roundCounts) startedNow() []uint64 {
 	return out
 }
 
-// pendingSince returns the first task with no round both started and
-// completed since base (startedNow at an earlier moment), or "".
-func (rc *roundCounts) pendingSince(base []uint64) string {
+// doneNow returns the count, in started's, of each task's last completed
+// round.
+func (rc *roundCounts) doneNow() []uint64 {
+	out := make([]uint64, len(rc.done))
 	for i := range rc.done {
-		if rc.done[i].Load() <= base[i] {
+		out[i] = rc.done[i].Load()
+	}
+	return out
+}
+
+// pendingSince returns the first task with no round both started since
+// base (startedNow at an earlier moment) and completed by done (doneNow at
+// a later one), or "".
+func (rc *roundCounts) pendingSince(base, done []uint64) string {
+	for i := range done {
+		if done[i] <= base[i] {
 			return rc.names[i]
 		}
 	}

@@ -121,7 +121,7 @@ func TestStableAfterEachFault(t *testing.T) {
 		c.mu.RLock()
 		for _, m := range c.liveLocked() {
 			if base, ok := before[m.rounds]; ok {
-				if task := m.rounds.pendingSince(base); task != "" {
+				if task := m.rounds.pendingSince(base, m.rounds.doneNow()); task != "" {
 					t.Errorf("%s: stable, but %s ran no %s round since the fault", st.fault, m.name, task)
 				}
 			}
@@ -158,6 +158,71 @@ func TestConfirmationNeedsRounds(t *testing.T) {
 	}
 	if h := c.Health(); !h.Stable || h.Confirming || h.Reason != "" {
 		t.Fatalf("after a step: %+v", h)
+	}
+}
+
+// TestTimeoutsConfirmNothing checks that rounds whose calls to a node
+// time out (a drop of every call to it) do not confirm the ring stable,
+// though they leave it ideal until the node is suspected SuspectTimeouts
+// times in a row, and that once the calls are answered again they do.
+func TestTimeoutsConfirmNothing(t *testing.T) {
+	for _, nw := range networks {
+		t.Run(nw.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := startCluster(t, nw.cfg(5))
+			wait(t, c)
+			c.PauseMaintenance()
+			_, err := c.SetDrop("n1", 100)
+			must(t, "drop", err)
+			c.evaluate() // the ring is still ideal: confirmation starts
+			c.StepMaintenance(ctx)
+			if _, err := c.Wait(ctx, time.Minute); !errors.Is(err, ErrNotStable) || !strings.Contains(err.Error(), "timed out") {
+				t.Fatalf("wait after a round under drop n1 100%% = %v, want not stable: calls timed out", err)
+			}
+			if h := c.Health(); h.Stable || !h.Confirming {
+				t.Fatalf("after a round under drop n1 100%%: %+v", h)
+			}
+			_, err = c.SetDrop("n1", 0)
+			must(t, "drop 0", err)
+			for step := 1; ; step++ {
+				c.StepMaintenance(ctx)
+				if _, err := c.Wait(ctx, time.Minute); err == nil {
+					break
+				} else if step == 5 {
+					t.Fatalf("not stable after %d steps with the drop removed: %v", step, err)
+				}
+			}
+		})
+	}
+}
+
+// TestWaitJudgesAfresh checks that wait does not answer from a verdict
+// the monitor reached before the ring changed: here a node crashes behind
+// the cluster's back (no fault is recorded, nothing wakes the monitor,
+// which looks at a stable ring only once an hour) and the others drop it.
+func TestWaitJudgesAfresh(t *testing.T) {
+	ctx := context.Background()
+	cfg := memConfig(5)
+	cfg.StableMonitorInterval = time.Hour
+	c := startCluster(t, cfg)
+	wait(t, c)
+	nodes := c.LiveNodes()
+	cfg.Network.(*memNetwork).nw.Crash(nodes[1].Addr)
+	deadline := time.Now().Add(time.Minute)
+	for dropped := false; !dropped; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the nodes did not drop %s within a minute", nodes[1].Name)
+		}
+		dropped = true
+		for i, n := range nodes {
+			if st := n.Node.Status(); i != 1 && (st.Predecessor.Addr == nodes[1].Addr || slices.ContainsFunc(st.Successors, func(r chord.NodeRef) bool { return r.Addr == nodes[1].Addr })) {
+				dropped = false
+			}
+		}
+		time.Sleep(time.Millisecond) // polling the condition, up to the deadline
+	}
+	if _, err := c.Wait(ctx, 100*time.Millisecond); !errors.Is(err, ErrNotStable) {
+		t.Fatalf("wait after %s crashed unseen and was dropped = %v, want not stable", nodes[1].Name, err)
 	}
 }
 

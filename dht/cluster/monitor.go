@@ -49,6 +49,10 @@ type sideView struct {
 	gens    []uint64 // dht.Store.KeysGen, read before the keys
 	ready   []bool   // the store has taken over its keys (dht.Store.Ready)
 	rounds  []*roundCounts
+	// done is each member's completed rounds (roundCounts.doneNow), read
+	// before its status: a round counted as done has its outcome (a
+	// suspected neighbour) in that status.
+	done [][]uint64
 }
 
 // sideVerdict is the monitor's state for one side (the whole ring when
@@ -84,6 +88,7 @@ func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 	for _, g := range c.sidesLocked() {
 		v := sideView{naming: c.namingLocked(), label: g.label, members: g.live}
 		for _, m := range g.live {
+			v.done = append(v.done, m.rounds.doneNow())
 			v.status = append(v.status, m.status())
 			v.stores = append(v.stores, m.keySource())
 			v.gens = append(v.gens, m.keysGen())
@@ -154,7 +159,7 @@ func (c *Cluster) evaluate() {
 					if c.maintPaused {
 						pending += " (maintenance is paused: step runs a round)"
 					}
-					sv.why = pending
+					sv.why = names.Replace(pending)
 				} else {
 					sv.confirmed, sv.why = true, ""
 					sv.convergedIn = max(0, sv.heldSince.Sub(c.disturbedAtLocked()))
@@ -237,7 +242,11 @@ func (c *Cluster) disturbedAtLocked() time.Time {
 
 // confirm records the base rounds of nodes seen for the first time since
 // the condition began to hold and returns what is still pending: "" once
-// every live node has completed a round of each task begun after its base.
+// every live node has completed a round of each task begun after its base
+// and suspects none of its neighbours. A round whose calls to a neighbour
+// timed out kept it (chord.Config.SuspectTimeouts): it confirms nothing
+// until the neighbour answers again, or is dropped and the ring is no
+// longer ideal (a drop or delay that makes every call time out).
 func (v *sideVerdict) confirm(sv sideView) string {
 	pending := ""
 	for i, rc := range sv.rounds {
@@ -249,11 +258,19 @@ func (v *sideVerdict) confirm(sv sideView) string {
 			}
 			continue
 		}
-		if task := rc.pendingSince(base); task != "" && pending == "" {
+		if task := rc.pendingSince(base, sv.done[i]); task != "" && pending == "" {
 			pending = fmt.Sprintf("confirming: %s has not yet run a %s round since the ring became ideal", sv.members[i].name, task)
 		}
 	}
-	return pending
+	if pending != "" {
+		return pending
+	}
+	for i, st := range sv.status {
+		if len(st.Suspects) > 0 {
+			return fmt.Sprintf("confirming: calls from %s to %s timed out since it last answered", sv.members[i].name, st.Suspects[0].Addr)
+		}
+	}
+	return ""
 }
 
 // stableCondition is the "stable" condition: at least one live node, every

@@ -338,11 +338,14 @@ func (c *Cluster) Stable() (stable bool, convergedIn time.Duration, why string) 
 // configured WaitTimeout) and returns how long stabilisation took after the
 // last fault. Under a partition it returns once each side is stable on its
 // own, and says so (Partitioned, Sides). It polls the monitor's result: no
-// fixed sleep decides anything. While maintenance is paused nothing can be
+// fixed sleep decides anything. It first judges the ring afresh: a stable
+// ring is judged only every StableMonitorInterval, and a drop or delay in
+// force may have changed it since. While maintenance is paused nothing can be
 // confirmed without a step, so a ring not yet stable fails at once. The
 // error wraps ErrNotStable, ErrClosed or ctx's error.
 func (c *Cluster) Wait(ctx context.Context, timeout time.Duration) (WaitResult, error) {
 	began := time.Now()
+	c.evaluate()
 	c.mu.RLock()
 	if timeout <= 0 {
 		timeout = c.cfg.WaitTimeout
