@@ -17,19 +17,53 @@ import (
 
 func runPut(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	local, path := cmd.Args[0], cmd.Args[1]
-	f, err := os.Open(local)
-	if err != nil {
-		return nil, errorf(ErrUsage, "put: cannot read %s: %v", quote(local), pathErr(err))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, errorf(ErrUsage, "put: cannot read %s: %v", quote(local), pathErr(err))
-	}
-	if st.IsDir() {
+	if st, err := os.Stat(local); err == nil && st.IsDir() {
 		return nil, errorf(ErrUsage, "put: %s is a directory — put copies one file (cp -r on a mount copies a tree)", quote(local))
 	}
+	f, st, err := openRegular(local)
+	if err != nil {
+		return nil, errorf(ErrUsage, "put: cannot read %s: %v", quote(local), err)
+	}
+	defer f.Close()
 	return c.PutFile(ctx, path, f, uint32(st.Mode().Perm()))
+}
+
+// openRegular opens a regular file for reading; the error says why not
+// (without the name). Anything else is refused before it is opened:
+// opening a FIFO blocks until a writer comes, and a device or a FIFO may
+// never end.
+func openRegular(name string) (*os.File, fs.FileInfo, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, nil, pathErr(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("not a regular file (%s)", fileKind(st.Mode()))
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, pathErr(err)
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, errors.New("it changed while it was opened")
+	}
+	return f, st, nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
 
 // pathErr drops the path an *fs.PathError repeats.

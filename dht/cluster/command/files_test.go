@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,10 +92,17 @@ func TestFileCommandErrors(t *testing.T) {
 	}
 	run(t, c, "mkdir /d")
 	run(t, c, "put "+local+" /d/f")
+	// A named pipe with no writer: opening it would block for ever.
+	fifo := filepath.Join(dir, "fifo")
+	if out, err := exec.Command("mkfifo", fifo).CombinedOutput(); err != nil {
+		t.Fatalf("mkfifo: %v %s", err, out)
+	}
 	for _, tc := range []struct {
 		line, want string
 		kind       error
 	}{
+		{"put " + fifo + " /y", "cannot read " + quote(fifo) + ": not a regular file (a named pipe)", ErrUsage},
+		{"put /dev/zero /y", "not a regular file (a device)", ErrUsage},
 		{"put " + local + " /a/../b", `paths may not use ".."`, nil},
 		{"put " + local + " /a//b", "empty name", nil},
 		{"put " + local + " /" + strings.Repeat("n", 256), "a name of 256 bytes (the limit is 255)", nil},

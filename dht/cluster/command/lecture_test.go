@@ -3,8 +3,11 @@ package command
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +218,23 @@ func TestSource(t *testing.T) {
 	}
 	if res := Exec(context.Background(), c, "source "+filepath.Join(dir, "none.txt")); res.OK || !errors.Is(res.Err, ErrUsage) {
 		t.Fatalf("missing script: %v", res.Err)
+	}
+	// A named pipe with no writer would block the open for ever, an endless
+	// stream fill the memory: only a regular file of bounded size is read.
+	fifo := filepath.Join(dir, "fifo")
+	if out, err := exec.Command("mkfifo", fifo).CombinedOutput(); err != nil {
+		t.Fatalf("mkfifo: %v %s", err, out)
+	}
+	huge := filepath.Join(dir, "huge.txt")
+	must(os.WriteFile(huge, nil, 0o644))
+	must(os.Truncate(huge, maxLessonSize+1))
+	for file, want := range map[string]string{
+		fifo:        "cannot read the script " + strconv.Quote(fifo) + ": not a regular file (a named pipe)",
+		"/dev/zero": "not a regular file (a device)",
+		huge:        fmt.Sprintf("%d bytes, more than the %d a script may have", maxLessonSize+1, maxLessonSize),
+	} {
+		if res := Exec(context.Background(), c, "source "+file); res.OK || !errors.Is(res.Err, ErrUsage) || !strings.Contains(res.Err.Error(), want) {
+			t.Errorf("source %s: %v, want %q", file, res.Err, want)
+		}
 	}
 }

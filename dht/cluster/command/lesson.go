@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -104,23 +103,22 @@ func ParseLesson(r io.Reader, name string) (Lesson, error) {
 	return l, nil
 }
 
-// ReadLesson reads and parses the script in file (ParseLesson).
+// maxLessonSize bounds a script file: a lesson of this many bytes would
+// take a semester.
+const maxLessonSize = 4 << 20
+
+// ReadLesson reads and parses the script in file (ParseLesson), a regular
+// file of at most maxLessonSize bytes.
 func ReadLesson(file string) (Lesson, error) {
-	f, err := os.Open(file)
+	f, st, err := openRegular(file)
 	if err != nil {
-		return Lesson{}, errorf(ErrUsage, "cannot read the script %s: %v", strconv.Quote(file), unwrapPath(err))
+		return Lesson{}, errorf(ErrUsage, "cannot read the script %s: %v", strconv.Quote(file), err)
 	}
 	defer f.Close()
-	return ParseLesson(f, file)
-}
-
-// unwrapPath drops the *PathError's repetition of the file name.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
+	if st.Size() > maxLessonSize {
+		return Lesson{}, errorf(ErrUsage, "cannot read the script %s: %d bytes, more than the %d a script may have", strconv.Quote(file), st.Size(), maxLessonSize)
 	}
-	return err
+	return ParseLesson(io.LimitReader(f, maxLessonSize), file)
 }
 
 // lineError prefixes err with its place in the script, keeping its sentinel.
