@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -131,14 +132,14 @@ func terminalFiles(stdin io.Reader, stdout io.Writer) (in, out *os.File, ok bool
 // object a line), and returns the exit status (0 or 1). It is the REPL
 // for scripts and pipes: no prompt, nothing on out but the results.
 func repl(ctx context.Context, exec func(context.Context, string) command.Result, in io.Reader, out io.Writer, opts replOptions, log *slog.Logger) int {
-	lines := make(chan string)
+	lines := make(chan inputLine)
 	readErr := make(chan error, 1)
 	go func() { // exits at EOF or a read error (stdin is never closed for us)
 		defer close(lines)
 		r := bufio.NewReaderSize(in, 64<<10)
 		for {
-			line, err := r.ReadString('\n')
-			if line != "" {
+			line, err := readLine(r, maxReplLine)
+			if line.text != "" || line.tooLong {
 				select {
 				case lines <- line:
 				case <-ctx.Done():
@@ -146,7 +147,7 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 				}
 			}
 			if err != nil {
-				if err != io.EOF {
+				if !errors.Is(err, io.EOF) {
 					readErr <- err
 				}
 				return
@@ -158,12 +159,12 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 	enc.SetEscapeHTML(false)
 	lineNo := 0
 	for {
-		var line string
+		var in inputLine
 		var ok bool
 		select {
 		case <-ctx.Done():
 			return 1
-		case line, ok = <-lines:
+		case in, ok = <-lines:
 		}
 		if !ok {
 			select {
@@ -175,7 +176,21 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 			return status
 		}
 		lineNo++
-		trimmed := strings.TrimSpace(line)
+		if in.tooLong {
+			status = 1
+			res := command.Result{Cmd: "", Err: fmt.Errorf("%w: line %d is longer than %d bytes: ignored", command.ErrSyntax, lineNo, maxReplLine)}
+			log.Warn("command failed", "line", lineNo, "err", res.Err)
+			if opts.json {
+				if err := enc.Encode(res); err != nil {
+					log.Error("writing result", "err", err)
+					return 1
+				}
+			} else {
+				fmt.Fprintln(out, "error: "+res.Err.Error())
+			}
+			continue
+		}
+		trimmed := strings.TrimSpace(in.text)
 		if strings.HasPrefix(trimmed, "#") && opts.echo && !opts.json {
 			fmt.Fprintln(out, trimmed) // a script's narration, in the transcript
 		}
@@ -203,6 +218,36 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 		}
 		if res.Quit {
 			return status
+		}
+	}
+}
+
+// maxReplLine bounds a line of commands: it holds a set of the largest
+// value (1 MiB) written with a four-byte escape for every byte.
+const maxReplLine = 5 << 20
+
+// inputLine is one line read by readLine: its text, or tooLong when it
+// went past the limit (its bytes were dropped).
+type inputLine struct {
+	text    string
+	tooLong bool
+}
+
+// readLine reads one line (with its newline, if any) of at most limit
+// bytes; the rest of a longer one is read and dropped, never held.
+func readLine(r *bufio.Reader, limit int) (inputLine, error) {
+	var buf []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(buf)+len(chunk) > limit {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = r.ReadSlice('\n')
+			}
+			return inputLine{tooLong: true}, err
+		}
+		buf = append(buf, chunk...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return inputLine{text: string(buf)}, err
 		}
 	}
 }

@@ -342,3 +342,47 @@ func TestLogGetsEveryEvent(t *testing.T) {
 		t.Errorf("the UI's log has no event line:\n%s", text)
 	}
 }
+
+// TestREPLLongLines feeds the REPL a line past its limit, one of an
+// unknown command just under it, and a value of 1 MiB written with an
+// escape for every byte: the first is refused and dropped without being
+// held, the second is named in a few bytes, the third is stored, and the
+// commands after them run.
+func TestREPLLongLines(t *testing.T) {
+	bin := buildBinary(t)
+	value := strings.Repeat(`\\`, 1<<20) // 1 MiB of backslashes
+	stdin := strings.Repeat("x", maxReplLine+1) + "\n" +
+		strings.Repeat("y", maxReplLine-1) + "\n" +
+		"set big " + value + "\nget big\n"
+	out, code := runText(t, bin, stdin, 2*time.Minute, "repl", "--json", "--seed", "1", "5")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 1 || len(lines) != 4 {
+		t.Fatalf("exit %d, %d result lines (want 1 and 4)", code, len(lines))
+	}
+	if want := fmt.Sprintf(`{"cmd":"","ok":false,"error":"syntax error: line 1 is longer than %d bytes: ignored"}`, maxReplLine); lines[0] != want {
+		t.Errorf("the line past the limit: %.300s", lines[0])
+	}
+	if len(lines[1]) > 400 || !strings.Contains(lines[1], `"ok":false`) || !strings.Contains(lines[1], fmt.Sprintf("(%d bytes)", maxReplLine-1)) {
+		t.Errorf("the unknown command just under the limit: %.400s", lines[1])
+	}
+	if !strings.HasPrefix(lines[2], `{"cmd":"set","ok":true`) || !strings.Contains(lines[3], strings.Repeat(`\\`, 1<<20)) {
+		t.Errorf("set and get of 1 MiB after them: %.300s / %.300s", lines[2], lines[3])
+	}
+}
+
+// TestREPLBinaryKeys checks that bytes that are not UTF-8 reach the ring as
+// they were typed: two keys that differ only in such a byte are two keys,
+// and a value of such bytes reads back unchanged.
+func TestREPLBinaryKeys(t *testing.T) {
+	bin := buildBinary(t)
+	out, code := runText(t, bin, "set \xff A\nget \xfe\nget \xff\nset k \xff\xfe\nget k\n", time.Minute, "repl", "--seed", "1", "5")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 0 || len(lines) != 6 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	for i, want := range []string{`ok — "\xff" stored at`, "(not found)", `"A"`, `ok — "k" stored at`, `"\xff\xfe"`} {
+		if !strings.HasPrefix(lines[i+1], want) {
+			t.Errorf("line %d = %q, want it to begin %q", i+2, lines[i+1], want)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/dht/cluster"
 )
@@ -41,13 +43,26 @@ func Exec(ctx context.Context, c *cluster.Cluster, line string) (res Result) {
 	return Done(cmd.Name, data, err)
 }
 
+// firstWord is the command word of a line that did not parse, for the
+// result's Cmd: at most maxCmdWord bytes of it (a longer one names no
+// command), without splitting the rest of a long line.
 func firstWord(line string) string {
-	f := strings.Fields(line)
-	if len(f) == 0 {
-		return ""
+	line = strings.TrimLeftFunc(line, unicode.IsSpace)
+	if end := strings.IndexFunc(line, unicode.IsSpace); end >= 0 {
+		line = line[:end]
 	}
-	return strings.ToLower(f[0])
+	if len(line) > maxCmdWord {
+		cut := maxCmdWord
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		line = line[:cut] + "…"
+	}
+	return strings.ToLower(line)
 }
+
+// maxCmdWord bounds the command word a failed result repeats.
+const maxCmdWord = 64
 
 // runner runs one parsed command (whose arity Parse checked) and returns
 // its typed data and error, for Done.

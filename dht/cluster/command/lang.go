@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/dht/cluster"
 )
@@ -271,7 +272,11 @@ func Suggest(word string, candidates []string) string { return suggest(word, can
 // prefix), or "" if none is close enough to be a likely typo.
 func suggest(word string, candidates []string) string {
 	best, bestD := "", 1<<30
+	n := utf8.RuneCountInString(word)
 	for _, c := range candidates {
+		if n > utf8.RuneCountInString(c)+2 {
+			continue // at least n−len(c) edits apart: no likely typo
+		}
 		d := editDistance(word, c)
 		if strings.HasPrefix(c, word) && word != "" {
 			d = min(d, 1)
@@ -388,13 +393,14 @@ func arityError(spec *commandSpec, got int) error {
 // Tokenize splits line into words like a POSIX shell, without expansions:
 // words are separated by blanks; 'single quotes' keep everything literally;
 // "double quotes" allow \" and \\ escapes; a backslash outside quotes keeps
-// the next character; # at the start of a word begins a comment.
+// the next character; # at the start of a word begins a comment. Every
+// byte that is not one of these is kept as it is, invalid UTF-8 included:
+// keys and values are bytes.
 func Tokenize(line string) ([]string, error) {
 	var (
 		words  []string
 		cur    strings.Builder
 		inWord bool
-		runes  = []rune(line)
 	)
 	flush := func() {
 		if inWord {
@@ -403,48 +409,46 @@ func Tokenize(line string) ([]string, error) {
 			inWord = false
 		}
 	}
-	for i := 0; i < len(runes); i++ {
-		r := runes[i]
+	column := func(i int) int { return utf8.RuneCountInString(line[:i]) + 1 }
+	for i := 0; i < len(line); i++ {
+		b := line[i]
 		switch {
-		case r == ' ' || r == '\t' || r == '\r' || r == '\n':
+		case b == ' ' || b == '\t' || b == '\r' || b == '\n':
 			flush()
-		case r == '#' && !inWord:
+		case b == '#' && !inWord:
 			return words, nil
-		case r == '\\':
-			if i+1 < len(runes) { // a trailing backslash escapes nothing
+		case b == '\\':
+			if i+1 < len(line) { // a trailing backslash escapes nothing
 				inWord = true
 				i++
-				cur.WriteRune(runes[i])
+				cur.WriteByte(line[i]) // the rest of a multi-byte rune follows as is
 			}
-		case r == '\'':
+		case b == '\'':
+			inWord = true
+			quoteAt := i
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return nil, errorf(ErrSyntax, "unterminated ' quote at column %d", column(quoteAt))
+			}
+			cur.WriteString(line[i+1 : i+1+j])
+			i += 1 + j
+		case b == '"':
 			inWord = true
 			quoteAt := i
 			j := i + 1
-			for j < len(runes) && runes[j] != '\'' {
-				cur.WriteRune(runes[j])
-				j++
-			}
-			if j >= len(runes) {
-				return nil, errorf(ErrSyntax, "unterminated ' quote at column %d", quoteAt+1)
-			}
-			i = j
-		case r == '"':
-			inWord = true
-			quoteAt := i
-			j := i + 1
-			for ; j < len(runes) && runes[j] != '"'; j++ {
-				if runes[j] == '\\' && j+1 < len(runes) && (runes[j+1] == '"' || runes[j+1] == '\\') {
+			for ; j < len(line) && line[j] != '"'; j++ {
+				if line[j] == '\\' && j+1 < len(line) && (line[j+1] == '"' || line[j+1] == '\\') {
 					j++
 				}
-				cur.WriteRune(runes[j])
+				cur.WriteByte(line[j])
 			}
-			if j >= len(runes) {
-				return nil, errorf(ErrSyntax, "unterminated \" quote at column %d", quoteAt+1)
+			if j >= len(line) {
+				return nil, errorf(ErrSyntax, "unterminated \" quote at column %d", column(quoteAt))
 			}
 			i = j
 		default:
 			inWord = true
-			cur.WriteRune(r)
+			cur.WriteByte(b)
 		}
 	}
 	flush()

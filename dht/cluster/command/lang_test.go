@@ -33,6 +33,11 @@ func TestTokenize(t *testing.T) {
 		{`set k "unterminated`, nil, true},
 		{`set k 'unterminated`, nil, true},
 		{`set k \`, []string{"set", "k"}, false},
+		// Bytes that are not UTF-8 are kept as they are, quoted or not.
+		{"set \xff A", []string{"set", "\xff", "A"}, false},
+		{"set k \"\xfe\xff\"", []string{"set", "k", "\xfe\xff"}, false},
+		{"set k '\xef\xbf'", []string{"set", "k", "\xef\xbf"}, false},
+		{"set k \\☃\xff", []string{"set", "k", "☃\xff"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
