@@ -394,6 +394,9 @@ func Mount(fsys *dfs.FS, dir string, opts Options) (*Mounted, error) {
 		RootStableAttr: &fs.StableAttr{Mode: syscall.S_IFDIR, Ino: dfs.RootIno},
 		UID:            m.uid,
 		GID:            m.gid,
+		// A mode of 0 (chmod 000) is shown as it is, not as go-fuse's
+		// default 0644 or 0755.
+		NullPermissions: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w%s", dir, err, mountHint(err))

@@ -85,6 +85,20 @@ func TestMount(t *testing.T) {
 	if err != nil || st.Size() != int64(len(data)) || st.Mode().Perm() != 0o640 {
 		t.Fatalf("stat: %v %v", st, err)
 	}
+	// Every mode shows as set, none (0) included, on files and directories.
+	for _, path := range []string{p, filepath.Join(dir, "sub")} {
+		for _, mode := range []os.FileMode{0, 0o600, 0o755} {
+			if err := os.Chmod(path, mode); err != nil {
+				t.Fatal(err)
+			}
+			if st, err := os.Stat(path); err != nil || st.Mode().Perm() != mode {
+				t.Fatalf("chmod %o %s: stat says %v, %v", mode, path, st.Mode(), err)
+			}
+		}
+	}
+	if err := os.Chmod(p, 0o640); err != nil {
+		t.Fatal(err)
+	}
 	// Append and overwrite in the middle through one descriptor.
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
