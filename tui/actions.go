@@ -435,6 +435,34 @@ func (m *Model) onFindKey(msg tea.KeyPressMsg) {
 		return
 	}
 	m.editor.key(msg, &km.Edit)
+	m.followFind()
+}
+
+// onPaste types text a terminal pasted (bracketed paste) into the open
+// prompt, as one line: a newline or other control character becomes a
+// space, and the blanks a copied line ends with are dropped. With no
+// prompt open it is dropped, as keys would not type it anywhere.
+func (m *Model) onPaste(text string) {
+	switch m.mode {
+	case modeCommand, modeKey, modeFind, modeSearch:
+	default:
+		return
+	}
+	text = strings.TrimRightFunc(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text), unicode.IsSpace)
+	m.editor.insert(text)
+	if m.mode == modeFind || m.mode == modeSearch {
+		m.followFind()
+	}
+}
+
+// followFind follows the "/" prompt's text as it is typed: the node it
+// names, or the log lines it matches.
+func (m *Model) followFind() {
 	q := strings.TrimSpace(m.editor.value())
 	if m.mode == modeSearch {
 		m.logQuery, m.logSel = q, 0

@@ -426,6 +426,8 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		m.onWhere(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
+	case tea.PasteMsg:
+		m.onPaste(msg.Content)
 	case tea.MouseClickMsg:
 		m.onClick(msg.Mouse())
 	case tea.MouseWheelMsg:

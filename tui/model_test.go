@@ -787,3 +787,28 @@ func TestLoggerGetsCommands(t *testing.T) {
 		t.Errorf("the command was not logged: %q", buf.String())
 	}
 }
+
+// TestPaste checks that text a terminal pastes (bracketed paste) is typed
+// into the open prompt as one line, and goes nowhere with none open.
+func TestPaste(t *testing.T) {
+	m, f := newTestModel(t, ring16(), 120, 40)
+	m.Update(tea.PasteMsg{Content: "kill n3\n"})
+	if m.mode != modeNormal || len(f.executed()) != 0 {
+		t.Fatalf("a paste with no prompt open: mode %v, ran %v", m.mode, f.executed())
+	}
+	press(t, m, ":")
+	typeText(m, "set")
+	m.Update(tea.PasteMsg{Content: " pk\thello\r\nworld\n\n"})
+	if got := m.editor.value(); got != "set pk hello  world" {
+		t.Fatalf("the prompt after a paste = %q", got)
+	}
+	press(t, m, "enter")
+	if calls := f.executed(); len(calls) == 0 || !strings.HasPrefix(calls[len(calls)-1], "set pk hello  world") {
+		t.Fatalf("enter after the paste ran %v", calls)
+	}
+	press(t, m, "/")
+	m.Update(tea.PasteMsg{Content: "n1"})
+	if m.mode != modeFind || m.selected != "n1" {
+		t.Fatalf("a paste into / : mode %v, selected %q", m.mode, m.selected)
+	}
+}
