@@ -83,6 +83,10 @@ type Config struct {
 	Load LoadConfig
 }
 
+// MinInterval is the shortest maintenance period: shorter ones only make
+// the rounds spin, each starting as the last ends.
+const MinInterval = time.Millisecond
+
 // DefaultConfig returns the settings used by chordtui: 160-bit SHA-1 IDs,
 // r = 4, and rounds fast enough that 16 local nodes settle within a second.
 func DefaultConfig() Config {
@@ -114,8 +118,9 @@ func (c Config) Validate() error {
 	if c.RPCTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("rpc timeout must be positive, got %v", c.RPCTimeout))
 	}
-	if c.StabilizeInterval <= 0 || c.FixFingersInterval <= 0 || c.CheckPredecessorInterval <= 0 {
-		errs = append(errs, errors.New("maintenance intervals must be positive"))
+	if c.StabilizeInterval < MinInterval || c.FixFingersInterval < MinInterval || c.CheckPredecessorInterval < MinInterval {
+		errs = append(errs, fmt.Errorf("maintenance intervals must be at least %v, got stabilize %v, fix-fingers %v, check-predecessor %v",
+			MinInterval, c.StabilizeInterval, c.FixFingersInterval, c.CheckPredecessorInterval))
 	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
 		errs = append(errs, fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter))

@@ -134,6 +134,7 @@ func TestConfigValidate(t *testing.T) {
 		{"zero key size", func(c *Config) { c.MaxKeySize = 0 }},
 		{"negative value size", func(c *Config) { c.MaxValueSize = -1 }},
 		{"zero repair interval", func(c *Config) { c.RepairInterval = 0 }},
+		{"repair interval below a millisecond", func(c *Config) { c.RepairInterval = time.Microsecond }},
 		{"zero tombstone TTL", func(c *Config) { c.TombstoneTTL = 0 }},
 		{"tombstone TTL below the repair interval", func(c *Config) { c.TombstoneTTL = c.RepairInterval / 2 }},
 		{"zero max clock skew", func(c *Config) { c.MaxClockSkew = 0 }},

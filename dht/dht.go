@@ -121,8 +121,8 @@ func (c Config) Validate() error {
 	if c.MaxValueSize < 0 {
 		errs = append(errs, fmt.Errorf("max value size must not be negative, got %d", c.MaxValueSize))
 	}
-	if c.RepairInterval <= 0 {
-		errs = append(errs, fmt.Errorf("repair interval must be positive, got %v", c.RepairInterval))
+	if c.RepairInterval < chord.MinInterval {
+		errs = append(errs, fmt.Errorf("repair interval must be at least %v, got %v", chord.MinInterval, c.RepairInterval))
 	}
 	if c.TombstoneTTL < c.RepairInterval || c.TombstoneTTL <= 0 {
 		errs = append(errs, fmt.Errorf("tombstone TTL must be at least the repair interval (%v), got %v", c.RepairInterval, c.TombstoneTTL))

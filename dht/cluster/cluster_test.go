@@ -283,6 +283,9 @@ func TestOperationErrors(t *testing.T) {
 		}, ErrBadArgument, "the group holds every node"},
 		{"unknown tunable", func() error { _, err := c.SetTunable("stabilise", "1s"); return err }, ErrBadArgument, `config: unknown tunable "stabilise"`},
 		{"bad tunable value", func() error { _, err := c.SetTunable("stabilize", "fast"); return err }, ErrBadArgument, `config stabilize: "fast" is not a duration`},
+		// A period shorter than a millisecond only makes the rounds spin.
+		{"tunable below the floor", func() error { _, err := c.SetTunable("stabilize", "1ns"); return err }, ErrBadArgument, "config stabilize: must be at least 1ms, got 1ns"},
+		{"repair below the floor", func() error { _, err := c.SetTunable("repair", "999us"); return err }, ErrBadArgument, "config repair: must be at least 1ms, got 999µs"},
 		{"keys of nobody", func() error { _, err := c.Keys("n77"); return err }, ErrUnknownNode, `keys: unknown node "n77"`},
 	}
 	for _, tt := range tests {

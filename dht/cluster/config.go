@@ -382,7 +382,7 @@ func (c *Cluster) Tunables() []Tunable {
 }
 
 // SetTunable sets the tunable name (see KnownTunables) to value, a
-// positive duration such as "50ms", and returns it with its new value.
+// duration of at least chord.MinInterval such as "50ms", and returns it with its new value.
 // A maintenance period restarts every running driver with it, keeping its
 // paused state.
 func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
@@ -402,8 +402,8 @@ func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
 	if err != nil {
 		return Tunable{}, errorf(ErrBadArgument, "config %s: %s is not a duration (try 50ms or 1s)", name, QuoteKey(value))
 	}
-	if d <= 0 {
-		return Tunable{}, errorf(ErrBadArgument, "config %s: duration must be positive, got %v", name, d)
+	if d < chord.MinInterval {
+		return Tunable{}, errorf(ErrBadArgument, "config %s: must be at least %v, got %v", name, chord.MinInterval, d)
 	}
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
