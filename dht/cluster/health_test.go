@@ -502,6 +502,9 @@ func TestNewRing(t *testing.T) {
 	if _, err := c.ReviveNode(ctx, "n0"); !errors.Is(err, ErrNoLiveNode) || !strings.Contains(err.Error(), "resume n4 first") {
 		t.Fatalf("revive beside a paused node = %v", err)
 	}
+	if _, err := c.Get(ctx, "k", ""); !errors.Is(err, ErrNoLiveNode) || !strings.HasSuffix(err.Error(), "every node is down or paused: resume n4") {
+		t.Fatalf("get with every node down or paused = %v", err)
+	}
 	must(t, "resume", c.Resume("n4"))
 	must(t, "revive", c.Revive(ctx, "n0"))
 	must(t, "revive", c.Revive(ctx, "n2"))

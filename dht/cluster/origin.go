@@ -102,6 +102,11 @@ func (c *Cluster) originFor(op, via string) (startAt, error) {
 		}
 	}
 	if len(live) == 0 {
+		for _, m := range c.members {
+			if m.state == StatePaused {
+				return startAt{}, errorf(ErrNoLiveNode, "%s: no live node to start from — every node is down or paused: resume %s", op, m.name)
+			}
+		}
 		return startAt{}, errorf(ErrNoLiveNode, "%s: no live node to start from — revive NODE or add starts a new ring", op)
 	}
 	return pick(live[0]), nil
