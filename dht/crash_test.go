@@ -3,7 +3,6 @@ package dht
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/chordtui/chordtui/chord"
@@ -86,13 +85,7 @@ func TestOwnerDiesAfterLookup(t *testing.T) {
 	r.quiesce(vers)
 	const key = "d-42"
 	holders := r.expectedHolders(HashIDForTest(key))
-	var via *testNode
-	for _, n := range r.live() {
-		if n.addr != holders[0] {
-			via = n
-			break
-		}
-	}
+	via := r.liveExcept(holders[0])
 	lr, err := via.node.Lookup(ctx, HashIDForTest(key))
 	if err != nil || lr.Owner.Addr != holders[0] {
 		t.Fatalf("lookup = %v, %v; want owner %s", lr.Owner, err, holders[0])
@@ -141,13 +134,7 @@ func TestOwnerDiesAfterItsPing(t *testing.T) {
 			r.quiesce(vers)
 			const key = "p-7"
 			holders := r.expectedHolders(HashIDForTest(key))
-			var via *testNode
-			for _, n := range r.live() {
-				if !slices.Contains(holders, n.addr) {
-					via = n
-					break
-				}
-			}
+			via := r.liveExcept(holders...)
 			trusted, err := via.node.LookupWith(ctx, HashIDForTest(key), ownerLookup)
 			if err != nil || trusted.Owner.Addr != holders[0] {
 				t.Fatalf("lookup = %v, %v; want owner %s", trusted.Owner, err, holders[0])

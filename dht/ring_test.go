@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -390,5 +391,18 @@ func (r *testRing) byAddr(addr string) *testNode {
 		}
 	}
 	r.t.Fatalf("no node %s", addr)
+	return nil
+}
+
+// liveExcept returns the first live node (in start order) that is none of
+// addrs.
+func (r *testRing) liveExcept(addrs ...string) *testNode {
+	r.t.Helper()
+	for _, n := range r.live() {
+		if !slices.Contains(addrs, n.addr) {
+			return n
+		}
+	}
+	r.t.Fatalf("every live node is one of %v", addrs)
 	return nil
 }

@@ -22,13 +22,7 @@ func TestDeleteDoesNotComeBackFromStaleReplica(t *testing.T) {
 			r.quiesce(vers)
 			const key = "t-7"
 			holders := r.expectedHolders(HashIDForTest(key))
-			var via *testNode
-			for _, n := range r.live() {
-				if n.addr != holders[stale] && n.addr != holders[0] {
-					via = n
-					break
-				}
-			}
+			via := r.liveExcept(holders[stale], holders[0])
 			r.nw.Isolate(holders[stale])
 			// With the owner cut off, its first live successor (a holder)
 			// stands in; with a replica cut off, the next node does.
