@@ -667,16 +667,16 @@ var verifiedLookup = chord.LookupOptions{PingOwner: true}
 // owner, and there are at most Replicas of them: fewer than r crashes
 // leave a holder.
 func lookUpVerified[R any](ctx context.Context, s *Store, key string, lookupErr error, res R, opErr error, op func(chord.LookupResult, error) (R, error)) (R, error) {
-	tried := map[string]bool{}
+	var tried []string // owners of the attempts made
 	for range s.cfg.Replicas {
 		if !s.lookUpAgain(ctx, lookupErr, opErr) {
 			break
 		}
 		lr, err := s.node.LookupWith(ctx, s.KeyID(key), verifiedLookup)
-		if err == nil && tried[lr.Owner.Addr] {
+		if err == nil && slices.Contains(tried, lr.Owner.Addr) {
 			break
 		}
-		tried[lr.Owner.Addr] = true
+		tried = append(tried, lr.Owner.Addr)
 		res, opErr = op(lr, err)
 		lookupErr = err
 	}
