@@ -223,7 +223,7 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 }
 
 // maxReplLine bounds a line of commands: it holds a set of the largest
-// value (1 MiB) written with a four-byte escape for every byte.
+// value (1 MiB) with every byte escaped (two bytes each), twice over.
 const maxReplLine = 5 << 20
 
 // inputLine is one line read by readLine: its text, or tooLong when it
