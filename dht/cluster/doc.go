@@ -119,7 +119,10 @@
 // condition on each side: the live nodes (alive: not down, left or
 // paused) have all joined, form the ideal ring with correct fingers
 // (chord.CheckIdeal), and every live key is held by exactly its owner and
-// the next r−1 live nodes, at one version. Without a partition there is
+// the next r−1 live nodes, at one version; a key whose newest copy is
+// younger than a write's deadline (RPCTimeout × (r+1)) may be in the
+// middle of a write, as the stores are read one after another, and need
+// only be on those nodes (keysPlaced). Without a partition there is
 // one side, the whole ring; under one, side A (the nodes partition did not
 // name) and side B (those it named) are each checked on their own.
 //
