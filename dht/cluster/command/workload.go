@@ -78,8 +78,8 @@ func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 		case "zipf":
 			v, ok := arg()
 			a, err := strconv.ParseFloat(v, 64)
-			if !ok || err != nil || a <= 0 {
-				return bad("zipf wants a positive exponent α such as 1.0, got %s", quote(v))
+			if !ok || err != nil || !(a > 0 && a <= 10) { // also refuses NaN
+				return bad("zipf wants an exponent α above 0 and at most 10, such as 1.0 (or say uniform), got %s", quote(v))
 			}
 			spec.Zipf = a
 		case "for":
