@@ -62,6 +62,7 @@ type Node struct {
 	cmds  map[string]CommandHandler
 
 	lookups, lookupFailures, rounds, eventsDropped atomic.Uint64
+	maintTimeouts                                  atomic.Uint64 // MaintenanceTimeouts
 
 	// routing counts the lookup steps this node answered for other nodes
 	// (serveStep): its routing load (load.go).
@@ -407,7 +408,6 @@ func (n *Node) status(share bool) Status {
 	if slices.ContainsFunc(n.routes, func(r NodeRef) bool { return !r.IsZero() }) {
 		st.Routes = append([]NodeRef(nil), n.routes...)
 	}
-	st.Suspects = n.suspectsLocked()
 	if n.stopped.Load() {
 		st.Lookups, st.LookupFailures, st.Rounds, st.EventsDropped = n.frozen.Lookups, n.frozen.LookupFailures, n.frozen.Rounds, n.frozen.EventsDropped
 		n.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"syscall"
 )
 
@@ -54,6 +53,7 @@ func (n *Node) suspect(ref NodeRef, err error, where string) (failed bool, inRow
 	if definiteFailure(err) {
 		return true, 0
 	}
+	n.maintTimeouts.Add(1)
 	k := n.cfg.SuspectTimeouts
 	c := n.peers.timedOut(ref.Addr, k)
 	if c >= k {
@@ -63,22 +63,7 @@ func (n *Node) suspect(ref NodeRef, err error, where string) (failed bool, inRow
 	return false, c
 }
 
-// suspectsLocked returns the neighbours (predecessor, successor list)
-// kept while their maintenance calls time out (Status.Suspects). Caller
-// holds mu.
-func (n *Node) suspectsLocked() []NodeRef {
-	var out []NodeRef
-	add := func(r NodeRef) {
-		if r.IsZero() || r.Addr == n.self.Addr || slices.Contains(out, r) {
-			return
-		}
-		if p := n.peers.lookup(r.Addr); p != nil && p.timeouts.Load() > 0 {
-			out = append(out, r)
-		}
-	}
-	add(n.pred)
-	for _, r := range n.succ {
-		add(r)
-	}
-	return out
-}
+// MaintenanceTimeouts counts the maintenance calls of this node that timed
+// out (each one suspect counted), since it started: a round during which
+// it did not move had every call answered or failed for certain.
+func (n *Node) MaintenanceTimeouts() uint64 { return n.maintTimeouts.Load() }

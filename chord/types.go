@@ -38,11 +38,6 @@ type Status struct {
 	// lookups through instead of Fingers[k], which answers many more
 	// lookup steps. Nil when no finger is routed elsewhere.
 	Routes []NodeRef
-	// Suspects are the neighbours (predecessor, successor-list entries)
-	// whose last maintenance calls from this node timed out: kept, as
-	// maybe only slow, until Config.SuspectTimeouts in a row, or until
-	// they answer again. Nil when there are none.
-	Suspects []NodeRef
 	// Counters since start.
 	Lookups, LookupFailures, Rounds uint64
 	// EventsDropped counts events not delivered because the sink was full.

@@ -132,14 +132,13 @@
 // every evaluation since the first one that found it (heldSince), and
 // every live node of the side has completed a round of each maintenance
 // task (stabilize, fix_fingers, check_predecessor, dht repair) that began
-// after it: each incarnation's driver counts its rounds (roundCounts),
-// and no node then suspects a neighbour (chord.Status.Suspects): a round
-// whose calls timed out kept the neighbour as maybe slow, and confirms
-// nothing until it answers again (a drop or delay that makes every call
-// to a node time out is never confirmed: its neighbours drop it in the
-// end). The round counts are read before the statuses, so a round
-// counted has its suspicions in them. Wait judges the ring afresh before
-// it answers: a stable ring is judged only every StableMonitorInterval.
+// after it, none of whose calls timed out: each incarnation's driver
+// counts its rounds (roundCounts), and a round during which the node's
+// chord.Node.MaintenanceTimeouts moved kept a neighbour as maybe only
+// slow and confirms nothing (a drop or delay that makes every call to a
+// node time out is never confirmed: its neighbours drop it in the end).
+// Wait judges the ring afresh before it answers: a stable ring is judged
+// only every StableMonitorInterval.
 // With maintenance paused the rounds only run when stepped, so a ring is
 // "confirming" until maintenance step; StepMaintenance evaluates before
 // and after its round, and Wait fails at once rather than wait for a step.

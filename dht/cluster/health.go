@@ -427,18 +427,31 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds())
 type roundCounts struct {
 	names []string
 	// started counts the rounds begun; done is the number (in started's
-	// count) of the last round completed without being cut short by the
-	// driver's Stop. A driver's rounds never overlap.
+	// count) of the last clean round: completed without being cut short by
+	// the driver's Stop, and with no maintenance call of the node timed
+	// out meanwhile (timeouts did not move). A driver's rounds never
+	// overlap.
 	started []atomic.Uint64
 	done    []atomic.Uint64
+	// timeouts counts the node's maintenance calls that timed out
+	// (chord.Node.MaintenanceTimeouts); nil: none are counted.
+	timeouts func() uint64
 }
 
-func newRoundCounts(tasks []chord.Task) *roundCounts {
-	rc := &roundCounts{started: make([]atomic.Uint64, len(tasks)), done: make([]atomic.Uint64, len(tasks))}
+func newRoundCounts(tasks []chord.Task, timeouts func() uint64) *roundCounts {
+	rc := &roundCounts{started: make([]atomic.Uint64, len(tasks)), done: make([]atomic.Uint64, len(tasks)), timeouts: timeouts}
 	for _, t := range tasks {
 		rc.names = append(rc.names, t.Name)
 	}
 	return rc
+}
+
+// timedOut is rc.timeouts(), 0 without it.
+func (rc *roundCounts) timedOut() uint64 {
+	if rc.timeouts == nil {
+		return 0
+	}
+	return rc.timeouts()
 }
 
 // counted returns tasks with every Run counted in rc (same order as the
@@ -449,18 +462,18 @@ func (rc *roundCounts) counted(tasks []chord.Task) []chord.Task {
 		run, round, started, done := out[i].Run, out[i].Round, &rc.started[i], &rc.done[i]
 		if run != nil {
 			out[i].Run = func(ctx context.Context) {
-				n := started.Add(1)
+				n, t := started.Add(1), rc.timedOut()
 				run(ctx)
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && rc.timedOut() == t {
 					done.Store(n)
 				}
 			}
 		}
 		if round != nil {
 			out[i].Round = func(ctx context.Context) error {
-				n := started.Add(1)
+				n, t := started.Add(1), rc.timedOut()
 				err := round(ctx)
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && rc.timedOut() == t {
 					done.Store(n)
 				}
 				return err
@@ -479,22 +492,11 @@ func (rc *roundCounts) startedNow() []uint64 {
 	return out
 }
 
-// doneNow returns the count, in started's, of each task's last completed
-// round.
-func (rc *roundCounts) doneNow() []uint64 {
-	out := make([]uint64, len(rc.done))
+// pendingSince returns the first task with no clean round both started
+// and completed since base (startedNow at an earlier moment), or "".
+func (rc *roundCounts) pendingSince(base []uint64) string {
 	for i := range rc.done {
-		out[i] = rc.done[i].Load()
-	}
-	return out
-}
-
-// pendingSince returns the first task with no round both started since
-// base (startedNow at an earlier moment) and completed by done (doneNow at
-// a later one), or "".
-func (rc *roundCounts) pendingSince(base, done []uint64) string {
-	for i := range done {
-		if done[i] <= base[i] {
+		if rc.done[i].Load() <= base[i] {
 			return rc.names[i]
 		}
 	}

@@ -49,10 +49,6 @@ type sideView struct {
 	gens    []uint64 // dht.Store.KeysGen, read before the keys
 	ready   []bool   // the store has taken over its keys (dht.Store.Ready)
 	rounds  []*roundCounts
-	// done is each member's completed rounds (roundCounts.doneNow), read
-	// before its status: a round counted as done has its outcome (a
-	// suspected neighbour) in that status.
-	done [][]uint64
 }
 
 // sideVerdict is the monitor's state for one side (the whole ring when
@@ -88,7 +84,6 @@ func (c *Cluster) takeSideViews() ([]sideView, uint64) {
 	for _, g := range c.sidesLocked() {
 		v := sideView{naming: c.namingLocked(), label: g.label, members: g.live}
 		for _, m := range g.live {
-			v.done = append(v.done, m.rounds.doneNow())
 			v.status = append(v.status, m.status())
 			v.stores = append(v.stores, m.keySource())
 			v.gens = append(v.gens, m.keysGen())
@@ -243,10 +238,10 @@ func (c *Cluster) disturbedAtLocked() time.Time {
 // confirm records the base rounds of nodes seen for the first time since
 // the condition began to hold and returns what is still pending: "" once
 // every live node has completed a round of each task begun after its base
-// and suspects none of its neighbours. A round whose calls to a neighbour
-// timed out kept it (chord.Config.SuspectTimeouts): it confirms nothing
-// until the neighbour answers again, or is dropped and the ring is no
-// longer ideal (a drop or delay that makes every call time out).
+// in which none of its calls timed out (roundCounts.counted): a round
+// that kept a neighbour as maybe only slow confirms nothing, so a drop or
+// delay that makes every call to a node time out is never confirmed (its
+// neighbours drop it in the end, and the ring is no longer ideal).
 func (v *sideVerdict) confirm(sv sideView) string {
 	pending := ""
 	for i, rc := range sv.rounds {
@@ -258,19 +253,11 @@ func (v *sideVerdict) confirm(sv sideView) string {
 			}
 			continue
 		}
-		if task := rc.pendingSince(base, sv.done[i]); task != "" && pending == "" {
-			pending = fmt.Sprintf("confirming: %s has not yet run a %s round since the ring became ideal", sv.members[i].name, task)
+		if task := rc.pendingSince(base); task != "" && pending == "" {
+			pending = fmt.Sprintf("confirming: %s has not yet run a %s round with no call timed out since the ring became ideal", sv.members[i].name, task)
 		}
 	}
-	if pending != "" {
-		return pending
-	}
-	for i, st := range sv.status {
-		if len(st.Suspects) > 0 {
-			return fmt.Sprintf("confirming: calls from %s to %s timed out since it last answered", sv.members[i].name, st.Suspects[0].Addr)
-		}
-	}
-	return ""
+	return pending
 }
 
 // stableCondition is the "stable" condition: at least one live node, every

@@ -228,7 +228,7 @@ func StartStandalone(ctx context.Context, cfg StandaloneConfig) (*Standalone, er
 	}
 	id := s.m.id
 	tasks := maintenanceTasks(node, store, ccfg, dc.RepairInterval, s.log)
-	rounds := newRoundCounts(tasks)
+	rounds := newRoundCounts(tasks, node.MaintenanceTimeouts)
 	drv := chord.NewDriver(rounds.counted(tasks), ccfg.Jitter, time.Now().UnixNano()+int64(id.Uint64()))
 	drv.Start()
 	s.mu.Lock()

@@ -645,7 +645,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 		return fail(err)
 	}
 	tasks := c.tasks(node, store, nc, dc.RepairInterval)
-	rounds := newRoundCounts(tasks)
+	rounds := newRoundCounts(tasks, node.MaintenanceTimeouts)
 	drv := chord.NewDriver(rounds.counted(tasks), nc.Jitter, c.driverSeed(m, inc))
 	c.mu.Lock()
 	defer c.mu.Unlock()
