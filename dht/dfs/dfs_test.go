@@ -281,12 +281,25 @@ func TestBadInput(t *testing.T) {
 		{"/d", dfs.ErrIsDir},
 		{"/f/x", dfs.ErrNotDir},
 		{"/missing/x", dfs.ErrNotFound},
+		{"/new/", dfs.ErrIsDir}, // a trailing "/" names a directory
+		{"/f/", dfs.ErrIsDir},
 	} {
 		_, err := fs.WriteFile(ctx, tc.path, strings.NewReader("new"), 0o644)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("write %q: %v, want %v", tc.path, err, tc.want)
 		}
 	}
+	// A trailing "/" names a directory, as in POSIX.
+	if _, err := fs.Resolve(ctx, "/f/"); !errors.Is(err, dfs.ErrNotDir) {
+		t.Errorf("resolve /f/: %v, want %v", err, dfs.ErrNotDir)
+	}
+	if err := fs.RemovePath(ctx, "/f/"); !errors.Is(err, dfs.ErrNotDir) {
+		t.Errorf("remove /f/: %v, want %v", err, dfs.ErrNotDir)
+	}
+	if a, err := fs.Resolve(ctx, "/d/"); err != nil || a.Kind != dfs.KindDir {
+		t.Errorf("resolve /d/: %+v, %v", a, err)
+	}
+	r.mustEqual("/f", []byte("old"))
 	if _, err := fs.MkdirPath(ctx, "/"+strings.Repeat("y", 255), 0o755); err != nil {
 		t.Errorf("a name of 255 bytes: %v", err)
 	}

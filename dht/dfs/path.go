@@ -13,8 +13,10 @@ import (
 
 // Paths: the operations of the command language (put, cat, ls, rm, mkdir,
 // stat, where) name files by path, "/a/b" (or "a/b", from the root). A
-// path may end in one "/"; an empty component ("a//b"), "." and ".." are
-// ErrInvalid, a component over MaxNameLen bytes ErrNameTooLong.
+// path may end in one "/", which names a directory, as in POSIX: a file
+// there is ErrNotDir, and a file is not written there (ErrIsDir). An empty
+// component ("a//b"), "." and ".." are ErrInvalid, a component over
+// MaxNameLen bytes ErrNameTooLong.
 
 // ErrChanged is a file that changed while ReadFile was reading it, for longer
 // than its lease: what was written may mix two versions.
@@ -54,8 +56,16 @@ func (f *FS) Resolve(ctx context.Context, p string) (Attr, error) {
 	if err != nil {
 		return Attr{}, err
 	}
-	return f.walk(ctx, names)
+	a, err := f.walk(ctx, names)
+	if err == nil && a.Kind != KindDir && dirOnly(p) {
+		return Attr{}, fmt.Errorf("%s: %w", p, ErrNotDir)
+	}
+	return a, err
 }
+
+// dirOnly reports whether p ends in "/" below the root: it names a
+// directory.
+func dirOnly(p string) bool { return len(strings.Trim(p, "/")) > 0 && strings.HasSuffix(p, "/") }
 
 func (f *FS) walk(ctx context.Context, names []string) (Attr, error) {
 	a, err := f.Stat(ctx, RootIno)
@@ -116,6 +126,9 @@ func (f *FS) RemovePath(ctx context.Context, p string) error {
 	if a.Kind == KindDir {
 		return f.Rmdir(ctx, d.Ino, name)
 	}
+	if dirOnly(p) {
+		return fmt.Errorf("%s: %w", p, ErrNotDir)
+	}
 	return f.Unlink(ctx, d.Ino, name)
 }
 
@@ -153,7 +166,7 @@ func (f *FS) WriteFile(ctx context.Context, p string, r io.Reader, mode uint32) 
 	if err != nil {
 		return Attr{}, err
 	}
-	if a, err := f.Lookup(ctx, d.Ino, name); err == nil && a.Kind == KindDir {
+	if a, err := f.Lookup(ctx, d.Ino, name); err == nil && a.Kind == KindDir || dirOnly(p) {
 		return Attr{}, fmt.Errorf("%s: %w", p, ErrIsDir)
 	}
 	now := f.now().UnixNano()
