@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/chordtui/chordtui/dht/cluster"
@@ -173,6 +175,9 @@ func lsText(d cluster.FileList) string {
 	}
 	for i, e := range d.Entries {
 		name := e.Path
+		if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
+			name = strconv.Quote(name) // a newline in a name would read as two entries
+		}
 		if e.Kind == "dir" {
 			name += "/"
 		}

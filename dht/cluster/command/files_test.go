@@ -43,6 +43,16 @@ func TestFileCommands(t *testing.T) {
 	if !strings.Contains(r.Text, "-rw-r-----  306000  ") || !strings.HasSuffix(r.Text, "notes.txt") {
 		t.Errorf("ls /docs:\n%s", r.Text)
 	}
+	// A name with a newline or a byte that is not UTF-8 is quoted: it
+	// would otherwise read as two entries, or garble the terminal.
+	run(t, c, "mkdir \"/docs/two\nlines\"") // a real newline, inside quotes
+	run(t, c, "mkdir /docs/\xff")
+	r = run(t, c, "ls /docs")
+	if !strings.Contains(r.Text, `  "two\nlines"/`) || !strings.Contains(r.Text, `  "\xff"/`) || strings.Count(r.Text, "\n") != 3 {
+		t.Errorf("ls of odd names:\n%s", r.Text)
+	}
+	run(t, c, "rm \"/docs/two\nlines\"")
+	run(t, c, "rm /docs/\xff")
 	r = run(t, c, "cat /docs/notes.txt")
 	if r.Text != strings.TrimSuffix(body, "\n") {
 		t.Errorf("cat: %d bytes", len(r.Text))
