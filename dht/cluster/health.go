@@ -434,7 +434,7 @@ type roundCounts struct {
 	started []atomic.Uint64
 	done    []atomic.Uint64
 	// timeouts counts the node's maintenance calls that timed out
-	// (chord.Node.MaintenanceTimeouts); nil: none are counted.
+	// (chord.Node.MaintenanceTimeouts).
 	timeouts func() uint64
 }
 
@@ -446,14 +446,6 @@ func newRoundCounts(tasks []chord.Task, timeouts func() uint64) *roundCounts {
 	return rc
 }
 
-// timedOut is rc.timeouts(), 0 without it.
-func (rc *roundCounts) timedOut() uint64 {
-	if rc.timeouts == nil {
-		return 0
-	}
-	return rc.timeouts()
-}
-
 // counted returns tasks with every Run counted in rc (same order as the
 // tasks rc was made for).
 func (rc *roundCounts) counted(tasks []chord.Task) []chord.Task {
@@ -462,18 +454,18 @@ func (rc *roundCounts) counted(tasks []chord.Task) []chord.Task {
 		run, round, started, done := out[i].Run, out[i].Round, &rc.started[i], &rc.done[i]
 		if run != nil {
 			out[i].Run = func(ctx context.Context) {
-				n, t := started.Add(1), rc.timedOut()
+				n, t := started.Add(1), rc.timeouts()
 				run(ctx)
-				if ctx.Err() == nil && rc.timedOut() == t {
+				if ctx.Err() == nil && rc.timeouts() == t {
 					done.Store(n)
 				}
 			}
 		}
 		if round != nil {
 			out[i].Round = func(ctx context.Context) error {
-				n, t := started.Add(1), rc.timedOut()
+				n, t := started.Add(1), rc.timeouts()
 				err := round(ctx)
-				if ctx.Err() == nil && rc.timedOut() == t {
+				if ctx.Err() == nil && rc.timeouts() == t {
 					done.Store(n)
 				}
 				return err
