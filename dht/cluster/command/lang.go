@@ -393,9 +393,9 @@ func arityError(spec *commandSpec, got int) error {
 // Tokenize splits line into words like a POSIX shell, without expansions:
 // words are separated by blanks; 'single quotes' keep everything literally;
 // "double quotes" allow \" and \\ escapes; a backslash outside quotes keeps
-// the next character; # at the start of a word begins a comment. Every
-// byte that is not one of these is kept as it is, invalid UTF-8 included:
-// keys and values are bytes.
+// the next character (at the end of the line, itself); # at the start of a
+// word begins a comment. Every byte that is not one of these is kept as it
+// is, invalid UTF-8 included: keys and values are bytes.
 func Tokenize(line string) ([]string, error) {
 	var (
 		words  []string
@@ -418,11 +418,11 @@ func Tokenize(line string) ([]string, error) {
 		case b == '#' && !inWord:
 			return words, nil
 		case b == '\\':
-			if i+1 < len(line) { // a trailing backslash escapes nothing
-				inWord = true
+			inWord = true
+			if i+1 < len(line) { // else a trailing backslash is kept, as sh keeps it
 				i++
-				cur.WriteByte(line[i]) // the rest of a multi-byte rune follows as is
 			}
+			cur.WriteByte(line[i]) // the rest of a multi-byte rune follows as is
 		case b == '\'':
 			inWord = true
 			quoteAt := i

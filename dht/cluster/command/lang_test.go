@@ -32,7 +32,9 @@ func TestTokenize(t *testing.T) {
 		{`set k "héllo wörld ☃"`, []string{"set", "k", "héllo wörld ☃"}, false},
 		{`set k "unterminated`, nil, true},
 		{`set k 'unterminated`, nil, true},
-		{`set k \`, []string{"set", "k"}, false},
+		{`set k \`, []string{"set", "k", `\`}, false},
+		{`set k v\`, []string{"set", "k", `v\`}, false},
+		{`set k v\\`, []string{"set", "k", `v\`}, false},
 		// Bytes that are not UTF-8 are kept as they are, quoted or not.
 		{"set \xff A", []string{"set", "\xff", "A"}, false},
 		{"set k \"\xfe\xff\"", []string{"set", "k", "\xfe\xff"}, false},
