@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -11,37 +12,45 @@ import (
 func goals(rep *report) []goalReport {
 	var out []goalReport
 	add := func(figure, value, goal string, applies, met bool) {
-		g := goalReport{Figure: figure, Value: value, Goal: goal}
-		if applies {
-			g.Met = &met
-		} else {
-			g.Goal = "— (" + goal + ")"
-		}
-		out = append(out, g)
+		out = append(out, judged(figure, value, goal, applies, met))
 	}
 	n := rep.Nodes
 	if rep.Files != nil {
 		filesGoals(rep, add)
 		return out
 	}
-	startGoal, startLimit := "≤ 1 s at N = 16", 1.0
-	if n > 16 {
-		startGoal, startLimit = "≤ 30 s at N = 1024", 30.0
+	// by adds a goal whose bound depends on N: the bound set for this N
+	// is judged; with none, the one for the nearest N is shown.
+	by := func(figure, value string, bounds []bound, met func(limit float64) bool) {
+		b, applies := boundAt(bounds, n)
+		add(figure, value, b.text, applies, met(b.limit))
 	}
+
 	startValue := fmt.Sprintf("%.3f s (%.1f s of CPU)", rep.StartToStableS, rep.StartCPUS)
 	if rep.StartToStableS == 0 {
 		startValue = "not stable"
 	}
-	add("start → stable", startValue, startGoal,
-		n == 16 || n == 1024, rep.StartToStableS > 0 && rep.StartToStableS <= startLimit)
+	by("start → stable", startValue, []bound{{16, 1, "≤ 1 s at N = 16"}, {1024, 10, "≤ 10 s at N = 1024"}},
+		func(limit float64) bool { return rep.StartToStableS > 0 && rep.StartToStableS <= limit })
 	if p, ok := rep.phase("lookup", 16); ok {
-		add("lookups/s, 16 clients", fmt.Sprintf("%.0f", p.PerSec), "≥ 40000 at N = 16", n == 16, p.PerSec >= 40000)
+		by("lookups/s, 16 clients", fmt.Sprintf("%.0f", p.PerSec),
+			[]bound{{16, 40000, "≥ 40000 at N = 16"}, {128, 20000, "≥ 20000 at N = 128"}, {1024, 10000, "≥ 10000 at N = 1024"}},
+			func(limit float64) bool { return p.PerSec >= limit })
 	}
 	if g, ok := rep.phase("get", 0); ok {
 		bound := (rep.GetHopsMean + 1) * 2 * rep.Floor.RawTCPP50us
 		add(fmt.Sprintf("get p50, %d client(s)", g.Clients), fmt.Sprintf("%.0f µs", g.P50us),
 			fmt.Sprintf("≤ (hops+1)·2·TCP = %.0f µs", bound), true, g.P50us <= bound)
 	}
+	idle, idleWhen := rep.IdleCores, "idle cores"
+	if rep.IdleSleepingAfterS > 0 {
+		idle, idleWhen = rep.IdleSleepingCores, "idle cores, periods backed off"
+	}
+	if rep.IdleCores > 0 || rep.IdleSleepingCores > 0 {
+		by(idleWhen, fmt.Sprintf("%.2f", idle), []bound{{16, 0.05, "≤ 0.05 at N = 16"}, {256, 0.25, "≤ 0.25 at N = 256"}},
+			func(limit float64) bool { return idle <= limit })
+	}
+	killBounds := []bound{{16, 0.5, "≤ 0.5 s at N = 16"}, {256, 2, "≤ 2 s at N = 256"}, {1024, 2, "≤ 2 s at N = 1024"}}
 	for _, k := range []struct {
 		name string
 		kr   *killReport
@@ -58,16 +67,52 @@ func goals(rep *report) []goalReport {
 		if k.kr.Stable {
 			value = fmt.Sprintf("%.3f s", k.kr.StableS)
 		}
-		add(name+" → stable", value, "≤ 0.5 s", k.goal, k.kr.Stable && k.kr.StableS <= 0.5)
+		b, applies := boundAt(killBounds, n)
+		add(name+" → stable", value, b.text, applies && k.goal, k.kr.Stable && k.kr.StableS <= b.limit)
 		add(name+": failed gets", fmt.Sprintf("%d of %d", k.kr.FailedGets, k.kr.Gets), "0", true, k.kr.FailedGets == 0)
 	}
-	rssGoal, rssLimit := "≤ 15 MB at N = 16", 15.0
-	if n > 16 {
-		rssGoal, rssLimit = "≤ 60 MB at N = 256", 60.0
+	by("RSS at N", fmt.Sprintf("%.1f MB", rep.Memory.RSSMB), []bound{{16, 16, "≤ 16 MB at N = 16"}, {256, 120, "≤ 120 MB at N = 256"}},
+		func(limit float64) bool { return rep.Memory.RSSMB <= limit })
+	limit := rep.Memory.FDLimit
+	if limit <= 0 {
+		limit = 20000
 	}
-	add("RSS at N", fmt.Sprintf("%.1f MB", rep.Memory.RSSMB), rssGoal, n == 16 || n == 256, rep.Memory.RSSMB <= rssLimit)
-	add("peak open fds", strconv.Itoa(rep.Memory.PeakFDs), "< 20000", true, rep.Memory.PeakFDs < 20000)
+	add("peak open fds", strconv.Itoa(rep.Memory.PeakFDs), fmt.Sprintf("< %d (the limit)", limit), true, rep.Memory.PeakFDs < limit)
 	return out
+}
+
+// bound is a goal's limit at one ring size, and how the goal reads.
+type bound struct {
+	n     int
+	limit float64
+	text  string
+}
+
+// boundAt returns the bound set for n (applies), or else the one set for
+// the size nearest to n, which is shown but not judged.
+func boundAt(bounds []bound, n int) (b bound, applies bool) {
+	best := math.Inf(1)
+	for _, c := range bounds {
+		if c.n == n {
+			return c, true
+		}
+		if d := math.Abs(math.Log(float64(c.n) / float64(max(n, 1)))); d < best {
+			b, best = c, d
+		}
+	}
+	return b, false
+}
+
+// judged is a goal row: met is kept only where the goal applies; elsewhere
+// the goal is shown in brackets after a dash.
+func judged(figure, value, goal string, applies, met bool) goalReport {
+	g := goalReport{Figure: figure, Value: value, Goal: goal}
+	if applies {
+		g.Met = &met
+	} else {
+		g.Goal = "— (" + goal + ")"
+	}
+	return g
 }
 
 // filesGoals judges the file system phase (--files): at N = 16 with 3

@@ -9,8 +9,8 @@ type report struct {
 	Date       string `json:"date"`
 	GoVersion  string `json:"go_version"`
 	GOMAXPROCS int    `json:"gomaxprocs"`
-	// GOGC is the garbage collector's target in effect (GOGC; chordtui
-	// sets 50 unless the environment sets one; -1: off).
+	// GOGC is the garbage collector's target in effect (the GOGC
+	// environment variable, 100 without it; -1: off).
 	GOGC   int `json:"gogc"`
 	NumCPU int `json:"num_cpu"`
 	// LoadAvg is the machine's 1-minute load average at the start and at

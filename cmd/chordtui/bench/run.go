@@ -46,17 +46,19 @@ const about = "Starts N Chord nodes on 127.0.0.1 (yamux over loopback) and measu
 	"lookup/get/set latency and throughput from random origins, hops per lookup, kill → stable\n" +
 	"with the gets failed meanwhile, memory and file descriptors, and the loopback floor; with\n" +
 	"--files, the file system through a FUSE mount against tmpfs and one netmux stream instead.\n" +
+	"Several sizes (16,128,256) run one after another, smallest first, each ring closed before the\n" +
+	"next starts, then side by side: a lookup's CPU per (hop + 1) at each size over the smallest's.\n" +
 	"Exit status: 0 the run completed (goals met or not), 1 it stopped early (the figures measured\n" +
 	"until then are still printed), 2 bad flags or arguments."
 
-// Run implements "chordtui bench [flags] N" with args the arguments after
+// Run implements "chordtui bench [flags] N[,N…]" with args the arguments after
 // "bench". It prints the report on stdout (tables, or one JSON object with
 // --json) and progress on stderr, and returns the exit status: 0 when the
 // run completed (whether or not goals were met), 1 when it stopped early
 // (the report of what was measured is still printed) or could not start,
 // 2 for bad flags or arguments.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := cli.New("chordtui bench", "chordtui bench [flags] N", about, stderr)
+	cmd := cli.New("chordtui bench", "chordtui bench [flags] N[,N…]", about, stderr)
 	fs := cmd.Flags
 	var opts options
 	clients, ops := "1,16", "lookup,get,set"
@@ -108,7 +110,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&bo.sim.gets, "sim-gets", 400000, "--balance: gets of each in-memory Zipf run, from random origins")
 	fs.DurationVar(&bo.sim.span, "sim-for", 40*time.Second, "--balance: simulated length of each in-memory Zipf run")
 
-	n, err := cmd.Parse(args)
+	sizes, err := cmd.ParseSizes(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
 	}
@@ -118,35 +120,32 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := opts.parse(clients, ops); err != nil {
 		return cmd.ExitStatus(err)
 	}
-	cfg, logFile, err := cmd.ClusterConfig(n)
-	if err != nil {
-		return cmd.ExitStatus(err)
+	command := "chordtui bench " + strings.Join(args, " ")
+	if len(sizes) > 1 {
+		if err := opts.parseScale(balance); err != nil {
+			return cmd.ExitStatus(err)
+		}
+		return runScale(ctx, sizes, command, stdout, stderr, opts.json, func(n int) (*report, int) {
+			return runOne(ctx, cmd, n, opts, command, stderr)
+		})
 	}
-	defer logFile.Close()
-	if cmd.IsSet("monitor") {
-		cfg.MonitorInterval = opts.monitor
-	}
-	cfg.Net.IdleTimeout = opts.idleTimeout
-	if opts.maxSessions >= 0 {
-		cfg.Net.MaxSessions = opts.maxSessions
-	}
-	cfg.JoinTimeout = opts.joinTimeout
-
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = time.Now().UnixNano()
-	}
+	n := sizes[0]
 	if balance {
+		cfg, logFile, err := cmd.ClusterConfig(n)
+		if err != nil {
+			return cmd.ExitStatus(err)
+		}
+		defer logFile.Close()
 		if err := bo.parse(memKeys, vn, svn, zipf, modes); err != nil {
 			return cmd.ExitStatus(err)
 		}
-		cfg.Seed = seed
+		cfg.Seed = seedOf(cfg)
 		cfg.DHT.Cache.Lease = bo.lease
 		progress := stderr
 		if opts.json {
 			progress = io.Discard
 		}
-		rep := runBalance(ctx, "chordtui bench "+strings.Join(args, " "), cfg, bo, progress)
+		rep := runBalance(ctx, command, cfg, bo, progress)
 		if opts.json {
 			_ = writeBalanceJSON(stdout, rep)
 		} else {
@@ -157,6 +156,41 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	rep, code := runOne(ctx, cmd, n, opts, command, stderr)
+	if rep == nil {
+		return code
+	}
+	if opts.json {
+		if err := writeJSON(stdout, rep); err != nil {
+			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
+			return 1
+		}
+		return code
+	}
+	writeTables(stdout, rep)
+	return code
+}
+
+// runOne runs the benchmark on n nodes and returns its report (nil when it
+// could not run) and the exit status: 2 for flags that do not fit n, 1 for
+// a run that stopped early or failed. The ring is closed when it returns.
+func runOne(ctx context.Context, cmd *cli.Command, n int, opts options, command string, stderr io.Writer) (*report, int) {
+	cfg, logFile, err := cmd.ClusterConfig(n)
+	if err != nil {
+		return nil, cmd.ExitStatus(err)
+	}
+	defer logFile.Close()
+	if cmd.IsSet("monitor") {
+		cfg.MonitorInterval = opts.monitor
+	}
+	cfg.Net.IdleTimeout = opts.idleTimeout
+	if opts.maxSessions >= 0 {
+		cfg.Net.MaxSessions = opts.maxSessions
+	}
+	cfg.JoinTimeout = opts.joinTimeout
+	seed := seedOf(cfg)
+	// "auto" is the style the REPL would use at this N.
+	opts.lookupStyles = slices.Clone(opts.lookupStyles)
 	for i, s := range opts.lookupStyles {
 		if s == "auto" {
 			opts.lookupStyles[i] = "iterative"
@@ -172,25 +206,24 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if opts.json {
 		b.progress = io.Discard
 	}
-	rep, err := b.run(ctx, "chordtui bench "+strings.Join(args, " "))
+	rep, err := b.run(ctx, command)
 	if err != nil {
 		fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
-		return 1
+		return nil, 1
 	}
-	code := 0
 	if rep.Failure != "" {
 		fmt.Fprintf(stderr, "chordtui bench: %s\n", rep.Failure)
-		code = 1
+		return rep, 1
 	}
-	if opts.json {
-		if err := writeJSON(stdout, rep); err != nil {
-			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
-			return 1
-		}
-		return code
+	return rep, 0
+}
+
+// seedOf is the run's seed: the --seed given, or else the clock.
+func seedOf(cfg cluster.Config) int64 {
+	if cfg.Seed != 0 {
+		return cfg.Seed
 	}
-	writeTables(stdout, rep)
-	return code
+	return time.Now().UnixNano()
 }
 
 // parse reads the list flags and checks every option's range.

@@ -83,9 +83,21 @@ func writeTables(w io.Writer, rep *report) {
 
 // writeGoals prints the goals table and where the CPU profile went.
 func writeGoals(w io.Writer, rep *report) {
+	writeGoalRows(w, rep.Goals)
+	if rep.MemProfile != "" {
+		fmt.Fprintf(w, "\nheap profile: %s (go tool pprof -sample_index inuse_space -top %s)\n", rep.MemProfile, rep.MemProfile)
+	}
+	if rep.CPUProfile != "" {
+		fmt.Fprintf(w, "\nCPU profile: %s (go tool pprof -top %s)\n", rep.CPUProfile, rep.CPUProfile)
+	}
+}
+
+// writeGoalRows prints goals as a table with a "met?" column: yes, NO, or
+// — where the goal is for another N.
+func writeGoalRows(w io.Writer, goals []goalReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tvalue\tgoal\tmet?")
-	for _, g := range rep.Goals {
+	for _, g := range goals {
 		met := "—"
 		if g.Met != nil {
 			met = map[bool]string{true: "yes", false: "NO"}[*g.Met]
@@ -93,10 +105,4 @@ func writeGoals(w io.Writer, rep *report) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.Figure, g.Value, g.Goal, met)
 	}
 	tw.Flush()
-	if rep.MemProfile != "" {
-		fmt.Fprintf(w, "\nheap profile: %s (go tool pprof -sample_index inuse_space -top %s)\n", rep.MemProfile, rep.MemProfile)
-	}
-	if rep.CPUProfile != "" {
-		fmt.Fprintf(w, "\nCPU profile: %s (go tool pprof -top %s)\n", rep.CPUProfile, rep.CPUProfile)
-	}
 }

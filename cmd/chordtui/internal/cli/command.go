@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,30 @@ func (c *Command) Parse(args []string) (int, error) {
 		return n, err
 	}
 	return c.parseNodeCount(pos)
+}
+
+// ParseSizes is Parse for a command that also takes several ring sizes at
+// once, as N,N,…: it returns them in ascending order, each once. One N is
+// read as Parse reads it.
+func (c *Command) ParseSizes(args []string) ([]int, error) {
+	pos, err := parseInterspersed(c.Flags, args)
+	if err != nil || len(pos) != 1 || !strings.Contains(pos[0], ",") {
+		n, err := c.Parse(args)
+		return []int{n}, err
+	}
+	if c.lecture != nil && len(c.lecture.ids) > 0 {
+		return nil, fmt.Errorf("--ids fixes N at %d: give one N, or leave it out", len(c.lecture.ids))
+	}
+	var sizes []int
+	for f := range strings.SplitSeq(pos[0], ",") {
+		n, err := c.parseNodeCount([]string{strings.TrimSpace(f)})
+		if err != nil {
+			return nil, err
+		}
+		sizes = append(sizes, n)
+	}
+	slices.Sort(sizes)
+	return slices.Compact(sizes), nil
 }
 
 // IsSet reports whether flag name was given on the command line.
@@ -248,7 +273,8 @@ func (c *Command) parseNodeCount(pos []string) (int, error) {
 	case 0:
 		example := c.Name + " 16"
 		if strings.Contains(c.synopsis, "[flags] N") {
-			example = strings.Replace(c.synopsis, "[flags] N", "16", 1) // chordtui mount DIR 16
+			synopsis := strings.Replace(c.synopsis, "N[,N…]", "N", 1)
+			example = strings.Replace(synopsis, "[flags] N", "16", 1) // chordtui mount DIR 16
 		}
 		return 0, fmt.Errorf("missing N, the number of nodes from 1 to %d (for example: %s)", maxNodes, example)
 	case 1:
