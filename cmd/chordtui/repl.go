@@ -204,6 +204,9 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 		if res.Cmd == "" && res.OK { // a line that held only a comment
 			continue
 		}
+		if !res.OK && ctx.Err() != nil {
+			res = interruptedResult(res, errShutdown)
+		}
 		if !res.OK {
 			status = 1
 			log.Warn("command failed", "line", lineNo, "cmd", res.Cmd, "err", res.Err)

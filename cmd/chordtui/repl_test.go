@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -240,5 +241,28 @@ func TestREPLInterruptNotATerminal(t *testing.T) {
 	}
 	for line := range p.lines {
 		t.Errorf("stdout after SIGINT: %q", line)
+	}
+}
+
+// A signal that ends the session while a command runs (SIGTERM during
+// wait) is what the command's error says, not "context canceled".
+func TestREPLShutdownDuringCommand(t *testing.T) {
+	for _, opts := range []replOptions{{}, {json: true}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		exec := func(ctx context.Context, line string) command.Result {
+			cancel() // the signal arrives while the command runs
+			<-ctx.Done()
+			err := fmt.Errorf("%s: %w", line, ctx.Err())
+			return command.Result{Cmd: line, Err: err, Text: "error: " + err.Error()}
+		}
+		var out strings.Builder
+		status := repl(ctx, exec, strings.NewReader("wait\nnodes\n"), &out, opts, slog.New(slog.DiscardHandler))
+		want := "error: wait: stopped: chordtui is shutting down\n"
+		if opts.json {
+			want = `{"cmd":"wait","ok":false,"error":"wait: stopped: chordtui is shutting down"}` + "\n"
+		}
+		if status != 1 || out.String() != want {
+			t.Errorf("json %v: status %d, output %q; want 1, %q", opts.json, status, out.String(), want)
+		}
 	}
 }

@@ -24,6 +24,10 @@ const replPrompt = "chordtui> "
 // errInterrupted is the error of a command stopped by ctrl-c.
 var errInterrupted = errors.New("interrupted (ctrl-c)")
 
+// errShutdown is why a command failed whose session a signal ended
+// (SIGTERM, or SIGINT without a terminal).
+var errShutdown = errors.New("stopped: chordtui is shutting down")
+
 // onTerminal reports whether f is an *os.File open on a terminal (not
 // merely a character device: /dev/null is one too).
 func onTerminal(f any) bool {
@@ -182,14 +186,14 @@ func (r *termREPL) runOne(session context.Context, line string) command.Result {
 	if res.OK { // it finished before the cancel reached it
 		return res
 	}
-	return interruptedResult(res)
+	return interruptedResult(res, errInterrupted)
 }
 
-// interruptedResult is the result of a command that ctrl-c stopped: the
-// command's own error says how far it got, but in the words of a context
-// ("context canceled"); this says what happened.
-func interruptedResult(res command.Result) command.Result {
-	err := fmt.Errorf("%s: %w", res.Cmd, errInterrupted)
+// interruptedResult is the result of a command that ctrl-c or a signal
+// stopped (why): the command's own error says how far it got, but in the
+// words of a context ("context canceled"); this says what happened.
+func interruptedResult(res command.Result, why error) command.Result {
+	err := fmt.Errorf("%s: %w", res.Cmd, why)
 	switch res.Cmd {
 	case "set", "del", "add", "revive", "leave", "maintenance":
 		err = fmt.Errorf("%w — it may have taken effect in part (%w)", err, res.Err)

@@ -214,7 +214,7 @@ func TestInterruptedResult(t *testing.T) {
 		{"set", "error: set: interrupted (ctrl-c) — it may have taken effect in part (wait: context canceled)"},
 	}
 	for _, tt := range tests {
-		res := interruptedResult(command.Result{Cmd: tt.cmd, Err: canceled, Text: "error: " + canceled.Error()})
+		res := interruptedResult(command.Result{Cmd: tt.cmd, Err: canceled, Text: "error: " + canceled.Error()}, errInterrupted)
 		if res.OK || res.Text != tt.text || !errors.Is(res.Err, errInterrupted) {
 			t.Errorf("%s: ok %v, text %q, err %v; want not ok, %q, errInterrupted", tt.cmd, res.OK, res.Text, res.Err, tt.text)
 		}
