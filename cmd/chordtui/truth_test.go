@@ -385,4 +385,11 @@ func TestREPLBinaryKeys(t *testing.T) {
 			t.Errorf("line %d = %q, want it to begin %q", i+2, lines[i+1], want)
 		}
 	}
+	// JSON strings are UTF-8: there such a byte reads as U+FFFD, as the
+	// README says.
+	out, code = runText(t, bin, "set k \xff\xfeA\nget k\n", time.Minute, "repl", "--json", "--seed", "1", "5")
+	lines = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 0 || len(lines) != 2 || !strings.Contains(lines[1], `"value":"\ufffd\ufffdA"`) {
+		t.Errorf("--json: exit %d, output:\n%s", code, out)
+	}
 }
