@@ -125,6 +125,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := opts.parseScale(balance); err != nil {
 			return cmd.ExitStatus(err)
 		}
+		for _, n := range sizes { // flags that do not fit a size fail before any ring starts
+			_, logFile, err := cmd.ClusterConfig(n)
+			if err != nil {
+				return cmd.ExitStatus(err)
+			}
+			logFile.Close()
+		}
 		return runScale(ctx, sizes, command, stdout, stderr, opts.json, func(n int) (*report, int) {
 			return runOne(ctx, cmd, n, opts, command, stderr)
 		})

@@ -162,11 +162,12 @@ func TestBenchScaleJSON(t *testing.T) {
 func TestBenchScaleRefuses(t *testing.T) {
 	for _, args := range [][]string{
 		{"--files", "3,5"}, {"--balance", "3,5"}, {"--cpuprofile", "x", "3,5"}, {"--trace", "x", "3,5"},
-		{"3,x"}, {"3,,5"},
+		{"3,x"}, {"3,,5"}, {"--bits", "6", "65,3"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := Run(context.Background(), args, &stdout, &stderr); code != 2 || stdout.Len() != 0 ||
-			!strings.Contains(stderr.String(), "give one N") && !strings.Contains(stderr.String(), "N must be") {
+			!strings.Contains(stderr.String(), "give one N") && !strings.Contains(stderr.String(), "N must be") &&
+				!strings.Contains(stderr.String(), "65 nodes do not fit") {
 			t.Errorf("%q: exit status %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
 		}
 	}
