@@ -2,10 +2,8 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"runtime/debug"
 	"text/tabwriter"
 	"time"
@@ -89,11 +87,11 @@ func runScale(ctx context.Context, sizes []int, command string, stdout, stderr i
 			break
 		}
 		if ctx.Err() != nil {
-			return 1
+			code, sr.Failure = 1, "interrupted"
+			break
 		}
 		// The next size starts from what a fresh process would have: the
 		// last ring's memory returned, and the peak RSS counted anew.
-		runtime.GC()
 		debug.FreeOSMemory()
 		resetPeakRSS()
 	}
@@ -104,9 +102,7 @@ func runScale(ctx context.Context, sizes []int, command string, stdout, stderr i
 	sr.Goals = scaleGoals(sr.Scale, sr.Runs)
 	sr.TotalSeconds = time.Since(began).Seconds()
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sr); err != nil {
+		if err := writeJSON(stdout, sr); err != nil {
 			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
 			return 1
 		}

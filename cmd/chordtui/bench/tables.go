@@ -12,8 +12,9 @@ import (
 // Both read the same report values; a figure added to the report types
 // reaches --json at once and the tables when a line here shows it.
 
-// writeJSON prints the report as one indented JSON object.
-func writeJSON(w io.Writer, rep *report) error {
+// writeJSON prints a report (one size's or several sizes') as one
+// indented JSON object.
+func writeJSON(w io.Writer, rep any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
