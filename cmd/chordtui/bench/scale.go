@@ -177,7 +177,7 @@ func writeScaleTables(w io.Writer, sr *scaleReport) {
 	}
 	fmt.Fprintf(w, "sizes side by side (%s, run took %.1f s): a lookup of h hops is h + 1 nodes' work\n", sr.Date, sr.TotalSeconds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "nodes\tstyle\tclients\tlookups/s\thops mean\tCPU µs/lookup\tper (hop+1)\t÷ %d nodes'\t\n", sr.Scale[0].Nodes)
+	fmt.Fprintf(tw, "nodes\tstyle\tclients\tlookups/s\thops mean\tCPU µs/lookup\tper (hop+1)\t÷ N = %d\t\n", sr.Scale[0].Nodes)
 	for _, r := range sr.Scale {
 		if r.Clients == 0 {
 			fmt.Fprintf(tw, "%d\t%s\t—\t—\t—\t—\t—\t—\t\n", r.Nodes, r.Style)
