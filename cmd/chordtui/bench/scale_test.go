@@ -172,3 +172,35 @@ func TestBenchScaleRefuses(t *testing.T) {
 		}
 	}
 }
+
+// The tables of several sizes end with the sizes side by side and the
+// goals, with a count of the verdicts.
+func TestScaleTables(t *testing.T) {
+	run := func(n int, cpu, hops float64) *report {
+		rep := &report{Nodes: n, LookupStyle: "iterative", Phases: []phaseReport{{Op: "lookup", Style: "iterative", Clients: 16, CPUus: cpu, HopsMean: hops, PerSec: 1000}}}
+		rep.Goals = goals(rep)
+		return rep
+	}
+	sr := &scaleReport{Runs: []*report{run(16, 40, 1), run(128, 122.5, 2.5), {Nodes: 256, LookupStyle: "recursive"}}}
+	sr.Scale = scaleRows(sr.Runs)
+	sr.Goals = scaleGoals(sr.Scale, sr.Runs)
+	var out bytes.Buffer
+	writeScaleTables(&out, sr)
+	var lines []string // each line with its runs of blanks made one
+	for _, l := range strings.Split(out.String(), "\n") {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	text := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"per (hop+1) ÷ N = 16\n",
+		"\n128 iterative 16 1000 2.50 122.5 35.0 1.75\n",
+		"\n256 recursive — — — — — —\n",
+		"\nCPU per lookup per (hop+1), N = 128 ÷ N = 16 1.75 (35.0 ÷ 20.0 µs) ≤ 2 for N = 128 and 256 ÷ N = 16 yes\n",
+		"\nN = 128: lookups/s, 16 clients 1000 ≥ 20000 at N = 128 NO\n",
+		"\ngoals judged: 4 met, 3 not met\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("tables lack %q:\n%s", want, text)
+		}
+	}
+}
