@@ -46,7 +46,7 @@ func goals(rep *report) []goalReport {
 	if rep.IdleSleepingAfterS > 0 {
 		idle, idleWhen = rep.IdleSleepingCores, "idle cores, periods backed off"
 	}
-	if rep.IdleCores > 0 || rep.IdleSleepingCores > 0 {
+	if len(rep.Phases) > 0 || rep.IdleCores > 0 { // the idle ring was measured
 		by(idleWhen, fmt.Sprintf("%.2f", idle), []bound{{16, 0.05, "≤ 0.05 at N = 16"}, {256, 0.25, "≤ 0.25 at N = 256"}},
 			func(limit float64) bool { return idle <= limit })
 	}
@@ -73,13 +73,17 @@ func goals(rep *report) []goalReport {
 	}
 	by("RSS at N", fmt.Sprintf("%.1f MB", rep.Memory.RSSMB), []bound{{16, 16, "≤ 16 MB at N = 16"}, {256, 120, "≤ 120 MB at N = 256"}},
 		func(limit float64) bool { return rep.Memory.RSSMB <= limit })
-	limit := rep.Memory.FDLimit
-	if limit <= 0 {
-		limit = 20000
+	budget := fdBudget // the bench stops at the process's limit, so a lower one is the goal
+	if l := rep.Memory.FDLimit; l > 0 && l < budget {
+		budget = l
 	}
-	add("peak open fds", strconv.Itoa(rep.Memory.PeakFDs), fmt.Sprintf("< %d (the limit)", limit), true, rep.Memory.PeakFDs < limit)
+	add("peak open fds", strconv.Itoa(rep.Memory.PeakFDs), fmt.Sprintf("< %d", budget), true, rep.Memory.PeakFDs < budget)
 	return out
 }
+
+// fdBudget is the most descriptors a run may hold open: this machine's
+// limit, which 1024 nodes must stay within.
+const fdBudget = 20000
 
 // bound is a goal's limit at one ring size, and how the goal reads.
 type bound struct {

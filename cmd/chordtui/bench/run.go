@@ -110,7 +110,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&bo.sim.gets, "sim-gets", 400000, "--balance: gets of each in-memory Zipf run, from random origins")
 	fs.DurationVar(&bo.sim.span, "sim-for", 40*time.Second, "--balance: simulated length of each in-memory Zipf run")
 
-	sizes, err := cmd.ParseSizes(args)
+	sizes, list, err := cmd.ParseSizes(args)
 	if err != nil {
 		return cmd.ExitStatus(err)
 	}
@@ -121,7 +121,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmd.ExitStatus(err)
 	}
 	command := "chordtui bench " + strings.Join(args, " ")
-	if len(sizes) > 1 {
+	if list {
 		if err := opts.parseScale(balance); err != nil {
 			return cmd.ExitStatus(err)
 		}

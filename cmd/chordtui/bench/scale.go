@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"text/tabwriter"
 	"time"
 )
@@ -86,6 +87,9 @@ func runScale(ctx context.Context, sizes []int, command string, stdout, stderr i
 			}
 			break
 		}
+		if i == len(sizes)-1 {
+			break
+		}
 		if ctx.Err() != nil {
 			code, sr.Failure = 1, "interrupted"
 			break
@@ -136,23 +140,28 @@ func scaleRows(runs []*report) []scaleRow {
 	return rows
 }
 
-// scaleGoals judges the ratio goal (N = 128 and 256 against N = 16, where
-// the run has those sizes; other sizes against the smallest are shown, not
-// judged), then lists every goal the runs judged.
+// scaleGoals judges the ratio goal, N = 128 and 256 against N = 16 where
+// the run has those sizes, shows every other size against the smallest,
+// then lists every goal the runs judged.
 func scaleGoals(rows []scaleRow, runs []*report) []goalReport {
 	var out []goalReport
-	if len(rows) > 0 {
-		base := rows[0]
-		for _, r := range rows[1:] {
-			if r.OverSmallest == 0 {
-				continue
-			}
-			applies := base.Nodes == 16 && (r.Nodes == 128 || r.Nodes == 256)
-			out = append(out, judged(
-				fmt.Sprintf("CPU per lookup per (hop+1), N = %d ÷ N = %d", r.Nodes, base.Nodes),
-				fmt.Sprintf("%.2f (%.1f ÷ %.1f µs)", r.OverSmallest, r.CPUPerNode, base.CPUPerNode),
-				fmt.Sprintf("≤ %g for N = 128 and 256 ÷ N = 16", ratioGoal), applies, r.OverSmallest <= ratioGoal))
+	i16 := slices.IndexFunc(rows, func(r scaleRow) bool { return r.Nodes == 16 && r.CPUPerNode > 0 })
+	for i, r := range rows {
+		if i == 0 || r.CPUPerNode == 0 {
+			continue
 		}
+		base, applies := rows[0], false
+		if i16 >= 0 && (r.Nodes == 128 || r.Nodes == 256) {
+			base, applies = rows[i16], true
+		}
+		if base.CPUPerNode == 0 {
+			continue
+		}
+		over := r.CPUPerNode / base.CPUPerNode
+		out = append(out, judged(
+			fmt.Sprintf("CPU per lookup per (hop+1), N = %d ÷ N = %d", r.Nodes, base.Nodes),
+			fmt.Sprintf("%.2f (%.1f ÷ %.1f µs)", over, r.CPUPerNode, base.CPUPerNode),
+			fmt.Sprintf("≤ %g for N = 128 and 256 ÷ N = 16", ratioGoal), applies, over <= ratioGoal))
 	}
 	for _, rep := range runs {
 		for _, g := range rep.Goals {

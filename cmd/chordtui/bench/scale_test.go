@@ -21,11 +21,17 @@ func TestGoalsByRingSize(t *testing.T) {
 			Memory:  memoryReport{RSSMB: rss, PeakFDs: 100, FDLimit: 20000},
 		}
 	}
+	// Without backoff the idle goal judges the idle figure as it is.
+	noBackoff := func(rep *report, idle float64) *report {
+		rep.IdleSleepingAfterS, rep.IdleSleepingCores, rep.IdleCores = 0, 0, idle
+		return rep
+	}
 	tests := []struct {
 		name string
 		rep  *report
 		want map[string]string // figure → "yes", "NO" or "—"
 	}{
+		{"16 without backoff", noBackoff(ring(16, 10, 0.5, 0.1, 0, 41000), 0.06), map[string]string{"idle cores": "NO"}},
 		{"16 meets", ring(16, 15.9, 0.9, 0.4, 0.04, 41000), map[string]string{
 			"start → stable": "yes", "RSS at N": "yes", "kill 1 → stable": "yes",
 			"idle cores, periods backed off": "yes", "lookups/s, 16 clients": "yes", "peak open fds": "yes"}},
@@ -83,6 +89,8 @@ func TestScaleGoals(t *testing.T) {
 			[]string{"2.00 (40.0 ÷ 20.0 µs) <nil>"}},
 		{"512 is not judged", []*report{run(16, 40, 1), run(512, 60, 2)},
 			[]string{"1.00 (20.0 ÷ 20.0 µs) <nil>"}},
+		{"16 not the smallest: still the base", []*report{run(8, 30, 0.5), run(16, 40, 1), run(128, 122.5, 2.5)},
+			[]string{"1.00 (20.0 ÷ 20.0 µs) <nil>", "1.75 (35.0 ÷ 20.0 µs) true"}},
 		{"no lookups at one size", []*report{run(16, 40, 1), {Nodes: 128, LookupStyle: "recursive"}}, nil},
 	}
 	for _, tt := range tests {
@@ -197,7 +205,7 @@ func TestScaleTables(t *testing.T) {
 		"\n256 recursive — — — — — —\n",
 		"\nCPU per lookup per (hop+1), N = 128 ÷ N = 16 1.75 (35.0 ÷ 20.0 µs) ≤ 2 for N = 128 and 256 ÷ N = 16 yes\n",
 		"\nN = 128: lookups/s, 16 clients 1000 ≥ 20000 at N = 128 NO\n",
-		"\ngoals judged: 4 met, 3 not met\n",
+		"\ngoals judged: 5 met, 3 not met\n",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("tables lack %q:\n%s", want, text)

@@ -252,24 +252,22 @@ func TestParseSizes(t *testing.T) {
 		{[]string{"--json", "256,16,128"}, "[16 128 256]", ""},
 		{[]string{"16, 128", "--json"}, "[16 128]", ""},
 		{[]string{"16,16,32"}, "[16 32]", ""},
+		{[]string{"16,16"}, "[16]", ""},
 		{[]string{"16,x"}, "", `got "x"`},
 		{[]string{"16,0"}, "", `got "0"`},
 		{[]string{"16,"}, "", `got ""`},
 		{[]string{"16,5000"}, "", "from 1 to 4096"},
 		{[]string{"16,128", "32"}, "", "want one argument N, got 2"},
 		{[]string{}, "", "missing N"},
-		{[]string{"--ids", "1,2,3", "3,5"}, "", "--ids fixes N at 3"},
 	}
 	for _, tt := range tests {
 		cmd := New("chordtui x", "chordtui x [flags] N", "", io.Discard)
 		cmd.Flags.Bool("json", false, "")
-		if len(tt.args) > 0 && tt.args[0] == "--ids" {
-			cmd.AddLectureFlags()
-		}
-		sizes, err := cmd.ParseSizes(tt.args)
+		sizes, list, err := cmd.ParseSizes(tt.args)
+		wantList := strings.Contains(strings.Join(tt.args, " "), ",")
 		switch {
-		case tt.wantErr == "" && (err != nil || fmt.Sprint(sizes) != tt.want):
-			t.Errorf("ParseSizes(%q) = %v, %v; want %s", tt.args, sizes, err, tt.want)
+		case tt.wantErr == "" && (err != nil || fmt.Sprint(sizes) != tt.want || list != wantList):
+			t.Errorf("ParseSizes(%q) = %v, %v, %v; want %s, %v", tt.args, sizes, list, err, tt.want, wantList)
 		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 			t.Errorf("ParseSizes(%q) error = %v, want one containing %q", tt.args, err, tt.wantErr)
 		}

@@ -103,27 +103,24 @@ func (c *Command) Parse(args []string) (int, error) {
 }
 
 // ParseSizes is Parse for a command that also takes several ring sizes at
-// once, as N,N,…: it returns them in ascending order, each once. One N is
+// once, as N,N,…: it returns them in ascending order, each once, and
+// whether a list was given (list: even one size, as in 16,16). One N is
 // read as Parse reads it.
-func (c *Command) ParseSizes(args []string) ([]int, error) {
+func (c *Command) ParseSizes(args []string) (sizes []int, list bool, err error) {
 	pos, err := parseInterspersed(c.Flags, args)
 	if err != nil || len(pos) != 1 || !strings.Contains(pos[0], ",") {
 		n, err := c.Parse(args)
-		return []int{n}, err
+		return []int{n}, false, err
 	}
-	if c.lecture != nil && len(c.lecture.ids) > 0 {
-		return nil, fmt.Errorf("--ids fixes N at %d: give one N, or leave it out", len(c.lecture.ids))
-	}
-	var sizes []int
 	for f := range strings.SplitSeq(pos[0], ",") {
 		n, err := c.parseNodeCount([]string{strings.TrimSpace(f)})
 		if err != nil {
-			return nil, err
+			return nil, true, err
 		}
 		sizes = append(sizes, n)
 	}
 	slices.Sort(sizes)
-	return slices.Compact(sizes), nil
+	return slices.Compact(sizes), true, nil
 }
 
 // IsSet reports whether flag name was given on the command line.
