@@ -204,7 +204,7 @@ func repl(ctx context.Context, exec func(context.Context, string) command.Result
 		if res.Cmd == "" && res.OK { // a line that held only a comment
 			continue
 		}
-		if !res.OK && ctx.Err() != nil {
+		if !res.OK && ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 			res = interruptedResult(res, errShutdown)
 		}
 		if !res.OK {

@@ -265,4 +265,15 @@ func TestREPLShutdownDuringCommand(t *testing.T) {
 			t.Errorf("json %v: status %d, output %q; want 1, %q", opts.json, status, out.String(), want)
 		}
 	}
+	// An error of its own stays what it is.
+	ctx, cancel := context.WithCancel(context.Background())
+	exec := func(context.Context, string) command.Result {
+		cancel()
+		return command.Result{Cmd: "set", Err: errors.New("set: wants 2 arguments"), Text: "error: set: wants 2 arguments"}
+	}
+	var out strings.Builder
+	repl(ctx, exec, strings.NewReader("set k\n"), &out, replOptions{}, slog.New(slog.DiscardHandler))
+	if out.String() != "error: set: wants 2 arguments\n" {
+		t.Errorf("a usage error during a shutdown reads %q", out.String())
+	}
 }
