@@ -3,7 +3,7 @@
 //
 //	chordtui [flags] N           the terminal UI over N local nodes
 //	chordtui repl [flags] N      the same cluster, commands from stdin
-//	chordtui bench [flags] N     measure latency, throughput and repair times
+//	chordtui bench [flags] N[,N…] measure latency, throughput and repair times
 //	chordtui node [flags]        one node in this process, joining a ring with --join
 //	chordtui attach ADDR [flags] the terminal UI over a ring started elsewhere
 //	chordtui mount DIR [flags] N mount the ring's file system on DIR (FUSE)
@@ -60,7 +60,7 @@ type subcommand struct {
 func subcommands() []subcommand {
 	subs := []subcommand{
 		{"repl", "chordtui repl [flags] N", "start N nodes and run commands from stdin, one a line", nil, runREPL},
-		{"bench", "chordtui bench [flags] N", "start N nodes and measure latency, throughput and repair", nil, runBench},
+		{"bench", "chordtui bench [flags] N[,N…]", "start N nodes and measure latency, throughput and repair", nil, runBench},
 		{"attach", "chordtui attach ADDR [flags]", "the terminal UI over the ring of the node at ADDR, started elsewhere", nil, runAttach},
 		{"node", "chordtui node [flags]", "run one node in this process: start a ring, or join one with --join ADDR", nil, runNode},
 		{"mount", "chordtui mount DIR [flags] N", "start N nodes and mount their file system on DIR (FUSE)", nil, runMount},

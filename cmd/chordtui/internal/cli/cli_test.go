@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // Maintenance periods follow N unless given on the command line; a period
@@ -237,6 +238,21 @@ func TestOwnFlagsAndIsSet(t *testing.T) {
 	defer logFile.Close()
 	if cfg.Seed != 3 || cfg.Nodes != 16 || cfg.Logger == nil {
 		t.Errorf("config: seed %d, nodes %d, logger %v", cfg.Seed, cfg.Nodes, cfg.Logger)
+	}
+}
+
+// A command that takes several sizes says so where the usage gives N's
+// range, within 80 columns.
+func TestUsageOfSizes(t *testing.T) {
+	var b strings.Builder
+	New("chordtui x", "chordtui x [flags] N[,N…]", "", io.Discard).WriteUsage(&b)
+	if !strings.Contains(b.String(), "from 1 to 4096, or several separated by commas\n(16,128,256);") {
+		t.Errorf("usage:\n%s", b.String())
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if utf8.RuneCountInString(l) > 80 {
+			t.Errorf("line longer than 80 columns: %q", l)
+		}
 	}
 }
 

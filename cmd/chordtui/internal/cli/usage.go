@@ -18,7 +18,11 @@ func (c *Command) WriteUsage(w io.Writer) {
 	if c.about != "" {
 		fmt.Fprintf(w, "%s\n\n", strings.TrimRight(c.about, "\n"))
 	}
-	if c.node == nil {
+	switch {
+	case c.node != nil:
+	case strings.Contains(c.synopsis, "N[,N…]"):
+		fmt.Fprintf(w, "N is the number of nodes, from 1 to %d, or several separated by commas\n(16,128,256); flags may come before or after it.\n", maxNodes)
+	default:
 		fmt.Fprintf(w, "N is the number of nodes, from 1 to %d; flags may come before or after it.\n", maxNodes)
 	}
 	var own, shared []*flag.Flag
