@@ -167,14 +167,20 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if rep == nil {
 		return code
 	}
-	if opts.json {
+	return emit(stdout, stderr, opts.json, rep, func(w io.Writer) { writeTables(w, rep) }, code)
+}
+
+// emit prints a report, as JSON or with tables, and returns code (1 when
+// the JSON could not be written).
+func emit(stdout, stderr io.Writer, asJSON bool, rep any, tables func(io.Writer), code int) int {
+	if asJSON {
 		if err := writeJSON(stdout, rep); err != nil {
 			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
 			return 1
 		}
 		return code
 	}
-	writeTables(stdout, rep)
+	tables(stdout)
 	return code
 }
 

@@ -105,15 +105,7 @@ func runScale(ctx context.Context, sizes []int, command string, stdout, stderr i
 	sr.Scale = scaleRows(sr.Runs)
 	sr.Goals = scaleGoals(sr.Scale, sr.Runs)
 	sr.TotalSeconds = time.Since(began).Seconds()
-	if asJSON {
-		if err := writeJSON(stdout, sr); err != nil {
-			fmt.Fprintf(stderr, "chordtui bench: %v\n", err)
-			return 1
-		}
-		return code
-	}
-	writeScaleTables(stdout, sr)
-	return code
+	return emit(stdout, stderr, asJSON, sr, func(w io.Writer) { writeScaleTables(w, sr) }, code)
 }
 
 // scaleRows makes a row per run from its lookup phase with the most
