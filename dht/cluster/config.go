@@ -400,7 +400,7 @@ func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
 	}
 	d, err := time.ParseDuration(value)
 	if err != nil {
-		return Tunable{}, errorf(ErrBadArgument, "config %s: %s is not a duration (try 50ms or 1s)", name, QuoteKey(value))
+		return Tunable{}, errorf(ErrBadArgument, "config %s: %s is %s (try 50ms or 1s)", name, QuoteKey(value), NotADuration(value))
 	}
 	if d < chord.MinInterval {
 		return Tunable{}, errorf(ErrBadArgument, "config %s: must be at least %v, got %v", name, chord.MinInterval, d)

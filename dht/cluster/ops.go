@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -187,6 +188,24 @@ func QuoteKey(key string) string {
 		cut--
 	}
 	return fmt.Sprintf("%s (%d bytes)", strconv.Quote(key[:cut]+"…"), len(key))
+}
+
+// durationSyntax is what time.ParseDuration reads: numbers with units.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// TooLongDuration reports whether s, refused by time.ParseDuration, is
+// written as a duration but is longer than the longest one (about 292
+// years): the time package calls both "invalid".
+func TooLongDuration(s string) bool { return durationSyntax.MatchString(s) }
+
+// NotADuration says why time.ParseDuration refused s: "longer than a
+// duration can be, 2562047h" (TooLongDuration), else "not a
+// duration".
+func NotADuration(s string) string {
+	if TooLongDuration(s) {
+		return "longer than a duration can be, 2562047h"
+	}
+	return "not a duration"
 }
 
 // dataError is the error of a data operation: "get "k" via n3: …" in

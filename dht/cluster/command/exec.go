@@ -175,7 +175,7 @@ func runDelay(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 		d, err = 0, nil
 	}
 	if err != nil {
-		return nil, errorf(ErrUsage, "delay: %s is not a duration (try 20ms or 1s) — usage: delay NODE DURATION", quote(cmd.Args[1]))
+		return nil, errorf(ErrUsage, "delay: %s is %s (try 20ms or 1s) — usage: delay NODE DURATION", quote(cmd.Args[1]), cluster.NotADuration(cmd.Args[1]))
 	}
 	name, err := c.SetDelay(cmd.Args[0], d)
 	return Delay{Node: name, Delay: d}, err
@@ -195,7 +195,11 @@ func runWait(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) 
 	if len(cmd.Args) == 1 {
 		d, err := time.ParseDuration(cmd.Args[0])
 		if err != nil || d <= 0 {
-			return nil, errorf(ErrUsage, "wait: %s is not a positive duration (try 5s) — usage: wait [TIMEOUT]", quote(cmd.Args[0]))
+			why := "not a positive duration"
+			if err != nil && cluster.TooLongDuration(cmd.Args[0]) {
+				why = cluster.NotADuration(cmd.Args[0])
+			}
+			return nil, errorf(ErrUsage, "wait: %s is %s (try 5s) — usage: wait [TIMEOUT]", quote(cmd.Args[0]), why)
 		}
 		timeout = d
 	}

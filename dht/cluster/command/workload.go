@@ -85,6 +85,9 @@ func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 		case "for":
 			v, ok := arg()
 			d, err := time.ParseDuration(v)
+			if ok && err != nil && cluster.TooLongDuration(v) {
+				return bad("for wants a positive duration such as 10s, got %s: %s", quote(v), cluster.NotADuration(v))
+			}
 			if !ok || err != nil || d <= 0 {
 				return bad("for wants a positive duration such as 10s, got %s", quote(v))
 			}

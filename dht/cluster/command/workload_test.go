@@ -37,6 +37,8 @@ func TestParseWorkload(t *testing.T) {
 		{"workload get 10 keys zipf 0", nil, `zipf wants an exponent α above 0 and at most 10, such as 1.0 (or say uniform), got "0"`},
 		{"workload get 10 keys zipf 1e308", nil, `zipf wants an exponent α above 0 and at most 10, such as 1.0 (or say uniform), got "1e308"`},
 		{"workload get 10 keys for ever", nil, `for wants a positive duration such as 10s, got "ever"`},
+		{"workload get 10 keys for 2600000h", nil, `for wants a positive duration such as 10s, got "2600000h": longer than a duration can be`},
+		{"workload get 10 keys for .s", nil, `for wants a positive duration such as 10s, got ".s"`},
 		{"workload get 10 keys rate -3", nil, "rate wants operations per second"},
 		{"workload get 10 keys clients 0", nil, "clients wants a positive number"},
 		{"workload get 10 keys fast", nil, `unknown option "fast"`},
