@@ -17,7 +17,7 @@ import (
 // ring and the copies are repaired, all return the acknowledged values, and
 // every key is back at exactly r copies on the right nodes.
 func TestCrashAdjacentWindows(t *testing.T) {
-	const nodes, keys = 16, 1000
+	const nodes, keys = 16, 400
 	for start := 0; start < nodes; start++ {
 		t.Run(fmt.Sprintf("window at %d", start), func(t *testing.T) {
 			r := newTestRing(t, nodes, int64(100+start), nil)

@@ -21,7 +21,7 @@ func TestNetmuxCrashWindows(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real sockets; skipped with -short")
 	}
-	const nodes, keys = 16, 1000
+	const nodes, keys = 16, 400
 	windows := []int{0, 9}
 	if os.Getenv("DHT_NETMUX_ALL") != "" {
 		windows = nil

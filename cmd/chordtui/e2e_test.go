@@ -16,9 +16,10 @@ import (
 	"time"
 )
 
-// builtBinary is the chordtui binary the tests run, built once per test
-// process (TestMain removes it).
-var builtBinary struct {
+// built holds the chordtui binaries the tests run, each built on first
+// use, once per test process (TestMain removes them): [0] without the race
+// detector, [1] with it.
+var built [2]struct {
 	once sync.Once
 	dir  string
 	path string
@@ -27,28 +28,39 @@ var builtBinary struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builtBinary.dir != "" {
-		_ = os.RemoveAll(builtBinary.dir)
+	for i := range built {
+		if built[i].dir != "" {
+			_ = os.RemoveAll(built[i].dir)
+		}
 	}
 	os.Exit(code)
 }
 
-// buildBinary returns chordtui built into a temporary directory (with -race
-// when the tests run with -race, so the real binary is checked too), once
-// for all the tests of the process.
+// buildBinary returns chordtui built with -race when the tests run with
+// -race, so the real binary is checked too.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	b := &builtBinary
+	return binaryBuilt(t, raceEnabled)
+}
+
+// binaryBuilt returns chordtui built into a temporary directory, with the
+// race detector or without, once for all the tests of the process.
+func binaryBuilt(t *testing.T, race bool) string {
+	t.Helper()
+	b := &built[0]
+	if race {
+		b = &built[1]
+	}
 	b.once.Do(func() {
 		if b.dir, b.err = os.MkdirTemp("", "chordtui-test-"); b.err != nil {
 			return
 		}
 		b.path = filepath.Join(b.dir, "chordtui")
 		args := []string{"build", "-o", b.path}
-		if raceEnabled {
+		if race {
 			args = append(args, "-race")
 		}
 		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {

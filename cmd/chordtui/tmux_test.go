@@ -19,14 +19,13 @@ type tmuxSession struct {
 	t      *testing.T
 	tmux   string
 	socket string
-	dir    string // the test's temporary directory: the binary, the exit status
+	dir    string // the test's temporary directory: the exit status
 }
 
-// startTmux builds chordtui and runs "chordtui ARGS…" in tmux at 120×40,
-// in true colour (TERM=xterm-256color COLORTERM=truecolor, so the screen's
-// colours are the theme's own), its exit status written to s.statusFile.
-// It skips the test with -short or without tmux; the server is killed at
-// the test's end.
+// startTmux runs "chordtui ARGS…" in tmux at 120×40, in true colour
+// (TERM=xterm-256color COLORTERM=truecolor, so the screen's colours are the
+// theme's own), its exit status written to s.statusFile. It skips the test
+// with -short or without tmux; the server is killed at the test's end.
 func startTmux(t *testing.T, args ...string) *tmuxSession {
 	t.Helper()
 	if testing.Short() {
@@ -37,10 +36,7 @@ func startTmux(t *testing.T, args ...string) *tmuxSession {
 		t.Skip("tmux is not installed (.ci/run installs it); skipping the real-binary test")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "chordtui")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binaryBuilt(t, false) // the binary as a user runs it, without -race
 	s := &tmuxSession{t: t, tmux: tmux, socket: fmt.Sprintf("chordtui-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), os.Getpid()), dir: dir}
 	t.Cleanup(func() { _ = exec.Command(tmux, "-L", s.socket, "kill-server").Run() })
 	// The shell around chordtui writes its exit status to a file (tmux
