@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/chzyer/readline"
+	"github.com/chordtui/chordtui/cmd/chordtui/internal/readline"
 
 	"github.com/chordtui/chordtui/dht/cluster/command"
 )

@@ -58,8 +58,9 @@ func (s *tmuxSession) waitAfter(d time.Duration, marker, want string) string {
 // TestTmuxREPL types into "chordtui repl 8" at a real terminal (tmux, run
 // from an interactive bash as a person would): Tab completes commands,
 // nodes and keys, the editing keys work, ctrl-c cancels a line and a
-// running wait without ending the session, ctrl-d exits 0, and the next
-// run recalls the first run's commands with Up.
+// running wait without ending the session, ctrl-d exits 0, the next run
+// recalls the first run's commands with Up, and a long paste is taken in
+// seconds.
 func TestTmuxREPL(t *testing.T) {
 	tmux, err := exec.LookPath("tmux")
 	if err != nil {
@@ -196,6 +197,12 @@ func TestTmuxREPL(t *testing.T) {
 	s.waitFor(time.Second, "chordtui repl: history not kept: mkdir ")
 	s.keys("get greeting", "Enter")
 	s.waitFor(10*time.Second, "(not found)")
+	// A paste of 20,000 characters is drawn once, not once a character
+	// (which took 45 s without the race detector).
+	s.keys("set pasted ")
+	s.paste(strings.Repeat("p", 20000))
+	s.keys("", "Enter")
+	s.waitFor(30*time.Second, `ok — "pasted" stored`)
 	s.keys("", "C-d")
 	scr = s.waitFor(30*time.Second, "exit status ")
 	if !strings.Contains(scr, "exit status 0") {

@@ -62,6 +62,18 @@ func (s *tmuxSession) run(args ...string) string {
 	return string(out)
 }
 
+// paste pastes text into the pane at once, as a terminal pastes a
+// selection (through a file: tmux's messages are too short for a long one).
+func (s *tmuxSession) paste(text string) {
+	s.t.Helper()
+	f := filepath.Join(s.t.TempDir(), "paste")
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	s.run("load-buffer", f)
+	s.run("paste-buffer", "-t", "ui")
+}
+
 // capture is the screen as plain text.
 func (s *tmuxSession) capture() string { return s.run("capture-pane", "-p", "-t", "ui") }
 

@@ -1,0 +1,77 @@
+package readline
+
+import (
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// countingWriter counts what the editor writes to the terminal.
+type countingWriter struct{ n, writes atomic.Int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n.Add(int64(len(p)))
+	w.writes.Add(1)
+	return len(p), nil
+}
+
+// chunkReader returns its input a chunk at a time, as a terminal hands
+// over a paste.
+type chunkReader struct {
+	s     string
+	chunk int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.chunk)], r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
+
+// TestPasteDrawsOnce: a long line that arrives at once is drawn once per
+// read of the terminal, not once per rune (which wrote hundreds of
+// megabytes for a paste of 20,000 characters, and took a minute), at the
+// end of the line or in its middle.
+func TestPasteDrawsOnce(t *testing.T) {
+	value := strings.Repeat("b", 20000)
+	for _, tc := range []struct {
+		name, input, want string
+	}{
+		{"at the end", "set k " + value + "\n", "set k " + value},
+		{"in the middle", "set k XY\x1b[D" + value + "\n", "set k X" + value + "Y"},
+		{"typed after", "set k " + value + "\x1b[D\x1b[DZ\n", "set k " + value[:len(value)-2] + "Zbb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := &countingWriter{}
+			rl, err := NewEx(&Config{
+				Prompt:         "> ",
+				Stdin:          io.NopCloser(&chunkReader{s: tc.input, chunk: 1024}),
+				Stdout:         out,
+				Stderr:         out,
+				FuncIsTerminal: func() bool { return true },
+				FuncGetWidth:   func() int { return 120 },
+				FuncMakeRaw:    func() error { return nil },
+				FuncExitRaw:    func() error { return nil },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rl.Close()
+			line, err := rl.Readline()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line != tc.want {
+				t.Fatalf("line of %d bytes %.20q…%.20q, want %d bytes …%q", len(line), line, line[max(len(line)-20, 0):], len(tc.want), tc.want[len(tc.want)-20:])
+			}
+			t.Logf("%d bytes in %d writes", out.n.Load(), out.writes.Load())
+			if max := int64(40 * len(value)); out.n.Load() > max {
+				t.Errorf("the editor wrote %d bytes for a line of %d, want at most %d", out.n.Load(), len(line), max)
+			}
+		})
+	}
+}
