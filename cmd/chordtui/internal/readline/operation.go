@@ -105,10 +105,17 @@ func (o *Operation) GetConfig() *Config {
 }
 
 func (o *Operation) ioloop() {
+	more := false // chordtui: whether more input was buffered behind the last rune
 	for {
+		if !more {
+			// chordtui: the line of a paste, drawn once the paste has
+			// arrived, whatever its last key did.
+			o.buf.DrawQuiet()
+		}
 		keepInSearchMode := false
 		keepInCompleteMode := false
-		r, more := o.t.ReadRuneMore() // chordtui: more, for a paste
+		var r rune
+		r, more = o.t.ReadRuneMore()
 
 		if o.GetConfig().FuncFilterInputRune != nil {
 			var process bool

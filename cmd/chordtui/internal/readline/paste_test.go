@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countingWriter counts what the editor writes to the terminal.
@@ -73,5 +74,50 @@ func TestPasteDrawsOnce(t *testing.T) {
 				t.Errorf("the editor wrote %d bytes for a line of %d, want at most %d", out.n.Load(), len(line), max)
 			}
 		})
+	}
+}
+
+// TestPasteDrawnAfterAnyLastKey: a paste whose last key draws nothing of
+// its own (a Tab that completes nothing) is drawn all the same once the
+// paste has arrived, before the next key.
+func TestPasteDrawnAfterAnyLastKey(t *testing.T) {
+	value := strings.Repeat("b", 3000) // one read of the terminal
+	pr, pw := io.Pipe()
+	out := &countingWriter{}
+	rl, err := NewEx(&Config{
+		Prompt:         "> ",
+		Stdin:          pr,
+		AutoComplete:   NewPrefixCompleter(), // completes nothing
+		Stdout:         out,
+		Stderr:         out,
+		FuncIsTerminal: func() bool { return true },
+		FuncGetWidth:   func() int { return 120 },
+		FuncMakeRaw:    func() error { return nil },
+		FuncExitRaw:    func() error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rl.Close()
+	defer pw.Close() // first: Close waits for the terminal loop, which reads pr
+	done := make(chan string, 1)
+	go func() { // exits when Readline returns (the Enter below, or Close)
+		line, _ := rl.Readline()
+		done <- line
+	}()
+	if _, err := pw.Write([]byte("set k " + value + "\t")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); out.n.Load() < int64(len(value)); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the pasted line is not drawn: %d bytes written for a paste of %d", out.n.Load(), len(value))
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval of a deadline-bound wait
+	}
+	if _, err := pw.Write([]byte("\n")); err != nil {
+		t.Fatal(err)
+	}
+	if line := <-done; line != "set k "+value+"\t" && line != "set k "+value {
+		t.Errorf("line of %d bytes, want the paste's %d", len(line), len(value)+6)
 	}
 }

@@ -21,6 +21,7 @@ type RuneBuffer struct {
 	w      io.Writer
 
 	hadClean    bool
+	quiet       bool // chordtui: WriteRunesQuiet changed the line since it was drawn
 	interactive bool
 	cfg         *Config
 
@@ -182,6 +183,19 @@ func (r *RuneBuffer) WriteRunesQuiet(s []rune) {
 	tail := append(s, r.buf[r.idx:]...)
 	r.buf = append(r.buf[:r.idx], tail...)
 	r.idx += len(s)
+	r.quiet = true
+}
+
+// DrawQuiet draws the line if WriteRunesQuiet changed it since it was last
+// drawn (chordtui).
+func (r *RuneBuffer) DrawQuiet() {
+	r.Lock()
+	defer r.Unlock()
+	if r.quiet && r.interactive {
+		r.clean()
+		r.print()
+	}
+	r.quiet = false
 }
 
 func (r *RuneBuffer) MoveForward() {
@@ -488,6 +502,7 @@ func (r *RuneBuffer) SetOffset(offset string) {
 func (r *RuneBuffer) print() {
 	r.w.Write(r.output())
 	r.hadClean = false
+	r.quiet = false // chordtui
 }
 
 func (r *RuneBuffer) output() []byte {
