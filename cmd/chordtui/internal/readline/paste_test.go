@@ -33,6 +33,27 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// newTestEditor is an editor at a 120-column terminal that reads stdin
+// and writes to out; complete nil is upstream's default (Tab inserts a tab).
+func newTestEditor(t *testing.T, stdin io.ReadCloser, out io.Writer, complete AutoCompleter) *Instance {
+	t.Helper()
+	rl, err := NewEx(&Config{
+		Prompt:         "> ",
+		Stdin:          stdin,
+		AutoComplete:   complete,
+		Stdout:         out,
+		Stderr:         out,
+		FuncIsTerminal: func() bool { return true },
+		FuncGetWidth:   func() int { return 120 },
+		FuncMakeRaw:    func() error { return nil },
+		FuncExitRaw:    func() error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rl
+}
+
 // TestPasteDrawsOnce: a long line that arrives at once is drawn once per
 // read of the terminal, not once per rune (which wrote hundreds of
 // megabytes for a paste of 20,000 characters, and took a minute), at the
@@ -48,19 +69,7 @@ func TestPasteDrawsOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := &countingWriter{}
-			rl, err := NewEx(&Config{
-				Prompt:         "> ",
-				Stdin:          io.NopCloser(&chunkReader{s: tc.input, chunk: 1024}),
-				Stdout:         out,
-				Stderr:         out,
-				FuncIsTerminal: func() bool { return true },
-				FuncGetWidth:   func() int { return 120 },
-				FuncMakeRaw:    func() error { return nil },
-				FuncExitRaw:    func() error { return nil },
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rl := newTestEditor(t, io.NopCloser(&chunkReader{s: tc.input, chunk: 1024}), out, nil)
 			defer rl.Close()
 			line, err := rl.Readline()
 			if err != nil {
@@ -84,20 +93,7 @@ func TestPasteDrawnAfterAnyLastKey(t *testing.T) {
 	value := strings.Repeat("b", 3000) // one read of the terminal
 	pr, pw := io.Pipe()
 	out := &countingWriter{}
-	rl, err := NewEx(&Config{
-		Prompt:         "> ",
-		Stdin:          pr,
-		AutoComplete:   NewPrefixCompleter(), // completes nothing
-		Stdout:         out,
-		Stderr:         out,
-		FuncIsTerminal: func() bool { return true },
-		FuncGetWidth:   func() int { return 120 },
-		FuncMakeRaw:    func() error { return nil },
-		FuncExitRaw:    func() error { return nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rl := newTestEditor(t, pr, out, NewPrefixCompleter()) // completes nothing
 	defer rl.Close()
 	defer pw.Close() // first: Close waits for the terminal loop, which reads pr
 	done := make(chan string, 1)
