@@ -330,7 +330,8 @@ const goneFor = 10 * time.Second
 // stabilize periods from now. The peer is remembered for goneFor: while a
 // finger still points at it (a lookup in the first rounds may name it
 // again, from a list not yet repaired), fix_fingers goes back to that
-// finger every two stabilize periods (retarget).
+// finger every two stabilize periods, unless the peer answers this node
+// in the meantime (retarget).
 func (d *Driver) gone(addr string) {
 	n := d.watch.n
 	n.mu.Lock()
@@ -383,11 +384,15 @@ func (d *Driver) stabilizeEvery() time.Duration {
 
 // retarget points fix_fingers at the first finger that still names a peer
 // reported gone, and reports whether it found one; it forgets peers gone
-// for longer than goneFor. Caller holds d.run (no round runs).
+// for longer than goneFor, and those that have answered this node since
+// the report (it was wrong, or the peer came back at the same address:
+// a finger that names it is right again, and fix_fingers goes on with
+// the others). Caller holds d.run (no round runs).
 func (d *Driver) retarget(now time.Time) bool {
 	d.mu.Lock()
+	n := d.watch.n
 	for a, until := range d.goneAt {
-		if now.After(until) {
+		if now.After(until) || n.answeredSince(a, until.Add(-goneFor)) {
 			delete(d.goneAt, a)
 		}
 	}
@@ -397,7 +402,6 @@ func (d *Driver) retarget(now time.Time) bool {
 	}
 	gone := maps.Clone(d.goneAt)
 	d.mu.Unlock()
-	n := d.watch.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for i, f := range n.fingers {

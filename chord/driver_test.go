@@ -491,3 +491,78 @@ func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A peer reported gone that answers this node again (the report was wrong,
+// or the peer came back at the same address) is not chased further: the
+// fingers that name it are right, and fix_fingers goes on to the others,
+// here one that a node joined in front of after the report.
+func TestDriverForgetsAGonePeerThatAnswers(t *testing.T) {
+	cfg := smallConfig()
+	cfg.StabilizeInterval, cfg.FixFingersInterval, cfg.CheckPredecessorInterval = time.Hour, time.Hour, time.Hour
+	r := newMemRing(t, 9, cfg)
+	ids := []uint64{100, 20000, 40000, 33000}
+	names := []string{"a", "b", "c", "d"}
+	nodes := make([]*chord.Node, len(ids))
+	var ea *notifyingEndpoint
+	for i := range nodes {
+		ep, err := r.nw.Endpoint(names[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ne := &notifyingEndpoint{Endpoint: ep}
+		if i == 0 {
+			ea = ne
+		}
+		c := cfg
+		c.ID, c.HasID = chord.IDFromUint64(16, ids[i]), true
+		if nodes[i], err = chord.NewNode(c, ne); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	nodes[0].Create()
+	for _, n := range nodes[1:3] {
+		if err := n.Join(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drivers := make([]*chord.Driver, len(nodes))
+	for i, n := range nodes {
+		drivers[i] = chord.NewDriver(chord.NodeTasks(n), 0, int64(i))
+	}
+	aTasks := chord.NodeTasks(nodes[0])
+	for i := range aTasks {
+		aTasks[i].Every = 5 * time.Millisecond
+	}
+	drivers[0] = chord.NewDriver(aTasks, 0, 9)
+	for range 8 { // settle a, b, c by hand, fingers included
+		for _, d := range drivers[:3] {
+			d.Step(ctx)
+		}
+	}
+	// d joins between b and c; the ring around it settles, a's fingers do
+	// not: a's finger 16 (start 100 + 2^15 = 32868) still names c.
+	if err := nodes[3].Join(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		for _, d := range drivers[1:] {
+			d.Step(ctx)
+		}
+	}
+	a := nodes[0]
+	const k = 15
+	if got := a.Status().Fingers[k].Addr; got != "c" {
+		t.Fatalf("setup: a's finger[%d] is %s, want c (d not yet known to a's fingers)", k, got)
+	}
+	drivers[0].Start()
+	defer drivers[0].Stop()
+	ea.change("b")                              // b is live: it answers a's stabilize
+	deadline := time.Now().Add(5 * time.Second) // a wrong report is remembered for 10 s
+	for a.Status().Fingers[k].Addr != "d" {
+		if time.Now().After(deadline) {
+			t.Fatalf("a's finger[%d] is %s 5 s after a live peer was reported gone, want d", k, a.Status().Fingers[k].Addr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -615,6 +615,12 @@ func (n *Node) heardFrom(addr string) (time.Duration, bool) {
 	return ago, true
 }
 
+// answeredSince reports whether addr has answered this node since t.
+func (n *Node) answeredSince(addr string, t time.Time) bool {
+	_, ok := n.peers.answeredWithin(addr, time.Since(t))
+	return ok
+}
+
 // ping checks that addr answers and is a ring member.
 func (n *Node) ping(ctx context.Context, addr string) error {
 	return n.callAck(ctx, addr, methodPing, nil)

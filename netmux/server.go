@@ -218,11 +218,18 @@ func (t *Transport) spawn(f func()) bool {
 // ended runs once when s has shut down (yamux's OnClose): it leaves the
 // tables, and a connection lost without either side retiring it, while
 // this transport is open, is a change its watchers hear of (OnChange).
+// Not a session the peer dialled that carried no call: a dialler whose
+// caller gave up during the handshake (its deadline passed before our
+// answer was read) closes the connection so, and is as live as before.
 func (t *Transport) ended(s *session) {
 	t.forget(s)
-	if !s.draining.Load() && !s.closing.Load() && t.state.Load() == stateOpen {
-		t.changed(s.peer)
+	if s.draining.Load() || s.closing.Load() || t.state.Load() != stateOpen {
+		return
 	}
+	if s.dialer != t.addr && s.uses.Load() == 0 {
+		return
+	}
+	t.changed(s.peer)
 }
 
 // reject closes a session after a protocol violation, with a logged reason.

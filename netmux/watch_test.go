@@ -1,6 +1,7 @@
 package netmux_test
 
 import (
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,6 +59,43 @@ func TestOnChangeReportsLostConnectionsOnly(t *testing.T) {
 	eventually(t, 5*time.Second, "the session to be gone", func() bool { return a.Stats().Sessions == 0 })
 	if n := seen.count(); n != 1 {
 		t.Fatalf("%d change(s) after stop, want still 1", n)
+	}
+}
+
+// A dialler that gives up during the handshake (its caller's deadline
+// passed) closes a connection the acceptor has already made a session
+// of: that is no news of the dialler, which is as live as before. A
+// session the peer dialled and called on, lost so, is.
+func TestOnChangeIgnoresAnAbandonedHandshake(t *testing.T) {
+	cfg := testConfig()
+	a := echoServer(t, cfg)
+	var seen counter
+	defer a.OnChange(seen.inc)()
+
+	const dialler = "127.0.0.1:9" // announced, never listened on
+	raw, err := net.Dial("tcp", a.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := append([]byte("CMUX\x02\x00"), byte(len(dialler)))
+	hello = append(hello, dialler...)
+	hello = append(hello, make([]byte, 8)...) // no ring joined yet
+	if _, err := raw.Write(hello); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the acceptor to make a session of it", func() bool { return a.Stats().Sessions == 1 })
+	_ = raw.Close()
+	eventually(t, 5*time.Second, "the session to end", func() bool { return a.Stats().Sessions == 0 })
+	if n := seen.count(); n != 0 {
+		t.Fatalf("%d change(s) reported (gone %q) for a handshake the dialler abandoned", n, seen.lastGone())
+	}
+
+	b := echoServer(t, cfg)
+	mustCall(t, b, a.Addr(), "m", "x") // b dials a
+	b.Kill()
+	eventually(t, 5*time.Second, "the lost session to be reported", func() bool { return seen.count() == 1 })
+	if got := seen.lastGone(); got != b.Addr() {
+		t.Fatalf("gone = %q, want the killed dialler %s", got, b.Addr())
 	}
 }
 
