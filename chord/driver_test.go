@@ -424,20 +424,19 @@ func TestDriverSettlesBeforeBackingOff(t *testing.T) {
 	}
 }
 
-// A peer the transport says is gone is acted on at once, whatever the
-// periods: the fingers that point at it are refreshed r stabilize periods
-// later (once the successor lists have dropped it), although fix_fingers
-// is due only every hour.
-func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
+// notifiedRing makes nodes a, b, c… (16-bit IDs as given, rounds due
+// every hour: the tests drive them) on an in-memory network, a's transport
+// one whose changes the test announces; a has created the ring, the
+// others have not joined.
+func notifiedRing(t *testing.T, ids ...uint64) (*memRing, []*chord.Node, *notifyingEndpoint) {
+	t.Helper()
 	cfg := smallConfig()
 	cfg.StabilizeInterval, cfg.FixFingersInterval, cfg.CheckPredecessorInterval = time.Hour, time.Hour, time.Hour
 	r := newMemRing(t, 9, cfg)
-	ids := []uint64{100, 20000, 40000}
-	names := []string{"a", "b", "c"}
-	nodes := make([]*chord.Node, 3)
+	nodes := make([]*chord.Node, len(ids))
 	var ea *notifyingEndpoint
 	for i := range nodes {
-		ep, err := r.nw.Endpoint(names[i])
+		ep, err := r.nw.Endpoint(string(rune('a' + i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -451,8 +450,17 @@ func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx := context.Background()
 	nodes[0].Create()
+	return r, nodes, ea
+}
+
+// A peer the transport says is gone is acted on at once, whatever the
+// periods: the fingers that point at it are refreshed r stabilize periods
+// later (once the successor lists have dropped it), although fix_fingers
+// is due only every hour.
+func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
+	r, nodes, ea := notifiedRing(t, 100, 20000, 40000)
+	ctx := context.Background()
 	for _, n := range nodes[1:] {
 		if err := n.Join(ctx, "a"); err != nil {
 			t.Fatal(err)
@@ -497,30 +505,8 @@ func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
 // fingers that name it are right, and fix_fingers goes on to the others,
 // here one that a node joined in front of after the report.
 func TestDriverForgetsAGonePeerThatAnswers(t *testing.T) {
-	cfg := smallConfig()
-	cfg.StabilizeInterval, cfg.FixFingersInterval, cfg.CheckPredecessorInterval = time.Hour, time.Hour, time.Hour
-	r := newMemRing(t, 9, cfg)
-	ids := []uint64{100, 20000, 40000, 33000}
-	names := []string{"a", "b", "c", "d"}
-	nodes := make([]*chord.Node, len(ids))
-	var ea *notifyingEndpoint
-	for i := range nodes {
-		ep, err := r.nw.Endpoint(names[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		ne := &notifyingEndpoint{Endpoint: ep}
-		if i == 0 {
-			ea = ne
-		}
-		c := cfg
-		c.ID, c.HasID = chord.IDFromUint64(16, ids[i]), true
-		if nodes[i], err = chord.NewNode(c, ne); err != nil {
-			t.Fatal(err)
-		}
-	}
+	_, nodes, ea := notifiedRing(t, 100, 20000, 40000, 33000)
 	ctx := context.Background()
-	nodes[0].Create()
 	for _, n := range nodes[1:3] {
 		if err := n.Join(ctx, "a"); err != nil {
 			t.Fatal(err)
