@@ -42,7 +42,8 @@ func (w *watchers) call(gone string) {
 // OnChange makes t call f after every change around it that a node's
 // maintenance should look at at once, until stop is called: a session
 // closed without a go-away from either side (the peer crashed, the
-// connection broke: gone is the peer's listen address) and, when t shares
+// connection broke: gone is the peer's listen address; not one the peer
+// dialled and never called on, see ended) and, when t shares
 // a fault table (Config.Faults) with other transports, a transport of the
 // table leaving it (killed or closed: gone is its address), one beginning
 // to serve (a node came up) or a fault set or cleared (gone is ""). f runs
