@@ -146,15 +146,17 @@ func (c Config) Validate() error {
 // concurrent use. It runs no goroutines: Repair is called by a Driver or a
 // test.
 type Store struct {
-	node  *chord.Node
-	cfg   Config
-	self  chord.NodeRef
-	bits  int
-	lim   limits
-	rpc   time.Duration // per-call deadline for calls the store makes
-	log   *slog.Logger
-	now   func() time.Time // the physical clock (Config.Clock)
-	clock *hlc
+	node *chord.Node
+	cfg  Config
+	self chord.NodeRef
+	bits int
+	// walkMax bounds the nodes one walk along the ring yields (walkLimit).
+	walkMax int
+	lim     limits
+	rpc     time.Duration // per-call deadline for calls the store makes
+	log     *slog.Logger
+	now     func() time.Time // the physical clock (Config.Clock)
+	clock   *hlc
 
 	handlers map[string]chord.CommandHandler
 	load     *storeLoad // requests served (load.go)
@@ -212,18 +214,19 @@ func New(node *chord.Node, cfg Config) (*Store, error) {
 	}
 	log = log.With("node", node.Self().Addr)
 	s := &Store{
-		node:  node,
-		cfg:   cfg,
-		self:  node.Self(),
-		bits:  ccfg.Bits,
-		lim:   limits{key: cfg.MaxKeySize, value: cfg.MaxValueSize},
-		rpc:   rpc,
-		log:   log,
-		now:   now,
-		clock: newHLC(now, cfg.MaxClockSkew, log),
-		tab:   newTable(),
-		load:  newStoreLoad(ccfg.Load.Window),
-		cache: newReadCache(cfg.Cache),
+		node:    node,
+		cfg:     cfg,
+		self:    node.Self(),
+		bits:    ccfg.Bits,
+		walkMax: walkLimit(ccfg.SuccessorListLen),
+		lim:     limits{key: cfg.MaxKeySize, value: cfg.MaxValueSize},
+		rpc:     rpc,
+		log:     log,
+		now:     now,
+		clock:   newHLC(now, cfg.MaxClockSkew, log),
+		tab:     newTable(),
+		load:    newStoreLoad(ccfg.Load.Window),
+		cache:   newReadCache(cfg.Cache),
 		// A node that created a ring and is still alone in it holds every
 		// key there is (none): it has nothing to take over.
 		ready: node.Joined() && len(distinctExcept(node.Successors(), node.Self())) == 0,

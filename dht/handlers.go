@@ -115,7 +115,7 @@ func (s *Store) standInGuard(ctx context.Context, id chord.ID) func() (replyHead
 		before chord.NodeRef // where the walk began
 	}
 	done := make(chan verdict, 1)
-	go func() { // exits when its calls return (bounded by ctx, the call deadline and maxWalk)
+	go func() { // exits when its calls return (bounded by ctx, the call deadline and walkMax)
 		from := pred
 		if proxy {
 			floor, err := s.proxyFloor(ctx)
@@ -146,7 +146,7 @@ func (s *Store) standInGuard(ctx context.Context, id chord.ID) func() (replyHead
 func (s *Store) ownerBeyondHolders(ctx context.Context, pred chord.NodeRef, id chord.ID) bool {
 	var between []chord.NodeRef // the ready nodes after the owner, nearest to this node first
 	cur := pred
-	for range maxWalk {
+	for range s.walkMax {
 		m, err := s.succs(ctx, cur)
 		if err == nil && m.Pred.IsZero() {
 			// A joiner with no predecessor yet: the node before it is
@@ -212,7 +212,7 @@ func (s *Store) proxyFloor(ctx context.Context) (chord.NodeRef, error) {
 // floorFrom follows successor pointers from cand while they fall between
 // cand and target: the node the ring puts right before target.
 func (s *Store) floorFrom(ctx context.Context, cand, target chord.NodeRef) (chord.NodeRef, error) {
-	for range maxWalk {
+	for range s.walkMax {
 		if cand.IsZero() || cand.Addr == target.Addr {
 			return chord.NodeRef{}, errNoFloor
 		}
@@ -229,7 +229,7 @@ func (s *Store) floorFrom(ctx context.Context, cand, target chord.NodeRef) (chor
 		}
 		cand = l[0]
 	}
-	return chord.NodeRef{}, fmt.Errorf("%w: walked %d nodes", errNoFloor, maxWalk)
+	return chord.NodeRef{}, fmt.Errorf("%w: walked %d nodes", errNoFloor, s.walkMax)
 }
 
 // ownsStrict is owns with a known predecessor only (used by Repair).

@@ -6,8 +6,16 @@ import (
 	"github.com/chordtui/chordtui/chord"
 )
 
-// maxWalk bounds how many nodes one walk along the ring yields.
+// maxWalk bounds how many nodes one walk along the ring yields, unless
+// the successor lists are longer (walkLimit).
 const maxWalk = 64
+
+// walkLimit is how many nodes one walk may yield: maxWalk, or two
+// successor lists if that is more. A walk must be able to pass a run of
+// nodes as long as a list that is down or still taking over its keys, and
+// to go round a ring no longer than a list: with virtual nodes a list
+// holds r·V identities, and a ring of them forms all at once.
+func walkLimit(successorListLen int) int { return max(maxWalk, 2*successorListLen) }
 
 // succWalk walks the ring clockwise: it yields the nodes of a first list
 // in order, then those of the successor list (dht.succs) of the last node
@@ -38,7 +46,7 @@ type succWalk struct {
 // node of stop or of a node in skip: the nodes that may hold copies of a
 // key after stop.
 func (s *Store) newWalk(list []chord.NodeRef, stop string, skip ...string) *succWalk {
-	w := &succWalk{s: s, seen: map[string]bool{stop: true}, extended: map[string]bool{}, left: maxWalk, stop: stop}
+	w := &succWalk{s: s, seen: map[string]bool{stop: true}, extended: map[string]bool{}, left: s.walkMax, stop: stop}
 	if s.cfg.Host != nil {
 		w.hosts = map[string]bool{s.host(stop): true}
 	}
@@ -54,7 +62,7 @@ func (s *Store) newWalk(list []chord.NodeRef, stop string, skip ...string) *succ
 
 // newWalkAll is newWalk over every node, several on one real node too.
 func (s *Store) newWalkAll(list []chord.NodeRef, stop string) *succWalk {
-	w := &succWalk{s: s, seen: map[string]bool{stop: true}, extended: map[string]bool{}, left: maxWalk, stop: stop}
+	w := &succWalk{s: s, seen: map[string]bool{stop: true}, extended: map[string]bool{}, left: s.walkMax, stop: stop}
 	w.add(list)
 	return w
 }
@@ -82,7 +90,7 @@ func (w *succWalk) add(list []chord.NodeRef) {
 }
 
 // next returns the next node, or false when the walk is over: it reached
-// its start again, ran out of nodes that answer, or yielded maxWalk nodes.
+// its start again, ran out of nodes that answer, or yielded walkLimit nodes.
 func (w *succWalk) next(ctx context.Context) (chord.NodeRef, bool) {
 	for len(w.queue) == 0 {
 		if w.left <= 0 || w.wrapped || w.alive.IsZero() || w.extended[w.alive.Addr] || ctx.Err() != nil {

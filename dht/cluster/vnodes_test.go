@@ -152,3 +152,28 @@ func TestVNodesFaultsActOnHosts(t *testing.T) {
 		t.Errorf("get via n3 (a real node): via %q, %v; want its first identity, n3.0", r.Via, err)
 	}
 }
+
+// A ring of more identities than one walk along the ring used to yield
+// (64) forms: with 17 identities on each of 4 real nodes a successor list
+// holds 68 identities, the whole ring, which starts in one piece, and
+// each identity takes over its keys by walking round it.
+func TestVNodesMoreIdentitiesThanAWalk(t *testing.T) {
+	c := startCluster(t, vnodeConfig(4, 17))
+	waitStable(t, c)
+	ctx := context.Background()
+	var keys []string
+	for i := range 40 {
+		k := fmt.Sprintf("wk%d", i)
+		keys = append(keys, k)
+		if _, err := c.Set(ctx, k, "v"+k, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for bad := copiesByHost(c, keys, 3); len(bad) > 0; bad = copiesByHost(c, keys, 3) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d keys not on 3 distinct real nodes, e.g. %s", len(bad), bad[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
