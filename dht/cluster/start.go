@@ -125,10 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	// others join concurrently, in waves that at most double the ring, each
 	// settling before the next (see joinInWaves).
 	base := min(len(ms), cfg.Chord.SuccessorListLen+1)
-	err = c.joinAll(ctx, ms[1:base])
-	if err == nil {
-		err = c.settle(ctx, ms[:base])
-	}
+	err = c.formBase(ctx, ms[:base])
 	if err == nil && c.forming.Load() {
 		err = c.awaitReady(ctx, ms[:base])
 	}
@@ -230,6 +227,30 @@ func (c *Cluster) joinAll(ctx context.Context, ms []*member) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// baseAtOnce is the most members that join the base ring at once.
+const baseAtOnce = 64
+
+// formBase lets ms[1:] join ms[0] and the ring settle. A base of r+1
+// members is small for the usual r, and they join at once; with virtual
+// nodes r grows V times (4 real nodes with 64 identities each make a base
+// of 256), and 255 joiners at once into a ring of one did not settle in
+// 40 s: they land in the same gap (see joinInWaves). So a larger base
+// joins in waves of at least baseAtOnce that at most double it after the
+// first, each settling before the next.
+func (c *Cluster) formBase(ctx context.Context, ms []*member) error {
+	for joined := 1; joined < len(ms); {
+		wave := min(len(ms)-joined, max(joined, baseAtOnce))
+		if err := c.joinAll(ctx, ms[joined:joined+wave]); err != nil {
+			return err
+		}
+		joined += wave
+		if err := c.settle(ctx, ms[:joined]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // joinInWaves lets ms[joined:] join a settled ring of ms[:joined] in waves:
