@@ -191,7 +191,15 @@ func (c *Cluster) sidesLocked() []sideGroup {
 // smallRingNote is what holds in a ring of n live nodes, fewer than r+1:
 // invariant 8 (r+1 principals) cannot hold, so the ring is not guaranteed
 // to survive failures (docs/chord.md). "" for n = 0 or n > r.
-func smallRingNote(n, r int) string {
+// With v identities per real node (v > 1) the successor lists hold r·v
+// identities (r is the list length in real nodes) and n counts identities.
+func smallRingNote(n, r, v int) string {
+	if v > 1 {
+		if n == 0 || n > r*v {
+			return ""
+		}
+		return fmt.Sprintf("ring of %d identities (< r·V+1 = %d·%d+1 = %d): not guaranteed to survive failures (invariant 8 needs r·V+1 principals)", n, r, v, r*v+1)
+	}
 	if n == 0 || n > r {
 		return ""
 	}
@@ -201,9 +209,9 @@ func smallRingNote(n, r int) string {
 // checkSide checks invariants 1–8 over one side's live statuses. Below
 // r+1 members invariant 8 cannot hold: it is returned as the note instead
 // of a violation, so that check, wait and the status bar say the same.
-func checkSide(sts []chord.Status, r int, nm chord.Naming) ([]chord.Violation, string) {
+func checkSide(sts []chord.Status, r, v int, nm chord.Naming) ([]chord.Violation, string) {
 	vs := chord.CheckInvariantsNamed(sts, nm)
-	note := smallRingNote(len(sts), r)
+	note := smallRingNote(len(sts), r, v)
 	if note == "" {
 		return vs, ""
 	}
@@ -229,7 +237,10 @@ type judgement struct {
 // known, when not nil, holds statuses already read. Caller holds mu.
 func (c *Cluster) judgeLocked(known map[*member]chord.Status) judgement {
 	var j judgement
-	r := c.cfg.Chord.SuccessorListLen
+	// Start multiplied the list length by VNodes: r in real nodes is the
+	// quotient, as the command line gave it.
+	v := max(c.cfg.VNodes, 1)
+	r := c.cfg.Chord.SuccessorListLen / v
 	nm := c.namingLocked()
 	for _, g := range c.sidesLocked() {
 		sts := make([]chord.Status, len(g.live))
@@ -242,7 +253,7 @@ func (c *Cluster) judgeLocked(known map[*member]chord.Status) judgement {
 			sts[i] = st
 			names[i] = m.name
 		}
-		vs, note := checkSide(sts, r, nm)
+		vs, note := checkSide(sts, r, v, nm)
 		j.violations = append(j.violations, vs...)
 		for range vs {
 			j.sideOf = append(j.sideOf, g.label)

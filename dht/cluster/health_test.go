@@ -641,3 +641,23 @@ func TestStableAgain(t *testing.T) {
 	}
 	evs.waitFor(t, fmt.Sprintf("stable again %.2f s after it was lost (no new fault since start 5 nodes)", r.ConvergedIn.Seconds()))
 }
+
+// The note on a ring too small for invariant 8 counts what the lists
+// count: nodes, or with virtual nodes identities, against r·V+1.
+func TestSmallRingNote(t *testing.T) {
+	tests := []struct {
+		n, r, v int
+		want    string
+	}{
+		{2, 4, 1, "ring of 2 (< r+1 = 5): not guaranteed to survive failures (invariant 8 needs r+1 principals)"},
+		{5, 4, 1, ""},
+		{0, 4, 1, ""},
+		{32, 4, 8, "ring of 32 identities (< r·V+1 = 4·8+1 = 33): not guaranteed to survive failures (invariant 8 needs r·V+1 principals)"},
+		{33, 4, 8, ""},
+	}
+	for _, tt := range tests {
+		if got := smallRingNote(tt.n, tt.r, tt.v); got != tt.want {
+			t.Errorf("smallRingNote(%d, %d, %d) = %q, want %q", tt.n, tt.r, tt.v, got, tt.want)
+		}
+	}
+}
