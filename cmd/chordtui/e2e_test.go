@@ -309,6 +309,10 @@ func TestExitStatus(t *testing.T) {
 		{"bad config", []string{"repl", "--bits", "4", "3"}, "", 2, "", "bits must be between 6 and 160"},
 		{"replicas above r+1", []string{"repl", "--successors", "2", "--replicas", "4", "3"}, "", 2, "", "must not exceed the successor-list length"},
 		{"no arguments", nil, "", 2, "", "usage:"},
+		{"vnodes 0", []string{"repl", "--vnodes", "0", "3"}, "", 2, "", "--vnodes 0: must be from 1 to 64"},
+		{"vnodes far too many", []string{"repl", "--vnodes", "100000", "3"}, "", 2, "", "chordtui repl: --vnodes 100000: must be from 1 to 64\n"},
+		{"negative start wait", []string{"repl", "--start-wait", "-1s", "3"}, "", 2, "", "--start-wait -1s: must not be negative"},
+		{"resp port out of range", []string{"repl", "--resp", ":99999", "3"}, "", 2, "", `--resp ":99999": the port must be a number from 0 to 65535`},
 		{"help", []string{"--help"}, "", 0, "chordtui repl [flags] N", ""},
 	}
 	for _, tt := range tests {

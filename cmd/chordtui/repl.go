@@ -50,6 +50,9 @@ func runREPL(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cmd.AddMountFlag()
 	cmd.AddRingFlags()
 	n, err := cmd.Parse(args)
+	if err == nil && opts.startWait < 0 {
+		err = fmt.Errorf("--start-wait %v: must not be negative (0 does not wait)", opts.startWait)
+	}
 	if err != nil {
 		return cmd.ExitStatus(err)
 	}

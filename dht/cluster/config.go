@@ -147,8 +147,8 @@ func DefaultConfig() Config {
 	}
 }
 
-// maxVNodes bounds Config.VNodes.
-const maxVNodes = 64
+// MaxVNodes bounds Config.VNodes.
+const MaxVNodes = 64
 
 // scaleFreeNodes is the ring size up to which DefaultConfig's maintenance
 // periods are used unchanged.
@@ -283,8 +283,8 @@ func (c Config) Validate() error {
 	if c.JoinTimeout <= 0 || c.OpTimeout <= 0 || c.WaitTimeout <= 0 {
 		errs = append(errs, errors.New("join, operation and wait timeouts must be positive"))
 	}
-	if c.VNodes < 0 || c.VNodes > maxVNodes {
-		errs = append(errs, fmt.Errorf("vnodes must be from 1 to %d, got %d", maxVNodes, c.VNodes))
+	if c.VNodes < 0 || c.VNodes > MaxVNodes {
+		errs = append(errs, fmt.Errorf("vnodes must be from 1 to %d, got %d", MaxVNodes, c.VNodes))
 	}
 	if c.VNodes > 1 && (c.Names == NamesID || len(c.IDs) > 0) {
 		errs = append(errs, errors.New("virtual nodes take their identifiers from their names: no IDs and no ID names"))

@@ -119,6 +119,9 @@ func (f *clusterFlags) config(base cluster.Config, explicit bool, isSet func(nam
 // opens the --log file for it; the returned closer closes the file.
 // Errors are the user's (exit status 2).
 func (f *clusterFlags) openLog(cfg cluster.Config) (cluster.Config, io.Closer, error) {
+	if f.vnodes < 1 || f.vnodes > cluster.MaxVNodes { // 0 would be the Config's default, 1
+		return cfg, nopCloser{}, fmt.Errorf("--vnodes %d: must be from 1 to %d", f.vnodes, cluster.MaxVNodes)
+	}
 	key, err := loadKey(f.keyFile, os.Getenv(KeyEnv))
 	if err != nil {
 		return cfg, nopCloser{}, err

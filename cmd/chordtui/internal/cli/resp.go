@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
@@ -55,6 +56,9 @@ func (c *Command) respConfig() (cluster.RESPConfig, error) {
 		host = "127.0.0.1" // like the nodes: not every interface unless asked
 	}
 	var errs []error
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		errs = append(errs, fmt.Errorf("--resp %q: the port must be a number from 0 to 65535", f.addr))
+	}
 	if f.idle < 0 {
 		errs = append(errs, fmt.Errorf("--resp-idle %v: must not be negative (0 never closes an idle client)", f.idle))
 	}

@@ -23,6 +23,8 @@ func TestRESPFlags(t *testing.T) {
 		{[]string{"--resp-via", "n3"}, "", "", 0, 0, "--resp-via needs --resp ADDR"},
 		{[]string{"--resp", ":1", "--resp-max-clients", "0"}, "", "", 0, 0, "--resp-max-clients 0: must be at least 1"},
 		{[]string{"--resp", ":1", "--resp-idle", "-1s"}, "", "", 0, 0, "--resp-idle -1s: must not be negative"},
+		{[]string{"--resp", ":65536"}, "", "", 0, 0, `--resp ":65536": the port must be a number from 0 to 65535`},
+		{[]string{"--resp", "localhost:redis"}, "", "", 0, 0, `--resp "localhost:redis": the port must be a number`},
 	}
 	for _, tt := range tests {
 		cmd := New("test", "test [flags] N", "", io.Discard)
