@@ -293,7 +293,7 @@ func (c *Cluster) RunWorkload(ctx context.Context, spec WorkloadSpec, progress f
 	if spec.Via != "random" {
 		p, err := c.Resolve(spec.Via)
 		if err != nil {
-			return WorkloadResult{Spec: spec}, err
+			return WorkloadResult{Spec: spec}, fmt.Errorf("workload: %w", err)
 		}
 		spec.Via = p.Name
 	}

@@ -72,6 +72,7 @@ func TestExecErrors(t *testing.T) {
 		{"gte k", ErrUnknownCommand, `unknown command "gte" — did you mean "get"? (help lists commands)`},
 		{"kill n99", cluster.ErrUnknownNode, `kill: unknown node "n99" — nodes are n0…n7`},
 		{"get k via n42", cluster.ErrUnknownNode, `get: unknown node "n42" — nodes are n0…n7`},
+		{"workload get 5 keys ops 5 via n42", cluster.ErrUnknownNode, `workload: unknown node "n42" — nodes are n0…n7`},
 		{"set k", ErrUsage, "set: wants 2 arguments (K V), got 1 — usage: set K V [via NODE]"},
 		{"kill n5", cluster.ErrNodeState, "kill: n5 is already down — revive n5 brings it back"},
 		{"get k via n5", cluster.ErrNodeState, "get: n5 is down — pick a live node after via"},

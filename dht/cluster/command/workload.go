@@ -22,8 +22,9 @@ type WorkloadStopped struct {
 // ParseWorkload reads the words after "workload" (without "via NODE",
 // which is via) into a spec: the operations (get, set, or mix PCT with
 // PCT the share of gets), N keys, then in any order the popularity
-// (uniform, or zipf α), for DURATION, ops COUNT, rate OPS (per second)
-// and clients C. Unset options keep cluster.DefaultWorkload's values.
+// (uniform, or zipf α), for DURATION, ops COUNT, rate OPS (per second),
+// clients C and via NODE (when not last). Unset options keep
+// cluster.DefaultWorkload's values.
 func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 	spec := cluster.DefaultWorkload()
 	if via != "" {
@@ -65,7 +66,7 @@ func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 	if w, ok := next(); !ok || !strings.EqualFold(w, "keys") {
 		return bad("the number of keys is followed by \"keys\", got %s", quote(w))
 	}
-	durationSet := false
+	durationSet, viaSet := false, via != ""
 	for i < len(args) {
 		word, _ := next()
 		arg := func() (string, bool) {
@@ -106,6 +107,15 @@ func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 				return bad("rate wants operations per second, got %s", quote(v))
 			}
 			spec.Rate = r
+		case "via": // also before other options; Parse takes it only at the end
+			v, ok := arg()
+			if !ok {
+				return bad("via wants a node or random")
+			}
+			if viaSet {
+				return bad("via given twice")
+			}
+			spec.Via, viaSet = v, true
 		case "clients":
 			v, ok := arg()
 			k, err := strconv.Atoi(v)
@@ -114,7 +124,7 @@ func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 			}
 			spec.Clients = k
 		default:
-			return bad("unknown option %s (uniform, zipf α, for D, ops N, rate R, clients C)", quote(word))
+			return bad("unknown option %s (uniform, zipf α, for D, ops N, rate R, clients C, via NODE)", quote(word))
 		}
 	}
 	if spec.Ops > 0 && !durationSet {

@@ -23,6 +23,9 @@ func TestParseWorkload(t *testing.T) {
 		{"workload mix 90 100 keys uniform ops 500 rate 200 clients 3 via n2", func(s *cluster.WorkloadSpec) {
 			s.Keys, s.ReadPercent, s.Ops, s.Duration, s.Rate, s.Clients, s.Via = 100, 90, 500, 0, 200, 3, "n2"
 		}, ""},
+		{"workload mix 50 10 keys via n1 ops 5", func(s *cluster.WorkloadSpec) {
+			s.Keys, s.ReadPercent, s.Ops, s.Duration, s.Via = 10, 50, 5, 0, "n1"
+		}, ""},
 		{"workload mix 20% 7 KEYS for 1m ops 9", func(s *cluster.WorkloadSpec) {
 			s.Keys, s.ReadPercent, s.Duration, s.Ops = 7, 20, time.Minute, 9
 		}, ""},
@@ -42,6 +45,9 @@ func TestParseWorkload(t *testing.T) {
 		{"workload get 10 keys rate -3", nil, "rate wants operations per second"},
 		{"workload get 10 keys clients 0", nil, "clients wants a positive number"},
 		{"workload get 10 keys fast", nil, `unknown option "fast"`},
+		{"workload get 10 keys via n1 for 1s via n2", nil, "via given twice"},
+		{"workload get 10 keys via random for 1s via n2", nil, "via given twice"},
+		{"workload get 10 keys ops 3 via", nil, "via wants a node or random"},
 		{"workload get 99999999 keys", nil, "keys must be from 1 to"},
 		{"workload get 10 keys clients 5000", nil, "clients must be from 1 to 1024"},
 	}
