@@ -281,7 +281,7 @@ func TestREPLDeadEnds(t *testing.T) {
 	p := startREPL(t, bin, "--seed", "3", "3")
 	p.mustOK("set k v", "kill n0", "kill n1", "kill n2")
 	rv := p.mustOK("revive n1")[0]
-	if rv["new_ring"] != true || rv["keys_lost"] != true || !strings.Contains(fmt.Sprint(rv["note"]), "every key stored before is gone") {
+	if rv["new_ring"] != "n1" || rv["keys_lost"] != true || !strings.Contains(fmt.Sprint(rv["note"]), "every key stored before is gone") {
 		t.Fatalf("revive with every node down: %v", rv)
 	}
 	res := p.mustOK("wait 30s", "get k", "add", "wait 30s", "nodes")

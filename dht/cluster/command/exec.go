@@ -142,7 +142,7 @@ func runRevive(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error
 		return nil, err
 	}
 	p, err := c.Resolve(cmd.Args[0])
-	return NodeDone{Node: p, NewRing: rep.NewRing != "", KeysLost: rep.KeysLost, Note: rep.NewRingText()}, err
+	return NodeDone{Node: p, NewRing: rep.NewRing, KeysLost: rep.KeysLost, Note: rep.NewRingText()}, err
 }
 
 func runAdd(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {

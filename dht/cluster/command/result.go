@@ -127,11 +127,11 @@ type (
 	}
 	// NodeDone is the data of kill, revive, leave, pause and resume: the
 	// node acted on (JSON: its name). A revive with no live node to join
-	// through starts a new ring: NewRing, KeysLost and Note say so (see
-	// cluster.JoinReport).
+	// through starts a new ring: NewRing (the node that started it, as
+	// add's), KeysLost and Note say so (see cluster.JoinReport).
 	NodeDone struct {
 		Node     cluster.Peer `json:"node"`
-		NewRing  bool         `json:"new_ring,omitempty"`
+		NewRing  string       `json:"new_ring,omitempty"`
 		KeysLost bool         `json:"keys_lost,omitempty"`
 		Note     string       `json:"note,omitempty"`
 	}
