@@ -330,8 +330,9 @@ const goneFor = 10 * time.Second
 // stabilize periods from now. The peer is remembered for goneFor: while a
 // finger still points at it (a lookup in the first rounds may name it
 // again, from a list not yet repaired), fix_fingers goes back to that
-// finger every two stabilize periods, unless the peer answers this node
-// in the meantime (retarget).
+// finger every two stabilize periods, and pings the peer after that
+// round, until the peer answers this node (it may be back at its address)
+// or goneFor has passed (retarget).
 func (d *Driver) gone(addr string) {
 	n := d.watch.n
 	n.mu.Lock()
@@ -383,12 +384,12 @@ func (d *Driver) stabilizeEvery() time.Duration {
 }
 
 // retarget points fix_fingers at the first finger that still names a peer
-// reported gone, and reports whether it found one; it forgets peers gone
+// reported gone, and reports whether it found one, and the peer; it forgets peers gone
 // for longer than goneFor, and those that have answered this node since
 // the report (it was wrong, or the peer came back at the same address:
 // a finger that names it is right again, and fix_fingers goes on with
 // the others). Caller holds d.run (no round runs).
-func (d *Driver) retarget(now time.Time) bool {
+func (d *Driver) retarget(now time.Time) (bool, string) {
 	d.mu.Lock()
 	n := d.watch.n
 	for a, until := range d.goneAt {
@@ -398,7 +399,7 @@ func (d *Driver) retarget(now time.Time) bool {
 	}
 	if len(d.goneAt) == 0 {
 		d.mu.Unlock()
-		return false
+		return false, ""
 	}
 	gone := maps.Clone(d.goneAt)
 	d.mu.Unlock()
@@ -407,10 +408,10 @@ func (d *Driver) retarget(now time.Time) bool {
 	for i, f := range n.fingers {
 		if _, ok := gone[f.Addr]; ok && !f.IsZero() {
 			n.nextFinger = i
-			return true
+			return true, f.Addr
 		}
 	}
-	return false
+	return false, ""
 }
 
 // Periods returns each task's current period, in task order: its base
@@ -532,7 +533,14 @@ func (d *Driver) fire() {
 			changed = changed || failed
 		}
 		if d.watch != nil {
-			stale = d.retarget(time.Now())
+			var peer string
+			if stale, peer = d.retarget(time.Now()); stale && d.tasks[next].kind == fixFingersTask {
+				// fix_fingers came to the finger and it still names the
+				// peer: if the peer is back at its address (a revive
+				// after a kill or a leave), it answers, and the next
+				// look forgets it (retarget); if not, the call fails.
+				_ = d.watch.n.ping(ctx, peer)
+			}
 		}
 	}
 	d.run.Unlock()
