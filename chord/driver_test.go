@@ -203,11 +203,20 @@ func TestDriverDoNeverOverlapsRounds(t *testing.T) {
 }
 
 // notifyingEndpoint is an in-memory transport that is also a
-// chord.ChangeNotifier: the test says when the network changed.
+// chord.ChangeNotifier: the test says when the network changed. It is a
+// chord.DialReporter too, which says a call would dial only to the peers
+// in unconnected (as netmux does once it has lost its session to a peer).
 type notifyingEndpoint struct {
 	*chordtest.Endpoint
-	mu       sync.Mutex
-	watchers []func(string)
+	mu          sync.Mutex
+	watchers    []func(string)
+	unconnected map[string]bool
+}
+
+func (e *notifyingEndpoint) WouldDial(addr string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.unconnected[addr]
 }
 
 func (e *notifyingEndpoint) OnChange(f func(gone string)) (stop func()) {
@@ -500,6 +509,22 @@ func TestDriverActsAtOnceOnAPeerGone(t *testing.T) {
 	}
 }
 
+// quickADrivers makes a driver for each node, not started; the first
+// node's runs every round every 5 ms once started, the others' every hour
+// (the test steps them).
+func quickADrivers(nodes []*chord.Node) []*chord.Driver {
+	drivers := make([]*chord.Driver, len(nodes))
+	for i, n := range nodes {
+		drivers[i] = chord.NewDriver(chord.NodeTasks(n), 0, int64(i))
+	}
+	aTasks := chord.NodeTasks(nodes[0])
+	for i := range aTasks {
+		aTasks[i].Every = 5 * time.Millisecond
+	}
+	drivers[0] = chord.NewDriver(aTasks, 0, 9)
+	return drivers
+}
+
 // A peer reported gone that answers this node again (the report was wrong,
 // or the peer came back at the same address) is not chased further: the
 // fingers that name it are right, and fix_fingers goes on to the others,
@@ -512,15 +537,7 @@ func TestDriverForgetsAGonePeerThatAnswers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	drivers := make([]*chord.Driver, len(nodes))
-	for i, n := range nodes {
-		drivers[i] = chord.NewDriver(chord.NodeTasks(n), 0, int64(i))
-	}
-	aTasks := chord.NodeTasks(nodes[0])
-	for i := range aTasks {
-		aTasks[i].Every = 5 * time.Millisecond
-	}
-	drivers[0] = chord.NewDriver(aTasks, 0, 9)
+	drivers := quickADrivers(nodes)
 	for range 8 { // settle a, b, c by hand, fingers included
 		for _, d := range drivers[:3] {
 			d.Step(ctx)
@@ -548,6 +565,61 @@ func TestDriverForgetsAGonePeerThatAnswers(t *testing.T) {
 	for a.Status().Fingers[k].Addr != "d" {
 		if time.Now().After(deadline) {
 			t.Fatalf("a's finger[%d] is %s 5 s after a live peer was reported gone, want d", k, a.Status().Fingers[k].Addr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A peer reported gone that is back at its address (a revive after a
+// leave) but that no round of this node calls otherwise is pinged when
+// fix_fingers comes to the finger that still names it: it answers, and
+// fix_fingers goes on to the other fingers, here those a node joined in
+// front of after the report.
+func TestDriverPingsAGonePeerItsFingerStillNames(t *testing.T) {
+	// a, b, c, then d, then e: e is a's predecessor (check_predecessor
+	// calls it), c neither that nor a's successor.
+	_, nodes, ea := notifiedRing(t, 100, 20000, 40000, 10000, 50000)
+	ctx := context.Background()
+	for _, n := range []*chord.Node{nodes[1], nodes[2], nodes[4]} {
+		if err := n.Join(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drivers := quickADrivers(nodes)
+	settled := []*chord.Driver{drivers[0], drivers[1], drivers[2], drivers[4]}
+	for range 8 { // settle a, b, c and e by hand, fingers included
+		for _, d := range settled {
+			d.Step(ctx)
+		}
+	}
+	a := nodes[0]
+	const k = 15 // start 100 + 2^15 = 32868: c
+	if got := a.Status().Fingers[k].Addr; got != "c" {
+		t.Fatalf("setup: a's finger[%d] is %s, want c", k, got)
+	}
+	// d joins between a and b: a's fingers 0–13 (starts 101 to 8292) should
+	// name it. c, reported gone, is live and stays right for finger 15.
+	if got := a.Predecessor().Addr; got != "e" {
+		t.Fatalf("setup: a's predecessor is %s, want e", got)
+	}
+	if err := nodes[3].Join(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		for _, d := range drivers[1:] {
+			d.Step(ctx)
+		}
+	}
+	drivers[0].Start()
+	defer drivers[0].Stop()
+	ea.mu.Lock()
+	ea.unconnected = map[string]bool{"c": true} // the session that ended
+	ea.mu.Unlock()
+	ea.change("c")
+	deadline := time.Now().Add(5 * time.Second) // a report is remembered for 10 s
+	for a.Status().Fingers[0].Addr != "d" {
+		if time.Now().After(deadline) {
+			t.Fatalf("a's finger[0] is %s 5 s after a live peer was reported gone, want d", a.Status().Fingers[0].Addr)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -52,6 +52,34 @@ func copiesByHost(c *Cluster, keys []string, want int) []string {
 	return bad
 }
 
+// setKeys writes n keys named prefix0… (value "v" and the key) and
+// returns their names.
+func setKeys(t *testing.T, c *Cluster, prefix string, n int) []string {
+	t.Helper()
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%s%d", prefix, i)
+		if _, err := c.Set(context.Background(), keys[i], "v"+keys[i], ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// awaitCopiesByHost waits until every key has 3 copies on distinct real
+// nodes (copiesByHost). A write leaves a spare copy for a while (dht:
+// dropped 4 RPC timeouts after it is no longer needed).
+func awaitCopiesByHost(t *testing.T, c *Cluster, keys []string, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for bad := copiesByHost(c, keys, 3); len(bad) > 0; bad = copiesByHost(c, keys, 3) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s, %d keys not on 3 distinct real nodes, e.g. %s", what, len(bad), bad[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestVNodesReplicasOnDistinctHosts writes keys to a ring of 8 real
 // nodes with 4 identities each: every key has exactly r copies, each on
 // a real node of its own, also after a real node crashes (taking its 4
@@ -60,30 +88,8 @@ func TestVNodesReplicasOnDistinctHosts(t *testing.T) {
 	c := startCluster(t, vnodeConfig(8, 4))
 	waitStable(t, c)
 	ctx := context.Background()
-	var keys []string
-	for i := range 150 {
-		k := fmt.Sprintf("vk%d", i)
-		keys = append(keys, k)
-		if _, err := c.Set(ctx, k, "v"+k, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A write leaves a spare copy for a while (dht: dropped 4 RPC
-	// timeouts after it is no longer needed): wait for repair to settle.
-	settled := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			bad := copiesByHost(c, keys, 3)
-			if len(bad) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s, %d keys not on 3 distinct real nodes, e.g. %s", what, len(bad), bad[0])
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	keys := setKeys(t, c, "vk", 150)
+	settled := func(what string) { t.Helper(); awaitCopiesByHost(t, c, keys, what) }
 	settled("after the writes")
 	for _, crash := range []string{"n3", "n6"} {
 		if err := c.Kill(crash); err != nil {
@@ -160,20 +166,5 @@ func TestVNodesFaultsActOnHosts(t *testing.T) {
 func TestVNodesMoreIdentitiesThanAWalk(t *testing.T) {
 	c := startCluster(t, vnodeConfig(4, 17))
 	waitStable(t, c)
-	ctx := context.Background()
-	var keys []string
-	for i := range 40 {
-		k := fmt.Sprintf("wk%d", i)
-		keys = append(keys, k)
-		if _, err := c.Set(ctx, k, "v"+k, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for bad := copiesByHost(c, keys, 3); len(bad) > 0; bad = copiesByHost(c, keys, 3) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d keys not on 3 distinct real nodes, e.g. %s", len(bad), bad[0])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	awaitCopiesByHost(t, c, setKeys(t, c, "wk", 40), "after the writes")
 }
