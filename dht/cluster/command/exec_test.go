@@ -333,3 +333,12 @@ func TestHugeArgumentsAreNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// A check with every node down says there is nothing to check, not that
+// the invariants hold.
+func TestCheckWithNoLiveNode(t *testing.T) {
+	r := Done("check", cluster.CheckResult{}, nil)
+	if !strings.Contains(r.Text, "no live node: nothing to check") || strings.Contains(r.Text, "hold") {
+		t.Fatalf("check over no live node = %q", r.Text)
+	}
+}

@@ -247,6 +247,9 @@ func violationsText(r cluster.CheckResult) string {
 // holdText says which invariants hold over live nodes: 1–8, or 1–7 with
 // the note of a ring too small for invariant 8.
 func holdText(live int, note string) string {
+	if live == 0 {
+		return "no live node: nothing to check (revive or add brings one up)"
+	}
 	if note == "" {
 		return fmt.Sprintf("invariants 1–8 hold over %s", Plural(live, "live node"))
 	}
