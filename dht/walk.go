@@ -14,7 +14,9 @@ const maxWalk = 64
 // successor lists if that is more. A walk must be able to pass a run of
 // nodes as long as a list that is down or still taking over its keys, and
 // to go round a ring no longer than a list: with virtual nodes a list
-// holds r·V identities, and a ring of them forms all at once.
+// holds r·V identities, and a ring of up to r·V+1 of them is the base
+// ring Start forms first, in which every node takes over its keys by
+// walking round it.
 func walkLimit(successorListLen int) int { return max(maxWalk, 2*successorListLen) }
 
 // succWalk walks the ring clockwise: it yields the nodes of a first list
