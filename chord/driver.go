@@ -384,11 +384,11 @@ func (d *Driver) stabilizeEvery() time.Duration {
 }
 
 // retarget points fix_fingers at the first finger that still names a peer
-// reported gone, and reports whether it found one, and which peer; it
-// forgets peers gone for longer than goneFor, and those that have answered this node since
-// the report (it was wrong, or the peer came back at the same address:
-// a finger that names it is right again, and fix_fingers goes on with
-// the others). Caller holds d.run (no round runs).
+// reported gone, and reports whether it found one, and which peer. It
+// forgets peers gone for longer than goneFor, and those that have
+// answered this node since the report (it was wrong, or the peer came
+// back at the same address: a finger that names it is right again, and
+// fix_fingers goes on with the others). Caller holds d.run (no round runs).
 func (d *Driver) retarget(now time.Time) (bool, string) {
 	d.mu.Lock()
 	n := d.watch.n
