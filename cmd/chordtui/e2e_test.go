@@ -390,6 +390,7 @@ func TestREPLVnodesFaults(t *testing.T) {
 		"error: drop: PERCENT must be between 0 and 100, got 150",
 		"error: partition: the group holds every node, so nothing is cut off — name a subset",
 		"partitioned n3 from the rest",
+		"healed the partition that cut off n3: one ring again",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -72,7 +72,8 @@ type Cluster struct {
 	rng         *rand.Rand
 	origin      string
 	maintPaused bool
-	partitioned bool // a partition is in force (member.partitioned: side B)
+	partitioned bool     // a partition is in force (member.partitioned: side B)
+	sideB       []string // the names partition cut off, as given (nil without a partition)
 	lastFault   string
 	lastFaultAt time.Time               // when lastFault took effect
 	lostAt      time.Time               // when stability was lost without a new fault; zero otherwise

@@ -512,15 +512,16 @@ func (c *Cluster) Resume(node string) error {
 	return nil
 }
 
-// Partition cuts the named nodes off from all others (replacing any earlier
-// partition) and returns their names, each once. The named nodes are side
-// B, the others side A; nodes added later join side A.
-func (c *Cluster) Partition(nodes []string) ([]string, error) {
+// Partition cuts the named nodes off from all others and returns their
+// names, each once. The named nodes are side B, the others side A; nodes
+// added later join side A. It replaces any earlier partition: replaced is
+// that partition's side B (nil when none was in force).
+func (c *Cluster) Partition(nodes []string) (names, replaced []string, err error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	group := map[*member]bool{}
 	seen := map[string]bool{}
-	var addrs, names []string
+	var addrs []string
 	for _, n := range nodes {
 		c.mu.RLock()
 		r := c.remoteNamedLocked(n)
@@ -535,7 +536,7 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 		}
 		t, err := c.resolveTarget("partition", n)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !seen[t.name] {
 			seen[t.name] = true
@@ -553,7 +554,7 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 	}
 	c.mu.RUnlock()
 	if len(seen) == 0 || len(seen) == total {
-		return nil, errorf(ErrBadArgument, "partition: the group holds every node, so nothing is cut off — name a subset")
+		return nil, nil, errorf(ErrBadArgument, "partition: the group holds every node, so nothing is cut off — name a subset")
 	}
 	what := "partition " + strings.Join(names, " ")
 	f := c.beginFault(what)
@@ -562,6 +563,7 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 		m.partitioned = group[m]
 	}
 	c.partitioned = true
+	replaced, c.sideB = c.sideB, names
 	c.mu.Unlock()
 	if c.net != nil {
 		c.net.Partition(addrs) // remote addresses too: local calls to them are cut
@@ -571,11 +573,12 @@ func (c *Cluster) Partition(nodes []string) ([]string, error) {
 	}
 	c.faultEvent(what)
 	f.end(what)
-	return names, nil
+	return names, replaced, nil
 }
 
-// Heal removes every partition.
-func (c *Cluster) Heal() {
+// Heal removes the partition in force and returns its side B (nil when
+// there was none; the networks are healed either way).
+func (c *Cluster) Heal() (sideB []string) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	f := c.beginFault("heal")
@@ -584,6 +587,7 @@ func (c *Cluster) Heal() {
 		m.partitioned = false
 	}
 	c.partitioned = false
+	sideB, c.sideB = c.sideB, nil
 	c.mu.Unlock()
 	if c.net != nil {
 		c.net.Heal()
@@ -591,6 +595,7 @@ func (c *Cluster) Heal() {
 	c.partitionRemotes(nil)
 	c.faultEvent("heal")
 	f.end("heal")
+	return sideB
 }
 
 // SetDelay adds d to every call to or from the node (0 removes it) and

@@ -88,15 +88,17 @@ func init() {
 			name, err := c.PickOrigin()
 			return Origin{Origin: name, Changed: true}, err
 		},
-		"origin":      runOrigin,
-		"kill":        onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Kill(n) }),
-		"revive":      runRevive,
-		"leave":       onNode(func(ctx context.Context, c *cluster.Cluster, n string) error { return c.Leave(ctx, n) }),
-		"pause":       onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Pause(n) }),
-		"resume":      onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Resume(n) }),
-		"add":         runAdd,
-		"partition":   runPartition,
-		"heal":        func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) { c.Heal(); return nil, nil },
+		"origin":    runOrigin,
+		"kill":      onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Kill(n) }),
+		"revive":    runRevive,
+		"leave":     onNode(func(ctx context.Context, c *cluster.Cluster, n string) error { return c.Leave(ctx, n) }),
+		"pause":     onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Pause(n) }),
+		"resume":    onNode(func(_ context.Context, c *cluster.Cluster, n string) error { return c.Resume(n) }),
+		"add":       runAdd,
+		"partition": runPartition,
+		"heal": func(_ context.Context, c *cluster.Cluster, _ Command) (any, error) {
+			return Healed{Nodes: nonNil(c.Heal())}, nil
+		},
 		"delay":       runDelay,
 		"drop":        runDrop,
 		"wait":        runWait,
@@ -162,11 +164,19 @@ func runAdd(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 }
 
 func runPartition(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-	names, err := c.Partition(cmd.Args)
+	names, replaced, err := c.Partition(cmd.Args)
 	if err != nil {
 		return nil, err
 	}
-	return NodeList{Nodes: names}, nil
+	return Partitioned{Nodes: names, Replaced: replaced}, nil
+}
+
+// nonNil makes a nil list an empty one, so that JSON shows [] and not null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func runDelay(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {

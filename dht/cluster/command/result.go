@@ -135,7 +135,18 @@ type (
 		KeysLost bool         `json:"keys_lost,omitempty"`
 		Note     string       `json:"note,omitempty"`
 	}
-	// NodeList is the data of add and partition: the nodes named. An add
+	// Partitioned is the data of partition: side B as named, and the side
+	// B of the partition it replaced (none when none was in force).
+	Partitioned struct {
+		Nodes    []string `json:"nodes"`
+		Replaced []string `json:"replaced,omitempty"`
+	}
+	// Healed is the data of heal: side B of the partition it removed
+	// (empty when none was in force).
+	Healed struct {
+		Nodes []string `json:"nodes"`
+	}
+	// NodeList is the data of add: the nodes started. An add
 	// with no live node to join through starts a new ring at NewRing:
 	// KeysLost and Note say what that means (see cluster.JoinReport).
 	NodeList struct {

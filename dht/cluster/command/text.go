@@ -70,10 +70,19 @@ func text(cmd string, data any) string {
 			out += " — " + d.Note
 		}
 		return out
-	case NodeList:
-		if cmd == "partition" {
-			return "partitioned " + strings.Join(d.Nodes, " ") + " from the rest: side B is " + strings.Join(d.Nodes, " ") + ", side A the others"
+	case Partitioned:
+		b := strings.Join(d.Nodes, " ")
+		out := "partitioned " + b + " from the rest: side B is " + b + ", side A the others"
+		if d.Replaced != nil {
+			out += " (this replaces the partition that cut off " + strings.Join(d.Replaced, " ") + ")"
 		}
+		return out
+	case Healed:
+		if len(d.Nodes) == 0 {
+			return "no partition was in force: nothing to heal"
+		}
+		return "healed the partition that cut off " + strings.Join(d.Nodes, " ") + ": one ring again once the sides merge"
+	case NodeList:
 		out := "added " + strings.Join(d.Nodes, " ")
 		if d.Note != "" {
 			out += " — " + d.Note
@@ -128,8 +137,6 @@ func text(cmd string, data any) string {
 		return d.Text
 	}
 	switch cmd {
-	case "heal":
-		return "healed every partition: one ring again once the sides merge"
 	case "quit":
 		return "bye"
 	}
