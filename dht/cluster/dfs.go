@@ -168,6 +168,9 @@ func (c *Cluster) fsOrErr(op string) (*dfs.FS, error) {
 	if fsys := c.FS(); fsys != nil {
 		return fsys, nil
 	}
+	if c.cfg.Attach != "" && !c.Closed() {
+		return nil, errorf(ErrNodeState, "%s: the file system runs on a node of this program, and an attached one starts none — use chordtui mount DIR N, or repl N --join %s", op, c.cfg.Attach)
+	}
 	return nil, errorf(ErrClosed, "%s: the cluster is closed", op)
 }
 

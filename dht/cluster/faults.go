@@ -324,6 +324,9 @@ func (c *Cluster) AddNodes(ctx context.Context, count int) (JoinReport, error) {
 	if count < 1 || count > maxAdd {
 		return JoinReport{}, errorf(ErrBadArgument, "add: COUNT must be a whole number from 1 to %d, got %d", maxAdd, count)
 	}
+	if c.cfg.Attach != "" {
+		return JoinReport{}, errorf(ErrNodeState, "add: an attached program starts no node — start one with chordtui node --join %s", c.cfg.Attach)
+	}
 	c.mu.RLock()
 	bits, have := c.cfg.Chord.Bits, len(c.members)
 	c.mu.RUnlock()
@@ -413,7 +416,7 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 	c.mu.RLock()
 	st := m.state
 	opTimeout := c.cfg.OpTimeout
-	last := len(c.liveLocked()) == 1
+	last := len(c.liveLocked()) == 1 && len(c.liveRemotesLocked()) == 0
 	c.mu.RUnlock()
 	if st != StateAlive {
 		return errorf(ErrNodeState, "leave: %s — only a live node can leave gracefully", stateText(m.name, st))
@@ -738,6 +741,11 @@ func (c *Cluster) pickContacts(self *member) []string {
 	side := c.sideOfLocked(self)
 	for _, m := range c.liveLocked() {
 		if m != self && c.sideOfLocked(m) == side {
+			out = append(out, m.addr)
+		}
+	}
+	for _, m := range c.liveRemotesLocked() { // the ring joined (Config.Join)
+		if c.sideOfLocked(m) == side {
 			out = append(out, m.addr)
 		}
 	}

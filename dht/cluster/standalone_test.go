@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,6 +206,14 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	if err := a.Leave(ctx, via); !errors.Is(err, ErrNodeState) {
 		t.Fatalf("leave %s (remote): %v, want ErrNodeState", via, err)
 	}
+	// An attached cluster starts no node: add and the file system say so
+	// (an added node used to form a ring of its own beside this one).
+	if rep, err := a.AddNodes(ctx, 1); !errors.Is(err, ErrNodeState) || len(rep.Nodes) != 0 || !strings.Contains(err.Error(), "starts no node") {
+		t.Fatalf("add on an attached cluster: %+v, %v; want ErrNodeState", rep, err)
+	}
+	if _, err := a.ListFiles(ctx, "/"); !errors.Is(err, ErrNodeState) || !strings.Contains(err.Error(), "attached") {
+		t.Fatalf("ls on an attached cluster: %v, want ErrNodeState saying why", err)
+	}
 	// A remote member that leaves is shown down, and the rest judged stable.
 	if err := joined[1].Leave(ctx); err != nil {
 		t.Fatal(err)
@@ -245,5 +254,45 @@ func awaitRows(t *testing.T, c *Cluster, n int) {
 			t.Fatalf("%d of %d members alive: %+v", live, n, c.Nodes().Nodes)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A cluster joined to another ring (Config.Join) whose own nodes are all
+// down adds a node by joining that ring through a remote member, not by
+// starting a new ring beside it.
+func TestJoinedClusterAddsThroughRemotes(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Nodes = 4
+	c, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	jcfg := DefaultConfig()
+	jcfg.Nodes, jcfg.Join = 1, c.Nodes().Nodes[0].Addr
+	j, err := Start(context.Background(), jcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitRows(t, j, 5)
+	must(t, "kill", j.Kill("n0"))
+	awaitRows(t, j, 4)
+	rep, err := j.AddNodes(ctx, 1)
+	if err != nil || rep.NewRing != "" || rep.KeysLost {
+		t.Fatalf("add with only remote members live: %+v, %v; want a join, not a new ring", rep, err)
+	}
+	awaitRows(t, c, 5)
+	if _, err := c.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if cr := c.Check(); len(cr.Violations) != 0 || cr.Live != 5 {
+		t.Fatalf("check after the add: %+v", cr)
+	}
+	// Its last local node leaves into the remote ring: its keys are handed on.
+	if err := j.Leave(ctx, rep.Nodes[0]); err != nil {
+		t.Fatalf("leave of the last local node, with remote members live: %v", err)
 	}
 }

@@ -202,7 +202,7 @@ func (c *Cluster) leaveHost(ctx context.Context, node string) error {
 	c.mu.RLock()
 	st := hostStateLocked(h)
 	opTimeout := c.cfg.OpTimeout
-	last := true
+	last := len(c.liveRemotesLocked()) == 0
 	for _, m := range c.liveLocked() {
 		if m.host != h {
 			last = false
