@@ -205,7 +205,7 @@ func testLifecycle(t *testing.T, cfg Config) {
 		"Pause":     c.Pause(a),
 		"Resume":    c.Resume(a),
 		"Add":       func() error { _, err := c.Add(ctx, 1); return err }(),
-		"Partition": func() error { _, _, err := c.Partition([]string{a}); return err }(),
+		"Partition": func() error { _, err := c.Partition([]string{a}); return err }(),
 		"SetDelay":  func() error { _, err := c.SetDelay(a, time.Millisecond); return err }(),
 		"SetDrop":   func() error { _, err := c.SetDrop(a, 1); return err }(),
 		"Get":       func() error { _, err := c.Get(ctx, "k", ""); return err }(),
@@ -278,7 +278,7 @@ func TestOperationErrors(t *testing.T) {
 		{"add 0", func() error { _, err := c.Add(ctx, 0); return err }, ErrBadArgument, "add: COUNT must be a whole number from 1 to 1000, got 0"},
 		{"add beyond the ring", func() error { _, err := c.Add(ctx, 60); return err }, ErrFull, "add: a 6-bit ring has 64 identifiers and 8 are taken"},
 		{"partition all", func() error {
-			_, _, err := c.Partition([]string{"n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7"})
+			_, err := c.Partition([]string{"n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7"})
 			return err
 		}, ErrBadArgument, "the group holds every node"},
 		{"unknown tunable", func() error { _, err := c.SetTunable("stabilise", "1s"); return err }, ErrBadArgument, `config: unknown tunable "stabilise"`},
@@ -371,10 +371,10 @@ func TestPauseAndPartition(t *testing.T) {
 			wait(t, c)
 			c.PauseMaintenance() // keep the ring as it is: only reachability changes
 
-			names, _, err := c.Partition([]string{"n0", "n0"})
+			pr, err := c.Partition([]string{"n0", "n0"})
 			must(t, "partition", err)
-			if !slices.Equal(names, []string{"n0"}) {
-				t.Fatalf("partition named %v, want [n0]", names)
+			if !slices.Equal(pr.Nodes, []string{"n0"}) || pr.Replaced != nil || pr.NotApplied != nil {
+				t.Fatalf("partition reported %+v, want side B [n0] and nothing else", pr)
 			}
 			if _, err := c.Lookup(ctx, "somekey", "n0"); err == nil {
 				t.Fatal("lookup from a partitioned node succeeded")
@@ -385,10 +385,10 @@ func TestPauseAndPartition(t *testing.T) {
 			if r := c.Nodes(); !slices.Equal(r.Nodes[0].Faults, []string{"partitioned"}) {
 				t.Fatalf("nodes lists n0's faults as %v", r.Nodes[0].Faults)
 			}
-			names, replaced, err := c.Partition([]string{"n2", "n3"})
+			pr, err = c.Partition([]string{"n2", "n3"})
 			must(t, "second partition", err)
-			if !slices.Equal(names, []string{"n2", "n3"}) || !slices.Equal(replaced, []string{"n0"}) {
-				t.Fatalf("second partition named %v, replaced %v; want [n2 n3] replacing [n0]", names, replaced)
+			if !slices.Equal(pr.Nodes, []string{"n2", "n3"}) || !slices.Equal(pr.Replaced, []string{"n0"}) {
+				t.Fatalf("second partition reported %+v, want [n2 n3] replacing [n0]", pr)
 			}
 			if s := c.Snapshot(); s.Nodes[0].Partitioned || !s.Nodes[2].Partitioned {
 				t.Fatal("after the second partition, n0 is still cut off or n2 is not")

@@ -91,7 +91,7 @@ func ExampleCluster_Health() {
 		return
 	}
 	defer c.Close()
-	if _, _, err := c.Partition([]string{"n4", "n5"}); err != nil {
+	if _, err := c.Partition([]string{"n4", "n5"}); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -515,16 +515,28 @@ func (c *Cluster) Resume(node string) error {
 	return nil
 }
 
-// Partition cuts the named nodes off from all others and returns their
-// names, each once. The named nodes are side B, the others side A; nodes
-// added later join side A. It replaces any earlier partition: replaced is
-// that partition's side B (nil when none was in force).
-func (c *Cluster) Partition(nodes []string) (names, replaced []string, err error) {
+// PartitionReport says what Partition did.
+type PartitionReport struct {
+	// Nodes is side B, each node once, as named.
+	Nodes []string `json:"nodes"`
+	// Replaced is the side B of the partition this one replaced (nil
+	// when none was in force).
+	Replaced []string `json:"replaced,omitempty"`
+	// NotApplied names the remote members that refused the partition or
+	// did not answer (they allow no admin operations): their own calls
+	// still cross it, though this cluster's nodes cut theirs.
+	NotApplied []string `json:"not_applied,omitempty"`
+}
+
+// Partition cuts the named nodes off from all others. The named nodes are
+// side B, the others side A; nodes added later join side A. It replaces
+// any earlier partition.
+func (c *Cluster) Partition(nodes []string) (PartitionReport, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	group := map[*member]bool{}
 	seen := map[string]bool{}
-	var addrs []string
+	var addrs, names []string
 	for _, n := range nodes {
 		c.mu.RLock()
 		r := c.remoteNamedLocked(n)
@@ -539,7 +551,7 @@ func (c *Cluster) Partition(nodes []string) (names, replaced []string, err error
 		}
 		t, err := c.resolveTarget("partition", n)
 		if err != nil {
-			return nil, nil, err
+			return PartitionReport{}, err
 		}
 		if !seen[t.name] {
 			seen[t.name] = true
@@ -557,7 +569,10 @@ func (c *Cluster) Partition(nodes []string) (names, replaced []string, err error
 	}
 	c.mu.RUnlock()
 	if len(seen) == 0 || len(seen) == total {
-		return nil, nil, errorf(ErrBadArgument, "partition: the group holds every node, so nothing is cut off — name a subset")
+		return PartitionReport{}, errorf(ErrBadArgument, "partition: the group holds every node, so nothing is cut off — name a subset")
+	}
+	if !c.anyMemberCuts() {
+		return PartitionReport{}, errorf(ErrAdminRefused, "partition: no member allows admin operations, so nothing would be cut off — start the nodes with --admin")
 	}
 	what := "partition " + strings.Join(names, " ")
 	f := c.beginFault(what)
@@ -566,17 +581,34 @@ func (c *Cluster) Partition(nodes []string) (names, replaced []string, err error
 		m.partitioned = group[m]
 	}
 	c.partitioned = true
-	replaced, c.sideB = c.sideB, names
+	rep := PartitionReport{Nodes: names, Replaced: c.sideB}
+	c.sideB = names
 	c.mu.Unlock()
 	if c.net != nil {
 		c.net.Partition(addrs) // remote addresses too: local calls to them are cut
 	}
-	if failed := c.partitionRemotes(addrs); len(failed) > 0 {
-		what += " (not applied on " + strings.Join(failed, ", ") + ": no admin operations there)"
+	if rep.NotApplied = c.partitionRemotes(addrs); len(rep.NotApplied) > 0 {
+		what += " (not applied on " + strings.Join(rep.NotApplied, ", ") + ": no admin operations there)"
 	}
 	c.faultEvent(what)
 	f.end(what)
-	return names, replaced, nil
+	return rep, nil
+}
+
+// anyMemberCuts reports whether a partition would be applied anywhere: on
+// a local member, or on a remote one that allows admin operations.
+func (c *Cluster) anyMemberCuts() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if len(c.members) > 0 {
+		return true
+	}
+	for _, r := range c.remotes {
+		if r.obs.Admin {
+			return true
+		}
+	}
+	return false
 }
 
 // Heal removes the partition in force and returns its side B (nil when

@@ -83,7 +83,7 @@ func TestStableAfterEachFault(t *testing.T) {
 		{"leave n3", func() error { return c.Leave(ctx, "n3") }, "", "n3"},
 		{"pause n4", func() error { return c.Pause("n4") }, "", "n4"},
 		{"resume n4", func() error { return c.Resume("n4") }, "n4", ""},
-		{"partition n5 n6", func() error { _, _, err := c.Partition([]string{"n5", "n6"}); return err }, "", ""},
+		{"partition n5 n6", func() error { _, err := c.Partition([]string{"n5", "n6"}); return err }, "", ""},
 		{"heal", func() error { c.Heal(); return nil }, "", ""},
 		{"delay n1 2ms", func() error { _, err := c.SetDelay("n1", 2*time.Millisecond); return err }, "n1", ""},
 		{"drop n7 5%", func() error { _, err := c.SetDrop("n7", 5); return err }, "n7", ""},
@@ -373,7 +373,7 @@ func TestPartitionHealth(t *testing.T) {
 	ctx := context.Background()
 	c := startCluster(t, memConfig(8))
 	wait(t, c)
-	_, _, err := c.Partition([]string{"n1", "n2"})
+	_, err := c.Partition([]string{"n1", "n2"})
 	must(t, "partition", err)
 	r := wait(t, c)
 	if !r.Partitioned || len(r.Sides) != 2 || r.Sides[0].Label != SideA || r.Sides[1].Label != SideB {
@@ -510,7 +510,7 @@ func TestNewRing(t *testing.T) {
 	must(t, "revive", c.Revive(ctx, "n2"))
 	wait(t, c)
 	// A side with no live node: its revived node starts a ring there.
-	_, _, err = c.Partition([]string{"n2"})
+	_, err = c.Partition([]string{"n2"})
 	must(t, "partition", err)
 	must(t, "kill", c.Kill("n2"))
 	rep, err = c.ReviveNode(ctx, "n2")

@@ -315,7 +315,7 @@ func (c *Cluster) partitionOwn(group []string) error {
 	if len(own) == 0 {
 		return nil
 	}
-	_, _, err := c.Partition(own)
+	_, err := c.Partition(own)
 	return err
 }
 

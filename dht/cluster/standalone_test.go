@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,15 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	}
 	if err := a.Leave(ctx, via); !errors.Is(err, ErrNodeState) {
 		t.Fatalf("leave %s (remote): %v, want ErrNodeState", via, err)
+	}
+	// A partition that a remote member refuses says so; one that no member
+	// would apply is refused.
+	if pr, err := c.Partition([]string{via}); err != nil || !slices.Contains(pr.NotApplied, via) || slices.Contains(pr.NotApplied, "n0") {
+		t.Fatalf("partition %s (no admin there): %+v, %v; want it named as not applied, and n0 not", via, pr, err)
+	}
+	c.Heal()
+	if pr, err := a.Partition([]string{via}); !errors.Is(err, ErrAdminRefused) {
+		t.Fatalf("partition through an attached cluster of members without admin: %+v, %v; want ErrAdminRefused", pr, err)
 	}
 	// An attached cluster starts no node: add and the file system say so
 	// (an added node used to form a ring of its own beside this one).

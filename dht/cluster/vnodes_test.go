@@ -144,7 +144,7 @@ func TestVNodesFaultsActOnHosts(t *testing.T) {
 	if _, err := c.ReviveNode(context.Background(), "n1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Partition([]string{"n0", "n5"}); err != nil {
+	if _, err := c.Partition([]string{"n0", "n5"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range c.Snapshot().Nodes {

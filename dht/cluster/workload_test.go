@@ -91,7 +91,7 @@ func TestWorkloadFindsStaleReads(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if _, _, err := c.Partition([]string{"n1", "n3", "n5", "n7", "n9"}); err != nil {
+	if _, err := c.Partition([]string{"n1", "n3", "n5", "n7", "n9"}); err != nil {
 		t.Fatal(err)
 	}
 	res := <-done

@@ -164,11 +164,11 @@ func runAdd(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 }
 
 func runPartition(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-	names, replaced, err := c.Partition(cmd.Args)
+	rep, err := c.Partition(cmd.Args)
 	if err != nil {
 		return nil, err
 	}
-	return Partitioned{Nodes: names, Replaced: replaced}, nil
+	return rep, nil
 }
 
 // nonNil makes a nil list an empty one, so that JSON shows [] and not null.

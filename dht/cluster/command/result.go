@@ -135,12 +135,6 @@ type (
 		KeysLost bool         `json:"keys_lost,omitempty"`
 		Note     string       `json:"note,omitempty"`
 	}
-	// Partitioned is the data of partition: side B as named, and the side
-	// B of the partition it replaced (none when none was in force).
-	Partitioned struct {
-		Nodes    []string `json:"nodes"`
-		Replaced []string `json:"replaced,omitempty"`
-	}
 	// Healed is the data of heal: side B of the partition it removed
 	// (empty when none was in force).
 	Healed struct {

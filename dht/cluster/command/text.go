@@ -70,11 +70,18 @@ func text(cmd string, data any) string {
 			out += " — " + d.Note
 		}
 		return out
-	case Partitioned:
+	case cluster.PartitionReport:
 		b := strings.Join(d.Nodes, " ")
 		out := "partitioned " + b + " from the rest: side B is " + b + ", side A the others"
 		if d.Replaced != nil {
 			out += " (this replaces the partition that cut off " + strings.Join(d.Replaced, " ") + ")"
+		}
+		switch len(d.NotApplied) {
+		case 0:
+		case 1:
+			out += "\nnot applied on " + d.NotApplied[0] + ", which allows no admin operations or did not answer: its own calls still cross the partition"
+		default:
+			out += "\nnot applied on " + strings.Join(d.NotApplied, ", ") + ", which allow no admin operations or did not answer: their own calls still cross the partition"
 		}
 		return out
 	case Healed:
