@@ -151,3 +151,20 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// A reply's status reads as one cause: a not-ready node is unreachable
+// once, not "unreachable: unreachable: …".
+func TestUnreachableOnce(t *testing.T) {
+	for _, tt := range []struct {
+		head replyHead
+		want string
+	}{
+		{replyHead{Status: statusNotReady, Msg: "node has not taken over its keys yet"}, "unreachable: node has not taken over its keys yet"},
+		{replyHead{Status: statusUnavailable, Msg: "busy"}, "unreachable: key unavailable: busy"},
+	} {
+		err := unreachable(headErr(tt.head))
+		if err.Error() != tt.want || !errors.Is(err, errUnreachable) {
+			t.Errorf("status %d: %q, want %q wrapping errUnreachable", tt.head.Status, err, tt.want)
+		}
+	}
+}

@@ -761,6 +761,15 @@ func headErr(h replyHead) error {
 // errUnreachable marks a peer that did not answer or is not a ring member.
 var errUnreachable = errors.New("unreachable")
 
+// unreachable marks err (a reply's error, headErr) with errUnreachable,
+// once: a not-ready reply's error already is.
+func unreachable(err error) error {
+	if errors.Is(err, errUnreachable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errUnreachable, err)
+}
+
 // errRemembered: an owner remembered for a key (GetDirect) no longer
 // serves it. It counts as unreachable, so the caller looks up again.
 var errRemembered = fmt.Errorf("%w: the remembered owner does not serve the key", errUnreachable)
@@ -1049,7 +1058,7 @@ func (s *Store) succs(ctx context.Context, n chord.NodeRef) (succsResp, error) {
 		return m, err
 	}
 	if m.Head.Status != statusOK {
-		return m, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+		return m, unreachable(headErr(m.Head))
 	}
 	return m, nil
 }

@@ -314,7 +314,7 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record,
 			return nil, 0, err
 		}
 		if m.Head.Status != statusOK {
-			return nil, 0, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+			return nil, 0, unreachable(headErr(m.Head))
 		}
 		if len(m.State) != len(batch) {
 			return nil, 0, fmt.Errorf("%w: %d states for %d keys", errMalformed, len(m.State), len(batch))
@@ -345,7 +345,7 @@ func (s *Store) syncHolder(ctx context.Context, h chord.NodeRef, group []record,
 			return nil, 0, err
 		}
 		if m.Head.Status != statusOK {
-			return nil, 0, fmt.Errorf("%w: %w", errUnreachable, headErr(m.Head))
+			return nil, 0, unreachable(headErr(m.Head))
 		}
 		if len(m.Accepted) != len(recs) {
 			return nil, 0, fmt.Errorf("%w: %d answers for %d records", errMalformed, len(m.Accepted), len(recs))

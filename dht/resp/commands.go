@@ -164,7 +164,7 @@ func (s *Server) exec(ctx context.Context, c *client, req *request, w *writer) {
 	}()
 	if req.dropped >= 0 {
 		if req.droppedLen > int64(max(s.cfg.MaxKeySize, s.cfg.MaxValueSize)) {
-			x.failf("ERR string of %d bytes exceeds maximum allowed size (%d bytes, the DHT's value limit)", req.droppedLen, s.cfg.MaxValueSize)
+			x.failf("ERR string of %d bytes exceeds maximum allowed size (%d bytes: no key or value is larger)", req.droppedLen, max(s.cfg.MaxKeySize, s.cfg.MaxValueSize))
 			return
 		}
 		x.failf("ERR request of %d bytes exceeds maximum allowed size (%d bytes of arguments)", req.size, s.cfg.MaxRequestBytes)
@@ -575,7 +575,8 @@ func (x *call) dataError(err error, write bool) {
 		x.fail(fe.msg)
 		return
 	case errors.As(err, &nn):
-		msg = "CLUSTERDOWN no live node to serve the request: " + err.Error()
+		x.fail("CLUSTERDOWN " + err.Error()) // no node was asked: nothing written
+		return
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = fmt.Sprintf("ERR timed out after %v: %v", x.s.cfg.OpTimeout, err)
 	case errors.Is(err, dht.ErrConflict):

@@ -469,7 +469,7 @@ func TestOversizedBulkRefused(t *testing.T) {
 		conn.send(t, chunk)
 	}
 	conn.send(t, "\r\n*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n")
-	if l := conn.line(t); l != "-ERR string of 8388608 bytes exceeds maximum allowed size (1048576 bytes, the DHT's value limit)" {
+	if l := conn.line(t); l != "-ERR string of 8388608 bytes exceeds maximum allowed size (1048576 bytes: no key or value is larger)" {
 		t.Errorf("reply %q", l)
 	}
 	if l := conn.line(t); l != "$-1" {
@@ -541,6 +541,24 @@ func TestViaNodeDown(t *testing.T) {
 	}
 	if info, _ := rc.Info(ctx, "chord").Result(); !strings.Contains(info, "via:n0") {
 		t.Errorf("INFO chord with n3 down:\n%s", info)
+	}
+}
+
+// With every node down a command is refused as CLUSTERDOWN, once, and a
+// write is not said to have maybe taken effect: no node was asked.
+func TestNoLiveNode(t *testing.T) {
+	c, addr := startCluster(t, 2, nil)
+	rc := newClient(t, addr, 2)
+	ctx := context.Background()
+	for _, n := range []string{"n0", "n1"} {
+		if err := c.Kill(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := rc.Set(ctx, "k", "v", 0).Err()
+	wantErr(t, "SET with no live node", err, "CLUSTERDOWN no live node")
+	if msg := err.Error(); strings.Count(msg, "no live node") != 1 || strings.Contains(msg, "may or may not") {
+		t.Errorf("SET with no live node: %q, want one cause and no doubt about the write", msg)
 	}
 }
 
