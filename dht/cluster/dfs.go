@@ -366,6 +366,9 @@ type FileContent struct {
 	Data []byte `json:"data"`
 	// Truncated is true when the file is longer than what Data holds.
 	Truncated bool `json:"truncated,omitempty"`
+	// Uncommitted: the file is open here with writes not committed yet;
+	// Data is the version committed before them.
+	Uncommitted bool `json:"uncommitted,omitempty"`
 }
 
 // CatLimit is how much of a file cat returns.
@@ -411,7 +414,7 @@ func (c *Cluster) CatFile(ctx context.Context, path string) (FileContent, error)
 	if err != nil && !errors.Is(err, errLimit) {
 		return FileContent{}, fsErr("cat", path, err)
 	}
-	return FileContent{Path: path, Size: a.Size, Data: w.buf, Truncated: a.Size > int64(len(w.buf))}, nil
+	return FileContent{Path: path, Size: a.Size, Data: w.buf, Truncated: a.Size > int64(len(w.buf)), Uncommitted: fsys.Uncommitted(a.Ino)}, nil
 }
 
 var errLimit = errors.New("limit reached")
@@ -533,6 +536,9 @@ type FileWhere struct {
 	Nodes []FileShare `json:"nodes"`
 	// Missing counts keys no live node holds (lost, or not yet repaired).
 	Missing int `json:"missing"`
+	// Uncommitted: the file is open here with writes not committed yet,
+	// which are not stored (Size and Blocks are the committed version's).
+	Uncommitted bool `json:"uncommitted,omitempty"`
 }
 
 // WhereFile says which live nodes hold the inode and the blocks of the
@@ -546,7 +552,7 @@ func (c *Cluster) WhereFile(ctx context.Context, path string) (FileWhere, error)
 	if err != nil {
 		return FileWhere{}, fsErr("where", path, err)
 	}
-	out := FileWhere{FileInfo: c.fileInfo(path, loc.Attr), Blocks: []KeyPlace{}}
+	out := FileWhere{FileInfo: c.fileInfo(path, loc.Attr), Blocks: []KeyPlace{}, Uncommitted: loc.Uncommitted}
 	want := map[string]bool{loc.InodeKey: true}
 	for _, b := range loc.Blocks {
 		want[b.Key] = true

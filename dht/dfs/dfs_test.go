@@ -778,3 +778,46 @@ func TestCollectSparesUncommittedWrites(t *testing.T) {
 	}
 	r.mustEqual("/open", append(data, more...))
 }
+
+// A file open here with writes not committed yet reads as last
+// committed, one version, and says so; stat reports the writes; reading
+// neither commits them nor disturbs the writer's handle.
+func TestReadOfAFileWithUncommittedWrites(t *testing.T) {
+	r := newRing(t, 4, nil)
+	ctx := ctxT(t)
+	r.put("/f", []byte("old contents"))
+	a, err := r.fs.Resolve(ctx, "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.fs.Open(ctx, a.Ino)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Truncate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.WriteAt(ctx, []byte("hello world"), 0); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.fs.Stat(ctx, a.Ino)
+	if err != nil || st.Size != 11 || !r.fs.Uncommitted(a.Ino) {
+		t.Fatalf("stat of the open file: %+v %v (uncommitted %v), want 11 bytes, uncommitted", st, err, r.fs.Uncommitted(a.Ino))
+	}
+	if got := r.get("/f"); string(got) != "old contents" {
+		t.Fatalf("read of the open file = %q, want the committed %q", got, "old contents")
+	}
+	if loc, err := r.fs.Locate(ctx, "/f"); err != nil || !loc.Uncommitted || loc.Size != 12 {
+		t.Fatalf("locate of the open file: %+v %v, want the committed 12 bytes, marked uncommitted", loc.Attr, err)
+	}
+	if _, err := h.WriteAt(ctx, []byte("!"), 11); err != nil {
+		t.Fatalf("write after the read: %v", err)
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.mustEqual("/f", []byte("hello world!"))
+	if loc, err := r.fs.Locate(ctx, "/f"); err != nil || loc.Uncommitted || r.fs.Uncommitted(a.Ino) {
+		t.Fatalf("locate after the close: %+v %v, want nothing uncommitted", loc.Attr, err)
+	}
+}

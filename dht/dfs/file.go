@@ -207,6 +207,21 @@ func (of *openFile) adoptMeta(in *Inode, v dht.Version) {
 }
 
 // attr returns the open file's attributes (false before it is loaded).
+// Uncommitted reports whether file ino is open here with writes not
+// committed yet: ReadFile and Locate see the version committed before
+// them, Stat and the handles see them.
+func (f *FS) Uncommitted(ino uint64) bool {
+	of := f.openState(ino)
+	return of != nil && of.uncommitted()
+}
+
+// uncommitted reports whether the open file has writes not yet committed.
+func (of *openFile) uncommitted() bool {
+	of.mu.Lock()
+	defer of.mu.Unlock()
+	return of.loaded && of.hasChangesLocked()
+}
+
 func (of *openFile) attr() (Attr, bool) {
 	of.mu.Lock()
 	defer of.mu.Unlock()

@@ -255,7 +255,9 @@ func (f *FS) fill(ctx context.Context, ino uint64, r io.Reader) error {
 
 // ReadFile writes the contents of file p to w: one version of it, read
 // with up to Config.Parallel blocks in flight. It fails with ErrChanged if
-// the file changed while the read outlasted its lease.
+// the file changed while the read outlasted its lease. A file open here
+// with writes not committed yet is read as last committed (see
+// Uncommitted).
 func (f *FS) ReadFile(ctx context.Context, p string, w io.Writer) (Attr, error) {
 	var a Attr
 	var in *Inode
@@ -411,6 +413,9 @@ type Location struct {
 	Blocks []BlockLoc
 	// Index are the index blocks of a large file.
 	Index []BlockLoc
+	// Uncommitted is true when the file is open here with writes not
+	// committed yet: they are not stored, and Stat reports them.
+	Uncommitted bool
 }
 
 // BlockLoc is one block of a file.
@@ -436,6 +441,7 @@ func (f *FS) Locate(ctx context.Context, p string) (Location, error) {
 		return Location{}, err
 	}
 	loc := Location{Attr: attrOf(in, ver), InodeKey: InodeKey(in.Ino)}
+	loc.Uncommitted = f.Uncommitted(a.Ino)
 	if in.Kind != KindFile {
 		return loc, nil
 	}

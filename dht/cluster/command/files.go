@@ -190,14 +190,19 @@ func lsText(d cluster.FileList) string {
 }
 
 func catText(d cluster.FileContent) string {
+	var out string
 	if !utf8.Valid(d.Data) {
-		return fmt.Sprintf("(%s is binary, %s — read it through a mount)", d.Path, Plural(int(d.Size), "byte"))
+		out = fmt.Sprintf("(%s is binary, %s — read it through a mount)", d.Path, Plural(int(d.Size), "byte"))
+	} else {
+		out = strings.TrimSuffix(string(d.Data), "\n")
+		if d.Truncated {
+			out += fmt.Sprintf("\n… (%s is %s; cat shows the first %s — read the rest through a mount)", d.Path, Plural(int(d.Size), "byte"), Plural(len(d.Data), "byte"))
+		}
 	}
-	out := strings.TrimSuffix(string(d.Data), "\n")
-	if d.Truncated {
-		out += fmt.Sprintf("\n… (%s is %s; cat shows the first %s — read the rest through a mount)", d.Path, Plural(int(d.Size), "byte"), Plural(len(d.Data), "byte"))
+	if d.Uncommitted {
+		out += fmt.Sprintf("\n(the committed version, %s: %s is open here, and its newer writes are not stored yet)", Plural(int(d.Size), "byte"), d.Path)
 	}
-	return out
+	return strings.TrimPrefix(out, "\n")
 }
 
 // whereBlocks is how many blocks the text of where lists one by one.
@@ -218,6 +223,9 @@ func whereText(d cluster.FileWhere) string {
 	fmt.Fprintf(&b, "%s: %s in %s", d.Path, Plural(int(d.Size), "byte"), Plural(len(d.Blocks), "stored block"))
 	if len(d.Index) > 0 {
 		fmt.Fprintf(&b, " listed by %s", Plural(len(d.Index), "index block"))
+	}
+	if d.Uncommitted {
+		b.WriteString(" (the committed version: it is open here, and its newer writes are not stored yet)")
 	}
 	fmt.Fprintf(&b, "\n  inode %s  id %s  on %s", shortIno(d.Ino), d.Inode.ID.Short(), holders(d.Inode))
 	for _, p := range d.Index {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/dfs"
 )
 
 // TestFileCommands runs put, ls, cat, stat, where, mkdir and rm as a user
@@ -88,6 +89,41 @@ func TestFileCommands(t *testing.T) {
 	}
 	if r := run(t, c, "rm /docs"); r.Text != "removed directory /docs" {
 		t.Errorf("rm a directory: %s", r.Text)
+	}
+}
+
+// A file open here with writes not committed yet: stat reports them, and
+// cat and where say that what they show is the committed version.
+func TestFileCommandsOnAnOpenFile(t *testing.T) {
+	c := startMem(t, 4)
+	ctx := context.Background()
+	fsys := c.FS()
+	a, _, err := fsys.Create(ctx, dfs.RootIno, "f", 0o644, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := fsys.Open(ctx, a.Ino)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.WriteAt(ctx, []byte("hello world"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, c, "stat /f"); !strings.HasPrefix(r.Text, "/f: file, 11 bytes") {
+		t.Errorf("stat: %s", r.Text)
+	}
+	want := "(the committed version, 0 bytes: /f is open here, and its newer writes are not stored yet)"
+	if r := run(t, c, "cat /f"); r.Text != want {
+		t.Errorf("cat: %q, want %q", r.Text, want)
+	}
+	if r := run(t, c, "where /f"); !strings.Contains(r.Text, "0 bytes in 0 stored blocks (the committed version: it is open here") {
+		t.Errorf("where: %s", r.Text)
+	}
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, c, "cat /f"); r.Text != "hello world" {
+		t.Errorf("cat after the close: %q", r.Text)
 	}
 }
 
