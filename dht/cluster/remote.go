@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -277,6 +278,17 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 		added = append(added, r.name)
 	}
 	sort.Slice(c.remotes, func(i, j int) bool { return c.remotes[i].id.Cmp(c.remotes[j].id) < 0 })
+	if slices.Contains(dropped, c.origin) && len(c.members) == 0 {
+		// An attached cluster's origin was forgotten: the first live
+		// member is the origin now, as operations already used it.
+		c.origin = ""
+		for _, r := range c.remotes {
+			if r.misses == 0 && r.obs.Node.State == StateAlive {
+				c.origin = r.name
+				break
+			}
+		}
+	}
 	if len(added) > 0 || len(dropped) > 0 {
 		c.remoteGen++
 		c.log.Info("remote members", "added", added, "dropped", dropped, "remote", len(c.remotes))

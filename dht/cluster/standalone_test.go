@@ -225,6 +225,10 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 		t.Fatalf("ls on an attached cluster: %v, want ErrNodeState saying why", err)
 	}
 	// A remote member that leaves is shown down, and the rest judged stable.
+	gone := joined[1].Name()
+	if _, err := a.SetOrigin(gone); err != nil {
+		t.Fatal(err)
+	}
 	if err := joined[1].Leave(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -243,6 +247,17 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	}
 	if cr := a.Check(); len(cr.Violations) != 0 || cr.Live != 5 {
 		t.Fatalf("check after a remote leave: %+v", cr)
+	}
+	// Once it is forgotten, the origin is a live member again.
+	deadline = time.Now().Add(20 * time.Second)
+	for a.Origin() == gone {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s forgotten? the attached cluster's origin is still %s", gone, a.Origin())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d, err := a.Node(a.Origin()); err != nil || d.State != StateAlive {
+		t.Fatalf("origin %s after %s was forgotten: %+v, %v", a.Origin(), gone, d, err)
 	}
 }
 
