@@ -179,10 +179,20 @@ func (m *Model) onHelpKey(msg tea.KeyPressMsg) {
 	case km.CloseHelp.matches(msg):
 		m.mode = modeNormal
 	case km.HelpDown.matches(msg):
-		m.helpScroll++
+		m.helpScroll += scrollStep(msg, m.helpRows())
 	case km.HelpUp.matches(msg):
-		m.helpScroll = max(0, m.helpScroll-1)
+		m.helpScroll = max(0, m.helpScroll-scrollStep(msg, m.helpRows()))
 	}
+}
+
+// scrollStep is how far a scroll key moves a view of rows lines: a page
+// (less one line, kept for context) for pgdown, pgup and space, else one.
+func scrollStep(msg tea.KeyPressMsg, rows int) int {
+	switch msg.String() {
+	case "pgdown", "pgup", "space":
+		return max(1, rows-1)
+	}
+	return 1
 }
 
 // visiblePanes lists the panes tab moves between, in order.

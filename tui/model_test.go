@@ -33,6 +33,10 @@ func keyPress(s string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "space":
 		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	}
@@ -810,5 +814,25 @@ func TestPaste(t *testing.T) {
 	m.Update(tea.PasteMsg{Content: "n1"})
 	if m.mode != modeFind || m.selected != "n1" {
 		t.Fatalf("a paste into / : mode %v, selected %q", m.mode, m.selected)
+	}
+}
+
+// In the help screen pgdown and space turn a page (less one line), down
+// one line, pgup a page back; the help says pgdown moves a page.
+func TestHelpScrollsByPage(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 100, 20)
+	press(t, m, "?")
+	if m.mode != modeHelp || m.maxHelpScroll() < 2*m.helpRows() {
+		t.Fatalf("help: mode %v, %d lines to scroll for %d rows; the test needs two pages", m.mode, m.maxHelpScroll(), m.helpRows())
+	}
+	page := m.helpRows() - 1
+	for _, st := range []struct {
+		key  string
+		want int
+	}{{"pgdown", page}, {"down", page + 1}, {"space", 2*page + 1}, {"pgup", page + 1}, {"up", page}} {
+		press(t, m, st.key)
+		if m.helpScroll != st.want {
+			t.Fatalf("after %s the help is scrolled %d lines, want %d", st.key, m.helpScroll, st.want)
+		}
 	}
 }

@@ -48,17 +48,9 @@ func (m *Model) onOutputKey(msg tea.KeyPressMsg) {
 	case km.CloseOutput.matches(msg) || o == nil:
 		m.mode = modeNormal
 	case km.HelpDown.matches(msg):
-		step := 1
-		if msg.String() == "pgdown" || msg.String() == "space" {
-			step = m.outputRows() - 1
-		}
-		o.scroll += step
+		o.scroll += scrollStep(msg, m.outputRows())
 	case km.HelpUp.matches(msg):
-		step := 1
-		if msg.String() == "pgup" {
-			step = m.outputRows() - 1
-		}
-		o.scroll = max(0, o.scroll-step)
+		o.scroll = max(0, o.scroll-scrollStep(msg, m.outputRows()))
 	}
 }
 
