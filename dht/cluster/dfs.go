@@ -175,13 +175,22 @@ func (c *Cluster) fsOrErr(op string) (*dfs.FS, error) {
 }
 
 // CollectGarbage runs one garbage collection round now over the keys the
-// live nodes hold (see dfs.FS.Collect for the rule that keeps it safe).
+// ring's members hold (see dfs.FS.Collect for the rule that keeps it
+// safe). The rule needs every inode on the ring: while some member's keys
+// cannot be read (a remote member that does not answer, a partition) the
+// round deletes nothing and fails with ErrGCSkipped.
 func (c *Cluster) CollectGarbage(ctx context.Context) (dfs.GCReport, error) {
 	fsys, err := c.fsOrErr("gc")
 	if err != nil {
 		return dfs.GCReport{}, err
 	}
-	rep, err := fsys.Collect(ctx, c.dfsKeys())
+	var rep dfs.GCReport
+	keys, why := c.dfsKeys(ctx)
+	if why != "" {
+		err = fmt.Errorf("%w: %s", ErrGCSkipped, why)
+	} else {
+		rep, err = fsys.Collect(ctx, keys)
+	}
 	st := GCStatus{At: time.Now(), Report: rep}
 	if err != nil {
 		st.Error = err.Error()
@@ -214,17 +223,56 @@ func (c *Cluster) LastGC() GCStatus {
 	return l.lastGC
 }
 
-// dfsKeys lists the file system's keys on every live node.
-func (c *Cluster) dfsKeys() []dfs.StoredKey {
-	var out []dfs.StoredKey
-	for _, s := range c.liveStores() {
-		for _, k := range s.store.Keys() {
+// ErrGCSkipped: a garbage collection round deleted nothing, because the
+// keys of some member of the ring could not be read.
+var ErrGCSkipped = errors.New("garbage collection skipped")
+
+// dfsKeys lists the file system's keys on every member of the ring that
+// holds any: the local nodes that are alive or paused (a crashed node's
+// keys are gone with it), and the remote members through their keys
+// command. why says, when it is not "", whose keys could not be read: a
+// collection then would take the blocks of the inodes only they hold for
+// garbage.
+func (c *Cluster) dfsKeys(ctx context.Context) (keys []dfs.StoredKey, why string) {
+	add := func(ks []dht.KeyInfo) {
+		for _, k := range ks {
 			if dfs.IsBlockKey(k.Key) || dfs.IsInodeKey(k.Key) {
-				out = append(out, dfs.StoredKey{Key: k.Key, Version: k.Version, Deleted: k.Deleted, Size: k.Size - len(k.Key)})
+				keys = append(keys, dfs.StoredKey{Key: k.Key, Version: k.Version, Deleted: k.Deleted, Size: k.Size - len(k.Key)})
 			}
 		}
 	}
-	return out
+	c.mu.RLock()
+	if c.partitioned {
+		c.mu.RUnlock()
+		return nil, "a partition is in force"
+	}
+	var stores []*dht.Store
+	for _, m := range c.members {
+		if (m.state == StateAlive || m.state == StatePaused) && m.store != nil {
+			stores = append(stores, m.store)
+		}
+	}
+	var remotes []*remote
+	for _, r := range c.remotes {
+		if r.misses > 0 {
+			c.mu.RUnlock()
+			return nil, r.name + " does not answer (remote)"
+		}
+		remotes = append(remotes, r)
+	}
+	cl := c.client
+	c.mu.RUnlock()
+	for _, s := range stores {
+		add(s.Keys())
+	}
+	for _, r := range remotes {
+		ks, err := ObserveKeys(ctx, cl.tr, r.addr)
+		if err != nil {
+			return nil, "the keys of " + r.name + " (remote) could not be read: " + err.Error()
+		}
+		add(ks)
+	}
+	return keys, ""
 }
 
 // liveStores returns the live members' names, IDs and stores.

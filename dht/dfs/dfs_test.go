@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -820,4 +821,118 @@ func TestReadOfAFileWithUncommittedWrites(t *testing.T) {
 	if loc, err := r.fs.Locate(ctx, "/f"); err != nil || loc.Uncommitted || r.fs.Uncommitted(a.Ino) {
 		t.Fatalf("locate after the close: %+v %v, want nothing uncommitted", loc.Attr, err)
 	}
+}
+
+// The collector needs every inode on the ring: an inode whose holders are
+// all paused is still read from them (its blocks are kept), and under a
+// partition a round deletes nothing and says so.
+func TestCollectNeedsEveryInode(t *testing.T) {
+	const grace = time.Minute
+	r := newRing(t, 8, func(c *cluster.Config) {
+		c.DFS.Grace, c.DFS.Lease, c.DFS.CommitAfter = grace, grace/2, grace/4
+	})
+	ctx := ctxT(t)
+	data := pattern(40, 30000)
+	r.put("/f", data)
+	w, err := r.c.WhereFile(ctx, "/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range w.Inode.Holders {
+		if err := r.c.Pause(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		r.clock.Advance(grace + time.Second)
+		rep, err := r.c.CollectGarbage(ctx)
+		if rep.Deleted != 0 || err == nil || !strings.Contains(err.Error(), "no holder answered") {
+			t.Fatalf("collect with the inode's holders %v paused: %+v %v; want nothing deleted, and why", w.Inode.Holders, rep, err)
+		}
+	}
+	for _, n := range w.Inode.Holders {
+		if err := r.c.Resume(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.c.Wait(ctx, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r.mustEqual("/f", data)
+
+	if _, err := r.c.Partition([]string{"n0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.c.CollectGarbage(ctx); !errors.Is(err, cluster.ErrGCSkipped) || !strings.Contains(err.Error(), "partition") {
+		t.Fatalf("collect under a partition: %v, want ErrGCSkipped naming the partition", err)
+	}
+	r.c.Heal()
+}
+
+// A pause of every holder of an inode makes its file unreadable for the
+// pause, never gone: the directory entry stays, and the root directory is
+// not created afresh over the tree while its holders are paused.
+func TestPausedHoldersLoseNoFile(t *testing.T) {
+	r := newRing(t, 8, nil)
+	ctx := ctxT(t)
+	data := pattern(50, 9000)
+	holders := func(path string) []string {
+		w, err := r.c.WhereFile(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Inode.Holders
+	}
+	// A file none of whose inode's holders holds the root (inode numbers
+	// are random), so that pausing them leaves the root readable.
+	r.put("/f", data)
+	for try := 0; slices.ContainsFunc(holders("/f"), func(n string) bool { return slices.Contains(holders("/"), n) }); try++ {
+		if try == 50 {
+			t.Fatal("no inode of 50 has holders apart from the root's")
+		}
+		r.put("/f", data) // a new inode
+	}
+	r.put("/g", []byte("other"))
+	pauseHolders := func(path string) []string {
+		hs := holders(path)
+		for _, n := range hs {
+			if err := r.c.Pause(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return hs
+	}
+	resume := func(nodes []string) {
+		for _, n := range nodes {
+			if err := r.c.Resume(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := r.c.Wait(ctx, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	paused := pauseHolders("/f")
+	for range 2 { // a lookup twice, as one that would drop a dangling entry
+		if _, err := r.fs.Resolve(ctx, "/f"); !errors.Is(err, dfs.ErrNotFound) {
+			t.Fatalf("/f with its inode's holders %v paused: %v, want not found", paused, err)
+		}
+	}
+	if _, err := r.fs.List(ctx, "/"); err != nil {
+		t.Fatalf("ls / with /f's holders paused: %v", err)
+	}
+	resume(paused)
+	r.mustEqual("/f", data)
+
+	paused = pauseHolders("/")
+	if ents, err := r.fs.List(ctx, "/"); !errors.Is(err, dfs.ErrUnavailable) {
+		t.Fatalf("ls / with the root's holders %v paused: %v %v, want unavailable (not an empty new root)", paused, ents, err)
+	}
+	if _, err := r.fs.WriteFile(ctx, "/new", strings.NewReader("x"), 0o644); err == nil {
+		t.Fatal("put into the root with its holders paused succeeded: into a new, empty root?")
+	}
+	resume(paused)
+	r.mustEqual("/f", data)
+	r.mustEqual("/g", []byte("other"))
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chordtui/chordtui/dht"
@@ -37,6 +38,11 @@ type FS struct {
 
 	gcMu sync.Mutex // one Collect at a time
 	gc   gcState
+
+	// rootSeen: this FS has read the root directory, so a root that
+	// reads as absent is unreachable (its holders paused or cut off),
+	// not a new ring's, and must not be created afresh over the tree.
+	rootSeen atomic.Bool
 }
 
 // New returns a file system over kv. It runs no goroutine of its own
@@ -178,22 +184,38 @@ func (f *FS) readRaw(ctx context.Context, ino uint64) (raw []byte, ver dht.Versi
 	return raw, ver, found, err
 }
 
+// errNoRecord marks an inode that reads as absent without a tombstone:
+// never written, or no live node holds it now (its holders are paused,
+// cut off, or lost). Unlike a deleted inode, it may come back, so its
+// directory entry is kept (Lookup).
+var errNoRecord = errors.New("no live node holds its record")
+
 // readInode reads and decodes inode ino. The root is created (empty) the
-// first time it is read.
+// first time it is read, unless this FS has seen it before.
 func (f *FS) readInode(ctx context.Context, ino uint64) (*Inode, dht.Version, error) {
 	for attempt := 0; ; attempt++ {
+		seen := ino == RootIno && f.rootSeen.Load() // before the read: it may be the creating one
 		raw, ver, found, err := f.readRaw(ctx, ino)
 		if err != nil {
 			return nil, ver, err
 		}
 		if !found {
-			if ino != RootIno || attempt > 0 {
+			switch {
+			case seen && ver.IsZero():
+				return nil, ver, fmt.Errorf("the root directory: %w: %w", ErrUnavailable, errNoRecord)
+			case ino != RootIno || attempt > 0:
+				if ver.IsZero() {
+					return nil, ver, fmt.Errorf("inode %d: %w: %w", ino, ErrNotFound, errNoRecord)
+				}
 				return nil, ver, fmt.Errorf("inode %d: %w", ino, ErrNotFound)
 			}
 			if err := f.createRoot(ctx); err != nil {
 				return nil, ver, err
 			}
 			continue
+		}
+		if ino == RootIno {
+			f.rootSeen.Store(true)
 		}
 		in, err := decodeInode(raw)
 		if err != nil {
@@ -354,8 +376,9 @@ func (f *FS) Stat(ctx context.Context, ino uint64) (Attr, error) {
 }
 
 // Lookup returns the attributes of name in directory dir. An entry whose
-// inode is gone (a removal interrupted by a crash) is removed and reported
-// as not found.
+// inode was deleted (a removal interrupted by a crash) is removed and
+// reported as not found; one whose inode no live node holds (errNoRecord)
+// is reported as not found and kept.
 func (f *FS) Lookup(ctx context.Context, dir uint64, name string) (Attr, error) {
 	if err := CheckName(name); err != nil {
 		return Attr{}, err
@@ -374,6 +397,9 @@ func (f *FS) Lookup(ctx context.Context, dir uint64, name string) (Attr, error) 
 		a, err := f.Stat(ctx, e.Ino)
 		if !errors.Is(err, ErrNotFound) {
 			return a, err
+		}
+		if errors.Is(err, errNoRecord) {
+			return Attr{}, fmt.Errorf("%q: %w", name, err) // kept: it may come back
 		}
 		if e.Ino == gone || attempt == 3 {
 			// Twice the same inode gone: not a replacement under way

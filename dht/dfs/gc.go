@@ -74,13 +74,13 @@ func (f *FS) Collect(ctx context.Context, stored []StoredKey) (GCReport, error) 
 	defer f.gcMu.Unlock()
 	start := f.now()
 	var rep GCReport
-	inodes := map[string]dht.Version{}
+	inodes := map[string]StoredKey{}
 	blocks := map[string]StoredKey{}
 	for _, k := range stored {
 		switch {
 		case IsInodeKey(k.Key):
-			if v, ok := inodes[k.Key]; !ok || k.Version.Newer(v) {
-				inodes[k.Key] = k.Version
+			if in, ok := inodes[k.Key]; !ok || k.Version.Newer(in.Version) {
+				inodes[k.Key] = k
 			}
 		case IsBlockKey(k.Key):
 			if b, ok := blocks[k.Key]; !ok || k.Version.Newer(b.Version) {
@@ -151,14 +151,18 @@ func (f *FS) Collect(ctx context.Context, stored []StoredKey) (GCReport, error) 
 // mark reads every inode listed (the newest version: reads are
 // linearizable, so an inode written before the mark began is seen as it
 // is now) and returns the block keys they reference and the number read.
-func (f *FS) mark(ctx context.Context, inodes map[string]dht.Version) (map[string]bool, int, error) {
+// An inode listed as stored that reads as absent, with no tombstone
+// newer than the copy listed, was not reached (its holders may be paused
+// or cut off): that is an error, as the blocks it names would otherwise
+// look unreferenced.
+func (f *FS) mark(ctx context.Context, inodes map[string]StoredKey) (map[string]bool, int, error) {
 	refs := map[string]bool{}
 	var mu sync.Mutex
 	var errs []error
 	read := 0
 	sem := make(chan struct{}, f.cfg.Parallel)
 	var wg sync.WaitGroup
-	for key := range inodes {
+	for key, listed := range inodes {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() { // exits when its reads return (bounded by OpTimeout and Attempts)
@@ -166,11 +170,15 @@ func (f *FS) mark(ctx context.Context, inodes map[string]dht.Version) (map[strin
 			defer func() { <-sem }()
 			var raw []byte
 			var found bool
+			var ver dht.Version
 			err := f.retry(ctx, func(ctx context.Context) error {
 				var e error
-				raw, _, found, e = f.kv.Get(ctx, key)
+				raw, ver, found, e = f.kv.Get(ctx, key)
 				return e
 			})
+			if err == nil && !found && !listed.Deleted && !ver.Newer(listed.Version) {
+				err = fmt.Errorf("%w: stored at version %v, but no holder answered for it", ErrUnavailable, listed.Version)
+			}
 			var hs []Hash
 			if err == nil && found {
 				var in *Inode

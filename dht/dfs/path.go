@@ -395,6 +395,7 @@ func (f *FS) List(ctx context.Context, p string) ([]Entry, error) {
 		switch {
 		case errs[i] == nil:
 			kept = append(kept, e)
+		case errors.Is(errs[i], errNoRecord): // left out, and kept: it may come back
 		case errors.Is(errs[i], ErrNotFound):
 			f.dropDangling(ctx, a.Ino, ents[i])
 		default:
