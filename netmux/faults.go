@@ -20,7 +20,8 @@ import (
 //
 // Pause is applied by the paused transport itself: it goes on accepting
 // connections and reading requests, and never answers them, so callers hit
-// their deadline. A paused transport's own outgoing calls are unaffected.
+// their deadline (except the methods ServeWhilePaused names). A paused
+// transport's own outgoing calls are unaffected.
 //
 // All methods are safe for concurrent use. When no fault is set, the cost
 // on the call path is one atomic load.
@@ -33,6 +34,7 @@ type Faults struct {
 	drop       map[string]float64
 	partitions []map[string]bool
 	paused     map[string]bool
+	pauseOpen  map[string]bool // methods answered while paused
 	rng        *rand.Rand
 	rngMu      sync.Mutex
 
@@ -55,6 +57,7 @@ func NewFaultsSeeded(seed uint64) *Faults {
 		linkDelay: map[[2]string]time.Duration{},
 		drop:      map[string]float64{},
 		paused:    map[string]bool{},
+		pauseOpen: map[string]bool{},
 		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 }
@@ -220,12 +223,24 @@ func (f *Faults) unreliable(from, to string) bool {
 	return f.partitionedLocked(from, to) || f.drop[from] > 0 || f.drop[to] > 0 || f.paused[from] || f.paused[to]
 }
 
-// isPaused reports whether addr is paused.
-func (f *Faults) isPaused(addr string) bool {
+// ServeWhilePaused names methods that a paused transport still answers:
+// an observer's or an operator's, so that a paused node can be watched
+// and resumed from another program.
+func (f *Faults) ServeWhilePaused(methods ...string) {
+	f.update(func() {
+		for _, m := range methods {
+			f.pauseOpen[m] = true
+		}
+	})
+}
+
+// pausedFor reports whether addr is paused and leaves a call of method
+// unanswered.
+func (f *Faults) pausedFor(addr, method string) bool {
 	if f == nil || !f.active.Load() {
 		return false
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.paused[addr]
+	return f.paused[addr] && !f.pauseOpen[method]
 }

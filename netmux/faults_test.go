@@ -135,6 +135,12 @@ func TestFaultPauseAndResume(t *testing.T) {
 	}
 	// Its own calls go out.
 	mustCall(t, n[1], n[2].Addr(), "m", "paused node calls out")
+	// A method named by ServeWhilePaused is answered (an operator's resume).
+	f.ServeWhilePaused("admin")
+	mustCall(t, n[0], n[1].Addr(), "admin", "paused node, a method served while paused")
+	if _, err := callCtx(n[0], n[1].Addr(), "m", nil, 100*time.Millisecond); !isDeadline(err) {
+		t.Fatalf("call to a paused node after ServeWhilePaused(admin): %v, want DeadlineExceeded", err)
+	}
 	f.Resume(n[1].Addr())
 	mustCall(t, n[0], n[1].Addr(), "m", "resumed")
 	mustCall(t, n[2], n[1].Addr(), "m", "resumed")

@@ -298,7 +298,7 @@ func (t *Transport) serveOne(in *inStream) bool {
 		return false
 	}
 	method, timeoutMicros, payload, _ := parseRequest(body)
-	if t.faults.isPaused(t.addr) {
+	if t.faults.pausedFor(t.addr, method) {
 		// Paused: read, never answer. The stream is acknowledged, as an
 		// answer would have done, so the caller keeps its session.
 		_ = st.Accept()

@@ -77,6 +77,10 @@ func newNetmuxNetwork(host string, cfg netmux.Config, seed int64, log *slog.Logg
 	if seed != 0 {
 		faults = netmux.NewFaultsSeeded(uint64(seed))
 	}
+	// A paused member still answers an attached program's observer and
+	// its admin operations (resume among them), as a paused
+	// chordtui node does.
+	faults.ServeWhilePaused(chord.CommandMethod(adminCommand), chord.CommandMethod(observeCommand), chord.CommandMethod(keysCommand))
 	cfg.Faults = faults
 	if cfg.Logger == nil {
 		cfg.Logger = log

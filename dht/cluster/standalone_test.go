@@ -321,3 +321,36 @@ func TestJoinedClusterAddsThroughRemotes(t *testing.T) {
 		t.Fatalf("leave of the last local node, with remote members live: %v", err)
 	}
 }
+
+// An attached program pauses a member of a cluster that allows admin
+// operations, and resumes it: a paused member still answers them.
+func TestAttachedPausesAndResumesAMember(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Nodes, cfg.Admin = 4, true
+	c, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	acfg := DefaultConfig()
+	acfg.Nodes, acfg.Attach = 0, c.Nodes().Nodes[0].Addr
+	a, err := Start(ctx, acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	awaitRows(t, a, 4)
+	must(t, "pause n2 through the attached program", a.Pause("n2"))
+	if st := c.Nodes().Nodes[2].State; st != StatePaused {
+		t.Fatalf("n2 is %s after an attached pause", st)
+	}
+	must(t, "resume n2 through the attached program", a.Resume("n2"))
+	if st := c.Nodes().Nodes[2].State; st != StateAlive {
+		t.Fatalf("n2 is %s after an attached resume", st)
+	}
+	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
