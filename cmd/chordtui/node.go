@@ -55,7 +55,8 @@ const killStatus = 137
 // runNode implements "chordtui node [flags]": one node (chord and dht) in
 // this process, on netmux over TCP, the protocol of every chordtui node.
 // SIGTERM or SIGINT (ctx ends) make it leave gracefully, handing its keys
-// on; it then exits 0 (1 if the hand-off did not finish).
+// on; it then exits 0 (1 if the hand-off did not finish, or no member was
+// left to take its keys).
 func runNode(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	cmd := cli.New("chordtui node", "chordtui node [flags]",
 		"Runs one Chord node in this process, listening on --listen: it starts a new ring, or joins\n"+

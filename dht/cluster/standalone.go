@@ -278,12 +278,25 @@ func (s *Standalone) Leave(ctx context.Context) error {
 	s.mu.Unlock()
 	s.tr.paused.Store(false)
 	drv.Stop()
+	alone := true // no other member in its successor list: nobody to hand keys to
+	for _, r := range node.Status().Successors {
+		alone = alone && (r.IsZero() || r.Addr == s.m.addr)
+	}
+	keys := 0
+	for _, k := range store.Keys() {
+		if !k.Deleted {
+			keys++
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
 	defer cancel()
 	lerr := store.Leave(ctx)
 	node.Stop() // after the hand-off, which still needs the node
 	cerr := s.tr.Close()
 	s.stopEvents()
+	if alone && keys > 0 {
+		return errorf(ErrNoLiveNode, "leave: %s has left, but it was the last member of its ring: no node took its %s, so they are gone", s.m.name, plural(keys, "key"))
+	}
 	if lerr != nil {
 		return fmt.Errorf("leave: %s did not finish a graceful departure (it is stopped now): %w", s.m.name, lerr)
 	}

@@ -354,3 +354,33 @@ func TestAttachedPausesAndResumesAMember(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The last member of a ring that leaves says its keys are gone; one that
+// leaves a member behind hands them on.
+func TestStandaloneLastLeaveLosesKeys(t *testing.T) {
+	ns := startStandalones(t, 2, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	awaitIdeal(t, ns[0], []string{ns[0].Addr(), ns[1].Addr()})
+	acfg := DefaultConfig()
+	acfg.Nodes, acfg.Attach = 0, ns[0].Addr()
+	a, err := Start(ctx, acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	awaitRows(t, a, 2)
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := a.Set(ctx, k, "v", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ns[1].Leave(ctx); err != nil {
+		t.Fatalf("leave with a member left behind: %v", err)
+	}
+	awaitIdeal(t, ns[0], []string{ns[0].Addr()})
+	err = ns[0].Leave(ctx)
+	if !errors.Is(err, ErrNoLiveNode) || !strings.Contains(err.Error(), "no node took its 3 keys") {
+		t.Fatalf("leave of the last member: %v, want ErrNoLiveNode saying its 3 keys are gone", err)
+	}
+}
