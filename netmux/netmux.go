@@ -51,6 +51,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/chordtui/chordtui/netmux/internal/yamux"
@@ -368,12 +369,24 @@ type yamuxLogger struct{ log *slog.Logger }
 func (l yamuxLogger) emit(msg string) {
 	level := slog.LevelDebug
 	// A write that finds the connection closed is a session this transport
-	// closed itself (retired, reaped, or the peer gone) while yamux still
-	// had frames queued: expected, so not a warning.
-	if strings.HasPrefix(msg, "[ERR]") && !strings.Contains(msg, net.ErrClosed.Error()) {
+	// closed itself (retired, reaped) while yamux still had frames queued,
+	// or one the peer closed (its program exited: broken pipe, reset):
+	// expected, so not a warning.
+	if strings.HasPrefix(msg, "[ERR]") && !peerGone(msg) {
 		level = slog.LevelWarn
 	}
 	l.log.Log(context.Background(), level, strings.TrimSpace(msg), "source", "yamux")
+}
+
+// peerGone reports whether a yamux error line says the connection was
+// closed, here or by the peer.
+func peerGone(msg string) bool {
+	for _, e := range []error{net.ErrClosed, syscall.EPIPE, syscall.ECONNRESET} {
+		if strings.Contains(msg, e.Error()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l yamuxLogger) Print(v ...any)                 { l.emit(fmt.Sprint(v...)) }
