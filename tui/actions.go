@@ -307,19 +307,15 @@ func (m *Model) addNode() tea.Cmd {
 	})
 }
 
-// toggleMaintenance pauses maintenance on every node, or resumes it.
+// toggleMaintenance pauses maintenance on every node, or resumes it, as
+// the command does (an attached program's is refused: it runs no node).
 func (m *Model) toggleMaintenance() tea.Cmd {
 	c := m.c
+	line := "maintenance pause"
 	if m.snap.MaintenancePaused {
-		return m.callCmd("maintenance resume", func(context.Context) command.Result {
-			c.ResumeMaintenance()
-			return command.Done("maintenance", command.Maintenance{Paused: false}, nil)
-		})
+		line = "maintenance resume"
 	}
-	return m.callCmd("maintenance pause", func(context.Context) command.Result {
-		c.PauseMaintenance()
-		return command.Done("maintenance", command.Maintenance{Paused: true}, nil)
-	})
+	return m.callCmd(line, func(ctx context.Context) command.Result { return c.Exec(ctx, line) })
 }
 
 // stepHop shows one call more (d = 1) or fewer (d = -1) of the lookup, by

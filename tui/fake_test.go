@@ -66,6 +66,12 @@ func (f *fakeCluster) Exec(_ context.Context, line string) command.Result {
 	if r, ok := f.results[line]; ok {
 		return r
 	}
+	switch line { // what the command answers, as the maintenance key shows it
+	case "maintenance pause":
+		return command.Done("maintenance", command.Maintenance{Paused: true}, nil)
+	case "maintenance resume":
+		return command.Done("maintenance", command.Maintenance{Paused: false}, nil)
+	}
 	return command.Result{OK: true, Text: "done: " + line}
 }
 
@@ -111,8 +117,6 @@ func (f *fakeCluster) Revive(_ context.Context, node string) error { return f.ca
 func (f *fakeCluster) Leave(_ context.Context, node string) error  { return f.call("leave " + node) }
 func (f *fakeCluster) Pause(node string) error                     { return f.call("pause " + node) }
 func (f *fakeCluster) Resume(node string) error                    { return f.call("resume " + node) }
-func (f *fakeCluster) PauseMaintenance()                           { _ = f.call("maintenance pause") }
-func (f *fakeCluster) ResumeMaintenance()                          { _ = f.call("maintenance resume") }
 func (f *fakeCluster) PickOrigin() (string, error)                 { return f.origin, f.call("random") }
 func (f *fakeCluster) Add(_ context.Context, count int) ([]string, error) {
 	if err := f.call(fmt.Sprintf("add %d", count)); err != nil {

@@ -72,8 +72,6 @@ type Cluster interface {
 	Pause(node string) error
 	Resume(node string) error
 	Add(ctx context.Context, count int) ([]string, error)
-	PauseMaintenance()
-	ResumeMaintenance()
 	// Step runs one round of task (cluster.StepTasks, or cluster.TaskAll)
 	// on node, or on every live node when node is "" (cluster.Step).
 	Step(ctx context.Context, task, node string) (cluster.StepReport, error)

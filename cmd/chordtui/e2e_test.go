@@ -313,6 +313,8 @@ func TestExitStatus(t *testing.T) {
 		{"vnodes far too many", []string{"repl", "--vnodes", "100000", "3"}, "", 2, "", "chordtui repl: --vnodes 100000: must be from 1 to 64\n"},
 		{"negative start wait", []string{"repl", "--start-wait", "-1s", "3"}, "", 2, "", "--start-wait -1s: must not be negative"},
 		{"resp port out of range", []string{"repl", "--resp", ":99999", "3"}, "", 2, "", `--resp ":99999": the port must be a number from 0 to 65535`},
+		{"attach with a mount", []string{"repl", "--attach", "127.0.0.1:1", "--mount", "/nonexistent/m"}, "", 2, "", "--mount runs the file system on a node of this program, and --attach starts none"},
+		{"attach with resp", []string{"attach", "127.0.0.1:1", "--resp", ":0"}, "", 2, "", "--resp serves through a node of this program, and --attach starts none"},
 		{"help", []string{"--help"}, "", 0, "chordtui repl [flags] N", ""},
 	}
 	for _, tt := range tests {

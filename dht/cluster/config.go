@@ -386,6 +386,9 @@ func (c *Cluster) Tunables() []Tunable {
 // A maintenance period restarts every running driver with it, keeping its
 // paused state.
 func (c *Cluster) SetTunable(name, value string) (Tunable, error) {
+	if err := c.RunsNodes("config " + name); err != nil {
+		return Tunable{}, err
+	}
 	var t *tunable
 	for i := range tunables {
 		if tunables[i].name == name {

@@ -710,6 +710,17 @@ func (c *Cluster) setLinkFault(t faultTarget, what string, set func(*member), ap
 	return t.name
 }
 
+// RunsNodes reports, as an error naming op, that an attached cluster
+// (Config.Attach) runs no node, so maintenance and its settings (pause,
+// step, config) are not its to change: they belong to the programs that
+// run the nodes. It is nil for a cluster that runs nodes.
+func (c *Cluster) RunsNodes(op string) error {
+	if c.cfg.Attach == "" {
+		return nil
+	}
+	return errorf(ErrNodeState, "%s: an attached program runs no node — its maintenance is the business of the programs that run the nodes", op)
+}
+
 // PauseMaintenance stops every driver's rounds (step mode).
 func (c *Cluster) PauseMaintenance() {
 	c.opMu.Lock()

@@ -224,6 +224,17 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	if _, err := a.ListFiles(ctx, "/"); !errors.Is(err, ErrNodeState) || !strings.Contains(err.Error(), "attached") {
 		t.Fatalf("ls on an attached cluster: %v, want ErrNodeState saying why", err)
 	}
+	// Nor does it run maintenance: step and config refuse (they acted on
+	// no node and said they had).
+	if _, err := a.Step(ctx, "", ""); !errors.Is(err, ErrNodeState) {
+		t.Fatalf("step on an attached cluster: %v, want ErrNodeState", err)
+	}
+	if _, err := a.SetTunable("stabilize", "5s"); !errors.Is(err, ErrNodeState) {
+		t.Fatalf("config stabilize on an attached cluster: %v, want ErrNodeState", err)
+	}
+	if err := c.RunsNodes("maintenance"); err != nil {
+		t.Fatalf("a cluster that runs nodes: %v", err)
+	}
 	// A remote member that leaves is shown down, and the rest judged stable.
 	gone := joined[1].Name()
 	if _, err := a.SetOrigin(gone); err != nil {

@@ -210,6 +210,9 @@ func (c *Cluster) Step(ctx context.Context, task, node string) (StepReport, erro
 	if !ok {
 		return StepReport{}, errorf(ErrBadArgument, "step: unknown task %s — tasks are %s, or all", QuoteKey(task), strings.Join(StepTasks(), ", "))
 	}
+	if err := c.RunsNodes("step"); err != nil {
+		return StepReport{}, err
+	}
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	c.mu.Lock()

@@ -225,6 +225,9 @@ func runCheck(_ context.Context, c *cluster.Cluster, _ Command) (any, error) {
 }
 
 func runMaintenance(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
+	if err := c.RunsNodes("maintenance"); err != nil {
+		return nil, err
+	}
 	switch strings.ToLower(cmd.Args[0]) {
 	case "pause":
 		c.PauseMaintenance()

@@ -55,6 +55,12 @@ func (c *Command) applyRing(ctx context.Context, cfg *cluster.Config) error {
 		if c.Lecture() {
 			return usageError{fmt.Errorf("--attach takes the ring's settings: leave --lecture out")}
 		}
+		if c.MountDir() != "" {
+			return usageError{fmt.Errorf("--mount runs the file system on a node of this program, and --attach starts none: use chordtui repl N --join %s --mount %s", f.attach, c.MountDir())}
+		}
+		if c.resp != nil && c.resp.addr != "" {
+			return usageError{fmt.Errorf("--resp serves through a node of this program, and --attach starts none: use chordtui repl N --join %s --resp %s", f.attach, c.resp.addr)}
+		}
 		cfg.Nodes = 0
 	}
 	if at == "" {
