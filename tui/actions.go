@@ -390,7 +390,7 @@ func (m *Model) onPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		if md == modeKey {
-			return m.keyOp(m.keyCmd, line, m.originName())
+			return m.keyOp(m.keyCmd, line, m.viaName())
 		}
 		m.editor.remember(line)
 		return m.runLine(line, fromPrompt)

@@ -558,6 +558,18 @@ func (m *Model) originName() string {
 	return m.snap.Origin
 }
 
+// viaName is the node a get, set or del names after via: the origin if
+// it is alive, else none, and the cluster goes through its first live
+// node, as the REPL does without via (the status bar flags the origin as
+// down).
+func (m *Model) viaName() string {
+	o := m.originName()
+	if i := m.nodeIndex(o); i >= 0 && m.snap.Nodes[i].State != cluster.StateAlive {
+		return ""
+	}
+	return o
+}
+
 func (m *Model) setMessage(s string, st styleID) { m.message, m.messageStyle = s, st }
 
 // onResult shows the outcome of a command: a step's in the caption pane,

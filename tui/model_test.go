@@ -836,3 +836,16 @@ func TestHelpScrollsByPage(t *testing.T) {
 		}
 	}
 }
+
+// With the origin down a get from the key prompt goes through the
+// cluster's first live node (no via), as the REPL's does, instead of
+// failing with "pick a live node after via", which the prompt has no room for.
+func TestKeyPromptWithTheOriginDown(t *testing.T) {
+	s := ring16()
+	s.Origin = "n5" // the fake's crashed node
+	m, f := newTestModel(t, s, 120, 40)
+	press(t, m, "g", "f", "o", "o", "enter")
+	if got := f.calls[len(f.calls)-1]; got != "get foo" {
+		t.Fatalf("get with the origin down ran %q, want %q", got, "get foo")
+	}
+}
