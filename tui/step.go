@@ -195,7 +195,7 @@ func (m *Model) stepLines(w int) []string {
 			out = append(out, m.changeLine(ch, w))
 		}
 		for _, k := range r.Keys {
-			out = append(out, t.render(stChanged, fit("  "+changeMark+" "+k.Node.String()+" "+k.Change+" "+cluster.QuoteKey(k.Key)+" (id "+k.ID.Label()+")", w)))
+			out = append(out, t.render(stChanged, fit("  "+changeMark+" "+k.String(), w)))
 		}
 	}
 	if many {

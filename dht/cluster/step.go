@@ -122,6 +122,11 @@ type KeyChange struct {
 	Change string `json:"change"`
 }
 
+// String is the change in words: `N14 stored "frog" (id 54)`.
+func (k KeyChange) String() string {
+	return k.Node.String() + " " + k.Change + " " + QuoteKey(k.Key) + " (id " + k.ID.Label() + ")"
+}
+
 // StepCall is one call a stepped round made, with node names.
 type StepCall struct {
 	// Role says why the call was made: successor, fallback, closer,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chordtui/chordtui/chord"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,5 +237,18 @@ func TestSource(t *testing.T) {
 		if res := Exec(context.Background(), c, "source "+file); res.OK || !errors.Is(res.Err, ErrUsage) || !strings.Contains(res.Err.Error(), want) {
 			t.Errorf("source %s: %v, want %q", file, res.Err, want)
 		}
+	}
+}
+
+// A stepped round's key copies are told in words under it, as the UI's
+// caption marks them Δ.
+func TestStepTextTellsKeyChanges(t *testing.T) {
+	id := cluster.RingID{ID: chord.IDFromUint64(6, 54), Bits: 6}
+	rep := cluster.StepReport{Task: cluster.TaskRepair, Node: "N1", Rounds: []cluster.StepRound{{
+		Task: cluster.TaskRepair, Node: cluster.Peer{Name: "N1", Addr: "a"}, Caption: "N1 repairs its keys",
+		Keys: []cluster.KeyChange{{Node: cluster.Peer{Name: "N14", Addr: "b"}, Key: "frog", ID: id, Change: "stored"}},
+	}}}
+	if got := stepText(rep); !strings.Contains(got, "\n  keys: N14 stored \"frog\" (id 54)\n") {
+		t.Fatalf("step text lacks the key change:\n%s", got)
 	}
 }

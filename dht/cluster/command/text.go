@@ -565,6 +565,13 @@ func stepText(d cluster.StepReport) string {
 			}
 			fmt.Fprintf(&b, "  changed: %s\n", strings.Join(parts, "; "))
 		}
+		if len(r.Keys) > 0 {
+			parts := make([]string, len(r.Keys))
+			for i, k := range r.Keys {
+				parts[i] = k.String()
+			}
+			fmt.Fprintf(&b, "  keys: %s\n", strings.Join(parts, "; "))
+		}
 	}
 	if many {
 		what := "every task"
