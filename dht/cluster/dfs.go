@@ -223,8 +223,8 @@ func (c *Cluster) LastGC() GCStatus {
 	return l.lastGC
 }
 
-// ErrGCSkipped: a garbage collection round deleted nothing, because the
-// keys of some member of the ring could not be read.
+// ErrGCSkipped is the error of a garbage collection round that deleted
+// nothing because the keys of some member of the ring could not be read.
 var ErrGCSkipped = errors.New("garbage collection skipped")
 
 // dfsKeys lists the file system's keys on every member of the ring that

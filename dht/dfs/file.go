@@ -206,7 +206,6 @@ func (of *openFile) adoptMeta(in *Inode, v dht.Version) {
 	of.base, of.baseVer, of.mtime, of.leaseAt = in, v, in.Mtime, of.f.now()
 }
 
-// attr returns the open file's attributes (false before it is loaded).
 // Uncommitted reports whether file ino is open here with writes not
 // committed yet: ReadFile and Locate see the version committed before
 // them, Stat and the handles see them.
@@ -222,6 +221,7 @@ func (of *openFile) uncommitted() bool {
 	return of.loaded && of.hasChangesLocked()
 }
 
+// attr returns the open file's attributes (false before it is loaded).
 func (of *openFile) attr() (Attr, bool) {
 	of.mu.Lock()
 	defer of.mu.Unlock()

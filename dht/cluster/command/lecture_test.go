@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/chordtui/chordtui/chord"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chordtui/chordtui/chord"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
