@@ -128,6 +128,7 @@ type Cluster struct {
 	// The ring members this cluster did not start (remote.go); guarded by
 	// mu. remoteGen counts changes of the list; client observes them.
 	remotes   []*remote
+	idsTaken  map[chord.ID]bool // identifiers a join found taken (rechooseIDLocked)
 	remoteGen uint64
 	client    *Client
 

@@ -395,3 +395,32 @@ func TestStandaloneLastLeaveLosesKeys(t *testing.T) {
 		t.Fatalf("leave of the last member: %v, want ErrNoLiveNode saying its 3 keys are gone", err)
 	}
 }
+
+// A cluster that joins a small ring (6-bit identifiers) re-hashes an
+// identifier that a member it had not found yet holds, as a chordtui
+// node does, instead of failing the join.
+func TestJoinedClusterRehashesTakenIDs(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Nodes, cfg.Chord.Bits = 10, 6
+	c, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	jcfg := DefaultConfig()
+	jcfg.Nodes, jcfg.Join, jcfg.Chord.Bits = 20, c.Nodes().Nodes[0].Addr, 6
+	j, err := Start(ctx, jcfg)
+	if err != nil {
+		t.Fatalf("20 nodes joining a 6-bit ring of 10: %v", err)
+	}
+	t.Cleanup(func() { j.Close() })
+	awaitRows(t, c, 30)
+	if _, err := c.Wait(ctx, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if cr := c.Check(); len(cr.Violations) != 0 || cr.Live != 30 {
+		t.Fatalf("check of the joined ring: %+v", cr)
+	}
+}

@@ -95,6 +95,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c.lastFault, c.lastFaultAt = what, began
 	c.busy = what // nothing is judged before the whole ring has joined
 	c.mu.Unlock()
+	if cfg.Join != "" {
+		c.refreshRemotes() // their identifiers are taken (chooseIDLocked)
+	}
 	var ms []*member
 	for range cfg.Nodes {
 		if cfg.VNodes > 1 {
@@ -605,10 +608,7 @@ func (c *Cluster) chooseIDLocked(name, addr string) (chord.ID, error) {
 	if c.cfg.Seed != 0 {
 		base = fmt.Sprintf("chordtui seed %d %s", c.cfg.Seed, name)
 	}
-	taken := make(map[chord.ID]bool, len(c.members))
-	for _, o := range c.members {
-		taken[o.id] = true
-	}
+	taken := c.takenIDsLocked(nil)
 	id := chord.HashID(bits, []byte(base))
 	for k := 1; taken[id] && k <= maxRehash; k++ {
 		id = chord.HashID(bits, []byte(fmt.Sprintf("%s#%d", base, k)))
@@ -622,6 +622,60 @@ func (c *Cluster) chooseIDLocked(name, addr string) (chord.ID, error) {
 // maxRehash bounds the re-hashes of a colliding identifier before
 // chooseIDLocked walks to the next free one.
 const maxRehash = 64
+
+// takenIDsLocked are the identifiers a new node must not take: those of
+// the members (but except), of the remote members found, and those a join
+// found taken (a ring joined with Config.Join whose members were not all
+// found yet).
+func (c *Cluster) takenIDsLocked(except *member) map[chord.ID]bool {
+	taken := make(map[chord.ID]bool, len(c.members)+len(c.remotes)+len(c.idsTaken))
+	for _, o := range c.members {
+		if o != except {
+			taken[o.id] = true
+		}
+	}
+	for _, r := range c.remotes {
+		taken[r.id] = true
+	}
+	for id := range c.idsTaken {
+		taken[id] = true
+	}
+	return taken
+}
+
+// rechooseIDLocked gives m, whose identifier a join found taken, the next
+// free one (re-hashed as chooseIDLocked does), renaming it when nodes are
+// named by identifier; false when its identifier was given (Config.IDs).
+func (c *Cluster) rechooseIDLocked(m *member) bool {
+	if slices.Contains(c.cfg.IDs, m.id) {
+		return false
+	}
+	if c.idsTaken == nil {
+		c.idsTaken = map[chord.ID]bool{}
+	}
+	c.idsTaken[m.id] = true
+	bits := c.cfg.Chord.Bits
+	taken := c.takenIDsLocked(m)
+	if bits < 63 && uint64(len(taken)) >= uint64(1)<<bits {
+		return false
+	}
+	base := m.addr
+	if c.cfg.Seed != 0 {
+		base = fmt.Sprintf("chordtui seed %d %s", c.cfg.Seed, m.name)
+	}
+	id := m.id
+	for k := 1; taken[id] && k <= maxRehash; k++ {
+		id = chord.HashID(bits, []byte(fmt.Sprintf("%s#%d", base, k)))
+	}
+	for taken[id] {
+		id = id.AddPow2(bits, 0)
+	}
+	m.id = id
+	if c.cfg.Names == NamesID {
+		m.name = idName(id)
+	}
+	return true
+}
 
 // boot makes the chord node and store on m's transport (which must be
 // listening), creates a ring (contacts empty) or joins through one of
@@ -656,14 +710,33 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 		c.mu.Unlock()
 		return fmt.Errorf("%s: %w", m.name, err)
 	}
-	node, store, err := assembleNode(nc, dc, tr, func() Observation { return c.observe(m) }, c.adminFor(m))
-	if err != nil {
-		return fail(err)
-	}
-	if len(contacts) == 0 {
-		node.Create()
-	} else if err := c.join(ctx, node, m, contacts); err != nil {
-		return fail(err)
+	var store *dht.Store
+	for k := 0; ; k++ {
+		var err error
+		node, store, err = assembleNode(nc, dc, tr, func() Observation { return c.observe(m) }, c.adminFor(m))
+		if err != nil {
+			return fail(err)
+		}
+		if len(contacts) == 0 {
+			node.Create()
+			break
+		}
+		err = c.join(ctx, node, m, contacts)
+		if err == nil {
+			break
+		}
+		// A member of the ring joined (Config.Join) that was not found
+		// yet has this identifier: take another, as a chordtui node does.
+		c.mu.Lock()
+		again := errors.Is(err, chord.ErrIDCollision) && k < maxRehash && c.rechooseIDLocked(m)
+		nc.ID = m.id
+		c.mu.Unlock()
+		if !again {
+			return fail(err)
+		}
+		node.Stop()
+		node = nil
+		c.log.Info("identifier taken: re-hashing", "node", m.name, "id", m.id.Short(nc.Bits))
 	}
 	tasks := c.tasks(node, store, nc, dc.RepairInterval)
 	rounds := newRoundCounts(tasks, node.MaintenanceTimeouts)
