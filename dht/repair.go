@@ -275,6 +275,29 @@ func (s *Store) repairGroup(ctx context.Context, owner chord.NodeRef, list []cho
 // than any read or write that may have chosen it while it was a holder.
 func (s *Store) dropGrace() time.Duration { return 4 * s.rpc }
 
+// Spares reports the copies a repair round found this node no longer
+// needs and keeps until they have been spare for the drop grace (4 RPC
+// timeouts): how many, one of their keys, and how long until the first
+// may go (0: a repair round now drops it). Step mode tells it, as the
+// wait is in time, not in rounds.
+func (s *Store) Spares() (n int, key string, dropIn time.Duration) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := time.Duration(-1)
+	for k, e := range s.tab.recs {
+		if e.spare.IsZero() {
+			continue
+		}
+		n++
+		left := max(0, s.dropGrace()-now.Sub(e.spare))
+		if first < 0 || left < first || left == first && k < key {
+			first, key = left, k
+		}
+	}
+	return n, key, max(first, 0)
+}
+
 // keepAll marks the records of group as needed here (this node holds
 // them as a holder).
 func (s *Store) keepAll(group []record) {

@@ -214,7 +214,7 @@ func (m *Model) stepLines(w int) []string {
 		if failed > 0 {
 			sum += fmt.Sprintf(", %d failed", failed)
 		}
-		sum += fmt.Sprintf(" (%s, %s)", command.Plural(len(d.Changes), "pointer change"), command.Plural(len(d.Keys), "key change"))
+		sum += fmt.Sprintf(" (%s, %s)%s", command.Plural(len(d.Changes), "pointer change"), command.Plural(len(d.Keys), "key change"), d.SparesNote())
 		para(sum, stDim)
 	}
 	if s.err != nil && len(d.Rounds) == 0 {

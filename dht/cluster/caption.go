@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chordtui/chordtui/chord"
 )
@@ -302,12 +303,52 @@ func checkPredCaption(r StepRound, before chord.Status) string {
 	return s
 }
 
+// SparesNote says, when the step's repair rounds left copies their nodes
+// no longer need, that they wait out a time and not a number of rounds:
+// "; 2 spare copies wait out 4 RPC timeouts before a repair round drops
+// them (the first from 0.8 s on)". "" when there are none.
+func (d StepReport) SparesNote() string {
+	n, first := 0, time.Duration(-1)
+	for _, r := range d.Rounds {
+		if r.Spares > 0 {
+			n += r.Spares
+			if first < 0 || r.SparesDropIn < first {
+				first = r.SparesDropIn
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	copies, them := fmt.Sprintf("%d spare copies wait", n), "them"
+	if n == 1 {
+		copies, them = "1 spare copy waits", "it"
+	}
+	return fmt.Sprintf("; %s out 4 RPC timeouts before a repair round drops %s (the first %s)", copies, them, dropWhen(first))
+}
+
+// dropWhen says when a repair round may drop a spare copy: "at the next
+// repair round", or "after 0.8 s more".
+func dropWhen(in time.Duration) string {
+	if in <= 0 {
+		return "at the next repair round"
+	}
+	return fmt.Sprintf("after %.1f s more", in.Seconds())
+}
+
 // repairCaption words a key repair round by the key copies it moved.
 func repairCaption(r StepRound) string {
 	n := r.Node.Name
 	switch {
 	case len(r.Keys) == 0 && r.Err != "":
 		return n + " runs key repair: no copy is stored or removed."
+	case len(r.Keys) == 0 && r.Spares > 0:
+		copies, them := fmt.Sprintf("%d copies", r.Spares), "them"
+		if r.Spares == 1 {
+			copies, them = "1 copy", "it"
+		}
+		return fmt.Sprintf("%s runs key repair: no copy is stored or removed. It holds %s it no longer needs (e.g. %s), kept until spare for 4 RPC timeouts, as a read may have chosen %s: a repair round drops the first %s.",
+			n, copies, QuoteKey(r.SpareKey), them, dropWhen(r.SparesDropIn))
 	case len(r.Keys) == 0:
 		return n + " runs key repair: every key it holds is already on the right nodes, so no copy is stored or removed."
 	}

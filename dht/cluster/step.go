@@ -172,6 +172,13 @@ type StepRound struct {
 	Finger     int           `json:"finger,omitempty"`
 	FingerLast int           `json:"finger_last,omitempty"`
 	Lookup     *LookupResult `json:"lookup,omitempty"`
+	// Spares is, for a repair round, how many copies the node holds that
+	// it no longer needs, kept until they have been spare for 4 RPC
+	// timeouts; SpareKey names one, and SparesDropIn is how long until
+	// the first may be dropped.
+	Spares       int           `json:"spares,omitempty"`
+	SpareKey     string        `json:"spare_key,omitempty"`
+	SparesDropIn time.Duration `json:"spares_drop_in_ns,omitempty"`
 	// Err is the round's error, if it failed.
 	Err string `json:"error,omitempty"`
 }
@@ -378,6 +385,9 @@ func (c *Cluster) stepRound(ctx context.Context, m *member, task string) StepRou
 		case task == TaskRepair:
 			r.Keys = append(r.Keys, c.keyChangesLocked(o.m, keys[i], keysOf(o.store))...)
 		}
+	}
+	if task == TaskRepair {
+		r.Spares, r.SpareKey, r.SparesDropIn = store.Spares()
 	}
 	for _, call := range cr.Calls {
 		r.Calls = append(r.Calls, c.stepCallLocked(call))

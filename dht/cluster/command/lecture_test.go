@@ -252,3 +252,29 @@ func TestStepTextTellsKeyChanges(t *testing.T) {
 		t.Fatalf("step text lacks the key change:\n%s", got)
 	}
 }
+
+// After a join in step mode, the copies the join made spare wait out a
+// time, not a number of steps: step says so, in the round's caption and
+// in its summary, rather than "already on the right nodes".
+func TestStepTellsSpareCopiesWait(t *testing.T) {
+	c := startPaper(t)
+	for _, line := range []string{"set tortoise K10", "set puffin K24", "maintenance pause", "add",
+		"step stabilize N24", "step stabilize N21", "step repair"} {
+		run(t, c, line)
+	}
+	r := run(t, c, "step repair")
+	rep := r.Data.(cluster.StepReport)
+	spares := 0
+	for _, round := range rep.Rounds {
+		spares += round.Spares
+		if round.Spares > 0 && !strings.Contains(round.Caption, "it no longer needs") {
+			t.Errorf("caption of a round with %d spare copies: %s", round.Spares, round.Caption)
+		}
+	}
+	if spares == 0 {
+		t.Fatalf("no spare copies after N24 joined and took keys over:\n%s", r.Text)
+	}
+	if !strings.Contains(r.Text, "wait out 4 RPC timeouts before a repair round drops") && !strings.Contains(r.Text, "waits out 4 RPC timeouts") {
+		t.Fatalf("step summary does not say the spare copies wait:\n%s", r.Text)
+	}
+}

@@ -601,7 +601,7 @@ func stepText(d cluster.StepReport) string {
 		if failed > 0 {
 			fmt.Fprintf(&b, ", %d failed (shown above)", failed)
 		}
-		fmt.Fprintf(&b, " (%s, %s)\n", Plural(len(d.Changes), "pointer change"), Plural(len(d.Keys), "key change"))
+		fmt.Fprintf(&b, " (%s, %s)%s\n", Plural(len(d.Changes), "pointer change"), Plural(len(d.Keys), "key change"), d.SparesNote())
 	}
 	h := d.Health
 	status := h.Summary
