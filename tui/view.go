@@ -972,7 +972,7 @@ func (m *Model) paperFingerLines(n *cluster.NodeSnapshot) []string {
 	table := m.snap.FingerTable(n.Name)
 	startW, ivW := len("start"), len("interval")
 	for _, e := range table {
-		startW = max(startW, len(e.Start.Label()))
+		startW = max(startW, len(e.StartText()))
 		ivW = max(ivW, len(e.Interval()))
 	}
 	out := []string{t.render(stBold, fmt.Sprintf("  k  %*s  %-*s  successor", startW, "start", ivW, "interval")) +
@@ -992,7 +992,7 @@ func (m *Model) paperFingerLines(n *cluster.NodeSnapshot) []string {
 				st = stChanged
 			}
 		}
-		out = append(out, fmt.Sprintf("%3d  %*s  %-*s  ", e.K, startW, e.Start.Label(), ivW, e.Interval())+t.render(st, target))
+		out = append(out, fmt.Sprintf("%3d  %*s  %-*s  ", e.K, startW, e.StartText(), ivW, e.Interval())+t.render(st, target))
 	}
 	return out
 }

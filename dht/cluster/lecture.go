@@ -180,9 +180,27 @@ type FingerEntry struct {
 	Right bool `json:"right"`
 }
 
-// Interval writes [start, end) with Label identifiers.
+// StartText writes start: its identifier when m ≤ DecimalBits (the
+// paper's tables), else "n+2^(k−1)", as the short hex labels of the low
+// fingers' starts are all alike (they differ in the low bits only).
+func (e FingerEntry) StartText() string {
+	if e.Start.Bits <= DecimalBits {
+		return e.Start.Label()
+	}
+	return fmt.Sprintf("n+2^%d", e.K-1)
+}
+
+// Interval writes [start, end) as StartText does (the last finger's
+// end is n itself).
 func (e FingerEntry) Interval() string {
-	return "[" + e.Start.Label() + ", " + e.End.Label() + ")"
+	if e.Start.Bits <= DecimalBits {
+		return "[" + e.Start.Label() + ", " + e.End.Label() + ")"
+	}
+	end := fmt.Sprintf("n+2^%d", e.K)
+	if e.K == e.Start.Bits {
+		end = "n"
+	}
+	return "[" + e.StartText() + ", " + end + ")"
 }
 
 // fingerTableLocked builds st's finger table; live lists the live

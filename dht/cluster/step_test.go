@@ -466,3 +466,28 @@ func TestFingersCaptionUnconnected(t *testing.T) {
 		t.Fatalf("caption:\n%s\nwant it to begin:\n%s", got, want)
 	}
 }
+
+// A finger table row names its start and interval by identifier on a
+// lecture's ring, and as n+2^(k−1) on a large one, where the short labels
+// of the low fingers' starts would all read alike.
+func TestFingerEntryText(t *testing.T) {
+	n := chord.IDFromUint64(6, 8)
+	small := FingerEntry{K: 3, Start: RingID{ID: n.AddPow2(6, 2), Bits: 6}, End: RingID{ID: n.AddPow2(6, 3), Bits: 6}}
+	big := func(k int) FingerEntry {
+		id := chord.HashID(160, []byte("n"))
+		return FingerEntry{K: k, Start: RingID{ID: id.AddPow2(160, k-1), Bits: 160}, End: RingID{ID: id.AddPow2(160, k%160), Bits: 160}}
+	}
+	for _, tt := range []struct {
+		e            FingerEntry
+		start, inter string
+	}{
+		{small, "12", "[12, 16)"},
+		{big(1), "n+2^0", "[n+2^0, n+2^1)"},
+		{big(2), "n+2^1", "[n+2^1, n+2^2)"},
+		{big(160), "n+2^159", "[n+2^159, n)"},
+	} {
+		if got, gi := tt.e.StartText(), tt.e.Interval(); got != tt.start || gi != tt.inter {
+			t.Errorf("finger %d (m = %d): %s %s, want %s %s", tt.e.K, tt.e.Start.Bits, got, gi, tt.start, tt.inter)
+		}
+	}
+}

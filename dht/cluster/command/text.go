@@ -482,7 +482,7 @@ func fingerTableText(rows []cluster.FingerEntry) string {
 	var b strings.Builder
 	sw, iw := len("start"), len("interval")
 	for _, e := range rows {
-		sw = max(sw, len(e.Start.Label()))
+		sw = max(sw, len(e.StartText()))
 		iw = max(iw, len(e.Interval()))
 	}
 	fmt.Fprintf(&b, "\nfinger table (m = %d):", len(rows))
@@ -494,9 +494,9 @@ func fingerTableText(rows []cluster.FingerEntry) string {
 		}
 		mark := ""
 		if !e.Right {
-			mark = "  ✗ not the first live node at or after " + e.Start.Label()
+			mark = "  ✗ not the first live node at or after " + e.StartText()
 		}
-		fmt.Fprintf(&b, "\n  %3d  %*s  %-*s  %s%s", e.K, sw, e.Start.Label(), iw, e.Interval(), node, mark)
+		fmt.Fprintf(&b, "\n  %3d  %*s  %-*s  %s%s", e.K, sw, e.StartText(), iw, e.Interval(), node, mark)
 	}
 	return b.String()
 }
