@@ -354,3 +354,18 @@ func TestBenchStopsEarly(t *testing.T) {
 		t.Errorf("start goal = %+v, want not stable and not met", g)
 	}
 }
+
+// A run without a get phase prints no get ratios (they would read 0.00).
+func TestTablesLeaveOutUnmeasuredGetRatios(t *testing.T) {
+	for _, tt := range []struct {
+		getOverTCP float64
+		want       bool
+	}{{0, false}, {3.5, true}} {
+		var b strings.Builder
+		rep := &report{Ratios: ratioReport{NetmuxOverTCP: 2, NetmuxOverYamux: 1.4, GetOverTCP: tt.getOverTCP, GetOverYamux: tt.getOverTCP / 2}}
+		writeTables(&b, rep)
+		if got := strings.Contains(b.String(), "get p50 / raw TCP"); got != tt.want {
+			t.Errorf("get p50 / raw TCP = %v: printed %v, want %v:\n%s", tt.getOverTCP, got, tt.want, b.String())
+		}
+	}
+}

@@ -34,8 +34,11 @@ func writeTables(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "loopback floor (64-byte ping-pong, 1 caller): raw TCP p50 %.1f µs, yamux stream p50 %.1f µs, netmux call p50 %.1f µs (p99 %.0f µs)\n",
 		f.RawTCPP50us, f.YamuxStreamP50us, f.NetmuxCallP50us, f.NetmuxCallP99us)
 	r := rep.Ratios
-	fmt.Fprintf(w, "ratios: netmux call / raw TCP %.2f, netmux call / yamux stream %.2f, get p50 / raw TCP %.2f, get p50 / yamux stream %.2f\n\n",
-		r.NetmuxOverTCP, r.NetmuxOverYamux, r.GetOverTCP, r.GetOverYamux)
+	fmt.Fprintf(w, "ratios: netmux call / raw TCP %.2f, netmux call / yamux stream %.2f", r.NetmuxOverTCP, r.NetmuxOverYamux)
+	if r.GetOverTCP > 0 { // 0: no get phase ran (--ops without get)
+		fmt.Fprintf(w, ", get p50 / raw TCP %.2f, get p50 / yamux stream %.2f", r.GetOverTCP, r.GetOverYamux)
+	}
+	fmt.Fprint(w, "\n\n")
 
 	if rep.Files != nil {
 		writeFilesTables(w, rep.Files, rep.Replicas)
