@@ -18,7 +18,7 @@ import (
 // cluster's file system (cluster.PutFile and the others).
 
 func runPut(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-	local, path := cmd.Args[0], cmd.Args[1]
+	local, path := cmd.Args[0], ringPath(cmd.Args[1])
 	if st, err := os.Stat(local); err == nil && st.IsDir() {
 		return nil, errorf(ErrUsage, "put: %s is a directory — put copies one file (cp -r on a mount copies a tree)", quote(local))
 	}
@@ -77,14 +77,24 @@ func pathErr(err error) error {
 	return err
 }
 
+// ringPath is a PATH argument as the file system reads it: from the
+// root, with or without the leading "/" ("notes.txt" is "/notes.txt"), so
+// that the results name it as ls does.
+func ringPath(p string) string {
+	if p == "" || strings.HasPrefix(p, "/") {
+		return p // an empty path stays one, and is refused as such
+	}
+	return "/" + p
+}
+
 func runCat(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-	return c.CatFile(ctx, cmd.Args[0])
+	return c.CatFile(ctx, ringPath(cmd.Args[0]))
 }
 
 func runLs(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	path := "/"
 	if len(cmd.Args) == 1 {
-		path = cmd.Args[0]
+		path = ringPath(cmd.Args[0])
 	}
 	return c.ListFiles(ctx, path)
 }
@@ -94,16 +104,16 @@ func init() {
 	runners["cat"] = runCat
 	runners["ls"] = runLs
 	runners["mkdir"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-		return c.MakeDir(ctx, cmd.Args[0])
+		return c.MakeDir(ctx, ringPath(cmd.Args[0]))
 	}
 	runners["rm"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-		return c.RemoveFile(ctx, cmd.Args[0])
+		return c.RemoveFile(ctx, ringPath(cmd.Args[0]))
 	}
 	runners["stat"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-		return c.StatFile(ctx, cmd.Args[0])
+		return c.StatFile(ctx, ringPath(cmd.Args[0]))
 	}
 	runners["where"] = func(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-		return c.WhereFile(ctx, cmd.Args[0])
+		return c.WhereFile(ctx, ringPath(cmd.Args[0]))
 	}
 }
 

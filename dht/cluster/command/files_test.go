@@ -127,6 +127,26 @@ func TestFileCommandsOnAnOpenFile(t *testing.T) {
 	}
 }
 
+// A PATH without its leading "/" is read from the root, and the results
+// name it as ls does.
+func TestFileCommandsNameRelativePathsFromTheRoot(t *testing.T) {
+	c := startMem(t, 4)
+	local := filepath.Join(t.TempDir(), "x")
+	if err := os.WriteFile(local, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ line, prefix string }{
+		{"put " + local + " rel.txt", "stored /rel.txt: 5 bytes"},
+		{"stat rel.txt", "/rel.txt: file, 5 bytes"},
+		{"where rel.txt", "/rel.txt: 5 bytes"},
+		{"rm rel.txt", "removed /rel.txt"},
+	} {
+		if r := run(t, c, tt.line); !strings.HasPrefix(r.Text, tt.prefix) {
+			t.Errorf("%s: %q, want it to start %q", tt.line, r.Text, tt.prefix)
+		}
+	}
+}
+
 // TestFileCommandErrors: every bad input is one sentence naming the
 // problem, and leaves nothing behind.
 func TestFileCommandErrors(t *testing.T) {
