@@ -549,7 +549,9 @@ func (m *Model) syncKeys() {
 		km.Leave.set(st == cluster.StateAlive, is+": only a live node can leave gracefully")
 		if n.Remote {
 			// Started elsewhere: only its own process can bring it back or leave.
-			km.Revive.set(false, n.Name+" runs elsewhere: start its process again to bring it back")
+			if st == cluster.StateDown || st == cluster.StateLeft {
+				km.Revive.set(false, n.Name+" runs elsewhere: start its process again to bring it back")
+			}
 			km.Leave.set(false, n.Name+" runs elsewhere: SIGTERM its process to make it leave")
 		}
 		km.Pause.set(st == cluster.StateAlive || st == cluster.StatePaused, is+": only a live node can be paused")

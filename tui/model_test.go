@@ -849,3 +849,22 @@ func TestKeyPromptWithTheOriginDown(t *testing.T) {
 		t.Fatalf("get with the origin down ran %q, want %q", got, "get foo")
 	}
 }
+
+// v on a node started elsewhere says why it cannot: a live one is alive,
+// a down one needs its process started again.
+func TestReviveRemoteSaysWhy(t *testing.T) {
+	for _, tc := range []struct {
+		node, want string
+	}{{"n3", "n3 is alive"}, {"n5", "n5 runs elsewhere: start its process again"}} {
+		s := ring16()
+		for i := range s.Nodes {
+			s.Nodes[i].Remote = true
+		}
+		m, f := newTestModel(t, s, 120, 40)
+		m.selected = tc.node
+		press(t, m, "v")
+		if got := f.executed(); len(got) != 0 || !strings.Contains(m.message, tc.want) {
+			t.Errorf("v on remote %s: ran %q, message %q; want nothing run and %q", tc.node, got, m.message, tc.want)
+		}
+	}
+}
