@@ -421,6 +421,7 @@ func (c *Cluster) remoteSnapshotsLocked() []NodeSnapshot {
 			ns.State = StateDown // not answering now
 		}
 		ns.Remote = true
+		ns.Side = c.sideOfLocked(r.as) // this cluster's partition, not the member's own view
 		out = append(out, ns)
 	}
 	return out

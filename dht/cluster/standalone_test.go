@@ -212,6 +212,11 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	if pr, err := c.Partition([]string{via}); err != nil || !slices.Contains(pr.NotApplied, via) || slices.Contains(pr.NotApplied, "n0") {
 		t.Fatalf("partition %s (no admin there): %+v, %v; want it named as not applied, and n0 not", via, pr, err)
 	}
+	for _, r := range c.Nodes().Nodes { // remote members have a side too
+		if want := map[bool]string{true: SideB, false: SideA}[r.Name == via]; r.Side != want {
+			t.Errorf("under the partition %s is on side %q, want %q", r.Name, r.Side, want)
+		}
+	}
 	c.Heal()
 	if pr, err := a.Partition([]string{via}); !errors.Is(err, ErrAdminRefused) {
 		t.Fatalf("partition through an attached cluster of members without admin: %+v, %v; want ErrAdminRefused", pr, err)

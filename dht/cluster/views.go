@@ -165,7 +165,7 @@ func (c *Cluster) Nodes() NodesView {
 	}
 	for _, ns := range c.remoteSnapshotsLocked() {
 		r := NodeRow{Name: ns.Name, ID: RingID{ID: ns.ID, Bits: c.cfg.Chord.Bits}, Addr: ns.Addr, State: ns.State,
-			RingPosition: RingID{ID: ns.ID, Bits: c.cfg.Chord.Bits}.Fraction(), Remote: true,
+			RingPosition: RingID{ID: ns.ID, Bits: c.cfg.Chord.Bits}.Fraction(), Remote: true, Side: ns.Side,
 			Owned: ns.Keys.Owned, Replicas: ns.Keys.Replicas, Keys: ns.Keys.Owned + ns.Keys.Replicas}
 		if st := ns.Chord; st.Joined && ns.State == StateAlive {
 			r.Joined, r.Pred, r.Succ = true, c.refLocked(st.Predecessor), c.refLocked(st.Successor())
