@@ -433,7 +433,9 @@ func (m *Model) onFindKey(msg tea.KeyPressMsg) {
 		return
 	case km.Run.matches(msg):
 		if m.mode == modeFind {
-			m.setMessage("", stNone)
+			if _, ok := m.findNode(strings.TrimSpace(m.editor.value())); ok {
+				m.setMessage("", stNone)
+			} // else "no node matches …" stays: enter found nothing
 		}
 		m.mode = modeNormal
 		return

@@ -868,3 +868,17 @@ func TestReviveRemoteSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// "/" and enter with a name no node has leaves the warning up, not a blank
+// line as if something had been found.
+func TestFindWithNoMatchSaysSo(t *testing.T) {
+	m, _ := newTestModel(t, ring16(), 120, 40)
+	press(t, m, "/", "z", "z", "z", "enter")
+	if !strings.Contains(m.message, "no node matches zzz") {
+		t.Fatalf("after / zzz enter the message line reads %q", m.message)
+	}
+	press(t, m, "/", "n", "3", "enter")
+	if m.selected != "n3" || m.message != "" {
+		t.Fatalf("after / n3 enter: selected %s, message %q", m.selected, m.message)
+	}
+}
