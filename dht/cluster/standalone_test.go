@@ -141,11 +141,7 @@ func TestStandaloneRefusesAdmin(t *testing.T) {
 func TestRemoteMembersAndAttach(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes = 4
-	c, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := startWith(t, context.Background(), cfg)
 	addr := c.Nodes().Nodes[0].Addr
 	var joined []*Standalone
 	for range 2 {
@@ -170,11 +166,7 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 
 	acfg := DefaultConfig()
 	acfg.Nodes, acfg.Attach = 0, addr
-	a, err := Start(ctx, acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := startWith(t, ctx, acfg)
 	awaitRows(t, a, 6)
 	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
 		t.Fatal(err)
@@ -304,18 +296,10 @@ func awaitRows(t *testing.T, c *Cluster, n int) {
 func TestJoinedClusterAddsThroughRemotes(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes = 4
-	c, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := startWith(t, context.Background(), cfg)
 	jcfg := DefaultConfig()
 	jcfg.Nodes, jcfg.Join = 1, c.Nodes().Nodes[0].Addr
-	j, err := Start(context.Background(), jcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
+	j := startWith(t, context.Background(), jcfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	awaitRows(t, j, 5)
@@ -343,20 +327,12 @@ func TestJoinedClusterAddsThroughRemotes(t *testing.T) {
 func TestAttachedPausesAndResumesAMember(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes, cfg.Admin = 4, true
-	c, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := startWith(t, context.Background(), cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	acfg := DefaultConfig()
 	acfg.Nodes, acfg.Attach = 0, c.Nodes().Nodes[0].Addr
-	a, err := Start(ctx, acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := startWith(t, ctx, acfg)
 	awaitRows(t, a, 4)
 	must(t, "pause n2 through the attached program", a.Pause("n2"))
 	if st := c.Nodes().Nodes[2].State; st != StatePaused {
@@ -380,11 +356,7 @@ func TestStandaloneLastLeaveLosesKeys(t *testing.T) {
 	awaitIdeal(t, ns[0], []string{ns[0].Addr(), ns[1].Addr()})
 	acfg := DefaultConfig()
 	acfg.Nodes, acfg.Attach = 0, ns[0].Addr()
-	a, err := Start(ctx, acfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := startWith(t, ctx, acfg)
 	awaitRows(t, a, 2)
 	for _, k := range []string{"a", "b", "c"} {
 		if _, err := a.Set(ctx, k, "v", ""); err != nil {
@@ -395,7 +367,7 @@ func TestStandaloneLastLeaveLosesKeys(t *testing.T) {
 		t.Fatalf("leave with a member left behind: %v", err)
 	}
 	awaitIdeal(t, ns[0], []string{ns[0].Addr()})
-	err = ns[0].Leave(ctx)
+	err := ns[0].Leave(ctx)
 	if !errors.Is(err, ErrNoLiveNode) || !strings.Contains(err.Error(), "no node took its 3 keys") {
 		t.Fatalf("leave of the last member: %v, want ErrNoLiveNode saying its 3 keys are gone", err)
 	}
@@ -407,11 +379,7 @@ func TestStandaloneLastLeaveLosesKeys(t *testing.T) {
 func TestJoinedClusterRehashesTakenIDs(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes, cfg.Chord.Bits = 10, 6
-	c, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := startWith(t, context.Background(), cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	jcfg := DefaultConfig()
@@ -428,4 +396,15 @@ func TestJoinedClusterRehashesTakenIDs(t *testing.T) {
 	if cr := c.Check(); len(cr.Violations) != 0 || cr.Live != 30 {
 		t.Fatalf("check of the joined ring: %+v", cr)
 	}
+}
+
+// startWith starts a cluster of cfg and closes it when the test ends.
+func startWith(t *testing.T, ctx context.Context, cfg Config) *Cluster {
+	t.Helper()
+	c, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
