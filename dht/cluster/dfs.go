@@ -397,6 +397,9 @@ type FileOpResult struct {
 	FileInfo
 	// Replaced, for put: a file of that name was there and is replaced.
 	Replaced bool `json:"replaced,omitempty"`
+	// NoRecord, for rm: the name's record was on no live node, and only
+	// the name was removed (dfs.FS.RemoveEntry).
+	NoRecord bool `json:"no_record,omitempty"`
 }
 
 // FileList is the result of ls: the entries of a directory (or the file
@@ -506,6 +509,19 @@ func (c *Cluster) RemoveFile(ctx context.Context, path string) (FileOpResult, er
 		return FileOpResult{}, err
 	}
 	a, err := fsys.Resolve(ctx, path)
+	if errors.Is(err, dfs.ErrNoRecord) && !errors.Is(err, dfs.ErrUnavailable) {
+		// Its record is on no live node, lost or on nodes that are down:
+		// a lookup keeps such a name, so rm is the way to remove it.
+		e, rerr := fsys.RemoveEntryPath(ctx, path)
+		if rerr != nil {
+			return FileOpResult{}, fsErr("rm", path, rerr)
+		}
+		kind := "file"
+		if e.Kind == dfs.KindDir {
+			kind = "dir"
+		}
+		return FileOpResult{FileInfo: FileInfo{Path: path, Kind: kind, Ino: fmt.Sprintf("%016x", e.Ino)}, NoRecord: true}, nil
+	}
 	if err == nil {
 		err = fsys.RemovePath(ctx, path)
 	}

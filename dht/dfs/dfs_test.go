@@ -876,25 +876,10 @@ func TestPausedHoldersLoseNoFile(t *testing.T) {
 	r := newRing(t, 8, nil)
 	ctx := ctxT(t)
 	data := pattern(50, 9000)
-	holders := func(path string) []string {
-		w, err := r.c.WhereFile(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return w.Inode.Holders
-	}
-	// A file none of whose inode's holders holds the root (inode numbers
-	// are random), so that pausing them leaves the root readable.
-	r.put("/f", data)
-	for try := 0; slices.ContainsFunc(holders("/f"), func(n string) bool { return slices.Contains(holders("/"), n) }); try++ {
-		if try == 50 {
-			t.Fatal("no inode of 50 has holders apart from the root's")
-		}
-		r.put("/f", data) // a new inode
-	}
+	r.putApartFromRoot("/f", data)
 	r.put("/g", []byte("other"))
 	pauseHolders := func(path string) []string {
-		hs := holders(path)
+		hs := r.inodeHolders(path)
 		for _, n := range hs {
 			if err := r.c.Pause(n); err != nil {
 				t.Fatal(err)
@@ -932,7 +917,65 @@ func TestPausedHoldersLoseNoFile(t *testing.T) {
 	if _, err := r.fs.WriteFile(ctx, "/new", strings.NewReader("x"), 0o644); err == nil {
 		t.Fatal("put into the root with its holders paused succeeded: into a new, empty root?")
 	}
+	// A mkdir (as the mount calls it, with no read of the root first) too.
+	if _, err := r.fs.Mkdir(ctx, dfs.RootIno, "x", 0o755); !errors.Is(err, dfs.ErrUnavailable) {
+		t.Fatalf("mkdir in the root with its holders paused: %v, want unavailable", err)
+	}
 	resume(paused)
 	r.mustEqual("/f", data)
 	r.mustEqual("/g", []byte("other"))
+}
+
+// A name whose record was lost for good (every holder of its inode
+// crashed) reads as not found but is kept, as it might come back; rm
+// removes the name, and says that is all it could do.
+func TestRemoveANameWhoseRecordIsLost(t *testing.T) {
+	r := newRing(t, 8, nil)
+	ctx := ctxT(t)
+	r.putApartFromRoot("/lost", []byte("gone with its holders"))
+	for _, n := range r.inodeHolders("/lost") {
+		if err := r.c.Kill(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.c.Wait(ctx, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.fs.Resolve(ctx, "/lost"); !errors.Is(err, dfs.ErrNotFound) || !errors.Is(err, dfs.ErrNoRecord) {
+		t.Fatalf("/lost after its holders crashed: %v, want not found, no record", err)
+	}
+	res, err := r.c.RemoveFile(ctx, "/lost")
+	if err != nil || !res.NoRecord {
+		t.Fatalf("rm /lost: %+v %v, want the name removed", res, err)
+	}
+	ents, err := r.fs.ReadDir(ctx, dfs.RootIno)
+	if err != nil || len(ents) != 0 {
+		t.Fatalf("root after rm of the lost name: %v %v", names(ents), err)
+	}
+}
+
+// inodeHolders names the nodes that hold the inode of path.
+func (r *ring) inodeHolders(path string) []string {
+	r.t.Helper()
+	w, err := r.c.WhereFile(ctxT(r.t), path)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return w.Inode.Holders
+}
+
+// putApartFromRoot stores data at path under an inode none of whose
+// holders holds the root directory (inode numbers are random: it puts
+// again until one is), so that a test can pause or kill them and still
+// read the root.
+func (r *ring) putApartFromRoot(path string, data []byte) {
+	r.t.Helper()
+	r.put(path, data)
+	root := r.inodeHolders("/")
+	for try := 0; slices.ContainsFunc(r.inodeHolders(path), func(n string) bool { return slices.Contains(root, n) }); try++ {
+		if try == 50 {
+			r.t.Fatal("no inode of 50 has holders apart from the root's")
+		}
+		r.put(path, data) // a new inode
+	}
 }

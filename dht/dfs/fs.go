@@ -184,11 +184,17 @@ func (f *FS) readRaw(ctx context.Context, ino uint64) (raw []byte, ver dht.Versi
 	return raw, ver, found, err
 }
 
-// errNoRecord marks an inode that reads as absent without a tombstone:
+// ErrNoRecord marks an inode that reads as absent without a tombstone:
 // never written, or no live node holds it now (its holders are paused,
 // cut off, or lost). Unlike a deleted inode, it may come back, so its
-// directory entry is kept (Lookup).
-var errNoRecord = errors.New("no live node holds its record")
+// directory entry is kept (Lookup), unless RemoveEntry removes it.
+var ErrNoRecord = errors.New("no live node holds its record")
+
+// errRootUnreachable: the root directory, read before, reads as absent
+// now: its holders are paused or cut off (or all crashed: then it stays
+// so until the program starts again). Creating it afresh would hide the
+// whole tree behind an empty root whose newer version wins.
+var errRootUnreachable = fmt.Errorf("the root directory: %w: %w", ErrUnavailable, ErrNoRecord)
 
 // readInode reads and decodes inode ino. The root is created (empty) the
 // first time it is read, unless this FS has seen it before.
@@ -202,10 +208,10 @@ func (f *FS) readInode(ctx context.Context, ino uint64) (*Inode, dht.Version, er
 		if !found {
 			switch {
 			case seen && ver.IsZero():
-				return nil, ver, fmt.Errorf("the root directory: %w: %w", ErrUnavailable, errNoRecord)
+				return nil, ver, errRootUnreachable
 			case ino != RootIno || attempt > 0:
 				if ver.IsZero() {
-					return nil, ver, fmt.Errorf("inode %d: %w: %w", ino, ErrNotFound, errNoRecord)
+					return nil, ver, fmt.Errorf("inode %d: %w: %w", ino, ErrNotFound, ErrNoRecord)
 				}
 				return nil, ver, fmt.Errorf("inode %d: %w", ino, ErrNotFound)
 			}
@@ -254,6 +260,7 @@ func (f *FS) update(ctx context.Context, ino uint64, change func(in *Inode) erro
 	var last []byte // the record last written, whose outcome is unknown
 	var lastIn *Inode
 	for attempt := 0; attempt < 4*f.cfg.Attempts; attempt++ {
+		seen := ino == RootIno && f.rootSeen.Load() // before the read, as in readInode
 		raw, ver, found, err := f.readRaw(ctx, ino)
 		if err != nil {
 			return nil, ver, err
@@ -262,13 +269,21 @@ func (f *FS) update(ctx context.Context, ino uint64, change func(in *Inode) erro
 			return lastIn, ver, nil
 		}
 		if !found {
-			if ino == RootIno {
+			switch {
+			case seen && ver.IsZero():
+				return nil, ver, errRootUnreachable
+			case ino == RootIno:
 				if err := f.createRoot(ctx); err != nil {
 					return nil, ver, err
 				}
 				continue
+			case ver.IsZero():
+				return nil, ver, fmt.Errorf("inode %d: %w: %w", ino, ErrNotFound, ErrNoRecord)
 			}
 			return nil, ver, fmt.Errorf("inode %d: %w", ino, ErrNotFound)
+		}
+		if ino == RootIno {
+			f.rootSeen.Store(true)
 		}
 		in, err := decodeInode(raw)
 		if err != nil {
@@ -377,7 +392,7 @@ func (f *FS) Stat(ctx context.Context, ino uint64) (Attr, error) {
 
 // Lookup returns the attributes of name in directory dir. An entry whose
 // inode was deleted (a removal interrupted by a crash) is removed and
-// reported as not found; one whose inode no live node holds (errNoRecord)
+// reported as not found; one whose inode no live node holds (ErrNoRecord)
 // is reported as not found and kept.
 func (f *FS) Lookup(ctx context.Context, dir uint64, name string) (Attr, error) {
 	if err := CheckName(name); err != nil {
@@ -398,7 +413,7 @@ func (f *FS) Lookup(ctx context.Context, dir uint64, name string) (Attr, error) 
 		if !errors.Is(err, ErrNotFound) {
 			return a, err
 		}
-		if errors.Is(err, errNoRecord) {
+		if errors.Is(err, ErrNoRecord) {
 			return Attr{}, fmt.Errorf("%q: %w", name, err) // kept: it may come back
 		}
 		if e.Ino == gone || attempt == 3 {
@@ -409,6 +424,29 @@ func (f *FS) Lookup(ctx context.Context, dir uint64, name string) (Attr, error) 
 		}
 		gone = e.Ino // the name may have been pointed at a new inode meanwhile
 	}
+}
+
+// RemoveEntry removes name from directory dir whatever its inode holds:
+// for an entry whose inode no live node holds (ErrNoRecord), which a
+// lookup reports as not found and keeps. If the record comes back, what
+// it names is no longer reachable by a path (its blocks stay: see
+// Collect). It returns the entry removed.
+func (f *FS) RemoveEntry(ctx context.Context, dir uint64, name string) (Dirent, error) {
+	if err := CheckName(name); err != nil {
+		return Dirent{}, err
+	}
+	var gone Dirent
+	_, _, err := f.update(ctx, dir, func(d *Inode) error {
+		i, ok := d.lookup(name)
+		if !ok {
+			return fmt.Errorf("%q: %w", name, ErrNotFound)
+		}
+		gone = d.Entries[i]
+		d.removeEntry(name)
+		d.Mtime = f.now().UnixNano()
+		return nil
+	})
+	return gone, err
 }
 
 // dropDangling removes entry e from dir if it still names e.Ino, whose

@@ -77,7 +77,10 @@ func (f *FS) walk(ctx context.Context, names []string) (Attr, error) {
 			return Attr{}, fmt.Errorf("/%s: %w", strings.Join(names[:i], "/"), ErrNotDir)
 		}
 		a, err = f.Lookup(ctx, a.Ino, n)
-		if errors.Is(err, ErrNotFound) {
+		switch {
+		case errors.Is(err, ErrNoRecord): // not found for now; rm can remove the name
+			return Attr{}, fmt.Errorf("/%s: %w: %w", strings.Join(names[:i+1], "/"), ErrNotFound, ErrNoRecord)
+		case errors.Is(err, ErrNotFound):
 			return Attr{}, fmt.Errorf("/%s: %w", strings.Join(names[:i+1], "/"), ErrNotFound)
 		}
 	}
@@ -130,6 +133,15 @@ func (f *FS) RemovePath(ctx context.Context, p string) error {
 		return fmt.Errorf("%s: %w", p, ErrNotDir)
 	}
 	return f.Unlink(ctx, d.Ino, name)
+}
+
+// RemoveEntryPath is RemoveEntry for the last name of p.
+func (f *FS) RemoveEntryPath(ctx context.Context, p string) (Dirent, error) {
+	d, name, err := f.parent(ctx, p)
+	if err != nil {
+		return Dirent{}, err
+	}
+	return f.RemoveEntry(ctx, d.Ino, name)
 }
 
 // RenamePath moves from to to; a directory cannot move into itself.
@@ -395,7 +407,7 @@ func (f *FS) List(ctx context.Context, p string) ([]Entry, error) {
 		switch {
 		case errs[i] == nil:
 			kept = append(kept, e)
-		case errors.Is(errs[i], errNoRecord): // left out, and kept: it may come back
+		case errors.Is(errs[i], ErrNoRecord): // left out, and kept: it may come back
 		case errors.Is(errs[i], ErrNotFound):
 			f.dropDangling(ctx, a.Ino, ents[i])
 		default:

@@ -131,6 +131,9 @@ func fileText(cmd string, data any) (string, bool) {
 		case "mkdir":
 			return fmt.Sprintf("created directory %s (inode %s)", d.Path, shortIno(d.Ino)), true
 		case "rm":
+			if d.NoRecord {
+				return "removed the name " + d.Path + ": its record is on no live node (lost, or its holders are down), so what it named, if it comes back, has no name", true
+			}
 			if d.Kind == "dir" {
 				return "removed directory " + d.Path, true
 			}
