@@ -416,7 +416,12 @@ func (c *Cluster) Leave(ctx context.Context, node string) error {
 	c.mu.RLock()
 	st := m.state
 	opTimeout := c.cfg.OpTimeout
-	last := len(c.liveLocked()) == 1 && len(c.liveRemotesLocked()) == 0
+	last := len(c.liveRemotesLocked()) == 0 // no other member, live or paused, holds copies
+	for _, o := range c.members {
+		if o != m && (o.state == StateAlive || o.state == StatePaused) {
+			last = false
+		}
+	}
 	c.mu.RUnlock()
 	if st != StateAlive {
 		return errorf(ErrNodeState, "leave: %s — only a live node can leave gracefully", stateText(m.name, st))
@@ -576,9 +581,16 @@ func (c *Cluster) Partition(nodes []string) (PartitionReport, error) {
 	}
 	what := "partition " + strings.Join(names, " ")
 	f := c.beginFault(what)
+	inB := make(map[string]bool, len(addrs))
+	for _, a := range addrs {
+		inB[a] = true
+	}
 	c.mu.Lock()
 	for _, m := range c.members {
 		m.partitioned = group[m]
+	}
+	for _, r := range c.remotes { // at once with the flag (partitionRemotes tells them later)
+		r.as.partitioned = inB[r.addr]
 	}
 	c.partitioned = true
 	rep := PartitionReport{Nodes: names, Replaced: c.sideB}

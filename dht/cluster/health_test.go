@@ -661,3 +661,22 @@ func TestSmallRingNote(t *testing.T) {
 		}
 	}
 }
+
+// A leave with a paused member left is not the last: the paused node still
+// holds copies, and the leave does not say the keys are gone.
+func TestLeaveBesideAPausedNodeIsNotTheLast(t *testing.T) {
+	ctx := context.Background()
+	c := startCluster(t, memConfig(2))
+	wait(t, c)
+	_, err := c.Set(ctx, "k", "v", "")
+	must(t, "set", err)
+	must(t, "pause", c.Pause("n0"))
+	if err := c.Leave(ctx, "n1"); errors.Is(err, ErrNoLiveNode) {
+		t.Fatalf("leave beside a paused node: %v, want no claim that the keys are gone", err)
+	}
+	must(t, "resume", c.Resume("n0"))
+	g, err := c.Get(ctx, "k", "n0")
+	if err != nil || !g.Found || g.Value != "v" {
+		t.Fatalf("get k from the resumed n0: %+v %v", g, err)
+	}
+}

@@ -408,3 +408,31 @@ func startWith(t *testing.T, ctx context.Context, cfg Config) *Cluster {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// rechooseIDLocked gives a node whose identifier a join found taken a free
+// one, and with nodes named by identifier its name follows; an identifier
+// given in Config.IDs is not changed.
+func TestRechooseID(t *testing.T) {
+	cfg := memConfig(3)
+	cfg.Chord.Bits, cfg.Names = 8, NamesID
+	c := startCluster(t, cfg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.members[1]
+	old := m.id
+	if !c.rechooseIDLocked(m) {
+		t.Fatal("no new identifier")
+	}
+	for _, o := range c.members {
+		if o != m && o.id == m.id {
+			t.Fatalf("new identifier %s is %s's", m.id.Label(8), o.name)
+		}
+	}
+	if m.id == old || !c.idsTaken[old] || m.name != idName(m.id) {
+		t.Fatalf("after a re-choice: id %s (was %s), taken %v, name %s", m.id.Label(8), old.Label(8), c.idsTaken, m.name)
+	}
+	c.cfg.IDs = []chord.ID{m.id}
+	if c.rechooseIDLocked(m) {
+		t.Fatal("an identifier given in Config.IDs was changed")
+	}
+}

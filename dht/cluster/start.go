@@ -730,6 +730,7 @@ func (c *Cluster) boot(ctx context.Context, m *member, contacts []string) error 
 		c.mu.Lock()
 		again := errors.Is(err, chord.ErrIDCollision) && k < maxRehash && c.rechooseIDLocked(m)
 		nc.ID = m.id
+		dc.Logger = c.log.With("node", m.name) // renamed with NamesID
 		c.mu.Unlock()
 		if !again {
 			return fail(err)

@@ -202,9 +202,9 @@ func (c *Cluster) leaveHost(ctx context.Context, node string) error {
 	c.mu.RLock()
 	st := hostStateLocked(h)
 	opTimeout := c.cfg.OpTimeout
-	last := len(c.liveRemotesLocked()) == 0
-	for _, m := range c.liveLocked() {
-		if m.host != h {
+	last := len(c.liveRemotesLocked()) == 0 // no other member, live or paused, holds copies
+	for _, m := range c.members {
+		if m.host != h && (m.state == StateAlive || m.state == StatePaused) {
 			last = false
 		}
 	}
