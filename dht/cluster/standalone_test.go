@@ -141,7 +141,7 @@ func TestStandaloneRefusesAdmin(t *testing.T) {
 func TestRemoteMembersAndAttach(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes = 4
-	c := startWith(t, context.Background(), cfg)
+	c := startWith(t, cfg)
 	addr := c.Nodes().Nodes[0].Addr
 	var joined []*Standalone
 	for range 2 {
@@ -166,7 +166,7 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 
 	acfg := DefaultConfig()
 	acfg.Nodes, acfg.Attach = 0, addr
-	a := startWith(t, ctx, acfg)
+	a := startWith(t, acfg)
 	awaitRows(t, a, 6)
 	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
 		t.Fatal(err)
@@ -296,10 +296,10 @@ func awaitRows(t *testing.T, c *Cluster, n int) {
 func TestJoinedClusterAddsThroughRemotes(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes = 4
-	c := startWith(t, context.Background(), cfg)
+	c := startWith(t, cfg)
 	jcfg := DefaultConfig()
 	jcfg.Nodes, jcfg.Join = 1, c.Nodes().Nodes[0].Addr
-	j := startWith(t, context.Background(), jcfg)
+	j := startWith(t, jcfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	awaitRows(t, j, 5)
@@ -327,12 +327,12 @@ func TestJoinedClusterAddsThroughRemotes(t *testing.T) {
 func TestAttachedPausesAndResumesAMember(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes, cfg.Admin = 4, true
-	c := startWith(t, context.Background(), cfg)
+	c := startWith(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	acfg := DefaultConfig()
 	acfg.Nodes, acfg.Attach = 0, c.Nodes().Nodes[0].Addr
-	a := startWith(t, ctx, acfg)
+	a := startWith(t, acfg)
 	awaitRows(t, a, 4)
 	must(t, "pause n2 through the attached program", a.Pause("n2"))
 	if st := c.Nodes().Nodes[2].State; st != StatePaused {
@@ -356,7 +356,7 @@ func TestStandaloneLastLeaveLosesKeys(t *testing.T) {
 	awaitIdeal(t, ns[0], []string{ns[0].Addr(), ns[1].Addr()})
 	acfg := DefaultConfig()
 	acfg.Nodes, acfg.Attach = 0, ns[0].Addr()
-	a := startWith(t, ctx, acfg)
+	a := startWith(t, acfg)
 	awaitRows(t, a, 2)
 	for _, k := range []string{"a", "b", "c"} {
 		if _, err := a.Set(ctx, k, "v", ""); err != nil {
@@ -379,7 +379,7 @@ func TestStandaloneLastLeaveLosesKeys(t *testing.T) {
 func TestJoinedClusterRehashesTakenIDs(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Nodes, cfg.Chord.Bits = 10, 6
-	c := startWith(t, context.Background(), cfg)
+	c := startWith(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	jcfg := DefaultConfig()
@@ -399,9 +399,9 @@ func TestJoinedClusterRehashesTakenIDs(t *testing.T) {
 }
 
 // startWith starts a cluster of cfg and closes it when the test ends.
-func startWith(t *testing.T, ctx context.Context, cfg Config) *Cluster {
+func startWith(t *testing.T, cfg Config) *Cluster {
 	t.Helper()
-	c, err := Start(ctx, cfg)
+	c, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
