@@ -193,6 +193,10 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	if held != cfg.DHT.Replicas {
 		t.Fatalf("the attached cluster lists %d copies of k, want %d", held, cfg.DHT.Replicas)
 	}
+	// stats lists the members started elsewhere, as they report themselves.
+	if st := a.Stats(); len(st.Nodes) != 6 || st.Calls == 0 || st.Served == 0 {
+		t.Fatalf("stats through the attached cluster: %d members, %d calls, %d served; want 6 and some calls", len(st.Nodes), st.Calls, st.Served)
+	}
 	if err := a.Kill(via); !errors.Is(err, ErrAdminRefused) {
 		t.Fatalf("kill %s (no admin): %v, want ErrAdminRefused", via, err)
 	}

@@ -273,15 +273,32 @@ func (c *Cluster) Keys(node string) (KeyList, error) {
 func (c *Cluster) Stats() StatsView {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	v := StatsView{Nodes: make([]NodeStats, 0, len(c.members)), EventsDropped: c.evDropped.Load()}
+	v := StatsView{Nodes: make([]NodeStats, 0, len(c.members)+len(c.remotes)), EventsDropped: c.evDropped.Load()}
+	type row struct {
+		name  string
+		state State
+		rpc   RPCStats
+		st    *chord.Status
+	}
+	rows := make([]row, 0, len(c.members)+len(c.remotes))
 	for _, m := range c.members {
-		r := rpcStatsLocked(m)
-		s := NodeStats{Name: m.name, State: m.state, Calls: r.Calls, Errors: r.Errors, Served: r.Served,
-			BytesIn: r.BytesIn, BytesOut: r.BytesOut, P50: r.P50, P99: r.P99, AuthRefused: r.AuthRefused,
-			Dials: r.Dials, Evicted: r.Evicted}
+		r := row{name: m.name, state: m.state, rpc: rpcStatsLocked(m)}
 		if m.node != nil {
 			st := m.node.Status()
-			s.Lookups, s.LookupFailures, s.Rounds = st.Lookups, st.LookupFailures, st.Rounds
+			r.st = &st
+		}
+		rows = append(rows, r)
+	}
+	for _, ns := range c.remoteSnapshotsLocked() { // members started elsewhere: as they last reported
+		rows = append(rows, row{name: ns.Name, state: ns.State, rpc: ns.RPC, st: &ns.Chord})
+	}
+	for _, row := range rows {
+		r := row.rpc
+		s := NodeStats{Name: row.name, State: row.state, Calls: r.Calls, Errors: r.Errors, Served: r.Served,
+			BytesIn: r.BytesIn, BytesOut: r.BytesOut, P50: r.P50, P99: r.P99, AuthRefused: r.AuthRefused,
+			Dials: r.Dials, Evicted: r.Evicted}
+		if row.st != nil {
+			s.Lookups, s.LookupFailures, s.Rounds = row.st.Lookups, row.st.LookupFailures, row.st.Rounds
 		}
 		v.Calls += s.Calls
 		v.Errors += s.Errors
