@@ -54,6 +54,7 @@ type Node struct {
 	nextFinger int // next finger index FixFingers refreshes
 
 	lost            []lostNode // nodes that stopped answering, newest first (unify.go)
+	departed        []departure // neighbours that announced their departure, oldest first
 	stabilizeRounds uint64
 
 	peers peerTable // when each peer last answered (Config.LivenessWindow)
@@ -810,6 +811,51 @@ func (n *Node) distinctFingersLocked() []NodeRef {
 	return out
 }
 
+// Departure is a neighbour's announced departure (a leaving call): its
+// address and how long before the report the node heard of it. Observers
+// tell a node that left from one that crashed by it.
+type Departure struct {
+	Addr string
+	Ago  time.Duration
+}
+
+// departure is a Departure as the node keeps it.
+type departure struct {
+	addr string
+	at   time.Time
+}
+
+// Departures heard are kept for departureMemory, at most maxDepartures.
+const (
+	departureMemory = time.Minute
+	maxDepartures   = 16
+)
+
+// noteDepartureLocked records that the node at addr announced its
+// departure. Caller holds n.mu.
+func (n *Node) noteDepartureLocked(addr string) {
+	n.departed = slices.DeleteFunc(n.departed, func(d departure) bool { return d.addr == addr })
+	if len(n.departed) >= maxDepartures {
+		n.departed = n.departed[1:]
+	}
+	n.departed = append(n.departed, departure{addr: addr, at: time.Now()})
+}
+
+// Departures lists the neighbours that announced their departure to this
+// node in the last minute, oldest first.
+func (n *Node) Departures() []Departure {
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []Departure
+	for _, d := range n.departed {
+		if ago := now.Sub(d.at); ago < departureMemory {
+			out = append(out, Departure{Addr: d.addr, Ago: ago})
+		}
+	}
+	return out
+}
+
 // serveLeaving applies a neighbour's voluntary departure (paper §IV-E.3).
 func (n *Node) serveLeaving(req []byte) []byte {
 	d := decoder{b: req, intern: &internedAddrs}
@@ -837,6 +883,7 @@ func (n *Node) serveLeaving(req []byte) []byte {
 		n.mu.Unlock()
 		return []byte{statusNotJoined}
 	}
+	n.noteDepartureLocked(leaver.Addr)
 	oldPred, oldSucc := n.pred, n.succ[0]
 	// Splice the leaver out of the successor list; if it was listed, its own
 	// list (if given) continues ours from where it stood.

@@ -171,9 +171,20 @@ func procAlive(rows []procRow) int {
 	return n
 }
 
+// procState is the state of the member named, or "" if none is listed.
+func procState(rows []procRow, name string) string {
+	for _, r := range rows {
+		if r.name == name {
+			return r.state
+		}
+	}
+	return ""
+}
+
 // TestProcessesCrashAndLeave runs the ring as 8 processes (chordtui node),
 // drives it from an attached REPL, crashes two neighbours with SIGKILL and
-// makes another leave with SIGTERM: no key is lost, and check holds.
+// makes another leave with SIGTERM: the crashed are shown down, the one
+// that left left; no key is lost, and check holds.
 func TestProcessesCrashAndLeave(t *testing.T) {
 	bin := buildBinary(t)
 	first := startNode(t, bin, "--admin")
@@ -223,7 +234,9 @@ func TestProcessesCrashAndLeave(t *testing.T) {
 		_ = v.cmd.Process.Kill()
 		_ = v.cmd.Wait()
 	}
-	awaitProcMembers(t, p, "the two crashed nodes down", func(rows []procRow) bool { return procAlive(rows) == 6 })
+	awaitProcMembers(t, p, "the two crashed nodes down", func(rows []procRow) bool {
+		return procAlive(rows) == 6 && procState(rows, a.start.Name) == "down" && procState(rows, b.start.Name) == "down"
+	})
 	w := p.mustOK("wait 60s")[0]
 	t.Logf("stable %.3f s after %s and %s crashed", w["seconds"], a.start.Name, b.start.Name)
 	readAll("after two adjacent crashes")
@@ -240,7 +253,10 @@ func TestProcessesCrashAndLeave(t *testing.T) {
 	if code != 0 || left.Event != "left" || left.Err != "" {
 		t.Fatalf("SIGTERM: exit status %d, leave line %+v (stderr: %s)", code, left, c.errb.String())
 	}
-	awaitProcMembers(t, p, "the node that left down", func(rows []procRow) bool { return procAlive(rows) == 5 })
+	// Its neighbours heard it go: it is shown left, not down.
+	awaitProcMembers(t, p, "the node that left shown left", func(rows []procRow) bool {
+		return procAlive(rows) == 5 && procState(rows, c.start.Name) == "left"
+	})
 	p.mustOK("wait 60s")
 	readAll("after a graceful leave")
 	// A fault through the admin command: a paused node is listed paused
@@ -253,14 +269,7 @@ func TestProcessesCrashAndLeave(t *testing.T) {
 		}
 	}
 	p.mustOK("pause " + d.start.Name)
-	awaitProcMembers(t, p, d.start.Name+" paused", func(rows []procRow) bool {
-		for _, r := range rows {
-			if r.name == d.start.Name {
-				return r.state == "paused"
-			}
-		}
-		return false
-	})
+	awaitProcMembers(t, p, d.start.Name+" paused", func(rows []procRow) bool { return procState(rows, d.start.Name) == "paused" })
 	p.mustOK("resume "+d.start.Name, "wait 60s")
 	check := p.mustOK("check")[0]
 	if v, ok := check["violations"].([]any); !ok || len(v) != 0 || check["live"] != float64(5) {

@@ -52,6 +52,10 @@ type Observation struct {
 	// Events are the node's last few events in words, oldest first
 	// (empty where the node keeps none).
 	Events []string
+	// Departed are the neighbours that announced their departure to the
+	// node in the last minute (chord.Node.Departures): an observer shows
+	// such a member as left, not down, once it stops answering.
+	Departed []chord.Departure
 }
 
 // RingSettings are the protocol settings every node of a ring must share:
@@ -210,6 +214,9 @@ func ObserveKeys(ctx context.Context, tr chord.Transport, addr string) ([]dht.Ke
 // observation fills what every node reports of its store and rounds.
 func observation(m *member) Observation {
 	o := Observation{}
+	if m.node != nil {
+		o.Departed = m.node.Departures()
+	}
 	if m.store != nil {
 		o.Ready, o.KeysGen = m.store.Ready(), m.store.KeysGen()
 	}

@@ -32,11 +32,21 @@ type remote struct {
 	obs    Observation // its last answer
 	seen   time.Time   // when it last answered
 	misses int         // refreshes in a row it did not answer
+	left   bool        // silent after announcing its departure to a neighbour
 	rounds *roundCounts
 	keys   *remoteKeys
 	// as is the member the judging code sees for it (node and store nil,
 	// remote set); made once, so that verdicts keyed by it carry over.
 	as *member
+}
+
+// silentState is how a member that stopped answering is shown: left if
+// it announced its departure to a neighbour, down otherwise.
+func (r *remote) silentState() State {
+	if r.left {
+		return StateLeft
+	}
+	return StateDown
 }
 
 // remoteMisses is how many refreshes in a row a remote member may miss
@@ -131,9 +141,11 @@ func (c *Cluster) refreshRemotes() {
 	c.mu.RLock()
 	local := map[string]bool{}
 	want := map[string]bool{}
+	var departed []chord.Departure // what the local members heard
 	for _, m := range c.members {
 		local[m.addr] = true
 		if m.node != nil && m.state == StateAlive {
+			departed = append(departed, m.node.Departures()...)
 			// Predecessor and successors only: a member that joined is in
 			// them once the ring is right, and reading every finger of a
 			// large ring each refresh would cost more than the rest.
@@ -179,7 +191,7 @@ func (c *Cluster) refreshRemotes() {
 		}
 		want = next
 	}
-	c.recordRemotes(asked, got)
+	c.recordRemotes(asked, got, departed)
 }
 
 // observeAll observes addrs concurrently (at most observeParallel at
@@ -233,8 +245,22 @@ func pointersOf(st chord.Status) []string {
 
 // recordRemotes records one refresh: answers in got, and every address
 // asked that did not answer counts a miss.
-func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observation) {
+func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observation, departed []chord.Departure) {
 	now := time.Now()
+	// When each member that announced its departure did so, by the
+	// neighbours that heard it, local and remote.
+	leftAt := map[string]time.Time{}
+	note := func(ds []chord.Departure) {
+		for _, d := range ds {
+			if at := now.Add(-d.Ago); at.After(leftAt[d.Addr]) {
+				leftAt[d.Addr] = at
+			}
+		}
+	}
+	note(departed)
+	for _, o := range got {
+		note(o.Departed)
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -244,7 +270,8 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 	for _, r := range c.remotes {
 		byAddr[r.addr] = r
 	}
-	var added, dropped, silent, back []string
+	var added, dropped, silent, left, lateLeft, back []string
+	timeout := c.cfg.Chord.RPCTimeout
 	keep := c.remotes[:0]
 	for _, r := range c.remotes {
 		if o, ok := got[r.addr]; ok {
@@ -254,10 +281,21 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 			r.update(o, now)
 		} else if asked[r.addr] {
 			r.misses++
-			if r.misses == 1 {
-				silent = append(silent, r.name)
-				r.as.state = StateDown
+			// A departure heard after its last answer (give or take a
+			// refresh: it may have left while one was under way).
+			wasLeft := r.left
+			if at, ok := leftAt[r.addr]; ok && at.After(r.seen.Add(-2*timeout)) {
+				r.left = true
 			}
+			switch {
+			case r.misses == 1 && r.left:
+				left = append(left, r.name)
+			case r.misses == 1:
+				silent = append(silent, r.name)
+			case r.left && !wasLeft:
+				lateLeft = append(lateLeft, r.name) // heard of after it went silent
+			}
+			r.as.state = r.silentState()
 		}
 		if r.misses >= remoteMisses {
 			dropped = append(dropped, r.name)
@@ -298,7 +336,13 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 		c.faultEvent(strings.Join(dropped, ", ") + fmt.Sprintf(" forgotten: no answer for %d refreshes (remote)", remoteMisses))
 		c.mu.Lock()
 	}
-	if len(added) == 0 && len(silent) == 0 && len(back) == 0 {
+	if len(lateLeft) > 0 {
+		// Not a change of the live membership: its silence was one.
+		c.mu.Unlock()
+		c.faultEvent(strings.Join(lateLeft, ", ") + " had left the ring (remote)")
+		c.mu.Lock()
+	}
+	if len(added) == 0 && len(silent) == 0 && len(left) == 0 && len(back) == 0 {
 		c.mu.Unlock()
 		return
 	}
@@ -308,7 +352,7 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 	for _, p := range []struct {
 		names []string
 		what  string
-	}{{added, " seen in the ring"}, {silent, " stopped answering"}, {back, " answering again"}} {
+	}{{added, " seen in the ring"}, {silent, " stopped answering"}, {left, " left the ring"}, {back, " answering again"}} {
 		if len(p.names) > 0 {
 			parts = append(parts, strings.Join(p.names, ", ")+p.what+" (remote)")
 		}
@@ -342,7 +386,7 @@ func (c *Cluster) remoteNameLocked(name, addr string) string {
 // into a roundCounts the monitor's confirmation reads.
 func (r *remote) update(o Observation, now time.Time) {
 	o.Node.Name = r.name
-	r.obs, r.seen, r.misses = o, now, 0
+	r.obs, r.seen, r.misses, r.left = o, now, 0, false
 	if r.rounds == nil || len(r.rounds.names) != len(o.RoundNames) || roundsWentBack(r.rounds, o.RoundsStarted) {
 		r.rounds = &roundCounts{names: o.RoundNames, started: make([]atomic.Uint64, len(o.RoundNames)), done: make([]atomic.Uint64, len(o.RoundNames))}
 	}
@@ -418,7 +462,7 @@ func (c *Cluster) remoteSnapshotsLocked() []NodeSnapshot {
 	for _, r := range c.remotes {
 		ns := r.obs.Node
 		if r.misses > 0 {
-			ns.State = StateDown // not answering now
+			ns.State = r.silentState() // not answering now
 		}
 		ns.Remote = true
 		ns.Side = c.sideOfLocked(r.as) // this cluster's partition, not the member's own view

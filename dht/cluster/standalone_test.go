@@ -236,7 +236,8 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	if err := c.RunsNodes("maintenance"); err != nil {
 		t.Fatalf("a cluster that runs nodes: %v", err)
 	}
-	// A remote member that leaves is shown down, and the rest judged stable.
+	// A remote member that leaves is shown left (its neighbours heard it
+	// go), not down, and the rest judged stable.
 	gone := joined[1].Name()
 	if _, err := a.SetOrigin(gone); err != nil {
 		t.Fatal(err)
@@ -244,16 +245,7 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	if err := joined[1].Leave(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for down := false; !down; {
-		for _, r := range a.Nodes().Nodes {
-			down = down || r.Name == joined[1].Name() && r.State == StateDown
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s left, but the attached cluster lists %+v", joined[1].Name(), a.Nodes().Nodes)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	awaitState(t, a, gone, StateLeft)
 	if _, err := a.Wait(ctx, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +253,7 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 		t.Fatalf("check after a remote leave: %+v", cr)
 	}
 	// Once it is forgotten, the origin is a live member again.
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for a.Origin() == gone {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s forgotten? the attached cluster's origin is still %s", gone, a.Origin())
@@ -270,6 +262,30 @@ func TestRemoteMembersAndAttach(t *testing.T) {
 	}
 	if d, err := a.Node(a.Origin()); err != nil || d.State != StateAlive {
 		t.Fatalf("origin %s after %s was forgotten: %+v, %v", a.Origin(), gone, d, err)
+	}
+	// A remote member that crashes is shown down.
+	joined[0].Kill()
+	awaitState(t, a, via, StateDown)
+}
+
+// awaitState polls c's nodes until the one named is listed in state
+// want, or fails.
+func awaitState(t *testing.T, c *Cluster, name string, want State) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, r := range c.Nodes().Nodes {
+			if r.Name != name {
+				continue
+			}
+			if r.State == want {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not listed %s: %+v", name, want, c.Nodes().Nodes)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -197,7 +197,7 @@ func (c *Cluster) Node(node string) (NodeDetail, error) {
 	var st chord.Status
 	var k dht.Counts
 	switch {
-	case m.remote != nil && m.state != StateDown: // as it last answered
+	case m.remote != nil && m.remote.misses == 0: // as it last answered
 		st, k = m.remote.obs.Node.Chord, m.remote.obs.Node.Keys
 		d.Incarnation = m.remote.obs.Node.Incarnation
 	case m.node == nil:
@@ -249,7 +249,7 @@ func (c *Cluster) Keys(node string) (KeyList, error) {
 	}
 	var src keySource
 	switch {
-	case m.remote != nil && m.state != StateDown:
+	case m.remote != nil && m.remote.misses == 0:
 		src = freshKeys{m.remote.keys} // what it holds now, not the monitor's copy
 	case m.store != nil:
 		src = m.store
