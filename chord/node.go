@@ -53,7 +53,7 @@ type Node struct {
 	topsStale  bool
 	nextFinger int // next finger index FixFingers refreshes
 
-	lost            []lostNode // nodes that stopped answering, newest first (unify.go)
+	lost            []lostNode  // nodes that stopped answering, newest first (unify.go)
 	departed        []departure // neighbours that announced their departure, oldest first
 	stabilizeRounds uint64
 
