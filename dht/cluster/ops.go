@@ -160,6 +160,9 @@ func (c *Cluster) Lookup(ctx context.Context, key, via string) (LookupResult, er
 	if err != nil {
 		return LookupResult{Key: key}, err
 	}
+	if key == "" { // refused as set and get refuse it: no key lives there
+		return LookupResult{Key: key}, c.dataErr("lookup", key, at.name, dht.ErrEmptyKey)
+	}
 	ctx, cancel := c.opContext(ctx)
 	defer cancel()
 	c.mu.RLock()

@@ -191,8 +191,30 @@ func runDelay(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	return Delay{Node: name, Delay: d}, err
 }
 
+// parsePercent reads a percentage written as a plain decimal, with or
+// without a % sign: 10, 2.5, 100%. ParseFloat alone also took 1e2, 1_0,
+// inf and nan.
+func parsePercent(s string) (float64, error) {
+	s = strings.TrimSuffix(s, "%")
+	digits, dots := 0, 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.':
+			dots++
+		default:
+			return 0, strconv.ErrSyntax
+		}
+	}
+	if digits == 0 || dots > 1 {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
 func runDrop(_ context.Context, c *cluster.Cluster, cmd Command) (any, error) {
-	p, err := strconv.ParseFloat(strings.TrimSuffix(cmd.Args[1], "%"), 64)
+	p, err := parsePercent(cmd.Args[1])
 	if err != nil {
 		return nil, errorf(ErrUsage, "drop: %s is not a percentage (0..100) — usage: drop NODE PERCENT", quote(cmd.Args[1]))
 	}

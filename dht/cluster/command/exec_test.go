@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chordtui/chordtui/dht"
 	"github.com/chordtui/chordtui/dht/cluster"
 )
 
@@ -80,6 +81,12 @@ func TestExecErrors(t *testing.T) {
 		{"origin n1 n2", ErrUsage, "origin: wants at most 1 argument (NODE), got 2"},
 		{"drop n1 150", ErrUsage, "drop: PERCENT must be between 0 and 100, got 150"},
 		{"drop n1 lots", ErrUsage, `drop: "lots" is not a percentage`},
+		{"drop n1 1e2", ErrUsage, `drop: "1e2" is not a percentage`},
+		{"drop n1 1_0", ErrUsage, `drop: "1_0" is not a percentage`},
+		{"drop n1 -0", ErrUsage, `drop: "-0" is not a percentage`},
+		{"drop n1 nan", ErrUsage, `drop: "nan" is not a percentage`},
+		{"drop n1 .", ErrUsage, `drop: "." is not a percentage`},
+		{`lookup ""`, dht.ErrEmptyKey, `lookup "" via n0: empty key`},
 		{"delay n1 soon", ErrUsage, `delay: "soon" is not a duration`},
 		{"add 0", ErrUsage, "add: COUNT must be a whole number from 1 to 1000"},
 		{"wait forever", ErrUsage, `wait: "forever" is not a positive duration`},
@@ -156,6 +163,7 @@ func TestJSONFields(t *testing.T) {
 		{"delay n1 0", []field{{"delay_ms", "number"}}, "now take 0s longer"},
 		{"drop n1 5%", []field{{"node", "string"}, {"percent", "number"}}, "5% of calls to and from n1 now fail"},
 		{"drop n1 0", nil, "0% of calls"},
+		{"drop n1 2.5%", nil, "2.5% of calls to and from n1 now fail"},
 		{"partition n3", []field{{"nodes", "array"}}, "partitioned n3 from the rest: side B is n3, side A the others"},
 		{"partition n4 n5", []field{{"nodes", "array"}, {"replaced", "array"}}, "partitioned n4 n5 from the rest: side B is n4 n5, side A the others (this replaces the partition that cut off n3)"},
 		{"wait", []field{{"partitioned", "bool"}, {"sides", "array"}, {"seconds", "number"}}, "partitioned: 2 sides, each stable on its own"},
