@@ -81,20 +81,23 @@ func TestClusterKeyRefusals(t *testing.T) {
 }
 
 // proxy forwards connections to target and records what diallers sent.
+// With rewriteEnd it also replaces the acceptor end in the target's
+// challenge by its own address, as a relay that hides itself would.
 type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	sent   []*bytes.Buffer
-	wg     sync.WaitGroup
+	ln         net.Listener
+	target     string
+	rewriteEnd bool
+	mu         sync.Mutex
+	sent       []*bytes.Buffer
+	wg         sync.WaitGroup
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+func newProxy(t *testing.T, target string, rewriteEnd bool) *proxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target}
+	p := &proxy{ln: ln, target: target, rewriteEnd: rewriteEnd}
 	p.wg.Add(1)
 	go p.loop()
 	t.Cleanup(func() { _ = ln.Close(); p.wg.Wait() })
@@ -127,8 +130,23 @@ func (p *proxy) loop() {
 		}()
 		go func() {
 			defer p.wg.Done()
+			defer c.Close()
+			if p.rewriteEnd {
+				// "CMUX", version, status, ring, then the end's length and bytes.
+				head := make([]byte, 4+2+8+1)
+				if _, err := io.ReadFull(s, head); err != nil {
+					return
+				}
+				if _, err := io.ReadFull(s, make([]byte, head[len(head)-1])); err != nil {
+					return
+				}
+				mine := c.LocalAddr().String()
+				head[len(head)-1] = byte(len(mine))
+				if _, err := c.Write(append(head, mine...)); err != nil {
+					return
+				}
+			}
 			_, _ = io.Copy(c, s)
-			_ = c.Close()
 		}()
 	}
 }
@@ -150,18 +168,16 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func TestClusterKeyReplay(t *testing.T) {
 	var logs logBuffer
 	node := echoServer(t, keyed(key(1), &logs))
-	p := newProxy(t, node.Addr())
 	client := echoServer(t, keyed(key(1), nil))
-	mustCall(t, client, p.ln.Addr().String(), "secret", "call")
+	var mu sync.Mutex
+	var sent bytes.Buffer
+	netmux.RecordDials(client, &mu, &sent)
+	mustCall(t, client, node.Addr(), "secret", "call")
 	client.Kill() // the capture is complete
 	served := node.Stats().Served
-	p.mu.Lock()
-	if len(p.sent) != 1 {
-		p.mu.Unlock()
-		t.Fatalf("%d connections through the proxy, want 1", len(p.sent))
-	}
-	captured := bytes.Clone(p.sent[0].Bytes())
-	p.mu.Unlock()
+	mu.Lock()
+	captured := bytes.Clone(sent.Bytes())
+	mu.Unlock()
 	if !bytes.Contains(captured, []byte("secret")) {
 		t.Fatalf("the capture holds no call: %q", captured)
 	}
@@ -184,6 +200,43 @@ func TestClusterKeyReplay(t *testing.T) {
 	}
 }
 
+// TestClusterKeyRelay: a program without the key that accepts a node's
+// connection (on a port the node dials, such as a stopped node's) and
+// relays the handshake to another node is not taken there for the
+// dialler. Relayed as it is, the dialler sees that the answer comes from
+// another end than it reached and sends no proof; with the acceptor end
+// rewritten, the dialler's proof is over the relay's end, and the node
+// refuses it. Nothing is served either way.
+func TestClusterKeyRelay(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		rewriteEnd  bool
+		want        error
+		authRefused uint64
+	}{
+		{"relayed as it is", false, netmux.ErrNotDialled, 0},
+		{"acceptor end rewritten", true, netmux.ErrKeyMismatch, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			node := echoServer(t, keyed(key(1), nil))
+			relay := newProxy(t, node.Addr(), tc.rewriteEnd)
+			client := echoServer(t, keyed(key(1), nil))
+			_, err := callCtx(client, relay.ln.Addr().String(), "m", nil, 2*time.Second)
+			if !errors.Is(err, tc.want) || !errors.Is(err, netmux.ErrUnreachable) {
+				t.Fatalf("call through the relay: %v, want %v", err, tc.want)
+			}
+			eventually(t, 2*time.Second, "the relayed handshake refused", func() bool {
+				st := node.Stats()
+				return st.AuthRefused+st.Rejected >= 1
+			})
+			if st := node.Stats(); st.Served != 0 || st.Sessions != 0 || st.AuthRefused != tc.authRefused {
+				t.Fatalf("served %d calls, %d sessions, %d refused for the key; want 0, 0, %d", st.Served, st.Sessions, st.AuthRefused, tc.authRefused)
+			}
+			mustCall(t, client, node.Addr(), "m", "direct") // the honest way still works
+		})
+	}
+}
+
 // TestClusterKeyBadHandshakes plays broken handshakes against a keyed
 // node, each case from a peer host of its own: each connection is closed
 // (a stalled one at the handshake deadline), counted once, logged once
@@ -191,7 +244,7 @@ func TestClusterKeyReplay(t *testing.T) {
 // are counted again and not logged again.
 func TestClusterKeyBadHandshakes(t *testing.T) {
 	hello := func(mode byte) []byte {
-		return append(append([]byte{'C', 'M', 'U', 'X', 2, mode, 14}, "127.0.0.1:4000"...), make([]byte, 8)...)
+		return append(append([]byte{'C', 'M', 'U', 'X', 3, mode, 14}, "127.0.0.1:4000"...), make([]byte, 8)...)
 	}
 	cases := []struct {
 		name     string
@@ -201,8 +254,8 @@ func TestClusterKeyBadHandshakes(t *testing.T) {
 		wantBack string // the node's answer, if any
 	}{
 		{"garbage before the handshake", append([]byte("\x00garbage"), hello(1)...), false, "bad handshake magic", ""},
-		{"old version", append([]byte{'C', 'M', 'U', 'X', 1, 14}, "127.0.0.1:4000"...), false, "unsupported handshake version", "CMUX\x02\x05"},
-		{"no key", hello(0), true, "the peer has no cluster key", "CMUX\x02\x02"},
+		{"old version", append([]byte{'C', 'M', 'U', 'X', 1, 14}, "127.0.0.1:4000"...), false, "unsupported handshake version", "CMUX\x03\x05"},
+		{"no key", hello(0), true, "the peer has no cluster key", "CMUX\x03\x02"},
 		{"truncated nonce", append(hello(1), 1, 2, 3), false, "handshake cut short", ""},
 		{"no proof after the challenge", append(hello(1), make([]byte, 32)...), false, "no key proof", ""},
 		{"a zero proof", append(append(hello(1), make([]byte, 32)...), make([]byte, 32)...), true, "cluster key mismatch", ""},

@@ -16,7 +16,7 @@ import (
 // hello is a valid client handshake without a key or a ring announcing
 // addr (see handshake.go).
 func hello(addr string) []byte {
-	return append(append([]byte{'C', 'M', 'U', 'X', 2, 0, byte(len(addr))}, addr...), make([]byte, 8)...)
+	return append(append([]byte{'C', 'M', 'U', 'X', 3, 0, byte(len(addr))}, addr...), make([]byte, 8)...)
 }
 
 // frameHeader is the fixed part of a netmux frame.

@@ -20,18 +20,25 @@ import (
 //	                    | uint64 ring | [mode 1: 32-byte nonce Nd]
 //	acceptor → dialler: "CMUX" | version | status
 //	                    [status 0 or 1: uint64 ring]
-//	                    [status 1: 32-byte nonce Na | 32-byte proof Pa]
+//	                    [status 1: uint8 m | m bytes: the connection's acceptor end
+//	                     | 32-byte nonce Na | 32-byte proof Pa]
 //	dialler → acceptor: [mode 1: 32-byte proof Pd]
 //	acceptor → dialler: [mode 1: status (0 = accepted)]
 //
 // Mode 0 is a transport without a key (Config.Key empty): status 0 accepts
 // the session at once. Mode 1 is a transport with a cluster key: each side
 // proves it holds the key by an HMAC-SHA-256, keyed by it, over its own
-// direction label, both nonces and the announced address (proof). Every
-// connection gets fresh nonces from both sides, so a recorded handshake
-// replayed on a new connection carries a proof over the old acceptor
-// nonce and is refused. The acceptor files the session under the
-// announced address and uses it for its own calls to the dialler.
+// direction label, both nonces, the dialler's announced address and the
+// connection's acceptor end, the IP and port the dialler reached, as each
+// side sees it (proof). Every connection gets fresh nonces from both
+// sides, so a recorded handshake replayed on a new connection carries a
+// proof over the old acceptor nonce and is refused. A stranger that
+// accepts a node's connection (on the port of a node that stopped) and
+// relays the handshake to another node cannot be taken there for the
+// dialler: the dialler's proof is over the stranger's end, not that
+// node's, and the dialler refuses the relayed answer first
+// (ErrNotDialled). The acceptor files the session under the announced
+// address and uses it for its own calls to the dialler.
 //
 // Ring is the identity of the ring each side belongs to (Config.Ring; 0:
 // not known yet). Two sides that both know theirs and differ are refused
@@ -42,7 +49,7 @@ import (
 // acceptor that answers.
 const (
 	handshakeMagic   = "CMUX"
-	handshakeVersion = 2
+	handshakeVersion = 3
 
 	modeNoKey = 0
 	modeKey   = 1
@@ -73,6 +80,10 @@ var (
 	ErrKeyMismatch = errors.New("cluster key mismatch")
 	// ErrOtherRing: the peer is a node of another ring (Config.Ring).
 	ErrOtherRing = errors.New("peer belongs to another ring")
+	// ErrNotDialled: a keyed acceptor says the dialler reached another
+	// address than the one it connected to: the handshake was relayed to
+	// another node (or passes a NAT, which a keyed ring does not allow).
+	ErrNotDialled = errors.New("peer is not the node dialled")
 )
 
 // errOtherRing marks a handshake the acceptor refused for the ring.
@@ -108,22 +119,44 @@ var errAuth = errors.New("authentication failed")
 // Direction labels of the proofs: an acceptor's proof is never a
 // dialler's, so neither can be reflected back to the other.
 const (
-	labelDialler  = "chordtui netmux v2 dialler"
-	labelAcceptor = "chordtui netmux v2 acceptor"
+	labelDialler  = "chordtui netmux v3 dialler"
+	labelAcceptor = "chordtui netmux v3 acceptor"
 )
 
-// proof is HMAC-SHA-256 under key of the label, both nonces and the
-// announced address.
-func proof(key []byte, label string, nd, na *[nonceSize]byte, addr string) [proofSize]byte {
+// proof is HMAC-SHA-256 under key of the label, both nonces, the
+// dialler's announced address and the connection's acceptor end.
+func proof(key []byte, label string, nd, na *[nonceSize]byte, addr, end string) [proofSize]byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(label))
 	m.Write(nd[:])
 	m.Write(na[:])
 	m.Write([]byte{byte(len(addr))})
 	m.Write([]byte(addr))
+	m.Write([]byte{byte(len(end))})
+	m.Write([]byte(end))
 	var out [proofSize]byte
 	m.Sum(out[:0])
 	return out
+}
+
+// acceptorEnd is the connection's acceptor end as this side sees it: the
+// local address on the acceptor, the remote one on the dialler (side),
+// as host:port with an IPv4 address in its 4-byte form; empty for a
+// connection without addresses.
+func acceptorEnd(conn any, side func(net.Conn) net.Addr) string {
+	c, ok := conn.(net.Conn)
+	if !ok {
+		return ""
+	}
+	a := side(c)
+	if a == nil {
+		return ""
+	}
+	s := a.String()
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		s = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+	}
+	return s[:min(len(s), 255)]
 }
 
 // clientHandshake announces self and, with a key, proves it and checks
@@ -176,6 +209,21 @@ func clientHandshake(conn io.ReadWriter, self string, key []byte, ring *ringID) 
 	default:
 		return fmt.Errorf("peer refused the session (status %d)", st)
 	}
+	var n [1]byte
+	if _, err := io.ReadFull(conn, n[:]); err != nil {
+		return fmt.Errorf("handshake cut short: %w", err)
+	}
+	var buf [255]byte
+	theirs := buf[:n[0]]
+	if _, err := io.ReadFull(conn, theirs); err != nil {
+		return fmt.Errorf("handshake cut short: %w", err)
+	}
+	end := acceptorEnd(conn, net.Conn.RemoteAddr)
+	if string(theirs) != end {
+		// No proof for it: it would admit whoever relays it to the node
+		// that sent this answer.
+		return fmt.Errorf("%w: it answers as reached at %q, this connection goes to %q", ErrNotDialled, theirs, end)
+	}
 	var challenge [nonceSize + proofSize]byte
 	if _, err := io.ReadFull(conn, challenge[:]); err != nil {
 		return fmt.Errorf("handshake cut short: %w", err)
@@ -183,12 +231,13 @@ func clientHandshake(conn io.ReadWriter, self string, key []byte, ring *ringID) 
 	na := (*[nonceSize]byte)(challenge[:nonceSize])
 	// The dialler's proof goes out even when the acceptor's is wrong, so
 	// the acceptor learns of the mismatch and counts it; it is of no use
-	// elsewhere, being bound to this acceptor's fresh nonce.
-	pd := proof(key, labelDialler, &nd, na, self)
+	// elsewhere, being bound to this connection's acceptor end and to the
+	// acceptor's fresh nonce.
+	pd := proof(key, labelDialler, &nd, na, self, end)
 	if _, err := conn.Write(pd[:]); err != nil {
 		return err
 	}
-	pa := proof(key, labelAcceptor, &nd, na, self)
+	pa := proof(key, labelAcceptor, &nd, na, self, end)
 	if !hmac.Equal(pa[:], challenge[nonceSize:]) {
 		return ErrKeyMismatch
 	}
@@ -267,8 +316,11 @@ func serverHandshake(conn io.ReadWriter, key []byte, ring *ringID) (string, erro
 		return "", fmt.Errorf("%w: the peer has a cluster key and this node none", errAuth)
 	}
 	_, _ = rand.Read(na[:]) // crypto/rand.Read never fails
-	pa := proof(key, labelAcceptor, &nd, &na, addr)
-	msg := append(append(append(append([]byte(handshakeMagic), handshakeVersion, statusChallenge), mine...), na[:]...), pa[:]...)
+	end := acceptorEnd(conn, net.Conn.LocalAddr)
+	pa := proof(key, labelAcceptor, &nd, &na, addr, end)
+	msg := append([]byte(handshakeMagic), handshakeVersion, statusChallenge)
+	msg = append(append(msg, mine...), byte(len(end)))
+	msg = append(append(append(msg, end...), na[:]...), pa[:]...)
 	if _, err := conn.Write(msg); err != nil {
 		return "", fmt.Errorf("handshake answer: %w", err)
 	}
@@ -276,7 +328,7 @@ func serverHandshake(conn io.ReadWriter, key []byte, ring *ringID) (string, erro
 	if _, err := io.ReadFull(conn, pd[:]); err != nil {
 		return "", fmt.Errorf("no key proof: %w", err)
 	}
-	if want := proof(key, labelDialler, &nd, &na, addr); !hmac.Equal(want[:], pd[:]) {
+	if want := proof(key, labelDialler, &nd, &na, addr, end); !hmac.Equal(want[:], pd[:]) {
 		_, _ = conn.Write([]byte{statusKeyMismatch})
 		return "", fmt.Errorf("%w: %w (or a replayed handshake)", errAuth, ErrKeyMismatch)
 	}

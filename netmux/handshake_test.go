@@ -21,6 +21,10 @@ func (r *rw) Write(p []byte) (int, error) { return r.out.Write(p) }
 // testKey returns a MinKeySize-byte key filled with b.
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, MinKeySize) }
 
+// challengeLen is the length of the acceptor's challenge on a connection
+// without addresses: header, ring, an empty acceptor end, nonce and proof.
+const challengeLen = 6 + 8 + 1 + nonceSize + proofSize
+
 // maxHandshakeIn is the most a dialler's handshake can be: header,
 // 255-byte address, nonce and proof.
 const maxHandshakeIn = 7 + 255 + nonceSize + proofSize
@@ -38,13 +42,13 @@ func FuzzServerHandshake(f *testing.F) {
 	proof := string(bytes.Repeat([]byte{9}, proofSize))
 	ring := "\x00\x00\x00\x00\x00\x00\x00\x2a"
 	for _, seed := range []string{
-		"CMUX\x02\x00\x0e127.0.0.1:4000" + ring,
-		"CMUX\x02\x00\x0elocalhost:4000" + ring,
-		"CMUX\x02\x00\x07[::1]:9" + ring,
-		"CMUX\x02\x00\x07[::1]:9",
-		"CMUX\x02\x01\x0e127.0.0.1:4000" + ring + nonce + proof,
-		"CMUX\x02\x01\x0e127.0.0.1:4000" + ring + nonce[:5],
-		"CMUX\x02\x07\x00",
+		"CMUX\x03\x00\x0e127.0.0.1:4000" + ring,
+		"CMUX\x03\x00\x0elocalhost:4000" + ring,
+		"CMUX\x03\x00\x07[::1]:9" + ring,
+		"CMUX\x03\x00\x07[::1]:9",
+		"CMUX\x03\x01\x0e127.0.0.1:4000" + ring + nonce + proof,
+		"CMUX\x03\x01\x0e127.0.0.1:4000" + ring + nonce[:5],
+		"CMUX\x03\x07\x00",
 		"CMUX\x01\x0e127.0.0.1:4000",
 		"GET / HTTP/1.1\r\n",
 	} {
@@ -67,9 +71,9 @@ func FuzzServerHandshake(f *testing.F) {
 		if err != nil {
 			switch {
 			case len(out) == 0:
-			case len(out) == 6 && bytes.HasPrefix(out, []byte("CMUX\x02")) && bytes.IndexByte([]byte{statusKeyRequired, statusNoKey, statusBadVersion}, out[5]) >= 0:
-			case keyed && len(out) >= 6+8+nonceSize+proofSize && bytes.HasPrefix(out, []byte("CMUX\x02\x01")):
-				if rest := out[6+8+nonceSize+proofSize:]; len(rest) > 1 || len(rest) == 1 && rest[0] != statusKeyMismatch {
+			case len(out) == 6 && bytes.HasPrefix(out, []byte("CMUX\x03")) && bytes.IndexByte([]byte{statusKeyRequired, statusNoKey, statusBadVersion}, out[5]) >= 0:
+			case keyed && len(out) >= challengeLen && bytes.HasPrefix(out, []byte("CMUX\x03\x01")):
+				if rest := out[challengeLen:]; len(rest) > 1 || len(rest) == 1 && rest[0] != statusKeyMismatch {
 					t.Fatalf("after the challenge, answered %q to a refused proof", rest)
 				}
 			default:
@@ -83,10 +87,10 @@ func FuzzServerHandshake(f *testing.F) {
 		if err := checkAnnouncedAddr(addr); err != nil {
 			t.Fatalf("accepted %q: %v", addr, err)
 		}
-		if want := append([]byte("CMUX\x02\x00"), append([]byte{byte(len(addr))}, addr...)...); len(consumed) != len(want)+8 || !bytes.HasPrefix(consumed, want) {
+		if want := append([]byte("CMUX\x03\x00"), append([]byte{byte(len(addr))}, addr...)...); len(consumed) != len(want)+8 || !bytes.HasPrefix(consumed, want) {
 			t.Fatalf("consumed %q for address %q and a ring", consumed, addr)
 		}
-		if string(out) != "CMUX\x02\x00"+"\x00\x00\x00\x00\x00\x00\x00\x00" {
+		if string(out) != "CMUX\x03\x00"+"\x00\x00\x00\x00\x00\x00\x00\x00" {
 			t.Fatalf("answer %q", out)
 		}
 	})
@@ -180,19 +184,19 @@ func TestHandshakeReplay(t *testing.T) {
 
 func TestHandshakeRefusals(t *testing.T) {
 	// A refusal or a stranger is reported, not trusted.
-	for _, answer := range []string{"CMUX\x02\x05", "CMUX\x01\x00", "CMUX\x02\x09", "HTTP/1", ""} {
+	for _, answer := range []string{"CMUX\x03\x05", "CMUX\x01\x00", "CMUX\x03\x09", "HTTP/1", ""} {
 		c := &rw{Reader: strings.NewReader(answer)}
 		if err := clientHandshake(c, "127.0.0.1:4000", nil, nil); err == nil {
 			t.Errorf("answer %q accepted", answer)
 		}
 	}
 	// A keyed dialler does not take a keyless acceptance.
-	c := &rw{Reader: strings.NewReader("CMUX\x02\x00")}
+	c := &rw{Reader: strings.NewReader("CMUX\x03\x00")}
 	if err := clientHandshake(c, "127.0.0.1:4000", testKey(1), nil); !errors.Is(err, ErrKeyMismatch) {
 		t.Error("a keyed dialler accepted a session without a proof")
 	}
 	// Nor a challenge whose proof is wrong.
-	challenge := "CMUX\x02\x01" + strings.Repeat("r", 8) + strings.Repeat("n", nonceSize) + strings.Repeat("p", proofSize) + "\x00"
+	challenge := "CMUX\x03\x01" + strings.Repeat("r", 8) + "\x00" + strings.Repeat("n", nonceSize) + strings.Repeat("p", proofSize) + "\x00"
 	c = &rw{Reader: strings.NewReader(challenge)}
 	if err := clientHandshake(c, "127.0.0.1:4000", testKey(1), nil); !errors.Is(err, ErrKeyMismatch) {
 		t.Errorf("a forged acceptor proof: %v, want a key mismatch", err)
@@ -202,7 +206,7 @@ func TestHandshakeRefusals(t *testing.T) {
 	}
 	// The old version is refused with a status the dialler can read.
 	old := &rw{Reader: strings.NewReader("CMUX\x01\x0e127.0.0.1:4000")}
-	if _, err := serverHandshake(old, nil, nil); err == nil || old.out.String() != "CMUX\x02\x05" {
+	if _, err := serverHandshake(old, nil, nil); err == nil || old.out.String() != "CMUX\x03\x05" {
 		t.Errorf("version 1: %v, answer %q", err, old.out.Bytes())
 	}
 }

@@ -274,6 +274,10 @@ type Transport struct {
 	refusedMu   sync.Mutex
 	refusedFrom map[string]struct{}
 
+	// wrapDialled, set by tests before any dial, wraps every connection
+	// this transport dials (export_test.go).
+	wrapDialled func(net.Conn) net.Conn
+
 	// watch are the OnChange functions.
 	watch watchers
 
@@ -681,6 +685,9 @@ func (t *Transport) dial(ctx context.Context, addr string) (*session, error) {
 		}
 	}
 	t.stats.dials.Add(1)
+	if t.wrapDialled != nil {
+		raw = t.wrapDialled(raw)
+	}
 	conn := newCountingConn(raw, &t.stats)
 	hsDeadline := time.Now().Add(t.cfg.HandshakeTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(hsDeadline) {

@@ -267,7 +267,7 @@ func TestTimedOutCallClosesDeadSession(t *testing.T) {
 			hs := make([]byte, 7) // a handshake without a key (handshake.go)
 			if _, err := io.ReadFull(c, hs); err == nil {
 				_, _ = io.ReadFull(c, make([]byte, int(hs[6])+8))                            // address and ring
-				_, _ = c.Write(append([]byte{'C', 'M', 'U', 'X', 2, 0}, make([]byte, 8)...)) // accepted; then silence
+				_, _ = c.Write(append([]byte{'C', 'M', 'U', 'X', 3, 0}, make([]byte, 8)...)) // accepted; then silence
 			}
 			conns <- c
 		}()

@@ -77,7 +77,7 @@ func TestOnChangeIgnoresAnAbandonedHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hello := append([]byte("CMUX\x02\x00"), byte(len(dialler)))
+	hello := append([]byte("CMUX\x03\x00"), byte(len(dialler)))
 	hello = append(hello, dialler...)
 	hello = append(hello, make([]byte, 8)...) // no ring joined yet
 	if _, err := raw.Write(hello); err != nil {
