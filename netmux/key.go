@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"unicode"
 )
 
 // ErrBadKey is the error of ParseKey and LoadKey for text that is not a usable key.
@@ -28,15 +30,27 @@ func ParseKey(text []byte) ([]byte, error) {
 	if len(t) > maxKeyText {
 		return nil, fmt.Errorf("%w: %d bytes of text, a key is one line of at most %d", ErrBadKey, len(t), maxKeyText)
 	}
-	key, err := hex.DecodeString(string(t))
-	if err != nil {
+	if i := bytes.IndexFunc(t, unicode.IsSpace); i >= 0 {
+		// base64 would skip a line break: a key cut over two lines would
+		// be taken as another key.
+		return nil, fmt.Errorf("%w: a space or line break inside it (a key is one line)", ErrBadKey)
+	}
+	var key []byte
+	var err error
+	if isHex(t) {
+		// Hex, as keygen writes it: a digit too few is an error, not
+		// base64 text of another key.
+		if key, err = hex.DecodeString(string(t)); err != nil {
+			return nil, fmt.Errorf("%w: hex text of an odd length (%d digits)", ErrBadKey, len(t))
+		}
+	} else {
 		key, err = base64.StdEncoding.DecodeString(string(t))
-	}
-	if err != nil {
-		key, err = base64.RawStdEncoding.DecodeString(string(t))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: not hex or base64 text", ErrBadKey)
+		if err != nil {
+			key, err = base64.RawStdEncoding.DecodeString(string(t))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: not hex or base64 text", ErrBadKey)
+		}
 	}
 	if len(key) < MinKeySize {
 		return nil, fmt.Errorf("%w: %d bytes once decoded, want at least %d", ErrBadKey, len(key), MinKeySize)
@@ -44,9 +58,45 @@ func ParseKey(text []byte) ([]byte, error) {
 	return key, nil
 }
 
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
+
+// isHex reports whether t is made of hex digits only.
+func isHex(t []byte) bool {
+	for _, c := range t {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 // LoadKey reads a cluster key from the file at path (ParseKey says what
-// it holds).
+// it holds). Anything but a regular file is refused before it is opened:
+// opening a named pipe blocks until a writer comes.
 func LoadKey(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("key file %s: %w: not a regular file (%s)", path, ErrBadKey, fileKind(st.Mode()))
+	}
+	if st.Size() > maxKeyText {
+		return nil, fmt.Errorf("key file %s: %w: %d bytes, a key is one line of at most %d", path, ErrBadKey, st.Size(), maxKeyText)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("key file: %w", err)

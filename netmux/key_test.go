@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chordtui/chordtui/netmux"
 )
@@ -26,8 +28,11 @@ func TestParseKey(t *testing.T) {
 		{"base64 without padding", base64.RawStdEncoding.EncodeToString(raw), true, ""},
 		{"empty", " \n\t", false, "empty"},
 		{"too short", hex.EncodeToString(raw[:16]), false, "16 bytes once decoded, want at least 32"},
-		{"not hex or base64", "correct horse battery staple, correct horse battery staple", false, "not hex or base64"},
+		{"not hex or base64", "correct-horse-battery-staple!correct-horse-battery-staple", false, "not hex or base64"},
 		{"a document", strings.Repeat("ab", 5000), false, "one line"},
+		// Damaged hex is refused, not read as base64 text of another key.
+		{"hex a digit short", hex.EncodeToString(raw)[:63], false, "odd length"},
+		{"hex over two lines", hex.EncodeToString(raw)[:32] + "\n" + hex.EncodeToString(raw)[32:], false, "a key is one line"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,5 +71,31 @@ func TestLoadKey(t *testing.T) {
 	}
 	if _, err := netmux.LoadKey(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a missing key file: %v", err)
+	}
+	// A named pipe is refused before it is opened (opening one waits for
+	// a writer), as are a directory and a file too long to be a key.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	long := filepath.Join(dir, "long")
+	if err := os.WriteFile(long, []byte(strings.Repeat(" ", 1<<20)+hex.EncodeToString(key(3))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{fifo, "not a regular file (a named pipe)"},
+		{dir, "not a regular file (a directory)"},
+		{long, "1048640 bytes, a key is one line of at most 4096"},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := netmux.LoadKey(tc.path); done <- err }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, netmux.ErrBadKey) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("LoadKey(%s): %v, want %q", filepath.Base(tc.path), err, tc.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("LoadKey(%s) still blocks after 5 s", filepath.Base(tc.path))
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 // exit status, stdout and stderr.
 func runBin(t *testing.T, bin string, env []string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a hang fails, not the whole run
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb strings.Builder
@@ -139,6 +142,10 @@ func TestClusterKeyThroughTheBinary(t *testing.T) {
 	if err := os.WriteFile(short, []byte("00112233445566778899aabbccddeeff\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(dir, "fifo.key") // opening it would wait for a writer
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		env    []string
@@ -148,10 +155,17 @@ func TestClusterKeyThroughTheBinary(t *testing.T) {
 		{"a short key file", nil, []string{"repl", "--key-file", short, "3"},
 			"chordtui repl: --key-file: key file " + short + ": bad cluster key: 16 bytes once decoded, want at least 32 (make one with: chordtui keygen FILE)"},
 		{"a missing key file", nil, []string{"repl", "--key-file", filepath.Join(dir, "none"), "3"}, "no such file"},
-		{"a bad CHORDTUI_KEY", []string{"CHORDTUI_KEY=not a key at all"}, []string{"repl", "3"},
+		{"a bad CHORDTUI_KEY", []string{"CHORDTUI_KEY=not-a-key-at-all!"}, []string{"repl", "3"},
 			"chordtui repl: CHORDTUI_KEY: bad cluster key: not hex or base64 text"},
 		{"the UI with a short key file", nil, []string{"--key-file", short, "3"}, "bad cluster key"},
 		{"bench with a short key file", nil, []string{"bench", "--key-file", short, "3"}, "bad cluster key"},
+		{"a named pipe as the key file", nil, []string{"node", "--key-file", fifo}, "not a regular file (a named pipe)"},
+		{"a named pipe as the key file of a ring", nil, []string{"repl", "--key-file", fifo, "1"}, "not a regular file (a named pipe)"},
+		// Refused before anything listens there, even to ask the ring joined.
+		{"listening beyond loopback without a key, joining", nil, []string{"repl", "--listen", "0.0.0.0", "--join", "127.0.0.1:1", "2"},
+			"listening on 0.0.0.0 lets other machines join, so a cluster key is required"},
+		{"attaching from beyond loopback without a key", nil, []string{"repl", "--listen", "0.0.0.0", "--attach", "127.0.0.1:1"},
+			"listening on 0.0.0.0 lets other machines join, so a cluster key is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runBin(t, bin, tc.env, "", tc.args...)

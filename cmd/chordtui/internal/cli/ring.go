@@ -75,6 +75,10 @@ func (c *Command) applyRing(ctx context.Context, cfg *cluster.Config) error {
 	if err != nil {
 		return usageError{err}
 	}
+	// Before anything listens there (asking the ring opens a transport).
+	if err := CheckListenKey(f.listen, key); err != nil {
+		return usageError{err}
+	}
 	sc.Net.Key = key
 	ring, err := askRing(ctx, at, sc)
 	if err != nil {
