@@ -32,3 +32,17 @@ func TestNodesTextAligned(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsTextNamesRefusals: stats says which nodes refused connections
+// for the cluster key, not only how many in all.
+func TestStatsTextNamesRefusals(t *testing.T) {
+	v := cluster.StatsView{AuthRefused: 4, Nodes: []cluster.NodeStats{
+		{Name: "n0", State: cluster.StateAlive, AuthRefused: 3},
+		{Name: "n1", State: cluster.StateAlive},
+		{Name: "n2", State: cluster.StateAlive, AuthRefused: 1},
+	}}
+	want := "4 connections refused for the cluster key (wrong key, none, or a replayed handshake): n0 3, n2 1"
+	if got := statsText(v); !strings.HasSuffix(got, want) {
+		t.Fatalf("stats ends %q, want %q", got[strings.LastIndex(got, "\n")+1:], want)
+	}
+}

@@ -534,7 +534,13 @@ func statsText(v cluster.StatsView) string {
 	fmt.Fprintf(&b, "\n%-5s %-7s %9d %7d %9d %10d %10d %9s %9s %8d", "all", "", v.Calls, v.Errors, v.Served,
 		v.BytesIn, v.BytesOut, "", "", v.Lookups)
 	if v.AuthRefused > 0 {
-		fmt.Fprintf(&b, "\n%d connections refused for the cluster key (wrong key, none, or a replayed handshake)", v.AuthRefused)
+		var per []string
+		for _, n := range v.Nodes {
+			if n.AuthRefused > 0 {
+				per = append(per, fmt.Sprintf("%s %d", n.Name, n.AuthRefused))
+			}
+		}
+		fmt.Fprintf(&b, "\n%d connections refused for the cluster key (wrong key, none, or a replayed handshake): %s", v.AuthRefused, strings.Join(per, ", "))
 	}
 	if v.EventsDropped > 0 {
 		fmt.Fprintf(&b, "\n%d events dropped (nobody read them in time)", v.EventsDropped)
