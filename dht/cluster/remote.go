@@ -366,6 +366,21 @@ func (c *Cluster) recordRemotes(asked map[string]bool, got map[string]Observatio
 	c.wakeMonitor()
 }
 
+// yieldNameLocked renames a remote member named name, which a local
+// member now takes, to name@addr, so that no two members share a name (a
+// refresh may name remote members before this cluster's own exist).
+// Caller holds mu.
+func (c *Cluster) yieldNameLocked(name string) {
+	for _, r := range c.remotes {
+		if r.name == name {
+			r.name = name + "@" + r.addr
+			r.as.name = r.name
+			r.obs.Node.Name = r.name
+			c.remoteGen++
+		}
+	}
+}
+
 // remoteNameLocked is the name a remote member is shown by: its own, or
 // name@addr when a member already has that name. Caller holds mu.
 func (c *Cluster) remoteNameLocked(name, addr string) string {

@@ -323,6 +323,15 @@ func TestJoinedClusterAddsThroughRemotes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	awaitRows(t, j, 5)
+	// Its own n0 keeps its name; the other ring's n0 is told apart (the
+	// remote members were named before this cluster's own existed).
+	names := map[string]bool{}
+	for _, r := range j.Nodes().Nodes {
+		if names[r.Name] || r.Name == "n0" && r.Remote {
+			t.Fatalf("the joined cluster lists two members named %s, or a remote n0: %+v", r.Name, j.Nodes().Nodes)
+		}
+		names[r.Name] = true
+	}
 	must(t, "kill", j.Kill("n0"))
 	awaitRows(t, j, 4)
 	rep, err := j.AddNodes(ctx, 1)

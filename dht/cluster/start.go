@@ -587,6 +587,7 @@ func (c *Cluster) newMember() (*member, error) {
 		m.name = idName(m.id)
 	}
 	c.members = append(c.members, m)
+	c.yieldNameLocked(m.name)
 	return m, nil
 }
 

@@ -176,6 +176,7 @@ func (c *Cluster) newHost() (*vhost, error) {
 		}
 		c.members = append(c.members, m)
 		h.members = append(h.members, m)
+		c.yieldNameLocked(m.name)
 	}
 	c.hosts = append(c.hosts, h)
 	return h, nil
