@@ -355,14 +355,16 @@ type GetResult struct {
 	Lookup LookupResult `json:"-"`
 }
 
-// MarshalJSON adds value and version.
+// MarshalJSON adds value and version, and the path of the lookup that
+// found the owner (as lookup's; none for a get its origin's cache answered).
 func (r GetResult) MarshalJSON() ([]byte, error) {
 	type plain GetResult
 	out := struct {
 		plain
 		Value   *string  `json:"value"`
 		Version *Version `json:"version,omitempty"`
-	}{plain: plain(r)}
+		Path    []Hop    `json:"path,omitempty"`
+	}{plain: plain(r), Path: r.Lookup.Path}
 	if r.Found {
 		out.Value, out.Version = &r.Value, &r.Version
 	}

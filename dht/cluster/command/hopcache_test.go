@@ -10,7 +10,7 @@ import (
 // TestGetCachedAtHop: with the cache on, gets of a popular key through
 // many nodes come to be answered by a hop of their lookup, and the get
 // says so: in words with the hop marked ⚡ on the path, and in JSON with
-// cached and cached_at naming the hop.
+// cached and cached_at naming the hop, whose row ends the path.
 func TestGetCachedAtHop(t *testing.T) {
 	c := startMem(t, 16)
 	run(t, c, "config cache on")
@@ -29,6 +29,14 @@ func TestGetCachedAtHop(t *testing.T) {
 			}
 			if !strings.Contains(r.Text, "cached at "+at+", a hop of the lookup") || !strings.Contains(r.Text, "⚡") {
 				t.Fatalf("the text does not say which hop answered:\n%s", r.Text)
+			}
+			// The JSON path ends with that hop's row, marked cached.
+			path, _ := m["path"].([]any)
+			if len(path) == 0 {
+				t.Fatalf("a get answered at hop %s has no path in JSON: %v", at, m)
+			}
+			if last, _ := path[len(path)-1].(map[string]any); last["node"] != at || last["cached"] != true {
+				t.Fatalf("the path's last row is %v, want %s marked cached", last, at)
 			}
 			return
 		}
