@@ -465,3 +465,24 @@ func TestRechooseID(t *testing.T) {
 		t.Fatal("an identifier given in Config.IDs was changed")
 	}
 }
+
+// A ring of virtual nodes cannot be attached to or joined from another
+// program: observing a node's address, as chordtui does before it joins
+// or attaches, says why instead of "names no identity" alone.
+func TestObserveVirtualNodesSaysWhy(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Nodes, cfg.VNodes = 2, 2
+	c := startWith(t, cfg)
+	host := HostOf(c.Nodes().Nodes[0].Addr)
+	cl, err := NewClient("127.0.0.1", DefaultConfig().Net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = cl.Observe(ctx, host)
+	if err == nil || !strings.Contains(err.Error(), "runs virtual nodes (--vnodes), and another program cannot join or attach to such a ring") {
+		t.Fatalf("observe a host of virtual nodes: %v", err)
+	}
+}

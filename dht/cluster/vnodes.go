@@ -84,7 +84,8 @@ func newVmux(tr Transport) *vmux {
 func (x *vmux) serve(ctx context.Context, method string, req []byte) ([]byte, error) {
 	k, inner, ok := strings.Cut(method, methodSep)
 	if !ok {
-		return nil, fmt.Errorf("%w: method %q names no identity", errNoIdentity, method)
+		// A program that joins or attaches calls the address itself.
+		return nil, fmt.Errorf("%w: %q names no identity: this node runs virtual nodes (--vnodes), and another program cannot join or attach to such a ring", errNoIdentity, method)
 	}
 	x.mu.RLock()
 	h := x.handlers[k]
