@@ -115,8 +115,8 @@ func (c Config) Validate() error {
 	if c.SuccessorListLen < 1 {
 		errs = append(errs, fmt.Errorf("successor list length must be at least 1, got %d", c.SuccessorListLen))
 	}
-	if c.RPCTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("rpc timeout must be positive, got %v", c.RPCTimeout))
+	if c.RPCTimeout < MinInterval { // no call answers sooner: a ring would never form
+		errs = append(errs, fmt.Errorf("rpc timeout must be at least %v, got %v", MinInterval, c.RPCTimeout))
 	}
 	if c.StabilizeInterval < MinInterval || c.FixFingersInterval < MinInterval || c.CheckPredecessorInterval < MinInterval {
 		errs = append(errs, fmt.Errorf("maintenance intervals must be at least %v, got stabilize %v, fix-fingers %v, check-predecessor %v",

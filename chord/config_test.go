@@ -19,7 +19,8 @@ func TestConfigValidate(t *testing.T) {
 		{"fix_fingers of 0", func(c *Config) { c.FixFingersInterval = 0 }, "fix-fingers 0s"},
 		{"check_predecessor below a millisecond", func(c *Config) { c.CheckPredecessorInterval = 999 * time.Microsecond }, "check-predecessor 999µs"},
 		{"no successor list", func(c *Config) { c.SuccessorListLen = 0 }, "successor list length must be at least 1"},
-		{"no rpc timeout", func(c *Config) { c.RPCTimeout = 0 }, "rpc timeout must be positive"},
+		{"no rpc timeout", func(c *Config) { c.RPCTimeout = 0 }, "rpc timeout must be at least 1ms"},
+		{"an rpc timeout no call meets", func(c *Config) { c.RPCTimeout = time.Microsecond }, "rpc timeout must be at least 1ms, got 1µs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,9 @@ func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 	}
 	w, _ := next()
 	n, err := strconv.Atoi(w)
+	if strings.EqualFold(op, "mix") && strings.EqualFold(w, "keys") { // mix 10 keys: no PCT
+		return bad("mix wants the percentage of gets, then the number of keys (mix 80 1000 keys)")
+	}
 	if err != nil || n < 1 {
 		return bad("%s is not a number of keys", quote(w))
 	}
@@ -67,8 +70,17 @@ func ParseWorkload(args []string, via string) (cluster.WorkloadSpec, error) {
 		return bad("the number of keys is followed by \"keys\", got %s", quote(w))
 	}
 	durationSet, viaSet := false, via != ""
+	given := map[string]bool{} // each option once: a second one is a mistake
 	for i < len(args) {
 		word, _ := next()
+		option := strings.ToLower(word)
+		if option == "uniform" {
+			option = "zipf" // both say the popularity
+		}
+		if option != "via" && given[option] {
+			return bad("%s given twice (or uniform and zipf both)", quote(word))
+		}
+		given[option] = true
 		arg := func() (string, bool) {
 			v, ok := next()
 			return v, ok

@@ -31,7 +31,6 @@ func TestParseWorkload(t *testing.T) {
 		}, ""},
 		{"workload", nil, "wants at least 1 argument"},
 		{"workload read 10 keys", nil, `"read" is not get, set or mix`},
-		{"workload mix 10 keys", nil, `"keys" is not a number of keys`},
 		{"workload mix lots 10 keys", nil, `mix wants the percentage of gets (0 to 100), got "lots"`},
 		{"workload mix 101 10 keys", nil, "mix wants the percentage of gets"},
 		{"workload get ten keys", nil, `"ten" is not a number of keys`},
@@ -48,6 +47,10 @@ func TestParseWorkload(t *testing.T) {
 		{"workload get 10 keys via n1 for 1s via n2", nil, "via given twice"},
 		{"workload get 10 keys via random for 1s via n2", nil, "via given twice"},
 		{"workload get 10 keys ops 3 via", nil, "via wants a node or random"},
+		{"workload mix 10 keys", nil, "mix wants the percentage of gets, then the number of keys (mix 80 1000 keys)"},
+		{"workload get 10 keys for 5s ops 3 for 1s", nil, `"for" given twice`},
+		{"workload get 10 keys uniform zipf 1.5", nil, `"zipf" given twice (or uniform and zipf both)`},
+		{"workload get 10 keys ops 3 ops 5", nil, `"ops" given twice`},
 		{"workload get 99999999 keys", nil, "keys must be from 1 to"},
 		{"workload get 10 keys clients 5000", nil, "clients must be from 1 to 1024"},
 	}
