@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"unicode"
 )
 
-// ErrBadKey is the error of ParseKey and LoadKey for text that is not a usable key.
+// ErrBadKey is the error of ParseKey and ReadKey for text that is not a usable key.
 var ErrBadKey = errors.New("bad cluster key")
 
 // maxKeyText bounds a key file: a key is a line of text, not a document.
@@ -58,21 +56,6 @@ func ParseKey(text []byte) ([]byte, error) {
 	return key, nil
 }
 
-// fileKind names the type of a file that is not a regular one.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
-}
-
 // isHex reports whether t is made of hex digits only.
 func isHex(t []byte) bool {
 	for _, c := range t {
@@ -83,32 +66,15 @@ func isHex(t []byte) bool {
 	return true
 }
 
-// LoadKey reads a cluster key from the file at path (ParseKey says what
-// it holds). Anything but a regular file is refused before it is opened:
-// opening a named pipe blocks until a writer comes.
-func LoadKey(path string) ([]byte, error) {
-	st, err := os.Stat(path)
+// ReadKey reads a cluster key from r, a key file (ParseKey says what it
+// holds); it reads at most a little more than a key's text can be.
+func ReadKey(r io.Reader) ([]byte, error) {
+	text, err := io.ReadAll(io.LimitReader(r, maxKeyText+1))
 	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
+		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("key file %s: %w: not a regular file (%s)", path, ErrBadKey, fileKind(st.Mode()))
+	if len(text) > maxKeyText {
+		return nil, fmt.Errorf("%w: more than %d bytes, a key is one line", ErrBadKey, maxKeyText)
 	}
-	if st.Size() > maxKeyText {
-		return nil, fmt.Errorf("key file %s: %w: %d bytes, a key is one line of at most %d", path, ErrBadKey, st.Size(), maxKeyText)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	defer f.Close()
-	text, err := io.ReadAll(io.LimitReader(f, maxKeyText+1))
-	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
-	}
-	key, err := ParseKey(text)
-	if err != nil {
-		return nil, fmt.Errorf("key file %s: %w", path, err)
-	}
-	return key, nil
+	return ParseKey(text)
 }

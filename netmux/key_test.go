@@ -4,12 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
+	"io"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/chordtui/chordtui/netmux"
 )
@@ -53,49 +50,17 @@ func TestParseKey(t *testing.T) {
 	}
 }
 
-func TestLoadKey(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "k")
-	if err := os.WriteFile(good, []byte(hex.EncodeToString(key(3))+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+// TestReadKey reads a key file's text; what cannot be a key's text (more
+// than 4 KiB, spaces included) is refused without reading it all.
+func TestReadKey(t *testing.T) {
+	if k, err := netmux.ReadKey(strings.NewReader(hex.EncodeToString(key(3)) + "\n")); err != nil || string(k) != string(key(3)) {
+		t.Fatalf("ReadKey = %x, %v", k, err)
 	}
-	if k, err := netmux.LoadKey(good); err != nil || string(k) != string(key(3)) {
-		t.Fatalf("LoadKey = %x, %v", k, err)
+	if _, err := netmux.ReadKey(strings.NewReader("abcd")); !errors.Is(err, netmux.ErrBadKey) {
+		t.Fatalf("a short key: %v", err)
 	}
-	short := filepath.Join(dir, "short")
-	if err := os.WriteFile(short, []byte("abcd"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := netmux.LoadKey(short); !errors.Is(err, netmux.ErrBadKey) || !strings.Contains(err.Error(), short) {
-		t.Fatalf("a short key file: %v", err)
-	}
-	if _, err := netmux.LoadKey(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("a missing key file: %v", err)
-	}
-	// A named pipe is refused before it is opened (opening one waits for
-	// a writer), as are a directory and a file too long to be a key.
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	long := filepath.Join(dir, "long")
-	if err := os.WriteFile(long, []byte(strings.Repeat(" ", 1<<20)+hex.EncodeToString(key(3))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct{ path, want string }{
-		{fifo, "not a regular file (a named pipe)"},
-		{dir, "not a regular file (a directory)"},
-		{long, "1048640 bytes, a key is one line of at most 4096"},
-	} {
-		done := make(chan error, 1)
-		go func() { _, err := netmux.LoadKey(tc.path); done <- err }()
-		select {
-		case err := <-done:
-			if !errors.Is(err, netmux.ErrBadKey) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("LoadKey(%s): %v, want %q", filepath.Base(tc.path), err, tc.want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("LoadKey(%s) still blocks after 5 s", filepath.Base(tc.path))
-		}
+	long := io.MultiReader(strings.NewReader(strings.Repeat(" ", 1<<20)), strings.NewReader(hex.EncodeToString(key(3))))
+	if _, err := netmux.ReadKey(long); !errors.Is(err, netmux.ErrBadKey) || !strings.Contains(err.Error(), "more than 4096 bytes, a key is one line") {
+		t.Fatalf("a key after 1 MiB of spaces: %v", err)
 	}
 }

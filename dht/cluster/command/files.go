@@ -22,7 +22,7 @@ func runPut(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	if st, err := os.Stat(local); err == nil && st.IsDir() {
 		return nil, errorf(ErrUsage, "put: %s is a directory — put copies one file (cp -r on a mount copies a tree)", quote(local))
 	}
-	f, st, err := openRegular(local)
+	f, st, err := OpenRegular(local)
 	if err != nil {
 		return nil, errorf(ErrUsage, "put: cannot read %s: %v", quote(local), err)
 	}
@@ -30,11 +30,11 @@ func runPut(ctx context.Context, c *cluster.Cluster, cmd Command) (any, error) {
 	return c.PutFile(ctx, path, f, uint32(st.Mode().Perm()))
 }
 
-// openRegular opens a regular file for reading; the error says why not
+// OpenRegular opens a regular file for reading; the error says why not
 // (without the name). Anything else is refused before it is opened:
 // opening a FIFO blocks until a writer comes, and a device or a FIFO may
 // never end.
-func openRegular(name string) (*os.File, fs.FileInfo, error) {
+func OpenRegular(name string) (*os.File, fs.FileInfo, error) {
 	st, err := os.Stat(name)
 	if err != nil {
 		return nil, nil, pathErr(err)

@@ -110,7 +110,7 @@ const maxLessonSize = 4 << 20
 // ReadLesson reads and parses the script in file (ParseLesson), a regular
 // file of at most maxLessonSize bytes.
 func ReadLesson(file string) (Lesson, error) {
-	f, st, err := openRegular(file)
+	f, st, err := OpenRegular(file)
 	if err != nil {
 		return Lesson{}, errorf(ErrUsage, "cannot read the script %s: %v", strconv.Quote(file), err)
 	}

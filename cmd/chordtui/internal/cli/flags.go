@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chordtui/chordtui/dht/cluster"
+	"github.com/chordtui/chordtui/dht/cluster/command"
 	"github.com/chordtui/chordtui/netmux"
 )
 
@@ -163,9 +164,15 @@ var ErrNoKey = errors.New("a cluster key is required")
 // of KeyEnv, else nil (none given). Errors are the user's.
 func loadKey(file, env string) ([]byte, error) {
 	if file != "" {
-		key, err := netmux.LoadKey(file)
+		// A regular file only: opening a named pipe waits for a writer.
+		f, _, err := command.OpenRegular(file)
 		if err != nil {
-			return nil, fmt.Errorf("--key-file: %w (make one with: chordtui keygen FILE)", err)
+			return nil, fmt.Errorf("--key-file: key file %s: %w", file, err)
+		}
+		defer f.Close()
+		key, err := netmux.ReadKey(f)
+		if err != nil {
+			return nil, fmt.Errorf("--key-file: key file %s: %w (make one with: chordtui keygen FILE)", file, err)
 		}
 		return key, nil
 	}
