@@ -59,7 +59,9 @@ func ParseKey(text []byte) ([]byte, error) {
 // isHex reports whether t is made of hex digits only.
 func isHex(t []byte) bool {
 	for _, c := range t {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
 			return false
 		}
 	}
